@@ -1,0 +1,333 @@
+"""Validated reading of delimited text files: one clear error per bad input.
+
+Every reader in moesaic goes through these functions, so a malformed file always ends in a
+:class:`DataFormatError` that names the file, the line or column, what was expected and what
+was found, never a traceback from deep inside pandas or numpy. Line numbers count from 1
+and include the header line, as a text editor shows them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+
+class DataFormatError(ValueError):
+    """A malformed input file.
+
+    Attributes:
+        path: the file.
+        line: 1-based line number in the file, when one line is at fault.
+        column: the column at fault, when there is one.
+    """
+
+    def __init__(
+        self, path: Path | str, message: str, *, line: int | None = None, column: str | None = None
+    ) -> None:
+        self.path, self.line, self.column, self.reason = Path(path), line, column, message
+        where = [str(path)]
+        if line is not None:
+            where.append(f"line {line}")
+        if column is not None:
+            where.append(f"column {column!r}")
+        super().__init__(f"{', '.join(where)}: {message}")
+
+
+def read_text_checked(path: Path, *, encoding: str = "utf-8") -> str:
+    """The whole text of ``path``, or a clear error when it is missing, empty or not ``encoding``."""
+    path = Path(path)
+    if not path.exists():
+        raise DataFormatError(path, "file not found")
+    if not path.is_file():
+        raise DataFormatError(path, "expected a file, found a folder")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise DataFormatError(path, "the file is empty; expected a header line and data rows")
+    if b"\x00" in raw:
+        # UTF-16 without a byte-order mark and binary files both decode "successfully" as UTF-8
+        # full of NULs; say what it is before pandas turns them into strange column names.
+        at = raw.index(b"\x00")
+        raise DataFormatError(
+            path,
+            f"found a NUL byte at byte {at}; expected {encoding} text (is it a UTF-16 or binary file?)",
+            line=raw[:at].count(b"\n") + 1,
+        )
+    try:
+        text = raw.decode(encoding)
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise DataFormatError(
+            path,
+            f"not valid {encoding} text (byte {err.start} is "
+            f"0x{raw[err.start]:02x}); re-save the file as UTF-8",
+            line=line,
+        ) from None
+    return text.removeprefix("\ufeff")
+
+
+def read_csv_checked(
+    path: Path,
+    *,
+    sep: str = ",",
+    encoding: str = "utf-8",
+    header: int | None = 0,
+    names: Sequence[str] | None = None,
+    required: Sequence[str] = (),
+    dtype: Any = None,
+    index_col: Any = None,
+) -> pd.DataFrame:
+    """Read a delimited file and check its shape.
+
+    Args:
+        path: the file.
+        sep: the field separator (a regular expression such as ``r"\\s+"`` is allowed).
+        encoding: expected text encoding; a leading byte-order mark is dropped.
+        header: the header line (0) or None when the file has none (then give ``names``).
+        names: column names for a file without a header.
+        required: columns that must be present.
+        dtype: passed to pandas (``str`` keeps every cell as text for later checks).
+        index_col: passed to pandas (False for files with a trailing separator on data rows).
+
+    Raises:
+        DataFormatError: missing or empty file, wrong encoding, a line with the wrong number
+            of fields, no data rows, or missing required columns.
+    """
+    path = Path(path)
+    text = read_text_checked(path, encoding=encoding)
+    starts = _record_starts(text, sep)
+    try:
+        frame = pd.read_csv(
+            io.StringIO(text),
+            sep=sep,
+            header=header,
+            dtype=dtype,
+            index_col=index_col,
+            names=None if names is None else list(names),
+            engine="c" if len(sep) == 1 else "python",
+            skipinitialspace=False,
+        )
+    except pd.errors.EmptyDataError:
+        raise DataFormatError(path, "no header line or data rows found") from None
+    except (pd.errors.ParserError, csv.Error, ValueError) as err:
+        match = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+        if match:
+            expected, line, saw = (int(g) for g in match.groups())
+            # pandas counts a quoted multi-line cell as one line; report the line an editor shows
+            if starts is not None and 1 <= line <= len(starts):
+                line = starts[line - 1][0]
+            raise DataFormatError(
+                path, f"expected {expected} fields (separator {sep!r}), found {saw}", line=line
+            ) from None
+        raise DataFormatError(path, f"could not be parsed as {sep!r}-separated text: {err}") from None
+    if frame.empty:
+        raise DataFormatError(path, "the header is there but the file has no data rows")
+    if index_col is None and not isinstance(frame.index, pd.RangeIndex):
+        # pandas silently turns the first field into the index when every row has one field too many
+        raise DataFormatError(
+            path,
+            f"every data row has more fields than the {len(frame.columns)} column names (separator {sep!r})",
+            line=1 + (header or 0),
+        )
+    header_names = _header_names(text, sep) if header == 0 and names is None else None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    # pandas renames a repeated header name "a" to "a.1", so look at the header line itself
+    seen = header_names if header_names is not None else list(frame.columns)
+    duplicated = sorted({c for c in seen if seen.count(c) > 1})
+    if duplicated:
+        raise DataFormatError(path, f"duplicated column names {duplicated}", line=1 if header == 0 else None)
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        raise DataFormatError(
+            path,
+            f"missing required column(s) {missing}; found columns {list(frame.columns)}",
+            column=missing[0],
+        )
+    if starts is not None and (header is None or header == 0):
+        rows = [line for line, blank in starts if not blank][0 if header is None else 1 :]
+        if len(rows) == len(frame):
+            frame.attrs[_LINES_KEY] = _RowLines(np.asarray(rows, dtype=np.int64))
+    return frame
+
+
+_LINES_KEY = "moesaic_row_lines"
+
+
+class _RowLines:
+    """The file line where each data row starts, kept in ``frame.attrs`` for error messages.
+
+    Blank lines and quoted cells spanning several lines make "row + header + 1" wrong, so the
+    reader records the true line of every row. pandas deep-copies ``attrs`` on every column
+    access; returning ``self`` from ``__deepcopy__`` keeps that free.
+    """
+
+    def __init__(self, lines: np.ndarray) -> None:
+        self.lines = lines
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> _RowLines:
+        return self
+
+
+def _record_starts(text: str, sep: str) -> list[tuple[int, bool]] | None:
+    """(first line, blank?) of every record as the csv module splits ``text``; None if it cannot."""
+    if len(sep) != 1 or sep in '"\r\n':
+        return None
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=sep)
+    starts: list[tuple[int, bool]] = []
+    end = 0
+    try:
+        for record in reader:
+            blank = not record or (len(record) == 1 and not record[0].strip())
+            starts.append((end + 1, blank))
+            end = reader.line_num
+    except csv.Error:
+        return None
+    return starts
+
+
+def _header_names(text: str, sep: str) -> list[str] | None:
+    if len(sep) != 1 or sep in '"\r\n':
+        return None
+    try:
+        first = next(csv.reader(io.StringIO(text, newline=""), delimiter=sep), None)
+    except csv.Error:
+        return None
+    return None if first is None else [c.strip() for c in first]
+
+
+def row_line(frame: pd.DataFrame, position: int, header_lines: int = 1) -> int:
+    """The 1-based file line of the row at ``position`` (0-based) of ``frame``, for error messages.
+
+    Exact for frames from :func:`read_csv_checked` (blank lines and multi-line quoted cells
+    included), also after sorting or filtering rows; otherwise ``position + header_lines + 1``.
+    """
+    recorded = frame.attrs.get(_LINES_KEY)
+    label = frame.index[position]
+    # the recorded lines follow the row labels read_csv_checked gave, so sorting keeps them right
+    if (
+        isinstance(recorded, _RowLines)
+        and frame.index.name is None
+        and isinstance(label, (int, np.integer))
+        and 0 <= label < len(recorded.lines)
+    ):
+        return int(recorded.lines[label])
+    return position + header_lines + 1
+
+
+def numeric_column(
+    frame: pd.DataFrame, column: str, path: Path, *, header_lines: int = 1, allow_missing: bool = True
+) -> np.ndarray:
+    """Column ``column`` as float64, NaN for empty cells; any other non-number is an error."""
+    raw = frame[column]
+    values = pd.to_numeric(raw, errors="coerce")
+    present = raw.notna() & (raw.astype(str).str.strip() != "")
+    bad = present & values.isna()
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        raise DataFormatError(
+            path,
+            f"expected a number, found {str(raw.iloc[pos])!r}",
+            line=row_line(frame, pos, header_lines),
+            column=column,
+        )
+    if not allow_missing and values.isna().any():
+        pos = int(np.flatnonzero(values.isna().to_numpy())[0])
+        raise DataFormatError(
+            path,
+            "expected a number, found an empty cell",
+            line=row_line(frame, pos, header_lines),
+            column=column,
+        )
+    out = values.to_numpy(dtype=np.float64, na_value=np.nan)
+    if np.isinf(out).any():
+        pos = int(np.flatnonzero(np.isinf(out))[0])
+        raise DataFormatError(
+            path,
+            f"expected a finite number, found {str(raw.iloc[pos])!r}",
+            line=row_line(frame, pos, header_lines),
+            column=column,
+        )
+    return out
+
+
+def time_column(
+    frame: pd.DataFrame,
+    column: str,
+    path: Path,
+    *,
+    header_lines: int = 1,
+    fmt: str | None = None,
+    unique: bool = True,
+) -> np.ndarray:
+    """Column ``column`` parsed as timestamps (datetime64[ns]).
+
+    Raises:
+        DataFormatError: an empty or unparsable timestamp, or (with ``unique``) a duplicated one,
+            naming the first offending line.
+    """
+    raw = frame[column]
+    text = raw.astype(str).str.strip()
+    empty = raw.isna() | (text == "")
+    if empty.any():
+        pos = int(np.flatnonzero(empty.to_numpy())[0])
+        raise DataFormatError(
+            path,
+            "expected a timestamp, found an empty cell",
+            line=row_line(frame, pos, header_lines),
+            column=column,
+        )
+    try:
+        parsed = pd.to_datetime(text, errors="coerce", format=fmt if fmt else "mixed")
+    except ValueError:
+        # different UTC offsets in one column (a daylight-saving change, say): compare them in UTC
+        parsed = pd.to_datetime(text, errors="coerce", format=fmt if fmt else "mixed", utc=True)
+    bad = parsed.isna()
+    if bad.any():
+        pos = int(np.flatnonzero(bad.to_numpy())[0])
+        example = fmt or "YYYY-MM-DD hh:mm:ss"
+        raise DataFormatError(
+            path,
+            f"expected a timestamp like {example}, found {str(raw.iloc[pos])!r}",
+            line=row_line(frame, pos, header_lines),
+            column=column,
+        )
+    if parsed.dt.tz is not None:
+        parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+    # pandas parses to seconds or microseconds; outside the datetime64[ns] range the cast wraps silently
+    outside = (parsed < pd.Timestamp.min) | (parsed > pd.Timestamp.max)
+    if outside.any():
+        pos = int(np.flatnonzero(outside.to_numpy())[0])
+        raise DataFormatError(
+            path,
+            f"expected a timestamp between {pd.Timestamp.min:%Y-%m-%d} and "
+            f"{pd.Timestamp.max:%Y-%m-%d}, found {str(raw.iloc[pos])!r}",
+            line=row_line(frame, pos, header_lines),
+            column=column,
+        )
+    times = parsed.to_numpy(dtype="datetime64[ns]")
+    if unique:
+        dup = pd.Series(times).duplicated().to_numpy()
+        if dup.any():
+            pos = int(np.flatnonzero(dup)[0])
+            raise DataFormatError(
+                path,
+                f"duplicated timestamp {str(raw.iloc[pos])!r}; each time must appear once per series",
+                line=row_line(frame, pos, header_lines),
+                column=column,
+            )
+    return times
+
+
+def require_columns(frame: pd.DataFrame, columns: Sequence[str], path: Path) -> None:
+    """Fail naming the first missing column and listing those found."""
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise DataFormatError(
+            path, f"missing column(s) {missing}; found columns {list(frame.columns)}", column=missing[0]
+        )

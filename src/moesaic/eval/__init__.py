@@ -1,0 +1,1 @@
+"""Evaluation: metrics, frugality meters, the benchmark registry and runner."""

@@ -1,0 +1,197 @@
+"""The benchmark runner: a registry of suites, each writing rows of the shared output contract.
+
+A suite is a function ``run(ctx) -> list[BenchRow]``. :func:`run_suite` times nothing itself;
+it validates the rows and writes ``DIR/SUITE.json`` and ``DIR/SUITE.md`` atomically, in the
+shape fixed by ``shared/bench-contract.md``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import importlib
+import json
+import math
+import os
+import platform
+import re
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple, Protocol, TypeVar
+
+from moesaic.atomic import write_text_atomic
+
+T = TypeVar("T")
+
+# Modules under moesaic.eval.suites; each registers its suites with @register_suite when imported.
+SUITE_MODULES = ("data",)
+
+_METRIC = re.compile(r"^[a-z][a-z0-9_@.]*$")
+MEASURED_FIELDS = ("params_total", "params_active", "train_seconds", "infer_ms_per_window", "peak_rss_mb")
+
+
+@dataclass(frozen=True)
+class BenchRow:
+    """One (system, dataset, setting, metric) result."""
+
+    system: str
+    dataset: str
+    task: str
+    setting: str
+    metric: str
+    value: float
+    params_total: int | None = None
+    params_active: int | None = None
+    train_seconds: float | None = None
+    infer_ms_per_window: float | None = None
+    peak_rss_mb: float | None = None
+    source: str = "measured"
+
+    def __post_init__(self) -> None:
+        if not _METRIC.match(self.metric):
+            raise ValueError(f"`metric` must be snake_case, got {self.metric!r}")
+        if (
+            isinstance(self.value, bool)
+            or not isinstance(self.value, int | float)
+            or not math.isfinite(self.value)
+        ):
+            raise ValueError(
+                f"row {self.system}/{self.dataset}/{self.metric}: `value` must be a finite "
+                f"number, got {self.value!r}"
+            )
+        if self.source != "measured" and not self.source.startswith("published:"):
+            raise ValueError(f"`source` must be 'measured' or start with 'published:', got {self.source!r}")
+        if self.source != "measured" and any(getattr(self, f) is not None for f in MEASURED_FIELDS):
+            raise ValueError("published rows carry no measured cost fields")
+
+    def to_json(self) -> dict[str, Any]:
+        row = dataclasses.asdict(self)
+        row["value"] = float(self.value)
+        return row
+
+
+class Progress(Protocol):
+    def __call__(self, items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]: ...
+
+
+def _no_progress(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
+    yield from items
+
+
+@dataclass(frozen=True)
+class SuiteContext:
+    """What a suite receives: the run mode, where data is, options, and a progress wrapper."""
+
+    quick: bool = False
+    data: Path | None = None
+    options: Mapping[str, str] = field(default_factory=dict)
+    progress: Progress = _no_progress
+    seed: int = 0
+
+    def data_root(self) -> Path:
+        from moesaic.data.registry import resolve_data_root
+
+        return resolve_data_root(self.data)
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    description: str
+    run: Callable[[SuiteContext], list[BenchRow]]
+
+
+_SUITES: dict[str, Suite] = {}
+
+
+def register_suite(name: str, description: str) -> Callable[[Callable[[SuiteContext], list[BenchRow]]], Any]:
+    """Decorator that adds a suite function to the registry under ``name``."""
+
+    def wrap(fn: Callable[[SuiteContext], list[BenchRow]]) -> Callable[[SuiteContext], list[BenchRow]]:
+        assert name not in _SUITES, f"suite {name!r} registered twice"
+        _SUITES[name] = Suite(name=name, description=description, run=fn)
+        return fn
+
+    return wrap
+
+
+def suites() -> dict[str, Suite]:
+    """All registered suites by name."""
+    for module in SUITE_MODULES:
+        importlib.import_module(f"moesaic.eval.suites.{module}")
+    return dict(_SUITES)
+
+
+class BenchResult(NamedTuple):
+    json_path: Path
+    markdown_path: Path
+    rows: list[BenchRow]
+
+
+def machine_info() -> dict[str, Any]:
+    import torch
+
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {"cpus": cpus, "torch": torch.__version__.split("+")[0], "python": platform.python_version()}
+
+
+def run_suite(name: str, ctx: SuiteContext, *, out: Path, command: str) -> BenchResult:
+    """Run suite ``name`` and write ``out/name.json`` and ``out/name.md``."""
+    known = suites()
+    if name not in known:
+        raise KeyError(f"unknown suite {name!r}; available suites: {', '.join(sorted(known))}")
+    rows = known[name].run(ctx)
+    created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    document = {
+        "suite": name,
+        "created": created,
+        "command": command,
+        "machine": machine_info(),
+        "rows": [row.to_json() for row in rows],
+    }
+    json_path = Path(out) / f"{name}.json"
+    md_path = Path(out) / f"{name}.md"
+    write_text_atomic(json_path, json.dumps(document, indent=2) + "\n")
+    write_text_atomic(md_path, render_markdown(name, rows, command=command, created=created))
+    return BenchResult(json_path, md_path, rows)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
+            return f"{value:.3g}"
+        return f"{value:.4f}".rstrip("0").rstrip(".") if abs(value) < 100 else f"{value:.1f}"
+    return str(value)
+
+
+def render_markdown(name: str, rows: Sequence[BenchRow], *, command: str, created: str) -> str:
+    """The rows as Markdown tables grouped by dataset and setting, measured rows before published ones."""
+    lines = [f"# Benchmark `{name}`", "", f"Command: `{command}`  ", f"Created: {created}", ""]
+    groups: dict[tuple[str, str], list[BenchRow]] = {}
+    for row in rows:
+        groups.setdefault((row.dataset, row.setting), []).append(row)
+    header = (
+        "| system | metric | value | params total | params active | train s | infer ms/window "
+        "| peak RSS MB | source |"
+    )
+    for (dataset, setting), members in groups.items():
+        lines += [f"## {dataset} — {setting or 'default'}", "", header, "|" + "---|" * 9]
+        members = sorted(members, key=lambda r: (r.source != "measured", r.metric, r.system))
+        for r in members:
+            cells = [
+                r.system,
+                r.metric,
+                _fmt(r.value),
+                _fmt(r.params_total),
+                _fmt(r.params_active),
+                _fmt(r.train_seconds),
+                _fmt(r.infer_ms_per_window),
+                _fmt(r.peak_rss_mb),
+                r.source,
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Benchmark suites, one module per family; each registers itself with ``register_suite``."""

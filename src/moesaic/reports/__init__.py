@@ -1,0 +1,1 @@
+"""Reports: evidence, diagnostic reports, rendering and verification."""
