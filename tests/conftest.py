@@ -23,7 +23,7 @@ def _seed() -> None:
     torch.manual_seed(0)
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The folder of the public data sets; skips when absent, except in CI where it must exist."""
     root = Path(os.environ.get("MOESAIC_DATA", SHARED_DATA)).resolve()

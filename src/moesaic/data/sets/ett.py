@@ -18,8 +18,13 @@ def read_ett_csv(path: Path, *, series_id: str | None = None) -> Series:
     frame = read_csv_checked(path, required=("date", *CHANNELS), dtype=str)
     time = time_column(frame, "date", path)
     values = pd.DataFrame({c: numeric_column(frame, c, path) for c in CHANNELS})
-    return Series.from_frame(values, series_id=series_id or Path(path).stem, asset_id=Path(path).stem,
-                             time=time, meta={"source": str(path), "target": "OT", "freq": "h"})
+    return Series.from_frame(
+        values,
+        series_id=series_id or Path(path).stem,
+        asset_id=Path(path).stem,
+        time=time,
+        meta={"source": str(path), "target": "OT", "freq": "h"},
+    )
 
 
 def load(folder: Path) -> MaintenanceData:
