@@ -50,6 +50,13 @@ def read_text_checked(path: Path, *, encoding: str = "utf-8") -> str:
     raw = path.read_bytes()
     if not raw.strip():
         raise DataFormatError(path, "the file is empty; expected a header line and data rows")
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")) and encoding.replace("-", "").lower() == "utf8":
+        raise DataFormatError(
+            path,
+            f"expected {encoding} text, found UTF-16 (it starts with a UTF-16 "
+            "byte-order mark); re-save the file as UTF-8",
+            line=1,
+        )
     if b"\x00" in raw:
         # UTF-16 without a byte-order mark and binary files both decode "successfully" as UTF-8
         # full of NULs; say what it is before pandas turns them into strange column names.

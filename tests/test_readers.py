@@ -1,0 +1,387 @@
+"""Tests of the generic readers for a user's own files (moesaic.data.readers)."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from moesaic.data.readers import (
+    read_assets_csv,
+    read_drawing_image,
+    read_series_file,
+    read_user_folder,
+    read_work_orders_csv,
+    sniff_separator,
+)
+from moesaic.data.tables import DataFormatError
+
+
+def write(folder: Path, name: str, content: str | bytes) -> Path:
+    path = folder / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    else:
+        path.write_text(content, encoding="utf-8")
+    return path
+
+
+def where(path: Path, line: int | None = None, column: str | None = None) -> str:
+    """The start of a DataFormatError message, as a regular expression."""
+    parts = [re.escape(str(path))]
+    if line is not None:
+        parts.append(f"line {line}")
+    if column is not None:
+        parts.append(f"column {re.escape(repr(column))}")
+    return "^" + ", ".join(parts) + ": "
+
+
+def image_bytes(fmt: str, size: tuple[int, int] = (12, 8)) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (200, 10, 10)).save(buffer, format=fmt)
+    return buffer.getvalue()
+
+
+SERIES = "time,flow,temp\n2024-01-01 00:00,1.5,20\n2024-01-01 01:00,,21\n2024-01-01 02:00,2.5,\n"
+
+
+# ----------------------------------------------------------------------------- series: happy paths
+
+
+def test_series_with_missing_values_has_observed_mask(tmp_path: Path) -> None:
+    series = read_series_file(write(tmp_path, "pump.csv", SERIES), asset_id="P-1")
+    assert (series.series_id, series.asset_id, series.channels) == ("pump", "P-1", ("flow", "temp"))
+    assert series.values.dtype == np.float32 and series.values.shape == (3, 2)
+    np.testing.assert_array_equal(series.observed, [[True, True], [False, True], [True, False]])
+    assert np.isnan(series.values[1, 0]) and series.values[2, 0] == 2.5
+    assert series.time.dtype == np.dtype("datetime64[ns]")
+    assert series.meta["time_column"] == "time"
+
+
+@pytest.mark.parametrize("sep", [";", "\t"])
+def test_semicolon_and_tab_files_are_sniffed(tmp_path: Path, sep: str) -> None:
+    path = write(tmp_path, "s.csv", SERIES.replace(",", sep))
+    assert sniff_separator(path) == sep
+    series = read_series_file(path)
+    assert series.channels == ("flow", "temp") and series.length == 3
+
+
+def test_explicit_separator(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.csv", SERIES.replace(",", "|"))
+    assert read_series_file(path, sep="|").channels == ("flow", "temp")
+
+
+def test_unsorted_times_are_sorted_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = write(tmp_path, "s.csv", "Timestamp,v\n2024-01-03,3\n2024-01-01,1\n2024-01-02,2\n")
+    with caplog.at_level(logging.WARNING, logger="moesaic.data.readers"):
+        series = read_series_file(path)
+    assert series.values[:, 0].tolist() == [1.0, 2.0, 3.0]
+    assert np.all(np.diff(series.time) > np.timedelta64(0))
+    assert "not in time order" in caplog.text
+
+
+def test_parquet_round_trip(tmp_path: Path) -> None:
+    time = pd.date_range("2024-01-01", periods=4, freq="h")
+    frame = pd.DataFrame({"timestamp": time, "a": [1.0, np.nan, 3.0, 4.0], "b": [1, 2, 3, 4]})
+    frame.to_parquet(tmp_path / "m.parquet")
+    series = read_series_file(tmp_path / "m.parquet")
+    assert series.channels == ("a", "b")
+    np.testing.assert_array_equal(series.time, time.to_numpy(dtype="datetime64[ns]"))
+    np.testing.assert_array_equal(series.values, frame[["a", "b"]].to_numpy(dtype=np.float32))
+    assert series.observed[:, 0].tolist() == [True, False, True, True]
+
+
+def test_parquet_time_index_becomes_the_time(tmp_path: Path) -> None:
+    time = pd.date_range("2024-01-01", periods=3, freq="D", tz="Europe/Paris", name="when")
+    pd.DataFrame({"v": [1.0, 2.0, 3.0]}, index=time).to_parquet(tmp_path / "m.pq")
+    series = read_series_file(tmp_path / "m.pq", time_col="when")
+    assert str(series.time[0]) == "2023-12-31T23:00:00.000000000"  # converted to UTC
+
+
+def test_without_time_column_row_numbers_are_the_time(tmp_path: Path) -> None:
+    series = read_series_file(write(tmp_path, "s.csv", "a,b\n1,2\n3,4\n5,6\n"))
+    assert series.time.dtype == np.int64 and series.time.tolist() == [0, 1, 2]
+    assert series.channels == ("a", "b")
+
+
+def test_first_column_of_timestamps_is_detected(tmp_path: Path) -> None:
+    # what DataFrame.to_csv writes for a frame with a DatetimeIndex: an unnamed first column
+    series = read_series_file(write(tmp_path, "s.csv", ",a\n2024-01-01,1\n2024-01-02,2\n"))
+    assert series.channels == ("a",) and series.time.dtype == np.dtype("datetime64[ns]")
+
+
+def test_whole_number_time_column_gives_steps(tmp_path: Path) -> None:
+    series = read_series_file(write(tmp_path, "s.csv", "cycle,a\n1,10\n2,11\n3,12\n"), time_col="cycle")
+    assert series.time.tolist() == [1, 2, 3] and series.channels == ("a",)
+
+
+def test_channels_choose_columns_and_skip_text(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.csv", "time,status,a,b\n2024-01-01,ok,1,2\n2024-01-02,bad,3,4\n")
+    assert read_series_file(path, channels=["b"]).channels == ("b",)
+
+
+def test_trailing_separator_column_is_dropped(tmp_path: Path) -> None:
+    assert read_series_file(write(tmp_path, "s.csv", "a,b,\n1,2,\n3,4,\n")).channels == ("a", "b")
+
+
+# ----------------------------------------------------------------------------- series: malformed files
+
+
+def test_missing_requested_column_lists_available(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.csv", SERIES)
+    message = where(path, column="pressure") + re.escape(
+        "missing column(s) ['pressure']; found columns ['time', "
+    )
+    with pytest.raises(DataFormatError, match=message):
+        read_series_file(path, channels=["flow", "pressure"])
+    with pytest.raises(DataFormatError, match=where(path, column="t") + "missing column"):
+        read_series_file(path, time_col="t")
+
+
+def test_non_numeric_value_names_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "t.csv", SERIES.replace("2.5", "n/a?"))
+    with pytest.raises(
+        DataFormatError, match=where(path, line=4, column="flow") + "expected a number, found 'n/a\\?'"
+    ):
+        read_series_file(path)
+
+
+def test_text_only_column_is_named(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.csv", "time,status,a\n2024-01-01,ok,1\n2024-01-02,bad,3\n")
+    with pytest.raises(
+        DataFormatError, match=where(path, column="status") + "expected numbers, found text only"
+    ):
+        read_series_file(path)
+    # a wrong separator leaves one column of text, named as such
+    with pytest.raises(DataFormatError, match=where(path, column="time,status,a") + "expected numbers"):
+        read_series_file(path, sep=";")
+
+
+def test_unparsable_timestamp_names_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.csv", SERIES.replace("2024-01-01 01:00", "2024-13-45 99:00"))
+    message = (
+        where(path, line=3, column="time")
+        + "expected a timestamp like YYYY-MM-DD hh:mm:ss, found '2024-13-45"
+    )
+    with pytest.raises(DataFormatError, match=message):
+        read_series_file(path)
+
+
+def test_duplicated_timestamp_names_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.csv", SERIES.replace("2024-01-01 02:00", "2024-01-01 00:00"))
+    with pytest.raises(DataFormatError, match=where(path, line=4, column="time") + "duplicated timestamp"):
+        read_series_file(path)
+
+
+def test_duplicated_step_names_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.csv", "cycle,a\n1,1\n2,2\n2,3\n")
+    with pytest.raises(
+        DataFormatError, match=where(path, line=4, column="cycle") + "duplicated time step '2'"
+    ):
+        read_series_file(path, time_col="cycle")
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "the file is empty"),
+        (b"time,a\n", "the header is there but the file has no data rows"),
+        (b"time,a\n2024-01-01,1\n", "expected at least 2 data rows, found 1"),
+        ("time,a\n2024-01-01,1\n2024-01-02,caf\u00e9\n".encode("latin-1"), "line 3: not valid utf-8 text"),
+        ("time,a\n2024-01-01,1\n".encode("utf-16"), "line 1: expected utf-8 text, found UTF-16"),
+        (
+            b"time,a\n2024-01-01,1\n2024-01-02,1e39\n",
+            "line 3, column 'a': expected a number of size below 3.4",
+        ),
+        (b"time\n2024-01-01\n2024-01-02\n", "no value columns besides the time column 'time'"),
+    ],
+)
+def test_malformed_series_files(tmp_path: Path, content: bytes, message: str) -> None:
+    path = write(tmp_path, "bad.csv", content)
+    with pytest.raises(DataFormatError, match=re.escape(f"{path}") + ".*" + re.escape(message)):
+        read_series_file(path)
+
+
+def test_corrupt_parquet_is_reported(tmp_path: Path) -> None:
+    path = write(tmp_path, "bad.parquet", SERIES)
+    with pytest.raises(DataFormatError, match=where(path) + "not a readable Parquet file"):
+        read_series_file(path)
+
+
+def test_bad_arguments_are_value_errors(tmp_path: Path) -> None:
+    path = write(tmp_path, "s.csv", SERIES)
+    with pytest.raises(ValueError, match="`channels` must be a non-empty sequence"):
+        read_series_file(path, channels="flow")
+    with pytest.raises(ValueError, match="cannot also be one of `channels`"):
+        read_series_file(path, time_col="time", channels=["time"])
+
+
+# ----------------------------------------------------------------------------- work orders and assets
+
+WORK_ORDERS = (
+    "wo_id,asset_id,text,created,failure_code,cost,labour_hours,crew\n"
+    'WO-1,P-1,"Replaced seal,\nleaking",2024-02-01,SEAL,120.5,2,A\n'
+    "WO-2,P-2,Bearing noise,,BRG,,1.5,\n"
+)
+
+
+def test_work_orders_happy_path(tmp_path: Path) -> None:
+    docs = read_work_orders_csv(write(tmp_path, "wo.csv", WORK_ORDERS))
+    assert [d.doc_id for d in docs] == ["WO-1", "WO-2"] and {d.kind for d in docs} == {"work_order"}
+    assert docs[0].text == "Replaced seal,\nleaking" and docs[0].asset_id == "P-1"
+    assert docs[0].time == pd.Timestamp("2024-02-01") and docs[1].time is None
+    assert docs[0].fields == {"failure_code": "SEAL", "crew": "A", "cost": 120.5, "labour_hours": 2.0}
+    assert docs[1].fields == {"failure_code": "BRG", "crew": None, "cost": None, "labour_hours": 1.5}
+
+
+def test_work_order_duplicated_id_names_line(tmp_path: Path) -> None:
+    # the multi-line text of WO-1 takes lines 2-3, so the duplicate is on line 5
+    path = write(tmp_path, "wo.csv", WORK_ORDERS + "WO-1,P-3,Again,2024-02-03,,,,\n")
+    message = where(path, line=5, column="wo_id") + "duplicated wo_id 'WO-1' \\(first on line 2\\)"
+    with pytest.raises(DataFormatError, match=message):
+        read_work_orders_csv(path)
+
+
+def test_work_order_empty_text_names_line(tmp_path: Path) -> None:
+    path = write(tmp_path, "wo.csv", "wo_id,asset_id,text\nWO-1,P-1,ok\nWO-2,P-1,  \n")
+    with pytest.raises(
+        DataFormatError, match=where(path, line=3, column="text") + "expected the work order text"
+    ):
+        read_work_orders_csv(path)
+
+
+def test_work_order_non_numeric_cost_names_line_and_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "wo.csv", "wo_id,asset_id,text,cost\nWO-1,P-1,ok,12\nWO-2,P-1,ok,twelve\n")
+    with pytest.raises(
+        DataFormatError, match=where(path, line=3, column="cost") + "expected a number, found 'twelve'"
+    ):
+        read_work_orders_csv(path)
+
+
+def test_work_order_bad_date_and_missing_column(tmp_path: Path) -> None:
+    path = write(tmp_path, "wo.csv", "wo_id,asset_id,text,date\nWO-1,P-1,ok,\nWO-2,P-1,ok,someday\n")
+    with pytest.raises(DataFormatError, match=where(path, line=3, column="date") + "expected a timestamp"):
+        read_work_orders_csv(path)
+    path = write(tmp_path, "wo2.csv", "wo_id,text\nWO-1,ok\n")
+    with pytest.raises(DataFormatError, match=where(path, column="asset_id") + "missing required column"):
+        read_work_orders_csv(path)
+
+
+def test_assets_happy_path(tmp_path: Path) -> None:
+    path = write(
+        tmp_path, "assets.csv", "asset_id;asset_type;power_kw;site;rpm\nP-1;pump;7.5;north;1450\nP-2;;11;;\n"
+    )
+    assets = read_assets_csv(path)
+    assert [(a.asset_id, a.asset_type) for a in assets] == [("P-1", "pump"), ("P-2", "")]
+    assert assets[0].attributes == {"power_kw": 7.5, "site": "north", "rpm": 1450}
+    assert isinstance(assets[0].attributes["rpm"], int)
+    assert assets[1].attributes == {"power_kw": 11.0, "site": None, "rpm": None}
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "message"),
+    [
+        ("asset_id,asset_type\nP-1,pump\nP-1,fan\n", 3, "duplicated asset_id 'P-1' \\(first on line 2\\)"),
+        ("asset_id,asset_type\nP-1,pump\n,fan\n", 3, "expected an id, found an empty cell"),
+    ],
+)
+def test_assets_bad_ids_name_line(tmp_path: Path, content: str, line: int, message: str) -> None:
+    path = write(tmp_path, "assets.csv", content)
+    with pytest.raises(DataFormatError, match=where(path, line=line, column="asset_id") + message):
+        read_assets_csv(path)
+
+
+# ----------------------------------------------------------------------------- drawings and folders
+
+
+@pytest.mark.parametrize(("name", "fmt"), [("d.png", "PNG"), ("d.jpg", "JPEG"), ("d.JPEG", "JPEG")])
+def test_drawing_image_happy_path(tmp_path: Path, name: str, fmt: str) -> None:
+    drawing = read_drawing_image(write(tmp_path, name, image_bytes(fmt)), asset_id="P-1")
+    assert (drawing.drawing_id, drawing.width, drawing.height, drawing.asset_id) == ("d", 12, 8, "P-1")
+    assert drawing.fields["format"] == fmt
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "message"),
+    [
+        ("t.png", image_bytes("PNG")[:40], "not a PNG/JPG image, or a corrupt or truncated one"),
+        ("t.jpg", image_bytes("JPEG", (64, 64))[:300], "not a PNG/JPG image, or a corrupt or truncated one"),
+        ("t.png", b"hello, I am text", "not a PNG/JPG image"),
+        ("t.png", image_bytes("GIF"), "not a PNG/JPG image: the content is GIF"),
+        (
+            "t.pdf",
+            b"%PDF-1.4",
+            "expected a PNG or JPG image, found a PDF; PDF drawings will be read by the drawings module "
+            "\\(via pdftoppm\\)",
+        ),
+        (
+            "t.bmp",
+            image_bytes("BMP"),
+            "expected a PNG or JPG image \\(.png, .jpg, .jpeg\\), found .bmp suffix",
+        ),
+    ],
+)
+def test_bad_drawings_are_reported(tmp_path: Path, name: str, content: bytes, message: str) -> None:
+    path = write(tmp_path, name, content)
+    with pytest.raises(DataFormatError, match=where(path) + message):
+        read_drawing_image(path)
+
+
+def test_missing_drawing_is_reported(tmp_path: Path) -> None:
+    with pytest.raises(DataFormatError, match="file not found"):
+        read_drawing_image(tmp_path / "none.png")
+
+
+def test_user_folder_builds_maintenance_data(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    folder = tmp_path / "plant"
+    write(folder, "assets.csv", "asset_id,asset_type\nP-1,pump\nP-2,fan\n")
+    write(folder, "work_orders.csv", WORK_ORDERS)
+    write(folder, "series/P-1.csv", SERIES)
+    write(folder, "series/notes.txt", "ignored")
+    write(folder, "drawings/P-1.png", image_bytes("PNG"))
+    with caplog.at_level(logging.WARNING, logger="moesaic.data.readers"):
+        data = read_user_folder(folder)
+    assert data.name == "plant"
+    assert data.counts() == {
+        "assets": 2,
+        "series": 1,
+        "series_steps": 3,
+        "events": 0,
+        "documents": 2,
+        "drawings": 1,
+    }
+    assert data.series[0].asset_id == "P-1" and data.drawings[0].drawing_id == "P-1"
+    assert "notes.txt" in caplog.text
+
+
+def test_user_folder_with_nothing_expected_lists_what_is_expected(tmp_path: Path) -> None:
+    write(tmp_path, "readme.txt", "hello")
+    message = where(tmp_path) + re.escape("expected at least one of assets.csv, work_orders.csv, series/")
+    with pytest.raises(DataFormatError, match=message + ".*found \\['readme.txt'\\]"):
+        read_user_folder(tmp_path)
+    with pytest.raises(DataFormatError, match="expected a folder of maintenance data, found a file"):
+        read_user_folder(tmp_path / "readme.txt")
+
+
+def test_user_folder_rejects_two_files_for_one_asset(tmp_path: Path) -> None:
+    write(tmp_path, "series/P-1.csv", SERIES)
+    write(tmp_path, "series/P-1.parquet", b"")
+    with pytest.raises(
+        DataFormatError, match=re.escape("two files for asset 'P-1': ['P-1.csv', 'P-1.parquet']")
+    ):
+        read_user_folder(tmp_path)
+
+
+def test_user_folder_error_names_the_bad_file(tmp_path: Path) -> None:
+    write(tmp_path, "series/P-1.csv", SERIES)
+    bad = write(tmp_path, "series/P-2.csv", SERIES.replace("21", "hot"))
+    with pytest.raises(DataFormatError, match=where(bad, line=3, column="temp")):
+        read_user_folder(tmp_path)
