@@ -117,7 +117,7 @@ def read_csv_checked(
             dtype=dtype,
             index_col=index_col,
             names=None if names is None else list(names),
-            engine="c" if len(sep) == 1 else "python",
+            engine="c" if len(sep) == 1 or sep == r"\s+" else "python",
             skipinitialspace=False,
         )
     except pd.errors.EmptyDataError:
@@ -232,9 +232,14 @@ def numeric_column(
 ) -> np.ndarray:
     """Column ``column`` as float64, NaN for empty cells; any other non-number is an error."""
     raw = frame[column]
-    values = pd.to_numeric(raw, errors="coerce")
-    present = raw.notna() & (raw.astype(str).str.strip() != "")
-    bad = present & values.isna()
+    if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
+        # pandas already parsed every cell as a number: only emptiness and infinities remain to check.
+        values = raw.astype(np.float64)
+        bad = pd.Series(False, index=raw.index)
+    else:
+        values = pd.to_numeric(raw, errors="coerce")
+        present = raw.notna() & (raw.astype(str).str.strip() != "")
+        bad = present & values.isna()
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
         raise DataFormatError(
