@@ -1,0 +1,1 @@
+"""The ``moesaic`` command line: thin typer commands over the library."""

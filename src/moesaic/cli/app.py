@@ -1,0 +1,36 @@
+"""The ``moesaic`` application: one typer app, a sub-command per job."""
+
+from __future__ import annotations
+
+import logging
+
+import typer
+
+from moesaic.cli import bench, data, demo, simulate
+
+app = typer.Typer(
+    name="moesaic",
+    help="Frugal multimodal sparse Mixture-of-Experts for industrial maintenance data, on a CPU.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.command(name="demo")(demo.demo)
+app.command(name="simulate")(simulate.simulate)
+app.command(name="bench")(bench.bench)
+app.add_typer(data.app, name="data", help="List, show and validate the registered data sets.")
+
+
+@app.callback()
+def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details.")) -> None:
+    logging.basicConfig(
+        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s"
+    )
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

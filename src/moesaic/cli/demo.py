@@ -1,0 +1,35 @@
+"""``moesaic demo``: the main job on embedded default data (a simulated plant)."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from moesaic.cli.console import console
+from moesaic.demo import run_demo
+
+
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the page and the simulated plant.")] = Path(
+        "."
+    ),
+    assets: Annotated[int, typer.Option("--assets", help="Assets in the simulated plant.")] = 12,
+    days: Annotated[float, typer.Option("--days", help="Days of history.")] = 60,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+) -> None:
+    """Simulate a small plant, load it, summarise it and write an HTML page with plots."""
+    start = time.perf_counter()
+    with console.status("demo") as status:
+        result = run_demo(out, assets=assets, days=days, seed=seed, step=lambda m: status.update(m))
+    table = Table("what", "count", title="simulated plant")
+    for key, value in result.counts.items():
+        table.add_row(key, f"{value:,}")
+    for fault, count in sorted(result.faults_by_type.items()):
+        table.add_row(f"fault: {fault}", str(count))
+    console.print(table)
+    console.print(f"plant data: {result.plant}")
+    console.print(f"page: [bold]{result.page}[/] (written in {time.perf_counter() - start:.1f} s)")

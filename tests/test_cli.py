@@ -1,0 +1,83 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from moesaic.cli.app import app
+
+runner = CliRunner()
+
+
+def test_data_list_names_every_set_and_its_licence(shared_data: Path) -> None:
+    result = runner.invoke(app, ["data", "list", "--data", str(shared_data)])
+    assert result.exit_code == 0, result.output
+    for name in ("skab", "tep", "assetopsbench", "timegan_stocks"):
+        assert name in result.output
+    assert "CC BY-ND" in result.output
+
+
+def test_data_show_prints_citation(shared_data: Path) -> None:
+    result = runner.invoke(app, ["data", "show", "ett", "--data", str(shared_data)])
+    assert result.exit_code == 0, result.output
+    assert "Informer" in result.output and "ETTh1.csv" in result.output
+
+
+def test_data_validate_one_set(shared_data: Path) -> None:
+    result = runner.invoke(app, ["data", "validate", "ett", "fmc_mwo2kg", "--data", str(shared_data)])
+    assert result.exit_code == 0, result.output
+    assert result.output.count("ok") >= 2
+
+
+def test_unknown_set_is_one_clear_error(shared_data: Path) -> None:
+    result = runner.invoke(app, ["data", "show", "nope", "--data", str(shared_data)])
+    assert result.exit_code == 2
+    assert "unknown data set 'nope'" in result.output
+
+
+def test_missing_data_folder_says_how_to_point_at_it(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["data", "validate", "--data", str(tmp_path / "none")])
+    assert result.exit_code == 2
+    assert "no such folder" in result.output
+
+
+def test_bench_list_and_unknown_suite() -> None:
+    listing = runner.invoke(app, ["bench", "list"])
+    assert listing.exit_code == 0 and "data" in listing.output
+    unknown = runner.invoke(app, ["bench", "nope"])
+    assert unknown.exit_code == 2 and "unknown suite 'nope'" in unknown.output
+
+
+def test_bench_data_writes_contract_files(shared_data: Path, tmp_path: Path, monkeypatch) -> None:
+    from moesaic.data import registry
+
+    only_small = {k: v for k, v in registry.datasets().items() if k in ("fmc_mwo2kg", "timegan_stocks")}
+    monkeypatch.setattr("moesaic.eval.suites.data.datasets", lambda: only_small)
+    result = runner.invoke(
+        app, ["bench", "data", "--quick", "--data", str(shared_data), "--out", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    doc = json.loads((tmp_path / "data.json").read_text())
+    metrics = {(r["dataset"], r["metric"]) for r in doc["rows"]}
+    assert ("timegan_stocks", "load_seconds") in metrics and ("fmc_mwo2kg", "records") in metrics
+    assert (tmp_path / "data.md").read_text().startswith("# Benchmark `data`")
+
+
+def test_simulate_then_demo(tmp_path: Path) -> None:
+    sim = runner.invoke(
+        app, ["simulate", "--assets", "3", "--days", "5", "--seed", "3", "--out", str(tmp_path / "plant")]
+    )
+    assert sim.exit_code == 0, sim.output
+    assert (tmp_path / "plant" / "manifest.json").exists()
+    demo = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--assets", "4", "--days", "20"])
+    assert demo.exit_code == 0, demo.output
+    page = (tmp_path / "demo" / "moesaic-demo.html").read_text()
+    assert "<img" in page and "The plant" in page
+
+
+def test_simulate_rejects_bad_arguments(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["simulate", "--assets", "0", "--out", str(tmp_path / "p")])
+    assert result.exit_code == 2
+    assert "num_assets" in result.output
+    assert not (tmp_path / "p").exists()
