@@ -88,16 +88,23 @@ def validate(
     if unknown:
         fail(f"unknown data set(s) {unknown}; known: {', '.join(sorted(known))}")
     table = Table(title=f"validation of {root}")
-    for column in ("name", "status", "seconds", "counts", "problems"):
+    for column in ("name", "status", "seconds", "README counts matched", "records", "problems"):
         table.add_column(column, overflow="fold")
+    core = ("assets", "series", "series_steps", "events", "documents", "drawings")
     failed = 0
     for name in track(chosen, "validating", total=len(chosen)):
         result = validate_dataset(known[name], root)
         failed += not result.ok
-        counts = ", ".join(f"{k}={v}" for k, v in result.counts.items() if v)
+        matched = len(result.expected) - len(result.mismatches) if not result.error else 0
+        records = ", ".join(f"{k}={result.counts[k]:,}" for k in core if result.counts.get(k))
         status = "[green]ok[/]" if result.ok else "[red]FAILED[/]"
         table.add_row(
-            name, status, f"{result.seconds:.2f}", counts, result.error or "; ".join(result.mismatches)
+            name,
+            status,
+            f"{result.seconds:.2f}",
+            f"{matched}/{len(result.expected)}",
+            records,
+            result.error or "; ".join(result.mismatches),
         )
     console.print(table)
     if failed:

@@ -29,8 +29,15 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
             "rss_increase_mb": max(current_rss_mb() - before, 0.0),
         }
         rows += [
-            BenchRow(system="moesaic-loader", dataset=info.name, task="load", setting=setting, metric=metric,
-                     value=value, peak_rss_mb=peak_rss_mb() if metric == "load_seconds" else None)
+            BenchRow(
+                system="moesaic-loader",
+                dataset=info.name,
+                task="load",
+                setting=setting,
+                metric=metric,
+                value=value,
+                peak_rss_mb=peak_rss_mb() if metric == "load_seconds" else None,
+            )
             for metric, value in measured.items()
         ]
         del data
