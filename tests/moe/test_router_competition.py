@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 
 import pytest
 import torch
 import torch.nn.functional as F
-from torch import Tensor, nn
+from torch import Tensor
 
 from moesaic.moe import CompetitionRouter, SparseMoE, make_experts
 
@@ -17,25 +17,6 @@ D, E, K = 8, 4, 2
 def _layer(rate: float = 1.0) -> SparseMoE:
     router = CompetitionRouter(dim=D, num_experts=E, top_k=K, rate=rate)
     return SparseMoE(router=router, experts=make_experts(num_experts=E, dim=D, hidden=16))
-
-
-@torch.no_grad()
-def _mix_reference(
-    x: Tensor,
-    weights: Tensor,
-    experts: Tensor,
-    modules: Sequence[nn.Module],
-    *,
-    shared: nn.Module | None = None,
-) -> Tensor:
-    """(N, D) tokens, (N, K) weights and experts -> (N, D), one token and one expert at a time."""
-    rows = []
-    for n in range(x.shape[0]):
-        y = torch.zeros(x.shape[1]) if shared is None else shared(x[n])
-        for k in range(experts.shape[1]):
-            y = y + weights[n, k] * modules[int(experts[n, k])](x[n])
-        rows.append(y)
-    return torch.stack(rows)
 
 
 def test_schedule_competes_on_the_given_share_of_training_steps() -> None:
@@ -53,7 +34,7 @@ def test_schedule_competes_on_the_given_share_of_training_steps() -> None:
 
 
 @torch.no_grad()
-def test_competition_step_matches_per_token_reference() -> None:
+def test_competition_step_matches_per_token_reference(mix_reference: Callable[..., Tensor]) -> None:
     layer = _layer(rate=1.0)
     x = torch.randn(2, 3, D)
     flat = x.reshape(-1, D)
@@ -65,19 +46,19 @@ def test_competition_step_matches_per_token_reference() -> None:
         experts.append(torch.tensor(order))
     out = layer(x)
     torch.testing.assert_close(out.routing.experts, torch.stack(experts))
-    expected = _mix_reference(flat, torch.stack(weights), torch.stack(experts), layer.experts)
+    expected = mix_reference(flat, torch.stack(weights), torch.stack(experts), layer.experts)
     torch.testing.assert_close(out.y, expected.reshape(2, 3, D))
 
 
 @torch.no_grad()
-def test_in_eval_competition_router_routes_like_top_k() -> None:
+def test_in_eval_competition_router_routes_like_top_k(mix_reference: Callable[..., Tensor]) -> None:
     layer = _layer(rate=1.0).eval()
     assert isinstance(layer.router, CompetitionRouter)
     x = torch.randn(1, 5, D)
     out = layer(x)
     weights, experts = torch.softmax(x[0] @ layer.router.gate.weight.T, dim=-1).topk(K, dim=-1)
     weights = weights / weights.sum(dim=-1, keepdim=True)
-    torch.testing.assert_close(out.y[0], _mix_reference(x[0], weights, experts, layer.experts))
+    torch.testing.assert_close(out.y[0], mix_reference(x[0], weights, experts, layer.experts))
     torch.testing.assert_close(out.aux_losses["competition"], torch.tensor(0.0))
 
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from moesaic.moe import HyperRouter, SparseMoE, make_experts
 
@@ -18,26 +18,7 @@ def _layer() -> SparseMoE:
 
 
 @torch.no_grad()
-def _mix_reference(
-    x: Tensor,
-    weights: Tensor,
-    experts: Tensor,
-    modules: Sequence[nn.Module],
-    *,
-    shared: nn.Module | None = None,
-) -> Tensor:
-    """(N, D) tokens, (N, K) weights and experts -> (N, D), one token and one expert at a time."""
-    rows = []
-    for n in range(x.shape[0]):
-        y = torch.zeros(x.shape[1]) if shared is None else shared(x[n])
-        for k in range(experts.shape[1]):
-            y = y + weights[n, k] * modules[int(experts[n, k])](x[n])
-        rows.append(y)
-    return torch.stack(rows)
-
-
-@torch.no_grad()
-def test_hyper_layer_matches_per_token_reference() -> None:
+def test_hyper_layer_matches_per_token_reference(mix_reference: Callable[..., Tensor]) -> None:
     layer = _layer()
     router = layer.router
     assert isinstance(router, HyperRouter)
@@ -51,7 +32,7 @@ def test_hyper_layer_matches_per_token_reference() -> None:
         order = sorted(range(E), key=lambda e: -float(probs[e]))[:K]
         weights.append(probs[order] / probs[order].sum())
         experts.append(torch.tensor(order))
-    expected = _mix_reference(flat, torch.stack(weights), torch.stack(experts), layer.experts)
+    expected = mix_reference(flat, torch.stack(weights), torch.stack(experts), layer.experts)
     torch.testing.assert_close(layer(x).y, expected.reshape(2, 3, D))
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 
 import pytest
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from moesaic.moe import ModalityRouter, SparseMoE, make_experts
 
@@ -21,26 +21,7 @@ def _router() -> ModalityRouter:
 
 
 @torch.no_grad()
-def _mix_reference(
-    x: Tensor,
-    weights: Tensor,
-    experts: Tensor,
-    modules: Sequence[nn.Module],
-    *,
-    shared: nn.Module | None = None,
-) -> Tensor:
-    """(N, D) tokens, (N, K) weights and experts -> (N, D), one token and one expert at a time."""
-    rows = []
-    for n in range(x.shape[0]):
-        y = torch.zeros(x.shape[1]) if shared is None else shared(x[n])
-        for k in range(experts.shape[1]):
-            y = y + weights[n, k] * modules[int(experts[n, k])](x[n])
-        rows.append(y)
-    return torch.stack(rows)
-
-
-@torch.no_grad()
-def test_modality_layer_matches_per_token_reference() -> None:
+def test_modality_layer_matches_per_token_reference(mix_reference: Callable[..., Tensor]) -> None:
     router = _router()
     layer = SparseMoE(router=router, experts=make_experts(num_experts=E, dim=D, hidden=16))
     x = torch.randn(2, 4, D)
@@ -55,7 +36,7 @@ def test_modality_layer_matches_per_token_reference() -> None:
         experts.append(torch.tensor([allowed[i] for i in order]))
     out = layer(x, modality=modality)
     torch.testing.assert_close(out.routing.experts, torch.stack(experts))
-    expected = _mix_reference(flat, torch.stack(weights), torch.stack(experts), layer.experts)
+    expected = mix_reference(flat, torch.stack(weights), torch.stack(experts), layer.experts)
     torch.testing.assert_close(out.y, expected.reshape(2, 4, D))
 
 

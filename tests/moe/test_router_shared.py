@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from moesaic.moe import FeedForwardExpert, MoEConfig, SparseMoE, TopKRouter, build_moe
 
@@ -19,25 +19,6 @@ def _deepseek() -> SparseMoE:
     return layer
 
 
-@torch.no_grad()
-def _mix_reference(
-    x: Tensor,
-    weights: Tensor,
-    experts: Tensor,
-    modules: Sequence[nn.Module],
-    *,
-    shared: nn.Module | None = None,
-) -> Tensor:
-    """(N, D) tokens, (N, K) weights and experts -> (N, D), one token and one expert at a time."""
-    rows = []
-    for n in range(x.shape[0]):
-        y = torch.zeros(x.shape[1]) if shared is None else shared(x[n])
-        for k in range(experts.shape[1]):
-            y = y + weights[n, k] * modules[int(experts[n, k])](x[n])
-        rows.append(y)
-    return torch.stack(rows)
-
-
 def test_shared_config_builds_unnormalised_top_k_and_fused_shared_experts() -> None:
     layer = _deepseek()
     assert isinstance(layer.router, TopKRouter) and not layer.router.normalize
@@ -47,7 +28,7 @@ def test_shared_config_builds_unnormalised_top_k_and_fused_shared_experts() -> N
 
 
 @torch.no_grad()
-def test_shared_layer_matches_per_token_reference() -> None:
+def test_shared_layer_matches_per_token_reference(mix_reference: Callable[..., Tensor]) -> None:
     layer = _deepseek()
     assert isinstance(layer.router, TopKRouter)
     x = torch.randn(2, 3, D)
@@ -58,7 +39,7 @@ def test_shared_layer_matches_per_token_reference() -> None:
         order = sorted(range(8), key=lambda e: -float(token_probs[e]))[:2]
         weights.append(token_probs[order])  # DeepSeekMoE: full-softmax gates, not renormalised
         experts.append(torch.tensor(order))
-    expected = _mix_reference(
+    expected = mix_reference(
         flat, torch.stack(weights), torch.stack(experts), layer.experts, shared=layer.shared
     )
     torch.testing.assert_close(layer(x).y, expected.reshape(2, 3, D))
