@@ -158,12 +158,13 @@ def run_suite(name: str, ctx: SuiteContext, *, out: Path, command: str) -> Bench
 
 
 def _fmt(value: Any) -> str:
+    """Whole numbers without decimals, others with four significant digits."""
     if value is None:
         return ""
+    if isinstance(value, float) and value.is_integer() and abs(value) < 1e15:
+        return str(int(value))
     if isinstance(value, float):
-        if value != 0 and (abs(value) >= 1e5 or abs(value) < 1e-3):
-            return f"{value:.3g}"
-        return f"{value:.4f}".rstrip("0").rstrip(".") if abs(value) < 100 else f"{value:.1f}"
+        return f"{value:.4g}"
     return str(value)
 
 
