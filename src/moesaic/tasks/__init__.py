@@ -1,0 +1,1 @@
+"""User-facing fit/predict objects with the scikit-learn contract (Forecaster, AnomalyDetector, ...)."""
