@@ -421,3 +421,15 @@ def test_atomic_directory_replaces_all_or_nothing(
         assert fail
     assert listing(target) == expected
     assert sorted(os.listdir(parent)) == ["out"]  # no temporary or old folder left behind
+
+
+def test_atomic_directory_replaces_a_folder_in_one_step(tmp_path: Path) -> None:
+    from moesaic.atomic import atomic_directory
+
+    target = tmp_path / "out"
+    with atomic_directory(target) as tmp:
+        (tmp / "first.txt").write_text("1")
+    with atomic_directory(target) as tmp:
+        (tmp / "second.txt").write_text("2")
+    assert sorted(p.name for p in target.iterdir()) == ["second.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary or old folder left
