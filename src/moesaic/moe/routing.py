@@ -101,7 +101,8 @@ def select_top_k(logits: Tensor, top_k: int, *, normalize: bool) -> tuple[Tensor
     With ``normalize`` the weights are the softmax over the chosen logits (Mixtral), which equals
     the full softmax renormalised over the chosen experts; without it they are the full softmax
     probabilities of the chosen experts (Switch, DeepSeekMoE). Selecting on logits rather than
-    probabilities keeps -inf (forbidden) experts out even when probabilities underflow.
+    probabilities keeps -inf (forbidden) experts out even when probabilities underflow. With
+    ``top_k == 1`` the weight is always the full-softmax probability (see below).
 
     Args:
         logits: (N, E) float32; -inf marks experts a token may not use.
@@ -110,7 +111,9 @@ def select_top_k(logits: Tensor, top_k: int, *, normalize: bool) -> tuple[Tensor
         weights (N, K) float32 and experts (N, K) int64.
     """
     top_logits, experts = logits.topk(top_k, dim=-1)  # (N, K), (N, K)
-    if normalize:
+    # With K = 1 a renormalised weight is always 1: the router would get no gradient from the
+    # task, so top-1 routing uses the full-softmax probability, as the Switch Transformer does.
+    if normalize and top_k > 1:
         weights = top_logits.softmax(dim=-1)
     else:
         weights = logits.softmax(dim=-1).gather(1, experts)
