@@ -1,0 +1,327 @@
+"""Anomaly evidence: model-free detectors for the anomaly types of the exam's vocabulary.
+
+Each detector looks for the footprint its anomaly leaves, without assuming a model of the
+normal pattern (a single global model is easily fooled by the anomaly itself):
+
+- cutoff ("the pattern disappeared"): a long flat run where the rest of the series moves, or
+  whose level or length sets it apart from the plateaus of a square wave;
+- flip ("the pattern is flipped"): two jumps that vanish when the stretch between them is
+  reversed in time, the stretch not being an ordinary tooth of a sawtooth;
+- speed ("the period differs"): the local period changes by a large factor;
+- scale ("a different scale"): a stretch whose local range is a fraction or a multiple of the
+  usual one;
+- spike ("random large spikes"): rough, heavy-tailed step-to-step changes all over the series;
+- wander ("the pattern deviates off"): a jump that is none of the above.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+from scipy import stats as sps
+
+from moesaic.reports.exam.stats import (
+    as_float,
+    best_split,
+    dominant_period,
+    fit_line,
+    noise_std,
+    robust_scale,
+    smooth,
+)
+
+ANOMALIES = ("spike", "cutoff", "flip", "scale", "wander", "speed")
+# A run of this many steps moving less than FLAT_SHARE of the series' range is flat.
+FLAT_STEPS = 10
+FLAT_SHARE = 0.015
+# A jump: a step change beyond JUMP_Z robust deviations of the steps and JUMP_SHARE of the range.
+JUMP_Z = 6.0
+JUMP_SHARE = 0.08
+# A break (for flips): a second difference beyond BREAK_Z robust deviations and BREAK_SHARE of
+# the range; more than FLIP_BREAKS of them means a wave with jumps of its own (sawtooth, square).
+BREAK_Z = 8.0
+BREAK_SHARE = 0.03
+FLIP_BREAKS = 6
+# Spikes: step noise above SPIKE_ROUGH of the spread and heavy tails (excess kurtosis).
+SPIKE_ROUGH = 0.3
+SPIKE_KURTOSIS = 1.0
+# Speed change: the local period changes by at least this factor.
+SPEED_RATIO = 1.8
+# Scale change: a local range below 1/SCALE_RATIO or above SCALE_RATIO of the usual one.
+SCALE_RATIO = 2.0
+
+
+class AnomalyEvidence(NamedTuple):
+    scores: dict[str, float]  # ANOMALIES + "none", each in [0, 1]
+    where: dict[str, float]  # the centre of each detected anomaly, as a share of the length
+    rationale: str
+
+    def best(self) -> str:
+        return max(self.scores, key=self.scores.__getitem__)
+
+    def location(self) -> float | None:
+        if not self.where:
+            return None
+        kind = max(self.where, key=lambda k: self.scores.get(k, 0.0))
+        return self.where[kind]
+
+
+def flat_runs(x: np.ndarray) -> list[tuple[int, int]]:
+    """Maximal runs [start, stop) of at least FLAT_STEPS steps that stay within a tiny band."""
+    n = x.size
+    band = FLAT_SHARE * float(np.ptp(x)) + 1e-12
+    if n < FLAT_STEPS:
+        return []
+    windows = np.lib.stride_tricks.sliding_window_view(x, FLAT_STEPS)
+    steps = np.abs(np.diff(windows, axis=1))
+    bends = np.abs(np.diff(windows, n=2, axis=1))
+    # Flat and either constant or jittery: the slow bottom of a smooth curve is not a cutoff
+    # (its second differences are far smaller than its first ones; noise's are not).
+    jittery = np.median(bends, axis=1) >= 0.5 * np.median(steps, axis=1)
+    flat = (np.ptp(windows, axis=1) <= band) & jittery  # (n - FLAT_STEPS + 1,)
+    runs, start = [], None
+    for i, f in enumerate(np.append(flat, False)):
+        if f and start is None:
+            start = i
+        elif not f and start is not None:
+            runs.append((start, i - 1 + FLAT_STEPS))
+            start = None
+    return runs
+
+
+def cutoff_score(x: np.ndarray) -> tuple[float, float | None]:
+    runs = flat_runs(x)
+    if not runs:
+        return 0.0, None
+    lengths = np.array([b - a for a, b in runs], dtype=float)
+    levels = np.array([x[a:b].mean() for a, b in runs])
+    flat_share = lengths.sum() / x.size
+    i = int(np.argmax(lengths))
+    a, b = runs[i]
+    centre = (a + b) / 2 / x.size
+    if flat_share < 0.5 and len(runs) <= 2:
+        return 1.0, centre  # one flat stretch in a moving series
+    if len(runs) == 1:
+        return 0.0, None  # a series that is mostly flat
+    # Many flat runs: a square wave's plateaus. The cutoff is the odd one out by length or level.
+    others = np.delete(np.arange(len(runs)), i)
+    longer = lengths[i] > 1.5 * float(np.median(lengths[others]))
+    gap = float(np.min(np.abs(levels[others] - levels[i]))) / (float(np.ptp(x)) + 1e-12)
+    if longer or gap > 0.1:
+        return 0.8, centre
+    return 0.0, None
+
+
+def jumps(x: np.ndarray) -> np.ndarray:
+    """Indices i where the step x[i + 1] - x[i] breaks from the steps around it."""
+    d = np.diff(x)
+    if d.size < 5:
+        return np.array([], dtype=int)
+    padded = np.pad(d, 2, mode="edge")
+    around = np.stack([padded[:-4], padded[1:-3], padded[3:-1], padded[4:]])  # 2 steps each side
+    deviation = d - np.median(around, axis=0)
+    limit = max(JUMP_Z * robust_scale(deviation), JUMP_SHARE * float(np.ptp(x)))
+    return np.flatnonzero(np.abs(deviation) > limit)
+
+
+def breaks(x: np.ndarray, *, limit: int = 24) -> np.ndarray:
+    """Points where the series bends or jumps far more than it usually does (large second
+    differences), strongest first, at most ``limit``."""
+    bend = np.abs(np.diff(x, n=2))
+    if bend.size == 0:
+        return np.array([], dtype=int)
+    floor = max(BREAK_Z * robust_scale(bend), BREAK_SHARE * float(np.ptp(x)))
+    idx = np.flatnonzero(bend > floor)
+    return (idx[np.argsort(-bend[idx])][:limit] + 1).astype(int)
+
+
+def _roughness(y: np.ndarray, p: int) -> float:
+    """Second differences around the boundary between y[p - 1] and y[p]."""
+    total = 0.0
+    for c in (p - 1, p):
+        if 1 <= c < y.size - 1:
+            total += abs(y[c + 1] - 2 * y[c] + y[c - 1])
+    return total
+
+
+def flip_score(x: np.ndarray) -> tuple[float, float | None]:
+    """A stretch whose two ends become smooth when it is reversed in time (its ends jump or
+    kink now; the original series was continuous there)."""
+    n = x.size
+    points = breaks(x)
+    if points.size == 0 or points.size > 2 * FLIP_BREAKS:
+        return 0.0, None
+    d = np.diff(x)
+    typical = float(np.median(np.abs(d))) + 1e-12
+    overall = float(np.median(d))
+    bounds = sorted({0, n} | {int(p) for p in points} | {int(p) + 1 for p in points if p + 1 < n})
+    usual = 2.0 * float(np.median(np.abs(np.diff(x, n=2))))  # a boundary's roughness anyway
+    best, where = 0.0, None
+    for s_i, s in enumerate(bounds):
+        for e in bounds[s_i + 1 :]:
+            if e - s < 3 or (s == 0 and e == n):
+                continue
+            y = x.copy()
+            y[s:e] = x[s:e][::-1]
+            ends = (s > 0) + (e < n)
+            before = _roughness(x, s) * (s > 0) + _roughness(x, e) * (e < n) - ends * usual
+            after = max(_roughness(y, s) * (s > 0) + _roughness(y, e) * (e < n) - ends * usual, 0.0)
+            if before <= 0 or after > 0.3 * before:
+                continue
+            inner = float(np.median(d[s : e - 1])) if e - s > 2 else 0.0
+            # An ordinary sawtooth tooth rises (or falls) like the rest; a flipped one runs backwards.
+            regular = points.size > FLIP_BREAKS
+            if regular and np.sign(inner) == np.sign(overall) and abs(overall) > 0.5 * typical:
+                continue
+            score = 1.0 - after / before
+            if score > best:
+                best, where = score, (s + e) / 2 / n
+    return best, where
+
+
+def local_range(x: np.ndarray, width: int) -> np.ndarray:
+    windows = np.lib.stride_tricks.sliding_window_view(x, width)
+    return np.asarray(np.ptp(windows, axis=1))
+
+
+def jump_spacing(x: np.ndarray) -> tuple[float, float | None]:
+    """A sawtooth or square wave jumps once or twice a period; a stretch without its jumps for
+    far longer than the usual spacing is a slowed-down stretch. Returns (ratio, centre)."""
+    j = jumps(x)
+    if j.size < 2:
+        return 1.0, None
+    inner = np.diff(j).astype(float)
+    usual = float(np.median(inner))
+    gaps = np.concatenate([[j[0] + 1], inner, [x.size - 1 - j[-1]]]).astype(float)
+    if j.size == 2 and abs(gaps[0] - gaps[1]) > 0.25 * gaps[1]:
+        return 1.0, None  # two jumps that are not the regular beat of a wave (a flip's, say)
+    k = int(np.argmax(gaps))
+    starts = np.concatenate([[0], j + 1])
+    return float(gaps[k] / max(usual, 1.0)), (starts[k] + gaps[k] / 2) / x.size
+
+
+def speed_score(x: np.ndarray) -> tuple[float, float | None, float]:
+    n = x.size
+    steps = np.arange(n, dtype=np.float64)
+    detrended = x - np.polyval(np.polyfit(steps, x, 2), steps)
+    period = dominant_period(detrended).period
+    width = int(np.clip(1.5 * period, 24, max(n // 3, 24)))
+    step = max(width // 4, 1)
+    starts = list(range(0, n - width + 1, step))
+    if len(starts) < 3:
+        return 0.0, None, 1.0
+    periods = np.array([dominant_period(detrended[s : s + width], min_cycles=1.0).period for s in starts])
+    ratio = float(np.percentile(periods, 90) / max(np.percentile(periods, 10), 1e-9))
+    spacing, centre = jump_spacing(x)
+    if spacing >= SPEED_RATIO and jumps(x).size >= 2:
+        return min(1.0, 0.5 + (spacing - SPEED_RATIO) / 4), centre, spacing
+    if ratio < SPEED_RATIO:
+        return 0.0, None, ratio
+    odd = int(np.argmax(np.abs(np.log(periods / np.median(periods)))))
+    return min(1.0, 0.5 + (ratio - SPEED_RATIO) / 4), (starts[odd] + width / 2) / n, ratio
+
+
+def scale_score(x: np.ndarray) -> tuple[float, float | None]:
+    """A stretch whose local range (around the overall line) is a fraction or a multiple of the
+    usual one."""
+    n = x.size
+    residual = fit_line(x).residual
+    period = dominant_period(residual).period
+    width = int(np.clip(period, 8, max(n // 4, 8)))
+    ranges = local_range(residual, width)
+    ratio = ranges / (float(np.median(ranges)) + 1e-12)
+    odd = (ratio < 1 / SCALE_RATIO) | (ratio > SCALE_RATIO)
+    if odd.mean() < 0.1 or odd.mean() > 0.6:
+        return 0.0, None
+    centre = (float(np.flatnonzero(odd).mean()) + width / 2) / n
+    return 0.7, centre
+
+
+def spike_score(x: np.ndarray) -> float:
+    """Many random spikes: rough, heavy-tailed steps all over the series."""
+    rough = noise_std(x) / (float(np.std(x)) + 1e-12)
+    tail = float(sps.kurtosis(x - smooth(x, 5)))
+    return float(rough > SPIKE_ROUGH and tail > SPIKE_KURTOSIS)
+
+
+def isolated_spikes(x: np.ndarray) -> np.ndarray:
+    """Indices of single points that stand out from both neighbours the same way (a jump
+    stands out from one neighbour only)."""
+    if x.size < 5:
+        return np.array([], dtype=int)
+    d = np.diff(x)
+    padded = np.pad(d, 2, mode="edge")
+    around = np.stack([padded[:-4], padded[1:-3], padded[3:-1], padded[4:]])
+    limit = max(JUMP_Z * robust_scale(d - np.median(around, axis=0)), JUMP_SHARE * float(np.ptp(x)))
+    left, right = x[1:-1] - x[:-2], x[1:-1] - x[2:]
+    hits = (np.sign(left) == np.sign(right)) & (np.minimum(np.abs(left), np.abs(right)) > limit)
+    return np.flatnonzero(hits) + 1
+
+
+def inspect(x: np.ndarray) -> AnomalyEvidence:
+    """Anomaly evidence for one series."""
+    x = as_float(x)
+    scores = dict.fromkeys((*ANOMALIES, "none"), 0.0)
+    where: dict[str, float] = {}
+    scores["spike"] = spike_score(x)
+    single = isolated_spikes(x)
+    if scores["spike"]:
+        where["spike"] = 0.5
+    elif 0 < single.size <= 0.05 * x.size:
+        # A few lone spikes: they also inflate the local range, so no scale test.
+        scores["spike"] = 0.8
+        residual = np.abs(x - smooth(x, 5))
+        where["spike"] = float(single[int(np.argmax(residual[single]))]) / x.size
+    if scores["spike"] < 1.0:
+        clean = x.copy()
+        for i in single:
+            clean[i] = (x[i - 1] + x[i + 1]) / 2  # a lone spike would read as two jumps
+        tests = {"cutoff": cutoff_score(clean), "flip": flip_score(clean)}
+        if not scores["spike"]:
+            tests["scale"] = scale_score(clean)
+        for kind, (score, centre) in tests.items():
+            scores[kind] = score
+            if centre is not None:
+                where[kind] = centre
+    speed, centre, ratio = speed_score(x)
+    if scores["spike"] < 1.0:
+        scores["speed"] = speed
+        if centre is not None:
+            where["speed"] = centre
+    if scores["cutoff"] > 0:
+        scores["scale"] = 0.0  # the flat stretch itself has a tiny local range
+    jump_count = int(jumps(x).size)
+    if max(scores.values()) == 0.0:
+        # Nothing specific: "no anomaly" is likelier, but if there is one, it deviates ("wander").
+        scores["wander"] = 0.2
+        scores["none"] = 0.8
+    text_jumps = f"{jump_count} jumps"
+    text = (
+        ", ".join(f"{k} {v:.2f}" for k, v in scores.items() if v)
+        + f" (local period ratio {ratio:.2f}, {text_jumps})"
+    )
+    return AnomalyEvidence(scores, where, text)
+
+
+def break_evidence(x: np.ndarray) -> dict[str, float]:
+    """Support for the three classic causes of a structural break, each in [0, 1]."""
+    x = as_float(x)
+    n = x.size
+    split = best_split(x, kind="line", min_size=max(n // 8, 6))
+    left, right = fit_line(x[: split.at]), fit_line(x[split.at :])
+    reversal = float(
+        np.sign(left.slope) != np.sign(right.slope) and min(abs(left.t_stat), abs(right.t_stat)) > 4
+    )
+    variance = best_split(x, kind="variance").gain
+    half = n // 2
+    p1, p2 = (
+        dominant_period(x[:half], min_cycles=1.0).period,
+        dominant_period(x[half:], min_cycles=1.0).period,
+    )
+    freq = abs(np.log(p1 / p2))
+    return {
+        "direction": reversal,
+        "variance": float(min(variance / 0.5, 1.0)),
+        "frequency": float(min(freq / np.log(2.0), 1.0)) * 0.9,
+    }

@@ -1,0 +1,169 @@
+"""Solvers for anomaly questions, on the evidence of :mod:`moesaic.reports.exam.anomaly`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from moesaic.reports.exam.anomaly import ANOMALIES, AnomalyEvidence, break_evidence, flat_runs, inspect, jumps
+from moesaic.reports.exam.parse import Choice, Intent
+from moesaic.reports.exam.stats import as_float
+from moesaic.reports.exam.verdict import UNSUPPORTED, Solver, Verdict, by_model, by_terms
+from moesaic.reports.exam.waves import TRENDS, WAVES, best_wave, trend_shapes
+
+
+def _types(terms: Sequence[str]) -> list[str]:
+    return [t for t in terms if t in ANOMALIES]
+
+
+def anomaly(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """Presence and type of anomalies, in one series or in each of two."""
+    evidence = [inspect(as_float(s)) for s in series]
+    lengths = [len(s) for s in series]
+    if len(series) == 2 and lengths[0] != lengths[1]:
+        # Two series of the same pattern but different lengths: a stretch of the longer one
+        # was played slower (a speed change is the only anomaly that changes the length).
+        longer = int(np.argmax(lengths))
+        stretched = dict(evidence[longer].scores)
+        stretched["speed"], stretched["none"] = max(stretched["speed"], 0.9), 0.0
+        evidence[longer] = evidence[longer]._replace(scores=stretched)
+    worst = [max(e.scores[k] for k in ANOMALIES) for e in evidence]
+    scores = [_choice_score(choice, evidence, worst) for choice in intent.choices]
+    text = " | ".join(f"series {i + 1}: {e.rationale}" for i, e in enumerate(evidence))
+    return Verdict(tuple(scores), text)
+
+
+def _choice_score(choice: Choice, evidence: list[AnomalyEvidence], worst: list[float]) -> float:
+    if choice.subjects and len(evidence) > 1:
+        parts, named = [], set()
+        for index, terms in choice.subjects:
+            kinds = _types(terms)
+            if 0 < index <= len(evidence) and kinds:
+                named.add(index)
+                parts.append(float(np.mean([evidence[index - 1].scores[k] for k in kinds])))
+        for other in set(range(1, len(evidence) + 1)) - named:
+            # "Time series 1 with a flip anomaly": the other series should look normal.
+            parts.append(0.5 * (1.0 - worst[other - 1]))
+        return float(np.mean(parts)) if parts else UNSUPPORTED
+    kinds = _types(choice.terms)
+    if len(evidence) > 1:
+        shared = max(min(e.scores[k] for e in evidence) for k in ANOMALIES)
+        if choice.polarity == -1 or choice.has("different"):
+            return 1.0 - shared
+        return shared
+    scores = evidence[0].scores
+    if kinds:
+        return float(np.mean([scores[k] for k in kinds]))
+    if choice.polarity == -1:
+        return scores["none"]
+    if choice.polarity == 1:
+        return 1.0 - scores["none"]
+    return UNSUPPORTED
+
+
+def anomaly_location(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    evidence = inspect(as_float(series[0]))
+    found = evidence.location()
+    where = 0.5 if found is None else found
+    support = {
+        "beginning": float(where < 1 / 3),
+        "middle": float(1 / 3 <= where <= 2 / 3),
+        "end": float(where > 2 / 3),
+    }
+    return by_terms(
+        intent,
+        support,
+        f"strongest anomaly window centred at {where:.2f} of the length; {evidence.rationale}",
+    )
+
+
+# Least trimmed squares keeps this share of the normal points (random spikes hit about half
+# of the points, so the untouched half decides).
+TRIM = 0.5
+
+
+def anomaly_base(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """The pattern without the anomaly: each option's waveform + trend fitted to the normal
+    points by least trimmed squares; the smallest trimmed residual wins."""
+    x = as_float(series[0])
+    n = x.size
+    keep = normal_points(x)
+    count = max(int(TRIM * keep.sum()), 8)
+    # The period, from a trimmed fit over the full period grid (spikes would mislead a plain one).
+    mask = keep
+    for _ in range(2):
+        fit = best_wave(x, nuisance="quadratic", mask=mask)
+        residual = np.abs(x - fit.model)
+        mask = keep & (residual <= np.sort(residual[keep])[count - 1])
+    periods = fit.period * np.geomspace(0.8, 1.25, 11)
+
+    def criterion(choice: Choice) -> float | None:
+        waves = [t for t in choice.terms if t in WAVES]
+        trends = [t for t in choice.terms if t in TRENDS]
+        if not waves and not trends:
+            return None
+        kinds = tuple(waves[:1]) or WAVES
+        best = np.inf
+        for shape in trend_shapes(trends[0] if trends else "linear", n):
+            columns = np.column_stack([np.ones(n), shape])
+            mask = keep
+            for _ in range(2):
+                wave = best_wave(x, kinds=kinds, nuisance=columns, periods=periods, mask=mask)
+                residual = np.abs(x - wave.model)
+                limit = np.sort(residual[keep])[count - 1]
+                mask = keep & (residual <= limit)
+            trimmed = float(np.sum(np.sort(residual[keep])[:count] ** 2))
+            best = min(best, trimmed)
+        return float(np.log(best + 1e-12))
+
+    return by_model(
+        intent,
+        criterion,
+        f"each option fitted to the best {count} of {int(keep.sum())} normal points (trimmed squares)",
+    )
+
+
+def normal_points(x: np.ndarray) -> np.ndarray:
+    """(T,) bool: steps away from flat runs and from jumps, where the normal pattern shows."""
+    keep = np.ones(x.size, dtype=bool)
+    for a, b in flat_runs(x):
+        keep[max(a - 1, 0) : b + 1] = False
+    for j in jumps(x):
+        keep[max(j - 1, 0) : j + 3] = False
+    return keep if keep.sum() >= x.size // 3 else np.ones(x.size, dtype=bool)
+
+
+def anomaly_nonstationary(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    x = as_float(series[0])
+    evidence = inspect(x)
+    breaks = break_evidence(x)
+    support = {
+        "cutoff": evidence.scores["cutoff"],
+        "direction": breaks["direction"],
+    }
+    stationary = 1.0 - max(support.values())
+    scores = []
+    for choice in intent.choices:
+        named = [support[t] for t in choice.terms if t in support]
+        if named:
+            scores.append(float(np.mean(named)))
+        elif choice.polarity == -1:
+            scores.append(stationary)
+        else:
+            scores.append(UNSUPPORTED)
+    return Verdict(tuple(scores), f"trend reversal {breaks['direction']:.2f}; {evidence.rationale}")
+
+
+def break_cause(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    support = break_evidence(as_float(series[0]))
+    return by_terms(intent, support, ", ".join(f"{k} {v:.2f}" for k, v in support.items()))
+
+
+SOLVERS: dict[str, Solver] = {
+    "anomaly": anomaly,
+    "anomaly_location": anomaly_location,
+    "anomaly_base": anomaly_base,
+    "anomaly_nonstationary": anomaly_nonstationary,
+    "break_cause": break_cause,
+}

@@ -1,0 +1,183 @@
+"""Solvers for noise questions: white vs red (random walk), level, presence, composition."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from moesaic.reports.exam.parse import Intent
+from moesaic.reports.exam.stats import (
+    ADF_CRITICAL_CONSTANT,
+    adf_statistic,
+    as_float,
+    autocorrelation,
+    ljung_box,
+    noise_std,
+    smooth,
+    spectral_slope,
+)
+from moesaic.reports.exam.verdict import Solver, Verdict, by_terms, nearest_number, yes_no
+from moesaic.reports.exam.waves import best_wave, fit_trend
+
+# Noise whose amplitude is below this share of the signal's (20 dB SNR) is not significant.
+SIGNIFICANT_NOISE = 0.1
+# Ljung-Box level below which a residual is not white.
+WHITE_P = 0.01
+# A random walk: lag-1 autocorrelation above this, spectral slope below RED_SLOPE, and no
+# ADF rejection of the unit root.
+RED_ACF = 0.8
+RED_SLOPE = -1.0
+# Differencing white noise gives a lag-1 autocorrelation of -0.5, differencing a random walk
+# gives 0: halfway between tells them apart even after a trend or cycle was removed.
+OVERDIFFERENCED = -0.25
+# The smooth part of a series with multiplicative zero-mean noise carries little variance.
+MULTIPLICATIVE_SHARE = 0.5
+
+
+class NoiseEvidence(NamedTuple):
+    residual: np.ndarray  # (T,) what is left after the best trend and waveform
+    signal_rms: float  # root mean square of the fitted structure, level included
+    noise_rms: float  # standard deviation of the residual
+    acf1: float  # lag-1 autocorrelation of the residual
+    slope: float  # spectral slope of the residual
+    adf: float  # ADF statistic of the residual
+    white_p: float  # Ljung-Box p-value of the residual
+    diff_acf1: float  # lag-1 autocorrelation of the residual's first differences
+
+    def red(self) -> bool:
+        """A random walk: persistent with a unit root and a steep spectrum, or persistent with
+        differences that are not over-differenced white noise."""
+        classic = self.acf1 > RED_ACF and self.slope < RED_SLOPE and self.adf > ADF_CRITICAL_CONSTANT
+        return classic or (self.acf1 > 0.5 and self.diff_acf1 > OVERDIFFERENCED)
+
+    def significant(self) -> bool:
+        return self.noise_rms > SIGNIFICANT_NOISE * max(self.signal_rms, 1e-12)
+
+    def describe(self) -> str:
+        return (
+            f"residual std {self.noise_rms:.3g} vs signal rms {self.signal_rms:.3g}; residual lag-1 "
+            f"autocorrelation {self.acf1:.2f} ({self.diff_acf1:.2f} after differencing), spectral slope "
+            f"{self.slope:.2f}, ADF {self.adf:.2f}, "
+            f"Ljung-Box p {self.white_p:.3f}"
+        )
+
+
+def noise_evidence(x: np.ndarray, *, structure: bool) -> NoiseEvidence:
+    """Split ``x`` into structure and noise and describe the noise.
+
+    With ``structure`` a trend and a waveform are fitted and removed only when each beats the
+    plain mean clearly (a random walk also looks like a trend, so a pure-noise question asks
+    for ``structure=False`` and keeps only the mean).
+    """
+    x = as_float(x)
+    fitted = np.full(x.size, x.mean())
+    if structure:
+        trend = min((fit_trend(x, k) for k in ("linear", "exponential", "log")), key=lambda f: f.sse)
+        wave = best_wave(x - trend.fitted, nuisance="const")
+        if wave.r2 > 0.3:
+            fitted = trend.fitted + wave.fitted
+        else:
+            fitted = trend.fitted
+    residual = x - fitted
+    if float(np.std(residual)) <= 1e-9 * (1.0 + float(np.abs(x).max())):
+        return NoiseEvidence(residual, float(np.sqrt(np.mean(fitted**2))), 0.0, 0.0, 0.0, -100.0, 1.0, -0.5)
+    return NoiseEvidence(
+        residual=residual,
+        signal_rms=float(np.sqrt(np.mean(fitted**2))),
+        noise_rms=float(residual.std()),
+        acf1=float(autocorrelation(residual, 1)[1]),
+        slope=spectral_slope(residual),
+        adf=adf_statistic(residual, lags=1),
+        white_p=ljung_box(residual),
+        diff_acf1=float(autocorrelation(np.diff(residual), 1)[1]),
+    )
+
+
+def _structured(intent: Intent) -> bool:
+    """Does the question say the series has more than noise (a "noise component")?"""
+    return intent.mentions(r"component|signal|pattern|trend|cycl|season")
+
+
+def noise_type(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    evidence = noise_evidence(series[0], structure=_structured(intent))
+    red = evidence.red()
+    # Only an option "no significant noise" makes the size of the noise matter.
+    offered = any(c.has("no_noise") for c in intent.choices)
+    significant = evidence.significant() or red or not offered
+    support = {
+        "red": float(red),
+        "white": float(significant and not red),
+        "no_noise": float(not significant),
+    }
+    return by_terms(intent, support, evidence.describe())
+
+
+def white_noise_test(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    x = as_float(series[0])
+    evidence = noise_evidence(x, structure=False)
+    asks_red = intent.mentions(r"random walk|red noise") and not intent.mentions(r"white")
+    if asks_red:
+        return yes_no(intent, float(evidence.red()), evidence.describe())
+    white = evidence.noise_rms > 0 and evidence.white_p > WHITE_P and not evidence.red()
+    return yes_no(intent, float(white), evidence.describe())
+
+
+def noisy(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    x = as_float(series[0])
+    fast = noise_std(x)
+    level = float(np.sqrt(np.mean(x**2)))
+    evidence = noise_evidence(x, structure=False)
+    significant = fast > SIGNIFICANT_NOISE * level or (evidence.red() and fast > 1e-6 * level)
+    return yes_no(
+        intent,
+        float(significant),
+        f"step-to-step noise {fast:.3g} vs rms level {level:.3g}; {evidence.describe()}",
+    )
+
+
+def noise_level(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    x = as_float(series[0])
+    if _structured(intent):
+        value = noise_evidence(x, structure=True).noise_rms
+        text = f"std of the residual after trend and cycle {value:.3g}"
+    else:
+        # A pure noise process (white or random walk): its level is its standard deviation.
+        value = float(x.std())
+        text = f"standard deviation {value:.3g}"
+    return nearest_number(intent, value, text)
+
+
+def noise_composition(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """Multiplicative zero-mean noise hides the signal in the spread; additive noise sits on top."""
+    x = as_float(series[0])
+    smoothed = smooth(x, 9)
+    share = float(smoothed.var() / max(x.var(), 1e-300))
+    multiplicative = share < MULTIPLICATIVE_SHARE
+    return by_terms(
+        intent,
+        {"multiplicative": float(multiplicative), "additive": float(not multiplicative)},
+        f"a 9-step smoother keeps {share:.2f} of the variance (multiplicative below {MULTIPLICATIVE_SHARE})",
+    )
+
+
+def noise_influence(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    x = as_float(series[0])
+    wave = best_wave(x)
+    clear = wave.r2 > 0.5
+    return by_terms(
+        intent,
+        {"no_influence": float(clear), "distort": float(not clear)},
+        f"best {wave.kind} (period {wave.period:.1f}) explains {wave.r2:.2f} of the variance",
+    )
+
+
+SOLVERS: dict[str, Solver] = {
+    "noise_type": noise_type,
+    "white_noise_test": white_noise_test,
+    "noisy": noisy,
+    "noise_level": noise_level,
+    "noise_composition": noise_composition,
+    "noise_influence": noise_influence,
+}

@@ -1,0 +1,280 @@
+"""Solvers for questions about two series: scaling, flipping, shape and distribution
+similarity, shared trend or noise kinds, and comparisons of one property between the two."""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from moesaic.reports.exam.noise import noise_evidence
+from moesaic.reports.exam.parse import Choice, Intent
+from moesaic.reports.exam.stats import (
+    ADF_CRITICAL_CONSTANT,
+    adf_statistic,
+    as_float,
+    autocorrelation,
+    fit_line,
+    partial_autocorrelation,
+)
+from moesaic.reports.exam.trend import TREND_T, trend_criteria
+from moesaic.reports.exam.verdict import UNSUPPORTED, Solver, Verdict, by_series, yes_no
+from moesaic.reports.exam.waves import TRENDS, best_wave, nuisance_basis
+
+# Two measurements are "the same" within this ratio.
+SAME_RATIO = 1.3
+# Two processes share a distribution: scales within DIST_RATIO, lag-1 autocorrelations within DIST_ACF.
+DIST_RATIO = 1.6
+DIST_ACF = 0.35
+# Correlation of the detrended series above which two shapes are alike (below minus it: flipped).
+SHAPE_R = 0.6
+
+
+def pair(series: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """The two series of a two-series question."""
+    if len(series) < 2:
+        raise ValueError(f"this question needs two series, found {len(series)}")
+    return as_float(series[0]), as_float(series[1])
+
+
+def scaled(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """Is one series a scaled copy of the other? The larger one is the "scaled version"."""
+    a, b = pair(series)
+    same_shape, text = _same_cycle(a, b)
+    bigger = 1 if a.std() > b.std() else 2
+    scores = []
+    for choice in intent.choices:
+        if choice.relation is not None:
+            scores.append(float(same_shape and choice.relation[0] == bigger))
+        elif choice.polarity == -1:
+            scores.append(float(not same_shape))
+        else:
+            scores.append(float(same_shape) if choice.polarity == 1 else UNSUPPORTED)
+    return Verdict(tuple(scores), f"{text}; std {a.std():.3g} vs {b.std():.3g}")
+
+
+def _same_cycle(a: np.ndarray, b: np.ndarray, *, period_tolerance: float | None = 1.15) -> tuple[bool, str]:
+    """Do both series carry a clear cycle of the same waveform (and period, unless None)?"""
+    wa, wb = best_wave(a, nuisance="quadratic"), best_wave(b, nuisance="quadratic")
+    same = wa.kind == wb.kind and min(wa.r2, wb.r2) > 0.5
+    if period_tolerance is not None:
+        same = same and abs(math.log(wa.period / wb.period)) < math.log(period_tolerance)
+    text = f"cycles {wa.kind} {wa.period:.1f} (R2 {wa.r2:.2f}) and {wb.kind} {wb.period:.1f} (R2 {wb.r2:.2f})"
+    return same, text
+
+
+def _detrended(x: np.ndarray) -> np.ndarray:
+    return fit_line(x).residual
+
+
+def shape_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Correlation of the two line-detrended, lightly smoothed series over their common length."""
+    n = min(a.size, b.size)
+    u, v = _detrended(a[:n]), _detrended(b[:n])
+    if u.std() == 0 or v.std() == 0:
+        return 0.0
+    return float(np.corrcoef(u, v)[0, 1])
+
+
+def flipped(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    a, b = pair(series)
+    r = shape_correlation(a, b)
+    return yes_no(
+        intent, float(r < -SHAPE_R), f"correlation of the detrended series {r:.2f} (flipped below -{SHAPE_R})"
+    )
+
+
+def similar_shape(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """Same shape: the detrended series move together, or both carry the same waveform
+    (the period may differ: a stretched sine is still a sine)."""
+    a, b = pair(series)
+    r = shape_correlation(a, b)
+    same_cycle, text = _same_cycle(a, b, period_tolerance=None)
+    similar = r > SHAPE_R or same_cycle
+    text = f"correlation of the detrended series {r:.2f}; {text}"
+    return yes_no(
+        intent, float(similar), text, reasons={"different": float(not similar), "same": float(similar)}
+    )
+
+
+def same_distribution(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    a, b = pair(series)
+    ratio = max(a.std(), b.std()) / max(min(a.std(), b.std()), 1e-12)
+    ra, rb = autocorrelation(a, 1)[1], autocorrelation(b, 1)[1]
+    same = ratio < DIST_RATIO and abs(ra - rb) < DIST_ACF
+    text = f"std ratio {ratio:.2f} (same below {DIST_RATIO}); lag-1 autocorrelations {ra:.2f} and {rb:.2f}"
+    return yes_no(intent, float(same), text)
+
+
+def _wave_amplitude(x: np.ndarray) -> float:
+    return abs(best_wave(x, nuisance="quadratic").amplitude)
+
+
+def _wave_period(x: np.ndarray) -> float:
+    return best_wave(x, nuisance="quadratic").period
+
+
+def _innovation_std(x: np.ndarray) -> float:
+    """Residual standard deviation of an AR(1) fit with a constant."""
+    design = np.column_stack([np.ones(x.size - 1), x[:-1]])
+    coef, *_ = np.linalg.lstsq(design, x[1:], rcond=None)
+    r = x[1:] - design @ coef
+    return math.sqrt(float(r @ r) / max(x.size - 3, 1))
+
+
+def noise_level(x: np.ndarray) -> float:
+    """Standard deviation of what a quadratic trend and the best waveform leave."""
+    q = nuisance_basis(x.size, "quadratic")
+    wave = best_wave(x, nuisance=q)
+    return float((x - q @ (q.T @ x) - wave.fitted).std())
+
+
+def process_score(x: np.ndarray, kind: str) -> float:
+    """How well ``x`` fits a stationary AR(1) ("ar") or MA(1) ("ma") process, as points.
+
+    Both are stationary, so a unit root or a trend costs most (2 points each); an AR(1)
+    gains up to a point for a clear lag-1 autocorrelation whose partial autocorrelation cuts
+    off after lag 1, an MA(1) for autocorrelations that die out within a few lags.
+    """
+    band = 2.0 / math.sqrt(x.size)
+    score = 0.0
+    if adf_statistic(x, lags=1) > ADF_CRITICAL_CONSTANT:
+        score -= 2.0
+    if abs(fit_line(x).t_stat) > TREND_T:
+        score -= 2.0
+    acf = autocorrelation(x, 4)
+    if kind == "ar":
+        pacf = partial_autocorrelation(x, 2)
+        score += float(abs(acf[1]) > band and abs(pacf[2]) < band)
+    else:
+        score += float(max(abs(acf[3]), abs(acf[4])) < band)
+    return score
+
+
+# Property measured per series, by the question words that ask for it (first match wins).
+MEASURES: tuple[tuple[str, str, Callable[[np.ndarray], float]], ...] = (
+    ("random component", "innovation std", _innovation_std),
+    ("ma\\(1\\)|moving average", "MA(1) fit points", lambda x: process_score(x, "ma")),
+    (
+        "ar\\(1\\) process\\?|more likely to be an ar|autoregressive process\\?",
+        "AR(1) fit points",
+        lambda x: process_score(x, "ar"),
+    ),
+    ("autocorrelation", "|lag-1 autocorrelation|", lambda x: abs(float(autocorrelation(x, 1)[1]))),
+    ("amplitude", "cycle amplitude", _wave_amplitude),
+    ("period", "cycle period", _wave_period),
+    ("noise", "residual std after trend and cycle", noise_level),
+    ("variance|standard deviation", "standard deviation", lambda x: float(np.std(x))),
+)
+
+
+def compare(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """Which series has more of a property, or do both have the same amount?"""
+    a, b = pair(series)
+    name, measure = next(
+        ((label, fn) for rx, label, fn in MEASURES if re.search(rx, intent.question)),
+        ("standard deviation", np.std),
+    )
+    values = {1: float(measure(a)), 2: float(measure(b))}
+    text = f"{name}: series 1 {values[1]:.4g}, series 2 {values[2]:.4g}"
+    if any(c.polarity is not None for c in intent.choices):
+        low, high = sorted(abs(v) for v in values.values())
+        same = high <= SAME_RATIO * max(low, 1e-12)
+        larger = 1 if values[1] > values[2] else 2
+        scores = []
+        for choice in intent.choices:
+            named = choice.series()
+            if choice.polarity == 1:
+                scores.append(float(same))
+            elif named:
+                scores.append(float(not same and named[0] == larger))
+            elif choice.polarity == -1:
+                scores.append(float(not same))
+            else:
+                scores.append(UNSUPPORTED)
+        return Verdict(tuple(scores), text + f" (the same within x{SAME_RATIO})")
+    return by_series(intent, values, text)
+
+
+def _choice_kinds(choice: Choice, vocabulary: tuple[str, ...], count: int) -> dict[int, str] | None:
+    """The kind an option gives each series ("both have X" gives it to all), or None."""
+    kinds = {}
+    for index, terms in choice.subjects:
+        found = [t for t in terms if t in vocabulary]
+        if found:
+            kinds[index] = found[0]
+    if not kinds and choice.polarity == 1:
+        found = [t for t in choice.terms if t in vocabulary]
+        if found:
+            kinds = {i: found[0] for i in range(1, count + 1)}
+    return kinds or None
+
+
+def _kind_verdict(
+    intent: Intent, supports: Sequence[dict[str, float]], vocabulary: tuple[str, ...], text: str
+) -> Verdict:
+    """Options naming a kind per series score the summed support; a bare "No" (different) or
+    "Yes" (same) scores whether the two best kinds differ or agree."""
+    best = [max(s, key=s.__getitem__) for s in supports]
+    scores = []
+    for choice in intent.choices:
+        kinds = _choice_kinds(choice, vocabulary, len(supports))
+        if kinds is not None:
+            scores.append(
+                sum(supports[i - 1].get(k, UNSUPPORTED) for i, k in kinds.items() if 0 < i <= len(supports))
+            )
+        elif choice.polarity == -1 or choice.has("different"):
+            scores.append(float(best[0] != best[1]))
+        elif choice.polarity == 1 or choice.has("same"):
+            scores.append(float(best[0] == best[1]))
+        else:
+            scores.append(UNSUPPORTED)
+    return Verdict(tuple(scores), text + f"; best kinds {best}")
+
+
+def trend_type_same(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    a, b = pair(series)
+    supports = []
+    for x in (a, b):
+        crit = trend_criteria(x, with_wave=False)
+        low = min(crit[k] for k in TRENDS)
+        supports.append({k: -(crit[k] - low) / 10.0 for k in TRENDS})
+    return _kind_verdict(intent, supports, TRENDS, "BIC-based trend family per series")
+
+
+def trend_direction_same(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    a, b = pair(series)
+    fa, fb = fit_line(a), fit_line(b)
+    same = np.sign(fa.slope) == np.sign(fb.slope)
+    return yes_no(
+        intent,
+        float(same),
+        f"line slopes {fa.slope:.3g} (t {fa.t_stat:.1f}) and {fb.slope:.3g} (t {fb.t_stat:.1f})",
+        reasons={"different": float(not same), "same": float(same)},
+    )
+
+
+def noise_type_same(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    a, b = pair(series)
+    supports = []
+    texts = []
+    for x in (a, b):
+        evidence = noise_evidence(x, structure=True)
+        red = evidence.red() or evidence.white_p < 0.001
+        supports.append({"red": float(red), "white": float(not red)})
+        texts.append(evidence.describe())
+    return _kind_verdict(intent, supports, ("white", "red"), " | ".join(texts))
+
+
+SOLVERS: dict[str, Solver] = {
+    "scaled": scaled,
+    "flipped": flipped,
+    "similar_shape": similar_shape,
+    "same_distribution": same_distribution,
+    "compare": compare,
+    "trend_type_same": trend_type_same,
+    "trend_direction_same": trend_direction_same,
+    "noise_type_same": noise_type_same,
+}

@@ -1,0 +1,113 @@
+"""Answering TimeSeriesExam-style questions: parse, measure, score every option, pick the best.
+
+    documents = read_exam_json(path)
+    answers = answer_exam(documents)          # {question id: chosen option text}
+
+Each question goes through :func:`~moesaic.reports.exam.parse.parse_question` to a topic, the
+topic's solver measures the series (tests and fits from :mod:`~moesaic.reports.exam.stats` and
+:mod:`~moesaic.reports.exam.waves`) and scores the options; the highest score wins. Ties go to
+the first option *in sorted text order*, never to an option's position, so shuffling the
+options cannot change an answer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable, Mapping, Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from moesaic.data.schema import Document
+from moesaic.reports.exam import anomaly_qa, causality, cycle, moments, noise, pairs, trend
+from moesaic.reports.exam.parse import Intent, parse_question
+from moesaic.reports.exam.verdict import Solver, Verdict, abstain
+
+logger = logging.getLogger(__name__)
+
+SOLVERS: dict[str, Solver] = {
+    **trend.SOLVERS,
+    **cycle.SOLVERS,
+    **moments.SOLVERS,
+    **noise.SOLVERS,
+    **anomaly_qa.SOLVERS,
+    **pairs.SOLVERS,
+    **causality.SOLVERS,
+}
+
+
+class Answer(NamedTuple):
+    question_id: str
+    option: str  # the chosen option's text
+    topic: str
+    scores: tuple[float, ...]  # per option, in the question's option order
+    rationale: str
+
+
+def answer_question(
+    question: str, options: Sequence[str], series: Sequence[np.ndarray], *, question_id: str = ""
+) -> Answer:
+    """Answer one multiple-choice question about one or two series.
+
+    Args:
+        question: the question text.
+        options: the option texts (at least 2).
+        series: the series, (T,) each; "time series 1" is ``series[0]``.
+        question_id: carried into the answer.
+    Raises:
+        ValueError: fewer than 2 options, or no series.
+    """
+    if len(options) < 2:
+        raise ValueError(f"question {question_id!r}: expected at least 2 options, found {len(options)}")
+    if not series:
+        raise ValueError(f"question {question_id!r}: expected 1 or 2 series, found none")
+    intent = parse_question(question, tuple(options), len(series))
+    verdict = _solve(intent, [np.asarray(s, dtype=np.float64) for s in series], question_id)
+    # Ties break on the option text, so the answer never depends on where an option is listed.
+    order = sorted(range(len(options)), key=lambda i: (-verdict.scores[i], options[i]))
+    return Answer(question_id, options[order[0]], intent.topic, verdict.scores, verdict.rationale)
+
+
+def _solve(intent: Intent, series: list[np.ndarray], question_id: str) -> Verdict:
+    solver = SOLVERS.get(intent.topic)
+    if solver is None:
+        logger.warning("question %s: no solver for topic %r; abstaining", question_id, intent.topic)
+        return abstain(intent, f"no solver for topic {intent.topic!r}")
+    verdict = solver(intent, series)
+    assert len(verdict.scores) == len(intent.choices), intent.topic
+    return verdict
+
+
+def answer_documents(documents: Iterable[Document]) -> list[Answer]:
+    """Answer every question Document (kind "qa", as read by ``read_exam_json``)."""
+    answers = []
+    for doc in documents:
+        series = list(doc.fields["series"].values())
+        answers.append(answer_question(doc.text, doc.fields["options"], series, question_id=doc.doc_id))
+    return answers
+
+
+def answer_exam(documents: Iterable[Document]) -> dict[str, str]:
+    """Question id -> the chosen option's text, for every question."""
+    return {a.question_id: a.option for a in answer_documents(documents)}
+
+
+class Score(NamedTuple):
+    accuracy: float
+    correct: int
+    total: int
+
+
+def score_answers(
+    documents: Iterable[Document], answers: Mapping[str, str], *, by: str = "category"
+) -> dict[str, Score]:
+    """Accuracy overall (key "overall") and per value of the field ``by``, on labelled questions."""
+    tally: dict[str, list[int]] = {}
+    for doc in documents:
+        truth = doc.fields.get("answer")
+        if truth is None:
+            continue
+        hit = int(answers.get(doc.doc_id) == truth)
+        for key in ("overall", str(doc.fields.get(by, ""))):
+            tally.setdefault(key, []).append(hit)
+    return {k: Score(sum(v) / len(v), sum(v), len(v)) for k, v in tally.items()}

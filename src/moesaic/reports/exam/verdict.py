@@ -1,0 +1,110 @@
+"""Turning evidence into option scores: yes/no, nearest number, named terms, named series.
+
+A solver measures something about the series and hands the measurement to one of these
+helpers, which rate every option of the :class:`~moesaic.reports.exam.parse.Intent`; the
+option with the highest score is the answer. Scores are comparable only within a question.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+from moesaic.reports.exam.parse import Choice, Intent
+
+UNSUPPORTED = -1e9  # the score of an option the evidence says nothing about
+
+
+class Verdict(NamedTuple):
+    scores: tuple[float, ...]  # one per option, higher is better
+    rationale: str  # the measurements behind the scores, for a reader
+
+
+Solver = Callable[[Intent, Sequence[np.ndarray]], Verdict]
+
+
+def bic(sse: float, n: int, params: int, floor: float) -> float:
+    """Bayesian information criterion of a Gaussian fit; ``floor`` keeps exact fits finite."""
+    return n * math.log(max(sse / n, floor)) + params * math.log(n)
+
+
+def yes_no(
+    intent: Intent,
+    p_yes: float,
+    rationale: str,
+    *,
+    reasons: Mapping[str, float] | None = None,
+) -> Verdict:
+    """Score "Yes"/"No" options by ``p_yes``; an option that gives a reason adds its weight.
+
+    ``reasons`` maps a term (say "mean") to how well the evidence supports that reason for the
+    answer, in [0, 1]; a "No, the mean is different" option then scores
+    (1 - p_yes) * reasons["mean"]. Options without a polarity are scored by their reasons only.
+    """
+    scores = []
+    for choice in intent.choices:
+        weight = _reason_weight(choice, reasons)
+        if choice.polarity == 1:
+            scores.append(p_yes * weight)
+        elif choice.polarity == -1:
+            scores.append((1.0 - p_yes) * weight)
+        elif reasons and any(t in reasons for t in choice.terms):
+            scores.append(weight)
+        else:
+            scores.append(UNSUPPORTED)
+    return Verdict(tuple(scores), rationale)
+
+
+def _reason_weight(choice: Choice, reasons: Mapping[str, float] | None) -> float:
+    if not reasons:
+        return 1.0
+    weights = [reasons[t] for t in choice.terms if t in reasons]
+    return float(np.mean(weights)) if weights else 1.0
+
+
+def nearest_number(intent: Intent, value: float, rationale: str, *, log_scale: bool = False) -> Verdict:
+    """Score numeric options by closeness to ``value`` (relative when ``log_scale``)."""
+    scores = []
+    for choice in intent.choices:
+        if choice.number is None:
+            scores.append(UNSUPPORTED)
+        elif log_scale:
+            scores.append(-abs(math.log(max(abs(choice.number), 1e-9)) - math.log(max(abs(value), 1e-9))))
+        else:
+            scores.append(-abs(choice.number - value))
+    return Verdict(tuple(scores), rationale)
+
+
+def by_terms(intent: Intent, support: Mapping[str, float], rationale: str) -> Verdict:
+    """Score each option by the mean support of the terms it names (unknown terms are ignored)."""
+    scores = []
+    for choice in intent.choices:
+        weights = [support[t] for t in choice.terms if t in support]
+        scores.append(float(np.mean(weights)) if weights else UNSUPPORTED)
+    return Verdict(tuple(scores), rationale)
+
+
+def by_series(intent: Intent, values: Mapping[int, float], rationale: str) -> Verdict:
+    """Score options that name one series ("Time series 2") by that series' value."""
+    scores = []
+    for choice in intent.choices:
+        named = [values[s] for s in choice.series() if s in values]
+        scores.append(float(named[0]) if len(named) == 1 else UNSUPPORTED)
+    return Verdict(tuple(scores), rationale)
+
+
+def by_model(intent: Intent, fit: Callable[[Choice], float | None], rationale: str) -> Verdict:
+    """Score each option by ``-fit(choice)`` where ``fit`` returns a criterion (lower is better)."""
+    scores = []
+    for choice in intent.choices:
+        value = fit(choice)
+        scores.append(UNSUPPORTED if value is None else -float(value))
+    return Verdict(tuple(scores), rationale)
+
+
+def abstain(intent: Intent, rationale: str) -> Verdict:
+    """Every option alike: the solver found nothing to go on."""
+    return Verdict(tuple(0.0 for _ in intent.choices), rationale)
