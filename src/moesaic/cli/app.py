@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from moesaic.cli import bench, data, demo, exam, simulate
+from moesaic.cli import bench, data, demo, detect, exam, forecast, simulate
 from moesaic.cli.inspect import inspect
 
 app = typer.Typer(
@@ -21,6 +21,8 @@ app.command(name="simulate")(simulate.simulate)
 app.command(name="bench")(bench.bench)
 app.command(name="inspect")(inspect)
 app.command(name="exam")(exam.exam)
+app.command(name="forecast")(forecast.forecast)
+app.command(name="detect")(detect.detect)
 app.add_typer(data.app, name="data", help="List, show and validate the registered data sets.")
 
 

@@ -1,0 +1,253 @@
+"""Suite ``forecast``: long-horizon forecasting on ETTh1 (or any ETT-format CSV), every test window.
+
+Protocol: the Informer split (train / val / test = 12 / 4 / 4 months = rows 8640 / 2880 / 2880 on
+ETTh1, ``border1s = [0, 8640 - L, 11520 - L]``), per-channel standardisation fitted on the
+training rows, all seven channels forecast, MSE and MAE on the standardised scale over every
+test window (2880 - H + 1 of them: no dropped last batch). Every system goes through the same
+:class:`~moesaic.tasks.forecast.Forecaster`; the trainable ones stop early on the validation
+months.
+
+The zero-shot ``fracast`` model costs about 0.3 s per channel and 48-step block on two cores,
+hours for every window of the four horizons, so it is scored on every ``fracast_stride``-th test
+window. Those rows carry ``stride=<n>`` in their setting, next to the rows of every other system
+recomputed on the same windows, so that the comparison stays like for like.
+
+Options (``-o KEY=VALUE``): ``csv`` (an ETT-format file instead of ETTh1), ``context`` (L),
+``horizons`` (comma-separated), ``systems`` (comma-separated), ``fracast_stride``, ``max_steps``
+(training steps of the trainable systems), ``threads`` (torch threads, default 2).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import gc
+import logging
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+
+from moesaic.data.forecast_windows import (
+    ForecastSplit,
+    SplitSizes,
+    informer_sizes,
+    read_dated_csv,
+    sliding_windows,
+    split_informer,
+)
+from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
+from moesaic.eval.meters import count_parameters, peak_rss_mb, torch_threads
+from moesaic.eval.metrics import crps_from_quantiles, mae, mse
+from moesaic.tasks.forecast import ForecastConfig, Forecaster
+
+logger = logging.getLogger(__name__)
+
+SYSTEMS = ("moesaic", "patchtst", "dlinear", "seasonal_naive", "fracast")
+HORIZONS = (96, 192, 336, 720)
+QUICK_HORIZONS = (96,)
+OPTIONS = ("csv", "context", "horizons", "systems", "fracast_stride", "max_steps", "threads")
+PROBABILISTIC = ("moesaic", "fracast")  # the others repeat a point forecast at every level
+
+PUBLISHED: dict[str, tuple[str, dict[int, float]]] = {
+    "patchtst": (
+        "published: Nie et al. 2023 ICLR, Table 3 (PatchTST/64, L=512), as quoted in issue 4",
+        {96: 0.385, 192: 0.413, 336: 0.440, 720: 0.456},
+    ),
+    "dlinear": (
+        "published: Zeng et al. AAAI 2023 (L=336), as quoted in issue 4",
+        {96: 0.384, 192: 0.443, 336: 0.446, 720: 0.504},
+    ),
+    "fits": (
+        "published: Xu et al. ICLR 2024 (about 10k parameters), as quoted in issue 4",
+        {96: 0.372, 192: 0.404, 336: 0.427, 720: 0.424},
+    ),
+}
+"""ETTh1 MSE of the anchors, as their papers report them (possibly with the dropped last batch)."""
+
+
+class _Settings(NamedTuple):
+    dataset: str
+    values: np.ndarray  # (T, C)
+    sizes: SplitSizes
+    context: int
+    horizons: tuple[int, ...]
+    systems: tuple[str, ...]
+    fracast_stride: int
+    max_steps: int | None
+    threads: int
+
+
+class _Scored(NamedTuple):
+    quantiles: np.ndarray  # (W, H, C, Q) standardised
+    windows: np.ndarray  # (W,) indices of the scored test windows
+    costs: dict[str, float | int | None]
+
+
+DESCRIPTION = (
+    "ETTh1 long-horizon forecasting, every test window: moesaic vs PatchTST, DLinear, seasonal naive "
+    "and zero-shot fracast, with published anchors"
+)
+
+
+@register_suite("forecast", DESCRIPTION)
+def run(ctx: SuiteContext) -> list[BenchRow]:
+    settings = _settings(ctx)
+    rows: list[BenchRow] = []
+    split = split_informer(settings.values, context_length=settings.context, sizes=settings.sizes)
+    with torch_threads(settings.threads):
+        for H in settings.horizons:
+            rows += _run_horizon(ctx, settings, split, H)
+    return rows
+
+
+def _run_horizon(ctx: SuiteContext, settings: _Settings, split: ForecastSplit, H: int) -> list[BenchRow]:
+    L = settings.context
+    test = sliding_windows(split.test, context_length=L, horizon=H)
+    every = np.arange(len(test.context))
+    strided = every[:: settings.fracast_stride]
+    note = "" if settings.sizes.protocol == "informer" else f",split={settings.sizes.protocol}"
+    setting = f"L={L},H={H}{note}"
+    strided_setting = f"{setting},stride={settings.fracast_stride}"
+    rows: list[BenchRow] = []
+    for system in ctx.progress(settings.systems, f"forecast H={H}", total=len(settings.systems)):
+        windows = strided if system == "fracast" else every
+        scored = _score(ctx, settings, split, system, H, windows)
+        target = np.asarray(test.target)
+        if system != "fracast":
+            rows += _rows(system, settings.dataset, setting, target, scored, levels=_levels(), windows=every)
+        if "fracast" in settings.systems:
+            sub = np.searchsorted(scored.windows, strided)
+            part = scored._replace(quantiles=scored.quantiles[sub], windows=strided)
+            rows += _rows(
+                system, settings.dataset, strided_setting, target, part, levels=_levels(), windows=strided
+            )
+        gc.collect()
+    if settings.dataset == "etth1":
+        for system, (source, values) in PUBLISHED.items():
+            if H in values:
+                rows.append(BenchRow(system, "etth1", "forecast", setting, "mse", values[H], source=source))
+    return rows
+
+
+def _score(
+    ctx: SuiteContext, settings: _Settings, split: ForecastSplit, system: str, H: int, windows: np.ndarray
+) -> _Scored:
+    """Fit ``system`` on the training months and forecast the given test windows."""
+    config = _config(ctx, settings, system, H)
+    logger.info("forecast: fitting %s for H=%d", system, H)
+    forecaster = Forecaster(config).fit(split.train, val=split.val)
+    test = sliding_windows(split.test, context_length=settings.context, horizon=H)
+    start = time.perf_counter()
+    forecast = forecaster.predict(np.ascontiguousarray(test.context[windows]))
+    seconds = time.perf_counter() - start
+    model = forecaster.model_
+    pretrained = getattr(model, "parameter_count", None)
+    if pretrained is not None:
+        total = active = int(pretrained())
+    else:
+        count = count_parameters(model)
+        total, active = count.total, count.active
+    costs: dict[str, float | int | None] = {
+        "params_total": total,
+        "params_active": active,
+        "train_seconds": round(forecaster.train_seconds_, 2),
+        "infer_ms_per_window": round(1000 * seconds / len(windows), 3),
+        "peak_rss_mb": round(peak_rss_mb(), 1),
+    }
+    # The suite feeds standardised data, so the Forecaster's own scaler is the identity up to
+    # rounding; map back through it anyway so the metrics are on the protocol's scale exactly.
+    scaled = np.moveaxis(forecaster.scaler_.transform(np.moveaxis(forecast.quantiles, -1, -2)), -1, -2)
+    return _Scored(scaled, windows, costs)
+
+
+def _rows(
+    system: str,
+    dataset: str,
+    setting: str,
+    target: np.ndarray,
+    scored: _Scored,
+    *,
+    levels: tuple[float, ...],
+    windows: np.ndarray,
+) -> list[BenchRow]:
+    y = target[windows]  # (W, H, C)
+    median = scored.quantiles[..., levels.index(0.5)]
+    metrics = {"mse": mse(y, median), "mae": mae(y, median)}
+    if system in PROBABILISTIC:
+        metrics["crps"] = crps_from_quantiles(y, scored.quantiles, levels)
+    return [
+        BenchRow(system, dataset, "forecast", setting, name, round(value, 5), **scored.costs)  # type: ignore[arg-type]
+        for name, value in metrics.items()
+    ]
+
+
+def _levels() -> tuple[float, ...]:
+    return ForecastConfig().quantiles
+
+
+def _config(ctx: SuiteContext, settings: _Settings, system: str, H: int) -> ForecastConfig:
+    config = ForecastConfig(model=system, context_length=settings.context, horizon=H)
+    train = dataclasses.replace(config.train, seed=ctx.seed, num_threads=settings.threads)
+    steps = settings.max_steps or (QUICK_STEPS if ctx.quick else FULL_STEPS)[system]
+    train = dataclasses.replace(train, max_steps=steps, warmup_steps=min(train.warmup_steps, steps // 10))
+    if system in SYSTEM_LR:
+        train = dataclasses.replace(train, lr=SYSTEM_LR[system])
+    return dataclasses.replace(config, train=train)
+
+
+FULL_STEPS = {"moesaic": 2000, "patchtst": 2000, "dlinear": 2000, "seasonal_naive": 1, "fracast": 1}
+QUICK_STEPS = {"moesaic": 600, "patchtst": 600, "dlinear": 600, "seasonal_naive": 1, "fracast": 1}
+SYSTEM_LR = {"dlinear": 5e-3}
+"""Learning rates that differ from ForecastConfig's default (DLinear's, from its paper's scripts)."""
+
+
+def _settings(ctx: SuiteContext) -> _Settings:
+    options: Mapping[str, str] = ctx.options
+    unknown = sorted(set(options) - set(OPTIONS))
+    if unknown:
+        raise ValueError(f"suite forecast: unknown options {unknown}; valid options are {list(OPTIONS)}")
+    path = Path(options["csv"]) if "csv" in options else ctx.data_root() / "ett" / "ETTh1.csv"
+    series = read_dated_csv(path)
+    dataset = path.stem.lower()
+    horizons = _ints(options.get("horizons"), QUICK_HORIZONS if ctx.quick else HORIZONS, "horizons")
+    systems = tuple(options["systems"].split(",")) if "systems" in options else SYSTEMS
+    bad = sorted(set(systems) - set(SYSTEMS))
+    if bad:
+        raise ValueError(f"suite forecast: unknown systems {bad}; valid systems are {list(SYSTEMS)}")
+    return _Settings(
+        dataset=dataset,
+        values=series.values,
+        sizes=informer_sizes(len(series.values), step_seconds=_step_seconds(series.time)),
+        context=_ints(options.get("context"), (512,), "context")[0],
+        horizons=horizons,
+        systems=systems,
+        fracast_stride=_ints(options.get("fracast_stride"), (720 if ctx.quick else 240,), "fracast_stride")[
+            0
+        ],
+        max_steps=_ints(options["max_steps"], (0,), "max_steps")[0] if "max_steps" in options else None,
+        threads=_ints(options.get("threads"), (2,), "threads")[0],
+    )
+
+
+def _step_seconds(time: np.ndarray) -> float:
+    """The median sampling step of a datetime64 time column, in seconds."""
+    steps = np.diff(time.astype("datetime64[s]").astype(np.int64))
+    if not len(steps):
+        raise ValueError("the series has fewer than two timestamps")
+    return float(np.median(steps))
+
+
+def _ints(raw: str | None, default: tuple[int, ...], name: str) -> tuple[int, ...]:
+    if raw is None:
+        return default
+    try:
+        values = tuple(int(v) for v in raw.split(","))
+    except ValueError:
+        raise ValueError(
+            f"suite forecast: option {name} must be integers separated by commas, got {raw!r}"
+        ) from None
+    if any(v < 1 for v in values):
+        raise ValueError(f"suite forecast: option {name} must be >= 1, got {raw!r}")
+    return values

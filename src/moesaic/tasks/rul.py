@@ -1,0 +1,443 @@
+"""Remaining useful life (RUL) of run-to-failure series, with the sparse backbone and a regression head.
+
+The protocol is the usual one of C-MAPSS, and everything is fitted on the training series only:
+
+- channels: a channel is dropped when it is constant (fewer than ``min_distinct`` distinct values)
+  or barely related to the capped RUL (``|Pearson r| < min_correlation``); on C-MAPSS FD001 this
+  keeps the 14 informative sensors of the literature;
+- scaling: min-max to [0, 1] or z-score, per channel;
+- target: the piecewise-linear RUL ``min(rul, rul_cap)``: no sensor can tell how far from failure
+  a still healthy engine is, so its early life is flat;
+- windows: the last ``window`` steps, ending at every step of a training series from step
+  ``min_history`` on (and at the last step of a series to predict); a shorter history is padded at
+  its start with unobserved steps, which the encoders mask. Training on padded windows too matters
+  when ``window`` exceeds the shortest series to predict;
+- model: the backbone sees a window twice, as series patches (its shape) and as a table of channel
+  levels (each channel's mean and standard deviation over the window, on the training scale). The
+  patch encoder normalises every window by its own mean and standard deviation (RevIN); the table
+  gives them back, without which the absolute degradation level, the strongest RUL signal, would
+  be lost;
+- early stopping on whole series held out from training (``val_fraction``), never on test data.
+
+Axes: S series, W windows, T window steps, C channels, B batch, D model width.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+from moesaic.checkpoint import CheckpointError, load_model_state, save_model
+from moesaic.config import ConfigError, from_dict, to_dict
+from moesaic.data.batch import Batch
+from moesaic.data.schema import Series
+from moesaic.encoders import EncoderConfig, NotFittedError
+from moesaic.model import Backbone, ModelConfig
+from moesaic.moe import MoEConfig
+from moesaic.train import LossOutput, TrainConfig, TrainResult, train
+
+logger = logging.getLogger(__name__)
+
+SCALINGS = ("minmax", "zscore")
+CHECKPOINT_KIND = "moesaic.RULEstimator"
+_PREDICT_BATCH = 1024
+
+
+def _default_model() -> ModelConfig:
+    # One patch per window: each channel's whole window is one token (as in iTransformer), so a
+    # 30-step window of 14 channels is 14 series + 14 level tokens, cheap enough for a CPU.
+    encoders = EncoderConfig(dim=32, patch_len=30, modalities=("timeseries", "tabular"))
+    moe = MoEConfig(num_experts=4, top_k=2, expert_hidden=64)
+    return ModelConfig(encoders=encoders, moe=moe, num_layers=2, num_heads=2)
+
+
+def _default_train() -> TrainConfig:
+    return TrainConfig(lr=2e-3, warmup_steps=100, max_steps=3000, batch_size=128, eval_every=100, patience=8)
+
+
+@dataclass(frozen=True)
+class RULConfig:
+    """Settings of :class:`RULEstimator`.
+
+    Attributes:
+        window: T, steps of history per prediction.
+        min_history: training windows end at step ``min_history - 1`` or later (all steps are used
+            for a series shorter than that); shorter histories are padded.
+        rul_cap: the piecewise-linear target ``min(rul, rul_cap)``; predictions lie in [0, rul_cap].
+        scaling: one of :data:`SCALINGS`, fitted per channel on the training series.
+        channels: the channels to use; empty selects them on the training series (module docstring).
+        min_distinct: channels with fewer distinct training values are constant and dropped.
+        min_correlation: channels whose ``|Pearson r|`` with the capped RUL is lower are dropped.
+        levels: add the table of channel means and standard deviations (module docstring).
+        val_fraction: share of training series held out, whole, for early stopping (0: none).
+        model: the backbone; ``fit`` sets the encoder sizes that depend on the data
+            (``modalities``, ``max_channels``, ``max_patches``, ``num_numeric``).
+        train: optimisation settings; ``train.seed`` also draws the validation series.
+    """
+
+    window: int = 30
+    min_history: int = 30
+    rul_cap: float = 125.0
+    scaling: str = "minmax"
+    channels: tuple[str, ...] = ()
+    min_distinct: int = 3
+    min_correlation: float = 0.2
+    levels: bool = True
+    val_fraction: float = 0.2
+    model: ModelConfig = field(default_factory=_default_model)
+    train: TrainConfig = field(default_factory=_default_train)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "channels", tuple(self.channels))
+        checks = [
+            ("window", self.window >= 1, ">= 1"),
+            ("min_history", self.min_history >= 1, ">= 1"),
+            ("rul_cap", self.rul_cap > 0, "> 0"),
+            ("scaling", self.scaling in SCALINGS, f"one of {list(SCALINGS)}"),
+            ("min_distinct", self.min_distinct >= 1, ">= 1"),
+            ("min_correlation", 0 <= self.min_correlation < 1, "in [0, 1)"),
+            ("val_fraction", 0 <= self.val_fraction < 1, "in [0, 1)"),
+        ]
+        problems = [
+            f"`{name}` must be {rule}, got {getattr(self, name)!r}" for name, ok, rule in checks if not ok
+        ]
+        if len(set(self.channels)) != len(self.channels):
+            problems.append(f"`channels` must not repeat a channel, got {list(self.channels)}")
+        if problems:
+            raise ConfigError(problems)
+
+
+class ChannelScaler(NamedTuple):
+    """Per-channel affine scaling ``(x - offset) / scale``, fitted on training values."""
+
+    offset: np.ndarray  # (C,)
+    scale: np.ndarray  # (C,)
+
+    @classmethod
+    def fit(cls, values: np.ndarray, kind: str) -> ChannelScaler:
+        """Min-max or z-score statistics of (N, C) ``values``, NaN ignored; constant channels get scale 1."""
+        if kind not in SCALINGS:
+            raise ValueError(f"`kind` must be one of {list(SCALINGS)}, got {kind!r}")
+        if kind == "minmax":
+            offset, spread = np.nanmin(values, axis=0), np.nanmax(values, axis=0) - np.nanmin(values, axis=0)
+        else:
+            offset, spread = np.nanmean(values, axis=0), np.nanstd(values, axis=0)
+        scale = np.where(np.isfinite(spread) & (spread > 0), spread, 1.0)
+        return cls(np.nan_to_num(offset).astype(np.float64), scale.astype(np.float64))
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        """(..., C) values on the training scale, float32."""
+        return ((values - self.offset) / self.scale).astype(np.float32)
+
+
+class RULWindows(NamedTuple):
+    """Windows ending at chosen steps of several series."""
+
+    series: Tensor  # (W, T, C) scaled values, 0 where unobserved
+    observed: Tensor  # (W, T, C) bool
+    levels: Tensor  # (W, 2C) mean, then standard deviation, of each channel's observed scaled values
+    rul: Tensor  # (W,) capped RUL at the window's end, in steps (NaN without a label)
+    source: Tensor  # (W,) int64 index of the series each window comes from
+
+    def __len__(self) -> int:
+        return int(self.rul.shape[0])
+
+
+def split_series(
+    series: Sequence[Series], *, val_fraction: float, seed: int
+) -> tuple[list[Series], list[Series]]:
+    """Training and validation series: ``round(val_fraction * S)`` whole series drawn with ``seed``."""
+    count = round(val_fraction * len(series))
+    if val_fraction > 0 and not 1 <= count < len(series):
+        raise ValueError(
+            f"`val_fraction`={val_fraction} of {len(series)} series leaves no series to validate or to "
+            "train on; give more series or set val_fraction=0"
+        )
+    held = set(np.random.default_rng(seed).permutation(len(series))[:count].tolist())
+    return [s for i, s in enumerate(series) if i not in held], [s for i, s in enumerate(series) if i in held]
+
+
+def series_values(series: Series, channels: Sequence[str]) -> np.ndarray:
+    """(T, C) values of ``channels`` in that order, NaN where unobserved."""
+    missing = [c for c in channels if c not in series.channels]
+    if missing:
+        raise ValueError(
+            f"series {series.series_id!r} lacks channels {missing}; it has {list(series.channels)}"
+        )
+    index = [series.channels.index(c) for c in channels]
+    return np.where(series.observed[:, index], series.values[:, index], np.nan).astype(np.float64)
+
+
+def capped_rul(series: Series, cap: float) -> np.ndarray:
+    """(T,) ``min(rul, cap)`` from the series' ``rul`` label."""
+    if "rul" not in series.labels:
+        raise ValueError(
+            f"series {series.series_id!r} has no 'rul' label; its labels are {sorted(series.labels)}"
+        )
+    rul = np.asarray(series.labels["rul"], dtype=np.float64)
+    if not np.isfinite(rul).all() or (rul < 0).any():
+        raise ValueError(f"the 'rul' label of series {series.series_id!r} must be finite and >= 0")
+    return np.minimum(rul, cap)
+
+
+def select_channels(
+    series: Sequence[Series], *, rul_cap: float, min_distinct: int, min_correlation: float
+) -> tuple[str, ...]:
+    """The channels of ``series`` (all alike) that vary and follow the capped RUL (module docstring)."""
+    channels = series[0].channels
+    values = np.concatenate([series_values(s, channels) for s in series])  # (N, C)
+    rul = np.concatenate([capped_rul(s, rul_cap) for s in series])  # (N,)
+    keep = []
+    for c, name in enumerate(channels):
+        seen = np.isfinite(values[:, c])
+        x, y = values[seen, c], rul[seen]
+        if np.unique(x).size < min_distinct or y.std() == 0:
+            continue
+        if abs(float(np.corrcoef(x, y)[0, 1])) >= min_correlation:
+            keep.append(name)
+    if not keep:
+        raise ValueError(
+            f"no channel of {list(channels)} varies (>= {min_distinct} distinct values) and correlates "
+            f"with the capped RUL (|r| >= {min_correlation}); lower min_correlation or pass `channels`"
+        )
+    return tuple(keep)
+
+
+def make_windows(
+    values: Sequence[np.ndarray],
+    *,
+    window: int,
+    rul: Sequence[np.ndarray] | None = None,
+    last_only: bool = False,
+    min_history: int | None = None,
+) -> RULWindows:
+    """Windows of scaled (T_s, C) ``values`` (NaN = unobserved), padded at the start when too short.
+
+    Args:
+        values: one array per series, already scaled.
+        window: T.
+        rul: the capped RUL of each series, (T_s,); None for unlabelled series.
+        last_only: only the window ending at the last step of each series (prediction); otherwise
+            every window ending at step ``min(min_history, T_s) - 1`` or later (training).
+        min_history: see above; default ``window``.
+    """
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    for s, x in enumerate(values):
+        if x.shape[0] == 0:
+            raise ValueError(f"series {s} has no step; every series needs at least one")
+        padded = np.concatenate([np.full((window - 1, x.shape[1]), np.nan), x])  # (T_s + window - 1, C)
+        views = np.lib.stride_tricks.sliding_window_view(padded, window, axis=0)  # (T_s, C, window)
+        first = min(min_history or window, x.shape[0]) - 1
+        ends = np.array([x.shape[0] - 1]) if last_only else np.arange(first, x.shape[0])
+        target = np.full(ends.shape, np.nan) if rul is None else rul[s][ends]
+        parts.append((views[ends].transpose(0, 2, 1), target, np.full(ends.shape, s)))
+    stacked = np.concatenate([p[0] for p in parts]).astype(np.float32)  # (W, T, C)
+    observed = np.isfinite(stacked)
+    filled = np.where(observed, stacked, 0.0)
+    count = np.maximum(observed.sum(axis=1), 1)  # (W, C)
+    mean = filled.sum(axis=1) / count
+    std = np.sqrt((np.where(observed, stacked - mean[:, None], 0.0) ** 2).sum(axis=1) / count)
+    levels = np.concatenate([mean, std], axis=1)  # (W, 2C)
+    return RULWindows(
+        series=torch.from_numpy(filled),
+        observed=torch.from_numpy(observed),
+        levels=torch.from_numpy(levels.astype(np.float32)),
+        rul=torch.from_numpy(np.concatenate([p[1] for p in parts]).astype(np.float32)),
+        source=torch.from_numpy(np.concatenate([p[2] for p in parts]).astype(np.int64)),
+    )
+
+
+def rul_batches(
+    windows: RULWindows,
+    batch_size: int,
+    *,
+    rul_cap: float,
+    levels: bool,
+    generator: torch.Generator | None = None,
+) -> list[Batch]:
+    """Batches with target ``{"rul": (B,) RUL / rul_cap}``, shuffled by ``generator`` if given."""
+    W = len(windows)
+    order = torch.randperm(W, generator=generator) if generator is not None else torch.arange(W)
+    batches = []
+    for start in range(0, W, batch_size):
+        index = order[start : start + batch_size]
+        batches.append(
+            Batch(
+                series=windows.series[index],
+                observed=windows.observed[index],
+                numeric=windows.levels[index] if levels else None,
+                targets={"rul": windows.rul[index] / rul_cap},
+            )
+        )
+    return batches
+
+
+class RULRegressor(nn.Module):
+    """Backbone + a linear head on the pooled representation: (B,) RUL as a fraction of the cap.
+
+    ``loss(batch)`` is the mean squared error against ``batch.targets["rul"]`` (B,), plus the
+    backbone's weighted aux losses in training mode.
+    """
+
+    def __init__(self, config: ModelConfig) -> None:
+        super().__init__()
+        self.config = config
+        self.backbone = Backbone(config)
+        self.head = nn.Sequential(nn.LayerNorm(config.dim), nn.Linear(config.dim, 1))
+
+    def forward(self, batch: Batch) -> Tensor:
+        """(B,) predicted RUL / rul_cap."""
+        return self.head(self.backbone(batch).pooled).squeeze(-1)
+
+    def loss(self, batch: Batch) -> LossOutput:
+        target = batch.targets.get("rul")
+        if target is None or target.shape != (batch.size,):
+            found = None if target is None else tuple(target.shape)
+            raise ValueError(f"the batch needs target 'rul' of shape ({batch.size},), found {found}")
+        out = self.backbone(batch)
+        task = F.mse_loss(self.head(out.pooled).squeeze(-1), target)
+        # The aux losses shape the routing while training; in eval mode the loss is the task alone,
+        # so that early stopping compares RUL errors, not router statistics.
+        aux = self.backbone.aux_loss(out.aux_losses) if self.training else torch.zeros(())
+        parts: dict[str, float | Tensor] = {"task": task.detach(), "aux": aux.detach()}
+        return LossOutput(task + aux, parts)
+
+    def active_parameter_fraction(self, name: str) -> float:
+        """Share of parameter ``name`` one token uses, as the backbone says (the head is always active)."""
+        return self.backbone.active_parameter_fraction(name.removeprefix("backbone."))
+
+
+class RULEstimator:
+    """Fit on run-to-failure series with a ``rul`` label; predict the RUL at the last step of new series.
+
+    Learned state: ``channels_``, ``scaler_``, ``model_config_``, ``model_`` and ``train_result_``.
+
+    Example:
+        >>> estimator = RULEstimator(RULConfig()).fit(train_series)
+        >>> estimator.predict(test_series)  # (S,) RUL after the last step of each series
+    """
+
+    def __init__(self, config: RULConfig | None = None) -> None:
+        self.config = config if config is not None else RULConfig()
+
+    def fit(self, series: Sequence[Series]) -> RULEstimator:
+        """Select channels, fit the scaler and train the model with early stopping; returns ``self``."""
+        cfg = self.config
+        if not series:
+            raise ValueError("`series` is empty; fit needs run-to-failure series with a 'rul' label")
+        train_part, val_part = split_series(series, val_fraction=cfg.val_fraction, seed=cfg.train.seed)
+        channels = cfg.channels or select_channels(
+            train_part,
+            rul_cap=cfg.rul_cap,
+            min_distinct=cfg.min_distinct,
+            min_correlation=cfg.min_correlation,
+        )
+        scaler = ChannelScaler.fit(
+            np.concatenate([series_values(s, channels) for s in train_part]), cfg.scaling
+        )
+        self.channels_, self.scaler_ = channels, scaler
+        train_windows = self.windows(train_part, labelled=True)
+        val_windows = self.windows(val_part, labelled=True) if val_part else None
+        encoders = dataclasses.replace(
+            cfg.model.encoders,
+            modalities=("timeseries", "tabular") if cfg.levels else ("timeseries",),
+            max_channels=len(channels),
+            max_patches=-(-cfg.window // cfg.model.encoders.patch_len),
+            num_numeric=2 * len(channels) if cfg.levels else 0,
+        )
+        self.model_config_ = dataclasses.replace(cfg.model, encoders=encoders)
+        torch.manual_seed(cfg.train.seed)
+        model = RULRegressor(self.model_config_)
+
+        def source(epoch: int, generator: torch.Generator) -> list[Batch]:
+            return rul_batches(
+                train_windows,
+                cfg.train.batch_size,
+                rul_cap=cfg.rul_cap,
+                levels=cfg.levels,
+                generator=generator,
+            )
+
+        val_batches = None
+        if val_windows is not None:
+            val_batches = rul_batches(val_windows, _PREDICT_BATCH, rul_cap=cfg.rul_cap, levels=cfg.levels)
+        logger.info(
+            "RUL: channels %s, %d training and %d validation windows", list(channels), len(train_windows),
+            0 if val_windows is None else len(val_windows),
+        )  # fmt: skip
+        self.train_result_: TrainResult = train(model, source, config=cfg.train, val_batches=val_batches)
+        self.model_ = model.eval()
+        return self
+
+    def windows(self, series: Sequence[Series], *, labelled: bool, last_only: bool = False) -> RULWindows:
+        """Windows of ``series`` on the fitted channels and scale (every window, or the last of each)."""
+        self._check_fitted("scaler_")
+        if not series:
+            raise ValueError("`series` is empty; give at least one series")
+        values = [self.scaler_.transform(series_values(s, self.channels_)) for s in series]
+        rul = [capped_rul(s, self.config.rul_cap) for s in series] if labelled else None
+        return make_windows(
+            values,
+            window=self.config.window,
+            rul=rul,
+            last_only=last_only,
+            min_history=self.config.min_history,
+        )
+
+    def predict(self, series: Sequence[Series]) -> np.ndarray:
+        """(S,) RUL after the last step of each series, in [0, rul_cap], float64."""
+        self._check_fitted("model_")
+        windows = self.windows(series, labelled=False, last_only=True)
+        batches = rul_batches(windows, _PREDICT_BATCH, rul_cap=self.config.rul_cap, levels=self.config.levels)
+        with torch.no_grad():
+            fraction = torch.cat([self.model_(b) for b in batches])
+        return fraction.clamp(0.0, 1.0).double().numpy() * self.config.rul_cap
+
+    def save(self, folder: Path) -> None:
+        """Write ``model.safetensors`` and ``config.json`` (settings, channels, scaler) to ``folder``."""
+        self._check_fitted("model_")
+        save_model(Path(folder), self.model_, {
+            "kind": CHECKPOINT_KIND, "config": to_dict(self.config), "model": to_dict(self.model_config_),
+            "channels": list(self.channels_),
+            "scaler": {"offset": self.scaler_.offset.tolist(), "scale": self.scaler_.scale.tolist()},
+        })  # fmt: skip
+
+    @classmethod
+    def load(cls, folder: Path) -> RULEstimator:
+        """An estimator saved by :meth:`save`, ready to predict.
+
+        Raises:
+            CheckpointError: missing, modified or foreign checkpoint, or one that does not rebuild.
+        """
+        state = load_model_state(Path(folder))
+        saved: dict[str, Any] = state.config
+        if saved.get("kind") != CHECKPOINT_KIND:
+            raise CheckpointError(f"{folder}: not an RULEstimator checkpoint (kind {saved.get('kind')!r})")
+        try:
+            estimator = cls(from_dict(RULConfig, saved["config"]))
+            estimator.model_config_ = from_dict(ModelConfig, saved["model"])
+            estimator.channels_ = tuple(saved["channels"])
+            estimator.scaler_ = ChannelScaler(
+                np.asarray(saved["scaler"]["offset"], dtype=np.float64),
+                np.asarray(saved["scaler"]["scale"], dtype=np.float64),
+            )
+            model = RULRegressor(estimator.model_config_)
+            model.load_state_dict(state.state_dict)
+        except (ConfigError, KeyError, TypeError, ValueError, RuntimeError) as err:
+            raise CheckpointError(f"{folder}: cannot rebuild the RUL estimator ({err})") from err
+        estimator.model_ = model.eval()
+        return estimator
+
+    def _check_fitted(self, attribute: str) -> None:
+        if not hasattr(self, attribute):
+            name = type(self).__name__
+            raise NotFittedError(f"This {name} is not fitted yet. Call `fit` or `{name}.load` first.")

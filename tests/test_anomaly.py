@@ -1,0 +1,208 @@
+"""The backbone AnomalyDetector, the detector registry, the `detect` command and the `anomaly` suite."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+import typer
+from typer.testing import CliRunner
+
+from moesaic.checkpoint import CheckpointError
+from moesaic.cli.detect import detect
+from moesaic.encoders import EncoderConfig, NotFittedError
+from moesaic.eval.bench import suites
+from moesaic.heads.anomaly import AnomalyModel, window_table
+from moesaic.model import ModelConfig
+from moesaic.moe import MoEConfig
+from moesaic.tasks.anomaly import (
+    DETECTORS,
+    AnomalyConfig,
+    AnomalyDetector,
+    forecast_windows,
+    load_detector,
+    make_detector,
+    pretrain_anomaly_model,
+    training_rows,
+)
+from moesaic.train import TrainConfig
+
+TINY_MODEL = ModelConfig(
+    encoders=EncoderConfig(dim=16, patch_len=4),
+    moe=MoEConfig(num_experts=2, top_k=1, expert_hidden=16),
+    num_layers=1,
+)
+TINY = AnomalyConfig(
+    smooth=5,
+    context_length=16,
+    horizon=4,
+    model=TINY_MODEL,
+    train=TrainConfig(lr=5e-3, warmup_steps=0, max_steps=40, batch_size=32, num_threads=1, log_every=20),
+)
+
+
+@pytest.fixture
+def shifted_sine() -> tuple[np.ndarray, np.ndarray]:
+    """(300, 2) noisy sine and noise; channel 1 steps up by 4 at rows 220-259."""
+    rng = np.random.default_rng(0)
+    t = np.arange(300)
+    x = np.stack([np.sin(2 * np.pi * t / 16), np.zeros(300)], axis=1) + 0.1 * rng.standard_normal((300, 2))
+    labels = np.zeros(300, dtype=bool)
+    labels[220:260] = True
+    x[labels, 1] += 4.0
+    return x, labels
+
+
+@pytest.fixture(scope="module")
+def fitted() -> AnomalyDetector:
+    rng = np.random.default_rng(1)
+    t = np.arange(300)
+    x = np.stack([np.sin(2 * np.pi * t / 16), np.zeros(300)], axis=1) + 0.1 * rng.standard_normal((300, 2))
+    torch.manual_seed(0)
+    return AnomalyDetector(TINY).fit(x[:160], channels=["sine", "noise"])
+
+
+def test_contract_state_ends_in_underscore_and_predict_before_fit_raises(fitted: AnomalyDetector) -> None:
+    assert {"model_", "model_config_", "threshold_", "scale_", "train_result_"} <= set(vars(fitted))
+    assert all(k in ("config", "pretrained") or k.endswith("_") for k in vars(fitted))
+    with pytest.raises(NotFittedError, match="AnomalyDetector is not fitted yet"):
+        AnomalyDetector(TINY).predict(np.zeros((10, 2)))
+
+
+def test_level_shift_is_detected_and_blamed_on_its_channel(
+    fitted: AnomalyDetector, shifted_sine: tuple
+) -> None:
+    x, labels = shifted_sine
+    detection = fitted.predict(x)
+    assert detection.score.shape == (300,) and detection.contributions.shape == (300, 2)
+    np.testing.assert_allclose(detection.contributions.sum(axis=1), detection.score, rtol=1e-9)
+    assert detection.alarm[labels].mean() > 0.5
+    assert detection.alarm[:160].mean() < 0.05
+    assert detection.top_channels(1)[240] == ("noise",)
+
+
+def test_save_load_reproduces_scores(fitted: AnomalyDetector, shifted_sine: tuple, tmp_path: Path) -> None:
+    fitted.save(tmp_path / "det")
+    loaded = load_detector(tmp_path / "det")
+    assert isinstance(loaded, AnomalyDetector) and loaded.channels_ == ("sine", "noise")
+    np.testing.assert_array_equal(loaded.score(shifted_sine[0]).score, fitted.score(shifted_sine[0]).score)
+    assert {p.name for p in (tmp_path / "det").iterdir()} == {"model.safetensors", "config.json"}
+
+
+def test_when_folder_is_not_a_detector_then_load_detector_refuses(tmp_path: Path) -> None:
+    with pytest.raises(CheckpointError, match="not a readable detector checkpoint"):
+        load_detector(tmp_path)
+
+
+def test_pretrained_model_is_copied_serves_any_width_and_is_checked(shifted_sine: tuple) -> None:
+    x = shifted_sine[0]
+    quick = dataclasses.replace(TINY, train=dataclasses.replace(TINY.train, max_steps=5))
+    model = pretrain_anomaly_model([x[:100], x[100:200] + 5.0], quick)
+    detector = AnomalyDetector(quick, pretrained=model).fit(x[:200])
+    assert detector.model_ is not model and not hasattr(detector, "train_result_")
+    three = np.random.default_rng(0).standard_normal((60, 3))  # one channel per sample: any width fits
+    assert AnomalyDetector(quick, pretrained=model).fit(three).score(three).contributions.shape == (60, 3)
+    with pytest.raises(ValueError, match="pretrained model does not match this config"):
+        AnomalyDetector(dataclasses.replace(quick, context_length=8), pretrained=model).fit(three)
+
+
+def test_forecast_windows_put_context_before_future() -> None:
+    z = np.arange(10, dtype=float)[:, None]
+    w = forecast_windows(z, np.array([1, 5]), context_length=3, horizon=2, levels=True)
+    assert w.context.shape == (2, 3, 1) and w.future.shape == (2, 2, 1)
+    np.testing.assert_array_equal(w.observed[0, :, 0].numpy(), [False, False, True])
+    np.testing.assert_array_equal(w.future[1, :, 0].numpy(), [5.0, 6.0])
+    np.testing.assert_allclose(w.table[1].numpy(), [3.0, 0.5 * np.log(2 / 3 + 1e-4)], rtol=1e-5)
+
+
+def test_window_table_masks_a_channel_without_readings() -> None:
+    table = window_table(np.array([[[1.0, np.nan], [3.0, np.nan]]]))
+    assert table[0, 0] == 2.0 and np.isnan(table[0, 1]) and np.isnan(table[0, 3])
+
+
+def test_model_needs_timeseries_first() -> None:
+    config = dataclasses.replace(
+        TINY_MODEL, encoders=EncoderConfig(dim=16, modalities=("tabular", "timeseries"))
+    )
+    with pytest.raises(ValueError, match="needs 'timeseries' as first modality"):
+        AnomalyModel(config, horizon=4)
+
+
+def test_registry_builds_every_detector_and_rejects_unknown_names() -> None:
+    assert set(DETECTORS) == {"moesaic", "zscore", "pca", "iforest", "kmeans", "ar"}
+    assert make_detector("pca", variance=0.5).config.variance == 0.5
+    with pytest.raises(ValueError, match="unknown detector 'lstm'"):
+        make_detector("lstm")
+
+
+@pytest.mark.parametrize(
+    ("spec", "expected"), [("5", 5), ("2020-01-01 00:00:03", 4), ("2020-01-01T00:00:03.5", 4)]
+)
+def test_training_rows_from_a_count_or_a_time(spec: str, expected: int) -> None:
+    time = pd.date_range("2020-01-01", periods=8, freq="s").to_numpy()
+    assert training_rows(time, spec) == expected
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [("8", "gives 8 training rows out of 8"), ("yesterday", "expected a row count or a time")],
+)
+def test_training_rows_errors(spec: str, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        training_rows(pd.date_range("2020-01-01", periods=8, freq="s").to_numpy(), spec)
+
+
+def _app() -> typer.Typer:
+    app = typer.Typer()
+    app.command()(detect)
+    return app
+
+
+def _write_csv(path: Path, rows: int = 120, bad: bool = False) -> None:
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame({
+        "time": pd.date_range("2024-01-01", periods=rows, freq="min").astype(str),
+        "pump_temp": 20 + rng.standard_normal(rows),
+        "pump_flow": 5 + 0.1 * rng.standard_normal(rows),
+    })  # fmt: skip
+    frame.loc[100:, "pump_flow"] += 3.0
+    if bad:
+        frame["pump_flow"] = frame["pump_flow"].astype(object)
+        frame.loc[7, "pump_flow"] = "n/a?"
+    frame.to_csv(path, index=False)
+
+
+def test_detect_command_writes_scores_alarms_and_channels(tmp_path: Path) -> None:
+    _write_csv(tmp_path / "plant.csv")
+    args = ["--csv", str(tmp_path / "plant.csv"), "--train-until", "80", "--out", str(tmp_path / "out.csv")]
+    result = CliRunner().invoke(_app(), [*args, "--detector", "zscore", "--top", "1"])
+    assert result.exit_code == 0, result.output
+    out = pd.read_csv(tmp_path / "out.csv")
+    assert list(out.columns) == ["time", "score", "alarm", "top_channels"] and len(out) == 120
+    assert out["alarm"][105:].mean() > 0.9 and (out["top_channels"][110:] == "pump_flow").all()
+
+
+def test_detect_command_on_a_bad_column_gives_one_clear_error(tmp_path: Path) -> None:
+    _write_csv(tmp_path / "plant.csv", bad=True)
+    args = ["--csv", str(tmp_path / "plant.csv"), "--train-until", "80", "--out", str(tmp_path / "out.csv")]
+    result = CliRunner().invoke(_app(), args)
+    assert result.exit_code == 2
+    assert "line 9, column 'pump_flow'" in result.output and "n/a?" in result.output
+    assert "Traceback" not in result.output and not (tmp_path / "out.csv").exists()
+
+
+def test_detect_command_rejects_unknown_channels_and_detectors(tmp_path: Path) -> None:
+    _write_csv(tmp_path / "plant.csv")
+    base = ["--csv", str(tmp_path / "plant.csv"), "--train-until", "80", "--out", str(tmp_path / "o.csv")]
+    result = CliRunner().invoke(_app(), [*base, "--channels", "pump_speed"])
+    assert result.exit_code == 2 and "missing column(s) ['pump_speed']" in result.output
+    result = CliRunner().invoke(_app(), [*base, "--detector", "lstm"])
+    assert result.exit_code == 2 and "choose one of moesaic" in result.output
+
+
+def test_anomaly_suite_is_registered() -> None:
+    assert "anomaly" in suites()

@@ -1,0 +1,158 @@
+"""The detector interface and the classical detectors: contract, threshold, contributions, save/load."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from moesaic.checkpoint import CheckpointError
+from moesaic.config import ConfigError
+from moesaic.encoders import NotFittedError
+from moesaic.tasks.detectors import (
+    CLASSICAL,
+    BaseDetector,
+    Detection,
+    KMeansConfig,
+    PCADetector,
+    ScoringConfig,
+    ZScoreDetector,
+    causal_mean,
+    check_values,
+    configure,
+    sustained,
+)
+
+FAST = {"iforest": {"trees": 20, "max_samples": 64}, "kmeans": {"clusters": 3}}
+
+
+def make(name: str, **overrides: object) -> BaseDetector:
+    cls = CLASSICAL[name]
+    return cls(configure(cls, **{"smooth": 5, **FAST.get(name, {}), **overrides}))
+
+
+@pytest.fixture
+def spiky_sine() -> tuple[np.ndarray, np.ndarray]:
+    """(400, 3) noisy sine, cosine and flat channels with spikes of +5 on the cosine at 300, 340, 341."""
+    rng = np.random.default_rng(0)
+    t = np.arange(400)
+    x = np.stack([np.sin(2 * np.pi * t / 32), np.cos(2 * np.pi * t / 32), np.zeros(400)], axis=1)
+    x += 0.05 * rng.standard_normal(x.shape)
+    labels = np.zeros(400, dtype=bool)
+    labels[[300, 340, 341]] = True
+    x[labels, 1] += 5.0
+    return x, labels
+
+
+@pytest.mark.parametrize("name", sorted(CLASSICAL))
+def test_contract_fit_returns_self_and_state_ends_in_underscore(name: str, spiky_sine: tuple) -> None:
+    x, _ = spiky_sine
+    detector = make(name)
+    assert detector.fit(x[:200]) is detector
+    assert {"channels_", "scaler_", "scale_", "threshold_"} <= set(vars(detector))
+    assert all(key == "config" or key.endswith("_") for key in vars(detector))
+
+
+@pytest.mark.parametrize("name", sorted(CLASSICAL))
+def test_when_not_fitted_then_predict_raises(name: str, spiky_sine: tuple) -> None:
+    with pytest.raises(NotFittedError, match=r"not fitted yet\. Call `fit`"):
+        make(name).predict(spiky_sine[0])
+
+
+@pytest.mark.parametrize("name", sorted(CLASSICAL))
+def test_spiky_sine_is_detected_and_contributions_sum_to_score(name: str, spiky_sine: tuple) -> None:
+    x, labels = spiky_sine
+    detection = make(name, smooth=1).fit(x[:200], channels=["sin", "cos", "flat"]).predict(x)
+    assert detection.score.shape == (400,) and detection.contributions.shape == (400, 3)
+    assert (detection.contributions >= 0).all()
+    np.testing.assert_allclose(detection.contributions.sum(axis=1), detection.score, rtol=1e-9)
+    assert detection.alarm[:280].mean() < 0.05
+    if name == "iforest":  # splits come from training values: a point beyond them ends in a boundary leaf
+        return
+    assert detection.alarm[labels].all()
+    assert detection.top_channels(1)[300] == ("cos",)
+
+
+@pytest.mark.parametrize("name", sorted(CLASSICAL))
+def test_save_load_reproduces_scores(name: str, spiky_sine: tuple, tmp_path: Path) -> None:
+    x, _ = spiky_sine
+    detector = make(name).fit(x[:200])
+    detector.save(tmp_path / name)
+    loaded = type(detector).load(tmp_path / name)
+    np.testing.assert_array_equal(loaded.score(x).score, detector.score(x).score)
+    assert loaded.threshold_ == detector.threshold_ and loaded.config == detector.config
+
+
+def test_threshold_is_the_training_quantile_times_factor_and_ignores_scored_rows(spiky_sine: tuple) -> None:
+    x, _ = spiky_sine
+    detector = ZScoreDetector(ScoringConfig(smooth=5, quantile=0.9, factor=2.0)).fit(x[:200])
+    expected = np.quantile(detector.score(x[:200]).score, 0.9) * 2.0
+    assert detector.threshold_ == pytest.approx(expected)
+    detector.predict(x)  # scoring anomalous rows must not move the threshold
+    assert detector.threshold_ == pytest.approx(expected)
+
+
+def test_validation_rows_set_the_threshold_instead_of_training_rows(spiky_sine: tuple) -> None:
+    x, _ = spiky_sine
+    detector = PCADetector().fit(x[:150], validation=x[150:250])
+    assert detector.threshold_ > 0
+    assert detector.threshold_ != PCADetector().fit(x[:150]).threshold_
+
+
+def test_when_checkpoint_is_another_detector_then_load_refuses(spiky_sine: tuple, tmp_path: Path) -> None:
+    ZScoreDetector().fit(spiky_sine[0]).save(tmp_path / "z")
+    with pytest.raises(CheckpointError, match="not a PCADetector checkpoint"):
+        PCADetector.load(tmp_path / "z")
+
+
+@pytest.mark.parametrize(
+    ("values", "message"),
+    [
+        (np.zeros(5), r"must have shape \(time, channels\)"),
+        (np.zeros((1, 2)), "at least 2 rows"),
+        (np.array([[1.0, np.inf], [0.0, 1.0]]), "row 0, channel 1: infinite value"),
+        (np.array([[1.0, np.nan], [0.0, np.nan]]), r"channels \[1\] hold no reading"),
+    ],
+)
+def test_bad_values_are_named(values: np.ndarray, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        check_values(values, "train")
+
+
+def test_when_channels_differ_from_fit_then_score_says_so(spiky_sine: tuple) -> None:
+    detector = ZScoreDetector().fit(spiky_sine[0])
+    with pytest.raises(ValueError, match="must have the 3 channels seen in fit, got 2"):
+        detector.score(spiky_sine[0][:, :2])
+
+
+def test_missing_readings_are_scored_as_normal(spiky_sine: tuple) -> None:
+    x = spiky_sine[0].copy()
+    x[50:60, 0] = np.nan
+    detection = ZScoreDetector(ScoringConfig(smooth=1)).fit(x[:200]).predict(x)
+    assert np.isfinite(detection.score).all()
+    assert (detection.contributions[50:60, 0] == 0).all()
+
+
+def test_causal_mean_only_looks_back() -> None:
+    x = np.array([0.0, 0.0, 3.0, 0.0])
+    np.testing.assert_allclose(causal_mean(x, 2), [0.0, 0.0, 1.5, 1.5])
+    np.testing.assert_allclose(causal_mean(x, 1), x)
+
+
+def test_sustained_needs_a_run_of_min_run_steps() -> None:
+    above = np.array([1, 1, 0, 1, 1, 1, 0], dtype=bool)
+    np.testing.assert_array_equal(sustained(above, 3), [0, 0, 0, 0, 0, 1, 0])
+
+
+def test_top_channels_are_largest_first() -> None:
+    detection = Detection(np.ones(1), np.ones(1, bool), np.array([[0.1, 0.7, 0.2]]), 0.5, ("a", "b", "c"))
+    assert detection.top_channels(2) == [("b", "c")]
+
+
+def test_config_errors_are_reported_together() -> None:
+    with pytest.raises(ConfigError) as info:
+        KMeansConfig(smooth=0, clusters=0)
+    assert "`smooth` must be >= 1" in str(info.value) and "`clusters` must be >= 1" in str(info.value)
+    with pytest.raises(ConfigError, match="unknown keys"):
+        configure(ZScoreDetector, lags=3)

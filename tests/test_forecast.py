@@ -1,0 +1,192 @@
+"""Forecaster contract, the Informer windowing, the quantile head, the suite and the CLI, all tiny."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+import typer
+from typer.testing import CliRunner
+
+from moesaic.cli.forecast import forecast
+from moesaic.config import apply_overrides
+from moesaic.data.forecast_windows import (
+    ETTH1_SIZES,
+    count_windows,
+    informer_sizes,
+    read_dated_csv,
+    sliding_windows,
+    split_informer,
+)
+from moesaic.data.tables import DataFormatError
+from moesaic.encoders import NotFittedError
+from moesaic.eval.bench import SuiteContext, run_suite
+from moesaic.heads.forecast import QuantileForecastHead, pinball_loss
+from moesaic.tasks.forecast import ForecastConfig, Forecaster
+
+L, H = 32, 8
+
+
+def tiny(model: str = "moesaic", **changes: object) -> ForecastConfig:
+    overrides = [
+        "moesaic.dim=8", "moesaic.num_layers=1", "moesaic.num_heads=2", "moesaic.patch_len=8",
+        "moesaic.expert_hidden=8", "patchtst.dim=8", "patchtst.num_layers=1", "patchtst.ffn_hidden=8",
+        "train.max_steps=4", "train.warmup_steps=0", "train.eval_every=2", "train.num_threads=1",
+        "train.batch_size=8", "predict_batch_size=16",
+    ]  # fmt: skip
+    config = apply_overrides(ForecastConfig(model=model, context_length=L, horizon=H), overrides)
+    return apply_overrides(config, [f"{k}={v}" for k, v in changes.items()])
+
+
+@pytest.fixture
+def series() -> np.ndarray:
+    t = np.arange(300)
+    values = np.stack([np.sin(2 * np.pi * t / 24), np.cos(2 * np.pi * t / 12), 0.01 * t], axis=-1)
+    return (values + 0.1 * np.random.randn(300, 3)).astype(np.float32)
+
+
+@pytest.mark.parametrize("model", ["moesaic", "dlinear", "seasonal_naive"])
+def test_predicting_before_fit_raises_not_fitted(model: str, series: np.ndarray) -> None:
+    with pytest.raises(NotFittedError, match=r"not fitted yet\. Call `fit` or `Forecaster\.load`"):
+        Forecaster(tiny(model)).predict(series[:L])
+
+
+def test_fit_returns_self_and_learned_state_ends_in_underscore(series: np.ndarray) -> None:
+    forecaster = Forecaster(tiny())
+    assert forecaster.fit(series) is forecaster
+    assert forecaster.spec_.num_channels == 3 and forecaster.train_result_ is not None
+    assert forecaster.train_result_.steps == 4 and forecaster.train_seconds_ > 0
+
+
+@pytest.mark.parametrize("horizon", [1, 5, H, 21])
+def test_any_horizon_gives_non_crossing_quantiles(horizon: int, series: np.ndarray) -> None:
+    forecaster = Forecaster(tiny()).fit(series)
+    out = forecaster.predict(series[-L:], horizon=horizon)
+    assert out.median.shape == (horizon, 3)
+    assert out.quantiles.shape == (horizon, 3, 9)
+    assert (np.diff(out.quantiles, axis=-1) >= 0).all()
+    np.testing.assert_allclose(out.median, out.quantiles[..., 4])
+    batch = forecaster.predict(np.stack([series[:40], series[40:80]]), horizon=horizon)  # longer contexts
+    assert batch.median.shape == (2, horizon, 3)
+
+
+def test_missing_values_in_the_context_give_a_finite_forecast(series: np.ndarray) -> None:
+    forecaster = Forecaster(tiny()).fit(series)
+    context = series[-L:].copy()
+    context[3:11, 0] = np.nan  # a whole patch missing
+    context[20, 2] = np.nan
+    assert np.isfinite(forecaster.predict(context).quantiles).all()
+    assert np.isfinite(forecaster.predict(series[-10:]).quantiles).all()  # short context: padded as missing
+
+
+@pytest.mark.parametrize("model", ["moesaic", "patchtst", "dlinear"])
+def test_save_and_load_reproduce_the_predictions(model: str, series: np.ndarray, tmp_path: Path) -> None:
+    forecaster = Forecaster(tiny(model)).fit(series)
+    forecaster.save(tmp_path / "model")
+    assert sorted(p.name for p in (tmp_path / "model").iterdir()) == ["config.json", "model.safetensors"]
+    loaded = Forecaster.load(tmp_path / "model")
+    np.testing.assert_array_equal(
+        loaded.predict(series[-L:]).quantiles, forecaster.predict(series[-L:]).quantiles
+    )
+
+
+def test_covariates_and_static_attributes_enter_the_backbone(series: np.ndarray) -> None:
+    targets, covariates = series[:, :1], series[:, 1:]
+    second = [targets + 1.0, targets]
+    forecaster = Forecaster(tiny()).fit(
+        second, covariates=[covariates, covariates], static=np.array([[1.0], [2.0]])
+    )
+    assert forecaster.spec_.num_covariates == 2 and forecaster.spec_.num_static == 1
+    assert "tabular" in forecaster.model_.backbone.encoders  # type: ignore[operator]
+    out = forecaster.predict(targets[-L:], covariates=covariates[-L:], static=np.array([1.0]), horizon=12)
+    assert out.quantiles.shape == (12, 1, 9)
+    with pytest.raises(ValueError, match="fitted with 2 covariates"):
+        forecaster.predict(targets[-L:], static=np.array([1.0]))
+
+
+def test_informer_borders_score_every_test_window() -> None:
+    values = np.random.randn(ETTH1_SIZES.total + 100, 2)
+    split = split_informer(values, context_length=336, sizes=ETTH1_SIZES)
+    assert split.val.shape == (336 + 2880, 2) and split.test.shape == (336 + 2880, 2)
+    np.testing.assert_allclose(split.test[0], split.scaler.transform(values[11520 - 336]))
+    np.testing.assert_allclose(split.train.mean(axis=0), 0.0, atol=1e-5)  # scaler fitted on train
+    for horizon in (96, 720):
+        windows = sliding_windows(split.test, context_length=336, horizon=horizon)
+        assert (
+            len(windows.context)
+            == 2880 - horizon + 1
+            == count_windows(336 + 2880, context_length=336, horizon=horizon)
+        )
+        # the last window's target ends on the last test row
+        np.testing.assert_array_equal(windows.target[-1, -1], split.test[-1])
+
+
+def test_informer_sizes_from_the_sampling_step() -> None:
+    assert informer_sizes(17420, step_seconds=3600) == ETTH1_SIZES
+    assert informer_sizes(70000, step_seconds=900).train == 4 * 8640
+    short = informer_sizes(1000, step_seconds=3600)
+    assert (short.train, short.val, short.test, short.protocol) == (600, 200, 200, "ratio")
+
+
+def test_quantile_head_never_crosses_and_pinball_by_hand() -> None:
+    head = QuantileForecastHead(num_patches=3, dim=4, horizon=5, quantiles=(0.1, 0.5, 0.9), context_length=6,
+                                linear_skip=True)  # fmt: skip
+    q = head(torch.randn(7, 3, 4), torch.randn(7, 6))
+    assert q.shape == (7, 5, 3) and (q.diff(dim=-1) > 0).all()
+    forecast = torch.tensor([[0.0, 1.0, 2.0]])  # levels 0.1, 0.5, 0.9 for a target of 1.5
+    loss = pinball_loss(forecast, torch.tensor([1.5]), (0.1, 0.5, 0.9), torch.tensor([True]))
+    assert float(loss) == pytest.approx((0.1 * 1.5 + 0.5 * 0.5 + 0.1 * 0.5) / 3)
+
+
+def _write_csv(path: Path, rows: int, *, bad_cell: bool = False) -> Path:
+    t = np.arange(rows)
+    lines = ["date,a,b"]
+    for i in t:
+        stamp = np.datetime64("2020-01-01T00:00") + np.timedelta64(int(i), "h")
+        b = "x" if bad_cell and i == 1 else f"{np.cos(i / 5):.4f}"
+        a = "" if i == 7 else f"{np.sin(i / 4):.4f}"
+        lines.append(f"{str(stamp).replace('T', ' ')}:00,{a},{b}")
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_read_dated_csv_names_the_bad_cell(tmp_path: Path) -> None:
+    series = read_dated_csv(_write_csv(tmp_path / "ok.csv", 20))
+    assert series.channels == ("a", "b") and np.isnan(series.values[7, 0])
+    with pytest.raises(DataFormatError, match=r"line 3, column 'b': expected a number"):
+        read_dated_csv(_write_csv(tmp_path / "bad.csv", 20, bad_cell=True))
+
+
+def test_suite_runs_the_protocol_on_any_csv(tmp_path: Path) -> None:
+    csv = _write_csv(tmp_path / "plant.csv", 400)
+    options = {"csv": str(csv), "context": "24", "horizons": "8", "systems": "seasonal_naive,dlinear",
+               "max_steps": "2", "threads": "1"}  # fmt: skip
+    result = run_suite("forecast", SuiteContext(options=options), out=tmp_path / "out", command="test")
+    document = json.loads(result.json_path.read_text())
+    rows = {(r["system"], r["metric"]): r for r in document["rows"]}
+    assert {s for s, _ in rows} == {"seasonal_naive", "dlinear"}
+    row = rows[("dlinear", "mse")]
+    assert row["setting"] == "L=24,H=8,split=ratio" and row["source"] == "measured"
+    assert row["params_total"] == 2 * (24 * 8 + 8) and row["train_seconds"] is not None
+
+
+def test_cli_writes_the_forecast_after_the_last_row(tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.command()(forecast)
+    csv = _write_csv(tmp_path / "plant.csv", 120)
+    out = tmp_path / "forecast.csv"
+    model = tmp_path / "m"
+    args = ["--csv", str(csv), "--horizon", "5", "--out", str(out), "--model", "dlinear", "--context", "24",
+            "--set", "train.max_steps=2", "--set", "train.warmup_steps=0", "--save", str(model)]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    lines = out.read_text().splitlines()
+    assert lines[0].startswith("date,a,a_q0.1,") and len(lines) == 6
+    assert lines[1].startswith("2020-01-06 00:00:00")  # the hour after the last row (row 119)
+    again = CliRunner().invoke(
+        app, ["--csv", str(csv), "--horizon", "5", "--out", str(out), "--load", str(tmp_path / "m")]
+    )
+    assert again.exit_code == 0, again.output
