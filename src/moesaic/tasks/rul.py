@@ -54,14 +54,14 @@ _PREDICT_BATCH = 1024
 
 def _default_model() -> ModelConfig:
     # One patch per window: each channel's whole window is one token (as in iTransformer), so a
-    # 30-step window of 14 channels is 14 series + 14 level tokens, cheap enough for a CPU.
-    encoders = EncoderConfig(dim=32, patch_len=30, modalities=("timeseries", "tabular"))
+    # 50-step window of 14 channels is 14 series + 28 level tokens, cheap enough for a CPU.
+    encoders = EncoderConfig(dim=32, patch_len=50, modalities=("timeseries", "tabular"))
     moe = MoEConfig(num_experts=4, top_k=2, expert_hidden=64)
     return ModelConfig(encoders=encoders, moe=moe, num_layers=2, num_heads=2)
 
 
 def _default_train() -> TrainConfig:
-    return TrainConfig(lr=2e-3, warmup_steps=100, max_steps=3000, batch_size=128, eval_every=100, patience=8)
+    return TrainConfig(lr=1e-3, warmup_steps=100, max_steps=1500, batch_size=128, eval_every=50, patience=10)
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ class RULConfig:
         train: optimisation settings; ``train.seed`` also draws the validation series.
     """
 
-    window: int = 30
+    window: int = 50
     min_history: int = 30
     rul_cap: float = 125.0
     scaling: str = "minmax"
@@ -213,13 +213,9 @@ def select_channels(
 
 
 def make_windows(
-    values: Sequence[np.ndarray],
-    *,
-    window: int,
-    rul: Sequence[np.ndarray] | None = None,
-    last_only: bool = False,
-    min_history: int | None = None,
-) -> RULWindows:
+    values: Sequence[np.ndarray], *, window: int, rul: Sequence[np.ndarray] | None = None,
+    last_only: bool = False, min_history: int | None = None,
+) -> RULWindows:  # fmt: skip
     """Windows of scaled (T_s, C) ``values`` (NaN = unobserved), padded at the start when too short.
 
     Args:
@@ -257,13 +253,9 @@ def make_windows(
 
 
 def rul_batches(
-    windows: RULWindows,
-    batch_size: int,
-    *,
-    rul_cap: float,
-    levels: bool,
+    windows: RULWindows, batch_size: int, *, rul_cap: float, levels: bool,
     generator: torch.Generator | None = None,
-) -> list[Batch]:
+) -> list[Batch]:  # fmt: skip
     """Batches with target ``{"rul": (B,) RUL / rul_cap}``, shuffled by ``generator`` if given."""
     W = len(windows)
     order = torch.randperm(W, generator=generator) if generator is not None else torch.arange(W)
@@ -341,10 +333,10 @@ class RULEstimator:
             min_distinct=cfg.min_distinct,
             min_correlation=cfg.min_correlation,
         )
-        scaler = ChannelScaler.fit(
+        self.channels_ = channels
+        self.scaler_ = ChannelScaler.fit(
             np.concatenate([series_values(s, channels) for s in train_part]), cfg.scaling
         )
-        self.channels_, self.scaler_ = channels, scaler
         train_windows = self.windows(train_part, labelled=True)
         val_windows = self.windows(val_part, labelled=True) if val_part else None
         encoders = dataclasses.replace(
@@ -359,13 +351,8 @@ class RULEstimator:
         model = RULRegressor(self.model_config_)
 
         def source(epoch: int, generator: torch.Generator) -> list[Batch]:
-            return rul_batches(
-                train_windows,
-                cfg.train.batch_size,
-                rul_cap=cfg.rul_cap,
-                levels=cfg.levels,
-                generator=generator,
-            )
+            size, cap = cfg.train.batch_size, cfg.rul_cap
+            return rul_batches(train_windows, size, rul_cap=cap, levels=cfg.levels, generator=generator)
 
         val_batches = None
         if val_windows is not None:
@@ -385,12 +372,9 @@ class RULEstimator:
             raise ValueError("`series` is empty; give at least one series")
         values = [self.scaler_.transform(series_values(s, self.channels_)) for s in series]
         rul = [capped_rul(s, self.config.rul_cap) for s in series] if labelled else None
+        cfg = self.config
         return make_windows(
-            values,
-            window=self.config.window,
-            rul=rul,
-            last_only=last_only,
-            min_history=self.config.min_history,
+            values, window=cfg.window, rul=rul, last_only=last_only, min_history=cfg.min_history
         )
 
     def predict(self, series: Sequence[Series]) -> np.ndarray:

@@ -6,10 +6,11 @@ Protocol (Li, Ding & Sun 2018 and most of the literature): windows of the inform
 the last window of each of the 100 official test engines against ``RUL_FD001.txt``.
 
 Settings: ``window=30`` is the window of the literature; ``window=50`` gives every system a longer
-history (the shortest test engine has 31 cycles: shorter histories are padded at the start, masked
-for moesaic, zeros for the baselines). ``truth=raw`` compares with RUL_FD001 as given (11 engines
-have a true RUL above the cap, which no capped model can reach: RMSE >= 3.74 from them alone);
-``truth=capped`` caps the true RUL at 125 too, as many papers do.
+history. Training windows end at the 30th cycle or later either way (the shortest test engine has
+31 cycles); shorter histories are padded at the start, masked for moesaic, zeros for the
+baselines. ``truth=raw`` compares with RUL_FD001 as given (11 engines have a true RUL above the
+cap, which no capped model can reach: RMSE >= 3.74 from them alone); ``truth=capped`` caps the
+true RUL at 125 too, as many papers do.
 
 Systems, all on the same channels, scaling, windows, validation engines and training settings:
 
@@ -77,8 +78,8 @@ class Protocol(NamedTuple):
 
 
 def protocol(quick: bool) -> Protocol:
-    """Quick: window 50, 1000 steps, validation every 50; full: windows 30 and 50, 3000 steps, every 100."""
-    return Protocol((50,), 1000, 50, 10) if quick else Protocol((30, 50), 3000, 100, 10)
+    """Quick: window 50, 1000 steps; full: windows 30 and 50, 1500 steps; validation every 50 steps."""
+    return Protocol((50,), 1000, 50, 10) if quick else Protocol((30, 50), 1500, 50, 10)
 
 
 class SystemResult(NamedTuple):
