@@ -24,7 +24,7 @@ from moesaic.data.forecast_windows import (
 from moesaic.data.tables import DataFormatError
 from moesaic.encoders import NotFittedError
 from moesaic.eval.bench import SuiteContext, run_suite
-from moesaic.heads.forecast import QuantileForecastHead, pinball_loss
+from moesaic.heads.forecast import PeriodicLinear, QuantileForecastHead, pinball_loss
 from moesaic.tasks.forecast import ForecastConfig, Forecaster
 
 L, H = 32, 8
@@ -132,13 +132,35 @@ def test_informer_sizes_from_the_sampling_step() -> None:
 
 
 def test_quantile_head_never_crosses_and_pinball_by_hand() -> None:
-    head = QuantileForecastHead(num_patches=3, dim=4, horizon=5, quantiles=(0.1, 0.5, 0.9), context_length=6,
-                                linear_skip=True)  # fmt: skip
-    q = head(torch.randn(7, 3, 4), torch.randn(7, 6))
-    assert q.shape == (7, 5, 3) and (q.diff(dim=-1) > 0).all()
+    head = QuantileForecastHead(num_patches=3, dim=4, head_dim=2, horizon=5, quantiles=(0.1, 0.5, 0.9),
+                                context_length=6, period=2)  # fmt: skip
+    for tokens in (torch.randn(7, 3, 4), None):
+        q = head(torch.randn(7, 6), tokens)
+        assert q.shape == (7, 5, 3) and (q.diff(dim=-1) > 0).all()
     forecast = torch.tensor([[0.0, 1.0, 2.0]])  # levels 0.1, 0.5, 0.9 for a target of 1.5
     loss = pinball_loss(forecast, torch.tensor([1.5]), (0.1, 0.5, 0.9), torch.tensor([True]))
     assert float(loss) == pytest.approx((0.1 * 1.5 + 0.5 * 0.5 + 0.1 * 0.5) / 3)
+
+
+def test_periodic_linear_maps_each_phase_with_one_shared_matrix() -> None:
+    layer = PeriodicLinear(context_length=5, horizon=3, period=2)  # the oldest step is not read
+    with torch.no_grad():
+        layer.map.weight.copy_(torch.tensor([[1.0, 10.0], [100.0, 1000.0]]))  # 2 past -> 2 future per phase
+    context = torch.tensor([[9.0, 1.0, 2.0, 3.0, 4.0]])  # phase 0: 1, 3; phase 1: 2, 4
+    out = layer(context)  # the smoothing filter starts at zero: the identity
+    assert out.tolist() == [[31.0, 42.0, 3100.0]]  # steps interleave the phases: p0, p1, p0
+
+
+def test_stages_train_only_their_parameters_and_the_kept_stage_forecasts(series: np.ndarray) -> None:
+    forecaster = Forecaster(tiny()).fit(series)
+    assert [s.stage for s in forecaster.stages_] == ["periodic", "linear", "blocks"]
+    assert forecaster.stages_[0].kept  # the first stage with a validation loss is always kept
+    kept = [s for s in forecaster.stages_ if s.kept][-1]
+    assert forecaster.model_.stage == kept.stage  # type: ignore[union-attr]
+    model = forecaster.model_
+    model.set_stage("periodic")  # type: ignore[operator]
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all(n.startswith(("head.periodic.", "head.spread.")) for n in trainable)
 
 
 def _write_csv(path: Path, rows: int, *, bad_cell: bool = False) -> Path:

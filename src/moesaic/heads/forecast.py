@@ -55,18 +55,58 @@ def check_quantiles(quantiles: Sequence[float]) -> tuple[float, ...]:
     return levels
 
 
+class PeriodicLinear(nn.Module):
+    """A linear map shared across the phases of a season (after SparseTSF, Lin et al., ICML 2024).
+
+    The context is smoothed by a learned moving filter over one period, then each phase of the
+    period (step ``i mod period``) maps its ``L // period`` past values to its
+    ``ceil(H / period)`` future values with the *same* small matrix. Hundreds of parameters
+    instead of L x H: hard to overfit at long horizons, where a full linear map memorises noise.
+
+    Args:
+        context_length: L; its oldest ``L mod period`` steps are not read.
+        horizon: H.
+        period: the season, in steps (24 for hourly data).
+    """
+
+    def __init__(self, *, context_length: int, horizon: int, period: int) -> None:
+        super().__init__()
+        if not 1 <= period <= context_length:
+            raise ValueError(f"`period` must be in [1, context_length={context_length}], got {period}")
+        self.period, self.horizon = period, horizon
+        self.smooth = nn.Conv1d(1, 1, 2 * (period // 2) + 1, padding=period // 2, bias=False)
+        nn.init.zeros_(self.smooth.weight)  # starts as the identity (residual filter)
+        self.map = nn.Linear(context_length // period, -(-horizon // period), bias=False)
+
+    def forward(self, context: Tensor) -> Tensor:
+        """(B, L) -> (B, H)."""
+        B, L = context.shape
+        x = context[:, L % self.period :, None].transpose(1, 2)  # (B, 1, L')
+        x = (x + self.smooth(x)).reshape(B, -1, self.period).transpose(1, 2)  # (B, period, L' / period)
+        return self.map(x).transpose(1, 2).reshape(B, -1)[:, : self.horizon]  # phase-interleaved back
+
+
 class QuantileForecastHead(nn.Module):
-    """(B, P, D) patch tokens [+ (B, L) normalised context] -> (B, H, Q) non-crossing quantiles.
+    """Normalised context [+ (B, P, D) patch tokens] -> (B, H, Q) non-crossing quantiles.
+
+    The median is the sum of three paths, each of which may be absent: the token path
+    ``Linear(P * D -> H)`` over the flattened patch tokens, a full linear map of the context
+    ``Linear(L -> H)``, and a :class:`PeriodicLinear` map. The token and full linear paths start
+    at zero, so an untrained head forecasts with the periodic path alone and every later training
+    stage starts from the forecaster the previous one left. The other quantiles step away from the
+    median by positive increments computed from the context (``spread_rank`` bottleneck), so they
+    can be fitted before the blocks are trained.
 
     Args:
         num_patches: P tokens read per sample.
         dim: D.
+        head_dim: each token is first reduced to this width, so the token path has
+            P * head_dim * H weights.
         horizon: H.
         quantiles: Q increasing levels holding 0.5 (see :func:`check_quantiles`).
-        context_length: L; with ``linear_skip`` the head adds a linear map of the context.
-        linear_skip: add the DLinear-style path ``Linear(L -> H)`` to every quantile.
-        spread_rank: width of the bottleneck of the spread path (its cost grows with H * Q only
-            through this rank).
+        context_length: L.
+        period: season of the periodic path; 0 leaves it out.
+        spread_rank: width of the bottleneck of the spread path.
         dropout: on the flattened tokens.
     """
 
@@ -75,56 +115,64 @@ class QuantileForecastHead(nn.Module):
         *,
         num_patches: int,
         dim: int,
+        head_dim: int,
         horizon: int,
         quantiles: Sequence[float],
         context_length: int,
-        linear_skip: bool = False,
+        period: int = 0,
         spread_rank: int = 16,
         dropout: float = 0.0,
     ) -> None:
         super().__init__()
-        for name, value in (("num_patches", num_patches), ("dim", dim), ("horizon", horizon)):
+        for name, value in (
+            ("num_patches", num_patches),
+            ("dim", dim),
+            ("head_dim", head_dim),
+            ("horizon", horizon),
+        ):
             if value < 1:
                 raise ValueError(f"`{name}` must be >= 1, got {value}")
         self.quantiles = check_quantiles(quantiles)
         self.horizon = horizon
         self.median_index = self.quantiles.index(0.5)
-        flat = num_patches * dim
         self.drop = nn.Dropout(dropout)
-        self.centre = nn.Linear(flat, horizon)
-        self.skip = None
-        if linear_skip:
-            self.skip = nn.Linear(context_length, horizon)
-            # Start as RevIN + linear map (a strong forecaster on its own): the token path begins
-            # at zero and only grows where it lowers the loss, which curbs early overfitting.
-            nn.init.zeros_(self.centre.weight)
-            nn.init.zeros_(self.centre.bias)
+        self.reduce = nn.Linear(dim, head_dim)
+        self.centre = nn.Linear(num_patches * head_dim, horizon)
+        self.skip = nn.Linear(context_length, horizon)
+        for layer in (self.centre, self.skip):
+            nn.init.zeros_(layer.weight)
+            nn.init.zeros_(layer.bias)
+        self.periodic = (
+            PeriodicLinear(context_length=context_length, horizon=horizon, period=period) if period else None
+        )
         extra = len(self.quantiles) - 1
         self.spread = (
-            nn.Sequential(nn.Linear(flat, spread_rank), nn.GELU(), nn.Linear(spread_rank, horizon * extra))
+            nn.Sequential(
+                nn.Linear(context_length, spread_rank), nn.GELU(), nn.Linear(spread_rank, horizon * extra)
+            )
             if extra
             else None
         )
 
-    def forward(self, tokens: Tensor, context: Tensor | None = None) -> Tensor:
+    def forward(self, context: Tensor, tokens: Tensor | None = None) -> Tensor:
         """Quantiles on the normalised scale.
 
         Args:
-            tokens: (B, P, D) patch tokens of the forecast channel, oldest first.
-            context: (B, L) normalised context, unobserved steps 0; required with ``linear_skip``.
+            context: (B, L) normalised context, unobserved steps 0.
+            tokens: (B, P, D) patch tokens of the forecast channel, oldest first; None leaves the
+                token path out (training stages before the blocks).
         Returns:
             (B, H, Q), increasing along Q.
         """
-        B = tokens.shape[0]
-        flat = self.drop(tokens.flatten(1))  # (B, P * D)
-        centre = self.centre(flat)  # (B, H)
-        if self.skip is not None:
-            if context is None:
-                raise ValueError("this head has a linear skip: pass the (B, L) normalised context")
-            centre = centre + self.skip(context)
+        B = context.shape[0]
+        centre = self.skip(context)  # (B, H)
+        if self.periodic is not None:
+            centre = centre + self.periodic(context)
+        if tokens is not None:
+            centre = centre + self.centre(self.drop(self.reduce(tokens).flatten(1)))
         if self.spread is None:
             return centre[..., None]
-        steps = F.softplus(self.spread(flat)).reshape(B, self.horizon, -1)  # (B, H, Q - 1), > 0
+        steps = F.softplus(self.spread(context)).reshape(B, self.horizon, -1)  # (B, H, Q - 1), > 0
         below = steps[..., : self.median_index].flip(-1).cumsum(-1).flip(-1)  # far quantiles step most
         above = steps[..., self.median_index :].cumsum(-1)
         return torch.cat([centre[..., None] - below, centre[..., None], centre[..., None] + above], dim=-1)
@@ -178,9 +226,22 @@ class ForecastSpec:
             raise ConfigError(problems)
 
 
+STAGES: dict[str, tuple[str, ...]] = {
+    "periodic": ("head.periodic.", "head.spread."),
+    "linear": ("head.skip.", "head.periodic.", "head.spread."),
+    "blocks": ("backbone.", "head.reduce.", "head.centre.", "head.spread."),
+    "all": ("",),
+}
+"""Training stages of :class:`MoesaicForecastModel` and the parameter-name prefixes each trains.
+
+"periodic" and "linear" do not run the backbone at all (cheap); "blocks" trains the backbone and
+the token path on what the linear paths, then frozen, leave over; "all" trains everything at once.
+"""
+
+
 @dataclass(frozen=True)
 class MoesaicForecastConfig:
-    """The moesaic forecaster: backbone sizes, quantile head and loss.
+    """The moesaic forecaster: backbone sizes, head, loss and training stages.
 
     Attributes:
         dim: D.
@@ -192,14 +253,21 @@ class MoesaicForecastConfig:
         expert_hidden: hidden width of an expert.
         router: a key of :data:`moesaic.moe.ROUTERS`.
         dropout: in the blocks.
+        head_dim: each patch token is reduced to this width before the flatten head (its
+            parameters grow as P * head_dim * H).
         head_dropout: on the flattened patch tokens.
-        linear_skip: add a linear context -> horizon path to the head.
+        period: season of the head's periodic path in steps; 0 leaves the path out.
         spread_rank: bottleneck of the head's quantile-spread path.
         mse_weight: weight of the median's squared error, added to the pinball loss in training
             (the pinball loss alone makes the median minimise the absolute error).
-        linear_steps: steps of the first training stage, which fits the linear skip alone (RevIN +
-            linear map, fast and hard to overfit) before the blocks learn what it misses; 0 skips it.
-        linear_lr: learning rate of that stage.
+        stages: keys of :data:`STAGES`, trained in order, each with early stopping on validation;
+            the Forecaster rolls back a stage that does not improve the validation MSE.
+        stage_steps: steps of each "periodic" and "linear" stage ("blocks" and "all" use
+            ``ForecastConfig.train.max_steps``).
+        periodic_lr: learning rate of the "periodic" stage.
+        linear_lr: learning rate of the "linear" stage.
+        blocks_lr: learning rate of the "blocks" stage; low, because the blocks fit the training
+            months within a few hundred steps ("all" uses ``ForecastConfig.train.lr``).
     """
 
     dim: int = 32
@@ -211,24 +279,36 @@ class MoesaicForecastConfig:
     expert_hidden: int = 64
     router: str = "topk"
     dropout: float = 0.2
+    head_dim: int = 8
     head_dropout: float = 0.1
-    linear_skip: bool = True
+    period: int = 24
     spread_rank: int = 16
     mse_weight: float = 1.0
-    linear_steps: int = 1000
-    linear_lr: float = 5e-3
+    stages: tuple[str, ...] = ("periodic", "linear", "blocks")
+    stage_steps: int = 1000
+    periodic_lr: float = 1e-2
+    linear_lr: float = 1e-3
+    blocks_lr: float = 1e-4
 
     def __post_init__(self) -> None:
-        problems = [f"`{n}` must be >= 1, got {getattr(self, n)}" for n in ("patch_len", "spread_rank")
-                    if getattr(self, n) < 1]  # fmt: skip
-        if self.linear_steps < 0:
-            problems.append(f"`linear_steps` must be >= 0, got {self.linear_steps}")
-        if self.linear_lr <= 0:
-            problems.append(f"`linear_lr` must be > 0, got {self.linear_lr}")
+        object.__setattr__(self, "stages", tuple(self.stages))
+        positive = ("patch_len", "head_dim", "spread_rank", "stage_steps")
+        problems = [f"`{n}` must be >= 1, got {getattr(self, n)}" for n in positive if getattr(self, n) < 1]
+        if self.period < 0:
+            problems.append(f"`period` must be >= 0 (0: no periodic path), got {self.period}")
         if not 0.0 <= self.head_dropout < 1.0:
             problems.append(f"`head_dropout` must be in [0, 1), got {self.head_dropout}")
         if self.mse_weight < 0:
             problems.append(f"`mse_weight` must be >= 0, got {self.mse_weight}")
+        if self.periodic_lr <= 0 or self.linear_lr <= 0:
+            problems.append(
+                f"`periodic_lr` and `linear_lr` must be > 0, got {self.periodic_lr}, {self.linear_lr}"
+            )
+        unknown = [s for s in self.stages if s not in STAGES]
+        if not self.stages or unknown:
+            problems.append(f"`stages` must be a non-empty list of {list(STAGES)}, got {list(self.stages)}")
+        elif "periodic" in self.stages and not self.period:
+            problems.append("stage 'periodic' needs `period` >= 1")
         if problems:
             raise ConfigError(problems)
 
@@ -258,36 +338,37 @@ class MoesaicForecastConfig:
         )
 
 
+_TOKEN_PATH = ("backbone.", "head.reduce.", "head.centre.")
+
+
 class _Output(NamedTuple):
     quantiles: Tensor  # (B, H, C, Q)
     aux_losses: dict[str, Tensor]
 
 
-STAGES = ("linear", "full")
-"""Training stages of :class:`MoesaicForecastModel`: the linear skip alone, then everything."""
-
-
 class MoesaicForecastModel(nn.Module):
     """Sparse-MoE backbone + quantile head, channel-independent (see the module docstring).
 
-    Trained in two stages (:meth:`training_stages`): first the linear skip alone, on the median's
-    squared error (the blocks are not even run), then every parameter on the full loss, starting
-    from the linear forecaster because the head's token path is initialised at zero.
+    Trained in stages (:meth:`training_stages`, :data:`STAGES`): by default the periodic path,
+    then the full linear path, then the backbone and the token path on what the linear paths
+    leave over. The head's later paths start at zero, so each stage starts from the forecaster
+    the previous one left.
     """
 
     def __init__(self, spec: ForecastSpec, config: MoesaicForecastConfig) -> None:
         super().__init__()
         self.spec, self.config = spec, config
-        self.stage = "full"
+        self.stage = config.stages[-1]
         self.backbone = Backbone(config.backbone(spec))
         self.num_patches = math.ceil(spec.context_length / config.patch_len)
         self.head = QuantileForecastHead(
             num_patches=self.num_patches,
             dim=config.dim,
+            head_dim=config.head_dim,
             horizon=spec.horizon,
             quantiles=spec.quantiles,
             context_length=spec.context_length,
-            linear_skip=config.linear_skip,
+            period=config.period if config.period <= spec.context_length else 0,
             spread_rank=config.spread_rank,
             dropout=config.head_dropout,
         )
@@ -314,13 +395,12 @@ class MoesaicForecastModel(nn.Module):
         sample = Batch(series=series, observed=observed, numeric=numeric, numeric_observed=numeric_observed)
         stats = fit_revin(target, seen, eps=self.backbone.config.encoders.revin_eps)  # as the encoder does
         context = torch.where(seen, stats.normalise(target), torch.zeros(())).squeeze(-1)  # (BC, L)
-        if self.stage == "linear":
-            assert self.head.skip is not None  # training_stages offers this stage only with a skip
-            q = self.head.skip(context)[..., None].expand(-1, -1, len(spec.quantiles))
-            aux: dict[str, Tensor] = {}
+        aux: dict[str, Tensor] = {}
+        if self.stage in ("periodic", "linear"):  # the blocks are not trained yet: do not run them
+            q = self.head(context)  # (BC, H, Q)
         else:
             out = self.backbone(sample)
-            q = self.head(out.tokens[:, : self.num_patches], context)  # (BC, H, Q), target's tokens first
+            q = self.head(context, out.tokens[:, : self.num_patches])  # the target's tokens come first
             aux = out.aux_losses
         q = q * stats.std + stats.mean  # (BC, 1, 1) statistics broadcast over H and Q
         q = q.reshape(B, C, spec.horizon, -1).transpose(1, 2)  # (B, H, C, Q)
@@ -345,7 +425,7 @@ class MoesaicForecastModel(nn.Module):
         median = out.quantiles[..., self.head.median_index]
         weight = observed.to(median.dtype)
         squared = (((median - target) ** 2) * weight).sum() / weight.sum().clamp(min=1.0)
-        if not self.training or self.stage == "linear":
+        if not self.training:
             return LossOutput(squared, {"mse": squared.detach()})
         pinball = pinball_loss(out.quantiles, target, self.spec.quantiles, observed)
         aux = self.backbone.aux_loss(out.aux_losses)
@@ -357,28 +437,41 @@ class MoesaicForecastModel(nn.Module):
         return LossOutput(pinball + self.config.mse_weight * squared + aux, parts)
 
     def training_stages(self, config: TrainConfig) -> list[tuple[str, TrainConfig]]:
-        """(stage, optimisation) pairs to train in order; ``config`` is the full stage's."""
-        if self.head.skip is None or not self.config.linear_steps:
-            return [("full", config)]
-        steps = self.config.linear_steps
-        linear = dataclasses.replace(
-            config,
-            lr=self.config.linear_lr,
-            max_steps=steps,
-            warmup_steps=min(config.warmup_steps, steps // 10),
-        )
-        return [("linear", linear), ("full", config)]
+        """(stage, optimisation) pairs to train in order, derived from the ``config`` of stage "all"."""
+        rates = {
+            "periodic": self.config.periodic_lr,
+            "linear": self.config.linear_lr,
+            "blocks": self.config.blocks_lr,
+        }
+        out = []
+        for stage in self.config.stages:
+            stage_config = dataclasses.replace(config, lr=rates.get(stage, config.lr))
+            if stage in ("periodic", "linear"):
+                steps = self.config.stage_steps
+                warmup = min(config.warmup_steps, steps // 10)
+                stage_config = dataclasses.replace(stage_config, max_steps=steps, warmup_steps=warmup)
+            out.append((stage, stage_config))
+        return out
 
     def set_stage(self, stage: str) -> None:
-        """Train ``stage`` next: only the linear skip is trainable in "linear", everything in "full"."""
+        """Train ``stage`` next: only the parameters under its :data:`STAGES` prefixes are trainable."""
         if stage not in STAGES:
             raise ValueError(f"`stage` must be one of {list(STAGES)}, got {stage!r}")
+        if stage == "periodic" and self.head.periodic is None:
+            raise ValueError("stage 'periodic' needs a head with a periodic path (period >= 1)")
         self.stage = stage
         for name, param in self.named_parameters():
-            param.requires_grad_(stage == "full" or name.startswith("head.skip."))
+            param.requires_grad_(name.startswith(STAGES[stage]))
 
     def active_parameter_fraction(self, name: str) -> float:
-        """As the backbone says for its parameters; the head is always active."""
+        """Share of parameter ``name`` one forecast uses.
+
+        The backbone says it for its own (K / E for routed experts); when the model forecasts as a
+        linear stage (the "blocks" stage was rolled back or not trained), the backbone and the
+        token path are not run at all: 0.
+        """
+        if self.stage in ("periodic", "linear") and name.startswith(_TOKEN_PATH):
+            return 0.0
         if name.startswith("backbone."):
             return self.backbone.active_parameter_fraction(name.removeprefix("backbone."))
         return 1.0

@@ -19,6 +19,7 @@ features, Q quantiles, P patches, D model width.
 
 from __future__ import annotations
 
+import copy
 import logging
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -98,7 +99,7 @@ class ForecastConfig:
     fracast_weights: str = "fp32"
     train: TrainConfig = field(
         default_factory=lambda: TrainConfig(
-            lr=1e-3, weight_decay=0.05, warmup_steps=100, max_steps=2000, batch_size=32, eval_every=200,
+            lr=1e-3, weight_decay=0.05, warmup_steps=100, max_steps=2000, batch_size=32, eval_every=100,
             patience=4, log_every=50, checkpoint_every=10**9,
         )
     )  # fmt: skip
@@ -204,6 +205,14 @@ class QuantileForecast(NamedTuple):
         return pd.DataFrame(columns)
 
 
+class StageOutcome(NamedTuple):
+    """One training stage of ``Forecaster.fit``: its result and whether its weights were kept."""
+
+    stage: str
+    result: TrainResult
+    kept: bool
+
+
 class _Segment(NamedTuple):
     """One standardised series, ready to be cut into windows."""
 
@@ -282,21 +291,11 @@ class Forecaster:
         torch.manual_seed(cfg.train.seed)
         self.model_: nn.Module = FORECAST_MODELS[cfg.model](cfg, self.spec_)
         self.train_result_: TrainResult | None = None
+        self.stages_: list[StageOutcome] = []
         start = time.perf_counter()
         if any(p.requires_grad for p in self.model_.parameters()):
             val_batches = self._batches(val_parts, stride=cfg.val_stride)
-            staged = getattr(self.model_, "training_stages", None)
-            for stage, stage_config in staged(cfg.train) if staged else [("full", cfg.train)]:
-                if staged:
-                    self.model_.set_stage(stage)  # type: ignore[operator]
-                logger.info("training %s: stage %s, %d steps", cfg.model, stage, stage_config.max_steps)
-                self.train_result_ = train(
-                    self.model_,
-                    _WindowSampler(self, train_parts),
-                    config=stage_config,
-                    val_batches=val_batches or None,
-                    progress=progress,
-                )
+            self.stages_ = self._train_stages(train_parts, val_batches, progress)
         self.train_seconds_ = time.perf_counter() - start
         return self
 
@@ -362,6 +361,7 @@ class Forecaster:
             if cov is None
             else {"mean": cov.mean_.tolist(), "std": cov.std_.tolist()},
             "train_seconds": self.train_seconds_,
+            "stage": getattr(self.model_, "stage", None),  # a staged model forecasts as its kept stage
         }
         save_model(Path(folder), self.model_, document)
 
@@ -379,6 +379,7 @@ class Forecaster:
             scaler = ChannelStandardizer.from_arrays(**state.config["scaler"])
             cov = state.config["covariate_scaler"]
             seconds = float(state.config["train_seconds"])
+            stage = state.config.get("stage")
         except (KeyError, TypeError, ValueError) as err:
             raise CheckpointError(f"{folder}: config.json does not describe a Forecaster ({err!r})") from err
         forecaster = cls(config)
@@ -389,10 +390,45 @@ class Forecaster:
             forecaster.model_.load_state_dict(state.state_dict)
         except RuntimeError as err:
             raise CheckpointError(f"{folder}: the weights do not fit a {config.model} model ({err})") from err
+        if stage is not None:
+            forecaster.model_.set_stage(stage)  # type: ignore[operator]
         forecaster.train_result_, forecaster.train_seconds_ = None, seconds
         return forecaster
 
     # ---------------------------------------------------------------- internals
+
+    def _train_stages(
+        self, parts: list[_Segment], val_batches: list[Batch], progress: Progress | None
+    ) -> list[StageOutcome]:
+        """Train each stage the model asks for; roll back a stage that does not lower the validation loss."""
+        model, cfg = self.model_, self.config
+        staged = getattr(model, "training_stages", None)
+        stages = staged(cfg.train) if staged else [("all", cfg.train)]
+        outcomes: list[StageOutcome] = []
+        best: tuple[float, dict[str, Tensor], str] | None = None
+        for stage, stage_config in stages:
+            if staged:
+                model.set_stage(stage)  # type: ignore[operator]
+            logger.info("training %s: stage %s, up to %d steps", cfg.model, stage, stage_config.max_steps)
+            result = train(
+                model, _WindowSampler(self, parts), config=stage_config, val_batches=val_batches or None,
+                progress=progress,
+            )  # fmt: skip
+            self.train_result_ = result
+            kept = True
+            if result.best_val_loss is not None:
+                if best is None or result.best_val_loss < best[0]:
+                    best = (result.best_val_loss, copy.deepcopy(model.state_dict()), stage)
+                else:
+                    kept = False
+                    logger.info(
+                        "stage %s: validation loss %.4g is not below %.4g of stage %s; rolled back",
+                        stage, result.best_val_loss, best[0], best[2],
+                    )  # fmt: skip
+                    model.load_state_dict(best[1])
+                    model.set_stage(best[2])  # type: ignore[operator]
+            outcomes.append(StageOutcome(stage, result, kept))
+        return outcomes
 
     def _fitted_spec(self) -> ForecastSpec:
         if not hasattr(self, "model_"):
