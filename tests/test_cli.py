@@ -70,7 +70,9 @@ def test_simulate_then_demo(tmp_path: Path) -> None:
     )
     assert sim.exit_code == 0, sim.output
     assert (tmp_path / "plant" / "manifest.json").exists()
-    demo = runner.invoke(app, ["demo", "--out", str(tmp_path / "demo"), "--assets", "4", "--days", "20"])
+    demo = runner.invoke(
+        app, ["demo", "--out", str(tmp_path / "demo"), "--assets", "4", "--days", "20", "--no-models"]
+    )
     assert demo.exit_code == 0, demo.output
     page = (tmp_path / "demo" / "moesaic-demo.html").read_text()
     assert "<img" in page and "The plant" in page

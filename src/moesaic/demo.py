@@ -1,13 +1,14 @@
-"""``moesaic demo``: simulate a small plant, load it back and show it on one HTML page.
+"""``moesaic demo``: simulate a small plant, load it back, train the backbone on it, one HTML page.
 
-The demo composes library pieces only; each later capability (detection, synthesis,
-reports, drawings) adds its section here.
+The demo composes library pieces only: the plant and its records, then the sparse-MoE detector's
+alarms and forecaster's outlook (:mod:`moesaic.demo_models`); each later capability adds its
+section here.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -21,6 +22,7 @@ import pandas as pd
 from moesaic.atomic import write_text_atomic
 from moesaic.data.schema import Event, MaintenanceData, Series
 from moesaic.data.simulator import SimulatorConfig, load_plant, simulate_to
+from moesaic.demo_models import detect_faults, detection_section, forecast_asset, forecast_section
 from moesaic.reports.html import Section, render_page
 
 log = logging.getLogger(__name__)
@@ -61,8 +63,8 @@ def plot_asset(series: Series, faults: list[Event], *, max_channels: int = 8) ->
     return fig
 
 
-def build_page(data: MaintenanceData, *, max_assets: int = 4) -> str:
-    """The demo page for a loaded plant."""
+def build_page(data: MaintenanceData, *, max_assets: int = 4, models: Sequence[Section] = ()) -> str:
+    """The demo page for a loaded plant; ``models`` are the trained models' sections, shown after the data."""
     counts = data.counts()
     faults = _fault_events(data)
     by_type = pd.Series([e.label for e in faults], dtype=str).value_counts().sort_index()
@@ -101,7 +103,7 @@ def build_page(data: MaintenanceData, *, max_assets: int = 4) -> str:
         if len(fmea):
             text.text(f"{len(fmea)} FMEA rows.")
             text.table(fmea[["doc_id", "text"]], max_rows=8)
-    sections = [overview, fault_section, plots, text]
+    sections = [overview, fault_section, plots, *models, text]
     if data.drawings:
         drawing = data.drawings[0]
         sheet = Section("Drawings").text(
@@ -123,12 +125,14 @@ def run_demo(
     days: float = 60,
     seed: int = 0,
     fault_rate: float = 12.0,
+    models: bool = True,
     step: Step = lambda message: None,
 ) -> DemoResult:
     """Simulate a small plant under ``out/plant``, load it and write ``out/moesaic-demo.html``.
 
     The demo plant fails more often than a real fleet (``fault_rate`` faults per asset-year) so
-    that two months of history show several kinds of fault.
+    that two months of history show several kinds of fault. ``models=False`` leaves out the
+    trained detector and forecaster (the page then only shows the data).
     """
     out = Path(out)
     plant_dir = out / "plant"
@@ -136,9 +140,15 @@ def run_demo(
     simulate_to(SimulatorConfig(num_assets=assets, days=days, seed=seed, fault_rate=fault_rate), plant_dir)
     step("loading the plant back through the validated readers")
     data = load_plant(plant_dir)
+    sections = []
+    if models:
+        sections.append(detection_section(detect_faults(data, step=step)))
+        faulty = sorted({e.asset_id for e in _fault_events(data)}) or [data.series[0].asset_id]
+        step(f"training the forecaster and forecasting {faulty[0]}")
+        sections.append(forecast_section(forecast_asset(data, faulty[0])))
     step("writing the HTML page")
     page = out / "moesaic-demo.html"
-    write_text_atomic(page, build_page(data))
+    write_text_atomic(page, build_page(data, models=sections))
     by_type = pd.Series([e.label for e in _fault_events(data)], dtype=str).value_counts()
     return DemoResult(
         page=page,

@@ -20,11 +20,16 @@ def demo(
     assets: Annotated[int, typer.Option("--assets", help="Assets in the simulated plant.")] = 12,
     days: Annotated[float, typer.Option("--days", help="Days of history.")] = 60,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    models: Annotated[
+        bool, typer.Option("--models/--no-models", help="Train the detector and forecaster (about a minute).")
+    ] = True,
 ) -> None:
     """Simulate a small plant, load it, summarise it and write an HTML page with plots."""
     start = time.perf_counter()
     with console.status("demo") as status:
-        result = run_demo(out, assets=assets, days=days, seed=seed, step=lambda m: status.update(m))
+        result = run_demo(
+            out, assets=assets, days=days, seed=seed, models=models, step=lambda m: status.update(m)
+        )
     table = Table("what", "count", title="simulated plant")
     for key, value in result.counts.items():
         table.add_row(key, f"{value:,}")
