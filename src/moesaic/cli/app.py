@@ -6,7 +6,7 @@ import logging
 
 import typer
 
-from moesaic.cli import bench, data, demo, detect, exam, forecast, kb, simulate
+from moesaic.cli import ask, bench, data, demo, detect, exam, forecast, kb, simulate
 from moesaic.cli.inspect import inspect
 
 app = typer.Typer(
@@ -23,6 +23,7 @@ app.command(name="inspect")(inspect)
 app.command(name="exam")(exam.exam)
 app.command(name="forecast")(forecast.forecast)
 app.command(name="detect")(detect.detect)
+app.command(name="ask")(ask.ask)
 app.add_typer(data.app, name="data", help="List, show and validate the registered data sets.")
 app.add_typer(kb.app, name="kb", help="Ingest, inspect and search the knowledge base (SQLite + FTS5).")
 

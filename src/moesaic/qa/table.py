@@ -1,0 +1,162 @@
+"""FMEA rows as typed records, and the linking of question words to the names in them.
+
+The question answerer reads an FMEA sheet as :class:`FmeaRow` records, built from the
+``Document(kind="fmea")`` rows that the FMEA loader and the knowledge base both produce.
+:func:`link_mentions` finds which subsystem, component, sub-component and failure-mode names a
+question speaks of, tolerant of case, inflection (``leaks`` ~ ``Leaking``), run-together
+spelling (``airconditioner`` ~ ``Air-conditioning``), acronyms (``ECU``) and one-letter typos
+(``condensor`` ~ ``Condenser``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from moesaic.data.schema import Document
+from moesaic.text.features import stem_words
+
+TEXT_COLUMNS = {
+    "subsystem": "Subsystem",
+    "component": "Component",
+    "sub_component": "Sub-Component",
+    "failure_mode": "Potential Failure Mode",
+    "effect": "Potential Effect(s) of Failure",
+    "cause": "Potential Cause(s) of Failure",
+    "control": "Current Controls",
+    "action": "Recommended Action",
+}
+SCORE_COLUMNS = {"severity": "Severity", "occurrence": "Occurrence", "detection": "Detection", "rpn": "RPN"}
+LEVELS = ("subsystem", "component", "sub_component", "failure_mode")
+_WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
+_ACRONYM = re.compile(r"\(([A-Za-z]{2,6})\)")
+MIN_FUZZY = 6  # words shorter than this must match exactly
+
+
+@dataclass(frozen=True)
+class FmeaRow:
+    """One FMEA line: where it fails, how, with what effect, why, controls, action and scores."""
+
+    row_id: str
+    subsystem: str
+    component: str
+    sub_component: str
+    failure_mode: str
+    effect: str
+    cause: str
+    control: str
+    action: str
+    severity: float
+    occurrence: float
+    detection: float
+    rpn: float
+
+    def score(self, name: str) -> float:
+        return float(getattr(self, name))
+
+    def terms(self) -> set[str]:
+        """Every stemmed word of the row's text cells."""
+        return set(terms(" ".join(getattr(self, f) for f in TEXT_COLUMNS)))
+
+
+def rows_from_documents(documents: Iterable[Document]) -> tuple[FmeaRow, ...]:
+    """FMEA rows from ``Document`` records of kind "fmea" (others are skipped).
+
+    Raises:
+        ValueError: an FMEA document without one of the expected fields, or with a score that is
+            not a number, naming the document and the field.
+    """
+    rows = []
+    for doc in documents:
+        if doc.kind != "fmea":
+            continue
+        fields = doc.fields
+        missing = [c for c in (*TEXT_COLUMNS.values(), *SCORE_COLUMNS.values()) if c not in fields]
+        if missing:
+            raise ValueError(f"FMEA document {doc.doc_id!r} lacks the fields {missing}")
+        text = {k: " ".join(str(fields[c]).split()) for k, c in TEXT_COLUMNS.items()}
+        try:
+            scores = {k: float(fields[c]) for k, c in SCORE_COLUMNS.items()}
+        except (TypeError, ValueError):
+            found = {c: fields[c] for c in SCORE_COLUMNS.values()}
+            raise ValueError(f"FMEA document {doc.doc_id!r}: scores must be numbers, got {found}") from None
+        # TEXT_COLUMNS then SCORE_COLUMNS follow the field order of FmeaRow.
+        rows.append(FmeaRow(str(doc.doc_id), *text.values(), *scores.values()))  # type: ignore[arg-type]
+    return tuple(rows)
+
+
+def terms(text: str) -> list[str]:
+    """Lower-case stemmed words of ``text`` (numbers kept, decimals included)."""
+    return stem_words(" ".join(_WORD.findall(text.lower()))).split()
+
+
+def _compact(text: str) -> str:
+    return "".join(terms(text))
+
+
+def _near(a: str, b: str) -> bool:
+    """Equal, or one edit apart when both are long enough for a typo to be safe to forgive."""
+    if a == b:
+        return True
+    if min(len(a), len(b)) < MIN_FUZZY or abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        return sum(x != y for x, y in zip(a, b, strict=True)) == 1
+    short, long = sorted((a, b), key=len)
+    return any(long[:i] + long[i + 1 :] == short for i in range(len(long)))
+
+
+class Mention(NamedTuple):
+    level: str  # one of LEVELS
+    name: str  # the name as written in the sheet
+    words: frozenset[int]  # positions of the question words it covers
+
+
+def _match(name: str, question: Sequence[str]) -> frozenset[int] | None:
+    """Question word positions covering every word of ``name`` (a contiguous run preferred), or None."""
+    name_terms = terms(_ACRONYM.sub(" ", name)) or terms(name)
+    size = len(name_terms)
+    for start in range(len(question) - size + 1):
+        if all(_near(question[start + k], t) for k, t in enumerate(name_terms)):
+            return frozenset(range(start, start + size))
+    used: set[int] = set()
+    for term in name_terms:
+        hit = next((i for i, q in enumerate(question) if i not in used and _near(q, term)), None)
+        if hit is None:
+            break
+        used.add(hit)
+    else:
+        return frozenset(used)
+    compact = _compact(_ACRONYM.sub(" ", name))
+    for i, word in enumerate(question):  # "airconditioner" for "Air-conditioning"
+        if len(compact) >= MIN_FUZZY and len(name_terms) > 1 and word.startswith(compact[:-1]):
+            return frozenset({i})
+    acronym = _ACRONYM.search(name)
+    if acronym is not None:
+        short = acronym.group(1).lower()
+        for i, word in enumerate(question):
+            if word == short:
+                return frozenset({i})
+    return None
+
+
+def link_mentions(question: str, rows: Sequence[FmeaRow]) -> list[Mention]:
+    """The sheet names the question speaks of, longest first. Each question word belongs to one
+    name: a name sharing words with a longer (or equally long, higher-level) name already kept
+    is dropped, unless it covers exactly the same words (then both are alternatives)."""
+    words = terms(question)
+    found: list[Mention] = []
+    for level in LEVELS:
+        for name in sorted({getattr(r, level) for r in rows if getattr(r, level)}):
+            covered = _match(name, words)
+            if covered is not None:
+                found.append(Mention(level, name, covered))
+    found.sort(key=lambda m: (-len(m.words), LEVELS.index(m.level), m.name))
+    kept: list[Mention] = []
+    for mention in found:
+        if any(mention.words & other.words and mention.words != other.words for other in kept):
+            continue
+        kept.append(mention)
+    return kept

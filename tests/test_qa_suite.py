@@ -1,0 +1,58 @@
+"""The ``qa`` suite's FMEA part on a tiny FMEA folder: rows in the bench contract, real metrics."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from moesaic.data.sets.fmea_mining_truck import COLUMNS
+from moesaic.eval.bench import SuiteContext, suites
+from moesaic.eval.suites.qa import run_fmea
+
+ROWS = [
+    ["Power Unit", "Cooling System", "Radiator", "Leaks", "Loss of coolant", 3, "Broken pipes", 4,
+     "Daily visual inspection", 2, 24, "Inspect hoses at 250 hour service"],
+    ["Power Unit", "Cooling System", "Water Pump", "Mechanical Failure", "Engine shutdown", 4,
+     "Collapsed bearing", 3, "Inspected every 125 hour service", 3, 36, ""],
+    ["Power Train", "Transmission", "Torque converter", "Wearing", "Loss of drive", 3,
+     "Wearing over time", 2, "Oil sample", 2, 12, ""],
+    ["Power Train", "Axles", "Differential", "Wearing", "Heating of components", 2,
+     "Servicing error", 2, "Oil sample wear test", 5, 20, ""],
+]  # fmt: skip
+QUESTIONS = [
+    [1, "What is the RPN for the water pump?", "The water pump has RPN 36.", "Name matching",
+     json.dumps([{"nugget": "The RPN of the Water Pump is 36.", "status": "ESSENTIAL"}])],
+    [2, "What is the RPN of the pantograph?", "There is no pantograph.", "Name matching",
+     json.dumps([{"nugget": "Leaks is a failure mode of the Radiator.", "status": "ESSENTIAL"}])],
+]  # fmt: skip
+
+
+def _folder(tmp_path: Path) -> Path:
+    folder = tmp_path / "fmea_mining_truck"
+    folder.mkdir()
+    frame = pd.DataFrame(ROWS, columns=list(COLUMNS))
+    frame.to_csv(folder / "fmea_dataset_filled.csv", index=False)
+    frame.to_csv(folder / "fmea_dataset_combined.csv", index=False)
+    qa = pd.DataFrame(QUESTIONS, columns=["ID", "Question", "Answer", "Categories", "Nuggets"])
+    qa.to_csv(folder / "fmea_qa_model.csv", index=False)
+    return tmp_path
+
+
+def test_fmea_part_scores_nuggets_and_abstention(tmp_path: Path) -> None:
+    rows = run_fmea(SuiteContext(quick=False, data=_folder(tmp_path)))
+    values = {(r.system, r.metric): r.value for r in rows}
+    # Question 1 is answered with its nugget, question 2 abstains and so misses its nugget.
+    assert values[("moesaic-qa", "nugget_recall")] == 0.5
+    assert values[("moesaic-qa", "complete_answers")] == 0.5
+    assert 0.0 <= values[("moesaic-qa", "false_abstention")] <= 1.0
+    assert values[("moesaic-qa", "abstention_recall")] == 1.0
+    assert all(r.dataset == "fmea_qa" and r.source == "measured" for r in rows)
+    assert any("threshold=" in r.setting for r in rows)
+
+
+def test_qa_suite_is_registered_when_imported() -> None:
+    import moesaic.eval.suites.qa  # noqa: F401
+
+    assert "qa" in suites()
