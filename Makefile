@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 TORCH  := torch==2.13.0
 
-.PHONY: demo test install install-test lint typecheck unit clean
+.PHONY: demo test install install-test system-deps lint typecheck unit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -15,9 +15,17 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet "$(TORCH)" -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
-	$(BIN)/pip install --quiet "$(TORCH)" -e ".[test,pretrained]"
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python system-deps
+	$(BIN)/pip install --quiet "$(TORCH)" -e ".[test,pretrained,drawings]"
 	touch $@ $(VENV)/.installed
+
+# Debian tools of the drawings module (second OCR engine, PDF pages): installed when missing and
+# this user can (root with apt-get); otherwise the tests that need them skip with a reason.
+system-deps:
+	@if command -v tesseract >/dev/null && command -v pdftoppm >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tesseract-ocr poppler-utils >/dev/null; \
+	else echo "note: tesseract-ocr / poppler-utils missing; drawing tests that need them will skip"; fi
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test

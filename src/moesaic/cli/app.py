@@ -6,7 +6,8 @@ import logging
 
 import typer
 
-from moesaic.cli import ask, bench, data, demo, detect, exam, forecast, kb, simulate
+from moesaic.cli import adapt as adapt_cli
+from moesaic.cli import ask, bench, data, demo, detect, drawing, exam, forecast, kb, simulate
 from moesaic.cli.inspect import inspect
 
 app = typer.Typer(
@@ -24,8 +25,11 @@ app.command(name="exam")(exam.exam)
 app.command(name="forecast")(forecast.forecast)
 app.command(name="detect")(detect.detect)
 app.command(name="ask")(ask.ask)
+app.command(name="pretrain")(adapt_cli.pretrain)
+app.command(name="adapt")(adapt_cli.adapt)
 app.add_typer(data.app, name="data", help="List, show and validate the registered data sets.")
 app.add_typer(kb.app, name="kb", help="Ingest, inspect and search the knowledge base (SQLite + FTS5).")
+app.add_typer(drawing.app, name="drawing", help="Summarise and check technical drawings.")
 
 
 @app.callback()

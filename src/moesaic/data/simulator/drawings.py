@@ -9,7 +9,7 @@ deliberate inconsistencies planted for drawing verification (``issues``; most sh
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -194,11 +194,28 @@ def _draw_notes(sheet: Sheet, tolerance: str) -> None:
         sheet.text(50, 930 + 26 * i, line, size=15, record={"kind": "note", "line": i})
 
 
-def render_drawing(kind: AssetType, part: Part, *, index: int, config: SimulatorConfig) -> RenderedDrawing:
-    """Render the sheet of ``part`` (a drawn part of ``kind``) with its ground truth."""
+def render_drawing(
+    kind: AssetType,
+    part: Part,
+    *,
+    index: int,
+    config: SimulatorConfig,
+    issue: str | None = None,
+    fields_patch: Mapping[str, str] | None = None,
+    bom_patch: Callable[[list[dict[str, Any]]], list[dict[str, Any]]] | None = None,
+    font_path: str | None = None,
+) -> RenderedDrawing:
+    """Render the sheet of ``part`` (a drawn part of ``kind``) with its ground truth.
+
+    The keyword options make verification test sheets; left at their defaults, the sheet is
+    the plant's own. ``issue`` forces the planted issue ("none" for a consistent sheet);
+    ``fields_patch`` overwrites title-block fields; ``bom_patch`` maps the true parts list to
+    the one printed (the truth then keeps the true one as ``bom_reference``); ``font_path``
+    names a TrueType font for all text.
+    """
     rng = stream(config.seed, STREAM_DRAWINGS, index)
     drawing_id = f"DWG-{part.part_number}"
-    sheet = Sheet(WIDTH, HEIGHT)
+    sheet = Sheet(WIDTH, HEIGHT, font_path=font_path)
     sheet.rect((20, 20, WIDTH - 20, HEIGHT - 20), width=3)
     # Plant verification cases: most sheets are consistent, some carry one planted error.
     issue_kind = str(
@@ -207,6 +224,7 @@ def render_drawing(kind: AssetType, part: Part, *, index: int, config: Simulator
             p=[0.6, 0.1, 0.1, 0.1, 0.1],
         )
     )
+    issue_kind = issue_kind if issue is None else issue  # drawn anyway: the stream stays the same
     fits = FAMILY_FITS[part.drawing]
     drop = int(fits[int(rng.integers(len(fits)))]) if issue_kind == "missing_fit" else -1
     if part.drawing == "shaft":
@@ -252,7 +270,11 @@ def render_drawing(kind: AssetType, part: Part, *, index: int, config: Simulator
         fields["general_tolerance"] = ""
     elif view.dropped:
         issues.append({"kind": "missing_fit", "field": "dimension", **view.dropped})
+    fields.update(fields_patch or {})
     bom = _bom(kind, part, rng)
+    reference = bom
+    if bom_patch is not None:
+        bom = bom_patch([dict(row) for row in bom])
     _draw_bom(sheet, bom, bottom=880)
     _draw_title_block(sheet, fields)
     _draw_notes(sheet, fields["general_tolerance"])
@@ -271,6 +293,8 @@ def render_drawing(kind: AssetType, part: Part, *, index: int, config: Simulator
         "boxes": boxes,
         "dimensions": [b for b in boxes if b["kind"] == "dimension"],
     }
+    if bom_patch is not None:
+        truth["bom_reference"] = reference
     return RenderedDrawing(drawing_id, kind.name, part.part_number, sheet.png(), truth)
 
 

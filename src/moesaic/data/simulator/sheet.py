@@ -1,7 +1,8 @@
 """Drawing primitives for technical sheets: text with exact boxes, dimension lines, leaders, hatching.
 
 Text uses Pillow's bundled default font (``ImageFont.load_default(size=...)``, Pillow >= 10.1
-with FreeType), so rendering depends on no system font and repeats byte for byte. That font
+with FreeType), so rendering depends on no system font and repeats byte for byte; a sheet
+may name a TrueType file instead (``font_path``), for test sheets in varied fonts. That font
 has no diameter sign, so ``⌀`` is drawn as a small slashed circle; the recorded text keeps
 the Unicode sign, as real drawing annotations do.
 """
@@ -19,9 +20,11 @@ INK = 0
 PAPER = 255
 
 
-@functools.lru_cache(maxsize=8)
-def font(size: int) -> ImageFont.FreeTypeFont:
-    """Pillow's bundled font at ``size`` pixels."""
+@functools.lru_cache(maxsize=32)
+def font(size: int, path: str | None = None) -> ImageFont.FreeTypeFont:
+    """Pillow's bundled font at ``size`` pixels, or the TrueType font at ``path``."""
+    if path is not None:
+        return ImageFont.truetype(path, size=size)
     loaded = ImageFont.load_default(size=size)
     if not isinstance(loaded, ImageFont.FreeTypeFont):
         raise RuntimeError(
@@ -42,8 +45,9 @@ class Sheet:
         boxes: one mapping per recorded annotation: ``text``, ``box`` [x1, y1, x2, y2] and extras.
     """
 
-    def __init__(self, width: int, height: int) -> None:
+    def __init__(self, width: int, height: int, *, font_path: str | None = None) -> None:
         self.width, self.height = width, height
+        self.font_path = font_path  # None: Pillow's bundled font, byte-identical across machines
         self.image = Image.new("L", (width, height), PAPER)
         self.draw = ImageDraw.Draw(self.image)
         self.boxes: list[dict[str, Any]] = []
@@ -61,7 +65,7 @@ class Sheet:
 
     def measure(self, text: str, size: int) -> float:
         """Advance width of ``text`` in pixels."""
-        f = font(size)
+        f = font(size, self.font_path)
         return sum(0.8 * size if p == DIAMETER else f.getlength(p) for p in self._parts(text))
 
     def text(
@@ -78,7 +82,7 @@ class Sheet:
 
         Returns the tight pixel box; when ``record`` is given, the box is stored with it.
         """
-        f = font(size)
+        f = font(size, self.font_path)
         width = self.measure(text, size)
         if align == "centre":
             x -= width / 2

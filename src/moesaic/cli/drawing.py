@@ -1,0 +1,75 @@
+"""``moesaic drawing``: summarise a technical drawing, or check it against rules and a BOM."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from moesaic.cli.console import console, fail
+from moesaic.data.tables import DataFormatError
+from moesaic.drawings.check import check_summary, load_rules, read_bom
+from moesaic.drawings.ocr import ENGINES, MissingEngineError
+from moesaic.drawings.summary import DEFAULT_ENGINE, summarize_drawing
+
+app = typer.Typer(no_args_is_help=True, help="Summarise and check technical drawings (PNG, JPG, PDF).")
+
+EngineOption = Annotated[str, typer.Option("--engine", help=f"OCR engine: {', '.join(sorted(ENGINES))}.")]
+
+
+def _engine(name: str) -> str:
+    if name not in ENGINES:
+        fail(f"unknown OCR engine {name!r}; choose one of {sorted(ENGINES)}")
+    return name
+
+
+@app.command()
+def summarize(
+    file: Annotated[Path, typer.Argument(help="The drawing: PNG, JPG, TIFF or PDF.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the structured summary as JSON.")] = False,
+    engine: EngineOption = DEFAULT_ENGINE,
+) -> None:
+    """Read a drawing: part, material, overall size, dimensions, tightest tolerances, features."""
+    try:
+        summary = summarize_drawing(file, engine=_engine(engine))
+    except (DataFormatError, MissingEngineError, ValueError) as err:
+        fail(str(err))
+    if as_json:
+        typer.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
+        return
+    console.print(summary.text(), highlight=False)
+    for warning in summary.warnings:
+        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+
+
+@app.command()
+def check(
+    file: Annotated[Path, typer.Argument(help="The drawing: PNG, JPG, TIFF or PDF.")],
+    bom: Annotated[
+        Path | None, typer.Option("--bom", help="Bill of materials CSV (part_number, qty[, revision, ...]).")
+    ] = None,
+    rules: Annotated[Path | None, typer.Option("--rules", help="Rules YAML (see CheckRules).")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
+    engine: EngineOption = DEFAULT_ENGINE,
+) -> None:
+    """Check a drawing against house rules and, with --bom, a bill of materials. Exit 1 on errors."""
+    try:
+        # the inputs are checked before the slow reading of the sheet
+        items = read_bom(bom) if bom is not None else None
+        chosen = load_rules(rules) if rules is not None else None
+        result = check_summary(summarize_drawing(file, engine=_engine(engine)), bom=items, rules=chosen)
+    except (DataFormatError, MissingEngineError, ValueError) as err:
+        fail(str(err))
+    if as_json:
+        typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
+    else:
+        for f in result.findings:
+            colour = {"error": "red", "warning": "yellow"}.get(f.severity, "blue")
+            where = f" at {list(f.box)}" if f.box else ""
+            row = f" (BOM line {f.bom_line})" if f.bom_line else ""
+            console.print(f"[{colour}]{f.severity}[/] {f.rule}: {f.message}{where}{row}", highlight=False)
+        console.print("passed" if result.passed else f"failed: {len(result.findings)} finding(s)")
+    if not result.passed:
+        raise typer.Exit(1)

@@ -1,0 +1,392 @@
+"""Verify a drawing against house rules and a bill of materials.
+
+Rules (:class:`CheckRules`, defaults or a YAML file): required title-block fields present,
+every dimension toleranced or covered by a general tolerance, units stated, revision format.
+BOM checks (a CSV with ``part_number`` and ``qty``, optionally ``item``, ``description``,
+``material``, ``revision``): every BOM item appears on the sheet's parts list (or elsewhere on
+the sheet), quantities agree, part numbers match, the drawn part's revision matches. A finding
+only ever names a part number that is on the BOM or read on the sheet: the checker invents none.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from moesaic.data.tables import DataFormatError, read_csv_checked, row_line
+from moesaic.drawings.score import edit_distance
+from moesaic.drawings.summary import DrawingSummary, summarize_drawing
+from moesaic.drawings.titleblock import FIELDS
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(frozen=True)
+class CheckRules:
+    """House rules for drawings.
+
+    Attributes:
+        required_fields: title-block fields that must be stated.
+        revision_pattern: a regular expression the revision must match in full.
+        require_units: the sheet must state its units (title block or a note).
+        require_tolerance: every dimension needs its own tolerance or fit, or a general tolerance.
+        max_part_number_typo: BOM and sheet part numbers this many edits apart are the same item
+            written wrongly (reported as a wrong part number, not as missing plus unknown).
+    """
+
+    required_fields: tuple[str, ...] = (
+        "part_name",
+        "drawing_number",
+        "material",
+        "scale",
+        "revision",
+        "drawn_by",
+        "date",
+        "general_tolerance",
+    )
+    revision_pattern: str = r"[A-Z]{1,2}|[0-9]{1,3}|[A-Z][0-9]{1,2}"
+    require_units: bool = True
+    require_tolerance: bool = True
+    max_part_number_typo: int = 2
+
+    def __post_init__(self) -> None:
+        unknown = sorted(set(self.required_fields) - set(FIELDS))
+        if unknown:
+            raise ValueError(
+                f"`required_fields` has unknown fields {unknown}; valid fields are {list(FIELDS)}"
+            )
+        try:
+            re.compile(self.revision_pattern)
+        except re.error as err:
+            raise ValueError(f"`revision_pattern` is not a valid regular expression: {err}") from None
+        if self.max_part_number_typo < 0:
+            raise ValueError(f"`max_part_number_typo` must be >= 0, got {self.max_part_number_typo}")
+
+
+def load_rules(path: Path) -> CheckRules:
+    """Rules from a YAML mapping; every error names the file, and the line and column where known.
+
+    Raises:
+        DataFormatError: unreadable YAML, an unknown key (listing the valid ones) or a bad value.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataFormatError(path, "file not found")
+    text = path.read_text(encoding="utf-8")
+    try:
+        node = yaml.compose(text)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        raise DataFormatError(path, f"{where}not valid YAML ({getattr(err, 'problem', err)})") from None
+    if data is None:
+        return CheckRules()
+    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode):
+        raise DataFormatError(
+            path, f"expected a mapping of rule names to values, found {type(data).__name__}", line=1
+        )
+    valid = [f for f in CheckRules.__dataclass_fields__]
+    marks = {k.value: k.start_mark for k, _ in node.value}
+    kwargs: dict[str, Any] = {}
+    for key, value in data.items():
+        mark = marks.get(key)
+        line, column = (mark.line + 1, mark.column + 1) if mark is not None else (None, None)
+        where = f"line {line}, column {column}: " if line else ""
+        if key not in valid:
+            raise DataFormatError(path, f"{where}unknown rule {key!r}; valid rules are {valid}")
+        if key == "required_fields":
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                raise DataFormatError(
+                    path, f"{where}`required_fields` must be a list of field names, found {value!r}"
+                )
+            value = tuple(value)
+        kwargs[key] = value
+    try:
+        return CheckRules(**kwargs)
+    except (TypeError, ValueError) as err:
+        raise DataFormatError(path, str(err)) from None
+
+
+@dataclass(frozen=True)
+class BomItem:
+    """One row of the reference bill of materials; ``line`` is its line in the CSV file."""
+
+    part_number: str
+    qty: int
+    line: int
+    item: str = ""
+    description: str = ""
+    material: str = ""
+    revision: str = ""
+
+
+def read_bom(path: Path) -> list[BomItem]:
+    """The reference BOM: CSV with columns ``part_number`` and ``qty`` (others optional).
+
+    Raises:
+        DataFormatError: a malformed file, a missing column, an empty part number or a quantity
+            that is not a positive integer, naming the file, line and column.
+    """
+    frame = read_csv_checked(Path(path), dtype=str, required=("part_number", "qty"))
+    frame = frame.fillna("")
+    items = []
+    seen: dict[str, int] = {}
+    for position, row in enumerate(frame.to_dict("records")):
+        line = row_line(frame, position)
+        number = str(row["part_number"]).strip()
+        if not number:
+            raise DataFormatError(
+                path, "expected a part number, found an empty cell", line=line, column="part_number"
+            )
+        if number in seen:
+            raise DataFormatError(
+                path,
+                f"part number {number!r} is listed twice (first on line {seen[number]})",
+                line=line,
+                column="part_number",
+            )
+        seen[number] = line
+        qty = str(row["qty"]).strip()
+        if not qty.isdigit() or int(qty) < 1:
+            raise DataFormatError(
+                path, f"expected a positive whole quantity, found {qty!r}", line=line, column="qty"
+            )
+        items.append(
+            BomItem(
+                part_number=number,
+                qty=int(qty),
+                line=line,
+                **{k: str(row.get(k, "")).strip() for k in ("item", "description", "material", "revision")},
+            )
+        )
+    return items
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One problem found. ``subject`` is the field, part number or dimension it is about."""
+
+    rule: str
+    severity: str
+    message: str
+    subject: str = ""
+    box: tuple[int, int, int, int] | None = None
+    bom_line: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.severity not in SEVERITIES:
+            raise ValueError(f"`severity` must be one of {SEVERITIES}, got {self.severity!r}")
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "severity": self.severity,
+            "message": self.message,
+            "subject": self.subject,
+            "box": list(self.box) if self.box else None,
+            "bom_line": self.bom_line,
+        }
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The findings on one drawing, with the summary they were computed from."""
+
+    summary: DrawingSummary
+    findings: tuple[Finding, ...] = field(default_factory=tuple)
+
+    @property
+    def passed(self) -> bool:
+        return not any(f.severity == "error" for f in self.findings)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.summary.path,
+            "passed": self.passed,
+            "findings": [f.to_json() for f in self.findings],
+            "summary": self.summary.to_json(),
+        }
+
+
+def _canon(number: str) -> str:
+    return re.sub(r"\s+", "", number).upper()
+
+
+def check_rules(summary: DrawingSummary, rules: CheckRules) -> list[Finding]:
+    """The house-rule findings on a summarised sheet."""
+    out = []
+    tb = summary.title_block
+    for name in rules.required_fields:
+        if not tb.get(name):
+            out.append(
+                Finding(
+                    "title_block_field", "error", f"title-block field {name!r} is not stated", name, tb.region
+                )
+            )
+    revision = tb.get("revision")
+    if revision and not re.fullmatch(rules.revision_pattern, revision):
+        out.append(
+            Finding(
+                "revision_format",
+                "warning",
+                f"revision {revision!r} does not match {rules.revision_pattern!r}",
+                "revision",
+                tb.fields["revision"].box,
+            )
+        )
+    if rules.require_units and not tb.get("units"):
+        out.append(
+            Finding("units", "error", "the sheet states no units (title block or notes)", "units", tb.region)
+        )
+    if rules.require_tolerance and not tb.get("general_tolerance"):
+        for d in summary.dimensions:
+            if not d.callout.toleranced and not d.callout.reference:
+                out.append(
+                    Finding(
+                        "dimension_tolerance",
+                        "error",
+                        f"dimension {d.text!r} has no tolerance and the sheet states no general tolerance",
+                        d.text,
+                        d.box,
+                    )
+                )
+    return out
+
+
+def check_bom(summary: DrawingSummary, bom: Sequence[BomItem], rules: CheckRules) -> list[Finding]:
+    """The findings of comparing the sheet's parts list (and title block) with a reference BOM."""
+    out: list[Finding] = []
+    sheet_rows = [row for row in summary.bom if row.cells.get("part_number")]
+    by_number = {_canon(r.cells["part_number"]): r for r in sheet_rows}
+    matched: set[str] = set()
+    elsewhere = (
+        " ".join(_canon(i.text) for i in summary.notes)
+        + " "
+        + " ".join(_canon(v.value) for v in summary.title_block.fields.values())
+    )
+    drawn = {
+        _canon(summary.title_block.get("part_number")),
+        _canon(summary.title_block.get("drawing_number")),
+    }
+    for item in bom:
+        key = _canon(item.part_number)
+        row = by_number.get(key)
+        if row is None:
+            near = [
+                (edit_distance(key, k), k)
+                for k in by_number
+                if k not in bom_keys(bom)
+                and k not in matched
+                and edit_distance(key, k) <= rules.max_part_number_typo
+            ]
+            if near:
+                _, k = min(near)
+                matched.add(k)
+                row = by_number[k]
+                out.append(
+                    Finding(
+                        "bom_part_number",
+                        "error",
+                        f"BOM item {item.part_number!r} is written "
+                        f"{row.cells['part_number']!r} on the parts list",
+                        item.part_number,
+                        row.box,
+                        item.line,
+                    )
+                )
+            elif key in elsewhere:
+                continue
+            else:
+                out.append(
+                    Finding(
+                        "bom_item_missing",
+                        "error",
+                        f"BOM item {item.part_number!r} is not on the drawing",
+                        item.part_number,
+                        summary.title_block.region,
+                        item.line,
+                    )
+                )
+                continue
+        else:
+            matched.add(key)
+        qty = row.cells.get("qty", "").strip().rstrip(".")
+        if qty and qty.isdigit() and int(qty) != item.qty:
+            out.append(
+                Finding(
+                    "bom_quantity",
+                    "error",
+                    f"{item.part_number}: quantity {qty} on the drawing, {item.qty} in the BOM",
+                    item.part_number,
+                    row.box,
+                    item.line,
+                )
+            )
+        revision = summary.title_block.get("revision")
+        # the drawn part: its number is the title block's, or part of the drawing number (DWG-<part>)
+        is_drawn = key in drawn or any(key in d for d in drawn if d)
+        if item.revision and revision and is_drawn and item.revision.upper() != revision.upper():
+            out.append(
+                Finding(
+                    "revision_mismatch",
+                    "error",
+                    f"{item.part_number}: revision {revision!r} on the drawing, {item.revision!r} in the BOM",
+                    item.part_number,
+                    summary.title_block.fields["revision"].box,
+                    item.line,
+                )
+            )
+    for k, row in by_number.items():
+        if k not in matched:
+            out.append(
+                Finding(
+                    "bom_unknown_item",
+                    "warning",
+                    f"parts-list item {row.cells['part_number']!r} is not in the BOM",
+                    row.cells["part_number"],
+                    row.box,
+                )
+            )
+    return out
+
+
+def bom_keys(bom: Sequence[BomItem]) -> set[str]:
+    """The canonical part numbers of a BOM."""
+    return {_canon(i.part_number) for i in bom}
+
+
+def check_summary(
+    summary: DrawingSummary, *, bom: Sequence[BomItem] | None = None, rules: CheckRules | None = None
+) -> CheckResult:
+    """Check an already summarised sheet."""
+    rules = rules or CheckRules()
+    findings = check_rules(summary, rules)
+    if bom is not None:
+        findings += check_bom(summary, bom, rules)
+    return CheckResult(summary, tuple(findings))
+
+
+def check_drawing(
+    path: Path | str,
+    *,
+    bom: Path | Sequence[BomItem] | None = None,
+    rules: Path | CheckRules | None = None,
+    engine: Any = None,
+) -> CheckResult:
+    """Read a drawing and check it against ``rules`` (default :class:`CheckRules`) and ``bom``.
+
+    Args:
+        path: the drawing file.
+        bom: a BOM CSV file or its rows; None skips the BOM checks.
+        rules: a rules YAML file or a :class:`CheckRules`; None for the defaults.
+        engine: the OCR engine or its name (see :func:`summarize_drawing`).
+    """
+    items = read_bom(bom) if isinstance(bom, str | Path) else bom
+    chosen = load_rules(Path(rules)) if isinstance(rules, str | Path) else rules
+    return check_summary(summarize_drawing(path, engine=engine), bom=items, rules=chosen)

@@ -1,0 +1,241 @@
+"""Sort the text lines of a sheet into dimensions, notes and the parts list (BOM table).
+
+The title block is found first (:mod:`moesaic.drawings.titleblock`); then the parts list by its
+header row (ITEM / POS ... QTY), its columns by the header cells and its rows by their height;
+notes by a "NOTES" heading or numbered lines of prose; what remains is a dimension when it
+parses as a callout. Text in the outer margin (the zone letters and numbers of the frame) is
+never a dimension.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from moesaic.drawings.dimensions import Callout, parse_callout
+from moesaic.drawings.ocr import TextItem
+from moesaic.drawings.titleblock import TitleBlock, in_region, read_title_block
+
+MARGIN = 0.03  # share of the shorter sheet side treated as the frame margin
+_DEVIATION_ONLY = re.compile(r"^(?:[+-]\s?\d+(?:[.,]\d+)?|0)(?:\s+(?:[+-]\s?\d+(?:[.,]\d+)?|0))?$")
+_NOTES_HEAD = re.compile(r"^\s*(?:general\s+)?notes?\b\s*:?", re.IGNORECASE)
+_NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+\S")
+
+BOM_COLUMNS: dict[str, str] = {
+    "item": r"item|pos(?:ition)?\.?|no\.?",
+    "part_number": r"part\s*no\.?|part\s*number|article|art\.?\s*no",
+    "description": r"description|name|benennung|benämning",
+    "qty": r"[qo0]ty|quantity|menge|antal|st\.?",  # OCR reads Q as O or 0
+    "material": r"material|werkstoff",
+}
+_BOM_HEADER = {k: re.compile(rf"^\s*(?:{v})\s*$", re.IGNORECASE) for k, v in BOM_COLUMNS.items()}
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """A dimension callout found on the sheet: its text, box and parsed value."""
+
+    text: str
+    box: tuple[int, int, int, int]
+    callout: Callout
+    score: float
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "box": list(self.box),
+            "score": round(self.score, 3),
+            **self.callout.to_json(),
+        }
+
+
+@dataclass(frozen=True)
+class BomLine:
+    """One row of the parts list on the sheet: cell text by column, and the row's box."""
+
+    cells: dict[str, str]
+    box: tuple[int, int, int, int]
+
+    def to_json(self) -> dict[str, Any]:
+        return {**self.cells, "box": list(self.box)}
+
+
+class SheetLayout(NamedTuple):
+    title_block: TitleBlock
+    dimensions: list[Dimension]
+    notes: list[TextItem]
+    bom: list[BomLine]
+    bom_region: tuple[int, int, int, int] | None
+    bom_columns: list[tuple[str, int]]  # (column, left edge in pixels) of the parts list header
+    other: list[TextItem]
+
+
+def _union(boxes: Sequence[Sequence[int]]) -> tuple[int, int, int, int]:
+    return (
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    )
+
+
+class _Bom(NamedTuple):
+    lines: list[BomLine]
+    region: tuple[int, int, int, int] | None
+    columns: list[tuple[str, int]]
+
+
+def _read_bom(items: Sequence[TextItem]) -> _Bom:
+    """The parts list under (or over) a header row that names at least an item and a quantity column."""
+    hits = [(name, item) for item in items for name, p in _BOM_HEADER.items() if p.match(item.text)]
+    header: dict[str, TextItem] = {}
+    for _, anchor in hits:  # the header is the row holding the most column names
+        ay = (anchor.box[1] + anchor.box[3]) / 2
+        row = {n: i for n, i in hits if abs((i.box[1] + i.box[3]) / 2 - ay) < 0.6 * anchor.height}
+        if len(row) > len(header):
+            header = row
+    if not {"part_number", "qty"} <= set(header):
+        return _Bom([], None, [])
+    row_y = float(np.median([(h.box[1] + h.box[3]) / 2 for h in header.values()]))
+    cols = sorted(header.items(), key=lambda kv: kv[1].box[0])
+    starts = [h.box[0] for _, h in cols]
+    h = float(np.median([i.height for i in header.values()]))
+    left, right = starts[0] - h, max(i.box[2] for i in header.values()) + 8 * h
+    header_ids = {id(i) for i in header.values()}
+    inside = [i for i in items if id(i) not in header_ids and left <= i.box[0] <= right]
+    lines = _bom_rows(inside, cols, starts, row_y, h, below=True) or _bom_rows(
+        inside, cols, starts, row_y, h, below=False
+    )
+    used = [i.box for i in header.values()] + [line.box for line in lines]
+    columns = [(name, i.box[0]) for name, i in cols]
+    return _Bom(lines, _union(used), columns) if lines else _Bom([], None, columns)
+
+
+def _bom_rows(
+    items: Sequence[TextItem],
+    cols: Sequence[tuple[str, TextItem]],
+    starts: Sequence[int],
+    row_y: float,
+    h: float,
+    *,
+    below: bool,
+) -> list[BomLine]:
+    """The rows running on from the header, one side of it, until a gap or a row that is not a part."""
+    sign = 1 if below else -1
+    side = sorted(
+        (i for i in items if sign * ((i.box[1] + i.box[3]) / 2 - row_y) > 0.6 * h),
+        key=lambda i: sign * (i.box[1] + i.box[3]) / 2,
+    )
+    rows: list[list[TextItem]] = []
+    for item in side:
+        yc = (item.box[1] + item.box[3]) / 2
+        if rows and abs(yc - (rows[-1][0].box[1] + rows[-1][0].box[3]) / 2) < 0.6 * h:
+            rows[-1].append(item)
+        else:
+            rows.append([item])
+    lines: list[BomLine] = []
+    previous = row_y
+    for row in rows:
+        yc = (row[0].box[1] + row[0].box[3]) / 2
+        if abs(yc - previous) > 2.5 * h:
+            break  # a gap: the table has ended
+        cells: dict[str, str] = {}
+        for item in sorted(row, key=lambda i: i.box[0]):
+            column = max((k for k, s in enumerate(starts) if s - h <= item.box[0]), default=0)
+            name = cols[column][0]
+            cells[name] = f"{cells[name]} {item.text}" if name in cells else item.text
+        numbered = cells.get("item", "").strip().isdigit()
+        if not (numbered or "part_number" in cells):
+            break  # a row that is not a part (the title block under the table, a heading)
+        if not numbered:
+            cells.pop("item", None)  # a misread item number is no item number
+        lines.append(BomLine(cells, _union([i.box for i in row])))
+        previous = yc
+    return lines
+
+
+def _margin(item: TextItem, width: int, height: int) -> bool:
+    m = MARGIN * min(width, height)
+    x1, y1, x2, y2 = item.box
+    return x2 < m or y2 < m or x1 > width - m or y1 > height - m
+
+
+def _merge_deviations(items: list[TextItem]) -> list[TextItem]:
+    """Join a stacked deviation ("+0,1" over "0") read apart to the size on its left."""
+    out: list[TextItem] = []
+    devs = [i for i in items if _DEVIATION_ONLY.match(i.text)]
+    rest = [i for i in items if not _DEVIATION_ONLY.match(i.text)]
+    taken: set[int] = set()
+    for item in rest:
+        _, y1, x2, y2 = item.box
+        h = max(item.height, 8)
+        near = [
+            d
+            for d in devs
+            if id(d) not in taken
+            and d.angle == item.angle
+            and 0 <= d.box[0] - x2 < 1.5 * h
+            and min(d.box[3], y2) - max(d.box[1], y1) > 0.3 * h
+        ]
+        if near and item.angle == 0 and parse_callout(item.text) is not None:
+            near.sort(key=lambda d: d.box[1])
+            text = item.text + " " + " ".join(d.text for d in near)
+            box = _union([item.box] + [d.box for d in near])
+            quad = ((box[0], box[1]), (box[2], box[1]), (box[2], box[3]), (box[0], box[3]))
+            taken |= {id(d) for d in near}
+            out.append(TextItem(text, quad, min([item.score] + [d.score for d in near]), item.angle))  # type: ignore[arg-type]
+        else:
+            out.append(item)
+    return out + [d for d in devs if id(d) not in taken]
+
+
+def _without_ref(item: TextItem, callout: Callout) -> tuple[int, int, int, int]:
+    """The box of the value alone when a trailing "REF" word was read with it.
+
+    "REF" is a word of its own beside the value; the value's box is its share of the line,
+    measured in characters along the reading direction.
+    """
+    x1, y1, x2, y2 = item.box
+    if not (callout.reference and item.text.rstrip().upper().endswith("REF")):
+        return item.box
+    share = len(item.text.rstrip()[:-3].rstrip()) / max(len(item.text.strip()), 1)
+    if item.angle == 0.0:
+        return x1, y1, int(x1 + share * (x2 - x1)), y2
+    if item.angle == 90.0:  # read bottom to top: the value is at the bottom
+        return x1, int(y2 - share * (y2 - y1)), x2, y2
+    return x1, y1, x2, int(y1 + share * (y2 - y1))
+
+
+def read_layout(items: Sequence[TextItem], *, width: int, height: int) -> SheetLayout:
+    """Sort the text lines of one sheet (see the module docstring)."""
+    bom, bom_region, bom_columns = _read_bom(items)
+    # the parts list header ("PART NO", "MATERIAL") must not pass for title-block labels
+    title = read_title_block([i for i in items if not in_region(i, bom_region)], width=width, height=height)
+    notes: list[TextItem] = []
+    dimensions: list[Dimension] = []
+    other: list[TextItem] = []
+    heads = [i for i in items if _NOTES_HEAD.match(i.text)]
+    free = [
+        i
+        for i in items
+        if not in_region(i, title.region) and not in_region(i, bom_region) and not _margin(i, width, height)
+    ]
+    for item in _merge_deviations(free):
+        below_head = any(
+            abs(item.box[0] - h.box[0]) < 3 * h.height and 0 <= item.box[1] - h.box[1] < 12 * h.height
+            for h in heads
+        )
+        if _NOTES_HEAD.match(item.text) or _NUMBERED.match(item.text) or (below_head and len(item.text) > 12):
+            notes.append(item)
+            continue
+        callout = parse_callout(item.text)
+        if callout is not None and callout.nominal > 0:
+            dimensions.append(Dimension(callout.value_text, _without_ref(item, callout), callout, item.score))
+        else:
+            other.append(item)
+    notes.sort(key=lambda i: (i.box[1], i.box[0]))
+    return SheetLayout(title, dimensions, notes, bom, bom_region, bom_columns, other)

@@ -1,0 +1,390 @@
+"""Read the text of a sheet: a grayscale page in, positioned text lines out.
+
+Two engines sit behind one small protocol, :class:`OCREngine`:
+
+- ``rapidocr``: the PP-OCRv4 detector and recogniser bundled in ``rapidocr-onnxruntime``
+  (pip extra ``drawings``). Detection runs on a reduced copy of the sheet; every detected
+  line is then cut from the full-resolution sheet, straightened by its own quadrilateral and
+  recognised upright. Lines taller than wide (vertical dimensions) are read both ways, 90° and
+  270°, and the reading the recogniser is surer of is kept.
+- ``tesseract``: Debian's ``tesseract-ocr`` on the sheet and on the sheet turned by 90°, for
+  vertical text; word boxes are grouped into lines.
+
+Neither engine is imported until used: without it, :class:`MissingEngineError` says what to install.
+"""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+from PIL import Image
+
+logger = logging.getLogger(__name__)
+
+
+Quad = tuple[tuple[float, float], tuple[float, float], tuple[float, float], tuple[float, float]]
+
+
+class MissingEngineError(RuntimeError):
+    """An optional OCR engine or tool is not installed; the message says how to install it."""
+
+
+@dataclass(frozen=True)
+class TextItem:
+    """One line of text on a sheet.
+
+    Attributes:
+        text: the text as read (symbols not yet normalised).
+        quad: the four corners in pixels, clockwise from the start of the text's top edge.
+        score: the engine's confidence in [0, 1].
+        angle: the reading direction in degrees, counter-clockwise from left-to-right (90: read
+            bottom to top, as vertical dimensions are).
+    """
+
+    text: str
+    quad: Quad
+    score: float
+    angle: float = 0.0
+
+    @property
+    def box(self) -> tuple[int, int, int, int]:
+        """The axis-aligned pixel box [x1, y1, x2, y2] around the quadrilateral."""
+        xs, ys = [p[0] for p in self.quad], [p[1] for p in self.quad]
+        return int(min(xs)), int(min(ys)), round(max(xs)), round(max(ys))
+
+    @property
+    def height(self) -> float:
+        """The text height: the shorter side of the quadrilateral."""
+        (x0, y0), (x1, y1), _, (x3, y3) = self.quad
+        return float(min(np.hypot(x1 - x0, y1 - y0), np.hypot(x3 - x0, y3 - y0)))
+
+
+def box_quad(x1: float, y1: float, x2: float, y2: float) -> Quad:
+    """The quadrilateral of an axis-aligned box."""
+    return ((x1, y1), (x2, y1), (x2, y2), (x1, y2))
+
+
+class OCREngine(Protocol):
+    name: ClassVar[str]
+
+    def read(self, image: np.ndarray) -> list[TextItem]:
+        """The text lines of a grayscale sheet, ``image``: (H, W) uint8."""
+        ...
+
+
+def _order(quad: np.ndarray) -> np.ndarray:
+    """Corners clockwise from the top-left one (image y grows downwards)."""
+    centre = quad.mean(axis=0)
+    angles = np.arctan2(quad[:, 1] - centre[1], quad[:, 0] - centre[0])
+    quad = quad[np.argsort(angles)]  # clockwise on screen, starting anywhere
+    start = int(np.argmin(quad.sum(axis=1)))
+    return np.roll(quad, -start, axis=0)
+
+
+_DIAMETER_MISREADS = "0OoQ@PpØøΦφ#"
+
+
+def restore_diameter(crop: np.ndarray, text: str) -> str:
+    """Put back a diameter sign that the recogniser dropped or misread.
+
+    Prose-trained recognisers have no ``⌀``: they skip it or read ``0``, ``O``, ``@``. The
+    sign is a ring about as wide as tall with a slash through it, where digits and letters
+    with a hole are clearly narrower, so the first glyph of the crop decides.
+
+    Args:
+        crop: the upright grayscale line (H, W) uint8, dark text on light paper.
+        text: what the recogniser read.
+    """
+    from scipy import ndimage
+
+    if not text or not (text[0].isdigit() or text[0] in _DIAMETER_MISREADS) or text[0] == "⌀":
+        return text
+    ink = crop < min(128, int(crop.mean()) - 30)
+    labels, count = ndimage.label(ink)
+    if count == 0:
+        return text
+    boxes = ndimage.find_objects(labels)
+    rows = [b[0].stop - b[0].start for b in boxes]
+    tallest = max(rows)
+    glyphs = sorted(
+        ((b, k + 1) for k, b in enumerate(boxes) if b[0].stop - b[0].start >= 0.55 * tallest),
+        key=lambda g: g[0][1].start,
+    )
+    if not glyphs:
+        return text
+    (ys, xs), label = glyphs[0]
+    h, w = ys.stop - ys.start, xs.stop - xs.start
+    glyph = labels[ys, xs] == label
+    holes = ndimage.binary_fill_holes(glyph) & ~glyph
+    # a ring split by its slash: round like O, with a much smaller hole than O or 0
+    if not (0.85 <= w / h <= 1.6 and 0.04 * h * w < holes.sum() < 0.3 * h * w):
+        return text
+    if text[0] in _DIAMETER_MISREADS and len(text) > 1 and text[1].isdigit():
+        return "⌀" + text[1:]
+    return "⌀" + text
+
+
+def _is_tall(quad: np.ndarray) -> bool:
+    """True when an ordered quadrilateral is clearly taller than wide."""
+    return bool(np.linalg.norm(quad[3] - quad[0]) > 1.3 * np.linalg.norm(quad[1] - quad[0]))
+
+
+def _is_wide(quad: np.ndarray) -> bool:
+    """True when an ordered quadrilateral is clearly wider than tall."""
+    return bool(np.linalg.norm(quad[1] - quad[0]) > 1.5 * np.linalg.norm(quad[3] - quad[0]))
+
+
+def _quad_box(quad: np.ndarray) -> tuple[float, float, float, float]:
+    return float(quad[:, 0].min()), float(quad[:, 1].min()), float(quad[:, 0].max()), float(quad[:, 1].max())
+
+
+def _overlap(a: Sequence[float], b: Sequence[float]) -> float:
+    """Intersection over the smaller box's area."""
+    w = min(a[2], b[2]) - max(a[0], b[0])
+    h = min(a[3], b[3]) - max(a[1], b[1])
+    if w <= 0 or h <= 0:
+        return 0.0
+    smaller = min((a[2] - a[0]) * (a[3] - a[1]), (b[2] - b[0]) * (b[3] - b[1]))
+    return w * h / smaller if smaller > 0 else 0.0
+
+
+def straighten(image: np.ndarray, quad: np.ndarray, *, pad: float = 0.15) -> np.ndarray:
+    """Cut ``quad`` (4, 2) out of ``image`` as an upright rectangle, padded by ``pad`` x height."""
+    import cv2
+
+    q = _order(np.asarray(quad, dtype=np.float32))
+    width = float(max(np.linalg.norm(q[1] - q[0]), np.linalg.norm(q[2] - q[3])))
+    height = float(max(np.linalg.norm(q[3] - q[0]), np.linalg.norm(q[2] - q[1])))
+    p = pad * min(width, height)
+    w, h = round(width + 2 * p), round(height + 2 * p)
+    target = np.array([[p, p], [p + width, p], [p + width, p + height], [p, p + height]], dtype=np.float32)
+    matrix = cv2.getPerspectiveTransform(q, target)
+    return cv2.warpPerspective(
+        image, matrix, (max(w, 2), max(h, 2)), flags=cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE
+    )
+
+
+@dataclass(frozen=True)
+class RapidOCREngine:
+    """PP-OCRv4 through ``rapidocr-onnxruntime``.
+
+    Attributes:
+        det_side: the longer side, in pixels, of the copy the detector sees.
+        threads: onnxruntime intra-op threads (keep 1-2 on a shared machine).
+        min_score: recognitions below this confidence are dropped.
+        vertical: also detect on the sheet turned by 90°, for vertical dimensions.
+        box_threshold: the detector's minimum mean text probability inside a box (lower finds
+            fainter, thinner text).
+        thicken: the side of the square that darkens strokes before the sheet is shrunk for
+            the detector (1: not at all).
+    """
+
+    name: ClassVar[str] = "rapidocr"
+    det_side: int = 2000
+    threads: int = 2
+    min_score: float = 0.5
+    vertical: bool = True
+    box_threshold: float = 0.3
+    thicken: int = 3
+
+    def __post_init__(self) -> None:
+        if self.det_side < 320:
+            raise ValueError(f"`det_side` must be >= 320 pixels, got {self.det_side}")
+        if self.thicken < 1 or self.thicken % 2 == 0:
+            raise ValueError(f"`thicken` must be a positive odd number of pixels, got {self.thicken}")
+        if self.threads < 1:
+            raise ValueError(f"`threads` must be >= 1, got {self.threads}")
+
+    def _model(self) -> Any:
+        return _rapidocr(self.threads)
+
+    def _detect_upright(self, image: np.ndarray) -> list[np.ndarray]:
+        import cv2
+
+        scale = min(1.0, self.det_side / max(image.shape))
+        if scale < 1.0:
+            # shrinking greys out thin strokes until the detector misses them: thicken them first
+            bold = (
+                cv2.erode(image, np.ones((self.thicken, self.thicken), np.uint8))
+                if self.thicken > 1
+                else image
+            )
+            small = cv2.resize(bold, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+        else:
+            small = image
+        detector = self._model().text_det
+        detector.postprocess_op.box_thresh = self.box_threshold
+        boxes, _ = detector(cv2.cvtColor(small, cv2.COLOR_GRAY2BGR))
+        if boxes is None:
+            return []
+        return [_order(np.asarray(b, dtype=np.float32) / scale) for b in boxes]
+
+    def detect(self, image: np.ndarray) -> list[np.ndarray]:
+        """Text quadrilaterals (4, 2) in full-resolution pixels, clockwise from top-left.
+
+        The detector splits vertical lines into pieces, so it also sees the sheet turned by
+        90°: there vertical lines lie flat and come out whole. That pass adds the lines that
+        are tall on the sheet and do not overlap a line of the first pass.
+        """
+        found = [q for q in self._detect_upright(image) if not _is_tall(q)]
+        if self.vertical:
+            height = image.shape[0]
+            vertical = []
+            for q in self._detect_upright(np.rot90(image, -1).copy()):
+                # (u, v) on the turned image is (x, y) = (v, H - 1 - u) on the sheet
+                sheet = _order(np.stack([q[:, 1], height - 1 - q[:, 0]], axis=1))
+                box = _quad_box(sheet)
+                if _is_wide(sheet) or any(_is_wide(f) and _overlap(box, _quad_box(f)) > 0.3 for f in found):
+                    continue
+                vertical.append(sheet)
+            # a squarish piece of a vertical line found upright gives way to the whole line
+            found = [
+                f
+                for f in found
+                if _is_wide(f) or not any(_overlap(_quad_box(f), _quad_box(v)) > 0.5 for v in vertical)
+            ]
+            found += vertical
+        return found
+
+    def recognise(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
+        """The text and confidence of upright grayscale line crops."""
+        import cv2
+
+        if not crops:
+            return []
+        result, _ = self._model().text_rec([cv2.cvtColor(c, cv2.COLOR_GRAY2BGR) for c in crops])
+        return [(str(text), float(score)) for text, score in result]
+
+    def read(self, image: np.ndarray) -> list[TextItem]:
+        quads = self.detect(image)
+        crops: list[np.ndarray] = []
+        owners: list[tuple[int, float]] = []  # (quad index, reading angle)
+        for i, quad in enumerate(quads):
+            crop = straighten(image, quad)
+            # a wide line reads left to right; a tall one bottom-up or top-down; a short squarish
+            # one ("50" written vertically) any of the three: the surest reading wins
+            angles = (0.0,) if _is_wide(quad) else (90.0, 270.0) if _is_tall(quad) else (0.0, 90.0, 270.0)
+            for angle in angles:
+                crops.append(np.rot90(crop, -int(angle // 90)).copy() if angle else crop)
+                owners.append((i, angle))
+        best: dict[int, tuple[str, float, float]] = {}
+        for (i, angle), crop, (text, score) in zip(owners, crops, self.recognise(crops), strict=True):
+            if i not in best or score > best[i][1]:
+                best[i] = (restore_diameter(crop, text.strip()), score, angle)
+        items = []
+        for i, (text, score, angle) in sorted(best.items()):
+            if score < self.min_score or not text.strip():
+                continue
+            q = quads[i]
+            corners = tuple((float(x), float(y)) for x, y in q)
+            items.append(TextItem(text.strip(), corners, score, angle))  # type: ignore[arg-type]
+        return items
+
+
+_MODELS: dict[int, Any] = {}
+
+
+def _rapidocr(threads: int) -> Any:
+    """One loaded RapidOCR per thread count: loading the models takes about a second."""
+    if threads not in _MODELS:
+        try:
+            from rapidocr_onnxruntime import RapidOCR
+        except ImportError:
+            raise MissingEngineError(
+                "the rapidocr engine needs the `drawings` extra: pip install 'moesaic[drawings]' "
+                "(it installs rapidocr-onnxruntime)"
+            ) from None
+        _MODELS[threads] = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
+    return _MODELS[threads]
+
+
+@dataclass(frozen=True)
+class TesseractEngine:
+    """Debian's ``tesseract`` (sparse text mode), on the sheet and on the sheet turned by 90°.
+
+    Attributes:
+        min_score: words below this confidence (0-1) are dropped.
+        language: the tesseract language pack.
+    """
+
+    name: ClassVar[str] = "tesseract"
+    min_score: float = 0.5
+    language: str = "eng"
+
+    def _run(self, image: np.ndarray) -> list[dict[str, Any]]:
+        exe = shutil.which("tesseract")
+        if exe is None:
+            raise MissingEngineError(
+                "the tesseract engine needs the Debian package tesseract-ocr (apt-get install tesseract-ocr)"
+            )
+        with tempfile.TemporaryDirectory() as tmp:
+            source = Path(tmp) / "sheet.png"
+            Image.fromarray(image).save(source)
+            done = subprocess.run(
+                [exe, str(source), "stdout", "--psm", "11", "-l", self.language, "tsv"],
+                capture_output=True,
+                text=True,
+                check=False,
+                env={"OMP_THREAD_LIMIT": "1", "PATH": "/usr/bin:/bin"},
+            )
+        if done.returncode != 0:
+            raise RuntimeError(f"tesseract failed: {done.stderr.strip()}")
+        lines: dict[tuple[str, ...], dict[str, Any]] = {}
+        for row in done.stdout.splitlines()[1:]:
+            cells = row.split("\t")
+            if len(cells) != 12 or not cells[11].strip() or float(cells[10]) / 100 < self.min_score:
+                continue
+            key = tuple(cells[1:5])
+            x, y, w, h = (int(c) for c in cells[6:10])
+            line = lines.setdefault(key, {"words": [], "scores": [], "box": [x, y, x + w, y + h]})
+            line["words"].append(cells[11])
+            line["scores"].append(float(cells[10]) / 100)
+            b = line["box"]
+            line["box"] = [min(b[0], x), min(b[1], y), max(b[2], x + w), max(b[3], y + h)]
+        return list(lines.values())
+
+    def read(self, image: np.ndarray) -> list[TextItem]:
+        height = image.shape[0]
+        items = []
+        for line in self._run(image):
+            x1, y1, x2, y2 = line["box"]
+            items.append(TextItem(" ".join(line["words"]), box_quad(x1, y1, x2, y2), min(line["scores"])))
+        # turned 90° clockwise, text read bottom-to-top on the sheet becomes horizontal
+        for line in self._run(np.rot90(image, -1).copy()):
+            x1, y1, x2, y2 = line["box"]
+            # (u, v) on the turned image is (x, y) = (v, H - 1 - u) on the sheet
+            quad = (
+                (y2, height - 1 - x1),
+                (y1, height - 1 - x1),
+                (y1, height - 1 - x2),
+                (y2, height - 1 - x2),
+            )
+            box = box_quad(
+                min(p[0] for p in quad),
+                min(p[1] for p in quad),
+                max(p[0] for p in quad),
+                max(p[1] for p in quad),
+            )
+            items.append(TextItem(" ".join(line["words"]), box, min(line["scores"]), 90.0))
+        return items
+
+
+ENGINES: dict[str, type[RapidOCREngine] | type[TesseractEngine]] = {
+    "rapidocr": RapidOCREngine,
+    "tesseract": TesseractEngine,
+}
+
+
+def make_engine(name: str) -> OCREngine:
+    """The engine registered as ``name`` with its default settings."""
+    if name not in ENGINES:
+        raise ValueError(f"unknown OCR engine {name!r}; choose one of {sorted(ENGINES)}")
+    return ENGINES[name]()

@@ -1,0 +1,70 @@
+"""Drawing files in, grayscale pages out: PNG, JPG, TIFF, BMP, and PDF through ``pdftoppm``."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from moesaic.data.tables import DataFormatError
+from moesaic.drawings.ocr import MissingEngineError
+
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+PDF_DPI = 200
+
+
+def load_pages(path: Path, *, dpi: int = PDF_DPI) -> list[np.ndarray]:
+    """The pages of a drawing file as grayscale arrays (H, W) uint8.
+
+    PNG, JPG, TIFF and BMP give one page; a PDF gives one page per sheet, rasterised at ``dpi``
+    by ``pdftoppm`` (Debian package ``poppler-utils``).
+
+    Raises:
+        DataFormatError: a missing file, an unknown suffix, or a file that is not an image.
+        MissingEngineError: a PDF without ``pdftoppm`` on the PATH.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise DataFormatError(path, "file not found")
+    suffix = path.suffix.lower()
+    if suffix == ".pdf":
+        return _pdf_pages(path, dpi)
+    if suffix not in IMAGE_SUFFIXES:
+        raise DataFormatError(
+            path, f"expected a drawing as one of {(*IMAGE_SUFFIXES, '.pdf')}, found {suffix!r}"
+        )
+    try:
+        with Image.open(path) as image:
+            return [np.asarray(image.convert("L"))]
+    except (OSError, Image.DecompressionBombError) as err:
+        raise DataFormatError(path, f"not a readable image ({err})") from None
+
+
+def _pdf_pages(path: Path, dpi: int) -> list[np.ndarray]:
+    exe = shutil.which("pdftoppm")
+    if exe is None:
+        raise MissingEngineError(
+            "reading PDF drawings needs `pdftoppm`: install the Debian package poppler-utils "
+            "(apt-get install poppler-utils)"
+        )
+    with tempfile.TemporaryDirectory() as tmp:
+        done = subprocess.run(
+            [exe, "-r", str(dpi), "-gray", "-png", str(path), f"{tmp}/page"],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        if done.returncode != 0:
+            raise DataFormatError(path, f"pdftoppm could not rasterise it: {done.stderr.strip()}")
+        pages = sorted(Path(tmp).glob("page*.png"))
+        if not pages:
+            raise DataFormatError(path, "the PDF has no pages")
+        out = []
+        for page in pages:
+            with Image.open(page) as image:
+                out.append(np.asarray(image.convert("L")))
+        return out

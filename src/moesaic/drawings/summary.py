@@ -1,0 +1,238 @@
+"""Summarise a drawing: title block, dimensions, notes, parts list, in words and as JSON.
+
+:func:`summarize_drawing` is the entry point the CLI, the demo and the knowledge base use:
+it reads the sheet (:mod:`moesaic.drawings.ocr`), sorts its text (:mod:`moesaic.drawings.layout`)
+and returns a :class:`DrawingSummary`, whose :meth:`~DrawingSummary.text` is the short readable
+summary and :meth:`~DrawingSummary.to_json` the structured form.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from scipy import ndimage
+
+from moesaic.drawings.layout import BomLine, Dimension, SheetLayout, read_layout
+from moesaic.drawings.ocr import OCREngine, TextItem, make_engine, straighten
+from moesaic.drawings.pages import load_pages
+from moesaic.drawings.titleblock import FIELDS, TitleBlock
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_ENGINE = "rapidocr"
+LOW_CONFIDENCE = 0.8  # dimensions read with less confidence are named in the warnings
+_IT_GRADE = re.compile(r"(\d+)$")
+_CELL_NUMBER = re.compile(r"\d{1,4}")
+# item and quantity cells hold a number and nothing else: that constraint allows a lower score
+CELL_MIN_SCORE = 0.3
+CELL_BLURS = (0.8, 1.3)  # Gaussian sigmas tried on each re-read cell; the surest number wins
+
+
+@dataclass(frozen=True)
+class DrawingSummary:
+    """What a drawing says, as read from its first sheet.
+
+    Attributes:
+        path: the drawing file.
+        width: sheet width in pixels.
+        height: sheet height in pixels.
+        engine: the OCR engine used.
+        title_block: the title-block fields with their boxes.
+        dimensions: every dimension callout found, parsed.
+        notes: the note lines, top to bottom.
+        bom: the rows of the parts list on the sheet.
+        warnings: what could not be read or looks doubtful.
+        seconds: the wall time of reading the sheet.
+    """
+
+    path: str
+    width: int
+    height: int
+    engine: str
+    title_block: TitleBlock
+    dimensions: tuple[Dimension, ...]
+    notes: tuple[TextItem, ...]
+    bom: tuple[BomLine, ...]
+    warnings: tuple[str, ...]
+    seconds: float
+
+    def tightest(self, n: int = 3) -> list[Dimension]:
+        """The ``n`` dimensions with the narrowest written tolerance band, then the finest fits."""
+        banded = sorted(
+            (d for d in self.dimensions if d.callout.tolerance_width is not None),
+            key=lambda d: d.callout.tolerance_width or 0.0,
+        )
+        fits = sorted(
+            (d for d in self.dimensions if d.callout.fit and d.callout.tolerance_width is None),
+            key=lambda d: int(m.group(1)) if (m := _IT_GRADE.search(d.callout.fit)) else 99,
+        )
+        return (banded + fits)[:n]
+
+    def overall_size(self) -> str:
+        """The largest length and the largest diameter called out, in words."""
+        lengths = [d.callout.nominal for d in self.dimensions if d.callout.kind == "linear"]
+        diameters = [d.callout.nominal for d in self.dimensions if d.callout.kind == "diameter"]
+        parts = []
+        if lengths:
+            parts.append(f"{max(lengths):g} mm largest length")
+        if diameters:
+            parts.append(f"⌀{max(diameters):g} mm largest diameter")
+        return ", ".join(parts) or "not stated"
+
+    def features(self) -> list[str]:
+        """Special features: fits, threads, hole patterns, chamfers, reference dimensions."""
+        out = []
+        fits = sorted(
+            {d.callout.fit for d in self.dimensions if d.callout.fit and d.callout.kind != "thread"}
+        )
+        if fits:
+            out.append("fits " + ", ".join(fits))
+        threads = [d.text for d in self.dimensions if d.callout.kind == "thread"]
+        if threads:
+            out.append("threads " + ", ".join(threads))
+        patterns = [d.text for d in self.dimensions if d.callout.count > 1]
+        if patterns:
+            out.append("repeated features " + ", ".join(patterns))
+        chamfers = sum(1 for d in self.dimensions if d.callout.kind == "chamfer")
+        if chamfers:
+            out.append(f"{chamfers} chamfer(s)")
+        return out
+
+    def text(self) -> str:
+        """A short readable summary."""
+        tb = self.title_block
+        name = tb.get("part_name") or "unnamed part"
+        number = tb.get("drawing_number") or tb.get("part_number") or "no number"
+        lines = [
+            f"{name} ({number}, rev {tb.get('revision') or '?'})",
+            f"material: {tb.get('material') or 'not stated'}; scale {tb.get('scale') or '?'}; "
+            f"general tolerance {tb.get('general_tolerance') or 'not stated'}",
+            f"overall size: {self.overall_size()}",
+            f"{len(self.dimensions)} dimensions, "
+            f"{sum(1 for d in self.dimensions if d.callout.toleranced)} with their own tolerance or fit",
+        ]
+        tight = self.tightest()
+        if tight:
+            lines.append("tightest: " + ", ".join(d.text for d in tight))
+        features = self.features()
+        if features:
+            lines.append("features: " + "; ".join(features))
+        if self.bom:
+            lines.append(f"parts list: {len(self.bom)} rows")
+        return "\n".join(lines)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "path": self.path,
+            "width": self.width,
+            "height": self.height,
+            "engine": self.engine,
+            "summary": self.text(),
+            "title_block": self.title_block.to_json(),
+            "dimensions": [d.to_json() for d in self.dimensions],
+            "notes": [{"text": n.text, "box": list(n.box)} for n in self.notes],
+            "bom": [line.to_json() for line in self.bom],
+            "warnings": list(self.warnings),
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def _reread_bom_cells(image: np.ndarray, layout: SheetLayout, engine: OCREngine) -> list[BomLine]:
+    """Read again the parts-list cells the line detector missed (single digits such as a quantity)."""
+    recognise = getattr(engine, "recognise", None)
+    if recognise is None or not layout.bom_columns:
+        return layout.bom
+    edges = [x for _, x in layout.bom_columns]
+    right = max(line.box[2] for line in layout.bom) if layout.bom else edges[-1]
+    wanted: list[tuple[int, str, np.ndarray]] = []
+    for r, line in enumerate(layout.bom):
+        y1, y2 = line.box[1], line.box[3]
+        for c, (name, x) in enumerate(layout.bom_columns):
+            if name not in ("item", "qty") or _CELL_NUMBER.fullmatch(line.cells.get(name, "").rstrip(".")):
+                continue  # read already, and a number as it should be
+            x2 = edges[c + 1] if c + 1 < len(edges) else right
+            quad = np.array(
+                [[x - 2, y1 - 2], [x2 - 4, y1 - 2], [x2 - 4, y2 + 2], [x - 2, y2 + 2]], dtype=np.float32
+            )
+            crop = straighten(image, quad, pad=0.0)
+            # a light blur joins scanner noise into the paper; lone digits then read far more surely
+            for sigma in CELL_BLURS:
+                smooth = ndimage.gaussian_filter(crop.astype(np.float32), sigma=sigma)
+                wanted.append((r, name, np.clip(smooth, 0, 255).astype(np.uint8)))
+    if not wanted:
+        return layout.bom
+    lines = [dict(line.cells) for line in layout.bom]
+    best: dict[tuple[int, str], float] = {}
+    for (r, name, _), (text, score) in zip(wanted, recognise([w[2] for w in wanted]), strict=True):
+        number = text.strip().rstrip(".")
+        if _CELL_NUMBER.fullmatch(number) and score >= max(CELL_MIN_SCORE, best.get((r, name), 0.0)):
+            lines[r][name] = number
+            best[(r, name)] = score
+    return [BomLine(cells, line.box) for cells, line in zip(lines, layout.bom, strict=True)]
+
+
+def summarize_image(image: np.ndarray, *, engine: OCREngine, path: str = "") -> DrawingSummary:
+    """Summarise one sheet given as a grayscale array (H, W) uint8."""
+    if image.ndim != 2:
+        raise ValueError(f"`image` must be grayscale with shape (height, width), got {image.shape}")
+    start = time.perf_counter()
+    items = engine.read(image)
+    height, width = image.shape
+    layout = read_layout(items, width=width, height=height)
+    bom = _reread_bom_cells(image, layout, engine)
+    warnings = []
+    if layout.title_block.region is None:
+        warnings.append("no title block found (no field labels in the lower half of the sheet)")
+    missing = [f for f in FIELDS if f not in layout.title_block.fields]
+    if missing and layout.title_block.region is not None:
+        warnings.append("title-block fields not found: " + ", ".join(missing))
+    doubtful = [d.text for d in layout.dimensions if d.score < LOW_CONFIDENCE]
+    if doubtful:
+        warnings.append("dimensions read with low confidence: " + ", ".join(doubtful))
+    if not layout.dimensions:
+        warnings.append("no dimension callouts found")
+    return DrawingSummary(
+        path=path,
+        width=width,
+        height=height,
+        engine=getattr(engine, "name", type(engine).__name__),
+        title_block=layout.title_block,
+        dimensions=tuple(layout.dimensions),
+        notes=tuple(layout.notes),
+        bom=tuple(bom),
+        warnings=tuple(warnings),
+        seconds=time.perf_counter() - start,
+    )
+
+
+def summarize_drawing(
+    path: Path | str, *, engine: OCREngine | str | None = None, page: int = 0
+) -> DrawingSummary:
+    """Read and summarise a drawing file (PNG, JPG, TIFF, or one page of a PDF).
+
+    Args:
+        path: the drawing.
+        engine: an OCR engine, its name ("rapidocr", "tesseract"), or None for rapidocr.
+        page: which page of a multi-page PDF (0-based).
+
+    Raises:
+        DataFormatError: the file is missing or not a drawing.
+        MissingEngineError: the OCR engine (or ``pdftoppm`` for a PDF) is not installed.
+        ValueError: ``page`` is out of range.
+    """
+    pages = load_pages(Path(path))
+    if not 0 <= page < len(pages):
+        raise ValueError(f"`page` must be in [0, {len(pages) - 1}] for {path}, got {page}")
+    chosen = make_engine(engine or DEFAULT_ENGINE) if engine is None or isinstance(engine, str) else engine
+    summary = summarize_image(pages[page], engine=chosen, path=str(path))
+    if len(pages) > 1:
+        note = f"the file has {len(pages)} pages; this summary covers page {page + 1}"
+        summary = DrawingSummary(**{**summary.__dict__, "warnings": (*summary.warnings, note)})
+    logger.info("read %s in %.1f s: %d dimensions", path, summary.seconds, len(summary.dimensions))
+    return summary

@@ -1,0 +1,264 @@
+"""Drawing reading and checking: callout parsing, symbol rules, layout, title block, checks, BOM."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from moesaic.data.tables import DataFormatError
+from moesaic.drawings.check import BomItem, CheckRules, check_summary, load_rules, read_bom
+from moesaic.drawings.dimensions import parse_callout
+from moesaic.drawings.layout import read_layout
+from moesaic.drawings.ocr import TextItem, box_quad
+from moesaic.drawings.score import edit_distance, f1, field_accuracy, iou, match_dimensions
+from moesaic.drawings.summary import DrawingSummary
+from moesaic.drawings.symbols import normalize_callout, normalize_for_cer
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "nominal", "upper", "lower", "fit", "count"),
+    [
+        ("⌀12 H7", "diameter", 12.0, None, None, "H7", 1),
+        ("2x M6", "thread", 6.0, None, None, "", 2),
+        ("R5", "radius", 5.0, None, None, "", 1),
+        ("45°", "angle", 45.0, None, None, "", 1),
+        ("1,5 x 45°", "chamfer", 1.5, None, None, "", 1),
+        ("25 ±0.1", "linear", 25.0, 0.1, -0.1, "", 1),
+        ("40 +0.2/-0.1", "linear", 40.0, 0.2, -0.1, "", 1),
+        ("⌀21,5±0,1", "diameter", 21.5, 0.1, -0.1, "", 1),
+        ("2x⌀19,9 0 -0,1", "diameter", 19.9, 0.0, -0.1, "", 2),
+        ("M10x1.5-6H", "thread", 10.0, None, None, "6H", 1),
+        ("+0.40 4x⌀6.60-0.10", "diameter", 6.6, 0.4, -0.1, "", 4),
+        ("Φ 30 g6", "diameter", 30.0, None, None, "g6", 1),
+    ],
+)
+def test_callouts_parse_into_kind_nominal_deviations_fit_and_count(
+    text: str, kind: str, nominal: float, upper: float | None, lower: float | None, fit: str, count: int
+) -> None:
+    c = parse_callout(text)
+    assert c is not None, text
+    assert (c.kind, c.nominal, c.upper, c.lower, c.fit, c.count) == (kind, nominal, upper, lower, fit, count)
+
+
+def test_chamfer_keeps_its_angle_and_a_reference_dimension_is_marked() -> None:
+    chamfer = parse_callout("1x45°")
+    assert chamfer is not None and chamfer.kind == "chamfer" and chamfer.angle == 45.0
+    ref = parse_callout("70 REF")
+    assert ref is not None and ref.reference and ref.value_text == "70"
+    assert parse_callout("(25,5)").reference  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("text", ["SECTION A-A", "2021-10-15", "18.19 g", "Ra 3,2", "SCALE 1:2", "A3", ""])
+def test_text_that_is_not_a_dimension_parses_to_none(text: str) -> None:
+    assert parse_callout(text) is None
+
+
+def test_symbol_rules_restore_diameter_plus_minus_degree_and_count() -> None:
+    assert normalize_callout("Ø 16,5") == "⌀16,5"
+    assert normalize_callout("25 +/- 0,1") == "25±0,1"
+    assert normalize_callout("30 º") == "30°"
+    assert normalize_callout("4 X Φ14") == "4x⌀14"
+    assert normalize_callout("2X M6") == "2x M6"
+    assert normalize_callout("1,5") == "1,5"  # the decimal comma stays
+    assert normalize_for_cer("⌀16,5 +0,1 0") == normalize_for_cer("⌀16,5+0,1 0")
+
+
+def test_tolerance_width_and_toleranced() -> None:
+    c = parse_callout("40 +0.2/-0.1")
+    assert c is not None and c.toleranced and c.tolerance_width == pytest.approx(0.3)
+    bare = parse_callout("40")
+    assert bare is not None and not bare.toleranced and bare.tolerance_width is None
+
+
+def test_iou_edit_distance_and_f1_are_hand_computable() -> None:
+    assert iou([0, 0, 10, 10], [5, 0, 15, 10]) == pytest.approx(50 / 150)
+    assert iou([0, 0, 1, 1], [2, 2, 3, 3]) == 0.0
+    assert edit_distance("⌀12H7", "12H7") == 1
+    assert f1(1, 1, 0) == pytest.approx(2 / 3)
+    assert f1(0, 0, 0) == 1.0
+    assert field_accuracy({"a": "iso 2768-m", "b": ""}, {"a": "ISO 2768-m", "b": "x"}) == (1, 2)
+
+
+def test_match_dimensions_is_one_to_one_and_scores_cer_on_matched_pairs() -> None:
+    truth = [("⌀12H7", [0, 0, 50, 20]), ("25", [100, 0, 130, 20])]
+    found = [("12H7", [2, 0, 50, 20]), ("12H7", [0, 0, 48, 20]), ("99", [500, 500, 520, 520])]
+    m = match_dimensions(found, truth)
+    assert len(m.pairs) == 1 and m.found == 3 and m.truth == 2
+    assert m.precision == pytest.approx(1 / 3) and m.recall == pytest.approx(1 / 2)
+    assert m.cer == pytest.approx(1 / 5)
+
+
+def _item(text: str, x1: int, y1: int, x2: int, y2: int, angle: float = 0.0) -> TextItem:
+    return TextItem(text, box_quad(x1, y1, x2, y2), 0.99, angle)
+
+
+@pytest.fixture
+def sheet_items() -> list[TextItem]:
+    """A 1000 x 700 sheet: three dimensions, a note, a parts list and a title block below it."""
+    return [
+        _item("⌀40k6", 100, 100, 170, 120),
+        _item("120±0.1", 300, 200, 380, 220),
+        _item("45", 500, 150, 520, 170),
+        _item("7", 5, 690, 12, 699),  # a zone number in the frame margin
+        _item("NOTES:", 50, 560, 110, 575),
+        _item("1. ALL DIMENSIONS IN mm", 50, 585, 280, 600),
+        _item("ITEM", 600, 420, 640, 435),
+        _item("PART NO", 650, 420, 720, 435),
+        _item("QTY", 880, 420, 910, 435),
+        _item("1", 605, 445, 612, 460),
+        _item("PU-SH-1001", 650, 445, 750, 460),
+        _item("1", 885, 445, 892, 460),
+        _item("2", 605, 470, 612, 485),
+        _item("STD-KEY-45", 650, 470, 750, 485),
+        _item("2", 885, 470, 892, 485),
+        _item("TITLE", 600, 520, 640, 530),
+        _item("PUMP SHAFT", 605, 535, 720, 552),
+        _item("DRAWING NO", 600, 560, 680, 570),
+        _item("DWG-PU-SH-1001", 605, 575, 730, 590),
+        _item("REV", 800, 560, 830, 570),
+        _item("B", 805, 575, 815, 590),
+        _item("MATERIAL", 600, 600, 670, 610),
+        _item("42CrMo4", 605, 615, 680, 630),
+        _item("GENERAL TOL.", 800, 600, 880, 610),
+        _item("ISO 2768-m", 805, 615, 880, 630),
+    ]
+
+
+def test_layout_sorts_dimensions_notes_parts_list_and_title_block(sheet_items: list[TextItem]) -> None:
+    layout = read_layout(sheet_items, width=1000, height=700)
+    assert [d.text for d in layout.dimensions] == ["⌀40k6", "120±0.1", "45"]
+    assert [n.text for n in layout.notes] == ["NOTES:", "1. ALL DIMENSIONS IN mm"]
+    assert [(r.cells.get("part_number"), r.cells.get("qty")) for r in layout.bom] == [
+        ("PU-SH-1001", "1"),
+        ("STD-KEY-45", "2"),
+    ]
+    tb = layout.title_block
+    assert {k: tb.get(k) for k in ("part_name", "drawing_number", "revision", "material")} == {
+        "part_name": "PUMP SHAFT",
+        "drawing_number": "DWG-PU-SH-1001",
+        "revision": "B",
+        "material": "42CrMo4",
+    }
+    assert tb.get("general_tolerance") == "ISO 2768-m" and tb.get("units") == "mm"
+    assert tb.fields["material"].box == (605, 615, 680, 630)
+
+
+def _summary(items: list[TextItem]) -> DrawingSummary:
+    layout = read_layout(items, width=1000, height=700)
+    return DrawingSummary(
+        "sheet.png",
+        1000,
+        700,
+        "test",
+        layout.title_block,
+        tuple(layout.dimensions),
+        tuple(layout.notes),
+        tuple(layout.bom),
+        (),
+        0.0,
+    )
+
+
+def _bom(*rows: tuple[str, int, str]) -> list[BomItem]:
+    return [BomItem(part_number=p, qty=q, line=i + 2, revision=r) for i, (p, q, r) in enumerate(rows)]
+
+
+def test_a_consistent_sheet_passes_the_bom_check_but_misses_required_fields(
+    sheet_items: list[TextItem],
+) -> None:
+    result = check_summary(_summary(sheet_items), bom=_bom(("PU-SH-1001", 1, "B"), ("STD-KEY-45", 2, "")))
+    assert {(f.rule, f.subject) for f in result.findings} == {
+        ("title_block_field", "scale"),
+        ("title_block_field", "drawn_by"),
+        ("title_block_field", "date"),
+    }
+    relaxed = CheckRules(required_fields=("part_name", "material"))
+    assert check_summary(_summary(sheet_items), bom=_bom(("PU-SH-1001", 1, "B")), rules=relaxed).findings == (
+        check_summary(_summary(sheet_items), rules=relaxed).findings
+        + (
+            check_summary(_summary(sheet_items), bom=_bom(("PU-SH-1001", 1, "B")), rules=relaxed).findings[
+                -1:
+            ]
+        )
+    )
+
+
+def test_bom_faults_are_found_with_their_bom_line_and_no_invented_part_number(
+    sheet_items: list[TextItem],
+) -> None:
+    rules = CheckRules(required_fields=())
+    bom = _bom(("PU-SH-1001", 1, "C"), ("STD-KEY-54", 2, ""), ("PU-BR-6309", 2, ""))
+    findings = check_summary(_summary(sheet_items), bom=bom, rules=rules).findings
+    keys = {(f.rule, f.subject, f.bom_line) for f in findings}
+    assert keys == {
+        ("revision_mismatch", "PU-SH-1001", 2),
+        ("bom_part_number", "STD-KEY-54", 3),
+        ("bom_item_missing", "PU-BR-6309", 4),
+    }
+    on_sheet = {"PU-SH-1001", "STD-KEY-45"}
+    assert all(f.subject in on_sheet | {b.part_number for b in bom} for f in findings)
+
+
+def test_quantity_mismatch_and_unknown_item(sheet_items: list[TextItem]) -> None:
+    rules = CheckRules(required_fields=())
+    findings = check_summary(_summary(sheet_items), bom=_bom(("PU-SH-1001", 3, "")), rules=rules).findings
+    assert {(f.rule, f.subject) for f in findings} == {
+        ("bom_quantity", "PU-SH-1001"),
+        ("bom_unknown_item", "STD-KEY-45"),
+    }
+
+
+def test_untoleranced_dimensions_are_flagged_only_without_a_general_tolerance(
+    sheet_items: list[TextItem],
+) -> None:
+    rules = CheckRules(required_fields=())
+    assert not check_summary(_summary(sheet_items), rules=rules).findings
+    without = [i for i in sheet_items if "2768" not in i.text]
+    flagged = [
+        f for f in check_summary(_summary(without), rules=rules).findings if f.rule == "dimension_tolerance"
+    ]
+    assert [f.subject for f in flagged] == ["45"] and flagged[0].box == (500, 150, 520, 170)
+
+
+def test_revision_format_rule() -> None:
+    items = [
+        _item("REV", 800, 560, 830, 570),
+        _item("rev-3!", 805, 575, 850, 590),
+        _item("MATERIAL", 600, 600, 670, 610),
+    ]
+    findings = check_summary(
+        _summary(items), rules=CheckRules(required_fields=(), require_units=False)
+    ).findings
+    assert [f.rule for f in findings] == ["revision_format"]
+
+
+def test_bad_bom_csv_names_file_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_text("part_number,qty\nA-1,2\nB-2,two\n", encoding="utf-8")
+    with pytest.raises(
+        DataFormatError, match=r"bom\.csv, line 3, column 'qty': expected a positive whole quantity"
+    ):
+        read_bom(path)
+    path.write_text("part,qty\nA-1,2\n", encoding="utf-8")
+    with pytest.raises(DataFormatError, match=r"missing required column\(s\) \['part_number'\]"):
+        read_bom(path)
+    path.write_text("part_number,qty\nA-1,2\n", encoding="utf-8")
+    assert read_bom(path) == [BomItem(part_number="A-1", qty=2, line=2)]
+
+
+def test_bad_rules_yaml_names_file_line_and_column(tmp_path: Path) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text("require_units: true\nrequired_feilds: [material]\n", encoding="utf-8")
+    with pytest.raises(
+        DataFormatError, match=r"rules\.yaml: line 2, column 1: unknown rule 'required_feilds'"
+    ):
+        load_rules(path)
+    path.write_text("required_fields: [material\n", encoding="utf-8")
+    with pytest.raises(DataFormatError, match=r"rules\.yaml: line \d+, column \d+: not valid YAML"):
+        load_rules(path)
+    path.write_text("required_fields: [colour]\n", encoding="utf-8")
+    with pytest.raises(DataFormatError, match=r"unknown fields \['colour'\]"):
+        load_rules(path)
+    path.write_text("required_fields: [material]\nrevision_pattern: '[0-9]+'\n", encoding="utf-8")
+    assert load_rules(path) == CheckRules(required_fields=("material",), revision_pattern="[0-9]+")
