@@ -9,6 +9,8 @@ import typer
 from moesaic.cli import adapt as adapt_cli
 from moesaic.cli import ask, bench, data, demo, detect, drawing, exam, forecast, kb, simulate
 from moesaic.cli.inspect import inspect
+from moesaic.cli.report import report
+from moesaic.cli.verify import verify
 
 app = typer.Typer(
     name="moesaic",
@@ -25,6 +27,8 @@ app.command(name="exam")(exam.exam)
 app.command(name="forecast")(forecast.forecast)
 app.command(name="detect")(detect.detect)
 app.command(name="ask")(ask.ask)
+app.command(name="report")(report)
+app.command(name="verify")(verify)
 app.command(name="pretrain")(adapt_cli.pretrain)
 app.command(name="adapt")(adapt_cli.adapt)
 app.add_typer(data.app, name="data", help="List, show and validate the registered data sets.")

@@ -25,7 +25,18 @@ from moesaic.atomic import write_text_atomic
 T = TypeVar("T")
 
 # Modules under moesaic.eval.suites; each registers its suites with @register_suite when imported.
-SUITE_MODULES = ("data", "collapse", "rul", "forecast", "anomaly", "qa_exam", "qa", "adaptation", "drawings")
+SUITE_MODULES = (
+    "data",
+    "collapse",
+    "rul",
+    "forecast",
+    "anomaly",
+    "qa_exam",
+    "qa",
+    "adaptation",
+    "drawings",
+    "reports",
+)
 
 _METRIC = re.compile(r"^[a-z][a-z0-9_@.]*$")
 MEASURED_FIELDS = ("params_total", "params_active", "train_seconds", "infer_ms_per_window", "peak_rss_mb")

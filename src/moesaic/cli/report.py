@@ -1,0 +1,50 @@
+"""``moesaic report``: a verified diagnostic report for an asset over a window, from a knowledge base."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from moesaic.atomic import write_text_atomic
+from moesaic.cli.console import console, fail
+from moesaic.diagnose import FORMATS, EvidenceError, diagnose, render
+from moesaic.kb import KnowledgeBase, KnowledgeBaseError
+
+
+def report(
+    kb: Annotated[Path, typer.Option("--kb", help="Knowledge-base folder (see `moesaic kb`).")],
+    asset: Annotated[str, typer.Option("--asset", help="The asset, by id or knowledge-base key.")],
+    start: Annotated[
+        str, typer.Option("--start", help="Window start, e.g. 2024-02-15 or '2024-02-15 18:00'.")
+    ],
+    end: Annotated[str, typer.Option("--end", help="Window end.")],
+    out: Annotated[Path, typer.Option("--out", help="Report file to write.")],
+    fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = "html",
+    note: Annotated[
+        str,
+        typer.Option(
+            "--note", help="Free text from the requester; only identifiers found in the base are used."
+        ),
+    ] = "",
+) -> None:
+    """Diagnose an asset over a window: evidence, causes, actions, history; every sentence verified."""
+    if fmt not in FORMATS:
+        fail(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    try:
+        with KnowledgeBase.open(kb, create=False) as base, console.status("gathering and verifying evidence"):
+            result = diagnose(base, asset, start, end, note=note)
+    except (KnowledgeBaseError, EvidenceError) as err:
+        fail(str(err))
+    write_text_atomic(out, render(result, fmt))
+    d = result.diagnosis
+    verdict = (
+        f"no fault type claimed ({d.reason})"
+        if d.abstained
+        else f"probable {d.fault_type} (confidence {d.confidence:.2f}) on {', '.join(d.channels)}"
+    )
+    console.print(
+        f"{d.asset_id}: {verdict}; {len(result.sentences)} verified sentences, "
+        f"{len(result.removed)} removed or rewritten; wrote {out}"
+    )

@@ -1,0 +1,138 @@
+"""Change statistics of one channel over a window, each recomputable from the window alone.
+
+Every number a diagnostic report states about a series is one of :data:`STATISTICS`, applied to
+the readings of a cited window (and, for the statistics that compare, to the readings of a cited
+baseline window before it). The verifier re-reads both windows from the base and calls the same
+function, so a report cannot state a number that its evidence does not give.
+
+Axis names: T time steps. NaN marks a missing reading and is ignored.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+SPIKE_SIGMAS = 6.0  # a spike departs from its neighbours by this many baseline step noises
+_FLOOR = 1e-9
+
+
+def _finite(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float64)
+    return x[np.isfinite(x)]
+
+
+def median(x: np.ndarray) -> float:
+    """Median of the observed readings (NaN when there is none)."""
+    v = _finite(x)
+    return float(np.median(v)) if v.size else float("nan")
+
+
+def step_noise(x: np.ndarray) -> float:
+    """Robust spread of the step-to-step changes: 1.4826 * MAD of the first differences."""
+    v = _finite(x)
+    if v.size < 3:
+        return float("nan")
+    d = np.diff(v)
+    return float(1.4826 * np.median(np.abs(d - np.median(d))))
+
+
+def slope_per_day(x: np.ndarray, steps_per_day: float) -> float:
+    """Least-squares trend of the observed readings, in units per day."""
+    x = np.asarray(x, dtype=np.float64)
+    keep = np.isfinite(x)
+    if keep.sum() < 3:
+        return float("nan")
+    t = np.flatnonzero(keep) / steps_per_day
+    return float(np.polyfit(t, x[keep], 1)[0])
+
+
+def spike_steps(x: np.ndarray, noise: float) -> np.ndarray:
+    """(T,) bool: readings that depart from both neighbours, in the same direction, by over
+    ``SPIKE_SIGMAS * noise`` (an isolated jump, not a step: a step departs from one side only)."""
+    x = np.asarray(x, dtype=np.float64)
+    out = np.zeros(x.shape, dtype=bool)
+    if x.size < 3 or not np.isfinite(noise):
+        return out
+    limit = SPIKE_SIGMAS * max(noise, _FLOOR)
+    before, here, after = x[:-2], x[1:-1], x[2:]
+    up = (here - before > limit) & (here - after > limit)
+    down = (before - here > limit) & (after - here > limit)
+    out[1:-1] = np.nan_to_num(up | down, nan=False)
+    return out
+
+
+def flat_share(x: np.ndarray) -> float:
+    """Share of consecutive observed readings that are exactly equal (a frozen signal gives 1)."""
+    v = _finite(x)
+    if v.size < 2:
+        return float("nan")
+    return float(np.mean(np.diff(v) == 0.0))
+
+
+def longest_flat_steps(x: np.ndarray) -> int:
+    """Length of the longest run of exactly repeated observed readings (counted in readings)."""
+    v = _finite(x)
+    if v.size < 2:
+        return 0
+    same = np.diff(v) == 0.0
+    best = run = 0
+    for flag in same.tolist():
+        run = run + 1 if flag else 0
+        best = max(best, run)
+    return best + 1 if best else 0
+
+
+# --- the statistics a report may state: fn(window, baseline, steps_per_day) -> float ---------------
+
+Statistic = Callable[[np.ndarray, np.ndarray, float], float]
+
+
+def _median(w: np.ndarray, b: np.ndarray, spd: float) -> float:
+    return median(w)
+
+
+def _baseline_median(w: np.ndarray, b: np.ndarray, spd: float) -> float:
+    return median(b)
+
+
+def _change_percent(w: np.ndarray, b: np.ndarray, spd: float) -> float:
+    base = median(b)
+    return 100.0 * (median(w) - base) / max(abs(base), _FLOOR)
+
+
+def _slope(w: np.ndarray, b: np.ndarray, spd: float) -> float:
+    return slope_per_day(w, spd)
+
+
+def _noise_ratio(w: np.ndarray, b: np.ndarray, spd: float) -> float:
+    return step_noise(w) / max(step_noise(b), _FLOOR)
+
+
+def _spikes(w: np.ndarray, b: np.ndarray, spd: float) -> float:
+    return float(spike_steps(w, step_noise(b)).sum())
+
+
+def _flat_hours(w: np.ndarray, b: np.ndarray, spd: float) -> float:
+    return longest_flat_steps(w) * 24.0 / spd
+
+
+STATISTICS: dict[str, Statistic] = {
+    "median": _median,
+    "baseline_median": _baseline_median,
+    "change_percent": _change_percent,
+    "slope_per_day": _slope,
+    "noise_ratio": _noise_ratio,
+    "spike_count": _spikes,
+    "flat_hours": _flat_hours,
+}
+"""Statistic name -> function of (window readings, baseline readings, steps per day)."""
+
+
+def steps_per_day(time: np.ndarray) -> float:
+    """Sampling rate of datetime64 ``time`` (T,), from its median step."""
+    if time.size < 2:
+        raise ValueError("need at least 2 time stamps to know the sampling rate")
+    step = float(np.median(np.diff(time.astype("datetime64[ns]").astype(np.int64))))
+    return 86400e9 / max(step, 1.0)

@@ -1,0 +1,244 @@
+"""Suite ``reports``: grounded diagnostic reports on simulated faults with known ground truth.
+
+Protocol. The fault classifier and the onset estimator per fault type are fitted on the training
+plant (seed ``TRAIN_SEED``) only. Evaluation plants use other seeds; each is ingested into a fresh
+knowledge base and every report is produced through it (``diagnose``: evidence, sentences,
+verifier), then rendered to HTML. Fault requests open one to three days before the onset and close
+at the fault's end (:func:`moesaic.diagnose.episodes.sample_requests`).
+
+Metrics (rows ``overall``, ``fault=<type>`` and ``adversarial``):
+
+- ``fault_type_accuracy``: the report names the true fault type;
+- ``onset_accuracy``: the stated onset lies within one detection window (the detector's smoothing
+  window: one day) of the true onset; a missing onset counts as wrong;
+- ``channel_recall``: share of the fault's channels among the channels the report says moved;
+  ``channel_precision``: share of those that the fault touches;
+- ``cited_sentence_share``, ``recomputed_number_share``, ``unknown_identifiers``: an independent
+  second verification of the final report, read back from its JSON (every sentence with a
+  resolving citation and no failure; numbers within tolerance; identifiers absent from the base,
+  units and channel names of the asset excepted);
+- ``abstention_recall``: share of fault-free windows on which no fault type is claimed;
+  ``fake_asset_rejected``: share of requests for an asset not in the base that end in a clear
+  error; ``fake_identifier_echoed``: requests whose note names a made-up part or work order, and
+  whose report repeats it;
+- ``latency_p95_ms`` (wall time of diagnose + verify + HTML rendering of one report) and
+  ``latency_cpu_p95_ms`` (the CPU time of this process for the same work: on a shared machine the
+  wall time also counts waiting for a core), ``peak_rss_mb``.
+
+Options (``-o KEY=VALUE``): ``per_type=N`` fault requests per type (quick 8, full 200),
+``normal=N`` fault-free windows (quick 12, full 150), ``fakes=N`` fake-asset and fake-note
+requests each (quick 4, full 30), ``assets=N`` assets per plant (quick 16, full 32).
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from moesaic.diagnose import (
+    EvidenceError,
+    Report,
+    default_channel_model,
+    default_classifier,
+    default_onset_shapes,
+    diagnose,
+    render,
+)
+from moesaic.diagnose.episodes import TRAIN_SEED, Request, sample_requests, simulated_plant
+from moesaic.diagnose.faults import NORMAL
+from moesaic.diagnose.verify import allowed_tokens, verify_report
+from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
+from moesaic.eval.meters import peak_rss_mb
+from moesaic.kb import KnowledgeBase
+from moesaic.kb.links import identifiers_in
+
+logger = logging.getLogger(__name__)
+
+DATASET = "simulated_plant"
+TASK = "diagnosis"
+FIRST_TEST_SEED = 1
+MAX_PLANTS = 40
+
+
+class Outcome(NamedTuple):
+    request: Request
+    report: Report | None
+    seconds: float
+    cpu_seconds: float
+    sentences: int
+    cited: int
+    numbers: int
+    numbers_ok: int
+    unknown: int
+    rejected: bool  # the request ended in a clear error
+    echoed: bool  # a made-up identifier of the note appears in the report
+
+
+def _option(ctx: SuiteContext, name: str, quick: int, full: int) -> int:
+    value = ctx.options.get(name)
+    return int(value) if value is not None else (quick if ctx.quick else full)
+
+
+def _audit(kb: KnowledgeBase, report: Report) -> tuple[int, int, int, int, int]:
+    """Second, independent verification of a report read back from its JSON form."""
+    classifier = default_classifier()
+    again = verify_report(Report.from_json(report.to_json()), kb, classifier=classifier)
+    allowed = allowed_tokens(kb, report.diagnosis.asset_id)
+    unknown = sum(
+        1
+        for s in report.sentences
+        for t in identifiers_in(s.text)
+        if t.casefold() not in allowed and not kb.identifier_exists(t)
+    )
+    cited = sum(1 for s in again.report.sentences if s.citations) - (len(report.sentences) - again.kept)
+    return len(report.sentences), max(cited, 0), again.numbers, again.numbers_ok, unknown
+
+
+def _run(kb: KnowledgeBase, request: Request, note: str = "", fake: str = "") -> Outcome:
+    start, cpu = time.perf_counter(), time.process_time()
+    try:
+        report = diagnose(kb, request.asset_id, request.start, request.end, note=note)
+        render(report, "html")
+    except EvidenceError:
+        return Outcome(request, None, time.perf_counter() - start, 0.0, 0, 0, 0, 0, 0, True, False)
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
+    sentences, cited, numbers, ok, unknown = _audit(kb, report)
+    echoed = bool(fake) and fake.casefold() in " ".join(s.text for s in report.sentences).casefold()
+    return Outcome(request, report, seconds, cpu, sentences, cited, numbers, ok, unknown, False, echoed)
+
+
+def _rows(setting: str, outcomes: list[Outcome], *, faults: bool) -> list[BenchRow]:
+    done = [o for o in outcomes if o.report is not None]
+    values: dict[str, float] = {}
+    if faults and done:
+        hits = [o.report.diagnosis.fault_type == o.request.label for o in done if o.report]
+        values["fault_type_accuracy"] = float(np.mean(hits))
+        onset_ok, recall, precision = [], [], []
+        for o in done:
+            assert o.report is not None and o.request.onset is not None
+            d = o.report.diagnosis
+            tolerance = pd.Timedelta(days=1)  # one detection window: the detector smooths over a day
+            onset_ok.append(d.onset is not None and abs(pd.Timestamp(d.onset) - o.request.onset) <= tolerance)
+            truth = set(o.request.channels)
+            said = set(d.channels)
+            recall.append(len(truth & said) / max(len(truth), 1))
+            if said:
+                precision.append(len(truth & said) / len(said))
+        values["onset_accuracy"] = float(np.mean(onset_ok))
+        values["channel_recall"] = float(np.mean(recall))
+        values["channel_precision"] = float(np.mean(precision)) if precision else 0.0
+    if done:
+        sentences = sum(o.sentences for o in done)
+        numbers = sum(o.numbers for o in done)
+        values["cited_sentence_share"] = sum(o.cited for o in done) / max(sentences, 1)
+        values["recomputed_number_share"] = sum(o.numbers_ok for o in done) / numbers if numbers else 1.0
+        values["unknown_identifiers"] = float(sum(o.unknown for o in done))
+        values["latency_p95_ms"] = float(np.percentile([o.seconds * 1000 for o in done], 95))
+        values["latency_cpu_p95_ms"] = float(np.percentile([o.cpu_seconds * 1000 for o in done], 95))
+    if not faults:
+        normal = [o for o in done if o.request.label == NORMAL and o.request.event_id == ""]
+        if normal:
+            values["abstention_recall"] = float(
+                np.mean([o.report.diagnosis.abstained for o in normal if o.report])
+            )
+        fakes = [o for o in outcomes if o.request.event_id == "fake-asset"]
+        if fakes:
+            values["fake_asset_rejected"] = float(np.mean([o.rejected for o in fakes]))
+        notes = [o for o in outcomes if o.request.event_id == "fake-note"]
+        if notes:
+            values["fake_identifier_echoed"] = float(sum(o.echoed for o in notes))
+    values["requests"] = float(len(outcomes))
+    rss = peak_rss_mb()
+    return [
+        BenchRow(
+            system="moesaic",
+            dataset=DATASET,
+            task=TASK,
+            setting=setting,
+            metric=name,
+            value=value,
+            peak_rss_mb=rss,
+        )
+        for name, value in values.items()
+    ] + [
+        BenchRow(
+            system="moesaic", dataset=DATASET, task=TASK, setting=setting, metric="peak_rss_mb", value=rss
+        )
+    ]
+
+
+def _adversarial(
+    requests: list[Request], rng: np.random.Generator, fakes: int
+) -> list[tuple[Request, str, str]]:
+    out: list[tuple[Request, str, str]] = []
+    normals = [r for r in requests if r.label == NORMAL]
+    for i in range(min(fakes, len(normals))):
+        r = normals[i]
+        out.append((r._replace(asset_id=f"X-{int(rng.integers(900, 999))}", event_id="fake-asset"), "", ""))
+        fake = (
+            f"PN-ZZ-{int(rng.integers(1000, 9999))}"
+            if i % 2 == 0
+            else f"WO9{int(rng.integers(10**5, 10**6))}"
+        )
+        note = f"Technician says {fake} was fitted on this machine last week."
+        out.append((r._replace(event_id="fake-note"), note, fake))
+    return out
+
+
+@register_suite(
+    "reports", "Grounded diagnostic reports on simulated faults: fault type, onset, citations, verifier"
+)
+def run(ctx: SuiteContext) -> list[BenchRow]:
+    per_type = _option(ctx, "per_type", 8, 200)
+    normal_wanted = _option(ctx, "normal", 12, 150)
+    fakes = _option(ctx, "fakes", 4, 30)
+    assets = _option(ctx, "assets", 16, 32)
+    default_classifier(TRAIN_SEED)  # fitted once, on the training plant only, before any test request
+    default_onset_shapes(TRAIN_SEED)
+    default_channel_model(TRAIN_SEED)
+    by_type: dict[str, list[Outcome]] = defaultdict(list)
+    adversarial: list[Outcome] = []
+    seed = FIRST_TEST_SEED
+    with tempfile.TemporaryDirectory(prefix="moesaic-bench-reports-") as folder:
+        while seed < FIRST_TEST_SEED + MAX_PLANTS:
+            types_done = by_type and all(len(v) >= per_type for v in by_type.values()) and len(by_type) >= 8
+            if types_done and sum(o.request.label == NORMAL for o in adversarial) >= normal_wanted:
+                break
+            data = simulated_plant(seed, num_assets=assets, days=365.0)
+            rng = np.random.default_rng(seed)
+            requests = sample_requests(data, rng, normal_per_fault=0.5)
+            with KnowledgeBase.open(Path(folder) / f"kb-{seed}", create=True, embedder="hashing") as kb:
+                kb.ingest(data, source="plant")
+                todo = [r for r in requests if r.label != NORMAL and len(by_type[r.label]) < per_type]
+                for r in ctx.progress(todo, f"fault requests, plant seed {seed}", total=len(todo)):
+                    if len(by_type[r.label]) < per_type:
+                        by_type[r.label].append(_run(kb, r))
+                have = sum(o.request.label == NORMAL and o.request.event_id == "" for o in adversarial)
+                normals = [r for r in requests if r.label == NORMAL][: max(0, normal_wanted - have)]
+                extra = _adversarial(requests, rng, fakes) if seed == FIRST_TEST_SEED else []
+                for r, note, fake in ctx.progress(
+                    [(r, "", "") for r in normals] + extra, "adversarial requests"
+                ):
+                    adversarial.append(_run(kb, r, note, fake))
+            seed += 1
+    rows: list[BenchRow] = []
+    every = [o for v in by_type.values() for o in v]
+    rows += _rows("overall", every, faults=True)
+    for label in sorted(by_type):
+        rows += _rows(f"fault={label}", by_type[label], faults=True)
+    rows += _rows("adversarial", adversarial, faults=False)
+    logger.info(
+        "reports suite: %d fault requests, %d adversarial, plants %d..%d",
+        len(every),
+        len(adversarial),
+        FIRST_TEST_SEED,
+        seed - 1,
+    )
+    return rows

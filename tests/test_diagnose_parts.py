@@ -1,0 +1,129 @@
+"""Statistics, onset, fault classifier and report JSON of moesaic.diagnose, on hand-made arrays."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from moesaic.diagnose.channels import ChannelModel
+from moesaic.diagnose.claims import (
+    Diagnosis,
+    Quantity,
+    Quote,
+    RecordCitation,
+    Report,
+    Sentence,
+    SeriesCitation,
+)
+from moesaic.diagnose.faults import NORMAL, FaultClassifier, Window
+from moesaic.diagnose.onset import estimate_onset, hinge_onset
+from moesaic.diagnose.stats import STATISTICS, longest_flat_steps, spike_steps
+from moesaic.diagnose.verify import number_text
+from moesaic.encoders import NotFittedError
+
+
+def test_spike_steps_flags_an_isolated_jump_but_not_a_step() -> None:
+    x = np.zeros(20)
+    x[5] = 10.0  # a spike
+    x[12:] = 10.0  # a step: departs from one neighbour only
+    assert np.flatnonzero(spike_steps(x, noise=0.1)).tolist() == [5]
+
+
+def test_flat_run_and_change_percent_are_hand_computable() -> None:
+    x = np.array([1.0, 2.0, 2.0, 2.0, 3.0, np.nan, 3.0])
+    assert longest_flat_steps(x) == 3  # 2, 2, 2 (and 3, 3 across the gap is 2)
+    window, baseline = np.full(10, 12.0), np.full(10, 10.0)
+    assert STATISTICS["change_percent"](window, baseline, 24.0) == pytest.approx(20.0)
+    assert STATISTICS["slope_per_day"](np.arange(48, dtype=float), baseline, 24.0) == pytest.approx(24.0)
+
+
+def test_hinge_onset_finds_the_start_of_a_ramp() -> None:
+    rng = np.random.default_rng(0)
+    y = np.zeros(300)
+    y[120:] = np.arange(180) * 0.05
+    y += 0.05 * rng.standard_normal(300)
+    assert abs(hinge_onset(y) - 120) <= 8
+
+
+def test_onset_shapes_spike_and_frozen() -> None:
+    rng = np.random.default_rng(1)
+    baseline = rng.standard_normal((100, 1))
+    values = rng.standard_normal((60, 1))
+    values[40, 0] = 30.0
+    assert estimate_onset(values, baseline, [0], "spike") == 40
+    values[20:35, 0] = values[20, 0]
+    assert estimate_onset(values, baseline, [0], "frozen") == 20
+    assert estimate_onset(values, baseline, [], "frozen") is None
+    with pytest.raises(ValueError, match="`shape` must be one of"):
+        estimate_onset(values, baseline, [0], "wobble")
+
+
+def _window(rng: np.random.Generator, stuck: bool) -> Window:
+    baseline = rng.standard_normal((96, 2))
+    values = rng.standard_normal((48, 2))
+    if stuck:
+        values[10:, 1] = values[10, 1]
+    return Window(values, baseline, ("a", "b"), "pump", 24.0)
+
+
+def test_fault_classifier_learns_a_frozen_channel_and_refuses_before_fit() -> None:
+    rng = np.random.default_rng(2)
+    windows = [_window(rng, stuck=i % 2 == 0) for i in range(40)]
+    labels = ["sensor_stuck" if i % 2 == 0 else NORMAL for i in range(40)]
+    with pytest.raises(NotFittedError):
+        FaultClassifier().predict(windows[0])
+    clf = FaultClassifier(num_trees=20).fit(windows, labels)
+    tests = [_window(rng, stuck=s) for s in (True, False, True, False)]
+    assert [clf.predict(w).label for w in tests] == ["sensor_stuck", NORMAL, "sensor_stuck", NORMAL]
+    assert sum(p for _, p in clf.predict(tests[0]).ranked) == pytest.approx(1.0)
+
+
+def test_report_json_round_trip_keeps_sentences_citations_and_quantities() -> None:
+    t0, t1 = pd.Timestamp("2024-01-05"), pd.Timestamp("2024-01-06")
+    window = SeriesCitation("P-1", "flow", t0, t1)
+    q = Quantity(
+        "12.5",
+        12.51,
+        "median",
+        window,
+        SeriesCitation("P-1", "flow", t0 - pd.Timedelta(days=3), t0),
+        {"x": 1},
+        0.05,
+    )
+    s = Sentence(
+        "evidence",
+        "flow median {0} m3/h.",
+        (q,),
+        (window, RecordCitation("assets", "P-1")),
+        (Quote("documents", "WO1", "text"),),
+    )
+    report = Report(Diagnosis("P-1", t0, t1, "seal_leak", 0.8, ("flow",), t0, False), (s,))
+    again = Report.from_json(report.to_json())
+    assert again.sentences[0].text == "flow median 12.5 m3/h."
+    assert again.sentences[0] == s
+    assert again.diagnosis == report.diagnosis
+    with pytest.raises(ValueError, match="not a moesaic report"):
+        Report.from_json({"format": "other"})
+
+
+def test_number_text_keeps_the_written_precision_and_sign() -> None:
+    assert number_text(3.14159, "2.71") == "3.14"
+    assert number_text(5.0, "+1.0") == "+5.0"
+    assert number_text(-5.0, "+1.0") == "-5.0"
+    assert number_text(7.6, "3") == "8"
+    assert number_text(3.14159, "123456.0", tolerance=0.005) == "3.14"
+
+
+def test_channel_model_learns_which_channel_a_fault_moved() -> None:
+    rng = np.random.default_rng(3)
+    windows = [_window(rng, stuck=i % 2 == 0) for i in range(30)]
+    touched = [("b",) if i % 2 == 0 else () for i in range(30)]
+    model = ChannelModel(num_trees=20).fit(windows, touched)
+    window = _window(rng, stuck=True)
+    proba = model.probability(window)
+    assert proba.shape == (2,) and proba[1] > 0.5 > proba[0]
+    assert model.moved(window).tolist() == [False, True]
+    assert 0 < model.threshold_ <= 1
+    with pytest.raises(NotFittedError):
+        ChannelModel().moved(windows[0])

@@ -1,0 +1,196 @@
+"""diagnose / verify / render end to end on a small simulated plant, the CLI on a knowledge base."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+import moesaic.cli.verify as cli_verify
+import moesaic.diagnose.report as report_module
+from moesaic.cli.report import report as report_command
+from moesaic.cli.verify import verify as verify_command
+from moesaic.data.schema import MaintenanceData
+from moesaic.diagnose import ChannelModel, EvidenceError, MemoryBase, Report, diagnose, render, verify_report
+from moesaic.diagnose.claims import RecordCitation, Sentence
+from moesaic.diagnose.episodes import (
+    Request,
+    fit_onset_shapes,
+    sample_requests,
+    simulated_plant,
+    training_windows,
+)
+from moesaic.diagnose.faults import NORMAL, FaultClassifier
+from moesaic.kb import KnowledgeBase
+
+
+class Fitted(NamedTuple):
+    data: MaintenanceData
+    classifier: FaultClassifier
+    channels: ChannelModel
+    shapes: dict[str, str]
+    requests: list[Request]
+
+
+@pytest.fixture(scope="module")
+def fitted() -> Fitted:
+    """A small plant whose windows train a tiny classifier (the tests check plumbing, not accuracy)."""
+    data = simulated_plant(3, num_assets=6, days=90.0, fault_rate=24.0)
+    requests = sample_requests(data, np.random.default_rng(0), normal_per_fault=0.5)
+    windows, labels = training_windows(data, requests)
+    classifier = FaultClassifier(num_trees=10).fit(windows, labels)
+    channels = ChannelModel(num_trees=30).fit(windows, [r.channels for r in requests])
+    return Fitted(data, classifier, channels, fit_onset_shapes(windows, requests), requests)
+
+
+def _report(fitted: Fitted, request: Request, **kw: object) -> Report:
+    return diagnose(
+        MemoryBase(fitted.data),
+        request.asset_id,
+        request.start,
+        request.end,
+        classifier=fitted.classifier,
+        channel_model=fitted.channels,
+        onset_shapes=fitted.shapes,
+        **kw,
+    )  # type: ignore[arg-type]
+
+
+def test_every_sentence_of_a_fault_report_is_cited_and_reverifies(fitted: Fitted) -> None:
+    request = next(r for r in fitted.requests if r.label != NORMAL)
+    report = _report(fitted, request)
+    assert report.verified and report.sentences
+    assert all(s.citations for s in report.sentences)
+    assert {s.section for s in report.sentences} >= {"summary", "evidence", "actions", "history"}
+    again = verify_report(
+        Report.from_json(report.to_json()), MemoryBase(fitted.data), classifier=fitted.classifier
+    )
+    assert again.kept == again.sentences == len(report.sentences)
+    assert again.rewritten == 0 and again.numbers_ok == again.numbers > 0
+    for fmt in ("md", "html", "json"):
+        assert report.diagnosis.asset_id in render(report, fmt)
+    assert "data:image/png;base64," in render(report, "html")
+    assert json.loads(render(report, "json"))["diagnosis"]["asset_id"] == request.asset_id
+
+
+def test_verifier_rewrites_a_wrong_number_and_removes_an_unknown_identifier(fitted: Fitted) -> None:
+    request = next(r for r in fitted.requests if r.label != NORMAL)
+    report = _report(fitted, request)
+    base = MemoryBase(fitted.data)
+    index, sentence = next((i, s) for i, s in enumerate(report.sentences) if s.quantities)
+    wrong = dataclasses.replace(sentence.quantities[0], text="123456.0")
+    tampered = dataclasses.replace(sentence, quantities=(wrong, *sentence.quantities[1:]))
+    fake = Sentence(
+        "actions", "Replace part PN-NOPE-4242 now.", citations=(RecordCitation("assets", request.asset_id),)
+    )
+    uncited = Sentence("history", "It failed before.")
+    sentences = list(report.sentences)
+    sentences[index] = tampered
+    draft = dataclasses.replace(report, sentences=(*sentences, fake, uncited), removed=())
+    result = verify_report(draft, base, classifier=fitted.classifier)
+    texts = [s.text for s in result.report.sentences]
+    assert sentence.text in texts and tampered.text not in texts  # rewritten from the evidence
+    assert fake.text not in texts and uncited.text not in texts
+    reasons = " ".join(r.reason for r in result.report.removed)
+    assert "PN-NOPE-4242" in reasons and "no citation" in reasons
+    assert result.unknown_identifiers == ("PN-NOPE-4242",)
+
+
+def test_normal_window_abstains_and_a_fake_note_identifier_is_not_echoed(fitted: Fitted) -> None:
+    request = next(r for r in fitted.requests if r.label == NORMAL)
+    report = _report(fitted, request, note="Fitted part PN-FAKE-9999 last week")
+    text = " ".join(s.text for s in report.sentences)
+    assert "PN-FAKE-9999" not in text
+    assert "not in the base" in text
+    if report.diagnosis.abstained:
+        assert report.diagnosis.fault_type is None and not report.section("causes")
+
+
+def test_unknown_asset_and_reversed_window_are_clear_errors(fitted: Fitted) -> None:
+    base = MemoryBase(fitted.data)
+    with pytest.raises(EvidenceError, match="unknown asset 'Z-999'"):
+        diagnose(
+            base,
+            "Z-999",
+            "2024-01-10",
+            "2024-01-12",
+            classifier=fitted.classifier,
+            channel_model=fitted.channels,
+            onset_shapes={},
+        )
+    asset = fitted.data.assets[0].asset_id
+    with pytest.raises(EvidenceError, match="must be after"):
+        diagnose(
+            base,
+            asset,
+            "2024-01-12",
+            "2024-01-10",
+            classifier=fitted.classifier,
+            channel_model=fitted.channels,
+            onset_shapes={},
+        )
+
+
+def test_window_without_history_says_so_instead_of_guessing(fitted: Fitted) -> None:
+    asset = fitted.data.assets[0].asset_id
+    report = diagnose(
+        MemoryBase(fitted.data),
+        asset,
+        "2024-01-01 02:00",
+        "2024-01-02",
+        classifier=fitted.classifier,
+        channel_model=fitted.channels,
+        onset_shapes={},
+    )
+    assert report.diagnosis.abstained and report.diagnosis.fault_type is None
+    assert "not enough history" in report.section("summary")[0].text
+
+
+def test_cli_report_then_verify_on_a_knowledge_base(
+    fitted: Fitted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(report_module, "default_classifier", lambda: fitted.classifier)
+    monkeypatch.setattr(report_module, "default_onset_shapes", lambda: fitted.shapes)
+    monkeypatch.setattr(report_module, "default_channel_model", lambda: fitted.channels)
+    monkeypatch.setattr(cli_verify, "default_classifier", lambda: fitted.classifier)
+    with KnowledgeBase.open(tmp_path / "kb", create=True, embedder="hashing") as kb:
+        kb.ingest(fitted.data, source="plant")
+    request = next(r for r in fitted.requests if r.label != NORMAL)
+    out = tmp_path / "report.json"
+    import typer
+
+    app = typer.Typer()
+    app.command(name="report")(report_command)
+    app.command(name="verify")(verify_command)
+    args = [
+        "report",
+        "--kb",
+        str(tmp_path / "kb"),
+        "--asset",
+        request.asset_id,
+        "--start",
+        str(request.start),
+        "--end",
+        str(request.end),
+        "--format",
+        "json",
+        "--out",
+        str(out),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    checked = CliRunner().invoke(app, ["verify", str(out), "--kb", str(tmp_path / "kb")])
+    assert checked.exit_code == 0, checked.output
+    assert "0 removed" in checked.output
+    document = json.loads(out.read_text())
+    document["sentences"][0]["citations"] = [{"kind": "record", "table": "documents", "record_id": "NOPE-1"}]
+    out.write_text(json.dumps(document))
+    failed = CliRunner().invoke(app, ["verify", str(out), "--kb", str(tmp_path / "kb")])
+    assert failed.exit_code == 1 and "does not resolve" in failed.output
+    missing = CliRunner().invoke(app, [*args[:3], "--asset", "Q-404", *args[5:]])
+    assert missing.exit_code == 2 and "unknown asset" in missing.output
