@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -13,7 +15,12 @@ from moesaic.demo_models import (
     forecast_asset,
     forecast_section,
     healthy_rows,
+    report_fault,
+    report_section,
 )
+from moesaic.diagnose import ChannelModel
+from moesaic.diagnose.episodes import fit_onset_shapes, sample_requests, simulated_plant, training_windows
+from moesaic.diagnose.faults import FaultClassifier
 
 
 @pytest.fixture(scope="module")
@@ -49,3 +56,19 @@ def test_forecast_starts_where_training_ends(plant: MaintenanceData) -> None:
     assert (item.lower <= item.median).all() and (item.median <= item.upper).all()
     assert item.context == int(0.8 * len(plant.series[0].time))
     assert "Forecast" in forecast_section(item).heading
+
+
+def test_the_demo_report_is_written_and_grounded(plant: MaintenanceData, tmp_path: Path) -> None:
+    training = simulated_plant(3, num_assets=6, days=90.0, fault_rate=24.0)  # tiny models: plumbing only
+    requests = sample_requests(training, np.random.default_rng(0), normal_per_fault=0.5)
+    windows, labels = training_windows(training, requests)
+    models = {
+        "classifier": FaultClassifier(num_trees=10).fit(windows, labels),
+        "channel_model": ChannelModel(num_trees=10).fit(windows, [r.channels for r in requests]),
+        "onset_shapes": fit_onset_shapes(windows, requests),
+    }
+    item = report_fault(plant, tmp_path, min_history_days=3.0, **models)
+    assert item is not None, "the test plant has a fault with 3 days of history before it"
+    assert item.page.exists() and item.page.read_text().startswith("<!")
+    assert item.truth in {e.label for e in plant.events if e.kind == "fault"}
+    assert "Diagnostic report" in report_section(item).heading

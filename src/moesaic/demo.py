@@ -22,7 +22,14 @@ import pandas as pd
 from moesaic.atomic import write_text_atomic
 from moesaic.data.schema import Event, MaintenanceData, Series
 from moesaic.data.simulator import SimulatorConfig, load_plant, simulate_to
-from moesaic.demo_models import detect_faults, detection_section, forecast_asset, forecast_section
+from moesaic.demo_models import (
+    detect_faults,
+    detection_section,
+    forecast_asset,
+    forecast_section,
+    report_fault,
+    report_section,
+)
 from moesaic.reports.html import Section, render_page
 
 log = logging.getLogger(__name__)
@@ -146,6 +153,10 @@ def run_demo(
         faulty = sorted({e.asset_id for e in _fault_events(data)}) or [data.series[0].asset_id]
         step(f"training the forecaster and forecasting {faulty[0]}")
         sections.append(forecast_section(forecast_asset(data, faulty[0])))
+        step("ingesting the plant into a knowledge base and writing a diagnostic report")
+        reported = report_fault(data, out)
+        if reported is not None:
+            sections.append(report_section(reported))
     step("writing the HTML page")
     page = out / "moesaic-demo.html"
     write_text_atomic(page, build_page(data, models=sections))
