@@ -10,6 +10,7 @@ from moesaic.cli import adapt as adapt_cli
 from moesaic.cli import ask, bench, data, demo, detect, drawing, exam, forecast, kb, simulate
 from moesaic.cli.inspect import inspect
 from moesaic.cli.report import report
+from moesaic.cli.synth import synth
 from moesaic.cli.verify import verify
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app.command(name="detect")(detect.detect)
 app.command(name="ask")(ask.ask)
 app.command(name="report")(report)
 app.command(name="verify")(verify)
+app.command(name="synth")(synth)
 app.command(name="pretrain")(adapt_cli.pretrain)
 app.command(name="adapt")(adapt_cli.adapt)
 app.add_typer(data.app, name="data", help="List, show and validate the registered data sets.")

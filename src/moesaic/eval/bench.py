@@ -36,6 +36,8 @@ SUITE_MODULES = (
     "adaptation",
     "drawings",
     "reports",
+    "synthesis",
+    "augmentation",
 )
 
 _METRIC = re.compile(r"^[a-z][a-z0-9_@.]*$")

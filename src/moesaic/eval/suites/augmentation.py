@@ -1,0 +1,226 @@
+"""Suite ``augmentation``: does synthesis of rare faults help a fault classifier? (TEP)
+
+Protocol. The Braatz TEP training runs (normal + IDV 1-21) are standardised with the normal run's
+channel means and spreads and cut into windows of 24 steps (stride 24 for the fault runs, 12 for
+the normal run). For each seed, only ``k`` random windows of each fault run are kept, with all the
+normal windows. One fixed small classifier (:class:`WindowCNN`, same steps and settings for every
+arm) is trained on:
+
+- ``real_only``: the rare real windows;
+- ``classical``: plus :func:`moesaic.synth.augment.augment_classical` windows (jitter, scaling,
+  magnitude and window warping, SMOTE), ``per_class`` per fault;
+- ``moesaic``: plus ``per_class`` windows per fault from a :class:`moesaic.synth.Synthesizer`
+  fitted on the rare real windows and conditioned on the fault id;
+- ``all_real``: every training window of every run (stride 4), the upper bound.
+
+It is scored on the official test runs (windows of 24 steps, stride 24, fault windows only after
+the onset at sample 160): ``macro_f1`` over the 22 classes and ``recall_<fault>`` per class.
+``tstr_accuracy`` (``moesaic`` rows) trains the same classifier on synthetic windows only (every
+class, normal included) and tests it on the real test windows. Rows give the mean over seeds.
+
+Quick mode: 1 seed and k=5 only; full: seeds 0-4 and k in {5, 20}. Options (``-o KEY=VALUE``):
+``seeds=N``, ``ks=5,20``, ``steps=N`` (synthesizer training steps). SKAB is not covered yet.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from sklearn.metrics import f1_score, recall_score
+from torch import Tensor, nn
+
+from moesaic.data.registry import load_dataset
+from moesaic.data.schema import Series
+from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
+from moesaic.eval.meters import Stopwatch, count_parameters, peak_rss_mb, torch_threads
+from moesaic.synth.augment import augment_classical
+from moesaic.synth.protocol import sliding_windows
+from moesaic.synth.synthesizer import SynthConfig, Synthesizer
+
+logger = logging.getLogger(__name__)
+
+TASK = "augmentation"
+DATASET = "tep"
+WINDOW = 24
+ONSET = 160  # test faults start after this sample
+NUM_CLASSES = 22
+PER_CLASS = 100
+CLASSIFIER_STEPS = 400
+
+
+class WindowCNN(nn.Module):
+    """Two 'same' convolutions along time, global average pooling, a linear layer: (B, T, C) -> (B, K)."""
+
+    def __init__(self, *, channels: int, classes: int, width: int = 64) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv1d(channels, width, 5, padding=2)
+        self.conv2 = nn.Conv1d(width, width, 5, padding=2)
+        self.out = nn.Linear(width, classes)
+
+    def forward(self, x: Tensor) -> Tensor:
+        h = F.relu(self.conv2(F.relu(self.conv1(x.transpose(1, 2)))))  # (B, width, T)
+        return self.out(h.mean(dim=2))
+
+
+def train_classifier(windows: np.ndarray, labels: np.ndarray, *, seed: int) -> WindowCNN:
+    """The fixed classifier of every arm: Adam 1e-3, batches of 64, ``CLASSIFIER_STEPS`` steps."""
+    torch.manual_seed(seed)
+    generator = torch.Generator().manual_seed(seed)
+    x, y = torch.from_numpy(windows.astype(np.float32)), torch.from_numpy(labels.astype(np.int64))
+    net = WindowCNN(channels=x.shape[2], classes=NUM_CLASSES)
+    optimiser = torch.optim.Adam(net.parameters(), lr=1e-3)
+    for _ in range(CLASSIFIER_STEPS):
+        index = torch.randint(len(x), (min(64, len(x)),), generator=generator)
+        loss = F.cross_entropy(net(x[index]), y[index])
+        optimiser.zero_grad()
+        loss.backward()
+        optimiser.step()
+    return net.eval()
+
+
+def predict(net: WindowCNN, windows: np.ndarray) -> np.ndarray:
+    with torch.no_grad():
+        return net(torch.from_numpy(windows.astype(np.float32))).argmax(dim=1).numpy()
+
+
+class TEPWindows(NamedTuple):
+    train: dict[int, np.ndarray]  # fault id -> (W, T, C) candidate training windows (stride 24; normal 12)
+    dense: dict[int, np.ndarray]  # fault id -> stride-4 windows: the all_real arm
+    test_x: np.ndarray  # (W, T, C)
+    test_y: np.ndarray  # (W,)
+
+
+def tep_windows(ctx: SuiteContext) -> TEPWindows:
+    data = load_dataset(DATASET, ctx.data_root())
+    runs: dict[tuple[str, int], Series] = {(s.meta["split"], int(s.meta["fault"])): s for s in data.series}
+    normal = runs[("train", 0)].values
+    mean, spread = normal.mean(axis=0), normal.std(axis=0)
+    spread = np.where(spread > 0, spread, 1.0)
+
+    def scaled(s: Series) -> np.ndarray:
+        return ((s.values - mean) / spread).astype(np.float32)
+
+    train, dense, test_x, test_y = {}, {}, [], []
+    for fault in range(NUM_CLASSES):
+        values = scaled(runs[("train", fault)])
+        train[fault] = sliding_windows(values, length=WINDOW, stride=12 if fault == 0 else WINDOW)
+        dense[fault] = sliding_windows(values, length=WINDOW, stride=4)
+        test = scaled(runs[("test", fault)])
+        test = test if fault == 0 else test[ONSET:]
+        windows = sliding_windows(test, length=WINDOW, stride=WINDOW)
+        test_x.append(windows)
+        test_y.append(np.full(len(windows), fault))
+    return TEPWindows(train, dense, np.concatenate(test_x), np.concatenate(test_y))
+
+
+def _scores(net: WindowCNN, data: TEPWindows) -> dict[str, float]:
+    pred = predict(net, data.test_x)
+    labels = list(range(NUM_CLASSES))
+    out = {"macro_f1": float(f1_score(data.test_y, pred, labels=labels, average="macro", zero_division=0))}
+    recalls = recall_score(data.test_y, pred, labels=labels, average=None, zero_division=0)
+    out.update({f"recall_{c}": float(r) for c, r in zip(labels, recalls, strict=True)})
+    return out
+
+
+def fit_synthesizer(x: np.ndarray, y: np.ndarray, *, steps: int, seed: int) -> Synthesizer:
+    base = SynthConfig()
+    train = dataclasses.replace(base.train, max_steps=steps, seed=seed, warmup_steps=min(100, steps // 10))
+    config = dataclasses.replace(base, train=train)
+    return Synthesizer(config).fit(x, [{"fault": str(int(c))} for c in y])
+
+
+def run_seed(
+    data: TEPWindows, k: int, seed: int, steps: int
+) -> dict[str, tuple[dict[str, float], dict[str, Any]]]:
+    """Scores and costs of every arm for one seed."""
+    rng = np.random.default_rng(seed)
+    xs, ys = [data.train[0]], [np.zeros(len(data.train[0]), dtype=np.int64)]
+    for fault in range(1, NUM_CLASSES):
+        chosen = rng.choice(len(data.train[fault]), size=min(k, len(data.train[fault])), replace=False)
+        xs.append(data.train[fault][chosen])
+        ys.append(np.full(len(chosen), fault))
+    x, y = np.concatenate(xs), np.concatenate(ys)
+    faults = list(range(1, NUM_CLASSES))
+    results: dict[str, tuple[dict[str, float], dict[str, Any]]] = {}
+
+    def arm(name: str, ax: np.ndarray, ay: np.ndarray, extra: dict[str, Any] | None = None) -> WindowCNN:
+        with Stopwatch() as watch:
+            net = train_classifier(ax, ay, seed=seed)
+        params = count_parameters(net)
+        cost = {"params_total": params.total, "params_active": params.active,
+                "train_seconds": round(watch.seconds, 2), "peak_rss_mb": round(peak_rss_mb(), 1)}  # fmt: skip
+        cost.update(extra or {})
+        results[name] = (_scores(net, data), cost)
+        return net
+
+    arm("real_only", x, y)
+    aug = augment_classical(x, y, faults, per_class=PER_CLASS, seed=seed)
+    arm("classical", np.concatenate([x, aug.windows]), np.concatenate([y, aug.labels]))
+    with Stopwatch() as watch:
+        synth = fit_synthesizer(x, y, steps=steps, seed=seed)
+    made = [synth.sample(PER_CLASS, condition={"fault": str(f)}, seed=seed + f).series for f in faults]
+    made_y = np.repeat(faults, PER_CLASS)
+    extra = {"train_seconds_synthesizer": watch.seconds}
+    arm("moesaic", np.concatenate([x, *made]), np.concatenate([y, made_y]), extra)
+    # Train on synthetic only (every class, normal included), test on real.
+    normal = synth.sample(PER_CLASS, condition={"fault": "0"}, seed=seed).series
+    tstr = train_classifier(
+        np.concatenate([normal, *made]), np.concatenate([np.zeros(PER_CLASS), made_y]), seed=seed
+    )
+    results["moesaic"][0]["tstr_accuracy"] = float((predict(tstr, data.test_x) == data.test_y).mean())
+    all_x = np.concatenate([data.dense[f] for f in range(NUM_CLASSES)])
+    all_y = np.concatenate([np.full(len(data.dense[f]), f) for f in range(NUM_CLASSES)])
+    arm("all_real", all_x, all_y)
+    for name, (scores, _) in results.items():
+        logger.info("k=%d seed %d %s: macro-F1 %.3f", k, seed, name, scores["macro_f1"])
+    return results
+
+
+def _arm_rows(
+    per_seed: list[dict[str, tuple[dict[str, float], dict[str, Any]]]], *, setting: str
+) -> list[BenchRow]:
+    """Mean over seeds of every metric of every arm; train_seconds includes the synthesizer's."""
+    rows = []
+    for name, (first_scores, first_cost) in per_seed[0].items():
+        cost = {f: first_cost[f] for f in ("params_total", "params_active", "peak_rss_mb")}
+        seconds = [
+            r[name][1]["train_seconds"] + r[name][1].get("train_seconds_synthesizer", 0.0) for r in per_seed
+        ]
+        cost["train_seconds"] = round(float(np.mean(seconds)), 2)
+        for metric in first_scores:
+            value = round(float(np.mean([r[name][0][metric] for r in per_seed])), 4)
+            rows.append(
+                BenchRow(
+                    system=name,
+                    dataset=DATASET,
+                    task=TASK,
+                    setting=setting,
+                    metric=metric,
+                    value=value,
+                    **cost,
+                )
+            )
+    return rows
+
+
+@register_suite("augmentation", "rare-fault augmentation on TEP: real only vs classical vs moesaic samples")
+def run(ctx: SuiteContext) -> list[BenchRow]:
+    seeds = int(ctx.options.get("seeds", 1 if ctx.quick else 5))
+    ks = tuple(int(v) for v in ctx.options.get("ks", "5" if ctx.quick else "5,20").split(","))
+    steps = int(ctx.options.get("steps", 600 if ctx.quick else 3000))
+    if seeds < 1 or steps < 1 or not ks or min(ks) < 1:
+        raise ValueError(f"options seeds, steps and ks must be >= 1, got {seeds}, {steps}, {ks}")
+    rows: list[BenchRow] = []
+    with torch_threads(int(ctx.options.get("threads", 1))):
+        data = tep_windows(ctx)
+        for k in ks:
+            per_seed = [
+                run_seed(data, k, ctx.seed + s, steps) for s in ctx.progress(range(seeds), f"k={k}", seeds)
+            ]
+            rows += _arm_rows(per_seed, setting=f"k={k},seeds={seeds}")
+    return rows

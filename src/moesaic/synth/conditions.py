@@ -1,0 +1,204 @@
+"""Conditions of synthetic windows: named factors (fault type, asset type, severity, ...).
+
+A condition is a mapping from factor name to value, such as ``{"fault": "leak", "severity": 0.7}``.
+Categorical factors take strings (their vocabulary is learned from the training conditions);
+numeric factors take numbers (standardised with their training mean and spread). Every factor is
+one token of the generator's table, so a *combination* never seen in training (a fault on another
+asset type) is simply a new set of known tokens: it is accepted, and its fidelity is measured.
+A factor left out is a masked token, which is how unconditional sampling works. An unknown factor
+or an unknown category is refused with the known ones listed.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from moesaic.data.schema import Series
+
+Condition = Mapping[str, Any]
+
+
+class EncodedConditions(NamedTuple):
+    categorical: Tensor  # (B, G) int64 ids, 0 = factor not given
+    numeric: Tensor  # (B, F) float, standardised, 0 where not given
+    numeric_observed: Tensor  # (B, F) bool
+
+
+@dataclass(frozen=True)
+class ConditionSpec:
+    """The factors of the training conditions.
+
+    Attributes:
+        categorical: (name, sorted categories) per categorical factor; category i has id i + 1.
+        numeric: (name, mean, spread) per numeric factor.
+    """
+
+    categorical: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    numeric: tuple[tuple[str, float, float], ...] = ()
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "categorical", tuple((n, tuple(c)) for n, c in self.categorical))
+        object.__setattr__(self, "numeric", tuple((n, float(m), float(s)) for n, m, s in self.numeric))
+        names = self.names
+        if len(set(names)) != len(names):
+            raise ValueError(f"condition factors must have distinct names, got {list(names)}")
+        if any(s <= 0 for _, _, s in self.numeric):
+            raise ValueError("numeric condition factors need a positive spread")
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(n for n, _ in self.categorical) + tuple(n for n, _, _ in self.numeric)
+
+    @property
+    def cardinalities(self) -> tuple[int, ...]:
+        return tuple(len(c) for _, c in self.categorical)
+
+    @classmethod
+    def fit(cls, conditions: Sequence[Condition]) -> ConditionSpec:
+        """Learn the factors: a factor whose values are all numbers (not bools) is numeric."""
+        values: dict[str, list[Any]] = {}
+        for row in conditions:
+            for name, value in row.items():
+                values.setdefault(str(name), []).append(value)
+        categorical, numeric = [], []
+        for name in sorted(values):
+            seen = values[name]
+            if all(isinstance(v, int | float) and not isinstance(v, bool) for v in seen):
+                array = np.asarray(seen, dtype=np.float64)
+                if not np.isfinite(array).all():
+                    raise ValueError(f"condition factor {name!r} has non-finite values")
+                spread = float(array.std())
+                numeric.append((name, float(array.mean()), spread if spread > 0 else 1.0))
+            else:
+                categorical.append((name, tuple(sorted({category(v) for v in seen}))))
+        return cls(tuple(categorical), tuple(numeric))
+
+    def encode(self, conditions: Sequence[Condition]) -> EncodedConditions:
+        """Tensors of B conditions for the generator's table encoder.
+
+        Raises:
+            ValueError: an unknown factor, an unknown category, or a non-number for a numeric factor.
+        """
+        G, F = len(self.categorical), len(self.numeric)
+        categorical = torch.zeros(len(conditions), G, dtype=torch.long)
+        numeric = torch.zeros(len(conditions), F)
+        observed = torch.zeros(len(conditions), F, dtype=torch.bool)
+        ids = {name: {c: i + 1 for i, c in enumerate(cats)} for name, cats in self.categorical}
+        stats = {name: (j, mean, spread) for j, (name, mean, spread) in enumerate(self.numeric)}
+        column = {name: g for g, (name, _) in enumerate(self.categorical)}
+        for b, row in enumerate(conditions):
+            for name, value in row.items():
+                if name in ids:
+                    if category(value) not in ids[name]:
+                        raise ValueError(
+                            f"condition {name}={value!r} was never seen in training; "
+                            f"known values of {name!r}: {sorted(ids[name])}"
+                        )
+                    categorical[b, column[name]] = ids[name][category(value)]
+                elif name in stats:
+                    j, mean, spread = stats[name]
+                    number = _number(name, value)
+                    numeric[b, j] = (number - mean) / spread
+                    observed[b, j] = True
+                else:
+                    known = list(self.names) or "none (the model is unconditional)"
+                    raise ValueError(f"unknown condition factor {name!r}; known factors: {known}")
+        return EncodedConditions(categorical, numeric, observed)
+
+
+def category(value: Any) -> str:
+    """The category name of a value: ``3``, ``3.0`` and ``"3"`` all name category ``"3"``."""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _number(name: str, value: Any) -> float:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"condition {name!r} is numeric; got {value!r}") from None
+    if not math.isfinite(number):
+        raise ValueError(f"condition {name!r} must be finite, got {value!r}")
+    return number
+
+
+def parse_condition(text: str) -> dict[str, Any]:
+    """``"fault=leak,severity=0.7"`` -> ``{"fault": "leak", "severity": 0.7}``; numbers become floats."""
+    out: dict[str, Any] = {}
+    for part in filter(None, (p.strip() for p in text.split(","))):
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValueError(f"expected KEY=VALUE pairs separated by commas, got {part!r} in {text!r}")
+        value = value.strip()
+        try:
+            out[name.strip()] = float(value)
+        except ValueError:
+            out[name.strip()] = value
+    return out
+
+
+class ConditionedWindows(NamedTuple):
+    """Windows cut from series, with the condition of each."""
+
+    windows: np.ndarray  # (W, T, C) float32, NaN where unobserved
+    observed: np.ndarray  # (W, T, C) bool
+    conditions: list[dict[str, Any]]
+    channels: tuple[str, ...]
+
+
+def condition_windows(
+    series: Sequence[Series], *, window: int, stride: int, by: Sequence[str]
+) -> ConditionedWindows:
+    """Windows every ``stride`` steps of the series that share the most common channel set.
+
+    The condition of a window takes each factor of ``by`` from the series' per-step labels (the
+    most frequent value inside the window) or else from its metadata; a factor found in neither is
+    left out of that window's condition.
+
+    Raises:
+        ValueError: no series is long enough for one window, or a bad ``window``/``stride``.
+    """
+    if window < 1 or stride < 1:
+        raise ValueError(f"`window` and `stride` must be >= 1, got {window} and {stride}")
+    if not series:
+        raise ValueError("no series to cut windows from")
+    sets = Counter(s.channels for s in series)
+    channels = sets.most_common(1)[0][0]
+    values, masks, conditions = [], [], []
+    for s in series:
+        if s.channels != channels:
+            continue
+        for start in range(0, s.length - window + 1, stride):
+            part = slice(start, start + window)
+            values.append(s.values[part])
+            masks.append(s.observed[part])
+            conditions.append(_window_condition(s, part, by))
+    if not values:
+        lengths = sorted({s.length for s in series})
+        raise ValueError(f"no series has {window} steps for one window; series lengths: {lengths[:10]}")
+    return ConditionedWindows(np.stack(values).astype(np.float32), np.stack(masks), conditions, channels)
+
+
+def _window_condition(s: Series, part: slice, by: Sequence[str]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name in by:
+        if name in s.labels:
+            values, counts = np.unique(np.asarray(s.labels[name])[part], return_counts=True)
+            out[name] = category(values[np.argmax(counts)].item())
+        elif (
+            name in s.meta
+            and isinstance(s.meta[name], str | int | float)
+            and not isinstance(s.meta[name], bool)
+        ):
+            value = s.meta[name]
+            out[name] = category(value) if isinstance(value, int) else value
+    return out

@@ -1,0 +1,131 @@
+"""The Synthesizer task: contract, conditions (seen, unseen, unknown), save/load, learning."""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from moesaic.config import ConfigError
+from moesaic.encoders import EncoderConfig, NotFittedError
+from moesaic.model import ModelConfig
+from moesaic.moe import MoEConfig
+from moesaic.synth.conditions import ConditionSpec, parse_condition
+from moesaic.synth.synthesizer import SynthConfig, Synthesizer
+from moesaic.train import TrainConfig
+
+
+@pytest.fixture(autouse=True)
+def _seed() -> None:
+    torch.manual_seed(0)
+    np.random.seed(0)
+
+
+def tiny(design: str = "flow", steps: int = 5) -> SynthConfig:
+    model = ModelConfig(
+        encoders=EncoderConfig(dim=16, modalities=("tabular",)),
+        moe=MoEConfig(num_experts=2, top_k=1, expert_hidden=16),
+        num_layers=1,
+        num_heads=2,
+    )
+    train = TrainConfig(
+        lr=5e-3, max_steps=steps, batch_size=32, eval_every=steps, num_threads=1, log_every=steps
+    )
+    return SynthConfig(design=design, steps=4, patch_len=2, model=model, train=train)
+
+
+def fault_windows(count: int = 64) -> tuple[np.ndarray, list[dict[str, object]]]:
+    """Leak windows sit near +1, normal ones near -1; pumps and fans both appear, but never a fan leak."""
+    rng = np.random.default_rng(0)
+    conditions: list[dict[str, object]] = []
+    windows = np.empty((count, 4, 2), dtype=np.float32)
+    for i in range(count):
+        fault = "leak" if i % 2 else "none"
+        asset = "pump" if fault == "leak" or i % 4 == 0 else "fan"
+        conditions.append({"fault": fault, "asset": asset, "severity": float(i % 5) / 4})
+        level = 1.0 if fault == "leak" else -1.0
+        windows[i] = level + 0.1 * rng.standard_normal((4, 2))
+    return windows, conditions
+
+
+def test_when_sampling_before_fit_then_not_fitted_error() -> None:
+    with pytest.raises(NotFittedError, match="not fitted yet"):
+        Synthesizer(tiny()).sample(3)
+
+
+def test_config_reports_every_problem() -> None:
+    with pytest.raises(ConfigError, match="design") as err:
+        SynthConfig(design="gan", steps=0)
+    assert "steps" in str(err.value)
+
+
+@pytest.mark.parametrize("design", ["flow", "vae"])
+def test_fit_returns_self_and_samples_have_shape_masks_and_conditions(design: str) -> None:
+    windows, conditions = fault_windows()
+    synth = Synthesizer(tiny(design))
+    assert synth.fit(windows, conditions) is synth
+    out = synth.sample(5, condition={"fault": "leak", "severity": 0.5})
+    assert out.series.shape == (5, 4, 2) and out.observed.all() and np.isfinite(out.series).all()
+    assert out.conditions == [{"fault": "leak", "severity": 0.5}] * 5
+    assert synth.sample(3).series.shape == (3, 4, 2)  # unconditional
+    assert synth.nfe_per_sample == (4 if design == "flow" else 1)
+
+
+def test_unseen_combination_is_accepted_and_logged(caplog: pytest.LogCaptureFixture) -> None:
+    windows, conditions = fault_windows()
+    synth = Synthesizer(tiny()).fit(windows, conditions)
+    with caplog.at_level(logging.INFO, logger="moesaic.synth.synthesizer"):
+        out = synth.sample(2, condition={"fault": "leak", "asset": "fan"})
+    assert out.series.shape == (2, 4, 2)
+    assert "never seen in training" in caplog.text
+
+
+def test_unknown_factor_or_value_is_refused_with_the_known_ones() -> None:
+    windows, conditions = fault_windows()
+    synth = Synthesizer(tiny()).fit(windows, conditions)
+    with pytest.raises(ValueError, match=r"known values of 'fault': \['leak', 'none'\]"):
+        synth.sample(2, condition={"fault": "fire"})
+    with pytest.raises(ValueError, match="unknown condition factor 'colour'"):
+        synth.sample(2, condition={"colour": "red"})
+    with pytest.raises(ValueError, match="is numeric"):
+        synth.sample(2, condition={"severity": "high"})
+
+
+def test_window_length_must_be_a_multiple_of_the_patch() -> None:
+    with pytest.raises(ValueError, match="multiple of patch_len=2"):
+        Synthesizer(tiny()).fit(np.zeros((8, 5, 1), dtype=np.float32))
+
+
+def test_save_load_reproduces_samples(tmp_path: Path) -> None:
+    windows, conditions = fault_windows()
+    synth = Synthesizer(tiny()).fit(windows, conditions)
+    synth.save(tmp_path / "m")
+    loaded = Synthesizer.load(tmp_path / "m")
+    a = synth.sample(4, condition={"fault": "leak"}, seed=3).series
+    b = loaded.sample(4, condition={"fault": "leak"}, seed=3).series
+    np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_condition_steers_the_samples_after_training() -> None:
+    windows, conditions = fault_windows()
+    config = tiny("flow", steps=120)
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, batch_size=64))
+    synth = Synthesizer(config).fit(windows, conditions)
+    leak = synth.sample(64, condition={"fault": "leak"}, seed=1).series.mean()
+    normal = synth.sample(64, condition={"fault": "none"}, seed=1).series.mean()
+    assert leak - normal > 1.0  # the training levels differ by 2
+
+
+def test_parse_condition_and_spec_roundtrip() -> None:
+    assert parse_condition("fault=leak, severity=0.7") == {"fault": "leak", "severity": 0.7}
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        parse_condition("fault")
+    spec = ConditionSpec.fit([{"fault": "3", "load": 1.0}, {"fault": "4", "load": 3.0}])
+    encoded = spec.encode([{"fault": 3.0}, {"load": 2.0}])
+    assert encoded.categorical.tolist() == [[1], [0]]
+    assert encoded.numeric_observed.tolist() == [[False], [True]]
+    assert encoded.numeric[1, 0].item() == pytest.approx(0.0)
