@@ -8,6 +8,7 @@ import typer
 
 from moesaic.cli import adapt as adapt_cli
 from moesaic.cli import ask, bench, data, demo, detect, drawing, exam, forecast, kb, simulate
+from moesaic.cli import scenarios as scenarios_cli
 from moesaic.cli.inspect import inspect
 from moesaic.cli.report import report
 from moesaic.cli.synth import synth
@@ -31,6 +32,8 @@ app.command(name="ask")(ask.ask)
 app.command(name="report")(report)
 app.command(name="verify")(verify)
 app.command(name="synth")(synth)
+app.command(name="scenarios")(scenarios_cli.scenarios)
+app.command(name="feedback")(scenarios_cli.feedback)
 app.command(name="pretrain")(adapt_cli.pretrain)
 app.command(name="adapt")(adapt_cli.adapt)
 app.add_typer(data.app, name="data", help="List, show and validate the registered data sets.")

@@ -38,6 +38,7 @@ SUITE_MODULES = (
     "reports",
     "synthesis",
     "augmentation",
+    "scenarios",
 )
 
 _METRIC = re.compile(r"^[a-z][a-z0-9_@.]*$")

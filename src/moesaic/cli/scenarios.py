@@ -1,0 +1,116 @@
+"""``moesaic scenarios`` and ``moesaic feedback``: ranked maintenance scenarios and the expert's verdicts."""
+
+from __future__ import annotations
+
+import json as jsonlib
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.markup import escape
+
+from moesaic.cli.console import console, fail
+from moesaic.kb import KnowledgeBase, KnowledgeBaseError
+from moesaic.scenarios.feedback import record_feedback
+from moesaic.scenarios.planner import plan_scenarios
+from moesaic.scenarios.ranker import VERDICTS, Verdict
+
+KbOption = Annotated[Path, typer.Option("--kb", help="The knowledge-base folder.")]
+
+
+def _window(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    if ".." not in text:
+        fail(f"--window must be T0..T1 (e.g. 2010-01-01..2010-03-31), got {text!r}")
+    start, end = text.split("..", 1)
+    try:
+        return pd.Timestamp(start), pd.Timestamp(end)
+    except ValueError as err:
+        fail(f"--window {text!r}: {err}")
+
+
+def _money(value: float | None) -> str:
+    return "unknown (not in the history)" if value is None else f"{value:,.0f} (median of similar orders)"
+
+
+def scenarios(
+    kb: KbOption,
+    asset: Annotated[str, typer.Option("--asset", help="The asset (its key or original id).")],
+    window: Annotated[
+        str | None, typer.Option("--window", help="The situation is what happened in T0..T1.")
+    ] = None,
+    work_order: Annotated[
+        str | None, typer.Option("--work-order", help="The situation is this work-order text.")
+    ] = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="Scenarios shown.")] = 5,
+    json: Annotated[bool, typer.Option("--json", help="Print the scenarios as JSON.")] = False,
+) -> None:
+    """Ranked maintenance scenarios for ASSET: actions, the failure mode addressed, why, expected
+    downtime and cost from history, the risk if deferred (FMEA), and the records they rest on."""
+    if (window is None) == (work_order is None):
+        fail("give exactly one of --window T0..T1 and --work-order TEXT")
+    try:
+        with KnowledgeBase.open(kb) as base:
+            plan = plan_scenarios(
+                base,
+                asset_id=asset,
+                text=work_order,
+                window=None if window is None else _window(window),
+                top=top,
+            )
+    except KeyError as err:
+        fail(str(err.args[0]))
+    except (KnowledgeBaseError, ValueError) as err:
+        fail(str(err))
+    if json:
+        payload = {"asset": plan.situation.asset_id, "situation": plan.situation.text}
+        payload["scenarios"] = [s.to_json() for s in plan.scenarios]  # type: ignore[assignment]
+        console.print_json(jsonlib.dumps(payload))
+        return
+    console.print(
+        f"[bold]{escape(plan.situation.asset_id)}[/]: {escape(plan.situation.text)}", highlight=False
+    )
+    for position, s in enumerate(plan.scenarios, start=1):
+        console.print(f"\n[bold]{position}. {s.key}[/]  id {s.scenario_id}", highlight=False)
+        for step in s.steps:
+            console.print(escape(f"   - {step}"), highlight=False)
+        console.print(escape(f"   why: {s.reason}"), highlight=False, soft_wrap=True)
+        downtime = "unknown (not in the history)" if s.downtime_h is None else f"{s.downtime_h:g} h (median)"
+        console.print(f"   downtime: {downtime}; cost: {_money(s.cost)}", highlight=False)
+        console.print(f"   risk if deferred: {s.risk()}", highlight=False)
+        for c in s.citations:
+            console.print(escape(f"   [{c.table}:{c.record_id}] {c.why}"), highlight=False, soft_wrap=True)
+
+
+def feedback(
+    kb: KbOption,
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="The scenario id printed by `moesaic scenarios`.")
+    ],
+    verdict: Annotated[str, typer.Argument(help=f"One of {', '.join(VERDICTS)}.")],
+    position: Annotated[
+        int | None, typer.Argument(help="With `rank`: the position wanted (1 = first).")
+    ] = None,
+    note: Annotated[str, typer.Option("--note", help="Why, in the expert's words.")] = "",
+    who: Annotated[str, typer.Option("--who", help="Who gives the feedback.")] = "expert",
+) -> None:
+    """Record an expert VERDICT on a proposed scenario (accept, reject, or rank N); the ranking learns
+    from it at once, and the verdict is kept in the base to rebuild the ranker."""
+    if verdict not in VERDICTS:
+        fail(f"VERDICT must be one of {list(VERDICTS)}, got {verdict!r}")
+    if (verdict == "rank") != (position is not None):
+        fail("give a position N with `rank N`, and only with `rank`")
+    try:
+        with KnowledgeBase.open(kb) as base:
+            record = record_feedback(
+                base.connection, Verdict(scenario, verdict, position), who=who, note=note
+            )
+    except KeyError as err:
+        fail(str(err.args[0]))
+    except (KnowledgeBaseError, ValueError) as err:
+        fail(str(err))
+    console.print(
+        f"feedback {record.feedback_id}: {record.verdict} {record.scenario_id} "
+        f"by {record.who} at {record.at}",
+        highlight=False,
+    )
