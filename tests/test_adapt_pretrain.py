@@ -13,7 +13,15 @@ import typer
 from typer.testing import CliRunner
 
 from moesaic.adapt.methods import AdaptConfig, load_adapter
-from moesaic.adapt.pretrain import (
+from moesaic.checkpoint import CheckpointError
+from moesaic.cli.adapt import _fraction, adapt
+from moesaic.cli.adapt import pretrain as pretrain_command
+from moesaic.config import ConfigError
+from moesaic.data.windows import WindowConfig
+from moesaic.eval.bench import SuiteContext
+from moesaic.eval.suites import adaptation
+from moesaic.moe import MoEConfig
+from moesaic.tasks.pretrain import (
     CLASS_NAMES,
     CORPUS_CHANNELS,
     PretrainConfig,
@@ -27,14 +35,6 @@ from moesaic.adapt.pretrain import (
     save_pretrained,
     series_batches,
 )
-from moesaic.checkpoint import CheckpointError
-from moesaic.cli.adapt import _fraction, adapt
-from moesaic.cli.adapt import pretrain as pretrain_command
-from moesaic.config import ConfigError
-from moesaic.data.windows import WindowConfig
-from moesaic.eval.bench import SuiteContext
-from moesaic.eval.suites import adaptation
-from moesaic.moe import MoEConfig
 from moesaic.train import TrainConfig
 
 

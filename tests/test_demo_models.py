@@ -18,9 +18,14 @@ from moesaic.demo_models import (
     report_fault,
     report_section,
 )
-from moesaic.diagnose import ChannelModel
-from moesaic.diagnose.episodes import fit_onset_shapes, sample_requests, simulated_plant, training_windows
-from moesaic.diagnose.faults import FaultClassifier
+from moesaic.reports.diagnose import ChannelModel
+from moesaic.reports.diagnose.episodes import (
+    fit_onset_shapes,
+    sample_requests,
+    simulated_plant,
+    training_windows,
+)
+from moesaic.reports.diagnose.faults import FaultClassifier
 
 
 @pytest.fixture(scope="module")

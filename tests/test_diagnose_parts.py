@@ -1,4 +1,4 @@
-"""Statistics, onset, fault classifier and report JSON of moesaic.diagnose, on hand-made arrays."""
+"""Statistics, onset, fault classifier and report JSON of moesaic.reports.diagnose, on hand-made arrays."""
 
 from __future__ import annotations
 
@@ -6,8 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from moesaic.diagnose.channels import ChannelModel
-from moesaic.diagnose.claims import (
+from moesaic.encoders import NotFittedError
+from moesaic.reports.diagnose.channels import ChannelModel
+from moesaic.reports.diagnose.claims import (
     Diagnosis,
     Quantity,
     Quote,
@@ -16,11 +17,10 @@ from moesaic.diagnose.claims import (
     Sentence,
     SeriesCitation,
 )
-from moesaic.diagnose.faults import NORMAL, FaultClassifier, Window
-from moesaic.diagnose.onset import estimate_onset, hinge_onset
-from moesaic.diagnose.stats import STATISTICS, longest_flat_steps, spike_steps
-from moesaic.diagnose.verify import number_text
-from moesaic.encoders import NotFittedError
+from moesaic.reports.diagnose.faults import NORMAL, FaultClassifier, Window
+from moesaic.reports.diagnose.onset import estimate_onset, hinge_onset
+from moesaic.reports.diagnose.stats import STATISTICS, longest_flat_steps, spike_steps
+from moesaic.reports.diagnose.verify import number_text
 
 
 def test_spike_steps_flags_an_isolated_jump_but_not_a_step() -> None:

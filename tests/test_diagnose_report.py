@@ -12,21 +12,29 @@ import pytest
 from typer.testing import CliRunner
 
 import moesaic.cli.verify as cli_verify
-import moesaic.diagnose.report as report_module
+import moesaic.reports.diagnose.report as report_module
 from moesaic.cli.report import report as report_command
 from moesaic.cli.verify import verify as verify_command
 from moesaic.data.schema import MaintenanceData
-from moesaic.diagnose import ChannelModel, EvidenceError, MemoryBase, Report, diagnose, render, verify_report
-from moesaic.diagnose.claims import RecordCitation, Sentence
-from moesaic.diagnose.episodes import (
+from moesaic.knowledge import KnowledgeBase
+from moesaic.reports.diagnose import (
+    ChannelModel,
+    EvidenceError,
+    MemoryBase,
+    Report,
+    diagnose,
+    render,
+    verify_report,
+)
+from moesaic.reports.diagnose.claims import RecordCitation, Sentence
+from moesaic.reports.diagnose.episodes import (
     Request,
     fit_onset_shapes,
     sample_requests,
     simulated_plant,
     training_windows,
 )
-from moesaic.diagnose.faults import NORMAL, FaultClassifier
-from moesaic.kb import KnowledgeBase
+from moesaic.reports.diagnose.faults import NORMAL, FaultClassifier
 
 
 class Fitted(NamedTuple):

@@ -12,8 +12,8 @@ import pytest
 
 from moesaic.data.schema import Document, Drawing, MaintenanceData
 from moesaic.data.simulator import SimulatorConfig, load_plant, simulate_to
-from moesaic.kb import AmbiguousIdError, KnowledgeBase, KnowledgeBaseError, UnknownIdError
-from moesaic.kb import ingest as kb_ingest
+from moesaic.knowledge import AmbiguousIdError, KnowledgeBase, KnowledgeBaseError, UnknownIdError
+from moesaic.knowledge import ingest as kb_ingest
 
 TABLES = ("assets", "series", "events", "documents", "drawings")
 

@@ -14,12 +14,18 @@ from typer.testing import CliRunner
 from moesaic.cli.kb import app
 from moesaic.data.schema import Document, MaintenanceData
 from moesaic.data.simulator import SimulatorConfig, load_plant, simulate_to
-from moesaic.kb import HashingEmbedder, KnowledgeBase, KnowledgeBaseError, make_embedder, similar_episodes
-from moesaic.kb.embed import minilm_available
-from moesaic.kb.links import identifiers_in, query_identifiers
-from moesaic.kb.records import dump_json, load_json, split_key
-from moesaic.kb.search import fts_query
-from moesaic.kb.sources import load_source
+from moesaic.knowledge import (
+    HashingEmbedder,
+    KnowledgeBase,
+    KnowledgeBaseError,
+    make_embedder,
+    similar_episodes,
+)
+from moesaic.knowledge.embed import minilm_available
+from moesaic.knowledge.links import identifiers_in, query_identifiers
+from moesaic.knowledge.records import dump_json, load_json, split_key
+from moesaic.knowledge.search import fts_query
+from moesaic.knowledge.sources import load_source
 
 
 @pytest.fixture(scope="module")

@@ -9,7 +9,7 @@ import pytest
 
 from moesaic.data.registry import load_dataset
 from moesaic.data.schema import MaintenanceData
-from moesaic.kb import KnowledgeBase
+from moesaic.knowledge import KnowledgeBase
 
 SETS = ("excavator_mwo", "fmea_mining_truck")
 

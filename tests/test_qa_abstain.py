@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from moesaic.qa.abstain import (
+from moesaic.reports.qa.abstain import (
     absent_names,
     abstention_scores,
     benchmark_pairs,
@@ -12,7 +12,7 @@ from moesaic.qa.abstain import (
     split_pairs,
     template_pairs,
 )
-from moesaic.qa.table import FmeaRow
+from moesaic.reports.qa.table import FmeaRow
 
 
 def _row(n: int, sub: str, mode: str) -> FmeaRow:

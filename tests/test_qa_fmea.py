@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from moesaic.data.schema import Document
-from moesaic.qa.fmea import FmeaAnswerer, analyse
-from moesaic.qa.nuggets import nugget_present, score_nuggets
-from moesaic.qa.table import FmeaRow, link_mentions, rows_from_documents
+from moesaic.reports.qa.fmea import FmeaAnswerer, analyse
+from moesaic.reports.qa.nuggets import nugget_present, score_nuggets
+from moesaic.reports.qa.table import FmeaRow, link_mentions, rows_from_documents
 
 
 def _row(n: int, sub: str, comp: str, sys: str, mode: str, s: int, o: int, d: int, **text: str) -> FmeaRow:

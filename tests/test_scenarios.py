@@ -10,8 +10,8 @@ import typer
 from typer.testing import CliRunner
 
 from moesaic.data.schema import Asset, Document, MaintenanceData
-from moesaic.kb import KnowledgeBase
-from moesaic.scenarios import (
+from moesaic.knowledge import KnowledgeBase
+from moesaic.reports.scenarios import (
     Citation,
     Scenario,
     ScenarioRanker,
@@ -23,8 +23,8 @@ from moesaic.scenarios import (
     record_feedback,
     scenario_key,
 )
-from moesaic.scenarios.candidates import action_verb, failure_mode, text_verbs
-from moesaic.scenarios.evaluation import Case, feedback_curve, score_ranking, simulate_expert
+from moesaic.reports.scenarios.candidates import action_verb, failure_mode, text_verbs
+from moesaic.reports.scenarios.evaluation import Case, feedback_curve, score_ranking, simulate_expert
 
 ORDERS = [
     # (id, asset, date, text, Action, FM, Cost, RunningTime)

@@ -14,8 +14,8 @@ from moesaic.config import ConfigError
 from moesaic.encoders import EncoderConfig, NotFittedError
 from moesaic.model import ModelConfig
 from moesaic.moe import MoEConfig
-from moesaic.synth.conditions import ConditionSpec, parse_condition
-from moesaic.synth.synthesizer import SynthConfig, Synthesizer
+from moesaic.tasks.synth.conditions import ConditionSpec, parse_condition
+from moesaic.tasks.synth.synthesizer import SynthConfig, Synthesizer
 from moesaic.train import TrainConfig
 
 
@@ -78,7 +78,7 @@ def test_fit_returns_self_and_samples_have_shape_masks_and_conditions(design: st
 def test_unseen_combination_is_accepted_and_logged(caplog: pytest.LogCaptureFixture) -> None:
     windows, conditions = fault_windows()
     synth = Synthesizer(tiny()).fit(windows, conditions)
-    with caplog.at_level(logging.INFO, logger="moesaic.synth.synthesizer"):
+    with caplog.at_level(logging.INFO, logger="moesaic.tasks.synth.synthesizer"):
         out = synth.sample(2, condition={"fault": "leak", "asset": "fan"})
     assert out.series.shape == (2, 4, 2)
     assert "never seen in training" in caplog.text

@@ -8,7 +8,7 @@ import torch
 
 from moesaic.eval.suites.augmentation import NUM_CLASSES, WindowCNN, _arm_rows
 from moesaic.eval.suites.synthesis import PUBLISHED, _mean_ci, published_rows
-from moesaic.synth.augment import augment_classical, jitter, magnitude_warp, scaling, smote, window_warp
+from moesaic.tasks.synth.augment import augment_classical, jitter, magnitude_warp, scaling, smote, window_warp
 
 
 @pytest.fixture

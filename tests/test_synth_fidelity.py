@@ -1,4 +1,4 @@
-"""The fidelity metrics of moesaic.synth: hand-computable values and behaviour on tiny data."""
+"""The fidelity metrics of moesaic.tasks.synth: hand-computable values and behaviour on tiny data."""
 
 from __future__ import annotations
 
@@ -6,16 +6,16 @@ import numpy as np
 import pytest
 import torch
 
-from moesaic.synth.baseline import GaussianWindows
-from moesaic.synth.context_fid import context_fid, fit_window_encoder, frechet_distance
-from moesaic.synth.fidelity import (
+from moesaic.tasks.synth.baseline import GaussianWindows
+from moesaic.tasks.synth.context_fid import context_fid, fit_window_encoder, frechet_distance
+from moesaic.tasks.synth.fidelity import (
     correlational_score,
     cross_correlation,
     discriminative_score,
     memorisation,
     predictive_score,
 )
-from moesaic.synth.protocol import make_sines, minmax_scale, protocol_windows, sliding_windows
+from moesaic.tasks.synth.protocol import make_sines, minmax_scale, protocol_windows, sliding_windows
 
 
 @pytest.fixture(autouse=True)

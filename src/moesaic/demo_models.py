@@ -238,11 +238,11 @@ def report_fault(
 
     The fault is the first one with ``min_history_days`` of history before it (the report
     compares the window with a baseline before it); None when no fault qualifies. ``models``
-    (``classifier``, ``channel_model``, ``onset_shapes``) go to :func:`moesaic.diagnose.diagnose`;
+    (``classifier``, ``channel_model``, ``onset_shapes``) go to :func:`moesaic.reports.diagnose.diagnose`;
     by default it fits them on its own training plant (cached after the first run).
     """
-    from moesaic.diagnose import diagnose, render
-    from moesaic.kb import KnowledgeBase
+    from moesaic.knowledge import KnowledgeBase
+    from moesaic.reports.diagnose import diagnose, render
 
     starts = {s.asset_id: pd.Timestamp(s.time[0]) for s in data.series}
     history = pd.Timedelta(days=min_history_days)

@@ -1,7 +1,7 @@
 """Adaptation of a pretrained backbone: LoRA, prefix-tuning, head-only and full fine-tuning, few-shot.
 
 :mod:`~moesaic.adapt.lora`, :mod:`~moesaic.adapt.prefix` and :mod:`~moesaic.adapt.methods` depend
-only on torch and config; :mod:`~moesaic.adapt.pretrain` composes data, backbone and heads into the
+only on torch and config; :mod:`~moesaic.tasks.pretrain` composes data, backbone and heads into the
 pretraining corpus and the held-out targets, so import it from there.
 """
 

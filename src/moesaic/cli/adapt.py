@@ -9,7 +9,10 @@ from typing import Annotated
 import typer
 
 from moesaic.adapt.methods import METHODS, AdaptConfig, save_adapter
-from moesaic.adapt.pretrain import (
+from moesaic.checkpoint import CheckpointError
+from moesaic.cli.console import console, fail
+from moesaic.config import ConfigError, apply_overrides
+from moesaic.tasks.pretrain import (
     LEARNING_RATES,
     PretrainConfig,
     adapt_classifier,
@@ -18,12 +21,9 @@ from moesaic.adapt.pretrain import (
     plant_windows,
     save_pretrained,
 )
-from moesaic.adapt.pretrain import (
+from moesaic.tasks.pretrain import (
     pretrain as run_pretraining,
 )
-from moesaic.checkpoint import CheckpointError
-from moesaic.cli.console import console, fail
-from moesaic.config import ConfigError, apply_overrides
 from moesaic.train import TrainConfig
 
 

@@ -11,9 +11,9 @@ import typer
 from moesaic.cli.console import console, fail
 from moesaic.data.registry import DataNotFoundError, load_dataset
 from moesaic.data.tables import DataFormatError
-from moesaic.kb import KnowledgeBase, KnowledgeBaseError
-from moesaic.qa.fmea import DEFAULT_THRESHOLD, FmeaAnswerer
-from moesaic.qa.table import FmeaRow, rows_from_documents
+from moesaic.knowledge import KnowledgeBase, KnowledgeBaseError
+from moesaic.reports.qa.fmea import DEFAULT_THRESHOLD, FmeaAnswerer
+from moesaic.reports.qa.table import FmeaRow, rows_from_documents
 
 
 def _rows(kb: Path | None, fmea: Path | None, data: Path | None) -> tuple[FmeaRow, ...]:

@@ -13,11 +13,11 @@ from rich.table import Table
 from moesaic.cli.console import console, fail
 from moesaic.data.registry import DataNotFoundError
 from moesaic.data.tables import DataFormatError
-from moesaic.kb import KnowledgeBase, KnowledgeBaseError
-from moesaic.kb.embed import EMBEDDERS
-from moesaic.kb.schema import RECORD_TABLES
-from moesaic.kb.search import MODES
-from moesaic.kb.sources import load_source
+from moesaic.knowledge import KnowledgeBase, KnowledgeBaseError
+from moesaic.knowledge.embed import EMBEDDERS
+from moesaic.knowledge.schema import RECORD_TABLES
+from moesaic.knowledge.search import MODES
+from moesaic.knowledge.sources import load_source
 
 app = typer.Typer(no_args_is_help=True)
 

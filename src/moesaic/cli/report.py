@@ -9,8 +9,8 @@ import typer
 
 from moesaic.atomic import write_text_atomic
 from moesaic.cli.console import console, fail
-from moesaic.diagnose import FORMATS, EvidenceError, diagnose, render
-from moesaic.kb import KnowledgeBase, KnowledgeBaseError
+from moesaic.knowledge import KnowledgeBase, KnowledgeBaseError
+from moesaic.reports.diagnose import FORMATS, EvidenceError, diagnose, render
 
 
 def report(

@@ -11,10 +11,10 @@ import typer
 from rich.markup import escape
 
 from moesaic.cli.console import console, fail
-from moesaic.kb import KnowledgeBase, KnowledgeBaseError
-from moesaic.scenarios.feedback import record_feedback
-from moesaic.scenarios.planner import plan_scenarios
-from moesaic.scenarios.ranker import VERDICTS, Verdict
+from moesaic.knowledge import KnowledgeBase, KnowledgeBaseError
+from moesaic.reports.scenarios.feedback import record_feedback
+from moesaic.reports.scenarios.planner import plan_scenarios
+from moesaic.reports.scenarios.ranker import VERDICTS, Verdict
 
 KbOption = Annotated[Path, typer.Option("--kb", help="The knowledge-base folder.")]
 

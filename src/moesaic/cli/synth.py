@@ -31,8 +31,8 @@ from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.registry import load_dataset
 from moesaic.data.simulator import load_plant
 from moesaic.data.tables import DataFormatError
-from moesaic.synth.conditions import condition_windows, parse_condition
-from moesaic.synth.synthesizer import DESIGNS, SynthConfig, Synthesizer
+from moesaic.tasks.synth.conditions import condition_windows, parse_condition
+from moesaic.tasks.synth.synthesizer import DESIGNS, SynthConfig, Synthesizer
 
 FORMATS = ("csv", "parquet")
 

@@ -10,8 +10,8 @@ import typer
 
 from moesaic.atomic import write_text_atomic
 from moesaic.cli.console import console, fail
-from moesaic.diagnose import Report, default_classifier, render, verify_report
-from moesaic.kb import KnowledgeBase, KnowledgeBaseError
+from moesaic.knowledge import KnowledgeBase, KnowledgeBaseError
+from moesaic.reports.diagnose import Report, default_classifier, render, verify_report
 
 
 def verify(

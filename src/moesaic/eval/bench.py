@@ -39,6 +39,7 @@ SUITE_MODULES = (
     "synthesis",
     "augmentation",
     "scenarios",
+    "alignment",
 )
 
 _METRIC = re.compile(r"^[a-z][a-z0-9_@.]*$")

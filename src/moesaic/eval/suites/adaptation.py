@@ -1,6 +1,6 @@
 """Suite ``adaptation``: few-shot adaptation of a pretrained backbone to a plant type it never saw.
 
-Protocol (:mod:`moesaic.adapt.pretrain`): a fault classifier (D=64, 2 blocks of 8 experts, 2
+Protocol (:mod:`moesaic.tasks.pretrain`): a fault classifier (D=64, 2 blocks of 8 experts, 2
 active; sensor series plus a table of per-channel shifts from each asset's own baseline) is
 pretrained on a simulated plant of pumps, compressors and motors; the target is another
 simulation of fans only. A stratified 5 % of the target's training windows
@@ -46,7 +46,10 @@ import torch
 from threadpoolctl import threadpool_limits
 
 from moesaic.adapt.methods import AdaptConfig
-from moesaic.adapt.pretrain import (
+from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
+from moesaic.eval.meters import count_parameters, measure_latency, peak_rss_mb, torch_threads
+from moesaic.heads import FaultClassifier
+from moesaic.tasks.pretrain import (
     CLASS_NAMES,
     LEARNING_RATES,
     PretrainConfig,
@@ -58,9 +61,6 @@ from moesaic.adapt.pretrain import (
     pretrain,
     series_batches,
 )
-from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
-from moesaic.eval.meters import count_parameters, measure_latency, peak_rss_mb, torch_threads
-from moesaic.heads import FaultClassifier
 from moesaic.train import TrainConfig
 
 logger = logging.getLogger(__name__)

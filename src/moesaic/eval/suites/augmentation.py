@@ -7,9 +7,9 @@ normal windows. One fixed small classifier (:class:`WindowCNN`, same steps and s
 arm) is trained on:
 
 - ``real_only``: the rare real windows;
-- ``classical``: plus :func:`moesaic.synth.augment.augment_classical` windows (jitter, scaling,
+- ``classical``: plus :func:`moesaic.tasks.synth.augment.augment_classical` windows (jitter, scaling,
   magnitude and window warping, SMOTE), ``per_class`` per fault;
-- ``moesaic``: plus ``per_class`` windows per fault from a :class:`moesaic.synth.Synthesizer`
+- ``moesaic``: plus ``per_class`` windows per fault from a :class:`moesaic.tasks.synth.Synthesizer`
   fitted on the rare real windows and conditioned on the fault id;
 - ``all_real``: every training window of every run (stride 4), the upper bound.
 
@@ -38,9 +38,9 @@ from moesaic.data.registry import load_dataset
 from moesaic.data.schema import Series
 from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
 from moesaic.eval.meters import Stopwatch, count_parameters, peak_rss_mb, torch_threads
-from moesaic.synth.augment import augment_classical
-from moesaic.synth.protocol import sliding_windows
-from moesaic.synth.synthesizer import SynthConfig, Synthesizer
+from moesaic.tasks.synth.augment import augment_classical
+from moesaic.tasks.synth.protocol import sliding_windows
+from moesaic.tasks.synth.synthesizer import SynthConfig, Synthesizer
 
 logger = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ Datasets and rows (``value`` in [0, 1]):
 - ``fmea_qa``: the FMEA questions answered extractively from the FMEA rows (or from a knowledge
   base with ``-o kb=DIR``): ``nugget_recall`` (essential nuggets present) and
   ``complete_answers`` (answers holding all their essential nuggets), scored by
-  :mod:`moesaic.qa.nuggets`, beside the same scores of the model answers of the data set (how
+  :mod:`moesaic.reports.qa.nuggets`, beside the same scores of the model answers of the data set (how
   far the matcher itself can go); ``abstention_recall`` and ``false_abstention`` on the
-  evaluation half of the paired set of :mod:`moesaic.qa.abstain`, the threshold fitted on the
+  evaluation half of the paired set of :mod:`moesaic.reports.qa.abstain`, the threshold fitted on the
   development half; ``rows_per_answer`` (rows quoted per answer).
 - ``timeseriesexam``: the rows of suite ``exam`` (skip them with ``-o exam=0``).
 
@@ -38,10 +38,16 @@ from moesaic.data.registry import load_dataset
 from moesaic.data.schema import Document
 from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
 from moesaic.eval.meters import Stopwatch, peak_rss_mb
-from moesaic.qa.abstain import abstention_scores, benchmark_pairs, fit_threshold, split_pairs, template_pairs
-from moesaic.qa.fmea import FmeaAnswerer
-from moesaic.qa.nuggets import WORD_SHARE, score_nuggets
-from moesaic.qa.table import FmeaRow, rows_from_documents
+from moesaic.reports.qa.abstain import (
+    abstention_scores,
+    benchmark_pairs,
+    fit_threshold,
+    split_pairs,
+    template_pairs,
+)
+from moesaic.reports.qa.fmea import FmeaAnswerer
+from moesaic.reports.qa.nuggets import WORD_SHARE, score_nuggets
+from moesaic.reports.qa.table import FmeaRow, rows_from_documents
 from moesaic.text.failure_modes import (
     FailureModeClassifier,
     FailureModeConfig,
@@ -236,7 +242,7 @@ def fmea_rows(ctx: SuiteContext) -> tuple[tuple[FmeaRow, ...], list[Document]]:
     data = load_dataset("fmea_mining_truck", ctx.data_root())
     questions = [d for d in data.documents if d.kind == "qa"]
     if "kb" in ctx.options:
-        from moesaic.kb import KnowledgeBase
+        from moesaic.knowledge import KnowledgeBase
 
         with KnowledgeBase.open(ctx.options["kb"]) as kb:
             return rows_from_documents(kb.documents(kind="fmea")), questions

@@ -4,7 +4,7 @@ Protocol. The fault classifier and the onset estimator per fault type are fitted
 plant (seed ``TRAIN_SEED``) only. Evaluation plants use other seeds; each is ingested into a fresh
 knowledge base and every report is produced through it (``diagnose``: evidence, sentences,
 verifier), then rendered to HTML. Fault requests open one to three days before the onset and close
-at the fault's end (:func:`moesaic.diagnose.episodes.sample_requests`).
+at the fault's end (:func:`moesaic.reports.diagnose.episodes.sample_requests`).
 
 Metrics (rows ``overall``, ``fault=<type>`` and ``adversarial``):
 
@@ -42,7 +42,11 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from moesaic.diagnose import (
+from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
+from moesaic.eval.meters import peak_rss_mb
+from moesaic.knowledge import KnowledgeBase
+from moesaic.knowledge.links import identifiers_in
+from moesaic.reports.diagnose import (
     EvidenceError,
     Report,
     default_channel_model,
@@ -51,13 +55,9 @@ from moesaic.diagnose import (
     diagnose,
     render,
 )
-from moesaic.diagnose.episodes import TRAIN_SEED, Request, sample_requests, simulated_plant
-from moesaic.diagnose.faults import NORMAL
-from moesaic.diagnose.verify import allowed_tokens, verify_report
-from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
-from moesaic.eval.meters import peak_rss_mb
-from moesaic.kb import KnowledgeBase
-from moesaic.kb.links import identifiers_in
+from moesaic.reports.diagnose.episodes import TRAIN_SEED, Request, sample_requests, simulated_plant
+from moesaic.reports.diagnose.faults import NORMAL
+from moesaic.reports.diagnose.verify import allowed_tokens, verify_report
 
 logger = logging.getLogger(__name__)
 

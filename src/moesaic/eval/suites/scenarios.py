@@ -4,7 +4,7 @@ Data: ``excavator_mwo``, split in time. The past (the first 80 % of dated orders
 a fresh knowledge base (with the mining-truck FMEA when it is available). The held-out orders with
 an expert coding (action or failure mode) are the situations, in time order; the correct answer is
 the scenario key of their recorded coding (``"<verb>:<failure mode>"``). The simulated expert gives
-feedback on the first 10 / 50 held-out orders (:func:`moesaic.scenarios.evaluation.simulate_expert`);
+feedback on the first 10 / 50 held-out orders (:func:`moesaic.reports.scenarios.evaluation.simulate_expert`);
 ``hits@3`` and ``mrr`` are measured on the held-out orders after the first 50, the same set for every
 feedback level (setting ``feedback=0|10|50``), and ``hits@3_gain_after_50_feedback`` is the
 difference between 50 and 0.
@@ -27,11 +27,11 @@ from moesaic.data.registry import DataNotFoundError, load_dataset
 from moesaic.data.schema import Asset, Document, MaintenanceData
 from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
 from moesaic.eval.meters import Stopwatch, peak_rss_mb
-from moesaic.kb import KnowledgeBase
-from moesaic.scenarios.candidates import Situation, scenario_key
-from moesaic.scenarios.evaluation import Case, feedback_curve
-from moesaic.scenarios.planner import history_generator
-from moesaic.scenarios.ranker import RankerConfig, ScenarioRanker
+from moesaic.knowledge import KnowledgeBase
+from moesaic.reports.scenarios.candidates import Situation, scenario_key
+from moesaic.reports.scenarios.evaluation import Case, feedback_curve
+from moesaic.reports.scenarios.planner import history_generator
+from moesaic.reports.scenarios.ranker import RankerConfig, ScenarioRanker
 
 logger = logging.getLogger(__name__)
 

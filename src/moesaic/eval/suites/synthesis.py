@@ -1,6 +1,6 @@
 """Suite ``synthesis``: unconditional fidelity of synthetic windows on the TimeGAN protocol.
 
-Data (:mod:`moesaic.synth.protocol`): ``sines`` (TimeGAN's 10,000 windows of 5 channels, drawn
+Data (:mod:`moesaic.tasks.synth.protocol`): ``sines`` (TimeGAN's 10,000 windows of 5 channels, drawn
 in code), ``stocks`` (``timegan_stocks``, rows flipped as the reference loader does) and ``etth1``
 (``ett``, all 7 channels); each series min-max scaled per channel, cut into stride-1 windows of
 24 steps and shuffled. A random 10 % of the windows is held out from the generators, for the
@@ -8,17 +8,17 @@ held-out-real discriminative score and the memorisation check.
 
 Systems:
 
-- ``moesaic-flow`` and ``moesaic-vae``: the two designs of :class:`moesaic.synth.Synthesizer`
+- ``moesaic-flow`` and ``moesaic-vae``: the two designs of :class:`moesaic.tasks.synth.Synthesizer`
   (flow matching with 10 Euler steps; conditional VAE with one evaluation), fitted on the other
   90 %; ``synthesizer`` is the default design;
-- ``gaussian``: :class:`moesaic.synth.baseline.GaussianWindows`, the classical baseline;
+- ``gaussian``: :class:`moesaic.tasks.synth.baseline.GaussianWindows`, the classical baseline;
 - ``real_heldout``: held-out real windows in place of synthetic ones (the floor of the
   discriminative score with this classifier) and ``real_data``: the predictive score trained on
   real windows (the value a perfect generator matches);
 - ``published:`` rows: the discriminative scores of Diffusion-TS quoted by the issue.
 
 Every system generates as many windows as there are real ones, and the scores compare them with
-all real windows (:mod:`moesaic.synth.fidelity`, :mod:`moesaic.synth.context_fid`). A repeat
+all real windows (:mod:`moesaic.tasks.synth.fidelity`, :mod:`moesaic.tasks.synth.context_fid`). A repeat
 draws new samples and retrains the post-hoc networks with a new seed (the generator is trained
 once per data set); rows give the mean over repeats and, with 2 or more, the half-width of the
 95 % Student interval as ``<metric>_ci95``.
@@ -44,11 +44,16 @@ import torch
 from moesaic.data.registry import load_dataset
 from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
 from moesaic.eval.meters import Stopwatch, count_parameters, peak_rss_mb, torch_threads
-from moesaic.synth.baseline import GaussianWindows
-from moesaic.synth.context_fid import context_fid, fit_window_encoder
-from moesaic.synth.fidelity import correlational_score, discriminative_score, memorisation, predictive_score
-from moesaic.synth.protocol import WINDOW, make_sines, protocol_windows
-from moesaic.synth.synthesizer import SynthConfig, Synthesizer
+from moesaic.tasks.synth.baseline import GaussianWindows
+from moesaic.tasks.synth.context_fid import context_fid, fit_window_encoder
+from moesaic.tasks.synth.fidelity import (
+    correlational_score,
+    discriminative_score,
+    memorisation,
+    predictive_score,
+)
+from moesaic.tasks.synth.protocol import WINDOW, make_sines, protocol_windows
+from moesaic.tasks.synth.synthesizer import SynthConfig, Synthesizer
 
 logger = logging.getLogger(__name__)
 

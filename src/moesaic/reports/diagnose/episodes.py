@@ -1,0 +1,259 @@
+"""Labelled request windows from a plant with known faults, and the default models learned from them.
+
+A request is what an engineer asks a report about: an asset and a window ``[start, end]``. For a
+labelled fault, the window opens one to three days before the onset (the engineer does not know
+the onset) and closes at the fault's end; a ``normal`` request is a window of similar length that
+overlaps no fault. The same sampler makes the training windows (on the training plant, seed
+``TRAIN_SEED``) and the evaluation requests of ``moesaic bench reports`` (on other seeds).
+
+From the training plant come the default fault classifier, the moved-channel model and the onset
+estimator per fault type. Their training features are cached under ``$MOESAIC_CACHE`` (default
+``~/.cache/moesaic``): the first use simulates and describes the training plant (about a minute
+of CPU), later ones only fit the forests (seconds).
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import json
+import logging
+import os
+import tempfile
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from moesaic.atomic import write_bytes_atomic
+from moesaic.data.schema import Event, MaintenanceData, Series
+from moesaic.reports.diagnose.channels import ChannelModel, channel_rows
+from moesaic.reports.diagnose.claims import as_time
+from moesaic.reports.diagnose.faults import NORMAL, FaultClassifier, Window
+from moesaic.reports.diagnose.onset import SHAPES, estimate_onset
+from moesaic.reports.diagnose.stats import steps_per_day
+
+logger = logging.getLogger(__name__)
+
+TRAIN_SEED = 1000  # the training plant; evaluation plants use other seeds
+BASELINE_DAYS = 14.0
+MIN_BASELINE_DAYS = 3.0
+CACHE_VERSION = "v4"  # bump when the features or the sampler change
+
+
+class Request(NamedTuple):
+    """One labelled request: the window asked about and what truly happened in it."""
+
+    asset_id: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    label: str  # a fault type, or "normal"
+    onset: pd.Timestamp | None  # the fault's onset (None for normal)
+    channels: tuple[str, ...]  # the channels the fault touches
+    event_id: str  # the fault event ("" for normal)
+
+
+def window_from_series(
+    series: Series, asset_type: str, start: pd.Timestamp, end: pd.Timestamp, *, baseline_start: pd.Timestamp
+) -> Window:
+    """The readings of ``[start, end]`` and of ``[baseline_start, start)`` (the baseline)."""
+    time = series.time
+    t0, t1 = np.datetime64(pd.Timestamp(start)), np.datetime64(pd.Timestamp(end))
+    b0 = np.datetime64(pd.Timestamp(baseline_start))
+    values = np.where(series.observed, series.values, np.nan).astype(np.float64)
+    inside = (time >= t0) & (time <= t1)
+    before = (time >= b0) & (time < t0)
+    return Window(values[inside], values[before], series.channels, asset_type, steps_per_day(time))
+
+
+def sample_requests(
+    data: MaintenanceData, rng: np.random.Generator, *, normal_per_fault: float = 1.0
+) -> list[Request]:
+    """Fault requests for every labelled fault with enough history, and ``normal`` requests.
+
+    Args:
+        data: a plant with events of kind "fault" (label = fault type) and datetime series.
+        rng: draws the lead before each onset and the normal windows.
+        normal_per_fault: normal requests per fault request.
+    """
+    requests: list[Request] = []
+    faults_by_asset: dict[str, list[Event]] = {}
+    for e in data.events:
+        if e.kind == "fault" and e.start is not None:
+            faults_by_asset.setdefault(e.asset_id, []).append(e)
+    lengths: list[pd.Timedelta] = []
+    for series in data.series:
+        first = pd.Timestamp(series.time[0]) + pd.Timedelta(days=MIN_BASELINE_DAYS + 3)
+        for e in faults_by_asset.get(series.asset_id, []):
+            onset = as_time(e.start)
+            start = onset - pd.Timedelta(hours=int(rng.integers(24, 73)))
+            if start < first:
+                continue
+            end = pd.Timestamp(e.end) if e.end is not None else onset
+            lengths.append(end - start)
+            requests.append(Request(series.asset_id, start, end, e.label, onset, e.channels, e.event_id))
+    wanted = round(normal_per_fault * len(requests))
+    series_list = [s for s in data.series if len(s.time) > 2]
+    tries = 0
+    while wanted > 0 and lengths and series_list and tries < 50 * wanted:
+        tries += 1
+        s = series_list[int(rng.integers(len(series_list)))]
+        length = lengths[int(rng.integers(len(lengths)))]
+        lo = pd.Timestamp(s.time[0]) + pd.Timedelta(days=MIN_BASELINE_DAYS + 3)
+        hi = pd.Timestamp(s.time[-1]) - length
+        if hi <= lo:
+            continue
+        start = lo + (hi - lo) * float(rng.random())
+        start = start.floor("h")
+        end = start + length
+        busy = [
+            e
+            for e in faults_by_asset.get(s.asset_id, [])
+            # Margins: a fault just before the window would sit in its baseline.
+            if as_time(e.start) <= end and as_time(e.end) >= start - pd.Timedelta(days=BASELINE_DAYS)
+        ]
+        if busy:
+            continue
+        requests.append(Request(s.asset_id, start, end, NORMAL, None, (), ""))
+        wanted -= 1
+    return requests
+
+
+def training_windows(data: MaintenanceData, requests: list[Request]) -> tuple[list[Window], list[str]]:
+    """The windows of ``requests`` read from ``data``, with their labels."""
+    by_asset = {s.asset_id: s for s in data.series}
+    types = {a.asset_id: a.asset_type for a in data.assets}
+    windows = [
+        window_from_series(
+            by_asset[r.asset_id],
+            types.get(r.asset_id, ""),
+            r.start,
+            r.end,
+            baseline_start=r.start - pd.Timedelta(days=BASELINE_DAYS),
+        )
+        for r in requests
+    ]
+    return windows, [r.label for r in requests]
+
+
+def training_plant(seed: int = TRAIN_SEED, *, num_assets: int = 64, days: float = 365.0) -> MaintenanceData:
+    """The simulated training plant, as MaintenanceData (faults frequent, so every type is seen)."""
+    return simulated_plant(seed, num_assets=num_assets, days=days)
+
+
+def simulated_plant(seed: int, *, num_assets: int, days: float, fault_rate: float = 24.0) -> MaintenanceData:
+    """A simulated plant read back through the validated plant reader (the project's one schema)."""
+    from moesaic.data.simulator import SimulatorConfig, load_plant, simulate_to
+
+    config = SimulatorConfig(
+        num_assets=num_assets, days=days, seed=seed, fault_rate=fault_rate, drawings=False
+    )
+    with tempfile.TemporaryDirectory(prefix="moesaic-plant-") as folder:
+        simulate_to(config, Path(folder))
+        return load_plant(Path(folder), name=f"plant-seed{seed}")
+
+
+def fit_onset_shapes(windows: list[Window], requests: list[Request]) -> dict[str, str]:
+    """For each fault type, the onset estimator that lands within a day of the true onset most often.
+
+    Chosen on training windows, on the channels each labelled fault touches.
+    """
+    hits: dict[str, dict[str, list[bool]]] = {}
+    for w, r in zip(windows, requests, strict=True):
+        if r.onset is None:
+            continue
+        idx = [w.channels.index(c) for c in r.channels if c in w.channels]
+        if not idx:
+            continue
+        truth = (r.onset - r.start) / pd.Timedelta(days=1) * w.steps_per_day
+        for shape in SHAPES:
+            at = estimate_onset(w.values, w.baseline, idx, shape, smooth=round(w.steps_per_day))
+            ok = at is not None and abs(at - truth) <= w.steps_per_day
+            hits.setdefault(r.label, {}).setdefault(shape, []).append(ok)
+    return {
+        label: max(SHAPES, key=lambda s: (float(np.mean(by[s])), s == "drift")) for label, by in hits.items()
+    }
+
+
+class TrainingSet(NamedTuple):
+    features: np.ndarray  # (N, F)
+    labels: list[str]
+    channel_rows: np.ndarray  # (M, F') one row per channel of every window
+    channel_touched: np.ndarray  # (M,) bool, the window's fault touched that channel
+    channels: list[str]
+    asset_types: list[str]
+    onset_shapes: dict[str, str]
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("MOESAIC_CACHE", Path.home() / ".cache" / "moesaic"))
+
+
+@functools.lru_cache(maxsize=2)
+def training_set(seed: int = TRAIN_SEED) -> TrainingSet:
+    """Features, labels and onset shapes of the training plant of ``seed``, cached on disk.
+
+    The cache holds only what the training plant gives (it is recomputed when absent), so
+    deleting it changes nothing but time.
+    """
+    path = _cache_dir() / f"fault-training-seed{seed}-{CACHE_VERSION}.npz"
+    if path.exists():
+        with np.load(path, allow_pickle=False) as saved:
+            meta = json.loads(str(saved["meta"]))
+            return TrainingSet(
+                saved["features"],
+                meta["labels"],
+                saved["channel_rows"],
+                saved["channel_touched"],
+                meta["channels"],
+                meta["asset_types"],
+                meta["onset_shapes"],
+            )
+    data = training_plant(seed)
+    requests = sample_requests(data, np.random.default_rng(seed))
+    windows, labels = training_windows(data, requests)
+    logger.info("computing the fault training set: %d windows of plant seed %d", len(windows), seed)
+    probe = FaultClassifier()
+    probe.channels_ = tuple(sorted({c for w in windows for c in w.channels}))
+    probe.asset_types_ = tuple(sorted({w.asset_type for w in windows}))
+    features = np.stack([probe.features(w) for w in windows])
+    rows = np.concatenate([channel_rows(w) for w in windows])
+    touched = np.concatenate(
+        [[c in r.channels for c in w.channels] for w, r in zip(windows, requests, strict=True)]
+    )
+    shapes = fit_onset_shapes(windows, requests)
+    meta = {
+        "labels": labels,
+        "channels": list(probe.channels_),
+        "asset_types": list(probe.asset_types_),
+        "onset_shapes": shapes,
+    }
+    buffer = io.BytesIO()
+    np.savez(
+        buffer, features=features, channel_rows=rows, channel_touched=touched, meta=np.array(json.dumps(meta))
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_bytes_atomic(path, buffer.getvalue())
+    return TrainingSet(features, labels, rows, touched, meta["channels"], meta["asset_types"], shapes)
+
+
+@functools.lru_cache(maxsize=2)
+def default_classifier(seed: int = TRAIN_SEED) -> FaultClassifier:
+    """The fault classifier fitted on the training plant of ``seed`` (cached for the process)."""
+    t = training_set(seed)
+    return FaultClassifier(seed=seed).fit_features(
+        t.features, t.labels, channels=t.channels, asset_types=t.asset_types
+    )
+
+
+@functools.lru_cache(maxsize=2)
+def default_channel_model(seed: int = TRAIN_SEED) -> ChannelModel:
+    """The moved-channel model fitted on the training plant of ``seed`` (cached for the process)."""
+    t = training_set(seed)
+    return ChannelModel(seed=seed).fit_features(t.channel_rows, t.channel_touched)
+
+
+def default_onset_shapes(seed: int = TRAIN_SEED) -> dict[str, str]:
+    """The onset estimator per fault type chosen on the training plant of ``seed``."""
+    return dict(training_set(seed).onset_shapes)

@@ -1,0 +1,261 @@
+"""Deterministic evidence about one asset over one window, read from the knowledge base.
+
+:func:`gather_evidence` reads the asset's series over the window and the baseline before it, and
+computes, with no randomness: the anomaly detector's alarms and contributing channels (a detector
+fitted on the baseline only), the change statistics of every channel, the channels that moved,
+the fault type and its onset, a seasonal-naive outlook, the past labelled episodes most like this
+one, the matching FMEA rows and the related work orders and alarms. Everything a report says is
+computed here; the report only phrases it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from moesaic.data.schema import Document, Event, Series
+from moesaic.reports.diagnose.channels import ChannelModel
+from moesaic.reports.diagnose.episodes import BASELINE_DAYS, MIN_BASELINE_DAYS, window_from_series
+from moesaic.reports.diagnose.faults import NORMAL, FaultClassifier, FaultPrediction, Window
+from moesaic.reports.diagnose.history import (
+    PastEpisode,
+    matching_fmea,
+    past_episodes,
+    related_alarms,
+    related_work_orders,
+)
+from moesaic.reports.diagnose.onset import estimate_onset
+from moesaic.reports.diagnose.source import EvidenceBase
+from moesaic.reports.diagnose.stats import STATISTICS
+from moesaic.tasks.anomaly import make_detector
+
+logger = logging.getLogger(__name__)
+
+DETECTOR = "pca"
+
+
+class EvidenceError(ValueError):
+    """The request cannot be answered from the base (unknown asset, empty window, no series)."""
+
+
+@dataclass(frozen=True)
+class ChannelChange:
+    """The change statistics of one channel (window against baseline), by :data:`STATISTICS` name."""
+
+    channel: str
+    unit: str
+    values: dict[str, float]
+    contribution: float  # share of the detector score over the window due to this channel
+    moved: bool
+
+
+@dataclass(frozen=True)
+class DetectorFinding:
+    """The anomaly detector over the window (fitted on the baseline only)."""
+
+    name: str
+    threshold: float
+    alarm_hours: float
+    first_alarm: pd.Timestamp | None
+    peak_score: float
+
+
+@dataclass(frozen=True)
+class Outlook:
+    """Seasonal-naive forecast of one channel over the day after the window."""
+
+    channel: str
+    hours: float
+    median: float
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """Everything known about ``asset_id`` over ``[start, end]``; ``baseline_*`` bound the baseline."""
+
+    asset_id: str
+    asset_type: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    baseline_start: pd.Timestamp
+    baseline_end: pd.Timestamp
+    steps_per_day: float
+    changes: tuple[ChannelChange, ...]
+    detector: DetectorFinding | None
+    fault: FaultPrediction | None
+    onset: pd.Timestamp | None
+    onset_shape: str
+    outlook: Outlook | None
+    episodes: tuple[PastEpisode, ...]
+    fmea: tuple[Document, ...]
+    work_orders: tuple[Document, ...]
+    alarms: tuple[Event, ...]
+    problems: tuple[str, ...]  # why some evidence is missing
+
+    @property
+    def moved(self) -> tuple[str, ...]:
+        """Channels that moved, largest detector contribution first."""
+        ranked = sorted((c for c in self.changes if c.moved), key=lambda c: -c.contribution)
+        return tuple(c.channel for c in ranked)
+
+
+def _timestamp(value: Any, name: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(value)
+    except (TypeError, ValueError):
+        raise EvidenceError(f"`{name}` {value!r} is not a time (expected e.g. 2024-02-15 18:00)") from None
+    if pd.isna(stamp):
+        raise EvidenceError(f"`{name}` {value!r} is not a time (expected e.g. 2024-02-15 18:00)")
+    return stamp
+
+
+def detector_finding(window: Window, time: np.ndarray) -> tuple[DetectorFinding, np.ndarray]:
+    """Fit the detector on the baseline, score baseline + window; the finding and (C,) score shares."""
+    spd = window.steps_per_day
+    detector = make_detector(DETECTOR, smooth=max(1, round(spd)), min_run=3)
+    detector.fit(window.baseline, channels=window.channels)
+    detection = detector.predict(np.concatenate([window.baseline, window.values]))
+    part = slice(len(window.baseline), None)
+    alarm, score, contributions = detection.alarm[part], detection.score[part], detection.contributions[part]
+    total = contributions.sum(axis=0)
+    shares = total / max(float(total.sum()), 1e-12)
+    first = pd.Timestamp(time[int(np.argmax(alarm))]) if alarm.any() else None
+    finding = DetectorFinding(
+        name=DETECTOR,
+        threshold=float(detection.threshold),
+        alarm_hours=float(alarm.sum()) * 24.0 / spd,
+        first_alarm=first,
+        peak_score=float(score.max()) if score.size else 0.0,
+    )
+    return finding, shares
+
+
+def channel_changes(
+    window: Window, shares: np.ndarray, units: dict[str, str], moved: np.ndarray
+) -> tuple[ChannelChange, ...]:
+    """The statistics of every channel; ``moved`` (C,) bool says which ones a fault moved."""
+    out = []
+    for c, name in enumerate(window.channels):
+        w, b = window.values[:, c], window.baseline[:, c]
+        values = {key: fn(w, b, window.steps_per_day) for key, fn in STATISTICS.items()}
+        out.append(ChannelChange(name, units.get(name, ""), values, float(shares[c]), bool(moved[c])))
+    return tuple(out)
+
+
+def seasonal_outlook(
+    series_values: np.ndarray, channel_index: int, channel: str, spd: float
+) -> Outlook | None:
+    """The seasonal-naive median at the end of the next day, from the last day of the window."""
+    from moesaic.tasks.forecast import ForecastConfig, Forecaster
+
+    period = max(1, round(spd))
+    x = series_values[:, [channel_index]].astype(np.float32)
+    if len(x) < 2 * period or not np.isfinite(x[-period:]).any():
+        return None
+    config = ForecastConfig(
+        model="seasonal_naive",
+        context_length=period,
+        horizon=period,
+        seasonal_period=period,
+        val_fraction=0.0,
+    )
+    forecast = Forecaster(config).fit(x).predict(x[-period:])
+    return Outlook(channel=channel, hours=24.0, median=float(forecast.median[-1, 0]))
+
+
+def gather_evidence(
+    base: EvidenceBase,
+    asset_id: str,
+    start: Any,
+    end: Any,
+    *,
+    classifier: FaultClassifier,
+    channel_model: ChannelModel,
+    onset_shapes: dict[str, str],
+    baseline_days: float = BASELINE_DAYS,
+) -> Evidence:
+    """All the evidence about ``asset_id`` over ``[start, end]``.
+
+    Raises:
+        EvidenceError: unknown asset, ``end`` before ``start``, or no series for the asset.
+    """
+    t0, t1 = _timestamp(start, "start"), _timestamp(end, "end")
+    if t1 <= t0:
+        raise EvidenceError(f"`end` {t1} must be after `start` {t0}")
+    known = {a.asset_id: a for a in base.assets()}
+    if asset_id not in known:
+        try:
+            asset_id = base.resolve_asset(asset_id)
+        except (KeyError, LookupError) as err:
+            raise EvidenceError(str(err).strip("\"'")) from None
+    b0 = t0 - pd.Timedelta(days=baseline_days)
+    data = base.asset_data(asset_id, start=b0, end=t1)
+    asset_type = known[asset_id].asset_type
+    series: Series | None = max(data.series, key=lambda s: s.length, default=None)
+    empty = Evidence(
+        asset_id, asset_type, t0, t1, b0, t0, 24.0, (), None, None, None, "", None, (), (), (), (), ()
+    )
+    if series is None or series.length < 2 or not np.issubdtype(series.time.dtype, np.datetime64):
+        return _with_records(base, empty, [f"no time-stamped sensor series of {asset_id} in the base"])
+    window = window_from_series(series, asset_type, t0, t1, baseline_start=b0)
+    time = series.time[(series.time >= np.datetime64(t0)) & (series.time <= np.datetime64(t1))]
+    spd = window.steps_per_day
+    empty = dataclasses.replace(empty, steps_per_day=spd)
+    if len(window.values) < 2:
+        return _with_records(base, empty, ["the window holds too few readings"])
+    if len(window.baseline) < MIN_BASELINE_DAYS * spd:
+        return _with_records(base, empty, ["not enough history before the window to compare with"])
+    units = dict(series.meta.get("units", {}))
+    finding, shares = detector_finding(window, time)
+    changes = channel_changes(window, shares, units, channel_model.moved(window))
+    fault = classifier.predict(window)
+    moved_idx = [i for i, c in enumerate(changes) if c.moved]
+    onset, shape = None, ""
+    if fault.label != NORMAL and moved_idx:
+        shape = onset_shapes.get(fault.label, "drift")
+        at = estimate_onset(window.values, window.baseline, moved_idx, shape, smooth=round(spd))
+        onset = pd.Timestamp(time[at]) if at is not None else None
+    outlook = None
+    if moved_idx:
+        top = max(moved_idx, key=lambda i: changes[i].contribution)
+        outlook = seasonal_outlook(window.values, top, changes[top].channel, spd)
+    evidence = Evidence(
+        asset_id,
+        asset_type,
+        t0,
+        t1,
+        b0,
+        t0,
+        spd,
+        changes,
+        finding,
+        fault,
+        onset,
+        shape,
+        outlook,
+        (),
+        (),
+        (),
+        (),
+        (),
+    )
+    return _with_records(base, evidence, [])
+
+
+def _with_records(base: EvidenceBase, evidence: Evidence, problems: list[str]) -> Evidence:
+    label = evidence.fault.label if evidence.fault is not None else NORMAL
+    fmea = matching_fmea(base, evidence.asset_type, label) if label != NORMAL else ()
+    episodes = past_episodes(base, evidence.asset_id, evidence.start, evidence.end, label=label, k=3)
+    return dataclasses.replace(
+        evidence,
+        episodes=episodes,
+        fmea=fmea,
+        work_orders=related_work_orders(base, evidence.asset_id, evidence.start, evidence.end),
+        alarms=related_alarms(base, evidence.asset_id, evidence.start, evidence.end),
+        problems=tuple(problems),
+    )

@@ -1,0 +1,254 @@
+"""Fault type from the shape of the sensor evidence: signature features and a classifier fitted on data.
+
+A window is described against the baseline before it, channel by channel: how far its level
+moved (whole window and its last third, in baseline spreads and in percent), its trend, how much
+noisier its step-to-step changes became, how many isolated spikes it holds and how much of it is
+frozen. Channels are named (the classifier learns which ones move for which fault) and also
+summarised regardless of name (a frozen or spiking transmitter may be any channel).
+
+:class:`FaultClassifier` learns the mapping from labelled windows, including windows without a
+fault (class ``normal``), with the scikit-learn contract. It never sees the simulator's fault
+catalogue: only series windows and their labels, as it would from a site's own labelled history.
+
+Axis names: T time steps, C channels, F features.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import NamedTuple, Self
+
+import numpy as np
+from sklearn.ensemble import RandomForestClassifier
+
+from moesaic.encoders import NotFittedError
+from moesaic.reports.diagnose.stats import (
+    flat_share,
+    longest_flat_steps,
+    median,
+    slope_per_day,
+    spike_steps,
+    step_noise,
+)
+
+logger = logging.getLogger(__name__)
+
+NORMAL = "normal"
+CHANNEL_FEATURES = (
+    "shift",
+    "shift_late",
+    "change",
+    "slope",
+    "noise",
+    "spikes",
+    "flat",
+    "flat_run",
+    "coupling",
+    "residual",
+    "residual_late",
+)
+_RIDGE = 1.0
+_FLOOR = 1e-6
+
+
+class Window(NamedTuple):
+    """The readings a diagnosis looks at: a window and the baseline just before it.
+
+    Attributes:
+        values: (T, C) readings of the window, NaN where missing.
+        baseline: (T', C) readings before the window, NaN where missing.
+        channels: the C channel names.
+        asset_type: the asset's type ("" when unknown).
+        steps_per_day: sampling rate.
+    """
+
+    values: np.ndarray
+    baseline: np.ndarray
+    channels: tuple[str, ...]
+    asset_type: str
+    steps_per_day: float
+
+
+def channel_signature(w: np.ndarray, b: np.ndarray, steps_per_day: float) -> dict[str, float]:
+    """The :data:`CHANNEL_FEATURES` of one channel: window ``w`` (T,) against baseline ``b`` (T',)."""
+    base = median(b)
+    spread = float(np.nanstd(b)) if np.isfinite(b).sum() > 1 else float("nan")
+    noise_b = step_noise(b)
+    spread = max(spread if np.isfinite(spread) else 0.0, noise_b if np.isfinite(noise_b) else 0.0, _FLOOR)
+    late = w[-max(1, len(w) // 3) :]
+    noise_w = step_noise(w)
+    feats = {
+        "shift": (median(w) - base) / spread,
+        "shift_late": (median(late) - base) / spread,
+        "change": (median(late) - base) / max(abs(base), _FLOOR),
+        "slope": slope_per_day(w, steps_per_day) / spread,
+        "noise": float(np.log((noise_w + _FLOOR) / (noise_b + _FLOOR))),
+        "spikes": float(spike_steps(w, noise_b).sum()),
+        "flat": flat_share(w) - flat_share(b),
+        "flat_run": float(np.log((1 + longest_flat_steps(w)) / (1 + longest_flat_steps(b)))),
+    }
+    # A channel without readings says nothing: zero, the value of "no change".
+    return {k: float(np.clip(v, -50.0, 50.0)) if np.isfinite(v) else 0.0 for k, v in feats.items()}
+
+
+def _coupling(x: np.ndarray, load: np.ndarray) -> float:
+    keep = np.isfinite(x) & np.isfinite(load)
+    if keep.sum() < 3 or np.std(x[keep]) < _FLOOR or np.std(load[keep]) < _FLOOR:
+        return 0.0
+    return float(np.corrcoef(x[keep], load[keep])[0, 1])
+
+
+def load_coupling(values: np.ndarray, baseline: np.ndarray) -> np.ndarray:
+    """(C,) change, from baseline to window, of each channel's correlation with the load.
+
+    The load is read as the first principal direction of the standardised baseline (what moves
+    most channels together); a fault whose effect grows with load couples its channel more.
+    """
+    C = values.shape[1]
+    if len(baseline) < 3 or C < 2:
+        return np.zeros(C)
+    mean = np.nan_to_num(np.nanmean(baseline, axis=0))
+    std = np.nan_to_num(np.nanstd(baseline, axis=0), nan=1.0)
+    std = np.where(std > _FLOOR, std, 1.0)
+    zb, zw = np.nan_to_num((baseline - mean) / std), np.nan_to_num((values - mean) / std)
+    direction = np.linalg.svd(zb - zb.mean(axis=0), full_matrices=False)[2][0]
+    load_b, load_w = zb @ direction, zw @ direction
+    return np.array([_coupling(values[:, c], load_w) - _coupling(baseline[:, c], load_b) for c in range(C)])
+
+
+def cross_residuals(values: np.ndarray, baseline: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """What each channel does that the other channels do not explain, in the window and the baseline.
+
+    Load moves most channels together (flow, pressure, current, temperatures); a fault moves
+    some of them against the others. Each channel is regressed (ridge, standardised) on the others
+    over the baseline; the residuals (T, C) and (T', C) keep the fault and drop the load.
+    Missing readings are read as the baseline mean, and stay NaN in the residuals.
+    """
+    mean = np.nanmean(baseline, axis=0) if len(baseline) else np.zeros(values.shape[1])
+    mean = np.nan_to_num(mean)
+    std = np.nan_to_num(np.nanstd(baseline, axis=0), nan=1.0) if len(baseline) > 1 else np.ones_like(mean)
+    std = np.where(std > _FLOOR, std, 1.0)
+    zb = np.nan_to_num((baseline - mean) / std)
+    zw = np.nan_to_num((values - mean) / std)
+    C = values.shape[1]
+    res_b, res_w = np.full(baseline.shape, np.nan), np.full(values.shape, np.nan)
+    for c in range(C):
+        others = [k for k in range(C) if k != c]
+        if not others or len(zb) < 2:
+            res_b[:, c], res_w[:, c] = zb[:, c], zw[:, c]
+            continue
+        a = zb[:, others]
+        coef = np.linalg.solve(a.T @ a + _RIDGE * np.eye(len(others)), a.T @ zb[:, c])
+        res_b[:, c] = zb[:, c] - a @ coef
+        res_w[:, c] = zw[:, c] - zw[:, others] @ coef
+    res_b[np.isnan(baseline)] = np.nan
+    res_w[np.isnan(values)] = np.nan
+    return res_w, res_b
+
+
+def signatures(window: Window) -> dict[str, dict[str, float]]:
+    """Channel name -> its signature, for every channel of the window."""
+    if window.values.ndim != 2 or window.values.shape[1] != len(window.channels):
+        raise ValueError(
+            f"window values must be (time, {len(window.channels)} channels), got {window.values.shape}"
+        )
+    res_w, res_b = cross_residuals(window.values, window.baseline)
+    coupling = load_coupling(window.values, window.baseline)
+    out = {}
+    for c, name in enumerate(window.channels):
+        sig = channel_signature(window.values[:, c], window.baseline[:, c], window.steps_per_day)
+        sig["coupling"] = float(np.nan_to_num(coupling[c]))
+        spread = max(float(np.nanstd(res_b[:, c])) if np.isfinite(res_b[:, c]).sum() > 1 else 0.0, 1e-3)
+        late = res_w[-max(1, len(res_w) // 3) :, c]
+        for key, part in (("residual", res_w[:, c]), ("residual_late", late)):
+            value = (median(part) - median(res_b[:, c])) / spread
+            sig[key] = float(np.clip(value, -50.0, 50.0)) if np.isfinite(value) else 0.0
+        out[name] = sig
+    return out
+
+
+class FaultPrediction(NamedTuple):
+    """The classifier's answer for one window: every class with its probability, best first."""
+
+    label: str
+    confidence: float
+    ranked: tuple[tuple[str, float], ...]
+
+
+class FaultClassifier:
+    """Fault type (or ``normal``) of a window, learned from labelled windows.
+
+    Learned state: ``channels_`` (named channels seen in fit), ``asset_types_``, ``classes_``,
+    ``model_`` (a random forest; trees need no feature scaling and keep per-feature thresholds
+    readable).
+
+    Args:
+        num_trees: trees of the forest.
+        seed: seeds the forest.
+    """
+
+    def __init__(self, *, num_trees: int = 150, seed: int = 0) -> None:
+        if num_trees < 1:
+            raise ValueError(f"`num_trees` must be >= 1, got {num_trees}")
+        self.num_trees = num_trees
+        self.seed = seed
+
+    def features(self, window: Window) -> np.ndarray:
+        """(F,) features of one window: named channels, name-free summaries and the asset type."""
+        self._check_fitted()
+        sig = signatures(window)
+        named = [sig.get(c, {}).get(f, 0.0) for c in self.channels_ for f in CHANNEL_FEATURES]
+        table = np.array([[s[f] for f in CHANNEL_FEATURES] for s in sig.values()]).reshape(
+            -1, len(CHANNEL_FEATURES)
+        )
+        summary = np.concatenate([np.abs(table).max(axis=0), table.max(axis=0), table.min(axis=0)])
+        moved = [float((np.abs(table[:, 1]) > k).sum()) for k in (2.0, 5.0)]
+        kinds = [float(window.asset_type == t) for t in self.asset_types_]
+        days = len(window.values) / window.steps_per_day
+        return np.array([*named, *summary, *moved, *kinds, days], dtype=np.float64)
+
+    def fit(self, windows: Sequence[Window], labels: Sequence[str]) -> Self:
+        """Learn from ``windows`` and their labels (a fault type, or ``normal``)."""
+        if len(windows) != len(labels):
+            raise ValueError(f"got {len(windows)} windows but {len(labels)} labels")
+        self.channels_ = tuple(sorted({c for w in windows for c in w.channels}))
+        self.asset_types_ = tuple(sorted({w.asset_type for w in windows}))
+        x = np.stack([self.features(w) for w in windows])
+        return self.fit_features(x, labels, channels=self.channels_, asset_types=self.asset_types_)
+
+    def fit_features(
+        self, x: np.ndarray, labels: Sequence[str], *, channels: Sequence[str], asset_types: Sequence[str]
+    ) -> Self:
+        """Learn from precomputed features (N, F) of :meth:`features` with the same channels and types."""
+        if len(set(labels)) < 2:
+            raise ValueError(f"need windows of at least 2 classes, got {sorted(set(labels))}")
+        self.channels_, self.asset_types_ = tuple(channels), tuple(asset_types)
+        expected = (
+            len(self.channels_) * len(CHANNEL_FEATURES)
+            + 3 * len(CHANNEL_FEATURES)
+            + 2
+            + len(self.asset_types_)
+            + 1
+        )
+        if x.ndim != 2 or x.shape != (len(labels), expected):
+            raise ValueError(f"features must have shape ({len(labels)}, {expected}), got {x.shape}")
+        self.model_ = RandomForestClassifier(
+            n_estimators=self.num_trees, min_samples_leaf=2, random_state=self.seed, n_jobs=1
+        ).fit(x, np.asarray(labels))
+        self.classes_ = tuple(str(c) for c in self.model_.classes_)
+        logger.info("fault classifier fitted on %d windows, %d features", len(x), x.shape[1])
+        return self
+
+    def predict(self, window: Window) -> FaultPrediction:
+        """The most probable class of ``window``, its probability and every class ranked."""
+        if not hasattr(self, "model_"):
+            raise NotFittedError("This FaultClassifier is not fitted yet. Call `fit` first.")
+        proba = self.model_.predict_proba(self.features(window)[None])[0]
+        order = np.argsort(-proba, kind="stable")
+        ranked = tuple((self.classes_[i], float(proba[i])) for i in order)
+        return FaultPrediction(ranked[0][0], ranked[0][1], ranked)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "channels_"):
+            raise NotFittedError("This FaultClassifier is not fitted yet. Call `fit` first.")

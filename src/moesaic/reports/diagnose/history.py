@@ -1,0 +1,111 @@
+"""The records around a window: matching FMEA rows, similar past episodes and their work orders, alarms."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from moesaic.data.schema import Document, Event
+from moesaic.reports.diagnose.claims import as_time
+from moesaic.reports.diagnose.faults import NORMAL
+from moesaic.reports.diagnose.source import EvidenceBase
+
+WORK_ORDER_DAYS = 60.0  # work orders this long before the window still count as its history
+MAX_WORK_ORDERS = 5
+
+
+class PastEpisode(NamedTuple):
+    """A labelled past fault like this window, and the work orders booked against it."""
+
+    event_id: str
+    asset_id: str
+    label: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    distance: float
+    work_orders: tuple[Document, ...]
+
+
+def _original(key: str) -> str:
+    return key.partition(":")[2] or key
+
+
+def matching_fmea(base: EvidenceBase, asset_type: str, label: str) -> tuple[Document, ...]:
+    """FMEA rows of the asset's type whose failure mode is ``label`` (fields ``fault_type``)."""
+    rows = base.documents(kind="fmea")
+    return tuple(
+        d
+        for d in rows
+        if str(d.fields.get("fault_type", "")) == label
+        and str(d.fields.get("asset_type", asset_type)) in ("", asset_type)
+    )
+
+
+def _linked_work_orders(base: EvidenceBase, event: Any) -> tuple[Document, ...]:
+    wanted = {event.event_id, _original(event.event_id)}
+    orders = base.documents(kind="work_order", asset_id=event.asset_id)
+    linked = [d for d in orders if str(d.fields.get("fault_id", "")) in wanted and d.fields.get("fault_id")]
+    return tuple(sorted(linked, key=lambda d: (d.time is None, d.time, d.doc_id)))
+
+
+def past_episodes(
+    base: EvidenceBase, asset_id: str, start: pd.Timestamp, end: pd.Timestamp, *, label: str, k: int = 3
+) -> tuple[PastEpisode, ...]:
+    """The ``k`` past labelled episodes most like this one, with the work orders booked against them.
+
+    Candidates are the fault events labelled ``label`` that ended before ``start``. They are ranked
+    by kinship, not by re-reading every episode's sensors (the cost of that grows with the
+    history, and the fault type already summarises the sensor signature): the same asset first,
+    then assets of the same type, then the episode whose length is closest to the window's, then
+    the most recent. ``distance`` is that rank (0 for the first).
+    """
+    if label in ("", NORMAL):
+        return ()
+    types = {a.asset_id: a.asset_type for a in base.assets()}
+    length = (end - start) / pd.Timedelta(hours=1)
+    candidates = []
+    for e in base.events(kind="fault"):
+        if e.label != label or e.start is None:
+            continue
+        e_start, e_end = as_time(e.start), as_time(e.end if e.end is not None else e.start)
+        if e_end >= start:
+            continue
+        kin = (e.asset_id != asset_id, types.get(e.asset_id) != types.get(asset_id))
+        gap = abs((e_end - e_start) / pd.Timedelta(hours=1) - length)
+        candidates.append((kin, gap, -e_end.value, e.event_id, e, e_start, e_end))
+    candidates.sort(key=lambda c: c[:4])
+    return tuple(
+        PastEpisode(
+            e.event_id, e.asset_id, e.label, e_start, e_end, float(rank), _linked_work_orders(base, e)
+        )
+        for rank, (*_, e, e_start, e_end) in enumerate(candidates[:k])
+    )
+
+
+def related_work_orders(
+    base: EvidenceBase, asset_id: str, start: pd.Timestamp, end: pd.Timestamp
+) -> tuple[Document, ...]:
+    """The asset's latest work orders from ``WORK_ORDER_DAYS`` before the window to its end."""
+    since = start - pd.Timedelta(days=WORK_ORDER_DAYS)
+    orders = [
+        d
+        for d in base.documents(kind="work_order", asset_id=asset_id)
+        if d.time is not None and since <= pd.Timestamp(d.time) <= end
+    ]
+    orders.sort(key=lambda d: (as_time(d.time), d.doc_id), reverse=True)
+    return tuple(orders[:MAX_WORK_ORDERS])
+
+
+def related_alarms(
+    base: EvidenceBase, asset_id: str, start: pd.Timestamp, end: pd.Timestamp
+) -> tuple[Event, ...]:
+    """The asset's alarms overlapping the window."""
+    alarms = [
+        e
+        for e in base.events(asset_id=asset_id, kind="alarm")
+        if e.start is not None
+        and pd.Timestamp(e.start) <= end
+        and pd.Timestamp(e.end if e.end is not None else e.start) >= start
+    ]
+    return tuple(sorted(alarms, key=lambda e: (as_time(e.start), e.event_id)))

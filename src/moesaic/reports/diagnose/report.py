@@ -1,0 +1,229 @@
+"""``diagnose`` and ``render``: a verified diagnostic report on an asset and a window (md, html, json).
+
+Example:
+    >>> with KnowledgeBase.open("kb") as kb:
+    ...     report = diagnose(kb, "P-101", "2024-02-10", "2024-02-20")
+    >>> Path("report.html").write_text(render(report, "html"))
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from moesaic.knowledge.links import identifiers_in
+from moesaic.reports.diagnose.channels import ChannelModel
+from moesaic.reports.diagnose.claims import (
+    SECTIONS,
+    Panel,
+    RecordCitation,
+    Report,
+    Sentence,
+    SeriesCitation,
+    format_time,
+)
+from moesaic.reports.diagnose.compose import compose
+from moesaic.reports.diagnose.episodes import default_channel_model, default_classifier, default_onset_shapes
+from moesaic.reports.diagnose.evidence import Evidence, gather_evidence
+from moesaic.reports.diagnose.faults import FaultClassifier
+from moesaic.reports.diagnose.source import EvidenceBase
+from moesaic.reports.diagnose.verify import verify_report
+
+logger = logging.getLogger(__name__)
+
+FORMATS = ("md", "html", "json")
+TITLES = {
+    "summary": "Summary",
+    "evidence": "Evidence",
+    "causes": "Probable causes",
+    "actions": "Recommended actions",
+    "history": "History",
+}
+MAX_PANELS = 4
+
+
+def _panels(base: EvidenceBase, ev: Evidence, channels: tuple[str, ...]) -> tuple[Panel, ...]:
+    if not channels:
+        return ()
+    data = base.asset_data(ev.asset_id, start=ev.baseline_start, end=ev.end)
+    series = max(data.series, key=lambda s: s.length, default=None)
+    if series is None:
+        return ()
+    units = dict(series.meta.get("units", {}))
+    return tuple(
+        Panel(
+            ev.asset_id,
+            c,
+            str(units.get(c, "")),
+            series.time,
+            np.where(
+                series.observed[:, series.channels.index(c)],
+                series.values[:, series.channels.index(c)],
+                np.nan,
+            ),
+            ev.start,
+            ev.end,
+            ev.onset,
+        )
+        for c in channels[:MAX_PANELS]
+        if c in series.channels
+    )
+
+
+def _note_sentence(base: EvidenceBase, asset_id: str, note: str) -> Sentence | None:
+    """What the request note names: known identifiers are listed; unknown ones are counted, never echoed."""
+    tokens = identifiers_in(note)
+    if not tokens:
+        return None
+    known = [t for t in tokens if base.identifier_exists(t)]
+    unknown = len(tokens) - len(known)
+    parts = []
+    if known:
+        parts.append(f"the request note names {', '.join(known)}, found in the base")
+    if unknown:
+        parts.append("the request note names identifiers that are not in the base; they were not used")
+    text = "; ".join(parts)
+    return Sentence(
+        "summary", text[0].upper() + text[1:] + ".", citations=(RecordCitation("assets", asset_id),)
+    )
+
+
+def diagnose(
+    base: EvidenceBase,
+    asset_id: str,
+    start: Any,
+    end: Any,
+    *,
+    note: str = "",
+    classifier: FaultClassifier | None = None,
+    channel_model: ChannelModel | None = None,
+    onset_shapes: dict[str, str] | None = None,
+    panels: bool = True,
+) -> Report:
+    """The verified diagnostic report on ``asset_id`` over ``[start, end]``.
+
+    Args:
+        base: the knowledge base (or a :class:`~moesaic.reports.diagnose.source.MemoryBase`).
+        asset_id: the asset, by key or original id.
+        start, end: the window (anything ``pandas.Timestamp`` reads).
+        note: free text from the requester; only identifiers found in the base are repeated.
+        classifier: the fault classifier (default: fitted on the simulated training plant).
+        channel_model: which channels moved (default: fitted on the simulated training plant).
+        onset_shapes: onset estimator per fault type (default: chosen on the training plant).
+        panels: read the cited windows for plotting (HTML).
+
+    Raises:
+        EvidenceError: unknown asset, empty or reversed window.
+    """
+    from moesaic.reports.diagnose.evidence import EvidenceError
+
+    try:
+        key = base.resolve_asset(asset_id)
+    except (KeyError, LookupError, ValueError) as err:
+        raise EvidenceError(str(err).strip("\"'")) from None
+    classifier = classifier if classifier is not None else default_classifier()
+    shapes = onset_shapes if onset_shapes is not None else default_onset_shapes()
+    channel_model = channel_model if channel_model is not None else default_channel_model()
+    ev = gather_evidence(
+        base, key, start, end, classifier=classifier, channel_model=channel_model, onset_shapes=shapes
+    )
+    diagnosis, sentences = compose(ev)
+    extra = _note_sentence(base, key, note) if note else None
+    if extra is not None:
+        sentences = (sentences[0], extra, *sentences[1:])
+    draft = Report(diagnosis, sentences, panels=_panels(base, ev, diagnosis.channels) if panels else ())
+    return verify_report(draft, base, classifier=classifier).report
+
+
+# ------------------------------------------------------------------ rendering
+
+
+def _cite_text(c: Any) -> str:
+    if isinstance(c, SeriesCitation):
+        return f"{c.asset_id}/{c.channel} {format_time(c.start)}..{format_time(c.end)}"
+    return f"{c.table}/{c.record_id}"
+
+
+def _cites(s: Sentence) -> str:
+    return "; ".join(_cite_text(c) for c in s.citations)
+
+
+def _markdown(report: Report) -> str:
+    d = report.diagnosis
+    lines = [
+        f"# Diagnostic report: {d.asset_id}",
+        "",
+        f"Window: {format_time(d.start)} to {format_time(d.end)}",
+        "",
+    ]
+    for name in SECTIONS:
+        lines += [f"## {TITLES[name]}", ""]
+        for s in report.section(name):
+            lines.append(f"- {s.text} [{_cites(s)}]")
+        lines.append("")
+    if report.removed:
+        lines += ["## Removed or rewritten by the verifier", ""]
+        lines += [f"- {r.text} ({r.reason})" for r in report.removed]
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _figure(panels: tuple[Panel, ...]) -> Any:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(panels), 1, figsize=(10, 1.6 * len(panels) + 0.6), sharex=True)
+    for ax, p in zip(np.atleast_1d(axes), panels, strict=True):
+        ax.plot(p.time, p.values, lw=0.7)
+        ax.axvspan(p.start, p.end, color="orange", alpha=0.15)
+        if p.onset is not None:
+            ax.axvline(pd.Timestamp(p.onset), color="red", lw=1.0)
+        ax.set_ylabel(f"{p.channel}\n{p.unit}", fontsize=7, rotation=0, ha="right")
+        ax.tick_params(labelsize=6)
+    fig.tight_layout()
+    return fig
+
+
+def _html(report: Report) -> str:
+    from moesaic.reports.html import Section, render_page
+
+    d = report.diagnosis
+    sections = []
+    for name in SECTIONS:
+        section = Section(TITLES[name])
+        if name == "evidence" and report.panels:
+            section.figure(
+                _figure(report.panels), alt="cited windows: baseline, window (shaded), onset (red)"
+            )
+        items = "".join(
+            f"<li>{html.escape(s.text)} <span class='note'>[{html.escape(_cites(s))}]</span></li>"
+            for s in report.section(name)
+        )
+        section.parts.append(f"<ul>{items}</ul>")
+        sections.append(section)
+    if report.removed:
+        removed = Section("Removed or rewritten by the verifier")
+        for r in report.removed:
+            removed.text(f"{r.text} ({r.reason})")
+        sections.append(removed)
+    return render_page(
+        f"Diagnostic report: {d.asset_id}",
+        sections,
+        subtitle=f"window {format_time(d.start)} to {format_time(d.end)}; every sentence cites its evidence",
+    )
+
+
+def render(report: Report, fmt: str) -> str:
+    """The report as ``md``, ``html`` (plots embedded as PNG) or ``json`` text."""
+    if fmt not in FORMATS:
+        raise ValueError(f"`fmt` must be one of {FORMATS}, got {fmt!r}")
+    if fmt == "json":
+        return json.dumps(report.to_json(), indent=2) + "\n"
+    return _markdown(report) if fmt == "md" else _html(report)

@@ -1,0 +1,242 @@
+"""The verifier: every report is checked against the base before it is written.
+
+For each sentence: it has a citation and every citation resolves (series windows hold readings of
+the cited channel and overlap the report's window or its baseline; records exist; alarms cited as
+evidence fall in the window); every quote appears verbatim in its record; every number in the
+text is a stated quantity and every quantity, recomputed from the base, lies within its
+tolerance; every time printed is a cited bound or a stated onset; every identifier exists in the
+base. A sentence whose only fault is a number off its tolerance is rewritten with the recomputed
+numbers; any other failure removes it. What was removed or rewritten is recorded in the report.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+import pandas as pd
+
+from moesaic.knowledge.links import identifiers_in
+from moesaic.reports.diagnose.claims import (
+    ALL_CHANNELS,
+    Quantity,
+    RecordCitation,
+    Removal,
+    Report,
+    Sentence,
+    SeriesCitation,
+    format_time,
+)
+from moesaic.reports.diagnose.episodes import BASELINE_DAYS
+from moesaic.reports.diagnose.faults import FaultClassifier
+from moesaic.reports.diagnose.recompute import WindowReader, recompute
+from moesaic.reports.diagnose.source import EvidenceBase
+
+_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
+_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?")
+
+
+class SentenceCheck(NamedTuple):
+    """The verdict on one sentence."""
+
+    problems: tuple[str, ...]  # failures that remove the sentence
+    corrected: tuple[Quantity, ...] | None  # recomputed quantities when only numbers were off
+    numbers: int  # quantities checked
+    numbers_ok: int  # quantities within tolerance
+    unknown: tuple[str, ...]  # identifiers absent from the base
+
+
+class Verification(NamedTuple):
+    """The verified report and what the verifier counted."""
+
+    report: Report
+    sentences: int  # sentences checked
+    kept: int  # of them, kept (verified or rewritten); a fallback summary is not counted
+    rewritten: int
+    numbers: int
+    numbers_ok: int
+    unknown_identifiers: tuple[str, ...]
+
+
+def number_text(value: float, like: str, tolerance: float = 0.0) -> str:
+    """``value`` written with the decimals its ``tolerance`` implies (half a last digit), else as
+    many as ``like`` has, and with the explicit sign of ``like``, if any."""
+    if tolerance > 0:
+        decimals = max(0, round(-math.log10(2 * tolerance)))
+    else:
+        decimals = len(like.split(".")[1]) if "." in like else 0
+    text = f"{value:.{decimals}f}"
+    return f"+{text}" if like.startswith("+") and value >= 0 else text
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _stated(q: Quantity) -> float:
+    if q.statistic == "onset":
+        return pd.Timestamp(q.text).timestamp()
+    return float(q.text)
+
+
+def allowed_tokens(base: EvidenceBase, asset_id: str) -> set[str]:
+    """Units and channel names of the asset's series: tokens that are not identifiers of records."""
+    try:
+        data = base.asset_data(asset_id, start=pd.Timestamp.max - pd.Timedelta(days=1))
+    except (KeyError, ValueError):
+        return set()
+    tokens: set[str] = set()
+    for s in data.series:
+        tokens.update(s.channels)
+        tokens.update(str(u) for u in dict(s.meta.get("units", {})).values())
+    return {t.casefold() for t in tokens}
+
+
+def _check_citation(
+    base: EvidenceBase, reader: WindowReader, c: Any, lo: pd.Timestamp, hi: pd.Timestamp, section: str
+) -> str:
+    if isinstance(c, SeriesCitation):
+        if c.end < lo or c.start > hi:
+            return (
+                f"series citation {c.asset_id}/{c.channel} [{c.start}, {c.end}] is outside the report window"
+            )
+        try:
+            cited = reader.window(c, None)
+        except LookupError as err:
+            return f"series citation does not resolve: {err}"
+        if c.channel != ALL_CHANNELS and c.channel not in cited.window.channels:
+            return f"series citation: {c.asset_id} has no channel {c.channel!r}"
+        return ""
+    assert isinstance(c, RecordCitation)
+    try:
+        record = base.record(c.table, c.record_id)
+    except (KeyError, ValueError) as err:
+        return f"record citation {c.table}/{c.record_id} does not resolve ({err})"
+    if record is None:
+        return f"record citation {c.table}/{c.record_id} does not resolve"
+    if section == "evidence" and c.table == "events":
+        bounds = [v for k, v in record.items() if k in ("start", "end", "t_start", "t_end")]
+        times = [pd.Timestamp(v) for v in bounds if v is not None and not isinstance(v, int) and pd.notna(v)]
+        if times and (max(times) < lo or min(times) > hi):
+            return f"event {c.record_id} cited as evidence lies outside the report window"
+    return ""
+
+
+def check_sentence(
+    base: EvidenceBase,
+    sentence: Sentence,
+    *,
+    window: tuple[pd.Timestamp, pd.Timestamp],
+    classifier: FaultClassifier,
+    allowed: set[str],
+    reader: WindowReader | None = None,
+) -> SentenceCheck:
+    """Every check of the module docstring on one sentence; ``window`` bounds what it may cite."""
+    reader = reader if reader is not None else WindowReader(base, span=window)
+    problems: list[str] = []
+    text = sentence.text
+    if not sentence.citations:
+        problems.append("no citation")
+    lo, hi = window
+    for c in sentence.citations:
+        problem = _check_citation(base, reader, c, lo, hi, sentence.section)
+        if problem:
+            problems.append(problem)
+    bare = text
+    for quote in sentence.quotes:
+        record = base.record(quote.table, quote.record_id)
+        if record is None or not any(quote.text in s for s in _strings(record)):
+            problems.append(f"quote not found in {quote.table}/{quote.record_id}: {quote.text!r}")
+        bare = bare.replace(quote.text, " ")
+    unknown = tuple(
+        t for t in identifiers_in(text) if t.casefold() not in allowed and not base.identifier_exists(t)
+    )
+    problems += [f"identifier {t!r} is not in the base" for t in unknown]
+    times = {
+        format_time(b) for c in sentence.citations if isinstance(c, SeriesCitation) for b in (c.start, c.end)
+    }
+    times |= {q.text for q in sentence.quantities if q.statistic == "onset"}
+    for stamp in _DATETIME.findall(bare):
+        if stamp not in times:
+            problems.append(f"time {stamp} is neither a cited bound nor a stated onset")
+    bare = _DATETIME.sub(" ", bare)
+    for token in identifiers_in(bare):
+        bare = re.sub(rf"(?<![\w-]){re.escape(token)}(?![\w-])", " ", bare)
+    stated = {float(q.text) for q in sentence.quantities if q.statistic != "onset"}
+    for token in _NUMBER.findall(bare):
+        if float(token) not in stated and abs(float(token)) not in {abs(v) for v in stated}:
+            problems.append(f"number {token} is not a stated quantity")
+    corrected, ok = [], 0
+    for q in sentence.quantities:
+        try:
+            value = recompute(reader, q, classifier)
+        except (LookupError, ValueError) as err:
+            problems.append(f"quantity {q.text} ({q.statistic}) cannot be recomputed: {err}")
+            corrected.append(q)
+            continue
+        if math.isfinite(value) and abs(value - _stated(q)) <= q.tolerance + 1e-9 * max(1.0, abs(value)):
+            ok += 1
+            corrected.append(q)
+        elif math.isfinite(value):
+            rewritten = (
+                format_time(pd.Timestamp(value, unit="s"))
+                if q.statistic == "onset"
+                else number_text(value, q.text, q.tolerance)
+            )
+            corrected.append(dataclasses.replace(q, text=rewritten, value=value))
+        else:
+            problems.append(f"quantity {q.text} ({q.statistic}) has no value in the cited window")
+            corrected.append(q)
+    changed = any(a.text != b.text for a, b in zip(corrected, sentence.quantities, strict=True))
+    return SentenceCheck(
+        tuple(problems), tuple(corrected) if changed else None, len(sentence.quantities), ok, unknown
+    )
+
+
+def verify_report(report: Report, base: EvidenceBase, *, classifier: FaultClassifier) -> Verification:
+    """Check every sentence of ``report``; keep, rewrite or remove each, and record what changed."""
+    d = report.diagnosis
+    window = (d.start - pd.Timedelta(days=BASELINE_DAYS), d.end)
+    allowed = allowed_tokens(base, d.asset_id)
+    kept: list[Sentence] = []
+    removed = list(report.removed)
+    numbers = numbers_ok = rewritten = 0
+    unknown: list[str] = []
+    reader = WindowReader(base, span=window)
+    for sentence in report.sentences:
+        check = check_sentence(
+            base, sentence, window=window, classifier=classifier, allowed=allowed, reader=reader
+        )
+        numbers += check.numbers
+        numbers_ok += check.numbers_ok
+        if check.problems:
+            unknown += check.unknown
+            removed.append(Removal(sentence.text, "; ".join(check.problems)))
+        elif check.corrected is not None:
+            fixed = dataclasses.replace(sentence, quantities=check.corrected)
+            removed.append(Removal(sentence.text, "numbers differ from the recomputed evidence", fixed.text))
+            kept.append(fixed)
+            rewritten += 1
+        else:
+            kept.append(sentence)
+    verified = len(kept)
+    if not any(s.section == "summary" for s in kept):
+        kept.insert(
+            0,
+            Sentence(
+                "summary",
+                f"No verified summary could be given for {d.asset_id}; see the evidence below.",
+                citations=(RecordCitation("assets", d.asset_id),),
+            ),
+        )
+    out = dataclasses.replace(report, sentences=tuple(kept), removed=tuple(removed), verified=True)
+    return Verification(out, len(report.sentences), verified, rewritten, numbers, numbers_ok, tuple(unknown))

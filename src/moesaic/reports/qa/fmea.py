@@ -1,0 +1,288 @@
+"""Extractive question answering over FMEA rows, with citations or an explicit abstention.
+
+A question is read into a small structured query (:func:`analyse`): the sheet names it speaks
+of, a numeric filter (``RPN over 35``), a ranking (``highest occurrence``), an aggregate
+(``average detection``, ``highest number of failures``) and its remaining content words, which
+filter rows by their text (``caused by software bugs``). The answer is a computed lead
+sentence plus the matching rows, each copied from the sheet with its id, so every number in
+the answer is one of the sheet's or a count or mean of them.
+
+The answer's *support* is the share of the question's content words found in the rows it
+selected (all rows when it names nothing). A question about a part or failure mode the sheet
+does not hold leaves words unsupported; below ``threshold`` the answerer abstains and says
+which words it found no evidence for. The threshold is fitted on a development set by
+:func:`moesaic.reports.qa.abstain.fit_threshold`, never on the questions it is evaluated on.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from moesaic.reports.qa.table import SCORE_COLUMNS, FmeaRow, Mention, link_mentions, terms
+
+# Question and schema words: they say what is asked, not what it is about.
+_GENERIC = """a about all also an and any anything are as associated at be been by can could do does
+each for from full give has have highest how i in is it its just least likely list lowest many
+me more most number of on one or other over per perform related show still that the their them
+there these this those to under value values was what when where which who why will with would
+dataset fmea sheet table row failure failur mode rpn severity sever occurrence detection detect
+effect cause caus reason control current action recommend recommended subsystem component
+subcomponent sub part average mean total count less greater than above below equal tell
+potential issue issues problem contain contains caused causes lead leads leading may might
+modes numerical numeric numbers severe"""
+GENERIC = frozenset(terms(_GENERIC))
+_COMPARE = (
+    (r"(?:over|above|greater than|more than|exceed(?:s|ing)?|higher than|>)", ">"),
+    (r"(?:under|below|less than|lower than|<)", "<"),
+    (r"(?:at least|>=)", ">="),
+    (r"(?:at most|<=)", "<="),
+    (r"(?:of|=|equal to|equals|is)", "=="),
+)
+_SCORE_WORDS = {"rpn": "rpn", "sever": "severity", "occurrence": "occurrence", "detect": "detection"}
+_OPS = {
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+    ">=": lambda a, b: a >= b,
+    "<=": lambda a, b: a <= b,
+    "==": lambda a, b: a == b,
+}
+_LEVEL_WORDS = {"subsystem": "subsystem", "subcomponent": "sub_component", "component": "component"}
+
+
+class NumericFilter(NamedTuple):
+    score: str  # one of SCORE_COLUMNS
+    op: str  # one of ">", "<", ">=", "<=", "=="
+    value: float
+
+
+class Query(NamedTuple):
+    mentions: list[Mention]
+    numeric: NumericFilter | None
+    rank: tuple[str, bool] | None  # (score, highest?)
+    mean: str | None  # score to average
+    group: str | None  # level whose members are counted ("highest number of failures")
+    content: list[str]  # remaining content words, stemmed
+
+
+def _score_named(text: str) -> str | None:
+    for word, score in _SCORE_WORDS.items():
+        if re.search(rf"\b{word}", text):
+            return score
+    return None
+
+
+def analyse(question: str, rows: Sequence[FmeaRow]) -> Query:
+    """The structured reading of ``question`` against the names of ``rows``."""
+    text = " ".join(question.lower().split())
+    mentions = link_mentions(question, rows)
+    numeric = None
+    for pattern, op in _COMPARE:
+        found = re.search(
+            rf"\b(rpn|severity|occurrence|detection)\b[a-z ]*?\b{pattern}\s*(\d+(?:\.\d+)?)", text
+        )
+        if found:
+            numeric = NumericFilter(found.group(1).replace("severity", "severity"), op, float(found.group(2)))
+            break
+    if numeric is None:
+        found = re.search(r"\b(?:rpn|score)\s+(?:of\s+)?(\d+)\b", text)
+        if found:
+            numeric = NumericFilter("rpn", "==", float(found.group(1)))
+    score = _score_named(text)
+    rank = None
+    group = None
+    if re.search(r"\b(highest|most|maximum|largest|greatest|worst)\b", text):
+        if re.search(r"\b(number|count) of (failures|failure modes)\b", text):
+            group = next(
+                (lvl for word, lvl in _LEVEL_WORDS.items() if re.search(rf"\b{word}\b", text)), "component"
+            )
+            rank = ("severity", True) if "severe" in text else None
+        else:
+            rank = (score or ("severity" if "severe" in text else "occurrence"), True)
+    elif re.search(r"\b(lowest|least|minimum|smallest)\b", text):
+        rank = (score or "occurrence", False)
+    mean = (score or "rpn") if re.search(r"\b(average|mean)\b", text) else None
+    covered = set().union(*(m.words for m in mentions)) if mentions else set()
+    words = terms(question)
+    content = [
+        w
+        for i, w in enumerate(words)
+        if i not in covered and w not in GENERIC and not w.replace(".", "").isdigit() and len(w) > 2
+    ]
+    return Query(mentions, numeric, rank, mean, group, content)
+
+
+def _by_mentions(rows: Sequence[FmeaRow], mentions: Sequence[Mention]) -> list[FmeaRow]:
+    """Rows matching every mentioned span; names covering the same words are alternatives."""
+    groups: dict[frozenset[int], list[Mention]] = {}
+    for m in mentions:
+        groups.setdefault(m.words, []).append(m)
+    selected = list(rows)
+    for alternatives in groups.values():
+        selected = [r for r in selected if any(getattr(r, m.level) == m.name for m in alternatives)]
+    return selected
+
+
+ELSEWHERE_WEIGHT = 0.25
+# The threshold `moesaic bench qa` fits on the development half of the paired question set
+# (mining-truck FMEA); the evaluation half is never used to choose it. Refit for another sheet.
+DEFAULT_THRESHOLD = 0.75
+
+
+@functools.lru_cache(maxsize=8)
+def _sheet_vocabulary(rows: tuple[FmeaRow, ...]) -> frozenset[str]:
+    return frozenset().union(*(r.terms() for r in rows))
+
+
+class FmeaAnswer(NamedTuple):
+    text: str
+    row_ids: tuple[str, ...]  # the rows cited, in the order shown
+    support: float  # share of the question's content words found in the selected rows, in [0, 1]
+    abstained: bool
+
+
+def _fmt(value: float) -> str:
+    return str(int(value)) if float(value).is_integer() else f"{value:.2f}"
+
+
+def row_line(row: FmeaRow) -> str:
+    """One row as an extractive line: the cells as written, then the four scores."""
+    where = " > ".join(x for x in (row.subsystem, row.component, row.sub_component) if x)
+    cells = [f"[{row.row_id}] {where}: failure mode {row.failure_mode}"]
+    for label, value in (
+        ("effect", row.effect),
+        ("cause", row.cause),
+        ("current controls", row.control),
+        ("recommended action", row.action),
+    ):
+        if value:
+            cells.append(f"{label}: {value}")
+    scores = ", ".join(
+        f"{name if name != 'rpn' else 'RPN'} {_fmt(row.score(name))}" for name in SCORE_COLUMNS
+    )
+    return "; ".join(cells) + f"; {scores}."
+
+
+@dataclass(frozen=True)
+class FmeaAnswerer:
+    """Answer questions over ``rows``.
+
+    Attributes:
+        rows: the FMEA sheet.
+        threshold: abstain when the support is below it, in [0, 1].
+        max_rows: most rows quoted in one answer; the lead sentence still counts them all.
+    """
+
+    rows: tuple[FmeaRow, ...]
+    threshold: float = DEFAULT_THRESHOLD
+    max_rows: int = 12
+
+    def __post_init__(self) -> None:
+        if not self.rows:
+            raise ValueError("`rows` must hold at least one FMEA row")
+        if not 0.0 <= self.threshold <= 1.0:
+            raise ValueError(f"`threshold` must be in [0, 1], got {self.threshold}")
+        if self.max_rows < 1:
+            raise ValueError(f"`max_rows` must be >= 1, got {self.max_rows}")
+
+    def support(self, question: str) -> float:
+        """Share of the question's content words (names included) found in its selected rows."""
+        return self._support(analyse(question, self.rows))[0]
+
+    def _support(self, query: Query) -> tuple[float, list[FmeaRow], list[str]]:
+        selected = _by_mentions(self.rows, query.mentions) if query.mentions else list(self.rows)
+        if not selected:  # the names exist, but never together
+            return 0.0, selected, [m.name for m in query.mentions]
+        vocabulary: set[str] = set()
+        for row in selected:
+            vocabulary |= row.terms()
+        # The names together count as one unit (they say where; however many or long, they
+        # must not drown an unknown word); every other content word must appear in the rows
+        # the names select.
+        named = 1 if query.mentions else 0
+        missing = [w for w in query.content if w not in vocabulary]
+        total = named + len(query.content)
+        if total == 0:
+            return 1.0, selected, missing
+        # A word the sheet holds elsewhere more often narrows the question ("related to
+        # temperature") than names something the sheet lacks, so it weighs a quarter.
+        lacking = sum(1.0 if w not in self._vocabulary else ELSEWHERE_WEIGHT for w in missing)
+        return 1.0 - lacking / total, selected, missing
+
+    @property
+    def _vocabulary(self) -> frozenset[str]:
+        return _sheet_vocabulary(self.rows)
+
+    def answer(self, question: str) -> FmeaAnswer:
+        """The answer to one question, or an abstention that says what had no evidence."""
+        if not question or not question.strip():
+            raise ValueError("`question` must be a non-empty string")
+        query = analyse(question, self.rows)
+        support, selected, missing = self._support(query)
+        if support < self.threshold:
+            scope = " and ".join(f"{m.level.replace('_', '-')} {m.name}" for m in query.mentions)
+            text = (
+                "I cannot answer this from the FMEA: no row"
+                + (f" of {scope}" if scope else "")
+                + " mentions "
+                + ", ".join(repr(w) for w in missing)
+                + f" (support {support:.2f} < threshold {self.threshold:.2f})."
+            )
+            return FmeaAnswer(text, (), support, True)
+        lead, rows = self._compose(query, selected)
+        shown = rows[: self.max_rows]
+        lines = [lead, *(row_line(r) for r in shown)]
+        if len(rows) > len(shown):
+            lines.append(f"({len(rows) - len(shown)} more rows not shown.)")
+        return FmeaAnswer("\n".join(lines), tuple(r.row_id for r in shown), support, False)
+
+    def _compose(self, query: Query, selected: list[FmeaRow]) -> tuple[str, list[FmeaRow]]:
+        scope = " and ".join(f"{m.level.replace('_', '-')} {m.name}" for m in query.mentions) or "the FMEA"
+        rows = selected
+        notes: list[str] = []
+        if query.content:
+            about = [r for r in rows if r.terms() & set(query.content)]
+            if about:
+                rows = about
+                found = set(query.content) & set().union(*(r.terms() for r in about))
+                notes.append(f"about {', '.join(sorted(found))}")
+            else:
+                notes.append(f"none of its rows mention {', '.join(query.content)}; all its rows follow")
+        if query.numeric is not None:
+            f = query.numeric
+            rows = [r for r in rows if _OPS[f.op](r.score(f.score), f.value)]
+            label = "RPN" if f.score == "rpn" else f.score
+            if not rows:
+                return f"No failure mode in {scope} has {label} {f.op} {_fmt(f.value)}.", []
+            notes.append(f"{len(rows)} failure modes with {label} {f.op} {_fmt(f.value)}")
+        if query.group is not None and rows:
+            counts = Counter(getattr(r, query.group) for r in rows)
+            name, count = counts.most_common(1)[0]
+            rows = [r for r in rows if getattr(r, query.group) == name]
+            notes.append(
+                f"the {query.group.replace('_', '-')} with the most failure modes is {name}, with {count}"
+            )
+        if query.mean is not None and rows:
+            values = [r.score(query.mean) for r in rows]
+            mean = sum(values) / len(values)
+            label = "RPN" if query.mean == "rpn" else query.mean
+            return f"The average {label} value over {len(rows)} failure modes of {scope} is {mean:.2f}.", []
+        if query.rank is not None and rows:
+            score, highest = query.rank
+            values = [r.score(score) for r in rows]
+            best = max(values) if highest else min(values)
+            if min(values) == max(values):
+                notes.append(f"all {len(rows)} have the same {score} value {_fmt(best)}: none stands out")
+            else:
+                notes.append(f"the {'highest' if highest else 'lowest'} {score} value is {_fmt(best)}")
+            rows = [r for r in rows if r.score(score) == best]
+        if not rows:
+            return f"No failure mode in {scope} matches the question.", []
+        detail = "; ".join(notes)
+        return f"{scope[0].upper() + scope[1:]}: {len(rows)} matching failure modes" + (
+            f" ({detail})." if detail else "."
+        ), rows

@@ -1,0 +1,397 @@
+"""Maintenance scenarios proposed for a situation, from the history and the FMEA of a knowledge base.
+
+A situation (an asset and a text: a new work order, or what happened in a time window) gets
+candidate scenarios from three places:
+
+1. **Similar past work orders.** ``kb.search`` over the work orders (every asset; they are of the
+   same fleet) returns the nearest ones; each votes, by its retrieval score, for the scenario key
+   ``"<action>:<failure mode>"`` of its expert coding. What was done after similar symptoms is
+   what is proposed.
+2. **FMEA rows.** Rows sharing words with the situation propose their recommended action for their
+   failure mode, and give every scenario its risk if deferred (severity, occurrence).
+3. **The situation itself.** The action verbs and failure-mode words of its text are features of
+   each candidate (does the text already say "replace", "leak"?), which the ranker weighs.
+
+Each :class:`Scenario` carries its features; :mod:`moesaic.reports.scenarios.ranker` orders them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import statistics
+from collections import Counter, defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from moesaic.data.schema import Document
+from moesaic.reports.qa.table import FmeaRow, terms
+
+logger = logging.getLogger(__name__)
+
+ACTIONS = ("inspect", "test", "replace", "repair", "adjust", "monitor")
+# Expert action codes of the work orders (``Replace``, ``Minor Maint_Repair``, ...) to one verb,
+# the most invasive first: an order that replaced and repaired is a replacement.
+_CODE_VERBS = (
+    ("Replace", "replace"),
+    ("Repair", "repair"),
+    ("Modify", "repair"),
+    ("Minor Maint", "adjust"),
+    ("CM", "monitor"),
+)
+# Words of free text (work orders, FMEA recommended actions) that name each verb, stemmed.
+_TEXT_VERBS = {
+    "replace": ("replac", "chang", "swap", "fit", "refit", "install", "new", "renew"),
+    "repair": ("repair", "fix", "weld", "rebuild", "overhaul", "modif"),
+    "adjust": ("adjust", "tighten", "top", "grease", "lube", "servic", "reset", "clean", "tension"),
+    "monitor": ("monitor", "sampl", "trend", "analysi", "analys", "cm"),
+    "test": ("test", "calibrat", "measur"),
+    "inspect": ("inspect", "check", "investigat", "examin", "look"),
+}
+UNCODED_FM = "uncoded"
+
+
+def action_verb(code: str) -> str:
+    """The verb of an expert action code; ``inspect`` when no action was coded (a reported symptom)."""
+    for part, verb in _CODE_VERBS:
+        if part in code:
+            return verb
+    return "inspect"
+
+
+def text_verbs(text: str) -> set[str]:
+    """The verbs of :data:`ACTIONS` named in free text."""
+    words = set(terms(text))
+    return {verb for verb, stems in _TEXT_VERBS.items() if any(w.startswith(s) for w in words for s in stems)}
+
+
+def failure_mode(code: str) -> str:
+    """The first failure mode of an expert code (``Leak_Unspecified`` -> ``Leak``), or ``uncoded``."""
+    first = code.split("_")[0].strip()
+    return first or UNCODED_FM
+
+
+def scenario_key(action_code: str, fm_code: str) -> str:
+    """``"<verb>:<failure mode>"``, the identity of a scenario across situations."""
+    return f"{action_verb(action_code)}:{failure_mode(fm_code)}"
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What the scenarios answer: an asset (a key of the base) and a description of its state."""
+
+    asset_id: str
+    text: str
+
+    def __post_init__(self) -> None:
+        if not self.text.strip():
+            raise ValueError("`text` of a situation must not be empty")
+
+    @property
+    def situation_id(self) -> str:
+        return hashlib.sha256(f"{self.asset_id}\n{self.text}".encode()).hexdigest()[:12]
+
+
+class Citation(NamedTuple):
+    table: str  # documents (work orders, FMEA rows) or events
+    record_id: str
+    why: str
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One proposed course of action.
+
+    Attributes:
+        scenario_id: stable id (situation and key), used by feedback.
+        key: ``"<verb>:<failure mode>"``.
+        failure_mode: the failure mode addressed.
+        steps: the ordered actions, each starting with a verb of :data:`ACTIONS`.
+        reason: why it is proposed, in one sentence.
+        downtime_h: median recorded running time of the supporting orders, None when unknown.
+        cost: median recorded cost of the supporting orders, None when unknown.
+        severity: FMEA severity of the failure mode (1-10), None when no FMEA row matches.
+        occurrence: FMEA occurrence (1-10), None when no FMEA row matches.
+        citations: the supporting records, at least two.
+        features: named signals read by the ranker.
+    """
+
+    scenario_id: str
+    key: str
+    failure_mode: str
+    steps: tuple[str, ...]
+    reason: str
+    downtime_h: float | None
+    cost: float | None
+    severity: float | None
+    occurrence: float | None
+    citations: tuple[Citation, ...]
+    features: Mapping[str, float] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if len(self.citations) < 2:
+            raise ValueError(f"scenario {self.key!r}: needs at least 2 citations, got {len(self.citations)}")
+
+    def risk(self) -> str:
+        if self.severity is None or self.occurrence is None:
+            return "unknown (no matching FMEA row)"
+        return f"severity {self.severity:g}, occurrence {self.occurrence:g} (FMEA)"
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "scenario_id": self.scenario_id,
+            "key": self.key,
+            "failure_mode": self.failure_mode,
+            "steps": list(self.steps),
+            "reason": self.reason,
+            "downtime_h": self.downtime_h,
+            "cost": self.cost,
+            "severity": self.severity,
+            "occurrence": self.occurrence,
+            "citations": [c._asdict() for c in self.citations],
+            "features": dict(self.features),
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Scenario:
+        return cls(
+            scenario_id=data["scenario_id"],
+            key=data["key"],
+            failure_mode=data["failure_mode"],
+            steps=tuple(data["steps"]),
+            reason=data["reason"],
+            downtime_h=data["downtime_h"],
+            cost=data["cost"],
+            severity=data["severity"],
+            occurrence=data["occurrence"],
+            citations=tuple(Citation(**c) for c in data["citations"]),
+            features=dict(data["features"]),
+        )
+
+
+@dataclass(frozen=True)
+class CandidateConfig:
+    """How many neighbours vote and which candidates are kept.
+
+    Attributes:
+        neighbours: past work orders retrieved per situation.
+        max_candidates: scenarios kept per situation, the strongest vote first.
+        fmea_rows: FMEA rows proposing their own action per situation.
+    """
+
+    neighbours: int = 30
+    max_candidates: int = 10
+    fmea_rows: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("neighbours", "max_candidates"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"`{name}` must be >= 1, got {getattr(self, name)}")
+        if self.fmea_rows < 0:
+            raise ValueError(f"`fmea_rows` must be >= 0, got {self.fmea_rows}")
+
+
+class Neighbour(NamedTuple):
+    document: Document
+    score: float
+    rank: int
+
+
+class ScenarioGenerator:
+    """Candidate scenarios from a history of work orders and FMEA rows.
+
+    Args:
+        work_orders: past work orders (``Document(kind="work_order")`` with the expert codes
+            ``Action`` and ``FM`` in their fields), ids as the base's keys.
+        fmea: FMEA rows (may be empty: risks are then unknown).
+        search: ``search(text, k) -> [(record id, score)]`` over the work orders, best first.
+        config: see :class:`CandidateConfig`.
+    """
+
+    def __init__(
+        self,
+        *,
+        work_orders: Sequence[Document],
+        fmea: Sequence[FmeaRow],
+        search: Callable[[str, int], Sequence[tuple[str, float]]],
+        config: CandidateConfig | None = None,
+    ) -> None:
+        self.config = config or CandidateConfig()
+        self._orders = {d.doc_id: d for d in work_orders}
+        self._fmea = tuple(fmea)
+        self._fmea_terms = [set(terms(f"{r.component} {r.sub_component} {r.failure_mode}")) for r in fmea]
+        self._search = search
+        counts = Counter(
+            scenario_key(str(d.fields.get("Action", "")), str(d.fields.get("FM", ""))) for d in work_orders
+        )
+        total = sum(counts.values()) or 1
+        self._prior = {k: n / total for k, n in counts.items()}
+
+    def propose(self, situation: Situation) -> list[Scenario]:
+        """Candidate scenarios for ``situation`` (unranked: the strongest neighbour vote first)."""
+        neighbours = self._neighbours(situation.text)
+        words = set(terms(situation.text))
+        verbs = text_verbs(situation.text)
+        groups: dict[str, list[Neighbour]] = defaultdict(list)
+        for n in neighbours:
+            fields = n.document.fields
+            groups[scenario_key(str(fields.get("Action", "")), str(fields.get("FM", "")))].append(n)
+        total = sum(n.score for n in neighbours) or 1.0
+        scenarios = []
+        for key, members in sorted(groups.items(), key=lambda kv: -sum(n.score for n in kv[1])):
+            if len(members) < 2:
+                continue  # one past order is an anecdote, and a scenario cites two records
+            scenarios.append(self._from_history(situation, key, members, total, words, verbs))
+        scenarios = scenarios[: self.config.max_candidates]
+        scenarios += self._from_fmea(situation, words, verbs, neighbours, {s.key for s in scenarios})
+        return scenarios
+
+    def _neighbours(self, text: str) -> list[Neighbour]:
+        found: list[Neighbour] = []
+        for record_id, score in self._search(text, self.config.neighbours):
+            document = self._orders.get(record_id)
+            if document is not None and len(found) < self.config.neighbours:
+                found.append(Neighbour(document, float(score), len(found)))
+        return found
+
+    def _matching_fmea(self, fm: str, words: set[str]) -> FmeaRow | None:
+        """The FMEA row of failure mode ``fm`` sharing most other words with the situation, or None."""
+        fm_words = set(terms(fm))
+        best, best_overlap = None, 0
+        for row, row_terms in zip(self._fmea, self._fmea_terms, strict=True):
+            if not fm_words & set(terms(row.failure_mode)):
+                continue
+            # The row must also name the part: a "leak" of another system is not this risk.
+            overlap = len((row_terms - fm_words) & words)
+            if overlap > best_overlap:
+                best, best_overlap = row, overlap
+        return best
+
+    def _from_history(
+        self,
+        situation: Situation,
+        key: str,
+        members: list[Neighbour],
+        total: float,
+        words: set[str],
+        verbs: set[str],
+    ) -> Scenario:
+        verb, fm = key.split(":", 1)
+        row = self._matching_fmea(fm, words) if fm != UNCODED_FM else None
+        systems = Counter(str(n.document.fields.get("MajorSystem", "")) or "asset" for n in members)
+        system = systems.most_common(1)[0][0].replace("_", " / ")
+        citations = [
+            Citation("documents", n.document.doc_id, f"similar past order: {n.document.text!r}")
+            for n in members[:3]
+        ]
+        if row is not None:
+            citations.append(Citation("documents", row.row_id, f"FMEA: {row.component} {row.failure_mode}"))
+        same_asset = sum(n.score for n in members if n.document.asset_id == situation.asset_id)
+        features = {
+            "vote": sum(n.score for n in members) / total,
+            "rank_vote": sum(1.0 / (1 + n.rank) for n in members)
+            / sum(1.0 / (1 + i) for i in range(len(members) + 1)),
+            "same_asset": same_asset / total,
+            "prior": math.log(self._prior.get(key, 0.0) + 1e-4) / -math.log(1e-4) + 1.0,
+            "verb_in_text": float(verb in verbs),
+            "fm_in_text": float(bool(set(terms(fm)) & words)),
+            "fmea": 0.0 if row is None else 1.0,
+            f"verb={verb}": 1.0,
+            f"fm={fm}": 1.0,
+            f"key={key}": 1.0,
+        }
+        steps = _steps(verb, system, fm)
+        reason = (
+            f"{len(members)} of the most similar past orders were coded {key} ({system}), "
+            f"e.g. {members[0].document.text!r}"
+        )
+        return Scenario(
+            scenario_id=_scenario_id(situation, key),
+            key=key,
+            failure_mode=fm,
+            steps=steps,
+            reason=reason,
+            downtime_h=_median(n.document.fields.get("RunningTime") for n in members),
+            cost=_median(n.document.fields.get("Cost") for n in members),
+            severity=None if row is None else row.severity,
+            occurrence=None if row is None else row.occurrence,
+            citations=tuple(citations),
+            features=features,
+        )
+
+    def _from_fmea(
+        self,
+        situation: Situation,
+        words: set[str],
+        verbs: set[str],
+        neighbours: list[Neighbour],
+        taken: set[str],
+    ) -> list[Scenario]:
+        if not self.config.fmea_rows or not neighbours:
+            return []
+        overlaps = sorted(
+            ((len(t & words), i) for i, t in enumerate(self._fmea_terms) if len(t & words) >= 2),
+            key=lambda p: (-p[0], p[1]),
+        )
+        scenarios = []
+        for overlap, index in overlaps[: self.config.fmea_rows]:
+            row = self._fmea[index]
+            verb = min(text_verbs(row.action) or {"inspect"}, key=ACTIONS.index)
+            key = f"{verb}:{row.failure_mode}"
+            if key in taken:
+                continue
+            taken.add(key)
+            top = neighbours[0].document
+            citations = (
+                Citation("documents", row.row_id, f"FMEA recommended action: {row.action}"),
+                Citation("documents", top.doc_id, f"nearest past order: {top.text!r}"),
+            )
+            features = {
+                "fmea": 1.0,
+                "fmea_overlap": overlap / max(len(words), 1),
+                "verb_in_text": float(verb in verbs),
+                f"verb={verb}": 1.0,
+            }
+            scenarios.append(
+                Scenario(
+                    scenario_id=_scenario_id(situation, key),
+                    key=key,
+                    failure_mode=row.failure_mode,
+                    steps=(f"inspect {row.component} ({row.sub_component})", f"{verb}: {row.action}"),
+                    reason=(
+                        f"FMEA row {row.row_id} ({row.component}: {row.failure_mode}) "
+                        f"shares {overlap} words with the situation"
+                    ),
+                    downtime_h=None,
+                    cost=None,
+                    severity=row.severity,
+                    occurrence=row.occurrence,
+                    citations=citations,
+                    features=features,
+                )
+            )
+        return scenarios
+
+
+def _steps(verb: str, system: str, fm: str) -> tuple[str, ...]:
+    """Inspect first, then the action, then prove the fix (test) or keep watching (monitor)."""
+    what = f"{system} for {fm.lower()}" if fm != UNCODED_FM else system
+    steps = [f"inspect {what}"]
+    if verb != "inspect":
+        steps.append(f"{verb} the affected {system} part" if verb != "monitor" else f"monitor {system}")
+    if verb in ("replace", "repair", "adjust"):
+        steps.append(f"test {system} under load before release")
+    elif verb == "inspect":
+        steps.append(f"monitor {system} until the cause is confirmed")
+    return tuple(steps)
+
+
+def _median(values: Any) -> float | None:
+    numbers = [float(v) for v in values if isinstance(v, int | float) and math.isfinite(float(v))]
+    return statistics.median(numbers) if numbers else None
+
+
+def _scenario_id(situation: Situation, key: str) -> str:
+    return hashlib.sha256(f"{situation.situation_id}\n{key}".encode()).hexdigest()[:12]

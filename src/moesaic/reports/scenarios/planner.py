@@ -1,0 +1,102 @@
+"""Scenarios for an asset of a knowledge base: the situation, the candidates, the ranking, the record.
+
+Example:
+    >>> with KnowledgeBase.open("kb") as kb:
+    ...     plan = plan_scenarios(kb, asset_id="A", text="HYD OIL LEAK ON BOOM CYL")
+    ...     for s in plan.scenarios: print(s.scenario_id, s.key, s.steps)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import pandas as pd
+
+from moesaic.data.schema import Document
+from moesaic.knowledge import KnowledgeBase
+from moesaic.reports.qa.table import rows_from_documents
+from moesaic.reports.scenarios.candidates import CandidateConfig, Scenario, ScenarioGenerator, Situation
+from moesaic.reports.scenarios.feedback import load_ranker, store_proposals
+from moesaic.reports.scenarios.ranker import RankerConfig
+
+
+class ScenarioPlan(NamedTuple):
+    situation: Situation
+    scenarios: list[Scenario]  # best first
+
+
+def window_situation(kb: KnowledgeBase, asset_id: str, start: pd.Timestamp, end: pd.Timestamp) -> Situation:
+    """The situation of an asset over ``[start, end]``: its events and work orders in the window.
+
+    Raises:
+        ValueError: ``start`` after ``end``, or nothing recorded for the asset in the window.
+    """
+    if start > end:
+        raise ValueError(f"window start {start} is after its end {end}")
+    key = kb.resolve_asset(asset_id)
+    parts = [f"{e.kind} {e.label}" for e in kb.events(asset_id=key, start=start, end=end)]
+    parts += [
+        d.text
+        for d in kb.documents(asset_id=key)
+        if d.kind == "work_order" and d.time is not None and start <= d.time <= end
+    ]
+    if not parts:
+        raise ValueError(f"asset {key!r} has no events or work orders between {start} and {end}")
+    return Situation(asset_id=key, text=" ; ".join(parts))
+
+
+def history_generator(
+    kb: KnowledgeBase, *, before: pd.Timestamp | None = None, config: CandidateConfig | None = None
+) -> ScenarioGenerator:
+    """A generator over the base's work orders (those before ``before`` when given) and FMEA rows."""
+    orders: Sequence[Document] = kb.documents(kind="work_order")
+    if before is not None:
+        orders = [d for d in orders if d.time is not None and d.time < before]
+    fmea = rows_from_documents(kb.documents(kind="fmea"))
+    cfg = config or CandidateConfig()
+
+    def search(text: str, k: int) -> list[tuple[str, float]]:
+        # Ask for more than k: hits outside the history (later orders, other kinds) are dropped.
+        hits = kb.search(text, k=4 * k, kinds=["work_order"], mode="hybrid")
+        return [(h.record_id, h.score) for h in hits]
+
+    return ScenarioGenerator(work_orders=orders, fmea=fmea, search=search, config=cfg)
+
+
+def plan_scenarios(
+    kb: KnowledgeBase,
+    *,
+    asset_id: str,
+    text: str | None = None,
+    window: tuple[pd.Timestamp, pd.Timestamp] | None = None,
+    top: int = 5,
+    config: CandidateConfig | None = None,
+    ranker_config: RankerConfig | None = None,
+) -> ScenarioPlan:
+    """Ranked scenarios for an asset, from a work-order ``text`` or a time ``window``; stored for feedback.
+
+    Raises:
+        ValueError: neither or both of ``text`` and ``window``, an empty situation, or no scenario
+            with two supporting records.
+    """
+    if (text is None) == (window is None):
+        raise ValueError("give exactly one of `text` (a work order) and `window` (start, end)")
+    if top < 1:
+        raise ValueError(f"`top` must be >= 1, got {top}")
+    if window is not None:
+        situation = window_situation(kb, asset_id, *window)
+        before = window[0]
+    else:
+        situation = Situation(asset_id=kb.resolve_asset(asset_id), text=str(text))
+        before = None
+    candidates = history_generator(kb, before=before, config=config).propose(situation)
+    if not candidates:
+        raise ValueError(
+            f"no scenario for {situation.text!r}: no two similar past work orders share a coding; "
+            "ingest more history into the base"
+        )
+    ranked = load_ranker(kb.connection, ranker_config).rank(candidates)[:top]
+    # The whole candidate list is stored: a verdict is learnt against every alternative.
+    store_proposals(kb.connection, situation, candidates)
+    return ScenarioPlan(situation, ranked)

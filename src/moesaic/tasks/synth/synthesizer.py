@@ -1,0 +1,306 @@
+"""The :class:`Synthesizer` task: fit a conditional generator of windows, then sample from it.
+
+``fit(windows, conditions)`` learns per-channel standardisation and the factors of the conditions
+on the training windows, holds out ``val_fraction`` of them for early stopping, and trains one of
+two generator designs (:data:`DESIGNS`) on the sparse-MoE trunk with the project's training loop.
+``sample(n, condition=...)`` returns windows on the training scale with their observed masks (all
+True: generated values are complete) and the condition of each sample; with no condition the
+factors are masked and sampling is unconditional. A combination of factor values never seen
+together in training is accepted (each factor is its own token); an unknown value is refused.
+
+Axes: W windows, T steps, C channels.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import numpy as np
+import torch
+from torch import Tensor, nn
+
+from moesaic.checkpoint import CheckpointError, load_model_state, save_model
+from moesaic.config import ConfigError, from_dict, to_dict
+from moesaic.encoders import EncoderConfig, NotFittedError
+from moesaic.model import ModelConfig
+from moesaic.moe import MoEConfig
+from moesaic.tasks.synth.conditions import Condition, ConditionSpec, EncodedConditions, category
+from moesaic.tasks.synth.generators import GeneratorBatch, SeriesFlow, SeriesVAE
+from moesaic.train import TrainConfig, TrainResult, train
+
+logger = logging.getLogger(__name__)
+
+DESIGNS = ("flow", "vae")
+CHECKPOINT_KIND = "moesaic.Synthesizer"
+_SAMPLE_CHUNK = 2048
+
+
+def _default_model() -> ModelConfig:
+    encoders = EncoderConfig(dim=32, modalities=("tabular",))
+    return ModelConfig(
+        encoders=encoders, moe=MoEConfig(num_experts=4, top_k=2, expert_hidden=64), num_layers=2
+    )
+
+
+def _default_train() -> TrainConfig:
+    # One thread: on a shared CPU more threads oversubscribe the cores and run several times slower.
+    return TrainConfig(
+        lr=2e-3, warmup_steps=100, max_steps=3000, batch_size=128, eval_every=250, patience=4, num_threads=1
+    )
+
+
+@dataclass(frozen=True)
+class SynthConfig:
+    """Settings of :class:`Synthesizer`.
+
+    Attributes:
+        design: one of :data:`DESIGNS`: ``"flow"`` (flow matching, ``steps`` evaluations per
+            sample) or ``"vae"`` (conditional VAE, one evaluation per sample).
+        steps: Euler steps of the flow design (its network evaluations per sample).
+        patch_len: steps per token; the window length must be a multiple of it.
+        latent: latent width of the VAE design.
+        condition_dropout: probability of masking each factor in training, for unconditional
+            sampling and unseen combinations.
+        val_fraction: share of the training windows held out for early stopping.
+        model: the trunk; ``fit`` sets the table sizes from the conditions.
+        train: optimisation settings; ``train.seed`` also draws the validation windows.
+    """
+
+    design: str = "flow"
+    steps: int = 10
+    patch_len: int = 4
+    latent: int = 16
+    condition_dropout: float = 0.2
+    val_fraction: float = 0.1
+    model: ModelConfig = field(default_factory=_default_model)
+    train: TrainConfig = field(default_factory=_default_train)
+
+    def __post_init__(self) -> None:
+        checks = [
+            ("design", self.design in DESIGNS, f"one of {list(DESIGNS)}"),
+            ("steps", self.steps >= 1, ">= 1"),
+            ("latent", self.latent >= 1, ">= 1"),
+            ("patch_len", self.patch_len >= 1, ">= 1"),
+            ("condition_dropout", 0 <= self.condition_dropout < 1, "in [0, 1)"),
+            ("val_fraction", 0 <= self.val_fraction < 1, "in [0, 1)"),
+        ]
+        problems = [f"`{n}` must be {rule}, got {getattr(self, n)!r}" for n, ok, rule in checks if not ok]
+        if problems:
+            raise ConfigError(problems)
+
+
+class Samples(NamedTuple):
+    """Synthetic windows; ``conditions[i]`` is what sample i was conditioned on ({} = unconditional)."""
+
+    series: np.ndarray  # (n, T, C) float32 on the training scale
+    observed: np.ndarray  # (n, T, C) bool
+    conditions: list[dict[str, Any]]
+
+
+class Synthesizer:
+    """Conditional generator of multichannel windows (sklearn contract: ``fit`` returns ``self``)."""
+
+    def __init__(self, config: SynthConfig | None = None) -> None:
+        self.config = config if config is not None else SynthConfig()
+
+    # ---- fitting -----------------------------------------------------------------------------
+    def fit(
+        self,
+        windows: np.ndarray,
+        conditions: Sequence[Condition] | None = None,
+        *,
+        observed: np.ndarray | None = None,
+        channel_names: Sequence[str] | None = None,
+    ) -> Synthesizer:
+        """Learn to generate ``windows`` given their ``conditions``.
+
+        Args:
+            windows: (W, T, C) training windows; NaN marks a missing value.
+            conditions: W mappings factor -> value (strings: categorical, numbers: numeric); None
+                trains an unconditional model.
+            observed: (W, T, C) bool, False where a value is missing (default: the finite values).
+            channel_names: C names, kept with the model (default ``channel_0``, ...).
+        """
+        values = np.asarray(windows, dtype=np.float32)
+        if values.ndim != 3 or min(values.shape) < 1:
+            raise ValueError(f"`windows` must have shape (windows, time, channels), got {values.shape}")
+        mask = np.isfinite(values) if observed is None else np.asarray(observed, dtype=bool)
+        if mask.shape != values.shape:
+            raise ValueError(f"`observed` must have shape {values.shape}, got {mask.shape}")
+        mask = mask & np.isfinite(values)
+        if conditions is not None and len(conditions) != len(values):
+            raise ValueError(f"got {len(values)} windows but {len(conditions)} conditions")
+        if len(values) < 2:
+            raise ValueError("`fit` needs at least 2 windows (one is held out for validation)")
+        if values.shape[1] % self.config.patch_len:
+            raise ValueError(
+                f"the window length {values.shape[1]} must be a multiple of patch_len={self.config.patch_len}"
+            )
+        rows = list(conditions) if conditions is not None else [{} for _ in range(len(values))]
+        self.spec_ = ConditionSpec.fit(rows)
+        self.length_, self.channels_ = values.shape[1], values.shape[2]
+        names = (
+            [f"channel_{c}" for c in range(self.channels_)] if channel_names is None else list(channel_names)
+        )
+        if len(names) != self.channels_:
+            raise ValueError(f"got {len(names)} channel names for {self.channels_} channels")
+        self.channel_names_ = tuple(str(n) for n in names)
+        self.mean_, self.std_ = _channel_stats(values, mask)
+        self.model_ = self._build()
+        standard = np.where(mask, (np.nan_to_num(values) - self.mean_) / self.std_, 0.0).astype(np.float32)
+        encoded = self.spec_.encode(rows)
+        self.training_combinations_ = sorted({_key(r, self.spec_) for r in rows})
+        self.train_result_ = self._train(torch.from_numpy(standard), torch.from_numpy(mask), encoded)
+        return self
+
+    def _build(self) -> SeriesFlow | SeriesVAE:
+        config = self.config
+        encoders = dataclasses.replace(
+            config.model.encoders,
+            modalities=("tabular",),
+            num_numeric=len(self.spec_.numeric),
+            categorical_cardinalities=self.spec_.cardinalities,
+        )
+        model = dataclasses.replace(config.model, encoders=encoders)
+        torch.manual_seed(config.train.seed)
+        if config.design == "vae":
+            return SeriesVAE(
+                model, length=self.length_, channels=self.channels_, patch=config.patch_len,
+                latent=config.latent, condition_dropout=config.condition_dropout,
+            )  # fmt: skip
+        return SeriesFlow(
+            model, length=self.length_, channels=self.channels_, patch=config.patch_len,
+            steps=config.steps, condition_dropout=config.condition_dropout,
+        )  # fmt: skip
+
+    def _train(self, series: Tensor, observed: Tensor, conditions: EncodedConditions) -> TrainResult:
+        cfg = self.config.train
+        order = torch.randperm(len(series), generator=torch.Generator().manual_seed(cfg.seed))
+        held = round(self.config.val_fraction * len(series))
+        held = min(held, len(series) - 1)
+        val_index, fit_index = order[:held], order[held:]
+
+        def take(index: Tensor) -> GeneratorBatch:
+            c = EncodedConditions(*(t[index] for t in conditions))
+            return GeneratorBatch(series[index], observed[index], c)
+
+        def source(epoch: int, generator: torch.Generator) -> list[GeneratorBatch]:
+            shuffled = fit_index[torch.randperm(len(fit_index), generator=generator)]
+            return [take(shuffled[i : i + cfg.batch_size]) for i in range(0, len(shuffled), cfg.batch_size)]
+
+        val = [take(val_index[i : i + 1024]) for i in range(0, held, 1024)] or None
+        logger.info(
+            "fitting the %s synthesizer on %d windows (%d held out)", self.config.design, len(fit_index), held
+        )
+        return train(self.model_, source, config=cfg, val_batches=val)
+
+    # ---- sampling ----------------------------------------------------------------------------
+    @property
+    def nfe_per_sample(self) -> int:
+        """Network evaluations per sample (the whole batch of samples shares each evaluation)."""
+        return int(self._fitted().nfe_per_sample)
+
+    def sample(
+        self, n: int, condition: Condition | Sequence[Condition] | None = None, *, seed: int = 0
+    ) -> Samples:
+        """``n`` synthetic windows; ``condition`` is one condition for all, n conditions, or None.
+
+        A condition may name any subset of the training factors; the rest are left free.
+        """
+        model = self._fitted()
+        if n < 1:
+            raise ValueError(f"`n` must be >= 1, got {n}")
+        if condition is None or isinstance(condition, Mapping):
+            rows = [dict(condition or {}) for _ in range(n)]
+        else:
+            rows = [dict(c) for c in condition if isinstance(c, Mapping)]
+            if len(rows) != n:
+                raise ValueError(f"got {len(rows)} conditions for n={n} samples")
+        encoded = self.spec_.encode(rows)
+        unseen = {_key(r, self.spec_) for r in rows if r} - set(self.training_combinations_)
+        if unseen:
+            logger.info(
+                "sampling %d condition combination(s) never seen in training: %s", len(unseen), sorted(unseen)
+            )
+        torch.manual_seed(seed)
+        model.eval()
+        parts = []
+        for start in range(0, n, _SAMPLE_CHUNK):
+            index = slice(start, min(n, start + _SAMPLE_CHUNK))
+            chunk = EncodedConditions(*(t[index] for t in encoded))
+            parts.append(model.sample(chunk, count=index.stop - index.start, length=self.length_))
+        values = torch.cat(parts).numpy() * self.std_ + self.mean_
+        return Samples(values.astype(np.float32), np.ones(values.shape, dtype=bool), rows)
+
+    def _fitted(self) -> SeriesFlow | SeriesVAE:
+        if not hasattr(self, "model_"):
+            raise NotFittedError(
+                f"This {type(self).__name__} is not fitted yet. Call `fit` or `Synthesizer.load` first."
+            )
+        return self.model_
+
+    # ---- persistence -------------------------------------------------------------------------
+    def save(self, folder: Path) -> None:
+        """Write ``model.safetensors`` and ``config.json`` (settings, condition factors, scaling)."""
+        model = self._fitted()
+        document = {
+            "kind": CHECKPOINT_KIND,
+            "synth": to_dict(self.config),
+            "spec": {"categorical": [[n, list(c)] for n, c in self.spec_.categorical],
+                     "numeric": [list(x) for x in self.spec_.numeric]},
+            "length": self.length_,
+            "channels": self.channels_,
+            "channel_names": list(self.channel_names_),
+            "mean": self.mean_.tolist(),
+            "std": self.std_.tolist(),
+            "combinations": [[list(p) for p in key] for key in self.training_combinations_],
+        }  # fmt: skip
+        save_model(Path(folder), model, document)
+
+    @classmethod
+    def load(cls, folder: Path) -> Synthesizer:
+        """A fitted synthesizer from a folder written by :meth:`save`."""
+        state = load_model_state(Path(folder))
+        document = state.config
+        if document.get("kind") != CHECKPOINT_KIND:
+            raise CheckpointError(f"{folder}: not a Synthesizer checkpoint (kind {document.get('kind')!r})")
+        synth = cls(from_dict(SynthConfig, document["synth"]))
+        synth.spec_ = ConditionSpec(
+            tuple((n, tuple(c)) for n, c in document["spec"]["categorical"]),
+            tuple(tuple(x) for x in document["spec"]["numeric"]),
+        )
+        synth.length_, synth.channels_ = int(document["length"]), int(document["channels"])
+        synth.channel_names_ = tuple(document["channel_names"])
+        synth.mean_ = np.asarray(document["mean"], dtype=np.float32)
+        synth.std_ = np.asarray(document["std"], dtype=np.float32)
+        synth.training_combinations_ = sorted(
+            tuple(tuple(p) for p in key) for key in document["combinations"]
+        )
+        model = synth._build()
+        model.load_state_dict(state.state_dict)
+        synth.model_ = model.eval()
+        return synth
+
+    def parameter_module(self) -> nn.Module:
+        """The trained network (for counting parameters)."""
+        return self._fitted()
+
+
+def _key(condition: Condition, spec: ConditionSpec) -> tuple[tuple[str, str], ...]:
+    """The categorical factors of a condition: what makes a combination seen or unseen."""
+    names = {n for n, _ in spec.categorical}
+    return tuple(sorted((str(k), category(v)) for k, v in condition.items() if k in names))
+
+
+def _channel_stats(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per-channel mean and std of the observed values (std 1 for a constant channel)."""
+    flat = np.where(mask, values, np.nan).reshape(-1, values.shape[2])
+    if (~np.isfinite(flat)).all(axis=0).any():
+        raise ValueError("every channel needs at least one observed value to fit the synthesizer")
+    mean, std = np.nanmean(flat, axis=0), np.nanstd(flat, axis=0)
+    return mean.astype(np.float32), np.where(std > 0, std, 1.0).astype(np.float32)
