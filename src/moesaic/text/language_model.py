@@ -90,6 +90,14 @@ def _shared() -> LanguageModel:
     return _load()
 
 
+def quiet_transformers() -> None:
+    """Silence transformers' per-tensor loading bars and info logs (our commands show their own)."""
+    import transformers
+
+    transformers.logging.disable_progress_bar()
+    transformers.logging.set_verbosity_error()
+
+
 def _load() -> LanguageModel:
     try:
         import transformers
@@ -97,6 +105,7 @@ def _load() -> LanguageModel:
         raise ImportError(f"the language model needs the `language` extra: {INSTALL_HINT}") from err
     import torch
 
+    quiet_transformers()
     cached = cache_dir()
     if (cached / _WEIGHTS).is_file():
         from safetensors.torch import load_model
