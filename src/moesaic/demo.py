@@ -31,6 +31,7 @@ from moesaic.demo_models import (
     report_fault,
     report_section,
 )
+from moesaic.demo_synth import synthesis_section, synthesize_fault
 from moesaic.reports.html import Section, render_page
 
 log = logging.getLogger(__name__)
@@ -152,8 +153,8 @@ def run_demo(
 
     The demo plant fails more often than a real fleet (``fault_rate`` faults per asset-year) so
     that two months of history show several kinds of fault. ``models=False`` leaves out the
-    trained detector and forecaster, the report and the OCR reading of a drawing (the page then
-    only shows the data).
+    trained detector and forecaster, the synthetic faults, the report and the OCR reading of a
+    drawing (the page then only shows the data).
     """
     out = Path(out)
     plant_dir = out / "plant"
@@ -167,6 +168,8 @@ def run_demo(
         faulty = sorted({e.asset_id for e in _fault_events(data)}) or [data.series[0].asset_id]
         step(f"training the forecaster and forecasting {faulty[0]}")
         sections.append(forecast_section(forecast_asset(data, faulty[0])))
+        step("training a conditional synthesizer and sampling the most frequent fault")
+        sections.append(synthesis_section(synthesize_fault(data, seed=seed)))
         step("ingesting the plant into a knowledge base and writing a diagnostic report")
         reported = report_fault(data, out)
         if reported is not None:
