@@ -12,7 +12,7 @@ import torch
 import typer
 from typer.testing import CliRunner
 
-from moesaic.adapt.methods import AdaptConfig, load_adapter
+from moesaic.adapt.methods import AdaptConfig, few_shot_indices, load_adapter
 from moesaic.checkpoint import CheckpointError
 from moesaic.cli.adapt import _fraction, adapt
 from moesaic.cli.adapt import pretrain as pretrain_command
@@ -130,13 +130,13 @@ def test_zero_shot_trains_nothing_and_lora_trains_few(pretrained) -> None:
     model = pretrained.model
     before = evaluate_classifier(model, target.val)
     train_config = dataclasses.replace(TINY.train, max_steps=2)
+    labelled = few_shot_indices(target.train.labels, fraction=0.2, seed=0)
     zero = adapt_classifier(
         model,
         target.train,
         adapt=AdaptConfig(method="zeroshot"),
         train_config=train_config,
-        fraction=0.2,
-        seed=0,
+        labelled=labelled,
     )
     assert zero.run is None and zero.adaptation.trainable_params == 0
     assert evaluate_classifier(model, target.val) == before
@@ -145,8 +145,7 @@ def test_zero_shot_trains_nothing_and_lora_trains_few(pretrained) -> None:
         target.train,
         adapt=AdaptConfig(method="lora"),
         train_config=train_config,
-        fraction=0.2,
-        seed=0,
+        labelled=labelled,
     )
     assert lora.run is not None and lora.run.steps == 2
     assert 0 < lora.adaptation.trainable_params < 0.2 * lora.adaptation.total_params
@@ -154,12 +153,14 @@ def test_zero_shot_trains_nothing_and_lora_trains_few(pretrained) -> None:
 
 
 def test_shots_are_a_count_or_a_share() -> None:
-    assert _fraction("5%", 700) == pytest.approx(0.05)
-    assert _fraction("35", 700) == pytest.approx(0.05)
+    assert _fraction("5%", 700, "windows") == pytest.approx(0.05)
+    assert _fraction("35", 700, "windows") == pytest.approx(0.05)
     with pytest.raises(ValueError, match="a count like 40 or a share like 5%"):
-        _fraction("few", 700)
-    with pytest.raises(ValueError, match="at most all of them"):
-        _fraction("800", 700)
+        _fraction("few", 700, "windows")
+    with pytest.raises(
+        ValueError, match="of the 700 windows; it must be more than 0 and at most all of them"
+    ):
+        _fraction("800", 700, "windows")
 
 
 def test_cli_pretrain_then_adapt(tmp_path: Path) -> None:
@@ -219,28 +220,27 @@ def test_adaptation_suite_rows_follow_the_contract(
 ) -> None:
     monkeypatch.setattr(adaptation, "protocol", lambda quick, seed: adaptation.Protocol(TINY, 2, 0.2, 1, 2))
     save_pretrained(tmp_path / "pre", pretrained.model, TINY)
-    options = {"pretrained": str(tmp_path / "pre")}
+    options = {"pretrained": str(tmp_path / "pre"), "target": "fan"}
     rows = adaptation.run(SuiteContext(quick=True, options=options))
     systems = {row.system for row in rows}
     assert systems == {f"moesaic-{s}" for s in adaptation.SYSTEMS}
     by_key = {(row.system, row.metric): row for row in rows}
-    assert set(by_key) == {
-        (s, m)
-        for s in systems
-        for m in ("macro_f1", "accuracy", "macro_f1_std", "accuracy_std", "trainable_params")
-    }
+    metrics = ("macro_f1", "accuracy", "macro_f1_std", "accuracy_std", "trainable_params", "labelled_windows")
+    assert set(by_key) == {(s, m) for s in systems for m in metrics}
     assert by_key[("moesaic-zeroshot", "trainable_params")].value == 0
     head, lora = by_key[("moesaic-head", "trainable_params")], by_key[("moesaic-lora", "trainable_params")]
     assert 0 < head.value < lora.value < 0.2 * lora.params_total  # LoRA adds a little to the head
     full = by_key[("moesaic-full", "trainable_params")]
     assert by_key[("moesaic-scratch", "trainable_params")].value == full.value == full.params_total
-    assert all(row.setting.startswith("target=fan,shots=") and row.dataset == "simulated_fan" for row in rows)
+    assert all(row.setting == "target=fan,shots=0.2" and row.dataset == "simulated_fan" for row in rows)
     assert all(0 <= by_key[(s, "macro_f1")].value <= 1 for s in systems)
+    labelled = by_key[("moesaic-lora", "labelled_windows")].value
+    assert labelled == by_key[("moesaic-full", "labelled_windows")].value > 0
 
 
 def test_adaptation_suite_pretrains_when_given_no_checkpoint(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(adaptation, "protocol", lambda quick, seed: adaptation.Protocol(TINY, 2, 0.2, 1, 1))
-    rows = adaptation.run(SuiteContext(quick=True, options={"pretrain_steps": "1"}))
+    rows = adaptation.run(SuiteContext(quick=True, options={"pretrain_steps": "1", "target": "fan"}))
     pretrain_rows = [row for row in rows if row.system == "moesaic-pretrain"]
     assert {row.metric for row in pretrain_rows} == {"accuracy", "macro_f1"}
     assert all(

@@ -1,19 +1,32 @@
-"""``moesaic pretrain`` and ``moesaic adapt``: pretrain on simulated plant types, adapt to a held-out one."""
+"""``moesaic pretrain`` and ``moesaic adapt``: pretrain on simulated plant types, adapt to a held-out
+type or to the C-MAPSS engines."""
 
 from __future__ import annotations
 
 import dataclasses
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any, NamedTuple
 
 import typer
 
-from moesaic.adapt.methods import METHODS, AdaptConfig, save_adapter
+from moesaic.adapt.methods import METHODS, AdaptConfig, few_shot_indices, save_adapter
 from moesaic.checkpoint import CheckpointError
 from moesaic.cli.console import console, fail
 from moesaic.config import ConfigError, apply_overrides
+from moesaic.data.registry import DataNotFoundError
+from moesaic.heads import FaultClassifier
+from moesaic.tasks.engines import (
+    EngineConfig,
+    check_window,
+    engine_adapt_config,
+    engine_model,
+    engine_shots,
+    load_engine_target,
+)
 from moesaic.tasks.pretrain import (
     LEARNING_RATES,
+    AdaptResult,
+    ClassScores,
     PretrainConfig,
     adapt_classifier,
     evaluate_classifier,
@@ -63,28 +76,56 @@ def pretrain(
     console.print(f"saved to {out}")
 
 
+TARGETS = ("fan", "cmapss")
+
+
+class _Adapted(NamedTuple):
+    """What the CLI reports of an adaptation."""
+
+    result: AdaptResult
+    adapt_config: AdaptConfig
+    scores: ClassScores
+    model: FaultClassifier
+    described: str  # the target, for the summary line
+    extra: dict[str, Any]  # saved with the adapter: what rebuilds its base
+
+
 def adapt(
     pretrained: Annotated[
         Path, typer.Option("--pretrained", exists=True, file_okay=False, help="Folder of `moesaic pretrain`.")
     ],
     method: Annotated[str, typer.Option("--method", help=f"One of {', '.join(METHODS)}.")] = "lora",
+    target: Annotated[
+        str,
+        typer.Option(
+            "--target",
+            help="fan: a simulated plant of the held-out type; cmapss: C-MAPSS FD001 engines (health stage).",
+        ),
+    ] = "fan",
     shots: Annotated[
-        str, typer.Option("--shots", help="Labelled target windows: a count (40) or a share (5%).")
+        str,
+        typer.Option(
+            "--shots",
+            help="Labels: a count (40) or a share (5%) of the training windows (fan) or engines (cmapss).",
+        ),
     ] = "5%",
     target_assets: Annotated[
-        int, typer.Option("--target-assets", min=1, help="Assets of the simulated held-out target plant.")
+        int, typer.Option("--target-assets", min=1, help="fan: assets of the simulated target plant.")
     ] = 24,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="cmapss: folder of the data sets (default: $MOESAIC_DATA).")
+    ] = None,
     steps: Annotated[int, typer.Option("--steps", min=1, help="Adaptation steps.")] = 150,
     lr: Annotated[float | None, typer.Option("--lr", help="Learning rate (default per method).")] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Target plant and the labelled draw.")] = 0,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the adapter checkpoint.")] = None,
 ) -> None:
-    """Adapt a pretrained model to a simulated plant of its held-out type, with few labels."""
+    """Adapt a pretrained model with few labels to its held-out plant type or to C-MAPSS engines."""
     try:
+        if target not in TARGETS:
+            raise ValueError(f"`--target` must be one of {list(TARGETS)}, got {target!r}")
         model, config = load_pretrained(pretrained)
         adapt_config = AdaptConfig(method=method)
-        target = plant_windows(config.target_plant(num_assets=target_assets, seed=seed), config.windows)
-        fraction = _fraction(shots, len(target.train))
         train_config = TrainConfig(
             lr=LEARNING_RATES.get(method, 1e-3) if lr is None else lr,  # zero-shot does not train
             warmup_steps=min(10, steps - 1),
@@ -93,45 +134,77 @@ def adapt(
             seed=seed,
             num_threads=1,
         )
-        with console.status(f"adapting with {method} to simulated {config.held_out} assets"):
-            result = adapt_classifier(
-                model,
-                target.train,
-                adapt=adapt_config,
-                train_config=train_config,
-                fraction=fraction,
-                seed=seed,
-            )
-        scores = evaluate_classifier(model, target.val)
+        with console.status(f"adapting with {method} to {target}"):
+            if target == "fan":
+                adapted = _adapt_fan(model, config, adapt_config, train_config, shots, target_assets, seed)
+            else:
+                adapted = _adapt_engines(model, config, method, train_config, shots, data, seed)
         if out is not None and method != "zeroshot":
-            save_adapter(
-                out,
-                model,
-                adapt_config,
-                extra={
-                    "pretrained": str(pretrained),
-                    "target": config.held_out,
-                    "shots": result.shots,
-                    "seed": seed,
-                },
-            )
-    except (ConfigError, CheckpointError, ValueError) as err:
+            extra = {
+                "pretrained": str(pretrained),
+                "shots": adapted.result.shots,
+                "seed": seed,
+                **adapted.extra,
+            }
+            save_adapter(out, adapted.model, adapted.adapt_config, extra=extra)
+    except (ConfigError, CheckpointError, DataNotFoundError, ValueError) as err:
         fail(str(err))
-    a = result.adaptation
+    a = adapted.result.adaptation
     console.print(
-        f"{method}: {result.shots} labelled windows, {a.trainable_params} of {a.total_params} parameters "
-        f"trained ({100 * a.trainable_params / a.total_params:.2f} %)"
+        f"{method}: {adapted.result.shots} labelled windows, {a.trainable_params} of {a.total_params} "
+        f"parameters trained ({100 * a.trainable_params / a.total_params:.2f} %)"
     )
     console.print(
-        f"target {config.held_out}, {len(target.val)} later windows: accuracy {scores.accuracy:.3f}, "
-        f"macro-F1 {scores.macro_f1:.3f}"
+        f"{adapted.described}: accuracy {adapted.scores.accuracy:.3f}, macro-F1 {adapted.scores.macro_f1:.3f}"
     )
     if out is not None and method != "zeroshot":
         console.print(f"saved the adapter to {out}")
 
 
-def _fraction(shots: str, available: int) -> float:
-    """``"5%"`` -> 0.05; ``"40"`` -> 40 / available."""
+def _adapt_fan(
+    model: FaultClassifier, config: PretrainConfig, adapt_config: AdaptConfig, train_config: TrainConfig,
+    shots: str, target_assets: int, seed: int,
+) -> _Adapted:  # fmt: skip
+    """A simulated plant of the held-out type; a stratified share of its earlier windows is labelled."""
+    windows = plant_windows(config.target_plant(num_assets=target_assets, seed=seed), config.windows)
+    fraction = _fraction(shots, len(windows.train), "target training windows")
+    labelled = few_shot_indices(windows.train.labels, fraction=fraction, seed=seed)
+    result = adapt_classifier(
+        model, windows.train, adapt=adapt_config, train_config=train_config, labelled=labelled
+    )
+    described = f"target {config.held_out}, {len(windows.val)} later windows"
+    extra = {"target": config.held_out}
+    return _Adapted(result, adapt_config, evaluate_classifier(model, windows.val), model, described, extra)
+
+
+def _adapt_engines(
+    pretrained: FaultClassifier, config: PretrainConfig, method: str, train_config: TrainConfig,
+    shots: str, data: Path | None, seed: int,
+) -> _Adapted:  # fmt: skip
+    """FD001: every window of a share of the training engines is labelled; the test engines are scored."""
+    if method == "zeroshot":
+        raise ValueError(
+            "--method zeroshot does not apply to --target cmapss: the pretrained head knows fault types, "
+            "not health stages, and the engines' sensors have no pretrained input rows"
+        )
+    engines = EngineConfig()
+    check_window(config, engines)
+    windows = load_engine_target(engines, data)
+    fraction = _fraction(shots, len(set(windows.train.asset_ids)), "training engines")
+    labelled = engine_shots(windows.train, fraction=fraction, seed=seed)
+    model = engine_model(pretrained, config, windows.sensors, seed=config.seed)
+    adapt_config = engine_adapt_config(method)
+    result = adapt_classifier(
+        model, windows.train, adapt=adapt_config, train_config=train_config, labelled=labelled
+    )
+    test_engines = len(set(windows.test.asset_ids))
+    described = f"target cmapss (health stage), {len(windows.test)} windows of {test_engines} test engines"
+    extra = {"target": "cmapss", "sensors": list(windows.sensors)}
+    return _Adapted(result, adapt_config, evaluate_classifier(model, windows.test), model, described, extra)
+
+
+def _fraction(shots: str, available: int, what: str) -> float:
+    """``"5%"`` -> 0.05; ``"40"`` -> 40 / available (``what`` names them in errors)."""
     text = shots.strip()
     try:
         value = float(text.removesuffix("%"))
@@ -140,7 +213,7 @@ def _fraction(shots: str, available: int) -> float:
     fraction = value / 100 if text.endswith("%") else value / available
     if not 0 < fraction <= 1:
         raise ValueError(
-            f"`--shots` {shots!r} is {fraction:.3g} of the {available} target training windows; "
+            f"`--shots` {shots!r} is {fraction:.3g} of the {available} {what}; "
             "it must be more than 0 and at most all of them"
         )
     return fraction

@@ -15,6 +15,9 @@ mean and scale (RevIN), which hides the slow level shifts most faults cause; so 
 carries a table of 2 numbers per channel (:func:`baseline_features`): how far its mean and its
 spread are from that asset's usual values, learned without labels on the asset's training period.
 
+The same pretrained model is also adapted to engines, whose sensors are none of the corpus'
+channels: :mod:`moesaic.tasks.engines`.
+
 Unlike :mod:`~moesaic.adapt.lora`, :mod:`~moesaic.adapt.prefix` and
 :mod:`~moesaic.adapt.methods`, this module composes data, backbone and head: it is a task-level
 entry point of the ``adapt`` package. Axes: W windows, T steps, C channels, K classes.
@@ -34,7 +37,7 @@ import torch
 from sklearn.metrics import f1_score
 from torch import nn
 
-from moesaic.adapt.methods import Adaptation, AdaptConfig, few_shot_indices, prepare_adaptation
+from moesaic.adapt.methods import Adaptation, AdaptConfig, prepare_adaptation
 from moesaic.checkpoint import CheckpointError, load_model_state, save_model
 from moesaic.config import ConfigError, from_dict, to_dict
 from moesaic.data.batch import Batch
@@ -331,19 +334,30 @@ def adapt_classifier(
     *,
     adapt: AdaptConfig,
     train_config: TrainConfig,
-    fraction: float,
-    seed: int,
+    labelled: torch.Tensor,
 ) -> AdaptResult:
-    """Adapt ``model`` in place on a stratified ``fraction`` of the labelled ``windows``.
+    """Adapt ``model`` in place on the windows at (K,) ``labelled`` indices of ``windows``.
 
-    There is no target validation set at this label budget: every method runs the same fixed
-    number of steps (``train_config.max_steps``) and keeps its last weights.
+    The caller chooses which windows carry labels:
+    :func:`moesaic.adapt.methods.few_shot_indices` draws a stratified share of the windows,
+    :func:`moesaic.tasks.engines.engine_shots` every window of a few engines. There is no target
+    validation set at this label budget: every method runs the same fixed number of steps
+    (``train_config.max_steps``) and keeps its last weights.
+
+    Raises:
+        ValueError: ``labelled`` is empty or holds an index outside ``windows``.
     """
+    if labelled.ndim != 1 or labelled.numel() == 0:
+        raise ValueError(f"`labelled` must be a non-empty (K,) index, got shape {tuple(labelled.shape)}")
+    if int(labelled.min()) < 0 or int(labelled.max()) >= len(windows):
+        raise ValueError(
+            f"`labelled` indices must be in [0, {len(windows)}), found [{int(labelled.min())}, "
+            f"{int(labelled.max())}]"
+        )
     adaptation = prepare_adaptation(model, adapt)
-    index = few_shot_indices(windows.labels, fraction=fraction, seed=seed)
     if adapt.method == "zeroshot":
-        return AdaptResult(adaptation, None, int(index.numel()))
-    shots = _subset(windows, index)
+        return AdaptResult(adaptation, None, int(labelled.numel()))
+    shots = _subset(windows, labelled)
     batch_size = train_config.batch_size
 
     def source(epoch: int, generator: torch.Generator) -> list[Batch]:
@@ -351,7 +365,7 @@ def adapt_classifier(
 
     run = train(model, source, config=dataclasses.replace(train_config, patience=None))
     model.eval()
-    return AdaptResult(adaptation, run, int(index.numel()))
+    return AdaptResult(adaptation, run, int(labelled.numel()))
 
 
 def _subset(windows: WindowSet, index: torch.Tensor) -> WindowSet:
