@@ -188,3 +188,12 @@ def test_clip_loss_reaches_both_towers_and_the_temperature() -> None:
         assert grad is not None and float(grad.abs().sum()) > 0, name
     with pytest.raises(ValueError, match="needs `series`, `text_ids` and targets"):
         model.loss(pair_batches(batch.series, batch.text_ids, torch.arange(8), 8)[0].without("text"))
+
+
+def test_alignment_systems_option_defaults_to_all_and_rejects_unknown_names() -> None:
+    from moesaic.eval.suites.alignment import SYSTEMS, selected_systems
+
+    assert selected_systems(None) == list(SYSTEMS)
+    assert selected_systems(" clip, llava ") == ["clip", "llava"]
+    with pytest.raises(ValueError, match="unknown alignment system"):
+        selected_systems("clip,gpt5")

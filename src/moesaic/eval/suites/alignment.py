@@ -1,6 +1,13 @@
-"""Suite ``alignment``: contrastive series-text alignment (CLIP), on synthetic captions and on TEP.
+"""Suite ``alignment``: the series-text alignment families side by side.
 
-Protocol:
+``-o systems=a,b`` picks systems (default: all of :data:`SYSTEMS`); rows of the project's own
+options are named ``moesaic-<name>`` (``moesaic-clip``, ``moesaic-llava``, ...), the series-as-text
+language-model baselines keep their plain names. CLIP is measured here; the
+other families live in their own modules (:data:`FAMILIES`), each with its protocol in its
+docstring: VisualBERT and BLIP in ``alignment_joint``, the LLaVA / CogVLM projectors into SmolLM2
+in ``alignment_llava``, the series-as-text language-model baselines in ``alignment_series_text``.
+
+CLIP protocol:
 
 1. ``synthetic``: windows of the 52 TEP channel names with 0-2 injected events and their captions
    (:mod:`moesaic.align.captions`); separate seeds for training, validation (early stopping) and
@@ -28,6 +35,8 @@ Costs: ``train_seconds`` is the fitting of that system (for the tuned model: onl
 from __future__ import annotations
 
 import copy
+import dataclasses
+import importlib
 import logging
 from collections.abc import Callable
 from typing import Any, NamedTuple
@@ -279,10 +288,53 @@ def tep_rows(
     return rows
 
 
+FAMILIES: dict[str, tuple[str, ...]] = {
+    "moesaic.eval.suites.alignment_series_text": (
+        "llmtime", "promptcast", "chattime", "timellm", "tempo", "gpt4ts",
+    ),
+}  # fmt: skip
+"""Module -> the systems its ``rows(ctx, systems)`` measures (CLIP lives in this module)."""
+
+SYSTEMS = ("clip", *(s for systems in FAMILIES.values() for s in systems))
+OWN_SYSTEMS = ("clip", "visualbert", "blip", "llava", "cogvlm")
+"""The project's own alignment options (rows ``moesaic-<name>``); the others are baselines."""
+
+
+def selected_systems(option: str | None) -> list[str]:
+    """The ``systems=a,b`` option as a list (every system when absent), checked against SYSTEMS."""
+    if option is None or not option.strip():
+        return list(SYSTEMS)
+    chosen = [s.strip() for s in option.split(",") if s.strip()]
+    unknown = [s for s in chosen if s not in SYSTEMS]
+    if unknown:
+        raise ValueError(f"unknown alignment system(s) {unknown}; choose from {list(SYSTEMS)}")
+    return chosen
+
+
 @register_suite(
-    "alignment", "series-text CLIP: synthetic caption retrieval, zero-shot TEP faults from descriptions"
+    "alignment",
+    "series-text alignment side by side: CLIP, VisualBERT, BLIP, LLaVA/CogVLM projectors into SmolLM2, "
+    "series-as-text LLM baselines (-o systems=a,b to choose)",
 )
 def run(ctx: SuiteContext) -> list[BenchRow]:
+    systems = selected_systems(ctx.options.get("systems"))
+    rows = run_clip(ctx) if "clip" in systems else []
+    for module_name, family in FAMILIES.items():
+        wanted = [s for s in family if s in systems]
+        if wanted:
+            module = importlib.import_module(module_name)
+            rows += [_project_name(r) for r in module.rows(ctx, wanted)]
+    return rows
+
+
+def _project_name(row: BenchRow) -> BenchRow:
+    """Rows of the project's own alignment options are named ``moesaic-<option>`` (bench contract)."""
+    base = row.system.split("-")[0]
+    return dataclasses.replace(row, system=f"moesaic-{row.system}") if base in OWN_SYSTEMS else row
+
+
+def run_clip(ctx: SuiteContext) -> list[BenchRow]:
+    """The CLIP rows: synthetic retrieval, then zero-shot and tuned TEP fault classification."""
     p = plan(ctx.quick)
     # One thread by default: on 2 shared cores, two threads that wait on each other ran ~15x slower.
     threads = int(ctx.options.get("threads", 1))
