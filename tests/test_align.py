@@ -194,6 +194,6 @@ def test_alignment_systems_option_defaults_to_all_and_rejects_unknown_names() ->
     from moesaic.eval.suites.alignment import SYSTEMS, selected_systems
 
     assert selected_systems(None) == list(SYSTEMS)
-    assert selected_systems(" clip, llava ") == ["clip", "llava"]
+    assert selected_systems(" clip, gpt4ts ") == ["clip", "gpt4ts"]
     with pytest.raises(ValueError, match="unknown alignment system"):
         selected_systems("clip,gpt5")
