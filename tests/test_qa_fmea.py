@@ -8,8 +8,8 @@ import pytest
 
 from moesaic.data.schema import Document
 from moesaic.reports.qa.fmea import FmeaAnswerer, analyse
-from moesaic.reports.qa.nuggets import nugget_present, score_nuggets
-from moesaic.reports.qa.table import FmeaRow, link_mentions, rows_from_documents
+from moesaic.reports.qa.nuggets import nugget_present, nugget_present_lenient, score_nuggets
+from moesaic.reports.qa.table import FmeaRow, link_mentions, rows_from_documents, terms
 
 
 def _row(n: int, sub: str, comp: str, sys: str, mode: str, s: int, o: int, d: int, **text: str) -> FmeaRow:
@@ -109,6 +109,31 @@ def test_nugget_matching_rules() -> None:
     assert (score.nugget_recall, score.complete_answers, score.nuggets) == (0.5, 0.0, 2)
     with pytest.raises(ValueError, match="no answer for questions"):
         score_nuggets({"q": ["x"]}, {})
+
+
+def test_lenient_nuggets_forgive_phrasing_typos_and_rounding_but_not_facts() -> None:
+    answer = "[r3] Condenser: failure mode Leaking; effect: air-conditioning inoperable; RPN 18; mean 2.4455."
+    grounded = set(terms("condenser leaking air conditioning inoperable rpn 18 failure mode"))
+    # "called" is no word of the sheet or the question: phrasing, not a fact.
+    assert not nugget_present("The condenser has a failure mode called Leaking.", answer)
+    assert nugget_present_lenient("The condenser has a failure mode called Leaking.", answer, grounded)
+    # A one-letter typo of a sheet word is still that word; a decimal within 0.01 is the same number.
+    assert nugget_present_lenient("The Condensor has the faillure mode Leaking.", answer, grounded)
+    assert nugget_present_lenient("The mean is 2.44.", answer, grounded)
+    # Facts stay strict: a wrong number, a missing grounded word, a missing negation.
+    assert not nugget_present_lenient("The RPN of the condenser is 19.", answer, grounded)
+    assert not nugget_present_lenient(
+        "The condenser effect is 'loss of hydraulic oil'.",
+        answer,
+        grounded | set(terms("loss of hydraulic oil")),
+    )
+    assert not nugget_present_lenient("There is no condenser failure mode.", answer, grounded)
+    score = score_nuggets(
+        {"q": ["The condenser is called Leaking."]}, {"q": answer}, grounded={"q": grounded}
+    )
+    assert score.complete_answers == 1.0
+    with pytest.raises(ValueError, match="no grounded words"):
+        score_nuggets({"q": ["x"]}, {"q": answer}, grounded={})
 
 
 def test_real_fmea_answers(shared_data: Path) -> None:

@@ -6,10 +6,11 @@ import json
 from pathlib import Path
 
 import pandas as pd
+import pytest
 
 from moesaic.data.sets.fmea_mining_truck import COLUMNS
 from moesaic.eval.bench import SuiteContext, suites
-from moesaic.eval.suites.qa import run_fmea
+from moesaic.eval.suites.qa import _fmc_encoders, run, run_fmea
 
 ROWS = [
     ["Power Unit", "Cooling System", "Radiator", "Leaks", "Loss of coolant", 3, "Broken pipes", 4,
@@ -48,6 +49,8 @@ def test_fmea_part_scores_nuggets_and_abstention(tmp_path: Path) -> None:
     assert values[("moesaic-qa", "complete_answers")] == 0.5
     assert 0.0 <= values[("moesaic-qa", "false_abstention")] <= 1.0
     assert values[("moesaic-qa", "abstention_recall")] == 1.0
+    # The lenient matcher forgives the phrasing of nugget 1 no more than needed: it is present.
+    assert values[("moesaic-qa", "complete_answers_lenient")] == 0.5
     assert all(r.dataset == "fmea_qa" and r.source == "measured" for r in rows)
     assert any("threshold=" in r.setting for r in rows)
 
@@ -56,3 +59,11 @@ def test_qa_suite_is_registered_when_imported() -> None:
     import moesaic.eval.suites.qa  # noqa: F401
 
     assert "qa" in suites()
+
+
+def test_suite_options_are_checked() -> None:
+    with pytest.raises(ValueError, match="unknown parts"):
+        run(SuiteContext(options={"parts": "fmea_qa,poetry"}))
+    assert _fmc_encoders(SuiteContext(options={"fmc_encoders": "none"})) == ()
+    with pytest.raises(ValueError, match="unknown encoders"):
+        _fmc_encoders(SuiteContext(options={"fmc_encoders": "bert"}))

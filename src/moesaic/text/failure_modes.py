@@ -4,9 +4,12 @@ Short observations ("smoking up", "not pumpung", "vibrationcheck") are mapped to
 classes (ISO 14224-style in FMC-MWO2KG, expert codes in the excavator work orders). The
 features are character n-grams inside word boundaries (robust to typos) joined with word
 n-grams over stemmed words (robust to inflection), after the clean-up of
-:class:`~moesaic.text.features.ObservationCleaner`. The model is a logistic regression or a
+:class:`~moesaic.text.features.ObservationCleaner`; optionally, frozen pretrained sentence
+features are appended (``encoders``: MiniLM, the first layers of SmolLM2; see
+:class:`~moesaic.text.neural.PretrainedTextFeatures`), which carry what n-grams cannot see:
+that "running hot" and "overheating" mean the same. The model is a logistic regression or a
 linear SVM; :func:`tune_by_cv` picks the model and its C by K-fold cross-validation on the
-training texts only.
+training texts only, :func:`tune_on_dev` by the micro-F1 on a development split.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from moesaic.text.features import ObservationCleaner, build_vocabulary, stem_wor
 logger = logging.getLogger(__name__)
 
 MODELS = ("logreg", "linear_svm")
+ENCODERS = ("minilm", "smollm2")  # frozen encoders of moesaic.text.neural (imported only when used)
 
 
 class NotFittedError(RuntimeError):
@@ -44,6 +48,12 @@ class FailureModeConfig:
         c: inverse regularisation strength of the model, > 0.
         char_ngrams: (min, max) character n-gram lengths, inside word boundaries.
         word_ngrams: (min, max) word n-gram lengths, over stemmed words.
+        encoders: frozen pretrained encoders whose sentence features are appended, from
+            :data:`ENCODERS` (empty: n-grams only). Fitting raises
+            ImportError when one is not installed; :func:`~moesaic.text.neural.available_encoders`
+            keeps the installed ones, with a logged note for the others.
+        encoder_weight: scale of each encoder block against the unit-norm n-gram blocks.
+        lm_layers: SmolLM2 layers run for its features.
         seed: seed of the solver where it is stochastic.
     """
 
@@ -51,6 +61,9 @@ class FailureModeConfig:
     c: float = 10.0
     char_ngrams: tuple[int, int] = (2, 5)
     word_ngrams: tuple[int, int] = (1, 2)
+    encoders: tuple[str, ...] = ()
+    encoder_weight: float = 1.0
+    lm_layers: int = 6
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -62,9 +75,20 @@ class FailureModeConfig:
             low, high = getattr(self, name)
             if not 1 <= low <= high:
                 raise ValueError(f"`{name}` must be (min, max) with 1 <= min <= max, got {(low, high)}")
+        unknown = [e for e in self.encoders if e not in ENCODERS]
+        if unknown or len(set(self.encoders)) != len(self.encoders):
+            raise ValueError(f"`encoders` must be distinct names from {ENCODERS}, got {self.encoders}")
+        if not self.encoder_weight > 0:
+            raise ValueError(f"`encoder_weight` must be > 0, got {self.encoder_weight}")
+        if not 1 <= self.lm_layers <= 30:
+            raise ValueError(f"`lm_layers` must be in [1, 30], got {self.lm_layers}")
 
     def label(self) -> str:
-        return f"model={self.model},c={self.c:g}"
+        label = f"model={self.model},c={self.c:g}"
+        if self.encoders:
+            layers = f"@{self.lm_layers}" if "smollm2" in self.encoders else ""
+            label += f",encoders={'+'.join(self.encoders)}{layers}"
+        return label
 
 
 def _check_texts(texts: Sequence[str], labels: Sequence[str] | None = None) -> None:
@@ -109,25 +133,30 @@ class FailureModeClassifier:
         def stemmed(text: str) -> str:
             return stem_words(cleaner.clean(text))
 
-        features = FeatureUnion(
-            [
-                (
-                    "chars",
-                    TfidfVectorizer(
-                        analyzer="char_wb",
-                        ngram_range=cfg.char_ngrams,
-                        sublinear_tf=True,
-                        preprocessor=cleaner.clean,
-                    ),
+        blocks: list[tuple[str, Any]] = [
+            (
+                "chars",
+                TfidfVectorizer(
+                    analyzer="char_wb",
+                    ngram_range=cfg.char_ngrams,
+                    sublinear_tf=True,
+                    preprocessor=cleaner.clean,
                 ),
-                (
-                    "words",
-                    TfidfVectorizer(
-                        analyzer="word", ngram_range=cfg.word_ngrams, sublinear_tf=True, preprocessor=stemmed
-                    ),
+            ),
+            (
+                "words",
+                TfidfVectorizer(
+                    analyzer="word", ngram_range=cfg.word_ngrams, sublinear_tf=True, preprocessor=stemmed
                 ),
-            ]
-        )
+            ),
+        ]
+        if cfg.encoders:
+            from moesaic.text.neural import PretrainedTextFeatures
+
+            blocks.append(
+                ("pretrained", PretrainedTextFeatures(cfg.encoders, cfg.encoder_weight, cfg.lm_layers))
+            )
+        features = FeatureUnion(blocks)
         model: Any
         if cfg.model == "logreg":
             model = LogisticRegression(C=cfg.c, max_iter=3000, random_state=cfg.seed)
@@ -143,6 +172,17 @@ class FailureModeClassifier:
         if not texts:
             return []
         return [str(p) for p in self.pipeline_.predict(list(texts))]
+
+    def num_parameters(self) -> int:
+        """Learned weights of the linear model plus the frozen encoder parameters that run."""
+        if not hasattr(self, "pipeline_"):
+            raise NotFittedError(f"This {type(self).__name__} is not fitted yet. Call `fit` first.")
+        model = self.pipeline_.named_steps["model"]
+        total = int(model.coef_.size + model.intercept_.size)
+        for name, block in self.pipeline_.named_steps["features"].transformer_list:
+            if name == "pretrained":
+                total += block.num_parameters()
+        return total
 
     @property
     def classes_(self) -> list[str]:
@@ -167,7 +207,7 @@ def classification_f1(labels: Sequence[str], predicted: Sequence[str]) -> ClassF
 
 class CvChoice(NamedTuple):
     config: FailureModeConfig
-    scores: dict[str, float]  # config label -> mean micro-F1 over the folds
+    scores: dict[str, float]  # config label -> mean micro-F1 over the folds (or on the dev split)
 
 
 def cross_validate(
@@ -209,6 +249,29 @@ def tune_by_cv(
     }
     best = max(grid, key=lambda cfg: scores[cfg.label()])
     logger.info("failure-mode CV (%d folds): %s -> %s", folds, scores, best.label())
+    return CvChoice(replace(best), scores)
+
+
+def tune_on_dev(
+    texts: Sequence[str],
+    labels: Sequence[str],
+    dev_texts: Sequence[str],
+    dev_labels: Sequence[str],
+    *,
+    grid: Sequence[FailureModeConfig],
+    vocabulary: Mapping[str, int] | None = None,
+) -> CvChoice:
+    """The config of ``grid`` fitted on the training texts with the best micro-F1 on the
+    development texts (first one on ties); ``scores`` holds the development micro-F1."""
+    if not grid:
+        raise ValueError("`grid` must hold at least one FailureModeConfig")
+    _check_texts(dev_texts, dev_labels)
+    scores = {}
+    for cfg in grid:
+        model = FailureModeClassifier(cfg, vocabulary=vocabulary).fit(texts, labels)
+        scores[cfg.label()] = classification_f1(list(dev_labels), model.predict(dev_texts)).micro
+    best = max(grid, key=lambda cfg: scores[cfg.label()])
+    logger.info("failure-mode dev selection: %s -> %s", scores, best.label())
     return CvChoice(replace(best), scores)
 
 

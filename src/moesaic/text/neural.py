@@ -5,14 +5,22 @@ observation is cleaned and stemmed, tokenised by :class:`~moesaic.data.tokenizer
 (frequent words plus hashed buckets for the rest), embedded by
 :class:`~moesaic.encoders.text.TextEncoder`, mean-pooled over its real tokens and classified by
 one linear layer, trained with AdamW and cross-entropy on one CPU thread.
+
+It also holds :class:`PretrainedTextFeatures`, the frozen pretrained sentence features (MiniLM,
+the first layers of SmolLM2) that the n-gram classifier appends to its TF-IDF blocks when its
+config names them; both encoders come from the optional ``language`` extra.
 """
 
 from __future__ import annotations
 
+import contextlib
+import functools
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
+import numpy as np
 import torch
 from torch import Tensor, nn
 
@@ -21,8 +29,11 @@ from moesaic.data.tokenizer import TextTokenizer
 from moesaic.encoders.config import EncoderConfig
 from moesaic.encoders.text import TextEncoder
 from moesaic.eval.meters import torch_threads
-from moesaic.text.failure_modes import NotFittedError
+from moesaic.text.failure_modes import ENCODERS, NotFittedError
 from moesaic.text.features import ObservationCleaner, build_vocabulary, stem_words
+
+if TYPE_CHECKING:
+    from moesaic.knowledge.embed import MiniLMEmbedder
 
 logger = logging.getLogger(__name__)
 
@@ -135,3 +146,176 @@ class NeuralFailureModeClassifier:
         if not hasattr(self, "model_"):
             raise NotFittedError(f"This {type(self).__name__} is not fitted yet. Call `fit` first.")
         return sum(p.numel() for p in self.model_.parameters())
+
+
+# --- Frozen pretrained sentence features, appended to the n-grams of the linear classifier ---
+
+_FEATURE_CACHE: dict[tuple[str, str], np.ndarray] = {}  # (encoder key, text) -> (F,) frozen features
+_CACHE_LIMIT = 200_000  # texts kept per process (at 576 floats: 460 MB at most)
+
+
+def clear_feature_cache() -> None:
+    """Forget the cached frozen features (so that a timed fit or prediction pays for them)."""
+    _FEATURE_CACHE.clear()
+
+
+def encoder_available(name: str) -> bool:
+    """Whether the optional packages of encoder ``name`` are installed (nothing is loaded)."""
+    if name == "minilm":
+        from moesaic.knowledge.embed import minilm_available
+
+        return minilm_available()
+    if name == "smollm2":
+        from moesaic.text.language_model import language_model_available
+
+        return language_model_available()
+    raise ValueError(f"unknown encoder {name!r}; choose from {ENCODERS}")
+
+
+def available_encoders(wanted: Sequence[str] = ENCODERS) -> tuple[str, ...]:
+    """The encoders of ``wanted`` that are installed; each missing one is logged with its extra."""
+    found = tuple(name for name in wanted if encoder_available(name))
+    for name in wanted:
+        if name not in found:
+            logger.warning(
+                "failure-mode features: encoder %r is not installed (the `language` extra); "
+                "the classifier uses the other features only",
+                name,
+            )
+    return found
+
+
+class _StopForward(Exception):
+    """Raised by a forward hook once the wanted layer has run: the layers above it are skipped."""
+
+
+class PretrainedTextFeatures:
+    """Frozen sentence features of short texts, as a scikit-learn transformer.
+
+    ``minilm`` is the all-MiniLM-L6-v2 sentence embedding (mean-pooled, unit norm);
+    ``smollm2`` is the hidden state of SmolLM2-135M-Instruct after its first ``lm_layers``
+    layers (the layers above are never run, as GPT4TS uses the first layers of GPT-2),
+    mean-pooled over the real tokens, standardised with the training texts' mean and standard
+    deviation (a few dimensions of a causal LM have huge activations that would drown the rest),
+    then of unit norm. Each block is multiplied by ``weight`` and the blocks are concatenated.
+
+    Args:
+        encoders: names from :data:`ENCODERS`, at least one.
+        weight: scale of every block relative to the unit-norm TF-IDF blocks, > 0.
+        lm_layers: how many SmolLM2 layers run, in [1, 30].
+
+    Raises:
+        ImportError: (at ``fit``) an encoder's optional packages are missing, with the command.
+    """
+
+    def __init__(self, encoders: Sequence[str], weight: float = 1.0, lm_layers: int = 6) -> None:
+        if not encoders or any(e not in ENCODERS for e in encoders):
+            raise ValueError(f"`encoders` must be a non-empty subset of {ENCODERS}, got {tuple(encoders)}")
+        if not weight > 0:
+            raise ValueError(f"`weight` must be > 0, got {weight}")
+        if not 1 <= lm_layers <= 30:
+            raise ValueError(f"`lm_layers` must be in [1, 30], got {lm_layers}")
+        self.encoders = tuple(encoders)
+        self.weight = weight
+        self.lm_layers = lm_layers
+
+    def _key(self, encoder: str) -> str:
+        return f"smollm2-l{self.lm_layers}" if encoder == "smollm2" else encoder
+
+    def _raw(self, encoder: str, texts: Sequence[str]) -> np.ndarray:
+        """(N, F) features of one encoder; texts seen before come from the process-wide cache."""
+        key = self._key(encoder)
+        todo = sorted({t for t in texts if (key, t) not in _FEATURE_CACHE})
+        fresh: dict[str, np.ndarray] = {}
+        if todo:
+            computed = _minilm(todo) if encoder == "minilm" else _smollm2(todo, self.lm_layers)
+            fresh = dict(zip(todo, computed, strict=True))
+        out = np.stack([fresh[t] if t in fresh else _FEATURE_CACHE[(key, t)] for t in texts])
+        if len(_FEATURE_CACHE) + len(fresh) > _CACHE_LIMIT:
+            _FEATURE_CACHE.clear()
+        _FEATURE_CACHE.update({(key, t): v for t, v in fresh.items()})
+        return out
+
+    def fit(self, texts: Sequence[str], labels: Sequence[str] | None = None) -> PretrainedTextFeatures:
+        """Compute the training texts' features and the standardisation of the SmolLM2 block."""
+        del labels  # the features are frozen: labels are not used
+        self.scale_: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        if "smollm2" in self.encoders:
+            raw = self._raw("smollm2", list(texts))
+            self.scale_["smollm2"] = (raw.mean(0), raw.std(0) + 1e-6)
+        return self
+
+    def transform(self, texts: Sequence[str]) -> np.ndarray:
+        """(N, F) float32: the weighted blocks side by side."""
+        if not hasattr(self, "scale_"):
+            raise NotFittedError(f"This {type(self).__name__} is not fitted yet. Call `fit` first.")
+        blocks = []
+        for encoder in self.encoders:
+            block = self._raw(encoder, list(texts))
+            if encoder in self.scale_:
+                mean, std = self.scale_[encoder]
+                block = (block - mean) / std
+            norms = np.linalg.norm(block, axis=1, keepdims=True)
+            blocks.append(self.weight * block / np.maximum(norms, 1e-12))
+        return np.concatenate(blocks, axis=1).astype(np.float32)
+
+    def fit_transform(self, texts: Sequence[str], labels: Sequence[str] | None = None) -> np.ndarray:
+        return self.fit(texts, labels).transform(texts)
+
+    def get_params(self, deep: bool = True) -> dict[str, object]:
+        del deep
+        return {"encoders": self.encoders, "weight": self.weight, "lm_layers": self.lm_layers}
+
+    def num_parameters(self) -> int:
+        """Frozen encoder parameters that run (SmolLM2: its embeddings and first ``lm_layers``)."""
+        total = 0
+        if "minilm" in self.encoders:
+            total += sum(p.numel() for p in _minilm_embedder()._model.parameters())  # the SentenceTransformer
+        if "smollm2" in self.encoders:
+            from moesaic.text.language_model import load_language_model
+
+            body = load_language_model().model.model
+            used = [body.embed_tokens, *body.layers[: self.lm_layers]]
+            total += sum(p.numel() for m in used for p in m.parameters())
+        return total
+
+
+@functools.lru_cache(maxsize=1)
+def _minilm_embedder() -> MiniLMEmbedder:
+    from moesaic.knowledge.embed import MiniLMEmbedder
+
+    return MiniLMEmbedder()  # loaded once per process
+
+
+def _minilm(texts: Sequence[str]) -> np.ndarray:
+    """(N, 384) unit-norm MiniLM sentence embeddings."""
+    with torch_threads(1):
+        return _minilm_embedder().embed(list(texts))
+
+
+def _smollm2(texts: Sequence[str], layers: int, batch_size: int = 32) -> np.ndarray:
+    """(N, 576) SmolLM2 hidden states after ``layers`` layers, mean-pooled over real tokens."""
+    from moesaic.text.language_model import load_language_model
+
+    lm = load_language_model()
+    body = lm.model.model
+    captured: list[Tensor] = []
+
+    def keep(module: nn.Module, args: object, output: Tensor | tuple[Tensor, ...]) -> None:
+        captured.append(output[0] if isinstance(output, tuple) else output)
+        raise _StopForward
+
+    out = []
+    handle = body.layers[layers - 1].register_forward_hook(keep)
+    try:
+        with torch.no_grad(), torch_threads(1):
+            for start in range(0, len(texts), batch_size):
+                enc = lm.tokenizer(list(texts[start : start + batch_size]), return_tensors="pt", padding=True)
+                captured.clear()
+                with contextlib.suppress(_StopForward):  # the layers above `layers` never run
+                    body(**enc, use_cache=False)
+                mask = enc["attention_mask"].unsqueeze(-1).to(captured[0].dtype)  # (B, L, 1)
+                out.append(((captured[0] * mask).sum(1) / mask.sum(1).clamp_min(1.0)).numpy())  # (B, D)
+    finally:
+        handle.remove()
+    return np.concatenate(out).astype(np.float32)

@@ -2,16 +2,22 @@
 
 A question is read into a small structured query (:func:`analyse`): the sheet names it speaks
 of, a numeric filter (``RPN over 35``), a ranking (``highest occurrence``), an aggregate
-(``average detection``, ``highest number of failures``) and its remaining content words, which
-filter rows by their text (``caused by software bugs``). The answer is a computed lead
-sentence plus the matching rows, each copied from the sheet with its id, so every number in
-the answer is one of the sheet's or a count or mean of them.
+(``average detection``, ``highest number of failures``), the column it asks about (effects,
+causes, controls, actions), the level whose names it wants listed ("what are the components
+of ...") and its remaining content words, the *topic*, which filter rows by their text
+(``caused by software bugs``): by words, and by meaning when MiniLM is installed
+(:mod:`moesaic.reports.qa.topic`). The answer is a computed lead sentence plus the matching
+rows, each copied from the sheet with its id (every cell, so effects, causes, controls,
+actions and the four scores are all there), so every number in the answer is one of the
+sheet's or a count or mean of them.
 
 The answer's *support* is the share of the question's content words found in the rows it
 selected (all rows when it names nothing). A question about a part or failure mode the sheet
 does not hold leaves words unsupported; below ``threshold`` the answerer abstains and says
-which words it found no evidence for. The threshold is fitted on a development set by
-:func:`moesaic.reports.qa.abstain.fit_threshold`, never on the questions it is evaluated on.
+which words it found no evidence for. Words inside a filter clause ("caused by software bugs")
+weigh less: they narrow the rows, and the answer can say that none matches. The threshold is
+fitted on a development set by :func:`moesaic.reports.qa.abstain.fit_threshold`, never on the
+questions it is evaluated on.
 """
 
 from __future__ import annotations
@@ -23,7 +29,16 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from moesaic.reports.qa.table import SCORE_COLUMNS, FmeaRow, Mention, link_mentions, terms
+from moesaic.reports.qa.table import LEVELS, SCORE_COLUMNS, FmeaRow, Mention, link_mentions, terms
+from moesaic.reports.qa.topic import (
+    MIN_SIMILARITY,
+    SEMANTIC_CHOICES,
+    TopicMatcher,
+    asked_columns,
+    clause_positions,
+    raw_words,
+    topic_matcher,
+)
 
 # Question and schema words: they say what is asked, not what it is about.
 _GENERIC = """a about all also an and any anything are as associated at be been by can could do does
@@ -36,6 +51,8 @@ subcomponent sub part average mean total count less greater than above below equ
 potential issue issues problem contain contains caused causes lead leads leading may might
 modes numerical numeric numbers severe"""
 GENERIC = frozenset(terms(_GENERIC))
+# Words that open a filter clause: they say how the rows are narrowed, not what about.
+_CLAUSE_WORDS = frozenset(terms("involve involves involving related regarding concerning past beyond"))
 _COMPARE = (
     (r"(?:over|above|greater than|more than|exceed(?:s|ing)?|higher than|>)", ">"),
     (r"(?:under|below|less than|lower than|<)", "<"),
@@ -67,6 +84,10 @@ class Query(NamedTuple):
     mean: str | None  # score to average
     group: str | None  # level whose members are counted ("highest number of failures")
     content: list[str]  # remaining content words, stemmed
+    narrowing: frozenset[str] = frozenset()  # content words inside filter clauses ("caused by ...")
+    columns: tuple[str, ...] = ()  # text columns the question asks about (effect, cause, ...)
+    topic: str = ""  # the content words as written, for matching by meaning
+    listed: str | None = None  # level whose names the answer lists ("what are the components of")
 
 
 def _score_named(text: str) -> str | None:
@@ -79,7 +100,11 @@ def _score_named(text: str) -> str | None:
 def analyse(question: str, rows: Sequence[FmeaRow]) -> Query:
     """The structured reading of ``question`` against the names of ``rows``."""
     text = " ".join(question.lower().split())
+    columns = asked_columns(question)
+    clause = clause_positions(question)
     mentions = link_mentions(question, rows)
+    if columns:  # "actions related to lubrication": a name inside the clause is a topic, not a place
+        mentions = [m for m in mentions if not m.words <= clause]
     numeric = None
     for pattern, op in _COMPARE:
         found = re.search(
@@ -108,12 +133,47 @@ def analyse(question: str, rows: Sequence[FmeaRow]) -> Query:
     mean = (score or "rpn") if re.search(r"\b(average|mean)\b", text) else None
     covered = set().union(*(m.words for m in mentions)) if mentions else set()
     words = terms(question)
-    content = [
-        w
+    kept = [
+        i
         for i, w in enumerate(words)
-        if i not in covered and w not in GENERIC and not w.replace(".", "").isdigit() and len(w) > 2
+        if i not in covered
+        and w not in GENERIC
+        and w not in _CLAUSE_WORDS
+        and not w.replace(".", "").isdigit()
+        and len(w) > 2
     ]
-    return Query(mentions, numeric, rank, mean, group, content)
+    content = [words[i] for i in kept]
+    # Outside a clause the same word may also name a part: it then counts in full.
+    narrowing = frozenset(words[i] for i in kept if i in clause) - {words[i] for i in kept if i not in clause}
+    raw = raw_words(question)
+    topic = " ".join(raw[kept[0] : kept[-1] + 1]) if kept else ""
+    listed = _listed_level(text, mentions)
+    return Query(
+        mentions, numeric, rank, mean, group, content, narrowing, asked_columns(question), topic, listed
+    )
+
+
+_ASKED_LEVEL = re.compile(
+    r"\b(?:what|which|how many)\b(?:\s+\w+){0,3}?\s+"
+    r"(subsystems?|sub-?components?|components?|failure modes?)\b"
+)
+
+
+def _listed_level(text: str, mentions: Sequence[Mention]) -> str | None:
+    """The level whose names the question asks for: "which subcomponent" -> sub_component;
+    asking for the level of the deepest name given ("the components of the air-conditioning
+    component") means the level below it."""
+    found = _ASKED_LEVEL.search(text)
+    if found is None:
+        return None
+    word = found.group(1).replace("-", "").rstrip("s")
+    level = {"subsystem": "subsystem", "subcomponent": "sub_component", "component": "component"}.get(
+        word, "failure_mode"
+    )
+    deepest = max((LEVELS.index(m.level) for m in mentions), default=-1)
+    if LEVELS.index(level) == deepest and level != "failure_mode":
+        return LEVELS[min(deepest + 1, len(LEVELS) - 1)]
+    return level
 
 
 def _by_mentions(rows: Sequence[FmeaRow], mentions: Sequence[Mention]) -> list[FmeaRow]:
@@ -130,7 +190,7 @@ def _by_mentions(rows: Sequence[FmeaRow], mentions: Sequence[Mention]) -> list[F
 ELSEWHERE_WEIGHT = 0.25
 # The threshold `moesaic bench qa` fits on the development half of the paired question set
 # (mining-truck FMEA); the evaluation half is never used to choose it. Refit for another sheet.
-DEFAULT_THRESHOLD = 0.75
+DEFAULT_THRESHOLD = 0.854
 
 
 @functools.lru_cache(maxsize=8)
@@ -143,6 +203,15 @@ class FmeaAnswer(NamedTuple):
     row_ids: tuple[str, ...]  # the rows cited, in the order shown
     support: float  # share of the question's content words found in the selected rows, in [0, 1]
     abstained: bool
+
+
+def _names(level: str, rows: Sequence[FmeaRow]) -> str:
+    """The distinct names of ``level`` in ``rows``, in order of appearance, with their row counts."""
+    counts = Counter(getattr(r, level) for r in rows if getattr(r, level))
+    label = {"sub_component": "Sub-components", "failure_mode": "Failure modes"}.get(
+        level, level.title() + "s"
+    )
+    return f"{label}: " + ", ".join(f"{name} ({n})" for name, n in counts.items()) + "."
 
 
 def _fmt(value: float) -> str:
@@ -175,11 +244,17 @@ class FmeaAnswerer:
         rows: the FMEA sheet.
         threshold: abstain when the support is below it, in [0, 1].
         max_rows: most rows quoted in one answer; the lead sentence still counts them all.
+        semantic: how topic words find rows besides their exact (stemmed) words: "auto" (MiniLM
+            sentence similarity when the `language` extra is installed, else words only, with a
+            logged note), "minilm" (ImportError without the extra) or "none".
+        min_similarity: cosine similarity from which a cell is close in meaning to the topic.
     """
 
     rows: tuple[FmeaRow, ...]
     threshold: float = DEFAULT_THRESHOLD
     max_rows: int = 12
+    semantic: str = "auto"
+    min_similarity: float = MIN_SIMILARITY
 
     def __post_init__(self) -> None:
         if not self.rows:
@@ -188,6 +263,15 @@ class FmeaAnswerer:
             raise ValueError(f"`threshold` must be in [0, 1], got {self.threshold}")
         if self.max_rows < 1:
             raise ValueError(f"`max_rows` must be >= 1, got {self.max_rows}")
+        if not 0.0 < self.min_similarity <= 1.0:
+            raise ValueError(f"`min_similarity` must be in (0, 1], got {self.min_similarity}")
+        if self.semantic not in SEMANTIC_CHOICES:
+            raise ValueError(f"`semantic` must be one of {SEMANTIC_CHOICES}, got {self.semantic!r}")
+
+    @property
+    def matcher(self) -> TopicMatcher:
+        """How topic words find rows (shared within the process; MiniLM is loaded on first use)."""
+        return topic_matcher(self.semantic, self.min_similarity)
 
     def support(self, question: str) -> float:
         """Share of the question's content words (names included) found in its selected rows."""
@@ -208,9 +292,13 @@ class FmeaAnswerer:
         total = named + len(query.content)
         if total == 0:
             return 1.0, selected, missing
-        # A word the sheet holds elsewhere more often narrows the question ("related to
-        # temperature") than names something the sheet lacks, so it weighs a quarter.
-        lacking = sum(1.0 if w not in self._vocabulary else ELSEWHERE_WEIGHT for w in missing)
+        # A word the sheet holds elsewhere, or a word inside a filter clause ("caused by software
+        # bugs"), more often narrows the question than names a part the sheet lacks: it weighs a
+        # quarter, and the answer says that no row matches it.
+        lacking = sum(
+            1.0 if w not in self._vocabulary and w not in query.narrowing else ELSEWHERE_WEIGHT
+            for w in missing
+        )
         return 1.0 - lacking / total, selected, missing
 
     @property
@@ -245,13 +333,7 @@ class FmeaAnswerer:
         rows = selected
         notes: list[str] = []
         if query.content:
-            about = [r for r in rows if r.terms() & set(query.content)]
-            if about:
-                rows = about
-                found = set(query.content) & set().union(*(r.terms() for r in about))
-                notes.append(f"about {', '.join(sorted(found))}")
-            else:
-                notes.append(f"none of its rows mention {', '.join(query.content)}; all its rows follow")
+            rows = self._about(query, rows, notes)
         if query.numeric is not None:
             f = query.numeric
             rows = [r for r in rows if _OPS[f.op](r.score(f.score), f.value)]
@@ -283,6 +365,29 @@ class FmeaAnswerer:
         if not rows:
             return f"No failure mode in {scope} matches the question.", []
         detail = "; ".join(notes)
-        return f"{scope[0].upper() + scope[1:]}: {len(rows)} matching failure modes" + (
+        lead = f"{scope[0].upper() + scope[1:]}: {len(rows)} matching failure modes" + (
             f" ({detail})." if detail else "."
-        ), rows
+        )
+        if query.listed is not None:
+            lead += " " + _names(query.listed, rows)
+        return lead, rows
+
+    def _about(self, query: Query, rows: list[FmeaRow], notes: list[str]) -> list[FmeaRow]:
+        """The rows the topic words point to, by words then by meaning; all rows, the closest
+        first, when none does (the note says so)."""
+        hits = self.matcher.match(rows, query.content, query.topic, query.columns)
+        where = " or ".join(c.replace("_", " ") for c in query.columns) or "text"
+        if not hits.lexical and not hits.semantic:
+            order = ", the closest in meaning first" if self.matcher.embedder is not None else ""
+            notes.append(f"none of its rows mention {', '.join(query.content)}; all its rows follow{order}")
+            return hits.ranked
+        if hits.lexical:
+            found = set(query.content) & set().union(*(r.terms() for r in hits.lexical))
+            notes.append(f"{len(hits.lexical)} about {', '.join(sorted(found))}")
+        if hits.semantic:
+            lowest = min(s for _, s in hits.semantic)
+            notes.append(
+                f"{len(hits.semantic)} whose {where} is close in meaning to '{query.topic}' "
+                f"(similarity {lowest:.2f} to {max(s for _, s in hits.semantic):.2f})"
+            )
+        return hits.lexical + [r for r, _ in hits.semantic]

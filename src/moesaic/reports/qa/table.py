@@ -96,7 +96,7 @@ def _compact(text: str) -> str:
     return "".join(terms(text))
 
 
-def _near(a: str, b: str) -> bool:
+def near(a: str, b: str) -> bool:
     """Equal, or one edit apart when both are long enough for a typo to be safe to forgive."""
     if a == b:
         return True
@@ -119,11 +119,11 @@ def _match(name: str, question: Sequence[str]) -> frozenset[int] | None:
     name_terms = terms(_ACRONYM.sub(" ", name)) or terms(name)
     size = len(name_terms)
     for start in range(len(question) - size + 1):
-        if all(_near(question[start + k], t) for k, t in enumerate(name_terms)):
+        if all(near(question[start + k], t) for k, t in enumerate(name_terms)):
             return frozenset(range(start, start + size))
     used: set[int] = set()
     for term in name_terms:
-        hit = next((i for i, q in enumerate(question) if i not in used and _near(q, term)), None)
+        hit = next((i for i, q in enumerate(question) if i not in used and near(q, term)), None)
         if hit is None:
             break
         used.add(hit)
@@ -144,8 +144,9 @@ def _match(name: str, question: Sequence[str]) -> frozenset[int] | None:
 
 def link_mentions(question: str, rows: Sequence[FmeaRow]) -> list[Mention]:
     """The sheet names the question speaks of, longest first. Each question word belongs to one
-    name: a name sharing words with a longer (or equally long, higher-level) name already kept
-    is dropped, unless it covers exactly the same words (then both are alternatives)."""
+    name: a name sharing words with a longer (or equally long and contiguous, or equally long and
+    higher-level) name already kept is dropped, unless it covers exactly the same words (then both
+    are alternatives)."""
     words = terms(question)
     found: list[Mention] = []
     for level in LEVELS:
@@ -153,7 +154,16 @@ def link_mentions(question: str, rows: Sequence[FmeaRow]) -> list[Mention]:
             covered = _match(name, words)
             if covered is not None:
                 found.append(Mention(level, name, covered))
-    found.sort(key=lambda m: (-len(m.words), LEVELS.index(m.level), m.name))
+    # Longest first; among equally long names, one written as a run of the question's words
+    # ("Greasing System") before one gathered from scattered words ("system ... electrical").
+    found.sort(
+        key=lambda m: (
+            -len(m.words),
+            max(m.words) - min(m.words) + 1 > len(m.words),
+            LEVELS.index(m.level),
+            m.name,
+        )
+    )
     kept: list[Mention] = []
     for mention in found:
         if any(mention.words & other.words and mention.words != other.words for other in kept):
