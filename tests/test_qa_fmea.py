@@ -146,3 +146,17 @@ def test_real_fmea_answers(shared_data: Path) -> None:
     answer = answerer.answer("What is the subsystem for the engine?")
     assert not answer.abstained and "Power Unit > Engine" in answer.text
     assert answerer.answer("What is the RPN of the conveyor idler?").abstained
+
+
+def test_sheets_with_other_column_names_read_and_a_missing_rpn_is_computed() -> None:
+    fields = {
+        "asset_type": "pump", "component": "mechanical seal", "failure_mode": "External leakage",
+        "effects": "Loss of pressure", "causes": "dry running", "current_controls": "rounds",
+        "recommended_action": "keep seal kit", "severity": "6", "occurrence": 5, "detection": 3,
+    }  # fmt: skip
+    (row,) = rows_from_documents([Document(doc_id="FM-1", kind="fmea", text="", fields=fields)])
+    assert (row.subsystem, row.component, row.failure_mode) == ("pump", "mechanical seal", "External leakage")
+    assert (row.effect, row.cause, row.action, row.sub_component) == (
+        "Loss of pressure", "dry running", "keep seal kit", ""
+    )  # fmt: skip
+    assert row.rpn == 90.0

@@ -73,4 +73,4 @@ def ask(
         }
         console.print_json(jsonlib.dumps(payload))
         return
-    console.print(answer.text, highlight=False, soft_wrap=True)
+    console.print(answer.text, highlight=False, soft_wrap=True, markup=False)

@@ -61,29 +61,71 @@ class FmeaRow:
         return set(terms(" ".join(getattr(self, f) for f in TEXT_COLUMNS)))
 
 
+ALIASES = {
+    "subsystem": ("system", "asset_type", "equipment"),
+    "sub_component": ("subcomponent", "part"),
+    "failure_mode": ("failure_mode", "mode"),
+    "effect": ("effects", "effect", "failure_effect"),
+    "cause": ("causes", "cause", "failure_cause"),
+    "control": ("current_controls", "controls"),
+    "action": ("recommended_action", "recommended_actions", "action"),
+    "severity": ("sev", "s"),
+    "occurrence": ("occ", "o"),
+    "detection": ("det", "d"),
+}
+"""Other names a column of an FMEA sheet goes by (compared without case, spaces or punctuation)."""
+REQUIRED = ("component", "failure_mode", "severity", "occurrence", "detection")
+"""Fields every FMEA row must have; the others are empty when the sheet lacks them (RPN: S x O x D)."""
+
+
+def _canon(name: str) -> str:
+    return re.sub(r"[^a-z0-9]", "", name.lower())
+
+
+def _field_names(fields: Iterable[str]) -> dict[str, str]:
+    """Our field -> the sheet's column name, for the fields the sheet has."""
+    by_canon = {_canon(f): f for f in fields}
+    found = {}
+    for key, column in {**TEXT_COLUMNS, **SCORE_COLUMNS}.items():
+        for name in (column, key, *ALIASES.get(key, ())):
+            if _canon(name) in by_canon:
+                found[key] = by_canon[_canon(name)]
+                break
+    return found
+
+
 def rows_from_documents(documents: Iterable[Document]) -> tuple[FmeaRow, ...]:
     """FMEA rows from ``Document`` records of kind "fmea" (others are skipped).
 
+    Column names are matched without case or punctuation, with the usual alternatives
+    (:data:`ALIASES`: ``Effects`` for ``Potential Effect(s) of Failure``, ``asset_type`` for the
+    subsystem, ...), so the FMEA of the mining-truck set, the simulator's and a user's sheet all read.
+
     Raises:
-        ValueError: an FMEA document without one of the expected fields, or with a score that is
-            not a number, naming the document and the field.
+        ValueError: an FMEA document without one of the :data:`REQUIRED` fields, or with a score
+            that is not a number, naming the document and the field.
     """
     rows = []
     for doc in documents:
         if doc.kind != "fmea":
             continue
         fields = doc.fields
-        missing = [c for c in (*TEXT_COLUMNS.values(), *SCORE_COLUMNS.values()) if c not in fields]
+        names = _field_names(fields)
+        missing = [TEXT_COLUMNS.get(k) or SCORE_COLUMNS[k] for k in REQUIRED if k not in names]
         if missing:
-            raise ValueError(f"FMEA document {doc.doc_id!r} lacks the fields {missing}")
-        text = {k: " ".join(str(fields[c]).split()) for k, c in TEXT_COLUMNS.items()}
+            raise ValueError(
+                f"FMEA document {doc.doc_id!r} lacks the fields {missing}; it has {sorted(fields)}"
+            )
+        text = {k: " ".join(str(fields[names[k]]).split()) if k in names else "" for k in TEXT_COLUMNS}
         try:
-            scores = {k: float(fields[c]) for k, c in SCORE_COLUMNS.items()}
+            scores = {k: float(fields[names[k]]) for k in SCORE_COLUMNS if k in names}
         except (TypeError, ValueError):
-            found = {c: fields[c] for c in SCORE_COLUMNS.values()}
+            found = {names[k]: fields[names[k]] for k in SCORE_COLUMNS if k in names}
             raise ValueError(f"FMEA document {doc.doc_id!r}: scores must be numbers, got {found}") from None
+        scores.setdefault("rpn", scores["severity"] * scores["occurrence"] * scores["detection"])
         # TEXT_COLUMNS then SCORE_COLUMNS follow the field order of FmeaRow.
-        rows.append(FmeaRow(str(doc.doc_id), *text.values(), *scores.values()))  # type: ignore[arg-type]
+        ordered = [scores[k] for k in SCORE_COLUMNS]
+        rows.append(FmeaRow(str(doc.doc_id), *text.values(), *ordered))  # type: ignore[arg-type]
     return tuple(rows)
 
 
