@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -202,3 +203,27 @@ def test_cli_report_then_verify_on_a_knowledge_base(
     assert failed.exit_code == 1 and "does not resolve" in failed.output
     missing = CliRunner().invoke(app, [*args[:3], "--asset", "Q-404", *args[5:]])
     assert missing.exit_code == 2 and "unknown asset" in missing.output
+
+
+def test_a_window_opening_during_a_known_fault_is_read_after_it(fitted: Fitted) -> None:
+    first = min(pd.Timestamp(s.time[0]) for s in fitted.data.series) + pd.Timedelta(days=20)
+    fault = next(
+        e
+        for e in fitted.data.events
+        if e.kind == "fault"
+        and pd.Timestamp(e.start) > first
+        and pd.Timestamp(e.end) - pd.Timestamp(e.start) > pd.Timedelta(days=3)
+    )
+    start, end = (
+        pd.Timestamp(fault.end) - pd.Timedelta(days=1),
+        pd.Timestamp(fault.end) + pd.Timedelta(days=4),
+    )
+    report = _report(fitted, Request(fault.asset_id, start, end, NORMAL, None, (), ""))
+    d = report.diagnosis
+    assert d.baseline_end is not None and d.baseline_end <= pd.Timestamp(fault.start)
+    said = [s.text for s in report.section("evidence") if "was still running" in s.text]
+    assert said and fault.event_id in said[0]
+    again = verify_report(
+        Report.from_json(report.to_json()), MemoryBase(fitted.data), classifier=fitted.classifier
+    )
+    assert again.kept == again.sentences and again.numbers_ok == again.numbers

@@ -4,7 +4,10 @@ Protocol. The fault classifier and the onset estimator per fault type are fitted
 plant (seed ``TRAIN_SEED``) only. Evaluation plants use other seeds; each is ingested into a fresh
 knowledge base and every report is produced through it (``diagnose``: evidence, sentences,
 verifier), then rendered to HTML. Fault requests open one to three days before the onset and close
-at the fault's end (:func:`moesaic.reports.diagnose.episodes.sample_requests`).
+at the fault's end (:func:`moesaic.reports.diagnose.episodes.sample_requests`). Each report compares
+its window with the latest healthy stretch before it, as the base's fault history tells it
+(:func:`moesaic.reports.diagnose.episodes.healthy_baseline`; the fault asked about is never part of
+that history).
 
 Metrics (rows ``overall``, ``fault=<type>`` and ``adversarial``):
 

@@ -3,10 +3,14 @@
 A fixed threshold on a channel's level shift misses the small changes of a fault that also moves
 with load (the current of an overheating motor) and cites channels that only drifted with the
 operating point. Instead each channel of each training window is one sample: its signature
-(:func:`moesaic.reports.diagnose.faults.signatures`, magnitudes of the signed statistics) labelled 1 when
-the window's fault touched that channel, 0 otherwise (every channel of a fault-free window is 0).
+(:func:`moesaic.reports.diagnose.faults.signatures`, magnitudes of the signed statistics), which
+channel it is, and, when the model is given them, the fault classifier's probabilities for the
+window (a seal leak moves pressure and flow, an overheating motor its temperature and current);
+labelled 1 when the window's fault touched that channel, 0 otherwise (every channel of a
+fault-free window is 0). The training probabilities must not come from a classifier that saw
+the window (:meth:`moesaic.reports.diagnose.faults.FaultClassifier.out_of_bag_probabilities`).
 
-Axis names: C channels, F features per channel.
+Axis names: C channels, F features per channel, K fault classes.
 """
 
 from __future__ import annotations
@@ -18,9 +22,22 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
 from moesaic.encoders import NotFittedError
-from moesaic.reports.diagnose.faults import CHANNEL_FEATURES, Window, signatures
+from moesaic.reports.diagnose.faults import CHANNEL_FEATURES, FaultPrediction, Window, signatures
 
-_SIGNED = ("shift", "shift_late", "change", "slope", "residual", "residual_late", "coupling")
+_SIGNED = (
+    "shift",
+    "shift_late",
+    "change",
+    "slope",
+    "residual",
+    "residual_late",
+    "coupling",
+    "robust",
+    "robust_early",
+    "robust_mid",
+    "robust_late",
+    "robust_load",
+)
 
 
 def channel_rows(window: Window) -> np.ndarray:
@@ -39,7 +56,9 @@ class ChannelModel:
     channels (each tree votes only on samples it did not train on), so the threshold is set on
     training data without being flattered by it.
 
-    Learned state: ``model_``, ``threshold_``.
+    Learned state: ``model_``, ``threshold_``, ``channels_`` (channel names seen in fit),
+    ``classes_`` (the fault classes whose probabilities it reads; empty when fitted without) and,
+    with them, ``rates_`` and ``mean_rate_`` (:meth:`_touch_rates`).
 
     Args:
         num_trees: trees of the forest.
@@ -54,26 +73,58 @@ class ChannelModel:
             raise ValueError(f"`beta` must be > 0, got {beta}")
         self.num_trees, self.beta, self.seed = num_trees, beta, seed
 
-    def fit(self, windows: Sequence[Window], touched: Sequence[Sequence[str]]) -> Self:
-        """Learn from ``windows`` and, for each, the channels its fault touched (none when normal)."""
+    def fit(
+        self,
+        windows: Sequence[Window],
+        touched: Sequence[Sequence[str]],
+        *,
+        probabilities: np.ndarray | None = None,
+        classes: Sequence[str] = (),
+    ) -> Self:
+        """Learn from ``windows`` and, for each, the channels its fault touched (none when normal).
+
+        Args:
+            probabilities: (N, K) fault-class probabilities of each window from a classifier that
+                did not train on it, columns in the order of ``classes``; None to learn without.
+        """
         if len(windows) != len(touched):
             raise ValueError(f"got {len(windows)} windows but {len(touched)} sets of touched channels")
         x = np.concatenate([channel_rows(w) for w in windows])
         y = np.concatenate([[c in set(t) for c in w.channels] for w, t in zip(windows, touched, strict=True)])
-        return self.fit_features(x, y)
+        names = [c for w in windows for c in w.channels]
+        owner = np.concatenate([np.full(len(w.channels), i) for i, w in enumerate(windows)])
+        rows_probabilities = None if probabilities is None else np.asarray(probabilities)[owner]
+        return self.fit_features(x, y, names, probabilities=rows_probabilities, classes=classes)
 
-    def fit_features(self, x: np.ndarray, y: np.ndarray) -> Self:
-        """Learn from precomputed rows (N, F) of :func:`channel_rows` and (N,) touched flags."""
-        if x.ndim != 2 or x.shape[1] != len(CHANNEL_FEATURES) or len(y) != len(x):
+    def fit_features(
+        self,
+        x: np.ndarray,
+        y: np.ndarray,
+        names: Sequence[str],
+        *,
+        probabilities: np.ndarray | None = None,
+        classes: Sequence[str] = (),
+    ) -> Self:
+        """Learn from precomputed rows (N, F) of :func:`channel_rows`, (N,) touched flags, the N
+        channel names, and optionally (N, K) class probabilities of each row's window."""
+        if x.ndim != 2 or x.shape[1] != len(CHANNEL_FEATURES) or len(y) != len(x) or len(names) != len(x):
             raise ValueError(
-                f"expected rows (N, {len(CHANNEL_FEATURES)}) and N flags, got {x.shape}, {len(y)}"
+                f"expected rows (N, {len(CHANNEL_FEATURES)}), N flags and N channel names, "
+                f"got {x.shape}, {len(y)}, {len(names)}"
             )
-        if len(set(np.asarray(y, dtype=bool).tolist())) < 2:
-            raise ValueError("need channels both touched and untouched by a fault to learn from")
+        if probabilities is not None and np.shape(probabilities) != (len(x), len(classes)):
+            raise ValueError(
+                f"probabilities must have shape ({len(x)}, {len(classes)}), got {np.shape(probabilities)}"
+            )
         flags = np.asarray(y, dtype=bool)
+        if len(set(flags.tolist())) < 2:
+            raise ValueError("need channels both touched and untouched by a fault to learn from")
+        self.channels_ = tuple(sorted(set(names)))
+        self.classes_ = tuple(classes) if probabilities is not None else ()
+        features = self._features(x, names, probabilities, touched=flags)
         self.model_ = RandomForestClassifier(
             n_estimators=self.num_trees, min_samples_leaf=3, oob_score=True, random_state=self.seed, n_jobs=1
-        ).fit(x, flags)
+        ).fit(features, flags)
         oob = np.nan_to_num(self.model_.oob_decision_function_[:, list(self.model_.classes_).index(True)])
         candidates = np.unique(np.round(oob, 3))
         b2 = self.beta**2
@@ -86,14 +137,64 @@ class ChannelModel:
         self.threshold_ = float(candidates[int(np.argmax(scores))])
         return self
 
-    def moved(self, window: Window) -> np.ndarray:
-        """(C,) bool: the channels of ``window`` a fault moved (probability >= ``threshold_``)."""
-        return self.probability(window) >= self.threshold_
+    def _features(
+        self,
+        x: np.ndarray,
+        names: Sequence[str],
+        probabilities: np.ndarray | None,
+        *,
+        touched: np.ndarray | None = None,
+    ) -> np.ndarray:
+        """(N, F + known channels [+ K + 1]): the rows, which channel each is and, with class
+        probabilities, those and the expected touch rate (:meth:`_touch_rates`). ``touched``: the
+        training flags, which (re)learn the touch rates."""
+        identity = np.array([[float(n == c) for c in self.channels_] for n in names]).reshape(len(x), -1)
+        parts = [x, identity]
+        if self.classes_:
+            assert probabilities is not None
+            p = np.asarray(probabilities, dtype=np.float64)
+            parts += [p, self._touch_rates(identity, p, touched)[:, None]]
+        return np.concatenate(parts, axis=1)
 
-    def probability(self, window: Window) -> np.ndarray:
-        """(C,) probability that each channel of ``window`` was moved by a fault."""
+    def _touch_rates(self, identity: np.ndarray, p: np.ndarray, touched: np.ndarray | None) -> np.ndarray:
+        """(N,) how often a fault of the window's probable classes touches the row's channel.
+
+        ``rates_`` (channels, K) is learned in fit from soft counts: each training row counts
+        toward every class by its probability. A training row's own count is left out of its rate
+        (the forest must not read its label back); a channel never seen in fit reads the mean rate.
+        """
+        if touched is not None:
+            weight = identity.T @ p  # (channels, K): soft count of rows
+            hits = identity.T @ (p * touched[:, None])  # of them, touched
+            self.rates_ = (hits + 0.5) / (weight + 1.0)
+            self.mean_rate_ = float(touched.mean())
+            rates = (identity @ hits - p * touched[:, None] + 0.5) / (identity @ weight - p + 1.0)
+        else:
+            unknown = 1.0 - identity.sum(axis=1, keepdims=True)
+            rates = identity @ self.rates_ + unknown * self.mean_rate_
+        return np.asarray((p * rates).sum(axis=1) / np.maximum(p.sum(axis=1), 1e-12))
+
+    def moved(self, window: Window, fault: FaultPrediction | None = None) -> np.ndarray:
+        """(C,) bool: the channels of ``window`` a fault moved (probability >= ``threshold_``)."""
+        return self.probability(window, fault) >= self.threshold_
+
+    def probability(self, window: Window, fault: FaultPrediction | None = None) -> np.ndarray:
+        """(C,) probability that each channel of ``window`` was moved by a fault.
+
+        Args:
+            fault: the classifier's answer for the window; required when the model was fitted
+                with class probabilities.
+        """
         if not hasattr(self, "model_"):
             raise NotFittedError("This ChannelModel is not fitted yet. Call `fit` first.")
-        proba = self.model_.predict_proba(channel_rows(window))
+        probabilities = None
+        if self.classes_:
+            if fault is None:
+                raise ValueError("this ChannelModel reads the fault classifier's answer: pass `fault`")
+            ranked = dict(fault.ranked)
+            row = [ranked.get(c, 0.0) for c in self.classes_]
+            probabilities = np.tile(row, (len(window.channels), 1))
+        features = self._features(channel_rows(window), window.channels, probabilities)
+        proba = self.model_.predict_proba(features)
         column = list(self.model_.classes_).index(True)
         return np.asarray(proba[:, column], dtype=np.float64)

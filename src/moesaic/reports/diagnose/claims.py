@@ -198,7 +198,11 @@ class Sentence:
 
 @dataclass(frozen=True)
 class Diagnosis:
-    """The structured answer: fault type (None when abstaining), its confidence, channels and onset."""
+    """The structured answer: fault type (None when abstaining), its confidence, channels and onset.
+
+    ``baseline_start`` and ``baseline_end`` bound the healthy stretch the window was compared with
+    (None in reports written before they were recorded: the verifier then assumes the default).
+    """
 
     asset_id: str
     start: pd.Timestamp
@@ -209,6 +213,8 @@ class Diagnosis:
     onset: pd.Timestamp | None
     abstained: bool
     reason: str = ""
+    baseline_start: pd.Timestamp | None = None
+    baseline_end: pd.Timestamp | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -221,6 +227,8 @@ class Diagnosis:
             "onset": _text_time(self.onset),
             "abstained": self.abstained,
             "reason": self.reason,
+            "baseline_start": _text_time(self.baseline_start),
+            "baseline_end": _text_time(self.baseline_end),
         }
 
     @classmethod
@@ -235,6 +243,8 @@ class Diagnosis:
             _time(data.get("onset")),
             bool(data["abstained"]),
             str(data.get("reason", "")),
+            _time(data.get("baseline_start")),
+            _time(data.get("baseline_end")),
         )
 
 

@@ -52,8 +52,10 @@ class Composer:
 
     def __init__(self, ev: Evidence) -> None:
         self.ev = ev
-        self.window = SeriesCitation(ev.asset_id, ALL_CHANNELS, ev.start, ev.end)
-        self.baseline = SeriesCitation(ev.asset_id, ALL_CHANNELS, ev.baseline_start, ev.start)
+        self.request = SeriesCitation(ev.asset_id, ALL_CHANNELS, ev.start, ev.end)
+        self.window = SeriesCitation(ev.asset_id, ALL_CHANNELS, ev.read_from, ev.end)  # the readings used
+        self.baseline = SeriesCitation(ev.asset_id, ALL_CHANNELS, ev.baseline_start, ev.baseline_end)
+        self.bounds = (ev.baseline_start, ev.baseline_end)
         self.sentences: list[Sentence] = []
 
     def quantity(
@@ -67,8 +69,8 @@ class Composer:
         **params: object,
     ) -> Quantity:
         text, tolerance = number(value, sign=sign, integer=integer)
-        source = SeriesCitation(self.ev.asset_id, channel, self.ev.start, self.ev.end)
-        baseline = SeriesCitation(self.ev.asset_id, channel, self.ev.baseline_start, self.ev.start)
+        source = SeriesCitation(self.ev.asset_id, channel, self.ev.read_from, self.ev.end)
+        baseline = SeriesCitation(self.ev.asset_id, channel, self.ev.baseline_start, self.ev.baseline_end)
         return Quantity(text, value, statistic, source, baseline, dict(params), tolerance)
 
     def add(
@@ -92,9 +94,9 @@ class Composer:
             self.add(
                 "summary",
                 f"No diagnosis for {_short(ev.asset_id)} over {span}: {reason}.",
-                citations=(asset, self.window),
+                citations=(asset, self.request),
             )
-            return Diagnosis(ev.asset_id, ev.start, ev.end, None, None, (), None, True, reason)
+            return Diagnosis(ev.asset_id, ev.start, ev.end, None, None, (), None, True, reason, *self.bounds)
         fault = ev.fault
         conf = self.quantity(fault.confidence, "fault_confidence", fault_type=fault.label)
         moved = ev.moved
@@ -107,9 +109,11 @@ class Composer:
                 "(confidence of the normal class {0})."
             )
             normal = self.quantity(dict(fault.ranked).get(NORMAL, 0.0), "fault_confidence", fault_type=NORMAL)
-            self.add("summary", template, (normal,), (asset, self.window))
-            return Diagnosis(ev.asset_id, ev.start, ev.end, None, None, moved, None, True, reason)
-        cited = tuple(SeriesCitation(ev.asset_id, c, ev.start, ev.end) for c in moved)
+            self.add("summary", template, (normal,), (asset, self.request, self.window))
+            return Diagnosis(
+                ev.asset_id, ev.start, ev.end, None, None, moved, None, True, reason, *self.bounds
+            )
+        cited = tuple(SeriesCitation(ev.asset_id, c, ev.read_from, ev.end) for c in moved)
         names = ", ".join(moved)
         if ev.onset is not None:
             onset = Quantity(
@@ -132,10 +136,28 @@ class Composer:
                 f"seen on {names}."
             )
             self.add("summary", template, (conf,), (asset, *cited))
-        return Diagnosis(ev.asset_id, ev.start, ev.end, fault.label, fault.confidence, moved, ev.onset, False)
+        return Diagnosis(
+            ev.asset_id,
+            ev.start,
+            ev.end,
+            fault.label,
+            fault.confidence,
+            moved,
+            ev.onset,
+            False,
+            "",
+            *self.bounds,
+        )
 
     def evidence(self) -> None:
         ev = self.ev
+        if ev.after_fault:
+            self.add(
+                "evidence",
+                f"The known fault {_short(ev.after_fault)} of this asset was still running when the window "
+                f"opened; only the readings from {format_time(ev.read_from)} on are compared.",
+                citations=(RecordCitation("events", ev.after_fault), self.window),
+            )
         if ev.detector is not None:
             det = ev.detector
             hours = self.quantity(det.alarm_hours, "alarm_hours")
@@ -156,12 +178,12 @@ class Composer:
             self._channel(change)
         still = [c.channel for c in ranked if not c.moved]
         if still and ev.changes:
-            cites = tuple(SeriesCitation(ev.asset_id, c, ev.start, ev.end) for c in still)
+            cites = tuple(SeriesCitation(ev.asset_id, c, ev.read_from, ev.end) for c in still)
             self.add("evidence", f"No marked change on {', '.join(still)}.", citations=cites)
         for alarm in ev.alarms:
             cite = (
                 RecordCitation("events", alarm.event_id),
-                SeriesCitation(ev.asset_id, alarm.channels[0], ev.start, ev.end)
+                SeriesCitation(ev.asset_id, alarm.channels[0], ev.read_from, ev.end)
                 if alarm.channels and alarm.channels[0] in {c.channel for c in ev.changes}
                 else self.window,
             )
@@ -188,7 +210,7 @@ class Composer:
                 f"Seasonal-naive outlook: if the last day repeats, {o.channel} ends the next day "
                 f"near {{0}}{unit}.",
                 (value,),
-                (SeriesCitation(ev.asset_id, o.channel, ev.start, ev.end),),
+                (SeriesCitation(ev.asset_id, o.channel, ev.read_from, ev.end),),
             )
 
     def _unit(self, channel: str) -> str:
@@ -198,8 +220,8 @@ class Composer:
     def _channel(self, c: ChannelChange) -> None:
         ev, unit = self.ev, self._unit(c.channel)
         cite = (
-            SeriesCitation(ev.asset_id, c.channel, ev.start, ev.end),
-            SeriesCitation(ev.asset_id, c.channel, ev.baseline_start, ev.start),
+            SeriesCitation(ev.asset_id, c.channel, ev.read_from, ev.end),
+            SeriesCitation(ev.asset_id, c.channel, ev.baseline_start, ev.baseline_end),
         )
         v = c.values
         qs = (

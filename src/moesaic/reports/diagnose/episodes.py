@@ -6,10 +6,18 @@ the onset) and closes at the fault's end; a ``normal`` request is a window of si
 overlaps no fault. The same sampler makes the training windows (on the training plant, seed
 ``TRAIN_SEED``) and the evaluation requests of ``moesaic bench reports`` (on other seeds).
 
+Every window, for training or for a report, is compared with a healthy baseline: the latest
+stretch before it that no known fault of the asset overlaps (:func:`healthy_baseline`; the plants
+are fault-dense, and the fortnight before a fault often holds the previous one), and read from
+after any known fault still running when it opens (:func:`read_from`). Known faults are the
+labelled fault events that started before the window: the site's history, never the fault asked
+about.
+
 From the training plant come the default fault classifier, the moved-channel model and the onset
 estimator per fault type. Their training features are cached under ``$MOESAIC_CACHE`` (default
-``~/.cache/moesaic``): the first use simulates and describes the training plant (about a minute
-of CPU), later ones only fit the forests (seconds).
+``~/.cache/moesaic``; the file name carries :data:`CACHE_VERSION`): the first use simulates and
+describes the training plant (128 assets: about ten minutes of one core), later ones only fit the
+forests (seconds).
 """
 
 from __future__ import annotations
@@ -20,18 +28,19 @@ import json
 import logging
 import os
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
 
-from moesaic.atomic import write_bytes_atomic
+from moesaic.atomic import write_bytes_atomic, write_text_atomic
 from moesaic.data.schema import Event, MaintenanceData, Series
 from moesaic.reports.diagnose.channels import ChannelModel, channel_rows
 from moesaic.reports.diagnose.claims import as_time
 from moesaic.reports.diagnose.faults import NORMAL, FaultClassifier, Window
-from moesaic.reports.diagnose.onset import SHAPES, estimate_onset
+from moesaic.reports.diagnose.onset import SHAPES, departure_curve, estimate_onset, load_curve, shape_onset
 from moesaic.reports.diagnose.stats import steps_per_day
 
 logger = logging.getLogger(__name__)
@@ -39,7 +48,12 @@ logger = logging.getLogger(__name__)
 TRAIN_SEED = 1000  # the training plant; evaluation plants use other seeds
 BASELINE_DAYS = 14.0
 MIN_BASELINE_DAYS = 3.0
-CACHE_VERSION = "v4"  # bump when the features or the sampler change
+LOOKBACK_DAYS = 90.0  # how far back a healthy baseline is looked for
+AFTER_FAULT = pd.Timedelta(hours=12)  # a known fault's effects may linger this long after its end
+CACHE_VERSION = "v6"  # bump when the features, the baseline choice or the sampler change
+ONSET_VERSION = "v1"  # bump when the onset estimators change
+
+Interval = tuple[pd.Timestamp, pd.Timestamp]
 
 
 class Request(NamedTuple):
@@ -55,16 +69,86 @@ class Request(NamedTuple):
 
 
 def window_from_series(
-    series: Series, asset_type: str, start: pd.Timestamp, end: pd.Timestamp, *, baseline_start: pd.Timestamp
+    series: Series,
+    asset_type: str,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    *,
+    baseline_start: pd.Timestamp,
+    baseline_end: pd.Timestamp | None = None,
 ) -> Window:
-    """The readings of ``[start, end]`` and of ``[baseline_start, start)`` (the baseline)."""
+    """The readings of ``[start, end]`` and of ``[baseline_start, baseline_end)`` (the baseline;
+    ``baseline_end`` defaults to ``start``)."""
     time = series.time
     t0, t1 = np.datetime64(pd.Timestamp(start)), np.datetime64(pd.Timestamp(end))
     b0 = np.datetime64(pd.Timestamp(baseline_start))
+    b1 = t0 if baseline_end is None else np.datetime64(pd.Timestamp(baseline_end))
     values = np.where(series.observed, series.values, np.nan).astype(np.float64)
     inside = (time >= t0) & (time <= t1)
-    before = (time >= b0) & (time < t0)
+    before = (time >= b0) & (time < min(b1, t0))
     return Window(values[inside], values[before], series.channels, asset_type, steps_per_day(time))
+
+
+def known_faults(events: Sequence[Event], asset_id: str, before: pd.Timestamp) -> list[Interval]:
+    """``[start, end]`` of the labelled faults of ``asset_id`` that started before ``before``.
+
+    These are the site's own history at the time of a request: a fault that starts inside the
+    window asked about is never among them.
+    """
+    out = []
+    for e in events:
+        if e.kind != "fault" or e.asset_id != asset_id or e.start is None or isinstance(e.start, int):
+            continue
+        first = as_time(e.start)
+        if first < before:
+            last = as_time(e.end) if e.end is not None and not isinstance(e.end, int) else first
+            out.append((first, last))
+    return out
+
+
+def read_from(start: pd.Timestamp, end: pd.Timestamp, busy: Sequence[Interval]) -> pd.Timestamp:
+    """Where the readings of the window ``[start, end]`` start to count: after the known faults
+    (``busy``) still running at ``start`` (and :data:`AFTER_FAULT`), unless that leaves less than a
+    day of the window; else ``start``."""
+    out = start
+    for a, b in busy:
+        if a < start and b + AFTER_FAULT > out:
+            out = b + AFTER_FAULT
+    return out if end - out >= pd.Timedelta(days=1) else start
+
+
+def healthy_baseline(
+    start: pd.Timestamp,
+    busy: Sequence[Interval],
+    *,
+    days: float = BASELINE_DAYS,
+    min_days: float = MIN_BASELINE_DAYS,
+    lookback_days: float = LOOKBACK_DAYS,
+) -> Interval:
+    """The baseline ``[b0, b1)`` of a window opening at ``start``: the latest healthy stretch before it.
+
+    A stretch is healthy when no known fault (``busy``, each widened by :data:`AFTER_FAULT` after
+    its end) overlaps it. The stretch right before ``start`` is taken when it holds ``min_days``;
+    otherwise the search steps back past the fault that cut it, up to ``lookback_days``. The
+    baseline is at most ``days`` long. Without any healthy stretch, it is the ``days`` before
+    ``start``, faults and all.
+
+    Args:
+        start: when the window opens.
+        busy: ``[start, end]`` of the known faults of the asset (:func:`known_faults`).
+    """
+    length, shortest = pd.Timedelta(days=days), pd.Timedelta(days=min_days)
+    spans = sorted((a, b + AFTER_FAULT) for a, b in busy if a < start)
+    end, limit = start, start - pd.Timedelta(days=lookback_days)
+    while end - shortest >= limit:
+        cutting = [(a, b) for a, b in spans if a < end and b > end - length]
+        if not cutting:
+            return end - length, end
+        free_from = max(b for _, b in cutting)
+        if end - free_from >= shortest:
+            return free_from, end
+        end = min(a for a, b in cutting if b == free_from)  # step back past the fault that ends last
+    return start - length, start
 
 
 def sample_requests(
@@ -121,23 +205,28 @@ def sample_requests(
 
 
 def training_windows(data: MaintenanceData, requests: list[Request]) -> tuple[list[Window], list[str]]:
-    """The windows of ``requests`` read from ``data``, with their labels."""
+    """The windows of ``requests`` read from ``data``, with their labels.
+
+    As a report reads them: from after any known fault still running when the window opens
+    (:func:`read_from`), against the latest healthy baseline (:func:`healthy_baseline`).
+    """
     by_asset = {s.asset_id: s for s in data.series}
     types = {a.asset_id: a.asset_type for a in data.assets}
-    windows = [
-        window_from_series(
-            by_asset[r.asset_id],
-            types.get(r.asset_id, ""),
-            r.start,
-            r.end,
-            baseline_start=r.start - pd.Timedelta(days=BASELINE_DAYS),
+    windows = []
+    for r in requests:
+        busy = known_faults(data.events, r.asset_id, r.start)
+        b0, b1 = healthy_baseline(r.start, busy)
+        first = read_from(r.start, r.end, busy)
+        series = by_asset[r.asset_id]
+        windows.append(
+            window_from_series(
+                series, types.get(r.asset_id, ""), first, r.end, baseline_start=b0, baseline_end=b1
+            )
         )
-        for r in requests
-    ]
     return windows, [r.label for r in requests]
 
 
-def training_plant(seed: int = TRAIN_SEED, *, num_assets: int = 64, days: float = 365.0) -> MaintenanceData:
+def training_plant(seed: int = TRAIN_SEED, *, num_assets: int = 128, days: float = 365.0) -> MaintenanceData:
     """The simulated training plant, as MaintenanceData (faults frequent, so every type is seen)."""
     return simulated_plant(seed, num_assets=num_assets, days=days)
 
@@ -166,9 +255,16 @@ def fit_onset_shapes(windows: list[Window], requests: list[Request]) -> dict[str
         idx = [w.channels.index(c) for c in r.channels if c in w.channels]
         if not idx:
             continue
-        truth = (r.onset - r.start) / pd.Timedelta(days=1) * w.steps_per_day
+        # The window ends at the request's end (it may start after r.start: see read_from).
+        truth = len(w.values) - 1 - (r.end - r.onset) / pd.Timedelta(days=1) * w.steps_per_day
+        steps = round(w.steps_per_day)
+        curve = departure_curve(w.values, w.baseline, idx, smooth=steps)
+        load = load_curve(w.values, w.baseline, idx, smooth=steps)
         for shape in SHAPES:
-            at = estimate_onset(w.values, w.baseline, idx, shape, smooth=round(w.steps_per_day))
+            if shape in ("spike", "frozen"):
+                at = estimate_onset(w.values, w.baseline, idx, shape)
+            else:
+                at = shape_onset(curve, shape, load=load)
             ok = at is not None and abs(at - truth) <= w.steps_per_day
             hits.setdefault(r.label, {}).setdefault(shape, []).append(ok)
     return {
@@ -181,6 +277,8 @@ class TrainingSet(NamedTuple):
     labels: list[str]
     channel_rows: np.ndarray  # (M, F') one row per channel of every window
     channel_touched: np.ndarray  # (M,) bool, the window's fault touched that channel
+    channel_names: list[str]  # (M,) the channel of each row
+    channel_owner: np.ndarray  # (M,) int, the window of each row
     channels: list[str]
     asset_types: list[str]
     onset_shapes: dict[str, str]
@@ -190,12 +288,35 @@ def _cache_dir() -> Path:
     return Path(os.environ.get("MOESAIC_CACHE", Path.home() / ".cache" / "moesaic"))
 
 
+@functools.lru_cache(maxsize=1)
+def _training_windows(seed: int) -> tuple[list[Window], list[Request]]:
+    data = training_plant(seed)
+    requests = sample_requests(data, np.random.default_rng(seed))
+    windows, _ = training_windows(data, requests)
+    logger.info("training windows: %d of plant seed %d", len(windows), seed)
+    return windows, requests
+
+
+@functools.lru_cache(maxsize=2)
+def training_onset_shapes(seed: int = TRAIN_SEED) -> dict[str, str]:
+    """The onset shape per fault type chosen on the training plant of ``seed``, cached on disk
+    (the file name carries :data:`ONSET_VERSION`)."""
+    path = _cache_dir() / f"fault-onsets-seed{seed}-{ONSET_VERSION}.json"
+    if path.exists():
+        return dict(json.loads(path.read_text()))
+    shapes = fit_onset_shapes(*_training_windows(seed))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    write_text_atomic(path, json.dumps(shapes, indent=1, sort_keys=True))
+    return shapes
+
+
 @functools.lru_cache(maxsize=2)
 def training_set(seed: int = TRAIN_SEED) -> TrainingSet:
     """Features, labels and onset shapes of the training plant of ``seed``, cached on disk.
 
     The cache holds only what the training plant gives (it is recomputed when absent), so
-    deleting it changes nothing but time.
+    deleting it changes nothing but time. Features and onset shapes are cached apart (their
+    versions change apart).
     """
     path = _cache_dir() / f"fault-training-seed{seed}-{CACHE_VERSION}.npz"
     if path.exists():
@@ -206,13 +327,14 @@ def training_set(seed: int = TRAIN_SEED) -> TrainingSet:
                 meta["labels"],
                 saved["channel_rows"],
                 saved["channel_touched"],
+                meta["channel_names"],
+                saved["channel_owner"],
                 meta["channels"],
                 meta["asset_types"],
-                meta["onset_shapes"],
+                training_onset_shapes(seed),
             )
-    data = training_plant(seed)
-    requests = sample_requests(data, np.random.default_rng(seed))
-    windows, labels = training_windows(data, requests)
+    windows, requests = _training_windows(seed)
+    labels = [r.label for r in requests]
     logger.info("computing the fault training set: %d windows of plant seed %d", len(windows), seed)
     probe = FaultClassifier()
     probe.channels_ = tuple(sorted({c for w in windows for c in w.channels}))
@@ -222,20 +344,29 @@ def training_set(seed: int = TRAIN_SEED) -> TrainingSet:
     touched = np.concatenate(
         [[c in r.channels for c in w.channels] for w, r in zip(windows, requests, strict=True)]
     )
-    shapes = fit_onset_shapes(windows, requests)
+    names = [c for w in windows for c in w.channels]
+    owner = np.concatenate([np.full(len(w.channels), i) for i, w in enumerate(windows)])
     meta = {
         "labels": labels,
+        "channel_names": names,
         "channels": list(probe.channels_),
         "asset_types": list(probe.asset_types_),
-        "onset_shapes": shapes,
     }
     buffer = io.BytesIO()
     np.savez(
-        buffer, features=features, channel_rows=rows, channel_touched=touched, meta=np.array(json.dumps(meta))
+        buffer,
+        features=features,
+        channel_rows=rows,
+        channel_touched=touched,
+        channel_owner=owner,
+        meta=np.array(json.dumps(meta)),
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     write_bytes_atomic(path, buffer.getvalue())
-    return TrainingSet(features, labels, rows, touched, meta["channels"], meta["asset_types"], shapes)
+    shapes = training_onset_shapes(seed)
+    return TrainingSet(
+        features, labels, rows, touched, names, owner, meta["channels"], meta["asset_types"], shapes
+    )
 
 
 @functools.lru_cache(maxsize=2)
@@ -249,9 +380,21 @@ def default_classifier(seed: int = TRAIN_SEED) -> FaultClassifier:
 
 @functools.lru_cache(maxsize=2)
 def default_channel_model(seed: int = TRAIN_SEED) -> ChannelModel:
-    """The moved-channel model fitted on the training plant of ``seed`` (cached for the process)."""
+    """The moved-channel model fitted on the training plant of ``seed`` (cached for the process).
+
+    It reads the default classifier's answer; on the training windows, the classifier's
+    out-of-bag probabilities (what it says of windows it did not train on).
+    """
     t = training_set(seed)
-    return ChannelModel(seed=seed).fit_features(t.channel_rows, t.channel_touched)
+    classifier = default_classifier(seed)
+    probabilities = classifier.out_of_bag_probabilities()[t.channel_owner]
+    return ChannelModel(seed=seed).fit_features(
+        t.channel_rows,
+        t.channel_touched,
+        t.channel_names,
+        probabilities=probabilities,
+        classes=classifier.classes_,
+    )
 
 
 def default_onset_shapes(seed: int = TRAIN_SEED) -> dict[str, str]:

@@ -20,7 +20,15 @@ import pandas as pd
 
 from moesaic.data.schema import Document, Event, Series
 from moesaic.reports.diagnose.channels import ChannelModel
-from moesaic.reports.diagnose.episodes import BASELINE_DAYS, MIN_BASELINE_DAYS, window_from_series
+from moesaic.reports.diagnose.claims import as_time
+from moesaic.reports.diagnose.episodes import (
+    BASELINE_DAYS,
+    MIN_BASELINE_DAYS,
+    healthy_baseline,
+    known_faults,
+    read_from,
+    window_from_series,
+)
 from moesaic.reports.diagnose.faults import NORMAL, FaultClassifier, FaultPrediction, Window
 from moesaic.reports.diagnose.history import (
     PastEpisode,
@@ -76,7 +84,12 @@ class Outlook:
 
 @dataclass(frozen=True)
 class Evidence:
-    """Everything known about ``asset_id`` over ``[start, end]``; ``baseline_*`` bound the baseline."""
+    """Everything known about ``asset_id`` over ``[start, end]``.
+
+    The readings of ``[read_from, end]`` are compared with those of ``[baseline_start,
+    baseline_end)``; ``read_from`` is after ``start`` when a known fault still ran at ``start``
+    (``after_fault`` names it).
+    """
 
     asset_id: str
     asset_type: str
@@ -84,6 +97,8 @@ class Evidence:
     end: pd.Timestamp
     baseline_start: pd.Timestamp
     baseline_end: pd.Timestamp
+    read_from: pd.Timestamp
+    after_fault: str
     steps_per_day: float
     changes: tuple[ChannelChange, ...]
     detector: DetectorFinding | None
@@ -193,17 +208,40 @@ def gather_evidence(
             asset_id = base.resolve_asset(asset_id)
         except (KeyError, LookupError) as err:
             raise EvidenceError(str(err).strip("\"'")) from None
-    b0 = t0 - pd.Timedelta(days=baseline_days)
+    faults = base.events(asset_id=asset_id, kind="fault")
+    busy = known_faults(faults, asset_id, t0)
+    b0, b1 = healthy_baseline(t0, busy, days=baseline_days)
+    first = read_from(t0, t1, busy)
+    after = _running_fault(faults, t0, first) if first > t0 else ""
     data = base.asset_data(asset_id, start=b0, end=t1)
     asset_type = known[asset_id].asset_type
     series: Series | None = max(data.series, key=lambda s: s.length, default=None)
     empty = Evidence(
-        asset_id, asset_type, t0, t1, b0, t0, 24.0, (), None, None, None, "", None, (), (), (), (), ()
+        asset_id,
+        asset_type,
+        t0,
+        t1,
+        b0,
+        b1,
+        first,
+        after,
+        24.0,
+        (),
+        None,
+        None,
+        None,
+        "",
+        None,
+        (),
+        (),
+        (),
+        (),
+        (),
     )
     if series is None or series.length < 2 or not np.issubdtype(series.time.dtype, np.datetime64):
         return _with_records(base, empty, [f"no time-stamped sensor series of {asset_id} in the base"])
-    window = window_from_series(series, asset_type, t0, t1, baseline_start=b0)
-    time = series.time[(series.time >= np.datetime64(t0)) & (series.time <= np.datetime64(t1))]
+    window = window_from_series(series, asset_type, first, t1, baseline_start=b0, baseline_end=b1)
+    time = series.time[(series.time >= np.datetime64(first)) & (series.time <= np.datetime64(t1))]
     spd = window.steps_per_day
     empty = dataclasses.replace(empty, steps_per_day=spd)
     if len(window.values) < 2:
@@ -212,8 +250,8 @@ def gather_evidence(
         return _with_records(base, empty, ["not enough history before the window to compare with"])
     units = dict(series.meta.get("units", {}))
     finding, shares = detector_finding(window, time)
-    changes = channel_changes(window, shares, units, channel_model.moved(window))
     fault = classifier.predict(window)
+    changes = channel_changes(window, shares, units, channel_model.moved(window, fault))
     moved_idx = [i for i, c in enumerate(changes) if c.moved]
     onset, shape = None, ""
     if fault.label != NORMAL and moved_idx:
@@ -230,7 +268,9 @@ def gather_evidence(
         t0,
         t1,
         b0,
-        t0,
+        b1,
+        first,
+        after,
         spd,
         changes,
         finding,
@@ -245,6 +285,19 @@ def gather_evidence(
         (),
     )
     return _with_records(base, evidence, [])
+
+
+def _running_fault(faults: tuple[Event, ...], start: pd.Timestamp, until: pd.Timestamp) -> str:
+    """The id of the known fault that started before ``start`` and ran latest past it (toward ``until``)."""
+    running = [
+        (as_time(e.end), e.event_id)
+        for e in faults
+        if isinstance(e.start, pd.Timestamp)
+        and isinstance(e.end, pd.Timestamp)
+        and as_time(e.start) < start
+        and start <= as_time(e.end) <= until
+    ]
+    return max(running)[1] if running else ""
 
 
 def _with_records(base: EvidenceBase, evidence: Evidence, problems: list[str]) -> Evidence:

@@ -3,8 +3,10 @@
 A window is described against the baseline before it, channel by channel: how far its level
 moved (whole window and its last third, in baseline spreads and in percent), its trend, how much
 noisier its step-to-step changes became, how many isolated spikes it holds and how much of it is
-frozen. Channels are named (the classifier learns which ones move for which fault) and also
-summarised regardless of name (a frozen or spiking transmitter may be any channel).
+frozen; and how far it departs from what the channels that did not move predict, over each third
+of the window, and how that departure follows the load (:func:`robust_departures`). Channels are
+named (the classifier learns which ones move for which fault) and also summarised regardless of
+name (a frozen or spiking transmitter may be any channel).
 
 :class:`FaultClassifier` learns the mapping from labelled windows, including windows without a
 fault (class ``normal``), with the scikit-learn contract. It never sees the simulator's fault
@@ -23,6 +25,7 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
 from moesaic.encoders import NotFittedError
+from moesaic.reports.diagnose.onset import load_departures, load_signal
 from moesaic.reports.diagnose.stats import (
     flat_share,
     longest_flat_steps,
@@ -47,9 +50,15 @@ CHANNEL_FEATURES = (
     "coupling",
     "residual",
     "residual_late",
+    "robust",
+    "robust_early",
+    "robust_mid",
+    "robust_late",
+    "robust_load",
 )
 _RIDGE = 1.0
 _FLOOR = 1e-6
+SUSPECT_SPREADS = 3.0  # a channel whose late cross-residual departs this far is left out as a regressor
 
 
 class Window(NamedTuple):
@@ -147,14 +156,67 @@ def cross_residuals(values: np.ndarray, baseline: np.ndarray) -> tuple[np.ndarra
     return res_w, res_b
 
 
+def _in_spreads(x: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``x`` less the median of ``reference``, in standard deviations of ``reference``."""
+    finite = np.isfinite(reference)
+    spread = max(float(np.nanstd(reference)) if finite.sum() > 1 else 0.0, 1e-6)
+    return (x - (median(reference) if finite.any() else 0.0)) / spread
+
+
+def robust_departures(
+    values: np.ndarray, baseline: np.ndarray, *, res: tuple[np.ndarray, np.ndarray] | None = None
+) -> tuple[np.ndarray, list[int]]:
+    """(T, C) departure of each channel, in baseline spreads, from what the unmoved channels predict.
+
+    A fault that moves two channels spoils each one's prediction from the other: a worn bearing
+    heats and shakes, and the heat predicted from the shaking hides the heat. So the channels whose
+    late cross-residual (:func:`cross_residuals`, ``res`` when already computed) departs over
+    :data:`SUSPECT_SPREADS` (at most half of them, the largest first) are suspects; each suspect
+    is predicted from the other channels, each other channel from the other non-suspects
+    (:func:`moesaic.reports.diagnose.onset.load_departures`). Returns the departures and the suspects.
+    """
+    C = values.shape[1]
+    res_w, res_b = res if res is not None else cross_residuals(values, baseline)
+    late = res_w[-max(1, len(res_w) // 3) :]
+    score = np.array([abs(np.nan_to_num(median(_in_spreads(late[:, c], res_b[:, c])))) for c in range(C)])
+    order = np.argsort(-score, kind="stable")
+    suspects = [int(c) for c in order[: C // 2] if score[c] > SUSPECT_SPREADS]
+    out = np.full(values.shape, np.nan)
+    if suspects:
+        dep_w, dep_b = load_departures(values, baseline, suspects)
+        for j, c in enumerate(suspects):
+            out[:, c] = _in_spreads(dep_w[:, j], dep_b[:, j])
+    for c in range(C):
+        if c not in suspects:
+            dep_w, dep_b = load_departures(values, baseline, [c, *suspects])
+            out[:, c] = _in_spreads(dep_w[:, 0], dep_b[:, 0])
+    return out, suspects
+
+
+def _thirds(x: np.ndarray, load: np.ndarray | None) -> dict[str, float]:
+    T = len(x)
+    third = max(1, T // 3)
+    middle = x[third : T - third] if 2 * third < T else x
+    half = slice(T // 2, None)
+    return {
+        "robust": median(x),
+        "robust_early": median(x[:third]),
+        "robust_mid": median(middle),
+        "robust_late": median(x[-third:]),
+        "robust_load": _coupling(x[half], load[half]) if load is not None else 0.0,
+    }
+
+
 def signatures(window: Window) -> dict[str, dict[str, float]]:
-    """Channel name -> its signature, for every channel of the window."""
+    """Channel name -> its signature (:data:`CHANNEL_FEATURES`), for every channel of the window."""
     if window.values.ndim != 2 or window.values.shape[1] != len(window.channels):
         raise ValueError(
             f"window values must be (time, {len(window.channels)} channels), got {window.values.shape}"
         )
     res_w, res_b = cross_residuals(window.values, window.baseline)
     coupling = load_coupling(window.values, window.baseline)
+    robust, suspects = robust_departures(window.values, window.baseline, res=(res_w, res_b))
+    load = load_signal(window.values, window.baseline, suspects)
     out = {}
     for c, name in enumerate(window.channels):
         sig = channel_signature(window.values[:, c], window.baseline[:, c], window.steps_per_day)
@@ -163,6 +225,8 @@ def signatures(window: Window) -> dict[str, dict[str, float]]:
         late = res_w[-max(1, len(res_w) // 3) :, c]
         for key, part in (("residual", res_w[:, c]), ("residual_late", late)):
             value = (median(part) - median(res_b[:, c])) / spread
+            sig[key] = float(np.clip(value, -50.0, 50.0)) if np.isfinite(value) else 0.0
+        for key, value in _thirds(robust[:, c], load).items():
             sig[key] = float(np.clip(value, -50.0, 50.0)) if np.isfinite(value) else 0.0
         out[name] = sig
     return out
@@ -234,11 +298,18 @@ class FaultClassifier:
         if x.ndim != 2 or x.shape != (len(labels), expected):
             raise ValueError(f"features must have shape ({len(labels)}, {expected}), got {x.shape}")
         self.model_ = RandomForestClassifier(
-            n_estimators=self.num_trees, min_samples_leaf=2, random_state=self.seed, n_jobs=1
+            n_estimators=self.num_trees, min_samples_leaf=2, oob_score=True, random_state=self.seed, n_jobs=1
         ).fit(x, np.asarray(labels))
         self.classes_ = tuple(str(c) for c in self.model_.classes_)
         logger.info("fault classifier fitted on %d windows, %d features", len(x), x.shape[1])
         return self
+
+    def out_of_bag_probabilities(self) -> np.ndarray:
+        """(N, K) class probabilities of each training window from the trees that did not train on it
+        (columns in the order of ``classes_``): what the classifier says of windows it never saw."""
+        if not hasattr(self, "model_"):
+            raise NotFittedError("This FaultClassifier is not fitted yet. Call `fit` first.")
+        return np.nan_to_num(np.asarray(self.model_.oob_decision_function_, dtype=np.float64))
 
     def predict(self, window: Window) -> FaultPrediction:
         """The most probable class of ``window``, its probability and every class ranked."""

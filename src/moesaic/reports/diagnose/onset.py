@@ -1,18 +1,26 @@
 """When a change started: change points on the channels that moved, by the shape of the change.
 
-Three shapes, each with its own estimator:
+The shapes and their estimators:
 
 - ``spike``: the first isolated spike (:func:`moesaic.reports.diagnose.stats.spike_steps`);
 - ``frozen``: the first reading of the longest run of exactly repeated readings;
-- ``drift`` (anything else): a hinge fit. The mean departure y(t) of the moved channels from their
-  baseline (signed so that the change is positive), taken on what the other channels do not
-  explain (:func:`moesaic.reports.diagnose.faults.cross_residuals`, so load swings drop out) and averaged
-  over a day (so the daily cycle does too), is fitted by ``a`` before the onset and
-  ``a + b (t - onset)^p`` after it, for every candidate onset and a few exponents p; the onset
-  with the least squared error wins. A step is the limit of a steep ramp; a slow, accelerating
-  drift (wear) needs p > 1 to be placed at its start rather than where it became obvious.
+- ``ramp<p>`` (``ramp0.5``, ``ramp1``, ``ramp1.5``, ``ramp2``) and ``drift`` (every exponent): a
+  hinge fit. The departure y(t) of the moved channels from what the other channels predict
+  (:func:`load_departures`: load swings drop out, and a change that scales a reading stays a
+  plain ramp) is averaged over the moved channels (weighted by how far each moved) and over a day
+  (so the daily cycle drops out too), then fitted by ``a`` before the onset and
+  ``a + b min(t - onset, D)^p`` after it, for every candidate onset, plateau length ``D`` (a
+  fault stops growing once developed) and exponent p; the onset with the least squared error
+  wins. A step is the limit of a steep ramp; a slow, accelerating drift (wear) needs p > 1 to be
+  placed at its start rather than where it became obvious;
+- ``load-ramp<p>``: the same with a change whose size follows the load, ``(b + c L(t)) min(t -
+  onset, D)^p`` (:func:`load_curve`; an imbalance shakes harder at full speed), so that load
+  swings are not read as the change starting or stopping.
 
-Axis names: T time steps, C channels.
+The shape of each fault type is chosen on training episodes
+(:func:`moesaic.reports.diagnose.episodes.fit_onset_shapes`).
+
+Axis names: T time steps, C channels, K moved channels.
 """
 
 from __future__ import annotations
@@ -21,60 +29,217 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from moesaic.reports.diagnose.faults import cross_residuals
 from moesaic.reports.diagnose.stats import median, spike_steps, step_noise
 
-SHAPES = ("drift", "spike", "frozen")
-EXPONENTS = (0.5, 1.0, 1.5, 2.0, 3.0)
-_MAX_CANDIDATES = 400
+EXPONENTS = (0.5, 1.0, 1.5, 2.0)
+RAMPS = {f"ramp{p:g}": (p,) for p in EXPONENTS}
+LOAD_RAMPS = {f"load-ramp{p:g}": (p,) for p in EXPONENTS}
+SHAPES = ("drift", *RAMPS, *LOAD_RAMPS, "spike", "frozen")
+_MAX_POINTS = 320  # the hinge fit reads at most this many points of the (smoothed) departure
+_RIDGE = 1.0
+_FLOOR = 1e-9
+_POSITIVE = 5.0  # a channel whose baseline median exceeds this many spreads changes by ratios
+PLATEAU_STEP = 1.6  # ratio of two plateau lengths tried in a row
 
 
-def departure(values: np.ndarray, baseline: np.ndarray) -> np.ndarray:
-    """(T,) mean over channels of the signed departure from the baseline median, in baseline spreads.
+def _predict(
+    values: np.ndarray, baseline: np.ndarray, targets: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(T, K) and (T', K): each target channel as a ridge regression (fitted on the baseline,
+    standardised) on the channels not in ``targets``; missing regressors read as their mean."""
+    C = values.shape[1]
+    others = [k for k in range(C) if k not in set(targets)]
+    mean = np.nanmean(baseline, axis=0) if len(baseline) else np.zeros(C)
+    mean = np.nan_to_num(mean)
+    std = np.nan_to_num(np.nanstd(baseline, axis=0), nan=1.0) if len(baseline) > 1 else np.ones(C)
+    std = np.where(std > _FLOOR, std, 1.0)
+    zb, zw = np.nan_to_num((baseline - mean) / std), np.nan_to_num((values - mean) / std)
+    pred_w = np.tile(mean[list(targets)], (len(values), 1))
+    pred_b = np.tile(mean[list(targets)], (len(baseline), 1))
+    if others and len(baseline) > 1:
+        a = zb[:, others]
+        coef = np.linalg.solve(a.T @ a + _RIDGE * np.eye(len(others)), a.T @ zb[:, list(targets)])  # (C-K, K)
+        scale = std[list(targets)]
+        pred_b = pred_b + (a @ coef) * scale
+        pred_w = pred_w + (zw[:, others] @ coef) * scale
+    return pred_w, pred_b
 
-    Each channel is signed by the direction its last third moved, so the departures add up.
+
+def load_departures(
+    values: np.ndarray, baseline: np.ndarray, channels: Sequence[int]
+) -> tuple[np.ndarray, np.ndarray]:
+    """(T, K) and (T', K): what the moved ``channels`` do that the other channels do not predict.
+
+    A channel that stays far from zero (its baseline median over :data:`_POSITIVE` spreads: a
+    flow, a temperature, a vibration level) departs by the ratio ``reading / prediction - 1``, so
+    a fault that multiplies it (a worn bearing doubling the vibration) is a ramp whatever the
+    load; any other channel departs by the difference. NaN where the reading is missing.
     """
-    columns = []
-    for c in range(values.shape[1]):
-        b = baseline[:, c]
+    idx = list(channels)
+    pred_w, pred_b = _predict(values, baseline, idx)
+    x_w, x_b = values[:, idx], baseline[:, idx]
+    out_w, out_b = x_w - pred_w, x_b - pred_b
+    for j in range(len(idx)):
+        b = x_b[:, j]
+        level = abs(median(b)) if np.isfinite(b).any() else 0.0
+        spread = float(np.nanstd(b)) if np.isfinite(b).sum() > 1 else 0.0
+        positive = (
+            level > _POSITIVE * max(spread, _FLOOR) and np.all(pred_b[:, j] > 0) and np.all(pred_w[:, j] > 0)
+        )
+        if positive:
+            out_w[:, j] = x_w[:, j] / pred_w[:, j] - 1.0
+            out_b[:, j] = b / pred_b[:, j] - 1.0
+    return out_w, out_b
+
+
+def load_signal(values: np.ndarray, baseline: np.ndarray, exclude: Sequence[int]) -> np.ndarray | None:
+    """(T,) the load over the window, read as the first principal direction of the standardised
+    baseline of the channels not in ``exclude`` (signed to load positively on most of them)."""
+    keep = [c for c in range(values.shape[1]) if c not in set(exclude)]
+    if not keep or len(baseline) < 3:
+        return None
+    mean = np.nan_to_num(np.nanmean(baseline[:, keep], axis=0))
+    std = np.nan_to_num(np.nanstd(baseline[:, keep], axis=0), nan=1.0)
+    std = np.where(std > _FLOOR, std, 1.0)
+    zb = np.nan_to_num((baseline[:, keep] - mean) / std)
+    zw = np.nan_to_num((values[:, keep] - mean) / std)
+    direction = np.linalg.svd(zb - zb.mean(axis=0), full_matrices=False)[2][0]
+    return np.asarray(zw @ (direction if direction.sum() >= 0 else -direction))
+
+
+def departure(res_w: np.ndarray, res_b: np.ndarray) -> np.ndarray:
+    """(T,) weighted mean over channels of the departures ``res_w`` (T, K) from their baseline
+    ``res_b`` (T', K), in baseline spreads, each signed so that its change (the median over the
+    last third) is positive and weighted by the size of that change: a channel cited as moved
+    that barely moved adds its noise, not its weight.
+
+    Steps where no channel was read carry the step before them.
+    """
+    K = res_w.shape[1]
+    columns, weights = [], []
+    for c in range(K):
+        b = res_b[:, c]
         spread = max(float(np.nanstd(b)) if np.isfinite(b).sum() > 1 else 0.0, 1e-6)
-        z = (values[:, c] - median(b)) / spread
-        late = z[-max(1, len(z) // 3) :]
-        sign = 1.0 if not np.isfinite(late).any() or np.nanmedian(late) >= 0 else -1.0
-        columns.append(sign * z)
-    stacked = np.stack(columns, axis=1)
+        centre = median(b) if np.isfinite(b).any() else 0.0
+        z = (res_w[:, c] - centre) / spread
+        late = median(z[-max(1, len(z) // 3) :])
+        late = late if np.isfinite(late) else 0.0
+        columns.append(z if late >= 0 else -z)
+        weights.append(abs(late) + 1e-6)
+    stacked = np.stack(columns, axis=1) if columns else np.zeros((len(res_w), 0))
+    weight = np.asarray(weights)
     seen = np.isfinite(stacked)
-    count = seen.sum(axis=1)
-    out = np.where(count > 0, np.where(seen, stacked, 0.0).sum(axis=1) / np.maximum(count, 1), np.nan)
-    # A step with every reading missing carries the step before it.
+    total = (seen * weight).sum(axis=1)
+    summed = (np.where(seen, stacked, 0.0) * weight).sum(axis=1)
+    out = np.where(total > 0, summed / np.maximum(total, 1e-12), np.nan)
     for t in range(len(out)):
         if not np.isfinite(out[t]):
             out[t] = out[t - 1] if t else 0.0
     return out
 
 
-def hinge_onset(y: np.ndarray, exponents: Sequence[float] = EXPONENTS) -> int:
-    """Index of the best hinge onset of ``y`` (T,) (see the module docstring)."""
+def moving_average(y: np.ndarray, steps: int) -> np.ndarray:
+    """(T,) centred moving average of ``y`` over ``steps``; near the ends, over the steps that exist."""
+    if steps <= 1 or len(y) <= steps:
+        return y
+    kernel = np.ones(steps)
+    total = np.convolve(y, kernel, mode="same")
+    count = np.convolve(np.ones(len(y)), kernel, mode="same")
+    return np.asarray(total / count)
+
+
+def _plateaus(T: int) -> list[float | None]:
+    """Plateau lengths tried (steps): none, and a geometric grid from T/32 to T."""
+    out: list[float | None] = [None]
+    length = max(2.0, T / 32)
+    while length < T:
+        out.append(length)
+        length *= PLATEAU_STEP
+    return out
+
+
+def hinge_onset(
+    y: np.ndarray, exponents: Sequence[float] = EXPONENTS, *, modulation: np.ndarray | None = None
+) -> int:
+    """Index of the best hinge onset of ``y`` (T,) (see the module docstring): rising changes only.
+
+    Args:
+        modulation: (T,) a signal the size of the change may follow (the load): the change is then
+            ``(b + c m(t)) h(t)``, with ``h`` the hinge, rather than ``b h(t)``.
+    """
     T = len(y)
     if T < 4:
         return 0
-    stride = max(1, T // _MAX_CANDIDATES)
-    candidates = np.arange(0, T - 2, stride)
-    t = np.arange(T, dtype=np.float64)
-    centred = y - y.mean()
+    stride = max(1, -(-T // _MAX_POINTS))
+    t = np.arange(0, T, stride, dtype=np.float64)
+    values = np.asarray(y, dtype=np.float64)[::stride]
+    candidates = t[:-2]
+    centred = values - values.mean()
     total = float(centred @ centred)
     best_sse, best = np.inf, 0
-    for p in exponents:
-        f = np.clip(t[None, :] - candidates[:, None], 0.0, None) ** p  # (K, T)
-        f = f - f.mean(axis=1, keepdims=True)
-        var = np.einsum("kt,kt->k", f, f)
-        cov = f @ centred
-        gain = np.where(var > 0, cov * np.abs(cov) / np.maximum(var, 1e-12), -np.inf)  # rising only
-        k = int(np.argmax(gain))
-        sse = total - gain[k]
-        if sse < best_sse:
-            best_sse, best = sse, int(candidates[k])
+    lag = np.clip(t[None, :] - candidates[:, None], 0.0, None)  # (K, T/stride)
+    m = None if modulation is None else np.asarray(modulation, dtype=np.float64)[::stride]
+    for plateau in _plateaus(T):
+        capped = lag if plateau is None else np.minimum(lag, plateau)
+        for p in exponents:
+            f = capped**p
+            gain = _gain(f, centred) if m is None else _gain2(f, f * m[None, :], centred)
+            k = int(np.argmax(gain))
+            sse = total - gain[k]
+            if sse < best_sse:
+                best_sse, best = sse, int(candidates[k])
     return best
+
+
+def _gain(f: np.ndarray, centred: np.ndarray) -> np.ndarray:
+    """(K,) drop of the squared error when ``centred`` (n,) is fitted by each row of ``f`` (K, n),
+    -inf for a falling fit."""
+    f = f - f.mean(axis=1, keepdims=True)
+    var = np.einsum("kt,kt->k", f, f)
+    cov = f @ centred
+    return np.where(var > 0, cov * np.abs(cov) / np.maximum(var, 1e-12), -np.inf)
+
+
+def _gain2(f: np.ndarray, g: np.ndarray, centred: np.ndarray) -> np.ndarray:
+    """(K,) drop of the squared error when ``centred`` (n,) is fitted by rows of ``f`` and ``g``
+    (K, n) together, -inf when the fitted change falls on average."""
+    f0, g0 = f - f.mean(axis=1, keepdims=True), g - g.mean(axis=1, keepdims=True)
+    a, b, c = np.einsum("kt,kt->k", f0, f0), np.einsum("kt,kt->k", f0, g0), np.einsum("kt,kt->k", g0, g0)
+    u, v = f0 @ centred, g0 @ centred
+    det = a * c - b * b
+    ok = det > 1e-9 * np.maximum(a * c, 1e-12)
+    det = np.where(ok, det, 1.0)
+    beta, gamma = (c * u - b * v) / det, (a * v - b * u) / det
+    rising = (beta * f.sum(axis=1) + gamma * g.sum(axis=1)) > 0
+    return np.where(ok & rising, beta * u + gamma * v, -np.inf)
+
+
+def _first_spike(values: np.ndarray, baseline: np.ndarray) -> int | None:
+    hits = [
+        np.flatnonzero(spike_steps(values[:, c], step_noise(baseline[:, c]))) for c in range(values.shape[1])
+    ]
+    firsts = [int(h[0]) for h in hits if h.size]
+    return min(firsts) if firsts else None
+
+
+def _longest_frozen(values: np.ndarray) -> int | None:
+    """Index of the first reading of the longest run of exactly repeated readings over the channels;
+    missing readings neither break nor lengthen a run."""
+    best_len, best_at = 0, None
+    for c in range(values.shape[1]):
+        seen = np.flatnonzero(np.isfinite(values[:, c]))
+        x = values[seen, c]
+        run, start = 0, 0
+        for i in range(1, len(x)):
+            if x[i] == x[i - 1]:
+                if run == 0:
+                    start = int(seen[i - 1])
+                run += 1
+                if run > best_len:
+                    best_len, best_at = run, start
+            else:
+                run = 0
+    return best_at
 
 
 def estimate_onset(
@@ -85,9 +250,9 @@ def estimate_onset(
     Args:
         values: (T, C) readings of every channel over the window.
         baseline: (T', C) their readings before the window.
-        channels: the columns that moved (the others only explain the load away, for ``drift``).
+        channels: the columns that moved (the others only explain the load away, for the hinge shapes).
         shape: one of :data:`SHAPES`.
-        smooth: steps of the moving average of the ``drift`` departure (one day of steps).
+        smooth: steps of the moving average of the hinge departure (one day of steps).
     Returns:
         The index, or None when the shape's evidence is absent (no spike, no frozen run).
     """
@@ -96,32 +261,42 @@ def estimate_onset(
     if values.ndim != 2 or not len(channels) or len(values) == 0:
         return None
     idx = sorted(channels)
-    if shape == "drift":
-        res_w, res_b = cross_residuals(values, baseline)
-        y = departure(res_w[:, idx], res_b[:, idx])
-        if smooth > 1 and len(y) > smooth:
-            y = np.convolve(y, np.ones(smooth) / smooth, mode="same")
-        return hinge_onset(y)
-    values, baseline = values[:, idx], baseline[:, idx]
     if shape == "spike":
-        hits = [
-            np.flatnonzero(spike_steps(values[:, c], step_noise(baseline[:, c])))
-            for c in range(values.shape[1])
-        ]
-        firsts = [int(h[0]) for h in hits if h.size]
-        return min(firsts) if firsts else None
+        return _first_spike(values[:, idx], baseline[:, idx])
     if shape == "frozen":
-        best_len, best_at = 0, None
-        for c in range(values.shape[1]):
-            x = values[:, c]
-            run, start = 0, 0
-            for t in range(1, len(x)):
-                if np.isfinite(x[t]) and x[t] == x[t - 1]:
-                    if run == 0:
-                        start = t - 1
-                    run += 1
-                    if run > best_len:
-                        best_len, best_at = run, start
-                else:
-                    run = 0
-    return best_at
+        return _longest_frozen(values[:, idx])
+    curve = departure_curve(values, baseline, idx, smooth=smooth)
+    load = load_curve(values, baseline, idx, smooth=smooth) if shape in LOAD_RAMPS else None
+    return shape_onset(curve, shape, load=load)
+
+
+def shape_onset(curve: np.ndarray, shape: str, *, load: np.ndarray | None = None) -> int:
+    """The hinge onset of ``curve`` (T,) (:func:`departure_curve`) for a hinge ``shape``; the
+    ``load-ramp`` shapes need ``load`` (T,) (:func:`load_curve`)."""
+    if shape in LOAD_RAMPS:
+        if load is None:
+            raise ValueError(f"shape {shape!r} needs the load curve")
+        return hinge_onset(curve, LOAD_RAMPS[shape], modulation=load)
+    if shape != "drift" and shape not in RAMPS:
+        raise ValueError(
+            f"{shape!r} is not a hinge shape; those are drift, {list(RAMPS)}, {list(LOAD_RAMPS)}"
+        )
+    return hinge_onset(curve, RAMPS.get(shape, EXPONENTS))
+
+
+def departure_curve(
+    values: np.ndarray, baseline: np.ndarray, channels: Sequence[int], *, smooth: int = 1
+) -> np.ndarray:
+    """(T,) the departure the hinge shapes fit: :func:`departure` of the :func:`load_departures` of
+    ``channels``, averaged over ``smooth`` steps."""
+    res_w, res_b = load_departures(values, baseline, sorted(channels))
+    return moving_average(departure(res_w, res_b), smooth)
+
+
+def load_curve(
+    values: np.ndarray, baseline: np.ndarray, channels: Sequence[int], *, smooth: int = 1
+) -> np.ndarray:
+    """(T,) the load (:func:`load_signal` of the channels that did not move), averaged over ``smooth``
+    steps; zeros when no channel is left to read it from."""
+    load = load_signal(values, baseline, channels)
+    return np.zeros(len(values)) if load is None else moving_average(load, smooth)

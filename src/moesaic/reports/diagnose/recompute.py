@@ -60,19 +60,22 @@ class WindowReader:
         return found
 
     def window(self, source: SeriesCitation, baseline: SeriesCitation | None) -> CitedWindow:
-        """The readings of ``source`` (every channel) and of ``baseline`` before it.
+        """The readings of ``source`` (every channel) and of ``baseline`` (``[start, end)``) before it.
 
         Raises:
             LookupError: the asset or its series is not in the base, or the window holds no reading.
         """
         first = baseline.start if baseline is not None else source.start
-        key = (source.asset_id, source.start, source.end, first)
+        last = baseline.end if baseline is not None else source.start
+        key = (source.asset_id, source.start, source.end, first, last)
         if key not in self._windows:
             series, asset_type = self._read(source.asset_id, first, source.end)
             missing = f"no readings of {source.asset_id} between {source.start} and {source.end}"
             if series is None or series.length == 0:
                 raise LookupError(missing)
-            window = window_from_series(series, asset_type, source.start, source.end, baseline_start=first)
+            window = window_from_series(
+                series, asset_type, source.start, source.end, baseline_start=first, baseline_end=last
+            )
             if len(window.values) == 0:
                 raise LookupError(missing)
             inside = (series.time >= np.datetime64(source.start)) & (series.time <= np.datetime64(source.end))

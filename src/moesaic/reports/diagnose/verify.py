@@ -205,7 +205,8 @@ def check_sentence(
 def verify_report(report: Report, base: EvidenceBase, *, classifier: FaultClassifier) -> Verification:
     """Check every sentence of ``report``; keep, rewrite or remove each, and record what changed."""
     d = report.diagnosis
-    window = (d.start - pd.Timedelta(days=BASELINE_DAYS), d.end)
+    first = d.baseline_start if d.baseline_start is not None else d.start - pd.Timedelta(days=BASELINE_DAYS)
+    window = (min(first, d.start), d.end)
     allowed = allowed_tokens(base, d.asset_id)
     kept: list[Sentence] = []
     removed = list(report.removed)
