@@ -290,6 +290,7 @@ def tep_rows(
 
 FAMILIES: dict[str, tuple[str, ...]] = {
     "moesaic.eval.suites.alignment_joint": ("visualbert", "blip"),
+    "moesaic.eval.suites.alignment_llava": ("llava", "cogvlm"),
     "moesaic.eval.suites.alignment_series_text": (
         "llmtime", "promptcast", "chattime", "timellm", "tempo", "gpt4ts",
     ),
