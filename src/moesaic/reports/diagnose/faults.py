@@ -245,14 +245,15 @@ class FaultClassifier:
 
     Learned state: ``channels_`` (named channels seen in fit), ``asset_types_``, ``classes_``,
     ``model_`` (a random forest; trees need no feature scaling and keep per-feature thresholds
-    readable).
+    readable). Classes are weighted inversely to their frequency, so that a rare fault type
+    (cavitation, imbalance) counts as much as a common one (bearing wear) when the trees split.
 
     Args:
         num_trees: trees of the forest.
         seed: seeds the forest.
     """
 
-    def __init__(self, *, num_trees: int = 150, seed: int = 0) -> None:
+    def __init__(self, *, num_trees: int = 300, seed: int = 0) -> None:
         if num_trees < 1:
             raise ValueError(f"`num_trees` must be >= 1, got {num_trees}")
         self.num_trees = num_trees
@@ -298,7 +299,12 @@ class FaultClassifier:
         if x.ndim != 2 or x.shape != (len(labels), expected):
             raise ValueError(f"features must have shape ({len(labels)}, {expected}), got {x.shape}")
         self.model_ = RandomForestClassifier(
-            n_estimators=self.num_trees, min_samples_leaf=2, oob_score=True, random_state=self.seed, n_jobs=1
+            n_estimators=self.num_trees,
+            min_samples_leaf=2,
+            class_weight="balanced",
+            oob_score=True,
+            random_state=self.seed,
+            n_jobs=1,
         ).fit(x, np.asarray(labels))
         self.classes_ = tuple(str(c) for c in self.model_.classes_)
         logger.info("fault classifier fitted on %d windows, %d features", len(x), x.shape[1])
@@ -306,7 +312,8 @@ class FaultClassifier:
 
     def out_of_bag_probabilities(self) -> np.ndarray:
         """(N, K) class probabilities of each training window from the trees that did not train on it
-        (columns in the order of ``classes_``): what the classifier says of windows it never saw."""
+        (columns in the order of ``classes_``): what the classifier says of windows it never saw;
+        zeros for the rare window that no tree left out."""
         if not hasattr(self, "model_"):
             raise NotFittedError("This FaultClassifier is not fitted yet. Call `fit` first.")
         return np.nan_to_num(np.asarray(self.model_.oob_decision_function_, dtype=np.float64))
