@@ -1,4 +1,9 @@
-"""``moesaic ask``: answer a question over FMEA rows, citing the rows, or abstain explicitly."""
+"""``moesaic ask``: answer a question, citing its evidence, or abstain explicitly.
+
+With ``--kb`` the question goes to :class:`~moesaic.reports.ask.KbAnswerer` over the whole base
+(FMEA look-ups, counts and aggregates over records, drawings, series computations, retrieval);
+without it, to the FMEA answerer over an FMEA sheet (``--fmea``, default the mining-truck set).
+"""
 
 from __future__ import annotations
 
@@ -16,15 +21,7 @@ from moesaic.reports.qa.fmea import DEFAULT_THRESHOLD, FmeaAnswerer
 from moesaic.reports.qa.table import FmeaRow, rows_from_documents
 
 
-def _rows(kb: Path | None, fmea: Path | None, data: Path | None) -> tuple[FmeaRow, ...]:
-    if kb is not None and fmea is not None:
-        fail("give either --kb or --fmea, not both")
-    if kb is not None:
-        with KnowledgeBase.open(kb) as base:
-            documents = base.documents(kind="fmea")
-        if not documents:
-            fail(f"the knowledge base {kb} holds no FMEA rows; add some with `moesaic kb ingest`")
-        return rows_from_documents(documents)
+def _rows(fmea: Path | None, data: Path | None) -> tuple[FmeaRow, ...]:
     if fmea is not None:
         from moesaic.data.sets.fmea_mining_truck import read_fmea
 
@@ -35,7 +32,10 @@ def _rows(kb: Path | None, fmea: Path | None, data: Path | None) -> tuple[FmeaRo
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in plain words.")],
     kb: Annotated[
-        Path | None, typer.Option("--kb", help="Answer over the FMEA rows of this knowledge-base folder.")
+        Path | None,
+        typer.Option(
+            "--kb", help="Answer over this knowledge-base folder (records, series, drawings, FMEA)."
+        ),
     ] = None,
     fmea: Annotated[
         Path | None,
@@ -53,12 +53,18 @@ def ask(
     max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="Most rows quoted in the answer.")] = 12,
     json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:
-    """Answer QUESTION from FMEA rows (default: the mining-truck FMEA data set): a computed lead
-    sentence and the rows it rests on, each with its id, or an explicit abstention."""
+    """Answer QUESTION over a knowledge base (--kb) or FMEA rows (default: the mining-truck FMEA
+    data set): a computed answer and the records it rests on, each with its id, or an explicit
+    abstention. With --json, one JSON object: answer, citations, abstained (and kind with --kb)."""
     if not question.strip():
         fail("QUESTION must not be empty")
+    if kb is not None and fmea is not None:
+        fail("give either --kb or --fmea, not both")
+    if kb is not None:
+        _ask_base(kb, question, threshold=threshold, max_rows=max_rows, json=json)
+        return
     try:
-        rows = _rows(kb, fmea, data)
+        rows = _rows(fmea, data)
     except (DataNotFoundError, DataFormatError, KnowledgeBaseError, ValueError) as err:
         fail(str(err))
     if not rows:
@@ -67,6 +73,7 @@ def ask(
     if json:
         payload = {
             "answer": answer.text,
+            "citations": [{"table": "documents", "id": r} for r in answer.row_ids],
             "rows": list(answer.row_ids),
             "support": round(answer.support, 4),
             "abstained": answer.abstained,
@@ -74,3 +81,21 @@ def ask(
         console.print_json(jsonlib.dumps(payload))
         return
     console.print(answer.text, highlight=False, soft_wrap=True, markup=False)
+
+
+def _ask_base(kb: Path, question: str, *, threshold: float, max_rows: int, json: bool) -> None:
+    """Answer over the whole knowledge base in ``kb`` and print the answer (or its JSON object)."""
+    from moesaic.reports.ask import KbAnswerer  # pandas and scipy: loaded only when asked
+
+    try:
+        with KnowledgeBase.open(kb) as base:
+            answer = KbAnswerer(base, fmea_threshold=threshold, max_rows=max_rows).answer(question)
+    except (KnowledgeBaseError, ValueError, KeyError) as err:
+        fail(str(err))
+    if json:
+        # One JSON object on stdout, nothing else: logs go to stderr.
+        typer.echo(jsonlib.dumps(answer.to_json(), ensure_ascii=False))
+        return
+    console.print(answer.text, highlight=False, soft_wrap=True, markup=False)
+    for citation in answer.citations:
+        console.print("  cites " + jsonlib.dumps(citation.to_json()), highlight=False, markup=False)

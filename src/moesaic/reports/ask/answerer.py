@@ -1,0 +1,145 @@
+"""``KbAnswerer``: answer one question over a knowledge base, with citations, or abstain.
+
+Example:
+    >>> with KnowledgeBase.open("kb") as base:
+    ...     answer = KbAnswerer(base).answer("how many work orders for asset B in 2005?")
+    ...     answer.text, answer.citations, answer.abstained
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import NamedTuple
+
+import pandas as pd
+
+from moesaic.knowledge import KnowledgeBase
+from moesaic.reports.ask.answer import KbAnswer, abstain, cite_records
+from moesaic.reports.ask.drawings import answer_drawings, drawing_ids, load_drawings
+from moesaic.reports.ask.frame import load_records
+from moesaic.reports.ask.records import answer_records
+from moesaic.reports.ask.resolve import Named, channels_of, find_names
+from moesaic.reports.ask.retrieve import answer_open
+from moesaic.reports.ask.router import Route, choose_route
+from moesaic.reports.ask.sequence import answer_sequence
+from moesaic.reports.ask.series import answer_series
+from moesaic.reports.qa.fmea import DEFAULT_THRESHOLD, FmeaAnswerer
+from moesaic.reports.qa.table import FmeaRow, rows_from_documents
+
+log = logging.getLogger(__name__)
+
+
+class Routed(NamedTuple):
+    route: Route
+    named: Named
+    refusal: KbAnswer | None  # an abstention naming what the base lacks, or None
+
+
+def scored_fmea_rows(base: KnowledgeBase) -> tuple[FmeaRow, ...]:
+    """The base's FMEA rows that carry severity, occurrence and detection scores.
+
+    FMEA documents without scores (AssetOpsBench's class-level table) cannot be RPN-ranked; they
+    stay reachable by retrieval and are left out here, with a logged count.
+    """
+    rows: list[FmeaRow] = []
+    skipped = 0
+    for document in base.documents(kind="fmea"):
+        try:
+            rows.extend(rows_from_documents([document]))
+        except ValueError:
+            skipped += 1
+    if skipped:
+        log.info("%d FMEA documents without scores are left to retrieval", skipped)
+    return tuple(rows)
+
+
+class KbAnswerer:
+    """Route questions over ``base`` to the FMEA, drawing, series, record or retrieval answerer.
+
+    Args:
+        base: an open knowledge base.
+        fmea_threshold: the FMEA answerer's support threshold (see :class:`FmeaAnswerer`).
+        max_rows: most FMEA rows quoted in one answer.
+        retrieval_threshold: fixed relevance threshold of open questions; None fits it on a
+            validation set built from the base (:func:`moesaic.reports.ask.retrieve.calibrate`).
+    """
+
+    def __init__(
+        self,
+        base: KnowledgeBase,
+        *,
+        fmea_threshold: float = DEFAULT_THRESHOLD,
+        max_rows: int = 12,
+        retrieval_threshold: float | None = None,
+    ) -> None:
+        self.base = base
+        self.fmea_threshold = fmea_threshold
+        self.max_rows = max_rows
+        self.retrieval_threshold = retrieval_threshold
+        self._records: pd.DataFrame | None = None
+        self._fmea: tuple[FmeaRow, ...] | None = None
+
+    @property
+    def records(self) -> pd.DataFrame:
+        if self._records is None:
+            self._records = load_records(self.base)
+        return self._records
+
+    @property
+    def fmea_rows(self) -> tuple[FmeaRow, ...]:
+        if self._fmea is None:
+            self._fmea = scored_fmea_rows(self.base)
+        return self._fmea
+
+    def route(self, question: str) -> Routed:
+        """The route of ``question`` and what it names, or a refusal when it names what the base lacks."""
+        channels: dict[str, tuple[str, ...]] = {}
+        for row in self.base.connection.execute("SELECT DISTINCT asset_key FROM series"):
+            for names in channels_of(self.base, row[0]).values():
+                channels[row[0]] = tuple(dict.fromkeys((*channels.get(row[0], ()), *names)))
+        every = sorted({c for names in channels.values() for c in names})
+        named = find_names(self.base, question, every)
+        if named.unknown:
+            listed = ", ".join(repr(u) for u in named.unknown)
+            return Routed(
+                Route("router", "unknown names"),
+                named,
+                abstain("router", f"the base holds no record of {listed}."),
+            )
+        known_drawings = {i for d in load_drawings(self.base) for i in drawing_ids(d)}
+        route = choose_route(
+            question, named, channels=channels, drawing_ids=known_drawings, has_fmea=bool(self.fmea_rows)
+        )
+        return Routed(route, named, None)
+
+    def answer(self, question: str) -> KbAnswer:
+        """The answer to one question, or an explicit abstention saying what is missing."""
+        if not question or not question.strip():
+            raise ValueError("`question` must be a non-empty string")
+        route, named, refused = self.route(question)
+        if refused is not None:
+            return refused
+        log.info("route %s (%s)", route.name, route.reason)
+        if route.name == "fmea":
+            return self._fmea_answer(question)
+        if route.name == "drawings":
+            return answer_drawings(self.base, question, named)
+        if route.name == "sequence":
+            return answer_sequence(self.records, question)
+        if route.name == "series":
+            return answer_series(self.base, question, named)
+        if route.name == "records":
+            return answer_records(self.base, self.records, question, named)
+        return answer_open(self.base, question, threshold=self.retrieval_threshold)
+
+    def _fmea_answer(self, question: str) -> KbAnswer:
+        answerer = FmeaAnswerer(self.fmea_rows, threshold=self.fmea_threshold, max_rows=self.max_rows)
+        found = answerer.answer(question)
+        return KbAnswer(
+            found.text,
+            cite_records("documents", list(found.row_ids)),
+            found.abstained,
+            "fmea",
+            rows=found.row_ids,
+            support=found.support,
+        )

@@ -1,0 +1,137 @@
+"""Drawing questions: "what material is part PU-SH-1001?", "which drawings cover asset P-101?",
+"revision of drawing DWG-PU-SH-1001".
+
+A drawing is found by its id, its drawing number or a part number of its title block or bill of
+materials; an asset's drawings are its own and those linked to it (``asset_ids``). The answer
+quotes the title-block (or BOM) value and cites the drawings table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any, NamedTuple
+
+from moesaic.knowledge import KnowledgeBase
+from moesaic.knowledge.records import load_json
+from moesaic.reports.ask.answer import KbAnswer, RecordCitation, abstain, cite_records
+from moesaic.reports.ask.resolve import Named
+
+# question words -> title-block keys they ask for
+TITLE_FIELDS = (
+    ("material", ("material",)),
+    ("revision|rev\\b", ("revision", "rev")),
+    ("scale", ("scale",)),
+    ("drawn by|author|drafter", ("drawn_by", "author")),
+    ("tolerance", ("general_tolerance", "tolerance")),
+    ("date|when was", ("date",)),
+    ("unit", ("units",)),
+    ("sheet", ("sheet",)),
+    ("part name|name of|called|what part", ("part_name", "title")),
+    ("part number", ("part_number",)),
+)
+DRAWING_WORDS = re.compile(
+    r"\bdrawings?\b|\bdwg\b|\bmaterial\b|\brevision\b|\btitle block\b|\bbom\b|\bbill of materials\b"
+)
+
+
+class DrawingRow(NamedTuple):
+    key: str
+    asset: str
+    title_block: Mapping[str, Any]
+    fields: Mapping[str, Any]
+
+
+def load_drawings(base: KnowledgeBase) -> list[DrawingRow]:
+    """Every drawing of the base (read-only SQL)."""
+    rows = base.connection.execute("SELECT key, asset_key, title_block, fields FROM drawings ORDER BY rowid")
+    return [DrawingRow(k, a, load_json(t) or {}, load_json(f) or {}) for k, a, t, f in rows]
+
+
+def drawing_ids(row: DrawingRow) -> set[str]:
+    """Lower-cased key, original id, drawing number and part number of a drawing."""
+    ids = {row.key.lower(), row.key.partition(":")[2].lower()}
+    for name in ("drawing_number", "part_number"):
+        for source in (row.title_block, row.fields):
+            if source.get(name):
+                ids.add(str(source[name]).lower())
+    return ids
+
+
+def _bom_item(row: DrawingRow, part: str) -> Mapping[str, Any] | None:
+    for item in row.fields.get("bom", []) or []:
+        if isinstance(item, Mapping) and str(item.get("part_number", "")).lower() == part.lower():
+            return item
+    return None
+
+
+def _asked(text: str) -> tuple[str, ...] | None:
+    for pattern, keys in TITLE_FIELDS:
+        if re.search(rf"\b(?:{pattern})", text):
+            return keys
+    return None
+
+
+def answer_drawings(base: KnowledgeBase, question: str, named: Named) -> KbAnswer:
+    """Answer a drawing question from title blocks and BOMs, citing the drawings."""
+    drawings = load_drawings(base)
+    if not drawings:
+        return abstain("drawings", "the base holds no drawings.")
+    text = " ".join(question.lower().split())
+    tokens = [t.lower() for t in named.identifiers]
+    matched = [d for d in drawings if drawing_ids(d) & set(tokens)]
+    asked = _asked(text)
+    if matched and asked is not None:
+        return _field_answer(matched, asked)
+    bom_hits = [(d, _bom_item(d, t)) for d in drawings for t in tokens if _bom_item(d, t) is not None]
+    if bom_hits and asked is not None:
+        lines = []
+        for drawing, item in bom_hits:
+            assert item is not None
+            value = next((item[k] for k in asked if item.get(k)), None)
+            what = asked[0].replace("_", " ")
+            shown = value if value is not None else "not given"
+            lines.append(
+                f"Part {item.get('part_number')} ({item.get('description', '')}) is item "
+                f"{item.get('item')} of the BOM of drawing {drawing.key}: {what} {shown}."
+            )
+        return KbAnswer(
+            " ".join(lines), cite_records("drawings", [d.key for d, _ in bom_hits]), False, "drawings"
+        )
+    if named.assets:
+        keys = set(named.assets)
+        marks = ", ".join("?" for _ in keys)
+        query = f"SELECT key FROM links WHERE tbl = 'drawings' AND link = 'asset' AND value IN ({marks})"
+        linked = {k for (k,) in base.connection.execute(query, tuple(keys))}
+        covering = [d for d in drawings if d.asset in keys or d.key in linked]
+        if not covering:
+            return KbAnswer(
+                f"No drawing of the base covers {', '.join(named.assets)}.", (), False, "drawings"
+            )
+        listing = "; ".join(
+            f"{d.key} ({d.title_block.get('part_name', '')} {d.title_block.get('part_number', '')}, "
+            f"rev {d.title_block.get('revision', '?')})" for d in covering
+        )  # fmt: skip
+        text_out = f"{len(covering)} drawings cover {', '.join(named.assets)}: {listing}."
+        return KbAnswer(text_out, cite_records("drawings", [d.key for d in covering]), False, "drawings")
+    if matched:
+        d = matched[0]
+        block = "; ".join(f"{k}: {v}" for k, v in d.title_block.items())
+        return KbAnswer(f"Drawing {d.key}: {block}.", cite_records("drawings", [d.key]), False, "drawings")
+    return abstain("drawings", "the question names no drawing, part number or asset the base holds.")
+
+
+def _field_answer(matched: list[DrawingRow], asked: tuple[str, ...]) -> KbAnswer:
+    """The asked title-block field of each matched drawing, or that the drawing gives none."""
+    lines = []
+    cited: list[RecordCitation] = []
+    for d in matched:
+        value = next((d.title_block[k] for k in asked if d.title_block.get(k)), None)
+        part = d.title_block.get("part_name") or d.title_block.get("part_number") or ""
+        what = asked[0].replace("_", " ")
+        if value is None:
+            lines.append(f"Drawing {d.key} ({part}) gives no {what} in its title block.")
+        else:
+            lines.append(f"Drawing {d.key} ({part}): {what} {value}.")
+        cited.extend(cite_records("drawings", [d.key]))
+    return KbAnswer(" ".join(lines), tuple(cited), False, "drawings")

@@ -1,0 +1,127 @@
+"""The dated records of a base as one table: work orders and other documents, events, with facets.
+
+A *facet* is a column a question can count, filter or group by: ``component``, ``failure_code``,
+``failure_mode``, ``action``, ``part_number``. Sources name them differently (``Part`` and
+``MajorSystem`` in the excavator work orders, ``primary_code`` and ``collection`` in
+AssetOpsBench, ``component`` in the simulator), so each facet is the first non-empty field of a
+priority list (:data:`FACET_FIELDS`, names compared lower-cased with other characters as ``_``).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+
+from moesaic.knowledge import KnowledgeBase
+from moesaic.knowledge.records import load_json, revive_time
+
+FACET_FIELDS: dict[str, tuple[str, ...]] = {
+    "component": (
+        "component",
+        "components",
+        "part",
+        "sub_component",
+        "majorsystem",
+        "collection",
+        "subsystem",
+    ),
+    "failure_code": ("failure_code", "failure_codes", "primary_code", "error_code"),
+    "failure_mode": ("failure_mode", "fm", "fault_type", "failure_modes"),
+    "action": ("action", "actions", "action_taken"),
+    "part_number": ("part_number", "part_numbers"),
+}
+FACETS = tuple(FACET_FIELDS)
+NUMERIC_FIELDS: dict[str, tuple[str, ...]] = {
+    "cost": ("cost", "total_cost", "costs"),
+    "labour hours": ("labour_hours", "labor_hours", "actual_labor_hours"),
+    "duration": ("duration_hours", "duration", "runningtime"),
+}
+# Record kinds a question may count: the patterns that name them -> (table, kinds). "Failure
+# mode", "failure code" and "fault type" name facets, not records.
+RECORD_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "work order": ("documents", ("work_order",)),
+    "maintenance record": ("documents", ("work_order",)),
+    "alarm": ("events", ("alarm",)),
+    "alert": ("events", ("alarm",)),
+    r"fault(?!\s*(?:types?|codes?))": ("events", ("fault",)),
+    r"failure(?!\s*(?:modes?|codes?|types?))": ("events", ("failure", "fault")),
+    "anomal": ("events", ("anomaly",)),
+    "event": ("events", ("fault", "alarm", "anomaly", "work_order", "failure", "maintenance", "other")),
+}
+_DATED_DOCUMENTS = ("work_order", "text", "annotation")
+
+
+def _norm(name: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
+
+
+def _first(fields: Mapping[str, Any], names: tuple[str, ...]) -> Any:
+    by_name = {_norm(k): v for k, v in fields.items()}
+    for name in names:
+        value = by_name.get(name)
+        if isinstance(value, list | tuple):
+            value = ", ".join(str(v) for v in value if str(v).strip())
+        if value is not None and str(value).strip() and value == value:
+            return value
+    return None
+
+
+def _row(
+    table: str, key: str, asset: str, kind: str, time: Any, text: str, fields: Mapping[str, Any]
+) -> dict:
+    row: dict[str, Any] = {
+        "table": table,
+        "key": key,
+        "asset": asset,
+        "kind": kind,
+        "time": time,
+        "text": text,
+    }
+    for facet, names in FACET_FIELDS.items():
+        value = _first(fields, names)
+        row[facet] = "" if value is None else " ".join(str(value).split())
+    for name, names in NUMERIC_FIELDS.items():
+        value = _first(fields, names)
+        row[name] = pd.to_numeric(value, errors="coerce") if value is not None else float("nan")
+    return row
+
+
+def load_records(base: KnowledgeBase) -> pd.DataFrame:
+    """One row per work order (and other dated document) and per event, ordered by time.
+
+    Columns: ``table``, ``key``, ``asset`` (asset key or ""), ``kind``, ``time`` (Timestamp, NaT
+    when undated or stepped), ``text``, the :data:`FACETS` (text, "" when absent) and the
+    :data:`NUMERIC_FIELDS` (float, NaN when absent). Event labels fill ``failure_mode`` of
+    faults, failures and anomalies that name none.
+    """
+    rows = []
+    c = base.connection
+    marks = ", ".join("?" for _ in _DATED_DOCUMENTS)
+    query = (
+        f"SELECT key, asset_key, kind, time_kind, t_time, text, fields FROM documents WHERE kind IN ({marks})"
+    )
+    for key, asset, kind, time_kind, t_time, text, fields in c.execute(query, _DATED_DOCUMENTS):
+        time = revive_time(time_kind, t_time)
+        rows.append(_row("documents", key, asset, kind, time, text, load_json(fields) or {}))
+    query = "SELECT key, asset_key, kind, label, time_kind, t_start, fields FROM events"
+    for key, asset, kind, label, time_kind, t_start, fields in c.execute(query):
+        row = _row(
+            "events", key, asset, kind, revive_time(time_kind, t_start), label, load_json(fields) or {}
+        )
+        if kind in ("fault", "failure", "anomaly") and not row["failure_mode"]:
+            row["failure_mode"] = label
+        rows.append(row)
+    columns = ["table", "key", "asset", "kind", "time", "text", *FACETS, *NUMERIC_FIELDS]
+    frame = pd.DataFrame(rows, columns=columns)
+    stamps = [t if isinstance(t, pd.Timestamp) else pd.NaT for t in frame["time"]]
+    frame["time"] = pd.to_datetime(pd.Series(stamps, index=frame.index, dtype="object"))
+    return frame.sort_values(["time", "key"], kind="stable", na_position="last").reset_index(drop=True)
+
+
+def facet_values(frame: pd.DataFrame, facet: str) -> list[str]:
+    """The distinct non-empty values of ``facet``, most frequent first."""
+    values = frame.loc[frame[facet] != "", facet]
+    return list(values.value_counts().index)

@@ -1,0 +1,196 @@
+"""What a question names, looked up in the base: assets, channels, identifiers, codes.
+
+Everything here reads the base by read-only SQL. A name the question gives explicitly (an
+identifier token such as ``P-999``, "asset Z", "failure code XYZ", "channel foo") that the base
+does not hold is reported as *unknown*, so the answerers abstain naming it instead of guessing.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from typing import NamedTuple
+
+from moesaic.knowledge import KnowledgeBase
+from moesaic.knowledge.links import identifiers_in
+from moesaic.knowledge.records import load_json
+
+# Words that may stand before an asset's id or number ("pump P-101", "excavator B", "Chiller 6").
+_ASSET_WORDS = (
+    "asset|equipment|machine|unit|excavator|truck|pump|compressor|motor|fan|chiller|tag|mill|conveyor"
+)
+_ASSET_REF = re.compile(rf"\b({_ASSET_WORDS})\s+([A-Za-z0-9][A-Za-z0-9_.:/-]*)", re.IGNORECASE)
+_CODE_REF = re.compile(
+    r"\b(failure code|error code|code|part number|part|drawing|channel|sensor|signal)\s+"
+    r"([A-Za-z0-9][A-Za-z0-9_.:/-]*[A-Za-z0-9]|[A-Za-z0-9])",
+    re.IGNORECASE,
+)
+# Words after "asset" etc. that are not ids ("which asset has", "per asset", "the pump bearing").
+_NOT_ID_WORDS = """a an the with has had have is was are were of in on for by at to from and or per most
+    more least that which what who whose this these those type types ids id list all any each
+    every bearing seal impeller shaft casing housing cover drive oil"""
+_NOT_IDS = frozenset(_NOT_ID_WORDS.split())
+_STAT_PHRASES = re.compile(r"\bcurrent(?=\s+(?:value|reading|level|state|status)s?\b)")
+_CHANNEL_SYNONYMS = {"temperature": "temp", "temp": "temp", "vibration": "vibration", "pressure": "pressure"}
+
+
+class Named(NamedTuple):
+    """The assets and identifiers a question names, and those the base does not hold."""
+
+    assets: tuple[str, ...]  # asset keys, in order of mention
+    identifiers: tuple[str, ...]  # identifier tokens the base holds (codes, part numbers, ids)
+    unknown: tuple[str, ...]  # names given explicitly that the base does not hold
+    mentions: tuple[str, ...] = ()  # the question's words that named the assets, lower-cased
+
+
+class AssetIndex(NamedTuple):
+    keys: tuple[str, ...]
+    aliases: dict[str, str]  # lower-cased alias (key, original id, name) -> key
+    types: frozenset[str]  # lower-cased asset types and their first words
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", text.lower())
+
+
+def asset_index(base: KnowledgeBase) -> AssetIndex:
+    """Every asset key of the base with the aliases a question may use for it."""
+    connection = base.connection
+    aliases: dict[str, str] = {}
+    types: set[str] = set()
+    for key, original, asset_type, attributes in connection.execute(
+        "SELECT key, original_id, asset_type, attributes FROM assets ORDER BY rowid"
+    ):
+        aliases.setdefault(key.lower(), key)
+        aliases.setdefault(original.lower(), key)
+        for name in ("name", "tag", "asset_name", "equipment_name"):
+            value = (load_json(attributes) or {}).get(name)
+            if isinstance(value, str) and value.strip():
+                aliases.setdefault(" ".join(value.lower().split()), key)
+        if asset_type:
+            types.add(asset_type.lower())
+            types.add(_words(asset_type)[-1] if _words(asset_type) else asset_type.lower())
+    for (key,) in connection.execute("SELECT DISTINCT asset_key FROM entries WHERE asset_key != ''"):
+        aliases.setdefault(key.lower(), key)
+        aliases.setdefault(key.partition(":")[2].lower(), key)
+    keys = tuple(dict.fromkeys(aliases.values()))
+    return AssetIndex(keys, aliases, frozenset(types))
+
+
+def _known_identifier(base: KnowledgeBase, token: str) -> bool:
+    """True when a record has ``token`` as an id or link, or quotes it as a phrase in its text."""
+    if base.identifier_exists(token):
+        return True
+    parts = re.findall(r"[^\W_]+", token)
+    if len(token) < 3 or not parts:
+        return False
+    phrase = '"' + " ".join(parts) + '"'
+    return (
+        base.connection.execute("SELECT 1 FROM fts WHERE fts MATCH ? LIMIT 1", (phrase,)).fetchone()
+        is not None
+    )
+
+
+def find_names(base: KnowledgeBase, question: str, channels: Sequence[str] = ()) -> Named:
+    """The assets and identifiers ``question`` names, and the explicit names the base lacks.
+
+    Args:
+        base: the knowledge base.
+        question: the question as asked.
+        channels: every channel name of the base (a channel named in the question is not unknown).
+    """
+    index = asset_index(base)
+    lowered = " ".join(question.lower().split())
+    assets: list[str] = []
+    unknown: list[str] = []
+    spans: list[tuple[int, int]] = []
+    mentions: list[str] = []
+    # Names with spaces first ("chiller 6"), longest first, on word boundaries. One-letter ids
+    # ("A") count only after an asset word ("excavator A"), below.
+    for alias in sorted(index.aliases, key=len, reverse=True):
+        if len(alias) < 2:
+            continue
+        for found in re.finditer(rf"(?<![\w-]){re.escape(alias)}(?![\w-])", lowered):
+            if any(found.start() < e and s < found.end() for s, e in spans):
+                continue
+            spans.append((found.start(), found.end()))
+            assets.append(index.aliases[alias])
+            mentions.append(found.group(0))
+    channel_words = {w for c in channels for w in _words(c)}
+    for found in _ASSET_REF.finditer(question):
+        word, token = found.group(1).lower(), found.group(2).rstrip(".,;:?!")
+        if any(s <= found.start(2) < e for s, e in spans):
+            continue
+        if token.lower() in _NOT_IDS and not (len(token) == 1 and token.isupper()):
+            continue
+        explicit = word in ("asset", "equipment", "tag", "unit", "machine")
+        looks_like_id = (
+            bool(identifiers_in(token)) or token.isdigit() or (len(token) <= 2 and token.isupper())
+        )
+        if (explicit and token.lower() not in channel_words) or looks_like_id:
+            if f"{word} {token.lower()}" in index.aliases:
+                assets.append(index.aliases[f"{word} {token.lower()}"])
+                mentions.append(f"{word} {token.lower()}")
+            elif token.lower() in index.aliases:
+                assets.append(index.aliases[token.lower()])
+                mentions.append(f"{word} {token.lower()}")
+            elif not _known_identifier(base, token):
+                unknown.append(f"{found.group(1)} {token}")
+    identifiers: list[str] = []
+    channel_names = {c.lower() for c in channels}
+    for token in identifiers_in(question):
+        if token.lower() in index.aliases or token.lower() in channel_names:
+            continue
+        if any(token in u for u in unknown):
+            continue
+        (identifiers if _known_identifier(base, token) else unknown).append(token)
+    for found in _CODE_REF.finditer(question):
+        kind, token = found.group(1).lower(), found.group(2)
+        if kind in ("channel", "sensor", "signal"):
+            # Unknown only when no channel shares a word with it; an ambiguous name is left to
+            # the series answerer, which lists the asset's channels.
+            if channels and token.lower() not in _NOT_IDS and not set(_words(token)) & channel_words:
+                unknown.append(f"{kind} {token}")
+            continue
+        if token.lower() in _NOT_IDS or token in identifiers or any(token in u for u in unknown):
+            continue
+        if token.isupper() or any(c.isdigit() for c in token):
+            (identifiers if _known_identifier(base, token) else unknown).append(token)
+    return Named(
+        tuple(dict.fromkeys(assets)),
+        tuple(dict.fromkeys(identifiers)),
+        tuple(dict.fromkeys(unknown)),
+        tuple(dict.fromkeys(mentions)),
+    )
+
+
+def _channel_words(channel: str) -> list[str]:
+    return [_CHANNEL_SYNONYMS.get(w, w) for w in _words(channel.replace("_", " "))]
+
+
+def match_channel(question: str, channels: Sequence[str]) -> str | None:
+    """The channel of ``channels`` the question names: all its words present (``bearing_temp`` for
+    "bearing temperature"), the one with most words winning; else the only channel holding a
+    question word of 5+ letters ("vibration" for ``vibration_rms``). None when none or several."""
+    # "current value" asks for the last reading: it does not name a channel "current".
+    lowered = _STAT_PHRASES.sub(" ", question.lower())
+    asked = {_CHANNEL_SYNONYMS.get(w, w) for w in _words(lowered)}
+    exact = [c for c in channels if c.lower() in lowered]
+    if exact:
+        return max(exact, key=len)
+    full = [c for c in channels if _channel_words(c) and set(_channel_words(c)) <= asked]
+    if full:
+        best = max(len(_channel_words(c)) for c in full)
+        top = [c for c in full if len(_channel_words(c)) == best]
+        return top[0] if len(top) == 1 else None
+    partial = [c for c in channels if any(len(w) >= 5 and w in asked for w in _channel_words(c))]
+    return partial[0] if len(partial) == 1 else None
+
+
+def channels_of(base: KnowledgeBase, asset_key: str | None = None) -> dict[str, tuple[str, ...]]:
+    """{series key: its channel names}, of one asset or of the whole base."""
+    query = (
+        "SELECT key, channels FROM series" + (" WHERE asset_key = ?" if asset_key else "") + " ORDER BY rowid"
+    )
+    rows = base.connection.execute(query, (asset_key,) if asset_key else ())
+    return {key: tuple(load_json(channels)) for key, channels in rows}

@@ -1,0 +1,84 @@
+"""Which answerer a question goes to: FMEA look-up, drawing, sequence, series, records, or retrieval.
+
+The route is decided from cue words and from what the question names in the base (assets with
+series, channels, drawing ids). Names the question gives that the base does not hold make the
+whole question unanswerable: :class:`KbAnswerer` abstains naming them before any routing.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+from moesaic.reports.ask.drawings import DRAWING_WORDS
+from moesaic.reports.ask.records import group_facet
+from moesaic.reports.ask.resolve import Named, match_channel
+from moesaic.reports.ask.sequence import is_sequence
+from moesaic.reports.ask.series import ONSET_WORDS, STAT_WORDS, TREND_WORDS
+
+ROUTES = ("fmea", "drawings", "sequence", "series", "records", "retrieval")
+FMEA_WORDS = re.compile(
+    r"\brpn\b|\bseverity\b|\boccurrence\b|\bdetection (?:score|rating|value)|\bfmea\b"
+    r"|\bfailure modes? (?:of|for|in)\b|\beffects?\b|\bcauses? of\b|\bwhat causes\b"
+    r"|\brecommended actions?\b|\bcurrent controls?\b|\bdetection\b"
+)
+RECORD_NOUNS = re.compile(
+    r"\bwork ?orders?\b|\bwos?\b|\balarms?\b|\balerts?\b|\bfaults?\b(?!\s*(?:types?|codes?))"
+    r"|\banomal|\bevents?\b|\bfailures?\b(?!\s*(?:modes?|codes?|types?))|\brecords?\b|\bmaintenance\b"
+)
+RECORD_OPS = re.compile(
+    r"\bhow many\b|\bnumber of\b|\bcount\b|\blist\b|\bshow\b|\bwhich\b|\bmost\b|\btop\b|\btotal\b|\baverage\b"
+    r"|\bper asset\b|\bhow much\b|\bfrequent"
+)
+
+
+class Route(NamedTuple):
+    name: str  # one of ROUTES
+    reason: str  # the cue that decided it, for logs and tests
+
+
+def choose_route(
+    question: str,
+    named: Named,
+    *,
+    channels: dict[str, tuple[str, ...]],
+    drawing_ids: set[str],
+    has_fmea: bool,
+) -> Route:
+    """The answerer for ``question``.
+
+    Args:
+        question: the question as asked.
+        named: what it names in the base (:func:`~moesaic.reports.ask.resolve.find_names`).
+        channels: {asset key: its channel names}, for the assets with series.
+        drawing_ids: lower-cased ids, drawing numbers and part numbers of the base's drawings.
+        has_fmea: whether the base holds scored FMEA rows.
+    """
+    text = " ".join(question.lower().split())
+    records_noun = bool(RECORD_NOUNS.search(text))
+    if has_fmea and FMEA_WORDS.search(text) and not named.assets and not records_noun:
+        return Route("fmea", "FMEA words, no asset or record kind named")
+    if DRAWING_WORDS.search(text) or any(t.lower() in drawing_ids for t in named.identifiers):
+        return Route("drawings", "drawing words or a drawing/part id")
+    if is_sequence(question):
+        return Route("sequence", "'which ... after ...'")
+    asset_channels = [c for a in named.assets for c in channels.get(a, ())]
+    if named.assets and ONSET_WORDS.search(text):
+        return Route("series", "when did ... start")
+    if asset_channels:
+        channel = match_channel(question, asset_channels)
+        asks = TREND_WORDS.search(text) or any(p.search(text) for _, p in STAT_WORDS)
+        if asks and (channel is not None or not records_noun):
+            return Route("series", f"a statistic of channel {channel}")
+    if (
+        channels
+        and not named.assets
+        and not records_noun
+        and (ONSET_WORDS.search(text) or TREND_WORDS.search(text))
+    ):
+        return Route("series", "a series question without an asset: the answer asks for one")
+    if RECORD_OPS.search(text) and (records_noun or named.assets or group_facet(text) or named.identifiers):
+        return Route("records", "a count, list or aggregate of records")
+    if has_fmea and FMEA_WORDS.search(text):
+        return Route("fmea", "FMEA words")
+    return Route("retrieval", "no structured reading")

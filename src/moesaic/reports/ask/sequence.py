@@ -1,0 +1,147 @@
+"""Sequence questions: "which component is replaced most often after a hydraulic leak?".
+
+Records are ordered in time per asset. An *anchor* is a record matching what follows "after"
+(a failure mode, failure code, event label or component named there, else the words of the
+phrase in the record's text); the records that follow it on the same asset within a window
+(``within N days``, default :data:`DEFAULT_DAYS`) are counted by the asked facet. When the
+question says "replaced" (or "changed", "renewed"), only records whose action or text says a
+replacement count.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from moesaic.reports.ask.answer import KbAnswer, abstain
+from moesaic.reports.ask.frame import FACETS, RECORD_KINDS
+from moesaic.reports.ask.records import cite_records_frame, group_facet, named_values
+
+DEFAULT_DAYS = 30
+_AFTER = re.compile(
+    r"\b(?:after|following|follows?)\s+(?:an?\s+|the\s+|each\s+)?"
+    r"(.+?)(?:\s+(?:most|within|in the next)\b.*|\?|$)"
+)
+_WITHIN = re.compile(r"\bwithin\s+(\d+)\s+(day|week|month)s?\b|\bnext\s+(\d+)\s+(day|week|month)s?\b")
+_REPLACE_Q = re.compile(r"\b(?:replac\w*|chang\w*|renew\w*|swapp?\w*|exchang\w*)\b")
+_REPLACE_R = re.compile(r"repl|replac|chang|renew|exchang|swap|new\b", re.IGNORECASE)
+_STOP_WORDS = "a an the of on in for to with and or is was are failure failures event events"
+_STOP = frozenset(_STOP_WORDS.split())
+
+
+class SequenceQuery(NamedTuple):
+    anchor_phrase: str
+    days: int
+    facet: str
+    replaced: bool
+
+
+def is_sequence(question: str) -> bool:
+    """True for "which X ... most often after Y" questions."""
+    text = question.lower()
+    return (
+        bool(_AFTER.search(text))
+        and bool(re.search(r"\bmost\b|\boften\b|\bfrequent|\bwhich\b|\bwhat\b", text))
+        and not re.search(r"\bafter\s+\d{4}-\d{2}-\d{2}", text)
+    )
+
+
+def parse_sequence(question: str) -> SequenceQuery | None:
+    text = " ".join(question.lower().replace("_", " ").split())
+    found = _AFTER.search(text)
+    if found is None:
+        return None
+    within = _WITHIN.search(text)
+    days = DEFAULT_DAYS
+    if within:
+        count = int(within.group(1) or within.group(3))
+        unit = within.group(2) or within.group(4)
+        days = count * {"day": 1, "week": 7, "month": 30}[unit]
+    head = text[: found.start()]
+    facet = group_facet(head) or "component"
+    return SequenceQuery(
+        found.group(1).strip(" ."),
+        days,
+        facet if facet != "asset" else "component",
+        bool(_REPLACE_Q.search(head)),
+    )
+
+
+def _anchors(frame: pd.DataFrame, phrase: str) -> tuple[pd.DataFrame, str]:
+    """Records matching the anchor phrase: a facet value or event label named in it, else its words
+    (a record kind in it, "alarm", "fault", "work order", keeps only records of that kind)."""
+    kind_noun = None
+    for pattern, (table, kinds) in RECORD_KINDS.items():
+        found = re.search(rf"\b{pattern}\w*", phrase)
+        if found:
+            kind_noun = re.sub(r"s$", "", found.group(0))
+            frame = frame[(frame["table"] == table) & frame["kind"].isin(kinds)]
+            phrase = phrase[: found.start()] + " " + phrase[found.end() :]
+            break
+    values = named_values(phrase, frame)
+    for facet in ("failure_mode", "failure_code", "component", "action"):
+        if facet in values:
+            hit = frame[frame[facet].str.lower() == values[facet].lower()]
+            noun = f"{kind_noun}s" if kind_noun else "records"
+            return hit, f"{noun} with {facet.replace('_', ' ')} {values[facet]}"
+    labels = frame.loc[frame["table"] == "events", "text"].str.lower()
+    exact = labels[labels == phrase.strip()]
+    if not exact.empty:
+        return frame.loc[exact.index], f"events {phrase.strip()!r}"
+    words = [w for w in re.findall(r"[a-z0-9]+", phrase) if w not in _STOP and len(w) > 2]
+    noun = f"{kind_noun}s" if kind_noun else "records"
+    if not words:
+        return (frame, noun) if kind_noun else (frame.iloc[0:0], phrase)
+    keep = pd.Series(True, index=frame.index)
+    for word in words:
+        stem = word[:-1] if word.endswith("s") and len(word) > 4 else word
+        keep &= frame["text"].str.lower().str.contains(re.escape(stem), regex=True)
+    return frame[keep], f"{noun} mentioning " + " ".join(words)
+
+
+def answer_sequence(frame: pd.DataFrame, question: str) -> KbAnswer:
+    """Count the asked facet in the records following each anchor on the same asset."""
+    query = parse_sequence(question)
+    if query is None or query.facet not in FACETS:
+        return abstain("records", "the question has no 'after ...' event to count from.")
+    dated = frame[frame["time"].notna() & (frame["asset"] != "")]
+    anchors, described = _anchors(dated, query.anchor_phrase)
+    if anchors.empty:
+        return abstain("records", f"no dated record matches {query.anchor_phrase!r}.")
+    window = pd.Timedelta(days=query.days)
+    candidates = dated[dated[query.facet] != ""]
+    picked: list[int] = []
+    for asset, starts in anchors.groupby("asset")["time"]:
+        mine = candidates[candidates["asset"] == asset]
+        times = mine["time"].to_numpy()
+        lo = np.searchsorted(times, starts.to_numpy(), side="right")  # strictly after the anchor
+        hi = np.searchsorted(times, (starts + window).to_numpy(), side="right")
+        for a, b in zip(lo, hi, strict=True):
+            picked.extend(mine.index[a:b])
+    pool = candidates.loc[sorted(set(picked))]
+    if query.replaced:
+        said = pool["action"].str.contains(_REPLACE_R) | pool["text"].str.contains(_REPLACE_R)
+        pool = pool[said]
+    label = query.facet.replace("_", " ")
+    verb = "replaced" if query.replaced else "recorded"
+    if pool.empty:
+        return KbAnswer(
+            f"After the {len(anchors)} {described}, no {label} is {verb} on the same asset "
+            f"within {query.days} days.",
+            cite_records_frame(anchors),
+            False,
+            "records",
+        )
+    counts = pool[query.facet].value_counts()
+    top, n = counts.index[0], int(counts.iloc[0])
+    runners = ", ".join(f"{v} ({c})" for v, c in list(counts.items())[1:4])
+    text = (
+        f"Within {query.days} days after the {len(anchors)} {described} "
+        f"({anchors['asset'].nunique()} assets), the {label} {verb} most often is {top}: {n} of "
+        f"{len(pool)} following records" + (f"; next: {runners}" if runners else "") + "."
+    )
+    cited = pd.concat([anchors.head(5), pool[pool[query.facet] == top]])
+    return KbAnswer(text, cite_records_frame(cited), False, "records")

@@ -1,0 +1,292 @@
+"""Series questions: a trend in a channel, when an anomaly started, a channel's current/mean/max value.
+
+The asset and channel come from the question (:mod:`moesaic.reports.ask.resolve`), the window
+from its time phrase counted back from the series' last reading. Trends are the Mann-Kendall
+test with a Theil-Sen slope (:mod:`moesaic.reports.ask.trendtest`); an anomaly's start is the
+start of the base's latest fault, anomaly or failure event of the asset (else its first alarm of
+that episode), and without events the computed mean-shift change point of the series, stated
+as computed. Every answer cites the series stretch it read.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+import numpy as np
+import pandas as pd
+
+from moesaic.data.schema import Series
+from moesaic.knowledge import KnowledgeBase
+from moesaic.knowledge.records import revive_time
+from moesaic.reports.ask.answer import (
+    Citation,
+    KbAnswer,
+    SeriesCitation,
+    abstain,
+    cite_records,
+    fmt_number,
+    fmt_time,
+)
+from moesaic.reports.ask.resolve import Named, channels_of, match_channel
+from moesaic.reports.ask.timewords import Window, read_window
+from moesaic.reports.ask.trendtest import ALPHA, Change, change_point, trend_test
+
+MIN_CHANGE_GAIN = 0.3
+"""A computed change point is reported when a mean shift explains at least this share of the
+window's variance; below it the answer abstains (no event, no clear change)."""
+ONSET_WORDS = re.compile(
+    r"\bwhen did\b.*\b(?:start|begin|began|appear|occur|happen)|\bsince when\b|\bonset\b"
+    r"|\bstart(?:ed)? of the\b"
+)
+TREND_WORDS = re.compile(
+    r"\btrend|\bdrift|\bincreas|\bdecreas|\brising\b|\bfalling\b|\bgoing up\b|\bgoing down\b"
+)
+STAT_WORDS = (
+    ("last", re.compile(r"\bcurrent|\blatest\b|\blast (?:value|reading)|\bnow\b")),
+    ("max", re.compile(r"\bmax|\bhighest\b|\bpeak\b")),
+    ("min", re.compile(r"\bmin(?:imum)?\b|\blowest\b")),
+    ("mean", re.compile(r"\bmean\b|\baverage\b|\btypical\b")),
+)
+EVENT_KINDS = ("fault", "anomaly", "failure")
+
+
+class Reading(NamedTuple):
+    asset: str
+    channel: str
+    time: np.ndarray  # (T,)
+    values: np.ndarray  # (T,)
+    unit: str
+    window: Window | None
+
+
+def asks_series(question: str) -> bool:
+    """True when the question asks for a trend, an onset or a statistic of a series."""
+    text = question.lower()
+    return bool(TREND_WORDS.search(text) or ONSET_WORDS.search(text)) or any(
+        p.search(text) for _, p in STAT_WORDS
+    )
+
+
+def _anchor(base: KnowledgeBase, asset: str) -> pd.Timestamp | None:
+    row = base.connection.execute(
+        "SELECT time_kind, MAX(t_end) FROM series WHERE asset_key = ? GROUP BY time_kind", (asset,)
+    ).fetchone()
+    if row is None:
+        return None
+    value = revive_time(row[0], row[1])
+    return value if isinstance(value, pd.Timestamp) else None
+
+
+def _read(base: KnowledgeBase, asset: str, channel: str, window: Window | None) -> Reading:
+    start = window.start if window else None
+    end = window.end if window else None
+    parts: list[Series] = [
+        s for s in base.series(asset_id=asset, start=start, end=end) if channel in s.channels
+    ]
+    times = [s.time for s in parts]
+    values = [s.values[:, s.channels.index(channel)].astype(np.float64) for s in parts]
+    unit = next(
+        (
+            str(s.meta.get("units", {}).get(channel, ""))
+            for s in parts
+            if isinstance(s.meta.get("units"), dict)
+        ),
+        "",
+    )
+    if not parts:
+        return Reading(asset, channel, np.array([], "datetime64[ns]"), np.array([]), unit, window)
+    time, x = np.concatenate(times), np.concatenate(values)
+    order = np.argsort(time, kind="stable")
+    return Reading(asset, channel, time[order], x[order], unit, window)
+
+
+def _cite(reading: Reading, lo: int = 0, hi: int | None = None) -> SeriesCitation:
+    t = reading.time
+    hi = t.size - 1 if hi is None else hi
+
+    def at(i: int) -> pd.Timestamp | int:
+        return pd.Timestamp(t[i]) if np.issubdtype(t.dtype, np.datetime64) else int(t[i])
+
+    return SeriesCitation(reading.asset, reading.channel, at(lo), at(hi))
+
+
+def _span(reading: Reading) -> str:
+    return f"{fmt_time(_cite(reading).start)} to {fmt_time(_cite(reading).end)}"
+
+
+def answer_series(base: KnowledgeBase, question: str, named: Named) -> KbAnswer:
+    """Answer a trend, onset or statistic question about one asset's series."""
+    text = question.lower()
+    if not named.assets:
+        return abstain("series", "the question names no asset of the base; name one (for example its id).")
+    asset = named.assets[0]
+    channels = sorted({c for cs in channels_of(base, asset).values() for c in cs})
+    onset = bool(ONSET_WORDS.search(text))
+    if not channels and not onset:
+        return abstain("series", f"the base holds no series of {asset}.")
+    channel = match_channel(question, channels) if channels else None
+    window = read_window(question, _anchor(base, asset))
+    stepped = base.connection.execute(
+        "SELECT 1 FROM series WHERE asset_key = ? AND time_kind = 'step' LIMIT 1", (asset,)
+    ).fetchone()
+    if window is not None and stepped:
+        return abstain(
+            "series",
+            f"the series of {asset} are indexed by steps, so {window.phrase!r} names no part of them.",
+        )
+    if onset:
+        return answer_onset(base, asset, channel, channels, window)
+    if channel is None:
+        return abstain("series", f"the question names no channel of {asset}; its channels are {channels}.")
+    reading = _read(base, asset, channel, window)
+    if np.isfinite(reading.values).sum() == 0:
+        where = window.describe() if window else "in the base"
+        return abstain("series", f"no reading of {channel} on {asset} {where}.")
+    if TREND_WORDS.search(text):
+        return _trend_answer(reading)
+    return _stat_answer(reading, text)
+
+
+def _trend_answer(reading: Reading) -> KbAnswer:
+    trend = trend_test(reading.time, reading.values)
+    where = f"{reading.channel} of {reading.asset}, {_span(reading)}"
+    if trend is None:
+        return abstain("series", f"too few readings of {where} to test for a trend.")
+    per = "day" if trend.block == "daily means" else "step"
+    unit = f" {reading.unit}" if reading.unit else ""
+    stats = (
+        f"Theil-Sen slope {trend.slope:+.4g}{unit} per {per} ({trend.change:+.4g}{unit} over the window), "
+        f"Mann-Kendall z = {trend.z:.2f}, p = {trend.p_value:.3g} on {trend.points} {trend.block}"
+    )
+    if trend.significant:
+        direction = "rising" if trend.slope > 0 else "falling"
+        text = f"Yes: {where} has a {direction} trend ({stats}; significant at {ALPHA})."
+    else:
+        text = f"No significant trend in {where} ({stats}; not significant at {ALPHA})."
+    return KbAnswer(text, (_cite(reading),), False, "series")
+
+
+def _stat_answer(reading: Reading, text: str) -> KbAnswer:
+    finite = np.isfinite(reading.values)
+    x, unit = reading.values, f" {reading.unit}" if reading.unit else ""
+    where = f"{reading.channel} of {reading.asset}"
+    asked = [name for name, pattern in STAT_WORDS if pattern.search(text)] or ["last", "mean", "max"]
+    parts = []
+    cites: list[Citation] = [_cite(reading)]
+    for name in asked:
+        if name == "last":
+            i = int(np.flatnonzero(finite)[-1])
+            parts.append(
+                f"last reading {fmt_number(round(x[i], 4))}{unit} at {fmt_time(_cite(reading, i, i).start)}"
+            )
+        elif name in ("max", "min"):
+            i = int(np.nanargmax(x) if name == "max" else np.nanargmin(x))
+            word = "maximum" if name == "max" else "minimum"
+            parts.append(
+                f"{word} {fmt_number(round(x[i], 4))}{unit} at {fmt_time(_cite(reading, i, i).start)}"
+            )
+        else:
+            parts.append(f"mean {fmt_number(round(float(np.nanmean(x)), 4))}{unit}")
+    count = int(finite.sum())
+    return KbAnswer(
+        f"{where[0].upper() + where[1:]}, {_span(reading)} ({count} readings): " + "; ".join(parts) + ".",
+        tuple(cites),
+        False,
+        "series",
+    )
+
+
+def _events(base: KnowledgeBase, asset: str, window: Window | None, kinds: tuple[str, ...]) -> list[dict]:
+    marks = ", ".join("?" for _ in kinds)
+    rows = base.connection.execute(
+        f"SELECT key, kind, label, time_kind, t_start, t_end, channels FROM events "
+        f"WHERE asset_key = ? AND kind IN ({marks}) AND t_start IS NOT NULL ORDER BY t_start",
+        (asset, *kinds),
+    ).fetchall()
+    found = []
+    for key, kind, label, time_kind, t0, t1, channels in rows:
+        start, end = revive_time(time_kind, t0), revive_time(time_kind, t1 if t1 is not None else t0)
+        if _outside(window, start, end):
+            continue
+        found.append(
+            {"key": key, "kind": kind, "label": label, "start": start, "end": end, "channels": channels}
+        )
+    return found
+
+
+def _outside(window: Window | None, start: object, end: object) -> bool:
+    """True when a timestamped event lies wholly before or after ``window``."""
+    if window is None or not isinstance(start, pd.Timestamp) or not isinstance(end, pd.Timestamp):
+        return False
+    return (window.end is not None and start > window.end) or (
+        window.start is not None and end < window.start
+    )
+
+
+def answer_onset(
+    base: KnowledgeBase, asset: str, channel: str | None, channels: list[str], window: Window | None
+) -> KbAnswer:
+    """When the latest fault/anomaly of ``asset`` started: from the base's events, else computed."""
+    for kinds in (EVENT_KINDS, ("alarm",)):
+        events = _events(base, asset, window, kinds)
+        if channel is not None:
+            events = [e for e in events if channel in e["channels"] or e["channels"] in ("[]", "")] or events
+        if events:
+            latest = events[-1]
+            episode = [
+                e
+                for e in events
+                if e["end"] is not None and latest["start"] is not None and e["end"] >= latest["start"]
+            ]
+            first = min(episode or [latest], key=lambda e: e["start"])
+            what = f"{first['kind']} {first['label']!r}"
+            text = (
+                f"The latest {'/'.join(kinds)} episode of {asset} started at {fmt_time(first['start'])} "
+                f"({what}, record {first['key']}); it "
+                + (
+                    f"ended at {fmt_time(latest['end'])}."
+                    if latest["end"] is not None
+                    else "has no end recorded."
+                )
+                + f" {len(events)} such events of {asset} in the base"
+                + (f" {window.describe()}" if window else "")
+                + "."
+            )
+            return KbAnswer(text, cite_records("events", [first["key"], latest["key"]]), False, "series")
+    return _computed_onset(base, asset, channel, [channel] if channel else channels, window)
+
+
+def _computed_onset(
+    base: KnowledgeBase, asset: str, channel: str | None, candidates: list[str], window: Window | None
+) -> KbAnswer:
+    """The start of the clearest change of the candidate channels, computed from the readings."""
+    best: tuple[Change, Reading] | None = None
+    for name in candidates:
+        reading = _read(base, asset, name, window)
+        change = change_point(reading.values)
+        if change is not None and (best is None or change.gain > best[0].gain):
+            best = (change, reading)
+    if best is None:
+        what = "too few readings" if candidates else "no series"
+        return abstain(
+            "series", f"no fault, anomaly or alarm event of {asset}, and {what} to compute a change from."
+        )
+    change, reading = best
+    if change.gain < MIN_CHANGE_GAIN:
+        return abstain(
+            "series",
+            f"no fault, anomaly or alarm event of {asset}, and no clear change in "
+            f"{'its ' + reading.channel if channel else 'any channel'} (best mean shift explains "
+            f"{change.gain:.0%} of the variance, under {MIN_CHANGE_GAIN:.0%}).",
+        )
+    seen = np.flatnonzero(np.isfinite(reading.values))
+    start = fmt_time(_cite(reading, int(seen[change.onset]), int(seen[change.onset])).start)
+    shift = fmt_time(_cite(reading, int(seen[change.at]), int(seen[change.at])).start)
+    text = (
+        f"No event of {asset} records it; computed from the series: the change in {reading.channel} "
+        f"starts at {start} (best level-then-ramp fit); its largest mean shift is at "
+        f"{shift} (mean {fmt_number(round(change.before, 4))} before, {fmt_number(round(change.after, 4))} "
+        f"after; it explains {change.gain:.0%} of the variance over {_span(reading)})."
+    )
+    return KbAnswer(text, (_cite(reading),), False, "series")

@@ -1,0 +1,222 @@
+"""``moesaic ask --kb``: routed questions over a tiny base, each answer checked against a direct count."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from moesaic.cli.ask import ask
+from moesaic.data.schema import Asset, Document, Drawing, Event, MaintenanceData, Series
+from moesaic.data.simulator import SimulatorConfig, load_plant, simulate_to
+from moesaic.knowledge import KnowledgeBase
+from moesaic.reports.ask import KbAnswerer, RecordCitation, SeriesCitation
+from moesaic.reports.ask.retrieve import fit_threshold
+from moesaic.reports.ask.timewords import read_window
+from moesaic.reports.ask.trendtest import change_point, trend_test
+
+START = pd.Timestamp("2024-01-01")
+HOURS = 24 * 40
+
+
+def _lab() -> MaintenanceData:
+    """Hand-made records with known answers: a ramp and a flat channel, a step, a leak history."""
+    rng = np.random.default_rng(0)
+    time = pd.date_range(START, periods=HOURS, freq="h").to_numpy()
+    days = np.arange(HOURS) / 24
+    ramp = 10 + 0.2 * days + rng.normal(0, 0.5, HOURS)  # +0.2 per day
+    flat = 10 + rng.normal(0, 0.5, HOURS)
+    step = np.where(np.arange(HOURS) >= 500, 14.0, 10.0) + rng.normal(0, 0.5, HOURS)
+    frame = pd.DataFrame({"ramp": ramp, "flat": flat, "step": step})
+    series = Series.from_frame(
+        frame, series_id="T-7/s", asset_id="T-7", time=time, meta={"units": {"ramp": "bar"}}
+    )
+    leak = Event(
+        "EV-1", "T-7", "fault", "seal leak", START + pd.Timedelta(days=3), START + pd.Timedelta(days=4)
+    )
+    work = [  # after the leak: seal replaced twice within 30 days, shaft once, and a seal 60 days later
+        ("W-1", 5, "seal", "REPLACE"), ("W-2", 9, "shaft", "REPLACE"), ("W-3", 20, "seal", "REPLACE"),
+        ("W-4", 25, "guard", "INSPECT"), ("W-5", 63, "seal", "REPLACE"),
+    ]  # fmt: skip
+    documents = tuple(
+        Document(i, "work_order", f"{action} {part} on T-7", "T-7", START + pd.Timedelta(days=d),
+                 {"component": part, "action": action, "cost": 100.0})
+        for i, d, part, action in work
+    )  # fmt: skip
+    title = {"part_number": "TS-7001", "part_name": "TEST SHAFT", "material": "42CrMo4", "revision": "C"}
+    bearing = {
+        "item": 1,
+        "part_number": "TS-BR-6205",
+        "description": "BALL BEARING 6205",
+        "material": "100Cr6",
+    }
+    drawing = Drawing(
+        "DWG-TS-7001",
+        Path("DWG-TS-7001.png"),
+        title_block=title,
+        fields={"asset_ids": ["T-7"], "bom": [bearing]},
+    )
+    return MaintenanceData(
+        "lab", assets=(Asset("T-7", "test rig", {"name": "Seal Rig 7"}),), series=(series,), events=(leak,),
+        documents=documents, drawings=(drawing,),
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def plant(tmp_path_factory: pytest.TempPathFactory) -> MaintenanceData:
+    folder = tmp_path_factory.mktemp("plant") / "p"
+    simulate_to(SimulatorConfig(num_assets=3, days=40, seed=5, fault_rate=12.0, drawings=False), folder)
+    return load_plant(folder)
+
+
+@pytest.fixture(scope="module")
+def folder(tmp_path_factory: pytest.TempPathFactory, plant: MaintenanceData) -> Path:
+    path = tmp_path_factory.mktemp("kb") / "kb"
+    with KnowledgeBase.open(path, create=True, embedder="hashing") as base:
+        base.ingest(plant, source="plant")
+        base.ingest(_lab(), source="lab")
+    return path
+
+
+@pytest.fixture(scope="module")
+def answerer(folder: Path) -> KbAnswerer:
+    return KbAnswerer(KnowledgeBase.open(folder))
+
+
+def _work_orders(plant: MaintenanceData) -> list[Document]:
+    return [d for d in plant.documents if d.kind == "work_order"]
+
+
+def test_count_by_asset_and_month_matches_a_direct_count(
+    answerer: KbAnswerer, plant: MaintenanceData
+) -> None:
+    orders = _work_orders(plant)
+    asset = Counter(d.asset_id for d in orders).most_common(1)[0][0]
+    mine = [d for d in orders if d.asset_id == asset]
+    answer = answerer.answer(f"How many work orders for asset {asset}?")
+    assert answer.kind == "records" and not answer.abstained
+    assert answer.text.startswith(f"{len(mine)} work orders of plant:{asset}")
+    assert {c.record_id for c in answer.citations} == {f"plant:{d.doc_id}" for d in mine}
+    january = [d for d in orders if d.time is not None and d.time.month == 1]
+    answer = answerer.answer("how many work orders in January 2024?")
+    assert answer.text.startswith(f"{len(january) + 4} work orders")  # 4 of the lab's are in January
+
+
+def test_most_frequent_value_per_asset_and_totals(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("which component appears most often in work orders of asset T-7?")
+    assert "most frequent component is seal with 3 records" in answer.text
+    assert all(isinstance(c, RecordCitation) and c.table == "documents" for c in answer.citations)
+    assert len(answer.citations) == 3
+    # The asset's name holds a component's name ("seal"): it names the asset, it filters nothing.
+    assert answerer.answer("How many work orders for Seal Rig 7?").text.startswith(
+        "5 work orders of lab:T-7."
+    )
+    total = answerer.answer("total cost of work orders for T-7")
+    assert "total cost over 5 work orders of lab:T-7 is 500" in total.text
+
+
+def test_component_replaced_most_often_after_a_failure_mode(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("Which component is replaced most often after a seal leak?")
+    assert answer.kind == "records" and not answer.abstained
+    assert "replaced most often is seal: 2 of 3 following records" in answer.text
+    cited = {c.record_id for c in answer.citations}
+    assert {"lab:EV-1", "lab:W-1", "lab:W-3"} <= cited and "lab:W-5" not in cited
+
+
+def test_drawing_questions_cite_the_drawing(answerer: KbAnswerer) -> None:
+    material = answerer.answer("What material is part TS-7001?")
+    assert material.kind == "drawings" and "material 42CrMo4" in material.text
+    assert material.citations == (RecordCitation("drawings", "lab:DWG-TS-7001"),)
+    assert "revision C" in answerer.answer("revision of drawing DWG-TS-7001").text
+    bom = answerer.answer("what material is part TS-BR-6205?")
+    assert "100Cr6" in bom.text
+    covering = answerer.answer("which drawings cover asset T-7?")
+    assert "1 drawings cover lab:T-7" in covering.text
+
+
+def test_trend_is_found_on_a_ramp_and_not_on_a_flat_channel(answerer: KbAnswerer) -> None:
+    ramp = answerer.answer("Is there a trend in channel ramp of T-7?")
+    assert ramp.kind == "series" and ramp.text.startswith(
+        "Yes: ramp of lab:T-7, 2024-01-01 to 2024-02-09 23:00 has a rising trend"
+    )
+    slope = float(ramp.text.split("Theil-Sen slope ")[1].split()[0])
+    assert slope == pytest.approx(0.2, abs=0.03)
+    assert isinstance(ramp.citations[0], SeriesCitation) and ramp.citations[0].channel == "ramp"
+    flat = answerer.answer("is there a trend in flat of T-7 last month?")
+    assert flat.text.startswith(
+        "No significant trend in flat of lab:T-7, 2024-01-09 23:00 to 2024-02-09 23:00"
+    )
+    assert flat.citations[0].start == pd.Timestamp("2024-01-09 23:00")  # a month before the last reading
+
+
+def test_onset_from_events_else_from_the_series(answerer: KbAnswerer, plant: MaintenanceData) -> None:
+    answer = answerer.answer("When did the anomaly start on T-7?")
+    assert "started at 2024-01-04" in answer.text and answer.citations[0] == RecordCitation(
+        "events", "lab:EV-1"
+    )
+    # Without events in the window the change point of the series is computed.
+    computed = answerer.answer("when did the anomaly in step start on T-7 between 2024-01-10 and 2024-02-09?")
+    assert "the change in step starts at 2024-01-21" in computed.text
+    assert "largest mean shift is at 2024-01-21 20:00" in computed.text
+
+
+def test_series_statistics(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("what is the max value of ramp on T-7 in the last 7 days?")
+    base = answerer.base
+    values = base.series(asset_id="lab:T-7", start=pd.Timestamp("2024-02-02 23:00"))[0]
+    top = float(np.nanmax(values.values[:, values.channels.index("ramp")]))
+    assert f"maximum {top:.4g} bar" in answer.text
+
+
+def test_fmea_questions_go_to_the_fmea_answerer(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("What is the RPN of the pump bearing?")
+    assert answer.kind == "fmea" and not answer.abstained
+    assert answer.rows and answer.citations[0] == RecordCitation("documents", answer.rows[0])
+    assert "RPN" in answer.text
+
+
+def test_unknown_names_and_nonsense_abstain(answerer: KbAnswerer) -> None:
+    unknown = answerer.answer("how many work orders for asset P-999?")
+    assert unknown.abstained and "P-999" in unknown.text and not unknown.citations
+    assert answerer.answer("is there a trend in channel pressure of T-7?").abstained
+    no_asset = answerer.answer("is there a trend in the vibration?")
+    assert no_asset.abstained and no_asset.kind == "series" and "names no asset" in no_asset.text
+    nonsense = answerer.answer("what about chocolate cake recipes for a birthday?")
+    assert nonsense.abstained and nonsense.kind == "retrieval"
+    found = answerer.answer("replace shaft on T-7")
+    assert not found.abstained and found.kind == "retrieval"
+    assert RecordCitation("documents", "lab:W-2") in found.citations
+
+
+def test_time_phrases_count_back_from_the_data() -> None:
+    anchor = pd.Timestamp("2024-03-31 12:00")
+    assert read_window("last 7 days", anchor).start == pd.Timestamp("2024-03-24 12:00")  # type: ignore[union-attr]
+    march = read_window("in March 2024", None)
+    assert march is not None and march.start == pd.Timestamp("2024-03-01") and march.end.day == 31  # type: ignore[union-attr]
+    assert read_window("last month", None) is None and read_window("how many?", anchor) is None
+
+
+def test_trend_and_change_tests_on_noise() -> None:
+    rng = np.random.default_rng(1)
+    time = pd.date_range(START, periods=HOURS, freq="h").to_numpy()
+    trend = trend_test(time, rng.normal(0, 1, HOURS))
+    assert trend is not None and not trend.significant and trend.points == 40
+    change = change_point(rng.normal(0, 1, 400))
+    assert change is not None and change.gain < 0.1
+    assert fit_threshold([0.8, 0.9], [0.1, 0.2]) == (pytest.approx(0.5), 1.0)
+
+
+def test_cli_prints_one_json_object(folder: Path) -> None:
+    app = typer.Typer()
+    app.command()(ask)
+    result = CliRunner().invoke(app, ["which drawings cover asset T-7?", "--kb", str(folder), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert set(payload) == {"answer", "citations", "abstained", "kind"}
+    assert payload["citations"] == [{"table": "drawings", "id": "lab:DWG-TS-7001"}]
