@@ -173,6 +173,16 @@ class FailureModeClassifier:
             return []
         return [str(p) for p in self.pipeline_.predict(list(texts))]
 
+    def scores(self, texts: Sequence[str]) -> np.ndarray:
+        """(B, num_classes) the linear model's class scores (decision values), columns as ``classes_``."""
+        if not hasattr(self, "pipeline_"):
+            raise NotFittedError(f"This {type(self).__name__} is not fitted yet. Call `fit` first.")
+        _check_texts(texts)
+        out = np.asarray(self.pipeline_.decision_function(list(texts)), dtype=np.float64)
+        if out.ndim == 1:  # two classes: one score, positive for the second class
+            out = np.stack([-out, out], axis=1)
+        return out
+
     def num_parameters(self) -> int:
         """Learned weights of the linear model plus the frozen encoder parameters that run."""
         if not hasattr(self, "pipeline_"):

@@ -12,7 +12,11 @@ Datasets and rows (``value`` in [0, 1]):
   cross-validation on train (setting ``cv=3``).
   Next to them: ``moesaic-text-nn``, the project's small trained text model
   (:mod:`moesaic.text.neural`, epochs chosen by 3-fold CV on train), the majority class, and
-  the published fine-tuned GPT-3.5.
+  the published fine-tuned GPT-3.5. With the ``language`` extra also ``moesaic-fmc-tuned``
+  (MiniLM fine-tuned end to end, epochs chosen on dev) and ``moesaic-fmc-blend`` (its scores
+  blended with ``moesaic-fmc``, the weight chosen on dev); see
+  :mod:`moesaic.eval.suites.qa_fmc_tuned` (off by default, ``-o fmc_tuned=1`` runs them: they
+  score below ``moesaic-fmc`` and add about 20 minutes).
 - ``excavator_mwo``: the same classifier on the expert ``FM`` codes of the excavator work
   orders, chronological split (the last 20 % of dated orders are the test set).
 - ``maintnorm``: lexical normalisation, ``error_reduction_rate``, ``precision``, ``recall`` on
@@ -40,7 +44,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from collections.abc import Sequence
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Protocol
 
 from sklearn.model_selection import KFold
 
@@ -99,10 +103,16 @@ def _split(documents: Sequence[Document], split: str) -> tuple[list[str], list[s
     return [d.text for d in chosen], [str(d.fields["label"]) for d in chosen]
 
 
+class _Classifier(Protocol):
+    def predict(self, texts: Sequence[str]) -> list[str]: ...
+
+    def num_parameters(self) -> int: ...
+
+
 def _classifier_rows(
     dataset: str,
     setting: str,
-    model: FailureModeClassifier,
+    model: _Classifier,
     texts: list[str],
     labels: list[str],
     seconds: float,
@@ -182,13 +192,19 @@ def run_fmc(ctx: SuiteContext) -> list[BenchRow]:
     choice = tune_by_cv(x, y, grid=_grid(ctx.quick, ctx.seed), folds=3, seed=ctx.seed)
     rows = _fmc_system_rows("moesaic-fmc-ngrams", choice, splits, "cv=3")
     encoders = _fmc_encoders(ctx)
+    linear: CvChoice | None = None
     if encoders:
         # The design (linear SVM, each encoder block weighing as much as an n-gram block, SmolLM2
         # cut after 6 layers) was chosen on the dev split and 5-fold CV on train; C on dev here.
         cs = (1.0,) if ctx.quick else (0.3, 1.0, 3.0)
         grid = [FailureModeConfig(model="linear_svm", c=c, encoders=encoders, seed=ctx.seed) for c in cs]
-        rows += _fmc_system_rows("moesaic-fmc", tune_on_dev(x, y, xd, yd, grid=grid), splits, "dev")
+        linear = tune_on_dev(x, y, xd, yd, grid=grid)
+        rows += _fmc_system_rows("moesaic-fmc", linear, splits, "dev")
     rows += _neural_rows(ctx, x, y, xt, yt)
+    if ctx.options.get("fmc_tuned", "0") == "1":
+        from moesaic.eval.suites import qa_fmc_tuned
+
+        rows += qa_fmc_tuned.tuned_rows(ctx, splits, linear.config if linear else None)
     rows.append(
         _row(
             "gpt-3.5-finetuned",
