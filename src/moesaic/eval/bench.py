@@ -36,6 +36,7 @@ SUITE_MODULES = (
     "adaptation",
     "drawings",
     "reports",
+    "phrasing",
     "synthesis",
     "augmentation",
     "scenarios",

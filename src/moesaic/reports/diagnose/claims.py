@@ -260,6 +260,71 @@ class Removal:
         return {"text": self.text, "reason": self.reason, "replacement": self.replacement}
 
 
+@dataclass(frozen=True)
+class Rewording:
+    """A sentence offered to the language model, its rewrite, and what became of it.
+
+    ``outcome`` is ``passed`` (the rewrite replaced the template sentence), ``unchanged`` (the model
+    gave the template back), or why the template sentence was kept (``precheck: ...``,
+    ``verifier: ...``).
+    """
+
+    original: str
+    rewrite: str
+    outcome: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {"original": self.original, "rewrite": self.rewrite, "outcome": self.outcome}
+
+
+@dataclass(frozen=True)
+class Phrasing:
+    """What the optional language-model phrasing did to a report."""
+
+    model: str
+    rewordings: tuple[Rewording, ...] = ()
+
+    @property
+    def offered(self) -> int:
+        """Sentences offered to the model."""
+        return len(self.rewordings)
+
+    @property
+    def rephrased(self) -> int:
+        """Offered sentences the model changed."""
+        return sum(r.outcome != "unchanged" for r in self.rewordings)
+
+    @property
+    def passed(self) -> int:
+        """Rewrites that passed the pre-check and the verifier and replaced their template sentence."""
+        return sum(r.outcome == "passed" for r in self.rewordings)
+
+    @property
+    def fell_back(self) -> int:
+        """Offered sentences whose template sentence was kept."""
+        return self.offered - self.passed
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "model": self.model,
+            "offered": self.offered,
+            "rephrased": self.rephrased,
+            "passed": self.passed,
+            "fell_back": self.fell_back,
+            "sentences": [r.to_json() for r in self.rewordings],
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> Phrasing:
+        return cls(
+            str(data["model"]),
+            tuple(
+                Rewording(str(r["original"]), str(r["rewrite"]), str(r["outcome"]))
+                for r in data.get("sentences", ())
+            ),
+        )
+
+
 @dataclass(frozen=True, eq=False)
 class Panel:
     """A cited window to plot: one channel's readings, with the window and the onset marked."""
@@ -284,6 +349,7 @@ class Report:
         removed: sentences the verifier removed or rewrote.
         verified: whether the verifier ran on these sentences.
         panels: the cited windows to plot (not part of the JSON form; HTML embeds them).
+        phrasing: what the optional language-model phrasing did (None when it was off).
     """
 
     diagnosis: Diagnosis
@@ -291,6 +357,7 @@ class Report:
     removed: tuple[Removal, ...] = ()
     verified: bool = False
     panels: tuple[Panel, ...] = ()
+    phrasing: Phrasing | None = None
 
     def section(self, name: str) -> tuple[Sentence, ...]:
         return tuple(s for s in self.sentences if s.section == name)
@@ -302,6 +369,7 @@ class Report:
             "sentences": [s.to_json() for s in self.sentences],
             "removed": [r.to_json() for r in self.removed],
             "verified": self.verified,
+            "phrasing": None if self.phrasing is None else self.phrasing.to_json(),
         }
 
     @classmethod
@@ -322,6 +390,7 @@ class Report:
                     for r in data.get("removed", ())
                 ),
                 verified=bool(data.get("verified", False)),
+                phrasing=None if data.get("phrasing") is None else Phrasing.from_json(data["phrasing"]),
             )
         except (KeyError, TypeError, IndexError) as err:
             raise ValueError(f"malformed report: {type(err).__name__} {err}") from None

