@@ -20,6 +20,7 @@ from moesaic.eval.metrics import rmse
 from moesaic.model import ModelConfig
 from moesaic.moe import MoEConfig
 from moesaic.tasks.rul import (
+    SMOOTH_CHOICES,
     ChannelScaler,
     RULConfig,
     RULEstimator,
@@ -27,6 +28,7 @@ from moesaic.tasks.rul import (
     select_channels,
     split_series,
 )
+from moesaic.tasks.rul_ensemble import RegressorMean, shifted_mean
 from moesaic.train import TrainConfig
 
 CAP = 40.0
@@ -88,7 +90,15 @@ def test_fit_returns_self_and_sets_learned_state(fleet: tuple[list[Series], list
     )
     assert estimator.fit(fleet[0]) is estimator
     learned = {name for name in vars(estimator) if name.endswith("_")}
-    assert learned == {"channels_", "scaler_", "model_config_", "model_", "train_result_"}
+    assert learned == {
+        "channels_",
+        "scaler_",
+        "model_config_",
+        "model_",
+        "train_result_",
+        "train_results_",
+        "smooth_",
+    }
 
 
 def test_channels_drop_constant_and_unrelated_ones(fleet: tuple[list[Series], list[Series]]) -> None:
@@ -153,6 +163,37 @@ def test_save_load_reproduces_predictions(
     np.testing.assert_array_equal(loaded.predict(fleet[1]), fitted.predict(fleet[1]))
 
 
+def test_ensemble_averages_members_snapshots_and_lags(
+    fleet: tuple[list[Series], list[Series]], fitted: RULEstimator, tmp_path: Path
+) -> None:
+    config = tiny_config(members=2, snapshots=2, smooth=0)  # smooth=0: chosen on the validation series
+    ensemble = RULEstimator(config).fit(fleet[0])
+    assert isinstance(ensemble.model_, RegressorMean) and len(ensemble.model_.members) == 4
+    assert len(ensemble.train_results_) == 2 and ensemble.train_result_ is ensemble.train_results_[0]
+    assert ensemble.smooth_ in SMOOTH_CHOICES
+    each = ensemble.member_predictions(fleet[1], lags=ensemble.smooth_)  # (M, S, K)
+    assert each.shape == (4, len(fleet[1]), ensemble.smooth_)
+    # The first model is the single model of the same seed: same split, seed and training.
+    np.testing.assert_allclose(each[0, :, 0], fitted.predict(fleet[1]), atol=1e-4)
+    np.testing.assert_allclose(ensemble.predict(fleet[1]), shifted_mean(each.mean(axis=0), CAP))
+    ensemble.save(tmp_path / "ens")
+    np.testing.assert_array_equal(
+        RULEstimator.load(tmp_path / "ens").predict(fleet[1]), ensemble.predict(fleet[1])
+    )
+
+
+def test_lagged_predictions_are_those_of_the_cut_series(
+    fitted: RULEstimator, fleet: tuple[list[Series], list[Series]]
+) -> None:
+    series = fleet[1][0]
+    lagged = fitted.member_predictions([series], lags=4)[0, 0]
+    cut = dataclasses.replace(
+        series, values=series.values[:-2], observed=series.observed[:-2], time=series.time[:-2],
+        labels={k: v[:-2] for k, v in series.labels.items()},
+    )  # fmt: skip
+    np.testing.assert_allclose(lagged[2], fitted.predict([cut])[0], atol=1e-4)
+
+
 def test_load_refuses_a_foreign_checkpoint(tmp_path: Path) -> None:
     save_model(tmp_path / "other", torch.nn.Linear(2, 2), {"kind": "something else"})
     with pytest.raises(CheckpointError, match="not an RULEstimator checkpoint"):
@@ -172,6 +213,8 @@ def test_config_reports_every_problem() -> None:
     with pytest.raises(ConfigError, match="`window` must be >= 1") as info:
         RULConfig(window=0, scaling="robust", val_fraction=1.0)
     assert len(info.value.problems) == 3
+    with pytest.raises(ConfigError, match="`snapshots` must be >= 1, and 1 without validation"):
+        RULConfig(snapshots=2, val_fraction=0.0)
 
 
 def test_suite_is_registered_with_valid_published_rows() -> None:
@@ -190,3 +233,16 @@ def test_cnn_baseline_maps_a_window_to_one_value() -> None:
     batch = Batch(series=torch.randn(4, 12, 3), targets={"rul": torch.rand(4)})
     assert model(batch).shape == (4,)
     assert model.loss(batch).loss.ndim == 0
+
+
+def test_suite_ensemble_options_default_to_the_protocol() -> None:
+    from moesaic.eval.suites import rul as suite
+
+    quick = suite.protocol(True).members
+    assert suite._ensemble_options({}, quick) == {"members": quick, "snapshots": 1, "smooth": 0}
+    assert suite._ensemble_options({"members": "5", "smooth": "3"}, quick)["members"] == 5
+    with pytest.raises(ValueError, match=r"option members='0': expected an integer >= 1"):
+        suite._ensemble_options({"members": "0"}, quick)
+    config = suite._rul_config(50, TrainConfig(), {"members": 3, "snapshots": 2, "smooth": 0})
+    assert (config.members, config.snapshots, config.smooth, config.model.encoders.patch_len) == (3, 2, 0, 50)
+    assert suite._rul_config(30, TrainConfig()).members == 1

@@ -17,7 +17,11 @@ The protocol is the usual one of C-MAPSS, and everything is fitted on the traini
   patch encoder normalises every window by its own mean and standard deviation (RevIN); the table
   gives them back, without which the absolute degradation level, the strongest RUL signal, would
   be lost;
-- early stopping on whole series held out from training (``val_fraction``), never on test data.
+- early stopping on whole series held out from training (``val_fraction``), never on test data;
+- averaging (:mod:`moesaic.tasks.rul_ensemble`): ``members`` models trained with consecutive
+  seeds on the same split, the ``snapshots`` best validation weights of each, and the last
+  ``smooth`` windows of a series to predict (each earlier prediction shifted by its lag), their
+  number chosen on the validation series when ``smooth=0``.
 
 Axes: S series, W windows, T window steps, C channels, B batch, D model width.
 """
@@ -43,6 +47,7 @@ from moesaic.data.schema import Series
 from moesaic.encoders import EncoderConfig, NotFittedError
 from moesaic.model import Backbone, ModelConfig
 from moesaic.moe import MoEConfig
+from moesaic.tasks.rul_ensemble import BestSnapshots, RegressorMean, shifted_mean
 from moesaic.train import LossOutput, TrainConfig, TrainResult, train
 
 logger = logging.getLogger(__name__)
@@ -50,6 +55,7 @@ logger = logging.getLogger(__name__)
 SCALINGS = ("minmax", "zscore")
 CHECKPOINT_KIND = "moesaic.RULEstimator"
 _PREDICT_BATCH = 1024
+SMOOTH_CHOICES = (1, 2, 4, 8, 16)  # trailing windows averaged, tried on the validation series (smooth=0)
 
 
 def _default_model() -> ModelConfig:
@@ -79,6 +85,13 @@ class RULConfig:
         min_correlation: channels whose ``|Pearson r|`` with the capped RUL is lower are dropped.
         levels: add the table of channel means and standard deviations (module docstring).
         val_fraction: share of training series held out, whole, for early stopping (0: none).
+        members: models trained with seeds ``train.seed``, ``train.seed + 1``, ...; all hold out
+            the same validation series (drawn with ``train.seed``); predictions are averaged.
+        snapshots: weights kept per model, those of the validations with the lowest loss
+            (needs ``val_fraction > 0`` when above 1); predictions are averaged.
+        smooth: the prediction for a series averages those of its last ``smooth`` windows, each
+            shifted by its lag (:func:`moesaic.tasks.rul_ensemble.shifted_mean`); 1: last only;
+            0: the entry of :data:`SMOOTH_CHOICES` with the lowest RMSE on the validation series.
         model: the backbone; ``fit`` sets the encoder sizes that depend on the data
             (``modalities``, ``max_channels``, ``max_patches``, ``num_numeric``).
         train: optimisation settings; ``train.seed`` also draws the validation series.
@@ -93,6 +106,9 @@ class RULConfig:
     min_correlation: float = 0.2
     levels: bool = True
     val_fraction: float = 0.2
+    members: int = 1
+    snapshots: int = 1
+    smooth: int = 1
     model: ModelConfig = field(default_factory=_default_model)
     train: TrainConfig = field(default_factory=_default_train)
 
@@ -106,7 +122,12 @@ class RULConfig:
             ("min_distinct", self.min_distinct >= 1, ">= 1"),
             ("min_correlation", 0 <= self.min_correlation < 1, "in [0, 1)"),
             ("val_fraction", 0 <= self.val_fraction < 1, "in [0, 1)"),
-        ]
+            ("members", self.members >= 1, ">= 1"),
+            ("snapshots", self.snapshots == 1 or (self.snapshots > 1 and self.val_fraction > 0),
+             ">= 1, and 1 without validation series (val_fraction=0)"),
+            ("smooth", self.smooth >= 1 or (self.smooth == 0 and self.val_fraction > 0),
+             ">= 1, or 0 (choose) with validation series (val_fraction > 0)"),
+        ]  # fmt: skip
         problems = [
             f"`{name}` must be {rule}, got {getattr(self, name)!r}" for name, ok, rule in checks if not ok
         ]
@@ -311,7 +332,11 @@ class RULRegressor(nn.Module):
 class RULEstimator:
     """Fit on run-to-failure series with a ``rul`` label; predict the RUL at the last step of new series.
 
-    Learned state: ``channels_``, ``scaler_``, ``model_config_``, ``model_`` and ``train_result_``.
+    Learned state: ``channels_``, ``scaler_``, ``model_config_``, ``model_`` (a
+    :class:`RULRegressor`, or a :class:`~moesaic.tasks.rul_ensemble.RegressorMean` of
+    ``members * snapshots`` of them, grouped by member, each member's best weights first),
+    ``train_result_`` (the first member's), ``train_results_`` (every member's) and ``smooth_``
+    (the trailing windows averaged).
 
     Example:
         >>> estimator = RULEstimator(RULConfig()).fit(train_series)
@@ -322,7 +347,7 @@ class RULEstimator:
         self.config = config if config is not None else RULConfig()
 
     def fit(self, series: Sequence[Series]) -> RULEstimator:
-        """Select channels, fit the scaler and train the model with early stopping; returns ``self``."""
+        """Select channels, fit the scaler and train the models with early stopping; returns ``self``."""
         cfg = self.config
         if not series:
             raise ValueError("`series` is empty; fit needs run-to-failure series with a 'rul' label")
@@ -347,8 +372,6 @@ class RULEstimator:
             num_numeric=2 * len(channels) if cfg.levels else 0,
         )
         self.model_config_ = dataclasses.replace(cfg.model, encoders=encoders)
-        torch.manual_seed(cfg.train.seed)
-        model = RULRegressor(self.model_config_)
 
         def source(epoch: int, generator: torch.Generator) -> list[Batch]:
             size, cap = cfg.train.batch_size, cfg.rul_cap
@@ -358,11 +381,26 @@ class RULEstimator:
         if val_windows is not None:
             val_batches = rul_batches(val_windows, _PREDICT_BATCH, rul_cap=cfg.rul_cap, levels=cfg.levels)
         logger.info(
-            "RUL: channels %s, %d training and %d validation windows", list(channels), len(train_windows),
-            0 if val_windows is None else len(val_windows),
+            "RUL: channels %s, %d training and %d validation windows, %d member(s) x %d snapshot(s)",
+            list(channels), len(train_windows), 0 if val_windows is None else len(val_windows),
+            cfg.members, cfg.snapshots,
         )  # fmt: skip
-        self.train_result_: TrainResult = train(model, source, config=cfg.train, val_batches=val_batches)
-        self.model_ = model.eval()
+        regressors: list[nn.Module] = []
+        results: list[TrainResult] = []
+        for member in range(cfg.members):
+            config = dataclasses.replace(cfg.train, seed=cfg.train.seed + member)
+            torch.manual_seed(config.seed)
+            model = RULRegressor(self.model_config_)
+            snapshots = BestSnapshots(cfg.snapshots)
+            callbacks = [snapshots] if cfg.snapshots > 1 else []
+            results.append(train(model, source, config=config, val_batches=val_batches, callbacks=callbacks))
+            regressors.append(model.eval())
+            for state in snapshots.states()[1:] if callbacks else []:  # the first is the best: `model`
+                regressors.append(self._regressor(state))
+        self.train_result_: TrainResult = results[0]
+        self.train_results_: tuple[TrainResult, ...] = tuple(results)
+        self.model_ = self._combine(regressors)
+        self.smooth_ = cfg.smooth or self._choose_smooth(val_part)
         return self
 
     def windows(self, series: Sequence[Series], *, labelled: bool, last_only: bool = False) -> RULWindows:
@@ -378,20 +416,80 @@ class RULEstimator:
         )
 
     def predict(self, series: Sequence[Series]) -> np.ndarray:
-        """(S,) RUL after the last step of each series, in [0, rul_cap], float64."""
+        """(S,) RUL after the last step of each series, in [0, rul_cap], float64.
+
+        The mean of the models, over the last ``smooth`` windows of each series (see the config).
+        """
         self._check_fitted("model_")
-        windows = self.windows(series, labelled=False, last_only=True)
-        batches = rul_batches(windows, _PREDICT_BATCH, rul_cap=self.config.rul_cap, levels=self.config.levels)
+        lagged = self.member_predictions(series, lags=self.smooth_).mean(axis=0)  # (S, K)
+        return shifted_mean(lagged, self.config.rul_cap)
+
+    def member_predictions(self, series: Sequence[Series], *, lags: int = 1) -> np.ndarray:
+        """(M, S, K) RUL of each model, at the last step of each series and ``K = lags - 1`` steps earlier.
+
+        Entry ``[m, s, k]`` is model ``m``'s RUL at ``k`` steps before the end of series ``s`` (NaN
+        where the series is shorter than ``k + 1`` steps), in [0, rul_cap]. Models are ordered as
+        in ``model_`` (module docstring); a single model gives M = 1.
+        """
+        self._check_fitted("model_")
+        if lags < 1:
+            raise ValueError(f"`lags` must be >= 1, got {lags}")
+        if not series:
+            raise ValueError("`series` is empty; give at least one series")
+        cfg = self.config
+        ends = [[len(s.time) - 1 - k for k in range(lags)] for s in series]
+        values = [self.scaler_.transform(series_values(s, self.channels_)) for s in series]
+        # Windows ending at the lagged steps: cut each series there and keep its last window.
+        cuts = [v[: e + 1] for v, row in zip(values, ends, strict=True) for e in row if e >= 0]
+        windows = make_windows(cuts, window=cfg.window, last_only=True)
+        batches = rul_batches(windows, _PREDICT_BATCH, rul_cap=cfg.rul_cap, levels=cfg.levels)
+        model = self.model_
         with torch.no_grad():
-            fraction = torch.cat([self.model_(b) for b in batches])
-        return fraction.clamp(0.0, 1.0).double().numpy() * self.config.rul_cap
+            if isinstance(model, RegressorMean):
+                outputs = torch.cat([model.member_outputs(b) for b in batches], dim=1)  # (M, W)
+            else:
+                outputs = torch.cat([model(b) for b in batches])[None]
+        flat = outputs.clamp(0.0, 1.0).double().numpy() * cfg.rul_cap
+        result = np.full((flat.shape[0], len(series), lags), np.nan)
+        mask = np.array([[e >= 0 for e in row] for row in ends])  # (S, K)
+        result[:, mask] = flat
+        return result
+
+    def _choose_smooth(self, series: Sequence[Series]) -> int:
+        """The entry of :data:`SMOOTH_CHOICES` with the lowest RMSE against the capped RUL of
+        ``series``, over every step from ``min_history`` on, each predicted from the steps before."""
+        cfg = self.config
+        values = [self.scaler_.transform(series_values(s, self.channels_)) for s in series]
+        rul = [capped_rul(s, cfg.rul_cap) for s in series]
+        windows = make_windows(values, window=cfg.window, rul=rul, min_history=1)  # every step
+        batches = rul_batches(windows, _PREDICT_BATCH, rul_cap=cfg.rul_cap, levels=cfg.levels)
+        with torch.no_grad():
+            every = (
+                torch.cat([self.model_(b) for b in batches]).clamp(0.0, 1.0).double().numpy() * cfg.rul_cap
+            )
+        source, target = windows.source.numpy(), windows.rul.numpy().astype(np.float64)
+        errors = {}
+        for lags in SMOOTH_CHOICES:
+            squared = []
+            for s in range(len(series)):
+                own, truth = every[source == s], target[source == s]
+                ends = np.arange(min(cfg.min_history, own.size) - 1, own.size)
+                steps = ends[:, None] - np.arange(lags)[None]  # (E, K)
+                lagged = np.where(steps >= 0, own[np.maximum(steps, 0)], np.nan)
+                squared.append((shifted_mean(lagged, cfg.rul_cap) - truth[ends]) ** 2)
+            errors[lags] = float(np.sqrt(np.concatenate(squared).mean()))
+        logger.info(
+            "RUL: validation RMSE by trailing windows averaged %s",
+            {k: round(v, 3) for k, v in errors.items()},
+        )
+        return min(errors, key=errors.__getitem__)
 
     def save(self, folder: Path) -> None:
         """Write ``model.safetensors`` and ``config.json`` (settings, channels, scaler) to ``folder``."""
         self._check_fitted("model_")
         save_model(Path(folder), self.model_, {
             "kind": CHECKPOINT_KIND, "config": to_dict(self.config), "model": to_dict(self.model_config_),
-            "channels": list(self.channels_),
+            "channels": list(self.channels_), "regressors": self._count(), "smooth": self.smooth_,
             "scaler": {"offset": self.scaler_.offset.tolist(), "scale": self.scaler_.scale.tolist()},
         })  # fmt: skip
 
@@ -414,12 +512,27 @@ class RULEstimator:
                 np.asarray(saved["scaler"]["offset"], dtype=np.float64),
                 np.asarray(saved["scaler"]["scale"], dtype=np.float64),
             )
-            model = RULRegressor(estimator.model_config_)
+            count = int(saved.get("regressors", 1))
+            estimator.smooth_ = int(saved.get("smooth", estimator.config.smooth or 1))
+            model = estimator._combine([RULRegressor(estimator.model_config_) for _ in range(count)])
             model.load_state_dict(state.state_dict)
         except (ConfigError, KeyError, TypeError, ValueError, RuntimeError) as err:
             raise CheckpointError(f"{folder}: cannot rebuild the RUL estimator ({err})") from err
         estimator.model_ = model.eval()
         return estimator
+
+    def _regressor(self, state: dict[str, Tensor]) -> RULRegressor:
+        model = RULRegressor(self.model_config_)
+        model.load_state_dict(state)
+        return model.eval()
+
+    @staticmethod
+    def _combine(regressors: list[nn.Module]) -> nn.Module:
+        """One regressor as it is (the checkpoint layout of a single model), several averaged."""
+        return regressors[0] if len(regressors) == 1 else RegressorMean(regressors)
+
+    def _count(self) -> int:
+        return len(self.model_.members) if isinstance(self.model_, RegressorMean) else 1
 
     def _check_fitted(self, attribute: str) -> None:
         if not hasattr(self, attribute):

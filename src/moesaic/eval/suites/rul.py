@@ -16,7 +16,14 @@ Systems, all on the same channels, scaling, windows, validation engines and trai
 
 - ``moesaic``: :class:`moesaic.tasks.rul.RULEstimator`: the backbone (one token per channel holding
   its whole window, plus the table of channel means and standard deviations; 2 blocks of 4 experts,
-  2 active) and a regression head;
+  2 active) and a regression head; one model (seed ``--seed``), scored on the last window;
+- ``moesaic-ensemble``: the same estimator averaging ``members`` models (seeds ``--seed``,
+  ``--seed + 1``, ...; the first is the ``moesaic`` model, so both rows come from one fit), the
+  ``snapshots`` best validation weights of each, and the last ``smooth`` windows of each test
+  engine, each earlier prediction shifted by its lag (:mod:`moesaic.tasks.rul_ensemble`; it uses
+  only the engine's own past readings). Nothing is chosen on the test engines: the number of
+  trailing windows is chosen by the estimator on its validation engines (``smooth=0``), the
+  number of models is what the time budget of the quick suite allows;
 - ``ridge``: ridge regression on the flattened last window (T x C features), its penalty chosen
   on the validation engines;
 - ``cnn``: a small convolutional network after Li et al. (2018) (convolutions along time shared by
@@ -28,14 +35,18 @@ Costs: ``train_seconds`` covers fitting (data preparation, model selection, trai
 ``peak_rss_mb`` is the process peak so far (so it only grows along the suite).
 
 Options (``-o KEY=VALUE``): ``windows=30,50`` the windows to run (quick: 50 only), ``steps=N``
-training steps of the neural systems, ``threads=N`` torch threads (default 2).
+training steps of the neural systems, ``threads=N`` torch threads (default 2), ``members=N``,
+``snapshots=N`` and ``smooth=N`` of ``moesaic-ensemble`` (defaults: :func:`protocol` and
+:data:`ENSEMBLE`, where smooth=0 lets the estimator choose among
+:data:`moesaic.tasks.rul.SMOOTH_CHOICES` on its validation engines; members=1, snapshots=1,
+smooth=1 drops the row), ``baselines=no`` to run the moesaic rows only.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -51,6 +62,7 @@ from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
 from moesaic.eval.meters import Stopwatch, count_parameters, measure_latency, peak_rss_mb, torch_threads
 from moesaic.eval.metrics import nasa_score, rmse
 from moesaic.tasks.rul import RULConfig, RULEstimator, RULWindows, rul_batches, split_series
+from moesaic.tasks.rul_ensemble import RegressorMean
 from moesaic.train import LossOutput, TrainConfig, train
 
 logger = logging.getLogger(__name__)
@@ -61,6 +73,9 @@ PUBLISHED_WINDOW = 30
 RUL_CAP = 125.0
 RIDGE_ALPHAS = (0.01, 0.1, 1.0, 10.0, 100.0)
 SETTINGS = {"truth=raw": False, "truth=capped": True}  # setting suffix -> cap the true RUL
+# moesaic-ensemble (its models: Protocol.members): best snapshots per model, trailing windows
+# (0: chosen by the estimator on its validation engines).
+ENSEMBLE = {"snapshots": 1, "smooth": 0}
 
 # (system, RMSE, score, source); the numbers of the papers' FD001 tables.
 PUBLISHED = (
@@ -75,11 +90,13 @@ class Protocol(NamedTuple):
     steps: int
     eval_every: int
     patience: int
+    members: int  # models of moesaic-ensemble
 
 
 def protocol(quick: bool) -> Protocol:
-    """Quick: window 50, 1000 steps; full: windows 30 and 50, 1500 steps; validation every 50 steps."""
-    return Protocol((50,), 1000, 50, 10) if quick else Protocol((30, 50), 1500, 50, 10)
+    """Quick: window 50, 1000 steps, 2 models (about 10 CPU minutes in all with one thread, each
+    model about 3); full: windows 30 and 50, 1500 steps, 3 models; validation every 50 steps."""
+    return Protocol((50,), 1000, 50, 10, 2) if quick else Protocol((30, 50), 1500, 50, 10, 3)
 
 
 class SystemResult(NamedTuple):
@@ -141,9 +158,32 @@ def _windows_option(text: str) -> tuple[int, ...]:
     return windows
 
 
-def _rul_config(window: int, train_config: TrainConfig) -> RULConfig:
-    """The estimator's defaults with one token per channel holding the whole window."""
-    base = RULConfig(window=window, rul_cap=RUL_CAP, train=train_config)
+def _ensemble_options(options: Mapping[str, str], members: int) -> dict[str, int]:
+    """``members``, ``snapshots`` and ``smooth`` from the options, else ``members`` and :data:`ENSEMBLE`."""
+    chosen = {}
+    for key, default in {"members": members, **ENSEMBLE}.items():
+        text = options.get(key, str(default))
+        lowest = 0 if key == "smooth" else 1
+        if not text.isdigit() or int(text) < lowest:
+            raise ValueError(f"option {key}={text!r}: expected an integer >= {lowest}")
+        chosen[key] = int(text)
+    return chosen
+
+
+def _rul_config(
+    window: int, train_config: TrainConfig, ensemble: Mapping[str, int] | None = None
+) -> RULConfig:
+    """The estimator's defaults with one token per channel holding the whole window (and ``ensemble``)."""
+    chosen = {
+        "members": 1,
+        "snapshots": 1,
+        "smooth": 1,
+        **(ensemble or {}),
+    }  # default: one model, last window
+    base = RULConfig(
+        window=window, rul_cap=RUL_CAP, train=train_config,
+        members=chosen["members"], snapshots=chosen["snapshots"], smooth=chosen["smooth"],
+    )  # fmt: skip
     encoders = dataclasses.replace(base.model.encoders, patch_len=window)
     return dataclasses.replace(base, model=dataclasses.replace(base.model, encoders=encoders))
 
@@ -154,17 +194,32 @@ def _latency_ms(call: Callable[[], object], count: int) -> float:
 
 def run_moesaic(
     train_series: list[Series], test: list[Series], config: RULConfig
-) -> tuple[SystemResult, RULEstimator]:
-    """Fit and time the RUL estimator; also returns it, for the baselines to share its preparation."""
+) -> tuple[list[SystemResult], RULEstimator]:
+    """Fit and time the RUL estimator: ``moesaic`` (its first model), then ``moesaic-ensemble``
+    unless the config averages nothing; also returns the estimator, for the baselines to share its
+    preparation."""
     with Stopwatch() as watch:
         estimator = RULEstimator(config).fit(train_series)
-    params = count_parameters(estimator.model_)
-    predictions = estimator.predict(test)
-    latency = _latency_ms(lambda: estimator.predict(test), len(test))
-    result = SystemResult(
-        "moesaic", predictions, params.total, params.active, watch.seconds, latency, peak_rss_mb()
-    )
-    return result, estimator
+    others = sum(r.seconds for r in estimator.train_results_[1:])  # training of the other members
+    model = estimator.model_
+    first = model.members[0] if isinstance(model, RegressorMean) else model
+    params = count_parameters(first)
+
+    def predict_first() -> np.ndarray:
+        windows = estimator.windows(test, labelled=False, last_only=True)
+        with torch.no_grad():
+            fraction = first(rul_batches(windows, len(test), rul_cap=RUL_CAP, levels=config.levels)[0])
+        return fraction.clamp(0.0, 1.0).double().numpy() * RUL_CAP
+
+    latency = _latency_ms(predict_first, len(test))
+    results = [SystemResult("moesaic", predict_first(), params.total, params.active,
+                            watch.seconds - others, latency, peak_rss_mb())]  # fmt: skip
+    if (config.members, config.snapshots, config.smooth) != (1, 1, 1):
+        params = count_parameters(model)
+        latency = _latency_ms(lambda: estimator.predict(test), len(test))
+        results.append(SystemResult("moesaic-ensemble", estimator.predict(test), params.total,
+                                    params.active, watch.seconds, latency, peak_rss_mb()))  # fmt: skip
+    return results, estimator
 
 
 def run_ridge(
@@ -269,13 +324,18 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
     plan = protocol(ctx.quick)
     windows = _windows_option(ctx.options["windows"]) if "windows" in ctx.options else plan.windows
     train_config = _train_config(plan, ctx, threads)
+    ensemble = _ensemble_options(ctx.options, plan.members)
+    baselines = ctx.options.get("baselines", "yes") != "no"
     parts = split_series(train_series, val_fraction=RULConfig().val_fraction, seed=train_config.seed)
     rows: list[BenchRow] = []
     with torch_threads(threads):
         for window in ctx.progress(windows, "RUL windows", total=len(windows)):
-            first, estimator = run_moesaic(train_series, test, _rul_config(window, train_config))
-            ridge = run_ridge(estimator, parts, test)
-            results = [first, ridge, run_cnn(estimator, parts, test, train_config)]
+            results, estimator = run_moesaic(train_series, test, _rul_config(window, train_config, ensemble))
+            scores = ", ".join(f"{r.system} {rmse(truth, r.predictions):.2f}" for r in results)
+            logger.info("window %d: test RMSE (raw truth) %s; trailing windows averaged: %d",
+                        window, scores, estimator.smooth_)  # fmt: skip
+            if baselines:
+                results += [run_ridge(estimator, parts, test), run_cnn(estimator, parts, test, train_config)]
             for result in results:
                 logger.info("window %d, %s: test RMSE %.2f (raw truth)", window, result.system,
                             rmse(truth, result.predictions))  # fmt: skip
