@@ -41,6 +41,7 @@ SUITE_MODULES = (
     "augmentation",
     "scenarios",
     "alignment",
+    "ask",
 )
 
 _METRIC = re.compile(r"^[a-z][a-z0-9_@.]*$")
