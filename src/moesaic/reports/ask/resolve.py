@@ -148,8 +148,16 @@ def find_names(base: KnowledgeBase, question: str, channels: Sequence[str] = ())
         kind, token = found.group(1).lower(), found.group(2)
         if kind in ("channel", "sensor", "signal"):
             # Unknown only when no channel shares a word with it; an ambiguous name is left to
-            # the series answerer, which lists the asset's channels.
-            if channels and token.lower() not in _NOT_IDS and not set(_words(token)) & channel_words:
+            # the series answerer, which lists the asset's channels. After "sensor" or "signal"
+            # only a name written like a tag (digit or underscore) counts: "sensor failure" is
+            # a topic, not a channel.
+            tag_like = kind == "channel" or "_" in token or any(c.isdigit() for c in token)
+            if (
+                channels
+                and tag_like
+                and token.lower() not in _NOT_IDS
+                and not set(_words(token)) & channel_words
+            ):
                 unknown.append(f"{kind} {token}")
             continue
         if token.lower() in _NOT_IDS or token in identifiers or any(token in u for u in unknown):
