@@ -70,7 +70,7 @@ def test_the_demo_report_is_written_and_grounded(plant: MaintenanceData, tmp_pat
     models = {
         "classifier": FaultClassifier(num_trees=10).fit(windows, labels),
         "channel_model": ChannelModel(num_trees=10).fit(windows, [r.channels for r in requests]),
-        "onset_shapes": fit_onset_shapes(windows, requests),
+        "onset_shapes": fit_onset_shapes(windows, requests, per_type=2),
     }
     item = report_fault(plant, tmp_path, min_history_days=3.0, **models)
     assert item is not None, "the test plant has a fault with 3 days of history before it"

@@ -54,7 +54,7 @@ def fitted() -> Fitted:
     windows, labels = training_windows(data, requests)
     classifier = FaultClassifier(num_trees=10).fit(windows, labels)
     channels = ChannelModel(num_trees=30).fit(windows, [r.channels for r in requests])
-    return Fitted(data, classifier, channels, fit_onset_shapes(windows, requests), requests)
+    return Fitted(data, classifier, channels, fit_onset_shapes(windows, requests, per_type=2), requests)
 
 
 def _report(fitted: Fitted, request: Request, **kw: object) -> Report:

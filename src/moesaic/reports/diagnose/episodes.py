@@ -1,8 +1,9 @@
 """Labelled request windows from a plant with known faults, and the default models learned from them.
 
 A request is what an engineer asks a report about: an asset and a window ``[start, end]``. For a
-labelled fault, the window opens one to three days before the onset (the engineer does not know
-the onset) and closes at the fault's end; a ``normal`` request is a window of similar length that
+labelled fault, the window opens :data:`LEAD_HOURS` (one to seven days, uniformly) before the
+onset (the engineer asks about a stretch that began some days before the trouble, not knowing the
+onset) and closes at the fault's end; a ``normal`` request is a window of similar length that
 overlaps no fault. The same sampler makes the training windows (on the training plant, seed
 ``TRAIN_SEED``) and the evaluation requests of ``moesaic bench reports`` (on other seeds).
 
@@ -40,7 +41,15 @@ from moesaic.data.schema import Event, MaintenanceData, Series
 from moesaic.reports.diagnose.channels import ChannelModel, channel_rows
 from moesaic.reports.diagnose.claims import as_time
 from moesaic.reports.diagnose.faults import NORMAL, FaultClassifier, Window
-from moesaic.reports.diagnose.onset import SHAPES, departure_curve, estimate_onset, load_curve, shape_onset
+from moesaic.reports.diagnose.onset import (
+    HINGE_OPTIONS,
+    SHAPES,
+    departure_curve,
+    estimate_onset,
+    load_curve,
+    parse_shape,
+    shape_onset,
+)
 from moesaic.reports.diagnose.stats import steps_per_day
 
 logger = logging.getLogger(__name__)
@@ -50,8 +59,10 @@ BASELINE_DAYS = 14.0
 MIN_BASELINE_DAYS = 3.0
 LOOKBACK_DAYS = 90.0  # how far back a healthy baseline is looked for
 AFTER_FAULT = pd.Timedelta(hours=12)  # a known fault's effects may linger this long after its end
-CACHE_VERSION = "v6"  # bump when the features, the baseline choice or the sampler change
-ONSET_VERSION = "v1"  # bump when the onset estimators change
+CACHE_VERSION = "v7"  # bump when the features, the baseline choice or the sampler change
+ONSET_VERSION = "v2"  # bump when the onset estimators or the sampler change
+ONSET_WINDOWS = 60  # training windows per fault type on which the onset shapes are compared
+LEAD_HOURS = (24, 168)  # a fault request opens this many hours before the onset (uniform, inclusive)
 
 Interval = tuple[pd.Timestamp, pd.Timestamp]
 
@@ -171,7 +182,7 @@ def sample_requests(
         first = pd.Timestamp(series.time[0]) + pd.Timedelta(days=MIN_BASELINE_DAYS + 3)
         for e in faults_by_asset.get(series.asset_id, []):
             onset = as_time(e.start)
-            start = onset - pd.Timedelta(hours=int(rng.integers(24, 73)))
+            start = onset - pd.Timedelta(hours=int(rng.integers(LEAD_HOURS[0], LEAD_HOURS[1] + 1)))
             if start < first:
                 continue
             end = pd.Timestamp(e.end) if e.end is not None else onset
@@ -243,33 +254,89 @@ def simulated_plant(seed: int, *, num_assets: int, days: float, fault_rate: floa
         return load_plant(Path(folder), name=f"plant-seed{seed}")
 
 
-def fit_onset_shapes(windows: list[Window], requests: list[Request]) -> dict[str, str]:
-    """For each fault type, the onset estimator that lands within a day of the true onset most often.
+def onset_candidates() -> list[str]:
+    """The onset shapes (with their hinge options, :data:`HINGE_OPTIONS`) tried per fault type."""
+    hinges = [b for b in SHAPES if b not in ("drift", "spike", "frozen")]
+    return [f"{b}{o}" for b in hinges for o in HINGE_OPTIONS] + ["spike", "frozen"]
 
-    Chosen on training windows, on the channels each labelled fault touches.
-    """
-    hits: dict[str, dict[str, list[bool]]] = {}
-    for w, r in zip(windows, requests, strict=True):
-        if r.onset is None:
-            continue
-        idx = [w.channels.index(c) for c in r.channels if c in w.channels]
-        if not idx:
-            continue
-        # The window ends at the request's end (it may start after r.start: see read_from).
-        truth = len(w.values) - 1 - (r.end - r.onset) / pd.Timedelta(days=1) * w.steps_per_day
-        steps = round(w.steps_per_day)
-        curve = departure_curve(w.values, w.baseline, idx, smooth=steps)
-        load = load_curve(w.values, w.baseline, idx, smooth=steps)
-        for shape in SHAPES:
-            if shape in ("spike", "frozen"):
-                at = estimate_onset(w.values, w.baseline, idx, shape)
-            else:
-                at = shape_onset(curve, shape, load=load)
-            ok = at is not None and abs(at - truth) <= w.steps_per_day
-            hits.setdefault(r.label, {}).setdefault(shape, []).append(ok)
-    return {
-        label: max(SHAPES, key=lambda s: (float(np.mean(by[s])), s == "drift")) for label, by in hits.items()
+
+def _onset_errors(w: Window, r: Request, shapes: list[str]) -> dict[str, float]:
+    """Error in hours (estimate - truth, before any ``@`` offset) of each of ``shapes`` on one
+    training window, on the channels its fault touches; NaN where a shape finds no onset."""
+    idx = [w.channels.index(c) for c in r.channels if c in w.channels]
+    if not idx or r.onset is None:
+        return {}
+    # The window ends at the request's end (it may start after r.start: see read_from).
+    truth = len(w.values) - 1 - (r.end - r.onset) / pd.Timedelta(days=1) * w.steps_per_day
+    day = round(w.steps_per_day)
+    curves = {
+        steps: (
+            departure_curve(w.values, w.baseline, idx, smooth=steps),
+            load_curve(w.values, w.baseline, idx, smooth=steps),
+        )
+        for steps in {day, 1}
     }
+    out = {}
+    for shape in shapes:
+        spec = parse_shape(shape)
+        if spec.base in ("spike", "frozen"):
+            at = estimate_onset(w.values, w.baseline, idx, shape)
+        else:
+            curve, load = curves[1 if spec.hourly else day]
+            at = shape_onset(curve, shape, load=load)
+        out[shape] = np.nan if at is None else (at - truth) * 24.0 / w.steps_per_day
+    return out
+
+
+def onset_errors(
+    windows: list[Window], requests: list[Request], *, per_type: int = ONSET_WINDOWS
+) -> dict[str, list[dict[str, float]]]:
+    """Per fault type, the errors of every shape of :func:`onset_candidates` (by
+    :func:`_onset_errors`) on at most ``per_type`` training windows, spread evenly over the
+    windows of that type (which come asset by asset: so every asset type is read)."""
+    shapes = onset_candidates()
+    by_label: dict[str, list[int]] = {}
+    for i, r in enumerate(requests):
+        if r.onset is not None:
+            by_label.setdefault(r.label, []).append(i)
+    errors: dict[str, list[dict[str, float]]] = {}
+    for label, rows in by_label.items():
+        picked = sorted({rows[round(k)] for k in np.linspace(0, len(rows) - 1, min(per_type, len(rows)))})
+        found = [_onset_errors(windows[i], requests[i], shapes) for i in picked]
+        errors[label] = [f for f in found if f]
+    return {label: rows for label, rows in errors.items() if rows}
+
+
+def choose_onset_shapes(errors: dict[str, list[dict[str, float]]]) -> dict[str, str]:
+    """For each fault type, the shape that lands within a day of the true onset most often.
+
+    A hinge shape is scored after moving its onsets by its median error (rounded to the hour), and
+    carries that move as its ``@`` offset. Ties go to the smaller median miss (hours), then to the
+    shape listed first.
+    """
+    out = {}
+    for label, rows in errors.items():
+        scored = []
+        for rank, shape in enumerate(onset_candidates()):
+            e = np.array([row[shape] for row in rows])
+            seen = e[np.isfinite(e)]
+            hinge = parse_shape(shape).base not in ("spike", "frozen")
+            offset = float(round(np.median(seen))) if hinge and seen.size else 0.0
+            miss = np.abs(np.nan_to_num(e, nan=1e9) - offset)
+            hits = float(np.mean(miss <= 24.0))
+            scored.append(
+                (hits, -float(np.median(miss)), -rank, shape if offset == 0 else f"{shape}@{-offset:g}")
+            )
+        out[label] = max(scored)[3]
+    return out
+
+
+def fit_onset_shapes(
+    windows: list[Window], requests: list[Request], *, per_type: int = ONSET_WINDOWS
+) -> dict[str, str]:
+    """For each fault type, the onset shape chosen on training windows (:func:`onset_errors`, on
+    the channels each labelled fault touches, then :func:`choose_onset_shapes`)."""
+    return choose_onset_shapes(onset_errors(windows, requests, per_type=per_type))
 
 
 class TrainingSet(NamedTuple):

@@ -15,9 +15,17 @@ The shapes and their estimators:
   placed at its start rather than where it became obvious;
 - ``load-ramp<p>``: the same with a change whose size follows the load, ``(b + c L(t)) min(t -
   onset, D)^p`` (:func:`load_curve`; an imbalance shakes harder at full speed), so that load
-  swings are not read as the change starting or stopping.
+  swings are not read as the change starting or stopping; ``load2-ramp<p>`` adds ``d L(t)^2``
+  (a force that grows with the square of the speed).
 
-The shape of each fault type is chosen on training episodes
+A hinge shape may carry options after it (:func:`parse_shape`): ``/a`` anchors the level before
+the onset at the healthy baseline's (the departure is measured from it, so ``a = 0``: a window
+that holds little before the onset still places it), ``/h`` fits the hourly departure rather than
+its daily average (a day's average smears a change that follows the load hour by hour), and
+``@<hours>`` moves the fitted onset by a fixed number of hours (the bias of the fit on training
+episodes: a slow start is placed late). For example ``load-ramp1.5/a@-3``.
+
+The shape of each fault type, options included, is chosen on training episodes
 (:func:`moesaic.reports.diagnose.episodes.fit_onset_shapes`).
 
 Axis names: T time steps, C channels, K moved channels.
@@ -26,6 +34,7 @@ Axis names: T time steps, C channels, K moved channels.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -34,7 +43,9 @@ from moesaic.reports.diagnose.stats import median, spike_steps, step_noise
 EXPONENTS = (0.5, 1.0, 1.5, 2.0)
 RAMPS = {f"ramp{p:g}": (p,) for p in EXPONENTS}
 LOAD_RAMPS = {f"load-ramp{p:g}": (p,) for p in EXPONENTS}
-SHAPES = ("drift", *RAMPS, *LOAD_RAMPS, "spike", "frozen")
+LOAD2_RAMPS = {f"load2-ramp{p:g}": (p,) for p in EXPONENTS}
+SHAPES = ("drift", *RAMPS, *LOAD_RAMPS, *LOAD2_RAMPS, "spike", "frozen")
+HINGE_OPTIONS = ("/a", "/a/h")  # the options tried with each hinge shape on training episodes
 _MAX_POINTS = 320  # the hinge fit reads at most this many points of the (smoothed) departure
 _RIDGE = 1.0
 _FLOOR = 1e-9
@@ -159,13 +170,21 @@ def _plateaus(T: int) -> list[float | None]:
 
 
 def hinge_onset(
-    y: np.ndarray, exponents: Sequence[float] = EXPONENTS, *, modulation: np.ndarray | None = None
+    y: np.ndarray,
+    exponents: Sequence[float] = EXPONENTS,
+    *,
+    modulation: np.ndarray | None = None,
+    powers: int = 1,
+    anchored: bool = False,
 ) -> int:
     """Index of the best hinge onset of ``y`` (T,) (see the module docstring): rising changes only.
 
     Args:
         modulation: (T,) a signal the size of the change may follow (the load): the change is then
-            ``(b + c m(t)) h(t)``, with ``h`` the hinge, rather than ``b h(t)``.
+            ``(b + c m(t) + ...) h(t)``, with ``h`` the hinge, rather than ``b h(t)``.
+        powers: the highest power of ``modulation`` in that size (1 or 2).
+        anchored: the level before the onset is 0 (``y`` is measured from a healthy baseline)
+            rather than fitted.
     """
     T = len(y)
     if T < 4:
@@ -174,8 +193,8 @@ def hinge_onset(
     t = np.arange(0, T, stride, dtype=np.float64)
     values = np.asarray(y, dtype=np.float64)[::stride]
     candidates = t[:-2]
-    centred = values - values.mean()
-    total = float(centred @ centred)
+    target = values if anchored else values - values.mean()
+    total = float(target @ target)
     best_sse, best = np.inf, 0
     lag = np.clip(t[None, :] - candidates[:, None], 0.0, None)  # (K, T/stride)
     m = None if modulation is None else np.asarray(modulation, dtype=np.float64)[::stride]
@@ -183,7 +202,8 @@ def hinge_onset(
         capped = lag if plateau is None else np.minimum(lag, plateau)
         for p in exponents:
             f = capped**p
-            gain = _gain(f, centred) if m is None else _gain2(f, f * m[None, :], centred)
+            regressors = [f] if m is None else [f * m[None, :] ** k for k in range(powers + 1)]
+            gain = _gain(regressors, target, centre=not anchored)
             k = int(np.argmax(gain))
             sse = total - gain[k]
             if sse < best_sse:
@@ -191,27 +211,20 @@ def hinge_onset(
     return best
 
 
-def _gain(f: np.ndarray, centred: np.ndarray) -> np.ndarray:
-    """(K,) drop of the squared error when ``centred`` (n,) is fitted by each row of ``f`` (K, n),
-    -inf for a falling fit."""
-    f = f - f.mean(axis=1, keepdims=True)
-    var = np.einsum("kt,kt->k", f, f)
-    cov = f @ centred
-    return np.where(var > 0, cov * np.abs(cov) / np.maximum(var, 1e-12), -np.inf)
-
-
-def _gain2(f: np.ndarray, g: np.ndarray, centred: np.ndarray) -> np.ndarray:
-    """(K,) drop of the squared error when ``centred`` (n,) is fitted by rows of ``f`` and ``g``
-    (K, n) together, -inf when the fitted change falls on average."""
-    f0, g0 = f - f.mean(axis=1, keepdims=True), g - g.mean(axis=1, keepdims=True)
-    a, b, c = np.einsum("kt,kt->k", f0, f0), np.einsum("kt,kt->k", f0, g0), np.einsum("kt,kt->k", g0, g0)
-    u, v = f0 @ centred, g0 @ centred
-    det = a * c - b * b
-    ok = det > 1e-9 * np.maximum(a * c, 1e-12)
-    det = np.where(ok, det, 1.0)
-    beta, gamma = (c * u - b * v) / det, (a * v - b * u) / det
-    rising = (beta * f.sum(axis=1) + gamma * g.sum(axis=1)) > 0
-    return np.where(ok & rising, beta * u + gamma * v, -np.inf)
+def _gain(regressors: list[np.ndarray], target: np.ndarray, *, centre: bool) -> np.ndarray:
+    """(K,) drop of the squared error when ``target`` (n,) is fitted by the rows of the
+    ``regressors`` (each (K, n)) together (centred first when the level is fitted too), -inf when
+    the fitted change falls on average."""
+    x = np.stack(regressors, axis=1)  # (K, R, n)
+    x0 = x - x.mean(axis=2, keepdims=True) if centre else x
+    gram = np.einsum("krt,kst->krs", x0, x0)
+    u = x0 @ target  # (K, R)
+    scale = np.maximum(np.einsum("krr->k", gram), 1e-12)
+    ridge = 1e-9 * scale[:, None, None] * np.eye(x.shape[1])[None]
+    ok = scale > 1e-9
+    coef = np.linalg.solve(gram + ridge, u[:, :, None])[:, :, 0]  # (K, R)
+    rising = np.einsum("kr,kr->k", coef, x.sum(axis=2)) > 0
+    return np.where(ok & rising, np.einsum("kr,kr->k", coef, u), -np.inf)
 
 
 def _first_spike(values: np.ndarray, baseline: np.ndarray) -> int | None:
@@ -242,6 +255,30 @@ def _longest_frozen(values: np.ndarray) -> int | None:
     return best_at
 
 
+class ShapeSpec(NamedTuple):
+    """A parsed onset shape (:func:`parse_shape`)."""
+
+    base: str  # one of SHAPES
+    anchored: bool  # /a: the level before the onset is the baseline's
+    hourly: bool  # /h: the departure is not averaged over a day
+    offset_hours: float  # @<hours>: added to the fitted onset
+
+
+def parse_shape(shape: str) -> ShapeSpec:
+    """The base shape and options of ``shape`` (e.g. ``load-ramp1.5/a/h@-3``; see the module docstring)."""
+    head, _, offset = shape.partition("@")
+    base, *options = head.split("/")
+    if base not in SHAPES:
+        raise ValueError(f"`shape` must be one of {SHAPES} (with options), got {shape!r}")
+    if any(o not in ("a", "h") for o in options) or (options and base in ("spike", "frozen")):
+        raise ValueError(f"shape {shape!r}: the options of a hinge shape are /a and /h")
+    try:
+        hours = float(offset) if offset else 0.0
+    except ValueError:
+        raise ValueError(f"shape {shape!r}: the offset after '@' must be a number of hours") from None
+    return ShapeSpec(base, "a" in options, "h" in options, hours)
+
+
 def estimate_onset(
     values: np.ndarray, baseline: np.ndarray, channels: Sequence[int], shape: str, *, smooth: int = 1
 ) -> int | None:
@@ -251,37 +288,44 @@ def estimate_onset(
         values: (T, C) readings of every channel over the window.
         baseline: (T', C) their readings before the window.
         channels: the columns that moved (the others only explain the load away, for the hinge shapes).
-        shape: one of :data:`SHAPES`.
-        smooth: steps of the moving average of the hinge departure (one day of steps).
+        shape: one of :data:`SHAPES`, with options for the hinge shapes (:func:`parse_shape`).
+        smooth: steps of one day: the moving average of the hinge departure (unless ``/h``) and
+            the unit of an ``@`` offset.
     Returns:
         The index, or None when the shape's evidence is absent (no spike, no frozen run).
     """
-    if shape not in SHAPES:
-        raise ValueError(f"`shape` must be one of {SHAPES}, got {shape!r}")
+    spec = parse_shape(shape)
     if values.ndim != 2 or not len(channels) or len(values) == 0:
         return None
     idx = sorted(channels)
-    if shape == "spike":
+    if spec.base == "spike":
         return _first_spike(values[:, idx], baseline[:, idx])
-    if shape == "frozen":
+    if spec.base == "frozen":
         return _longest_frozen(values[:, idx])
-    curve = departure_curve(values, baseline, idx, smooth=smooth)
-    load = load_curve(values, baseline, idx, smooth=smooth) if shape in LOAD_RAMPS else None
-    return shape_onset(curve, shape, load=load)
+    steps = 1 if spec.hourly else smooth
+    curve = departure_curve(values, baseline, idx, smooth=steps)
+    needs_load = spec.base in LOAD_RAMPS or spec.base in LOAD2_RAMPS
+    load = load_curve(values, baseline, idx, smooth=steps) if needs_load else None
+    at = shape_onset(curve, shape, load=load) + round(spec.offset_hours * smooth / 24.0)
+    return int(np.clip(at, 0, len(values) - 1))
 
 
 def shape_onset(curve: np.ndarray, shape: str, *, load: np.ndarray | None = None) -> int:
-    """The hinge onset of ``curve`` (T,) (:func:`departure_curve`) for a hinge ``shape``; the
-    ``load-ramp`` shapes need ``load`` (T,) (:func:`load_curve`)."""
-    if shape in LOAD_RAMPS:
+    """The hinge onset of ``curve`` (T,) (:func:`departure_curve`) for a hinge ``shape`` (its ``/a``
+    option read, its ``@`` offset not applied); the load shapes need ``load`` (T,) (:func:`load_curve`)."""
+    spec = parse_shape(shape)
+    if spec.base in LOAD_RAMPS or spec.base in LOAD2_RAMPS:
         if load is None:
             raise ValueError(f"shape {shape!r} needs the load curve")
-        return hinge_onset(curve, LOAD_RAMPS[shape], modulation=load)
-    if shape != "drift" and shape not in RAMPS:
+        exponents = LOAD_RAMPS.get(spec.base) or LOAD2_RAMPS[spec.base]
+        powers = 2 if spec.base in LOAD2_RAMPS else 1
+        return hinge_onset(curve, exponents, modulation=load, powers=powers, anchored=spec.anchored)
+    if spec.base != "drift" and spec.base not in RAMPS:
         raise ValueError(
-            f"{shape!r} is not a hinge shape; those are drift, {list(RAMPS)}, {list(LOAD_RAMPS)}"
+            f"{shape!r} is not a hinge shape; those are drift, {list(RAMPS)}, {list(LOAD_RAMPS)}, "
+            f"{list(LOAD2_RAMPS)}"
         )
-    return hinge_onset(curve, RAMPS.get(shape, EXPONENTS))
+    return hinge_onset(curve, RAMPS.get(spec.base, EXPONENTS), anchored=spec.anchored)
 
 
 def departure_curve(
