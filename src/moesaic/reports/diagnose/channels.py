@@ -15,6 +15,7 @@ Axis names: C channels, F features per channel, K fault classes.
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Self
 
@@ -122,9 +123,12 @@ class ChannelModel:
         self.channels_ = tuple(sorted(set(names)))
         self.classes_ = tuple(classes) if probabilities is not None else ()
         features = self._features(x, names, probabilities, touched=flags)
-        self.model_ = RandomForestClassifier(
+        forest = RandomForestClassifier(
             n_estimators=self.num_trees, min_samples_leaf=3, oob_score=True, random_state=self.seed, n_jobs=1
-        ).fit(features, flags)
+        )
+        with warnings.catch_warnings():  # a row no tree left out gets NaN, read as 0 below
+            warnings.filterwarnings("ignore", message="Some inputs do not have OOB scores")
+            self.model_ = forest.fit(features, flags)
         oob = np.nan_to_num(self.model_.oob_decision_function_[:, list(self.model_.classes_).index(True)])
         candidates = np.unique(np.round(oob, 3))
         b2 = self.beta**2

@@ -18,6 +18,7 @@ Axis names: T time steps, C channels, F features.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Sequence
 from typing import NamedTuple, Self
 
@@ -298,14 +299,17 @@ class FaultClassifier:
         )
         if x.ndim != 2 or x.shape != (len(labels), expected):
             raise ValueError(f"features must have shape ({len(labels)}, {expected}), got {x.shape}")
-        self.model_ = RandomForestClassifier(
+        forest = RandomForestClassifier(
             n_estimators=self.num_trees,
             min_samples_leaf=2,
             class_weight="balanced",
             oob_score=True,
             random_state=self.seed,
             n_jobs=1,
-        ).fit(x, np.asarray(labels))
+        )
+        with warnings.catch_warnings():  # a window no tree left out: zeros, see out_of_bag_probabilities
+            warnings.filterwarnings("ignore", message="Some inputs do not have OOB scores")
+            self.model_ = forest.fit(x, np.asarray(labels))
         self.classes_ = tuple(str(c) for c in self.model_.classes_)
         logger.info("fault classifier fitted on %d windows, %d features", len(x), x.shape[1])
         return self
