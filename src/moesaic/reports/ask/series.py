@@ -249,7 +249,7 @@ def answer_onset(
                     if latest["end"] is not None
                     else "has no end recorded."
                 )
-                + f" {len(events)} such events of {asset} in the base"
+                + f" {len(events)} such {'event' if len(events) == 1 else 'events'} of {asset} in the base"
                 + (f" {window.describe()}" if window else "")
                 + "."
             )
