@@ -3,6 +3,8 @@ training errors, and the lead of fault requests (moesaic.reports.diagnose), on h
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -90,3 +92,17 @@ def test_fault_requests_open_one_to_seven_days_before_the_onset() -> None:
     assert len(leads) >= 20 and LEAD_HOURS == (24, 168)
     assert leads.min() >= 24 and leads.max() <= 168
     assert leads.max() - leads.min() > 96  # wide: a guess that reads no data is often a day off
+
+
+def test_training_cache_ready_only_when_both_files_exist(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from moesaic.reports.diagnose import episodes
+
+    monkeypatch.setenv("MOESAIC_CACHE", str(tmp_path))
+    assert episodes.cache_dir() == tmp_path
+    assert not episodes.training_cache_ready(7)
+    (tmp_path / f"fault-training-seed7-{episodes.CACHE_VERSION}.npz").write_bytes(b"")
+    assert not episodes.training_cache_ready(7)
+    (tmp_path / f"fault-onsets-seed7-{episodes.ONSET_VERSION}.json").write_text("{}")
+    assert episodes.training_cache_ready(7)

@@ -11,6 +11,7 @@ from moesaic.atomic import write_text_atomic
 from moesaic.cli.console import console, fail
 from moesaic.knowledge import KnowledgeBase, KnowledgeBaseError
 from moesaic.reports.diagnose import FORMATS, EvidenceError, diagnose, render
+from moesaic.reports.diagnose.episodes import cache_dir, training_cache_ready
 
 
 def report(
@@ -40,6 +41,11 @@ def report(
     """Diagnose an asset over a window: evidence, causes, actions, history; every sentence verified."""
     if fmt not in FORMATS:
         fail(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if not training_cache_ready():
+        console.print(
+            "first report on this machine: fitting the fault models on a simulated training plant "
+            f"(tens of minutes of CPU, once; cached under {cache_dir()})"
+        )
     try:
         with KnowledgeBase.open(kb, create=False) as base, console.status("gathering and verifying evidence"):
             result = diagnose(base, asset, start, end, note=note, phrase=phrase)

@@ -351,7 +351,8 @@ class TrainingSet(NamedTuple):
     onset_shapes: dict[str, str]
 
 
-def _cache_dir() -> Path:
+def cache_dir() -> Path:
+    """Where the training plant's features and onset shapes are cached."""
     return Path(os.environ.get("MOESAIC_CACHE", Path.home() / ".cache" / "moesaic"))
 
 
@@ -364,11 +365,19 @@ def _training_windows(seed: int) -> tuple[list[Window], list[Request]]:
     return windows, requests
 
 
+def training_cache_ready(seed: int = TRAIN_SEED) -> bool:
+    """Whether the training plant's features and onset shapes are already cached on disk."""
+    folder = cache_dir()
+    return (folder / f"fault-training-seed{seed}-{CACHE_VERSION}.npz").exists() and (
+        folder / f"fault-onsets-seed{seed}-{ONSET_VERSION}.json"
+    ).exists()
+
+
 @functools.lru_cache(maxsize=2)
 def training_onset_shapes(seed: int = TRAIN_SEED) -> dict[str, str]:
     """The onset shape per fault type chosen on the training plant of ``seed``, cached on disk
     (the file name carries :data:`ONSET_VERSION`)."""
-    path = _cache_dir() / f"fault-onsets-seed{seed}-{ONSET_VERSION}.json"
+    path = cache_dir() / f"fault-onsets-seed{seed}-{ONSET_VERSION}.json"
     if path.exists():
         return dict(json.loads(path.read_text()))
     shapes = fit_onset_shapes(*_training_windows(seed))
@@ -385,7 +394,7 @@ def training_set(seed: int = TRAIN_SEED) -> TrainingSet:
     deleting it changes nothing but time. Features and onset shapes are cached apart (their
     versions change apart).
     """
-    path = _cache_dir() / f"fault-training-seed{seed}-{CACHE_VERSION}.npz"
+    path = cache_dir() / f"fault-training-seed{seed}-{CACHE_VERSION}.npz"
     if path.exists():
         with np.load(path, allow_pickle=False) as saved:
             meta = json.loads(str(saved["meta"]))
