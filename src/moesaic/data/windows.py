@@ -117,6 +117,24 @@ class WindowSet:
     def __len__(self) -> int:
         return int(self.labels.shape[0])
 
+    def take(self, index: Tensor) -> WindowSet:
+        """The windows at (K,) int64 ``index``, in that order (the drawing bank is kept whole)."""
+        chosen = index.tolist()
+        return dataclasses.replace(
+            self,
+            series=self.series[index],
+            observed=self.observed[index],
+            numeric=self.numeric[index],
+            numeric_observed=self.numeric_observed[index],
+            categorical=self.categorical[index],
+            text_ids=self.text_ids[index],
+            texts=tuple(self.texts[i] for i in chosen),
+            drawing_index=self.drawing_index[index],
+            labels=self.labels[index],
+            asset_ids=tuple(self.asset_ids[i] for i in chosen),
+            end_times=self.end_times[index.numpy()],
+        )
+
     def replace_texts(self, texts: Sequence[str], tokenizer: TextTokenizer) -> WindowSet:
         """The same windows with other texts (for ablations), tokenised to the same length."""
         if len(texts) != len(self):

@@ -215,8 +215,8 @@ def engine_windows(
     engines = tuple(series[i].asset_id for i in source)
     cycles = np.array([series[s].time[e] for s, e in zip(source, end, strict=True)])
     everything = _window_set(cut.series, cut.observed, cut.rul.numpy(), engines, cycles)
-    reference = _take(everything, torch.from_numpy(first))
-    windows = _take(everything, keep)
+    reference = everything.take(torch.from_numpy(first))
+    windows = everything.take(keep)
     numeric, observed = baseline_features(windows, reference)
     return dataclasses.replace(windows, numeric=numeric, numeric_observed=observed)
 
@@ -243,25 +243,6 @@ def _window_set(
         labels=torch.from_numpy(health_stage(rul)),
         asset_ids=engines,
         end_times=cycles,
-    )
-
-
-def _take(windows: WindowSet, index: torch.Tensor) -> WindowSet:
-    """The windows at (K,) ``index``, in that order."""
-    chosen = index.tolist()
-    return dataclasses.replace(
-        windows,
-        series=windows.series[index],
-        observed=windows.observed[index],
-        numeric=windows.numeric[index],
-        numeric_observed=windows.numeric_observed[index],
-        categorical=windows.categorical[index],
-        text_ids=windows.text_ids[index],
-        texts=tuple(windows.texts[i] for i in chosen),
-        drawing_index=windows.drawing_index[index],
-        labels=windows.labels[index],
-        asset_ids=tuple(windows.asset_ids[i] for i in chosen),
-        end_times=windows.end_times[index.numpy()],
     )
 
 

@@ -357,7 +357,7 @@ def adapt_classifier(
     adaptation = prepare_adaptation(model, adapt)
     if adapt.method == "zeroshot":
         return AdaptResult(adaptation, None, int(labelled.numel()))
-    shots = _subset(windows, labelled)
+    shots = windows.take(labelled)
     batch_size = train_config.batch_size
 
     def source(epoch: int, generator: torch.Generator) -> list[Batch]:
@@ -366,21 +366,3 @@ def adapt_classifier(
     run = train(model, source, config=dataclasses.replace(train_config, patience=None))
     model.eval()
     return AdaptResult(adaptation, run, int(labelled.numel()))
-
-
-def _subset(windows: WindowSet, index: torch.Tensor) -> WindowSet:
-    chosen = index.tolist()
-    return dataclasses.replace(
-        windows,
-        series=windows.series[index],
-        observed=windows.observed[index],
-        labels=windows.labels[index],
-        numeric=windows.numeric[index],
-        numeric_observed=windows.numeric_observed[index],
-        categorical=windows.categorical[index],
-        text_ids=windows.text_ids[index],
-        texts=tuple(windows.texts[i] for i in chosen),
-        drawing_index=windows.drawing_index[index],
-        asset_ids=tuple(windows.asset_ids[i] for i in chosen),
-        end_times=windows.end_times[index.numpy()],
-    )

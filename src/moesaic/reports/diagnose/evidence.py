@@ -225,18 +225,18 @@ def gather_evidence(
         b1,
         first,
         after,
-        24.0,
-        (),
-        None,
-        None,
-        None,
-        "",
-        None,
-        (),
-        (),
-        (),
-        (),
-        (),
+        steps_per_day=24.0,
+        changes=(),
+        detector=None,
+        fault=None,
+        onset=None,
+        onset_shape="",
+        outlook=None,
+        episodes=(),
+        fmea=(),
+        work_orders=(),
+        alarms=(),
+        problems=(),
     )
     if series is None or series.length < 2 or not np.issubdtype(series.time.dtype, np.datetime64):
         return _with_records(base, empty, [f"no time-stamped sensor series of {asset_id} in the base"])
@@ -262,27 +262,8 @@ def gather_evidence(
     if moved_idx:
         top = max(moved_idx, key=lambda i: changes[i].contribution)
         outlook = seasonal_outlook(window.values, top, changes[top].channel, spd)
-    evidence = Evidence(
-        asset_id,
-        asset_type,
-        t0,
-        t1,
-        b0,
-        b1,
-        first,
-        after,
-        spd,
-        changes,
-        finding,
-        fault,
-        onset,
-        shape,
-        outlook,
-        (),
-        (),
-        (),
-        (),
-        (),
+    evidence = dataclasses.replace(
+        empty, changes=changes, detector=finding, fault=fault, onset=onset, onset_shape=shape, outlook=outlook
     )
     return _with_records(base, evidence, [])
 

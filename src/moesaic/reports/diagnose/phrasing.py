@@ -27,7 +27,13 @@ from moesaic.reports.diagnose.episodes import BASELINE_DAYS
 from moesaic.reports.diagnose.faults import FaultClassifier
 from moesaic.reports.diagnose.recompute import WindowReader
 from moesaic.reports.diagnose.source import EvidenceBase
-from moesaic.reports.diagnose.verify import _DATETIME, _NUMBER, allowed_tokens, check_sentence
+from moesaic.reports.diagnose.verify import (
+    _DATETIME,
+    _NUMBER,
+    allowed_tokens,
+    channel_and_unit_names,
+    check_sentence,
+)
 
 MODEL_NAME = "SmolLM2-135M-Instruct"
 SECTIONS = ("summary", "evidence")  # the sections whose sentences are offered to the model
@@ -285,15 +291,7 @@ def phrase_sentences(
 
 def protected_words(base: EvidenceBase, asset_id: str) -> set[str]:
     """The asset's channel names and units, as written (the words a rewrite must keep)."""
-    try:
-        data = base.asset_data(asset_id, start=pd.Timestamp.max - pd.Timedelta(days=1))
-    except (KeyError, ValueError):
-        return set()
-    words: set[str] = set()
-    for s in data.series:
-        words.update(s.channels)
-        words.update(str(u) for u in dict(s.meta.get("units", {})).values() if str(u))
-    return words
+    return channel_and_unit_names(base, asset_id)
 
 
 def default_phraser() -> Phraser:

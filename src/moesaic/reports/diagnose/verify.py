@@ -88,17 +88,22 @@ def _stated(q: Quantity) -> float:
     return float(q.text)
 
 
-def allowed_tokens(base: EvidenceBase, asset_id: str) -> set[str]:
-    """Units and channel names of the asset's series: tokens that are not identifiers of records."""
+def channel_and_unit_names(base: EvidenceBase, asset_id: str) -> set[str]:
+    """The channel names and units of the asset's series, as written (empty for an unknown asset)."""
     try:
         data = base.asset_data(asset_id, start=pd.Timestamp.max - pd.Timedelta(days=1))
     except (KeyError, ValueError):
         return set()
-    tokens: set[str] = set()
+    names: set[str] = set()
     for s in data.series:
-        tokens.update(s.channels)
-        tokens.update(str(u) for u in dict(s.meta.get("units", {})).values())
-    return {t.casefold() for t in tokens}
+        names.update(s.channels)
+        names.update(str(u) for u in dict(s.meta.get("units", {})).values() if str(u))
+    return names
+
+
+def allowed_tokens(base: EvidenceBase, asset_id: str) -> set[str]:
+    """Units and channel names of the asset's series: tokens that are not identifiers of records."""
+    return {t.casefold() for t in channel_and_unit_names(base, asset_id)}
 
 
 def _check_citation(
