@@ -1,8 +1,11 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from moesaic.cli.app import app
@@ -83,3 +86,35 @@ def test_simulate_rejects_bad_arguments(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "num_assets" in result.output
     assert not (tmp_path / "p").exists()
+
+
+def test_a_command_is_run_from_an_app_holding_only_it() -> None:
+    from moesaic.cli import app as app_module
+
+    assert app_module._command_of(["-v", "drawing", "summarize", "x.png"]) == "drawing"
+    assert app_module._command_of(["--help"]) is None
+    assert app_module._command_of(["nonsense"]) is None
+    lean = app_module.build_app(["data"])
+    result = runner.invoke(lean, ["--help"])
+    assert result.exit_code == 0, result.output
+    assert "data" in result.output and "report" not in result.output
+    with pytest.raises(ValueError, match="unknown commands"):
+        app_module.build_app(["nonsense"])
+
+
+def test_reading_a_drawing_does_not_import_torch() -> None:
+    code = (
+        "import sys; from moesaic.cli.app import build_app; build_app(['drawing']); "
+        "print('torch' in sys.modules, 'sklearn' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["False", "False"]
+
+
+def test_every_registered_command_is_in_the_full_app() -> None:
+    from moesaic.cli.app import COMMANDS, GROUPS
+
+    result = runner.invoke(app, ["--help"])
+    assert result.exit_code == 0, result.output
+    for name in [*COMMANDS, *GROUPS]:
+        assert name in result.output
