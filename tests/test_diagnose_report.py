@@ -227,3 +227,53 @@ def test_a_window_opening_during_a_known_fault_is_read_after_it(fitted: Fitted) 
         Report.from_json(report.to_json()), MemoryBase(fitted.data), classifier=fitted.classifier
     )
     assert again.kept == again.sentences and again.numbers_ok == again.numbers
+
+
+def test_the_assets_drawings_are_cited_with_the_part_the_fmea_points_to(fitted: Fitted) -> None:
+    from moesaic.data.schema import Drawing
+
+    request = next(r for r in fitted.requests if r.label != NORMAL)
+    asset_type = next(a.asset_type for a in fitted.data.assets if a.asset_id == request.asset_id)
+    components = sorted(
+        {
+            str(d.fields.get("component", ""))
+            for d in fitted.data.documents
+            if d.kind == "fmea" and d.fields.get("asset_type") == asset_type
+        }
+        - {""}
+    )
+    bom = [
+        {"item": i + 1, "part_number": f"PN-{i + 1:04d}", "description": f"SPARE {c.upper()}", "qty": 1}
+        for i, c in enumerate(components)
+    ]
+    drawing = Drawing(
+        "DWG-TEST-1",
+        Path("drawings/DWG-TEST-1.png"),
+        asset_id=request.asset_id,
+        title_block={"part_name": "PUMP CASING", "revision": "B"},
+        fields={"bom": bom},
+    )
+    data = dataclasses.replace(fitted.data, drawings=(drawing,))
+    report = _report(fitted._replace(data=data), request)
+    cited = [
+        s
+        for s in report.sentences
+        if any(isinstance(c, RecordCitation) and c.table == "drawings" for c in s.citations)
+    ]
+    assert len(cited) == 1 and cited[0].section == "history", report.removed
+    assert '"PUMP CASING", revision "B"' in cited[0].text
+    if not report.diagnosis.abstained:
+        assert "its parts list names" in cited[0].text and "PN-" in cited[0].text
+    base = MemoryBase(data)
+    again = verify_report(Report.from_json(report.to_json()), base, classifier=fitted.classifier)
+    assert again.kept == again.sentences == len(report.sentences)
+    forged = dataclasses.replace(
+        cited[0],
+        template=cited[0].template.replace("PUMP CASING", "GEAR BOX"),
+        quotes=tuple(
+            dataclasses.replace(q, text=q.text.replace("PUMP CASING", "GEAR BOX")) for q in cited[0].quotes
+        ),
+    )
+    tampered = dataclasses.replace(report, sentences=(*report.sentences, forged))
+    checked = verify_report(tampered, base, classifier=fitted.classifier)
+    assert checked.kept == len(report.sentences)

@@ -20,6 +20,7 @@ from moesaic.reports.diagnose.claims import (
 )
 from moesaic.reports.diagnose.evidence import ChannelChange, Evidence
 from moesaic.reports.diagnose.faults import NORMAL
+from moesaic.reports.diagnose.history import DrawingOnFile
 
 MAX_CHANNEL_SENTENCES = 4
 MIN_CAUSE_CONFIDENCE = 0.05
@@ -342,12 +343,42 @@ class Composer:
                 citations=(RecordCitation("documents", wo.doc_id),),
                 quotes=(Quote("documents", wo.doc_id, wo.text),),
             )
+        for on_file in ev.drawings:
+            self._drawing(on_file)
         if not ev.episodes and not ev.work_orders:
             self.add(
                 "history",
                 "The base holds no similar past episode and no recent work order of this asset.",
                 citations=(RecordCitation("assets", ev.asset_id),),
             )
+
+    def _drawing(self, on_file: DrawingOnFile) -> None:
+        """One sentence on a drawing of the asset: its title and revision, and the parts-list line
+        naming the component the FMEA points to; every field quoted from the drawing's record."""
+        drawing = on_file.drawing
+        title = str(drawing.title_block.get("part_name", "")).strip()
+        revision = str(drawing.title_block.get("revision", "")).strip()
+        quoted = [t for t in (title, revision) if t]
+        text = f"Drawing {_short(drawing.drawing_id)} of this asset is on file"
+        if title:
+            text += f': "{title}"'
+        if revision:
+            text += f', revision "{revision}"'
+        part = on_file.part or {}
+        description = str(part.get("description", "")).strip()
+        number = str(part.get("part_number", "")).strip()
+        if description:
+            text += f'; its parts list names "{description}"'
+            quoted.append(description)
+            if number:
+                text += f' (part "{number}")'
+                quoted.append(number)
+        self.add(
+            "history",
+            text + ".",
+            citations=(RecordCitation("drawings", drawing.drawing_id),),
+            quotes=tuple(Quote("drawings", drawing.drawing_id, q) for q in quoted),
+        )
 
 
 def rank_word(rank: int) -> str:

@@ -31,7 +31,9 @@ from moesaic.reports.diagnose.episodes import (
 )
 from moesaic.reports.diagnose.faults import NORMAL, FaultClassifier, FaultPrediction, Window
 from moesaic.reports.diagnose.history import (
+    DrawingOnFile,
     PastEpisode,
+    asset_drawings,
     matching_fmea,
     past_episodes,
     related_alarms,
@@ -111,6 +113,7 @@ class Evidence:
     work_orders: tuple[Document, ...]
     alarms: tuple[Event, ...]
     problems: tuple[str, ...]  # why some evidence is missing
+    drawings: tuple[DrawingOnFile, ...] = ()  # the asset's drawings on file
 
     @property
     def moved(self) -> tuple[str, ...]:
@@ -292,4 +295,5 @@ def _with_records(base: EvidenceBase, evidence: Evidence, problems: list[str]) -
         work_orders=related_work_orders(base, evidence.asset_id, evidence.start, evidence.end),
         alarms=related_alarms(base, evidence.asset_id, evidence.start, evidence.end),
         problems=tuple(problems),
+        drawings=asset_drawings(base, evidence.asset_id, fmea),
     )

@@ -1,4 +1,5 @@
-"""The records around a window: matching FMEA rows, similar past episodes and their work orders, alarms."""
+"""The records around a window: matching FMEA rows, similar past episodes and their work orders,
+alarms, and the asset's drawings."""
 
 from __future__ import annotations
 
@@ -6,13 +7,21 @@ from typing import Any, NamedTuple
 
 import pandas as pd
 
-from moesaic.data.schema import Document, Event
+from moesaic.data.schema import Document, Drawing, Event
 from moesaic.reports.diagnose.claims import as_time
 from moesaic.reports.diagnose.faults import NORMAL
 from moesaic.reports.diagnose.source import EvidenceBase
 
 WORK_ORDER_DAYS = 60.0  # work orders this long before the window still count as its history
 MAX_WORK_ORDERS = 5
+MAX_DRAWINGS = 3
+
+
+class DrawingOnFile(NamedTuple):
+    """A drawing of the asset, and the line of its parts list naming a component the FMEA points to."""
+
+    drawing: Drawing
+    part: dict[str, Any] | None  # the parts-list line (``description``, ``part_number``), or None
 
 
 class PastEpisode(NamedTuple):
@@ -109,3 +118,29 @@ def related_alarms(
         and pd.Timestamp(e.end if e.end is not None else e.start) >= start
     ]
     return tuple(sorted(alarms, key=lambda e: (as_time(e.start), e.event_id)))
+
+
+def asset_drawings(
+    base: EvidenceBase, asset_id: str, fmea: tuple[Document, ...]
+) -> tuple[DrawingOnFile, ...]:
+    """The asset's drawings (at most :data:`MAX_DRAWINGS`, those whose parts list names a component
+    of the matching ``fmea`` rows first, then by id), each with the first such parts-list line.
+
+    A line names a component when every word of the component is a word of its description
+    ("bearing" in "DEEP GROOVE BALL BEARING 6310"), in any case.
+    """
+    components = [set(str(d.fields.get("component", "")).casefold().split()) for d in fmea]
+    components = [c for c in components if c]
+    found = []
+    for drawing in base.drawings(asset_id=asset_id):
+        part = None
+        for line in drawing.fields.get("bom", []) or []:
+            if not isinstance(line, dict):
+                continue
+            words = set(str(line.get("description", "")).casefold().split())
+            if words and any(c <= words for c in components):
+                part = dict(line)
+                break
+        found.append(DrawingOnFile(drawing, part))
+    found.sort(key=lambda d: (d.part is None, d.drawing.drawing_id))
+    return tuple(found[:MAX_DRAWINGS])

@@ -14,7 +14,7 @@ from typing import Any, Protocol
 import numpy as np
 import pandas as pd
 
-from moesaic.data.schema import Asset, Document, Event, MaintenanceData, Series
+from moesaic.data.schema import Asset, Document, Drawing, Event, MaintenanceData, Series
 from moesaic.knowledge.links import identifiers_in
 
 TABLES = ("assets", "series", "events", "documents", "drawings")
@@ -43,6 +43,8 @@ class EvidenceBase(Protocol):
 
     def events(self, *, asset_id: str | None = None, kind: str | None = None) -> tuple[Event, ...]: ...
 
+    def drawings(self, *, asset_id: str | None = None) -> tuple[Drawing, ...]: ...
+
     def record(self, table: str, record_id: str) -> Mapping[str, Any] | None: ...
 
     def identifier_exists(self, token: str) -> bool: ...
@@ -54,6 +56,23 @@ def _overlaps(event: Event, start: pd.Timestamp | None, end: pd.Timestamp | None
     first = pd.Timestamp(event.start)
     last = pd.Timestamp(event.end) if event.end is not None else first
     return (end is None or first <= end) and (start is None or last >= start)
+
+
+def record_strings(value: Any) -> list[str]:
+    """Every string inside a record's ``value``, however deep in mappings and lists (a drawing's
+    parts list is a list of mappings)."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, Mapping):
+        return [s for v in value.values() for s in record_strings(v)]
+    if isinstance(value, list | tuple):
+        return [s for v in value for s in record_strings(v)]
+    return []
+
+
+def _serves(drawing: Drawing, asset_id: str) -> bool:
+    """Whether ``drawing`` is of ``asset_id``: its own asset, or one of its ``asset_ids``."""
+    return drawing.asset_id == asset_id or asset_id in list(drawing.fields.get("asset_ids", []) or [])
 
 
 def _cut(series: Series, start: pd.Timestamp | None, end: pd.Timestamp | None) -> Series:
@@ -109,10 +128,9 @@ class MemoryBase:
         for rows in self._records.values():
             for record_id, row in rows.items():
                 tokens.add(record_id)
-                for value in row.values():
-                    if isinstance(value, str):
-                        tokens.add(value)
-                        tokens.update(identifiers_in(value))
+                for value in record_strings(row):
+                    tokens.add(value)
+                    tokens.update(identifiers_in(value))
         self._tokens = {t.casefold() for t in tokens if t}
 
     def assets(self) -> tuple[Asset, ...]:
@@ -147,7 +165,7 @@ class MemoryBase:
             series=tuple(_cut(s, start, end) for s in self.data.series if s.asset_id == asset_id),
             events=tuple(e for e in self.data.events if e.asset_id == asset_id and _overlaps(e, start, end)),
             documents=tuple(d for d in self.data.documents if d.asset_id == asset_id),
-            drawings=tuple(d for d in self.data.drawings if d.asset_id == asset_id),
+            drawings=self.drawings(asset_id=asset_id),
         )
 
     def documents(self, *, kind: str | None = None, asset_id: str | None = None) -> tuple[Document, ...]:
@@ -163,6 +181,10 @@ class MemoryBase:
             for e in self.data.events
             if (kind is None or e.kind == kind) and (asset_id is None or e.asset_id == asset_id)
         )
+
+    def drawings(self, *, asset_id: str | None = None) -> tuple[Drawing, ...]:
+        """Drawings, optionally those of one asset: its own and those that name it in ``asset_ids``."""
+        return tuple(d for d in self.data.drawings if asset_id is None or _serves(d, asset_id))
 
     def record(self, table: str, record_id: str) -> Mapping[str, Any] | None:
         if table not in TABLES:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import dataclasses
 import math
 import re
-from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -33,7 +32,7 @@ from moesaic.reports.diagnose.claims import (
 from moesaic.reports.diagnose.episodes import BASELINE_DAYS
 from moesaic.reports.diagnose.faults import FaultClassifier
 from moesaic.reports.diagnose.recompute import WindowReader, recompute
-from moesaic.reports.diagnose.source import EvidenceBase
+from moesaic.reports.diagnose.source import EvidenceBase, record_strings
 
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?")
@@ -70,16 +69,6 @@ def number_text(value: float, like: str, tolerance: float = 0.0) -> str:
         decimals = len(like.split(".")[1]) if "." in like else 0
     text = f"{value:.{decimals}f}"
     return f"+{text}" if like.startswith("+") and value >= 0 else text
-
-
-def _strings(value: Any) -> list[str]:
-    if isinstance(value, str):
-        return [value]
-    if isinstance(value, Mapping):
-        return [s for v in value.values() for s in _strings(v)]
-    if isinstance(value, list | tuple):
-        return [s for v in value for s in _strings(v)]
-    return []
 
 
 def _stated(q: Quantity) -> float:
@@ -159,7 +148,7 @@ def check_sentence(
     bare = text
     for quote in sentence.quotes:
         record = base.record(quote.table, quote.record_id)
-        if record is None or not any(quote.text in s for s in _strings(record)):
+        if record is None or not any(quote.text in s for s in record_strings(record)):
             problems.append(f"quote not found in {quote.table}/{quote.record_id}: {quote.text!r}")
         bare = bare.replace(quote.text, " ")
     unknown = tuple(
