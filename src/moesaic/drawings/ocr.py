@@ -18,73 +18,36 @@ Neither engine is imported until used: without it, :class:`MissingEngineError` s
 from __future__ import annotations
 
 import logging
-import shutil
-import subprocess
-import tempfile
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, ClassVar, Protocol, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import numpy as np
-from PIL import Image
 
 from moesaic.drawings.onnxruntime_sessions import detect_gray, quiet_sessions
+from moesaic.drawings.tesseract import TesseractEngine
+from moesaic.drawings.text import MissingEngineError, OCREngine, Quad, TextItem, box_quad
+
+__all__ = [
+    "ENGINES",
+    "MissingEngineError",
+    "OCREngine",
+    "Quad",
+    "RapidOCREngine",
+    "TesseractEngine",
+    "TextItem",
+    "box_quad",
+    "make_engine",
+    "restore_diameter",
+    "straighten",
+]
 
 logger = logging.getLogger(__name__)
 
 
 T = TypeVar("T")
 R = TypeVar("R")
-Quad = tuple[tuple[float, float], tuple[float, float], tuple[float, float], tuple[float, float]]
-
-
-class MissingEngineError(RuntimeError):
-    """An optional OCR engine or tool is not installed; the message says how to install it."""
-
-
-@dataclass(frozen=True)
-class TextItem:
-    """One line of text on a sheet.
-
-    Attributes:
-        text: the text as read (symbols not yet normalised).
-        quad: the four corners in pixels, clockwise from the start of the text's top edge.
-        score: the engine's confidence in [0, 1].
-        angle: the reading direction in degrees, counter-clockwise from left-to-right (90: read
-            bottom to top, as vertical dimensions are).
-    """
-
-    text: str
-    quad: Quad
-    score: float
-    angle: float = 0.0
-
-    @property
-    def box(self) -> tuple[int, int, int, int]:
-        """The axis-aligned pixel box [x1, y1, x2, y2] around the quadrilateral."""
-        xs, ys = [p[0] for p in self.quad], [p[1] for p in self.quad]
-        return int(min(xs)), int(min(ys)), round(max(xs)), round(max(ys))
-
-    @property
-    def height(self) -> float:
-        """The text height: the shorter side of the quadrilateral."""
-        (x0, y0), (x1, y1), _, (x3, y3) = self.quad
-        return float(min(np.hypot(x1 - x0, y1 - y0), np.hypot(x3 - x0, y3 - y0)))
-
-
-def box_quad(x1: float, y1: float, x2: float, y2: float) -> Quad:
-    """The quadrilateral of an axis-aligned box."""
-    return ((x1, y1), (x2, y1), (x2, y2), (x1, y2))
-
-
-class OCREngine(Protocol):
-    name: ClassVar[str]
-
-    def read(self, image: np.ndarray) -> list[TextItem]:
-        """The text lines of a grayscale sheet, ``image``: (H, W) uint8."""
-        ...
 
 
 def _order(quad: np.ndarray) -> np.ndarray:
@@ -360,77 +323,6 @@ def _rapidocr(threads: int) -> Any:
         model = RapidOCR(intra_op_num_threads=threads, inter_op_num_threads=1)
         _MODELS[threads] = quiet_sessions(model, threads)
     return _MODELS[threads]
-
-
-@dataclass(frozen=True)
-class TesseractEngine:
-    """Debian's ``tesseract`` (sparse text mode), on the sheet and on the sheet turned by 90°.
-
-    Attributes:
-        min_score: words below this confidence (0-1) are dropped.
-        language: the tesseract language pack.
-    """
-
-    name: ClassVar[str] = "tesseract"
-    min_score: float = 0.5
-    language: str = "eng"
-
-    def _run(self, image: np.ndarray) -> list[dict[str, Any]]:
-        exe = shutil.which("tesseract")
-        if exe is None:
-            raise MissingEngineError(
-                "the tesseract engine needs the Debian package tesseract-ocr (apt-get install tesseract-ocr)"
-            )
-        with tempfile.TemporaryDirectory() as tmp:
-            source = Path(tmp) / "sheet.png"
-            Image.fromarray(image).save(source)
-            done = subprocess.run(
-                [exe, str(source), "stdout", "--psm", "11", "-l", self.language, "tsv"],
-                capture_output=True,
-                text=True,
-                check=False,
-                env={"OMP_THREAD_LIMIT": "1", "PATH": "/usr/bin:/bin"},
-            )
-        if done.returncode != 0:
-            raise RuntimeError(f"tesseract failed: {done.stderr.strip()}")
-        lines: dict[tuple[str, ...], dict[str, Any]] = {}
-        for row in done.stdout.splitlines()[1:]:
-            cells = row.split("\t")
-            if len(cells) != 12 or not cells[11].strip() or float(cells[10]) / 100 < self.min_score:
-                continue
-            key = tuple(cells[1:5])
-            x, y, w, h = (int(c) for c in cells[6:10])
-            line = lines.setdefault(key, {"words": [], "scores": [], "box": [x, y, x + w, y + h]})
-            line["words"].append(cells[11])
-            line["scores"].append(float(cells[10]) / 100)
-            b = line["box"]
-            line["box"] = [min(b[0], x), min(b[1], y), max(b[2], x + w), max(b[3], y + h)]
-        return list(lines.values())
-
-    def read(self, image: np.ndarray) -> list[TextItem]:
-        height = image.shape[0]
-        items = []
-        for line in self._run(image):
-            x1, y1, x2, y2 = line["box"]
-            items.append(TextItem(" ".join(line["words"]), box_quad(x1, y1, x2, y2), min(line["scores"])))
-        # turned 90° clockwise, text read bottom-to-top on the sheet becomes horizontal
-        for line in self._run(np.rot90(image, -1).copy()):
-            x1, y1, x2, y2 = line["box"]
-            # (u, v) on the turned image is (x, y) = (v, H - 1 - u) on the sheet
-            quad = (
-                (y2, height - 1 - x1),
-                (y1, height - 1 - x1),
-                (y1, height - 1 - x2),
-                (y2, height - 1 - x2),
-            )
-            box = box_quad(
-                min(p[0] for p in quad),
-                min(p[1] for p in quad),
-                max(p[0] for p in quad),
-                max(p[1] for p in quad),
-            )
-            items.append(TextItem(" ".join(line["words"]), box, min(line["scores"]), 90.0))
-        return items
 
 
 ENGINES: dict[str, type[RapidOCREngine] | type[TesseractEngine]] = {
