@@ -23,7 +23,7 @@ import numpy as np
 from sklearn.ensemble import RandomForestClassifier
 
 from moesaic.encoders import NotFittedError
-from moesaic.reports.diagnose.faults import CHANNEL_FEATURES, FaultPrediction, Window, signatures
+from moesaic.reports.diagnose.faults import CHANNEL_FEATURES, FaultPrediction, Window, one_thread, signatures
 
 _SIGNED = (
     "shift",
@@ -124,11 +124,11 @@ class ChannelModel:
         self.classes_ = tuple(classes) if probabilities is not None else ()
         features = self._features(x, names, probabilities, touched=flags)
         forest = RandomForestClassifier(
-            n_estimators=self.num_trees, min_samples_leaf=3, oob_score=True, random_state=self.seed, n_jobs=1
+            n_estimators=self.num_trees, min_samples_leaf=3, oob_score=True, random_state=self.seed, n_jobs=-1
         )
         with warnings.catch_warnings():  # a row no tree left out gets NaN, read as 0 below
             warnings.filterwarnings("ignore", message="Some inputs do not have OOB scores")
-            self.model_ = forest.fit(features, flags)
+            self.model_ = one_thread(forest.fit(features, flags))
         oob = np.nan_to_num(self.model_.oob_decision_function_[:, list(self.model_.classes_).index(True)])
         candidates = np.unique(np.round(oob, 3))
         b2 = self.beta**2

@@ -241,6 +241,13 @@ class FaultPrediction(NamedTuple):
     ranked: tuple[tuple[str, float], ...]
 
 
+def one_thread(forest: RandomForestClassifier) -> RandomForestClassifier:
+    """``forest``, fitted on every core (each tree is seeded before it is built, so the trees are
+    the same whatever the number of threads), set to predict on one: a report predicts one
+    window, where starting threads costs more than it saves."""
+    return forest.set_params(n_jobs=1)
+
+
 class FaultClassifier:
     """Fault type (or ``normal``) of a window, learned from labelled windows.
 
@@ -305,11 +312,11 @@ class FaultClassifier:
             class_weight="balanced",
             oob_score=True,
             random_state=self.seed,
-            n_jobs=1,
+            n_jobs=-1,
         )
         with warnings.catch_warnings():  # a window no tree left out: zeros, see out_of_bag_probabilities
             warnings.filterwarnings("ignore", message="Some inputs do not have OOB scores")
-            self.model_ = forest.fit(x, np.asarray(labels))
+            self.model_ = one_thread(forest.fit(x, np.asarray(labels)))
         self.classes_ = tuple(str(c) for c in self.model_.classes_)
         logger.info("fault classifier fitted on %d windows, %d features", len(x), x.shape[1])
         return self
