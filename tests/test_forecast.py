@@ -195,6 +195,18 @@ def test_suite_runs_the_protocol_on_any_csv(tmp_path: Path) -> None:
     assert row["params_total"] == 2 * (24 * 8 + 8) and row["train_seconds"] is not None
 
 
+def test_suite_ensemble_averages_its_members_and_adds_their_costs(tmp_path: Path) -> None:
+    csv = _write_csv(tmp_path / "plant.csv", 400)
+    options = {"csv": str(csv), "context": "24", "horizons": "8", "systems": "moesaic,moesaic-ensemble",
+               "max_steps": "2", "threads": "1", "members": "2"}  # fmt: skip
+    result = run_suite("forecast", SuiteContext(options=options), out=tmp_path / "out", command="test")
+    rows = {(r["system"], r["metric"]): r for r in json.loads(result.json_path.read_text())["rows"]}
+    single, ensemble = rows[("moesaic", "mse")], rows[("moesaic-ensemble", "mse")]
+    assert ensemble["params_total"] == 2 * single["params_total"]
+    assert ("moesaic-ensemble", "crps") in rows
+    assert np.isfinite(ensemble["value"]) and ensemble["value"] != single["value"]
+
+
 def test_cli_writes_the_forecast_after_the_last_row(tmp_path: Path) -> None:
     app = typer.Typer()
     app.command()(forecast)

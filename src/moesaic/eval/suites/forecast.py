@@ -12,9 +12,14 @@ hours for every window of the four horizons, so it is scored on every ``fracast_
 window. Those rows carry ``stride=<n>`` in their setting, next to the rows of every other system
 recomputed on the same windows, so that the comparison stays like for like.
 
+``moesaic-ensemble`` averages the quantile forecasts of ``members`` moesaic forecasters (default
+3) trained alike but for their seeds (the run's seed and the next ones); its parameter counts,
+training and inference times are those of all its members together. It is left out of the quick
+run's default systems.
+
 Options (``-o KEY=VALUE``): ``csv`` (an ETT-format file instead of ETTh1), ``context`` (L),
 ``horizons`` (comma-separated), ``systems`` (comma-separated), ``fracast_stride``, ``max_steps``
-(training steps of the trainable systems), ``threads`` (torch threads, default 2).
+(training steps of the trainable systems), ``threads`` (torch threads, default 2), ``members``.
 """
 
 from __future__ import annotations
@@ -44,11 +49,18 @@ from moesaic.tasks.forecast import ForecastConfig, Forecaster
 
 logger = logging.getLogger(__name__)
 
-SYSTEMS = ("moesaic", "patchtst", "dlinear", "seasonal_naive", "fracast")
+SYSTEMS = ("moesaic", "moesaic-ensemble", "patchtst", "dlinear", "seasonal_naive", "fracast")
+QUICK_SYSTEMS = tuple(s for s in SYSTEMS if s != "moesaic-ensemble")
+ENSEMBLE = "moesaic-ensemble"
+MEMBERS = 3  # forecasters averaged by moesaic-ensemble
 HORIZONS = (96, 192, 336, 720)
 QUICK_HORIZONS = (96,)
-OPTIONS = ("csv", "context", "horizons", "systems", "fracast_stride", "max_steps", "threads")
-PROBABILISTIC = ("moesaic", "fracast")  # the others repeat a point forecast at every level
+OPTIONS = ("csv", "context", "horizons", "systems", "fracast_stride", "max_steps", "threads", "members")
+PROBABILISTIC = (
+    "moesaic",
+    "moesaic-ensemble",
+    "fracast",
+)  # the others repeat a point forecast at every level
 
 PUBLISHED: dict[str, tuple[str, dict[int, float]]] = {
     "patchtst": (
@@ -77,6 +89,7 @@ class _Settings(NamedTuple):
     fracast_stride: int
     max_steps: int | None
     threads: int
+    members: int
 
 
 class _Scored(NamedTuple):
@@ -134,9 +147,29 @@ def _run_horizon(ctx: SuiteContext, settings: _Settings, split: ForecastSplit, H
 def _score(
     ctx: SuiteContext, settings: _Settings, split: ForecastSplit, system: str, H: int, windows: np.ndarray
 ) -> _Scored:
-    """Fit ``system`` on the training months and forecast the given test windows."""
+    """Fit ``system`` on the training months and forecast the given test windows (the members of
+    ``moesaic-ensemble`` one after the other, their quantiles averaged and their costs added)."""
+    seeds = [ctx.seed + k for k in range(settings.members)] if system == ENSEMBLE else [ctx.seed]
+    model = "moesaic" if system == ENSEMBLE else system
+    scored = [
+        _fit_predict(dataclasses.replace(ctx, seed=seed), settings, split, model, H, windows)
+        for seed in seeds
+    ]
+    costs: dict[str, float | int | None] = {
+        key: sum(int(s.costs[key] or 0) for s in scored) for key in ("params_total", "params_active")
+    }
+    for key in ("train_seconds", "infer_ms_per_window"):
+        costs[key] = round(sum(float(s.costs[key] or 0) for s in scored), 3)
+    costs["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    quantiles = scored[0].quantiles if len(scored) == 1 else np.mean([s.quantiles for s in scored], axis=0)
+    return _Scored(quantiles, windows, costs)
+
+
+def _fit_predict(
+    ctx: SuiteContext, settings: _Settings, split: ForecastSplit, system: str, H: int, windows: np.ndarray
+) -> _Scored:
     config = _config(ctx, settings, system, H)
-    logger.info("forecast: fitting %s for H=%d", system, H)
+    logger.info("forecast: fitting %s for H=%d (seed %d)", system, H, ctx.seed)
     forecaster = Forecaster(config).fit(split.train, val=split.val)
     test = sliding_windows(split.test, context_length=settings.context, horizon=H)
     start = time.perf_counter()
@@ -154,7 +187,6 @@ def _score(
         "params_active": active,
         "train_seconds": round(forecaster.train_seconds_, 2),
         "infer_ms_per_window": round(1000 * seconds / len(windows), 3),
-        "peak_rss_mb": round(peak_rss_mb(), 1),
     }
     # The suite feeds standardised data, so the Forecaster's own scaler is the identity up to
     # rounding; map back through it anyway so the metrics are on the protocol's scale exactly.
@@ -223,7 +255,13 @@ def _settings(ctx: SuiteContext) -> _Settings:
     series = read_dated_csv(path)
     dataset = path.stem.lower()
     horizons = _ints(options.get("horizons"), QUICK_HORIZONS if ctx.quick else HORIZONS, "horizons")
-    systems = tuple(options["systems"].split(",")) if "systems" in options else SYSTEMS
+    systems = (
+        tuple(options["systems"].split(","))
+        if "systems" in options
+        else QUICK_SYSTEMS
+        if ctx.quick
+        else SYSTEMS
+    )
     bad = sorted(set(systems) - set(SYSTEMS))
     if bad:
         raise ValueError(f"suite forecast: unknown systems {bad}; valid systems are {list(SYSTEMS)}")
@@ -239,6 +277,7 @@ def _settings(ctx: SuiteContext) -> _Settings:
         ],
         max_steps=_ints(options["max_steps"], (0,), "max_steps")[0] if "max_steps" in options else None,
         threads=_ints(options.get("threads"), (2,), "threads")[0],
+        members=_ints(options.get("members"), (MEMBERS,), "members")[0],
     )
 
 
