@@ -49,18 +49,15 @@ from moesaic.tasks.forecast import ForecastConfig, Forecaster
 
 logger = logging.getLogger(__name__)
 
-SYSTEMS = ("moesaic", "moesaic-ensemble", "patchtst", "dlinear", "seasonal_naive", "fracast")
-QUICK_SYSTEMS = tuple(s for s in SYSTEMS if s != "moesaic-ensemble")
 ENSEMBLE = "moesaic-ensemble"
 MEMBERS = 3  # forecasters averaged by moesaic-ensemble
+SYSTEMS = ("moesaic", ENSEMBLE, "patchtst", "dlinear", "seasonal_naive", "fracast")
+QUICK_SYSTEMS = tuple(s for s in SYSTEMS if s != ENSEMBLE)
 HORIZONS = (96, 192, 336, 720)
 QUICK_HORIZONS = (96,)
 OPTIONS = ("csv", "context", "horizons", "systems", "fracast_stride", "max_steps", "threads", "members")
-PROBABILISTIC = (
-    "moesaic",
-    "moesaic-ensemble",
-    "fracast",
-)  # the others repeat a point forecast at every level
+# the others repeat a point forecast at every level
+PROBABILISTIC = ("moesaic", ENSEMBLE, "fracast")
 
 PUBLISHED: dict[str, tuple[str, dict[int, float]]] = {
     "patchtst": (
@@ -255,13 +252,8 @@ def _settings(ctx: SuiteContext) -> _Settings:
     series = read_dated_csv(path)
     dataset = path.stem.lower()
     horizons = _ints(options.get("horizons"), QUICK_HORIZONS if ctx.quick else HORIZONS, "horizons")
-    systems = (
-        tuple(options["systems"].split(","))
-        if "systems" in options
-        else QUICK_SYSTEMS
-        if ctx.quick
-        else SYSTEMS
-    )
+    default = QUICK_SYSTEMS if ctx.quick else SYSTEMS
+    systems = tuple(options["systems"].split(",")) if "systems" in options else default
     bad = sorted(set(systems) - set(SYSTEMS))
     if bad:
         raise ValueError(f"suite forecast: unknown systems {bad}; valid systems are {list(SYSTEMS)}")
