@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import random
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -24,6 +25,25 @@ def _seed() -> None:
 
 
 @pytest.fixture(scope="session")
+def contract_keys() -> set[str]:
+    """The keys of one row of a bench suite's JSON (``shared/bench-contract.md``)."""
+    return {
+        "system",
+        "dataset",
+        "task",
+        "setting",
+        "metric",
+        "value",
+        "params_total",
+        "params_active",
+        "train_seconds",
+        "infer_ms_per_window",
+        "peak_rss_mb",
+        "source",
+    }
+
+
+@pytest.fixture(scope="session")
 def shared_data() -> Path:
     """The folder of the public data sets; skips when absent, except in CI where it must exist."""
     root = Path(os.environ.get("MOESAIC_DATA", SHARED_DATA)).resolve()
@@ -32,3 +52,26 @@ def shared_data() -> Path:
             pytest.fail(f"CI=true but the shared data folder {root} is missing")
         pytest.skip(f"shared data not found at {root}; set MOESAIC_DATA to run this test")
     return root
+
+
+@pytest.fixture(scope="session")
+def small_diagnosed_plant() -> dict[str, Any]:
+    """A small simulated plant with a tiny fault classifier and moved-channel model fitted on its
+    windows (the report tests check plumbing, not accuracy): ``data``, ``requests``, ``windows``,
+    ``classifier``, ``channels``. Built once per session."""
+    from moesaic.reports.diagnose import ChannelModel
+    from moesaic.reports.diagnose.episodes import sample_requests, simulated_plant, training_windows
+    from moesaic.reports.diagnose.faults import FaultClassifier
+
+    data = simulated_plant(3, num_assets=6, days=90.0, fault_rate=24.0)
+    requests = sample_requests(data, np.random.default_rng(0), normal_per_fault=0.5)
+    windows, labels = training_windows(data, requests)
+    classifier = FaultClassifier(num_trees=10).fit(windows, labels)
+    channels = ChannelModel(num_trees=30).fit(windows, [r.channels for r in requests])
+    return {
+        "data": data,
+        "requests": requests,
+        "windows": windows,
+        "classifier": classifier,
+        "channels": channels,
+    }

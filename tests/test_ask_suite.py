@@ -23,21 +23,6 @@ from moesaic.eval.suites.ask_questions import (
 )
 from moesaic.reports.ask.answer import KbAnswer, RecordCitation
 
-CONTRACT_KEYS = {
-    "system",
-    "dataset",
-    "task",
-    "setting",
-    "metric",
-    "value",
-    "params_total",
-    "params_active",
-    "train_seconds",
-    "infer_ms_per_window",
-    "peak_rss_mb",
-    "source",
-}
-
 
 def _says(text: str, *cites: str, abstained: bool = False) -> KbAnswer:
     return KbAnswer(text, tuple(RecordCitation("documents", c) for c in cites), abstained, "records")
@@ -160,7 +145,7 @@ def test_drawing_gold_and_unknown_names(tmp_path: Path) -> None:
 
 
 @pytest.mark.timeout(60)
-def test_quick_suite_writes_contract_rows(tmp_path: Path) -> None:
+def test_quick_suite_writes_contract_rows(tmp_path: Path, contract_keys: set[str]) -> None:
     options = {"assets": "2", "days": "12", "aob": "no", "per_kind": "2", "seed": "33"}
     ctx = SuiteContext(quick=True, options=options, out=tmp_path)
     result = run_suite("ask", ctx, out=tmp_path, command="moesaic bench ask --quick")
@@ -168,7 +153,7 @@ def test_quick_suite_writes_contract_rows(tmp_path: Path) -> None:
     assert set(document) == {"suite", "created", "command", "machine", "rows"}
     assert document["suite"] == "ask" and result.markdown_path.exists()
     rows = document["rows"]
-    assert rows and all(set(r) == CONTRACT_KEYS for r in rows)
+    assert rows and all(set(r) == contract_keys for r in rows)
     assert {r["system"] for r in rows} == {"moesaic-ask"}
     assert {r["dataset"] for r in rows} == {"simulated_plant"}
     metrics = {r["metric"] for r in rows}

@@ -8,21 +8,6 @@ import pytest
 from moesaic.eval import bench
 from moesaic.eval.bench import BenchRow, SuiteContext, register_suite, render_markdown, run_suite
 
-CONTRACT_KEYS = {
-    "system",
-    "dataset",
-    "task",
-    "setting",
-    "metric",
-    "value",
-    "params_total",
-    "params_active",
-    "train_seconds",
-    "infer_ms_per_window",
-    "peak_rss_mb",
-    "source",
-}
-
 
 @register_suite("_toy", "a toy suite for the runner tests")
 def _toy(ctx: SuiteContext) -> list[BenchRow]:
@@ -55,13 +40,13 @@ def _toy(ctx: SuiteContext) -> list[BenchRow]:
     return rows
 
 
-def test_run_suite_writes_json_in_the_contract_shape(tmp_path: Path) -> None:
+def test_run_suite_writes_json_in_the_contract_shape(tmp_path: Path, contract_keys: set[str]) -> None:
     result = run_suite("_toy", SuiteContext(quick=True), out=tmp_path, command="moesaic bench _toy --quick")
     doc = json.loads(result.json_path.read_text())
     assert set(doc) == {"suite", "created", "command", "machine", "rows"}
     assert doc["suite"] == "_toy" and doc["command"] == "moesaic bench _toy --quick"
     assert set(doc["machine"]) == {"cpus", "torch", "python"}
-    assert all(set(row) == CONTRACT_KEYS for row in doc["rows"])
+    assert all(set(row) == contract_keys for row in doc["rows"])
     assert doc["rows"][0]["value"] == 0.5
     md = result.markdown_path.read_text()
     assert "## toy — quick=True" in md

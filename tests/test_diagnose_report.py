@@ -5,9 +5,8 @@ from __future__ import annotations
 import dataclasses
 import json
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-import numpy as np
 import pandas as pd
 import pytest
 from typer.testing import CliRunner
@@ -31,9 +30,6 @@ from moesaic.reports.diagnose.claims import RecordCitation, Sentence
 from moesaic.reports.diagnose.episodes import (
     Request,
     fit_onset_shapes,
-    sample_requests,
-    simulated_plant,
-    training_windows,
 )
 from moesaic.reports.diagnose.faults import NORMAL, FaultClassifier
 
@@ -47,14 +43,12 @@ class Fitted(NamedTuple):
 
 
 @pytest.fixture(scope="module")
-def fitted() -> Fitted:
-    """A small plant whose windows train a tiny classifier (the tests check plumbing, not accuracy)."""
-    data = simulated_plant(3, num_assets=6, days=90.0, fault_rate=24.0)
-    requests = sample_requests(data, np.random.default_rng(0), normal_per_fault=0.5)
-    windows, labels = training_windows(data, requests)
-    classifier = FaultClassifier(num_trees=10).fit(windows, labels)
-    channels = ChannelModel(num_trees=30).fit(windows, [r.channels for r in requests])
-    return Fitted(data, classifier, channels, fit_onset_shapes(windows, requests, per_type=2), requests)
+def fitted(small_diagnosed_plant: dict[str, Any]) -> Fitted:
+    """The shared small plant, with onset shapes chosen on its windows (the tests check plumbing,
+    not accuracy)."""
+    p = small_diagnosed_plant
+    shapes = fit_onset_shapes(p["windows"], p["requests"], per_type=2)
+    return Fitted(p["data"], p["classifier"], p["channels"], shapes, p["requests"])
 
 
 def _report(fitted: Fitted, request: Request, **kw: object) -> Report:

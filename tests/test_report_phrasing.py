@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
-import numpy as np
 import pandas as pd
 import pytest
 
@@ -16,9 +15,6 @@ from moesaic.reports.diagnose import ChannelModel, MemoryBase, Report, diagnose,
 from moesaic.reports.diagnose.claims import Quantity, RecordCitation, Sentence, SeriesCitation
 from moesaic.reports.diagnose.episodes import (
     Request,
-    sample_requests,
-    simulated_plant,
-    training_windows,
 )
 from moesaic.reports.diagnose.faults import NORMAL, FaultClassifier
 from moesaic.reports.diagnose.phrasing import (
@@ -144,15 +140,11 @@ class Fitted(NamedTuple):
 
 
 @pytest.fixture(scope="module")
-def fitted() -> Fitted:
-    """A small plant and a tiny classifier: the tests check the plumbing of phrasing, not accuracy."""
-    data = simulated_plant(3, num_assets=6, days=90.0, fault_rate=24.0)
-    requests = sample_requests(data, np.random.default_rng(0), normal_per_fault=0.5)
-    windows, labels = training_windows(data, requests)
-    classifier = FaultClassifier(num_trees=10).fit(windows, labels)
-    channels = ChannelModel(num_trees=30).fit(windows, [r.channels for r in requests])
-    request = next(r for r in requests if r.label != NORMAL)
-    return Fitted(data, classifier, channels, request)
+def fitted(small_diagnosed_plant: dict[str, Any]) -> Fitted:
+    """The shared small plant: the tests check the plumbing of phrasing, not accuracy."""
+    p = small_diagnosed_plant
+    request = next(r for r in p["requests"] if r.label != NORMAL)
+    return Fitted(p["data"], p["classifier"], p["channels"], request)
 
 
 def _report(fitted: Fitted, **kw: object) -> Report:
