@@ -33,14 +33,8 @@ import torch
 from torch import Tensor
 
 from moesaic.align.captions import _TEMPLATES, EVENT_KINDS, CaptionedSeries, Event, describe
-from moesaic.align.joint import (
-    PairSet,
-    SeriesTextJoint,
-    concat_pair_sets,
-    joint_batches,
-    make_pair_set,
-    match_scores,
-)
+from moesaic.align.joint import SeriesTextJoint, match_scores
+from moesaic.align.joint_pairs import PairSet, concat_pair_sets, joint_batches, make_pair_set
 from moesaic.data.batch import Batch
 from moesaic.train import TrainConfig, train
 

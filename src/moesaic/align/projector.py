@@ -29,6 +29,9 @@ The pipeline, trained on :mod:`moesaic.align.attributes` series:
 Frugality: only the first ``lm_layers`` layers of the LM are kept (as GPT4TS keeps 6 of GPT-2's),
 followed by its final norm and tied output head. Generation is greedy with a KV cache; prompts of
 one batch share their instruction, so they need no padding. Only trained tensors are saved.
+The settings (:mod:`moesaic.align.projector_config`), the encoder and stage 0
+(:mod:`moesaic.align.series_encoder`) and the instruction data (:mod:`moesaic.align.instructions`)
+live in their own modules; the names the callers use are re-exported here.
 Axes: B batch, T time steps, P patches, N encoder tokens (P + 1), K soft tokens, D encoder width, W LM
 width, L sequence, V vocab.
 """
@@ -39,11 +42,10 @@ import copy
 import hashlib
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
-import numpy as np
 import safetensors.torch
 import torch
 import torch.nn.functional as F
@@ -51,252 +53,38 @@ from torch import Tensor, nn
 from torch.nn.utils import parametrize
 
 from moesaic.adapt.lora import ADAPTER_MARK, LoRAConfig, apply_lora
-from moesaic.align.attributes import ANOMALIES, PERIODS, QUESTIONS, TRENDS, Attributes, answer, caption
+from moesaic.align.instructions import (
+    CAPTION_INSTRUCTIONS,
+    InstructionBatch,
+    instruction_batches,
+    instruction_pair,
+)
+from moesaic.align.projector_config import ADAPTERS, ProjectorConfig
+from moesaic.align.series_encoder import AttributeBatch, SeriesEncoder, TemplateClassifier, attribute_batch
 from moesaic.atomic import atomic_directory, write_bytes_atomic, write_text_atomic
 from moesaic.checkpoint import CONFIG_JSON, FORMAT_VERSION, MODEL_FILE, CheckpointError, load_model_state
-from moesaic.config import ConfigError, from_dict, to_dict
-from moesaic.data.batch import Batch
-from moesaic.encoders.config import EncoderConfig
-from moesaic.encoders.series import PatchEncoder
+from moesaic.config import from_dict, to_dict
 from moesaic.text.language_model import LanguageModel
 
-ADAPTERS = ("lora", "expert")
-PROJECTIONS = ("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj")
-CAPTION_INSTRUCTIONS = (
-    "Describe this series.",
-    "Describe this series in one sentence.",
-    "List the trend, seasonality and anomaly of this series.",
-)
-"""Instruction i asks for caption template i; template 0 is the one evaluated."""
+__all__ = [
+    "ADAPTERS",
+    "CAPTION_INSTRUCTIONS",
+    "AttributeBatch",
+    "InstructionBatch",
+    "ProjectorConfig",
+    "SeriesCaptioner",
+    "SeriesEncoder",
+    "SeriesExpert",
+    "TemplateClassifier",
+    "attribute_batch",
+    "instruction_batches",
+    "instruction_pair",
+    "truncated_language_model",
+]
+
 _HEAD = "<|im_start|>user\n"
 _TAIL = "\n{instruction}<|im_end|>\n<|im_start|>assistant\n"
 _END = "<|im_end|>"
-
-
-@dataclass(frozen=True)
-class ProjectorConfig:
-    """Sizes of the encoder, projector and adapters.
-
-    Attributes:
-        length: T, steps per series.
-        patch_len: steps per encoder patch; T must be a multiple.
-        dim: D, encoder width.
-        encoder_layers: transformer layers mixing the encoder tokens.
-        features: F, width of the encoder's output features.
-        soft_tokens: K, soft tokens the projector writes into the LM.
-        projector_hidden: hidden width of the projector MLP.
-        lm_layers: keep the first this many LM layers; None keeps all.
-        adapter: stage-2 adapter, one of :data:`ADAPTERS`.
-        rank: rank of the LoRA and expert deltas.
-        alpha: their scale numerator (scale alpha / rank).
-        projections: LM linear layers (last name part) that get LoRA, among :data:`PROJECTIONS`.
-            Attention only by default: LoRA as a weight parametrization computes full weight
-            gradients, and the MLP's would cost about as much as its forward pass.
-        expert_projections: LM linear layers that get a series expert (``adapter="expert"``);
-            attention and MLP, as CogVLM's visual expert. Experts are computed as ``x @ A.T @ B.T``,
-            so they add little.
-        max_new_tokens: generation stops after this many tokens.
-        tune_encoder: train the encoder in stages 1 and 2 too. Off by default, as LLaVA keeps its
-            pretrained vision encoder frozen: here, tuning it through the LM's loss erased what
-            stage 0 taught it (validation caption accuracy 7 % after 150 stage-2 steps against 45 %
-            after 200 with it frozen, same recipe otherwise).
-    """
-
-    length: int = 128
-    patch_len: int = 16
-    dim: int = 64
-    encoder_layers: int = 2
-    features: int = 256
-    soft_tokens: int = 8
-    projector_hidden: int = 1024
-    lm_layers: int | None = 6
-    adapter: str = "lora"
-    rank: int = 8
-    alpha: float = 16.0
-    projections: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
-    expert_projections: tuple[str, ...] = PROJECTIONS
-    max_new_tokens: int = 40
-    tune_encoder: bool = False
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "projections", tuple(self.projections))
-        object.__setattr__(self, "expert_projections", tuple(self.expert_projections))
-        positive = ("length", "patch_len", "dim", "encoder_layers", "features", "soft_tokens",
-                    "projector_hidden", "rank", "max_new_tokens")  # fmt: skip
-        problems = [f"`{n}` must be >= 1, got {getattr(self, n)}" for n in positive if getattr(self, n) < 1]
-        if self.length % self.patch_len:
-            problems.append(f"`length` must be a multiple of patch_len={self.patch_len}, got {self.length}")
-        if self.dim % 4:
-            problems.append(f"`dim` must be a multiple of 4 (attention heads), got {self.dim}")
-        if self.lm_layers is not None and self.lm_layers < 1:
-            problems.append(f"`lm_layers` must be >= 1 or None, got {self.lm_layers}")
-        if self.adapter not in ADAPTERS:
-            problems.append(f"`adapter` must be one of {list(ADAPTERS)}, got {self.adapter!r}")
-        for name in ("projections", "expert_projections"):
-            chosen = getattr(self, name)
-            unknown = [p for p in chosen if p not in PROJECTIONS]
-            if unknown or not chosen:
-                problems.append(
-                    f"`{name}` must be a non-empty subset of {list(PROJECTIONS)}, got {list(chosen)}"
-                )
-        if problems:
-            raise ConfigError(problems)
-
-    @property
-    def encoder_tokens(self) -> int:
-        """N, encoder tokens per series: the scale token and one per patch."""
-        return self.length // self.patch_len + 1
-
-
-class SeriesEncoder(nn.Module):
-    """(B, T) series -> (B, F) features.
-
-    N = P + 1 tokens of width D (the scale token, then one per patch) are mixed by a small
-    transformer, flattened (so that where a token sits stays known) and mapped to F features.
-    """
-
-    def __init__(self, config: ProjectorConfig) -> None:
-        super().__init__()
-        self.config = config
-        patches = config.length // config.patch_len
-        self.patches = PatchEncoder(
-            EncoderConfig(dim=config.dim, modalities=("timeseries",), patch_len=config.patch_len,
-                          max_patches=patches, max_channels=1)
-        )  # fmt: skip
-        self.scale = nn.Linear(2, config.dim)
-        layer = nn.TransformerEncoderLayer(config.dim, 4, 2 * config.dim, dropout=0.0, batch_first=True,
-                                           norm_first=True)  # fmt: skip
-        self.mix = nn.TransformerEncoder(layer, config.encoder_layers, enable_nested_tensor=False)
-        self.trunk = nn.Sequential(nn.Linear(config.encoder_tokens * config.dim, config.features), nn.GELU())
-
-    def forward(self, series: Tensor) -> Tensor:
-        if series.ndim != 2 or series.shape[1] != self.config.length:
-            raise ValueError(f"`series` must be (batch, {self.config.length}), got {tuple(series.shape)}")
-        encoding = self.patches.encode_with_stats(Batch(series=series[..., None]))
-        assert encoding.stats is not None
-        stats = torch.cat([encoding.stats.std.log(), torch.asinh(encoding.stats.mean)], dim=-1)  # (B, 1, 2)
-        tokens = self.mix(torch.cat([self.scale(stats), encoding.tokens.x], dim=1))  # (B, N, D)
-        return cast(Tensor, self.trunk(tokens.flatten(1)))  # (B, F)
-
-
-# --- stage 0: encoder pretraining, and the template-classifier baseline ----------------------------
-
-
-class AttributeBatch(NamedTuple):
-    """series: (B, T); targets: trend, season (0 none, 1 + index in PERIODS), anomaly, position
-    (-100 where none), log_change (log |change|, NaN where flat)."""
-
-    series: Tensor
-    targets: dict[str, Tensor]
-
-
-def attribute_batch(series: np.ndarray, attributes: Sequence[Attributes]) -> AttributeBatch:
-    """The targets of the attribute heads for (B, T) ``series`` with known ``attributes``."""
-    targets = {
-        "trend": [TRENDS.index(a.trend) for a in attributes],
-        "season": [0 if a.period is None else 1 + PERIODS.index(a.period) for a in attributes],
-        "anomaly": [ANOMALIES.index(a.anomaly) for a in attributes],
-        "position": [-100 if a.position is None else a.position for a in attributes],
-    }
-    log_change = [float("nan") if a.trend == "flat" else float(np.log(abs(a.change))) for a in attributes]
-    return AttributeBatch(
-        torch.as_tensor(series, dtype=torch.float32),
-        {k: torch.tensor(v) for k, v in targets.items()} | {"log_change": torch.tensor(log_change)},
-    )
-
-
-class TemplateClassifier(nn.Module):
-    """Linear attribute heads on the encoder features; its predictions fill caption templates."""
-
-    def __init__(self, config: ProjectorConfig) -> None:
-        super().__init__()
-        self.encoder = SeriesEncoder(config)
-        sizes = {"trend": len(TRENDS), "season": 1 + len(PERIODS), "anomaly": len(ANOMALIES),
-                 "position": config.length, "log_change": 1}  # fmt: skip
-        self.heads = nn.ModuleDict({name: nn.Linear(config.features, size) for name, size in sizes.items()})
-
-    def forward(self, series: Tensor) -> dict[str, Tensor]:
-        """Logits of each head (log |change| for "log_change", shape (B,))."""
-        features = self.encoder(series)  # (B, F)
-        out = {name: head(features) for name, head in self.heads.items()}
-        out["log_change"] = out["log_change"][:, 0]
-        return out
-
-    def loss(self, batch: AttributeBatch) -> Tensor:
-        out, t = self(batch.series), batch.targets
-        total = sum(F.cross_entropy(out[k], t[k], ignore_index=-100) for k in ("trend", "season", "anomaly"))
-        if (t["position"] >= 0).any():
-            total = total + F.cross_entropy(out["position"], t["position"], ignore_index=-100)
-        sloped = ~torch.isnan(t["log_change"])
-        if sloped.any():
-            total = total + F.mse_loss(out["log_change"][sloped], t["log_change"][sloped])
-        return cast(Tensor, total)
-
-    @torch.no_grad()
-    def predict(self, series: Tensor) -> list[Attributes]:
-        """Predicted attributes of (B, T) series (``noise`` is not predicted: NaN)."""
-        out = {k: v.numpy() for k, v in self(series).items()}
-        predicted = []
-        for b in range(series.shape[0]):
-            trend, anomaly = TRENDS[out["trend"][b].argmax()], ANOMALIES[out["anomaly"][b].argmax()]
-            season = int(out["season"][b].argmax())
-            sign = {"up": 1.0, "down": -1.0, "flat": 0.0}[trend]
-            period = None if season == 0 else PERIODS[season - 1]
-            position = None if anomaly == "none" else int(out["position"][b].argmax())
-            change = sign * float(np.exp(out["log_change"][b]))
-            predicted.append(Attributes(trend, change, period, anomaly, position, float("nan")))
-        return predicted
-
-
-# --- stages 1 and 2: soft tokens in the language model -------------------------------------------
-
-
-class InstructionBatch(NamedTuple):
-    """series: (B, T); one instruction and one response (what the LM must write) per series."""
-
-    series: Tensor
-    instructions: tuple[str, ...]
-    responses: tuple[str, ...]
-
-
-_MIX = ((0.55, "caption", 0), (0.60, "caption", 1), (0.65, "caption", 2), (0.767, "question", "trend"),
-        (0.883, "question", "seasonality"), (1.0, "question", "anomaly"))  # fmt: skip
-"""(cumulative share, task, template or question kind) of the instruction mix."""
-
-
-def instruction_pair(attributes: Attributes, draw: float) -> tuple[str, str]:
-    """The (instruction, response) of one series for a uniform ``draw`` in [0, 1).
-
-    Mix: caption template 0 for 55 %, templates 1 and 2 for 5 % each, each question kind 11.7 %.
-    """
-    task, which = next((t, w) for bound, t, w in _MIX if draw < bound)
-    if task == "caption":
-        return CAPTION_INSTRUCTIONS[int(which)], caption(attributes, template=int(which))
-    return QUESTIONS[str(which)], answer(attributes, str(which))
-
-
-def instruction_batches(
-    series: np.ndarray, attributes: Sequence[Attributes], batch_size: int, generator: torch.Generator
-) -> list[InstructionBatch]:
-    """Shuffled batches of (S, T) ``series`` with an instruction mix drawn from ``generator``.
-
-    Within each run of 8 batches, series are grouped by the length of their response: a batch then
-    pads its sequences less.
-    """
-    order = torch.randperm(len(attributes), generator=generator).tolist()
-    draws = torch.rand(len(attributes), generator=generator).tolist()
-    pairs = {i: instruction_pair(attributes[i], draws[i]) for i in order}
-    window = 8 * batch_size
-    order = [i for w in range(0, len(order), window)
-             for i in sorted(order[w : w + window], key=lambda i: len(pairs[i][1]))]  # fmt: skip
-    batches = []
-    for start in range(0, len(order), batch_size):
-        rows = order[start : start + batch_size]
-        instructions, responses = tuple(pairs[i][0] for i in rows), tuple(pairs[i][1] for i in rows)
-        values = torch.as_tensor(series[rows], dtype=torch.float32)
-        batches.append(InstructionBatch(values, instructions, responses))
-    shuffle = torch.randperm(len(batches), generator=generator).tolist()
-    return [batches[i] for i in shuffle]
 
 
 def truncated_language_model(model: Any, layers: int | None) -> Any:

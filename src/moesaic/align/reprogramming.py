@@ -24,83 +24,58 @@ GPT-2's 12; all three are trained with the MSE of the forecast on the input's sc
 The decoder layers are private copies (:meth:`LlamaStack.from_causal_lm`), so training their norms
 or LoRA never changes the shared language model. A checkpoint holds the trained tensors only
 (:func:`save_trained`); :func:`load_trained` rebuilds the frozen parts from the language model.
+The shared pieces live in their own modules and are re-exported here: the decoder stack in
+:mod:`moesaic.align.llama`, the base class, settings and window batches in
+:mod:`moesaic.align.lm_forecaster`, the checkpoint format in :mod:`moesaic.align.trained_state`.
 
 Axes: B windows, L context length, H horizon, P patches, D LM width, S prototypes, T tokens.
 """
 
 from __future__ import annotations
 
-import copy
-import hashlib
-import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
-import safetensors.torch
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 from moesaic.adapt.lora import LoRAConfig, apply_lora
-from moesaic.adapt.methods import adapter_state
-from moesaic.atomic import atomic_directory, write_bytes_atomic, write_text_atomic
-from moesaic.checkpoint import CONFIG_JSON, FORMAT_VERSION, MODEL_FILE, CheckpointError, load_model_state
-from moesaic.config import ConfigError, from_dict, to_dict
-from moesaic.encoders.series import fit_revin
+from moesaic.align.llama import LORA_TARGETS, LlamaStack, left_pad
+from moesaic.align.lm_forecaster import LMForecastConfig, LMForecaster, WindowBatch, patchify, window_batches
+from moesaic.align.trained_state import load_trained_tensors, read_trained, save_trained
+from moesaic.checkpoint import CheckpointError
+from moesaic.config import ConfigError, from_dict
 from moesaic.text.language_model import LanguageModel
-from moesaic.train import LossOutput
 
-LORA_TARGETS = ("layers.*.self_attn.q_proj", "layers.*.self_attn.v_proj")
-TRAINED_KIND = "lm-forecaster"
-
-
-class WindowBatch(NamedTuple):
-    """Windows of a univariate series: ``context`` (B, L) and ``target`` (B, H), float32."""
-
-    context: Tensor
-    target: Tensor
-
-
-@dataclass(frozen=True)
-class LMForecastConfig:
-    """What every frozen-LM forecaster shares.
-
-    Attributes:
-        context_length: L.
-        horizon: H.
-        patch_len: steps per patch.
-        stride: steps between patch starts; P = (L - patch_len) // stride + 2.
-        num_layers: decoder layers of the language model kept (its first ones).
-    """
-
-    context_length: int = 96
-    horizon: int = 24
-    patch_len: int = 16
-    stride: int = 8
-    num_layers: int = 6
-
-    def __post_init__(self) -> None:
-        problems = [
-            f"`{name}` must be >= 1, got {getattr(self, name)}"
-            for name in ("context_length", "horizon", "patch_len", "stride", "num_layers")
-            if getattr(self, name) < 1
-        ]
-        if self.patch_len > self.context_length:
-            problems.append(f"`patch_len`={self.patch_len} exceeds `context_length`={self.context_length}")
-        problems += self._more_problems()
-        if problems:
-            raise ConfigError(problems)
-
-    def _more_problems(self) -> list[str]:
-        return []
-
-    @property
-    def num_patches(self) -> int:
-        """P, after padding the window's end with ``stride`` copies of its last value."""
-        return (self.context_length - self.patch_len) // self.stride + 2
+__all__ = [
+    "GPT4TS",
+    "MODELS",
+    "TEMPO",
+    "Components",
+    "GPT4TSConfig",
+    "LMForecastConfig",
+    "LMForecaster",
+    "LlamaStack",
+    "Reprogramming",
+    "TEMPOConfig",
+    "TimeLLM",
+    "TimeLLMConfig",
+    "WindowBatch",
+    "build_model",
+    "decompose",
+    "input_statistics",
+    "left_pad",
+    "load_trained",
+    "load_trained_tensors",
+    "patchify",
+    "save_trained",
+    "time_llm_prompt",
+    "window_batches",
+]
 
 
 @dataclass(frozen=True)
@@ -163,80 +138,6 @@ class TEMPOConfig(LMForecastConfig):
         return problems
 
 
-class LlamaStack(nn.Module):
-    """Decoder layers of a Llama-family LM with its rotary embedding and final RMSNorm.
-
-    Built by :meth:`from_causal_lm` (private copies of the first layers, frozen) or directly from
-    modules (shared, e.g. all layers of the frozen LM for generation).
-    """
-
-    def __init__(self, layers: nn.ModuleList, norm: nn.Module, rotary: nn.Module) -> None:
-        super().__init__()
-        self.layers, self.norm, self.rotary = layers, norm, rotary
-        weight = norm.weight
-        assert isinstance(weight, Tensor)  # an RMSNorm: its (D,) scale
-        self.width = int(weight.shape[0])
-
-    @classmethod
-    def from_causal_lm(cls, model: nn.Module, num_layers: int) -> LlamaStack:
-        """Frozen copies of the first ``num_layers`` decoder layers of ``model`` (a LlamaForCausalLM)."""
-        body: Any = model.model
-        available = len(body.layers)
-        if not 1 <= num_layers <= available:
-            raise ValueError(f"`num_layers` must be in [1, {available}] for this model, got {num_layers}")
-        stack = cls(
-            copy.deepcopy(nn.ModuleList(body.layers[:num_layers])),
-            copy.deepcopy(body.norm),
-            copy.deepcopy(body.rotary_emb),
-        )
-        stack.requires_grad_(False)
-        return stack
-
-    def forward(self, x: Tensor, *, mask: Tensor | None = None, cache: Any = None) -> Tensor:
-        """Causal self-attention over ``x`` after the ``cache``'s tokens.
-
-        Args:
-            x: (B, Q, D) input embeddings.
-            mask: (B, K) bool over the cache's tokens then ``x``'s (K = cached + Q); False marks
-                left padding, which no token attends to. None: every token is real.
-            cache: a transformers ``DynamicCache`` that receives the keys and values, or None.
-        Returns:
-            (B, Q, D) normalised outputs.
-        """
-        B, Q, _ = x.shape
-        past = 0 if cache is None else int(cache.get_seq_length())
-        K = past + Q
-        if mask is None:
-            mask = torch.ones(B, K, dtype=torch.bool)
-        if mask.shape != (B, K):
-            raise ValueError(
-                f"`mask` must have shape ({B}, {K}) (cached + new tokens), got {tuple(mask.shape)}"
-            )
-        positions = (mask.long().cumsum(-1) - 1).clamp(min=0)[:, past:]  # (B, Q): padding does not count
-        rotary = self.rotary(x, positions)
-        query = torch.arange(past, K)[:, None]  # (Q, 1)
-        key = torch.arange(K)[None, :]  # (1, K)
-        allowed = (key <= query)[None] & mask[:, None, :]  # (B, Q, K)
-        allowed = allowed | (key == query)[None]  # a padding query sees itself: no empty softmax row
-        bias = torch.zeros(B, 1, Q, K, dtype=x.dtype).masked_fill(~allowed[:, None], torch.finfo(x.dtype).min)
-        for layer in self.layers:
-            x = layer(
-                x,
-                attention_mask=bias,
-                position_embeddings=rotary,
-                position_ids=positions,
-                cache=cache,
-                use_cache=cache is not None,
-            )
-        return self.norm(x)
-
-
-def patchify(x: Tensor, *, patch_len: int, stride: int) -> Tensor:
-    """(B, L) -> (B, P, patch_len), the end padded with ``stride`` copies of the last value."""
-    padded = torch.cat([x, x[:, -1:].expand(-1, stride)], dim=1)
-    return padded.unfold(1, patch_len, stride)
-
-
 class Components(NamedTuple):
     """TEMPO's additive decomposition; each (B, L), and trend + season + residual == the input."""
 
@@ -266,39 +167,6 @@ def decompose(x: Tensor, *, trend_kernel: int, period: int) -> Components:
     means = (detrended @ one_hot) / one_hot.sum(0).clamp(min=1)  # (B, period)
     season = means[:, phase]
     return Components(trend, season, detrended - season)
-
-
-class LMForecaster(nn.Module):
-    """RevIN around a model of the normalised window; subclasses define ``forecast_normalised``."""
-
-    kind: ClassVar[str]
-    config: LMForecastConfig
-
-    def forward(self, context: Tensor) -> Tensor:
-        """(B, L) context -> (B, H) point forecast on the same scale."""
-        cfg = self.config
-        if context.ndim != 2 or context.shape[1] != cfg.context_length:
-            raise ValueError(
-                f"`context` must have shape (batch, {cfg.context_length}), got {tuple(context.shape)}"
-            )
-        series = context[..., None].float()  # (B, L, 1)
-        stats = fit_revin(series, torch.ones_like(series, dtype=torch.bool))
-        normalised = self.forecast_normalised(stats.normalise(series)[..., 0])  # (B, H)
-        return stats.denormalise(normalised[..., None])[..., 0]
-
-    def forecast_normalised(self, x: Tensor) -> Tensor:
-        raise NotImplementedError
-
-    def loss(self, batch: WindowBatch) -> LossOutput:
-        loss = F.mse_loss(self(batch.context), batch.target)
-        return LossOutput(loss, {"mse": loss.detach()})
-
-    @torch.inference_mode()
-    def predict(self, context: np.ndarray, *, batch_size: int = 64) -> np.ndarray:
-        """(W, L) contexts -> (W, H) forecasts, in eval mode, ``batch_size`` windows at a time."""
-        self.eval()
-        tensor = torch.as_tensor(np.asarray(context, dtype=np.float32))
-        return torch.cat([self(part) for part in tensor.split(batch_size)]).numpy()
 
 
 class GPT4TS(LMForecaster):
@@ -486,91 +354,6 @@ def build_model(kind: str, config: LMForecastConfig, lm: LanguageModel) -> LMFor
     if type(config) is not config_class:
         raise TypeError(f"model {kind!r} needs a {config_class.__name__}, got {type(config).__name__}")
     return builder(config, lm)
-
-
-def left_pad(sequences: list[list[int]], *, pad_id: int = 0) -> tuple[Tensor, Tensor]:
-    """Token id lists -> (B, T) ids padded on the left with ``pad_id`` and the (B, T) mask of real ids."""
-    if not sequences or not all(sequences):
-        raise ValueError("expected one or more non-empty id sequences")
-    T = max(len(s) for s in sequences)
-    ids = torch.full((len(sequences), T), pad_id, dtype=torch.long)
-    mask = torch.zeros(len(sequences), T, dtype=torch.bool)
-    for row, seq in enumerate(sequences):
-        ids[row, T - len(seq) :] = torch.tensor(seq)
-        mask[row, T - len(seq) :] = True
-    return ids, mask
-
-
-def window_batches(
-    context: Tensor, target: Tensor, *, batch_size: int, generator: torch.Generator | None = None
-) -> Iterator[WindowBatch]:
-    """Batches of (W, L) contexts and (W, H) targets, shuffled by ``generator`` when given."""
-    order = (
-        torch.randperm(len(context), generator=generator)
-        if generator is not None
-        else torch.arange(len(context))
-    )
-    for index in order.split(batch_size):
-        yield WindowBatch(context[index], target[index])
-
-
-def save_trained(folder: Path, model: nn.Module, *, kind: str, config: Any) -> None:
-    """Write the trainable tensors of ``model`` (safetensors) and its kind and config (JSON) to ``folder``.
-
-    The layout is :func:`moesaic.checkpoint.save_model`'s, so ``load_model_state`` verifies it.
-    """
-    tensors = adapter_state(model)
-    if not tensors:
-        raise ValueError(f"{type(model).__name__} has no trainable tensor to save")
-    blob = safetensors.torch.save(tensors)
-    document = {
-        "format_version": FORMAT_VERSION,
-        "config": {"kind": TRAINED_KIND, "model": kind, "settings": to_dict(config)},
-        "sha256": {MODEL_FILE: hashlib.sha256(blob).hexdigest()},
-    }
-    with atomic_directory(Path(folder)) as tmp:
-        write_bytes_atomic(tmp / MODEL_FILE, blob)
-        write_text_atomic(tmp / CONFIG_JSON, json.dumps(document, indent=1))
-
-
-class SavedModel(NamedTuple):
-    """What :func:`read_trained` found: the model name, its settings and the trained tensors."""
-
-    kind: str
-    settings: dict[str, Any]
-    tensors: dict[str, Tensor]
-
-
-def read_trained(folder: Path) -> SavedModel:
-    """Verify and read a checkpoint of :func:`save_trained`.
-
-    Raises:
-        CheckpointError: not such a checkpoint.
-    """
-    state = load_model_state(Path(folder))
-    if state.config.get("kind") != TRAINED_KIND:
-        raise CheckpointError(
-            f"{folder}: not a trained-layers checkpoint (kind {state.config.get('kind')!r})"
-        )
-    return SavedModel(str(state.config["model"]), dict(state.config["settings"]), state.state_dict)
-
-
-def load_trained_tensors(model: nn.Module, tensors: dict[str, Tensor], folder: Path) -> None:
-    """Copy saved trainable tensors into ``model``, checking names and shapes."""
-    trainable = {n: p for n, p in model.named_parameters() if p.requires_grad}
-    missing, extra = sorted(set(trainable) - set(tensors)), sorted(set(tensors) - set(trainable))
-    if missing or extra:
-        raise CheckpointError(
-            f"{folder}: tensors do not fit the model: missing {missing}, unexpected {extra}"
-        )
-    with torch.no_grad():
-        for name, tensor in tensors.items():
-            if trainable[name].shape != tensor.shape:
-                raise CheckpointError(
-                    f"{folder}: tensor {name} has shape {tuple(tensor.shape)}, the model expects "
-                    f"{tuple(trainable[name].shape)}"
-                )
-            trainable[name].copy_(tensor)
 
 
 def load_trained(folder: Path, lm: LanguageModel) -> LMForecaster:
