@@ -1,0 +1,171 @@
+"""How the readers of :mod:`moesaic.data.readers` read columns and cells of a table.
+
+The CSV separator, Parquet files, blank and numeric cells, the time column (timestamps or whole
+step numbers) and numeric channel values; every failure is a
+:class:`~moesaic.data.tables.DataFormatError` naming the file, the line and the column.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from moesaic.data.tables import DataFormatError, numeric_column, read_text_checked, row_line, time_column
+
+SEPARATORS = (",", ";", "\t")
+TIME_NAMES = ("time", "timestamp", "date", "datetime")
+
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+_MAX_STEP = 2**53  # larger whole numbers are not exact in float64
+
+
+def sniff_separator(path: Path | str) -> str:
+    """The separator among ``,`` ``;`` and tab that occurs most in the header line (``,`` on a tie)."""
+    text = read_text_checked(Path(path))
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    header = re.sub(r'"[^"]*"', "", header)  # separators inside quoted names do not count
+    counts = [header.count(s) for s in SEPARATORS]
+    return SEPARATORS[counts.index(max(counts))]
+
+
+def _read_parquet(path: Path) -> pd.DataFrame:
+    if not path.is_file():
+        raise DataFormatError(path, "file not found")
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as err:  # pyarrow raises many types (ArrowInvalid, OSError, ...) on a bad file
+        raise DataFormatError(path, f"not a readable Parquet file ({type(err).__name__}: {err})") from None
+    if not isinstance(frame.index, pd.RangeIndex):
+        frame = frame.reset_index()  # a time index saved by `to_parquet` becomes a column again
+    frame.columns = [str(c).strip() for c in frame.columns]
+    duplicated = sorted({c for c in frame.columns if list(frame.columns).count(c) > 1})
+    if duplicated:
+        raise DataFormatError(path, f"duplicated column names {duplicated}")
+    if frame.columns.empty:
+        raise DataFormatError(path, "the file has no columns")
+    return frame
+
+
+def _drop_unnamed_empty(frame: pd.DataFrame) -> pd.DataFrame:
+    # A trailing separator on every line makes pandas add an empty "Unnamed: N" column.
+    empty = [
+        c for c in frame.columns if re.fullmatch(r"Unnamed: \d+", str(c)) and not _present(frame[c]).any()
+    ]
+    return frame.drop(columns=empty) if empty else frame
+
+
+def _cell_error(
+    path: Path, frame: pd.DataFrame, pos: int, column: str, message: str, header_lines: int = 1
+) -> DataFormatError:
+    return DataFormatError(path, message, line=row_line(frame, pos, header_lines), column=column)
+
+
+def _first(mask: np.ndarray | pd.Series) -> int:
+    return int(np.flatnonzero(np.asarray(mask))[0])
+
+
+def _all_numbers(column: pd.Series) -> bool:
+    """True when the column has filled cells and every one of them is a number."""
+    present = _present(column)
+    return bool(present.any() and _numeric_cells(column)[present].all())
+
+
+def _present(column: pd.Series) -> pd.Series:
+    """True where a cell holds something (not NaN, not blank text)."""
+    if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
+        return column.notna()
+    return column.notna() & (column.astype(str).str.strip() != "")
+
+
+def _numeric_cells(column: pd.Series) -> pd.Series:
+    """True where a present cell is a number."""
+    if pd.api.types.is_numeric_dtype(column):
+        return column.notna()
+    return _present(column) & pd.to_numeric(column, errors="coerce").notna()
+
+
+def _looks_like_time(column: pd.Series) -> bool:
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return True
+    present = _present(column)
+    if not present.any() or _all_numbers(column):
+        return False
+    try:
+        first = pd.to_datetime(str(column[present].iloc[0]).strip(), errors="coerce")
+    except (ValueError, OverflowError, TypeError):
+        return False
+    return first is not pd.NaT and not pd.isna(first)
+
+
+def _detect_time_column(frame: pd.DataFrame, channels: Sequence[str] | None) -> str | None:
+    for name in frame.columns:
+        if str(name).lower() in TIME_NAMES and (channels is None or name not in channels):
+            return str(name)
+    first = str(frame.columns[0])
+    if (channels is None or first not in channels) and _looks_like_time(frame[first]):
+        return first
+    return None
+
+
+def _time_values(frame: pd.DataFrame, name: str, path: Path, header_lines: int) -> np.ndarray:
+    """Timestamps as datetime64[ns], or whole numbers as int64 steps."""
+    column = frame[name]
+    if pd.api.types.is_datetime64_any_dtype(column):
+        column = column.dt.tz_convert("UTC").dt.tz_localize(None) if column.dt.tz is not None else column
+        column = column.astype(str).where(column.notna(), "")  # reuse the checks of time_column
+        frame = frame.assign(**{name: column})
+    elif _all_numbers(column):
+        steps = numeric_column(frame, name, path, header_lines=header_lines, allow_missing=False)
+        whole = (steps == np.round(steps)) & (np.abs(steps) < _MAX_STEP)
+        if not whole.all():
+            pos = _first(~whole)
+            found = f"found {str(column.iloc[pos])!r}"
+            raise _cell_error(
+                path, frame, pos, name, f"expected a timestamp or a whole step number, {found}", header_lines
+            )
+        duplicated = pd.Series(steps).duplicated()
+        if duplicated.any():
+            pos = _first(duplicated)
+            message = f"duplicated time step {str(column.iloc[pos])!r}; each time must appear once per series"
+            raise _cell_error(path, frame, pos, name, message, header_lines)
+        return steps.astype(np.int64)
+    return time_column(frame, name, path, header_lines=header_lines)
+
+
+def _reject_text_column(frame: pd.DataFrame, name: str, path: Path) -> None:
+    column = frame[name]
+    present = _present(column)
+    if present.any() and not _numeric_cells(column)[present].any():
+        first = str(column[present].iloc[0])
+        raise DataFormatError(
+            path,
+            f"expected numbers, found text only (first value {first!r}); pass "
+            "`channels` to choose the value columns",
+            column=name,
+        )
+
+
+def _channel_values(frame: pd.DataFrame, name: str, path: Path, header_lines: int) -> np.ndarray:
+    column = frame[name]
+    if pd.api.types.is_datetime64_any_dtype(column) or pd.api.types.is_timedelta64_dtype(column):
+        found = "timestamps" if pd.api.types.is_datetime64_any_dtype(column) else "durations"
+        raise DataFormatError(
+            path, f"expected numbers, found {found}; a series has one time column", column=name
+        )
+    if pd.api.types.is_bool_dtype(column) or pd.api.types.is_numeric_dtype(column):
+        values = column.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        values = numeric_column(frame, name, path, header_lines=header_lines)
+    outside = np.abs(np.nan_to_num(values, nan=0.0)) > _FLOAT32_MAX
+    if outside.any():
+        pos = _first(outside)
+        message = (
+            f"expected a number of size below {_FLOAT32_MAX:.3g} (values are stored as float32), "
+            f"found {str(column.iloc[pos])!r}"
+        )
+        raise _cell_error(path, frame, pos, name, message, header_lines)
+    return values

@@ -1,0 +1,126 @@
+"""Readers of a user's record tables: work orders and the asset register (CSV).
+
+Re-exported by :mod:`moesaic.data.readers`, where the folder layout is described.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from moesaic.data.readers_columns import (
+    _MAX_STEP,
+    _all_numbers,
+    _cell_error,
+    _first,
+    _present,
+    sniff_separator,
+)
+from moesaic.data.schema import Asset, Document
+from moesaic.data.tables import numeric_column, read_csv_checked, row_line, time_column
+
+WORK_ORDER_TIMES = ("created", "date", "time")
+
+
+def read_work_orders_csv(path: Path | str) -> tuple[Document, ...]:
+    """Read work orders: one Document (kind ``work_order``) per row.
+
+    Required columns ``wo_id``, ``asset_id`` (cells may be empty) and ``text``; optional ``created``
+    (or ``date`` or ``time``: the first found gives ``Document.time``), ``failure_code``, ``cost``
+    and ``labour_hours`` (numbers); every other column is kept as text in ``fields``. Empty
+    optional cells are None.
+
+    Raises:
+        DataFormatError: empty or duplicated ``wo_id``, empty ``text``, a bad date or number,
+            naming the line and column.
+    """
+    path = Path(path)
+    frame = read_csv_checked(
+        path, sep=sniff_separator(path), required=("wo_id", "asset_id", "text"), dtype=str
+    )
+    ids = _id_column(frame, "wo_id", path)
+    text = _text(frame["text"])
+    if (text == "").any():
+        raise _cell_error(
+            path, frame, _first(text == ""), "text", "expected the work order text, found an empty cell"
+        )
+    time_name = next((c for c in WORK_ORDER_TIMES if c in frame.columns), None)
+    times: list[pd.Timestamp | None] = [None] * len(frame)
+    if time_name is not None:
+        present = _present(frame[time_name]).to_numpy()
+        parsed = time_column(frame[present], time_name, path, unique=False)  # row labels keep the lines
+        for i, stamp in zip(np.flatnonzero(present), parsed, strict=True):
+            times[int(i)] = pd.Timestamp(stamp)
+    numbers = {c: numeric_column(frame, c, path) for c in ("cost", "labour_hours") if c in frame.columns}
+    others = {
+        c: _text(frame[c])
+        for c in frame.columns
+        if c not in ("wo_id", "asset_id", "text", time_name) and c not in numbers
+    }
+    asset_ids = _text(frame["asset_id"])
+    documents = []
+    for pos in range(len(frame)):
+        fields: dict[str, Any] = {c: cells.iloc[pos] or None for c, cells in others.items()}
+        fields.update({c: None if np.isnan(v[pos]) else float(v[pos]) for c, v in numbers.items()})
+        documents.append(
+            Document(
+                doc_id=ids[pos],
+                kind="work_order",
+                text=text.iloc[pos],
+                asset_id=asset_ids.iloc[pos],
+                time=times[pos],
+                fields=fields,
+            )
+        )
+    return tuple(documents)
+
+
+def read_assets_csv(path: Path | str) -> tuple[Asset, ...]:
+    """Read an asset register: required ``asset_id``, optional ``asset_type``.
+
+    Every other column goes into ``attributes``: as numbers when all its filled cells are numbers
+    (int when all whole), else as text; empty cells are None.
+
+    Raises:
+        DataFormatError: an empty or duplicated ``asset_id``, naming the line.
+    """
+    path = Path(path)
+    frame = read_csv_checked(path, sep=sniff_separator(path), required=("asset_id",), dtype=str)
+    ids = _id_column(frame, "asset_id", path)
+    types = _text(frame["asset_type"]).tolist() if "asset_type" in frame.columns else [""] * len(frame)
+    extra = {
+        c: _attribute_values(frame, c, path) for c in frame.columns if c not in ("asset_id", "asset_type")
+    }
+    return tuple(
+        Asset(asset_id=ids[pos], asset_type=types[pos], attributes={c: v[pos] for c, v in extra.items()})
+        for pos in range(len(frame))
+    )
+
+
+def _text(column: pd.Series) -> pd.Series:
+    return column.fillna("").astype(str).str.strip()
+
+
+def _id_column(frame: pd.DataFrame, name: str, path: Path) -> list[str]:
+    ids = _text(frame[name])
+    if (ids == "").any():
+        raise _cell_error(path, frame, _first(ids == ""), name, "expected an id, found an empty cell")
+    duplicated = ids.duplicated()
+    if duplicated.any():
+        pos = _first(duplicated)
+        first = row_line(frame, _first(ids == ids.iloc[pos]))
+        message = f"duplicated {name} {ids.iloc[pos]!r} (first on line {first}); each {name} must appear once"
+        raise _cell_error(path, frame, pos, name, message)
+    return ids.tolist()
+
+
+def _attribute_values(frame: pd.DataFrame, name: str, path: Path) -> list[Any]:
+    if not _all_numbers(frame[name]):
+        return [v or None for v in _text(frame[name])]
+    numbers = numeric_column(frame, name, path)
+    filled = numbers[~np.isnan(numbers)]
+    whole = bool(np.all((filled == np.round(filled)) & (np.abs(filled) < _MAX_STEP)))
+    return [None if np.isnan(v) else int(v) if whole else float(v) for v in numbers]

@@ -1,0 +1,110 @@
+"""The onset shape per fault type, chosen by its errors on labelled training windows.
+
+Every candidate of :func:`onset_candidates` (the shapes of :mod:`moesaic.reports.diagnose.onset`)
+is tried on the windows of each fault type; :func:`choose_onset_shapes` keeps the one that lands
+within a day of the true onset most often. Re-exported by :mod:`moesaic.reports.diagnose.episodes`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from moesaic.reports.diagnose.episodes_windows import Request
+from moesaic.reports.diagnose.faults import Window
+from moesaic.reports.diagnose.onset import (
+    HINGE_OPTIONS,
+    SHAPES,
+    departure_curve,
+    estimate_onset,
+    load_curve,
+    parse_shape,
+    shape_onset,
+)
+
+ONSET_WINDOWS = 60  # training windows per fault type on which the onset shapes are compared
+
+
+def onset_candidates() -> list[str]:
+    """The onset shapes (with their hinge options, :data:`HINGE_OPTIONS`) tried per fault type."""
+    hinges = [b for b in SHAPES if b not in ("drift", "spike", "frozen")]
+    return [f"{b}{o}" for b in hinges for o in HINGE_OPTIONS] + ["spike", "frozen"]
+
+
+def _onset_errors(w: Window, r: Request, shapes: list[str]) -> dict[str, float]:
+    """Error in hours (estimate - truth, before any ``@`` offset) of each of ``shapes`` on one
+    training window, on the channels its fault touches; NaN where a shape finds no onset."""
+    idx = [w.channels.index(c) for c in r.channels if c in w.channels]
+    if not idx or r.onset is None:
+        return {}
+    # The window ends at the request's end (it may start after r.start: see read_from).
+    truth = len(w.values) - 1 - (r.end - r.onset) / pd.Timedelta(days=1) * w.steps_per_day
+    day = round(w.steps_per_day)
+    curves = {
+        steps: (
+            departure_curve(w.values, w.baseline, idx, smooth=steps),
+            load_curve(w.values, w.baseline, idx, smooth=steps),
+        )
+        for steps in {day, 1}
+    }
+    out = {}
+    for shape in shapes:
+        spec = parse_shape(shape)
+        if spec.base in ("spike", "frozen"):
+            at = estimate_onset(w.values, w.baseline, idx, shape)
+        else:
+            curve, load = curves[1 if spec.hourly else day]
+            at = shape_onset(curve, shape, load=load)
+        out[shape] = np.nan if at is None else (at - truth) * 24.0 / w.steps_per_day
+    return out
+
+
+def onset_errors(
+    windows: list[Window], requests: list[Request], *, per_type: int = ONSET_WINDOWS
+) -> dict[str, list[dict[str, float]]]:
+    """Per fault type, the errors of every shape of :func:`onset_candidates` (by
+    :func:`_onset_errors`) on at most ``per_type`` training windows, spread evenly over the
+    windows of that type (which come asset by asset: so every asset type is read)."""
+    shapes = onset_candidates()
+    by_label: dict[str, list[int]] = {}
+    for i, r in enumerate(requests):
+        if r.onset is not None:
+            by_label.setdefault(r.label, []).append(i)
+    errors: dict[str, list[dict[str, float]]] = {}
+    for label, rows in by_label.items():
+        picked = sorted({rows[round(k)] for k in np.linspace(0, len(rows) - 1, min(per_type, len(rows)))})
+        found = [_onset_errors(windows[i], requests[i], shapes) for i in picked]
+        errors[label] = [f for f in found if f]
+    return {label: rows for label, rows in errors.items() if rows}
+
+
+def choose_onset_shapes(errors: dict[str, list[dict[str, float]]]) -> dict[str, str]:
+    """For each fault type, the shape that lands within a day of the true onset most often.
+
+    A hinge shape is scored after moving its onsets by its median error (rounded to the hour), and
+    carries that move as its ``@`` offset. Ties go to the smaller median miss (hours), then to the
+    shape listed first.
+    """
+    out = {}
+    for label, rows in errors.items():
+        scored = []
+        for rank, shape in enumerate(onset_candidates()):
+            e = np.array([row[shape] for row in rows])
+            seen = e[np.isfinite(e)]
+            hinge = parse_shape(shape).base not in ("spike", "frozen")
+            offset = float(round(np.median(seen))) if hinge and seen.size else 0.0
+            miss = np.abs(np.nan_to_num(e, nan=1e9) - offset)
+            hits = float(np.mean(miss <= 24.0))
+            scored.append(
+                (hits, -float(np.median(miss)), -rank, shape if offset == 0 else f"{shape}@{-offset:g}")
+            )
+        out[label] = max(scored)[3]
+    return out
+
+
+def fit_onset_shapes(
+    windows: list[Window], requests: list[Request], *, per_type: int = ONSET_WINDOWS
+) -> dict[str, str]:
+    """For each fault type, the onset shape chosen on training windows (:func:`onset_errors`, on
+    the channels each labelled fault touches, then :func:`choose_onset_shapes`)."""
+    return choose_onset_shapes(onset_errors(windows, requests, per_type=per_type))

@@ -1,0 +1,296 @@
+"""The scoring pipeline every anomaly detector shares, and :class:`BaseDetector`, which each subclasses.
+
+Steps 1 to 6 of the pipeline are listed in :mod:`moesaic.tasks.detectors`, which re-exports every
+public name here: the config (:class:`ScoringConfig`), the input check, the causal moving average,
+the alarm rule, the fit/score/predict/save/load contract and :func:`configure`. Axes: T steps,
+C channels, P parts.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar, NamedTuple, Self
+
+import numpy as np
+import torch
+from torch import nn
+
+from moesaic.checkpoint import CheckpointError, load_model_state, save_model
+from moesaic.config import ConfigError, from_dict, to_dict
+from moesaic.encoders import NotFittedError
+from moesaic.eval.metrics import threshold_from_scores
+
+_MIN_SCALE = 1e-6
+KIND_PREFIX = "moesaic.detector."
+
+
+@dataclass(frozen=True)
+class ScoringConfig:
+    """The scoring pipeline every detector shares (:mod:`moesaic.tasks.detectors`, steps 3 to 6).
+
+    Attributes:
+        smooth: steps of the causal moving average of the deviations (1: none).
+        quantile: level of the calibration-score quantile the threshold starts from.
+        factor: the threshold is that quantile times ``factor`` (fixed a priori, never tuned on test).
+        min_run: an alarm needs at least this many consecutive steps above the threshold.
+        seed: seeds every random choice of the detector.
+    """
+
+    smooth: int = 30
+    quantile: float = 0.99
+    factor: float = 2.0
+    min_run: int = 1
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        problems = self._problems()
+        if problems:
+            raise ConfigError(problems)
+
+    def _problems(self) -> list[str]:
+        """Every problem of the config; a detector's config extends the list."""
+        problems = [] if self.smooth >= 1 else [f"`smooth` must be >= 1, got {self.smooth}"]
+        if not 0 < self.quantile < 1:
+            problems.append(f"`quantile` must be in (0, 1), got {self.quantile}")
+        if not self.factor > 0:
+            problems.append(f"`factor` must be > 0, got {self.factor}")
+        if self.min_run < 1:
+            problems.append(f"`min_run` must be >= 1, got {self.min_run}")
+        return problems
+
+
+class Scores(NamedTuple):
+    score: np.ndarray  # (T,) float64, higher = more anomalous
+    contributions: np.ndarray  # (T, C) float64 >= 0, summing over C to `score`
+
+
+class Detection(NamedTuple):
+    """What :meth:`BaseDetector.predict` returns for a (T, C) series."""
+
+    score: np.ndarray  # (T,)
+    alarm: np.ndarray  # (T,) bool
+    contributions: np.ndarray  # (T, C)
+    threshold: float
+    channels: tuple[str, ...]  # C names
+
+    def top_channels(self, k: int = 3) -> list[tuple[str, ...]]:
+        """For each step, the ``k`` channels with the largest contributions, largest first."""
+        if k < 1:
+            raise ValueError(f"`k` must be >= 1, got {k}")
+        order = np.argsort(-self.contributions, axis=1, kind="stable")[:, :k]
+        return [tuple(self.channels[c] for c in row) for row in order]
+
+
+class Standardiser(NamedTuple):
+    """Per-channel ``(x - mean) / std`` of the training rows; NaN stays NaN (unobserved)."""
+
+    mean: np.ndarray  # (C,)
+    std: np.ndarray  # (C,), 1 for a constant channel
+
+    @classmethod
+    def fit(cls, values: np.ndarray) -> Standardiser:
+        mean, std = np.nanmean(values, axis=0), np.nanstd(values, axis=0)
+        return cls(mean, np.where(std > 0, std, 1.0))
+
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        return (values - self.mean) / self.std
+
+
+def check_values(values: Any, name: str, *, channels: int | None = None) -> np.ndarray:
+    """``values`` as a (T, C) float64 array with at least 2 rows; NaN marks a missing reading.
+
+    Raises:
+        ValueError: not 2-D, fewer than 2 rows, the wrong number of channels, infinite values, or
+            a channel with no reading at all; the message names the argument.
+    """
+    try:
+        array = np.asarray(values, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"`{name}` must hold numbers, got {type(values).__name__} ({err})") from None
+    if array.ndim != 2:
+        raise ValueError(f"`{name}` must have shape (time, channels), got {array.shape}")
+    if array.shape[0] < 2:
+        raise ValueError(f"`{name}` must have at least 2 rows, got {array.shape[0]}")
+    if channels is not None and array.shape[1] != channels:
+        raise ValueError(f"`{name}` must have the {channels} channels seen in fit, got {array.shape[1]}")
+    if np.isinf(array).any():
+        row, col = np.argwhere(np.isinf(array))[0]
+        raise ValueError(f"`{name}` row {row}, channel {col}: infinite value; use NaN for a missing reading")
+    empty = np.flatnonzero(np.isnan(array).all(axis=0))
+    if empty.size:
+        raise ValueError(f"`{name}` channels {empty.tolist()} hold no reading at all (only NaN)")
+    return array
+
+
+def causal_mean(x: np.ndarray, window: int) -> np.ndarray:
+    """Mean over the last ``window`` steps (fewer at the start) along axis 0, for (T, ...) arrays."""
+    if window <= 1:
+        return x
+    cumulative = np.cumsum(np.concatenate([np.zeros_like(x[:1]), x]), axis=0)
+    end = np.arange(1, x.shape[0] + 1)
+    start = np.maximum(0, end - window)
+    count = (end - start).reshape(-1, *([1] * (x.ndim - 1)))
+    return (cumulative[end] - cumulative[start]) / count
+
+
+def sustained(above: np.ndarray, min_run: int) -> np.ndarray:
+    """(T,) bool: True where ``above`` has held for at least ``min_run`` consecutive steps."""
+    if min_run <= 1:
+        return above.copy()
+    run = causal_mean(above.astype(np.float64), min_run) * np.minimum(np.arange(1, above.size + 1), min_run)
+    return (run >= min_run - 1e-9) & above
+
+
+class _TensorBag(nn.Module):
+    """Named arrays (and an optional model) in one module, for :func:`moesaic.checkpoint.save_model`."""
+
+    def __init__(self, arrays: dict[str, np.ndarray], model: nn.Module | None = None) -> None:
+        super().__init__()
+        for name, array in arrays.items():
+            self.register_buffer(name, torch.from_numpy(np.ascontiguousarray(array)))
+        if model is not None:
+            self.model = model
+
+
+class BaseDetector:
+    """The shared pipeline; a detector implements ``_fit_model``, ``_deviations`` and its state.
+
+    Learned state: ``channels_``, ``scaler_``, ``scale_`` (P, C), ``threshold_`` and the
+    detector's own arrays.
+    """
+
+    name: ClassVar[str] = "base"
+    config_class: ClassVar[type[ScoringConfig]] = ScoringConfig
+
+    def __init__(self, config: ScoringConfig | None = None) -> None:
+        self.config = config if config is not None else self.config_class()
+
+    # ------------------------------------------------------------------ the public contract
+
+    def fit(self, train: Any, *, validation: Any = None, channels: Sequence[str] | None = None) -> Self:
+        """Learn from normal ``train`` rows (T, C); calibrate on ``validation`` rows when given.
+
+        Args:
+            train: (T, C) normal rows, NaN = missing reading.
+            validation: optional (T', C) normal rows, not used to fit the model, on which the
+                channel scales and the threshold are fitted instead of on ``train``.
+            channels: C channel names (default ``ch0``, ``ch1``, ...).
+        """
+        x = check_values(train, "train")
+        C = x.shape[1]
+        names = tuple(channels) if channels is not None else tuple(f"ch{c}" for c in range(C))
+        if len(names) != C or len(set(names)) != C:
+            raise ValueError(f"`channels` must be {C} distinct names, got {list(names)}")
+        self.channels_ = names
+        self.scaler_ = Standardiser.fit(x)
+        self._fit_model(self.scaler_.transform(x))
+        calibration = x if validation is None else check_values(validation, "validation", channels=C)
+        z = self.scaler_.transform(calibration)
+        smoothed = causal_mean(self._deviations(z), self.config.smooth)  # (T, P, C)
+        self.scale_ = np.maximum(np.sqrt(np.mean(smoothed**2, axis=0)), _MIN_SCALE)
+        quantile = threshold_from_scores(self._combine(z, smoothed).score, quantile=self.config.quantile)
+        self.threshold_ = float(quantile * self.config.factor)
+        return self
+
+    def score(self, values: Any) -> Scores:
+        """Scores (T,) and per-channel contributions (T, C) of ``values`` (T, C)."""
+        self._check_fitted()
+        z = self.scaler_.transform(check_values(values, "values", channels=len(self.channels_)))
+        return self._combine(z, causal_mean(self._deviations(z), self.config.smooth))
+
+    def predict(self, values: Any) -> Detection:
+        """Scores, alarms (above the fitted threshold for ``min_run`` steps) and contributions."""
+        scores = self.score(values)
+        alarm = sustained(scores.score > self.threshold_, self.config.min_run)
+        return Detection(scores.score, alarm, scores.contributions, self.threshold_, self.channels_)
+
+    def save(self, folder: Path) -> None:
+        """Write ``model.safetensors`` (every learned array) and ``config.json`` to ``folder``."""
+        self._check_fitted()
+        arrays = {"mean": self.scaler_.mean, "std": self.scaler_.std, "scale": self.scale_, **self._state()}
+        document = {
+            "kind": KIND_PREFIX + self.name,
+            "config": to_dict(self.config),
+            "channels": list(self.channels_),
+            "threshold": self.threshold_,
+            **self._extra_config(),
+        }
+        save_model(Path(folder), _TensorBag(arrays, self._module()), document)
+
+    @classmethod
+    def load(cls, folder: Path) -> Self:
+        """A detector saved by :meth:`save`, ready to score.
+
+        Raises:
+            CheckpointError: missing, modified or foreign checkpoint, or one that does not rebuild.
+        """
+        state = load_model_state(Path(folder))
+        saved = state.config
+        if saved.get("kind") != KIND_PREFIX + cls.name:
+            raise CheckpointError(f"{folder}: not a {cls.__name__} checkpoint (kind {saved.get('kind')!r})")
+        try:
+            detector = cls(from_dict(cls.config_class, saved["config"]))
+            arrays = {k: v.numpy() for k, v in state.state_dict.items() if not k.startswith("model.")}
+            weights = {k[6:]: v for k, v in state.state_dict.items() if k.startswith("model.")}
+            detector.channels_ = tuple(saved["channels"])
+            detector.threshold_ = float(saved["threshold"])
+            detector.scaler_ = Standardiser(arrays.pop("mean"), arrays.pop("std"))
+            detector.scale_ = arrays.pop("scale")
+            detector._restore(arrays, weights, saved)
+        except (ConfigError, KeyError, TypeError, ValueError, RuntimeError) as err:
+            raise CheckpointError(f"{folder}: cannot rebuild the {cls.__name__} ({err})") from err
+        return detector
+
+    def parameter_count(self) -> tuple[int, int]:
+        """(total, active per step) learned numbers, the scaler and channel scales left out."""
+        self._check_fitted()
+        total = sum(int(a.size) for a in self._state().values())
+        return total, total
+
+    # ------------------------------------------------------------------ what a detector defines
+
+    def _fit_model(self, z: np.ndarray) -> None:
+        """Learn from standardised training rows (T, C), NaN = missing."""
+
+    def _deviations(self, z: np.ndarray) -> np.ndarray:
+        """(T, P, C) signed deviations of standardised rows (T, C); must be finite."""
+        raise NotImplementedError
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {}
+
+    def _restore(
+        self, arrays: dict[str, np.ndarray], weights: dict[str, torch.Tensor], saved: dict[str, Any]
+    ) -> None:
+        for name, array in arrays.items():
+            setattr(self, name, array)
+
+    def _module(self) -> nn.Module | None:
+        return None
+
+    def _extra_config(self) -> dict[str, Any]:
+        return {}
+
+    def _combine(self, z: np.ndarray, smoothed: np.ndarray) -> Scores:
+        energy = (smoothed / self.scale_) ** 2  # (T, P, C)
+        contributions = energy.mean(axis=1) / energy.shape[2]  # (T, C)
+        return Scores(contributions.sum(axis=1), contributions)
+
+    def _check_fitted(self) -> None:
+        if not hasattr(self, "threshold_"):
+            name = type(self).__name__
+            raise NotFittedError(f"This {name} is not fitted yet. Call `fit` or `{name}.load` first.")
+
+
+def configure(cls: type[BaseDetector], **overrides: Any) -> ScoringConfig:
+    """The default config of ``cls`` with ``overrides`` (unknown names are a ConfigError)."""
+    fields = {f.name for f in dataclasses.fields(cls.config_class)}
+    unknown = sorted(set(overrides) - fields)
+    if unknown:
+        raise ConfigError(
+            [f"{cls.config_class.__name__}: unknown keys {unknown}; valid keys are {sorted(fields)}"]
+        )
+    return cls.config_class(**overrides)
