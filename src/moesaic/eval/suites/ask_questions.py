@@ -5,8 +5,9 @@ gold answer is computed here with pandas from the plant folder's raw files (``wo
 ``events.csv``, ``ground_truth.csv``, ``fmea.csv``, ``drawings.json``, ``series/*.parquet``): never
 through :mod:`moesaic.reports.ask`, the knowledge base or the plant loader. A question carries a
 ``check`` (:mod:`moesaic.eval.suites.ask_checks`) that compares the answer with the gold value.
-The AssetOpsBench questions (:func:`moesaic.eval.suites.ask.aob_questions`) reuse the generic
-templates here (unknown names, off-topic, retrieval).
+The question type, sampling and the generic templates (unknown names, off-topic, retrieval) are in
+:mod:`moesaic.eval.suites.ask_generic`, re-exported here; the AssetOpsBench questions
+(:func:`moesaic.eval.suites.ask.aob_questions`) reuse them.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
@@ -23,9 +22,6 @@ import numpy as np
 import pandas as pd
 
 from moesaic.eval.suites.ask_checks import (
-    Check,
-    abstains,
-    cites_any,
     cites_exactly,
     close_to,
     contains_any,
@@ -37,44 +33,43 @@ from moesaic.eval.suites.ask_checks import (
     top_set,
     within_hours,
 )
-
-OFF_TOPIC = (
-    "Who painted the Mona Lisa?",
-    "What is the boiling point of water at sea level?",
-    "How do I bake sourdough bread?",
-    "Which team won the 2018 World Cup?",
-    "What is the population of Tokyo?",
-    "How far is the Moon from Earth?",
-    "What happens in the last act of Hamlet?",
-    "Recommend a good jazz album",
-    "How do I learn Spanish quickly?",
-    "What is the tallest mountain in Africa?",
-    "Who wrote the novel War and Peace?",
-    "What is the capital of Australia?",
+from moesaic.eval.suites.ask_generic import (
+    OFF_TOPIC,
+    Question,
+    capped,
+    off_topic_questions,
+    retrieval_questions,
+    sample,
+    unknown_questions,
 )
+
+__all__ = [
+    "MONTHS",
+    "OFF_TOPIC",
+    "REPLACED",
+    "Fault",
+    "PlantFiles",
+    "Question",
+    "capped",
+    "count_questions",
+    "drawing_questions",
+    "faults",
+    "fmea_questions",
+    "off_topic_questions",
+    "onset_questions",
+    "plant_questions",
+    "read_plant_files",
+    "retrieval_questions",
+    "sample",
+    "sequence_questions",
+    "stat_questions",
+    "top_questions",
+    "trend_questions",
+    "unknown_questions",
+]
+
 REPLACED = re.compile(r"repl|replac|chang|renew|exchang|swap|new\b", re.IGNORECASE)
 MONTHS = tuple(pd.Timestamp(2024, m, 1).month_name() for m in range(1, 13))
-
-
-@dataclass(frozen=True)
-class Question:
-    """One benchmark question.
-
-    Attributes:
-        kind: the question kind (a ``kind=`` setting of the suite's rows).
-        text: the question as asked.
-        check: True when an answer is correct (abstentions fail every answerable check).
-        answerable: False for unknown names and off-topic questions (correct = abstained).
-        onset: the true fault onset for ``onset_computed`` questions (scored by hours of error).
-        blind: ask the base without events (computed onsets).
-    """
-
-    kind: str
-    text: str
-    check: Check
-    answerable: bool = True
-    onset: pd.Timestamp | None = None
-    blind: bool = False
 
 
 class PlantFiles(NamedTuple):
@@ -120,14 +115,6 @@ def read_plant_files(folder: Path) -> PlantFiles:
         pd.read_csv(folder / "fmea.csv"),
         json.loads((folder / "drawings.json").read_text(encoding="utf-8")),
     )
-
-
-def sample(rng: np.random.Generator, items: Sequence[Question], cap: int) -> list[Question]:
-    """At most ``cap`` of ``items``, drawn without replacement, in their original order."""
-    if len(items) <= cap:
-        return list(items)
-    keep = sorted(rng.choice(len(items), size=cap, replace=False))
-    return [items[int(i)] for i in keep]
 
 
 # ---- the simulated plant ---------------------------------------------------------------------
@@ -322,68 +309,6 @@ def onset_questions(p: PlantFiles) -> list[Question]:
     return out
 
 
-def _fresh(rng: np.random.Generator, pattern: Callable[[np.random.Generator], str], taken: set[str]) -> str:
-    """A name from ``pattern`` that is not in ``taken``."""
-    while (name := pattern(rng)) in taken:
-        pass
-    return name
-
-
-def unknown_questions(rng: np.random.Generator, taken: set[str], asset: str, channel: str) -> list[Question]:
-    """Questions about made-up assets, channels, parts and codes (all absent from ``taken``)."""
-
-    def asset_id(g: np.random.Generator) -> str:
-        return f"{'QWKZXY'[int(g.integers(6))]}-{int(g.integers(100, 1000))}"
-
-    fake = [_fresh(rng, asset_id, taken) for _ in range(6)]
-    part = _fresh(rng, lambda g: f"XX-{int(g.integers(1000, 10000))}", taken)
-    code = _fresh(rng, lambda g: "Z" + "".join("QXJ"[int(g.integers(3))] for _ in range(2)), taken)
-    chan = _fresh(rng, lambda g: f"foo_{int(g.integers(10, 100))}", taken)
-    texts = (
-        f"How many work orders for asset {fake[0]}?",
-        f"Is there a trend in channel {chan} of {asset}?",
-        f"What material is part {part}?",
-        f"How many work orders with failure code {code}?",
-        f"When did the anomaly start on pump {fake[1]}?",
-        f"Which drawings cover asset {fake[2]}?",
-        f"What is the maximum {channel} of {fake[3]} last week?",
-        f"List the alarms of asset {fake[4]}",
-    )
-    return [Question("unknown_names", t, abstains, answerable=False) for t in texts]
-
-
-def off_topic_questions(rng: np.random.Generator, n: int) -> list[Question]:
-    """``n`` general-knowledge questions (drawn from :data:`OFF_TOPIC`)."""
-    picked = sorted(rng.choice(len(OFF_TOPIC), size=min(n, len(OFF_TOPIC)), replace=False))
-    return [Question("off_topic", OFF_TOPIC[int(i)], abstains, answerable=False) for i in picked]
-
-
-def _content_words(text: str) -> list[str]:
-    return [w for w in re.findall(r"[A-Za-z]{3,}", text) if not re.match(r"[A-Z]-\d", w)]
-
-
-def retrieval_questions(
-    rng: np.random.Generator, texts: dict[str, str], n: int, prefix: str, pool: Sequence[str] | None = None
-) -> list[Question]:
-    """Half the content words of ``n`` records' texts (drawn from ``pool``, default all of ``texts``).
-
-    Correct when the answer cites a record of ``texts`` whose words include every word asked
-    (the record the words came from, or any other that matches them all).
-    """
-    bags = {key: {w.lower() for w in _content_words(text)} for key, text in texts.items()}
-    ids = sorted(texts if pool is None else pool)
-    out = []
-    for j in rng.choice(len(ids), size=min(n, len(ids)), replace=False):
-        words = _content_words(texts[ids[int(j)]])
-        if len(words) < 3:
-            continue
-        keep = sorted(rng.choice(len(words), size=max(2, len(words) // 2), replace=False))
-        asked = [words[k].lower() for k in keep]
-        gold = {key for key, bag in bags.items() if bag.issuperset(asked)}
-        out.append(Question("retrieval", f"{prefix} {' '.join(asked)}?", cites_any(gold)))
-    return out
-
-
 def plant_questions(folder: Path, *, source: str, seed: int, cap: int) -> list[Question]:
     """All questions over the plant in ``folder`` (ingested as ``source``), at most ``cap`` per kind."""
     p = read_plant_files(folder)
@@ -408,9 +333,3 @@ def plant_questions(folder: Path, *, source: str, seed: int, cap: int) -> list[Q
         retrieval_questions(rng, texts, cap, "Was there a work order about"),
     ]
     return capped(rng, [q for g in groups for q in g], cap)
-
-
-def capped(rng: np.random.Generator, questions: list[Question], cap: int) -> list[Question]:
-    """At most ``cap`` questions per kind, drawn with ``rng``."""
-    kinds = list(dict.fromkeys(q.kind for q in questions))
-    return [q for k in kinds for q in sample(rng, [q for q in questions if q.kind == k], cap)]
