@@ -75,3 +75,19 @@ def small_diagnosed_plant() -> dict[str, Any]:
         "classifier": classifier,
         "channels": channels,
     }
+
+
+@pytest.fixture(scope="session")
+def two_channel_window() -> Any:
+    """A maker of diagnosis windows: two channels ``a`` and ``b`` of noise over 48 hourly steps
+    (96 of baseline), channel ``b`` frozen from step 10 when ``stuck``."""
+    from moesaic.reports.diagnose.faults import Window
+
+    def make(rng: np.random.Generator, stuck: bool) -> Window:
+        baseline = rng.standard_normal((96, 2))
+        values = rng.standard_normal((48, 2))
+        if stuck:
+            values[10:, 1] = values[10, 1]
+        return Window(values, baseline, ("a", "b"), "pump", 24.0)
+
+    return make

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -17,7 +19,7 @@ from moesaic.reports.diagnose.claims import (
     Sentence,
     SeriesCitation,
 )
-from moesaic.reports.diagnose.faults import NORMAL, FaultClassifier, Window
+from moesaic.reports.diagnose.faults import NORMAL, FaultClassifier
 from moesaic.reports.diagnose.onset import estimate_onset, hinge_onset
 from moesaic.reports.diagnose.stats import STATISTICS, longest_flat_steps, spike_steps
 from moesaic.reports.diagnose.verify import number_text
@@ -59,15 +61,8 @@ def test_onset_shapes_spike_and_frozen() -> None:
         estimate_onset(values, baseline, [0], "wobble")
 
 
-def _window(rng: np.random.Generator, stuck: bool) -> Window:
-    baseline = rng.standard_normal((96, 2))
-    values = rng.standard_normal((48, 2))
-    if stuck:
-        values[10:, 1] = values[10, 1]
-    return Window(values, baseline, ("a", "b"), "pump", 24.0)
-
-
-def test_fault_classifier_learns_a_frozen_channel_and_refuses_before_fit() -> None:
+def test_fault_classifier_learns_a_frozen_channel_and_refuses_before_fit(two_channel_window: Any) -> None:
+    _window = two_channel_window
     rng = np.random.default_rng(2)
     windows = [_window(rng, stuck=i % 2 == 0) for i in range(40)]
     labels = ["sensor_stuck" if i % 2 == 0 else NORMAL for i in range(40)]
@@ -115,7 +110,8 @@ def test_number_text_keeps_the_written_precision_and_sign() -> None:
     assert number_text(3.14159, "123456.0", tolerance=0.005) == "3.14"
 
 
-def test_channel_model_learns_which_channel_a_fault_moved() -> None:
+def test_channel_model_learns_which_channel_a_fault_moved(two_channel_window: Any) -> None:
+    _window = two_channel_window
     rng = np.random.default_rng(3)
     windows = [_window(rng, stuck=i % 2 == 0) for i in range(30)]
     touched = [("b",) if i % 2 == 0 else () for i in range(30)]

@@ -24,6 +24,7 @@ from torch import Tensor
 
 from moesaic.atomic import write_text_atomic
 from moesaic.data.tables import DataFormatError, read_text_checked
+from moesaic.errors import NotFittedError
 
 PAD, BOS, EOS = 0, 1, 2
 SPECIALS = ("<pad>", "<bos>", "<eos>")
@@ -31,10 +32,6 @@ _FORMAT = "moesaic.TextTokenizer"
 _VERSION = 1
 _WORD = re.compile(r"[^\W_]+(?:[-/._][^\W_]+)*")  # unicode letters and digits, joined by -/._
 _JOINER = re.compile(r"[-/._]")
-
-
-class NotFittedError(ValueError, AttributeError):
-    """A tokenizer used before ``fit`` or ``load``."""
 
 
 def split_words(text: str) -> list[str]:

@@ -27,16 +27,13 @@ from sklearn.model_selection import KFold
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from moesaic.errors import NotFittedError
 from moesaic.text.features import ObservationCleaner, build_vocabulary, stem_words
 
 logger = logging.getLogger(__name__)
 
 MODELS = ("logreg", "linear_svm")
 ENCODERS = ("minilm", "smollm2")  # frozen encoders of moesaic.text.neural (imported only when used)
-
-
-class NotFittedError(RuntimeError):
-    """Predicting before ``fit``."""
 
 
 @dataclass(frozen=True)

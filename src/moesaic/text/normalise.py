@@ -31,15 +31,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from moesaic.errors import NotFittedError
+
 ACTIONS = ("lower", "keep", "<id>", "<num>", "<date>", "<sensitive>", "")
 _GLUED_UNIT = re.compile(r"^(\d+(?:\.\d+)?)([A-Za-z]+)$")
 _COMPOUND = re.compile(r"([/&+-])")
 _LETTERS = "abcdefghijklmnopqrstuvwxyz"
 MIN_GUESS = 4  # shorter unseen tokens are too ambiguous to spell-correct or complete
-
-
-class NotFittedError(RuntimeError):
-    """Normalising before ``fit``."""
 
 
 @dataclass(frozen=True)

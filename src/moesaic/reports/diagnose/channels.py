@@ -15,15 +15,15 @@ Axis names: C channels, F features per channel, K fault classes.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Self
 
 import numpy as np
-from sklearn.ensemble import RandomForestClassifier
 
-from moesaic.encoders import NotFittedError
-from moesaic.reports.diagnose.faults import CHANNEL_FEATURES, FaultPrediction, Window, one_thread, signatures
+from moesaic.errors import NotFittedError
+from moesaic.reports.diagnose.faults import CHANNEL_FEATURES, FaultPrediction, Window, signatures
+from moesaic.reports.diagnose.forest import Forest, fit_forest, load_state, save_state
 
 _SIGNED = (
     "shift",
@@ -123,12 +123,10 @@ class ChannelModel:
         self.channels_ = tuple(sorted(set(names)))
         self.classes_ = tuple(classes) if probabilities is not None else ()
         features = self._features(x, names, probabilities, touched=flags)
-        forest = RandomForestClassifier(
-            n_estimators=self.num_trees, min_samples_leaf=3, oob_score=True, random_state=self.seed, n_jobs=-1
+        self.model_ = fit_forest(
+            features, flags, n_estimators=self.num_trees, min_samples_leaf=3, random_state=self.seed
         )
-        with warnings.catch_warnings():  # a row no tree left out gets NaN, read as 0 below
-            warnings.filterwarnings("ignore", message="Some inputs do not have OOB scores")
-            self.model_ = one_thread(forest.fit(features, flags))
+        assert self.model_.oob_decision_function_ is not None
         oob = np.nan_to_num(self.model_.oob_decision_function_[:, list(self.model_.classes_).index(True)])
         candidates = np.unique(np.round(oob, 3))
         b2 = self.beta**2
@@ -202,3 +200,37 @@ class ChannelModel:
         proba = self.model_.predict_proba(features)
         column = list(self.model_.classes_).index(True)
         return np.asarray(proba[:, column], dtype=np.float64)
+
+    def save(self, folder: Path) -> None:
+        """Write the fitted model to ``folder`` (safetensors + JSON, written all at once)."""
+        if not hasattr(self, "model_"):
+            raise NotFittedError("This ChannelModel is not fitted yet. Call `fit` first.")
+        arrays = self.model_.arrays("forest")
+        if self.classes_:
+            arrays["rates"] = np.ascontiguousarray(self.rates_)
+        config = {
+            "kind": "channel_model",
+            "num_trees": self.num_trees,
+            "beta": self.beta,
+            "seed": self.seed,
+            "channels": list(self.channels_),
+            "classes": list(self.classes_),
+            "forest_classes": [bool(c) for c in self.model_.classes_],
+            "threshold": self.threshold_,
+            "mean_rate": getattr(self, "mean_rate_", None),
+        }
+        save_state(folder, arrays, config)
+
+    @classmethod
+    def load(cls, folder: Path) -> ChannelModel:
+        """The model saved by :meth:`save`; a ValueError naming the file when it is not one."""
+        arrays, config = load_state(folder)
+        if config.get("kind") != "channel_model":
+            raise ValueError(f"{folder}: holds a {config.get('kind')!r}, not a channel model")
+        out = cls(num_trees=int(config["num_trees"]), beta=float(config["beta"]), seed=int(config["seed"]))
+        out.channels_, out.classes_ = tuple(config["channels"]), tuple(config["classes"])
+        out.threshold_ = float(config["threshold"])
+        if out.classes_:
+            out.rates_, out.mean_rate_ = arrays["rates"], float(config["mean_rate"])
+        out.model_ = Forest.from_arrays(arrays, "forest", list(config["forest_classes"]))
+        return out

@@ -18,14 +18,14 @@ Axis names: T time steps, C channels, F features.
 from __future__ import annotations
 
 import logging
-import warnings
 from collections.abc import Sequence
+from pathlib import Path
 from typing import NamedTuple, Self
 
 import numpy as np
-from sklearn.ensemble import RandomForestClassifier
 
-from moesaic.encoders import NotFittedError
+from moesaic.errors import NotFittedError
+from moesaic.reports.diagnose.forest import Forest, fit_forest, load_state, save_state
 from moesaic.reports.diagnose.onset import load_departures, load_signal
 from moesaic.reports.diagnose.stats import (
     flat_share,
@@ -241,20 +241,14 @@ class FaultPrediction(NamedTuple):
     ranked: tuple[tuple[str, float], ...]
 
 
-def one_thread(forest: RandomForestClassifier) -> RandomForestClassifier:
-    """``forest``, fitted on every core (each tree is seeded before it is built, so the trees are
-    the same whatever the number of threads), set to predict on one: a report predicts one
-    window, where starting threads costs more than it saves."""
-    return forest.set_params(n_jobs=1)
-
-
 class FaultClassifier:
     """Fault type (or ``normal``) of a window, learned from labelled windows.
 
     Learned state: ``channels_`` (named channels seen in fit), ``asset_types_``, ``classes_``,
-    ``model_`` (a random forest; trees need no feature scaling and keep per-feature thresholds
-    readable). Classes are weighted inversely to their frequency, so that a rare fault type
-    (cavitation, imbalance) counts as much as a common one (bearing wear) when the trees split.
+    ``model_`` (a random forest, kept as a :class:`~moesaic.reports.diagnose.forest.Forest`;
+    trees need no feature scaling and keep per-feature thresholds readable). Classes are weighted
+    inversely to their frequency, so that a rare fault type (cavitation, imbalance) counts as much
+    as a common one (bearing wear) when the trees split.
 
     Args:
         num_trees: trees of the forest.
@@ -306,17 +300,14 @@ class FaultClassifier:
         )
         if x.ndim != 2 or x.shape != (len(labels), expected):
             raise ValueError(f"features must have shape ({len(labels)}, {expected}), got {x.shape}")
-        forest = RandomForestClassifier(
+        self.model_ = fit_forest(
+            x,
+            np.asarray(labels),
             n_estimators=self.num_trees,
             min_samples_leaf=2,
             class_weight="balanced",
-            oob_score=True,
             random_state=self.seed,
-            n_jobs=-1,
         )
-        with warnings.catch_warnings():  # a window no tree left out: zeros, see out_of_bag_probabilities
-            warnings.filterwarnings("ignore", message="Some inputs do not have OOB scores")
-            self.model_ = one_thread(forest.fit(x, np.asarray(labels)))
         self.classes_ = tuple(str(c) for c in self.model_.classes_)
         logger.info("fault classifier fitted on %d windows, %d features", len(x), x.shape[1])
         return self
@@ -327,6 +318,8 @@ class FaultClassifier:
         zeros for the rare window that no tree left out."""
         if not hasattr(self, "model_"):
             raise NotFittedError("This FaultClassifier is not fitted yet. Call `fit` first.")
+        if self.model_.oob_decision_function_ is None:
+            raise ValueError("this FaultClassifier holds no out-of-bag probabilities")
         return np.nan_to_num(np.asarray(self.model_.oob_decision_function_, dtype=np.float64))
 
     def predict(self, window: Window) -> FaultPrediction:
@@ -337,6 +330,32 @@ class FaultClassifier:
         order = np.argsort(-proba, kind="stable")
         ranked = tuple((self.classes_[i], float(proba[i])) for i in order)
         return FaultPrediction(ranked[0][0], ranked[0][1], ranked)
+
+    def save(self, folder: Path) -> None:
+        """Write the fitted classifier to ``folder`` (safetensors + JSON, written all at once)."""
+        if not hasattr(self, "model_"):
+            raise NotFittedError("This FaultClassifier is not fitted yet. Call `fit` first.")
+        config = {
+            "kind": "fault_classifier",
+            "num_trees": self.num_trees,
+            "seed": self.seed,
+            "channels": list(self.channels_),
+            "asset_types": list(self.asset_types_),
+            "classes": list(self.classes_),
+        }
+        save_state(folder, self.model_.arrays("forest"), config)
+
+    @classmethod
+    def load(cls, folder: Path) -> FaultClassifier:
+        """The classifier saved by :meth:`save`; a ValueError naming the file when it is not one."""
+        arrays, config = load_state(folder)
+        if config.get("kind") != "fault_classifier":
+            raise ValueError(f"{folder}: holds a {config.get('kind')!r}, not a fault classifier")
+        out = cls(num_trees=int(config["num_trees"]), seed=int(config["seed"]))
+        out.channels_, out.asset_types_ = tuple(config["channels"]), tuple(config["asset_types"])
+        out.classes_ = tuple(config["classes"])
+        out.model_ = Forest.from_arrays(arrays, "forest", list(config["classes"]))
+        return out
 
     def _check_fitted(self) -> None:
         if not hasattr(self, "channels_"):

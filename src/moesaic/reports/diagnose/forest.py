@@ -1,0 +1,222 @@
+"""Random forests as plain arrays: predicted without scikit-learn, saved as safetensors + JSON.
+
+scikit-learn fits the forests of the diagnosis (the fault classifier, the moved-channel model);
+:class:`Forest` keeps what prediction needs, the nodes of every tree concatenated (children, split
+feature and threshold, the side a missing value goes, the class fractions of the node), and
+predicts as ``RandomForestClassifier.predict_proba`` does: features read as float32, each
+sample sent down each tree to its leaf, the leaves' class fractions summed tree after tree and
+divided by the number of trees, so the probabilities are the same bit for bit. Saved, it is a
+safetensors file of those arrays beside a JSON file (no pickle), which a report process loads in
+milliseconds instead of refitting the forests.
+
+Axes: N samples, F features, K classes, M nodes of all trees, T trees.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import safetensors.numpy
+
+from moesaic.atomic import atomic_directory
+
+if TYPE_CHECKING:
+    from sklearn.ensemble import RandomForestClassifier
+
+FORMAT_VERSION = 1
+_LEAF = -1
+
+
+class Forest:
+    """The trees of a fitted random forest classifier, as arrays (see the module docstring).
+
+    Attributes:
+        classes_: (K,) the class labels, in the order of the probability columns.
+        oob_decision_function_: (N_train, K) out-of-bag class probabilities of the training
+            samples, or None.
+    """
+
+    def __init__(
+        self,
+        *,
+        roots: np.ndarray,
+        left: np.ndarray,
+        right: np.ndarray,
+        feature: np.ndarray,
+        threshold: np.ndarray,
+        missing_left: np.ndarray,
+        value: np.ndarray,
+        classes: np.ndarray,
+        oob: np.ndarray | None = None,
+    ) -> None:
+        M = len(left)
+        shapes = {"right": right, "feature": feature, "threshold": threshold, "missing_left": missing_left}
+        bad = [f"`{n}` has {len(a)} nodes" for n, a in shapes.items() if len(a) != M]
+        if value.ndim != 2 or len(value) != M or value.shape[1] != len(classes):
+            bad.append(f"`value` must be ({M}, {len(classes)}), got {value.shape}")
+        if roots.ndim != 1 or not len(roots) or roots.min() < 0 or roots.max() >= M:
+            bad.append(f"`roots` must index the {M} nodes, got {roots.tolist()[:5]}")
+        if bad:
+            raise ValueError(f"inconsistent forest arrays (`left` has {M} nodes): {'; '.join(bad)}")
+        self.roots, self.left, self.right = (
+            roots.astype(np.int64),
+            left.astype(np.int64),
+            right.astype(np.int64),
+        )
+        self.feature, self.threshold = feature.astype(np.int64), threshold.astype(np.float64)
+        self.missing_left = missing_left.astype(bool)
+        self.value = value.astype(np.float64)
+        self.classes_ = classes
+        self.oob_decision_function_ = oob
+
+    @classmethod
+    def from_sklearn(cls, forest: RandomForestClassifier) -> Forest:
+        """The arrays of a fitted single-output ``RandomForestClassifier``."""
+        if getattr(forest, "n_outputs_", 1) != 1:
+            raise ValueError("only single-output forests are supported")
+        parts: dict[str, list[np.ndarray]] = {
+            k: [] for k in ("left", "right", "feature", "threshold", "miss")
+        }
+        values, roots, offset = [], [], 0
+        for estimator in forest.estimators_:
+            tree = estimator.tree_
+            roots.append(offset)
+            for key, children in (("left", tree.children_left), ("right", tree.children_right)):
+                parts[key].append(np.where(children == _LEAF, _LEAF, children + offset))
+            parts["feature"].append(tree.feature)
+            parts["threshold"].append(tree.threshold)
+            parts["miss"].append(tree.missing_go_to_left)
+            values.append(tree.value[:, 0, : len(forest.classes_)])
+            offset += tree.node_count
+        oob = getattr(forest, "oob_decision_function_", None)
+        return cls(
+            roots=np.asarray(roots),
+            left=np.concatenate(parts["left"]),
+            right=np.concatenate(parts["right"]),
+            feature=np.concatenate(parts["feature"]),
+            threshold=np.concatenate(parts["threshold"]),
+            missing_left=np.concatenate(parts["miss"]),
+            value=np.concatenate(values),
+            classes=np.asarray(forest.classes_),
+            oob=None if oob is None else np.asarray(oob, dtype=np.float64),
+        )
+
+    def leaves(self, x: np.ndarray) -> np.ndarray:
+        """(N, T) the leaf each sample of ``x`` (N, F) reaches in each tree."""
+        x = np.asarray(x, dtype=np.float32)
+        if x.ndim != 2:
+            raise ValueError(f"expected features (N, F), got shape {x.shape}")
+        node = np.tile(self.roots, (len(x), 1))  # (N, T)
+        rows = np.arange(len(x))[:, None]
+        inner = self.left[node] != _LEAF
+        while inner.any():
+            n = node[inner]
+            reading = x[np.broadcast_to(rows, node.shape)[inner], self.feature[n]]
+            go_left = np.where(np.isnan(reading), self.missing_left[n], reading <= self.threshold[n])
+            node[inner] = np.where(go_left, self.left[n], self.right[n])
+            inner = self.left[node] != _LEAF
+        return node
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        """(N, K) mean over the trees of the class fractions of the leaf each sample reaches."""
+        leaves = self.leaves(x)
+        total = np.zeros((len(leaves), len(self.classes_)), dtype=np.float64)
+        for t in range(leaves.shape[1]):  # tree after tree, as scikit-learn sums them
+            total += self.value[leaves[:, t]]
+        total /= leaves.shape[1]
+        return total
+
+    def arrays(self, prefix: str) -> dict[str, np.ndarray]:
+        """The arrays to save, their names under ``prefix``."""
+        out = {
+            "roots": self.roots,
+            "left": self.left,
+            "right": self.right,
+            "feature": self.feature,
+            "threshold": self.threshold,
+            "missing_left": self.missing_left.astype(np.uint8),
+            "value": self.value,
+        }
+        if self.oob_decision_function_ is not None:
+            out["oob"] = self.oob_decision_function_
+        return {f"{prefix}.{k}": np.ascontiguousarray(v) for k, v in out.items()}
+
+    @classmethod
+    def from_arrays(cls, arrays: Mapping[str, np.ndarray], prefix: str, classes: list[Any]) -> Forest:
+        """The forest saved by :meth:`arrays` under ``prefix``, with its ``classes`` (from the JSON)."""
+
+        def get(key: str) -> np.ndarray:
+            try:
+                return arrays[f"{prefix}.{key}"]
+            except KeyError:
+                raise ValueError(f"the saved forest `{prefix}` has no array `{key}`") from None
+
+        return cls(
+            roots=get("roots"),
+            left=get("left"),
+            right=get("right"),
+            feature=get("feature"),
+            threshold=get("threshold"),
+            missing_left=get("missing_left"),
+            value=get("value"),
+            classes=np.asarray(classes),
+            oob=arrays.get(f"{prefix}.oob"),
+        )
+
+
+def save_state(folder: Path, arrays: Mapping[str, np.ndarray], config: Mapping[str, Any]) -> None:
+    """Write ``state.safetensors`` (the arrays) and ``state.json`` (``config``, the format version
+    and the arrays' sha256) into ``folder``, all at once: an interrupted save leaves no folder."""
+    data = safetensors.numpy.save(dict(arrays))
+    meta = {
+        "format_version": FORMAT_VERSION,
+        "sha256": hashlib.sha256(data).hexdigest(),
+        "config": dict(config),
+    }
+    with atomic_directory(folder) as tmp:
+        (tmp / "state.safetensors").write_bytes(data)
+        (tmp / "state.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
+
+
+def load_state(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The arrays and config written by :func:`save_state`; a clear ValueError naming the file
+    when one is missing, altered or from another format version."""
+    meta_path, data_path = folder / "state.json", folder / "state.safetensors"
+    for path in (meta_path, data_path):
+        if not path.is_file():
+            raise ValueError(f"{path}: missing (expected a state saved by moesaic)")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError) as err:
+        raise ValueError(f"{meta_path}: not readable JSON ({err})") from None
+    if not isinstance(meta, dict) or meta.get("format_version") != FORMAT_VERSION:
+        found = meta.get("format_version") if isinstance(meta, dict) else None
+        raise ValueError(f"{meta_path}: format_version {found!r}, expected {FORMAT_VERSION}")
+    data = data_path.read_bytes()
+    if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
+        raise ValueError(f"{data_path}: checksum does not match {meta_path.name} (altered or truncated)")
+    return safetensors.numpy.load(data), dict(meta.get("config", {}))
+
+
+def fit_forest(x: np.ndarray, y: np.ndarray, **params: Any) -> Forest:
+    """A ``RandomForestClassifier(**params)`` fitted on ``x`` (N, F) and labels ``y`` (N,) with
+    out-of-bag scores, as a :class:`Forest`.
+
+    It fits on every core: each tree is seeded before it is built, so the trees are the same
+    whatever the number of threads. A sample that no tree left out gets NaN out-of-bag
+    probabilities (scikit-learn's warning about it is silenced; read them with ``nan_to_num``).
+    """
+    import warnings
+
+    from sklearn.ensemble import RandomForestClassifier  # only fitting needs scikit-learn
+
+    forest = RandomForestClassifier(oob_score=True, n_jobs=-1, **params)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Some inputs do not have OOB scores")
+        forest.fit(x, y)
+    return Forest.from_sklearn(forest)
