@@ -15,6 +15,10 @@ non-crossing quantiles on the RevIN scale, mapped back with the encoder's statis
 
 Axes: B windows, L context length, H horizon, C forecast channels, K covariates, F static
 features, Q quantiles, P patches, D model width.
+
+The configuration, the :data:`FORECAST_MODELS` registry and the result types live in
+:mod:`moesaic.tasks.forecast_config`; the input checks, hold-out split and window sampling in
+:mod:`moesaic.tasks.forecast_segments`. The public names are re-exported here.
 """
 
 from __future__ import annotations
@@ -22,203 +26,51 @@ from __future__ import annotations
 import copy
 import logging
 import time
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from pathlib import Path
-from typing import NamedTuple, Protocol
 
 import numpy as np
-import pandas as pd
 import torch
 from torch import Tensor, nn
 
 from moesaic.checkpoint import CheckpointError, load_model_state, save_model
-from moesaic.config import ConfigError, from_dict, to_dict
+from moesaic.config import from_dict, to_dict
 from moesaic.data.batch import Batch
-from moesaic.data.forecast_windows import ChannelStandardizer, count_windows, make_forecast_batch
+from moesaic.data.forecast_windows import ChannelStandardizer, make_forecast_batch
 from moesaic.encoders import NotFittedError
-from moesaic.heads.forecast import ForecastSpec, MoesaicForecastConfig, MoesaicForecastModel, check_quantiles
-from moesaic.tasks.baselines import (
-    DLinear,
-    DLinearConfig,
-    FracastForecaster,
-    PatchTST,
-    PatchTSTConfig,
-    SeasonalNaive,
+from moesaic.heads.forecast import ForecastSpec
+from moesaic.tasks.forecast_config import (
+    DEFAULT_QUANTILES,
+    FORECAST_MODELS,
+    ForecastConfig,
+    ForecastModel,
+    QuantileForecast,
+    StageOutcome,
 )
-from moesaic.train import Progress, TrainConfig, TrainResult, train
+from moesaic.tasks.forecast_segments import (
+    _aligned,
+    _as_series_list,
+    _check_windows,
+    _fit_length,
+    _hold_out,
+    _Segment,
+    _static_rows,
+    _window_index,
+    _WindowSampler,
+)
+from moesaic.train import Progress, TrainResult, train
+
+__all__ = [
+    "DEFAULT_QUANTILES",
+    "FORECAST_MODELS",
+    "ForecastConfig",
+    "ForecastModel",
+    "Forecaster",
+    "QuantileForecast",
+    "StageOutcome",
+]
 
 logger = logging.getLogger(__name__)
-
-DEFAULT_QUANTILES = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9)
-
-
-class ForecastModel(Protocol):
-    """What the :class:`Forecaster` drives: an ``nn.Module`` built by a :data:`FORECAST_MODELS` entry.
-
-    ``forecast`` reads a batch of :func:`moesaic.data.forecast_windows.make_forecast_batch` on the
-    Forecaster's standardised scale and returns (B, H, C, Q) quantiles, increasing along Q. A model
-    with trainable parameters also defines ``loss(batch)`` for :func:`moesaic.train.train`; one
-    without (seasonal naive, zero-shot fracast) is used as built.
-    """
-
-    def forecast(self, batch: Batch) -> Tensor: ...
-
-    def state_dict(self) -> dict[str, Tensor]: ...
-
-
-@dataclass(frozen=True)
-class ForecastConfig:
-    """A forecasting system and how it is trained.
-
-    Attributes:
-        model: a key of :data:`FORECAST_MODELS`.
-        context_length: L steps of context.
-        horizon: H steps one forward pass forecasts (``predict`` rolls out further).
-        quantiles: Q increasing levels holding 0.5.
-        moesaic: the moesaic model ("moesaic").
-        patchtst: the PatchTST baseline ("patchtst").
-        dlinear: the DLinear baseline ("dlinear").
-        seasonal_period: the season of "seasonal_naive", in steps.
-        fracast_weights: "fp32" or "w8" ("fracast").
-        train: optimisation; ``train.batch_size`` counts windows (each gives C samples).
-        val_fraction: share of each series held out (at its end) for early stopping when ``fit``
-            gets no validation series; 0 disables it.
-        val_stride: validate on every ``val_stride``-th window (validation only steers stopping).
-        predict_batch_size: windows per forward pass in ``predict``.
-    """
-
-    model: str = "moesaic"
-    context_length: int = 512
-    horizon: int = 96
-    quantiles: tuple[float, ...] = DEFAULT_QUANTILES
-    moesaic: MoesaicForecastConfig = field(default_factory=MoesaicForecastConfig)
-    patchtst: PatchTSTConfig = field(default_factory=PatchTSTConfig)
-    dlinear: DLinearConfig = field(default_factory=DLinearConfig)
-    seasonal_period: int = 24
-    fracast_weights: str = "fp32"
-    train: TrainConfig = field(
-        default_factory=lambda: TrainConfig(
-            lr=1e-3, weight_decay=0.05, warmup_steps=100, max_steps=2000, batch_size=32, eval_every=100,
-            patience=4, log_every=50, checkpoint_every=10**9,
-        )
-    )  # fmt: skip
-    val_fraction: float = 0.2
-    val_stride: int = 4
-    predict_batch_size: int = 256
-
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "quantiles", tuple(self.quantiles))
-        problems = []
-        if self.model not in FORECAST_MODELS:
-            problems.append(f"`model` must be one of {sorted(FORECAST_MODELS)}, got {self.model!r}")
-        for name in ("context_length", "horizon", "seasonal_period", "val_stride", "predict_batch_size"):
-            if getattr(self, name) < 1:
-                problems.append(f"`{name}` must be >= 1, got {getattr(self, name)}")
-        try:
-            check_quantiles(self.quantiles)
-        except ValueError as err:
-            problems.append(str(err))
-        if not 0.0 <= self.val_fraction < 1.0:
-            problems.append(f"`val_fraction` must be in [0, 1), got {self.val_fraction}")
-        if self.fracast_weights not in ("fp32", "w8"):
-            problems.append(f"`fracast_weights` must be 'fp32' or 'w8', got {self.fracast_weights!r}")
-        if problems:
-            raise ConfigError(problems)
-
-
-def _seasonal_naive(config: ForecastConfig, spec: ForecastSpec) -> nn.Module:
-    return SeasonalNaive(
-        num_channels=spec.num_channels,
-        horizon=spec.horizon,
-        num_quantiles=len(spec.quantiles),
-        period=config.seasonal_period,
-    )
-
-
-def _dlinear(config: ForecastConfig, spec: ForecastSpec) -> nn.Module:
-    return DLinear(
-        context_length=spec.context_length,
-        horizon=spec.horizon,
-        num_channels=spec.num_channels,
-        num_quantiles=len(spec.quantiles),
-        config=config.dlinear,
-    )
-
-
-def _patchtst(config: ForecastConfig, spec: ForecastSpec) -> nn.Module:
-    return PatchTST(
-        context_length=spec.context_length,
-        horizon=spec.horizon,
-        num_channels=spec.num_channels,
-        num_quantiles=len(spec.quantiles),
-        config=config.patchtst,
-    )
-
-
-def _fracast(config: ForecastConfig, spec: ForecastSpec) -> nn.Module:
-    return FracastForecaster(
-        num_channels=spec.num_channels,
-        horizon=spec.horizon,
-        quantiles=spec.quantiles,
-        weights=config.fracast_weights,
-    )
-
-
-FORECAST_MODELS: dict[str, Callable[[ForecastConfig, ForecastSpec], nn.Module]] = {
-    "moesaic": lambda config, spec: MoesaicForecastModel(spec, config.moesaic),
-    "patchtst": _patchtst,
-    "dlinear": _dlinear,
-    "seasonal_naive": _seasonal_naive,
-    "fracast": _fracast,
-}
-"""Forecast model builders by name: ``builder(config, spec) -> module with forecast(batch)``."""
-
-
-class QuantileForecast(NamedTuple):
-    """A probabilistic forecast on the data's scale.
-
-    ``median`` (B, H, C), the point forecast, and ``quantiles`` (B, H, C, Q); without the leading
-    B when ``predict`` got a single (T, C) context.
-    """
-
-    median: np.ndarray
-    quantiles: np.ndarray
-    levels: tuple[float, ...]
-
-    def to_frame(self, channels: Sequence[str], time: np.ndarray) -> pd.DataFrame:
-        """One forecast (H, C) as a table: ``date``, then per channel its median and ``<ch>_q<level>``.
-
-        Args:
-            channels: C channel names.
-            time: (H,) timestamps of the forecast steps.
-        """
-        if self.median.ndim != 2 or self.median.shape != (len(time), len(channels)):
-            raise ValueError(
-                f"expected one forecast of shape ({len(time)}, {len(channels)}), got {self.median.shape}"
-            )
-        columns: dict[str, np.ndarray] = {"date": time}
-        for c, name in enumerate(channels):
-            columns[name] = self.median[:, c]
-            for q, level in enumerate(self.levels):
-                columns[f"{name}_q{level:g}"] = self.quantiles[:, c, q]
-        return pd.DataFrame(columns)
-
-
-class StageOutcome(NamedTuple):
-    """One training stage of ``Forecaster.fit``: its result and whether its weights were kept."""
-
-    stage: str
-    result: TrainResult
-    kept: bool
-
-
-class _Segment(NamedTuple):
-    """One standardised series, ready to be cut into windows."""
-
-    values: np.ndarray  # (T, C)
-    covariates: np.ndarray | None  # (T, K)
-    static: np.ndarray | None  # (F,)
 
 
 class Forecaster:
@@ -513,118 +365,3 @@ class Forecaster:
                 )
                 out.append(model.forecast(batch).numpy())  # type: ignore[operator]
         return np.concatenate(out)
-
-
-class _WindowSampler:
-    """The training batch source: every window of every part once per epoch, shuffled."""
-
-    def __init__(self, forecaster: Forecaster, parts: list[_Segment]) -> None:
-        self.forecaster, self.parts = forecaster, parts
-        self.index = _window_index(parts, forecaster.spec_, stride=1)
-        if not len(self.index):
-            spec = forecaster.spec_
-            raise ValueError(
-                f"no training window: each series needs context_length + horizon = "
-                f"{spec.context_length + spec.horizon} steps; lengths are {[len(p.values) for p in parts]}"
-            )
-
-    def __call__(self, epoch: int, generator: torch.Generator) -> Iterator[Batch]:
-        order = torch.randperm(len(self.index), generator=generator).numpy()
-        size = self.forecaster.config.train.batch_size
-        for i in range(0, len(order), size):
-            yield self.forecaster._window_batch(self.parts, self.index[order[i : i + size]])
-
-
-def _window_index(parts: list[_Segment], spec: ForecastSpec, *, stride: int) -> np.ndarray:
-    """(W, 2) (part, start) of every ``stride``-th window of every part."""
-    rows = []
-    for p, part in enumerate(parts):
-        n = count_windows(len(part.values), context_length=spec.context_length, horizon=spec.horizon)
-        starts = np.arange(0, n, stride)
-        rows.append(np.column_stack([np.full(len(starts), p), starts]))
-    return np.concatenate(rows).astype(np.int64) if rows else np.zeros((0, 2), np.int64)
-
-
-def _hold_out(
-    parts: list[_Segment], fraction: float, context_length: int
-) -> tuple[list[_Segment], list[_Segment]]:
-    """Split each part at ``1 - fraction`` of its length; validation keeps the context before the cut."""
-    if fraction == 0:
-        return parts, []
-    train_parts, val_parts = [], []
-    for part in parts:
-        cut = int(len(part.values) * (1 - fraction))
-        start = max(cut - context_length, 0)
-        train_parts.append(
-            _Segment(
-                part.values[:cut], None if part.covariates is None else part.covariates[:cut], part.static
-            )
-        )
-        val_parts.append(
-            _Segment(
-                part.values[start:], None if part.covariates is None else part.covariates[start:], part.static
-            )
-        )
-    return train_parts, val_parts
-
-
-def _as_series_list(series: np.ndarray | Sequence[np.ndarray], name: str) -> list[np.ndarray]:
-    items = [series] if isinstance(series, np.ndarray) and series.ndim == 2 else list(series)
-    if not items:
-        raise ValueError(f"`{name}` holds no series")
-    out = []
-    for i, item in enumerate(items):
-        arr = np.asarray(item, dtype=np.float32)
-        if arr.ndim != 2:
-            raise ValueError(f"`{name}`[{i}] must be (time, channels), got shape {arr.shape}")
-        if np.isinf(arr).any():
-            raise ValueError(f"`{name}`[{i}] holds infinite values; mark missing readings with NaN")
-        out.append(arr)
-    return out
-
-
-def _aligned(
-    covariates: np.ndarray | Sequence[np.ndarray] | None, values: list[np.ndarray], name: str
-) -> list[np.ndarray] | None:
-    if covariates is None:
-        return None
-    cov = _as_series_list(covariates, name)
-    if len(cov) != len(values) or any(len(c) != len(v) for c, v in zip(cov, values, strict=False)):
-        raise ValueError(
-            f"`{name}` must align with the series: lengths {[len(v) for v in values]}, "
-            f"got {[len(c) for c in cov]}"
-        )
-    if len({c.shape[1] for c in cov}) > 1:
-        raise ValueError(
-            f"every entry of `{name}` must have the same channels, got {[c.shape[1] for c in cov]}"
-        )
-    return cov
-
-
-def _static_rows(static: np.ndarray | None, num_series: int) -> np.ndarray | None:
-    if static is None:
-        return None
-    rows = np.asarray(static, dtype=np.float32)
-    rows = rows[None] if rows.ndim == 1 else rows
-    if rows.ndim != 2 or len(rows) != num_series:
-        raise ValueError(
-            f"`static` must be (series, features) with {num_series} rows, got shape {rows.shape}"
-        )
-    return rows
-
-
-def _check_windows(values: np.ndarray, channels: int, name: str) -> np.ndarray:
-    if values.ndim != 3 or values.shape[-1] != channels:
-        raise ValueError(
-            f"`{name}` must be (steps, {channels}) or (windows, steps, {channels}), got shape {values.shape}"
-        )
-    return values
-
-
-def _fit_length(values: np.ndarray, length: int) -> np.ndarray:
-    """(B, T, C) -> (B, length, C): the last ``length`` steps, or NaN (missing) steps before them."""
-    T = values.shape[1]
-    if length <= T:
-        return np.ascontiguousarray(values[:, T - length :])
-    pad = np.full((values.shape[0], length - T, values.shape[2]), np.nan, dtype=values.dtype)
-    return np.concatenate([pad, values], axis=1)
