@@ -30,6 +30,7 @@ import torch
 from torch import nn
 
 from moesaic.atomic import atomic_directory, write_bytes_atomic, write_text_atomic
+from moesaic.errors import CheckpointError  # defined apart so torch-free code can raise it
 
 FORMAT_VERSION = 1
 SUPPORTED_VERSIONS = (1,)
@@ -42,10 +43,6 @@ BEST_FILE = "best.safetensors"
 CONFIG_JSON = "config.json"
 _CHECKPOINT_FILES = frozenset({CHECKPOINT_JSON, MODEL_FILE, OPTIMIZER_FILE, RNG_FILE, BEST_FILE})
 _MODEL_FILES = frozenset({CONFIG_JSON, MODEL_FILE})
-
-
-class CheckpointError(ValueError):
-    """A checkpoint folder that is missing, incomplete, modified or of an unknown format."""
 
 
 class RngState(NamedTuple):

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 
+class CheckpointError(ValueError):
+    """A checkpoint folder that is missing, incomplete, modified or of an unknown format."""
+
+
 class NotFittedError(ValueError, AttributeError):
     """A learned object used before ``fit`` (or ``load``); the message says which call to make.
 

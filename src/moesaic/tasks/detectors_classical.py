@@ -13,8 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.cluster import KMeans
-from sklearn.ensemble import IsolationForest
 
 from moesaic.tasks.detectors_pipeline import _MIN_SCALE, BaseDetector, Scores, ScoringConfig
 
@@ -96,6 +94,8 @@ class KMeansDetector(BaseDetector):
     config: KMeansConfig
 
     def _fit_model(self, z: np.ndarray) -> None:
+        from sklearn.cluster import KMeans  # fitting only: scoring needs numpy alone
+
         filled = _filled(z)
         clusters = min(self.config.clusters, len(np.unique(filled, axis=0)))
         model = KMeans(n_clusters=clusters, n_init=4, random_state=self.config.seed).fit(filled)
@@ -198,6 +198,8 @@ class IForestDetector(BaseDetector):
     config: IForestConfig
 
     def _fit_model(self, z: np.ndarray) -> None:
+        from sklearn.ensemble import IsolationForest  # fitting only: scoring needs numpy alone
+
         filled = _filled(z)
         samples = min(self.config.max_samples, len(filled))
         forest = IsolationForest(

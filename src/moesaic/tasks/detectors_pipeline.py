@@ -12,16 +12,17 @@ import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, ClassVar, NamedTuple, Self
+from typing import TYPE_CHECKING, Any, ClassVar, NamedTuple, Self
 
 import numpy as np
-import torch
-from torch import nn
 
-from moesaic.checkpoint import CheckpointError, load_model_state, save_model
 from moesaic.config import ConfigError, from_dict, to_dict
-from moesaic.encoders import NotFittedError
+from moesaic.errors import CheckpointError, NotFittedError
 from moesaic.eval.metrics import threshold_from_scores
+
+if TYPE_CHECKING:  # torch is imported by save and load only: scoring with a classical detector needs numpy
+    import torch
+    from torch import nn
 
 _MIN_SCALE = 1e-6
 KIND_PREFIX = "moesaic.detector."
@@ -144,15 +145,16 @@ def sustained(above: np.ndarray, min_run: int) -> np.ndarray:
     return (run >= min_run - 1e-9) & above
 
 
-class _TensorBag(nn.Module):
+def _tensor_bag(arrays: dict[str, np.ndarray], model: nn.Module | None = None) -> nn.Module:
     """Named arrays (and an optional model) in one module, for :func:`moesaic.checkpoint.save_model`."""
+    import torch
 
-    def __init__(self, arrays: dict[str, np.ndarray], model: nn.Module | None = None) -> None:
-        super().__init__()
-        for name, array in arrays.items():
-            self.register_buffer(name, torch.from_numpy(np.ascontiguousarray(array)))
-        if model is not None:
-            self.model = model
+    bag = torch.nn.Module()
+    for name, array in arrays.items():
+        bag.register_buffer(name, torch.from_numpy(np.ascontiguousarray(array)))
+    if model is not None:
+        bag.model = model
+    return bag
 
 
 class BaseDetector:
@@ -218,7 +220,9 @@ class BaseDetector:
             "threshold": self.threshold_,
             **self._extra_config(),
         }
-        save_model(Path(folder), _TensorBag(arrays, self._module()), document)
+        from moesaic.checkpoint import save_model
+
+        save_model(Path(folder), _tensor_bag(arrays, self._module()), document)
 
     @classmethod
     def load(cls, folder: Path) -> Self:
@@ -227,6 +231,8 @@ class BaseDetector:
         Raises:
             CheckpointError: missing, modified or foreign checkpoint, or one that does not rebuild.
         """
+        from moesaic.checkpoint import load_model_state
+
         state = load_model_state(Path(folder))
         saved = state.config
         if saved.get("kind") != KIND_PREFIX + cls.name:

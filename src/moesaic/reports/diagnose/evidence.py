@@ -42,7 +42,8 @@ from moesaic.reports.diagnose.history import (
 from moesaic.reports.diagnose.onset import estimate_onset
 from moesaic.reports.diagnose.source import EvidenceBase
 from moesaic.reports.diagnose.stats import STATISTICS
-from moesaic.tasks.anomaly import make_detector
+from moesaic.tasks.detectors_classical import CLASSICAL
+from moesaic.tasks.detectors_pipeline import configure
 
 logger = logging.getLogger(__name__)
 
@@ -135,7 +136,8 @@ def _timestamp(value: Any, name: str) -> pd.Timestamp:
 def detector_finding(window: Window, time: np.ndarray) -> tuple[DetectorFinding, np.ndarray]:
     """Fit the detector on the baseline, score baseline + window; the finding and (C,) score shares."""
     spd = window.steps_per_day
-    detector = make_detector(DETECTOR, smooth=max(1, round(spd)), min_run=3)
+    kind = CLASSICAL[DETECTOR]  # a classical detector: numpy only, no torch in a report process
+    detector = kind(configure(kind, smooth=max(1, round(spd)), min_run=3))
     detector.fit(window.baseline, channels=window.channels)
     detection = detector.predict(np.concatenate([window.baseline, window.values]))
     part = slice(len(window.baseline), None)
