@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from moesaic.tasks.detectors_pipeline import _MIN_SCALE, BaseDetector, Scores, ScoringConfig
+from moesaic.trees import descend, node_depths
 
 
 def _filled(z: np.ndarray) -> np.ndarray:
@@ -231,17 +232,11 @@ class IForestDetector(BaseDetector):
     def isolation_score(self, z: np.ndarray) -> np.ndarray:
         """(T,) 2^(-E[h] / c(samples)) in (0, 1]: higher is easier to isolate, more anomalous."""
         filled = _filled(z)
+        leaves = descend(filled, self.roots_, self.left_, self.right_, self.feature_, self.split_)
+        levels = node_depths(self.roots_, self.left_, self.right_)
         depth = np.zeros(len(filled))
-        rows = np.arange(len(filled))
-        for root in self.roots_:
-            node, level = np.full(len(filled), root), np.zeros(len(filled))
-            inner = self.left_[node] >= 0
-            while inner.any():
-                go_left = filled[rows[inner], self.feature_[node[inner]]] <= self.split_[node[inner]]
-                node[inner] = np.where(go_left, self.left_[node[inner]], self.right_[node[inner]])
-                level[inner] += 1
-                inner = self.left_[node] >= 0
-            depth += level + _average_path(self.count_[node])
+        for t in range(leaves.shape[1]):
+            depth += levels[leaves[:, t]] + _average_path(self.count_[leaves[:, t]])
         return 2.0 ** (-depth / len(self.roots_) / _average_path(self.samples_.astype(np.float64))[0])
 
     def _deviations(self, z: np.ndarray) -> np.ndarray:

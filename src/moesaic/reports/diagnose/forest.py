@@ -24,12 +24,12 @@ import numpy as np
 import safetensors.numpy
 
 from moesaic.atomic import atomic_directory
+from moesaic.trees import LEAF, descend
 
 if TYPE_CHECKING:
     from sklearn.ensemble import RandomForestClassifier
 
 FORMAT_VERSION = 1
-_LEAF = -1
 
 
 class Forest:
@@ -87,7 +87,7 @@ class Forest:
             tree = estimator.tree_
             roots.append(offset)
             for key, children in (("left", tree.children_left), ("right", tree.children_right)):
-                parts[key].append(np.where(children == _LEAF, _LEAF, children + offset))
+                parts[key].append(np.where(children == LEAF, LEAF, children + offset))
             parts["feature"].append(tree.feature)
             parts["threshold"].append(tree.threshold)
             parts["miss"].append(tree.missing_go_to_left)
@@ -107,20 +107,11 @@ class Forest:
         )
 
     def leaves(self, x: np.ndarray) -> np.ndarray:
-        """(N, T) the leaf each sample of ``x`` (N, F) reaches in each tree."""
+        """(N, T) the leaf each sample of ``x`` (N, F) reaches in each tree (read as float32)."""
         x = np.asarray(x, dtype=np.float32)
         if x.ndim != 2:
             raise ValueError(f"expected features (N, F), got shape {x.shape}")
-        node = np.tile(self.roots, (len(x), 1))  # (N, T)
-        rows = np.arange(len(x))[:, None]
-        inner = self.left[node] != _LEAF
-        while inner.any():
-            n = node[inner]
-            reading = x[np.broadcast_to(rows, node.shape)[inner], self.feature[n]]
-            go_left = np.where(np.isnan(reading), self.missing_left[n], reading <= self.threshold[n])
-            node[inner] = np.where(go_left, self.left[n], self.right[n])
-            inner = self.left[node] != _LEAF
-        return node
+        return descend(x, self.roots, self.left, self.right, self.feature, self.threshold, self.missing_left)
 
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         """(N, K) mean over the trees of the class fractions of the leaf each sample reaches."""
