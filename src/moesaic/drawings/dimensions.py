@@ -90,8 +90,12 @@ class Callout:
 
     @property
     def value_text(self) -> str:
-        """The text without a trailing "REF" (drawn as a word of its own)."""
-        return re.sub(r"\s*REF$", "", self.text)
+        """The value without its reference marking: a trailing "REF" word, or the parentheses
+        around it (``(12,5)`` -> ``12,5``); :attr:`reference` keeps what they said."""
+        text = re.sub(r"\s*REF$", "", self.text)
+        if self.reference and text.startswith("(") and text.endswith(")"):
+            text = text[1:-1].strip()
+        return text
 
     @property
     def toleranced(self) -> bool:

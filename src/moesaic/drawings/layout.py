@@ -193,21 +193,27 @@ def _merge_deviations(items: list[TextItem]) -> list[TextItem]:
     return out + [d for d in devs if id(d) not in taken]
 
 
-def _without_ref(item: TextItem, callout: Callout) -> tuple[int, int, int, int]:
-    """The box of the value alone when a trailing "REF" word was read with it.
+def _value_box(item: TextItem, callout: Callout) -> tuple[int, int, int, int]:
+    """The box of the value alone when its reference marking was read with it.
 
-    "REF" is a word of its own beside the value; the value's box is its share of the line,
-    measured in characters along the reading direction.
+    A trailing "REF" word or the parentheses around a reference dimension lie beside the value;
+    the value's box is its share of the line, measured in characters along the reading direction.
     """
-    x1, y1, x2, y2 = item.box
-    if not (callout.reference and item.text.rstrip().upper().endswith("REF")):
+    text = item.text.strip()
+    start, stop = 0, len(text)
+    if callout.reference and text.upper().endswith("REF"):
+        stop = len(text[:-3].rstrip())
+    if callout.reference and text.startswith("(") and text[:stop].endswith(")"):
+        start, stop = start + 1, stop - 1
+    if (start, stop) == (0, len(text)):
         return item.box
-    share = len(item.text.rstrip()[:-3].rstrip()) / max(len(item.text.strip()), 1)
+    a, b = start / len(text), stop / len(text)
+    x1, y1, x2, y2 = item.box
     if item.angle == 0.0:
-        return x1, y1, int(x1 + share * (x2 - x1)), y2
-    if item.angle == 90.0:  # read bottom to top: the value is at the bottom
-        return x1, int(y2 - share * (y2 - y1)), x2, y2
-    return x1, y1, x2, int(y1 + share * (y2 - y1))
+        return int(x1 + a * (x2 - x1)), y1, int(x1 + b * (x2 - x1)), y2
+    if item.angle == 90.0:  # read bottom to top: the text starts at the bottom
+        return x1, int(y2 - b * (y2 - y1)), x2, int(y2 - a * (y2 - y1))
+    return x1, int(y1 + a * (y2 - y1)), x2, int(y1 + b * (y2 - y1))
 
 
 def read_layout(items: Sequence[TextItem], *, width: int, height: int) -> SheetLayout:
@@ -234,7 +240,7 @@ def read_layout(items: Sequence[TextItem], *, width: int, height: int) -> SheetL
             continue
         callout = parse_callout(item.text)
         if callout is not None and callout.nominal > 0:
-            dimensions.append(Dimension(callout.value_text, _without_ref(item, callout), callout, item.score))
+            dimensions.append(Dimension(callout.value_text, _value_box(item, callout), callout, item.score))
         else:
             other.append(item)
     notes.sort(key=lambda i: (i.box[1], i.box[0]))

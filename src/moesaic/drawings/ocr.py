@@ -25,6 +25,7 @@ from typing import Any, ClassVar, TypeVar
 
 import numpy as np
 
+from moesaic.drawings.glyphs import read_parts, restore_diameter
 from moesaic.drawings.onnxruntime_sessions import detect_gray, quiet_sessions
 from moesaic.drawings.tesseract import TesseractEngine
 from moesaic.drawings.text import MissingEngineError, OCREngine, Quad, TextItem, box_quad
@@ -46,6 +47,9 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
+# a line found turned covering less than this share of an upright line's box is a piece of it
+PIECE = 0.5
+
 T = TypeVar("T")
 R = TypeVar("R")
 
@@ -57,49 +61,6 @@ def _order(quad: np.ndarray) -> np.ndarray:
     quad = quad[np.argsort(angles)]  # clockwise on screen, starting anywhere
     start = int(np.argmin(quad.sum(axis=1)))
     return np.roll(quad, -start, axis=0)
-
-
-_DIAMETER_MISREADS = "0OoQ@PpØøΦφ#"
-
-
-def restore_diameter(crop: np.ndarray, text: str) -> str:
-    """Put back a diameter sign that the recogniser dropped or misread.
-
-    Prose-trained recognisers have no ``⌀``: they skip it or read ``0``, ``O``, ``@``. The
-    sign is a ring about as wide as tall with a slash through it, where digits and letters
-    with a hole are clearly narrower, so the first glyph of the crop decides.
-
-    Args:
-        crop: the upright grayscale line (H, W) uint8, dark text on light paper.
-        text: what the recogniser read.
-    """
-    from scipy import ndimage
-
-    if not text or not (text[0].isdigit() or text[0] in _DIAMETER_MISREADS) or text[0] == "⌀":
-        return text
-    ink = crop < min(128, int(crop.mean()) - 30)
-    labels, count = ndimage.label(ink)
-    if count == 0:
-        return text
-    boxes = ndimage.find_objects(labels)
-    rows = [b[0].stop - b[0].start for b in boxes]
-    tallest = max(rows)
-    glyphs = sorted(
-        ((b, k + 1) for k, b in enumerate(boxes) if b[0].stop - b[0].start >= 0.55 * tallest),
-        key=lambda g: g[0][1].start,
-    )
-    if not glyphs:
-        return text
-    (ys, xs), label = glyphs[0]
-    h, w = ys.stop - ys.start, xs.stop - xs.start
-    glyph = labels[ys, xs] == label
-    holes = ndimage.binary_fill_holes(glyph) & ~glyph
-    # a ring split by its slash: round like O, with a much smaller hole than O or 0
-    if not (0.85 <= w / h <= 1.6 and 0.04 * h * w < holes.sum() < 0.3 * h * w):
-        return text
-    if text[0] in _DIAMETER_MISREADS and len(text) > 1 and text[1].isdigit():
-        return "⌀" + text[1:]
-    return "⌀" + text
 
 
 def _is_tall(quad: np.ndarray) -> bool:
@@ -114,6 +75,11 @@ def _is_wide(quad: np.ndarray) -> bool:
 
 def _quad_box(quad: np.ndarray) -> tuple[float, float, float, float]:
     return float(quad[:, 0].min()), float(quad[:, 1].min()), float(quad[:, 0].max()), float(quad[:, 1].max())
+
+
+def _area(quad: np.ndarray) -> float:
+    x1, y1, x2, y2 = _quad_box(quad)
+    return (x2 - x1) * (y2 - y1)
 
 
 def _overlap(a: Sequence[float], b: Sequence[float]) -> float:
@@ -238,13 +204,19 @@ class RapidOCREngine:
                 if _is_wide(sheet) or any(_is_wide(f) and _overlap(box, _quad_box(f)) > 0.3 for f in found):
                     continue
                 vertical.append(sheet)
-            # a squarish piece of a vertical line found upright gives way to the whole line
-            found = [
-                f
+            # a squarish piece of a vertical line found upright gives way to the whole line, and a
+            # piece of a line found turned (the "6" of "16") to the upright line
+            pieces = [
+                (f, v)
                 for f in found
-                if _is_wide(f) or not any(_overlap(_quad_box(f), _quad_box(v)) > 0.5 for v in vertical)
+                if not _is_wide(f)
+                for v in vertical
+                if _overlap(_quad_box(f), _quad_box(v)) > 0.5
             ]
-            found += vertical
+            found = [f for f in found if not any(f is a and _area(v) >= PIECE * _area(f) for a, v in pieces)]
+            found += [
+                v for v in vertical if not any(v is b and _area(v) < PIECE * _area(f) for f, b in pieces)
+            ]
         return found
 
     def recognise(self, crops: Sequence[np.ndarray]) -> list[tuple[str, float]]:
@@ -273,6 +245,9 @@ class RapidOCREngine:
         self._read_at(crops, [(i, plan[0]) for i, plan in enumerate(plans)], best)
         doubtful = [(i, a) for i, plan in enumerate(plans) if best[i][1] < self.sure_score for a in plan[1:]]
         self._read_at(crops, doubtful, best)
+        for i, (text, score, angle) in best.items():
+            if score >= self.min_score:
+                best[i] = (read_parts(_turn(crops[i], angle), text, self.recognise), score, angle)
         items = []
         for i, (text, score, angle) in sorted(best.items()):
             if score < self.min_score or not text.strip():
@@ -288,10 +263,15 @@ class RapidOCREngine:
         best: dict[int, tuple[str, float, float]],
     ) -> None:
         """Recognise crop ``i`` turned by ``angle`` for each (i, angle); keep the surest reading per crop."""
-        turned = [np.rot90(crops[i], -int(a // 90)).copy() if a else crops[i] for i, a in wanted]
-        for (i, angle), crop, (text, score) in zip(wanted, turned, self.recognise(turned), strict=True):
+        turned = [_turn(crops[i], a) for i, a in wanted]
+        for (i, angle), (text, score) in zip(wanted, self.recognise(turned), strict=True):
             if i not in best or score > best[i][1]:
-                best[i] = (restore_diameter(crop, text.strip()), score, angle)
+                best[i] = (text.strip(), score, angle)
+
+
+def _turn(crop: np.ndarray, angle: float) -> np.ndarray:
+    """An upright line crop turned so that text reading at ``angle`` reads left to right."""
+    return np.rot90(crop, -int(angle // 90)).copy() if angle else crop
 
 
 def _reading_angles(quad: np.ndarray) -> tuple[float, ...]:

@@ -66,6 +66,8 @@ def normalize_callout(text: str) -> str:
     # a leading glyph the recogniser made of the diameter sign: "P60", "@12", "#8"
     s = re.sub(r"^[@#QP](?=\d)", DIAMETER, s)
     s = re.sub(r"[@#]\s?(?=\d)", DIAMETER, s)
+    # the letter O for a zero in front of a decimal separator: "RO,2", "⌀O.5"
+    s = re.sub(rf"(?<![A-Za-z])((?:R|SR|M|{DIAMETER}|{PLUS_MINUS}|[+-])?)\s?[Oo](?=[.,]\d)", r"\g<1>0", s)
     # a surface-finish tick read as a slash before the value, stray dots after it
     s = re.sub(r"^[/√]\s?(?=\d)", "", s)
     s = re.sub(r"[\s.,;:'*]+$", "", s)
