@@ -15,6 +15,7 @@ from moesaic.encoders import EncoderConfig, NotFittedError
 from moesaic.model import ModelConfig
 from moesaic.moe import MoEConfig
 from moesaic.tasks.synth.conditions import ConditionSpec, parse_condition
+from moesaic.tasks.synth.generators import SeriesFlow
 from moesaic.tasks.synth.synthesizer import SynthConfig, Synthesizer
 from moesaic.train import TrainConfig
 
@@ -129,3 +130,21 @@ def test_parse_condition_and_spec_roundtrip() -> None:
     assert encoded.categorical.tolist() == [[1], [0]]
     assert encoded.numeric_observed.tolist() == [[False], [True]]
     assert encoded.numeric[1, 0].item() == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize(("power", "expected"), [(1.0, 0.25), (2.0, 0.1875)])
+def test_flow_sampling_takes_its_euler_steps_on_the_power_grid(power: float, expected: float) -> None:
+    """With the velocity equal to the flow time, two Euler steps add sum((s1 - s0) * s0) over the grid."""
+    flow = SeriesFlow(tiny().model, length=4, channels=2, patch=2, steps=2, condition_dropout=0.0,
+                      grid_power=power)  # fmt: skip
+    flow.velocity = lambda x, s, conditions: (s[:, None, None].expand_as(x), torch.zeros(()))  # type: ignore[method-assign]
+    torch.manual_seed(0)
+    noise = torch.randn(3, 4, 2)
+    torch.manual_seed(0)
+    out = flow.sample(None, count=3, length=4)
+    torch.testing.assert_close(out - noise, torch.full((3, 4, 2), expected))
+
+
+def test_grid_power_must_be_positive() -> None:
+    with pytest.raises(ConfigError, match="grid_power"):
+        SynthConfig(grid_power=0.0)

@@ -6,7 +6,10 @@
   tune. Samples are the decoder means.
 - :class:`SeriesFlow` (``steps`` evaluations per sample): conditional flow matching on the straight
   path ``x_s = (1 - s) noise + s data``; the trunk predicts the velocity ``data - noise`` and
-  sampling integrates it with ``steps`` Euler steps.
+  sampling integrates it with ``steps`` Euler steps, starting at flow times
+  ``(i / steps) ** grid_power``. Evenly spaced steps (power 1) left the spread of window levels
+  about a quarter too small on Stocks: the early steps, where the samples part ways, were too
+  coarse. Power 2 packs the steps near the noise end.
 
 Both see windows standardised per channel by the :class:`~moesaic.tasks.synth.synthesizer.Synthesizer`.
 Axes: B batch, T steps, C channels, D width, Z latent width.
@@ -120,6 +123,7 @@ class SeriesFlow(nn.Module):
         patch: int,
         steps: int,
         condition_dropout: float,
+        grid_power: float = 1.0,
     ) -> None:
         super().__init__()
         D = config.dim
@@ -129,6 +133,7 @@ class SeriesFlow(nn.Module):
             patch,
             channels,
         )
+        self.grid_power = grid_power
         self.project = nn.Linear(channels * patch, D)
         self.time = nn.Sequential(nn.Linear(D, D), nn.SiLU(), nn.Linear(D, D))
         self.trunk = ConditionalTrunk(config, length=length // patch)
@@ -166,7 +171,7 @@ class SeriesFlow(nn.Module):
     def sample(self, conditions: EncodedConditions | None, *, count: int, length: int) -> Tensor:
         """(count, T, C) standardised samples: Euler from noise at s = 0 to data at s = 1."""
         x = torch.randn(count, length, self.channels)
-        for i in range(self.steps):
-            s = torch.full((count,), i / self.steps)
-            x = x + self.velocity(x, s, conditions)[0] / self.steps
+        grid = (torch.arange(self.steps + 1) / self.steps) ** self.grid_power
+        for start, stop in zip(grid[:-1].tolist(), grid[1:].tolist(), strict=True):
+            x = x + (stop - start) * self.velocity(x, torch.full((count,), start), conditions)[0]
         return x

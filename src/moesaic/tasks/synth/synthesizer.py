@@ -62,6 +62,8 @@ class SynthConfig:
         design: one of :data:`DESIGNS`: ``"flow"`` (flow matching, ``steps`` evaluations per
             sample) or ``"vae"`` (conditional VAE, one evaluation per sample).
         steps: Euler steps of the flow design (its network evaluations per sample).
+        grid_power: the flow design's Euler steps start at flow times ``(i / steps) ** grid_power``;
+            above 1 they are packed near the noise end (see :class:`.generators.SeriesFlow`).
         patch_len: steps per token; the window length must be a multiple of it.
         latent: latent width of the VAE design.
         condition_dropout: probability of masking each factor in training, for unconditional
@@ -73,6 +75,7 @@ class SynthConfig:
 
     design: str = "flow"
     steps: int = 10
+    grid_power: float = 2.0
     patch_len: int = 4
     latent: int = 16
     condition_dropout: float = 0.2
@@ -84,6 +87,7 @@ class SynthConfig:
         checks = [
             ("design", self.design in DESIGNS, f"one of {list(DESIGNS)}"),
             ("steps", self.steps >= 1, ">= 1"),
+            ("grid_power", self.grid_power > 0, "> 0"),
             ("latent", self.latent >= 1, ">= 1"),
             ("patch_len", self.patch_len >= 1, ">= 1"),
             ("condition_dropout", 0 <= self.condition_dropout < 1, "in [0, 1)"),
@@ -175,7 +179,7 @@ class Synthesizer:
             )  # fmt: skip
         return SeriesFlow(
             model, length=self.length_, channels=self.channels_, patch=config.patch_len,
-            steps=config.steps, condition_dropout=config.condition_dropout,
+            steps=config.steps, grid_power=config.grid_power, condition_dropout=config.condition_dropout,
         )  # fmt: skip
 
     def _train(self, series: Tensor, observed: Tensor, conditions: EncodedConditions) -> TrainResult:
