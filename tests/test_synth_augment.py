@@ -67,3 +67,14 @@ def test_classifier_and_arm_rows() -> None:
     per_seed = [{"real_only": ({"macro_f1": 0.2}, cost)}, {"real_only": ({"macro_f1": 0.4}, cost)}]
     (row,) = _arm_rows(per_seed, setting="k=5,seeds=2")
     assert row.value == pytest.approx(0.3) and row.metric == "macro_f1" and row.system == "real_only"
+
+
+def test_synthesis_suite_fits_the_flow_with_the_grid_power_asked_for() -> None:
+    from moesaic.eval.suites.synthesis import fit_system, plan
+
+    assert plan(quick=True).grid_power == plan(quick=False).grid_power == 2.0
+    windows = np.random.default_rng(0).random((40, 24, 2)).astype(np.float32)
+    even, packed = (fit_system("moesaic-flow", windows, steps=2, seed=0, grid_power=p) for p in (1.0, 2.0))
+    assert even.nfe == packed.nfe == 10 and even.draw(3, 0).shape == (3, 24, 2)
+    # the same weights (same seed) and noise: only where the Euler steps fall differs
+    assert not np.allclose(even.draw(3, 0), packed.draw(3, 0))

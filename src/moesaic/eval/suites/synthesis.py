@@ -26,7 +26,8 @@ once per data set); rows give the mean over repeats and, with 2 or more, the hal
 Quick mode (``--quick``): 1 repeat, generators trained for 600 steps, post-hoc networks for 500
 (discriminative) and 1000 (predictive) steps instead of the reference's 2000 and 5000, and only the
 default moesaic design. Options (``-o KEY=VALUE``): ``datasets=sines,stocks``,
-``systems=moesaic-flow,moesaic-vae,gaussian``, ``repeats=N``, ``steps=N`` (generator training).
+``systems=moesaic-flow,moesaic-vae,gaussian``, ``repeats=N``, ``steps=N`` (generator training),
+``grid_power=P`` (where the flow's Euler steps fall, :class:`SynthConfig`; 1 spaces them evenly).
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ PUBLISHED_SOURCE = "published: Yuan & Qiao 2024, Diffusion-TS (ICLR), Table 1, d
 class Plan(NamedTuple):
     repeats: int
     steps: int
+    grid_power: float
     disc_iterations: int
     pred_iterations: int
     systems: tuple[str, ...]
@@ -80,8 +82,10 @@ class Plan(NamedTuple):
 
 def plan(quick: bool) -> Plan:
     if quick:
-        return Plan(1, 600, 500, 1000, (f"moesaic-{SynthConfig().design}", "gaussian"))
-    return Plan(5, 3000, 2000, 5000, SYSTEMS)
+        return Plan(
+            1, 600, SynthConfig().grid_power, 500, 1000, (f"moesaic-{SynthConfig().design}", "gaussian")
+        )
+    return Plan(5, 3000, SynthConfig().grid_power, 2000, 5000, SYSTEMS)
 
 
 def real_windows(name: str, ctx: SuiteContext) -> np.ndarray:
@@ -106,12 +110,12 @@ class Generated(NamedTuple):
     nfe: int | None
 
 
-def fit_system(system: str, train: np.ndarray, steps: int, seed: int) -> Generated:
+def fit_system(system: str, train: np.ndarray, steps: int, seed: int, grid_power: float) -> Generated:
     with Stopwatch() as watch:
         if system == "gaussian":
             gauss = GaussianWindows.fit(train)
         else:
-            base = SynthConfig(design=system.removeprefix("moesaic-"))
+            base = SynthConfig(design=system.removeprefix("moesaic-"), grid_power=grid_power)
             config = dataclasses.replace(
                 base,
                 train=dataclasses.replace(base.train, max_steps=steps, seed=seed,
@@ -168,7 +172,7 @@ def run_dataset(dataset: str, ctx: SuiteContext, p: Plan) -> list[BenchRow]:
     real_pred = [predictive_score(real, real, iterations=p.pred_iterations, seed=s) for s in seeds]
     rows += _rows("real_data", dataset, {"predictive_score": real_pred}, {"source": "measured"})
     for system in ctx.progress(p.systems, f"{dataset}: systems", total=len(p.systems)):
-        fitted = fit_system(system, train, p.steps, ctx.seed)
+        fitted = fit_system(system, train, p.steps, ctx.seed, p.grid_power)
         metrics: dict[str, list[float]] = {k: [] for k in ("discriminative_score", "predictive_score",
                                                              "context_fid", "correlational_score",
                                                              "memorisation_ratio", "copy_fraction",
@@ -237,6 +241,7 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
         systems=_choice(ctx, "systems", p.systems, SYSTEMS),
         repeats=int(ctx.options.get("repeats", p.repeats)),
         steps=int(ctx.options.get("steps", p.steps)),
+        grid_power=float(ctx.options.get("grid_power", p.grid_power)),
     )
     if p.repeats < 1 or p.steps < 1:
         raise ValueError(f"options repeats and steps must be >= 1, got {p.repeats} and {p.steps}")
