@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 from pathlib import Path
 
@@ -143,6 +144,17 @@ def test_flow_sampling_takes_its_euler_steps_on_the_power_grid(power: float, exp
     torch.manual_seed(0)
     out = flow.sample(None, count=3, length=4)
     torch.testing.assert_close(out - noise, torch.full((3, 4, 2), expected))
+
+
+def test_a_checkpoint_saved_before_the_grid_setting_samples_on_the_even_grid(tmp_path: Path) -> None:
+    windows, conditions = fault_windows()
+    Synthesizer(tiny()).fit(windows, conditions).save(tmp_path / "m")
+    path = tmp_path / "m" / "config.json"
+    document = json.loads(path.read_text())
+    assert document["config"]["synth"].pop("grid_power") == 2.0
+    path.write_text(json.dumps(document))
+    loaded = Synthesizer.load(tmp_path / "m")
+    assert loaded.config.grid_power == loaded.model_.grid_power == 1.0
 
 
 def test_grid_power_must_be_positive() -> None:

@@ -273,7 +273,8 @@ class Synthesizer:
         document = state.config
         if document.get("kind") != CHECKPOINT_KIND:
             raise CheckpointError(f"{folder}: not a Synthesizer checkpoint (kind {document.get('kind')!r})")
-        synth = cls(from_dict(SynthConfig, document["synth"]))
+        # a model saved before the step grid was a setting sampled on the even grid, and still does
+        synth = cls(from_dict(SynthConfig, {"grid_power": 1.0, **document["synth"]}))
         synth.spec_ = ConditionSpec(
             tuple((n, tuple(c)) for n, c in document["spec"]["categorical"]),
             tuple(tuple(x) for x in document["spec"]["numeric"]),
