@@ -7,9 +7,9 @@
 - :class:`SeriesFlow` (``steps`` evaluations per sample): conditional flow matching on the straight
   path ``x_s = (1 - s) noise + s data``; the trunk predicts the velocity ``data - noise`` and
   sampling integrates it with ``steps`` Euler steps, starting at flow times
-  ``(i / steps) ** grid_power``. Evenly spaced steps (power 1) left the spread of window levels
-  about a quarter too small on Stocks (per-channel std 0.18 against 0.25): the early steps, where
-  the samples part ways, were too coarse. Power 2 packs the steps near the noise end (0.22).
+  ``(i / steps) ** grid_power``. Evenly spaced steps (power 1) left the window levels of Stocks
+  spread too little: the early steps, where the samples part ways, were too coarse. Power 2
+  packs the steps near the noise end.
 
 Both see windows standardised per channel by the :class:`~moesaic.tasks.synth.synthesizer.Synthesizer`.
 Axes: B batch, T steps, C channels, D width, Z latent width.
