@@ -72,9 +72,13 @@ def test_classifier_and_arm_rows() -> None:
 def test_synthesis_suite_fits_the_flow_with_the_grid_power_asked_for() -> None:
     from moesaic.eval.suites.synthesis import fit_system, plan
 
-    assert plan(quick=True).grid_power == plan(quick=False).grid_power == 2.0
+    quick, full = plan(quick=True), plan(quick=False)
+    assert quick.grid_power == full.grid_power == 2.0 and quick.calibration == full.calibration == "auto"
     windows = np.random.default_rng(0).random((40, 24, 2)).astype(np.float32)
-    even, packed = (fit_system("moesaic-flow", windows, steps=2, seed=0, grid_power=p) for p in (1.0, 2.0))
+    even, packed = (
+        fit_system("moesaic-flow", windows, steps=2, seed=0, p=full._replace(grid_power=g, calibration="none"))
+        for g in (1.0, 2.0)
+    )
     assert even.nfe == packed.nfe == 10 and even.draw(3, 0).shape == (3, 24, 2)
     # the same weights (same seed) and noise: only where the Euler steps fall differs
     assert not np.allclose(even.draw(3, 0), packed.draw(3, 0))

@@ -27,7 +27,9 @@ Quick mode (``--quick``): 1 repeat, generators trained for 600 steps, post-hoc n
 (discriminative) and 1000 (predictive) steps instead of the reference's 2000 and 5000, and only the
 default moesaic design. Options (``-o KEY=VALUE``): ``datasets=sines,stocks``,
 ``systems=moesaic-flow,moesaic-vae,gaussian``, ``repeats=N``, ``steps=N`` (generator training),
-``grid_power=P`` (where the flow's Euler steps fall, :class:`SynthConfig`; 1 spaces them evenly).
+``grid_power=P`` (where the flow's Euler steps fall, :class:`SynthConfig`; 1 spaces them evenly),
+``calibration=auto|window|channel|none`` (the moment calibration of the moesaic samples,
+:mod:`moesaic.tasks.synth.calibration`; ``none`` shows the generator alone).
 """
 
 from __future__ import annotations
@@ -54,7 +56,7 @@ from moesaic.tasks.synth.fidelity import (
     predictive_score,
 )
 from moesaic.tasks.synth.protocol import WINDOW, make_sines, protocol_windows
-from moesaic.tasks.synth.synthesizer import SynthConfig, Synthesizer
+from moesaic.tasks.synth.synthesizer import CALIBRATIONS, SynthConfig, Synthesizer
 
 logger = logging.getLogger(__name__)
 
@@ -75,17 +77,19 @@ class Plan(NamedTuple):
     repeats: int
     steps: int
     grid_power: float
+    calibration: str
     disc_iterations: int
     pred_iterations: int
     systems: tuple[str, ...]
 
 
 def plan(quick: bool) -> Plan:
+    base = SynthConfig()
     if quick:
         return Plan(
-            1, 600, SynthConfig().grid_power, 500, 1000, (f"moesaic-{SynthConfig().design}", "gaussian")
+            1, 600, base.grid_power, base.calibration, 500, 1000, (f"moesaic-{base.design}", "gaussian")
         )
-    return Plan(5, 3000, SynthConfig().grid_power, 2000, 5000, SYSTEMS)
+    return Plan(5, 3000, base.grid_power, base.calibration, 2000, 5000, SYSTEMS)
 
 
 def real_windows(name: str, ctx: SuiteContext) -> np.ndarray:
@@ -110,12 +114,14 @@ class Generated(NamedTuple):
     nfe: int | None
 
 
-def fit_system(system: str, train: np.ndarray, steps: int, seed: int, grid_power: float) -> Generated:
+def fit_system(system: str, train: np.ndarray, steps: int, seed: int, p: Plan) -> Generated:
     with Stopwatch() as watch:
         if system == "gaussian":
             gauss = GaussianWindows.fit(train)
         else:
-            base = SynthConfig(design=system.removeprefix("moesaic-"), grid_power=grid_power)
+            base = SynthConfig(
+                design=system.removeprefix("moesaic-"), grid_power=p.grid_power, calibration=p.calibration
+            )
             config = dataclasses.replace(
                 base,
                 train=dataclasses.replace(base.train, max_steps=steps, seed=seed,
@@ -172,7 +178,7 @@ def run_dataset(dataset: str, ctx: SuiteContext, p: Plan) -> list[BenchRow]:
     real_pred = [predictive_score(real, real, iterations=p.pred_iterations, seed=s) for s in seeds]
     rows += _rows("real_data", dataset, {"predictive_score": real_pred}, {"source": "measured"})
     for system in ctx.progress(p.systems, f"{dataset}: systems", total=len(p.systems)):
-        fitted = fit_system(system, train, p.steps, ctx.seed, p.grid_power)
+        fitted = fit_system(system, train, p.steps, ctx.seed, p)
         metrics: dict[str, list[float]] = {k: [] for k in ("discriminative_score", "predictive_score",
                                                              "context_fid", "correlational_score",
                                                              "memorisation_ratio", "copy_fraction",
@@ -242,6 +248,7 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
         repeats=int(ctx.options.get("repeats", p.repeats)),
         steps=int(ctx.options.get("steps", p.steps)),
         grid_power=float(ctx.options.get("grid_power", p.grid_power)),
+        calibration=_choice(ctx, "calibration", (p.calibration,), CALIBRATIONS)[0],
     )
     if p.repeats < 1 or p.steps < 1:
         raise ValueError(f"options repeats and steps must be >= 1, got {p.repeats} and {p.steps}")

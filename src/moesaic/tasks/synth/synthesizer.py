@@ -29,6 +29,7 @@ from moesaic.config import ConfigError, from_dict, to_dict
 from moesaic.encoders import EncoderConfig, NotFittedError
 from moesaic.model import ModelConfig
 from moesaic.moe import MoEConfig
+from moesaic.tasks.synth.calibration import SCOPES, MomentCalibration, choose_scope
 from moesaic.tasks.synth.conditions import Condition, ConditionSpec, EncodedConditions, category
 from moesaic.tasks.synth.generators import GeneratorBatch, SeriesFlow, SeriesVAE
 from moesaic.train import TrainConfig, TrainResult, train
@@ -36,8 +37,10 @@ from moesaic.train import TrainConfig, TrainResult, train
 logger = logging.getLogger(__name__)
 
 DESIGNS = ("flow", "vae")
+CALIBRATIONS = ("auto", *SCOPES, "none")
 CHECKPOINT_KIND = "moesaic.Synthesizer"
 _SAMPLE_CHUNK = 2048
+_CALIBRATION_DRAW = 8192  # samples drawn to estimate the calibration (at least 4 per mapped value)
 
 
 def _default_model() -> ModelConfig:
@@ -66,6 +69,10 @@ class SynthConfig:
             above 1 they are packed near the noise end (see :class:`.generators.SeriesFlow`).
         patch_len: steps per token; the window length must be a multiple of it.
         latent: latent width of the VAE design.
+        calibration: ``"auto"``, ``"window"``, ``"channel"`` or ``"none"``: after training, the
+            samples are moved by the affine map that gives them the training windows' mean and
+            covariance (:mod:`.calibration`), over whole windows or per time step; ``auto`` takes
+            the widest scope the number of complete training windows allows.
         condition_dropout: probability of masking each factor in training, for unconditional
             sampling and unseen combinations.
         val_fraction: share of the training windows held out for early stopping.
@@ -78,6 +85,7 @@ class SynthConfig:
     grid_power: float = 2.0
     patch_len: int = 4
     latent: int = 16
+    calibration: str = "auto"
     condition_dropout: float = 0.2
     val_fraction: float = 0.1
     model: ModelConfig = field(default_factory=_default_model)
@@ -89,6 +97,7 @@ class SynthConfig:
             ("steps", self.steps >= 1, ">= 1"),
             ("grid_power", self.grid_power > 0, "> 0"),
             ("latent", self.latent >= 1, ">= 1"),
+            ("calibration", self.calibration in CALIBRATIONS, f"one of {list(CALIBRATIONS)}"),
             ("patch_len", self.patch_len >= 1, ">= 1"),
             ("condition_dropout", 0 <= self.condition_dropout < 1, "in [0, 1)"),
             ("val_fraction", 0 <= self.val_fraction < 1, "in [0, 1)"),
@@ -160,7 +169,34 @@ class Synthesizer:
         encoded = self.spec_.encode(rows)
         self.training_combinations_ = sorted({_key(r, self.spec_) for r in rows})
         self.train_result_ = self._train(torch.from_numpy(standard), torch.from_numpy(mask), encoded)
+        self._calibrate(standard[mask.all(axis=(1, 2))], encoded)
         return self
+
+    def _calibrate(self, complete: np.ndarray, encoded: EncodedConditions) -> None:
+        """Fit the moment calibration on the complete standardised training windows (W, T, C)."""
+        setting = self.config.calibration
+        if setting == "none":
+            return
+        scope = widest = choose_scope(complete)
+        if setting != "auto":
+            if widest is None or SCOPES.index(setting) < SCOPES.index(widest):
+                raise ValueError(
+                    f"calibration={setting!r} needs more complete training windows than the "
+                    f"{len(complete)} given; use calibration='auto' or 'none'"
+                )
+            scope = setting  # a narrower scope than the data allow
+        if scope is None:
+            logger.info("too few complete training windows (%d) to calibrate the samples", len(complete))
+            return
+        size = complete.shape[1] * complete.shape[2] if scope == "window" else complete.shape[2]
+        count = max(_CALIBRATION_DRAW, 4 * size)
+        # the training windows' conditions, so that the draw has their mix of conditions
+        rng = np.random.default_rng(self.config.train.seed)
+        picks = torch.from_numpy(rng.integers(0, len(encoded[0]), count))
+        drawn = self._draw(EncodedConditions(*(t[picks] for t in encoded)), self.config.train.seed + 1)
+        calibration = MomentCalibration.fit(drawn.numpy(), complete, scope)
+        self._fitted().add_module("calibration", calibration)
+        logger.info("calibrated the samples' moments over each %s (%d values)", scope, size)
 
     def _build(self) -> SeriesFlow | SeriesVAE:
         config = self.config
@@ -231,15 +267,24 @@ class Synthesizer:
             logger.info(
                 "sampling %d condition combination(s) never seen in training: %s", len(unseen), sorted(unseen)
             )
+        drawn = self._draw(encoded, seed)
+        calibration = getattr(model, "calibration", None)
+        if calibration is not None:
+            drawn = calibration(drawn)
+        values = drawn.numpy() * self.std_ + self.mean_
+        return Samples(values.astype(np.float32), np.ones(values.shape, dtype=bool), rows)
+
+    def _draw(self, encoded: EncodedConditions, seed: int) -> Tensor:
+        """(n, T, C) standardised samples of the generator, one per row of ``encoded``."""
+        model = self._fitted()
         torch.manual_seed(seed)
         model.eval()
-        parts = []
+        n, parts = len(encoded[0]), []
         for start in range(0, n, _SAMPLE_CHUNK):
             index = slice(start, min(n, start + _SAMPLE_CHUNK))
             chunk = EncodedConditions(*(t[index] for t in encoded))
             parts.append(model.sample(chunk, count=index.stop - index.start, length=self.length_))
-        values = torch.cat(parts).numpy() * self.std_ + self.mean_
-        return Samples(values.astype(np.float32), np.ones(values.shape, dtype=bool), rows)
+        return torch.cat(parts)
 
     def _fitted(self) -> SeriesFlow | SeriesVAE:
         if not hasattr(self, "model_"):
@@ -273,8 +318,9 @@ class Synthesizer:
         document = state.config
         if document.get("kind") != CHECKPOINT_KIND:
             raise CheckpointError(f"{folder}: not a Synthesizer checkpoint (kind {document.get('kind')!r})")
-        # a model saved before the step grid was a setting sampled on the even grid, and still does
-        synth = cls(from_dict(SynthConfig, {"grid_power": 1.0, **document["synth"]}))
+        # a model saved before the step grid and the calibration were settings sampled on the
+        # even grid without calibration, and still does
+        synth = cls(from_dict(SynthConfig, {"grid_power": 1.0, "calibration": "none", **document["synth"]}))
         synth.spec_ = ConditionSpec(
             tuple((n, tuple(c)) for n, c in document["spec"]["categorical"]),
             tuple(tuple(x) for x in document["spec"]["numeric"]),
@@ -287,6 +333,8 @@ class Synthesizer:
             tuple(tuple(p) for p in key) for key in document["combinations"]
         )
         model = synth._build()
+        if "calibration.transport" in state.state_dict:
+            model.add_module("calibration", MomentCalibration(len(state.state_dict["calibration.transport"])))
         model.load_state_dict(state.state_dict)
         synth.model_ = model.eval()
         return synth
