@@ -22,6 +22,16 @@ def test_transport_is_symmetric_and_carries_one_covariance_onto_the_other() -> N
     np.testing.assert_allclose(gaussian_transport(target, target), np.eye(6), atol=1e-6)
 
 
+def test_a_direction_the_target_does_not_vary_in_is_flattened_not_amplified() -> None:
+    """Collinear channels (open and close prices) give a singular target covariance."""
+    mixing = np.random.default_rng(3).standard_normal((2, 5))
+    target = mixing.T @ mixing  # rank 2 of 5
+    source = target + 0.01 * np.eye(5)  # the samples add a little noise in every direction
+    a = gaussian_transport(source, target)
+    np.testing.assert_allclose(a @ source @ a, target, atol=1e-6)
+    assert np.linalg.norm(a, 2) < 1.5
+
+
 def test_window_calibration_gives_the_samples_the_training_mean_and_covariance() -> None:
     rng = np.random.default_rng(0)
     T, C = 3, 2

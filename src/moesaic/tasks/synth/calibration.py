@@ -77,7 +77,8 @@ def gaussian_transport(source: np.ndarray, target: np.ndarray) -> np.ndarray:
     [[2.0, 0.0], [0.0, 0.5]]
     """
     root, inverse_root = _roots(source)
-    middle = _roots(root @ target @ root)[0]
+    # no floor here: a direction the target does not vary in (collinear channels) must map to ~0
+    middle = _roots(root @ target @ root, floor=0.0)[0]
     return inverse_root @ middle @ inverse_root
 
 
@@ -96,9 +97,11 @@ def _vectors(x: np.ndarray, scope: str) -> np.ndarray:
     return values.reshape(len(values), -1) if scope == "window" else values.reshape(-1, values.shape[2])
 
 
-def _roots(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The square root and inverse square root of a symmetric positive semi-definite matrix."""
+def _roots(matrix: np.ndarray, floor: float = _EIGEN_FLOOR) -> tuple[np.ndarray, np.ndarray]:
+    """The square root and inverse square root of a symmetric positive semi-definite matrix; the
+    eigenvalues are raised to ``floor`` times the largest (the inverse root: at least 1e-12 times)."""
     eigenvalues, vectors = np.linalg.eigh((matrix + matrix.T) / 2)
-    floor = _EIGEN_FLOOR * max(float(eigenvalues.max()), 1e-12)
-    eigenvalues = np.clip(eigenvalues, floor, None)
-    return (vectors * np.sqrt(eigenvalues)) @ vectors.T, (vectors / np.sqrt(eigenvalues)) @ vectors.T
+    top = max(float(eigenvalues.max()), 1e-12)
+    kept = np.clip(eigenvalues, floor * top, None)
+    inverse = np.clip(eigenvalues, max(floor, 1e-12) * top, None)
+    return (vectors * np.sqrt(kept)) @ vectors.T, (vectors / np.sqrt(inverse)) @ vectors.T
