@@ -16,14 +16,21 @@ from moesaic.reports.diagnose.episodes import (
     onset_candidates,
     sample_requests,
 )
-from moesaic.reports.diagnose.onset import estimate_onset, hinge_onset, parse_shape, shape_onset
+from moesaic.reports.diagnose.onset import (
+    departure_curves,
+    estimate_onset,
+    hinge_onset,
+    parse_shape,
+    shape_onset,
+)
 
 
 def test_shapes_parse_with_their_options() -> None:
-    assert parse_shape("load-ramp1.5/a/h@-3") == ("load-ramp1.5", True, True, -3.0)
-    assert parse_shape("ramp1") == ("ramp1", False, False, 0.0)
+    assert parse_shape("load-ramp1.5/a/h@-3") == ("load-ramp1.5", True, True, -3.0, False, False)
+    assert parse_shape("ramp1") == ("ramp1", False, False, 0.0, False, False)
     assert parse_shape("load2-ramp1/a@6").offset_hours == 6.0
-    for bad in ("wobble", "ramp1/x", "spike/a", "ramp1@soon"):
+    assert parse_shape("ramp1.5/a/c/l@-2") == ("ramp1.5", True, False, -2.0, True, True)
+    for bad in ("wobble", "ramp1/x", "spike/a", "spike/c", "ramp1@soon"):
         with pytest.raises(ValueError):
             parse_shape(bad)
 
@@ -46,6 +53,53 @@ def test_a_change_with_the_square_of_the_load_is_placed_by_the_load2_ramp() -> N
     assert abs(shape_onset(y, "load2-ramp1/a", load=load) - 250) <= 6
 
 
+def test_channels_fitted_each_with_its_own_size_place_a_shared_onset() -> None:
+    rng = np.random.default_rng(3)
+    t = np.arange(500, dtype=float)
+    ramp = np.clip(t - 180, 0, None) ** 1.5
+    y = np.stack([ramp / 400, ramp / 4000], axis=1) + 0.5 * rng.standard_normal((500, 2))
+    assert abs(hinge_onset(y, (1.5,), anchored=True) - 180) <= 12
+    # A channel that falls adds nothing: the rising one still places the onset.
+    y[:, 1] = -ramp / 1000 + 0.5 * rng.standard_normal(500)
+    assert abs(hinge_onset(y, (1.5,), anchored=True) - 180) <= 12
+
+
+def test_a_level_that_follows_the_load_is_not_read_as_the_change() -> None:
+    rng = np.random.default_rng(4)
+    t = np.arange(600, dtype=float)
+    load = np.repeat(rng.choice([-1.5, 0.0, 1.5], size=12), 50)  # regimes of two days
+    load[250:350] = 2.0  # a high-load stretch before the change: a step up that is not it
+    y = 3.0 * load + np.clip(t - 400, 0, None) ** 1.5 / 300 + 0.3 * rng.standard_normal(600)
+    curves = y[:, None]
+    assert abs(shape_onset(curves, "ramp1.5/a/c/l", load=load) - 400) <= 12
+    assert abs(shape_onset(curves, "ramp1.5/a/c", load=load) - 400) > 48  # without /l: misled
+    with pytest.raises(ValueError, match="needs the load"):
+        shape_onset(curves, "ramp1.5/a/c/l")
+    with pytest.raises(ValueError, match="departure_curves"):
+        shape_onset(y, "ramp1.5/a/c/l", load=load)  # a /c shape fits one curve per channel
+
+
+def test_a_per_channel_shape_finds_a_wear_ramp_and_nothing_in_flat_readings() -> None:
+    rng = np.random.default_rng(5)
+    T, onset = 24 * 20, 24 * 4
+    speed = 1.0 + 0.3 * np.repeat(rng.choice([-1.0, 0.0, 1.0], size=T // 24), 24)  # daily regimes
+    base_speed = 1.0 + 0.3 * np.repeat(rng.choice([-1.0, 0.0, 1.0], size=14), 24)
+
+    def readings(s: np.ndarray) -> np.ndarray:  # (T, 3): speed, vibration, temperature
+        return np.stack([100 * s, 1 + s, 40 + 10 * s], axis=1) + rng.normal(0, [1.0, 0.02, 0.2], (len(s), 3))
+
+    baseline, values = readings(base_speed), readings(speed)
+    wear = np.clip((np.arange(T) - onset) / (10 * 24), 0, 1) ** 1.5  # wear over ten days
+    values[:, 1] *= 1 + 4 * wear
+    values[:, 2] += 20 * wear
+    assert departure_curves(values, baseline, [1, 2], smooth=24).shape == (T, 2)
+    at = estimate_onset(values, baseline, [1, 2], "ramp1.5/a/c/l", smooth=24)
+    assert at is not None and abs(at - onset) <= 12
+    flat = np.full((T, 3), 5.0)
+    assert estimate_onset(flat, np.full((100, 3), 5.0), [1, 2], "ramp1.5/a/c/l", smooth=24) is None
+    assert estimate_onset(flat, np.full((100, 3), 5.0), [1], "ramp1/a", smooth=24) is None
+
+
 def test_an_offset_moves_the_onset_by_hours_at_the_window_rate() -> None:
     rng = np.random.default_rng(2)
     baseline = rng.standard_normal((200, 2))
@@ -60,6 +114,7 @@ def test_an_offset_moves_the_onset_by_hours_at_the_window_rate() -> None:
 def test_the_shape_choice_reads_errors_after_the_median_offset() -> None:
     shapes = onset_candidates()
     assert "load-ramp1.5/a" in shapes and "spike" in shapes and not any(s.startswith("drift") for s in shapes)
+    assert "ramp1.5/a/c/l" in shapes and "load2-ramp1/a/c/l" in shapes  # every hinge shape, every option
     # Every shape misses by days either way ...
     rows = [{**dict.fromkeys(shapes, d * 10.0), "ramp1.5/a": 30.0 + d} for d in (-10.0, 0.0, 10.0)]
     chosen = choose_onset_shapes({"wear": rows})

@@ -106,7 +106,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CACHE_VERSION = "v7"  # bump when the features, the baseline choice or the sampler change
-ONSET_VERSION = "v2"  # bump when the onset estimators or the sampler change
+ONSET_VERSION = "v3"  # bump when the onset estimators or the sampler change
 MODELS_VERSION = "v1"  # bump when the classifier, the channel model or how they are saved change
 
 

@@ -16,6 +16,7 @@ from moesaic.reports.diagnose.onset import (
     HINGE_OPTIONS,
     SHAPES,
     departure_curve,
+    departure_curves,
     estimate_onset,
     load_curve,
     parse_shape,
@@ -40,21 +41,24 @@ def _onset_errors(w: Window, r: Request, shapes: list[str]) -> dict[str, float]:
     # The window ends at the request's end (it may start after r.start: see read_from).
     truth = len(w.values) - 1 - (r.end - r.onset) / pd.Timedelta(days=1) * w.steps_per_day
     day = round(w.steps_per_day)
-    curves = {
-        steps: (
-            departure_curve(w.values, w.baseline, idx, smooth=steps),
-            load_curve(w.values, w.baseline, idx, smooth=steps),
-        )
-        for steps in {day, 1}
+    specs = {shape: parse_shape(shape) for shape in shapes}
+    wanted = {
+        (1 if s.hourly else day, s.per_channel) for s in specs.values() if s.base not in ("spike", "frozen")
     }
+    curves = {
+        (steps, per_channel): (departure_curves if per_channel else departure_curve)(
+            w.values, w.baseline, idx, smooth=steps
+        )
+        for steps, per_channel in wanted
+    }
+    loads = {steps: load_curve(w.values, w.baseline, idx, smooth=steps) for steps, _ in wanted}
     out = {}
-    for shape in shapes:
-        spec = parse_shape(shape)
+    for shape, spec in specs.items():
         if spec.base in ("spike", "frozen"):
             at = estimate_onset(w.values, w.baseline, idx, shape)
         else:
-            curve, load = curves[1 if spec.hourly else day]
-            at = shape_onset(curve, shape, load=load)
+            steps = 1 if spec.hourly else day
+            at = shape_onset(curves[(steps, spec.per_channel)], shape, load=loads[steps])
         out[shape] = np.nan if at is None else (at - truth) * 24.0 / w.steps_per_day
     return out
 

@@ -21,9 +21,14 @@ The shapes and their estimators:
 A hinge shape may carry options after it (:func:`parse_shape`): ``/a`` anchors the level before
 the onset at the healthy baseline's (the departure is measured from it, so ``a = 0``: a window
 that holds little before the onset still places it), ``/h`` fits the hourly departure rather than
-its daily average (a day's average smears a change that follows the load hour by hour), and
-``@<hours>`` moves the fitted onset by a fixed number of hours (the bias of the fit on training
-episodes: a slow start is placed late). For example ``load-ramp1.5/a@-3``.
+its daily average (a day's average smears a change that follows the load hour by hour), ``/c``
+fits each moved channel's departure with its own size and adds up the fits (rather than fitting
+their weighted mean: a vibration ratio and a temperature grow together but not in proportion),
+``/l`` lets the level before the onset follow the load, ``c L(t)`` (fitted with the change, one
+``c`` per channel: the healthy model, fitted on a baseline of other load regimes, leaves a
+departure that moves with the load for days), and ``@<hours>`` moves the fitted onset by a fixed
+number of hours (the bias of the fit on training episodes: a slow start is placed late). For
+example ``load-ramp1.5/a@-3`` or ``ramp1.5/a/c/l``.
 
 The shape of each fault type, options included, is chosen on training episodes
 (:func:`moesaic.reports.diagnose.episodes.fit_onset_shapes`).
@@ -45,7 +50,8 @@ RAMPS = {f"ramp{p:g}": (p,) for p in EXPONENTS}
 LOAD_RAMPS = {f"load-ramp{p:g}": (p,) for p in EXPONENTS}
 LOAD2_RAMPS = {f"load2-ramp{p:g}": (p,) for p in EXPONENTS}
 SHAPES = ("drift", *RAMPS, *LOAD_RAMPS, *LOAD2_RAMPS, "spike", "frozen")
-HINGE_OPTIONS = ("/a", "/a/h")  # the options tried with each hinge shape on training episodes
+HINGE_OPTIONS = ("/a", "/a/h", "/a/c/l")  # the options tried with each hinge shape on training episodes
+OPTIONS = ("a", "h", "c", "l")
 _MAX_POINTS = 320  # the hinge fit reads at most this many points of the (smoothed) departure
 _RIDGE = 1.0
 _FLOOR = 1e-9
@@ -118,14 +124,17 @@ def load_signal(values: np.ndarray, baseline: np.ndarray, exclude: Sequence[int]
     return np.asarray(zw @ (direction if direction.sum() >= 0 else -direction))
 
 
-def departure(res_w: np.ndarray, res_b: np.ndarray) -> np.ndarray:
-    """(T,) weighted mean over channels of the departures ``res_w`` (T, K) from their baseline
-    ``res_b`` (T', K), in baseline spreads, each signed so that its change (the median over the
-    last third) is positive and weighted by the size of that change: a channel cited as moved
-    that barely moved adds its noise, not its weight.
+class ChannelDepartures(NamedTuple):
+    """The departures of the moved channels in baseline spreads (:func:`channel_departures`)."""
 
-    Steps where no channel was read carry the step before them.
-    """
+    z: np.ndarray  # (T, K) each signed so that its change is positive; NaN where not read
+    weights: np.ndarray  # (K,) the size of each channel's change (the median of its last third)
+
+
+def channel_departures(res_w: np.ndarray, res_b: np.ndarray) -> ChannelDepartures:
+    """The departures ``res_w`` (T, K) from their baseline ``res_b`` (T', K) in baseline spreads,
+    each signed so that its change (the median over the last third) is positive, with the size of
+    that change."""
     K = res_w.shape[1]
     columns, weights = [], []
     for c in range(K):
@@ -138,15 +147,30 @@ def departure(res_w: np.ndarray, res_b: np.ndarray) -> np.ndarray:
         columns.append(z if late >= 0 else -z)
         weights.append(abs(late) + 1e-6)
     stacked = np.stack(columns, axis=1) if columns else np.zeros((len(res_w), 0))
-    weight = np.asarray(weights)
-    seen = np.isfinite(stacked)
-    total = (seen * weight).sum(axis=1)
-    summed = (np.where(seen, stacked, 0.0) * weight).sum(axis=1)
-    out = np.where(total > 0, summed / np.maximum(total, 1e-12), np.nan)
+    return ChannelDepartures(stacked, np.asarray(weights))
+
+
+def _carry(y: np.ndarray) -> np.ndarray:
+    """``y`` (T,) with each NaN replaced by the value before it (0 at the start)."""
+    out = np.array(y, dtype=np.float64)
     for t in range(len(out)):
         if not np.isfinite(out[t]):
             out[t] = out[t - 1] if t else 0.0
     return out
+
+
+def departure(res_w: np.ndarray, res_b: np.ndarray) -> np.ndarray:
+    """(T,) weighted mean over channels of the :func:`channel_departures` of ``res_w`` (T, K) from
+    ``res_b`` (T', K), each weighted by the size of its change: a channel cited as moved that
+    barely moved adds its noise, not its weight.
+
+    Steps where no channel was read carry the step before them.
+    """
+    stacked, weight = channel_departures(res_w, res_b)
+    seen = np.isfinite(stacked)
+    total = (seen * weight).sum(axis=1)
+    summed = (np.where(seen, stacked, 0.0) * weight).sum(axis=1)
+    return _carry(np.where(total > 0, summed / np.maximum(total, 1e-12), np.nan))
 
 
 def moving_average(y: np.ndarray, steps: int) -> np.ndarray:
@@ -176,15 +200,20 @@ def hinge_onset(
     modulation: np.ndarray | None = None,
     powers: int = 1,
     anchored: bool = False,
+    nuisance: np.ndarray | None = None,
 ) -> int:
-    """Index of the best hinge onset of ``y`` (T,) (see the module docstring): rising changes only.
+    """Index of the best hinge onset of ``y`` (see the module docstring): rising changes only.
 
     Args:
+        y: (T,) one departure, or (T, K) one per channel: each is then fitted with its own
+            coefficients and the gains of the rising fits are added up.
         modulation: (T,) a signal the size of the change may follow (the load): the change is then
             ``(b + c m(t) + ...) h(t)``, with ``h`` the hinge, rather than ``b h(t)``.
         powers: the highest power of ``modulation`` in that size (1 or 2).
         anchored: the level before the onset is 0 (``y`` is measured from a healthy baseline)
             rather than fitted.
+        nuisance: (T, Q) signals the level may follow whatever the onset (the load), fitted with
+            the change.
     """
     T = len(y)
     if T < 4:
@@ -192,31 +221,51 @@ def hinge_onset(
     stride = max(1, -(-T // _MAX_POINTS))
     t = np.arange(0, T, stride, dtype=np.float64)
     values = np.asarray(y, dtype=np.float64)[::stride]
+    columns = values[:, None] if values.ndim == 1 else values
     candidates = t[:-2]
-    target = values if anchored else values - values.mean()
-    total = float(target @ target)
-    best_sse, best = np.inf, 0
     lag = np.clip(t[None, :] - candidates[:, None], 0.0, None)  # (K, T/stride)
     m = None if modulation is None else np.asarray(modulation, dtype=np.float64)[::stride]
+    fixed = None if nuisance is None else np.asarray(nuisance, dtype=np.float64)[::stride]
+    if fixed is not None and not anchored:
+        fixed = np.concatenate([np.ones((len(t), 1)), fixed], axis=1)
+    targets = [_residual(c if anchored or fixed is not None else c - c.mean(), fixed) for c in columns.T]
+    totals = [float(c @ c) for c in targets]
+    best_sse, best = np.inf, 0
     for plateau in _plateaus(T):
         capped = lag if plateau is None else np.minimum(lag, plateau)
         for p in exponents:
             f = capped**p
             regressors = [f] if m is None else [f * m[None, :] ** k for k in range(powers + 1)]
-            gain = _gain(regressors, target, centre=not anchored)
-            k = int(np.argmax(gain))
-            sse = total - gain[k]
-            if sse < best_sse:
-                best_sse, best = sse, int(candidates[k])
+            gains = [
+                _gain(regressors, c, centre=not anchored and fixed is None, nuisance=fixed) for c in targets
+            ]
+            if len(gains) == 1:
+                sse = totals[0] - gains[0]
+            else:  # a channel that would fall adds no gain: it is fitted as flat
+                sse = sum(totals) - np.sum([np.where(np.isfinite(g), g, 0.0) for g in gains], axis=0)
+            k = int(np.argmin(sse))
+            if sse[k] < best_sse:
+                best_sse, best = float(sse[k]), int(candidates[k])
     return best
 
 
-def _gain(regressors: list[np.ndarray], target: np.ndarray, *, centre: bool) -> np.ndarray:
+def _residual(x: np.ndarray, basis: np.ndarray | None) -> np.ndarray:
+    """``x`` (..., n) less its least-squares fit on the columns of ``basis`` (n, Q) (``x`` when None)."""
+    if basis is None:
+        return x
+    coef = np.linalg.lstsq(basis, np.moveaxis(x, -1, 0).reshape(len(basis), -1), rcond=None)[0]
+    return x - np.moveaxis((basis @ coef).reshape(np.moveaxis(x, -1, 0).shape), 0, -1)
+
+
+def _gain(
+    regressors: list[np.ndarray], target: np.ndarray, *, centre: bool, nuisance: np.ndarray | None = None
+) -> np.ndarray:
     """(K,) drop of the squared error when ``target`` (n,) is fitted by the rows of the
-    ``regressors`` (each (K, n)) together (centred first when the level is fitted too), -inf when
-    the fitted change falls on average."""
+    ``regressors`` (each (K, n)) together (centred first when the level is fitted too; ``target``
+    and the regressors freed of the columns of ``nuisance`` (n, Q) when given, ``target`` already
+    so), -inf when the fitted change falls on average."""
     x = np.stack(regressors, axis=1)  # (K, R, n)
-    x0 = x - x.mean(axis=2, keepdims=True) if centre else x
+    x0 = x - x.mean(axis=2, keepdims=True) if centre else _residual(x, nuisance)
     gram = np.einsum("krt,kst->krs", x0, x0)
     u = x0 @ target  # (K, R)
     scale = np.maximum(np.einsum("krr->k", gram), 1e-12)
@@ -262,6 +311,8 @@ class ShapeSpec(NamedTuple):
     anchored: bool  # /a: the level before the onset is the baseline's
     hourly: bool  # /h: the departure is not averaged over a day
     offset_hours: float  # @<hours>: added to the fitted onset
+    per_channel: bool = False  # /c: each moved channel fitted with its own size
+    load_level: bool = False  # /l: the level before the onset follows the load
 
 
 def parse_shape(shape: str) -> ShapeSpec:
@@ -270,13 +321,13 @@ def parse_shape(shape: str) -> ShapeSpec:
     base, *options = head.split("/")
     if base not in SHAPES:
         raise ValueError(f"`shape` must be one of {SHAPES} (with options), got {shape!r}")
-    if any(o not in ("a", "h") for o in options) or (options and base in ("spike", "frozen")):
-        raise ValueError(f"shape {shape!r}: the options of a hinge shape are /a and /h")
+    if any(o not in OPTIONS for o in options) or (options and base in ("spike", "frozen")):
+        raise ValueError(f"shape {shape!r}: the options of a hinge shape are {['/' + o for o in OPTIONS]}")
     try:
         hours = float(offset) if offset else 0.0
     except ValueError:
         raise ValueError(f"shape {shape!r}: the offset after '@' must be a number of hours") from None
-    return ShapeSpec(base, "a" in options, "h" in options, hours)
+    return ShapeSpec(base, "a" in options, "h" in options, hours, "c" in options, "l" in options)
 
 
 def estimate_onset(
@@ -292,7 +343,8 @@ def estimate_onset(
         smooth: steps of one day: the moving average of the hinge departure (unless ``/h``) and
             the unit of an ``@`` offset.
     Returns:
-        The index, or None when the shape's evidence is absent (no spike, no frozen run).
+        The index, or None when the shape's evidence is absent (no spike, no frozen run, a
+        departure that never changes).
     """
     spec = parse_shape(shape)
     if values.ndim != 2 or not len(channels) or len(values) == 0:
@@ -303,29 +355,43 @@ def estimate_onset(
     if spec.base == "frozen":
         return _longest_frozen(values[:, idx])
     steps = 1 if spec.hourly else smooth
-    curve = departure_curve(values, baseline, idx, smooth=steps)
-    needs_load = spec.base in LOAD_RAMPS or spec.base in LOAD2_RAMPS
+    fit = departure_curves if spec.per_channel else departure_curve
+    curve = fit(values, baseline, idx, smooth=steps)
+    if not np.any(curve != curve[:1]):  # flat: no change to place
+        return None
+    needs_load = spec.base in LOAD_RAMPS or spec.base in LOAD2_RAMPS or spec.load_level
     load = load_curve(values, baseline, idx, smooth=steps) if needs_load else None
     at = shape_onset(curve, shape, load=load) + round(spec.offset_hours * smooth / 24.0)
     return int(np.clip(at, 0, len(values) - 1))
 
 
 def shape_onset(curve: np.ndarray, shape: str, *, load: np.ndarray | None = None) -> int:
-    """The hinge onset of ``curve`` (T,) (:func:`departure_curve`) for a hinge ``shape`` (its ``/a``
-    option read, its ``@`` offset not applied); the load shapes need ``load`` (T,) (:func:`load_curve`)."""
+    """The hinge onset of ``curve`` for a hinge ``shape`` (its ``/a`` and ``/l`` options read, its
+    ``@`` offset not applied).
+
+    Args:
+        curve: (T,) :func:`departure_curve`, or (T, K) :func:`departure_curves` for a ``/c`` shape.
+        load: (T,) :func:`load_curve`, needed by the load shapes and the ``/l`` option.
+    """
     spec = parse_shape(shape)
+    if spec.per_channel != (np.ndim(curve) == 2):
+        want = "(T, K) departure_curves" if spec.per_channel else "(T,) departure_curve"
+        raise ValueError(f"shape {shape!r} fits the {want}, got an array of shape {np.shape(curve)}")
+    if (spec.base in LOAD_RAMPS or spec.base in LOAD2_RAMPS or spec.load_level) and load is None:
+        raise ValueError(f"shape {shape!r} needs the load curve")
+    nuisance = np.asarray(load, dtype=np.float64)[:, None] if spec.load_level and load is not None else None
     if spec.base in LOAD_RAMPS or spec.base in LOAD2_RAMPS:
-        if load is None:
-            raise ValueError(f"shape {shape!r} needs the load curve")
         exponents = LOAD_RAMPS.get(spec.base) or LOAD2_RAMPS[spec.base]
         powers = 2 if spec.base in LOAD2_RAMPS else 1
-        return hinge_onset(curve, exponents, modulation=load, powers=powers, anchored=spec.anchored)
+        return hinge_onset(
+            curve, exponents, modulation=load, powers=powers, anchored=spec.anchored, nuisance=nuisance
+        )
     if spec.base != "drift" and spec.base not in RAMPS:
         raise ValueError(
             f"{shape!r} is not a hinge shape; those are drift, {list(RAMPS)}, {list(LOAD_RAMPS)}, "
             f"{list(LOAD2_RAMPS)}"
         )
-    return hinge_onset(curve, RAMPS.get(spec.base, EXPONENTS), anchored=spec.anchored)
+    return hinge_onset(curve, RAMPS.get(spec.base, EXPONENTS), anchored=spec.anchored, nuisance=nuisance)
 
 
 def departure_curve(
@@ -335,6 +401,17 @@ def departure_curve(
     ``channels``, averaged over ``smooth`` steps."""
     res_w, res_b = load_departures(values, baseline, sorted(channels))
     return moving_average(departure(res_w, res_b), smooth)
+
+
+def departure_curves(
+    values: np.ndarray, baseline: np.ndarray, channels: Sequence[int], *, smooth: int = 1
+) -> np.ndarray:
+    """(T, K) the departures the ``/c`` hinge shapes fit: the :func:`channel_departures` of the
+    :func:`load_departures` of ``channels`` (sorted), each carried over missing readings and
+    averaged over ``smooth`` steps."""
+    res_w, res_b = load_departures(values, baseline, sorted(channels))
+    z = channel_departures(res_w, res_b).z
+    return np.stack([moving_average(_carry(z[:, k]), smooth) for k in range(z.shape[1])], axis=1)
 
 
 def load_curve(
