@@ -60,3 +60,5 @@ def test_the_scope_is_the_widest_the_complete_windows_allow() -> None:
     assert choose_scope(np.zeros((96, 12, 2))) == "window"  # 4 windows per value
     assert choose_scope(np.zeros((95, 12, 2))) == "channel"
     assert choose_scope(np.zeros((1, 4, 2))) is None
+    wide = np.broadcast_to(np.float64(0.0), (10000, 64, 40))  # 2,560 values: too wide to map whole
+    assert choose_scope(wide) == "channel"

@@ -15,8 +15,10 @@ identity when the flow is already right. Both moments are estimated on the train
 on one fixed draw of samples made at the end of ``fit``; nothing is fitted on evaluation data.
 
 Scopes: ``window`` maps whole windows (T x C values together) and needs many complete windows per
-value (:data:`WINDOWS_PER_VALUE`); ``channel`` maps each time step's C values with one C x C map;
-``fit`` picks the widest scope the data allow.
+value (:data:`WINDOWS_PER_VALUE`) and at most :data:`MAX_WINDOW_VALUES` values; ``channel`` maps
+each time step's C values with one C x C map; ``fit`` picks the widest scope the data allow. The
+map is fitted on the training windows' mix of conditions, and a conditional sample is moved by
+the same map.
 
 Axes: W windows, T steps, C channels, D values per mapped vector (T * C or C).
 """
@@ -29,6 +31,7 @@ from torch import Tensor, nn
 
 SCOPES = ("window", "channel")
 WINDOWS_PER_VALUE = 4  # complete vectors needed per mapped value before a scope is estimated
+MAX_WINDOW_VALUES = 2048  # above this, a (D, D) covariance and its roots cost too much: per time step
 _EIGEN_FLOOR = 1e-6  # eigenvalues below this share of the largest are floored (rank-deficient data)
 
 
@@ -85,7 +88,7 @@ def gaussian_transport(source: np.ndarray, target: np.ndarray) -> np.ndarray:
 def choose_scope(windows: np.ndarray) -> str | None:
     """The widest scope that the complete training ``windows`` (W, T, C) can estimate, or None."""
     W, T, C = windows.shape
-    if W >= WINDOWS_PER_VALUE * T * C:
+    if W >= WINDOWS_PER_VALUE * T * C and T * C <= MAX_WINDOW_VALUES:
         return "window"
     if W * T >= WINDOWS_PER_VALUE * C:
         return "channel"
