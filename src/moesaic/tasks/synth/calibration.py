@@ -4,9 +4,9 @@ and covariance.
 A flow with ten Euler steps and a small trunk gets the joint second-order structure of a window
 only roughly (on ETTh1 the cross-channel correlations come out too weak; on Stocks the windows
 come out rougher than the real ones), and the post-hoc discriminator of the TimeGAN protocol
-reads much of that: one Gaussian over whole windows already scores well on ETTh1 and Sines. The fix is the optimal
-transport map between two Gaussians: with ``S`` the covariance of the samples and ``R`` that of
-the training windows,
+reads much of that: one Gaussian over whole windows already scores well on ETTh1 and Sines. The
+fix is the optimal transport map between two Gaussians: with ``S`` the covariance of the samples
+and ``R`` that of the training windows,
 
     x -> m_R + A (x - m_S),   A = S^-1/2 (S^1/2 R S^1/2)^1/2 S^-1/2,
 
