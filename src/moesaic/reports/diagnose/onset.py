@@ -228,21 +228,21 @@ def hinge_onset(
     fixed = None if nuisance is None else np.asarray(nuisance, dtype=np.float64)[::stride]
     if fixed is not None and not anchored:
         fixed = np.concatenate([np.ones((len(t), 1)), fixed], axis=1)
-    targets = [_residual(c if anchored or fixed is not None else c - c.mean(), fixed) for c in columns.T]
-    totals = [float(c @ c) for c in targets]
+    targets = np.stack(
+        [_residual(c if anchored or fixed is not None else c - c.mean(), fixed) for c in columns.T], axis=1
+    )  # (n, J)
+    totals = [float(c @ c) for c in targets.T]
     best_sse, best = np.inf, 0
     for plateau in _plateaus(T):
         capped = lag if plateau is None else np.minimum(lag, plateau)
         for p in exponents:
             f = capped**p
             regressors = [f] if m is None else [f * m[None, :] ** k for k in range(powers + 1)]
-            gains = [
-                _gain(regressors, c, centre=not anchored and fixed is None, nuisance=fixed) for c in targets
-            ]
+            gains = _gain(regressors, targets, centre=not anchored and fixed is None, nuisance=fixed)
             if len(gains) == 1:
                 sse = totals[0] - gains[0]
             else:  # a channel that would fall adds no gain: it is fitted as flat
-                sse = sum(totals) - np.sum([np.where(np.isfinite(g), g, 0.0) for g in gains], axis=0)
+                sse = sum(totals) - np.where(np.isfinite(gains), gains, 0.0).sum(axis=0)
             k = int(np.argmin(sse))
             if sse[k] < best_sse:
                 best_sse, best = float(sse[k]), int(candidates[k])
@@ -258,22 +258,23 @@ def _residual(x: np.ndarray, basis: np.ndarray | None) -> np.ndarray:
 
 
 def _gain(
-    regressors: list[np.ndarray], target: np.ndarray, *, centre: bool, nuisance: np.ndarray | None = None
+    regressors: list[np.ndarray], targets: np.ndarray, *, centre: bool, nuisance: np.ndarray | None = None
 ) -> np.ndarray:
-    """(K,) drop of the squared error when ``target`` (n,) is fitted by the rows of the
-    ``regressors`` (each (K, n)) together (centred first when the level is fitted too; ``target``
-    and the regressors freed of the columns of ``nuisance`` (n, Q) when given, ``target`` already
-    so), -inf when the fitted change falls on average."""
+    """(J, K) drop of the squared error when each of the ``targets`` (n, J) is fitted by the rows
+    of the ``regressors`` (each (K, n)) together (centred first when the level is fitted too; the
+    targets and the regressors freed of the columns of ``nuisance`` (n, Q) when given, the targets
+    already so), -inf when the fitted change falls on average. The regressors are prepared and
+    factored once for all targets."""
     x = np.stack(regressors, axis=1)  # (K, R, n)
     x0 = x - x.mean(axis=2, keepdims=True) if centre else _residual(x, nuisance)
     gram = np.einsum("krt,kst->krs", x0, x0)
-    u = x0 @ target  # (K, R)
+    u = x0 @ targets  # (K, R, J)
     scale = np.maximum(np.einsum("krr->k", gram), 1e-12)
     ridge = 1e-9 * scale[:, None, None] * np.eye(x.shape[1])[None]
     ok = scale > 1e-9
-    coef = np.linalg.solve(gram + ridge, u[:, :, None])[:, :, 0]  # (K, R)
-    rising = np.einsum("kr,kr->k", coef, x.sum(axis=2)) > 0
-    return np.where(ok & rising, np.einsum("kr,kr->k", coef, u), -np.inf)
+    coef = np.linalg.solve(gram + ridge, u)  # (K, R, J)
+    rising = np.einsum("krj,kr->jk", coef, x.sum(axis=2)) > 0
+    return np.where(ok[None] & rising, np.einsum("krj,krj->jk", coef, u), -np.inf)
 
 
 def _first_spike(values: np.ndarray, baseline: np.ndarray) -> int | None:
