@@ -9,7 +9,7 @@ import pytest
 
 from moesaic.reports.diagnose.channels import ChannelModel
 from moesaic.reports.diagnose.claims import Diagnosis, Report
-from moesaic.reports.diagnose.episodes import AFTER_FAULT, healthy_baseline, read_from
+from moesaic.reports.diagnose.episodes import AFTER_FAULT, healthy_baseline, healthy_history, read_from
 from moesaic.reports.diagnose.faults import (
     NORMAL,
     FaultClassifier,
@@ -46,6 +46,28 @@ def test_the_baseline_steps_back_past_a_fault_that_leaves_too_little_before_the_
     assert healthy_baseline(START, [(START - 20 * DAY, START + DAY)])[1] == START - 20 * DAY
     # Faults all the way back: the plain fortnight, faults and all.
     assert healthy_baseline(START, [(START - 200 * DAY, START + DAY)]) == (START - 14 * DAY, START)
+
+
+def test_the_onset_history_joins_the_latest_healthy_stretches_between_known_faults() -> None:
+    assert healthy_history(START, []) == [(START - 63 * DAY, START)]
+    busy = [
+        (START - 10 * DAY, START - 8 * DAY),
+        (START - 9 * DAY - pd.Timedelta(hours=12), START - 9 * DAY),  # inside the first
+        (START - 40 * DAY, START - 20 * DAY),
+        (START - 48 * DAY, START - 40 * DAY - pd.Timedelta(hours=20)),  # leaves a gap shorter than a day
+    ]
+    spans = healthy_history(START, busy, days=30)
+    # Latest first: the 7.5 days after the first fault, the 9.5 days between it and the third, then
+    # the stretch before the fourth cut to make 30 days; the 8-hour gap is skipped.
+    after = START - 8 * DAY + AFTER_FAULT
+    middle = (START - 20 * DAY + AFTER_FAULT, START - 10 * DAY)
+    assert spans[-1] == (after, START) and spans[-2] == middle
+    total = sum((b - a for a, b in spans), pd.Timedelta(0))
+    assert total == 30 * DAY and spans[0][1] == START - 48 * DAY and len(spans) == 3
+    # A fault still running at the window start ends the history before it; the lookback bounds it.
+    assert healthy_history(START, [(START - 5 * DAY, START + DAY)], days=63)[-1][1] == START - 5 * DAY
+    assert healthy_history(START, [], days=63, lookback_days=20) == [(START - 20 * DAY, START)]
+    assert healthy_history(START, [(START - 200 * DAY, START + DAY)]) == []
 
 
 def test_readings_count_from_after_a_known_fault_still_running_at_the_window_start() -> None:

@@ -26,12 +26,13 @@ from moesaic.reports.diagnose import (
     render,
     verify_report,
 )
-from moesaic.reports.diagnose.claims import RecordCitation, Sentence
+from moesaic.reports.diagnose.claims import Quantity, RecordCitation, Sentence
 from moesaic.reports.diagnose.episodes import (
     Request,
     fit_onset_shapes,
 )
 from moesaic.reports.diagnose.faults import NORMAL, FaultClassifier
+from moesaic.reports.diagnose.recompute import WindowReader, recompute
 
 
 class Fitted(NamedTuple):
@@ -102,6 +103,30 @@ def test_verifier_rewrites_a_wrong_number_and_removes_an_unknown_identifier(fitt
     reasons = " ".join(r.reason for r in result.report.removed)
     assert "PN-NOPE-4242" in reasons and "no citation" in reasons
     assert result.unknown_identifiers == ("PN-NOPE-4242",)
+
+
+def _stated_onset(fitted: Fitted) -> Quantity:
+    for request in fitted.requests:
+        if request.label == NORMAL:
+            continue
+        for sentence in _report(fitted, request).sentences:
+            for q in sentence.quantities:
+                if q.statistic == "onset":
+                    return q
+    raise AssertionError("no report of the small plant states an onset")
+
+
+def test_a_stated_onset_names_its_healthy_history_and_is_recomputed_from_it(fitted: Fitted) -> None:
+    q = _stated_onset(fitted)
+    spans = [(pd.Timestamp(a), pd.Timestamp(b)) for a, b in q.params["history"]]
+    assert spans and all(a < b for a, b in spans)
+    assert q.baseline is not None and spans[-1][1] <= q.source.start
+    assert sum((b - a for a, b in spans), pd.Timedelta(0)) > q.baseline.end - q.baseline.start
+    base = MemoryBase(fitted.data)
+    assert recompute(WindowReader(base), q, fitted.classifier) == q.value
+    broken = dataclasses.replace(q, params={**q.params, "history": [["not a time", "2024-01-01"]]})
+    with pytest.raises(LookupError, match="history"):
+        recompute(WindowReader(base), broken, fitted.classifier)
 
 
 def test_normal_window_abstains_and_a_fake_note_identifier_is_not_echoed(fitted: Fitted) -> None:

@@ -9,7 +9,8 @@ before the onset and close at the fault's end
 data places the onset within a day of the truth only about a third of the time. Each report compares
 its window with the latest healthy stretch before it, as the base's fault history tells it
 (:func:`moesaic.reports.diagnose.episodes.healthy_baseline`; the fault asked about is never part of
-that history).
+that history); the onset's healthy model is fitted on the healthy stretches of the nine weeks
+before (:func:`moesaic.reports.diagnose.episodes.healthy_history`).
 
 Metrics (rows ``overall``, ``fault=<type>`` and ``adversarial``):
 

@@ -7,6 +7,8 @@ summary says so and no fault type is named.
 
 from __future__ import annotations
 
+import pandas as pd
+
 from moesaic.reports.diagnose.claims import (
     ALL_CHANNELS,
     Citation,
@@ -117,14 +119,13 @@ class Composer:
         cited = tuple(SeriesCitation(ev.asset_id, c, ev.read_from, ev.end) for c in moved)
         names = ", ".join(moved)
         if ev.onset is not None:
+            params: dict[str, object] = {"channels": list(moved), "shape": ev.onset_shape}
+            if ev.history:  # the healthy stretches the onset's healthy model was fitted on
+                params["history"] = [
+                    [pd.Timestamp(a).isoformat(), pd.Timestamp(b).isoformat()] for a, b in ev.history
+                ]
             onset = Quantity(
-                format_time(ev.onset),
-                ev.onset.timestamp(),
-                "onset",
-                self.window,
-                self.baseline,
-                {"channels": list(moved), "shape": ev.onset_shape},
-                0.0,
+                format_time(ev.onset), ev.onset.timestamp(), "onset", self.window, self.baseline, params, 0.0
             )
             template = (
                 f"{_short(ev.asset_id)} shows a probable {_label(fault.label)} starting around {{1}} "

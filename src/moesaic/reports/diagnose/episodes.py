@@ -10,9 +10,10 @@ overlaps no fault. The same sampler makes the training windows (on the training 
 Every window, for training or for a report, is compared with a healthy baseline: the latest
 stretch before it that no known fault of the asset overlaps (:func:`healthy_baseline`; the plants
 are fault-dense, and the fortnight before a fault often holds the previous one), and read from
-after any known fault still running when it opens (:func:`read_from`). Known faults are the
-labelled fault events that started before the window: the site's history, never the fault asked
-about.
+after any known fault still running when it opens (:func:`read_from`). The onset estimator's
+healthy model reads more: the healthy stretches of the nine weeks before, joined
+(:func:`healthy_history`). Known faults are the labelled fault events that started before the
+window: the site's history, never the fault asked about.
 
 From the training plant come the default fault classifier, the moved-channel model and the onset
 estimator per fault type. Their training features are cached under ``$MOESAIC_CACHE`` (default
@@ -51,6 +52,7 @@ from moesaic.reports.diagnose.episodes_onset import (
 from moesaic.reports.diagnose.episodes_windows import (
     AFTER_FAULT,
     BASELINE_DAYS,
+    HISTORY_DAYS,
     LEAD_HOURS,
     LOOKBACK_DAYS,
     MIN_BASELINE_DAYS,
@@ -58,6 +60,7 @@ from moesaic.reports.diagnose.episodes_windows import (
     Interval,
     Request,
     healthy_baseline,
+    healthy_history,
     known_faults,
     read_from,
     sample_requests,
@@ -72,6 +75,7 @@ __all__ = [
     "AFTER_FAULT",
     "BASELINE_DAYS",
     "CACHE_VERSION",
+    "HISTORY_DAYS",
     "LEAD_HOURS",
     "LOOKBACK_DAYS",
     "MIN_BASELINE_DAYS",
@@ -89,6 +93,7 @@ __all__ = [
     "default_onset_shapes",
     "fit_onset_shapes",
     "healthy_baseline",
+    "healthy_history",
     "known_faults",
     "onset_candidates",
     "onset_errors",
@@ -106,7 +111,7 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CACHE_VERSION = "v7"  # bump when the features, the baseline choice or the sampler change
-ONSET_VERSION = "v3"  # bump when the onset estimators or the sampler change
+ONSET_VERSION = "v4"  # bump when the onset estimators or the sampler change
 MODELS_VERSION = "v1"  # bump when the classifier, the channel model or how they are saved change
 
 

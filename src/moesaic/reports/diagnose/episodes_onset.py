@@ -34,7 +34,8 @@ def onset_candidates() -> list[str]:
 
 def _onset_errors(w: Window, r: Request, shapes: list[str]) -> dict[str, float]:
     """Error in hours (estimate - truth, before any ``@`` offset) of each of ``shapes`` on one
-    training window, on the channels its fault touches; NaN where a shape finds no onset."""
+    training window, on the channels its fault touches, against the window's healthy readings
+    (its history, else its baseline); NaN where a shape finds no onset."""
     idx = [w.channels.index(c) for c in r.channels if c in w.channels]
     if not idx or r.onset is None:
         return {}
@@ -47,15 +48,15 @@ def _onset_errors(w: Window, r: Request, shapes: list[str]) -> dict[str, float]:
     }
     curves = {
         (steps, per_channel): (departure_curves if per_channel else departure_curve)(
-            w.values, w.baseline, idx, smooth=steps
+            w.values, w.healthy, idx, smooth=steps
         )
         for steps, per_channel in wanted
     }
-    loads = {steps: load_curve(w.values, w.baseline, idx, smooth=steps) for steps, _ in wanted}
+    loads = {steps: load_curve(w.values, w.healthy, idx, smooth=steps) for steps, _ in wanted}
     out = {}
     for shape, spec in specs.items():
         if spec.base in ("spike", "frozen"):
-            at = estimate_onset(w.values, w.baseline, idx, shape)
+            at = estimate_onset(w.values, w.healthy, idx, shape)
         else:
             steps = 1 if spec.hourly else day
             at = shape_onset(curves[(steps, spec.per_channel)], shape, load=loads[steps])

@@ -25,6 +25,7 @@ from moesaic.reports.diagnose.episodes import (
     BASELINE_DAYS,
     MIN_BASELINE_DAYS,
     healthy_baseline,
+    healthy_history,
     known_faults,
     read_from,
     window_from_series,
@@ -91,7 +92,9 @@ class Evidence:
 
     The readings of ``[read_from, end]`` are compared with those of ``[baseline_start,
     baseline_end)``; ``read_from`` is after ``start`` when a known fault still ran at ``start``
-    (``after_fault`` names it).
+    (``after_fault`` names it). The onset is placed against a healthy model fitted on the
+    ``history`` stretches (the weeks before, between known faults) when there are any, else on
+    the baseline.
     """
 
     asset_id: str
@@ -115,6 +118,7 @@ class Evidence:
     alarms: tuple[Event, ...]
     problems: tuple[str, ...]  # why some evidence is missing
     drawings: tuple[DrawingOnFile, ...] = ()  # the asset's drawings on file
+    history: tuple[tuple[pd.Timestamp, pd.Timestamp], ...] = ()  # the onset's healthy stretches [a, b)
 
     @property
     def moved(self) -> tuple[str, ...]:
@@ -216,9 +220,10 @@ def gather_evidence(
     faults = base.events(asset_id=asset_id, kind="fault")
     busy = known_faults(faults, asset_id, t0)
     b0, b1 = healthy_baseline(t0, busy, days=baseline_days)
+    history = healthy_history(t0, busy)
     first = read_from(t0, t1, busy)
     after = _running_fault(faults, t0, first) if first > t0 else ""
-    data = base.asset_data(asset_id, start=b0, end=t1)
+    data = base.asset_data(asset_id, start=min([b0, *(a for a, _ in history)]), end=t1)
     asset_type = known[asset_id].asset_type
     series: Series | None = max(data.series, key=lambda s: s.length, default=None)
     empty = Evidence(
@@ -245,7 +250,9 @@ def gather_evidence(
     )
     if series is None or series.length < 2 or not np.issubdtype(series.time.dtype, np.datetime64):
         return _with_records(base, empty, [f"no time-stamped sensor series of {asset_id} in the base"])
-    window = window_from_series(series, asset_type, first, t1, baseline_start=b0, baseline_end=b1)
+    window = window_from_series(
+        series, asset_type, first, t1, baseline_start=b0, baseline_end=b1, history=history
+    )
     time = series.time[(series.time >= np.datetime64(first)) & (series.time <= np.datetime64(t1))]
     spd = window.steps_per_day
     empty = dataclasses.replace(empty, steps_per_day=spd)
@@ -261,14 +268,21 @@ def gather_evidence(
     onset, shape = None, ""
     if fault.label != NORMAL and moved_idx:
         shape = onset_shapes.get(fault.label, "drift")
-        at = estimate_onset(window.values, window.baseline, moved_idx, shape, smooth=round(spd))
+        at = estimate_onset(window.values, window.healthy, moved_idx, shape, smooth=round(spd))
         onset = pd.Timestamp(time[at]) if at is not None else None
     outlook = None
     if moved_idx:
         top = max(moved_idx, key=lambda i: changes[i].contribution)
         outlook = seasonal_outlook(window.values, top, changes[top].channel, spd)
     evidence = dataclasses.replace(
-        empty, changes=changes, detector=finding, fault=fault, onset=onset, onset_shape=shape, outlook=outlook
+        empty,
+        changes=changes,
+        detector=finding,
+        fault=fault,
+        onset=onset,
+        onset_shape=shape,
+        outlook=outlook,
+        history=tuple(history),
     )
     return _with_records(base, evidence, [])
 

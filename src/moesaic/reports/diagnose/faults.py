@@ -71,6 +71,9 @@ class Window(NamedTuple):
         channels: the C channel names.
         asset_type: the asset's type ("" when unknown).
         steps_per_day: sampling rate.
+        history: (T'', C) healthy readings of the weeks before the window, stretches between known
+            faults joined (:func:`moesaic.reports.diagnose.episodes.healthy_history`), NaN where
+            missing; None when not read.
     """
 
     values: np.ndarray
@@ -78,6 +81,12 @@ class Window(NamedTuple):
     channels: tuple[str, ...]
     asset_type: str
     steps_per_day: float
+    history: np.ndarray | None = None
+
+    @property
+    def healthy(self) -> np.ndarray:
+        """The readings the onset's healthy model is fitted on: the history, else the baseline."""
+        return self.history if self.history is not None and len(self.history) else self.baseline
 
 
 def channel_signature(w: np.ndarray, b: np.ndarray, steps_per_day: float) -> dict[str, float]:

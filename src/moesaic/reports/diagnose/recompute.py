@@ -59,22 +59,35 @@ class WindowReader:
             self._series[asset_id] = found
         return found
 
-    def window(self, source: SeriesCitation, baseline: SeriesCitation | None) -> CitedWindow:
-        """The readings of ``source`` (every channel) and of ``baseline`` (``[start, end)``) before it.
+    def window(
+        self,
+        source: SeriesCitation,
+        baseline: SeriesCitation | None,
+        history: tuple[tuple[pd.Timestamp, pd.Timestamp], ...] = (),
+    ) -> CitedWindow:
+        """The readings of ``source`` (every channel) and of ``baseline`` (``[start, end)``) before it,
+        with those of the ``history`` stretches ``[a, b)`` (the window's ``history``) when given.
 
         Raises:
             LookupError: the asset or its series is not in the base, or the window holds no reading.
         """
         first = baseline.start if baseline is not None else source.start
         last = baseline.end if baseline is not None else source.start
-        key = (source.asset_id, source.start, source.end, first, last)
+        key = (source.asset_id, source.start, source.end, first, last, history)
         if key not in self._windows:
-            series, asset_type = self._read(source.asset_id, first, source.end)
+            oldest = min([pd.Timestamp(first), *(pd.Timestamp(a) for a, _ in history)])
+            series, asset_type = self._read(source.asset_id, oldest, source.end)
             missing = f"no readings of {source.asset_id} between {source.start} and {source.end}"
             if series is None or series.length == 0:
                 raise LookupError(missing)
             window = window_from_series(
-                series, asset_type, source.start, source.end, baseline_start=first, baseline_end=last
+                series,
+                asset_type,
+                source.start,
+                source.end,
+                baseline_start=first,
+                baseline_end=last,
+                history=history,
             )
             if len(window.values) == 0:
                 raise LookupError(missing)
@@ -94,7 +107,7 @@ def _column(window: Window, channel: str) -> int:
 def _onset(cited: CitedWindow, q: Quantity, classifier: FaultClassifier) -> float:
     idx = sorted(_column(cited.window, c) for c in q.params.get("channels", ()))
     w = cited.window
-    at = estimate_onset(w.values, w.baseline, idx, str(q.params["shape"]), smooth=round(w.steps_per_day))
+    at = estimate_onset(w.values, w.healthy, idx, str(q.params["shape"]), smooth=round(w.steps_per_day))
     return float("nan") if at is None else pd.Timestamp(cited.time[at]).timestamp()
 
 
@@ -137,6 +150,21 @@ DERIVED: dict[str, Callable[[CitedWindow, Quantity, FaultClassifier], float]] = 
 """Statistics over every channel of the asset: name -> fn(cited window, quantity, classifier)."""
 
 
+def _history(q: Quantity) -> tuple[tuple[pd.Timestamp, pd.Timestamp], ...]:
+    """The healthy stretches ``q`` was computed against (its ``history`` parameter: pairs of times).
+
+    Raises:
+        LookupError: the parameter is not a list of [start, end] times.
+    """
+    spans = q.params.get("history", ())
+    try:
+        return tuple((pd.Timestamp(a), pd.Timestamp(b)) for a, b in spans)
+    except (TypeError, ValueError):
+        raise LookupError(
+            f"the history {spans!r} of a {q.statistic} is not a list of [start, end] times"
+        ) from None
+
+
 def recompute(reader: WindowReader, q: Quantity, classifier: FaultClassifier) -> float:
     """The value of ``q`` recomputed from the base ``reader`` reads.
 
@@ -144,7 +172,7 @@ def recompute(reader: WindowReader, q: Quantity, classifier: FaultClassifier) ->
         LookupError: a cited window or channel does not resolve.
         ValueError: an unknown statistic.
     """
-    cited = reader.window(q.source, q.baseline)
+    cited = reader.window(q.source, q.baseline, _history(q))
     if q.statistic in STATISTICS:
         c = _column(cited.window, q.source.channel)
         return STATISTICS[q.statistic](
