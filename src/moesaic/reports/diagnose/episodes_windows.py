@@ -27,7 +27,7 @@ MIN_BASELINE_DAYS = 3.0
 LOOKBACK_DAYS = 90.0  # how far back a healthy baseline is looked for
 # The onset's healthy model reads more: the healthy stretches of the last weeks, joined. Tried on
 # the training plant and validation plants with 42, 63 and 90 days: 63 placed the training plant's
-# onsets best.
+# bearing_wear onsets best.
 HISTORY_DAYS = 63.0
 HISTORY_LOOKBACK_DAYS = 120.0
 MIN_STRETCH = pd.Timedelta(days=1)  # a shorter healthy stretch adds nothing to the history
