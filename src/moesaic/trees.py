@@ -11,9 +11,30 @@ Axes: N samples, F features, M nodes of all trees, T trees.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import Any
+
 import numpy as np
 
 LEAF = -1
+
+
+def stack_trees(trees: Sequence[Any]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``roots`` (T,), ``left`` and ``right`` (M,) int64 of fitted scikit-learn trees (objects with
+    a ``tree_``), their nodes concatenated in order: each child renumbered to its global index,
+    :data:`LEAF` at a leaf. The other node arrays concatenate in the same order."""
+    roots, left, right, offset = [], [], [], 0
+    for estimator in trees:
+        tree = estimator.tree_
+        roots.append(offset)
+        left.append(np.where(tree.children_left == LEAF, LEAF, tree.children_left + offset))
+        right.append(np.where(tree.children_right == LEAF, LEAF, tree.children_right + offset))
+        offset += tree.node_count
+    return (
+        np.asarray(roots, dtype=np.int64),
+        np.concatenate(left).astype(np.int64),
+        np.concatenate(right).astype(np.int64),
+    )
 
 
 def descend(

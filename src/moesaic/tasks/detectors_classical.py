@@ -15,7 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from moesaic.tasks.detectors_pipeline import _MIN_SCALE, BaseDetector, Scores, ScoringConfig
-from moesaic.trees import descend, node_depths
+from moesaic.trees import LEAF, descend, node_depths, stack_trees
 
 
 def _filled(z: np.ndarray) -> np.ndarray:
@@ -207,25 +207,17 @@ class IForestDetector(BaseDetector):
             n_estimators=self.config.trees, max_samples=samples, random_state=self.config.seed
         )
         forest.fit(filled)
-        left, right, feature, split, count, offsets = [], [], [], [], [], [0]
-        for tree, columns in zip(forest.estimators_, forest.estimators_features_, strict=True):
-            t = tree.tree_
-            leaf = t.children_left < 0
-            left.append(np.where(leaf, -1, t.children_left + offsets[-1]))
-            right.append(np.where(leaf, -1, t.children_right + offsets[-1]))
-            feature.append(np.where(leaf, 0, np.asarray(columns)[np.maximum(t.feature, 0)]))
-            split.append(t.threshold)
-            count.append(t.n_node_samples)
-            offsets.append(offsets[-1] + t.node_count)
-        self.left_, self.right_ = (
-            np.concatenate(left).astype(np.int64),
-            np.concatenate(right).astype(np.int64),
-        )
-        self.feature_, self.split_ = np.concatenate(feature).astype(np.int64), np.concatenate(split)
-        self.count_, self.roots_ = (
-            np.concatenate(count).astype(np.float64),
-            np.asarray(offsets[:-1], np.int64),
-        )
+        self.roots_, self.left_, self.right_ = stack_trees(forest.estimators_)
+        trees = [estimator.tree_ for estimator in forest.estimators_]
+        # Each tree reads a subset of the columns: its feature indices map back to the full row.
+        self.feature_ = np.concatenate(
+            [
+                np.where(t.children_left == LEAF, 0, np.asarray(columns)[np.maximum(t.feature, 0)])
+                for t, columns in zip(trees, forest.estimators_features_, strict=True)
+            ]
+        ).astype(np.int64)
+        self.split_ = np.concatenate([t.threshold for t in trees])
+        self.count_ = np.concatenate([t.n_node_samples for t in trees]).astype(np.float64)
         self.samples_ = np.asarray([samples], dtype=np.int64)
         self.offset_ = np.asarray([self.isolation_score(z).mean()])
 

@@ -24,7 +24,7 @@ import numpy as np
 import safetensors.numpy
 
 from moesaic.atomic import atomic_directory
-from moesaic.trees import LEAF, descend
+from moesaic.trees import descend, stack_trees
 
 if TYPE_CHECKING:
     from sklearn.ensemble import RandomForestClassifier
@@ -79,29 +79,17 @@ class Forest:
         """The arrays of a fitted single-output ``RandomForestClassifier``."""
         if getattr(forest, "n_outputs_", 1) != 1:
             raise ValueError("only single-output forests are supported")
-        parts: dict[str, list[np.ndarray]] = {
-            k: [] for k in ("left", "right", "feature", "threshold", "miss")
-        }
-        values, roots, offset = [], [], 0
-        for estimator in forest.estimators_:
-            tree = estimator.tree_
-            roots.append(offset)
-            for key, children in (("left", tree.children_left), ("right", tree.children_right)):
-                parts[key].append(np.where(children == LEAF, LEAF, children + offset))
-            parts["feature"].append(tree.feature)
-            parts["threshold"].append(tree.threshold)
-            parts["miss"].append(tree.missing_go_to_left)
-            values.append(tree.value[:, 0, : len(forest.classes_)])
-            offset += tree.node_count
+        roots, left, right = stack_trees(forest.estimators_)
+        trees = [estimator.tree_ for estimator in forest.estimators_]
         oob = getattr(forest, "oob_decision_function_", None)
         return cls(
-            roots=np.asarray(roots),
-            left=np.concatenate(parts["left"]),
-            right=np.concatenate(parts["right"]),
-            feature=np.concatenate(parts["feature"]),
-            threshold=np.concatenate(parts["threshold"]),
-            missing_left=np.concatenate(parts["miss"]),
-            value=np.concatenate(values),
+            roots=roots,
+            left=left,
+            right=right,
+            feature=np.concatenate([t.feature for t in trees]),
+            threshold=np.concatenate([t.threshold for t in trees]),
+            missing_left=np.concatenate([t.missing_go_to_left for t in trees]),
+            value=np.concatenate([t.value[:, 0, : len(forest.classes_)] for t in trees]),
             classes=np.asarray(forest.classes_),
             oob=None if oob is None else np.asarray(oob, dtype=np.float64),
         )
