@@ -116,24 +116,21 @@ def _seasonal_naive(config: ForecastConfig, spec: ForecastSpec) -> nn.Module:
     )
 
 
-def _dlinear(config: ForecastConfig, spec: ForecastSpec) -> nn.Module:
-    return DLinear(
-        context_length=spec.context_length,
-        horizon=spec.horizon,
-        num_channels=spec.num_channels,
-        num_quantiles=len(spec.quantiles),
-        config=config.dlinear,
-    )
+def _over_context(
+    model: Callable[..., nn.Module], section: str
+) -> Callable[[ForecastConfig, ForecastSpec], nn.Module]:
+    """The builder of a baseline that reads the whole context, set by its ``section`` of the config."""
 
+    def build(config: ForecastConfig, spec: ForecastSpec) -> nn.Module:
+        return model(
+            context_length=spec.context_length,
+            horizon=spec.horizon,
+            num_channels=spec.num_channels,
+            num_quantiles=len(spec.quantiles),
+            config=getattr(config, section),
+        )
 
-def _patchtst(config: ForecastConfig, spec: ForecastSpec) -> nn.Module:
-    return PatchTST(
-        context_length=spec.context_length,
-        horizon=spec.horizon,
-        num_channels=spec.num_channels,
-        num_quantiles=len(spec.quantiles),
-        config=config.patchtst,
-    )
+    return build
 
 
 def _fracast(config: ForecastConfig, spec: ForecastSpec) -> nn.Module:
@@ -147,8 +144,8 @@ def _fracast(config: ForecastConfig, spec: ForecastSpec) -> nn.Module:
 
 FORECAST_MODELS: dict[str, Callable[[ForecastConfig, ForecastSpec], nn.Module]] = {
     "moesaic": lambda config, spec: MoesaicForecastModel(spec, config.moesaic),
-    "patchtst": _patchtst,
-    "dlinear": _dlinear,
+    "patchtst": _over_context(PatchTST, "patchtst"),
+    "dlinear": _over_context(DLinear, "dlinear"),
     "seasonal_naive": _seasonal_naive,
     "fracast": _fracast,
 }
