@@ -24,6 +24,7 @@ from moesaic.reports.diagnose.claims import as_time
 from moesaic.reports.diagnose.episodes import (
     BASELINE_DAYS,
     MIN_BASELINE_DAYS,
+    Interval,
     healthy_baseline,
     healthy_history,
     known_faults,
@@ -118,7 +119,7 @@ class Evidence:
     alarms: tuple[Event, ...]
     problems: tuple[str, ...]  # why some evidence is missing
     drawings: tuple[DrawingOnFile, ...] = ()  # the asset's drawings on file
-    history: tuple[tuple[pd.Timestamp, pd.Timestamp], ...] = ()  # the onset's healthy stretches [a, b)
+    history: tuple[Interval, ...] = ()  # the onset's healthy stretches [a, b)
 
     @property
     def moved(self) -> tuple[str, ...]:

@@ -14,7 +14,7 @@ import pandas as pd
 
 from moesaic.data.schema import Series
 from moesaic.reports.diagnose.claims import Quantity, SeriesCitation
-from moesaic.reports.diagnose.episodes import window_from_series
+from moesaic.reports.diagnose.episodes import Interval, window_from_series
 from moesaic.reports.diagnose.faults import FaultClassifier, Window
 from moesaic.reports.diagnose.onset import estimate_onset
 from moesaic.reports.diagnose.source import EvidenceBase
@@ -63,7 +63,7 @@ class WindowReader:
         self,
         source: SeriesCitation,
         baseline: SeriesCitation | None,
-        history: tuple[tuple[pd.Timestamp, pd.Timestamp], ...] = (),
+        history: tuple[Interval, ...] = (),
     ) -> CitedWindow:
         """The readings of ``source`` (every channel) and of ``baseline`` (``[start, end)``) before it,
         with those of the ``history`` stretches ``[a, b)`` (the window's ``history``) when given.
@@ -150,7 +150,7 @@ DERIVED: dict[str, Callable[[CitedWindow, Quantity, FaultClassifier], float]] = 
 """Statistics over every channel of the asset: name -> fn(cited window, quantity, classifier)."""
 
 
-def _history(q: Quantity) -> tuple[tuple[pd.Timestamp, pd.Timestamp], ...]:
+def _history(q: Quantity) -> tuple[Interval, ...]:
     """The healthy stretches ``q`` was computed against (its ``history`` parameter: pairs of times).
 
     Raises:
