@@ -28,11 +28,13 @@ CAPTION_INSTRUCTIONS = (
 
 
 class InstructionBatch(NamedTuple):
-    """series: (B, T); one instruction and one response (what the LM must write) per series."""
+    """series: (B, T); one instruction and one response (what the LM must write) per series; the
+    series' true attributes where known (training only: teacher-forced number tokens)."""
 
     series: Tensor
     instructions: tuple[str, ...]
     responses: tuple[str, ...]
+    attributes: tuple[Attributes, ...] = ()
 
 
 _MIX = ((0.55, "caption", 0), (0.60, "caption", 1), (0.65, "caption", 2), (0.767, "question", "trend"),
@@ -70,6 +72,6 @@ def instruction_batches(
         rows = order[start : start + batch_size]
         instructions, responses = tuple(pairs[i][0] for i in rows), tuple(pairs[i][1] for i in rows)
         values = torch.as_tensor(series[rows], dtype=torch.float32)
-        batches.append(InstructionBatch(values, instructions, responses))
+        batches.append(InstructionBatch(values, instructions, responses, tuple(attributes[i] for i in rows)))
     shuffle = torch.randperm(len(batches), generator=generator).tolist()
     return [batches[i] for i in shuffle]

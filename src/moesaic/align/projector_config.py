@@ -38,10 +38,17 @@ class ProjectorConfig:
             attention and MLP, as CogVLM's visual expert. Experts are computed as ``x @ A.T @ B.T``,
             so they add little.
         max_new_tokens: generation stops after this many tokens.
-        tune_encoder: train the encoder in stages 1 and 2 too. Off by default, as LLaVA keeps its
-            pretrained vision encoder frozen: here, tuning it through the LM's loss erased what
-            stage 0 taught it (validation caption accuracy 7 % after 150 stage-2 steps against 45 %
-            after 200 with it frozen, same recipe otherwise).
+        number_tokens: hand the numbers of the encoder's attribute heads to the LM as digit
+            embeddings after the soft tokens (:mod:`moesaic.align.number_tokens`).
+        copy_numbers: a copy head (pointer-generator) lets the LM's output copy the characters of
+            the number tokens (:class:`~moesaic.align.number_tokens.CopyHead`).
+        teacher_numbers: in training, the number tokens hold each series' true numbers instead of
+            the heads' (teacher forcing); validation and inference always read the heads.
+        tune_encoder: train the encoder (and the heads of the number tokens) in stages 1 and 2
+            too. Off by default, as LLaVA keeps its pretrained vision encoder frozen: here, tuning
+            it through the LM's loss erased what stage 0 taught it (validation caption accuracy
+            7 % after 150 stage-2 steps against 45 % after 200 with it frozen, same recipe
+            otherwise).
     """
 
     length: int = 128
@@ -58,6 +65,9 @@ class ProjectorConfig:
     projections: tuple[str, ...] = ("q_proj", "k_proj", "v_proj", "o_proj")
     expert_projections: tuple[str, ...] = PROJECTIONS
     max_new_tokens: int = 40
+    number_tokens: bool = True
+    copy_numbers: bool = True
+    teacher_numbers: bool = True
     tune_encoder: bool = False
 
     def __post_init__(self) -> None:

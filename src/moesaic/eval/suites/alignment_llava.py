@@ -7,7 +7,9 @@ Protocol (issue 8): single-channel simulated series with known attributes
 * ``template-classifier``: the series encoder with attribute heads (stage 0 of the pipeline) whose
   predictions fill caption template 0; no language model. It shows what the LM adds.
 * ``llava``: that encoder -> projector -> soft tokens in SmolLM2-135M-Instruct (first
-  ``lm_layers`` layers); stage 1 trains encoder + projector with the LM frozen, stage 2 adds LoRA.
+  ``lm_layers`` layers), followed by the number tokens of the encoder's heads with a copy head
+  (:mod:`moesaic.align.number_tokens`); stage 1 trains the projector (and copy head) with the LM
+  frozen, stage 2 adds LoRA.
 * ``cogvlm``: the same stage-1 model; stage 2 adds LoRA and series-position experts.
 
 Each LM system greedily captions every test series ("Describe this series.") and answers the three
@@ -21,6 +23,7 @@ Costs: ``train_seconds`` covers every stage a system needs (the LM systems inclu
 pretraining and the shared stage 1); ``infer_ms_per_window`` is the caption generation time per
 series; ``params_total`` counts the kept LM layers, embeddings, encoder, projector and adapters.
 Options (``-o KEY=VALUE``): ``encoder_steps``, ``stage1_steps``, ``stage2_steps``, ``lm_layers``,
+``number_tokens`` (1, the default: numbers handed over as digit embeddings; 0: soft tokens only),
 ``threads`` (default 1).
 """
 
@@ -87,7 +90,7 @@ class Plan(NamedTuple):
 def plan(quick: bool) -> Plan:
     """Quick: 6,000 training series, 200 test captions; full: 20,000 and 1,000."""
     if quick:
-        return Plan(6000, 256, 200, 100, 2000, 100, 300, 8)
+        return Plan(6000, 256, 200, 100, 2000, 100, 600, 8)
     return Plan(20000, 512, 1000, 500, 6000, 400, 1500, 8)
 
 
@@ -170,13 +173,19 @@ def _instruction_val(splits: Splits, batch_size: int, seed: int) -> list[Any]:
 
 
 def fit_stage1(
-    splits: Splits, config: ProjectorConfig, encoder: Any, p: Plan, ctx: SuiteContext, threads: int
+    splits: Splits,
+    config: ProjectorConfig,
+    pretrained: TemplateClassifier,
+    p: Plan,
+    ctx: SuiteContext,
+    threads: int,
 ) -> tuple[SeriesCaptioner, float]:
-    """Stage 1: encoder (from stage 0) + projector trained with the LM frozen; also the wall time."""
+    """Stage 1: encoder and heads (from stage 0) + projector trained with the LM frozen; also the wall
+    time."""
     lm = load_language_model()
     with Stopwatch() as watch:
         torch.manual_seed(ctx.seed)
-        model = SeriesCaptioner(config, lm, encoder=encoder)
+        model = SeriesCaptioner(config, lm, pretrained=pretrained)
         _tune(model, splits, int(ctx.options.get("stage1_steps", p.stage1_steps)), p, ctx, threads)
     return model, watch.seconds
 
@@ -292,7 +301,8 @@ def rows(ctx: SuiteContext, systems: Sequence[str]) -> list[BenchRow]:
     p = plan(ctx.quick)
     threads = int(ctx.options.get("threads", 1))
     lm_layers = int(ctx.options.get("lm_layers", 6))
-    config = ProjectorConfig(lm_layers=lm_layers)
+    number_tokens = bool(int(ctx.options.get("number_tokens", 1)))
+    config = ProjectorConfig(lm_layers=lm_layers, number_tokens=number_tokens)
     with torch_threads(threads):
         with Stopwatch() as data_watch:
             splits = make_splits(ctx, p)
@@ -300,14 +310,15 @@ def rows(ctx: SuiteContext, systems: Sequence[str]) -> list[BenchRow]:
                     splits.train.redrawn + splits.val.redrawn + splits.test.redrawn)  # fmt: skip
         measured = [measure(s) for s in splits.test.series]
         setting = (f"T={config.length},train={p.train_series},test={p.test_series},"
-                   f"questions={p.question_series},lm_layers={lm_layers},tolerance=4")  # fmt: skip
+                   f"questions={p.question_series},lm_layers={lm_layers},tolerance=4,"
+                   f"number_tokens={int(number_tokens)}")  # fmt: skip
         encoder_steps = int(ctx.options.get("encoder_steps", p.encoder_steps))
         classifier, classifier_seconds = fit_template_classifier(splits, config, encoder_steps, ctx, threads)
         outcome = run_classifier(classifier, splits.test, p, classifier_seconds)
         out = _rows(BASELINE, outcome, score(outcome, splits.test, measured), setting)
         if not systems:
             return out
-        stage1, stage1_seconds = fit_stage1(splits, config, classifier.encoder, p, ctx, threads)
+        stage1, stage1_seconds = fit_stage1(splits, config, classifier, p, ctx, threads)
         for system in systems:
             model, stage2_seconds = fit_stage2(stage1, ADAPTER[system], splits, p, ctx, threads)
             seconds = classifier_seconds + stage1_seconds + stage2_seconds
