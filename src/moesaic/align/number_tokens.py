@@ -13,7 +13,8 @@ embedding past the number's end). The numbers and their text labels follow the s
 * ``step``: the anomaly position, from the position head's softmax over the T steps;
 * ``period``: from the season head (its "no season" class writes only pads);
 * ``change``: the magnitude of the total change as :func:`~moesaic.align.attributes.format_change`
-  writes it, over a grid of such values weighted by a Gaussian (:data:`CHANGE_SIGMA` in log units)
+  writes it, over a grid of such values (0.1 to 99, which the simulated series stay within; a
+  larger change would be written as 99) weighted by a Gaussian (:data:`CHANGE_SIGMA` in log units)
   around the log-change head's prediction.
 
 Every slot is a weighted sum of embeddings, so gradients reach the heads when they are tuned.
@@ -32,8 +33,8 @@ decimal point, pad), W LM width, S tokens of the number part.
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
+from copy import deepcopy
 from typing import Any
 
 import numpy as np
@@ -52,8 +53,6 @@ LABELS = {"step": "\nat step ", "period": " period ", "change": " by "}
 """The text before each number's places, in prompt order: the words the captions put before the
 number (``... at step 57``, ``period 24``, ``rising by 3.5``), so that the LM, having written them,
 finds the digits after the same words in its prompt."""
-_HEADS = {"step": "position", "period": "season", "change": "log_change"}
-"""Number -> the TemplateClassifier head it reads."""
 
 
 def change_grid(largest: int = 99) -> list[str]:
@@ -94,7 +93,7 @@ class NumberTokens(nn.Module):
         super().__init__()
         sizes = {"position": config.length, "season": 1 + len(PERIODS), "log_change": 1}
         self.heads = nn.ModuleDict(
-            {name: copy.deepcopy(heads[name]) if heads is not None else nn.Linear(config.features, size)
+            {name: deepcopy(heads[name]) if heads is not None else nn.Linear(config.features, size)
              for name, size in sizes.items()}
         )  # fmt: skip
         char_ids = [tokenizer(c, add_special_tokens=False)["input_ids"] for c in CHARACTERS]

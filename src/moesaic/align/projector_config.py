@@ -40,10 +40,10 @@ class ProjectorConfig:
         max_new_tokens: generation stops after this many tokens.
         number_tokens: hand the numbers of the encoder's attribute heads to the LM as digit
             embeddings after the soft tokens (:mod:`moesaic.align.number_tokens`).
-        copy_numbers: a copy head (pointer-generator) lets the LM's output copy the characters of
-            the number tokens (:class:`~moesaic.align.number_tokens.CopyHead`).
-        teacher_numbers: in training, the number tokens hold each series' true numbers instead of
-            the heads' (teacher forcing); validation and inference always read the heads.
+        copy_numbers: with number tokens, a copy head (pointer-generator) lets the LM's output
+            copy their characters (:class:`~moesaic.align.number_tokens.CopyHead`).
+        teacher_numbers: with number tokens, in training they hold each series' true numbers
+            instead of the heads' (teacher forcing); validation and inference read the heads.
         tune_encoder: train the encoder (and the heads of the number tokens) in stages 1 and 2
             too. Off by default, as LLaVA keeps its pretrained vision encoder frozen: here, tuning
             it through the LM's loss erased what stage 0 taught it (validation caption accuracy
