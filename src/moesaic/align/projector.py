@@ -234,12 +234,12 @@ class SeriesCaptioner(nn.Module):
         numbers, places = self.numbers(features, self.lm.get_input_embeddings(), teach)
         return torch.cat([soft, numbers], dim=1), torch.cat([mask, self.numbers.mask()]), places
 
-    def _next_token_scores(self, hidden: Tensor, places: Tensor | None) -> Tensor:
-        """(M, W) last hidden states -> (M, V) scores of the next token: the LM's logits, or with a
-        copy head the log-probabilities of its mixture; ``places`` (M, P, E) for each row."""
+    def _next_token_log_probs(self, hidden: Tensor, places: Tensor | None) -> Tensor:
+        """(M, W) last hidden states -> (M, V) log-probabilities of the next token: the LM's, or with
+        a copy head those of its mixture; ``places`` (M, P, E) for each row."""
         logits = self.lm.lm_head(hidden)
         if places is None or self.numbers is None or self.numbers.copy is None:
-            return cast(Tensor, logits)
+            return cast(Tensor, logits.log_softmax(dim=-1))
         return cast(Tensor, self.numbers.copy(hidden, places, logits))
 
     @property
@@ -291,12 +291,10 @@ class SeriesCaptioner(nn.Module):
             positions += range(start - 1, start - 1 + n)  # each position predicts the next token
             targets += after[b][-n:]
         index = torch.tensor(rows)
-        scores = self._next_token_scores(
+        log_probs = self._next_token_log_probs(
             hidden[index, torch.tensor(positions)], None if places is None else places[index]
         )  # (M, V)
-        if places is not None and self.numbers is not None and self.numbers.copy is not None:
-            return F.nll_loss(scores, torch.tensor(targets))  # scores are log-probabilities
-        return F.cross_entropy(scores, torch.tensor(targets))
+        return F.nll_loss(log_probs, torch.tensor(targets))
 
     @torch.no_grad()
     def generate(self, series: Tensor, instruction: str) -> list[str]:
@@ -313,7 +311,7 @@ class SeriesCaptioner(nn.Module):
         tokens: list[Tensor] = []
         done = torch.zeros(series.shape[0], dtype=torch.bool)
         for _ in range(self.config.max_new_tokens):
-            next_ids = self._next_token_scores(hidden[:, -1], places).argmax(dim=-1)  # (B,)
+            next_ids = self._next_token_log_probs(hidden[:, -1], places).argmax(dim=-1)  # (B,)
             tokens.append(next_ids)
             done |= next_ids == self._end
             if bool(done.all()):
