@@ -43,6 +43,7 @@ from torch import Tensor, nn
 
 from moesaic.align.attributes import PERIODS, Attributes, format_change
 from moesaic.align.projector_config import ProjectorConfig
+from moesaic.align.series_encoder import attribute_heads
 
 CHARACTERS = "0123456789."
 """The characters a number token can hold; each must be one token of the LM's tokenizer."""
@@ -91,11 +92,12 @@ class NumberTokens(nn.Module):
         self, config: ProjectorConfig, heads: nn.ModuleDict | None, tokenizer: Any, width: int
     ) -> None:
         super().__init__()
-        sizes = {"position": config.length, "season": 1 + len(PERIODS), "log_change": 1}
-        self.heads = nn.ModuleDict(
-            {name: deepcopy(heads[name]) if heads is not None else nn.Linear(config.features, size)
-             for name, size in sizes.items()}
-        )  # fmt: skip
+        names = ("position", "season", "log_change")
+        self.heads = (
+            nn.ModuleDict({name: deepcopy(heads[name]) for name in names})
+            if heads is not None
+            else attribute_heads(config, names)
+        )
         char_ids = [tokenizer(c, add_special_tokens=False)["input_ids"] for c in CHARACTERS]
         split = [c for c, ids in zip(CHARACTERS, char_ids, strict=True) if len(ids) != 1]
         if split:
@@ -115,20 +117,21 @@ class NumberTokens(nn.Module):
                              persistent=False)  # fmt: skip
         self.label_ids = {name: list(tokenizer(text, add_special_tokens=False)["input_ids"])
                           for name, text in LABELS.items()}  # fmt: skip
-        places = sum(int(getattr(self, f"chars_{n}").shape[1]) for n in LABELS)
+        self.place_counts = {name: len(max(strings[name], key=len)) for name in LABELS}
+        places = sum(self.place_counts.values())
         self.copy = CopyHead(width, places, self.char_ids) if config.copy_numbers else None
 
     @property
     def length(self) -> int:
         """S, tokens of the number part (labels and places)."""
-        return sum(len(self.label_ids[n]) + int(getattr(self, f"chars_{n}").shape[1]) for n in LABELS)
+        return sum(len(self.label_ids[n]) + self.place_counts[n] for n in LABELS)
 
     def mask(self) -> Tensor:
         """(S,) True at the character places (series-derived), False at the label tokens."""
-        parts = [torch.cat([torch.zeros(len(self.label_ids[n]), dtype=torch.bool),
-                            torch.ones(int(getattr(self, f"chars_{n}").shape[1]), dtype=torch.bool)])
-                 for n in LABELS]  # fmt: skip
-        return torch.cat(parts)
+        flags: list[bool] = []
+        for name in LABELS:
+            flags += [False] * len(self.label_ids[name]) + [True] * self.place_counts[name]
+        return torch.tensor(flags)
 
     def weights(self, features: Tensor) -> dict[str, Tensor]:
         """Number -> (B, C) distribution over its candidate values."""
@@ -176,7 +179,7 @@ class NumberTokens(nn.Module):
         places = self.places(features, truth)
         batch, start, parts = features.shape[0], 0, []
         for name in LABELS:
-            count = int(getattr(self, f"chars_{name}").shape[1])
+            count = self.place_counts[name]
             parts += [embed(torch.tensor(self.label_ids[name]))[None].expand(batch, -1, -1),
                       places[:, start : start + count] @ table]  # fmt: skip
             start += count

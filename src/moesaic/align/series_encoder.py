@@ -80,15 +80,24 @@ def attribute_batch(series: np.ndarray, attributes: Sequence[Attributes]) -> Att
     )
 
 
+HEADS = ("trend", "season", "anomaly", "position", "log_change")
+"""The attribute heads of :class:`TemplateClassifier` (outputs: classes, or 1 for the log change)."""
+
+
+def attribute_heads(config: ProjectorConfig, names: Sequence[str] = HEADS) -> nn.ModuleDict:
+    """Fresh linear attribute heads ``names`` (among :data:`HEADS`) on the encoder's F features."""
+    sizes = {"trend": len(TRENDS), "season": 1 + len(PERIODS), "anomaly": len(ANOMALIES),
+             "position": config.length, "log_change": 1}  # fmt: skip
+    return nn.ModuleDict({name: nn.Linear(config.features, sizes[name]) for name in names})
+
+
 class TemplateClassifier(nn.Module):
     """Linear attribute heads on the encoder features; its predictions fill caption templates."""
 
     def __init__(self, config: ProjectorConfig) -> None:
         super().__init__()
         self.encoder = SeriesEncoder(config)
-        sizes = {"trend": len(TRENDS), "season": 1 + len(PERIODS), "anomaly": len(ANOMALIES),
-                 "position": config.length, "log_change": 1}  # fmt: skip
-        self.heads = nn.ModuleDict({name: nn.Linear(config.features, size) for name, size in sizes.items()})
+        self.heads = attribute_heads(config)
 
     def forward(self, series: Tensor) -> dict[str, Tensor]:
         """Logits of each head (log |change| for "log_change", shape (B,))."""
