@@ -17,10 +17,10 @@ from moesaic.reports.diagnose.faults import (
     Window,
     robust_departures,
 )
+from moesaic.reports.diagnose.hinge import hinge_onset
 from moesaic.reports.diagnose.onset import (
     departure,
     estimate_onset,
-    hinge_onset,
     load_departures,
     shape_onset,
 )

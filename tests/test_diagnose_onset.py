@@ -16,20 +16,21 @@ from moesaic.reports.diagnose.episodes import (
     onset_candidates,
     sample_requests,
 )
+from moesaic.reports.diagnose.hinge import hinge_onset
 from moesaic.reports.diagnose.onset import (
     departure_curves,
     estimate_onset,
-    hinge_onset,
     parse_shape,
     shape_onset,
 )
 
 
 def test_shapes_parse_with_their_options() -> None:
-    assert parse_shape("load-ramp1.5/a/h@-3") == ("load-ramp1.5", True, True, -3.0, False, False)
-    assert parse_shape("ramp1") == ("ramp1", False, False, 0.0, False, False)
+    assert parse_shape("load-ramp1.5/a/h@-3") == ("load-ramp1.5", True, True, -3.0, False, False, False)
+    assert parse_shape("ramp1") == ("ramp1", False, False, 0.0, False, False, False)
     assert parse_shape("load2-ramp1/a@6").offset_hours == 6.0
-    assert parse_shape("ramp1.5/a/c/l@-2") == ("ramp1.5", True, False, -2.0, True, True)
+    assert parse_shape("ramp1.5/a/c/l@-2") == ("ramp1.5", True, False, -2.0, True, True, False)
+    assert parse_shape("ramp1.5/a/c/l/w@1").likeliest
     for bad in ("wobble", "ramp1/x", "spike/a", "spike/c", "ramp1@soon"):
         with pytest.raises(ValueError):
             parse_shape(bad)

@@ -20,7 +20,8 @@ from moesaic.reports.diagnose.claims import (
     SeriesCitation,
 )
 from moesaic.reports.diagnose.faults import NORMAL, FaultClassifier
-from moesaic.reports.diagnose.onset import estimate_onset, hinge_onset
+from moesaic.reports.diagnose.hinge import hinge_onset
+from moesaic.reports.diagnose.onset import estimate_onset
 from moesaic.reports.diagnose.stats import STATISTICS, longest_flat_steps, spike_steps
 from moesaic.reports.diagnose.verify import number_text
 

@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from moesaic.reports.diagnose.onset import hinge_onset
+from moesaic.reports.diagnose.hinge import hinge_onset
 from moesaic.reports.exam.stats import best_split
 
 ALPHA = 0.05  # two-sided significance level of the trend test
@@ -102,7 +102,7 @@ def change_point(x: np.ndarray) -> Change | None:
 
     The best single mean shift says whether there is a change (its ``gain``) and its direction;
     its start is the onset of the best hinge fit to the readings, a level then a ramp of any
-    steepness (:func:`moesaic.reports.diagnose.onset.hinge_onset`). A mean shift alone places a
+    steepness (:func:`moesaic.reports.diagnose.hinge.hinge_onset`). A mean shift alone places a
     slow ramp at its middle, late. (Chosen on simulator seeds 3 and 4: hinge onsets within 72 h
     of the true onset for 14 of 25 faults, mean-shift positions for 8; hinge fits to daily
     means did no better, 13.)

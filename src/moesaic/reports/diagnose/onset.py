@@ -26,9 +26,12 @@ fits each moved channel's departure with its own size and adds up the fits (rath
 their weighted mean: a vibration ratio and a temperature grow together but not in proportion),
 ``/l`` lets the level before the onset follow the load, ``c L(t)`` (fitted with the change, one
 ``c`` per channel: the healthy model, fitted on a baseline of other load regimes, leaves a
-departure that moves with the load for days), and ``@<hours>`` moves the fitted onset by a fixed
-number of hours (the bias of the fit on training episodes: a slow start is placed late). For
-example ``load-ramp1.5/a@-3`` or ``ramp1.5/a/c/l``.
+departure that moves with the load for days), ``/w`` states the onset most likely to lie within
+a day of the truth rather than the one of least squared error
+(:func:`moesaic.reports.diagnose.hinge.likeliest_within`: a slow start leaves many nearly equally
+good onsets, and the least error falls anywhere among them), and ``@<hours>`` moves the fitted
+onset by a fixed number of hours (the bias of the fit on training episodes: a slow start is placed
+late). For example ``load-ramp1.5/a@-3`` or ``ramp1.5/a/c/l/w``.
 
 The shape of each fault type, options included, is chosen on training episodes
 (:func:`moesaic.reports.diagnose.episodes.fit_onset_shapes`).
@@ -43,20 +46,19 @@ from typing import NamedTuple
 
 import numpy as np
 
+from moesaic.reports.diagnose.hinge import EXPONENTS, HingeProfile, hinge_profile, stated_onset
 from moesaic.reports.diagnose.stats import median, spike_steps, step_noise
 
-EXPONENTS = (0.5, 1.0, 1.5, 2.0)
 RAMPS = {f"ramp{p:g}": (p,) for p in EXPONENTS}
 LOAD_RAMPS = {f"load-ramp{p:g}": (p,) for p in EXPONENTS}
 LOAD2_RAMPS = {f"load2-ramp{p:g}": (p,) for p in EXPONENTS}
 SHAPES = ("drift", *RAMPS, *LOAD_RAMPS, *LOAD2_RAMPS, "spike", "frozen")
-HINGE_OPTIONS = ("/a", "/a/h", "/a/c/l")  # the options tried with each hinge shape on training episodes
-OPTIONS = ("a", "h", "c", "l")
-_MAX_POINTS = 320  # the hinge fit reads at most this many points of the (smoothed) departure
+HINGE_OPTIONS = ("/a", "/a/h", "/a/c/l", "/a/w", "/a/h/w", "/a/c/l/w")
+"""The options tried with each hinge shape on training episodes."""
+OPTIONS = ("a", "h", "c", "l", "w")
 _RIDGE = 1.0
 _FLOOR = 1e-9
 _POSITIVE = 5.0  # a channel whose baseline median exceeds this many spreads changes by ratios
-PLATEAU_STEP = 1.6  # ratio of two plateau lengths tried in a row
 
 
 def _predict(
@@ -183,100 +185,6 @@ def moving_average(y: np.ndarray, steps: int) -> np.ndarray:
     return np.asarray(total / count)
 
 
-def _plateaus(T: int) -> list[float | None]:
-    """Plateau lengths tried (steps): none, and a geometric grid from T/32 to T."""
-    out: list[float | None] = [None]
-    length = max(2.0, T / 32)
-    while length < T:
-        out.append(length)
-        length *= PLATEAU_STEP
-    return out
-
-
-def hinge_onset(
-    y: np.ndarray,
-    exponents: Sequence[float] = EXPONENTS,
-    *,
-    modulation: np.ndarray | None = None,
-    powers: int = 1,
-    anchored: bool = False,
-    nuisance: np.ndarray | None = None,
-) -> int:
-    """Index of the best hinge onset of ``y`` (see the module docstring): rising changes only.
-
-    Args:
-        y: (T,) one departure, or (T, K) one per channel: each is then fitted with its own
-            coefficients and the gains of the rising fits are added up.
-        modulation: (T,) a signal the size of the change may follow (the load): the change is then
-            ``(b + c m(t) + ...) h(t)``, with ``h`` the hinge, rather than ``b h(t)``.
-        powers: the highest power of ``modulation`` in that size (1 or 2).
-        anchored: the level before the onset is 0 (``y`` is measured from a healthy baseline)
-            rather than fitted.
-        nuisance: (T, Q) signals the level may follow whatever the onset (the load), fitted with
-            the change.
-    """
-    T = len(y)
-    if T < 4:
-        return 0
-    stride = max(1, -(-T // _MAX_POINTS))
-    t = np.arange(0, T, stride, dtype=np.float64)
-    values = np.asarray(y, dtype=np.float64)[::stride]
-    columns = values[:, None] if values.ndim == 1 else values
-    candidates = t[:-2]
-    lag = np.clip(t[None, :] - candidates[:, None], 0.0, None)  # (K, T/stride)
-    m = None if modulation is None else np.asarray(modulation, dtype=np.float64)[::stride]
-    fixed = None if nuisance is None else np.asarray(nuisance, dtype=np.float64)[::stride]
-    if fixed is not None and not anchored:
-        fixed = np.concatenate([np.ones((len(t), 1)), fixed], axis=1)
-    targets = np.stack(
-        [_residual(c if anchored or fixed is not None else c - c.mean(), fixed) for c in columns.T], axis=1
-    )  # (n, J)
-    totals = [float(c @ c) for c in targets.T]
-    best_sse, best = np.inf, 0
-    for plateau in _plateaus(T):
-        capped = lag if plateau is None else np.minimum(lag, plateau)
-        for p in exponents:
-            f = capped**p
-            regressors = [f] if m is None else [f * m[None, :] ** k for k in range(powers + 1)]
-            gains = _gain(regressors, targets, centre=not anchored and fixed is None, nuisance=fixed)
-            if len(gains) == 1:
-                sse = totals[0] - gains[0]
-            else:  # a channel that would fall adds no gain: it is fitted as flat
-                sse = sum(totals) - np.where(np.isfinite(gains), gains, 0.0).sum(axis=0)
-            k = int(np.argmin(sse))
-            if sse[k] < best_sse:
-                best_sse, best = float(sse[k]), int(candidates[k])
-    return best
-
-
-def _residual(x: np.ndarray, basis: np.ndarray | None) -> np.ndarray:
-    """``x`` (..., n) less its least-squares fit on the columns of ``basis`` (n, Q) (``x`` when None)."""
-    if basis is None:
-        return x
-    coef = np.linalg.lstsq(basis, np.moveaxis(x, -1, 0).reshape(len(basis), -1), rcond=None)[0]
-    return x - np.moveaxis((basis @ coef).reshape(np.moveaxis(x, -1, 0).shape), 0, -1)
-
-
-def _gain(
-    regressors: list[np.ndarray], targets: np.ndarray, *, centre: bool, nuisance: np.ndarray | None = None
-) -> np.ndarray:
-    """(J, K) drop of the squared error when each of the ``targets`` (n, J) is fitted by the rows
-    of the ``regressors`` (each (K, n)) together (centred first when the level is fitted too; the
-    targets and the regressors freed of the columns of ``nuisance`` (n, Q) when given, the targets
-    already so), -inf when the fitted change falls on average. The regressors are prepared and
-    factored once for all targets."""
-    x = np.stack(regressors, axis=1)  # (K, R, n)
-    x0 = x - x.mean(axis=2, keepdims=True) if centre else _residual(x, nuisance)
-    gram = np.einsum("krt,kst->krs", x0, x0)
-    u = x0 @ targets  # (K, R, J)
-    scale = np.maximum(np.einsum("krr->k", gram), 1e-12)
-    ridge = 1e-9 * scale[:, None, None] * np.eye(x.shape[1])[None]
-    ok = scale > 1e-9
-    coef = np.linalg.solve(gram + ridge, u)  # (K, R, J)
-    rising = np.einsum("krj,kr->jk", coef, x.sum(axis=2)) > 0
-    return np.where(ok[None] & rising, np.einsum("krj,krj->jk", coef, u), -np.inf)
-
-
 def _first_spike(values: np.ndarray, baseline: np.ndarray) -> int | None:
     hits = [
         np.flatnonzero(spike_steps(values[:, c], step_noise(baseline[:, c]))) for c in range(values.shape[1])
@@ -314,6 +222,7 @@ class ShapeSpec(NamedTuple):
     offset_hours: float  # @<hours>: added to the fitted onset
     per_channel: bool = False  # /c: each moved channel fitted with its own size
     load_level: bool = False  # /l: the level before the onset follows the load
+    likeliest: bool = False  # /w: the onset most likely within a day, not the least squared error
 
 
 def parse_shape(shape: str) -> ShapeSpec:
@@ -328,7 +237,9 @@ def parse_shape(shape: str) -> ShapeSpec:
         hours = float(offset) if offset else 0.0
     except ValueError:
         raise ValueError(f"shape {shape!r}: the offset after '@' must be a number of hours") from None
-    return ShapeSpec(base, "a" in options, "h" in options, hours, "c" in options, "l" in options)
+    return ShapeSpec(
+        base, "a" in options, "h" in options, hours, "c" in options, "l" in options, "w" in options
+    )
 
 
 def estimate_onset(
@@ -341,8 +252,8 @@ def estimate_onset(
         baseline: (T', C) their readings before the window.
         channels: the columns that moved (the others only explain the load away, for the hinge shapes).
         shape: one of :data:`SHAPES`, with options for the hinge shapes (:func:`parse_shape`).
-        smooth: steps of one day: the moving average of the hinge departure (unless ``/h``) and
-            the unit of an ``@`` offset.
+        smooth: steps of one day: the moving average of the hinge departure (unless ``/h``), the
+            tolerance of ``/w`` and the unit of an ``@`` offset.
     Returns:
         The index, or None when the shape's evidence is absent (no spike, no frozen run, a
         departure that never changes).
@@ -362,37 +273,56 @@ def estimate_onset(
         return None
     needs_load = spec.base in LOAD_RAMPS or spec.base in LOAD2_RAMPS or spec.load_level
     load = load_curve(values, baseline, idx, smooth=steps) if needs_load else None
-    at = shape_onset(curve, shape, load=load) + round(spec.offset_hours * smooth / 24.0)
+    at = shape_onset(curve, shape, load=load, day=smooth) + round(spec.offset_hours * smooth / 24.0)
     return int(np.clip(at, 0, len(values) - 1))
 
 
-def shape_onset(curve: np.ndarray, shape: str, *, load: np.ndarray | None = None) -> int:
-    """The hinge onset of ``curve`` for a hinge ``shape`` (its ``/a`` and ``/l`` options read, its
-    ``@`` offset not applied).
+def shape_onset(
+    curve: np.ndarray, shape: str, *, load: np.ndarray | None = None, day: int | None = None
+) -> int:
+    """The hinge onset of ``curve`` for a hinge ``shape`` (its ``/a``, ``/l`` and ``/w`` options
+    read, its ``@`` offset not applied); 0 for a curve of fewer than 4 steps.
 
     Args:
         curve: (T,) :func:`departure_curve`, or (T, K) :func:`departure_curves` for a ``/c`` shape.
         load: (T,) :func:`load_curve`, needed by the load shapes and the ``/l`` option.
+        day: steps of one day, the tolerance of the ``/w`` option (which needs it).
     """
+    spec = parse_shape(shape)
+    if spec.likeliest and day is None:
+        raise ValueError(f"shape {shape!r} needs the steps of one day (`day`)")
+    profile = shape_profile(curve, shape, load=load)
+    if profile is None:
+        return 0
+    return stated_onset(profile, float(day) if spec.likeliest and day is not None else None)
+
+
+def shape_profile(curve: np.ndarray, shape: str, *, load: np.ndarray | None = None) -> HingeProfile | None:
+    """The :func:`~moesaic.reports.diagnose.hinge.hinge_profile` of ``curve`` for a hinge ``shape``
+    (its ``/a`` and ``/l`` options read; the arguments are :func:`shape_onset`'s), or None for a
+    curve of fewer than 4 steps. Shapes that differ only in ``/w`` share it."""
     spec = parse_shape(shape)
     if spec.per_channel != (np.ndim(curve) == 2):
         want = "(T, K) departure_curves" if spec.per_channel else "(T,) departure_curve"
         raise ValueError(f"shape {shape!r} fits the {want}, got an array of shape {np.shape(curve)}")
     if (spec.base in LOAD_RAMPS or spec.base in LOAD2_RAMPS or spec.load_level) and load is None:
         raise ValueError(f"shape {shape!r} needs the load curve")
-    nuisance = np.asarray(load, dtype=np.float64)[:, None] if spec.load_level and load is not None else None
-    if spec.base in LOAD_RAMPS or spec.base in LOAD2_RAMPS:
-        exponents = LOAD_RAMPS.get(spec.base) or LOAD2_RAMPS[spec.base]
-        powers = 2 if spec.base in LOAD2_RAMPS else 1
-        return hinge_onset(
-            curve, exponents, modulation=load, powers=powers, anchored=spec.anchored, nuisance=nuisance
-        )
-    if spec.base != "drift" and spec.base not in RAMPS:
+    if spec.base != "drift" and spec.base not in RAMPS | LOAD_RAMPS | LOAD2_RAMPS:
         raise ValueError(
             f"{shape!r} is not a hinge shape; those are drift, {list(RAMPS)}, {list(LOAD_RAMPS)}, "
             f"{list(LOAD2_RAMPS)}"
         )
-    return hinge_onset(curve, RAMPS.get(spec.base, EXPONENTS), anchored=spec.anchored, nuisance=nuisance)
+    if len(curve) < 4:
+        return None
+    nuisance = np.asarray(load, dtype=np.float64)[:, None] if spec.load_level and load is not None else None
+    if spec.base in LOAD_RAMPS or spec.base in LOAD2_RAMPS:
+        exponents = LOAD_RAMPS.get(spec.base) or LOAD2_RAMPS[spec.base]
+        powers = 2 if spec.base in LOAD2_RAMPS else 1
+        return hinge_profile(
+            curve, exponents, modulation=load, powers=powers, anchored=spec.anchored, nuisance=nuisance
+        )
+    every: tuple[float, ...] = RAMPS.get(spec.base, EXPONENTS)
+    return hinge_profile(curve, every, anchored=spec.anchored, nuisance=nuisance)
 
 
 def departure_curve(
