@@ -12,10 +12,13 @@ import pytest
 from moesaic.data.schema import Event, MaintenanceData, Series
 from moesaic.reports.diagnose.episodes import (
     LEAD_HOURS,
+    Request,
     choose_onset_shapes,
     onset_candidates,
     sample_requests,
 )
+from moesaic.reports.diagnose.episodes_onset import _onset_errors
+from moesaic.reports.diagnose.faults import Window
 from moesaic.reports.diagnose.hinge import hinge_onset
 from moesaic.reports.diagnose.onset import (
     departure_curves,
@@ -99,6 +102,16 @@ def test_a_per_channel_shape_finds_a_wear_ramp_and_nothing_in_flat_readings() ->
     flat = np.full((T, 3), 5.0)
     assert estimate_onset(flat, np.full((100, 3), 5.0), [1, 2], "ramp1.5/a/c/l", smooth=24) is None
     assert estimate_onset(flat, np.full((100, 3), 5.0), [1], "ramp1/a", smooth=24) is None
+
+
+def test_training_errors_find_no_hinge_onset_in_a_flat_departure() -> None:
+    flat = Window(np.full((24 * 6, 2), 5.0), np.full((24 * 3, 2), 5.0), ("x", "y"), "pump", 24.0)
+    t0 = pd.Timestamp("2024-01-01")
+    request = Request("P-1", t0, t0 + pd.Timedelta(days=6), "wear", t0 + pd.Timedelta(days=2), ("x",), "F1")
+    errors = _onset_errors(flat, request, ["ramp1/a", "ramp1/a/w", "ramp1.5/a/c/l/w", "frozen"])
+    assert all(np.isnan(errors[s]) for s in ("ramp1/a", "ramp1/a/w", "ramp1.5/a/c/l/w"))
+    # The frozen run starts at the first reading; the last reading is the end, 4 days after the onset.
+    assert errors["frozen"] == -(24 * 6 - 1 - 24 * 4)
 
 
 def test_an_offset_moves_the_onset_by_hours_at_the_window_rate() -> None:

@@ -39,7 +39,9 @@ def onset_candidates() -> list[str]:
 def _onset_errors(w: Window, r: Request, shapes: list[str]) -> dict[str, float]:
     """Error in hours (estimate - truth, before any ``@`` offset) of each of ``shapes`` on one
     training window, on the channels its fault touches, against the window's healthy readings
-    (its history, else its baseline); NaN where a shape finds no onset."""
+    (its history, else its baseline); NaN where a shape finds no onset (as in
+    :func:`~moesaic.reports.diagnose.onset.estimate_onset`: a hinge shape finds none in a flat
+    departure)."""
     idx = [w.channels.index(c) for c in r.channels if c in w.channels]
     if not idx or r.onset is None:
         return {}
@@ -64,11 +66,15 @@ def _onset_errors(w: Window, r: Request, shapes: list[str]) -> dict[str, float]:
             at = estimate_onset(w.values, w.healthy, idx, shape)
         else:
             steps = 1 if spec.hourly else day
+            curve = curves[(steps, spec.per_channel)]
             fit = shape.replace("/w", "")
             if fit not in profiles:
-                profiles[fit] = shape_profile(curves[(steps, spec.per_channel)], fit, load=loads[steps])
+                profiles[fit] = shape_profile(curve, fit, load=loads[steps])
             profile = profiles[fit]
-            at = 0 if profile is None else stated_onset(profile, day if spec.likeliest else None)
+            if not np.any(curve != curve[:1]):
+                at = None
+            else:
+                at = 0 if profile is None else stated_onset(profile, day if spec.likeliest else None)
         out[shape] = np.nan if at is None else (at - truth) * 24.0 / w.steps_per_day
     return out
 
