@@ -59,6 +59,7 @@ def _onset_errors(w: Window, r: Request, shapes: list[str]) -> dict[str, float]:
         for steps, per_channel in wanted
     }
     loads = {steps: load_curve(w.values, w.healthy, idx, smooth=steps) for steps, _ in wanted}
+    flat = {key: not np.any(curve != curve[:1]) for key, curve in curves.items()}
     profiles: dict[str, HingeProfile | None] = {}  # shapes that differ only in /w share a fit
     out = {}
     for shape, spec in specs.items():
@@ -66,14 +67,14 @@ def _onset_errors(w: Window, r: Request, shapes: list[str]) -> dict[str, float]:
             at = estimate_onset(w.values, w.healthy, idx, shape)
         else:
             steps = 1 if spec.hourly else day
-            curve = curves[(steps, spec.per_channel)]
+            key = (steps, spec.per_channel)
             fit = shape.replace("/w", "")
-            if fit not in profiles:
-                profiles[fit] = shape_profile(curve, fit, load=loads[steps])
-            profile = profiles[fit]
-            if not np.any(curve != curve[:1]):
+            if flat[key]:
                 at = None
             else:
+                if fit not in profiles:
+                    profiles[fit] = shape_profile(curves[key], fit, load=loads[steps])
+                profile = profiles[fit]
                 at = 0 if profile is None else stated_onset(profile, day if spec.likeliest else None)
         out[shape] = np.nan if at is None else (at - truth) * 24.0 / w.steps_per_day
     return out
