@@ -148,12 +148,12 @@ def test_a_channel_model_with_class_probabilities_cites_the_channels_of_that_fau
         ChannelModel().fit(windows, touched, probabilities=probabilities[:, :1], classes=classes)
 
 
-def test_out_of_bag_probabilities_are_one_row_per_training_window() -> None:
+def test_held_out_probabilities_are_one_row_per_training_window() -> None:
     rng = np.random.default_rng(4)
     windows = _windows(rng, 30)[0]
     labels = [NORMAL if i % 3 == 0 else "jump" for i in range(30)]
     clf = FaultClassifier(num_trees=25).fit(windows, labels)
-    oob = clf.out_of_bag_probabilities()
+    oob = clf.held_out_probabilities()
     assert oob.shape == (30, 2) and np.all((oob >= 0) & (oob <= 1))
 
 

@@ -74,7 +74,7 @@ def test_fault_classifier_and_channel_model_reload_to_the_same_answers(
     with pytest.raises(NotFittedError):
         FaultClassifier().save(tmp_path / "none")
     clf = FaultClassifier(num_trees=20).fit(windows, labels)
-    probabilities = clf.out_of_bag_probabilities()
+    probabilities = clf.held_out_probabilities()
     touched = [("b",) if i % 2 == 0 else () for i in range(30)]
     channels = ChannelModel(num_trees=20).fit(
         windows, touched, probabilities=probabilities, classes=clf.classes_
@@ -87,7 +87,7 @@ def test_fault_classifier_and_channel_model_reload_to_the_same_answers(
         fault = clf.predict(w)
         assert clf2.predict(w) == fault
         assert np.array_equal(channels2.probability(w, fault), channels.probability(w, fault))
-    assert np.array_equal(clf2.out_of_bag_probabilities(), probabilities)
+    assert np.array_equal(clf2.held_out_probabilities(), probabilities)
     with pytest.raises(ValueError, match="not a channel model"):
         ChannelModel.load(tmp_path / "clf")
 

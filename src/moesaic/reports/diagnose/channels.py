@@ -8,7 +8,7 @@ channel it is, and, when the model is given them, the fault classifier's probabi
 window (a seal leak moves pressure and flow, an overheating motor its temperature and current);
 labelled 1 when the window's fault touched that channel, 0 otherwise (every channel of a
 fault-free window is 0). The training probabilities must not come from a classifier that saw
-the window (:meth:`moesaic.reports.diagnose.faults.FaultClassifier.out_of_bag_probabilities`).
+the window (:meth:`moesaic.reports.diagnose.faults.FaultClassifier.held_out_probabilities`).
 
 Axis names: C channels, F features per channel, K fault classes.
 """

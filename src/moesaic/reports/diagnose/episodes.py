@@ -18,8 +18,10 @@ window: the site's history, never the fault asked about.
 From the training plant come the default fault classifier, the moved-channel model and the onset
 estimator per fault type. Their training features are cached under ``$MOESAIC_CACHE`` (default
 ``~/.cache/moesaic``; the file name carries :data:`CACHE_VERSION`): the first use simulates and
-describes the training plant (128 assets: about ten minutes of one core), the next fits the forests
-(about 11 s) and saves them beside the features (safetensors + JSON), and later ones load them.
+describes the training plant (128 assets: about ten minutes of one core), the next fits the
+classifier (gradient boosting, once on every window and once per held-out fold: about 2.5 minutes)
+and the channel forest, and saves them beside the features (safetensors + JSON); later ones load
+them.
 
 The request sampler and the baseline rules live in :mod:`moesaic.reports.diagnose.episodes_windows`,
 the choice of onset shape in :mod:`moesaic.reports.diagnose.episodes_onset`; this module holds
@@ -112,7 +114,7 @@ logger = logging.getLogger(__name__)
 
 CACHE_VERSION = "v7"  # bump when the features, the baseline choice or the sampler change
 ONSET_VERSION = "v5"  # bump when the onset estimators or the sampler change
-MODELS_VERSION = "v1"  # bump when the classifier, the channel model or how they are saved change
+MODELS_VERSION = "v2"  # bump when the classifier, the channel model or how they are saved change
 
 
 class TrainingSet(NamedTuple):
@@ -236,10 +238,11 @@ def default_models(seed: int = TRAIN_SEED) -> tuple[FaultClassifier, ChannelMode
     """The fault classifier and the moved-channel model fitted on the training plant of ``seed``.
 
     The channel model reads the classifier's answer; on the training windows, the classifier's
-    out-of-bag probabilities (what it says of windows it did not train on). Both are saved under
+    held-out probabilities (what it says of windows it did not train on). Both are saved under
     :func:`cache_dir` (safetensors + JSON) in a folder named after the training set's content and
     the scikit-learn version that fitted them, so a later process loads them instead of fitting
-    again (about 11 s of two cores); cached for the process too.
+    again (about 2.5 minutes of two cores: the boosting is fitted once more per held-out fold);
+    cached for the process too.
     """
     folder = _models_folder(seed)
     try:
@@ -251,7 +254,7 @@ def default_models(seed: int = TRAIN_SEED) -> tuple[FaultClassifier, ChannelMode
     classifier = FaultClassifier(seed=seed).fit_features(
         t.features, t.labels, channels=t.channels, asset_types=t.asset_types
     )
-    probabilities = classifier.out_of_bag_probabilities()[t.channel_owner]
+    probabilities = classifier.held_out_probabilities()[t.channel_owner]
     channel_model = ChannelModel(seed=seed).fit_features(
         t.channel_rows,
         t.channel_touched,

@@ -25,6 +25,7 @@ from typing import NamedTuple, Self
 import numpy as np
 
 from moesaic.errors import NotFittedError
+from moesaic.reports.diagnose.boosting import Boosting, fit_boosting
 from moesaic.reports.diagnose.forest import Forest, fit_forest, load_state, save_state
 from moesaic.reports.diagnose.onset import load_departures, load_signal
 from moesaic.reports.diagnose.stats import (
@@ -39,6 +40,8 @@ from moesaic.reports.diagnose.stats import (
 logger = logging.getLogger(__name__)
 
 NORMAL = "normal"
+MODELS = ("boosting", "forest")
+LEARNING_RATE = 0.05  # of the boosting rounds
 CHANNEL_FEATURES = (
     "shift",
     "shift_late",
@@ -254,19 +257,29 @@ class FaultClassifier:
     """Fault type (or ``normal``) of a window, learned from labelled windows.
 
     Learned state: ``channels_`` (named channels seen in fit), ``asset_types_``, ``classes_``,
-    ``model_`` (a random forest, kept as a :class:`~moesaic.reports.diagnose.forest.Forest`;
-    trees need no feature scaling and keep per-feature thresholds readable). Classes are weighted
+    ``model_``: gradient-boosted trees (:class:`~moesaic.reports.diagnose.boosting.Boosting`,
+    the default) or a random forest (:class:`~moesaic.reports.diagnose.forest.Forest`). Trees
+    need no feature scaling and keep per-feature thresholds readable. Classes are weighted
     inversely to their frequency, so that a rare fault type (cavitation, imbalance) counts as much
-    as a common one (bearing wear) when the trees split.
+    as a common one (bearing wear).
+
+    Boosting is the default: on the windows of the validation plants it names the fault type
+    more often than the forest did, chiefly of slowly worn bearings, which the forest took for
+    imbalance or misalignment (BENCHMARKS.md, reports).
 
     Args:
-        num_trees: trees of the forest.
-        seed: seeds the forest.
+        model: ``"boosting"`` or ``"forest"``.
+        num_trees: boosting rounds (one tree per class each; :data:`LEARNING_RATE`), or trees
+            of the forest.
+        seed: seeds the model.
     """
 
-    def __init__(self, *, num_trees: int = 300, seed: int = 0) -> None:
+    def __init__(self, *, model: str = "boosting", num_trees: int = 300, seed: int = 0) -> None:
+        if model not in MODELS:
+            raise ValueError(f"`model` must be one of {MODELS}, got {model!r}")
         if num_trees < 1:
             raise ValueError(f"`num_trees` must be >= 1, got {num_trees}")
+        self.model = model
         self.num_trees = num_trees
         self.seed = seed
 
@@ -309,27 +322,44 @@ class FaultClassifier:
         )
         if x.ndim != 2 or x.shape != (len(labels), expected):
             raise ValueError(f"features must have shape ({len(labels)}, {expected}), got {x.shape}")
-        self.model_ = fit_forest(
-            x,
-            np.asarray(labels),
-            n_estimators=self.num_trees,
-            min_samples_leaf=2,
-            class_weight="balanced",
-            random_state=self.seed,
-        )
+        y = np.asarray(labels)
+        self.model_: Boosting | Forest
+        if self.model == "boosting":
+            self.model_ = fit_boosting(
+                x,
+                y,
+                max_iter=self.num_trees,
+                learning_rate=LEARNING_RATE,
+                class_weight="balanced",
+                random_state=self.seed,
+            )
+        else:
+            self.model_ = fit_forest(
+                x,
+                y,
+                n_estimators=self.num_trees,
+                min_samples_leaf=2,
+                class_weight="balanced",
+                random_state=self.seed,
+            )
         self.classes_ = tuple(str(c) for c in self.model_.classes_)
         logger.info("fault classifier fitted on %d windows, %d features", len(x), x.shape[1])
         return self
 
-    def out_of_bag_probabilities(self) -> np.ndarray:
-        """(N, K) class probabilities of each training window from the trees that did not train on it
-        (columns in the order of ``classes_``): what the classifier says of windows it never saw;
-        zeros for the rare window that no tree left out."""
+    def held_out_probabilities(self) -> np.ndarray:
+        """(N, K) class probabilities of each training window from a model that did not train on it
+        (columns in the order of ``classes_``): what the classifier says of windows it never saw.
+        Boosting: the model of the cross-validation fold that left the window out; forest: the
+        trees that left it out of their sample (zeros for the rare window that none left out)."""
         if not hasattr(self, "model_"):
             raise NotFittedError("This FaultClassifier is not fitted yet. Call `fit` first.")
-        if self.model_.oob_decision_function_ is None:
-            raise ValueError("this FaultClassifier holds no out-of-bag probabilities")
-        return np.nan_to_num(np.asarray(self.model_.oob_decision_function_, dtype=np.float64))
+        if isinstance(self.model_, Boosting):
+            held = self.model_.held_out_
+        else:
+            held = self.model_.oob_decision_function_
+        if held is None:
+            raise ValueError("this FaultClassifier holds no held-out probabilities")
+        return np.nan_to_num(np.asarray(held, dtype=np.float64))
 
     def predict(self, window: Window) -> FaultPrediction:
         """The most probable class of ``window``, its probability and every class ranked."""
@@ -346,13 +376,14 @@ class FaultClassifier:
             raise NotFittedError("This FaultClassifier is not fitted yet. Call `fit` first.")
         config = {
             "kind": "fault_classifier",
+            "model": self.model,
             "num_trees": self.num_trees,
             "seed": self.seed,
             "channels": list(self.channels_),
             "asset_types": list(self.asset_types_),
             "classes": list(self.classes_),
         }
-        save_state(folder, self.model_.arrays("forest"), config)
+        save_state(folder, self.model_.arrays(self.model), config)
 
     @classmethod
     def load(cls, folder: Path) -> FaultClassifier:
@@ -360,10 +391,12 @@ class FaultClassifier:
         arrays, config = load_state(folder)
         if config.get("kind") != "fault_classifier":
             raise ValueError(f"{folder}: holds a {config.get('kind')!r}, not a fault classifier")
-        out = cls(num_trees=int(config["num_trees"]), seed=int(config["seed"]))
+        model = str(config.get("model", "forest"))  # saved before boosting: a forest
+        out = cls(model=model, num_trees=int(config["num_trees"]), seed=int(config["seed"]))
         out.channels_, out.asset_types_ = tuple(config["channels"]), tuple(config["asset_types"])
         out.classes_ = tuple(config["classes"])
-        out.model_ = Forest.from_arrays(arrays, "forest", list(config["classes"]))
+        kind = Boosting if model == "boosting" else Forest
+        out.model_ = kind.from_arrays(arrays, model, list(config["classes"]))
         return out
 
     def _check_fitted(self) -> None:
