@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from moesaic.reports.diagnose.forest import prefixed_arrays, read_prefixed
 from moesaic.trees import LEAF, descend
 
 if TYPE_CHECKING:
@@ -140,44 +141,20 @@ class Boosting:
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """The arrays to save, their names under ``prefix``."""
-        out = {
-            "roots": self.roots,
-            "left": self.left,
-            "right": self.right,
-            "feature": self.feature,
-            "threshold": self.threshold,
-            "missing_left": self.missing_left.astype(np.uint8),
-            "value": self.value,
-            "tree_class": self.tree_class,
-            "baseline": self.baseline,
-        }
-        if self.held_out_ is not None:
-            out["held_out"] = self.held_out_
-        return {f"{prefix}.{k}": np.ascontiguousarray(v) for k, v in out.items()}
+        return prefixed_arrays(
+            self,
+            prefix,
+            value=self.value,
+            tree_class=self.tree_class,
+            baseline=self.baseline,
+            held_out=self.held_out_,
+        )
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray], prefix: str, classes: list[Any]) -> Boosting:
         """The model saved by :meth:`arrays` under ``prefix``, with its ``classes`` (from the JSON)."""
-
-        def get(key: str) -> np.ndarray:
-            try:
-                return arrays[f"{prefix}.{key}"]
-            except KeyError:
-                raise ValueError(f"the saved boosting model `{prefix}` has no array `{key}`") from None
-
-        return cls(
-            roots=get("roots"),
-            left=get("left"),
-            right=get("right"),
-            feature=get("feature"),
-            threshold=get("threshold"),
-            missing_left=get("missing_left"),
-            value=get("value"),
-            tree_class=get("tree_class"),
-            baseline=get("baseline"),
-            classes=np.asarray(classes),
-            held_out=arrays.get(f"{prefix}.held_out"),
-        )
+        saved = read_prefixed(arrays, prefix, "boosting model", ("value", "tree_class", "baseline"))
+        return cls(**saved, classes=np.asarray(classes), held_out=arrays.get(f"{prefix}.held_out"))
 
 
 def fit_boosting(x: np.ndarray, y: np.ndarray, *, folds: int = HELD_OUT_FOLDS, **params: Any) -> Boosting:

@@ -112,40 +112,40 @@ class Forest:
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """The arrays to save, their names under ``prefix``."""
-        out = {
-            "roots": self.roots,
-            "left": self.left,
-            "right": self.right,
-            "feature": self.feature,
-            "threshold": self.threshold,
-            "missing_left": self.missing_left.astype(np.uint8),
-            "value": self.value,
-        }
-        if self.oob_decision_function_ is not None:
-            out["oob"] = self.oob_decision_function_
-        return {f"{prefix}.{k}": np.ascontiguousarray(v) for k, v in out.items()}
+        return prefixed_arrays(self, prefix, value=self.value, oob=self.oob_decision_function_)
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray], prefix: str, classes: list[Any]) -> Forest:
         """The forest saved by :meth:`arrays` under ``prefix``, with its ``classes`` (from the JSON)."""
+        saved = read_prefixed(arrays, prefix, "forest", ("value",))
+        return cls(**saved, classes=np.asarray(classes), oob=arrays.get(f"{prefix}.oob"))
 
-        def get(key: str) -> np.ndarray:
-            try:
-                return arrays[f"{prefix}.{key}"]
-            except KeyError:
-                raise ValueError(f"the saved forest `{prefix}` has no array `{key}`") from None
 
-        return cls(
-            roots=get("roots"),
-            left=get("left"),
-            right=get("right"),
-            feature=get("feature"),
-            threshold=get("threshold"),
-            missing_left=get("missing_left"),
-            value=get("value"),
-            classes=np.asarray(classes),
-            oob=arrays.get(f"{prefix}.oob"),
-        )
+NODE_ARRAYS = ("roots", "left", "right", "feature", "threshold", "missing_left")
+
+
+def prefixed_arrays(model: Any, prefix: str, **more: np.ndarray | None) -> dict[str, np.ndarray]:
+    """The node arrays (:data:`NODE_ARRAYS`) of a tree model (a :class:`Forest` or a
+    :class:`~moesaic.reports.diagnose.boosting.Boosting`) and ``more`` (None left out), named
+    ``prefix.name``, ready for :func:`save_state`."""
+    out = {name: getattr(model, name) for name in NODE_ARRAYS}
+    out["missing_left"] = out["missing_left"].astype(np.uint8)
+    out.update({k: v for k, v in more.items() if v is not None})
+    return {f"{prefix}.{k}": np.ascontiguousarray(v) for k, v in out.items()}
+
+
+def read_prefixed(
+    arrays: Mapping[str, np.ndarray], prefix: str, what: str, more: tuple[str, ...]
+) -> dict[str, np.ndarray]:
+    """The node arrays and ``more`` saved by :func:`prefixed_arrays` under ``prefix``; a
+    ValueError naming the saved ``what`` and the array when one is missing."""
+    out = {}
+    for name in (*NODE_ARRAYS, *more):
+        try:
+            out[name] = arrays[f"{prefix}.{name}"]
+        except KeyError:
+            raise ValueError(f"the saved {what} `{prefix}` has no array `{name}`") from None
+    return out
 
 
 def save_state(folder: Path, arrays: Mapping[str, np.ndarray], config: Mapping[str, Any]) -> None:
