@@ -124,3 +124,23 @@ def test_channel_model_learns_which_channel_a_fault_moved(two_channel_window: An
     assert 0 < model.threshold_ <= 1
     with pytest.raises(NotFittedError):
         ChannelModel().moved(windows[0])
+
+
+def test_the_outlook_is_the_seasonal_naive_forecast_of_the_end_of_the_next_day() -> None:
+    from moesaic.reports.diagnose.evidence import seasonal_outlook
+    from moesaic.tasks.forecast import ForecastConfig, Forecaster
+
+    rng = np.random.default_rng(7)
+    values = (20.0 + np.sin(np.arange(24 * 5) * 2 * np.pi / 24))[:, None] + rng.normal(0, 0.1, (120, 1))
+    values[-3:, 0] = np.nan  # the last readings are missing: the last one observed stands in
+    config = ForecastConfig(
+        model="seasonal_naive", context_length=24, horizon=24, seasonal_period=24, val_fraction=0.0
+    )
+    x = values.astype(np.float32)
+    expected = float(Forecaster(config).fit(x).predict(x[-24:]).median[-1, 0])
+    outlook = seasonal_outlook(values, 0, "temp", 24.0)
+    assert outlook is not None and outlook.hours == 24.0
+    assert outlook.median == pytest.approx(expected, rel=1e-6) and outlook.median == float(x[-4, 0])
+    assert seasonal_outlook(values[:40], 0, "temp", 24.0) is None  # shorter than two days
+    values[-24:, 0] = np.nan
+    assert seasonal_outlook(values, 0, "temp", 24.0) is None  # nothing read in the last day

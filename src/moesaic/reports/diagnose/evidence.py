@@ -175,22 +175,20 @@ def channel_changes(
 def seasonal_outlook(
     series_values: np.ndarray, channel_index: int, channel: str, spd: float
 ) -> Outlook | None:
-    """The seasonal-naive median at the end of the next day, from the last day of the window."""
-    from moesaic.tasks.forecast import ForecastConfig, Forecaster
+    """The seasonal-naive median at the end of the next day, from the last day of the window.
 
+    With a season of one day, the seasonal-naive forecast of the end of the next day is the
+    reading one season before it: the window's last reading, or the last one observed in its
+    final day when readings are missing (as :class:`moesaic.tasks.forecast.Forecaster` with
+    ``model="seasonal_naive"`` fills them). None when the final day holds no reading or the
+    window is shorter than two days. Plain numpy: a report needs no torch for it.
+    """
     period = max(1, round(spd))
-    x = series_values[:, [channel_index]].astype(np.float32)
-    if len(x) < 2 * period or not np.isfinite(x[-period:]).any():
+    x = series_values[:, channel_index].astype(np.float32)
+    seen = np.flatnonzero(np.isfinite(x[-period:]))
+    if len(x) < 2 * period or not len(seen):
         return None
-    config = ForecastConfig(
-        model="seasonal_naive",
-        context_length=period,
-        horizon=period,
-        seasonal_period=period,
-        val_fraction=0.0,
-    )
-    forecast = Forecaster(config).fit(x).predict(x[-period:])
-    return Outlook(channel=channel, hours=24.0, median=float(forecast.median[-1, 0]))
+    return Outlook(channel=channel, hours=24.0, median=float(x[-period:][seen[-1]]))
 
 
 def gather_evidence(
