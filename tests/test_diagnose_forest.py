@@ -111,8 +111,24 @@ def test_default_models_are_fitted_once_then_loaded_from_the_cache(
         assert not fitted and clf2.classes_ == clf.classes_ and channels2.threshold_ == channels.threshold_
         x = small_diagnosis_training_set.features[:5]
         assert np.array_equal(clf2.model_.predict_proba(x), clf.model_.predict_proba(x))
+        monkeypatch.undo()
+        monkeypatch.setenv("MOESAIC_CACHE", str(tmp_path))
+        monkeypatch.setattr(
+            episodes, "training_set", lambda seed=episodes.TRAIN_SEED: small_diagnosis_training_set
+        )
+        forest, _ = episodes.default_models(5, "forest")  # the alternative: cached apart
+        assert forest.model == "forest" and isinstance(forest.model_, Forest) and clf.model == "boosting"
+        assert len(list(tmp_path.glob("fault-models-seed5-*"))) == 2
     finally:
         episodes.default_models.cache_clear()
+
+
+def test_the_reports_suite_names_the_classifiers_it_knows() -> None:
+    from moesaic.eval.bench import SuiteContext
+    from moesaic.eval.suites import reports
+
+    with pytest.raises(ValueError, match="option `classifier` must be one of boosting, forest, got 'svm'"):
+        reports.run(SuiteContext(quick=True, options={"classifier": "svm"}))
 
 
 @pytest.fixture

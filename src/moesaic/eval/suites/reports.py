@@ -38,7 +38,9 @@ Metrics (rows ``overall``, ``fault=<type>`` and ``adversarial``):
 Options (``-o KEY=VALUE``): ``per_type=N`` fault requests per type (quick 8, full 200),
 ``normal=N`` fault-free windows (quick 12, full 150), ``fakes=N`` fake-asset and fake-note
 requests each (quick 4, full 30), ``assets=N`` assets per plant (quick 16, full 32),
-``first_seed=N`` the seed of the first evaluation plant (default 1). ``first_seed`` is a
+``first_seed=N`` the seed of the first evaluation plant (default 1), ``classifier=forest`` the
+random-forest fault classifier instead of the boosted one (system ``moesaic-forest``; both
+fitted on the training plant, each with its own channel model). ``first_seed`` is a
 *validation* setting: the recorded results use the default seeds 1..40; designs and thresholds of
 the onset estimator are chosen on the training plant and on validation plants (``first_seed=2000``
 and above), never on those.
@@ -61,10 +63,10 @@ from moesaic.eval.meters import peak_rss_mb
 from moesaic.knowledge import KnowledgeBase
 from moesaic.knowledge.links import identifiers_in
 from moesaic.reports.diagnose import (
+    ChannelModel,
     EvidenceError,
+    FaultClassifier,
     Report,
-    default_channel_model,
-    default_classifier,
     default_onset_shapes,
     diagnose,
     render,
@@ -73,10 +75,11 @@ from moesaic.reports.diagnose.episodes import (
     LEAD_HOURS,
     TRAIN_SEED,
     Request,
+    default_models,
     sample_requests,
     simulated_plant,
 )
-from moesaic.reports.diagnose.faults import NORMAL
+from moesaic.reports.diagnose.faults import MODELS, NORMAL
 from moesaic.reports.diagnose.verify import allowed_tokens, verify_report
 
 logger = logging.getLogger(__name__)
@@ -87,6 +90,7 @@ FIRST_TEST_SEED = 1
 MAX_PLANTS = 40
 NAIVE_LEAD = pd.Timedelta(hours=sum(LEAD_HOURS) / 2)  # the middle of the lead of a fault request
 NAIVE_SYSTEM = "start_plus_median_lead"
+Models = tuple[FaultClassifier, ChannelModel]
 
 
 class Outcome(NamedTuple):
@@ -108,9 +112,9 @@ def _option(ctx: SuiteContext, name: str, quick: int, full: int) -> int:
     return int(value) if value is not None else (quick if ctx.quick else full)
 
 
-def _audit(kb: KnowledgeBase, report: Report) -> tuple[int, int, int, int, int]:
+def _audit(kb: KnowledgeBase, report: Report, models: Models) -> tuple[int, int, int, int, int]:
     """Second, independent verification of a report read back from its JSON form."""
-    classifier = default_classifier()
+    classifier = models[0]
     again = verify_report(Report.from_json(report.to_json()), kb, classifier=classifier)
     allowed = allowed_tokens(kb, report.diagnosis.asset_id)
     unknown = sum(
@@ -123,20 +127,28 @@ def _audit(kb: KnowledgeBase, report: Report) -> tuple[int, int, int, int, int]:
     return len(report.sentences), max(cited, 0), again.numbers, again.numbers_ok, unknown
 
 
-def _run(kb: KnowledgeBase, request: Request, note: str = "", fake: str = "") -> Outcome:
+def _run(kb: KnowledgeBase, request: Request, models: Models, note: str = "", fake: str = "") -> Outcome:
     start, cpu = time.perf_counter(), time.process_time()
     try:
-        report = diagnose(kb, request.asset_id, request.start, request.end, note=note)
+        report = diagnose(
+            kb,
+            request.asset_id,
+            request.start,
+            request.end,
+            note=note,
+            classifier=models[0],
+            channel_model=models[1],
+        )
         render(report, "html")
     except EvidenceError:
         return Outcome(request, None, time.perf_counter() - start, 0.0, 0, 0, 0, 0, 0, True, False)
     seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
-    sentences, cited, numbers, ok, unknown = _audit(kb, report)
+    sentences, cited, numbers, ok, unknown = _audit(kb, report, models)
     echoed = bool(fake) and fake.casefold() in " ".join(s.text for s in report.sentences).casefold()
     return Outcome(request, report, seconds, cpu, sentences, cited, numbers, ok, unknown, False, echoed)
 
 
-def _rows(setting: str, outcomes: list[Outcome], *, faults: bool) -> list[BenchRow]:
+def _rows(setting: str, outcomes: list[Outcome], *, faults: bool, system: str) -> list[BenchRow]:
     done = [o for o in outcomes if o.report is not None]
     values: dict[str, float] = {}
     if faults and done:
@@ -187,7 +199,7 @@ def _rows(setting: str, outcomes: list[Outcome], *, faults: bool) -> list[BenchR
         naive
         + [
             BenchRow(
-                system="moesaic",
+                system=system,
                 dataset=DATASET,
                 task=TASK,
                 setting=setting,
@@ -199,7 +211,7 @@ def _rows(setting: str, outcomes: list[Outcome], *, faults: bool) -> list[BenchR
         ]
         + [
             BenchRow(
-                system="moesaic", dataset=DATASET, task=TASK, setting=setting, metric="peak_rss_mb", value=rss
+                system=system, dataset=DATASET, task=TASK, setting=setting, metric="peak_rss_mb", value=rss
             )
         ]
     )
@@ -255,9 +267,13 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
     fakes = _option(ctx, "fakes", 4, 30)
     assets = _option(ctx, "assets", 16, 32)
     first_seed = _option(ctx, "first_seed", FIRST_TEST_SEED, FIRST_TEST_SEED)
-    default_classifier(TRAIN_SEED)  # fitted once, on the training plant only, before any test request
+    kind = str(ctx.options.get("classifier", "boosting"))
+    if kind not in MODELS:
+        raise ValueError(f"option `classifier` must be one of {', '.join(MODELS)}, got {kind!r}")
+    system = "moesaic" if kind == "boosting" else f"moesaic-{kind}"
+    # Fitted once, on the training plant only, before any test request.
+    models = default_models(TRAIN_SEED, kind)
     default_onset_shapes(TRAIN_SEED)
-    default_channel_model(TRAIN_SEED)
     by_type: dict[str, list[Outcome]] = defaultdict(list)
     adversarial: list[Outcome] = []
     seed = first_seed
@@ -274,21 +290,21 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
                 todo = [r for r in requests if r.label != NORMAL and len(by_type[r.label]) < per_type]
                 for r in ctx.progress(todo, f"fault requests, plant seed {seed}", total=len(todo)):
                     if len(by_type[r.label]) < per_type:
-                        by_type[r.label].append(_run(kb, r))
+                        by_type[r.label].append(_run(kb, r, models))
                 have = sum(o.request.label == NORMAL and o.request.event_id == "" for o in adversarial)
                 normals = [r for r in requests if r.label == NORMAL][: max(0, normal_wanted - have)]
                 extra = _adversarial(requests, rng, fakes) if seed == first_seed else []
                 for r, note, fake in ctx.progress(
                     [(r, "", "") for r in normals] + extra, "adversarial requests"
                 ):
-                    adversarial.append(_run(kb, r, note, fake))
+                    adversarial.append(_run(kb, r, models, note, fake))
             seed += 1
     rows: list[BenchRow] = []
     every = [o for v in by_type.values() for o in v]
-    rows += _rows("overall", every, faults=True)
+    rows += _rows("overall", every, faults=True, system=system)
     for label in sorted(by_type):
-        rows += _rows(f"fault={label}", by_type[label], faults=True)
-    rows += _rows("adversarial", adversarial, faults=False)
+        rows += _rows(f"fault={label}", by_type[label], faults=True, system=system)
+    rows += _rows("adversarial", adversarial, faults=False, system=system)
     logger.info(
         "reports suite: %d fault requests, %d adversarial, plants %d..%d",
         len(every),

@@ -233,25 +233,26 @@ def default_channel_model(seed: int = TRAIN_SEED) -> ChannelModel:
     return default_models(seed)[1]
 
 
-@functools.lru_cache(maxsize=2)
-def default_models(seed: int = TRAIN_SEED) -> tuple[FaultClassifier, ChannelModel]:
-    """The fault classifier and the moved-channel model fitted on the training plant of ``seed``.
+@functools.lru_cache(maxsize=4)
+def default_models(seed: int = TRAIN_SEED, model: str = "boosting") -> tuple[FaultClassifier, ChannelModel]:
+    """The fault classifier (``model``: "boosting" or "forest", :class:`FaultClassifier`) and the
+    moved-channel model fitted on the training plant of ``seed``.
 
     The channel model reads the classifier's answer; on the training windows, the classifier's
     held-out probabilities (what it says of windows it did not train on). Both are saved under
-    :func:`cache_dir` (safetensors + JSON) in a folder named after the training set's content and
-    the scikit-learn version that fitted them, so a later process loads them instead of fitting
-    again (about 2.5 minutes of two cores: the boosting is fitted once more per held-out fold);
-    cached for the process too.
+    :func:`cache_dir` (safetensors + JSON) in a folder named after the training set's content, the
+    classifier's model and the scikit-learn version that fitted them, so a later process loads
+    them instead of fitting again (boosting: about 2.5 minutes of two cores, as it is fitted once
+    more per held-out fold; forest: about 11 s); cached for the process too.
     """
-    folder = _models_folder(seed)
+    folder = _models_folder(seed, model)
     try:
         return FaultClassifier.load(folder / "classifier"), ChannelModel.load(folder / "channels")
     except ValueError as err:
         if folder.exists():
             logger.warning("refitting the default diagnosis models: %s", err)
     t = training_set(seed)
-    classifier = FaultClassifier(seed=seed).fit_features(
+    classifier = FaultClassifier(model=model, seed=seed).fit_features(
         t.features, t.labels, channels=t.channels, asset_types=t.asset_types
     )
     probabilities = classifier.held_out_probabilities()[t.channel_owner]
@@ -271,10 +272,11 @@ def default_models(seed: int = TRAIN_SEED) -> tuple[FaultClassifier, ChannelMode
     return classifier, channel_model
 
 
-def _models_folder(seed: int) -> Path:
+def _models_folder(seed: int, model: str) -> Path:
     """Where :func:`default_models` caches the models fitted on the training set of ``seed``."""
     t = training_set(seed)
     digest = hashlib.sha256(importlib.metadata.version("scikit-learn").encode())
+    digest.update(model.encode())
     for array in (t.features, t.channel_rows, t.channel_touched, t.channel_owner):
         digest.update(np.ascontiguousarray(array).tobytes())
     digest.update(json.dumps([t.labels, t.channel_names, t.channels, t.asset_types]).encode())
