@@ -3,6 +3,7 @@ held-out probabilities from the folds, and a fault classifier saved with either 
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Any
 
@@ -85,3 +86,20 @@ def test_fault_classifier_saves_and_reloads_either_model(
     assert np.array_equal(again.held_out_probabilities(), clf.held_out_probabilities())
     with pytest.raises(ValueError, match="`model` must be one of"):
         FaultClassifier(model="svm")
+
+
+def test_a_classifier_saved_before_boosting_loads_as_the_forest_it_was(
+    tmp_path: Path, two_channel_window: Any
+) -> None:
+    rng = np.random.default_rng(5)
+    windows = [two_channel_window(rng, stuck=i % 2 == 0) for i in range(20)]
+    labels = ["sensor_stuck" if i % 2 == 0 else NORMAL for i in range(20)]
+    clf = FaultClassifier(model="forest", num_trees=10).fit(windows, labels)
+    clf.save(tmp_path / "old")
+    meta_path = tmp_path / "old" / "state.json"
+    meta = json.loads(meta_path.read_text())
+    del meta["config"]["model"]  # as saved before the classifier had a choice of model
+    meta_path.write_text(json.dumps(meta))
+    again = FaultClassifier.load(tmp_path / "old")
+    probe = two_channel_window(rng, stuck=True)
+    assert again.model == "forest" and again.predict(probe) == clf.predict(probe)
