@@ -53,7 +53,13 @@ from moesaic.reports.diagnose import (
     diagnose,
     render,
 )
-from moesaic.reports.diagnose.episodes import TRAIN_SEED, Request, sample_requests, simulated_plant
+from moesaic.reports.diagnose.episodes import (
+    TRAIN_SEED,
+    Request,
+    default_models,
+    sample_requests,
+    simulated_plant,
+)
 from moesaic.reports.diagnose.faults import NORMAL
 from moesaic.reports.diagnose.phrasing import Phraser, default_phraser
 
@@ -90,7 +96,7 @@ def _timed_report(
 def _run(kb: KnowledgeBase, request: Request, phraser: Phraser) -> Outcome:
     _, template_seconds, _ = _timed_report(kb, request, None)
     report, seconds, cpu = _timed_report(kb, request, phraser)
-    sentences, cited, numbers, ok, unknown = _audit(kb, report)
+    sentences, cited, numbers, ok, unknown = _audit(kb, report, default_models())
     return Outcome(request, report, seconds, cpu, template_seconds, sentences, cited, numbers, ok, unknown)
 
 
