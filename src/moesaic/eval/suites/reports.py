@@ -14,7 +14,10 @@ before (:func:`moesaic.reports.diagnose.episodes.healthy_history`).
 
 Metrics (rows ``overall``, ``fault=<type>`` and ``adversarial``):
 
-- ``fault_type_accuracy``: the report names the true fault type;
+- ``fault_type_accuracy``: the report names the true fault type; ``stated_confidence_mean``: the
+  mean confidence the reports state for the type they name (calibrated, it is close to the
+  accuracy); ``true_cause_listed``: share of reports whose ranked probable causes include the
+  true fault type;
 - ``onset_accuracy``: the stated onset lies within one detection window (the detector's smoothing
   window: one day) of the true onset; a missing onset counts as wrong;
 - ``onset_error_hours_median``: median distance of the stated onset from the true one (reports
@@ -154,6 +157,11 @@ def _rows(setting: str, outcomes: list[Outcome], *, faults: bool, system: str) -
     if faults and done:
         hits = [o.report.diagnosis.fault_type == o.request.label for o in done if o.report]
         values["fault_type_accuracy"] = float(np.mean(hits))
+        stated = [o.report.diagnosis.confidence or 0.0 for o in done if o.report]
+        values["stated_confidence_mean"] = float(np.mean(stated))
+        values["true_cause_listed"] = float(
+            np.mean([o.request.label in _causes(o.report) for o in done if o.report])
+        )
         onset_ok, errors, recall, precision = [], [], [], []
         for o in done:
             assert o.report is not None and o.request.onset is not None
@@ -215,6 +223,17 @@ def _rows(setting: str, outcomes: list[Outcome], *, faults: bool, system: str) -
             )
         ]
     )
+
+
+def _causes(report: Report) -> set[str]:
+    """The fault types the report's ranked probable causes name."""
+    return {
+        str(q.params.get("fault_type"))
+        for s in report.sentences
+        if s.section == "causes"
+        for q in s.quantities
+        if q.statistic == "fault_confidence"
+    }
 
 
 def _naive_rows(setting: str, outcomes: list[Outcome]) -> list[BenchRow]:

@@ -114,7 +114,7 @@ logger = logging.getLogger(__name__)
 
 CACHE_VERSION = "v7"  # bump when the features, the baseline choice or the sampler change
 ONSET_VERSION = "v5"  # bump when the onset estimators or the sampler change
-MODELS_VERSION = "v2"  # bump when the classifier, the channel model or how they are saved change
+MODELS_VERSION = "v3"  # bump when the classifier, the channel model or how they are saved change
 
 
 class TrainingSet(NamedTuple):

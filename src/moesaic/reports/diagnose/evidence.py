@@ -261,8 +261,9 @@ def gather_evidence(
         return _with_records(base, empty, ["not enough history before the window to compare with"])
     units = dict(series.meta.get("units", {}))
     finding, shares = detector_finding(window, time)
-    fault = classifier.predict(window)
-    changes = channel_changes(window, shares, units, channel_model.moved(window, fault))
+    model_answer = classifier.predict(window, calibrated=False)  # what the channel model learned from
+    changes = channel_changes(window, shares, units, channel_model.moved(window, model_answer))
+    fault = classifier.calibrate(model_answer)  # the probabilities the report states
     moved_idx = [i for i, c in enumerate(changes) if c.moved]
     onset, shape = None, ""
     if fault.label != NORMAL and moved_idx:

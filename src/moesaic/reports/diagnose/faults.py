@@ -26,6 +26,7 @@ import numpy as np
 
 from moesaic.errors import NotFittedError
 from moesaic.reports.diagnose.boosting import Boosting, fit_boosting
+from moesaic.reports.diagnose.calibration import fit_temperature, soften
 from moesaic.reports.diagnose.forest import Forest, fit_forest, load_state, save_state
 from moesaic.reports.diagnose.onset import load_departures, load_signal
 from moesaic.reports.diagnose.stats import (
@@ -257,15 +258,20 @@ class FaultClassifier:
     """Fault type (or ``normal``) of a window, learned from labelled windows.
 
     Learned state: ``channels_`` (named channels seen in fit), ``asset_types_``, ``classes_``,
-    ``model_``: gradient-boosted trees (:class:`~moesaic.reports.diagnose.boosting.Boosting`,
-    the default) or a random forest (:class:`~moesaic.reports.diagnose.forest.Forest`). Trees
-    need no feature scaling and keep per-feature thresholds readable. Classes are weighted
-    inversely to their frequency, so that a rare fault type (cavitation, imbalance) counts as much
-    as a common one (bearing wear).
+    ``temperature_`` (see below), ``model_``: gradient-boosted trees
+    (:class:`~moesaic.reports.diagnose.boosting.Boosting`, the default) or a random forest
+    (:class:`~moesaic.reports.diagnose.forest.Forest`). Trees need no feature scaling and keep
+    per-feature thresholds readable. Classes are weighted inversely to their frequency, so that a
+    rare fault type (cavitation, imbalance) counts as much as a common one (bearing wear).
 
     Boosting is the default: on the windows of the validation plants it names the fault type
     more often than the forest did, chiefly of slowly worn bearings, which the forest took for
     imbalance or misalignment (BENCHMARKS.md, reports).
+
+    The probabilities :meth:`predict` states are calibrated: the model's own, softened (or
+    sharpened) by ``temperature_``, chosen in fit on the held-out probabilities
+    (:mod:`moesaic.reports.diagnose.calibration`). ``predict(..., calibrated=False)`` gives the
+    model's own, which is what the moved-channel model learned from.
 
     Args:
         model: ``"boosting"`` or ``"forest"``.
@@ -343,7 +349,14 @@ class FaultClassifier:
                 random_state=self.seed,
             )
         self.classes_ = tuple(str(c) for c in self.model_.classes_)
-        logger.info("fault classifier fitted on %d windows, %d features", len(x), x.shape[1])
+        truth = np.array([self.classes_.index(str(label)) for label in labels])
+        self.temperature_ = fit_temperature(self.held_out_probabilities(), truth)
+        logger.info(
+            "fault classifier fitted on %d windows, %d features; temperature %.3g",
+            len(x),
+            x.shape[1],
+            self.temperature_,
+        )
         return self
 
     def held_out_probabilities(self) -> np.ndarray:
@@ -361,11 +374,22 @@ class FaultClassifier:
             raise ValueError("this FaultClassifier holds no held-out probabilities")
         return np.nan_to_num(np.asarray(held, dtype=np.float64))
 
-    def predict(self, window: Window) -> FaultPrediction:
-        """The most probable class of ``window``, its probability and every class ranked."""
+    def predict(self, window: Window, *, calibrated: bool = True) -> FaultPrediction:
+        """The most probable class of ``window``, its probability and every class ranked:
+        calibrated probabilities, or the model's own with ``calibrated=False``."""
         if not hasattr(self, "model_"):
             raise NotFittedError("This FaultClassifier is not fitted yet. Call `fit` first.")
         proba = self.model_.predict_proba(self.features(window)[None])[0]
+        return self._ranked(soften(proba, self.temperature_) if calibrated else proba)
+
+    def calibrate(self, prediction: FaultPrediction) -> FaultPrediction:
+        """The calibrated form of an answer of ``predict(..., calibrated=False)``."""
+        self._check_fitted()
+        given = dict(prediction.ranked)
+        proba = np.array([given.get(c, 0.0) for c in self.classes_])
+        return self._ranked(soften(proba, self.temperature_))
+
+    def _ranked(self, proba: np.ndarray) -> FaultPrediction:
         order = np.argsort(-proba, kind="stable")
         ranked = tuple((self.classes_[i], float(proba[i])) for i in order)
         return FaultPrediction(ranked[0][0], ranked[0][1], ranked)
@@ -382,6 +406,7 @@ class FaultClassifier:
             "channels": list(self.channels_),
             "asset_types": list(self.asset_types_),
             "classes": list(self.classes_),
+            "temperature": self.temperature_,
         }
         save_state(folder, self.model_.arrays(self.model), config)
 
@@ -395,6 +420,7 @@ class FaultClassifier:
         out = cls(model=model, num_trees=int(config["num_trees"]), seed=int(config["seed"]))
         out.channels_, out.asset_types_ = tuple(config["channels"]), tuple(config["asset_types"])
         out.classes_ = tuple(config["classes"])
+        out.temperature_ = float(config.get("temperature", 1.0))  # saved before calibration: none
         kind = Boosting if model == "boosting" else Forest
         out.model_ = kind.from_arrays(arrays, model, list(config["classes"]))
         return out
