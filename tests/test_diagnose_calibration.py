@@ -57,3 +57,15 @@ def test_the_classifier_states_calibrated_probabilities_in_the_model_order(
     clf.save(tmp_path / "clf")
     again = FaultClassifier.load(tmp_path / "clf")
     assert again.temperature_ == clf.temperature_ and again.predict(probe) == stated
+
+
+def test_calibration_keeps_the_model_order_even_among_negligible_classes() -> None:
+    from moesaic.reports.diagnose.faults import FaultPrediction
+
+    clf = FaultClassifier()
+    clf.channels_, clf.classes_, clf.temperature_ = ("a",), ("w", "x", "y", "z"), 2.0
+    answer = FaultPrediction("z", 0.9, (("z", 0.9), ("y", 0.1), ("x", 1e-8), ("w", 0.0)))
+    stated = clf.calibrate(answer)
+    # x and w are both raised to the same floor; x still comes before w, as the model had them.
+    assert [c for c, _ in stated.ranked] == ["z", "y", "x", "w"]
+    assert stated.label == "z" and 0.5 < stated.confidence < 0.9  # softened

@@ -380,18 +380,20 @@ class FaultClassifier:
         if not hasattr(self, "model_"):
             raise NotFittedError("This FaultClassifier is not fitted yet. Call `fit` first.")
         proba = self.model_.predict_proba(self.features(window)[None])[0]
-        return self._ranked(soften(proba, self.temperature_) if calibrated else proba)
+        return self._ranked(soften(proba, self.temperature_) if calibrated else proba, proba)
 
     def calibrate(self, prediction: FaultPrediction) -> FaultPrediction:
         """The calibrated form of an answer of ``predict(..., calibrated=False)``."""
         self._check_fitted()
         given = dict(prediction.ranked)
         proba = np.array([given.get(c, 0.0) for c in self.classes_])
-        return self._ranked(soften(proba, self.temperature_))
+        return self._ranked(soften(proba, self.temperature_), proba)
 
-    def _ranked(self, proba: np.ndarray) -> FaultPrediction:
-        order = np.argsort(-proba, kind="stable")
-        ranked = tuple((self.classes_[i], float(proba[i])) for i in order)
+    def _ranked(self, stated: np.ndarray, model: np.ndarray) -> FaultPrediction:
+        """``stated`` probabilities, classes in the order of the ``model``'s own (calibration keeps
+        it, up to the floor that tiny probabilities are raised to)."""
+        order = np.argsort(-model, kind="stable")
+        ranked = tuple((self.classes_[i], float(stated[i])) for i in order)
         return FaultPrediction(ranked[0][0], ranked[0][1], ranked)
 
     def save(self, folder: Path) -> None:
