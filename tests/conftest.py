@@ -91,3 +91,16 @@ def two_channel_window() -> Any:
         return Window(values, baseline, ("a", "b"), "pump", 24.0)
 
     return make
+
+
+@pytest.fixture(scope="session")
+def stuck_or_normal(two_channel_window: Any) -> Any:
+    """A maker of ``n`` labelled windows (seeded): every other one ``sensor_stuck``, the rest
+    ``normal``; returns (windows, labels)."""
+
+    def make(seed: int, n: int) -> tuple[list[Any], list[str]]:
+        rng = np.random.default_rng(seed)
+        windows = [two_channel_window(rng, stuck=i % 2 == 0) for i in range(n)]
+        return windows, ["sensor_stuck" if i % 2 == 0 else "normal" for i in range(n)]
+
+    return make

@@ -12,7 +12,7 @@ import pytest
 from sklearn.ensemble import HistGradientBoostingClassifier
 
 from moesaic.reports.diagnose.boosting import Boosting, fit_boosting
-from moesaic.reports.diagnose.faults import NORMAL, FaultClassifier
+from moesaic.reports.diagnose.faults import FaultClassifier
 
 
 def _data(rng: np.random.Generator, n: int = 150, classes: int = 3) -> tuple[np.ndarray, np.ndarray]:
@@ -72,11 +72,10 @@ def test_inconsistent_arrays_are_refused_with_what_is_wrong() -> None:
 
 @pytest.mark.parametrize("model", ["boosting", "forest"])
 def test_fault_classifier_saves_and_reloads_either_model(
-    tmp_path: Path, two_channel_window: Any, model: str
+    tmp_path: Path, two_channel_window: Any, stuck_or_normal: Any, model: str
 ) -> None:
-    rng = np.random.default_rng(4)
-    windows = [two_channel_window(rng, stuck=i % 2 == 0) for i in range(30)]
-    labels = ["sensor_stuck" if i % 2 == 0 else NORMAL for i in range(30)]
+    windows, labels = stuck_or_normal(4, 30)
+    rng = np.random.default_rng(104)
     clf = FaultClassifier(model=model, num_trees=10).fit(windows, labels)
     clf.save(tmp_path / "clf")
     again = FaultClassifier.load(tmp_path / "clf")
@@ -89,11 +88,10 @@ def test_fault_classifier_saves_and_reloads_either_model(
 
 
 def test_a_classifier_saved_before_boosting_loads_as_the_forest_it_was(
-    tmp_path: Path, two_channel_window: Any
+    tmp_path: Path, two_channel_window: Any, stuck_or_normal: Any
 ) -> None:
-    rng = np.random.default_rng(5)
-    windows = [two_channel_window(rng, stuck=i % 2 == 0) for i in range(20)]
-    labels = ["sensor_stuck" if i % 2 == 0 else NORMAL for i in range(20)]
+    windows, labels = stuck_or_normal(5, 20)
+    rng = np.random.default_rng(105)
     clf = FaultClassifier(model="forest", num_trees=10).fit(windows, labels)
     clf.save(tmp_path / "old")
     meta_path = tmp_path / "old" / "state.json"

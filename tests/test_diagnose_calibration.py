@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from moesaic.reports.diagnose.calibration import fit_temperature, log_loss, soften
-from moesaic.reports.diagnose.faults import NORMAL, FaultClassifier
+from moesaic.reports.diagnose.faults import FaultClassifier
 
 
 def test_soften_by_hand() -> None:
@@ -41,11 +41,10 @@ def test_an_over_confident_model_gets_a_temperature_above_one() -> None:
 
 
 def test_the_classifier_states_calibrated_probabilities_in_the_model_order(
-    tmp_path: Path, two_channel_window: Any
+    tmp_path: Path, two_channel_window: Any, stuck_or_normal: Any
 ) -> None:
-    rng = np.random.default_rng(6)
-    windows = [two_channel_window(rng, stuck=i % 2 == 0) for i in range(40)]
-    labels = ["sensor_stuck" if i % 2 == 0 else NORMAL for i in range(40)]
+    windows, labels = stuck_or_normal(6, 40)
+    rng = np.random.default_rng(106)
     clf = FaultClassifier(num_trees=20).fit(windows, labels)
     assert clf.temperature_ > 0
     probe = two_channel_window(rng, stuck=True)
