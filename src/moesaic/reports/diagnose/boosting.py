@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from moesaic.reports.diagnose.forest import prefixed_arrays, read_prefixed
+from moesaic.reports.diagnose.forest import NodeArrays, prefixed_arrays, read_prefixed
 from moesaic.trees import LEAF, descend
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 HELD_OUT_FOLDS = 5
 
 
-class Boosting:
+class Boosting(NodeArrays):
     """The trees of a fitted gradient-boosting classifier, as arrays (see the module docstring).
 
     Attributes:
@@ -55,31 +55,17 @@ class Boosting:
         classes: np.ndarray,
         held_out: np.ndarray | None = None,
     ) -> None:
-        M, K = len(left), len(classes)
+        K = len(classes)
         columns = 1 if K == 2 else K  # two classes: one score, the second class's
-        shapes = {
-            "right": right,
-            "feature": feature,
-            "threshold": threshold,
-            "missing_left": missing_left,
-            "value": value,
-        }
-        bad = [f"`{n}` has {len(a)} nodes" for n, a in shapes.items() if len(a) != M]
-        if roots.ndim != 1 or not len(roots) or roots.min() < 0 or roots.max() >= M:
-            bad.append(f"`roots` must index the {M} nodes, got {roots.tolist()[:5]}")
+        nodes = {"roots": roots, "left": left, "right": right, "feature": feature}
+        nodes |= {"threshold": threshold, "missing_left": missing_left}
+        problems = []
         if tree_class.shape != roots.shape or (len(tree_class) and tree_class.max() >= columns):
-            bad.append(f"`tree_class` must give one of {columns} scores per tree, got {tree_class.shape}")
+            got = tree_class.shape
+            problems.append(f"`tree_class` must give one of {columns} scores per tree, got {got}")
         if baseline.shape != (columns,):
-            bad.append(f"`baseline` must be ({columns},), got {baseline.shape}")
-        if bad:
-            raise ValueError(f"inconsistent boosting arrays (`left` has {M} nodes): {'; '.join(bad)}")
-        self.roots, self.left, self.right = (
-            roots.astype(np.int64),
-            left.astype(np.int64),
-            right.astype(np.int64),
-        )
-        self.feature, self.threshold = feature.astype(np.int64), threshold.astype(np.float64)
-        self.missing_left = missing_left.astype(bool)
+            problems.append(f"`baseline` must be ({columns},), got {baseline.shape}")
+        self._set_nodes("boosting", nodes, {"value": value}, problems)
         self.value, self.tree_class = value.astype(np.float64), tree_class.astype(np.int64)
         self.baseline = baseline.astype(np.float64)
         self.classes_ = classes

@@ -32,7 +32,41 @@ if TYPE_CHECKING:
 FORMAT_VERSION = 1
 
 
-class Forest:
+class NodeArrays:
+    """The nodes of several trees concatenated (:mod:`moesaic.trees`), checked and typed once:
+    ``roots``, ``left``, ``right``, ``feature``, ``threshold``, ``missing_left`` (see
+    :data:`NODE_ARRAYS`). Shared by :class:`Forest` and
+    :class:`~moesaic.reports.diagnose.boosting.Boosting`."""
+
+    def _set_nodes(
+        self,
+        what: str,
+        nodes: Mapping[str, np.ndarray],
+        per_node: Mapping[str, np.ndarray],
+        problems: list[str],
+    ) -> None:
+        """Check ``nodes`` (the :data:`NODE_ARRAYS`) and ``per_node`` arrays (one row per node),
+        add the caller's ``problems``, and raise one ValueError naming ``what`` and every problem."""
+        roots, left = nodes["roots"], nodes["left"]
+        M = len(left)
+        others = {k: v for k, v in nodes.items() if k not in ("roots", "left")} | dict(per_node)
+        bad = [f"`{n}` has {len(a)} nodes" for n, a in others.items() if len(a) != M]
+        if roots.ndim != 1 or not len(roots) or roots.min() < 0 or roots.max() >= M:
+            bad.append(f"`roots` must index the {M} nodes, got {roots.tolist()[:5]}")
+        bad += problems
+        if bad:
+            raise ValueError(f"inconsistent {what} arrays (`left` has {M} nodes): {'; '.join(bad)}")
+        self.roots, self.left, self.right = (
+            roots.astype(np.int64),
+            left.astype(np.int64),
+            nodes["right"].astype(np.int64),
+        )
+        self.feature = nodes["feature"].astype(np.int64)
+        self.threshold = nodes["threshold"].astype(np.float64)
+        self.missing_left = nodes["missing_left"].astype(bool)
+
+
+class Forest(NodeArrays):
     """The trees of a fitted random forest classifier, as arrays (see the module docstring).
 
     Attributes:
@@ -54,22 +88,12 @@ class Forest:
         classes: np.ndarray,
         oob: np.ndarray | None = None,
     ) -> None:
-        M = len(left)
-        shapes = {"right": right, "feature": feature, "threshold": threshold, "missing_left": missing_left}
-        bad = [f"`{n}` has {len(a)} nodes" for n, a in shapes.items() if len(a) != M]
-        if value.ndim != 2 or len(value) != M or value.shape[1] != len(classes):
-            bad.append(f"`value` must be ({M}, {len(classes)}), got {value.shape}")
-        if roots.ndim != 1 or not len(roots) or roots.min() < 0 or roots.max() >= M:
-            bad.append(f"`roots` must index the {M} nodes, got {roots.tolist()[:5]}")
-        if bad:
-            raise ValueError(f"inconsistent forest arrays (`left` has {M} nodes): {'; '.join(bad)}")
-        self.roots, self.left, self.right = (
-            roots.astype(np.int64),
-            left.astype(np.int64),
-            right.astype(np.int64),
-        )
-        self.feature, self.threshold = feature.astype(np.int64), threshold.astype(np.float64)
-        self.missing_left = missing_left.astype(bool)
+        nodes = {"roots": roots, "left": left, "right": right, "feature": feature}
+        nodes |= {"threshold": threshold, "missing_left": missing_left}
+        problems = []
+        if value.ndim != 2 or len(value) != len(left) or value.shape[1] != len(classes):
+            problems.append(f"`value` must be ({len(left)}, {len(classes)}), got {value.shape}")
+        self._set_nodes("forest", nodes, {}, problems)
         self.value = value.astype(np.float64)
         self.classes_ = classes
         self.oob_decision_function_ = oob
