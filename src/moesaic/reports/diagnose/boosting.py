@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from moesaic.reports.diagnose.forest import NodeArrays, prefixed_arrays, read_prefixed
+from moesaic.reports.diagnose.forest import NodeArrays, prefix_arrays, read_prefixed
 from moesaic.trees import LEAF, descend
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ class Boosting(NodeArrays):
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """The arrays to save, their names under ``prefix``."""
-        return prefixed_arrays(
+        return prefix_arrays(
             self,
             prefix,
             value=self.value,

@@ -3,7 +3,7 @@
 A fixed threshold on a channel's level shift misses the small changes of a fault that also moves
 with load (the current of an overheating motor) and cites channels that only drifted with the
 operating point. Instead each channel of each training window is one sample: its signature
-(:func:`moesaic.reports.diagnose.faults.signatures`, magnitudes of the signed statistics), which
+(:func:`moesaic.reports.diagnose.signatures.signatures`, magnitudes of the signed statistics), which
 channel it is, and, when the model is given them, the fault classifier's probabilities for the
 window (a seal leak moves pressure and flow, an overheating motor its temperature and current);
 labelled 1 when the window's fault touched that channel, 0 otherwise (every channel of a
@@ -22,8 +22,9 @@ from typing import Self
 import numpy as np
 
 from moesaic.errors import NotFittedError
-from moesaic.reports.diagnose.faults import CHANNEL_FEATURES, FaultPrediction, Window, signatures
+from moesaic.reports.diagnose.faults import FaultPrediction
 from moesaic.reports.diagnose.forest import Forest, fit_forest, load_state, save_state
+from moesaic.reports.diagnose.signatures import CHANNEL_FEATURES, Window, signatures
 
 _SIGNED = (
     "shift",

@@ -136,7 +136,7 @@ class Forest(NodeArrays):
 
     def arrays(self, prefix: str) -> dict[str, np.ndarray]:
         """The arrays to save, their names under ``prefix``."""
-        return prefixed_arrays(self, prefix, value=self.value, oob=self.oob_decision_function_)
+        return prefix_arrays(self, prefix, value=self.value, oob=self.oob_decision_function_)
 
     @classmethod
     def from_arrays(cls, arrays: Mapping[str, np.ndarray], prefix: str, classes: list[Any]) -> Forest:
@@ -148,7 +148,7 @@ class Forest(NodeArrays):
 NODE_ARRAYS = ("roots", "left", "right", "feature", "threshold", "missing_left")
 
 
-def prefixed_arrays(model: Any, prefix: str, **more: np.ndarray | None) -> dict[str, np.ndarray]:
+def prefix_arrays(model: Any, prefix: str, **more: np.ndarray | None) -> dict[str, np.ndarray]:
     """The node arrays (:data:`NODE_ARRAYS`) of a tree model (a :class:`Forest` or a
     :class:`~moesaic.reports.diagnose.boosting.Boosting`) and ``more`` (None left out), named
     ``prefix.name``, ready for :func:`save_state`."""
@@ -161,7 +161,7 @@ def prefixed_arrays(model: Any, prefix: str, **more: np.ndarray | None) -> dict[
 def read_prefixed(
     arrays: Mapping[str, np.ndarray], prefix: str, what: str, more: tuple[str, ...]
 ) -> dict[str, np.ndarray]:
-    """The node arrays and ``more`` saved by :func:`prefixed_arrays` under ``prefix``; a
+    """The node arrays and ``more`` saved by :func:`prefix_arrays` under ``prefix``; a
     ValueError naming the saved ``what`` and the array when one is missing."""
     out = {}
     for name in (*NODE_ARRAYS, *more):
