@@ -163,7 +163,7 @@ def test_fault_requests_open_one_to_seven_days_before_the_onset() -> None:
     assert leads.max() - leads.min() > 96  # wide: a guess that reads no data is often a day off
 
 
-def test_training_cache_ready_only_when_both_files_exist(
+def test_training_cache_ready_only_when_features_shapes_and_models_exist(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from moesaic.reports.diagnose import episodes
@@ -174,4 +174,13 @@ def test_training_cache_ready_only_when_both_files_exist(
     (tmp_path / f"fault-training-seed7-{episodes.CACHE_VERSION}.npz").write_bytes(b"")
     assert not episodes.training_cache_ready(7)
     (tmp_path / f"fault-onsets-seed7-{episodes.ONSET_VERSION}.json").write_text("{}")
+    assert not episodes.training_cache_ready(7)  # the models of this version are not fitted yet
+    old = tmp_path / f"fault-models-seed7-{episodes.CACHE_VERSION}-v0-abc" / "classifier"
+    old.mkdir(parents=True)
+    (old / "state.json").write_text("{}")
+    assert not episodes.training_cache_ready(7)  # an older version's models do not count
+    version = f"{episodes.CACHE_VERSION}-{episodes.MODELS_VERSION}"
+    now = tmp_path / f"fault-models-seed7-{version}-abc" / "classifier"
+    now.mkdir(parents=True)
+    (now / "state.json").write_text("{}")
     assert episodes.training_cache_ready(7)

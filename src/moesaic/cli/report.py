@@ -43,8 +43,8 @@ def report(
         fail(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
     if not training_cache_ready():
         console.print(
-            "first report on this machine: fitting the fault models on a simulated training plant "
-            f"(tens of minutes of CPU, once; cached under {cache_dir()})"
+            "first report on this machine (or with this version): fitting the fault models on a "
+            f"simulated training plant (up to about 20 minutes of CPU, once; cached under {cache_dir()})"
         )
     try:
         with KnowledgeBase.open(kb, create=False) as base, console.status("gathering and verifying evidence"):

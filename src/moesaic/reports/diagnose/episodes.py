@@ -144,11 +144,15 @@ def _training_windows(seed: int) -> tuple[list[Window], list[Request]]:
 
 
 def training_cache_ready(seed: int = TRAIN_SEED) -> bool:
-    """Whether the training plant's features and onset shapes are already cached on disk."""
+    """Whether the training plant's features, onset shapes and fitted models (of this version, any
+    model kind) are already cached on disk, so that a first report need not build them."""
     folder = cache_dir()
-    return (folder / f"fault-training-seed{seed}-{CACHE_VERSION}.npz").exists() and (
-        folder / f"fault-onsets-seed{seed}-{ONSET_VERSION}.json"
-    ).exists()
+    models = f"fault-models-seed{seed}-{CACHE_VERSION}-{MODELS_VERSION}-*/classifier/state.json"
+    return (
+        (folder / f"fault-training-seed{seed}-{CACHE_VERSION}.npz").exists()
+        and (folder / f"fault-onsets-seed{seed}-{ONSET_VERSION}.json").exists()
+        and any(folder.glob(models))
+    )
 
 
 @functools.lru_cache(maxsize=2)
