@@ -15,9 +15,9 @@ before (:func:`moesaic.reports.diagnose.episodes.healthy_history`).
 Metrics (rows ``overall``, ``fault=<type>`` and ``adversarial``):
 
 - ``fault_type_accuracy``: the report names the true fault type; ``stated_confidence_mean``: the
-  mean confidence the reports state for the type they name (calibrated, it is close to the
-  accuracy); ``true_cause_listed``: share of reports whose ranked probable causes include the
-  true fault type;
+  mean confidence the reports state for the type they name, 0 for a report that names none (as
+  the accuracy counts it wrong), so that calibrated it is close to the accuracy;
+  ``true_cause_listed``: share of reports whose ranked probable causes include the true fault type;
 - ``onset_accuracy``: the stated onset lies within one detection window (the detector's smoothing
   window: one day) of the true onset; a missing onset counts as wrong;
 - ``onset_error_hours_median``: median distance of the stated onset from the true one (reports
@@ -157,6 +157,7 @@ def _rows(setting: str, outcomes: list[Outcome], *, faults: bool, system: str) -
     if faults and done:
         hits = [o.report.diagnosis.fault_type == o.request.label for o in done if o.report]
         values["fault_type_accuracy"] = float(np.mean(hits))
+        # A report that names no type states no confidence: 0, as the accuracy counts it wrong.
         stated = [o.report.diagnosis.confidence or 0.0 for o in done if o.report]
         values["stated_confidence_mean"] = float(np.mean(stated))
         values["true_cause_listed"] = float(
