@@ -202,3 +202,48 @@ def test_save_load_keeps_the_calibration_and_old_checkpoints_load_without_one(tm
     path.write_text(json.dumps(document))
     old = Synthesizer.load(tmp_path / "old")
     assert old.config.calibration == "none" and not hasattr(old.model_, "calibration")
+
+
+def rare_fault_windows() -> tuple[np.ndarray, list[dict[str, object]]]:
+    """48 normal windows of noise around 0 and 3 windows of a fault that lifts channel 0 by 3."""
+    rng = np.random.default_rng(1)
+    windows = rng.standard_normal((51, 4, 2)).astype(np.float32)
+    windows[48:, :, 0] += 3.0
+    return windows, [{"fault": "none"}] * 48 + [{"fault": "rare"}] * 3
+
+
+def test_rare_fault_samples_carry_its_effect_on_new_variability() -> None:
+    windows, conditions = rare_fault_windows()
+    synth = Synthesizer(tiny()).fit(windows, conditions)
+    assert hasattr(synth.model_, "transfer")
+    samples = synth.sample(200, condition={"fault": "rare"}, seed=0).series
+    assert 2.0 < samples[:, :, 0].mean() < 4.0 and abs(samples[:, :, 1].mean()) < 1.0
+    # not copies: a sample is a fresh reference draw plus an effect, so it is not a training window
+    nearest = np.abs(samples[:, None] - windows[None, 48:]).max(axis=(2, 3)).min(axis=1)
+    assert (nearest > 1e-3).all()
+    off = Synthesizer(dataclasses.replace(tiny(), rare_windows=0)).fit(windows, conditions)
+    assert not hasattr(off.model_, "transfer")
+
+
+def test_save_load_keeps_the_transfer_and_old_checkpoints_load_without_one(tmp_path: Path) -> None:
+    windows, conditions = rare_fault_windows()
+    Synthesizer(tiny()).fit(windows, conditions).save(tmp_path / "new")
+    loaded = Synthesizer.load(tmp_path / "new")
+    a = loaded.sample(5, condition={"fault": "rare"}, seed=2).series
+    np.testing.assert_allclose(
+        a, Synthesizer.load(tmp_path / "new").sample(5, {"fault": "rare"}, seed=2).series
+    )
+    assert loaded.config.rare_windows == 32 and hasattr(loaded.model_, "transfer")
+
+    Synthesizer(dataclasses.replace(tiny(), rare_windows=0)).fit(windows, conditions).save(tmp_path / "old")
+    path = tmp_path / "old" / "config.json"
+    document = json.loads(path.read_text())
+    document["config"]["synth"].pop("rare_windows")
+    path.write_text(json.dumps(document))
+    old = Synthesizer.load(tmp_path / "old")
+    assert old.config.rare_windows == 0 and not hasattr(old.model_, "transfer")
+
+
+def test_rare_windows_must_not_be_negative() -> None:
+    with pytest.raises(ConfigError, match="rare_windows"):
+        SynthConfig(rare_windows=-1)

@@ -32,6 +32,7 @@ from moesaic.moe import MoEConfig
 from moesaic.tasks.synth.calibration import SCOPES, MomentCalibration, choose_scope
 from moesaic.tasks.synth.conditions import Condition, ConditionSpec, EncodedConditions, category
 from moesaic.tasks.synth.generators import GeneratorBatch, SeriesFlow, SeriesVAE
+from moesaic.tasks.synth.transfer import RareTransfer
 from moesaic.train import TrainConfig, TrainResult, train
 
 logger = logging.getLogger(__name__)
@@ -73,6 +74,10 @@ class SynthConfig:
             samples are moved by the affine map that gives them the training windows' mean and
             covariance (:mod:`.calibration`), over whole windows or per time step; ``auto`` takes
             the widest scope the number of complete training windows allows.
+        rare_windows: a categorical value with fewer training windows than this is sampled as a
+            sample of its factor's most frequent value plus the departure of one of its own
+            windows from that value's mean (:mod:`.transfer`), when the most frequent value has
+            at least this many; 0 samples every value from the generator alone.
         condition_dropout: probability of masking each factor in training, for unconditional
             sampling and unseen combinations.
         val_fraction: share of the training windows held out for early stopping.
@@ -86,6 +91,7 @@ class SynthConfig:
     patch_len: int = 4
     latent: int = 16
     calibration: str = "auto"
+    rare_windows: int = 32
     condition_dropout: float = 0.2
     val_fraction: float = 0.1
     model: ModelConfig = field(default_factory=_default_model)
@@ -99,6 +105,7 @@ class SynthConfig:
             ("latent", self.latent >= 1, ">= 1"),
             ("calibration", self.calibration in CALIBRATIONS, f"one of {list(CALIBRATIONS)}"),
             ("patch_len", self.patch_len >= 1, ">= 1"),
+            ("rare_windows", self.rare_windows >= 0, ">= 0"),
             ("condition_dropout", 0 <= self.condition_dropout < 1, "in [0, 1)"),
             ("val_fraction", 0 <= self.val_fraction < 1, "in [0, 1)"),
         ]
@@ -169,7 +176,15 @@ class Synthesizer:
         encoded = self.spec_.encode(rows)
         self.training_combinations_ = sorted({_key(r, self.spec_) for r in rows})
         self.train_result_ = self._train(torch.from_numpy(standard), torch.from_numpy(mask), encoded)
-        self._calibrate(standard[mask.all(axis=(1, 2))], encoded)
+        complete = np.asarray(mask.all(axis=(1, 2)))
+        self._calibrate(standard[complete], encoded)
+        if self.config.rare_windows:
+            transfer = RareTransfer.fit(
+                standard, complete, encoded.categorical.numpy(), rare=self.config.rare_windows
+            )
+            if transfer is not None:
+                self._fitted().add_module("transfer", transfer)
+                logger.info("%d rare condition values are sampled by transfer", len(transfer.pairs()))
         return self
 
     def _calibrate(self, complete: np.ndarray, encoded: EncodedConditions) -> None:
@@ -267,10 +282,17 @@ class Synthesizer:
             logger.info(
                 "sampling %d condition combination(s) never seen in training: %s", len(unseen), sorted(unseen)
             )
-        drawn = self._draw(encoded, seed)
+        transfer = getattr(model, "transfer", None)
+        if transfer is None:
+            drawn = self._draw(encoded, seed)
+        else:  # rare values: a sample of their factor's reference value, moved by their effect
+            lent, rare = transfer.lend(encoded.categorical)
+            drawn = self._draw(encoded._replace(categorical=lent), seed)
         calibration = getattr(model, "calibration", None)
         if calibration is not None:
             drawn = calibration(drawn)
+        if transfer is not None:
+            drawn = drawn + transfer.effects(encoded.categorical, rare, seed)
         values = drawn.numpy() * self.std_ + self.mean_
         return Samples(values.astype(np.float32), np.ones(values.shape, dtype=bool), rows)
 
@@ -318,9 +340,10 @@ class Synthesizer:
         document = state.config
         if document.get("kind") != CHECKPOINT_KIND:
             raise CheckpointError(f"{folder}: not a Synthesizer checkpoint (kind {document.get('kind')!r})")
-        # a model saved before the step grid and the calibration were settings sampled on the
-        # even grid without calibration, and still does
-        synth = cls(from_dict(SynthConfig, {"grid_power": 1.0, "calibration": "none", **document["synth"]}))
+        # a model saved before the step grid, the calibration and the transfer were settings
+        # sampled on the even grid without either, and still does
+        defaults = {"grid_power": 1.0, "calibration": "none", "rare_windows": 0}
+        synth = cls(from_dict(SynthConfig, {**defaults, **document["synth"]}))
         synth.spec_ = ConditionSpec(
             tuple((n, tuple(c)) for n, c in document["spec"]["categorical"]),
             tuple(tuple(x) for x in document["spec"]["numeric"]),
@@ -335,6 +358,9 @@ class Synthesizer:
         model = synth._build()
         if "calibration.transport" in state.state_dict:
             model.add_module("calibration", MomentCalibration(len(state.state_dict["calibration.transport"])))
+        if "transfer.departures" in state.state_dict:
+            N, T, C = state.state_dict["transfer.departures"].shape
+            model.add_module("transfer", RareTransfer(N, T, C, len(synth.spec_.categorical)))
         model.load_state_dict(state.state_dict)
         synth.model_ = model.eval()
         return synth
