@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import torch
 
-from moesaic.eval.suites.augmentation import NUM_CLASSES, WindowCNN, _arm_rows
+from moesaic.data.sets import skab
+from moesaic.eval.bench import SuiteContext
+from moesaic.eval.suites.augmentation import TEP_CLASSES, WindowCNN, _arm_rows, skab_windows
 from moesaic.eval.suites.synthesis import PUBLISHED, _mean_ci, published_rows
 from moesaic.tasks.synth.augment import augment_classical, jitter, magnitude_warp, scaling, smote, window_warp
 
@@ -62,12 +66,43 @@ def test_published_rows_quote_the_issue_values() -> None:
 
 
 def test_classifier_and_arm_rows() -> None:
-    net = WindowCNN(channels=3, classes=NUM_CLASSES)
-    assert net(torch.zeros(4, 24, 3)).shape == (4, NUM_CLASSES)
+    net = WindowCNN(channels=3, classes=TEP_CLASSES)
+    assert net(torch.zeros(4, 24, 3)).shape == (4, TEP_CLASSES)
     cost = {"params_total": 1, "params_active": 1, "peak_rss_mb": 1.0, "train_seconds": 1.0}
     per_seed = [{"real_only": ({"macro_f1": 0.2}, cost)}, {"real_only": ({"macro_f1": 0.4}, cost)}]
-    (row,) = _arm_rows(per_seed, setting="k=5,seeds=2")
+    (row,) = _arm_rows(per_seed, dataset="tep", setting="k=5,seeds=2")
     assert row.value == pytest.approx(0.3) and row.metric == "macro_f1" and row.system == "real_only"
+    assert row.dataset == "tep"
+
+
+def write_skab(path: Path, rows: int, anomaly_from: int | None) -> None:
+    """A SKAB-format file whose every channel is the row number."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    label = ";anomaly;changepoint" if anomaly_from is not None else ""
+    lines = ["datetime;" + ";".join(skab.CHANNELS) + label]
+    for i in range(rows):
+        flags = f";{int(i >= anomaly_from)};0" if anomaly_from is not None else ""
+        lines.append(
+            f"2020-01-01 {i // 3600:02d}:{i // 60 % 60:02d}:{i % 60:02d};" + ";".join([str(i)] * 8) + flags
+        )
+    path.write_text("\n".join(lines) + "\n")
+
+
+def test_skab_windows_split_every_labelled_stretch_in_time(tmp_path: Path) -> None:
+    root = tmp_path / "data"
+    write_skab(root / "skab" / "anomaly-free" / "anomaly-free.csv", 200, None)
+    for folder, stem in (("valve1", "0"), ("valve2", "0"), ("other", "14")):
+        write_skab(root / "skab" / folder / f"{stem}.csv", 200, 100)
+    data = skab_windows(SuiteContext(data=root))
+    assert data.classes == (
+        "none", "valve inlet closing", "valve outlet closing", "water supply at increased temperature"
+    )  # fmt: skip
+    # the fault segment is rows 100-199: training windows from rows 100-159, test windows from 160 on
+    assert len(data.train[1]) == 2 and len(data.dense[1]) == 10
+    test = data.test_x[data.test_y == 1]
+    assert len(test) == 1 and data.train[1][..., 0].max() < test[..., 0].min()
+    # normal: rows 0-119 of the anomaly-free file (5 windows) and 0-59 of each fault file (2 each)
+    assert len(data.train[0]) == 5 + 3 * 2
 
 
 def test_synthesis_suite_fits_the_flow_with_the_grid_power_asked_for() -> None:

@@ -1,8 +1,19 @@
-"""Suite ``augmentation``: does synthesis of rare faults help a fault classifier? (TEP)
+"""Suite ``augmentation``: does synthesis of rare faults help a fault classifier? (TEP, SKAB)
 
-Protocol. The Braatz TEP training runs (normal + IDV 1-21) are standardised with the normal run's
-channel means and spreads and cut into windows of 24 steps (stride 24 for the fault runs, 12 for
-the normal run). For each seed, only ``k`` random windows of each fault run are kept, with all the
+Protocol, Tennessee Eastman (``tep``). The Braatz TEP training runs (normal + IDV 1-21) are
+standardised with the normal run's channel means and spreads and cut into windows of 24 steps
+(stride 24 for the fault runs, 12 for the normal run). It is scored on the official test runs
+(windows of 24 steps, stride 24, fault windows only after the onset at sample 160).
+
+Protocol, SKAB (``skab``). Classes: normal operation and the seven fault classes of the SKAB
+README (valve inlet or outlet closing, fluid leak or addition, rotor imbalance, water amount
+increase, cavitation, water supply at increased temperature). SKAB has no official split and
+some classes have one file, so every labelled stretch of every file (its normal rows and its
+fault segment) is split in time: windows (24 steps, stride 24) from the first 60 % of the
+stretch are the training pool, those from the rest are the test windows. Channels are
+standardised with the training part of the anomaly-free file.
+
+For each seed, only ``k`` random training windows of each fault class are kept, with all the
 normal windows. One fixed small classifier (:class:`WindowCNN`, same steps and settings for every
 arm) is trained on:
 
@@ -11,15 +22,15 @@ arm) is trained on:
   magnitude and window warping, SMOTE), ``per_class`` per fault;
 - ``moesaic``: plus ``per_class`` windows per fault from a :class:`moesaic.tasks.synth.Synthesizer`
   fitted on the rare real windows and conditioned on the fault id;
-- ``all_real``: every training window of every run (stride 4), the upper bound.
+- ``all_real``: every training window of every class (stride 4), the upper bound.
 
-It is scored on the official test runs (windows of 24 steps, stride 24, fault windows only after
-the onset at sample 160): ``macro_f1`` over the 22 classes and ``recall_<fault>`` per class.
-``tstr_accuracy`` (``moesaic`` rows) trains the same classifier on synthetic windows only (every
-class, normal included) and tests it on the real test windows. Rows give the mean over seeds.
+Metrics: ``macro_f1`` over the classes and ``recall_<class>`` per class (TEP: the fault number,
+0 = normal). ``tstr_accuracy`` (``moesaic`` rows) trains the same classifier on synthetic windows
+only (every class, normal included) and tests it on the real test windows. Rows give the mean
+over seeds.
 
 Quick mode: 1 seed and k=5 only; full: seeds 0-4 and k in {5, 20}. Options (``-o KEY=VALUE``):
-``seeds=N``, ``ks=5,20``, ``steps=N`` (synthesizer training steps). SKAB is not covered yet.
+``datasets=tep,skab``, ``seeds=N``, ``ks=5,20``, ``steps=N`` (synthesizer training steps).
 """
 
 from __future__ import annotations
@@ -45,10 +56,11 @@ from moesaic.tasks.synth.synthesizer import SynthConfig, Synthesizer
 logger = logging.getLogger(__name__)
 
 TASK = "augmentation"
-DATASET = "tep"
+DATASETS = ("tep", "skab")
 WINDOW = 24
-ONSET = 160  # test faults start after this sample
-NUM_CLASSES = 22
+ONSET = 160  # TEP test faults start after this sample
+TEP_CLASSES = 22
+SKAB_TRAIN_SHARE = 0.6  # the first 60 % of each labelled SKAB stretch is for training
 PER_CLASS = 100
 CLASSIFIER_STEPS = 400
 
@@ -67,12 +79,12 @@ class WindowCNN(nn.Module):
         return self.out(h.mean(dim=2))
 
 
-def train_classifier(windows: np.ndarray, labels: np.ndarray, *, seed: int) -> WindowCNN:
+def train_classifier(windows: np.ndarray, labels: np.ndarray, *, classes: int, seed: int) -> WindowCNN:
     """The fixed classifier of every arm: Adam 1e-3, batches of 64, ``CLASSIFIER_STEPS`` steps."""
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     x, y = torch.from_numpy(windows.astype(np.float32)), torch.from_numpy(labels.astype(np.int64))
-    net = WindowCNN(channels=x.shape[2], classes=NUM_CLASSES)
+    net = WindowCNN(channels=x.shape[2], classes=classes)
     optimiser = torch.optim.Adam(net.parameters(), lr=1e-3)
     for _ in range(CLASSIFIER_STEPS):
         index = torch.randint(len(x), (min(64, len(x)),), generator=generator)
@@ -88,15 +100,17 @@ def predict(net: WindowCNN, windows: np.ndarray) -> np.ndarray:
         return net(torch.from_numpy(windows.astype(np.float32))).argmax(dim=1).numpy()
 
 
-class TEPWindows(NamedTuple):
-    train: dict[int, np.ndarray]  # fault id -> (W, T, C) candidate training windows (stride 24; normal 12)
-    dense: dict[int, np.ndarray]  # fault id -> stride-4 windows: the all_real arm
+class FaultWindows(NamedTuple):
+    name: str  # the data set
+    classes: tuple[str, ...]  # class names by id; 0 is normal operation
+    train: dict[int, np.ndarray]  # class id -> (W, T, C) candidate training windows
+    dense: dict[int, np.ndarray]  # class id -> stride-4 training windows: the all_real arm
     test_x: np.ndarray  # (W, T, C)
     test_y: np.ndarray  # (W,)
 
 
-def tep_windows(ctx: SuiteContext) -> TEPWindows:
-    data = load_dataset(DATASET, ctx.data_root())
+def tep_windows(ctx: SuiteContext) -> FaultWindows:
+    data = load_dataset("tep", ctx.data_root())
     runs: dict[tuple[str, int], Series] = {(s.meta["split"], int(s.meta["fault"])): s for s in data.series}
     normal = runs[("train", 0)].values
     mean, spread = normal.mean(axis=0), normal.std(axis=0)
@@ -106,7 +120,7 @@ def tep_windows(ctx: SuiteContext) -> TEPWindows:
         return ((s.values - mean) / spread).astype(np.float32)
 
     train, dense, test_x, test_y = {}, {}, [], []
-    for fault in range(NUM_CLASSES):
+    for fault in range(TEP_CLASSES):
         values = scaled(runs[("train", fault)])
         train[fault] = sliding_windows(values, length=WINDOW, stride=12 if fault == 0 else WINDOW)
         dense[fault] = sliding_windows(values, length=WINDOW, stride=4)
@@ -115,15 +129,46 @@ def tep_windows(ctx: SuiteContext) -> TEPWindows:
         windows = sliding_windows(test, length=WINDOW, stride=WINDOW)
         test_x.append(windows)
         test_y.append(np.full(len(windows), fault))
-    return TEPWindows(train, dense, np.concatenate(test_x), np.concatenate(test_y))
+    classes = tuple(str(f) for f in range(TEP_CLASSES))
+    return FaultWindows("tep", classes, train, dense, np.concatenate(test_x), np.concatenate(test_y))
 
 
-def _scores(net: WindowCNN, data: TEPWindows) -> dict[str, float]:
+def skab_windows(ctx: SuiteContext) -> FaultWindows:
+    data = load_dataset("skab", ctx.data_root())
+    faults = sorted({str(s.meta["fault"]) for s in data.series} - {"none"})
+    classes = ("none", *faults)
+    free = next(s for s in data.series if s.meta["fault"] == "none").values
+    free = free[: int(SKAB_TRAIN_SHARE * len(free))]
+    mean, spread = free.mean(axis=0), free.std(axis=0)
+    spread = np.where(spread > 0, spread, 1.0)
+    parts: dict[str, dict[int, list[np.ndarray]]] = {"train": {}, "dense": {}, "test": {}}
+    for s in data.series:
+        values = ((s.values - mean) / spread).astype(np.float32)
+        flags = s.labels["anomaly"]
+        edges = np.flatnonzero(np.diff(flags)) + 1
+        for start, stop in zip(np.r_[0, edges], np.r_[edges, len(flags)], strict=True):
+            label = classes.index(str(s.meta["fault"])) if flags[start] else 0
+            cut = start + int(SKAB_TRAIN_SHARE * (stop - start))
+            for part, rows, stride in (("train", values[start:cut], WINDOW), ("dense", values[start:cut], 4),
+                                       ("test", values[cut:stop], WINDOW)):  # fmt: skip
+                if len(rows) >= WINDOW:
+                    parts[part].setdefault(label, []).append(
+                        sliding_windows(rows, length=WINDOW, stride=stride)
+                    )
+    train = {c: np.concatenate(parts["train"][c]) for c in range(len(classes))}
+    dense = {c: np.concatenate(parts["dense"][c]) for c in range(len(classes))}
+    test = {c: np.concatenate(parts["test"][c]) for c in range(len(classes))}
+    test_y = np.concatenate([np.full(len(test[c]), c) for c in range(len(classes))])
+    return FaultWindows("skab", classes, train, dense, np.concatenate(list(test.values())), test_y)
+
+
+def _scores(net: WindowCNN, data: FaultWindows) -> dict[str, float]:
     pred = predict(net, data.test_x)
-    labels = list(range(NUM_CLASSES))
+    labels = list(range(len(data.classes)))
     out = {"macro_f1": float(f1_score(data.test_y, pred, labels=labels, average="macro", zero_division=0))}
     recalls = recall_score(data.test_y, pred, labels=labels, average=None, zero_division=0)
-    out.update({f"recall_{c}": float(r) for c, r in zip(labels, recalls, strict=True)})
+    names = [name.replace(" ", "_") for name in data.classes]
+    out.update({f"recall_{c}": float(r) for c, r in zip(names, recalls, strict=True)})
     return out
 
 
@@ -135,22 +180,23 @@ def fit_synthesizer(x: np.ndarray, y: np.ndarray, *, steps: int, seed: int) -> S
 
 
 def run_seed(
-    data: TEPWindows, k: int, seed: int, steps: int
+    data: FaultWindows, k: int, seed: int, steps: int
 ) -> dict[str, tuple[dict[str, float], dict[str, Any]]]:
     """Scores and costs of every arm for one seed."""
     rng = np.random.default_rng(seed)
     xs, ys = [data.train[0]], [np.zeros(len(data.train[0]), dtype=np.int64)]
-    for fault in range(1, NUM_CLASSES):
+    classes = len(data.classes)
+    for fault in range(1, classes):
         chosen = rng.choice(len(data.train[fault]), size=min(k, len(data.train[fault])), replace=False)
         xs.append(data.train[fault][chosen])
         ys.append(np.full(len(chosen), fault))
     x, y = np.concatenate(xs), np.concatenate(ys)
-    faults = list(range(1, NUM_CLASSES))
+    faults = list(range(1, classes))
     results: dict[str, tuple[dict[str, float], dict[str, Any]]] = {}
 
     def arm(name: str, ax: np.ndarray, ay: np.ndarray, extra: dict[str, Any] | None = None) -> WindowCNN:
         with Stopwatch() as watch:
-            net = train_classifier(ax, ay, seed=seed)
+            net = train_classifier(ax, ay, classes=classes, seed=seed)
         params = count_parameters(net)
         cost = {"params_total": params.total, "params_active": params.active,
                 "train_seconds": round(watch.seconds, 2), "peak_rss_mb": round(peak_rss_mb(), 1)}  # fmt: skip
@@ -170,19 +216,22 @@ def run_seed(
     # Train on synthetic only (every class, normal included), test on real.
     normal = synth.sample(PER_CLASS, condition={"fault": "0"}, seed=seed).series
     tstr = train_classifier(
-        np.concatenate([normal, *made]), np.concatenate([np.zeros(PER_CLASS), made_y]), seed=seed
+        np.concatenate([normal, *made]),
+        np.concatenate([np.zeros(PER_CLASS), made_y]),
+        classes=classes,
+        seed=seed,
     )
     results["moesaic"][0]["tstr_accuracy"] = float((predict(tstr, data.test_x) == data.test_y).mean())
-    all_x = np.concatenate([data.dense[f] for f in range(NUM_CLASSES)])
-    all_y = np.concatenate([np.full(len(data.dense[f]), f) for f in range(NUM_CLASSES)])
+    all_x = np.concatenate([data.dense[f] for f in range(classes)])
+    all_y = np.concatenate([np.full(len(data.dense[f]), f) for f in range(classes)])
     arm("all_real", all_x, all_y)
     for name, (scores, _) in results.items():
-        logger.info("k=%d seed %d %s: macro-F1 %.3f", k, seed, name, scores["macro_f1"])
+        logger.info("%s k=%d seed %d %s: macro-F1 %.3f", data.name, k, seed, name, scores["macro_f1"])
     return results
 
 
 def _arm_rows(
-    per_seed: list[dict[str, tuple[dict[str, float], dict[str, Any]]]], *, setting: str
+    per_seed: list[dict[str, tuple[dict[str, float], dict[str, Any]]]], *, dataset: str, setting: str
 ) -> list[BenchRow]:
     """Mean over seeds of every metric of every arm; train_seconds includes the synthesizer's."""
     rows = []
@@ -197,7 +246,7 @@ def _arm_rows(
             rows.append(
                 BenchRow(
                     system=name,
-                    dataset=DATASET,
+                    dataset=dataset,
                     task=TASK,
                     setting=setting,
                     metric=metric,
@@ -208,8 +257,16 @@ def _arm_rows(
     return rows
 
 
-@register_suite("augmentation", "rare-fault augmentation on TEP: real only vs classical vs moesaic samples")
+@register_suite(
+    "augmentation", "rare-fault augmentation on TEP and SKAB: real only vs classical vs moesaic samples"
+)
 def run(ctx: SuiteContext) -> list[BenchRow]:
+    datasets = [
+        d.strip() for d in str(ctx.options.get("datasets", ",".join(DATASETS))).split(",") if d.strip()
+    ]
+    unknown = sorted(set(datasets) - set(DATASETS))
+    if unknown or not datasets:
+        raise ValueError(f"option datasets must name some of {list(DATASETS)}, got {datasets}")
     seeds = int(ctx.options.get("seeds", 1 if ctx.quick else 5))
     ks = tuple(int(v) for v in ctx.options.get("ks", "5" if ctx.quick else "5,20").split(","))
     steps = int(ctx.options.get("steps", 600 if ctx.quick else 3000))
@@ -217,10 +274,12 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
         raise ValueError(f"options seeds, steps and ks must be >= 1, got {seeds}, {steps}, {ks}")
     rows: list[BenchRow] = []
     with torch_threads(int(ctx.options.get("threads", 1))):
-        data = tep_windows(ctx)
-        for k in ks:
-            per_seed = [
-                run_seed(data, k, ctx.seed + s, steps) for s in ctx.progress(range(seeds), f"k={k}", seeds)
-            ]
-            rows += _arm_rows(per_seed, setting=f"k={k},seeds={seeds}")
+        for name in datasets:
+            data = tep_windows(ctx) if name == "tep" else skab_windows(ctx)
+            for k in ks:
+                per_seed = [
+                    run_seed(data, k, ctx.seed + s, steps)
+                    for s in ctx.progress(range(seeds), f"{name} k={k}", seeds)
+                ]
+                rows += _arm_rows(per_seed, dataset=name, setting=f"k={k},seeds={seeds}")
     return rows
