@@ -38,6 +38,7 @@ SUITE_MODULES = (
     "reports",
     "phrasing",
     "synthesis",
+    "synthesis_conditions",
     "augmentation",
     "scenarios",
     "alignment",

@@ -32,7 +32,7 @@ from moesaic.moe import MoEConfig
 from moesaic.tasks.synth.calibration import SCOPES, MomentCalibration, choose_scope
 from moesaic.tasks.synth.conditions import Condition, ConditionSpec, EncodedConditions, category
 from moesaic.tasks.synth.generators import GeneratorBatch, SeriesFlow, SeriesVAE
-from moesaic.tasks.synth.transfer import RareTransfer
+from moesaic.tasks.synth.transfer import ConditionTransfer
 from moesaic.train import TrainConfig, TrainResult, train
 
 logger = logging.getLogger(__name__)
@@ -74,10 +74,11 @@ class SynthConfig:
             samples are moved by the affine map that gives them the training windows' mean and
             covariance (:mod:`.calibration`), over whole windows or per time step; ``auto`` takes
             the widest scope the number of complete training windows allows.
-        rare_windows: a categorical value with fewer training windows than this is sampled as a
-            sample of its factor's most frequent value plus the departure of one of its own
-            windows from that value's mean (:mod:`.transfer`), when the most frequent value has
-            at least this many; 0 samples every value from the generator alone.
+        rare_windows: a categorical value with fewer training windows than this, and a value
+            in a combination never seen in training, is sampled as a sample of its factor's
+            most frequent value plus the departure of one of its own windows from that value's
+            mean (:mod:`.transfer`), when the most frequent value has at least this many
+            windows; 0 samples everything from the generator alone.
         condition_dropout: probability of masking each factor in training, for unconditional
             sampling and unseen combinations.
         val_fraction: share of the training windows held out for early stopping.
@@ -179,12 +180,16 @@ class Synthesizer:
         complete = np.asarray(mask.all(axis=(1, 2)))
         self._calibrate(standard[complete], encoded)
         if self.config.rare_windows:
-            transfer = RareTransfer.fit(
-                standard, complete, encoded.categorical.numpy(), rare=self.config.rare_windows
+            transfer = ConditionTransfer.fit(
+                standard,
+                complete,
+                encoded.categorical.numpy(),
+                rare=self.config.rare_windows,
+                seed=self.config.train.seed,
             )
             if transfer is not None:
                 self._fitted().add_module("transfer", transfer)
-                logger.info("%d rare condition values are sampled by transfer", len(transfer.pairs()))
+                logger.info("%d condition values can be sampled by transfer", len(transfer.pairs()))
         return self
 
     def _calibrate(self, complete: np.ndarray, encoded: EncodedConditions) -> None:
@@ -261,11 +266,18 @@ class Synthesizer:
         return int(self._fitted().nfe_per_sample)
 
     def sample(
-        self, n: int, condition: Condition | Sequence[Condition] | None = None, *, seed: int = 0
+        self,
+        n: int,
+        condition: Condition | Sequence[Condition] | None = None,
+        *,
+        seed: int = 0,
+        transfer: bool = True,
     ) -> Samples:
         """``n`` synthetic windows; ``condition`` is one condition for all, n conditions, or None.
 
         A condition may name any subset of the training factors; the rest are left free.
+        ``transfer=False`` draws rare values and unseen combinations from the generator alone,
+        as ``rare_windows=0`` would, for comparison.
         """
         model = self._fitted()
         if n < 1:
@@ -282,19 +294,29 @@ class Synthesizer:
             logger.info(
                 "sampling %d condition combination(s) never seen in training: %s", len(unseen), sorted(unseen)
             )
-        transfer = getattr(model, "transfer", None)
-        if transfer is None:
+        lender = getattr(model, "transfer", None) if transfer else None
+        if lender is None:
             drawn = self._draw(encoded, seed)
-        else:  # rare values: a sample of their factor's reference value, moved by their effect
-            lent, rare = transfer.lend(encoded.categorical)
+        else:  # rare values and unseen combinations: a reference sample moved by the value's effect
+            lent, replaced = lender.lend(encoded.categorical, self._seen_ids(), rare=self.config.rare_windows)
             drawn = self._draw(encoded._replace(categorical=lent), seed)
         calibration = getattr(model, "calibration", None)
         if calibration is not None:
             drawn = calibration(drawn)
-        if transfer is not None:
-            drawn = drawn + transfer.effects(encoded.categorical, rare, seed)
+        if lender is not None:
+            drawn = drawn + lender.effects(encoded.categorical, replaced, seed)
         values = drawn.numpy() * self.std_ + self.mean_
         return Samples(values.astype(np.float32), np.ones(values.shape, dtype=bool), rows)
+
+    def _seen_ids(self) -> Tensor:
+        """(S, G) the category ids of the training combinations (0: factor not given)."""
+        ids = {name: {c: i + 1 for i, c in enumerate(cats)} for name, cats in self.spec_.categorical}
+        names = [name for name, _ in self.spec_.categorical]
+        rows = [
+            [ids[n][dict(key)[n]] if n in dict(key) else 0 for n in names]
+            for key in self.training_combinations_
+        ]
+        return torch.tensor(rows, dtype=torch.long).reshape(len(rows), len(names))
 
     def _draw(self, encoded: EncodedConditions, seed: int) -> Tensor:
         """(n, T, C) standardised samples of the generator, one per row of ``encoded``."""
@@ -360,7 +382,8 @@ class Synthesizer:
             model.add_module("calibration", MomentCalibration(len(state.state_dict["calibration.transport"])))
         if "transfer.departures" in state.state_dict:
             N, T, C = state.state_dict["transfer.departures"].shape
-            model.add_module("transfer", RareTransfer(N, T, C, len(synth.spec_.categorical)))
+            G, K = state.state_dict["transfer.counts"].shape
+            model.add_module("transfer", ConditionTransfer(N, T, C, G, K - 1))
         model.load_state_dict(state.state_dict)
         synth.model_ = model.eval()
         return synth
