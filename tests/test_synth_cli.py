@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -55,3 +56,25 @@ def test_unknown_model_folder_is_a_clear_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["--model", str(tmp_path / "missing"), "--out", str(tmp_path / "o")])
     assert result.exit_code == 2
     assert "error" in result.output
+
+
+def test_sample_with_a_condition_in_words_prints_what_it_understood(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    plant = tmp_path / "plant"
+    simulate_to(SimulatorConfig(num_assets=3, days=20, seed=1, fault_rate=60.0, drawings=False), plant)
+    model = tmp_path / "model"
+    fitted = runner.invoke(
+        app, ["--fit", str(plant), "--save", str(model), "--by", "fault,asset_type", *TINY]
+    )
+    assert fitted.exit_code == 0, fitted.output
+    document = json.loads((model / "config.json").read_text())["config"]
+    names = document["value_names"]["fault"]  # fault codes -> fault types, from the plant's metadata
+    code, fault = next((c, n) for c, n in sorted(names.items()) if c != "0")
+    asset_type = dict(document["spec"]["categorical"])["asset_type"][0]
+    out = tmp_path / "out"
+    text = f"{fault.replace('_', ' ')} on a {asset_type}, please"
+    sampled = runner.invoke(app, ["--model", str(model), "--text", text, "--n", "2", "--out", str(out)])
+    assert sampled.exit_code == 0, sampled.output
+    assert "understood: " in sampled.output and "please" in sampled.output
+    condition = json.loads(pd.read_csv(out / "provenance.csv")["condition"].iloc[0])
+    assert condition == {"fault": code, "asset_type": asset_type}

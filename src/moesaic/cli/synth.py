@@ -5,7 +5,9 @@ Two modes, one command:
 - fit: ``moesaic synth --fit tep --by fault --save model/`` cuts windows from a registered data
   set (or a plant folder written by ``moesaic simulate``) and saves the fitted model;
 - sample: ``moesaic synth --model model/ --condition fault=leak,severity=0.7 --n 500 --out DIR``
-  writes ``DIR/samples.csv`` (or ``.parquet``) and ``DIR/provenance.csv``.
+  writes ``DIR/samples.csv`` (or ``.parquet``) and ``DIR/provenance.csv``; ``--text "seal leak at
+  high load"`` names the condition in words (:mod:`moesaic.tasks.synth.text_condition`) and
+  prints what it understood.
 
 Every sample row carries ``synthetic=True`` and a ``sample_id`` whose provenance row names the
 model folder and the checksum of its weights, the seed and the condition, so synthetic data can
@@ -31,8 +33,9 @@ from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.registry import load_dataset
 from moesaic.data.simulator import load_plant
 from moesaic.data.tables import DataFormatError
-from moesaic.tasks.synth.conditions import condition_windows, parse_condition
+from moesaic.tasks.synth.conditions import condition_windows, label_names, parse_condition
 from moesaic.tasks.synth.synthesizer import DESIGNS, SynthConfig, Synthesizer
+from moesaic.tasks.synth.text_condition import condition_from_text
 
 FORMATS = ("csv", "parquet")
 
@@ -43,6 +46,13 @@ def synth(
     ] = None,
     condition: Annotated[
         str, typer.Option("--condition", help="Factors KEY=VALUE,...; empty samples unconditionally.")
+    ] = "",
+    text: Annotated[
+        str,
+        typer.Option(
+            "--text",
+            help='The condition in words, e.g. "seal leak at high load"; --condition values win.',
+        ),
     ] = "",
     n: Annotated[int, typer.Option("--n", min=1, help="Number of windows to sample.")] = 100,
     out: Annotated[Path, typer.Option("--out", help="Output folder of samples and provenance.")] = Path(
@@ -88,7 +98,7 @@ def synth(
         assert model is not None
         if fmt not in FORMATS:
             fail(f"--format must be one of {list(FORMATS)}, got {fmt!r}")
-        _sample(model, condition=condition, n=n, out=out, seed=seed, fmt=fmt)
+        _sample(model, condition=condition, text=text, n=n, out=out, seed=seed, fmt=fmt)
     except (DataFormatError, ConfigError, CheckpointError, ValueError, KeyError) as err:
         fail(str(err))
 
@@ -117,6 +127,7 @@ def _fit(
             cut.conditions if factors else None,
             observed=cut.observed,
             channel_names=cut.channels,
+            value_names=label_names(dataset.series, factors),
         )
     synthesizer.save(save)
     console.print(
@@ -124,10 +135,16 @@ def _fit(
     )
 
 
-def _sample(model: Path, *, condition: str, n: int, out: Path, seed: int, fmt: str) -> None:
+def _sample(model: Path, *, condition: str, text: str, n: int, out: Path, seed: int, fmt: str) -> None:
     synthesizer = Synthesizer.load(model)
     channels = list(synthesizer.channel_names_)
-    result = synthesizer.sample(n, condition=parse_condition(condition) if condition else None, seed=seed)
+    asked = parse_condition(condition) if condition else {}
+    if text:
+        read = condition_from_text(text, synthesizer.spec_, synthesizer.value_names_)
+        asked = {**read.condition, **asked}
+        understood = ", ".join(f"{k}={v!r} (from {read.matched[k]!r})" for k, v in read.condition.items())
+        console.print(f"understood: {understood}; words not used: {' '.join(read.unused) or 'none'}")
+    result = synthesizer.sample(n, condition=asked or None, seed=seed)
     W, T, C = result.series.shape
     frame = pd.DataFrame(result.series.reshape(W * T, C), columns=channels)
     frame.insert(0, "step", np.tile(np.arange(T), W))

@@ -202,3 +202,18 @@ def _window_condition(s: Series, part: slice, by: Sequence[str]) -> dict[str, An
             value = s.meta[name]
             out[name] = category(value) if isinstance(value, int) else value
     return out
+
+
+def label_names(series: Sequence[Series], by: Sequence[str]) -> dict[str, dict[str, str]]:
+    """factor -> category -> name, for label factors whose codes a series names in its metadata.
+
+    The simulator's convention: ``meta["fault_type"]`` maps each ``fault`` label code to its fault
+    type, so the factor ``fault`` gets ``{"3": "seal_leak", ...}``.
+    """
+    out: dict[str, dict[str, str]] = {}
+    for name in by:
+        for s in series:
+            codes = s.meta.get(f"{name}_type")
+            if name in s.labels and isinstance(codes, Mapping):
+                out.setdefault(name, {}).update({category(c): str(n) for c, n in codes.items()})
+    return out

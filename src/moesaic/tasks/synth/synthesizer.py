@@ -137,6 +137,7 @@ class Synthesizer:
         *,
         observed: np.ndarray | None = None,
         channel_names: Sequence[str] | None = None,
+        value_names: Mapping[str, Mapping[str, str]] | None = None,
     ) -> Synthesizer:
         """Learn to generate ``windows`` given their ``conditions``.
 
@@ -146,6 +147,9 @@ class Synthesizer:
                 trains an unconditional model.
             observed: (W, T, C) bool, False where a value is missing (default: the finite values).
             channel_names: C names, kept with the model (default ``channel_0``, ...).
+            value_names: factor -> category -> a readable name (a fault code's fault type), kept
+                with the model so that a condition can be asked for in words
+                (:mod:`.text_condition`).
         """
         values = np.asarray(windows, dtype=np.float32)
         if values.ndim != 3 or min(values.shape) < 1:
@@ -171,6 +175,12 @@ class Synthesizer:
         if len(names) != self.channels_:
             raise ValueError(f"got {len(names)} channel names for {self.channels_} channels")
         self.channel_names_ = tuple(str(n) for n in names)
+        known = dict(self.spec_.categorical)
+        self.value_names_ = {
+            str(f): {str(c): str(n) for c, n in m.items() if str(c) in known[str(f)]}
+            for f, m in (value_names or {}).items()
+            if str(f) in known
+        }
         self.mean_, self.std_ = _channel_stats(values, mask)
         self.model_ = self._build()
         standard = np.where(mask, (np.nan_to_num(values) - self.mean_) / self.std_, 0.0).astype(np.float32)
@@ -352,6 +362,7 @@ class Synthesizer:
             "mean": self.mean_.tolist(),
             "std": self.std_.tolist(),
             "combinations": [[list(p) for p in key] for key in self.training_combinations_],
+            "value_names": self.value_names_,
         }  # fmt: skip
         save_model(Path(folder), model, document)
 
@@ -377,6 +388,7 @@ class Synthesizer:
         synth.training_combinations_ = sorted(
             tuple(tuple(p) for p in key) for key in document["combinations"]
         )
+        synth.value_names_ = {f: dict(m) for f, m in document.get("value_names", {}).items()}
         model = synth._build()
         if "calibration.transport" in state.state_dict:
             model.add_module("calibration", MomentCalibration(len(state.state_dict["calibration.transport"])))
