@@ -33,9 +33,9 @@ from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.registry import load_dataset
 from moesaic.data.simulator import load_plant
 from moesaic.data.tables import DataFormatError
-from moesaic.tasks.synth.conditions import condition_windows, label_names, parse_condition
+from moesaic.tasks.synth.conditions import condition_windows, find_label_names, parse_condition
 from moesaic.tasks.synth.synthesizer import DESIGNS, SynthConfig, Synthesizer
-from moesaic.tasks.synth.text_condition import condition_from_text
+from moesaic.tasks.synth.text_condition import parse_text_condition
 
 FORMATS = ("csv", "parquet")
 
@@ -127,7 +127,7 @@ def _fit(
             cut.conditions if factors else None,
             observed=cut.observed,
             channel_names=cut.channels,
-            value_names=label_names(dataset.series, factors),
+            value_names=find_label_names(dataset.series, factors),
         )
     synthesizer.save(save)
     console.print(
@@ -140,7 +140,7 @@ def _sample(model: Path, *, condition: str, text: str, n: int, out: Path, seed: 
     channels = list(synthesizer.channel_names_)
     asked = parse_condition(condition) if condition else {}
     if text:
-        read = condition_from_text(text, synthesizer.spec_, synthesizer.value_names_)
+        read = parse_text_condition(text, synthesizer.spec_, synthesizer.value_names_)
         asked = {**read.condition, **asked}
         understood = ", ".join(f"{k}={v!r} (from {read.matched[k]!r})" for k, v in read.condition.items())
         console.print(f"understood: {understood}; words not used: {' '.join(read.unused) or 'none'}")

@@ -85,7 +85,7 @@ def _filled(windows: np.ndarray) -> np.ndarray:
     return np.nan_to_num(windows, nan=0.0)
 
 
-def balanced(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+def balance_classes(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Indices that draw every class of ``labels`` equally often (as many as there are labels)."""
     classes = np.unique(labels)
     per = -(-len(labels) // len(classes))
@@ -110,7 +110,7 @@ def run_seed(seed: int, *, steps: int, assets: int, days: float) -> dict[str, di
     rng = np.random.default_rng(seed)
     nets = {}
     for name, ids, size in (("fault", fault_ids, len(CLASSES)), ("regime", regime_ids, len(REGIMES))):
-        index = np.flatnonzero(~held)[balanced(ids[~held], rng)]
+        index = np.flatnonzero(~held)[balance_classes(ids[~held], rng)]
         nets[name] = train_classifier(_filled(x[index]), ids[index], classes=size, seed=seed)
     base = SynthConfig()
     train = dataclasses.replace(base.train, max_steps=steps, seed=seed, warmup_steps=min(100, steps // 10))

@@ -204,7 +204,7 @@ def _window_condition(s: Series, part: slice, by: Sequence[str]) -> dict[str, An
     return out
 
 
-def label_names(series: Sequence[Series], by: Sequence[str]) -> dict[str, dict[str, str]]:
+def find_label_names(series: Sequence[Series], by: Sequence[str]) -> dict[str, dict[str, str]]:
     """factor -> category -> name, for label factors whose codes a series names in its metadata.
 
     The simulator's convention: ``meta["fault_type"]`` maps each ``fault`` label code to its fault

@@ -1,13 +1,13 @@
 """A short request in words, such as "slow seal leak on pump P-3 at high load", as a condition.
 
-The words are matched against the values a fitted synthesizer knows (:class:`ConditionSpec`, and
-the readable names of coded values, such as fault code 3 = ``seal_leak``): a categorical value is
-found when its words appear together in the text (``seal_leak`` in "seal leak", ``high`` in "high
-load", ``P-3`` as written), the longest matches first; failing
-that, by a word that names one value of one factor only ("leak" when ``seal_leak`` is the only
-value with that word). A numeric factor is found as its name followed by a number ("severity
-0.7"). The words that matched nothing are returned, so a caller can show what was understood and
-what was not: nothing is guessed silently.
+The words (:func:`moesaic.data.tokenizer.split_words`) are matched against the values a fitted
+synthesizer knows (:class:`ConditionSpec`, and the readable names of coded values, such as fault
+code 3 = ``seal_leak``). A categorical value is found when its words appear together in the text
+(``seal_leak`` in "seal leak", ``high`` in "high load", ``P-3`` as written), the longest matches
+first; failing that, by a word that names one value of one factor only ("leak" when ``seal_leak``
+is the only value with that word). A numeric factor is found as its name followed by a number
+("severity 0.7"). The words that matched nothing are returned, so a caller can show what was
+understood and what was not: nothing is guessed silently.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, NamedTuple
 
+from moesaic.data.tokenizer import split_words
 from moesaic.tasks.synth.conditions import ConditionSpec
 
-_WORD = re.compile(r"[a-z0-9]+(?:[-.][a-z0-9]+)*")
 _NUMBER = re.compile(r"^-?\d+(?:\.\d+)?$")
 
 
@@ -28,16 +28,7 @@ class TextCondition(NamedTuple):
     unused: tuple[str, ...]  # words of the text that matched no factor
 
 
-def words(text: str) -> list[str]:
-    """Lower-case words; an underscore separates words, a hyphen or point inside a word does not.
-
-    >>> words("Seal_leak on P-3, severity 0.7")
-    ['seal', 'leak', 'on', 'p-3', 'severity', '0.7']
-    """
-    return _WORD.findall(text.lower().replace("_", " "))
-
-
-def condition_from_text(
+def parse_text_condition(
     text: str, spec: ConditionSpec, names: Mapping[str, Mapping[str, str]] | None = None
 ) -> TextCondition:
     """The condition named by ``text`` in terms of ``spec``'s factors.
@@ -49,14 +40,14 @@ def condition_from_text(
         ValueError: the text names two values of one factor, or no value of any factor (the
             message lists the known values).
     """
-    tokens = words(text)
+    tokens = split_words(text)
     used = [False] * len(tokens)
     condition: dict[str, Any] = {}
     matched: dict[str, str] = {}
     aliases = names or {}
     phrases = sorted(
         (
-            (name, value, words(said))
+            (name, value, split_words(said))
             for name, values in spec.categorical
             for value in values
             for said in (value, aliases.get(name, {}).get(value, value))
@@ -81,7 +72,7 @@ def condition_from_text(
                 _take(condition, matched, name, value, token)
                 used[i] = True
     for name, _mean, _spread in spec.numeric:
-        phrase = words(name)
+        phrase = split_words(name)
         for start in _occurrences(tokens, phrase):
             after = start + len(phrase)
             if after < len(tokens) and _NUMBER.match(tokens[after]) and not used[after]:

@@ -26,12 +26,19 @@ categorical factors, K categories of a factor (id 0: not given).
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 import torch
 from torch import Tensor, nn
 
 MIN_MATCHED = 2  # reference windows with the example's other factors needed to use their mean
 KEEP = 64  # departures kept per value at most (drawn at random among its windows)
+
+
+class Lent(NamedTuple):
+    ids: Tensor  # (B, G) the category ids to draw the generator with
+    replaced: Tensor  # (B, G) bool, True where a value was replaced by its factor's reference
 
 
 class ConditionTransfer(nn.Module):
@@ -110,8 +117,8 @@ class ConditionTransfer(nn.Module):
         """The (factor column, category id) of every value that has departures."""
         return [tuple(p) for p in torch.unique(torch.stack([self.factor, self.value], dim=1), dim=0).tolist()]
 
-    def lend(self, categorical: Tensor, seen: Tensor, *, rare: int) -> tuple[Tensor, Tensor]:
-        """The ids to draw the generator with, and a (B, G) bool mask of the replaced entries.
+    def lend(self, categorical: Tensor, seen: Tensor, *, rare: int) -> Lent:
+        """The ids to draw the generator with, and where a value was replaced.
 
         Args:
             categorical: (B, G) asked category ids (0: factor not given).
@@ -132,7 +139,7 @@ class ConditionTransfer(nn.Module):
                 g = min(open_, key=lambda f: int(self.counts[f, ids[f]]))
                 ids[g] = self.reference[g]
             lent[(categorical == row).all(dim=1)] = ids
-        return lent, lent != categorical
+        return Lent(lent, lent != categorical)
 
     def effects(self, categorical: Tensor, replaced: Tensor, seed: int) -> Tensor:
         """(B, T, C): per sample, the sum over its replaced factors of one departure drawn at random."""
