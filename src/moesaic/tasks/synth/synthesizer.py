@@ -320,13 +320,7 @@ class Synthesizer:
 
     def _seen_ids(self) -> Tensor:
         """(S, G) the category ids of the training combinations (0: factor not given)."""
-        ids = {name: {c: i + 1 for i, c in enumerate(cats)} for name, cats in self.spec_.categorical}
-        names = [name for name, _ in self.spec_.categorical]
-        rows = [
-            [ids[n][dict(key)[n]] if n in dict(key) else 0 for n in names]
-            for key in self.training_combinations_
-        ]
-        return torch.tensor(rows, dtype=torch.long).reshape(len(rows), len(names))
+        return self.spec_.encode([dict(key) for key in self.training_combinations_]).categorical
 
     def _draw(self, encoded: EncodedConditions, seed: int) -> Tensor:
         """(n, T, C) standardised samples of the generator, one per row of ``encoded``."""
@@ -374,7 +368,7 @@ class Synthesizer:
         if document.get("kind") != CHECKPOINT_KIND:
             raise CheckpointError(f"{folder}: not a Synthesizer checkpoint (kind {document.get('kind')!r})")
         # a model saved before the step grid, the calibration and the transfer were settings
-        # sampled on the even grid without either, and still does
+        # sampled on the even grid without calibration or transfer, and still does
         defaults = {"grid_power": 1.0, "calibration": "none", "rare_windows": 0}
         synth = cls(from_dict(SynthConfig, {**defaults, **document["synth"]}))
         synth.spec_ = ConditionSpec(
