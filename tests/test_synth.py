@@ -16,8 +16,9 @@ from moesaic.encoders import EncoderConfig, NotFittedError
 from moesaic.model import ModelConfig
 from moesaic.moe import MoEConfig
 from moesaic.tasks.synth.conditions import ConditionSpec, parse_condition
+from moesaic.tasks.synth.config import SynthConfig
 from moesaic.tasks.synth.generators import SeriesFlow
-from moesaic.tasks.synth.synthesizer import SynthConfig, Synthesizer
+from moesaic.tasks.synth.synthesizer import Synthesizer
 from moesaic.train import TrainConfig
 
 
@@ -216,7 +217,10 @@ def test_rare_fault_samples_carry_its_effect_on_new_variability() -> None:
     windows, conditions = rare_fault_windows()
     synth = Synthesizer(tiny()).fit(windows, conditions)
     assert hasattr(synth.model_, "transfer")
-    samples = synth.sample(200, condition={"fault": "rare"}, seed=0).series
+    drawn = synth.sample(200, condition={"fault": "rare"}, seed=0)
+    samples = drawn.series
+    assert drawn.transferred == [("fault",)] * 200
+    assert synth.sample(2, condition={"fault": "none"}).transferred == [(), ()]
     assert 2.0 < samples[:, :, 0].mean() < 4.0 and abs(samples[:, :, 1].mean()) < 1.0
     # not copies: a sample is a fresh reference draw plus an effect, so it is not a training window
     nearest = np.abs(samples[:, None] - windows[None, 48:]).max(axis=(2, 3)).min(axis=1)

@@ -10,8 +10,9 @@ Two modes, one command:
   prints what it understood.
 
 Every sample row carries ``synthetic=True`` and a ``sample_id`` whose provenance row names the
-model folder and the checksum of its weights, the seed and the condition, so synthetic data can
-never be mistaken for real data later.
+model folder and the checksum of its weights, the seed, the condition and the factors taken by
+transfer (``transferred``, empty when the generator drew the sample alone), so synthetic data
+can never be mistaken for real data later.
 """
 
 from __future__ import annotations
@@ -34,7 +35,8 @@ from moesaic.data.registry import load_dataset
 from moesaic.data.simulator import load_plant
 from moesaic.data.tables import DataFormatError
 from moesaic.tasks.synth.conditions import condition_windows, find_label_names, parse_condition
-from moesaic.tasks.synth.synthesizer import DESIGNS, SynthConfig, Synthesizer
+from moesaic.tasks.synth.config import DESIGNS, SynthConfig
+from moesaic.tasks.synth.synthesizer import Synthesizer
 from moesaic.tasks.synth.text_condition import parse_text_condition
 
 FORMATS = ("csv", "parquet")
@@ -160,6 +162,7 @@ def _sample(model: Path, *, condition: str, text: str, n: int, out: Path, seed: 
             "model_sha256": weights,
             "seed": seed,
             "condition": [json.dumps(c, sort_keys=True) for c in result.conditions],
+            "transferred": [",".join(t) for t in result.transferred],
             "created": created,
         }
     )

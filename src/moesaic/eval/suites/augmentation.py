@@ -50,8 +50,9 @@ from moesaic.data.schema import Series
 from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
 from moesaic.eval.meters import Stopwatch, count_parameters, peak_rss_mb, torch_threads
 from moesaic.tasks.synth.augment import augment_classical
+from moesaic.tasks.synth.config import SynthConfig
 from moesaic.tasks.synth.protocol import sliding_windows
-from moesaic.tasks.synth.synthesizer import SynthConfig, Synthesizer
+from moesaic.tasks.synth.synthesizer import Synthesizer
 
 logger = logging.getLogger(__name__)
 

@@ -49,6 +49,7 @@ from moesaic.data.registry import load_dataset
 from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
 from moesaic.eval.meters import Stopwatch, count_parameters, peak_rss_mb, torch_threads
 from moesaic.tasks.synth.baseline import GaussianWindows
+from moesaic.tasks.synth.config import CALIBRATIONS, SynthConfig
 from moesaic.tasks.synth.context_fid import context_fid, fit_window_encoder
 from moesaic.tasks.synth.fidelity import (
     correlational_score,
@@ -57,7 +58,7 @@ from moesaic.tasks.synth.fidelity import (
     predictive_score,
 )
 from moesaic.tasks.synth.protocol import WINDOW, make_sines, protocol_windows
-from moesaic.tasks.synth.synthesizer import CALIBRATIONS, SynthConfig, Synthesizer
+from moesaic.tasks.synth.synthesizer import Synthesizer
 
 logger = logging.getLogger(__name__)
 

@@ -46,7 +46,8 @@ from moesaic.data.simulator.sensors import REGIMES
 from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
 from moesaic.eval.meters import Stopwatch, count_parameters, peak_rss_mb, torch_threads
 from moesaic.eval.suites.augmentation import predict, train_classifier
-from moesaic.tasks.synth.synthesizer import SynthConfig, Synthesizer
+from moesaic.tasks.synth.config import SynthConfig
+from moesaic.tasks.synth.synthesizer import Synthesizer
 
 logger = logging.getLogger(__name__)
 

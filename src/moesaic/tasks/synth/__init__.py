@@ -6,6 +6,7 @@ See :mod:`moesaic.tasks.synth.synthesizer` for the task, :mod:`moesaic.tasks.syn
 
 from moesaic.tasks.synth.baseline import GaussianWindows
 from moesaic.tasks.synth.conditions import ConditionSpec, condition_windows, parse_condition
+from moesaic.tasks.synth.config import DESIGNS, SynthConfig
 from moesaic.tasks.synth.context_fid import context_fid
 from moesaic.tasks.synth.fidelity import (
     correlational_score,
@@ -13,7 +14,7 @@ from moesaic.tasks.synth.fidelity import (
     memorisation,
     predictive_score,
 )
-from moesaic.tasks.synth.synthesizer import DESIGNS, Samples, SynthConfig, Synthesizer
+from moesaic.tasks.synth.synthesizer import Samples, Synthesizer
 
 __all__ = [
     "DESIGNS",

@@ -2,11 +2,14 @@
 
 ``fit(windows, conditions)`` learns per-channel standardisation and the factors of the conditions
 on the training windows, holds out ``val_fraction`` of them for early stopping, and trains one of
-two generator designs (:data:`DESIGNS`) on the sparse-MoE trunk with the project's training loop.
-``sample(n, condition=...)`` returns windows on the training scale with their observed masks (all
-True: generated values are complete) and the condition of each sample; with no condition the
-factors are masked and sampling is unconditional. A combination of factor values never seen
-together in training is accepted (each factor is its own token); an unknown value is refused.
+two generator designs (:data:`moesaic.tasks.synth.config.DESIGNS`; settings in
+:class:`~moesaic.tasks.synth.config.SynthConfig`) on the sparse-MoE trunk with the project's
+training loop. ``sample(n, condition=...)`` returns windows on the training scale with their
+observed masks (all True: generated values are complete) and the condition of each sample; with
+no condition the factors are masked and sampling is unconditional. A combination of factor
+values never seen together in training is accepted (each factor is its own token, and the
+value with the fewest windows is composed by transfer, :mod:`.transfer`); an unknown value is
+refused.
 
 Axes: W windows, T steps, C channels.
 """
@@ -16,7 +19,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -25,102 +27,31 @@ import torch
 from torch import Tensor, nn
 
 from moesaic.checkpoint import CheckpointError, load_model_state, save_model
-from moesaic.config import ConfigError, from_dict, to_dict
-from moesaic.encoders import EncoderConfig, NotFittedError
-from moesaic.model import ModelConfig
-from moesaic.moe import MoEConfig
+from moesaic.config import from_dict, to_dict
+from moesaic.encoders import NotFittedError
 from moesaic.tasks.synth.calibration import SCOPES, MomentCalibration, choose_scope
 from moesaic.tasks.synth.conditions import Condition, ConditionSpec, EncodedConditions, category
+from moesaic.tasks.synth.config import SynthConfig
 from moesaic.tasks.synth.generators import GeneratorBatch, SeriesFlow, SeriesVAE
 from moesaic.tasks.synth.transfer import ConditionTransfer
-from moesaic.train import TrainConfig, TrainResult, train
+from moesaic.train import TrainResult, train
 
 logger = logging.getLogger(__name__)
 
-DESIGNS = ("flow", "vae")
-CALIBRATIONS = ("auto", *SCOPES, "none")
 CHECKPOINT_KIND = "moesaic.Synthesizer"
 _SAMPLE_CHUNK = 2048
 _CALIBRATION_DRAW = 8192  # samples drawn to estimate the calibration (at least 4 per mapped value)
 
 
-def _default_model() -> ModelConfig:
-    encoders = EncoderConfig(dim=32, modalities=("tabular",))
-    return ModelConfig(
-        encoders=encoders, moe=MoEConfig(num_experts=4, top_k=2, expert_hidden=64), num_layers=2
-    )
-
-
-def _default_train() -> TrainConfig:
-    # One thread: on a shared CPU more threads oversubscribe the cores and run several times slower.
-    return TrainConfig(
-        lr=2e-3, warmup_steps=100, max_steps=3000, batch_size=128, eval_every=250, patience=4, num_threads=1
-    )
-
-
-@dataclass(frozen=True)
-class SynthConfig:
-    """Settings of :class:`Synthesizer`.
-
-    Attributes:
-        design: one of :data:`DESIGNS`: ``"flow"`` (flow matching, ``steps`` evaluations per
-            sample) or ``"vae"`` (conditional VAE, one evaluation per sample).
-        steps: Euler steps of the flow design (its network evaluations per sample).
-        grid_power: the flow design's Euler steps start at flow times ``(i / steps) ** grid_power``;
-            above 1 they are packed near the noise end (see :class:`.generators.SeriesFlow`).
-        patch_len: steps per token; the window length must be a multiple of it.
-        latent: latent width of the VAE design.
-        calibration: ``"auto"``, ``"window"``, ``"channel"`` or ``"none"``: after training, the
-            samples are moved by the affine map that gives them the training windows' mean and
-            covariance (:mod:`.calibration`), over whole windows or per time step; ``auto`` takes
-            the widest scope the number of complete training windows allows.
-        rare_windows: a categorical value with fewer training windows than this, and a value
-            in a combination never seen in training, is sampled as a sample of its factor's
-            most frequent value plus the departure of one of its own windows from that value's
-            mean (:mod:`.transfer`), when the most frequent value has at least this many
-            windows; 0 samples everything from the generator alone.
-        condition_dropout: probability of masking each factor in training, for unconditional
-            sampling and unseen combinations.
-        val_fraction: share of the training windows held out for early stopping.
-        model: the trunk; ``fit`` sets the table sizes from the conditions.
-        train: optimisation settings; ``train.seed`` also draws the validation windows.
-    """
-
-    design: str = "flow"
-    steps: int = 10
-    grid_power: float = 2.0
-    patch_len: int = 4
-    latent: int = 16
-    calibration: str = "auto"
-    rare_windows: int = 32
-    condition_dropout: float = 0.2
-    val_fraction: float = 0.1
-    model: ModelConfig = field(default_factory=_default_model)
-    train: TrainConfig = field(default_factory=_default_train)
-
-    def __post_init__(self) -> None:
-        checks = [
-            ("design", self.design in DESIGNS, f"one of {list(DESIGNS)}"),
-            ("steps", self.steps >= 1, ">= 1"),
-            ("grid_power", self.grid_power > 0, "> 0"),
-            ("latent", self.latent >= 1, ">= 1"),
-            ("calibration", self.calibration in CALIBRATIONS, f"one of {list(CALIBRATIONS)}"),
-            ("patch_len", self.patch_len >= 1, ">= 1"),
-            ("rare_windows", self.rare_windows >= 0, ">= 0"),
-            ("condition_dropout", 0 <= self.condition_dropout < 1, "in [0, 1)"),
-            ("val_fraction", 0 <= self.val_fraction < 1, "in [0, 1)"),
-        ]
-        problems = [f"`{n}` must be {rule}, got {getattr(self, n)!r}" for n, ok, rule in checks if not ok]
-        if problems:
-            raise ConfigError(problems)
-
-
 class Samples(NamedTuple):
-    """Synthetic windows; ``conditions[i]`` is what sample i was conditioned on ({} = unconditional)."""
+    """Synthetic windows; ``conditions[i]`` is what sample i was conditioned on ({} = unconditional)
+    and ``transferred[i]`` the factors whose value it took by transfer (:mod:`.transfer`), empty
+    when the generator drew it alone."""
 
     series: np.ndarray  # (n, T, C) float32 on the training scale
     observed: np.ndarray  # (n, T, C) bool
     conditions: list[dict[str, Any]]
+    transferred: list[tuple[str, ...]]
 
 
 class Synthesizer:
@@ -305,18 +236,23 @@ class Synthesizer:
                 "sampling %d condition combination(s) never seen in training: %s", len(unseen), sorted(unseen)
             )
         lender = getattr(model, "transfer", None) if transfer else None
+        names = [name for name, _ in self.spec_.categorical]
+        transferred: list[tuple[str, ...]] = [() for _ in rows]
         if lender is None:
             drawn = self._draw(encoded, seed)
         else:  # rare values and unseen combinations: a reference sample moved by the value's effect
             lent, replaced = lender.lend(encoded.categorical, self._seen_ids(), rare=self.config.rare_windows)
             drawn = self._draw(encoded._replace(categorical=lent), seed)
+            transferred = [
+                tuple(n for n, r in zip(names, row, strict=True) if r) for row in replaced.tolist()
+            ]
         calibration = getattr(model, "calibration", None)
         if calibration is not None:
             drawn = calibration(drawn)
         if lender is not None:
             drawn = drawn + lender.effects(encoded.categorical, replaced, seed)
         values = drawn.numpy() * self.std_ + self.mean_
-        return Samples(values.astype(np.float32), np.ones(values.shape, dtype=bool), rows)
+        return Samples(values.astype(np.float32), np.ones(values.shape, dtype=bool), rows, transferred)
 
     def _seen_ids(self) -> Tensor:
         """(S, G) the category ids of the training combinations (0: factor not given)."""
