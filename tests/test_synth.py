@@ -85,6 +85,10 @@ def test_unseen_combination_is_accepted_and_logged(caplog: pytest.LogCaptureFixt
         out = synth.sample(2, condition={"fault": "leak", "asset": "fan"})
     assert out.series.shape == (2, 4, 2)
     assert "never seen in training" in caplog.text
+    caplog.clear()
+    with caplog.at_level(logging.INFO, logger="moesaic.tasks.synth.synthesizer"):
+        synth.sample(2, condition={"fault": "leak"})  # a part of seen combinations
+    assert "never seen in training" not in caplog.text
 
 
 def test_unknown_factor_or_value_is_refused_with_the_known_ones() -> None:

@@ -33,7 +33,7 @@ from moesaic.tasks.synth.calibration import SCOPES, MomentCalibration, choose_sc
 from moesaic.tasks.synth.conditions import Condition, ConditionSpec, EncodedConditions, category
 from moesaic.tasks.synth.config import SynthConfig
 from moesaic.tasks.synth.generators import GeneratorBatch, SeriesFlow, SeriesVAE
-from moesaic.tasks.synth.transfer import ConditionTransfer
+from moesaic.tasks.synth.transfer import ConditionTransfer, is_seen
 from moesaic.train import TrainResult, train
 
 logger = logging.getLogger(__name__)
@@ -230,7 +230,9 @@ class Synthesizer:
             if len(rows) != n:
                 raise ValueError(f"got {len(rows)} conditions for n={n} samples")
         encoded = self.spec_.encode(rows)
-        unseen = {_key(r, self.spec_) for r in rows if r} - set(self.training_combinations_)
+        seen = self._seen_ids()
+        asked = {_key(r, self.spec_): ids for r, ids in zip(rows, encoded.categorical, strict=True)}
+        unseen = {key for key, ids in asked.items() if not is_seen(ids, seen)}
         if unseen:
             logger.info(
                 "sampling %d condition combination(s) never seen in training: %s", len(unseen), sorted(unseen)
@@ -241,7 +243,7 @@ class Synthesizer:
         if lender is None:
             drawn = self._draw(encoded, seed)
         else:  # rare values and unseen combinations: a reference sample moved by the value's effect
-            lent, replaced = lender.lend(encoded.categorical, self._seen_ids(), rare=self.config.rare_windows)
+            lent, replaced = lender.lend(encoded.categorical, seen, rare=self.config.rare_windows)
             drawn = self._draw(encoded._replace(categorical=lent), seed)
             transferred = [
                 tuple(n for n, r in zip(names, row, strict=True) if r) for row in replaced.tolist()

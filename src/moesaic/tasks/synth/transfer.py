@@ -132,7 +132,7 @@ class ConditionTransfer(nn.Module):
             for g, value in enumerate(row.tolist()):
                 if (g, value) in lendable and int(self.counts[g, value]) < rare:
                     ids[g] = self.reference[g]
-            while not _is_seen(ids, seen):
+            while not is_seen(ids, seen):
                 open_ = [g for g, value in enumerate(ids.tolist()) if (g, value) in lendable]
                 if not open_:
                     break
@@ -154,7 +154,7 @@ class ConditionTransfer(nn.Module):
         return out
 
 
-def _is_seen(ids: Tensor, seen: Tensor) -> bool:
+def is_seen(ids: Tensor, seen: Tensor) -> bool:
     """Whether some seen combination agrees with ``ids`` (G,) on every factor it gives."""
     given = ids > 0
     return bool(((seen[:, given] == ids[given]).all(dim=1)).any()) if len(seen) else True
