@@ -103,6 +103,8 @@ def test_skab_windows_split_every_labelled_stretch_in_time(tmp_path: Path) -> No
     assert len(test) == 1 and data.train[1][..., 0].max() < test[..., 0].min()
     # normal: rows 0-119 of the anomaly-free file (5 windows) and 0-59 of each fault file (2 each)
     assert len(data.train[0]) == 5 + 3 * 2
+    assert data.runs is not None and data.runs[0].tolist() == [0] * 5 + [1, 1, 2, 2, 3, 3]  # the files
+    assert data.runs[1].tolist() == [1, 1]
 
 
 def test_synthesis_suite_fits_the_flow_with_the_grid_power_asked_for() -> None:

@@ -21,7 +21,9 @@ arm) is trained on:
 - ``classical``: plus :func:`moesaic.tasks.synth.augment.augment_classical` windows (jitter, scaling,
   magnitude and window warping, SMOTE), ``per_class`` per fault;
 - ``moesaic``: plus ``per_class`` windows per fault from a :class:`moesaic.tasks.synth.Synthesizer`
-  fitted on the rare real windows and conditioned on the fault id;
+  fitted on the rare real windows and conditioned on the fault id. On SKAB, where every file is
+  a run at its own operating point, the condition also names the run (file) of each window, and
+  a fault's samples are asked for in the runs of its kept windows;
 - ``all_real``: every training window of every class (stride 4), the upper bound.
 
 Metrics: ``macro_f1`` over the classes and ``recall_<class>`` per class (TEP: the fault number,
@@ -108,6 +110,7 @@ class FaultWindows(NamedTuple):
     dense: dict[int, np.ndarray]  # class id -> stride-4 training windows: the all_real arm
     test_x: np.ndarray  # (W, T, C)
     test_y: np.ndarray  # (W,)
+    runs: dict[int, np.ndarray] | None = None  # class id -> the run (file) of each training window
 
 
 def tep_windows(ctx: SuiteContext) -> FaultWindows:
@@ -142,8 +145,8 @@ def skab_windows(ctx: SuiteContext) -> FaultWindows:
     free = free[: int(SKAB_TRAIN_SHARE * len(free))]
     mean, spread = free.mean(axis=0), free.std(axis=0)
     spread = np.where(spread > 0, spread, 1.0)
-    parts: dict[str, dict[int, list[np.ndarray]]] = {"train": {}, "dense": {}, "test": {}}
-    for s in data.series:
+    parts: dict[str, dict[int, list[np.ndarray]]] = {"train": {}, "dense": {}, "test": {}, "runs": {}}
+    for run, s in enumerate(data.series):
         values = ((s.values - mean) / spread).astype(np.float32)
         flags = s.labels["anomaly"]
         edges = np.flatnonzero(np.diff(flags)) + 1
@@ -153,14 +156,16 @@ def skab_windows(ctx: SuiteContext) -> FaultWindows:
             for part, rows, stride in (("train", values[start:cut], WINDOW), ("dense", values[start:cut], 4),
                                        ("test", values[cut:stop], WINDOW)):  # fmt: skip
                 if len(rows) >= WINDOW:
-                    parts[part].setdefault(label, []).append(
-                        sliding_windows(rows, length=WINDOW, stride=stride)
-                    )
+                    windows = sliding_windows(rows, length=WINDOW, stride=stride)
+                    parts[part].setdefault(label, []).append(windows)
+                    if part == "train":
+                        parts["runs"].setdefault(label, []).append(np.full(len(windows), run))
     train = {c: np.concatenate(parts["train"][c]) for c in range(len(classes))}
+    runs = {c: np.concatenate(parts["runs"][c]) for c in range(len(classes))}
     dense = {c: np.concatenate(parts["dense"][c]) for c in range(len(classes))}
     test = {c: np.concatenate(parts["test"][c]) for c in range(len(classes))}
     test_y = np.concatenate([np.full(len(test[c]), c) for c in range(len(classes))])
-    return FaultWindows("skab", classes, train, dense, np.concatenate(list(test.values())), test_y)
+    return FaultWindows("skab", classes, train, dense, np.concatenate(list(test.values())), test_y, runs)
 
 
 def _scores(net: WindowCNN, data: FaultWindows) -> dict[str, float]:
@@ -173,11 +178,17 @@ def _scores(net: WindowCNN, data: FaultWindows) -> dict[str, float]:
     return out
 
 
-def fit_synthesizer(x: np.ndarray, y: np.ndarray, *, steps: int, seed: int) -> Synthesizer:
+def fit_synthesizer(
+    x: np.ndarray, y: np.ndarray, *, steps: int, seed: int, runs: np.ndarray | None = None
+) -> Synthesizer:
+    """The synthesizer of the moesaic arm, conditioned on the fault (and the run, when given)."""
     base = SynthConfig()
     train = dataclasses.replace(base.train, max_steps=steps, seed=seed, warmup_steps=min(100, steps // 10))
     config = dataclasses.replace(base, train=train)
-    return Synthesizer(config).fit(x, [{"fault": str(int(c))} for c in y])
+    conditions = [{"fault": str(int(c))} for c in y]
+    if runs is not None:
+        conditions = [{**c, "run": str(int(r))} for c, r in zip(conditions, runs, strict=True)]
+    return Synthesizer(config).fit(x, conditions)
 
 
 def run_seed(
@@ -186,12 +197,15 @@ def run_seed(
     """Scores and costs of every arm for one seed."""
     rng = np.random.default_rng(seed)
     xs, ys = [data.train[0]], [np.zeros(len(data.train[0]), dtype=np.int64)]
+    rs = [data.runs[0]] if data.runs is not None else []
     classes = len(data.classes)
     for fault in range(1, classes):
         chosen = rng.choice(len(data.train[fault]), size=min(k, len(data.train[fault])), replace=False)
         xs.append(data.train[fault][chosen])
         ys.append(np.full(len(chosen), fault))
+        rs += [data.runs[fault][chosen]] if data.runs is not None else []
     x, y = np.concatenate(xs), np.concatenate(ys)
+    runs = np.concatenate(rs) if rs else None
     faults = list(range(1, classes))
     results: dict[str, tuple[dict[str, float], dict[str, Any]]] = {}
 
@@ -209,8 +223,8 @@ def run_seed(
     aug = augment_classical(x, y, faults, per_class=PER_CLASS, seed=seed)
     arm("classical", np.concatenate([x, aug.windows]), np.concatenate([y, aug.labels]))
     with Stopwatch() as watch:
-        synth = fit_synthesizer(x, y, steps=steps, seed=seed)
-    made = [synth.sample(PER_CLASS, condition={"fault": str(f)}, seed=seed + f).series for f in faults]
+        synth = fit_synthesizer(x, y, steps=steps, seed=seed, runs=runs)
+    made = [synth.sample(PER_CLASS, _asked(f, runs, y, seed), seed=seed + f).series for f in faults]
     made_y = np.repeat(faults, PER_CLASS)
     extra = {"train_seconds_synthesizer": watch.seconds}
     arm("moesaic", np.concatenate([x, *made]), np.concatenate([y, made_y]), extra)
@@ -229,6 +243,15 @@ def run_seed(
     for name, (scores, _) in results.items():
         logger.info("%s k=%d seed %d %s: macro-F1 %.3f", data.name, k, seed, name, scores["macro_f1"])
     return results
+
+
+def _asked(fault: int, runs: np.ndarray | None, y: np.ndarray, seed: int) -> list[dict[str, str]]:
+    """The conditions of the moesaic arm's samples of ``fault``: the fault, in the runs of its
+    kept training windows when runs are known (each at random)."""
+    if runs is None:
+        return [{"fault": str(fault)}] * PER_CLASS
+    picked = np.random.default_rng(seed + fault).choice(runs[y == fault], size=PER_CLASS)
+    return [{"fault": str(fault), "run": str(int(r))} for r in picked]
 
 
 def _arm_rows(
