@@ -62,7 +62,7 @@ COST_KEYS = ("train_seconds", "params", "params_active")  # kept beside the scor
 
 
 class PlantWindows(NamedTuple):
-    windows: np.ndarray  # (W, T, C) standardised, NaN where unobserved
+    windows: np.ndarray  # (W, T, C) raw readings, NaN where unobserved
     fault: np.ndarray  # (W,) str
     regime: np.ndarray  # (W,) str
 
