@@ -93,13 +93,11 @@ class ConditionTransfer(nn.Module):
             pool = complete & (categorical[:, g] == ref)
             if not pool.any():
                 continue
-            others = np.delete(categorical, g, axis=1)
+            bases = _reference_means(standard, pool, np.delete(categorical, g, axis=1))
             for value in ids[ids != ref]:
                 rows = np.flatnonzero(complete & (categorical[:, g] == value))
                 for w in rng.choice(rows, size=KEEP, replace=False) if len(rows) > KEEP else rows:
-                    matched = pool & (others == others[w]).all(axis=1)
-                    base = standard[matched if matched.sum() >= MIN_MATCHED else pool].mean(axis=0)
-                    departures.append(standard[w] - base)
+                    departures.append(standard[w] - bases[w])
                     factors.append(g)
                     values.append(int(value))
             reference[g] = ref if g in factors else 0
@@ -152,6 +150,19 @@ class ConditionTransfer(nn.Module):
                 choices[torch.randint(len(choices), (len(rows),), generator=generator)]
             ]
         return out
+
+
+def _reference_means(standard: np.ndarray, pool: np.ndarray, others: np.ndarray) -> np.ndarray:
+    """(W, T, C): for each window, the mean of the ``pool`` windows with its ``others`` (W, G - 1)
+    factor ids, or of the whole pool when fewer than :data:`MIN_MATCHED` have them."""
+    _, group = np.unique(others, axis=0, return_inverse=True)
+    group = group.reshape(-1)
+    fallback = standard[pool].mean(axis=0)
+    means = np.empty((group.max() + 1, *standard.shape[1:]), dtype=standard.dtype)
+    for k in range(len(means)):
+        matched = pool & (group == k)
+        means[k] = standard[matched].mean(axis=0) if matched.sum() >= MIN_MATCHED else fallback
+    return means[group]
 
 
 def is_seen(ids: Tensor, seen: Tensor) -> bool:
