@@ -44,4 +44,7 @@ def test_coded_values_are_found_by_their_names() -> None:
     spec = ConditionSpec(categorical=(("fault", ("0", "3", "5")),))
     names = {"fault": {"3": "seal_leak", "5": "sensor_spike"}}
     assert parse_text_condition("seal leak please", spec, names).condition == {"fault": "3"}
-    assert parse_text_condition("fault 5", spec, names).condition == {"fault": "5"}
+    read = parse_text_condition("IDV fault 5", spec, names)
+    assert (
+        read.condition == {"fault": "5"} and read.matched == {"fault": "fault 5"} and read.unused == ("idv",)
+    )

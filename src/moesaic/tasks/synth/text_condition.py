@@ -6,8 +6,9 @@ code 3 = ``seal_leak``). A categorical value is found when its words appear toge
 (``seal_leak`` in "seal leak", ``high`` in "high load", ``P-3`` as written), the longest matches
 first; failing that, by a word that names one value of one factor only ("leak" when ``seal_leak``
 is the only value with that word). A numeric factor is found as its name followed by a number
-("severity 0.7"). The words that matched nothing are returned, so a caller can show what was
-understood and what was not: nothing is guessed silently.
+("severity 0.7"); a factor's name just before one of its values is read with it ("fault 5").
+The words that matched nothing are returned, so a caller can show what was understood and what
+was not: nothing is guessed silently.
 """
 
 from __future__ import annotations
@@ -58,8 +59,12 @@ def parse_text_condition(
         for start in _occurrences(tokens, phrase):
             if any(used[start : start + len(phrase)]):
                 continue
-            _take(condition, matched, name, value, " ".join(phrase))
-            used[start : start + len(phrase)] = [True] * len(phrase)
+            end, label = start + len(phrase), split_words(name)
+            first = start - len(label)
+            if first >= 0 and tokens[first:start] == label and not any(used[first:start]):
+                start = first  # "fault 5": the factor's name just before its value is read with it
+            _take(condition, matched, name, value, " ".join(tokens[start:end]))
+            used[start:end] = [True] * (end - start)
     owners: dict[str, set[tuple[str, str]]] = {}
     for name, value, phrase in phrases:
         for word in phrase:
