@@ -52,6 +52,12 @@ def test_bench_list_and_unknown_suite() -> None:
     assert unknown.exit_code == 2 and "unknown suite 'nope'" in unknown.output
 
 
+def test_bench_option_a_suite_cannot_use_is_one_clear_message(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["bench", "synthesis_conditions", "-o", "seeds=0", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and "options seeds, steps, assets must be >= 1" in result.output
+    assert "Traceback" not in result.output and not list(tmp_path.iterdir())
+
+
 def test_bench_data_writes_contract_files(shared_data: Path, tmp_path: Path, monkeypatch) -> None:
     from moesaic.data import registry
 

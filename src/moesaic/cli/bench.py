@@ -13,7 +13,7 @@ from rich.table import Table
 from moesaic.cli.console import console, fail, track
 from moesaic.data.registry import DataNotFoundError
 from moesaic.data.tables import DataFormatError
-from moesaic.eval.bench import SuiteContext, run_suite, suites
+from moesaic.eval.bench import OptionError, SuiteContext, run_suite, suites
 
 
 def bench(
@@ -48,7 +48,7 @@ def bench(
     ctx = SuiteContext(quick=quick, data=data, options=options, progress=track, seed=seed, out=out)
     try:
         result = run_suite(suite, ctx, out=out, command=command)
-    except (DataNotFoundError, DataFormatError) as err:
+    except (DataNotFoundError, DataFormatError, OptionError) as err:
         fail(str(err))
     table = Table("system", "dataset", "setting", "metric", "value", title=f"bench {suite}")
     for row in result.rows:

@@ -45,6 +45,11 @@ SUITE_MODULES = (
     "ask",
 )
 
+
+class OptionError(ValueError):
+    """A suite option (``-o KEY=VALUE``) that the suite cannot use; the message says why."""
+
+
 _METRIC = re.compile(r"^[a-z][a-z0-9_@.]*$")
 MEASURED_FIELDS = ("params_total", "params_active", "train_seconds", "infer_ms_per_window", "peak_rss_mb")
 

@@ -70,7 +70,7 @@ from threadpoolctl import threadpool_limits
 
 from moesaic.adapt.methods import AdaptConfig, few_shot_indices
 from moesaic.data.windows import WindowSet
-from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
+from moesaic.eval.bench import BenchRow, OptionError, SuiteContext, register_suite
 from moesaic.eval.meters import count_parameters, measure_latency, peak_rss_mb, torch_threads
 from moesaic.heads import FaultClassifier
 from moesaic.tasks.engines import (
@@ -297,7 +297,7 @@ def _targets(option: str) -> tuple[str, ...]:
     if option == "all":
         return TARGETS
     if option not in TARGETS:
-        raise ValueError(f"option target={option!r}: expected one of {[*TARGETS, 'all']}")
+        raise OptionError(f"option target={option!r}: expected one of {[*TARGETS, 'all']}")
     return (option,)
 
 

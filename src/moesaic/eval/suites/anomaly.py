@@ -54,7 +54,7 @@ from threadpoolctl import threadpool_limits
 from moesaic.data.registry import load_dataset
 from moesaic.data.schema import Series
 from moesaic.eval import metrics
-from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
+from moesaic.eval.bench import BenchRow, OptionError, SuiteContext, register_suite
 from moesaic.eval.meters import peak_rss_mb, torch_threads
 from moesaic.tasks.anomaly import DETECTORS, AnomalyConfig, AnomalyDetector, pretrain_anomaly_model
 from moesaic.tasks.detectors import CLASSICAL, BaseDetector, ScoringConfig
@@ -105,7 +105,7 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
     wanted = ctx.options.get("datasets", "skab,tep").split(",")
     unknown = sorted(set(wanted) - {"skab", "tep"})
     if unknown:
-        raise ValueError(f"option datasets: unknown {unknown}; choose among skab, tep")
+        raise OptionError(f"option datasets: unknown {unknown}; choose among skab, tep")
     threads = int(ctx.options.get("threads", "1"))
     rows: list[BenchRow] = []
     with torch_threads(threads), threadpool_limits(threads):

@@ -49,7 +49,7 @@ from torch import Tensor, nn
 
 from moesaic.data.registry import load_dataset
 from moesaic.data.schema import Series
-from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
+from moesaic.eval.bench import BenchRow, OptionError, SuiteContext, register_suite
 from moesaic.eval.meters import Stopwatch, count_parameters, peak_rss_mb, torch_threads
 from moesaic.tasks.synth.augment import augment_classical
 from moesaic.tasks.synth.config import SynthConfig
@@ -290,12 +290,12 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
     ]
     unknown = sorted(set(datasets) - set(DATASETS))
     if unknown or not datasets:
-        raise ValueError(f"option datasets must name some of {list(DATASETS)}, got {datasets}")
+        raise OptionError(f"option datasets must name some of {list(DATASETS)}, got {datasets}")
     seeds = int(ctx.options.get("seeds", 1 if ctx.quick else 5))
     ks = tuple(int(v) for v in ctx.options.get("ks", "5" if ctx.quick else "5,20").split(","))
     steps = int(ctx.options.get("steps", 600 if ctx.quick else 3000))
     if seeds < 1 or steps < 1 or not ks or min(ks) < 1:
-        raise ValueError(f"options seeds, steps and ks must be >= 1, got {seeds}, {steps}, {ks}")
+        raise OptionError(f"options seeds, steps and ks must be >= 1, got {seeds}, {steps}, {ks}")
     rows: list[BenchRow] = []
     with torch_threads(int(ctx.options.get("threads", 1))):
         for name in datasets:

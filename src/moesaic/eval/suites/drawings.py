@@ -42,7 +42,7 @@ from moesaic.drawings.ocr import OCREngine, make_engine
 from moesaic.drawings.pages import load_pages
 from moesaic.drawings.score import DimensionMatch, f1, field_accuracy, match_dimensions
 from moesaic.drawings.summary import DrawingSummary, summarize_image
-from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
+from moesaic.eval.bench import BenchRow, OptionError, SuiteContext, register_suite
 from moesaic.eval.meters import peak_rss_mb
 
 logger = logging.getLogger(__name__)
@@ -209,10 +209,10 @@ def _engine(options: Mapping[str, str]) -> OCREngine:
     if "threads" not in options:
         return make_engine(name)
     if name != "rapidocr":
-        raise ValueError(f"option threads: only the rapidocr engine takes it, not {name!r}")
+        raise OptionError(f"option threads: only the rapidocr engine takes it, not {name!r}")
     threads = int(options["threads"])
     if threads < 1:
-        raise ValueError(f"option threads: must be >= 1, got {threads}")
+        raise OptionError(f"option threads: must be >= 1, got {threads}")
     return make_engine(name, threads=threads)
 
 
@@ -229,7 +229,7 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
     chosen = ctx.options.get("datasets", "mech_drawings_edocr2,simulated").split(",")
     unknown = sorted(set(chosen) - {"mech_drawings_edocr2", "simulated"})
     if unknown:
-        raise ValueError(f"option datasets: unknown {unknown}; choose from mech_drawings_edocr2, simulated")
+        raise OptionError(f"option datasets: unknown {unknown}; choose from mech_drawings_edocr2, simulated")
     rows: list[BenchRow] = []
     if "mech_drawings_edocr2" in chosen:
         rows += run_edocr2(ctx, engine)

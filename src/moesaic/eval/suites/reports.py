@@ -61,7 +61,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
-from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
+from moesaic.eval.bench import BenchRow, OptionError, SuiteContext, register_suite
 from moesaic.eval.meters import peak_rss_mb
 from moesaic.knowledge import KnowledgeBase
 from moesaic.knowledge.links import identifiers_in
@@ -289,7 +289,7 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
     first_seed = _option(ctx, "first_seed", FIRST_TEST_SEED, FIRST_TEST_SEED)
     kind = str(ctx.options.get("classifier", "boosting"))
     if kind not in MODELS:
-        raise ValueError(f"option `classifier` must be one of {', '.join(MODELS)}, got {kind!r}")
+        raise OptionError(f"option `classifier` must be one of {', '.join(MODELS)}, got {kind!r}")
     system = "moesaic" if kind == "boosting" else f"moesaic-{kind}"
     # Fitted once, on the training plant only, before any test request.
     models = default_models(TRAIN_SEED, kind)

@@ -58,7 +58,7 @@ from torch import Tensor, nn
 from moesaic.data.batch import Batch
 from moesaic.data.registry import load_dataset
 from moesaic.data.schema import Series
-from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
+from moesaic.eval.bench import BenchRow, OptionError, SuiteContext, register_suite
 from moesaic.eval.meters import Stopwatch, count_parameters, measure_latency, peak_rss_mb, torch_threads
 from moesaic.eval.metrics import nasa_score, rmse
 from moesaic.tasks.rul import RULConfig, RULEstimator, RULWindows, rul_batches, split_series
@@ -165,7 +165,7 @@ def _ensemble_options(options: Mapping[str, str], members: int) -> dict[str, int
         text = options.get(key, str(default))
         lowest = 0 if key == "smooth" else 1
         if not text.isdigit() or int(text) < lowest:
-            raise ValueError(f"option {key}={text!r}: expected an integer >= {lowest}")
+            raise OptionError(f"option {key}={text!r}: expected an integer >= {lowest}")
         chosen[key] = int(text)
     return chosen
 

@@ -46,7 +46,7 @@ import scipy.stats
 import torch
 
 from moesaic.data.registry import load_dataset
-from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
+from moesaic.eval.bench import BenchRow, OptionError, SuiteContext, register_suite
 from moesaic.eval.meters import Stopwatch, count_parameters, peak_rss_mb, torch_threads
 from moesaic.tasks.synth.baseline import GaussianWindows
 from moesaic.tasks.synth.config import CALIBRATIONS, SynthConfig
@@ -238,7 +238,9 @@ def _choice(
     chosen = tuple(x.strip() for x in ctx.options[key].split(",") if x.strip())
     unknown = sorted(set(chosen) - set(allowed))
     if unknown or not chosen:
-        raise ValueError(f"option {key}={ctx.options[key]!r}: unknown {unknown}; choose from {list(allowed)}")
+        raise OptionError(
+            f"option {key}={ctx.options[key]!r}: unknown {unknown}; choose from {list(allowed)}"
+        )
     return chosen
 
 
@@ -255,7 +257,7 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
         calibration=_choice(ctx, "calibration", (p.calibration,), CALIBRATIONS)[0],
     )
     if p.repeats < 1 or p.steps < 1:
-        raise ValueError(f"options repeats and steps must be >= 1, got {p.repeats} and {p.steps}")
+        raise OptionError(f"options repeats and steps must be >= 1, got {p.repeats} and {p.steps}")
     datasets = _choice(ctx, "datasets", DATASETS, DATASETS)
     rows: list[BenchRow] = []
     with torch_threads(int(ctx.options.get("threads", 1))):

@@ -43,7 +43,7 @@ import numpy as np
 
 from moesaic.data.simulator import FAULT_TYPES, SimulatorConfig, simulate
 from moesaic.data.simulator.sensors import REGIMES
-from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
+from moesaic.eval.bench import BenchRow, OptionError, SuiteContext, register_suite
 from moesaic.eval.meters import Stopwatch, count_parameters, peak_rss_mb, torch_threads
 from moesaic.eval.suites.augmentation import predict, train_classifier
 from moesaic.tasks.synth.config import SynthConfig
@@ -157,7 +157,7 @@ def run_seed(seed: int, *, steps: int, assets: int, days: float) -> dict[str, di
                     scores(windows, real, fault, regime)
                 )
     if set(out) != {"unseen", "seen"}:
-        raise ValueError(
+        raise OptionError(
             f"no fault type has {MIN_WINDOWS} windows at {HELD_REGIME} and at {SEEN_REGIME} load and "
             "some at another load in this plant; raise the options assets or days"
         )
@@ -184,7 +184,7 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
     assets = int(ctx.options.get("assets", 24))
     days = float(ctx.options.get("days", 180))
     if min(seeds, steps, assets) < 1 or days <= 0:
-        raise ValueError(
+        raise OptionError(
             f"options seeds, steps, assets must be >= 1 and days > 0, got {seeds}, {steps}, {assets}, {days}"
         )
     with torch_threads(int(ctx.options.get("threads", 1))):
