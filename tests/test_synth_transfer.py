@@ -5,6 +5,8 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from moesaic.eval.bench import SuiteContext
+from moesaic.eval.suites import synthesis_conditions
 from moesaic.tasks.synth.transfer import ConditionTransfer
 
 
@@ -50,7 +52,7 @@ def test_lend_swaps_rare_ids_and_effects_draw_their_own_departures() -> None:
 def test_an_unseen_combination_replaces_its_value_with_the_fewest_windows() -> None:
     # fault: 1 = leak, 2 = none (the reference); load: 1 = high, 2 = low (the reference)
     windows, ids = labelled([[2, 2], [2, 2], [2, 1], [2, 1], [1, 2], [1, 2]])
-    windows[2:4] += 8  # none at high load: 10 and 11; leak at low load: 4 and 5, +4.5 on none/low
+    windows[2:4] += 8  # none at high load: 10 and 11; leak at low load: 4 and 5
     transfer = ConditionTransfer.fit(windows, np.ones(6, dtype=bool), ids, rare=2)
     assert transfer is not None and transfer.pairs() == [(0, 1), (1, 1)]
     seen = torch.tensor([[2, 2], [2, 1], [1, 2]])
@@ -63,9 +65,6 @@ def test_an_unseen_combination_replaces_its_value_with_the_fewest_windows() -> N
 
 
 def test_synthesis_conditions_suite_scores_every_system_on_unseen_and_seen_combinations() -> None:
-    from moesaic.eval.bench import SuiteContext
-    from moesaic.eval.suites import synthesis_conditions
-
     options = {"assets": "8", "days": "90", "steps": "5"}
     rows = synthesis_conditions.run(SuiteContext(quick=True, options=options))
     by = {(r.setting.split(",")[0], r.system, r.metric): r.value for r in rows}
