@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from moesaic.eval import bench
-from moesaic.eval.bench import BenchRow, SuiteContext, register_suite, render_markdown, run_suite
+from moesaic.eval.bench import BenchRow, OptionError, SuiteContext, register_suite, render_markdown, run_suite
 
 
 @register_suite("_toy", "a toy suite for the runner tests")
@@ -85,3 +85,14 @@ def test_markdown_groups_by_dataset_and_setting() -> None:
 
 def test_data_suite_is_registered() -> None:
     assert "data" in bench.suites()
+
+
+def test_numeric_options_are_read_or_refused_with_their_name() -> None:
+    ctx = SuiteContext(options={"seeds": "3", "days": "1.5", "bad": "abc", "half": "2.5"})
+    assert ctx.integer("seeds", 1) == 3 and ctx.integer("absent", 7) == 7 and ctx.number("days", 0) == 1.5
+    with pytest.raises(OptionError, match="option bad='abc': expected a number"):
+        ctx.number("bad", 0)
+    with pytest.raises(OptionError, match=r"option half='2\.5': expected an integer"):
+        ctx.integer("half", 0)
+    with pytest.raises(OptionError, match="option bad='abc': expected an integer"):
+        ctx.integer("bad", 0)

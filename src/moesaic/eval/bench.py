@@ -113,6 +113,30 @@ class SuiteContext:
     seed: int = 0
     out: Path | None = None  # the run's output folder, for artefacts such as checkpoints
 
+    def number(self, key: str, default: float) -> float:
+        """Option ``key`` as a number, ``default`` when it is absent.
+
+        Raises:
+            OptionError: the value is not a number.
+        """
+        text = self.options.get(key)
+        try:
+            return default if text is None else float(text)
+        except ValueError:
+            raise OptionError(f"option {key}={text!r}: expected a number") from None
+
+    def integer(self, key: str, default: int) -> int:
+        """Option ``key`` as an integer, ``default`` when it is absent.
+
+        Raises:
+            OptionError: the value is not an integer.
+        """
+        text = self.options.get(key)
+        try:
+            return default if text is None else int(text)
+        except ValueError:
+            raise OptionError(f"option {key}={text!r}: expected an integer") from None
+
     def data_root(self) -> Path:
         from moesaic.data.registry import resolve_data_root
 

@@ -291,13 +291,16 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
     unknown = sorted(set(datasets) - set(DATASETS))
     if unknown or not datasets:
         raise OptionError(f"option datasets must name some of {list(DATASETS)}, got {datasets}")
-    seeds = int(ctx.options.get("seeds", 1 if ctx.quick else 5))
-    ks = tuple(int(v) for v in ctx.options.get("ks", "5" if ctx.quick else "5,20").split(","))
-    steps = int(ctx.options.get("steps", 600 if ctx.quick else 3000))
+    seeds = ctx.integer("seeds", 1 if ctx.quick else 5)
+    ks_text = ctx.options.get("ks", "5" if ctx.quick else "5,20")
+    if not all(v.strip().isdigit() for v in ks_text.split(",")):
+        raise OptionError(f"option ks={ks_text!r}: expected integers separated by commas, e.g. 5,20")
+    ks = tuple(int(v) for v in ks_text.split(","))
+    steps = ctx.integer("steps", 600 if ctx.quick else 3000)
     if seeds < 1 or steps < 1 or not ks or min(ks) < 1:
         raise OptionError(f"options seeds, steps and ks must be >= 1, got {seeds}, {steps}, {ks}")
     rows: list[BenchRow] = []
-    with torch_threads(int(ctx.options.get("threads", 1))):
+    with torch_threads(ctx.integer("threads", 1)):
         for name in datasets:
             data = tep_windows(ctx) if name == "tep" else skab_windows(ctx)
             for k in ks:

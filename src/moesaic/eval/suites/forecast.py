@@ -42,7 +42,7 @@ from moesaic.data.forecast_windows import (
     sliding_windows,
     split_informer,
 )
-from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
+from moesaic.eval.bench import BenchRow, OptionError, SuiteContext, register_suite
 from moesaic.eval.meters import count_parameters, peak_rss_mb, torch_threads
 from moesaic.eval.metrics import crps_from_quantiles, mae, mse
 from moesaic.tasks.forecast import ForecastConfig, Forecaster
@@ -250,7 +250,7 @@ def _settings(ctx: SuiteContext) -> _Settings:
     options: Mapping[str, str] = ctx.options
     unknown = sorted(set(options) - set(OPTIONS))
     if unknown:
-        raise ValueError(f"suite forecast: unknown options {unknown}; valid options are {list(OPTIONS)}")
+        raise OptionError(f"suite forecast: unknown options {unknown}; valid options are {list(OPTIONS)}")
     path = Path(options["csv"]) if "csv" in options else ctx.data_root() / "ett" / "ETTh1.csv"
     series = read_dated_csv(path)
     dataset = path.stem.lower()
@@ -259,7 +259,7 @@ def _settings(ctx: SuiteContext) -> _Settings:
     systems = tuple(options["systems"].split(",")) if "systems" in options else default
     bad = sorted(set(systems) - set(SYSTEMS))
     if bad:
-        raise ValueError(f"suite forecast: unknown systems {bad}; valid systems are {list(SYSTEMS)}")
+        raise OptionError(f"suite forecast: unknown systems {bad}; valid systems are {list(SYSTEMS)}")
     return _Settings(
         dataset=dataset,
         values=series.values,
@@ -290,9 +290,9 @@ def _ints(raw: str | None, default: tuple[int, ...], name: str) -> tuple[int, ..
     try:
         values = tuple(int(v) for v in raw.split(","))
     except ValueError:
-        raise ValueError(
+        raise OptionError(
             f"suite forecast: option {name} must be integers separated by commas, got {raw!r}"
         ) from None
     if any(v < 1 for v in values):
-        raise ValueError(f"suite forecast: option {name} must be >= 1, got {raw!r}")
+        raise OptionError(f"suite forecast: option {name} must be >= 1, got {raw!r}")
     return values

@@ -152,7 +152,7 @@ def _windows_option(text: str) -> tuple[int, ...]:
     except ValueError:
         windows = ()
     if not windows or min(windows) < 1:
-        raise ValueError(
+        raise OptionError(
             f"option windows={text!r}: expected positive integers separated by commas, e.g. 30,50"
         )
     return windows

@@ -179,15 +179,15 @@ def run_seed(seed: int, *, steps: int, assets: int, days: float) -> dict[str, di
     TASK, "conditional synthesis of fault x load combinations never seen in training (simulated pumps)"
 )
 def run(ctx: SuiteContext) -> list[BenchRow]:
-    seeds = int(ctx.options.get("seeds", 1 if ctx.quick else 3))
-    steps = int(ctx.options.get("steps", 600 if ctx.quick else 3000))
-    assets = int(ctx.options.get("assets", 24))
-    days = float(ctx.options.get("days", 180))
+    seeds = ctx.integer("seeds", 1 if ctx.quick else 3)
+    steps = ctx.integer("steps", 600 if ctx.quick else 3000)
+    assets = ctx.integer("assets", 24)
+    days = ctx.number("days", 180)
     if min(seeds, steps, assets) < 1 or days <= 0:
         raise OptionError(
             f"options seeds, steps, assets must be >= 1 and days > 0, got {seeds}, {steps}, {assets}, {days}"
         )
-    with torch_threads(int(ctx.options.get("threads", 1))):
+    with torch_threads(ctx.integer("threads", 1)):
         runs = [
             run_seed(ctx.seed + s, steps=steps, assets=assets, days=days)
             for s in ctx.progress(range(seeds), "seeds", seeds)
