@@ -23,6 +23,7 @@ from typing import Any, NamedTuple, Protocol, TypeVar
 from moesaic.atomic import write_text_atomic
 
 T = TypeVar("T")
+N = TypeVar("N", int, float)
 
 # Modules under moesaic.eval.suites; each registers its suites with @register_suite when imported.
 SUITE_MODULES = (
@@ -102,6 +103,16 @@ def _no_progress(items: Iterable[T], description: str, total: int | None = None)
     yield from items
 
 
+def _parse_option(
+    options: Mapping[str, str], key: str, default: N, parse: Callable[[str], N], what: str
+) -> N:
+    text = options.get(key)
+    try:
+        return default if text is None else parse(text)
+    except ValueError:
+        raise OptionError(f"option {key}={text!r}: expected {what}") from None
+
+
 @dataclass(frozen=True)
 class SuiteContext:
     """What a suite receives: the run mode, where data is, options, and a progress wrapper."""
@@ -114,28 +125,12 @@ class SuiteContext:
     out: Path | None = None  # the run's output folder, for artefacts such as checkpoints
 
     def number(self, key: str, default: float) -> float:
-        """Option ``key`` as a number, ``default`` when it is absent.
-
-        Raises:
-            OptionError: the value is not a number.
-        """
-        text = self.options.get(key)
-        try:
-            return default if text is None else float(text)
-        except ValueError:
-            raise OptionError(f"option {key}={text!r}: expected a number") from None
+        """Option ``key`` as a number, ``default`` when it is absent (:class:`OptionError` if not one)."""
+        return _parse_option(self.options, key, default, float, "a number")
 
     def integer(self, key: str, default: int) -> int:
-        """Option ``key`` as an integer, ``default`` when it is absent.
-
-        Raises:
-            OptionError: the value is not an integer.
-        """
-        text = self.options.get(key)
-        try:
-            return default if text is None else int(text)
-        except ValueError:
-            raise OptionError(f"option {key}={text!r}: expected an integer") from None
+        """Option ``key`` as an integer, ``default`` when it is absent (:class:`OptionError` if not one)."""
+        return _parse_option(self.options, key, default, int, "an integer")
 
     def data_root(self) -> Path:
         from moesaic.data.registry import resolve_data_root
