@@ -312,7 +312,7 @@ def _pretrained(
     config = plan.pretrain
     if "pretrain_steps" in ctx.options:
         config = dataclasses.replace(
-            config, train=dataclasses.replace(config.train, max_steps=int(ctx.options["pretrain_steps"]))
+            config, train=dataclasses.replace(config.train, max_steps=ctx.integer("pretrain_steps", 0))
         )
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, num_threads=threads))
     result = pretrain(config)
@@ -334,10 +334,10 @@ def _pretrained(
 def run(ctx: SuiteContext) -> list[BenchRow]:
     plan = protocol(ctx.quick, ctx.seed)
     targets = _targets(ctx.options.get("target", "all"))
-    steps = int(ctx.options.get("steps", plan.steps))
-    draws = int(ctx.options.get("draws", plan.draws))
-    fraction = float(ctx.options.get("fraction", plan.fraction))
-    threads = int(ctx.options.get("threads", 1))
+    steps = ctx.integer("steps", plan.steps)
+    draws = ctx.integer("draws", plan.draws)
+    fraction = ctx.number("fraction", plan.fraction)
+    threads = ctx.integer("threads", 1)
     with torch_threads(threads), threadpool_limits(threads):
         pretrained, config, rows = _pretrained(ctx, plan, threads)
         for name in targets:

@@ -119,7 +119,7 @@ def _encode(tokenizer: TextTokenizer, texts: list[str]) -> torch.Tensor:
 
 def fit_synthetic(ctx: SuiteContext, p: Plan, threads: int) -> tuple[SeriesTextCLIP, TextTokenizer, float]:
     """The tokenizer and CLIP model trained on synthetic pairs only; also the wall time."""
-    steps = int(ctx.options.get("steps", p.steps))
+    steps = ctx.integer("steps", p.steps)
     with Stopwatch() as watch:
         pairs = make_pairs(p.train_pairs, length=LENGTH, channel_names=VARIABLES, seed=ctx.seed)
         val = make_pairs(256, length=LENGTH, channel_names=VARIABLES, seed=ctx.seed + 1)
@@ -339,14 +339,14 @@ def run_clip(ctx: SuiteContext) -> list[BenchRow]:
     """The CLIP rows: synthetic retrieval, then zero-shot and tuned TEP fault classification."""
     p = plan(ctx.quick)
     # One thread by default: on 2 shared cores, two threads that wait on each other ran ~15x slower.
-    threads = int(ctx.options.get("threads", 1))
+    threads = ctx.integer("threads", 1)
     with torch_threads(threads):
         model, tokenizer, seconds = fit_synthetic(ctx, p, threads)
         params = count_parameters(model)
         cost = Cost(params.total, params.active, seconds, None, peak_rss_mb())
         rows = synthetic_rows(model, tokenizer, ctx, p, cost)
         data = load_tep(ctx)
-        tune_steps = int(ctx.options.get("tune_steps", p.tune_steps))
+        tune_steps = ctx.integer("tune_steps", p.tune_steps)
         tuned, tune_seconds = tune_on_tep(model, tokenizer, data, ctx, tune_steps, threads)
         forest, size, forest_seconds = fit_forest(data, ctx.seed)
         systems = {

@@ -123,7 +123,7 @@ def rows(ctx: SuiteContext, systems: Sequence[str]) -> list[BenchRow]:
     if not systems:
         return []
     p = plan(ctx.quick)
-    threads = int(ctx.options.get("threads", 1))
+    threads = ctx.integer("threads", 1)
     out: list[BenchRow] = []
     with torch_threads(threads):
         data = load_tep(ctx)
@@ -131,7 +131,7 @@ def rows(ctx: SuiteContext, systems: Sequence[str]) -> list[BenchRow]:
         if "visualbert" in systems:
             out += visualbert_rows(fitted, data, ctx, p)
         if "blip" in systems:
-            blip_steps = int(ctx.options.get("blip_steps", p.blip_steps))
+            blip_steps = ctx.integer("blip_steps", p.blip_steps)
             test = TEP_CORPUS.pairs(clip_plan(ctx.quick).test_pairs, ctx.seed + 2)
             out += bootstrap_rows(fitted, tep_real(data), ctx, blip_steps, threads, test)
             skab = fit_skab_joint(ctx, p, threads)

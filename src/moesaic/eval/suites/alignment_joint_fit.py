@@ -124,14 +124,14 @@ def fit_joint(corpus: Corpus, count: int, *, patch_len: int, steps: int, seed: i
 
 def fit_tep_joint(ctx: SuiteContext, p: JointPlan, threads: int) -> Fitted:
     """The joint model on the CLIP rows' synthetic pairs (52 TEP channel names, same seeds and sizes)."""
-    steps = int(ctx.options.get("joint_steps", p.steps))
+    steps = ctx.integer("joint_steps", p.steps)
     count = clip_plan(ctx.quick).train_pairs
     return fit_joint(TEP_CORPUS, count, patch_len=LENGTH, steps=steps, seed=ctx.seed, threads=threads)
 
 
 def fit_skab_joint(ctx: SuiteContext, p: JointPlan, threads: int) -> Fitted:
     """The joint model over the 8 SKAB channel names, on synthetic pairs of 64 steps (4 patches)."""
-    steps = int(ctx.options.get("skab_steps", p.skab_steps))
+    steps = ctx.integer("skab_steps", p.skab_steps)
     return fit_joint(
         SKAB_CORPUS, p.skab_pairs, patch_len=SKAB_PATCH, steps=steps, seed=ctx.seed, threads=threads
     )

@@ -64,7 +64,7 @@ def kind_accuracy(fitted: Fitted, test: CaptionedSeries) -> tuple[float, int]:
 def synthetic_rows(fitted: Fitted, ctx: SuiteContext, p: JointPlan) -> list[BenchRow]:
     """Retrieval by matching score and event-kind accuracy on the CLIP rows' test pairs."""
     test = TEP_CORPUS.pairs(clip_plan(ctx.quick).test_pairs, ctx.seed + 2)
-    queries = int(ctx.options["queries"]) if "queries" in ctx.options else p.queries
+    queries = ctx.integer("queries", 0) if "queries" in ctx.options else p.queries
     found = retrieval(fitted, test, queries, ctx.seed)
     setting = f"pairs={found.pairs}"
     if found.queries < found.pairs:

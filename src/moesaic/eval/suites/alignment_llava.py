@@ -186,7 +186,7 @@ def fit_stage1(
     with Stopwatch() as watch:
         torch.manual_seed(ctx.seed)
         model = SeriesCaptioner(config, lm, pretrained=pretrained)
-        _tune(model, splits, int(ctx.options.get("stage1_steps", p.stage1_steps)), p, ctx, threads)
+        _tune(model, splits, ctx.integer("stage1_steps", p.stage1_steps), p, ctx, threads)
     return model, watch.seconds
 
 
@@ -198,14 +198,14 @@ def fit_stage2(
         model = copy.deepcopy(stage1)
         torch.manual_seed(ctx.seed)
         model.add_adapters(adapter)
-        _tune(model, splits, int(ctx.options.get("stage2_steps", p.stage2_steps)), p, ctx, threads)
+        _tune(model, splits, ctx.integer("stage2_steps", p.stage2_steps), p, ctx, threads)
     return model, watch.seconds
 
 
 def _tune(
     model: SeriesCaptioner, splits: Splits, steps: int, p: Plan, ctx: SuiteContext, threads: int
 ) -> None:
-    tc = _train_config(steps, float(ctx.options.get("lm_lr", 2e-3)), p.batch_size, ctx, threads)
+    tc = _train_config(steps, ctx.number("lm_lr", 2e-3), p.batch_size, ctx, threads)
     train_set = splits.train
 
     def source(epoch: int, generator: torch.Generator) -> list[Any]:
@@ -299,9 +299,9 @@ def rows(ctx: SuiteContext, systems: Sequence[str]) -> list[BenchRow]:
     if unknown:
         raise ValueError(f"unknown systems {unknown}; choose among {list(SYSTEMS)}")
     p = plan(ctx.quick)
-    threads = int(ctx.options.get("threads", 1))
-    lm_layers = int(ctx.options.get("lm_layers", 6))
-    number_tokens = bool(int(ctx.options.get("number_tokens", 1)))
+    threads = ctx.integer("threads", 1)
+    lm_layers = ctx.integer("lm_layers", 6)
+    number_tokens = bool(ctx.integer("number_tokens", 1))
     config = ProjectorConfig(lm_layers=lm_layers, number_tokens=number_tokens)
     with torch_threads(threads):
         with Stopwatch() as data_watch:
@@ -312,7 +312,7 @@ def rows(ctx: SuiteContext, systems: Sequence[str]) -> list[BenchRow]:
         setting = (f"T={config.length},train={p.train_series},test={p.test_series},"
                    f"questions={p.question_series},lm_layers={lm_layers},tolerance=4,"
                    f"number_tokens={int(number_tokens)}")  # fmt: skip
-        encoder_steps = int(ctx.options.get("encoder_steps", p.encoder_steps))
+        encoder_steps = ctx.integer("encoder_steps", p.encoder_steps)
         classifier, classifier_seconds = fit_template_classifier(splits, config, encoder_steps, ctx, threads)
         outcome = run_classifier(classifier, splits.test, p, classifier_seconds)
         out = _rows(BASELINE, outcome, score(outcome, splits.test, measured), setting)

@@ -106,7 +106,7 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
     unknown = sorted(set(wanted) - {"skab", "tep"})
     if unknown:
         raise OptionError(f"option datasets: unknown {unknown}; choose among skab, tep")
-    threads = int(ctx.options.get("threads", "1"))
+    threads = ctx.integer("threads", 1)
     rows: list[BenchRow] = []
     with torch_threads(threads), threadpool_limits(threads):
         if "skab" in wanted:
@@ -119,8 +119,8 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
 def _configs(ctx: SuiteContext, dataset: str) -> dict[str, ScoringConfig]:
     """Each system's config on ``dataset``: its scoring settings, and less fine-tuning with ``--quick``."""
     scoring = {**SCORING[dataset], "seed": ctx.seed}
-    steps = int(ctx.options.get("steps", "300"))  # the length the settings were validated with
-    finetune = int(ctx.options.get("finetune", "15" if ctx.quick else "30"))
+    steps = ctx.integer("steps", 300)  # the length the settings were validated with
+    finetune = ctx.integer("finetune", 15 if ctx.quick else 30)
     base = AnomalyConfig(**scoring)
     train = dataclasses.replace(
         base.train, max_steps=steps if dataset == "skab" else steps * 2 // 3, seed=ctx.seed

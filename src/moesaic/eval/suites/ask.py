@@ -134,8 +134,8 @@ def _ask(
 
 def _plant(ctx: SuiteContext, seed: int, embedder: str, cap: int) -> Built:
     """Simulate the plant, build its two bases and answer its questions."""
-    assets = int(ctx.options.get("assets", 4 if ctx.quick else 10))
-    days = float(ctx.options.get("days", 45 if ctx.quick else 90))
+    assets = ctx.integer("assets", 4 if ctx.quick else 10)
+    days = ctx.number("days", 45 if ctx.quick else 90)
     if seed in DEVELOPMENT_SEEDS:
         logger.warning("seed %d was used to develop the answerer: its results are not held out", seed)
     with tempfile.TemporaryDirectory() as tmp:
@@ -318,11 +318,11 @@ def _write_answers(ctx: SuiteContext, dataset: str, built: Built) -> None:
     "ask", "Questions over a knowledge base (simulated plant, AssetOpsBench): answers, abstentions"
 )
 def run(ctx: SuiteContext) -> list[BenchRow]:
-    seed = int(ctx.options.get("seed", DEFAULT_SEED))
+    seed = ctx.integer("seed", DEFAULT_SEED)
     embedder = ctx.options.get("embedder", "hashing" if ctx.quick else "auto")
     if embedder not in ("hashing", "auto") and not embedder.startswith(("hashing-", "minilm")):
         raise ValueError(f"-o embedder= must be hashing or auto, got {embedder!r}")
-    cap = int(ctx.options.get("per_kind", 6 if ctx.quick else 40))
+    cap = ctx.integer("per_kind", 6 if ctx.quick else 40)
     tags = f"seed={seed},embedder={embedder}"
     plant = _plant(ctx, seed, embedder, cap)
     _write_answers(ctx, "simulated_plant", plant)

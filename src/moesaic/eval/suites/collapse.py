@@ -150,14 +150,14 @@ def result_rows(result: StudyResult) -> list[BenchRow]:
 @register_suite("collapse", "expert collapse per router vs dense, on linked multimodal plant data")
 def run(ctx: SuiteContext) -> list[BenchRow]:
     plan = protocol(ctx.quick, ctx.seed)
-    steps = int(ctx.options.get("steps", plan.steps))
+    steps = ctx.integer("steps", plan.steps)
     if "checkpoints" in ctx.options:
         folder = Path(ctx.options["checkpoints"])
     else:  # next to the results when the runner tells the suite its --out folder
         folder = ctx.out / "checkpoints" if ctx.out else DEFAULT_CHECKPOINTS
     train_config = TrainConfig(
         lr=2e-3, warmup_steps=min(10, steps - 1), max_steps=steps, batch_size=plan.batch_size,
-        seed=ctx.seed, num_threads=int(ctx.options.get("threads", 1)), log_every=plan.log_every,
+        seed=ctx.seed, num_threads=ctx.integer("threads", 1), log_every=plan.log_every,
         checkpoint_every=steps,
     )  # fmt: skip
     rows: list[BenchRow] = []

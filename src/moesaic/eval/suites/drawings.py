@@ -156,7 +156,7 @@ def finding_keys(findings: Sequence[Any]) -> set[tuple[str, str]]:
 
 
 def run_simulated(ctx: SuiteContext, engine: OCREngine) -> list[BenchRow]:
-    count = int(ctx.options.get("cases", 8 if ctx.quick else 24))
+    count = ctx.integer("cases", 8 if ctx.quick else 24)
     cases = make_check_cases(count, seed=ctx.seed)
     correct = total = tp = fp = fn = invented = 0
     matches, timings = [], []

@@ -62,7 +62,7 @@ def _baseline(documents: Sequence[Document], seed: int | None) -> dict[str, str]
 def run(ctx: SuiteContext) -> list[BenchRow]:
     info = dataset_info(DATASET)
     data = info.loader(info.folder(ctx.data_root()))
-    seed = int(ctx.options.get("shuffle_seed", ctx.seed))
+    seed = ctx.integer("shuffle_seed", ctx.seed)
     documents = shuffled(data.documents, seed)
     if ctx.quick:
         documents = documents[::5]
@@ -75,7 +75,7 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
     rows += _rows("position_first", score_answers(documents, _baseline(documents, None)))
     rows += _rows("random", score_answers(documents, _baseline(documents, seed)))
     if "cv" in ctx.options:
-        folds = int(ctx.options["cv"])
+        folds = ctx.integer("cv", 0)
         result = template_cv(documents, folds=folds, seed=seed)
         logger.info(
             "template CV: %.3f (shipped thresholds %.3f); moved: %s",

@@ -138,7 +138,7 @@ class CNNRegressor(nn.Module):
 
 
 def _train_config(plan: Protocol, ctx: SuiteContext, threads: int) -> TrainConfig:
-    steps = int(ctx.options.get("steps", plan.steps))
+    steps = ctx.integer("steps", plan.steps)
     return TrainConfig(
         lr=1e-3, warmup_steps=min(100, steps // 10), max_steps=steps, batch_size=128,
         eval_every=min(plan.eval_every, steps), patience=plan.patience, seed=ctx.seed, num_threads=threads,
@@ -320,7 +320,7 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
     train_series = [s for s in data.series if s.meta.get("split") == "train"]
     test = [s for s in data.series if s.meta.get("split") == "test"]
     truth = np.array([float(s.meta["rul_at_end"]) for s in test])
-    threads = int(ctx.options.get("threads", 2))
+    threads = ctx.integer("threads", 2)
     plan = protocol(ctx.quick)
     windows = _windows_option(ctx.options["windows"]) if "windows" in ctx.options else plan.windows
     train_config = _train_config(plan, ctx, threads)

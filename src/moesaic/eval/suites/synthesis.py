@@ -251,16 +251,16 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
     p = plan(ctx.quick)
     p = p._replace(
         systems=_choice(ctx, "systems", p.systems, SYSTEMS),
-        repeats=int(ctx.options.get("repeats", p.repeats)),
-        steps=int(ctx.options.get("steps", p.steps)),
-        grid_power=float(ctx.options.get("grid_power", p.grid_power)),
+        repeats=ctx.integer("repeats", p.repeats),
+        steps=ctx.integer("steps", p.steps),
+        grid_power=ctx.number("grid_power", p.grid_power),
         calibration=_choice(ctx, "calibration", (p.calibration,), CALIBRATIONS)[0],
     )
     if p.repeats < 1 or p.steps < 1:
         raise OptionError(f"options repeats and steps must be >= 1, got {p.repeats} and {p.steps}")
     datasets = _choice(ctx, "datasets", DATASETS, DATASETS)
     rows: list[BenchRow] = []
-    with torch_threads(int(ctx.options.get("threads", 1))):
+    with torch_threads(ctx.integer("threads", 1)):
         torch.manual_seed(ctx.seed)
         for dataset in ctx.progress(datasets, "synthesis data sets", total=len(datasets)):
             rows += run_dataset(dataset, ctx, p)
