@@ -178,13 +178,18 @@ def _scores(net: WindowCNN, data: FaultWindows) -> dict[str, float]:
     return out
 
 
+def synth_config(*, steps: int, seed: int) -> SynthConfig:
+    """The synthesizer's defaults, trained ``steps`` steps with ``seed`` (warm-up at most a tenth)."""
+    base = SynthConfig()
+    train = dataclasses.replace(base.train, max_steps=steps, seed=seed, warmup_steps=min(100, steps // 10))
+    return dataclasses.replace(base, train=train)
+
+
 def fit_synthesizer(
     x: np.ndarray, y: np.ndarray, *, steps: int, seed: int, runs: np.ndarray | None = None
 ) -> Synthesizer:
     """The synthesizer of the moesaic arm, conditioned on the fault (and the run, when given)."""
-    base = SynthConfig()
-    train = dataclasses.replace(base.train, max_steps=steps, seed=seed, warmup_steps=min(100, steps // 10))
-    config = dataclasses.replace(base, train=train)
+    config = synth_config(steps=steps, seed=seed)
     conditions = [{"fault": str(int(c))} for c in y]
     if runs is not None:
         conditions = [{**c, "run": str(int(r))} for c, r in zip(conditions, runs, strict=True)]

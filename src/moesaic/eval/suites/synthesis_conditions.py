@@ -35,7 +35,6 @@ Quick mode: one seed, 600 synthesizer steps; full: seeds 0-2, 3,000 steps. Optio
 
 from __future__ import annotations
 
-import dataclasses
 import logging
 from typing import Any, NamedTuple
 
@@ -45,8 +44,7 @@ from moesaic.data.simulator import FAULT_TYPES, SimulatorConfig, simulate
 from moesaic.data.simulator.sensors import REGIMES
 from moesaic.eval.bench import BenchRow, OptionError, SuiteContext, register_suite
 from moesaic.eval.meters import Stopwatch, count_parameters, peak_rss_mb, torch_threads
-from moesaic.eval.suites.augmentation import predict, train_classifier
-from moesaic.tasks.synth.config import SynthConfig
+from moesaic.eval.suites.augmentation import predict, synth_config, train_classifier
 from moesaic.tasks.synth.synthesizer import Synthesizer
 
 logger = logging.getLogger(__name__)
@@ -113,13 +111,11 @@ def run_seed(seed: int, *, steps: int, assets: int, days: float) -> dict[str, di
     for name, ids, size in (("fault", fault_ids, len(CLASSES)), ("regime", regime_ids, len(REGIMES))):
         index = np.flatnonzero(~held)[balance_classes(ids[~held], rng)]
         nets[name] = train_classifier(_filled(x[index]), ids[index], classes=size, seed=seed)
-    base = SynthConfig()
-    train = dataclasses.replace(base.train, max_steps=steps, seed=seed, warmup_steps=min(100, steps // 10))
     conditions = [
         {"fault": f, "regime": r} for f, r in zip(data.fault[~held], data.regime[~held], strict=True)
     ]
     with Stopwatch() as watch:
-        synth = Synthesizer(dataclasses.replace(base, train=train)).fit(x[~held], conditions)
+        synth = Synthesizer(synth_config(steps=steps, seed=seed)).fit(x[~held], conditions)
     logger.info(
         "seed %d: synthesizer fitted on %d windows in %.0f s", seed, int((~held).sum()), watch.seconds
     )
