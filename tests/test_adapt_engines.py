@@ -6,7 +6,6 @@ Engines here are synthetic, in the FD001 file format, so that every test is smal
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -48,15 +47,10 @@ from moesaic.tasks.pretrain import (
     model_config,
     save_pretrained,
 )
+from moesaic.tasks.public_corpus import PUBLIC_SETS
 from moesaic.train import TrainConfig
 
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 TINY = PretrainConfig(
@@ -190,10 +184,12 @@ def test_an_engine_cannot_be_both_trained_on_and_evaluated(series) -> None:
         EngineConfig(baseline_cycles=1)
 
 
-def test_engine_model_keeps_the_backbone_and_starts_each_sensor_from_its_analogue() -> None:
+@pytest.mark.parametrize("public", [(), PUBLIC_SETS])
+def test_engine_model_keeps_the_backbone_and_starts_each_sensor_from_its_analogue(public) -> None:
     torch.manual_seed(0)
-    pretrained = FaultClassifier(model_config(TINY), num_classes=9)
-    model = engine_model(pretrained, TINY, VARYING, seed=0)
+    config = dataclasses.replace(TINY, public=public)  # public sets add channel rows of their own
+    pretrained = FaultClassifier(model_config(config), num_classes=9)
+    model = engine_model(pretrained, config, VARYING, seed=0)
     source, state = pretrained.state_dict(), model.state_dict()
     new = {*INPUT_PARAMETERS, "head.linear.weight", "head.linear.bias"}
     assert all(torch.equal(state[n], t) for n, t in source.items() if n not in new)
@@ -207,7 +203,7 @@ def test_engine_model_keeps_the_backbone_and_starts_each_sensor_from_its_analogu
         spread = source["backbone.encoders.tabular.feature"][FEATURE_NAMES.index(f"{analogue}.spread")]
         torch.testing.assert_close(state["backbone.encoders.tabular.feature"][len(VARYING) + row], spread)
     assert model.head.linear.out_features == len(HEALTH_STAGES)
-    mean = engine_model(pretrained, TINY, ("sensor_1",), seed=0)  # T2 has an analogue; op settings do not
+    mean = engine_model(pretrained, config, ("sensor_1",), seed=0)  # T2 has an analogue; op settings do not
     assert mean.backbone.encoders["timeseries"].channel.shape == (1, TINY.dim)
 
 
@@ -272,7 +268,7 @@ def test_cli_adapts_to_engines(root: Path, tmp_path: Path) -> None:
 
 def test_adaptation_suite_on_engines(root: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     plan = adaptation.Protocol(TINY, 2, 0.34, 2, 2, EngineConfig(test_stride=3))
-    monkeypatch.setattr(adaptation, "protocol", lambda quick, seed: plan)
+    monkeypatch.setattr(adaptation, "protocol", lambda quick, seed, public: plan)
     torch.manual_seed(0)
     save_pretrained(tmp_path / "pre", FaultClassifier(model_config(TINY), num_classes=9), TINY)
     options = {"pretrained": str(tmp_path / "pre"), "target": "cmapss"}

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -37,14 +36,7 @@ from moesaic.tasks.pretrain import (
 )
 from moesaic.train import TrainConfig
 
-
-@pytest.fixture(autouse=True)
-def _one_thread() -> Iterator[None]:
-    """Tiny models gain nothing from more threads, and on a shared machine they only wait for each other."""
-    previous = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(previous)
+pytestmark = pytest.mark.usefixtures("one_thread")
 
 
 TINY = PretrainConfig(
@@ -185,7 +177,19 @@ def test_cli_pretrain_then_adapt(tmp_path: Path) -> None:
         "train.batch_size=8",
     ]
     result = runner.invoke(
-        app, ["pretrain", "--out", str(tmp_path / "pre"), "--assets", "3", "--steps", "2", *overrides]
+        app,
+        [
+            "pretrain",
+            "--out",
+            str(tmp_path / "pre"),
+            "--assets",
+            "3",
+            "--steps",
+            "2",
+            "--public",
+            "none",
+            *overrides,
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "saved to" in result.output
@@ -218,7 +222,9 @@ def test_cli_pretrain_then_adapt(tmp_path: Path) -> None:
 def test_adaptation_suite_rows_follow_the_contract(
     pretrained, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(adaptation, "protocol", lambda quick, seed: adaptation.Protocol(TINY, 2, 0.2, 1, 2))
+    monkeypatch.setattr(
+        adaptation, "protocol", lambda quick, seed, public: adaptation.Protocol(TINY, 2, 0.2, 1, 2)
+    )
     save_pretrained(tmp_path / "pre", pretrained.model, TINY)
     options = {"pretrained": str(tmp_path / "pre"), "target": "fan"}
     rows = adaptation.run(SuiteContext(quick=True, options=options))
@@ -239,8 +245,11 @@ def test_adaptation_suite_rows_follow_the_contract(
 
 
 def test_adaptation_suite_pretrains_when_given_no_checkpoint(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(adaptation, "protocol", lambda quick, seed: adaptation.Protocol(TINY, 2, 0.2, 1, 1))
-    rows = adaptation.run(SuiteContext(quick=True, options={"pretrain_steps": "1", "target": "fan"}))
+    monkeypatch.setattr(
+        adaptation, "protocol", lambda quick, seed, public: adaptation.Protocol(TINY, 2, 0.2, 1, 1)
+    )
+    options = {"pretrain_steps": "1", "target": "fan", "public": "none"}
+    rows = adaptation.run(SuiteContext(quick=True, options=options))
     pretrain_rows = [row for row in rows if row.system == "moesaic-pretrain"]
     assert {row.metric for row in pretrain_rows} == {"accuracy", "macro_f1"}
     assert all(

@@ -1,5 +1,5 @@
-"""``moesaic pretrain`` and ``moesaic adapt``: pretrain on simulated plant types, adapt to a held-out
-type or to the C-MAPSS engines."""
+"""``moesaic pretrain`` and ``moesaic adapt``: pretrain on simulated plant types and public sensor
+sets, adapt to a held-out type or to the C-MAPSS engines."""
 
 from __future__ import annotations
 
@@ -37,6 +37,7 @@ from moesaic.tasks.pretrain import (
 from moesaic.tasks.pretrain import (
     pretrain as run_pretraining,
 )
+from moesaic.tasks.public_corpus import PUBLIC_SETS
 from moesaic.train import TrainConfig
 
 
@@ -50,23 +51,36 @@ def pretrain(
     assets: Annotated[int, typer.Option("--assets", min=1, help="Assets of the simulated corpus.")] = 96,
     steps: Annotated[int, typer.Option("--steps", min=1, help="Pretraining steps (early-stopped).")] = 600,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Corpus simulation and initialisation.")] = 0,
+    public: Annotated[
+        str,
+        typer.Option(
+            "--public",
+            help="Public sensor sets whose training data join the corpus, comma-separated, or none.",
+        ),
+    ] = ",".join(PUBLIC_SETS),
+    data: Annotated[
+        Path | None, typer.Option("--data", help="Folder of the data sets (default: $MOESAIC_DATA).")
+    ] = None,
     overrides: Annotated[
         list[str] | None, typer.Option("--set", help="PretrainConfig override KEY=VALUE, e.g. dim=32.")
     ] = None,
 ) -> None:
-    """Pretrain the backbone as a fault classifier on simulated plant types, all but HELD_OUT."""
+    """Pretrain the backbone as a fault classifier on simulated plant types (all but HELD_OUT) and the
+    training data of public sensor sets."""
     try:
-        config = PretrainConfig(held_out=held_out, num_assets=assets, seed=seed)
+        sets = () if public == "none" else tuple(s.strip() for s in public.split(","))
+        config = PretrainConfig(held_out=held_out, num_assets=assets, seed=seed, public=sets)
         warmup = min(config.train.warmup_steps, steps - 1)
         config = dataclasses.replace(
             config, train=dataclasses.replace(config.train, max_steps=steps, warmup_steps=warmup)
         )
         config = apply_overrides(config, overrides or [])
         types = ", ".join(config.corpus_plant().asset_types)
-        with console.status(f"pretraining on simulated {types} ({assets} assets)"):
-            result = run_pretraining(config)
+        with_public = "".join(f" + {name}" for name in config.public)
+        with console.status(f"pretraining on simulated {types} ({assets} assets){with_public}"):
+            result = run_pretraining(config, data_root=data)
         save_pretrained(out, result.model, config)
-    except (ConfigError, CheckpointError, ValueError) as err:
+    except (ConfigError, CheckpointError, DataNotFoundError, ValueError) as err:  # DataFormatError too
         fail(str(err))
     console.print(
         f"pretrained in {result.run.seconds:.0f} s ({result.run.steps} steps, "

@@ -322,7 +322,7 @@ def engine_model(
         if name not in new:
             state[name] = tensor.clone()
     prefix = "backbone.encoders."
-    channel = source[prefix + "timeseries.channel"]  # (12, D)
+    channel = source[prefix + "timeseries.channel"][: len(CORPUS_CHANNELS)]  # (12, D): public rows left out
     state[prefix + "timeseries.channel"] = _rows(
         channel, [_corpus_row(a, CORPUS_CHANNELS) for a in analogues]
     )

@@ -5,6 +5,9 @@ The corpus is a simulated plant whose fleet is drawn from every asset type but `
 ``held_out`` assets only, which pretraining never saw. Both are cut into windows
 (:func:`moesaic.data.windows.make_windows`, split in time) and labelled with the fault active at
 the window's last step; fault codes are shared by all asset types, so one classifier covers both.
+With ``PretrainConfig.public`` the corpus also holds the training data of public sensor sets
+(Tennessee Eastman, SKAB: :mod:`moesaic.tasks.public_corpus`), each with its own channel rows and
+classes; the returned model keeps the simulator's classes only.
 
 The task is fault classification from the sensors (the table, text and drawing vocabularies of
 a plant are fitted on that plant, so they do not carry over to another one). To let the channel
@@ -48,6 +51,13 @@ from moesaic.encoders.config import EncoderConfig
 from moesaic.heads import FaultClassifier
 from moesaic.model import ModelConfig
 from moesaic.moe import MoEConfig
+from moesaic.tasks.public_corpus import (
+    PUBLIC_SETS,
+    PublicSource,
+    load_source,
+    placed_windows,
+    public_channels,
+)
 from moesaic.train import TrainConfig, TrainResult, train
 
 logger = logging.getLogger(__name__)
@@ -80,7 +90,10 @@ class PretrainConfig:
         num_heads: attention heads.
         dropout: dropout of the blocks (the corpus is small: a few hundred fault episodes).
         moe: the sparse feed-forward layer.
-        train: the pretraining run (its validation set is the corpus' later period).
+        train: the pretraining run (its validation set is the simulated corpus' later period).
+        public: public sensor sets whose training data join the corpus
+            (:data:`moesaic.tasks.public_corpus.PUBLIC_SETS`), each with its own channel rows and
+            classes; () pretrains on the simulator alone.
     """
 
     held_out: str = "fan"
@@ -95,9 +108,16 @@ class PretrainConfig:
     dropout: float = 0.1
     moe: MoEConfig = field(default_factory=lambda: MoEConfig(num_experts=8, top_k=2, expert_hidden=64))
     train: TrainConfig = field(default_factory=lambda: PRETRAIN_SCHEDULE)
+    public: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        object.__setattr__(self, "public", tuple(self.public))  # YAML and JSON give lists
         problems = []
+        unknown = [name for name in self.public if name not in PUBLIC_SETS]
+        if unknown or len(set(self.public)) < len(self.public):
+            problems.append(
+                f"`public` must name distinct sets of {list(PUBLIC_SETS)}, got {list(self.public)}"
+            )
         if self.held_out not in ASSET_TYPES:
             problems.append(f"`held_out` must be one of {list(ASSET_TYPES)}, got {self.held_out!r}")
         if type(self.num_assets) is not int or self.num_assets < 1:
@@ -117,15 +137,20 @@ class PretrainConfig:
                                fault_rate=self.fault_rate, drawings=False, asset_types=target)  # fmt: skip
 
 
+def vocabulary(config: PretrainConfig) -> tuple[str, ...]:
+    """The channel embedding rows: :data:`CORPUS_CHANNELS`, then each public set's channels in order."""
+    return CORPUS_CHANNELS + tuple(c for name in config.public for c in public_channels(name))
+
+
 def model_config(config: PretrainConfig) -> ModelConfig:
-    """The backbone over the :data:`CORPUS_CHANNELS` series and their :data:`FEATURE_NAMES` table."""
+    """The backbone over the :func:`vocabulary` series and the :data:`FEATURE_NAMES` table."""
     patch_len = 16
     encoders = EncoderConfig(
         dim=config.dim,
         modalities=("timeseries", "tabular"),
         patch_len=patch_len,
         max_patches=-(-config.windows.context_length // patch_len),
-        max_channels=len(CORPUS_CHANNELS),
+        max_channels=len(vocabulary(config)),
         num_numeric=len(FEATURE_NAMES),
     )
     return ModelConfig(
@@ -268,30 +293,66 @@ def evaluate_classifier(model: nn.Module, windows: WindowSet, *, batch_size: int
 
 class PretrainResult(NamedTuple):
     model: FaultClassifier
-    windows: WindowData  # the corpus
+    windows: WindowData  # the simulated corpus
     run: TrainResult
-    scores: ClassScores  # on the corpus' validation windows
+    scores: ClassScores  # on the simulated corpus' validation windows
+    public: tuple[PublicSource, ...] = ()  # the public sets' training windows, on their own channels
 
 
-def pretrain(config: PretrainConfig) -> PretrainResult:
-    """Train a fault classifier on the corpus, early-stopped on the corpus' later period."""
+def pretrain(config: PretrainConfig, *, data_root: Path | None = None) -> PretrainResult:
+    """Train a fault classifier on the corpus, early-stopped on the simulated corpus' later period.
+
+    Each public set of ``config.public`` (read from ``data_root``, see
+    :func:`moesaic.data.registry.resolve_data_root`) adds its training windows, laid out on its own
+    rows of :func:`vocabulary`, and its classes, numbered after the simulator's in one output
+    layer. A training batch holds windows of one source; the epoch's batches of all sources are
+    shuffled together. After training the output layer is cut back to :data:`CLASS_NAMES`: the
+    returned model classifies simulator faults, whatever the corpus.
+
+    Raises:
+        DataNotFoundError, DataFormatError: a public set cannot be read.
+    """
     windows = plant_windows(config.corpus_plant(), config.windows)
+    sources = tuple(
+        load_source(name, config.windows, num_numeric=len(FEATURE_NAMES), data_root=data_root)
+        for name in config.public
+    )
     logger.info(
-        "pretraining corpus: %d training and %d validation windows of %s",
+        "pretraining corpus: %d training and %d validation windows of %s%s",
         len(windows.train),
         len(windows.val),
         config.corpus_plant().asset_types,
+        "".join(f", {len(s.windows)} training windows of {s.name}" for s in sources),
     )
+    extra = placed_windows(sources, first_column=len(CORPUS_CHANNELS), first_label=len(CLASS_NAMES))
     torch.manual_seed(config.seed)
-    model = FaultClassifier(model_config(config), num_classes=len(CLASS_NAMES))
+    num_classes = len(CLASS_NAMES) + sum(len(s.classes) for s in sources)
+    model = FaultClassifier(model_config(config), num_classes=num_classes)
     batch_size = config.train.batch_size
 
     def source(epoch: int, generator: torch.Generator) -> list[Batch]:
-        return series_batches(windows.train, batch_size, generator=generator, balance=True)
+        batches = series_batches(windows.train, batch_size, generator=generator, balance=True)
+        if not extra:
+            return batches
+        for public in extra:
+            batches += series_batches(public, batch_size, generator=generator, balance=True)
+        return [batches[i] for i in torch.randperm(len(batches), generator=generator).tolist()]
 
     run = train(model, source, config=config.train, val_batches=series_batches(windows.val, 256))
+    if sources:
+        model = _simulator_classes(model, config)
     model.eval()
-    return PretrainResult(model, windows, run, evaluate_classifier(model, windows.val))
+    return PretrainResult(model, windows, run, evaluate_classifier(model, windows.val), sources)
+
+
+def _simulator_classes(model: FaultClassifier, config: PretrainConfig) -> FaultClassifier:
+    """``model`` with its output layer cut back to the :data:`CLASS_NAMES` rows."""
+    narrowed = FaultClassifier(model_config(config), num_classes=len(CLASS_NAMES))
+    state = model.state_dict()
+    for name in ("head.linear.weight", "head.linear.bias"):
+        state[name] = state[name][: len(CLASS_NAMES)]
+    narrowed.load_state_dict(state)
+    return narrowed
 
 
 def save_pretrained(folder: Path, model: FaultClassifier, config: PretrainConfig) -> None:

@@ -2,9 +2,11 @@
 
 Pretraining (:mod:`moesaic.tasks.pretrain`): a fault classifier (D=64, 2 blocks of 8 experts, 2
 active; sensor series plus a table of per-channel shifts from each asset's own baseline) is
-pretrained on a simulated plant of pumps, compressors and motors; no public data set is in the
-corpus. Two targets, each with a fixed 5 % label budget and scored on data that no system and
-no setting ever trained or tuned on:
+pretrained on a simulated plant of pumps, compressors and motors and, by default, on the training
+data of the public sensor sets Tennessee Eastman and SKAB, each as a fault classification task
+with its own channels and classes (:mod:`moesaic.tasks.public_corpus`; ``-o public=none``
+pretrains on the simulator alone). Two targets, each with a fixed 5 % label budget and scored
+on data that no system and no setting ever trained or tuned on:
 
 - ``fan``: another simulation, of fans only. A stratified 5 % of the target's training windows
   (its first 70 % in time) are labelled; every later window is scored (task
@@ -49,7 +51,10 @@ high-water mark is reset to the current resident memory before each draw, so it 
 windows and the pretrained model the suite holds; elsewhere it is the process peak so far),
 ``infer_ms_per_window`` the median time of a batch of 64 windows, per window.
 
-Options (``-o KEY=VALUE``): ``target=fan|cmapss|all`` (default all); ``pretrained=DIR`` reuse a
+With public sets in the corpus, every setting ends in ``,public=<sets>`` (``+``-joined).
+
+Options (``-o KEY=VALUE``): ``target=fan|cmapss|all`` (default all); ``public=skab,tep|none`` the
+public sets of the corpus (default both); ``pretrained=DIR`` reuse a
 checkpoint of ``moesaic pretrain`` instead of pretraining; ``steps=N`` adaptation steps;
 ``pretrain_steps=N``; ``draws=N``; ``fraction=F`` the labelled share; ``threads=N`` torch threads
 (default 1).
@@ -97,6 +102,7 @@ from moesaic.tasks.pretrain import (
     pretrain,
     series_batches,
 )
+from moesaic.tasks.public_corpus import PUBLIC_SETS
 from moesaic.train import TrainConfig
 
 logger = logging.getLogger(__name__)
@@ -114,13 +120,13 @@ class Protocol(NamedTuple):
     engines: EngineConfig = EngineConfig()
 
 
-def protocol(quick: bool, seed: int) -> Protocol:
+def protocol(quick: bool, seed: int, public: tuple[str, ...] = PUBLIC_SETS) -> Protocol:
     """Quick: a 96-asset corpus, 600 pretraining steps; a 24-asset target, 150 adaptation steps, 3 draws.
 
     Full: a 192-asset corpus, 1500 pretraining steps; a 32-asset target, 300 adaptation steps, 3 draws.
-    The engines are FD001's either way.
+    The engines are FD001's either way. ``public`` names the public sets of the corpus.
     """
-    base = PretrainConfig(seed=seed)
+    base = PretrainConfig(seed=seed, public=public)
     if quick:
         return Protocol(base, target_assets=24, fraction=0.05, steps=150, draws=3)
     train = dataclasses.replace(base.train, max_steps=1500, eval_every=100)
@@ -301,6 +307,21 @@ def _targets(option: str) -> tuple[str, ...]:
     return (option,)
 
 
+def _public(option: str) -> tuple[str, ...]:
+    if option == "none":
+        return ()
+    names = tuple(option.split(","))
+    if any(name not in PUBLIC_SETS for name in names) or len(set(names)) < len(names):
+        raise OptionError(
+            f"option public={option!r}: expected distinct names of {list(PUBLIC_SETS)}, or none"
+        )
+    return names
+
+
+def _public_setting(config: PretrainConfig) -> str:
+    return ",public=" + "+".join(config.public) if config.public else ""
+
+
 def _pretrained(
     ctx: SuiteContext, plan: Protocol, threads: int
 ) -> tuple[FaultClassifier, PretrainConfig, list[BenchRow]]:
@@ -315,9 +336,9 @@ def _pretrained(
             config, train=dataclasses.replace(config.train, max_steps=ctx.integer("pretrain_steps", 0))
         )
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, num_threads=threads))
-    result = pretrain(config)
+    result = pretrain(config, data_root=ctx.data_root())
     cost = count_parameters(result.model)
-    setting = "types=" + "+".join(config.corpus_plant().asset_types)
+    setting = "types=" + "+".join(config.corpus_plant().asset_types) + _public_setting(config)
     rows = [
         BenchRow(system="moesaic-pretrain", dataset="simulated_plant", task="fault_classification",
                  setting=setting,
@@ -332,7 +353,7 @@ def _pretrained(
     "adaptation", "few-shot adaptation of the pretrained backbone to a held-out plant type and to engines"
 )
 def run(ctx: SuiteContext) -> list[BenchRow]:
-    plan = protocol(ctx.quick, ctx.seed)
+    plan = protocol(ctx.quick, ctx.seed, _public(ctx.options.get("public", ",".join(PUBLIC_SETS))))
     targets = _targets(ctx.options.get("target", "all"))
     steps = ctx.integer("steps", plan.steps)
     draws = ctx.integer("draws", plan.draws)
@@ -345,7 +366,7 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
                 target = fan_target(pretrained, config, plan, ctx.seed)
             else:
                 target = cmapss_target(pretrained, config, plan, ctx)
-            setting = f"target={target.name},shots={fraction:g}"
+            setting = f"target={target.name},shots={fraction:g}" + _public_setting(config)
             for system in ctx.progress(
                 target.systems, f"adaptation to {target.name}", total=len(target.systems)
             ):
