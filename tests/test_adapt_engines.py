@@ -38,11 +38,11 @@ from moesaic.tasks.engines import (
     select_sensors,
     sensor_analogue,
 )
+from moesaic.tasks.few_shot import adapt_classifier
 from moesaic.tasks.pretrain import (
     CORPUS_CHANNELS,
     FEATURE_NAMES,
     PretrainConfig,
-    adapt_classifier,
     evaluate_classifier,
     model_config,
     save_pretrained,
@@ -164,16 +164,16 @@ def test_evaluation_windows_take_every_stride_th_cycle_back_from_the_last(series
 
 
 def test_engine_shots_label_whole_training_engines_only(target) -> None:
-    index = engine_shots(target.train, fraction=0.34, seed=1)
+    index = engine_shots(target.train.asset_ids, fraction=0.34, seed=1)
     chosen = {target.train.asset_ids[i] for i in index.tolist()}
     assert len(chosen) == 2  # round(0.34 * 6)
     assert index.tolist() == [i for i, e in enumerate(target.train.asset_ids) if e in chosen]  # whole engines
     assert all(e.startswith("FD001-train-") for e in chosen)
     assert chosen.isdisjoint(target.test.asset_ids)
-    assert engine_shots(target.train, fraction=0.01, seed=0).numel() > 0  # at least one engine
-    assert not torch.equal(index, engine_shots(target.train, fraction=0.34, seed=2))
+    assert engine_shots(target.train.asset_ids, fraction=0.01, seed=0).numel() > 0  # at least one engine
+    assert not torch.equal(index, engine_shots(target.train.asset_ids, fraction=0.34, seed=2))
     with pytest.raises(ValueError, match=r"`fraction` must be in \(0, 1\]"):
-        engine_shots(target.train, fraction=0.0, seed=0)
+        engine_shots(target.train.asset_ids, fraction=0.0, seed=0)
 
 
 def test_an_engine_cannot_be_both_trained_on_and_evaluated(series) -> None:
@@ -225,7 +225,7 @@ def test_lora_on_engines_trains_the_input_rows_and_stays_under_5_percent() -> No
 def test_adapting_to_engines_trains_only_on_the_labelled_engines(target) -> None:
     torch.manual_seed(0)
     model = engine_model(FaultClassifier(model_config(TINY), num_classes=9), TINY, target.sensors, seed=0)
-    labelled = engine_shots(target.train, fraction=0.2, seed=0)
+    labelled = engine_shots(target.train.asset_ids, fraction=0.2, seed=0)
     result = adapt_classifier(
         model, target.train, adapt=engine_adapt_config("head"), train_config=TINY.train, labelled=labelled
     )
@@ -271,7 +271,7 @@ def test_adaptation_suite_on_engines(root: Path, tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(adaptation, "protocol", lambda quick, seed, public: plan)
     torch.manual_seed(0)
     save_pretrained(tmp_path / "pre", FaultClassifier(model_config(TINY), num_classes=9), TINY)
-    options = {"pretrained": str(tmp_path / "pre"), "target": "cmapss"}
+    options = {"pretrained": str(tmp_path / "pre"), "target": "cmapss", "tasks": "classification"}
     rows = adaptation.run(SuiteContext(quick=True, data=root, options=options))
     systems = {row.system for row in rows}
     assert systems == {f"moesaic-{s}" for s in adaptation.SYSTEMS} - {"moesaic-zeroshot"}

@@ -20,11 +20,11 @@ from moesaic.data.windows import WindowConfig
 from moesaic.eval.bench import SuiteContext
 from moesaic.eval.suites import adaptation
 from moesaic.moe import MoEConfig
+from moesaic.tasks.few_shot import adapt_classifier
 from moesaic.tasks.pretrain import (
     CLASS_NAMES,
     CORPUS_CHANNELS,
     PretrainConfig,
-    adapt_classifier,
     align_channels,
     baseline_features,
     evaluate_classifier,
@@ -226,7 +226,7 @@ def test_adaptation_suite_rows_follow_the_contract(
         adaptation, "protocol", lambda quick, seed, public: adaptation.Protocol(TINY, 2, 0.2, 1, 2)
     )
     save_pretrained(tmp_path / "pre", pretrained.model, TINY)
-    options = {"pretrained": str(tmp_path / "pre"), "target": "fan"}
+    options = {"pretrained": str(tmp_path / "pre"), "target": "fan", "tasks": "classification"}
     rows = adaptation.run(SuiteContext(quick=True, options=options))
     systems = {row.system for row in rows}
     assert systems == {f"moesaic-{s}" for s in adaptation.SYSTEMS}
@@ -248,7 +248,7 @@ def test_adaptation_suite_pretrains_when_given_no_checkpoint(monkeypatch: pytest
     monkeypatch.setattr(
         adaptation, "protocol", lambda quick, seed, public: adaptation.Protocol(TINY, 2, 0.2, 1, 1)
     )
-    options = {"pretrain_steps": "1", "target": "fan", "public": "none"}
+    options = {"pretrain_steps": "1", "target": "fan", "public": "none", "tasks": "classification"}
     rows = adaptation.run(SuiteContext(quick=True, options=options))
     pretrain_rows = [row for row in rows if row.system == "moesaic-pretrain"]
     assert {row.metric for row in pretrain_rows} == {"accuracy", "macro_f1"}

@@ -185,11 +185,11 @@ def test_adaptation_suite_names_the_public_sets(shared_data: Path, monkeypatch: 
             dataclasses.replace(TINY, public=public), 2, 0.2, 1, 1
         ),
     )
-    options = {"pretrain_steps": "1", "target": "fan", "public": "tep"}
+    options = {"pretrain_steps": "1", "target": "fan", "public": "tep", "tasks": "classification"}
     rows = adaptation.run(SuiteContext(quick=True, data=shared_data, options=options))
     assert {r.setting for r in rows if r.system == "moesaic-pretrain"} == {
         "types=pump+compressor+motor,public=tep"
     }
     assert {r.setting for r in rows if r.system != "moesaic-pretrain"} == {"target=fan,shots=0.2,public=tep"}
-    with pytest.raises(ValueError, match="option public='tep,ett'"):
-        adaptation.run(SuiteContext(quick=True, data=shared_data, options={**options, "public": "tep,ett"}))
+    with pytest.raises(ValueError, match="option public='tep,mimii'"):
+        adaptation.run(SuiteContext(quick=True, data=shared_data, options={**options, "public": "tep,mimii"}))

@@ -266,11 +266,13 @@ def save_model(folder: Path, module: nn.Module, config: Mapping[str, Any]) -> No
         write_text_atomic(tmp / CONFIG_JSON, text)
 
 
-def load_model_state(folder: Path) -> ModelState:
+def load_model_state(folder: Path, *, kind: str | None = None, what: str = "") -> ModelState:
     """Read and verify an inference checkpoint written by :func:`save_model`.
 
+    With ``kind``, the config's ``"kind"`` must be it; ``what`` names that kind in the error.
+
     Raises:
-        CheckpointError: as :func:`load_checkpoint`.
+        CheckpointError: as :func:`load_checkpoint`, or a checkpoint of another kind.
     """
     folder = Path(folder)
     document = _read_json(folder / CONFIG_JSON, what="a model checkpoint")
@@ -279,7 +281,10 @@ def load_model_state(folder: Path) -> ModelState:
         raise CheckpointError(
             f"{folder / CONFIG_JSON}: expected keys 'config' and 'sha256.{MODEL_FILE}'; it is incomplete"
         )
-    return ModelState(_read_tensors(folder / MODEL_FILE, checksums[MODEL_FILE]), document["config"])
+    config = document["config"]
+    if kind is not None and config.get("kind") != kind:
+        raise CheckpointError(f"{folder}: not a {what or kind} checkpoint (kind {config.get('kind')!r})")
+    return ModelState(_read_tensors(folder / MODEL_FILE, checksums[MODEL_FILE]), config)
 
 
 def check_checkpoint_folder(folder: Path) -> None:

@@ -8,13 +8,15 @@ from pathlib import Path
 from typing import Annotated, Any, NamedTuple
 
 import typer
+from torch import nn
 
 from moesaic.adapt.methods import METHODS, AdaptConfig, few_shot_indices, save_adapter
-from moesaic.checkpoint import CheckpointError
+from moesaic.checkpoint import CheckpointError, load_model_state
 from moesaic.cli.console import console, fail
 from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.registry import DataNotFoundError
 from moesaic.heads import FaultClassifier
+from moesaic.heads.forecast import MoesaicForecastModel
 from moesaic.tasks.engines import (
     EngineConfig,
     check_window,
@@ -23,12 +25,10 @@ from moesaic.tasks.engines import (
     engine_shots,
     load_engine_target,
 )
+from moesaic.tasks.few_shot import AdaptResult, adapt_classifier, adapt_forecaster, window_shots
 from moesaic.tasks.pretrain import (
     LEARNING_RATES,
-    AdaptResult,
-    ClassScores,
     PretrainConfig,
-    adapt_classifier,
     evaluate_classifier,
     load_pretrained,
     plant_windows,
@@ -36,6 +36,17 @@ from moesaic.tasks.pretrain import (
 )
 from moesaic.tasks.pretrain import (
     pretrain as run_pretraining,
+)
+from moesaic.tasks.pretrain_forecast import CHECKPOINT_KIND as FORECASTER_KIND
+from moesaic.tasks.pretrain_forecast import (
+    FORECAST_PUBLIC_SETS,
+    ForecastPretrainConfig,
+    evaluate_forecaster,
+    forecast_target,
+    load_pretrained_forecaster,
+    naive_scores,
+    pretrain_forecaster,
+    save_pretrained_forecaster,
 )
 from moesaic.tasks.public_corpus import PUBLIC_SETS
 from moesaic.train import TrainConfig
@@ -49,15 +60,24 @@ def pretrain(
         str, typer.Option("--held-out", help="Asset type left out of the corpus (the adaptation target).")
     ] = "fan",
     assets: Annotated[int, typer.Option("--assets", min=1, help="Assets of the simulated corpus.")] = 96,
-    steps: Annotated[int, typer.Option("--steps", min=1, help="Pretraining steps (early-stopped).")] = 600,
+    task: Annotated[
+        str, typer.Option("--task", help="classification (fault types) or forecasting (every sensor).")
+    ] = "classification",
+    steps: Annotated[
+        int | None,
+        typer.Option(
+            "--steps", min=1, help="Pretraining steps, early-stopped (default 600; forecasting 1500)."
+        ),
+    ] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Corpus simulation and initialisation.")] = 0,
     public: Annotated[
-        str,
+        str | None,
         typer.Option(
             "--public",
-            help="Public sensor sets whose training data join the corpus, comma-separated, or none.",
+            help="Public sensor sets whose training data join the corpus, comma-separated, or none "
+            "(default: all the task can use: skab,tep; forecasting ett,skab,tep).",
         ),
-    ] = ",".join(PUBLIC_SETS),
+    ] = None,
     data: Annotated[
         Path | None, typer.Option("--data", help="Folder of the data sets (default: $MOESAIC_DATA).")
     ] = None,
@@ -65,32 +85,47 @@ def pretrain(
         list[str] | None, typer.Option("--set", help="PretrainConfig override KEY=VALUE, e.g. dim=32.")
     ] = None,
 ) -> None:
-    """Pretrain the backbone as a fault classifier on simulated plant types (all but HELD_OUT) and the
-    training data of public sensor sets."""
+    """Pretrain the backbone on simulated plant types (all but HELD_OUT) and the training data of
+    public sensor sets: as a fault classifier, or as a forecaster of every sensor."""
     try:
-        sets = () if public == "none" else tuple(s.strip() for s in public.split(","))
-        config = PretrainConfig(held_out=held_out, num_assets=assets, seed=seed, public=sets)
-        warmup = min(config.train.warmup_steps, steps - 1)
-        config = dataclasses.replace(
-            config, train=dataclasses.replace(config.train, max_steps=steps, warmup_steps=warmup)
+        if task not in PRETRAIN_TASKS:
+            raise ValueError(f"`--task` must be one of {list(PRETRAIN_TASKS)}, got {task!r}")
+        forecasting = task == "forecasting"
+        default = FORECAST_PUBLIC_SETS if forecasting else PUBLIC_SETS
+        sets = default if public is None else () if public == "none" else tuple(public.split(","))
+        kind = ForecastPretrainConfig if forecasting else PretrainConfig
+        config: Any = kind(
+            held_out=held_out, num_assets=assets, seed=seed, public=tuple(s.strip() for s in sets)
         )
+        if steps is not None:
+            warmup = min(config.train.warmup_steps, steps - 1)
+            schedule = dataclasses.replace(config.train, max_steps=steps, warmup_steps=warmup)
+            config = dataclasses.replace(config, train=schedule)
         config = apply_overrides(config, overrides or [])
-        types = ", ".join(config.corpus_plant().asset_types)
         with_public = "".join(f" + {name}" for name in config.public)
-        with console.status(f"pretraining on simulated {types} ({assets} assets){with_public}"):
-            result = run_pretraining(config, data_root=data)
-        save_pretrained(out, result.model, config)
+        with console.status(
+            f"pretraining ({task}) on a simulated plant without {held_out} ({assets} assets){with_public}"
+        ):
+            if forecasting:
+                forecast = pretrain_forecaster(config, data_root=data)
+                save_pretrained_forecaster(out, forecast.model, config)
+                run, scores = forecast.run, forecast.scores._asdict()
+            else:
+                classify = run_pretraining(config, data_root=data)
+                save_pretrained(out, classify.model, config)
+                run, scores = classify.run, classify.scores._asdict()
     except (ConfigError, CheckpointError, DataNotFoundError, ValueError) as err:  # DataFormatError too
         fail(str(err))
+    shown = ", ".join(f"{_SCORE_NAMES.get(name, name)} {value:.3f}" for name, value in scores.items())
     console.print(
-        f"pretrained in {result.run.seconds:.0f} s ({result.run.steps} steps, "
-        f"best at {result.run.best_step}); "
-        f"corpus validation: accuracy {result.scores.accuracy:.3f}, macro-F1 {result.scores.macro_f1:.3f}"
+        f"pretrained in {run.seconds:.0f} s ({run.steps} steps, best at {run.best_step}); "
+        f"corpus validation: {shown}"
     )
     console.print(f"saved to {out}")
 
 
 TARGETS = ("fan", "cmapss")
+PRETRAIN_TASKS = ("classification", "forecasting")
 
 
 class _Adapted(NamedTuple):
@@ -98,8 +133,8 @@ class _Adapted(NamedTuple):
 
     result: AdaptResult
     adapt_config: AdaptConfig
-    scores: ClassScores
-    model: FaultClassifier
+    scores: dict[str, float]  # metric -> value on the scored windows
+    model: nn.Module
     described: str  # the target, for the summary line
     extra: dict[str, Any]  # saved with the adapter: what rebuilds its base
 
@@ -113,7 +148,8 @@ def adapt(
         str,
         typer.Option(
             "--target",
-            help="fan: a simulated plant of the held-out type; cmapss: C-MAPSS FD001 engines (health stage).",
+            help="fan: a simulated plant of the held-out type; cmapss: C-MAPSS FD001 engines (health stage, "
+            "or their sensors for a pretrained forecaster).",
         ),
     ] = "fan",
     shots: Annotated[
@@ -138,7 +174,7 @@ def adapt(
     try:
         if target not in TARGETS:
             raise ValueError(f"`--target` must be one of {list(TARGETS)}, got {target!r}")
-        model, config = load_pretrained(pretrained)
+        forecaster = load_model_state(pretrained).config.get("kind") == FORECASTER_KIND
         adapt_config = AdaptConfig(method=method)
         train_config = TrainConfig(
             lr=LEARNING_RATES.get(method, 1e-3) if lr is None else lr,  # zero-shot does not train
@@ -149,9 +185,16 @@ def adapt(
             num_threads=1,
         )
         with console.status(f"adapting with {method} to {target}"):
-            if target == "fan":
+            if forecaster:
+                adapted = _adapt_forecaster(
+                    *load_pretrained_forecaster(pretrained), adapt_config, train_config, target,
+                    shots=shots, target_assets=target_assets, data=data, seed=seed,
+                )  # fmt: skip
+            elif target == "fan":
+                model, config = load_pretrained(pretrained)
                 adapted = _adapt_fan(model, config, adapt_config, train_config, shots, target_assets, seed)
             else:
+                model, config = load_pretrained(pretrained)
                 adapted = _adapt_engines(model, config, method, train_config, shots, data, seed)
         if out is not None and method != "zeroshot":
             extra = {
@@ -168,9 +211,10 @@ def adapt(
         f"{method}: {adapted.result.shots} labelled windows, {a.trainable_params} of {a.total_params} "
         f"parameters trained ({100 * a.trainable_params / a.total_params:.2f} %)"
     )
-    console.print(
-        f"{adapted.described}: accuracy {adapted.scores.accuracy:.3f}, macro-F1 {adapted.scores.macro_f1:.3f}"
+    scores = ", ".join(
+        f"{_SCORE_NAMES.get(name, name)} {value:.3f}" for name, value in adapted.scores.items()
     )
+    console.print(f"{adapted.described}: {scores}")
     if out is not None and method != "zeroshot":
         console.print(f"saved the adapter to {out}")
 
@@ -188,7 +232,8 @@ def _adapt_fan(
     )
     described = f"target {config.held_out}, {len(windows.val)} later windows"
     extra = {"target": config.held_out}
-    return _Adapted(result, adapt_config, evaluate_classifier(model, windows.val), model, described, extra)
+    scores = evaluate_classifier(model, windows.val)._asdict()
+    return _Adapted(result, adapt_config, scores, model, described, extra)
 
 
 def _adapt_engines(
@@ -205,7 +250,7 @@ def _adapt_engines(
     check_window(config, engines)
     windows = load_engine_target(engines, data)
     fraction = _fraction(shots, len(set(windows.train.asset_ids)), "training engines")
-    labelled = engine_shots(windows.train, fraction=fraction, seed=seed)
+    labelled = engine_shots(windows.train.asset_ids, fraction=fraction, seed=seed)
     model = engine_model(pretrained, config, windows.sensors, seed=config.seed)
     adapt_config = engine_adapt_config(method)
     result = adapt_classifier(
@@ -214,7 +259,35 @@ def _adapt_engines(
     test_engines = len(set(windows.test.asset_ids))
     described = f"target cmapss (health stage), {len(windows.test)} windows of {test_engines} test engines"
     extra = {"target": "cmapss", "sensors": list(windows.sensors)}
-    return _Adapted(result, adapt_config, evaluate_classifier(model, windows.test), model, described, extra)
+    scores = evaluate_classifier(model, windows.test)._asdict()
+    return _Adapted(result, adapt_config, scores, model, described, extra)
+
+
+def _adapt_forecaster(
+    model: MoesaicForecastModel, config: ForecastPretrainConfig, adapt_config: AdaptConfig,
+    train_config: TrainConfig, target: str, *, shots: str, target_assets: int, data: Path | None, seed: int,
+) -> _Adapted:  # fmt: skip
+    """Forecasting: a share of the target's training windows (fan) or engines (cmapss) is given."""
+    windows = forecast_target(config, target, num_assets=target_assets, data_root=data)
+    if target == "cmapss":
+        fraction = _fraction(shots, len(set(windows.train.groups)), "training engines")
+        labelled = engine_shots(windows.train.groups, fraction=fraction, seed=seed)
+    else:
+        fraction = _fraction(shots, len(windows.train), "target training windows")
+        labelled = window_shots(windows.train, fraction=fraction, seed=seed)
+    result = adapt_forecaster(
+        model, windows.train, adapt=adapt_config, train_config=train_config, labelled=labelled
+    )
+    naive = naive_scores(windows.test)
+    console.print(
+        f"target {target}: {len(windows.test)} scored windows; last-value forecast MSE {naive.mse:.3f}"
+    )
+    described = f"{config.horizon}-step forecasts"
+    scores = evaluate_forecaster(model, windows.test)._asdict()
+    return _Adapted(result, adapt_config, scores, model, described, {"target": target, "task": "forecasting"})
+
+
+_SCORE_NAMES = {"macro_f1": "macro-F1", "mse": "MSE", "mae": "MAE"}
 
 
 def _fraction(shots: str, available: int, what: str) -> float:

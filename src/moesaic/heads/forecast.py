@@ -265,6 +265,10 @@ class MoesaicForecastModel(nn.Module):
         """(B, H, C, Q) quantiles on the Forecaster's standardised scale."""
         return self._run(batch).quantiles
 
+    def forward(self, batch: Batch) -> Tensor:
+        """As :meth:`forecast`, so that the model can be called like any module."""
+        return self.forecast(batch)
+
     def loss(self, batch: Batch) -> LossOutput:
         """Training: pinball + ``mse_weight`` * median squared error + weighted aux losses.
 

@@ -278,18 +278,19 @@ def load_engine_target(config: EngineConfig, root: Path | str | None = None) -> 
     return engine_target(train, test, config)
 
 
-def engine_shots(windows: WindowSet, *, fraction: float, seed: int) -> torch.Tensor:
+def engine_shots(asset_ids: Sequence[str], *, fraction: float, seed: int) -> torch.Tensor:
     """(K,) sorted indices of every window of ``round(fraction * engines)`` engines (at least 1).
 
-    The engines are drawn without replacement with ``seed``, from the engines of ``windows``.
+    ``asset_ids`` names the engine of each window; the engines are drawn without replacement
+    with ``seed``.
     """
     if not 0 < fraction <= 1:
         raise ValueError(f"`fraction` must be in (0, 1], got {fraction}")
-    engines = sorted(set(windows.asset_ids))
+    engines = sorted(set(asset_ids))
     take = max(1, round(fraction * len(engines)))
     order = torch.randperm(len(engines), generator=torch.Generator().manual_seed(seed))
     chosen = {engines[i] for i in order[:take].tolist()}
-    return torch.tensor([i for i, e in enumerate(windows.asset_ids) if e in chosen], dtype=torch.long)
+    return torch.tensor([i for i, e in enumerate(asset_ids) if e in chosen], dtype=torch.long)
 
 
 def engine_model_config(config: PretrainConfig, num_sensors: int) -> ModelConfig:

@@ -21,9 +21,8 @@ spread are from that asset's usual values, learned without labels on the asset's
 The same pretrained model is also adapted to engines, whose sensors are none of the corpus'
 channels: :mod:`moesaic.tasks.engines`.
 
-Unlike :mod:`~moesaic.adapt.lora`, :mod:`~moesaic.adapt.prefix` and
-:mod:`~moesaic.adapt.methods`, this module composes data, backbone and head: it is a task-level
-entry point of the ``adapt`` package. Axes: W windows, T steps, C channels, K classes.
+Few-shot adaptation of the pretrained classifier is :func:`moesaic.tasks.few_shot.adapt_classifier`.
+Axes: W windows, T steps, C channels, K classes.
 """
 
 from __future__ import annotations
@@ -40,7 +39,6 @@ import torch
 from sklearn.metrics import f1_score
 from torch import nn
 
-from moesaic.adapt.methods import Adaptation, AdaptConfig, prepare_adaptation
 from moesaic.checkpoint import CheckpointError, load_model_state, save_model
 from moesaic.config import ConfigError, from_dict, to_dict
 from moesaic.data.batch import Batch
@@ -371,9 +369,7 @@ def load_pretrained(folder: Path) -> Pretrained:
     Raises:
         CheckpointError: missing, modified or foreign checkpoint.
     """
-    state = load_model_state(Path(folder))
-    if state.config.get("kind") != CHECKPOINT_KIND:
-        raise CheckpointError(f"{folder}: not a pretrained checkpoint (kind {state.config.get('kind')!r})")
+    state = load_model_state(Path(folder), kind=CHECKPOINT_KIND, what="pretrained")
     try:
         config = from_dict(PretrainConfig, state.config["pretrain"])
         model = FaultClassifier(model_config(config), num_classes=len(CLASS_NAMES))
@@ -381,49 +377,3 @@ def load_pretrained(folder: Path) -> Pretrained:
     except (ConfigError, KeyError, TypeError, RuntimeError) as err:
         raise CheckpointError(f"{folder}: cannot rebuild the pretrained model ({err})") from err
     return Pretrained(model.eval(), config)
-
-
-class AdaptResult(NamedTuple):
-    adaptation: Adaptation
-    run: TrainResult | None  # None for zero-shot
-    shots: int  # labelled target windows used
-
-
-def adapt_classifier(
-    model: FaultClassifier,
-    windows: WindowSet,
-    *,
-    adapt: AdaptConfig,
-    train_config: TrainConfig,
-    labelled: torch.Tensor,
-) -> AdaptResult:
-    """Adapt ``model`` in place on the windows at (K,) ``labelled`` indices of ``windows``.
-
-    The caller chooses which windows carry labels:
-    :func:`moesaic.adapt.methods.few_shot_indices` draws a stratified share of the windows,
-    :func:`moesaic.tasks.engines.engine_shots` every window of a few engines. There is no target
-    validation set at this label budget: every method runs the same fixed number of steps
-    (``train_config.max_steps``) and keeps its last weights.
-
-    Raises:
-        ValueError: ``labelled`` is empty or holds an index outside ``windows``.
-    """
-    if labelled.ndim != 1 or labelled.numel() == 0:
-        raise ValueError(f"`labelled` must be a non-empty (K,) index, got shape {tuple(labelled.shape)}")
-    if int(labelled.min()) < 0 or int(labelled.max()) >= len(windows):
-        raise ValueError(
-            f"`labelled` indices must be in [0, {len(windows)}), found [{int(labelled.min())}, "
-            f"{int(labelled.max())}]"
-        )
-    adaptation = prepare_adaptation(model, adapt)
-    if adapt.method == "zeroshot":
-        return AdaptResult(adaptation, None, int(labelled.numel()))
-    shots = windows.take(labelled)
-    batch_size = train_config.batch_size
-
-    def source(epoch: int, generator: torch.Generator) -> list[Batch]:
-        return series_batches(shots, batch_size, generator=generator, balance=True)
-
-    run = train(model, source, config=dataclasses.replace(train_config, patience=None))
-    model.eval()
-    return AdaptResult(adaptation, run, int(labelled.numel()))

@@ -71,8 +71,7 @@ def load_source(
         DataNotFoundError, DataFormatError: as :func:`moesaic.data.registry.load_dataset`.
     """
     channels = _set_channels(name)
-    data = load_dataset(name, data_root)
-    classes, parts = _tep_parts(data) if name == "tep" else _skab_parts(data)
+    classes, parts = training_parts(name, data_root)
     normal = np.concatenate(
         [p.series.values[p.start : p.stop][p.class_at[p.start : p.stop] == 0] for p in parts]
     )
@@ -126,22 +125,36 @@ def flag_stretches(flags: np.ndarray) -> Iterator[tuple[int, int]]:
     yield from zip(np.r_[0, edges].tolist(), np.r_[edges, len(flags)].tolist(), strict=True)
 
 
-class _Part(NamedTuple):
+class TrainingPart(NamedTuple):
+    """A contiguous stretch of training rows of one series, and the class of every row."""
+
     series: Series
     start: int  # first training row
     stop: int  # one past the last training row
     class_at: np.ndarray  # (T,) local class id of each row of the series
 
 
-def _tep_parts(data: MaintenanceData) -> tuple[tuple[str, ...], list[_Part]]:
+def training_parts(name: str, data_root: Path | None = None) -> tuple[tuple[str, ...], list[TrainingPart]]:
+    """The classes and the training stretches of public set ``name`` (the module docstring).
+
+    Raises:
+        ValueError: ``name`` is not one of :data:`PUBLIC_SETS`.
+        DataNotFoundError, DataFormatError: as :func:`moesaic.data.registry.load_dataset`.
+    """
+    _set_channels(name)  # rejects an unknown name before reading anything
+    data = load_dataset(name, data_root)
+    return _tep_parts(data) if name == "tep" else _skab_parts(data)
+
+
+def _tep_parts(data: MaintenanceData) -> tuple[tuple[str, ...], list[TrainingPart]]:
     """The classes and the training runs: all of each run, its fault where ``faulty``, else normal."""
     runs = [s for s in data.series if s.meta["split"] == "train"]
     return (NORMAL, *tep.FAULTS[1:]), [
-        _Part(s, 0, s.length, s.labels["faulty"] * int(s.meta["fault"])) for s in runs
+        TrainingPart(s, 0, s.length, s.labels["faulty"] * int(s.meta["fault"])) for s in runs
     ]
 
 
-def _skab_parts(data: MaintenanceData) -> tuple[tuple[str, ...], list[_Part]]:
+def _skab_parts(data: MaintenanceData) -> tuple[tuple[str, ...], list[TrainingPart]]:
     """The classes and the first :data:`SKAB_TRAIN_SHARE` of each stretch of one anomaly flag."""
     classes = (NORMAL, *sorted({str(s.meta["fault"]) for s in data.series} - {"none"}))
     parts = []
@@ -149,7 +162,7 @@ def _skab_parts(data: MaintenanceData) -> tuple[tuple[str, ...], list[_Part]]:
         fault = classes.index(str(s.meta["fault"])) if s.meta["fault"] != "none" else 0
         for start, stop in flag_stretches(s.labels["anomaly"]):
             cut = start + int(SKAB_TRAIN_SHARE * (stop - start))
-            parts.append(_Part(s, start, cut, s.labels["anomaly"] * fault))
+            parts.append(TrainingPart(s, start, cut, s.labels["anomaly"] * fault))
     return classes, parts
 
 

@@ -1,5 +1,9 @@
 """Suite ``adaptation``: few-shot adaptation of a pretrained backbone to targets it never saw.
 
+Two tasks (``-o tasks=classification|forecasting|all``, default all), each with its own
+pretrained model and the same targets, systems and label budget. Forecasting is described in
+:mod:`moesaic.eval.suites.adaptation_forecast`; the rest of this docstring is classification.
+
 Pretraining (:mod:`moesaic.tasks.pretrain`): a fault classifier (D=64, 2 blocks of 8 experts, 2
 active; sensor series plus a table of per-channel shifts from each asset's own baseline) is
 pretrained on a simulated plant of pumps, compressors and motors and, by default, on the training
@@ -53,11 +57,12 @@ windows and the pretrained model the suite holds; elsewhere it is the process pe
 
 With public sets in the corpus, every setting ends in ``,public=<sets>`` (``+``-joined).
 
-Options (``-o KEY=VALUE``): ``target=fan|cmapss|all`` (default all); ``public=skab,tep|none`` the
-public sets of the corpus (default both); ``pretrained=DIR`` reuse a
-checkpoint of ``moesaic pretrain`` instead of pretraining; ``steps=N`` adaptation steps;
-``pretrain_steps=N``; ``draws=N``; ``fraction=F`` the labelled share; ``threads=N`` torch threads
-(default 1).
+Options (``-o KEY=VALUE``): ``tasks``; ``target=fan|cmapss|all`` (default all);
+``public=ett,skab,tep|none`` the public sets of the corpora (default all three; classification
+uses the labelled ones, skab and tep); ``pretrained=DIR`` and ``forecaster=DIR`` reuse a
+checkpoint of ``moesaic pretrain`` (``--task forecasting`` for the second) instead of
+pretraining; ``steps=N`` adaptation steps; ``pretrain_steps=N`` (both pretrainings);
+``draws=N``; ``fraction=F`` the labelled share; ``threads=N`` torch threads (default 1).
 """
 
 from __future__ import annotations
@@ -67,16 +72,23 @@ import dataclasses
 import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import numpy as np
 import torch
 from threadpoolctl import threadpool_limits
+from torch import nn
 
 from moesaic.adapt.methods import AdaptConfig, few_shot_indices
 from moesaic.data.windows import WindowSet
 from moesaic.eval.bench import BenchRow, OptionError, SuiteContext, register_suite
-from moesaic.eval.meters import count_parameters, measure_latency, peak_rss_mb, torch_threads
+from moesaic.eval.meters import count_parameters, peak_rss_mb, torch_threads
+from moesaic.eval.suites.adaptation_forecast import (
+    forecast_config,
+    forecast_target_rows,
+    pretrained_forecaster,
+)
+from moesaic.eval.suites.adaptation_runs import Target, method_rows, run_method
 from moesaic.heads import FaultClassifier
 from moesaic.tasks.engines import (
     DATASET as ENGINES_DATASET,
@@ -90,11 +102,10 @@ from moesaic.tasks.engines import (
     load_engine_target,
     scratch_model,
 )
+from moesaic.tasks.few_shot import AdaptResult, adapt_classifier
 from moesaic.tasks.pretrain import (
     CLASS_NAMES,
-    LEARNING_RATES,
     PretrainConfig,
-    adapt_classifier,
     evaluate_classifier,
     load_pretrained,
     model_config,
@@ -102,6 +113,7 @@ from moesaic.tasks.pretrain import (
     pretrain,
     series_batches,
 )
+from moesaic.tasks.pretrain_forecast import FORECAST_PUBLIC_SETS, ForecastPretrainConfig
 from moesaic.tasks.public_corpus import PUBLIC_SETS
 from moesaic.train import TrainConfig
 
@@ -109,6 +121,7 @@ logger = logging.getLogger(__name__)
 
 SYSTEMS = ("zeroshot", "scratch", "head", "lora", "prefix", "full")
 TARGETS = ("fan", "cmapss")
+TASKS = ("classification", "forecasting")
 
 
 class Protocol(NamedTuple):
@@ -139,20 +152,6 @@ def protocol(quick: bool, seed: int, public: tuple[str, ...] = PUBLIC_SETS) -> P
     )
 
 
-class Target(NamedTuple):
-    """One adaptation target: its windows and how each system starts and is labelled."""
-
-    name: str
-    dataset: str
-    task: str
-    train: WindowSet  # the windows labels are drawn from
-    test: WindowSet  # scored, never trained on
-    systems: tuple[str, ...]
-    start: Callable[[str], FaultClassifier]  # system -> the model it starts from (a fresh copy)
-    labelled: Callable[[float, int], torch.Tensor]  # (fraction, seed) -> (K,) labelled indices
-    adapt: Callable[[str], AdaptConfig]  # method -> its configuration
-
-
 def fan_target(pretrained: FaultClassifier, config: PretrainConfig, plan: Protocol, seed: int) -> Target:
     """The simulated plant of ``config.held_out`` assets, labelled by a stratified share of windows."""
     windows = plant_windows(config.target_plant(num_assets=plan.target_assets, seed=seed), config.windows)
@@ -163,12 +162,11 @@ def fan_target(pretrained: FaultClassifier, config: PretrainConfig, plan: Protoc
         torch.manual_seed(config.seed)
         return FaultClassifier(model_config(config), num_classes=len(CLASS_NAMES))
 
-    return Target(
-        name=config.held_out,
-        dataset=f"simulated_{config.held_out}",
-        task="fault_classification",
-        train=windows.train,
-        test=windows.val,
+    return classification_target(
+        config.held_out,
+        f"simulated_{config.held_out}",
+        windows.train,
+        windows.val,
         systems=SYSTEMS,
         start=start,
         labelled=lambda fraction, s: few_shot_indices(windows.train.labels, fraction=fraction, seed=s),
@@ -188,122 +186,52 @@ def cmapss_target(
             return scratch_model(config, len(engines.sensors), seed=config.seed)
         return engine_model(pretrained, config, engines.sensors, seed=config.seed)
 
-    return Target(
-        name="cmapss",
-        dataset=ENGINES_DATASET,
+    return classification_target(
+        "cmapss",
+        ENGINES_DATASET,
+        engines.train,
+        engines.test,
         task="health_stage",
-        train=engines.train,
-        test=engines.test,
         systems=tuple(s for s in SYSTEMS if s != "zeroshot"),
         start=start,
-        labelled=lambda fraction, s: engine_shots(engines.train, fraction=fraction, seed=s),
+        labelled=lambda fraction, s: engine_shots(engines.train.asset_ids, fraction=fraction, seed=s),
         adapt=engine_adapt_config,
     )
 
 
-class MethodRun(NamedTuple):
-    macro_f1: float
-    accuracy: float
-    trainable_params: int
-    params_total: int
-    params_active: int
-    train_seconds: float
-    infer_ms_per_window: float
-    peak_rss_mb: float
-    shots: int  # labelled windows
+def classification_target(
+    name: str,
+    dataset: str,
+    train: WindowSet,
+    test: WindowSet,
+    *,
+    task: str = "fault_classification",
+    systems: tuple[str, ...],
+    start: Callable[[str], nn.Module],
+    labelled: Callable[[float, int], torch.Tensor],
+    adapt: Callable[[str], AdaptConfig],
+) -> Target:
+    """A target whose labels are drawn from ``train`` windows and whose ``test`` windows are scored."""
 
+    def fit(
+        model: nn.Module, adapt: AdaptConfig, train_config: TrainConfig, index: torch.Tensor
+    ) -> AdaptResult:
+        assert isinstance(model, FaultClassifier)
+        return adapt_classifier(model, train, adapt=adapt, train_config=train_config, labelled=index)
 
-def run_method(
-    system: str, target: Target, *, steps: int, fraction: float, seed: int, threads: int
-) -> MethodRun:
-    """Adapt the system's starting model on a draw of labelled windows and score it on ``target.test``."""
-    reset = _reset_peak_rss()
-    model = target.start(system)
-    method = "full" if system == "scratch" else system
-    train_config = TrainConfig(
-        lr=LEARNING_RATES.get(system, 1e-3),
-        warmup_steps=min(10, steps - 1),
-        max_steps=steps,
-        batch_size=32,
-        seed=seed,
-        num_threads=threads,
-        log_every=max(1, steps // 3),
-        checkpoint_every=steps,
-    )
-    result = adapt_classifier(
-        model,
-        target.train,
-        adapt=target.adapt(method),
-        train_config=train_config,
-        labelled=target.labelled(fraction, seed),
-    )
-    scores = evaluate_classifier(model, target.test)
-    batch = series_batches(target.test, 64)[0]
-    with torch.no_grad():
-        latency = measure_latency(lambda: model(batch), repeats=5)
-    params = count_parameters(model)
-    return MethodRun(
-        macro_f1=scores.macro_f1,
-        accuracy=scores.accuracy,
-        trainable_params=result.adaptation.trainable_params,
-        params_total=params.total,
-        params_active=params.active,
-        train_seconds=result.run.seconds if result.run else 0.0,
-        infer_ms_per_window=latency.p50_ms / batch.size,
-        peak_rss_mb=_peak_rss_mb() if reset else peak_rss_mb(),
-        shots=result.shots,
+    def score(model: nn.Module) -> dict[str, float]:
+        return evaluate_classifier(model, test)._asdict()
+
+    return Target(
+        name, dataset, task, systems, start, labelled, adapt, fit, score, series_batches(test, 64)[0]
     )
 
 
-def _reset_peak_rss() -> bool:
-    """Reset the process' resident-memory high-water mark (Linux >= 4.0); False where it cannot."""
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-    except OSError:
-        return False
-    return True
-
-
-def _peak_rss_mb() -> float:
-    """The high-water mark since :func:`_reset_peak_rss`, in MiB (``VmHWM`` of /proc/self/status)."""
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    raise OSError("/proc/self/status has no VmHWM line")
-
-
-def _rows(system: str, runs: list[MethodRun], *, target: Target, setting: str) -> list[BenchRow]:
-    first = runs[0]
-    cost: dict[str, Any] = {
-        "params_total": first.params_total,
-        "params_active": first.params_active,
-        "train_seconds": round(float(np.mean([r.train_seconds for r in runs])), 2),
-        "infer_ms_per_window": round(float(np.mean([r.infer_ms_per_window for r in runs])), 4),
-        "peak_rss_mb": round(max(r.peak_rss_mb for r in runs), 1),
-    }
-
-    def row(metric: str, value: float) -> BenchRow:
-        return BenchRow(system=f"moesaic-{system}", dataset=target.dataset, task=target.task, setting=setting,
-                        metric=metric, value=value, **cost)  # fmt: skip
-
-    rows = []
-    for metric in ("macro_f1", "accuracy"):
-        values = [getattr(r, metric) for r in runs]
-        rows.append(row(metric, float(np.mean(values))))
-        if len(runs) > 1:
-            rows.append(row(f"{metric}_std", float(np.std(values))))
-    rows.append(row("trainable_params", float(first.trainable_params)))
-    rows.append(row("labelled_windows", float(np.mean([r.shots for r in runs]))))
-    return rows
-
-
-def _targets(option: str) -> tuple[str, ...]:
+def _choice(option: str, names: tuple[str, ...], key: str) -> tuple[str, ...]:
     if option == "all":
-        return TARGETS
-    if option not in TARGETS:
-        raise OptionError(f"option target={option!r}: expected one of {[*TARGETS, 'all']}")
+        return names
+    if option not in names:
+        raise OptionError(f"option {key}={option!r}: expected one of {[*names, 'all']}")
     return (option,)
 
 
@@ -311,14 +239,14 @@ def _public(option: str) -> tuple[str, ...]:
     if option == "none":
         return ()
     names = tuple(option.split(","))
-    if any(name not in PUBLIC_SETS for name in names) or len(set(names)) < len(names):
+    if any(name not in FORECAST_PUBLIC_SETS for name in names) or len(set(names)) < len(names):
         raise OptionError(
-            f"option public={option!r}: expected distinct names of {list(PUBLIC_SETS)}, or none"
+            f"option public={option!r}: expected distinct names of {list(FORECAST_PUBLIC_SETS)}, or none"
         )
     return names
 
 
-def _public_setting(config: PretrainConfig) -> str:
+def _public_setting(config: PretrainConfig | ForecastPretrainConfig) -> str:
     return ",public=" + "+".join(config.public) if config.public else ""
 
 
@@ -353,36 +281,58 @@ def _pretrained(
     "adaptation", "few-shot adaptation of the pretrained backbone to a held-out plant type and to engines"
 )
 def run(ctx: SuiteContext) -> list[BenchRow]:
-    plan = protocol(ctx.quick, ctx.seed, _public(ctx.options.get("public", ",".join(PUBLIC_SETS))))
-    targets = _targets(ctx.options.get("target", "all"))
+    public = _public(ctx.options.get("public", ",".join(FORECAST_PUBLIC_SETS)))
+    tasks = _choice(ctx.options.get("tasks", "all"), TASKS, "tasks")
+    targets = _choice(ctx.options.get("target", "all"), TARGETS, "target")
+    plan = protocol(ctx.quick, ctx.seed, tuple(name for name in public if name in PUBLIC_SETS))
     steps = ctx.integer("steps", plan.steps)
     draws = ctx.integer("draws", plan.draws)
     fraction = ctx.number("fraction", plan.fraction)
     threads = ctx.integer("threads", 1)
+    rows: list[BenchRow] = []
+
+    def run_target(target: Target, setting: str) -> None:
+        for system in ctx.progress(
+            target.systems, f"{target.task} on {target.name}", total=len(target.systems)
+        ):
+            runs = [
+                run_method(system, target, steps=steps, fraction=fraction, seed=ctx.seed + d, threads=threads)
+                for d in range(draws)
+            ]
+            means = ", ".join(f"{m} {np.mean([r.scores[m] for r in runs]):.3f}" for m in runs[0].scores)
+            logger.info("%s on %s (%s): %s (%d trainable parameters)", system, target.name, target.task,
+                        means, runs[0].trainable_params)  # fmt: skip
+            rows.extend(method_rows(system, runs, target=target, setting=setting))
+
     with torch_threads(threads), threadpool_limits(threads):
-        pretrained, config, rows = _pretrained(ctx, plan, threads)
-        for name in targets:
-            if name == "fan":
-                target = fan_target(pretrained, config, plan, ctx.seed)
-            else:
-                target = cmapss_target(pretrained, config, plan, ctx)
-            setting = f"target={target.name},shots={fraction:g}" + _public_setting(config)
-            for system in ctx.progress(
-                target.systems, f"adaptation to {target.name}", total=len(target.systems)
-            ):
-                runs = [
-                    run_method(
-                        system, target, steps=steps, fraction=fraction, seed=ctx.seed + d, threads=threads
-                    )
-                    for d in range(draws)
-                ]
-                logger.info(
-                    "%s on %s: macro-F1 %.3f accuracy %.3f (%d trainable parameters)",
-                    system,
-                    target.name,
-                    np.mean([r.macro_f1 for r in runs]),
-                    np.mean([r.accuracy for r in runs]),
-                    runs[0].trainable_params,
+        if "classification" in tasks:
+            pretrained, config, pretrain_rows = _pretrained(ctx, plan, threads)
+            rows += pretrain_rows
+            for name in targets:
+                if name == "fan":
+                    target = fan_target(pretrained, config, plan, ctx.seed)
+                else:
+                    target = cmapss_target(pretrained, config, plan, ctx)
+                run_target(target, f"target={target.name},shots={fraction:g}" + _public_setting(config))
+        if "forecasting" in tasks:
+            forecast = forecast_config(ctx.quick, ctx.seed, public)
+            types = "types=" + "+".join(forecast.plant().asset_types)
+            steps_option = ctx.integer("pretrain_steps", 0) if "pretrain_steps" in ctx.options else None
+            model, forecast, pretrain_rows = pretrained_forecaster(
+                ctx, forecast, steps=steps_option, threads=threads, setting=types + _public_setting(forecast)
+            )
+            rows += pretrain_rows
+            for name in targets:
+                setting = f"target={name},shots={fraction:g}" + _public_setting(forecast)
+                target, naive_rows = forecast_target_rows(
+                    model,
+                    forecast,
+                    name,
+                    target_assets=plan.target_assets,
+                    systems=SYSTEMS,
+                    ctx=ctx,
+                    setting=setting,
                 )
-                rows += _rows(system, runs, target=target, setting=setting)
+                rows += naive_rows
+                run_target(target, setting)
     return rows

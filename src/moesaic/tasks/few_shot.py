@@ -1,0 +1,119 @@
+"""Few-shot adaptation of a pretrained model on a labelled share of a target's windows.
+
+The pretrained models are :mod:`moesaic.tasks.pretrain`'s fault classifier and
+:mod:`moesaic.tasks.pretrain_forecast`'s forecaster; the methods (which parameters train) are
+:mod:`moesaic.adapt.methods`'. With no target validation set at these label budgets, every method
+runs the same fixed number of steps and keeps its last weights.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+from typing import NamedTuple
+
+import torch
+from torch import nn
+
+from moesaic.adapt.methods import Adaptation, AdaptConfig, prepare_adaptation
+from moesaic.data.batch import Batch
+from moesaic.data.windows import WindowSet
+from moesaic.heads import FaultClassifier
+from moesaic.heads.forecast import MoesaicForecastModel
+from moesaic.tasks.pretrain import series_batches
+from moesaic.tasks.pretrain_forecast import Windows
+from moesaic.train import TrainConfig, TrainResult, train
+
+
+class AdaptResult(NamedTuple):
+    adaptation: Adaptation
+    run: TrainResult | None  # None for zero-shot
+    shots: int  # labelled target windows used
+
+
+def adapt_classifier(
+    model: FaultClassifier,
+    windows: WindowSet,
+    *,
+    adapt: AdaptConfig,
+    train_config: TrainConfig,
+    labelled: torch.Tensor,
+) -> AdaptResult:
+    """Adapt ``model`` in place on the windows at (K,) ``labelled`` indices of ``windows``.
+
+    The caller chooses which windows carry labels:
+    :func:`moesaic.adapt.methods.few_shot_indices` draws a stratified share of the windows,
+    :func:`moesaic.tasks.engines.engine_shots` every window of a few engines. There is no target
+    validation set at this label budget: every method runs the same fixed number of steps
+    (``train_config.max_steps``) and keeps its last weights.
+
+    Raises:
+        ValueError: ``labelled`` is empty or holds an index outside ``windows``.
+    """
+    return _adapt(
+        model, len(windows), adapt=adapt, train_config=train_config, labelled=labelled,
+        batches=lambda generator: series_batches(windows.take(labelled), train_config.batch_size,
+                                                 generator=generator, balance=True),
+    )  # fmt: skip
+
+
+def check_labelled(labelled: torch.Tensor, count: int) -> None:
+    """Raise ValueError unless (K,) ``labelled`` is a non-empty index into ``count`` windows."""
+    if labelled.ndim != 1 or labelled.numel() == 0:
+        raise ValueError(f"`labelled` must be a non-empty (K,) index, got shape {tuple(labelled.shape)}")
+    if int(labelled.min()) < 0 or int(labelled.max()) >= count:
+        raise ValueError(
+            f"`labelled` indices must be in [0, {count}), found "
+            f"[{int(labelled.min())}, {int(labelled.max())}]"
+        )
+
+
+def adapt_forecaster(
+    model: MoesaicForecastModel,
+    windows: Windows,
+    *,
+    adapt: AdaptConfig,
+    train_config: TrainConfig,
+    labelled: torch.Tensor,
+) -> AdaptResult:
+    """Adapt ``model`` in place on the windows at (K,) ``labelled`` indices of ``windows``.
+
+    As :func:`moesaic.tasks.pretrain.adapt_classifier`: no target validation set, every method
+    runs ``train_config.max_steps`` steps and keeps its last weights.
+
+    Raises:
+        ValueError: ``labelled`` is empty or holds an index outside ``windows``.
+    """
+    return _adapt(
+        model, len(windows), adapt=adapt, train_config=train_config, labelled=labelled,
+        batches=lambda generator: windows.take(labelled).batches(train_config.batch_size,
+                                                                 generator=generator),
+    )  # fmt: skip
+
+
+def _adapt(
+    model: nn.Module,
+    count: int,
+    *,
+    adapt: AdaptConfig,
+    train_config: TrainConfig,
+    labelled: torch.Tensor,
+    batches: Callable[[torch.Generator], list[Batch]],
+) -> AdaptResult:
+    """Check ``labelled`` against ``count`` windows, prepare the method, train on ``batches`` each epoch."""
+    check_labelled(labelled, count)
+    adaptation = prepare_adaptation(model, adapt)
+    if adapt.method == "zeroshot":
+        return AdaptResult(adaptation, None, int(labelled.numel()))
+    run = train(model, lambda epoch, generator: batches(generator),
+                config=dataclasses.replace(train_config, patience=None))  # fmt: skip
+    model.eval()
+    return AdaptResult(adaptation, run, int(labelled.numel()))
+
+
+def window_shots(windows: Windows, *, fraction: float, seed: int) -> torch.Tensor:
+    """(K,) sorted indices of a random ``fraction`` of ``windows`` (at least one), drawn with ``seed``."""
+    if not 0 < fraction <= 1:
+        raise ValueError(f"`fraction` must be in (0, 1], got {fraction}")
+    take = max(1, round(fraction * len(windows)))
+    return torch.randperm(len(windows), generator=torch.Generator().manual_seed(seed))[:take].sort().values

@@ -1,0 +1,399 @@
+"""Forecasting as the pretraining task: one channel-independent forecaster for every sensor it meets.
+
+:mod:`moesaic.tasks.pretrain` pretrains the backbone as a fault classifier; this module pretrains
+it as a forecaster, which needs no label, so that every public sensor set can join the corpus.
+The model is :class:`moesaic.heads.forecast.MoesaicForecastModel` run on one channel per sample
+(no covariates, no table): a sensor is a univariate series whatever machine it belongs to, so the
+pretrained model forecasts a sensor it never saw as it is (zero-shot), and every adaptation method
+of :mod:`moesaic.adapt.methods` applies to it unchanged.
+
+Corpus (:func:`corpus_series`), every series cut into its training rows and, for the simulator
+only, validation rows:
+
+- ``simulator``: a simulated plant of every asset type but ``held_out``; the first 70 % of each
+  asset's history trains, the last 30 % is the validation set of early stopping;
+- ``ett``: ETTh1's training months (rows 0-8639 of the long-horizon protocol of the forecast
+  suite; its validation and test months are never read);
+- ``tep``: the Tennessee Eastman training runs (never the test runs);
+- ``skab``: the first 60 % of each SKAB stretch of one anomaly flag
+  (:func:`moesaic.tasks.public_corpus.flag_stretches`).
+
+Each channel of each series is z-scored with the mean and standard deviation of its training
+rows, then cut into windows of ``context_length + horizon`` steps every ``stride`` steps; a
+public source keeps at most ``max_windows`` windows (a seeded random subset: Tennessee Eastman
+alone has 52 channels), so that no source outweighs the others by its channel count.
+
+Targets (:func:`forecast_target`), never in the corpus:
+
+- ``fan``: another simulation (seed + :data:`~moesaic.tasks.pretrain.TARGET_SEED_OFFSET`) of
+  fans only. The windows of the first 70 % of each fan's history are the labelled pool, a
+  random ``fraction`` of them is given; the last 30 % is scored, windows every ``horizon`` steps;
+- ``cmapss``: the C-MAPSS FD001 engines' 14 informative sensors
+  (:func:`moesaic.tasks.engines.select_sensors`), z-scored on the training engines. Every
+  window of a ``fraction`` of the training engines is given (:func:`moesaic.tasks.engines.engine_shots`
+  draws them); every window of the test engines is scored (an engine shorter than
+  ``context_length + horizon`` cycles has none).
+
+Scores: MSE and MAE of the median forecast on the z-scored scale, over every scored window,
+channel and step. Axes: W windows, L context length, H horizon.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+import numpy as np
+import torch
+
+from moesaic.checkpoint import CheckpointError, load_model_state, save_model
+from moesaic.config import ConfigError, from_dict, to_dict
+from moesaic.data.batch import Batch
+from moesaic.data.registry import load_dataset
+from moesaic.data.simulator import ASSET_TYPES, SimulatorConfig, load_plant, simulate_to
+from moesaic.heads.forecast import ForecastSpec, MoesaicForecastConfig, MoesaicForecastModel
+from moesaic.tasks.public_corpus import training_parts
+from moesaic.tasks.rul_windows import ChannelScaler, series_values
+from moesaic.train import TrainConfig, TrainResult, train
+
+FORECAST_PUBLIC_SETS: tuple[str, ...] = ("ett", "skab", "tep")
+CHECKPOINT_KIND = "moesaic.pretrained_forecaster"
+ETT_TRAIN_ROWS = 8640  # ETTh1's training months in the long-horizon protocol
+TRAIN_SHARE = 0.7  # of each simulated asset's history: training rows; the rest validates or is scored
+QUANTILES = (0.1, 0.5, 0.9)
+FORECAST_SCHEDULE = TrainConfig(lr=1e-3, warmup_steps=50, max_steps=1500, batch_size=128, eval_every=100,
+                                patience=4, num_threads=1, log_every=100)  # fmt: skip
+
+
+def _default_model() -> MoesaicForecastConfig:
+    return MoesaicForecastConfig(dim=64, num_experts=8, top_k=2, expert_hidden=64, dropout=0.1, period=0,
+                                 stages=("all",))  # fmt: skip
+
+
+@dataclass(frozen=True)
+class ForecastPretrainConfig:
+    """The corpus, the forecaster and the pretraining run.
+
+    Attributes:
+        held_out: the asset type left out of the simulated corpus (the ``fan`` target's type).
+        num_assets: assets of the simulated corpus plant.
+        days: days of history per simulated asset.
+        seed: the corpus simulation, the public subsets and the model initialisation.
+        public: public sensor sets of :data:`FORECAST_PUBLIC_SETS` in the corpus.
+        context_length: L.
+        horizon: H.
+        stride: steps between the starts of consecutive corpus windows of one channel.
+        max_windows: windows kept per public set.
+        model: the forecaster (one stage, "all": the backbone is what is pretrained).
+        train: the pretraining run (validation: the simulated corpus' later 30 %).
+    """
+
+    held_out: str = "fan"
+    num_assets: int = 96
+    days: float = 60.0
+    seed: int = 0
+    public: tuple[str, ...] = FORECAST_PUBLIC_SETS
+    context_length: int = 64
+    horizon: int = 16
+    stride: int = 8
+    max_windows: int = 20000
+    model: MoesaicForecastConfig = field(default_factory=_default_model)
+    train: TrainConfig = field(default_factory=lambda: FORECAST_SCHEDULE)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "public", tuple(self.public))  # YAML and JSON give lists
+        problems = []
+        if self.held_out not in ASSET_TYPES:
+            problems.append(f"`held_out` must be one of {list(ASSET_TYPES)}, got {self.held_out!r}")
+        if any(n not in FORECAST_PUBLIC_SETS for n in self.public) or len(set(self.public)) < len(
+            self.public
+        ):
+            problems.append(
+                f"`public` must name distinct sets of {list(FORECAST_PUBLIC_SETS)}, got {list(self.public)}"
+            )
+        sizes = ("num_assets", "context_length", "horizon", "stride", "max_windows")
+        problems += [f"`{n}` must be an integer >= 1, got {getattr(self, n)!r}" for n in sizes
+                     if type(getattr(self, n)) is not int or getattr(self, n) < 1]  # fmt: skip
+        if problems:
+            raise ConfigError(problems)
+
+    def plant(self, *, target: bool = False, num_assets: int | None = None) -> SimulatorConfig:
+        """The corpus plant (every type but ``held_out``), or with ``target`` a plant of ``held_out`` only."""
+        types = (self.held_out,) if target else tuple(t for t in ASSET_TYPES if t != self.held_out)
+        return SimulatorConfig(num_assets=num_assets or self.num_assets, days=self.days,
+                               seed=self.seed + (TARGET_SEED_OFFSET if target else 0), drawings=False,
+                               asset_types=types)  # fmt: skip
+
+    def spec(self) -> ForecastSpec:
+        return ForecastSpec(self.context_length, self.horizon, QUANTILES, num_channels=1)
+
+
+TARGET_SEED_OFFSET = 1000  # as moesaic.tasks.pretrain: the target plant is another simulation
+
+
+class Windows(NamedTuple):
+    """W univariate windows: context, future and their observed masks, and the series each comes from."""
+
+    context: torch.Tensor  # (W, L) float32, 0 where unobserved
+    context_observed: torch.Tensor  # (W, L) bool
+    future: torch.Tensor  # (W, H)
+    future_observed: torch.Tensor  # (W, H) bool
+    groups: tuple[str, ...]  # W asset or engine ids
+
+    def __len__(self) -> int:
+        return int(self.context.shape[0])
+
+    def take(self, index: torch.Tensor) -> Windows:
+        chosen = index.tolist()
+        return Windows(self.context[index], self.context_observed[index], self.future[index],
+                       self.future_observed[index], tuple(self.groups[i] for i in chosen))  # fmt: skip
+
+    def batches(self, batch_size: int, *, generator: torch.Generator | None = None) -> list[Batch]:
+        """Batches of one channel each, targets ``future`` and ``future_observed`` (B, H, 1)."""
+        order = (
+            torch.randperm(len(self), generator=generator)
+            if generator is not None
+            else torch.arange(len(self))
+        )
+        out = []
+        for start in range(0, len(self), batch_size):
+            i = order[start : start + batch_size]
+            targets = {"future": self.future[i, :, None], "future_observed": self.future_observed[i, :, None]}
+            out.append(Batch(series=self.context[i, :, None], observed=self.context_observed[i, :, None],
+                             targets=targets))  # fmt: skip
+        return out
+
+
+def cut_windows(values: np.ndarray, group: str, *, context_length: int, horizon: int, stride: int) -> Windows:
+    """Windows of every channel of (T, C) ``values`` (NaN = unobserved) every ``stride`` steps."""
+    T = values.shape[0]
+    length = context_length + horizon
+    starts = np.arange(0, T - length + 1, stride)
+    if values.ndim != 2 or starts.size == 0:
+        return _empty(context_length, horizon)
+    cut = np.stack([values[s : s + length] for s in starts])  # (S, L + H, C)
+    cut = cut.transpose(0, 2, 1).reshape(-1, length)  # (S * C, L + H)
+    observed = np.isfinite(cut)
+    filled = torch.from_numpy(np.where(observed, cut, 0.0).astype(np.float32))
+    seen = torch.from_numpy(observed)
+    keep = seen[:, :context_length].any(dim=1) & seen[:, context_length:].any(dim=1)
+    W = int(keep.sum())
+    return Windows(filled[keep, :context_length], seen[keep, :context_length], filled[keep, context_length:],
+                   seen[keep, context_length:], (group,) * W)  # fmt: skip
+
+
+def concat(parts: Sequence[Windows], *, context_length: int, horizon: int) -> Windows:
+    """The windows of every part, in order."""
+    if not parts:
+        return _empty(context_length, horizon)
+    return Windows(
+        torch.cat([p.context for p in parts]),
+        torch.cat([p.context_observed for p in parts]),
+        torch.cat([p.future for p in parts]),
+        torch.cat([p.future_observed for p in parts]),
+        tuple(g for p in parts for g in p.groups),
+    )
+
+
+def _empty(context_length: int, horizon: int) -> Windows:
+    zeros = torch.zeros(0, context_length)
+    later = torch.zeros(0, horizon)
+    return Windows(zeros, zeros.bool(), later, later.bool(), ())
+
+
+def zscore(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """(T, C) ``values`` standardised per channel with the mean and std of (N, C) ``reference``."""
+    return ChannelScaler.fit(reference, "zscore").transform(values)
+
+
+class Corpus(NamedTuple):
+    train: Windows
+    val: Windows  # the simulated corpus' later 30 %
+    sources: dict[str, int]  # training windows per source
+
+
+def corpus_windows(config: ForecastPretrainConfig, *, data_root: Path | None = None) -> Corpus:
+    """The corpus of the module docstring, as windows."""
+    size = {"context_length": config.context_length, "horizon": config.horizon, "stride": config.stride}
+    train, val = [], []
+    for s in _plant_series(config.plant()):
+        cut = int(TRAIN_SHARE * s.length)
+        values = series_values(s, s.channels)
+        scaled = zscore(values, values[:cut])
+        train.append(cut_windows(scaled[:cut], s.asset_id, **size))
+        val.append(cut_windows(scaled[cut:], s.asset_id, **size))
+    sources = {"simulator": sum(len(w) for w in train)}
+    generator = torch.Generator().manual_seed(config.seed)
+    for name in config.public:
+        parts = []
+        for values, group in public_training_rows(name, data_root):
+            parts.append(cut_windows(zscore(values, values), group, **size))
+        windows = concat(parts, context_length=config.context_length, horizon=config.horizon)
+        if len(windows) > config.max_windows:
+            windows = windows.take(
+                torch.randperm(len(windows), generator=generator)[: config.max_windows].sort().values
+            )
+        sources[name] = len(windows)
+        train.append(windows)
+    L, H = config.context_length, config.horizon
+    return Corpus(
+        concat(train, context_length=L, horizon=H), concat(val, context_length=L, horizon=H), sources
+    )
+
+
+def public_training_rows(name: str, data_root: Path | None = None) -> list[tuple[np.ndarray, str]]:
+    """(T, C) training rows (NaN = unobserved) of each contiguous piece of public set ``name``, and its id.
+
+    Raises:
+        ValueError: ``name`` is not one of :data:`FORECAST_PUBLIC_SETS`.
+    """
+    if name == "ett":
+        s = load_dataset("ett", data_root).series[0]
+        return [(series_values(s, s.channels)[:ETT_TRAIN_ROWS], s.series_id)]
+    if name in ("skab", "tep"):
+        return [(series_values(p.series, p.series.channels)[p.start : p.stop], p.series.series_id)
+                for p in training_parts(name, data_root)[1]]  # fmt: skip
+    raise ValueError(f"unknown public sensor set {name!r}; choose from {list(FORECAST_PUBLIC_SETS)}")
+
+
+def _plant_series(plant: SimulatorConfig) -> list:
+    with tempfile.TemporaryDirectory(prefix="moesaic-plant-") as folder:
+        simulate_to(plant, Path(folder) / "plant")
+        return list(load_plant(Path(folder) / "plant").series)
+
+
+def new_forecaster(config: ForecastPretrainConfig, *, seed: int) -> MoesaicForecastModel:
+    torch.manual_seed(seed)
+    return MoesaicForecastModel(config.spec(), config.model)
+
+
+class ForecastScores(NamedTuple):
+    mse: float
+    mae: float
+
+
+@torch.no_grad()
+def evaluate_forecaster(
+    model: MoesaicForecastModel, windows: Windows, *, batch_size: int = 1024
+) -> ForecastScores:
+    """MSE and MAE of the median over every observed future step of ``windows``, in eval mode."""
+    was_training = model.training
+    model.eval()
+    try:
+        median = model.head.median_index
+        errors = [(model.forecast(b)[..., median] - b.targets["future"], b.targets["future_observed"])
+                  for b in windows.batches(batch_size)]  # fmt: skip
+    finally:
+        model.train(was_training)
+    error = torch.cat([e[o] for e, o in errors])
+    return ForecastScores(float((error**2).mean()), float(error.abs().mean()))
+
+
+def naive_scores(windows: Windows) -> ForecastScores:
+    """The last observed context value repeated over the horizon: the reference any forecaster must beat."""
+    steps = torch.arange(windows.context.shape[1]).expand_as(windows.context)
+    last = torch.where(windows.context_observed, steps, -1).max(dim=1).values.clamp(min=0)
+    level = windows.context.gather(1, last[:, None])
+    error = (windows.future - level)[windows.future_observed]
+    return ForecastScores(float((error**2).mean()), float(error.abs().mean()))
+
+
+class ForecastPretrainResult(NamedTuple):
+    model: MoesaicForecastModel
+    corpus: Corpus
+    run: TrainResult
+    scores: ForecastScores  # on the simulated corpus' validation windows
+
+
+def pretrain_forecaster(
+    config: ForecastPretrainConfig, *, data_root: Path | None = None
+) -> ForecastPretrainResult:
+    """Pretrain the forecaster on the corpus, early-stopped on the simulated corpus' later 30 %."""
+    corpus = corpus_windows(config, data_root=data_root)
+    model = new_forecaster(config, seed=config.seed)
+    batch_size = config.train.batch_size
+
+    def source(epoch: int, generator: torch.Generator) -> list[Batch]:
+        return corpus.train.batches(batch_size, generator=generator)
+
+    val = _subset(corpus.val, 8192, seed=config.seed)
+    run = train(model, source, config=config.train, val_batches=val.batches(1024))
+    model.eval()
+    return ForecastPretrainResult(model, corpus, run, evaluate_forecaster(model, corpus.val))
+
+
+def _subset(windows: Windows, limit: int, *, seed: int) -> Windows:
+    if len(windows) <= limit:
+        return windows
+    return windows.take(torch.randperm(len(windows), generator=torch.Generator().manual_seed(seed))[:limit])
+
+
+def save_pretrained_forecaster(
+    folder: Path, model: MoesaicForecastModel, config: ForecastPretrainConfig
+) -> None:
+    save_model(folder, model, {"kind": CHECKPOINT_KIND, "pretrain": to_dict(config)})
+
+
+def load_pretrained_forecaster(folder: Path) -> tuple[MoesaicForecastModel, ForecastPretrainConfig]:
+    """Load a checkpoint of :func:`save_pretrained_forecaster`, in eval mode.
+
+    Raises:
+        CheckpointError: missing, modified or foreign checkpoint.
+    """
+    state = load_model_state(Path(folder), kind=CHECKPOINT_KIND, what="pretrained forecaster")
+    try:
+        config = from_dict(ForecastPretrainConfig, state.config["pretrain"])
+        model = MoesaicForecastModel(config.spec(), config.model)
+        model.load_state_dict(state.state_dict)
+    except (ConfigError, KeyError, TypeError, RuntimeError) as err:
+        raise CheckpointError(f"{folder}: cannot rebuild the pretrained forecaster ({err})") from err
+    return model.eval(), config
+
+
+class ForecastTarget(NamedTuple):
+    name: str
+    train: Windows  # the labelled pool
+    test: Windows  # scored, never trained on
+
+
+def forecast_target(config: ForecastPretrainConfig, name: str, *, num_assets: int = 24,
+                    data_root: Path | None = None) -> ForecastTarget:  # fmt: skip
+    """The ``fan`` or ``cmapss`` target of the module docstring.
+
+    Raises:
+        ValueError: an unknown target name.
+    """
+    L, H = config.context_length, config.horizon
+    if name == "fan":
+        train, test = [], []
+        for s in _plant_series(config.plant(target=True, num_assets=num_assets)):
+            cut = int(TRAIN_SHARE * s.length)
+            values = series_values(s, s.channels)
+            scaled = zscore(values, values[:cut])
+            train.append(
+                cut_windows(scaled[:cut], s.asset_id, context_length=L, horizon=H, stride=config.stride)
+            )
+            test.append(cut_windows(scaled[cut:], s.asset_id, context_length=L, horizon=H, stride=H))
+        return ForecastTarget(
+            name, concat(train, context_length=L, horizon=H), concat(test, context_length=L, horizon=H)
+        )
+    if name == "cmapss":
+        from moesaic.tasks.engines import DATASET, select_sensors  # engines imports the classifier side
+
+        data = load_dataset(DATASET, data_root)
+        engines = {
+            split: [s for s in data.series if s.meta.get("split") == split] for split in ("train", "test")
+        }
+        sensors = select_sensors(engines["train"], min_distinct=3)
+        reference = np.concatenate([series_values(s, sensors) for s in engines["train"]])
+        windows = {}
+        for split, group in engines.items():
+            stride = 1 if split == "train" else H
+            pieces = [cut_windows(zscore(series_values(s, sensors), reference), s.asset_id, context_length=L,
+                               horizon=H, stride=stride) for s in group]  # fmt: skip
+            windows[split] = concat(pieces, context_length=L, horizon=H)
+        return ForecastTarget(name, windows["train"], windows["test"])
+    raise ValueError(f"unknown forecasting target {name!r}; choose fan or cmapss")
