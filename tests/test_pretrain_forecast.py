@@ -158,7 +158,10 @@ def test_adaptation_suite_forecasting_rows(
     assert {m for s, m in by_key if s == "moesaic-lora"} == {
         "mse", "mae", "mse_std", "mae_std", "trainable_params", "labelled_windows",
     }  # fmt: skip
-    assert all(row.task == "forecasting" and row.setting == "target=fan,shots=0.2,public=ett" for row in rows)
+    assert all(
+        row.task == "forecasting" and row.setting == "target=fan,shots=0.2,task=forecasting,public=ett"
+        for row in rows
+    )
     assert by_key[("moesaic-zeroshot", "trainable_params")].value == 0
     with pytest.raises(ValueError, match="option tasks='speech'"):
         adaptation.run(SuiteContext(quick=True, data=shared_data, options={**options, "tasks": "speech"}))
@@ -184,3 +187,24 @@ def test_cli_pretrains_a_forecaster_and_adapts_it(shared_data: Path, tmp_path: P
     assert "last-value forecast MSE" in result.output and "8-step forecasts: MSE" in result.output
     result = CliRunner().invoke(app, [*base[:2], "speech", *base[3:]])
     assert result.exit_code != 0 and "`--task` must be one of" in result.output
+
+
+def test_both_tasks_in_one_run_give_one_row_per_key(
+    shared_data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    base = adaptation.PretrainConfig()
+    classify = dataclasses.replace(
+        base, num_assets=2, days=8, windows=dataclasses.replace(base.windows, context_length=32), dim=16,
+        num_heads=2, moe=dataclasses.replace(base.moe, num_experts=2, top_k=1), train=TINY.train,
+    )  # fmt: skip
+    monkeypatch.setattr(
+        adaptation, "protocol", lambda quick, seed, public: adaptation.Protocol(classify, 2, 0.2, 1, 1)
+    )
+    monkeypatch.setattr(
+        adaptation, "forecast_config", lambda quick, seed, public: dataclasses.replace(TINY, public=())
+    )
+    options = {"target": "fan", "public": "none", "pretrain_steps": "1"}
+    rows = adaptation.run(SuiteContext(quick=True, data=shared_data, options=options))
+    keys = [(r.system, r.dataset, r.setting, r.metric) for r in rows]
+    assert len(keys) == len(set(keys))
+    assert {r.task for r in rows} == {"fault_classification", "forecasting"}

@@ -82,7 +82,12 @@ def pretrain(
         Path | None, typer.Option("--data", help="Folder of the data sets (default: $MOESAIC_DATA).")
     ] = None,
     overrides: Annotated[
-        list[str] | None, typer.Option("--set", help="PretrainConfig override KEY=VALUE, e.g. dim=32.")
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Config override KEY=VALUE, e.g. dim=32 "
+            "(PretrainConfig; ForecastPretrainConfig for forecasting).",
+        ),
     ] = None,
 ) -> None:
     """Pretrain the backbone on simulated plant types (all but HELD_OUT) and the training data of
@@ -170,7 +175,8 @@ def adapt(
     seed: Annotated[int, typer.Option("--seed", min=0, help="Target plant and the labelled draw.")] = 0,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the adapter checkpoint.")] = None,
 ) -> None:
-    """Adapt a pretrained model with few labels to its held-out plant type or to C-MAPSS engines."""
+    """Adapt a pretrained classifier or forecaster with few labels to its held-out plant type or to
+    C-MAPSS engines."""
     try:
         if target not in TARGETS:
             raise ValueError(f"`--target` must be one of {list(TARGETS)}, got {target!r}")

@@ -55,7 +55,8 @@ high-water mark is reset to the current resident memory before each draw, so it 
 windows and the pretrained model the suite holds; elsewhere it is the process peak so far),
 ``infer_ms_per_window`` the median time of a batch of 64 windows, per window.
 
-With public sets in the corpus, every setting ends in ``,public=<sets>`` (``+``-joined).
+Forecasting settings carry ``,task=forecasting`` (a row is unique by system, dataset, setting and
+metric). With public sets in the corpus, every setting ends in ``,public=<sets>`` (``+``-joined).
 
 Options (``-o KEY=VALUE``): ``tasks``; ``target=fan|cmapss|all`` (default all);
 ``public=ett,skab,tep|none`` the public sets of the corpora (default all three; classification
@@ -316,14 +317,14 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
                 run_target(target, f"target={target.name},shots={fraction:g}" + _public_setting(config))
         if "forecasting" in tasks:
             forecast = forecast_config(ctx.quick, ctx.seed, public)
-            types = "types=" + "+".join(forecast.plant().asset_types)
+            types = "types=" + "+".join(forecast.plant().asset_types) + ",task=forecasting"
             steps_option = ctx.integer("pretrain_steps", 0) if "pretrain_steps" in ctx.options else None
             model, forecast, pretrain_rows = pretrained_forecaster(
                 ctx, forecast, steps=steps_option, threads=threads, setting=types + _public_setting(forecast)
             )
             rows += pretrain_rows
             for name in targets:
-                setting = f"target={name},shots={fraction:g}" + _public_setting(forecast)
+                setting = f"target={name},shots={fraction:g},task=forecasting" + _public_setting(forecast)
                 target, naive_rows = forecast_target_rows(
                     model,
                     forecast,
