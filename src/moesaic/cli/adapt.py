@@ -213,10 +213,13 @@ def adapt(
     except (ConfigError, CheckpointError, DataNotFoundError, ValueError) as err:
         fail(str(err))
     a = adapted.result.adaptation
-    console.print(
-        f"{method}: {adapted.result.shots} labelled windows, {a.trainable_params} of {a.total_params} "
-        f"parameters trained ({100 * a.trainable_params / a.total_params:.2f} %)"
-    )
+    if method == "zeroshot":
+        console.print(f"zeroshot: the pretrained model as it is, {a.total_params} parameters, none trained")
+    else:
+        console.print(
+            f"{method}: {adapted.result.shots} labelled windows, {a.trainable_params} of {a.total_params} "
+            f"parameters trained ({100 * a.trainable_params / a.total_params:.2f} %)"
+        )
     scores = ", ".join(
         f"{_SCORE_NAMES.get(name, name)} {value:.3f}" for name, value in adapted.scores.items()
     )
