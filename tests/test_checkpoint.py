@@ -213,3 +213,14 @@ def test_checkpoint_source_never_uses_pickle() -> None:
     # safetensors.torch.load/save are the safe ones; a bare torch.load/save would unpickle.
     for pattern in (r"\bpickle\b", r"(?<![\w.])torch\.(load|save)\b", r"weights_only"):
         assert not re.search(pattern, source), pattern
+
+
+def test_model_state_of_another_kind_is_refused_with_both_kinds(tmp_path: Path) -> None:
+    save_model(tmp_path / "m", nn.Linear(2, 2), {"kind": "moesaic.adapter"})
+    assert load_model_state(tmp_path / "m", kind="moesaic.adapter").config["kind"] == "moesaic.adapter"
+    with pytest.raises(
+        CheckpointError, match=r"not a pretrained forecaster checkpoint \(kind 'moesaic.adapter'\)"
+    ):
+        load_model_state(tmp_path / "m", kind="moesaic.pretrained_forecaster", what="a pretrained forecaster")
+    with pytest.raises(CheckpointError, match="not 'other' checkpoint"):
+        load_model_state(tmp_path / "m", kind="other")

@@ -269,7 +269,8 @@ def save_model(folder: Path, module: nn.Module, config: Mapping[str, Any]) -> No
 def load_model_state(folder: Path, *, kind: str | None = None, what: str = "") -> ModelState:
     """Read and verify an inference checkpoint written by :func:`save_model`.
 
-    With ``kind``, the config's ``"kind"`` must be it; ``what`` names that kind in the error.
+    With ``kind``, the config's ``"kind"`` must be it; ``what`` names that kind in the error, with
+    its article ("an adapter").
 
     Raises:
         CheckpointError: as :func:`load_checkpoint`, or a checkpoint of another kind.
@@ -283,7 +284,7 @@ def load_model_state(folder: Path, *, kind: str | None = None, what: str = "") -
         )
     config = document["config"]
     if kind is not None and config.get("kind") != kind:
-        raise CheckpointError(f"{folder}: not a {what or kind} checkpoint (kind {config.get('kind')!r})")
+        raise CheckpointError(f"{folder}: not {what or repr(kind)} checkpoint (kind {config.get('kind')!r})")
     return ModelState(_read_tensors(folder / MODEL_FILE, checksums[MODEL_FILE]), config)
 
 

@@ -169,9 +169,7 @@ def load_adapter(folder: Path, model: nn.Module) -> LoadedAdapter:
     Raises:
         CheckpointError: not an adapter checkpoint, or tensors that do not fit ``model``.
     """
-    state = load_model_state(Path(folder))
-    if state.config.get("kind") != ADAPTER_KIND:
-        raise CheckpointError(f"{folder}: not an adapter checkpoint (kind {state.config.get('kind')!r})")
+    state = load_model_state(Path(folder), kind=ADAPTER_KIND, what="an adapter")
     try:
         config = from_dict(AdaptConfig, state.config["adapt"])
     except (ConfigError, KeyError, TypeError) as err:

@@ -59,11 +59,7 @@ def read_trained(folder: Path) -> SavedModel:
     Raises:
         CheckpointError: not such a checkpoint.
     """
-    state = load_model_state(Path(folder))
-    if state.config.get("kind") != TRAINED_KIND:
-        raise CheckpointError(
-            f"{folder}: not a trained-layers checkpoint (kind {state.config.get('kind')!r})"
-        )
+    state = load_model_state(Path(folder), kind=TRAINED_KIND, what="a trained-layers")
     return SavedModel(str(state.config["model"]), dict(state.config["settings"]), state.state_dict)
 
 

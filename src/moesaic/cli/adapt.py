@@ -277,7 +277,7 @@ def _adapt_forecaster(
     train_config: TrainConfig, target: str, *, shots: str, target_assets: int, data: Path | None, seed: int,
 ) -> _Adapted:  # fmt: skip
     """Forecasting: a share of the target's training windows (fan) or engines (cmapss) is given."""
-    windows = forecast_target(config, target, num_assets=target_assets, data_root=data)
+    windows = forecast_target(config, target, num_assets=target_assets, seed=seed, data_root=data)
     if target == "cmapss":
         fraction = _fraction(shots, len(set(windows.train.groups)), "training engines")
         labelled = engine_shots(windows.train.groups, fraction=fraction, seed=seed)

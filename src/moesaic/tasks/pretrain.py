@@ -369,7 +369,7 @@ def load_pretrained(folder: Path) -> Pretrained:
     Raises:
         CheckpointError: missing, modified or foreign checkpoint.
     """
-    state = load_model_state(Path(folder), kind=CHECKPOINT_KIND, what="pretrained")
+    state = load_model_state(Path(folder), kind=CHECKPOINT_KIND, what="a pretrained")
     try:
         config = from_dict(PretrainConfig, state.config["pretrain"])
         model = FaultClassifier(model_config(config), num_classes=len(CLASS_NAMES))

@@ -120,11 +120,15 @@ class ForecastPretrainConfig:
         if problems:
             raise ConfigError(problems)
 
-    def plant(self, *, target: bool = False, num_assets: int | None = None) -> SimulatorConfig:
-        """The corpus plant (every type but ``held_out``), or with ``target`` a plant of ``held_out`` only."""
+    def plant(
+        self, *, target: bool = False, num_assets: int | None = None, seed: int | None = None
+    ) -> SimulatorConfig:
+        """The corpus plant (every type but ``held_out``), or with ``target`` a plant of ``held_out`` only,
+        simulated with ``seed`` (default ``self.seed``) plus :data:`TARGET_SEED_OFFSET`."""
         types = (self.held_out,) if target else tuple(t for t in ASSET_TYPES if t != self.held_out)
+        base = self.seed if seed is None else seed
         return SimulatorConfig(num_assets=num_assets or self.num_assets, days=self.days,
-                               seed=self.seed + (TARGET_SEED_OFFSET if target else 0), drawings=False,
+                               seed=base + (TARGET_SEED_OFFSET if target else 0), drawings=False,
                                asset_types=types)  # fmt: skip
 
     def spec(self) -> ForecastSpec:
@@ -343,7 +347,7 @@ def load_pretrained_forecaster(folder: Path) -> tuple[MoesaicForecastModel, Fore
     Raises:
         CheckpointError: missing, modified or foreign checkpoint.
     """
-    state = load_model_state(Path(folder), kind=CHECKPOINT_KIND, what="pretrained forecaster")
+    state = load_model_state(Path(folder), kind=CHECKPOINT_KIND, what="a pretrained forecaster")
     try:
         config = from_dict(ForecastPretrainConfig, state.config["pretrain"])
         model = MoesaicForecastModel(config.spec(), config.model)
@@ -359,9 +363,15 @@ class ForecastTarget(NamedTuple):
     test: Windows  # scored, never trained on
 
 
-def forecast_target(config: ForecastPretrainConfig, name: str, *, num_assets: int = 24,
-                    data_root: Path | None = None) -> ForecastTarget:  # fmt: skip
-    """The ``fan`` or ``cmapss`` target of the module docstring.
+def forecast_target(
+    config: ForecastPretrainConfig,
+    name: str,
+    *,
+    num_assets: int = 24,
+    seed: int | None = None,
+    data_root: Path | None = None,
+) -> ForecastTarget:
+    """The ``fan`` or ``cmapss`` target of the module docstring; ``seed`` simulates the fans (see ``plant``).
 
     Raises:
         ValueError: an unknown target name.
@@ -369,7 +379,7 @@ def forecast_target(config: ForecastPretrainConfig, name: str, *, num_assets: in
     L, H = config.context_length, config.horizon
     if name == "fan":
         train, test = [], []
-        for s in _plant_series(config.plant(target=True, num_assets=num_assets)):
+        for s in _plant_series(config.plant(target=True, num_assets=num_assets, seed=seed)):
             cut = int(TRAIN_SHARE * s.length)
             values = series_values(s, s.channels)
             scaled = zscore(values, values[:cut])

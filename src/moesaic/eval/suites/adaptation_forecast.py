@@ -95,7 +95,7 @@ def forecast_target_rows(
     setting: str,
 ) -> tuple[Target, list[BenchRow]]:
     """The suite target of forecasting target ``name`` and the naive forecast's rows on it."""
-    target = forecast_target(config, name, num_assets=target_assets, data_root=ctx.data_root())
+    target = forecast_target(config, name, num_assets=target_assets, seed=ctx.seed, data_root=ctx.data_root())
     logger.info("forecasting target %s: %d training and %d scored windows", name, len(target.train),
                 len(target.test))  # fmt: skip
 

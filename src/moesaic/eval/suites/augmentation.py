@@ -51,6 +51,7 @@ from moesaic.data.registry import load_dataset
 from moesaic.data.schema import Series
 from moesaic.eval.bench import BenchRow, OptionError, SuiteContext, register_suite
 from moesaic.eval.meters import Stopwatch, count_parameters, peak_rss_mb, torch_threads
+from moesaic.tasks.public_corpus import flag_stretches
 from moesaic.tasks.synth.augment import augment_classical
 from moesaic.tasks.synth.config import SynthConfig
 from moesaic.tasks.synth.protocol import sliding_windows
@@ -149,8 +150,7 @@ def skab_windows(ctx: SuiteContext) -> FaultWindows:
     for run, s in enumerate(data.series):
         values = ((s.values - mean) / spread).astype(np.float32)
         flags = s.labels["anomaly"]
-        edges = np.flatnonzero(np.diff(flags)) + 1
-        for start, stop in zip(np.r_[0, edges], np.r_[edges, len(flags)], strict=True):
+        for start, stop in flag_stretches(flags):
             label = classes.index(str(s.meta["fault"])) if flags[start] else 0
             cut = start + int(SKAB_TRAIN_SHARE * (stop - start))
             for part, rows, stride in (("train", values[start:cut], WINDOW), ("dense", values[start:cut], 4),
