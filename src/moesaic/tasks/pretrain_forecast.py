@@ -53,6 +53,7 @@ from moesaic.checkpoint import CheckpointError, load_model_state, save_model
 from moesaic.config import ConfigError, from_dict, to_dict
 from moesaic.data.batch import Batch
 from moesaic.data.registry import load_dataset
+from moesaic.data.schema import Series
 from moesaic.data.simulator import ASSET_TYPES, SimulatorConfig, load_plant, simulate_to
 from moesaic.heads.forecast import ForecastSpec, MoesaicForecastConfig, MoesaicForecastModel
 from moesaic.tasks.public_corpus import training_parts
@@ -263,13 +264,15 @@ def public_training_rows(name: str, data_root: Path | None = None) -> list[tuple
     raise ValueError(f"unknown public sensor set {name!r}; choose from {list(FORECAST_PUBLIC_SETS)}")
 
 
-def _plant_series(plant: SimulatorConfig) -> list:
+def _plant_series(plant: SimulatorConfig) -> list[Series]:
+    """The series of ``plant``, simulated in a temporary folder."""
     with tempfile.TemporaryDirectory(prefix="moesaic-plant-") as folder:
         simulate_to(plant, Path(folder) / "plant")
         return list(load_plant(Path(folder) / "plant").series)
 
 
 def new_forecaster(config: ForecastPretrainConfig, *, seed: int) -> MoesaicForecastModel:
+    """The forecaster of ``config``, freshly initialised with ``seed``."""
     torch.manual_seed(seed)
     return MoesaicForecastModel(config.spec(), config.model)
 
