@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import typer
@@ -15,12 +16,14 @@ from moesaic.adapt.methods import AdaptConfig
 from moesaic.checkpoint import CheckpointError, save_model
 from moesaic.cli.adapt import adapt
 from moesaic.cli.adapt import pretrain as pretrain_command
+from moesaic.cli.forecast import forecast as forecast_command
 from moesaic.config import ConfigError
 from moesaic.data.registry import load_dataset
 from moesaic.eval.bench import SuiteContext
 from moesaic.eval.suites import adaptation
 from moesaic.heads.forecast import MoesaicForecastConfig
 from moesaic.tasks.few_shot import adapt_forecaster, window_shots
+from moesaic.tasks.forecast_pretrained import pretrained_forecast
 from moesaic.tasks.pretrain_forecast import (
     ETT_TRAIN_ROWS,
     ForecastPretrainConfig,
@@ -31,6 +34,7 @@ from moesaic.tasks.pretrain_forecast import (
     forecast_target,
     load_pretrained_forecaster,
     naive_scores,
+    new_forecaster,
     pretrain_forecaster,
     save_pretrained_forecaster,
 )
@@ -208,3 +212,46 @@ def test_both_tasks_in_one_run_give_one_row_per_key(
     keys = [(r.system, r.dataset, r.setting, r.metric) for r in rows]
     assert len(keys) == len(set(keys))
     assert {r.task for r in rows} == {"fault_classification", "forecasting"}
+
+
+def test_pretrained_forecast_is_affine_equivariant_and_rolls_out_long_horizons() -> None:
+    model = new_forecaster(TINY, seed=0)
+    values = np.cumsum(np.random.default_rng(0).normal(size=(50, 2)), axis=0)
+    values[45, 1] = np.nan  # a missing reading in the context
+    first = pretrained_forecast(model, values, 20)  # 3 blocks of the model's 8 steps
+    assert first.median.shape == (20, 2) and first.quantiles.shape == (20, 2, 3)
+    assert np.isfinite(first.quantiles).all() and (np.diff(first.quantiles, axis=-1) >= 0).all()
+    np.testing.assert_allclose(pretrained_forecast(model, values, 8).median, first.median[:8], rtol=1e-6)
+    moved = pretrained_forecast(model, 3 * values + 7, 20)  # z-scoring makes the forecast follow
+    np.testing.assert_allclose(moved.median, 3 * first.median + 7, rtol=1e-4, atol=1e-4)
+    with pytest.raises(ValueError, match="reads 32 steps of context; the series has 20"):
+        pretrained_forecast(model, values[:20], 5)
+
+
+def test_cli_forecasts_a_csv_with_the_pretrained_forecaster(tmp_path: Path) -> None:
+    save_pretrained_forecaster(tmp_path / "pre", new_forecaster(TINY, seed=0), TINY)
+    dates = np.datetime64("2024-01-01T00") + np.arange(40) * np.timedelta64(1, "h")
+    levels = np.cumsum(np.random.default_rng(1).normal(size=(40, 2)), axis=0)
+    lines = ["date,a,b"] + [
+        f"{d},{x:.4f},{y:.4f}" for d, (x, y) in zip(dates.astype(str), levels, strict=True)
+    ]
+    (tmp_path / "s.csv").write_text("\n".join(lines) + "\n")
+    app = typer.Typer()
+    app.command(name="forecast")(forecast_command)
+    app.command(name="other")(lambda: None)
+    base = [
+        "forecast",
+        "--csv",
+        str(tmp_path / "s.csv"),
+        "--pretrained",
+        str(tmp_path / "pre"),
+        "--horizon",
+        "10",
+    ]
+    result = CliRunner().invoke(app, [*base, "--out", str(tmp_path / "f.csv")])
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(tmp_path / "f.csv")
+    assert len(frame) == 10 and {"a", "b", "a_q0.1", "b_q0.9"} <= set(frame.columns)
+    assert frame["date"].iloc[0] == "2024-01-02 16:00:00"
+    result = CliRunner().invoke(app, [*base, "--load", str(tmp_path / "pre")])
+    assert result.exit_code != 0 and "takes neither --load nor --save" in result.output
