@@ -1,9 +1,9 @@
 """Few-shot adaptation of a pretrained model on a labelled share of a target's windows.
 
 The pretrained models are :mod:`moesaic.tasks.pretrain`'s fault classifier and
-:mod:`moesaic.tasks.pretrain_forecast`'s forecaster; the methods (which parameters train) are
-:mod:`moesaic.adapt.methods`'. With no target validation set at these label budgets, every method
-runs the same fixed number of steps and keeps its last weights.
+:mod:`moesaic.tasks.pretrain_forecast`'s forecaster; which parameters each method trains is
+decided by :mod:`moesaic.adapt.methods`. With no target validation set at these label budgets,
+every method runs the same fixed number of steps and keeps its last weights.
 """
 
 from __future__ import annotations
@@ -78,7 +78,7 @@ def adapt_forecaster(
 ) -> AdaptResult:
     """Adapt ``model`` in place on the windows at (K,) ``labelled`` indices of ``windows``.
 
-    As :func:`moesaic.tasks.pretrain.adapt_classifier`: no target validation set, every method
+    As :func:`adapt_classifier`: no target validation set, every method
     runs ``train_config.max_steps`` steps and keeps its last weights.
 
     Raises:
