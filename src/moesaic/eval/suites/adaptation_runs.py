@@ -52,7 +52,7 @@ class MethodRun(NamedTuple):
 def run_method(
     system: str, target: Target, *, steps: int, fraction: float, seed: int, threads: int
 ) -> MethodRun:
-    """Adapt the system's starting model on a draw of labelled windows and score it on ``target.test``."""
+    """Adapt the system's starting model on a draw of labelled windows and score it with ``target.score``."""
     reset = _reset_peak_rss()
     model = target.start(system)
     method = "full" if system == "scratch" else system
