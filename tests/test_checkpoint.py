@@ -20,6 +20,7 @@ from moesaic.checkpoint import (
     capture_rng_state,
     load_checkpoint,
     load_model_state,
+    model_kind,
     restore_rng_state,
     save_checkpoint,
     save_model,
@@ -217,6 +218,7 @@ def test_checkpoint_source_never_uses_pickle() -> None:
 
 def test_model_state_of_another_kind_is_refused_with_both_kinds(tmp_path: Path) -> None:
     save_model(tmp_path / "m", nn.Linear(2, 2), {"kind": "moesaic.adapter"})
+    assert model_kind(tmp_path / "m") == "moesaic.adapter"
     assert load_model_state(tmp_path / "m", kind="moesaic.adapter").config["kind"] == "moesaic.adapter"
     with pytest.raises(
         CheckpointError, match=r"not a pretrained forecaster checkpoint \(kind 'moesaic.adapter'\)"

@@ -288,6 +288,17 @@ def load_model_state(folder: Path, *, kind: str | None = None, what: str = "") -
     return ModelState(_read_tensors(folder / MODEL_FILE, checksums[MODEL_FILE]), config)
 
 
+def model_kind(folder: Path) -> str | None:
+    """The ``"kind"`` of a :func:`save_model` checkpoint's config, read without its weights.
+
+    Raises:
+        CheckpointError: no readable checkpoint config in ``folder``.
+    """
+    document = _read_json(Path(folder) / CONFIG_JSON, what="a model checkpoint")
+    config = document.get("config")
+    return config.get("kind") if isinstance(config, dict) else None
+
+
 def check_checkpoint_folder(folder: Path) -> None:
     """Raise CheckpointError now if saving a training checkpoint to ``folder`` would later be refused."""
     _refuse_foreign_files(Path(folder), _CHECKPOINT_FILES)

@@ -11,7 +11,7 @@ import typer
 from torch import nn
 
 from moesaic.adapt.methods import METHODS, AdaptConfig, few_shot_indices, save_adapter
-from moesaic.checkpoint import CheckpointError, load_model_state
+from moesaic.checkpoint import CheckpointError, model_kind
 from moesaic.cli.console import console, fail
 from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.registry import DataNotFoundError
@@ -180,7 +180,7 @@ def adapt(
     try:
         if target not in TARGETS:
             raise ValueError(f"`--target` must be one of {list(TARGETS)}, got {target!r}")
-        forecaster = load_model_state(pretrained).config.get("kind") == FORECASTER_KIND
+        forecaster = model_kind(pretrained) == FORECASTER_KIND
         adapt_config = AdaptConfig(method=method)
         train_config = TrainConfig(
             lr=LEARNING_RATES.get(method, 1e-3) if lr is None else lr,  # zero-shot does not train

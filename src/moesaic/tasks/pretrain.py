@@ -42,6 +42,7 @@ from torch import nn
 from moesaic.checkpoint import CheckpointError, load_model_state, save_model
 from moesaic.config import ConfigError, from_dict, to_dict
 from moesaic.data.batch import Batch
+from moesaic.data.schema import MaintenanceData
 from moesaic.data.simulator import ASSET_TYPES, FAULT_TYPES, SimulatorConfig, load_plant, simulate_to
 from moesaic.data.simulator.catalogue import CATALOGUE
 from moesaic.data.windows import WindowConfig, WindowData, WindowSet, make_windows, to_batches
@@ -178,11 +179,16 @@ def align_channels(windows: WindowSet, channels: tuple[str, ...]) -> WindowSet:
     return dataclasses.replace(windows, series=series, observed=observed)
 
 
-def plant_windows(plant: SimulatorConfig, windows: WindowConfig) -> WindowData:
-    """Simulate ``plant`` in a temporary folder and cut it into channel-aligned windows."""
+def simulated_plant(plant: SimulatorConfig) -> MaintenanceData:
+    """Simulate ``plant`` in a temporary folder and read it back."""
     with tempfile.TemporaryDirectory(prefix="moesaic-plant-") as folder:
         simulate_to(plant, Path(folder) / "plant")
-        data = make_windows(load_plant(Path(folder) / "plant"), windows)
+        return load_plant(Path(folder) / "plant")
+
+
+def plant_windows(plant: SimulatorConfig, windows: WindowConfig) -> WindowData:
+    """Simulate ``plant`` and cut it into channel-aligned windows."""
+    data = make_windows(simulated_plant(plant), windows)
     train = align_channels(data.train, data.channels)
     val = align_channels(data.val, data.channels)
     return data._replace(

@@ -40,7 +40,6 @@ channel and step. Axes: W windows, L context length, H horizon.
 
 from __future__ import annotations
 
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -53,9 +52,9 @@ from moesaic.checkpoint import CheckpointError, load_model_state, save_model
 from moesaic.config import ConfigError, from_dict, to_dict
 from moesaic.data.batch import Batch
 from moesaic.data.registry import load_dataset
-from moesaic.data.schema import Series
-from moesaic.data.simulator import ASSET_TYPES, SimulatorConfig, load_plant, simulate_to
+from moesaic.data.simulator import ASSET_TYPES, SimulatorConfig
 from moesaic.heads.forecast import ForecastSpec, MoesaicForecastConfig, MoesaicForecastModel
+from moesaic.tasks.pretrain import TARGET_SEED_OFFSET, simulated_plant
 from moesaic.tasks.public_corpus import training_parts
 from moesaic.tasks.rul_windows import ChannelScaler, series_values
 from moesaic.train import TrainConfig, TrainResult, train
@@ -134,9 +133,6 @@ class ForecastPretrainConfig:
 
     def spec(self) -> ForecastSpec:
         return ForecastSpec(self.context_length, self.horizon, QUANTILES, num_channels=1)
-
-
-TARGET_SEED_OFFSET = 1000  # as moesaic.tasks.pretrain: the target plant is another simulation
 
 
 class Windows(NamedTuple):
@@ -223,14 +219,9 @@ class Corpus(NamedTuple):
 def corpus_windows(config: ForecastPretrainConfig, *, data_root: Path | None = None) -> Corpus:
     """The corpus of the module docstring, as windows."""
     size = {"context_length": config.context_length, "horizon": config.horizon, "stride": config.stride}
-    train, val = [], []
-    for s in _plant_series(config.plant()):
-        cut = int(TRAIN_SHARE * s.length)
-        values = series_values(s, s.channels)
-        scaled = zscore(values, values[:cut])
-        train.append(cut_windows(scaled[:cut], s.asset_id, **size))
-        val.append(cut_windows(scaled[cut:], s.asset_id, **size))
-    sources = {"simulator": sum(len(w) for w in train)}
+    simulated, val = simulated_windows(config.plant(), **size, later_stride=config.stride)
+    train = [simulated]
+    sources = {"simulator": len(simulated)}
     generator = torch.Generator().manual_seed(config.seed)
     for name in config.public:
         parts = []
@@ -244,9 +235,7 @@ def corpus_windows(config: ForecastPretrainConfig, *, data_root: Path | None = N
         sources[name] = len(windows)
         train.append(windows)
     L, H = config.context_length, config.horizon
-    return Corpus(
-        concat(train, context_length=L, horizon=H), concat(val, context_length=L, horizon=H), sources
-    )
+    return Corpus(concat(train, context_length=L, horizon=H), val, sources)
 
 
 def public_training_rows(name: str, data_root: Path | None = None) -> list[tuple[np.ndarray, str]]:
@@ -264,11 +253,22 @@ def public_training_rows(name: str, data_root: Path | None = None) -> list[tuple
     raise ValueError(f"unknown public sensor set {name!r}; choose from {list(FORECAST_PUBLIC_SETS)}")
 
 
-def _plant_series(plant: SimulatorConfig) -> list[Series]:
-    """The series of ``plant``, simulated in a temporary folder."""
-    with tempfile.TemporaryDirectory(prefix="moesaic-plant-") as folder:
-        simulate_to(plant, Path(folder) / "plant")
-        return list(load_plant(Path(folder) / "plant").series)
+def simulated_windows(
+    plant: SimulatorConfig, *, context_length: int, horizon: int, stride: int, later_stride: int
+) -> tuple[Windows, Windows]:
+    """Windows of the first :data:`TRAIN_SHARE` of each asset's history (every ``stride`` steps) and
+    of the rest (every ``later_stride``), each channel z-scored on the asset's first part."""
+    earlier, later = [], []
+    for s in simulated_plant(plant).series:
+        cut = int(TRAIN_SHARE * s.length)
+        values = series_values(s, s.channels)
+        scaled = zscore(values, values[:cut])
+        earlier.append(cut_windows(scaled[:cut], s.asset_id, context_length=context_length, horizon=horizon,
+                                   stride=stride))  # fmt: skip
+        later.append(cut_windows(scaled[cut:], s.asset_id, context_length=context_length, horizon=horizon,
+                                 stride=later_stride))  # fmt: skip
+    return (concat(earlier, context_length=context_length, horizon=horizon),
+            concat(later, context_length=context_length, horizon=horizon))  # fmt: skip
 
 
 def new_forecaster(config: ForecastPretrainConfig, *, seed: int) -> MoesaicForecastModel:
@@ -381,18 +381,11 @@ def forecast_target(
     """
     L, H = config.context_length, config.horizon
     if name == "fan":
-        train, test = [], []
-        for s in _plant_series(config.plant(target=True, num_assets=num_assets, seed=seed)):
-            cut = int(TRAIN_SHARE * s.length)
-            values = series_values(s, s.channels)
-            scaled = zscore(values, values[:cut])
-            train.append(
-                cut_windows(scaled[:cut], s.asset_id, context_length=L, horizon=H, stride=config.stride)
-            )
-            test.append(cut_windows(scaled[cut:], s.asset_id, context_length=L, horizon=H, stride=H))
-        return ForecastTarget(
-            name, concat(train, context_length=L, horizon=H), concat(test, context_length=L, horizon=H)
+        plant = config.plant(target=True, num_assets=num_assets, seed=seed)
+        train, test = simulated_windows(
+            plant, context_length=L, horizon=H, stride=config.stride, later_stride=H
         )
+        return ForecastTarget(name, train, test)
     if name == "cmapss":
         from moesaic.tasks.engines import DATASET, select_sensors  # engines imports the classifier side
 
