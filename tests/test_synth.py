@@ -1,4 +1,4 @@
-"""The Synthesizer task: contract, conditions (seen, unseen, unknown), save/load, learning."""
+"""The Synthesizer task: contract, conditions (seen, unseen, unknown, free text), save/load, learning."""
 
 from __future__ import annotations
 
@@ -19,6 +19,7 @@ from moesaic.tasks.synth.conditions import ConditionSpec, parse_condition
 from moesaic.tasks.synth.config import SynthConfig
 from moesaic.tasks.synth.generators import SeriesFlow
 from moesaic.tasks.synth.synthesizer import Synthesizer
+from moesaic.tasks.synth.trunk import drop_conditions
 from moesaic.train import TrainConfig
 
 
@@ -255,3 +256,87 @@ def test_save_load_keeps_the_transfer_and_old_checkpoints_load_without_one(tmp_p
 def test_rare_windows_must_not_be_negative() -> None:
     with pytest.raises(ConfigError, match="rare_windows"):
         SynthConfig(rare_windows=-1)
+
+
+# ---- free text per window ------------------------------------------------------------------
+
+# Two wordings per fault, so the model never sees one text only; the windows without text are healthy.
+LEAK = ("seal leaking, puddle under pump", "dripping from mechanical seal")
+NOISE = ("bearing noisy and hot", "grinding noise at drive end bearing")
+
+
+def text_windows(count: int = 96) -> tuple[np.ndarray, list[str]]:
+    """Leak windows near +1, bearing windows near -1, healthy windows near 0 with no text."""
+    rng = np.random.default_rng(0)
+    windows = np.empty((count, 4, 2), dtype=np.float32)
+    texts = []
+    for i in range(count):
+        kind = i % 3
+        level = (0.0, 1.0, -1.0)[kind]
+        windows[i] = level + 0.1 * rng.standard_normal((4, 2))
+        texts.append(("", LEAK[i % 2], NOISE[i % 2])[kind])
+    return windows, texts
+
+
+def fitted(steps: int = 5, **changes: object) -> Synthesizer:
+    config = dataclasses.replace(tiny("flow", steps=steps), **changes)  # type: ignore[arg-type]
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, batch_size=64))
+    windows, texts = text_windows()
+    return Synthesizer(config).fit(windows, texts=texts)
+
+
+def test_text_steers_the_samples_after_training() -> None:
+    synth = fitted(steps=150)
+    leak = synth.sample(64, texts="water dripping from the seal", seed=1).series.mean()
+    noise = synth.sample(64, texts="noisy bearing", seed=1).series.mean()
+    assert leak - noise > 1.0  # the training levels differ by 2; neither text was seen as such
+
+
+def test_samples_carry_their_texts_and_texts_per_sample_are_accepted() -> None:
+    synth = fitted()
+    out = synth.sample(3, texts=["seal leaking", "", "noisy bearing"])
+    assert out.texts == ["seal leaking", "", "noisy bearing"] and out.series.shape == (3, 4, 2)
+    assert synth.sample(2).texts == ["", ""]  # text left free: unconditional
+    with pytest.raises(ValueError, match="got 1 texts for n=2"):
+        synth.sample(2, texts=["seal leaking"])
+
+
+def test_save_load_reproduces_text_conditioned_samples(tmp_path: Path) -> None:
+    synth = fitted()
+    synth.save(tmp_path / "m")
+    loaded = Synthesizer.load(tmp_path / "m")
+    assert loaded.text_embedder_ == "hashing-256"
+    a = synth.sample(4, texts="seal leaking", seed=3).series
+    b = loaded.sample(4, texts="seal leaking", seed=3).series
+    np.testing.assert_allclose(a, b, atol=1e-6)
+
+
+def test_a_model_without_texts_refuses_one_and_bad_texts_are_refused() -> None:
+    windows, texts = text_windows()
+    plain = Synthesizer(tiny()).fit(windows)
+    with pytest.raises(ValueError, match="fitted without texts"):
+        plain.sample(2, texts="seal leaking")
+    with pytest.raises(ValueError, match="got 96 windows but 95 texts"):
+        Synthesizer(tiny()).fit(windows, texts=texts[:-1])
+    with pytest.raises(ValueError, match="every text is empty"):
+        Synthesizer(tiny()).fit(windows, texts=[""] * len(windows))
+    with pytest.raises(ValueError, match="text 0 is None, expected a string"):
+        Synthesizer(tiny()).fit(windows, texts=[None, *texts[1:]])  # type: ignore[list-item]
+    with pytest.raises(TypeError, match="one string per window"):
+        Synthesizer(tiny()).fit(windows, texts="seal leaking")
+
+
+def test_text_embedder_setting_is_checked() -> None:
+    with pytest.raises(ConfigError, match="text_embedder"):
+        SynthConfig(text_embedder="bert")
+    assert fitted(text_embedder="hashing-64").text_embedder_ == "hashing-64"
+
+
+def test_a_dropped_condition_drops_the_whole_text_row() -> None:
+    spec = ConditionSpec(categorical=(("fault", ("a", "b")),))
+    encoded = spec.encode([{"fault": "a"}] * 400)._replace(text=torch.ones(400, 8))
+    torch.manual_seed(0)
+    dropped = drop_conditions(encoded, 0.5)
+    rows = dropped.text.abs().sum(dim=1)
+    assert set(rows.tolist()) == {0.0, 8.0}  # a text is kept or masked whole
+    assert 0.35 < float((rows == 0).float().mean()) < 0.65

@@ -79,3 +79,33 @@ def test_sample_with_a_condition_in_words_prints_what_it_understood(tmp_path: Pa
     provenance = pd.read_csv(out / "provenance.csv", keep_default_na=False)
     assert json.loads(provenance["condition"].iloc[0]) == {"fault": code, "asset_type": asset_type}
     assert set(provenance["transferred"]) <= {"", "fault", "asset_type", "fault,asset_type"}
+
+
+def test_fit_with_texts_then_sample_from_words_the_factors_do_not_name(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    plant = tmp_path / "plant"
+    simulate_to(SimulatorConfig(num_assets=3, days=20, seed=1, fault_rate=60.0, drawings=False), plant)
+    model = tmp_path / "model"
+    args = ["--fit", str(plant), "--save", str(model), "--texts", "--window", "48", "--stride", "24", *TINY]
+    fitted = runner.invoke(app, args)
+    assert fitted.exit_code == 0, fitted.output
+    assert " with text, factors none)" in fitted.output
+    out = tmp_path / "out"
+    text = "pump noisy, grinding at the drive end"
+    sampled = runner.invoke(app, ["--model", str(model), "--text", text, "--n", "2", "--out", str(out)])
+    assert sampled.exit_code == 0, sampled.output
+    assert "reads the text itself (hashing-256 embedding)" in sampled.output
+    provenance = pd.read_csv(out / "provenance.csv", keep_default_na=False)
+    assert list(provenance["text"]) == [text, text] and list(provenance["condition"]) == ["{}", "{}"]
+
+
+def test_a_model_without_texts_refuses_words_it_cannot_match(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    plant = tmp_path / "plant"
+    simulate_to(SimulatorConfig(num_assets=2, days=4, seed=0, fault_rate=24.0, drawings=False), plant)
+    model = tmp_path / "model"
+    fitted = runner.invoke(app, ["--fit", str(plant), "--save", str(model), "--by", "fault", *TINY])
+    assert fitted.exit_code == 0, fitted.output
+    args = ["--model", str(model), "--text", "a quiet day", "--out", str(tmp_path / "o")]
+    sampled = runner.invoke(app, args)
+    assert sampled.exit_code == 2 and "no known condition in 'a quiet day'" in sampled.output

@@ -1,10 +1,15 @@
-"""Conditions asked for in words: matched against the synthesizer's known values and their names."""
+"""Conditions asked for in words: read as known factor values, or learned from work-order texts."""
 
 from __future__ import annotations
 
+import numpy as np
+import pandas as pd
 import pytest
 
-from moesaic.tasks.synth.conditions import ConditionSpec
+from moesaic.data.schema import Document, Series
+from moesaic.eval.bench import OptionError, SuiteContext
+from moesaic.eval.suites import synthesis_text
+from moesaic.tasks.synth.conditions import ConditionSpec, condition_windows
 from moesaic.tasks.synth.text_condition import parse_text_condition
 
 SPEC = ConditionSpec(
@@ -48,3 +53,46 @@ def test_coded_values_are_found_by_their_names() -> None:
     assert (
         read.condition == {"fault": "5"} and read.matched == {"fault": "fault 5"} and read.unused == ("idv",)
     )
+
+
+def test_reported_windows_carry_their_fault_report_and_healthy_windows_none() -> None:
+    data = synthesis_text.reported_windows(assets=4, days=60, seed=0)
+    assert len(data.windows) == len(data.texts) == len(data.fault) == len(data.episode)
+    healthy = data.fault == "none"
+    assert not any(t for t, h in zip(data.texts, healthy, strict=True) if h)
+    assert all(e == "" for e in data.episode[healthy])
+    texts_of = {}
+    for episode, text in zip(data.episode, data.texts, strict=True):
+        texts_of.setdefault(episode, set()).add(text)
+    assert all(len(t) == 1 for t in texts_of.values())  # one report per fault, on all its windows
+    assert any(data.texts), "a plant at this fault rate has reported faults"
+
+
+def test_synthesis_text_suite_scores_every_system_on_unseen_reports() -> None:
+    options = {"assets": "6", "days": "90", "steps": "5", "minilm": "no"}
+    rows = synthesis_text.run(SuiteContext(quick=True, options=options))
+    by = {(r.system, r.metric): r.value for r in rows}
+    systems = {"moesaic-text", "moesaic-no-text", "parse_text", "moesaic-fault", "real_fault"}
+    assert {s for s, _ in by} == systems
+    assert by[("real_fault", "signature_error")] == 0
+    assert all(0 <= by[(s, "fault_accuracy")] <= 1 for s in systems)
+    assert 0 <= by[("parse_text", "read_share")] <= 1 and by[("moesaic-text", "reports")] >= 1
+    with pytest.raises(OptionError, match="minilm must be yes or no"):
+        synthesis_text.run(SuiteContext(quick=True, options={"minilm": "maybe"}))
+
+
+def test_a_window_reads_the_documents_of_its_asset_dated_inside_it() -> None:
+    time = pd.date_range("2024-01-01", periods=8, freq="h").to_numpy()
+    values = np.zeros((8, 1), dtype=np.float32)
+    pump = Series("s1", "P-1", time, values, ("flow",), np.ones((8, 1), dtype=bool))
+    counted = Series("s2", "P-1", np.arange(8), values, ("flow",), np.ones((8, 1), dtype=bool))
+    docs = [
+        Document("w2", "work_order", "seal dripping", asset_id="P-1", time=pd.Timestamp("2024-01-01 05:00")),
+        Document("w1", "work_order", "noisy", asset_id="P-1", time=pd.Timestamp("2024-01-01 01:00")),
+        Document("w3", "work_order", "other pump", asset_id="P-2", time=pd.Timestamp("2024-01-01 01:00")),
+        Document("w4", "work_order", "no date", asset_id="P-1"),
+        Document("w5", "work_order", "seal changed", asset_id="P-1", time=pd.Timestamp("2024-01-01 03:00")),
+    ]
+    cut = condition_windows([pump, counted], window=4, stride=4, by=(), documents=docs)
+    assert cut.texts == ["noisy | seal changed", "seal dripping", "", ""]  # step-indexed series: none
+    assert condition_windows([pump], window=4, stride=4, by=()).texts is None

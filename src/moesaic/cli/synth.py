@@ -4,10 +4,13 @@ Two modes, one command:
 
 - fit: ``moesaic synth --fit tep --by fault --save model/`` cuts windows from a registered data
   set (or a plant folder written by ``moesaic simulate``) and saves the fitted model;
+  ``--texts`` also gives each window the texts of its asset's work orders and notes dated inside
+  it, which the model learns to read as a condition;
 - sample: ``moesaic synth --model model/ --condition fault=leak,severity=0.7 --n 500 --out DIR``
   writes ``DIR/samples.csv`` (or ``.parquet``) and ``DIR/provenance.csv``; ``--text "seal leak at
-  high load"`` names the condition in words (:mod:`moesaic.tasks.synth.text_condition`) and
-  prints what it understood.
+  high load"`` names the condition in words: a model fitted with ``--texts`` reads the words
+  themselves; the words are also matched against the factors' values
+  (:mod:`moesaic.tasks.synth.text_condition`), and what was understood is printed.
 
 Every sample row carries ``synthetic=True`` and a ``sample_id`` whose provenance row names the
 model folder and the checksum of its weights, the seed, the condition and the factors taken by
@@ -80,6 +83,12 @@ def synth(
     window: Annotated[int, typer.Option("--window", min=1, help="With --fit: steps per window.")] = 24,
     stride: Annotated[int, typer.Option("--stride", min=1, help="With --fit: steps between windows.")] = 12,
     design: Annotated[str, typer.Option("--design", help=f"With --fit: {', '.join(DESIGNS)}.")] = "flow",
+    texts: Annotated[
+        bool,
+        typer.Option(
+            "--texts", help="With --fit: learn to read the work orders and notes dated inside each window."
+        ),
+    ] = False,
     data: Annotated[Path | None, typer.Option("--data", help="Data root for registered data sets.")] = None,
     overrides: Annotated[
         list[str] | None,
@@ -94,7 +103,15 @@ def synth(
             if save is None:
                 fail("--fit needs --save DIR to keep the fitted model")
             _fit(
-                fit, save, by=by, window=window, stride=stride, design=design, data=data, overrides=overrides
+                fit,
+                save,
+                by=by,
+                window=window,
+                stride=stride,
+                design=design,
+                data=data,
+                overrides=overrides,
+                texts=texts,
             )
             return
         assert model is not None
@@ -115,11 +132,18 @@ def _fit(
     design: str,
     data: Path | None,
     overrides: list[str] | None,
+    texts: bool,
 ) -> None:
     folder = Path(source)
     dataset = load_plant(folder) if folder.is_dir() else load_dataset(source, data)
     factors = [f.strip() for f in by.split(",") if f.strip()]
-    cut = condition_windows(dataset.series, window=window, stride=stride, by=factors)
+    documents = dataset.documents if texts else None
+    cut = condition_windows(dataset.series, window=window, stride=stride, by=factors, documents=documents)
+    if texts and not any(cut.texts or ()):
+        fail(
+            f"--texts: no window of {source} has a dated document of its asset inside it "
+            f"({len(dataset.documents)} documents); fit without --texts or use longer windows"
+        )
     config = apply_overrides(SynthConfig(design=design), overrides or [])
     if window % config.patch_len:
         config = dataclasses.replace(config, patch_len=1)
@@ -130,23 +154,33 @@ def _fit(
             observed=cut.observed,
             channel_names=cut.channels,
             value_names=find_label_names(dataset.series, factors),
+            texts=cut.texts,
         )
     synthesizer.save(save)
-    console.print(
-        f"saved the synthesizer to {save} ({len(cut.windows)} windows, factors {factors or 'none'})"
-    )
+    with_text = f", {sum(bool(t) for t in cut.texts)} with text" if cut.texts is not None else ""
+    named = factors or "none"
+    console.print(f"saved the synthesizer to {save} ({len(cut.windows)} windows{with_text}, factors {named})")
 
 
 def _sample(model: Path, *, condition: str, text: str, n: int, out: Path, seed: int, fmt: str) -> None:
     synthesizer = Synthesizer.load(model)
     channels = list(synthesizer.channel_names_)
     asked = parse_condition(condition) if condition else {}
+    reads_text = synthesizer.text_embedder_ is not None
     if text:
-        read = parse_text_condition(text, synthesizer.spec_, synthesizer.value_names_)
-        asked = {**read.condition, **asked}
-        understood = ", ".join(f"{k}={v!r} (from {read.matched[k]!r})" for k, v in read.condition.items())
-        console.print(f"understood: {understood}; words not used: {' '.join(read.unused) or 'none'}")
-    result = synthesizer.sample(n, condition=asked or None, seed=seed)
+        try:
+            read = parse_text_condition(text, synthesizer.spec_, synthesizer.value_names_)
+        except ValueError:
+            if not reads_text:
+                raise  # the words are all this model can go by: say which values it knows
+            read = None
+        if read is not None:
+            asked = {**read.condition, **asked}
+            understood = ", ".join(f"{k}={v!r} (from {read.matched[k]!r})" for k, v in read.condition.items())
+            console.print(f"understood: {understood}; words not used: {' '.join(read.unused) or 'none'}")
+        if reads_text:
+            console.print(f"the model reads the text itself ({synthesizer.text_embedder_} embedding)")
+    result = synthesizer.sample(n, condition=asked or None, texts=text if reads_text else None, seed=seed)
     W, T, C = result.series.shape
     frame = pd.DataFrame(result.series.reshape(W * T, C), columns=channels)
     frame.insert(0, "step", np.tile(np.arange(T), W))
@@ -162,6 +196,7 @@ def _sample(model: Path, *, condition: str, text: str, n: int, out: Path, seed: 
             "model_sha256": weights,
             "seed": seed,
             "condition": [json.dumps(c, sort_keys=True) for c in result.conditions],
+            "text": result.texts,
             "transferred": [",".join(t) for t in result.transferred],
             "created": created,
         }

@@ -40,6 +40,7 @@ SUITE_MODULES = (
     "phrasing",
     "synthesis",
     "synthesis_conditions",
+    "synthesis_text",
     "augmentation",
     "scenarios",
     "alignment",

@@ -116,7 +116,9 @@ class MiniLMEmbedder:
     def embed(self, texts: Sequence[str]) -> np.ndarray:
         if isinstance(texts, str):
             raise TypeError("`texts` must be a sequence of strings, got a single string; wrap it in a list")
-        vectors = self._model.encode(list(texts), normalize_embeddings=True, convert_to_numpy=True)
+        vectors = self._model.encode(
+            list(texts), normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
         return np.asarray(vectors, dtype=np.float32).reshape(len(texts), self.dim)
 
 
@@ -151,6 +153,16 @@ def embedder_name(name: str) -> str:
     if match:
         return HashingEmbedder(int(match.group(1))).name  # checks the dimension
     raise ValueError(f"unknown embedder {name!r}; choose one of {list(EMBEDDERS)} or 'hashing-<dim>'")
+
+
+def embedder_dim(name: str) -> int:
+    """The width of the vectors of a canonical embedder name (from :func:`embedder_name`)."""
+    if name == MiniLMEmbedder.name:
+        return MiniLMEmbedder.dim
+    match = re.fullmatch(r"hashing-(\d+)", name)
+    if match is None:
+        raise ValueError(f"not a canonical embedder name: {name!r}")
+    return int(match.group(1))
 
 
 def make_embedder(name: str) -> Embedder:

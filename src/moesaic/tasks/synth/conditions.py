@@ -18,10 +18,11 @@ from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
+import pandas as pd
 import torch
 from torch import Tensor
 
-from moesaic.data.schema import Series
+from moesaic.data.schema import Document, Series
 
 Condition = Mapping[str, Any]
 
@@ -30,6 +31,7 @@ class EncodedConditions(NamedTuple):
     categorical: Tensor  # (B, G) int64 ids, 0 = factor not given
     numeric: Tensor  # (B, F) float, standardised, 0 where not given
     numeric_observed: Tensor  # (B, F) bool
+    text: Tensor  # (B, E) float frozen text embeddings, a zero row = no text; (B, 0): no text factor
 
 
 @dataclass(frozen=True)
@@ -82,7 +84,7 @@ class ConditionSpec:
         return cls(tuple(categorical), tuple(numeric))
 
     def encode(self, conditions: Sequence[Condition]) -> EncodedConditions:
-        """Tensors of B conditions for the generator's table encoder.
+        """Tensors of B conditions for the generator's table encoder (no text: ``text`` is (B, 0)).
 
         Raises:
             ValueError: an unknown factor, an unknown category, or a non-number for a numeric factor.
@@ -111,7 +113,7 @@ class ConditionSpec:
                 else:
                     known = list(self.names) or "none (the model is unconditional)"
                     raise ValueError(f"unknown condition factor {name!r}; known factors: {known}")
-        return EncodedConditions(categorical, numeric, observed)
+        return EncodedConditions(categorical, numeric, observed, torch.zeros(len(conditions), 0))
 
 
 def category(value: Any) -> str:
@@ -147,22 +149,30 @@ def parse_condition(text: str) -> dict[str, Any]:
 
 
 class ConditionedWindows(NamedTuple):
-    """Windows cut from series, with the condition of each."""
+    """Windows cut from series, with the condition of each (and its text, when documents are given)."""
 
     windows: np.ndarray  # (W, T, C) float32, NaN where unobserved
     observed: np.ndarray  # (W, T, C) bool
     conditions: list[dict[str, Any]]
     channels: tuple[str, ...]
+    texts: list[str] | None = None  # W texts ("" for none); None when no documents were given
 
 
 def condition_windows(
-    series: Sequence[Series], *, window: int, stride: int, by: Sequence[str]
+    series: Sequence[Series],
+    *,
+    window: int,
+    stride: int,
+    by: Sequence[str],
+    documents: Sequence[Document] | None = None,
 ) -> ConditionedWindows:
     """Windows every ``stride`` steps of the series that share the most common channel set.
 
     The condition of a window takes each factor of ``by`` from the series' per-step labels (the
     most frequent value inside the window) or else from its metadata; a factor found in neither is
-    left out of that window's condition.
+    left out of that window's condition. With ``documents`` (work orders, notes), the text of a
+    window is the texts of its asset's documents dated inside it, in time order, joined by " | "
+    ("" when there is none; a series with step indices instead of timestamps gets none).
 
     Raises:
         ValueError: no series is long enough for one window, or a bad ``window``/``stride``.
@@ -173,19 +183,48 @@ def condition_windows(
         raise ValueError("no series to cut windows from")
     sets = Counter(s.channels for s in series)
     channels = sets.most_common(1)[0][0]
-    values, masks, conditions = [], [], []
+    values, masks, conditions, texts = [], [], [], []
+    dated = _dated_texts(documents or ())
     for s in series:
         if s.channels != channels:
             continue
+        stamps, notes = dated.get(s.asset_id, (np.empty(0, dtype="datetime64[ns]"), []))
+        timed = np.issubdtype(s.time.dtype, np.datetime64)
         for start in range(0, s.length - window + 1, stride):
             part = slice(start, start + window)
             values.append(s.values[part])
             masks.append(s.observed[part])
             conditions.append(_window_condition(s, part, by))
+            if timed and len(notes):
+                first = int(np.searchsorted(stamps, s.time[start], side="left"))
+                last = int(np.searchsorted(stamps, s.time[start + window - 1], side="right"))
+                texts.append(" | ".join(notes[first:last]))
+            else:
+                texts.append("")
     if not values:
         lengths = sorted({s.length for s in series})
         raise ValueError(f"no series has {window} steps for one window; series lengths: {lengths[:10]}")
-    return ConditionedWindows(np.stack(values).astype(np.float32), np.stack(masks), conditions, channels)
+    return ConditionedWindows(
+        np.stack(values).astype(np.float32),
+        np.stack(masks),
+        conditions,
+        channels,
+        texts if documents is not None else None,
+    )
+
+
+def _dated_texts(documents: Sequence[Document]) -> dict[str, tuple[np.ndarray, list[str]]]:
+    """asset -> (sorted datetime64 times, their texts) of the documents with an asset, a time and words."""
+    found: dict[str, list[tuple[np.datetime64, str]]] = {}
+    for d in documents:
+        if d.asset_id and d.time is not None and not pd.isna(d.time) and d.text.strip():
+            stamp = np.datetime64(pd.Timestamp(d.time), "ns")
+            found.setdefault(d.asset_id, []).append((stamp, d.text.strip()))
+    out = {}
+    for asset, items in found.items():
+        items.sort(key=lambda item: item[0])
+        out[asset] = (np.asarray([t for t, _ in items], dtype="datetime64[ns]"), [x for _, x in items])
+    return out
 
 
 def _window_condition(s: Series, part: slice, by: Sequence[str]) -> dict[str, Any]:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from moesaic.config import ConfigError
 from moesaic.encoders import EncoderConfig
+from moesaic.knowledge.embed import EMBEDDERS
 from moesaic.model import ModelConfig
 from moesaic.moe import MoEConfig
 from moesaic.tasks.synth.calibration import SCOPES
@@ -50,8 +52,13 @@ class SynthConfig:
             most frequent value plus the departure of one of its own windows from that value's
             mean (:mod:`.transfer`), when the most frequent value has at least this many
             windows; 0 samples everything from the generator alone.
-        condition_dropout: probability of masking each factor in training, for unconditional
-            sampling and unseen combinations.
+        condition_dropout: probability of masking each factor (and the text) in training, for
+            unconditional sampling and unseen combinations.
+        text_embedder: how the texts of a model fitted with ``texts`` are embedded (frozen):
+            ``hashing`` (words and character trigrams, no extra; spelling variants and typos
+            land near each other), ``minilm`` (the sentence encoder of the ``language`` extra;
+            paraphrases land near each other), ``auto`` (MiniLM when installed), or
+            ``hashing-<dim>``.
         val_fraction: share of the training windows held out for early stopping.
         model: the trunk; ``fit`` sets the table sizes from the conditions.
         train: optimisation settings; ``train.seed`` also draws the validation windows.
@@ -65,6 +72,7 @@ class SynthConfig:
     calibration: str = "auto"
     rare_windows: int = 32
     condition_dropout: float = 0.2
+    text_embedder: str = "hashing"
     val_fraction: float = 0.1
     model: ModelConfig = field(default_factory=_default_model)
     train: TrainConfig = field(default_factory=_default_train)
@@ -80,6 +88,11 @@ class SynthConfig:
             ("rare_windows", self.rare_windows >= 0, ">= 0"),
             ("condition_dropout", 0 <= self.condition_dropout < 1, "in [0, 1)"),
             ("val_fraction", 0 <= self.val_fraction < 1, "in [0, 1)"),
+            (
+                "text_embedder",
+                self.text_embedder in EMBEDDERS or re.fullmatch(r"hashing-\d+", self.text_embedder),
+                f"one of {list(EMBEDDERS)} or 'hashing-<dim>'",
+            ),
         ]
         problems = [f"`{n}` must be {rule}, got {getattr(self, n)!r}" for n, ok, rule in checks if not ok]
         if problems:

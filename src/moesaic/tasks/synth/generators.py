@@ -67,6 +67,7 @@ class SeriesVAE(nn.Module):
         patch: int,
         latent: int,
         condition_dropout: float,
+        text_dim: int = 0,
     ) -> None:
         super().__init__()
         D = config.dim
@@ -74,7 +75,7 @@ class SeriesVAE(nn.Module):
         self.encoder = nn.GRU(channels, D, batch_first=True, bidirectional=True)
         self.posterior = nn.Linear(2 * D, 2 * latent)
         self.lift = nn.Linear(latent, D)
-        self.trunk = ConditionalTrunk(config, length=length // patch)
+        self.trunk = ConditionalTrunk(config, length=length // patch, text_dim=text_dim)
         self.out = nn.Linear(D, channels * patch)
         self.log_noise = nn.Parameter(torch.full((channels,), -1.0))  # log std of the observation noise
 
@@ -124,6 +125,7 @@ class SeriesFlow(nn.Module):
         steps: int,
         condition_dropout: float,
         grid_power: float = 1.0,
+        text_dim: int = 0,
     ) -> None:
         super().__init__()
         D = config.dim
@@ -136,7 +138,7 @@ class SeriesFlow(nn.Module):
         self.grid_power = grid_power
         self.project = nn.Linear(channels * patch, D)
         self.time = nn.Sequential(nn.Linear(D, D), nn.SiLU(), nn.Linear(D, D))
-        self.trunk = ConditionalTrunk(config, length=length // patch)
+        self.trunk = ConditionalTrunk(config, length=length // patch, text_dim=text_dim)
         self.out = nn.Linear(D, channels * patch)
         freqs = torch.exp(-math.log(1000.0) * torch.arange(D // 2) / max(1, D // 2))
         self.register_buffer("freqs", freqs, persistent=False)

@@ -4,9 +4,12 @@
 on the training windows, holds out ``val_fraction`` of them for early stopping, and trains one of
 two generator designs (:data:`moesaic.tasks.synth.config.DESIGNS`; settings in
 :class:`~moesaic.tasks.synth.config.SynthConfig`) on the sparse-MoE trunk with the project's
-training loop. ``sample(n, condition=...)`` returns windows on the training scale with their
-observed masks (all True: generated values are complete) and the condition of each sample; with
-no condition the factors are masked and sampling is unconditional. A combination of factor
+training loop. ``fit`` also takes one free text per window (a work order, an operator's note;
+"" for none): the text is embedded by a frozen embedder (``SynthConfig.text_embedder``) and read
+by the generator as one more condition token, so ``sample(n, texts=...)`` can be asked in words
+the factors do not name. ``sample(n, condition=...)`` returns windows on the training scale with
+their observed masks (all True: generated values are complete) and the condition of each sample;
+with no condition the factors are masked and sampling is unconditional. A combination of factor
 values never seen together in training is accepted (each factor is its own token, and the
 value with the fewest windows is composed by transfer, :mod:`.transfer`); an unknown value is
 refused.
@@ -29,6 +32,7 @@ from torch import Tensor, nn
 from moesaic.checkpoint import CheckpointError, load_model_state, save_model
 from moesaic.config import from_dict, to_dict
 from moesaic.encoders import NotFittedError
+from moesaic.knowledge.embed import Embedder, embedder_dim, embedder_name, make_embedder
 from moesaic.tasks.synth.calibration import SCOPES, MomentCalibration, choose_scope
 from moesaic.tasks.synth.conditions import Condition, ConditionSpec, EncodedConditions, category
 from moesaic.tasks.synth.config import SynthConfig
@@ -52,10 +56,13 @@ class Samples(NamedTuple):
     observed: np.ndarray  # (n, T, C) bool
     conditions: list[dict[str, Any]]
     transferred: list[tuple[str, ...]]
+    texts: list[str]  # the text each sample was conditioned on ("" = none)
 
 
 class Synthesizer:
     """Conditional generator of multichannel windows (sklearn contract: ``fit`` returns ``self``)."""
+
+    _embedder: Embedder | None = None  # loaded on first use, never saved (frozen, rebuilt by name)
 
     def __init__(self, config: SynthConfig | None = None) -> None:
         self.config = config if config is not None else SynthConfig()
@@ -69,6 +76,7 @@ class Synthesizer:
         observed: np.ndarray | None = None,
         channel_names: Sequence[str] | None = None,
         value_names: Mapping[str, Mapping[str, str]] | None = None,
+        texts: Sequence[str] | None = None,
     ) -> Synthesizer:
         """Learn to generate ``windows`` given their ``conditions``.
 
@@ -81,6 +89,8 @@ class Synthesizer:
             value_names: factor -> category -> a readable name (a fault code's fault type), kept
                 with the model so that a condition can be asked for in words
                 (:mod:`.text_condition`).
+            texts: W free texts, one per window ("" where a window has none); None fits a model
+                that reads no text. At least one must be non-empty.
         """
         values = np.asarray(windows, dtype=np.float32)
         if values.ndim != 3 or min(values.shape) < 1:
@@ -98,6 +108,7 @@ class Synthesizer:
                 f"the window length {values.shape[1]} must be a multiple of patch_len={self.config.patch_len}"
             )
         rows = list(conditions) if conditions is not None else [{} for _ in range(len(values))]
+        self.text_embedder_ = None if texts is None else _checked_texts(texts, len(values), self.config)
         self.spec_ = ConditionSpec.fit(rows)
         self.length_, self.channels_ = values.shape[1], values.shape[2]
         names = (
@@ -115,7 +126,7 @@ class Synthesizer:
         self.mean_, self.std_ = _channel_stats(values, mask)
         self.model_ = self._build()
         standard = np.where(mask, (np.nan_to_num(values) - self.mean_) / self.std_, 0.0).astype(np.float32)
-        encoded = self.spec_.encode(rows)
+        encoded = self._encode(rows, texts)
         self.training_combinations_ = sorted({_key(r, self.spec_) for r in rows})
         self.train_result_ = self._train(torch.from_numpy(standard), torch.from_numpy(mask), encoded)
         complete = np.asarray(mask.all(axis=(1, 2)))
@@ -168,15 +179,17 @@ class Synthesizer:
             categorical_cardinalities=self.spec_.cardinalities,
         )
         model = dataclasses.replace(config.model, encoders=encoders)
+        text_dim = 0 if self.text_embedder_ is None else embedder_dim(self.text_embedder_)
         torch.manual_seed(config.train.seed)
         if config.design == "vae":
             return SeriesVAE(
                 model, length=self.length_, channels=self.channels_, patch=config.patch_len,
-                latent=config.latent, condition_dropout=config.condition_dropout,
+                latent=config.latent, condition_dropout=config.condition_dropout, text_dim=text_dim,
             )  # fmt: skip
         return SeriesFlow(
             model, length=self.length_, channels=self.channels_, patch=config.patch_len,
             steps=config.steps, grid_power=config.grid_power, condition_dropout=config.condition_dropout,
+            text_dim=text_dim,
         )  # fmt: skip
 
     def _train(self, series: Tensor, observed: Tensor, conditions: EncodedConditions) -> TrainResult:
@@ -211,12 +224,15 @@ class Synthesizer:
         n: int,
         condition: Condition | Sequence[Condition] | None = None,
         *,
+        texts: str | Sequence[str] | None = None,
         seed: int = 0,
         transfer: bool = True,
     ) -> Samples:
         """``n`` synthetic windows; ``condition`` is one condition for all, n conditions, or None.
 
         A condition may name any subset of the training factors; the rest are left free.
+        ``texts`` (one text for all, or n texts; "" or None leaves the text free) is only for a
+        model fitted with texts.
         ``transfer=False`` draws rare values and unseen combinations from the generator alone,
         as ``rare_windows=0`` would, for comparison.
         """
@@ -229,7 +245,16 @@ class Synthesizer:
             rows = [dict(c) for c in condition if isinstance(c, Mapping)]
             if len(rows) != n:
                 raise ValueError(f"got {len(rows)} conditions for n={n} samples")
-        encoded = self.spec_.encode(rows)
+        said = [texts] * n if texts is None or isinstance(texts, str) else list(texts)
+        if len(said) != n:
+            raise ValueError(f"got {len(said)} texts for n={n} samples")
+        if self.text_embedder_ is None and any(said):
+            raise ValueError(
+                "this synthesizer was fitted without texts, so it cannot read one; name the "
+                "condition with factors instead (moesaic.tasks.synth.text_condition reads factors from words)"
+            )
+        wording = [t or "" for t in said]
+        encoded = self._encode(rows, wording)
         seen = self._seen_ids()
         asked = {_key(r, self.spec_): ids for r, ids in zip(rows, encoded.categorical, strict=True)}
         unseen = {key for key, ids in asked.items() if not is_seen(ids, seen)}
@@ -254,7 +279,26 @@ class Synthesizer:
         if lender is not None:
             drawn = drawn + lender.effects(encoded.categorical, replaced, seed)
         values = drawn.numpy() * self.std_ + self.mean_
-        return Samples(values.astype(np.float32), np.ones(values.shape, dtype=bool), rows, transferred)
+        return Samples(
+            values.astype(np.float32), np.ones(values.shape, dtype=bool), rows, transferred, wording
+        )
+
+    def _encode(self, rows: Sequence[Condition], texts: Sequence[str] | None) -> EncodedConditions:
+        """The condition tensors of ``rows``, with the embeddings of ``texts`` for a model that reads text."""
+        encoded = self.spec_.encode(rows)
+        if self.text_embedder_ is None:
+            return encoded
+        if self._embedder is None or self._embedder.name != self.text_embedder_:
+            self._embedder = make_embedder(self.text_embedder_)
+        wording = list(texts) if texts is not None else [""] * len(rows)
+        unique = sorted({t for t in wording if t.strip()})
+        row = {t: i for i, t in enumerate(unique)}
+        embedded = np.zeros((len(wording), embedder_dim(self.text_embedder_)), dtype=np.float32)
+        if unique:  # a blank text stays a zero row: the masked token
+            vectors = self._embedder.embed(unique)
+            present = [i for i, t in enumerate(wording) if t in row]
+            embedded[present] = vectors[[row[wording[i]] for i in present]]
+        return encoded._replace(text=torch.from_numpy(embedded))
 
     def _seen_ids(self) -> Tensor:
         """(S, G) the category ids of the training combinations (0: factor not given)."""
@@ -295,6 +339,7 @@ class Synthesizer:
             "std": self.std_.tolist(),
             "combinations": [[list(p) for p in key] for key in self.training_combinations_],
             "value_names": self.value_names_,
+            "text_embedder": self.text_embedder_,
         }  # fmt: skip
         save_model(Path(folder), model, document)
 
@@ -321,6 +366,7 @@ class Synthesizer:
             tuple(tuple(p) for p in key) for key in document["combinations"]
         )
         synth.value_names_ = {f: dict(m) for f, m in document.get("value_names", {}).items()}
+        synth.text_embedder_ = document.get("text_embedder")
         model = synth._build()
         if "calibration.transport" in state.state_dict:
             model.add_module("calibration", MomentCalibration(len(state.state_dict["calibration.transport"])))
@@ -341,6 +387,20 @@ def _key(condition: Condition, spec: ConditionSpec) -> tuple[tuple[str, str], ..
     """The categorical factors of a condition: what makes a combination seen or unseen."""
     names = {n for n, _ in spec.categorical}
     return tuple(sorted((str(k), category(v)) for k, v in condition.items() if k in names))
+
+
+def _checked_texts(texts: Sequence[str], windows: int, config: SynthConfig) -> str:
+    """The canonical name of the embedder for ``texts``, after checking them (one string per window)."""
+    if isinstance(texts, str):
+        raise TypeError("`texts` must be one string per window, got a single string; wrap it in a list")
+    if len(texts) != windows:
+        raise ValueError(f"got {windows} windows but {len(texts)} texts")
+    bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
+    if bad is not None:
+        raise ValueError(f"text {bad} is {texts[bad]!r}, expected a string ('' for a window without text)")
+    if not any(t.strip() for t in texts):
+        raise ValueError("every text is empty; pass texts=None to fit a model that reads no text")
+    return embedder_name(config.text_embedder)
 
 
 def _channel_stats(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
