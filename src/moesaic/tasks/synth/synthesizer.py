@@ -32,11 +32,11 @@ from torch import Tensor, nn
 from moesaic.checkpoint import CheckpointError, load_model_state, save_model
 from moesaic.config import from_dict, to_dict
 from moesaic.encoders import NotFittedError
-from moesaic.knowledge.embed import Embedder, embedder_dim, embedder_name, make_embedder
 from moesaic.tasks.synth.calibration import SCOPES, MomentCalibration, choose_scope
 from moesaic.tasks.synth.conditions import Condition, ConditionSpec, EncodedConditions, category
 from moesaic.tasks.synth.config import SynthConfig
 from moesaic.tasks.synth.generators import GeneratorBatch, SeriesFlow, SeriesVAE
+from moesaic.tasks.synth.texts import TextEmbedding, checked_texts
 from moesaic.tasks.synth.transfer import ConditionTransfer, is_seen
 from moesaic.train import TrainResult, train
 
@@ -62,7 +62,7 @@ class Samples(NamedTuple):
 class Synthesizer:
     """Conditional generator of multichannel windows (sklearn contract: ``fit`` returns ``self``)."""
 
-    _embedder: Embedder | None = None  # loaded on first use, never saved (frozen, rebuilt by name)
+    _texts: TextEmbedding | None = None  # loaded on first use, never saved (frozen, rebuilt by name)
 
     def __init__(self, config: SynthConfig | None = None) -> None:
         self.config = config if config is not None else SynthConfig()
@@ -108,7 +108,8 @@ class Synthesizer:
                 f"the window length {values.shape[1]} must be a multiple of patch_len={self.config.patch_len}"
             )
         rows = list(conditions) if conditions is not None else [{} for _ in range(len(values))]
-        self.text_embedder_ = None if texts is None else _checked_texts(texts, len(values), self.config)
+        choice = self.config.text_embedder
+        self.text_embedder_ = None if texts is None else checked_texts(texts, len(values), choice)
         self.spec_ = ConditionSpec.fit(rows)
         self.length_, self.channels_ = values.shape[1], values.shape[2]
         names = (
@@ -179,7 +180,7 @@ class Synthesizer:
             categorical_cardinalities=self.spec_.cardinalities,
         )
         model = dataclasses.replace(config.model, encoders=encoders)
-        text_dim = 0 if self.text_embedder_ is None else embedder_dim(self.text_embedder_)
+        text_dim = 0 if self.text_embedder_ is None else TextEmbedding(self.text_embedder_).dim
         torch.manual_seed(config.train.seed)
         if config.design == "vae":
             return SeriesVAE(
@@ -288,17 +289,9 @@ class Synthesizer:
         encoded = self.spec_.encode(rows)
         if self.text_embedder_ is None:
             return encoded
-        if self._embedder is None or self._embedder.name != self.text_embedder_:
-            self._embedder = make_embedder(self.text_embedder_)
-        wording = list(texts) if texts is not None else [""] * len(rows)
-        unique = sorted({t for t in wording if t.strip()})
-        row = {t: i for i, t in enumerate(unique)}
-        embedded = np.zeros((len(wording), embedder_dim(self.text_embedder_)), dtype=np.float32)
-        if unique:  # a blank text stays a zero row: the masked token
-            vectors = self._embedder.embed(unique)
-            present = [i for i, t in enumerate(wording) if t in row]
-            embedded[present] = vectors[[row[wording[i]] for i in present]]
-        return encoded._replace(text=torch.from_numpy(embedded))
+        if self._texts is None or self._texts.name != self.text_embedder_:
+            self._texts = TextEmbedding(self.text_embedder_)
+        return encoded._replace(text=self._texts(list(texts) if texts is not None else [""] * len(rows)))
 
     def _seen_ids(self) -> Tensor:
         """(S, G) the category ids of the training combinations (0: factor not given)."""
@@ -387,20 +380,6 @@ def _key(condition: Condition, spec: ConditionSpec) -> tuple[tuple[str, str], ..
     """The categorical factors of a condition: what makes a combination seen or unseen."""
     names = {n for n, _ in spec.categorical}
     return tuple(sorted((str(k), category(v)) for k, v in condition.items() if k in names))
-
-
-def _checked_texts(texts: Sequence[str], windows: int, config: SynthConfig) -> str:
-    """The canonical name of the embedder for ``texts``, after checking them (one string per window)."""
-    if isinstance(texts, str):
-        raise TypeError("`texts` must be one string per window, got a single string; wrap it in a list")
-    if len(texts) != windows:
-        raise ValueError(f"got {windows} windows but {len(texts)} texts")
-    bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
-    if bad is not None:
-        raise ValueError(f"text {bad} is {texts[bad]!r}, expected a string ('' for a window without text)")
-    if not any(t.strip() for t in texts):
-        raise ValueError("every text is empty; pass texts=None to fit a model that reads no text")
-    return embedder_name(config.text_embedder)
 
 
 def _channel_stats(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

@@ -1,0 +1,57 @@
+"""Free texts as a synthesizer condition: checked, then embedded by a frozen embedder.
+
+A window's text (a work order, an operator's note; "" for none) becomes one row of E numbers
+from :mod:`moesaic.knowledge.embed` (hashed words and character trigrams, or MiniLM). A blank text
+is a zero row, which the generator's trunk reads as a masked token. Axes: B texts, E embedding width.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from torch import Tensor
+
+from moesaic.knowledge.embed import Embedder, embedder_dim, embedder_name, make_embedder
+
+
+def checked_texts(texts: Sequence[str], windows: int, choice: str) -> str:
+    """The canonical name of embedder ``choice`` for ``texts``, after checking them (one string per window).
+
+    Raises:
+        TypeError: a single string instead of one per window.
+        ValueError: a count that differs from ``windows``, a non-string, or only blank texts.
+    """
+    if isinstance(texts, str):
+        raise TypeError("`texts` must be one string per window, got a single string; wrap it in a list")
+    if len(texts) != windows:
+        raise ValueError(f"got {windows} windows but {len(texts)} texts")
+    bad = next((i for i, t in enumerate(texts) if not isinstance(t, str)), None)
+    if bad is not None:
+        raise ValueError(f"text {bad} is {texts[bad]!r}, expected a string ('' for a window without text)")
+    if not any(t.strip() for t in texts):
+        raise ValueError("every text is empty; pass texts=None to fit a model that reads no text")
+    return embedder_name(choice)
+
+
+class TextEmbedding:
+    """The frozen embedder called ``name`` (canonical, from :func:`checked_texts`), loaded on first use."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.dim = embedder_dim(name)
+        self._embedder: Embedder | None = None
+
+    def __call__(self, texts: Sequence[str]) -> Tensor:
+        """(B, E) float32 embeddings; a blank text is a zero row. Each distinct text is embedded once."""
+        unique = sorted({t for t in texts if t.strip()})
+        embedded = np.zeros((len(texts), self.dim), dtype=np.float32)
+        if unique:
+            if self._embedder is None:
+                self._embedder = make_embedder(self.name)
+            row = {t: i for i, t in enumerate(unique)}
+            vectors = self._embedder.embed(unique)
+            present = [i for i, t in enumerate(texts) if t in row]
+            embedded[present] = vectors[[row[texts[i]] for i in present]]
+        return torch.from_numpy(embedded)
