@@ -252,18 +252,18 @@ def _public_setting(config: PretrainConfig | ForecastPretrainConfig) -> str:
 
 
 def _pretrained(
-    ctx: SuiteContext, plan: Protocol, threads: int
+    ctx: SuiteContext, plan: Protocol, threads: int, pretrain_steps: int | None
 ) -> tuple[FaultClassifier, PretrainConfig, list[BenchRow]]:
-    """The checkpoint of ``-o pretrained=DIR``, or a pretraining run and its rows."""
+    """The checkpoint of ``-o pretrained=DIR``, or a pretraining run (``pretrain_steps`` steps, None:
+    the plan's) and its rows."""
     if "pretrained" in ctx.options:
         model, config = load_pretrained(Path(ctx.options["pretrained"]))
         logger.info("reusing the pretrained model of %s", ctx.options["pretrained"])
         return model, config, []
     config = plan.pretrain
-    if "pretrain_steps" in ctx.options:
-        config = dataclasses.replace(
-            config, train=dataclasses.replace(config.train, max_steps=ctx.integer("pretrain_steps", 0))
-        )
+    if pretrain_steps is not None:
+        longer = dataclasses.replace(config.train, max_steps=pretrain_steps)
+        config = dataclasses.replace(config, train=longer)
     config = dataclasses.replace(config, train=dataclasses.replace(config.train, num_threads=threads))
     result = pretrain(config, data_root=ctx.data_root())
     cost = count_parameters(result.model)
@@ -290,6 +290,7 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
     draws = ctx.integer("draws", plan.draws)
     fraction = ctx.number("fraction", plan.fraction)
     threads = ctx.integer("threads", 1)
+    pretrain_steps = ctx.integer("pretrain_steps", 0) if "pretrain_steps" in ctx.options else None
     rows: list[BenchRow] = []
 
     def run_target(target: Target, setting: str) -> None:
@@ -307,7 +308,7 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
 
     with torch_threads(threads), threadpool_limits(threads):
         if "classification" in tasks:
-            pretrained, config, pretrain_rows = _pretrained(ctx, plan, threads)
+            pretrained, config, pretrain_rows = _pretrained(ctx, plan, threads, pretrain_steps)
             rows += pretrain_rows
             for name in targets:
                 if name == "fan":
@@ -318,9 +319,9 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
         if "forecasting" in tasks:
             forecast = forecast_config(ctx.quick, ctx.seed, public)
             types = "types=" + "+".join(forecast.plant().asset_types) + ",task=forecasting"
-            steps_option = ctx.integer("pretrain_steps", 0) if "pretrain_steps" in ctx.options else None
+            corpus = types + _public_setting(forecast)
             model, forecast, pretrain_rows = pretrained_forecaster(
-                ctx, forecast, steps=steps_option, threads=threads, setting=types + _public_setting(forecast)
+                ctx, forecast, steps=pretrain_steps, threads=threads, setting=corpus
             )
             rows += pretrain_rows
             for name in targets:
