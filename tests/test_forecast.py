@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 import typer
@@ -224,3 +225,21 @@ def test_cli_writes_the_forecast_after_the_last_row(tmp_path: Path) -> None:
         app, ["--csv", str(csv), "--horizon", "5", "--out", str(out), "--load", str(tmp_path / "m")]
     )
     assert again.exit_code == 0, again.output
+
+
+def test_cli_reads_any_sensor_file_time_column_separator_and_chosen_channels(tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.command()(forecast)
+    rows = [f"{10 * i};{np.sin(i / 5):.4f}".replace(".", ",") + f";ok;{i % 7}" for i in range(120)]
+    csv = tmp_path / "eu.csv"
+    csv.write_text("cycle;vib;status;load\n" + "\n".join(rows) + "\n")
+    out = tmp_path / "forecast.csv"
+    args = ["--csv", str(csv), "--horizon", "3", "--out", str(out), "--model", "seasonal_naive",
+            "--context", "24", "--channels", "vib,load"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    assert frame["date"].tolist() == [1200, 1210, 1220]  # whole step numbers continue at their step
+    assert {"vib", "load"} <= set(frame.columns) and "status" not in frame.columns
+    refused = CliRunner().invoke(app, ["--csv", str(csv), "--out", str(out), "--model", "seasonal_naive"])
+    assert refused.exit_code != 0 and "column 'status'" in refused.output and "--channels" in refused.output

@@ -74,6 +74,15 @@ def test_semicolon_and_tab_files_are_sniffed(tmp_path: Path, sep: str) -> None:
     assert series.channels == ("flow", "temp") and series.length == 3
 
 
+def test_decimal_commas_are_read_when_commas_do_not_separate_fields(tmp_path: Path) -> None:
+    text = "time;flow;note;temp\n2024-01-01 00:00;0,5;a,b;12\n2024-01-01 01:00;;c;-1,25e1\n"
+    series = read_series_file(write(tmp_path, "eu.csv", text), channels=["flow", "temp"])
+    np.testing.assert_allclose(series.values, [[0.5, 12.0], [np.nan, -12.5]])
+    assert series.observed.tolist() == [[True, True], [False, True]]
+    with pytest.raises(DataFormatError, match=where(tmp_path / "eu.csv", column="note") + "expected numbers"):
+        read_series_file(tmp_path / "eu.csv")  # "a,b" is text: the column is left as it is
+
+
 def test_explicit_separator(tmp_path: Path) -> None:
     path = write(tmp_path, "s.csv", SERIES.replace(",", "|"))
     assert read_series_file(path, sep="|").channels == ("flow", "temp")

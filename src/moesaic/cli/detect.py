@@ -12,6 +12,7 @@ import typer
 from moesaic.atomic import write_text_atomic
 from moesaic.checkpoint import CheckpointError
 from moesaic.cli.console import console, fail
+from moesaic.cli.series_options import ChannelsOption, TimeColOption, channel_names
 from moesaic.config import ConfigError
 from moesaic.data.readers import read_series_file
 from moesaic.data.tables import DataFormatError
@@ -30,12 +31,8 @@ def detect(
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Output CSV: time, score, alarm, top_channels.")],
-    time_col: Annotated[
-        str | None, typer.Option("--time-col", help="The time column (default: detected).")
-    ] = None,
-    channels: Annotated[
-        str | None, typer.Option("--channels", help="Comma-separated channels (default: every other column).")
-    ] = None,
+    time_col: TimeColOption = None,
+    channels: ChannelsOption = None,
     detector: Annotated[str, typer.Option("--detector", help=f"One of {', '.join(DETECTORS)}.")] = "moesaic",
     top: Annotated[int, typer.Option("--top", help="Contributing channels listed per step.")] = 3,
     steps: Annotated[int | None, typer.Option("--steps", help="Training steps of the moesaic model.")] = None,
@@ -48,9 +45,7 @@ def detect(
         fail(f"--detector {detector!r}: choose one of {', '.join(DETECTORS)}")
     if top < 1:
         fail(f"--top must be >= 1, got {top}")
-    names = [c.strip() for c in channels.split(",")] if channels is not None else None
-    if names is not None and (not all(names) or len(set(names)) != len(names)):
-        fail(f"--channels {channels!r}: expected distinct comma-separated column names")
+    names = channel_names(channels)
     try:
         series = read_series_file(csv, time_col=time_col, channels=names)
         count = training_rows(series.time, train_until)

@@ -1,5 +1,9 @@
-"""``moesaic forecast``: fit a forecaster on an ETT-format CSV (or use a pretrained one as it is) and
-write the forecast after its end."""
+"""``moesaic forecast``: fit a forecaster on a CSV or Parquet file of sensor readings (or use a
+pretrained one as it is) and write the forecast after its end.
+
+The file is read like ``moesaic detect``'s (:func:`moesaic.data.readers.read_series_file`): the time
+column is detected (or named with ``--time-col``), every other column is a channel unless
+``--channels`` chooses them, the separator is sniffed; an ETT file works as it is."""
 
 from __future__ import annotations
 
@@ -12,8 +16,9 @@ import typer
 from moesaic.atomic import write_text_atomic
 from moesaic.checkpoint import CheckpointError
 from moesaic.cli.console import console, fail
+from moesaic.cli.series_options import ChannelsOption, TimeColOption, channel_names
 from moesaic.config import ConfigError, apply_overrides
-from moesaic.data.forecast_windows import read_dated_csv
+from moesaic.data.readers import read_series_file
 from moesaic.data.tables import DataFormatError
 from moesaic.tasks.forecast import FORECAST_MODELS, ForecastConfig, Forecaster
 from moesaic.tasks.forecast_pretrained import pretrained_forecast
@@ -23,7 +28,9 @@ from moesaic.tasks.pretrain_forecast import load_pretrained_forecaster
 def forecast(
     csv: Annotated[
         Path,
-        typer.Option("--csv", exists=True, dir_okay=False, help="ETT-format file: `date`, then channels."),
+        typer.Option(
+            "--csv", exists=True, dir_okay=False, help="CSV or Parquet file: a time column and channels."
+        ),
     ],
     horizon: Annotated[
         int, typer.Option("--horizon", min=1, help="Steps to forecast after the last row.")
@@ -47,11 +54,14 @@ def forecast(
     overrides: Annotated[
         list[str] | None, typer.Option("--set", help="Config override KEY=VALUE, e.g. train.max_steps=500.")
     ] = None,
+    time_col: TimeColOption = None,
+    channels: ChannelsOption = None,
 ) -> None:
     """Fit on FILE (its last 20 % validates) and forecast the next HORIZON steps of every channel; with
     --pretrained, forecast them with the pretrained forecaster as it is."""
+    names = channel_names(channels)
     try:
-        series = read_dated_csv(csv)
+        series = read_series_file(csv, time_col=time_col, channels=names)
         if pretrained is not None:
             if load is not None or save is not None:
                 raise ValueError("--pretrained forecasts without fitting: it takes neither --load nor --save")
@@ -71,8 +81,7 @@ def forecast(
             result = forecaster.predict(series.values, horizon=horizon)
     except (DataFormatError, ConfigError, CheckpointError, ValueError) as err:
         fail(str(err))
-    step = np.median(np.diff(series.time)) if len(series.time) > 1 else np.timedelta64(1, "h")
-    future = series.time[-1] + step * np.arange(1, horizon + 1)
+    future = _future_times(series.time, horizon)
     frame = result.to_frame(series.channels, future)
     write_text_atomic(out, frame.to_csv(index=False))
     if save is not None:
@@ -81,3 +90,11 @@ def forecast(
     console.print(
         f"wrote {out}: {horizon} steps x {len(series.channels)} channels, quantiles {list(result.levels)}"
     )
+
+
+def _future_times(time: np.ndarray, horizon: int) -> np.ndarray:
+    """The ``horizon`` times after the last one, at the median step (timestamps, or whole step numbers)."""
+    step = np.median(np.diff(time))  # a series has at least 2 rows
+    if np.issubdtype(time.dtype, np.datetime64):
+        return time[-1] + np.asarray(step).astype(np.diff(time).dtype) * np.arange(1, horizon + 1)
+    return time[-1] + max(1, round(float(step))) * np.arange(1, horizon + 1, dtype=np.int64)

@@ -37,6 +37,7 @@ from moesaic.data.readers_columns import (
     _read_parquet,
     _reject_text_column,
     _time_values,
+    decimal_commas,
     sniff_separator,
 )
 from moesaic.data.readers_records import WORK_ORDER_TIMES, read_assets_csv, read_work_orders_csv
@@ -75,10 +76,12 @@ def read_series_file(
     """Read one multichannel series from a CSV or Parquet file.
 
     Args:
-        path: a ``.csv`` file (separator sniffed among ``,`` ``;`` and tab unless ``sep`` is given)
-            or a ``.parquet``/``.pq`` file.
-        time_col: the time column. None: a column named time/timestamp/date/datetime (any case),
-            else the first column when it holds timestamps, else row numbers (int64) are the time.
+        path: a ``.csv`` file (separator sniffed among ``,`` ``;`` and tab unless ``sep`` is given;
+            with ``;`` or tab, decimal commas are read: ``0,75`` is 0.75) or a ``.parquet``/``.pq``
+            file.
+        time_col: the time column. None: a column named time, timestamp, date, datetime, cycle or
+            step (any case), else the first column when it holds timestamps, else row numbers
+            (int64) are the time.
             A time column of whole numbers gives int64 steps (cycles, samples).
         channels: the value columns. None: every column except the time column; a column of
             text only is then an error naming it.
@@ -105,6 +108,8 @@ def read_series_file(
     else:
         sep = sep or sniff_separator(path)
         frame, header_lines, fmt = read_csv_checked(path, sep=sep, dtype=str), 1, "csv"
+        if sep != ",":  # with ',' between fields a comma cannot be a decimal mark
+            frame = decimal_commas(frame)
     frame = _drop_unnamed_empty(frame)
     if time_col is not None:
         require_columns(frame, [time_col], path)

@@ -1,7 +1,7 @@
 """How the readers of :mod:`moesaic.data.readers` read columns and cells of a table.
 
-The CSV separator, Parquet files, blank and numeric cells, the time column (timestamps or whole
-step numbers) and numeric channel values; every failure is a
+The CSV separator, decimal commas, Parquet files, blank and numeric cells, the time column
+(timestamps or whole step numbers) and numeric channel values; every failure is a
 :class:`~moesaic.data.tables.DataFormatError` naming the file, the line and the column.
 """
 
@@ -17,7 +17,7 @@ import pandas as pd
 from moesaic.data.tables import DataFormatError, numeric_column, read_text_checked, row_line, time_column
 
 SEPARATORS = (",", ";", "\t")
-TIME_NAMES = ("time", "timestamp", "date", "datetime")
+TIME_NAMES = ("time", "timestamp", "date", "datetime", "cycle", "step")
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _MAX_STEP = 2**53  # larger whole numbers are not exact in float64
@@ -30,6 +30,25 @@ def sniff_separator(path: Path | str) -> str:
     header = re.sub(r'"[^"]*"', "", header)  # separators inside quoted names do not count
     counts = [header.count(s) for s in SEPARATORS]
     return SEPARATORS[counts.index(max(counts))]
+
+
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+(?:[eE][-+]?\d+)?\s*$|^\s*[-+]?\d+(?:[eE][-+]?\d+)?\s*$")
+
+
+def decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
+    """Text columns of numbers written with a decimal comma (``0,75``), as with ``;`` in much of
+    Europe, rewritten with a point; a column is changed only when every filled cell is such a
+    number and at least one has a comma, so text and timestamps are left alone."""
+    changed = {}
+    for name in frame.columns:
+        column = frame[name]
+        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
+            continue
+        cells = column[_present(column)].astype(str)
+        if len(cells) and cells.str.contains(",").any() and cells.str.match(_DECIMAL_COMMA).all():
+            pointed = column.astype(str).str.replace(",", ".", regex=False)
+            changed[name] = column.where(~_present(column), pointed)
+    return frame.assign(**changed) if changed else frame
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
@@ -143,8 +162,8 @@ def _reject_text_column(frame: pd.DataFrame, name: str, path: Path) -> None:
         first = str(column[present].iloc[0])
         raise DataFormatError(
             path,
-            f"expected numbers, found text only (first value {first!r}); pass "
-            "`channels` to choose the value columns",
+            f"expected numbers, found text only (first value {first!r}); choose the value columns "
+            "with `channels` (--channels on the command line)",
             column=name,
         )
 
