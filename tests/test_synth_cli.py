@@ -89,12 +89,12 @@ def test_fit_with_texts_then_sample_from_words_the_factors_do_not_name(tmp_path:
     args = ["--fit", str(plant), "--save", str(model), "--texts", "--window", "48", "--stride", "24", *TINY]
     fitted = runner.invoke(app, args)
     assert fitted.exit_code == 0, fitted.output
-    assert " with text, factors none)" in fitted.output
+    assert " with text, factors none)" in " ".join(fitted.output.split())
     out = tmp_path / "out"
     text = "pump noisy, grinding at the drive end"
     sampled = runner.invoke(app, ["--model", str(model), "--text", text, "--n", "2", "--out", str(out)])
     assert sampled.exit_code == 0, sampled.output
-    assert "reads the text itself (hashing-256 embedding)" in sampled.output
+    assert "reads the text itself (hashing-256 embedding)" in " ".join(sampled.output.split())
     provenance = pd.read_csv(out / "provenance.csv", keep_default_na=False)
     assert list(provenance["text"]) == [text, text] and list(provenance["condition"]) == ["{}", "{}"]
 
@@ -109,3 +109,18 @@ def test_a_model_without_texts_refuses_words_it_cannot_match(tmp_path: Path) -> 
     args = ["--model", str(model), "--text", "a quiet day", "--out", str(tmp_path / "o")]
     sampled = runner.invoke(app, args)
     assert sampled.exit_code == 2 and "no known condition in 'a quiet day'" in sampled.output
+
+
+def test_fit_on_one_series_file_and_a_clear_error_for_an_unknown_source(tmp_path: Path) -> None:
+    torch.manual_seed(0)
+    rows = [f"2024-01-01 {h // 60:02d}:{h % 60:02d};{h % 7},5;{h % 3}" for h in range(0, 24 * 60, 15)]
+    csv = tmp_path / "pump.csv"
+    csv.write_text("time;flow;load\n" + "\n".join(rows) + "\n")
+    model = tmp_path / "model"
+    args = ["--fit", str(csv), "--save", str(model), "--window", "8", "--stride", "4", *TINY]
+    fitted = runner.invoke(app, args)
+    assert fitted.exit_code == 0, fitted.output
+    assert "(23 windows, factors none)" in " ".join(fitted.output.split())  # 96 rows, 8 every 4 steps
+    unknown = runner.invoke(app, ["--fit", "no_such_set", "--save", str(model)])
+    assert unknown.exit_code == 2
+    assert "'no_such_set' is neither a folder nor a registered data set" in " ".join(unknown.output.split())

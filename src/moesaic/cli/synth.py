@@ -3,7 +3,8 @@
 Two modes, one command:
 
 - fit: ``moesaic synth --fit tep --by fault --save model/`` cuts windows from a registered data
-  set (or a plant folder written by ``moesaic simulate``) and saves the fitted model;
+  set, a plant folder written by ``moesaic simulate``, a folder of the user's own files (the
+  layout of ``moesaic kb ingest``) or one series file, and saves the fitted model;
   ``--texts`` also gives each window the texts of its asset's work orders and notes dated inside
   it, which the model learns to read as a condition;
 - sample: ``moesaic synth --model model/ --condition fault=leak,severity=0.7 --n 500 --out DIR``
@@ -34,9 +35,10 @@ from moesaic.atomic import write_text_atomic
 from moesaic.checkpoint import CheckpointError
 from moesaic.cli.console import console, fail
 from moesaic.config import ConfigError, apply_overrides
-from moesaic.data.registry import load_dataset
-from moesaic.data.simulator import load_plant
+from moesaic.data.readers import read_series_file
+from moesaic.data.schema import MaintenanceData
 from moesaic.data.tables import DataFormatError
+from moesaic.knowledge.sources import load_source
 from moesaic.tasks.synth.conditions import condition_windows, find_label_names, parse_condition
 from moesaic.tasks.synth.config import DESIGNS, SynthConfig
 from moesaic.tasks.synth.synthesizer import Synthesizer
@@ -68,7 +70,8 @@ def synth(
     fit: Annotated[
         str | None,
         typer.Option(
-            "--fit", help="Train instead: a registered data set name or a `moesaic simulate` folder."
+            "--fit",
+            help="Train instead: a series file, a plant or user folder, or a registered data set.",
         ),
     ] = None,
     save: Annotated[
@@ -118,7 +121,9 @@ def synth(
         if fmt not in FORMATS:
             fail(f"--format must be one of {list(FORMATS)}, got {fmt!r}")
         _sample(model, condition=condition, text=text, n=n, out=out, seed=seed, fmt=fmt)
-    except (DataFormatError, ConfigError, CheckpointError, ValueError, KeyError) as err:
+    except KeyError as err:  # str() of a KeyError quotes its message
+        fail(str(err.args[0]) if err.args else str(err))
+    except (DataFormatError, ConfigError, CheckpointError, ValueError) as err:
         fail(str(err))
 
 
@@ -134,8 +139,11 @@ def _fit(
     overrides: list[str] | None,
     texts: bool,
 ) -> None:
-    folder = Path(source)
-    dataset = load_plant(folder) if folder.is_dir() else load_dataset(source, data)
+    path = Path(source).expanduser()
+    if path.is_file():  # one series file: its channels, each window without condition factors
+        dataset = MaintenanceData(name=path.stem, series=(read_series_file(path, asset_id=path.stem),))
+    else:
+        dataset = load_source(source, data_root=data).data
     factors = [f.strip() for f in by.split(",") if f.strip()]
     documents = dataset.documents if texts else None
     cut = condition_windows(dataset.series, window=window, stride=stride, by=factors, documents=documents)
