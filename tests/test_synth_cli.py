@@ -90,6 +90,10 @@ def test_fit_with_texts_then_sample_from_words_the_factors_do_not_name(tmp_path:
     fitted = runner.invoke(app, args)
     assert fitted.exit_code == 0, fitted.output
     assert " with text, factors none)" in " ".join(fitted.output.split())
+    with_text = int(" ".join(fitted.output.split()).split(" windows, ")[1].split(" with text")[0])
+    longer = runner.invoke(app, [*args, "--text-reach", "72"])  # reports also cover the 3 days before them
+    assert longer.exit_code == 0, longer.output
+    assert int(" ".join(longer.output.split()).split(" windows, ")[1].split(" with text")[0]) > with_text
     out = tmp_path / "out"
     text = "pump noisy, grinding at the drive end"
     sampled = runner.invoke(app, ["--model", str(model), "--text", text, "--n", "2", "--out", str(out)])

@@ -96,3 +96,8 @@ def test_a_window_reads_the_documents_of_its_asset_dated_inside_it() -> None:
     cut = condition_windows([pump, counted], window=4, stride=4, by=(), documents=docs)
     assert cut.texts == ["noisy | seal changed", "seal dripping", "", ""]  # step-indexed series: none
     assert condition_windows([pump], window=4, stride=4, by=()).texts is None
+    reach = np.timedelta64(2, "h")  # the report at 05:00 also describes the window 00:00-03:00
+    cut = condition_windows([pump], window=4, stride=4, by=(), documents=docs, text_reach=reach)
+    assert cut.texts == ["noisy | seal changed | seal dripping", "seal dripping"]
+    with pytest.raises(ValueError, match="`text_reach` must not be negative"):
+        condition_windows([pump], window=4, stride=4, by=(), documents=docs, text_reach=-reach)

@@ -6,7 +6,8 @@ Two modes, one command:
   set, a plant folder written by ``moesaic simulate``, a folder of the user's own files (the
   layout of ``moesaic kb ingest``) or one series file, and saves the fitted model;
   ``--texts`` also gives each window the texts of its asset's work orders and notes dated inside
-  it, which the model learns to read as a condition;
+  it (or up to ``--text-reach`` hours after it: a report describes what led to it), which the
+  model learns to read as a condition;
 - sample: ``moesaic synth --model model/ --condition fault=leak,severity=0.7 --n 500 --out DIR``
   writes ``DIR/samples.csv`` (or ``.parquet``) and ``DIR/provenance.csv``; ``--text "seal leak at
   high load"`` names the condition in words: a model fitted with ``--texts`` reads the words
@@ -92,6 +93,14 @@ def synth(
             "--texts", help="With --fit: learn to read the work orders and notes dated inside each window."
         ),
     ] = False,
+    text_reach: Annotated[
+        float,
+        typer.Option(
+            "--text-reach",
+            min=0,
+            help="With --texts: hours before its date that a work order or note also describes.",
+        ),
+    ] = 0.0,
     data: Annotated[Path | None, typer.Option("--data", help="Data root for registered data sets.")] = None,
     overrides: Annotated[
         list[str] | None,
@@ -115,6 +124,7 @@ def synth(
                 data=data,
                 overrides=overrides,
                 texts=texts,
+                text_reach=text_reach,
             )
             return
         assert model is not None
@@ -138,6 +148,7 @@ def _fit(
     data: Path | None,
     overrides: list[str] | None,
     texts: bool,
+    text_reach: float,
 ) -> None:
     path = Path(source).expanduser()
     if path.is_file():  # one series file: its channels, each window without condition factors
@@ -146,7 +157,10 @@ def _fit(
         dataset = load_source(source, data_root=data).data
     factors = [f.strip() for f in by.split(",") if f.strip()]
     documents = dataset.documents if texts else None
-    cut = condition_windows(dataset.series, window=window, stride=stride, by=factors, documents=documents)
+    reach = np.timedelta64(round(text_reach * 3600), "s")
+    cut = condition_windows(
+        dataset.series, window=window, stride=stride, by=factors, documents=documents, text_reach=reach
+    )
     if texts and not any(cut.texts or ()):
         fail(
             f"--texts: no window of {source} has a dated document of its asset inside it "

@@ -165,6 +165,7 @@ def condition_windows(
     stride: int,
     by: Sequence[str],
     documents: Sequence[Document] | None = None,
+    text_reach: np.timedelta64 | None = None,
 ) -> ConditionedWindows:
     """Windows every ``stride`` steps of the series that share the most common channel set.
 
@@ -172,7 +173,9 @@ def condition_windows(
     most frequent value inside the window) or else from its metadata; a factor found in neither is
     left out of that window's condition. With ``documents`` (work orders, notes), the text of a
     window is the texts of its asset's documents dated inside it, in time order, joined by " | "
-    ("" when there is none; a series with step indices instead of timestamps gets none).
+    ("" when there is none; a series with step indices instead of timestamps gets none). A report
+    describes what led to it: with ``text_reach``, a document also covers the windows that end
+    up to that long before its date.
 
     Raises:
         ValueError: no series is long enough for one window, or a bad ``window``/``stride``.
@@ -183,6 +186,9 @@ def condition_windows(
         raise ValueError("no series to cut windows from")
     sets = Counter(s.channels for s in series)
     channels = sets.most_common(1)[0][0]
+    if text_reach is not None and text_reach < np.timedelta64(0, "ns"):
+        raise ValueError(f"`text_reach` must not be negative, got {text_reach}")
+    reach = np.timedelta64(0, "ns") if text_reach is None else text_reach.astype("timedelta64[ns]")
     values, masks, conditions, texts = [], [], [], []
     dated = _dated_texts(documents or ())
     for s in series:
@@ -196,8 +202,9 @@ def condition_windows(
             masks.append(s.observed[part])
             conditions.append(_window_condition(s, part, by))
             if timed and len(notes):
+                end = s.time[start + window - 1] + reach
                 first = int(np.searchsorted(stamps, s.time[start], side="left"))
-                last = int(np.searchsorted(stamps, s.time[start + window - 1], side="right"))
+                last = int(np.searchsorted(stamps, end, side="right"))
                 texts.append(" | ".join(notes[first:last]))
             else:
                 texts.append("")
