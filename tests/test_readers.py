@@ -251,6 +251,13 @@ def test_work_orders_happy_path(tmp_path: Path) -> None:
     assert docs[1].fields == {"failure_code": "BRG", "crew": None, "cost": None, "labour_hours": 1.5}
 
 
+def test_work_orders_with_semicolons_read_decimal_commas_and_keep_text_commas(tmp_path: Path) -> None:
+    text = 'wo_id;asset_id;text;cost\nWO-1;P-1;"seal leak, dripping";120,5\nWO-2;P-1;noise, hot;80\n'
+    docs = read_work_orders_csv(write(tmp_path, "wo.csv", text))
+    assert [d.fields["cost"] for d in docs] == [120.5, 80.0]
+    assert [d.text for d in docs] == ["seal leak, dripping", "noise, hot"]
+
+
 def test_work_order_duplicated_id_names_line(tmp_path: Path) -> None:
     # the multi-line text of WO-1 takes lines 2-3, so the duplicate is on line 5
     path = write(tmp_path, "wo.csv", WORK_ORDERS + "WO-1,P-3,Again,2024-02-03,,,,\n")

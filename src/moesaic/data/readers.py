@@ -37,12 +37,12 @@ from moesaic.data.readers_columns import (
     _read_parquet,
     _reject_text_column,
     _time_values,
-    decimal_commas,
+    read_sniffed_csv,
     sniff_separator,
 )
 from moesaic.data.readers_records import WORK_ORDER_TIMES, read_assets_csv, read_work_orders_csv
 from moesaic.data.schema import Drawing, MaintenanceData, Series
-from moesaic.data.tables import DataFormatError, read_csv_checked, require_columns
+from moesaic.data.tables import DataFormatError, require_columns
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -106,10 +106,7 @@ def read_series_file(
     if suffix in (".parquet", ".pq"):
         frame, header_lines, fmt = _read_parquet(path), 0, "parquet"
     else:
-        sep = sep or sniff_separator(path)
-        frame, header_lines, fmt = read_csv_checked(path, sep=sep, dtype=str), 1, "csv"
-        if sep != ",":  # with ',' between fields a comma cannot be a decimal mark
-            frame = decimal_commas(frame)
+        frame, header_lines, fmt = read_sniffed_csv(path, sep=sep), 1, "csv"
     frame = _drop_unnamed_empty(frame)
     if time_col is not None:
         require_columns(frame, [time_col], path)

@@ -14,7 +14,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from moesaic.data.tables import DataFormatError, numeric_column, read_text_checked, row_line, time_column
+from moesaic.data.tables import (
+    DataFormatError,
+    numeric_column,
+    read_csv_checked,
+    read_text_checked,
+    row_line,
+    time_column,
+)
 
 SEPARATORS = (",", ";", "\t")
 TIME_NAMES = ("time", "timestamp", "date", "datetime", "cycle", "step")
@@ -49,6 +56,13 @@ def decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
             pointed = column.astype(str).str.replace(",", ".", regex=False)
             changed[name] = column.where(~_present(column), pointed)
     return frame.assign(**changed) if changed else frame
+
+
+def read_sniffed_csv(path: Path, *, sep: str | None = None, required: Sequence[str] = ()) -> pd.DataFrame:
+    """A CSV of text cells, its separator sniffed unless given, decimal commas read when ``,`` is not it."""
+    sep = sep or sniff_separator(path)
+    frame = read_csv_checked(path, sep=sep, required=tuple(required), dtype=str)
+    return decimal_commas(frame) if sep != "," else frame
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

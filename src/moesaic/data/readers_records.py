@@ -17,10 +17,10 @@ from moesaic.data.readers_columns import (
     _cell_error,
     _first,
     _present,
-    sniff_separator,
+    read_sniffed_csv,
 )
 from moesaic.data.schema import Asset, Document
-from moesaic.data.tables import numeric_column, read_csv_checked, row_line, time_column
+from moesaic.data.tables import numeric_column, row_line, time_column
 
 WORK_ORDER_TIMES = ("created", "date", "time")
 
@@ -38,9 +38,7 @@ def read_work_orders_csv(path: Path | str) -> tuple[Document, ...]:
             naming the line and column.
     """
     path = Path(path)
-    frame = read_csv_checked(
-        path, sep=sniff_separator(path), required=("wo_id", "asset_id", "text"), dtype=str
-    )
+    frame = read_sniffed_csv(path, required=("wo_id", "asset_id", "text"))
     ids = _id_column(frame, "wo_id", path)
     text = _text(frame["text"])
     if (text == "").any():
@@ -88,7 +86,7 @@ def read_assets_csv(path: Path | str) -> tuple[Asset, ...]:
         DataFormatError: an empty or duplicated ``asset_id``, naming the line.
     """
     path = Path(path)
-    frame = read_csv_checked(path, sep=sniff_separator(path), required=("asset_id",), dtype=str)
+    frame = read_sniffed_csv(path, required=("asset_id",))
     ids = _id_column(frame, "asset_id", path)
     types = _text(frame["asset_type"]).tolist() if "asset_type" in frame.columns else [""] * len(frame)
     extra = {
