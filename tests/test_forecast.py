@@ -243,3 +243,16 @@ def test_cli_reads_any_sensor_file_time_column_separator_and_chosen_channels(tmp
     assert {"vib", "load"} <= set(frame.columns) and "status" not in frame.columns
     refused = CliRunner().invoke(app, ["--csv", str(csv), "--out", str(out), "--model", "seasonal_naive"])
     assert refused.exit_code != 0 and "column 'status'" in refused.output and "--channels" in refused.output
+
+
+def test_cli_shortens_the_default_context_of_a_short_file_and_skips_a_longer_period(tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.command()(forecast)
+    csv = _write_csv(tmp_path / "short.csv", 60)  # 48 training rows: 512 steps of context do not fit
+    out = tmp_path / "forecast.csv"
+    args = ["--csv", str(csv), "--horizon", "6", "--out", str(out), "--set", "train.max_steps=2",
+            "--set", "train.warmup_steps=0", "--set", "moesaic.stage_steps=2"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "context 21 steps" in " ".join(result.output.split())  # (48 - 6) // 2; the period 24 > 21
+    assert len(pd.read_csv(out)) == 6

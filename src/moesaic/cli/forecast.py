@@ -39,7 +39,10 @@ def forecast(
         "forecast.csv"
     ),
     model: Annotated[str, typer.Option("--model", help=f"System: {', '.join(FORECAST_MODELS)}.")] = "moesaic",
-    context: Annotated[int, typer.Option("--context", min=1, help="Context length L.")] = 512,
+    context: Annotated[
+        int | None,
+        typer.Option("--context", min=1, help="Context length L (default: 512, less for a short file)."),
+    ] = None,
     save: Annotated[Path | None, typer.Option("--save", help="Folder to save the fitted model in.")] = None,
     load: Annotated[
         Path | None, typer.Option("--load", help="Use a saved model (from --save) instead of fitting one.")
@@ -74,7 +77,8 @@ def forecast(
             if load is not None:
                 forecaster = Forecaster.load(load)
             else:
-                config = ForecastConfig(model=model, context_length=context, horizon=horizon)
+                length = context if context is not None else _default_context(len(series.values), horizon)
+                config = ForecastConfig(model=model, context_length=length, horizon=horizon)
                 config = apply_overrides(config, overrides or [])
                 with console.status(f"fitting {model} on {csv.name} ({len(series.values)} rows)"):
                     forecaster = Forecaster(config).fit(series.values)
@@ -98,3 +102,21 @@ def _future_times(time: np.ndarray, horizon: int) -> np.ndarray:
     if np.issubdtype(time.dtype, np.datetime64):
         return time[-1] + np.asarray(step).astype(np.diff(time).dtype) * np.arange(1, horizon + 1)
     return time[-1] + max(1, round(float(step))) * np.arange(1, horizon + 1, dtype=np.int64)
+
+
+DEFAULT_CONTEXT = 512
+
+
+def _default_context(rows: int, horizon: int) -> int:
+    """512 steps, or half of what the training part of a shorter file leaves after one horizon.
+
+    ``fit`` trains on the first 80 % of the rows (the rest validates), and a window needs its
+    context plus the horizon, so a short file gets a context that still cuts many windows.
+    """
+    usable = int(rows * 0.8) - horizon
+    if usable >= 2 * DEFAULT_CONTEXT:
+        return DEFAULT_CONTEXT
+    shorter = max(1, usable // 2)
+    room = f"{rows} rows leave no room for {DEFAULT_CONTEXT} with a horizon of {horizon}"
+    console.print(f"context {shorter} steps: {room} (--context sets it)")
+    return shorter

@@ -23,6 +23,7 @@ in :mod:`moesaic.heads.quantile` and are re-exported here.
 from __future__ import annotations
 
 import dataclasses
+import logging
 import math
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -38,6 +39,8 @@ from moesaic.heads.quantile import PeriodicLinear, QuantileForecastHead, check_q
 from moesaic.model import Backbone, ModelConfig
 from moesaic.moe import MoEConfig
 from moesaic.train import LossOutput, TrainConfig
+
+logger = logging.getLogger(__name__)
 
 __all__ = [
     "STAGES",
@@ -304,6 +307,10 @@ class MoesaicForecastModel(nn.Module):
         }
         out = []
         for stage in self.config.stages:
+            if stage == "periodic" and self.head.periodic is None:
+                # the period is longer than the context (a short file), so the head has no periodic path
+                logger.info("no periodic stage: the period %d exceeds the context", self.config.period)
+                continue
             stage_config = dataclasses.replace(config, lr=rates.get(stage, config.lr))
             if stage in ("periodic", "linear"):
                 steps = self.config.stage_steps
