@@ -12,7 +12,7 @@ import torch
 import typer
 from typer.testing import CliRunner
 
-from moesaic.checkpoint import CheckpointError
+from moesaic.checkpoint import CheckpointError, save_model
 from moesaic.cli.detect import detect
 from moesaic.encoders import EncoderConfig, NotFittedError
 from moesaic.eval.bench import suites
@@ -94,8 +94,11 @@ def test_save_load_reproduces_scores(fitted: AnomalyDetector, shifted_sine: tupl
 
 
 def test_when_folder_is_not_a_detector_then_load_detector_refuses(tmp_path: Path) -> None:
-    with pytest.raises(CheckpointError, match="not a readable detector checkpoint"):
+    with pytest.raises(CheckpointError, match=r"config\.json: file missing; .* is not a model checkpoint"):
         load_detector(tmp_path)
+    save_model(tmp_path / "other", torch.nn.Linear(1, 1), {"kind": "moesaic.Synthesizer"})
+    with pytest.raises(CheckpointError, match=r"unknown detector kind 'moesaic\.Synthesizer'; known: "):
+        load_detector(tmp_path / "other")
 
 
 def test_pretrained_model_is_copied_serves_any_width_and_is_checked(shifted_sine: tuple) -> None:

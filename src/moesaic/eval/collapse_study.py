@@ -332,10 +332,8 @@ def load_study_checkpoint(folder: Path) -> StudyCheckpoint:
         CheckpointError: missing, modified or foreign checkpoint, or one that no longer fits the
             rebuilt model or data.
     """
-    state = load_model_state(folder)
+    state = load_model_state(folder, kind=CHECKPOINT_KIND, what="a collapse-study")
     config = state.config
-    if config.get("kind") != CHECKPOINT_KIND:
-        raise CheckpointError(f"{folder}: not a collapse-study checkpoint (kind {config.get('kind')!r})")
     try:
         model_config = from_dict(ModelConfig, config["model"])
         plant = from_dict(SimulatorConfig, config["plant"])

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import copy
 import dataclasses
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -30,7 +29,7 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from moesaic.checkpoint import CheckpointError
+from moesaic.checkpoint import CheckpointError, model_kind
 from moesaic.config import from_dict, to_dict
 from moesaic.data.batch import Batch
 from moesaic.encoders import EncoderConfig
@@ -314,14 +313,10 @@ def load_detector(folder: Path) -> BaseDetector:
     Raises:
         CheckpointError: not a detector checkpoint, or a damaged one.
     """
-    path = Path(folder) / "config.json"
-    try:
-        kind = json.loads(path.read_text(encoding="utf-8"))["config"]["kind"]
-    except (OSError, ValueError, KeyError, TypeError) as err:
-        raise CheckpointError(f"{path}: not a readable detector checkpoint ({err})") from err
+    kind = model_kind(Path(folder))
     by_kind = {f"moesaic.detector.{name}": cls for name, cls in DETECTORS.items()}
     if kind not in by_kind:
-        raise CheckpointError(f"{path}: unknown detector kind {kind!r}; known: {sorted(by_kind)}")
+        raise CheckpointError(f"{folder}: unknown detector kind {kind!r}; known: {sorted(by_kind)}")
     return by_kind[kind].load(Path(folder))
 
 

@@ -233,10 +233,8 @@ class BaseDetector:
         """
         from moesaic.checkpoint import load_model_state
 
-        state = load_model_state(Path(folder))
+        state = load_model_state(Path(folder), kind=KIND_PREFIX + cls.name, what=f"a {cls.__name__}")
         saved = state.config
-        if saved.get("kind") != KIND_PREFIX + cls.name:
-            raise CheckpointError(f"{folder}: not a {cls.__name__} checkpoint (kind {saved.get('kind')!r})")
         try:
             detector = cls(from_dict(cls.config_class, saved["config"]))
             arrays = {k: v.numpy() for k, v in state.state_dict.items() if not k.startswith("model.")}

@@ -339,10 +339,8 @@ class RULEstimator:
         Raises:
             CheckpointError: missing, modified or foreign checkpoint, or one that does not rebuild.
         """
-        state = load_model_state(Path(folder))
+        state = load_model_state(Path(folder), kind=CHECKPOINT_KIND, what="an RULEstimator")
         saved: dict[str, Any] = state.config
-        if saved.get("kind") != CHECKPOINT_KIND:
-            raise CheckpointError(f"{folder}: not an RULEstimator checkpoint (kind {saved.get('kind')!r})")
         try:
             estimator = cls(from_dict(RULConfig, saved["config"]))
             estimator.model_config_ = from_dict(ModelConfig, saved["model"])

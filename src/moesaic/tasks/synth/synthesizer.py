@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from moesaic.checkpoint import CheckpointError, load_model_state, save_model
+from moesaic.checkpoint import load_model_state, save_model
 from moesaic.config import from_dict, to_dict
 from moesaic.encoders import NotFittedError
 from moesaic.tasks.synth.calibration import SCOPES, MomentCalibration, choose_scope
@@ -339,10 +339,8 @@ class Synthesizer:
     @classmethod
     def load(cls, folder: Path) -> Synthesizer:
         """A fitted synthesizer from a folder written by :meth:`save`."""
-        state = load_model_state(Path(folder))
+        state = load_model_state(Path(folder), kind=CHECKPOINT_KIND, what="a Synthesizer")
         document = state.config
-        if document.get("kind") != CHECKPOINT_KIND:
-            raise CheckpointError(f"{folder}: not a Synthesizer checkpoint (kind {document.get('kind')!r})")
         # a model saved before the step grid, the calibration and the transfer were settings
         # sampled on the even grid without calibration or transfer, and still does
         defaults = {"grid_power": 1.0, "calibration": "none", "rare_windows": 0}
