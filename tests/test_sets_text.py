@@ -110,6 +110,18 @@ def test_fmea_rows_and_qa(shared_data: Path) -> None:
     assert combined["Subsystem"].isna().sum() == 323  # merged cells stay blank in this version
 
 
+def test_a_user_fmea_sheet_with_semicolons_reads_as_with_commas(tmp_path: Path) -> None:
+    header = ",".join(fmea_mining_truck.COLUMNS)
+    row = 'Power Unit,Fuel System,Fuel Tank,Cracked,"Fuel loss, fire",4,Wear,1,Visual check,2,8,Flush tank'
+    comma = tmp_path / "comma.csv"
+    comma.write_text(f"{header}\n{row}\n")
+    semicolon = tmp_path / "semicolon.csv"
+    semicolon.write_text(f"{header}\n{row}\n".replace(",", ";").replace("Fuel loss; fire", "Fuel loss, fire"))
+    read = [fmea_mining_truck.read_fmea(p).documents[0].fields for p in (comma, semicolon)]
+    assert read[0] == read[1] and read[0]["Potential Effect(s) of Failure"] == "Fuel loss, fire"
+    assert read[0]["RPN"] == 8
+
+
 def test_fmc_labels(shared_data: Path) -> None:
     data = _load(fmc_mwo2kg.INFO, shared_data)
     assert (data.documents[0].text, data.documents[0].fields["label"]) == ("falure", "Breakdown")

@@ -16,6 +16,7 @@ from typing import Any, NamedTuple
 import numpy as np
 import pandas as pd
 
+from moesaic.data.readers_columns import read_sniffed_csv
 from moesaic.data.registry import DatasetInfo
 from moesaic.data.schema import Document, MaintenanceData
 from moesaic.data.tables import DataFormatError, numeric_column, read_csv_checked
@@ -70,13 +71,15 @@ class FmeaRows(NamedTuple):
 def read_fmea(path: Path) -> FmeaRows:
     """An FMEA sheet with the 12 columns of :data:`COLUMNS`, one Document(kind="fmea") per row.
 
+    The separator (``,``, ``;`` or tab) is sniffed from the header, as for a user's other files.
+
     ``fields`` holds every column (text "" when empty) with the four scores as ints.
     Rows whose RPN differs from S x O x D are kept as written and listed in ``rpn_mismatches``.
 
     Raises:
         DataFormatError: missing columns or a missing or non-numeric score, naming the column.
     """
-    frame = read_csv_checked(path, required=COLUMNS, dtype=str)
+    frame = read_sniffed_csv(Path(path), required=COLUMNS)
     scores = _scores(frame, path)
     text = frame.fillna("")
     documents, mismatches = [], []
