@@ -245,6 +245,8 @@ def test_bad_bom_csv_names_file_line_and_column(tmp_path: Path) -> None:
         read_bom(path)
     path.write_text("part_number,qty\nA-1,2\n", encoding="utf-8")
     assert read_bom(path) == [BomItem(part_number="A-1", qty=2, line=2)]
+    path.write_text("part_number;qty;description\nA-1;2;screw, M6\n", encoding="utf-8")  # sniffed
+    assert read_bom(path) == [BomItem(part_number="A-1", qty=2, line=2, description="screw, M6")]
 
 
 def test_bad_rules_yaml_names_file_line_and_column(tmp_path: Path) -> None:

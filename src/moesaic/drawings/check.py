@@ -18,7 +18,8 @@ from typing import Any
 
 import yaml
 
-from moesaic.data.tables import DataFormatError, read_csv_checked, row_line
+from moesaic.data.readers_columns import read_sniffed_csv
+from moesaic.data.tables import DataFormatError, row_line
 from moesaic.drawings.score import edit_distance
 from moesaic.drawings.summary import DrawingSummary, summarize_drawing
 from moesaic.drawings.titleblock import FIELDS
@@ -127,13 +128,14 @@ class BomItem:
 
 
 def read_bom(path: Path) -> list[BomItem]:
-    """The reference BOM: CSV with columns ``part_number`` and ``qty`` (others optional).
+    """The reference BOM: CSV with columns ``part_number`` and ``qty`` (others optional); the
+    separator (``,``, ``;`` or tab) is sniffed from the header.
 
     Raises:
         DataFormatError: a malformed file, a missing column, an empty part number or a quantity
             that is not a positive integer, naming the file, line and column.
     """
-    frame = read_csv_checked(Path(path), dtype=str, required=("part_number", "qty"))
+    frame = read_sniffed_csv(Path(path), required=("part_number", "qty"))
     frame = frame.fillna("")
     items = []
     seen: dict[str, int] = {}
