@@ -311,6 +311,18 @@ def test_save_load_reproduces_text_conditioned_samples(tmp_path: Path) -> None:
     np.testing.assert_allclose(a, b, atol=1e-6)
 
 
+def test_closest_texts_shows_what_a_request_resembles_and_survives_save_load(tmp_path: Path) -> None:
+    synth = fitted()
+    assert set(synth.training_texts_) == {*LEAK, *NOISE}  # the distinct texts, blanks left out
+    near = synth.closest_texts("noisy bearing, hot", k=2)
+    assert [t for t, _ in near] == ["bearing noisy and hot", "grinding noise at drive end bearing"]
+    assert 1 >= near[0][1] > near[1][1] > 0
+    synth.save(tmp_path / "m")
+    assert Synthesizer.load(tmp_path / "m").closest_texts("noisy bearing, hot", k=2) == near
+    with pytest.raises(ValueError, match="fitted without texts"):
+        Synthesizer(tiny()).fit(text_windows()[0]).closest_texts("noisy")
+
+
 def test_a_model_without_texts_refuses_one_and_bad_texts_are_refused() -> None:
     windows, texts = text_windows()
     plain = Synthesizer(tiny()).fit(windows)

@@ -98,7 +98,9 @@ def test_fit_with_texts_then_sample_from_words_the_factors_do_not_name(tmp_path:
     text = "pump noisy, grinding at the drive end"
     sampled = runner.invoke(app, ["--model", str(model), "--text", text, "--n", "2", "--out", str(out)])
     assert sampled.exit_code == 0, sampled.output
-    assert "reads the text itself (hashing-256 embedding)" in " ".join(sampled.output.split())
+    said = " ".join(sampled.output.split())
+    assert "reads the text itself (hashing-256 embedding)" in said
+    assert "closest training texts (cosine similarity): '" in said
     provenance = pd.read_csv(out / "provenance.csv", keep_default_na=False)
     assert list(provenance["text"]) == [text, text] and list(provenance["condition"]) == ["{}", "{}"]
 

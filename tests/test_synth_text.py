@@ -9,8 +9,10 @@ import pytest
 from moesaic.data.schema import Document, Series
 from moesaic.eval.bench import OptionError, SuiteContext
 from moesaic.eval.suites import synthesis_text
+from moesaic.tasks.synth import texts as texts_module
 from moesaic.tasks.synth.conditions import ConditionSpec, condition_windows
 from moesaic.tasks.synth.text_condition import parse_text_condition
+from moesaic.tasks.synth.texts import kept_texts
 
 SPEC = ConditionSpec(
     categorical=(
@@ -101,3 +103,11 @@ def test_a_window_reads_the_documents_of_its_asset_dated_inside_it() -> None:
     assert cut.texts == ["noisy | seal changed | seal dripping", "seal dripping"]
     with pytest.raises(ValueError, match="`text_reach` must not be negative"):
         condition_windows([pump], window=4, stride=4, by=(), documents=docs, text_reach=-reach)
+
+
+def test_kept_texts_are_distinct_non_blank_most_frequent_first_and_capped(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert kept_texts(["b", "a", "b", "", "  ", "c", "a", "b"]) == ("b", "a", "c")
+    monkeypatch.setattr(texts_module, "MAX_KEPT_TEXTS", 2)
+    assert kept_texts(["x", "y", "z", "z"]) == ("z", "x")  # ties in text order

@@ -202,6 +202,8 @@ def _sample(model: Path, *, condition: str, text: str, n: int, out: Path, seed: 
             console.print(f"understood: {understood}; words not used: {' '.join(read.unused) or 'none'}")
         if reads_text:
             console.print(f"the model reads the text itself ({synthesizer.text_embedder_} embedding)")
+            near = "; ".join(f"{t!r} ({s:.2f})" for t, s in synthesizer.closest_texts(text))
+            console.print(f"closest training texts (cosine similarity): {near or 'none kept'}")
     result = synthesizer.sample(n, condition=asked or None, texts=text if reads_text else None, seed=seed)
     W, T, C = result.series.shape
     frame = pd.DataFrame(result.series.reshape(W * T, C), columns=channels)

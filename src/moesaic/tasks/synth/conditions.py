@@ -83,6 +83,11 @@ class ConditionSpec:
                 categorical.append((name, tuple(sorted({category(v) for v in seen}))))
         return cls(tuple(categorical), tuple(numeric))
 
+    def combination(self, condition: Condition) -> tuple[tuple[str, str], ...]:
+        """The categorical factors of ``condition``, sorted: what makes a combination seen or unseen."""
+        names = {n for n, _ in self.categorical}
+        return tuple(sorted((str(k), category(v)) for k, v in condition.items() if k in names))
+
     def encode(self, conditions: Sequence[Condition]) -> EncodedConditions:
         """Tensors of B conditions for the generator's table encoder (no text: ``text`` is (B, 0)).
 

@@ -33,10 +33,10 @@ from moesaic.checkpoint import load_model_state, save_model
 from moesaic.config import from_dict, to_dict
 from moesaic.encoders import NotFittedError
 from moesaic.tasks.synth.calibration import SCOPES, MomentCalibration, choose_scope
-from moesaic.tasks.synth.conditions import Condition, ConditionSpec, EncodedConditions, category
+from moesaic.tasks.synth.conditions import Condition, ConditionSpec, EncodedConditions
 from moesaic.tasks.synth.config import SynthConfig
 from moesaic.tasks.synth.generators import GeneratorBatch, SeriesFlow, SeriesVAE
-from moesaic.tasks.synth.texts import TextEmbedding, checked_texts
+from moesaic.tasks.synth.texts import TextEmbedding, checked_texts, kept_texts
 from moesaic.tasks.synth.transfer import ConditionTransfer, is_seen
 from moesaic.train import TrainResult, train
 
@@ -110,6 +110,7 @@ class Synthesizer:
         rows = list(conditions) if conditions is not None else [{} for _ in range(len(values))]
         choice = self.config.text_embedder
         self.text_embedder_ = None if texts is None else checked_texts(texts, len(values), choice)
+        self.training_texts_ = () if texts is None else kept_texts(texts)
         self.spec_ = ConditionSpec.fit(rows)
         self.length_, self.channels_ = values.shape[1], values.shape[2]
         names = (
@@ -128,7 +129,7 @@ class Synthesizer:
         self.model_ = self._build()
         standard = np.where(mask, (np.nan_to_num(values) - self.mean_) / self.std_, 0.0).astype(np.float32)
         encoded = self._encode(rows, texts)
-        self.training_combinations_ = sorted({_key(r, self.spec_) for r in rows})
+        self.training_combinations_ = sorted({self.spec_.combination(r) for r in rows})
         self.train_result_ = self._train(torch.from_numpy(standard), torch.from_numpy(mask), encoded)
         complete = np.asarray(mask.all(axis=(1, 2)))
         self._calibrate(standard[complete], encoded)
@@ -257,7 +258,7 @@ class Synthesizer:
         wording = [t or "" for t in said]
         encoded = self._encode(rows, wording)
         seen = self._seen_ids()
-        asked = {_key(r, self.spec_): ids for r, ids in zip(rows, encoded.categorical, strict=True)}
+        asked = {self.spec_.combination(r): ids for r, ids in zip(rows, encoded.categorical, strict=True)}
         unseen = {key for key, ids in asked.items() if not is_seen(ids, seen)}
         if unseen:
             logger.info(
@@ -284,14 +285,31 @@ class Synthesizer:
             values.astype(np.float32), np.ones(values.shape, dtype=bool), rows, transferred, wording
         )
 
+    def closest_texts(self, text: str, k: int = 3) -> list[tuple[str, float]]:
+        """The ``k`` kept training texts most like ``text`` in the model's embedding, with their cosine
+        similarity: what a request in words resembles among the texts the model learned from.
+
+        Raises:
+            ValueError: the model was fitted without texts.
+        """
+        self._fitted()
+        if self.text_embedder_ is None:
+            raise ValueError("this synthesizer was fitted without texts")
+        return self._embedding().closest(text, self.training_texts_, k)
+
+    def _embedding(self) -> TextEmbedding:
+        assert self.text_embedder_ is not None
+        if self._texts is None or self._texts.name != self.text_embedder_:
+            self._texts = TextEmbedding(self.text_embedder_)
+        return self._texts
+
     def _encode(self, rows: Sequence[Condition], texts: Sequence[str] | None) -> EncodedConditions:
         """The condition tensors of ``rows``, with the embeddings of ``texts`` for a model that reads text."""
         encoded = self.spec_.encode(rows)
         if self.text_embedder_ is None:
             return encoded
-        if self._texts is None or self._texts.name != self.text_embedder_:
-            self._texts = TextEmbedding(self.text_embedder_)
-        return encoded._replace(text=self._texts(list(texts) if texts is not None else [""] * len(rows)))
+        wording = list(texts) if texts is not None else [""] * len(rows)
+        return encoded._replace(text=self._embedding()(wording))
 
     def _seen_ids(self) -> Tensor:
         """(S, G) the category ids of the training combinations (0: factor not given)."""
@@ -333,6 +351,7 @@ class Synthesizer:
             "combinations": [[list(p) for p in key] for key in self.training_combinations_],
             "value_names": self.value_names_,
             "text_embedder": self.text_embedder_,
+            "training_texts": list(self.training_texts_),
         }  # fmt: skip
         save_model(Path(folder), model, document)
 
@@ -358,6 +377,7 @@ class Synthesizer:
         )
         synth.value_names_ = {f: dict(m) for f, m in document.get("value_names", {}).items()}
         synth.text_embedder_ = document.get("text_embedder")
+        synth.training_texts_ = tuple(document.get("training_texts", ()))
         model = synth._build()
         if "calibration.transport" in state.state_dict:
             model.add_module("calibration", MomentCalibration(len(state.state_dict["calibration.transport"])))
@@ -372,12 +392,6 @@ class Synthesizer:
     def parameter_module(self) -> nn.Module:
         """The trained network (for counting parameters)."""
         return self._fitted()
-
-
-def _key(condition: Condition, spec: ConditionSpec) -> tuple[tuple[str, str], ...]:
-    """The categorical factors of a condition: what makes a combination seen or unseen."""
-    names = {n for n, _ in spec.categorical}
-    return tuple(sorted((str(k), category(v)) for k, v in condition.items() if k in names))
 
 
 def _channel_stats(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

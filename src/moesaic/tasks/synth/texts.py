@@ -2,11 +2,14 @@
 
 A window's text (a work order, an operator's note; "" for none) becomes one row of E numbers
 from :mod:`moesaic.knowledge.embed` (hashed words and character trigrams, or MiniLM). A blank text
-is a zero row, which the generator's trunk reads as a masked token. Axes: B texts, E embedding width.
+is a zero row, which the generator's trunk reads as a masked token. A fitted model keeps its most
+frequent training texts (:func:`kept_texts`), so that a request can be shown beside the training
+texts it resembles most (:meth:`TextEmbedding.closest`). Axes: B texts, E embedding width.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 
 import numpy as np
@@ -14,6 +17,16 @@ import torch
 from torch import Tensor
 
 from moesaic.knowledge.embed import Embedder, embedder_dim, embedder_name, make_embedder
+
+MAX_KEPT_TEXTS = 2000  # distinct training texts a fitted model keeps, the most frequent first
+
+
+def kept_texts(texts: Sequence[str]) -> tuple[str, ...]:
+    """The distinct non-blank ``texts``, the most frequent first (ties in text order), at most
+    :data:`MAX_KEPT_TEXTS`."""
+    counts = Counter(t for t in texts if t.strip())
+    ranked = sorted(counts, key=lambda t: (-counts[t], t))
+    return tuple(ranked[:MAX_KEPT_TEXTS])
 
 
 def checked_texts(texts: Sequence[str], windows: int, choice: str) -> str:
@@ -55,3 +68,13 @@ class TextEmbedding:
             present = [i for i, t in enumerate(texts) if t in row]
             embedded[present] = vectors[[row[texts[i]] for i in present]]
         return torch.from_numpy(embedded)
+
+    def closest(self, query: str, candidates: Sequence[str], k: int = 3) -> list[tuple[str, float]]:
+        """The ``k`` candidates whose embeddings are nearest ``query``'s, with their cosine similarity."""
+        if not candidates or not query.strip():
+            return []
+        vectors = self([query, *candidates]).numpy()
+        norms = np.linalg.norm(vectors, axis=1)
+        similarity = vectors[1:] @ vectors[0] / np.maximum(norms[1:] * norms[0], 1e-12)
+        order = np.argsort(-similarity, kind="stable")[:k]
+        return [(candidates[i], float(similarity[i])) for i in order]
