@@ -164,7 +164,8 @@ def _fit(
     if texts and not any(cut.texts or ()):
         fail(
             f"--texts: no window of {source} has a dated document of its asset inside it "
-            f"({len(dataset.documents)} documents); fit without --texts or use longer windows"
+            f"({len(dataset.documents)} documents); fit without --texts, or use longer windows or "
+            "--text-reach"
         )
     config = apply_overrides(SynthConfig(design=design), overrides or [])
     if window % config.patch_len:
