@@ -25,7 +25,10 @@ without the words); ``parse_text`` (a synthesizer fitted with the true fault as 
 for the fault that :func:`moesaic.tasks.synth.text_condition.parse_text_condition` reads in the
 report, unconditional when it reads none; ``read_share`` is the share of reports it reads a
 fault in); ``moesaic-fault`` (the same factor model given the true fault: what the words could at
-best be worth); ``real_fault`` (the fault's real windows: what the classifier makes of the truth).
+best be worth); ``real_fault`` (the fault's real windows: what the classifier makes of the truth);
+``nearest_report`` (retrieval instead of generation: the real training windows of the training
+report most like the asked one in the text model's embedding; real, but only ever the windows
+already seen).
 
 Quick mode: one seed, 600 synthesizer steps; full: seeds 0-2, 3,000 steps. Options
 (``-o KEY=VALUE``): ``seeds=N``, ``steps=N``, ``assets=N``, ``days=D``, ``minilm=yes|no``.
@@ -135,6 +138,7 @@ def run_seed(seed: int, *, steps: int, assets: int, days: float, minilm: bool) -
             "parse_text": by_fault.sample(SAMPLES, condition=asked or None, seed=seed + r).series,
             "moesaic-fault": by_fault.sample(SAMPLES, condition={"fault": fault}, seed=seed + r).series,
             "real_fault": real,
+            "nearest_report": x[np.asarray(train.texts) == by_text.closest_texts(text, k=1)[0][0]],
         }
         if by_text_minilm is not None:
             answers["moesaic-text-minilm"] = by_text_minilm.sample(SAMPLES, texts=text, seed=seed + r).series
