@@ -292,6 +292,20 @@ def test_text_steers_the_samples_after_training() -> None:
     assert leak - noise > 1.0  # the training levels differ by 2; neither text was seen as such
 
 
+def test_guidance_strengthens_the_text_and_needs_the_flow() -> None:
+    synth = fitted(steps=150)
+    leak = "water dripping from the seal"
+    plain = synth.sample(64, texts=leak, seed=1).series
+    assert np.array_equal(plain, synth.sample(64, texts=leak, seed=1, guidance=1.0).series)
+    strong = synth.sample(64, texts=leak, seed=1, guidance=3.0).series
+    free = synth.sample(64, seed=1).series.mean()
+    assert strong.mean() - free > plain.mean() - free > 0  # leaks sit at +1, the mix of windows near 0
+    windows, conditions = fault_windows()
+    vae = Synthesizer(tiny("vae")).fit(windows, conditions)
+    with pytest.raises(ValueError, match="guidance needs the flow design"):
+        vae.sample(2, condition={"fault": "leak"}, guidance=2.0)
+
+
 def test_samples_carry_their_texts_and_texts_per_sample_are_accepted() -> None:
     synth = fitted()
     out = synth.sample(3, texts=["seal leaking", "", "noisy bearing"])

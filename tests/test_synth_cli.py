@@ -96,13 +96,15 @@ def test_fit_with_texts_then_sample_from_words_the_factors_do_not_name(tmp_path:
     assert int(" ".join(longer.output.split()).split(" windows, ")[1].split(" with text")[0]) > with_text
     out = tmp_path / "out"
     text = "pump noisy, grinding at the drive end"
-    sampled = runner.invoke(app, ["--model", str(model), "--text", text, "--n", "2", "--out", str(out)])
+    args = ["--model", str(model), "--text", text, "--n", "2", "--out", str(out), "--guidance", "2"]
+    sampled = runner.invoke(app, args)
     assert sampled.exit_code == 0, sampled.output
     said = " ".join(sampled.output.split())
     assert "reads the text itself (hashing-256 embedding)" in said
     assert "closest training texts (cosine similarity): '" in said
     provenance = pd.read_csv(out / "provenance.csv", keep_default_na=False)
     assert list(provenance["text"]) == [text, text] and list(provenance["condition"]) == ["{}", "{}"]
+    assert list(provenance["guidance"]) == [2.0, 2.0]
 
 
 def test_a_model_without_texts_refuses_words_it_cannot_match(tmp_path: Path) -> None:

@@ -75,7 +75,7 @@ def test_synthesis_text_suite_scores_every_system_on_unseen_reports() -> None:
     rows = synthesis_text.run(SuiteContext(quick=True, options=options))
     by = {(r.system, r.metric): r.value for r in rows}
     systems = {"moesaic-text", "moesaic-no-text", "parse_text", "moesaic-fault", "real_fault"}
-    systems |= {"nearest_report"}
+    systems |= {"nearest_report", "moesaic-text-guided"}
     assert {s for s, _ in by} == systems
     assert by[("real_fault", "signature_error")] == 0
     assert all(0 <= by[(s, "fault_accuracy")] <= 1 for s in systems)

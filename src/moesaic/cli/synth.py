@@ -67,6 +67,14 @@ def synth(
         "synthetic"
     ),
     seed: Annotated[int, typer.Option("--seed", help="Sampling seed (recorded per sample).")] = 0,
+    guidance: Annotated[
+        float,
+        typer.Option(
+            "--guidance",
+            min=0.0,
+            help="Classifier-free guidance (flow models): above 1 follows the condition more closely.",
+        ),
+    ] = 1.0,
     fmt: Annotated[str, typer.Option("--format", help=f"Samples file format: {', '.join(FORMATS)}.")] = "csv",
     fit: Annotated[
         str | None,
@@ -130,7 +138,7 @@ def synth(
         assert model is not None
         if fmt not in FORMATS:
             fail(f"--format must be one of {list(FORMATS)}, got {fmt!r}")
-        _sample(model, condition=condition, text=text, n=n, out=out, seed=seed, fmt=fmt)
+        _sample(model, condition=condition, text=text, n=n, out=out, seed=seed, fmt=fmt, guidance=guidance)
     except KeyError as err:  # str() of a KeyError quotes its message
         fail(str(err.args[0]) if err.args else str(err))
     except (DataFormatError, ConfigError, CheckpointError, ValueError) as err:
@@ -185,7 +193,9 @@ def _fit(
     console.print(f"saved the synthesizer to {save} ({len(cut.windows)} windows{with_text}, factors {named})")
 
 
-def _sample(model: Path, *, condition: str, text: str, n: int, out: Path, seed: int, fmt: str) -> None:
+def _sample(
+    model: Path, *, condition: str, text: str, n: int, out: Path, seed: int, fmt: str, guidance: float
+) -> None:
     synthesizer = Synthesizer.load(model)
     channels = list(synthesizer.channel_names_)
     asked = parse_condition(condition) if condition else {}
@@ -205,7 +215,8 @@ def _sample(model: Path, *, condition: str, text: str, n: int, out: Path, seed: 
             console.print(f"the model reads the text itself ({synthesizer.text_embedder_} embedding)")
             near = "; ".join(f"{t!r} ({s:.2f})" for t, s in synthesizer.closest_texts(text))
             console.print(f"closest training texts (cosine similarity): {near or 'none kept'}")
-    result = synthesizer.sample(n, condition=asked or None, texts=text if reads_text else None, seed=seed)
+    said = text if reads_text else None
+    result = synthesizer.sample(n, condition=asked or None, texts=said, seed=seed, guidance=guidance)
     W, T, C = result.series.shape
     frame = pd.DataFrame(result.series.reshape(W * T, C), columns=channels)
     frame.insert(0, "step", np.tile(np.arange(T), W))
@@ -220,6 +231,7 @@ def _sample(model: Path, *, condition: str, text: str, n: int, out: Path, seed: 
             "model": str(model.resolve()),
             "model_sha256": weights,
             "seed": seed,
+            "guidance": guidance,
             "condition": [json.dumps(c, sort_keys=True) for c in result.conditions],
             "text": result.texts,
             "transferred": [",".join(t) for t in result.transferred],

@@ -48,6 +48,23 @@ def checked_texts(texts: Sequence[str], windows: int, choice: str) -> str:
     return embedder_name(choice)
 
 
+def requested_texts(texts: str | Sequence[str | None] | None, n: int, *, reads_text: bool) -> list[str]:
+    """The n texts of a sampling request ("" where none): one text for all, or one per sample.
+
+    Raises:
+        ValueError: a count other than n, or a text for a model that reads none.
+    """
+    said = [texts] * n if texts is None or isinstance(texts, str) else list(texts)
+    if len(said) != n:
+        raise ValueError(f"got {len(said)} texts for n={n} samples")
+    if not reads_text and any(said):
+        raise ValueError(
+            "this synthesizer was fitted without texts, so it cannot read one; name the "
+            "condition with factors instead (moesaic.tasks.synth.text_condition reads factors from words)"
+        )
+    return [t or "" for t in said]
+
+
 class TextEmbedding:
     """The frozen embedder called ``name`` (canonical, from :func:`checked_texts`), loaded on first use."""
 

@@ -113,6 +113,16 @@ class TextToken(nn.Module):
         return Tokens(x, mask, torch.full(mask.shape, MODALITY_IDS["text"], dtype=torch.long))
 
 
+def masked(conditions: EncodedConditions) -> EncodedConditions:
+    """The same rows with every factor and text masked: the unconditional input."""
+    return EncodedConditions(
+        torch.zeros_like(conditions.categorical),
+        torch.zeros_like(conditions.numeric),
+        torch.zeros_like(conditions.numeric_observed),
+        torch.zeros_like(conditions.text),
+    )
+
+
 def drop_conditions(conditions: EncodedConditions, rate: float) -> EncodedConditions:
     """Mask each factor (and the text) of each sample with probability ``rate`` (trains unconditional
     sampling too)."""
