@@ -69,6 +69,7 @@ def test_synthesis_conditions_suite_scores_every_system_on_unseen_and_seen_combi
     rows = synthesis_conditions.run(SuiteContext(quick=True, options=options))
     by = {(r.setting.split(",")[0], r.system, r.metric): r.value for r in rows}
     systems = {"moesaic-flow", "moesaic-flow-tokens", "real_heldout", "other_regime", "normal_same_regime"}
+    systems |= {"moesaic-flow-tokens-guided"}
     assert {s for _, s, _ in by} == systems
     assert {c for c, _, _ in by} == {"combination=unseen", "combination=seen"}
     assert by[("combination=unseen", "real_heldout", "signature_error")] == 0

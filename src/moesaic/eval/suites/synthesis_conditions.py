@@ -22,10 +22,11 @@ Both classifiers are :class:`moesaic.eval.suites.augmentation.WindowCNN`. Rows: 
 (the synthesizer's defaults: the unseen combination is a generated healthy window at the asked
 load plus the departure of one of the fault's windows, :mod:`moesaic.tasks.synth.transfer`);
 ``moesaic-flow-tokens`` (the same model with ``transfer=False``: the flow composes the two
-condition tokens alone); ``real_heldout`` (the real held-out windows themselves: what the two
-classifiers make of the truth); two naive answers built from real training windows:
-``other_regime`` (the fault's windows at the loads seen, ignoring the regime asked for) and
-``normal_same_regime`` (healthy windows at high load, ignoring the fault). Setting
+condition tokens alone); ``moesaic-flow-tokens-guided`` (the same with classifier-free guidance
+:data:`GUIDANCE`, twice the network evaluations); ``real_heldout`` (the real held-out windows
+themselves: what the two classifiers make of the truth); two naive answers built from real
+training windows: ``other_regime`` (the fault's windows at the loads seen, ignoring the regime
+asked for) and ``normal_same_regime`` (healthy windows at high load, ignoring the fault). Setting
 ``combination=seen`` asks for each fault at normal load and compares with the training windows
 of that combination, for reference.
 
@@ -55,6 +56,7 @@ WINDOW, STRIDE = 24, 12
 HELD_REGIME, SEEN_REGIME = "high", "normal"
 MIN_WINDOWS = 10  # a fault type needs this many held-out windows to be scored
 SAMPLES = 200  # generated windows per asked combination
+GUIDANCE = 2.0  # classifier-free guidance of the moesaic-flow-tokens-guided row
 CLASSES = ("none", *FAULT_TYPES)
 COST_KEYS = ("train_seconds", "params", "params_active")  # kept beside the scores, written as costs
 
@@ -143,6 +145,9 @@ def run_seed(seed: int, *, steps: int, assets: int, days: float) -> dict[str, di
                 "moesaic-flow": synth.sample(SAMPLES, condition=asked, seed=seed + f).series,
                 "moesaic-flow-tokens": synth.sample(
                     SAMPLES, condition=asked, seed=seed + f, transfer=False
+                ).series,
+                "moesaic-flow-tokens-guided": synth.sample(
+                    SAMPLES, condition=asked, seed=seed + f, transfer=False, guidance=GUIDANCE
                 ).series,
                 "real_heldout": real,
                 "other_regime": other,
