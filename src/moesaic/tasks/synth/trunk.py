@@ -130,10 +130,12 @@ def drop_conditions(conditions: EncodedConditions, rate: float) -> EncodedCondit
         return conditions
     keep_cat = torch.rand(conditions.categorical.shape) >= rate
     keep_num = torch.rand(conditions.numeric.shape) >= rate
-    keep_text = torch.rand(conditions.text.shape[0], 1) >= rate
+    text = conditions.text
+    if text.shape[1]:  # drawn only for a model that reads text: the others keep their random stream
+        text = text * (torch.rand(text.shape[0], 1) >= rate)
     return EncodedConditions(
         conditions.categorical * keep_cat,
         conditions.numeric * keep_num,
         conditions.numeric_observed & keep_num,
-        conditions.text * keep_text,
+        text,
     )
