@@ -26,8 +26,8 @@ sample instead of 10); ``moesaic-no-text`` (the first model with the text left f
 without the words); ``parse_text`` (a synthesizer fitted with the true fault as a factor, asked
 for the fault that :func:`moesaic.tasks.synth.text_condition.parse_text_condition` reads in the
 report, unconditional when it reads none; ``read_share`` is the share of reports it reads a
-fault in); ``moesaic-fault`` (the same factor model given the true fault: what the words could at
-best be worth); ``real_fault`` (the fault's real windows: what the classifier makes of the truth);
+fault in); ``moesaic-fault`` (the same factor model given the true fault: the fault named
+outright); ``real_fault`` (the fault's real windows: what the classifier makes of the truth);
 ``nearest_report`` (retrieval instead of generation: the real training windows of the training
 report most like the asked one in the text model's embedding; real, but only ever the windows
 already seen).
