@@ -111,4 +111,4 @@ def test_kept_texts_are_distinct_non_blank_most_frequent_first_and_capped(
 ) -> None:
     assert kept_texts(["b", "a", "b", "", "  ", "c", "a", "b"]) == ("b", "a", "c")
     monkeypatch.setattr(texts_module, "MAX_KEPT_TEXTS", 2)
-    assert kept_texts(["x", "y", "z", "z"]) == ("z", "x")  # ties in text order
+    assert kept_texts(["y", "x", "z", "z"]) == ("z", "x")  # ties alphabetically

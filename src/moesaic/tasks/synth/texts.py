@@ -22,7 +22,7 @@ MAX_KEPT_TEXTS = 2000  # distinct training texts a fitted model keeps, the most 
 
 
 def kept_texts(texts: Sequence[str]) -> tuple[str, ...]:
-    """The distinct non-blank ``texts``, the most frequent first (ties in text order), at most
+    """The distinct non-blank ``texts``, the most frequent first (ties alphabetically), at most
     :data:`MAX_KEPT_TEXTS`."""
     counts = Counter(t for t in texts if t.strip())
     ranked = sorted(counts, key=lambda t: (-counts[t], t))
