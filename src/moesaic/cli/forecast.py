@@ -7,6 +7,7 @@ column is detected (or named with ``--time-col``), every other column is a chann
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 from typing import Annotated
 
@@ -77,9 +78,11 @@ def forecast(
             if load is not None:
                 forecaster = Forecaster.load(load)
             else:
-                length = context if context is not None else _default_context(len(series.values), horizon)
+                length = context if context is not None else DEFAULT_CONTEXT
                 config = ForecastConfig(model=model, context_length=length, horizon=horizon)
                 config = apply_overrides(config, overrides or [])
+                if context is None:  # not asked for: a short file gets a shorter context
+                    config = _fitting_context(config, len(series.values))
                 with console.status(f"fitting {model} on {csv.name} ({len(series.values)} rows)"):
                     forecaster = Forecaster(config).fit(series.values)
             result = forecaster.predict(series.values, horizon=horizon)
@@ -107,16 +110,17 @@ def _future_times(time: np.ndarray, horizon: int) -> np.ndarray:
 DEFAULT_CONTEXT = 512
 
 
-def _default_context(rows: int, horizon: int) -> int:
-    """512 steps, or half of what the training part of a shorter file leaves after one horizon.
+def _fitting_context(config: ForecastConfig, rows: int) -> ForecastConfig:
+    """``config``, its context shortened when the training part of a ``rows``-row file cannot hold
+    twice the context plus one horizon.
 
-    ``fit`` trains on the first 80 % of the rows (the rest validates), and a window needs its
-    context plus the horizon, so a short file gets a context that still cuts many windows.
+    ``fit`` trains on the first ``1 - val_fraction`` of the rows (the rest validates), and a window
+    needs its context plus the horizon, so a short file gets a context that still cuts many windows.
     """
-    usable = int(rows * 0.8) - horizon
-    if usable >= 2 * DEFAULT_CONTEXT:
-        return DEFAULT_CONTEXT
+    usable = int(rows * (1 - config.val_fraction)) - config.horizon
+    if usable >= 2 * config.context_length:
+        return config
     shorter = max(1, usable // 2)
-    room = f"{rows} rows leave no room for {DEFAULT_CONTEXT} with a horizon of {horizon}"
+    room = f"{rows} rows leave no room for {config.context_length} with a horizon of {config.horizon}"
     console.print(f"context {shorter} steps: {room} (--context sets it)")
-    return shorter
+    return dataclasses.replace(config, context_length=shorter)
