@@ -50,18 +50,20 @@ def test_fit_forest_keeps_out_of_bag_probabilities() -> None:
 
 def test_saved_state_is_checked_before_it_is_read(tmp_path: Path) -> None:
     save_state(tmp_path / "s", {"w": np.arange(3.0)}, {"kind": "demo"})
-    arrays, config = load_state(tmp_path / "s")
+    arrays, config = load_state(tmp_path / "s", kind="demo", what="a demo")
     assert arrays["w"].tolist() == [0.0, 1.0, 2.0] and config == {"kind": "demo"}
+    with pytest.raises(ValueError, match="holds a 'demo', not a channel model"):
+        load_state(tmp_path / "s", kind="channel_model", what="a channel model")
     data = tmp_path / "s" / "state.safetensors"
     data.write_bytes(data.read_bytes()[:-2] + b"xx")
     with pytest.raises(ValueError, match=r"state\.safetensors: checksum does not match"):
-        load_state(tmp_path / "s")
+        load_state(tmp_path / "s", kind="demo", what="a demo")
     with pytest.raises(ValueError, match="missing"):
-        load_state(tmp_path / "nothing")
+        load_state(tmp_path / "nothing", kind="demo", what="a demo")
     meta = tmp_path / "s" / "state.json"
     meta.write_text(json.dumps({"format_version": 99}))
     with pytest.raises(ValueError, match="format_version 99"):
-        load_state(tmp_path / "s")
+        load_state(tmp_path / "s", kind="demo", what="a demo")
 
 
 def test_fault_classifier_and_channel_model_reload_to_the_same_answers(

@@ -225,9 +225,7 @@ class ChannelModel:
     @classmethod
     def load(cls, folder: Path) -> ChannelModel:
         """The model saved by :meth:`save`; a ValueError naming the file when it is not one."""
-        arrays, config = load_state(folder)
-        if config.get("kind") != "channel_model":
-            raise ValueError(f"{folder}: holds a {config.get('kind')!r}, not a channel model")
+        arrays, config = load_state(folder, kind="channel_model", what="a channel model")
         out = cls(num_trees=int(config["num_trees"]), beta=float(config["beta"]), seed=int(config["seed"]))
         out.channels_, out.classes_ = tuple(config["channels"]), tuple(config["classes"])
         out.threshold_ = float(config["threshold"])

@@ -228,9 +228,7 @@ class FaultClassifier:
     @classmethod
     def load(cls, folder: Path) -> FaultClassifier:
         """The classifier saved by :meth:`save`; a ValueError naming the file when it is not one."""
-        arrays, config = load_state(folder)
-        if config.get("kind") != "fault_classifier":
-            raise ValueError(f"{folder}: holds a {config.get('kind')!r}, not a fault classifier")
+        arrays, config = load_state(folder, kind="fault_classifier", what="a fault classifier")
         model = str(config.get("model", "forest"))  # saved before boosting: a forest
         out = cls(model=model, num_trees=int(config["num_trees"]), seed=int(config["seed"]))
         out.channels_, out.asset_types_ = tuple(config["channels"]), tuple(config["asset_types"])

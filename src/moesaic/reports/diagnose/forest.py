@@ -186,9 +186,11 @@ def save_state(folder: Path, arrays: Mapping[str, np.ndarray], config: Mapping[s
         (tmp / "state.json").write_text(json.dumps(meta, indent=1), encoding="utf-8")
 
 
-def load_state(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
-    """The arrays and config written by :func:`save_state`; a clear ValueError naming the file
-    when one is missing, altered or from another format version."""
+def load_state(folder: Path, *, kind: str, what: str) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
+    """The arrays and config written by :func:`save_state`, whose config's ``"kind"`` must be
+    ``kind`` (``what`` names it in the error, with its article: "a fault classifier"); a clear
+    ValueError naming the file when one is missing, altered, from another format version or of
+    another kind."""
     meta_path, data_path = folder / "state.json", folder / "state.safetensors"
     for path in (meta_path, data_path):
         if not path.is_file():
@@ -203,7 +205,10 @@ def load_state(folder: Path) -> tuple[dict[str, np.ndarray], dict[str, Any]]:
     data = data_path.read_bytes()
     if hashlib.sha256(data).hexdigest() != meta.get("sha256"):
         raise ValueError(f"{data_path}: checksum does not match {meta_path.name} (altered or truncated)")
-    return safetensors.numpy.load(data), dict(meta.get("config", {}))
+    config = dict(meta.get("config", {}))
+    if config.get("kind") != kind:
+        raise ValueError(f"{folder}: holds a {config.get('kind')!r}, not {what}")
+    return safetensors.numpy.load(data), config
 
 
 def fit_forest(x: np.ndarray, y: np.ndarray, **params: Any) -> Forest:
