@@ -16,6 +16,7 @@ from moesaic.checkpoint import CheckpointError, save_model
 from moesaic.cli.detect import detect
 from moesaic.encoders import EncoderConfig, NotFittedError
 from moesaic.eval.bench import suites
+from moesaic.eval.metrics import false_alarm_rate, point_f1
 from moesaic.heads.anomaly import AnomalyModel, window_table
 from moesaic.model import ModelConfig
 from moesaic.moe import MoEConfig
@@ -187,6 +188,38 @@ def test_detect_command_writes_scores_alarms_and_channels(tmp_path: Path) -> Non
     out = pd.read_csv(tmp_path / "out.csv")
     assert list(out.columns) == ["time", "score", "alarm", "top_channels"] and len(out) == 120
     assert out["alarm"][105:].mean() > 0.9 and (out["top_channels"][110:] == "pump_flow").all()
+
+
+def test_detect_command_scores_against_a_label_column_and_plots(tmp_path: Path) -> None:
+    _write_csv(tmp_path / "plant.csv")
+    frame = pd.read_csv(tmp_path / "plant.csv")
+    frame["Anomaly"] = (np.arange(120) >= 100).astype(float)  # as SKAB writes it: 0.0 / 1.0
+    frame["changepoint"] = (np.arange(120) == 100).astype(int)
+    frame.to_csv(tmp_path / "plant.csv", index=False)
+    out, plot = tmp_path / "out.csv", tmp_path / "alarms.png"
+    args = [
+        "--csv",
+        str(tmp_path / "plant.csv"),
+        "--train-until",
+        "80",
+        "--out",
+        str(out),
+        "--plot",
+        str(plot),
+    ]
+    result = CliRunner().invoke(_app(), [*args, "--detector", "zscore", "--top", "1"])
+    assert result.exit_code == 0, result.output
+    text = " ".join(result.output.split())
+    assert "label columns, not read as channels: Anomaly, changepoint (--channels to use them)" in text
+    alarm = pd.read_csv(out)["alarm"].to_numpy()[80:].astype(bool)
+    truth = frame["Anomaly"].to_numpy()[80:].astype(bool)
+    f1, far = point_f1(truth, alarm), false_alarm_rate(truth, alarm)
+    assert (
+        f"against column 'Anomaly' on the 40 rows after the training rows (20 anomalous): point F1 {f1:.3f}"
+        in text
+    )
+    assert f"false alarms {far:.1%}" in text and f1 > 0.5
+    assert plot.read_bytes().startswith(b"\x89PNG")
 
 
 def test_detect_command_on_a_bad_column_gives_one_clear_error(tmp_path: Path) -> None:

@@ -221,10 +221,24 @@ def test_cli_writes_the_forecast_after_the_last_row(tmp_path: Path) -> None:
     lines = out.read_text().splitlines()
     assert lines[0].startswith("date,a,a_q0.1,") and len(lines) == 6
     assert lines[1].startswith("2020-01-06 00:00:00")  # the hour after the last row (row 119)
+    plot = tmp_path / "forecast.png"
     again = CliRunner().invoke(
-        app, ["--csv", str(csv), "--horizon", "5", "--out", str(out), "--load", str(tmp_path / "m")]
+        app,
+        [
+            "--csv",
+            str(csv),
+            "--horizon",
+            "5",
+            "--out",
+            str(out),
+            "--load",
+            str(tmp_path / "m"),
+            "--plot",
+            str(plot),
+        ],
     )
     assert again.exit_code == 0, again.output
+    assert plot.read_bytes().startswith(b"\x89PNG") and f"wrote {plot}" in again.output.replace("\n", "")
 
 
 def test_cli_reads_any_sensor_file_time_column_separator_and_chosen_channels(tmp_path: Path) -> None:

@@ -97,6 +97,21 @@ def test_unsorted_times_are_sorted_with_a_warning(tmp_path: Path, caplog: pytest
     assert "not in time order" in caplog.text
 
 
+def test_label_columns_become_labels_not_channels(tmp_path: Path) -> None:
+    content = (
+        "time;temp;Anomaly;changepoint;fault;label\n"
+        "2024-01-03;3,5;1.0;0;0.5;\n2024-01-01;1,5;0.0;1;0.25;2\n2024-01-02;2,5;;0;0.75;0\n"
+    )  # unsorted; "fault" holds fractions, so it is a reading; "label" has an empty cell
+    series = read_series_file(write(tmp_path, "s.csv", content))
+    assert series.channels == ("temp", "fault")
+    assert sorted(series.labels) == ["Anomaly", "changepoint", "label"]
+    np.testing.assert_array_equal(series.labels["Anomaly"], [0.0, np.nan, 1.0])  # sorted with the rows
+    assert series.labels["changepoint"].tolist() == [1.0, 0.0, 0.0]
+    assert series.values[:, 0].tolist() == [1.5, 2.5, 3.5]
+    chosen = read_series_file(write(tmp_path, "s.csv", content), channels=["temp", "Anomaly"])
+    assert chosen.channels == ("temp", "Anomaly") and not chosen.labels  # named channels stay channels
+
+
 def test_parquet_round_trip(tmp_path: Path) -> None:
     time = pd.date_range("2024-01-01", periods=4, freq="h")
     frame = pd.DataFrame({"timestamp": time, "a": [1.0, np.nan, 3.0, 4.0], "b": [1, 2, 3, 4]})

@@ -25,6 +25,7 @@ import pandas as pd
 from moesaic.atomic import write_text_atomic
 from moesaic.data.schema import Event, MaintenanceData, Series
 from moesaic.reports.html import Section
+from moesaic.reports.plots import detection_figure, forecast_figure
 from moesaic.tasks.anomaly import AnomalyConfig, AnomalyDetector, pretrain_anomaly_model
 from moesaic.tasks.detectors import Detection
 from moesaic.tasks.forecast import ForecastConfig, Forecaster
@@ -92,30 +93,16 @@ def detect_faults(
 
 def plot_detection(item: AssetDetection, *, channels: int = 3) -> plt.Figure:
     """Score and threshold over time, alarms and true faults shaded, and the top contributing channels."""
-    series, detection = item.series, item.detection
-    share = detection.contributions[detection.alarm].sum(axis=0) if detection.alarm.any() else np.zeros(1)
-    top = np.argsort(-share)[:channels] if detection.alarm.any() else np.arange(min(channels, len(share)))
-    fig, axes = plt.subplots(1 + len(top), 1, figsize=(11, 1.3 * (1 + len(top)) + 0.6), sharex=True)
-    axes[0].plot(series.time, detection.score, lw=0.7, color="black")
-    axes[0].axhline(detection.threshold, color="crimson", lw=0.8, ls="--")
-    axes[0].set_ylabel("score", fontsize=7)
-    for ax_index, c in enumerate(top, start=1):
-        axes[ax_index].plot(series.time, series.values[:, c], lw=0.6)
-        axes[ax_index].set_ylabel(series.channels[c], rotation=0, ha="right", fontsize=7)
-    for ax in axes:
-        ax.tick_params(labelsize=6)
-        ax.axvline(series.time[item.healthy_rows - 1], color="green", lw=0.8)
-        for event in item.faults:
-            ax.axvspan(event.start, event.end, color="red", alpha=0.15)
-        ax.fill_between(series.time, 0, 1, where=detection.alarm, transform=ax.get_xaxis_transform(),
-                        color="orange", alpha=0.3, lw=0)  # fmt: skip
-    axes[0].set_title(
-        f"{series.asset_id}: anomaly score (dashed: threshold), alarms orange, true faults red; "
-        "calibrated on the rows left of the green line",
-        fontsize=8,
+    title = (
+        f"{item.series.asset_id}: anomaly score (dashed: threshold), alarms orange, true faults red; "
+        "calibrated on the rows left of the green line"
     )
-    fig.tight_layout()
-    return fig
+    spans = [(event.start, event.end) for event in item.faults]
+    series = item.series
+    return detection_figure(
+        series.time, series.values, item.detection, calibrated_rows=item.healthy_rows, title=title,
+        spans=spans, channels=channels,
+    )  # fmt: skip
 
 
 def detection_section(items: Sequence[AssetDetection]) -> Section:
@@ -196,21 +183,15 @@ def forecast_asset(
 
 def forecast_section(item: DemoForecast, *, channels: int = 4) -> Section:
     series, cut, H = item.series, item.context, item.horizon
-    shown = min(channels, len(series.channels))
-    fig, axes = plt.subplots(shown, 1, figsize=(11, 1.3 * shown + 0.6), sharex=True)
-    axes = np.atleast_1d(axes)
-    past = slice(max(0, cut - 3 * H), min(len(series.time), cut + H))
+    past = slice(max(0, cut - 3 * H), cut)
     future = series.time[cut : cut + H]
-    for c, ax in enumerate(axes):
-        ax.plot(series.time[past], series.values[past, c], lw=0.7, color="black")
-        ax.plot(future, item.median[: len(future), c], lw=1.0, color="tab:blue")
-        ax.fill_between(future, item.lower[: len(future), c], item.upper[: len(future), c], alpha=0.25)
-        ax.set_ylabel(series.channels[c], rotation=0, ha="right", fontsize=7)
-        ax.tick_params(labelsize=6)
-    axes[0].set_title(f"{series.asset_id}: next {H} steps, median and 10-90 % band (blue), actual (black)",
-                      fontsize=8)  # fmt: skip
-    fig.tight_layout()
     actual = series.values[cut : cut + H]
+    fig = forecast_figure(
+        series.time[past], series.values[past], future, item.median[: len(future)],
+        (item.lower[: len(future)], item.upper[: len(future)]), names=series.channels,
+        title=f"{series.asset_id}: next {H} steps, median and 10-90 % band (blue), actual (black)",
+        actual=actual, channels=channels,
+    )  # fmt: skip
     mae = float(np.nanmean(np.abs(actual - item.median[: len(actual)])))
     inside = float(np.nanmean((actual >= item.lower[: len(actual)]) & (actual <= item.upper[: len(actual)])))
     return (

@@ -9,14 +9,44 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from moesaic.atomic import write_text_atomic
+from moesaic.atomic import write_bytes_atomic, write_text_atomic
 from moesaic.checkpoint import CheckpointError
 from moesaic.cli.console import console, fail
-from moesaic.cli.series_options import ChannelsOption, TimeColOption, channel_names
+from moesaic.cli.series_options import ChannelsOption, TimeColOption, channel_names, print_labels
 from moesaic.config import ConfigError
-from moesaic.data.readers import read_series_file
+from moesaic.data.readers import LABEL_NAMES, read_series_file
+from moesaic.data.schema import Series
 from moesaic.data.tables import DataFormatError
+from moesaic.eval.metrics import false_alarm_rate, missed_alarm_rate, point_f1
+from moesaic.reports.plots import detection_figure, figure_png, mask_spans
 from moesaic.tasks.anomaly import DETECTORS, AnomalyConfig, detection_table, make_detector, training_rows
+
+
+def anomaly_labels(series: Series) -> tuple[str, np.ndarray] | None:
+    """The first 0/1 label of ``series`` (in :data:`LABEL_NAMES` order, change points excepted) and
+    its values, NaN where the cell was empty; None when there is none."""
+    for name in LABEL_NAMES:
+        found = next((key for key in series.labels if key.strip().lower() == name), None)
+        if found is None or "change" in name:
+            continue
+        label = series.labels[found]
+        if np.isin(label[~np.isnan(label)], (0, 1)).all():
+            return found, label
+    return None
+
+
+def _against(truth: tuple[str, np.ndarray], alarm: np.ndarray, count: int) -> str:
+    """Point F1, false- and missed-alarm rates against the label on the rows after the first ``count``."""
+    name, label = truth
+    known = ~np.isnan(label[count:])
+    if not known.any():
+        return f"column {name!r} has no value after the training rows: nothing to score against"
+    y, pred = label[count:][known].astype(bool), alarm[count:][known]
+    return (
+        f"against column {name!r} on the {int(known.sum())} rows after the training rows "
+        f"({int(y.sum())} anomalous): point F1 {point_f1(y, pred):.3f}, "
+        f"false alarms {false_alarm_rate(y, pred):.1%}, missed alarms {missed_alarm_rate(y, pred):.1%}"
+    )
 
 
 def detect(
@@ -38,6 +68,10 @@ def detect(
     steps: Annotated[int | None, typer.Option("--steps", help="Training steps of the moesaic model.")] = None,
     save: Annotated[
         Path | None, typer.Option("--save", help="Folder to save the fitted detector in.")
+    ] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="PNG file: score, threshold, alarms and the channels behind them."),
     ] = None,
 ) -> None:
     """Learn normal behaviour from the first rows of a file, then score every row of it."""
@@ -63,10 +97,26 @@ def detect(
         write_text_atomic(out, detection_table(series.time, detection, top=top).to_csv(index=False))
         if save is not None:
             fitted.save(save)
+        truth = anomaly_labels(series)
+        if plot is not None:
+            title = (
+                f"{csv.name}: {detector} anomaly score (dashed: threshold), alarms orange"
+                + (f", column {truth[0]!r} red" if truth else "")
+                + "; learnt from the rows left of the green line"
+            )
+            spans = mask_spans(series.time, truth[1] == 1) if truth else []
+            figure = detection_figure(
+                series.time, values, detection, calibrated_rows=count, title=title, spans=spans, channels=top
+            )
+            write_bytes_atomic(plot, figure_png(figure))
     except (DataFormatError, ConfigError, CheckpointError, ValueError) as err:
         fail(str(err))
     alarms = int(detection.alarm[count:].sum())
     console.print(
         f"{detector}: trained on {count} rows, threshold {detection.threshold:.4g}; "
         f"{alarms} of {len(values) - count} later rows in alarm; wrote {out}"
+        + (f" and {plot}" if plot else "")
     )
+    print_labels(series)
+    if truth:
+        console.print(_against(truth, detection.alarm, count))

@@ -14,14 +14,17 @@ from typing import Annotated
 import numpy as np
 import typer
 
-from moesaic.atomic import write_text_atomic
+from moesaic.atomic import write_bytes_atomic, write_text_atomic
 from moesaic.checkpoint import CheckpointError
 from moesaic.cli.console import console, fail
-from moesaic.cli.series_options import ChannelsOption, TimeColOption, channel_names
+from moesaic.cli.series_options import ChannelsOption, TimeColOption, channel_names, print_labels
 from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.readers import read_series_file
+from moesaic.data.schema import Series
 from moesaic.data.tables import DataFormatError
+from moesaic.reports.plots import figure_png, forecast_figure
 from moesaic.tasks.forecast import FORECAST_MODELS, ForecastConfig, Forecaster
+from moesaic.tasks.forecast_config import QuantileForecast
 from moesaic.tasks.forecast_pretrained import pretrained_forecast
 from moesaic.tasks.pretrain_forecast import load_pretrained_forecaster
 
@@ -60,6 +63,10 @@ def forecast(
     ] = None,
     time_col: TimeColOption = None,
     channels: ChannelsOption = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option("--plot", help="PNG file: the recent past and the forecast with its 10-90 % band."),
+    ] = None,
 ) -> None:
     """Fit on FILE (its last 20 % validates) and forecast the next HORIZON steps of every channel; with
     --pretrained, forecast them with the pretrained forecaster as it is."""
@@ -94,9 +101,14 @@ def forecast(
     if save is not None:
         forecaster.save(save)
         console.print(f"saved the model to {save}")
+    if plot is not None:
+        _plot(plot, csv.name, series, future, result)
     console.print(
         f"wrote {out}: {horizon} steps x {len(series.channels)} channels, quantiles {list(result.levels)}"
     )
+    if plot is not None:
+        console.print(f"wrote {plot}")
+    print_labels(series)
 
 
 def _future_times(time: np.ndarray, horizon: int) -> np.ndarray:
@@ -105,6 +117,27 @@ def _future_times(time: np.ndarray, horizon: int) -> np.ndarray:
     if np.issubdtype(time.dtype, np.datetime64):
         return time[-1] + np.asarray(step).astype(np.diff(time).dtype) * np.arange(1, horizon + 1)
     return time[-1] + max(1, round(float(step))) * np.arange(1, horizon + 1, dtype=np.int64)
+
+
+def _plot(path: Path, name: str, series: Series, future: np.ndarray, result: QuantileForecast) -> None:
+    """The last rows (three horizons, at least 100) and the forecast of the first channels, as a PNG."""
+    shown = max(3 * len(future), 100)
+    values = series.values[-shown:]  # NaN where not observed
+    lower, upper, levels = result.band()
+    title = (
+        f"{name}: next {len(future)} steps, median (blue) and {levels[0]:g}-{levels[1]:g} quantile band, "
+        "after the last rows (black)"
+    )
+    figure = forecast_figure(
+        series.time[-shown:],
+        values,
+        future,
+        result.median,
+        (lower, upper),
+        names=series.channels,
+        title=title,
+    )
+    write_bytes_atomic(path, figure_png(figure))
 
 
 DEFAULT_CONTEXT = 512

@@ -7,7 +7,6 @@ size, cut into the same windows, and the per-layer metrics are measured on the s
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -21,6 +20,7 @@ from moesaic.cli.console import console, fail
 from moesaic.eval.collapse_study import collapse_per_layer, expert_similarity, load_study_checkpoint
 from moesaic.moe import CollapseReport
 from moesaic.moe.modality import MODALITIES
+from moesaic.reports.plots import figure_png, pyplot
 
 
 def inspect(
@@ -87,25 +87,9 @@ def _number(value: float) -> str:
     return "-" if not np.isfinite(value) else f"{value:.3f}"
 
 
-def _pyplot() -> Any:
-    import matplotlib
-
-    matplotlib.use("Agg")  # files only, never a window
-    import matplotlib.pyplot as plt
-
-    return plt
-
-
-def _png(figure: Any) -> bytes:
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=120, bbox_inches="tight")
-    _pyplot().close(figure)
-    return buffer.getvalue()
-
-
 def _plot_load(reports: list[CollapseReport]) -> bytes:
     """Share of routed slots per expert, one panel per layer, with the uniform share dashed."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(
         len(reports), 1, figsize=(6, 2.2 * len(reports)), squeeze=False, layout="constrained"
     )
@@ -116,12 +100,12 @@ def _plot_load(reports: list[CollapseReport]) -> bytes:
         axis.set_xticks(experts)
         axis.set_ylabel(f"layer {i} load")
     axes[-1, 0].set_xlabel("expert (red: dead; dashed: uniform share)")
-    return _png(figure)
+    return figure_png(figure)
 
 
 def _plot_similarity(matrices: list[np.ndarray]) -> bytes:
     """Mean cosine similarity of expert outputs on the probe tokens, one heatmap per layer."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(
         1, len(matrices), figsize=(4.2 * len(matrices), 3.6), squeeze=False, layout="constrained"
     )
@@ -131,12 +115,12 @@ def _plot_similarity(matrices: list[np.ndarray]) -> bytes:
         axis.set_xlabel("expert")
         axis.set_ylabel("expert")
         figure.colorbar(image, ax=axis, fraction=0.046)
-    return _png(figure)
+    return figure_png(figure)
 
 
 def _plot_modality(reports: list[CollapseReport]) -> bytes:
     """Share of each modality's routed slots per expert, one heatmap per layer."""
-    plt = _pyplot()
+    plt = pyplot()
     figure, axes = plt.subplots(
         1, len(reports), figsize=(4.8 * len(reports), 3.0), squeeze=False, layout="constrained"
     )
@@ -147,4 +131,4 @@ def _plot_modality(reports: list[CollapseReport]) -> bytes:
         axis.set_xlabel("expert")
         axis.set_title(f"layer {i}: modality -> expert")
         figure.colorbar(image, ax=axis, fraction=0.046)
-    return _png(figure)
+    return figure_png(figure)

@@ -6,11 +6,16 @@ from typing import Annotated
 
 import typer
 
-from moesaic.cli.console import fail
+from moesaic.cli.console import console, fail
+from moesaic.data.schema import Series
 
 TimeColOption = Annotated[str | None, typer.Option("--time-col", help="The time column (default: detected).")]
 ChannelsOption = Annotated[
-    str | None, typer.Option("--channels", help="Comma-separated channels (default: every other column).")
+    str | None,
+    typer.Option(
+        "--channels",
+        help="Comma-separated channels (default: every other column but labels such as 'anomaly').",
+    ),
 ]
 
 
@@ -22,3 +27,11 @@ def channel_names(channels: str | None) -> list[str] | None:
     if not all(names) or len(set(names)) != len(names):
         fail(f"--channels {channels!r}: expected distinct comma-separated column names")
     return names
+
+
+def print_labels(series: Series) -> None:
+    """Say which columns were read as labels rather than channels, if any."""
+    if series.labels:
+        console.print(
+            f"label columns, not read as channels: {', '.join(series.labels)} (--channels to use them)"
+        )

@@ -29,11 +29,13 @@ import pandas as pd
 from PIL import Image
 
 from moesaic.data.readers_columns import (
+    LABEL_NAMES,
     SEPARATORS,
     TIME_NAMES,
     _channel_values,
     _detect_time_column,
     _drop_unnamed_empty,
+    _label_columns,
     _read_parquet,
     _reject_text_column,
     _time_values,
@@ -46,6 +48,7 @@ from moesaic.data.tables import DataFormatError, require_columns
 
 __all__ = [
     "IMAGE_SUFFIXES",
+    "LABEL_NAMES",
     "SEPARATORS",
     "SERIES_SUFFIXES",
     "TIME_NAMES",
@@ -83,8 +86,10 @@ def read_series_file(
             step (any case), else the first column when it holds timestamps, else row numbers
             (int64) are the time.
             A time column of whole numbers gives int64 steps (cycles, samples).
-        channels: the value columns. None: every column except the time column; a column of
-            text only is then an error naming it.
+        channels: the value columns. None: every column except the time column and label
+            columns (a name of :data:`LABEL_NAMES`, such as ``anomaly`` or ``changepoint``, holding
+            whole numbers only), which go to ``Series.labels`` instead; a column of text only is
+            then an error naming it.
         sep: the CSV field separator.
         asset_id: the asset the series belongs to.
         series_id: defaults to the file stem.
@@ -120,8 +125,11 @@ def read_series_file(
         time = np.arange(len(frame), dtype=np.int64)
     else:
         time = _time_values(frame, time_name, path, header_lines)
+    label_names: list[str] = []
     if channels is None:
         wanted = [str(c) for c in frame.columns if c != time_name]
+        label_names = _label_columns(frame, wanted)
+        wanted = [name for name in wanted if name not in label_names]
         if not wanted:
             raise DataFormatError(
                 path,
@@ -131,14 +139,18 @@ def read_series_file(
         for name in wanted:
             _reject_text_column(frame, name, path)
     values = pd.DataFrame({name: _channel_values(frame, name, path, header_lines) for name in wanted})
+    labels = {name: _channel_values(frame, name, path, header_lines) for name in label_names}
 
     if np.any(time[1:] < time[:-1]):
         log.warning("%s: rows are not in time order; sorting them by %r", path, time_name)
         order = np.argsort(time, kind="stable")
         time, values = time[order], values.iloc[order].reset_index(drop=True)
+        labels = {name: label[order] for name, label in labels.items()}
+    if labels:
+        log.info("%s: label columns %s are read as labels, not channels", path, list(labels))
     meta = {"source": str(path), "format": fmt, "time_column": time_name}
     return Series.from_frame(
-        values, series_id=series_id or path.stem, asset_id=asset_id, time=time, meta=meta
+        values, series_id=series_id or path.stem, asset_id=asset_id, time=time, labels=labels, meta=meta
     )
 
 

@@ -25,6 +25,11 @@ from moesaic.data.tables import (
 
 SEPARATORS = (",", ";", "\t")
 TIME_NAMES = ("time", "timestamp", "date", "datetime", "cycle", "step")
+LABEL_NAMES = (
+    "anomaly", "anomalies", "is_anomaly", "label", "labels", "changepoint", "change_point", "attack",
+    "outlier", "is_outlier", "fault", "faulty",
+)  # fmt: skip
+"""Column names (any case) read as per-step labels, not channels, when they hold whole numbers only."""
 
 _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _MAX_STEP = 2**53  # larger whole numbers are not exact in float64
@@ -180,6 +185,24 @@ def _reject_text_column(frame: pd.DataFrame, name: str, path: Path) -> None:
             "with `channels` (--channels on the command line)",
             column=name,
         )
+
+
+def _label_columns(frame: pd.DataFrame, names: Sequence[str]) -> list[str]:
+    """The columns of ``names`` that look like per-step labels: a name of :data:`LABEL_NAMES` and
+    whole numbers in every filled cell (0/1 flags, class numbers, true/false)."""
+    out = []
+    for name in names:
+        if name.strip().lower() not in LABEL_NAMES:
+            continue
+        column = frame[name]
+        if pd.api.types.is_bool_dtype(column):
+            out.append(name)
+            continue
+        values = pd.to_numeric(column, errors="coerce")
+        present = _present(column)
+        if present.any() and values[present].notna().all() and (values[present] % 1 == 0).all():
+            out.append(name)
+    return out
 
 
 def _channel_values(frame: pd.DataFrame, name: str, path: Path, header_lines: int) -> np.ndarray:

@@ -181,6 +181,14 @@ class QuantileForecast(NamedTuple):
                 columns[f"{name}_q{level:g}"] = self.quantiles[:, c, q]
         return pd.DataFrame(columns)
 
+    def band(
+        self, lower: float = 0.1, upper: float = 0.9
+    ) -> tuple[np.ndarray, np.ndarray, tuple[float, float]]:
+        """The quantiles at the levels nearest ``lower`` and ``upper``, and those two levels."""
+        levels = np.asarray(self.levels)
+        low, high = (int(np.argmin(np.abs(levels - level))) for level in (lower, upper))
+        return self.quantiles[..., low], self.quantiles[..., high], (self.levels[low], self.levels[high])
+
 
 class StageOutcome(NamedTuple):
     """One training stage of ``Forecaster.fit``: its result and whether its weights were kept."""
