@@ -44,6 +44,26 @@ def test_fit_then_sample_writes_samples_with_provenance(tmp_path: Path) -> None:
     assert set(provenance.columns) >= {"sample_id", "model", "model_sha256", "seed", "condition"}
     assert provenance["condition"].iloc[0] == '{"fault": 0.0}'
     assert set(samples["sample_id"]) == set(provenance["sample_id"])
+    plot, parquet = tmp_path / "samples.png", tmp_path / "pq"
+    args = [
+        "--model",
+        str(model),
+        "--n",
+        "2",
+        "--out",
+        str(parquet),
+        "--format",
+        "parquet",
+        "--plot",
+        str(plot),
+    ]
+    again = runner.invoke(app, args)
+    assert again.exit_code == 0, again.output
+    assert (
+        plot.read_bytes().startswith(b"\x89PNG")
+        and len(pd.read_parquet(parquet / "samples.parquet")) == 2 * 24
+    )
+    assert sorted(f.name for f in parquet.iterdir()) == ["provenance.csv", "samples.parquet"]  # no leftovers
 
 
 def test_neither_or_both_modes_is_an_error(tmp_path: Path) -> None:
@@ -121,14 +141,31 @@ def test_a_model_without_texts_refuses_words_it_cannot_match(tmp_path: Path) -> 
 
 def test_fit_on_one_series_file_and_a_clear_error_for_an_unknown_source(tmp_path: Path) -> None:
     torch.manual_seed(0)
-    rows = [f"2024-01-01 {h // 60:02d}:{h % 60:02d};{h % 7},5;{h % 3}" for h in range(0, 24 * 60, 15)]
+    rows = [
+        f"2024-01-01 {h // 60:02d}:{h % 60:02d};{h % 7},5;{h % 3};{int(h >= 720)}"
+        for h in range(0, 24 * 60, 15)
+    ]
     csv = tmp_path / "pump.csv"
-    csv.write_text("time;flow;load\n" + "\n".join(rows) + "\n")
+    csv.write_text("time;flow;load;anomaly\n" + "\n".join(rows) + "\n")
     model = tmp_path / "model"
     args = ["--fit", str(csv), "--save", str(model), "--window", "8", "--stride", "4", *TINY]
     fitted = runner.invoke(app, args)
     assert fitted.exit_code == 0, fitted.output
     assert "(23 windows, factors none)" in " ".join(fitted.output.split())  # 96 rows, 8 every 4 steps
+    by_label = runner.invoke(app, [*args, "--by", "anomaly"])  # the label column is a factor, not a channel
+    assert by_label.exit_code == 0 and "factors ['anomaly']" in by_label.output, by_label.output
+    out = tmp_path / "out"
+    sampled = runner.invoke(
+        app, ["--model", str(model), "--condition", "anomaly=1", "--n", "2", "--out", str(out)]
+    )
+    assert sampled.exit_code == 0, sampled.output
+    assert list(pd.read_csv(out / "samples.csv").columns) == [
+        "synthetic",
+        "sample_id",
+        "step",
+        "flow",
+        "load",
+    ]
     unknown = runner.invoke(app, ["--fit", "no_such_set", "--save", str(model)])
     assert unknown.exit_code == 2
     assert "'no_such_set' is neither a folder nor a registered data set" in " ".join(unknown.output.split())

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import io
 import json
 from pathlib import Path
 from typing import Annotated
@@ -32,7 +33,7 @@ import numpy as np
 import pandas as pd
 import typer
 
-from moesaic.atomic import write_text_atomic
+from moesaic.atomic import write_bytes_atomic, write_text_atomic
 from moesaic.checkpoint import CheckpointError
 from moesaic.cli.console import console, fail
 from moesaic.config import ConfigError, apply_overrides
@@ -40,6 +41,7 @@ from moesaic.data.readers import read_series_file
 from moesaic.data.schema import MaintenanceData
 from moesaic.data.tables import DataFormatError
 from moesaic.knowledge.sources import load_source
+from moesaic.reports.plots import figure_png, samples_figure
 from moesaic.tasks.synth.conditions import condition_windows, find_label_names, parse_condition
 from moesaic.tasks.synth.config import DESIGNS, SynthConfig
 from moesaic.tasks.synth.synthesizer import Synthesizer
@@ -76,6 +78,9 @@ def synth(
         ),
     ] = 1.0,
     fmt: Annotated[str, typer.Option("--format", help=f"Samples file format: {', '.join(FORMATS)}.")] = "csv",
+    plot: Annotated[
+        Path | None, typer.Option("--plot", help="PNG file: the first samples, one panel per channel.")
+    ] = None,
     fit: Annotated[
         str | None,
         typer.Option(
@@ -138,7 +143,17 @@ def synth(
         assert model is not None
         if fmt not in FORMATS:
             fail(f"--format must be one of {list(FORMATS)}, got {fmt!r}")
-        _sample(model, condition=condition, text=text, n=n, out=out, seed=seed, fmt=fmt, guidance=guidance)
+        _sample(
+            model,
+            condition=condition,
+            text=text,
+            n=n,
+            out=out,
+            seed=seed,
+            fmt=fmt,
+            guidance=guidance,
+            plot=plot,
+        )
     except KeyError as err:  # str() of a KeyError quotes its message
         fail(str(err.args[0]) if err.args else str(err))
     except (DataFormatError, ConfigError, CheckpointError, ValueError) as err:
@@ -194,7 +209,16 @@ def _fit(
 
 
 def _sample(
-    model: Path, *, condition: str, text: str, n: int, out: Path, seed: int, fmt: str, guidance: float
+    model: Path,
+    *,
+    condition: str,
+    text: str,
+    n: int,
+    out: Path,
+    seed: int,
+    fmt: str,
+    guidance: float,
+    plot: Path | None,
 ) -> None:
     synthesizer = Synthesizer.load(model)
     channels = list(synthesizer.channel_names_)
@@ -240,8 +264,15 @@ def _sample(
     )
     out.mkdir(parents=True, exist_ok=True)
     if fmt == "parquet":
-        frame.to_parquet(out / "samples.parquet", index=False)
+        buffer = io.BytesIO()
+        frame.to_parquet(buffer, index=False)
+        write_bytes_atomic(out / "samples.parquet", buffer.getvalue())
     else:
         write_text_atomic(out / "samples.csv", frame.to_csv(index=False))
     write_text_atomic(out / "provenance.csv", provenance.to_csv(index=False))
     console.print(f"wrote {W} synthetic windows of {T} steps x {C} channels to {out} (provenance.csv beside)")
+    if plot is not None:
+        asked_for = json.dumps(asked, sort_keys=True) if asked else "no condition"
+        title = f"synthetic windows from {model.name}: {asked_for}" + (f", text {text!r}" if said else "")
+        write_bytes_atomic(plot, figure_png(samples_figure(result.series, names=channels, title=title)))
+        console.print(f"wrote {plot}")

@@ -119,3 +119,24 @@ def forecast_figure(
     axes[0].set_title(title + more, fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def samples_figure(
+    windows: np.ndarray, *, names: Sequence[str], title: str, samples: int = 10, channels: int = 4
+) -> Any:
+    """Up to ``samples`` windows (W, T, C) overlaid, one panel per channel for the first ``channels``."""
+    plt = pyplot()
+    shown = min(channels, len(names))
+    fig, axes = plt.subplots(shown, 1, figsize=(9, 1.3 * shown + 0.6), sharex=True)
+    axes = np.atleast_1d(axes)
+    steps = np.arange(windows.shape[1])
+    for c, ax in enumerate(axes):
+        for window in windows[:samples]:
+            ax.plot(steps, window[:, c], lw=0.7, alpha=0.7)
+        ax.set_ylabel(names[c], rotation=0, ha="right", fontsize=7)
+        ax.tick_params(labelsize=6)
+    axes[-1].set_xlabel("step", fontsize=7)
+    more = f" (the first {shown} of {len(names)} channels)" if shown < len(names) else ""
+    axes[0].set_title(title + more, fontsize=8)
+    fig.tight_layout()
+    return fig
