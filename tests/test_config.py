@@ -6,6 +6,7 @@ from pathlib import Path
 import pytest
 
 from moesaic.config import ConfigError, apply_overrides, from_dict, load_yaml, save_yaml, to_dict
+from moesaic.train import TrainConfig
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,20 @@ def test_overrides_apply_dotted_keys_and_reject_unknown_ones() -> None:
         apply_overrides(Outer(), ["moe.k=1"])
     with pytest.raises(ConfigError, match="expected KEY=VALUE"):
         apply_overrides(Outer(), ["moe.top_k"])
+
+
+@dataclass(frozen=True)
+class Job:
+    train: TrainConfig = field(default_factory=lambda: TrainConfig(warmup_steps=100, max_steps=2000))
+
+
+def test_fewer_steps_than_the_default_warm_up_bring_the_warm_up_down_unless_it_is_set_too() -> None:
+    assert apply_overrides(Job(), ["train.max_steps=60"]).train.warmup_steps == 6
+    assert apply_overrides(Job(), ["train.max_steps=500"]).train.warmup_steps == 100  # still in range
+    set_too = apply_overrides(Job(), ["train.max_steps=60", "train.warmup_steps=3"]).train
+    assert (set_too.max_steps, set_too.warmup_steps) == (60, 3)
+    with pytest.raises(ConfigError, match=r"warmup_steps.*in \[0, max_steps=60\), got 80"):
+        apply_overrides(Job(), ["train.max_steps=60", "train.warmup_steps=80"])  # asked for: refused
 
 
 def test_load_yaml_rejects_a_list_at_top_level(tmp_path: Path) -> None:

@@ -123,9 +123,13 @@ def apply_overrides(config: T, overrides: Iterable[str]) -> T:
     """Apply ``dotted.key=value`` overrides (values parsed as YAML scalars).
 
     Example: ``apply_overrides(cfg, ["moe.top_k=1", "train.lr=3e-4"])``.
+
+    A ``max_steps`` set at or below its section's ``warmup_steps``, when ``warmup_steps`` is not set
+    too, brings the warm-up down to a tenth of the steps (``train.max_steps=50`` just works).
     """
     data = to_dict(config)
     problems = []
+    sections_set: dict[int, tuple[dict[str, Any], set[str]]] = {}
     for item in overrides:
         key, sep, raw = item.partition("=")
         if not sep or not key:
@@ -148,6 +152,12 @@ def apply_overrides(config: T, overrides: Iterable[str]) -> T:
                 )
                 continue
             node[parts[-1]] = yaml.safe_load(raw)
+            sections_set.setdefault(id(node), (node, set()))[1].add(parts[-1])
     if problems:
         raise ConfigError(problems)
+    for node, keys in sections_set.values():
+        steps, warmup = node.get("max_steps"), node.get("warmup_steps")
+        lowered = "max_steps" in keys and "warmup_steps" not in keys
+        if lowered and isinstance(steps, int) and isinstance(warmup, int) and steps >= 1 and warmup >= steps:
+            node["warmup_steps"] = steps // 10
     return from_dict(type(config), data)
