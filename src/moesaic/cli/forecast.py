@@ -24,6 +24,7 @@ from moesaic.data.schema import Series
 from moesaic.data.tables import DataFormatError
 from moesaic.reports.plots import figure_png, forecast_figure
 from moesaic.tasks.forecast import FORECAST_MODELS, ForecastConfig, Forecaster
+from moesaic.tasks.forecast_check import HoldoutCheck, holdout_check
 from moesaic.tasks.forecast_config import QuantileForecast
 from moesaic.tasks.forecast_pretrained import pretrained_forecast
 from moesaic.tasks.pretrain_forecast import load_pretrained_forecaster
@@ -92,6 +93,11 @@ def forecast(
                     config = _fitting_context(config, len(series.values))
                 with console.status(f"fitting {model} on {csv.name} ({len(series.values)} rows)"):
                     forecaster = Forecaster(config).fit(series.values)
+                check = holdout_check(
+                    forecaster, series.values, fraction=config.val_fraction, period=config.seasonal_period
+                )
+                if check is not None:
+                    console.print(_check_line(check, config.val_fraction))
             result = forecaster.predict(series.values, horizon=horizon)
     except (DataFormatError, ConfigError, CheckpointError, ValueError) as err:
         fail(str(err))
@@ -117,6 +123,15 @@ def _future_times(time: np.ndarray, horizon: int) -> np.ndarray:
     if np.issubdtype(time.dtype, np.datetime64):
         return time[-1] + np.asarray(step).astype(np.diff(time).dtype) * np.arange(1, horizon + 1)
     return time[-1] + max(1, round(float(step))) * np.arange(1, horizon + 1, dtype=np.int64)
+
+
+def _check_line(check: HoldoutCheck, fraction: float) -> str:
+    return (
+        f"check on the last {fraction:.0%} of the rows ({check.origins} forecasts; they also chose when "
+        f"training stopped): mean absolute error {check.mae:.3f} standardised, against {check.naive_mae:.3f} "
+        f"for the {check.naive} forecast; {check.coverage:.0%} of the values inside the "
+        f"{check.levels[0]:g}-{check.levels[1]:g} quantile band"
+    )
 
 
 def _plot(path: Path, name: str, series: Series, future: np.ndarray, result: QuantileForecast) -> None:
