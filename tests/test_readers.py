@@ -199,6 +199,36 @@ def test_unparsable_timestamp_names_line(tmp_path: Path) -> None:
         read_series_file(path)
 
 
+def _days(series_time: np.ndarray) -> list[str]:
+    return [str(t)[:10] for t in series_time]
+
+
+def test_numbers_only_dates_are_read_in_one_order_for_the_whole_column(tmp_path: Path) -> None:
+    # 12/03 alone is ambiguous; 13/03 says day first, so 12/03 is the 12th of March too
+    day_first = "time,v\n12/03/2024 23:00,1\n13/03/2024 00:00,2\n"
+    assert _days(read_series_file(write(tmp_path, "d.csv", day_first)).time) == ["2024-03-12", "2024-03-13"]
+    month_first = "time;v\n03.12.2024;1\n03.13.2024;2\n"
+    assert _days(read_series_file(write(tmp_path, "m.csv", month_first)).time) == ["2024-03-12", "2024-03-13"]
+    both = "time,v\n13/03/2024,1\n03/14/2024,2\n"
+    message = "dates in two orders: '13/03/2024' (line 2) is day first, '03/14/2024' is month first"
+    with pytest.raises(DataFormatError, match=re.escape(message)):
+        read_series_file(write(tmp_path, "b.csv", both))
+
+
+def test_undecided_dates_of_a_series_take_the_order_that_runs_forward(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    forward = "time,v\n12/01/2024,1\n01/02/2024,2\n"  # month first would go from December back to January
+    assert _days(read_series_file(write(tmp_path, "f.csv", forward)).time) == ["2024-01-12", "2024-02-01"]
+    undecided = "time,v\n01.02.2024,1\n01.03.2024,2\n"  # both orders run forward: dots are day first
+    with caplog.at_level(logging.WARNING, logger="moesaic.data.tables"):
+        assert _days(read_series_file(write(tmp_path, "u.csv", undecided)).time) == [
+            "2024-02-01",
+            "2024-03-01",
+        ]
+    assert "read day first; no date decides" in caplog.text
+
+
 def test_duplicated_timestamp_names_line(tmp_path: Path) -> None:
     path = write(tmp_path, "s.csv", SERIES.replace("2024-01-01 02:00", "2024-01-01 00:00"))
     with pytest.raises(DataFormatError, match=where(path, line=4, column="time") + "duplicated timestamp"):
@@ -271,6 +301,12 @@ def test_work_orders_with_semicolons_read_decimal_commas_and_keep_text_commas(tm
     docs = read_work_orders_csv(write(tmp_path, "wo.csv", text))
     assert [d.fields["cost"] for d in docs] == [120.5, 80.0]
     assert [d.text for d in docs] == ["seal leak, dripping", "noise, hot"]
+
+
+def test_work_order_dates_of_an_excel_export_are_all_read_day_first(tmp_path: Path) -> None:
+    text = "wo_id;asset_id;text;created\nWO-1;P-1;leak;01.07.2004\nWO-2;P-1;noise;20.03.2005\nWO-3;P-2;hot;11.06.2006\n"
+    docs = read_work_orders_csv(write(tmp_path, "wo.csv", text))
+    assert [str(d.time)[:10] for d in docs] == ["2004-07-01", "2005-03-20", "2006-06-11"]
 
 
 def test_work_order_duplicated_id_names_line(tmp_path: Path) -> None:

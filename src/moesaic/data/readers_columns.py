@@ -171,7 +171,7 @@ def _time_values(frame: pd.DataFrame, name: str, path: Path, header_lines: int) 
             message = f"duplicated time step {str(column.iloc[pos])!r}; each time must appear once per series"
             raise _cell_error(path, frame, pos, name, message, header_lines)
         return steps.astype(np.int64)
-    return time_column(frame, name, path, header_lines=header_lines)
+    return time_column(frame, name, path, header_lines=header_lines, ordered=True)
 
 
 def _reject_text_column(frame: pd.DataFrame, name: str, path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,6 +18,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+
+_log = logging.getLogger(__name__)
 
 
 class DataFormatError(ValueError):
@@ -268,6 +271,10 @@ def numeric_column(
     return out
 
 
+_NUMERIC_DATE = re.compile(r"^(\d{1,2})([./-])(\d{1,2})\2(\d{4}|\d{2})(?!\d)(.*)$")
+"""A date written with numbers only, day and month in either order: 01/03/2024, 1.3.24 10:00, 01-03-2024."""
+
+
 def time_column(
     frame: pd.DataFrame,
     column: str,
@@ -276,12 +283,20 @@ def time_column(
     header_lines: int = 1,
     fmt: str | None = None,
     unique: bool = True,
+    ordered: bool = False,
 ) -> np.ndarray:
     """Column ``column`` parsed as timestamps (datetime64[ns]).
 
+    Without ``fmt``, dates written with numbers only (01/03/2024, 01.03.2024) are read in one order
+    for the whole column: day first when some date has a first number above 12, month first when
+    some date has a second number above 12. When no date decides, ``ordered`` (the rows should be
+    in time order, as a series' are) keeps the order under which more rows follow each other in
+    time; otherwise, and on a tie, dates with dots are read day first and the others month first,
+    with a warning.
+
     Raises:
-        DataFormatError: an empty or unparsable timestamp, or (with ``unique``) a duplicated one,
-            naming the first offending line.
+        DataFormatError: an empty or unparsable timestamp, a column whose dates need both orders,
+            or (with ``unique``) a duplicated timestamp, naming the first offending line.
     """
     raw = frame[column]
     text = raw.astype(str).str.strip()
@@ -294,6 +309,8 @@ def time_column(
             line=row_line(frame, pos, header_lines),
             column=column,
         )
+    if fmt is None:
+        text = _month_first(frame, text, column, path, header_lines=header_lines, ordered=ordered)
     try:
         parsed = pd.to_datetime(text, errors="coerce", format=fmt if fmt else "mixed")
     except ValueError:
@@ -334,6 +351,63 @@ def time_column(
                 column=column,
             )
     return times
+
+
+def _month_first(
+    frame: pd.DataFrame, text: pd.Series, column: str, path: Path, *, header_lines: int, ordered: bool
+) -> pd.Series:
+    """``text`` with every numbers-only date rewritten month first (``MM/DD/YYYY``), all in the one
+    order :func:`time_column` settles on; other cells unchanged."""
+    parts = text.str.extract(_NUMERIC_DATE)
+    matched = parts[0].notna().to_numpy()
+    if not matched.any():
+        return text
+    first, second = parts[0].to_numpy(), parts[2].to_numpy()
+    firsts = np.where(matched, pd.to_numeric(parts[0], errors="coerce").fillna(0), 0)
+    seconds = np.where(matched, pd.to_numeric(parts[2], errors="coerce").fillna(0), 0)
+    day_first, month_first = firsts > 12, seconds > 12
+    if day_first.any() and month_first.any():
+        a, b = int(np.flatnonzero(day_first)[0]), int(np.flatnonzero(month_first)[0])
+        raise DataFormatError(
+            path,
+            f"dates in two orders: {text.iloc[a]!r} (line {row_line(frame, a, header_lines)}) is day first, "
+            f"{text.iloc[b]!r} is month first; write every date one way (best: YYYY-MM-DD)",
+            line=row_line(frame, b, header_lines),
+            column=column,
+        )
+
+    def rewrite(days_first: bool) -> pd.Series:
+        month, day = (second, first) if days_first else (first, second)
+        out = text.copy()
+        out[matched] = (
+            month[matched]
+            + "/"
+            + day[matched]
+            + "/"
+            + parts[3].to_numpy()[matched]
+            + parts[4].to_numpy()[matched]
+        )
+        return out
+
+    if day_first.any() or month_first.any():
+        return rewrite(bool(day_first.any()))
+    both = {order: rewrite(order) for order in (True, False)}
+    if ordered:
+        steps = {
+            order: int(
+                (pd.to_datetime(t, errors="coerce", format="mixed").diff().dt.total_seconds() > 0).sum()
+            )
+            for order, t in both.items()
+        }
+        if steps[True] != steps[False]:
+            return both[steps[True] > steps[False]]
+    dots = parts[1][matched].iloc[0] == "."
+    example = text[matched].iloc[0]
+    _log.warning(
+        "%s, column %r: dates such as %r read %s first; no date decides (a number above 12)",
+        path, column, example, "day" if dots else "month",
+    )  # fmt: skip
+    return both[bool(dots)]
 
 
 def require_columns(frame: pd.DataFrame, columns: Sequence[str], path: Path) -> None:
