@@ -56,6 +56,16 @@ def test_channel_calibration_maps_each_time_step_with_one_channel_map() -> None:
     assert np.corrcoef(out.T)[0, 1] == pytest.approx(np.corrcoef(real.reshape(-1, 2).T)[0, 1], abs=0.02)
 
 
+def test_one_channel_one_step_is_scaled_and_shifted() -> None:
+    """A single sensor with ``channel`` scope: a (1, 1) map, where np.cov gives a scalar."""
+    rng = np.random.default_rng(2)
+    real = 3.0 * rng.standard_normal((5000, 6, 1)) + 7.0
+    calibration = MomentCalibration.fit(rng.standard_normal((5000, 6, 1)), real, "channel")
+    assert calibration.transport.shape == (1, 1)
+    out = calibration(torch.randn(5000, 6, 1)).numpy()
+    assert out.mean() == pytest.approx(7.0, abs=0.1) and out.std() == pytest.approx(3.0, abs=0.1)
+
+
 def test_the_scope_is_the_widest_the_complete_windows_allow() -> None:
     assert choose_scope(np.zeros((96, 12, 2))) == "window"  # 4 windows per value
     assert choose_scope(np.zeros((95, 12, 2))) == "channel"

@@ -61,7 +61,9 @@ class MomentCalibration(nn.Module):
         source, target = _vectors(samples, scope), _vectors(windows, scope)
         calibration = cls(source.shape[1])
         s_mean, t_mean = source.mean(axis=0), target.mean(axis=0)
-        transport = gaussian_transport(np.cov(source, rowvar=False), np.cov(target, rowvar=False))
+        # np.cov of one variable is a scalar: keep it (1, 1)
+        covariances = (np.atleast_2d(np.cov(v, rowvar=False)) for v in (source, target))
+        transport = gaussian_transport(*covariances)
         for name, value in (("source_mean", s_mean), ("target_mean", t_mean), ("transport", transport)):
             getattr(calibration, name).copy_(torch.from_numpy(np.asarray(value, dtype=np.float32)))
         return calibration
