@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from moesaic.data.schema import Document, Series
+from moesaic.data.schema import Asset, Document, Series
 from moesaic.eval.bench import OptionError, SuiteContext
 from moesaic.eval.suites import synthesis_text
 from moesaic.tasks.synth import texts as texts_module
-from moesaic.tasks.synth.conditions import ConditionSpec, condition_windows
+from moesaic.tasks.synth.conditions import ConditionSpec, category, condition_windows
 from moesaic.tasks.synth.text_condition import parse_text_condition
 from moesaic.tasks.synth.texts import kept_texts
 
@@ -104,6 +104,31 @@ def test_a_window_reads_the_documents_of_its_asset_dated_inside_it() -> None:
     assert cut.texts == ["noisy | seal changed | seal dripping", "seal dripping"]
     with pytest.raises(ValueError, match="`text_reach` must not be negative"):
         condition_windows([pump], window=4, stride=4, by=(), documents=docs, text_reach=-reach)
+
+
+def test_a_window_takes_factors_from_labels_metadata_then_the_asset_table() -> None:
+    time = pd.date_range("2024-01-01", periods=8, freq="h").to_numpy()
+    values, seen = np.zeros((8, 1), dtype=np.float32), np.ones((8, 1), dtype=bool)
+    labels = {"anomaly": np.array([0, 0, 0, 0, 1, 1, 1, 0], dtype=float)}
+    pump = Series("s1", "P-1", time, values, ("flow",), seen, labels=labels, meta={"site": "north"})
+    fan = Series("s2", "F-1", time, values, ("flow",), seen, meta={"site": "south"})
+    assets = [Asset("P-1", "pump", {"age_years": 3}), Asset("F-1", "fan", {"age_years": 11.5})]
+    by = ("anomaly", "site", "asset_type", "age_years")
+    cut = condition_windows([pump, fan], window=4, stride=4, by=by, assets=assets)
+    assert cut.conditions[1] == {
+        "anomaly": category(1),
+        "site": "north",
+        "asset_type": "pump",
+        "age_years": category(3),
+    }
+    assert cut.conditions[2] == {
+        "site": "south",
+        "asset_type": "fan",
+        "age_years": 11.5,
+    }  # no label: left out
+    offered = r"factor\(s\) \['fault'\]; the data offers: age_years, anomaly, asset_type, site"
+    with pytest.raises(ValueError, match=offered):
+        condition_windows([pump, fan], window=4, stride=4, by=("fault",), assets=assets)
 
 
 def test_kept_texts_are_distinct_non_blank_most_frequent_first_and_capped(

@@ -182,7 +182,13 @@ def _fit(
     documents = dataset.documents if texts else None
     reach = np.timedelta64(round(text_reach * 3600), "s")
     cut = condition_windows(
-        dataset.series, window=window, stride=stride, by=factors, documents=documents, text_reach=reach
+        dataset.series,
+        window=window,
+        stride=stride,
+        by=factors,
+        documents=documents,
+        text_reach=reach,
+        assets=dataset.assets,
     )
     if texts and not any(cut.texts or ()):
         fail(

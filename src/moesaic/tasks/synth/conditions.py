@@ -22,7 +22,7 @@ import pandas as pd
 import torch
 from torch import Tensor
 
-from moesaic.data.schema import Document, Series
+from moesaic.data.schema import Asset, Document, Series
 
 Condition = Mapping[str, Any]
 
@@ -171,19 +171,22 @@ def condition_windows(
     by: Sequence[str],
     documents: Sequence[Document] | None = None,
     text_reach: np.timedelta64 | None = None,
+    assets: Sequence[Asset] = (),
 ) -> ConditionedWindows:
     """Windows every ``stride`` steps of the series that share the most common channel set.
 
     The condition of a window takes each factor of ``by`` from the series' per-step labels (the
-    most frequent value inside the window) or else from its metadata; a factor found in neither is
-    left out of that window's condition. With ``documents`` (work orders, notes), the text of a
-    window is the texts of its asset's documents dated inside it, in time order, joined by " | "
-    ("" when there is none; a series with step indices instead of timestamps gets none). A report
-    describes what led to it: with ``text_reach``, a document also covers the windows that end
-    up to that long before its date.
+    most frequent value inside the window), else from its metadata, else from its asset's row of
+    ``assets`` (``asset_type`` or an attribute); a factor found nowhere is left out of that
+    window's condition, and a factor found for no window at all is refused. With ``documents``
+    (work orders, notes), the text of a window is the texts of its asset's documents dated inside
+    it, in time order, joined by " | " ("" when there is none; a series with step indices instead
+    of timestamps gets none). A report describes what led to it: with ``text_reach``, a document
+    also covers the windows that end up to that long before its date.
 
     Raises:
-        ValueError: no series is long enough for one window, or a bad ``window``/``stride``.
+        ValueError: no series is long enough for one window, a bad ``window``/``stride``, or a
+            factor of ``by`` that no window has (the message lists those the data offers).
     """
     if window < 1 or stride < 1:
         raise ValueError(f"`window` and `stride` must be >= 1, got {window} and {stride}")
@@ -196,16 +199,18 @@ def condition_windows(
     reach = np.timedelta64(0, "ns") if text_reach is None else text_reach.astype("timedelta64[ns]")
     values, masks, conditions, texts = [], [], [], []
     dated = _dated_texts(documents or ())
+    table = {a.asset_id: {"asset_type": a.asset_type, **a.attributes} for a in assets}
     for s in series:
         if s.channels != channels:
             continue
+        row = table.get(s.asset_id, {})
         stamps, notes = dated.get(s.asset_id, (np.empty(0, dtype="datetime64[ns]"), []))
         timed = np.issubdtype(s.time.dtype, np.datetime64)
         for start in range(0, s.length - window + 1, stride):
             part = slice(start, start + window)
             values.append(s.values[part])
             masks.append(s.observed[part])
-            conditions.append(_window_condition(s, part, by))
+            conditions.append(_window_condition(s, part, by, row))
             if timed and len(notes):
                 end = s.time[start + window - 1] + reach
                 first = int(np.searchsorted(stamps, s.time[start], side="left"))
@@ -216,6 +221,17 @@ def condition_windows(
     if not values:
         lengths = sorted({s.length for s in series})
         raise ValueError(f"no series has {window} steps for one window; series lengths: {lengths[:10]}")
+    absent = [name for name in by if not any(name in c for c in conditions)]
+    if absent:
+        offered = sorted(
+            {name for s in series for name in s.labels}
+            | {k for s in series for k, v in s.meta.items() if _scalar(v) and k not in _READER_META}
+            | {k for row in table.values() for k, v in row.items() if _scalar(v) and v != ""}
+        )
+        raise ValueError(
+            f"no window has the condition factor(s) {absent}; the data offers: "
+            f"{', '.join(offered) or 'none'} (per-step labels, series metadata and asset-table columns)"
+        )
     return ConditionedWindows(
         np.stack(values).astype(np.float32),
         np.stack(masks),
@@ -239,18 +255,26 @@ def _dated_texts(documents: Sequence[Document]) -> dict[str, tuple[np.ndarray, l
     return out
 
 
-def _window_condition(s: Series, part: slice, by: Sequence[str]) -> dict[str, Any]:
+_READER_META = ("source", "format", "time_column")
+"""Metadata the file readers add about the file itself, not offered as factors."""
+
+
+def _scalar(value: Any) -> bool:
+    """A value a factor can take: a text or a number (not a flag, not a missing number)."""
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        return False
+    return not (isinstance(value, float) and np.isnan(value))
+
+
+def _window_condition(s: Series, part: slice, by: Sequence[str], asset: Mapping[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in by:
         if name in s.labels:
             values, counts = np.unique(np.asarray(s.labels[name])[part], return_counts=True)
             out[name] = category(values[np.argmax(counts)].item())
-        elif (
-            name in s.meta
-            and isinstance(s.meta[name], str | int | float)
-            and not isinstance(s.meta[name], bool)
-        ):
-            value = s.meta[name]
+            continue
+        value = s.meta[name] if name in s.meta else asset.get(name)
+        if _scalar(value) and value != "":
             out[name] = category(value) if isinstance(value, int) else value
     return out
 
