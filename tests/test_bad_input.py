@@ -25,7 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
 
-from moesaic.atomic import atomic_directory, atomic_path, write_text_atomic
+from moesaic.atomic import OutputPathError, atomic_directory, atomic_path, write_text_atomic
 from moesaic.data.readers import (
     read_assets_csv,
     read_drawing_image,
@@ -433,3 +433,42 @@ def test_atomic_directory_replaces_a_folder_in_one_step(tmp_path: Path) -> None:
         (tmp / "second.txt").write_text("2")
     assert sorted(p.name for p in target.iterdir()) == ["second.txt"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]  # no temporary or old folder left
+
+
+def test_an_output_on_the_wrong_kind_of_path_is_refused_in_one_line(tmp_path: Path) -> None:
+    folder, file = tmp_path / "results", tmp_path / "model"
+    folder.mkdir()
+    file.write_text("keep me")
+    with pytest.raises(OutputPathError, match=f"{folder} is a folder; expected the name of a file"):
+        write_text_atomic(folder, "x")
+    with pytest.raises(OutputPathError, match=f"{file} is a file, so {file / 'a.csv'} cannot be written"):
+        write_text_atomic(file / "a.csv", "x")
+    with pytest.raises(OutputPathError, match=f"{file} exists and is not a folder"), atomic_directory(file):
+        pass
+    assert file.read_text() == "keep me" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "model",
+        "results",
+    ]
+
+
+def test_commands_check_their_outputs_before_any_work(tmp_path: Path) -> None:
+    import typer
+    from typer.testing import CliRunner
+
+    from moesaic.cli.forecast import forecast
+
+    app = typer.Typer()
+    app.command()(forecast)
+    (tmp_path / "model").write_text("not a folder")
+    (tmp_path / "s.csv").write_text("v\n" + "\n".join(str(i % 5) for i in range(200)) + "\n")
+    args = [
+        "--csv",
+        str(tmp_path / "s.csv"),
+        "--out",
+        str(tmp_path / "f.csv"),
+        "--save",
+        str(tmp_path / "model"),
+    ]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and "model exists and is not a folder" in " ".join(result.output.split())
+    assert not (tmp_path / "f.csv").exists() and (tmp_path / "model").read_text() == "not a folder"

@@ -16,9 +16,42 @@ from collections.abc import Iterator
 from pathlib import Path
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` through a temporary file in the same folder."""
+class OutputPathError(FileExistsError, ValueError):
+    """An output path that cannot be written as asked: a folder where a file is to go, or the
+    reverse. A ValueError too, so that every command reports it as one line."""
+
+
+def check_file_target(path: Path) -> None:
+    """Raise OutputPathError now if writing the file ``path`` would fail for where it is (call it
+    before long work, so that a typo in an output name does not waste a fit)."""
     path = Path(path)
+    if path.is_dir():
+        raise OutputPathError(f"{path} is a folder; expected the name of a file to write")
+    parent = next((p for p in path.parents if p.exists()), None)
+    if parent is not None and not parent.is_dir():
+        raise OutputPathError(f"{parent} is a file, so {path} cannot be written inside it")
+
+
+def check_folder_target(path: Path) -> None:
+    """Raise OutputPathError now if ``path`` cannot become a folder (it, or a parent, is a file)."""
+    path = Path(path)
+    for p in (path, *path.parents):
+        if p.exists():
+            if not p.is_dir():
+                if p == path:
+                    raise OutputPathError(f"{path} exists and is not a folder; expected a folder or a new name")
+                raise OutputPathError(f"{p} is a file, so the folder {path} cannot be made inside it")
+            return
+
+
+def write_bytes_atomic(path: Path, data: bytes) -> None:
+    """Write ``data`` to ``path`` through a temporary file in the same folder.
+
+    Raises:
+        OutputPathError: ``path`` is a folder, or lies under a file.
+    """
+    path = Path(path)
+    check_file_target(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -66,8 +99,7 @@ def atomic_directory(path: Path, *, overwrite: bool = True) -> Iterator[Path]:
     On failure the temporary folder is removed and ``path`` is left as it was.
     """
     path = Path(path)
-    if path.exists() and not path.is_dir():
-        raise FileExistsError(f"{path} exists and is not a folder")
+    check_folder_target(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists; choose another folder or allow overwriting")
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ from torch import nn
 
 from moesaic.adapt.methods import METHODS, AdaptConfig, few_shot_indices, save_adapter
 from moesaic.checkpoint import CheckpointError, model_kind
-from moesaic.cli.console import console, fail
+from moesaic.cli.console import check_outputs, console, fail
 from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.registry import DataNotFoundError
 from moesaic.heads import FaultClassifier
@@ -92,6 +92,7 @@ def pretrain(
 ) -> None:
     """Pretrain the backbone on simulated plant types (all but HELD_OUT) and the training data of
     public sensor sets: as a fault classifier, or as a forecaster of every sensor."""
+    check_outputs(folders=(out,))
     try:
         if task not in PRETRAIN_TASKS:
             raise ValueError(f"`--task` must be one of {list(PRETRAIN_TASKS)}, got {task!r}")
@@ -177,6 +178,7 @@ def adapt(
 ) -> None:
     """Adapt a pretrained classifier or forecaster with few labels to its held-out plant type or to
     C-MAPSS engines."""
+    check_outputs(folders=(out,))
     try:
         if target not in TARGETS:
             raise ValueError(f"`--target` must be one of {list(TARGETS)}, got {target!r}")

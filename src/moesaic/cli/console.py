@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from pathlib import Path
 from typing import NoReturn, TypeVar
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from moesaic.atomic import OutputPathError, check_file_target, check_folder_target
 
 T = TypeVar("T")
 
@@ -19,6 +22,20 @@ def fail(message: str, code: int = 2) -> NoReturn:
     """Print one clear error line and exit with ``code``."""
     errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def check_outputs(*, files: Iterable[Path | None] = (), folders: Iterable[Path | None] = ()) -> None:
+    """Exit with one clear error now, before any long work, when an output file would land on a
+    folder (or a folder on a file); None entries (options not given) are skipped."""
+    try:
+        for file in files:
+            if file is not None:
+                check_file_target(file)
+        for folder in folders:
+            if folder is not None:
+                check_folder_target(folder)
+    except OutputPathError as err:
+        fail(str(err))
 
 
 def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:

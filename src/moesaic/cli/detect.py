@@ -11,7 +11,7 @@ import typer
 
 from moesaic.atomic import write_bytes_atomic, write_text_atomic
 from moesaic.checkpoint import CheckpointError
-from moesaic.cli.console import console, fail
+from moesaic.cli.console import check_outputs, console, fail
 from moesaic.cli.series_options import ChannelsOption, TimeColOption, channel_names, print_labels
 from moesaic.config import ConfigError
 from moesaic.data.readers import LABEL_NAMES, read_series_file
@@ -80,6 +80,7 @@ def detect(
     if top < 1:
         fail(f"--top must be >= 1, got {top}")
     names = channel_names(channels)
+    check_outputs(files=(out, plot), folders=(save,))
     try:
         series = read_series_file(csv, time_col=time_col, channels=names)
         count = training_rows(series.time, train_until)

@@ -10,7 +10,7 @@ import typer
 from rich.table import Table
 
 from moesaic.atomic import write_text_atomic
-from moesaic.cli.console import console, fail, track
+from moesaic.cli.console import check_outputs, console, fail, track
 from moesaic.data.sets.timeseriesexam import read_exam_json
 from moesaic.data.tables import DataFormatError
 from moesaic.eval.meters import Stopwatch
@@ -36,6 +36,7 @@ def exam(
 ) -> None:
     """Answer every question of FILE and write the chosen option texts; print the accuracy per
     category when the file has answers."""
+    check_outputs(files=(out, details))
     try:
         documents = read_exam_json(json)
     except DataFormatError as err:

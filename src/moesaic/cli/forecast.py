@@ -16,7 +16,7 @@ import typer
 
 from moesaic.atomic import write_bytes_atomic, write_text_atomic
 from moesaic.checkpoint import CheckpointError
-from moesaic.cli.console import console, fail
+from moesaic.cli.console import check_outputs, console, fail
 from moesaic.cli.series_options import ChannelsOption, TimeColOption, channel_names, print_labels
 from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.readers import read_series_file
@@ -72,6 +72,7 @@ def forecast(
     """Fit on FILE (its last 20 % validates) and forecast the next HORIZON steps of every channel; with
     --pretrained, forecast them with the pretrained forecaster as it is."""
     names = channel_names(channels)
+    check_outputs(files=(out, plot), folders=(save,))
     try:
         series = read_series_file(csv, time_col=time_col, channels=names)
         if pretrained is not None:

@@ -35,7 +35,7 @@ import typer
 
 from moesaic.atomic import write_bytes_atomic, write_text_atomic
 from moesaic.checkpoint import CheckpointError
-from moesaic.cli.console import console, fail
+from moesaic.cli.console import check_outputs, console, fail
 from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.readers import read_series_file
 from moesaic.data.schema import MaintenanceData
@@ -123,6 +123,10 @@ def synth(
     """Fit a synthesizer (--fit DATA --save DIR) or sample from one (--model DIR --out DIR)."""
     if (fit is None) == (model is None):
         fail("give either --fit DATA --save DIR (train) or --model DIR (sample)")
+    if fit is not None:
+        check_outputs(folders=(save,))
+    else:
+        check_outputs(files=(plot,), folders=(out,))
     try:
         if fit is not None:
             if save is None:
