@@ -13,6 +13,29 @@ from moesaic.knowledge import KnowledgeBase, KnowledgeBaseError
 from moesaic.reports.diagnose import FORMATS, EvidenceError, diagnose, render
 from moesaic.reports.diagnose.episodes import cache_dir, training_cache_ready
 
+DEFAULT_FORMAT = "html"
+EXTENSIONS = {".json": "json", ".html": "html", ".htm": "html", ".md": "md", ".markdown": "md"}
+"""The format an --out extension names (lower case); any other extension leaves the default."""
+
+
+def report_format(fmt: str | None, out: Path) -> str:
+    """The format to write: ``fmt`` when given, else the one ``out``'s extension names, else html.
+
+    Raises:
+        ValueError: ``fmt`` is not a format, or contradicts the extension of ``out``.
+    """
+    implied = EXTENSIONS.get(out.suffix.lower())
+    if fmt is None:
+        return implied or DEFAULT_FORMAT
+    if fmt not in FORMATS:
+        raise ValueError(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    if implied is not None and implied != fmt:
+        raise ValueError(
+            f"--format {fmt} contradicts --out {out}, whose extension {out.suffix} means {implied}: "
+            f"drop --format, or give --out an extension that fits {fmt}"
+        )
+    return fmt
+
 
 def report(
     kb: Annotated[Path, typer.Option("--kb", help="Knowledge-base folder (see `moesaic kb`).")],
@@ -22,7 +45,14 @@ def report(
     ],
     end: Annotated[str, typer.Option("--end", help="Window end.")],
     out: Annotated[Path, typer.Option("--out", help="Report file to write.")],
-    fmt: Annotated[str, typer.Option("--format", help=f"One of {', '.join(FORMATS)}.")] = "html",
+    fmt: Annotated[
+        str | None,
+        typer.Option(
+            "--format",
+            help=f"One of {', '.join(FORMATS)}; default: the one the --out extension names "
+            f"(.json, .html/.htm, .md), else {DEFAULT_FORMAT}.",
+        ),
+    ] = None,
     note: Annotated[
         str,
         typer.Option(
@@ -39,8 +69,10 @@ def report(
     ] = False,
 ) -> None:
     """Diagnose an asset over a window: evidence, causes, actions, history; every sentence verified."""
-    if fmt not in FORMATS:
-        fail(f"--format {fmt!r}: choose one of {', '.join(FORMATS)}")
+    try:
+        fmt = report_format(fmt, out)
+    except ValueError as err:
+        fail(str(err))
     if not training_cache_ready():
         console.print(
             "first report on this machine (or with this version): fitting the fault models on a "

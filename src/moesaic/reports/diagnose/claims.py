@@ -157,13 +157,18 @@ class Quote:
 
 @dataclass(frozen=True)
 class Sentence:
-    """One sentence: ``template`` with ``{0}``, ``{1}``, ... filled by the quantity texts."""
+    """One sentence: ``template`` with ``{0}``, ``{1}``, ... filled by the quantity texts.
+
+    ``file_text`` is the text a JSON report gave the sentence when it was read back (None for a
+    sentence built here): a reader sees that text, so the verifier checks it equals :attr:`text`.
+    """
 
     section: str
     template: str
     quantities: tuple[Quantity, ...] = ()
     citations: tuple[Citation, ...] = ()
     quotes: tuple[Quote, ...] = ()
+    file_text: str | None = field(default=None, compare=False)
 
     def __post_init__(self) -> None:
         if self.section not in SECTIONS:
@@ -185,6 +190,7 @@ class Sentence:
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> Sentence:
+        """The sentence of :meth:`to_json`; its ``text`` is kept as ``file_text`` for the verifier."""
         return cls(
             section=str(data["section"]),
             template=str(data["template"]),
@@ -193,6 +199,7 @@ class Sentence:
             quotes=tuple(
                 Quote(str(q["table"]), str(q["record_id"]), str(q["text"])) for q in data.get("quotes", ())
             ),
+            file_text=None if data.get("text") is None else str(data["text"]),
         )
 
 

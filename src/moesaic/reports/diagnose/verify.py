@@ -5,13 +5,16 @@ the cited channel and overlap the report's window or its baseline; records exist
 evidence fall in the window); every quote appears verbatim in its record; every number in the
 text is a stated quantity and every quantity, recomputed from the base, lies within its
 tolerance; every time printed is a cited bound or a stated onset; every identifier exists in the
-base. A sentence whose only fault is a number off its tolerance is rewritten with the recomputed
-numbers; any other failure removes it. What was removed or rewritten is recorded in the report.
+base; and the text a report file shows (``Sentence.file_text``) is the template filled with the
+stated numbers, word for word, so that what a reader sees is what was checked. A sentence whose
+only fault is a number off its tolerance is rewritten with the recomputed numbers; any other
+failure removes it. What was removed or rewritten is recorded in the report.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import math
 import re
 from typing import Any, NamedTuple
@@ -36,6 +39,7 @@ from moesaic.reports.diagnose.source import EvidenceBase, record_strings
 
 _DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
 _NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?")
+_WORD_OR_MARK = re.compile(r"\d+(?:\.\d+)?|\w+|[^\w\s]")  # what a text difference is counted in
 
 
 class SentenceCheck(NamedTuple):
@@ -58,6 +62,7 @@ class Verification(NamedTuple):
     numbers: int
     numbers_ok: int
     unknown_identifiers: tuple[str, ...]
+    failed: tuple[int, ...] = ()  # positions (from 0) of the sentences removed or rewritten, in order
 
 
 def number_text(value: float, like: str, tolerance: float = 0.0) -> str:
@@ -69,6 +74,46 @@ def number_text(value: float, like: str, tolerance: float = 0.0) -> str:
         decimals = len(like.split(".")[1]) if "." in like else 0
     text = f"{value:.{decimals}f}"
     return f"+{text}" if like.startswith("+") and value >= 0 else text
+
+
+def shown_text(sentence: Sentence) -> str:
+    """The text a reader of the report sees for ``sentence``: the text its file gave it, else the
+    template filled with its quantities (the template itself when they do not fit it)."""
+    if sentence.file_text is not None:
+        return sentence.file_text
+    try:
+        return sentence.text
+    except (IndexError, KeyError, ValueError):
+        return sentence.template
+
+
+def text_difference(shown: str, verified: str) -> str:
+    """How ``shown`` departs from ``verified``, word by word ("" when they are equal).
+
+    Example:
+        >>> text_difference("peak score 17.1.", "peak score 1.71.")
+        "it says '17.1' where the verified sentence says '1.71'"
+    """
+    if shown == verified:
+        return ""
+    a = [m.span() for m in _WORD_OR_MARK.finditer(shown)]
+    b = [m.span() for m in _WORD_OR_MARK.finditer(verified)]
+    matcher = difflib.SequenceMatcher(
+        None, [shown[i:j] for i, j in a], [verified[i:j] for i, j in b], autojunk=False
+    )
+    parts = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            continue
+        said = shown[a[i1][0] : a[i2 - 1][1]] if i2 > i1 else ""
+        meant = verified[b[j1][0] : b[j2 - 1][1]] if j2 > j1 else ""
+        if not said:
+            parts.append(f"it leaves out {meant!r}")
+        elif not meant:
+            parts.append(f"it adds {said!r}")
+        else:
+            parts.append(f"it says {said!r} where the verified sentence says {meant!r}")
+    return "; ".join(parts) or "it differs in spacing"
 
 
 def _stated(q: Quantity) -> float:
@@ -137,7 +182,14 @@ def check_sentence(
     """Every check of the module docstring on one sentence; ``window`` bounds what it may cite."""
     reader = reader if reader is not None else WindowReader(base, span=window)
     problems: list[str] = []
-    text = sentence.text
+    try:
+        text = sentence.text
+    except (IndexError, KeyError, ValueError) as err:
+        problem = (
+            f"template {sentence.template!r} cannot be filled with its {len(sentence.quantities)} "
+            f"quantities ({type(err).__name__}: {err})"
+        )
+        return SentenceCheck((problem,), None, len(sentence.quantities), 0, ())
     if not sentence.citations:
         problems.append("no citation")
     lo, hi = window
@@ -190,6 +242,12 @@ def check_sentence(
         else:
             problems.append(f"quantity {q.text} ({q.statistic}) has no value in the cited window")
             corrected.append(q)
+    if sentence.file_text is not None and sentence.file_text != text:
+        verified = sentence.template.format(*(q.text for q in corrected))
+        problems.append(
+            f"the text does not match its verified form: {text_difference(sentence.file_text, verified)} "
+            f"(the verified sentence, its numbers recomputed from the base: {verified!r})"
+        )
     changed = any(a.text != b.text for a, b in zip(corrected, sentence.quantities, strict=True))
     return SentenceCheck(
         tuple(problems), tuple(corrected) if changed else None, len(sentence.quantities), ok, unknown
@@ -206,8 +264,9 @@ def verify_report(report: Report, base: EvidenceBase, *, classifier: FaultClassi
     removed = list(report.removed)
     numbers = numbers_ok = rewritten = 0
     unknown: list[str] = []
+    failed: list[int] = []
     reader = WindowReader(base, span=window)
-    for sentence in report.sentences:
+    for position, sentence in enumerate(report.sentences):
         check = check_sentence(
             base, sentence, window=window, classifier=classifier, allowed=allowed, reader=reader
         )
@@ -215,12 +274,16 @@ def verify_report(report: Report, base: EvidenceBase, *, classifier: FaultClassi
         numbers_ok += check.numbers_ok
         if check.problems:
             unknown += check.unknown
-            removed.append(Removal(sentence.text, "; ".join(check.problems)))
+            removed.append(Removal(shown_text(sentence), "; ".join(check.problems)))
+            failed.append(position)
         elif check.corrected is not None:
-            fixed = dataclasses.replace(sentence, quantities=check.corrected)
-            removed.append(Removal(sentence.text, "numbers differ from the recomputed evidence", fixed.text))
+            fixed = dataclasses.replace(sentence, quantities=check.corrected, file_text=None)
+            removed.append(
+                Removal(shown_text(sentence), "numbers differ from the recomputed evidence", fixed.text)
+            )
             kept.append(fixed)
             rewritten += 1
+            failed.append(position)
         else:
             kept.append(sentence)
     verified = len(kept)
@@ -234,4 +297,13 @@ def verify_report(report: Report, base: EvidenceBase, *, classifier: FaultClassi
             ),
         )
     out = dataclasses.replace(report, sentences=tuple(kept), removed=tuple(removed), verified=True)
-    return Verification(out, len(report.sentences), verified, rewritten, numbers, numbers_ok, tuple(unknown))
+    return Verification(
+        out,
+        len(report.sentences),
+        verified,
+        rewritten,
+        numbers,
+        numbers_ok,
+        tuple(unknown),
+        tuple(failed),
+    )
