@@ -112,6 +112,19 @@ def test_label_columns_become_labels_not_channels(tmp_path: Path) -> None:
     assert chosen.channels == ("temp", "Anomaly") and not chosen.labels  # named channels stay channels
 
 
+def test_row_counters_are_not_channels(tmp_path: Path) -> None:
+    rows = "\n".join(
+        f"{i},{i + 1},{2024 + i},{i % 3}.5" for i in range(50)
+    )  # pandas' index, a 1-based "Sample"
+    series = read_series_file(write(tmp_path, "s.csv", ",Sample,year,v\n" + rows + "\n"))
+    assert series.channels == ("year", "v")  # "year" also goes up by 1, but its name says it measures
+    assert series.meta["index_columns"] == ["Unnamed: 0", "Sample"]
+    restart = "\n".join(f"{i % 25},{i}.5" for i in range(50))  # a counter that restarts: 2 % of steps
+    assert read_series_file(write(tmp_path, "r.csv", "index,v\n" + restart + "\n")).channels == ("v",)
+    chosen = read_series_file(write(tmp_path, "s.csv", ",Sample,year,v\n" + rows + "\n"), channels=["Sample"])
+    assert chosen.channels == ("Sample",)
+
+
 def test_parquet_round_trip(tmp_path: Path) -> None:
     time = pd.date_range("2024-01-01", periods=4, freq="h")
     frame = pd.DataFrame({"timestamp": time, "a": [1.0, np.nan, 3.0, 4.0], "b": [1, 2, 3, 4]})
@@ -304,7 +317,8 @@ def test_work_orders_with_semicolons_read_decimal_commas_and_keep_text_commas(tm
 
 
 def test_work_order_dates_of_an_excel_export_are_all_read_day_first(tmp_path: Path) -> None:
-    text = "wo_id;asset_id;text;created\nWO-1;P-1;leak;01.07.2004\nWO-2;P-1;noise;20.03.2005\nWO-3;P-2;hot;11.06.2006\n"
+    rows = ("WO-1;P-1;leak;01.07.2004", "WO-2;P-1;noise;20.03.2005", "WO-3;P-2;hot;11.06.2006")
+    text = "wo_id;asset_id;text;created\n" + "\n".join(rows) + "\n"
     docs = read_work_orders_csv(write(tmp_path, "wo.csv", text))
     assert [str(d.time)[:10] for d in docs] == ["2004-07-01", "2005-03-20", "2006-06-11"]
 

@@ -39,7 +39,8 @@ def check_folder_target(path: Path) -> None:
         if p.exists():
             if not p.is_dir():
                 if p == path:
-                    raise OutputPathError(f"{path} exists and is not a folder; expected a folder or a new name")
+                    message = f"{path} exists and is not a folder; expected a folder or a new name"
+                    raise OutputPathError(message)
                 raise OutputPathError(f"{p} is a file, so the folder {path} cannot be made inside it")
             return
 

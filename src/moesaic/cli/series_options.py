@@ -30,8 +30,10 @@ def channel_names(channels: str | None) -> list[str] | None:
 
 
 def print_labels(series: Series) -> None:
-    """Say which columns were read as labels rather than channels, if any."""
-    if series.labels:
-        console.print(
-            f"label columns, not read as channels: {', '.join(series.labels)} (--channels to use them)"
-        )
+    """Say which columns were read as labels or row numbers rather than channels, if any."""
+    left_out = {"label": tuple(series.labels), "row-number": tuple(series.meta.get("index_columns") or ())}
+    for kind, names in left_out.items():
+        if names:
+            console.print(
+                f"{kind} columns, not read as channels: {', '.join(names)} (--channels to use them)"
+            )

@@ -29,12 +29,14 @@ import pandas as pd
 from PIL import Image
 
 from moesaic.data.readers_columns import (
+    INDEX_NAMES,
     LABEL_NAMES,
     SEPARATORS,
     TIME_NAMES,
     _channel_values,
     _detect_time_column,
     _drop_unnamed_empty,
+    _index_columns,
     _label_columns,
     _read_parquet,
     _reject_text_column,
@@ -48,6 +50,7 @@ from moesaic.data.tables import DataFormatError, require_columns
 
 __all__ = [
     "IMAGE_SUFFIXES",
+    "INDEX_NAMES",
     "LABEL_NAMES",
     "SEPARATORS",
     "SERIES_SUFFIXES",
@@ -86,10 +89,11 @@ def read_series_file(
             step (any case), else the first column when it holds timestamps, else row numbers
             (int64) are the time.
             A time column of whole numbers gives int64 steps (cycles, samples).
-        channels: the value columns. None: every column except the time column and label
-            columns (a name of :data:`LABEL_NAMES`, such as ``anomaly`` or ``changepoint``, holding
-            whole numbers only), which go to ``Series.labels`` instead; a column of text only is
-            then an error naming it.
+        channels: the value columns. None: every column except the time column, label columns
+            (a name of :data:`LABEL_NAMES`, such as ``anomaly`` or ``changepoint``, holding whole
+            numbers only), which go to ``Series.labels`` instead, and row counters (an unnamed
+            column or one of :data:`INDEX_NAMES` going up by 1, listed in ``meta["index_columns"]``);
+            a column of text only is then an error naming it.
         sep: the CSV field separator.
         asset_id: the asset the series belongs to.
         series_id: defaults to the file stem.
@@ -126,10 +130,12 @@ def read_series_file(
     else:
         time = _time_values(frame, time_name, path, header_lines)
     label_names: list[str] = []
+    index_names: list[str] = []
     if channels is None:
         wanted = [str(c) for c in frame.columns if c != time_name]
         label_names = _label_columns(frame, wanted)
-        wanted = [name for name in wanted if name not in label_names]
+        index_names = _index_columns(frame, wanted)
+        wanted = [name for name in wanted if name not in label_names and name not in index_names]
         if not wanted:
             raise DataFormatError(
                 path,
@@ -148,7 +154,9 @@ def read_series_file(
         labels = {name: label[order] for name, label in labels.items()}
     if labels:
         log.info("%s: label columns %s are read as labels, not channels", path, list(labels))
-    meta = {"source": str(path), "format": fmt, "time_column": time_name}
+    if index_names:
+        log.info("%s: columns %s number the rows; they are not read as channels", path, index_names)
+    meta = {"source": str(path), "format": fmt, "time_column": time_name, "index_columns": index_names}
     return Series.from_frame(
         values, series_id=series_id or path.stem, asset_id=asset_id, time=time, labels=labels, meta=meta
     )
