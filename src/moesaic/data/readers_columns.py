@@ -212,7 +212,7 @@ INDEX_NAMES = ("index", "idx", "sample", "row", "row_id", "#")
 def _index_columns(frame: pd.DataFrame, names: Sequence[str]) -> list[str]:
     """The columns of ``names`` that number the rows: an unnamed column (as ``to_csv`` writes a
     frame's index) or a name of :data:`INDEX_NAMES`, holding whole numbers that go up by exactly 1
-    from each row to the next (at least 99 % of the time: a counter may restart per run)."""
+    from each row to the next (at least 95 % of the time: a counter may restart per run)."""
     out = []
     for name in names:
         if not (re.fullmatch(r"Unnamed: \d+", name) or name.strip().lower() in INDEX_NAMES):
@@ -220,7 +220,7 @@ def _index_columns(frame: pd.DataFrame, names: Sequence[str]) -> list[str]:
         values = pd.to_numeric(frame[name], errors="coerce").to_numpy(dtype=np.float64)
         if len(values) < 2 or np.isnan(values).any() or (values % 1 != 0).any():
             continue
-        if np.mean(np.diff(values) == 1) >= 0.99:
+        if np.mean(np.diff(values) == 1) >= 0.95:
             out.append(name)
     return out
 
