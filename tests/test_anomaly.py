@@ -231,6 +231,29 @@ def test_detect_command_on_a_bad_column_gives_one_clear_error(tmp_path: Path) ->
     assert "Traceback" not in result.output and not (tmp_path / "out.csv").exists()
 
 
+def test_a_channel_without_any_reading_is_left_out_or_refused_when_named(tmp_path: Path) -> None:
+    _write_csv(tmp_path / "plant.csv")
+    frame = pd.read_csv(tmp_path / "plant.csv")
+    frame["dead"] = np.nan
+    frame.to_csv(tmp_path / "plant.csv", index=False)
+    out = tmp_path / "out.csv"
+    base = [
+        "--csv",
+        str(tmp_path / "plant.csv"),
+        "--train-until",
+        "80",
+        "--out",
+        str(out),
+        "--detector",
+        "zscore",
+    ]
+    result = CliRunner().invoke(_app(), base)
+    assert result.exit_code == 0 and "with no reading at all, left out: dead" in result.output, result.output
+    named = CliRunner().invoke(_app(), [*base, "--channels", "pump_flow,dead"])
+    assert named.exit_code == 2
+    assert "plant.csv, column 'dead': no reading at all in this column" in " ".join(named.output.split())
+
+
 def test_detect_command_rejects_unknown_channels_and_detectors(tmp_path: Path) -> None:
     _write_csv(tmp_path / "plant.csv")
     base = ["--csv", str(tmp_path / "plant.csv"), "--train-until", "80", "--out", str(tmp_path / "o.csv")]

@@ -12,9 +12,14 @@ import typer
 from moesaic.atomic import write_bytes_atomic, write_text_atomic
 from moesaic.checkpoint import CheckpointError
 from moesaic.cli.console import check_outputs, console, fail
-from moesaic.cli.series_options import ChannelsOption, TimeColOption, channel_names, print_labels
+from moesaic.cli.series_options import (
+    ChannelsOption,
+    TimeColOption,
+    print_labels,
+    read_channels,
+)
 from moesaic.config import ConfigError
-from moesaic.data.readers import LABEL_NAMES, read_series_file
+from moesaic.data.readers import LABEL_NAMES
 from moesaic.data.schema import Series
 from moesaic.data.tables import DataFormatError
 from moesaic.eval.metrics import false_alarm_rate, missed_alarm_rate, point_f1
@@ -79,10 +84,9 @@ def detect(
         fail(f"--detector {detector!r}: choose one of {', '.join(DETECTORS)}")
     if top < 1:
         fail(f"--top must be >= 1, got {top}")
-    names = channel_names(channels)
     check_outputs(files=(out, plot), folders=(save,))
     try:
-        series = read_series_file(csv, time_col=time_col, channels=names)
+        series = read_channels(csv, time_col=time_col, channels=channels)
         count = training_rows(series.time, train_until)
         overrides = {}
         if steps is not None and detector == "moesaic":

@@ -17,9 +17,13 @@ import typer
 from moesaic.atomic import write_bytes_atomic, write_text_atomic
 from moesaic.checkpoint import CheckpointError
 from moesaic.cli.console import check_outputs, console, fail
-from moesaic.cli.series_options import ChannelsOption, TimeColOption, channel_names, print_labels
+from moesaic.cli.series_options import (
+    ChannelsOption,
+    TimeColOption,
+    print_labels,
+    read_channels,
+)
 from moesaic.config import ConfigError, apply_overrides
-from moesaic.data.readers import read_series_file
 from moesaic.data.schema import Series
 from moesaic.data.tables import DataFormatError
 from moesaic.reports.plots import figure_png, forecast_figure
@@ -71,10 +75,9 @@ def forecast(
 ) -> None:
     """Fit on FILE (its last 20 % validates) and forecast the next HORIZON steps of every channel; with
     --pretrained, forecast them with the pretrained forecaster as it is."""
-    names = channel_names(channels)
     check_outputs(files=(out, plot), folders=(save,))
     try:
-        series = read_series_file(csv, time_col=time_col, channels=names)
+        series = read_channels(csv, time_col=time_col, channels=channels)
         if pretrained is not None:
             if load is not None or save is not None:
                 raise ValueError("--pretrained forecasts without fitting: it takes neither --load nor --save")
@@ -127,11 +130,16 @@ def _future_times(time: np.ndarray, horizon: int) -> np.ndarray:
 
 
 def _check_line(check: HoldoutCheck, fraction: float) -> str:
+    low, high = check.levels
+    band = (
+        ""
+        if check.coverage is None
+        else f"; {check.coverage:.0%} of the values inside the {low:g}-{high:g} band"
+    )
     return (
         f"check on the last {fraction:.0%} of the rows ({check.origins} forecasts; they also chose when "
         f"training stopped): mean absolute error {check.mae:.3f} standardised, against {check.naive_mae:.3f} "
-        f"for the {check.naive} forecast; {check.coverage:.0%} of the values inside the "
-        f"{check.levels[0]:g}-{check.levels[1]:g} quantile band"
+        f"for the {check.naive} forecast{band}"
     )
 
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from moesaic.cli.console import console, fail
+from moesaic.data.readers import read_series_file
 from moesaic.data.schema import Series
+from moesaic.data.tables import DataFormatError
 
 TimeColOption = Annotated[str | None, typer.Option("--time-col", help="The time column (default: detected).")]
 ChannelsOption = Annotated[
@@ -27,6 +31,34 @@ def channel_names(channels: str | None) -> list[str] | None:
     if not all(names) or len(set(names)) != len(names):
         fail(f"--channels {channels!r}: expected distinct comma-separated column names")
     return names
+
+
+def read_channels(path: Path, *, time_col: str | None, channels: str | None) -> Series:
+    """The series of ``path`` for a command: ``--time-col`` and ``--channels`` applied, and a channel
+    with no reading at all left out with a notice (refused when ``--channels`` named it).
+
+    Raises:
+        DataFormatError: as :func:`~moesaic.data.readers.read_series_file`, or a named channel
+            without a reading.
+    """
+    series = read_series_file(path, time_col=time_col, channels=channel_names(channels))
+    empty = [name for c, name in enumerate(series.channels) if not series.observed[:, c].any()]
+    if not empty:
+        return series
+    if channels is not None:
+        raise DataFormatError(
+            path, "no reading at all in this column; leave it out of --channels", column=empty[0]
+        )
+    if len(empty) == len(series.channels):
+        raise DataFormatError(path, f"no reading at all in any value column ({', '.join(empty)})")
+    keep = [c for c, name in enumerate(series.channels) if name not in empty]
+    console.print(f"columns with no reading at all, left out: {', '.join(empty)}")
+    return dataclasses.replace(
+        series,
+        values=series.values[:, keep],
+        observed=series.observed[:, keep],
+        channels=tuple(series.channels[c] for c in keep),
+    )
 
 
 def print_labels(series: Series) -> None:

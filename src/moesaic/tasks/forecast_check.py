@@ -24,7 +24,7 @@ class HoldoutCheck(NamedTuple):
     mae: float  # the forecaster's median, standardised
     naive_mae: float  # the naive forecast, on the same values
     naive: str  # which naive forecast
-    coverage: float  # share of the values inside the band
+    coverage: float | None  # share of the values inside the band; None for a point forecast
     levels: tuple[float, float]  # the band's quantile levels
 
 
@@ -62,6 +62,6 @@ def holdout_check(
         mae=float(error.mean()),
         naive_mae=float(naive_error.mean()),
         naive=f"seasonal naive (period {period})" if seasonal else "last value",
-        coverage=float(inside[scored].mean()),
+        coverage=None if np.array_equal(lower, upper) else float(inside[scored].mean()),
         levels=levels,
     )
