@@ -83,6 +83,16 @@ def test_decimal_commas_are_read_when_commas_do_not_separate_fields(tmp_path: Pa
         read_series_file(tmp_path / "eu.csv")  # "a,b" is text: the column is left as it is
 
 
+def test_thousands_points_are_read_in_a_decimal_comma_file_only(tmp_path: Path) -> None:
+    text = "time;flow;count;temp\n2024-01-01;980,45;980;20,5\n2024-01-02;1.004,96;1.005;21\n"
+    series = read_series_file(write(tmp_path, "de.csv", text))
+    np.testing.assert_allclose(series.values, [[980.45, 980.0, 20.5], [1004.96, 1005.0, 21.0]])
+    points = "time;flow;ratio\n2024-01-01;1.005;0.5\n2024-01-02;2.125;0.25\n"  # no decimal comma anywhere
+    np.testing.assert_allclose(
+        read_series_file(write(tmp_path, "pt.csv", points)).values, [[1.005, 0.5], [2.125, 0.25]]
+    )
+
+
 def test_explicit_separator(tmp_path: Path) -> None:
     path = write(tmp_path, "s.csv", SERIES.replace(",", "|"))
     assert read_series_file(path, sep="|").channels == ("flow", "temp")

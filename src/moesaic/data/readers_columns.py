@@ -47,19 +47,44 @@ def sniff_separator(path: Path | str) -> str:
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+(?:[eE][-+]?\d+)?\s*$|^\s*[-+]?\d+(?:[eE][-+]?\d+)?\s*$")
 
 
+_THOUSANDS = re.compile(r"^\s*[-+]?\d{1,3}(?:\.\d{3})+(?:,\d+)?\s*$")
+"""A number with points between groups of three figures, as a decimal-comma locale writes 1.004,96."""
+
+
 def decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
     """Text columns of numbers written with a decimal comma (``0,75``), as with ``;`` in much of
     Europe, rewritten with a point; a column is changed only when every filled cell is such a
-    number and at least one has a comma, so text and timestamps are left alone."""
+    number and at least one has a comma, so text and timestamps are left alone.
+
+    Once some column shows that the file writes decimal commas, a point between groups of three
+    figures is a thousands separator (``1.004,96`` and ``1.005`` are 1004.96 and 1005) in a column
+    whose every filled cell is written that way or with a decimal comma.
+    """
+    texts = {
+        name: frame[name][_present(frame[name])].astype(str)
+        for name in frame.columns
+        if not (
+            pd.api.types.is_numeric_dtype(frame[name]) or pd.api.types.is_datetime64_any_dtype(frame[name])
+        )
+    }
+    commas = {
+        name
+        for name, cells in texts.items()
+        if len(cells) and cells.str.contains(",").any() and cells.str.match(_DECIMAL_COMMA).all()
+    }
+    grouped = set()
+    if commas:
+        for name, cells in texts.items():
+            thousands = cells.str.match(_THOUSANDS)
+            if len(cells) and thousands.any() and (thousands | cells.str.match(_DECIMAL_COMMA)).all():
+                grouped.add(name)
     changed = {}
-    for name in frame.columns:
+    for name in commas | grouped:
         column = frame[name]
-        if pd.api.types.is_numeric_dtype(column) or pd.api.types.is_datetime64_any_dtype(column):
-            continue
-        cells = column[_present(column)].astype(str)
-        if len(cells) and cells.str.contains(",").any() and cells.str.match(_DECIMAL_COMMA).all():
-            pointed = column.astype(str).str.replace(",", ".", regex=False)
-            changed[name] = column.where(~_present(column), pointed)
+        text = column.astype(str)
+        if name in grouped:
+            text = text.str.replace(".", "", regex=False)
+        changed[name] = column.where(~_present(column), text.str.replace(",", ".", regex=False))
     return frame.assign(**changed) if changed else frame
 
 
