@@ -179,6 +179,22 @@ def test_window_without_history_says_so_instead_of_guessing(fitted: Fitted) -> N
     assert "not enough history" in report.section("summary")[0].text
 
 
+def test_a_window_outside_the_series_says_where_the_series_are(fitted: Fitted) -> None:
+    asset = fitted.data.assets[0].asset_id
+    report = diagnose(
+        MemoryBase(fitted.data),
+        asset,
+        "2030-01-05",
+        "2030-01-08",
+        classifier=fitted.classifier,
+        channel_model=fitted.channels,
+        onset_shapes={},
+    )
+    assert report.diagnosis.abstained
+    said = f"no reading of {asset} in the window, which lies after the last reading of its series"
+    assert any(said in r.text for r in report.removed)  # it cites readings there are not: not kept
+
+
 def test_cli_report_then_verify_on_a_knowledge_base(
     fitted: Fitted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -248,7 +248,7 @@ def gather_evidence(
         problems=(),
     )
     if series is None or series.length < 2 or not np.issubdtype(series.time.dtype, np.datetime64):
-        return _with_records(base, empty, [f"no time-stamped sensor series of {asset_id} in the base"])
+        return _with_records(base, empty, [_no_series(base, asset_id, t0, t1)])
     window = window_from_series(
         series, asset_type, first, t1, baseline_start=b0, baseline_end=b1, history=history
     )
@@ -298,6 +298,23 @@ def _running_fault(faults: tuple[Event, ...], start: pd.Timestamp, until: pd.Tim
         and start <= as_time(e.end) <= until
     ]
     return max(running)[1] if running else ""
+
+
+def _no_series(base: EvidenceBase, asset_id: str, start: pd.Timestamp, end: pd.Timestamp) -> str:
+    """Why no series of ``asset_id`` covers the window: it has none with timestamps, or they lie
+    elsewhere (said without dates or numbers, which a summary sentence could not cite)."""
+    dated = [
+        s for s in base.series(asset_id=asset_id) if s.length and np.issubdtype(s.time.dtype, np.datetime64)
+    ]
+    if not dated:
+        return f"no time-stamped sensor series of {asset_id} in the base"
+    if start > max(pd.Timestamp(s.time[-1]) for s in dated):
+        where = "after the last reading of its series"
+    elif end < min(pd.Timestamp(s.time[0]) for s in dated):
+        where = "before the first reading of its series"
+    else:
+        where = "in a gap of its series"
+    return f"no reading of {asset_id} in the window, which lies {where}"
 
 
 def _with_records(base: EvidenceBase, evidence: Evidence, problems: list[str]) -> Evidence:
