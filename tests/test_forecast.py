@@ -240,6 +240,14 @@ def test_cli_writes_the_forecast_after_the_last_row(tmp_path: Path) -> None:
     )
     assert again.exit_code == 0, again.output
     assert plot.read_bytes().startswith(b"\x89PNG") and f"wrote {plot}" in again.output.replace("\n", "")
+    narrower = CliRunner().invoke(
+        app, ["--csv", str(csv), "--channels", "a", "--out", str(out), "--load", str(model)]
+    )
+    assert (
+        narrower.exit_code == 2
+        and "forecasts 2 channels;" in narrower.output
+        and "gives 1 (a)" in narrower.output
+    )
 
 
 def test_cli_reads_any_sensor_file_time_column_separator_and_chosen_channels(tmp_path: Path) -> None:

@@ -89,6 +89,13 @@ def forecast(
         else:
             if load is not None:
                 forecaster = Forecaster.load(load)
+                fitted = forecaster.spec_.num_channels
+                if fitted != len(series.channels):
+                    raise ValueError(
+                        f"the model in {load} forecasts {fitted} channels; {csv} gives "
+                        f"{len(series.channels)} ({', '.join(series.channels)}): choose its channels with "
+                        "--channels, in the order the model was fitted on"
+                    )
             else:
                 length = context if context is not None else DEFAULT_CONTEXT
                 config = ForecastConfig(model=model, context_length=length, horizon=horizon)
