@@ -19,7 +19,7 @@ import pandas as pd
 from moesaic.data.readers_columns import read_sniffed_csv
 from moesaic.data.registry import DatasetInfo
 from moesaic.data.schema import Document, MaintenanceData
-from moesaic.data.tables import DataFormatError, numeric_column, read_csv_checked
+from moesaic.data.tables import DataFormatError, numeric_column, read_csv_checked, row_line
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +38,16 @@ COLUMNS = (
     "Recommended Action",
 )
 SCORES = ("Severity", "Occurrence", "Detection", "RPN")
+# The levels a row belongs to, outermost first: the item hierarchy, then the failure mode and its
+# effects, which an FMEA sheet merges over the rows of the mode's causes. A spreadsheet export
+# leaves a merged cell blank below its first row, so a blank level means "as in the row above".
+HIERARCHY = (
+    "Subsystem",
+    "Component",
+    "Sub-Component",
+    "Potential Failure Mode",
+    "Potential Effect(s) of Failure",
+)
 QA_COLUMNS = ("ID", "Question", "Answer", "Categories", "Nuggets")
 # A backslash that starts no JSON escape; spreadsheet text such as "125\ hour" holds one.
 _STRAY_BACKSLASH = re.compile(r'\\(?!["\\/bfnrtu])')
@@ -63,6 +73,45 @@ def fmea_text(row: dict[str, Any]) -> str:
     return "; ".join(" ".join(p.split()) for p in parts)
 
 
+def fill_hierarchy(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """``frame`` with blank :data:`HIERARCHY` cells filled down from the row above.
+
+    A blank level continues the group of the row above only while every outer level of the
+    row is blank too: ``,Pumps,,Leaking`` starts a new component, so its blank sub-component
+    stays blank (the component has none) rather than taking the previous component's.
+    Other columns, the scores above all, are never filled.
+
+    Raises:
+        DataFormatError: a blank ``Subsystem`` in the first data row, which has no row above.
+    """
+    cells = frame[list(HIERARCHY)].fillna("").astype(str)
+    blank = np.stack([cells[c].str.strip().eq("").to_numpy() for c in HIERARCHY], axis=1)  # (rows, levels)
+    continues = np.logical_and.accumulate(blank, axis=1)
+    if not continues.any():
+        return frame
+    if continues[0, 0]:
+        raise DataFormatError(
+            path,
+            f"expected a `{HIERARCHY[0]}` in the first data row, found a blank cell: blank "
+            f"hierarchy cells ({', '.join(HIERARCHY)}) are read as merged with the row above, "
+            "and the first row has none",
+            line=row_line(frame, 0),
+            column=HIERARCHY[0],
+        )
+    filled = cells.mask(continues).ffill()
+    counts = {
+        c: int((continues[:, i] & filled[c].str.strip().ne("").to_numpy()).sum())
+        for i, c in enumerate(HIERARCHY)
+    }
+    logger.info(
+        "%s: filled %d blank hierarchy cells from the row above (merged spreadsheet cells): %s",
+        path,
+        sum(counts.values()),
+        ", ".join(f"{c} {n}" for c, n in counts.items() if n),
+    )
+    return frame.assign(**{c: filled[c] for c in HIERARCHY})
+
+
 class FmeaRows(NamedTuple):
     documents: tuple[Document, ...]
     rpn_mismatches: tuple[str, ...]  # doc ids whose RPN is not Severity x Occurrence x Detection
@@ -72,16 +121,19 @@ def read_fmea(path: Path) -> FmeaRows:
     """An FMEA sheet with the 12 columns of :data:`COLUMNS`, one Document(kind="fmea") per row.
 
     The separator (``,``, ``;`` or tab) is sniffed from the header, as for a user's other files.
+    Blank hierarchy cells (merged cells of a spreadsheet export) are filled down from the row
+    above by :func:`fill_hierarchy`; the scores never are.
 
     ``fields`` holds every column (text "" when empty) with the four scores as ints.
     Rows whose RPN differs from S x O x D are kept as written and listed in ``rpn_mismatches``.
 
     Raises:
-        DataFormatError: missing columns or a missing or non-numeric score, naming the column.
+        DataFormatError: missing columns, a missing or non-numeric score, or a blank
+            ``Subsystem`` in the first row, naming the column.
     """
     frame = read_sniffed_csv(Path(path), required=COLUMNS)
     scores = _scores(frame, path)
-    text = frame.fillna("")
+    text = fill_hierarchy(frame, path).fillna("")
     documents, mismatches = [], []
     for pos, row in enumerate(text.to_dict("records")):
         fields: dict[str, Any] = {c: str(row[c]).strip() for c in COLUMNS if c not in SCORES}
