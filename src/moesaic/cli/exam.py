@@ -14,7 +14,7 @@ from moesaic.cli.console import check_outputs, console, fail, track
 from moesaic.data.sets.timeseriesexam import read_exam_json
 from moesaic.data.tables import DataFormatError
 from moesaic.eval.meters import Stopwatch
-from moesaic.reports.exam import answer_documents, score_answers
+from moesaic.reports.exam import MIN_STEPS, answer_documents, score_answers
 
 
 def exam(
@@ -38,7 +38,7 @@ def exam(
     category when the file has answers."""
     check_outputs(files=(out, details))
     try:
-        documents = read_exam_json(json)
+        documents = read_exam_json(json, min_steps=MIN_STEPS)
     except DataFormatError as err:
         fail(str(err))
     with Stopwatch() as watch:

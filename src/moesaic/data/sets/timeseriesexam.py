@@ -31,24 +31,29 @@ def _option_text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
-def _series(item: Mapping[str, Any], key: str, path: Path, where: str) -> np.ndarray:
+def _series(item: Mapping[str, Any], key: str, path: Path, where: str, min_steps: int) -> np.ndarray:
     values = item[key]
     if isinstance(values, list) and values:
         array = np.asarray(values)
         # Vectorised first: one dtype check covers the common all-numbers case.
         if array.ndim == 1 and array.dtype.kind in "iuf" and np.isfinite(array).all():
+            if array.size < min_steps:
+                raise DataFormatError(
+                    path,
+                    f"{where}: `{key}` has {array.size} value{'s' if array.size > 1 else ''}; "
+                    f"expected at least {min_steps} values",
+                )
             return array.astype(np.float32)
         bad = next((i for i, v in enumerate(values) if not is_number(v)), None)
         if bad is not None:
             raise DataFormatError(
                 path, f"{where}: `{key}`[{bad}] must be a finite number, found {values[bad]!r}"
             )
-    raise DataFormatError(
-        path, f"{where}: `{key}` must be a non-empty list of numbers, found {type(values).__name__}"
-    )
+    found = "an empty list" if isinstance(values, list) and not values else type(values).__name__
+    raise DataFormatError(path, f"{where}: `{key}` must be a non-empty list of numbers, found {found}")
 
 
-def _question(item: Mapping[str, Any], path: Path, where: str) -> Document:
+def _question(item: Mapping[str, Any], path: Path, where: str, min_steps: int) -> Document:
     for key in ("id", "question", "options"):
         if key not in item:
             raise DataFormatError(path, f"{where}: missing field {key!r}; found fields {sorted(item)}")
@@ -87,18 +92,19 @@ def _question(item: Mapping[str, Any], path: Path, where: str) -> Document:
         "answer_index": None if answer is None else options.index(answer),
         "tid": item.get("tid"),
         "relevant_concepts": tuple(concepts),
-        "series": {k: _series(item, k, path, where) for k in keys},
+        "series": {k: _series(item, k, path, where, min_steps) for k in keys},
     }
     fields.update({k: str(item.get(k) or "") for k in TEXT_FIELDS})
     return Document(doc_id=str(item["id"]), kind="qa", text=question, fields=fields)
 
 
-def read_exam_json(path: Path) -> tuple[Document, ...]:
+def read_exam_json(path: Path, *, min_steps: int = 1) -> tuple[Document, ...]:
     """A TimeSeriesExam-format file: a JSON list of multiple-choice questions with series inline.
 
     Each item needs ``id``, ``question``, ``options`` (a list of at least 2 strings or numbers;
     numbers are kept as their text) and
-    either ``ts`` or both ``ts1`` and ``ts2`` (non-empty lists of finite numbers). ``answer``
+    either ``ts`` or both ``ts1`` and ``ts2`` (lists of at least ``min_steps`` finite numbers;
+    the exam answerer needs :data:`moesaic.reports.exam.MIN_STEPS`). ``answer``
     (one of the options, as text) is optional, so unlabelled exams can be read too; so are
     ``question_type``, ``category``, ``subcategory``, ``difficulty``, ``tid``,
     ``relevant_concepts`` and ``question_hint``. Returns one Document(kind="qa") per item:
@@ -108,14 +114,15 @@ def read_exam_json(path: Path) -> tuple[Document, ...]:
 
     Raises:
         DataFormatError: invalid JSON, or an item with a missing or malformed field or a
-            duplicated id, naming the item index, its id and the field.
+            duplicated id, or a series shorter than ``min_steps``, naming the item index, its
+            id and the field.
     """
     documents: list[Document] = []
     seen: set[str] = set()
     for i, raw in enumerate(require_list(read_json_checked(path), path, "the questions")):
         item = require_mapping(raw, path, f"item {i}")
         where = f"item {i} (id {item['id']!r})" if "id" in item else f"item {i}"
-        document = _question(item, path, where)
+        document = _question(item, path, where, min_steps)
         if document.doc_id in seen:
             raise DataFormatError(path, f"{where}: duplicated id; each question needs its own id")
         seen.add(document.doc_id)

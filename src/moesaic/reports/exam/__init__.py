@@ -7,6 +7,7 @@ supports it. No model is trained; nothing keys on question ids, templates or opt
 
 from moesaic.reports.exam.parse import Choice, Intent, parse_question
 from moesaic.reports.exam.solve import (
+    MIN_STEPS,
     Answer,
     Score,
     answer_documents,
@@ -16,6 +17,7 @@ from moesaic.reports.exam.solve import (
 )
 
 __all__ = [
+    "MIN_STEPS",
     "Answer",
     "Choice",
     "Intent",

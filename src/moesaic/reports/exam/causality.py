@@ -43,6 +43,8 @@ def copy_strength(a: np.ndarray, b: np.ndarray) -> Copy:
     """The best shifted match of ``b`` against ``a`` and how strong it is."""
     n = min(a.size, b.size)
     match = lag_match(a, b, max_lag=int(n * 0.66))
+    if match.correlation < -1.0:
+        return Copy(0, 0.0, 0.0)  # no shift had a correlation (a constant series): no copy
     overlap = n - abs(match.lag)
     z = math.atanh(min(match.correlation, 0.999999)) * math.sqrt(max(overlap - 3, 1))
     return Copy(match.lag, match.correlation, z)

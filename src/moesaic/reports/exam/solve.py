@@ -25,6 +25,11 @@ from moesaic.reports.exam.verdict import Solver, Verdict, abstain
 
 logger = logging.getLogger(__name__)
 
+# The shortest series the tests can read: the speed test compares windows of 24 steps, and the
+# anomaly-free fit keeps at least a third of the steps and needs 8 of them (Ljung-Box, with 10
+# lags, needs 11). The exam's own series have 128 steps or more.
+MIN_STEPS = 24
+
 SOLVERS: dict[str, Solver] = {
     **trend.SOLVERS,
     **cycle.SOLVERS,
@@ -55,12 +60,18 @@ def answer_question(
         series: the series, (T,) each; "time series 1" is ``series[0]``.
         question_id: carried into the answer.
     Raises:
-        ValueError: fewer than 2 options, or no series.
+        ValueError: fewer than 2 options, no series, or a series shorter than :data:`MIN_STEPS`.
     """
     if len(options) < 2:
         raise ValueError(f"question {question_id!r}: expected at least 2 options, found {len(options)}")
     if not series:
         raise ValueError(f"question {question_id!r}: expected 1 or 2 series, found none")
+    lengths = [int(np.asarray(s).size) for s in series]
+    if min(lengths) < MIN_STEPS:
+        raise ValueError(
+            f"question {question_id!r}: expected series of at least {MIN_STEPS} steps, "
+            f"found lengths {lengths}"
+        )
     intent = parse_question(question, tuple(options), len(series))
     verdict = _solve(intent, [np.asarray(s, dtype=np.float64) for s in series], question_id)
     # Ties break on the option text, so the answer never depends on where an option is listed.
