@@ -25,6 +25,7 @@ from moesaic.reports.scenarios import (
 )
 from moesaic.reports.scenarios.candidates import action_verb, failure_mode, text_verbs
 from moesaic.reports.scenarios.evaluation import Case, feedback_curve, score_ranking, simulate_expert
+from moesaic.reports.scenarios.planner import window_situation
 
 ORDERS = [
     # (id, asset, date, text, Action, FM, Cost, RunningTime)
@@ -125,12 +126,12 @@ def test_plan_cites_history_and_fmea(kb_folder: Path) -> None:
 
 def test_window_situation_uses_history_before_it(kb_folder: Path) -> None:
     with KnowledgeBase.open(kb_folder) as kb:
-        plan = plan_scenarios(
-            kb, asset_id="A", window=(pd.Timestamp("2020-04-01"), pd.Timestamp("2020-04-30"))
-        )
-        assert "ENGINE OVERHEATING" in plan.situation.text
-        # Only orders 1-6 are before the window: the overheating orders cannot vote.
-        assert all(s.key != "inspect:Over Temp" for s in plan.scenarios)
+        april = (pd.Timestamp("2020-04-01"), pd.Timestamp("2020-04-30"))
+        assert "ENGINE OVERHEATING" in window_situation(kb, "A", *april).text
+        # Only orders 1-6 are before the window: the overheating orders cannot vote, and none of
+        # the earlier ones (leaks, bucket teeth) shares a word with it, so nothing is claimed.
+        with pytest.raises(ValueError, match="no similar past work orders"):
+            plan_scenarios(kb, asset_id="A", window=april)
         with pytest.raises(ValueError, match="no events or work orders"):
             plan_scenarios(kb, asset_id="A", window=(pd.Timestamp("2019-01-01"), pd.Timestamp("2019-02-01")))
         with pytest.raises(ValueError, match="exactly one"):

@@ -51,6 +51,16 @@ _TEXT_VERBS = {
     "inspect": ("inspect", "check", "investigat", "examin", "look"),
 }
 UNCODED_FM = "uncoded"
+# Words that say nothing about a machine: sharing one does not make two orders similar.
+_FUNCTION_WORDS = frozenset(
+    terms("a an the of on in at to for from with and or is are was were be been by as it its this that")
+)
+
+
+def content_words(text: str) -> set[str]:
+    """The stemmed words of ``text`` that can make two orders similar: alphabetic, two letters or
+    more, not a function word (numbers and the ``l``/``h`` of ``L/H`` are not)."""
+    return {w for w in terms(text) if w.isalpha() and len(w) >= 2 and w not in _FUNCTION_WORDS}
 
 
 def action_verb(code: str) -> str:
@@ -220,6 +230,7 @@ class ScenarioGenerator:
     ) -> None:
         self.config = config or CandidateConfig()
         self._orders = {d.doc_id: d for d in work_orders}
+        self._order_words = {d.doc_id: content_words(d.text) for d in work_orders}
         self._fmea = tuple(fmea)
         self._fmea_terms = [set(terms(f"{r.component} {r.sub_component} {r.failure_mode}")) for r in fmea]
         self._search = search
@@ -231,7 +242,7 @@ class ScenarioGenerator:
 
     def propose(self, situation: Situation) -> list[Scenario]:
         """Candidate scenarios for ``situation`` (unranked: the strongest neighbour vote first)."""
-        neighbours = self._neighbours(situation.text)
+        neighbours = self.similar_orders(situation.text)
         words = set(terms(situation.text))
         verbs = text_verbs(situation.text)
         groups: dict[str, list[Neighbour]] = defaultdict(list)
@@ -248,12 +259,18 @@ class ScenarioGenerator:
         scenarios += self._from_fmea(situation, words, verbs, neighbours, {s.key for s in scenarios})
         return scenarios
 
-    def _neighbours(self, text: str) -> list[Neighbour]:
+    def similar_orders(self, text: str) -> list[Neighbour]:
+        """The past orders retrieved for ``text``, best first, or none when not one of them shares a
+        content word with it: dense retrieval returns the nearest vectors even for text that names
+        nothing in the history, and those are not similar orders."""
+        words = content_words(text)
         found: list[Neighbour] = []
         for record_id, score in self._search(text, self.config.neighbours):
             document = self._orders.get(record_id)
             if document is not None and len(found) < self.config.neighbours:
                 found.append(Neighbour(document, float(score), len(found)))
+        if not any(words & self._order_words[n.document.doc_id] for n in found):
+            return []
         return found
 
     def _matching_fmea(self, fm: str, words: set[str]) -> FmeaRow | None:

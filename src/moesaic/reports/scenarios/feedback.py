@@ -139,13 +139,19 @@ def record_feedback(
 
     Raises:
         KeyError: no proposed scenario has this id.
-        ValueError: an unknown verdict or a missing rank (nothing is stored).
+        ValueError: an unknown verdict, or a rank missing or outside 1 .. the number of scenarios
+            proposed with this one (nothing is stored).
     """
     if not who.strip():
         raise ValueError("`who` must name the expert giving the feedback")
     at = _now()
     with _transaction(connection):
         siblings = _siblings(connection, verdict.scenario_id)
+        if verdict.verdict == "rank" and verdict.rank is not None and not 1 <= verdict.rank <= len(siblings):
+            raise ValueError(
+                f"rank {verdict.rank} for scenario {verdict.scenario_id!r}: expected a position from 1 "
+                f"to {len(siblings)}, the number of scenarios proposed for its situation"
+            )
         ranker = load_ranker(connection, config)
         ranker.update(siblings, verdict)
         cursor = connection.execute(

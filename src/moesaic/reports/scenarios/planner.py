@@ -77,8 +77,9 @@ def plan_scenarios(
     """Ranked scenarios for an asset, from a work-order ``text`` or a time ``window``; stored for feedback.
 
     Raises:
-        ValueError: neither or both of ``text`` and ``window``, an empty situation, or no scenario
-            with two supporting records.
+        ValueError: neither or both of ``text`` and ``window``, an empty situation, no similar
+            past order (none of the nearest shares a meaningful word with the situation), or no
+            scenario with two supporting records.
     """
     if (text is None) == (window is None):
         raise ValueError("give exactly one of `text` (a work order) and `window` (start, end)")
@@ -90,8 +91,14 @@ def plan_scenarios(
     else:
         situation = Situation(asset_id=kb.resolve_asset(asset_id), text=str(text))
         before = None
-    candidates = history_generator(kb, before=before, config=config).propose(situation)
+    generator = history_generator(kb, before=before, config=config)
+    candidates = generator.propose(situation)
     if not candidates:
+        if not generator.similar_orders(situation.text):
+            raise ValueError(
+                f"no scenario for {situation.text!r}: no similar past work orders "
+                "(none of the nearest shares a meaningful word with it)"
+            )
         raise ValueError(
             f"no scenario for {situation.text!r}: no two similar past work orders share a coding; "
             "ingest more history into the base"
