@@ -93,6 +93,15 @@ def test_thousands_points_are_read_in_a_decimal_comma_file_only(tmp_path: Path) 
     )
 
 
+def test_space_aligned_files_are_read_and_a_file_without_header_is_refused(tmp_path: Path) -> None:
+    aligned = "cycle   temp  flow\n1   20.5  3\n2   21.0  4\n3   21.5  5\n"
+    series = read_series_file(write(tmp_path, "log.txt", aligned))
+    assert series.channels == ("temp", "flow") and series.time.tolist() == [1, 2, 3]
+    message = where(tmp_path / "raw.txt", line=1) + "expected a header line of column names, found numbers"
+    with pytest.raises(DataFormatError, match=message):
+        read_series_file(write(tmp_path, "raw.txt", "1 1 -0.0007 100.0\n1 2 0.0019 100.0\n"))
+
+
 def test_explicit_separator(tmp_path: Path) -> None:
     path = write(tmp_path, "s.csv", SERIES.replace(",", "|"))
     assert read_series_file(path, sep="|").channels == ("flow", "temp")

@@ -35,18 +35,27 @@ _FLOAT32_MAX = float(np.finfo(np.float32).max)
 _MAX_STEP = 2**53  # larger whole numbers are not exact in float64
 
 
+WHITESPACE = r"\s+"
+"""The separator of a file whose fields are lined up with spaces (C-MAPSS, many loggers)."""
+
+
 def sniff_separator(path: Path | str) -> str:
-    """The separator among ``,`` ``;`` and tab that occurs most in the header line (``,`` on a tie)."""
+    """The separator among ``,`` ``;`` and tab that occurs most in the header line (``,`` on a tie),
+    or runs of spaces (:data:`WHITESPACE`) when the header has none of them but several words."""
     text = read_text_checked(Path(path))
     header = next((line for line in text.splitlines() if line.strip()), "")
     header = re.sub(r'"[^"]*"', "", header)  # separators inside quoted names do not count
     counts = [header.count(s) for s in SEPARATORS]
+    if not any(counts) and len(header.split()) > 1:
+        return WHITESPACE
     return SEPARATORS[counts.index(max(counts))]
 
 
 _DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+(?:[eE][-+]?\d+)?\s*$|^\s*[-+]?\d+(?:[eE][-+]?\d+)?\s*$")
 
 
+_NUMBER = re.compile(r"^\s*[-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?(?:\.\d+)?\s*$")
+"""A header cell that is a number (pandas adds ``.1`` to a repeated one)."""
 _THOUSANDS = re.compile(r"^\s*[-+]?\d{1,3}(?:\.\d{3})+(?:,\d+)?\s*$")
 """A number with points between groups of three figures, as a decimal-comma locale writes 1.004,96."""
 
@@ -92,6 +101,12 @@ def read_sniffed_csv(path: Path, *, sep: str | None = None, required: Sequence[s
     """A CSV of text cells, its separator sniffed unless given, decimal commas read when ``,`` is not it."""
     sep = sep or sniff_separator(path)
     frame = read_csv_checked(path, sep=sep, required=tuple(required), dtype=str)
+    names = [str(c) for c in frame.columns]
+    if len(names) > 1 and all(_NUMBER.match(n) for n in names):
+        first = next(line for line in read_text_checked(Path(path)).splitlines() if line.strip())
+        shown = first if len(first) <= 40 else first[:40] + " ..."
+        message = f"expected a header line of column names, found numbers ({shown.strip()!r}); add one"
+        raise DataFormatError(path, message, line=1)
     return decimal_commas(frame) if sep != "," else frame
 
 
