@@ -222,6 +222,28 @@ def test_detect_command_scores_against_a_label_column_and_plots(tmp_path: Path) 
     assert plot.read_bytes().startswith(b"\x89PNG")
 
 
+def test_times_with_utc_offsets_come_back_marked_utc(tmp_path: Path) -> None:
+    _write_csv(tmp_path / "plant.csv")
+    frame = pd.read_csv(tmp_path / "plant.csv")
+    frame["time"] = pd.date_range("2024-03-01", periods=120, freq="min", tz="Europe/Berlin").astype(str)
+    frame.to_csv(tmp_path / "plant.csv", index=False)
+    out = tmp_path / "out.csv"
+    until = "2024-03-01T01:19:00+01:00"  # the 80th row, as the file writes it
+    args = [
+        "--csv",
+        str(tmp_path / "plant.csv"),
+        "--train-until",
+        until,
+        "--out",
+        str(out),
+        "--detector",
+        "zscore",
+    ]
+    result = CliRunner().invoke(_app(), args)
+    assert result.exit_code == 0 and "trained on 80 rows" in result.output, result.output
+    assert pd.read_csv(out)["time"].iloc[0] == "2024-02-29 23:00:00+00:00"  # midnight in Berlin, in UTC
+
+
 def test_detect_command_on_a_bad_column_gives_one_clear_error(tmp_path: Path) -> None:
     _write_csv(tmp_path / "plant.csv", bad=True)
     args = ["--csv", str(tmp_path / "plant.csv"), "--train-until", "80", "--out", str(tmp_path / "out.csv")]

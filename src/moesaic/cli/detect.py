@@ -17,6 +17,7 @@ from moesaic.cli.series_options import (
     TimeColOption,
     print_labels,
     read_channels,
+    utc_times,
 )
 from moesaic.config import ConfigError
 from moesaic.data.readers import LABEL_NAMES
@@ -62,7 +63,8 @@ def detect(
         str,
         typer.Option(
             "--train-until",
-            help="Normal rows to learn from: a row count N (the first N rows) or a time (rows up to it).",
+            help="Normal rows to learn from: a row count N (the first N rows) or a time (rows up to it; "
+            "UTC unless it carries an offset, when the file's times carry offsets).",
         ),
     ],
     out: Annotated[Path, typer.Option("--out", help="Output CSV: time, score, alarm, top_channels.")],
@@ -99,7 +101,8 @@ def detect(
         with console.status(f"fitting {detector} on {count} rows"):
             fitted.fit(values[:count], channels=series.channels)
         detection = fitted.predict(values)
-        write_text_atomic(out, detection_table(series.time, detection, top=top).to_csv(index=False))
+        table = utc_times(detection_table(series.time, detection, top=top), "time", series)
+        write_text_atomic(out, table.to_csv(index=False))
         if save is not None:
             fitted.save(save)
         truth = anomaly_labels(series)

@@ -22,6 +22,7 @@ from moesaic.cli.series_options import (
     TimeColOption,
     print_labels,
     read_channels,
+    utc_times,
 )
 from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.schema import Series
@@ -114,6 +115,8 @@ def forecast(
         fail(str(err))
     future = _future_times(series.time, horizon)
     frame = result.to_frame(series.channels, future)
+    if np.issubdtype(future.dtype, np.datetime64):
+        frame = utc_times(frame, "date", series)
     write_text_atomic(out, frame.to_csv(index=False))
     if save is not None:
         forecaster.save(save)

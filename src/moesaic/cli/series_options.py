@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Annotated
 
+import pandas as pd
 import typer
 
 from moesaic.cli.console import console, fail
@@ -69,3 +70,11 @@ def print_labels(series: Series) -> None:
             console.print(
                 f"{kind} columns, not read as channels: {', '.join(names)} (--channels to use them)"
             )
+
+
+def utc_times(frame: pd.DataFrame, column: str, series: Series) -> pd.DataFrame:
+    """``frame`` with its ``column`` of times marked UTC (``+00:00``) when the file's times carried
+    UTC offsets and were converted: an unmarked time would read as local."""
+    if not series.meta.get("utc"):
+        return frame
+    return frame.assign(**{column: pd.to_datetime(frame[column]).dt.tz_localize("UTC")})

@@ -36,6 +36,7 @@ from moesaic.data.readers_columns import (
     _channel_values,
     _detect_time_column,
     _drop_unnamed_empty,
+    _has_offsets,
     _index_columns,
     _label_columns,
     _read_parquet,
@@ -100,7 +101,8 @@ def read_series_file(
 
     Returns:
         A Series with values (T, C) float32, NaN and ``observed`` False for empty cells, sorted by
-        time (a warning is logged when the file was not).
+        time (a warning is logged when the file was not). Timestamps with a UTC offset (``Z``,
+        ``+01:00``, a tz-aware Parquet column) are converted to UTC, and ``meta["utc"]`` says so.
 
     Raises:
         DataFormatError: unreadable, empty or header-only file, wrong encoding, missing column,
@@ -156,7 +158,14 @@ def read_series_file(
         log.info("%s: label columns %s are read as labels, not channels", path, list(labels))
     if index_names:
         log.info("%s: columns %s number the rows; they are not read as channels", path, index_names)
-    meta = {"source": str(path), "format": fmt, "time_column": time_name, "index_columns": index_names}
+    utc = time_name is not None and _has_offsets(frame[time_name])
+    meta = {
+        "source": str(path),
+        "format": fmt,
+        "time_column": time_name,
+        "index_columns": index_names,
+        "utc": utc,
+    }
     return Series.from_frame(
         values, series_id=series_id or path.stem, asset_id=asset_id, time=time, labels=labels, meta=meta
     )

@@ -189,6 +189,18 @@ def _detect_time_column(frame: pd.DataFrame, channels: Sequence[str] | None) -> 
     return None
 
 
+_OFFSET = re.compile(r"(?:Z|[+-]\d{2}:?\d{2})\s*$")
+
+
+def _has_offsets(column: pd.Series) -> bool:
+    """True when the timestamps carry a UTC offset (tz-aware, or text ending in Z or +01:00), so
+    that they are read as UTC."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return column.dt.tz is not None
+    cells = column[_present(column)].astype(str)
+    return bool(len(cells)) and bool(cells.str.contains(_OFFSET).any())
+
+
 def _time_values(frame: pd.DataFrame, name: str, path: Path, header_lines: int) -> np.ndarray:
     """Timestamps as datetime64[ns], or whole numbers as int64 steps."""
     column = frame[name]
