@@ -169,3 +169,12 @@ def test_fit_on_one_series_file_and_a_clear_error_for_an_unknown_source(tmp_path
     unknown = runner.invoke(app, ["--fit", "no_such_set", "--save", str(model)])
     assert unknown.exit_code == 2
     assert "'no_such_set' is neither a folder nor a registered data set" in " ".join(unknown.output.split())
+
+
+def test_fit_names_a_channel_without_any_reading(tmp_path: Path) -> None:
+    rows = [f"2024-01-01 {h:02d}:00,{h % 5}," for h in range(24)]
+    csv = tmp_path / "pump.csv"
+    csv.write_text("time,flow,dead\n" + "\n".join(rows) + "\n")
+    args = ["--fit", str(csv), "--save", str(tmp_path / "model"), "--window", "8", "--stride", "4", *TINY]
+    fitted = runner.invoke(app, args)
+    assert fitted.exit_code == 2 and "'dead' has none" in fitted.output

@@ -125,7 +125,7 @@ class Synthesizer:
             for f, m in (value_names or {}).items()
             if str(f) in known
         }
-        self.mean_, self.std_ = _channel_stats(values, mask)
+        self.mean_, self.std_ = _channel_stats(values, mask, self.channel_names_)
         self.model_ = self._build()
         standard = np.where(mask, (np.nan_to_num(values) - self.mean_) / self.std_, 0.0).astype(np.float32)
         encoded = self._encode(rows, texts)
@@ -391,10 +391,16 @@ class Synthesizer:
         return self._fitted()
 
 
-def _channel_stats(values: np.ndarray, mask: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _channel_stats(
+    values: np.ndarray, mask: np.ndarray, names: Sequence[str]
+) -> tuple[np.ndarray, np.ndarray]:
     """Per-channel mean and std of the observed values (std 1 for a constant channel)."""
     flat = np.where(mask, values, np.nan).reshape(-1, values.shape[2])
-    if (~np.isfinite(flat)).all(axis=0).any():
-        raise ValueError("every channel needs at least one observed value to fit the synthesizer")
+    empty = np.flatnonzero((~np.isfinite(flat)).all(axis=0))
+    if len(empty):
+        blank = ", ".join(repr(names[int(c)]) for c in empty)
+        raise ValueError(
+            f"every channel needs at least one observed value to fit the synthesizer; {blank} has none"
+        )
     mean, std = np.nanmean(flat, axis=0), np.nanstd(flat, axis=0)
     return mean.astype(np.float32), np.where(std > 0, std, 1.0).astype(np.float32)
