@@ -156,3 +156,35 @@ def test_config_errors_are_reported_together() -> None:
     assert "`smooth` must be >= 1" in str(info.value) and "`clusters` must be >= 1" in str(info.value)
     with pytest.raises(ConfigError, match="unknown keys"):
         configure(ZScoreDetector, lags=3)
+
+
+class _Leaky(BaseDetector):
+    """A model whose error on each channel leaks a little of the other channels, as a shared
+    forecaster's does."""
+
+    name = "leaky"
+
+    def _fit_model(self, z: np.ndarray) -> None:
+        self.weights_ = np.zeros(1)
+
+    def _deviations(self, z: np.ndarray) -> np.ndarray:
+        filled = np.nan_to_num(z)
+        return (filled - 0.01 * filled.sum(axis=1, keepdims=True))[:, None, :]
+
+    def _state(self) -> dict[str, np.ndarray]:
+        return {"weights_": self.weights_}
+
+
+def test_a_channel_constant_in_training_is_blamed_only_when_it_moves(tmp_path: Path) -> None:
+    rng = np.random.default_rng(0)
+    x = np.stack([rng.standard_normal(300), rng.standard_normal(300), np.full(300, 3.0)], axis=1)
+    x[250:, 0] += 6.0  # a fault on channel a; the set point c stays where it was
+    detector = _Leaky(ScoringConfig(smooth=1, quantile=0.99, factor=1.0, min_run=1))
+    detector.fit(x[:200], channels=("a", "b", "c"))
+    assert detector.constant_.tolist() == [False, False, True]
+    found = detector.predict(x)
+    assert found.alarm[250:].all() and np.all(found.contributions[:, 2] == 0)
+    assert {top[0] for top in found.top_channels(1)[250:]} == {"a"}
+    moved = x.copy()
+    moved[280:, 2] = 4.0  # now the set point moves: that is a departure, blamed on c
+    assert found.channels[int(np.argmax(detector.predict(moved).contributions[290]))] == "c"

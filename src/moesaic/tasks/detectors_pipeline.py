@@ -160,8 +160,8 @@ def _tensor_bag(arrays: dict[str, np.ndarray], model: nn.Module | None = None) -
 class BaseDetector:
     """The shared pipeline; a detector implements ``_fit_model``, ``_deviations`` and its state.
 
-    Learned state: ``channels_``, ``scaler_``, ``scale_`` (P, C), ``threshold_`` and the
-    detector's own arrays.
+    Learned state: ``channels_``, ``scaler_``, ``constant_`` (C,) (channels without variation in
+    training), ``scale_`` (P, C), ``threshold_`` and the detector's own arrays.
     """
 
     name: ClassVar[str] = "base"
@@ -188,10 +188,11 @@ class BaseDetector:
             raise ValueError(f"`channels` must be {C} distinct names, got {list(names)}")
         self.channels_ = names
         self.scaler_ = Standardiser.fit(x)
+        self.constant_ = np.nanstd(x, axis=0) == 0  # (C,): any reading off it is a departure
         self._fit_model(self.scaler_.transform(x))
         calibration = x if validation is None else check_values(validation, "validation", channels=C)
         z = self.scaler_.transform(calibration)
-        smoothed = causal_mean(self._deviations(z), self.config.smooth)  # (T, P, C)
+        smoothed = causal_mean(self._all_deviations(z), self.config.smooth)  # (T, P, C)
         self.scale_ = np.maximum(np.sqrt(np.mean(smoothed**2, axis=0)), _MIN_SCALE)
         quantile = threshold_from_scores(self._combine(z, smoothed).score, quantile=self.config.quantile)
         self.threshold_ = float(quantile * self.config.factor)
@@ -201,7 +202,7 @@ class BaseDetector:
         """Scores (T,) and per-channel contributions (T, C) of ``values`` (T, C)."""
         self._check_fitted()
         z = self.scaler_.transform(check_values(values, "values", channels=len(self.channels_)))
-        return self._combine(z, causal_mean(self._deviations(z), self.config.smooth))
+        return self._combine(z, causal_mean(self._all_deviations(z), self.config.smooth))
 
     def predict(self, values: Any) -> Detection:
         """Scores, alarms (above the fitted threshold for ``min_run`` steps) and contributions."""
@@ -212,7 +213,13 @@ class BaseDetector:
     def save(self, folder: Path) -> None:
         """Write ``model.safetensors`` (every learned array) and ``config.json`` to ``folder``."""
         self._check_fitted()
-        arrays = {"mean": self.scaler_.mean, "std": self.scaler_.std, "scale": self.scale_, **self._state()}
+        arrays = {
+            "mean": self.scaler_.mean,
+            "std": self.scaler_.std,
+            "scale": self.scale_,
+            "constant": self.constant_.astype(np.uint8),
+            **self._state(),
+        }
         document = {
             "kind": KIND_PREFIX + self.name,
             "config": to_dict(self.config),
@@ -243,6 +250,9 @@ class BaseDetector:
             detector.threshold_ = float(saved["threshold"])
             detector.scaler_ = Standardiser(arrays.pop("mean"), arrays.pop("std"))
             detector.scale_ = arrays.pop("scale")
+            saved_constant = arrays.pop("constant", None)  # saved before it was kept: none known
+            constant = np.zeros(len(detector.channels_)) if saved_constant is None else saved_constant
+            detector.constant_ = constant.astype(bool)
             detector._restore(arrays, weights, saved)
         except (ConfigError, KeyError, TypeError, ValueError, RuntimeError) as err:
             raise CheckpointError(f"{folder}: cannot rebuild the {cls.__name__} ({err})") from err
@@ -253,6 +263,18 @@ class BaseDetector:
         self._check_fitted()
         total = sum(int(a.size) for a in self._state().values())
         return total, total
+
+    def _all_deviations(self, z: np.ndarray) -> np.ndarray:
+        """The detector's deviations (T, P, C), except on channels constant in training, whose
+        deviation is their level: the value they should have is known exactly, and a model's
+        small forecast errors there, divided by a calibration scale of almost nothing, would
+        blame a channel that never moved."""
+        deviations = self._deviations(z)
+        if not self.constant_.any():
+            return deviations
+        deviations = deviations.copy()
+        deviations[:, :, self.constant_] = np.nan_to_num(z[:, None, self.constant_])
+        return deviations
 
     # ------------------------------------------------------------------ what a detector defines
 
