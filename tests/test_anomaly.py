@@ -153,7 +153,11 @@ def test_training_rows_from_a_count_or_a_time(spec: str, expected: int) -> None:
 
 @pytest.mark.parametrize(
     ("spec", "message"),
-    [("8", "gives 8 training rows out of 8"), ("yesterday", "expected a row count or a time")],
+    [
+        ("8", "gives 8 training rows out of 8"),
+        ("yesterday", "is not a time .*, or a row count"),
+        ("05/01/2020", "ambiguous"),
+    ],
 )
 def test_training_rows_errors(spec: str, message: str) -> None:
     with pytest.raises(ValueError, match=message):

@@ -257,3 +257,16 @@ def test_require_columns_names_first_missing(tmp_path: Path) -> None:
         DataFormatError, match=re.escape("column 'b': missing column(s) ['b', 'c']; found columns ['a']")
     ):
         require_columns(frame, ["a", "b", "c"], tmp_path / "x.csv")
+
+
+def test_a_time_argument_says_its_date_order_or_is_refused() -> None:
+    from moesaic.data.tables import parse_time_argument
+
+    assert parse_time_argument("13/03/2024 10:00", "--start") == pd.Timestamp("2024-03-13 10:00")
+    assert parse_time_argument("03/13/2024", "--start") == pd.Timestamp("2024-03-13")
+    assert parse_time_argument("2024-03-05", "--start") == pd.Timestamp("2024-03-05")
+    assert parse_time_argument("05/05/2024", "--start") == pd.Timestamp("2024-05-05")  # same either way
+    with pytest.raises(ValueError, match=r"--start '05/01/2005' is ambiguous: day 5 of month 1, or month 5"):
+        parse_time_argument("05/01/2005", "--start")
+    with pytest.raises(ValueError, match=r"--end 'soon' is not a time"):
+        parse_time_argument("soon", "--end")

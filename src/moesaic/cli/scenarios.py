@@ -11,6 +11,7 @@ import typer
 from rich.markup import escape
 
 from moesaic.cli.console import console, fail
+from moesaic.data.tables import parse_time_argument
 from moesaic.knowledge import KnowledgeBase, KnowledgeBaseError
 from moesaic.reports.scenarios.feedback import record_feedback
 from moesaic.reports.scenarios.planner import plan_scenarios
@@ -24,9 +25,9 @@ def _window(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
         fail(f"--window must be T0..T1 (e.g. 2010-01-01..2010-03-31), got {text!r}")
     start, end = text.split("..", 1)
     try:
-        return pd.Timestamp(start), pd.Timestamp(end)
+        return parse_time_argument(start, "--window start"), parse_time_argument(end, "--window end")
     except ValueError as err:
-        fail(f"--window {text!r}: {err}")
+        fail(str(err))
 
 
 def _money(value: float | None) -> str:

@@ -353,6 +353,35 @@ def time_column(
     return times
 
 
+def parse_time_argument(text: str, name: str) -> pd.Timestamp:
+    """A time given on the command line (``name`` is its option, for the message).
+
+    Dates written with numbers only must say their order: 13/03/2024 is day first, 03/13/2024
+    month first, and 05/01/2005 (5 January or 1 May) is refused rather than guessed.
+
+    Raises:
+        ValueError: not a time, or an ambiguous numbers-only date.
+    """
+    example = "2024-02-15 18:00"
+    parts = _NUMERIC_DATE.match(str(text).strip())
+    if parts is not None:
+        first, second = int(parts.group(1)), int(parts.group(3))
+        if first <= 12 and second <= 12 and first != second:
+            raise ValueError(
+                f"{name} {text!r} is ambiguous: day {first} of month {second}, or month {first} day "
+                f"{second}; write it as YYYY-MM-DD, e.g. {example}"
+            )
+        if first > 12:  # day first: rewrite month first, as pandas reads it
+            text = f"{parts.group(3)}/{parts.group(1)}/{parts.group(4)}{parts.group(5)}"
+    try:
+        stamp = pd.Timestamp(text)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} {text!r} is not a time (expected e.g. {example})") from None
+    if pd.isna(stamp):
+        raise ValueError(f"{name} {text!r} is not a time (expected e.g. {example})")
+    return stamp
+
+
 def _month_first(
     frame: pd.DataFrame, text: pd.Series, column: str, path: Path, *, header_lines: int, ordered: bool
 ) -> pd.Series:

@@ -32,6 +32,7 @@ from torch import Tensor, nn
 from moesaic.checkpoint import CheckpointError, model_kind
 from moesaic.config import from_dict, to_dict
 from moesaic.data.batch import Batch
+from moesaic.data.tables import parse_time_argument
 from moesaic.encoders import EncoderConfig
 from moesaic.heads.anomaly import AnomalyModel, window_table
 from moesaic.model import ModelConfig
@@ -338,12 +339,9 @@ def training_rows(time: np.ndarray, train_until: str) -> int:
         )
     else:
         try:
-            limit = pd.Timestamp(text).to_datetime64()
-        except ValueError:
-            message = (
-                f"`train_until` {train_until!r}: expected a row count or a time like 2020-03-09 10:20:00"
-            )
-            raise ValueError(message) from None
+            limit = parse_time_argument(text, "`train_until`").to_datetime64()
+        except ValueError as err:
+            raise ValueError(f"{err}, or a row count") from None
         count = int(np.searchsorted(time, limit, side="right"))
     if not 2 <= count < len(time):
         raise ValueError(

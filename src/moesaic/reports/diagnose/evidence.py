@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from moesaic.data.schema import Document, Event, Series
+from moesaic.data.tables import parse_time_argument
 from moesaic.reports.diagnose.channels import ChannelModel
 from moesaic.reports.diagnose.claims import as_time
 from moesaic.reports.diagnose.episodes import (
@@ -129,13 +130,12 @@ class Evidence:
 
 
 def _timestamp(value: Any, name: str) -> pd.Timestamp:
+    if isinstance(value, pd.Timestamp | np.datetime64):
+        return pd.Timestamp(value)
     try:
-        stamp = pd.Timestamp(value)
-    except (TypeError, ValueError):
-        raise EvidenceError(f"`{name}` {value!r} is not a time (expected e.g. 2024-02-15 18:00)") from None
-    if pd.isna(stamp):
-        raise EvidenceError(f"`{name}` {value!r} is not a time (expected e.g. 2024-02-15 18:00)")
-    return stamp
+        return parse_time_argument(str(value), f"`{name}`")
+    except ValueError as err:
+        raise EvidenceError(str(err)) from None
 
 
 def detector_finding(window: Window, time: np.ndarray) -> tuple[DetectorFinding, np.ndarray]:
