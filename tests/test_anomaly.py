@@ -184,6 +184,20 @@ def _write_csv(path: Path, rows: int = 120, bad: bool = False) -> None:
     frame.to_csv(path, index=False)
 
 
+def _zscore_args(tmp_path: Path, out: Path, *, until: str = "80") -> list[str]:
+    """``moesaic detect`` with the z-score detector on ``plant.csv``, trained until ``until``."""
+    return [
+        "--csv",
+        str(tmp_path / "plant.csv"),
+        "--train-until",
+        until,
+        "--out",
+        str(out),
+        "--detector",
+        "zscore",
+    ]
+
+
 def test_detect_command_writes_scores_alarms_and_channels(tmp_path: Path) -> None:
     _write_csv(tmp_path / "plant.csv")
     args = ["--csv", str(tmp_path / "plant.csv"), "--train-until", "80", "--out", str(tmp_path / "out.csv")]
@@ -233,17 +247,7 @@ def test_times_with_utc_offsets_come_back_marked_utc(tmp_path: Path) -> None:
     frame.to_csv(tmp_path / "plant.csv", index=False)
     out = tmp_path / "out.csv"
     until = "2024-03-01T01:19:00+01:00"  # the 80th row, as the file writes it
-    args = [
-        "--csv",
-        str(tmp_path / "plant.csv"),
-        "--train-until",
-        until,
-        "--out",
-        str(out),
-        "--detector",
-        "zscore",
-    ]
-    result = CliRunner().invoke(_app(), args)
+    result = CliRunner().invoke(_app(), _zscore_args(tmp_path, out, until=until))
     assert result.exit_code == 0 and "trained on 80 rows" in result.output, result.output
     assert pd.read_csv(out)["time"].iloc[0] == "2024-02-29 23:00:00+00:00"  # midnight in Berlin, in UTC
 
@@ -263,16 +267,7 @@ def test_a_channel_without_any_reading_is_left_out_or_refused_when_named(tmp_pat
     frame["dead"] = np.nan
     frame.to_csv(tmp_path / "plant.csv", index=False)
     out = tmp_path / "out.csv"
-    base = [
-        "--csv",
-        str(tmp_path / "plant.csv"),
-        "--train-until",
-        "80",
-        "--out",
-        str(out),
-        "--detector",
-        "zscore",
-    ]
+    base = _zscore_args(tmp_path, out)
     result = CliRunner().invoke(_app(), base)
     assert result.exit_code == 0 and "with no reading at all, left out: dead" in result.output, result.output
     named = CliRunner().invoke(_app(), [*base, "--channels", "pump_flow,dead"])
