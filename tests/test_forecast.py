@@ -24,7 +24,7 @@ from moesaic.data.forecast_windows import (
 )
 from moesaic.data.tables import DataFormatError
 from moesaic.encoders import NotFittedError
-from moesaic.eval.bench import SuiteContext, run_suite
+from moesaic.eval.bench import OptionError, SuiteContext, run_suite
 from moesaic.heads.forecast import PeriodicLinear, QuantileForecastHead, pinball_loss
 from moesaic.tasks.forecast import ForecastConfig, Forecaster
 
@@ -174,6 +174,14 @@ def _write_csv(path: Path, rows: int, *, bad_cell: bool = False) -> Path:
         lines.append(f"{str(stamp).replace('T', ' ')}:00,{a},{b}")
     path.write_text("\n".join(lines) + "\n")
     return path
+
+
+def test_suite_names_the_file_and_the_options_when_its_windows_do_not_fit(tmp_path: Path) -> None:
+    csv = _write_csv(tmp_path / "short.csv", 120)
+    options = {"csv": str(csv), "systems": "seasonal_naive"}  # the default context, 512, is too long
+    with pytest.raises(OptionError, match=r"short\.csv: `context_length`=512 .*-o context=N.*-o horizons="):
+        run_suite("forecast", SuiteContext(quick=True, options=options), out=tmp_path / "out", command="test")
+    assert not (tmp_path / "out").exists()
 
 
 def test_read_dated_csv_names_the_bad_cell(tmp_path: Path) -> None:

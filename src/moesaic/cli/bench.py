@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from moesaic.cli.console import console, fail, track
+from moesaic.cli.console import check_outputs, console, fail, track
 from moesaic.data.registry import DataNotFoundError
 from moesaic.data.tables import DataFormatError
 from moesaic.eval.bench import OptionError, SuiteContext, run_suite, suites
@@ -44,6 +44,7 @@ def bench(
         if not sep:
             fail(f"--option {item!r}: expected KEY=VALUE")
         options[key] = value
+    check_outputs(folders=(out,))  # before the suite runs, not after
     command = "moesaic " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     ctx = SuiteContext(quick=quick, data=data, options=options, progress=track, seed=seed, out=out)
     try:

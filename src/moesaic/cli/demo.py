@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from moesaic.cli.console import console
+from moesaic.cli.console import check_outputs, console
 from moesaic.demo import run_demo
 
 
@@ -25,6 +25,7 @@ def demo(
     ] = True,
 ) -> None:
     """Simulate a small plant, load it, summarise it and write an HTML page with plots."""
+    check_outputs(folders=(out,))
     start = time.perf_counter()
     with console.status("demo") as status:
         result = run_demo(

@@ -87,6 +87,7 @@ class _Settings(NamedTuple):
     max_steps: int | None
     threads: int
     members: int
+    path: Path  # the file read
 
 
 class _Scored(NamedTuple):
@@ -105,7 +106,15 @@ DESCRIPTION = (
 def run(ctx: SuiteContext) -> list[BenchRow]:
     settings = _settings(ctx)
     rows: list[BenchRow] = []
-    split = split_informer(settings.values, context_length=settings.context, sizes=settings.sizes)
+    try:
+        split = split_informer(settings.values, context_length=settings.context, sizes=settings.sizes)
+        for H in settings.horizons:  # every horizon must fit before anything is trained
+            sliding_windows(split.test, context_length=settings.context, horizon=H)
+    except ValueError as err:
+        raise OptionError(
+            f"suite forecast: {settings.path}: {err}; a shorter context (-o context=N) or shorter "
+            "horizons (-o horizons=H1,H2) may fit"
+        ) from None
     with torch_threads(settings.threads):
         for H in settings.horizons:
             rows += _run_horizon(ctx, settings, split, H)
@@ -254,6 +263,10 @@ def _settings(ctx: SuiteContext) -> _Settings:
     path = Path(options["csv"]) if "csv" in options else ctx.data_root() / "ett" / "ETTh1.csv"
     series = read_dated_csv(path)
     dataset = path.stem.lower()
+    try:
+        sizes = informer_sizes(len(series.values), step_seconds=_step_seconds(series.time))
+    except ValueError as err:
+        raise OptionError(f"suite forecast: {path}: {err}") from None
     horizons = _ints(options.get("horizons"), QUICK_HORIZONS if ctx.quick else HORIZONS, "horizons")
     default = QUICK_SYSTEMS if ctx.quick else SYSTEMS
     systems = tuple(options["systems"].split(",")) if "systems" in options else default
@@ -263,7 +276,8 @@ def _settings(ctx: SuiteContext) -> _Settings:
     return _Settings(
         dataset=dataset,
         values=series.values,
-        sizes=informer_sizes(len(series.values), step_seconds=_step_seconds(series.time)),
+        sizes=sizes,
+        path=path,
         context=_ints(options.get("context"), (512,), "context")[0],
         horizons=horizons,
         systems=systems,
