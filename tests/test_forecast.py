@@ -83,6 +83,22 @@ def test_missing_values_in_the_context_give_a_finite_forecast(series: np.ndarray
     assert np.isfinite(forecaster.predict(series[-10:]).quantiles).all()  # short context: padded as missing
 
 
+def test_nothing_observed_is_refused_not_forecast(series: np.ndarray) -> None:
+    forecaster = Forecaster(tiny("dlinear"))
+    dead = series.copy()
+    dead[:, 1] = np.nan
+    with pytest.raises(ValueError, match=r"channels \[1\] of `series` hold no reading at all"):
+        forecaster.fit(dead)
+    forecaster.fit(series)
+    blind = np.stack([series[-L:], np.full((L, 3), np.nan)])
+    with pytest.raises(ValueError, match=f"context window 1 has no observed value in its last {L} steps"):
+        forecaster.predict(blind)
+    with pytest.raises(ValueError, match=r"`series`\[1\] has 2 channels, `series`\[0\] has 3"):
+        Forecaster(tiny("dlinear")).fit([series, series[:, :2]])
+    with pytest.raises(ValueError, match=r"must be \(time, channels\) or a list of them, got shape \(200,\)"):
+        Forecaster(tiny("dlinear")).fit(series[:200, 0])
+
+
 @pytest.mark.parametrize("model", ["moesaic", "patchtst", "dlinear"])
 def test_save_and_load_reproduce_the_predictions(model: str, series: np.ndarray, tmp_path: Path) -> None:
     forecaster = Forecaster(tiny(model)).fit(series)

@@ -120,6 +120,12 @@ class Forecaster:
         num_channels = train_values[0].shape[1]
         train_cov = _aligned(covariates, train_values, "covariates")
         static_rows = _static_rows(static, len(train_values))
+        seen = np.isfinite(np.concatenate(train_values)).any(axis=0)
+        if not seen.all():
+            raise ValueError(
+                f"channels {np.flatnonzero(~seen).tolist()} of `series` hold no reading at all (only NaN); "
+                "leave them out"
+            )
         self.scaler_ = ChannelStandardizer().fit(np.concatenate(train_values))
         self.covariate_scaler_ = (
             None if train_cov is None else ChannelStandardizer().fit(np.concatenate(train_cov))
@@ -163,7 +169,8 @@ class Forecaster:
 
         Args:
             context: (T, C) or (B, T, C) on the data's scale, NaN = missing. A longer context is
-                cut to its last ``context_length`` steps, a shorter one padded with missing steps.
+                cut to its last ``context_length`` steps, a shorter one padded with missing steps;
+                a window without any observed value there is refused.
             horizon: steps to forecast (default ``config.horizon``); beyond the trained horizon the
                 forecast is rolled out on its own median, unknown covariates counted as missing.
             covariates: (T, K) or (B, T, K), aligned with ``context``.
@@ -177,6 +184,12 @@ class Forecaster:
         single = values.ndim == 2
         values = _check_windows(values[None] if single else values, spec.num_channels, "context")
         scaled = _fit_length(self.scaler_.transform(values), spec.context_length)
+        blind = ~np.isfinite(scaled).any(axis=(1, 2))
+        if blind.any():
+            raise ValueError(
+                f"context window {int(np.flatnonzero(blind)[0])} has no observed value in its last "
+                f"{spec.context_length} steps: nothing to forecast from"
+            )
         cov = self._predict_covariates(covariates, values.shape[:2], single)
         rows = (
             None

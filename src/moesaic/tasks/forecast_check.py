@@ -32,12 +32,14 @@ def holdout_check(
     forecaster: Forecaster, values: np.ndarray, *, fraction: float, period: int
 ) -> HoldoutCheck | None:
     """Score ``forecaster`` on the last ``fraction`` of ``values`` (T, C), NaN = missing; None when
-    that part is shorter than one horizon or holds no value both forecasts can be scored on."""
+    that part is shorter than one horizon or holds no value both forecasts can be scored on. An
+    origin whose context has no observed value is skipped."""
     spec = forecaster.spec_
     L, H = spec.context_length, spec.horizon
     T, C = values.shape
     cut = max(int(T * (1 - fraction)), 1)
     origins = np.arange(cut, T - H + 1, H)
+    origins = np.asarray([s for s in origins if np.isfinite(values[max(s - L, 0) : s]).any()], dtype=int)
     if not len(origins):
         return None
     context = np.full((len(origins), L, C), np.nan, dtype=np.float32)

@@ -41,7 +41,8 @@ class _WindowSampler:
             spec = forecaster.spec_
             raise ValueError(
                 f"no training window: each series needs context_length + horizon = "
-                f"{spec.context_length + spec.horizon} steps; lengths are {[len(p.values) for p in parts]}"
+                f"{spec.context_length + spec.horizon} steps; lengths are {[len(p.values) for p in parts]} "
+                "(after the last share of each series is held out for validation, `val_fraction`)"
             )
 
     def __call__(self, epoch: int, generator: torch.Generator) -> Iterator[Batch]:
@@ -85,16 +86,23 @@ def _hold_out(
 
 
 def _as_series_list(series: np.ndarray | Sequence[np.ndarray], name: str) -> list[np.ndarray]:
-    items = [series] if isinstance(series, np.ndarray) and series.ndim == 2 else list(series)
+    if isinstance(series, np.ndarray) and series.ndim != 3:
+        if series.ndim != 2:
+            raise ValueError(f"`{name}` must be (time, channels) or a list of them, got shape {series.shape}")
+        items = [series]
+    else:
+        items = list(series)
     if not items:
         raise ValueError(f"`{name}` holds no series")
-    out = []
+    out: list[np.ndarray] = []
     for i, item in enumerate(items):
         arr = np.asarray(item, dtype=np.float32)
         if arr.ndim != 2:
             raise ValueError(f"`{name}`[{i}] must be (time, channels), got shape {arr.shape}")
         if np.isinf(arr).any():
             raise ValueError(f"`{name}`[{i}] holds infinite values; mark missing readings with NaN")
+        if out and arr.shape[1] != out[0].shape[1]:
+            raise ValueError(f"`{name}`[{i}] has {arr.shape[1]} channels, `{name}`[0] has {out[0].shape[1]}")
         out.append(arr)
     return out
 
