@@ -188,3 +188,10 @@ def test_a_channel_constant_in_training_is_blamed_only_when_it_moves(tmp_path: P
     moved = x.copy()
     moved[280:, 2] = 4.0  # now the set point moves: that is a departure, blamed on c
     assert found.channels[int(np.argmax(detector.predict(moved).contributions[290]))] == "c"
+
+
+def test_too_few_normal_rows_are_refused(spiky_sine: tuple) -> None:
+    x, _ = spiky_sine
+    with pytest.raises(ValueError, match="`train` has 10 rows; a detector needs at least 30 normal rows"):
+        make("kmeans").fit(x[:10])
+    make("kmeans").fit(x[:30])  # enough

@@ -25,6 +25,9 @@ if TYPE_CHECKING:  # torch is imported by save and load only: scoring with a cla
     from torch import nn
 
 _MIN_SCALE = 1e-6
+MIN_FIT_ROWS = 30
+"""Fewer normal rows leave a threshold at a high quantile of almost nothing: the classical
+detectors flagged most fresh normal rows after 5 or 10 (kmeans with a threshold of 0)."""
 KIND_PREFIX = "moesaic.detector."
 
 
@@ -182,6 +185,11 @@ class BaseDetector:
             channels: C channel names (default ``ch0``, ``ch1``, ...).
         """
         x = check_values(train, "train")
+        if len(x) < MIN_FIT_ROWS:
+            raise ValueError(
+                f"`train` has {len(x)} rows; a detector needs at least {MIN_FIT_ROWS} normal rows to "
+                "learn what normal is and where its threshold lies"
+            )
         C = x.shape[1]
         names = tuple(channels) if channels is not None else tuple(f"ch{c}" for c in range(C))
         if len(names) != C or len(set(names)) != C:
