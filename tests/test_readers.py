@@ -342,6 +342,14 @@ def test_work_order_dates_of_an_excel_export_are_all_read_day_first(tmp_path: Pa
     assert [str(d.time)[:10] for d in docs] == ["2004-07-01", "2005-03-20", "2006-06-11"]
 
 
+def test_identifiers_na_and_none_are_kept_as_written(tmp_path: Path) -> None:
+    assets = read_assets_csv(write(tmp_path, "a.csv", "asset_id,age\nP-1,3\nNA,NA\nNone,\n"))
+    assert [a.asset_id for a in assets] == ["P-1", "NA", "None"]
+    assert pd.isna(assets[1].attributes["age"])  # in a value column NA still means missing
+    docs = read_work_orders_csv(write(tmp_path, "w.csv", "wo_id,asset_id,text\nNULL,NA,leak\n"))
+    assert (docs[0].doc_id, docs[0].asset_id) == ("NULL", "NA")
+
+
 def test_work_order_duplicated_id_names_line(tmp_path: Path) -> None:
     # the multi-line text of WO-1 takes lines 2-3, so the duplicate is on line 5
     path = write(tmp_path, "wo.csv", WORK_ORDERS + "WO-1,P-3,Again,2024-02-03,,,,\n")

@@ -97,10 +97,13 @@ def decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.assign(**changed) if changed else frame
 
 
-def read_sniffed_csv(path: Path, *, sep: str | None = None, required: Sequence[str] = ()) -> pd.DataFrame:
-    """A CSV of text cells, its separator sniffed unless given, decimal commas read when ``,`` is not it."""
+def read_sniffed_csv(
+    path: Path, *, sep: str | None = None, required: Sequence[str] = (), literal: Sequence[str] = ()
+) -> pd.DataFrame:
+    """A CSV of text cells, its separator sniffed unless given, decimal commas read when ``,`` is not
+    it; the ``literal`` columns (identifiers) keep ``NA`` or ``None`` as written."""
     sep = sep or sniff_separator(path)
-    frame = read_csv_checked(path, sep=sep, required=tuple(required), dtype=str)
+    frame = read_csv_checked(path, sep=sep, required=tuple(required), dtype=str, literal=literal)
     names = [str(c) for c in frame.columns]
     if len(names) > 1 and all(_NUMBER.match(n) for n in names):
         first = next(line for line in read_text_checked(Path(path)).splitlines() if line.strip())

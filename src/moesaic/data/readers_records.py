@@ -38,7 +38,7 @@ def read_work_orders_csv(path: Path | str) -> tuple[Document, ...]:
             naming the line and column.
     """
     path = Path(path)
-    frame = read_sniffed_csv(path, required=("wo_id", "asset_id", "text"))
+    frame = read_sniffed_csv(path, required=("wo_id", "asset_id", "text"), literal=("wo_id", "asset_id"))
     ids = _id_column(frame, "wo_id", path)
     text = _text(frame["text"])
     if (text == "").any():
@@ -86,7 +86,7 @@ def read_assets_csv(path: Path | str) -> tuple[Asset, ...]:
         DataFormatError: an empty or duplicated ``asset_id``, naming the line.
     """
     path = Path(path)
-    frame = read_sniffed_csv(path, required=("asset_id",))
+    frame = read_sniffed_csv(path, required=("asset_id",), literal=("asset_id",))
     ids = _id_column(frame, "asset_id", path)
     types = _text(frame["asset_type"]).tolist() if "asset_type" in frame.columns else [""] * len(frame)
     extra = {

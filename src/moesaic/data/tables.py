@@ -92,6 +92,7 @@ def read_csv_checked(
     required: Sequence[str] = (),
     dtype: Any = None,
     index_col: Any = None,
+    literal: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Read a delimited file and check its shape.
 
@@ -104,6 +105,8 @@ def read_csv_checked(
         required: columns that must be present.
         dtype: passed to pandas (``str`` keeps every cell as text for later checks).
         index_col: passed to pandas (False for files with a trailing separator on data rows).
+        literal: columns kept exactly as written, as text: pandas reads ``NA``, ``None`` or
+            ``null`` as missing, which an identifier such as asset ``NA`` is not ("" stays empty).
 
     Raises:
         DataFormatError: missing or empty file, wrong encoding, a line with the wrong number
@@ -112,17 +115,15 @@ def read_csv_checked(
     path = Path(path)
     text = read_text_checked(path, encoding=encoding)
     starts = _record_starts(text, sep)
+    layout: dict[str, Any] = {
+        "sep": sep,
+        "header": header,
+        "index_col": index_col,
+        "names": None if names is None else list(names),
+        "engine": "c" if len(sep) == 1 or sep == r"\s+" else "python",
+    }
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=sep,
-            header=header,
-            dtype=dtype,
-            index_col=index_col,
-            names=None if names is None else list(names),
-            engine="c" if len(sep) == 1 or sep == r"\s+" else "python",
-            skipinitialspace=False,
-        )
+        frame = pd.read_csv(io.StringIO(text), dtype=dtype, skipinitialspace=False, **layout)
     except pd.errors.EmptyDataError:
         raise DataFormatError(path, "no header line or data rows found") from None
     except (pd.errors.ParserError, csv.Error, ValueError) as err:
@@ -138,6 +139,10 @@ def read_csv_checked(
         raise DataFormatError(path, f"could not be parsed as {sep!r}-separated text: {err}") from None
     if frame.empty:
         raise DataFormatError(path, "the header is there but the file has no data rows")
+    if literal:
+        as_written = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, **layout)
+        as_written.columns = [str(c).strip() for c in as_written.columns]
+        frame = frame.assign(**{c: as_written[c].to_numpy() for c in literal if c in as_written.columns})
     if index_col is None and not isinstance(frame.index, pd.RangeIndex):
         # pandas silently turns the first field into the index when every row has one field too many
         raise DataFormatError(
