@@ -90,8 +90,10 @@ def test_simulate_then_demo(tmp_path: Path) -> None:
 def test_simulate_rejects_bad_arguments(tmp_path: Path) -> None:
     result = runner.invoke(app, ["simulate", "--assets", "0", "--out", str(tmp_path / "p")])
     assert result.exit_code == 2
-    assert "num_assets" in result.output
+    assert "--assets must be an integer >= 1, got 0" in result.output  # the option, not the config field
     assert not (tmp_path / "p").exists()
+    short = runner.invoke(app, ["simulate", "--days", "0.5", "--out", str(tmp_path / "p")])
+    assert short.exit_code == 2 and "gives 12 readings per asset" in " ".join(short.output.split())
 
 
 def test_a_command_is_run_from_an_app_holding_only_it() -> None:

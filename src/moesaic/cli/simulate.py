@@ -10,6 +10,17 @@ import typer
 from moesaic.cli.console import console, fail
 from moesaic.data.simulator import SimulatorConfig, simulate_to
 
+OPTIONS = {
+    "num_assets": "--assets",
+    "days": "--days",
+    "seed": "--seed",
+    "freq_minutes": "--freq-minutes",
+    "fault_rate": "--fault-rate",
+}
+"""The simulator's config fields and the options that set them, for its messages."""
+MIN_STEPS = 48
+"""Readings per asset below which a simulated history holds nothing to learn from."""
+
 
 def simulate(
     assets: Annotated[int, typer.Option("--assets", help="Number of assets.")] = 20,
@@ -33,7 +44,16 @@ def simulate(
             drawings=drawings,
         )
     except ValueError as err:
-        fail(str(err))
+        message = str(err)
+        for field, option in OPTIONS.items():
+            message = message.replace(f"`{field}`", option)
+        fail(message)
+    steps = days * 24 * 60 / freq_minutes
+    if steps < MIN_STEPS:
+        fail(
+            f"--days {days:g} at --freq-minutes {freq_minutes} gives {steps:.3g} readings per asset; "
+            f"a plant needs at least {MIN_STEPS} to hold a healthy stretch and a fault"
+        )
     with console.status(f"simulating {assets} assets over {days:g} days"):
         try:
             summary = simulate_to(config, out)
