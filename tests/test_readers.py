@@ -470,6 +470,15 @@ def test_user_folder_builds_maintenance_data(tmp_path: Path, caplog: pytest.LogC
     assert "notes.txt" in caplog.text
 
 
+def test_user_folder_without_work_orders_yet(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    folder = tmp_path / "plant"
+    write(folder, "assets.csv", "asset_id,asset_type\nP-1,pump\n")
+    write(folder, "work_orders.csv", "wo_id,asset_id,text\n")  # the header of a plant with none yet
+    with caplog.at_level(logging.WARNING, logger="moesaic.data.readers"):
+        data = read_user_folder(folder)
+    assert data.counts()["documents"] == 0 and "a header and no rows" in caplog.text
+
+
 def test_user_folder_with_nothing_expected_lists_what_is_expected(tmp_path: Path) -> None:
     write(tmp_path, "readme.txt", "hello")
     message = where(tmp_path) + re.escape("expected at least one of assets.csv, work_orders.csv, series/")

@@ -47,7 +47,7 @@ from moesaic.data.readers_columns import (
 )
 from moesaic.data.readers_records import WORK_ORDER_TIMES, read_assets_csv, read_work_orders_csv
 from moesaic.data.schema import Drawing, MaintenanceData, Series
-from moesaic.data.tables import DataFormatError, require_columns
+from moesaic.data.tables import DataFormatError, read_text_checked, require_columns
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -216,6 +216,14 @@ def read_drawing_image(path: Path | str, *, drawing_id: str | None = None, asset
     )
 
 
+def _header_only(path: Path) -> bool:
+    """True (with a warning) for a CSV of a header line and no rows: a plant with no work order yet."""
+    lines = [line for line in read_text_checked(path).splitlines() if line.strip()]
+    if len(lines) == 1:
+        log.warning("%s: a header and no rows; no work order read", path)
+    return len(lines) == 1
+
+
 def read_user_folder(path: Path | str) -> MaintenanceData:
     """Read a folder of a user's own data (layout in the module docstring); every part is optional.
 
@@ -228,7 +236,8 @@ def read_user_folder(path: Path | str) -> MaintenanceData:
             path, "expected a folder of maintenance data, found " + ("a file" if path.exists() else "nothing")
         )
     assets = read_assets_csv(path / "assets.csv") if (path / "assets.csv").is_file() else ()
-    documents = read_work_orders_csv(path / "work_orders.csv") if (path / "work_orders.csv").is_file() else ()
+    orders = path / "work_orders.csv"
+    documents = read_work_orders_csv(orders) if orders.is_file() and not _header_only(orders) else ()
     series_files = _files(path / "series", SERIES_SUFFIXES)
     stems = [f.stem for f in series_files]
     for stem in sorted({s for s in stems if stems.count(s) > 1}):
