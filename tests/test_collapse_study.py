@@ -141,7 +141,9 @@ def test_inspect_prints_the_table_and_writes_plots(result: StudyResult, tmp_path
 
 def test_inspect_reports_a_missing_or_tampered_checkpoint(result: StudyResult, tmp_path: Path) -> None:
     run = CliRunner().invoke(_cli(), [str(tmp_path / "nowhere")])
-    assert run.exit_code == 2 and "file missing" in run.output
+    assert (
+        run.exit_code == 2 and "expected a checkpoint folder" in run.output and "found nothing" in run.output
+    )
     folder = tmp_path / "ckpt"
     save_study_checkpoint(folder, result, plant=PLANT, windows=WINDOWS, variant="", probe_size=8)
     weights = folder / "model.safetensors"

@@ -16,7 +16,7 @@ from rich.table import Table
 
 from moesaic.atomic import write_bytes_atomic
 from moesaic.checkpoint import CheckpointError
-from moesaic.cli.console import console, fail
+from moesaic.cli.console import check_outputs, console, fail
 from moesaic.eval.collapse_study import collapse_per_layer, expert_similarity, load_study_checkpoint
 from moesaic.moe import CollapseReport
 from moesaic.moe.modality import MODALITIES
@@ -28,6 +28,10 @@ def inspect(
     out: Annotated[Path, typer.Option("--out", help="Folder for the PNG plots.")] = Path("inspect-output"),
 ) -> None:
     """Print per-layer collapse metrics and the training log; plot load, expert similarity and routing."""
+    if not checkpoint.is_dir():
+        found = "a file" if checkpoint.exists() else "nothing"
+        fail(f"{checkpoint}: expected a checkpoint folder of `moesaic bench collapse`, found {found}")
+    check_outputs(folders=(out,))
     try:
         loaded = load_study_checkpoint(checkpoint)
     except CheckpointError as err:
