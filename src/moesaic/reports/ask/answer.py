@@ -93,12 +93,15 @@ def _time(value: pd.Timestamp | int) -> str | int:
 
 
 def fmt_time(value: pd.Timestamp | int | None) -> str:
-    """A record or series time as text: ``2024-03-01 14:00`` (the date alone at midnight), or ``step N``."""
+    """A record or series time as text: ``2024-03-01 14:00`` (the date alone at midnight, seconds
+    when it has them), or ``step N``."""
     if value is None:
         return "an unknown time"
     if isinstance(value, pd.Timestamp):
         if value == value.normalize():
             return value.strftime("%Y-%m-%d")
+        if value.second or value.microsecond:
+            return value.strftime("%Y-%m-%d %H:%M:%S")
         return value.strftime("%Y-%m-%d %H:%M")
     return f"step {int(value)}"
 

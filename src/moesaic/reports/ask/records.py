@@ -18,7 +18,7 @@ from moesaic.knowledge import KnowledgeBase
 from moesaic.reports.ask.answer import MAX_CITED, KbAnswer, RecordCitation, abstain, cite_records, fmt_number
 from moesaic.reports.ask.frame import FACETS, NUMERIC_FIELDS, RECORD_KINDS, facet_values
 from moesaic.reports.ask.resolve import Named
-from moesaic.reports.ask.timewords import Window, read_window
+from moesaic.reports.ask.timewords import TimePhraseError, Window, read_window
 
 # Words naming a facet to group by ("which component", "most common failure mode").
 FACET_WORDS = (
@@ -97,7 +97,11 @@ def named_values(text: str, frame: pd.DataFrame, skip: str | None = None) -> dic
 
 
 def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
-    """The structured reading of a record question."""
+    """The structured reading of a record question.
+
+    Raises:
+        TimePhraseError: the question holds a time that cannot be read.
+    """
     text = " ".join(question.lower().split())
     for mention in named.mentions:  # "Chiller 9" names an asset, not the component "chiller"
         text = text.replace(mention, " ")
@@ -186,7 +190,10 @@ def _lines(rows: pd.DataFrame, limit: int = 10) -> list[str]:
 
 def answer_records(base: KnowledgeBase, frame: pd.DataFrame, question: str, named: Named) -> KbAnswer:
     """Compute the answer to a structured record question, citing the records it rests on."""
-    query = parse(question, frame, named)
+    try:
+        query = parse(question, frame, named)
+    except TimePhraseError as error:
+        return abstain("records", f"the question's time cannot be read: {error}")
     if query.table is not None and frame[frame["table"] == query.table]["kind"].isin(query.kinds).sum() == 0:
         return abstain("records", f"the base holds no {query.noun}.")
     rows, said = select(base, frame, query)
@@ -197,6 +204,9 @@ def answer_records(base: KnowledgeBase, frame: pd.DataFrame, question: str, name
         return _total(rows, scope, query)
     if query.operation == "count":
         text = f"{len(rows)} {scope}."
+        if len(query.assets) > 1:  # a name two sources share, or several assets: each one's count
+            each = rows["asset"].value_counts()
+            text = text[:-1] + " (" + ", ".join(f"{a}: {int(each.get(a, 0))}" for a in query.assets) + ")."
         if len(rows):
             text += " First: " + " | ".join(_lines(rows, 3))
         return KbAnswer(text, cite_records_frame(rows), False, "records")

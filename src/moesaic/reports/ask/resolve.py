@@ -14,6 +14,7 @@ from typing import NamedTuple
 from moesaic.knowledge import KnowledgeBase
 from moesaic.knowledge.links import identifiers_in
 from moesaic.knowledge.records import load_json
+from moesaic.reports.ask.timewords import blank_times
 
 # Words that may stand before an asset's id or number ("pump P-101", "excavator B", "Chiller 6").
 _ASSET_WORDS = (
@@ -23,6 +24,13 @@ _ASSET_REF = re.compile(rf"\b({_ASSET_WORDS})\s+([A-Za-z0-9][A-Za-z0-9_.:/-]*)",
 _CODE_REF = re.compile(
     r"\b(failure code|error code|code|part number|part|drawing|channel|sensor|signal)\s+"
     r"([A-Za-z0-9][A-Za-z0-9_.:/-]*[A-Za-z0-9]|[A-Za-z0-9])",
+    re.IGNORECASE,
+)
+# A bare number after "for", "of" or "on" that ends the question or a clause ("work orders for 7?",
+# "for 12 in 2005") names an asset; an amount ("for 7 days") is followed by its unit instead.
+_BARE_REF = re.compile(
+    r"\b(?:for|of|on)\s+(\d[\w.:/-]*?)(?=\s*(?:[?.!,;]|$)|\s+(?:in|on|at|during|between|since|from"
+    r"|after|before|until|last|past|this|with|and|or)\b)",
     re.IGNORECASE,
 )
 # Words after "asset" etc. that are not ids ("which asset has", "per asset", "the pump bearing").
@@ -37,7 +45,7 @@ _CHANNEL_SYNONYMS = {"temperature": "temp", "temp": "temp", "vibration": "vibrat
 class Named(NamedTuple):
     """The assets and identifiers a question names, and those the base does not hold."""
 
-    assets: tuple[str, ...]  # asset keys, in order of mention
+    assets: tuple[str, ...]  # asset keys, in order of mention; a name two sources share gives both
     identifiers: tuple[str, ...]  # identifier tokens the base holds (codes, part numbers, ids)
     unknown: tuple[str, ...]  # names given explicitly that the base does not hold
     mentions: tuple[str, ...] = ()  # the question's words that named the assets, lower-cased
@@ -45,7 +53,9 @@ class Named(NamedTuple):
 
 class AssetIndex(NamedTuple):
     keys: tuple[str, ...]
-    aliases: dict[str, str]  # lower-cased alias (key, original id, name) -> key
+    # lower-cased alias (key, original id, name) -> every key it names: "a-1" names both u1:A-1
+    # and u2:A-1 when two sources hold an A-1.
+    aliases: dict[str, tuple[str, ...]]
     types: frozenset[str]  # lower-cased asset types and their first words
 
 
@@ -56,24 +66,29 @@ def _words(text: str) -> list[str]:
 def asset_index(base: KnowledgeBase) -> AssetIndex:
     """Every asset key of the base with the aliases a question may use for it."""
     connection = base.connection
-    aliases: dict[str, str] = {}
+    aliases: dict[str, tuple[str, ...]] = {}
     types: set[str] = set()
+
+    def add(alias: str, key: str) -> None:
+        if key not in aliases.get(alias, ()):
+            aliases[alias] = (*aliases.get(alias, ()), key)
+
     for key, original, asset_type, attributes in connection.execute(
         "SELECT key, original_id, asset_type, attributes FROM assets ORDER BY rowid"
     ):
-        aliases.setdefault(key.lower(), key)
-        aliases.setdefault(original.lower(), key)
+        add(key.lower(), key)
+        add(original.lower(), key)
         for name in ("name", "tag", "asset_name", "equipment_name"):
             value = (load_json(attributes) or {}).get(name)
             if isinstance(value, str) and value.strip():
-                aliases.setdefault(" ".join(value.lower().split()), key)
+                add(" ".join(value.lower().split()), key)
         if asset_type:
             types.add(asset_type.lower())
             types.add(_words(asset_type)[-1] if _words(asset_type) else asset_type.lower())
     for (key,) in connection.execute("SELECT DISTINCT asset_key FROM entries WHERE asset_key != ''"):
-        aliases.setdefault(key.lower(), key)
-        aliases.setdefault(key.partition(":")[2].lower(), key)
-    keys = tuple(dict.fromkeys(aliases.values()))
+        add(key.lower(), key)
+        add(key.partition(":")[2].lower(), key)
+    keys = tuple(dict.fromkeys(k for ks in aliases.values() for k in ks))
     return AssetIndex(keys, aliases, frozenset(types))
 
 
@@ -100,6 +115,7 @@ def find_names(base: KnowledgeBase, question: str, channels: Sequence[str] = ())
         channels: every channel name of the base (a channel named in the question is not unknown).
     """
     index = asset_index(base)
+    question = blank_times(question)  # "Q1 2005" or "2005-03" names a time, not an identifier
     lowered = " ".join(question.lower().split())
     assets: list[str] = []
     unknown: list[str] = []
@@ -114,7 +130,7 @@ def find_names(base: KnowledgeBase, question: str, channels: Sequence[str] = ())
             if any(found.start() < e and s < found.end() for s, e in spans):
                 continue
             spans.append((found.start(), found.end()))
-            assets.append(index.aliases[alias])
+            assets.extend(index.aliases[alias])
             mentions.append(found.group(0))
     channel_words = {w for c in channels for w in _words(c)}
     for found in _ASSET_REF.finditer(question):
@@ -129,13 +145,22 @@ def find_names(base: KnowledgeBase, question: str, channels: Sequence[str] = ())
         )
         if (explicit and token.lower() not in channel_words) or looks_like_id:
             if f"{word} {token.lower()}" in index.aliases:
-                assets.append(index.aliases[f"{word} {token.lower()}"])
+                assets.extend(index.aliases[f"{word} {token.lower()}"])
                 mentions.append(f"{word} {token.lower()}")
             elif token.lower() in index.aliases:
-                assets.append(index.aliases[token.lower()])
+                assets.extend(index.aliases[token.lower()])
                 mentions.append(f"{word} {token.lower()}")
             elif not _known_identifier(base, token):
                 unknown.append(f"{found.group(1)} {token}")
+    for found in _BARE_REF.finditer(question):
+        token = found.group(1).lower()
+        if any(s <= found.start(1) < e for s, e in spans) or token in (m.split()[-1] for m in mentions):
+            continue
+        if token in index.aliases:
+            assets.extend(index.aliases[token])
+            mentions.append(token)
+        elif not _known_identifier(base, found.group(1)):
+            unknown.append(found.group(1))
     identifiers: list[str] = []
     channel_names = {c.lower() for c in channels}
     for token in identifiers_in(question):

@@ -70,6 +70,12 @@ def choose_route(
         asks = TREND_WORDS.search(text) or any(p.search(text) for _, p in STAT_WORDS)
         if asks and (channel is not None or not records_noun):
             return Route("series", f"a statistic of channel {channel}")
+    if named.assets and not asset_channels and channels and not records_noun:
+        # A channel question about an asset without series: the series answerer says it has none.
+        every = sorted({c for names in channels.values() for c in names})
+        stat = any(p.search(text) for _, p in STAT_WORDS) and match_channel(question, every) is not None
+        if TREND_WORDS.search(text) or stat:
+            return Route("series", "a series question about an asset without series")
     if (
         channels
         and not named.assets

@@ -29,7 +29,7 @@ from moesaic.reports.ask.answer import (
     fmt_time,
 )
 from moesaic.reports.ask.resolve import Named, channels_of, match_channel
-from moesaic.reports.ask.timewords import Window, read_window
+from moesaic.reports.ask.timewords import TimePhraseError, Window, read_window
 from moesaic.reports.ask.trendtest import ALPHA, Change, change_point, trend_test
 
 MIN_CHANGE_GAIN = 0.3
@@ -120,13 +120,23 @@ def answer_series(base: KnowledgeBase, question: str, named: Named) -> KbAnswer:
     text = question.lower()
     if not named.assets:
         return abstain("series", "the question names no asset of the base; name one (for example its id).")
-    asset = named.assets[0]
+    # A name several sources share ("A-1" of u1 and u2) is answered only when one of them has series.
+    with_series = [a for a in named.assets if channels_of(base, a)]
+    if len(with_series) > 1:
+        listed = ", ".join(with_series)
+        return abstain(
+            "series", f"the question names several assets with series ({listed}); name one by its key."
+        )
+    asset = with_series[0] if with_series else named.assets[0]
     channels = sorted({c for cs in channels_of(base, asset).values() for c in cs})
     onset = bool(ONSET_WORDS.search(text))
     if not channels and not onset:
-        return abstain("series", f"the base holds no series of {asset}.")
+        return abstain("series", f"{asset} has no series in the base.")
     channel = match_channel(question, channels) if channels else None
-    window = read_window(question, _anchor(base, asset))
+    try:
+        window = read_window(question, _anchor(base, asset))
+    except TimePhraseError as error:
+        return abstain("series", f"the question's time cannot be read: {error}")
     stepped = base.connection.execute(
         "SELECT 1 FROM series WHERE asset_key = ? AND time_kind = 'step' LIMIT 1", (asset,)
     ).fetchone()
@@ -153,10 +163,10 @@ def _trend_answer(reading: Reading) -> KbAnswer:
     where = f"{reading.channel} of {reading.asset}, {_span(reading)}"
     if trend is None:
         return abstain("series", f"too few readings of {where} to test for a trend.")
-    per = "day" if trend.block == "daily means" else "step"
     unit = f" {reading.unit}" if reading.unit else ""
     stats = (
-        f"Theil-Sen slope {trend.slope:+.4g}{unit} per {per} ({trend.change:+.4g}{unit} over the window), "
+        f"Theil-Sen slope {trend.slope:+.4g}{unit} per {trend.per} ({trend.change:+.4g}{unit} over the "
+        "window), "
         f"Mann-Kendall z = {trend.z:.2f}, p = {trend.p_value:.3g} on {trend.points} {trend.block}"
     )
     if trend.significant:

@@ -1,5 +1,13 @@
 """Time phrases of a question as a window: "last month", "in March 2024", "between X and Y", "in 2019".
 
+A question's times are read as *periods*: a day (``2024-03-05``, ``5 March 2024``, ``Mar 5,
+2024``, ``05/03/2024`` when a number above 12 says which is the day), a month (``March 2024``,
+``2024-03``, ``03/2024``), a quarter (``Q1 2024``), a year (``in 2024``) or an instant (a date
+with ``HH:MM`` or ``HH:MM:SS``). "Between A and B" runs from the start of A to the end of B.
+Something that looks like a time but cannot be read (``01/02/2005``: 1 February or 2 January?
+``13/2005``, ``Jan 5`` without a year) raises :class:`TimePhraseError` naming it: the answerers
+abstain instead of answering over the whole base.
+
 Relative phrases ("last 7 days", "last month", "this week") count back from an *anchor*: the
 last timestamp of the data the question is about (a series' last reading, the latest record),
 never the wall clock, so a question about a plant simulated in 2024 means its last month.
@@ -7,25 +15,79 @@ never the wall clock, so a question about a plant simulated in 2024 means its la
 
 from __future__ import annotations
 
+import itertools
 import re
 from typing import NamedTuple
 
 import pandas as pd
 
+from moesaic.data.tables import parse_time_argument
+
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH = (
-    r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    r"(?:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
     r"|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
 )
-_DATE = r"(\d{4}-\d{2}-\d{2}(?:[ t]\d{2}:\d{2})?)"
+_YEAR = r"(?:19|20)\d{2}"
+_CLOCK = r"(?:[ t]\d{1,2}:\d{2}(?::\d{2}(?:\.\d+)?)?)"
+_NTH = r"(?:st|nd|rd|th)?"
+_LEFT = r"(?<![\w/.:-])"  # not inside an identifier or a longer number ("PN-4401", "1.2005")
+_RIGHT = r"(?![\w/:-]|\.\d)"
+# One period each, the most specific forms first (a day before its month, a month before its year).
+_FORMS = (
+    ("iso", rf"{_YEAR}-\d{{1,2}}-\d{{1,2}}{_CLOCK}?"),
+    ("ymd", rf"{_YEAR}/\d{{1,2}}/\d{{1,2}}{_CLOCK}?"),
+    ("numeric", rf"\d{{1,2}}(?P<sep>[./-])\d{{1,2}}(?P=sep)(?:{_YEAR}|\d{{2}}){_CLOCK}?"),
+    ("mdy", rf"{_MONTH}\.?\s+\d{{1,2}}{_NTH},?\s+{_YEAR}{_CLOCK}?"),
+    ("dmy", rf"\d{{1,2}}{_NTH}\s+(?:of\s+)?{_MONTH}\.?,?\s+{_YEAR}{_CLOCK}?"),
+    ("month", rf"{_MONTH}\.?,?\s+(?:of\s+)?{_YEAR}"),
+    ("quarter", rf"q[1-4]\s*(?:of\s+)?{_YEAR}|{_YEAR}[\s-]*q[1-4]"),
+    ("ym", rf"{_YEAR}-\d{{1,2}}"),
+    ("my", rf"\d{{1,2}}[/.-]{_YEAR}"),
+)
+# A bare year counts only after a time word, and not as an amount ("for 2000 hours").
+_BARE_YEAR = (
+    rf"\b(?:in|during|of|for|since|after|before|until|till|from|to|and|between|by|through)\s+"
+    rf"(?P<year>{_YEAR})(?!\s*(?:h|hrs?|hours?|days?|weeks?|months?|years?|min(?:ute)?s?|s|sec(?:ond)?s?"
+    r"|readings?|steps?|rpm|%|units?|items?)\b)"
+)
+_KINDS = (*(name for name, _ in _FORMS), "year")
+_PERIOD = re.compile(
+    "|".join([*(rf"{_LEFT}(?P<{name}>{form}){_RIGHT}" for name, form in _FORMS), _BARE_YEAR + _RIGHT])
+)
+_PERIOD_ANY_CASE = re.compile(_PERIOD.pattern, re.IGNORECASE)
+# What looks like a time but is none of the forms above, searched once the periods are blanked.
+_LOOKS_LIKE = (
+    (re.compile(rf"{_LEFT}\d{{1,4}}([./-])\d{{1,4}}\1\d{{1,4}}{_CLOCK}?{_RIGHT}"), "is not a date"),
+    (
+        re.compile(rf"{_LEFT}(?:\d{{1,2}}[/.-]{_YEAR}|{_YEAR}[/.-]\d{{1,2}}){_RIGHT}"),
+        "is not a month (write it as YYYY-MM)",
+    ),
+    (re.compile(rf"\b{_MONTH}\.?\s+\d{{1,2}}{_NTH}\b(?!\s*:)"), "names no year"),
+    (re.compile(rf"\b\d{{1,2}}{_NTH}\s+(?:of\s+)?{_MONTH}\b"), "names no year"),
+    (
+        re.compile(
+            rf"\b(?:in|during|since|after|before|until|till|from|between|through)\s+(?:the\s+)?{_MONTH}\b"
+        ),
+        "names no year",
+    ),
+    (re.compile(rf"\bq\d\s*(?:of\s+)?{_YEAR}\b|\b{_YEAR}[\s-]*q\d\b"), "is not a quarter (Q1 to Q4)"),
+    (re.compile(r"\b(?:in|during|of|for)\s+q[1-4]\b"), "names no year"),
+    (re.compile(r"(?<![\w:.])\d{1,2}:\d{2}(?::\d{2})?(?![\w:])"), "is a time of day without a date"),
+)
 _LAST_N = re.compile(r"\b(?:last|past|previous)\s+(\d+)\s+(hour|day|week|month|year)s?\b")
 _LAST_ONE = re.compile(r"\b(?:last|past|previous|this)\s+(hour|day|week|month|year)\b")
-_BETWEEN = re.compile(rf"\b(?:between|from)\s+{_DATE}\s+(?:and|to|until)\s+{_DATE}")
-_MONTH_YEAR = re.compile(rf"\b{_MONTH}\s+(\d{{4}})\b")
-_SINCE = re.compile(rf"\b(?:since|after)\s+{_DATE}")
-_BEFORE = re.compile(rf"\b(?:before|until)\s+{_DATE}")
-_ON = re.compile(rf"\b(?:on|at)\s+{_DATE}")
-_YEAR = re.compile(r"\b(?:in|during|of|for)\s+((?:19|20)\d{2})\b")
+_RANGE_FROM = ("between", "from")
+_RANGE_TO = ("and", "to", "until", "till", "through", "-", "and up to")
+_STARTS = ("since", "after", "from")
+_ENDS = ("before", "until", "till", "through", "by")
+_PLAIN_WORDS = ("in", "on", "at", "during", "of", "for")
+_ONE_NS = pd.Timedelta(1, "ns")
+_EXAMPLE = "write dates as YYYY-MM-DD (e.g. 2005-03-01), months as YYYY-MM or 'March 2005'"
+
+
+class TimePhraseError(ValueError):
+    """A time phrase of a question that cannot be read; the message names it and why."""
 
 
 class Window(NamedTuple):
@@ -36,11 +98,25 @@ class Window(NamedTuple):
     phrase: str
 
     def describe(self) -> str:
-        lo = "" if self.start is None else self.start.strftime("%Y-%m-%d %H:%M")
-        hi = "" if self.end is None else self.end.strftime("%Y-%m-%d %H:%M")
+        # Seconds only when a bound has them: the end of a day (23:59:59.999999999) shows as 23:59.
+        stamps = [t for t in (self.start, self.end) if t is not None]
+        exact = any((t + _ONE_NS).second or (t + _ONE_NS).microsecond for t in stamps)
+        shape = "%Y-%m-%d %H:%M:%S" if exact else "%Y-%m-%d %H:%M"
+        lo = "" if self.start is None else self.start.strftime(shape)
+        hi = "" if self.end is None else self.end.strftime(shape)
         if lo and hi:
             return f"{self.phrase} ({lo} to {hi})"
         return f"{self.phrase} ({'from ' + lo if lo else 'until ' + hi})"
+
+
+class Period(NamedTuple):
+    """One time the question names: ``[start, end]`` inclusive, where it stands in the text."""
+
+    start: pd.Timestamp
+    end: pd.Timestamp
+    phrase: str
+    at: int  # its first character in the normalised question
+    stop: int  # one past its last character
 
 
 def _month(name: str) -> int:
@@ -56,6 +132,156 @@ def _offset(count: int, unit: str) -> pd.DateOffset | pd.Timedelta:
     return pd.Timedelta(hours=count * hours)
 
 
+def _stamp(text: str) -> pd.Timestamp:
+    try:
+        stamp = pd.Timestamp(text)
+    except (TypeError, ValueError):
+        raise TimePhraseError(f"{text!r} is not a date; {_EXAMPLE}.") from None
+    if pd.isna(stamp):
+        raise TimePhraseError(f"{text!r} is not a date; {_EXAMPLE}.")
+    return stamp
+
+
+def _day_or_instant(stamp: pd.Timestamp, has_clock: bool) -> tuple[pd.Timestamp, pd.Timestamp]:
+    if has_clock:
+        return stamp, stamp
+    day = stamp.normalize()
+    return day, day + pd.Timedelta(days=1) - _ONE_NS
+
+
+def _months(year: int, month: int, count: int, phrase: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    if not 1 <= month <= 12:
+        raise TimePhraseError(f"{phrase!r} is not a month (month {month}); {_EXAMPLE}.")
+    start = pd.Timestamp(year=year, month=month, day=1)
+    return start, start + pd.DateOffset(months=count) - _ONE_NS
+
+
+def _read_period(kind: str, phrase: str) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """``[start, end]`` of one matched period; TimePhraseError when it names no real time."""
+    has_clock = ":" in phrase
+    numbers = [int(n) for n in re.findall(r"\d+", phrase)]
+    if kind in ("iso", "ymd"):
+        return _day_or_instant(_stamp(phrase.replace("/", "-")), has_clock)
+    if kind == "numeric":
+        try:
+            stamp = parse_time_argument(phrase, "the date")
+        except ValueError as error:
+            raise TimePhraseError(str(error).replace("the date ", "", 1)) from None
+        return _day_or_instant(stamp, has_clock)
+    if kind in ("mdy", "dmy"):
+        name = re.search(_MONTH, phrase)
+        assert name is not None  # the form holds a month name
+        day, year = numbers[0], numbers[1]  # "Mar 5 2024" and "5 March 2024" alike
+        clock = phrase[phrase.index(":") - 2 :].strip() if has_clock else ""
+        try:
+            stamp = pd.Timestamp(f"{year:04d}-{_month(name.group(0)):02d}-{day:02d} {clock}".strip())
+        except ValueError:
+            raise TimePhraseError(f"{phrase!r} is not a date; {_EXAMPLE}.") from None
+        return _day_or_instant(stamp, has_clock)
+    if kind == "month":
+        name = re.search(_MONTH, phrase)
+        assert name is not None
+        return _months(numbers[-1], _month(name.group(0)), 1, phrase)
+    if kind == "quarter":
+        quarter = int(phrase[phrase.index("q") + 1])
+        year = next(n for n in numbers if n >= 1900)
+        return _months(year, 3 * quarter - 2, 3, phrase)
+    if kind == "ym":
+        return _months(numbers[0], numbers[1], 1, phrase)
+    if kind == "my":
+        return _months(numbers[1], numbers[0], 1, phrase)
+    assert kind == "year", kind
+    start = pd.Timestamp(year=numbers[0], month=1, day=1)
+    return start, start + pd.DateOffset(years=1) - _ONE_NS
+
+
+def find_periods(text: str) -> list[Period]:
+    """Every time ``text`` (lower-cased, single-spaced) names, in order.
+
+    Raises:
+        TimePhraseError: a time that cannot be read, or something that looks like one.
+    """
+    periods = []
+    for found in _PERIOD.finditer(text):
+        kind = next(k for k, v in found.groupdict().items() if v is not None and k in _KINDS)
+        start, end = _read_period(kind, found.group(kind))
+        periods.append(Period(start, end, found.group(kind), found.start(kind), found.end(kind)))
+    blanked = _PERIOD.sub(lambda m: " " * len(m.group(0)), text)
+    for pattern, why in _LOOKS_LIKE:
+        odd = pattern.search(blanked)
+        if odd:
+            raise TimePhraseError(f"{odd.group(0).strip()!r} {why}; {_EXAMPLE}.")
+    return periods
+
+
+def blank_times(question: str) -> str:
+    """``question`` with every time it names (in a form :func:`find_periods` reads) blanked, so
+    "Q1 2005" or "2005-03" is not taken for an identifier. Positions are kept."""
+    return _PERIOD_ANY_CASE.sub(lambda m: " " * len(m.group(0)), question)
+
+
+def _word_before(text: str, period: Period) -> str:
+    words = text[: period.at].split()
+    return words[-1] if words else ""
+
+
+def _combine(text: str, periods: list[Period]) -> Window:
+    """One window from the periods: a range, since/before bounds, or a single period."""
+    ranges = [
+        (a, b)
+        for a, b in itertools.pairwise(periods)
+        if _word_before(text, a) in _RANGE_FROM and text[a.stop : b.at].strip() in _RANGE_TO
+    ]
+    if ranges:
+        a, b = ranges[0]
+        phrase = text[text.rfind(" ", 0, a.at - 1) + 1 : b.stop]
+        if len(periods) > 2:
+            others = [p.phrase for p in periods if p not in (a, b)]
+            raise TimePhraseError(f"the question names {phrase!r} and also {others}; ask about one period.")
+        if a.start > b.end:
+            raise TimePhraseError(
+                f"{phrase!r} ends before it starts ({b.phrase} is before {a.phrase}); write the earlier "
+                "time first."
+            )
+        return Window(a.start, b.end, phrase)
+    start: Period | None = None
+    end: Period | None = None
+    plain: list[Period] = []
+    for period in periods:
+        word = _word_before(text, period)
+        if word in _STARTS and start is None:
+            start = period
+        elif word in _ENDS and end is None:
+            end = period
+        else:
+            plain.append(period)
+    if plain and (len(plain) > 1 or start or end):
+        listed = ", ".join(repr(p.phrase) for p in periods)
+        raise TimePhraseError(
+            f"the question names several times ({listed}); ask about one period, or a range "
+            "written 'between X and Y'."
+        )
+    if plain:
+        (period,) = plain
+        word = _word_before(text, period)
+        phrase = f"{word} {period.phrase}" if word in _PLAIN_WORDS else period.phrase
+        return Window(period.start, period.end, phrase)
+    lo = hi = None
+    words = []
+    if start is not None:
+        word = _word_before(text, start)
+        instant = start.start == start.end
+        lo = start.end + _ONE_NS if word == "after" and not instant else start.start
+        words.append(f"{word} {start.phrase}")
+    if end is not None:
+        word = _word_before(text, end)
+        hi = end.start - _ONE_NS if word == "before" else end.end
+        words.append(f"{word} {end.phrase}")
+    if lo is not None and hi is not None and lo > hi:
+        raise TimePhraseError(f"{' '.join(words)!r} is empty: it ends before it starts.")
+    return Window(lo, hi, " ".join(words))
+
+
 def read_window(question: str, anchor: pd.Timestamp | None) -> Window | None:
     """The window a question names, or None when it names none.
 
@@ -63,38 +289,27 @@ def read_window(question: str, anchor: pd.Timestamp | None) -> Window | None:
         question: the question as asked.
         anchor: the last timestamp of the data asked about; relative phrases count back from it.
             Without one, a relative phrase gives None (it has nothing to count from).
+
+    Raises:
+        TimePhraseError: the question holds a time that cannot be read (its message names it),
+            a range that ends before it starts, or several unconnected times.
     """
     text = " ".join(question.lower().split())
-    found = _BETWEEN.search(text)
-    if found:
-        start, end = pd.Timestamp(found.group(1)), pd.Timestamp(found.group(2))
-        if len(found.group(2)) == 10:  # a date alone: the whole day
-            end += pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
-        return Window(start, end, found.group(0))
-    found = _LAST_N.search(text) or _LAST_ONE.search(text)
-    if found and anchor is not None:
-        count, unit = (int(found.group(1)), found.group(2)) if found.re is _LAST_N else (1, found.group(1))
-        return Window(anchor - _offset(count, unit), anchor, found.group(0))
-    found = _MONTH_YEAR.search(text)
-    if found:
-        start = pd.Timestamp(year=int(found.group(2)), month=_month(found.group(1)), day=1)
-        return Window(start, start + pd.DateOffset(months=1) - pd.Timedelta(1, "ns"), found.group(0))
-    found = _ON.search(text)
-    if found:
-        day = pd.Timestamp(found.group(1)).normalize()
-        return Window(day, day + pd.Timedelta(days=1) - pd.Timedelta(1, "ns"), found.group(0))
-    since, before = _SINCE.search(text), _BEFORE.search(text)
-    if since or before:
-        return Window(
-            pd.Timestamp(since.group(1)) if since else None,
-            pd.Timestamp(before.group(1)) if before else None,
-            " ".join(m.group(0) for m in (since, before) if m),
+    periods = find_periods(text)
+    relative = _LAST_N.search(text) or _LAST_ONE.search(text)
+    if relative and periods:
+        raise TimePhraseError(
+            f"the question names {relative.group(0)!r} and also {periods[0].phrase!r}; ask about one period."
         )
-    found = _YEAR.search(text)
-    if found:
-        start = pd.Timestamp(year=int(found.group(1)), month=1, day=1)
-        return Window(start, start + pd.DateOffset(years=1) - pd.Timedelta(1, "ns"), found.group(0))
-    return None
+    if relative:
+        if anchor is None:
+            return None
+        if relative.re is _LAST_N:
+            count, unit = int(relative.group(1)), relative.group(2)
+        else:
+            count, unit = 1, relative.group(1)
+        return Window(anchor - _offset(count, unit), anchor, relative.group(0))
+    return _combine(text, periods) if periods else None
 
 
 def names_relative_time(question: str) -> bool:

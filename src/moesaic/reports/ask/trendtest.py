@@ -26,8 +26,9 @@ MAX_SPLIT_POINTS = 2000  # the change-point scan runs on at most this many block
 
 
 class Trend(NamedTuple):
-    slope: float  # Theil-Sen slope, units per day (timestamped) or per step
-    change: float  # slope times the span: the change over the window
+    slope: float  # Theil-Sen slope of the block means against their mean times, units per `per`
+    per: str  # the slope's time unit: "day", "hour", "minute" (timestamped) or "step"
+    change: float  # slope times the span of the block means' times: the change over the window
     z: float  # Mann-Kendall z, autocorrelation-corrected
     p_value: float
     points: int  # block means tested
@@ -87,14 +88,24 @@ def mann_kendall(y: np.ndarray) -> tuple[float, float]:
 
 
 def trend_test(time: np.ndarray, x: np.ndarray) -> Trend | None:
-    """The trend of readings ``x`` (T,) at ``time`` (T,), or None with fewer than MIN_POINTS blocks."""
+    """The trend of readings ``x`` (T,) at ``time`` (T,), or None with fewer than MIN_POINTS blocks.
+
+    The slope is stated per day over two days or more, per hour over two hours or more, else per
+    minute (per step for stepped series), so a five-minute window does not read in days.
+    """
     position, means, label = block_means(time, np.asarray(x, dtype=np.float64))
     if means.size < MIN_POINTS:
         return None
+    if np.issubdtype(np.asarray(time).dtype, np.datetime64):  # positions in days
+        days = float(position[-1] - position[0])
+        per, scale = ("day", 1.0) if days >= 2 else ("hour", 24.0) if days * 24 >= 2 else ("minute", 1440.0)
+        position = position * scale
+    else:
+        per = "step"
     slope = float(sps.theilslopes(means, position)[0])
     z, p = mann_kendall(means)
     span = float(position[-1] - position[0])
-    return Trend(slope, slope * span, z, p, int(means.size), label, p < ALPHA)
+    return Trend(slope, per, slope * span, z, p, int(means.size), label, p < ALPHA)
 
 
 def change_point(x: np.ndarray) -> Change | None:
