@@ -129,6 +129,15 @@ def test_component_replaced_most_often_after_a_failure_mode(answerer: KbAnswerer
     assert {"lab:EV-1", "lab:W-1", "lab:W-3"} <= cited and "lab:W-5" not in cited
 
 
+def test_what_follows_a_record_named_by_its_id_lists_the_next_records(answerer: KbAnswerer) -> None:
+    for name in ("EV-1", "lab:EV-1"):
+        answer = answerer.answer(f"What follows {name}?")
+        assert answer.kind == "records" and not answer.abstained, answer.text
+        assert "after record lab:EV-1" in answer.text and "4 records follow on lab:T-7" in answer.text
+        cited = [c.record_id for c in answer.citations]
+        assert cited == ["lab:EV-1", "lab:W-1", "lab:W-2", "lab:W-3", "lab:W-4"]  # W-5 is 60 days on
+
+
 def test_drawing_questions_cite_the_drawing(answerer: KbAnswerer) -> None:
     material = answerer.answer("What material is part TS-7001?")
     assert material.kind == "drawings" and "material 42CrMo4" in material.text

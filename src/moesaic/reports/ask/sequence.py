@@ -37,6 +37,7 @@ class SequenceQuery(NamedTuple):
     days: int
     facet: str
     replaced: bool
+    facet_named: bool = True  # False: no facet in the question, "component" by default
 
 
 def is_sequence(question: str) -> bool:
@@ -61,18 +62,29 @@ def parse_sequence(question: str) -> SequenceQuery | None:
         unit = within.group(2) or within.group(4)
         days = count * {"day": 1, "week": 7, "month": 30}[unit]
     head = text[: found.start()]
-    facet = group_facet(head) or "component"
+    named = group_facet(head)
+    facet = named or "component"
     return SequenceQuery(
         found.group(1).strip(" ."),
         days,
         facet if facet != "asset" else "component",
         bool(_REPLACE_Q.search(head)),
+        named is not None,
     )
 
 
 def _anchors(frame: pd.DataFrame, phrase: str) -> tuple[pd.DataFrame, str]:
     """Records matching the anchor phrase: a facet value or event label named in it, else its words
-    (a record kind in it, "alarm", "fault", "work order", keeps only records of that kind)."""
+    (a record kind in it, "alarm", "fault", "work order", keeps only records of that kind); a
+    record named by its key (``plant:ALM-000001``) or by the id after the source's prefix is the
+    anchor itself."""
+    named = phrase.strip().lower()
+    keys = frame["key"].str.lower()
+    by_key = frame[(keys == named) | (keys.str.split(":").str[-1] == named)]
+    if not by_key.empty:
+        return by_key, "records " + ", ".join(by_key["key"]) if len(
+            by_key
+        ) > 1 else f"record {by_key['key'].iloc[0]}"
     kind_noun = None
     for pattern, (table, kinds) in RECORD_KINDS.items():
         found = re.search(rf"\b{pattern}\w*", phrase)
@@ -102,6 +114,29 @@ def _anchors(frame: pd.DataFrame, phrase: str) -> tuple[pd.DataFrame, str]:
     return frame[keep], f"{noun} mentioning " + " ".join(words)
 
 
+def _next_records(dated: pd.DataFrame, anchor: pd.DataFrame, described: str, days: int) -> KbAnswer:
+    """What follows one named record: the next records of its asset within ``days``, in time order."""
+    asset, start = anchor["asset"].iloc[0], anchor["time"].iloc[0]
+    mine = dated[(dated["asset"] == asset) & (dated["time"] > start)]
+    nxt = mine[mine["time"] <= start + pd.Timedelta(days=days)].sort_values("time")
+    if nxt.empty:
+        text = (
+            f"Nothing is recorded on {asset} within {days} days after {described} ({start:%Y-%m-%d %H:%M})."
+        )
+        return KbAnswer(text, cite_records_frame(anchor), False, "records")
+    shown = nxt.head(5)
+    listed = "; ".join(
+        f"{t:%Y-%m-%d %H:%M} {k}: {x[:60]}"
+        for t, k, x in zip(shown["time"], shown["key"], shown["text"], strict=True)
+    )
+    more = f" ({len(nxt) - len(shown)} more)" if len(nxt) > len(shown) else ""
+    text = (
+        f"Within {days} days after {described} ({start:%Y-%m-%d %H:%M}), {len(nxt)} records follow "
+        f"on {asset}: {listed}{more}."
+    )
+    return KbAnswer(text, cite_records_frame(pd.concat([anchor, shown])), False, "records")
+
+
 def answer_sequence(frame: pd.DataFrame, question: str) -> KbAnswer:
     """Count the asked facet in the records following each anchor on the same asset."""
     query = parse_sequence(question)
@@ -112,6 +147,8 @@ def answer_sequence(frame: pd.DataFrame, question: str) -> KbAnswer:
     if anchors.empty:
         return abstain("records", f"no dated record matches {query.anchor_phrase!r}.")
     window = pd.Timedelta(days=query.days)
+    if not query.facet_named and len(anchors) == 1 and described.startswith("record "):
+        return _next_records(dated, anchors, described, query.days)
     candidates = dated[dated[query.facet] != ""]
     picked: list[int] = []
     for asset, starts in anchors.groupby("asset")["time"]:
