@@ -139,6 +139,15 @@ def test_parse_condition_and_spec_roundtrip() -> None:
     assert encoded.numeric[1, 0].item() == pytest.approx(0.0)
 
 
+def test_a_numeric_condition_far_outside_training_is_flagged(caplog: pytest.LogCaptureFixture) -> None:
+    spec = ConditionSpec.fit([{"load": 0.0}, {"load": 1.0}, {"load": 2.0}])
+    with caplog.at_level(logging.WARNING, logger="moesaic.tasks.synth.conditions"):
+        spec.encode([{"load": 2.5}])  # near the training values: no warning
+        assert not caplog.text
+        spec.encode([{"load": 1.5}, {"load": 1e6}])
+    assert "condition load=1e+06 lies" in caplog.text and "the samples extrapolate" in caplog.text
+
+
 @pytest.mark.parametrize(("power", "expected"), [(1.0, 0.25), (2.0, 0.1875)])
 def test_flow_sampling_takes_its_euler_steps_on_the_power_grid(power: float, expected: float) -> None:
     """With the velocity equal to the flow time, two Euler steps add sum((s1 - s0) * s0) over the grid."""

@@ -11,6 +11,7 @@ or an unknown category is refused with the known ones listed.
 
 from __future__ import annotations
 
+import logging
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
@@ -23,6 +24,11 @@ import torch
 from torch import Tensor
 
 from moesaic.data.schema import Asset, Document, Series
+
+logger = logging.getLogger(__name__)
+
+FAR_SPREADS = 4.0
+"""A numeric condition further than this many spreads from its training mean is extrapolated (a warning)."""
 
 Condition = Mapping[str, Any]
 
@@ -100,6 +106,7 @@ class ConditionSpec:
         observed = torch.zeros(len(conditions), F, dtype=torch.bool)
         ids = {name: {c: i + 1 for i, c in enumerate(cats)} for name, cats in self.categorical}
         stats = {name: (j, mean, spread) for j, (name, mean, spread) in enumerate(self.numeric)}
+        far: dict[str, tuple[float, float]] = {}  # numeric factor -> (a value, its standard score)
         column = {name: g for g, (name, _) in enumerate(self.categorical)}
         for b, row in enumerate(conditions):
             for name, value in row.items():
@@ -113,11 +120,20 @@ class ConditionSpec:
                 elif name in stats:
                     j, mean, spread = stats[name]
                     number = _number(name, value)
-                    numeric[b, j] = (number - mean) / spread
+                    z = (number - mean) / spread
+                    numeric[b, j] = z
                     observed[b, j] = True
+                    if abs(z) > abs(far.get(name, (0.0, 0.0))[1]):
+                        far[name] = (number, z)
                 else:
                     known = list(self.names) or "none (the model is unconditional)"
                     raise ValueError(f"unknown condition factor {name!r}; known factors: {known}")
+        for name, (number, z) in far.items():
+            if abs(z) > FAR_SPREADS:
+                logger.warning(
+                    "condition %s=%g lies %.3g spreads from its training mean: the samples extrapolate",
+                    name, number, z,
+                )  # fmt: skip
         return EncodedConditions(categorical, numeric, observed, torch.zeros(len(conditions), 0))
 
 
