@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 
 import numpy as np
@@ -198,6 +199,17 @@ def test_suite_names_the_file_and_the_options_when_its_windows_do_not_fit(tmp_pa
     with pytest.raises(OptionError, match=r"short\.csv: `context_length`=512 .*-o context=N.*-o horizons="):
         run_suite("forecast", SuiteContext(quick=True, options=options), out=tmp_path / "out", command="test")
     assert not (tmp_path / "out").exists()
+
+
+def test_suite_warns_of_gaps_in_the_time_column(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    from moesaic.eval.suites.forecast import _warn_gaps
+
+    time = np.concatenate([np.arange(10), np.arange(30, 40)]).astype("datetime64[h]")
+    with caplog.at_level(logging.WARNING, logger="moesaic.eval.suites.forecast"):
+        _warn_gaps(tmp_path / "f.csv", np.arange(20).astype("datetime64[h]"))
+        assert not caplog.text
+        _warn_gaps(tmp_path / "f.csv", time)
+    assert "1 gap(s) in the time column (the longest 21 hours)" in caplog.text
 
 
 def test_read_dated_csv_names_the_bad_cell(tmp_path: Path) -> None:

@@ -267,6 +267,7 @@ def _settings(ctx: SuiteContext) -> _Settings:
         sizes = informer_sizes(len(series.values), step_seconds=_step_seconds(series.time))
     except ValueError as err:
         raise OptionError(f"suite forecast: {path}: {err}") from None
+    _warn_gaps(path, series.time)
     horizons = _ints(options.get("horizons"), QUICK_HORIZONS if ctx.quick else HORIZONS, "horizons")
     default = QUICK_SYSTEMS if ctx.quick else SYSTEMS
     systems = tuple(options["systems"].split(",")) if "systems" in options else default
@@ -288,6 +289,17 @@ def _settings(ctx: SuiteContext) -> _Settings:
         threads=_ints(options.get("threads"), (2,), "threads")[0],
         members=_ints(options.get("members"), (MEMBERS,), "members")[0],
     )
+
+
+def _warn_gaps(path: Path, time: np.ndarray) -> None:
+    """Log the gaps of the time column: the protocol cuts windows by rows, as if they were contiguous."""
+    steps = np.diff(time.astype("datetime64[s]").astype(np.int64))
+    gaps = steps > 1.5 * np.median(steps)
+    if gaps.any():
+        logger.warning(
+            "%s: %d gap(s) in the time column (the longest %s); windows are cut by rows, across them",
+            path, int(gaps.sum()), np.timedelta64(int(steps.max()), "s").astype("timedelta64[h]"),
+        )  # fmt: skip
 
 
 def _step_seconds(time: np.ndarray) -> float:
