@@ -7,6 +7,8 @@ summary says so and no fault type is named.
 
 from __future__ import annotations
 
+import re
+
 import pandas as pd
 
 from moesaic.reports.diagnose.claims import (
@@ -50,6 +52,26 @@ def _short(record_id: str) -> str:
     return record_id.partition(":")[2] or record_id
 
 
+_PLACEHOLDER = re.compile(r"\{(\d+)\}|[{}]")
+
+
+def literal_braces(template: str, count: int) -> str:
+    """``template`` with every brace that is not one of its ``count`` placeholders (``{0}``,
+    ``{1}``, ...) doubled: record text or a channel name put into it may hold ``{`` or ``}``.
+
+    >>> literal_braces("seal {worn} on {0}", 1)
+    'seal {{worn}} on {0}'
+    """
+
+    def keep(match: re.Match[str]) -> str:
+        index = match.group(1)
+        if index is not None and int(index) < count:
+            return match.group(0)
+        return match.group(0).replace("{", "{{").replace("}", "}}")
+
+    return _PLACEHOLDER.sub(keep, template)
+
+
 class Composer:
     """Builds the sentences of one report from one :class:`Evidence`."""
 
@@ -84,6 +106,7 @@ class Composer:
         citations: tuple[Citation, ...] = (),
         quotes: tuple[Quote, ...] = (),
     ) -> None:
+        template = literal_braces(template, len(quantities))
         self.sentences.append(Sentence(section, template, quantities, citations, quotes))
 
     # ------------------------------------------------------------------ sections
