@@ -200,6 +200,21 @@ def test_bom_faults_are_found_with_their_bom_line_and_no_invented_part_number(
     assert all(f.subject in on_sheet | {b.part_number for b in bom} for f in findings)
 
 
+def test_a_bom_item_must_stand_on_the_sheet_as_a_whole_word(sheet_items: list[TextItem]) -> None:
+    """A number inside a longer one ("1001" in "DWG-PU-SH-1001", "2768" in "ISO 2768-m") is no
+    item on the sheet; the drawn part found only in the title block still has its revision checked."""
+    rules = CheckRules(required_fields=())
+    items = [i for i in sheet_items if i.text not in ("PU-SH-1001",)]  # the drawn part off the parts list
+    bom = _bom(("1001", 1, ""), ("2768", 1, ""), ("DWG-PU-SH-1001", 1, "C"), ("STD-KEY-45", 2, ""))
+    findings = check_summary(_summary(items), bom=bom, rules=rules).findings
+    assert {(f.rule, f.subject) for f in findings} >= {
+        ("bom_item_missing", "1001"),
+        ("bom_item_missing", "2768"),
+        ("revision_mismatch", "DWG-PU-SH-1001"),
+    }
+    assert ("bom_item_missing", "DWG-PU-SH-1001") not in {(f.rule, f.subject) for f in findings}
+
+
 def test_quantity_mismatch_and_unknown_item(sheet_items: list[TextItem]) -> None:
     rules = CheckRules(required_fields=())
     findings = check_summary(_summary(sheet_items), bom=_bom(("PU-SH-1001", 3, "")), rules=rules).findings

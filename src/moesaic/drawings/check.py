@@ -216,6 +216,10 @@ class CheckResult:
         }
 
 
+_WORD = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9._/-]*[A-Za-z0-9])?")
+"""A word of the sheet's text that could be a part number: letters, digits and inner . _ / -."""
+
+
 def _canon(number: str) -> str:
     return re.sub(r"\s+", "", number).upper()
 
@@ -267,11 +271,10 @@ def check_bom(summary: DrawingSummary, bom: Sequence[BomItem], rules: CheckRules
     sheet_rows = [row for row in summary.bom if row.cells.get("part_number")]
     by_number = {_canon(r.cells["part_number"]): r for r in sheet_rows}
     matched: set[str] = set()
-    elsewhere = (
-        " ".join(_canon(i.text) for i in summary.notes)
-        + " "
-        + " ".join(_canon(v.value) for v in summary.title_block.fields.values())
-    )
+    # whole words of the notes and title block, and whole field values: "2002" inside "CO-EC-2002"
+    # or "ISO" inside "ISO 2768-m" is no BOM item on the sheet
+    texts = [i.text for i in summary.notes] + [v.value for v in summary.title_block.fields.values()]
+    elsewhere = {_canon(w) for t in texts for w in _WORD.findall(t)} | {_canon(t) for t in texts}
     drawn = {
         _canon(summary.title_block.get("part_number")),
         _canon(summary.title_block.get("drawing_number")),
@@ -303,7 +306,7 @@ def check_bom(summary: DrawingSummary, bom: Sequence[BomItem], rules: CheckRules
                     )
                 )
             elif key in elsewhere:
-                continue
+                pass  # on the sheet, not on its parts list: only the revision can be compared
             else:
                 out.append(
                     Finding(
@@ -318,8 +321,8 @@ def check_bom(summary: DrawingSummary, bom: Sequence[BomItem], rules: CheckRules
                 continue
         else:
             matched.add(key)
-        qty = row.cells.get("qty", "").strip().rstrip(".")
-        if qty and qty.isdigit() and int(qty) != item.qty:
+        qty = "" if row is None else row.cells.get("qty", "").strip().rstrip(".")
+        if row is not None and qty and qty.isdigit() and int(qty) != item.qty:
             out.append(
                 Finding(
                     "bom_quantity",
