@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -106,7 +108,9 @@ def test_a_window_reads_the_documents_of_its_asset_dated_inside_it() -> None:
         condition_windows([pump], window=4, stride=4, by=(), documents=docs, text_reach=-reach)
 
 
-def test_a_window_takes_factors_from_labels_metadata_then_the_asset_table() -> None:
+def test_a_window_takes_factors_from_labels_metadata_then_the_asset_table(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     time = pd.date_range("2024-01-01", periods=8, freq="h").to_numpy()
     values, seen = np.zeros((8, 1), dtype=np.float32), np.ones((8, 1), dtype=bool)
     labels = {"anomaly": np.array([0, 0, 0, 0, 1, 1, 1, 0], dtype=float)}
@@ -126,6 +130,15 @@ def test_a_window_takes_factors_from_labels_metadata_then_the_asset_table() -> N
         "asset_type": "fan",
         "age_years": 11.5,
     }  # no label: left out
+    other = Series(
+        "s3", "G-1", time, np.zeros((8, 2), dtype=np.float32), ("flow", "temp"), np.ones((8, 2), bool)
+    )
+    with caplog.at_level(logging.WARNING, logger="moesaic.tasks.synth.conditions"):
+        condition_windows([pump, fan, other], window=4, stride=4, by=(), assets=assets)
+    assert (
+        "1 of 3 series have other channels than the most common set ['flow'] and are left out: s3"
+        in caplog.text
+    )
     offered = r"factor\(s\) \['fault'\]; the data offers: age_years, anomaly, asset_type, site"
     with pytest.raises(ValueError, match=offered):
         condition_windows([pump, fan], window=4, stride=4, by=("fault",), assets=assets)

@@ -194,6 +194,13 @@ def _fit(
         text_reach=reach,
         assets=dataset.assets,
     )
+    for factor in factors:
+        values = {str(c[factor]) for c in cut.conditions if factor in c}
+        if len(values) == 1:
+            only = values.pop()
+            console.print(
+                f"factor {factor!r} takes one value ({only}) in these windows: the model cannot vary it"
+            )
     if texts and not any(cut.texts or ()):
         fail(
             f"--texts: no window of {source} has a dated document of its asset inside it "

@@ -210,6 +210,13 @@ def condition_windows(
         raise ValueError("no series to cut windows from")
     sets = Counter(s.channels for s in series)
     channels = sets.most_common(1)[0][0]
+    others = [s.series_id for s in series if s.channels != channels]
+    if others:
+        shown = ", ".join(others[:10]) + (" ..." if len(others) > 10 else "")
+        logger.warning(
+            "%d of %d series have other channels than the most common set %s and are left out: %s",
+            len(others), len(series), list(channels), shown,
+        )  # fmt: skip
     if text_reach is not None and text_reach < np.timedelta64(0, "ns"):
         raise ValueError(f"`text_reach` must not be negative, got {text_reach}")
     reach = np.timedelta64(0, "ns") if text_reach is None else text_reach.astype("timedelta64[ns]")
