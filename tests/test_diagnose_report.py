@@ -192,7 +192,8 @@ def test_a_window_outside_the_series_says_where_the_series_are(fitted: Fitted) -
     )
     assert report.diagnosis.abstained
     said = f"no reading of {asset} in the window, which lies after the last reading of its series"
-    assert any(said in r.text for r in report.removed)  # it cites readings there are not: not kept
+    assert said in report.section("summary")[0].text and not report.removed  # kept: it cites the asset
+    assert [c.table for c in report.section("summary")[0].citations] == ["assets"]
 
 
 def test_cli_report_then_verify_on_a_knowledge_base(

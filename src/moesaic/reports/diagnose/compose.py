@@ -117,11 +117,14 @@ class Composer:
         asset = RecordCitation("assets", ev.asset_id)
         if ev.problems or ev.fault is None:
             reason = "; ".join(ev.problems) or "no evidence"
-            self.add(
-                "summary",
-                f"No diagnosis for {_short(ev.asset_id)} over {span}: {reason}.",
-                citations=(asset, self.request),
-            )
+            if ev.readings:
+                self.add(
+                    "summary",
+                    f"No diagnosis for {_short(ev.asset_id)} over {span}: {reason}.",
+                    citations=(asset, self.request),
+                )
+            else:  # no reading to cite, so no time either: the report's header gives the window
+                self.add("summary", f"No diagnosis for {_short(ev.asset_id)}: {reason}.", citations=(asset,))
             return Diagnosis(ev.asset_id, ev.start, ev.end, None, None, (), None, True, reason, *self.bounds)
         fault = ev.fault
         conf = self.quantity(fault.confidence, "fault_confidence", fault_type=fault.label)

@@ -121,6 +121,7 @@ class Evidence:
     problems: tuple[str, ...]  # why some evidence is missing
     drawings: tuple[DrawingOnFile, ...] = ()  # the asset's drawings on file
     history: tuple[Interval, ...] = ()  # the onset's healthy stretches [a, b)
+    readings: bool = True  # the window holds a reading: a sentence can cite it
 
     @property
     def moved(self) -> tuple[str, ...]:
@@ -248,7 +249,8 @@ def gather_evidence(
         problems=(),
     )
     if series is None or series.length < 2 or not np.issubdtype(series.time.dtype, np.datetime64):
-        return _with_records(base, empty, [_no_series(base, asset_id, t0, t1)])
+        blind = dataclasses.replace(empty, readings=False)
+        return _with_records(base, blind, [_no_series(base, asset_id, t0, t1)])
     window = window_from_series(
         series, asset_type, first, t1, baseline_start=b0, baseline_end=b1, history=history
     )
@@ -256,7 +258,12 @@ def gather_evidence(
     spd = window.steps_per_day
     empty = dataclasses.replace(empty, steps_per_day=spd)
     if len(window.values) < 2:
-        return _with_records(base, empty, ["the window holds too few readings"])
+        few = dataclasses.replace(empty, readings=len(window.values) > 0)
+        return _with_records(
+            base,
+            few,
+            ["the window holds too few readings" if len(window.values) else "the window holds no reading"],
+        )
     if len(window.baseline) < MIN_BASELINE_DAYS * spd:
         return _with_records(base, empty, ["not enough history before the window to compare with"])
     units = dict(series.meta.get("units", {}))
