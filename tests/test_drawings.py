@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -279,3 +280,23 @@ def test_bad_rules_yaml_names_file_line_and_column(tmp_path: Path) -> None:
         load_rules(path)
     path.write_text("required_fields: [material]\nrevision_pattern: '[0-9]+'\n", encoding="utf-8")
     assert load_rules(path) == CheckRules(required_fields=("material",), revision_pattern="[0-9]+")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ('require_units: "no"', "`require_units` must be true or false, found 'no'"),  # quoted: a text
+        ("require_units: ~", "`require_units` must be true or false, found None"),
+        ("max_part_number_typo: 1.5", "`max_part_number_typo` must be a whole number, found 1.5"),
+        ('max_part_number_typo: "2"', "`max_part_number_typo` must be a whole number, found '2'"),
+        ("revision_pattern: 123", "`revision_pattern` must be a text, found 123"),
+    ],
+)
+def test_a_rule_of_the_wrong_type_is_refused_not_misread(tmp_path: Path, line: str, message: str) -> None:
+    path = tmp_path / "rules.yaml"
+    path.write_text("required_fields: [material]\n" + line + "\n", encoding="utf-8")
+    with pytest.raises(DataFormatError, match=re.escape("rules.yaml: line 2, column 1: " + message)):
+        load_rules(path)
+    path.write_bytes("require_units: true # é\n".encode("latin-1"))
+    with pytest.raises(DataFormatError, match=r"rules\.yaml: expected UTF-8 text"):
+        load_rules(path)

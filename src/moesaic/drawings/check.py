@@ -69,6 +69,22 @@ class CheckRules:
             raise ValueError(f"`max_part_number_typo` must be >= 0, got {self.max_part_number_typo}")
 
 
+RULE_TYPES: dict[str, type] = {
+    "revision_pattern": str,
+    "require_units": bool,
+    "require_tolerance": bool,
+    "max_part_number_typo": int,
+}
+"""The type of each rule of a rules file but ``required_fields`` (a list of field names)."""
+
+
+def _of_type(value: Any, kind: type) -> bool:
+    """``value`` as YAML gave it is of ``kind``: a quoted "no" is text, not false; true is no number."""
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, kind)
+
+
 def load_rules(path: Path) -> CheckRules:
     """Rules from a YAML mapping; every error names the file, and the line and column where known.
 
@@ -78,7 +94,12 @@ def load_rules(path: Path) -> CheckRules:
     path = Path(path)
     if not path.is_file():
         raise DataFormatError(path, "file not found")
-    text = path.read_text(encoding="utf-8")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as err:
+        raise DataFormatError(
+            path, f"expected UTF-8 text ({err.reason} at byte {err.start}); save it as UTF-8"
+        ) from None
     try:
         node = yaml.compose(text)
         data = yaml.safe_load(text)
@@ -107,6 +128,9 @@ def load_rules(path: Path) -> CheckRules:
                     path, f"{where}`required_fields` must be a list of field names, found {value!r}"
                 )
             value = tuple(value)
+        elif not _of_type(value, RULE_TYPES[key]):
+            expected = {bool: "true or false", int: "a whole number", str: "a text"}[RULE_TYPES[key]]
+            raise DataFormatError(path, f"{where}`{key}` must be {expected}, found {value!r}")
         kwargs[key] = value
     try:
         return CheckRules(**kwargs)
