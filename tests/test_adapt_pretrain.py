@@ -150,7 +150,8 @@ def test_shots_are_a_count_or_a_share() -> None:
     with pytest.raises(ValueError, match="a count like 40 or a share like 5%"):
         _fraction("few", 700, "windows")
     with pytest.raises(
-        ValueError, match="of the 700 windows; it must be more than 0 and at most all of them"
+        ValueError,
+        match=r"'800' asks for 800 of the 700 windows \(114%\); it must be more than 0 and at most all",
     ):
         _fraction("800", 700, "windows")
 

@@ -311,7 +311,7 @@ def _fraction(shots: str, available: int, what: str) -> float:
     fraction = value / 100 if text.endswith("%") else value / available
     if not 0 < fraction <= 1:
         raise ValueError(
-            f"`--shots` {shots!r} is {fraction:.3g} of the {available} {what}; "
-            "it must be more than 0 and at most all of them"
+            f"`--shots` {shots!r} asks for {fraction * available:.3g} of the {available} {what} "
+            f"({fraction:.0%}); it must be more than 0 and at most all of them"
         )
     return fraction
