@@ -170,14 +170,16 @@ def read_bom(path: Path) -> list[BomItem]:
             raise DataFormatError(
                 path, "expected a part number, found an empty cell", line=line, column="part_number"
             )
-        if number in seen:
+        key = _canon(number)  # the key the check matches on: case and spaces do not count
+        if key in seen:
             raise DataFormatError(
                 path,
-                f"part number {number!r} is listed twice (first on line {seen[number]})",
+                f"part number {number!r} is listed twice (first on line {seen[key]}; case and spaces "
+                "do not count)",
                 line=line,
                 column="part_number",
             )
-        seen[number] = line
+        seen[key] = line
         qty = str(row["qty"]).strip()
         if not qty.isdigit() or int(qty) < 1:
             raise DataFormatError(
