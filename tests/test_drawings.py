@@ -263,9 +263,9 @@ def test_bad_bom_csv_names_file_line_and_column(tmp_path: Path) -> None:
     assert read_bom(path) == [BomItem(part_number="A-1", qty=2, line=2)]
     path.write_text("part_number;qty;description\nA-1;2;screw, M6\n", encoding="utf-8")  # sniffed
     assert read_bom(path) == [BomItem(part_number="A-1", qty=2, line=2, description="screw, M6")]
-    path.write_text("part_number,qty\nCO-BR-7310,2\nco-br 7310,3\n", encoding="utf-8")
+    path.write_text("part_number,qty\nCO-BR-7310,2\nco-br-7310 ,3\n", encoding="utf-8")
     with pytest.raises(
-        DataFormatError, match=r"line 3, column 'part_number': part number 'co-br 7310' is listed twice"
+        DataFormatError, match=r"line 3, column 'part_number': part number 'co-br-7310' is listed twice"
     ):
         read_bom(path)
 
