@@ -378,13 +378,19 @@ def parse_time_argument(text: str, name: str) -> pd.Timestamp:
             )
         if first > 12:  # day first: rewrite month first, as pandas reads it
             text = f"{parts.group(3)}/{parts.group(1)}/{parts.group(4)}{parts.group(5)}"
+    stamp = timestamp_or_none(text)
+    if stamp is None:
+        raise ValueError(f"{name} {text!r} is not a time (expected e.g. {example})")
+    return stamp
+
+
+def timestamp_or_none(text: str) -> pd.Timestamp | None:
+    """``text`` as a pandas timestamp, or None when it is not one."""
     try:
         stamp = pd.Timestamp(text)
     except (TypeError, ValueError):
-        raise ValueError(f"{name} {text!r} is not a time (expected e.g. {example})") from None
-    if pd.isna(stamp):
-        raise ValueError(f"{name} {text!r} is not a time (expected e.g. {example})")
-    return stamp
+        return None
+    return None if pd.isna(stamp) else stamp
 
 
 def _month_first(

@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from moesaic.data.tables import parse_time_argument
+from moesaic.data.tables import parse_time_argument, timestamp_or_none
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH = (
@@ -133,11 +133,8 @@ def _offset(count: int, unit: str) -> pd.DateOffset | pd.Timedelta:
 
 
 def _stamp(text: str) -> pd.Timestamp:
-    try:
-        stamp = pd.Timestamp(text)
-    except (TypeError, ValueError):
-        raise TimePhraseError(f"{text!r} is not a date; {_EXAMPLE}.") from None
-    if pd.isna(stamp):
+    stamp = timestamp_or_none(text)
+    if stamp is None:
         raise TimePhraseError(f"{text!r} is not a date; {_EXAMPLE}.")
     return stamp
 
