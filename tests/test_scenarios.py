@@ -117,7 +117,7 @@ def test_plan_cites_history_and_fmea(kb_folder: Path) -> None:
     assert set(keys[:2]) == {"inspect:Leak", "repair:Leak"}
     leak = next(s for s in plan.scenarios if s.key == "inspect:Leak")
     assert {c.record_id for c in leak.citations} >= {"t:1", "t:2", "t:F1"}
-    assert leak.cost == pytest.approx(200.0) and leak.downtime_h == pytest.approx(20.0)
+    assert leak.cost == pytest.approx(200.0) and leak.downtime_h is None  # RunningTime is no downtime
     assert (leak.severity, leak.occurrence) == (6.0, 4.0)
     teeth = next(s for s in plan.scenarios if s.key == "replace:uncoded")
     assert teeth.downtime_h is None and teeth.risk().startswith("unknown")

@@ -3,10 +3,12 @@
 A situation (an asset and a text: a new work order, or what happened in a time window) gets
 candidate scenarios from three places:
 
-1. **Similar past work orders.** ``kb.search`` over the work orders (every asset; they are of the
-   same fleet) returns the nearest ones; each votes, by its retrieval score, for the scenario key
-   ``"<action>:<failure mode>"`` of its expert coding. What was done after similar symptoms is
-   what is proposed.
+1. **Similar past work orders.** ``kb.search`` over the work orders of the asset and of the
+   assets of its type (every asset when its type is unknown) returns the nearest ones; each votes,
+   by its retrieval score, for the scenario key ``"<action>:<failure mode>"`` of its coding
+   (:mod:`moesaic.reports.scenarios.coding`: the expert's ``Action``/``FM``, or a user's
+   ``failure_code`` and the verbs of the text). What was done after similar symptoms on similar
+   assets is what is proposed.
 2. **FMEA rows.** Rows sharing words with the situation propose their recommended action for their
    failure mode, and give every scenario its risk if deferred (severity, occurrence).
 3. **The situation itself.** The action verbs and failure-mode words of its text are features of
@@ -20,7 +22,6 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
-import statistics
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -28,29 +29,24 @@ from typing import Any, NamedTuple
 
 from moesaic.data.schema import Document
 from moesaic.reports.qa.table import FmeaRow, terms
+from moesaic.reports.scenarios.coding import (
+    ACTIONS,
+    COST_FIELDS,
+    DURATION_FIELDS,
+    UNCODED_FM,
+    describe_coding,
+    median_figure,
+    read_coding,
+    text_verbs,
+)
+
+# Read from here by older callers: the vocabulary of codes lives in coding.py.
+from moesaic.reports.scenarios.coding import action_verb as action_verb
+from moesaic.reports.scenarios.coding import failure_mode as failure_mode
+from moesaic.reports.scenarios.coding import scenario_key as scenario_key
 
 logger = logging.getLogger(__name__)
 
-ACTIONS = ("inspect", "test", "replace", "repair", "adjust", "monitor")
-# Expert action codes of the work orders (``Replace``, ``Minor Maint_Repair``, ...) to one verb,
-# the most invasive first: an order that replaced and repaired is a replacement.
-_CODE_VERBS = (
-    ("Replace", "replace"),
-    ("Repair", "repair"),
-    ("Modify", "repair"),
-    ("Minor Maint", "adjust"),
-    ("CM", "monitor"),
-)
-# Words of free text (work orders, FMEA recommended actions) that name each verb, stemmed.
-_TEXT_VERBS = {
-    "replace": ("replac", "chang", "swap", "fit", "refit", "install", "new", "renew"),
-    "repair": ("repair", "fix", "weld", "rebuild", "overhaul", "modif"),
-    "adjust": ("adjust", "tighten", "top", "grease", "lube", "servic", "reset", "clean", "tension"),
-    "monitor": ("monitor", "sampl", "trend", "analysi", "analys", "cm"),
-    "test": ("test", "calibrat", "measur"),
-    "inspect": ("inspect", "check", "investigat", "examin", "look"),
-}
-UNCODED_FM = "uncoded"
 # Words that say nothing about a machine: sharing one does not make two orders similar.
 _FUNCTION_WORDS = frozenset(
     terms("a an the of on in at to for from with and or is are was were be been by as it its this that")
@@ -61,31 +57,6 @@ def content_words(text: str) -> set[str]:
     """The stemmed words of ``text`` that can make two orders similar: alphabetic, two letters or
     more, not a function word (numbers and the ``l``/``h`` of ``L/H`` are not)."""
     return {w for w in terms(text) if w.isalpha() and len(w) >= 2 and w not in _FUNCTION_WORDS}
-
-
-def action_verb(code: str) -> str:
-    """The verb of an expert action code; ``inspect`` when no action was coded (a reported symptom)."""
-    for part, verb in _CODE_VERBS:
-        if part in code:
-            return verb
-    return "inspect"
-
-
-def text_verbs(text: str) -> set[str]:
-    """The verbs of :data:`ACTIONS` named in free text."""
-    words = set(terms(text))
-    return {verb for verb, stems in _TEXT_VERBS.items() if any(w.startswith(s) for w in words for s in stems)}
-
-
-def failure_mode(code: str) -> str:
-    """The first failure mode of an expert code (``Leak_Unspecified`` -> ``Leak``), or ``uncoded``."""
-    first = code.split("_")[0].strip()
-    return first or UNCODED_FM
-
-
-def scenario_key(action_code: str, fm_code: str) -> str:
-    """``"<verb>:<failure mode>"``, the identity of a scenario across situations."""
-    return f"{action_verb(action_code)}:{failure_mode(fm_code)}"
 
 
 @dataclass(frozen=True)
@@ -120,8 +91,9 @@ class Scenario:
         failure_mode: the failure mode addressed.
         steps: the ordered actions, each starting with a verb of :data:`ACTIONS`.
         reason: why it is proposed, in one sentence.
-        downtime_h: median recorded running time of the supporting orders, None when unknown.
-        cost: median recorded cost of the supporting orders, None when unknown.
+        downtime_h: median ``labour_hours`` of the supporting orders (a user's file; the reason
+            says so), None when unknown (the excavator set records no downtime).
+        cost: median recorded cost (``Cost`` or ``cost``) of the supporting orders, None when unknown.
         severity: FMEA severity of the failure mode (1-10), None when no FMEA row matches.
         occurrence: FMEA occurrence (1-10), None when no FMEA row matches.
         citations: the supporting records, at least two.
@@ -213,11 +185,14 @@ class ScenarioGenerator:
     """Candidate scenarios from a history of work orders and FMEA rows.
 
     Args:
-        work_orders: past work orders (``Document(kind="work_order")`` with the expert codes
-            ``Action`` and ``FM`` in their fields), ids as the base's keys.
+        work_orders: past work orders (``Document(kind="work_order")``), ids as the base's keys,
+            coded as :func:`moesaic.reports.scenarios.coding.read_coding` reads them.
         fmea: FMEA rows (may be empty: risks are then unknown).
         search: ``search(text, k) -> [(record id, score)]`` over the work orders, best first.
         config: see :class:`CandidateConfig`.
+        asset_types: asset key -> asset type (``""`` when unknown). A situation's asset learns
+            from its own orders and those of assets of its type; when its type is unknown (or no
+            types are given), from every asset of the base.
     """
 
     def __init__(
@@ -227,51 +202,67 @@ class ScenarioGenerator:
         fmea: Sequence[FmeaRow],
         search: Callable[[str, int], Sequence[tuple[str, float]]],
         config: CandidateConfig | None = None,
+        asset_types: Mapping[str, str] | None = None,
     ) -> None:
         self.config = config or CandidateConfig()
         self._orders = {d.doc_id: d for d in work_orders}
         self._order_words = {d.doc_id: content_words(d.text) for d in work_orders}
+        self._codings = {d.doc_id: read_coding(d) for d in work_orders}
+        self._types = dict(asset_types or {})
         self._fmea = tuple(fmea)
         self._fmea_terms = [set(terms(f"{r.component} {r.sub_component} {r.failure_mode}")) for r in fmea]
         self._search = search
-        counts = Counter(
-            scenario_key(str(d.fields.get("Action", "")), str(d.fields.get("FM", ""))) for d in work_orders
-        )
+        counts = Counter(c.key for c in self._codings.values())
         total = sum(counts.values()) or 1
         self._prior = {k: n / total for k, n in counts.items()}
 
     def propose(self, situation: Situation) -> list[Scenario]:
         """Candidate scenarios for ``situation`` (unranked: the strongest neighbour vote first)."""
-        neighbours = self.similar_orders(situation.text)
+        neighbours = self.similar_orders(situation.text, asset_id=situation.asset_id)
         words = set(terms(situation.text))
         verbs = text_verbs(situation.text)
         groups: dict[str, list[Neighbour]] = defaultdict(list)
         for n in neighbours:
-            fields = n.document.fields
-            groups[scenario_key(str(fields.get("Action", "")), str(fields.get("FM", "")))].append(n)
-        total = sum(n.score for n in neighbours) or 1.0
+            groups[self._codings[n.document.doc_id].key].append(n)
         scenarios = []
         for key, members in sorted(groups.items(), key=lambda kv: -sum(n.score for n in kv[1])):
             if len(members) < 2:
                 continue  # one past order is an anecdote, and a scenario cites two records
-            scenarios.append(self._from_history(situation, key, members, total, words, verbs))
+            scenarios.append(self._from_history(situation, key, members, neighbours, words, verbs))
         scenarios = scenarios[: self.config.max_candidates]
         scenarios += self._from_fmea(situation, words, verbs, neighbours, {s.key for s in scenarios})
         return scenarios
 
-    def similar_orders(self, text: str) -> list[Neighbour]:
-        """The past orders retrieved for ``text``, best first, or none when not one of them shares a
-        content word with it: dense retrieval returns the nearest vectors even for text that names
-        nothing in the history, and those are not similar orders."""
+    def peer_orders(self, asset_id: str) -> int:
+        """How many past orders ``asset_id`` learns from: its own and those of assets of its type."""
+        return sum(self._is_peer(d, asset_id) for d in self._orders.values())
+
+    def similar_orders(self, text: str, *, asset_id: str | None = None) -> list[Neighbour]:
+        """The past orders retrieved for ``text`` (of ``asset_id`` and assets of its type when
+        given), best first, or none when not one of them shares a content word with it: dense
+        retrieval returns the nearest vectors even for text that names nothing in the history, and
+        those are not similar orders."""
         words = content_words(text)
         found: list[Neighbour] = []
         for record_id, score in self._search(text, self.config.neighbours):
             document = self._orders.get(record_id)
-            if document is not None and len(found) < self.config.neighbours:
+            if document is None or len(found) >= self.config.neighbours:
+                continue
+            if asset_id is None or self._is_peer(document, asset_id):
                 found.append(Neighbour(document, float(score), len(found)))
         if not any(words & self._order_words[n.document.doc_id] for n in found):
             return []
         return found
+
+    def _is_peer(self, order: Document, asset_id: str) -> bool:
+        asset_type = self._types.get(asset_id, "")
+        return order.asset_id == asset_id or not asset_type or self._types.get(order.asset_id) == asset_type
+
+    def describe_peers(self, asset_id: str, *, others_only: bool = False) -> str:
+        """The assets ``asset_id`` learns from, in words (``"the other pump assets"``)."""
+        asset_type = self._types.get(asset_id, "")
+        others = f"the other {asset_type} assets" if asset_type else "the other assets of the base"
+        return others if others_only else f"{asset_id} and {others}"
 
     def _matching_fmea(self, fm: str, words: set[str]) -> FmeaRow | None:
         """The FMEA row of failure mode ``fm`` sharing most other words with the situation, or None."""
@@ -291,11 +282,12 @@ class ScenarioGenerator:
         situation: Situation,
         key: str,
         members: list[Neighbour],
-        total: float,
+        neighbours: list[Neighbour],
         words: set[str],
         verbs: set[str],
     ) -> Scenario:
         verb, fm = key.split(":", 1)
+        total = sum(n.score for n in neighbours) or 1.0
         row = self._matching_fmea(fm, words) if fm != UNCODED_FM else None
         systems = Counter(str(n.document.fields.get("MajorSystem", "")) or "asset" for n in members)
         system = systems.most_common(1)[0][0].replace("_", " / ")
@@ -319,19 +311,30 @@ class ScenarioGenerator:
             f"fm={fm}": 1.0,
             f"key={key}": 1.0,
         }
-        steps = _steps(verb, system, fm)
-        reason = (
-            f"{len(members)} of the most similar past orders were coded {key} ({system}), "
-            f"e.g. {members[0].document.text!r}"
+        downtime = median_figure((n.document for n in members), DURATION_FIELDS)
+        cost = median_figure((n.document for n in members), COST_FIELDS)
+        own = sum(n.document.asset_id == situation.asset_id for n in members)
+        where = (
+            f"all on {situation.asset_id}"
+            if own == len(members)
+            else f"{own} on {situation.asset_id}, {len(members) - own} on "
+            f"{self.describe_peers(situation.asset_id, others_only=True)}"
         )
+        reason = (
+            f"{len(members)} of the {len(neighbours)} most similar past orders ({where}) "
+            f"{describe_coding(self._codings[members[0].document.doc_id])}"
+            f"{'' if system == 'asset' else f' ({system})'}, e.g. {members[0].document.text!r}"
+        )
+        if downtime.fields:
+            reason += f"; downtime is the median {downtime.fields} of these orders"
         return Scenario(
             scenario_id=_scenario_id(situation, key),
             key=key,
             failure_mode=fm,
-            steps=steps,
+            steps=_steps(verb, system, fm),
             reason=reason,
-            downtime_h=_median(n.document.fields.get("RunningTime") for n in members),
-            cost=_median(n.document.fields.get("Cost") for n in members),
+            downtime_h=downtime.value,
+            cost=cost.value,
             severity=None if row is None else row.severity,
             occurrence=None if row is None else row.occurrence,
             citations=tuple(citations),
@@ -403,11 +406,6 @@ def _steps(verb: str, system: str, fm: str) -> tuple[str, ...]:
     elif verb == "inspect":
         steps.append(f"monitor {system} until the cause is confirmed")
     return tuple(steps)
-
-
-def _median(values: Any) -> float | None:
-    numbers = [float(v) for v in values if isinstance(v, int | float) and math.isfinite(float(v))]
-    return statistics.median(numbers) if numbers else None
 
 
 def _scenario_id(situation: Situation, key: str) -> str:

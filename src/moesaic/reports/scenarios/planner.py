@@ -49,19 +49,25 @@ def window_situation(kb: KnowledgeBase, asset_id: str, start: pd.Timestamp, end:
 def history_generator(
     kb: KnowledgeBase, *, before: pd.Timestamp | None = None, config: CandidateConfig | None = None
 ) -> ScenarioGenerator:
-    """A generator over the base's work orders (those before ``before`` when given) and FMEA rows."""
-    orders: Sequence[Document] = kb.documents(kind="work_order")
-    if before is not None:
-        orders = [d for d in orders if d.time is not None and d.time < before]
+    """A generator over the base's work orders (those before ``before`` when given) and FMEA rows,
+    each asset learning from the assets of its type in the base's asset register."""
+    every: Sequence[Document] = kb.documents(kind="work_order")
+    orders = every if before is None else [d for d in every if d.time is not None and d.time < before]
+    history = {d.doc_id for d in orders}
     fmea = rows_from_documents(kb.documents(kind="fmea"))
     cfg = config or CandidateConfig()
 
     def search(text: str, k: int) -> list[tuple[str, float]]:
         # Ask for more than k: hits outside the history (later orders, other kinds) are dropped.
         hits = kb.search(text, k=4 * k, kinds=["work_order"], mode="hybrid")
+        if before is not None and len(hits) == 4 * k and sum(h.record_id in history for h in hits) < k:
+            # A short history before an early window: the later orders can crowd it out of the
+            # nearest 4 k, and "no similar past order" would then be false. Rank every order.
+            hits = kb.search(text, k=max(len(every), 4 * k), kinds=["work_order"], mode="hybrid")
         return [(h.record_id, h.score) for h in hits]
 
-    return ScenarioGenerator(work_orders=orders, fmea=fmea, search=search, config=cfg)
+    types = {a.asset_id: a.asset_type for a in kb.assets()}
+    return ScenarioGenerator(work_orders=orders, fmea=fmea, search=search, config=cfg, asset_types=types)
 
 
 def plan_scenarios(
@@ -77,7 +83,8 @@ def plan_scenarios(
     """Ranked scenarios for an asset, from a work-order ``text`` or a time ``window``; stored for feedback.
 
     Raises:
-        ValueError: neither or both of ``text`` and ``window``, an empty situation, no similar
+        ValueError: neither or both of ``text`` and ``window``, an empty situation, no past order
+            to learn from (none before the window, none of the asset or its type), no similar
             past order (none of the nearest shares a meaningful word with the situation), or no
             scenario with two supporting records.
     """
@@ -92,9 +99,17 @@ def plan_scenarios(
         situation = Situation(asset_id=kb.resolve_asset(asset_id), text=str(text))
         before = None
     generator = history_generator(kb, before=before, config=config)
+    if not generator.peer_orders(situation.asset_id):
+        # In window mode the history stops at the window's start: say so rather than blame words.
+        when = "" if before is None else f" before {before:%Y-%m-%d}"
+        later = "" if before is None else "; choose a later window"
+        raise ValueError(
+            f"no scenario for asset {situation.asset_id!r}: no work orders{when} to learn from "
+            f"(the history of {generator.describe_peers(situation.asset_id)}){later}"
+        )
     candidates = generator.propose(situation)
     if not candidates:
-        if not generator.similar_orders(situation.text):
+        if not generator.similar_orders(situation.text, asset_id=situation.asset_id):
             raise ValueError(
                 f"no scenario for {situation.text!r}: no similar past work orders "
                 "(none of the nearest shares a meaningful word with it)"

@@ -1,0 +1,178 @@
+"""What a past work order records: the action taken, the failure mode, its cost and its duration.
+
+Two layouts are read, each from its own field names:
+
+- the expert coding of the excavator set (``Action``, ``FM``, ``Cost``, ``RunningTime``);
+- a user's ``work_orders.csv`` (README, "Your own files"): ``failure_code``, ``cost``,
+  ``labour_hours``, and no action column, so the action is the most invasive verb of the text
+  ("replaced bearing, checked coupling" was a replacement).
+
+The excavator fields win when an order has them: an empty ``Action`` or ``FM`` there is the
+expert's verdict (no action, no failure mode), not a missing column, so it is not overridden by
+the text or by another column.
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from collections.abc import Iterable, Mapping
+from typing import Any, NamedTuple
+
+from moesaic.data.schema import Document
+from moesaic.reports.qa.table import terms
+
+ACTIONS = ("inspect", "test", "replace", "repair", "adjust", "monitor")
+# Expert action codes of the work orders (``Replace``, ``Minor Maint_Repair``, ...) to one verb,
+# the most invasive first: an order that replaced and repaired is a replacement.
+_CODE_VERBS = (
+    ("Replace", "replace"),
+    ("Repair", "repair"),
+    ("Modify", "repair"),
+    ("Minor Maint", "adjust"),
+    ("CM", "monitor"),
+)
+# Words of free text (work orders, FMEA recommended actions) that name each verb, stemmed.
+_TEXT_VERBS = {
+    "replace": ("replac", "chang", "swap", "fit", "refit", "install", "new", "renew"),
+    "repair": ("repair", "fix", "weld", "rebuild", "overhaul", "modif"),
+    "adjust": ("adjust", "tighten", "top", "grease", "lube", "servic", "reset", "clean", "tension"),
+    "monitor": ("monitor", "sampl", "trend", "analysi", "analys", "cm"),
+    "test": ("test", "calibrat", "measur"),
+    "inspect": ("inspect", "check", "investigat", "examin", "look"),
+}
+# The verbs of a past order's text, the most invasive first (the order of _CODE_VERBS).
+_INVASIVE = ("replace", "repair", "adjust", "monitor", "test", "inspect")
+UNCODED_FM = "uncoded"
+# Field names, the excavator set's first: the first one an order has is read.
+ACTION_FIELDS = ("Action",)
+FAILURE_MODE_FIELDS = ("FM", "failure_code")
+COST_FIELDS = ("Cost", "cost")
+# labour_hours (user files) is the only downtime-like duration recorded; the scenario's
+# ``downtime_h`` is read from it and its reason says so. The excavator set's RunningTime is not
+# one: it is the running time up to the order (262 for an order 262 days after the previous one
+# of its asset, and the gap to the previous order on the same part in 55 % of the rows).
+DURATION_FIELDS = ("labour_hours",)
+
+
+def action_verb(code: str) -> str:
+    """The verb of an expert action code; ``inspect`` when no action was coded (a reported symptom)."""
+    for part, verb in _CODE_VERBS:
+        if part in code:
+            return verb
+    return "inspect"
+
+
+def text_verbs(text: str) -> set[str]:
+    """The verbs of :data:`ACTIONS` named in free text."""
+    words = set(terms(text))
+    return {verb for verb, stems in _TEXT_VERBS.items() if any(w.startswith(s) for w in words for s in stems)}
+
+
+def failure_mode(code: str) -> str:
+    """The first failure mode of an expert code (``Leak_Unspecified`` -> ``Leak``), or ``uncoded``."""
+    first = code.split("_")[0].strip()
+    return first or UNCODED_FM
+
+
+def scenario_key(action_code: str, fm_code: str) -> str:
+    """``"<verb>:<failure mode>"``, the identity of a scenario across situations."""
+    return f"{action_verb(action_code)}:{failure_mode(fm_code)}"
+
+
+class OrderCoding(NamedTuple):
+    """The scenario key of one past order and where each half of it was read.
+
+    ``action_from`` is the field holding the action (``"Action"``) or ``"text"`` (its verbs);
+    ``mode_from`` is the field holding the failure mode, or None when the order has none of
+    :data:`FAILURE_MODE_FIELDS` (an order whose field is there but empty has it named).
+    """
+
+    verb: str
+    failure_mode: str
+    action_from: str
+    mode_from: str | None
+
+    @property
+    def key(self) -> str:
+        return f"{self.verb}:{self.failure_mode}"
+
+
+def read_coding(order: Document) -> OrderCoding:
+    """The action and failure mode of a past ``order``, from its coding fields or its text."""
+    fields = order.fields
+    action_from = _first_present(fields, ACTION_FIELDS)
+    if action_from is not None:
+        verb = action_verb(_code(fields[action_from]))
+    else:
+        action_from = "text"
+        verb = next((v for v in _INVASIVE if v in text_verbs(order.text)), "inspect")
+    mode_from = _first_present(fields, FAILURE_MODE_FIELDS)
+    mode = failure_mode(_code(fields[mode_from])) if mode_from is not None else UNCODED_FM
+    return OrderCoding(verb, mode, action_from, mode_from)
+
+
+class Figure(NamedTuple):
+    value: Any  # a number, or anything else when not recorded (NaN, None, text)
+    field: str | None  # the field read, None when the order has none of the names
+
+
+def read_figure(order: Document, names: tuple[str, ...]) -> Figure:
+    """The first of ``names`` that ``order`` has (:data:`COST_FIELDS`, :data:`DURATION_FIELDS`)."""
+    name = _first_present(order.fields, names)
+    return Figure(None if name is None else order.fields[name], name)
+
+
+def describe_coding(coding: OrderCoding) -> str:
+    """What the orders of one scenario record, naming the fields read (or their absence)."""
+    if coding.action_from == "Action" and coding.mode_from == "FM" and coding.failure_mode != UNCODED_FM:
+        return f"were coded {coding.key}"  # the expert coding of the excavator set
+    if coding.mode_from is None and coding.action_from == "text":
+        return (
+            "carry no coding the planner can read (no Action, FM or failure_code field), so no "
+            f"failure mode; the verbs of their text give {coding.verb}"
+        )
+    if coding.mode_from is None:
+        mode = "carry no failure-mode coding the planner can read (no FM or failure_code field)"
+    elif coding.failure_mode == UNCODED_FM:
+        mode = f"have an empty {coding.mode_from}"
+    else:
+        mode = f"record failure mode {coding.failure_mode} ({coding.mode_from})"
+    if coding.action_from == "text":
+        action = (
+            "their text names no action, hence inspect"
+            if coding.verb == "inspect"
+            else f"their text says {coding.verb}"
+        )
+    elif coding.verb == "inspect":
+        action = f"their {coding.action_from} names no action, hence inspect"
+    else:
+        action = f"their {coding.action_from} says {coding.verb}"
+    return f"{mode}; {action}"
+
+
+class MedianFigure(NamedTuple):
+    value: float | None  # None when no order records a number
+    fields: str  # the field(s) the numbers were read from, "" when none
+
+
+def median_figure(orders: Iterable[Document], names: tuple[str, ...]) -> MedianFigure:
+    """The median of the numbers ``orders`` record under the first of ``names`` each has."""
+    numbers, fields = [], set()
+    for order in orders:
+        value, name = read_figure(order, names)
+        if isinstance(value, int | float) and math.isfinite(float(value)):
+            numbers.append(float(value))
+            fields.add(str(name))
+    if not numbers:
+        return MedianFigure(None, "")
+    return MedianFigure(statistics.median(numbers), " and ".join(sorted(fields)))
+
+
+def _first_present(fields: Mapping[str, Any], names: tuple[str, ...]) -> str | None:
+    return next((n for n in names if n in fields), None)
+
+
+def _code(value: Any) -> str:
+    # A user CSV stores an empty cell as None; the excavator set stores "".
+    return "" if value is None else str(value)

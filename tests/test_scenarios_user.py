@@ -1,0 +1,130 @@
+"""Scenarios on a base built from a user's folder (README "Your own files"), and windows that start
+before the history does."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from moesaic.data.readers import read_user_folder
+from moesaic.data.schema import Document
+from moesaic.knowledge import KnowledgeBase
+from moesaic.reports.scenarios import CandidateConfig, plan_scenarios
+from moesaic.reports.scenarios.coding import OrderCoding, read_coding
+
+ASSETS = "asset_id,asset_type\nP-1,pump\nP-2,pump\nP-3,compressor\n"
+ORDERS = """wo_id,asset_id,created,text,failure_code,cost,labour_hours
+WO-1,P-1,2024-01-10 08:00,"Bearing noise on P-1, replaced bearing 6309",BRG,1200,6
+WO-2,P-1,2024-02-20 09:00,"High vibration, bearing temperature rising; replaced bearing",BRG,1500,8
+WO-3,P-1,2024-02-25 10:00,"Seal leak at discharge side, replaced mechanical seal",SEAL,800,4
+WO-4,P-2,2024-02-10 03:00,"Overheating, cleaned cooler",OHT,300,2
+WO-5,P-3,2024-01-05 07:00,"Compressor bearing noise, replaced valve plate",VLV,900,5
+WO-6,P-3,2024-01-28 07:00,"Compressor bearing noise again, replaced valve plate",VLV,950,5
+"""
+
+
+def _base(tmp_path: Path, orders: str) -> Path:
+    folder = tmp_path / "uf"
+    folder.mkdir()
+    (folder / "assets.csv").write_text(ASSETS)
+    (folder / "work_orders.csv").write_text(orders)
+    kb_folder = tmp_path / "kb"
+    with KnowledgeBase.open(kb_folder, create=True, embedder="hashing") as kb:
+        kb.ingest(read_user_folder(folder), source="uf")
+    return kb_folder
+
+
+def _app() -> typer.Typer:
+    from moesaic.cli.scenarios import feedback, scenarios
+
+    app = typer.Typer()
+    app.command(name="scenarios")(scenarios)
+    app.command(name="feedback")(feedback)
+    return app
+
+
+def test_coding_is_read_from_excavator_fields_first_then_user_columns_and_text() -> None:
+    def order(text: str, **fields: object) -> Document:
+        return Document(doc_id="1", kind="work_order", text=text, fields=fields)
+
+    # An empty expert code is the expert's verdict: the text does not override it.
+    assert read_coding(order("REPLACE HOSE", Action="", FM="")) == OrderCoding(
+        "inspect", "uncoded", "Action", "FM"
+    )
+    assert read_coding(order("x", Action="Replace", FM="Leak", failure_code="SEAL")).key == "replace:Leak"
+    # A user's order: failure_code, and the most invasive verb of the text.
+    user = read_coding(order("checked bearing, replaced it", failure_code="BRG", cost=10.0))
+    assert user == OrderCoding("replace", "BRG", "text", "failure_code")
+    assert read_coding(order("pump noisy", failure_code=None)) == OrderCoding(
+        "inspect", "uncoded", "text", "failure_code"
+    )
+    assert read_coding(order("pump noisy")).mode_from is None
+
+
+def test_user_orders_give_failure_code_cost_and_labour_hours(tmp_path: Path) -> None:
+    with KnowledgeBase.open(_base(tmp_path, ORDERS)) as kb:
+        plan = plan_scenarios(kb, asset_id="P-1", text="bearing noise and high vibration")
+    best = plan.scenarios[0]
+    assert best.key == "replace:BRG"
+    assert best.cost == pytest.approx(1350.0) and best.downtime_h == pytest.approx(7.0)
+    assert "failure mode BRG (failure_code)" in best.reason and "labour_hours" in best.reason
+    assert "inspect:uncoded" not in best.reason
+    # P-1 is a pump: the compressor's bearing-noise orders (WO-5, WO-6) do not vote.
+    cited = {c.record_id for s in plan.scenarios for c in s.citations}
+    assert cited <= {"uf:WO-1", "uf:WO-2", "uf:WO-3", "uf:WO-4"}
+    assert "2 of the 4 most similar past orders (all on uf:P-1)" in best.reason
+
+
+def test_orders_without_any_coding_say_so(tmp_path: Path) -> None:
+    orders = """wo_id,asset_id,text
+WO-1,P-1,Bearing noise on P-1 replaced bearing
+WO-2,P-2,Bearing noise on P-2 replaced bearing
+"""
+    with KnowledgeBase.open(_base(tmp_path, orders)) as kb:
+        (scenario,) = plan_scenarios(kb, asset_id="P-1", text="bearing noise").scenarios
+    assert scenario.key == "replace:uncoded"
+    assert "no coding the planner can read" in scenario.reason and "were coded" not in scenario.reason
+    assert "(1 on uf:P-1, 1 on the other pump assets)" in scenario.reason
+    assert scenario.cost is None and scenario.downtime_h is None
+
+
+def test_a_window_before_any_history_says_so(tmp_path: Path) -> None:
+    kb_folder = _base(tmp_path, ORDERS)
+    january = (pd.Timestamp("2024-01-01"), pd.Timestamp("2024-01-31"))
+    with KnowledgeBase.open(kb_folder) as kb, pytest.raises(ValueError) as err:
+        plan_scenarios(kb, asset_id="P-1", window=january)
+    message = str(err.value)
+    assert "no work orders before 2024-01-01 to learn from" in message and "choose a later window" in message
+    assert "meaningful word" not in message
+    result = CliRunner().invoke(
+        _app(), ["scenarios", "--kb", str(kb_folder), "--asset", "P-1", "--window", "2024-01-01..2024-01-31"]
+    )
+    assert result.exit_code == 2 and "choose a later window" in result.output
+
+
+def test_a_short_history_is_not_crowded_out_by_later_orders(tmp_path: Path) -> None:
+    # Two early bearing replacements, then many later orders nearer the situation's words: the
+    # nearest hits of the whole base are all after the window's start.
+    later = "".join(
+        f"WO-{i},P-2,2024-03-{i:02d} 08:00,Bearing noise high vibration noise on P-2,BRG,1,1\n"
+        for i in range(10, 30)
+    )
+    orders = (
+        "wo_id,asset_id,created,text,failure_code,cost,labour_hours\n"
+        "WO-1,P-1,2024-01-05 08:00,Bearing replaced,BRG,100,2\n"
+        "WO-2,P-2,2024-01-08 08:00,Bearing replaced again,BRG,300,4\n"
+        "WO-3,P-1,2024-02-05 08:00,Bearing noise high vibration noise,,,\n" + later
+    )
+    with KnowledgeBase.open(_base(tmp_path, orders)) as kb:
+        plan = plan_scenarios(
+            kb,
+            asset_id="P-1",
+            window=(pd.Timestamp("2024-02-01"), pd.Timestamp("2024-02-28")),
+            config=CandidateConfig(neighbours=2),
+        )
+    assert [s.key for s in plan.scenarios] == ["replace:BRG"]
+    assert plan.scenarios[0].cost == pytest.approx(200.0)
