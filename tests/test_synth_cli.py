@@ -44,6 +44,11 @@ def test_fit_then_sample_writes_samples_with_provenance(tmp_path: Path) -> None:
     assert set(provenance.columns) >= {"sample_id", "model", "model_sha256", "seed", "condition"}
     assert provenance["condition"].iloc[0] == '{"fault": 0.0}'
     assert set(samples["sample_id"]) == set(provenance["sample_id"])
+    named = runner.invoke(
+        app, ["--model", str(model), "--condition", "fault=Normal", "--n", "2", "--out", str(out)]
+    )
+    assert named.exit_code == 0, named.output  # the name the data gives code 0
+    assert pd.read_csv(out / "provenance.csv")["condition"].iloc[0] == '{"fault": 0.0}'  # as fault=0
     plot, parquet = tmp_path / "samples.png", tmp_path / "pq"
     args = [
         "--model",

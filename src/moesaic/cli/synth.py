@@ -225,6 +225,17 @@ def _fit(
     console.print(f"saved the synthesizer to {save} ({len(cut.windows)} windows{with_text}, factors {named})")
 
 
+def _named_codes(asked: dict[str, object], names: dict[str, dict[str, str]]) -> dict[str, object]:
+    """``asked`` with a value written by its name (``fault=normal``) replaced by the code the model
+    learnt (``fault=0``), for the factors whose codes the data named."""
+    out = dict(asked)
+    for factor, value in asked.items():
+        codes = {name.lower(): code for code, name in names.get(factor, {}).items()}
+        if isinstance(value, str) and value.lower() in codes:  # read as if the code had been written
+            out[factor] = parse_condition(f"{factor}={codes[value.lower()]}")[factor]
+    return out
+
+
 def _sample(
     model: Path,
     *,
@@ -239,7 +250,7 @@ def _sample(
 ) -> None:
     synthesizer = Synthesizer.load(model)
     channels = list(synthesizer.channel_names_)
-    asked = parse_condition(condition) if condition else {}
+    asked = _named_codes(parse_condition(condition) if condition else {}, synthesizer.value_names_)
     reads_text = synthesizer.text_embedder_ is not None
     if text:
         try:
