@@ -100,7 +100,8 @@ def test_a_diameter_sign_read_as_a_figure_is_replaced_by_reading_the_figures_aga
 
 
 def _stacked(main: str, upper: str, lower: str) -> np.ndarray:
-    image = Image.new("L", (240, 70), 255)
+    width = max(240, 80 + int(ImageDraw.Draw(Image.new("L", (1, 1))).textlength(main, font=_font(40))))
+    image = Image.new("L", (width, 70), 255)
     draw = ImageDraw.Draw(image)
     draw.text((10, 12), main, fill=0, font=_font(40))
     right = 12 + int(draw.textlength(main, font=_font(40)))
@@ -129,6 +130,10 @@ def test_read_parts_reads_a_stacked_deviation_row_by_row() -> None:
     # a row that is no number: the line is kept as first read
     assert read_parts(crop, "16,5 *01", FakeRecogniser("16,5", "Ra")) == "16,5 *01"
     assert read_parts(crop, "SECTION", FakeRecogniser()) == "SECTION"  # no figure, not a callout
+    # a part number whose last figure sits apart is no size with a deviation: kept as first read
+    part = _stacked("CO-EC-200", "+0,1", "-0,2")
+    assert stacked_split(part) is not None  # the ink looks stacked
+    assert read_parts(part, "CO-EC-2002", FakeRecogniser("CO-EC-200", "0,1", "0,2")) == "CO-EC-2002"
 
 
 def test_a_reference_dimension_in_parentheses_is_its_value_with_the_reference_flag() -> None:

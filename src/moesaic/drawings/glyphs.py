@@ -249,6 +249,8 @@ def read_parts(crop: np.ndarray, text: str, recognise: Recognise) -> str:
             "0" if zero else _deviation(next(texts), upper=k == 0, decimal=decimal)
             for k, (_, zero) in enumerate(rows)
         )
-        if upper is not None and lower is not None and any(c.isdigit() for c in main):
+        # a deviation follows a size: "16,5" or "⌀40", not a part number such as "CO-EC-200"
+        size = any(c.isdigit() for c in main) and sum(c.isalpha() for c in main) < 2
+        if upper is not None and lower is not None and size:
             return f"{restore_diameter(main_crop, main, recognise)} {upper} {lower}"
     return restore_diameter(crop, text, recognise)
