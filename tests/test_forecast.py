@@ -199,6 +199,11 @@ def test_suite_names_the_file_and_the_options_when_its_windows_do_not_fit(tmp_pa
     with pytest.raises(OptionError, match=r"short\.csv: `context_length`=512 .*-o context=N.*-o horizons="):
         run_suite("forecast", SuiteContext(quick=True, options=options), out=tmp_path / "out", command="test")
     assert not (tmp_path / "out").exists()
+    dead = tmp_path / "dead.csv"
+    dead.write_text(csv.read_text().replace("\n", ",\n").replace("date,a,b,", "date,a,b,c", 1))  # empty c
+    options = {"csv": str(dead), "systems": "seasonal_naive", "context": "24"}
+    with pytest.raises(OptionError, match=r"dead\.csv: columns \['c'\] hold no reading at all"):
+        run_suite("forecast", SuiteContext(quick=True, options=options), out=tmp_path / "out", command="test")
 
 
 def test_suite_warns_of_gaps_in_the_time_column(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

@@ -268,6 +268,9 @@ def _settings(ctx: SuiteContext) -> _Settings:
     except ValueError as err:
         raise OptionError(f"suite forecast: {path}: {err}") from None
     _warn_gaps(path, series.time)
+    dead = [name for c, name in enumerate(series.channels) if not series.observed[:, c].any()]
+    if dead:
+        raise OptionError(f"suite forecast: {path}: columns {dead} hold no reading at all; remove them")
     horizons = _ints(options.get("horizons"), QUICK_HORIZONS if ctx.quick else HORIZONS, "horizons")
     default = QUICK_SYSTEMS if ctx.quick else SYSTEMS
     systems = tuple(options["systems"].split(",")) if "systems" in options else default
