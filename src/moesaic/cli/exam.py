@@ -35,14 +35,24 @@ def exam(
     ] = None,
 ) -> None:
     """Answer every question of FILE and write the chosen option texts; print the accuracy per
-    category when the file has answers."""
+    category when the file has answers. A question whose series is too short to test is listed
+    and left unanswered (counted wrong in the accuracy)."""
     check_outputs(files=(out, details))
     try:
-        documents = read_exam_json(json, min_steps=MIN_STEPS)
+        documents = read_exam_json(json)
     except DataFormatError as err:
         fail(str(err))
+    short = [d for d in documents if min(len(v) for v in d.fields["series"].values()) < MIN_STEPS]
+    if short:
+        listed = ", ".join(d.doc_id for d in short[:10]) + (" ..." if len(short) > 10 else "")
+        console.print(
+            f"{len(short)} of {len(documents)} questions have a series shorter than {MIN_STEPS} steps, "
+            f"too short to test: no answer written for them (ids {listed})"
+        )
+    skipped = {d.doc_id for d in short}
+    answerable = [d for d in documents if d.doc_id not in skipped]
     with Stopwatch() as watch:
-        answers = answer_documents(track(documents, "answering", total=len(documents)))
+        answers = answer_documents(track(answerable, "answering", total=len(answerable)))
     chosen = {a.question_id: a.option for a in answers}
     write_text_atomic(out, jsonlib.dumps(chosen, indent=2, ensure_ascii=False) + "\n")
     if details is not None:
