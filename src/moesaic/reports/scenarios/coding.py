@@ -2,7 +2,8 @@
 
 Two layouts are read, each from its own field names:
 
-- the expert coding of the excavator set (``Action``, ``FM``, ``Cost``, ``RunningTime``);
+- the expert coding of the excavator set (``Action``, ``FM``, ``Cost``; its ``RunningTime`` is
+  the running time up to the order, not a downtime, and is not read);
 - a user's ``work_orders.csv`` (README, "Your own files"): ``failure_code``, ``cost``,
   ``labour_hours``, and no action column, so the action is the most invasive verb of the text
   ("replaced bearing, checked coupling" was a replacement).
