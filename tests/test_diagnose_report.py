@@ -164,32 +164,29 @@ def test_unknown_asset_and_reversed_window_are_clear_errors(fitted: Fitted) -> N
         )
 
 
-def test_window_without_history_says_so_instead_of_guessing(fitted: Fitted) -> None:
-    asset = fitted.data.assets[0].asset_id
-    report = diagnose(
+def _window_report(fitted: Fitted, asset: str, start: str, end: str) -> Report:
+    """The report of ``asset`` over ``[start, end]``, without onset shapes."""
+    return diagnose(
         MemoryBase(fitted.data),
         asset,
-        "2024-01-01 02:00",
-        "2024-01-02",
+        start,
+        end,
         classifier=fitted.classifier,
         channel_model=fitted.channels,
         onset_shapes={},
     )
+
+
+def test_window_without_history_says_so_instead_of_guessing(fitted: Fitted) -> None:
+    asset = fitted.data.assets[0].asset_id
+    report = _window_report(fitted, asset, "2024-01-01 02:00", "2024-01-02")
     assert report.diagnosis.abstained and report.diagnosis.fault_type is None
     assert "not enough history" in report.section("summary")[0].text
 
 
 def test_a_window_outside_the_series_says_where_the_series_are(fitted: Fitted) -> None:
     asset = fitted.data.assets[0].asset_id
-    report = diagnose(
-        MemoryBase(fitted.data),
-        asset,
-        "2030-01-05",
-        "2030-01-08",
-        classifier=fitted.classifier,
-        channel_model=fitted.channels,
-        onset_shapes={},
-    )
+    report = _window_report(fitted, asset, "2030-01-05", "2030-01-08")
     assert report.diagnosis.abstained
     said = f"no reading of {asset} in the window, which lies after the last reading of its series"
     assert said in report.section("summary")[0].text and not report.removed  # kept: it cites the asset

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import typer
 from typer.testing import CliRunner
 
+from moesaic.cli.app import app
 from moesaic.data.schema import Asset, Document, MaintenanceData
 from moesaic.knowledge import KnowledgeBase
 from moesaic.reports.scenarios import (
@@ -208,11 +208,6 @@ def test_simulated_expert_improves_a_systematically_wrong_ranker() -> None:
 
 
 def test_cli_scenarios_and_feedback(kb_folder: Path) -> None:
-    from moesaic.cli.scenarios import feedback, scenarios
-
-    app = typer.Typer()
-    app.command(name="scenarios")(scenarios)
-    app.command(name="feedback")(feedback)
     runner = CliRunner()
     shown = runner.invoke(
         app, ["scenarios", "--kb", str(kb_folder), "--asset", "A", "--work-order", "boom leak"]

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import typer
 from typer.testing import CliRunner
 
+from moesaic.cli.app import app
 from moesaic.data.schema import Asset, Document, MaintenanceData
 from moesaic.knowledge import KnowledgeBase
 from moesaic.reports.scenarios import Verdict, feedback_log, plan_scenarios, record_feedback
@@ -44,15 +44,6 @@ def kb_folder(tmp_path: Path) -> Path:
     return folder
 
 
-def _app() -> typer.Typer:
-    from moesaic.cli.scenarios import feedback, scenarios
-
-    app = typer.Typer()
-    app.command(name="scenarios")(scenarios)
-    app.command(name="feedback")(feedback)
-    return app
-
-
 def test_content_words_drop_function_words_numbers_and_single_letters() -> None:
     assert content_words("Replace the 2 L/H bucket teeth on A") == {"replace", "bucket", "teeth"}
 
@@ -63,7 +54,7 @@ def test_a_rank_outside_the_proposed_list_is_refused(kb_folder: Path, rank: str)
         plan = plan_scenarios(kb, asset_id="A", text="oil leak on boom cylinder")
         assert len(proposals(kb.connection, plan.situation.situation_id)) == 2
     sid = plan.scenarios[0].scenario_id
-    result = CliRunner().invoke(_app(), ["feedback", "--kb", str(kb_folder), "--scenario", sid, "rank", rank])
+    result = CliRunner().invoke(app, ["feedback", "--kb", str(kb_folder), "--scenario", sid, "rank", rank])
     assert result.exit_code == 2
     assert f"rank {rank} for scenario {sid!r}: expected a position from 1 to 2" in result.output
     with KnowledgeBase.open(kb_folder) as kb:
@@ -83,7 +74,7 @@ def test_a_rank_inside_the_list_is_recorded(kb_folder: Path) -> None:
 @pytest.mark.parametrize("text", ["zzzz qqqq", "the and of 2"])
 def test_a_situation_like_no_past_order_gets_no_scenario(kb_folder: Path, text: str) -> None:
     result = CliRunner().invoke(
-        _app(), ["scenarios", "--kb", str(kb_folder), "--asset", "A", "--work-order", text]
+        app, ["scenarios", "--kb", str(kb_folder), "--asset", "A", "--work-order", text]
     )
     assert result.exit_code == 2
     assert "no similar past work orders" in result.output

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-import typer
 from typer.testing import CliRunner
 
+from moesaic.cli.app import app
 from moesaic.data.readers import read_user_folder
 from moesaic.data.schema import Document
 from moesaic.knowledge import KnowledgeBase
@@ -36,15 +36,6 @@ def _base(tmp_path: Path, orders: str) -> Path:
     with KnowledgeBase.open(kb_folder, create=True, embedder="hashing") as kb:
         kb.ingest(read_user_folder(folder), source="uf")
     return kb_folder
-
-
-def _app() -> typer.Typer:
-    from moesaic.cli.scenarios import feedback, scenarios
-
-    app = typer.Typer()
-    app.command(name="scenarios")(scenarios)
-    app.command(name="feedback")(feedback)
-    return app
 
 
 def test_coding_is_read_from_excavator_fields_first_then_user_columns_and_text() -> None:
@@ -101,7 +92,7 @@ def test_a_window_before_any_history_says_so(tmp_path: Path) -> None:
     assert "no work orders before 2024-01-01 to learn from" in message and "choose a later window" in message
     assert "meaningful word" not in message
     result = CliRunner().invoke(
-        _app(), ["scenarios", "--kb", str(kb_folder), "--asset", "P-1", "--window", "2024-01-01..2024-01-31"]
+        app, ["scenarios", "--kb", str(kb_folder), "--asset", "P-1", "--window", "2024-01-01..2024-01-31"]
     )
     assert result.exit_code == 2 and "choose a later window" in result.output
 

@@ -15,7 +15,7 @@ from moesaic.cli.console import check_outputs, console, fail
 from moesaic.cli.series_options import (
     ChannelsOption,
     TimeColOption,
-    print_labels,
+    print_left_out,
     read_channels,
     utc_times,
 )
@@ -125,6 +125,6 @@ def detect(
         f"{alarms} of {len(values) - count} later rows in alarm; wrote {out}"
         + (f" and {plot}" if plot else "")
     )
-    print_labels(series)
+    print_left_out(series)
     if truth:
         console.print(_against(truth, detection.alarm, count))

@@ -20,7 +20,7 @@ from moesaic.cli.console import check_outputs, console, fail
 from moesaic.cli.series_options import (
     ChannelsOption,
     TimeColOption,
-    print_labels,
+    print_left_out,
     read_channels,
     utc_times,
 )
@@ -128,7 +128,7 @@ def forecast(
     )
     if plot is not None:
         console.print(f"wrote {plot}")
-    print_labels(series)
+    print_left_out(series)
 
 
 def _future_times(time: np.ndarray, horizon: int) -> np.ndarray:

@@ -62,7 +62,7 @@ def read_channels(path: Path, *, time_col: str | None, channels: str | None) -> 
     )
 
 
-def print_labels(series: Series) -> None:
+def print_left_out(series: Series) -> None:
     """Say which columns were read as labels or row numbers rather than channels, if any."""
     left_out = {"label": tuple(series.labels), "row-number": tuple(series.meta.get("index_columns") or ())}
     for kind, names in left_out.items():
