@@ -21,15 +21,13 @@ from moesaic.heads.anomaly import AnomalyModel, window_table
 from moesaic.model import ModelConfig
 from moesaic.moe import MoEConfig
 from moesaic.tasks.anomaly import (
-    DETECTORS,
     AnomalyConfig,
     AnomalyDetector,
     forecast_windows,
-    load_detector,
-    make_detector,
     pretrain_anomaly_model,
     training_rows,
 )
+from moesaic.tasks.detector_registry import DETECTORS, load_detector, make_detector
 from moesaic.train import TrainConfig
 
 TINY_MODEL = ModelConfig(
@@ -137,7 +135,7 @@ def test_model_needs_timeseries_first() -> None:
 
 
 def test_registry_builds_every_detector_and_rejects_unknown_names() -> None:
-    assert set(DETECTORS) == {"moesaic", "zscore", "pca", "iforest", "kmeans", "ar"}
+    assert set(DETECTORS) == {"moesaic", "zscore", "pca", "iforest", "kmeans", "ar", "consensus"}
     assert make_detector("pca", variance=0.5).config.variance == 0.5
     with pytest.raises(ValueError, match="unknown detector 'lstm'"):
         make_detector("lstm")
@@ -206,6 +204,18 @@ def test_detect_command_writes_scores_alarms_and_channels(tmp_path: Path) -> Non
     out = pd.read_csv(tmp_path / "out.csv")
     assert list(out.columns) == ["time", "score", "alarm", "top_channels"] and len(out) == 120
     assert out["alarm"][105:].mean() > 0.9 and (out["top_channels"][110:] == "pump_flow").all()
+
+
+def test_detect_command_runs_the_consensus_with_its_backbone_steps_and_saves_it(tmp_path: Path) -> None:
+    _write_csv(tmp_path / "plant.csv")
+    args = ["--csv", str(tmp_path / "plant.csv"), "--train-until", "80", "--out", str(tmp_path / "out.csv")]
+    result = CliRunner().invoke(
+        _app(), [*args, "--detector", "consensus", "--steps", "3", "--save", str(tmp_path / "det")]
+    )
+    assert result.exit_code == 0, result.output
+    loaded = load_detector(tmp_path / "det")
+    assert loaded.config.backbone.train.max_steps == 3  # type: ignore[attr-defined]
+    assert pd.read_csv(tmp_path / "out.csv")["alarm"][110:].mean() > 0.9
 
 
 def test_detect_command_scores_against_a_label_column_and_plots(tmp_path: Path) -> None:

@@ -18,6 +18,7 @@ from moesaic.tasks.detectors import (
     PCADetector,
     ScoringConfig,
     ZScoreDetector,
+    alarm_runs,
     causal_mean,
     check_values,
     configure,
@@ -143,6 +144,25 @@ def test_causal_mean_only_looks_back() -> None:
 def test_sustained_needs_a_run_of_min_run_steps() -> None:
     above = np.array([1, 1, 0, 1, 1, 1, 0], dtype=bool)
     np.testing.assert_array_equal(sustained(above, 3), [0, 0, 0, 0, 0, 1, 0])
+
+
+def test_backdated_alarms_cover_a_confirmed_run_from_its_first_step() -> None:
+    above = np.array([1, 1, 0, 1, 1, 1, 1, 0, 1], dtype=bool)
+    np.testing.assert_array_equal(alarm_runs(above, 3), [0, 0, 0, 0, 0, 1, 1, 0, 0])
+    np.testing.assert_array_equal(alarm_runs(above, 3, backdate=True), [0, 0, 0, 1, 1, 1, 1, 0, 0])
+    np.testing.assert_array_equal(alarm_runs(above, 1, backdate=True), above)
+
+
+def test_backdate_setting_changes_only_the_alarms(spiky_sine: tuple) -> None:
+    x, _ = spiky_sine
+    x = x.copy()
+    x[320:340, 0] += 3.0  # a sustained shift the 5-step smoothing keeps above the threshold
+    online = make("zscore", min_run=8).fit(x[:250]).predict(x)
+    offline = make("zscore", min_run=8, backdate=True).fit(x[:250]).predict(x)
+    np.testing.assert_array_equal(online.score, offline.score)
+    assert offline.alarm.sum() > online.alarm.sum() and not (online.alarm & ~offline.alarm).any()
+    first = int(np.flatnonzero(offline.alarm)[0])
+    assert offline.score[first] > offline.threshold and offline.score[first - 1] <= offline.threshold
 
 
 def test_top_channels_are_largest_first() -> None:

@@ -25,7 +25,8 @@ from moesaic.data.schema import Series
 from moesaic.data.tables import DataFormatError
 from moesaic.eval.metrics import false_alarm_rate, missed_alarm_rate, point_f1
 from moesaic.reports.plots import detection_figure, figure_png, mask_spans
-from moesaic.tasks.anomaly import DETECTORS, AnomalyConfig, detection_table, make_detector, training_rows
+from moesaic.tasks.anomaly import AnomalyConfig, detection_table, training_rows
+from moesaic.tasks.detector_registry import DETECTORS, make_detector
 
 
 def anomaly_labels(series: Series) -> tuple[str, np.ndarray] | None:
@@ -72,7 +73,9 @@ def detect(
     channels: ChannelsOption = None,
     detector: Annotated[str, typer.Option("--detector", help=f"One of {', '.join(DETECTORS)}.")] = "moesaic",
     top: Annotated[int, typer.Option("--top", help="Contributing channels listed per step.")] = 3,
-    steps: Annotated[int | None, typer.Option("--steps", help="Training steps of the moesaic model.")] = None,
+    steps: Annotated[
+        int | None, typer.Option("--steps", help="Training steps of the moesaic model (also in consensus).")
+    ] = None,
     save: Annotated[
         Path | None, typer.Option("--save", help="Folder to save the fitted detector in.")
     ] = None,
@@ -90,12 +93,16 @@ def detect(
     try:
         series = read_channels(csv, time_col=time_col, channels=channels)
         count = training_rows(series.time, train_until)
-        overrides = {}
-        if steps is not None and detector == "moesaic":
-            base = AnomalyConfig().train
-            overrides["train"] = dataclasses.replace(
-                base, max_steps=steps, warmup_steps=min(base.warmup_steps, steps - 1)
+        overrides: dict[str, object] = {}
+        if steps is not None and detector in ("moesaic", "consensus"):
+            base = AnomalyConfig()
+            train = dataclasses.replace(
+                base.train, max_steps=steps, warmup_steps=min(base.train.warmup_steps, steps - 1)
             )
+            if detector == "moesaic":
+                overrides["train"] = train
+            else:
+                overrides["backbone"] = dataclasses.replace(base, train=train)
         fitted = make_detector(detector, **overrides)
         values = np.where(series.observed, series.values, np.nan)
         with console.status(f"fitting {detector} on {count} rows"):

@@ -21,7 +21,6 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -29,7 +28,6 @@ import pandas as pd
 import torch
 from torch import Tensor, nn
 
-from moesaic.checkpoint import CheckpointError, model_kind
 from moesaic.config import from_dict, to_dict
 from moesaic.data.batch import Batch
 from moesaic.data.tables import parse_time_argument
@@ -38,13 +36,11 @@ from moesaic.heads.anomaly import AnomalyModel, window_table
 from moesaic.model import ModelConfig
 from moesaic.moe import MoEConfig
 from moesaic.tasks.detectors import (
-    CLASSICAL,
     BaseDetector,
     Detection,
     ScoringConfig,
     Standardiser,
     check_values,
-    configure,
 )
 from moesaic.train import TrainConfig, TrainResult, train
 
@@ -294,31 +290,6 @@ class AnomalyDetector(BaseDetector):
         )
         model.load_state_dict(weights)
         self.model_ = model.eval()
-
-
-DETECTORS: dict[str, type[BaseDetector]] = {"moesaic": AnomalyDetector, **CLASSICAL}
-"""Every detector by name: the backbone detector and the classical ones."""
-
-
-def make_detector(name: str, **overrides: Any) -> BaseDetector:
-    """A detector of kind ``name`` (a key of :data:`DETECTORS`) with config ``overrides``."""
-    if name not in DETECTORS:
-        raise ValueError(f"unknown detector {name!r}; choose one of {sorted(DETECTORS)}")
-    cls = DETECTORS[name]
-    return cls(configure(cls, **overrides))
-
-
-def load_detector(folder: Path) -> BaseDetector:
-    """Any detector saved with ``save``, whatever its kind.
-
-    Raises:
-        CheckpointError: not a detector checkpoint, or a damaged one.
-    """
-    kind = model_kind(Path(folder))
-    by_kind = {f"moesaic.detector.{name}": cls for name, cls in DETECTORS.items()}
-    if kind not in by_kind:
-        raise CheckpointError(f"{folder}: unknown detector kind {kind!r}; known: {sorted(by_kind)}")
-    return by_kind[kind].load(Path(folder))
 
 
 def training_rows(time: np.ndarray, train_until: str) -> int:

@@ -17,11 +17,14 @@ and the classical detectors are compared on equal terms:
    the score (T,) is their sum over channels, so the contributions say which channels raised it;
 6. the threshold is ``quantile`` of the calibration scores times ``factor``, fixed a priori. The
    calibration rows are the training rows, or the ``validation`` rows given to ``fit``: never the
-   rows being evaluated, and no method accepts scores to threshold.
+   rows being evaluated, and no method accepts scores to threshold;
+7. a step is in alarm once its score has stayed above the threshold for ``min_run`` steps; with
+   ``backdate``, a run that gets there is in alarm from its first step (a recorded series).
 
 Classical detectors here: ``zscore`` (level only), ``pca`` (Hotelling T² and SPE), ``iforest``
 (isolation forest), ``kmeans`` (distance to the nearest centroid) and ``ar`` (forecast residual of
-a ridge autoregression). Axes: T steps, C channels, P parts, K components or clusters.
+a ridge autoregression). :mod:`moesaic.tasks.detectors_consensus` combines several into one
+whose alarm needs all of them. Axes: T steps, C channels, P parts, K components or clusters.
 
 The pipeline and :class:`BaseDetector` live in :mod:`moesaic.tasks.detectors_pipeline`, the
 classical detectors in :mod:`moesaic.tasks.detectors_classical`; every public name is re-exported
@@ -49,6 +52,7 @@ from moesaic.tasks.detectors_pipeline import (
     Scores,
     ScoringConfig,
     Standardiser,
+    alarm_runs,
     causal_mean,
     check_values,
     configure,
@@ -72,6 +76,7 @@ __all__ = [
     "ScoringConfig",
     "Standardiser",
     "ZScoreDetector",
+    "alarm_runs",
     "causal_mean",
     "check_values",
     "configure",

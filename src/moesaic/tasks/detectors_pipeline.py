@@ -40,6 +40,10 @@ class ScoringConfig:
         quantile: level of the calibration-score quantile the threshold starts from.
         factor: the threshold is that quantile times ``factor`` (fixed a priori, never tuned on test).
         min_run: an alarm needs at least this many consecutive steps above the threshold.
+        backdate: date each alarm from the first step of its run above the threshold once the
+            run has lasted ``min_run`` steps (for a recorded series: the alarm of a step then
+            depends on up to ``min_run - 1`` later steps). False: a step is in alarm only once
+            its run has lasted ``min_run`` steps, as an online monitor would raise it.
         seed: seeds every random choice of the detector.
     """
 
@@ -47,6 +51,7 @@ class ScoringConfig:
     quantile: float = 0.99
     factor: float = 2.0
     min_run: int = 1
+    backdate: bool = False
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -148,6 +153,19 @@ def sustained(above: np.ndarray, min_run: int) -> np.ndarray:
     return (run >= min_run - 1e-9) & above
 
 
+def alarm_runs(above: np.ndarray, min_run: int, *, backdate: bool = False) -> np.ndarray:
+    """(T,) bool alarms: :func:`sustained`, and with ``backdate`` every run that lasts at least
+    ``min_run`` steps in alarm from its first step."""
+    confirmed = sustained(above, min_run)
+    if not backdate or min_run <= 1:
+        return confirmed
+    # Label the runs of `above`; a run is in alarm whole when any of its steps is confirmed.
+    starts = above & ~np.concatenate([[False], above[:-1]])
+    run_id = np.cumsum(starts)
+    alarmed = np.unique(run_id[confirmed])
+    return above & np.isin(run_id, alarmed)
+
+
 def _tensor_bag(arrays: dict[str, np.ndarray], model: nn.Module | None = None) -> nn.Module:
     """Named arrays (and an optional model) in one module, for :func:`moesaic.checkpoint.save_model`."""
     import torch
@@ -213,31 +231,18 @@ class BaseDetector:
         return self._combine(z, causal_mean(self._all_deviations(z), self.config.smooth))
 
     def predict(self, values: Any) -> Detection:
-        """Scores, alarms (above the fitted threshold for ``min_run`` steps) and contributions."""
+        """Scores, alarms (above the fitted threshold for ``min_run`` steps, from the first of them
+        with ``backdate``) and contributions."""
         scores = self.score(values)
-        alarm = sustained(scores.score > self.threshold_, self.config.min_run)
+        alarm = alarm_runs(scores.score > self.threshold_, self.config.min_run, backdate=self.config.backdate)
         return Detection(scores.score, alarm, scores.contributions, self.threshold_, self.channels_)
 
     def save(self, folder: Path) -> None:
         """Write ``model.safetensors`` (every learned array) and ``config.json`` to ``folder``."""
         self._check_fitted()
-        arrays = {
-            "mean": self.scaler_.mean,
-            "std": self.scaler_.std,
-            "scale": self.scale_,
-            "constant": self.constant_.astype(np.uint8),
-            **self._state(),
-        }
-        document = {
-            "kind": KIND_PREFIX + self.name,
-            "config": to_dict(self.config),
-            "channels": list(self.channels_),
-            "threshold": self.threshold_,
-            **self._extra_config(),
-        }
         from moesaic.checkpoint import save_model
 
-        save_model(Path(folder), _tensor_bag(arrays, self._module()), document)
+        save_model(Path(folder), self._bag(), self._document())
 
     @classmethod
     def load(cls, folder: Path) -> Self:
@@ -249,11 +254,40 @@ class BaseDetector:
         from moesaic.checkpoint import load_model_state
 
         state = load_model_state(Path(folder), kind=KIND_PREFIX + cls.name, what=f"a {cls.__name__}")
-        saved = state.config
+        return cls._rebuild(state.config, state.state_dict, Path(folder))
+
+    def _bag(self) -> nn.Module:
+        """Every learned array (and the detector's model) in one module, to save."""
+        arrays = {
+            "mean": self.scaler_.mean,
+            "std": self.scaler_.std,
+            "scale": self.scale_,
+            "constant": self.constant_.astype(np.uint8),
+            **self._state(),
+        }
+        return _tensor_bag(arrays, self._module())
+
+    def _document(self) -> dict[str, Any]:
+        """The config that rebuilds the detector from :meth:`_bag`'s state."""
+        return {
+            "kind": KIND_PREFIX + self.name,
+            "config": to_dict(self.config),
+            "channels": list(self.channels_),
+            "threshold": self.threshold_,
+            **self._extra_config(),
+        }
+
+    @classmethod
+    def _rebuild(cls, saved: dict[str, Any], state_dict: dict[str, torch.Tensor], folder: Path) -> Self:
+        """The detector whose :meth:`_document` is ``saved`` and :meth:`_bag` state ``state_dict``.
+
+        Raises:
+            CheckpointError: the config or the arrays do not rebuild the detector.
+        """
         try:
             detector = cls(from_dict(cls.config_class, saved["config"]))
-            arrays = {k: v.numpy() for k, v in state.state_dict.items() if not k.startswith("model.")}
-            weights = {k[6:]: v for k, v in state.state_dict.items() if k.startswith("model.")}
+            arrays = {k: v.numpy() for k, v in state_dict.items() if not k.startswith("model.")}
+            weights = {k[6:]: v for k, v in state_dict.items() if k.startswith("model.")}
             detector.channels_ = tuple(saved["channels"])
             detector.threshold_ = float(saved["threshold"])
             detector.scaler_ = Standardiser(arrays.pop("mean"), arrays.pop("std"))
