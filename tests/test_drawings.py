@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from pathlib import Path
 
@@ -214,6 +215,32 @@ def test_a_bom_item_must_stand_on_the_sheet_as_a_whole_word(sheet_items: list[Te
         ("revision_mismatch", "DWG-PU-SH-1001"),
     }
     assert ("bom_item_missing", "DWG-PU-SH-1001") not in {(f.rule, f.subject) for f in findings}
+
+
+def test_a_bom_of_several_drawings_is_compared_on_this_sheets_rows_only(sheet_items: list[TextItem]) -> None:
+    rules = CheckRules(required_fields=())
+    rows = [("DWG-PU-SH-1001", "PU-SH-1001", 1), ("DWG-PU-SH-1001", "STD-KEY-45", 2),
+            ("DWG-PU-HS-2002", "PU-HS-2002", 1), ("DWG-PU-HS-2002", "STD-KEY-45", 4)]  # fmt: skip
+    bom = [BomItem(part_number=p, qty=q, line=i + 2, drawing=d) for i, (d, p, q) in enumerate(rows)]
+    assert check_summary(_summary(sheet_items), bom=bom, rules=rules).findings == ()
+    misread = [dataclasses.replace(b, drawing=b.drawing.replace("SH", "5H")) for b in bom]
+    assert check_summary(_summary(sheet_items), bom=misread, rules=rules).findings == ()  # one edit away
+    other = bom[2:]
+    (finding,) = check_summary(_summary(sheet_items), bom=other, rules=rules).findings
+    assert (finding.rule, finding.subject, finding.bom_line) == ("bom_other_drawing", "DWG-PU-SH-1001", 4)
+    assert "'DWG-PU-HS-2002'" in finding.message and finding.box == (605, 575, 730, 590)
+
+
+def test_a_bom_file_with_a_drawing_column_may_repeat_a_part_under_another_drawing(tmp_path: Path) -> None:
+    path = tmp_path / "bom.csv"
+    path.write_text("Drawing_Number,part_number,qty\nA-1,K-45,2\nB-2,K-45,4\n", encoding="utf-8")
+    assert [(b.drawing, b.part_number, b.qty) for b in read_bom(path)] == [
+        ("A-1", "K-45", 2),
+        ("B-2", "K-45", 4),
+    ]
+    path.write_text("drawing,part_number,qty\nA-1,K-45,2\nA-1,k-45 ,4\n", encoding="utf-8")
+    with pytest.raises(DataFormatError, match=r"listed twice for drawing 'A-1' \(first on line 2"):
+        read_bom(path)
 
 
 def test_quantity_mismatch_and_unknown_item(sheet_items: list[TextItem]) -> None:

@@ -3,7 +3,8 @@
 Rules (:class:`CheckRules`, defaults or a YAML file): required title-block fields present,
 every dimension toleranced or covered by a general tolerance, units stated, revision format.
 BOM checks (a CSV with ``part_number`` and ``qty``, optionally ``item``, ``description``,
-``material``, ``revision``): every BOM item appears on the sheet's parts list (or elsewhere on
+``material``, ``revision``, and a drawing number column when one BOM covers several drawings):
+the BOM is for this drawing, every BOM item appears on the sheet's parts list (or elsewhere on
 the sheet), quantities agree, part numbers match, the drawn part's revision matches. A finding
 only ever names a part number that is on the BOM or read on the sheet: the checker invents none.
 """
@@ -149,20 +150,28 @@ class BomItem:
     description: str = ""
     material: str = ""
     revision: str = ""
+    drawing: str = ""  # the drawing the row belongs to, in a BOM covering several drawings
+
+
+DRAWING_COLUMNS = ("drawing_number", "drawing", "drawing_no", "dwg", "dwg_no")
+"""Names of a BOM column saying which drawing each row belongs to (any case)."""
 
 
 def read_bom(path: Path) -> list[BomItem]:
-    """The reference BOM: CSV with columns ``part_number`` and ``qty`` (others optional); the
-    separator (``,``, ``;`` or tab) is sniffed from the header.
+    """The reference BOM: CSV with columns ``part_number`` and ``qty`` (others optional, among them
+    a drawing number column named as in :data:`DRAWING_COLUMNS` when the BOM covers several
+    drawings); the separator (``,``, ``;`` or tab) is sniffed from the header.
 
     Raises:
-        DataFormatError: a malformed file, a missing column, an empty part number or a quantity
-            that is not a positive integer, naming the file, line and column.
+        DataFormatError: a malformed file, a missing column, an empty part number, a part number
+            listed twice for one drawing or a quantity that is not a positive integer, naming the
+            file, line and column.
     """
     frame = read_sniffed_csv(Path(path), required=("part_number", "qty"))
     frame = frame.fillna("")
+    drawing_column = next((c for c in frame.columns if str(c).strip().lower() in DRAWING_COLUMNS), None)
     items = []
-    seen: dict[str, int] = {}
+    seen: dict[tuple[str, str], int] = {}
     for position, row in enumerate(frame.to_dict("records")):
         line = row_line(frame, position)
         number = str(row["part_number"]).strip()
@@ -170,12 +179,14 @@ def read_bom(path: Path) -> list[BomItem]:
             raise DataFormatError(
                 path, "expected a part number, found an empty cell", line=line, column="part_number"
             )
-        key = _canon(number)  # the key the check matches on: case and spaces do not count
+        drawing = str(row[drawing_column]).strip() if drawing_column is not None else ""
+        key = (_canon(drawing), _canon(number))  # what the check matches on: case and spaces do not count
         if key in seen:
+            where = f" for drawing {drawing!r}" if drawing else ""
             raise DataFormatError(
                 path,
-                f"part number {number!r} is listed twice (first on line {seen[key]}; case and spaces "
-                "do not count)",
+                f"part number {number!r} is listed twice{where} (first on line {seen[key]}; case and "
+                "spaces do not count)",
                 line=line,
                 column="part_number",
             )
@@ -190,6 +201,7 @@ def read_bom(path: Path) -> list[BomItem]:
                 part_number=number,
                 qty=int(qty),
                 line=line,
+                drawing=drawing,
                 **{k: str(row.get(k, "")).strip() for k in ("item", "description", "material", "revision")},
             )
         )
@@ -292,7 +304,17 @@ def check_rules(summary: DrawingSummary, rules: CheckRules) -> list[Finding]:
 
 
 def check_bom(summary: DrawingSummary, bom: Sequence[BomItem], rules: CheckRules) -> list[Finding]:
-    """The findings of comparing the sheet's parts list (and title block) with a reference BOM."""
+    """The findings of comparing the sheet's parts list (and title block) with a reference BOM.
+
+    When BOM rows name their drawing, only the rows of this sheet's drawing number are compared
+    (a number within ``max_part_number_typo`` edits of it counts, as OCR may misread a character);
+    a BOM none of whose rows is for this sheet gives one ``bom_other_drawing`` finding instead of
+    a missing item per row.
+    """
+    mine = _rows_of_this_drawing(summary, bom, rules)
+    if mine is None:
+        return [_other_drawing(summary, bom)]
+    bom = mine
     out: list[Finding] = []
     sheet_rows = [row for row in summary.bom if row.cells.get("part_number")]
     by_number = {_canon(r.cells["part_number"]): r for r in sheet_rows}
@@ -385,6 +407,38 @@ def check_bom(summary: DrawingSummary, bom: Sequence[BomItem], rules: CheckRules
                 )
             )
     return out
+
+
+def _rows_of_this_drawing(
+    summary: DrawingSummary, bom: Sequence[BomItem], rules: CheckRules
+) -> list[BomItem] | None:
+    """The BOM rows for the sheet's drawing (rows naming no drawing included); None when rows name
+    drawings and none of them is this sheet's. Every row when the sheet's number was not read."""
+    sheet = _canon(summary.title_block.get("drawing_number"))
+    if not sheet or not any(item.drawing for item in bom):
+        return list(bom)
+
+    def ours(item: BomItem) -> bool:
+        return edit_distance(_canon(item.drawing), sheet) <= rules.max_part_number_typo
+
+    if not any(item.drawing and ours(item) for item in bom):
+        return None
+    return [item for item in bom if not item.drawing or ours(item)]
+
+
+def _other_drawing(summary: DrawingSummary, bom: Sequence[BomItem]) -> Finding:
+    named = sorted({item.drawing for item in bom if item.drawing})
+    shown = ", ".join(repr(n) for n in named[:3]) + (f" and {len(named) - 3} more" if len(named) > 3 else "")
+    number = summary.title_block.get("drawing_number")
+    field_box = summary.title_block.fields["drawing_number"].box
+    return Finding(
+        "bom_other_drawing",
+        "error",
+        f"the BOM is for drawing {shown}, not for this sheet's {number!r}: no row to compare",
+        number,
+        field_box,
+        min(item.line for item in bom if item.drawing),
+    )
 
 
 def bom_keys(bom: Sequence[BomItem]) -> set[str]:
