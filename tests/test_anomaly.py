@@ -218,6 +218,20 @@ def test_detect_command_runs_the_consensus_with_its_backbone_steps_and_saves_it(
     assert pd.read_csv(tmp_path / "out.csv")["alarm"][110:].mean() > 0.9
 
 
+def test_detect_command_takes_detector_settings_and_names_the_valid_ones(tmp_path: Path) -> None:
+    _write_csv(tmp_path / "plant.csv")
+    out, saved = tmp_path / "out.csv", tmp_path / "det"
+    settings = ["--set", "min_run=5", "--set", "backdate=true", "--set", "smooth=3", "--save", str(saved)]
+    result = CliRunner().invoke(_app(), [*_zscore_args(tmp_path, out), *settings])
+    assert result.exit_code == 0, result.output
+    config = load_detector(saved).config
+    assert (config.min_run, config.backdate, config.smooth) == (5, True, 3)
+    alarm = pd.read_csv(out)["alarm"]
+    assert alarm[100] == 1 and alarm[:100].sum() == 0  # backdated to the shift's first row
+    result = CliRunner().invoke(_app(), [*_zscore_args(tmp_path, out), "--set", "window=3"])
+    assert result.exit_code == 2 and "unknown key 'window'" in result.output and "min_run" in result.output
+
+
 def test_detect_command_scores_against_a_label_column_and_plots(tmp_path: Path) -> None:
     _write_csv(tmp_path / "plant.csv")
     frame = pd.read_csv(tmp_path / "plant.csv")

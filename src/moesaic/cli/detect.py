@@ -19,7 +19,7 @@ from moesaic.cli.series_options import (
     read_channels,
     utc_times,
 )
-from moesaic.config import ConfigError
+from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.readers import LABEL_NAMES
 from moesaic.data.schema import Series
 from moesaic.data.tables import DataFormatError
@@ -83,6 +83,14 @@ def detect(
         Path | None,
         typer.Option("--plot", help="PNG file: score, threshold, alarms and the channels behind them."),
     ] = None,
+    settings: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Detector setting KEY=VALUE, repeatable: smooth, quantile, factor, min_run, backdate "
+            "(date alarms from their first step), or the detector's own (consensus: members, backbone.*).",
+        ),
+    ] = None,
 ) -> None:
     """Learn normal behaviour from the first rows of a file, then score every row of it."""
     if detector not in DETECTORS:
@@ -104,6 +112,8 @@ def detect(
             else:
                 overrides["backbone"] = dataclasses.replace(base, train=train)
         fitted = make_detector(detector, **overrides)
+        if settings:
+            fitted = type(fitted)(apply_overrides(fitted.config, settings))
         values = np.where(series.observed, series.values, np.nan)
         with console.status(f"fitting {detector} on {count} rows"):
             fitted.fit(values[:count], channels=series.channels)
