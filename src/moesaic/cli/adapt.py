@@ -1,5 +1,5 @@
 """``moesaic pretrain`` and ``moesaic adapt``: pretrain on simulated plant types and public sensor
-sets, adapt to a held-out type or to the C-MAPSS engines."""
+sets, adapt to a held-out type, to the C-MAPSS engines or (a forecaster) to a user's series file."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from torch import nn
 from moesaic.adapt.methods import METHODS, AdaptConfig, few_shot_indices, save_adapter
 from moesaic.checkpoint import CheckpointError, model_kind
 from moesaic.cli.console import check_outputs, console, fail
+from moesaic.cli.series_options import ChannelsOption, TimeColOption, print_left_out, read_channels
 from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.registry import DataNotFoundError
 from moesaic.heads import FaultClassifier
@@ -25,7 +26,14 @@ from moesaic.tasks.engines import (
     engine_shots,
     load_engine_target,
 )
-from moesaic.tasks.few_shot import AdaptResult, adapt_classifier, adapt_forecaster, window_shots
+from moesaic.tasks.few_shot import (
+    BASE_DIGEST,
+    AdaptResult,
+    adapt_classifier,
+    adapt_forecaster,
+    pretrained_digest,
+    window_shots,
+)
 from moesaic.tasks.pretrain import (
     LEARNING_RATES,
     PretrainConfig,
@@ -40,8 +48,12 @@ from moesaic.tasks.pretrain import (
 from moesaic.tasks.pretrain_forecast import CHECKPOINT_KIND as FORECASTER_KIND
 from moesaic.tasks.pretrain_forecast import (
     FORECAST_PUBLIC_SETS,
+    TRAIN_SHARE,
     ForecastPretrainConfig,
+    ForecastTarget,
+    adaptation_rows,
     evaluate_forecaster,
+    file_target,
     forecast_target,
     load_pretrained_forecaster,
     naive_scores,
@@ -155,14 +167,16 @@ def adapt(
         typer.Option(
             "--target",
             help="fan: a simulated plant of the held-out type; cmapss: C-MAPSS FD001 engines (health stage, "
-            "or their sensors for a pretrained forecaster).",
+            "or their sensors for a pretrained forecaster); or a CSV/Parquet series file (pretrained "
+            "forecaster only): its first 70 % of rows adapt, the last 30 % are scored.",
         ),
     ] = "fan",
     shots: Annotated[
         str,
         typer.Option(
             "--shots",
-            help="Labels: a count (40) or a share (5%) of the training windows (fan) or engines (cmapss).",
+            help="Labels: a count (40) or a share (5%) of the training windows (fan, a file) or engines "
+            "(cmapss).",
         ),
     ] = "5%",
     target_assets: Annotated[
@@ -175,14 +189,19 @@ def adapt(
     lr: Annotated[float | None, typer.Option("--lr", help="Learning rate (default per method).")] = None,
     seed: Annotated[int, typer.Option("--seed", min=0, help="Target plant and the labelled draw.")] = 0,
     out: Annotated[Path | None, typer.Option("--out", help="Folder for the adapter checkpoint.")] = None,
+    time_col: TimeColOption = None,
+    channels: ChannelsOption = None,
 ) -> None:
     """Adapt a pretrained classifier or forecaster with few labels to its held-out plant type or to
-    C-MAPSS engines."""
+    C-MAPSS engines; adapt a pretrained forecaster to the sensors of a series file."""
     check_outputs(folders=(out,))
     try:
+        kind = model_kind(pretrained)
+        forecaster = kind == FORECASTER_KIND
         if target not in TARGETS:
-            raise ValueError(f"`--target` must be one of {list(TARGETS)}, got {target!r}")
-        forecaster = model_kind(pretrained) == FORECASTER_KIND
+            _check_file_target(target, pretrained, kind)
+        elif time_col is not None or channels is not None:
+            raise ValueError(f"--time-col and --channels read a series file; --target {target} takes neither")
         adapt_config = AdaptConfig(method=method)
         train_config = TrainConfig(
             lr=LEARNING_RATES.get(method, 1e-3) if lr is None else lr,  # zero-shot does not train
@@ -194,10 +213,19 @@ def adapt(
         )
         with console.status(f"adapting with {method} to {target}"):
             if forecaster:
-                adapted = _adapt_forecaster(
-                    *load_pretrained_forecaster(pretrained), adapt_config, train_config, target,
-                    shots=shots, target_assets=target_assets, data=data, seed=seed,
-                )  # fmt: skip
+                network, learned = load_pretrained_forecaster(pretrained)
+                if target in TARGETS:
+                    windows = forecast_target(
+                        learned, target, num_assets=target_assets, seed=seed, data_root=data
+                    )
+                    adapted = _adapt_forecaster(
+                        network, learned, adapt_config, train_config, windows, shots=shots, seed=seed
+                    )
+                else:
+                    adapted = _adapt_file(
+                        network, learned, adapt_config, train_config, Path(target),
+                        shots=shots, seed=seed, time_col=time_col, channels=channels,
+                    )  # fmt: skip
             elif target == "fan":
                 model, config = load_pretrained(pretrained)
                 adapted = _adapt_fan(model, config, adapt_config, train_config, shots, target_assets, seed)
@@ -211,8 +239,10 @@ def adapt(
                 "seed": seed,
                 **adapted.extra,
             }
+            if forecaster:  # what `moesaic forecast --adapter` checks the base against
+                extra[BASE_DIGEST] = pretrained_digest(pretrained)
             save_adapter(out, adapted.model, adapted.adapt_config, extra=extra)
-    except (ConfigError, CheckpointError, DataNotFoundError, ValueError) as err:
+    except (ConfigError, CheckpointError, DataNotFoundError, ValueError) as err:  # DataFormatError too
         fail(str(err))
     a = adapted.result.adaptation
     if method == "zeroshot":
@@ -276,10 +306,10 @@ def _adapt_engines(
 
 def _adapt_forecaster(
     model: MoesaicForecastModel, config: ForecastPretrainConfig, adapt_config: AdaptConfig,
-    train_config: TrainConfig, target: str, *, shots: str, target_assets: int, data: Path | None, seed: int,
+    train_config: TrainConfig, windows: ForecastTarget, *, shots: str, seed: int,
 ) -> _Adapted:  # fmt: skip
     """Forecasting: a share of the target's training windows (fan) or engines (cmapss) is given."""
-    windows = forecast_target(config, target, num_assets=target_assets, seed=seed, data_root=data)
+    target = windows.name
     if target == "cmapss":
         fraction = _fraction(shots, len(set(windows.train.groups)), "training engines")
         labelled = engine_shots(windows.train.groups, fraction=fraction, seed=seed)
@@ -296,6 +326,57 @@ def _adapt_forecaster(
     described = f"{config.horizon}-step forecasts"
     scores = evaluate_forecaster(model, windows.test)._asdict()
     return _Adapted(result, adapt_config, scores, model, described, {"target": target, "task": "forecasting"})
+
+
+def _check_file_target(target: str, pretrained: Path, kind: str | None) -> None:
+    """Raise ValueError unless ``target`` is an existing file and ``pretrained`` holds a forecaster."""
+    path = Path(target)
+    if not path.is_file():
+        found = "a folder" if path.is_dir() else "no such file"
+        raise ValueError(
+            f"`--target` must be one of {list(TARGETS)} or a CSV/Parquet series file; {target!r} is {found}"
+        )
+    if kind != FORECASTER_KIND:
+        raise ValueError(
+            f"--target {target}: {pretrained} does not hold a pretrained forecaster (kind {kind!r}). A "
+            "classifier adapts on labelled windows and a series file carries no fault labels; a forecaster "
+            "learns from the file's own future. Pretrain one with `moesaic pretrain --task forecasting`"
+        )
+
+
+def _adapt_file(
+    model: MoesaicForecastModel, config: ForecastPretrainConfig, adapt_config: AdaptConfig,
+    train_config: TrainConfig, path: Path, *, shots: str, seed: int, time_col: str | None,
+    channels: str | None,
+) -> _Adapted:  # fmt: skip
+    """A series file: a share of the windows of its first rows is given, its last rows are scored, and
+    the untouched pretrained forecaster is scored on them first, so that the gain of adapting shows."""
+    series = read_channels(path, time_col=time_col, channels=channels)
+    windows = file_target(config, series)
+    rows, cut = len(series.values), adaptation_rows(len(series.values))
+    fraction = _fraction(shots, len(windows.train), "adaptation windows")
+    labelled = window_shots(windows.train, fraction=fraction, seed=seed)
+    zero_shot = evaluate_forecaster(model, windows.test)  # before adapt_forecaster changes the model
+    result = adapt_forecaster(
+        model, windows.train, adapt=adapt_config, train_config=train_config, labelled=labelled
+    )
+    naive = naive_scores(windows.test)
+    console.print(
+        f"target {path}: {len(series.channels)} channels, {rows} rows; the first {cut} adapt "
+        f"({len(windows.train)} windows), the last {rows - cut} are scored ({len(windows.test)} windows); "
+        f"last-value forecast MSE {naive.mse:.3f}"
+    )
+    if adapt_config.method != "zeroshot":
+        console.print(
+            f"zero-shot (the pretrained forecaster untouched): MSE {zero_shot.mse:.3f}, "
+            f"MAE {zero_shot.mae:.3f}"
+        )
+    print_left_out(series)
+    split = {"rows": rows, "adaptation_rows": cut, "scored_rows": rows - cut, "train_share": TRAIN_SHARE}
+    extra = {"target": str(path), "task": "forecasting", "channels": list(series.channels), "split": split}
+    scores = evaluate_forecaster(model, windows.test)._asdict()
+    described = f"{config.horizon}-step forecasts of the scored rows"
+    return _Adapted(result, adapt_config, scores, model, described, extra)
 
 
 _SCORE_NAMES = {"macro_f1": "macro-F1", "mse": "MSE", "mae": "MAE"}

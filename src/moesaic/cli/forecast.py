@@ -3,7 +3,9 @@ pretrained one as it is) and write the forecast after its end.
 
 The file is read like ``moesaic detect``'s (:func:`moesaic.data.readers.read_series_file`): the time
 column is detected (or named with ``--time-col``), every other column is a channel unless
-``--channels`` chooses them, the separator is sniffed; an ETT file works as it is."""
+``--channels`` chooses them, the separator is sniffed; an ETT file works as it is. With
+``--pretrained`` the pretrained forecaster forecasts as it is, or with ``--adapter`` after loading
+an adapter of ``moesaic adapt`` that was adapted from that same checkpoint."""
 
 from __future__ import annotations
 
@@ -28,6 +30,7 @@ from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.schema import Series
 from moesaic.data.tables import DataFormatError
 from moesaic.reports.plots import figure_png, forecast_figure
+from moesaic.tasks.few_shot import load_forecaster_adapter, pretrained_digest
 from moesaic.tasks.forecast import FORECAST_MODELS, ForecastConfig, Forecaster
 from moesaic.tasks.forecast_check import HoldoutCheck, holdout_check
 from moesaic.tasks.forecast_config import QuantileForecast
@@ -64,6 +67,15 @@ def forecast(
             help="Forecast zero-shot with `moesaic pretrain --task forecasting`'s model: no fitting.",
         ),
     ] = None,
+    adapter: Annotated[
+        Path | None,
+        typer.Option(
+            "--adapter",
+            exists=True,
+            file_okay=False,
+            help="With --pretrained: first load this adapter of `moesaic adapt`, adapted from it.",
+        ),
+    ] = None,
     overrides: Annotated[
         list[str] | None, typer.Option("--set", help="Config override KEY=VALUE, e.g. train.max_steps=500.")
     ] = None,
@@ -75,17 +87,28 @@ def forecast(
     ] = None,
 ) -> None:
     """Fit on FILE (its last 20 % validates) and forecast the next HORIZON steps of every channel; with
-    --pretrained, forecast them with the pretrained forecaster as it is."""
+    --pretrained, forecast them with the pretrained forecaster as it is, or with --adapter adapted."""
     check_outputs(files=(out, plot), folders=(save,))
     try:
+        if adapter is not None and pretrained is None:
+            raise ValueError(
+                "--adapter holds only the adapted tensors: give --pretrained FOLDER, the pretrained "
+                "forecaster it was adapted from"
+            )
         series = read_channels(csv, time_col=time_col, channels=channels)
         if pretrained is not None:
             if load is not None or save is not None:
                 raise ValueError("--pretrained forecasts without fitting: it takes neither --load nor --save")
             network, learned = load_pretrained_forecaster(pretrained)
-            console.print(
-                f"zero-shot: the pretrained forecaster reads the last {learned.context_length} rows"
-            )
+            if adapter is None:
+                how = "zero-shot: the pretrained forecaster"
+            else:
+                loaded = load_forecaster_adapter(adapter, network, digest=pretrained_digest(pretrained))
+                how = (
+                    f"adapted: the pretrained forecaster with the {loaded.adaptation.method} adapter of "
+                    f"{adapter} (adapted to {loaded.config.get('target')})"
+                )
+            console.print(f"{how} reads the last {learned.context_length} rows")
             result = pretrained_forecast(network, series.values, horizon)
         else:
             if load is not None:

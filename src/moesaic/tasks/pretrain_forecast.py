@@ -32,7 +32,11 @@ Targets (:func:`forecast_target`), never in the corpus:
   (:func:`moesaic.tasks.engines.select_sensors`), z-scored on the training engines. Every
   window of a ``fraction`` of the training engines is given (:func:`moesaic.tasks.engines.engine_shots`
   draws them); every window of the test engines is scored (an engine shorter than
-  ``context_length + horizon`` cycles has none).
+  ``context_length + horizon`` cycles has none);
+- a user's series file (:func:`file_target`): the first :data:`TRAIN_SHARE` of its rows adapt,
+  every window of them (stride 1) is the labelled pool; the rest is scored, windows every
+  ``horizon`` steps whose context may reach back into the first part but whose future never
+  does. Each channel is z-scored on the first part only.
 
 Scores: MSE and MAE of the median forecast on the z-scored scale, over every scored window,
 channel and step. Axes: W windows, L context length, H horizon.
@@ -52,7 +56,9 @@ from moesaic.checkpoint import CheckpointError, load_model_state, save_model
 from moesaic.config import ConfigError, from_dict, to_dict
 from moesaic.data.batch import Batch
 from moesaic.data.registry import load_dataset
+from moesaic.data.schema import Series
 from moesaic.data.simulator import ASSET_TYPES, SimulatorConfig
+from moesaic.data.tables import DataFormatError
 from moesaic.heads.forecast import ForecastSpec, MoesaicForecastConfig, MoesaicForecastModel
 from moesaic.tasks.pretrain import TARGET_SEED_OFFSET, simulated_plant
 from moesaic.tasks.public_corpus import training_parts
@@ -403,3 +409,59 @@ def forecast_target(
             windows[split] = concat(pieces, context_length=L, horizon=H)
         return ForecastTarget(name, windows["train"], windows["test"])
     raise ValueError(f"unknown forecasting target {name!r}; choose fan or cmapss")
+
+
+def adaptation_rows(rows: int) -> int:
+    """Rows in the adaptation part of a ``rows``-row file target: the first :data:`TRAIN_SHARE`."""
+    return int(TRAIN_SHARE * rows)
+
+
+def file_rows_needed(config: ForecastPretrainConfig) -> int:
+    """The fewest rows a file target needs: a whole window (L + H) in the adaptation part, a horizon after."""
+    L, H = config.context_length, config.horizon
+    rows = L + 2 * H
+    while adaptation_rows(rows) < L + H or rows - adaptation_rows(rows) < H:
+        rows += 1
+    return rows
+
+
+def file_target(config: ForecastPretrainConfig, series: Series) -> ForecastTarget:
+    """A user's series file as a forecasting target, split in time (module docstring).
+
+    The split keeps every scored value out of training: adaptation windows (every step) end inside
+    the first :func:`adaptation_rows`, scored windows (every H steps) forecast only the rows after
+    them. Standardising on the first part only keeps the scored part's level and spread unseen too.
+
+    Raises:
+        DataFormatError: the file (named by ``series.meta["source"]``) has fewer rows than
+            :func:`file_rows_needed`, a channel has no reading in the adaptation part, or a part
+            has no window with a reading in both its context and its future.
+    """
+    source = series.meta.get("source") or series.series_id
+    L, H = config.context_length, config.horizon
+    rows, needed = len(series.values), file_rows_needed(config)
+    if rows < needed:
+        raise DataFormatError(
+            source,
+            f"{rows} rows; the pretrained forecaster reads {L} steps and forecasts {H}, so adapting needs "
+            f"at least {needed} rows ({L + H} in the first {TRAIN_SHARE:.0%}, {H} after them)",
+        )
+    cut = adaptation_rows(rows)
+    values = series_values(series, series.channels)  # (T, C), NaN = unobserved
+    for c, name in enumerate(series.channels):
+        if not np.isfinite(values[:cut, c]).any():
+            raise DataFormatError(
+                source,
+                f"no reading in the first {cut} rows (the adaptation part), so the channel cannot be "
+                "standardised on them; leave it out",
+                column=name,
+            )
+    scaled = zscore(values, values[:cut])
+    train = cut_windows(scaled[:cut], series.series_id, context_length=L, horizon=H, stride=1)
+    test = cut_windows(scaled[cut - L :], series.series_id, context_length=L, horizon=H, stride=H)
+    for part, windows in (("adaptation", train), ("scored", test)):
+        if len(windows) == 0:
+            raise DataFormatError(
+                source, f"no {part} window has a reading in both its {L}-step context and its {H}-step future"
+            )
+    return ForecastTarget(str(source), train, test)
