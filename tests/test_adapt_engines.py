@@ -260,6 +260,10 @@ def test_cli_adapts_to_engines(root: Path, tmp_path: Path) -> None:
     assert adapter.config["target"] == "cmapss" and adapter.config["sensors"] == list(VARYING)
     result = runner.invoke(app, [*base, "--method", "zeroshot"])
     assert result.exit_code != 0 and "does not apply to --target cmapss" in result.output
+    result = runner.invoke(app, [*base, "--method", "zeroshot", "--out", str(tmp_path / "none")])
+    assert (
+        result.exit_code == 2 and "no adapter to save" in result.output and not (tmp_path / "none").exists()
+    )
     result = runner.invoke(app, [*base, "--shots", "7"])
     assert result.exit_code != 0 and "of the 6 training engines" in result.output
     result = runner.invoke(app, [*base[:3], "--target", "turbine"])

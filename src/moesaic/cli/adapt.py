@@ -194,6 +194,9 @@ def adapt(
 ) -> None:
     """Adapt a pretrained classifier or forecaster with few labels to its held-out plant type or to
     C-MAPSS engines; adapt a pretrained forecaster to the sensors of a series file."""
+    if method == "zeroshot" and out is not None:
+        fail("--out: --method zeroshot trains nothing, so there is no adapter to save; forecast or classify "
+             "with the pretrained checkpoint itself")  # fmt: skip
     check_outputs(folders=(out,))
     try:
         kind = model_kind(pretrained)
