@@ -232,6 +232,15 @@ def test_detect_command_takes_detector_settings_and_names_the_valid_ones(tmp_pat
     assert result.exit_code == 2 and "unknown key 'window'" in result.output and "min_run" in result.output
 
 
+def test_brackets_in_file_names_and_values_print_as_written(tmp_path: Path) -> None:
+    _write_csv(tmp_path / "plant.csv")
+    out = tmp_path / "alarms[v2].csv"
+    result = CliRunner().invoke(_app(), _zscore_args(tmp_path, out))
+    assert result.exit_code == 0 and "alarms[v2].csv" in " ".join(result.output.split())
+    result = CliRunner().invoke(_app(), [*_zscore_args(tmp_path, out), "--set", "smooth=[bold]x"])
+    assert result.exit_code == 2 and "[bold]x" in result.output
+
+
 def test_detect_command_scores_against_a_label_column_and_plots(tmp_path: Path) -> None:
     _write_csv(tmp_path / "plant.csv")
     frame = pd.read_csv(tmp_path / "plant.csv")

@@ -80,3 +80,33 @@ def test_load_yaml_rejects_a_list_at_top_level(tmp_path: Path) -> None:
     path.write_text("- 1\n- 2\n")
     with pytest.raises(ConfigError, match="expected a mapping at the top level, found list"):
         load_yaml(Outer, path)
+
+
+@dataclass(frozen=True)
+class Kinds:
+    runs: int = 1
+    flag: bool = False
+    names: tuple[str, ...] = ("a",)
+    limit: int | None = None
+    label: str = "x"
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("runs=2.5", "runs: expected a whole number, found 2.5"),
+        ("runs=true", "runs: expected a whole number, found True"),
+        ("flag=maybe", "flag: expected true or false, found 'maybe'"),
+        ("limit=abc", "limit: expected a whole number, found 'abc'"),
+        ("names=[a, [b]]", r"names\[1\]"),
+    ],
+)
+def test_overrides_of_the_wrong_kind_name_the_field_and_what_it_expects(override: str, message: str) -> None:
+    with pytest.raises(ConfigError, match=message):
+        apply_overrides(Kinds(), [override])
+
+
+def test_a_comma_separated_list_and_numbers_for_text_are_read_as_meant() -> None:
+    cfg = apply_overrides(Kinds(), ["names=ar,zscore", "limit=3", "label=2024"])
+    assert (cfg.names, cfg.limit, cfg.label) == (("ar", "zscore"), 3, "2024")
+    assert apply_overrides(Kinds(), ["limit=null"]).limit is None

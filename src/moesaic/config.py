@@ -9,6 +9,7 @@ dataclass from plain data and rejects unknown keys by listing the valid ones, an
 from __future__ import annotations
 
 import dataclasses
+import numbers
 import types
 import typing
 from collections.abc import Iterable, Mapping
@@ -33,7 +34,8 @@ def _is_dataclass_type(tp: Any) -> bool:
 
 
 def _coerce(tp: Any, value: Any, where: str) -> Any:
-    """Turn plain YAML data into the annotated type where that is unambiguous."""
+    """Turn plain YAML data into the annotated type where that is unambiguous; a value of the wrong
+    kind (2.5 for a whole number, "maybe" for true/false) is a ConfigError naming the field."""
     if _is_dataclass_type(tp):
         if not isinstance(value, Mapping):
             raise ConfigError(
@@ -41,21 +43,41 @@ def _coerce(tp: Any, value: Any, where: str) -> Any:
             )
         return from_dict(tp, value, where=where)
     origin = typing.get_origin(tp)
+    if origin in (tuple, list) and isinstance(value, str):
+        # a comma-separated list, as typed on a command line: `members=ar,zscore`
+        value = [yaml.safe_load(part.strip()) for part in value.split(",") if part.strip()]
     if origin in (tuple, list) and isinstance(value, list | tuple):
         args = typing.get_args(tp)
         inner = args[0] if args else Any
         items = [_coerce(inner, v, f"{where}[{i}]") for i, v in enumerate(value)]
         return tuple(items) if origin is tuple else items
     if origin in (typing.Union, types.UnionType):
+        arms = [a for a in typing.get_args(tp) if a is not type(None)]
+        if value is None or len(arms) != 1:
+            return value
+        return _coerce(arms[0], value, where)
+    if tp is bool:
+        if not isinstance(value, bool):
+            raise ConfigError([f"{where}: expected true or false, found {value!r}"])
         return value
-    if tp is float and isinstance(value, int) and not isinstance(value, bool):
+    if tp is int:
+        if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+            raise ConfigError([f"{where}: expected a whole number, found {value!r}"])
+        return int(value)
+    if tp is float:
+        if isinstance(value, str):
+            # YAML 1.1 reads "3e-4" (no dot) as a string; a float field means a number was meant.
+            try:
+                return float(value)
+            except ValueError:
+                raise ConfigError([f"{where}: expected a number, found {value!r}"]) from None
+        if isinstance(value, bool) or not isinstance(value, numbers.Real):
+            raise ConfigError([f"{where}: expected a number, found {value!r}"])
         return float(value)
-    if tp is float and isinstance(value, str):
-        # YAML 1.1 reads "3e-4" (no dot) as a string; a float field means a number was meant.
-        try:
-            return float(value)
-        except ValueError:
-            raise ConfigError([f"{where}: expected a number, found {value!r}"]) from None
+    if tp is str and not isinstance(value, str):
+        if isinstance(value, numbers.Real) and not isinstance(value, bool):
+            return str(value)  # YAML reads `name=2024` as a number; a text field means the text
+        raise ConfigError([f"{where}: expected a text, found {value!r}"])
     return value
 
 
@@ -151,7 +173,10 @@ def apply_overrides(config: T, overrides: Iterable[str]) -> T:
                     f"override {item!r}: unknown key {parts[-1]!r}; valid keys are {sorted(node)}"
                 )
                 continue
-            node[parts[-1]] = yaml.safe_load(raw)
+            try:
+                node[parts[-1]] = yaml.safe_load(raw)
+            except yaml.YAMLError:  # not a YAML scalar or list ("[bold]x"): the text as typed
+                node[parts[-1]] = raw
             sections_set.setdefault(id(node), (node, set()))[1].add(parts[-1])
     if problems:
         raise ConfigError(problems)

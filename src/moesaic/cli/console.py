@@ -8,19 +8,22 @@ from typing import NoReturn, TypeVar
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from moesaic.atomic import OutputPathError, check_file_target, check_folder_target
 
 T = TypeVar("T")
 
-console = Console()
-errors = Console(stderr=True)
+# Markup off: file names, values and messages print as written (`alarms[v2].csv`, `[a, b]`);
+# the few styled lines ask for markup and escape what they interpolate.
+console = Console(markup=False)
+errors = Console(stderr=True, markup=False)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
     """Print one clear error line and exit with ``code``."""
-    errors.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    errors.print(f"[bold red]error:[/] {escape(message)}", markup=True, highlight=False, soft_wrap=True)
     raise typer.Exit(code)
 
 
@@ -40,7 +43,7 @@ def check_outputs(*, files: Iterable[Path | None] = (), folders: Iterable[Path |
 
 def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
     """A progress bar over ``items`` (hidden when output is not a terminal)."""
-    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=errors, transient=True, disable=not errors.is_terminal) as progress:
         task = progress.add_task(description, total=total)
         for item in items:

@@ -6,7 +6,9 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
+from rich.text import Text
 
 from moesaic.cli.console import console, fail, track
 from moesaic.data.registry import DataNotFoundError, dataset_info, datasets, resolve_data_root
@@ -38,7 +40,7 @@ def list_(data: DataOption = None) -> None:
     try:
         root = resolve_data_root(data)
     except DataNotFoundError as err:
-        console.print(f"[yellow]{err}[/]")
+        console.print(f"[yellow]{escape(str(err))}[/]", markup=True)
     table = Table(title=f"data sets ({root})" if root else "data sets (no data folder)")
     for column in ("name", "modality", "MB", "licence", "description"):
         table.add_column(column, overflow="fold")
@@ -60,9 +62,10 @@ def show(
         fail(str(err.args[0]))
     root = _root(data)
     folder = info.folder(root)
-    console.print(f"[bold]{info.name}[/] — {info.description}")
+    console.print(f"[bold]{escape(info.name)}[/] — {escape(info.description)}", markup=True)
     console.print(f"modality: {info.modality}\nlicence: {info.licence}\ncitation: {info.citation}")
-    console.print(f"folder: {folder}" + ("" if folder.is_dir() else " [red](absent)[/]"))
+    absent = "" if folder.is_dir() else " [red](absent)[/]"
+    console.print(f"folder: {escape(str(folder))}{absent}", markup=True)
     if info.expected:
         console.print("expected counts: " + ", ".join(f"{k}={v}" for k, v in info.expected.items()))
     if folder.is_dir():
@@ -97,7 +100,7 @@ def validate(
         failed += not result.ok
         matched = len(result.expected) - len(result.mismatches) if not result.error else 0
         records = ", ".join(f"{k}={result.counts[k]:,}" for k in core if result.counts.get(k))
-        status = "[green]ok[/]" if result.ok else "[red]FAILED[/]"
+        status = Text("ok", style="green") if result.ok else Text("FAILED", style="red")
         table.add_row(
             name,
             status,

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from moesaic.cli.console import check_outputs, console
@@ -38,4 +39,5 @@ def demo(
         table.add_row(f"fault: {fault}", str(count))
     console.print(table)
     console.print(f"plant data: {result.plant}")
-    console.print(f"page: [bold]{result.page}[/] (written in {time.perf_counter() - start:.1f} s)")
+    seconds = time.perf_counter() - start
+    console.print(f"page: [bold]{escape(str(result.page))}[/] (written in {seconds:.1f} s)", markup=True)

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
 
 from moesaic.cli.console import console, fail
 from moesaic.data.tables import DataFormatError
@@ -41,7 +42,7 @@ def summarize(
         return
     console.print(summary.text(), highlight=False)
     for warning in summary.warnings:
-        console.print(f"[yellow]warning:[/] {warning}", highlight=False)
+        console.print(f"[yellow]warning:[/] {escape(warning)}", markup=True, highlight=False)
 
 
 @app.command()
@@ -69,7 +70,11 @@ def check(
             colour = {"error": "red", "warning": "yellow"}.get(f.severity, "blue")
             where = f" at {list(f.box)}" if f.box else ""
             row = f" (BOM line {f.bom_line})" if f.bom_line else ""
-            console.print(f"[{colour}]{f.severity}[/] {f.rule}: {f.message}{where}{row}", highlight=False)
+            console.print(
+                f"[{colour}]{f.severity}[/] {escape(f.rule)}: {escape(f.message)}{where}{row}",
+                markup=True,
+                highlight=False,
+            )
         console.print("passed" if result.passed else f"failed: {len(result.findings)} finding(s)")
     if not result.passed:
         raise typer.Exit(1)

@@ -68,19 +68,19 @@ def scenarios(
         payload["scenarios"] = [s.to_json() for s in plan.scenarios]  # type: ignore[assignment]
         console.print_json(jsonlib.dumps(payload))
         return
-    console.print(
-        f"[bold]{escape(plan.situation.asset_id)}[/]: {escape(plan.situation.text)}", highlight=False
-    )
+    situation = f"[bold]{escape(plan.situation.asset_id)}[/]: {escape(plan.situation.text)}"
+    console.print(situation, markup=True, highlight=False)
     for position, s in enumerate(plan.scenarios, start=1):
-        console.print(f"\n[bold]{position}. {s.key}[/]  id {s.scenario_id}", highlight=False)
+        heading = f"\n[bold]{position}. {escape(s.key)}[/]  id {s.scenario_id}"
+        console.print(heading, markup=True, highlight=False)
         for step in s.steps:
-            console.print(escape(f"   - {step}"), highlight=False)
-        console.print(escape(f"   why: {s.reason}"), highlight=False, soft_wrap=True)
+            console.print(f"   - {step}", highlight=False)
+        console.print(f"   why: {s.reason}", highlight=False, soft_wrap=True)
         downtime = "unknown (not in the history)" if s.downtime_h is None else f"{s.downtime_h:g} h (median)"
         console.print(f"   downtime: {downtime}; cost: {_money(s.cost)}", highlight=False)
         console.print(f"   risk if deferred: {s.risk()}", highlight=False)
         for c in s.citations:
-            console.print(escape(f"   [{c.table}:{c.record_id}] {c.why}"), highlight=False, soft_wrap=True)
+            console.print(f"   [{c.table}:{c.record_id}] {c.why}", highlight=False, soft_wrap=True)
 
 
 def feedback(

@@ -76,6 +76,7 @@ def verify(
         where = f"sentence {position + 1} of {result.sentences} ({draft.sentences[position].section})"
         console.print(
             f"[red]failed:[/] {where}: {escape(removal.text)}\n  [dim]{escape(removal.reason)}[/]",
+            markup=True,
             highlight=False,
         )
     console.print(
