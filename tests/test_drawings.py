@@ -231,9 +231,13 @@ def test_a_bom_of_several_drawings_is_compared_on_this_sheets_rows_only(sheet_it
     assert "'DWG-PU-HS-2002'" in finding.message and finding.box == (605, 575, 730, 590)
 
 
-def test_a_bom_file_with_a_drawing_column_may_repeat_a_part_under_another_drawing(tmp_path: Path) -> None:
+@pytest.mark.parametrize("header", ["Drawing_Number,part_number,qty", "Drawing No.,Part Number,QTY"])
+def test_a_bom_file_with_a_drawing_column_may_repeat_a_part_under_another_drawing(
+    tmp_path: Path, header: str
+) -> None:
+    """Column names are read whatever their case, spaces and dots."""
     path = tmp_path / "bom.csv"
-    path.write_text("Drawing_Number,part_number,qty\nA-1,K-45,2\nB-2,K-45,4\n", encoding="utf-8")
+    path.write_text(f"{header}\nA-1,K-45,2\nB-2,K-45,4\n", encoding="utf-8")
     assert [(b.drawing, b.part_number, b.qty) for b in read_bom(path)] == [
         ("A-1", "K-45", 2),
         ("B-2", "K-45", 4),
@@ -241,6 +245,36 @@ def test_a_bom_file_with_a_drawing_column_may_repeat_a_part_under_another_drawin
     path.write_text("drawing,part_number,qty\nA-1,K-45,2\nA-1,k-45 ,4\n", encoding="utf-8")
     with pytest.raises(DataFormatError, match=r"listed twice for drawing 'A-1' \(first on line 2"):
         read_bom(path)
+
+
+def test_a_sister_drawing_is_never_taken_for_this_sheet_and_rows_naming_no_drawing_are_compared(
+    sheet_items: list[TextItem],
+) -> None:
+    rules = CheckRules(required_fields=())
+
+    def rows(*spec: tuple[str, str, int]) -> list[BomItem]:
+        return [BomItem(part_number=p, qty=q, line=i + 2, drawing=d) for i, (d, p, q) in enumerate(spec)]
+
+    exact = rows(("DWG-PU-SH-1001", "PU-SH-1001", 1), ("DWG-PU-SH-1001", "STD-KEY-45", 2),
+                 ("DWG-PU-SH-1002", "PU-BR-6309", 2))  # fmt: skip
+    assert check_summary(_summary(sheet_items), bom=exact, rules=rules).findings == ()
+    sisters = rows(("DWG-PU-SH-1002", "PU-SH-1001", 1), ("DWG-PU-SH-1003", "STD-KEY-45", 2))
+    (finding,) = check_summary(_summary(sheet_items), bom=sisters, rules=rules).findings
+    assert finding.rule == "bom_other_drawing"  # two drawings one edit away: neither is this sheet
+    mixed = rows(("", "PU-SH-1001", 1), ("", "STD-KEY-45", 2), ("DWG-CO-RT-2001", "CO-RT-2001", 1))
+    assert check_summary(_summary(sheet_items), bom=mixed, rules=rules).findings == ()
+
+
+def test_the_drawn_parts_material_is_compared_with_the_title_block(sheet_items: list[TextItem]) -> None:
+    rules = CheckRules(required_fields=())
+    bom = [BomItem(part_number="PU-SH-1001", qty=1, line=2, material="42 CrMo 4"),
+           BomItem(part_number="STD-KEY-45", qty=2, line=3, material="C45+C")]  # fmt: skip
+    assert check_summary(_summary(sheet_items), bom=bom, rules=rules).findings == ()  # spaces do not count
+    bom[0] = dataclasses.replace(bom[0], material="X5CrNi18-10")
+    (finding,) = check_summary(_summary(sheet_items), bom=bom, rules=rules).findings
+    assert (finding.rule, finding.subject, finding.bom_line) == ("material_mismatch", "PU-SH-1001", 2)
+    assert "'42CrMo4' on the drawing, 'X5CrNi18-10' in the BOM" in finding.message
+    assert finding.box == (605, 615, 680, 630)
 
 
 def test_quantity_mismatch_and_unknown_item(sheet_items: list[TextItem]) -> None:
@@ -283,8 +317,10 @@ def test_bad_bom_csv_names_file_line_and_column(tmp_path: Path) -> None:
         DataFormatError, match=r"bom\.csv, line 3, column 'qty': expected a positive whole quantity"
     ):
         read_bom(path)
-    path.write_text("part,qty\nA-1,2\n", encoding="utf-8")
-    with pytest.raises(DataFormatError, match=r"missing required column\(s\) \['part_number'\]"):
+    path.write_text("Part No.;Qty\nA-1;2\n", encoding="utf-8")  # case, spaces and dots do not count
+    with pytest.raises(
+        DataFormatError, match=r"missing required column\(s\) \['part_number'\] .* \['part_no', 'qty'\]"
+    ):
         read_bom(path)
     path.write_text("part_number,qty\nA-1,2\n", encoding="utf-8")
     assert read_bom(path) == [BomItem(part_number="A-1", qty=2, line=2)]

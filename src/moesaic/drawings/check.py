@@ -153,8 +153,15 @@ class BomItem:
     drawing: str = ""  # the drawing the row belongs to, in a BOM covering several drawings
 
 
-DRAWING_COLUMNS = ("drawing_number", "drawing", "drawing_no", "dwg", "dwg_no")
-"""Names of a BOM column saying which drawing each row belongs to (any case)."""
+DRAWING_COLUMNS = ("drawing_number", "drawing", "drawing_no", "drawing_nr", "dwg", "dwg_no", "dwg_number")
+"""Names of a BOM column saying which drawing each row belongs to (as :func:`_column_key` writes them:
+"Drawing No." is drawing_no)."""
+
+
+def _column_key(name: object) -> str:
+    """A BOM column name as the checker looks it up: lower case, runs of spaces, dots and dashes as
+    one underscore ("Part Number" -> part_number, "Drawing No." -> drawing_no)."""
+    return re.sub(r"[\s.\-]+", "_", str(name).strip().lower()).strip("_")
 
 
 def read_bom(path: Path) -> list[BomItem]:
@@ -167,9 +174,17 @@ def read_bom(path: Path) -> list[BomItem]:
             listed twice for one drawing or a quantity that is not a positive integer, naming the
             file, line and column.
     """
-    frame = read_sniffed_csv(Path(path), required=("part_number", "qty"))
+    frame = read_sniffed_csv(Path(path))
+    frame.columns = [_column_key(c) for c in frame.columns]
+    missing = [c for c in ("part_number", "qty") if c not in frame.columns]
+    if missing:
+        raise DataFormatError(
+            path,
+            f"missing required column(s) {missing} (case, spaces and dots do not count: 'Part No.' is "
+            f"part_no, not part_number); found columns {list(frame.columns)}",
+        )
     frame = frame.fillna("")
-    drawing_column = next((c for c in frame.columns if str(c).strip().lower() in DRAWING_COLUMNS), None)
+    drawing_column = next((c for c in frame.columns if c in DRAWING_COLUMNS), None)
     items = []
     seen: dict[tuple[str, str], int] = {}
     for position, row in enumerate(frame.to_dict("records")):
@@ -306,12 +321,12 @@ def check_rules(summary: DrawingSummary, rules: CheckRules) -> list[Finding]:
 def check_bom(summary: DrawingSummary, bom: Sequence[BomItem], rules: CheckRules) -> list[Finding]:
     """The findings of comparing the sheet's parts list (and title block) with a reference BOM.
 
-    When BOM rows name their drawing, only the rows of this sheet's drawing number are compared
-    (a number within ``max_part_number_typo`` edits of it counts, as OCR may misread a character);
-    a BOM none of whose rows is for this sheet gives one ``bom_other_drawing`` finding instead of
-    a missing item per row.
+    When BOM rows name their drawing, only the rows of this sheet's drawing number (and rows naming
+    none) are compared; a BOM none of whose rows is for this sheet gives one ``bom_other_drawing``
+    finding instead of a missing item per row. The drawn part's revision and material are compared
+    with the title block's.
     """
-    mine = _rows_of_this_drawing(summary, bom, rules)
+    mine = _rows_of_this_drawing(summary, bom)
     if mine is None:
         return [_other_drawing(summary, bom)]
     bom = mine
@@ -395,6 +410,18 @@ def check_bom(summary: DrawingSummary, bom: Sequence[BomItem], rules: CheckRules
                     item.line,
                 )
             )
+        material = summary.title_block.get("material")
+        if item.material and material and is_drawn and _canon(item.material) != _canon(material):
+            out.append(
+                Finding(
+                    "material_mismatch",
+                    "error",
+                    f"{item.part_number}: material {material!r} on the drawing, {item.material!r} in the BOM",
+                    item.part_number,
+                    summary.title_block.fields["material"].box,
+                    item.line,
+                )
+            )
     for k, row in by_number.items():
         if k not in matched:
             out.append(
@@ -409,21 +436,20 @@ def check_bom(summary: DrawingSummary, bom: Sequence[BomItem], rules: CheckRules
     return out
 
 
-def _rows_of_this_drawing(
-    summary: DrawingSummary, bom: Sequence[BomItem], rules: CheckRules
-) -> list[BomItem] | None:
-    """The BOM rows for the sheet's drawing (rows naming no drawing included); None when rows name
-    drawings and none of them is this sheet's. Every row when the sheet's number was not read."""
+def _rows_of_this_drawing(summary: DrawingSummary, bom: Sequence[BomItem]) -> list[BomItem] | None:
+    """The BOM rows to compare with the sheet: those naming its drawing number, and those naming
+    none. A drawing number written exactly as on the sheet wins; else the only one a single edit
+    away (OCR misreads a character), never a sister drawing two edits away. None when rows name
+    drawings, none of them this sheet's, and no row is left without one. Every row when the sheet's
+    number was not read."""
     sheet = _canon(summary.title_block.get("drawing_number"))
-    if not sheet or not any(item.drawing for item in bom):
+    named = {_canon(item.drawing) for item in bom if item.drawing}
+    if not sheet or not named:
         return list(bom)
-
-    def ours(item: BomItem) -> bool:
-        return edit_distance(_canon(item.drawing), sheet) <= rules.max_part_number_typo
-
-    if not any(item.drawing and ours(item) for item in bom):
-        return None
-    return [item for item in bom if not item.drawing or ours(item)]
+    near = [d for d in named if edit_distance(d, sheet) <= 1]
+    ours = sheet if sheet in named else (near[0] if len(near) == 1 else None)
+    rows = [item for item in bom if not item.drawing or _canon(item.drawing) == ours]
+    return rows if rows else None
 
 
 def _other_drawing(summary: DrawingSummary, bom: Sequence[BomItem]) -> Finding:
