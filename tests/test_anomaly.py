@@ -232,6 +232,57 @@ def test_detect_command_takes_detector_settings_and_names_the_valid_ones(tmp_pat
     assert result.exit_code == 2 and "unknown key 'window'" in result.output and "min_run" in result.output
 
 
+def test_the_threshold_comes_from_training_rows_held_out_of_the_fit_and_a_saved_detector_scores_alone(
+    tmp_path: Path,
+) -> None:
+    _write_csv(tmp_path / "plant.csv", rows=400)  # pump_flow steps up from row 100
+    out, saved = tmp_path / "out.csv", tmp_path / "det"
+    settings = ["--set", "smooth=5", "--set", "members=ar,zscore", "--save", str(saved)]
+    args = [*_zscore_args(tmp_path, out, until="90")[:-1], "consensus", *settings]
+    result = CliRunner().invoke(_app(), args)  # 19 rows: 20 %, at least 4 warm-up + 3 windows of 5
+    assert result.exit_code == 0 and "fitted on rows 1-71, threshold from rows 72-90" in result.output
+    plain = CliRunner().invoke(_app(), _zscore_args(tmp_path, tmp_path / "z.csv", until="90"))
+    assert "fitted on 90 rows, threshold from the same rows" in plain.output  # a z-score learns no rows
+    first = pd.read_csv(out)
+    again = CliRunner().invoke(
+        _app(),
+        ["--csv", str(tmp_path / "plant.csv"), "--out", str(tmp_path / "o2.csv"), "--load", str(saved)],
+    )
+    assert again.exit_code == 0 and f"loaded from {saved}" in " ".join(again.output.split())
+    second = pd.read_csv(tmp_path / "o2.csv")
+    np.testing.assert_allclose(second["score"], first["score"])
+    assert (second["alarm"] == first["alarm"]).all()
+    both = CliRunner().invoke(_app(), [*_zscore_args(tmp_path, out), "--load", str(saved)])
+    assert both.exit_code == 2 and "one" in both.output
+    refit = [
+        "--csv",
+        str(tmp_path / "plant.csv"),
+        "--out",
+        str(out),
+        "--load",
+        str(saved),
+        "--set",
+        "smooth=3",
+    ]
+    assert "takes no --steps, --set or --save" in CliRunner().invoke(_app(), refit).output
+
+
+def test_too_few_training_rows_or_a_channel_unread_in_them_name_the_option_file_and_column(
+    tmp_path: Path,
+) -> None:
+    _write_csv(tmp_path / "plant.csv")
+    result = CliRunner().invoke(_app(), _zscore_args(tmp_path, tmp_path / "o.csv", until="12"))
+    assert result.exit_code == 2 and "--train-until gives 12 training rows" in result.output
+    frame = pd.read_csv(tmp_path / "plant.csv")
+    frame.loc[:85, "pump_temp"] = np.nan
+    frame.to_csv(tmp_path / "plant.csv", index=False)
+    result = CliRunner().invoke(_app(), _zscore_args(tmp_path, tmp_path / "o.csv"))
+    assert result.exit_code == 2 and "plant.csv" in result.output
+    assert "column(s) ['pump_temp'] have no reading in the 80 training rows" in " ".join(
+        result.output.split()
+    )
+
+
 def test_brackets_in_file_names_and_values_print_as_written(tmp_path: Path) -> None:
     _write_csv(tmp_path / "plant.csv")
     out = tmp_path / "alarms[v2].csv"
@@ -281,7 +332,7 @@ def test_times_with_utc_offsets_come_back_marked_utc(tmp_path: Path) -> None:
     out = tmp_path / "out.csv"
     until = "2024-03-01T01:19:00+01:00"  # the 80th row, as the file writes it
     result = CliRunner().invoke(_app(), _zscore_args(tmp_path, out, until=until))
-    assert result.exit_code == 0 and "trained on 80 rows" in result.output, result.output
+    assert result.exit_code == 0 and "fitted on 80 rows" in result.output, result.output
     assert pd.read_csv(out)["time"].iloc[0] == "2024-02-29 23:00:00+00:00"  # midnight in Berlin, in UTC
 
 

@@ -88,10 +88,22 @@ def test_save_load_reproduces_scores(name: str, spiky_sine: tuple, tmp_path: Pat
 def test_threshold_is_the_training_quantile_times_factor_and_ignores_scored_rows(spiky_sine: tuple) -> None:
     x, _ = spiky_sine
     detector = ZScoreDetector(ScoringConfig(smooth=5, quantile=0.9, factor=2.0)).fit(x[:200])
-    expected = np.quantile(detector.score(x[:200]).score, 0.9) * 2.0
+    expected = np.quantile(detector.score(x[:200]).score[4:], 0.9) * 2.0  # after the 4-row warm-up
     assert detector.threshold_ == pytest.approx(expected)
     detector.predict(x)  # scoring anomalous rows must not move the threshold
     assert detector.threshold_ == pytest.approx(expected)
+
+
+def test_the_smoothing_warm_up_neither_sets_the_threshold_nor_raises_alarms() -> None:
+    rng = np.random.default_rng(3)
+    x = rng.standard_normal((300, 2))
+    x[0] += 12.0  # one odd first reading: alone in the first averages, diluted afterwards
+    detector = ZScoreDetector(ScoringConfig(smooth=30, quantile=0.99, factor=1.0)).fit(x[:200])
+    scores = detector.score(x).score
+    assert scores[0] > detector.threshold_ and not detector.predict(x).alarm[:29].any()
+    assert detector.threshold_ == pytest.approx(np.quantile(scores[29:200], 0.99))
+    short = ZScoreDetector(ScoringConfig(smooth=30, quantile=0.99, factor=1.0)).fit(x[:35])  # 6 settled rows
+    assert short.threshold_ == pytest.approx(np.quantile(short.score(x[:35]).score, 0.99))
 
 
 def test_validation_rows_set_the_threshold_instead_of_training_rows(spiky_sine: tuple) -> None:
@@ -215,3 +227,10 @@ def test_too_few_normal_rows_are_refused(spiky_sine: tuple) -> None:
     with pytest.raises(ValueError, match="`train` has 10 rows; a detector needs at least 30 normal rows"):
         make("kmeans").fit(x[:10])
     make("kmeans").fit(x[:30])  # enough
+
+
+def test_kmeans_refuses_more_centroids_than_its_training_rows_can_hold(spiky_sine: tuple) -> None:
+    x, _ = spiky_sine
+    with pytest.raises(ValueError, match=r"`clusters` = 20 needs at least 60 training rows .* got 40"):
+        make("kmeans", clusters=20).fit(x[:40])
+    assert make("kmeans", clusters=10).fit(x[:40]).threshold_ > 0

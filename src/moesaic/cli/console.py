@@ -43,7 +43,8 @@ def check_outputs(*, files: Iterable[Path | None] = (), folders: Iterable[Path |
 
 def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
     """A progress bar over ``items`` (hidden when output is not a terminal)."""
-    columns = (TextColumn("{task.description}", markup=False), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    what = TextColumn("{task.description}", markup=False)
+    columns = (what, BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=errors, transient=True, disable=not errors.is_terminal) as progress:
         task = progress.add_task(description, total=total)
         for item in items:

@@ -21,7 +21,7 @@ import dataclasses
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -224,6 +224,7 @@ class AnomalyDetector(BaseDetector):
     """
 
     name = "moesaic"
+    memorises: ClassVar[bool] = True
     config_class = AnomalyConfig
     config: AnomalyConfig
 

@@ -76,6 +76,10 @@ class PCADetector(BaseDetector):
         return {"components_": self.components_, "eigenvalues_": self.eigenvalues_}
 
 
+ROWS_PER_CLUSTER = 3
+"""Training rows a k-means centroid needs, at least."""
+
+
 @dataclass(frozen=True)
 class KMeansConfig(ScoringConfig):
     """``clusters``: centroids fitted on the training rows."""
@@ -98,6 +102,13 @@ class KMeansDetector(BaseDetector):
         from sklearn.cluster import KMeans  # fitting only: scoring needs numpy alone
 
         filled = _filled(z)
+        needed = ROWS_PER_CLUSTER * self.config.clusters
+        if len(filled) < needed:
+            raise ValueError(
+                f"`clusters` = {self.config.clusters} needs at least {needed} training rows "
+                f"({ROWS_PER_CLUSTER} per centroid), got {len(filled)}: with fewer, rows sit on their own "
+                "centroids, the threshold falls to about 0 and every later row is an alarm"
+            )
         clusters = min(self.config.clusters, len(np.unique(filled, axis=0)))
         model = KMeans(n_clusters=clusters, n_init=4, random_state=self.config.seed).fit(filled)
         self.centroids_ = model.cluster_centers_.astype(np.float64)  # (K, C)

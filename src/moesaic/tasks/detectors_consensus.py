@@ -25,6 +25,7 @@ from moesaic.errors import CheckpointError
 from moesaic.eval.metrics import threshold_from_scores
 from moesaic.tasks.anomaly import AnomalyConfig, AnomalyDetector
 from moesaic.tasks.detectors import CLASSICAL, BaseDetector, Scores, ScoringConfig, configure
+from moesaic.tasks.detectors_pipeline import settled
 
 if TYPE_CHECKING:
     import torch
@@ -68,6 +69,7 @@ class ConsensusDetector(BaseDetector):
     """
 
     name: ClassVar[str] = "consensus"
+    memorises: ClassVar[bool] = True
     config_class: ClassVar[type[ScoringConfig]] = ConsensusConfig
     config: ConsensusConfig
 
@@ -88,6 +90,7 @@ class ConsensusDetector(BaseDetector):
         self.members_ = members
         self.channels_ = next(iter(members.values())).channels_
         calibration = self.score(train if validation is None else validation).score
+        calibration = calibration[settled(len(calibration), cfg.smooth)]
         self.threshold_ = float(threshold_from_scores(calibration, quantile=cfg.quantile) * cfg.factor)
         return self
 

@@ -29,6 +29,8 @@ MIN_FIT_ROWS = 30
 """Fewer normal rows leave a threshold at a high quantile of almost nothing: the classical
 detectors flagged most fresh normal rows after 5 or 10 (kmeans with a threshold of 0)."""
 KIND_PREFIX = "moesaic.detector."
+MIN_SETTLED_ROWS = 10
+"""Calibration rows needed after the smoothing warm-up for the warm-up to be left out (fewer: kept)."""
 
 
 @dataclass(frozen=True)
@@ -166,6 +168,14 @@ def alarm_runs(above: np.ndarray, min_run: int, *, backdate: bool = False) -> np
     return above & np.isin(run_id, alarmed)
 
 
+def settled(rows: int, smooth: int) -> slice:
+    """The rows of a series whose moving average spans all ``smooth`` steps, when there are at least
+    :data:`MIN_SETTLED_ROWS` of them, else every row. Before that an average of fewer steps is
+    noisier than the threshold expects: the top calibration scores sat in a file's first rows."""
+    start = smooth - 1
+    return slice(start, None) if rows - start >= MIN_SETTLED_ROWS else slice(None)
+
+
 def _tensor_bag(arrays: dict[str, np.ndarray], model: nn.Module | None = None) -> nn.Module:
     """Named arrays (and an optional model) in one module, for :func:`moesaic.checkpoint.save_model`."""
     import torch
@@ -187,6 +197,9 @@ class BaseDetector:
 
     name: ClassVar[str] = "base"
     config_class: ClassVar[type[ScoringConfig]] = ScoringConfig
+    memorises: ClassVar[bool] = False
+    """True when the model can learn its training rows by heart, so that its errors on them
+    understate those on new normal rows: calibrate it on ``validation`` rows when there are some."""
 
     def __init__(self, config: ScoringConfig | None = None) -> None:
         self.config = config if config is not None else self.config_class()
@@ -218,7 +231,9 @@ class BaseDetector:
         self._fit_model(self.scaler_.transform(x))
         calibration = x if validation is None else check_values(validation, "validation", channels=C)
         z = self.scaler_.transform(calibration)
-        smoothed = causal_mean(self._all_deviations(z), self.config.smooth)  # (T, P, C)
+        keep = settled(len(z), self.config.smooth)
+        smoothed = causal_mean(self._all_deviations(z), self.config.smooth)[keep]  # (T, P, C)
+        z = z[keep]
         self.scale_ = np.maximum(np.sqrt(np.mean(smoothed**2, axis=0)), _MIN_SCALE)
         quantile = threshold_from_scores(self._combine(z, smoothed).score, quantile=self.config.quantile)
         self.threshold_ = float(quantile * self.config.factor)
@@ -232,9 +247,12 @@ class BaseDetector:
 
     def predict(self, values: Any) -> Detection:
         """Scores, alarms (above the fitted threshold for ``min_run`` steps, from the first of them
-        with ``backdate``) and contributions."""
+        with ``backdate``) and contributions. The first ``smooth - 1`` rows raise no alarm: their
+        moving average is not yet on the scale the threshold was fitted on."""
         scores = self.score(values)
-        alarm = alarm_runs(scores.score > self.threshold_, self.config.min_run, backdate=self.config.backdate)
+        above = scores.score > self.threshold_
+        above[: self.config.smooth - 1] = False
+        alarm = alarm_runs(above, self.config.min_run, backdate=self.config.backdate)
         return Detection(scores.score, alarm, scores.contributions, self.threshold_, self.channels_)
 
     def save(self, folder: Path) -> None:
