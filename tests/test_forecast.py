@@ -261,7 +261,7 @@ def test_cli_writes_the_forecast_after_the_last_row(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "check on the last 20% of the rows (4 forecasts;" in " ".join(result.output.split())  # 96 ... 111
     lines = out.read_text().splitlines()
-    assert lines[0].startswith("date,a,a_q0.1,") and len(lines) == 6
+    assert lines[0] == "date,a,b" and len(lines) == 6  # dlinear is a point forecaster: no quantile columns
     assert lines[1].startswith("2020-01-06 00:00:00")  # the hour after the last row (row 119)
     plot = tmp_path / "forecast.png"
     again = CliRunner().invoke(

@@ -10,6 +10,7 @@ an adapter of ``moesaic adapt`` that was adapted from that same checkpoint."""
 from __future__ import annotations
 
 import dataclasses
+import itertools
 from pathlib import Path
 from typing import Annotated
 
@@ -31,8 +32,8 @@ from moesaic.data.schema import Series
 from moesaic.data.tables import DataFormatError
 from moesaic.reports.plots import figure_png, forecast_figure
 from moesaic.tasks.few_shot import load_forecaster_adapter, pretrained_digest
-from moesaic.tasks.forecast import FORECAST_MODELS, ForecastConfig, Forecaster
-from moesaic.tasks.forecast_check import HoldoutCheck, holdout_check
+from moesaic.tasks.forecast import FORECAST_MODELS, POINT_FORECAST_MODELS, ForecastConfig, Forecaster
+from moesaic.tasks.forecast_check import HoldoutCheck, check_origins, holdout_check
 from moesaic.tasks.forecast_config import QuantileForecast
 from moesaic.tasks.forecast_pretrained import pretrained_forecast
 from moesaic.tasks.pretrain_forecast import load_pretrained_forecaster
@@ -48,9 +49,12 @@ def forecast(
     horizon: Annotated[
         int, typer.Option("--horizon", min=1, help="Steps to forecast after the last row.")
     ] = 96,
-    out: Annotated[Path, typer.Option("--out", help="CSV of the forecast: median and quantiles.")] = Path(
-        "forecast.csv"
-    ),
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out", help="CSV of the forecast: median and quantiles (a point forecaster's: its forecast)."
+        ),
+    ] = Path("forecast.csv"),
     model: Annotated[str, typer.Option("--model", help=f"System: {', '.join(FORECAST_MODELS)}.")] = "moesaic",
     context: Annotated[
         int | None,
@@ -87,7 +91,10 @@ def forecast(
     ] = None,
 ) -> None:
     """Fit on FILE (its last 20 % validates) and forecast the next HORIZON steps of every channel; with
-    --pretrained, forecast them with the pretrained forecaster as it is, or with --adapter adapted."""
+    --pretrained, forecast them with the pretrained forecaster as it is, or with --adapter adapted.
+
+    A file too short to fit and check is refused, naming the rows it needs. seasonal_naive, dlinear and
+    patchtst forecast one value per step: their forecast has no quantile band."""
     check_outputs(files=(out, plot), folders=(save,))
     try:
         if adapter is not None and pretrained is None:
@@ -124,8 +131,7 @@ def forecast(
                 length = context if context is not None else DEFAULT_CONTEXT
                 config = ForecastConfig(model=model, context_length=length, horizon=horizon)
                 config = apply_overrides(config, overrides or [])
-                if context is None:  # not asked for: a short file gets a shorter context
-                    config = _fitting_context(config, len(series.values))
+                config = _fitting_context(config, len(series.values), csv, chosen=context is not None)
                 with console.status(f"fitting {model} on {csv.name} ({len(series.values)} rows)"):
                     forecaster = Forecaster(config).fit(series.values)
                 check = holdout_check(
@@ -133,11 +139,14 @@ def forecast(
                 )
                 if check is not None:
                     console.print(_check_line(check, config.val_fraction))
+                else:
+                    console.print(_unchecked_line(config.val_fraction), markup=True, highlight=False)
             result = forecaster.predict(series.values, horizon=horizon)
     except (DataFormatError, ConfigError, CheckpointError, ValueError) as err:
         fail(str(err))
+    point = pretrained is None and forecaster.config.model in POINT_FORECAST_MODELS
     future = _future_times(series.time, horizon)
-    frame = result.to_frame(series.channels, future)
+    frame = result.to_frame(series.channels, future, quantiles=not point)
     if np.issubdtype(future.dtype, np.datetime64):
         frame = utc_times(frame, "date", series)
     write_text_atomic(out, frame.to_csv(index=False))
@@ -145,10 +154,13 @@ def forecast(
         forecaster.save(save)
         console.print(f"saved the model to {save}")
     if plot is not None:
-        _plot(plot, csv.name, series, future, result)
-    console.print(
-        f"wrote {out}: {horizon} steps x {len(series.channels)} channels, quantiles {list(result.levels)}"
+        _plot(plot, csv.name, series, future, result, point=point)
+    what = (
+        f"a point forecast ({forecaster.config.model} gives no quantiles)"
+        if point
+        else f"quantiles {list(result.levels)}"
     )
+    console.print(f"wrote {out}: {horizon} steps x {len(series.channels)} channels, {what}")
     if plot is not None:
         console.print(f"wrote {plot}")
     print_left_out(series)
@@ -176,15 +188,19 @@ def _check_line(check: HoldoutCheck, fraction: float) -> str:
     )
 
 
-def _plot(path: Path, name: str, series: Series, future: np.ndarray, result: QuantileForecast) -> None:
-    """The last rows (three horizons, at least 100) and the forecast of the first channels, as a PNG."""
+def _plot(
+    path: Path, name: str, series: Series, future: np.ndarray, result: QuantileForecast, *, point: bool
+) -> None:
+    """The last rows (three horizons, at least 100) and the forecast of the first channels, as a PNG;
+    a ``point`` forecast without a band."""
     shown = max(3 * len(future), 100)
     values = series.values[-shown:]  # NaN where not observed
     lower, upper, levels = result.band()
-    title = (
-        f"{name}: next {len(future)} steps, median (blue) and {levels[0]:g}-{levels[1]:g} quantile band, "
-        "after the last rows (black)"
-    )
+    band = f"median (blue) and {levels[0]:g}-{levels[1]:g} quantile band"
+    if point:
+        lower = upper = result.median
+        band = "point forecast (blue; no quantile band)"
+    title = f"{name}: next {len(future)} steps, {band}, after the last rows (black)"
     figure = forecast_figure(
         series.time[-shown:],
         values,
@@ -200,17 +216,77 @@ def _plot(path: Path, name: str, series: Series, future: np.ndarray, result: Qua
 DEFAULT_CONTEXT = 512
 
 
-def _fitting_context(config: ForecastConfig, rows: int) -> ForecastConfig:
-    """``config``, its context shortened when the training part of a ``rows``-row file cannot hold
-    twice the context plus one horizon.
+def _unchecked_line(fraction: float) -> str:
+    why = (
+        "val_fraction=0 holds no rows out"
+        if fraction == 0
+        else f"the last {fraction:.0%} of the rows hold no observed value to score it on"
+    )
+    return f"[yellow]warning:[/] the forecast is not checked ({why}): its error and its band are unknown"
 
-    ``fit`` trains on the first ``1 - val_fraction`` of the rows (the rest validates), and a window
-    needs its context plus the horizon, so a short file gets a context that still cuts many windows.
+
+def _least_context(config: ForecastConfig, horizon: int, chosen: bool) -> tuple[int, str]:
+    """The shortest context a fit for ``horizon`` steps may use, and why: a chosen one as it is;
+    else one horizon (a shorter one forecasts further than it looks back), for seasonal naive at
+    least one season (it repeats the last one)."""
+    if chosen:
+        return config.context_length, "the chosen --context"
+    if config.model == "seasonal_naive" and config.seasonal_period > horizon:
+        return config.seasonal_period, "one seasonal period"
+    return horizon, "one horizon"
+
+
+def _room(config: ForecastConfig, rows: int, horizon: int, chosen: bool) -> bool:
+    """True when ``rows`` rows can be fitted and checked with a forecast of ``horizon`` steps.
+
+    The check (:func:`~moesaic.tasks.forecast_check.holdout_check`) needs one whole horizon in the
+    last ``val_fraction`` of the rows; the rows before that cut train: one window of a chosen
+    context plus the horizon, or, for a context :func:`_fitting_context` shortens, room for the
+    least context twice over plus the horizon.
     """
-    usable = int(rows * (1 - config.val_fraction)) - config.horizon
-    if usable >= 2 * config.context_length:
+    fraction = config.val_fraction
+    if fraction > 0 and not len(check_origins(rows, horizon=horizon, fraction=fraction)):
+        return False
+    least, _ = _least_context(config, horizon, chosen)
+    train = int(rows * (1 - fraction))
+    return train >= least + horizon if chosen else (train - horizon) // 2 >= least
+
+
+def _fitting_context(config: ForecastConfig, rows: int, path: Path, *, chosen: bool) -> ForecastConfig:
+    """``config``, with its context shortened (unless ``chosen`` on the command line) when the
+    training part of a ``rows``-row file cannot hold twice the context plus one horizon.
+
+    ``fit`` trains on the first ``1 - val_fraction`` of the rows (the rest validates and checks), and
+    a window needs its context plus the horizon, so a short file gets a context that still cuts
+    many windows.
+
+    Raises:
+        ValueError: the file is too short to fit and check (see :func:`_room`), naming it, its
+            rows, the rows needed and the longest horizon that fits.
+    """
+    H = config.horizon
+    if not _room(config, rows, H, chosen):
+        need = next(n for n in itertools.count(rows + 1) if _room(config, n, H, chosen))
+        least, why = _least_context(config, H, chosen)
+        fraction = config.val_fraction
+        check = (
+            f"the last {fraction:.0%} of the rows must hold one whole horizon to check the fitted model "
+            "on, and the rows before them "
+            if fraction > 0
+            else "the rows must hold "
+        )
+        fits = next((h for h in range(H - 1, 0, -1) if _room(config, rows, h, chosen)), None)
+        instead = "" if fits is None else f", or --horizon {fits} or less"
+        instead += ", or a shorter --context" if chosen else ""
+        twice = "" if chosen else " twice over"
+        raise ValueError(
+            f"{path} has {rows} rows; a forecast of {H} steps needs at least {need}: {check}a context "
+            f"of {least} steps ({why}){twice} plus one horizon to train on; give a longer file{instead}"
+        )
+    usable = int(rows * (1 - config.val_fraction)) - H
+    if chosen or usable >= 2 * config.context_length:
         return config
-    shorter = max(1, usable // 2)
-    room = f"{rows} rows leave no room for {config.context_length} with a horizon of {config.horizon}"
+    shorter = usable // 2
+    room = f"{rows} rows leave no room for {config.context_length} with a horizon of {H}"
     console.print(f"context {shorter} steps: {room} (--context sets it)")
     return dataclasses.replace(config, context_length=shorter)

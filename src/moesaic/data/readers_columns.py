@@ -7,6 +7,7 @@ The CSV separator, decimal commas, Parquet files, blank and numeric cells, the t
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,6 +23,8 @@ from moesaic.data.tables import (
     row_line,
     time_column,
 )
+
+_log = logging.getLogger(__name__)
 
 SEPARATORS = (",", ";", "\t")
 TIME_NAMES = ("time", "timestamp", "date", "datetime", "cycle", "step")
@@ -51,49 +54,75 @@ def sniff_separator(path: Path | str) -> str:
     return SEPARATORS[counts.index(max(counts))]
 
 
-_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+(?:[eE][-+]?\d+)?\s*$|^\s*[-+]?\d+(?:[eE][-+]?\d+)?\s*$")
-
-
 _NUMBER = re.compile(r"^\s*[-+]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][-+]?\d+)?(?:\.\d+)?\s*$")
 """A header cell that is a number (pandas adds ``.1`` to a repeated one)."""
-_THOUSANDS = re.compile(r"^\s*[-+]?\d{1,3}(?:\.\d{3})+(?:,\d+)?\s*$")
-"""A number with points between groups of three figures, as a decimal-comma locale writes 1.004,96."""
+_WHOLE = re.compile(r"^\s*[-+]?\d+(?:[eE][-+]?\d+)?\s*$")
+"""A number without a separator: 12, -3, 1e5."""
+_COMMA_DECIMAL = re.compile(r"^\s*[-+]?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d*),\d+(?:[eE][-+]?\d+)?\s*$")
+"""A number with a decimal comma, maybe with points between groups of three figures: 0,75 1.004,96."""
+_GROUPED = re.compile(r"^\s*[-+]?[1-9]\d{0,2}(?:\.\d{3})+\s*$")
+"""1.470 or 1.020.300: points between groups of three figures, thousands or (one point) decimals."""
+_POINT_DECIMAL = re.compile(r"^\s*[-+]?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$")
+"""A number with a decimal point: 2.46, 0.500, .5."""
 
 
-def decimal_commas(frame: pd.DataFrame) -> pd.DataFrame:
+def decimal_commas(frame: pd.DataFrame, path: Path, *, keep: Sequence[str] = ()) -> pd.DataFrame:
     """Text columns of numbers written with a decimal comma (``0,75``), as with ``;`` in much of
-    Europe, rewritten with a point; a column is changed only when every filled cell is such a
-    number and at least one has a comma, so text and timestamps are left alone.
+    Europe, rewritten with a point. Each column is decided on its own, over all its filled cells,
+    and only a column of numbers alone is changed, so text and timestamps are left alone:
 
-    Once some column shows that the file writes decimal commas, a point between groups of three
-    figures is a thousands separator (``1.004,96`` and ``1.005`` are 1004.96 and 1005) in a column
-    whose every filled cell is written that way or with a decimal comma.
+    - a column with a decimal comma in some cell (``951,7``, ``1.020,6``) reads every cell with a
+      decimal comma and points between thousands (``1.005`` is 1005);
+    - a column whose only separators are points between groups of three figures (``1.470``) reads
+      them as thousands when some cell has two such points (``1.020.300``) or another column of
+      ``path`` has decimal commas; otherwise nothing tells, and they stay decimal points (1.47)
+      with a warning naming the column.
+
+    A column mixing decimal commas and decimal points (``0,75`` and ``2.46``) is left as text,
+    with a warning naming both cells; the ``keep`` columns (identifiers) are never changed.
     """
-    texts = {
-        name: frame[name][_present(frame[name])].astype(str)
-        for name in frame.columns
-        if not (
-            pd.api.types.is_numeric_dtype(frame[name]) or pd.api.types.is_datetime64_any_dtype(frame[name])
-        )
-    }
-    commas = {
-        name
-        for name, cells in texts.items()
-        if len(cells) and cells.str.contains(",").any() and cells.str.match(_DECIMAL_COMMA).all()
-    }
-    grouped = set()
-    if commas:
-        for name, cells in texts.items():
-            thousands = cells.str.match(_THOUSANDS)
-            if len(cells) and thousands.any() and (thousands | cells.str.match(_DECIMAL_COMMA)).all():
-                grouped.add(name)
-    changed = {}
-    for name in commas | grouped:
+    styles: dict[str, str] = {}  # column -> "comma" or "grouped" (points in ddd.ddd groups only)
+    for name in frame.columns:
         column = frame[name]
-        text = column.astype(str)
-        if name in grouped:
-            text = text.str.replace(".", "", regex=False)
-        changed[name] = column.where(~_present(column), text.str.replace(",", ".", regex=False))
+        if (
+            name in keep
+            or pd.api.types.is_numeric_dtype(column)
+            or pd.api.types.is_datetime64_any_dtype(column)
+        ):
+            continue
+        text, present = column.astype(str), _present(column).to_numpy()
+        comma = present & text.str.match(_COMMA_DECIMAL).to_numpy()
+        grouped = present & text.str.match(_GROUPED).to_numpy()
+        plain = present & text.str.match(_WHOLE).to_numpy()
+        if not (comma | grouped).any():
+            continue
+        if (comma | grouped | plain)[present].all():
+            many = grouped & (text.str.count(r"\.").to_numpy() > 1)
+            styles[str(name)] = "comma" if (comma | many).any() else "grouped"
+        elif comma.any():
+            point = present & text.str.match(_POINT_DECIMAL).to_numpy() & ~grouped
+            if (comma | grouped | plain | point)[present].all():
+                a, b = _first(comma), _first(point)
+                _log.warning(
+                    "%s, column %r: decimal commas (%r, line %d) and decimal points (%r, line %d) in "
+                    "one column; it is left as text: write every value of it one way",
+                    path, name, text.iloc[a], row_line(frame, a), text.iloc[b], row_line(frame, b),
+                )  # fmt: skip
+    commas = "comma" in styles.values()
+    changed = {}
+    for name, style in styles.items():
+        column = frame[name]
+        if style == "grouped" and not commas:
+            pos = _first(column.astype(str).str.match(_GROUPED))
+            _log.warning(
+                "%s, column %r: values such as %r (line %d) are read with a decimal point, as %s; no "
+                "decimal comma in the file tells whether the point separates thousands instead. If it "
+                "does, write the values without it, or with a decimal comma (1.470,0)",
+                path, name, column.iloc[pos], row_line(frame, pos), float(str(column.iloc[pos])),
+            )  # fmt: skip
+            continue
+        text = column.astype(str).str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        changed[name] = column.where(~_present(column), text)
     return frame.assign(**changed) if changed else frame
 
 
@@ -110,7 +139,7 @@ def read_sniffed_csv(
         shown = first if len(first) <= 40 else first[:40] + " ..."
         message = f"expected a header line of column names, found numbers ({shown.strip()!r}); add one"
         raise DataFormatError(path, message, line=1)
-    return decimal_commas(frame) if sep != "," else frame
+    return decimal_commas(frame, path, keep=literal) if sep != "," else frame
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

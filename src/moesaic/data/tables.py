@@ -319,7 +319,9 @@ def time_column(
     try:
         parsed = pd.to_datetime(text, errors="coerce", format=fmt if fmt else "mixed")
     except ValueError:
-        # different UTC offsets in one column (a daylight-saving change, say): compare them in UTC
+        # different UTC offsets in one column (a daylight-saving change, say): compare them in UTC,
+        # unless some times carry no offset at all: those are in a zone nobody named
+        _refuse_mixed_zones(frame, text, column, path, header_lines=header_lines)
         parsed = pd.to_datetime(text, errors="coerce", format=fmt if fmt else "mixed", utc=True)
     bad = parsed.isna()
     if bad.any():
@@ -356,6 +358,41 @@ def time_column(
                 column=column,
             )
     return times
+
+
+_ZONE = re.compile(
+    r"\d:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*(?:Z|(?:UTC|GMT)(?:[+-]\d{1,2}(?::?\d{2})?)?|[+-]\d{2}(?::?\d{2})?)\s*$",
+    re.IGNORECASE,
+)
+"""A time of day followed by a zone: ``10:00Z``, ``10:00:00+02:00``, ``10:00 UTC``."""
+
+
+def _refuse_mixed_zones(
+    frame: pd.DataFrame, text: pd.Series, column: str, path: Path, *, header_lines: int
+) -> None:
+    """Fail when some timestamps of ``text`` carry a UTC offset and others none.
+
+    A time without an offset is local time in a zone the file does not name; read next to times
+    with one, it would silently pass for UTC. The pattern :data:`_ZONE` sorts the cells, and pandas
+    confirms one cell of each kind, so a form the pattern misses never causes a false refusal.
+    """
+    zoned = text.str.contains(_ZONE).to_numpy()
+    if zoned.all() or not zoned.any():
+        return
+    a, b = int(np.flatnonzero(zoned)[0]), int(np.flatnonzero(~zoned)[0])
+    with_zone, without = timestamp_or_none(text.iloc[a]), timestamp_or_none(text.iloc[b])
+    if with_zone is None or without is None or with_zone.tzinfo is None or without.tzinfo is not None:
+        return
+    raw = frame[column]
+    raise DataFormatError(
+        path,
+        f"timestamps with and without a UTC offset in one column: {str(raw.iloc[a])!r} (line "
+        f"{row_line(frame, a, header_lines)}) has one, {str(raw.iloc[b])!r} has none, so its time zone "
+        "is unknown; write every time with its offset (e.g. 2024-03-31 07:00+02:00), or every time "
+        "without one, in one zone",
+        line=row_line(frame, b, header_lines),
+        column=column,
+    )
 
 
 def parse_time_argument(text: str, name: str) -> pd.Timestamp:

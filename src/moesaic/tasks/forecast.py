@@ -42,6 +42,7 @@ from moesaic.heads.forecast import ForecastSpec
 from moesaic.tasks.forecast_config import (
     DEFAULT_QUANTILES,
     FORECAST_MODELS,
+    POINT_FORECAST_MODELS,
     ForecastConfig,
     ForecastModel,
     QuantileForecast,
@@ -63,6 +64,7 @@ from moesaic.train import Progress, TrainResult, train
 __all__ = [
     "DEFAULT_QUANTILES",
     "FORECAST_MODELS",
+    "POINT_FORECAST_MODELS",
     "ForecastConfig",
     "ForecastModel",
     "Forecaster",

@@ -28,6 +28,14 @@ class HoldoutCheck(NamedTuple):
     levels: tuple[float, float]  # the band's quantile levels
 
 
+def check_origins(rows: int, *, horizon: int, fraction: float) -> np.ndarray:
+    """The first rows of the forecasts :func:`holdout_check` scores in a ``rows``-row series: one
+    horizon apart from the start of its last ``fraction``, each followed by a whole horizon; empty
+    when that part is shorter than one horizon (or ``fraction`` is 0)."""
+    cut = max(int(rows * (1 - fraction)), 1)
+    return np.arange(cut, rows - horizon + 1, horizon)
+
+
 def holdout_check(
     forecaster: Forecaster, values: np.ndarray, *, fraction: float, period: int
 ) -> HoldoutCheck | None:
@@ -37,8 +45,7 @@ def holdout_check(
     spec = forecaster.spec_
     L, H = spec.context_length, spec.horizon
     T, C = values.shape
-    cut = max(int(T * (1 - fraction)), 1)
-    origins = np.arange(cut, T - H + 1, H)
+    origins = check_origins(T, horizon=H, fraction=fraction)
     origins = np.asarray([s for s in origins if np.isfinite(values[max(s - L, 0) : s]).any()], dtype=int)
     if not len(origins):
         return None

@@ -1,8 +1,8 @@
 """What the :class:`~moesaic.tasks.forecast.Forecaster` is configured with and what it returns.
 
 :class:`ForecastConfig`, the :data:`FORECAST_MODELS` registry of model builders with the
-:class:`ForecastModel` protocol they satisfy, and the results :class:`QuantileForecast` and
-:class:`StageOutcome`.
+:class:`ForecastModel` protocol they satisfy (:data:`POINT_FORECAST_MODELS` names those without a
+band), and the results :class:`QuantileForecast` and :class:`StageOutcome`.
 
 Axes: B windows, L context length, H horizon, C forecast channels, Q quantiles.
 """
@@ -151,6 +151,11 @@ FORECAST_MODELS: dict[str, Callable[[ForecastConfig, ForecastSpec], nn.Module]] 
 }
 """Forecast model builders by name: ``builder(config, spec) -> module with forecast(batch)``."""
 
+POINT_FORECAST_MODELS = frozenset({"seasonal_naive", "dlinear", "patchtst"})
+"""The models of :data:`FORECAST_MODELS` that forecast one value per step and repeat it at every
+quantile level: their "quantiles" are no band, so a forecast of theirs is written and shown
+without one."""
+
 
 class QuantileForecast(NamedTuple):
     """A probabilistic forecast on the data's scale.
@@ -163,12 +168,14 @@ class QuantileForecast(NamedTuple):
     quantiles: np.ndarray
     levels: tuple[float, ...]
 
-    def to_frame(self, channels: Sequence[str], time: np.ndarray) -> pd.DataFrame:
+    def to_frame(self, channels: Sequence[str], time: np.ndarray, *, quantiles: bool = True) -> pd.DataFrame:
         """One forecast (H, C) as a table: ``date``, then per channel its median and ``<ch>_q<level>``.
 
         Args:
             channels: C channel names.
             time: (H,) timestamps of the forecast steps.
+            quantiles: False leaves the ``<ch>_q<level>`` columns out (a point forecast: see
+                :data:`POINT_FORECAST_MODELS`).
         """
         if self.median.ndim != 2 or self.median.shape != (len(time), len(channels)):
             raise ValueError(
@@ -177,7 +184,7 @@ class QuantileForecast(NamedTuple):
         columns: dict[str, np.ndarray] = {"date": time}
         for c, name in enumerate(channels):
             columns[name] = self.median[:, c]
-            for q, level in enumerate(self.levels):
+            for q, level in enumerate(self.levels if quantiles else ()):
                 columns[f"{name}_q{level:g}"] = self.quantiles[:, c, q]
         return pd.DataFrame(columns)
 
