@@ -15,7 +15,15 @@ import pandas as pd
 
 from moesaic.knowledge import KnowledgeBase
 from moesaic.reports.ask.answer import KbAnswer, abstain, cite_records
-from moesaic.reports.ask.drawings import answer_drawings, drawing_ids, load_drawings
+from moesaic.reports.ask.drawings import (
+    DRAWING_WORDS,
+    NO_BOM,
+    answer_drawings,
+    bom_parts,
+    drawing_ids,
+    load_drawings,
+    stores_bom,
+)
 from moesaic.reports.ask.frame import load_records
 from moesaic.reports.ask.records import answer_records
 from moesaic.reports.ask.resolve import Named, channels_of, find_names
@@ -99,16 +107,20 @@ class KbAnswerer:
                 channels[row[0]] = tuple(dict.fromkeys((*channels.get(row[0], ()), *names)))
         every = sorted({c for names in channels.values() for c in names})
         named = find_names(self.base, question, every)
+        drawings = load_drawings(self.base)
         if named.unknown:
             listed = ", ".join(repr(u) for u in named.unknown)
-            return Routed(
-                Route("router", "unknown names"),
-                named,
-                abstain("router", f"the base holds no record of {listed}."),
-            )
-        known_drawings = {i for d in load_drawings(self.base) for i in drawing_ids(d)}
+            # A part asked of drawings that were stored without their BOM may still be on one.
+            bom = drawings and not stores_bom(drawings) and DRAWING_WORDS.search(question.lower())
+            reason = f"the base holds no record of {listed}" + (f"; {NO_BOM}." if bom else ".")
+            return Routed(Route("router", "unknown names"), named, abstain("router", reason))
         route = choose_route(
-            question, named, channels=channels, drawing_ids=known_drawings, has_fmea=bool(self.fmea_rows)
+            question,
+            named,
+            channels=channels,
+            drawing_ids={i for d in drawings for i in drawing_ids(d)},
+            has_fmea=bool(self.fmea_rows),
+            bom_parts=bom_parts(drawings),
         )
         return Routed(route, named, None)
 
@@ -133,6 +145,16 @@ class KbAnswerer:
         return answer_open(self.base, question, threshold=self.retrieval_threshold)
 
     def _fmea_answer(self, question: str) -> KbAnswer:
+        if not self.fmea_rows:
+            (unscored,) = self.base.connection.execute(
+                "SELECT COUNT(*) FROM documents WHERE kind = 'fmea'"
+            ).fetchone()
+            held = f"; its {unscored} FMEA documents carry no scores." if unscored else "."
+            return abstain(
+                "fmea",
+                "the base holds no FMEA rows (failure modes scored for severity, occurrence and "
+                f"detection), so it has no RPN or FMEA score to answer from{held}",
+            )
         answerer = FmeaAnswerer(self.fmea_rows, threshold=self.fmea_threshold, max_rows=self.max_rows)
         found = answerer.answer(question)
         return KbAnswer(

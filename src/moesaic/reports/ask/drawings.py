@@ -1,9 +1,11 @@
 """Drawing questions: "what material is part PU-SH-1001?", "which drawings cover asset P-101?",
-"revision of drawing DWG-PU-SH-1001".
+"revision of drawing DWG-PU-SH-1001", "bill of materials of DWG-PU-SH-1001", "which drawings list
+part PU-BR-6309?".
 
 A drawing is found by its id, its drawing number or a part number of its title block or bill of
-materials; an asset's drawings are its own and those linked to it (``asset_ids``). The answer
-quotes the title-block (or BOM) value and cites the drawings table.
+materials (the ``bom`` rows the base stores with it); an asset's drawings are its own and those
+linked to it (``asset_ids``). The answer quotes the title-block (or BOM) values and cites the
+drawings table.
 """
 
 from __future__ import annotations
@@ -32,6 +34,16 @@ TITLE_FIELDS = (
 )
 DRAWING_WORDS = re.compile(
     r"\bdrawings?\b|\bdwg\b|\bmaterial\b|\brevision\b|\btitle block\b|\bbom\b|\bbill of materials\b"
+)
+# Asking for a drawing's bill of materials ("BOM of", "what parts are in", "parts list").
+BOM_WORDS = re.compile(
+    r"\bboms?\b|\bbills? of materials?\b|\bparts? lists?\b|\b(?:which|what) parts\b"
+    r"|\bparts (?:are |does |do )?(?:in|on|of)\b"
+)
+# Asking where a part is used ("which drawings list part X", "drawings that contain X").
+WHERE_USED = re.compile(
+    r"\b(?:which|what) (?:drawings?|boms?|sheets?)\b|\bwhere\b.*\bused\b"
+    r"|\b(?:drawings?|boms?) (?:that |which )?(?:list|show|contain|include|use)s?\b"
 )
 
 
@@ -66,10 +78,32 @@ def _bom_item(row: DrawingRow, part: str) -> Mapping[str, Any] | None:
 
 
 def _asked(text: str) -> tuple[str, ...] | None:
+    text = re.sub(r"\bbills? of materials?\b", "bom", text)  # "materials" asks for no material
     for pattern, keys in TITLE_FIELDS:
         if re.search(rf"\b(?:{pattern})", text):
             return keys
     return None
+
+
+def bom_parts(drawings: list[DrawingRow]) -> set[str]:
+    """Lower-cased part numbers of the bill-of-materials rows of ``drawings``."""
+    return {
+        str(i.get("part_number")).lower()
+        for d in drawings
+        for i in d.fields.get("bom", []) or []
+        if isinstance(i, Mapping) and i.get("part_number")
+    }
+
+
+def stores_bom(drawings: list[DrawingRow]) -> bool:
+    """Whether any of ``drawings`` carries bill-of-materials rows."""
+    return any(d.fields.get("bom") for d in drawings)
+
+
+NO_BOM = (
+    "the base's drawings store no bill of materials (no BOM rows were ingested with them), "
+    "so a part listed only in a BOM cannot be found"
+)
 
 
 def answer_drawings(base: KnowledgeBase, question: str, named: Named) -> KbAnswer:
@@ -80,10 +114,16 @@ def answer_drawings(base: KnowledgeBase, question: str, named: Named) -> KbAnswe
     text = " ".join(question.lower().split())
     tokens = [t.lower() for t in named.identifiers]
     matched = [d for d in drawings if drawing_ids(d) & set(tokens)]
-    asked = _asked(text)
+    bom_hits = [(d, _bom_item(d, t)) for d in drawings for t in tokens if _bom_item(d, t) is not None]
+    wants_bom = BOM_WORDS.search(text) is not None
+    if matched and wants_bom and not WHERE_USED.search(text):
+        return _bom_answer(matched)
+    asked = None if wants_bom else _asked(text)
     if matched and asked is not None:
         return _field_answer(matched, asked)
-    bom_hits = [(d, _bom_item(d, t)) for d in drawings for t in tokens if _bom_item(d, t) is not None]
+    parts = [t for t in tokens if not any(t in (d.key.lower(), _number(d)) for d in drawings)]
+    if parts and (bom_hits or matched) and (WHERE_USED.search(text) or (asked is None and not matched)):
+        return _where_used(drawings, parts)
     if bom_hits and asked is not None:
         lines = []
         for drawing, item in bom_hits:
@@ -118,7 +158,61 @@ def answer_drawings(base: KnowledgeBase, question: str, named: Named) -> KbAnswe
         d = matched[0]
         block = "; ".join(f"{k}: {v}" for k, v in d.title_block.items())
         return KbAnswer(f"Drawing {d.key}: {block}.", cite_records("drawings", [d.key]), False, "drawings")
+    if (wants_bom or WHERE_USED.search(text)) and not stores_bom(drawings):
+        return abstain("drawings", NO_BOM + ".")
     return abstain("drawings", "the question names no drawing, part number or asset the base holds.")
+
+
+def _number(drawing: DrawingRow) -> str:
+    number = drawing.title_block.get("drawing_number") or drawing.fields.get("drawing_number")
+    return str(number or "").lower()
+
+
+def _bom_answer(matched: list[DrawingRow]) -> KbAnswer:
+    """The bill of materials of each matched drawing, item by item, or that it stores none."""
+    if not stores_bom(matched):
+        listed = ", ".join(d.key for d in matched)
+        return abstain("drawings", f"the base stores {listed} without a bill of materials (BOM rows).")
+    lines = []
+    for d in matched:
+        items = [i for i in d.fields.get("bom", []) or [] if isinstance(i, Mapping)]
+        if not items:
+            lines.append(f"Drawing {d.key} stores no bill of materials in the base.")
+            continue
+        listed = "; ".join(
+            f"item {i.get('item', '?')}: {i.get('part_number', '?')} {i.get('description', '')}".rstrip()
+            + f", qty {i.get('qty', '?')}" + (f", {i['material']}" if i.get("material") else "")
+            for i in items
+        )  # fmt: skip
+        count = f"{len(items)} item" + ("s" if len(items) != 1 else "")
+        lines.append(f"Bill of materials of drawing {d.key} ({count}): {listed}.")
+    return KbAnswer(" ".join(lines), cite_records("drawings", [d.key for d in matched]), False, "drawings")
+
+
+def _where_used(drawings: list[DrawingRow], parts: list[str]) -> KbAnswer:
+    """The drawings that draw each part (title block) or list it in their bill of materials."""
+    lines = []
+    cited: list[str] = []
+    for part in parts:
+        drawn = [d for d in drawings if part in drawing_ids(d)]
+        listing = [(d, item) for d in drawings if (item := _bom_item(d, part)) is not None]
+        name = next((str(i.get("description")) for _, i in listing if i.get("description")), "")
+        if not drawn and not listing:
+            lines.append(f"No drawing of the base lists part {part.upper()}.")
+            continue
+        said = []
+        if drawn:
+            said.append("drawn on " + ", ".join(d.key for d in drawn))
+        if listing:
+            where = ", ".join(
+                f"{d.key} (item {i.get('item', '?')}, qty {i.get('qty', '?')})" for d, i in listing
+            )
+            plural = "s" if len(listing) != 1 else ""
+            said.append(f"listed in the bill of materials of {len(listing)} drawing{plural}: {where}")
+        label = str(listing[0][1].get("part_number")) if listing else part.upper()
+        lines.append(f"Part {label}" + (f" ({name})" if name else "") + " is " + "; ".join(said) + ".")
+        cited += [d.key for d in drawn] + [d.key for d, _ in listing]
+    return KbAnswer(" ".join(lines), cite_records("drawings", cited), False, "drawings")
 
 
 def _field_answer(matched: list[DrawingRow], asked: tuple[str, ...]) -> KbAnswer:

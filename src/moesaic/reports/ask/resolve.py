@@ -15,6 +15,7 @@ from moesaic.knowledge import KnowledgeBase
 from moesaic.knowledge.links import identifiers_in
 from moesaic.knowledge.records import load_json
 from moesaic.reports.ask.timewords import blank_times
+from moesaic.reports.qa.compare import blank, read_comparisons
 
 # Words that may stand before an asset's id or number ("pump P-101", "excavator B", "Chiller 6").
 _ASSET_WORDS = (
@@ -116,6 +117,8 @@ def find_names(base: KnowledgeBase, question: str, channels: Sequence[str] = ())
     """
     index = asset_index(base)
     question = blank_times(question)  # "Q1 2005" or "2005-03" names a time, not an identifier
+    # "severity of 7" compares a score: 7 names no asset.
+    question = blank(question, read_comparisons(question).spans)
     lowered = " ".join(question.lower().split())
     assets: list[str] = []
     unknown: list[str] = []

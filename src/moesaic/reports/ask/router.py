@@ -22,6 +22,13 @@ FMEA_WORDS = re.compile(
     r"|\bfailure modes? (?:of|for|in)\b|\beffects?\b|\bcauses? of\b|\bwhat causes\b"
     r"|\brecommended actions?\b|\bcurrent controls?\b|\bdetection\b"
 )
+# Words only an FMEA answers: an RPN, or a score of failure modes. A base without scored FMEA rows
+# abstains on them instead of answering from its work orders.
+FMEA_ONLY = re.compile(
+    r"\brpns?\b|\bfmea\b|\brisk priority\b|\b(?:severity|occurrence|detection) (?:scores?|ratings?)\b"
+    r"|\bfailure modes?\b.*\b(?:severity|occurrence|detection)\b"
+    r"|\b(?:severity|occurrence|detection)\b.*\bfailure modes?\b"
+)
 RECORD_NOUNS = re.compile(
     r"\bwork ?orders?\b|\bwos?\b|\balarms?\b|\balerts?\b|\bfaults?\b(?!\s*(?:types?|codes?))"
     r"|\banomal|\bevents?\b|\bfailures?\b(?!\s*(?:modes?|codes?|types?))|\brecords?\b|\bmaintenance\b"
@@ -44,6 +51,7 @@ def choose_route(
     channels: dict[str, tuple[str, ...]],
     drawing_ids: set[str],
     has_fmea: bool,
+    bom_parts: set[str] | None = None,
 ) -> Route:
     """The answerer for ``question``.
 
@@ -53,13 +61,19 @@ def choose_route(
         channels: {asset key: its channel names}, for the assets with series.
         drawing_ids: lower-cased ids, drawing numbers and part numbers of the base's drawings.
         has_fmea: whether the base holds scored FMEA rows.
+        bom_parts: lower-cased part numbers of the drawings' bills of materials; a question naming
+            one and no record kind ("where is part X used?") is a drawing question.
     """
     text = " ".join(question.lower().split())
     records_noun = bool(RECORD_NOUNS.search(text))
     if has_fmea and FMEA_WORDS.search(text) and not named.assets and not records_noun:
         return Route("fmea", "FMEA words, no asset or record kind named")
+    if not has_fmea and FMEA_ONLY.search(text) and not records_noun:
+        return Route("fmea", "an RPN or FMEA score, in a base without scored FMEA rows")
     if DRAWING_WORDS.search(text) or any(t.lower() in drawing_ids for t in named.identifiers):
         return Route("drawings", "drawing words or a drawing/part id")
+    if not records_noun and any(t.lower() in (bom_parts or set()) for t in named.identifiers):
+        return Route("drawings", "a part number of a drawing's bill of materials")
     if is_sequence(question):
         return Route("sequence", "'which ... after ...'")
     asset_channels = [c for a in named.assets for c in channels.get(a, ())]

@@ -30,7 +30,7 @@ from moesaic.reports.ask.answer import (
 )
 from moesaic.reports.ask.resolve import Named, channels_of, match_channel
 from moesaic.reports.ask.timewords import TimePhraseError, Window, read_window
-from moesaic.reports.ask.trendtest import ALPHA, Change, change_point, trend_test
+from moesaic.reports.ask.trendtest import ALPHA, MONOTONE_WEIGHT, Change, change_point, trend_test
 
 MIN_CHANGE_GAIN = 0.3
 """A computed change point is reported when a mean shift explains at least this share of the
@@ -167,7 +167,9 @@ def _trend_answer(reading: Reading) -> KbAnswer:
     stats = (
         f"Theil-Sen slope {trend.slope:+.4g}{unit} per {trend.per} ({trend.change:+.4g}{unit} over the "
         "window), "
-        f"Mann-Kendall z = {trend.z:.2f}, p = {trend.p_value:.3g} on {trend.points} {trend.block}"
+        f"Mann-Kendall z = {trend.z:.2f}, p = {trend.p_value:.3g} on {trend.points} {trend.block}, "
+        f"lag-1 autocorrelation {trend.rho:.2f} around the {trend.around}"
+        + (f", p weighted x{MONOTONE_WEIGHT:g}" if trend.around == "monotone fit" else "")
     )
     if trend.significant:
         direction = "rising" if trend.slope > 0 else "falling"

@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from moesaic.reports.qa.compare import NumericFilter, blank, read_comparisons
 from moesaic.reports.qa.table import LEVELS, SCORE_COLUMNS, FmeaRow, Mention, link_mentions, terms
 from moesaic.reports.qa.topic import (
     MIN_SIMILARITY,
@@ -53,13 +54,6 @@ modes numerical numeric numbers severe"""
 GENERIC = frozenset(terms(_GENERIC))
 # Words that open a filter clause: they say how the rows are narrowed, not what about.
 _CLAUSE_WORDS = frozenset(terms("involve involves involving related regarding concerning past beyond"))
-_COMPARE = (
-    (r"(?:over|above|greater than|more than|exceed(?:s|ing)?|higher than|>)", ">"),
-    (r"(?:under|below|less than|lower than|<)", "<"),
-    (r"(?:at least|>=)", ">="),
-    (r"(?:at most|<=)", "<="),
-    (r"(?:of|=|equal to|equals|is)", "=="),
-)
 _SCORE_WORDS = {"rpn": "rpn", "sever": "severity", "occurrence": "occurrence", "detect": "detection"}
 _OPS = {
     ">": lambda a, b: a > b,
@@ -69,12 +63,6 @@ _OPS = {
     "==": lambda a, b: a == b,
 }
 _LEVEL_WORDS = {"subsystem": "subsystem", "subcomponent": "sub_component", "component": "component"}
-
-
-class NumericFilter(NamedTuple):
-    score: str  # one of SCORE_COLUMNS
-    op: str  # one of ">", "<", ">=", "<=", "=="
-    value: float
 
 
 class Query(NamedTuple):
@@ -88,6 +76,8 @@ class Query(NamedTuple):
     columns: tuple[str, ...] = ()  # text columns the question asks about (effect, cause, ...)
     topic: str = ""  # the content words as written, for matching by meaning
     listed: str | None = None  # level whose names the answer lists ("what are the components of")
+    also: tuple[NumericFilter, ...] = ()  # further comparisons after `numeric` ("between 5 and 7")
+    unread: tuple[str, ...] = ()  # comparisons written in a way not understood ("severity around 7")
 
 
 def _score_named(text: str) -> str | None:
@@ -99,24 +89,16 @@ def _score_named(text: str) -> str | None:
 
 def analyse(question: str, rows: Sequence[FmeaRow]) -> Query:
     """The structured reading of ``question`` against the names of ``rows``."""
-    text = " ".join(question.lower().split())
+    compared = read_comparisons(question)
+    # The comparisons are read; the rest of the question is read without them, so that "at
+    # least 108" is no ranking and "exceeding" no topic word.
+    question = blank(question, compared.spans)
+    text = question.lower()
     columns = asked_columns(question)
     clause = clause_positions(question)
     mentions = link_mentions(question, rows)
     if columns:  # "actions related to lubrication": a name inside the clause is a topic, not a place
         mentions = [m for m in mentions if not m.words <= clause]
-    numeric = None
-    for pattern, op in _COMPARE:
-        found = re.search(
-            rf"\b(rpn|severity|occurrence|detection)\b[a-z ]*?\b{pattern}\s*(\d+(?:\.\d+)?)", text
-        )
-        if found:
-            numeric = NumericFilter(found.group(1).replace("severity", "severity"), op, float(found.group(2)))
-            break
-    if numeric is None:
-        found = re.search(r"\b(?:rpn|score)\s+(?:of\s+)?(\d+)\b", text)
-        if found:
-            numeric = NumericFilter("rpn", "==", float(found.group(1)))
     score = _score_named(text)
     rank = None
     group = None
@@ -148,9 +130,11 @@ def analyse(question: str, rows: Sequence[FmeaRow]) -> Query:
     raw = raw_words(question)
     topic = " ".join(raw[kept[0] : kept[-1] + 1]) if kept else ""
     listed = _listed_level(text, mentions)
+    numeric = compared.filters[0] if compared.filters else None
     return Query(
-        mentions, numeric, rank, mean, group, content, narrowing, asked_columns(question), topic, listed
-    )
+        mentions, numeric, rank, mean, group, content, narrowing, asked_columns(question), topic, listed,
+        compared.filters[1:], compared.unread,
+    )  # fmt: skip
 
 
 _ASKED_LEVEL = re.compile(
@@ -212,6 +196,10 @@ def _names(level: str, rows: Sequence[FmeaRow]) -> str:
         level, level.title() + "s"
     )
     return f"{label}: " + ", ".join(f"{name} ({n})" for name, n in counts.items()) + "."
+
+
+def _label(score: str) -> str:
+    return "RPN" if score == "rpn" else score
 
 
 def _fmt(value: float) -> str:
@@ -311,6 +299,13 @@ class FmeaAnswerer:
             raise ValueError("`question` must be a non-empty string")
         query = analyse(question, self.rows)
         support, selected, missing = self._support(query)
+        if query.unread:
+            text = (
+                "I cannot answer this from the FMEA: I cannot read the comparison "
+                + ", ".join(repr(u) for u in query.unread)
+                + "; write it as over, under, at least, at most, between or equal to a number."
+            )
+            return FmeaAnswer(text, (), support, True)
         if support < self.threshold:
             scope = " and ".join(f"{m.level.replace('_', '-')} {m.name}" for m in query.mentions)
             text = (
@@ -334,13 +329,14 @@ class FmeaAnswerer:
         notes: list[str] = []
         if query.content:
             rows = self._about(query, rows, notes)
-        if query.numeric is not None:
-            f = query.numeric
-            rows = [r for r in rows if _OPS[f.op](r.score(f.score), f.value)]
-            label = "RPN" if f.score == "rpn" else f.score
+        filters = (query.numeric, *query.also) if query.numeric is not None else ()
+        if filters:
+            for f in filters:
+                rows = [r for r in rows if _OPS[f.op](r.score(f.score), f.value)]
+            said = " and ".join(f"{_label(f.score)} {f.op} {_fmt(f.value)}" for f in filters)
             if not rows:
-                return f"No failure mode in {scope} has {label} {f.op} {_fmt(f.value)}.", []
-            notes.append(f"{len(rows)} failure modes with {label} {f.op} {_fmt(f.value)}")
+                return f"No failure mode in {scope} has {said}.", []
+            notes.append(f"{len(rows)} failure modes with {said}")
         if query.group is not None and rows:
             counts = Counter(getattr(r, query.group) for r in rows)
             name, count = counts.most_common(1)[0]

@@ -10,7 +10,9 @@ candidate scenarios from three places:
    ``failure_code`` and the verbs of the text). What was done after similar symptoms on similar
    assets is what is proposed.
 2. **FMEA rows.** Rows sharing words with the situation propose their recommended action for their
-   failure mode, and give every scenario its risk if deferred (severity, occurrence).
+   failure mode, and give every scenario its risk if deferred (severity, occurrence). Only rows
+   that speak of the situation's asset count (:mod:`~moesaic.reports.scenarios.scope`): a pump's
+   seal FMEA says nothing about an excavator's hose.
 3. **The situation itself.** The action verbs and failure-mode words of its text are features of
    each candidate (does the text already say "replace", "leak"?), which the ranker weighs.
 
@@ -44,6 +46,7 @@ from moesaic.reports.scenarios.coding import (
 from moesaic.reports.scenarios.coding import action_verb as action_verb
 from moesaic.reports.scenarios.coding import failure_mode as failure_mode
 from moesaic.reports.scenarios.coding import scenario_key as scenario_key
+from moesaic.reports.scenarios.scope import FmeaScope, fmea_applies
 
 logger = logging.getLogger(__name__)
 
@@ -193,6 +196,11 @@ class ScenarioGenerator:
         asset_types: asset key -> asset type (``""`` when unknown). A situation's asset learns
             from its own orders and those of assets of its type; when its type is unknown (or no
             types are given), from every asset of the base.
+        fmea_scopes: FMEA row id -> its :class:`FmeaScope`; a situation only uses the rows that
+            :func:`~moesaic.reports.scenarios.scope.fmea_applies` to its asset. None: every
+            row applies.
+        asset_sources: asset key -> the source it was ingested from (default: the key's prefix
+            before ``:``).
     """
 
     def __init__(
@@ -203,6 +211,8 @@ class ScenarioGenerator:
         search: Callable[[str, int], Sequence[tuple[str, float]]],
         config: CandidateConfig | None = None,
         asset_types: Mapping[str, str] | None = None,
+        fmea_scopes: Mapping[str, FmeaScope] | None = None,
+        asset_sources: Mapping[str, str] | None = None,
     ) -> None:
         self.config = config or CandidateConfig()
         self._orders = {d.doc_id: d for d in work_orders}
@@ -211,6 +221,8 @@ class ScenarioGenerator:
         self._types = dict(asset_types or {})
         self._fmea = tuple(fmea)
         self._fmea_terms = [set(terms(f"{r.component} {r.sub_component} {r.failure_mode}")) for r in fmea]
+        self._fmea_scopes = None if fmea_scopes is None else dict(fmea_scopes)
+        self._sources = dict(asset_sources or {})
         self._search = search
         counts = Counter(c.key for c in self._codings.values())
         total = sum(counts.values()) or 1
@@ -219,6 +231,7 @@ class ScenarioGenerator:
     def propose(self, situation: Situation) -> list[Scenario]:
         """Candidate scenarios for ``situation`` (unranked: the strongest neighbour vote first)."""
         neighbours = self.similar_orders(situation.text, asset_id=situation.asset_id)
+        fmea = self._fmea_of(situation.asset_id)
         words = set(terms(situation.text))
         verbs = text_verbs(situation.text)
         groups: dict[str, list[Neighbour]] = defaultdict(list)
@@ -228,10 +241,23 @@ class ScenarioGenerator:
         for key, members in sorted(groups.items(), key=lambda kv: -sum(n.score for n in kv[1])):
             if len(members) < 2:
                 continue  # one past order is an anecdote, and a scenario cites two records
-            scenarios.append(self._from_history(situation, key, members, neighbours, words, verbs))
+            scenarios.append(self._from_history(situation, key, members, neighbours, words, verbs, fmea))
         scenarios = scenarios[: self.config.max_candidates]
-        scenarios += self._from_fmea(situation, words, verbs, neighbours, {s.key for s in scenarios})
+        scenarios += self._from_fmea(situation, words, verbs, neighbours, {s.key for s in scenarios}, fmea)
         return scenarios
+
+    def _fmea_of(self, asset_id: str) -> list[int]:
+        """Indices of the FMEA rows that speak of ``asset_id``."""
+        if self._fmea_scopes is None:
+            return list(range(len(self._fmea)))
+        source = self._sources.get(asset_id, asset_id.partition(":")[0])
+        asset_type = self._types.get(asset_id, "")
+        return [
+            i
+            for i, row in enumerate(self._fmea)
+            if (scope := self._fmea_scopes.get(row.row_id)) is not None
+            and fmea_applies(scope, source, asset_type)
+        ]
 
     def peer_orders(self, asset_id: str) -> int:
         """How many past orders ``asset_id`` learns from: its own and those of assets of its type."""
@@ -264,11 +290,12 @@ class ScenarioGenerator:
         others = f"the other {asset_type} assets" if asset_type else "the other assets of the base"
         return others if others_only else f"{asset_id} and {others}"
 
-    def _matching_fmea(self, fm: str, words: set[str]) -> FmeaRow | None:
-        """The FMEA row of failure mode ``fm`` sharing most other words with the situation, or None."""
+    def _matching_fmea(self, fm: str, words: set[str], fmea: list[int]) -> FmeaRow | None:
+        """The FMEA row (of the indices ``fmea``) of failure mode ``fm`` sharing most other words
+        with the situation, or None."""
         fm_words = set(terms(fm))
         best, best_overlap = None, 0
-        for row, row_terms in zip(self._fmea, self._fmea_terms, strict=True):
+        for row, row_terms in ((self._fmea[i], self._fmea_terms[i]) for i in fmea):
             if not fm_words & set(terms(row.failure_mode)):
                 continue
             # The row must also name the part: a "leak" of another system is not this risk.
@@ -285,10 +312,11 @@ class ScenarioGenerator:
         neighbours: list[Neighbour],
         words: set[str],
         verbs: set[str],
+        fmea: list[int],
     ) -> Scenario:
         verb, fm = key.split(":", 1)
         total = sum(n.score for n in neighbours) or 1.0
-        row = self._matching_fmea(fm, words) if fm != UNCODED_FM else None
+        row = self._matching_fmea(fm, words, fmea) if fm != UNCODED_FM else None
         systems = Counter(str(n.document.fields.get("MajorSystem", "")) or "asset" for n in members)
         system = systems.most_common(1)[0][0].replace("_", " / ")
         citations = [
@@ -348,11 +376,12 @@ class ScenarioGenerator:
         verbs: set[str],
         neighbours: list[Neighbour],
         taken: set[str],
+        fmea: list[int],
     ) -> list[Scenario]:
         if not self.config.fmea_rows or not neighbours:
             return []
         overlaps = sorted(
-            ((len(t & words), i) for i, t in enumerate(self._fmea_terms) if len(t & words) >= 2),
+            ((len(self._fmea_terms[i] & words), i) for i in fmea if len(self._fmea_terms[i] & words) >= 2),
             key=lambda p: (-p[0], p[1]),
         )
         scenarios = []
@@ -379,7 +408,7 @@ class ScenarioGenerator:
                     scenario_id=_scenario_id(situation, key),
                     key=key,
                     failure_mode=row.failure_mode,
-                    steps=(f"inspect {row.component} ({row.sub_component})", f"{verb}: {row.action}"),
+                    steps=(f"inspect {_part(row)}", f"{verb}: {row.action}"),
                     reason=(
                         f"FMEA row {row.row_id} ({row.component}: {row.failure_mode}) "
                         f"shares {overlap} words with the situation"
@@ -393,6 +422,11 @@ class ScenarioGenerator:
                 )
             )
         return scenarios
+
+
+def _part(row: FmeaRow) -> str:
+    """The component of an FMEA row, with its sub-component in brackets when the sheet gives one."""
+    return f"{row.component} ({row.sub_component})" if row.sub_component else row.component
 
 
 def _steps(verb: str, system: str, fm: str) -> tuple[str, ...]:

@@ -19,6 +19,7 @@ from moesaic.reports.qa.table import rows_from_documents
 from moesaic.reports.scenarios.candidates import CandidateConfig, Scenario, ScenarioGenerator, Situation
 from moesaic.reports.scenarios.feedback import load_ranker, store_proposals
 from moesaic.reports.scenarios.ranker import RankerConfig
+from moesaic.reports.scenarios.scope import asset_sources, fmea_scopes
 
 
 class ScenarioPlan(NamedTuple):
@@ -50,11 +51,13 @@ def history_generator(
     kb: KnowledgeBase, *, before: pd.Timestamp | None = None, config: CandidateConfig | None = None
 ) -> ScenarioGenerator:
     """A generator over the base's work orders (those before ``before`` when given) and FMEA rows,
-    each asset learning from the assets of its type in the base's asset register."""
+    each asset learning from the assets of its type in the base's asset register, and taking its
+    risks from the FMEA rows written for its type or, naming none, from its own source."""
     every: Sequence[Document] = kb.documents(kind="work_order")
     orders = every if before is None else [d for d in every if d.time is not None and d.time < before]
     history = {d.doc_id for d in orders}
-    fmea = rows_from_documents(kb.documents(kind="fmea"))
+    sheets = kb.documents(kind="fmea")
+    fmea = rows_from_documents(sheets)
     cfg = config or CandidateConfig()
 
     def search(text: str, k: int) -> list[tuple[str, float]]:
@@ -67,7 +70,10 @@ def history_generator(
         return [(h.record_id, h.score) for h in hits]
 
     types = {a.asset_id: a.asset_type for a in kb.assets()}
-    return ScenarioGenerator(work_orders=orders, fmea=fmea, search=search, config=cfg, asset_types=types)
+    return ScenarioGenerator(
+        work_orders=orders, fmea=fmea, search=search, config=cfg, asset_types=types,
+        fmea_scopes=fmea_scopes(kb, sheets, types), asset_sources=asset_sources(kb),
+    )  # fmt: skip
 
 
 def plan_scenarios(

@@ -1,0 +1,120 @@
+"""Numeric comparisons on FMEA scores in a question: "RPN > 100", "severity 7", "an RPN of at
+least 108", "occurrence between 3 and 5", "detection rated 4 or higher".
+
+A comparison is a score word, a few words or symbols, then a number (and possibly "or more" or
+"and below" after it). The words between are read after dropping fillers ("score", "value",
+"of", "is", "an"): nothing left means equality, else they must be one of the :data:`OPERATORS`
+phrases. A score word followed closely by a number with other words between ("severity around
+7") is *unread*: the answerer abstains naming it rather than answering over every row.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+SCORE_WORDS = {
+    "rpn": r"rpns?|risk priority numbers?|risk priority|score",
+    "severity": r"severity|severities",
+    "occurrence": r"occurr?ences?",
+    "detection": r"detection|detectability",
+}
+# Phrases between the score word and the number -> the comparison they make ("|"-separated).
+OPERATORS = {
+    ">=": """>=|=>|≥|at least|no less than|not less than|not below|not under|at or above|a minimum of
+        |greater than or equal to|more than or equal to|higher than or equal to|equal to or greater than
+        |equal to or more than|equal to or higher than|equal to or above""",
+    "<=": """<=|=<|≤|at most|no more than|not more than|not above|not over|not exceeding|at or below|up to
+        |a maximum of|less than or equal to|lower than or equal to|equal to or less than
+        |equal to or lower than|equal to or below|no greater than|no higher than""",
+    ">": """>|over|above|greater than|more than|higher than|exceeding|exceeds|exceed|beyond
+        |larger than|bigger than|in excess of""",
+    "<": """<|under|below|less than|lower than|smaller than|fewer than|beneath""",
+    "==": """=|==|equal to|equals|equal|exactly|precisely""",
+}
+# After the number: "7 or more", "100 and below", "7+".
+AFTER = {
+    ">=": r"\+|or (?:more|higher|above|greater|over)|and (?:above|up|over|higher|more)",
+    "<=": r"or (?:less|lower|below|under|fewer)|and (?:below|under|lower|less)",
+}
+# Words that say nothing about the comparison: "an RPN value of 100", "severity is 7".
+_FILLER_WORDS = """score scores rating ratings rated value values number level index of is are was were
+    that which with has have having an a the its their be being"""
+FILLERS = frozenset(_FILLER_WORDS.split())
+MAX_GAP = 5  # most words or symbols between the score word and the number
+_RANK_WORDS = "top first last highest lowest most least best worst largest smallest"
+_RANK = frozenset(_RANK_WORDS.split())
+_SYMBOLS = r">=|<=|=>|=<|==|[<>=≥≤]"
+_NUM = r"\d+(?:\.\d+)?"
+_SCORE = "|".join(SCORE_WORDS.values())
+_NAMED = "|".join(p for name, p in SCORE_WORDS.items() if name != "rpn") + r"|rpns?|risk priority"
+_FIND = re.compile(
+    rf"(?<![\w-])(?P<score>{_SCORE})(?![\w-])"
+    rf"(?P<gap>(?:\s*(?!(?:{_NAMED})\b)(?:{_SYMBOLS}|[a-z]+)){{0,{MAX_GAP}}}?)\s*"
+    rf"(?:(?:(?:between|from)\s+(?P<low>{_NUM})\s*(?:and|to|-)|(?P<bare>{_NUM})\s*(?:-|to\b))"
+    rf"\s*(?P<high>{_NUM})|(?P<value>{_NUM}))(?![\w-]|\.\d)"
+    rf"(?P<after>\s*(?:{AFTER['>=']}|{AFTER['<=']})(?![\w-]))?",
+    re.IGNORECASE,
+)
+
+
+def _words(text: str) -> str:
+    """The tokens of ``text`` that are not fillers, space-joined."""
+    return " ".join(t for t in re.findall(rf"{_SYMBOLS}|[a-z]+", text.lower()) if t not in FILLERS)
+
+
+_PHRASES = {
+    _words(phrase): op for op, listed in OPERATORS.items() for phrase in " ".join(listed.split()).split("|")
+}
+
+
+class NumericFilter(NamedTuple):
+    score: str  # one of SCORE_WORDS
+    op: str  # one of ">", "<", ">=", "<=", "=="
+    value: float
+
+
+class Comparisons(NamedTuple):
+    filters: tuple[NumericFilter, ...]  # every comparison read, in question order
+    unread: tuple[str, ...]  # comparisons written in a way not understood, as written
+    spans: tuple[tuple[int, int], ...]  # character spans of both in the question, spaces collapsed
+
+
+def _score(word: str) -> str:
+    return next(name for name, pattern in SCORE_WORDS.items() if re.fullmatch(pattern, word))
+
+
+def blank(question: str, spans: tuple[tuple[int, int], ...]) -> str:
+    """``question`` with spaces collapsed and the character ``spans`` replaced by spaces."""
+    text = " ".join(question.split())
+    for start, end in spans:
+        text = text[:start] + " " * (end - start) + text[end:]
+    return text
+
+
+def read_comparisons(question: str) -> Comparisons:
+    """The numeric comparisons of ``question`` on the FMEA scores (module docstring)."""
+    text = " ".join(question.split())
+    filters: list[NumericFilter] = []
+    unread: list[str] = []
+    spans: list[tuple[int, int]] = []
+    for found in _FIND.finditer(text):
+        words = _words(found.group("gap"))
+        op = _PHRASES.get(words) if words else "=="
+        if op is None and _RANK & set(words.split()):  # "RPN of the top 5": a ranking
+            continue
+        score = _score(found.group("score").lower())
+        spans.append(found.span())
+        if found.group("high") is not None:
+            ends = (found.group("low") or found.group("bare"), found.group("high"))
+            low, high = sorted(float(v) for v in ends)
+            filters += [NumericFilter(score, ">=", low), NumericFilter(score, "<=", high)]
+            continue
+        if op is None:
+            unread.append(found.group(0))
+            continue
+        after = (found.group("after") or "").strip()
+        if after and op == "==":
+            op = ">=" if re.fullmatch(AFTER[">="], after) else "<="
+        filters.append(NumericFilter(score, op, float(found.group("value"))))
+    return Comparisons(tuple(filters), tuple(unread), tuple(spans))
