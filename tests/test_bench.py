@@ -53,6 +53,19 @@ def test_run_suite_writes_json_in_the_contract_shape(tmp_path: Path, contract_ke
     assert md.index("| moesaic |") < md.index("| patchtst |")
 
 
+@register_suite("_reads_steps", "a suite reading one option, for the unread-options test")
+def _reads_steps(ctx: SuiteContext) -> list[BenchRow]:
+    steps = ctx.integer("steps", 1)
+    ctx.options.get("seed_list")
+    return [BenchRow(system="moesaic", dataset="toy", task="forecast", setting="", metric="mse", value=steps)]
+
+
+def test_options_the_suite_never_reads_are_named(tmp_path: Path) -> None:
+    options = {"steps": "3", "stepz": "4", "seed_list": "1"}
+    result = run_suite("_reads_steps", SuiteContext(options=options), out=tmp_path, command="x")
+    assert result.rows[0].value == 3 and result.unread_options == ("stepz",)
+
+
 def test_unknown_suite_lists_available_ones(tmp_path: Path) -> None:
     with pytest.raises(KeyError, match=r"available suites: .*data"):
         run_suite("nope", SuiteContext(), out=tmp_path, command="x")

@@ -220,6 +220,10 @@ def test_a_channel_constant_in_training_is_blamed_only_when_it_moves(tmp_path: P
     moved = x.copy()
     moved[280:, 2] = 4.0  # now the set point moves: that is a departure, blamed on c
     assert found.channels[int(np.argmax(detector.predict(moved).contributions[290]))] == "c"
+    nudged = x.copy()
+    nudged[280:, 2] = 3.06  # a 2 % set-point change: 2 of its scales (1 % of 3), not millions
+    assert detector.predict(nudged).contributions[290, 2] == pytest.approx(2.0**2 / 3)
+    assert found.channels[int(np.argmax(detector.predict(nudged).contributions[290]))] == "a"
 
 
 def test_too_few_normal_rows_are_refused(spiky_sine: tuple) -> None:

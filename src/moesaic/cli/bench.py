@@ -10,7 +10,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from moesaic.cli.console import check_outputs, console, fail, track
+from moesaic.cli.console import check_outputs, console, errors, fail, track
 from moesaic.data.registry import DataNotFoundError
 from moesaic.data.tables import DataFormatError
 from moesaic.eval.bench import OptionError, SuiteContext, run_suite, suites
@@ -56,3 +56,11 @@ def bench(
         table.add_row(row.system, row.dataset, row.setting, row.metric, f"{row.value:.4g}")
     console.print(table)
     console.print(f"wrote {result.json_path} and {result.markdown_path}")
+    if result.unread_options:  # a warning, not a failure: a key may only matter with other options
+        errors.print(
+            f"warning: suite {suite} never read option(s) {list(result.unread_options)}: misspelt, options "
+            "of another suite, or ones that do not apply with the others given (its module docstring "
+            "lists its own); the rows above ran without them",
+            style="yellow",
+            soft_wrap=True,
+        )

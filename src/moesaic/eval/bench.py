@@ -114,6 +114,37 @@ def _parse_option(
         raise OptionError(f"option {key}={text!r}: expected {what}") from None
 
 
+class ReadOptions(Mapping[str, str]):
+    """The ``-o KEY=VALUE`` options, remembering which keys a suite read (looked up or tested)."""
+
+    def __init__(self, options: Mapping[str, str]) -> None:
+        self._options = dict(options)
+        self.read: set[str] = set()
+
+    def __getitem__(self, key: str) -> str:
+        self.read.add(key)
+        return self._options[key]
+
+    def __contains__(self, key: object) -> bool:
+        if isinstance(key, str):
+            self.read.add(key)
+        return key in self._options
+
+    def __iter__(self) -> Iterator[str]:  # iterating reads no key: a suite listing them checks them itself
+        return iter(self._options)
+
+    def __len__(self) -> int:
+        return len(self._options)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        self.read.add(key)
+        return self._options.get(key, default)
+
+    def unread(self) -> list[str]:
+        """The keys given that the suite never looked at: misspelt, or options of another suite."""
+        return sorted(set(self._options) - self.read)
+
+
 @dataclass(frozen=True)
 class SuiteContext:
     """What a suite receives: the run mode, where data is, options, and a progress wrapper."""
@@ -171,6 +202,7 @@ class BenchResult(NamedTuple):
     json_path: Path
     markdown_path: Path
     rows: list[BenchRow]
+    unread_options: tuple[str, ...] = ()  # -o keys the suite never read
 
 
 def machine_info() -> dict[str, Any]:
@@ -185,7 +217,8 @@ def run_suite(name: str, ctx: SuiteContext, *, out: Path, command: str) -> Bench
     known = suites()
     if name not in known:
         raise KeyError(f"unknown suite {name!r}; available suites: {', '.join(sorted(known))}")
-    rows = known[name].run(ctx)
+    options = ReadOptions(ctx.options)
+    rows = known[name].run(dataclasses.replace(ctx, options=options))
     created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     document = {
         "suite": name,
@@ -198,7 +231,7 @@ def run_suite(name: str, ctx: SuiteContext, *, out: Path, command: str) -> Bench
     md_path = Path(out) / f"{name}.md"
     write_text_atomic(json_path, json.dumps(document, indent=2) + "\n")
     write_text_atomic(md_path, render_markdown(name, rows, command=command, created=created))
-    return BenchResult(json_path, md_path, rows)
+    return BenchResult(json_path, md_path, rows, tuple(options.unread()))
 
 
 def _fmt(value: Any) -> str:
