@@ -1,7 +1,9 @@
 """Suite ``scenarios``: ranked maintenance scenarios and how expert feedback improves them.
 
 Data: ``excavator_mwo``, split in time. The past (the first 80 % of dated orders) is ingested into
-a fresh knowledge base (with the mining-truck FMEA when it is available). The held-out orders with
+a fresh knowledge base (with the mining-truck FMEA when it is available; since 2026-12-01 its rows
+name no asset type and come from another source, so they give the excavators' scenarios neither
+risk nor actions: :mod:`moesaic.reports.scenarios.scope`). The held-out orders with
 an expert coding (action or failure mode) are the situations, in time order; the correct answer is
 the scenario key of their recorded coding (``"<verb>:<failure mode>"``). The simulated expert gives
 feedback on the first 10 / 50 held-out orders (:func:`moesaic.reports.scenarios.evaluation.simulate_expert`);
