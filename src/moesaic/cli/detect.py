@@ -107,7 +107,9 @@ def fit_on_training_rows(
 def _new_detector(detector: str, steps: int | None, settings: list[str] | None) -> BaseDetector:
     """An unfitted ``detector`` with ``--steps`` (the backbone's training steps) and ``--set`` applied."""
     overrides: dict[str, object] = {}
-    if steps is not None and detector in ("moesaic", "consensus"):
+    if steps is not None and detector not in ("moesaic", "consensus"):
+        raise ValueError(f"--steps: the backbone's training steps; the {detector} detector has no backbone")
+    if steps is not None:
         base = AnomalyConfig()
         train = dataclasses.replace(
             base.train, max_steps=steps, warmup_steps=min(base.train.warmup_steps, steps - 1)
