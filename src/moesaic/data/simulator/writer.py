@@ -12,6 +12,8 @@ Layout under the output folder::
     drawings.csv           drawing_id, asset_type, part_number, path
     drawings.json          the ground truth of every drawing, by drawing id
     drawings/<id>.png      the rendered sheets
+    bom.csv                the reference bill of materials of every drawing (``drawing_number``
+                           column), as ``moesaic drawing check --bom`` reads it
 
 The same seed gives the same bytes: no "now" anywhere, sorted JSON keys, floats and times
 formatted by us, Parquet and PNG written with fixed settings.
@@ -139,6 +141,7 @@ def write_plant(plant: Plant, out: Path) -> dict[str, int]:
             )
             for d in plant.drawings:
                 (tmp / d.truth["path"]).write_bytes(d.png)
+            (tmp / "bom.csv").write_bytes(frame_to_csv(reference_bom(plant)))
         files = sorted(p for p in tmp.rglob("*") if p.is_file())
         counts = plant.counts()
         manifest = {
@@ -165,6 +168,20 @@ def write_plant(plant: Plant, out: Path) -> dict[str, int]:
         )
     log.info("wrote plant to %s: %s", out, counts)
     return counts
+
+
+def reference_bom(plant: Plant) -> pd.DataFrame:
+    """The true bill of materials of every drawing, one row per item; the drawn part's row carries
+    its revision. A planted fault (a wrong material or part number on the sheet) is not in it, so
+    ``moesaic drawing check --bom bom.csv`` can find it."""
+    rows = []
+    for d in plant.drawings:
+        revision = d.truth["title_block"].get("revision", "")
+        for item in d.truth["bom"]:
+            drawn = item["part_number"] == d.part_number
+            rows.append({"drawing_number": d.drawing_id, **item, "revision": revision if drawn else ""})
+    columns = ["drawing_number", "item", "part_number", "description", "qty", "material", "revision"]
+    return pd.DataFrame(rows, columns=columns)
 
 
 def simulate_to(config: SimulatorConfig, out: Path) -> dict[str, int]:
