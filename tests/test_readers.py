@@ -497,6 +497,23 @@ def test_user_folder_rejects_two_files_for_one_asset(tmp_path: Path) -> None:
         read_user_folder(tmp_path)
 
 
+def test_a_text_column_of_a_folders_series_file_is_left_out_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A folder gives no way to choose columns per file: an operator's name column is left out."""
+    write(
+        tmp_path,
+        "series/P-9.csv",
+        "time,pressure,operator\n2024-05-01 00:00,3.1,Müller\n2024-05-01 00:01,3.2,Müller\n",
+    )
+    with caplog.at_level(logging.WARNING, logger="moesaic.data.readers"):
+        (series,) = read_user_folder(tmp_path).series
+    assert series.channels == ("pressure",) and series.meta["text_columns"] == ["operator"]
+    assert "column(s) ['operator'] hold text only" in caplog.text
+    with pytest.raises(DataFormatError, match="expected numbers, found text only"):
+        read_series_file(tmp_path / "series" / "P-9.csv")  # one file: its columns can be chosen
+
+
 def test_user_folder_error_names_the_bad_file(tmp_path: Path) -> None:
     write(tmp_path, "series/P-1.csv", SERIES)
     bad = write(tmp_path, "series/P-2.csv", SERIES.replace("21", "hot"))

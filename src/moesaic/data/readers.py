@@ -42,6 +42,7 @@ from moesaic.data.readers_columns import (
     _read_parquet,
     _reject_text_column,
     _time_values,
+    is_text_column,
     read_sniffed_csv,
     sniff_separator,
 )
@@ -79,6 +80,7 @@ def read_series_file(
     sep: str | None = None,
     asset_id: str = "",
     series_id: str | None = None,
+    skip_text: bool = False,
 ) -> Series:
     """Read one multichannel series from a CSV or Parquet file.
 
@@ -98,6 +100,9 @@ def read_series_file(
         sep: the CSV field separator.
         asset_id: the asset the series belongs to.
         series_id: defaults to the file stem.
+        skip_text: with ``channels`` None, leave a column of text only out (a warning names it,
+            ``meta["text_columns"]`` lists it) instead of refusing the file, as when a whole folder
+            is read and no column can be chosen per file.
 
     Returns:
         A Series with values (T, C) float32, NaN and ``observed`` False for empty cells, sorted by
@@ -133,6 +138,7 @@ def read_series_file(
         time = _time_values(frame, time_name, path, header_lines)
     label_names: list[str] = []
     index_names: list[str] = []
+    text: list[str] = []
     if channels is None:
         wanted = [str(c) for c in frame.columns if c != time_name]
         label_names = _label_columns(frame, wanted)
@@ -144,6 +150,10 @@ def read_series_file(
                 f"no value columns besides the time column {time_name!r}; "
                 f"found columns {list(frame.columns)}",
             )
+        text = [name for name in wanted if is_text_column(frame, name)] if skip_text else []
+        if text and len(text) < len(wanted):
+            log.warning("%s: column(s) %s hold text only; they are left out of the series", path, text)
+            wanted = [name for name in wanted if name not in text]
         for name in wanted:
             _reject_text_column(frame, name, path)
     values = pd.DataFrame({name: _channel_values(frame, name, path, header_lines) for name in wanted})
@@ -165,6 +175,7 @@ def read_series_file(
         "time_column": time_name,
         "index_columns": index_names,
         "utc": utc,
+        **({"text_columns": text} if text else {}),
     }
     return Series.from_frame(
         values, series_id=series_id or path.stem, asset_id=asset_id, time=time, labels=labels, meta=meta
@@ -243,7 +254,9 @@ def read_user_folder(path: Path | str) -> MaintenanceData:
     for stem in sorted({s for s in stems if stems.count(s) > 1}):
         clash = [f.name for f in series_files if f.stem == stem]
         raise DataFormatError(path / "series", f"two files for asset {stem!r}: {clash}; keep one")
-    series = tuple(read_series_file(f, asset_id=f.stem, series_id=f.stem) for f in series_files)
+    series = tuple(
+        read_series_file(f, asset_id=f.stem, series_id=f.stem, skip_text=True) for f in series_files
+    )
     drawings = tuple(read_drawing_image(f) for f in _files(path / "drawings", IMAGE_SUFFIXES))
     if not (assets or documents or series or drawings):
         found = sorted(

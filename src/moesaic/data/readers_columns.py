@@ -258,10 +258,17 @@ def _time_values(frame: pd.DataFrame, name: str, path: Path, header_lines: int) 
     return time_column(frame, name, path, header_lines=header_lines, ordered=True)
 
 
+def is_text_column(frame: pd.DataFrame, name: str) -> bool:
+    """True when the filled cells of column ``name`` hold no number at all."""
+    column = frame[name]
+    present = _present(column)
+    return bool(present.any()) and not _numeric_cells(column)[present].any()
+
+
 def _reject_text_column(frame: pd.DataFrame, name: str, path: Path) -> None:
     column = frame[name]
     present = _present(column)
-    if present.any() and not _numeric_cells(column)[present].any():
+    if is_text_column(frame, name):
         first = str(column[present].iloc[0])
         raise DataFormatError(
             path,
