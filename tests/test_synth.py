@@ -132,6 +132,8 @@ def test_parse_condition_and_spec_roundtrip() -> None:
     assert parse_condition("fault=leak, severity=0.7") == {"fault": "leak", "severity": 0.7}
     with pytest.raises(ValueError, match="KEY=VALUE"):
         parse_condition("fault")
+    with pytest.raises(ValueError, match="factor 'Anomaly' is given twice"):
+        parse_condition("Anomaly=1, Anomaly=0")
     spec = ConditionSpec.fit([{"fault": "3", "load": 1.0}, {"fault": "4", "load": 3.0}])
     encoded = spec.encode([{"fault": 3.0}, {"load": 2.0}])
     assert encoded.categorical.tolist() == [[1], [0]]

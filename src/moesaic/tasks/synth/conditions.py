@@ -162,6 +162,8 @@ def parse_condition(text: str) -> dict[str, Any]:
         if not sep or not name.strip() or not value.strip():
             raise ValueError(f"expected KEY=VALUE pairs separated by commas, got {part!r} in {text!r}")
         value = value.strip()
+        if name.strip() in out:
+            raise ValueError(f"factor {name.strip()!r} is given twice in {text!r}; give each factor once")
         try:
             out[name.strip()] = float(value)
         except ValueError:
