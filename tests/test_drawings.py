@@ -298,6 +298,20 @@ def test_untoleranced_dimensions_are_flagged_only_without_a_general_tolerance(
     assert [f.subject for f in flagged] == ["45"] and flagged[0].box == (500, 150, 520, 170)
 
 
+def test_a_sheet_without_any_title_block_gets_one_finding_not_one_per_field(
+    sheet_items: list[TextItem],
+) -> None:
+    block = {"TITLE", "PUMP SHAFT", "DRAWING NO", "DWG-PU-SH-1001", "REV", "B", "MATERIAL", "42CrMo4",
+             "GENERAL TOL.", "ISO 2768-m"}  # fmt: skip
+    summary = _summary([i for i in sheet_items if i.text not in block])
+    assert summary.title_block.region is None
+    findings = check_summary(summary).findings
+    assert len(findings) == 1, [(f.rule, f.message) for f in findings]
+    (finding,) = findings
+    assert finding.rule == "title_block_missing" and "rotated or cropped" in finding.message
+    assert "'part_name'" in finding.message and finding.box is None
+
+
 def test_revision_format_rule() -> None:
     items = [
         _item("REV", 800, 560, 830, 570),

@@ -205,6 +205,12 @@ def test_cli_writes_json_for_a_json_out_and_verify_fails_an_edited_text(
     output = " ".join(failed.output.split())
     assert f"failed: sentence {index + 1} of {len(document['sentences'])}" in output
     assert "the text does not match its verified form" in output and "1 removed" in output
+    with KnowledgeBase.open(tmp_path / "other", create=True, embedder="hashing"):
+        pass  # a base without the report's asset
+    wrong = runner.invoke(app, ["verify", str(out), "--kb", str(tmp_path / "other")])
+    message = " ".join(wrong.output.split())
+    assert wrong.exit_code == 2 and f"holds no asset 'plant:{plant.fault.asset_id}'" in message
+    assert message.count("error") == 1
 
 
 def test_cli_refuses_a_format_that_contradicts_out_before_any_work(

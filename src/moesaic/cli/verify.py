@@ -65,6 +65,12 @@ def verify(
     draft = read_report(report)
     try:
         with KnowledgeBase.open(kb, create=False) as base, console.status("verifying"):
+            asset = draft.diagnosis.asset_id
+            if base.record("assets", asset) is None:  # one line, not every citation failing alike
+                fail(
+                    f"{kb} holds no asset {asset!r}, the asset of {report}: verify a report against the "
+                    f"base it was written from (sources here: {sorted(base.sources())})"
+                )
             result = verify_report(draft, base, classifier=default_classifier())
     except KnowledgeBaseError as err:
         fail(str(err))

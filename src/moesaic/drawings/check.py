@@ -278,9 +278,25 @@ def _canon(number: str) -> str:
 
 
 def check_rules(summary: DrawingSummary, rules: CheckRules) -> list[Finding]:
-    """The house-rule findings on a summarised sheet."""
-    out = []
+    """The house-rule findings on a summarised sheet. Without a title block found at all, one
+    ``title_block_missing`` finding stands for the fields, units and general tolerance it would
+    state (a rotated or cropped scan), rather than a finding for each of them."""
     tb = summary.title_block
+    if tb.region is None:  # fields read from the notes (units) are no title block
+        wanted = [*rules.required_fields, *(["units"] if rules.require_units else [])]
+        needed = [name for name in wanted if not tb.get(name)]
+        if not needed and not rules.require_tolerance:
+            return []
+        return [
+            Finding(
+                "title_block_missing",
+                "error",
+                f"no title block found on the sheet, so {needed} and a general tolerance could not be read; "
+                "is the page rotated or cropped?",
+                "title_block",
+            )
+        ]
+    out = []
     for name in rules.required_fields:
         if not tb.get(name):
             out.append(
