@@ -228,6 +228,8 @@ def test_detect_command_takes_detector_settings_and_names_the_valid_ones(tmp_pat
     assert (config.min_run, config.backdate, config.smooth) == (5, True, 3)
     alarm = pd.read_csv(out)["alarm"]
     assert alarm[100] == 1 and alarm[:100].sum() == 0  # backdated to the shift's first row
+    result = CliRunner().invoke(_app(), [*_zscore_args(tmp_path, out), "--plot", str(tmp_path / "a.jpg")])
+    assert result.exit_code == 2 and "ending in .png" in result.output and not (tmp_path / "a.jpg").exists()
     result = CliRunner().invoke(_app(), [*_zscore_args(tmp_path, out), "--steps", "5"])
     assert result.exit_code == 2 and "the zscore detector has no backbone" in result.output
     result = CliRunner().invoke(_app(), [*_zscore_args(tmp_path, out), "--set", "window=3"])

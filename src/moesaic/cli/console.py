@@ -27,9 +27,14 @@ def fail(message: str, code: int = 2) -> NoReturn:
     raise typer.Exit(code)
 
 
-def check_outputs(*, files: Iterable[Path | None] = (), folders: Iterable[Path | None] = ()) -> None:
+def check_outputs(
+    *, files: Iterable[Path | None] = (), folders: Iterable[Path | None] = (), png: Path | None = None
+) -> None:
     """Exit with one clear error now, before any long work, when an output file would land on a
-    folder (or a folder on a file); None entries (options not given) are skipped."""
+    folder (or a folder on a file), or the ``png`` image (``--plot``, also among ``files``) is
+    named for another format; None entries (options not given) are skipped."""
+    if png is not None and png.suffix.lower() != ".png":
+        fail(f"--plot {png}: the figure is written as a PNG image; give a file name ending in .png")
     try:
         for file in files:
             if file is not None:

@@ -190,7 +190,7 @@ def detect(
         fail(f"--detector {detector!r}: choose one of {', '.join(DETECTORS)}")
     if top < 1:
         fail(f"--top must be >= 1, got {top}")
-    check_outputs(files=(out, plot), folders=(save,))
+    check_outputs(files=(out, plot), folders=(save,), png=plot)
     try:
         if load is not None:
             fitted = load_detector(load)

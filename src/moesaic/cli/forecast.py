@@ -95,7 +95,7 @@ def forecast(
 
     A file too short to fit and check is refused, naming the rows it needs. seasonal_naive, dlinear and
     patchtst forecast one value per step: their forecast has no quantile band."""
-    check_outputs(files=(out, plot), folders=(save,))
+    check_outputs(files=(out, plot), folders=(save,), png=plot)
     try:
         if adapter is not None and pretrained is None:
             raise ValueError(

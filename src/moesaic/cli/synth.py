@@ -126,7 +126,7 @@ def synth(
     if fit is not None:
         check_outputs(folders=(save,))
     else:
-        check_outputs(files=(plot,), folders=(out,))
+        check_outputs(files=(plot,), folders=(out,), png=plot)
     try:
         if fit is not None:
             if save is None:
