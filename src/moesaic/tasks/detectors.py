@@ -12,7 +12,9 @@ and the classical detectors are compared on equal terms:
 3. a causal moving average over ``smooth`` steps (the present and the past only): a sustained
    shift survives while noise averages out, and no score looks into the future;
 4. each (part, channel) is divided by its root mean square on the calibration rows, so that a
-   noisy channel does not drown a quiet one;
+   noisy channel does not drown a quiet one (a channel constant in training by 1 % of its level);
+   the first ``smooth - 1`` calibration rows, whose averages span fewer steps, are left out of
+   the scales and the threshold, and raise no alarm when scored;
 5. ``contributions`` (T, C) are the squared scaled deviations, averaged over parts and channels;
    the score (T,) is their sum over channels, so the contributions say which channels raised it;
 6. the threshold is ``quantile`` of the calibration scores times ``factor``, fixed a priori. The

@@ -30,9 +30,9 @@ MIN_FIT_ROWS = 30
 detectors flagged most fresh normal rows after 5 or 10 (kmeans with a threshold of 0)."""
 KIND_PREFIX = "moesaic.detector."
 MIN_SETTLED_ROWS = 10
+"""Calibration rows needed after the smoothing warm-up for the warm-up to be left out (fewer: kept)."""
 CONSTANT_SCALE = 0.01
 """A channel constant in training is scaled by this share of its level (see ``BaseDetector.fit``)."""
-"""Calibration rows needed after the smoothing warm-up for the warm-up to be left out (fewer: kept)."""
 
 
 @dataclass(frozen=True)
@@ -237,7 +237,7 @@ class BaseDetector:
         smoothed = causal_mean(self._all_deviations(z), self.config.smooth)[keep]  # (T, P, C)
         z = z[keep]
         self.scale_ = np.maximum(np.sqrt(np.mean(smoothed**2, axis=0)), _MIN_SCALE)
-        # A channel constant in training has no spread to scale by: 1 % of its level (of 1 near 0)
+        # A channel constant in training has no spread to scale by: 1 % of its level (or of 1 near 0)
         # makes a 2 % set-point change count as a departure of 2, not of millions.
         level = CONSTANT_SCALE * np.maximum(np.abs(self.scaler_.mean), 1.0)
         self.scale_[:, self.constant_] = np.maximum(self.scale_[:, self.constant_], level[self.constant_])
