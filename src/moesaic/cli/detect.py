@@ -141,8 +141,8 @@ def detect(
         typer.Option(
             "--train-until",
             help="Normal rows to learn from: a row count N (the first N rows) or a time (rows up to it; "
-            "UTC unless it carries an offset, when the file's times carry offsets). The last 20 % of them "
-            "set the threshold when there are enough.",
+            "UTC unless it carries an offset, when the file's times carry offsets). For moesaic and "
+            "consensus, the last 20 % or more of them set the threshold when there are enough.",
         ),
     ] = None,
     load: Annotated[
