@@ -382,3 +382,33 @@ def test_a_rule_of_the_wrong_type_is_refused_not_misread(tmp_path: Path, line: s
     path.write_bytes("require_units: true # é\n".encode("latin-1"))
     with pytest.raises(DataFormatError, match=r"rules\.yaml: expected UTF-8 text"):
         load_rules(path)
+
+
+class _SideEngine:
+    """Reads the title block only when the sheet stands upright, i.e. is taller than wide here."""
+
+    name = "side"
+
+    def __init__(self, items: list[TextItem]) -> None:
+        self.items, self.shapes = items, []
+
+    def read(self, image: object) -> list[TextItem]:
+        shape = image.shape  # type: ignore[attr-defined]
+        self.shapes.append(shape)
+        return self.items if shape[0] > shape[1] else []
+
+
+def test_a_sheet_lying_on_its_side_is_read_turned(sheet_items: list[TextItem], tmp_path: Path) -> None:
+    from PIL import Image
+
+    from moesaic.drawings.summary import summarize_drawing
+
+    Image.new("L", (1000, 700), 255).save(tmp_path / "side.png")  # 1000 wide, 700 high: on its side
+    engine = _SideEngine(sheet_items)
+    summary = summarize_drawing(tmp_path / "side.png", engine=engine)  # type: ignore[arg-type]
+    assert engine.shapes == [(700, 1000), (1000, 700)]  # upright first, then a quarter turn
+    assert summary.title_block.get("drawing_number") == "DWG-PU-SH-1001"
+    assert "read turned a quarter turn counter-clockwise" in summary.warnings[0]
+    Image.new("L", (1000, 700), 255).save(tmp_path / "blank.png")
+    blank = summarize_drawing(tmp_path / "blank.png", engine=_SideEngine([]))  # type: ignore[arg-type]
+    assert blank.title_block.region is None and "no title block found" in blank.warnings[0]

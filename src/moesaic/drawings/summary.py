@@ -8,6 +8,7 @@ summary and :meth:`~DrawingSummary.to_json` the structured form.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import time
@@ -228,6 +229,22 @@ def summarize_image(image: np.ndarray, *, engine: OCREngine, path: str = "") -> 
     )
 
 
+def _read_on_its_side(
+    image: np.ndarray, upright: DrawingSummary, engine: OCREngine, path: str
+) -> DrawingSummary:
+    """A sheet whose title block was not found upright, read turned a quarter each way: the first
+    turn that finds a title block wins (a scan lying on its side), else the upright reading.
+    Boxes are then on the turned sheet, and a warning says so."""
+    seconds = upright.seconds
+    for turns, how in ((1, "a quarter turn counter-clockwise"), (3, "a quarter turn clockwise")):
+        turned = summarize_image(np.ascontiguousarray(np.rot90(image, turns)), engine=engine, path=path)
+        seconds += turned.seconds
+        if turned.title_block.region is not None:
+            note = f"no title block upright: the sheet was read turned {how}; boxes are on the turned sheet"
+            return dataclasses.replace(turned, warnings=(note, *turned.warnings), seconds=seconds)
+    return dataclasses.replace(upright, seconds=seconds)
+
+
 def summarize_drawing(
     path: Path | str, *, engine: OCREngine | str | None = None, page: int = 0
 ) -> DrawingSummary:
@@ -248,6 +265,8 @@ def summarize_drawing(
         raise ValueError(f"`page` must be in [0, {len(pages) - 1}] for {path}, got {page}")
     chosen = make_engine(engine or DEFAULT_ENGINE) if engine is None or isinstance(engine, str) else engine
     summary = summarize_image(pages[page], engine=chosen, path=str(path))
+    if summary.title_block.region is None:
+        summary = _read_on_its_side(pages[page], summary, chosen, str(path))
     if len(pages) > 1:
         note = f"the file has {len(pages)} pages; this summary covers page {page + 1}"
         summary = DrawingSummary(**{**summary.__dict__, "warnings": (*summary.warnings, note)})
