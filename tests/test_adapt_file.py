@@ -132,6 +132,13 @@ def test_cli_adapts_to_a_file_and_forecasts_with_the_adapter(tmp_path: Path) -> 
     adapted = re.search(r"8-step forecasts of the scored rows: MSE ([\d.]+)", output)
     assert adapted is not None and float(adapted.group(1)) != pytest.approx(untouched.mse, abs=1e-3)
     assert "lora: 101 labelled windows" in output and "last-value forecast MSE" in output
+    torch.manual_seed(12345)  # another global generator state: the adapter must not depend on it
+    again = runner.invoke(app, [*command[:-1], str(tmp_path / "ad2")])
+    assert (
+        again.exit_code == 0
+        and (tmp_path / "ad2" / "model.safetensors").read_bytes()
+        == (tmp_path / "ad" / "model.safetensors").read_bytes()
+    )  # the same seed gives the same adapter
 
     network, _ = load_pretrained_forecaster(tmp_path / "pre")
     loaded = load_adapter(tmp_path / "ad", network)

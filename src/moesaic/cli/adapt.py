@@ -7,6 +7,7 @@ import dataclasses
 from pathlib import Path
 from typing import Annotated, Any, NamedTuple
 
+import torch
 import typer
 from torch import nn
 
@@ -214,6 +215,7 @@ def adapt(
             seed=seed,
             num_threads=1,
         )
+        torch.manual_seed(seed)  # adapter weights (LoRA, prefix) start from the global generator
         with console.status(f"adapting with {method} to {target}"):
             if forecaster:
                 network, learned = load_pretrained_forecaster(pretrained)
