@@ -130,9 +130,13 @@ class Composer:
         conf = self.quantity(fault.confidence, "fault_confidence", fault_type=fault.label)
         moved = ev.moved
         if fault.label == NORMAL or not moved:
-            reason = (
-                "the window looks normal" if fault.label == NORMAL else "no channel moved beyond its baseline"
-            )
+            alarmed = ev.detector is not None and ev.detector.alarm_hours > 0
+            if fault.label != NORMAL:
+                reason = "no channel moved beyond its baseline"
+            elif alarmed:  # never "looks normal" beside the detector's own alarms
+                reason = "it matches no known fault type, though the anomaly detector raised alarms (below)"
+            else:
+                reason = "the window looks normal"
             template = (
                 f"No fault signature on {_short(ev.asset_id)} over {span}: {reason} "
                 "(confidence of the normal class {0})."
