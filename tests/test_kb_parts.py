@@ -55,6 +55,11 @@ def test_identifier_tokens() -> None:
     text = "Replaced PN-4471 after E-203 on P-3 (WO100001), 6309-2Z bearing; 2024-01-04, 12.5 bar, VIB"
     assert identifiers_in(text) == ["PN-4471", "E-203", "P-3", "WO100001", "6309-2Z"]
     assert query_identifiers("seal leak VIB on P-3") == ["P-3", "VIB"]
+    # letters of any script: the 7 of Gebläse-7 is part of the id, not a number of its own
+    assert identifiers_in("No fault on Gebläse-7 or Pompe-Été2 over 2024-02-10, 3.5 bar") == [
+        "Gebläse-7",
+        "Pompe-Été2",
+    ]
     assert fts_query('bearing_temp* "NEAR" -OR( x') == '"bearing"* OR "temp"* OR "near"* OR "or" OR "x"'
 
 

@@ -56,7 +56,7 @@ LINK_KINDS = (
     "meter",
 )
 
-_TOKEN = re.compile(r"[A-Za-z0-9]+(?:[-_./:][A-Za-z0-9]+)*")
+_TOKEN = re.compile(r"[^\W_]+(?:[-_./:][^\W_]+)*")  # letters of any script: "Gebläse-7" is one id
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}(?:[T ].*)?$|^\d{1,2}/\d{1,2}/\d{2,4}$")
 _NUMBER = re.compile(r"^[0-9.:/]+$")
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)  # as FTS5's unicode61 tokenizer splits: "_" separates
