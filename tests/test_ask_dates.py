@@ -111,6 +111,12 @@ def test_periods_are_read_from_their_start_to_their_end() -> None:
         ("at 10:15", "without a date"),
         ("between 2005-02-01 and 2005-01-01", "ends before it starts"),
         ("in 2005-03 and 2005-04", "several times"),
+        (
+            "in the first week of February 2024",
+            "'first week of february 2024' names a part of 'february 2024'",
+        ),
+        ("during the week of 2024-02-20", "'week of 2024-02-20' names a part"),
+        ("at the end of March 2024", "'end of march 2024' names a part"),
     ],
 )
 def test_unreadable_times_raise_naming_them(question: str, named: str) -> None:

@@ -77,6 +77,12 @@ _LOOKS_LIKE = (
 )
 _LAST_N = re.compile(r"\b(?:last|past|previous)\s+(\d+)\s+(hour|day|week|month|year)s?\b")
 _LAST_ONE = re.compile(r"\b(?:last|past|previous|this)\s+(hour|day|week|month|year)\b")
+_PART_OF = re.compile(
+    r"\b(?:(?:first|second|third|fourth|fifth|last|final|1st|2nd|3rd|4th|5th|early|late|mid|middle|end)\s+"
+    r"(?:week|weeks|days|half|fortnight|weekend|part)|week|weekend|fortnight|half|beginning|start|end|middle)"
+    r"\s+(?:of|in)\s+(?:the\s+)?$"
+)
+"""Words before a period that name only a part of it ("the week of", "first week of", "end of")."""
 _RANGE_FROM = ("between", "from")
 _RANGE_TO = ("and", "to", "until", "till", "through", "-", "and up to")
 _STARTS = ("since", "after", "from")
@@ -293,6 +299,14 @@ def read_window(question: str, anchor: pd.Timestamp | None) -> Window | None:
     """
     text = " ".join(question.lower().split())
     periods = find_periods(text)
+    for period in periods:  # "the first week of March 2024": only the month would be read
+        part = _PART_OF.search(text[: period.at])
+        if part:
+            phrase = text[part.start() : period.stop]
+            raise TimePhraseError(
+                f"{phrase!r} names a part of {period.phrase!r} that cannot be read exactly; "
+                f"give its dates, e.g. 'between {period.start:%Y-%m-%d} and ...'"
+            )
     relative = _LAST_N.search(text) or _LAST_ONE.search(text)
     if relative and periods:
         raise TimePhraseError(
