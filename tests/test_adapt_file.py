@@ -6,6 +6,7 @@ split, the standardisation, the saved adapter and the errors, not forecast quali
 
 from __future__ import annotations
 
+import logging
 import re
 from pathlib import Path
 
@@ -113,6 +114,21 @@ def test_file_target_refuses_short_files_and_channels_unseen_in_the_first_part(t
     late["load"][:70] = np.nan  # the sensor was installed after the adaptation rows
     with pytest.raises(DataFormatError, match=r"late\.csv, column 'load': no reading in the first 70 rows"):
         file_target(TINY, read_series_file(_write_csv(tmp_path / "late.csv", late)))
+
+
+def test_a_channel_constant_in_the_first_part_is_left_out_of_the_scores(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Its windows would be forecast perfectly and flatter every score (a third lower MSE)."""
+    plain = file_target(TINY, read_series_file(_write_csv(tmp_path / "p.csv", _sensors(100))))
+    with_set_point = {**_sensors(100), "set_point": np.full(100, 5.0)}
+    with caplog.at_level(logging.WARNING):
+        target = file_target(TINY, read_series_file(_write_csv(tmp_path / "k.csv", with_set_point)))
+    assert len(target.train) == len(plain.train) and len(target.test) == len(plain.test)
+    assert "['set_point'] are constant in the first 70 rows; left out" in caplog.text
+    flat = {"a": np.full(100, 1.0), "b": np.full(100, 2.0)}
+    with pytest.raises(DataFormatError, match="every channel is constant"):
+        file_target(TINY, read_series_file(_write_csv(tmp_path / "flat.csv", flat)))
 
 
 def test_cli_adapts_to_a_file_and_forecasts_with_the_adapter(tmp_path: Path) -> None:

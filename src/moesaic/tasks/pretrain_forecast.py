@@ -44,6 +44,7 @@ channel and step. Axes: W windows, L context length, H horizon.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,6 +69,8 @@ from moesaic.train import TrainConfig, TrainResult, train
 FORECAST_PUBLIC_SETS: tuple[str, ...] = ("ett", "skab", "tep")
 CHECKPOINT_KIND = "moesaic.pretrained_forecaster"
 ETT_TRAIN_ROWS = 8640  # ETTh1's training months in the long-horizon protocol
+logger = logging.getLogger(__name__)
+
 TRAIN_SHARE = 0.7  # of each simulated asset's history: training rows; the rest validates or is scored
 QUANTILES = (0.1, 0.5, 0.9)
 FORECAST_SCHEDULE = TrainConfig(lr=1e-3, warmup_steps=50, max_steps=1500, batch_size=128, eval_every=100,
@@ -456,6 +459,14 @@ def file_target(config: ForecastPretrainConfig, series: Series) -> ForecastTarge
                 "standardised on them; leave it out",
                 column=name,
             )
+    constant = [name for c, name in enumerate(series.channels) if np.nanstd(values[:cut, c]) == 0]
+    if len(constant) == len(series.channels):
+        message = f"every channel is constant in its first {cut} rows: nothing to forecast"
+        raise DataFormatError(source, message)
+    if constant:  # perfectly forecast windows would flatter every score
+        logger.warning("%s: channel(s) %s are constant in the first %d rows; left out", source, constant, cut)
+        keep = [c for c, name in enumerate(series.channels) if name not in constant]
+        values = values[:, keep]
     scaled = zscore(values, values[:cut])
     train = cut_windows(scaled[:cut], series.series_id, context_length=L, horizon=H, stride=1)
     test = cut_windows(scaled[cut - L :], series.series_id, context_length=L, horizon=H, stride=H)
