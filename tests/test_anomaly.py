@@ -257,7 +257,7 @@ def test_the_threshold_comes_from_training_rows_held_out_of_the_fit_and_a_saved_
     np.testing.assert_allclose(second["score"], first["score"])
     assert (second["alarm"] == first["alarm"]).all()
     both = CliRunner().invoke(_app(), [*_zscore_args(tmp_path, out), "--load", str(saved)])
-    assert both.exit_code == 2 and "one" in both.output
+    assert both.exit_code == 2 and "not both" in both.output
     refit = [
         "--csv",
         str(tmp_path / "plant.csv"),
@@ -268,7 +268,9 @@ def test_the_threshold_comes_from_training_rows_held_out_of_the_fit_and_a_saved_
         "--set",
         "smooth=3",
     ]
-    assert "takes no --steps, --set or --save" in CliRunner().invoke(_app(), refit).output
+    assert "takes no --steps, --set, --save or --channels" in " ".join(
+        CliRunner().invoke(_app(), refit).output.split()
+    )
 
 
 def test_too_few_training_rows_or_a_channel_unread_in_them_name_the_option_file_and_column(
@@ -284,6 +286,24 @@ def test_too_few_training_rows_or_a_channel_unread_in_them_name_the_option_file_
     assert result.exit_code == 2 and "plant.csv" in result.output
     assert "column(s) ['pump_temp'] have no reading in the 80 training rows" in " ".join(
         result.output.split()
+    )
+
+
+def test_a_gap_in_time_is_warned_about(tmp_path: Path) -> None:
+    _write_csv(tmp_path / "plant.csv")
+    frame = pd.read_csv(tmp_path / "plant.csv")
+    frame["time"] = pd.to_datetime(frame["time"])
+    frame.loc[60:, "time"] += pd.Timedelta(hours=10)  # the logger was off for ten hours
+    frame.to_csv(tmp_path / "plant.csv", index=False)
+    result = CliRunner().invoke(_app(), _zscore_args(tmp_path, tmp_path / "o.csv"))
+    message = " ".join(result.output.split())
+    assert (
+        result.exit_code == 0
+        and "1 gap(s) in time, the widest 0 days 10:01:00 between data rows 60 and 61" in message
+    )
+    _write_csv(tmp_path / "plant.csv")
+    assert (
+        "gap(s) in time" not in CliRunner().invoke(_app(), _zscore_args(tmp_path, tmp_path / "o.csv")).output
     )
 
 

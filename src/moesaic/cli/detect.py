@@ -180,12 +180,15 @@ def detect(
 ) -> None:
     """Learn normal behaviour from the first rows of a file, then score every row of it; or score it
     with a detector saved before (--load)."""
-    if (train_until is None) == (load is None):
+    if train_until is None and load is None:
+        fail("give --train-until (learn from the file's first rows) or --load (a saved detector)")
+    if train_until is not None and load is not None:
+        fail("give --train-until (learn from the file's first rows) or --load (a saved detector), not both")
+    if load is not None and (steps is not None or settings or save is not None or channels is not None):
         fail(
-            "give --train-until (learn from the file's first rows) or --load (a saved detector), one of them"
+            "--load scores with a fitted detector as it is, on the channels it was fitted on: it takes no "
+            "--steps, --set, --save or --channels"
         )
-    if load is not None and (steps is not None or settings or save is not None):
-        fail("--load scores with a fitted detector as it is: it takes no --steps, --set or --save")
     if detector not in DETECTORS:
         fail(f"--detector {detector!r}: choose one of {', '.join(DETECTORS)}")
     if top < 1:
@@ -195,7 +198,7 @@ def detect(
         if load is not None:
             fitted = load_detector(load)
             detector, count = fitted.name, 0
-            series = read_channels(csv, time_col=time_col, channels=channels or ",".join(fitted.channels_))
+            series = read_channels(csv, time_col=time_col, channels=",".join(fitted.channels_))
             values = _saved_channels(series, fitted.channels_, csv)
             learnt = f"loaded from {load}"
         else:

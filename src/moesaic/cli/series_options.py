@@ -6,6 +6,7 @@ import dataclasses
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import pandas as pd
 import typer
 
@@ -43,6 +44,7 @@ def read_channels(path: Path, *, time_col: str | None, channels: str | None) -> 
             without a reading.
     """
     series = read_series_file(path, time_col=time_col, channels=channel_names(channels))
+    warn_gaps(series, path)
     empty = [name for c, name in enumerate(series.channels) if not series.observed[:, c].any()]
     if not empty:
         return series
@@ -60,6 +62,29 @@ def read_channels(path: Path, *, time_col: str | None, channels: str | None) -> 
         observed=series.observed[:, keep],
         channels=tuple(series.channels[c] for c in keep),
     )
+
+
+GAP_STEPS = 3
+"""A step between rows this many times the usual one (the median) is a gap worth a warning."""
+
+
+def warn_gaps(series: Series, path: Path) -> None:
+    """Say so when the rows are not evenly spaced in time: the models read rows, not clock time, so
+    the rows either side of a gap are taken as neighbours."""
+    if len(series.time) < 3 or not np.issubdtype(series.time.dtype, np.datetime64):
+        return
+    steps = np.diff(series.time).astype("timedelta64[s]").astype(np.float64)
+    usual = float(np.median(steps))
+    gaps = np.flatnonzero(steps > GAP_STEPS * usual) if usual > 0 else np.array([], dtype=int)
+    if gaps.size:
+        widest = int(gaps[np.argmax(steps[gaps])])
+        console.print(
+            f"warning: {path}: {gaps.size} gap(s) in time, the widest {pd.Timedelta(seconds=steps[widest])} "
+            f"between data rows {widest + 1} and {widest + 2} (usually {pd.Timedelta(seconds=usual)} apart); "
+            "rows either side of a gap are read as neighbours",
+            style="yellow",
+            soft_wrap=True,
+        )
 
 
 def print_left_out(series: Series) -> None:
