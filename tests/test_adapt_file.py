@@ -181,6 +181,13 @@ def test_cli_adapts_to_a_file_and_forecasts_with_the_adapter(tmp_path: Path) -> 
     expected = pretrained_forecast(network, values, 12).median  # the adapter loaded by hand
     np.testing.assert_allclose(with_adapter[["temp", "load"]].to_numpy(), expected, rtol=1e-4, atol=1e-4)
     assert not np.allclose(with_adapter[["temp", "load"]], zero_shot[["temp", "load"]], atol=1e-3)
+    other = _write_csv(
+        tmp_path / "other.csv", {"temp": _sensors(200)["temp"], "pressure": _sensors(200)["load"]}
+    )
+    swapped = [*forecast[:2], str(other), *forecast[3:], "--adapter", str(tmp_path / "ad")]
+    result = runner.invoke(app, [*swapped, "--out", str(tmp_path / "o.csv")])
+    message = " ".join(result.output.split())
+    assert result.exit_code == 0 and "the adapter never saw column(s) ['pressure']" in message
 
 
 def test_adapt_refuses_a_classifier_with_a_file_target(tmp_path: Path) -> None:

@@ -115,6 +115,15 @@ def forecast(
                     f"adapted: the pretrained forecaster with the {loaded.adaptation.method} adapter of "
                     f"{adapter} (adapted to {loaded.config.get('target')})"
                 )
+                seen = loaded.config.get("channels")
+                unseen = [c for c in series.channels if seen is not None and c not in seen]
+                if unseen:  # an adapter learns the sensors it was given; these it never saw
+                    console.print(
+                        f"warning: the adapter never saw column(s) {unseen} of {csv} (it was adapted on "
+                        f"{seen}); their forecasts rest on what it learnt from other sensors",
+                        style="yellow",
+                        soft_wrap=True,
+                    )
             console.print(f"{how} reads the last {learned.context_length} rows")
             result = pretrained_forecast(network, series.values, horizon)
         else:
