@@ -188,6 +188,12 @@ def test_cli_adapts_to_a_file_and_forecasts_with_the_adapter(tmp_path: Path) -> 
     result = runner.invoke(app, [*swapped, "--out", str(tmp_path / "o.csv")])
     message = " ".join(result.output.split())
     assert result.exit_code == 0 and "the adapter never saw column(s) ['pressure']" in message
+    short = _write_csv(tmp_path / "short.csv", _sensors(20))
+    result = runner.invoke(app, [*forecast[:2], str(short), *forecast[3:], "--out", str(tmp_path / "s.csv")])
+    message = " ".join(result.output.split())
+    assert (
+        result.exit_code == 2 and "short.csv: 20 rows; the pretrained forecaster reads the last 32" in message
+    )
 
 
 def test_adapt_refuses_a_classifier_with_a_file_target(tmp_path: Path) -> None:

@@ -183,3 +183,12 @@ def test_fit_names_a_channel_without_any_reading(tmp_path: Path) -> None:
     args = ["--fit", str(csv), "--save", str(tmp_path / "model"), "--window", "8", "--stride", "4", *TINY]
     fitted = runner.invoke(app, args)
     assert fitted.exit_code == 2 and "'dead' has none" in fitted.output
+
+
+def test_fit_on_a_file_too_short_for_one_window_names_the_file(tmp_path: Path) -> None:
+    csv = tmp_path / "short.csv"
+    csv.write_text("time,flow\n" + "\n".join(f"2024-01-01 {h:02d}:00,{h}" for h in range(11)) + "\n")
+    args = ["--fit", str(csv), "--save", str(tmp_path / "model"), "--window", "24", *TINY]
+    fitted = runner.invoke(app, args)
+    message = " ".join(fitted.output.split())
+    assert fitted.exit_code == 2 and "short.csv: no series has 24 steps for one window" in message

@@ -107,6 +107,12 @@ def forecast(
             if load is not None or save is not None:
                 raise ValueError("--pretrained forecasts without fitting: it takes neither --load nor --save")
             network, learned = load_pretrained_forecaster(pretrained)
+            if len(series.values) < learned.context_length:
+                raise DataFormatError(
+                    csv,
+                    f"{len(series.values)} rows; the pretrained forecaster reads the last "
+                    f"{learned.context_length} rows as its context",
+                )
             if adapter is None:
                 how = "zero-shot: the pretrained forecaster"
             else:

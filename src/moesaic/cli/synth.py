@@ -185,15 +185,18 @@ def _fit(
     factors = [f.strip() for f in by.split(",") if f.strip()]
     documents = dataset.documents if texts else None
     reach = np.timedelta64(round(text_reach * 3600), "s")
-    cut = condition_windows(
-        dataset.series,
-        window=window,
-        stride=stride,
-        by=factors,
-        documents=documents,
-        text_reach=reach,
-        assets=dataset.assets,
-    )
+    try:
+        cut = condition_windows(
+            dataset.series,
+            window=window,
+            stride=stride,
+            by=factors,
+            documents=documents,
+            text_reach=reach,
+            assets=dataset.assets,
+        )
+    except ValueError as err:  # name what was read: the message speaks of series and windows only
+        raise ValueError(f"{path}: {err}") from None
     for factor in factors:
         values = {str(c[factor]) for c in cut.conditions if factor in c}
         if len(values) == 1:
