@@ -6,13 +6,12 @@ import dataclasses
 from pathlib import Path
 from typing import Annotated
 
-import numpy as np
 import pandas as pd
 import typer
 
 from moesaic.cli.console import console, fail
 from moesaic.data.readers import read_series_file
-from moesaic.data.schema import Series
+from moesaic.data.schema import Series, time_gaps
 from moesaic.data.tables import DataFormatError
 
 TimeColOption = Annotated[str | None, typer.Option("--time-col", help="The time column (default: detected).")]
@@ -69,19 +68,14 @@ GAP_STEPS = 3
 
 
 def warn_gaps(series: Series, path: Path) -> None:
-    """Say so when the rows are not evenly spaced in time: the models read rows, not clock time, so
-    the rows either side of a gap are taken as neighbours."""
-    if len(series.time) < 3 or not np.issubdtype(series.time.dtype, np.datetime64):
-        return
-    steps = np.diff(series.time).astype("timedelta64[s]").astype(np.float64)
-    usual = float(np.median(steps))
-    gaps = np.flatnonzero(steps > GAP_STEPS * usual) if usual > 0 else np.array([], dtype=int)
-    if gaps.size:
-        widest = int(gaps[np.argmax(steps[gaps])])
+    """Say so when the rows are not evenly spaced in time (:func:`moesaic.data.schema.time_gaps`)."""
+    gaps = time_gaps(series.time, GAP_STEPS)
+    if gaps is not None:
         console.print(
-            f"warning: {path}: {gaps.size} gap(s) in time, the widest {pd.Timedelta(seconds=steps[widest])} "
-            f"between data rows {widest + 1} and {widest + 2} (usually {pd.Timedelta(seconds=usual)} apart); "
-            "rows either side of a gap are read as neighbours",
+            f"warning: {path}: {gaps.number} gap(s) in time, the widest "
+            f"{pd.Timedelta(seconds=gaps.widest_seconds)} between data rows {gaps.widest + 1} and "
+            f"{gaps.widest + 2} (usually {pd.Timedelta(seconds=gaps.usual_seconds)} apart); rows either "
+            "side of a gap are read as neighbours",
             style="yellow",
             soft_wrap=True,
         )

@@ -19,7 +19,7 @@ import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -126,6 +126,30 @@ class Series:
         for name, arr in self.labels.items():
             frame[name] = arr
         return frame
+
+
+class TimeGaps(NamedTuple):
+    """The gaps of a time column (:func:`time_gaps`)."""
+
+    number: int  # how many gaps
+    widest: int  # the widest gap lies between rows ``widest`` and ``widest + 1`` (from 0)
+    widest_seconds: float
+    usual_seconds: float  # the median step
+
+
+def time_gaps(time: np.ndarray, factor: float) -> TimeGaps | None:
+    """The steps between consecutive timestamps longer than ``factor`` times the median step; None
+    when there is none, or when ``time`` holds step numbers rather than timestamps. Models read rows,
+    not clock time, so the rows either side of a gap are read as neighbours."""
+    if len(time) < 3 or not np.issubdtype(time.dtype, np.datetime64):
+        return None
+    steps = np.diff(time).astype("timedelta64[s]").astype(np.float64)
+    usual = float(np.median(steps))
+    gaps = np.flatnonzero(steps > factor * usual) if usual > 0 else np.array([], dtype=int)
+    if not gaps.size:
+        return None
+    widest = int(gaps[np.argmax(steps[gaps])])
+    return TimeGaps(int(gaps.size), widest, float(steps[widest]), usual)
 
 
 @dataclass(frozen=True)

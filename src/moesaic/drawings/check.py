@@ -24,6 +24,7 @@ from moesaic.data.tables import DataFormatError, row_line
 from moesaic.drawings.score import edit_distance
 from moesaic.drawings.summary import DrawingSummary, summarize_drawing
 from moesaic.drawings.titleblock import FIELDS
+from moesaic.knowledge.links import field_key
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -154,14 +155,8 @@ class BomItem:
 
 
 DRAWING_COLUMNS = ("drawing_number", "drawing", "drawing_no", "drawing_nr", "dwg", "dwg_no", "dwg_number")
-"""Names of a BOM column saying which drawing each row belongs to (as :func:`_column_key` writes them:
-"Drawing No." is drawing_no)."""
-
-
-def _column_key(name: object) -> str:
-    """A BOM column name as the checker looks it up: lower case, runs of spaces, dots and dashes as
-    one underscore ("Part Number" -> part_number, "Drawing No." -> drawing_no)."""
-    return re.sub(r"[\s.\-]+", "_", str(name).strip().lower()).strip("_")
+"""Names of a BOM column saying which drawing each row belongs to (as
+:func:`moesaic.knowledge.links.field_key` writes them: "Drawing No." is drawing_no)."""
 
 
 def read_bom(path: Path) -> list[BomItem]:
@@ -175,7 +170,7 @@ def read_bom(path: Path) -> list[BomItem]:
             file, line and column.
     """
     frame = read_sniffed_csv(Path(path))
-    frame.columns = [_column_key(c) for c in frame.columns]
+    frame.columns = [field_key(str(c)) for c in frame.columns]
     missing = [c for c in ("part_number", "qty") if c not in frame.columns]
     if missing:
         raise DataFormatError(

@@ -96,7 +96,9 @@ def words(text: str) -> list[str]:
 
 
 @functools.lru_cache(maxsize=4096)  # field names repeat across thousands of records
-def _normalise(name: str) -> str:
+def field_key(name: str) -> str:
+    """A field or column name as it is looked up: lower case, every run of other characters one
+    underscore ("Part Number" -> part_number, "Drawing No." -> drawing_no)."""
     return re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
 
 
@@ -114,7 +116,7 @@ def field_links(fields: Mapping[str, Any]) -> list[Link]:
     """Links named by the structured fields of a record."""
     links: list[Link] = []
     for name, value in fields.items():
-        kind = LINK_FIELDS.get(_normalise(name))
+        kind = LINK_FIELDS.get(field_key(name))
         if kind is not None:
             links.extend(Link(kind, v) for v in _values(value))
     return links

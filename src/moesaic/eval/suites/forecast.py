@@ -42,6 +42,7 @@ from moesaic.data.forecast_windows import (
     sliding_windows,
     split_informer,
 )
+from moesaic.data.schema import time_gaps
 from moesaic.eval.bench import BenchRow, OptionError, SuiteContext, register_suite
 from moesaic.eval.meters import count_parameters, peak_rss_mb, torch_threads
 from moesaic.eval.metrics import crps_from_quantiles, mae, mse
@@ -296,12 +297,11 @@ def _settings(ctx: SuiteContext) -> _Settings:
 
 def _warn_gaps(path: Path, time: np.ndarray) -> None:
     """Log the gaps of the time column: the protocol cuts windows by rows, as if they were contiguous."""
-    steps = np.diff(time.astype("datetime64[s]").astype(np.int64))
-    gaps = steps > 1.5 * np.median(steps)
-    if gaps.any():
+    gaps = time_gaps(time, 1.5)
+    if gaps is not None:
         logger.warning(
             "%s: %d gap(s) in the time column (the longest %s); windows are cut by rows, across them",
-            path, int(gaps.sum()), np.timedelta64(int(steps.max()), "s").astype("timedelta64[h]"),
+            path, gaps.number, np.timedelta64(int(gaps.widest_seconds), "s").astype("timedelta64[h]"),
         )  # fmt: skip
 
 

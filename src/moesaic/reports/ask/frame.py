@@ -9,13 +9,13 @@ priority list (:data:`FACET_FIELDS`, names compared lower-cased with other chara
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
 import pandas as pd
 
 from moesaic.knowledge import KnowledgeBase
+from moesaic.knowledge.links import field_key
 from moesaic.knowledge.records import load_json, revive_time
 
 FACET_FIELDS: dict[str, tuple[str, ...]] = {
@@ -54,12 +54,8 @@ RECORD_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
 _DATED_DOCUMENTS = ("work_order", "text", "annotation")
 
 
-def _norm(name: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
-
-
 def _first(fields: Mapping[str, Any], names: tuple[str, ...]) -> Any:
-    by_name = {_norm(k): v for k, v in fields.items()}
+    by_name = {field_key(k): v for k, v in fields.items()}
     for name in names:
         value = by_name.get(name)
         if isinstance(value, list | tuple):
