@@ -62,11 +62,11 @@ def _against(truth: tuple[str, np.ndarray], alarm: np.ndarray, count: int) -> st
 CALIBRATION_SHARE = 0.2
 """Least share of the training rows held out of fitting to set the channel scales and the threshold,
 for detectors whose model can learn its training rows by heart (``BaseDetector.memorises``): the
-backbone detector, trained from scratch on 300 rows of white noise and calibrated on them, flagged
-13 % of the next 600 (1 % when calibrated on held-out rows)."""
+backbone detector, trained from scratch on a few hundred rows of white noise and calibrated on
+them, flagged a good share of the next rows."""
 SETTLED_WINDOWS = 3
 """Smoothing windows of settled rows the held-out part needs: a quantile of fewer, strongly
-overlapping averages is too low (the z-score detector then flagged 15 % of white noise)."""
+overlapping averages is too low, and the threshold with it."""
 
 
 def fit_on_training_rows(
