@@ -101,6 +101,9 @@ def test_unknown_factor_or_value_is_refused_with_the_known_ones() -> None:
         synth.sample(2, condition={"colour": "red"})
     with pytest.raises(ValueError, match="is numeric"):
         synth.sample(2, condition={"severity": "high"})
+    assert synth.sample(1, condition={"Fault": "leak"}).conditions == [{"fault": "leak"}]
+    with pytest.raises(ValueError, match="names factor 'fault' twice"):
+        synth.sample(1, condition={"Fault": "leak", "fault": "none"})
 
 
 def test_window_length_must_be_a_multiple_of_the_patch() -> None:

@@ -142,6 +142,9 @@ def test_a_window_takes_factors_from_labels_metadata_then_the_asset_table(
     offered = r"factor\(s\) \['fault'\]; the data offers: age_years, anomaly, asset_type, site"
     with pytest.raises(ValueError, match=offered):
         condition_windows([pump, fan], window=4, stride=4, by=("fault",), assets=assets)
+    # A factor is found whatever its letter case, and named as the data names it.
+    cased = condition_windows([pump, fan], window=4, stride=4, by=("Site", "ASSET_TYPE"), assets=assets)
+    assert cased.conditions[0] == {"site": "north", "asset_type": "pump"}
 
 
 def test_kept_texts_are_distinct_non_blank_most_frequent_first_and_capped(

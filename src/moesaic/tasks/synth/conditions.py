@@ -89,6 +89,21 @@ class ConditionSpec:
                 categorical.append((name, tuple(sorted({category(v) for v in seen}))))
         return cls(tuple(categorical), tuple(numeric))
 
+    def canonical(self, condition: Condition) -> dict[str, Any]:
+        """``condition`` with each factor named as in training when only its case differs ("Fault"
+        for "fault").
+
+        Raises:
+            ValueError: two factors of ``condition`` name the same training factor.
+        """
+        out: dict[str, Any] = {}
+        for given, value in condition.items():
+            name = _spelled_as_offered(str(given), self.names)
+            if name in out:
+                raise ValueError(f"condition names factor {name!r} twice: {dict(condition)}")
+            out[name] = value
+        return out
+
     def combination(self, condition: Condition) -> tuple[tuple[str, str], ...]:
         """The categorical factors of ``condition``, sorted: what makes a combination seen or unseen."""
         names = {n for n, _ in self.categorical}
@@ -225,6 +240,8 @@ def condition_windows(
     values, masks, conditions, texts = [], [], [], []
     dated = _dated_texts(documents or ())
     table = {a.asset_id: {"asset_type": a.asset_type, **a.attributes} for a in assets}
+    offered = _offered_factors(series, table)
+    by = [_spelled_as_offered(name, offered) for name in by]
     for s in series:
         if s.channels != channels:
             continue
@@ -248,11 +265,6 @@ def condition_windows(
         raise ValueError(f"no series has {window} steps for one window; series lengths: {lengths[:10]}")
     absent = [name for name in by if not any(name in c for c in conditions)]
     if absent:
-        offered = sorted(
-            {name for s in series for name in s.labels}
-            | {k for s in series for k, v in s.meta.items() if _scalar(v) and k not in _READER_META}
-            | {k for row in table.values() for k, v in row.items() if _scalar(v) and v != ""}
-        )
         raise ValueError(
             f"no window has the condition factor(s) {absent}; the data offers: "
             f"{', '.join(offered) or 'none'} (per-step labels, series metadata and asset-table columns)"
@@ -264,6 +276,24 @@ def condition_windows(
         channels,
         texts if documents is not None else None,
     )
+
+
+def _offered_factors(series: Sequence[Series], table: Mapping[str, Mapping[str, Any]]) -> list[str]:
+    """The condition factors the data holds: per-step labels, series metadata, asset-table columns."""
+    return sorted(
+        {name for s in series for name in s.labels}
+        | {k for s in series for k, v in s.meta.items() if _scalar(v) and k not in _READER_META}
+        | {k for row in table.values() for k, v in row.items() if _scalar(v) and v != ""}
+    )
+
+
+def _spelled_as_offered(name: str, offered: Sequence[str]) -> str:
+    """``name`` as the data spells it when only its case differs from one offered factor ("Fault"
+    for "fault"); otherwise ``name`` unchanged."""
+    if name in offered:
+        return name
+    same = [o for o in offered if o.casefold() == name.casefold()]
+    return same[0] if len(same) == 1 else name
 
 
 def _dated_texts(documents: Sequence[Document]) -> dict[str, tuple[np.ndarray, list[str]]]:

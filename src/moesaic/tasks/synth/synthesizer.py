@@ -233,7 +233,8 @@ class Synthesizer:
     ) -> Samples:
         """``n`` synthetic windows; ``condition`` is one condition for all, n conditions, or None.
 
-        A condition may name any subset of the training factors; the rest are left free.
+        A condition may name any subset of the training factors (in any letter case); the rest
+        are left free.
         ``texts`` (one text for all, or n texts; "" or None leaves the text free) is only for a
         model fitted with texts.
         ``transfer=False`` draws rare values and unseen combinations from the generator alone,
@@ -245,9 +246,9 @@ class Synthesizer:
         if n < 1:
             raise ValueError(f"`n` must be >= 1, got {n}")
         if condition is None or isinstance(condition, Mapping):
-            rows = [dict(condition or {}) for _ in range(n)]
+            rows = [self.spec_.canonical(condition or {}) for _ in range(n)]
         else:
-            rows = [dict(c) for c in condition if isinstance(c, Mapping)]
+            rows = [self.spec_.canonical(c) for c in condition if isinstance(c, Mapping)]
             if len(rows) != n:
                 raise ValueError(f"got {len(rows)} conditions for n={n} samples")
         wording = requested_texts(texts, n, reads_text=self.text_embedder_ is not None)
