@@ -175,6 +175,35 @@ def test_onset_from_events_else_from_the_series(answerer: KbAnswerer, plant: Mai
     assert "largest mean shift is at 2024-01-21 20:00" in computed.text
 
 
+def test_onset_of_an_excursion_on_a_channel_no_event_concerns(tmp_path: Path) -> None:
+    """A 5-day excursion of 30 sigma is a change; an anomaly recorded on another channel does not date it."""
+    rng = np.random.default_rng(3)
+    time = pd.date_range(START, periods=HOURS, freq="h").to_numpy()
+    vib = rng.normal(2.0, 0.1, HOURS)
+    vib[480:600] += 3.0  # days 20 to 25, then back
+    temp = rng.normal(60.0, 1.0, HOURS)
+    series = Series.from_frame(
+        pd.DataFrame({"vib": vib, "temp": temp}), series_id="F-2/s", asset_id="F-2", time=time
+    )
+    hot = Event(
+        "EV-9", "F-2", "anomaly", "hot bearing", START + pd.Timedelta(days=32), START + pd.Timedelta(days=33),
+        channels=("temp",),
+    )  # fmt: skip
+    data = MaintenanceData("site", assets=(Asset("F-2", "fan"),), series=(series,), events=(hot,))
+    with KnowledgeBase.open(tmp_path / "kb", create=True, embedder="hashing") as base:
+        base.ingest(data, source="site")
+        answer = KbAnswerer(base).answer("when did the anomaly in vib start on F-2?")
+    assert not answer.abstained
+    assert answer.text.startswith("No event of site:F-2 concerns vib: its 1 event concerns other channels")
+    excursion = "the change in vib starts at 2024-01-21 and ends at 2024-01-25 23:00, then the readings"
+    assert excursion in answer.text
+    assert RecordCitation("events", "site:EV-9") in answer.citations
+    # The event of the channel asked about still answers.
+    with KnowledgeBase.open(tmp_path / "kb") as base:
+        hot_answer = KbAnswerer(base).answer("when did the anomaly in temp start on F-2?")
+    assert "started at 2024-02-02" in hot_answer.text
+
+
 def test_series_statistics(answerer: KbAnswerer) -> None:
     answer = answerer.answer("what is the max value of ramp on T-7 in the last 7 days?")
     base = answerer.base
@@ -221,6 +250,12 @@ def test_trend_and_change_tests_on_noise() -> None:
     assert trend is not None and not trend.significant and trend.points == 40
     change = change_point(rng.normal(0, 1, 400))
     assert change is not None and change.gain < 0.1
+    bump = rng.normal(0, 1, 400)
+    bump[200:240] += 10.0
+    excursion = change_point(bump)
+    assert excursion is not None and (excursion.at, excursion.end) == (200, 240) and excursion.gain > 0.8
+    shifted = change_point(np.r_[rng.normal(0, 1, 200), rng.normal(5, 1, 200)])
+    assert shifted is not None and shifted.end is None and shifted.at == 200
     assert fit_threshold([0.8, 0.9], [0.1, 0.2]) == (pytest.approx(0.5), 1.0)
 
 

@@ -18,7 +18,7 @@ import pandas as pd
 
 from moesaic.data.schema import Series
 from moesaic.knowledge import KnowledgeBase
-from moesaic.knowledge.records import revive_time
+from moesaic.knowledge.records import load_json, revive_time
 from moesaic.reports.ask.answer import (
     Citation,
     KbAnswer,
@@ -240,10 +240,12 @@ def answer_onset(
     base: KnowledgeBase, asset: str, channel: str | None, channels: list[str], window: Window | None
 ) -> KbAnswer:
     """When the latest fault/anomaly of ``asset`` started: from the base's events, else computed."""
+    elsewhere: list[dict] = []  # events of the asset on other channels than the one asked about
     for kinds in (EVENT_KINDS, ("alarm",)):
         events = _events(base, asset, window, kinds)
         if channel is not None:
-            events = [e for e in events if channel in e["channels"] or e["channels"] in ("[]", "")] or events
+            elsewhere += [e for e in events if not _concerns(e, channel)]
+            events = [e for e in events if _concerns(e, channel)]
         if events:
             latest = events[-1]
             episode = [
@@ -266,13 +268,38 @@ def answer_onset(
                 + "."
             )
             return KbAnswer(text, cite_records("events", [first["key"], latest["key"]]), False, "series")
-    return _computed_onset(base, asset, channel, [channel] if channel else channels, window)
+    lead = f"no fault, anomaly or alarm event of {asset}" + (f" {window.describe()}" if window else "")
+    cited: tuple[Citation, ...] = ()
+    if elsewhere:
+        latest = max(elsewhere, key=lambda e: e["start"])
+        lead = (
+            f"no event of {asset} concerns {channel}: its {len(elsewhere)} "
+            f"{'event concerns' if len(elsewhere) == 1 else 'events concern'} other channels (the latest, "
+            f"{latest['kind']} {latest['label']!r}, record {latest['key']}, started at "
+            f"{fmt_time(latest['start'])})"
+        )
+        cited = cite_records("events", [latest["key"]])
+    candidates = [channel] if channel else channels
+    return _computed_onset(base, asset, channel, candidates, window, (lead, cited))
+
+
+def _concerns(event: dict, channel: str) -> bool:
+    """True when ``event`` names ``channel`` among its channels, or names none (the whole asset)."""
+    named = load_json(event["channels"]) if event["channels"] else []
+    return not named or channel in named
 
 
 def _computed_onset(
-    base: KnowledgeBase, asset: str, channel: str | None, candidates: list[str], window: Window | None
+    base: KnowledgeBase,
+    asset: str,
+    channel: str | None,
+    candidates: list[str],
+    window: Window | None,
+    why: tuple[str, tuple[Citation, ...]],
 ) -> KbAnswer:
-    """The start of the clearest change of the candidate channels, computed from the readings."""
+    """The start of the clearest change of the candidate channels, computed from the readings;
+    ``why`` says (and cites) why the base's events do not answer."""
+    lead, cited = why
     best: tuple[Change, Reading] | None = None
     for name in candidates:
         reading = _read(base, asset, name, window)
@@ -281,24 +308,35 @@ def _computed_onset(
             best = (change, reading)
     if best is None:
         what = "too few readings" if candidates else "no series"
-        return abstain(
-            "series", f"no fault, anomaly or alarm event of {asset}, and {what} to compute a change from."
-        )
+        return abstain("series", f"{lead}, and {what} to compute a change from.")
     change, reading = best
     if change.gain < MIN_CHANGE_GAIN:
         return abstain(
             "series",
-            f"no fault, anomaly or alarm event of {asset}, and no clear change in "
-            f"{'its ' + reading.channel if channel else 'any channel'} (best mean shift explains "
-            f"{change.gain:.0%} of the variance, under {MIN_CHANGE_GAIN:.0%}).",
+            f"{lead}, and no clear change in {'its ' + reading.channel if channel else 'any channel'} "
+            f"(the best mean shift or excursion explains {change.gain:.0%} of the variance, under "
+            f"{MIN_CHANGE_GAIN:.0%}).",
         )
     seen = np.flatnonzero(np.isfinite(reading.values))
-    start = fmt_time(_cite(reading, int(seen[change.onset]), int(seen[change.onset])).start)
-    shift = fmt_time(_cite(reading, int(seen[change.at]), int(seen[change.at])).start)
-    text = (
-        f"No event of {asset} records it; computed from the series: the change in {reading.channel} "
-        f"starts at {start} (best level-then-ramp fit); its largest mean shift is at "
-        f"{shift} (mean {fmt_number(round(change.before, 4))} before, {fmt_number(round(change.after, 4))} "
-        f"after; it explains {change.gain:.0%} of the variance over {_span(reading)})."
+
+    def when(index: int) -> str:
+        return fmt_time(_cite(reading, int(seen[index]), int(seen[index])).start)
+
+    before, after = fmt_number(round(change.before, 4)), fmt_number(round(change.after, 4))
+    computed = (
+        f"{lead[0].upper()}{lead[1:]}; computed from the series: the change in {reading.channel} starts at "
+        f"{when(change.onset)}"
     )
-    return KbAnswer(text, (_cite(reading),), False, "series")
+    if change.end is not None:
+        text = (
+            f"{computed} and ends at {when(change.end - 1)}, then the readings come back: an excursion "
+            f"(mean {after} inside, {before} before and after; it explains {change.gain:.0%} of the "
+            f"variance over {_span(reading)})."
+        )
+    else:
+        text = (
+            f"{computed} (best level-then-ramp fit); its largest mean shift is at {when(change.at)} "
+            f"(mean {before} before, {after} after; it explains {change.gain:.0%} of the variance over "
+            f"{_span(reading)})."
+        )
+    return KbAnswer(text, (_cite(reading), *cited), False, "series")
