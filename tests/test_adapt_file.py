@@ -27,12 +27,11 @@ from moesaic.heads import FaultClassifier
 from moesaic.heads.forecast import MoesaicForecastConfig
 from moesaic.tasks.few_shot import BASE_DIGEST, load_forecaster_adapter, pretrained_digest
 from moesaic.tasks.forecast_pretrained import pretrained_forecast
+from moesaic.tasks.forecast_targets import file_rows_needed, file_target
 from moesaic.tasks.pretrain import PretrainConfig, model_config, save_pretrained
 from moesaic.tasks.pretrain_forecast import (
     ForecastPretrainConfig,
     evaluate_forecaster,
-    file_rows_needed,
-    file_target,
     load_pretrained_forecaster,
     new_forecaster,
     save_pretrained_forecaster,

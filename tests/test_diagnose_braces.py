@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from moesaic.reports.diagnose.compose import literal_braces
+from moesaic.reports.diagnose.wording import literal_braces
 
 
 @pytest.mark.parametrize(

@@ -9,10 +9,12 @@ from pathlib import Path
 import pytest
 
 from moesaic.data.tables import DataFormatError
-from moesaic.drawings.check import BomItem, CheckRules, check_summary, load_rules, read_bom
+from moesaic.drawings.bom import BomItem, read_bom
+from moesaic.drawings.check import check_summary
 from moesaic.drawings.dimensions import parse_callout
 from moesaic.drawings.layout import read_layout
 from moesaic.drawings.ocr import TextItem, box_quad
+from moesaic.drawings.rules import CheckRules, load_rules
 from moesaic.drawings.score import edit_distance, f1, field_accuracy, iou, match_dimensions
 from moesaic.drawings.summary import DrawingSummary
 from moesaic.drawings.symbols import normalize_callout, normalize_for_cer

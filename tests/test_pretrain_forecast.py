@@ -24,20 +24,19 @@ from moesaic.eval.suites import adaptation
 from moesaic.heads.forecast import MoesaicForecastConfig
 from moesaic.tasks.few_shot import adapt_forecaster, window_shots
 from moesaic.tasks.forecast_pretrained import pretrained_forecast
+from moesaic.tasks.forecast_targets import forecast_target
 from moesaic.tasks.pretrain_forecast import (
     ETT_TRAIN_ROWS,
     ForecastPretrainConfig,
-    Windows,
     corpus_windows,
-    cut_windows,
     evaluate_forecaster,
-    forecast_target,
     load_pretrained_forecaster,
     naive_scores,
     new_forecaster,
     pretrain_forecaster,
     save_pretrained_forecaster,
 )
+from moesaic.tasks.univariate_windows import Windows, cut_windows
 from moesaic.train import TrainConfig
 
 pytestmark = pytest.mark.usefixtures("one_thread")

@@ -16,7 +16,8 @@ from pathlib import Path
 import pandas as pd
 
 from moesaic.data.schema import Drawing
-from moesaic.drawings.check import BomItem, check_summary
+from moesaic.drawings.bom import BomItem
+from moesaic.drawings.check import check_summary
 from moesaic.drawings.ocr import MissingEngineError
 from moesaic.drawings.score import field_accuracy
 from moesaic.drawings.summary import summarize_drawing

@@ -35,6 +35,7 @@ from moesaic.tasks.few_shot import (
     pretrained_digest,
     window_shots,
 )
+from moesaic.tasks.forecast_targets import ForecastTarget, adaptation_rows, file_target, forecast_target
 from moesaic.tasks.pretrain import (
     LEARNING_RATES,
     PretrainConfig,
@@ -51,11 +52,7 @@ from moesaic.tasks.pretrain_forecast import (
     FORECAST_PUBLIC_SETS,
     TRAIN_SHARE,
     ForecastPretrainConfig,
-    ForecastTarget,
-    adaptation_rows,
     evaluate_forecaster,
-    file_target,
-    forecast_target,
     load_pretrained_forecaster,
     naive_scores,
     pretrain_forecaster,

@@ -11,8 +11,10 @@ from rich.markup import escape
 
 from moesaic.cli.console import console, fail
 from moesaic.data.tables import DataFormatError
-from moesaic.drawings.check import check_summary, load_rules, read_bom
+from moesaic.drawings.bom import read_bom
+from moesaic.drawings.check import check_summary
 from moesaic.drawings.ocr import ENGINES, MissingEngineError
+from moesaic.drawings.rules import load_rules
 from moesaic.drawings.summary import DEFAULT_ENGINE, summarize_drawing
 
 app = typer.Typer(no_args_is_help=True, help="Summarise and check technical drawings (PNG, JPG, PDF).")

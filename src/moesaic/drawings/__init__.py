@@ -5,9 +5,10 @@ objects with ``to_json()``. OCR engines are optional: ``pip install 'moesaic[dra
 rapidocr, the Debian packages ``tesseract-ocr`` (second engine) and ``poppler-utils`` (PDF).
 """
 
-from moesaic.drawings.check import CheckResult, CheckRules, Finding, check_drawing
+from moesaic.drawings.check import CheckResult, Finding, check_drawing
 from moesaic.drawings.dimensions import Callout, parse_callout
 from moesaic.drawings.ocr import MissingEngineError
+from moesaic.drawings.rules import CheckRules
 from moesaic.drawings.summary import DrawingSummary, summarize_drawing
 
 __all__ = [

@@ -35,7 +35,7 @@ from moesaic.data.windows import WindowSet
 from moesaic.heads import FaultClassifier
 from moesaic.heads.forecast import MoesaicForecastModel
 from moesaic.tasks.pretrain import series_batches
-from moesaic.tasks.pretrain_forecast import Windows
+from moesaic.tasks.univariate_windows import Windows
 from moesaic.train import TrainConfig, TrainResult, train
 
 

@@ -7,7 +7,7 @@ The model is :class:`moesaic.heads.forecast.MoesaicForecastModel` run on one cha
 pretrained model forecasts a sensor it never saw as it is (zero-shot), and every adaptation method
 of :mod:`moesaic.adapt.methods` applies to it unchanged.
 
-Corpus (:func:`corpus_series`), every series cut into its training rows and, for the simulator
+Corpus (:func:`corpus_windows`), every series cut into its training rows and, for the simulator
 only, validation rows:
 
 - ``simulator``: a simulated plant of every asset type but ``held_out``; the first 70 % of each
@@ -23,20 +23,8 @@ rows, then cut into windows of ``context_length + horizon`` steps every ``stride
 public source keeps at most ``max_windows`` windows (a seeded random subset: Tennessee Eastman
 alone has 52 channels), so that no source outweighs the others by its channel count.
 
-Targets (:func:`forecast_target`), never in the corpus:
-
-- ``fan``: another simulation (seed + :data:`~moesaic.tasks.pretrain.TARGET_SEED_OFFSET`) of
-  fans only. The windows of the first 70 % of each fan's history are the labelled pool, a
-  random ``fraction`` of them is given; the last 30 % is scored, windows every ``horizon`` steps;
-- ``cmapss``: the C-MAPSS FD001 engines' 14 informative sensors
-  (:func:`moesaic.tasks.engines.select_sensors`), z-scored on the training engines. Every
-  window of a ``fraction`` of the training engines is given (:func:`moesaic.tasks.engines.engine_shots`
-  draws them); every window of the test engines is scored (an engine shorter than
-  ``context_length + horizon`` cycles has none);
-- a user's series file (:func:`file_target`): the first :data:`TRAIN_SHARE` of its rows adapt,
-  every window of them (stride 1) is the labelled pool; the rest is scored, windows every
-  ``horizon`` steps whose context may reach back into the first part but whose future never
-  does. Each channel is z-scored on the first part only.
+Targets, never in the corpus (``fan``, ``cmapss`` and a user's series file), are built by
+:mod:`moesaic.tasks.forecast_targets`; windows are cut by :mod:`moesaic.tasks.univariate_windows`.
 
 Scores: MSE and MAE of the median forecast on the z-scored scale, over every scored window,
 channel and step. Axes: W windows, L context length, H horizon.
@@ -44,8 +32,6 @@ channel and step. Axes: W windows, L context length, H horizon.
 
 from __future__ import annotations
 
-import logging
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -57,19 +43,17 @@ from moesaic.checkpoint import CheckpointError, load_model_state, save_model
 from moesaic.config import ConfigError, from_dict, to_dict
 from moesaic.data.batch import Batch
 from moesaic.data.registry import load_dataset
-from moesaic.data.schema import Series
 from moesaic.data.simulator import ASSET_TYPES, SimulatorConfig
-from moesaic.data.tables import DataFormatError
 from moesaic.heads.forecast import ForecastSpec, MoesaicForecastConfig, MoesaicForecastModel
 from moesaic.tasks.pretrain import TARGET_SEED_OFFSET, simulated_plant
 from moesaic.tasks.public_corpus import training_parts
-from moesaic.tasks.rul_windows import ChannelScaler, series_values
+from moesaic.tasks.rul_windows import series_values
+from moesaic.tasks.univariate_windows import Windows, concat, cut_windows, zscore
 from moesaic.train import TrainConfig, TrainResult, train
 
 FORECAST_PUBLIC_SETS: tuple[str, ...] = ("ett", "skab", "tep")
 CHECKPOINT_KIND = "moesaic.pretrained_forecaster"
 ETT_TRAIN_ROWS = 8640  # ETTh1's training months in the long-horizon protocol
-logger = logging.getLogger(__name__)
 
 TRAIN_SHARE = 0.7  # of each simulated asset's history: training rows; the rest validates or is scored
 QUANTILES = (0.1, 0.5, 0.9)
@@ -142,81 +126,6 @@ class ForecastPretrainConfig:
 
     def spec(self) -> ForecastSpec:
         return ForecastSpec(self.context_length, self.horizon, QUANTILES, num_channels=1)
-
-
-class Windows(NamedTuple):
-    """W univariate windows: context, future and their observed masks, and the series each comes from."""
-
-    context: torch.Tensor  # (W, L) float32, 0 where unobserved
-    context_observed: torch.Tensor  # (W, L) bool
-    future: torch.Tensor  # (W, H)
-    future_observed: torch.Tensor  # (W, H) bool
-    groups: tuple[str, ...]  # W asset or engine ids
-
-    def __len__(self) -> int:
-        return int(self.context.shape[0])
-
-    def take(self, index: torch.Tensor) -> Windows:
-        chosen = index.tolist()
-        return Windows(self.context[index], self.context_observed[index], self.future[index],
-                       self.future_observed[index], tuple(self.groups[i] for i in chosen))  # fmt: skip
-
-    def batches(self, batch_size: int, *, generator: torch.Generator | None = None) -> list[Batch]:
-        """Batches of one channel each, targets ``future`` and ``future_observed`` (B, H, 1)."""
-        order = (
-            torch.randperm(len(self), generator=generator)
-            if generator is not None
-            else torch.arange(len(self))
-        )
-        out = []
-        for start in range(0, len(self), batch_size):
-            i = order[start : start + batch_size]
-            targets = {"future": self.future[i, :, None], "future_observed": self.future_observed[i, :, None]}
-            out.append(Batch(series=self.context[i, :, None], observed=self.context_observed[i, :, None],
-                             targets=targets))  # fmt: skip
-        return out
-
-
-def cut_windows(values: np.ndarray, group: str, *, context_length: int, horizon: int, stride: int) -> Windows:
-    """Windows of every channel of (T, C) ``values`` (NaN = unobserved) every ``stride`` steps."""
-    T = values.shape[0]
-    length = context_length + horizon
-    starts = np.arange(0, T - length + 1, stride)
-    if values.ndim != 2 or starts.size == 0:
-        return _empty(context_length, horizon)
-    cut = np.stack([values[s : s + length] for s in starts])  # (S, L + H, C)
-    cut = cut.transpose(0, 2, 1).reshape(-1, length)  # (S * C, L + H)
-    observed = np.isfinite(cut)
-    filled = torch.from_numpy(np.where(observed, cut, 0.0).astype(np.float32))
-    seen = torch.from_numpy(observed)
-    keep = seen[:, :context_length].any(dim=1) & seen[:, context_length:].any(dim=1)
-    W = int(keep.sum())
-    return Windows(filled[keep, :context_length], seen[keep, :context_length], filled[keep, context_length:],
-                   seen[keep, context_length:], (group,) * W)  # fmt: skip
-
-
-def concat(parts: Sequence[Windows], *, context_length: int, horizon: int) -> Windows:
-    """The windows of every part, in order."""
-    if not parts:
-        return _empty(context_length, horizon)
-    return Windows(
-        torch.cat([p.context for p in parts]),
-        torch.cat([p.context_observed for p in parts]),
-        torch.cat([p.future for p in parts]),
-        torch.cat([p.future_observed for p in parts]),
-        tuple(g for p in parts for g in p.groups),
-    )
-
-
-def _empty(context_length: int, horizon: int) -> Windows:
-    zeros = torch.zeros(0, context_length)
-    later = torch.zeros(0, horizon)
-    return Windows(zeros, zeros.bool(), later, later.bool(), ())
-
-
-def zscore(values: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """(T, C) ``values`` standardised per channel with the mean and std of (N, C) ``reference``."""
-    return ChannelScaler.fit(reference, "zscore").transform(values)
 
 
 class Corpus(NamedTuple):
@@ -367,112 +276,3 @@ def load_pretrained_forecaster(folder: Path) -> tuple[MoesaicForecastModel, Fore
     except (ConfigError, KeyError, TypeError, RuntimeError) as err:
         raise CheckpointError(f"{folder}: cannot rebuild the pretrained forecaster ({err})") from err
     return model.eval(), config
-
-
-class ForecastTarget(NamedTuple):
-    name: str
-    train: Windows  # the labelled pool
-    test: Windows  # scored, never trained on
-
-
-def forecast_target(
-    config: ForecastPretrainConfig,
-    name: str,
-    *,
-    num_assets: int = 24,
-    seed: int | None = None,
-    data_root: Path | None = None,
-) -> ForecastTarget:
-    """The ``fan`` or ``cmapss`` target of the module docstring; ``seed`` simulates the fans (see ``plant``).
-
-    Raises:
-        ValueError: an unknown target name.
-    """
-    L, H = config.context_length, config.horizon
-    if name == "fan":
-        plant = config.plant(target=True, num_assets=num_assets, seed=seed)
-        train, test = simulated_windows(
-            plant, context_length=L, horizon=H, stride=config.stride, later_stride=H
-        )
-        return ForecastTarget(name, train, test)
-    if name == "cmapss":
-        from moesaic.tasks.engines import DATASET, select_sensors  # engines imports the classifier side
-
-        data = load_dataset(DATASET, data_root)
-        engines = {
-            split: [s for s in data.series if s.meta.get("split") == split] for split in ("train", "test")
-        }
-        sensors = select_sensors(engines["train"], min_distinct=3)
-        reference = np.concatenate([series_values(s, sensors) for s in engines["train"]])
-        windows = {}
-        for split, group in engines.items():
-            stride = 1 if split == "train" else H
-            pieces = [cut_windows(zscore(series_values(s, sensors), reference), s.asset_id, context_length=L,
-                               horizon=H, stride=stride) for s in group]  # fmt: skip
-            windows[split] = concat(pieces, context_length=L, horizon=H)
-        return ForecastTarget(name, windows["train"], windows["test"])
-    raise ValueError(f"unknown forecasting target {name!r}; choose fan or cmapss")
-
-
-def adaptation_rows(rows: int) -> int:
-    """Rows in the adaptation part of a ``rows``-row file target: the first :data:`TRAIN_SHARE`."""
-    return int(TRAIN_SHARE * rows)
-
-
-def file_rows_needed(config: ForecastPretrainConfig) -> int:
-    """The fewest rows a file target needs: a whole window (L + H) in the adaptation part, a horizon after."""
-    L, H = config.context_length, config.horizon
-    rows = L + 2 * H
-    while adaptation_rows(rows) < L + H or rows - adaptation_rows(rows) < H:
-        rows += 1
-    return rows
-
-
-def file_target(config: ForecastPretrainConfig, series: Series) -> ForecastTarget:
-    """A user's series file as a forecasting target, split in time (module docstring).
-
-    The split keeps every scored value out of training: adaptation windows (every step) end inside
-    the first :func:`adaptation_rows`, scored windows (every H steps) forecast only the rows after
-    them. Standardising on the first part only keeps the scored part's level and spread unseen too.
-
-    Raises:
-        DataFormatError: the file (named by ``series.meta["source"]``) has fewer rows than
-            :func:`file_rows_needed`, a channel has no reading in the adaptation part, or a part
-            has no window with a reading in both its context and its future.
-    """
-    source = series.meta.get("source") or series.series_id
-    L, H = config.context_length, config.horizon
-    rows, needed = len(series.values), file_rows_needed(config)
-    if rows < needed:
-        raise DataFormatError(
-            source,
-            f"{rows} rows; the pretrained forecaster reads {L} steps and forecasts {H}, so adapting needs "
-            f"at least {needed} rows ({L + H} in the first {TRAIN_SHARE:.0%}, {H} after them)",
-        )
-    cut = adaptation_rows(rows)
-    values = series_values(series, series.channels)  # (T, C), NaN = unobserved
-    for c, name in enumerate(series.channels):
-        if not np.isfinite(values[:cut, c]).any():
-            raise DataFormatError(
-                source,
-                f"no reading in the first {cut} rows (the adaptation part), so the channel cannot be "
-                "standardised on them; leave it out",
-                column=name,
-            )
-    constant = [name for c, name in enumerate(series.channels) if np.nanstd(values[:cut, c]) == 0]
-    if len(constant) == len(series.channels):
-        message = f"every channel is constant in its first {cut} rows: nothing to forecast"
-        raise DataFormatError(source, message)
-    if constant:  # perfectly forecast windows would flatter every score
-        logger.warning("%s: channel(s) %s are constant in the first %d rows; left out", source, constant, cut)
-        keep = [c for c, name in enumerate(series.channels) if name not in constant]
-        values = values[:, keep]
-    scaled = zscore(values, values[:cut])
-    train = cut_windows(scaled[:cut], series.series_id, context_length=L, horizon=H, stride=1)
-    test = cut_windows(scaled[cut - L :], series.series_id, context_length=L, horizon=H, stride=H)
-    for part, windows in (("adaptation", train), ("scored", test)):
-        if len(windows) == 0:
-            raise DataFormatError(
-                source, f"no {part} window has a reading in both its {L}-step context and its {H}-step future"
-            )
-    return ForecastTarget(str(source), train, test)

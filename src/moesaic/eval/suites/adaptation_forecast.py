@@ -35,10 +35,10 @@ from moesaic.eval.suites.adaptation_runs import Target
 from moesaic.heads.forecast import MoesaicForecastModel
 from moesaic.tasks.engines import engine_shots
 from moesaic.tasks.few_shot import AdaptResult, adapt_forecaster, window_shots
+from moesaic.tasks.forecast_targets import forecast_target
 from moesaic.tasks.pretrain_forecast import (
     ForecastPretrainConfig,
     evaluate_forecaster,
-    forecast_target,
     load_pretrained_forecaster,
     naive_scores,
     new_forecaster,

@@ -36,8 +36,9 @@ import numpy as np
 from PIL import Image
 
 from moesaic.data.registry import load_dataset
+from moesaic.drawings.bom import BomItem
 from moesaic.drawings.cases import make_check_cases
-from moesaic.drawings.check import BomItem, check_summary
+from moesaic.drawings.check import check_summary
 from moesaic.drawings.ocr import OCREngine, make_engine
 from moesaic.drawings.pages import load_pages
 from moesaic.drawings.score import DimensionMatch, f1, field_accuracy, match_dimensions

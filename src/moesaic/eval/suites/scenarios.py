@@ -30,10 +30,11 @@ from moesaic.data.schema import Asset, Document, MaintenanceData
 from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
 from moesaic.eval.meters import Stopwatch, peak_rss_mb
 from moesaic.knowledge import KnowledgeBase
-from moesaic.reports.scenarios.candidates import Situation, scenario_key
+from moesaic.reports.scenarios.candidates import scenario_key
 from moesaic.reports.scenarios.evaluation import Case, feedback_curve
 from moesaic.reports.scenarios.planner import history_generator
 from moesaic.reports.scenarios.ranker import RankerConfig, ScenarioRanker
+from moesaic.reports.scenarios.scenario import Situation
 
 logger = logging.getLogger(__name__)
 

@@ -7,8 +7,6 @@ summary says so and no fault type is named.
 
 from __future__ import annotations
 
-import re
-
 import pandas as pd
 
 from moesaic.reports.diagnose.claims import (
@@ -25,51 +23,11 @@ from moesaic.reports.diagnose.claims import (
 from moesaic.reports.diagnose.evidence import ChannelChange, Evidence
 from moesaic.reports.diagnose.faults import NORMAL
 from moesaic.reports.diagnose.history import DrawingOnFile
+from moesaic.reports.diagnose.wording import literal_braces, number, rank_word, short_id, spoken_label
 
 MAX_CHANNEL_SENTENCES = 4
 MIN_CAUSE_CONFIDENCE = 0.05
 NOISE_RATIO = 1.5  # noisier than this many times the baseline is worth a sentence
-
-
-def _decimals(value: float) -> int:
-    size = abs(value)
-    return 0 if size >= 100 else 1 if size >= 10 else 2 if size >= 0.1 else 3
-
-
-def number(value: float, *, sign: bool = False, integer: bool = False) -> tuple[str, float]:
-    """``value`` as written in a report and the tolerance that writing implies (half a last digit)."""
-    d = 0 if integer else _decimals(value)
-    text = f"{value:+.{d}f}" if sign else f"{value:.{d}f}"
-    return text, 0.5 * 10.0**-d
-
-
-def _label(name: str) -> str:
-    return name.replace("_", " ")
-
-
-def _short(record_id: str) -> str:
-    """A record's original id: knowledge-base keys are ``source:original``."""
-    return record_id.partition(":")[2] or record_id
-
-
-_PLACEHOLDER = re.compile(r"\{(\d+)\}|[{}]")
-
-
-def literal_braces(template: str, count: int) -> str:
-    """``template`` with every brace that is not one of its ``count`` placeholders (``{0}``,
-    ``{1}``, ...) doubled: record text or a channel name put into it may hold ``{`` or ``}``.
-
-    >>> literal_braces("seal {worn} on {0}", 1)
-    'seal {{worn}} on {0}'
-    """
-
-    def keep(match: re.Match[str]) -> str:
-        index = match.group(1)
-        if index is not None and int(index) < count:
-            return match.group(0)
-        return match.group(0).replace("{", "{{").replace("}", "}}")
-
-    return _PLACEHOLDER.sub(keep, template)
 
 
 class Composer:
@@ -120,11 +78,13 @@ class Composer:
             if ev.readings:
                 self.add(
                     "summary",
-                    f"No diagnosis for {_short(ev.asset_id)} over {span}: {reason}.",
+                    f"No diagnosis for {short_id(ev.asset_id)} over {span}: {reason}.",
                     citations=(asset, self.request),
                 )
             else:  # no reading to cite, so no time either: the report's header gives the window
-                self.add("summary", f"No diagnosis for {_short(ev.asset_id)}: {reason}.", citations=(asset,))
+                self.add(
+                    "summary", f"No diagnosis for {short_id(ev.asset_id)}: {reason}.", citations=(asset,)
+                )
             return Diagnosis(ev.asset_id, ev.start, ev.end, None, None, (), None, True, reason, *self.bounds)
         fault = ev.fault
         conf = self.quantity(fault.confidence, "fault_confidence", fault_type=fault.label)
@@ -138,7 +98,7 @@ class Composer:
             else:
                 reason = "the window looks normal"
             template = (
-                f"No fault signature on {_short(ev.asset_id)} over {span}: {reason} "
+                f"No fault signature on {short_id(ev.asset_id)} over {span}: {reason} "
                 "(confidence of the normal class {0})."
             )
             normal = self.quantity(dict(fault.ranked).get(NORMAL, 0.0), "fault_confidence", fault_type=NORMAL)
@@ -158,13 +118,13 @@ class Composer:
                 format_time(ev.onset), ev.onset.timestamp(), "onset", self.window, self.baseline, params, 0.0
             )
             template = (
-                f"{_short(ev.asset_id)} shows a probable {_label(fault.label)} starting around {{1}} "
+                f"{short_id(ev.asset_id)} shows a probable {spoken_label(fault.label)} starting around {{1}} "
                 f"(confidence {{0}}), seen on {names}."
             )
             self.add("summary", template, (conf, onset), (asset, *cited))
         else:
             template = (
-                f"{_short(ev.asset_id)} shows a probable {_label(fault.label)} (confidence {{0}}), "
+                f"{short_id(ev.asset_id)} shows a probable {spoken_label(fault.label)} (confidence {{0}}), "
                 f"seen on {names}."
             )
             self.add("summary", template, (conf,), (asset, *cited))
@@ -186,7 +146,7 @@ class Composer:
         if ev.after_fault:
             self.add(
                 "evidence",
-                f"The known fault {_short(ev.after_fault)} of this asset was still running when the window "
+                f"The known fault {short_id(ev.after_fault)} of this asset was still running when the window "
                 f"opened; only the readings from {format_time(ev.read_from)} on are compared.",
                 citations=(RecordCitation("events", ev.after_fault), self.window),
             )
@@ -295,15 +255,15 @@ class Composer:
             q = self.quantity(p, "fault_confidence", fault_type=label)
             self.add(
                 "causes",
-                f"Cause ranked {rank_word(rank)}: {_label(label)}, confidence {{0}}.",
+                f"Cause ranked {rank_word(rank)}: {spoken_label(label)}, confidence {{0}}.",
                 (q,),
                 (self.window,),
             )
         for row in ev.fmea:
-            mode = str(row.fields.get("failure_mode", "")) or _label(diagnosis.fault_type or "")
+            mode = str(row.fields.get("failure_mode", "")) or spoken_label(diagnosis.fault_type or "")
             quotes, parts = (
                 [Quote("documents", row.doc_id, mode)],
-                [f"FMEA row {_short(row.doc_id)} ({mode})"],
+                [f"FMEA row {short_id(row.doc_id)} ({mode})"],
             )
             for key, word in (("effects", "effects"), ("causes", "known causes")):
                 value = str(row.fields.get(key, ""))
@@ -332,7 +292,7 @@ class Composer:
                 found = True
                 self.add(
                     "actions",
-                    f"FMEA row {_short(row.doc_id)} recommends: {action}.",
+                    f"FMEA row {short_id(row.doc_id)} recommends: {action}.",
                     citations=(RecordCitation("documents", row.doc_id),),
                     quotes=(Quote("documents", row.doc_id, action),),
                 )
@@ -343,8 +303,9 @@ class Composer:
                 found = True
                 self.add(
                     "actions",
-                    f"On the similar past episode {_short(episode.event_id)} ({_label(episode.label)}), "
-                    f'work order {_short(wo.doc_id)} recorded: "{wo.text}".',
+                    f"On the similar past episode {short_id(episode.event_id)} "
+                    f"({spoken_label(episode.label)}), "
+                    f'work order {short_id(wo.doc_id)} recorded: "{wo.text}".',
                     citations=(
                         RecordCitation("events", episode.event_id),
                         RecordCitation("documents", wo.doc_id),
@@ -363,14 +324,14 @@ class Composer:
         for episode in ev.episodes:
             self.add(
                 "history",
-                f"Similar past episode {_short(episode.event_id)} on {_short(episode.asset_id)}: "
-                f"{_label(episode.label)}.",
+                f"Similar past episode {short_id(episode.event_id)} on {short_id(episode.asset_id)}: "
+                f"{spoken_label(episode.label)}.",
                 citations=(RecordCitation("events", episode.event_id),),
             )
         for wo in ev.work_orders:
             self.add(
                 "history",
-                f'Work order {_short(wo.doc_id)}: "{wo.text}".',
+                f'Work order {short_id(wo.doc_id)}: "{wo.text}".',
                 citations=(RecordCitation("documents", wo.doc_id),),
                 quotes=(Quote("documents", wo.doc_id, wo.text),),
             )
@@ -390,7 +351,7 @@ class Composer:
         title = str(drawing.title_block.get("part_name", "")).strip()
         revision = str(drawing.title_block.get("revision", "")).strip()
         quoted = [t for t in (title, revision) if t]
-        text = f"Drawing {_short(drawing.drawing_id)} of this asset is on file"
+        text = f"Drawing {short_id(drawing.drawing_id)} of this asset is on file"
         if title:
             text += f': "{title}"'
         if revision:
@@ -410,10 +371,6 @@ class Composer:
             citations=(RecordCitation("drawings", drawing.drawing_id),),
             quotes=tuple(Quote("drawings", drawing.drawing_id, q) for q in quoted),
         )
-
-
-def rank_word(rank: int) -> str:
-    return {1: "first", 2: "second", 3: "third"}.get(rank, "next")
 
 
 def compose(ev: Evidence) -> tuple[Diagnosis, tuple[Sentence, ...]]:

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
-from moesaic.reports.scenarios.candidates import Scenario
 from moesaic.reports.scenarios.ranker import ScenarioRanker, Verdict
+from moesaic.reports.scenarios.scenario import Scenario
 
 
 class Case(NamedTuple):

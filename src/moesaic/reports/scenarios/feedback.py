@@ -21,8 +21,8 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from moesaic.reports.scenarios.candidates import Scenario, Situation
 from moesaic.reports.scenarios.ranker import RankerConfig, ScenarioRanker, Verdict
+from moesaic.reports.scenarios.scenario import Scenario, Situation
 
 logger = logging.getLogger(__name__)
 

@@ -16,9 +16,10 @@ import pandas as pd
 from moesaic.data.schema import Document
 from moesaic.knowledge import KnowledgeBase
 from moesaic.reports.qa.table import rows_from_documents
-from moesaic.reports.scenarios.candidates import CandidateConfig, Scenario, ScenarioGenerator, Situation
+from moesaic.reports.scenarios.candidates import CandidateConfig, ScenarioGenerator
 from moesaic.reports.scenarios.feedback import load_ranker, store_proposals
 from moesaic.reports.scenarios.ranker import RankerConfig
+from moesaic.reports.scenarios.scenario import Scenario, Situation
 from moesaic.reports.scenarios.scope import asset_sources, fmea_scopes
 
 

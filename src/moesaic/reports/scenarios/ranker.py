@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-from moesaic.reports.scenarios.candidates import Scenario
+from moesaic.reports.scenarios.scenario import Scenario
 
 VERDICTS = ("accept", "reject", "rank")
 COLD_START = {"vote": 1.0}
