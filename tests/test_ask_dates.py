@@ -117,11 +117,18 @@ def test_periods_are_read_from_their_start_to_their_end() -> None:
         ),
         ("during the week of 2024-02-20", "'week of 2024-02-20' names a part"),
         ("at the end of March 2024", "'end of march 2024' names a part"),
+        ("in the second week in March 2024", "'second week in march 2024' names a part"),
     ],
 )
 def test_unreadable_times_raise_naming_them(question: str, named: str) -> None:
     with pytest.raises(TimePhraseError, match=named):
         read_window(question, None)
+
+
+def test_start_and_end_in_a_month_are_verbs() -> None:
+    window = read_window("when did the anomaly start in February 2024?", None)
+    assert window is not None and window.start == pd.Timestamp("2024-02-01")
+    assert read_window("did it end in March 2024?", None) is not None
 
 
 def test_counts_over_dates_match_a_direct_count(answerer: KbAnswerer) -> None:
@@ -137,7 +144,8 @@ def test_counts_over_dates_match_a_direct_count(answerer: KbAnswerer) -> None:
     for question, (lo, hi) in cases.items():
         answer = answerer.answer(question)
         assert not answer.abstained and answer.kind == "records", question
-        assert answer.text.startswith(f"{_count(lo, hi)} work orders"), (question, answer.text)
+        n = _count(lo, hi)
+        assert answer.text.startswith(f"{n} work order{'' if n == 1 else 's'}"), (question, answer.text)
 
 
 @pytest.mark.parametrize(

@@ -204,6 +204,34 @@ def test_onset_of_an_excursion_on_a_channel_no_event_concerns(tmp_path: Path) ->
     assert "started at 2024-02-02" in hot_answer.text
 
 
+def test_onset_from_the_files_own_labels_and_of_a_short_excursion(tmp_path: Path) -> None:
+    """A 30-hour labelled anomaly is dated by its labels; a 36-hour excursion in 40 days is found."""
+    rng = np.random.default_rng(4)
+    time = pd.date_range(START, periods=HOURS, freq="h").to_numpy()
+    oil = rng.normal(70.0, 0.5, HOURS)
+    oil[400:430] += 12.0
+    labels = {"anomaly": (np.arange(HOURS) >= 400) & (np.arange(HOURS) < 430)}
+    vib = rng.normal(2.0, 0.1, HOURS)
+    vib[700:736] += 3.0
+    labelled = Series.from_frame(
+        pd.DataFrame({"oil": oil}), series_id="C-2/s", asset_id="C-2", time=time,
+        labels={k: v.astype(np.int8) for k, v in labels.items()},
+    )  # fmt: skip
+    plain = Series.from_frame(pd.DataFrame({"vib": vib}), series_id="P-9/s", asset_id="P-9", time=time)
+    data = MaintenanceData("own", assets=(Asset("C-2", "compressor"), Asset("P-9", "pump")),
+                           series=(labelled, plain))  # fmt: skip
+    with KnowledgeBase.open(tmp_path / "kb", create=True, embedder="hashing") as base:
+        base.ingest(data, source="own")
+        answerer = KbAnswerer(base)
+        by_labels = answerer.answer("when did the anomaly on C-2 start?")
+        short = answerer.answer("when did the anomaly in vib of P-9 start?")
+    start, end = pd.Timestamp(time[400]), pd.Timestamp(time[429])
+    assert f"labelled 'anomaly' in the series of own:C-2 starts at {start:%Y-%m-%d %H:%M}" in by_labels.text
+    assert by_labels.citations == (SeriesCitation("own:C-2", "oil", start, end),)
+    assert f"the change in vib starts at {pd.Timestamp(time[700]):%Y-%m-%d %H:%M}" in short.text
+    assert f"ends at {pd.Timestamp(time[735]):%Y-%m-%d %H:%M}" in short.text
+
+
 def test_series_statistics(answerer: KbAnswerer) -> None:
     answer = answerer.answer("what is the max value of ramp on T-7 in the last 7 days?")
     base = answerer.base

@@ -159,7 +159,7 @@ def test_fmea_questions_abstain_on_a_base_without_fmea(base: KbAnswerer, questio
 
 def test_record_questions_still_answer_on_a_base_without_fmea(base: KbAnswerer) -> None:
     answer = base.answer("How many work orders for asset T-7?")
-    assert not answer.abstained and answer.text.startswith("1 work orders of lab:T-7")
+    assert not answer.abstained and answer.text.startswith("1 work order of lab:T-7")
 
 
 BOM = (

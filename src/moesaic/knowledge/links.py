@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import re
+import unicodedata
 from collections.abc import Iterator, Mapping
 from typing import Any, NamedTuple
 
@@ -95,11 +96,23 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+def fold(text: str) -> str:
+    """``text`` lower-cased without accents, as words and names are compared: "Überhitzung" ->
+    "uberhitzung", "température" -> "temperature", "heiß" -> "heiss"."""
+    decomposed = unicodedata.normalize("NFKD", str(text).casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+WORD = re.compile(r"[^\W_]+")
+"""A word: a run of letters (of any script) and digits."""
+
+
 @functools.lru_cache(maxsize=4096)  # field names repeat across thousands of records
 def field_key(name: str) -> str:
-    """A field or column name as it is looked up: lower case, every run of other characters one
-    underscore ("Part Number" -> part_number, "Drawing No." -> drawing_no)."""
-    return re.sub(r"[^a-z0-9]+", "_", str(name).lower()).strip("_")
+    """A field or column name as it is looked up: folded (:func:`fold`), every run of other
+    characters one underscore ("Part Number" -> part_number, "Drawing No." -> drawing_no,
+    "Priorität" -> prioritat)."""
+    return re.sub(r"[^a-z0-9]+", "_", fold(name)).strip("_")
 
 
 def _values(value: Any) -> Iterator[str]:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 import pandas as pd
 
 from moesaic.reports.ask.answer import KbAnswer, RecordCitation
+from moesaic.reports.ask.records import counted
 
 Check = Callable[[KbAnswer], bool]
 
@@ -36,7 +37,8 @@ def cited(answer: KbAnswer) -> set[str]:
 
 
 def counts_to(n: int, noun: str) -> Check:
-    return lambda r: not r.abstained and r.text.startswith(f"{n} {noun}")
+    """The answer starts with the count: "3 work orders", "1 work order" (``noun`` is the plural)."""
+    return lambda r: not r.abstained and r.text.startswith(counted(n, noun))
 
 
 def names_top(values: set[str], field: str) -> Check:

@@ -52,6 +52,11 @@ RECORD_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "event": ("events", ("fault", "alarm", "anomaly", "work_order", "failure", "maintenance", "other")),
 }
 _DATED_DOCUMENTS = ("work_order", "text", "annotation")
+# Fields read as facets or numbers already, or that identify rather than describe a record.
+_KNOWN_FIELDS = frozenset(
+    [n for names in (*FACET_FIELDS.values(), *NUMERIC_FIELDS.values()) for n in names]
+    + ["wo_id", "id", "asset_id", "asset", "text", "date", "time", "start", "end", "description"]
+)
 
 
 def _first(fields: Mapping[str, Any], names: tuple[str, ...]) -> Any:
@@ -82,16 +87,27 @@ def _row(
     for name, names in NUMERIC_FIELDS.items():
         value = _first(fields, names)
         row[name] = pd.to_numeric(value, errors="coerce") if value is not None else float("nan")
+    row["fields"] = {
+        str(k).strip(): " ".join(str(v).split())
+        for k, v in fields.items()
+        if field_key(k) not in _KNOWN_FIELDS and _plain(v)
+    }
     return row
+
+
+def _plain(value: Any) -> bool:
+    """True for a non-empty text or a number (not NaN, not a list or a mapping)."""
+    return isinstance(value, str | int | float) and value == value and bool(str(value).strip())
 
 
 def load_records(base: KnowledgeBase) -> pd.DataFrame:
     """One row per work order (and other dated document) and per event, ordered by time.
 
     Columns: ``table``, ``key``, ``asset`` (asset key or ""), ``kind``, ``time`` (Timestamp, NaT
-    when undated or stepped), ``text``, the :data:`FACETS` (text, "" when absent) and the
-    :data:`NUMERIC_FIELDS` (float, NaN when absent). Event labels fill ``failure_mode`` of
-    faults, failures and anomalies that name none.
+    when undated or stepped), ``text``, the :data:`FACETS` (text, "" when absent), the
+    :data:`NUMERIC_FIELDS` (float, NaN when absent) and ``fields``: the record's other fields
+    ({name as written: text}, such as a plant's own "Priorität" or "Techniker" columns). Event
+    labels fill ``failure_mode`` of faults, failures and anomalies that name none.
     """
     rows = []
     c = base.connection
@@ -110,14 +126,8 @@ def load_records(base: KnowledgeBase) -> pd.DataFrame:
         if kind in ("fault", "failure", "anomaly") and not row["failure_mode"]:
             row["failure_mode"] = label
         rows.append(row)
-    columns = ["table", "key", "asset", "kind", "time", "text", *FACETS, *NUMERIC_FIELDS]
+    columns = ["table", "key", "asset", "kind", "time", "text", *FACETS, *NUMERIC_FIELDS, "fields"]
     frame = pd.DataFrame(rows, columns=columns)
     stamps = [t if isinstance(t, pd.Timestamp) else pd.NaT for t in frame["time"]]
     frame["time"] = pd.to_datetime(pd.Series(stamps, index=frame.index, dtype="object"))
     return frame.sort_values(["time", "key"], kind="stable", na_position="last").reset_index(drop=True)
-
-
-def facet_values(frame: pd.DataFrame, facet: str) -> list[str]:
-    """The distinct non-empty values of ``facet``, most frequent first."""
-    values = frame.loc[frame[facet] != "", facet]
-    return list(values.value_counts().index)

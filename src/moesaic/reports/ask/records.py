@@ -2,9 +2,14 @@
 
 "How many work orders for asset B in 2005?", "list the alarms of P-102 last month", "which
 component is most often in work orders of excavator C?", "number of work orders per asset",
-"total cost of work orders with failure mode Leak". The question is read into a
-:class:`RecordQuery` (records, filters, operation); the answer is computed with pandas over
-:func:`~moesaic.reports.ask.frame.load_records` and cites the records counted.
+"total cost of work orders with failure mode Leak", "which work orders cost more than 500?".
+The question is read into a :class:`RecordQuery` (records, filters, operation); the answer is
+computed with pandas over :func:`~moesaic.reports.ask.frame.load_records` and cites the records
+counted. Words are compared folded (:func:`~moesaic.knowledge.links.fold`: "temperature" finds
+"température"). Besides the standard facets, a question may filter or group by any other field
+of the records that it names ("with Priorität hoch"); a comparison on costs, hours or durations
+it cannot read, or a "most" over nothing the records hold, is an abstention rather than a list
+of everything.
 """
 
 from __future__ import annotations
@@ -15,10 +20,12 @@ from typing import NamedTuple
 import pandas as pd
 
 from moesaic.knowledge import KnowledgeBase
+from moesaic.knowledge.links import WORD, fold
 from moesaic.reports.ask.answer import MAX_CITED, KbAnswer, RecordCitation, abstain, cite_records, fmt_number
-from moesaic.reports.ask.frame import FACETS, NUMERIC_FIELDS, RECORD_KINDS, facet_values
+from moesaic.reports.ask.frame import FACETS, NUMERIC_FIELDS, RECORD_KINDS
 from moesaic.reports.ask.resolve import Named
 from moesaic.reports.ask.timewords import TimePhraseError, Window, read_window
+from moesaic.reports.qa.compare import OPS, NumericFilter, blank, read_comparisons
 
 # Words naming a facet to group by ("which component", "most common failure mode").
 FACET_WORDS = (
@@ -32,6 +39,12 @@ _TOP = re.compile(r"\bmost\b|\btop\s*\d*\b|\bmost (?:frequent|common|often)|\bfr
 _PER_ASSET = re.compile(r"\b(?:per|by|for each|each)\s+(?:asset|machine|equipment|excavator|unit)\b")
 _GENERIC_VALUES = frozenset(("unspecified", "other", "misc", "none", "unknown", "n/a", "na", "cm", "pm"))
 MIN_VALUE_LENGTH = 3
+# Words naming the NUMERIC_FIELDS in a comparison ("cost more than 500", "labour hours above 4").
+QUANTITY_WORDS = {
+    "cost": r"costs?|costing|costed|spent",
+    "labour hours": r"labou?r hours?|man[ -]?hours?|hours of labou?r",
+    "duration": r"durations?|downtime|running ?time",
+}
 _MENTIONING = re.compile(
     r"\b(?:mentioning|mentions?|containing|contains|saying|says|about|with text)\s+(.+?)"
     r"(?=\s+(?:in|on|for|during|between|since|from|last|of|at)\b|\?|$)"
@@ -50,6 +63,10 @@ class RecordQuery(NamedTuple):
     group: str | None  # facet or "asset" for top / per_asset
     numeric: str | None  # NUMERIC_FIELDS key for sum / mean
     words: tuple[str, ...] = ()  # words the record text must hold ("mentioning bucket cylinder")
+    bounds: tuple[NumericFilter, ...] = ()  # comparisons on NUMERIC_FIELDS ("cost > 500")
+    unread: tuple[str, ...] = ()  # comparisons written in a way not understood, as written
+    fields: tuple[str, ...] = ()  # the records' other fields the question names (module docstring)
+    question: str = ""  # as asked, to quote its words
 
 
 def record_kind(text: str) -> tuple[str, str | None, tuple[str, ...]]:
@@ -75,19 +92,42 @@ def group_facet(text: str) -> str | None:
     return None
 
 
-def named_values(text: str, frame: pd.DataFrame, skip: str | None = None) -> dict[str, str]:
-    """{facet: value} for facet values the question names as whole words, longest first."""
+def other_fields(text: str, frame: pd.DataFrame) -> tuple[str, ...]:
+    """The records' other fields (``frame["fields"]`` names) that the folded ``text`` names as words."""
+    if "fields" not in frame:
+        return ()
+    names = sorted({k for fields in frame["fields"] for k in fields})
+    return tuple(k for k in names if re.search(rf"(?<![\w-]){re.escape(_spoken(k))}(?![\w-])", text))
+
+
+def _spoken(name: str) -> str:
+    """A field name as a question writes it, folded: "Labour_Hours" -> "labour hours"."""
+    return " ".join(WORD.findall(fold(name)))
+
+
+def facet_column(rows: pd.DataFrame, facet: str) -> pd.Series:
+    """The values of a facet, or of another field of the records ("" where a record has none)."""
+    if facet in rows.columns:
+        return rows[facet]
+    return pd.Series([f.get(facet, "") for f in rows["fields"]], index=rows.index, dtype="object")
+
+
+def named_values(
+    text: str, frame: pd.DataFrame, skip: str | None = None, extra: tuple[str, ...] = ()
+) -> dict[str, str]:
+    """{facet: value} for values of the facets (and of the ``extra`` fields) that the folded
+    question names as whole words, longest first."""
     found: dict[str, str] = {}
     taken: list[tuple[int, int]] = []
     candidates = [
         (value, facet)
-        for facet in FACETS
+        for facet in (*FACETS, *extra)
         if facet != skip
-        for value in facet_values(frame, facet)
-        if len(value) >= MIN_VALUE_LENGTH and value.lower() not in _GENERIC_VALUES
+        for value in facet_column(frame, facet).loc[lambda v: v != ""].value_counts().index
+        if len(value) >= MIN_VALUE_LENGTH and fold(value) not in _GENERIC_VALUES
     ]
     for value, facet in sorted(candidates, key=lambda p: -len(p[0])):
-        phrase = " ".join(re.findall(r"[a-z0-9/]+", value.lower()))
+        phrase = " ".join(re.findall(r"(?:[^\W_]|/)+", fold(value)))
         hit = re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text)
         if hit is None or facet in found or any(hit.start() < e and s < hit.end() for s, e in taken):
             continue
@@ -105,10 +145,14 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
     text = " ".join(question.lower().split())
     for mention in named.mentions:  # "Chiller 9" names an asset, not the component "chiller"
         text = text.replace(mention, " ")
-    text = text.replace("_", " ")
+    text = fold(text.replace("_", " "))
+    comparisons = read_comparisons(text, QUANTITY_WORDS)
+    text = blank(text, comparisons.spans)  # "cost above 500": neither a total nor a facet value
     noun, table, kinds = record_kind(text)
     numeric = next((n for n in NUMERIC_FIELDS if re.search(rf"\b{n.split()[0]}", text)), None)
-    group = group_facet(text)
+    scope = frame[frame["table"] == table] if table else frame
+    fields = other_fields(text, scope)
+    group = group_facet(text) or next((f for f in fields if _TOP.search(text)), None)
     if _PER_ASSET.search(text):
         operation, group = "per_asset", "asset"
     elif numeric and re.search(r"\b(?:average|mean)\b", text):
@@ -119,22 +163,39 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
         operation = "top"
     elif re.search(r"\bhow many\b|\bnumber of\b|\bcount\b", text):
         operation = "count"
+    elif _TOP.search(text):
+        operation = "top"  # with no group: answered by an abstention naming what could be grouped
     else:
         operation = "list"
-    scope = frame[frame["table"] == table] if table else frame
     mentioning = _MENTIONING.search(text)
     words: tuple[str, ...] = ()
     if mentioning:
-        words = tuple(
-            w for w in re.findall(r"[a-z0-9]+", mentioning.group(1)) if w not in ("the", "a", "an", "and")
+        words = tuple(w for w in WORD.findall(mentioning.group(1)) if w not in ("the", "a", "an", "and"))
+        text = (
+            text[: mentioning.start()]
+            + " " * (mentioning.end() - mentioning.start())
+            + text[mentioning.end() :]
         )
-        text = text[: mentioning.start()] + text[mentioning.end() :]
-    filters = named_values(text, scope, skip=group if operation == "top" else None)
+    filters = named_values(text, scope, skip=group if operation == "top" else None, extra=fields)
     anchor = scope["time"].max() if scope["time"].notna().any() else None
     return RecordQuery(
         noun, table, kinds, named.assets, named.identifiers, read_window(question, anchor),
-        filters, operation, group, numeric, words,
+        filters, operation, group, numeric, words, comparisons.filters, comparisons.unread, fields, question,
     )  # fmt: skip
+
+
+def _as_written(question: str, words: tuple[str, ...]) -> list[str]:
+    """``words`` (folded) as the question writes them ("Ölleck" for "olleck")."""
+    written = {fold(w): w for w in WORD.findall(question)}
+    return [written.get(w, w) for w in words]
+
+
+def counted(count: int, noun: str) -> str:
+    """ "1 work order", "3 work orders", "1 anomaly": ``noun`` is the plural."""
+    if count != 1:
+        return f"{count} {noun}"
+    single = noun[:-3] + "y" if noun.endswith("ies") else noun[:-1] if noun.endswith("s") else noun
+    return f"1 {single}"
 
 
 def linked_keys(base: KnowledgeBase, identifier: str) -> set[str]:
@@ -158,16 +219,19 @@ def select(base: KnowledgeBase, frame: pd.DataFrame, query: RecordQuery) -> tupl
         rows = rows[rows["key"].isin(linked_keys(base, identifier))]
         said.append(f"naming {identifier}")
     for facet, value in query.filters.items():
-        rows = rows[rows[facet].str.lower() == value.lower()]
+        rows = rows[facet_column(rows, facet).map(fold) == fold(value)]
         said.append(f"with {facet.replace('_', ' ')} {value}")
+    for bound in query.bounds:
+        rows = rows[OPS[bound.op](rows[bound.score], bound.value)]  # a record without the number fails
+        said.append(f"with {bound.score} {bound.op} {fmt_number(bound.value)}")
     if query.words:
-        lowered = rows["text"].str.lower()
+        lowered = rows["text"].map(fold)
         keep = pd.Series(True, index=rows.index)
         for word in query.words:
             stem = word[:-1] if word.endswith("s") and len(word) > 4 else word
             keep &= lowered.str.contains(rf"\b{re.escape(stem)}", regex=True)
         rows = rows[keep]
-        said.append("mentioning " + " ".join(query.words))
+        said.append("mentioning " + " ".join(_as_written(query.question, query.words)))
     if query.window is not None:
         lo, hi = query.window.start, query.window.end
         keep = rows["time"].notna()
@@ -196,14 +260,31 @@ def answer_records(base: KnowledgeBase, frame: pd.DataFrame, question: str, name
         return abstain("records", f"the question's time cannot be read: {error}")
     if query.table is not None and frame[frame["table"] == query.table]["kind"].isin(query.kinds).sum() == 0:
         return abstain("records", f"the base holds no {query.noun}.")
+    if query.unread:
+        return abstain(
+            "records",
+            f"the comparison {query.unread[0]!r} cannot be read; write it as, for example, "
+            "'cost above 500' or 'labour hours at most 4'.",
+        )
+    for bound in query.bounds:
+        if frame[bound.score].notna().sum() == 0:
+            return abstain("records", f"no record of the base gives a {bound.score}.")
+    if query.operation == "top" and query.group is None:
+        held = sorted({*FACETS, *(k for f in frame["fields"] for k in f)} - {""})
+        return abstain(
+            "records",
+            "the question asks which value is most frequent, but names nothing the records hold; "
+            f"they hold: {', '.join(h.replace('_', ' ') for h in held)}.",
+        )
     rows, said = select(base, frame, query)
     scope = f"{query.noun} " + " ".join(said) if said else query.noun
+    found = counted(len(rows), query.noun) + (" " + " ".join(said) if said else "")  # "1 work order with ..."
     if query.operation in ("top", "per_asset"):
         return _aggregate(rows, scope, query)
     if query.operation in ("sum", "mean"):
         return _total(rows, scope, query)
     if query.operation == "count":
-        text = f"{len(rows)} {scope}."
+        text = f"{found}."
         if len(query.assets) > 1:  # a name two sources share, or several assets: each one's count
             each = rows["asset"].value_counts()
             text = text[:-1] + " (" + ", ".join(f"{a}: {int(each.get(a, 0))}" for a in query.assets) + ")."
@@ -214,7 +295,7 @@ def answer_records(base: KnowledgeBase, frame: pd.DataFrame, question: str, name
         return KbAnswer(f"No {scope}.", (), False, "records")
     shown = _lines(rows)
     more = f"\n({len(rows) - len(shown)} more not shown.)" if len(rows) > len(shown) else ""
-    text = f"{len(rows)} {scope}:\n" + "\n".join(shown) + more
+    text = f"{found}:\n" + "\n".join(shown) + more
     return KbAnswer(text, cite_records_frame(rows), False, "records")
 
 
@@ -222,10 +303,11 @@ def _aggregate(rows: pd.DataFrame, scope: str, query: RecordQuery) -> KbAnswer:
     """The most frequent value of the grouped facet (or the count per asset), with the runners-up."""
     column = "asset" if query.group == "asset" else str(query.group)
     label = column.replace("_", " ")
-    counted = rows[rows[column] != ""]
+    values = facet_column(rows, column)
+    counted = rows[values != ""]
     if counted.empty:
         return abstain("records", f"none of the {len(rows)} {scope} records a {label}.")
-    counts = counted[column].value_counts()
+    counts = values[values != ""].value_counts()
     if query.operation == "per_asset":
         listing = "; ".join(f"{a}: {n}" for a, n in counts.items())
         text = f"{len(counted)} {scope}, per asset: {listing}."
@@ -237,13 +319,13 @@ def _aggregate(rows: pd.DataFrame, scope: str, query: RecordQuery) -> KbAnswer:
         if len(ties) == 1
         else f"{len(ties)} values tie: {', '.join(ties)}"
     )
-    runners = ", ".join(f"{v} ({c})" for v, c in list(counts.items())[1:4])
+    runners = ", ".join(f"{v} ({c})" for v, c in list(counts.items())[len(ties) : len(ties) + 3])
     text = (
         f"Over {len(counted)} {scope} that record a {label}, {head} with {n} records"
         + (f"; next: {runners}" if runners else "")
         + "."
     )
-    return KbAnswer(text, cite_records_frame(counted[counted[column] == top]), False, "records")
+    return KbAnswer(text, cite_records_frame(counted[values[counted.index] == top]), False, "records")
 
 
 def _total(rows: pd.DataFrame, scope: str, query: RecordQuery) -> KbAnswer:

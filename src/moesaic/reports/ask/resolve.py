@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from moesaic.knowledge import KnowledgeBase
-from moesaic.knowledge.links import identifiers_in
+from moesaic.knowledge.links import WORD, identifiers_in
 from moesaic.knowledge.records import load_json
 from moesaic.reports.ask.timewords import blank_times
 from moesaic.reports.qa.compare import blank, read_comparisons
@@ -61,7 +61,7 @@ class AssetIndex(NamedTuple):
 
 
 def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9]+", text.lower())
+    return WORD.findall(text.lower())
 
 
 def asset_index(base: KnowledgeBase) -> AssetIndex:

@@ -16,6 +16,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from moesaic.knowledge.links import WORD, fold
 from moesaic.reports.ask.answer import KbAnswer, abstain
 from moesaic.reports.ask.frame import FACETS, RECORD_KINDS
 from moesaic.reports.ask.records import cite_records_frame, group_facet, named_values
@@ -93,24 +94,26 @@ def _anchors(frame: pd.DataFrame, phrase: str) -> tuple[pd.DataFrame, str]:
             frame = frame[(frame["table"] == table) & frame["kind"].isin(kinds)]
             phrase = phrase[: found.start()] + " " + phrase[found.end() :]
             break
-    values = named_values(phrase, frame)
+    folded = fold(phrase)
+    values = named_values(folded, frame)
     for facet in ("failure_mode", "failure_code", "component", "action"):
         if facet in values:
-            hit = frame[frame[facet].str.lower() == values[facet].lower()]
+            hit = frame[frame[facet].map(fold) == fold(values[facet])]
             noun = f"{kind_noun}s" if kind_noun else "records"
             return hit, f"{noun} with {facet.replace('_', ' ')} {values[facet]}"
-    labels = frame.loc[frame["table"] == "events", "text"].str.lower()
-    exact = labels[labels == phrase.strip()]
+    labels = frame.loc[frame["table"] == "events", "text"].map(fold)
+    exact = labels[labels == folded.strip()]
     if not exact.empty:
         return frame.loc[exact.index], f"events {phrase.strip()!r}"
-    words = [w for w in re.findall(r"[a-z0-9]+", phrase) if w not in _STOP and len(w) > 2]
+    words = [w for w in WORD.findall(folded) if w not in _STOP and len(w) > 2]
     noun = f"{kind_noun}s" if kind_noun else "records"
     if not words:
         return (frame, noun) if kind_noun else (frame.iloc[0:0], phrase)
     keep = pd.Series(True, index=frame.index)
+    texts = frame["text"].map(fold)
     for word in words:
         stem = word[:-1] if word.endswith("s") and len(word) > 4 else word
-        keep &= frame["text"].str.lower().str.contains(re.escape(stem), regex=True)
+        keep &= texts.str.contains(re.escape(stem), regex=True)
     return frame[keep], f"{noun} mentioning " + " ".join(words)
 
 

@@ -4,8 +4,9 @@ The asset and channel come from the question (:mod:`moesaic.reports.ask.resolve`
 from its time phrase counted back from the series' last reading. Trends are the Mann-Kendall
 test with a Theil-Sen slope (:mod:`moesaic.reports.ask.trendtest`); an anomaly's start is the
 start of the base's latest fault, anomaly or failure event of the asset (else its first alarm of
-that episode), and without events the computed mean-shift change point of the series, stated
-as computed. Every answer cites the series stretch it read.
+that episode), else the start of the latest stretch its own files label as anomalous, else the
+computed change of the series (a mean shift, or an excursion that came back), stated as
+computed. Every answer cites the series stretch it read.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from typing import NamedTuple
 import numpy as np
 import pandas as pd
 
+from moesaic.data.readers_columns import LABEL_NAMES
 from moesaic.data.schema import Series
 from moesaic.knowledge import KnowledgeBase
 from moesaic.knowledge.records import load_json, revive_time
@@ -268,6 +270,9 @@ def answer_onset(
                 + "."
             )
             return KbAnswer(text, cite_records("events", [first["key"], latest["key"]]), False, "series")
+    labelled = _labelled_onset(base, asset, channel, window)
+    if labelled is not None:
+        return labelled
     lead = f"no fault, anomaly or alarm event of {asset}" + (f" {window.describe()}" if window else "")
     cited: tuple[Citation, ...] = ()
     if elsewhere:
@@ -281,6 +286,38 @@ def answer_onset(
         cited = cite_records("events", [latest["key"]])
     candidates = [channel] if channel else channels
     return _computed_onset(base, asset, channel, candidates, window, (lead, cited))
+
+
+def _labelled_onset(
+    base: KnowledgeBase, asset: str, channel: str | None, window: Window | None
+) -> KbAnswer | None:
+    """The start of the latest stretch of non-zero anomaly or fault labels (:data:`LABEL_NAMES`
+    columns of the asset's own files) in the window, or None when no series of it has one."""
+    start = window.start if window else None
+    end = window.end if window else None
+    stretches = []  # (start time, end time, label name, series)
+    for s in base.series(asset_id=asset, start=start, end=end):
+        for name, values in s.labels.items():
+            if name.lower() not in LABEL_NAMES:
+                continue
+            flagged = np.nan_to_num(np.asarray(values, dtype=np.float64)) != 0
+            edges = np.flatnonzero(np.diff(np.r_[0, flagged.astype(np.int8), 0]))
+            stretches += [
+                (s.time[a], s.time[b - 1], name, s) for a, b in zip(edges[::2], edges[1::2], strict=True)
+            ]
+    if not stretches:
+        return None
+    first, last, name, s = max(stretches, key=lambda x: x[0])
+    at = (lambda t: pd.Timestamp(t)) if np.issubdtype(s.time.dtype, np.datetime64) else int
+    cited = SeriesCitation(asset, channel if channel in s.channels else s.channels[0], at(first), at(last))
+    text = (
+        f"The latest stretch labelled {name!r} in the series of {asset} starts at {fmt_time(cited.start)} "
+        f"and ends at {fmt_time(cited.end)}; {len(stretches)} labelled "
+        f"{'stretch' if len(stretches) == 1 else 'stretches'} in the base"
+        + (f" {window.describe()}" if window else "")
+        + " (the file's own labels; no fault, anomaly or alarm event records it)."
+    )
+    return KbAnswer(text, (cited,), False, "series")
 
 
 def _concerns(event: dict, channel: str) -> bool:

@@ -79,10 +79,11 @@ _LAST_N = re.compile(r"\b(?:last|past|previous)\s+(\d+)\s+(hour|day|week|month|y
 _LAST_ONE = re.compile(r"\b(?:last|past|previous|this)\s+(hour|day|week|month|year)\b")
 _PART_OF = re.compile(
     r"\b(?:(?:first|second|third|fourth|fifth|last|final|1st|2nd|3rd|4th|5th|early|late|mid|middle|end)\s+"
-    r"(?:week|weeks|days|half|fortnight|weekend|part)|week|weekend|fortnight|half|beginning|start|end|middle)"
-    r"\s+(?:of|in)\s+(?:the\s+)?$"
+    r"(?:week|weeks|days|half|fortnight|weekend|part)\s+(?:of|in)"
+    r"|(?:week|weekend|fortnight|half|beginning|start|end|middle)\s+of)\s+(?:the\s+)?$"
 )
-"""Words before a period that name only a part of it ("the week of", "first week of", "end of")."""
+"""Words before a period that name only a part of it ("the week of", "first week in", "end of");
+"start in" and "end in" are verbs ("when did it start in February?")."""
 _RANGE_FROM = ("between", "from")
 _RANGE_TO = ("and", "to", "until", "till", "through", "-", "and up to")
 _STARTS = ("since", "after", "from")

@@ -186,11 +186,11 @@ def change_point(x: np.ndarray) -> Change | None:
     means did no better, 13.)
 
     An excursion that came back (a stretch whose level differs from the readings before and
-    after it) explains little as a single shift. When the best such stretch
-    (:func:`best_excursion`) leaves at most :data:`EXCURSION_RESIDUAL` of the shift's residual
-    sum of squares, it is the change: ``before`` is the mean outside it, ``after`` inside, and
-    ``onset`` and ``end`` its edges. (A hinge fit dates an abrupt rise early: on a 5-day step
-    of 30 noise sigmas, 14 readings before it.)
+    after it, of :data:`MIN_POINTS` readings or more) explains little as a single shift. When
+    the best such stretch (:func:`best_excursion`) leaves at most :data:`EXCURSION_RESIDUAL` of
+    the shift's residual sum of squares, it is the change: ``before`` is the mean outside it,
+    ``after`` inside, and ``onset`` and ``end`` its edges. (A hinge fit dates an abrupt rise
+    early: on a 5-day step of 30 noise sigmas, 14 readings before it.)
     """
     values = np.asarray(x, dtype=np.float64)
     values = values[np.isfinite(values)]
@@ -201,7 +201,7 @@ def change_point(x: np.ndarray) -> Change | None:
     blocks = values[:n].reshape(-1, size).mean(axis=1)
     min_size = max(MIN_POINTS, blocks.size // 20)
     split = best_split(blocks, min_size=min_size, kind="mean")
-    excursion = best_excursion(blocks, min_size=min_size)
+    excursion = best_excursion(blocks, min_size=MIN_POINTS)  # a short excursion is a change too
     if excursion is not None and 1.0 - excursion.gain <= EXCURSION_RESIDUAL * (1.0 - split.gain):
         start, end = excursion.start * size, excursion.end * size
         inside = values[start:end]

@@ -1,17 +1,21 @@
-"""Numeric comparisons on FMEA scores in a question: "RPN > 100", "severity 7", "an RPN of at
-least 108", "occurrence between 3 and 5", "detection rated 4 or higher".
+"""Numeric comparisons in a question: "RPN > 100", "severity 7", "an RPN of at least 108",
+"occurrence between 3 and 5", "detection rated 4 or higher", "cost more than 500".
 
-A comparison is a score word, a few words or symbols, then a number (and possibly "or more" or
-"and below" after it). The words between are read after dropping fillers ("score", "value",
+A comparison is a quantity word, a few words or symbols, then a number (and possibly "or more"
+or "and below" after it). The words between are read after dropping fillers ("score", "value",
 "of", "is", "an"): nothing left means equality, else they must be one of the :data:`OPERATORS`
-phrases. A score word followed closely by a number with other words between ("severity around
-7") is *unread*: the answerer abstains naming it rather than answering over every row.
+phrases. A quantity word followed closely by a number with other words between ("severity
+around 7") is *unread*: the answerer abstains naming it rather than answering over every row.
+The quantity words are the FMEA scores (:data:`SCORE_WORDS`) unless a caller gives its own
+table, as the record questions do for costs and hours.
 """
 
 from __future__ import annotations
 
+import functools
 import re
-from typing import NamedTuple
+from collections.abc import Callable, Mapping
+from typing import Any, NamedTuple
 
 SCORE_WORDS = {
     "rpn": r"rpns?|risk priority numbers?|risk priority|score",
@@ -46,16 +50,23 @@ _RANK_WORDS = "top first last highest lowest most least best worst largest small
 _RANK = frozenset(_RANK_WORDS.split())
 _SYMBOLS = r">=|<=|=>|=<|==|[<>=≥≤]"
 _NUM = r"\d+(?:\.\d+)?"
-_SCORE = "|".join(SCORE_WORDS.values())
-_NAMED = "|".join(p for name, p in SCORE_WORDS.items() if name != "rpn") + r"|rpns?|risk priority"
-_FIND = re.compile(
-    rf"(?<![\w-])(?P<score>{_SCORE})(?![\w-])"
-    rf"(?P<gap>(?:\s*(?!(?:{_NAMED})\b)(?:{_SYMBOLS}|[a-z]+)){{0,{MAX_GAP}}}?)\s*"
-    rf"(?:(?:(?:between|from)\s+(?P<low>{_NUM})\s*(?:and|to|-)|(?P<bare>{_NUM})\s*(?:-|to\b))"
-    rf"\s*(?P<high>{_NUM})|(?P<value>{_NUM}))(?![\w-]|\.\d)"
-    rf"(?P<after>\s*(?:{AFTER['>=']}|{AFTER['<=']})(?![\w-]))?",
-    re.IGNORECASE,
-)
+# Between an FMEA score word and its number, no other score may be named ("score" is a filler).
+_FMEA_OTHERS = "|".join(p for name, p in SCORE_WORDS.items() if name != "rpn") + r"|rpns?|risk priority"
+
+
+@functools.lru_cache(maxsize=8)
+def _finder(words: tuple[tuple[str, str], ...], others: str) -> re.Pattern[str]:
+    """The pattern of a comparison on the quantities ``words`` ((name, pattern) pairs); ``others``
+    may not appear between a quantity word and its number."""
+    quantity = "|".join(pattern for _, pattern in words)
+    return re.compile(
+        rf"(?<![\w-])(?P<score>{quantity})(?![\w-])"
+        rf"(?P<gap>(?:\s*(?!(?:{others})\b)(?:{_SYMBOLS}|[a-z]+)){{0,{MAX_GAP}}}?)\s*"
+        rf"(?:(?:(?:between|from)\s+(?P<low>{_NUM})\s*(?:and|to|-)|(?P<bare>{_NUM})\s*(?:-|to\b))"
+        rf"\s*(?P<high>{_NUM})|(?P<value>{_NUM}))(?![\w-]|\.\d)"
+        rf"(?P<after>\s*(?:{AFTER['>=']}|{AFTER['<=']})(?![\w-]))?",
+        re.IGNORECASE,
+    )
 
 
 def _words(text: str) -> str:
@@ -69,7 +80,7 @@ _PHRASES = {
 
 
 class NumericFilter(NamedTuple):
-    score: str  # one of SCORE_WORDS
+    score: str  # the quantity's name: one of SCORE_WORDS, or of the caller's table
     op: str  # one of ">", "<", ">=", "<=", "=="
     value: float
 
@@ -80,10 +91,6 @@ class Comparisons(NamedTuple):
     spans: tuple[tuple[int, int], ...]  # character spans of both in the question, spaces collapsed
 
 
-def _score(word: str) -> str:
-    return next(name for name, pattern in SCORE_WORDS.items() if re.fullmatch(pattern, word))
-
-
 def blank(question: str, spans: tuple[tuple[int, int], ...]) -> str:
     """``question`` with spaces collapsed and the character ``spans`` replaced by spaces."""
     text = " ".join(question.split())
@@ -92,18 +99,23 @@ def blank(question: str, spans: tuple[tuple[int, int], ...]) -> str:
     return text
 
 
-def read_comparisons(question: str) -> Comparisons:
-    """The numeric comparisons of ``question`` on the FMEA scores (module docstring)."""
+def read_comparisons(question: str, quantities: Mapping[str, str] | None = None) -> Comparisons:
+    """The numeric comparisons of ``question`` (module docstring) on ``quantities`` (name ->
+    pattern of the words naming it; default the FMEA :data:`SCORE_WORDS`). A filter's ``score``
+    is the quantity's name."""
+    words = tuple((quantities or SCORE_WORDS).items())
+    others = _FMEA_OTHERS if quantities is None else "|".join(p for _, p in words)
     text = " ".join(question.split())
     filters: list[NumericFilter] = []
     unread: list[str] = []
     spans: list[tuple[int, int]] = []
-    for found in _FIND.finditer(text):
-        words = _words(found.group("gap"))
-        op = _PHRASES.get(words) if words else "=="
-        if op is None and _RANK & set(words.split()):  # "RPN of the top 5": a ranking
+    for found in _finder(words, others).finditer(text):
+        gap = _words(found.group("gap"))
+        op = _PHRASES.get(gap) if gap else "=="
+        if op is None and _RANK & set(gap.split()):  # "RPN of the top 5": a ranking
             continue
-        score = _score(found.group("score").lower())
+        written = found.group("score").lower()
+        score = next(name for name, pattern in words if re.fullmatch(pattern, written))
         spans.append(found.span())
         if found.group("high") is not None:
             ends = (found.group("low") or found.group("bare"), found.group("high"))
@@ -118,3 +130,13 @@ def read_comparisons(question: str) -> Comparisons:
             op = ">=" if re.fullmatch(AFTER[">="], after) else "<="
         filters.append(NumericFilter(score, op, float(found.group("value"))))
     return Comparisons(tuple(filters), tuple(unread), tuple(spans))
+
+
+OPS: dict[str, Callable[[Any, float], Any]] = {
+    ">": lambda a, b: a > b,
+    "<": lambda a, b: a < b,
+    ">=": lambda a, b: a >= b,
+    "<=": lambda a, b: a <= b,
+    "==": lambda a, b: a == b,
+}
+"""A filter's ``op`` as a function of a number or an array and the bound (NaN holds for none)."""

@@ -29,7 +29,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from moesaic.reports.qa.compare import NumericFilter, blank, read_comparisons
+from moesaic.reports.qa.compare import OPS, NumericFilter, blank, read_comparisons
 from moesaic.reports.qa.table import LEVELS, SCORE_COLUMNS, FmeaRow, Mention, link_mentions, terms
 from moesaic.reports.qa.topic import (
     MIN_SIMILARITY,
@@ -55,13 +55,6 @@ GENERIC = frozenset(terms(_GENERIC))
 # Words that open a filter clause: they say how the rows are narrowed, not what about.
 _CLAUSE_WORDS = frozenset(terms("involve involves involving related regarding concerning past beyond"))
 _SCORE_WORDS = {"rpn": "rpn", "sever": "severity", "occurrence": "occurrence", "detect": "detection"}
-_OPS = {
-    ">": lambda a, b: a > b,
-    "<": lambda a, b: a < b,
-    ">=": lambda a, b: a >= b,
-    "<=": lambda a, b: a <= b,
-    "==": lambda a, b: a == b,
-}
 _LEVEL_WORDS = {"subsystem": "subsystem", "subcomponent": "sub_component", "component": "component"}
 
 
@@ -332,7 +325,7 @@ class FmeaAnswerer:
         filters = (query.numeric, *query.also) if query.numeric is not None else ()
         if filters:
             for f in filters:
-                rows = [r for r in rows if _OPS[f.op](r.score(f.score), f.value)]
+                rows = [r for r in rows if OPS[f.op](r.score(f.score), f.value)]
             said = " and ".join(f"{_label(f.score)} {f.op} {_fmt(f.value)}" for f in filters)
             if not rows:
                 return f"No failure mode in {scope} has {said}.", []

@@ -1,0 +1,95 @@
+"""``moesaic ask`` over a plant's own work orders: accented words, comparisons on costs and hours,
+the plant's own columns as facets, a "most" over nothing the records hold, and "1 work order"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from moesaic.data.schema import Asset, Document, MaintenanceData
+from moesaic.knowledge import KnowledgeBase
+from moesaic.knowledge.links import fold
+from moesaic.reports.ask import KbAnswerer, RecordCitation
+
+# (id, day, text, cost, labour hours, failure code, Priorität, Techniker)
+ORDERS = (
+    ("WO-1", 3, "Garniture mécanique fuit, remplacement garniture", 1250.5, 6.0, "Leckage", "hoch", "Dupont"),
+    ("WO-2", 13, "Roulement bruyant, température élevée", 180.0, 2.5, "Lagerschaden", "mittel", "Müller"),
+    ("WO-3", 15, "Ölleck am Verdichter, Dichtung getauscht", 540.0, None, "Leckage", "hoch", "Müller"),
+    ("WO-4", 20, "Motor heiß, Lüfter gereinigt", 95.0, 1.0, "Überhitzung", "niedrig", "Schäfer"),
+    ("WO-5", 25, "Motor heiß", None, 0.5, "Überhitzung", "hoch", "Müller"),
+)  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory: pytest.TempPathFactory) -> KbAnswerer:
+    documents = tuple(
+        Document(
+            wo, "work_order", text, "P-1", pd.Timestamp("2024-02-01") + pd.Timedelta(days=day),
+            {k: v for k, v in zip(("cost", "labour_hours", "failure_code", "Priorität", "Techniker"),
+                                  rest, strict=True) if v is not None},
+        )
+        for wo, day, text, *rest in ORDERS
+    )  # fmt: skip
+    data = MaintenanceData("usine", assets=(Asset("P-1", "pump"),), documents=documents)
+    path = Path(tmp_path_factory.mktemp("kb")) / "kb"
+    with KnowledgeBase.open(path, create=True, embedder="hashing") as base:
+        base.ingest(data, source="usine")
+    return KbAnswerer(KnowledgeBase.open(path))
+
+
+def _cited(answer_citations: tuple) -> set[str]:
+    return {c.record_id.partition(":")[2] for c in answer_citations if isinstance(c, RecordCitation)}
+
+
+def test_fold_drops_accents_and_case() -> None:
+    assert fold("Überhitzung heiß TEMPÉRATURE") == "uberhitzung heiss temperature"
+
+
+@pytest.mark.parametrize(
+    ("question", "orders"),
+    [
+        ("How many work orders mention température?", {"WO-2"}),
+        ("How many work orders mention temperature?", {"WO-2"}),
+        ("How many work orders mention Ölleck?", {"WO-3"}),
+        ("How many work orders mention heiß?", {"WO-4", "WO-5"}),
+        ("How many work orders have failure code Überhitzung?", {"WO-4", "WO-5"}),
+        ("Which work orders cost more than 500?", {"WO-1", "WO-3"}),
+        ("How many work orders have a cost above 500?", {"WO-1", "WO-3"}),
+        ("List work orders with labour_hours greater than 4", {"WO-1"}),
+        ("work orders with labour hours at most 1", {"WO-4", "WO-5"}),
+        ("How many work orders with Priorität hoch?", {"WO-1", "WO-3", "WO-5"}),
+        ("How many work orders with priorität hoch and failure code Leckage?", {"WO-1", "WO-3"}),
+    ],
+)
+def test_filters_count_what_a_direct_look_at_the_orders_gives(
+    answerer: KbAnswerer, question: str, orders: set[str]
+) -> None:
+    answer = answerer.answer(question)
+    assert not answer.abstained and answer.kind == "records", answer.text
+    assert answer.text.startswith(f"{len(orders)} work order"), answer.text
+    assert _cited(answer.citations) == orders
+
+
+def test_the_answer_quotes_words_and_field_names_as_written(answerer: KbAnswerer) -> None:
+    assert answerer.answer("How many work orders mention Ölleck?").text.startswith(
+        "1 work order mentioning Ölleck."
+    )
+    assert "with Priorität hoch" in answerer.answer("How many work orders with Priorität hoch?").text
+    assert "with cost > 500" in answerer.answer("Which work orders cost more than 500?").text
+
+
+def test_the_plants_own_column_can_be_grouped_by(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("Which Techniker did the most work orders?")
+    assert not answer.abstained and "the most frequent Techniker is Müller with 3 records" in answer.text
+
+
+def test_unreadable_comparisons_and_unknown_groups_abstain(answerer: KbAnswerer) -> None:
+    around = answerer.answer("Which work orders cost around 500?")
+    assert around.abstained and "'cost around 500' cannot be read" in around.text
+    unknown = answerer.answer("Which technician did the most work orders?")
+    assert unknown.abstained and "techniker" in unknown.text.lower()
+    duration = answerer.answer("Which work orders had a downtime above 5?")
+    assert duration.abstained and "no record of the base gives a duration" in duration.text
