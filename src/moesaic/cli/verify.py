@@ -61,7 +61,8 @@ def verify(
     ] = None,
 ) -> None:
     """Resolve every citation, recompute every number, look up every identifier and check that each
-    sentence's text is its verified form; exit 1 on any failure."""
+    sentence's text is its verified form, and a sentence the report writer produces naming the
+    channels, fault type and records its numbers and citations are about; exit 1 on any failure."""
     draft = read_report(report)
     try:
         with KnowledgeBase.open(kb, create=False) as base, console.status("verifying"):

@@ -18,6 +18,7 @@ import pandas as pd
 
 SECTIONS = ("summary", "evidence", "causes", "actions", "history")
 ALL_CHANNELS = "*"
+TIME_STATISTICS = frozenset({"onset", "excursion_start", "excursion_end"})  # quantities that are times
 
 
 def _time(value: Any) -> pd.Timestamp | None:
@@ -96,7 +97,7 @@ class Quantity:
     """A number a sentence states, with its provenance.
 
     Attributes:
-        text: the number as written (a time for ``onset``).
+        text: the number as written (a time for the statistics of :data:`TIME_STATISTICS`).
         value: its full-precision value (seconds since the epoch for a time).
         statistic: how it is recomputed: a key of ``stats.STATISTICS`` or of ``recompute.DERIVED``.
         source: the window it is computed on.
@@ -112,6 +113,11 @@ class Quantity:
     baseline: SeriesCitation | None = None
     params: Mapping[str, Any] = field(default_factory=dict)
     tolerance: float = 0.0
+
+    @property
+    def is_time(self) -> bool:
+        """Whether the quantity is a time (its text a :func:`format_time`), not a number."""
+        return self.statistic in TIME_STATISTICS
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -305,6 +311,10 @@ class Phrasing:
     def passed(self) -> int:
         """Rewrites that passed the pre-check and the verifier and replaced their template sentence."""
         return sum(r.outcome == "passed" for r in self.rewordings)
+
+    def passed_rewordings(self) -> dict[str, str]:
+        """Rewrite -> the template sentence it rewords, for the rewrites that replaced theirs."""
+        return {r.rewrite: r.original for r in self.rewordings if r.outcome == "passed"}
 
     @property
     def fell_back(self) -> int:

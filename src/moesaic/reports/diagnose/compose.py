@@ -1,4 +1,5 @@
-"""Sentences from evidence: fixed templates over the structured evidence, each with its citations.
+"""Sentences from evidence: the forms of :mod:`moesaic.reports.diagnose.forms` filled from the
+structured evidence, each with its citations.
 
 Nothing here computes a finding; it phrases what :mod:`moesaic.reports.diagnose.evidence` computed and
 records, for every number, the statistic and windows that give it back. Without evidence the
@@ -22,12 +23,21 @@ from moesaic.reports.diagnose.claims import (
 )
 from moesaic.reports.diagnose.evidence import ChannelChange, Evidence
 from moesaic.reports.diagnose.faults import NORMAL
+from moesaic.reports.diagnose.forms import (
+    LOOKS_NORMAL,
+    NO_MOVED_BUT_DEPARTS,
+    NO_MOVED_CHANNEL,
+    UNKNOWN_BUT_ALARMED,
+    UNKNOWN_BUT_DEPARTS,
+    fill,
+)
 from moesaic.reports.diagnose.history import DrawingOnFile
 from moesaic.reports.diagnose.wording import literal_braces, number, rank_word, short_id, spoken_label
 
 MAX_CHANNEL_SENTENCES = 4
 MIN_CAUSE_CONFIDENCE = 0.05
 NOISE_RATIO = 1.5  # noisier than this many times the baseline is worth a sentence
+TIME_TOLERANCE = 60.0  # seconds: a time stated to the minute
 
 
 class Composer:
@@ -73,17 +83,18 @@ class Composer:
         ev = self.ev
         span = f"{format_time(ev.start)} to {format_time(ev.end)}"
         asset = RecordCitation("assets", ev.asset_id)
+        name = short_id(ev.asset_id)
         if ev.problems or ev.fault is None:
             reason = "; ".join(ev.problems) or "no evidence"
             if ev.readings:
                 self.add(
                     "summary",
-                    f"No diagnosis for {short_id(ev.asset_id)} over {span}: {reason}.",
+                    fill("no_diagnosis", asset=name, span=span, problem=reason),
                     citations=(asset, self.request),
                 )
             else:  # no reading to cite, so no time either: the report's header gives the window
                 self.add(
-                    "summary", f"No diagnosis for {short_id(ev.asset_id)}: {reason}.", citations=(asset,)
+                    "summary", fill("no_diagnosis_blind", asset=name, problem=reason), citations=(asset,)
                 )
             return Diagnosis(ev.asset_id, ev.start, ev.end, None, None, (), None, True, reason, *self.bounds)
         fault = ev.fault
@@ -91,16 +102,15 @@ class Composer:
         moved = ev.moved
         if fault.label == NORMAL or not moved:
             alarmed = ev.detector is not None and ev.detector.alarm_hours > 0
+            departs = any(c.excursion is not None for c in ev.changes)
+            # never "looks normal" beside the detector's own alarms or a channel's excursion
             if fault.label != NORMAL:
-                reason = "no channel moved beyond its baseline"
-            elif alarmed:  # never "looks normal" beside the detector's own alarms
-                reason = "it matches no known fault type, though the anomaly detector raised alarms (below)"
+                reason = NO_MOVED_BUT_DEPARTS if departs else NO_MOVED_CHANNEL
+            elif alarmed:
+                reason = UNKNOWN_BUT_ALARMED
             else:
-                reason = "the window looks normal"
-            template = (
-                f"No fault signature on {short_id(ev.asset_id)} over {span}: {reason} "
-                "(confidence of the normal class {0})."
-            )
+                reason = UNKNOWN_BUT_DEPARTS if departs else LOOKS_NORMAL
+            template = fill("no_fault", asset=name, span=span, normal_reason=reason)
             normal = self.quantity(dict(fault.ranked).get(NORMAL, 0.0), "fault_confidence", fault_type=NORMAL)
             self.add("summary", template, (normal,), (asset, self.request, self.window))
             return Diagnosis(
@@ -117,16 +127,10 @@ class Composer:
             onset = Quantity(
                 format_time(ev.onset), ev.onset.timestamp(), "onset", self.window, self.baseline, params, 0.0
             )
-            template = (
-                f"{short_id(ev.asset_id)} shows a probable {spoken_label(fault.label)} starting around {{1}} "
-                f"(confidence {{0}}), seen on {names}."
-            )
+            template = fill("fault_onset", asset=name, label=spoken_label(fault.label), channels=names)
             self.add("summary", template, (conf, onset), (asset, *cited))
         else:
-            template = (
-                f"{short_id(ev.asset_id)} shows a probable {spoken_label(fault.label)} (confidence {{0}}), "
-                f"seen on {names}."
-            )
+            template = fill("fault", asset=name, label=spoken_label(fault.label), channels=names)
             self.add("summary", template, (conf,), (asset, *cited))
         return Diagnosis(
             ev.asset_id,
@@ -146,8 +150,7 @@ class Composer:
         if ev.after_fault:
             self.add(
                 "evidence",
-                f"The known fault {short_id(ev.after_fault)} of this asset was still running when the window "
-                f"opened; only the readings from {format_time(ev.read_from)} on are compared.",
+                fill("after_fault", event=short_id(ev.after_fault), time=format_time(ev.read_from)),
                 citations=(RecordCitation("events", ev.after_fault), self.window),
             )
         if ev.detector is not None:
@@ -155,23 +158,26 @@ class Composer:
             hours = self.quantity(det.alarm_hours, "alarm_hours")
             peak = self.quantity(det.peak_score, "peak_score")
             threshold = self.quantity(det.threshold, "threshold")
-            what = (
-                "was in alarm for {0} hours of the window"
-                if det.alarm_hours > 0
-                else "raised no alarm ({0} hours)"
+            form = "detector_alarm" if det.alarm_hours > 0 else "detector_quiet"
+            self.add(
+                "evidence",
+                fill(form, detector=det.name),
+                (hours, peak, threshold),
+                (self.window, self.baseline),
             )
-            template = (
-                f"The {det.name} anomaly detector, fitted on the readings before the window only, {what}; "
-                "peak score {1} against a threshold of {2}."
-            )
-            self.add("evidence", template, (hours, peak, threshold), (self.window, self.baseline))
         ranked = sorted(ev.changes, key=lambda c: (not c.moved, -c.contribution))
         for change in [c for c in ranked if c.moved][:MAX_CHANNEL_SENTENCES]:
             self._channel(change)
-        still = [c.channel for c in ranked if not c.moved]
-        if still and ev.changes:
+        for change in ranked:
+            if not change.moved and change.excursion is not None:
+                self._excursion(change)
+        still = [c.channel for c in ranked if not c.moved and c.excursion is None]
+        if still:
             cites = tuple(SeriesCitation(ev.asset_id, c, ev.read_from, ev.end) for c in still)
-            self.add("evidence", f"No marked change on {', '.join(still)}.", citations=cites)
+            # every channel still, yet the detector in alarm: say where its alarms can come from
+            alarmed = len(still) == len(ranked) and ev.detector is not None and ev.detector.alarm_hours > 0
+            form = "no_change_alarmed" if alarmed else "no_change"
+            self.add("evidence", fill(form, channels=", ".join(still)), citations=cites)
         for alarm in ev.alarms:
             cite = (
                 RecordCitation("events", alarm.event_id),
@@ -179,11 +185,7 @@ class Composer:
                 if alarm.channels and alarm.channels[0] in {c.channel for c in ev.changes}
                 else self.window,
             )
-            self.add(
-                "evidence",
-                f"The control system raised the alarm '{alarm.label}' during the window.",
-                citations=cite,
-            )
+            self.add("evidence", fill("control_alarm", text=alarm.label), citations=cite)
         if ev.outlook is not None:
             o = ev.outlook
             value = self.quantity(o.median, "outlook", channel=o.channel)
@@ -196,11 +198,9 @@ class Composer:
                 {"channel": o.channel},
                 value.tolerance,
             )
-            unit = self._unit(o.channel)
             self.add(
                 "evidence",
-                f"Seasonal-naive outlook: if the last day repeats, {o.channel} ends the next day "
-                f"near {{0}}{unit}.",
+                fill("outlook", channel=o.channel, unit=self._unit(o.channel)),
                 (value,),
                 (SeriesCitation(ev.asset_id, o.channel, ev.read_from, ev.end),),
             )
@@ -209,42 +209,55 @@ class Composer:
         unit = next((c.unit for c in self.ev.changes if c.channel == channel), "")
         return f" {unit}" if unit else ""
 
-    def _channel(self, c: ChannelChange) -> None:
-        ev, unit = self.ev, self._unit(c.channel)
-        cite = (
-            SeriesCitation(ev.asset_id, c.channel, ev.read_from, ev.end),
-            SeriesCitation(ev.asset_id, c.channel, ev.baseline_start, ev.baseline_end),
+    def _cites(self, channel: str) -> tuple[SeriesCitation, SeriesCitation]:
+        """The window and the baseline readings of ``channel``."""
+        ev = self.ev
+        return (
+            SeriesCitation(ev.asset_id, channel, ev.read_from, ev.end),
+            SeriesCitation(ev.asset_id, channel, ev.baseline_start, ev.baseline_end),
         )
-        v = c.values
+
+    def _channel(self, c: ChannelChange) -> None:
+        slots = {"channel": c.channel, "unit": self._unit(c.channel)}
+        cite, v = self._cites(c.channel), c.values
         qs = (
             self.quantity(v["baseline_median"], "baseline_median", channel=c.channel),
             self.quantity(v["median"], "median", channel=c.channel),
             self.quantity(v["change_percent"], "change_percent", channel=c.channel, sign=True),
             self.quantity(v["slope_per_day"], "slope_per_day", channel=c.channel, sign=True),
         )
-        self.add(
-            "evidence",
-            f"{c.channel} went from a median of {{0}}{unit} before the window to {{1}}{unit} in it "
-            f"({{2}} %), with a trend of {{3}}{unit} per day.",
-            qs,
-            cite,
-        )
+        self.add("evidence", fill("channel_change", **slots), qs, cite)
+        if c.excursion is not None:  # a median over the window hides a short stretch
+            self._excursion(c)
         if v["noise_ratio"] >= NOISE_RATIO:
             q = self.quantity(v["noise_ratio"], "noise_ratio", channel=c.channel)
-            self.add(
-                "evidence",
-                f"{c.channel} changes from reading to reading {{0}} times as much as before.",
-                (q,),
-                cite,
-            )
+            self.add("evidence", fill("channel_noise", **slots), (q,), cite)
         if v["spike_count"] >= 2:
             q = self.quantity(v["spike_count"], "spike_count", channel=c.channel, integer=True)
-            self.add("evidence", f"{c.channel} holds {{0}} isolated spikes in the window.", (q,), cite)
+            self.add("evidence", fill("channel_spikes", **slots), (q,), cite)
         if v["flat_hours"] >= 6:
             q = self.quantity(v["flat_hours"], "flat_hours", channel=c.channel)
-            self.add(
-                "evidence", f"{c.channel} repeated exactly the same reading for {{0}} hours.", (q,), cite
-            )
+            self.add("evidence", fill("channel_flat", **slots), (q,), cite)
+
+    def _excursion(self, c: ChannelChange) -> None:
+        """Where ``c`` left its baseline level, and how far: the stretch's bounds and mean against
+        the baseline's median and spread."""
+        assert c.excursion is not None
+        first, last = c.excursion
+        source, baseline = self._cites(c.channel)
+        times = tuple(  # written to the minute: a minute's tolerance for readings between minutes
+            Quantity(format_time(t), t.timestamp(), statistic, source, baseline, {}, TIME_TOLERANCE)
+            for t, statistic in ((first, "excursion_start"), (last, "excursion_end"))
+        )
+        v = c.values
+        qs = (
+            *times,
+            self.quantity(v["excursion_mean"], "excursion_mean", channel=c.channel),
+            self.quantity(v["baseline_median"], "baseline_median", channel=c.channel),
+            self.quantity(v["baseline_spread"], "baseline_spread", channel=c.channel),
+        )
+        template = fill("channel_excursion", channel=c.channel, unit=self._unit(c.channel))
+        self.add("evidence", template, qs, (source, baseline))
 
     def causes(self, diagnosis: Diagnosis) -> None:
         ev = self.ev
@@ -254,34 +267,24 @@ class Composer:
         for rank, (label, p) in enumerate(causes[:3], start=1):
             q = self.quantity(p, "fault_confidence", fault_type=label)
             self.add(
-                "causes",
-                f"Cause ranked {rank_word(rank)}: {spoken_label(label)}, confidence {{0}}.",
-                (q,),
-                (self.window,),
+                "causes", fill("cause", rank=rank_word(rank), label=spoken_label(label)), (q,), (self.window,)
             )
         for row in ev.fmea:
             mode = str(row.fields.get("failure_mode", "")) or spoken_label(diagnosis.fault_type or "")
-            quotes, parts = (
-                [Quote("documents", row.doc_id, mode)],
-                [f"FMEA row {short_id(row.doc_id)} ({mode})"],
-            )
+            quotes, details = [Quote("documents", row.doc_id, mode)], ""
             for key, word in (("effects", "effects"), ("causes", "known causes")):
                 value = str(row.fields.get(key, ""))
                 if value:
                     quotes.append(Quote("documents", row.doc_id, value))
-                    parts.append(f"{word}: {value}")
+                    details += f"; {word}: {value}"
             self.add(
                 "causes",
-                "; ".join(parts) + ".",
+                fill("fmea_row", doc=short_id(row.doc_id), mode=mode, fmea_details=details),
                 citations=(RecordCitation("documents", row.doc_id),),
                 quotes=tuple(quotes),
             )
         if not ev.fmea:
-            self.add(
-                "causes",
-                "No FMEA row of this asset type matches the probable fault.",
-                citations=(RecordCitation("assets", ev.asset_id),),
-            )
+            self.add("causes", fill("no_fmea"), citations=(RecordCitation("assets", ev.asset_id),))
 
     def actions(self, diagnosis: Diagnosis) -> None:
         ev = self.ev
@@ -292,7 +295,7 @@ class Composer:
                 found = True
                 self.add(
                     "actions",
-                    f"FMEA row {short_id(row.doc_id)} recommends: {action}.",
+                    fill("fmea_action", doc=short_id(row.doc_id), text=action),
                     citations=(RecordCitation("documents", row.doc_id),),
                     quotes=(Quote("documents", row.doc_id, action),),
                 )
@@ -303,9 +306,13 @@ class Composer:
                 found = True
                 self.add(
                     "actions",
-                    f"On the similar past episode {short_id(episode.event_id)} "
-                    f"({spoken_label(episode.label)}), "
-                    f'work order {short_id(wo.doc_id)} recorded: "{wo.text}".',
+                    fill(
+                        "episode_action",
+                        event=short_id(episode.event_id),
+                        episode_label=spoken_label(episode.label),
+                        doc=short_id(wo.doc_id),
+                        text=wo.text,
+                    ),
                     citations=(
                         RecordCitation("events", episode.event_id),
                         RecordCitation("documents", wo.doc_id),
@@ -313,36 +320,32 @@ class Composer:
                     quotes=(Quote("documents", wo.doc_id, wo.text),),
                 )
         if not found:
-            self.add(
-                "actions",
-                "No FMEA row or past work order gives an action for this case; none is suggested.",
-                citations=(RecordCitation("assets", ev.asset_id),),
-            )
+            self.add("actions", fill("no_action"), citations=(RecordCitation("assets", ev.asset_id),))
 
     def history(self) -> None:
         ev = self.ev
         for episode in ev.episodes:
             self.add(
                 "history",
-                f"Similar past episode {short_id(episode.event_id)} on {short_id(episode.asset_id)}: "
-                f"{spoken_label(episode.label)}.",
+                fill(
+                    "episode",
+                    event=short_id(episode.event_id),
+                    other_asset=short_id(episode.asset_id),
+                    episode_label=spoken_label(episode.label),
+                ),
                 citations=(RecordCitation("events", episode.event_id),),
             )
         for wo in ev.work_orders:
             self.add(
                 "history",
-                f'Work order {short_id(wo.doc_id)}: "{wo.text}".',
+                fill("work_order", doc=short_id(wo.doc_id), text=wo.text),
                 citations=(RecordCitation("documents", wo.doc_id),),
                 quotes=(Quote("documents", wo.doc_id, wo.text),),
             )
         for on_file in ev.drawings:
             self._drawing(on_file)
         if not ev.episodes and not ev.work_orders:
-            self.add(
-                "history",
-                "The base holds no similar past episode and no recent work order of this asset.",
-                citations=(RecordCitation("assets", ev.asset_id),),
-            )
+            self.add("history", fill("no_history"), citations=(RecordCitation("assets", ev.asset_id),))
 
     def _drawing(self, on_file: DrawingOnFile) -> None:
         """One sentence on a drawing of the asset: its title and revision, and the parts-list line
@@ -351,23 +354,23 @@ class Composer:
         title = str(drawing.title_block.get("part_name", "")).strip()
         revision = str(drawing.title_block.get("revision", "")).strip()
         quoted = [t for t in (title, revision) if t]
-        text = f"Drawing {short_id(drawing.drawing_id)} of this asset is on file"
+        details = ""
         if title:
-            text += f': "{title}"'
+            details += f': "{title}"'
         if revision:
-            text += f', revision "{revision}"'
+            details += f', revision "{revision}"'
         part = on_file.part or {}
         description = str(part.get("description", "")).strip()
         number = str(part.get("part_number", "")).strip()
         if description:
-            text += f'; its parts list names "{description}"'
+            details += f'; its parts list names "{description}"'
             quoted.append(description)
             if number:
-                text += f' (part "{number}")'
+                details += f' (part "{number}")'
                 quoted.append(number)
         self.add(
             "history",
-            text + ".",
+            fill("drawing", doc=short_id(drawing.drawing_id), drawing_details=details),
             citations=(RecordCitation("drawings", drawing.drawing_id),),
             quotes=tuple(Quote("drawings", drawing.drawing_id, q) for q in quoted),
         )

@@ -3,7 +3,8 @@
 :func:`gather_evidence` reads the asset's series over the window and the baseline before it, and
 computes, with no randomness: the anomaly detector's alarms and contributing channels (a detector
 fitted on the baseline only), the change statistics of every channel, the channels that moved,
-the fault type and its onset, a seasonal-naive outlook, the past labelled episodes most like this
+the stretch of each channel that departs most from the baseline level (an excursion, however
+short), the fault type and its onset, a seasonal-naive outlook, the past labelled episodes most like this
 one, the matching FMEA rows and the related work orders and alarms. Everything a report says is
 computed here; the report only phrases it.
 """
@@ -44,7 +45,7 @@ from moesaic.reports.diagnose.history import (
 )
 from moesaic.reports.diagnose.onset import estimate_onset
 from moesaic.reports.diagnose.source import EvidenceBase
-from moesaic.reports.diagnose.stats import STATISTICS
+from moesaic.reports.diagnose.stats import STATISTICS, excursion
 from moesaic.tasks.detectors_classical import CLASSICAL
 from moesaic.tasks.detectors_pipeline import configure
 
@@ -66,6 +67,8 @@ class ChannelChange:
     values: dict[str, float]
     contribution: float  # share of the detector score over the window due to this channel
     moved: bool
+    excursion: tuple[pd.Timestamp, pd.Timestamp] | None = None  # first and last reading of
+    # the strongest stretch away from the baseline level (:func:`stats.excursion`), if any
 
 
 @dataclass(frozen=True)
@@ -162,14 +165,19 @@ def detector_finding(window: Window, time: np.ndarray) -> tuple[DetectorFinding,
 
 
 def channel_changes(
-    window: Window, shares: np.ndarray, units: dict[str, str], moved: np.ndarray
+    window: Window, shares: np.ndarray, units: dict[str, str], moved: np.ndarray, time: np.ndarray
 ) -> tuple[ChannelChange, ...]:
-    """The statistics of every channel; ``moved`` (C,) bool says which ones a fault moved."""
+    """The statistics of every channel; ``moved`` (C,) bool says which ones a fault moved;
+    ``time`` (T,) datetime64 stamps the window's rows."""
     out = []
     for c, name in enumerate(window.channels):
         w, b = window.values[:, c], window.baseline[:, c]
         values = {key: fn(w, b, window.steps_per_day) for key, fn in STATISTICS.items()}
-        out.append(ChannelChange(name, units.get(name, ""), values, float(shares[c]), bool(moved[c])))
+        found = excursion(w, b, window.steps_per_day)
+        stretch = None if found is None else (pd.Timestamp(time[found.first]), pd.Timestamp(time[found.last]))
+        out.append(
+            ChannelChange(name, units.get(name, ""), values, float(shares[c]), bool(moved[c]), stretch)
+        )
     return tuple(out)
 
 
@@ -269,7 +277,7 @@ def gather_evidence(
     units = dict(series.meta.get("units", {}))
     finding, shares = detector_finding(window, time)
     model_answer = classifier.predict(window, calibrated=False)  # what the channel model learned from
-    changes = channel_changes(window, shares, units, channel_model.moved(window, model_answer))
+    changes = channel_changes(window, shares, units, channel_model.moved(window, model_answer), time)
     fault = classifier.calibrate(model_answer)  # the probabilities the report states
     moved_idx = [i for i, c in enumerate(changes) if c.moved]
     onset, shape = None, ""

@@ -1,7 +1,8 @@
 """Recompute a stated number from the base: re-read the cited windows, run the same statistic.
 
 The statistics of :data:`moesaic.reports.diagnose.stats.STATISTICS` take one channel; :data:`DERIVED`
-ones take every channel of the asset (the detector, the classifier, the onset, the outlook).
+ones take every channel of the asset (the detector, the classifier, the onset, the outlook) or
+the times of the readings (where a channel's excursion starts and ends).
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from moesaic.reports.diagnose.episodes import Interval, window_from_series
 from moesaic.reports.diagnose.faults import FaultClassifier, Window
 from moesaic.reports.diagnose.onset import estimate_onset
 from moesaic.reports.diagnose.source import EvidenceBase
-from moesaic.reports.diagnose.stats import STATISTICS
+from moesaic.reports.diagnose.stats import STATISTICS, excursion
 
 
 class CitedWindow(NamedTuple):
@@ -111,6 +112,18 @@ def _onset(cited: CitedWindow, q: Quantity, classifier: FaultClassifier) -> floa
     return float("nan") if at is None else pd.Timestamp(cited.time[at]).timestamp()
 
 
+def _excursion(field: str) -> Callable[[CitedWindow, Quantity, FaultClassifier], float]:
+    """The time of the ``first`` or ``last`` reading of the cited channel's excursion."""
+
+    def compute(cited: CitedWindow, q: Quantity, classifier: FaultClassifier) -> float:
+        c = _column(cited.window, q.source.channel)
+        w = cited.window
+        found = excursion(w.values[:, c], w.baseline[:, c], w.steps_per_day)
+        return float("nan") if found is None else pd.Timestamp(cited.time[getattr(found, field)]).timestamp()
+
+    return compute
+
+
 def _detector(field: str) -> Callable[[CitedWindow, Quantity, FaultClassifier], float]:
     def compute(cited: CitedWindow, q: Quantity, classifier: FaultClassifier) -> float:
         from moesaic.reports.diagnose.evidence import detector_finding
@@ -146,8 +159,11 @@ DERIVED: dict[str, Callable[[CitedWindow, Quantity, FaultClassifier], float]] = 
     "threshold": _detector("threshold"),
     "fault_confidence": _confidence,
     "outlook": _outlook,
+    "excursion_start": _excursion("first"),
+    "excursion_end": _excursion("last"),
 }
-"""Statistics over every channel of the asset: name -> fn(cited window, quantity, classifier)."""
+"""Statistics over every channel of the asset, or that need the time of a reading:
+name -> fn(cited window, quantity, classifier)."""
 
 
 def _history(q: Quantity) -> tuple[Interval, ...]:

@@ -31,9 +31,11 @@ from moesaic.reports.diagnose.compose import compose
 from moesaic.reports.diagnose.episodes import default_channel_model, default_classifier, default_onset_shapes
 from moesaic.reports.diagnose.evidence import Evidence, gather_evidence
 from moesaic.reports.diagnose.faults import FaultClassifier
+from moesaic.reports.diagnose.forms import fill
 from moesaic.reports.diagnose.phrasing import Rewriter, apply_phrasing, default_phraser
 from moesaic.reports.diagnose.source import EvidenceBase
 from moesaic.reports.diagnose.verify import verify_report
+from moesaic.reports.diagnose.wording import literal_braces
 
 logger = logging.getLogger(__name__)
 
@@ -82,16 +84,11 @@ def _note_sentence(base: EvidenceBase, asset_id: str, note: str) -> Sentence | N
     if not tokens:
         return None
     known = [t for t in tokens if base.identifier_exists(t)]
-    unknown = len(tokens) - len(known)
-    parts = []
-    if known:
-        parts.append(f"the request note names {', '.join(known)}, found in the base")
-    if unknown:
-        parts.append("the request note names identifiers that are not in the base; they were not used")
-    text = "; ".join(parts)
-    return Sentence(
-        "summary", text[0].upper() + text[1:] + ".", citations=(RecordCitation("assets", asset_id),)
-    )
+    if not known:
+        text = fill("note_unknown")
+    else:
+        text = fill("note_both" if len(known) < len(tokens) else "note_known", ids=", ".join(known))
+    return Sentence("summary", literal_braces(text, 0), citations=(RecordCitation("assets", asset_id),))
 
 
 def diagnose(
@@ -169,6 +166,11 @@ def _cites(s: Sentence) -> str:
     return "; ".join(_cite_text(c) for c in s.citations)
 
 
+def _filled(report: Report) -> list[str]:
+    """The sections that hold a sentence (no empty heading: an abstaining report ranks no cause)."""
+    return [name for name in SECTIONS if report.section(name)]
+
+
 def _markdown(report: Report) -> str:
     d = report.diagnosis
     lines = [
@@ -177,7 +179,7 @@ def _markdown(report: Report) -> str:
         f"Window: {format_time(d.start)} to {format_time(d.end)}",
         "",
     ]
-    for name in SECTIONS:
+    for name in _filled(report):
         lines += [f"## {TITLES[name]}", ""]
         for s in report.section(name):
             lines.append(f"- {s.text} [{_cites(s)}]")
@@ -224,7 +226,7 @@ def _html(report: Report) -> str:
 
     d = report.diagnosis
     sections = []
-    for name in SECTIONS:
+    for name in _filled(report):
         section = Section(TITLES[name])
         if name == "evidence" and report.panels:
             section.figure(

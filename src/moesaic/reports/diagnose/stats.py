@@ -10,11 +10,16 @@ Axis names: T time steps. NaN marks a missing reading and is ignored.
 
 from __future__ import annotations
 
+import itertools
+import math
 from collections.abc import Callable
+from typing import NamedTuple
 
 import numpy as np
 
 SPIKE_SIGMAS = 6.0  # a spike departs from its neighbours by this many baseline step noises
+EXCURSION_SPREADS = 6.0  # an excursion's smoothed level lies this many baseline spreads from its median
+EXCURSION_HOURS = 3.0  # ... for at least this long (and at least 3 readings)
 _FLOOR = 1e-9
 
 
@@ -36,6 +41,62 @@ def step_noise(x: np.ndarray) -> float:
         return float("nan")
     d = np.diff(v)
     return float(1.4826 * np.median(np.abs(d - np.median(d))))
+
+
+def level_spread(x: np.ndarray) -> float:
+    """Robust spread of the observed readings themselves: 1.4826 * MAD (NaN under 3 readings)."""
+    v = _finite(x)
+    if v.size < 3:
+        return float("nan")
+    return float(1.4826 * np.median(np.abs(v - np.median(v))))
+
+
+def running_median(x: np.ndarray, width: int) -> np.ndarray:
+    """(T,) centred running median of ``x`` over ``width`` (odd) readings, of the observed ones
+    among them (NaN where none is)."""
+    half = width // 2
+    windows = np.lib.stride_tricks.sliding_window_view(np.pad(x, half, constant_values=np.nan), width)
+    ordered = np.sort(windows, axis=1)  # (T, width), NaN last
+    count = np.isfinite(windows).sum(axis=1)
+    low = np.take_along_axis(ordered, ((count - 1) // 2)[:, None], axis=1)[:, 0]
+    high = np.take_along_axis(ordered, (count // 2)[:, None], axis=1)[:, 0]
+    return np.where(count > 0, (low + high) / 2.0, np.nan)
+
+
+class Excursion(NamedTuple):
+    """A stretch of a window whose level departs strongly from the baseline's."""
+
+    first: int  # index of its first reading
+    last: int  # index of its last reading (inclusive)
+    mean: float  # mean of its readings
+
+
+def excursion(x: np.ndarray, baseline: np.ndarray, steps_per_day: float) -> Excursion | None:
+    """The strongest stretch of ``x`` (T,) whose level departs from the ``baseline`` readings.
+
+    The window's readings are smoothed by a centred running median over :data:`EXCURSION_HOURS`
+    (an isolated spike is no stretch); a reading departs when its smoothed level lies over
+    :data:`EXCURSION_SPREADS` scales from the baseline median, the scale being the larger of the
+    baseline's level spread and its step noise. A stretch is a run of departing readings on one
+    side, at least :data:`EXCURSION_HOURS` (and 3 readings) long; the strongest has the largest
+    summed departure. A short stretch counts: a median over the whole window hides it.
+    None when no stretch departs.
+    """
+    x = np.asarray(x, dtype=np.float64)
+    level = median(baseline)
+    if x.size == 0 or not math.isfinite(level):
+        return None
+    scale = float(np.nanmax([level_spread(baseline), step_noise(baseline), 1e-6 * max(abs(level), 1.0)]))
+    steps = max(3, math.ceil(EXCURSION_HOURS * steps_per_day / 24.0 - 1e-9))
+    smooth = running_median(x, steps + 1 - steps % 2)
+    departure = np.where(np.isfinite(x), (smooth - level) / scale, 0.0)
+    side = np.sign(departure) * (np.abs(departure) > EXCURSION_SPREADS)
+    bounds = [0, *(np.flatnonzero(np.diff(side)) + 1).tolist(), len(x)]
+    runs = [(a, b) for a, b in itertools.pairwise(bounds) if side[a] and b - a >= steps]
+    if not runs:
+        return None
+    a, b = max(runs, key=lambda r: float(np.abs(departure[r[0] : r[1]]).sum()))
+    return Excursion(a, b - 1, float(np.mean(x[a:b])))
 
 
 def slope_per_day(x: np.ndarray, steps_per_day: float) -> float:
@@ -118,6 +179,15 @@ def _flat_hours(w: np.ndarray, b: np.ndarray, spd: float) -> float:
     return longest_flat_steps(w) * 24.0 / spd
 
 
+def _baseline_spread(w: np.ndarray, b: np.ndarray, spd: float) -> float:
+    return level_spread(b)
+
+
+def _excursion_mean(w: np.ndarray, b: np.ndarray, spd: float) -> float:
+    found = excursion(w, b, spd)
+    return float("nan") if found is None else found.mean
+
+
 STATISTICS: dict[str, Statistic] = {
     "median": _median,
     "baseline_median": _baseline_median,
@@ -126,6 +196,8 @@ STATISTICS: dict[str, Statistic] = {
     "noise_ratio": _noise_ratio,
     "spike_count": _spikes,
     "flat_hours": _flat_hours,
+    "baseline_spread": _baseline_spread,
+    "excursion_mean": _excursion_mean,
 }
 """Statistic name -> function of (window readings, baseline readings, steps per day)."""
 

@@ -4,9 +4,13 @@ For each sentence: it has a citation and every citation resolves (series windows
 the cited channel and overlap the report's window or its baseline; records exist; alarms cited as
 evidence fall in the window); every quote appears verbatim in its record; every number in the
 text is a stated quantity and every quantity, recomputed from the base, lies within its
-tolerance; every time printed is a cited bound or a stated onset; every identifier exists in the
-base; and the text a report file shows (``Sentence.file_text``) is the template filled with the
-stated numbers, word for word, so that what a reader sees is what was checked. A sentence whose
+tolerance; every time printed is a cited bound or a stated time quantity; every identifier exists
+in the base; the text a report file shows (``Sentence.file_text``) is the template filled with the
+stated numbers, word for word, so that what a reader sees is what was checked; the template is one
+of the forms the composer writes, naming the channels, fault type and records its quantities and
+citations are about (:mod:`moesaic.reports.diagnose.forms`; a reworded sentence, through the
+template sentence it rewords); and a sentence saying a channel did not change markedly cites no
+channel whose level, recomputed against the baseline, leaves it (an excursion). A sentence whose
 only fault is a number off its tolerance is rewritten with the recomputed numbers; any other
 failure removes it. What was removed or rewritten is recorded in the report.
 """
@@ -24,6 +28,7 @@ import pandas as pd
 from moesaic.knowledge.links import identifiers_in
 from moesaic.reports.diagnose.claims import (
     ALL_CHANNELS,
+    Diagnosis,
     Quantity,
     RecordCitation,
     Removal,
@@ -34,11 +39,11 @@ from moesaic.reports.diagnose.claims import (
 )
 from moesaic.reports.diagnose.episodes import BASELINE_DAYS
 from moesaic.reports.diagnose.faults import FaultClassifier
+from moesaic.reports.diagnose.forms import STILL_FORMS, FormChecker, fill
 from moesaic.reports.diagnose.recompute import WindowReader, recompute
 from moesaic.reports.diagnose.source import EvidenceBase, record_strings
+from moesaic.reports.diagnose.wording import DATETIME, NUMBER, literal_braces, number
 
-_DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")
-_NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?")
 _WORD_OR_MARK = re.compile(r"\d+(?:\.\d+)?|\w+|[^\w\s]")  # what a text difference is counted in
 
 
@@ -117,22 +122,31 @@ def text_difference(shown: str, verified: str) -> str:
 
 
 def _stated(q: Quantity) -> float:
-    if q.statistic == "onset":
+    if q.is_time:
         return pd.Timestamp(q.text).timestamp()
     return float(q.text)
 
 
-def channel_and_unit_names(base: EvidenceBase, asset_id: str) -> set[str]:
-    """The channel names and units of the asset's series, as written (empty for an unknown asset)."""
+def channel_units(base: EvidenceBase, asset_id: str) -> dict[str, str]:
+    """The channels of the asset's series, each with its unit ("" when none; empty for an unknown asset)."""
     try:
         data = base.asset_data(asset_id, start=pd.Timestamp.max - pd.Timedelta(days=1))
     except (KeyError, ValueError):
-        return set()
-    names: set[str] = set()
+        return {}
+    out: dict[str, str] = {}
     for s in data.series:
-        names.update(s.channels)
-        names.update(str(u) for u in dict(s.meta.get("units", {})).values() if str(u))
-    return names
+        units = dict(s.meta.get("units", {}))
+        out.update({c: str(units.get(c, "") or "") for c in s.channels})
+    return out
+
+
+def channel_and_unit_names(base: EvidenceBase, asset_id: str) -> set[str]:
+    """The channel names and units of the asset's series, as written (empty for an unknown asset)."""
+    return _names(channel_units(base, asset_id))
+
+
+def _names(units: dict[str, str]) -> set[str]:
+    return set(units) | {u for u in units.values() if u}
 
 
 def allowed_tokens(base: EvidenceBase, asset_id: str) -> set[str]:
@@ -210,15 +224,15 @@ def check_sentence(
     times = {
         format_time(b) for c in sentence.citations if isinstance(c, SeriesCitation) for b in (c.start, c.end)
     }
-    times |= {q.text for q in sentence.quantities if q.statistic == "onset"}
-    for stamp in _DATETIME.findall(bare):
+    times |= {q.text for q in sentence.quantities if q.is_time}
+    for stamp in DATETIME.findall(bare):
         if stamp not in times:
-            problems.append(f"time {stamp} is neither a cited bound nor a stated onset")
-    bare = _DATETIME.sub(" ", bare)
+            problems.append(f"time {stamp} is neither a cited bound nor a stated time quantity")
+    bare = DATETIME.sub(" ", bare)
     for token in identifiers_in(bare):
         bare = re.sub(rf"(?<![\w-]){re.escape(token)}(?![\w-])", " ", bare)
-    stated = {float(q.text) for q in sentence.quantities if q.statistic != "onset"}
-    for token in _NUMBER.findall(bare):
+    stated = {float(q.text) for q in sentence.quantities if not q.is_time}
+    for token in NUMBER.findall(bare):
         if float(token) not in stated and abs(float(token)) not in {abs(v) for v in stated}:
             problems.append(f"number {token} is not a stated quantity")
     corrected, ok = [], 0
@@ -235,7 +249,7 @@ def check_sentence(
         elif math.isfinite(value):
             rewritten = (
                 format_time(pd.Timestamp(value, unit="s"))
-                if q.statistic == "onset"
+                if q.is_time
                 else number_text(value, q.text, q.tolerance)
             )
             corrected.append(dataclasses.replace(q, text=rewritten, value=value))
@@ -254,12 +268,40 @@ def check_sentence(
     )
 
 
+def _departing(
+    reader: WindowReader, sentence: Sentence, d: Diagnosis, classifier: FaultClassifier
+) -> list[str]:
+    """Why ``sentence``, which says no marked change on the channels it cites, is wrong: the
+    cited channels whose level, recomputed against the report's baseline, has an excursion."""
+    if d.baseline_start is None or d.baseline_end is None:
+        return []  # a report written before baselines were recorded: nothing to compare with
+    problems = []
+    for c in sentence.citations:
+        if not isinstance(c, SeriesCitation) or c.channel == ALL_CHANNELS:
+            continue
+        baseline = SeriesCitation(c.asset_id, c.channel, d.baseline_start, d.baseline_end)
+        probe = Quantity("", math.nan, "excursion_mean", c, baseline)
+        try:
+            mean = recompute(reader, probe, classifier)
+        except (LookupError, ValueError):
+            continue  # the citation check says why it does not resolve
+        if math.isfinite(mean):
+            problems.append(
+                f"it says no marked change on {c.channel}, but {c.channel} leaves its baseline level "
+                f"(an excursion averaging {number(mean)[0]})"
+            )
+    return problems
+
+
 def verify_report(report: Report, base: EvidenceBase, *, classifier: FaultClassifier) -> Verification:
     """Check every sentence of ``report``; keep, rewrite or remove each, and record what changed."""
     d = report.diagnosis
     first = d.baseline_start if d.baseline_start is not None else d.start - pd.Timedelta(days=BASELINE_DAYS)
     window = (min(first, d.start), d.end)
-    allowed = allowed_tokens(base, d.asset_id)
+    units = channel_units(base, d.asset_id)
+    allowed = {t.casefold() for t in _names(units)}  # as allowed_tokens, from one read
+    rewordings = {} if report.phrasing is None else report.phrasing.passed_rewordings()
+    forms = FormChecker(units, rewordings)
     kept: list[Sentence] = []
     removed = list(report.removed)
     numbers = numbers_ok = rewritten = 0
@@ -270,6 +312,10 @@ def verify_report(report: Report, base: EvidenceBase, *, classifier: FaultClassi
         check = check_sentence(
             base, sentence, window=window, classifier=classifier, allowed=allowed, reader=reader
         )
+        form = forms.check(sentence)
+        still = _departing(reader, sentence, d, classifier) if form.form in STILL_FORMS else []
+        if form.problems or still:
+            check = check._replace(problems=(*check.problems, *form.problems, *still))
         numbers += check.numbers
         numbers_ok += check.numbers_ok
         if check.problems:
@@ -292,7 +338,7 @@ def verify_report(report: Report, base: EvidenceBase, *, classifier: FaultClassi
             0,
             Sentence(
                 "summary",
-                f"No verified summary could be given for {d.asset_id}; see the evidence below.",
+                literal_braces(fill("no_summary", asset=d.asset_id), 0),
                 citations=(RecordCitation("assets", d.asset_id),),
             ),
         )

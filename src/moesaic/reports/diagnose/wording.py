@@ -3,12 +3,16 @@
 :func:`number` writes a value with the decimals its size warrants and gives the tolerance that
 writing implies (half a last digit), which the verifier allows when it recomputes the value.
 :func:`literal_braces` keeps the braces of record text or channel names put into a template from
-being read as placeholders. :mod:`moesaic.reports.diagnose.compose` writes its sentences with them.
+being read as placeholders. :mod:`moesaic.reports.diagnose.compose` writes its sentences with them;
+:data:`DATETIME` and :data:`NUMBER` read times and numbers back out of a sentence's text.
 """
 
 from __future__ import annotations
 
 import re
+
+DATETIME = re.compile(r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}:\d{2}(?::\d{2})?)?")  # a time as a sentence writes it
+NUMBER = re.compile(r"(?<![\w.])[-+]?\d+(?:\.\d+)?")  # a number as a sentence writes it
 
 
 def _decimals(value: float) -> int:

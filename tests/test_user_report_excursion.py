@@ -1,0 +1,231 @@
+"""A short excursion inside the window is described with recomputable numbers, never "no marked change".
+
+User test items 4 and 23: a channel +12 for 30 of 96 hours was reported as "No marked change" (a
+median over the window hides it) beside the detector's long alarms, and an abstaining report had
+an empty "Probable causes" heading.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from moesaic.reports.diagnose import MemoryBase, Report, diagnose, render, verify_report
+from moesaic.reports.diagnose.claims import Diagnosis, RecordCitation, Sentence, SeriesCitation
+from moesaic.reports.diagnose.compose import compose
+from moesaic.reports.diagnose.evidence import ChannelChange, DetectorFinding, Evidence
+from moesaic.reports.diagnose.faults import NORMAL, FaultPrediction
+from moesaic.reports.diagnose.forms import UNKNOWN_BUT_DEPARTS, fill
+from moesaic.reports.diagnose.recompute import WindowReader, recompute
+from moesaic.reports.diagnose.stats import STATISTICS, Excursion, excursion, level_spread, running_median
+
+
+def _step(start: int, hours: int, height: float, *, length: int = 96, seed: int = 0) -> np.ndarray:
+    """Hourly readings around 2.0 (noise 0.1) with ``height`` added over ``[start, start + hours)``."""
+    x = 2.0 + 0.1 * np.random.default_rng(seed).standard_normal(length)
+    x[start : start + hours] += height
+    return x
+
+
+BASELINE = _step(0, 0, 0.0, length=336, seed=1)  # a fortnight of hourly readings, no step
+
+
+def test_a_short_step_is_an_excursion_with_its_exact_bounds_and_mean() -> None:
+    x = _step(30, 36, 3.0)
+    found = excursion(x, BASELINE, 24.0)
+    assert found is not None and (found.first, found.last) == (30, 65)
+    assert found.mean == pytest.approx(float(np.mean(x[30:66])))
+    assert STATISTICS["excursion_mean"](x, BASELINE, 24.0) == found.mean
+    # the median of the window barely moves: what hid the step
+    assert abs(STATISTICS["change_percent"](x, BASELINE, 24.0)) < 10.0
+
+
+def test_noise_a_spike_or_a_stretch_shorter_than_three_hours_is_no_excursion() -> None:
+    assert excursion(_step(0, 0, 0.0), BASELINE, 24.0) is None
+    spiked = _step(0, 0, 0.0)
+    spiked[40] = 9.0
+    assert excursion(spiked, BASELINE, 24.0) is None
+    assert excursion(_step(40, 2, 3.0), BASELINE, 24.0) is None
+    assert excursion(_step(40, 3, 3.0), BASELINE, 24.0) is not None
+    assert np.isnan(STATISTICS["excursion_mean"](_step(0, 0, 0.0), BASELINE, 24.0))
+
+
+def test_the_strongest_of_two_stretches_is_the_excursion_and_a_drop_counts_too() -> None:
+    x = _step(10, 5, 2.0)
+    x[50:80] -= 3.0
+    assert excursion(x, BASELINE, 24.0) == Excursion(50, 79, float(np.mean(x[50:80])))
+
+
+def test_the_baseline_spread_is_the_robust_spread_of_the_readings() -> None:
+    b = np.array([1.0, 2.0, 3.0, 4.0, 100.0, np.nan])
+    assert level_spread(b) == pytest.approx(1.4826 * 1.0)  # MAD of 1, 2, 3, 4, 100 about 3
+    assert STATISTICS["baseline_spread"](np.zeros(3), b, 24.0) == level_spread(b)
+
+
+def test_the_running_median_takes_the_observed_readings_of_each_window() -> None:
+    x = np.array([1.0, np.nan, 3.0, 10.0, 2.0])
+    assert running_median(x, 3).tolist() == [1.0, 2.0, 6.5, 3.0, 6.0]
+    assert np.isnan(running_median(np.full(3, np.nan), 3)).all()
+
+
+# ------------------------------------------------------------------ composing
+
+
+def _evidence(changes: tuple[ChannelChange, ...], alarm_hours: float) -> Evidence:
+    start, end = pd.Timestamp("2024-02-16"), pd.Timestamp("2024-02-20")
+    return Evidence(
+        asset_id="site:C-201", asset_type="compressor", start=start, end=end,
+        baseline_start=start - pd.Timedelta(days=14), baseline_end=start, read_from=start, after_fault="",
+        steps_per_day=24.0, changes=changes,
+        detector=DetectorFinding("pca", 3.4, alarm_hours, start if alarm_hours else None, 3009.0),
+        fault=FaultPrediction(NORMAL, 0.99, ((NORMAL, 0.99), ("seal_leak", 0.01))),
+        onset=None, onset_shape="", outlook=None, episodes=(), fmea=(), work_orders=(), alarms=(),
+        problems=(),
+    )  # fmt: skip
+
+
+def _change(channel: str, stretch: tuple[str, str] | None) -> ChannelChange:
+    values = {name: 1.0 for name in STATISTICS}
+    values.update(excursion_mean=82.0, baseline_median=70.0, baseline_spread=0.47)
+    bounds = None if stretch is None else (pd.Timestamp(stretch[0]), pd.Timestamp(stretch[1]))
+    return ChannelChange(channel, "degC", values, 0.5, False, bounds)
+
+
+def test_an_unmoved_channel_with_an_excursion_is_described_and_not_called_unchanged() -> None:
+    changes = (_change("oil_temp", ("2024-02-17 16:00", "2024-02-18 21:00")), _change("pressure", None))
+    diagnosis, sentences = compose(_evidence(changes, alarm_hours=51.0))
+    texts = [s.text for s in sentences if s.section == "evidence"]
+    assert (
+        "oil_temp left its baseline level from 2024-02-17 16:00 to 2024-02-18 21:00: a mean of 82.0 degC "
+        "there against a baseline median of 70.0 degC (spread 0.47 degC)."
+    ) in texts
+    assert "No marked change on pressure." in texts
+    said = next(s for s in sentences if "left its baseline level" in s.text)
+    assert [q.statistic for q in said.quantities] == [
+        "excursion_start",
+        "excursion_end",
+        "excursion_mean",
+        "baseline_median",
+        "baseline_spread",
+    ]
+    assert all(q.source.channel == "oil_temp" for q in said.quantities)
+    assert diagnosis.abstained
+
+
+def test_all_channels_still_beside_long_alarms_says_where_the_alarms_come_from() -> None:
+    changes = (_change("oil_temp", None), _change("pressure", None))
+    _, alarmed = compose(_evidence(changes, alarm_hours=51.0))
+    text = next(s.text for s in alarmed if "marked change" in s.text)
+    assert text == fill("no_change_alarmed", channels="oil_temp, pressure")
+    assert "detector's alarms above come from smaller or joint departures" in text
+    _, quiet = compose(_evidence(changes, alarm_hours=0.0))
+    assert "No marked change on oil_temp, pressure." in [s.text for s in quiet]
+
+
+def test_an_excursion_without_alarms_is_not_a_window_that_looks_normal() -> None:
+    changes = (_change("oil_temp", ("2024-02-17 16:00", "2024-02-18 21:00")),)
+    diagnosis, sentences = compose(_evidence(changes, alarm_hours=0.0))
+    assert diagnosis.reason == UNKNOWN_BUT_DEPARTS
+    assert "looks normal" not in " ".join(s.text for s in sentences)
+
+
+def test_markdown_and_html_leave_out_a_heading_whose_section_is_empty() -> None:
+    changes = (_change("pressure", None),)
+    diagnosis, sentences = compose(_evidence(changes, alarm_hours=0.0))
+    report = Report(diagnosis, sentences)
+    assert not report.section("causes")
+    md = render(report, "md")
+    assert "## Probable causes" not in md and "## Summary" in md and "## Evidence" in md
+    assert "Probable causes" not in render(report, "html")
+    lone = Report(
+        Diagnosis(
+            "site:C-201", pd.Timestamp("2024-02-16"), pd.Timestamp("2024-02-20"), None, None, (), None, True
+        ),
+        (
+            Sentence(
+                "summary", "No diagnosis for C-201: x.", citations=(RecordCitation("assets", "site:C-201"),)
+            ),
+        ),
+    )
+    assert [line for line in render(lone, "md").splitlines() if line.startswith("## ")] == ["## Summary"]
+
+
+# ------------------------------------------------------------------ end to end on a small plant
+
+
+@pytest.fixture(scope="module")
+def stepped(small_diagnosed_plant: dict[str, Any]) -> dict[str, Any]:
+    """The small plant with a +20-spread step for 30 hours inside a fault-free request's window, on
+    a channel the plain report calls unchanged; the report on that window."""
+    p = small_diagnosed_plant
+    data, base = p["data"], MemoryBase(p["data"])
+    kw = {"classifier": p["classifier"], "channel_model": p["channels"], "onset_shapes": {}, "panels": False}
+    for request in (r for r in p["requests"] if r.label == NORMAL):
+        plain = diagnose(base, request.asset_id, request.start, request.end, **kw)
+        still = [s for s in plain.sentences if s.text.startswith("No marked change on ")]
+        cited = still[0].citations[0] if still else None
+        if isinstance(cited, SeriesCitation) and cited.end - cited.start >= pd.Timedelta(hours=72):
+            break
+    else:
+        raise AssertionError("no 3-day fault-free report of the small plant says 'No marked change'")
+    channel, d = cited.channel, plain.diagnosis
+    assert d.baseline_start is not None and d.baseline_end is not None
+    series = max((s for s in data.series if s.asset_id == request.asset_id), key=lambda s: s.length)
+    c = series.channels.index(channel)
+    in_baseline = (series.time >= np.datetime64(d.baseline_start)) & (
+        series.time < np.datetime64(d.baseline_end)
+    )
+    readings = series.values[in_baseline, c]
+    height = 20.0 * level_spread(readings[series.observed[in_baseline, c]])
+    first = int(np.searchsorted(series.time, np.datetime64(cited.start + pd.Timedelta(hours=30))))
+    values = series.values.copy()
+    values[first : first + 30, c] += height
+    changed = dataclasses.replace(series, values=values)
+    data = dataclasses.replace(data, series=tuple(changed if s is series else s for s in data.series))
+    report = diagnose(MemoryBase(data), request.asset_id, request.start, request.end, **kw)
+    times = (pd.Timestamp(series.time[first]), pd.Timestamp(series.time[first + 29]))
+    return {"data": data, "report": report, "channel": channel, "times": times, "classifier": p["classifier"]}
+
+
+def test_a_step_injected_into_a_still_channel_is_reported_with_its_bounds(stepped: dict[str, Any]) -> None:
+    report, channel = stepped["report"], stepped["channel"]
+    start, end = (t.strftime("%Y-%m-%d %H:%M") for t in stepped["times"])
+    said = [s.text for s in report.sentences if s.text.startswith(f"{channel} left its baseline level")]
+    assert said and f"from {start} to {end}:" in said[0], [s.text for s in report.sentences]
+    for s in report.sentences:
+        if s.text.startswith("No marked change"):
+            assert channel not in s.text.split(" on ", 1)[1].rstrip(".").split(", ")
+    again = verify_report(
+        Report.from_json(json.loads(json.dumps(report.to_json()))),
+        MemoryBase(stepped["data"]),
+        classifier=stepped["classifier"],
+    )
+    assert again.kept == again.sentences == len(report.sentences) and not again.failed
+    assert again.numbers_ok == again.numbers
+
+
+def test_every_excursion_quantity_is_recomputed_from_the_base(stepped: dict[str, Any]) -> None:
+    base, classifier = MemoryBase(stepped["data"]), stepped["classifier"]
+    said = next(s for s in stepped["report"].sentences if "left its baseline level" in s.text)
+    reader = WindowReader(base)
+    for q in said.quantities:
+        assert recompute(reader, q, classifier) == pytest.approx(q.value), q.statistic
+    assert said.quantities[0].value == stepped["times"][0].timestamp()
+
+
+def test_verify_refuses_no_marked_change_on_a_channel_with_an_excursion(stepped: dict[str, Any]) -> None:
+    report, channel = stepped["report"], stepped["channel"]
+    said = next(s for s in report.sentences if s.text.startswith(f"{channel} left its baseline level"))
+    window = said.citations[0]
+    assert isinstance(window, SeriesCitation)
+    forged = Sentence("evidence", fill("no_change", channels=channel), citations=(window,))
+    draft = dataclasses.replace(report, sentences=(*report.sentences, forged), removed=())
+    result = verify_report(draft, MemoryBase(stepped["data"]), classifier=stepped["classifier"])
+    assert result.failed == (len(report.sentences),)
+    reason = result.report.removed[-1].reason
+    assert f"it says no marked change on {channel}, but {channel} leaves its baseline level" in reason
