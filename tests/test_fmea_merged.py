@@ -44,7 +44,7 @@ def _sheet(tmp_path: Path, rows: list[str], name: str = "fmea.csv") -> Path:
 
 
 def test_merged_cells_read_as_the_filled_sheet(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
-    with caplog.at_level(logging.INFO, logger="moesaic.data.sets.fmea_mining_truck"):
+    with caplog.at_level(logging.INFO, logger="moesaic.data.readers_fmea"):
         merged = read_fmea(_sheet(tmp_path, MERGED)).documents
     filled = read_fmea(_sheet(tmp_path, FILLED, "filled.csv")).documents
     assert [d.fields for d in merged] == [d.fields for d in filled]

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import importlib
 import logging
+import signal
 import sys
 from collections.abc import Iterable
+from types import FrameType
 from typing import Any
 
 import typer
@@ -35,6 +37,11 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "feedback": ("moesaic.cli.scenarios", "feedback"),
     "pretrain": ("moesaic.cli.adapt", "pretrain"),
     "adapt": ("moesaic.cli.adapt", "adapt"),
+}
+# command -> what it leaves behind when Ctrl-C stops it (see Interrupted)
+INTERRUPTED = {
+    "feedback": "nothing was written: a verdict is recorded in one transaction",
+    "kb": "nothing was written: an ingestion is one transaction, and the other kb commands only read",
 }
 # group name -> (module holding a typer app named ``app``, help)
 GROUPS: dict[str, tuple[str, str]] = {
@@ -79,9 +86,39 @@ def _command_of(argv: list[str]) -> str | None:
     return None
 
 
+class Interrupted(BaseException):
+    """Ctrl-C, raised in place of KeyboardInterrupt while :func:`main` runs: typer turns a
+    KeyboardInterrupt into a silent exit, this reaches :func:`main`, which says so in one line.
+
+    A command that knows what it leaves behind adds it as a note (``add_note``); else the line
+    says what :data:`INTERRUPTED` holds for the command.
+    """
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted
+
+
 def main() -> None:
+    ours = signal.getsignal(signal.SIGINT) is signal.default_int_handler  # not if ignored (background job)
+    if ours:
+        signal.signal(signal.SIGINT, _interrupt)
     command = _command_of(sys.argv[1:])
-    build_app(None if command is None else [command])()
+    started = False
+    try:
+        app = build_app(None if command is None else [command])
+        started = True
+        app()
+    except Interrupted as stop:
+        notes = getattr(stop, "__notes__", [])
+        if not started:  # while importing the command's modules: none of it ran yet
+            notes = ["before the command started; nothing was written"]
+        left = "; ".join(notes) or INTERRUPTED.get(command or "", "it stopped before it finished")
+        typer.echo(f"interrupted (Ctrl-C); {left}", err=True)
+        sys.exit(130)
+    finally:
+        if ours:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def __getattr__(name: str) -> Any:

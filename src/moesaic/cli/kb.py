@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import sqlite3
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated
 
@@ -15,7 +17,7 @@ from moesaic.data.registry import DataNotFoundError
 from moesaic.data.tables import DataFormatError
 from moesaic.knowledge import KnowledgeBase, KnowledgeBaseError
 from moesaic.knowledge.embed import EMBEDDERS
-from moesaic.knowledge.schema import RECORD_TABLES
+from moesaic.knowledge.schema import DB_FILE, RECORD_TABLES
 from moesaic.knowledge.search import MODES
 from moesaic.knowledge.sources import load_source
 
@@ -46,6 +48,27 @@ def ingest(
     ] = "auto",
 ) -> None:
     """Add a source to the knowledge base, in one transaction; records already there are skipped."""
+    existed = (kb / DB_FILE).is_file()
+    stamps: dict[str, str | None] = {}  # the source's last ingestion time, read once the base is open
+    try:
+        _ingest(source, kb, data=data, name=name, embedder=embedder, stamps=stamps)
+    except BaseException as stop:
+        if not isinstance(stop, (Exception, SystemExit)):  # Ctrl-C: KeyboardInterrupt, or app.Interrupted
+            stop.add_note(_what_is_left(kb, existed, stamps))
+        raise
+
+
+def _ingest(
+    source: str,
+    kb: Path,
+    *,
+    data: Path | None,
+    name: str | None,
+    embedder: str,
+    stamps: dict[str, str | None],
+) -> None:
+    """Ingest and print what was done; ``stamps`` gets the source's last ingestion time once the
+    base is open, for :func:`_what_is_left`."""
     try:
         start = time.perf_counter()
         loaded = load_source(source, data_root=data, source=name)
@@ -53,6 +76,7 @@ def ingest(
             console.status(f"ingesting {loaded.source}"),
             KnowledgeBase.open(kb, create=True, embedder=embedder) as base,
         ):
+            stamps[loaded.source] = _ingested_at(base, loaded.source)
             report = base.ingest(loaded.data, source=loaded.source)
             size = base.size_bytes()
         seconds = time.perf_counter() - start
@@ -67,6 +91,32 @@ def ingest(
         table.add_row(t, str(report.added[t]), str(report.updated[t]), str(report.skipped[t]))
     console.print(table)
     console.print(f"{seconds:.1f} s; base size {size / 2**20:.1f} MiB")
+
+
+def _ingested_at(base: KnowledgeBase, source: str) -> str | None:
+    return base.sources().get(source, {}).get("ingested_at")
+
+
+def _what_is_left(kb: Path, existed: bool, stamps: Mapping[str, str | None]) -> str:
+    """What an interrupted ingestion left in ``kb``, in words.
+
+    The ingestion commits in one transaction that also stamps its source's ingestion time, so a
+    stamp other than the one read when the base was opened means it committed; otherwise nothing
+    was written (a base the command created stays empty).
+    """
+    for source, before in stamps.items():
+        try:
+            with KnowledgeBase.open(kb) as base:
+                committed = _ingested_at(base, source) != before
+        except (KnowledgeBaseError, sqlite3.Error) as err:
+            return f"whether {source} was ingested could not be checked ({err})"
+        if committed:
+            return f"the ingestion had been committed: {kb} holds the records of {source}"
+    if existed:
+        return f"nothing was written: the base {kb} is unchanged"
+    if (kb / DB_FILE).is_file():
+        return f"nothing was written: {kb} holds a new, empty base"
+    return "nothing was written"
 
 
 @app.command()

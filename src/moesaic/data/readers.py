@@ -9,8 +9,12 @@ The folder layout read by :func:`read_user_folder`::
     my_plant/
       assets.csv           asset_id[, asset_type, any other column]
       work_orders.csv      wo_id, asset_id, text[, created|date|time, failure_code, cost, labour_hours, ...]
+      fmea.csv             an FMEA sheet in the 12-column layout of :mod:`moesaic.data.readers_fmea`
       series/P-101.csv     a time column + numeric channels (CSV or Parquet); asset id = file stem
       drawings/P-101.png   PNG or JPG drawings; drawing id = file stem
+
+File, folder and column names are matched without case (``Assets.CSV``, ``WO_ID``); a warning
+lists the other entries of the folder, which are not read.
 
 For Parquet files, "line N" in an error message means the N-th row (counted from 1).
 
@@ -23,6 +27,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NoReturn
 
 import numpy as np
 import pandas as pd
@@ -46,6 +51,7 @@ from moesaic.data.readers_columns import (
     read_sniffed_csv,
     sniff_separator,
 )
+from moesaic.data.readers_fmea import read_fmea
 from moesaic.data.readers_records import WORK_ORDER_TIMES, read_assets_csv, read_work_orders_csv
 from moesaic.data.schema import Drawing, MaintenanceData, Series
 from moesaic.data.tables import DataFormatError, read_text_checked, require_columns
@@ -227,6 +233,10 @@ def read_drawing_image(path: Path | str, *, drawing_id: str | None = None, asset
     )
 
 
+FOLDER_FILES = ("assets.csv", "work_orders.csv", "fmea.csv")
+FOLDER_DIRS = ("series", "drawings")
+
+
 def _header_only(path: Path) -> bool:
     """True (with a warning) for a CSV of a header line and no rows: a plant with no work order yet."""
     lines = [line for line in read_text_checked(path).splitlines() if line.strip()]
@@ -235,39 +245,62 @@ def _header_only(path: Path) -> bool:
     return len(lines) == 1
 
 
+def _folder_entries(path: Path) -> dict[str, Path]:
+    """{documented name (``assets.csv``, ``series``, ...): the entry of ``path`` of that name in any
+    case}, warning about the other entries, which are not read.
+
+    Raises:
+        DataFormatError: two entries are one documented name in different cases.
+    """
+    entries = sorted(p for p in path.iterdir() if not p.name.startswith("."))
+    found: dict[str, Path] = {}
+    for name, is_kind in [(f, Path.is_file) for f in FOLDER_FILES] + [(d, Path.is_dir) for d in FOLDER_DIRS]:
+        matches = [p for p in entries if p.name.casefold() == name and is_kind(p)]
+        if len(matches) > 1:
+            raise DataFormatError(
+                path, f"{[p.name for p in matches]} differ only by case and are both {name!r}; keep one"
+            )
+        if matches:
+            found[name] = matches[0]
+    unread = [p.name + ("/" if p.is_dir() else "") for p in entries if p not in found.values()]
+    if unread:
+        expected = ", ".join([*FOLDER_FILES, *(f"{d}/" for d in FOLDER_DIRS)])
+        log.warning("%s: %s not read; the names read (in any case) are %s", path, unread, expected)
+    return found
+
+
 def read_user_folder(path: Path | str) -> MaintenanceData:
     """Read a folder of a user's own data (layout in the module docstring); every part is optional.
 
     Raises:
-        DataFormatError: not a folder, none of the expected inputs, or any malformed file.
+        DataFormatError: not a folder, two files whose names differ only by case, none of the
+            expected inputs (or only header lines), or any malformed file.
     """
     path = Path(path)
     if not path.is_dir():
         raise DataFormatError(
             path, "expected a folder of maintenance data, found " + ("a file" if path.exists() else "nothing")
         )
-    assets = read_assets_csv(path / "assets.csv") if (path / "assets.csv").is_file() else ()
-    orders = path / "work_orders.csv"
-    documents = read_work_orders_csv(orders) if orders.is_file() and not _header_only(orders) else ()
-    series_files = _files(path / "series", SERIES_SUFFIXES)
+    found = _folder_entries(path)
+    assets = read_assets_csv(found["assets.csv"]) if "assets.csv" in found else ()
+    orders = found.get("work_orders.csv")
+    empty = [orders.name] if orders is not None and _header_only(orders) else []
+    documents = read_work_orders_csv(orders) if orders is not None and not empty else ()
+    if "fmea.csv" in found:
+        documents += read_fmea(found["fmea.csv"]).documents
+    series_files = _files(found.get("series", path / "series"), SERIES_SUFFIXES)
     stems = [f.stem for f in series_files]
     for stem in sorted({s for s in stems if stems.count(s) > 1}):
         clash = [f.name for f in series_files if f.stem == stem]
-        raise DataFormatError(path / "series", f"two files for asset {stem!r}: {clash}; keep one")
+        raise DataFormatError(found["series"], f"two files for asset {stem!r}: {clash}; keep one")
     series = tuple(
         read_series_file(f, asset_id=f.stem, series_id=f.stem, skip_text=True) for f in series_files
     )
-    drawings = tuple(read_drawing_image(f) for f in _files(path / "drawings", IMAGE_SUFFIXES))
+    drawings = tuple(
+        read_drawing_image(f) for f in _files(found.get("drawings", path / "drawings"), IMAGE_SUFFIXES)
+    )
     if not (assets or documents or series or drawings):
-        found = sorted(
-            p.name + ("/" if p.is_dir() else "") for p in path.iterdir() if not p.name.startswith(".")
-        )
-        raise DataFormatError(
-            path,
-            "expected at least one of assets.csv, work_orders.csv, "
-            "series/*.csv|*.parquet|*.pq, drawings/*.png|*.jpg|*.jpeg; found "
-            f"{found or 'an empty folder'}",
-        )
+        _refuse_nothing_read(path, empty)
     known = {a.asset_id for a in assets}
     if known:
         used = [s.asset_id for s in series] + [d.asset_id for d in documents]
@@ -282,6 +315,22 @@ def read_user_folder(path: Path | str) -> MaintenanceData:
         drawings=drawings,
         meta={"source": str(path)},
     )
+
+
+def _refuse_nothing_read(path: Path, empty: Sequence[str]) -> NoReturn:
+    """Fail for a folder that gave no record, saying which files were found and, when some were,
+    that they hold a header and no rows."""
+    expected = (
+        "assets.csv, work_orders.csv, series/*.csv|*.parquet|*.pq, drawings/*.png|*.jpg|*.jpeg, fmea.csv"
+    )
+    if empty:
+        raise DataFormatError(
+            path,
+            f"no records to read: {', '.join(empty)} holds a header and no rows; expected rows in at "
+            f"least one of {expected}",
+        )
+    found = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir() if not p.name.startswith("."))
+    raise DataFormatError(path, f"expected at least one of {expected}; found {found or 'an empty folder'}")
 
 
 def _files(folder: Path, suffixes: Sequence[str]) -> list[Path]:

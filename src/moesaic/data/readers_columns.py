@@ -127,12 +127,31 @@ def decimal_commas(frame: pd.DataFrame, path: Path, *, keep: Sequence[str] = ())
 
 
 def read_sniffed_csv(
-    path: Path, *, sep: str | None = None, required: Sequence[str] = (), literal: Sequence[str] = ()
+    path: Path,
+    *,
+    sep: str | None = None,
+    required: Sequence[str] = (),
+    literal: Sequence[str] = (),
+    optional: Sequence[str] = (),
+    keep_default_na: bool = True,
 ) -> pd.DataFrame:
     """A CSV of text cells, its separator sniffed unless given, decimal commas read when ``,`` is not
-    it; the ``literal`` columns (identifiers) keep ``NA`` or ``None`` as written."""
+    it; the ``literal`` columns (identifiers) keep ``NA`` or ``None`` as written.
+
+    The ``required``, ``literal`` and ``optional`` (documented, not required) column names are
+    matched without case and surrounding spaces, and the frame's columns take their spelling;
+    ``keep_default_na`` is passed to :func:`~moesaic.data.tables.read_csv_checked`.
+    """
     sep = sep or sniff_separator(path)
-    frame = read_csv_checked(path, sep=sep, required=tuple(required), dtype=str, literal=literal)
+    frame = read_csv_checked(
+        path,
+        sep=sep,
+        required=tuple(required),
+        dtype=str,
+        literal=literal,
+        known=optional,
+        keep_default_na=keep_default_na,
+    )
     names = [str(c) for c in frame.columns]
     if len(names) > 1 and all(_NUMBER.match(n) for n in names):
         first = next(line for line in read_text_checked(Path(path)).splitlines() if line.strip())

@@ -23,6 +23,7 @@ from moesaic.data.schema import Asset, Document
 from moesaic.data.tables import numeric_column, row_line, time_column
 
 WORK_ORDER_TIMES = ("created", "date", "time")
+WORK_ORDER_NUMBERS = ("cost", "labour_hours")
 
 
 def read_work_orders_csv(path: Path | str) -> tuple[Document, ...]:
@@ -31,14 +32,20 @@ def read_work_orders_csv(path: Path | str) -> tuple[Document, ...]:
     Required columns ``wo_id``, ``asset_id`` (cells may be empty) and ``text``; optional ``created``
     (or ``date`` or ``time``: the first found gives ``Document.time``), ``failure_code``, ``cost``
     and ``labour_hours`` (numbers); every other column is kept as text in ``fields``. Empty
-    optional cells are None.
+    optional cells are None. These names are matched without case and surrounding spaces
+    (``WO_ID ;Text`` reads).
 
     Raises:
         DataFormatError: empty or duplicated ``wo_id``, empty ``text``, a bad date or number,
             naming the line and column.
     """
     path = Path(path)
-    frame = read_sniffed_csv(path, required=("wo_id", "asset_id", "text"), literal=("wo_id", "asset_id"))
+    frame = read_sniffed_csv(
+        path,
+        required=("wo_id", "asset_id", "text"),
+        literal=("wo_id", "asset_id"),
+        optional=(*WORK_ORDER_TIMES, *WORK_ORDER_NUMBERS, "failure_code"),
+    )
     ids = _id_column(frame, "wo_id", path)
     text = _text(frame["text"])
     if (text == "").any():
@@ -52,7 +59,7 @@ def read_work_orders_csv(path: Path | str) -> tuple[Document, ...]:
         parsed = time_column(frame[present], time_name, path, unique=False)  # row labels keep the lines
         for i, stamp in zip(np.flatnonzero(present), parsed, strict=True):
             times[int(i)] = pd.Timestamp(stamp)
-    numbers = {c: numeric_column(frame, c, path) for c in ("cost", "labour_hours") if c in frame.columns}
+    numbers = {c: numeric_column(frame, c, path) for c in WORK_ORDER_NUMBERS if c in frame.columns}
     others = {
         c: _text(frame[c])
         for c in frame.columns
@@ -77,7 +84,7 @@ def read_work_orders_csv(path: Path | str) -> tuple[Document, ...]:
 
 
 def read_assets_csv(path: Path | str) -> tuple[Asset, ...]:
-    """Read an asset register: required ``asset_id``, optional ``asset_type``.
+    """Read an asset register: required ``asset_id``, optional ``asset_type`` (names in any case).
 
     Every other column goes into ``attributes``: as numbers when all its filled cells are numbers
     (int when all whole), else as text; empty cells are None.
@@ -86,7 +93,7 @@ def read_assets_csv(path: Path | str) -> tuple[Asset, ...]:
         DataFormatError: an empty or duplicated ``asset_id``, naming the line.
     """
     path = Path(path)
-    frame = read_sniffed_csv(path, required=("asset_id",), literal=("asset_id",))
+    frame = read_sniffed_csv(path, required=("asset_id",), literal=("asset_id",), optional=("asset_type",))
     ids = _id_column(frame, "asset_id", path)
     types = _text(frame["asset_type"]).tolist() if "asset_type" in frame.columns else [""] * len(frame)
     extra = {

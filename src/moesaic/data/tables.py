@@ -93,6 +93,8 @@ def read_csv_checked(
     dtype: Any = None,
     index_col: Any = None,
     literal: Sequence[str] = (),
+    known: Sequence[str] = (),
+    keep_default_na: bool = True,
 ) -> pd.DataFrame:
     """Read a delimited file and check its shape.
 
@@ -107,10 +109,17 @@ def read_csv_checked(
         index_col: passed to pandas (False for files with a trailing separator on data rows).
         literal: columns kept exactly as written, as text: pandas reads ``NA``, ``None`` or
             ``null`` as missing, which an identifier such as asset ``NA`` is not ("" stays empty).
+        known: documented column names, matched like ``required`` and ``literal`` ones without
+            case and surrounding spaces: a header ``WO_ID`` or `` wo_id`` names column ``wo_id``.
+        keep_default_na: False keeps every cell as written (``n/a`` stays ``'n/a'``, an empty
+            cell is ""), so that a check can say what a cell held rather than "empty".
+
+    Header names are stripped of surrounding spaces (``wo_id ;asset_id`` names ``wo_id``).
 
     Raises:
         DataFormatError: missing or empty file, wrong encoding, a line with the wrong number
-            of fields, no data rows, or missing required columns.
+            of fields, no data rows, duplicated column names (also two spellings of one known
+            name, such as ``Text`` and ``text``), or missing required columns.
     """
     path = Path(path)
     text = read_text_checked(path, encoding=encoding)
@@ -123,7 +132,9 @@ def read_csv_checked(
         "engine": "c" if len(sep) == 1 or sep == r"\s+" else "python",
     }
     try:
-        frame = pd.read_csv(io.StringIO(text), dtype=dtype, skipinitialspace=False, **layout)
+        frame = pd.read_csv(
+            io.StringIO(text), dtype=dtype, skipinitialspace=False, keep_default_na=keep_default_na, **layout
+        )
     except pd.errors.EmptyDataError:
         raise DataFormatError(path, "no header line or data rows found") from None
     except (pd.errors.ParserError, csv.Error, ValueError) as err:
@@ -139,10 +150,6 @@ def read_csv_checked(
         raise DataFormatError(path, f"could not be parsed as {sep!r}-separated text: {err}") from None
     if frame.empty:
         raise DataFormatError(path, "the header is there but the file has no data rows")
-    if literal:
-        as_written = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, **layout)
-        as_written.columns = [str(c).strip() for c in as_written.columns]
-        frame = frame.assign(**{c: as_written[c].to_numpy() for c in literal if c in as_written.columns})
     if index_col is None and not isinstance(frame.index, pd.RangeIndex):
         # pandas silently turns the first field into the index when every row has one field too many
         raise DataFormatError(
@@ -151,12 +158,19 @@ def read_csv_checked(
             line=1 + (header or 0),
         )
     header_names = _header_names(text, sep) if header == 0 and names is None else None
+    header_line = 1 if header == 0 else None
     frame.columns = [str(c).strip() for c in frame.columns]
     # pandas renames a repeated header name "a" to "a.1", so look at the header line itself
     seen = header_names if header_names is not None else list(frame.columns)
     duplicated = sorted({c for c in seen if seen.count(c) > 1})
     if duplicated:
-        raise DataFormatError(path, f"duplicated column names {duplicated}", line=1 if header == 0 else None)
+        raise DataFormatError(path, f"duplicated column names {duplicated}", line=header_line)
+    frame.columns = _known_spelling(list(frame.columns), (*required, *literal, *known), path, header_line)
+    if literal:
+        # read again with the same layout, so the columns are the same, in the same order
+        as_written = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, **layout)
+        as_written.columns = frame.columns
+        frame = frame.assign(**{c: as_written[c].to_numpy() for c in literal if c in as_written.columns})
     missing = [c for c in required if c not in frame.columns]
     if missing:
         raise DataFormatError(
@@ -169,6 +183,25 @@ def read_csv_checked(
         if len(rows) == len(frame):
             frame.attrs[_LINES_KEY] = _RowLines(np.asarray(rows, dtype=np.int64))
     return frame
+
+
+def _known_spelling(columns: list[str], known: Sequence[str], path: Path, line: int | None) -> list[str]:
+    """``columns`` with each name that is one of ``known`` but for case written as in ``known``.
+
+    Raises:
+        DataFormatError: two columns are one known name in different cases (``Text`` and ``text``).
+    """
+    spelling = {name.strip().casefold(): name.strip() for name in known}
+    out: list[str] = []
+    source: dict[str, str] = {}  # the name read -> the column that gave it
+    for column in columns:
+        name = spelling.get(column.casefold(), column)
+        if name in source:
+            message = f"columns {source[name]!r} and {column!r} are both read as {name!r}; keep one"
+            raise DataFormatError(path, message, line=line)
+        source[name] = column
+        out.append(name)
+    return out
 
 
 _LINES_KEY = "moesaic_row_lines"

@@ -4,6 +4,9 @@ Every record gets a key (``"<source>:<original id>"``) and a content hash. A rec
 new is added, one whose hash changed is updated (its old row, links, text and embedding are
 replaced), and an identical one is skipped, so ingesting the same data twice adds nothing.
 Records of the source that are absent from the new data are kept: ingestion never deletes.
+Records are keyed by source, so the same export ingested under two source names (a folder
+renamed for a new month) is stored, and counted, twice: when most new records are identical,
+but for their source, to records of another source, a warning names that source.
 
 All rows of one ingestion are written in one SQLite transaction. Series values go to Parquet
 files named by their content hash, written atomically *before* the transaction and referenced
@@ -14,11 +17,14 @@ series that no row references any more are removed after the commit.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -52,6 +58,8 @@ class IngestReport(NamedTuple):
     added: Mapping[str, int]
     updated: Mapping[str, int]
     skipped: Mapping[str, int]
+    same_elsewhere: Mapping[str, int] = MappingProxyType({})
+    """{other source: how many of the added records it already holds with the same content}."""
 
     @property
     def changed(self) -> int:
@@ -268,7 +276,8 @@ def ingest(
             continue
         (added if before is None else updated)[row.table] += 1
         changed.append(row)
-    report = IngestReport(source, added, updated, skipped)
+    same = _same_elsewhere(connection, [r for r in changed if r.key not in existing[r.table]], source)
+    report = IngestReport(source, added, updated, skipped, same)
     if not changed:
         return report
     old_files = {
@@ -311,11 +320,56 @@ def ingest(
     except BaseException:
         for path in written:
             path.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the source's folder, when this ingestion made it: empty
+            (folder / SERIES_DIR / source).rmdir()
         raise
     # Old versions of updated series, and files a killed process wrote but never committed.
     _remove_unreferenced(connection, folder, old_files | _files_of(folder, source))
     log.info("ingested %s: added %s, updated %s, skipped %s", source, added, updated, skipped)
     return report
+
+
+_COMPARED = {
+    table: [c for c in columns if c not in ("key", "source", "file", "hash")]
+    for table, columns in COLUMNS.items()
+}
+"""The columns whose values make a record's content, the same under any source name."""
+
+
+def _content(table: str, values: Sequence[Any]) -> tuple[Any, ...]:
+    """The content of a record from its stored ``values`` (in the order of ``COLUMNS[table]``): its
+    columns but key, source, file and hash, with the asset key reduced to the asset's own id."""
+    row = dict(zip(COLUMNS[table], values, strict=True))
+    return tuple(row[c].partition(":")[2] if c == "asset_key" else row[c] for c in _COMPARED[table])
+
+
+def _same_elsewhere(connection: sqlite3.Connection, added: Sequence[Row], source: str) -> dict[str, int]:
+    """{other source: how many of the ``added`` rows it holds with the same id and content}, with a
+    warning when one source holds most of them (the same export ingested under a new name)."""
+    counts: Counter[str] = Counter()
+    for table in RECORD_TABLES:
+        mine = {(r.values[2], _content(table, r.values)) for r in added if r.table == table}
+        ids = sorted({original for original, _ in mine})
+        columns = ", ".join(COLUMNS[table])
+        for start in range(0, len(ids), 500):
+            chunk = ids[start : start + 500]
+            query = (
+                f"SELECT {columns} FROM {table} WHERE source != ? "
+                f"AND original_id IN ({', '.join('?' for _ in chunk)})"
+            )
+            for values in connection.execute(query, (source, *chunk)):
+                if (values[2], _content(table, values)) in mine:
+                    counts[values[1]] += 1
+    if counts:
+        other, count = counts.most_common(1)[0]
+        if 2 * count > len(added):
+            log.warning(
+                "%d of the %d new records of source %r are already in the base, with the same ids and "
+                "content, under source %r: counts and totals over the base will count them twice. To "
+                "refresh that source instead, ingest under its name (`--source %s` on the command line)",
+                count, len(added), source, other, other,
+            )  # fmt: skip
+    return dict(counts)
 
 
 def _check_unchanged(

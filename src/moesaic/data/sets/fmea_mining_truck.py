@@ -1,5 +1,8 @@
 """FMEA of a mining haul truck (330 spreadsheet rows) and its FMEA question-answer benchmark.
 
+The sheet is read by :mod:`moesaic.data.readers_fmea` (re-exported here), the reader of any FMEA
+sheet in the 12-column layout.
+
 Leow, Hodkiewicz & Woods, "Impact of Table to Graph Translation on Hybrid Graph-Based RAG of
 FMEA Spreadsheets" (UWA NLP-TLP).
 """
@@ -7,151 +10,30 @@ FMEA Spreadsheets" (UWA NLP-TLP).
 from __future__ import annotations
 
 import json
-import logging
 import re
 from collections import Counter
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
-import numpy as np
-import pandas as pd
-
-from moesaic.data.readers_columns import read_sniffed_csv
+from moesaic.data.readers_fmea import (
+    COLUMNS,
+    HIERARCHY,
+    SCORES,
+    FmeaRows,
+    fill_hierarchy,
+    fmea_text,
+    read_fmea,
+    read_scores,
+)
 from moesaic.data.registry import DatasetInfo
 from moesaic.data.schema import Document, MaintenanceData
-from moesaic.data.tables import DataFormatError, numeric_column, read_csv_checked, row_line
+from moesaic.data.tables import DataFormatError, numeric_column, read_csv_checked
 
-logger = logging.getLogger(__name__)
+__all__ = ["COLUMNS", "HIERARCHY", "SCORES", "FmeaRows", "fill_hierarchy", "fmea_text", "load", "read_fmea"]
 
-COLUMNS = (
-    "Subsystem",
-    "Component",
-    "Sub-Component",
-    "Potential Failure Mode",
-    "Potential Effect(s) of Failure",
-    "Severity",
-    "Potential Cause(s) of Failure",
-    "Occurrence",
-    "Current Controls",
-    "Detection",
-    "RPN",
-    "Recommended Action",
-)
-SCORES = ("Severity", "Occurrence", "Detection", "RPN")
-# The levels a row belongs to, outermost first: the item hierarchy, then the failure mode and its
-# effects, which an FMEA sheet merges over the rows of the mode's causes. A spreadsheet export
-# leaves a merged cell blank below its first row, so a blank level means "as in the row above".
-HIERARCHY = (
-    "Subsystem",
-    "Component",
-    "Sub-Component",
-    "Potential Failure Mode",
-    "Potential Effect(s) of Failure",
-)
 QA_COLUMNS = ("ID", "Question", "Answer", "Categories", "Nuggets")
 # A backslash that starts no JSON escape; spreadsheet text such as "125\ hour" holds one.
 _STRAY_BACKSLASH = re.compile(r'\\(?!["\\/bfnrtu])')
-
-
-def _scores(frame: pd.DataFrame, path: Path) -> dict[str, np.ndarray]:
-    # Line numbers assume one line per row; cells with line breaks shift them.
-    return {c: numeric_column(frame, c, path, allow_missing=False) for c in SCORES}
-
-
-def fmea_text(row: dict[str, Any]) -> str:
-    """One readable line: where it fails, how, with what effect, why, and what to do."""
-    where = " > ".join(str(row[c]) for c in ("Subsystem", "Component", "Sub-Component") if row[c])
-    parts = [f"{where}: failure mode {row['Potential Failure Mode']}"]
-    for label, column in (
-        ("effects", "Potential Effect(s) of Failure"),
-        ("causes", "Potential Cause(s) of Failure"),
-        ("controls", "Current Controls"),
-        ("action", "Recommended Action"),
-    ):
-        if row[column]:
-            parts.append(f"{label}: {row[column]}")
-    return "; ".join(" ".join(p.split()) for p in parts)
-
-
-def fill_hierarchy(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """``frame`` with blank :data:`HIERARCHY` cells filled down from the row above.
-
-    A blank level continues the group of the row above only while every outer level of the
-    row is blank too: ``,Pumps,,Leaking`` starts a new component, so its blank sub-component
-    stays blank (the component has none) rather than taking the previous component's.
-    Other columns, the scores above all, are never filled.
-
-    Raises:
-        DataFormatError: a blank ``Subsystem`` in the first data row, which has no row above.
-    """
-    cells = frame[list(HIERARCHY)].fillna("").astype(str)
-    blank = np.stack([cells[c].str.strip().eq("").to_numpy() for c in HIERARCHY], axis=1)  # (rows, levels)
-    continues = np.logical_and.accumulate(blank, axis=1)
-    if not continues.any():
-        return frame
-    if continues[0, 0]:
-        raise DataFormatError(
-            path,
-            f"expected a `{HIERARCHY[0]}` in the first data row, found a blank cell: blank "
-            f"hierarchy cells ({', '.join(HIERARCHY)}) are read as merged with the row above, "
-            "and the first row has none",
-            line=row_line(frame, 0),
-            column=HIERARCHY[0],
-        )
-    filled = cells.mask(continues).ffill()
-    counts = {
-        c: int((continues[:, i] & filled[c].str.strip().ne("").to_numpy()).sum())
-        for i, c in enumerate(HIERARCHY)
-    }
-    logger.info(
-        "%s: filled %d blank hierarchy cells from the row above (merged spreadsheet cells): %s",
-        path,
-        sum(counts.values()),
-        ", ".join(f"{c} {n}" for c, n in counts.items() if n),
-    )
-    return frame.assign(**{c: filled[c] for c in HIERARCHY})
-
-
-class FmeaRows(NamedTuple):
-    documents: tuple[Document, ...]
-    rpn_mismatches: tuple[str, ...]  # doc ids whose RPN is not Severity x Occurrence x Detection
-
-
-def read_fmea(path: Path) -> FmeaRows:
-    """An FMEA sheet with the 12 columns of :data:`COLUMNS`, one Document(kind="fmea") per row.
-
-    The separator (``,``, ``;`` or tab) is sniffed from the header, as for a user's other files.
-    Blank hierarchy cells (merged cells of a spreadsheet export) are filled down from the row
-    above by :func:`fill_hierarchy`; the scores never are.
-
-    ``fields`` holds every column (text "" when empty) with the four scores as ints.
-    Rows whose RPN differs from S x O x D are kept as written and listed in ``rpn_mismatches``.
-
-    Raises:
-        DataFormatError: missing columns, a missing or non-numeric score, or a blank
-            ``Subsystem`` in the first row, naming the column.
-    """
-    frame = read_sniffed_csv(Path(path), required=COLUMNS)
-    scores = _scores(frame, path)
-    text = fill_hierarchy(frame, path).fillna("")
-    documents, mismatches = [], []
-    for pos, row in enumerate(text.to_dict("records")):
-        fields: dict[str, Any] = {c: str(row[c]).strip() for c in COLUMNS if c not in SCORES}
-        fields.update(
-            {
-                c: int(scores[c][pos]) if float(scores[c][pos]).is_integer() else float(scores[c][pos])
-                for c in SCORES
-            }
-        )
-        doc_id = f"fmea-{pos + 1}"
-        if fields["RPN"] != fields["Severity"] * fields["Occurrence"] * fields["Detection"]:
-            mismatches.append(doc_id)
-        documents.append(Document(doc_id=doc_id, kind="fmea", text=fmea_text(fields), fields=fields))
-    if mismatches:
-        logger.info(
-            "%s: RPN differs from Severity x Occurrence x Detection in %s", path, ", ".join(mismatches)
-        )
-    return FmeaRows(tuple(documents), tuple(mismatches))
 
 
 def _nuggets(raw: str, path: Path, qa_id: str, repairs: list[str]) -> list[dict[str, str]]:
@@ -216,11 +98,11 @@ def read_fmea_qa(path: Path) -> QaItems:
 
 
 def load(folder: Path) -> MaintenanceData:
-    rows = read_fmea(folder / "fmea_dataset_filled.csv")
+    rows = read_fmea(folder / "fmea_dataset_filled.csv", warn_rpn=False)  # fmea-288: RPN 0 upstream
     qa = read_fmea_qa(folder / "fmea_qa_model.csv")
     combined_path = folder / "fmea_dataset_combined.csv"
     combined = read_csv_checked(combined_path, required=COLUMNS, dtype=str)  # the BOM is dropped on reading
-    combined = combined.assign(**_scores(combined, combined_path))
+    combined = combined.assign(**read_scores(combined, combined_path))
     subsystems = Counter(str(d.fields["Subsystem"]) for d in rows.documents)
     counts = {
         "rows": len(rows.documents),

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from PIL import Image, UnidentifiedImageError
 
+from moesaic.data.readers_fmea import check_score_range
 from moesaic.data.schema import EVENT_KINDS, Asset, Document, Drawing, Event
 from moesaic.data.simulator.cells import (
     check_known,
@@ -169,18 +170,7 @@ def read_fmea(path: Path) -> tuple[Document, ...]:
     )
     check_unique(ids, path, "fmea_id")
     numbers = _numbers(frame, (*_FMEA_SCORES, "rpn"), path)
-    for column in _FMEA_SCORES:
-        if column in numbers:
-            bad = np.flatnonzero(
-                ~np.isnan(numbers[column]) & ((numbers[column] < 1) | (numbers[column] > 10))
-            )
-            if len(bad):
-                raise DataFormatError(
-                    path,
-                    f"expected a score from 1 to 10, found {numbers[column][bad[0]]:g}",
-                    line=line_of(int(bad[0])),
-                    column=column,
-                )
+    check_score_range(frame, numbers, path)  # as for a user's FMEA sheet
     cells = {c: text_cells(frame, c) for c in frame.columns if c not in numbers}
     docs = []
     for i in range(len(frame)):

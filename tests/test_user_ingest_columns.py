@@ -1,0 +1,79 @@
+"""Header names of a plant's own exports: spaces around separators and any case (user report items 1, 19)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from moesaic.cli.app import app
+from moesaic.data.readers import read_assets_csv, read_user_folder, read_work_orders_csv
+from moesaic.data.tables import DataFormatError, read_csv_checked
+
+
+def _write(folder: Path, name: str, text: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["wo_id ;asset_id;text", "wo_id ; asset_id ; text", " wo_id;asset_id ;text "],
+)
+def test_spaces_around_separators_in_a_work_order_header_are_stripped(tmp_path: Path, header: str) -> None:
+    path = _write(tmp_path, "work_orders.csv", f"{header}\nA1;P-1;fuite\nNA;P-2;bruit\n")
+    first, second = read_work_orders_csv(path)
+    assert (first.doc_id, first.asset_id, first.text) == ("A1", "P-1", "fuite")
+    assert second.doc_id == "NA"  # an identifier column is still read as written, not as missing
+
+
+def test_spaces_in_an_asset_header_are_stripped(tmp_path: Path) -> None:
+    path = _write(tmp_path, "assets.csv", "asset_id ,asset_type , site\nP-1,pump, Lyon\n")
+    (asset,) = read_assets_csv(path)
+    assert (asset.asset_id, asset.asset_type, asset.attributes) == ("P-1", "pump", {"site": "Lyon"})
+
+
+def test_a_spaced_header_ingests_from_the_command_line(tmp_path: Path) -> None:
+    """The report's exact reproduction ended in AttributeError: 'DataFrame' object has no attribute 'str'."""
+    _write(tmp_path / "spaced", "work_orders.csv", "wo_id ;asset_id;text\nA1;P-1;fuite\n")
+    result = CliRunner().invoke(
+        app, ["kb", "ingest", str(tmp_path / "spaced"), "--kb", str(tmp_path / "kb"), "--embedder", "hashing"]
+    )
+    assert result.exit_code == 0, result.output
+    assert re.search(r"documents\s*│\s*1\s", result.output)
+
+
+def test_documented_column_names_are_matched_in_any_case(tmp_path: Path) -> None:
+    text = "WO_ID;Asset_ID;Text;Created;COST;Labour_Hours;Failure_Code;Techniker\n"
+    text += "W-1;P-1;Lager defekt;2024-02-13 14:05;1.250,50;2,5;BRG;Müller\n"
+    (order,) = read_work_orders_csv(_write(tmp_path, "work_orders.csv", text))
+    assert (order.doc_id, order.asset_id, order.text) == ("W-1", "P-1", "Lager defekt")
+    assert str(order.time) == "2024-02-13 14:05:00"
+    # Documented names take their documented spelling; other columns keep the file's.
+    assert order.fields == {"failure_code": "BRG", "Techniker": "Müller", "cost": 1250.5, "labour_hours": 2.5}
+    (asset,) = read_assets_csv(_write(tmp_path, "assets.csv", "Asset_ID,ASSET_TYPE\nP-1,pump\n"))
+    assert (asset.asset_id, asset.asset_type) == ("P-1", "pump")
+
+
+def test_two_spellings_of_one_documented_column_are_refused(tmp_path: Path) -> None:
+    path = _write(tmp_path, "work_orders.csv", "wo_id,asset_id,Text,text\nA1,P-1,a,b\n")
+    with pytest.raises(DataFormatError, match=r"line 1: columns 'Text' and 'text' are both read as 'text'"):
+        read_work_orders_csv(path)
+
+
+def test_an_unknown_required_name_is_still_refused_listing_the_columns(tmp_path: Path) -> None:
+    _write(tmp_path, "work_orders.csv", "equipment;description\nP-1;fuite\n")
+    with pytest.raises(DataFormatError) as caught:
+        read_user_folder(tmp_path)
+    assert "missing required column(s) ['wo_id', 'asset_id', 'text']" in str(caught.value)
+    assert "found columns ['equipment', 'description']" in str(caught.value)
+
+
+def test_required_names_of_any_checked_table_match_in_any_case(tmp_path: Path) -> None:
+    path = _write(tmp_path, "t.csv", " ID ,Value\n1,2\n")
+    assert list(read_csv_checked(path, required=("id",))) == ["id", "Value"]
+    assert list(read_csv_checked(path)) == ["ID", "Value"]  # nothing asked: names as written, stripped
