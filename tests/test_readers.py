@@ -253,7 +253,7 @@ def test_undecided_dates_of_a_series_take_the_order_that_runs_forward(
     forward = "time,v\n12/01/2024,1\n01/02/2024,2\n"  # month first would go from December back to January
     assert _days(read_series_file(write(tmp_path, "f.csv", forward)).time) == ["2024-01-12", "2024-02-01"]
     undecided = "time,v\n01.02.2024,1\n01.03.2024,2\n"  # both orders run forward: dots are day first
-    with caplog.at_level(logging.WARNING, logger="moesaic.data.tables"):
+    with caplog.at_level(logging.WARNING, logger="moesaic.data.times"):
         assert _days(read_series_file(write(tmp_path, "u.csv", undecided)).time) == [
             "2024-02-01",
             "2024-03-01",

@@ -16,8 +16,8 @@ from moesaic.data.tables import (
     read_text_checked,
     require_columns,
     row_line,
-    time_column,
 )
+from moesaic.data.times import time_column
 
 
 def write(folder: Path, name: str, content: str | bytes) -> Path:
@@ -260,7 +260,7 @@ def test_require_columns_names_first_missing(tmp_path: Path) -> None:
 
 
 def test_a_time_argument_says_its_date_order_or_is_refused() -> None:
-    from moesaic.data.tables import parse_time_argument
+    from moesaic.data.times import parse_time_argument
 
     assert parse_time_argument("13/03/2024 10:00", "--start") == pd.Timestamp("2024-03-13 10:00")
     assert parse_time_argument("03/13/2024", "--start") == pd.Timestamp("2024-03-13")

@@ -11,7 +11,7 @@ import typer
 from rich.markup import escape
 
 from moesaic.cli.console import console, fail
-from moesaic.data.tables import parse_time_argument
+from moesaic.data.times import parse_time_argument
 from moesaic.knowledge import KnowledgeBase, KnowledgeBaseError
 from moesaic.reports.scenarios.feedback import record_feedback
 from moesaic.reports.scenarios.planner import plan_scenarios
@@ -110,8 +110,9 @@ def feedback(
         fail(str(err.args[0]))
     except (KnowledgeBaseError, ValueError) as err:
         fail(str(err))
+    placed = "" if record.rank is None else f" at position {record.rank}"
     console.print(
-        f"feedback {record.feedback_id}: {record.verdict} {record.scenario_id} "
+        f"feedback {record.feedback_id}: {record.verdict} {record.scenario_id}{placed} "
         f"by {record.who} at {record.at}",
         highlight=False,
     )

@@ -27,7 +27,8 @@ from torch import Tensor
 
 from moesaic.data.batch import Batch
 from moesaic.data.schema import Series
-from moesaic.data.tables import DataFormatError, numeric_column, read_csv_checked, row_line, time_column
+from moesaic.data.tables import DataFormatError, numeric_column, read_csv_checked, row_line
+from moesaic.data.times import time_column
 
 logger = logging.getLogger(__name__)
 

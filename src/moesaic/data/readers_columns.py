@@ -15,14 +15,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from moesaic.data.tables import (
-    DataFormatError,
-    numeric_column,
-    read_csv_checked,
-    read_text_checked,
-    row_line,
-    time_column,
-)
+from moesaic.data.tables import DataFormatError, numeric_column, read_csv_checked, read_text_checked, row_line
+from moesaic.data.times import time_column
 
 _log = logging.getLogger(__name__)
 

@@ -20,7 +20,8 @@ from moesaic.data.readers_columns import (
     read_sniffed_csv,
 )
 from moesaic.data.schema import Asset, Document
-from moesaic.data.tables import numeric_column, row_line, time_column
+from moesaic.data.tables import numeric_column, row_line
+from moesaic.data.times import time_column
 
 WORK_ORDER_TIMES = ("created", "date", "time")
 WORK_ORDER_NUMBERS = ("cost", "labour_hours")

@@ -30,7 +30,7 @@ from torch import Tensor, nn
 
 from moesaic.config import from_dict, to_dict
 from moesaic.data.batch import Batch
-from moesaic.data.tables import parse_time_argument
+from moesaic.data.times import parse_time_argument
 from moesaic.encoders import EncoderConfig
 from moesaic.heads.anomaly import AnomalyModel, window_table
 from moesaic.model import ModelConfig

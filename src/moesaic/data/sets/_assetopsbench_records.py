@@ -14,7 +14,8 @@ import numpy as np
 import pandas as pd
 
 from moesaic.data.schema import Document, Event
-from moesaic.data.tables import DataFormatError, numeric_column, time_column
+from moesaic.data.tables import DataFormatError, numeric_column
+from moesaic.data.times import time_column
 
 logger = logging.getLogger(__name__)
 

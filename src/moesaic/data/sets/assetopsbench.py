@@ -38,7 +38,8 @@ from moesaic.data.sets._assetopsbench_records import (
     _work_orders,
 )
 from moesaic.data.sets._json import is_number, read_json_checked, require_list, require_mapping
-from moesaic.data.tables import DataFormatError, read_csv_checked, read_text_checked, time_column
+from moesaic.data.tables import DataFormatError, read_csv_checked, read_text_checked
+from moesaic.data.times import time_column
 
 __all__ = [
     "CATALOGUES",

@@ -8,7 +8,8 @@ import pandas as pd
 
 from moesaic.data.registry import DatasetInfo
 from moesaic.data.schema import MaintenanceData, Series
-from moesaic.data.tables import numeric_column, read_csv_checked, time_column
+from moesaic.data.tables import numeric_column, read_csv_checked
+from moesaic.data.times import time_column
 
 CHANNELS = ("HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT")
 

@@ -15,7 +15,8 @@ import pandas as pd
 
 from moesaic.data.registry import DatasetInfo
 from moesaic.data.schema import Asset, Document, MaintenanceData
-from moesaic.data.tables import DataFormatError, numeric_column, read_csv_checked, time_column
+from moesaic.data.tables import DataFormatError, numeric_column, read_csv_checked
+from moesaic.data.times import time_column
 
 ASSET_TYPE = "Hydraulic excavator"
 FILE = "case_study_pdl.csv"

@@ -16,7 +16,8 @@ import pandas as pd
 
 from moesaic.data.registry import DatasetInfo
 from moesaic.data.schema import Event, MaintenanceData, Series
-from moesaic.data.tables import DataFormatError, numeric_column, read_csv_checked, time_column
+from moesaic.data.tables import DataFormatError, numeric_column, read_csv_checked
+from moesaic.data.times import time_column
 
 CHANNELS = (
     "Accelerometer1RMS",

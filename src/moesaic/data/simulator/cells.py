@@ -15,7 +15,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from moesaic.data.tables import DataFormatError, read_csv_checked, read_text_checked, time_column
+from moesaic.data.tables import DataFormatError, read_csv_checked, read_text_checked
+from moesaic.data.times import time_column
 
 
 def read_table(path: Path, required: tuple[str, ...]) -> pd.DataFrame:

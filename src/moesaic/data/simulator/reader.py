@@ -29,13 +29,8 @@ from moesaic.data.simulator.cells import (
 )
 from moesaic.data.simulator.faults import FAULT_CODES
 from moesaic.data.simulator.writer import FORMAT, FORMAT_VERSION
-from moesaic.data.tables import (
-    DataFormatError,
-    numeric_column,
-    read_csv_checked,
-    read_text_checked,
-    time_column,
-)
+from moesaic.data.tables import DataFormatError, numeric_column, read_csv_checked, read_text_checked
+from moesaic.data.times import time_column
 
 
 def read_manifest(path: Path) -> dict[str, Any]:

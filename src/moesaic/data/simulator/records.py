@@ -21,13 +21,8 @@ from moesaic.data.simulator.cells import (
     text_cells,
     times_allow_empty,
 )
-from moesaic.data.tables import (
-    DataFormatError,
-    numeric_column,
-    read_csv_checked,
-    read_text_checked,
-    time_column,
-)
+from moesaic.data.tables import DataFormatError, numeric_column, read_csv_checked, read_text_checked
+from moesaic.data.times import time_column
 
 _EVENT_NUMERIC = ("severity", "threshold", "peak")
 _WO_NUMERIC = ("priority", "cost", "labour_hours")

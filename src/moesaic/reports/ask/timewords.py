@@ -21,7 +21,7 @@ from typing import NamedTuple
 
 import pandas as pd
 
-from moesaic.data.tables import parse_time_argument, timestamp_or_none
+from moesaic.data.times import parse_time_argument, timestamp_or_none
 
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH = (

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from moesaic.data.schema import Document, Event, Series
-from moesaic.data.tables import parse_time_argument
+from moesaic.data.times import parse_time_argument
 from moesaic.reports.diagnose.channels import ChannelModel
 from moesaic.reports.diagnose.claims import as_time
 from moesaic.reports.diagnose.episodes import (

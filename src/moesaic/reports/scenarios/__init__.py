@@ -1,6 +1,7 @@
 """Maintenance scenarios: candidates from history and FMEA, a ranker that learns from expert feedback."""
 
-from moesaic.reports.scenarios.candidates import ACTIONS, CandidateConfig, ScenarioGenerator, scenario_key
+from moesaic.reports.scenarios.actions import ACTIONS
+from moesaic.reports.scenarios.candidates import CandidateConfig, ScenarioGenerator, scenario_key
 from moesaic.reports.scenarios.feedback import feedback_log, load_ranker, rebuild_ranker, record_feedback
 from moesaic.reports.scenarios.planner import ScenarioPlan, plan_scenarios
 from moesaic.reports.scenarios.ranker import RankerConfig, ScenarioRanker, Verdict

@@ -5,8 +5,9 @@ Two layouts are read, each from its own field names:
 - the expert coding of the excavator set (``Action``, ``FM``, ``Cost``; its ``RunningTime`` is
   the running time up to the order, not a downtime, and is not read);
 - a user's ``work_orders.csv`` (README, "Your own files"): ``failure_code``, ``cost``,
-  ``labour_hours``, and no action column, so the action is the most invasive verb of the text
-  ("replaced bearing, checked coupling" was a replacement).
+  ``labour_hours``, and no action column, so the action is the most invasive one its text names
+  in English, French or German (:mod:`moesaic.reports.scenarios.actions`: "replaced bearing,
+  checked coupling" and "Lager getauscht" were replacements).
 
 The excavator fields win when an order has them: an empty ``Action`` or ``FM`` there is the
 expert's verdict (no action, no failure mode), not a missing column, so it is not overridden by
@@ -21,9 +22,8 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from moesaic.data.schema import Document
-from moesaic.reports.qa.table import terms
+from moesaic.reports.scenarios.actions import INVASIVE, text_verbs
 
-ACTIONS = ("inspect", "test", "replace", "repair", "adjust", "monitor")
 # Expert action codes of the work orders (``Replace``, ``Minor Maint_Repair``, ...) to one verb,
 # the most invasive first: an order that replaced and repaired is a replacement.
 _CODE_VERBS = (
@@ -33,17 +33,6 @@ _CODE_VERBS = (
     ("Minor Maint", "adjust"),
     ("CM", "monitor"),
 )
-# Words of free text (work orders, FMEA recommended actions) that name each verb, stemmed.
-_TEXT_VERBS = {
-    "replace": ("replac", "chang", "swap", "fit", "refit", "install", "new", "renew"),
-    "repair": ("repair", "fix", "weld", "rebuild", "overhaul", "modif"),
-    "adjust": ("adjust", "tighten", "top", "grease", "lube", "servic", "reset", "clean", "tension"),
-    "monitor": ("monitor", "sampl", "trend", "analysi", "analys", "cm"),
-    "test": ("test", "calibrat", "measur"),
-    "inspect": ("inspect", "check", "investigat", "examin", "look"),
-}
-# The verbs of a past order's text, the most invasive first (the order of _CODE_VERBS).
-_INVASIVE = ("replace", "repair", "adjust", "monitor", "test", "inspect")
 UNCODED_FM = "uncoded"
 # Field names, the excavator set's first: the first one an order has is read.
 ACTION_FIELDS = ("Action",)
@@ -62,12 +51,6 @@ def action_verb(code: str) -> str:
         if part in code:
             return verb
     return "inspect"
-
-
-def text_verbs(text: str) -> set[str]:
-    """The verbs of :data:`ACTIONS` named in free text."""
-    words = set(terms(text))
-    return {verb for verb, stems in _TEXT_VERBS.items() if any(w.startswith(s) for w in words for s in stems)}
 
 
 def failure_mode(code: str) -> str:
@@ -107,7 +90,7 @@ def read_coding(order: Document) -> OrderCoding:
         verb = action_verb(_code(fields[action_from]))
     else:
         action_from = "text"
-        verb = next((v for v in _INVASIVE if v in text_verbs(order.text)), "inspect")
+        verb = next((v for v in INVASIVE if v in text_verbs(order.text)), "inspect")
     mode_from = _first_present(fields, FAILURE_MODE_FIELDS)
     mode = failure_mode(_code(fields[mode_from])) if mode_from is not None else UNCODED_FM
     return OrderCoding(verb, mode, action_from, mode_from)

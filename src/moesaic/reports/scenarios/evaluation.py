@@ -50,7 +50,8 @@ def simulate_expert(ranker: ScenarioRanker, cases: Sequence[Case]) -> int:
     """Give the ranker the feedback the recorded coding implies, case by case, in order.
 
     For each case: accept the correct scenario when it is among the candidates, then reject the
-    top-ranked scenario when it is not the correct one.
+    top-ranked scenario by the learnt score when it is not the correct one (the accepted scenario
+    itself now leads its own list: :meth:`ScenarioRanker.rank` obeys the verdicts).
 
     Returns:
         The number of verdicts given.
@@ -63,7 +64,7 @@ def simulate_expert(ranker: ScenarioRanker, cases: Sequence[Case]) -> int:
         if correct:
             ranker.update(case.candidates, Verdict(correct[0].scenario_id, "accept", None))
             given += 1
-        top = ranker.rank(case.candidates)[0]
+        top = ranker.rank(case.candidates, obey_verdicts=False)[0]
         if top.key != case.answer:
             ranker.update(case.candidates, Verdict(top.scenario_id, "reject", None))
             given += 1

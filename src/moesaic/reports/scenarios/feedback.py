@@ -4,7 +4,8 @@ Three tables, created on first use inside the writer's own transaction:
 
 - ``scenario_proposals``: every scenario shown, with its features (the list a verdict is on);
 - ``scenario_feedback``: the append-only log of verdicts, who gave them and when;
-- ``scenario_ranker``: the online ranker's state (weights and their running sum) after the last verdict.
+- ``scenario_ranker``: the online ranker's state (weights, their running sum, the verdicts it obeys)
+  after the last verdict.
 
 A verdict, its log row and the new weights are written in one ``BEGIN IMMEDIATE`` transaction:
 either all are stored or none is, so feedback is never lost or half-applied. :func:`rebuild_ranker`
@@ -21,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import NamedTuple
 
-from moesaic.reports.scenarios.ranker import RankerConfig, ScenarioRanker, Verdict
+from moesaic.reports.scenarios.ranker import STATE_VERSION, RankerConfig, ScenarioRanker, Verdict
 from moesaic.reports.scenarios.scenario import Scenario, Situation
 
 logger = logging.getLogger(__name__)
@@ -119,12 +120,22 @@ def _siblings(connection: sqlite3.Connection, scenario_id: str) -> list[Scenario
 
 
 def load_ranker(connection: sqlite3.Connection, config: RankerConfig | None = None) -> ScenarioRanker:
-    """The online ranker stored in the base, or a cold-start one when no feedback was given yet."""
+    """The online ranker stored in the base, or a cold-start one when no feedback was given yet.
+
+    A ranker stored by another version of the update rule (:data:`STATE_VERSION`) is rebuilt from
+    the feedback log, so old verdicts count under the current rule; the next verdict stores it.
+    """
     config = config or RankerConfig()
     if not _has_tables(connection):
         return ScenarioRanker(config)
     row = connection.execute("SELECT weights FROM scenario_ranker WHERE name = ?", (RANKER,)).fetchone()
-    return ScenarioRanker(config) if row is None else ScenarioRanker.from_state(json.loads(row[0]), config)
+    if row is None:
+        return ScenarioRanker(config)
+    state = json.loads(row[0])
+    if state.get("version") != STATE_VERSION:
+        logger.info("ranker stored by update rule %s: rebuilt from the feedback log", state.get("version"))
+        return rebuild_ranker(connection, config)
+    return ScenarioRanker.from_state(state, config)
 
 
 def record_feedback(

@@ -17,6 +17,7 @@ from moesaic.data.schema import Document
 from moesaic.knowledge import KnowledgeBase
 from moesaic.reports.qa.table import rows_from_documents
 from moesaic.reports.scenarios.candidates import CandidateConfig, ScenarioGenerator
+from moesaic.reports.scenarios.coding import read_coding
 from moesaic.reports.scenarios.feedback import load_ranker, store_proposals
 from moesaic.reports.scenarios.ranker import RankerConfig
 from moesaic.reports.scenarios.scenario import Scenario, Situation
@@ -92,8 +93,8 @@ def plan_scenarios(
     Raises:
         ValueError: neither or both of ``text`` and ``window``, an empty situation, no past order
             to learn from (none before the window, none of the asset or its type), no similar
-            past order (none of the nearest shares a meaningful word with the situation), or no
-            scenario with two supporting records.
+            past order (none shares ``min_similarity`` of the situation's word weight: the nearest
+            is named), or no scenario with two supporting records (the similar orders are named).
     """
     if (text is None) == (window is None):
         raise ValueError("give exactly one of `text` (a work order) and `window` (start, end)")
@@ -116,16 +117,40 @@ def plan_scenarios(
         )
     candidates = generator.propose(situation)
     if not candidates:
-        if not generator.similar_orders(situation.text, asset_id=situation.asset_id):
-            raise ValueError(
-                f"no scenario for {situation.text!r}: no similar past work orders "
-                "(none of the nearest shares a meaningful word with it)"
-            )
-        raise ValueError(
-            f"no scenario for {situation.text!r}: no two similar past work orders share a coding; "
-            "ingest more history into the base"
-        )
+        raise ValueError(_why_none(generator, situation))
     ranked = load_ranker(kb.connection, ranker_config).rank(candidates)[:top]
     # The whole candidate list is stored: a verdict is learnt against every alternative.
     store_proposals(kb.connection, situation, candidates)
     return ScenarioPlan(situation, ranked)
+
+
+def _why_none(generator: ScenarioGenerator, situation: Situation) -> str:
+    """Why ``situation`` gets no scenario, naming the orders nearest to it."""
+    about = f"no scenario for {situation.text!r}"
+    similar = generator.similar_orders(situation.text, asset_id=situation.asset_id)
+    if not similar:
+        nearest = generator.nearest_orders(situation.text, asset_id=situation.asset_id)
+        closest = max(nearest, key=lambda n: n.similarity, default=None)
+        shares = (
+            ""
+            if closest is None or closest.similarity == 0
+            else f"; the closest, {_describe(closest.document)}, shares {closest.similarity:.0%}"
+        )
+        return (
+            f"{about}: no similar past work orders (none of those of "
+            f"{generator.describe_peers(situation.asset_id)} shares "
+            f"{generator.config.min_similarity:.0%} of the weight of its words{shares}): abstaining "
+            "rather than proposing what unrelated orders record"
+        )
+    listed = "; ".join(_describe(n.document) for n in similar[:3])
+    found = (
+        f"only one similar past work order, {listed}"
+        if len(similar) == 1
+        else f"{len(similar)} similar past work orders ({listed}{'; ...' if len(similar) > 3 else ''}) "
+        "but no two with the same coding"
+    )
+    return f"{about}: {found}; a scenario rests on two similar orders sharing a coding: ingest more history"
+
+
+def _describe(order: Document) -> str:
+    return f"{order.doc_id} ({read_coding(order).key}: {order.text!r})"

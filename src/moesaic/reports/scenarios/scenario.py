@@ -45,7 +45,7 @@ class Scenario:
         key: ``"<verb>:<failure mode>"``.
         failure_mode: the failure mode addressed.
         steps: the ordered actions, each starting with a verb of
-            :data:`~moesaic.reports.scenarios.coding.ACTIONS`.
+            :data:`~moesaic.reports.scenarios.actions.ACTIONS`.
         reason: why it is proposed, in one sentence.
         downtime_h: median ``labour_hours`` of the supporting orders (a user's file; the reason
             says so), None when unknown (the excavator set records no downtime).

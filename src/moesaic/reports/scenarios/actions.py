@@ -1,0 +1,109 @@
+"""The maintenance actions of a scenario, and the English, French and German words that name them.
+
+:data:`ACTION_WORDS` is the whole vocabulary, one table: action -> language -> stems. A word of a
+text names an action when, compared lower-case and without accents (``"remplacée"`` ->
+``"remplacee"``, ``"Prüfung"`` -> ``"prufung"``, ``"ß"`` -> ``"ss"``) and before any stemming:
+
+- it **starts with** an English or French stem, so every inflection counts: ``greased``,
+  ``greasing`` and ``regreased`` are lubrication, ``remplacé``, ``remplacement`` replacement;
+- it **contains** a German stem, because German builds compounds and participles around the verb:
+  ``Lagerwechsel``, ``ausgetauscht``, ``Sichtprüfung``, ``nachgeschmiert``.
+
+A word that contains one of :data:`NOT_ACTIONS` names a part, not an action (a ``fitting``, an
+``échangeur`` or ``Wärmetauscher`` (heat exchanger), a ``Wechselrichter`` (inverter)), and names
+no action at all. Every stem is tried on every word, whatever its language (a work order may mix
+them), so an English stem that also spells the French word (``install``, ``align``, ``inspect``,
+``examin``, ``chang``) is listed once, under ``en``.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Mapping
+
+ACTIONS = ("inspect", "test", "replace", "repair", "adjust", "lubricate", "clean", "monitor")
+# The actions a past order's text can name, the most invasive first: an order that replaced a
+# bearing and greased it was a replacement.
+INVASIVE = ("replace", "repair", "adjust", "lubricate", "clean", "monitor", "test", "inspect")
+# How a word is matched to a stem of each language (see the module docstring).
+PREFIX_LANGUAGES = ("en", "fr")
+
+ACTION_WORDS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
+    "replace": {
+        "en": ("replac", "chang", "swap", "fit", "refit", "install", "new", "renew"),
+        "fr": ("remplac", "echang", "substitu"),
+        "de": ("wechsel", "tausch", "ersetz", "erneuer", "eingebaut"),
+    },
+    "repair": {
+        "en": ("repair", "fix", "weld", "rebuild", "overhaul", "modif"),
+        "fr": ("repar", "soude", "soudu", "ressoud", "refection", "reconditionn", "rectifi"),
+        "de": ("repar", "instandgesetzt", "instandsetz", "schweiss", "uberhol", "ueberhol", "nacharbeit"),
+    },
+    "adjust": {
+        "en": ("adjust", "tighten", "top", "servic", "reset", "tension", "align", "realign", "balanc"),
+        "fr": ("regl", "ajust", "resserr", "serrag", "equilibr"),
+        "de": (
+            "einstell",
+            "eingestellt",
+            "justier",
+            "nachgezogen",
+            "angezogen",
+            "ausricht",
+            "ausgericht",
+            "gespannt",
+            "auswucht",
+            "ausgewucht",
+        ),
+    },
+    "lubricate": {
+        "en": ("lubricat", "lube", "greas", "regreas", "oiled"),
+        "fr": ("lubrifi", "graiss", "regraiss"),
+        "de": ("schmier", "fetten", "gefettet"),
+    },
+    "clean": {
+        "en": ("clean", "wash", "flushed", "purg", "unblock", "unclog", "descal"),
+        "fr": ("nettoy", "lavage", "rinc", "debouch", "detartr"),
+        "de": ("reinig", "saubern", "gesaubert", "spulung", "gespult", "entkalk"),
+    },
+    "monitor": {
+        "en": ("monitor", "sampl", "trend", "analysi", "analys", "cm"),
+        "fr": ("surveill", "prelev", "suivi", "tendanc"),
+        "de": ("uberwach", "ueberwach", "probenahme", "analys", "trend"),
+    },
+    "test": {
+        "en": ("test", "calibrat", "measur"),
+        "fr": ("essai", "etalonn", "calibr", "mesur"),
+        "de": ("getestet", "probelauf", "kalibrier", "messung", "gemessen"),
+    },
+    "inspect": {
+        "en": ("inspect", "check", "investigat", "examin", "look"),
+        "fr": ("verifi", "control", "visite", "diagnos"),
+        "de": ("inspekt", "inspizier", "kontroll", "pruf", "pruef", "besichtig", "untersuch", "begutacht"),
+    },
+}
+NOT_ACTIONS = ("fitting", "echangeur", "tauscher", "wechselrichter", "wechselstrom")
+_LETTERS = re.compile(r"[a-z]+")
+_LIGATURES = {"ß": "ss", "œ": "oe", "æ": "ae"}
+
+
+def fold(text: str) -> str:
+    """``text`` lower-case and without accents: ``"Garniture remplacée"`` -> ``"garniture remplacee"``."""
+    text = text.lower()
+    for letter, spelled in _LIGATURES.items():
+        text = text.replace(letter, spelled)
+    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
+
+
+def _names(word: str, stem: str, language: str) -> bool:
+    return word.startswith(stem) if language in PREFIX_LANGUAGES else stem in word
+
+
+def text_verbs(text: str) -> set[str]:
+    """The actions of :data:`ACTIONS` that the words of ``text`` name (see :data:`ACTION_WORDS`)."""
+    words = {w for w in _LETTERS.findall(fold(text)) if not any(x in w for x in NOT_ACTIONS)}
+    return {
+        action
+        for action, by_language in ACTION_WORDS.items()
+        if any(_names(w, stem, lang) for w in words for lang, stems in by_language.items() for stem in stems)
+    }
