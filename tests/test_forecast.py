@@ -233,7 +233,7 @@ def test_suite_runs_the_protocol_on_any_csv(tmp_path: Path) -> None:
     rows = {(r["system"], r["metric"]): r for r in document["rows"]}
     assert {s for s, _ in rows} == {"seasonal_naive", "dlinear"}
     row = rows[("dlinear", "mse")]
-    assert row["setting"] == "L=24,H=8,split=ratio" and row["source"] == "measured"
+    assert row["setting"] == "L=24,H=8,split=ratio,steps=2" and row["source"] == "measured"
     assert row["params_total"] == 2 * (24 * 8 + 8) and row["train_seconds"] is not None
 
 

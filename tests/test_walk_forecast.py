@@ -124,7 +124,7 @@ def test_cli_refuses_a_chosen_context_the_file_cannot_hold(tmp_path: Path) -> No
 def test_seasonal_naive_needs_one_season_of_context(tmp_path: Path) -> None:
     code, output = _run(
         "--csv", str(_csv(tmp_path / "s.csv", 40)), "--horizon", "5", "--model", "seasonal_naive",
-        "--out", str(tmp_path / "f.csv"),
+        "--out", str(tmp_path / "f.csv"), "--set", "seasonal_period=24",  # minutely rows: a day is 1440
     )  # fmt: skip
     assert (
         code == 2

@@ -1,7 +1,10 @@
 """Atomic writes: a reader sees the old file or the new one, never half of one.
 
 Every file moesaic writes for a user goes through here, so an interrupted run leaves
-nothing half-written: data is written to a temporary sibling and renamed into place.
+nothing half-written: data is written to a temporary sibling and renamed into place. The file
+(or folder) gets the permissions a new file of ``open()`` (or folder of ``mkdir``) would get, 0666
+(0777) less the process umask, where ``tempfile`` alone leaves 0600 (0700): other users (a CI job,
+a colleague's tool reading the benchmark JSON) must be able to read the results.
 """
 
 from __future__ import annotations
@@ -56,6 +59,7 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        os.fchmod(fd, 0o666 & ~_umask())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()
@@ -86,6 +90,7 @@ def atomic_path(path: Path) -> Iterator[Path]:
     os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_umask())  # after the library wrote (it may recreate the file)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -106,6 +111,7 @@ def atomic_directory(path: Path, *, overwrite: bool = True) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
+        os.chmod(tmp, 0o777 & ~_umask())
         yield tmp
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -122,6 +128,17 @@ def atomic_directory(path: Path, *, overwrite: bool = True) -> Iterator[Path]:
     os.replace(tmp, path)
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask() -> int:
+    """The process umask, read without changing it where /proc says it (Linux >= 4.7)."""
+    with contextlib.suppress(OSError), open("/proc/self/status") as handle:
+        for line in handle:
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    mask = os.umask(0o022)  # elsewhere: set and restore (not thread-safe, but brief)
+    os.umask(mask)
+    return mask
 
 
 def _exchange(a: Path, b: Path) -> bool:

@@ -13,7 +13,7 @@ from rich.table import Table
 from moesaic.cli.console import check_outputs, console, errors, fail, track
 from moesaic.data.registry import DataNotFoundError
 from moesaic.data.tables import DataFormatError
-from moesaic.eval.bench import OptionError, SuiteContext, run_suite, suites
+from moesaic.eval.bench import OptionError, SuiteContext, SuiteOutputError, run_suite, suites
 
 
 def bench(
@@ -31,25 +31,27 @@ def bench(
     """Run a benchmark suite; rows follow shared/bench-contract.md."""
     known = suites()
     if suite == "list":
-        table = Table("suite", "what it measures")
+        table = Table("suite", "what it measures", "options (-o KEY=VALUE)")
         for s in known.values():
-            table.add_row(s.name, s.description)
+            table.add_row(s.name, s.description, "" if s.options is None else ", ".join(s.options))
         console.print(table)
         return
     if suite not in known:
         fail(f"unknown suite {suite!r}; available: {', '.join(sorted(known))}")
-    options = {}
+    options: dict[str, str] = {}
     for item in option or []:
         key, sep, value = item.partition("=")
         if not sep:
             fail(f"--option {item!r}: expected KEY=VALUE")
+        if key in options:
+            fail(f"--option {key} given twice ({options[key]!r} and {value!r}); give it once")
         options[key] = value
     check_outputs(folders=(out,))  # before the suite runs, not after
     command = "moesaic " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     ctx = SuiteContext(quick=quick, data=data, options=options, progress=track, seed=seed, out=out)
     try:
         result = run_suite(suite, ctx, out=out, command=command)
-    except (DataNotFoundError, DataFormatError, OptionError) as err:
+    except (DataNotFoundError, DataFormatError, OptionError, SuiteOutputError) as err:
         fail(str(err))
     table = Table("system", "dataset", "setting", "metric", "value", title=f"bench {suite}")
     for row in result.rows:

@@ -5,7 +5,14 @@ The file is read like ``moesaic detect``'s (:func:`moesaic.data.readers.read_ser
 column is detected (or named with ``--time-col``), every other column is a channel unless
 ``--channels`` chooses them, the separator is sniffed; an ETT file works as it is. With
 ``--pretrained`` the pretrained forecaster forecasts as it is, or with ``--adapter`` after loading
-an adapter of ``moesaic adapt`` that was adapted from that same checkpoint."""
+an adapter of ``moesaic adapt`` that was adapted from that same checkpoint.
+
+The season (the seasonal naive model's and the check's period, and the moesaic head's periodic
+path) is a day of rows at the file's time step (:func:`moesaic.eval.season.daily_season`), or the
+config's 24 steps when the file has no timestamps; ``--set seasonal_period=N`` (and
+``--set moesaic.period=N``) set it. ``--set train.max_steps=N`` bounds every training stage, the
+moesaic model's first two (``moesaic.stage_steps``) included unless that is set too. A channel
+without any reading in the context the forecast reads is refused, not forecast as its mean."""
 
 from __future__ import annotations
 
@@ -30,6 +37,7 @@ from moesaic.cli.series_options import (
 from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.schema import Series
 from moesaic.data.tables import DataFormatError
+from moesaic.eval.season import season_of_times
 from moesaic.reports.plots import figure_png, forecast_figure
 from moesaic.tasks.few_shot import load_forecaster_adapter, pretrained_digest
 from moesaic.tasks.forecast import FORECAST_MODELS, POINT_FORECAST_MODELS, ForecastConfig, Forecaster
@@ -81,7 +89,11 @@ def forecast(
         ),
     ] = None,
     overrides: Annotated[
-        list[str] | None, typer.Option("--set", help="Config override KEY=VALUE, e.g. train.max_steps=500.")
+        list[str] | None,
+        typer.Option(
+            "--set",
+            help="Config override KEY=VALUE: train.max_steps=500 (bounds every stage), seasonal_period=96.",
+        ),
     ] = None,
     time_col: TimeColOption = None,
     channels: ChannelsOption = None,
@@ -131,6 +143,7 @@ def forecast(
                         soft_wrap=True,
                     )
             console.print(f"{how} reads the last {learned.context_length} rows")
+            _refuse_blind_channels(series, learned.context_length, csv)
             result = pretrained_forecast(network, series.values, horizon)
         else:
             if load is not None:
@@ -142,18 +155,21 @@ def forecast(
                         f"{len(series.channels)} ({', '.join(series.channels)}): choose its channels with "
                         "--channels, in the order the model was fitted on"
                     )
+                _refuse_blind_channels(series, forecaster.spec_.context_length, csv)
             else:
                 length = context if context is not None else DEFAULT_CONTEXT
                 config = ForecastConfig(model=model, context_length=length, horizon=horizon)
                 config = apply_overrides(config, overrides or [])
+                config = _bounded_stages(_seasonal(config, series, overrides or []), overrides or [])
                 config = _fitting_context(config, len(series.values), csv, chosen=context is not None)
+                _refuse_blind_channels(series, config.context_length, csv)
                 with console.status(f"fitting {model} on {csv.name} ({len(series.values)} rows)"):
                     forecaster = Forecaster(config).fit(series.values)
                 check = holdout_check(
                     forecaster, series.values, fraction=config.val_fraction, period=config.seasonal_period
                 )
                 if check is not None:
-                    console.print(_check_line(check, config.val_fraction))
+                    console.print(_check_line(check, config.val_fraction, trained=bool(forecaster.stages_)))
                 else:
                     console.print(_unchecked_line(config.val_fraction), markup=True, highlight=False)
             result = forecaster.predict(series.values, horizon=horizon)
@@ -189,17 +205,24 @@ def _future_times(time: np.ndarray, horizon: int) -> np.ndarray:
     return time[-1] + max(1, round(float(step))) * np.arange(1, horizon + 1, dtype=np.int64)
 
 
-def _check_line(check: HoldoutCheck, fraction: float) -> str:
+def _check_line(check: HoldoutCheck, fraction: float, *, trained: bool = True) -> str:
+    """The hold-out check in words; an untrained model (seasonal naive) chose no stopping point,
+    and one that is the naive forecast itself is not compared with itself."""
     low, high = check.levels
     band = (
         ""
         if check.coverage is None
         else f"; {check.coverage:.0%} of the values inside the {low:g}-{high:g} band"
     )
+    chose = "; they also chose when training stopped" if trained else ""
+    against = (
+        ""
+        if not trained and check.mae == check.naive_mae
+        else f", against {check.naive_mae:.3f} for the {check.naive} forecast"
+    )
     return (
-        f"check on the last {fraction:.0%} of the rows ({check.origins} forecasts; they also chose when "
-        f"training stopped): mean absolute error {check.mae:.3f} standardised, against {check.naive_mae:.3f} "
-        f"for the {check.naive} forecast{band}"
+        f"check on the last {fraction:.0%} of the rows ({check.origins} forecasts{chose}): mean absolute "
+        f"error {check.mae:.3f} standardised{against}{band}"
     )
 
 
@@ -229,6 +252,65 @@ def _plot(
 
 
 DEFAULT_CONTEXT = 512
+
+
+def _override_keys(overrides: list[str]) -> set[str]:
+    return {item.partition("=")[0].strip() for item in overrides}
+
+
+def _seasonal(config: ForecastConfig, series: Series, overrides: list[str]) -> ForecastConfig:
+    """``config`` with the season of ``series``'s time step (module docstring), unless ``--set``
+    gives it; prints the period used and why."""
+    given = _override_keys(overrides)
+    if "seasonal_period" in given:
+        console.print(f"season: {config.seasonal_period} steps (--set seasonal_period)")
+        return config
+    season = season_of_times(series.time, config.context_length)
+    if season is None:
+        console.print(
+            f"season: {config.seasonal_period} steps, the default: the file has no timestamps to read "
+            "a day from (--set seasonal_period=N sets it)"
+        )
+        return config
+    console.print(f"{season.why} (--set seasonal_period=N sets it)")
+    moesaic = config.moesaic
+    if "moesaic.period" not in given and moesaic.period:
+        moesaic = dataclasses.replace(moesaic, period=season.period)
+    return dataclasses.replace(config, seasonal_period=season.period, moesaic=moesaic)
+
+
+def _bounded_stages(config: ForecastConfig, overrides: list[str]) -> ForecastConfig:
+    """``config`` with ``--set train.max_steps=N`` bounding the moesaic model's first stages too
+    (``moesaic.stage_steps``, unless set as well), saying so."""
+    given = _override_keys(overrides)
+    steps, stage = config.train.max_steps, config.moesaic.stage_steps
+    if config.model != "moesaic" or "train.max_steps" not in given or "moesaic.stage_steps" in given:
+        return config
+    if steps < stage:
+        console.print(
+            f"train.max_steps={steps} bounds every training stage: moesaic.stage_steps {stage} -> {steps} "
+            "(--set moesaic.stage_steps=N sets the stages before the blocks apart)"
+        )
+        config = dataclasses.replace(config, moesaic=dataclasses.replace(config.moesaic, stage_steps=steps))
+    return config
+
+
+def _refuse_blind_channels(series: Series, context_length: int, path: Path) -> None:
+    """Raise ValueError naming the channels without any reading in the last ``context_length`` rows,
+    the context the forecast reads: their forecast would only repeat the training mean."""
+    recent = np.isfinite(series.values[-context_length:]).any(axis=0)
+    if recent.all():
+        return
+    blind = []
+    for c in np.flatnonzero(~recent):
+        seen = np.flatnonzero(np.isfinite(series.values[:, c]))
+        empty = len(series.values) - 1 - int(seen[-1]) if len(seen) else len(series.values)
+        blind.append(f"{series.channels[c]} (its last {empty} rows are empty)")
+    raise ValueError(
+        f"{path}: no reading in the last {context_length} rows, the context the forecast reads, for "
+        f"{', '.join(blind)}: its forecast would only be the training mean; leave it out with "
+        "--channels, or give a file with recent readings"
+    )
 
 
 def _unchecked_line(fraction: float) -> str:

@@ -279,8 +279,13 @@ def _pretrained(
 
 
 @register_suite(
-    "adaptation", "few-shot adaptation of the pretrained backbone to a held-out plant type and to engines"
-)
+    "adaptation",
+    "few-shot adaptation of the pretrained backbone to a held-out plant type and to engines",
+    options=(
+        "public", "tasks", "target", "draws", "fraction", "steps", "threads", "pretrain_steps", "pretrained",
+        "forecaster",
+    ),
+)  # fmt: skip
 def run(ctx: SuiteContext) -> list[BenchRow]:
     public = _public(ctx.options.get("public", ",".join(FORECAST_PUBLIC_SETS)))
     tasks = _choice(ctx.options.get("tasks", "all"), TASKS, "tasks")

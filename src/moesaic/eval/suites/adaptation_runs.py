@@ -17,7 +17,7 @@ from torch import nn
 from moesaic.adapt.methods import AdaptConfig
 from moesaic.data.batch import Batch
 from moesaic.eval.bench import BenchRow
-from moesaic.eval.meters import count_parameters, measure_latency, peak_rss_mb
+from moesaic.eval.meters import count_parameters, measure_latency, peak_rss_mb, reset_peak_rss
 from moesaic.tasks.few_shot import AdaptResult
 from moesaic.tasks.pretrain import LEARNING_RATES
 from moesaic.train import TrainConfig
@@ -53,7 +53,7 @@ def run_method(
     system: str, target: Target, *, steps: int, fraction: float, seed: int, threads: int
 ) -> MethodRun:
     """Adapt the system's starting model on a draw of labelled windows and score it with ``target.score``."""
-    reset = _reset_peak_rss()
+    reset_peak_rss()  # this run's own peak, where the kernel allows (see moesaic.eval.meters)
     model = target.start(system)
     method = "full" if system == "scratch" else system
     train_config = TrainConfig(
@@ -79,28 +79,9 @@ def run_method(
         params_active=params.active,
         train_seconds=result.run.seconds if result.run else 0.0,
         infer_ms_per_window=latency.p50_ms / batch.size,
-        peak_rss_mb=_peak_rss_mb() if reset else peak_rss_mb(),
+        peak_rss_mb=peak_rss_mb(),
         shots=result.shots,
     )
-
-
-def _reset_peak_rss() -> bool:
-    """Reset the process' resident-memory high-water mark (Linux >= 4.0); False where it cannot."""
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-    except OSError:
-        return False
-    return True
-
-
-def _peak_rss_mb() -> float:
-    """The high-water mark since :func:`_reset_peak_rss`, in MiB (``VmHWM`` of /proc/self/status)."""
-    with open("/proc/self/status") as handle:
-        for line in handle:
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024.0
-    raise OSError("/proc/self/status has no VmHWM line")
 
 
 def method_rows(system: str, runs: list[MethodRun], *, target: Target, setting: str) -> list[BenchRow]:

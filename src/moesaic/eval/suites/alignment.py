@@ -299,6 +299,13 @@ FAMILIES: dict[str, tuple[str, ...]] = {
 
 SYSTEMS = ("clip", *(s for systems in FAMILIES.values() for s in systems))
 OWN_SYSTEMS = ("clip", "visualbert", "blip", "llava", "cogvlm")
+OPTIONS = (
+    "systems", "steps", "tune_steps", "threads",  # this module (CLIP)
+    "blip_steps", "joint_steps", "skab_steps", "queries",  # alignment_joint*
+    "encoder_steps", "lm_layers", "lm_lr", "number_tokens", "stage1_steps", "stage2_steps",  # alignment_llava
+    "text_windows", "text_samples", "text_steps", "text_batch_size",  # alignment_series_text
+)  # fmt: skip
+"""The ``-o`` keys of the suite: its own and those of the family modules it runs."""
 """The project's own alignment options (rows ``moesaic-<name>``); the others are baselines."""
 
 
@@ -317,6 +324,7 @@ def selected_systems(option: str | None) -> list[str]:
     "alignment",
     "series-text alignment side by side: CLIP, VisualBERT, BLIP, LLaVA/CogVLM projectors into SmolLM2, "
     "series-as-text LLM baselines (-o systems=a,b to choose)",
+    options=OPTIONS,
 )
 def run(ctx: SuiteContext) -> list[BenchRow]:
     systems = selected_systems(ctx.options.get("systems"))

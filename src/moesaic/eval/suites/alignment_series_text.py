@@ -66,7 +66,7 @@ from moesaic.align.series_text import (
 from moesaic.data.forecast_windows import ETTH1_SIZES, ForecastSplit, sliding_windows, split_informer
 from moesaic.data.registry import load_dataset
 from moesaic.eval.bench import BenchRow, SuiteContext
-from moesaic.eval.meters import count_parameters, peak_rss_mb, torch_threads
+from moesaic.eval.meters import count_parameters, peak_rss_mb, reset_peak_rss, torch_threads
 from moesaic.eval.metrics import mae, mse
 from moesaic.tasks.forecast import ForecastConfig, Forecaster
 from moesaic.text.language_model import LanguageModel, load_language_model
@@ -163,14 +163,14 @@ def rows(ctx: SuiteContext, systems: Sequence[str]) -> list[BenchRow]:
         data = load_data(ctx, p.windows)
         lm = load_language_model() if systems else None
         for system in ["seasonal_naive", "dlinear", *systems]:
-            _reset_peak()
+            reset_peak_rss()  # each system's own peak
             wall, cpu = time.perf_counter(), time.process_time()
             scored = RUNNERS[system](ctx, p, data, lm)
             logger.info(
                 "%s: %.0f s in all (wall), %.0f s of CPU",
                 system, time.perf_counter() - wall, time.process_time() - cpu,
             )  # fmt: skip
-            out += _rows(system, data, scored, _peak_mb())
+            out += _rows(system, data, scored, peak_rss_mb())
     return out
 
 
@@ -331,25 +331,3 @@ RUNNERS: dict[str, Callable[[SuiteContext, Plan, Data, LanguageModel | None], Sc
         "gpt4ts", GPT4TSConfig(context_length=CONTEXT, horizon=HORIZON, num_layers=LAYERS)
     ),
 }
-
-
-# ---------------------------------------------------------------- memory
-
-
-def _reset_peak() -> None:
-    """Reset the kernel's peak-RSS mark of this process (Linux), so each system reports its own."""
-    try:
-        with open("/proc/self/clear_refs", "w") as handle:
-            handle.write("5")
-    except OSError:
-        logger.info("cannot reset the peak RSS here: peak_rss_mb is the process peak so far")
-
-
-def _peak_mb() -> float:
-    """Peak RSS since the last reset (VmHWM), in MiB; the process peak where /proc is absent."""
-    try:
-        with open("/proc/self/status") as handle:
-            line = next(row for row in handle if row.startswith("VmHWM:"))
-    except (OSError, StopIteration):
-        return peak_rss_mb()
-    return int(line.split()[1]) / 1024.0

@@ -54,15 +54,21 @@ On Tennessee Eastman the consensus uses the settings every other detector uses t
 Reference systems: ``flag-all`` (every row flagged) and ``random`` (uniform scores, threshold from
 their training quantile); ``conv-ae`` is the best published SKAB row. Cost fields: ``train_seconds``
 sums pretraining and every per-file fit; ``infer_ms_per_window`` is per scored step (each step is
-scored from the window before it). Options: ``datasets=skab,tep``; ``steps=N`` backbone training
-steps (default 300, SKAB pretraining; TEP trains 2/3 of them); ``finetune=N`` per-file steps on
-SKAB (default 30, 15 with ``--quick``, which also grows 50 instead of 100 trees);
-``threads=N`` torch and BLAS threads (default 1).
+scored from the window before it); ``peak_rss_mb`` is the system's own peak (the peak memory is
+cleared before each system where the kernel allows, see :mod:`moesaic.eval.meters`), for the two
+SKAB systems on the pretrained backbone the larger of it and the pretraining's. Options:
+``datasets=skab,tep``; ``steps=N`` backbone training steps (default 300, SKAB pretraining; TEP
+trains 2/3 of them; either must exceed the backbone's 50 warm-up steps); ``finetune=N`` per-file
+steps on SKAB (default 30, 15 with ``--quick``, which also grows 50 instead of 100 trees);
+``threads=N`` torch and BLAS threads (default 1). A run that cuts the protocol says so in every
+measured row's setting: ``steps=N`` when not 300, ``finetune=N`` (SKAB) when not 30, and
+``quick=1`` (from the runner); the published row keeps the full protocol's setting.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import itertools
 import logging
 import time
 from collections.abc import Sequence
@@ -75,8 +81,8 @@ from threadpoolctl import threadpool_limits
 from moesaic.data.registry import load_dataset
 from moesaic.data.schema import Series
 from moesaic.eval import metrics
-from moesaic.eval.bench import BenchRow, OptionError, SuiteContext, register_suite
-from moesaic.eval.meters import peak_rss_mb, torch_threads
+from moesaic.eval.bench import BenchRow, OptionError, SuiteContext, add_to_setting, register_suite
+from moesaic.eval.meters import peak_rss_mb, reset_peak_rss, torch_threads
 from moesaic.heads.anomaly import AnomalyModel
 from moesaic.tasks.anomaly import AnomalyConfig, AnomalyDetector, pretrain_anomaly_model
 from moesaic.tasks.detector_registry import DETECTORS
@@ -90,6 +96,9 @@ TEP_FIT_ROWS, TEP_ONSET = 400, 160
 SYSTEMS = ("moesaic", *CLASSICAL, "moesaic-consensus")
 BACKBONE_SYSTEMS = ("moesaic", "moesaic-consensus")  # SKAB: both start from the one pretrained model
 SKAB_SETTING = "protocol=strict,train=first400,eval=after400"
+OPTIONS = ("datasets", "steps", "finetune", "threads")
+DATASETS = ("skab", "tep")
+FULL_STEPS, FULL_FINETUNE = 300, 30  # the lengths the settings were validated with
 # Scoring settings per data set, the same for every detector (module docstring).
 SCORING: dict[str, dict[str, Any]] = {
     "skab": {"smooth": 10, "quantile": 0.99, "factor": 1.5, "min_run": 60},
@@ -123,6 +132,7 @@ class Cost(NamedTuple):
     params_active: int | None
     train_seconds: float | None
     infer_ms_per_window: float | None  # per scored step: a step is scored from the window before it
+    peak_rss_mb: float | None = None  # the system's own peak
 
 
 class Run(NamedTuple):
@@ -135,15 +145,16 @@ class Run(NamedTuple):
 
 
 @register_suite(
-    "anomaly", "SKAB and Tennessee Eastman: backbone vs classical detectors, train-only thresholds"
+    "anomaly",
+    "SKAB and Tennessee Eastman: backbone vs classical detectors, train-only thresholds",
+    options=OPTIONS,
 )
 def run(ctx: SuiteContext) -> list[BenchRow]:
     root = ctx.data_root()
-    wanted = ctx.options.get("datasets", "skab,tep").split(",")
-    unknown = sorted(set(wanted) - {"skab", "tep"})
-    if unknown:
-        raise OptionError(f"option datasets: unknown {unknown}; choose among skab, tep")
-    threads = ctx.integer("threads", 1)
+    wanted = ctx.names("datasets", DATASETS, choices=DATASETS)
+    threads = ctx.integer("threads", 1, minimum=1)
+    for dataset in wanted:  # every option is checked before anything trains
+        _configs(ctx, dataset)
     rows: list[BenchRow] = []
     with torch_threads(threads), threadpool_limits(threads):
         if "skab" in wanted:
@@ -154,14 +165,25 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
 
 
 def _configs(ctx: SuiteContext, dataset: str) -> dict[str, ScoringConfig]:
-    """Each system's config on ``dataset``: its scoring settings, and less fine-tuning with ``--quick``."""
+    """Each system's config on ``dataset``: its scoring settings, and less fine-tuning with ``--quick``.
+
+    Raises:
+        OptionError: ``steps`` leaves no step after the backbone's warm-up, naming the least that does.
+    """
     scoring = {**SCORING[dataset], "seed": ctx.seed}
-    steps = ctx.integer("steps", 300)  # the length the settings were validated with
-    finetune = ctx.integer("finetune", 15 if ctx.quick else 30)
+    steps = ctx.integer("steps", FULL_STEPS, minimum=1)
+    finetune = ctx.integer("finetune", 15 if ctx.quick else FULL_FINETUNE, minimum=0)
     base = AnomalyConfig(**scoring)
-    train = dataclasses.replace(
-        base.train, max_steps=steps if dataset == "skab" else steps * 2 // 3, seed=ctx.seed
-    )
+    warmup = base.train.warmup_steps
+    if _backbone_steps(dataset, steps) <= warmup:
+        least = next(n for n in itertools.count(steps + 1) if _backbone_steps(dataset, n) > warmup)
+        share = "all" if dataset == "skab" else "2/3"
+        raise OptionError(
+            f"option steps={steps}: {dataset.upper()} trains the backbone for {share} of them, "
+            f"{_backbone_steps(dataset, steps)} steps, which must exceed its {warmup} warm-up steps; "
+            f"give steps={least} or more"
+        )
+    train = dataclasses.replace(base.train, max_steps=_backbone_steps(dataset, steps), seed=ctx.seed)
     backbone = dataclasses.replace(base, finetune_steps=finetune, train=train)
     configs: dict[str, ScoringConfig] = {"moesaic": backbone}
     extra: dict[str, dict[str, Any]] = {"iforest": {"trees": 50 if ctx.quick else 100}}
@@ -171,6 +193,21 @@ def _configs(ctx: SuiteContext, dataset: str) -> dict[str, ScoringConfig]:
         **SCORING_CONSENSUS[dataset], seed=ctx.seed, backbone=backbone
     )
     return configs
+
+
+def _backbone_steps(dataset: str, steps: int) -> int:
+    """The backbone's training steps on ``dataset`` for the option ``steps`` (module docstring)."""
+    return steps if dataset == "skab" else steps * 2 // 3
+
+
+def _cut(ctx: SuiteContext, dataset: str) -> dict[str, int | None]:
+    """The knobs by which the run cuts the protocol on ``dataset``, for the measured rows' setting."""
+    steps = ctx.integer("steps", FULL_STEPS, minimum=1)
+    finetune = ctx.integer("finetune", FULL_FINETUNE, minimum=0) if "finetune" in ctx.options else None
+    return {
+        "steps": None if steps == FULL_STEPS else steps,
+        "finetune": None if dataset != "skab" or finetune in (None, FULL_FINETUNE) else finetune,
+    }
 
 
 def _detector(system: str, config: ScoringConfig, pretrained: AnomalyModel | None = None) -> BaseDetector:
@@ -187,7 +224,7 @@ def _detector(system: str, config: ScoringConfig, pretrained: AnomalyModel | Non
 def _row(system: str, dataset: str, setting: str, metric: str, value: float, cost: Cost | None) -> BenchRow:
     fields: dict[str, Any] = {}
     if cost is not None and cost.train_seconds is not None:  # the reference systems cost nothing
-        fields = {**cost._asdict(), "peak_rss_mb": peak_rss_mb()}
+        fields = cost._asdict()
     return BenchRow(
         system=system,
         dataset=dataset,
@@ -209,24 +246,30 @@ def skab_rows(root: Path, ctx: SuiteContext) -> list[BenchRow]:
     configs = _configs(ctx, "skab")
     backbone = configs["moesaic"]
     assert isinstance(backbone, AnomalyConfig)
+    cut = _cut(ctx, "skab")
     start = time.perf_counter()
+    reset_peak_rss()
     segments = [_values(s) for s in free] + [_values(s)[:SKAB_FIT_ROWS] for s in files]
     pretrained = pretrain_anomaly_model(segments, backbone)
-    pretrain_seconds = time.perf_counter() - start
+    pretrain_seconds, pretrain_peak = time.perf_counter() - start, peak_rss_mb()
     rows: list[BenchRow] = []
     for system in ctx.progress(SYSTEMS, "SKAB detectors", total=len(SYSTEMS)):
         from_model = system in BACKBONE_SYSTEMS
+        reset_peak_rss()
         runs, cost = _skab_system(system, configs[system], files, pretrained if from_model else None)
         if from_model:
-            cost = cost._replace(train_seconds=(cost.train_seconds or 0.0) + pretrain_seconds)
-        rows += _skab_metrics(system, runs, cost)
+            cost = cost._replace(
+                train_seconds=(cost.train_seconds or 0.0) + pretrain_seconds,
+                peak_rss_mb=max(cost.peak_rss_mb or 0.0, pretrain_peak),
+            )
+        rows += _skab_metrics(system, runs, cost, cut)
     rng = np.random.default_rng(ctx.seed)
     references = {
         "flag-all": [_constant_run(s) for s in files],
         "random": [_random_run(s, rng, configs["zscore"].quantile) for s in files],
     }
     for system, runs in references.items():
-        rows += _skab_metrics(system, runs, Cost(None, None, None, None))
+        rows += _skab_metrics(system, runs, Cost(None, None, None, None), cut)
     for system, (f1, far, mar) in PUBLISHED_SKAB.items():
         for metric, value in (("f1", f1), ("far", far), ("mar", mar)):
             setting = f"{SKAB_SETTING},files=all"
@@ -263,7 +306,7 @@ def _skab_system(
         runs.append(Run(labels, detection.score[keep], detection.alarm[keep], detection.threshold))
     assert detector is not None
     total, active = detector.parameter_count()
-    return runs, Cost(total, active, train_seconds, 1000.0 * infer_seconds / steps)
+    return runs, Cost(total, active, train_seconds, 1000.0 * infer_seconds / steps, peak_rss_mb())
 
 
 def _constant_run(series: Series) -> Run:
@@ -278,7 +321,7 @@ def _random_run(series: Series, rng: np.random.Generator, quantile: float) -> Ru
     return Run(labels, score, score > threshold, threshold)
 
 
-def _skab_metrics(system: str, runs: Sequence[Run], cost: Cost) -> list[BenchRow]:
+def _skab_metrics(system: str, runs: Sequence[Run], cost: Cost, cut: dict[str, int | None]) -> list[BenchRow]:
     rows = []
     for files, chosen in (
         ("all", runs),
@@ -294,7 +337,7 @@ def _skab_metrics(system: str, runs: Sequence[Run], cost: Cost) -> list[BenchRow
             "vus_pr": float(np.mean([metrics.vus_pr(r.labels, r.score) for r in chosen if r.labels.any()])),
             "auc_pr": metrics.auc_pr(labels, scaled),
         }
-        setting = f"{SKAB_SETTING},files={files}"
+        setting = add_to_setting(f"{SKAB_SETTING},files={files}", **cut)
         rows += [_row(system, "skab", setting, metric, value, cost) for metric, value in values.items()]
     return rows
 
@@ -308,8 +351,10 @@ def tep_rows(root: Path, ctx: SuiteContext) -> list[BenchRow]:
     normal = _values(runs[("train", 0)])
     tests = {fault: runs[("test", fault)] for split, fault in sorted(runs) if split == "test"}
     configs = _configs(ctx, "tep")
+    cut = _cut(ctx, "tep")
     rows: list[BenchRow] = []
     for system in ctx.progress(SYSTEMS, "TEP detectors", total=len(SYSTEMS)):
+        reset_peak_rss()
         start = time.perf_counter()
         detector = _detector(system, configs[system])
         detector.fit(
@@ -321,8 +366,10 @@ def tep_rows(root: Path, ctx: SuiteContext) -> list[BenchRow]:
             alarms[fault] = detector.predict(_values(series)).alarm
         steps = sum(s.length for s in tests.values())
         total, active = detector.parameter_count()
-        cost = Cost(total, active, train_seconds, 1000.0 * (time.perf_counter() - start) / steps)
-        rows += _tep_metrics(system, alarms, tests, cost)
+        infer_ms = 1000.0 * (time.perf_counter() - start) / steps
+        rows += _tep_metrics(
+            system, alarms, tests, Cost(total, active, train_seconds, infer_ms, peak_rss_mb()), cut
+        )
     rng = np.random.default_rng(ctx.seed)
     quantile = configs["zscore"].quantile
     threshold = metrics.threshold_from_scores(rng.uniform(size=len(normal)), quantile=quantile)
@@ -331,13 +378,20 @@ def tep_rows(root: Path, ctx: SuiteContext) -> list[BenchRow]:
         "random": {f: rng.uniform(size=s.length) > threshold for f, s in tests.items()},
     }
     for system, alarms in references.items():
-        rows += _tep_metrics(system, alarms, tests, Cost(None, None, None, None))
+        rows += _tep_metrics(system, alarms, tests, Cost(None, None, None, None), cut)
     return rows
 
 
 def _tep_metrics(
-    system: str, alarms: dict[int, np.ndarray], tests: dict[int, Series], cost: Cost
+    system: str,
+    alarms: dict[int, np.ndarray],
+    tests: dict[int, Series],
+    cost: Cost,
+    cut: dict[str, int | None],
 ) -> list[BenchRow]:
+    def row(fault: str, metric: str, value: float) -> BenchRow:
+        return _row(system, "tep", add_to_setting(f"fault={fault}", **cut), metric, value, cost)
+
     rows, rates, before = [], [], []
     for fault, series in tests.items():
         faulty = series.labels["faulty"].astype(bool)
@@ -347,15 +401,11 @@ def _tep_metrics(
             continue
         rate = 100.0 * float(alarms[fault][faulty].mean())
         rates.append((fault, rate))
-        rows.append(_row(system, "tep", f"fault={fault}", "detection_rate", rate, cost))
-        rows.append(
-            _row(system, "tep", f"fault={fault}", "far", 100.0 * float(alarms[fault][~faulty].mean()), cost)
-        )
-    rows.append(
-        _row(system, "tep", "fault=all", "detection_rate", float(np.mean([r for _, r in rates])), cost)
-    )
+        rows.append(row(str(fault), "detection_rate", rate))
+        rows.append(row(str(fault), "far", 100.0 * float(alarms[fault][~faulty].mean())))
+    rows.append(row("all", "detection_rate", float(np.mean([r for _, r in rates]))))
     hard = (3, 9, 15)  # nearly undetectable in the literature (TEP README)
     easy = [r for f, r in rates if f not in hard]
-    rows.append(_row(system, "tep", "fault=all-but-3-9-15", "detection_rate", float(np.mean(easy)), cost))
-    rows.append(_row(system, "tep", "fault=all", "far", 100.0 * float(np.concatenate(before).mean()), cost))
+    rows.append(row("all-but-3-9-15", "detection_rate", float(np.mean(easy))))
+    rows.append(row("all", "far", 100.0 * float(np.concatenate(before).mean())))
     return rows

@@ -315,7 +315,9 @@ def _write_answers(ctx: SuiteContext, dataset: str, built: Built) -> None:
 
 
 @register_suite(
-    "ask", "Questions over a knowledge base (simulated plant, AssetOpsBench): answers, abstentions"
+    "ask",
+    "Questions over a knowledge base (simulated plant, AssetOpsBench): answers, abstentions",
+    options=("seed", "embedder", "per_kind", "assets", "days", "aob"),
 )
 def run(ctx: SuiteContext) -> list[BenchRow]:
     seed = ctx.integer("seed", DEFAULT_SEED)

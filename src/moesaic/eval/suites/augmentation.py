@@ -287,7 +287,9 @@ def _arm_rows(
 
 
 @register_suite(
-    "augmentation", "rare-fault augmentation on TEP and SKAB: real only vs classical vs moesaic samples"
+    "augmentation",
+    "rare-fault augmentation on TEP and SKAB: real only vs classical vs moesaic samples",
+    options=("datasets", "seeds", "ks", "steps", "threads"),
 )
 def run(ctx: SuiteContext) -> list[BenchRow]:
     datasets = [

@@ -147,7 +147,11 @@ def result_rows(result: StudyResult) -> list[BenchRow]:
     return rows
 
 
-@register_suite("collapse", "expert collapse per router vs dense, on linked multimodal plant data")
+@register_suite(
+    "collapse",
+    "expert collapse per router vs dense, on linked multimodal plant data",
+    options=("steps", "checkpoints", "threads"),
+)
 def run(ctx: SuiteContext) -> list[BenchRow]:
     plan = protocol(ctx.quick, ctx.seed)
     steps = ctx.integer("steps", plan.steps)

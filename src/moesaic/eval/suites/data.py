@@ -4,16 +4,21 @@ from __future__ import annotations
 
 import gc
 
-from moesaic.data.registry import datasets
+from moesaic.data.registry import DataNotFoundError, datasets
 from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
 from moesaic.eval.meters import Stopwatch, current_rss_mb, peak_rss_mb
 
 
-@register_suite("data", "time loading every data set of the registry from the data folder")
+@register_suite("data", "time loading every data set of the registry from the data folder", options=())
 def run(ctx: SuiteContext) -> list[BenchRow]:
     root = ctx.data_root()
     rows: list[BenchRow] = []
     infos = [info for info in datasets().values() if info.folder(root).is_dir()]
+    if not infos:  # a wrong --data folder: refuse it before anything is written
+        raise DataNotFoundError(
+            f"{root} holds none of the registered data sets (folders {sorted(datasets())}); "
+            "give --data the folder that holds them"
+        )
     for info in ctx.progress(infos, "loading data sets", total=len(infos)):
         gc.collect()
         before = current_rss_mb()

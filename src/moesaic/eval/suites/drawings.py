@@ -223,7 +223,9 @@ def _engine_setting(engine: OCREngine) -> str:
 
 
 @register_suite(
-    "drawings", "drawing reading (eDOCr2 drawings) and verification (simulated sheets with faults)"
+    "drawings",
+    "drawing reading (eDOCr2 drawings) and verification (simulated sheets with faults)",
+    options=("datasets", "engine", "threads", "cases"),
 )
 def run(ctx: SuiteContext) -> list[BenchRow]:
     engine = _engine(ctx.options)

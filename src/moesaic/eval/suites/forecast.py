@@ -17,9 +17,33 @@ recomputed on the same windows, so that the comparison stays like for like.
 training and inference times are those of all its members together. It is left out of the quick
 run's default systems.
 
+Season: seasonal naive repeats the last day, and the moesaic head's periodic path uses the same
+period: one day of rows at the file's time step (24 hourly, 96 every 15 minutes, 1440 every
+minute); when a day is longer than the context, the longest whole fraction of a day that fits (a
+minutely file with L = 512: 480 rows, 8 hours). ``-o seasonal_period=N`` sets it instead.
+
+Settings: ``L=<context>,H=<horizon>``, then ``split=ratio`` when the file is shorter than the 20
+months of the Informer split, ``season=<rows>`` when the season is not the 24 rows of hourly data,
+``steps=<n>`` when ``max_steps`` differs from the full run's, ``stride=<n>`` on the strided rows
+(and ``quick=1`` from the runner in a quick run).
+
+Published anchors (:mod:`~moesaic.eval.suites.forecast_anchors`) are added only when the run is the
+protocol they were measured on, decided from the data, not the file's name: the file holds ETTh1's
+values (its first 20 months match a fingerprint), split the Informer way, at the suite's L = 512. Their
+setting states the paper's own protocol, ``L=<the paper's L>,H=<horizon>,eval=paper``: scored by
+the paper's code (which may drop the last incomplete batch of test windows), never re-run here.
+The data set is ``etth1`` for ETTh1's values whatever the file's name, else the file's name
+(``etth1-modified`` for a file called ETTh1 that does not hold them).
+
+Refused before anything trains (one :class:`~moesaic.eval.bench.OptionError` naming the file or
+option): a test part without any reading, test windows whose context holds no reading, a season
+longer than the context. A channel with no reading in the test part is noted in the log and the
+Markdown: the metrics average the other channels.
+
 Options (``-o KEY=VALUE``): ``csv`` (an ETT-format file instead of ETTh1), ``context`` (L),
 ``horizons`` (comma-separated), ``systems`` (comma-separated), ``fracast_stride``, ``max_steps``
-(training steps of the trainable systems), ``threads`` (torch threads, default 2), ``members``.
+(training steps of the trainable systems), ``threads`` (torch threads, default 2), ``members``,
+``seasonal_period`` (rows).
 """
 
 from __future__ import annotations
@@ -28,12 +52,12 @@ import dataclasses
 import gc
 import logging
 import time
-from collections.abc import Mapping
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
+from moesaic.config import ConfigError
 from moesaic.data.forecast_windows import (
     ForecastSplit,
     SplitSizes,
@@ -43,9 +67,11 @@ from moesaic.data.forecast_windows import (
     split_informer,
 )
 from moesaic.data.schema import time_gaps
-from moesaic.eval.bench import BenchRow, OptionError, SuiteContext, register_suite
-from moesaic.eval.meters import count_parameters, peak_rss_mb, torch_threads
+from moesaic.eval.bench import BenchRow, OptionError, SuiteContext, add_to_setting, register_suite
+from moesaic.eval.meters import count_parameters, peak_rss_mb, reset_peak_rss, torch_threads
 from moesaic.eval.metrics import crps_from_quantiles, mae, mse
+from moesaic.eval.season import Season, daily_season
+from moesaic.eval.suites.forecast_anchors import PUBLISHED, is_etth1
 from moesaic.tasks.forecast import ForecastConfig, Forecaster
 
 logger = logging.getLogger(__name__)
@@ -56,30 +82,19 @@ SYSTEMS = ("moesaic", ENSEMBLE, "patchtst", "dlinear", "seasonal_naive", "fracas
 QUICK_SYSTEMS = tuple(s for s in SYSTEMS if s != ENSEMBLE)
 HORIZONS = (96, 192, 336, 720)
 QUICK_HORIZONS = (96,)
-OPTIONS = ("csv", "context", "horizons", "systems", "fracast_stride", "max_steps", "threads", "members")
+OPTIONS = (
+    "csv", "context", "horizons", "systems", "fracast_stride", "max_steps", "threads", "members",
+    "seasonal_period",
+)  # fmt: skip
+PROTOCOL_CONTEXT = 512  # the suite's L, the one the published anchors are shown next to
 # the others repeat a point forecast at every level
 PROBABILISTIC = ("moesaic", ENSEMBLE, "fracast")
-
-PUBLISHED: dict[str, tuple[str, dict[int, float]]] = {
-    "patchtst": (
-        "published: Nie et al. 2023 ICLR, Table 3 (PatchTST/64, L=512), as quoted in issue 4",
-        {96: 0.385, 192: 0.413, 336: 0.440, 720: 0.456},
-    ),
-    "dlinear": (
-        "published: Zeng et al. AAAI 2023 (L=336), as quoted in issue 4",
-        {96: 0.384, 192: 0.443, 336: 0.446, 720: 0.504},
-    ),
-    "fits": (
-        "published: Xu et al. ICLR 2024 (about 10k parameters), as quoted in issue 4",
-        {96: 0.372, 192: 0.404, 336: 0.427, 720: 0.424},
-    ),
-}
-"""ETTh1 MSE of the anchors, as their papers report them (possibly with the dropped last batch)."""
 
 
 class _Settings(NamedTuple):
     dataset: str
     values: np.ndarray  # (T, C)
+    channels: tuple[str, ...]
     sizes: SplitSizes
     context: int
     horizons: tuple[int, ...]
@@ -88,7 +103,9 @@ class _Settings(NamedTuple):
     max_steps: int | None
     threads: int
     members: int
+    season: Season
     path: Path  # the file read
+    etth1: bool  # the file holds ETTh1's values (not judged by its name)
 
 
 class _Scored(NamedTuple):
@@ -103,7 +120,7 @@ DESCRIPTION = (
 )
 
 
-@register_suite("forecast", DESCRIPTION)
+@register_suite("forecast", DESCRIPTION, options=OPTIONS)
 def run(ctx: SuiteContext) -> list[BenchRow]:
     settings = _settings(ctx)
     rows: list[BenchRow] = []
@@ -116,10 +133,25 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
             f"suite forecast: {settings.path}: {err}; a shorter context (-o context=N) or shorter "
             "horizons (-o horizons=H1,H2) may fit"
         ) from None
+    _check_test_part(ctx, settings, split)
+    for system in settings.systems:  # every configuration must hold before anything is trained
+        for H in settings.horizons:
+            _config(ctx, settings, "moesaic" if system == ENSEMBLE else system, H)
     with torch_threads(settings.threads):
         for H in settings.horizons:
             rows += _run_horizon(ctx, settings, split, H)
     return rows
+
+
+def _setting(settings: _Settings, H: int) -> str:
+    """The protocol knobs of the measured rows for horizon ``H`` (module docstring)."""
+    cut = settings.max_steps is not None and settings.max_steps != FULL_STEPS
+    return add_to_setting(
+        f"L={settings.context},H={H}",
+        split=None if settings.sizes.protocol == "informer" else settings.sizes.protocol,
+        season=None if settings.season.period == HOURLY_SEASON else settings.season.period,
+        steps=settings.max_steps if cut else None,
+    )
 
 
 def _run_horizon(ctx: SuiteContext, settings: _Settings, split: ForecastSplit, H: int) -> list[BenchRow]:
@@ -127,8 +159,7 @@ def _run_horizon(ctx: SuiteContext, settings: _Settings, split: ForecastSplit, H
     test = sliding_windows(split.test, context_length=L, horizon=H)
     every = np.arange(len(test.context))
     strided = every[:: settings.fracast_stride]
-    note = "" if settings.sizes.protocol == "informer" else f",split={settings.sizes.protocol}"
-    setting = f"L={L},H={H}{note}"
+    setting = _setting(settings, H)
     strided_setting = f"{setting},stride={settings.fracast_stride}"
     rows: list[BenchRow] = []
     for system in ctx.progress(settings.systems, f"forecast H={H}", total=len(settings.systems)):
@@ -144,11 +175,45 @@ def _run_horizon(ctx: SuiteContext, settings: _Settings, split: ForecastSplit, H
                 system, settings.dataset, strided_setting, target, part, levels=_levels(), windows=strided
             )
         gc.collect()
-    if settings.dataset == "etth1":
-        for system, (source, values) in PUBLISHED.items():
-            if H in values:
-                rows.append(BenchRow(system, "etth1", "forecast", setting, "mse", values[H], source=source))
+    if _anchored(settings):
+        for system, anchor in PUBLISHED.items():
+            if H in anchor.mse:
+                paper = f"L={anchor.context},H={H},eval=paper"
+                rows.append(
+                    BenchRow(system, "etth1", "forecast", paper, "mse", anchor.mse[H], source=anchor.source)
+                )
     return rows
+
+
+def _anchored(settings: _Settings) -> bool:
+    """True when the run is the protocol of the published anchors (module docstring)."""
+    return settings.etth1 and settings.sizes.protocol == "informer" and settings.context == PROTOCOL_CONTEXT
+
+
+def _check_test_part(ctx: SuiteContext, settings: _Settings, split: ForecastSplit) -> None:
+    """Refuse a test part that cannot be scored; note the channels it leaves out (module docstring)."""
+    L, path = settings.context, settings.path
+    first = settings.sizes.train + settings.sizes.val + 1  # data rows, from 1
+    rows = f"data rows {first}-{first + settings.sizes.test - 1}"
+    seen = np.isfinite(split.test[L:])  # (test, C)
+    if not seen.any():
+        raise OptionError(f"suite forecast: {path}: no reading in the test part ({rows}): nothing to score")
+    for c in np.flatnonzero(~seen.any(axis=0)):
+        ctx.note(
+            f"{path.name}: channel {settings.channels[c]} has no reading in the test part ({rows}); "
+            "mse, mae and crps average the other channels"
+        )
+    observed = np.isfinite(split.test).any(axis=1)  # (L + test,)
+    for H in settings.horizons:
+        context = sliding_windows(observed[:, None], context_length=L, horizon=H).context  # (W, L, 1)
+        blind = np.flatnonzero(~context.any(axis=(1, 2)))
+        if len(blind):
+            end = first + int(blind[0])
+            raise OptionError(
+                f"suite forecast: {path}: {len(blind)} of the {len(context)} test windows of H={H} have "
+                f"no reading in their {L}-step context (the first ends before data row {end}); nothing to "
+                "forecast them from: fill the gap, or give a longer context (-o context=N)"
+            )
 
 
 def _score(
@@ -158,6 +223,7 @@ def _score(
     ``moesaic-ensemble`` one after the other, their quantiles averaged and their costs added)."""
     seeds = [ctx.seed + k for k in range(settings.members)] if system == ENSEMBLE else [ctx.seed]
     model = "moesaic" if system == ENSEMBLE else system
+    reset_peak_rss()  # this system's own peak, not one of the systems before it
     scored = [
         _fit_predict(dataclasses.replace(ctx, seed=seed), settings, split, model, H, windows)
         for seed in seeds
@@ -167,7 +233,7 @@ def _score(
     }
     for key in ("train_seconds", "infer_ms_per_window"):
         costs[key] = round(sum(float(s.costs[key] or 0) for s in scored), 3)
-    costs["peak_rss_mb"] = round(peak_rss_mb(), 1)
+    costs["peak_rss_mb"] = round(peak_rss_mb(), 1)  # since the reset above: this system's own
     quantiles = scored[0].quantiles if len(scored) == 1 else np.mean([s.quantiles for s in scored], axis=0)
     return _Scored(quantiles, windows, costs)
 
@@ -227,18 +293,27 @@ def _levels() -> tuple[float, ...]:
 
 
 def _config(ctx: SuiteContext, settings: _Settings, system: str, H: int) -> ForecastConfig:
-    """ForecastConfig's defaults within the suite's budget (quick: fewer steps and validation windows)."""
-    config = ForecastConfig(model=system, context_length=settings.context, horizon=H)
+    """ForecastConfig's defaults within the suite's budget (quick: fewer steps and validation windows)
+    and with the run's season (:class:`OptionError` naming the option when they do not hold)."""
     steps = settings.max_steps or (QUICK_STEPS if ctx.quick else FULL_STEPS)
-    train = dataclasses.replace(
-        config.train,
-        seed=ctx.seed,
-        num_threads=settings.threads,
-        max_steps=steps,
-        warmup_steps=min(config.train.warmup_steps, steps // 10),
-        lr=SYSTEM_LR.get(system, config.train.lr),
-    )
-    moesaic = dataclasses.replace(config.moesaic, stage_steps=min(config.moesaic.stage_steps, steps))
+    period = settings.season.period
+    try:
+        config = ForecastConfig(
+            model=system, context_length=settings.context, horizon=H, seasonal_period=period
+        )
+        train = dataclasses.replace(
+            config.train,
+            seed=ctx.seed,
+            num_threads=settings.threads,
+            max_steps=steps,
+            warmup_steps=min(config.train.warmup_steps, steps // 10),
+            lr=SYSTEM_LR.get(system, config.train.lr),
+        )
+        moesaic = dataclasses.replace(
+            config.moesaic, stage_steps=min(config.moesaic.stage_steps, steps), period=period
+        )
+    except ConfigError as err:
+        raise OptionError(f"suite forecast: {system} cannot run with these options: {err}") from None
     return dataclasses.replace(
         config,
         train=train,
@@ -252,47 +327,67 @@ FULL_STEPS = 300
 (each stage's schedule stretched over them) left a worse validation loss than 300 (the kept
 model's 1.130 against 1.125; BENCHMARKS.md, forecast)."""
 QUICK_STEPS = 300
+HOURLY_SEASON = 24  # the season of hourly data, ETTh1's: left out of the setting
 SYSTEM_LR = {"dlinear": 5e-3}
 """Learning rates that differ from ForecastConfig's default (DLinear's, from its paper's scripts)."""
 
 
 def _settings(ctx: SuiteContext) -> _Settings:
-    options: Mapping[str, str] = ctx.options
-    unknown = sorted(set(options) - set(OPTIONS))
-    if unknown:
-        raise OptionError(f"suite forecast: unknown options {unknown}; valid options are {list(OPTIONS)}")
+    """The run's data and options, every one checked (:class:`OptionError`) before anything trains."""
+    options = ctx.options
     path = Path(options["csv"]) if "csv" in options else ctx.data_root() / "ett" / "ETTh1.csv"
     series = read_dated_csv(path)
-    dataset = path.stem.lower()
+    etth1 = is_etth1(series)
     try:
-        sizes = informer_sizes(len(series.values), step_seconds=_step_seconds(series.time))
+        step = _step_seconds(series.time)
+        sizes = informer_sizes(len(series.values), step_seconds=step)
     except ValueError as err:
         raise OptionError(f"suite forecast: {path}: {err}") from None
     _warn_gaps(path, series.time)
     dead = [name for c, name in enumerate(series.channels) if not series.observed[:, c].any()]
     if dead:
         raise OptionError(f"suite forecast: {path}: columns {dead} hold no reading at all; remove them")
-    horizons = _ints(options.get("horizons"), QUICK_HORIZONS if ctx.quick else HORIZONS, "horizons")
-    default = QUICK_SYSTEMS if ctx.quick else SYSTEMS
-    systems = tuple(options["systems"].split(",")) if "systems" in options else default
-    bad = sorted(set(systems) - set(SYSTEMS))
-    if bad:
-        raise OptionError(f"suite forecast: unknown systems {bad}; valid systems are {list(SYSTEMS)}")
+    context = ctx.integer("context", PROTOCOL_CONTEXT, minimum=1)
+    season = _season(ctx, step, context)
+    logger.info("forecast: %s", season.why)
     return _Settings(
-        dataset=dataset,
+        dataset=_dataset_name(path, etth1),
         values=series.values,
+        channels=series.channels,
         sizes=sizes,
         path=path,
-        context=_ints(options.get("context"), (512,), "context")[0],
-        horizons=horizons,
-        systems=systems,
-        fracast_stride=_ints(options.get("fracast_stride"), (720 if ctx.quick else 240,), "fracast_stride")[
-            0
-        ],
-        max_steps=_ints(options["max_steps"], (0,), "max_steps")[0] if "max_steps" in options else None,
-        threads=_ints(options.get("threads"), (2,), "threads")[0],
-        members=_ints(options.get("members"), (MEMBERS,), "members")[0],
+        context=context,
+        horizons=ctx.integers("horizons", QUICK_HORIZONS if ctx.quick else HORIZONS),
+        systems=ctx.names("systems", QUICK_SYSTEMS if ctx.quick else SYSTEMS, choices=SYSTEMS),
+        fracast_stride=ctx.integer("fracast_stride", 720 if ctx.quick else 240, minimum=1),
+        max_steps=ctx.integer("max_steps", 0, minimum=1) if "max_steps" in options else None,
+        threads=ctx.integer("threads", 2, minimum=1),
+        members=ctx.integer("members", MEMBERS, minimum=1),
+        season=season,
+        etth1=etth1,
     )
+
+
+def _dataset_name(path: Path, etth1: bool) -> str:
+    """``etth1`` for ETTh1's values whatever the file is called; else the file's name, with
+    ``-modified`` when it claims to be ETTh1 (a cut or edited copy) without its values."""
+    name = path.stem.lower()
+    if etth1:
+        return "etth1"
+    return f"{name}-modified" if name == "etth1" else name
+
+
+def _season(ctx: SuiteContext, step_seconds: float, context: int) -> Season:
+    """``-o seasonal_period`` (no longer than the context), else a day of rows (module docstring)."""
+    if "seasonal_period" not in ctx.options:
+        return daily_season(step_seconds, context)
+    period = ctx.integer("seasonal_period", HOURLY_SEASON, minimum=1)
+    if period > context:
+        raise OptionError(
+            f"option seasonal_period={period}: longer than the context ({context} steps), which must "
+            "hold one season; give a shorter period or a longer context (-o context=N)"
+        )
+    return Season(period, f"season of {period} steps (-o seasonal_period)")
 
 
 def _warn_gaps(path: Path, time: np.ndarray) -> None:
@@ -311,17 +406,3 @@ def _step_seconds(time: np.ndarray) -> float:
     if not len(steps):
         raise ValueError("the series has fewer than two timestamps")
     return float(np.median(steps))
-
-
-def _ints(raw: str | None, default: tuple[int, ...], name: str) -> tuple[int, ...]:
-    if raw is None:
-        return default
-    try:
-        values = tuple(int(v) for v in raw.split(","))
-    except ValueError:
-        raise OptionError(
-            f"suite forecast: option {name} must be integers separated by commas, got {raw!r}"
-        ) from None
-    if any(v < 1 for v in values):
-        raise OptionError(f"suite forecast: option {name} must be >= 1, got {raw!r}")
-    return values

@@ -206,7 +206,9 @@ def _record(ctx: SuiteContext, outcome: Outcome) -> None:
 
 
 @register_suite(
-    TASK, "SmolLM2 rewording of report sentences: share that passes the pre-check and the verifier"
+    TASK,
+    "SmolLM2 rewording of report sentences: share that passes the pre-check and the verifier",
+    options=("reports", "assets", "threads"),
 )
 def run(ctx: SuiteContext) -> list[BenchRow]:
     import torch

@@ -49,6 +49,7 @@ import logging
 from moesaic.data.registry import load_dataset
 from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
 from moesaic.eval.meters import Stopwatch, peak_rss_mb
+from moesaic.eval.suites.qa_exam import OPTIONS as EXAM_OPTIONS
 from moesaic.eval.suites.qa_fmc import (
     FMC_PUBLISHED,
     _fmc_encoders,
@@ -115,8 +116,12 @@ def run_maintnorm(ctx: SuiteContext) -> list[BenchRow]:
 
 
 @register_suite(
-    "qa", "Work-order text (failure modes, normalisation), FMEA QA with abstention, TimeSeriesExam"
-)
+    "qa",
+    "Work-order text (failure modes, normalisation), FMEA QA with abstention, TimeSeriesExam",
+    options=(
+        "parts", "exam", "fmc_encoders", "fmc_tuned", "fmc_tuned_save", "kb", "qa_semantic", *EXAM_OPTIONS,
+    ),
+)  # fmt: skip
 def run(ctx: SuiteContext) -> list[BenchRow]:
     rows: list[BenchRow] = []
     parts = [

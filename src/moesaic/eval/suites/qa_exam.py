@@ -5,12 +5,13 @@ The options of every question are shuffled with a fixed seed first (upstream lis
 answer first more often than not), so the position baseline ``position_first`` (always the
 first option) measures chance under the shuffle, and ``random`` picks a seeded random option.
 
-Rows: ``accuracy`` with setting ``overall`` and ``category=<name>`` for each system; the solver's
-rows carry ``infer_ms_per_window`` (milliseconds per question). Options (``-o KEY=VALUE``):
-``shuffle_seed=N`` (default: the run's seed); ``cv=K`` adds a row ``accuracy`` with setting
+Rows: ``accuracy`` with setting ``category=all`` (every question; ``overall`` until 2026-12-01) and
+``category=<name>`` for each system; the solver's rows carry ``infer_ms_per_window`` (milliseconds
+per question). Options (``-o KEY=VALUE``): ``shuffle_seed=N`` (default: the run's seed); ``cv=K``
+(K >= 2, at most the number of question templates) adds a row ``accuracy`` with setting
 ``cv=template,k=K``: K-fold cross-validation over question templates of the solver's calibrated
 thresholds (see :mod:`moesaic.reports.exam.calibrate`; several minutes). ``--quick`` answers
-every fifth question.
+every fifth question (its rows say ``quick=1``).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Mapping, Sequence
 
 from moesaic.data.registry import dataset_info
 from moesaic.data.schema import Document
-from moesaic.eval.bench import BenchRow, SuiteContext, register_suite
+from moesaic.eval.bench import BenchRow, OptionError, SuiteContext, register_suite
 from moesaic.eval.meters import Stopwatch, peak_rss_mb
 from moesaic.reports.exam import answer_documents, score_answers
 from moesaic.reports.exam.calibrate import shuffled, template_cv
@@ -31,12 +32,13 @@ logger = logging.getLogger(__name__)
 DATASET = "timeseriesexam"
 TASK = "multiple_choice_qa"
 SYSTEM = "moesaic-exam"
+OPTIONS = ("shuffle_seed", "cv")
 
 
 def _rows(system: str, scores: Mapping[str, object], **cost: float | None) -> list[BenchRow]:
     rows = []
     for key, score in scores.items():
-        setting = "overall" if key == "overall" else f"category={key}"
+        setting = f"category={'all' if key == 'overall' else key}"
         rows.append(
             BenchRow(
                 system=system,
@@ -58,7 +60,29 @@ def _baseline(documents: Sequence[Document], seed: int | None) -> dict[str, str]
     return {d.doc_id: rng.choice(list(d.fields["options"])) for d in documents}
 
 
-@register_suite("exam", "TimeSeriesExam accuracy (options shuffled) vs position and random baselines")
+def _folds(ctx: SuiteContext, documents: Sequence[Document]) -> int | None:
+    """Option ``cv``: None when absent, else K in [2, number of templates] (:class:`OptionError`):
+    with one fold nothing is held out, and the accuracy would be the in-sample one."""
+    if "cv" not in ctx.options:
+        return None
+    folds = ctx.integer("cv", 5)
+    if folds < 2:
+        raise OptionError(
+            f"option cv={folds}: K-fold cross-validation needs K >= 2; with fewer folds no question is "
+            "held out, and the accuracy would be the in-sample one"
+        )
+    templates = len({str(d.fields.get("tid")) for d in documents if d.fields.get("answer") is not None})
+    if folds > templates:
+        raise OptionError(
+            f"option cv={folds}: the {len(documents)} questions come from {templates} templates, so at "
+            f"most cv={templates} folds hold questions out"
+        )
+    return folds
+
+
+@register_suite(
+    "exam", "TimeSeriesExam accuracy (options shuffled) vs position and random baselines", options=OPTIONS
+)
 def run(ctx: SuiteContext) -> list[BenchRow]:
     info = dataset_info(DATASET)
     data = info.loader(info.folder(ctx.data_root()))
@@ -66,6 +90,7 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
     documents = shuffled(data.documents, seed)
     if ctx.quick:
         documents = documents[::5]
+    folds = _folds(ctx, documents)
     with Stopwatch() as watch:
         answers = answer_documents(ctx.progress(documents, "answering questions", total=len(documents)))
     chosen = {a.question_id: a.option for a in answers}
@@ -74,8 +99,7 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
     rows = _rows(SYSTEM, score_answers(documents, chosen), infer_ms_per_window=ms, peak_rss_mb=peak_rss_mb())
     rows += _rows("position_first", score_answers(documents, _baseline(documents, None)))
     rows += _rows("random", score_answers(documents, _baseline(documents, seed)))
-    if "cv" in ctx.options:
-        folds = ctx.integer("cv", 0)
+    if folds is not None:
         result = template_cv(documents, folds=folds, seed=seed)
         logger.info(
             "template CV: %.3f (shipped thresholds %.3f); moved: %s",

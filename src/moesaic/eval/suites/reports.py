@@ -279,7 +279,9 @@ def _adversarial(
 
 
 @register_suite(
-    "reports", "Grounded diagnostic reports on simulated faults: fault type, onset, citations, verifier"
+    "reports",
+    "Grounded diagnostic reports on simulated faults: fault type, onset, citations, verifier",
+    options=("per_type", "normal", "fakes", "assets", "first_seed", "classifier"),
 )
 def run(ctx: SuiteContext) -> list[BenchRow]:
     per_type = _option(ctx, "per_type", 8, 200)

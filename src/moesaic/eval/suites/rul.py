@@ -314,7 +314,11 @@ def published_rows() -> list[BenchRow]:
     ]
 
 
-@register_suite("rul", "C-MAPSS FD001 remaining useful life (RMSE, NASA score): moesaic vs ridge and CNN")
+@register_suite(
+    "rul",
+    "C-MAPSS FD001 remaining useful life (RMSE, NASA score): moesaic vs ridge and CNN",
+    options=("windows", "baselines", "steps", "threads", "members", *ENSEMBLE),
+)
 def run(ctx: SuiteContext) -> list[BenchRow]:
     data = load_dataset(DATASET, ctx.data_root())
     train_series = [s for s in data.series if s.meta.get("split") == "train"]

@@ -90,7 +90,9 @@ def _choose_lr(ctx: SuiteContext, assets: tuple[Asset, ...], past: Sequence[Docu
     return max(LR_GRID, key=lambda lr: (scores[lr], -lr))
 
 
-@register_suite("scenarios", "Ranked maintenance scenarios on excavator work orders, learning from feedback")
+@register_suite(
+    "scenarios", "Ranked maintenance scenarios on excavator work orders, learning from feedback", options=()
+)
 def run(ctx: SuiteContext) -> list[BenchRow]:
     data = load_dataset("excavator_mwo", ctx.data_root())
     orders = sorted((d for d in data.documents if d.time is not None), key=lambda d: (d.time, d.doc_id))

@@ -245,7 +245,9 @@ def _choice(
 
 
 @register_suite(
-    "synthesis", "synthetic windows on Sines, Stocks, ETTh1: discriminative/predictive/Context-FID"
+    "synthesis",
+    "synthetic windows on Sines, Stocks, ETTh1: discriminative/predictive/Context-FID",
+    options=("systems", "datasets", "repeats", "steps", "grid_power", "calibration", "threads"),
 )
 def run(ctx: SuiteContext) -> list[BenchRow]:
     p = plan(ctx.quick)

@@ -177,7 +177,9 @@ def run_seed(seed: int, *, steps: int, assets: int, days: float) -> dict[str, di
 
 
 @register_suite(
-    TASK, "conditional synthesis of fault x load combinations never seen in training (simulated pumps)"
+    TASK,
+    "conditional synthesis of fault x load combinations never seen in training (simulated pumps)",
+    options=("seeds", "steps", "assets", "days", "threads"),
 )
 def run(ctx: SuiteContext) -> list[BenchRow]:
     seeds = ctx.integer("seeds", 1 if ctx.quick else 3)

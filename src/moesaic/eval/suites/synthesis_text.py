@@ -168,7 +168,11 @@ def run_seed(seed: int, *, steps: int, assets: int, days: float, minilm: bool) -
     return result
 
 
-@register_suite(TASK, "synthetic windows asked for by unseen work-order texts alone (simulated pumps)")
+@register_suite(
+    TASK,
+    "synthetic windows asked for by unseen work-order texts alone (simulated pumps)",
+    options=("seeds", "steps", "assets", "days", "minilm", "threads"),
+)
 def run(ctx: SuiteContext) -> list[BenchRow]:
     seeds = ctx.integer("seeds", 1 if ctx.quick else 3)
     steps = ctx.integer("steps", 600 if ctx.quick else 3000)
