@@ -34,8 +34,9 @@ from torch import Tensor, nn
 from moesaic.config import ConfigError
 from moesaic.data.batch import Batch
 from moesaic.data.forecast_windows import forecast_inputs
-from moesaic.encoders import EncoderConfig, fit_revin
+from moesaic.encoders import EncoderConfig, RevINStats, fit_revin
 from moesaic.heads.quantile import PeriodicLinear, QuantileForecastHead, check_quantiles, pinball_loss
+from moesaic.heads.ridge import RidgeSamples
 from moesaic.model import Backbone, ModelConfig
 from moesaic.moe import MoEConfig
 from moesaic.train import LossOutput, TrainConfig
@@ -87,14 +88,20 @@ class ForecastSpec:
 STAGES: dict[str, tuple[str, ...]] = {
     "periodic": ("head.periodic.", "head.spread."),
     "linear": ("head.skip.", "head.periodic.", "head.spread."),
+    "ridge": ("head.spread.",),
     "blocks": ("backbone.", "head.reduce.", "head.centre.", "head.spread."),
     "all": ("",),
 }
 """Training stages of :class:`MoesaicForecastModel` and the parameter-name prefixes each trains.
 
-"periodic" and "linear" do not run the backbone at all (cheap); "blocks" trains the backbone and
-the token path on what the linear paths, then frozen, leave over; "all" trains everything at once.
+"periodic" and "linear" do not run the backbone at all (cheap); "ridge" solves the full linear
+path in closed form on what the periodic path leaves (:mod:`moesaic.heads.ridge`, driven by the
+Forecaster; its penalty so shrinks towards the periodic forecast) and trains only the quantile
+spreads around it; "blocks" trains the backbone and the token path on what the linear
+paths, then frozen, leave over; "all" trains everything at once.
 """
+LINEAR_STAGES = ("periodic", "linear", "ridge")
+"""Stages whose model forecasts with the linear paths alone, without running the backbone."""
 
 
 @dataclass(frozen=True)
@@ -118,12 +125,13 @@ class MoesaicForecastConfig:
         spread_rank: bottleneck of the head's quantile-spread path.
         mse_weight: weight of the median's squared error, added to the pinball loss in training
             (the pinball loss alone makes the median minimise the absolute error).
-        stages: keys of :data:`STAGES`, trained in order, each with early stopping on validation;
-            the Forecaster rolls back a stage that does not improve the validation MSE.
-        stage_steps: steps of each "periodic" and "linear" stage ("blocks" and "all" use
+        stages: keys of :data:`STAGES`, trained in order, each with early stopping on validation
+            (the "ridge" stage is solved, its spreads trained without stopping); the Forecaster
+            rolls back a stage that does not improve the validation MSE.
+        stage_steps: steps of each "periodic", "linear" and "ridge" stage ("blocks" and "all" use
             ``ForecastConfig.train.max_steps``).
         periodic_lr: learning rate of the "periodic" stage.
-        linear_lr: learning rate of the "linear" stage.
+        linear_lr: learning rate of the "linear" stage, and of the spreads in the "ridge" stage.
         blocks_lr: learning rate of the "blocks" stage; low, because the blocks fit the training
             months within a few hundred steps ("all" uses ``ForecastConfig.train.lr``).
     """
@@ -142,7 +150,7 @@ class MoesaicForecastConfig:
     period: int = 24
     spread_rank: int = 16
     mse_weight: float = 1.0
-    stages: tuple[str, ...] = ("periodic", "linear", "blocks")
+    stages: tuple[str, ...] = ("periodic", "linear", "ridge", "blocks")
     stage_steps: int = 1000
     periodic_lr: float = 1e-2
     linear_lr: float = 1e-3
@@ -208,9 +216,10 @@ class MoesaicForecastModel(nn.Module):
     """Sparse-MoE backbone + quantile head, channel-independent (see the module docstring).
 
     Trained in stages (:meth:`training_stages`, :data:`STAGES`): by default the periodic path,
-    then the full linear path, then the backbone and the token path on what the linear paths
-    leave over. The head's later paths start at zero, so each stage starts from the forecaster
-    the previous one left.
+    then the full linear path by gradient steps, then the same path solved in closed form (the
+    Forecaster keeps whichever validates better), then the backbone and the token path on what
+    the linear paths leave over. The head's later paths start at zero, so each stage starts from
+    the forecaster the previous one left.
     """
 
     def __init__(self, spec: ForecastSpec, config: MoesaicForecastConfig) -> None:
@@ -251,10 +260,9 @@ class MoesaicForecastModel(nn.Module):
         )
         numeric_observed = None if numeric is None else batch.numeric_observed.repeat_interleave(C, 0)  # type: ignore[union-attr]
         sample = Batch(series=series, observed=observed, numeric=numeric, numeric_observed=numeric_observed)
-        stats = fit_revin(target, seen, eps=self.backbone.config.encoders.revin_eps)  # as the encoder does
-        context = torch.where(seen, stats.normalise(target), torch.zeros(())).squeeze(-1)  # (BC, L)
+        stats, context = self._normalised(target, seen)
         aux: dict[str, Tensor] = {}
-        if self.stage in ("periodic", "linear"):  # the blocks are not trained yet: do not run them
+        if self.stage in LINEAR_STAGES:  # the blocks are not trained yet: do not run them
             q = self.head(context)  # (BC, H, Q)
         else:
             out = self.backbone(sample)
@@ -263,6 +271,41 @@ class MoesaicForecastModel(nn.Module):
         q = q * stats.std + stats.mean  # (BC, 1, 1) statistics broadcast over H and Q
         q = q.reshape(B, C, spec.horizon, -1).transpose(1, 2)  # (B, H, C, Q)
         return _Output(q, aux)
+
+    def _normalised(self, target: Tensor, seen: Tensor) -> tuple[RevINStats, Tensor]:
+        """RevIN statistics (BC, 1, 1) of (BC, L, 1) contexts and the (BC, L) normalised context."""
+        stats = fit_revin(target, seen, eps=self.backbone.config.encoders.revin_eps)  # as the encoder does
+        return stats, torch.where(seen, stats.normalise(target), torch.zeros(())).squeeze(-1)
+
+    def ridge_samples(self, batch: Batch) -> RidgeSamples:
+        """The batch's (window, channel) samples whose horizon is fully observed, on the RevIN scale
+        of their context, for the closed-form linear path (:mod:`moesaic.heads.ridge`)."""
+        C, H = self.spec.num_channels, self.spec.horizon
+        target, seen = forecast_inputs(batch, C)  # (B, L, C)
+        B, L, _ = target.shape
+        stats, context = self._normalised(
+            target.transpose(1, 2).reshape(B * C, L, 1), seen.transpose(1, 2).reshape(B * C, L, 1)
+        )
+        future = batch.targets["future"].transpose(1, 2).reshape(B * C, H)
+        observed = batch.targets["future_observed"].transpose(1, 2).reshape(B * C, H).all(dim=1)
+        mean, std = stats.mean.reshape(-1), stats.std.reshape(-1)
+        normalised = (torch.nan_to_num(future) - mean[:, None]) / std[:, None]
+        if self.head.periodic is not None:  # the full path fits what the periodic one leaves
+            normalised = normalised - self.head.periodic(context)
+        keep = observed & seen.transpose(1, 2).reshape(B * C, L).any(dim=1)
+        return RidgeSamples(context[keep], normalised[keep], std[keep] ** 2)
+
+    def set_linear_path(self, weight: Tensor, bias: Tensor) -> None:
+        """Set the head's full linear path: (H, L) weights and (H,) bias."""
+        with torch.no_grad():
+            self.head.skip.weight.copy_(weight)
+            self.head.skip.bias.copy_(bias)
+
+    def clear_periodic_path(self) -> None:
+        """Zero the periodic path: an untrained one is no forecast for the "ridge" stage to start from."""
+        with torch.no_grad():
+            for param in [] if self.head.periodic is None else self.head.periodic.parameters():
+                param.zero_()
 
     def forecast(self, batch: Batch) -> Tensor:
         """(B, H, C, Q) quantiles on the Forecaster's standardised scale."""
@@ -303,6 +346,7 @@ class MoesaicForecastModel(nn.Module):
         rates = {
             "periodic": self.config.periodic_lr,
             "linear": self.config.linear_lr,
+            "ridge": self.config.linear_lr,  # its gradient steps train the quantile spreads only
             "blocks": self.config.blocks_lr,
         }
         out = []
@@ -312,7 +356,7 @@ class MoesaicForecastModel(nn.Module):
                 logger.info("no periodic stage: the period %d exceeds the context", self.config.period)
                 continue
             stage_config = dataclasses.replace(config, lr=rates.get(stage, config.lr))
-            if stage in ("periodic", "linear"):
+            if stage in LINEAR_STAGES:
                 steps = self.config.stage_steps
                 warmup = min(config.warmup_steps, steps // 10)
                 stage_config = dataclasses.replace(stage_config, max_steps=steps, warmup_steps=warmup)
@@ -336,7 +380,7 @@ class MoesaicForecastModel(nn.Module):
         linear stage (the "blocks" stage was rolled back or not trained), the backbone and the
         token path are not run at all: 0.
         """
-        if self.stage in ("periodic", "linear") and name.startswith(_TOKEN_PATH):
+        if self.stage in LINEAR_STAGES and name.startswith(_TOKEN_PATH):
             return 0.0
         if name.startswith("backbone."):
             return self.backbone.active_parameter_fraction(name.removeprefix("backbone."))

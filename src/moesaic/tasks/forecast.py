@@ -39,6 +39,7 @@ from moesaic.data.batch import Batch
 from moesaic.data.forecast_windows import ChannelStandardizer, make_forecast_batch
 from moesaic.encoders import NotFittedError
 from moesaic.heads.forecast import ForecastSpec
+from moesaic.heads.ridge import RidgeTerms, fit_ridge
 from moesaic.tasks.forecast_config import (
     DEFAULT_QUANTILES,
     FORECAST_MODELS,
@@ -59,7 +60,7 @@ from moesaic.tasks.forecast_segments import (
     _window_index,
     _WindowSampler,
 )
-from moesaic.train import Progress, TrainResult, train
+from moesaic.train import Progress, TrainConfig, TrainResult, evaluate, train
 
 __all__ = [
     "DEFAULT_QUANTILES",
@@ -277,10 +278,15 @@ class Forecaster:
             if staged:
                 model.set_stage(stage)  # type: ignore[operator]
             logger.info("training %s: stage %s, up to %d steps", cfg.model, stage, stage_config.max_steps)
-            result = train(
-                model, _WindowSampler(self, parts), config=stage_config, val_batches=val_batches or None,
-                progress=progress,
-            )  # fmt: skip
+            if stage == "ridge":
+                if not any(o.stage in ("periodic", "linear") for o in outcomes):
+                    model.clear_periodic_path()  # type: ignore[operator]
+                result = self._solve_linear_path(parts, val_batches, stage_config, progress)
+            else:
+                result = train(
+                    model, _WindowSampler(self, parts), config=stage_config, val_batches=val_batches or None,
+                    progress=progress,
+                )  # fmt: skip
             self.train_result_ = result
             kept = True
             if result.best_val_loss is not None:
@@ -296,6 +302,30 @@ class Forecaster:
                     model.set_stage(best[2])  # type: ignore[operator]
             outcomes.append(StageOutcome(stage, result, kept))
         return outcomes
+
+    def _solve_linear_path(
+        self, parts: list[_Segment], val_batches: list[Batch], config: TrainConfig, progress: Progress | None
+    ) -> TrainResult:
+        """The "ridge" stage: the full linear path in closed form on every training window, fitted
+        to what the periodic path leaves (its penalty chosen on the validation windows), then the
+        quantile spreads around it by gradient steps. Its validation loss is the solved model's,
+        measured as the trained stages' is, so the rollback keeps it only when it beats the path
+        an earlier "linear" stage learnt by gradient steps."""
+        model, spec = self.model_, self.spec_
+        terms = RidgeTerms(spec.context_length, spec.horizon)
+        with torch.no_grad():
+            for batch in self._batches(parts, stride=1):
+                terms.add(model.ridge_samples(batch))  # type: ignore[operator]
+            val = [model.ridge_samples(b) for b in val_batches]  # type: ignore[operator]
+        solved = fit_ridge(terms, val)
+        model.set_linear_path(solved.weight, solved.bias)  # type: ignore[operator]
+        scores = {a: round(e, 4) for a, e in solved.scores.items()}
+        logger.info(
+            "ridge: %d samples, penalty %g (validation MSE by penalty %s)", terms.count, solved.alpha, scores
+        )
+        result = train(model, _WindowSampler(self, parts), config=config, val_batches=None, progress=progress)
+        loss = evaluate(model, val_batches) if val_batches else None
+        return result._replace(best_val_loss=loss)
 
     def _fitted_spec(self) -> ForecastSpec:
         if not hasattr(self, "model_"):

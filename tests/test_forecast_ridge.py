@@ -1,0 +1,114 @@
+"""The forecast head's linear path in closed form: the weighted ridge solution and the "ridge" stage."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from moesaic.config import apply_overrides
+from moesaic.heads.ridge import DEFAULT_ALPHA, RidgeSamples, RidgeTerms, fit_ridge, validation_error
+from moesaic.tasks.forecast import ForecastConfig, Forecaster
+
+L, H = 32, 8
+
+
+def _samples(n: int, weight: torch.Tensor | None = None, seed: int = 0) -> tuple[RidgeSamples, torch.Tensor]:
+    g = torch.Generator().manual_seed(seed)
+    true = torch.randn(H, L, generator=g)
+    x = torch.randn(n, L, generator=g)
+    y = x @ true.T + 0.5
+    return RidgeSamples(x, y, torch.ones(n) if weight is None else weight), true
+
+
+def test_without_noise_the_solution_is_the_generating_map() -> None:
+    samples, true = _samples(400)
+    terms = RidgeTerms(L, H)
+    terms.add(
+        samples._replace(
+            context=samples.context[:150], target=samples.target[:150], weight=samples.weight[:150]
+        )
+    )
+    terms.add(
+        samples._replace(
+            context=samples.context[150:], target=samples.target[150:], weight=samples.weight[150:]
+        )
+    )
+    weight, bias = terms.solve(1e-8)
+    assert terms.count == 400
+    torch.testing.assert_close(weight, true, atol=1e-3, rtol=1e-3)
+    torch.testing.assert_close(bias, torch.full((H,), 0.5), atol=1e-3, rtol=1e-3)
+
+
+def test_a_sample_of_weight_zero_changes_nothing() -> None:
+    samples, _ = _samples(200)
+    wild = RidgeSamples(torch.randn(5, L), 100 * torch.randn(5, H), torch.zeros(5))
+    clean, polluted = RidgeTerms(L, H), RidgeTerms(L, H)
+    clean.add(samples)
+    polluted.add(samples)
+    polluted.add(wild)
+    torch.testing.assert_close(clean.solve(0.1)[0], polluted.solve(0.1)[0])
+
+
+def test_the_penalty_with_the_lowest_validation_error_is_kept() -> None:
+    samples, _ = _samples(60)  # few samples for L = 32: a penalty helps on new ones
+    noisy = samples._replace(
+        target=samples.target + 3 * torch.randn(60, H, generator=torch.Generator().manual_seed(1))
+    )
+    terms = RidgeTerms(L, H)
+    terms.add(noisy)
+    val, _ = _samples(200, seed=0)
+    fit = fit_ridge(terms, [val], alphas=(1e-6, 1.0, 1e3))
+    assert fit.alpha == min(fit.scores, key=fit.scores.__getitem__)
+    assert fit.scores[fit.alpha] == pytest.approx(validation_error(fit.weight, fit.bias, [val]), rel=1e-5)
+    assert fit_ridge(terms, []).alpha == DEFAULT_ALPHA and not fit_ridge(terms, []).scores
+    with pytest.raises(ValueError, match="no training window has every horizon step observed"):
+        fit_ridge(RidgeTerms(L, H), [val])
+
+
+@pytest.fixture
+def series() -> np.ndarray:
+    t = np.arange(300)
+    values = np.stack([np.sin(2 * np.pi * t / 24), np.cos(2 * np.pi * t / 12), 0.01 * t], axis=-1)
+    return (values + 0.1 * np.random.default_rng(0).standard_normal((300, 3))).astype(np.float32)
+
+
+def _config(stages: str) -> ForecastConfig:
+    overrides = [
+        "moesaic.dim=8", "moesaic.num_layers=1", "moesaic.num_heads=2", "moesaic.patch_len=8",
+        "moesaic.expert_hidden=8", "moesaic.stage_steps=4", f"moesaic.stages={stages}",
+        "train.max_steps=4", "train.warmup_steps=0", "train.eval_every=2", "train.num_threads=1",
+        "train.batch_size=8", "predict_batch_size=16",
+    ]  # fmt: skip
+    return apply_overrides(ForecastConfig(context_length=L, horizon=H), overrides)
+
+
+def test_the_ridge_stage_sets_the_linear_path_and_trains_only_the_spreads(series: np.ndarray) -> None:
+    torch.manual_seed(0)
+    forecaster = Forecaster(_config("ridge,blocks")).fit(series)
+    assert [s.stage for s in forecaster.stages_] == ["ridge", "blocks"] and forecaster.stages_[0].kept
+    head = forecaster.model_.head  # type: ignore[union-attr]
+    assert head.skip.weight.abs().sum() > 0
+    assert all(float(p.abs().sum()) == 0 for p in head.periodic.parameters())
+    model = forecaster.model_
+    model.set_stage("ridge")  # type: ignore[operator]
+    trainable = {n for n, p in model.named_parameters() if p.requires_grad}
+    assert trainable and all(n.startswith("head.spread.") for n in trainable)
+    out = forecaster.predict(series[-L:])
+    assert np.isfinite(out.quantiles).all() and (np.diff(out.quantiles, axis=-1) >= 0).all()
+
+
+def test_a_ridge_path_forecasts_a_clean_season_better_than_nothing(series: np.ndarray) -> None:
+    torch.manual_seed(0)
+    forecaster = Forecaster(_config("ridge")).fit(series[:240])
+    median = forecaster.predict(series[240 - L : 240]).quantiles[..., 4]  # (H, C)
+    error = float(((median - series[240 : 240 + H]) ** 2)[:, :2].mean())
+    assert error < 0.1  # the seasons' variance is 0.5: the solved path reads them
+
+
+def test_windows_with_an_unobserved_horizon_step_are_left_out_of_the_solution(series: np.ndarray) -> None:
+    gappy = series.copy()
+    gappy[100:110, 0] = np.nan
+    torch.manual_seed(0)
+    forecaster = Forecaster(_config("ridge")).fit(gappy)
+    assert forecaster.stages_[0].kept and np.isfinite(forecaster.predict(gappy[-L:]).quantiles).all()
