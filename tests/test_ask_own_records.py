@@ -93,3 +93,8 @@ def test_unreadable_comparisons_and_unknown_groups_abstain(answerer: KbAnswerer)
     assert unknown.abstained and "techniker" in unknown.text.lower()
     duration = answerer.answer("Which work orders had a downtime above 5?")
     assert duration.abstained and "no record of the base gives a duration" in duration.text
+
+
+def test_most_recent_is_a_time_not_a_frequency(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("Which was the most recent work order?")
+    assert not answer.abstained and answer.kind == "records" and "WO-5" in answer.text

@@ -35,7 +35,7 @@ FACET_WORDS = (
     ("action", r"actions?|repairs? type|activit(?:y|ies)"),
     ("component", r"components?|parts?|systems?|subsystems?"),
 )
-_TOP = re.compile(r"\bmost\b|\btop\s*\d*\b|\bmost (?:frequent|common|often)|\bfrequent(?:ly)?\b")
+_TOP = re.compile(r"\bmost\b(?! recent)|\btop\s*\d*\b|\bfrequent(?:ly)?\b")  # "most recent": a time
 _PER_ASSET = re.compile(r"\b(?:per|by|for each|each)\s+(?:asset|machine|equipment|excavator|unit)\b")
 _GENERIC_VALUES = frozenset(("unspecified", "other", "misc", "none", "unknown", "n/a", "na", "cm", "pm"))
 MIN_VALUE_LENGTH = 3
