@@ -45,7 +45,11 @@ def window_situation(kb: KnowledgeBase, asset_id: str, start: pd.Timestamp, end:
         if d.kind == "work_order" and d.time is not None and start <= d.time <= end
     ]
     if not parts:
-        raise ValueError(f"asset {key!r} has no events or work orders between {start} and {end}")
+        raise ValueError(
+            f"asset {key!r} has no events or work orders between {start} and {end}, so the window "
+            "names no situation; describe it with --work-order TEXT (what was seen, e.g. 'vibration "
+            "high on pump'), or see what its series show with `moesaic report` over the window"
+        )
     return Situation(asset_id=key, text=" ; ".join(parts))
 
 
