@@ -96,10 +96,13 @@ def words(text: str) -> list[str]:
     return _WORD.findall(text)
 
 
+_LIGATURES = str.maketrans({"œ": "oe", "æ": "ae"})  # casefold spells "ß" as "ss" itself
+
+
 def fold(text: str) -> str:
     """``text`` lower-cased without accents, as words and names are compared: "Überhitzung" ->
-    "uberhitzung", "température" -> "temperature", "heiß" -> "heiss"."""
-    decomposed = unicodedata.normalize("NFKD", str(text).casefold())
+    "uberhitzung", "température" -> "temperature", "heiß" -> "heiss", "cœur" -> "coeur"."""
+    decomposed = unicodedata.normalize("NFKD", str(text).casefold().translate(_LIGATURES))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 

@@ -19,8 +19,9 @@ them), so an English stem that also spells the French word (``install``, ``align
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Mapping
+
+from moesaic.knowledge.links import fold
 
 ACTIONS = ("inspect", "test", "replace", "repair", "adjust", "lubricate", "clean", "monitor")
 # The actions a past order's text can name, the most invasive first: an order that replaced a
@@ -84,15 +85,6 @@ ACTION_WORDS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
 }
 NOT_ACTIONS = ("fitting", "echangeur", "tauscher", "wechselrichter", "wechselstrom")
 _LETTERS = re.compile(r"[a-z]+")
-_LIGATURES = {"ß": "ss", "œ": "oe", "æ": "ae"}
-
-
-def fold(text: str) -> str:
-    """``text`` lower-case and without accents: ``"Garniture remplacée"`` -> ``"garniture remplacee"``."""
-    text = text.lower()
-    for letter, spelled in _LIGATURES.items():
-        text = text.replace(letter, spelled)
-    return "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
 
 
 def _names(word: str, stem: str, language: str) -> bool:

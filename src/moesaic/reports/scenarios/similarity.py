@@ -22,8 +22,8 @@ import math
 from collections import Counter
 from collections.abc import Mapping
 
+from moesaic.knowledge.links import fold
 from moesaic.reports.qa.table import terms
-from moesaic.reports.scenarios.actions import fold
 
 # Words that say nothing about a machine: sharing one does not make two orders similar.
 _FUNCTION_WORDS = frozenset(
