@@ -171,9 +171,27 @@ def test_fit_on_one_series_file_and_a_clear_error_for_an_unknown_source(tmp_path
         "flow",
         "load",
     ]
+    parquet = runner.invoke(
+        app, ["--model", str(model), "--n", "2", "--out", str(out), "--format", "parquet"]
+    )  # the same folder again: the earlier CSV samples would no longer match provenance.csv
+    assert parquet.exit_code == 0, parquet.output
+    assert (out / "samples.parquet").exists() and not (out / "samples.csv").exists()
+    assert "removed" in parquet.output
     unknown = runner.invoke(app, ["--fit", "no_such_set", "--save", str(model)])
     assert unknown.exit_code == 2
     assert "'no_such_set' is neither a folder nor a registered data set" in " ".join(unknown.output.split())
+
+
+def test_fit_on_one_file_leaves_a_text_column_out(tmp_path: Path) -> None:
+    rows = [
+        f"2024-01-01 {h // 60:02d}:{h % 60:02d},{h % 7},{'ok' if h % 2 else 'check'}"
+        for h in range(0, 1440, 15)
+    ]
+    csv = tmp_path / "noted.csv"
+    csv.write_text("time,flow,note\n" + "\n".join(rows) + "\n")
+    args = ["--fit", str(csv), "--save", str(tmp_path / "m"), "--window", "8", "--stride", "4", *TINY]
+    fitted = runner.invoke(app, args)
+    assert fitted.exit_code == 0, fitted.output
 
 
 def test_fit_names_a_channel_without_any_reading(tmp_path: Path) -> None:

@@ -179,7 +179,9 @@ def _fit(
 ) -> None:
     path = Path(source).expanduser()
     if path.is_file():  # one series file: its channels, each window without condition factors
-        dataset = MaintenanceData(name=path.stem, series=(read_series_file(path, asset_id=path.stem),))
+        # a text column (notes, a status word) is left out with a warning, as a plant folder's is
+        series = read_series_file(path, asset_id=path.stem, skip_text=True)
+        dataset = MaintenanceData(name=path.stem, series=(series,))
     else:
         dataset = load_source(source, data_root=data).data
     factors = [f.strip() for f in by.split(",") if f.strip()]
@@ -294,6 +296,7 @@ def _sample(
         }
     )
     out.mkdir(parents=True, exist_ok=True)
+    other = out / ("samples.csv" if fmt == "parquet" else "samples.parquet")
     if fmt == "parquet":
         buffer = io.BytesIO()
         frame.to_parquet(buffer, index=False)
@@ -301,6 +304,9 @@ def _sample(
     else:
         write_text_atomic(out / "samples.csv", frame.to_csv(index=False))
     write_text_atomic(out / "provenance.csv", provenance.to_csv(index=False))
+    if other.exists():  # an earlier run's samples in the other format: the provenance is no longer theirs
+        other.unlink()
+        console.print(f"removed {other}: an earlier run's samples, not described by the new provenance.csv")
     console.print(f"wrote {W} synthetic windows of {T} steps x {C} channels to {out} (provenance.csv beside)")
     if plot is not None:
         asked_for = json.dumps(asked, sort_keys=True) if asked else "no condition"
