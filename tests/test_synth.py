@@ -380,3 +380,15 @@ def test_a_dropped_condition_drops_the_whole_text_row() -> None:
     rows = dropped.text.abs().sum(dim=1)
     assert set(rows.tolist()) == {0.0, 8.0}  # a text is kept or masked whole
     assert 0.35 < float((rows == 0).float().mean()) < 0.65
+
+
+def test_a_value_without_one_complete_window_is_warned_of(caplog: pytest.LogCaptureFixture) -> None:
+    windows, conditions = fault_windows()
+    mask = np.ones(windows.shape, dtype=bool)
+    leaks = [i for i, c in enumerate(conditions) if c["fault"] == "leak"]
+    mask[leaks, 0, 0] = False  # every leak window misses one reading
+    windows[~mask] = np.nan
+    with caplog.at_level(logging.WARNING, logger="moesaic.tasks.synth.synthesizer"):
+        Synthesizer(tiny()).fit(windows, conditions, observed=mask)
+    assert f"none of the {len(leaks)} windows with fault=leak has every reading" in caplog.text
+    assert "fault=none" not in caplog.text

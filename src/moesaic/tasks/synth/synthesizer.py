@@ -33,7 +33,7 @@ from moesaic.checkpoint import load_model_state, save_model
 from moesaic.config import from_dict, to_dict
 from moesaic.encoders import NotFittedError
 from moesaic.tasks.synth.calibration import SCOPES, MomentCalibration, choose_scope
-from moesaic.tasks.synth.conditions import Condition, ConditionSpec, EncodedConditions
+from moesaic.tasks.synth.conditions import Condition, ConditionSpec, EncodedConditions, category
 from moesaic.tasks.synth.config import SynthConfig
 from moesaic.tasks.synth.generators import GeneratorBatch, SeriesFlow, SeriesVAE
 from moesaic.tasks.synth.texts import TextEmbedding, checked_texts, kept_texts, requested_texts
@@ -133,6 +133,7 @@ class Synthesizer:
         self.train_result_ = self._train(torch.from_numpy(standard), torch.from_numpy(mask), encoded)
         complete = np.asarray(mask.all(axis=(1, 2)))
         self._calibrate(standard[complete], encoded)
+        self._warn_incomplete(rows, complete)
         if self.config.rare_windows:
             transfer = ConditionTransfer.fit(
                 standard,
@@ -145,6 +146,22 @@ class Synthesizer:
                 self._fitted().add_module("transfer", transfer)
                 logger.info("%d condition values can be sampled by transfer", len(transfer.pairs()))
         return self
+
+    def _warn_incomplete(self, rows: Sequence[Condition], complete: np.ndarray) -> None:
+        """Warn of a categorical value none of whose windows is complete: the calibration and the
+        transfer of rare values read complete windows only, so that value's samples come from the
+        generator alone."""
+        for name, _ in self.spec_.categorical:
+            values = {category(r[name]) for r in rows if name in r}
+            for value in sorted(values):
+                mine = np.array([name in r and category(r[name]) == value for r in rows])
+                if mine.any() and not complete[mine].any():
+                    logger.warning(
+                        "none of the %d windows with %s=%s has every reading: its samples come from the "
+                        "generator alone (no transfer, no calibration); fill or drop the missing readings "
+                        "to use them",
+                        int(mine.sum()), name, value,
+                    )  # fmt: skip
 
     def _calibrate(self, complete: np.ndarray, encoded: EncodedConditions) -> None:
         """Fit the moment calibration on the complete standardised training windows (W, T, C)."""
