@@ -340,9 +340,11 @@ def _check_file_target(target: str, pretrained: Path, kind: str | None) -> None:
         )
     if kind != FORECASTER_KIND:
         raise ValueError(
-            f"--target {target}: {pretrained} does not hold a pretrained forecaster (kind {kind!r}). A "
-            "classifier adapts on labelled windows and a series file carries no fault labels; a forecaster "
-            "learns from the file's own future. Pretrain one with `moesaic pretrain --task forecasting`"
+            f"--target {target}: {pretrained} does not hold a pretrained forecaster (kind {kind!r}). "
+            "Adapting to a file is built for forecasting only: a forecaster learns from the file's own "
+            "future, while a pretrained classifier's classes are the corpus's fault types, which a "
+            "file's own labels (even a `fault` column) do not name. Pretrain one with "
+            "`moesaic pretrain --task forecasting`"
         )
 
 
