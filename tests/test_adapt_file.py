@@ -204,7 +204,7 @@ def test_adapt_refuses_a_classifier_with_a_file_target(tmp_path: Path) -> None:
     output = " ".join(result.output.split())
     assert result.exit_code == 2
     assert "does not hold a pretrained forecaster (kind 'moesaic.pretrained_classifier')" in output
-    assert "no fault labels" in output and "moesaic pretrain --task forecasting" in output
+    assert "which a file's own labels" in output and "moesaic pretrain --task forecasting" in output
 
 
 def test_adapt_refuses_short_files_missing_files_and_file_options_on_built_in_targets(tmp_path: Path) -> None:
