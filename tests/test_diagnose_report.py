@@ -310,3 +310,27 @@ def test_the_assets_drawings_are_cited_with_the_part_the_fmea_points_to(fitted: 
     tampered = dataclasses.replace(report, sentences=(*report.sentences, forged))
     checked = verify_report(tampered, base, classifier=fitted.classifier)
     assert checked.kept == len(report.sentences)
+
+
+def test_a_one_letter_revision_quote_does_not_blank_the_drawings_other_words(fitted: Fitted) -> None:
+    """Revision "A" was blanked everywhere in the sentence, breaking DWG-FA-SH-4001 into numbers."""
+    from moesaic.data.schema import Drawing
+
+    request = next(r for r in fitted.requests if r.label != NORMAL)
+    asset_type = next(a.asset_type for a in fitted.data.assets if a.asset_id == request.asset_id)
+    component = next(
+        str(d.fields["component"])
+        for d in fitted.data.documents
+        if d.kind == "fmea" and d.fields.get("asset_type") == asset_type and d.fields.get("component")
+    )
+    bom = [{"item": 1, "part_number": "FA-BR-2210", "description": f"{component.upper()} 2210-K", "qty": 1}]
+    drawing = Drawing(
+        "DWG-FA-SH-4001",
+        Path("drawings/DWG-FA-SH-4001.png"),
+        asset_id=request.asset_id,
+        title_block={"part_name": "FAN SHAFT", "revision": "A"},
+        fields={"bom": bom},
+    )
+    report = _report(fitted._replace(data=dataclasses.replace(fitted.data, drawings=(drawing,))), request)
+    cited = [s for s in report.sentences if "DWG-FA-SH-4001" in s.text]
+    assert len(cited) == 1, report.removed

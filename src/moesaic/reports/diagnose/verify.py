@@ -216,7 +216,8 @@ def check_sentence(
         record = base.record(quote.table, quote.record_id)
         if record is None or not any(quote.text in s for s in record_strings(record)):
             problems.append(f"quote not found in {quote.table}/{quote.record_id}: {quote.text!r}")
-        bare = bare.replace(quote.text, " ")
+        quoted = f'"{quote.text}"'  # the quote as written: a short one ("A") must not blank other words
+        bare = bare.replace(quoted, " ") if quoted in bare else bare.replace(quote.text, " ")
     unknown = tuple(
         t for t in identifiers_in(text) if t.casefold() not in allowed and not base.identifier_exists(t)
     )
