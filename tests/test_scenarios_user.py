@@ -3,6 +3,7 @@ before the history does."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pandas as pd
@@ -119,3 +120,14 @@ def test_a_short_history_is_not_crowded_out_by_later_orders(tmp_path: Path) -> N
         )
     assert [s.key for s in plan.scenarios] == ["replace:BRG"]
     assert plan.scenarios[0].cost == pytest.approx(200.0)
+
+
+def test_json_states_an_abstention_with_its_reason(tmp_path: Path) -> None:
+    kb_folder = _base(tmp_path, ORDERS)
+    args = ["scenarios", "--kb", str(kb_folder), "--asset", "P-1", "--json", "--work-order"]
+    none = CliRunner().invoke(app, [*args, "peinture écaillée sur le capot"])
+    assert none.exit_code == 0, none.output
+    payload = json.loads(none.stdout)
+    assert payload["abstained"] is True and payload["scenarios"] == [] and "no scenario" in payload["reason"]
+    some = json.loads(CliRunner().invoke(app, [*args, "bearing noise, replaced bearing"]).stdout)
+    assert some["abstained"] is False and some["scenarios"]

@@ -14,7 +14,7 @@ from moesaic.cli.console import console, fail
 from moesaic.data.times import parse_time_argument
 from moesaic.knowledge import KnowledgeBase, KnowledgeBaseError
 from moesaic.reports.scenarios.feedback import record_feedback
-from moesaic.reports.scenarios.planner import plan_scenarios
+from moesaic.reports.scenarios.planner import NoScenario, plan_scenarios
 from moesaic.reports.scenarios.ranker import VERDICTS, Verdict
 
 KbOption = Annotated[Path, typer.Option("--kb", help="The knowledge-base folder.")]
@@ -61,10 +61,16 @@ def scenarios(
             )
     except KeyError as err:
         fail(str(err.args[0]))
+    except NoScenario as none:
+        if not json:
+            fail(str(none))
+        print(jsonlib.dumps({"asset": none.situation.asset_id, "situation": none.situation.text,
+                             "scenarios": [], "abstained": True, "reason": str(none)}))  # fmt: skip
+        return
     except (KnowledgeBaseError, ValueError) as err:
         fail(str(err))
     if json:
-        payload = {"asset": plan.situation.asset_id, "situation": plan.situation.text}
+        payload = {"asset": plan.situation.asset_id, "situation": plan.situation.text, "abstained": False}
         payload["scenarios"] = [s.to_json() for s in plan.scenarios]  # type: ignore[assignment]
         console.print_json(jsonlib.dumps(payload))
         return

@@ -24,6 +24,14 @@ from moesaic.reports.scenarios.scenario import Scenario, Situation
 from moesaic.reports.scenarios.scope import asset_sources, fmea_scopes
 
 
+class NoScenario(ValueError):
+    """An abstention: nothing in the history supports a scenario for the situation; says why."""
+
+    def __init__(self, situation: Situation, reason: str) -> None:
+        super().__init__(reason)
+        self.situation = situation
+
+
 class ScenarioPlan(NamedTuple):
     situation: Situation
     scenarios: list[Scenario]  # best first
@@ -115,13 +123,14 @@ def plan_scenarios(
         # In window mode the history stops at the window's start: say so rather than blame words.
         when = "" if before is None else f" before {before:%Y-%m-%d}"
         later = "" if before is None else "; choose a later window"
-        raise ValueError(
+        raise NoScenario(
+            situation,
             f"no scenario for asset {situation.asset_id!r}: no work orders{when} to learn from "
-            f"(the history of {generator.describe_peers(situation.asset_id)}){later}"
+            f"(the history of {generator.describe_peers(situation.asset_id)}){later}",
         )
     candidates = generator.propose(situation)
     if not candidates:
-        raise ValueError(_why_none(generator, situation))
+        raise NoScenario(situation, _why_none(generator, situation))
     ranked = load_ranker(kb.connection, ranker_config).rank(candidates)[:top]
     # The whole candidate list is stored: a verdict is learnt against every alternative.
     store_proposals(kb.connection, situation, candidates)
