@@ -131,3 +131,16 @@ def test_cli_rejects_an_unknown_engine(tmp_path: Path) -> None:
     Image.fromarray(_text_image("25")).save(tmp_path / "s.png")
     result = CliRunner().invoke(app, ["summarize", str(tmp_path / "s.png"), "--engine", "magic"])
     assert result.exit_code == 2 and "unknown OCR engine 'magic'" in result.output
+
+
+def test_cli_check_prints_how_the_sheet_was_read(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sheet read turned a quarter says so in `check` as in `summarize`."""
+    from moesaic.cli import drawing
+    from moesaic.drawings.summary import DrawingSummary
+    from moesaic.drawings.titleblock import TitleBlock
+
+    warning = "no title block upright: the sheet was read turned a quarter"
+    turned = DrawingSummary("s.png", 100, 80, "test", TitleBlock(), (), (), (), (warning,), 0.1)
+    monkeypatch.setattr(drawing, "summarize_drawing", lambda *a, **k: turned)
+    result = CliRunner().invoke(app, ["check", str(tmp_path / "s.png")])
+    assert "warning: no title block upright: the sheet was read turned a quarter" in result.output

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -43,7 +44,12 @@ def summarize(
         typer.echo(json.dumps(summary.to_json(), ensure_ascii=False, indent=2))
         return
     console.print(summary.text(), highlight=False)
-    for warning in summary.warnings:
+    _print_warnings(summary.warnings)
+
+
+def _print_warnings(warnings: Sequence[str]) -> None:
+    """How the sheet was read, when it matters (turned a quarter, an engine missing, ...)."""
+    for warning in warnings:
         console.print(f"[yellow]warning:[/] {escape(warning)}", markup=True, highlight=False)
 
 
@@ -68,6 +74,7 @@ def check(
     if as_json:
         typer.echo(json.dumps(result.to_json(), ensure_ascii=False, indent=2))
     else:
+        _print_warnings(result.summary.warnings)
         for f in result.findings:
             colour = {"error": "red", "warning": "yellow"}.get(f.severity, "blue")
             where = f" at {list(f.box)}" if f.box else ""
