@@ -77,7 +77,7 @@ def test_train_max_steps_bounds_every_stage_unless_the_stages_are_set(
 ) -> None:
     overrides = ["train.max_steps=20"]
     bounded = command._bounded_stages(apply_overrides(ForecastConfig(), overrides), overrides)
-    assert bounded.moesaic.stage_steps == 20 and "moesaic.stage_steps 1000 -> 20" in capsys.readouterr().out
+    assert bounded.moesaic.stage_steps == 20 and "moesaic.stage_steps 300 -> 20" in capsys.readouterr().out
     both = [*overrides, "moesaic.stage_steps=50"]
     assert command._bounded_stages(apply_overrides(ForecastConfig(), both), both).moesaic.stage_steps == 50
-    assert command._bounded_stages(ForecastConfig(), []).moesaic.stage_steps == 1000
+    assert command._bounded_stages(ForecastConfig(), []).moesaic.stage_steps == 300

@@ -151,7 +151,7 @@ class MoesaicForecastConfig:
     spread_rank: int = 16
     mse_weight: float = 1.0
     stages: tuple[str, ...] = ("periodic", "linear", "ridge", "blocks")
-    stage_steps: int = 1000
+    stage_steps: int = 300
     periodic_lr: float = 1e-2
     linear_lr: float = 1e-3
     blocks_lr: float = 1e-4
