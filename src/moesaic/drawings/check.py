@@ -237,6 +237,7 @@ def check_bom(summary: DrawingSummary, bom: Sequence[BomItem], rules: CheckRules
                     item.line,
                 )
             )
+    out += check_drawn_part(summary, bom)
     for k, row in by_number.items():
         if k not in matched:
             out.append(
@@ -249,6 +250,69 @@ def check_bom(summary: DrawingSummary, bom: Sequence[BomItem], rules: CheckRules
                 )
             )
     return out
+
+
+# characters OCR confuses in part numbers: a title block read "CO-RT-20O1" is no mismatch
+_CONFUSABLE = str.maketrans("OQDILZSB", "00011258")
+
+
+def check_drawn_part(summary: DrawingSummary, bom: Sequence[BomItem]) -> list[Finding]:
+    """The title block's part number compared with the BOM and the sheet's parts list.
+
+    Drawing convention: a drawing number embeds the number of the part it draws (drawing
+    DWG-CO-RT-2001 draws part CO-RT-2001). When a BOM or parts-list number stands inside the
+    drawing number, the title block's part number must be that number; otherwise it must at least
+    be listed in the BOM or on the parts list (a warning: an assembly's BOM may list only its
+    components). Only numbers read on the sheet or written in the BOM are named.
+    """
+    number = summary.title_block.get("part_number")
+    if not number or not bom:
+        return []
+    listed = {canon(i.part_number): i for i in bom}
+    on_list = {canon(r.cells["part_number"]) for r in summary.bom if r.cells.get("part_number")}
+    known = set(listed) | on_list
+    folded = canon(number).translate(_CONFUSABLE)
+    box = summary.title_block.fields["part_number"].box
+    drawing = canon(summary.title_block.get("drawing_number"))
+    named = sorted((k for k in known if _names_part(drawing, k)), key=len, reverse=True)
+    if named and folded not in {k.translate(_CONFUSABLE) for k in named}:
+        expected = next((k for k in named if k in listed), named[0])
+        shown = listed[expected].part_number if expected in listed else expected
+        where = (
+            "the BOM and the parts list"
+            if expected in listed and expected in on_list
+            else ("the BOM" if expected in listed else "the parts list")
+        )
+        line = listed[expected].line if expected in listed else None
+        return [
+            Finding(
+                "title_block_part_number",
+                "error",
+                f"title-block part number {number!r} differs from {shown!r} named by the drawing number "
+                f"{summary.title_block.get('drawing_number')!r} and {where}",
+                number,
+                box,
+                line,
+            )
+        ]
+    if not named and folded not in {k.translate(_CONFUSABLE) for k in known}:
+        return [
+            Finding(
+                "title_block_part_number",
+                "warning",
+                f"title-block part number {number!r} is neither in the BOM nor on the parts list",
+                number,
+                box,
+            )
+        ]
+    return []
+
+
+def _names_part(drawing: str, key: str) -> bool:
+    """True when the drawing number embeds the part number ``key`` whole (DWG-<part>, <part>-Z)."""
+    if len(key) < 4 or not any(c.isdigit() for c in key):
+        return False
+    return re.search(rf"(?:^|[^A-Z0-9]){re.escape(key)}(?:$|[^A-Z0-9])", drawing) is not None
 
 
 def _rows_of_this_drawing(summary: DrawingSummary, bom: Sequence[BomItem]) -> list[BomItem] | None:
