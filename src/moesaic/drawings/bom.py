@@ -8,14 +8,20 @@ covers several drawings. Part numbers are compared canonically: case and spaces 
 
 from __future__ import annotations
 
+import logging
 import re
+import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from moesaic.data.readers_columns import read_sniffed_csv
 from moesaic.data.tables import DataFormatError, row_line
 from moesaic.knowledge.links import field_key
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,31 @@ DRAWING_COLUMNS = ("drawing_number", "drawing", "drawing_no", "drawing_nr", "dwg
 """Names of a BOM column saying which drawing each row belongs to (as
 :func:`moesaic.knowledge.links.field_key` writes them: "Drawing No." is drawing_no)."""
 
+COLUMN_ALIASES = {
+    "quantity": "qty",
+    "menge": "qty",
+    "anzahl": "qty",
+    "stuckzahl": "qty",
+    "antal": "qty",
+    "quantite": "qty",
+    "qte": "qty",
+    "sachnummer": "part_number",
+    "teilenummer": "part_number",
+    "artikelnummer": "part_number",
+    "reference": "part_number",
+    "benennung": "description",
+    "bezeichnung": "description",
+    "designation": "description",
+    "werkstoff": "material",
+    "matiere": "material",
+    "pos": "item",
+    "position": "item",
+}
+"""German, Swedish and French BOM headers, as on the sheet's parts list, read as the English column."""
+
+_QTY = re.compile(r"(\d+)(?:[.,]0+)?\s*(?:pcs?|pieces?|stk|st|stck|ea|off|x)?\.?", re.IGNORECASE)
+"""A quantity as ERP and spreadsheet exports write it: 2, 2.0, "2 pcs", "2 Stk.", "2 off"."""
+
 
 def read_bom(path: Path) -> list[BomItem]:
     """The reference BOM: CSV with columns ``part_number`` and ``qty`` (others optional, among them
@@ -47,8 +78,9 @@ def read_bom(path: Path) -> list[BomItem]:
             listed twice for one drawing or a quantity that is not a positive integer, naming the
             file, line and column.
     """
-    frame = read_sniffed_csv(Path(path))
-    frame.columns = [field_key(str(c)) for c in frame.columns]
+    path = Path(path)
+    frame = _read_frame(path)
+    frame.columns = [_column_name(str(c), frame.columns) for c in frame.columns]
     missing = [c for c in ("part_number", "qty") if c not in frame.columns]
     if missing:
         raise DataFormatError(
@@ -57,6 +89,8 @@ def read_bom(path: Path) -> list[BomItem]:
             f"part_no, not part_number); found columns {list(frame.columns)}",
         )
     frame = frame.fillna("")
+    blank = frame.apply(lambda row: all(not str(v).strip(" ,;\t") for v in row), axis=1)
+    frame = frame[~blank]  # spreadsheet exports end or split tables with empty ",," rows
     drawing_column = next((c for c in frame.columns if c in DRAWING_COLUMNS), None)
     items = []
     seen: dict[tuple[str, str], int] = {}
@@ -79,21 +113,59 @@ def read_bom(path: Path) -> list[BomItem]:
                 column="part_number",
             )
         seen[key] = line
-        qty = str(row["qty"]).strip()
-        if not qty.isdigit() or int(qty) < 1:
+        qty = _quantity(str(row["qty"]))
+        if qty is None:
             raise DataFormatError(
-                path, f"expected a positive whole quantity, found {qty!r}", line=line, column="qty"
+                path,
+                f"expected a positive whole quantity (2, 2.0, 2 pcs), found {str(row['qty']).strip()!r}",
+                line=line,
+                column="qty",
             )
         items.append(
             BomItem(
                 part_number=number,
-                qty=int(qty),
+                qty=qty,
                 line=line,
                 drawing=drawing,
                 **{k: str(row.get(k, "")).strip() for k in ("item", "description", "material", "revision")},
             )
         )
     return items
+
+
+def _quantity(cell: str) -> int | None:
+    m = _QTY.fullmatch(cell.strip())
+    return int(m.group(1)) if m and int(m.group(1)) >= 1 else None
+
+
+def _column_name(name: str, columns: pd.Index) -> str:
+    """The column's key; a German or French header names its English column unless that is there too."""
+    key = field_key(name)
+    alias = COLUMN_ALIASES.get(key)
+    present = {field_key(str(c)) for c in columns}
+    return alias if alias and alias not in present else key
+
+
+def _read_frame(path: Path) -> pd.DataFrame:
+    """The CSV as text cells; a file that is not UTF-8 is read as Windows-1252 (how Excel saves CSV
+    in Western Europe), with a warning, when it decodes so."""
+    try:
+        return read_sniffed_csv(path)
+    except DataFormatError as err:
+        if not err.reason.startswith("not valid utf-8"):
+            raise
+        try:
+            text = path.read_bytes().decode("cp1252")
+        except UnicodeDecodeError:
+            raise err from None
+    logger.warning("%s is not UTF-8 text; read it as Windows-1252", path)
+    with tempfile.TemporaryDirectory() as tmp:
+        copy = Path(tmp) / path.name
+        copy.write_text(text, encoding="utf-8")
+        try:
+            return read_sniffed_csv(copy)
+        except DataFormatError as inner:  # name the user's file, not the copy
+            raise DataFormatError(path, inner.reason, line=inner.line, column=inner.column) from None
 
 
 def canon(number: str) -> str:
