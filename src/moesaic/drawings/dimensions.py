@@ -44,6 +44,9 @@ _CALLOUT = re.compile(
     $""",
     re.VERBOSE,
 )
+# a space inside a number is a thousands separator ("1 000"); a lone figure after its decimals
+# ("200.00 1") is a stray mark read as a figure, no part of the number
+_AFTER_DECIMALS = re.compile(r"([.,]\d+)\s+\d$")
 _LEADING_DEVIATION = re.compile(rf"^(?P<dev>[+-]{_NUM})\s+(?P<rest>.+)$")
 
 
@@ -167,7 +170,7 @@ def parse_callout(text: str) -> Callout | None:
     lead = _LEADING_DEVIATION.match(body)
     if lead and not _CALLOUT.match(body):
         body = f"{lead['rest']} {lead['dev']}"
-    m = _CALLOUT.match(body) or _CALLOUT.match(body.replace(" ", ""))
+    m = _CALLOUT.match(body) or _CALLOUT.match(_AFTER_DECIMALS.sub(r"\1", body).replace(" ", ""))
     if m is None:
         return None
     g = m.groupdict()

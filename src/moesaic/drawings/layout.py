@@ -26,12 +26,17 @@ _NOTES_HEAD = re.compile(r"^\s*(?:general\s+)?notes?\b\s*:?", re.IGNORECASE)
 _NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+\S")
 
 BOM_COLUMNS: dict[str, str] = {
-    "item": r"item|pos(?:ition)?\.?|no\.?",
-    "part_number": r"part\s*no\.?|part\s*number|article|art\.?\s*no",
-    "description": r"description|name|benennung|benämning",
-    "qty": r"[qo0]ty|quantity|menge|antal|st\.?",  # OCR reads Q as O or 0
-    "material": r"material|werkstoff",
+    "item": r"item|pos(?:ition)?\.?|no\.?|rep(?:[èe]re)?\.?",
+    "part_number": (
+        r"part\s*no\.?|part\s*number|article|art\.?\s*no|sachnummer|sach-?nr\.?|teilenummer|"
+        r"artikelnummer|r[ée]f[ée]rence|r[ée]f\."
+    ),
+    "description": r"description|name|benennung|bezeichnung|benämning|d[ée]signation",
+    "qty": r"[qo0]ty|quantity|menge|anzahl|antal|st\.?|stk\.?|qt[ée]|quantit[ée]",  # OCR reads Q as O or 0
+    "material": r"material|werkstof+|mati[èe]re",
 }
+"""Parts-list header cells (English, German, Swedish, French), as :mod:`moesaic.drawings.bom` reads
+a BOM file's columns."""
 _BOM_HEADER = {k: re.compile(rf"^\s*(?:{v})\s*$", re.IGNORECASE) for k, v in BOM_COLUMNS.items()}
 
 
@@ -159,8 +164,13 @@ def _bom_rows(
 
 
 def _margin(item: TextItem, width: int, height: int) -> bool:
+    """True for text in the frame margin. A zone label (one or two characters between the sheet's
+    edge and its frame, ISO 5457) counts when its centre is in the margin: it may overhang."""
     m = MARGIN * min(width, height)
     x1, y1, x2, y2 = item.box
+    if len(item.text.strip()) <= 2:
+        x1 = x2 = (x1 + x2) // 2
+        y1 = y2 = (y1 + y2) // 2
     return x2 < m or y2 < m or x1 > width - m or y1 > height - m
 
 

@@ -2,7 +2,8 @@
 
 A title block is a grid of cells, each with a small label ("MATERIAL", "Scale/skala", "DRAWN")
 and its value below it or to its right. :func:`read_title_block` finds the label lines by the
-patterns of :data:`FIELD_LABELS` (English, German and Swedish spellings), takes the block as
+patterns of :data:`~moesaic.drawings.labels.FIELD_LABELS` (English, German, Swedish and French
+spellings; a label of a cell no field is read from, such as CHECKED, is never a value), takes the block as
 the region around them, and gives each field the nearest unlabelled line below or beside its
 label. Fields a sheet states elsewhere (``ISO 2768-m`` in a note, "ALL DIMENSIONS IN mm") are
 taken from the whole sheet when the block lacks them.
@@ -15,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from moesaic.drawings.labels import Label, fits_field, label_of
 from moesaic.drawings.ocr import TextItem
 
 FIELDS = (
@@ -31,34 +33,28 @@ FIELDS = (
     "general_tolerance",
 )
 
-FIELD_LABELS: dict[str, str] = {
-    "part_name": r"title|part name|description|benämning|benennung|bezeichnung|designation",
-    "drawing_number": (
-        r"drawing (?:no|number|nr)|dwg\.? ?(?:no|number)|ritningsnummer|zeichnungs?-?(?:nr|nummer)"
-    ),
-    "part_number": r"part (?:no|number|nr)|article (?:no|number)|artikelnummer",
-    "revision": r"rev(?:ision)?\b\.?|änderungsindex",
-    "material": r"material|werkstoff|matl",
-    "scale": r"(?:drawing )?scale|skala|maßstab|massstab",
-    "sheet": r"sheet(?! ?size)|blatt|sida",
-    "units": r"units?\b",
-    "drawn_by": r"drawn|created by|ritad|gezeichnet|author",
-    "date": r"date|datum",
-    "general_tolerance": r"general tol|tolerance|allgemeintol|gen\. ?tol",
-}
-# OCR often drops the space between label words ("DRAWINGNO"): a space in a pattern is optional
-_OPTIONAL_SPACE = r"\s*"
-_LABELS = {
-    k: re.compile(r"^\s*(?:" + v.replace(" ", _OPTIONAL_SPACE) + r")\.?", re.IGNORECASE)
-    for k, v in FIELD_LABELS.items()
-}
 # a label line may carry translations and punctuation: "Scale/skala", "Date/datum", "DRAWN:"
 _LABEL_TAIL = re.compile(r"^[\s:.·\-]*(?:/\s*[a-zäöüß .]+)?[\s:.·\-]*", re.IGNORECASE)
 _SHORT_FIELDS = ("scale", "sheet", "revision", "date", "units", "part_number", "drawing_number")
 _ISO_TOLERANCE = re.compile(
     r"\bISO\s*2768\s*-?\s*[fmcv][HKL]?\b|\bISO\s*286[\w\s-]*|\bDIN\s*ISO\s*2768\S*", re.IGNORECASE
 )
-_UNITS = re.compile(r"\bDIMENSIONS? (?:ARE )?IN\s*[\"'*]?(mm|inch(?:es)?|in)\b", re.IGNORECASE)
+# "DIMENSIONS ARE IN MILLIMETERS", "BEMASSUNGEN SIND IN MILLIMETER", "COTES EN mm"; OCR drops the
+# spaces ("DIMENSIONSAREINMILLIMETERS") and may cut the head ("SAREIN*mm*")
+_UNITS = re.compile(
+    r"(?:\bDIMENSIONS?\s*(?:ARE\s*)?|ARE\s*|BEMA(?:SS|ß)UNGEN\s*(?:SIND\s*)?|\bCOTES\s*)(?:IN|EN)\s*[\"'*]?"
+    r"(mm|millim[eè]t(?:er|re)s?|inch(?:es)?|in)\b",
+    re.IGNORECASE,
+)
+_UNIT_ALONE = re.compile(r"[\"'*]?(mm|inch(?:es)?)[\"'*]?", re.IGNORECASE)
+# the linear general tolerance as CAD templates state it: "LINEAR: ±0.1", "LINEAR: +0.1/-0.1"
+# (OCR reads LINEAR as UNEAR or LNEAR)
+_LINEAR_TOLERANCE = re.compile(
+    r"\b[LU]I?NEAR\s*[:=]?\s*(?:±\s*\d+(?:[.,]\d+)?|\+\s*\d+(?:[.,]\d+)?\s*/\s*-\s*\d+(?:[.,]\d+)?)",
+    re.IGNORECASE,
+)
+# "IVON1", "I OF 1": OCR reads the sheet's first figure 1 as I
+_SHEET_ONE = re.compile(r"^[Il|](?=\s*(?:von|of|de|/)\s*\d)", re.IGNORECASE)
 _MIN_LABELS = 2  # fewer label hits than this is not a title block
 
 
@@ -87,44 +83,10 @@ class TitleBlock:
         return {k: {"value": v.value, "box": list(v.box)} for k, v in self.fields.items()}
 
 
-# the printed label words, for labels OCR got one letter wrong ("DRAN" for "DRAWN")
-_LABEL_WORDS = {
-    "TITLE": "part_name",
-    "DRAWINGNO": "drawing_number",
-    "PARTNO": "part_number",
-    "MATERIAL": "material",
-    "SCALE": "scale",
-    "SHEET": "sheet",
-    "UNITS": "units",
-    "DRAWN": "drawn_by",
-    "DATE": "date",
-    "GENERALTOL": "general_tolerance",
-    "REVISION": "revision",
-}
-
-
-def _near_label(text: str) -> str | None:
-    from moesaic.drawings.score import edit_distance
-
-    word = re.sub(r"[^A-Z]", "", text.upper())
-    if len(word) < 4:
-        return None
-    for label, name in _LABEL_WORDS.items():
-        allowed = 2 if len(label) >= 5 else 1  # "DRAINN" for "DRAWN": W read as IN
-        if abs(len(label) - len(word)) <= allowed and edit_distance(word, label) <= allowed:
-            return name
-    return None
-
-
-def _label_of(item: TextItem) -> tuple[str, str] | None:
-    """(field, the text after the label) when ``item`` starts with a field label."""
-    for name, pattern in _LABELS.items():
-        m = pattern.match(item.text)
-        if m:
-            rest = item.text[m.end() :]
-            return name, rest
-    near = _near_label(item.text)
-    return (near, "") if near else None
+def _label_of(item: TextItem) -> Label | None:
+    """(field, the text after the label) when ``item`` starts with a label; field "" for a label of
+    a cell no field is read from ("CHECKED BY", "GEWICHT")."""
+    return label_of(item.text)
 
 
 def _inside(box: Sequence[int], region: Sequence[int]) -> bool:
@@ -133,6 +95,8 @@ def _inside(box: Sequence[int], region: Sequence[int]) -> bool:
 
 
 def _value_below(label: TextItem, candidates: Sequence[TextItem]) -> TextItem | None:
+    """The nearest line under the label, in its cell: starting under the label or right of it
+    (a line starting further left is the value of the cell to the left)."""
     x1, y1, x2, y2 = label.box
     h = max(y2 - y1, 8)
     best, best_gap = None, float("inf")
@@ -140,7 +104,7 @@ def _value_below(label: TextItem, candidates: Sequence[TextItem]) -> TextItem | 
         cx1, cy1, cx2, _ = c.box
         gap = cy1 - y1 - 0.5 * h
         overlaps = min(cx2, x2 + 2 * h) - max(cx1, x1 - h) > 0
-        if overlaps and 0 <= gap < 4 * h and gap < best_gap:
+        if overlaps and cx1 >= x1 - 1.5 * h and 0 <= gap < 4 * h and gap < best_gap:
             best, best_gap = c, gap
     return best
 
@@ -156,7 +120,7 @@ def _with_words_after(
             for c in candidates
             if 0 <= first.box[0] - c.box[2] < 1.5 * h
             and abs((c.box[1] + c.box[3]) / 2 - (first.box[1] + first.box[3]) / 2) < 0.4 * h
-            and _label_of(c) is None
+            and label_of(c.text) is None
         ]
         if not before:
             break
@@ -170,7 +134,7 @@ def _with_words_after(
             if c not in words
             and 0 <= c.box[0] - last[2] < 1.5 * h
             and abs((c.box[1] + c.box[3]) / 2 - (last[1] + last[3]) / 2) < 0.4 * h
-            and _label_of(c) is None
+            and label_of(c.text) is None
         ]
         if not following:
             break
@@ -187,13 +151,16 @@ def _with_words_after(
 
 
 def _value_beside(label: TextItem, candidates: Sequence[TextItem]) -> TextItem | None:
+    """The nearest line right of the label on its row; a value written larger than its label
+    (a drawing number) may stand further off, in proportion to its own height."""
     _, y1, x2, y2 = label.box
     h = max(y2 - y1, 8)
     best, best_gap = None, float("inf")
     for c in candidates:
         cx1, cy1, _, cy2 = c.box
         gap = cx1 - x2
-        if abs((cy1 + cy2) / 2 - (y1 + y2) / 2) < 0.6 * h and -h / 2 <= gap < 6 * h and gap < best_gap:
+        reach = 6 * max(h, cy2 - cy1)
+        if abs((cy1 + cy2) / 2 - (y1 + y2) / 2) < 0.6 * h and -h / 2 <= gap < reach and gap < best_gap:
             best, best_gap = c, gap
     return best
 
@@ -225,47 +192,83 @@ def read_title_block(items: Sequence[TextItem], *, width: int, height: int) -> T
     Returns:
         The fields found; ``region`` spans the labels and values used (None: no block found).
     """
-    labels: list[tuple[str, str, TextItem]] = []
-    for item in items:
-        hit = _label_of(item)
-        # title blocks sit in the lower half of the sheet; a revision table at the top does not count
-        if hit and (item.box[1] + item.box[3]) / 2 > 0.5 * height:
-            labels.append((hit[0], hit[1], item))
+    labels = _find_labels(items, height)
     fields: dict[str, FieldValue] = {}
     used: list[tuple[int, int, int, int]] = []
-    if len(labels) >= _MIN_LABELS:
+    if sum(1 for name, _, _ in labels if name) >= _MIN_LABELS:
         label_items = {id(item) for _, _, item in labels}
         candidates = [i for i in items if id(i) not in label_items]
         for name, rest, item in labels:
-            if name in fields:
+            if not name or name in fields:
                 continue
-            inline = _inline_value(name, rest)
-            if inline:
-                value, box, score = inline, item.box, item.score
-            else:
-                found = _value_below(item, candidates) or _value_beside(item, candidates)
-                if found is None:
-                    continue
-                text, box, score = _with_words_after(found, candidates)
-                value = _clean(text)
-                candidates = [c for c in candidates if not _inside(c.box, box)]
-            if value:
-                fields[name] = FieldValue(value, box, score)
-                used += [item.box, box]
+            found = _read_field(name, rest, item, candidates)
+            if found is not None:
+                fields[name] = found
+                used += [item.box, found.box]
+                candidates = [c for c in candidates if not _inside(c.box, found.box)]
     region = None
     if used:
-        # title blocks sit in the lower right corner: the block runs on to the sheet's edges
-        region = (min(b[0] for b in used), min(b[1] for b in used), width, height)
-    for item in items:  # fields a sheet may state outside its title block
+        # title blocks sit in the lower right corner: the block runs on to the sheet's edges, and
+        # takes in its cells no value was read from ("CHECKED BY") on the rows it spans
+        top = min(b[1] for b in used)
+        used += [item.box for _, _, item in labels if item.box[1] >= top]
+        region = (min(b[0] for b in used), top, width, height)
+    _read_stated_elsewhere(items, fields, region)
+    if "sheet" in fields:
+        sheet = fields["sheet"]
+        fields["sheet"] = FieldValue(_SHEET_ONE.sub("1", sheet.value), sheet.box, sheet.score)
+    return TitleBlock(fields, region)
+
+
+def _find_labels(items: Sequence[TextItem], height: int) -> list[tuple[str, str, TextItem]]:
+    """(field, text after the label, line) of each label line in the lower half of the sheet (title
+    blocks sit there; a revision table at the top does not count). A line holding two labels
+    ("SHEET REV": OCR joined two cells) stands for both."""
+    labels = []
+    for item in items:
+        hit = _label_of(item)
+        if hit is None or (item.box[1] + item.box[3]) / 2 <= 0.5 * height:
+            continue
+        labels.append((hit.field, hit.rest, item))
+        second = label_of(hit.rest) if hit.rest.strip() else None
+        if second is not None and second.field and not _inline_value(hit.field, hit.rest):
+            labels.append((second.field, second.rest, item))
+    return labels
+
+
+def _read_field(name: str, rest: str, label: TextItem, candidates: Sequence[TextItem]) -> FieldValue | None:
+    """The value of the field labelled by ``label``: on its own line, else below it, else beside it."""
+    inline = _inline_value(name, rest)
+    if inline and fits_field(name, inline):
+        return FieldValue(inline, label.box, label.score)
+    fitting = [c for c in candidates if fits_field(name, c.text)]
+    found = _value_below(label, fitting) or _value_beside(label, fitting)
+    if found is None:
+        return None
+    text, box, score = _with_words_after(found, candidates)
+    value = _clean(text)
+    return FieldValue(value, box, score) if value else None
+
+
+def _read_stated_elsewhere(
+    items: Sequence[TextItem], fields: dict[str, FieldValue], region: tuple[int, int, int, int] | None
+) -> None:
+    """Fill the general tolerance and the units from lines outside the labelled cells: an ISO 2768
+    note, "LINEAR: ±0.1" (the tolerance cell of ISO and CAD templates), "ALL DIMENSIONS IN mm", or a
+    title-block cell holding only the unit."""
+    for item in items:
         if "general_tolerance" not in fields:
-            m = _ISO_TOLERANCE.search(item.text)
+            m = _ISO_TOLERANCE.search(item.text) or _LINEAR_TOLERANCE.search(item.text)
             if m:
                 fields["general_tolerance"] = FieldValue(m.group(0).strip(), item.box, item.score)
         if "units" not in fields:
             m = _UNITS.search(item.text)
-            if m:
-                fields["units"] = FieldValue(m.group(1).lower(), item.box, item.score)
-    return TitleBlock(fields, region)
+            alone = _UNIT_ALONE.fullmatch(item.text.strip()) if in_region(item, region) else None
+            if m or alone:
+                unit = (m or alone).group(1).lower()  # type: ignore[union-attr]
+                fields["units"] = FieldValue(
+                    "mm" if unit.startswith("millim") else unit, item.box, item.score
+                )
 
 
 def in_region(item: TextItem, region: tuple[int, int, int, int] | None) -> bool:

@@ -1,0 +1,136 @@
+"""The printed labels of title-block cells, in English, German, Swedish and French.
+
+:func:`label_of` tells whether a text line is a label: of a field :mod:`~moesaic.drawings.titleblock`
+reads ("MATERIAL", "Maßstab", "Échelle"), or of a cell it does not read ("CHECKED", "GEWICHT",
+"Vérifié"), which is never a value either. :func:`fits_field` says whether a value can be a
+field's at all (a scale has a figure; "A3" is a sheet size, not a drawing number).
+"""
+
+from __future__ import annotations
+
+import re
+from typing import NamedTuple
+
+FIELD_LABELS: dict[str, str] = {
+    "part_name": (
+        r"title|titre|part name|description|d[ée]signation|benämning|benennung|bezeichnung|"
+        r"nom de (?:la )?pi[èe]ce"
+    ),
+    "drawing_number": (
+        r"drawing (?:no|number|nr)|dwg\.? ?(?:no|number)|drg\.? ?no|ritningsnummer|"
+        r"zeichnungs?-?(?:nr|nummer)|n(?:[°o]|um[ée]ro)\.? ?de plan|plan n[°o]"
+    ),
+    "part_number": r"part (?:no|number|nr)|article (?:no|number)|artikelnummer|sachnummer|teilenummer",
+    "revision": r"rev(?:ision)?\b\.?|[äa]nderungs(?:index|stand)|indice",
+    "material": r"material|werkstoff|matl|mati[èe]re",
+    # OCR reads ß as B or ss ("MaBstab", "MASSTAB")
+    "scale": r"(?:drawing )?scale|skala|ma(?:ß|ss?|b)s?tab|[ée]chelle",
+    "sheet": r"sheet(?! ?size)|blatt|sida|feuille|folio",
+    "units": r"units?\b|einheit|unit[ée]s?",
+    "drawn_by": r"drawn|created by|ritad|gezeichnet|author|dessin[ée] par|dessinateur|auteur",
+    "date": r"date|datum",
+    "general_tolerance": r"general tol|tol[ée]rance|allgemeintol|gen\. ?tol",
+}
+"""Patterns of each field's label; a line starting with one is that field's label."""
+
+OTHER_LABELS = (
+    r"checked|approved|appr\.|weight|gepr[üu]e?ft|genehmigt|gewicht|freigabe|freigegeben|kontrolliert|"
+    r"v[ée]rifi[ée]|approuv[ée]|contr[ôo]l[ée]|poids|masse\b|size\b|format\b|finish|signature?|name\b|nom\b|"
+    r"rev\.? ?by|reviewed|first issued|projection|chk'?d|appv'?d|mfg\b|q\.a\.|produktion|qual(?:it)?[äa]e?t"
+)
+"""Labels of title-block cells no field is read from (ISO 7200 and common templates): a line
+starting with one is a label, never a field's value."""
+
+# OCR often drops the space between label words ("DRAWINGNO"): a space in a pattern is optional
+_OPTIONAL_SPACE = r"\s*"
+
+
+def _compile(pattern: str) -> re.Pattern[str]:
+    return re.compile(r"^\s*(?:" + pattern.replace(" ", _OPTIONAL_SPACE) + r")\.?", re.IGNORECASE)
+
+
+_LABELS = {k: _compile(v) for k, v in FIELD_LABELS.items()}
+_OTHER = _compile(OTHER_LABELS)
+# a bilingual label whose first half OCR cut ("ale/skala" for "Scale/skala"): the second half names it
+_SECOND_HALF = re.compile(r"^\s*[a-zäöüß.]{1,12}\s*/\s*", re.IGNORECASE)
+
+# the printed label words, for labels OCR got one letter wrong ("DRAN" for "DRAWN"); "" for a
+# cell no field is read from ("VEIGHT" for "WEIGHT", "GEPROFT" for "GEPRÜFT")
+LABEL_WORDS = {
+    "TITLE": "part_name",
+    "BENENNUNG": "part_name",
+    "DRAWINGNO": "drawing_number",
+    "PARTNO": "part_number",
+    "MATERIAL": "material",
+    "SCALE": "scale",
+    "SHEET": "sheet",
+    "UNITS": "units",
+    "DRAWN": "drawn_by",
+    "DATE": "date",
+    "GENERALTOL": "general_tolerance",
+    "REVISION": "revision",
+    "CHECKED": "",
+    "APPROVED": "",
+    "WEIGHT": "",
+    "GEPRUFT": "",
+    "GENEHMIGT": "",
+    "GEWICHT": "",
+}
+
+# values a field can hold: coded fields carry a figure; a drawing number has three or more
+# characters and is no sheet size (A0 to A4 stand in the SIZE cell beside it)
+_VALUE_CHECKS = {
+    "drawing_number": re.compile(r"^(?!A[0-4]$)(?=.*\d).{3,}$", re.IGNORECASE),
+    "part_number": re.compile(r"^(?!A[0-4]$)(?=.*\d).{3,}$", re.IGNORECASE),
+    "scale": re.compile(r"\d"),
+    "sheet": re.compile(r"\d"),
+    "date": re.compile(r"\d"),
+    "general_tolerance": re.compile(r"\d|±"),
+}
+
+
+class Label(NamedTuple):
+    """A label line: its field ("" for a cell no field is read from) and the text after the label."""
+
+    field: str
+    rest: str
+
+
+def label_of(text: str) -> Label | None:
+    """The label ``text`` starts with, or None when it is no label (a value, a note)."""
+    other = _OTHER.match(text)
+    if other:  # "SIZE DRG NO.": OCR joined two label cells; the field's label counts
+        return _field_label(text[other.end() :]) or Label("", text[other.end() :])
+    found = _field_label(text)
+    if found:
+        return found
+    half = _SECOND_HALF.match(text)
+    return _field_label(text[half.end() :]) if half else None
+
+
+def _field_label(text: str) -> Label | None:
+    for name, pattern in _LABELS.items():
+        m = pattern.match(text)
+        if m:
+            return Label(name, text[m.end() :])
+    near = _near_label(text)
+    return Label(near, "") if near is not None else None
+
+
+def _near_label(text: str) -> str | None:
+    from moesaic.drawings.score import edit_distance
+
+    word = re.sub(r"[^A-Z]", "", text.upper())
+    if len(word) < 4:
+        return None
+    for label, name in LABEL_WORDS.items():
+        allowed = 2 if len(label) >= 5 else 1  # "DRAINN" for "DRAWN": W read as IN
+        if abs(len(label) - len(word)) <= allowed and edit_distance(word, label) <= allowed:
+            return name
+    return None
+
+
+def fits_field(name: str, value: str) -> bool:
+    """True when ``value`` can be the value of field ``name``."""
+    check = _VALUE_CHECKS.get(name)
+    return check is None or check.search(value.strip()) is not None
