@@ -43,7 +43,8 @@ def test_cli_answers_the_others_and_names_a_question_whose_series_is_too_short(t
     result = CliRunner().invoke(_cli(), ["--json", str(source), "--out", str(out)])
     assert result.exit_code == 0, result.output
     text = " ".join(result.output.split())
-    assert f"1 of 2 questions have a series shorter than {MIN_STEPS} steps" in text and "(ids 69)" in text
+    assert f"1 of 2 questions have a series with fewer than {MIN_STEPS} observed steps" in text
+    assert "(ids 69)" in text
     assert list(json.loads(out.read_text())) == ["1"]
 
 
@@ -69,7 +70,9 @@ def test_an_empty_series_says_the_list_is_empty(tmp_path: Path) -> None:
 
 
 def test_answer_question_refuses_a_short_series() -> None:
-    with pytest.raises(ValueError, match=rf"question 'q7': expected series of at least {MIN_STEPS} steps"):
+    with pytest.raises(
+        ValueError, match=rf"question 'q7': expected series of at least {MIN_STEPS} observed steps"
+    ):
         answer_question(ANOMALY, ANOMALY_OPTIONS, [np.ones(MIN_STEPS - 1)], question_id="q7")
 
 

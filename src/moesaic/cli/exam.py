@@ -6,15 +6,19 @@ import json as jsonlib
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import typer
 from rich.table import Table
 
 from moesaic.atomic import write_text_atomic
 from moesaic.cli.console import check_outputs, console, fail, track
-from moesaic.data.sets.timeseriesexam import read_exam_json
+from moesaic.data.schema import Document
 from moesaic.data.tables import DataFormatError
 from moesaic.eval.meters import Stopwatch
-from moesaic.reports.exam import MIN_STEPS, answer_documents, score_answers
+from moesaic.reports.exam import MAX_ABS, MIN_STEPS, answer_documents, score_answers
+from moesaic.reports.exam.parse import CONVENTIONS
+from moesaic.reports.exam.questions import read_questions
+from moesaic.reports.exam.solve import answerable_values
 
 
 def exam(
@@ -33,26 +37,50 @@ def exam(
             "--details", help="Also write each question's topic, option scores and rationale (JSON)."
         ),
     ] = None,
+    convention: Annotated[
+        str,
+        typer.Option(
+            "--convention",
+            help="Sense of lead-lag and Granger wording: auto (textbook, except the "
+            "TimeSeriesExam's own reversed phrasings), textbook, or exam.",
+        ),
+    ] = "auto",
 ) -> None:
     """Answer every question of FILE and write the chosen option texts; print the accuracy per
-    category when the file has answers. A question whose series is too short to test is listed
-    and left unanswered (counted wrong in the accuracy)."""
+    category when the file has answers. Missing values (null or NaN) are interpolated and the
+    questions with them listed; a question whose series has too few observed steps to test is
+    listed and left unanswered (counted wrong in the accuracy)."""
     check_outputs(files=(out, details))
+    if convention not in CONVENTIONS:
+        fail(f"--convention must be one of {', '.join(CONVENTIONS)}, found {convention!r}")
     try:
-        documents = read_exam_json(json)
+        documents, gaps = read_questions(json)
     except DataFormatError as err:
         fail(str(err))
-    short = [d for d in documents if min(len(v) for v in d.fields["series"].values()) < MIN_STEPS]
-    if short:
-        listed = ", ".join(d.doc_id for d in short[:10]) + (" ..." if len(short) > 10 else "")
+    if gaps:
         console.print(
-            f"{len(short)} of {len(documents)} questions have a series shorter than {MIN_STEPS} steps, "
-            f"too short to test: no answer written for them (ids {listed})"
+            f"{len(gaps)} of {len(documents)} questions have missing values, filled by linear "
+            f"interpolation before answering (ids {_listed(list(gaps))})"
         )
-    skipped = {d.doc_id for d in short}
+    short = [d for d in documents if _observed(d) < MIN_STEPS]
+    if short:
+        console.print(
+            f"{len(short)} of {len(documents)} questions have a series with fewer than {MIN_STEPS} "
+            f"observed steps, too short to test: no answer written for them "
+            f"(ids {_listed([d.doc_id for d in short])})"
+        )
+    huge = [d for d in documents if not all(answerable_values(v) for v in d.fields["series"].values())]
+    if huge:
+        console.print(
+            f"{len(huge)} of {len(documents)} questions have values beyond ±{MAX_ABS:g}, too large to "
+            f"test in float64: no answer written for them (ids {_listed([d.doc_id for d in huge])})"
+        )
+    skipped = {d.doc_id for d in (*short, *huge)}
     answerable = [d for d in documents if d.doc_id not in skipped]
     with Stopwatch() as watch:
-        answers = answer_documents(track(answerable, "answering", total=len(answerable)))
+        answers = answer_documents(
+            track(answerable, "answering", total=len(answerable)), convention=convention
+        )
     chosen = {a.question_id: a.option for a in answers}
     write_text_atomic(out, jsonlib.dumps(chosen, indent=2, ensure_ascii=False) + "\n")
     if details is not None:
@@ -73,3 +101,12 @@ def exam(
         for name, score in sorted(scores.items(), key=lambda kv: (kv[0] != "overall", kv[0])):
             table.add_row(name, f"{score.accuracy:.3f}", str(score.correct), str(score.total))
         console.print(table)
+
+
+def _listed(ids: list[str]) -> str:
+    return ", ".join(ids[:10]) + (" ..." if len(ids) > 10 else "")
+
+
+def _observed(document: Document) -> int:
+    """Observed (non-missing) steps of the question's shortest series."""
+    return min(int(np.isfinite(v).sum()) for v in document.fields["series"].values())

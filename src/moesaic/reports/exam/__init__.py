@@ -7,6 +7,7 @@ supports it. No model is trained; nothing keys on question ids, templates or opt
 
 from moesaic.reports.exam.parse import Choice, Intent, parse_question
 from moesaic.reports.exam.solve import (
+    MAX_ABS,
     MIN_STEPS,
     Answer,
     Score,
@@ -17,6 +18,7 @@ from moesaic.reports.exam.solve import (
 )
 
 __all__ = [
+    "MAX_ABS",
     "MIN_STEPS",
     "Answer",
     "Choice",

@@ -267,7 +267,8 @@ def inspect(x: np.ndarray) -> AnomalyEvidence:
     scores["spike"] = spike_score(x)
     single = isolated_spikes(x)
     if scores["spike"]:
-        where["spike"] = 0.5
+        # Spikes all over: the largest one stands for where they are.
+        where["spike"] = float(np.argmax(np.abs(x - smooth(x, 5)))) / x.size
     elif 0 < single.size <= 0.05 * x.size:
         # A few lone spikes: they also inflate the local range, so no scale test.
         scores["spike"] = 0.8

@@ -8,18 +8,43 @@ import numpy as np
 
 from moesaic.reports.exam.anomaly import ANOMALIES, AnomalyEvidence, break_evidence, flat_runs, inspect, jumps
 from moesaic.reports.exam.parse import Choice, Intent
-from moesaic.reports.exam.stats import as_float
+from moesaic.reports.exam.stats import as_float, robust_scale
 from moesaic.reports.exam.verdict import UNSUPPORTED, Solver, Verdict, by_model, by_terms
 from moesaic.reports.exam.waves import TRENDS, WAVES, best_wave, trend_shapes
 
+# A level shift: the median after a jump stays this many robust spreads away from before it.
+SHIFT_SPREADS = 2.0
+KINDS = (*ANOMALIES, "level_shift")
+
 
 def _types(terms: Sequence[str]) -> list[str]:
-    return [t for t in terms if t in ANOMALIES]
+    return [t for t in terms if t in KINDS]
+
+
+def level_shift_score(x: np.ndarray) -> float:
+    """1.0 when a jump moves the level for good (a spike comes back, a cutoff goes flat)."""
+    width = max(x.size // 10, 5)
+    for j in jumps(x):
+        before, after = x[max(j - width, 0) : j], x[j : j + width]
+        if before.size < 3 or after.size < 3:
+            continue
+        shift = abs(float(np.median(after) - np.median(before)))
+        if shift > SHIFT_SPREADS * max(robust_scale(before), robust_scale(after)):
+            return 1.0
+    return 0.0
+
+
+def _with_level_shift(x: np.ndarray, evidence: AnomalyEvidence) -> AnomalyEvidence:
+    scores = dict(evidence.scores)
+    shift = level_shift_score(x) * (1.0 - max(scores["cutoff"], scores["flip"]))
+    scores["level_shift"] = shift
+    scores["none"] = min(scores["none"], 1.0 - shift)
+    return evidence._replace(scores=scores)
 
 
 def anomaly(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     """Presence and type of anomalies, in one series or in each of two."""
-    evidence = [inspect(as_float(s)) for s in series]
+    evidence = [_with_level_shift(as_float(s), inspect(as_float(s))) for s in series]
     lengths = [len(s) for s in series]
     if len(series) == 2 and lengths[0] != lengths[1]:
         # Two series of the same pattern but different lengths: a stretch of the longer one
@@ -28,7 +53,7 @@ def anomaly(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
         stretched = dict(evidence[longer].scores)
         stretched["speed"], stretched["none"] = max(stretched["speed"], 0.9), 0.0
         evidence[longer] = evidence[longer]._replace(scores=stretched)
-    worst = [max(e.scores[k] for k in ANOMALIES) for e in evidence]
+    worst = [max(e.scores[k] for k in KINDS) for e in evidence]
     scores = [_choice_score(choice, evidence, worst) for choice in intent.choices]
     text = " | ".join(f"series {i + 1}: {e.rationale}" for i, e in enumerate(evidence))
     return Verdict(tuple(scores), text)
@@ -42,13 +67,16 @@ def _choice_score(choice: Choice, evidence: list[AnomalyEvidence], worst: list[f
             if 0 < index <= len(evidence) and kinds:
                 named.add(index)
                 parts.append(float(np.mean([evidence[index - 1].scores[k] for k in kinds])))
+            elif 0 < index <= len(evidence) and len(choice.subjects) == 1:
+                named.add(index)  # "Series 2": the one with the anomaly, of whatever kind
+                parts.append(worst[index - 1])
         for other in set(range(1, len(evidence) + 1)) - named:
             # "Time series 1 with a flip anomaly": the other series should look normal.
             parts.append(0.5 * (1.0 - worst[other - 1]))
         return float(np.mean(parts)) if parts else UNSUPPORTED
     kinds = _types(choice.terms)
     if len(evidence) > 1:
-        shared = max(min(e.scores[k] for e in evidence) for k in ANOMALIES)
+        shared = max(min(e.scores[k] for e in evidence) for k in KINDS)
         if choice.polarity == -1 or choice.has("different"):
             return 1.0 - shared
         return shared
@@ -63,18 +91,31 @@ def _choice_score(choice: Choice, evidence: list[AnomalyEvidence], worst: list[f
 
 
 def anomaly_location(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
-    evidence = inspect(as_float(series[0]))
+    """Where the strongest anomaly is: a third, a half, or a step index."""
+    x = as_float(series[0])
+    evidence = inspect(x)
     found = evidence.location()
     where = 0.5 if found is None else found
     support = {
         "beginning": float(where < 1 / 3),
         "middle": float(1 / 3 <= where <= 2 / 3),
         "end": float(where > 2 / 3),
+        "first_half": float(where < 0.5),
+        "second_half": float(where >= 0.5),
     }
-    return by_terms(
-        intent,
-        support,
-        f"strongest anomaly window centred at {where:.2f} of the length; {evidence.rationale}",
+    scores = []
+    for choice in intent.choices:
+        named = [support[t] for t in choice.terms if t in support]
+        if named:
+            scores.append(float(np.mean(named)))
+        elif choice.number is not None:
+            scores.append(max(0.0, 1.0 - abs(choice.number - where * x.size) / x.size))
+        else:
+            scores.append(UNSUPPORTED)
+    return Verdict(
+        tuple(scores),
+        f"strongest anomaly window centred at {where:.2f} of the length (step {where * x.size:.0f}); "
+        f"{evidence.rationale}",
     )
 
 

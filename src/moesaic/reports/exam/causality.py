@@ -1,10 +1,12 @@
 """Solvers for lead-lag questions about two series: shifted copies, lag size, Granger causality.
 
-Both follow the exam's own convention, checked on its questions: "series X is a lagged version
-of series Y" means X[t] = Y[t + k] (X shows now what Y shows k steps later), and in a Granger
-pair the effect at t is written from the cause's value at t and its next few values. So the
-direction statistic regresses the effect on a window of the cause that runs forward from t,
-where the textbook test (:func:`moesaic.reports.exam.stats.granger_f`) looks back.
+The exam's own phrasings follow its generator, checked on its questions: "series X is a lagged
+version of series Y" means X[t] = Y[t + k] (X shows now what Y shows k steps later), and in a
+"X granger causes Y" pair the effect Y at t is written from X's value at t and its next few
+values. So the direction statistic regresses the effect on a window of the cause that runs
+forward from t. Both are the reverse of the textbook sense, which every other wording keeps
+(``Intent.textbook``: "X Granger-causes Y", "X leads Y", "X is a delayed copy of Y"); there the
+direction found is read the other way round.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import numpy as np
 from scipy import stats as sps
 
 from moesaic.reports.exam.pairs import pair
-from moesaic.reports.exam.parse import Intent
+from moesaic.reports.exam.parse import SERIES_WORD, Intent
 from moesaic.reports.exam.stats import lag_match
 from moesaic.reports.exam.verdict import UNSUPPORTED, Solver, Verdict
 
@@ -29,8 +31,11 @@ COPY_Z = 10.0
 GRANGER_WINDOWS = (3, 5, 9)
 GRANGER_P = 0.05
 _ASKED = re.compile(
-    r"series\s*(\d)\b[^?]*?(?:version of|granger[\s-]?causes?)\s*(?:the\s+)?(?:time\s*)?series\s*(\d)"
+    SERIES_WORD + r"\s*(\d)\b[^?]*?(?:version of|cop(?:y|ies) of|granger[\s-]?causes?|leads?|drives?"
+    r"|precedes?)\s*(?:the\s+)?" + SERIES_WORD + r"\s*(\d)"
 )
+# Denominator degrees of freedom below which a Granger regression carries no evidence.
+MIN_DOF = 5
 
 
 class Copy(NamedTuple):
@@ -75,12 +80,17 @@ def lagged(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     """Is one series a shifted copy of the other, and which one is the lagged version?"""
     copy = copy_strength(*pair(series))
     is_copy = copy.z > COPY_Z
+    # series 2[t] = series 1[t + lag]: the exam calls series 2 the lagged one, the textbook series 1.
     lagged_one = 2 if copy.lag > 0 else 1
+    if intent.textbook:
+        lagged_one = 3 - lagged_one
     asked = asked_relation(intent)
     scores = []
     for choice in intent.choices:
         if choice.relation is not None:
-            scores.append(float(is_copy and choice.relation[0] == lagged_one))
+            # "a leads b" (verb granger) names the series that is not the lagged one.
+            first = choice.relation[0] if choice.relation[2] != "granger" else 3 - choice.relation[0]
+            scores.append(float(is_copy and first == lagged_one))
         elif choice.polarity == 1:
             scores.append(float(is_copy and (asked is None or asked[0] == lagged_one)))
         elif choice.polarity == -1:
@@ -94,18 +104,31 @@ def lagged(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     )
 
 
-def granger_window_f(cause: np.ndarray, effect: np.ndarray, width: int, own: int = 3) -> tuple[float, float]:
+class GrangerTest(NamedTuple):
+    f: float
+    p: float
+
+
+def granger_window_f(cause: np.ndarray, effect: np.ndarray, width: int, own: int = 3) -> GrangerTest:
     """F statistic and p-value for adding cause[t .. t + width - 1] to an AR(own) model of effect[t]."""
     n = min(cause.size, effect.size)
     t = np.arange(own, n - width + 1)
+    if t.size - (1 + own + width) < MIN_DOF:
+        return GrangerTest(0.0, 1.0)  # too few steps for this window: no evidence either way
     base = np.column_stack([np.ones(t.size)] + [effect[t - i] for i in range(1, own + 1)])
     full = np.column_stack([base] + [cause[t + j] for j in range(width)])
-    rss0, rss1 = _rss(base, effect[t]), _rss(full, effect[t])
+    target = effect[t]
+    rss0, rss1 = _rss(base, target), _rss(full, target)
     dof = t.size - full.shape[1]
-    if rss1 <= 1e-300 or dof <= 0:
-        return (0.0, 1.0) if rss0 <= 1e-300 else (1e6, 0.0)
+    # Rounding error alone (a constant effect has nothing to explain): the cause explains
+    # nothing the effect's own past does not.
+    tolerance = 1e-9 * float(np.sum((target - target.mean()) ** 2)) + 1e-20 * float(target @ target) + 1e-300
+    if rss0 - rss1 <= tolerance:
+        return GrangerTest(0.0, 1.0)
+    if rss1 <= tolerance:
+        return GrangerTest(1e6, 0.0)  # an exact fit that needs the cause
     f = ((rss0 - rss1) / width) / (rss1 / dof)
-    return float(f), float(sps.f.sf(f, width, dof))
+    return GrangerTest(float(f), float(sps.f.sf(f, width, dof)))
 
 
 def _rss(design: np.ndarray, target: np.ndarray) -> float:
@@ -123,6 +146,8 @@ def granger(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     }
     causal = min(p for _, p in tests.values()) < GRANGER_P
     direction = (1, 2) if tests[(1, 2)][0] >= tests[(2, 1)][0] else (2, 1)
+    if intent.textbook:
+        direction = (direction[1], direction[0])
     asked = asked_relation(intent)
     yes = causal and (asked is None or asked == direction)
     scores = []

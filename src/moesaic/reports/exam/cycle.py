@@ -48,9 +48,9 @@ def cycle_type(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
 
     def criterion(choice: Choice) -> float | None:
         kinds = [t for t in choice.terms if t in WAVES]
-        if not kinds and not choice.has("no_pattern"):
+        if not kinds and not (choice.has("no_pattern") or choice.denies):
             return None
-        return wave_criterion(x, kinds)
+        return wave_criterion(x, kinds)  # no waveform named: a line alone
 
     return by_model(intent, criterion, "BIC of a line plus the waveforms each option names")
 

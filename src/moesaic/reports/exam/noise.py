@@ -34,6 +34,15 @@ RED_SLOPE = -1.0
 OVERDIFFERENCED = -0.25
 # The smooth part of a series with multiplicative zero-mean noise carries little variance.
 MULTIPLICATIVE_SHARE = 0.5
+# Noise that grows with the level: between the lowest and the highest third of the levels, the
+# spread grows by at least this share of the level's growth (1 for purely proportional noise,
+# 0 for additive noise), the levels differing by at least LEVEL_SPAN times.
+PROPORTIONAL = 0.5
+LEVEL_SPAN = 1.5
+# A residual below this share of the signal is rounding, not noise; red noise also covers a
+# stationary process whose residual lag-1 autocorrelation passes RED_AR.
+NOISE_FREE = 1e-6
+RED_AR = 0.5
 
 
 class NoiseEvidence(NamedTuple):
@@ -102,16 +111,31 @@ def _structured(intent: Intent) -> bool:
 
 def noise_type(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     evidence = noise_evidence(series[0], structure=_structured(intent))
-    red = evidence.red()
+    # What a trend and a cycle leave: nothing for a clean ramp, still persistent for red noise.
+    rest = noise_evidence(series[0], structure=True)
+    noise_free = not _has_noise(rest)
+    red = not noise_free and (evidence.red() or correlated(rest))
     # Only an option "no significant noise" makes the size of the noise matter.
     offered = any(c.has("no_noise") for c in intent.choices)
-    significant = evidence.significant() or red or not offered
+    significant = not noise_free and (evidence.significant() or red or not offered)
     support = {
         "red": float(red),
         "white": float(significant and not red),
         "no_noise": float(not significant),
     }
-    return by_terms(intent, support, evidence.describe())
+    return by_terms(intent, support, f"{evidence.describe()}; after trend and cycle: {rest.describe()}")
+
+
+def _has_noise(evidence: NoiseEvidence) -> bool:
+    return evidence.noise_rms > NOISE_FREE * max(evidence.signal_rms, 1e-300)
+
+
+def correlated(evidence: NoiseEvidence) -> bool:
+    """Red (Brownian-like or strongly autocorrelated) noise: a persistent residual that fails
+    the Ljung-Box whiteness test, as an AR(1) with a coefficient near 1 does, and whose
+    differences are not over-differenced white noise (a smooth misfit plus white noise is)."""
+    persistent = evidence.acf1 > RED_AR and evidence.white_p < WHITE_P
+    return persistent and evidence.diff_acf1 > OVERDIFFERENCED
 
 
 def white_noise_test(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
@@ -154,12 +178,29 @@ def noise_composition(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     x = as_float(series[0])
     smoothed = smooth(x, 9)
     share = float(smoothed.var() / max(x.var(), 1e-300))
-    multiplicative = share < MULTIPLICATIVE_SHARE
+    growth = spread_growth(x, smoothed)
+    multiplicative = share < MULTIPLICATIVE_SHARE or growth > PROPORTIONAL
     return by_terms(
         intent,
         {"multiplicative": float(multiplicative), "additive": float(not multiplicative)},
-        f"a 9-step smoother keeps {share:.2f} of the variance (multiplicative below {MULTIPLICATIVE_SHARE})",
+        f"a 9-step smoother keeps {share:.2f} of the variance (multiplicative below {MULTIPLICATIVE_SHARE}); "
+        f"the spread grows {growth:.2f} as fast as the level (multiplicative above {PROPORTIONAL})",
     )
+
+
+def spread_growth(x: np.ndarray, level: np.ndarray) -> float:
+    """(spread ratio - 1) / (level ratio - 1) between the lowest and highest third of |level|;
+    0 when the level hardly changes (then the question cannot be read this way)."""
+    size = np.abs(level)
+    order = np.argsort(size)
+    third = x.size // 3
+    low, high = order[:third], order[-third:]
+    level_ratio = float(size[high].mean() / max(size[low].mean(), 1e-300))
+    if third < 8 or level_ratio < LEVEL_SPAN:
+        return 0.0
+    residual = x - level
+    spread_ratio = float(residual[high].std() / max(residual[low].std(), 1e-300))
+    return (spread_ratio - 1.0) / (level_ratio - 1.0)
 
 
 def noise_influence(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:

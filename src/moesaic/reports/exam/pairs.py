@@ -28,6 +28,11 @@ SAME_RATIO = 1.3
 # Two processes share a distribution: scales within DIST_RATIO, lag-1 autocorrelations within DIST_ACF.
 DIST_RATIO = 1.6
 DIST_ACF = 0.35
+# ... and means and skewnesses that differ by less than DIST_Z standard errors, the standard
+# errors counting the effective sample size of an autocorrelated series.
+DIST_Z = 4.0
+# Two series that move together this closely (absolute correlation) are scaled copies.
+COPY_R = 0.95
 # Correlation of the detrended series above which two shapes are alike (below minus it: flipped).
 SHAPE_R = 0.6
 
@@ -43,6 +48,10 @@ def scaled(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     """Is one series a scaled copy of the other? The larger one is the "scaled version"."""
     a, b = pair(series)
     same_shape, text = _same_cycle(a, b)
+    n = min(a.size, b.size)
+    r = float(np.corrcoef(a[:n], b[:n])[0, 1]) if a[:n].std() > 0 and b[:n].std() > 0 else 0.0
+    same_shape = same_shape or abs(r) > COPY_R
+    text += f"; correlation {r:.3f} (a copy above {COPY_R})"
     bigger = 1 if a.std() > b.std() else 2
     scores = []
     for choice in intent.choices:
@@ -100,12 +109,30 @@ def similar_shape(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
 
 
 def same_distribution(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """Same spread, same autocorrelation, same location and same skewness."""
     a, b = pair(series)
     ratio = max(a.std(), b.std()) / max(min(a.std(), b.std()), 1e-12)
     ra, rb = autocorrelation(a, 1)[1], autocorrelation(b, 1)[1]
-    same = ratio < DIST_RATIO and abs(ra - rb) < DIST_ACF
-    text = f"std ratio {ratio:.2f} (same below {DIST_RATIO}); lag-1 autocorrelations {ra:.2f} and {rb:.2f}"
+    na, nb = effective_size(a, ra), effective_size(b, rb)
+    mean_z = abs(float(a.mean() - b.mean())) / max(math.sqrt(a.var() / na + b.var() / nb), 1e-300)
+    skew_z = abs(_skewness(a) - _skewness(b)) / math.sqrt(6.0 / na + 6.0 / nb)
+    same = ratio < DIST_RATIO and abs(ra - rb) < DIST_ACF and max(mean_z, skew_z) < DIST_Z
+    text = (
+        f"std ratio {ratio:.2f} (same below {DIST_RATIO}); lag-1 autocorrelations {ra:.2f} and {rb:.2f}; "
+        f"means {mean_z:.1f} and skewnesses {skew_z:.1f} standard errors apart (same below {DIST_Z})"
+    )
     return yes_no(intent, float(same), text)
+
+
+def effective_size(x: np.ndarray, acf1: float) -> float:
+    """Independent observations worth of an AR(1)-like series: n (1 - r) / (1 + r), at least 2."""
+    r = min(max(acf1, 0.0), 0.99)
+    return max(x.size * (1.0 - r) / (1.0 + r), 2.0)
+
+
+def _skewness(x: np.ndarray) -> float:
+    spread = x.std()
+    return float(np.mean(((x - x.mean()) / spread) ** 3)) if spread > 0 else 0.0
 
 
 def _wave_amplitude(x: np.ndarray) -> float:

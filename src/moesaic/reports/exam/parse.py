@@ -11,8 +11,9 @@ a template id or an option's position.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
+
+from moesaic.reports.exam.rules import RULES
 
 # Canonical terms and the phrases that express them. Order matters only for readability.
 TERMS: tuple[tuple[str, str], ...] = (
@@ -29,7 +30,7 @@ TERMS: tuple[tuple[str, str], ...] = (
     ("sawtooth", r"\bsa?w?a?tooth|\bswatooth"),
     ("white", r"\bwhite\b|\bgaussian\b"),
     ("red", r"\bred noise|\brandom walk|\bbrownian"),
-    ("spike", r"\bspikes?\b"),
+    ("spike", r"\bspikes?\b|\boutliers?\b|\bsingle (point|value)"),
     ("cutoff", r"\bcut-?off|\bdisappear"),
     ("flip", r"\bflip"),
     ("scale", r"\bscale\b|\bdifferent scale"),
@@ -46,6 +47,12 @@ TERMS: tuple[tuple[str, str], ...] = (
     ("down", r"\bdownward|\bdecreas|\bfalling|\bdeclin"),
     ("same", r"\bsame\b|\bremains?\b|\bunchanged|\bsimilar|\bconstant\b|\bstable\b"),
     ("different", r"\bdifferent|\bdiffer"),
+    ("first_half", r"\b(first|former|earlier) half"),
+    ("second_half", r"\b(second|latter|later|last) half"),
+    (
+        "level_shift",
+        r"\blevel shift|\bshift in (the )?level|\bjump in (the )?level|\bstep change|\bsudden shift",
+    ),
     ("beginning", r"\bbeginning|\bstart|\bearly|\bfirst part"),
     ("middle", r"\bmiddle|\bcent(er|re)"),
     ("end", r"\bend\b|\blate\b|\blast part"),
@@ -56,14 +63,28 @@ TERMS: tuple[tuple[str, str], ...] = (
     ("distort", r"\bdistort"),
 )
 _TERM_RE = tuple((name, re.compile(rx)) for name, rx in TERMS)
-_NUMBER = re.compile(r"^\s*[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?\s*$")
+# A whole-number option, also "about 450", "around step 1800", "~ 3.5".
+_NUMBER = re.compile(
+    r"^\s*(?:(?:about|around|approximately|roughly|near|at|~)\s+)?(?:(?:time )?(?:step|index|t\s*=)\s*)?"
+    r"([-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?)\s*$"
+)
 _INTERVAL = re.compile(r"between\s+([-+]?\d+(?:\.\d+)?)\s*(?:to|and|-)\s*([-+]?\d+(?:\.\d+)?)")
-_SERIES = re.compile(r"(?:time[\s-]?series|series|ts)\s*#?\s*(\d)\b")
+# Words that name one of the two series: "time series 2", "signal 1", "sequence 2", "ts 1".
+SERIES_WORD = r"(?:time[\s-]?series|series|ts|signals?|sequences?|curves?|variables?)"
+_SERIES = re.compile(SERIES_WORD + r"\s*#?\s*(\d)\b")
+_LEADER = re.compile(SERIES_WORD + r"\s*(\d)\s+(?:is\s+)?(leads|lags(?: behind)?|precedes|follows|drives)\b")
+# An option that denies every other claim: "None of the above", "Neither series ...", "No anomaly".
+_DENIES = re.compile(r"^\s*(none|neither|nothing|no)\b|\bthere (is|are) no\b|\bnot? any\b")
+# A question that asks for the option that does not hold.
+_NEGATED = re.compile(
+    r"\b(which|what)\b[^?]*\b(not|except|absent|isn't|aren't|doesn't|never|lacks?|missing)\b"
+)
 _POLARITY = re.compile(r"^\s*(yes|no)\b\s*(?:[,.;:!]|$)")
 _RELATION = re.compile(
-    r"(?:time[\s-]?series|series)\s*(\d)\s+(?:is\s+)?(?:an?\s+)?(?:the\s+)?"
-    r"(granger[\s-]?causes?|lagged version of|scaled version of|leads|causes|drives)"
-    r"\s+(?:the\s+)?(?:time[\s-]?series|series)\s*(\d)"
+    SERIES_WORD + r"\s*(\d)\s+(?:is\s+)?(?:an?\s+)?(?:the\s+)?"
+    r"(granger[\s-]?causes?|lagged version of|scaled version of|leads|causes|drives|precedes"
+    r"|lags(?: behind)?|follows|(?:delayed|shifted) (?:copy|version) of)"
+    r"\s+(?:the\s+)?" + SERIES_WORD + r"\s*(\d)"
 )
 
 
@@ -81,7 +102,10 @@ class Choice:
         subjects: (series number, its terms) for every "time series N" mentioned, the terms
             being those written after the mention and before the next one; "both" gives
             every series the shared terms.
-        relation: (a, b, verb) for "time series a <verb> time series b".
+        relation: (a, b, verb) for "time series a <verb> time series b"; verb "granger" means
+            a drives b ("a leads b", "b lags behind a" give (a, b)), "lagged" that a is the
+            lagged (shifted) version of b, "scaled" that a is the scaled version of b.
+        denies: the option denies the other claims ("None of the above", "Neither ...", "No X").
     """
 
     text: str
@@ -91,6 +115,7 @@ class Choice:
     terms: tuple[str, ...]
     subjects: tuple[tuple[int, tuple[str, ...]], ...]
     relation: tuple[int, int, str] | None
+    denies: bool = False
 
     def has(self, *names: str) -> bool:
         return any(n in self.terms for n in names)
@@ -114,6 +139,8 @@ class Intent:
             square wave"), else None.
         focus: a waveform or trend named as the thing to measure ("amplitude of the square
             wave"), else None.
+        negated: the question asks which option does NOT hold ("Which ... is not present?").
+        textbook: lead-lag words take their textbook sense (see :func:`textbook_wording`).
     """
 
     topic: str
@@ -123,6 +150,8 @@ class Intent:
     num_series: int
     segment: str | None = None
     focus: str | None = None
+    negated: bool = False
+    textbook: bool = False
 
     def mentions(self, pattern: str) -> bool:
         return re.search(pattern, self.question) is not None
@@ -149,7 +178,8 @@ def read_choice(text: str) -> Choice:
     low = text.lower().strip()
     polarity_match = _POLARITY.match(low)
     polarity = None if polarity_match is None else (1 if polarity_match.group(1) == "yes" else -1)
-    number = float(low) if _NUMBER.match(low) else None
+    number_match = _NUMBER.match(low)
+    number = float(number_match.group(1)) if number_match else None
     interval_match = _INTERVAL.search(low)
     interval = None
     if interval_match:
@@ -163,15 +193,6 @@ def read_choice(text: str) -> Choice:
     if re.search(r"\bboth\b", low) and subjects:
         shared = tuple(dict.fromkeys(t for _, ts in subjects for t in ts))
         subjects = [(s, shared) for s, _ in subjects]
-    rel = _RELATION.search(low)
-    relation = None
-    if rel:
-        verb = (
-            "granger"
-            if "granger" in rel.group(2) or "caus" in rel.group(2) or "lead" in rel.group(2)
-            else ("lagged" if "lag" in rel.group(2) else "scaled")
-        )
-        relation = (int(rel.group(1)), int(rel.group(3)), verb)
     return Choice(
         text=text,
         polarity=polarity,
@@ -179,123 +200,44 @@ def read_choice(text: str) -> Choice:
         interval=interval,
         terms=find_terms(low),
         subjects=tuple(subjects),
-        relation=relation,
+        relation=_relation(low),
+        denies=_DENIES.search(low) is not None,
     )
 
 
-def _numeric(choices: tuple[Choice, ...]) -> bool:
-    return sum(c.number is not None for c in choices) >= max(len(choices) - 1, 1)
+def _relation(low: str) -> tuple[int, int, str] | None:
+    rel = _RELATION.search(low)
+    if rel is not None:
+        a, b, words = int(rel.group(1)), int(rel.group(3)), rel.group(2)
+    else:
+        # "Series 1 leads": the other of the two series is the second party.
+        rel = _LEADER.search(low)
+        if rel is None:
+            return None
+        a, words = int(rel.group(1)), rel.group(2)
+        b = 2 if a == 1 else 1
+    if re.match(r"lags|follows", words):
+        return (b, a, "granger")  # "a lags behind b": b drives a
+    if re.search(r"lagged|delayed|shifted", words):
+        return (a, b, "lagged")
+    return (a, b, "scaled") if "scaled" in words else (a, b, "granger")
 
 
-def _any_terms(choices: tuple[Choice, ...], *names: str) -> bool:
-    return any(c.has(*names) for c in choices)
-
-
-def _about_series(choices: tuple[Choice, ...]) -> bool:
-    return any(c.subjects for c in choices)
-
-
-def _yes_no(choices: tuple[Choice, ...]) -> bool:
-    return any(c.polarity is not None for c in choices)
-
-
-# (topic, question pattern, test on the options and the number of series); first match wins.
-# A test on the options and the number of series; None accepts anything.
-OptionTest = Callable[[tuple["Choice", ...], int], bool] | None
-
-RULES: tuple[tuple[str, str, OptionTest], ...] = (
-    ("lag_steps", r"lag(ging)? steps?|how many steps|lag (size|length)", None),
-    ("granger", r"granger", None),
-    ("lagged", r"lagged version|lag(ged)? of each other|lagged copy", None),
-    ("scaled", r"scaled version|scaled copy", None),
-    ("flipped", r"flipped version|mirror", None),
-    ("anomaly_nonstationary", r"non-?stationary anomal", None),
-    ("break_cause", r"structural break|cause of (this|the) break", None),
-    ("anomaly_location", r"anomal", lambda c, k: _any_terms(c, "beginning", "middle", "end")),
-    ("anomaly_base", r"without the anomal|pattern.*before the anomal|underlying pattern.*anomal", None),
-    ("anomaly", r"anomal", None),
-    ("same_distribution", r"distribution", lambda c, k: k == 2),
-    ("trend_direction_same", r"direction of (the )?trend|trend direction", lambda c, k: k == 2),
-    ("trend_type_same", r"type of trend|same trend", lambda c, k: k == 2),
-    ("noise_type_same", r"type of noise|kind of noise", lambda c, k: k == 2),
-    (
-        "similar_shape",
-        r"similar (pattern|shape)|share (a )?similar|same (pattern|shape)",
-        lambda c, k: k == 2,
-    ),
-    (
-        "compare",
-        r"noise|variance|random component|amplitude|period|autocorrelation|ar\(|ma\(",
-        lambda c, k: k == 2 and (_about_series(c) or _yes_no(c)),
-    ),
-    ("similar_shape", r"similar|share", lambda c, k: k == 2),
-    (
-        "noise_level",
-        r"noise level|level of (the )?noise|standard deviation of (the )?noise",
-        lambda c, k: _numeric(c),
-    ),
-    ("noise_composition", r"noise.*(additive|multiplicative)|(additive|multiplicative).*noise", None),
-    ("noise_influence", r"noise", lambda c, k: _any_terms(c, "no_influence", "distort")),
-    ("noise_type", r"noise|random walk", lambda c, k: _any_terms(c, "white", "red", "no_noise")),
-    ("noisy", r"\bnoisy\b", None),
-    ("white_noise_test", r"white noise|random walk", lambda c, k: _yes_no(c)),
-    ("trend_order", r"order(ing)? of|sequence of", None),
-    ("trend_pieces", r"how many (pieces|segments|linear)", None),
-    ("regime_count", r"how many .*regime|number of regimes", None),
-    ("regime_switching", r"regime", None),
-    ("trend_coefficient", r"trend coefficient|slope", lambda c, k: _numeric(c)),
-    ("trend_reversal", r"change (its )?direction|reverse", None),
-    ("trend_halves", r"first half.*second half|second half.*first half", None),
-    (
-        "composition",
-        r"additive|multiplicative|combined",
-        lambda c, k: _any_terms(c, "additive", "multiplicative"),
-    ),
-    (
-        "dominant_component",
-        r"",
-        lambda c, k: (
-            _any_terms(c, "seasonality") and _any_terms(c, "trend_word") and _any_terms(c, "noise_word")
-        ),
-    ),
-    ("amplitude_change", r"amplitude", lambda c, k: _any_terms(c, "up", "down", "same")),
-    (
-        "amplitude_change",
-        r"",
-        lambda c, k: any("amplitude" in x.text.lower() for x in c) and _any_terms(c, "up", "down", "same"),
-    ),
-    (
-        "period_change",
-        r"",
-        lambda c, k: (
-            any(re.search(r"period|frequency", x.text.lower()) for x in c)
-            and _any_terms(c, "up", "down", "same")
-        ),
-    ),
-    ("period_change", r"period|frequency", lambda c, k: _any_terms(c, "up", "down", "same")),
-    ("amplitude_value", r"amplitude", lambda c, k: _numeric(c)),
-    ("period_value", r"period|frequency|how many (cycles|peaks)", lambda c, k: _numeric(c)),
-    ("mean_reversion", r"mean[ -]revers", None),
-    ("stationarity", r"stationar", None),
-    ("mean_value", r"\bmean\b|average", lambda c, k: _numeric(c)),
-    (
-        "variance_stable",
-        r"variance.*(constant|stable|chang)|(constant|stable|chang\w*) variance|heterosked",
-        lambda c, k: k == 1 and _yes_no(c),
-    ),
-    ("variance_value", r"variance", lambda c, k: k == 1),
-    ("std_value", r"standard deviation", lambda c, k: k == 1 and _numeric(c)),
-    ("acf_value", r"autocorrelation", lambda c, k: k == 1 and _numeric(c)),
-    ("compare", r"variance|noise|amplitude|period", lambda c, k: k == 2),
-    ("mean_stable", r"mean", lambda c, k: _yes_no(c)),
-    ("trend_presence", r"\btrend", lambda c, k: k == 1 and _yes_no(c)),
-    ("cycle_presence", r"season|cycl|periodic", lambda c, k: k == 1 and _yes_no(c)),
-    ("acf_sign", r"autocorrelation|correlat", lambda c, k: _any_terms(c, "negative", "positive")),
-    ("trend_direction", r"", lambda c, k: _any_terms(c, "up", "down") and _any_terms(c, "no_trend")),
-    ("trend_direction", r"direction", lambda c, k: _any_terms(c, "up", "down")),
-    ("trend_type", r"", lambda c, k: _any_terms(c, "linear", "exponential", "log")),
-    ("cycle_type", r"", lambda c, k: _any_terms(c, "sine", "square", "sawtooth", "no_pattern")),
+# Lead-lag wording that only has the textbook sense. The exam's own phrasings ("time series 1
+# granger causes time series 2", "a lagged version of") follow its generator, which writes the
+# effect from the cause's *future* values; every other wording keeps the textbook direction.
+_TEXTBOOK = re.compile(
+    r"granger-caus|\bleads?\b|\blags? behind|\bprecedes?|\bfollows\b|\bdelayed|\bshifted"
+    r"|\bdrives?\b|\bahead of\b|\bbehind\b"
 )
+
+
+def textbook_wording(question: str, options: tuple[str, ...] | list[str]) -> bool:
+    """True when the question or an option uses lead-lag words only the textbook uses."""
+    return any(_TEXTBOOK.search(t.lower()) for t in (question, *options))
+
+
+CONVENTIONS = ("auto", "textbook", "exam")
 _RULES = tuple((topic, re.compile(rx), test) for topic, rx, test in RULES)
 _WAVE_ORDER = ("sine", "square", "sawtooth")
 
@@ -326,13 +268,21 @@ def _ordered_waves(question: str) -> list[str]:
     return [n for _, n in sorted(hits)]
 
 
-def parse_question(question: str, options: tuple[str, ...] | list[str], num_series: int) -> Intent:
+def parse_question(
+    question: str,
+    options: tuple[str, ...] | list[str],
+    num_series: int,
+    *,
+    convention: str = "auto",
+) -> Intent:
     """Read a question and its options into an :class:`Intent`.
 
     Args:
         question: the question text.
         options: the option texts.
         num_series: how many series come with the question (1 or 2).
+        convention: the sense of lead-lag words: "textbook", "exam" (the TimeSeriesExam
+            generator's reversed one) or "auto" (textbook unless the wording is the exam's).
     Returns:
         The intent; its topic is "unknown" when no rule matches (the solver then abstains
         by scoring every option alike).
@@ -346,6 +296,9 @@ def parse_question(question: str, options: tuple[str, ...] | list[str], num_seri
             break
     terms = find_terms(low)
     segment, focus = _segment_and_focus(low)
+    if convention not in CONVENTIONS:
+        raise ValueError(f"convention must be one of {CONVENTIONS}, found {convention!r}")
+    textbook = convention == "textbook" or (convention == "auto" and textbook_wording(low, options))
     return Intent(
         topic=topic,
         question=low,
@@ -354,4 +307,6 @@ def parse_question(question: str, options: tuple[str, ...] | list[str], num_seri
         num_series=num_series,
         segment=segment,
         focus=focus,
+        negated=_NEGATED.search(low) is not None and not any(c.polarity for c in choices),
+        textbook=textbook,
     )

@@ -21,7 +21,7 @@ import numpy as np
 from moesaic.data.schema import Document
 from moesaic.reports.exam import anomaly_qa, causality, cycle, moments, noise, pairs, trend
 from moesaic.reports.exam.parse import Intent, parse_question
-from moesaic.reports.exam.verdict import Solver, Verdict, abstain
+from moesaic.reports.exam.verdict import Solver, Verdict, abstain, invert, settle
 
 logger = logging.getLogger(__name__)
 
@@ -29,6 +29,9 @@ logger = logging.getLogger(__name__)
 # anomaly-free fit keeps at least a third of the steps and needs 8 of them (Ljung-Box, with 10
 # lags, needs 11). The exam's own series have 128 steps or more.
 MIN_STEPS = 24
+# Larger values overflow float64 when squared (variances, sums of squares): such a question is
+# refused rather than answered from overflowed statistics.
+MAX_ABS = 1e150
 
 SOLVERS: dict[str, Solver] = {
     **trend.SOLVERS,
@@ -50,33 +53,68 @@ class Answer(NamedTuple):
 
 
 def answer_question(
-    question: str, options: Sequence[str], series: Sequence[np.ndarray], *, question_id: str = ""
+    question: str,
+    options: Sequence[str],
+    series: Sequence[np.ndarray],
+    *,
+    question_id: str = "",
+    convention: str = "auto",
 ) -> Answer:
     """Answer one multiple-choice question about one or two series.
 
     Args:
         question: the question text.
         options: the option texts (at least 2).
-        series: the series, (T,) each; "time series 1" is ``series[0]``.
+        series: the series, (T,) each; "time series 1" is ``series[0]``. Missing values (NaN)
+            are filled by linear interpolation between their observed neighbours.
         question_id: carried into the answer.
+        convention: the sense of lead-lag words, see :func:`~moesaic.reports.exam.parse.parse_question`.
     Raises:
-        ValueError: fewer than 2 options, no series, or a series shorter than :data:`MIN_STEPS`.
+        ValueError: fewer than 2 options, no series, a series with fewer than :data:`MIN_STEPS`
+            observed steps, or an infinite value.
     """
     if len(options) < 2:
         raise ValueError(f"question {question_id!r}: expected at least 2 options, found {len(options)}")
     if not series:
         raise ValueError(f"question {question_id!r}: expected 1 or 2 series, found none")
-    lengths = [int(np.asarray(s).size) for s in series]
-    if min(lengths) < MIN_STEPS:
+    arrays = [np.asarray(s, dtype=np.float64).ravel() for s in series]
+    if not all(answerable_values(a) for a in arrays):
         raise ValueError(
-            f"question {question_id!r}: expected series of at least {MIN_STEPS} steps, "
-            f"found lengths {lengths}"
+            f"question {question_id!r}: expected finite values within ±{MAX_ABS:g} (or NaN for missing)"
         )
-    intent = parse_question(question, tuple(options), len(series))
-    verdict = _solve(intent, [np.asarray(s, dtype=np.float64) for s in series], question_id)
+    observed = [int(np.isfinite(a).sum()) for a in arrays]
+    if min(observed) < MIN_STEPS:
+        raise ValueError(
+            f"question {question_id!r}: expected series of at least {MIN_STEPS} observed steps, "
+            f"found {observed}"
+        )
+    intent = parse_question(question, tuple(options), len(series), convention=convention)
+    verdict = _solve(intent, [fill_gaps(a) for a in arrays], question_id)
+    if intent.negated:
+        verdict = invert(verdict)
+    verdict = settle(intent, verdict)
+    gaps = sum(a.size for a in arrays) - sum(observed)
+    if gaps:
+        verdict = verdict._replace(rationale=f"{gaps} missing values interpolated; {verdict.rationale}")
     # Ties break on the option text, so the answer never depends on where an option is listed.
     order = sorted(range(len(options)), key=lambda i: (-verdict.scores[i], options[i]))
     return Answer(question_id, options[order[0]], intent.topic, verdict.scores, verdict.rationale)
+
+
+def answerable_values(x: np.ndarray) -> bool:
+    """No infinite value and none too large to square (NaN, a missing value, is allowed)."""
+    return not bool(np.any(np.abs(x[~np.isnan(x)]) > MAX_ABS))
+
+
+def fill_gaps(x: np.ndarray) -> np.ndarray:
+    """(T,) ``x`` with NaN steps filled linearly from the nearest observed ones (held flat at the ends)."""
+    missing = np.isnan(x)
+    if not missing.any():
+        return x
+    steps = np.arange(x.size)
+    filled = x.copy()
+    filled[missing] = np.interp(steps[missing], steps[~missing], x[~missing])
+    return filled
 
 
 def _solve(intent: Intent, series: list[np.ndarray], question_id: str) -> Verdict:
@@ -89,12 +127,16 @@ def _solve(intent: Intent, series: list[np.ndarray], question_id: str) -> Verdic
     return verdict
 
 
-def answer_documents(documents: Iterable[Document]) -> list[Answer]:
+def answer_documents(documents: Iterable[Document], *, convention: str = "auto") -> list[Answer]:
     """Answer every question Document (kind "qa", as read by ``read_exam_json``)."""
     answers = []
     for doc in documents:
         series = list(doc.fields["series"].values())
-        answers.append(answer_question(doc.text, doc.fields["options"], series, question_id=doc.doc_id))
+        answers.append(
+            answer_question(
+                doc.text, doc.fields["options"], series, question_id=doc.doc_id, convention=convention
+            )
+        )
     return answers
 
 

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
 from moesaic.reports.exam.parse import Choice, Intent
-from moesaic.reports.exam.stats import as_float, best_split, fit_line, piecewise_fit
+from moesaic.reports.exam.stats import as_float, best_split, fit_line, piecewise_fit, robust_scale, smooth
 from moesaic.reports.exam.verdict import (
     Solver,
     Verdict,
@@ -24,6 +25,9 @@ from moesaic.reports.exam.waves import TRENDS, fit_trend
 # A slope is a trend when its autocorrelation-corrected t statistic passes this level: far
 # above the usual 2 because short synthetic series with slow cycles give large spurious t values.
 TREND_T = 4.0
+# A regime of its own: the step-to-step spread changes by this factor (F test far beyond chance
+# for the exam's lengths: a ratio of 2 in std is 4 in variance).
+VARIANCE_RATIO = 2.0
 
 
 def segment(x: np.ndarray, part: str | None) -> np.ndarray:
@@ -151,9 +155,31 @@ def trend_pieces(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
 
 
 def regime_count(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """Linear pieces, plus one regime when the noise level changes where the lines do not."""
     x = as_float(series[0])
     crit = count_criteria(x, _counts(intent), "line")
-    return nearest_number(intent, min(crit, key=crit.__getitem__), _fmt_counts(crit))
+    pieces = min(crit, key=crit.__getitem__)
+    change = variance_change(x)
+    count = pieces + 1 if change.found and pieces == 1 else pieces
+    return nearest_number(intent, count, f"{_fmt_counts(crit)}; {change.text}")
+
+
+class VarianceChange(NamedTuple):
+    found: bool
+    text: str
+
+
+def variance_change(x: np.ndarray) -> VarianceChange:
+    """A change in the noise level: the spread of what a 5-step smoother leaves on one side of
+    the best variance split is VARIANCE_RATIO times the other's, each side a quarter or more."""
+    split = best_split(x, kind="variance", min_size=max(x.size // 4, 6))
+    # Robust scales of the rough part: a smooth cycle's steps vary with its phase, and one
+    # jump of a level shift must not read as a noisier side.
+    rough = x - smooth(x, 5)
+    left, right = robust_scale(rough[: split.at]), robust_scale(rough[split.at :])
+    ratio = max(left, right) / max(min(left, right), 1e-300)
+    found = bool(ratio > VARIANCE_RATIO)
+    return VarianceChange(found, f"noise scale {left:.3g} before step {split.at} and {right:.3g} after")
 
 
 def _fmt_counts(crit: dict[int, float]) -> str:
@@ -163,8 +189,9 @@ def _fmt_counts(crit: dict[int, float]) -> str:
 def regime_switching(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     x = as_float(series[0])
     crit = count_criteria(x, [1, 2, 3], "line")
-    switching = min(crit[2], crit[3]) < crit[1] - 10.0
-    return yes_no(intent, float(switching), _fmt_counts(crit))
+    change = variance_change(x)
+    switching = min(crit[2], crit[3]) < crit[1] - 10.0 or change.found
+    return yes_no(intent, float(switching), f"{_fmt_counts(crit)}; {change.text}")
 
 
 def trend_reversal(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
@@ -185,17 +212,22 @@ def trend_reversal(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
 
 
 def trend_halves(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """Same or different slopes in the two halves; an option naming one half ("the second half
+    rises more steeply") holds when the slopes differ and that half's is the steeper."""
     x = as_float(series[0])
     half = x.size // 2
     a, b = fit_line(x[:half]), fit_line(x[half:])
     scale = max(abs(a.slope), abs(b.slope), 1e-12)
     se = abs(a.slope / a.t_stat) + abs(b.slope / b.t_stat) if a.t_stat and b.t_stat else 0.0
     different = abs(a.slope - b.slope) > max(0.25 * scale, 3 * se)
-    return by_terms(
-        intent,
-        {"different": float(different), "same": float(not different)},
-        f"slopes per half: {a.slope:.4g} and {b.slope:.4g}",
-    )
+    steeper = "second_half" if abs(b.slope) > abs(a.slope) else "first_half"
+    support = {
+        "different": float(different),
+        "same": float(not different),
+        "first_half": float(different and steeper == "first_half"),
+        "second_half": float(different and steeper == "second_half"),
+    }
+    return by_terms(intent, support, f"slopes per half: {a.slope:.4g} and {b.slope:.4g}")
 
 
 SOLVERS: dict[str, Solver] = {

@@ -16,6 +16,12 @@ import numpy as np
 from moesaic.reports.exam.parse import Choice, Intent
 
 UNSUPPORTED = -1e9  # the score of an option the evidence says nothing about
+# On a support scale (every understood option scored in [0, 1]), an understood option at or
+# below this is rejected by the evidence.
+REJECTED = 0.05
+# The score an option the solver could not read gets when the evidence rejects every option it
+# did read: an unread claim may be true, a rejected one is not.
+UNREAD = 0.1
 
 
 class Verdict(NamedTuple):
@@ -103,6 +109,37 @@ def by_model(intent: Intent, fit: Callable[[Choice], float | None], rationale: s
         value = fit(choice)
         scores.append(UNSUPPORTED if value is None else -float(value))
     return Verdict(tuple(scores), rationale)
+
+
+def settle(intent: Intent, verdict: Verdict) -> Verdict:
+    """Give "None of the above" / "Neither ..." options and unread options their due.
+
+    A solver scores the options it understands; the rest get :data:`UNSUPPORTED`. On a support
+    scale, a denial option ("None of the above", "Neither series ...") scores one minus the best
+    understood option, so it wins exactly when the evidence rejects every claim; an unread
+    claim scores :data:`UNREAD`, above a rejected one.
+    """
+    read = [s for s, c in zip(verdict.scores, intent.choices, strict=True) if s != UNSUPPORTED]
+    if not read or not all(0.0 <= s <= 1.0 for s in read):
+        return verdict
+    best = max(read)
+    scores = []
+    for score, choice in zip(verdict.scores, intent.choices, strict=True):
+        if score == UNSUPPORTED and choice.denies:
+            score = 1.0 - best
+        elif score == UNSUPPORTED and best <= REJECTED:
+            score = UNREAD
+        scores.append(score)
+    return Verdict(tuple(scores), verdict.rationale)
+
+
+def invert(verdict: Verdict) -> Verdict:
+    """The scores of the opposite claim, for "Which ... is NOT ...?" questions: the option the
+    evidence supports least wins. Unread options stay unread."""
+    read = [s for s in verdict.scores if s != UNSUPPORTED]
+    flip = (lambda s: 1.0 - s) if all(0.0 <= s <= 1.0 for s in read) else (lambda s: -s)
+    scores = tuple(s if s == UNSUPPORTED else flip(s) for s in verdict.scores)
+    return Verdict(scores, verdict.rationale + "; the question asks for the option that does not hold")
 
 
 def abstain(intent: Intent, rationale: str) -> Verdict:

@@ -1,0 +1,174 @@
+"""Which property a question asks about: the topic rules, first match wins.
+
+Each rule is a question pattern plus a test on the options (read into
+:class:`~moesaic.reports.exam.parse.Choice`) and the number of series. The word lists name
+meanings ("an anomaly", "where", "the length of one cycle"), never a question of a given file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from moesaic.reports.exam.parse import Choice
+
+
+def _numeric(choices: tuple[Choice, ...]) -> bool:
+    return sum(c.number is not None for c in choices) >= max(len(choices) - 1, 1)
+
+
+def _any_terms(choices: tuple[Choice, ...], *names: str) -> bool:
+    return any(c.has(*names) for c in choices)
+
+
+def _about_series(choices: tuple[Choice, ...]) -> bool:
+    return any(c.subjects for c in choices)
+
+
+def _yes_no(choices: tuple[Choice, ...]) -> bool:
+    return any(c.polarity is not None for c in choices)
+
+
+# Words for an anomaly, for where something is, for the length of one cycle and of a lag.
+ANOMALY = r"(anomal|outlier|unusual|abnormal|\bspikes?\b|glitch|\bodd\b|irregularit)"
+WHERE = (
+    r"(\bwhere\b|which (part|half|portion|index|time|step|point)|\bwhen\b|locat|position|\bindex\b|time step)"
+)
+PLACES = ("beginning", "middle", "end", "first_half", "second_half")
+CYCLE_LENGTH = (
+    r"(steps?|points|observations|samples) (per|in (one|a|each)|does (one|a|each)) (full )?(cycle|period)"
+    r"|one full cycle|(cycle|pattern|oscillation) (take|last|span)|repeats?\b.*\b(every|after)"
+    r"|after how many .* repeat"
+)
+LAG_SIZE = r"\bthe lag\b|(delay|shift|lag)(ed)?\b.*by how many|by how many .*(delay|shift|lag|behind)"
+
+
+def _numeric_or_interval(choices: tuple[Choice, ...]) -> bool:
+    return _numeric(choices) or sum(c.interval is not None for c in choices) >= len(choices) - 1
+
+
+def _positions(choices: tuple[Choice, ...], num_series: int) -> bool:
+    """Options that are places in one series: "the middle", "the first half", "around 450"."""
+    return num_series == 1 and (_any_terms(choices, *PLACES) or _numeric(choices))
+
+
+# (topic, question pattern, test on the options and the number of series); first match wins.
+# A test on the options and the number of series; None accepts anything.
+OptionTest = Callable[[tuple["Choice", ...], int], bool] | None
+
+RULES: tuple[tuple[str, str, OptionTest], ...] = (
+    ("period_value", CYCLE_LENGTH, lambda c, k: _numeric(c)),
+    ("lag_steps", r"lag(ging)? steps?|how many steps|lag (size|length)", None),
+    ("lag_steps", LAG_SIZE, lambda c, k: k == 2 and _numeric_or_interval(c)),
+    ("granger", r"granger", None),
+    (
+        "lagged",
+        r"lagged version|lag(ged)? of each other|lagged cop|(delayed|shifted) (copy|copies|version)",
+        None,
+    ),
+    ("granger", r"\blead|\blags? behind|\bprecede|\bahead of", lambda c, k: k == 2),
+    ("scaled", r"scaled version|scaled copy", None),
+    ("flipped", r"flipped version|mirror", None),
+    ("anomaly_nonstationary", r"non-?stationary anomal", None),
+    ("break_cause", r"structural break|cause of (this|the) break", None),
+    ("anomaly_location", ANOMALY, lambda c, k: k == 1 and _any_terms(c, *PLACES)),
+    ("anomaly_location", ANOMALY + r".*" + WHERE + "|" + WHERE + r".*" + ANOMALY, _positions),
+    (
+        "anomaly_base",
+        r"without the anomal|pattern.*before the anomal|underlying pattern.*"
+        + ANOMALY
+        + "|"
+        + ANOMALY
+        + r".*underlying pattern",
+        None,
+    ),
+    ("anomaly", ANOMALY, None),
+    ("same_distribution", r"distribution", lambda c, k: k == 2),
+    ("trend_direction_same", r"direction of (the )?trend|trend direction", lambda c, k: k == 2),
+    ("trend_type_same", r"type of trend|same trend", lambda c, k: k == 2),
+    ("noise_type_same", r"type of noise|kind of noise", lambda c, k: k == 2),
+    (
+        "similar_shape",
+        r"similar (pattern|shape)|share (a )?similar|same (pattern|shape)",
+        lambda c, k: k == 2 and not _about_series(c),
+    ),
+    (
+        "compare",
+        r"nois|variance|random component|amplitude|period|autocorrelation|ar\(|ma\(",
+        lambda c, k: k == 2 and (_about_series(c) or _yes_no(c)),
+    ),
+    ("similar_shape", r"similar|share", lambda c, k: k == 2),
+    (
+        "noise_level",
+        r"noise level|level of (the )?noise|standard deviation of (the )?noise",
+        lambda c, k: _numeric(c),
+    ),
+    ("noise_composition", r"noise.*(additive|multiplicative)|(additive|multiplicative).*noise", None),
+    ("noise_influence", r"noise", lambda c, k: _any_terms(c, "no_influence", "distort")),
+    ("noise_type", r"noise|random walk", lambda c, k: _any_terms(c, "white", "red", "no_noise")),
+    ("noisy", r"\bnois(y|ier)\b", lambda c, k: k == 1),
+    ("white_noise_test", r"white noise|random walk", lambda c, k: _yes_no(c)),
+    ("trend_order", r"order(ing)? of|sequence of", None),
+    ("trend_pieces", r"how many (pieces|segments|linear)", None),
+    ("regime_count", r"how many .*regime|number of regimes", None),
+    ("regime_switching", r"regime", None),
+    ("trend_coefficient", r"trend coefficient|slope", lambda c, k: _numeric(c)),
+    (
+        "trend_reversal",
+        r"change (its )?direction|reverse|(flip|switch|turn)\w* (its )?direction"
+        r"|direction\W+(\w+\W+){0,6}(flip|switch)",
+        None,
+    ),
+    ("trend_halves", r"first half.*second half|second half.*first half", None),
+    (
+        "composition",
+        r"additive|multiplicative|combined",
+        lambda c, k: _any_terms(c, "additive", "multiplicative"),
+    ),
+    (
+        "dominant_component",
+        r"",
+        lambda c, k: (
+            _any_terms(c, "seasonality") and _any_terms(c, "trend_word") and _any_terms(c, "noise_word")
+        ),
+    ),
+    ("amplitude_change", r"amplitude", lambda c, k: _any_terms(c, "up", "down", "same")),
+    (
+        "amplitude_change",
+        r"",
+        lambda c, k: any("amplitude" in x.text.lower() for x in c) and _any_terms(c, "up", "down", "same"),
+    ),
+    (
+        "period_change",
+        r"",
+        lambda c, k: (
+            any(re.search(r"period|frequency", x.text.lower()) for x in c)
+            and _any_terms(c, "up", "down", "same")
+        ),
+    ),
+    ("period_change", r"period|frequency", lambda c, k: _any_terms(c, "up", "down", "same")),
+    ("amplitude_value", r"amplitude", lambda c, k: _numeric(c)),
+    ("period_value", r"period|frequency|how many (cycles|peaks)", lambda c, k: _numeric(c)),
+    ("mean_reversion", r"mean[ -]rever|return\w* to (its|a|the) (long[ -](run|term) )?(average|mean)", None),
+    ("stationarity", r"stationar", None),
+    ("mean_value", r"\bmean\b|average", lambda c, k: _numeric(c)),
+    (
+        "variance_stable",
+        r"variance.*(constant|stable|chang)|(constant|stable|chang\w*) variance|heterosked",
+        lambda c, k: k == 1 and _yes_no(c),
+    ),
+    ("variance_value", r"variance", lambda c, k: k == 1),
+    ("std_value", r"standard deviation", lambda c, k: k == 1 and _numeric(c)),
+    ("acf_value", r"autocorrelation", lambda c, k: k == 1 and _numeric(c)),
+    ("compare", r"variance|nois|amplitude|period", lambda c, k: k == 2),
+    ("mean_stable", r"mean", lambda c, k: _yes_no(c)),
+    ("trend_presence", r"\btrend", lambda c, k: k == 1 and _yes_no(c)),
+    ("cycle_presence", r"season|cycl|periodic", lambda c, k: k == 1 and _yes_no(c)),
+    ("acf_sign", r"autocorrelation|correlat", lambda c, k: _any_terms(c, "negative", "positive")),
+    ("trend_direction", r"", lambda c, k: _any_terms(c, "up", "down") and _any_terms(c, "no_trend")),
+    ("trend_direction", r"direction", lambda c, k: _any_terms(c, "up", "down")),
+    ("trend_type", r"", lambda c, k: _any_terms(c, "linear", "exponential", "log")),
+    ("cycle_type", r"", lambda c, k: _any_terms(c, "sine", "square", "sawtooth", "no_pattern")),
+)
