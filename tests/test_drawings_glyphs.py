@@ -176,3 +176,39 @@ def test_a_piece_of_a_line_found_turned_gives_way_to_the_upright_line(
     turned[:] = [sheet_to_turned(100, 60, 130, 200)]
     found = RapidOCREngine().detect(np.full((height, 300), 255, dtype=np.uint8))
     assert [tuple(int(v) for v in q.min(axis=0)) for q in found] == [(100, 60)]
+
+
+def test_a_re_reading_that_took_the_rings_slash_for_a_one_is_not_taken() -> None:
+    crop = _line("55k5", diameter=26)
+    assert restore_diameter(crop, "055k5", FakeRecogniser("155k5")) == "⌀55k5"
+    assert restore_diameter(crop, "55k5", FakeRecogniser("155k5")) == "⌀55k5"
+
+
+def test_a_value_in_degrees_is_never_given_a_diameter_sign() -> None:
+    assert restore_diameter(_line("45°", diameter=26), "245°", FakeRecogniser("45°")) == "245°"
+
+
+def test_a_ring_after_a_count_is_the_diameter_sign_of_the_repeated_hole() -> None:
+    image = Image.new("L", (260, 64), 255)
+    draw = ImageDraw.Draw(image)
+    draw.text((10, 10), "4x", fill=0, font=_font(36))
+    x = 12 + int(draw.textlength("4x", font=_font(36)))
+    _thin_diameter(draw, x, 16, 26)
+    draw.text((x + 36, 10), "13.5", fill=0, font=_font(36))
+    crop = np.asarray(image)
+    recognise = FakeRecogniser("13.5")
+    assert restore_diameter(crop, "4x13.5", recognise) == "4x⌀13.5"
+    assert diameter_glyph(recognise.crops[0]) is None  # read again right of the ring only
+    assert restore_diameter(_line("4x18"), "4x18", FakeRecogniser()) == "4x18"
+
+
+def test_specks_under_a_figure_are_no_stacked_deviation() -> None:
+    """A thin "2" whose diagonal breaks into specks: an upper piece and a flat bottom stroke."""
+    image = Image.new("L", (200, 64), 255)
+    draw = ImageDraw.Draw(image)
+    draw.text((10, 10), "6", fill=0, font=_font(36))
+    right = 14 + int(draw.textlength("6", font=_font(36)))
+    draw.ellipse([right, 18, right + 12, 32], outline=0, width=2)  # the bowl of the 2
+    draw.line([right, 42, right + 14, 42], fill=0, width=2)  # its foot, cut off from the bowl
+    assert stacked_split(np.asarray(image)) is None
+    assert stacked_split(_stacked("16,5", "+0,1", "0")) is not None

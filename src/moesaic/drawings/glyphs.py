@@ -20,6 +20,7 @@ from scipy import ndimage
 MIN_TALL = 0.55  # a glyph at least this share of the tallest one is full height, not a mark
 RING_HEIGHT = 0.7  # a diameter sign is about as tall as the figures after it, or taller
 SMALL = 0.75  # a stacked deviation's figures are at most this share of the main figures' height
+ROW_HEIGHT = 0.35  # and each row's figures at least this share: smaller ink is specks or strokes
 
 
 def ink_mask(crop: np.ndarray) -> np.ndarray:
@@ -90,18 +91,22 @@ def is_slashed_ring(glyph: np.ndarray) -> bool:
     return abs(xa - xb) > 0.2 * w and overlap > 0.2 * h and abs(ya - yb) < 0.5 * h
 
 
-def diameter_glyph(crop: np.ndarray) -> int | None:
-    """The column where a leading diameter sign ends, or None when the line starts otherwise."""
+def diameter_glyph(crop: np.ndarray, *, after: int = 0) -> int | None:
+    """The column where a diameter sign ends, or None when none is there. The sign is the first
+    full-height glyph, or with ``after`` > 0 the first one after that many others (the count and
+    the x of "4x⌀13.5")."""
     labels, glyphs = _glyphs(ink_mask(crop))
     if not glyphs:
         return None
     tallest = max(g.height for g in glyphs)
     tall = [g for g in glyphs if g.height >= MIN_TALL * tallest]
-    first = tall[0]
-    if first.width < 0.4 * first.height or first.height < RING_HEIGHT * tallest:
-        return None  # a "1" or a bar is too narrow for a ring, the lower loop of an "8" too low
-    glyph = labels[first.y0 : first.y1, first.x0 : first.x1] == first.label
-    return first.x1 if is_slashed_ring(glyph) else None
+    for first in tall[: after + 1] if after else tall[:1]:
+        if first.width < 0.4 * first.height or first.height < RING_HEIGHT * tallest:
+            continue  # a "1" or a bar is too narrow for a ring, the lower loop of an "8" too low
+        glyph = labels[first.y0 : first.y1, first.x0 : first.x1] == first.label
+        if is_slashed_ring(glyph) and (not after or first is not tall[0]):
+            return first.x1
+    return None
 
 
 class StackedSplit(NamedTuple):
@@ -143,6 +148,13 @@ def stacked_split(crop: np.ndarray) -> StackedSplit | None:
     lower = [g for g in tail if (g.y0 + g.y1) / 2 >= middle]
     if not upper or not lower:
         return None
+    after = [g for g in marks if g.x0 >= end - 1]
+    rows = (
+        [g.height for g in after if (g.y0 + g.y1) / 2 < middle],
+        [g.height for g in after if (g.y0 + g.y1) / 2 >= middle],
+    )
+    if min(max(rows[0]), max(rows[1])) < ROW_HEIGHT * size:
+        return None  # a row of specks: the pieces of one thin figure (a "2" its diagonal broke up)
     gap_top, gap_bottom = max(g.y1 for g in upper), min(g.y0 for g in lower)
     if gap_bottom <= gap_top:
         return None  # the two rows touch: one line of figures, not two
@@ -163,6 +175,10 @@ _DIAMETER_MISREADS = "0OoQ@PpØøΦφ#"
 _DEVIATION = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 
 
+_COUNT = re.compile(r"^(\d{1,3})\s*[xX×]\s*")
+"""The count before a repeated feature: "4x" of "4x⌀13.5"."""
+
+
 def restore_diameter(crop: np.ndarray, text: str, recognise: Recognise | None = None) -> str:
     """Put back a diameter sign that the recogniser dropped or misread.
 
@@ -170,25 +186,43 @@ def restore_diameter(crop: np.ndarray, text: str, recognise: Recognise | None = 
     When the first glyph of the crop is a slashed ring (:func:`diameter_glyph`), the sign is
     put in front; with ``recognise``, the figures after the ring are read again on their own,
     so a sign read as a figure ("860" for ⌀60) drops out. Without it, or when that reading
-    does not start with a figure, a leading look-alike of the sign is replaced.
+    does not start with a figure, a leading look-alike of the sign is replaced. A ring after a
+    count ("4x13.5" read from 4x⌀13.5) is looked for after the count. A value in degrees is an
+    angle or a chamfer ("2x45°"), never a diameter.
 
     Args:
         crop: the upright grayscale line (H, W) uint8, dark text on light paper.
         text: what the recogniser read.
         recognise: reads upright crops, as :meth:`RapidOCREngine.recognise` does.
     """
-    if not text or not (text[0].isdigit() or text[0] in _DIAMETER_MISREADS):
+    if not text or "°" in text or not (text[0].isdigit() or text[0] in _DIAMETER_MISREADS):
         return text
+    count = _COUNT.match(text)
+    after = text[count.end() :] if count else ""
+    if count and after[:1] in _DIAMETER_MISREADS and after[1:].lstrip()[:1].isdigit():
+        return text  # the sign is there, read as a look-alike ("2x @ 19,9"): the symbol rules mend it
+    if count and recognise is not None and after[:1] != "⌀":
+        end = diameter_glyph(crop, after=len(count.group(1)) + 1)
+        rest = _reread(crop, end, recognise) if end is not None else ""
+        if rest[:1].isdigit():
+            return f"{count.group(1)}x⌀{rest}"
     end = diameter_glyph(crop)
     if end is None:
         return text
-    if recognise is not None and end < crop.shape[1] - 2:
-        rest = recognise([_pad(crop[:, end:])])[0][0].strip()
-        if rest[:1].isdigit():
-            return "⌀" + rest
+    rest = _reread(crop, end, recognise) if recognise is not None else ""
+    read = text[1:] if text[0] in _DIAMETER_MISREADS else text
+    if rest[:1].isdigit() and not (len(rest) > len(read) and rest.endswith(read)):
+        return "⌀" + rest  # a longer re-reading ending with the first one took the ring's slash for a 1
     if text[0] in _DIAMETER_MISREADS and len(text) > 1 and text[1].isdigit():
         return "⌀" + text[1:]
     return "⌀" + text
+
+
+def _reread(crop: np.ndarray, end: int, recognise: Recognise) -> str:
+    """The text right of column ``end``, read on its own ("" when nothing is left there)."""
+    if end >= crop.shape[1] - 2:
+        return ""
+    return recognise([_pad(crop[:, end:])])[0][0].strip()
 
 
 def _pad(crop: np.ndarray) -> np.ndarray:
