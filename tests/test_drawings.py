@@ -405,12 +405,13 @@ def test_a_sheet_lying_on_its_side_is_read_turned(sheet_items: list[TextItem], t
 
     from moesaic.drawings.summary import summarize_drawing
 
-    Image.new("L", (1000, 700), 255).save(tmp_path / "side.png")  # 1000 wide, 700 high: on its side
+    sheet = Image.new("L", (1000, 700), 255)  # 1000 wide, 700 high: on its side
+    sheet.putpixel((500, 350), 0)  # some ink: a blank page is not read turned
+    sheet.save(tmp_path / "side.png")
     engine = _SideEngine(sheet_items)
     summary = summarize_drawing(tmp_path / "side.png", engine=engine)  # type: ignore[arg-type]
     assert engine.shapes == [(700, 1000), (1000, 700)]  # upright first, then a quarter turn
     assert summary.title_block.get("drawing_number") == "DWG-PU-SH-1001"
     assert "read turned a quarter turn counter-clockwise" in summary.warnings[0]
-    Image.new("L", (1000, 700), 255).save(tmp_path / "blank.png")
-    blank = summarize_drawing(tmp_path / "blank.png", engine=_SideEngine([]))  # type: ignore[arg-type]
+    blank = summarize_drawing(tmp_path / "side.png", engine=_SideEngine([]))  # type: ignore[arg-type]
     assert blank.title_block.region is None and "no title block found" in blank.warnings[0]

@@ -144,3 +144,47 @@ def test_cli_check_prints_how_the_sheet_was_read(tmp_path: Path, monkeypatch: py
     monkeypatch.setattr(drawing, "summarize_drawing", lambda *a, **k: turned)
     result = CliRunner().invoke(app, ["check", str(tmp_path / "s.png")])
     assert "warning: no title block upright: the sheet was read turned a quarter" in result.output
+
+
+def test_transparent_and_16_bit_images_read_as_the_8_bit_sheet(tmp_path: Path) -> None:
+    sheet = _text_image("25")
+    ink = 255 - sheet
+    # a CAD export: black lines on a transparent black background
+    rgba = np.stack([np.zeros_like(sheet)] * 3 + [ink], axis=-1)
+    Image.fromarray(rgba, mode="RGBA").save(tmp_path / "alpha.png")
+    Image.fromarray(sheet.astype(np.uint16) * 257).save(tmp_path / "deep.png")  # 16-bit grey
+    for name in ("alpha.png", "deep.png"):
+        (page,) = load_pages(tmp_path / name)
+        assert page.dtype == np.uint8 and np.abs(page.astype(int) - sheet).max() <= 1, name
+
+
+def test_a_blank_page_says_so(tmp_path: Path) -> None:
+    from moesaic.drawings.summary import summarize_image
+
+    class NoText:
+        name = "none"
+
+        def read(self, image: np.ndarray) -> list[Any]:
+            return []
+
+    summary = summarize_image(np.full((80, 120), 250, dtype=np.uint8), engine=NoText())  # type: ignore[arg-type]
+    assert summary.warnings[0] == "the sheet is blank: one even tone, no ink to read"
+
+
+def test_cli_reads_the_page_asked_for(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from moesaic.cli import drawing
+    from moesaic.drawings.summary import DrawingSummary
+    from moesaic.drawings.titleblock import TitleBlock
+
+    asked: list[int] = []
+
+    def summarize(*args: Any, page: int = 0, **kwargs: Any) -> DrawingSummary:
+        asked.append(page)
+        return DrawingSummary("s.pdf", 100, 80, "test", TitleBlock(), (), (), (), (), 0.1)
+
+    monkeypatch.setattr(drawing, "summarize_drawing", summarize)
+    for command in ("summarize", "check"):
+        CliRunner().invoke(app, [command, str(tmp_path / "s.pdf"), "--page", "2"])
+    assert asked == [1, 1]
+    result = CliRunner().invoke(app, ["summarize", str(tmp_path / "s.pdf"), "--page", "0"])
+    assert result.exit_code == 2

@@ -21,6 +21,9 @@ from moesaic.drawings.summary import DEFAULT_ENGINE, summarize_drawing
 app = typer.Typer(no_args_is_help=True, help="Summarise and check technical drawings (PNG, JPG, PDF).")
 
 EngineOption = Annotated[str, typer.Option("--engine", help=f"OCR engine: {', '.join(sorted(ENGINES))}.")]
+PageOption = Annotated[
+    int, typer.Option("--page", min=1, help="Which page of a PDF to read (1 is the first).")
+]
 
 
 def _engine(name: str) -> str:
@@ -34,10 +37,11 @@ def summarize(
     file: Annotated[Path, typer.Argument(help="The drawing: PNG, JPG, TIFF or PDF.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print the structured summary as JSON.")] = False,
     engine: EngineOption = DEFAULT_ENGINE,
+    page: PageOption = 1,
 ) -> None:
     """Read a drawing: part, material, overall size, dimensions, tightest tolerances, features."""
     try:
-        summary = summarize_drawing(file, engine=_engine(engine))
+        summary = summarize_drawing(file, engine=_engine(engine), page=page - 1)
     except (DataFormatError, MissingEngineError, ValueError) as err:
         fail(str(err))
     if as_json:
@@ -59,16 +63,20 @@ def check(
     bom: Annotated[
         Path | None, typer.Option("--bom", help="Bill of materials CSV (part_number, qty[, revision, ...]).")
     ] = None,
-    rules: Annotated[Path | None, typer.Option("--rules", help="Rules YAML (see CheckRules).")] = None,
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="Rules YAML (keys: see the README's Drawings section).")
+    ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the findings as JSON.")] = False,
     engine: EngineOption = DEFAULT_ENGINE,
+    page: PageOption = 1,
 ) -> None:
     """Check a drawing against house rules and, with --bom, a bill of materials. Exit 1 on errors."""
     try:
         # the inputs are checked before the slow reading of the sheet
         items = read_bom(bom) if bom is not None else None
         chosen = load_rules(rules) if rules is not None else None
-        result = check_summary(summarize_drawing(file, engine=_engine(engine)), bom=items, rules=chosen)
+        summary = summarize_drawing(file, engine=_engine(engine), page=page - 1)
+        result = check_summary(summary, bom=items, rules=chosen)
     except (DataFormatError, MissingEngineError, ValueError) as err:
         fail(str(err))
     if as_json:

@@ -18,7 +18,7 @@ PDF_DPI = 200
 
 
 def load_pages(path: Path, *, dpi: int = PDF_DPI) -> list[np.ndarray]:
-    """The pages of a drawing file as grayscale arrays (H, W) uint8.
+    """The pages of a drawing file as grayscale arrays (H, W) uint8 (see :func:`to_gray`).
 
     PNG, JPG, TIFF and BMP give one page; a PDF gives one page per sheet, rasterised at ``dpi``
     by ``pdftoppm`` (Debian package ``poppler-utils``).
@@ -39,9 +39,27 @@ def load_pages(path: Path, *, dpi: int = PDF_DPI) -> list[np.ndarray]:
         )
     try:
         with Image.open(path) as image:
-            return [np.asarray(image.convert("L"))]
+            return [to_gray(image)]
     except (OSError, Image.DecompressionBombError) as err:
         raise DataFormatError(path, f"not a readable image ({err})") from None
+
+
+def to_gray(image: Image.Image) -> np.ndarray:
+    """The image as grayscale (H, W) uint8, dark ink on light paper.
+
+    A transparent image (a CAD export: black lines on a transparent background) is laid on white
+    paper first, as a viewer shows it; dropping the alpha channel would leave all black. A 16-bit
+    image is scaled to 8 bits; a plain conversion would clip every tone above 255 to white.
+    """
+    if image.mode.startswith("I"):
+        pixels = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if image.mode.startswith("I;16") or pixels.max() > 255 else 255.0
+        return np.clip(pixels * (255.0 / top) + 0.5, 0, 255).astype(np.uint8)
+    if image.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in image.info:
+        rgba = image.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return np.asarray(Image.alpha_composite(paper, rgba).convert("L"))
+    return np.asarray(image.convert("L"))
 
 
 def _pdf_pages(path: Path, dpi: int) -> list[np.ndarray]:
@@ -66,5 +84,5 @@ def _pdf_pages(path: Path, dpi: int) -> list[np.ndarray]:
         out = []
         for page in pages:
             with Image.open(page) as image:
-                out.append(np.asarray(image.convert("L")))
+                out.append(to_gray(image))
         return out

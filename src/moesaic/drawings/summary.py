@@ -36,6 +36,7 @@ CELL_BLURS = (0.8, 1.3)  # Gaussian sigmas tried on each re-read cell; the sures
 # a cell read as a number at least this surely under one blur is not read under the next
 # (chosen on simulated seed-1 sheets: from 0.8 up, no cell's reading changed)
 CELL_SURE_SCORE = 0.9
+BLANK_CONTRAST = 16  # a sheet whose ink and paper differ by fewer grey levels is blank
 
 
 @dataclass(frozen=True)
@@ -205,7 +206,9 @@ def summarize_image(image: np.ndarray, *, engine: OCREngine, path: str = "") -> 
     layout = read_layout(items, width=width, height=height)
     bom = _reread_bom_cells(image, layout, engine)
     warnings = []
-    if layout.title_block.region is None:
+    if _blank(image):
+        warnings.append("the sheet is blank: one even tone, no ink to read")
+    elif layout.title_block.region is None:
         warnings.append("no title block found (no field labels in the lower half of the sheet)")
     missing = [f for f in FIELDS if f not in layout.title_block.fields]
     if missing and layout.title_block.region is not None:
@@ -227,6 +230,11 @@ def summarize_image(image: np.ndarray, *, engine: OCREngine, path: str = "") -> 
         warnings=tuple(warnings),
         seconds=time.perf_counter() - start,
     )
+
+
+def _blank(image: np.ndarray) -> bool:
+    """True for a sheet of one even tone: an empty page."""
+    return int(image.max()) - int(image.min()) < BLANK_CONTRAST
 
 
 def _read_on_its_side(
@@ -262,10 +270,13 @@ def summarize_drawing(
     """
     pages = load_pages(Path(path))
     if not 0 <= page < len(pages):
-        raise ValueError(f"`page` must be in [0, {len(pages) - 1}] for {path}, got {page}")
+        raise ValueError(
+            f"{path} has {len(pages)} page(s): page {page + 1} does not exist "
+            f"(`page` counts from 0 and must be in [0, {len(pages) - 1}], got {page})"
+        )
     chosen = make_engine(engine or DEFAULT_ENGINE) if engine is None or isinstance(engine, str) else engine
     summary = summarize_image(pages[page], engine=chosen, path=str(path))
-    if summary.title_block.region is None:
+    if summary.title_block.region is None and not _blank(pages[page]):
         summary = _read_on_its_side(pages[page], summary, chosen, str(path))
     if len(pages) > 1:
         note = f"the file has {len(pages)} pages; this summary covers page {page + 1}"
