@@ -161,3 +161,33 @@ def test_a_lone_figure_after_a_numbers_decimals_is_no_part_of_it() -> None:
     thousands = parse_callout("1 000")
     assert thousands is not None and thousands.nominal == 1000.0
     assert parse_callout("4x⌀11.00 20.00") is None  # a hole callout with its depth is not one size
+
+
+def test_a_lone_figure_far_smaller_than_the_callouts_is_an_arrowhead_not_a_dimension() -> None:
+    items = [
+        _item("⌀35g6", 100, 100, 160, 116),
+        _item("110", 300, 100, 336, 116),
+        _item("50", 400, 200, 424, 216),
+        _item("1", 170, 104, 179, 112),  # 9 x 8 px on the arrow tip
+        _item("7", 190, 104, 195, 110),
+        _item("5", 500, 300, 509, 316),  # a one-figure callout as tall as the others
+    ]
+    layout = read_layout(items, width=1000, height=1000)
+    assert [d.text for d in layout.dimensions] == ["⌀35g6", "110", "50", "5"]
+
+
+def test_a_turned_size_takes_the_stacked_deviations_written_after_it_in_its_direction() -> None:
+    turned = 90.0  # read bottom to top: what follows the size stands above it
+    items = [
+        TextItem("70.5", box_quad(2095, 1398, 2144, 1488), 0.99, turned),
+        TextItem("+0.02", box_quad(2090, 1319, 2120, 1395), 0.99, turned),  # upper deviation: left
+        TextItem("0", box_quad(2122, 1365, 2145, 1387), 0.99, 0.0),  # a lone figure is read upright
+        TextItem("3", box_quad(1280, 1233, 1322, 1270), 0.99, 0.0),
+        TextItem("±0.02", box_quad(1283, 1155, 1313, 1243), 0.99, turned),
+        TextItem("25", box_quad(400, 400, 440, 420), 0.99, 0.0),
+        TextItem("+0.1", box_quad(400, 380, 440, 398), 0.99, 0.0),  # upright text: above is no deviation
+    ]
+    layout = read_layout(items, width=3000, height=2400)
+    assert sorted(d.text for d in layout.dimensions) == ["25", "3±0.02", "70.5 +0.02 0"]
+    (size,) = [d for d in layout.dimensions if d.text.startswith("70.5")]
+    assert size.callout.upper == 0.02 and size.callout.lower == 0.0 and size.box == (2090, 1319, 2145, 1488)

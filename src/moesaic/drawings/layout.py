@@ -21,7 +21,8 @@ from moesaic.drawings.ocr import TextItem
 from moesaic.drawings.titleblock import TitleBlock, in_region, read_title_block
 
 MARGIN = 0.03  # share of the shorter sheet side treated as the frame margin
-_DEVIATION_ONLY = re.compile(r"^(?:[+-]\s?\d+(?:[.,]\d+)?|0)(?:\s+(?:[+-]\s?\d+(?:[.,]\d+)?|0))?$")
+MARK_SHARE = 0.6  # a lone figure less tall than this share of the usual callout text is a mark
+_DEVIATION_ONLY = re.compile(r"^(?:[+±-]\s?\d+(?:[.,]\d+)?|0)(?:\s+(?:[+-]\s?\d+(?:[.,]\d+)?|0))?$")
 _NOTES_HEAD = re.compile(r"^\s*(?:general\s+)?notes?\b\s*:?", re.IGNORECASE)
 _NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+\S")
 
@@ -175,24 +176,14 @@ def _margin(item: TextItem, width: int, height: int) -> bool:
 
 
 def _merge_deviations(items: list[TextItem]) -> list[TextItem]:
-    """Join a stacked deviation ("+0,1" over "0") read apart to the size on its left."""
+    """Join a stacked deviation ("+0,1" over "0") read apart to the size it follows."""
     out: list[TextItem] = []
     devs = [i for i in items if _DEVIATION_ONLY.match(i.text)]
     rest = [i for i in items if not _DEVIATION_ONLY.match(i.text)]
     taken: set[int] = set()
     for item in rest:
-        _, y1, x2, y2 = item.box
-        h = max(item.height, 8)
-        near = [
-            d
-            for d in devs
-            if id(d) not in taken
-            and d.angle == item.angle
-            and 0 <= d.box[0] - x2 < 1.5 * h
-            and min(d.box[3], y2) - max(d.box[1], y1) > 0.3 * h
-        ]
-        if near and item.angle == 0 and parse_callout(item.text) is not None:
-            near.sort(key=lambda d: d.box[1])
+        near = [d for d in _deviations_after(item, devs) if id(d) not in taken]
+        if near and parse_callout(item.text) is not None:
             text = item.text + " " + " ".join(d.text for d in near)
             box = _union([item.box] + [d.box for d in near])
             quad = ((box[0], box[1]), (box[2], box[1]), (box[2], box[3]), (box[0], box[3]))
@@ -201,6 +192,41 @@ def _merge_deviations(items: list[TextItem]) -> list[TextItem]:
         else:
             out.append(item)
     return out + [d for d in devs if id(d) not in taken]
+
+
+def _deviations_after(item: TextItem, devs: Sequence[TextItem]) -> list[TextItem]:
+    """The deviations written right after ``item`` in its reading direction, upper one first.
+
+    Upright text is followed on its right, the upper deviation above the lower. Text reading
+    bottom to top (90°) is followed above it, the upper deviation on the left; top to bottom
+    (270°) below it, the upper one on the right. A figure or two is read upright whatever its
+    direction, so a short size or a lone "0" takes the direction of the deviations around it.
+    """
+    x1, y1, x2, y2 = item.box
+    h = max(item.height, 8)
+    short = len(item.text.strip()) <= 2
+    right = [
+        d
+        for d in devs
+        if d.angle == item.angle == 0
+        and 0 <= d.box[0] - x2 < 1.5 * h
+        and min(d.box[3], y2) - max(d.box[1], y1) > 0.3 * h
+    ]
+    if right:
+        return sorted(right, key=lambda d: d.box[1])
+    for angle, gap in ((90.0, lambda d: y1 - d.box[3]), (270.0, lambda d: d.box[1] - y2)):
+        if item.angle != angle and not (short and item.angle == 0):
+            continue
+        along = [
+            d
+            for d in devs
+            if (d.angle == angle or len(d.text.strip()) == 1)
+            and -0.3 * h <= gap(d) < 1.5 * h
+            and min(d.box[2], x2) - max(d.box[0], x1) > 0.3 * h
+        ]
+        if any(d.angle == angle for d in along):  # a turned deviation shows the direction
+            return sorted(along, key=lambda d: d.box[0], reverse=angle == 270.0)
+    return []
 
 
 def _value_box(item: TextItem, callout: Callout) -> tuple[int, int, int, int]:
@@ -254,4 +280,18 @@ def read_layout(items: Sequence[TextItem], *, width: int, height: int) -> SheetL
         else:
             other.append(item)
     notes.sort(key=lambda i: (i.box[1], i.box[0]))
-    return SheetLayout(title, dimensions, notes, bom, bom_region, bom_columns, other)
+    return SheetLayout(title, _without_marks(dimensions), notes, bom, bom_region, bom_columns, other)
+
+
+def _without_marks(dimensions: list[Dimension]) -> list[Dimension]:
+    """The dimensions less the lone figures far smaller than the sheet's dimension text: an
+    arrowhead or a speck read as "1" or "7" (callouts on one sheet share one text height, ISO 3098)."""
+    heights = [min(d.box[2] - d.box[0], d.box[3] - d.box[1]) for d in dimensions if len(d.text.strip()) > 1]
+    if len(heights) < 3:
+        return dimensions
+    least = MARK_SHARE * float(np.median(heights))
+    return [
+        d
+        for d in dimensions
+        if len(d.text.strip()) > 1 or max(d.box[2] - d.box[0], d.box[3] - d.box[1]) >= least
+    ]
