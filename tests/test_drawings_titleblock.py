@@ -8,7 +8,7 @@ from moesaic.drawings.dimensions import parse_callout
 from moesaic.drawings.labels import fits_field, label_of
 from moesaic.drawings.layout import read_layout
 from moesaic.drawings.ocr import TextItem, box_quad
-from moesaic.drawings.titleblock import read_title_block
+from moesaic.drawings.titleblock import FIELDS, read_title_block
 
 
 def _item(text: str, x1: int, y1: int, x2: int, y2: int) -> TextItem:
@@ -191,3 +191,10 @@ def test_a_turned_size_takes_the_stacked_deviations_written_after_it_in_its_dire
     assert sorted(d.text for d in layout.dimensions) == ["25", "3±0.02", "70.5 +0.02 0"]
     (size,) = [d for d in layout.dimensions if d.text.startswith("70.5")]
     assert size.callout.upper == 0.02 and size.callout.lower == 0.0 and size.box == (2090, 1319, 2145, 1488)
+
+
+def test_the_json_title_block_names_every_field_and_null_for_those_not_found() -> None:
+    block = read_title_block(_cells(("TITLE", "PLATE"), ("SCALE", "1:2")), width=1000, height=1000)
+    out = block.to_json()
+    assert set(out) == set(FIELDS) and out["material"] is None
+    assert out["scale"] == {"value": "1:2", "box": [605, 580, 641, 598]}

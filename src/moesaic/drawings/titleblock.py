@@ -80,7 +80,9 @@ class TitleBlock:
         return found.value if found else ""
 
     def to_json(self) -> dict[str, Any]:
-        return {k: {"value": v.value, "box": list(v.box)} for k, v in self.fields.items()}
+        """Every field of :data:`FIELDS`: its value and box, or None when the sheet does not state it."""
+        found = {k: {"value": v.value, "box": list(v.box)} for k, v in self.fields.items()}
+        return {name: found.get(name) for name in FIELDS}
 
 
 def _label_of(item: TextItem) -> Label | None:
