@@ -119,6 +119,7 @@ def test_windows_pad_short_history_and_cap_the_target() -> None:
     torch.testing.assert_close(last.levels[0], torch.tensor([3.0, 4.0, std, std]))  # observed steps only
     early = make_windows(values, window=5, rul=rul, min_history=2)
     assert early.source.tolist() == [0, 0, 0, 1, 1, 1, 1, 1]  # ends 1..3 and 1..5, padded where short
+    assert early.age.tolist() == [2.0, 3.0, 4.0, 2.0, 3.0, 4.0, 5.0, 6.0]  # steps seen at each end
 
 
 def test_scaler_minmax_maps_training_range_to_unit_interval() -> None:
@@ -180,6 +181,22 @@ def test_ensemble_averages_members_snapshots_and_lags(
     np.testing.assert_array_equal(
         RULEstimator.load(tmp_path / "ens").predict(fleet[1]), ensemble.predict(fleet[1])
     )
+
+
+def test_age_feature_follows_the_series_and_survives_save_load(
+    fleet: tuple[list[Series], list[Series]], tmp_path: Path
+) -> None:
+    aged = RULEstimator(tiny_config(age=True)).fit(fleet[0])
+    assert aged.model_config_.encoders.num_numeric == 2 * len(aged.channels_) + 1
+    windows = aged.windows(fleet[1][:2], labelled=False, last_only=True)
+    numeric = aged.batches(windows)[0].numeric
+    assert numeric is not None
+    lengths = [len(s.time) for s in fleet[1][:2]]
+    torch.testing.assert_close(numeric[:, -1], torch.tensor(lengths, dtype=torch.float32) / CAP)
+    aged.save(tmp_path / "aged")
+    loaded = RULEstimator.load(tmp_path / "aged")
+    assert loaded.config.age
+    np.testing.assert_array_equal(loaded.predict(fleet[1]), aged.predict(fleet[1]))
 
 
 def test_lagged_predictions_are_those_of_the_cut_series(
@@ -246,3 +263,24 @@ def test_suite_ensemble_options_default_to_the_protocol() -> None:
     config = suite._rul_config(50, TrainConfig(), {"members": 3, "snapshots": 2, "smooth": 0})
     assert (config.members, config.snapshots, config.smooth, config.model.encoders.patch_len) == (3, 2, 0, 50)
     assert suite._rul_config(30, TrainConfig()).members == 1
+
+
+def test_suite_gives_moesaic_the_engine_age_unless_asked_not_to() -> None:
+    from moesaic.eval.suites import rul as suite
+
+    assert suite._rul_config(50, TrainConfig()).age
+    assert not suite._rul_config(50, TrainConfig(), age=False).age
+    assert suite._yes_no({}, "age") and not suite._yes_no({"age": "no"}, "age")
+    with pytest.raises(ValueError, match=r"option age='off': expected yes or no"):
+        suite._yes_no({"age": "off"}, "age")
+    result = suite.SystemResult("moesaic", np.full(2, 100.0), 1, 1, 0.0, 0.0, 0.0)
+    rows = suite.result_rows(result, np.array([100.0, 150.0]), 50, ",age=no")
+    settings = {r.setting: r.value for r in rows if r.metric == "rmse"}
+    raw, capped = (
+        settings["window=50,cap=125,truth=raw,age=no"],
+        settings["window=50,cap=125,truth=capped,age=no"],
+    )
+    assert (raw, capped) == (
+        pytest.approx(np.sqrt(2500 / 2), abs=1e-4),
+        pytest.approx(np.sqrt(625 / 2), abs=1e-4),
+    )

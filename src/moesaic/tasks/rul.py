@@ -115,6 +115,8 @@ class RULConfig:
         min_distinct: channels with fewer distinct training values are constant and dropped.
         min_correlation: channels whose ``|Pearson r|`` with the capped RUL is lower are dropped.
         levels: add the table of channel means and standard deviations (module docstring).
+        age: add the steps of the series seen so far (its cycles since the record began), divided
+            by ``rul_cap``; meaningful only when every series starts at the asset's first cycle.
         val_fraction: share of training series held out, whole, for early stopping (0: none).
         members: models trained with seeds ``train.seed``, ``train.seed + 1``, ...; all hold out
             the same validation series (drawn with ``train.seed``); predictions are averaged.
@@ -136,6 +138,7 @@ class RULConfig:
     min_distinct: int = 3
     min_correlation: float = 0.2
     levels: bool = True
+    age: bool = False
     val_fraction: float = 0.2
     members: int = 1
     snapshots: int = 1
@@ -205,20 +208,17 @@ class RULEstimator:
         val_windows = self.windows(val_part, labelled=True) if val_part else None
         encoders = dataclasses.replace(
             cfg.model.encoders,
-            modalities=("timeseries", "tabular") if cfg.levels else ("timeseries",),
+            modalities=("timeseries", "tabular") if cfg.levels or cfg.age else ("timeseries",),
             max_channels=len(channels),
             max_patches=-(-cfg.window // cfg.model.encoders.patch_len),
-            num_numeric=2 * len(channels) if cfg.levels else 0,
+            num_numeric=(2 * len(channels) if cfg.levels else 0) + int(cfg.age),
         )
         self.model_config_ = dataclasses.replace(cfg.model, encoders=encoders)
 
         def source(epoch: int, generator: torch.Generator) -> list[Batch]:
-            size, cap = cfg.train.batch_size, cfg.rul_cap
-            return rul_batches(train_windows, size, rul_cap=cap, levels=cfg.levels, generator=generator)
+            return self.batches(train_windows, cfg.train.batch_size, generator=generator)
 
-        val_batches = None
-        if val_windows is not None:
-            val_batches = rul_batches(val_windows, _PREDICT_BATCH, rul_cap=cfg.rul_cap, levels=cfg.levels)
+        val_batches = None if val_windows is None else self.batches(val_windows)
         logger.info(
             "RUL: channels %s, %d training and %d validation windows, %d member(s) x %d snapshot(s)",
             list(channels), len(train_windows), 0 if val_windows is None else len(val_windows),
@@ -254,6 +254,14 @@ class RULEstimator:
             values, window=cfg.window, rul=rul, last_only=last_only, min_history=cfg.min_history
         )
 
+    def batches(
+        self, windows: RULWindows, size: int = _PREDICT_BATCH, *, generator: torch.Generator | None = None
+    ) -> list[Batch]:
+        """Model inputs of ``windows`` with the numeric features this estimator's config asks for."""
+        cfg = self.config
+        cap, levels, age = cfg.rul_cap, cfg.levels, cfg.age
+        return rul_batches(windows, size, rul_cap=cap, levels=levels, age=age, generator=generator)
+
     def predict(self, series: Sequence[Series]) -> np.ndarray:
         """(S,) RUL after the last step of each series, in [0, rul_cap], float64.
 
@@ -280,8 +288,7 @@ class RULEstimator:
         values = [self.scaler_.transform(series_values(s, self.channels_)) for s in series]
         # Windows ending at the lagged steps: cut each series there and keep its last window.
         cuts = [v[: e + 1] for v, row in zip(values, ends, strict=True) for e in row if e >= 0]
-        windows = make_windows(cuts, window=cfg.window, last_only=True)
-        batches = rul_batches(windows, _PREDICT_BATCH, rul_cap=cfg.rul_cap, levels=cfg.levels)
+        batches = self.batches(make_windows(cuts, window=cfg.window, last_only=True))
         model = self.model_
         with torch.no_grad():
             if isinstance(model, RegressorMean):
@@ -301,7 +308,7 @@ class RULEstimator:
         values = [self.scaler_.transform(series_values(s, self.channels_)) for s in series]
         rul = [capped_rul(s, cfg.rul_cap) for s in series]
         windows = make_windows(values, window=cfg.window, rul=rul, min_history=1)  # every step
-        batches = rul_batches(windows, _PREDICT_BATCH, rul_cap=cfg.rul_cap, levels=cfg.levels)
+        batches = self.batches(windows)
         with torch.no_grad():
             every = (
                 torch.cat([self.model_(b) for b in batches]).clamp(0.0, 1.0).double().numpy() * cfg.rul_cap

@@ -53,6 +53,7 @@ class RULWindows(NamedTuple):
     levels: Tensor  # (W, 2C) mean, then standard deviation, of each channel's observed scaled values
     rul: Tensor  # (W,) capped RUL at the window's end, in steps (NaN without a label)
     source: Tensor  # (W,) int64 index of the series each window comes from
+    age: Tensor  # (W,) float32 steps of the series seen up to the window's end, that end included
 
     def __len__(self) -> int:
         return int(self.rul.shape[0])
@@ -132,7 +133,7 @@ def make_windows(
             every window ending at step ``min(min_history, T_s) - 1`` or later (training).
         min_history: see above; default ``window``.
     """
-    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    parts: list[tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]] = []
     for s, x in enumerate(values):
         if x.shape[0] == 0:
             raise ValueError(f"series {s} has no step; every series needs at least one")
@@ -141,7 +142,7 @@ def make_windows(
         first = min(min_history or window, x.shape[0]) - 1
         ends = np.array([x.shape[0] - 1]) if last_only else np.arange(first, x.shape[0])
         target = np.full(ends.shape, np.nan) if rul is None else rul[s][ends]
-        parts.append((views[ends].transpose(0, 2, 1), target, np.full(ends.shape, s)))
+        parts.append((views[ends].transpose(0, 2, 1), target, np.full(ends.shape, s), ends + 1))
     stacked = np.concatenate([p[0] for p in parts]).astype(np.float32)  # (W, T, C)
     observed = np.isfinite(stacked)
     filled = np.where(observed, stacked, 0.0)
@@ -155,16 +156,23 @@ def make_windows(
         levels=torch.from_numpy(levels.astype(np.float32)),
         rul=torch.from_numpy(np.concatenate([p[1] for p in parts]).astype(np.float32)),
         source=torch.from_numpy(np.concatenate([p[2] for p in parts]).astype(np.int64)),
+        age=torch.from_numpy(np.concatenate([p[3] for p in parts]).astype(np.float32)),
     )
 
 
 def rul_batches(
-    windows: RULWindows, batch_size: int, *, rul_cap: float, levels: bool,
+    windows: RULWindows, batch_size: int, *, rul_cap: float, levels: bool, age: bool = False,
     generator: torch.Generator | None = None,
 ) -> list[Batch]:  # fmt: skip
-    """Batches with target ``{"rul": (B,) RUL / rul_cap}``, shuffled by ``generator`` if given."""
+    """Batches with target ``{"rul": (B,) RUL / rul_cap}``, shuffled by ``generator`` if given.
+
+    The numeric features are the channel ``levels`` (2C) if asked for, then the series' ``age`` at
+    the window's end divided by ``rul_cap`` if asked for; None when neither is.
+    """
     W = len(windows)
     order = torch.randperm(W, generator=generator) if generator is not None else torch.arange(W)
+    parts = ([windows.levels] if levels else []) + ([windows.age[:, None] / rul_cap] if age else [])
+    numeric = torch.cat(parts, dim=1) if parts else None  # (W, 2C + 1 | 2C | 1)
     batches = []
     for start in range(0, W, batch_size):
         index = order[start : start + batch_size]
@@ -172,7 +180,7 @@ def rul_batches(
             Batch(
                 series=windows.series[index],
                 observed=windows.observed[index],
-                numeric=windows.levels[index] if levels else None,
+                numeric=numeric[index] if numeric is not None else None,
                 targets={"rul": windows.rul[index] / rul_cap},
             )
         )
