@@ -53,7 +53,16 @@ def _series(item: Mapping[str, Any], key: str, path: Path, where: str, min_steps
     raise DataFormatError(path, f"{where}: `{key}` must be a non-empty list of numbers, found {found}")
 
 
-def _question(item: Mapping[str, Any], path: Path, where: str, min_steps: int) -> Document:
+def read_question(item: Mapping[str, Any], path: Path, where: str, *, min_steps: int = 1) -> Document:
+    """One TimeSeriesExam-format question (an item of the JSON list) as a Document(kind="qa").
+
+    The fields are those of :func:`read_exam_json`; ``path`` and ``where`` (for example
+    "item 3 (id 12)") only name the item in errors.
+
+    Raises:
+        DataFormatError: a missing or malformed field, or a series shorter than ``min_steps``,
+            naming ``path``, ``where`` and the field.
+    """
     for key in ("id", "question", "options"):
         if key not in item:
             raise DataFormatError(path, f"{where}: missing field {key!r}; found fields {sorted(item)}")
@@ -122,7 +131,7 @@ def read_exam_json(path: Path, *, min_steps: int = 1) -> tuple[Document, ...]:
     for i, raw in enumerate(require_list(read_json_checked(path), path, "the questions")):
         item = require_mapping(raw, path, f"item {i}")
         where = f"item {i} (id {item['id']!r})" if "id" in item else f"item {i}"
-        document = _question(item, path, where, min_steps)
+        document = read_question(item, path, where, min_steps=min_steps)
         if document.doc_id in seen:
             raise DataFormatError(path, f"{where}: duplicated id; each question needs its own id")
         seen.add(document.doc_id)

@@ -19,7 +19,7 @@ import numpy as np
 
 from moesaic.data.schema import Document
 from moesaic.data.sets._json import read_json_checked, require_list, require_mapping
-from moesaic.data.sets.timeseriesexam import _question
+from moesaic.data.sets.timeseriesexam import read_question
 from moesaic.data.tables import DataFormatError
 
 SERIES_KEYS = ("ts", "ts1", "ts2")
@@ -50,7 +50,7 @@ def read_questions(path: Path) -> ExamFile:
         series = {k: _series(item[k], k, path, where) for k in SERIES_KEYS if k in item}
         # The reader's own checks run on a copy whose gaps are zeros; the series are ours.
         stand_in = {**item, **{k: [0.0] * v.size for k, v in series.items()}}
-        document = _question(stand_in, path, where, 1)
+        document = read_question(stand_in, path, where)
         if document.doc_id in seen:
             raise DataFormatError(path, f"{where}: duplicated id; each question needs its own id")
         seen.add(document.doc_id)
