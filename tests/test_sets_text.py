@@ -133,7 +133,7 @@ def test_timeseriesexam_questions(shared_data: Path) -> None:
     for d in data.documents:
         assert d.fields["answer"] == d.fields["options"][d.fields["answer_index"]]
         assert set(d.fields["series"]) in ({"ts"}, {"ts1", "ts2"})
-        assert all(s.dtype == np.float32 and s.ndim == 1 for s in d.fields["series"].values())
+        assert all(s.dtype == np.float64 and s.ndim == 1 for s in d.fields["series"].values())
     numeric = next(d for d in data.documents if d.doc_id == "42")
     assert numeric.fields["options"] == ("3.8", "6.88", "1.91")  # numbers upstream, text here
 
@@ -221,7 +221,7 @@ def test_exam_item_missing_options(tmp_path: Path) -> None:
     [
         ({"options": ["only one"]}, r"`options` must be a list of at least 2"),
         ({"ts": None}, r"expected a series `ts`, or two series `ts1` and `ts2`"),
-        ({"ts": [1.0, "x"]}, r"`ts`\[1\] must be a finite number, found 'x'"),
+        ({"ts": [1.0, "x"]}, r"`ts`\[1\] must be a finite number or null \(missing\), found 'x'"),
         ({"answer": "maybe"}, r"`answer` must be one of `options`"),
     ],
 )
@@ -237,7 +237,7 @@ def test_exam_unlabelled_two_series(tmp_path: Path) -> None:
     path.write_text(json.dumps([_exam_item(ts=None, ts1=[1, 2], ts2=[3, 4])]), encoding="utf-8")
     (doc,) = read_exam_json(path)
     assert doc.fields["answer"] is None and doc.fields["answer_index"] is None
-    np.testing.assert_array_equal(doc.fields["series"]["ts2"], np.array([3, 4], dtype=np.float32))
+    np.testing.assert_array_equal(doc.fields["series"]["ts2"], np.array([3.0, 4.0]))
 
 
 def test_exam_invalid_json_names_line(tmp_path: Path) -> None:

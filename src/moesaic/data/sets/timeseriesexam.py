@@ -6,6 +6,7 @@ NeurIPS 2024 Workshop on Time Series in the Age of Large Models (arXiv:2410.1475
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
@@ -31,26 +32,45 @@ def _option_text(value: Any) -> str:
     return value if isinstance(value, str) else str(value)
 
 
+def _reading(value: Any) -> float | None:
+    """A JSON series value as a float, NaN kept (a missing reading); None when it is no number:
+    a bool, a string, an infinity, or an integer too large for float64."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    try:
+        number = float(value)
+    except OverflowError:
+        return None
+    return None if math.isinf(number) else number
+
+
 def _series(item: Mapping[str, Any], key: str, path: Path, where: str, min_steps: int) -> np.ndarray:
+    """(T,) float64, NaN where a reading is missing (``null`` or NaN)."""
     values = item[key]
-    if isinstance(values, list) and values:
-        array = np.asarray(values)
-        # Vectorised first: one dtype check covers the common all-numbers case.
-        if array.ndim == 1 and array.dtype.kind in "iuf" and np.isfinite(array).all():
-            if array.size < min_steps:
-                raise DataFormatError(
-                    path,
-                    f"{where}: `{key}` has {array.size} value{'s' if array.size > 1 else ''}; "
-                    f"expected at least {min_steps} values",
-                )
-            return array.astype(np.float32)
-        bad = next((i for i, v in enumerate(values) if not is_number(v)), None)
-        if bad is not None:
+    if not isinstance(values, list) or not values:
+        found = "an empty list" if isinstance(values, list) else type(values).__name__
+        raise DataFormatError(path, f"{where}: `{key}` must be a non-empty list of numbers, found {found}")
+    # float64, not float32: at an offset of 1e8, float32 steps are 8 apart and flatten the series.
+    array = np.full(len(values), np.nan)
+    for i, value in enumerate(values):
+        number = math.nan if value is None else _reading(value)
+        if number is None:
             raise DataFormatError(
-                path, f"{where}: `{key}`[{bad}] must be a finite number, found {values[bad]!r}"
+                path, f"{where}: `{key}`[{i}] must be a finite number or null (missing), found {value!r}"
             )
-    found = "an empty list" if isinstance(values, list) and not values else type(values).__name__
-    raise DataFormatError(path, f"{where}: `{key}` must be a non-empty list of numbers, found {found}")
+        array[i] = number
+    observed = int(np.count_nonzero(~np.isnan(array)))
+    if not observed:
+        raise DataFormatError(path, f"{where}: `{key}` has no observed value (all missing)")
+    if observed < min_steps:
+        missing = array.size - observed
+        raise DataFormatError(
+            path,
+            f"{where}: `{key}` has {observed} value{'s' if observed > 1 else ''}"
+            f"{f' and {missing} missing' if missing else ''}; "
+            f"expected at least {min_steps} observed values",
+        )
+    return array
 
 
 def read_question(item: Mapping[str, Any], path: Path, where: str, *, min_steps: int = 1) -> Document:
@@ -60,8 +80,8 @@ def read_question(item: Mapping[str, Any], path: Path, where: str, *, min_steps:
     "item 3 (id 12)") only name the item in errors.
 
     Raises:
-        DataFormatError: a missing or malformed field, or a series shorter than ``min_steps``,
-            naming ``path``, ``where`` and the field.
+        DataFormatError: a missing or malformed field, or a series with fewer than
+            ``min_steps`` observed values, naming ``path``, ``where`` and the field.
     """
     for key in ("id", "question", "options"):
         if key not in item:
@@ -111,20 +131,21 @@ def read_exam_json(path: Path, *, min_steps: int = 1) -> tuple[Document, ...]:
     """A TimeSeriesExam-format file: a JSON list of multiple-choice questions with series inline.
 
     Each item needs ``id``, ``question``, ``options`` (a list of at least 2 strings or numbers;
-    numbers are kept as their text) and
-    either ``ts`` or both ``ts1`` and ``ts2`` (lists of at least ``min_steps`` finite numbers;
-    the exam answerer needs :data:`moesaic.reports.exam.MIN_STEPS`). ``answer``
-    (one of the options, as text) is optional, so unlabelled exams can be read too; so are
-    ``question_type``, ``category``, ``subcategory``, ``difficulty``, ``tid``,
+    numbers are kept as their text) and either ``ts`` or both ``ts1`` and ``ts2``: lists of
+    finite numbers where ``null`` or NaN marks a missing reading, with at least ``min_steps``
+    observed values (the exam answerer needs :data:`moesaic.reports.exam.MIN_STEPS` and fills
+    the gaps). ``answer`` (one of the options, as text) is optional, so unlabelled exams can be
+    read too; so are ``question_type``, ``category``, ``subcategory``, ``difficulty``, ``tid``,
     ``relevant_concepts`` and ``question_hint``. Returns one Document(kind="qa") per item:
-    ``doc_id`` = str(id), ``text`` = the question, ``fields["series"]`` = name -> float32 array,
+    ``doc_id`` = str(id), ``text`` = the question, ``fields["series"]`` = name -> (T,) float64
+    array with NaN for missing readings (float64 keeps small steps at large offsets),
     ``fields["answer"]`` = the answer text or None, ``fields["answer_index"]`` = its position
     in ``options`` or None.
 
     Raises:
         DataFormatError: invalid JSON, or an item with a missing or malformed field or a
-            duplicated id, or a series shorter than ``min_steps``, naming the item index, its
-            id and the field.
+            duplicated id, or a series with no observed value or fewer than ``min_steps``,
+            naming the item index, its id and the field.
     """
     documents: list[Document] = []
     seen: set[str] = set()

@@ -1,16 +1,14 @@
-"""Reading an exam file for ``moesaic exam``: the TimeSeriesExam reader's checks, plus gaps.
+"""Reading an exam file for ``moesaic exam``: the TimeSeriesExam reader, plus stricter checks.
 
-The data-set reader (:func:`moesaic.data.sets.timeseriesexam.read_exam_json`) refuses a whole
-file for one missing value and keeps float32 series. Answering a user's own file needs more:
-series are kept in float64 (float32 rounds small noise away at large offsets), missing values
-(``null`` or ``NaN``) are kept as NaN for the answerer to fill, infinite values are refused, and
-a few malformed inputs the reader lets through are refused too (an empty file, an ``id`` that is
-not a string or a number, repeated options, ``ts`` given together with ``ts1``/``ts2``).
+Each item is read by :func:`moesaic.data.sets.timeseriesexam.read_question`: float64 series,
+``null`` or NaN kept as NaN for the answerer to fill, infinite values refused. On top, a few
+malformed inputs that the data-set reader lets through are refused (an empty file, an ``id``
+that is not a string or a number, repeated options, ``ts`` given together with ``ts1``/``ts2``)
+and the missing values are counted per question.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -21,8 +19,6 @@ from moesaic.data.schema import Document
 from moesaic.data.sets._json import read_json_checked, require_list, require_mapping
 from moesaic.data.sets.timeseriesexam import read_question
 from moesaic.data.tables import DataFormatError
-
-SERIES_KEYS = ("ts", "ts1", "ts2")
 
 
 class ExamFile(NamedTuple):
@@ -47,16 +43,12 @@ def read_questions(path: Path) -> ExamFile:
         item = require_mapping(raw, path, f"item {i}")
         where = f"item {i} (id {item['id']!r})" if "id" in item else f"item {i}"
         _check_item(item, path, where)
-        series = {k: _series(item[k], k, path, where) for k in SERIES_KEYS if k in item}
-        # The reader's own checks run on a copy whose gaps are zeros; the series are ours.
-        stand_in = {**item, **{k: [0.0] * v.size for k, v in series.items()}}
-        document = read_question(stand_in, path, where)
+        document = read_question(item, path, where)
         if document.doc_id in seen:
             raise DataFormatError(path, f"{where}: duplicated id; each question needs its own id")
         seen.add(document.doc_id)
-        fields = {**document.fields, "series": series}
-        documents.append(Document(doc_id=document.doc_id, kind="qa", text=document.text, fields=fields))
-        missing = sum(int(np.isnan(v).sum()) for v in series.values())
+        documents.append(document)
+        missing = sum(int(np.isnan(v).sum()) for v in document.fields["series"].values())
         if missing:
             gaps[document.doc_id] = missing
     return ExamFile(tuple(documents), gaps)
@@ -76,22 +68,3 @@ def _check_item(item: Mapping[str, Any], path: Path, where: str) -> None:
         raise DataFormatError(
             path, f"{where}: give either one series `ts` or two series `ts1` and `ts2`, not both"
         )
-
-
-def _series(values: Any, key: str, path: Path, where: str) -> np.ndarray:
-    """(T,) float64; ``null`` and NaN become NaN, anything else that is not a finite number is an error."""
-    if not isinstance(values, list) or not values:
-        found = "an empty list" if isinstance(values, list) else type(values).__name__
-        raise DataFormatError(path, f"{where}: `{key}` must be a non-empty list of numbers, found {found}")
-    for i, v in enumerate(values):
-        number = isinstance(v, int | float) and not isinstance(v, bool)
-        if v is None or (number and math.isnan(v)):
-            continue
-        if not number or math.isinf(v):
-            raise DataFormatError(
-                path, f"{where}: `{key}`[{i}] must be a finite number or null (missing), found {v!r}"
-            )
-    array = np.array([np.nan if v is None else v for v in values], dtype=np.float64)
-    if np.isnan(array).all():
-        raise DataFormatError(path, f"{where}: `{key}` has no observed value (all missing)")
-    return array
