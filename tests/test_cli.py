@@ -85,6 +85,27 @@ def test_simulate_then_demo(tmp_path: Path) -> None:
     assert demo.exit_code == 0, demo.output
     page = (tmp_path / "demo" / "moesaic-demo.html").read_text()
     assert "<img" in page and "The plant" in page
+    assert (tmp_path / "demo" / "moesaic-demo.json").is_file()  # marks the folder as the demo's
+    again = runner.invoke(
+        app, ["demo", "--out", str(tmp_path / "demo"), "--assets", "3", "--days", "5", "--no-models"]
+    )
+    assert again.exit_code == 0, again.output  # an earlier demo's folder is replaced
+
+
+def test_simulate_and_demo_refuse_to_replace_a_users_files(tmp_path: Path) -> None:
+    plant = tmp_path / "plant"
+    args = ["simulate", "--assets", "2", "--days", "3", "--no-drawings", "--out", str(plant)]
+    assert runner.invoke(app, args).exit_code == 0
+    (plant / "notes.txt").write_text("mine")
+    again = runner.invoke(app, args)
+    assert again.exit_code == 2 and "Traceback" not in again.output
+    said = " ".join(again.output.split())
+    assert f"{plant} holds files the simulator did not write (or changed since): notes.txt" in said
+    assert (plant / "notes.txt").read_text() == "mine"
+    before = sorted(p.relative_to(plant) for p in plant.rglob("*"))
+    demo = runner.invoke(app, ["demo", "--out", str(plant), "--no-models"])
+    assert demo.exit_code == 2 and "was not written by moesaic demo" in " ".join(demo.output.split())
+    assert sorted(p.relative_to(plant) for p in plant.rglob("*")) == before  # nothing written
 
 
 def test_simulate_rejects_bad_arguments(tmp_path: Path) -> None:

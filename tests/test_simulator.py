@@ -25,6 +25,7 @@ from moesaic.data.simulator import (
 from moesaic.data.simulator.assets import STREAM_SENSORS, make_assets, stream
 from moesaic.data.simulator.faults import BY_NAME, Fault, inject_faults
 from moesaic.data.simulator.sensors import simulate_sensors
+from moesaic.data.simulator.writer import foreign_files
 from moesaic.data.tables import DataFormatError
 
 FAULTY = SimulatorConfig(num_assets=8, days=40, seed=3, fault_rate=30.0, missing_rate=0.0, drawings=False)
@@ -335,6 +336,23 @@ def test_write_refuses_to_replace_a_folder_that_is_not_a_plant(faulty: Plant, tm
     with pytest.raises(FileExistsError, match="refusing to replace it"):
         write_plant(faulty, tmp_path)
     assert (tmp_path / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_rewriting_a_plant_keeps_files_a_user_added_or_changed(faulty: Plant, tmp_path: Path) -> None:
+    out = tmp_path / "plant"
+    write_plant(faulty, out)
+    write_plant(faulty, out)  # an untouched earlier plant is replaced
+    (out / "notes.txt").write_text("mine", encoding="utf-8")
+    (out / "series" / "extra.csv").write_text("a,b", encoding="utf-8")
+    with (out / "assets.csv").open("a", encoding="utf-8") as handle:
+        handle.write("# my comment\n")
+    assert foreign_files(out) == ["assets.csv (changed)", "notes.txt", "series/extra.csv"]
+    with pytest.raises(
+        FileExistsError, match=r"did not write \(or changed since\): assets\.csv \(changed\), notes"
+    ):
+        write_plant(faulty, out)
+    assert (out / "notes.txt").read_text(encoding="utf-8") == "mine"
+    assert (out / "assets.csv").read_text(encoding="utf-8").endswith("# my comment\n")
 
 
 def test_an_interrupted_write_leaves_nothing(

@@ -23,6 +23,7 @@ from moesaic.atomic import write_text_atomic
 from moesaic.data.schema import Event, MaintenanceData, Series
 from moesaic.data.simulator import SimulatorConfig, load_plant, simulate_to
 from moesaic.demo_drawings import drawing_section
+from moesaic.demo_folder import PAGE, PLANT, check_demo_folder, record_demo_files
 from moesaic.demo_models import (
     detect_faults,
     detection_section,
@@ -154,10 +155,17 @@ def run_demo(
     The demo plant fails more often than a real fleet (``fault_rate`` faults per asset-year) so
     that two months of history show several kinds of fault. ``models=False`` leaves out the
     trained detector and forecaster, the synthetic faults, the report and the OCR reading of a
-    drawing (the page then only shows the data).
+    drawing (the page then only shows the data). ``out`` is the demo's own folder
+    (:mod:`moesaic.demo_folder`): new, empty or an earlier demo's, never a user's.
+
+    Raises:
+        DemoFolderError: ``out`` holds files no demo wrote, or files changed since one did.
+        OutputPathError: ``out`` (or a parent) is a file.
     """
     out = Path(out)
-    plant_dir = out / "plant"
+    check_demo_folder(out)
+    record_demo_files(out)  # marks the folder as the demo's before anything else is written
+    plant_dir = out / PLANT
     step(f"simulating {assets} assets over {days:g} days")
     simulate_to(SimulatorConfig(num_assets=assets, days=days, seed=seed, fault_rate=fault_rate), plant_dir)
     step("loading the plant back through the validated readers")
@@ -172,6 +180,7 @@ def run_demo(
         sections.append(synthesis_section(synthesize_fault(data, seed=seed)))
         step("ingesting the plant into a knowledge base and writing a diagnostic report")
         reported = report_fault(data, out)
+        record_demo_files(out)
         if reported is not None:
             sections.append(report_section(reported))
     drawings = None
@@ -179,8 +188,9 @@ def run_demo(
         step(f"reading drawing {data.drawings[0].drawing_id} by OCR and checking it against its BOM")
         drawings = drawing_section(data.drawings)
     step("writing the HTML page")
-    page = out / "moesaic-demo.html"
+    page = out / PAGE
     write_text_atomic(page, build_page(data, models=sections, drawings=drawings))
+    record_demo_files(out)
     by_type = pd.Series([e.label for e in _fault_events(data)], dtype=str).value_counts()
     return DemoResult(
         page=page,

@@ -22,8 +22,9 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 
-from moesaic.atomic import write_text_atomic
+from moesaic.atomic import atomic_directory, write_text_atomic
 from moesaic.data.schema import Event, MaintenanceData, Series
+from moesaic.demo_folder import KB, REPORT
 from moesaic.reports.html import Section
 from moesaic.reports.plots import detection_figure, forecast_figure
 from moesaic.tasks.anomaly import AnomalyConfig, AnomalyDetector, pretrain_anomaly_model
@@ -215,7 +216,8 @@ class DemoReport(NamedTuple):
 def report_fault(
     data: MaintenanceData, out: Path, *, min_history_days: float = 6.0, **models: Any
 ) -> DemoReport | None:
-    """Ingest the plant into a knowledge base under ``out/kb`` and write a grounded report of one fault.
+    """Ingest the plant into a new knowledge base ``out/kb`` (replacing the one there) and write a
+    grounded report of one fault to ``out/moesaic-report.html``.
 
     The fault is the first one with ``min_history_days`` of history before it (the report
     compares the window with a baseline before it); None when no fault qualifies. ``models``
@@ -243,10 +245,12 @@ def report_fault(
     if chosen is None:
         return None
     start, end, event = chosen
-    with KnowledgeBase.open(out / "kb", create=True, embedder="hashing") as kb:
+    # A fresh base, swapped in whole: the previous demo's records never mix with this plant's.
+    with atomic_directory(out / KB) as tmp, KnowledgeBase.open(tmp, create=True, embedder="hashing") as kb:
         kb.ingest(data, source="plant")
+    with KnowledgeBase.open(out / KB) as kb:
         report = diagnose(kb, event.asset_id, start - pd.Timedelta(days=1), end, **models)
-    page = out / "moesaic-report.html"
+    page = out / REPORT
     write_text_atomic(page, render(report, "html"))
     d = report.diagnosis
     verdict = (

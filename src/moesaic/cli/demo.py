@@ -10,14 +10,20 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from moesaic.cli.console import check_outputs, console
+from moesaic.cli.console import check_outputs, console, fail
 from moesaic.demo import run_demo
+from moesaic.demo_folder import DemoFolderError, check_demo_folder
 
 
 def demo(
-    out: Annotated[Path, typer.Option("--out", help="Folder for the page and the simulated plant.")] = Path(
-        "."
-    ),
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="The demo's own folder: new, empty, or one an earlier demo wrote and nobody changed "
+            "since (anything else is refused, never overwritten).",
+        ),
+    ] = Path("moesaic-demo"),
     assets: Annotated[int, typer.Option("--assets", help="Assets in the simulated plant.")] = 12,
     days: Annotated[float, typer.Option("--days", help="Days of history.")] = 60,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
@@ -25,8 +31,16 @@ def demo(
         bool, typer.Option("--models/--no-models", help="Train the detector and forecaster (about a minute).")
     ] = True,
 ) -> None:
-    """Simulate a small plant, load it, summarise it and write an HTML page with plots."""
+    """Simulate a small plant, load it, summarise it and write an HTML page with plots.
+
+    Writes plant/, kb/, moesaic-demo.html, moesaic-report.html and moesaic-demo.json (the list of
+    what it wrote) into --out, and nothing outside it.
+    """
     check_outputs(folders=(out,))
+    try:
+        check_demo_folder(out)
+    except DemoFolderError as err:
+        fail(str(err))
     start = time.perf_counter()
     with console.status("demo") as status:
         result = run_demo(

@@ -7,8 +7,9 @@ from typing import Annotated
 
 import typer
 
-from moesaic.cli.console import console, fail
+from moesaic.cli.console import check_outputs, console, fail
 from moesaic.data.simulator import SimulatorConfig, simulate_to
+from moesaic.data.simulator.writer import check_replaceable
 
 OPTIONS = {
     "num_assets": "--assets",
@@ -28,7 +29,14 @@ def simulate(
     seed: Annotated[
         int, typer.Option("--seed", help="Random seed; the same seed gives identical files.")
     ] = 0,
-    out: Annotated[Path, typer.Option("--out", help="Output folder (replaced atomically).")] = Path("plant"),
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Output folder: new, empty, or an earlier plant with nothing added or changed "
+            "(replaced atomically; anything else is refused, never deleted).",
+        ),
+    ] = Path("plant"),
     freq_minutes: Annotated[int, typer.Option("--freq-minutes", help="Sampling period in minutes.")] = 60,
     fault_rate: Annotated[float, typer.Option("--fault-rate", help="Faults per asset-year.")] = 2.0,
     drawings: Annotated[bool, typer.Option("--drawings/--no-drawings", help="Render drawings.")] = True,
@@ -48,6 +56,11 @@ def simulate(
         for field, option in OPTIONS.items():
             message = message.replace(f"`{field}`", option)
         fail(message)
+    check_outputs(folders=(out,))
+    try:
+        check_replaceable(out)  # before simulating: a large plant takes a while
+    except FileExistsError as err:
+        fail(str(err))
     steps = days * 24 * 60 / freq_minutes
     if steps < MIN_STEPS:
         fail(

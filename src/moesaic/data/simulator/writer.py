@@ -21,7 +21,6 @@ formatted by us, Parquet and PNG written with fixed settings.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from pathlib import Path
@@ -32,6 +31,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 import moesaic
+from moesaic import manifest
 from moesaic.atomic import atomic_directory
 from moesaic.config import to_dict
 from moesaic.data.simulator.config import SimulatorConfig
@@ -80,20 +80,38 @@ def _write_series(time: np.ndarray, channels: tuple[str, ...], values: np.ndarra
     )
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+def foreign_files(out: Path) -> list[str]:
+    """What in the plant folder ``out`` the simulator did not write (see
+    :func:`moesaic.manifest.foreign_files`); without a readable manifest, every entry of ``out``."""
+    out = Path(out)
+    try:
+        listed = json.loads((out / "manifest.json").read_text(encoding="utf-8"))["files"]
+        if not isinstance(listed, dict):
+            raise TypeError("files is not a mapping")
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        log.info("%s: no readable manifest (%s)", out, err)
+        return sorted(p.name for p in out.iterdir()) if out.is_dir() else []
+    return manifest.foreign_files(out, listed, keep=("manifest.json",))
 
 
-def _check_replaceable(out: Path) -> None:
-    # Replacing a folder deletes it: only ever replace an empty folder or an earlier plant.
-    if out.is_dir() and any(out.iterdir()) and not (out / "manifest.json").is_file():
+def check_replaceable(out: Path) -> None:
+    """Raise FileExistsError unless writing a plant to ``out`` deletes only what the simulator wrote:
+    ``out`` must be new, empty, or an earlier plant holding its manifest's files unchanged and
+    nothing else."""
+    out = Path(out)
+    if not out.is_dir() or not any(out.iterdir()):
+        return
+    if not (out / "manifest.json").is_file():
         raise FileExistsError(
             f"{out} exists, is not empty and holds no manifest.json of a simulated plant; "
             "refusing to replace it. Choose a new or empty folder."
+        )
+    foreign = foreign_files(out)
+    if foreign:
+        raise FileExistsError(
+            f"{out} holds files the simulator did not write (or changed since): "
+            f"{manifest.shown(foreign)}; refusing to replace it, which "
+            "would delete them. Move them out of the folder, or choose a new or empty one."
         )
 
 
@@ -104,10 +122,11 @@ def write_plant(plant: Plant, out: Path) -> dict[str, int]:
         The record counts written to the manifest.
 
     Raises:
-        FileExistsError: ``out`` is a file, or a non-empty folder that is not a plant.
+        FileExistsError: ``out`` is a file, a non-empty folder that is not a plant, or a plant
+            folder holding files the simulator did not write (see :func:`check_replaceable`).
     """
     out = Path(out)
-    _check_replaceable(out)
+    check_replaceable(out)
     with atomic_directory(out, overwrite=True) as tmp:
         (tmp / "series").mkdir()
         (tmp / "assets.csv").write_bytes(frame_to_csv(plant.assets, {"rated_power_kw": "%.1f"}))
@@ -144,7 +163,7 @@ def write_plant(plant: Plant, out: Path) -> dict[str, int]:
             (tmp / "bom.csv").write_bytes(frame_to_csv(reference_bom(plant)))
         files = sorted(p for p in tmp.rglob("*") if p.is_file())
         counts = plant.counts()
-        manifest = {
+        document = {
             "format": FORMAT,
             "format_version": FORMAT_VERSION,
             "moesaic_version": moesaic.__version__,
@@ -158,13 +177,10 @@ def write_plant(plant: Plant, out: Path) -> dict[str, int]:
                 "freq_minutes": plant.config.freq_minutes,
                 "steps": len(plant.time),
             },
-            "files": {
-                p.relative_to(tmp).as_posix(): {"bytes": p.stat().st_size, "sha256": _sha256(p)}
-                for p in files
-            },
+            "files": manifest.file_entries(tmp, files),
         }
         (tmp / "manifest.json").write_text(
-            json.dumps(manifest, sort_keys=True, indent=2) + "\n", encoding="utf-8"
+            json.dumps(document, sort_keys=True, indent=2) + "\n", encoding="utf-8"
         )
     log.info("wrote plant to %s: %s", out, counts)
     return counts
