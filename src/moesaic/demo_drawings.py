@@ -1,8 +1,10 @@
 """The demo's drawings section: one simulated drawing read by OCR, summarised and checked.
 
 The simulator knows each drawing's true title block and BOM, so the page shows what was read
-beside what is true, field by field, and the findings of the check against the plant's BOM (a
-clean simulated sheet should give none; a finding here is a reading error, shown as such).
+beside what is true, field by field, and the findings of the check against the plant's BOM beside
+the errors the simulator planted on the sheet (most sheets have none, some a wrong material or
+part number): each planted error found or missed, and the findings no planted error explains,
+which are the OCR's reading errors or false findings of the check.
 Reading needs an OCR engine (the ``drawings`` extra, or Debian's tesseract); without one the
 section says how to install it and shows the sheet only.
 """
@@ -10,14 +12,15 @@ section says how to install it and shows the sheet only.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
 from moesaic.data.schema import Drawing
 from moesaic.drawings.bom import BomItem
-from moesaic.drawings.check import check_summary
+from moesaic.drawings.check import Finding, check_summary
 from moesaic.drawings.ocr import MissingEngineError
 from moesaic.drawings.score import field_accuracy
 from moesaic.drawings.summary import summarize_drawing
@@ -25,6 +28,13 @@ from moesaic.reports.html import Section
 
 log = logging.getLogger(__name__)
 
+PLANTED_RULES: dict[str, tuple[str, ...]] = {
+    "material_mismatch": ("material_mismatch",),
+    "part_number_mismatch": ("title_block_part_number",),
+    "missing_general_tolerance": ("title_block_field", "dimension_tolerance"),
+    "missing_fit": (),  # a sheet stating a general tolerance needs no fit under the default rules
+}
+"""The check rules that report each kind of error the simulator plants on a sheet."""
 INSTALL_HINT = 'pip install "torch==2.13.0" -e ".[drawings]" (or apt-get install tesseract-ocr)'
 
 
@@ -69,15 +79,64 @@ def drawing_section(drawings: Sequence[Drawing], *, engine: str | None = None) -
     section.text(f"Title block: {matched} of {len(table)} fields read as the simulator wrote them.")
     section.table(table, max_rows=len(table))
     result = check_summary(summary, bom=reference_bom(drawing))
+    planted = list(drawing.fields.get("issues", []))
+    section.text(
+        "Check against the plant's BOM and the default rules: " + findings_text(planted, result.findings)
+    )
     if not result.findings:
-        return section.text("Check against the plant's BOM and the default rules: no finding.")
+        return section
+    explained = _explained(planted)
     findings = pd.DataFrame(
         [
-            {"severity": f.severity, "rule": f.rule, "message": f.message, "box": list(f.box or [])}
+            {
+                "severity": f.severity,
+                "rule": f.rule,
+                "message": f.message,
+                "planted": "yes" if f.rule in explained else "no",
+                "box": list(f.box or []),
+            }
             for f in result.findings
         ]
     )
-    return section.text(
-        f"Check against the plant's BOM and the default rules: {len(findings)} finding(s). The "
-        "simulated sheet is clean, so each one is a reading error of the OCR, not of the drawing."
-    ).table(findings, max_rows=20)
+    return section.table(findings, max_rows=20)
+
+
+def findings_text(planted: Sequence[Mapping[str, Any]], findings: Sequence[Finding]) -> str:
+    """What the check found, against the errors the simulator planted on the sheet (its ``issues``):
+    each planted error found or missed, and how many findings no planted error explains (those
+    are the OCR's reading errors, or false findings of the check)."""
+    said = []
+    for issue in planted:
+        rules = PLANTED_RULES.get(str(issue.get("kind")), ())
+        found = any(f.rule in rules for f in findings)
+        verdict = "found" if found else "missed" if rules else "not checked by the default rules"
+        said.append(f"{_planted(issue)} ({verdict})")
+    others = sum(f.rule not in _explained(planted) for f in findings)
+    text = f"{len(findings)} finding(s)." if findings else "no finding."
+    if said:
+        text += f" The simulator planted {'; '.join(said)} on this sheet"
+    else:
+        text += " The simulator planted no error on this sheet"
+    if not others:
+        return text + "."
+    if not said:
+        return text + ", so each finding is a reading error of the OCR or a false finding of the check."
+    return f"{text}; {others} finding(s) match no planted error: reading errors of the OCR or false findings."
+
+
+def _explained(planted: Sequence[Mapping[str, Any]]) -> set[str]:
+    """The rules whose findings the planted errors explain."""
+    return {rule for issue in planted for rule in PLANTED_RULES.get(str(issue.get("kind")), ())}
+
+
+def _planted(issue: Mapping[str, Any]) -> str:
+    kind, expected, found = (str(issue.get(k, "")) for k in ("kind", "expected", "found"))
+    if kind == "material_mismatch":
+        return f"a wrong material ({found} in the title block, {expected} in the BOM)"
+    if kind == "part_number_mismatch":
+        return f"a wrong title-block part number ({found} for {expected})"
+    if kind == "missing_general_tolerance":
+        return "no general tolerance"
+    if kind == "missing_fit":
+        return "a dimension without its fit"
+    return f"an error of kind {kind}"
