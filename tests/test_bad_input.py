@@ -472,3 +472,36 @@ def test_commands_check_their_outputs_before_any_work(tmp_path: Path) -> None:
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 2 and "model exists and is not a folder" in " ".join(result.output.split())
     assert not (tmp_path / "f.csv").exists() and (tmp_path / "model").read_text() == "not a folder"
+
+
+def _refuse(code: int) -> Callable[..., Any]:
+    """A stand-in for a system call that fails with ``code`` (a root test process writes anywhere)."""
+
+    def refuse(*args: Any, dir: Any = None, **kwargs: Any) -> Any:
+        raise OSError(code, os.strerror(code), str(dir))
+
+    return refuse
+
+
+def test_an_unwritable_output_is_one_error_naming_the_path_and_the_reason(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from moesaic.atomic import check_writable
+
+    target = tmp_path / "new" / "plant"
+    monkeypatch.setattr("moesaic.atomic.tempfile.mkdtemp", _refuse(errno.EROFS))
+    with pytest.raises(
+        OutputPathError, match=f"cannot write {target}: read-only file system .in {tmp_path}.$"
+    ):
+        check_writable(target)
+    with (
+        pytest.raises(OutputPathError, match=f"cannot write {target}: read-only file system$"),
+        atomic_directory(target),
+    ):
+        pass
+    monkeypatch.setattr("moesaic.atomic.tempfile.mkstemp", _refuse(errno.EACCES))
+    with pytest.raises(OutputPathError, match=f"cannot write {tmp_path / 'a.txt'}: permission denied$"):
+        write_text_atomic(tmp_path / "a.txt", "x")
+    assert not [p for p in tmp_path.rglob("*") if not p.is_dir()]  # no file, no temporary left

@@ -147,3 +147,52 @@ def test_every_registered_command_is_in_the_full_app() -> None:
     assert result.exit_code == 0, result.output
     for name in [*COMMANDS, *GROUPS]:
         assert name in result.output
+
+
+def test_an_unwritable_out_is_one_line_before_any_work(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+    import os
+
+    def refuse(*args: object, dir: object = None, **kwargs: object) -> str:
+        raise OSError(errno.EACCES, os.strerror(errno.EACCES), str(dir))
+
+    monkeypatch.setattr("moesaic.atomic.tempfile.mkdtemp", refuse)  # the test may run as root
+    for command in (["simulate", "--assets", "1", "--days", "3"], ["demo", "--no-models"], ["bench", "data"]):
+        result = runner.invoke(app, [*command, "--out", str(tmp_path / "out")])
+        assert result.exit_code == 2, (command, result.output)
+        said = " ".join(result.output.split())
+        assert f"cannot write {tmp_path / 'out'}: permission denied (in {tmp_path})" in said
+        assert "Traceback" not in said
+    assert not list(tmp_path.iterdir())
+
+
+def test_an_os_error_met_late_is_one_line_from_main(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import errno
+    import os
+
+    from moesaic.cli import app as app_module
+
+    def late(*args: object, **kwargs: object) -> None:
+        raise OSError(errno.EROFS, os.strerror(errno.EROFS), str(tmp_path / "plant" / "x"))
+
+    monkeypatch.setattr("moesaic.cli.simulate.simulate_to", late)
+    argv = ["moesaic", "simulate", "--assets", "1", "--days", "3", "--out", str(tmp_path / "plant")]
+    monkeypatch.setattr("sys.argv", argv)
+    with pytest.raises(SystemExit) as stop:
+        app_module.main()
+    assert stop.value.code == 2
+    assert capsys.readouterr().err == f"error: {tmp_path / 'plant' / 'x'}: read-only file system\n"
+
+
+@pytest.mark.skipif(
+    not Path("/sys/kernel").is_dir(), reason="needs Linux sysfs, where no one may make a folder"
+)
+def test_simulate_into_sysfs_says_why_without_a_traceback(tmp_path: Path) -> None:
+    moesaic = Path(sys.executable).with_name("moesaic")
+    out = subprocess.run([str(moesaic), "simulate", "--out", "/sys/plant"], capture_output=True, text=True)
+    assert out.returncode == 2 and "Traceback" not in out.stderr
+    assert "cannot write /sys/plant: operation not permitted (in /sys)" in " ".join(out.stderr.split())

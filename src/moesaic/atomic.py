@@ -21,7 +21,39 @@ from pathlib import Path
 
 class OutputPathError(FileExistsError, ValueError):
     """An output path that cannot be written as asked: a folder where a file is to go, or the
-    reverse. A ValueError too, so that every command reports it as one line."""
+    reverse, or a place the process may not write (permission denied, read-only file system). A
+    ValueError too, so that every command reports it as one line."""
+
+
+def os_error_reason(err: OSError) -> str:
+    """The system's reason for ``err`` in lower case ("permission denied", "read-only file system")."""
+    reason = err.strerror or (os.strerror(err.errno) if err.errno else str(err))
+    return reason[:1].lower() + reason[1:]
+
+
+@contextlib.contextmanager
+def _writing(path: Path) -> Iterator[None]:
+    """Turn an OSError of our own calls that make ``path`` into an OutputPathError naming it and
+    the reason, so that a command reports one line instead of a traceback."""
+    try:
+        yield
+    except OutputPathError:
+        raise
+    except OSError as err:
+        raise OutputPathError(f"cannot write {path}: {os_error_reason(err)}") from err
+
+
+def check_writable(path: Path) -> None:
+    """Raise OutputPathError now if this process cannot make ``path`` (a file or a folder): a
+    folder is made and removed in its nearest existing folder, the one a write would start in
+    (call it before long work; a permission test alone does not see a read-only file system)."""
+    path = Path(path)
+    start = next((p for p in (path, *path.parents) if p.is_dir()), Path("."))
+    try:
+        os.rmdir(tempfile.mkdtemp(prefix=".moesaic-probe-", dir=start))
+    except OSError as err:
+        where = "" if start == path else f" (in {start})"
+        raise OutputPathError(f"cannot write {path}: {os_error_reason(err)}{where}") from err
 
 
 def check_file_target(path: Path) -> None:
@@ -52,19 +84,22 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     """Write ``data`` to ``path`` through a temporary file in the same folder.
 
     Raises:
-        OutputPathError: ``path`` is a folder, or lies under a file.
+        OutputPathError: ``path`` is a folder, lies under a file, or cannot be written (the
+            message gives the system's reason).
     """
     path = Path(path)
     check_file_target(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    with _writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
-        os.fchmod(fd, 0o666 & ~_umask())
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
+        with _writing(path):
+            os.fchmod(fd, 0o666 & ~_umask())
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -85,13 +120,15 @@ def atomic_path(path: Path) -> Iterator[Path]:
             frame.to_parquet(tmp)
     """
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
+    with _writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)
-        os.chmod(tmp, 0o666 & ~_umask())  # after the library wrote (it may recreate the file)
-        os.replace(tmp, path)
+        with _writing(path):
+            os.chmod(tmp, 0o666 & ~_umask())  # after the library wrote (it may recreate the file)
+            os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp)
@@ -103,13 +140,17 @@ def atomic_directory(path: Path, *, overwrite: bool = True) -> Iterator[Path]:
     """Yield a temporary folder that replaces ``path`` only when the block succeeds.
 
     On failure the temporary folder is removed and ``path`` is left as it was.
+
+    Raises:
+        OutputPathError: ``path`` (or a parent) is a file, or the folder cannot be made there.
     """
     path = Path(path)
     check_folder_target(path)
     if path.exists() and not overwrite:
         raise FileExistsError(f"{path} already exists; choose another folder or allow overwriting")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
+    with _writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", dir=path.parent))
     try:
         os.chmod(tmp, 0o777 & ~_umask())
         yield tmp
@@ -120,12 +161,19 @@ def atomic_directory(path: Path, *, overwrite: bool = True) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)  # tmp now holds the previous content
         return
     old = None
-    if path.exists():
-        # No atomic exchange here: a crash between these two renames leaves the old folder
-        # at `.NAME.old-PID` beside `path`, never a half-written one.
-        old = path.with_name(f".{path.name}.old-{os.getpid()}")
-        os.replace(path, old)
-    os.replace(tmp, path)
+    try:
+        with _writing(path):
+            if path.exists():
+                # No atomic exchange here: a crash between these two renames leaves the old folder
+                # at `.NAME.old-PID` beside `path`, never a half-written one.
+                old = path.with_name(f".{path.name}.old-{os.getpid()}")
+                os.replace(path, old)
+            os.replace(tmp, path)
+    except BaseException:
+        if old is not None and not path.exists():
+            os.replace(old, path)  # the previous folder back in place
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
     if old is not None:
         shutil.rmtree(old, ignore_errors=True)
 

@@ -8,6 +8,7 @@ module's ``app`` (for ``moesaic --help`` and the tests) holds every command.
 
 from __future__ import annotations
 
+import errno
 import importlib
 import logging
 import signal
@@ -17,6 +18,8 @@ from types import FrameType
 from typing import Any
 
 import typer
+
+from moesaic.atomic import OutputPathError, os_error_reason
 
 HELP = "Frugal multimodal sparse Mixture-of-Experts for industrial maintenance data, on a CPU."
 
@@ -99,6 +102,29 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise Interrupted
 
 
+ENVIRONMENT_ERRORS = {
+    errno.EACCES,
+    errno.EPERM,
+    errno.EROFS,
+    errno.ENOSPC,
+    errno.EDQUOT,
+    errno.ENOTDIR,
+    errno.EISDIR,
+}
+"""OS errors that say where a command ran, not what it got wrong: reported in one line (naming
+the path and the reason) wherever a command meets them, as an unwritable --out."""
+
+
+def _environment_error(err: OSError) -> str | None:
+    """The one-line message for an OSError a command cannot help (see :data:`ENVIRONMENT_ERRORS`);
+    None for any other, which is a bug and keeps its traceback."""
+    if isinstance(err, OutputPathError):
+        return str(err)
+    if err.errno not in ENVIRONMENT_ERRORS or err.filename is None:
+        return None
+    return f"{err.filename}: {os_error_reason(err)}"
+
+
 def main() -> None:
     ours = signal.getsignal(signal.SIGINT) is signal.default_int_handler  # not if ignored (background job)
     if ours:
@@ -109,6 +135,12 @@ def main() -> None:
         app = build_app(None if command is None else [command])
         started = True
         app()
+    except OSError as err:
+        message = _environment_error(err)
+        if message is None:
+            raise
+        typer.echo(f"error: {message}", err=True)
+        sys.exit(2)
     except Interrupted as stop:
         notes = getattr(stop, "__notes__", [])
         if not started:  # while importing the command's modules: none of it ran yet

@@ -11,7 +11,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from moesaic.atomic import OutputPathError, check_file_target, check_folder_target
+from moesaic.atomic import OutputPathError, check_file_target, check_folder_target, check_writable
 
 T = TypeVar("T")
 
@@ -31,17 +31,20 @@ def check_outputs(
     *, files: Iterable[Path | None] = (), folders: Iterable[Path | None] = (), png: Path | None = None
 ) -> None:
     """Exit with one clear error now, before any long work, when an output file would land on a
-    folder (or a folder on a file), or the ``png`` image (``--plot``, also among ``files``) is
-    named for another format; None entries (options not given) are skipped."""
+    folder (or a folder on a file), cannot be written there (permission denied, read-only file
+    system), or the ``png`` image (``--plot``, also among ``files``) is named for another format;
+    None entries (options not given) are skipped."""
     if png is not None and png.suffix.lower() != ".png":
         fail(f"--plot {png}: the figure is written as a PNG image; give a file name ending in .png")
     try:
         for file in files:
             if file is not None:
                 check_file_target(file)
+                check_writable(file)
         for folder in folders:
             if folder is not None:
                 check_folder_target(folder)
+                check_writable(folder)
     except OutputPathError as err:
         fail(str(err))
 

@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from moesaic.cli.console import console, fail
+from moesaic.cli.console import check_outputs, console, fail
 from moesaic.data.registry import DataNotFoundError
 from moesaic.data.tables import DataFormatError
 from moesaic.knowledge import KnowledgeBase, KnowledgeBaseError
@@ -48,6 +48,7 @@ def ingest(
     ] = "auto",
 ) -> None:
     """Add a source to the knowledge base, in one transaction; records already there are skipped."""
+    check_outputs(folders=(kb,))
     existed = (kb / DB_FILE).is_file()
     stamps: dict[str, str | None] = {}  # the source's last ingestion time, read once the base is open
     try:

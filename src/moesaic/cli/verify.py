@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 
 from moesaic.atomic import write_text_atomic
-from moesaic.cli.console import console, fail
+from moesaic.cli.console import check_outputs, console, fail
 from moesaic.knowledge import KnowledgeBase, KnowledgeBaseError
 from moesaic.reports.diagnose import Report, default_classifier, render, verify_report
 
@@ -63,6 +63,7 @@ def verify(
     """Resolve every citation, recompute every number, look up every identifier and check that each
     sentence's text is its verified form, and a sentence the report writer produces naming the
     channels, fault type and records its numbers and citations are about; exit 1 on any failure."""
+    check_outputs(files=(out,))
     draft = read_report(report)
     try:
         with KnowledgeBase.open(kb, create=False) as base, console.status("verifying"):
