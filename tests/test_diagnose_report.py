@@ -334,3 +334,36 @@ def test_a_one_letter_revision_quote_does_not_blank_the_drawings_other_words(fit
     report = _report(fitted._replace(data=dataclasses.replace(fitted.data, drawings=(drawing,))), request)
     cited = [s for s in report.sentences if "DWG-FA-SH-4001" in s.text]
     assert len(cited) == 1, report.removed
+
+
+def test_cli_report_checks_its_arguments_before_fitting_any_model(
+    fitted: Fitted, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import typer
+
+    import moesaic.cli.report as cli_report
+
+    def fit(*args: object) -> None:
+        raise AssertionError("the models were asked for before the arguments were checked")
+
+    for name in ("default_classifier", "default_onset_shapes", "default_channel_model"):
+        monkeypatch.setattr(report_module, name, fit)
+    monkeypatch.setattr(cli_report, "training_cache_ready", lambda: False)  # a first report
+    with KnowledgeBase.open(tmp_path / "kb", create=True, embedder="hashing") as kb:
+        kb.ingest(fitted.data, source="plant")
+    app = typer.Typer()
+    app.command(name="report")(report_command)
+    app.command(name="verify")(verify_command)  # two commands: the name "report" is kept
+    asset = fitted.data.assets[0].asset_id
+    cases = {
+        "must be after": [asset, "2024-01-12", "2024-01-10", "kb", "r.html"],
+        "`start`": [asset, "yesterday-ish", "2024-01-10", "kb", "r.html"],
+        "unknown asset 'Z-999'": ["Z-999", "2024-01-10", "2024-01-12", "kb", "r.html"],
+        "not a knowledge base": [asset, "2024-01-10", "2024-01-12", "nokb", "r.html"],
+        "is a folder": [asset, "2024-01-10", "2024-01-12", "kb", "kb"],
+    }
+    for said, (who, start, end, base, out) in cases.items():
+        args = ["report", "--kb", str(tmp_path / base), "--asset", who, "--start", start, "--end", end]
+        result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / out)])
+        assert result.exit_code == 2 and said in " ".join(result.output.split()), (said, result.output)
+        assert "first report on this machine" not in result.output

@@ -8,9 +8,9 @@ from typing import Annotated
 import typer
 
 from moesaic.atomic import write_text_atomic
-from moesaic.cli.console import console, fail
+from moesaic.cli.console import check_outputs, console, fail
 from moesaic.knowledge import KnowledgeBase, KnowledgeBaseError
-from moesaic.reports.diagnose import FORMATS, EvidenceError, diagnose, render
+from moesaic.reports.diagnose import FORMATS, EvidenceError, check_request, diagnose, render
 from moesaic.reports.diagnose.episodes import cache_dir, training_cache_ready
 
 DEFAULT_FORMAT = "html"
@@ -73,14 +73,18 @@ def report(
         fmt = report_format(fmt, out)
     except ValueError as err:
         fail(str(err))
-    if not training_cache_ready():
-        console.print(
-            "first report on this machine (or with this version): fitting the fault models on a "
-            f"simulated training plant (up to about 20 minutes of CPU, once; cached under {cache_dir()})"
-        )
-    try:
-        with KnowledgeBase.open(kb, create=False) as base, console.status("gathering and verifying evidence"):
-            result = diagnose(base, asset, start, end, note=note, phrase=phrase)
+    check_outputs(files=(out,))
+    try:  # every cheap check before the models, which a first report fits (many minutes)
+        with KnowledgeBase.open(kb, create=False) as base:
+            check_request(base, asset, start, end)
+            if not training_cache_ready():
+                console.print(
+                    "first report on this machine (or with this version): fitting the fault models on "
+                    "a simulated training plant (up to about 20 minutes of CPU, once; cached under "
+                    f"{cache_dir()})"
+                )
+            with console.status("gathering and verifying evidence"):
+                result = diagnose(base, asset, start, end, note=note, phrase=phrase)
     except (KnowledgeBaseError, EvidenceError, ImportError) as err:
         fail(str(err))
     write_text_atomic(out, render(result, fmt))

@@ -18,7 +18,7 @@ from moesaic.reports.diagnose.claims import (
 from moesaic.reports.diagnose.episodes import default_channel_model, default_classifier, default_onset_shapes
 from moesaic.reports.diagnose.evidence import Evidence, EvidenceError, gather_evidence
 from moesaic.reports.diagnose.faults import FaultClassifier
-from moesaic.reports.diagnose.report import FORMATS, diagnose, render
+from moesaic.reports.diagnose.report import FORMATS, check_request, diagnose, render
 from moesaic.reports.diagnose.source import EvidenceBase, MemoryBase
 from moesaic.reports.diagnose.verify import Verification, verify_report
 
@@ -37,6 +37,7 @@ __all__ = [
     "Sentence",
     "SeriesCitation",
     "Verification",
+    "check_request",
     "default_channel_model",
     "default_classifier",
     "default_onset_shapes",

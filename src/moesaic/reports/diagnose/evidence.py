@@ -142,6 +142,18 @@ def _timestamp(value: Any, name: str) -> pd.Timestamp:
         raise EvidenceError(str(err)) from None
 
 
+def check_window(start: Any, end: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
+    """The window ``[start, end]`` as timestamps (anything ``pandas.Timestamp`` reads).
+
+    Raises:
+        EvidenceError: a bound that is no time, or ``end`` not after ``start``.
+    """
+    t0, t1 = _timestamp(start, "start"), _timestamp(end, "end")
+    if t1 <= t0:
+        raise EvidenceError(f"`end` {t1} must be after `start` {t0}")
+    return t0, t1
+
+
 def detector_finding(window: Window, time: np.ndarray) -> tuple[DetectorFinding, np.ndarray]:
     """Fit the detector on the baseline, score baseline + window; the finding and (C,) score shares."""
     spd = window.steps_per_day
@@ -216,9 +228,7 @@ def gather_evidence(
     Raises:
         EvidenceError: unknown asset, ``end`` before ``start``, or no series for the asset.
     """
-    t0, t1 = _timestamp(start, "start"), _timestamp(end, "end")
-    if t1 <= t0:
-        raise EvidenceError(f"`end` {t1} must be after `start` {t0}")
+    t0, t1 = check_window(start, end)
     known = {a.asset_id: a for a in base.assets()}
     if asset_id not in known:
         try:

@@ -29,7 +29,7 @@ from moesaic.reports.diagnose.claims import (
 )
 from moesaic.reports.diagnose.compose import compose
 from moesaic.reports.diagnose.episodes import default_channel_model, default_classifier, default_onset_shapes
-from moesaic.reports.diagnose.evidence import Evidence, gather_evidence
+from moesaic.reports.diagnose.evidence import Evidence, EvidenceError, check_window, gather_evidence
 from moesaic.reports.diagnose.faults import FaultClassifier
 from moesaic.reports.diagnose.forms import fill
 from moesaic.reports.diagnose.phrasing import Rewriter, apply_phrasing, default_phraser
@@ -91,6 +91,20 @@ def _note_sentence(base: EvidenceBase, asset_id: str, note: str) -> Sentence | N
     return Sentence("summary", literal_braces(text, 0), citations=(RecordCitation("assets", asset_id),))
 
 
+def check_request(base: EvidenceBase, asset_id: str, start: Any, end: Any) -> str:
+    """The key of ``asset_id`` in ``base``, once the asset and the window are checked; cheap, so
+    that a typo is reported before the models are fitted (minutes on a first run).
+
+    Raises:
+        EvidenceError: unknown asset, a bound that is no time, or an empty or reversed window.
+    """
+    check_window(start, end)
+    try:
+        return base.resolve_asset(asset_id)
+    except (KeyError, LookupError, ValueError) as err:
+        raise EvidenceError(str(err).strip("\"'")) from None
+
+
 def diagnose(
     base: EvidenceBase,
     asset_id: str,
@@ -128,15 +142,10 @@ def diagnose(
             message gives the install commands).
         ValueError: ``phraser`` given without ``phrase``.
     """
-    from moesaic.reports.diagnose.evidence import EvidenceError
-
     if phraser is not None and not phrase:
         raise ValueError("`phraser` is only used with `phrase=True`")
+    key = check_request(base, asset_id, start, end)  # before loading or fitting any model
     rewrite = (phraser if phraser is not None else default_phraser()) if phrase else None
-    try:
-        key = base.resolve_asset(asset_id)
-    except (KeyError, LookupError, ValueError) as err:
-        raise EvidenceError(str(err).strip("\"'")) from None
     classifier = classifier if classifier is not None else default_classifier()
     shapes = onset_shapes if onset_shapes is not None else default_onset_shapes()
     channel_model = channel_model if channel_model is not None else default_channel_model()
