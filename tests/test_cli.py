@@ -85,6 +85,7 @@ def test_simulate_then_demo(tmp_path: Path) -> None:
     assert demo.exit_code == 0, demo.output
     page = (tmp_path / "demo" / "moesaic-demo.html").read_text()
     assert "<img" in page and "The plant" in page
+    assert "demo: simulating 4 assets over 20 days (0 s)" in demo.output  # not a terminal: one line per step
     assert (tmp_path / "demo" / "moesaic-demo.json").is_file()  # marks the folder as the demo's
     again = runner.invoke(
         app, ["demo", "--out", str(tmp_path / "demo"), "--assets", "3", "--days", "5", "--no-models"]
@@ -185,7 +186,11 @@ def test_an_os_error_met_late_is_one_line_from_main(
     with pytest.raises(SystemExit) as stop:
         app_module.main()
     assert stop.value.code == 2
-    assert capsys.readouterr().err == f"error: {tmp_path / 'plant' / 'x'}: read-only file system\n"
+    said = capsys.readouterr().err
+    assert (
+        said.endswith(f"\nerror: {tmp_path / 'plant' / 'x'}: read-only file system\n")
+        and "Traceback" not in said
+    )
 
 
 @pytest.mark.skipif(
@@ -196,3 +201,11 @@ def test_simulate_into_sysfs_says_why_without_a_traceback(tmp_path: Path) -> Non
     out = subprocess.run([str(moesaic), "simulate", "--out", "/sys/plant"], capture_output=True, text=True)
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert "cannot write /sys/plant: operation not permitted (in /sys)" in " ".join(out.stderr.split())
+
+
+def test_progress_off_a_terminal_is_one_plain_line_per_step(capsys: pytest.CaptureFixture[str]) -> None:
+    from moesaic.cli.console import progress
+
+    with progress("job") as step:
+        step("reading [a, b]")
+    assert capsys.readouterr().err == "job: started\njob: reading [a, b] (0 s)\n"

@@ -8,7 +8,8 @@ Forecast: one moesaic :class:`~moesaic.tasks.forecast.Forecaster` is trained on 
 of every asset's history and forecasts the next day of one asset, with its quantile band, beside
 what happened.
 
-The sizes are the demo's: small models and few steps, so the page is written in about a minute.
+The sizes are the demo's: small models and few steps, so that these sections take about 40 s
+of a 2-core machine (the report's diagnosis models, fitted once per machine, not counted).
 """
 
 from __future__ import annotations

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+import contextlib
+import time
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import NoReturn, TypeVar
 
@@ -47,6 +49,29 @@ def check_outputs(
                 check_writable(folder)
     except OutputPathError as err:
         fail(str(err))
+
+
+@contextlib.contextmanager
+def progress(title: str) -> Iterator[Callable[[str], None]]:
+    """Show where a long job is, on stderr; yields ``step(message)`` to call at each step.
+
+    On a terminal: a spinner whose text is the latest step. Elsewhere (output redirected to a
+    file, a CI log), where a spinner shows nothing: one plain line per step, with the seconds
+    since the start, so that a silent wait never looks like a hang.
+    """
+    if errors.is_terminal:
+        with errors.status(title) as spinner:
+            yield spinner.update
+        return
+    start = time.perf_counter()
+
+    def step(message: str) -> None:
+        errors.print(
+            f"{title}: {message} ({time.perf_counter() - start:.0f} s)", highlight=False, soft_wrap=True
+        )
+
+    errors.print(f"{title}: started", highlight=False, soft_wrap=True)
+    yield step
 
 
 def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:

@@ -10,8 +10,8 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
-from moesaic.cli.console import check_outputs, console, fail
-from moesaic.demo import run_demo
+from moesaic.cli.console import check_outputs, console, fail, progress
+from moesaic.demo import FIRST_RUN, run_demo
 from moesaic.demo_folder import DemoFolderError, check_demo_folder
 
 
@@ -28,13 +28,18 @@ def demo(
     days: Annotated[float, typer.Option("--days", help="Days of history.")] = 60,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
     models: Annotated[
-        bool, typer.Option("--models/--no-models", help="Train the detector and forecaster (about a minute).")
+        bool,
+        typer.Option(
+            "--models/--no-models",
+            help="Train the detector, forecaster and synthesizer, write a diagnostic report and read "
+            f"a drawing: about a minute on 2 cores; the first run on a machine takes {FIRST_RUN} (it "
+            "fits the diagnosis models once). --no-models: seconds.",
+        ),
     ] = True,
 ) -> None:
     """Simulate a small plant, load it, summarise it and write an HTML page with plots.
 
-    Writes plant/, kb/, moesaic-demo.html, moesaic-report.html and moesaic-demo.json (the list of
-    what it wrote) into --out, and nothing outside it.
+    Writes plant/, kb/, the two pages and moesaic-demo.json (what it wrote) into --out, only there.
     """
     check_outputs(folders=(out,))
     try:
@@ -42,10 +47,8 @@ def demo(
     except DemoFolderError as err:
         fail(str(err))
     start = time.perf_counter()
-    with console.status("demo") as status:
-        result = run_demo(
-            out, assets=assets, days=days, seed=seed, models=models, step=lambda m: status.update(m)
-        )
+    with progress("demo") as step:
+        result = run_demo(out, assets=assets, days=days, seed=seed, models=models, step=step)
     table = Table("what", "count", title="simulated plant")
     for key, value in result.counts.items():
         table.add_row(key, f"{value:,}")

@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from moesaic.atomic import write_text_atomic
-from moesaic.cli.console import check_outputs, console, fail
+from moesaic.cli.console import check_outputs, console, fail, progress
 from moesaic.knowledge import KnowledgeBase, KnowledgeBaseError
 from moesaic.reports.diagnose import FORMATS, EvidenceError, check_request, diagnose, render
 from moesaic.reports.diagnose.episodes import cache_dir, training_cache_ready
@@ -83,7 +83,7 @@ def report(
                     "a simulated training plant (up to about 20 minutes of CPU, once; cached under "
                     f"{cache_dir()})"
                 )
-            with console.status("gathering and verifying evidence"):
+            with progress("gathering and verifying evidence"):
                 result = diagnose(base, asset, start, end, note=note, phrase=phrase)
     except (KnowledgeBaseError, EvidenceError, ImportError) as err:
         fail(str(err))

@@ -7,7 +7,7 @@ from typing import Annotated
 
 import typer
 
-from moesaic.cli.console import check_outputs, console, fail
+from moesaic.cli.console import check_outputs, console, fail, progress
 from moesaic.data.simulator import SimulatorConfig, simulate_to
 from moesaic.data.simulator.writer import check_replaceable
 
@@ -67,7 +67,7 @@ def simulate(
             f"--days {days:g} at --freq-minutes {freq_minutes} gives {steps:.3g} readings per asset; "
             f"a plant needs at least {MIN_STEPS} to hold a healthy stretch and a fault"
         )
-    with console.status(f"simulating {assets} assets over {days:g} days"):
+    with progress(f"simulating {assets} assets over {days:g} days"):
         try:
             summary = simulate_to(config, out)
         except FileExistsError as err:
