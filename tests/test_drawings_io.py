@@ -44,6 +44,10 @@ def test_load_pages_reads_images_and_rejects_other_files(tmp_path: Path) -> None
         load_pages(tmp_path / "c.png")
     with pytest.raises(DataFormatError, match="file not found"):
         load_pages(tmp_path / "missing.png")
+    with pytest.raises(
+        DataFormatError, match=r"is a folder; expected a drawing file \(\.png, .*one sheet at a time"
+    ):
+        load_pages(tmp_path)
 
 
 def test_pdf_pages_are_rasterised_by_pdftoppm(tmp_path: Path) -> None:

@@ -54,8 +54,19 @@ def test_missing_file_is_reported(tmp_path: Path) -> None:
 
 
 def test_folder_instead_of_file_is_reported(tmp_path: Path) -> None:
-    with pytest.raises(DataFormatError, match="expected a file, found a folder"):
+    with pytest.raises(DataFormatError, match=where(tmp_path) + "is a folder; expected a text file"):
         read_text_checked(tmp_path)
+
+
+def test_an_image_given_for_a_csv_file_is_named_as_such(tmp_path: Path) -> None:
+    path = write(tmp_path, "sheet.png", b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR")
+    message = "not a CSV text file: it is a PNG image; expected utf-8 CSV text"
+    with pytest.raises(DataFormatError, match=where(path) + message):
+        read_csv_checked(path)
+    with pytest.raises(
+        DataFormatError, match=where(write(tmp_path, "book.xlsx", b"PK\x03\x04x")) + "not a text"
+    ):
+        read_text_checked(tmp_path / "book.xlsx")
 
 
 @pytest.mark.parametrize("content", [b"", b"  \n\n"])
@@ -76,7 +87,8 @@ def test_latin1_bytes_in_utf8_file_name_byte_and_line(tmp_path: Path) -> None:
 def test_utf16_without_bom_is_reported_as_nul_bytes(tmp_path: Path) -> None:
     path = write(tmp_path, "wide.csv", "a,b\n1,2\n".encode("utf-16-le"))
     with pytest.raises(
-        DataFormatError, match=where(path, line=1) + "found a NUL byte at byte 1; expected utf-8"
+        DataFormatError,
+        match=where(path, line=1) + "not a text file: found a NUL byte at byte 1; expected utf-8",
     ):
         read_text_checked(path)
 

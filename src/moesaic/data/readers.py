@@ -54,7 +54,7 @@ from moesaic.data.readers_columns import (
 from moesaic.data.readers_fmea import read_fmea
 from moesaic.data.readers_records import WORK_ORDER_TIMES, read_assets_csv, read_work_orders_csv
 from moesaic.data.schema import Drawing, MaintenanceData, Series
-from moesaic.data.tables import DataFormatError, read_text_checked, require_columns
+from moesaic.data.tables import DataFormatError, check_file, read_text_checked, require_columns
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -207,8 +207,7 @@ def read_drawing_image(path: Path | str, *, drawing_id: str | None = None, asset
         raise DataFormatError(
             path, f"expected a PNG or JPG image (.png, .jpg, .jpeg), found {suffix or 'no'} suffix"
         )
-    if not path.is_file():
-        raise DataFormatError(path, "file not found")
+    check_file(path, "a PNG or JPG image file")
     try:
         with Image.open(path) as image:
             image.verify()  # checks the structure; the image cannot be used afterwards

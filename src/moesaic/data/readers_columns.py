@@ -15,7 +15,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from moesaic.data.tables import DataFormatError, numeric_column, read_csv_checked, read_text_checked, row_line
+from moesaic.data.tables import (
+    DataFormatError,
+    check_file,
+    numeric_column,
+    read_csv_checked,
+    read_text_checked,
+    row_line,
+)
 from moesaic.data.times import time_column
 
 _log = logging.getLogger(__name__)
@@ -39,7 +46,7 @@ WHITESPACE = r"\s+"
 def sniff_separator(path: Path | str) -> str:
     """The separator among ``,`` ``;`` and tab that occurs most in the header line (``,`` on a tie),
     or runs of spaces (:data:`WHITESPACE`) when the header has none of them but several words."""
-    text = read_text_checked(Path(path))
+    text = read_text_checked(Path(path), what="CSV text")
     header = next((line for line in text.splitlines() if line.strip()), "")
     header = re.sub(r'"[^"]*"', "", header)  # separators inside quoted names do not count
     counts = [header.count(s) for s in SEPARATORS]
@@ -156,8 +163,7 @@ def read_sniffed_csv(
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise DataFormatError(path, "file not found")
+    check_file(path, "a Parquet file")
     try:
         frame = pd.read_parquet(path)
     except Exception as err:  # pyarrow raises many types (ArrowInvalid, OSError, ...) on a bad file

@@ -40,14 +40,41 @@ class DataFormatError(ValueError):
         super().__init__(f"{', '.join(where)}: {message}")
 
 
-def read_text_checked(path: Path, *, encoding: str = "utf-8") -> str:
-    """The whole text of ``path``, or a clear error when it is missing, empty or not ``encoding``."""
+BINARY_KINDS = {
+    b"\x89PNG\r\n\x1a\n": "PNG image",
+    b"\xff\xd8\xff": "JPEG image",
+    b"GIF8": "GIF image",
+    b"II*\x00": "TIFF image",
+    b"MM\x00*": "TIFF image",
+    b"%PDF": "PDF document",
+    b"PAR1": "Parquet file",
+    b"PK\x03\x04": "ZIP archive (an .xlsx workbook is one: export the sheet as CSV)",
+    b"\x1f\x8b": "gzip archive",
+    b"SQLite format 3\x00": "SQLite database",
+}
+"""The first bytes of files often given where text is expected, and what they are."""
+
+
+def check_file(path: Path, expected: str) -> None:
+    """Raise DataFormatError unless ``path`` is a file: missing, or a folder (``expected`` says
+    what to give instead, such as "a drawing file (PNG or PDF)")."""
     path = Path(path)
-    if not path.exists():
-        raise DataFormatError(path, "file not found")
+    if path.is_dir():
+        raise DataFormatError(path, f"is a folder; expected {expected}")
     if not path.is_file():
-        raise DataFormatError(path, "expected a file, found a folder")
+        raise DataFormatError(path, f"file not found; expected {expected}")
+
+
+def read_text_checked(path: Path, *, encoding: str = "utf-8", what: str = "text") -> str:
+    """The whole text of ``path``, or a clear error when it is missing, a folder, empty, a known
+    binary format (:data:`BINARY_KINDS`) or not ``encoding``; ``what`` names the text expected
+    (such as "CSV text") in the messages."""
+    path = Path(path)
+    check_file(path, f"a {what} file")
     raw = path.read_bytes()
+    kind = next((name for magic, name in BINARY_KINDS.items() if raw.startswith(magic)), None)
+    if kind is not None:
+        raise DataFormatError(path, f"not a {what} file: it is a {kind}; expected {encoding} {what}")
     if not raw.strip():
         raise DataFormatError(path, "the file is empty; expected a header line and data rows")
     if raw.startswith((b"\xff\xfe", b"\xfe\xff")) and encoding.replace("-", "").lower() == "utf8":
@@ -63,7 +90,8 @@ def read_text_checked(path: Path, *, encoding: str = "utf-8") -> str:
         at = raw.index(b"\x00")
         raise DataFormatError(
             path,
-            f"found a NUL byte at byte {at}; expected {encoding} text (is it a UTF-16 or binary file?)",
+            f"not a {what} file: found a NUL byte at byte {at}; expected {encoding} text "
+            "(is it a UTF-16 or binary file?)",
             line=raw[:at].count(b"\n") + 1,
         )
     try:
@@ -119,7 +147,7 @@ def read_csv_checked(
             name, such as ``Text`` and ``text``), or missing required columns.
     """
     path = Path(path)
-    text = read_text_checked(path, encoding=encoding)
+    text = read_text_checked(path, encoding=encoding, what="CSV text")
     starts = _record_starts(text, sep)
     layout: dict[str, Any] = {
         "sep": sep,

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from moesaic.data.tables import DataFormatError
+from moesaic.data.tables import DataFormatError, check_file
 from moesaic.drawings.ocr import MissingEngineError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
@@ -28,8 +28,7 @@ def load_pages(path: Path, *, dpi: int = PDF_DPI) -> list[np.ndarray]:
         MissingEngineError: a PDF without ``pdftoppm`` on the PATH.
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataFormatError(path, "file not found")
+    check_file(path, f"a drawing file ({', '.join((*IMAGE_SUFFIXES, '.pdf'))}), one sheet at a time")
     suffix = path.suffix.lower()
     if suffix == ".pdf":
         return _pdf_pages(path, dpi)

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from moesaic.data.tables import DataFormatError
+from moesaic.data.tables import DataFormatError, check_file
 from moesaic.drawings.titleblock import FIELDS
 
 
@@ -84,8 +84,7 @@ def load_rules(path: Path) -> CheckRules:
         DataFormatError: unreadable YAML, an unknown key (listing the valid ones) or a bad value.
     """
     path = Path(path)
-    if not path.is_file():
-        raise DataFormatError(path, "file not found")
+    check_file(path, "a YAML file of rules")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as err:
