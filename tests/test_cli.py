@@ -209,3 +209,13 @@ def test_progress_off_a_terminal_is_one_plain_line_per_step(capsys: pytest.Captu
     with progress("job") as step:
         step("reading [a, b]")
     assert capsys.readouterr().err == "job: started\njob: reading [a, b] (0 s)\n"
+
+
+def test_short_help_and_version() -> None:
+    import moesaic
+
+    version = runner.invoke(app, ["--version"])
+    assert version.exit_code == 0 and version.output == f"moesaic {moesaic.__version__}\n"
+    for args in (["-h"], ["simulate", "-h"], ["kb", "search", "-h"]):
+        result = runner.invoke(app, args)
+        assert result.exit_code == 0 and "Usage: moesaic" in result.output, (args, result.output)

@@ -19,6 +19,7 @@ from typing import Any
 
 import typer
 
+import moesaic
 from moesaic.atomic import OutputPathError, os_error_reason
 
 HELP = "Frugal multimodal sparse Mixture-of-Experts for industrial maintenance data, on a CPU."
@@ -54,7 +55,18 @@ GROUPS: dict[str, tuple[str, str]] = {
 }
 
 
-def _root(verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details.")) -> None:
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"moesaic {moesaic.__version__}")
+        raise typer.Exit()
+
+
+def _root(
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Log progress details."),
+    version: bool = typer.Option(
+        False, "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
+    ),
+) -> None:
     logging.basicConfig(
         level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s"
     )
@@ -68,7 +80,12 @@ def build_app(names: Iterable[str] | None = None) -> typer.Typer:
     if unknown:
         raise ValueError(f"unknown commands {unknown}; known: {sorted(set(COMMANDS) | set(GROUPS))}")
     app = typer.Typer(
-        name="moesaic", help=HELP, no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False
+        name="moesaic",
+        help=HELP,
+        no_args_is_help=True,
+        add_completion=False,
+        pretty_exceptions_enable=False,
+        context_settings={"help_option_names": ["-h", "--help"]},  # every command inherits both
     )
     app.callback()(_root)
     for name, (module, function) in COMMANDS.items():
@@ -130,9 +147,12 @@ def main() -> None:
     if ours:
         signal.signal(signal.SIGINT, _interrupt)
     command = _command_of(sys.argv[1:])
+    names = None if command is None else [command]
+    if command is None and "--version" in sys.argv[1:]:
+        names = []  # the version alone: no command module to import
     started = False
     try:
-        app = build_app(None if command is None else [command])
+        app = build_app(names)
         started = True
         app()
     except OSError as err:

@@ -147,7 +147,7 @@ def stats(kb: KbOption) -> None:
 @app.command()
 def search(
     query: Annotated[
-        str, typer.Argument(help="Free text; identifiers (PN-4471, E-203) are matched exactly.")
+        str, typer.Argument(help="Free text; identifiers (PU-MS-0450, E-203) are matched exactly.")
     ],
     kb: KbOption,
     k: Annotated[int, typer.Option("-k", help="Number of results.")] = 10,
