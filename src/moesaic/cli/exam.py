@@ -18,7 +18,7 @@ from moesaic.eval.meters import Stopwatch
 from moesaic.reports.exam import MAX_ABS, MIN_STEPS, answer_documents, score_answers
 from moesaic.reports.exam.parse import CONVENTIONS
 from moesaic.reports.exam.questions import read_questions
-from moesaic.reports.exam.solve import answerable_values
+from moesaic.reports.exam.solve import Score, answerable_values
 
 
 def exam(
@@ -98,9 +98,21 @@ def exam(
     scores = score_answers(documents, chosen)
     if scores:
         table = Table("category", "accuracy", "correct", "questions", title="accuracy")
-        for name, score in sorted(scores.items(), key=lambda kv: (kv[0] != "overall", kv[0])):
+        for name, score in _category_rows(scores):
             table.add_row(name, f"{score.accuracy:.3f}", str(score.correct), str(score.total))
         console.print(table)
+
+
+def _category_rows(scores: dict[str, Score]) -> list[tuple[str, Score]]:
+    """The accuracy table's rows: overall first, then each category by name; questions without a
+    category form a row "(no category)", left out when no question has one (it would repeat
+    the overall row)."""
+    uncategorised = scores.get("")
+    rows = [(name, score) for name, score in scores.items() if name not in ("overall", "")]
+    rows.sort()
+    if uncategorised is not None and rows:
+        rows.append(("(no category)", uncategorised))
+    return [("overall", scores["overall"]), *rows]
 
 
 def _listed(ids: list[str]) -> str:
