@@ -12,6 +12,10 @@ normal pattern (a single global model is easily fooled by the anomaly itself):
   usual one;
 - spike ("random large spikes"): rough, heavy-tailed step-to-step changes all over the series;
 - wander ("the pattern deviates off"): a jump that is none of the above.
+
+Missing steps (NaN) never count as evidence: spikes are read among the observed values, a flat
+run, a break or a window of the scale and speed tests must be mostly observed, and a detection
+centred where most steps are missing is dropped (see :mod:`moesaic.reports.exam.gaps`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,15 @@ from typing import NamedTuple
 import numpy as np
 from scipy import stats as sps
 
+from moesaic.reports.exam.gaps import (
+    describe,
+    fill_gaps,
+    gap_spans,
+    nearest_observed,
+    observed_around,
+    spans_near,
+    window_missing,
+)
 from moesaic.reports.exam.stats import (
     as_float,
     best_split,
@@ -56,6 +69,7 @@ class AnomalyEvidence(NamedTuple):
     scores: dict[str, float]  # ANOMALIES + "none", each in [0, 1]
     where: dict[str, float]  # the centre of each detected anomaly, as a share of the length
     rationale: str
+    gaps: tuple[tuple[int, int], ...] = ()  # runs [start, stop) of missing steps
 
     def best(self) -> str:
         return max(self.scores, key=self.scores.__getitem__)
@@ -67,8 +81,9 @@ class AnomalyEvidence(NamedTuple):
         return self.where[kind]
 
 
-def flat_runs(x: np.ndarray) -> list[tuple[int, int]]:
-    """Maximal runs [start, stop) of at least FLAT_STEPS steps that stay within a tiny band."""
+def flat_runs(x: np.ndarray, missing: np.ndarray | None = None) -> list[tuple[int, int]]:
+    """Maximal runs [start, stop) of at least FLAT_STEPS steps that stay within a tiny band
+    (windows mostly ``missing`` are not flat: a filled gap is flat by construction)."""
     n = x.size
     band = FLAT_SHARE * float(np.ptp(x)) + 1e-12
     if n < FLAT_STEPS:
@@ -80,6 +95,8 @@ def flat_runs(x: np.ndarray) -> list[tuple[int, int]]:
     # (its second differences are far smaller than its first ones; noise's are not).
     jittery = np.median(bends, axis=1) >= 0.5 * np.median(steps, axis=1)
     flat = (np.ptp(windows, axis=1) <= band) & jittery  # (n - FLAT_STEPS + 1,)
+    if missing is not None:
+        flat &= window_missing(missing, FLAT_STEPS) <= 0.5
     runs, start = [], None
     for i, f in enumerate(np.append(flat, False)):
         if f and start is None:
@@ -90,8 +107,8 @@ def flat_runs(x: np.ndarray) -> list[tuple[int, int]]:
     return runs
 
 
-def cutoff_score(x: np.ndarray) -> tuple[float, float | None]:
-    runs = flat_runs(x)
+def cutoff_score(x: np.ndarray, missing: np.ndarray | None = None) -> tuple[float, float | None]:
+    runs = flat_runs(x, missing)
     if not runs:
         return 0.0, None
     lengths = np.array([b - a for a, b in runs], dtype=float)
@@ -145,11 +162,14 @@ def _roughness(y: np.ndarray, p: int) -> float:
     return total
 
 
-def flip_score(x: np.ndarray) -> tuple[float, float | None]:
+def flip_score(x: np.ndarray, missing: np.ndarray | None = None) -> tuple[float, float | None]:
     """A stretch whose two ends become smooth when it is reversed in time (its ends jump or
-    kink now; the original series was continuous there)."""
+    kink now; the original series was continuous there). A break beside a ``missing`` step is
+    the kink of a filled gap, not an observed one."""
     n = x.size
     points = breaks(x)
+    if missing is not None:
+        points = np.array([p for p in points if not missing[p - 1 : p + 2].any()], dtype=int)
     if points.size == 0 or points.size > 2 * FLIP_BREAKS:
         return 0.0, None
     d = np.diff(x)
@@ -201,7 +221,7 @@ def jump_spacing(x: np.ndarray) -> tuple[float, float | None]:
     return float(gaps[k] / max(usual, 1.0)), (starts[k] + gaps[k] / 2) / x.size
 
 
-def speed_score(x: np.ndarray) -> tuple[float, float | None, float]:
+def speed_score(x: np.ndarray, missing: np.ndarray | None = None) -> tuple[float, float | None, float]:
     n = x.size
     steps = np.arange(n, dtype=np.float64)
     detrended = x - np.polyval(np.polyfit(steps, x, 2), steps)
@@ -209,6 +229,9 @@ def speed_score(x: np.ndarray) -> tuple[float, float | None, float]:
     width = int(np.clip(1.5 * period, 24, max(n // 3, 24)))
     step = max(width // 4, 1)
     starts = list(range(0, n - width + 1, step))
+    if missing is not None:
+        holes = window_missing(missing, width)
+        starts = [s for s in starts if holes[s] <= 0.5]
     if len(starts) < 3:
         return 0.0, None, 1.0
     periods = np.array([dominant_period(detrended[s : s + width], min_cycles=1.0).period for s in starts])
@@ -222,17 +245,23 @@ def speed_score(x: np.ndarray) -> tuple[float, float | None, float]:
     return min(1.0, 0.5 + (ratio - SPEED_RATIO) / 4), (starts[odd] + width / 2) / n, ratio
 
 
-def scale_score(x: np.ndarray) -> tuple[float, float | None]:
+def scale_score(x: np.ndarray, missing: np.ndarray | None = None) -> tuple[float, float | None]:
     """A stretch whose local range (around the overall line) is a fraction or a multiple of the
-    usual one."""
+    usual one, among the windows that are mostly observed."""
     n = x.size
     residual = fit_line(x).residual
     period = dominant_period(residual).period
     width = int(np.clip(period, 8, max(n // 4, 8)))
     ranges = local_range(residual, width)
-    ratio = ranges / (float(np.median(ranges)) + 1e-12)
-    odd = (ratio < 1 / SCALE_RATIO) | (ratio > SCALE_RATIO)
-    if odd.mean() < 0.1 or odd.mean() > 0.6:
+    if missing is not None:
+        ranges = np.where(window_missing(missing, width) <= 0.5, ranges, np.nan)
+    valid = ~np.isnan(ranges)
+    if not valid.any():
+        return 0.0, None
+    ratio = ranges / (float(np.nanmedian(ranges)) + 1e-12)
+    odd = ((ratio < 1 / SCALE_RATIO) | (ratio > SCALE_RATIO)) & valid
+    share = odd.sum() / valid.sum()
+    if share < 0.1 or share > 0.6:
         return 0.0, None
     centre = (float(np.flatnonzero(odd).mean()) + width / 2) / n
     return 0.7, centre
@@ -260,39 +289,50 @@ def isolated_spikes(x: np.ndarray) -> np.ndarray:
 
 
 def inspect(x: np.ndarray) -> AnomalyEvidence:
-    """Anomaly evidence for one series."""
+    """Anomaly evidence for one series; NaN steps are missing and never count as evidence."""
     x = as_float(x)
+    n = x.size
+    gaps = np.isnan(x)
+    missing = gaps if gaps.any() else None
+    observed = np.flatnonzero(~gaps)  # the steps of ``seen``
+    seen = x[observed]
     scores = dict.fromkeys((*ANOMALIES, "none"), 0.0)
     where: dict[str, float] = {}
-    scores["spike"] = spike_score(x)
-    single = isolated_spikes(x)
+    # Spikes are read among the observed values: a filled gap would smear a spike beside it.
+    scores["spike"] = spike_score(seen)
+    single = isolated_spikes(seen)
     if scores["spike"]:
         # Spikes all over: the largest one stands for where they are.
-        where["spike"] = float(np.argmax(np.abs(x - smooth(x, 5)))) / x.size
-    elif 0 < single.size <= 0.05 * x.size:
+        where["spike"] = float(observed[np.argmax(np.abs(seen - smooth(seen, 5)))]) / n
+    elif 0 < single.size <= 0.05 * seen.size:
         # A few lone spikes: they also inflate the local range, so no scale test.
         scores["spike"] = 0.8
-        residual = np.abs(x - smooth(x, 5))
-        where["spike"] = float(single[int(np.argmax(residual[single]))]) / x.size
+        residual = np.abs(seen - smooth(seen, 5))
+        where["spike"] = float(observed[single[int(np.argmax(residual[single]))]]) / n
     if scores["spike"] < 1.0:
         clean = x.copy()
-        for i in single:
-            clean[i] = (x[i - 1] + x[i + 1]) / 2  # a lone spike would read as two jumps
-        tests = {"cutoff": cutoff_score(clean), "flip": flip_score(clean)}
+        if missing is None:
+            for i in single:
+                clean[i] = (x[i - 1] + x[i + 1]) / 2  # a lone spike would read as two jumps
+        else:
+            clean[observed[single]] = np.nan
+            clean = fill_gaps(clean)
+        tests = {"cutoff": cutoff_score(clean, missing), "flip": flip_score(clean, missing)}
         if not scores["spike"]:
-            tests["scale"] = scale_score(clean)
+            tests["scale"] = scale_score(clean, missing)
         for kind, (score, centre) in tests.items():
             scores[kind] = score
             if centre is not None:
                 where[kind] = centre
-    speed, centre, ratio = speed_score(x)
+    speed, centre, ratio = speed_score(fill_gaps(x), missing)
     if scores["spike"] < 1.0:
         scores["speed"] = speed
         if centre is not None:
             where["speed"] = centre
+    notes = [] if missing is None else _drop_unobserved(scores, where, missing)
     if scores["cutoff"] > 0:
         scores["scale"] = 0.0  # the flat stretch itself has a tiny local range
-    jump_count = int(jumps(x).size)
+    jump_count = int(jumps(fill_gaps(x)).size)
     if max(scores.values()) == 0.0:
         # Nothing specific: "no anomaly" is likelier, but if there is one, it deviates ("wander").
         scores["wander"] = 0.2
@@ -302,7 +342,27 @@ def inspect(x: np.ndarray) -> AnomalyEvidence:
         ", ".join(f"{k} {v:.2f}" for k, v in scores.items() if v)
         + f" (local period ratio {ratio:.2f}, {text_jumps})"
     )
-    return AnomalyEvidence(scores, where, text)
+    spans = gap_spans(gaps)
+    if spans:
+        text += f"; missing {describe(spans)}"
+    text += "".join(f"; {note}" for note in notes)
+    return AnomalyEvidence(scores, where, text, tuple(spans))
+
+
+def _drop_unobserved(scores: dict[str, float], where: dict[str, float], missing: np.ndarray) -> list[str]:
+    """Drop the detections centred where most steps are missing (a filled gap is no evidence);
+    move the others' centres onto their nearest observed step. Returns what was dropped."""
+    n, notes = missing.size, []
+    for kind, centre in list(where.items()):
+        step = min(round(centre * n), n - 1)
+        if observed_around(missing, step, FLAT_STEPS // 2):
+            where[kind] = nearest_observed(missing, step) / n
+            continue
+        near = spans_near(gap_spans(missing), step, FLAT_STEPS // 2)
+        notes.append(f"a {kind} read at step {step} lies in missing {describe(near)}: not counted")
+        scores[kind] = 0.0
+        del where[kind]
+    return notes
 
 
 def break_evidence(x: np.ndarray) -> dict[str, float]:

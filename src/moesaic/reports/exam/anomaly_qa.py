@@ -1,4 +1,9 @@
-"""Solvers for anomaly questions, on the evidence of :mod:`moesaic.reports.exam.anomaly`."""
+"""Solvers for anomaly questions, on the evidence of :mod:`moesaic.reports.exam.anomaly`.
+
+These solvers get the series with their missing steps (NaN) unfilled: anomaly scores and
+positions come from observed steps only, a gap is never itself an anomaly, and the rationale
+says where a gap lies next to the anomaly found, or could hide one when none was seen.
+"""
 
 from __future__ import annotations
 
@@ -6,7 +11,16 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from moesaic.reports.exam.anomaly import ANOMALIES, AnomalyEvidence, break_evidence, flat_runs, inspect, jumps
+from moesaic.reports.exam.anomaly import (
+    ANOMALIES,
+    FLAT_STEPS,
+    AnomalyEvidence,
+    break_evidence,
+    flat_runs,
+    inspect,
+    jumps,
+)
+from moesaic.reports.exam.gaps import describe, fill_gaps, spans_near
 from moesaic.reports.exam.parse import Choice, Intent
 from moesaic.reports.exam.stats import as_float, robust_scale
 from moesaic.reports.exam.verdict import UNSUPPORTED, Solver, Verdict, by_model, by_terms
@@ -44,7 +58,7 @@ def _with_level_shift(x: np.ndarray, evidence: AnomalyEvidence) -> AnomalyEviden
 
 def anomaly(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     """Presence and type of anomalies, in one series or in each of two."""
-    evidence = [_with_level_shift(as_float(s), inspect(as_float(s))) for s in series]
+    evidence = [_with_level_shift(fill_gaps(as_float(s)), inspect(as_float(s))) for s in series]
     lengths = [len(s) for s in series]
     if len(series) == 2 and lengths[0] != lengths[1]:
         # Two series of the same pattern but different lengths: a stretch of the longer one
@@ -55,8 +69,15 @@ def anomaly(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
         evidence[longer] = evidence[longer]._replace(scores=stretched)
     worst = [max(e.scores[k] for k in KINDS) for e in evidence]
     scores = [_choice_score(choice, evidence, worst) for choice in intent.choices]
-    text = " | ".join(f"series {i + 1}: {e.rationale}" for i, e in enumerate(evidence))
+    text = " | ".join(f"series {i + 1}: {e.rationale}{_unseen(e)}" for i, e in enumerate(evidence))
     return Verdict(tuple(scores), text)
+
+
+def _unseen(evidence: AnomalyEvidence) -> str:
+    """The caveat when no anomaly was seen but missing steps could hide one."""
+    if not evidence.gaps or evidence.best() != "none":
+        return ""
+    return f"; no anomaly in the observed steps, but one could lie in missing {describe(list(evidence.gaps))}"
 
 
 def _choice_score(choice: Choice, evidence: list[AnomalyEvidence], worst: list[float]) -> float:
@@ -96,6 +117,13 @@ def anomaly_location(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     evidence = inspect(x)
     found = evidence.location()
     where = 0.5 if found is None else found
+    gaps = list(evidence.gaps)
+    if found is None and gaps:
+        caveat = f"; no anomaly in the observed steps: it may lie in missing {describe(gaps)}"
+    elif gaps and (near := spans_near(gaps, round(where * x.size), FLAT_STEPS)):
+        caveat = f"; the anomaly borders missing {describe(near)}: its extent there is unknown"
+    else:
+        caveat = ""
     support = {
         "beginning": float(where < 1 / 3),
         "middle": float(1 / 3 <= where <= 2 / 3),
@@ -115,7 +143,7 @@ def anomaly_location(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     return Verdict(
         tuple(scores),
         f"strongest anomaly window centred at {where:.2f} of the length (step {where * x.size:.0f}); "
-        f"{evidence.rationale}",
+        f"{evidence.rationale}{caveat}",
     )
 
 
@@ -127,9 +155,10 @@ TRIM = 0.5
 def anomaly_base(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     """The pattern without the anomaly: each option's waveform + trend fitted to the normal
     points by least trimmed squares; the smallest trimmed residual wins."""
-    x = as_float(series[0])
+    raw = as_float(series[0])
+    x = fill_gaps(raw)
     n = x.size
-    keep = normal_points(x)
+    keep = normal_points(x, np.isnan(raw))
     count = max(int(TRIM * keep.sum()), 8)
     # The period, from a trimmed fit over the full period grid (spikes would mislead a plain one).
     mask = keep
@@ -165,20 +194,22 @@ def anomaly_base(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     )
 
 
-def normal_points(x: np.ndarray) -> np.ndarray:
-    """(T,) bool: steps away from flat runs and from jumps, where the normal pattern shows."""
-    keep = np.ones(x.size, dtype=bool)
-    for a, b in flat_runs(x):
+def normal_points(x: np.ndarray, missing: np.ndarray | None = None) -> np.ndarray:
+    """(T,) bool: observed steps (not ``missing``) away from flat runs and from jumps, where the
+    normal pattern shows."""
+    observed = np.ones(x.size, dtype=bool) if missing is None else ~missing
+    keep = observed.copy()
+    for a, b in flat_runs(x, missing):
         keep[max(a - 1, 0) : b + 1] = False
     for j in jumps(x):
         keep[max(j - 1, 0) : j + 3] = False
-    return keep if keep.sum() >= x.size // 3 else np.ones(x.size, dtype=bool)
+    return keep if keep.sum() >= x.size // 3 else observed
 
 
 def anomaly_nonstationary(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     x = as_float(series[0])
     evidence = inspect(x)
-    breaks = break_evidence(x)
+    breaks = break_evidence(fill_gaps(x))
     support = {
         "cutoff": evidence.scores["cutoff"],
         "direction": breaks["direction"],
@@ -197,7 +228,7 @@ def anomaly_nonstationary(intent: Intent, series: Sequence[np.ndarray]) -> Verdi
 
 
 def break_cause(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
-    support = break_evidence(as_float(series[0]))
+    support = break_evidence(fill_gaps(as_float(series[0])))
     return by_terms(intent, support, ", ".join(f"{k} {v:.2f}" for k, v in support.items()))
 
 
@@ -208,3 +239,5 @@ SOLVERS: dict[str, Solver] = {
     "anomaly_nonstationary": anomaly_nonstationary,
     "break_cause": break_cause,
 }
+# The topics whose solvers take the series with NaN for missing steps (the others get them filled).
+READS_GAPS = frozenset(SOLVERS)

@@ -20,6 +20,7 @@ import numpy as np
 
 from moesaic.data.schema import Document
 from moesaic.reports.exam import anomaly_qa, causality, cycle, moments, noise, pairs, trend
+from moesaic.reports.exam.gaps import fill_gaps
 from moesaic.reports.exam.parse import Intent, parse_question
 from moesaic.reports.exam.verdict import Solver, Verdict, abstain, invert, settle
 
@@ -66,7 +67,9 @@ def answer_question(
         question: the question text.
         options: the option texts (at least 2).
         series: the series, (T,) each; "time series 1" is ``series[0]``. Missing values (NaN)
-            are filled by linear interpolation between their observed neighbours.
+            are filled by linear interpolation between their observed neighbours, except for
+            the anomaly solvers, which read observed steps only
+            (:data:`~moesaic.reports.exam.anomaly_qa.READS_GAPS`).
         question_id: carried into the answer.
         convention: the sense of lead-lag words, see :func:`~moesaic.reports.exam.parse.parse_question`.
     Raises:
@@ -89,13 +92,15 @@ def answer_question(
             f"found {observed}"
         )
     intent = parse_question(question, tuple(options), len(series), convention=convention)
-    verdict = _solve(intent, [fill_gaps(a) for a in arrays], question_id)
+    raw = intent.topic in anomaly_qa.READS_GAPS
+    verdict = _solve(intent, arrays if raw else [fill_gaps(a) for a in arrays], question_id)
     if intent.negated:
         verdict = invert(verdict)
     verdict = settle(intent, verdict)
     gaps = sum(a.size for a in arrays) - sum(observed)
     if gaps:
-        verdict = verdict._replace(rationale=f"{gaps} missing values interpolated; {verdict.rationale}")
+        done = "left out of the anomaly evidence" if raw else "interpolated"
+        verdict = verdict._replace(rationale=f"{gaps} missing values {done}; {verdict.rationale}")
     # Ties break on the option text, so the answer never depends on where an option is listed.
     order = sorted(range(len(options)), key=lambda i: (-verdict.scores[i], options[i]))
     return Answer(question_id, options[order[0]], intent.topic, verdict.scores, verdict.rationale)
@@ -104,17 +109,6 @@ def answer_question(
 def answerable_values(x: np.ndarray) -> bool:
     """No infinite value and none too large to square (NaN, a missing value, is allowed)."""
     return not bool(np.any(np.abs(x[~np.isnan(x)]) > MAX_ABS))
-
-
-def fill_gaps(x: np.ndarray) -> np.ndarray:
-    """(T,) ``x`` with NaN steps filled linearly from the nearest observed ones (held flat at the ends)."""
-    missing = np.isnan(x)
-    if not missing.any():
-        return x
-    steps = np.arange(x.size)
-    filled = x.copy()
-    filled[missing] = np.interp(steps[missing], steps[~missing], x[~missing])
-    return filled
 
 
 def _solve(intent: Intent, series: list[np.ndarray], question_id: str) -> Verdict:
