@@ -95,7 +95,8 @@ def test_unseen_combination_is_accepted_and_logged(caplog: pytest.LogCaptureFixt
 def test_unknown_factor_or_value_is_refused_with_the_known_ones() -> None:
     windows, conditions = fault_windows()
     synth = Synthesizer(tiny()).fit(windows, conditions)
-    with pytest.raises(ValueError, match=r"known values of 'fault': \['leak', 'none'\]"):
+    refused = r"fault='fire' was never seen in training; 'fault' takes: leak, none$"
+    with pytest.raises(ValueError, match=refused):
         synth.sample(2, condition={"fault": "fire"})
     with pytest.raises(ValueError, match="unknown condition factor 'colour'"):
         synth.sample(2, condition={"colour": "red"})
@@ -392,3 +393,16 @@ def test_a_value_without_one_complete_window_is_warned_of(caplog: pytest.LogCapt
         Synthesizer(tiny()).fit(windows, conditions, observed=mask)
     assert f"none of the {len(leaks)} windows with fault=leak has every reading" in caplog.text
     assert "fault=none" not in caplog.text
+
+
+def test_an_unknown_value_is_refused_with_the_values_to_type_and_the_closest() -> None:
+    spec = ConditionSpec.fit([{"fault": "0", "age_years": "5"}, {"fault": "2", "age_years": "22"}])
+    names = {"fault": {"0": "normal", "2": "seal_leak"}}
+    with pytest.raises(
+        ValueError, match=r"takes: 0 \(normal\), 2 \(seal_leak\) .*; closest: 2 \(seal_leak\)$"
+    ):
+        spec.encode([{"fault": "seal_leek"}], names)
+    with pytest.raises(ValueError, match=r"\(the code or the name\)$"):  # a number of codes: no nearest
+        spec.encode([{"fault": 1.0}], names)
+    with pytest.raises(ValueError, match=r"whole numbers in training.*takes: 5, 22; closest: 22$"):
+        spec.encode([{"age_years": 20.0}], names)

@@ -11,6 +11,7 @@ or an unknown category is refused with the known ones listed.
 
 from __future__ import annotations
 
+import difflib
 import logging
 import math
 from collections import Counter
@@ -109,8 +110,13 @@ class ConditionSpec:
         names = {n for n, _ in self.categorical}
         return tuple(sorted((str(k), category(v)) for k, v in condition.items() if k in names))
 
-    def encode(self, conditions: Sequence[Condition]) -> EncodedConditions:
+    def encode(
+        self, conditions: Sequence[Condition], names: Mapping[str, Mapping[str, str]] | None = None
+    ) -> EncodedConditions:
         """Tensors of B conditions for the generator's table encoder (no text: ``text`` is (B, 0)).
+
+        ``names`` (factor -> category -> readable name, such as fault code 2 = ``seal_leak``) only
+        words the refusal of an unknown category: the values it lists and the closest one.
 
         Raises:
             ValueError: an unknown factor, an unknown category, or a non-number for a numeric factor.
@@ -127,10 +133,7 @@ class ConditionSpec:
             for name, value in row.items():
                 if name in ids:
                     if category(value) not in ids[name]:
-                        raise ValueError(
-                            f"condition {name}={value!r} was never seen in training; "
-                            f"known values of {name!r}: {sorted(ids[name])}"
-                        )
+                        raise ValueError(unknown_value(name, value, list(ids[name]), (names or {}).get(name)))
                     categorical[b, column[name]] = ids[name][category(value)]
                 elif name in stats:
                     j, mean, spread = stats[name]
@@ -150,6 +153,42 @@ class ConditionSpec:
                     name, number, z,
                 )  # fmt: skip
         return EncodedConditions(categorical, numeric, observed, torch.zeros(len(conditions), 0))
+
+
+def unknown_value(name: str, value: Any, known: Sequence[str], names: Mapping[str, str] | None) -> str:
+    """The refusal of ``name=value``, a value the model never saw: the values that can be asked for
+    (a code with its readable name, ``2 (seal_leak)``), the closest one, and, for a factor whose
+    training values were whole numbers, why a value between them is not interpolated."""
+    names = names or {}
+    whole = all(k.lstrip("-").isdigit() for k in known)
+    order = sorted(known, key=int) if whole else sorted(known)
+    shown = {k: f"{k} ({names[k]})" if k in names else k for k in order}
+    asked = category(value) if isinstance(value, int | float) else repr(str(value))
+    message = f"condition {name}={asked} was never seen in training"
+    if whole and isinstance(value, int | float) and not names:
+        message += (
+            f": {name!r} took whole numbers in training, and such a factor is learnt as categories "
+            "(one per value), not as a number, so no value between them can be asked for"
+        )
+    message += f"; {name!r} takes: {', '.join(shown.values())}"
+    if names:
+        message += " (the code or the name)"
+    closest = _closest(value, order, names, numeric=whole and not names)
+    return message + (f"; closest: {shown[closest]}" if closest is not None else "")
+
+
+def _closest(value: Any, known: Sequence[str], names: Mapping[str, str], *, numeric: bool) -> str | None:
+    """The known value nearest ``value``: in number for a quantity, in spelling (of the value or its
+    name) for a word; None when nothing is near, and for a number asked of codes."""
+    if isinstance(value, int | float):
+        return min(known, key=lambda k: (abs(int(k) - value), int(k))) if numeric else None
+    typed = str(value).casefold()
+    spelled = {k.casefold(): k for k in known} | {n.casefold(): k for k, n in names.items() if k in known}
+    inside = [k for word, k in spelled.items() if typed and (typed in word or word in typed)]
+    if len(set(inside)) == 1:
+        return inside[0]
+    near = difflib.get_close_matches(typed, list(spelled), n=1, cutoff=0.5)
+    return spelled[near[0]] if near else None
 
 
 def category(value: Any) -> str:

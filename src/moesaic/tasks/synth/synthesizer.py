@@ -318,7 +318,7 @@ class Synthesizer:
 
     def _encode(self, rows: Sequence[Condition], texts: Sequence[str] | None) -> EncodedConditions:
         """The condition tensors of ``rows``, with the embeddings of ``texts`` for a model that reads text."""
-        encoded = self.spec_.encode(rows)
+        encoded = self.spec_.encode(rows, self.value_names_)
         if self.text_embedder_ is None:
             return encoded
         wording = list(texts) if texts is not None else [""] * len(rows)
