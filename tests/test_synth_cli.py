@@ -5,13 +5,17 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import torch
 import typer
 from typer.testing import CliRunner
 
 from moesaic.cli.synth import synth
+from moesaic.config import apply_overrides
 from moesaic.data.simulator import SimulatorConfig, simulate_to
+from moesaic.tasks.synth.config import SynthConfig
+from moesaic.tasks.synth.synthesizer import Synthesizer
 
 runner = CliRunner()
 app = typer.Typer()
@@ -210,3 +214,57 @@ def test_fit_on_a_file_too_short_for_one_window_names_the_file(tmp_path: Path) -
     fitted = runner.invoke(app, args)
     message = " ".join(fitted.output.split())
     assert fitted.exit_code == 2 and "short.csv: no series has 24 steps for one window" in message
+
+
+def _coded_model(folder: Path) -> Path:
+    """A tiny saved synthesizer with a coded factor (fault 2 = seal_leak) and an integer one."""
+    windows = np.random.default_rng(0).standard_normal((12, 4, 2)).astype(np.float32)
+    conditions = [{"fault": str(i % 3), "age_years": ("5", "22")[i % 2]} for i in range(12)]
+    config = apply_overrides(SynthConfig(patch_len=2, calibration="none"), list(SETTINGS))
+    names = {"fault": {"0": "normal", "1": "bearing_wear", "2": "seal_leak"}}
+    Synthesizer(config).fit(windows, conditions, value_names=names).save(folder)
+    return folder
+
+
+def test_two_runs_with_one_seed_give_the_same_samples_under_distinct_ids(tmp_path: Path) -> None:
+    model = _coded_model(tmp_path / "model")
+    runs = []
+    for out in (tmp_path / "a", tmp_path / "b"):
+        args = ["--model", str(model), "--condition", "fault=seal_leak", "--n", "2", "--seed", "7"]
+        result = runner.invoke(app, [*args, "--out", str(out)])
+        assert result.exit_code == 0, result.output
+        runs.append((pd.read_csv(out / "samples.csv"), pd.read_csv(out / "provenance.csv")))
+    (first, made), (second, again) = runs
+    channels = ["step", "channel_0", "channel_1"]
+    pd.testing.assert_frame_equal(first[channels], second[channels])  # reproducible from the seed
+    assert not set(first["sample_id"]) & set(second["sample_id"])  # merged, still told apart
+    assert made["run"].nunique() == 1 and made["run"].iloc[0] != again["run"].iloc[0]
+    assert all(made["run"].iloc[0] in sample for sample in made["sample_id"])
+    assert set(made.columns) >= {"sample_id", "run", "model", "seed", "condition"}
+    assert made["seed"].tolist() == [7, 7] and made["condition"].iloc[0] == '{"fault": 2.0}'
+
+
+def test_options_of_the_other_mode_are_refused_by_name(tmp_path: Path) -> None:
+    model = tmp_path / "missing"  # refused before the model is read
+    args = ["--model", str(model), "--by", "fault", "--window", "48", "--set", "train.max_steps=5"]
+    sampled = runner.invoke(app, args)
+    assert sampled.exit_code == 2
+    assert "--by, --window, --set only apply with --fit" in sampled.output
+    assert "Traceback" not in sampled.output
+    fitted = runner.invoke(app, ["--fit", "plant", "--save", str(tmp_path / "m"), "--seed", "3", "--n", "5"])
+    assert fitted.exit_code == 2
+    assert "--n, --seed only apply when sampling" in fitted.output
+    assert "train.seed" in fitted.output
+
+
+def test_an_unknown_value_lists_the_codes_with_their_names_and_the_closest(tmp_path: Path) -> None:
+    model = _coded_model(tmp_path / "model")
+    args = ["--model", str(model), "--n", "2", "--out", str(tmp_path / "o"), "--condition"]
+    leak = runner.invoke(app, [*args, "fault=leakk"])
+    assert leak.exit_code == 2
+    assert "0 (normal), 1 (bearing_wear), 2 (seal_leak)" in leak.output
+    assert "closest: 2 (seal_leak)" in leak.output
+    age = runner.invoke(app, [*args, "age_years=10"])
+    assert age.exit_code == 2
+    assert "whole numbers" in age.output and "takes: 5, 22; closest: 5" in age.output
+    assert not (tmp_path / "o").exists()

@@ -15,9 +15,11 @@ Two modes, one command:
   (:mod:`moesaic.tasks.synth.text_condition`), and what was understood is printed.
 
 Every sample row carries ``synthetic=True`` and a ``sample_id`` whose provenance row names the
-model folder and the checksum of its weights, the seed, the condition and the factors taken by
-transfer (``transferred``, empty when the generator drew the sample alone), so synthetic data
-can never be mistaken for real data later.
+run, the model folder and the checksum of its weights, the seed, the condition and the factors
+taken by transfer (``transferred``, empty when the generator drew the sample alone), so synthetic
+data can never be mistaken for real data later. The sample ids start with the run id (UTC time
+and random bits, :func:`new_run_id`): the same seed gives the same samples, under other ids.
+An option of the other mode (``--window`` with ``--model``, ``--seed`` with ``--fit``) is refused.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import dataclasses
 import datetime as dt
 import io
 import json
+import secrets
 from pathlib import Path
 from typing import Annotated
 
@@ -50,7 +53,20 @@ from moesaic.tasks.synth.text_condition import parse_text_condition
 FORMATS = ("csv", "parquet")
 
 
+FIT_ONLY = {
+    "save": "--save", "by": "--by", "window": "--window", "stride": "--stride", "design": "--design",
+    "texts": "--texts", "text_reach": "--text-reach", "data": "--data", "overrides": "--set",
+}  # fmt: skip
+"""Options that describe the model to fit: given with --model, they would describe another model."""
+SAMPLE_ONLY = {
+    "condition": "--condition", "text": "--text", "n": "--n", "out": "--out", "seed": "--seed",
+    "guidance": "--guidance", "fmt": "--format", "plot": "--plot",
+}  # fmt: skip
+"""Options of sampling: given with --fit, nothing is sampled."""
+
+
 def synth(
+    ctx: typer.Context,
     model: Annotated[
         Path | None, typer.Option("--model", help="Fitted synthesizer folder to sample from.")
     ] = None,
@@ -123,6 +139,7 @@ def synth(
     """Fit a synthesizer (--fit DATA --save DIR) or sample from one (--model DIR --out DIR)."""
     if (fit is None) == (model is None):
         fail("give either --fit DATA --save DIR (train) or --model DIR (sample)")
+    _refuse_other_mode(ctx, fitting=fit is not None)
     if fit is not None:
         check_outputs(folders=(save,))
     else:
@@ -162,6 +179,32 @@ def synth(
         fail(str(err.args[0]) if err.args else str(err))
     except (DataFormatError, ConfigError, CheckpointError, ValueError) as err:
         fail(str(err))
+
+
+def _refuse_other_mode(ctx: typer.Context, *, fitting: bool) -> None:
+    """Exit with one line naming every option of the other mode that was given: an option of
+    fitting given with --model would describe another model than the one sampled (--window 48
+    does not lengthen the windows of a model fitted on 24), and --seed given with --fit would
+    not seed the training (``--set train.seed=N`` does)."""
+    other = SAMPLE_ONLY if fitting else FIT_ONLY
+    given = [flag for name, flag in other.items() if _given(ctx, name)]
+    if not given:
+        return
+    if fitting:
+        fail(
+            f"{', '.join(given)} only apply when sampling (--model DIR); --fit trains and saves a model: "
+            "leave them out and sample from the saved model next (the training seed is --set train.seed=N)"
+        )
+    fail(
+        f"{', '.join(given)} only apply with --fit; --model samples from a fitted model as it was "
+        "fitted: leave them out, or fit a new model with them (--fit DATA --save DIR)"
+    )
+
+
+def _given(ctx: typer.Context, name: str) -> bool:
+    """Whether option ``name`` was given (on the command line or from the environment)."""
+    source = ctx.get_parameter_source(name)  # typer's own copy of click's ParameterSource: by name
+    return source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT", "PROMPT")
 
 
 def _fit(
@@ -230,6 +273,12 @@ def _fit(
     console.print(f"saved the synthesizer to {save} ({len(cut.windows)} windows{with_text}, factors {named})")
 
 
+def new_run_id(now: dt.datetime) -> str:
+    """A name for one sampling run, ``20260102T030405Z-1a2b3c``: its UTC time and 24 random bits, so
+    that two runs never share sample ids, even with one seed (which makes their samples identical)."""
+    return f"{now:%Y%m%dT%H%M%SZ}-{secrets.token_hex(3)}"
+
+
 def _named_codes(asked: dict[str, object], names: dict[str, dict[str, str]]) -> dict[str, object]:
     """``asked`` with a value written by its name (``fault=normal``) replaced by the code the model
     learnt (``fault=0``), for the factors whose codes the data named."""
@@ -275,16 +324,19 @@ def _sample(
     said = text if reads_text else None
     result = synthesizer.sample(n, condition=asked or None, texts=said, seed=seed, guidance=guidance)
     W, T, C = result.series.shape
+    now = dt.datetime.now(dt.UTC)
+    run = new_run_id(now)
+    ids = [f"synthetic-{run}-{i}" for i in range(W)]
     frame = pd.DataFrame(result.series.reshape(W * T, C), columns=channels)
     frame.insert(0, "step", np.tile(np.arange(T), W))
-    frame.insert(0, "sample_id", np.repeat([f"synthetic-{seed}-{i}" for i in range(W)], T))
+    frame.insert(0, "sample_id", np.repeat(ids, T))
     frame.insert(0, "synthetic", True)
     weights = json.loads((model / "config.json").read_text()).get("sha256", {}).get("model.safetensors", "")
-    created = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     provenance = pd.DataFrame(
         {
-            "sample_id": [f"synthetic-{seed}-{i}" for i in range(W)],
+            "sample_id": ids,
             "synthetic": True,
+            "run": run,
             "model": str(model.resolve()),
             "model_sha256": weights,
             "seed": seed,
@@ -292,7 +344,7 @@ def _sample(
             "condition": [json.dumps(c, sort_keys=True) for c in result.conditions],
             "text": result.texts,
             "transferred": [",".join(t) for t in result.transferred],
-            "created": created,
+            "created": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
         }
     )
     out.mkdir(parents=True, exist_ok=True)
@@ -307,7 +359,10 @@ def _sample(
     if other.exists():  # an earlier run's samples in the other format: the provenance is no longer theirs
         other.unlink()
         console.print(f"removed {other}: an earlier run's samples, not described by the new provenance.csv")
-    console.print(f"wrote {W} synthetic windows of {T} steps x {C} channels to {out} (provenance.csv beside)")
+    console.print(
+        f"wrote {W} synthetic windows of {T} steps x {C} channels to {out} (run {run}, seed {seed}; "
+        "provenance.csv beside)"
+    )
     if plot is not None:
         asked_for = json.dumps(asked, sort_keys=True) if asked else "no condition"
         title = f"synthetic windows from {model.name}: {asked_for}" + (f", text {text!r}" if said else "")
