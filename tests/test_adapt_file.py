@@ -221,6 +221,18 @@ def test_adapt_refuses_short_files_missing_files_and_file_options_on_built_in_ta
     assert result.exit_code == 2 and "--target fan takes neither" in result.output
 
 
+def test_adapt_never_writes_its_adapter_over_the_pretrained_forecaster(tmp_path: Path) -> None:
+    save_pretrained_forecaster(tmp_path / "pre", new_forecaster(TINY, seed=0), TINY)
+    before = (tmp_path / "pre" / "model.safetensors").read_bytes()
+    csv = _write_csv(tmp_path / "plant.csv", _sensors(200))
+    args = ["adapt", "--pretrained", str(tmp_path / "pre"), "--target", str(csv), "--steps", "2"]
+    result = CliRunner().invoke(_app(), [*args, "--method", "lora", "--out", str(tmp_path / "pre")])
+    output = " ".join(result.output.split())
+    assert result.exit_code == 2 and "kind 'moesaic.pretrained_forecaster'" in output, output
+    assert "would replace it" in output
+    assert (tmp_path / "pre" / "model.safetensors").read_bytes() == before
+
+
 def test_forecast_refuses_an_adapter_without_its_pretrained_forecaster(tmp_path: Path) -> None:
     network = new_forecaster(TINY, seed=0)
     save_pretrained_forecaster(tmp_path / "pre", network, TINY)

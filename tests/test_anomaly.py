@@ -12,7 +12,7 @@ import torch
 import typer
 from typer.testing import CliRunner
 
-from moesaic.checkpoint import CheckpointError, save_model
+from moesaic.checkpoint import CheckpointError, model_kind, save_model
 from moesaic.cli.detect import detect
 from moesaic.encoders import EncoderConfig, NotFittedError
 from moesaic.eval.bench import suites
@@ -394,3 +394,13 @@ def test_detect_command_rejects_unknown_channels_and_detectors(tmp_path: Path) -
 
 def test_anomaly_suite_is_registered() -> None:
     assert "anomaly" in suites()
+
+
+def test_detect_never_saves_over_a_checkpoint_of_another_kind(tmp_path: Path) -> None:
+    _write_csv(tmp_path / "plant.csv")
+    save_model(tmp_path / "pretrained", torch.nn.Linear(2, 2), {"kind": "moesaic.pretrained_forecaster"})
+    args = [*_zscore_args(tmp_path, tmp_path / "o.csv"), "--save", str(tmp_path / "pretrained")]
+    result = CliRunner().invoke(_app(), args)
+    assert result.exit_code != 0 and "kind 'moesaic.pretrained_forecaster'" in result.output
+    assert not (tmp_path / "o.csv").exists()
+    assert model_kind(tmp_path / "pretrained") == "moesaic.pretrained_forecaster"

@@ -18,8 +18,10 @@ import moesaic.checkpoint as checkpoint_module
 from moesaic.checkpoint import (
     CheckpointError,
     capture_rng_state,
+    check_model_folder,
     load_checkpoint,
     load_model_state,
+    load_weights,
     model_kind,
     restore_rng_state,
     save_checkpoint,
@@ -226,3 +228,57 @@ def test_model_state_of_another_kind_is_refused_with_both_kinds(tmp_path: Path) 
         load_model_state(tmp_path / "m", kind="moesaic.pretrained_forecaster", what="a pretrained forecaster")
     with pytest.raises(CheckpointError, match="not 'other' checkpoint"):
         load_model_state(tmp_path / "m", kind="other")
+
+
+def test_a_model_of_another_kind_is_never_saved_over(tmp_path: Path) -> None:
+    save_model(tmp_path / "m", nn.Linear(2, 2), {"kind": "moesaic.pretrained_forecaster"})
+    with pytest.raises(
+        CheckpointError, match=r"kind 'moesaic.pretrained_forecaster'; saving one of kind 'a'"
+    ):
+        check_model_folder(tmp_path / "m", "a")
+    with pytest.raises(CheckpointError, match="would replace it"):
+        save_model(tmp_path / "m", nn.Linear(2, 2), {"kind": "a"})
+    assert model_kind(tmp_path / "m") == "moesaic.pretrained_forecaster"
+    save_model(tmp_path / "m", nn.Linear(2, 3), {"kind": "moesaic.pretrained_forecaster"})  # same kind
+    assert load_model_state(tmp_path / "m").state_dict["weight"].shape == (3, 2)
+    (tmp_path / "m" / "config.json").write_text("{broken")  # nothing loadable left to lose
+    check_model_folder(tmp_path / "m", "a")
+
+
+def test_weights_holding_nan_are_refused_by_name(tmp_path: Path) -> None:
+    module = nn.Linear(2, 2)
+    with torch.no_grad():
+        module.bias[0] = float("nan")
+    save_model(tmp_path / "m", module, {})
+    with pytest.raises(CheckpointError, match=r"model.safetensors: 1 tensor\(s\) hold NaN \(bias\)"):
+        load_model_state(tmp_path / "m")
+
+
+def test_weights_that_do_not_fit_name_missing_unexpected_and_reshaped_tensors(tmp_path: Path) -> None:
+    saved = {"0.weight": torch.zeros(4, 3), "0.bias": torch.zeros(5), "extra": torch.zeros(1)}
+    with pytest.raises(CheckpointError) as caught:
+        load_weights(nn.Sequential(nn.Linear(3, 5), nn.Linear(5, 2)), saved, tmp_path)
+    message = str(caught.value)
+    assert "\n" not in message and message.startswith(str(tmp_path / "model.safetensors"))
+    assert "2 missing (1.bias, 1.weight)" in message and "1 unexpected (extra)" in message
+    assert "1 of another shape (0.weight saved (4, 3), built (5, 3))" in message
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "message"),
+    [("step", "7", r"'step' is a string; expected an integer"), ("extra", None, r"'extra' is null")],
+)
+def test_a_key_of_the_wrong_json_type_is_named(tmp_path: Path, key: str, value: Any, message: str) -> None:
+    write(tmp_path / "run")
+    path = tmp_path / "run" / "checkpoint.json"
+    document = json.loads(path.read_text())
+    document[key] = value
+    path.write_text(json.dumps(document))
+    with pytest.raises(CheckpointError, match=message):
+        load_checkpoint(tmp_path / "run")
+
+
+def test_a_checkpoint_error_is_one_line() -> None:
+    assert str(CheckpointError("bad config:\n  - a: too big\n  - b: missing\n")) == (
+        "bad config: - a: too big - b: missing"
+    )

@@ -238,3 +238,18 @@ def test_kmeans_refuses_more_centroids_than_its_training_rows_can_hold(spiky_sin
     with pytest.raises(ValueError, match=r"`clusters` = 20 needs at least 60 training rows .* got 40"):
         make("kmeans", clusters=20).fit(x[:40])
     assert make("kmeans", clusters=10).fit(x[:40]).threshold_ > 0
+
+
+def test_saved_arrays_of_another_shape_or_detector_are_refused_by_name(
+    spiky_sine: tuple, tmp_path: Path
+) -> None:
+    detector = ZScoreDetector().fit(spiky_sine[0])
+    document, state = detector._document(), detector._bag().state_dict()
+    short = {**state, "mean": state["mean"][:2]}  # numpy would broadcast it and score wrongly
+    with pytest.raises(CheckpointError, match=r"array 'mean' has shape \(2,\); its 3 channels need \(3,\)"):
+        ZScoreDetector._rebuild(document, short, tmp_path)
+    with pytest.raises(
+        CheckpointError, match=r"arrays \['components'\] in model.safetensors are not a ZScore"
+    ):
+        ZScoreDetector._rebuild(document, {**state, "components": state["mean"]}, tmp_path)
+    assert ZScoreDetector._rebuild(document, state, tmp_path).threshold_ == detector.threshold_

@@ -13,6 +13,7 @@ import torch
 import typer
 from typer.testing import CliRunner
 
+from moesaic.checkpoint import CheckpointError, save_model
 from moesaic.cli.forecast import forecast
 from moesaic.config import apply_overrides
 from moesaic.data.forecast_windows import (
@@ -109,6 +110,14 @@ def test_save_and_load_reproduce_the_predictions(model: str, series: np.ndarray,
     np.testing.assert_array_equal(
         loaded.predict(series[-L:]).quantiles, forecaster.predict(series[-L:]).quantiles
     )
+
+
+def test_load_names_a_checkpoint_of_another_kind(tmp_path: Path) -> None:
+    save_model(tmp_path / "d", torch.nn.Linear(2, 2), {"kind": "moesaic.detector.zscore"})
+    with pytest.raises(
+        CheckpointError, match=r"not a Forecaster checkpoint .*\(kind 'moesaic.detector.zscore'\)"
+    ):
+        Forecaster.load(tmp_path / "d")
 
 
 def test_covariates_and_static_attributes_enter_the_backbone(series: np.ndarray) -> None:

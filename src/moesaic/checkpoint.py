@@ -29,7 +29,7 @@ import safetensors.torch
 import torch
 from torch import nn
 
-from moesaic.atomic import atomic_directory, write_bytes_atomic, write_text_atomic
+from moesaic.atomic import atomic_directory, os_error_reason, write_bytes_atomic, write_text_atomic
 from moesaic.errors import CheckpointError  # defined apart so torch-free code can raise it
 
 FORMAT_VERSION = 1
@@ -156,15 +156,18 @@ def load_checkpoint(folder: Path) -> Checkpoint:
     """Read and verify the checkpoint in ``folder``.
 
     Raises:
-        CheckpointError: no checkpoint, invalid JSON, unknown format version, a missing file, a
-            checksum mismatch or an unparsable safetensors file; the message names the file.
+        CheckpointError: no checkpoint, invalid JSON, unknown format version, a missing file or key,
+            a key of the wrong JSON type, a checksum mismatch or an unparsable safetensors file; the
+            message names the file.
     """
     folder = Path(folder)
     document = _read_json(folder / CHECKPOINT_JSON, what="a training checkpoint")
     path = folder / CHECKPOINT_JSON
-    for key in ("step", "config", "scheduler", "optimizer_param_groups", "rng", "extra", "sha256"):
+    expected = {"step": int, "config": dict, "scheduler": dict, "optimizer_param_groups": list, "rng": dict}
+    for key, kind in {**expected, "extra": dict, "sha256": dict}.items():
         if key not in document:
             raise CheckpointError(f"{path}: missing key {key!r}; the file is incomplete")
+        _expect_json_type(document[key], kind, path, key)
     checksums = document["sha256"]
     for name in (MODEL_FILE, OPTIMIZER_FILE, RNG_FILE):
         if name not in checksums:
@@ -172,13 +175,15 @@ def load_checkpoint(folder: Path) -> Checkpoint:
     unknown = sorted(set(checksums) - (_CHECKPOINT_FILES - {CHECKPOINT_JSON}))
     if unknown:
         raise CheckpointError(f"{path}: sha256 lists unknown files {unknown}")
+    rng = document["rng"]
+    for key in ("numpy", "python"):
+        _expect_json_type(rng.get(key), list, path, f"rng.{key}")
     tensors = {name: _read_tensors(folder / name, checksums[name]) for name in checksums}
     optimizer_state = _unflatten_optimizer_state(
         tensors[OPTIMIZER_FILE], document["optimizer_param_groups"], folder / OPTIMIZER_FILE
     )
     if "torch" not in tensors[RNG_FILE]:
         raise CheckpointError(f"{folder / RNG_FILE}: no 'torch' generator state inside")
-    rng = document["rng"]
     return Checkpoint(
         model_state=tensors[MODEL_FILE],
         optimizer_state=optimizer_state,
@@ -248,12 +253,13 @@ def save_model(folder: Path, module: nn.Module, config: Mapping[str, Any]) -> No
     """Write an inference checkpoint: ``model.safetensors`` and ``config.json``, atomically.
 
     Args:
-        folder: the output folder; it must be empty, absent or an earlier model checkpoint.
+        folder: the output folder; it must be empty, absent or an earlier model checkpoint of the
+            same ``"kind"`` (:func:`check_model_folder`).
         module: the trained module.
         config: the plain-data config that rebuilds ``module`` (JSON-compatible).
     """
     folder = Path(folder)
-    _refuse_foreign_files(folder, _MODEL_FILES)
+    check_model_folder(folder, config.get("kind"))
     blob = _tensor_bytes(module.state_dict())
     document = {
         "format_version": FORMAT_VERSION,
@@ -273,19 +279,60 @@ def load_model_state(folder: Path, *, kind: str | None = None, what: str = "") -
     its article ("an adapter").
 
     Raises:
-        CheckpointError: as :func:`load_checkpoint`, or a checkpoint of another kind.
+        CheckpointError: as :func:`load_checkpoint`, a checkpoint of another kind, or weights that
+            hold NaN (a model that diverged, or an edited file: it would forecast and score NaN).
     """
     folder = Path(folder)
-    document = _read_json(folder / CONFIG_JSON, what="a model checkpoint")
-    checksums = document.get("sha256", {})
-    if MODEL_FILE not in checksums or "config" not in document:
-        raise CheckpointError(
-            f"{folder / CONFIG_JSON}: expected keys 'config' and 'sha256.{MODEL_FILE}'; it is incomplete"
-        )
+    path = folder / CONFIG_JSON
+    document = _read_json(path, what="a model checkpoint")
+    checksums = document.get("sha256")
+    if not isinstance(checksums, dict) or MODEL_FILE not in checksums or "config" not in document:
+        raise CheckpointError(f"{path}: expected keys 'config' and 'sha256.{MODEL_FILE}'; it is incomplete")
     config = document["config"]
+    _expect_json_type(config, dict, path, "config")
     if kind is not None and config.get("kind") != kind:
         raise CheckpointError(f"{folder}: not {what or repr(kind)} checkpoint (kind {config.get('kind')!r})")
-    return ModelState(_read_tensors(folder / MODEL_FILE, checksums[MODEL_FILE]), config)
+    tensors = _read_tensors(folder / MODEL_FILE, checksums[MODEL_FILE])
+    nan = [name for name, t in tensors.items() if t.is_floating_point() and bool(torch.isnan(t).any())]
+    if nan:
+        raise CheckpointError(
+            f"{folder / MODEL_FILE}: {len(nan)} tensor(s) hold NaN ({_some(nan)}); the model "
+            "diverged or the file was edited: train it again"
+        )
+    return ModelState(tensors, config)
+
+
+def load_weights(module: nn.Module, state_dict: Mapping[str, torch.Tensor], folder: Path) -> None:
+    """``module.load_state_dict(state_dict)`` (strict) of the checkpoint in ``folder``.
+
+    Raises:
+        CheckpointError: one line naming the tensors missing, unexpected or of another shape than
+            the module that the checkpoint's config builds.
+    """
+    try:
+        module.load_state_dict(state_dict)
+    except RuntimeError as err:
+        wanted = module.state_dict()
+        missing = sorted(set(wanted) - set(state_dict))
+        unexpected = sorted(set(state_dict) - set(wanted))
+        shapes = [
+            f"{k} saved {tuple(state_dict[k].shape)}, built {tuple(v.shape)}"
+            for k, v in wanted.items()
+            if k in state_dict and state_dict[k].shape != v.shape
+        ]
+        found = [
+            f"{len(names)} {what} ({_some(names)})"
+            for names, what in (
+                (missing, "missing"),
+                (unexpected, "unexpected"),
+                (shapes, "of another shape"),
+            )
+            if names
+        ]
+        raise CheckpointError(
+            f"{Path(folder) / MODEL_FILE}: the weights do not fit the model its {CONFIG_JSON} builds: "
+            + ("; ".join(found) or str(err))
+        ) from err
 
 
 def model_kind(folder: Path) -> str | None:
@@ -297,6 +344,25 @@ def model_kind(folder: Path) -> str | None:
     document = _read_json(Path(folder) / CONFIG_JSON, what="a model checkpoint")
     config = document.get("config")
     return config.get("kind") if isinstance(config, dict) else None
+
+
+def check_model_folder(folder: Path, kind: str | None) -> None:
+    """Raise CheckpointError now if :func:`save_model` of a ``kind`` model to ``folder`` would be
+    refused: the folder holds other files, or a readable checkpoint of another kind (saving an
+    adapter over the pretrained checkpoint it adapts would lose that checkpoint)."""
+    folder = Path(folder)
+    _refuse_foreign_files(folder, _MODEL_FILES)
+    if not (folder / CONFIG_JSON).is_file():
+        return
+    try:
+        existing = model_kind(folder)
+    except CheckpointError:
+        return  # a damaged checkpoint: replacing it loses nothing that could be loaded
+    if existing != kind:
+        raise CheckpointError(
+            f"{folder}: holds a checkpoint of kind {existing!r}; saving one of kind {kind!r} would "
+            "replace it: give another folder (or delete that one first)"
+        )
 
 
 def check_checkpoint_folder(folder: Path) -> None:
@@ -335,6 +401,8 @@ def _read_json(path: Path, *, what: str) -> dict[str, Any]:
         raise CheckpointError(f"{path}: file missing; {path.parent} is not {what}")
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as err:
+        raise CheckpointError(f"{path}: cannot read it ({os_error_reason(err)})") from err
     except json.JSONDecodeError as err:
         raise CheckpointError(
             f"{path}: not valid JSON (line {err.lineno}, column {err.colno}: {err.msg})"
@@ -352,10 +420,35 @@ def _read_json(path: Path, *, what: str) -> dict[str, Any]:
     return document
 
 
+def _expect_json_type(value: Any, kind: type, path: Path, key: str) -> None:
+    if not isinstance(value, kind) or isinstance(value, bool):
+        names = {dict: "an object", list: "an array", int: "an integer", str: "a string"}
+        raise CheckpointError(
+            f"{path}: {key!r} is {_json_name(value)}; expected {names.get(kind, kind.__name__)}"
+        )
+
+
+def _json_name(value: Any) -> str:
+    """The JSON type of a parsed value, with its article."""
+    if value is None:
+        return "null"
+    kinds = ((bool, "a boolean"), (dict, "an object"), (list, "an array"), (str, "a string"))
+    return next((name for kind, name in kinds if isinstance(value, kind)), "a number")
+
+
+def _some(names: list[str], shown: int = 3) -> str:
+    """The first ``shown`` names, and how many more."""
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
 def _read_tensors(path: Path, sha256: str) -> dict[str, torch.Tensor]:
     if not path.is_file():
         raise CheckpointError(f"{path}: file missing; the checkpoint is incomplete")
-    blob = path.read_bytes()
+    try:
+        blob = path.read_bytes()
+    except OSError as err:
+        raise CheckpointError(f"{path}: cannot read it ({os_error_reason(err)})") from err
     if hashlib.sha256(blob).hexdigest() != sha256:
         raise CheckpointError(f"{path}: checksum mismatch, the file was modified or truncated")
     try:

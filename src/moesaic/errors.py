@@ -4,7 +4,14 @@ from __future__ import annotations
 
 
 class CheckpointError(ValueError):
-    """A checkpoint folder that is missing, incomplete, modified or of an unknown format."""
+    """A checkpoint folder that is missing, incomplete, modified or of an unknown format.
+
+    The message is one line, as a command prints it: the lines of a wrapped error (a ConfigError's
+    list, torch's state-dict report) are joined.
+    """
+
+    def __init__(self, message: str) -> None:
+        super().__init__(" ".join(line.strip() for line in str(message).splitlines() if line.strip()))
 
 
 class NotFittedError(ValueError, AttributeError):

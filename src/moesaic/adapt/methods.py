@@ -34,7 +34,14 @@ from torch import Tensor, nn
 from moesaic.adapt.lora import LoRAConfig, apply_lora
 from moesaic.adapt.prefix import PrefixConfig, apply_prefix
 from moesaic.atomic import atomic_directory, write_bytes_atomic, write_text_atomic
-from moesaic.checkpoint import CONFIG_JSON, FORMAT_VERSION, MODEL_FILE, CheckpointError, load_model_state
+from moesaic.checkpoint import (
+    CONFIG_JSON,
+    FORMAT_VERSION,
+    MODEL_FILE,
+    CheckpointError,
+    check_model_folder,
+    load_model_state,
+)
 from moesaic.config import ConfigError, from_dict, to_dict
 
 METHODS = ("zeroshot", "head", "lora", "prefix", "full")
@@ -143,7 +150,13 @@ def adapter_state(model: nn.Module) -> dict[str, Tensor]:
 def save_adapter(
     folder: Path, model: nn.Module, config: AdaptConfig, *, extra: Mapping[str, Any] | None = None
 ) -> None:
-    """Write the trainable tensors of ``model`` and ``config`` (plus ``extra`` JSON data) to ``folder``."""
+    """Write the trainable tensors of ``model`` and ``config`` (plus ``extra`` JSON data) to ``folder``.
+
+    Raises:
+        CheckpointError: ``folder`` holds other files, or another kind of checkpoint (such as the
+            pretrained one adapted), which saving would delete.
+    """
+    check_model_folder(Path(folder), ADAPTER_KIND)
     tensors = adapter_state(model)
     if not tensors:
         raise ValueError("the model has no trainable tensor to save; was it prepared for adaptation?")

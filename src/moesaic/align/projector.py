@@ -70,7 +70,14 @@ from moesaic.align.number_tokens import NumberTokens
 from moesaic.align.projector_config import ADAPTERS, ProjectorConfig
 from moesaic.align.series_encoder import AttributeBatch, SeriesEncoder, TemplateClassifier, attribute_batch
 from moesaic.atomic import atomic_directory, write_bytes_atomic, write_text_atomic
-from moesaic.checkpoint import CONFIG_JSON, FORMAT_VERSION, MODEL_FILE, CheckpointError, load_model_state
+from moesaic.checkpoint import (
+    CONFIG_JSON,
+    FORMAT_VERSION,
+    MODEL_FILE,
+    CheckpointError,
+    check_model_folder,
+    load_model_state,
+)
 from moesaic.config import from_dict, to_dict
 from moesaic.text.language_model import LanguageModel
 
@@ -331,6 +338,7 @@ class SeriesCaptioner(nn.Module):
 
     def save(self, folder: Path) -> None:
         """``model.safetensors`` (trained tensors only) and ``config.json``, atomically."""
+        check_model_folder(Path(folder), None)  # its config has no kind
         plain = {k: v.detach().contiguous().clone() for k, v in self.trained_state().items()}
         blob = safetensors.torch.save(plain)
         document = {"format_version": FORMAT_VERSION, "config": to_dict(self.config) | {"stage": self.stage},

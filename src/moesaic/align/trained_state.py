@@ -20,7 +20,14 @@ from torch import Tensor, nn
 
 from moesaic.adapt.methods import adapter_state
 from moesaic.atomic import atomic_directory, write_bytes_atomic, write_text_atomic
-from moesaic.checkpoint import CONFIG_JSON, FORMAT_VERSION, MODEL_FILE, CheckpointError, load_model_state
+from moesaic.checkpoint import (
+    CONFIG_JSON,
+    FORMAT_VERSION,
+    MODEL_FILE,
+    CheckpointError,
+    check_model_folder,
+    load_model_state,
+)
 from moesaic.config import to_dict
 
 TRAINED_KIND = "lm-forecaster"
@@ -31,6 +38,7 @@ def save_trained(folder: Path, model: nn.Module, *, kind: str, config: Any) -> N
 
     The layout is :func:`moesaic.checkpoint.save_model`'s, so ``load_model_state`` verifies it.
     """
+    check_model_folder(Path(folder), TRAINED_KIND)
     tensors = adapter_state(model)
     if not tensors:
         raise ValueError(f"{type(model).__name__} has no trainable tensor to save")

@@ -11,8 +11,8 @@ import torch
 import typer
 from torch import nn
 
-from moesaic.adapt.methods import METHODS, AdaptConfig, few_shot_indices, save_adapter
-from moesaic.checkpoint import CheckpointError, model_kind
+from moesaic.adapt.methods import ADAPTER_KIND, METHODS, AdaptConfig, few_shot_indices, save_adapter
+from moesaic.checkpoint import CheckpointError, check_model_folder, model_kind
 from moesaic.cli.console import check_outputs, console, fail
 from moesaic.cli.series_options import ChannelsOption, TimeColOption, print_left_out, read_channels
 from moesaic.config import ConfigError, apply_overrides
@@ -36,6 +36,7 @@ from moesaic.tasks.few_shot import (
     window_shots,
 )
 from moesaic.tasks.forecast_targets import ForecastTarget, adaptation_rows, file_target, forecast_target
+from moesaic.tasks.pretrain import CHECKPOINT_KIND as CLASSIFIER_KIND
 from moesaic.tasks.pretrain import (
     LEARNING_RATES,
     PretrainConfig,
@@ -107,6 +108,7 @@ def pretrain(
         if task not in PRETRAIN_TASKS:
             raise ValueError(f"`--task` must be one of {list(PRETRAIN_TASKS)}, got {task!r}")
         forecasting = task == "forecasting"
+        check_model_folder(out, FORECASTER_KIND if forecasting else CLASSIFIER_KIND)  # before training
         default = FORECAST_PUBLIC_SETS if forecasting else PUBLIC_SETS
         sets = default if public is None else () if public == "none" else tuple(public.split(","))
         kind = ForecastPretrainConfig if forecasting else PretrainConfig
@@ -197,6 +199,8 @@ def adapt(
              "with the pretrained checkpoint itself")  # fmt: skip
     check_outputs(folders=(out,))
     try:
+        if out is not None:
+            check_model_folder(out, ADAPTER_KIND)  # before adapting: it may be the pretrained folder
         kind = model_kind(pretrained)
         forecaster = kind == FORECASTER_KIND
         if target not in TARGETS:

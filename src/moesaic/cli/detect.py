@@ -11,7 +11,7 @@ import numpy as np
 import typer
 
 from moesaic.atomic import write_bytes_atomic, write_text_atomic
-from moesaic.checkpoint import CheckpointError
+from moesaic.checkpoint import CheckpointError, check_model_folder
 from moesaic.cli.console import check_outputs, console, fail
 from moesaic.cli.series_options import (
     ChannelsOption,
@@ -28,7 +28,7 @@ from moesaic.eval.metrics import false_alarm_rate, missed_alarm_rate, point_f1
 from moesaic.reports.plots import detection_figure, figure_png, mask_spans
 from moesaic.tasks.anomaly import AnomalyConfig, detection_table, training_rows
 from moesaic.tasks.detector_registry import DETECTORS, load_detector, make_detector
-from moesaic.tasks.detectors import BaseDetector
+from moesaic.tasks.detectors import KIND_PREFIX, BaseDetector
 from moesaic.tasks.detectors_pipeline import MIN_FIT_ROWS, MIN_SETTLED_ROWS
 
 
@@ -195,6 +195,8 @@ def detect(
         fail(f"--top must be >= 1, got {top}")
     check_outputs(files=(out, plot), folders=(save,), png=plot)
     try:
+        if save is not None:
+            check_model_folder(save, KIND_PREFIX + detector)  # before fitting
         if load is not None:
             fitted = load_detector(load)
             detector, count = fitted.name, 0

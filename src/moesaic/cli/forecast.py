@@ -25,7 +25,7 @@ import numpy as np
 import typer
 
 from moesaic.atomic import write_bytes_atomic, write_text_atomic
-from moesaic.checkpoint import CheckpointError
+from moesaic.checkpoint import CheckpointError, check_model_folder
 from moesaic.cli.console import check_outputs, console, fail
 from moesaic.cli.series_options import (
     ChannelsOption,
@@ -114,6 +114,8 @@ def forecast(
                 "--adapter holds only the adapted tensors: give --pretrained FOLDER, the pretrained "
                 "forecaster it was adapted from"
             )
+        if save is not None and pretrained is None:
+            check_model_folder(save, None)  # before fitting; a Forecaster's config has no kind
         series = read_channels(csv, time_col=time_col, channels=channels)
         if pretrained is not None:
             if load is not None or save is not None:
@@ -182,7 +184,10 @@ def forecast(
         frame = utc_times(frame, "date", series)
     write_text_atomic(out, frame.to_csv(index=False))
     if save is not None:
-        forecaster.save(save)
+        try:
+            forecaster.save(save)
+        except CheckpointError as err:  # a file put into the folder while fitting
+            fail(str(err))
         console.print(f"saved the model to {save}")
     if plot is not None:
         _plot(plot, csv.name, series, future, result, point=point)

@@ -319,10 +319,27 @@ class BaseDetector:
             saved_constant = arrays.pop("constant", None)  # saved before it was kept: none known
             constant = np.zeros(len(detector.channels_)) if saved_constant is None else saved_constant
             detector.constant_ = constant.astype(bool)
+            saved_arrays = {"mean", "std", "scale", "constant", *arrays}
             detector._restore(arrays, weights, saved)
+            detector._check_restored(saved_arrays)
         except (ConfigError, KeyError, TypeError, ValueError, RuntimeError) as err:
             raise CheckpointError(f"{folder}: cannot rebuild the {cls.__name__} ({err})") from err
         return detector
+
+    def _check_restored(self, saved: set[str]) -> None:
+        """Refuse arrays this detector does not know, or shared arrays not shaped for its channels:
+        either would score without error and wrongly (numpy broadcasts a wrong length)."""
+        unknown = sorted(saved - {"mean", "std", "scale", "constant", *self._state()})
+        if unknown:
+            raise ValueError(f"arrays {unknown} in model.safetensors are not a {type(self).__name__}'s")
+        C = len(self.channels_)
+        shared = {"mean": self.scaler_.mean, "std": self.scaler_.std, "constant": self.constant_}
+        for name, array in shared.items():
+            if np.shape(array) != (C,):
+                raise ValueError(f"array {name!r} has shape {np.shape(array)}; its {C} channels need ({C},)")
+        if np.ndim(self.scale_) != 2 or np.shape(self.scale_)[1] != C:
+            shape = np.shape(self.scale_)
+            raise ValueError(f"array 'scale' has shape {shape}; its {C} channels need (P, {C})")
 
     def parameter_count(self) -> tuple[int, int]:
         """(total, active per step) learned numbers, the scaler and channel scales left out."""

@@ -33,7 +33,7 @@ import numpy as np
 import torch
 from torch import Tensor, nn
 
-from moesaic.checkpoint import CheckpointError, load_model_state, save_model
+from moesaic.checkpoint import CheckpointError, load_model_state, load_weights, save_model
 from moesaic.config import from_dict, to_dict
 from moesaic.data.batch import Batch
 from moesaic.data.forecast_windows import ChannelStandardizer, make_forecast_batch
@@ -241,6 +241,11 @@ class Forecaster:
             CheckpointError: a missing, modified or incompatible checkpoint, naming the file.
         """
         state = load_model_state(Path(folder))
+        if "kind" in state.config:  # a Forecaster's config has none; every other checkpoint names its kind
+            raise CheckpointError(
+                f"{folder}: not a Forecaster checkpoint of `moesaic forecast --save` "
+                f"(kind {state.config['kind']!r})"
+            )
         try:
             config = from_dict(ForecastConfig, state.config["forecast"])
             spec = from_dict(ForecastSpec, state.config["spec"])
@@ -254,10 +259,7 @@ class Forecaster:
         forecaster.spec_, forecaster.scaler_ = spec, scaler
         forecaster.covariate_scaler_ = None if cov is None else ChannelStandardizer.from_arrays(**cov)
         forecaster.model_ = FORECAST_MODELS[config.model](config, spec)
-        try:
-            forecaster.model_.load_state_dict(state.state_dict)
-        except RuntimeError as err:
-            raise CheckpointError(f"{folder}: the weights do not fit a {config.model} model ({err})") from err
+        load_weights(forecaster.model_, state.state_dict, Path(folder))
         if stage is not None:
             forecaster.model_.set_stage(stage)  # type: ignore[operator]
         forecaster.train_result_, forecaster.train_seconds_ = None, seconds

@@ -39,7 +39,7 @@ import torch
 from sklearn.metrics import f1_score
 from torch import nn
 
-from moesaic.checkpoint import CheckpointError, load_model_state, save_model
+from moesaic.checkpoint import CheckpointError, load_model_state, load_weights, save_model
 from moesaic.config import ConfigError, from_dict, to_dict
 from moesaic.data.batch import Batch
 from moesaic.data.schema import MaintenanceData
@@ -379,7 +379,7 @@ def load_pretrained(folder: Path) -> Pretrained:
     try:
         config = from_dict(PretrainConfig, state.config["pretrain"])
         model = FaultClassifier(model_config(config), num_classes=len(CLASS_NAMES))
-        model.load_state_dict(state.state_dict)
     except (ConfigError, KeyError, TypeError, RuntimeError) as err:
         raise CheckpointError(f"{folder}: cannot rebuild the pretrained model ({err})") from err
+    load_weights(model, state.state_dict, Path(folder))
     return Pretrained(model.eval(), config)

@@ -39,7 +39,7 @@ from typing import NamedTuple
 import numpy as np
 import torch
 
-from moesaic.checkpoint import CheckpointError, load_model_state, save_model
+from moesaic.checkpoint import CheckpointError, load_model_state, load_weights, save_model
 from moesaic.config import ConfigError, from_dict, to_dict
 from moesaic.data.batch import Batch
 from moesaic.data.registry import load_dataset
@@ -272,7 +272,7 @@ def load_pretrained_forecaster(folder: Path) -> tuple[MoesaicForecastModel, Fore
     try:
         config = from_dict(ForecastPretrainConfig, state.config["pretrain"])
         model = MoesaicForecastModel(config.spec(), config.model)
-        model.load_state_dict(state.state_dict)
     except (ConfigError, KeyError, TypeError, RuntimeError) as err:
         raise CheckpointError(f"{folder}: cannot rebuild the pretrained forecaster ({err})") from err
+    load_weights(model, state.state_dict, Path(folder))
     return model.eval(), config
