@@ -211,6 +211,32 @@ def test_progress_off_a_terminal_is_one_plain_line_per_step(capsys: pytest.Captu
     assert capsys.readouterr().err == "job: started\njob: reading [a, b] (0 s)\n"
 
 
+def test_a_long_step_off_a_terminal_says_when_it_starts_and_ends_but_not_ends_when_it_fails(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from moesaic.cli.console import working
+
+    with working("fitting [x]"):
+        pass
+    assert capsys.readouterr().err == "fitting [x] ...\nfitting [x]: done (0 s)\n"
+    with pytest.raises(ValueError, match="bad"), working("fitting"):
+        raise ValueError("bad")
+    assert capsys.readouterr().err == "fitting ...\n"
+
+
+def test_track_off_a_terminal_prints_the_count_done(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import moesaic.cli.console as console_module
+
+    assert list(console_module.track(iter("abc"), "answering", total=3)) == ["a", "b", "c"]
+    assert capsys.readouterr().err == "answering: 3/3 done (0 s)\n"
+    monkeypatch.setattr(console_module, "PLAIN_EVERY_S", 0.0)  # a line after every item
+    assert list(console_module.track(iter("ab"), "validating")) == ["a", "b"]
+    lines = capsys.readouterr().err.splitlines()
+    assert lines == ["validating: 1 (0 s)", "validating: 2 (0 s)", "validating: 2 done (0 s)"]
+
+
 def test_short_help_and_version() -> None:
     import moesaic
 

@@ -13,7 +13,7 @@ from torch import nn
 
 from moesaic.adapt.methods import ADAPTER_KIND, METHODS, AdaptConfig, few_shot_indices, save_adapter
 from moesaic.checkpoint import CheckpointError, check_model_folder, model_kind
-from moesaic.cli.console import check_outputs, console, fail
+from moesaic.cli.console import check_outputs, console, fail, working
 from moesaic.cli.series_options import ChannelsOption, TimeColOption, print_left_out, read_channels
 from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.registry import DataNotFoundError
@@ -121,7 +121,7 @@ def pretrain(
             config = dataclasses.replace(config, train=schedule)
         config = apply_overrides(config, overrides or [])
         with_public = "".join(f" + {name}" for name in config.public)
-        with console.status(
+        with working(
             f"pretraining ({task}) on a simulated plant without {held_out} ({assets} assets){with_public}"
         ):
             if forecasting:
@@ -217,7 +217,7 @@ def adapt(
             num_threads=1,
         )
         torch.manual_seed(seed)  # adapter weights (LoRA, prefix) start from the global generator
-        with console.status(f"adapting with {method} to {target}"):
+        with working(f"adapting with {method} to {target}"):
             if forecaster:
                 network, learned = load_pretrained_forecaster(pretrained)
                 if target in TARGETS:

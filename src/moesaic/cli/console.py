@@ -66,20 +66,59 @@ def progress(title: str) -> Iterator[Callable[[str], None]]:
     start = time.perf_counter()
 
     def step(message: str) -> None:
-        errors.print(
-            f"{title}: {message} ({time.perf_counter() - start:.0f} s)", highlight=False, soft_wrap=True
-        )
+        _plain(f"{title}: {message} ({time.perf_counter() - start:.0f} s)")
 
-    errors.print(f"{title}: started", highlight=False, soft_wrap=True)
+    _plain(f"{title}: started")
     yield step
 
 
+@contextlib.contextmanager
+def working(message: str) -> Iterator[None]:
+    """Show, on stderr, that one long step runs: a spinner with ``message`` on a terminal;
+    elsewhere a line when it starts and one with its seconds when it ends (none when it fails:
+    the error says why)."""
+    if errors.is_terminal:
+        with errors.status(message):
+            yield
+        return
+    start = time.perf_counter()
+    _plain(f"{message} ...")
+    yield
+    _plain(f"{message}: done ({time.perf_counter() - start:.0f} s)")
+
+
 def track(items: Iterable[T], description: str, total: int | None = None) -> Iterator[T]:
-    """A progress bar over ``items`` (hidden when output is not a terminal)."""
+    """A progress bar over ``items`` on a terminal; elsewhere a plain line of the count done at
+    most every :data:`PLAIN_EVERY_S` seconds, and one at the end."""
+    if not errors.is_terminal:
+        yield from _plain_track(items, description, total)
+        return
     what = TextColumn("{task.description}", markup=False)
     columns = (what, BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-    with Progress(*columns, console=errors, transient=True, disable=not errors.is_terminal) as progress:
+    with Progress(*columns, console=errors, transient=True) as progress:
         task = progress.add_task(description, total=total)
         for item in items:
             yield item
             progress.advance(task)
+
+
+PLAIN_EVERY_S = 10.0
+"""Seconds between two progress lines of :func:`track` off a terminal."""
+
+
+def _plain_track(items: Iterable[T], description: str, total: int | None) -> Iterator[T]:
+    start = last = time.perf_counter()
+    of = "" if total is None else f"/{total}"
+    done = 0
+    for item in items:
+        yield item
+        done += 1
+        now = time.perf_counter()
+        if now - last >= PLAIN_EVERY_S:
+            _plain(f"{description}: {done}{of} ({now - start:.0f} s)")
+            last = now
+    _plain(f"{description}: {done}{of} done ({time.perf_counter() - start:.0f} s)")
+
+
+def _plain(line: str) -> None:
+    errors.print(line, highlight=False, soft_wrap=True)

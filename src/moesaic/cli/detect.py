@@ -12,7 +12,7 @@ import typer
 
 from moesaic.atomic import write_bytes_atomic, write_text_atomic
 from moesaic.checkpoint import CheckpointError, check_model_folder
-from moesaic.cli.console import check_outputs, console, fail
+from moesaic.cli.console import check_outputs, console, fail, working
 from moesaic.cli.series_options import (
     ChannelsOption,
     TimeColOption,
@@ -209,7 +209,7 @@ def detect(
             count = training_rows(series.time, train_until)
             fitted = _new_detector(detector, steps, settings)
             values = np.where(series.observed, series.values, np.nan)
-            with console.status(f"fitting {detector} on {count} rows"):
+            with working(f"fitting {detector} on {count} rows"):
                 learnt = fit_on_training_rows(fitted, values, count, series.channels, csv)
         detection = fitted.predict(values)
         table = utc_times(detection_table(series.time, detection, top=top), "time", series)

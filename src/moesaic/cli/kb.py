@@ -12,7 +12,7 @@ from typing import Annotated
 import typer
 from rich.table import Table
 
-from moesaic.cli.console import check_outputs, console, fail
+from moesaic.cli.console import check_outputs, console, fail, working
 from moesaic.data.registry import DataNotFoundError
 from moesaic.data.tables import DataFormatError
 from moesaic.knowledge import KnowledgeBase, KnowledgeBaseError
@@ -74,7 +74,7 @@ def _ingest(
         start = time.perf_counter()
         loaded = load_source(source, data_root=data, source=name)
         with (
-            console.status(f"ingesting {loaded.source}"),
+            working(f"ingesting {loaded.source}"),
             KnowledgeBase.open(kb, create=True, embedder=embedder) as base,
         ):
             stamps[loaded.source] = _ingested_at(base, loaded.source)

@@ -38,7 +38,7 @@ import typer
 
 from moesaic.atomic import write_bytes_atomic, write_text_atomic
 from moesaic.checkpoint import CheckpointError
-from moesaic.cli.console import check_outputs, console, fail
+from moesaic.cli.console import check_outputs, console, fail, working
 from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.readers import read_series_file
 from moesaic.data.schema import MaintenanceData
@@ -258,7 +258,7 @@ def _fit(
     config = apply_overrides(SynthConfig(design=design), overrides or [])
     if window % config.patch_len:
         config = dataclasses.replace(config, patch_len=1)
-    with console.status(f"fitting a {design} synthesizer on {len(cut.windows)} windows of {source}"):
+    with working(f"fitting a {design} synthesizer on {len(cut.windows)} windows of {source}"):
         synthesizer = Synthesizer(config).fit(
             cut.windows,
             cut.conditions if factors else None,

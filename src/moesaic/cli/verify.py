@@ -14,7 +14,7 @@ import typer
 from rich.markup import escape
 
 from moesaic.atomic import write_text_atomic
-from moesaic.cli.console import check_outputs, console, fail
+from moesaic.cli.console import check_outputs, console, fail, working
 from moesaic.knowledge import KnowledgeBase, KnowledgeBaseError
 from moesaic.reports.diagnose import Report, default_classifier, render, verify_report
 
@@ -66,7 +66,7 @@ def verify(
     check_outputs(files=(out,))
     draft = read_report(report)
     try:
-        with KnowledgeBase.open(kb, create=False) as base, console.status("verifying"):
+        with KnowledgeBase.open(kb, create=False) as base, working("verifying"):
             asset = draft.diagnosis.asset_id
             if base.record("assets", asset) is None:  # one line, not every citation failing alike
                 fail(
