@@ -46,13 +46,13 @@ def test_fit_then_sample_writes_samples_with_provenance(tmp_path: Path) -> None:
     assert samples["synthetic"].all() and samples["sample_id"].nunique() == 3
     assert len(provenance) == 3 and provenance["synthetic"].all()
     assert set(provenance.columns) >= {"sample_id", "model", "model_sha256", "seed", "condition"}
-    assert provenance["condition"].iloc[0] == '{"fault": 0.0}'
+    assert provenance["condition"].iloc[0] == '{"fault": "0"}'
     assert set(samples["sample_id"]) == set(provenance["sample_id"])
     named = runner.invoke(
         app, ["--model", str(model), "--condition", "fault=Normal", "--n", "2", "--out", str(out)]
     )
     assert named.exit_code == 0, named.output  # the name the data gives code 0
-    assert pd.read_csv(out / "provenance.csv")["condition"].iloc[0] == '{"fault": 0.0}'  # as fault=0
+    assert pd.read_csv(out / "provenance.csv")["condition"].iloc[0] == '{"fault": "0"}'  # as fault=0
     plot, parquet = tmp_path / "samples.png", tmp_path / "pq"
     args = [
         "--model",
@@ -241,7 +241,7 @@ def test_two_runs_with_one_seed_give_the_same_samples_under_distinct_ids(tmp_pat
     assert made["run"].nunique() == 1 and made["run"].iloc[0] != again["run"].iloc[0]
     assert all(made["run"].iloc[0] in sample for sample in made["sample_id"])
     assert set(made.columns) >= {"sample_id", "run", "model", "seed", "condition"}
-    assert made["seed"].tolist() == [7, 7] and made["condition"].iloc[0] == '{"fault": 2.0}'
+    assert made["seed"].tolist() == [7, 7] and made["condition"].iloc[0] == '{"fault": "2"}'
 
 
 def test_options_of_the_other_mode_are_refused_by_name(tmp_path: Path) -> None:

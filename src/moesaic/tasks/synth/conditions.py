@@ -92,17 +92,19 @@ class ConditionSpec:
 
     def canonical(self, condition: Condition) -> dict[str, Any]:
         """``condition`` with each factor named as in training when only its case differs ("Fault"
-        for "fault").
+        for "fault"), and a categorical value as its category name (``2.0`` typed on the command
+        line is category ``"2"``), so that provenance records what was learnt.
 
         Raises:
             ValueError: two factors of ``condition`` name the same training factor.
         """
+        categorical = {n for n, _ in self.categorical}
         out: dict[str, Any] = {}
         for given, value in condition.items():
             name = _spelled_as_offered(str(given), self.names)
             if name in out:
                 raise ValueError(f"condition names factor {name!r} twice: {dict(condition)}")
-            out[name] = value
+            out[name] = category(value) if name in categorical else value
         return out
 
     def combination(self, condition: Condition) -> tuple[tuple[str, str], ...]:
@@ -160,6 +162,7 @@ def unknown_value(name: str, value: Any, known: Sequence[str], names: Mapping[st
     (a code with its readable name, ``2 (seal_leak)``), the closest one, and, for a factor whose
     training values were whole numbers, why a value between them is not interpolated."""
     names = names or {}
+    value = _typed_number(value)
     whole = all(k.lstrip("-").isdigit() for k in known)
     order = sorted(known, key=int) if whole else sorted(known)
     shown = {k: f"{k} ({names[k]})" if k in names else k for k in order}
@@ -175,6 +178,18 @@ def unknown_value(name: str, value: Any, known: Sequence[str], names: Mapping[st
         message += " (the code or the name)"
     closest = _closest(value, order, names, numeric=whole and not names)
     return message + (f"; closest: {shown[closest]}" if closest is not None else "")
+
+
+def _typed_number(value: Any) -> Any:
+    """``value`` as a float when it is a number written as text (``"10"``, as a categorical value
+    is kept), else unchanged."""
+    if isinstance(value, str):
+        try:
+            number = float(value)
+        except ValueError:
+            return value
+        return number if math.isfinite(number) else value
+    return value
 
 
 def _closest(value: Any, known: Sequence[str], names: Mapping[str, str], *, numeric: bool) -> str | None:
