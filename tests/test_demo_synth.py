@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+import logging
+
 import numpy as np
+import pytest
 
 from moesaic.data.schema import MaintenanceData, Series
 from moesaic.demo_synth import signature, synthesis_section, synthesize_fault
@@ -42,3 +46,18 @@ def test_the_synthesizer_learns_the_fault_shift_and_the_section_labels_it_synthe
 def test_a_plant_without_faults_gives_a_note_instead_of_a_model() -> None:
     assert synthesize_fault(_plant(faulty=False), steps=10) is None
     assert "no fault windows" in "".join(synthesis_section(None).parts)
+
+
+def test_series_of_other_channels_are_left_out_by_choice_and_named_on_the_page(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    plant = _plant(faulty=True)
+    first = plant.series[0]
+    fan = dataclasses.replace(first, series_id="f0", asset_id="F-0", channels=("a", "c"))
+    with caplog.at_level(logging.WARNING):
+        demo = synthesize_fault(dataclasses.replace(plant, series=(*plant.series, fan)), steps=10)
+    assert not [r for r in caplog.records if r.levelno >= logging.WARNING]
+    assert demo is not None and demo.series == ("s0", "s1", "s2") and demo.others == 1
+    html = " ".join("".join(synthesis_section(demo).parts).split())
+    assert "from the 3 series that share its 2 channels (s0, s1, s2;" in html
+    assert "1 other series have other sensors" in html
