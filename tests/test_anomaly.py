@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from pathlib import Path
 
@@ -14,6 +15,7 @@ from typer.testing import CliRunner
 
 from moesaic.checkpoint import CheckpointError, model_kind, save_model
 from moesaic.cli.detect import detect
+from moesaic.config import ConfigError
 from moesaic.encoders import EncoderConfig, NotFittedError
 from moesaic.eval.bench import suites
 from moesaic.eval.metrics import false_alarm_rate, point_f1
@@ -404,3 +406,33 @@ def test_detect_never_saves_over_a_checkpoint_of_another_kind(tmp_path: Path) ->
     assert result.exit_code != 0 and "kind 'moesaic.pretrained_forecaster'" in result.output
     assert not (tmp_path / "o.csv").exists()
     assert model_kind(tmp_path / "pretrained") == "moesaic.pretrained_forecaster"
+
+
+def _repairing(detector: AnomalyDetector, repair: float) -> AnomalyDetector:
+    copied = copy.copy(detector)
+    copied.config = dataclasses.replace(detector.config, repair=repair)
+    return copied
+
+
+def test_repair_forecasts_block_by_block_as_the_batch_does_when_nothing_departs(
+    fitted: AnomalyDetector, shifted_sine: tuple
+) -> None:
+    z = fitted.scaler_.transform(shifted_sine[0])
+    np.testing.assert_allclose(_repairing(fitted, 1e9).forecast(z), fitted.forecast(z), rtol=1e-5, atol=1e-6)
+
+
+def test_a_repaired_spike_no_longer_drags_the_forecasts_after_it(
+    fitted: AnomalyDetector, shifted_sine: tuple
+) -> None:
+    clean = fitted.scaler_.transform(shifted_sine[0][:200])
+    spiked = clean.copy()
+    spiked[170:174, 0] += 8.0  # four wild readings of the sine
+    after = slice(174, 174 + TINY.context_length)
+    plain = np.abs(fitted.forecast(spiked)[after] - fitted.forecast(clean)[after]).max()
+    repaired = np.abs(_repairing(fitted, 3.0).forecast(spiked)[after] - fitted.forecast(clean)[after]).max()
+    assert plain > 0.5 and repaired < 0.2 * plain
+
+
+def test_repair_must_be_a_non_negative_bound() -> None:
+    with pytest.raises(ConfigError, match="`repair` must be >= 0, got -1"):
+        AnomalyConfig(repair=-1.0)

@@ -80,6 +80,11 @@ class AnomalyConfig(ScoringConfig):
             :mod:`moesaic.heads.anomaly`): a noisy channel's forecast then returns to its training
             mean, so a level shift keeps a residual; a smooth channel pays it to be forecast well.
         finetune_steps: optimizer steps on the rows given to ``fit`` when a pretrained model is given.
+        repair: a step whose value departs from its forecast by more than ``repair`` (in the
+            channel's training standard deviations) enters later contexts as its forecast, so that
+            an anomaly neither drags the forecasts after it off (false alarms once it has ended)
+            nor becomes the new normal while it lasts (missed steps); 0 leaves contexts as read.
+            Scoring then runs block by block, ``horizon`` steps at a time.
         model: the backbone; :meth:`resolved_model` sets its encoders to one channel per sample.
         train: optimisation settings when the model is trained by ``fit`` or pretrained;
             ``train.batch_size`` counts channel samples (a window of C channels makes C of them).
@@ -90,6 +95,7 @@ class AnomalyConfig(ScoringConfig):
     levels: bool = True
     persistence_penalty: float = 0.1
     finetune_steps: int = 0
+    repair: float = 0.0
     model: ModelConfig = field(default_factory=_default_model)
     train: TrainConfig = field(default_factory=_default_train)
 
@@ -99,8 +105,9 @@ class AnomalyConfig(ScoringConfig):
                      if getattr(self, n) < 1]  # fmt: skip
         if self.finetune_steps < 0:
             problems.append(f"`finetune_steps` must be >= 0, got {self.finetune_steps}")
-        if self.persistence_penalty < 0:
-            problems.append(f"`persistence_penalty` must be >= 0, got {self.persistence_penalty}")
+        for name in ("persistence_penalty", "repair"):
+            if not getattr(self, name) >= 0:
+                problems.append(f"`{name}` must be >= 0, got {getattr(self, name)}")
         return problems
 
     def resolved_model(self) -> ModelConfig:
@@ -255,16 +262,36 @@ class AnomalyDetector(BaseDetector):
         return np.nan_to_num(z - self.forecast(z), nan=0.0)[:, None, :]
 
     def forecast(self, z: np.ndarray) -> np.ndarray:
-        """(T, C) forecast of every standardised row from the rows before it (row 0: NaN)."""
+        """(T, C) forecast of every standardised row from the rows before it (row 0: NaN); with
+        ``repair``, from contexts in which the departing rows before it are replaced by their
+        forecasts."""
+        if self.config.repair > 0:
+            return self._forecast_repairing(z)
+        forecast = np.full_like(z, np.nan)
+        forecast[1:] = self._forecast_blocks(z, np.arange(1, len(z), self.config.horizon))[: len(z) - 1]
+        return forecast
+
+    def _forecast_blocks(self, z: np.ndarray, starts: np.ndarray) -> np.ndarray:
+        """(W * H, C): the H rows forecast from each of the W ``starts`` of ``z``, in order."""
         cfg = self.config
-        starts = np.arange(1, len(z), cfg.horizon)
         windows = forecast_windows(
             z, starts, context_length=cfg.context_length, horizon=cfg.horizon, levels=cfg.levels
         )
         with torch.no_grad():
             out = torch.cat([self.model_(b) for b in windows.batches(_PREDICT_BATCH)]).double().numpy()
-        forecast = np.full_like(z, np.nan)
-        forecast[1:] = out.reshape(-1, z.shape[1])[: len(z) - 1]  # (W * H, C) covers rows 1 .. T
+        return out.reshape(-1, z.shape[1])
+
+    def _forecast_repairing(self, z: np.ndarray) -> np.ndarray:
+        """:meth:`forecast` block by block: each block of H rows is forecast from the repaired rows
+        before it, then its rows departing by more than ``repair`` are repaired in turn."""
+        H, bound = self.config.horizon, self.config.repair
+        repaired, forecast = z.copy(), np.full_like(z, np.nan)
+        for start in range(1, len(z), H):
+            stop = min(start + H, len(z))
+            block = self._forecast_blocks(repaired, np.array([start]))[: stop - start]
+            forecast[start:stop] = block
+            departs = np.abs(z[start:stop] - block) > bound  # NaN (missing) never departs
+            repaired[start:stop] = np.where(departs, block, z[start:stop])
         return forecast
 
     def parameter_count(self) -> tuple[int, int]:

@@ -39,7 +39,13 @@ up to 19 later steps; SKAB's Conv-AE baseline looks up to 59 ahead). They were c
 12 validation files and by the same rule among 360 settings (five panels: moesaic with ar, zscore
 or kmeans, with ar and zscore, or with ar and kmeans; smoothing 5/10/20; factor 1/1.25/1.5/2;
 persistence 20/30/45; backdated or not); the smallest of the members' scores had beaten their mean
-and geometric mean there before.
+and geometric mean there before. Since 2026-12-02 its backbone member repairs its contexts
+(``repair=2``, :class:`moesaic.tasks.anomaly.AnomalyConfig`: a reading more than 2 training
+standard deviations off its forecast enters later contexts as the forecast, so a lasting anomaly
+does not become the new normal), chosen on the same 12 files by the same rule among repair 0, 2,
+3, 4 and 6 with the other settings kept: mean F1 0.784 at FAR 13.3 % against 0.765 at 12.3 % without.
+For ``moesaic`` alone every repair raised the false-alarm rate above the bound (13.8 to 39 %), so
+it keeps its contexts as read.
 
 Tennessee Eastman (Braatz data), the usual control-limit protocol: detectors fit on the first 400
 rows of the normal training run and take their scales and threshold (99th percentile, no factor,
@@ -116,6 +122,8 @@ SCORING_CONSENSUS = {
     },
     "tep": SCORING["tep"],
 }
+# The consensus's backbone member repairs its contexts on SKAB (module docstring); 0 = off.
+CONSENSUS_REPAIR = {"skab": 2.0, "tep": 0.0}
 PUBLISHED_SKAB = {  # SKAB README, strict leaderboard, outlier detection: (F1, FAR %, MAR %)
     "conv-ae": (0.78, 13.55, 28.02),
 }
@@ -189,8 +197,9 @@ def _configs(ctx: SuiteContext, dataset: str) -> dict[str, ScoringConfig]:
     extra: dict[str, dict[str, Any]] = {"iforest": {"trees": 50 if ctx.quick else 100}}
     for name, cls in CLASSICAL.items():
         configs[name] = cls.config_class(**scoring, **extra.get(name, {}))
+    member = dataclasses.replace(backbone, repair=CONSENSUS_REPAIR[dataset])
     configs["moesaic-consensus"] = ConsensusConfig(
-        **SCORING_CONSENSUS[dataset], seed=ctx.seed, backbone=backbone
+        **SCORING_CONSENSUS[dataset], seed=ctx.seed, backbone=member
     )
     return configs
 
