@@ -284,11 +284,11 @@ class AnomalyDetector(BaseDetector):
     def _forecast_repairing(self, z: np.ndarray) -> np.ndarray:
         """:meth:`forecast` block by block: each block of H rows is forecast from the repaired rows
         before it, then its rows departing by more than ``repair`` are repaired in turn."""
-        H, bound = self.config.horizon, self.config.repair
+        L, H, bound = self.config.context_length, self.config.horizon, self.config.repair
         repaired, forecast = z.copy(), np.full_like(z, np.nan)
         for start in range(1, len(z), H):
-            stop = min(start + H, len(z))
-            block = self._forecast_blocks(repaired, np.array([start]))[: stop - start]
+            stop, first = min(start + H, len(z)), max(0, start - L)  # the rows its window reads
+            block = self._forecast_blocks(repaired[first:stop], np.array([start - first]))[: stop - start]
             forecast[start:stop] = block
             departs = np.abs(z[start:stop] - block) > bound  # NaN (missing) never departs
             repaired[start:stop] = np.where(departs, block, z[start:stop])
