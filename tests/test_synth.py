@@ -406,3 +406,6 @@ def test_an_unknown_value_is_refused_with_the_values_to_type_and_the_closest() -
         spec.encode([{"fault": 1.0}], names)
     with pytest.raises(ValueError, match=r"whole numbers in training.*takes: 5, 22; closest: 22$"):
         spec.encode([{"age_years": 20.0}], names)
+    named = {"fault": {**names["fault"], "5": "misalignment"}}  # named by the data, never trained
+    with pytest.raises(ValueError, match=r"^condition fault=5 \(misalignment\) was never seen in training; "):
+        spec.encode([{"fault": "5"}], named)

@@ -167,6 +167,8 @@ def unknown_value(name: str, value: Any, known: Sequence[str], names: Mapping[st
     order = sorted(known, key=int) if whole else sorted(known)
     shown = {k: f"{k} ({names[k]})" if k in names else k for k in order}
     asked = category(value) if isinstance(value, int | float) else repr(str(value))
+    if asked in names:  # a code the data names but no training window had (fault=misalignment)
+        asked += f" ({names[asked]})"
     message = f"condition {name}={asked} was never seen in training"
     if whole and isinstance(value, int | float) and not names:
         message += (
