@@ -23,6 +23,7 @@ from moesaic.data.schema import MaintenanceData
 from moesaic.eval.meters import Stopwatch
 from moesaic.reports.html import Section
 from moesaic.tasks.synth import SynthConfig, Synthesizer, condition_windows
+from moesaic.tasks.synth.conditions import most_common_channels
 
 log = logging.getLogger(__name__)
 
@@ -51,7 +52,7 @@ def synthesize_fault(data: MaintenanceData, *, steps: int = 400, seed: int = 0) 
     One generator learns one set of channels: it trains on the series with the plant's most common
     channel set, chosen here (and said on the page) rather than warned about.
     """
-    channels = Counter(s.channels for s in data.series).most_common(1)[0][0] if data.series else ()
+    channels = most_common_channels(data.series) if data.series else ()
     chosen = [s for s in data.series if s.channels == channels]
     cut = condition_windows(chosen, window=WINDOW, stride=STRIDE, by=("fault",))
     names = _fault_names(data)

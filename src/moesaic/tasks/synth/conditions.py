@@ -252,6 +252,12 @@ class ConditionedWindows(NamedTuple):
     texts: list[str] | None = None  # W texts ("" for none); None when no documents were given
 
 
+def most_common_channels(series: Sequence[Series]) -> tuple[str, ...]:
+    """The channel set most of ``series`` share (the first met on a tie): the one a generator
+    learns, since one generator learns one set of channels."""
+    return Counter(s.channels for s in series).most_common(1)[0][0]
+
+
 def condition_windows(
     series: Sequence[Series],
     *,
@@ -281,8 +287,7 @@ def condition_windows(
         raise ValueError(f"`window` and `stride` must be >= 1, got {window} and {stride}")
     if not series:
         raise ValueError("no series to cut windows from")
-    sets = Counter(s.channels for s in series)
-    channels = sets.most_common(1)[0][0]
+    channels = most_common_channels(series)
     others = [s.series_id for s in series if s.channels != channels]
     if others:
         shown = ", ".join(others[:10]) + (" ..." if len(others) > 10 else "")
