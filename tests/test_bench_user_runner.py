@@ -130,3 +130,18 @@ def test_cli_lists_suite_options_and_refuses_a_repeated_option(tmp_path: Path) -
         typo.exit_code == 2 and "unknown options ['stpes']" in typo.output and "Traceback" not in typo.output
     )
     assert not list(tmp_path.iterdir())
+
+
+def test_cli_csv_is_the_csv_option_of_the_suites_that_take_one(tmp_path: Path) -> None:
+    runner = CliRunner()
+    both = runner.invoke(
+        app, ["bench", "forecast", "--csv", "a.csv", "-o", "csv=b.csv", "--out", str(tmp_path)]
+    )
+    assert both.exit_code == 2 and "--csv a.csv and --option csv=b.csv both given" in both.output
+    other = runner.invoke(app, ["bench", "collapse", "--csv", "a.csv", "--out", str(tmp_path)])
+    assert other.exit_code == 2 and "unknown options ['csv']" in other.output
+    missing = runner.invoke(
+        app, ["bench", "forecast", "--csv", str(tmp_path / "none.csv"), "--out", str(tmp_path)]
+    )
+    assert missing.exit_code == 2 and "none.csv" in missing.output and "Traceback" not in missing.output
+    assert not list(tmp_path.iterdir())

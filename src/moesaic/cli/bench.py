@@ -27,6 +27,14 @@ def bench(
         list[str] | None, typer.Option("--option", "-o", help="Suite option KEY=VALUE.")
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed.")] = 0,
+    csv: Annotated[
+        Path | None,
+        typer.Option(
+            "--csv",
+            help="A data file for a suite that takes one, the same as -o csv=FILE "
+            "(forecast: any ETT-format file instead of ETTh1, under the same protocol).",
+        ),
+    ] = None,
 ) -> None:
     """Run a benchmark suite; rows follow shared/bench-contract.md."""
     known = suites()
@@ -46,6 +54,10 @@ def bench(
         if key in options:
             fail(f"--option {key} given twice ({options[key]!r} and {value!r}); give it once")
         options[key] = value
+    if csv is not None:
+        if "csv" in options:
+            fail(f"--csv {csv} and --option csv={options['csv']} both given; give one")
+        options["csv"] = str(csv)
     check_outputs(folders=(out,))  # before the suite runs, not after
     command = "moesaic " + " ".join(shlex.quote(a) for a in sys.argv[1:])
     ctx = SuiteContext(quick=quick, data=data, options=options, progress=track, seed=seed, out=out)
