@@ -84,6 +84,12 @@ def add(
     QUESTIONS.append(item)
 
 
+def ask(category: str, kind: str, question: str, options: list[Any], *cases: tuple[Any, np.ndarray]) -> None:
+    """One question asked of several series: each case is (its answer, its series)."""
+    for answer, series in cases:
+        add(category, kind, question, options, answer, series)
+
+
 def pattern() -> None:
     n, t = 160, np.arange(160)
     movement = "Which of the following best describes the long-term movement of this series?"
@@ -92,9 +98,15 @@ def pattern() -> None:
         "The values tend to fall over time.",
         "There is no persistent rise or fall.",
     )
-    add(PATTERN, "trend direction", movement, [rise, fall, flat], rise, 0.04 * t + white(n, 0.8))
-    add(PATTERN, "trend direction", movement, [rise, fall, flat], fall, 5 - 0.03 * t + ar1(n, 0.3, 0.5))
-    add(PATTERN, "trend direction", movement, [rise, fall, flat], flat, 2 + white(n))
+    ask(
+        PATTERN,
+        "trend direction",
+        movement,
+        [rise, fall, flat],
+        (rise, 0.04 * t + white(n, 0.8)),
+        (fall, 5 - 0.03 * t + ar1(n, 0.3, 0.5)),
+        (flat, 2 + white(n)),
+    )
 
     form = "Which functional form best characterises the growth of this signal?"
     lin, expo, logf = (
@@ -102,9 +114,15 @@ def pattern() -> None:
         "It grows exponentially, faster and faster.",
         "It grows quickly at first and then levels off, like a logarithm.",
     )
-    add(PATTERN, "trend type", form, [lin, expo, logf], lin, 0.05 * t + white(n, 0.3))
-    add(PATTERN, "trend type", form, [lin, expo, logf], expo, np.exp(t / 40) + white(n, 0.3))
-    add(PATTERN, "trend type", form, [lin, expo, logf], logf, 3 * np.log1p(t) + white(n, 0.2))
+    ask(
+        PATTERN,
+        "trend type",
+        form,
+        [lin, expo, logf],
+        (lin, 0.05 * t + white(n, 0.3)),
+        (expo, np.exp(t / 40) + white(n, 0.3)),
+        (logf, 3 * np.log1p(t) + white(n, 0.2)),
+    )
 
     turn = "Does the general tendency of the series switch from increasing to decreasing at some point?"
     yes_turn, no_turn = "Yes, it first climbs and later declines.", "No, it keeps moving in one direction."
