@@ -17,21 +17,25 @@ from moesaic.reports.exam.rules import RULES
 
 # Canonical terms and the phrases that express them. Order matters only for readability.
 TERMS: tuple[tuple[str, str], ...] = (
-    ("no_trend", r"\bno (clear |significant )?trend"),
+    (
+        "no_trend",
+        r"\bno (clear |significant |persistent |systematic )?(trend|rise|drift)"
+        r"|\bfluctuates? around a (fixed|constant|stable) (level|mean|value)",
+    ),
     ("no_pattern", r"\bno (cyclic |clear )?pattern"),
     ("no_noise", r"\bno (significant )?noise"),
-    ("no_autocorrelation", r"\bno (auto)?correlation"),
+    ("no_autocorrelation", r"\bno (auto)?correlation|\buncorrelated|\bnot (auto)?correlated"),
     ("no_influence", r"\bno (influence|effect|impact)"),
-    ("linear", r"\blinear"),
+    ("linear", r"\blinear|\bstraight[- ]line|\bconstant rate"),
     ("exponential", r"\bexponential"),
-    ("log", r"\blog(arithmic)?\b"),
+    ("log", r"\blog(arithm\w*)?\b"),
     ("sine", r"\bsine|\bsinusoid"),
     ("square", r"\bsquare"),
     ("sawtooth", r"\bsa?w?a?tooth|\bswatooth"),
     ("white", r"\bwhite\b|\bgaussian\b"),
-    ("red", r"\bred noise|\brandom walk|\bbrownian"),
+    ("red", r"\bred noise|\brandom walk|\bbrown(ian)?\b"),
     ("spike", r"\bspikes?\b|\boutliers?\b|\bsingle (point|value)"),
-    ("cutoff", r"\bcut-?off|\bdisappear"),
+    ("cutoff", r"\bcut-?off|\bdisappear|\bdrops? to zero|\bflat ?lines?\b"),
     ("flip", r"\bflip"),
     ("scale", r"\bscale\b|\bdifferent scale"),
     ("wander", r"\bwander|\bdeviates? off"),
@@ -43,8 +47,8 @@ TERMS: tuple[tuple[str, str], ...] = (
     ("multiplicative", r"\bmultiplicative|\bmultiplied"),
     ("negative", r"\bnegative"),
     ("positive", r"\bpositive"),
-    ("up", r"\bupward|\bincreas|\brising|\bgrow"),
-    ("down", r"\bdownward|\bdecreas|\bfalling|\bdeclin"),
+    ("up", r"\bupward|\bincreas|\brises?\b|\brising|\bgrow|\bclimb|\blarger|\bbigger|\bwiden"),
+    ("down", r"\bdownward|\bdecreas|\bfalls?\b|\bfalling|\bdeclin|\bsmaller|\bshrink|\bnarrow|\bdamp"),
     ("same", r"\bsame\b|\bremains?\b|\bunchanged|\bsimilar|\bconstant\b|\bstable\b"),
     ("different", r"\bdifferent|\bdiffer"),
     ("first_half", r"\b(first|former|earlier) half"),
@@ -72,6 +76,9 @@ _INTERVAL = re.compile(r"between\s+([-+]?\d+(?:\.\d+)?)\s*(?:to|and|-)\s*([-+]?\
 # Words that name one of the two series: "time series 2", "signal 1", "sequence 2", "ts 1".
 SERIES_WORD = r"(?:time[\s-]?series|series|ts|signals?|sequences?|curves?|variables?)"
 _SERIES = re.compile(SERIES_WORD + r"\s*#?\s*(\d)\b")
+# "The first signal", "the second one": a series named by its place instead of its number.
+_ORDINAL = re.compile(r"\b(first|second)\s+(?:one|" + SERIES_WORD + r")\b")
+_ORDINALS = {"first": 1, "second": 2}
 _LEADER = re.compile(SERIES_WORD + r"\s*(\d)\s+(?:is\s+)?(leads|lags(?: behind)?|precedes|follows|drives)\b")
 # An option that denies every other claim: "None of the above", "Neither series ...", "No anomaly".
 _DENIES = re.compile(r"^\s*(none|neither|nothing|no)\b|\bthere (is|are) no\b|\bnot? any\b")
@@ -167,7 +174,8 @@ def find_terms(text: str) -> tuple[str, ...]:
             found.append((m.start(), name))
     negated = {n for _, n in found if n.startswith("no_")}
     # "No trend" also matches "trend": keep the negated concept only.
-    drop = {"trend_word"} if "no_trend" in negated else set()
+    # "No persistent rise or fall" denies a direction: it names no direction itself.
+    drop = {"trend_word", "up", "down"} if "no_trend" in negated else set()
     drop |= {"seasonality"} if "no_pattern" in negated else set()
     drop |= {"noise_word"} if "no_noise" in negated else set()
     return tuple(n for _, n in sorted(found) if n not in drop)
@@ -185,11 +193,12 @@ def read_choice(text: str) -> Choice:
     if interval_match:
         a, b = float(interval_match.group(1)), float(interval_match.group(2))
         interval = (min(a, b), max(a, b))
-    mentions = list(_SERIES.finditer(low))
+    mentions = sorted([*_SERIES.finditer(low), *_ORDINAL.finditer(low)], key=lambda m: m.start())
     subjects: list[tuple[int, tuple[str, ...]]] = []
     for i, m in enumerate(mentions):
         stop = mentions[i + 1].start() if i + 1 < len(mentions) else len(low)
-        subjects.append((int(m.group(1)), find_terms(low[m.end() : stop])))
+        index = _ORDINALS.get(m.group(1)) or int(m.group(1))
+        subjects.append((index, find_terms(low[m.end() : stop])))
     if re.search(r"\bboth\b", low) and subjects:
         shared = tuple(dict.fromkeys(t for _, ts in subjects for t in ts))
         subjects = [(s, shared) for s, _ in subjects]

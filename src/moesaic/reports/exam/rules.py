@@ -32,16 +32,23 @@ def _yes_no(choices: tuple[Choice, ...]) -> bool:
 
 
 # Words for an anomaly, for where something is, for the length of one cycle and of a lag.
-ANOMALY = r"(anomal|outlier|unusual|abnormal|\bspikes?\b|glitch|\bodd\b|irregularit)"
+ANOMALY = (
+    r"(anomal|outlier|unusual|abnormal|\bspikes?\b|glitch|\bodd\b|irregularit"
+    r"|\b(sharp|sudden|abrupt) (drop|dip|jump|rise|fall)|\bdips?\b)"
+)
 WHERE = (
     r"(\bwhere\b|which (part|half|portion|index|time|step|point)|\bwhen\b|locat|position|\bindex\b|time step)"
 )
 PLACES = ("beginning", "middle", "end", "first_half", "second_half")
 CYCLE_LENGTH = (
     r"(steps?|points|observations|samples) (per|in (one|a|each)|does (one|a|each)) (full )?(cycle|period)"
-    r"|one full cycle|(cycle|pattern|oscillation) (take|last|span)|repeats?\b.*\b(every|after)"
+    r"|one (full |complete )?(cycle|oscillation|period)\b.*\b(take|last|span)|one full cycle"
+    r"|(cycle|pattern|oscillation) (take|last|span)|repeats?\b.*\b(every|after)"
+    r"|(length|duration) of (one|a|each) (full )?(cycle|oscillation|period)|cycle length"
     r"|after how many .* repeat"
 )
+# Words for the spread of the values.
+VARIANCE = r"(variance|\bspread|variabilit|volatilit|dispersion)"
 LAG_SIZE = r"\bthe lag\b|(delay|shift|lag)(ed)?\b.*by how many|by how many .*(delay|shift|lag|behind)"
 
 
@@ -49,9 +56,15 @@ def _numeric_or_interval(choices: tuple[Choice, ...]) -> bool:
     return _numeric(choices) or sum(c.interval is not None for c in choices) >= len(choices) - 1
 
 
+def _places(choices: tuple[Choice, ...]) -> bool:
+    """All options but at most one name a place ("Early", "In the middle", "None"): an option
+    that only mentions a place ("a shift that lasts until the end") does not make a place question."""
+    return sum(c.has(*PLACES) for c in choices) >= max(len(choices) - 1, 1)
+
+
 def _positions(choices: tuple[Choice, ...], num_series: int) -> bool:
     """Options that are places in one series: "the middle", "the first half", "around 450"."""
-    return num_series == 1 and (_any_terms(choices, *PLACES) or _numeric(choices))
+    return num_series == 1 and (_places(choices) or _numeric(choices))
 
 
 # (topic, question pattern, test on the options and the number of series); first match wins.
@@ -70,10 +83,10 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ),
     ("granger", r"\blead|\blags? behind|\bprecede|\bahead of", lambda c, k: k == 2),
     ("scaled", r"scaled version|scaled copy", None),
-    ("flipped", r"flipped version|mirror", None),
+    ("flipped", r"flipped version|mirror|upside[- ]down|inverted (copy|version)", None),
     ("anomaly_nonstationary", r"non-?stationary anomal", None),
     ("break_cause", r"structural break|cause of (this|the) break", None),
-    ("anomaly_location", ANOMALY, lambda c, k: k == 1 and _any_terms(c, *PLACES)),
+    ("anomaly_location", ANOMALY, lambda c, k: k == 1 and _places(c)),
     ("anomaly_location", ANOMALY + r".*" + WHERE + "|" + WHERE + r".*" + ANOMALY, _positions),
     (
         "anomaly_base",
@@ -86,7 +99,11 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ),
     ("anomaly", ANOMALY, None),
     ("same_distribution", r"distribution", lambda c, k: k == 2),
-    ("trend_direction_same", r"direction of (the )?trend|trend direction", lambda c, k: k == 2),
+    (
+        "trend_direction_same",
+        r"direction of (the )?trend|trend direction|trend\w* in the (same|opposite) direction",
+        lambda c, k: k == 2,
+    ),
     ("trend_type_same", r"type of trend|same trend", lambda c, k: k == 2),
     ("noise_type_same", r"type of noise|kind of noise", lambda c, k: k == 2),
     (
@@ -96,7 +113,7 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ),
     (
         "compare",
-        r"nois|variance|random component|amplitude|period|autocorrelation|ar\(|ma\(",
+        r"nois|variance|random component|amplitude|period|autocorrelation|ar\(|ma\(|oscillat|fluctuat",
         lambda c, k: k == 2 and (_about_series(c) or _yes_no(c)),
     ),
     ("similar_shape", r"similar|share", lambda c, k: k == 2),
@@ -106,19 +123,29 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
         lambda c, k: _numeric(c),
     ),
     ("noise_composition", r"noise.*(additive|multiplicative)|(additive|multiplicative).*noise", None),
+    ("noise_composition", r"nois", lambda c, k: k == 1 and _any_terms(c, "additive", "multiplicative")),
     ("noise_influence", r"noise", lambda c, k: _any_terms(c, "no_influence", "distort")),
-    ("noise_type", r"noise|random walk", lambda c, k: _any_terms(c, "white", "red", "no_noise")),
+    (
+        "noise_type",
+        r"noise|random walk|random (component|part|fluctuation)|stochastic",
+        lambda c, k: _any_terms(c, "white", "red", "no_noise"),
+    ),
     ("noisy", r"\bnois(y|ier)\b", lambda c, k: k == 1),
     ("white_noise_test", r"white noise|random walk", lambda c, k: _yes_no(c)),
     ("trend_order", r"order(ing)? of|sequence of", None),
     ("trend_pieces", r"how many (pieces|segments|linear)", None),
     ("regime_count", r"how many .*regime|number of regimes", None),
     ("regime_switching", r"regime", None),
-    ("trend_coefficient", r"trend coefficient|slope", lambda c, k: _numeric(c)),
+    (
+        "trend_coefficient",
+        r"trend coefficient|slope|(increase|decrease|change|growth|rise) (of \w+ \w+ )?per (time )?step",
+        lambda c, k: _numeric(c),
+    ),
     (
         "trend_reversal",
         r"change (its )?direction|reverse|(flip|switch|turn)\w* (its )?direction"
-        r"|direction\W+(\w+\W+){0,6}(flip|switch)",
+        r"|direction\W+(\w+\W+){0,6}(flip|switch)|from (increas|ris|grow|climb)\w* to (decreas|fall|declin)"
+        r"|from (decreas|fall|declin)\w* to (increas|ris|grow|climb)",
         None,
     ),
     ("trend_halves", r"first half.*second half|second half.*first half", None),
@@ -134,7 +161,11 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
             _any_terms(c, "seasonality") and _any_terms(c, "trend_word") and _any_terms(c, "noise_word")
         ),
     ),
-    ("amplitude_change", r"amplitude", lambda c, k: _any_terms(c, "up", "down", "same")),
+    (
+        "amplitude_change",
+        r"amplitude|(size|height|magnitude) of the (oscillation|cycle|swing|wave)",
+        lambda c, k: _any_terms(c, "up", "down", "same"),
+    ),
     (
         "amplitude_change",
         r"",
@@ -151,12 +182,17 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ("period_change", r"period|frequency", lambda c, k: _any_terms(c, "up", "down", "same")),
     ("amplitude_value", r"amplitude", lambda c, k: _numeric(c)),
     ("period_value", r"period|frequency|how many (cycles|peaks)", lambda c, k: _numeric(c)),
-    ("mean_reversion", r"mean[ -]rever|return\w* to (its|a|the) (long[ -](run|term) )?(average|mean)", None),
+    (
+        "mean_reversion",
+        r"mean[ -]rever|(return|revert|come back|go back)\w* to (its|a|the) "
+        r"(long[ -](run|term) )?(average|mean)",
+        None,
+    ),
     ("stationarity", r"stationar", None),
     ("mean_value", r"\bmean\b|average", lambda c, k: _numeric(c)),
     (
         "variance_stable",
-        r"variance.*(constant|stable|chang)|(constant|stable|chang\w*) variance|heterosked",
+        VARIANCE + r".*(constant|stable|chang)|(constant|stable|chang\w*) " + VARIANCE + "|heterosked",
         lambda c, k: k == 1 and _yes_no(c),
     ),
     ("variance_value", r"variance", lambda c, k: k == 1),
@@ -164,9 +200,13 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ("acf_value", r"autocorrelation", lambda c, k: k == 1 and _numeric(c)),
     ("compare", r"variance|nois|amplitude|period", lambda c, k: k == 2),
     ("mean_stable", r"mean", lambda c, k: _yes_no(c)),
-    ("trend_presence", r"\btrend", lambda c, k: k == 1 and _yes_no(c)),
+    ("trend_presence", r"\btrend|\bdrift", lambda c, k: k == 1 and _yes_no(c)),
     ("cycle_presence", r"season|cycl|periodic", lambda c, k: k == 1 and _yes_no(c)),
-    ("acf_sign", r"autocorrelation|correlat", lambda c, k: _any_terms(c, "negative", "positive")),
+    (
+        "acf_sign",
+        r"autocorrelation|correlat|dependen\w* between (consecutive|successive|adjacent|neighbou?ring)",
+        lambda c, k: _any_terms(c, "negative", "positive"),
+    ),
     ("trend_direction", r"", lambda c, k: _any_terms(c, "up", "down") and _any_terms(c, "no_trend")),
     ("trend_direction", r"direction", lambda c, k: _any_terms(c, "up", "down")),
     ("trend_type", r"", lambda c, k: _any_terms(c, "linear", "exponential", "log")),

@@ -86,7 +86,9 @@ def trend_type(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     with_wave = intent.mentions(r"cycl|season|periodic|sine|square|sawtooth")
     crit = trend_criteria(x, with_wave=with_wave)
     best = min(crit.values())
-    support = {"no_trend" if k == "none" else k: -(v - best) for k, v in crit.items()}
+    # BIC weights, exp(-delta / 2), on the support scale: the best family scores 1, so an option
+    # that names it is never taken for one the evidence rejects (see verdict.settle).
+    support = {"no_trend" if k == "none" else k: float(np.exp(-(v - best) / 2)) for k, v in crit.items()}
     text = ", ".join(f"{k} {v:.1f}" for k, v in crit.items())
     return by_terms(intent, support, f"BIC per trend family{' with a cycle' if with_wave else ''}: {text}")
 
