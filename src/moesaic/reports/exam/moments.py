@@ -178,11 +178,26 @@ def variance_value(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     return Verdict(tuple(scores), text)
 
 
+# A yes/no question that asks whether a property changes ("Does the spread change over time?")
+# rather than whether it holds still ("Is the variance constant?"): "Yes" then means unstable.
+_ASKS_CHANGE = re.compile(r"\b(chang|vary|varies|varying|shift|evolv|grow|drift|fluctuat)\w*")
+_ASKS_STILL = re.compile(r"\b(constant|stable|same|unchanged|steady|stationary)\b")
+
+
+def asks_change(intent: Intent) -> bool:
+    return bool(_ASKS_CHANGE.search(intent.question)) and not _ASKS_STILL.search(intent.question)
+
+
+def _stable_yes(intent: Intent, stable: bool) -> float:
+    """The "Yes" probability of a question about a stable property, in the question's sense."""
+    return float(stable != asks_change(intent))
+
+
 def variance_stable(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     change = best_split(as_float(series[0]), kind="variance").gain
     return yes_no(
         intent,
-        float(change <= VARIANCE_GAIN),
+        _stable_yes(intent, change <= VARIANCE_GAIN),
         f"variance-change gain {change:.2f} (a change above {VARIANCE_GAIN})",
     )
 
@@ -216,7 +231,7 @@ def mean_stable(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     evidence = stationarity(x)
     reasons = evidence.reasons()
     stable = not (reasons["mean"] or reasons["trend"] or reasons["unit_root"])
-    return yes_no(intent, float(stable), evidence.describe())
+    return yes_no(intent, _stable_yes(intent, stable), evidence.describe())
 
 
 def mean_reversion(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
