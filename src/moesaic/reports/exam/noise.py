@@ -106,7 +106,7 @@ def noise_evidence(x: np.ndarray, *, structure: bool) -> NoiseEvidence:
 
 def _structured(intent: Intent) -> bool:
     """Does the question say the series has more than noise (a "noise component")?"""
-    return intent.mentions(r"component|signal|pattern|trend|cycl|season")
+    return intent.mentions(r"component|signal|pattern|trend|cycl|season|wave|sine|sinus|square|sawtooth")
 
 
 def noise_type(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:

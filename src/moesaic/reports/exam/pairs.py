@@ -191,10 +191,14 @@ MEASURES: tuple[tuple[str, str, Callable[[np.ndarray], float]], ...] = (
     ),
     ("autocorrelation", "|lag-1 autocorrelation|", lambda x: abs(float(autocorrelation(x, 1)[1]))),
     ("amplitude", "cycle amplitude", _wave_amplitude),
+    ("faster|slower|more often|frequen", "cycle frequency", lambda x: 1.0 / _wave_period(x)),
     ("period", "cycle period", _wave_period),
     ("noise", "residual std after trend and cycle", noise_level),
     ("variance|standard deviation", "standard deviation", lambda x: float(np.std(x))),
 )
+
+
+_SMALLER = re.compile(r"\b(lower|smaller|less|least|shorter|fewer|weaker|slower|lowest|smallest|shortest)\b")
 
 
 def compare(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
@@ -206,6 +210,10 @@ def compare(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     )
     values = {1: float(measure(a)), 2: float(measure(b))}
     text = f"{name}: series 1 {values[1]:.4g}, series 2 {values[2]:.4g}"
+    if _SMALLER.search(intent.question):
+        # "Which has the shorter period?": the series with less of the property is named.
+        values = {k: -v for k, v in values.items()}
+        text += " (the smaller is asked for)"
     if any(c.polarity is not None for c in intent.choices):
         low, high = sorted(abs(v) for v in values.values())
         same = high <= SAME_RATIO * max(low, 1e-12)
