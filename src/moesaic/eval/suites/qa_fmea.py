@@ -68,7 +68,7 @@ def run_fmea(ctx: SuiteContext) -> list[BenchRow]:
     reference_text = {q.doc_id: str(q.fields["Answer"]) for q in questions}
     ours = score_nuggets(nuggets, ours_text)
     reference = score_nuggets(nuggets, reference_text)
-    sheet = set().union(*(r.terms() for r in rows))
+    sheet = set().union(*(terms(r.text()) for r in rows))  # the words nugget scoring compares
     grounded = {q.doc_id: sheet | set(terms(str(q.fields["Question"]))) for q in questions}
     ours_lenient = score_nuggets(nuggets, ours_text, grounded=grounded)
     reference_lenient = score_nuggets(nuggets, reference_text, grounded=grounded)

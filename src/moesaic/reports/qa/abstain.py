@@ -24,7 +24,7 @@ import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from moesaic.reports.qa.table import FmeaRow, terms
+from moesaic.reports.qa.table import FmeaRow, normal_terms
 
 ABSENT_PARTS = (
     "conveyor idler",
@@ -65,11 +65,13 @@ def absent_names(names: Sequence[str], rows: Sequence[FmeaRow]) -> list[str]:
     for row in rows:
         vocabulary |= row.terms()
         present |= {
-            " ".join(terms(getattr(row, f)))
+            " ".join(normal_terms(getattr(row, f)))
             for f in ("subsystem", "component", "sub_component", "failure_mode")
         }
     return [
-        n for n in names if " ".join(terms(n)) not in present and any(w not in vocabulary for w in terms(n))
+        n
+        for n in names
+        if " ".join(normal_terms(n)) not in present and any(w not in vocabulary for w in normal_terms(n))
     ]
 
 

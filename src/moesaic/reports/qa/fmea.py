@@ -30,7 +30,17 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from moesaic.reports.qa.compare import OPS, NumericFilter, blank, read_comparisons
-from moesaic.reports.qa.table import LEVELS, SCORE_COLUMNS, FmeaRow, Mention, link_mentions, terms
+from moesaic.reports.qa.table import (
+    LEVELS,
+    MIN_FUZZY,
+    SCORE_COLUMNS,
+    FmeaRow,
+    Mention,
+    link_mentions,
+    near,
+    normal_terms,
+    terms,
+)
 from moesaic.reports.qa.topic import (
     MIN_SIMILARITY,
     SEMANTIC_CHOICES,
@@ -52,9 +62,16 @@ subcomponent sub part average mean total count less greater than above below equ
 potential issue issues problem contain contains caused causes lead leads leading may might
 modes numerical numeric numbers severe"""
 GENERIC = frozenset(terms(_GENERIC))
+# Further words that say what is asked or how, never what about: the other ranking words that
+# `analyse` reads, verbs and phrases of asking ("in place", "belong to", "the whole sheet"), and
+# the shorthand of technicians typing.
+_ASKING = """maximum minimum largest smallest greatest fewest worst best belong belongs
+place exist exists present available listed recorded kind type types whole entire overall across
+include includes including known find found wat wht whch pls plz"""
+QUESTION_WORDS = frozenset(normal_terms(_GENERIC + " " + _ASKING))
 # Words that open a filter clause: they say how the rows are narrowed, not what about.
-_CLAUSE_WORDS = frozenset(terms("involve involves involving related regarding concerning past beyond"))
-_SCORE_WORDS = {"rpn": "rpn", "sever": "severity", "occurrence": "occurrence", "detect": "detection"}
+_CLAUSE_WORDS = frozenset(normal_terms("involve involves involving related regarding concerning past beyond"))
+_SCORE_WORDS = {"rpn": "rpn", "sever": "severity", r"occurr?[ea]n": "occurrence", "detect": "detection"}
 _LEVEL_WORDS = {"subsystem": "subsystem", "subcomponent": "sub_component", "component": "component"}
 
 
@@ -71,6 +88,8 @@ class Query(NamedTuple):
     listed: str | None = None  # level whose names the answer lists ("what are the components of")
     also: tuple[NumericFilter, ...] = ()  # further comparisons after `numeric` ("between 5 and 7")
     unread: tuple[str, ...] = ()  # comparisons written in a way not understood ("severity around 7")
+    extreme: str = ""  # the word the question ranks by ("maximum", "lowest"), said back in the answer
+    fewest: bool = False  # `group` ranked by the fewest failure modes rather than the most
 
 
 def _score_named(text: str) -> str | None:
@@ -89,30 +108,40 @@ def analyse(question: str, rows: Sequence[FmeaRow]) -> Query:
     text = question.lower()
     columns = asked_columns(question)
     clause = clause_positions(question)
-    mentions = link_mentions(question, rows)
+    mentions = _at_named_level(link_mentions(question, rows), raw_words(question))
     if columns:  # "actions related to lubrication": a name inside the clause is a topic, not a place
         mentions = [m for m in mentions if not m.words <= clause]
     score = _score_named(text)
     rank = None
     group = None
-    if re.search(r"\b(highest|most|maximum|largest|greatest|worst)\b", text):
-        if re.search(r"\b(number|count) of (failures|failure modes)\b", text):
-            group = next(
+    top = re.search(r"\b(highest|most|maximum|max|largest|greatest|worst)\b", text)
+    bottom = re.search(r"\b(lowest|least|minimum|min|smallest|fewest)\b", text)
+    if (top or bottom) and _COUNTED.search(text):  # "the highest number of failures", "the fewest modes"
+        # The level asked for ("which component ... has the most"), else the first level word.
+        asked = _listed_level(text, mentions)
+        group = (
+            asked
+            if asked in _LEVEL_WORDS.values()
+            else next(
                 (lvl for word, lvl in _LEVEL_WORDS.items() if re.search(rf"\b{word}\b", text)), "component"
             )
-            rank = ("severity", True) if "severe" in text else None
-        else:
-            rank = (score or ("severity" if "severe" in text else "occurrence"), True)
-    elif re.search(r"\b(lowest|least|minimum|smallest)\b", text):
+        )
+        rank = ("severity", True) if "severe" in text else None
+    elif top:
+        rank = (score or ("severity" if "severe" in text else "occurrence"), True)
+    elif bottom:
         rank = (score or "occurrence", False)
+    ranked = top or bottom
+    extreme = ranked.group(1) if ranked else ""
     mean = (score or "rpn") if re.search(r"\b(average|mean)\b", text) else None
     covered = set().union(*(m.words for m in mentions)) if mentions else set()
-    words = terms(question)
+    words = normal_terms(question)
+    sheet = _sheet_vocabulary(tuple(rows))
     kept = [
         i
         for i, w in enumerate(words)
         if i not in covered
-        and w not in GENERIC
+        and not _asking(w, sheet)
         and w not in _CLAUSE_WORDS
         and not w.replace(".", "").isdigit()
         and len(w) > 2
@@ -126,8 +155,45 @@ def analyse(question: str, rows: Sequence[FmeaRow]) -> Query:
     numeric = compared.filters[0] if compared.filters else None
     return Query(
         mentions, numeric, rank, mean, group, content, narrowing, asked_columns(question), topic, listed,
-        compared.filters[1:], compared.unread,
+        compared.filters[1:], compared.unread, extreme, group is not None and top is None,
     )  # fmt: skip
+
+
+# "the highest number of failures", "the most failure modes": a count per level is ranked.
+_COUNTED = re.compile(
+    r"\b(?:number|count) of (?:failures|failure modes)\b"
+    r"|\b(?:highest|most|maximum|largest|greatest|fewest|least|lowest) (?:failures|failure modes)\b"
+)
+_LONG_QUESTION_WORDS = frozenset(w for w in QUESTION_WORDS if len(w) >= MIN_FUZZY)
+
+
+def _asking(word: str, sheet: frozenset[str]) -> bool:
+    """Whether ``word`` says what is asked rather than what about: a question word, or one typo
+    away from a long one ("occurence") when the sheet does not hold it."""
+    if word in QUESTION_WORDS:
+        return True
+    return word not in sheet and len(word) >= MIN_FUZZY and any(near(word, g) for g in _LONG_QUESTION_WORDS)
+
+
+def _alternatives(mentions: Sequence[Mention]) -> dict[frozenset[int], list[Mention]]:
+    """The mentions grouped by the question words they cover: names of one group are alternatives."""
+    groups: dict[frozenset[int], list[Mention]] = {}
+    for m in mentions:
+        groups.setdefault(m.words, []).append(m)
+    return groups
+
+
+def _at_named_level(mentions: Sequence[Mention], raw: Sequence[str]) -> list[Mention]:
+    """A name the sheet holds at several levels ("Electrical System": a subsystem and a component)
+    keeps only the level the question names right after it ("the Electrical System subsystem")."""
+    kept: list[Mention] = []
+    for words, alternatives in _alternatives(mentions).items():
+        after = " ".join(raw[max(words) + 1 : max(words) + 3])
+        named = re.match(r"(sub-? ?components?|subsystems?|components?)\b", after)
+        level = _LEVEL_WORDS.get(re.sub(r"[- ]|s$", "", named.group(1))) if named else None
+        chosen = [m for m in alternatives if m.level == level]
+        kept += chosen if len(alternatives) > 1 and chosen else alternatives
+    return kept
 
 
 _ASKED_LEVEL = re.compile(
@@ -155,11 +221,8 @@ def _listed_level(text: str, mentions: Sequence[Mention]) -> str | None:
 
 def _by_mentions(rows: Sequence[FmeaRow], mentions: Sequence[Mention]) -> list[FmeaRow]:
     """Rows matching every mentioned span; names covering the same words are alternatives."""
-    groups: dict[frozenset[int], list[Mention]] = {}
-    for m in mentions:
-        groups.setdefault(m.words, []).append(m)
     selected = list(rows)
-    for alternatives in groups.values():
+    for alternatives in _alternatives(mentions).values():
         selected = [r for r in selected if any(getattr(r, m.level) == m.name for m in alternatives)]
     return selected
 
@@ -183,12 +246,12 @@ class FmeaAnswer(NamedTuple):
 
 
 def _names(level: str, rows: Sequence[FmeaRow]) -> str:
-    """The distinct names of ``level`` in ``rows``, in order of appearance, with their row counts."""
+    """How many distinct names of ``level`` ``rows`` hold, then the names in order of appearance,
+    each with its row count."""
     counts = Counter(getattr(r, level) for r in rows if getattr(r, level))
-    label = {"sub_component": "Sub-components", "failure_mode": "Failure modes"}.get(
-        level, level.title() + "s"
-    )
-    return f"{label}: " + ", ".join(f"{name} ({n})" for name, n in counts.items()) + "."
+    label = {"sub_component": "sub-component", "failure_mode": "failure mode"}.get(level, level)
+    label += "" if len(counts) == 1 else "s"
+    return f"{len(counts)} {label}: " + ", ".join(f"{name} ({n})" for name, n in counts.items()) + "."
 
 
 def _label(score: str) -> str:
@@ -332,10 +395,14 @@ class FmeaAnswerer:
             notes.append(f"{len(rows)} failure modes with {said}")
         if query.group is not None and rows:
             counts = Counter(getattr(r, query.group) for r in rows)
-            name, count = counts.most_common(1)[0]
-            rows = [r for r in rows if getattr(r, query.group) == name]
+            count = (min if query.fewest else max)(counts.values())
+            names = [name for name, n in counts.items() if n == count]
+            rows = [r for r in rows if getattr(r, query.group) in names]
+            level = query.group.replace("_", "-") + ("s" if len(names) > 1 else "")
             notes.append(
-                f"the {query.group.replace('_', '-')} with the most failure modes is {name}, with {count}"
+                f"the {level} with the {'fewest' if query.fewest else 'most'} failure modes "
+                f"{'are' if len(names) > 1 else 'is'} {', '.join(names)}, with {count}"
+                + (" each" if len(names) > 1 else "")
             )
         if query.mean is not None and rows:
             values = [r.score(query.mean) for r in rows]
@@ -349,7 +416,8 @@ class FmeaAnswerer:
             if min(values) == max(values):
                 notes.append(f"all {len(rows)} have the same {score} value {_fmt(best)}: none stands out")
             else:
-                notes.append(f"the {'highest' if highest else 'lowest'} {score} value is {_fmt(best)}")
+                extreme = query.extreme or ("highest" if highest else "lowest")
+                notes.append(f"the {extreme} {_label(score)} value is {_fmt(best)}")
             rows = [r for r in rows if r.score(score) == best]
         if not rows:
             return f"No failure mode in {scope} matches the question.", []
@@ -368,7 +436,9 @@ class FmeaAnswerer:
         where = " or ".join(c.replace("_", " ") for c in query.columns) or "text"
         if not hits.lexical and not hits.semantic:
             order = ", the closest in meaning first" if self.matcher.embedder is not None else ""
-            notes.append(f"none of its rows mention {', '.join(query.content)}; all its rows follow{order}")
+            notes.append(
+                f"no row mentions {query.topic or ', '.join(query.content)}; all its rows follow{order}"
+            )
             return hits.ranked
         if hits.lexical:
             found = set(query.content) & set().union(*(r.terms() for r in hits.lexical))

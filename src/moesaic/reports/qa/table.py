@@ -4,8 +4,10 @@ The question answerer reads an FMEA sheet as :class:`FmeaRow` records, built fro
 ``Document(kind="fmea")`` rows that the FMEA loader and the knowledge base both produce.
 :func:`link_mentions` finds which subsystem, component, sub-component and failure-mode names a
 question speaks of, tolerant of case, inflection (``leaks`` ~ ``Leaking``), run-together
-spelling (``airconditioner`` ~ ``Air-conditioning``), acronyms (``ECU``) and one-letter typos
-(``condensor`` ~ ``Condenser``).
+spelling (``airconditioner`` ~ ``Air-conditioning``), acronyms (``ECU``), one-letter typos
+(``condensor`` ~ ``Condenser``), American or British spelling (``tire`` ~ ``Tyre``, ``center``
+~ ``Centre``) and plurals in "-es" (``tyres`` ~ ``Tyre``, ``hoses`` ~ ``Hose``): names and
+questions are both read by :func:`normal_terms`.
 """
 
 from __future__ import annotations
@@ -33,6 +35,19 @@ LEVELS = ("subsystem", "component", "sub_component", "failure_mode")
 _WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 _ACRONYM = re.compile(r"\(([A-Za-z]{2,6})\)")
 MIN_FUZZY = 6  # words shorter than this must match exactly
+# American spellings -> British (the spelling of the sheets we know); compared before stemming.
+_AMERICAN = """tire tyre|center centre|centered centred|color colour|gray grey|aluminum aluminium|liter litre
+    |fiber fibre|vapor vapour|odor odour|behavior behaviour|labor labour|mold mould|molded moulded
+    |disk disc|gage gauge|sulfur sulphur|maneuver manoeuvre|armor armour|catalog catalogue|plow plough
+    |defense defence|meter metre|analyze analyse|analyzed analysed|paralyze paralyse"""
+BRITISH = {
+    f"{american}{end}": f"{british}{end}"
+    for american, british in (pair.split() for pair in _AMERICAN.split("|"))
+    for end in ("", "s")
+}
+# "-ize" words are written "-ise" (utilize, pressurized, stabilizer), a stem of 4 letters or more
+# before it so that size or seize stay as they are.
+_IZE = re.compile(r"(?<=[a-z]{4})iz(?=e|ing|ation)")
 
 
 @dataclass(frozen=True)
@@ -56,9 +71,13 @@ class FmeaRow:
     def score(self, name: str) -> float:
         return float(getattr(self, name))
 
+    def text(self) -> str:
+        """The row's text cells, space-joined."""
+        return " ".join(getattr(self, f) for f in TEXT_COLUMNS)
+
     def terms(self) -> set[str]:
-        """Every stemmed word of the row's text cells."""
-        return set(terms(" ".join(getattr(self, f) for f in TEXT_COLUMNS)))
+        """Every word of the row's text cells, as :func:`normal_terms` reads them."""
+        return set(normal_terms(self.text()))
 
 
 ALIASES = {
@@ -134,8 +153,18 @@ def terms(text: str) -> list[str]:
     return stem_words(" ".join(_WORD.findall(text.lower()))).split()
 
 
+def normal_terms(text: str) -> list[str]:
+    """:func:`terms`, position for position, with American spellings written the British way
+    (:data:`BRITISH`, "-ize" as "-ise") and a final "e" dropped from words of four letters or
+    more, so that a plural the stemmer cut at "-es" meets its singular (tyres, tyre -> "tyr";
+    caused, cause -> "caus"). The answerer reads questions and sheets with it; nugget scoring
+    keeps :func:`terms`."""
+    words = [_IZE.sub("is", BRITISH.get(w, w)) for w in _WORD.findall(text.lower())]
+    return [w[:-1] if len(w) > 3 and w.endswith("e") else w for w in stem_words(" ".join(words)).split()]
+
+
 def _compact(text: str) -> str:
-    return "".join(terms(text))
+    return "".join(normal_terms(text))
 
 
 def near(a: str, b: str) -> bool:
@@ -158,7 +187,7 @@ class Mention(NamedTuple):
 
 def _match(name: str, question: Sequence[str]) -> frozenset[int] | None:
     """Question word positions covering every word of ``name`` (a contiguous run preferred), or None."""
-    name_terms = terms(_ACRONYM.sub(" ", name)) or terms(name)
+    name_terms = normal_terms(_ACRONYM.sub(" ", name)) or normal_terms(name)
     size = len(name_terms)
     for start in range(len(question) - size + 1):
         if all(near(question[start + k], t) for k, t in enumerate(name_terms)):
@@ -189,7 +218,7 @@ def link_mentions(question: str, rows: Sequence[FmeaRow]) -> list[Mention]:
     name: a name sharing words with a longer (or equally long and contiguous, or equally long and
     higher-level) name already kept is dropped, unless it covers exactly the same words (then both
     are alternatives)."""
-    words = terms(question)
+    words = normal_terms(question)
     found: list[Mention] = []
     for level in LEVELS:
         for name in sorted({getattr(r, level) for r in rows if getattr(r, level)}):

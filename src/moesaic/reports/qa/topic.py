@@ -23,7 +23,7 @@ from typing import NamedTuple
 import numpy as np
 
 from moesaic.knowledge.embed import Embedder
-from moesaic.reports.qa.table import FmeaRow, terms
+from moesaic.reports.qa.table import FmeaRow, normal_terms
 
 logger = logging.getLogger(__name__)
 
@@ -42,7 +42,7 @@ _OPENERS = (
 )
 _CLOSERS = re.compile(r"^(?:in|on|for|at|within|across|from)$")
 _ARTICLES = frozenset({"the", "a", "an", "this", "its"})
-_RAW_WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")  # the tokens of `terms`, before stemming
+_RAW_WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")  # the tokens of `normal_terms`, before stemming
 # Cosine similarity of all-MiniLM-L6-v2 above which a cell is "about" the topic. Chosen on
 # development questions written from the mining-truck sheet (not the benchmark's questions):
 # see tests/test_qa_topic.py.
@@ -50,7 +50,7 @@ MIN_SIMILARITY = 0.25
 
 
 def raw_words(text: str) -> list[str]:
-    """The lower-case words of ``text`` before stemming, position for position with ``terms``."""
+    """The lower-case words of ``text`` before stemming, position for position with ``normal_terms``."""
     return _RAW_WORD.findall(text.lower())
 
 
@@ -61,7 +61,7 @@ def asked_columns(question: str) -> tuple[str, ...]:
 
 
 def clause_positions(question: str) -> frozenset[int]:
-    """Positions (in ``terms(question)``) of the words inside filter clauses.
+    """Positions (in ``normal_terms(question)``) of the words inside filter clauses.
 
     A clause opens after a cue such as "related to", "caused by" or a relative "that" / "which"
     (not the question's first word) and closes at a preposition followed by an article ("in the
@@ -104,7 +104,7 @@ def phrases(cell: str) -> list[str]:
 def lexical_hits(rows: Sequence[FmeaRow], words: Sequence[str], columns: Sequence[str]) -> list[FmeaRow]:
     """Rows with one of the stemmed ``words`` in a cell of ``columns``, in sheet order."""
     wanted = set(words)
-    return [r for r in rows if wanted & set(terms(" ".join(cells(r, columns))))]
+    return [r for r in rows if wanted & set(normal_terms(" ".join(cells(r, columns))))]
 
 
 class TopicHits(NamedTuple):
