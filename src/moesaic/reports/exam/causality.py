@@ -35,7 +35,8 @@ GRANGER_WINDOWS = (3, 5, 9)
 GRANGER_P = 0.05
 _ASKED = re.compile(
     SERIES_WORD + r"\s*(\d)\b[^?]*?(?:version of|cop(?:y|ies) of|granger[\s-]?causes?|leads?|drives?"
-    r"|precedes?)\s*(?:the\s+)?" + SERIES_WORD + r"\s*(\d)"
+    r"|precedes?|helps? (?:to )?predict)\s*(?:the\s+)?" + SERIES_WORD + r"\s*(\d)"
+    r"|\bfrom\s+(?:the\s+)?" + SERIES_WORD + r"\s*(\d)\s+to\s+(?:the\s+)?" + SERIES_WORD + r"\s*(\d)"
 )
 # Denominator degrees of freedom below which a Granger regression carries no evidence.
 MIN_DOF = 5
@@ -61,7 +62,10 @@ def copy_strength(a: np.ndarray, b: np.ndarray) -> Copy:
 def asked_relation(intent: Intent) -> tuple[int, int] | None:
     """(a, b) when the question asks "is series a ... (a version of | granger cause) series b"."""
     m = _ASKED.search(intent.question)
-    return (int(m.group(1)), int(m.group(2))) if m else None
+    if m is None:
+        return None
+    a, b = (m.group(1), m.group(2)) if m.group(1) else (m.group(3), m.group(4))
+    return (int(a), int(b))
 
 
 def lag_steps(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:

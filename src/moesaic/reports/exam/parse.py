@@ -79,6 +79,10 @@ _SERIES = re.compile(SERIES_WORD + r"\s*#?\s*(\d)\b")
 # "The first signal", "the second one": a series named by its place instead of its number.
 _ORDINAL = re.compile(r"\b(first|second)\s+(?:one|" + SERIES_WORD + r")\b")
 _ORDINALS = {"first": 1, "second": 2}
+# "From series 2 to series 1", "causality from ts 1 to ts 2": a drives b.
+_FROM_TO = re.compile(
+    r"\bfrom\s+(?:the\s+)?" + SERIES_WORD + r"\s*(\d)\s+to\s+(?:the\s+)?" + SERIES_WORD + r"\s*(\d)"
+)
 _LEADER = re.compile(SERIES_WORD + r"\s*(\d)\s+(?:is\s+)?(leads|lags(?: behind)?|precedes|follows|drives)\b")
 # An option that denies every other claim: "None of the above", "Neither series ...", "No anomaly".
 _DENIES = re.compile(r"^\s*(none|neither|nothing|no)\b|\bthere (is|are) no\b|\bnot? any\b")
@@ -219,6 +223,9 @@ def _relation(low: str) -> tuple[int, int, str] | None:
     if rel is not None:
         a, b, words = int(rel.group(1)), int(rel.group(3)), rel.group(2)
     else:
+        from_to = _FROM_TO.search(low)
+        if from_to is not None:
+            return (int(from_to.group(1)), int(from_to.group(2)), "granger")
         # "Series 1 leads": the other of the two series is the second party.
         rel = _LEADER.search(low)
         if rel is None:
@@ -237,7 +244,10 @@ def _relation(low: str) -> tuple[int, int, str] | None:
 # effect from the cause's *future* values; every other wording keeps the textbook direction.
 _TEXTBOOK = re.compile(
     r"granger-caus|\bleads?\b|\blags? behind|\bprecedes?|\bfollows\b|\bdelayed|\bshifted"
-    r"|\bdrives?\b|\bahead of\b|\bbehind\b"
+    r"|\bdrives?\b|\bahead of\b|\bbehind\b|\bpast (values?|observations?)\b|\bhelps? (to )?predict"
+    r"|\b(causality|causation|causal (link|effect)|influence) (runs )?from\b|\bfrom "
+    + SERIES_WORD
+    + r"\s*\d\s+to\b"
 )
 
 

@@ -82,6 +82,7 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
         None,
     ),
     ("granger", r"\blead|\blags? behind|\bprecede|\bahead of", lambda c, k: k == 2),
+    ("granger", r"helps? (to )?predict|\bcaus(al|ality|ation|es?)\b", lambda c, k: k == 2),
     ("scaled", r"scaled version|scaled copy", None),
     ("flipped", r"flipped version|mirror|upside[- ]down|inverted (copy|version)", None),
     ("anomaly_nonstationary", r"non-?stationary anomal", None),
