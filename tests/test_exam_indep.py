@@ -51,6 +51,37 @@ def test_the_direction_of_granger_causality_is_read_from_to() -> None:
     assert answer_question(question, options, independent).option == options[2]
 
 
+@pytest.mark.parametrize(("sign", "expected"), [(1.0, 1), (-1.0, 2), (0.0, 0)])
+def test_skewness_is_read_from_the_values(sign: float, expected: int) -> None:
+    rng = np.random.default_rng(7)
+    x = sign * rng.exponential(1.0, N) if sign else rng.standard_normal(N)
+    shapes = ["Symmetric around the mean", "Right-skewed, with a long upper tail"]
+    shapes.append("Left-skewed, with a long lower tail")
+    answer = answer_question("Is the distribution of this series skewed?", shapes, [x])
+    assert answer.topic == "distribution_shape"
+    assert answer.option == shapes[expected]
+
+
+@pytest.mark.parametrize(("heavy", "expected"), [(True, 0), (False, 1)])
+def test_heavy_tails_against_a_gaussian(heavy: bool, expected: int) -> None:
+    rng = np.random.default_rng(8)
+    x = rng.standard_t(2, N) if heavy else rng.standard_normal(N)
+    options = ["Heavy-tailed (frequent extreme values)", "Gaussian (light tails)"]
+    question = "Do the values come from a heavy-tailed distribution or a Gaussian one?"
+    assert answer_question(question, options, [x]).option == options[expected]
+
+
+VOLATILITY = ["The variance increases", "The variance decreases", "The variance stays roughly constant"]
+
+
+@pytest.mark.parametrize(("before", "after", "expected"), [(0.5, 2.0, 0), (2.0, 0.5, 1), (1.0, 1.0, 2)])
+def test_the_direction_of_a_variance_change(before: float, after: float, expected: int) -> None:
+    scale = np.where(T < N // 2, before, after)
+    answer = answer_question("What happens to the volatility of this series?", VOLATILITY, [scale * _noise()])
+    assert answer.topic == "variance_direction"
+    assert answer.option == VOLATILITY[expected]
+
+
 INDEP_SET = Path(__file__).parent / "data" / "exam_indep" / "exam_indep.json"
 
 

@@ -29,6 +29,9 @@ SHIFT_GAIN = 0.5
 CURVED_BIC = 10.0
 # A change of variance: log-likelihood gain per step of two variances over one.
 VARIANCE_GAIN = 0.25
+# Skewness and excess kurtosis count when this many standard errors (sqrt(6/n), sqrt(24/n)) from
+# zero, and the kurtosis also above 1: a Gaussian sample of 200 rarely passes either.
+SHAPE_SE = 3.0
 
 
 class Stationarity(NamedTuple):
@@ -254,7 +257,29 @@ def acf_sign(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     return by_terms(intent, support, f"lag-1 autocorrelation {r1:.2f} (white-noise band +/-{bound:.2f})")
 
 
+def distribution_shape(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """Skewness and tail weight of the values, each against its Gaussian standard error."""
+    x = as_float(series[0])
+    z = (x - x.mean()) / max(float(x.std()), 1e-300)
+    skew, kurtosis = float(np.mean(z**3)), float(np.mean(z**4) - 3.0)
+    skew_bound = SHAPE_SE * np.sqrt(6.0 / x.size)
+    heavy = kurtosis > max(1.0, SHAPE_SE * np.sqrt(24.0 / x.size))
+    support = {
+        "skew_right": float(skew > skew_bound),
+        "skew_left": float(skew < -skew_bound),
+        "symmetric": float(abs(skew) <= skew_bound),
+        "heavy_tails": float(heavy),
+        "light_tails": float(not heavy),
+    }
+    return by_terms(
+        intent,
+        support,
+        f"skewness {skew:.2f} (symmetric within +/-{skew_bound:.2f}), excess kurtosis {kurtosis:.2f}",
+    )
+
+
 SOLVERS: dict[str, Solver] = {
+    "distribution_shape": distribution_shape,
     "stationarity": stationarity_question,
     "mean_value": mean_value,
     "variance_value": variance_value,

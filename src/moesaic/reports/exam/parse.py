@@ -65,6 +65,11 @@ TERMS: tuple[tuple[str, str], ...] = (
     ("variance", r"\bvariance|\bvaries|\bvolatil"),
     ("mean", r"\bmean\b|\blevel shift"),
     ("distort", r"\bdistort"),
+    ("skew_right", r"\bright[- ]skew|\bpositively skew|\bskewed (to the )?right|\blong (upper|right) tail"),
+    ("skew_left", r"\bleft[- ]skew|\bnegatively skew|\bskewed (to the )?left|\blong (lower|left) tail"),
+    ("symmetric", r"\bsymmetric"),
+    ("heavy_tails", r"\b(heavy|fat)[- ]?tail|\bleptokurt|\bfrequent extreme"),
+    ("light_tails", r"\b(light|thin)[- ]?tail|\bgaussian\b|\bnormal distribution|\bnormally distributed"),
 )
 _TERM_RE = tuple((name, re.compile(rx)) for name, rx in TERMS)
 # A whole-number option, also "about 450", "around step 1800", "~ 3.5".

@@ -99,6 +99,11 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
         None,
     ),
     ("anomaly", ANOMALY, None),
+    (
+        "distribution_shape",
+        r"distribut|skew|tail|symmetr|kurtos",
+        lambda c, k: k == 1 and _any_terms(c, "skew_right", "skew_left", "heavy_tails"),
+    ),
     ("same_distribution", r"distribution", lambda c, k: k == 2),
     (
         "trend_direction_same",
@@ -191,6 +196,7 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ),
     ("stationarity", r"stationar", None),
     ("mean_value", r"\bmean\b|average", lambda c, k: _numeric(c)),
+    ("variance_direction", VARIANCE, lambda c, k: k == 1 and _any_terms(c, "up") and _any_terms(c, "down")),
     (
         "variance_stable",
         VARIANCE + r".*(constant|stable|chang)|(constant|stable|chang\w*) " + VARIANCE + "|heterosked",

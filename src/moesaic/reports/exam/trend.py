@@ -169,6 +169,7 @@ def regime_count(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
 class VarianceChange(NamedTuple):
     found: bool
     text: str
+    growth: float  # noise scale after the split over the scale before
 
 
 def variance_change(x: np.ndarray) -> VarianceChange:
@@ -181,7 +182,20 @@ def variance_change(x: np.ndarray) -> VarianceChange:
     left, right = robust_scale(rough[: split.at]), robust_scale(rough[split.at :])
     ratio = max(left, right) / max(min(left, right), 1e-300)
     found = bool(ratio > VARIANCE_RATIO)
-    return VarianceChange(found, f"noise scale {left:.3g} before step {split.at} and {right:.3g} after")
+    growth = right / max(left, 1e-300)
+    text = f"noise scale {left:.3g} before step {split.at} and {right:.3g} after"
+    return VarianceChange(found, text, growth)
+
+
+def variance_direction(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """Does the spread grow, shrink or hold over the series?"""
+    change = variance_change(as_float(series[0]))
+    support = {
+        "up": float(change.found and change.growth > 1.0),
+        "down": float(change.found and change.growth < 1.0),
+        "same": float(not change.found),
+    }
+    return by_terms(intent, support, change.text)
 
 
 def _fmt_counts(crit: dict[int, float]) -> str:
@@ -243,4 +257,5 @@ SOLVERS: dict[str, Solver] = {
     "regime_switching": regime_switching,
     "trend_reversal": trend_reversal,
     "trend_halves": trend_halves,
+    "variance_direction": variance_direction,
 }
