@@ -82,6 +82,27 @@ def test_the_direction_of_a_variance_change(before: float, after: float, expecte
     assert answer.option == VOLATILITY[expected]
 
 
+@pytest.mark.parametrize(
+    ("text", "term"),
+    [
+        ("A single sharp drop downward", "spike"),
+        ("A flat-line segment where the signal stops changing", "cutoff"),
+    ],
+)
+def test_anomaly_labels_in_plain_words(text: str, term: str) -> None:
+    assert term in read_choice(text).terms
+
+
+@pytest.mark.parametrize(("sign", "expected"), [(1.0, 0), (-1.0, 1), (0.0, 2)])
+def test_two_series_correlation_is_read_on_their_steps(sign: float, expected: int) -> None:
+    walk = np.cumsum(_noise(seed=9))
+    other = sign * 0.8 * walk + _noise(0.5, 10) if sign else np.cumsum(_noise(seed=11))
+    options = ["Positively correlated", "Negatively correlated", "Not correlated"]
+    answer = answer_question("How are the two series correlated?", options, [walk, other])
+    assert answer.topic == "correlation_sign"
+    assert answer.option == options[expected]
+
+
 INDEP_SET = Path(__file__).parent / "data" / "exam_indep" / "exam_indep.json"
 
 

@@ -20,7 +20,7 @@ from moesaic.reports.exam.stats import (
     partial_autocorrelation,
 )
 from moesaic.reports.exam.trend import TREND_T, trend_criteria
-from moesaic.reports.exam.verdict import UNSUPPORTED, Solver, Verdict, by_series, yes_no
+from moesaic.reports.exam.verdict import UNSUPPORTED, Solver, Verdict, by_series, by_terms, yes_no
 from moesaic.reports.exam.waves import TRENDS, best_wave, nuisance_basis
 
 # Two measurements are "the same" within this ratio.
@@ -303,7 +303,22 @@ def noise_type_same(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     return _kind_verdict(intent, supports, ("white", "red"), " | ".join(texts))
 
 
+def correlation_sign(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """Sign of the correlation of the two series' steps: the levels of two independent random
+    walks are often strongly correlated by chance, their steps are not."""
+    a, b = (np.diff(x) for x in pair(series))
+    r = float(np.corrcoef(a, b)[0, 1]) if a.std() > 0 and b.std() > 0 else 0.0
+    bound = 2.0 / math.sqrt(a.size)  # the usual 95% band of the correlation of independent noise
+    support = {
+        "positive": float(r > bound),
+        "negative": float(r < -bound),
+        "no_autocorrelation": float(abs(r) <= bound),
+    }
+    return by_terms(intent, support, f"correlation of the steps {r:.2f} (independent within +/-{bound:.2f})")
+
+
 SOLVERS: dict[str, Solver] = {
+    "correlation_sign": correlation_sign,
     "scaled": scaled,
     "flipped": flipped,
     "similar_shape": similar_shape,

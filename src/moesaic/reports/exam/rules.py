@@ -209,6 +209,7 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ("mean_stable", r"mean", lambda c, k: _yes_no(c)),
     ("trend_presence", r"\btrend|\bdrift", lambda c, k: k == 1 and _yes_no(c)),
     ("cycle_presence", r"season|cycl|periodic", lambda c, k: k == 1 and _yes_no(c)),
+    ("correlation_sign", r"correlat", lambda c, k: k == 2 and _any_terms(c, "negative", "positive")),
     (
         "acf_sign",
         r"autocorrelation|correlat|dependen\w* between (consecutive|successive|adjacent|neighbou?ring)",
