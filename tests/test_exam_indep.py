@@ -103,6 +103,18 @@ def test_two_series_correlation_is_read_on_their_steps(sign: float, expected: in
     assert answer.option == options[expected]
 
 
+def test_a_count_of_steps_inside_a_sentence_is_a_number() -> None:
+    assert read_choice("The pattern repeats about every 32 steps").number == 32.0
+    assert read_choice("Time series 2 lags by 5 steps").number is None  # two numbers: which one?
+
+
+def test_a_period_among_sentence_options() -> None:
+    x = 3 * np.sin(2 * np.pi * T / 32) + _noise(0.5)
+    options = [f"The pattern repeats about every {p} steps" for p in (8, 16, 32)]
+    answer = answer_question("How long is the seasonal period of this series?", options, [x])
+    assert answer.option == options[2]
+
+
 INDEP_SET = Path(__file__).parent / "data" / "exam_indep" / "exam_indep.json"
 
 

@@ -77,6 +77,8 @@ _NUMBER = re.compile(
     r"^\s*(?:(?:about|around|approximately|roughly|near|at|~)\s+)?(?:(?:time )?(?:step|index|t\s*=)\s*)?"
     r"([-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?)\s*$"
 )
+# A count of steps inside a sentence: "The pattern repeats about every 32 steps", "About 12 steps".
+_STEPS = re.compile(r"\b(\d+(?:\.\d+)?)\s+(?:time[\s-])?steps?\b")
 _INTERVAL = re.compile(r"between\s+([-+]?\d+(?:\.\d+)?)\s*(?:to|and|-)\s*([-+]?\d+(?:\.\d+)?)")
 # Words that name one of the two series: "time series 2", "signal 1", "sequence 2", "ts 1".
 SERIES_WORD = r"(?:time[\s-]?series|series|ts|signals?|sequences?|curves?|variables?)"
@@ -197,6 +199,9 @@ def read_choice(text: str) -> Choice:
     polarity = None if polarity_match is None else (1 if polarity_match.group(1) == "yes" else -1)
     number_match = _NUMBER.match(low)
     number = float(number_match.group(1)) if number_match else None
+    steps = _STEPS.search(low) if number is None and len(re.findall(r"\d+", low)) == 1 else None
+    if steps is not None:
+        number = float(steps.group(1))
     interval_match = _INTERVAL.search(low)
     interval = None
     if interval_match:
