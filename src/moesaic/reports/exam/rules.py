@@ -125,7 +125,8 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ("similar_shape", r"similar|share", lambda c, k: k == 2),
     (
         "noise_level",
-        r"noise level|level of (the )?noise|standard deviation of (the )?noise",
+        r"noise level|level of (the )?noise|(standard deviation|std|spread) of (the )?noise"
+        r"|noise('s)? (standard deviation|std|spread)",
         lambda c, k: _numeric(c),
     ),
     ("noise_composition", r"noise.*(additive|multiplicative)|(additive|multiplicative).*noise", None),
