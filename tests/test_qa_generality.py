@@ -11,6 +11,7 @@ from moesaic.reports.qa.nuggets import nugget_present, nugget_present_lenient
 from moesaic.reports.qa.table import FmeaRow, link_mentions, normal_terms, rows_from_documents, terms
 
 OWN_QUESTIONS = Path(__file__).parent / "data" / "fmea_questions_own.csv"
+INDEP_QUESTIONS = Path(__file__).parent / "data" / "fmea_questions_indep.csv"
 
 
 def _row(
@@ -119,16 +120,16 @@ def test_no_row_about_the_topic_is_said_plainly(answerer: FmeaAnswerer) -> None:
     assert nugget_present("There is no Wheelends failure mode caused by corrosion.", answer.text)
 
 
-def test_own_questions_floor(shared_data: Path) -> None:
-    """The project's own questions (tests/data/README.md), references computed with pandas from the
-    sheet: the strict share of complete answers must not fall below what the fixes reached (50/50)."""
+def _complete_answers(shared_data: Path, path: Path) -> tuple[int, int, int]:
+    """Questions in ``path``, and how many are answered with every essential nugget, by the
+    strict and the lenient matcher."""
     from moesaic.data.sets.fmea_mining_truck import read_fmea, read_fmea_qa
 
     sheet = read_fmea(shared_data / "fmea_mining_truck" / "fmea_dataset_filled.csv").documents
     rows = rows_from_documents(sheet)
     answerer = FmeaAnswerer(rows, semantic="none")
     words = set().union(*(terms(r.text()) for r in rows))
-    questions = read_fmea_qa(OWN_QUESTIONS).documents
+    questions = read_fmea_qa(path).documents
     strict = lenient = 0
     for item in questions:
         question = str(item.fields["Question"])
@@ -136,5 +137,20 @@ def test_own_questions_floor(shared_data: Path) -> None:
         nuggets = [n["nugget"] for n in item.fields["Nuggets"] if n["status"] == "ESSENTIAL"]
         strict += all(nugget_present(n, text) for n in nuggets)
         lenient += all(nugget_present_lenient(n, text, words | set(terms(question))) for n in nuggets)
-    assert len(questions) == 50
-    assert strict / len(questions) >= 0.94 and lenient / len(questions) >= 0.94
+    return len(questions), strict, lenient
+
+
+def test_own_questions_floor(shared_data: Path) -> None:
+    """The project's own questions (tests/data/README.md), references computed with pandas from the
+    sheet: the strict share of complete answers must not fall below what the fixes reached (50/50)."""
+    count, strict, lenient = _complete_answers(shared_data, OWN_QUESTIONS)
+    assert count == 50
+    assert strict / count >= 0.94 and lenient / count >= 0.94
+
+
+def test_independent_questions_floor(shared_data: Path) -> None:
+    """The independent set (tests/data/README.md), written without reading the own set: 45/49
+    complete by both matchers before the fixes it prompted, 49/49 after; the floor is 47/49."""
+    count, strict, lenient = _complete_answers(shared_data, INDEP_QUESTIONS)
+    assert count == 49
+    assert strict >= 47 and lenient >= 47

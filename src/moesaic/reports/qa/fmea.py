@@ -67,7 +67,7 @@ GENERIC = frozenset(terms(_GENERIC))
 # the shorthand of technicians typing.
 _ASKING = """maximum minimum largest smallest greatest fewest worst best belong belongs
 place exist exists present available listed recorded kind type types whole entire overall across
-include includes including known find found wat wht whch pls plz"""
+include includes including known find found wat wht whch pls plz happen happens happened out"""
 QUESTION_WORDS = frozenset(normal_terms(_GENERIC + " " + _ASKING))
 # Words that open a filter clause: they say how the rows are narrowed, not what about.
 _CLAUSE_WORDS = frozenset(normal_terms("involve involves involving related regarding concerning past beyond"))
@@ -132,7 +132,8 @@ def analyse(question: str, rows: Sequence[FmeaRow]) -> Query:
     elif bottom:
         rank = (score or "occurrence", False)
     ranked = top or bottom
-    extreme = ranked.group(1) if ranked else ""
+    # Said back in the answer: "the maximum RPN value", but "the highest (not 'most') occurrence".
+    extreme = {"most": "highest", "least": "lowest"}.get(ranked.group(1), ranked.group(1)) if ranked else ""
     mean = (score or "rpn") if re.search(r"\b(average|mean)\b", text) else None
     covered = set().union(*(m.words for m in mentions)) if mentions else set()
     words = normal_terms(question)
@@ -164,15 +165,36 @@ _COUNTED = re.compile(
     r"\b(?:number|count) of (?:failures|failure modes)\b"
     r"|\b(?:highest|most|maximum|largest|greatest|fewest|least|lowest) (?:failures|failure modes)\b"
 )
-_LONG_QUESTION_WORDS = frozenset(w for w in QUESTION_WORDS if len(w) >= MIN_FUZZY)
+# Long question words, stemmed and as written: the stemmer leaves a typo whole ("likley") while
+# it cuts the word meant ("likely" -> "lik").
+_LONG_QUESTION_WORDS = frozenset(
+    w for w in (*QUESTION_WORDS, *(_GENERIC + " " + _ASKING).split()) if len(w) >= MIN_FUZZY
+)
+
+
+def _swapped(a: str, b: str) -> bool:
+    """Whether ``a`` is ``b`` with two neighbouring letters swapped ("likley" for "likely")."""
+    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y]
+    return (
+        len(a) == len(b)
+        and len(diff) == 2
+        and diff[1] == diff[0] + 1
+        and a[diff[0]] == b[diff[1]]
+        and a[diff[1]] == b[diff[0]]
+    )
 
 
 def _asking(word: str, sheet: frozenset[str]) -> bool:
     """Whether ``word`` says what is asked rather than what about: a question word, or one typo
-    away from a long one ("occurence") when the sheet does not hold it."""
+    (a letter wrong, missing, added, or two swapped) away from a long one ("occurence",
+    "likley") when the sheet does not hold it."""
     if word in QUESTION_WORDS:
         return True
-    return word not in sheet and len(word) >= MIN_FUZZY and any(near(word, g) for g in _LONG_QUESTION_WORDS)
+    return (
+        word not in sheet
+        and len(word) >= MIN_FUZZY
+        and any(near(word, g) or _swapped(word, g) for g in _LONG_QUESTION_WORDS)
+    )
 
 
 def _alternatives(mentions: Sequence[Mention]) -> dict[frozenset[int], list[Mention]]:
@@ -198,22 +220,24 @@ def _at_named_level(mentions: Sequence[Mention], raw: Sequence[str]) -> list[Men
 
 _ASKED_LEVEL = re.compile(
     r"\b(?:what|which|how many)\b(?:\s+\w+){0,3}?\s+"
-    r"(subsystems?|sub-?components?|components?|failure modes?)\b"
+    r"(subsystems?|sub-?components?|components?|failure modes?|parts?)\b"
 )
 
 
 def _listed_level(text: str, mentions: Sequence[Mention]) -> str | None:
     """The level whose names the question asks for: "which subcomponent" -> sub_component;
     asking for the level of the deepest name given ("the components of the air-conditioning
-    component") means the level below it."""
+    component"), or for its "parts", means the level below it."""
     found = _ASKED_LEVEL.search(text)
     if found is None:
         return None
     word = found.group(1).replace("-", "").rstrip("s")
+    deepest = max((LEVELS.index(m.level) for m in mentions), default=-1)
+    if word == "part":  # "the parts of the wheel ends": the level below the deepest name given
+        return LEVELS[min(max(deepest + 1, LEVELS.index("component")), LEVELS.index("sub_component"))]
     level = {"subsystem": "subsystem", "subcomponent": "sub_component", "component": "component"}.get(
         word, "failure_mode"
     )
-    deepest = max((LEVELS.index(m.level) for m in mentions), default=-1)
     if LEVELS.index(level) == deepest and level != "failure_mode":
         return LEVELS[min(deepest + 1, len(LEVELS) - 1)]
     return level

@@ -204,6 +204,11 @@ def _match(name: str, question: Sequence[str]) -> frozenset[int] | None:
     for i, word in enumerate(question):  # "airconditioner" for "Air-conditioning"
         if len(compact) >= MIN_FUZZY and len(name_terms) > 1 and word.startswith(compact[:-1]):
             return frozenset({i})
+    if size == 1 and len(compact) >= MIN_FUZZY:  # "wheel ends" for "Wheelends", "seat belt" for "Seatbelt"
+        for i in range(len(question) - 1):
+            first, second = question[i], question[i + 1]
+            if min(len(first), len(second)) >= 3 and near(first + second, compact):
+                return frozenset({i, i + 1})
     acronym = _ACRONYM.search(name)
     if acronym is not None:
         short = acronym.group(1).lower()

@@ -28,10 +28,20 @@ from moesaic.reports.qa.table import FmeaRow, normal_terms
 logger = logging.getLogger(__name__)
 
 TOPIC_COLUMNS = ("failure_mode", "effect", "cause", "control", "action")
+# "likely" and its common typos, as in "is it more likely from A or B", "the more likley cause".
+_LIKELY = r"(?:likely|likley|likly|probable)"
 # Question cues naming the column asked about; checked in this order, several may match.
 _COLUMN_CUES = (
-    ("cause", r"\bcaused by\b|\bcauses? of\b|\bwhat causes\b|\breasons?\b|\bwhy\b|\bdue to\b"),
-    ("effect", r"\beffects?\b|\blead(?:s|ing)? to\b|\bresult(?:s|ing)? in\b|\bconsequences?\b"),
+    (
+        "cause",
+        r"\bcaused by\b|\bcauses? of\b|\bwhat causes\b|\breasons?\b|\bwhy\b|\bdue to\b"
+        rf"|\b{_LIKELY} (?:to be |to come )?(?:from|causes?)\b",
+    ),
+    (
+        "effect",
+        r"\beffects?\b|\blead(?:s|ing)? to\b|\bresult(?:s|ing)? in\b|\bconsequences?\b"
+        r"|\bwhat (?:happens|will happen|would happen|could happen)\b",
+    ),
     ("control", r"\bcontrols?\b"),
     ("action", r"\brecommend\w*\b|\bactions?\b"),
 )
@@ -65,11 +75,12 @@ def clause_positions(question: str) -> frozenset[int]:
 
     A clause opens after a cue such as "related to", "caused by" or a relative "that" / "which"
     (not the question's first word) and closes at a preposition followed by an article ("in the
-    fuel system"), where the question goes back to naming parts.
+    fuel system"), where the question goes back to naming parts. The alternatives a "more likely"
+    question weighs ("from lack of lubrication or from a software fault") are a clause too.
     """
     words = raw_words(question)
     opener = re.compile(rf"^(?:{_OPENERS})$")
-    inside: set[int] = set()
+    inside: set[int] = set(_alternatives(question, words))
     open_clause = False
     i = 0
     while i < len(words):
@@ -84,6 +95,40 @@ def clause_positions(question: str) -> frozenset[int]:
             inside.add(i)
         i += 1
     return frozenset(inside)
+
+
+# "is it more likely caused by A or B", "is A or B the likelier cause": the question weighs
+# alternatives. The words around "or" up to one of `_BOUNDS` are the alternatives.
+_WEIGHING = re.compile(rf"\b(?:more|most|less) {_LIKELY}\b|\blikelier\b|\brather\b")
+_BOUNDS = frozenset(
+    raw_words(
+        "is it be by from to more most less likely likley likly likelier probable the a an this its was"
+    )
+    + raw_words("what which has have caused cause causes due or")
+)
+_MAX_ALTERNATIVE = 5  # words on each side of "or"
+
+
+def _alternatives(question: str, words: Sequence[str]) -> list[int]:
+    """Positions of the words of the alternatives a "more likely" question weighs."""
+    if not _WEIGHING.search(" ".join(question.lower().split())):
+        return []
+    found: list[int] = []
+    for i, word in enumerate(words):
+        if word != "or":
+            continue
+        left = i - 1
+        while left >= 0 and i - left <= _MAX_ALTERNATIVE and words[left] not in _BOUNDS:
+            found.append(left)
+            left -= 1
+        right = i + 1
+        while right < len(words) and words[right] in _BOUNDS - {"or"}:  # "or from a software fault"
+            right += 1
+        start = right
+        while right < len(words) and right - start < _MAX_ALTERNATIVE and words[right] not in _BOUNDS:
+            found.append(right)
+            right += 1
+    return found
 
 
 def cells(row: FmeaRow, columns: Sequence[str]) -> list[str]:
