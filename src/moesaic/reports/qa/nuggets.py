@@ -27,7 +27,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
-from moesaic.reports.qa.fmea import GENERIC
+from moesaic.reports.qa.query import GENERIC
 from moesaic.reports.qa.table import near, terms
 
 WORD_SHARE = 0.75
