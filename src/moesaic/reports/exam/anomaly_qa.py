@@ -23,7 +23,7 @@ from moesaic.reports.exam.anomaly import (
 from moesaic.reports.exam.gaps import describe, fill_gaps, spans_near
 from moesaic.reports.exam.parse import Choice, Intent
 from moesaic.reports.exam.stats import as_float, robust_scale
-from moesaic.reports.exam.verdict import UNSUPPORTED, Solver, Verdict, by_model, by_terms
+from moesaic.reports.exam.verdict import UNSUPPORTED, Solver, Verdict, by_model, by_place, by_terms
 from moesaic.reports.exam.waves import TRENDS, WAVES, best_wave, trend_shapes
 
 # A level shift: the median after a jump stays this many robust spreads away from before it.
@@ -124,24 +124,8 @@ def anomaly_location(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
         caveat = f"; the anomaly borders missing {describe(near)}: its extent there is unknown"
     else:
         caveat = ""
-    support = {
-        "beginning": float(where < 1 / 3),
-        "middle": float(1 / 3 <= where <= 2 / 3),
-        "end": float(where > 2 / 3),
-        "first_half": float(where < 0.5),
-        "second_half": float(where >= 0.5),
-    }
-    scores = []
-    for choice in intent.choices:
-        named = [support[t] for t in choice.terms if t in support]
-        if named:
-            scores.append(float(np.mean(named)))
-        elif choice.number is not None:
-            scores.append(max(0.0, 1.0 - abs(choice.number - where * x.size) / x.size))
-        else:
-            scores.append(UNSUPPORTED)
     return Verdict(
-        tuple(scores),
+        by_place(intent, where, x.size),
         f"strongest anomaly window centred at {where:.2f} of the length (step {where * x.size:.0f}); "
         f"{evidence.rationale}{caveat}",
     )

@@ -102,6 +102,28 @@ def by_series(intent: Intent, values: Mapping[int, float], rationale: str) -> Ve
     return Verdict(tuple(scores), rationale)
 
 
+def by_place(intent: Intent, where: float, steps: int) -> tuple[float, ...]:
+    """Scores of options that name a place ("the first third", "the middle", "the second half")
+    or a step for something found at ``where``, a share of the length of ``steps`` steps."""
+    support = {
+        "beginning": float(where < 1 / 3),
+        "middle": float(1 / 3 <= where <= 2 / 3),
+        "end": float(where > 2 / 3),
+        "first_half": float(where < 0.5),
+        "second_half": float(where >= 0.5),
+    }
+    scores = []
+    for choice in intent.choices:
+        named = [support[t] for t in choice.terms if t in support]
+        if named:
+            scores.append(float(np.mean(named)))
+        elif choice.number is not None:
+            scores.append(max(0.0, 1.0 - abs(choice.number - where * steps) / steps))
+        else:
+            scores.append(UNSUPPORTED)
+    return tuple(scores)
+
+
 def by_model(intent: Intent, fit: Callable[[Choice], float | None], rationale: str) -> Verdict:
     """Score each option by ``-fit(choice)`` where ``fit`` returns a criterion (lower is better)."""
     scores = []
