@@ -131,8 +131,8 @@ INDEP_SET = Path(__file__).parent / "data" / "exam_indep" / "exam_indep.json"
 
 def test_the_independent_set_stays_above_its_floor() -> None:
     """80 seeded questions written before any fix (tests/data/exam_indep/make_exam_indep.py):
-    59 were answered right before the fixes, 71 when this floor was set."""
+    59 were answered right before the fixes, 71 with the first ones, 80 when this floor was set."""
     documents = read_questions(INDEP_SET).documents
     scores = score_answers(documents, answer_exam(documents))
     assert scores["overall"].total == 80
-    assert scores["overall"].correct >= 68
+    assert scores["overall"].correct >= 77

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -126,6 +127,10 @@ def period_value(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
 ENVELOPE_RATIO = 1.5
 # Three additive waves explain at least this share of a sum of waves; a product leaves more.
 ADDITIVE_R2 = 0.75
+# The level must differ by this factor between the two halves of the windows to tell a cycle
+# that grows with it, and the cycle's size by at least SIZE_RATIO.
+LEVEL_RATIO = 1.2
+SIZE_RATIO = 1.1
 
 
 def envelope_ratio(x: np.ndarray, period: float) -> float:
@@ -135,6 +140,43 @@ def envelope_ratio(x: np.ndarray, period: float) -> float:
     sizes = np.array([fit_line(x[s : s + width]).residual.std() for s in starts])
     k = max(len(sizes) // 3, 1)
     return float(np.median(sizes[-k:]) / max(float(np.median(sizes[:k])), 1e-12))
+
+
+class LevelGrowth(NamedTuple):
+    level_ratio: float  # mean |level| of the higher-level half of the windows over the lower half's
+    size_ratio: float  # the cycle's size in the higher-level half over the lower half's
+
+    def proportional(self) -> bool:
+        """The cycle grows with the level: the level differs enough to tell, and the cycle's
+        size grows by more than the square root of the level's ratio (halfway, in log scale,
+        between a fixed size and a proportional one)."""
+        return (
+            self.level_ratio >= LEVEL_RATIO
+            and self.size_ratio >= SIZE_RATIO
+            and math.log(self.size_ratio) > 0.5 * math.log(self.level_ratio)
+        )
+
+    def describe(self) -> str:
+        return (
+            f"level x{self.level_ratio:.2f} and cycle size x{self.size_ratio:.2f} "
+            "from the lower to the higher half"
+        )
+
+
+def level_growth(x: np.ndarray, period: float) -> LevelGrowth:
+    """Compare the cycle's size (std around a line, per window of one period) in the windows of
+    higher level with those of lower level."""
+    width = max(round(period), 6)
+    starts = np.arange(0, x.size - width + 1, max(width // 2, 1))
+    if starts.size < 4:
+        return LevelGrowth(1.0, 1.0)
+    levels = np.array([abs(float(x[s : s + width].mean())) for s in starts])
+    sizes = np.array([fit_line(x[s : s + width]).residual.std() for s in starts])
+    order = np.argsort(levels)
+    low, high = order[: order.size // 2], order[-(order.size // 2) :]
+    level_ratio = float(levels[high].mean() / max(float(levels[low].mean()), 1e-12))
+    size_ratio = float(np.median(sizes[high]) / max(float(np.median(sizes[low])), 1e-12))
+    return LevelGrowth(level_ratio, size_ratio)
 
 
 def additive_share(x: np.ndarray, components: int = 3) -> float:
@@ -149,11 +191,16 @@ def additive_share(x: np.ndarray, components: int = 3) -> float:
 def composition(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     """Additive or multiplicative composition of a cycle with a trend, or of several cycles."""
     x = as_float(series[0])
-    if intent.mentions(r"trend"):
-        # Cycle x trend: the cycle's size follows the trend; cycle + trend: it stays the same.
-        ratio = envelope_ratio(x, dominant_period(x).period)
-        multiplicative = max(ratio, 1 / max(ratio, 1e-12)) > ENVELOPE_RATIO
-        text = f"cycle size end/start {ratio:.2f} (multiplicative beyond x{ENVELOPE_RATIO} either way)"
+    if intent.mentions(r"trend|level"):
+        # Cycle x trend: the cycle's size follows the trend (the level); cycle + trend: it stays.
+        period = dominant_period(x).period
+        ratio = envelope_ratio(x, period)
+        growth = level_growth(x, period)
+        multiplicative = max(ratio, 1 / max(ratio, 1e-12)) > ENVELOPE_RATIO or growth.proportional()
+        text = (
+            f"cycle size end/start {ratio:.2f} (multiplicative beyond x{ENVELOPE_RATIO} either way); "
+            f"{growth.describe()}"
+        )
     else:
         share = additive_share(x)
         multiplicative = share < ADDITIVE_R2

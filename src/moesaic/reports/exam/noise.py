@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import NamedTuple
 
@@ -18,7 +19,7 @@ from moesaic.reports.exam.stats import (
     smooth,
     spectral_slope,
 )
-from moesaic.reports.exam.verdict import Solver, Verdict, by_terms, nearest_number, yes_no
+from moesaic.reports.exam.verdict import UNSUPPORTED, Solver, Verdict, by_terms, nearest_number, yes_no
 from moesaic.reports.exam.waves import best_wave, fit_trend
 
 # Noise whose amplitude is below this share of the signal's (20 dB SNR) is not significant.
@@ -43,6 +44,13 @@ LEVEL_SPAN = 1.5
 # stationary process whose residual lag-1 autocorrelation passes RED_AR.
 NOISE_FREE = 1e-6
 RED_AR = 0.5
+
+
+# The slope of log power against log frequency of each noise colour.
+COLOURS = {"white": 0.0, "pink": -1.0, "red": -2.0}
+# The signal-to-noise ratio (variance of trend plus wave over the residual variance) above
+# which the signal is strong: it carries more variance than the noise.
+HIGH_SNR = 1.0
 
 
 class NoiseEvidence(NamedTuple):
@@ -123,7 +131,16 @@ def noise_type(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
         "white": float(significant and not red),
         "no_noise": float(not significant),
     }
+    if any(c.has("pink") for c in intent.choices):
+        # Three colours offered: the nearest class of the spectral slope decides among them.
+        colour = noise_colour(evidence.slope)
+        support.update({c: float(significant and c == colour) for c in COLOURS})
     return by_terms(intent, support, f"{evidence.describe()}; after trend and cycle: {rest.describe()}")
+
+
+def noise_colour(slope: float) -> str:
+    """The noise colour whose spectral slope is nearest: white 0, pink -1, red (brown) -2."""
+    return min(COLOURS, key=lambda c: abs(COLOURS[c] - slope))
 
 
 def _has_noise(evidence: NoiseEvidence) -> bool:
@@ -214,7 +231,54 @@ def noise_influence(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     )
 
 
+def signal_to_noise(x: np.ndarray) -> float:
+    """Variance of the smooth component (a line plus the best waveform) over the residual's."""
+    wave = best_wave(as_float(x), nuisance="line")
+    residual = x - wave.model
+    return float(np.var(wave.model) / max(float(np.var(residual)), 1e-300))
+
+
+# A claim about the signal-to-noise ratio: its first strength word, read for the signal unless
+# the noise is named before it ("the noise dominates" says the ratio is low).
+_STRONG = r"high|large|strong|clear(ly)?|visible|dominat\w*|prominent|obvious"
+_WEAK = r"low|small|weak|faint|buried|hidden|obscured|drowned|swamped"
+_STRENGTH = re.compile(rf"\b(?:(?P<strong>{_STRONG})|(?P<weak>{_WEAK}))\b")
+_RATIO = re.compile(r"signal[- ]to[- ]noise|\bsnr\b")
+
+
+def claims_high_snr(text: str) -> bool | None:
+    """True for "High SNR" or "the noise is small", False for "the noise dominates", None when
+    the option names no strength."""
+    low = text.lower()
+    m = _STRENGTH.search(low)
+    if m is None:
+        return None
+    strong = m.group("strong") is not None
+    before = low[: m.start()]
+    ratio = _RATIO.search(low)
+    about_noise = "noise" in before and (ratio is None or ratio.start() > m.start())
+    about_noise = about_noise and not re.search(r"signal|sine|wave|cycl|pattern", before)
+    return strong != about_noise
+
+
+def snr(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """High or low signal-to-noise ratio, the smooth part's variance against the residual's."""
+    ratio = signal_to_noise(as_float(series[0]))
+    high = float(ratio > HIGH_SNR)
+    scores = []
+    for choice in intent.choices:
+        claim = claims_high_snr(choice.text)
+        if choice.polarity is not None:
+            claim = claims_high_snr(intent.question) is not False
+            claim = claim if choice.polarity == 1 else not claim
+        scores.append(UNSUPPORTED if claim is None else (high if claim else 1.0 - high))
+    return Verdict(
+        tuple(scores), f"signal-to-noise ratio {ratio:.3g} (variance of line + best wave over the residual)"
+    )
+
+
 SOLVERS: dict[str, Solver] = {
+    "snr": snr,
     "noise_type": noise_type,
     "white_noise_test": white_noise_test,
     "noisy": noisy,

@@ -49,7 +49,33 @@ CYCLE_LENGTH = (
 )
 # Words for the spread of the values.
 VARIANCE = r"(variance|\bspread|variabilit|volatilit|dispersion)"
+# Words for a lasting change of the mean, of its place and of the slope of a trend.
+BREAK = (
+    r"structural break|change[- ]?point|(shift|jump|move|change)s?\b[^?]*\b(stays?|permanent|for good"
+    r"|does not (come|go) back)|permanent(ly)? (change|shift)"
+)
+MEAN_CHANGE = (
+    r"(mean|level|average)\b[^?]*\b(chang|shift|jump|break|move)|(chang|shift|jump|break)\w*\b[^?]*"
+    r"\b(mean|level|average)|structural break|change[- ]?point"
+)
+SLOPE = r"slope|rate of (growth|increase|decrease|decline|change|rise)|steep|kink|bend"
+# Words for the strength of a signal against its noise, and for the rhythm of two series.
+SNR = (
+    r"signal[- ]to[- ]noise|\bsnr\b|signal\b.*\b(relative|compared?)\b.*\bnoise"
+    r"|noise\b.*\b(relative|compared?)\b.*\bsignal"
+)
+FREQUENCY = r"frequenc|period|oscillat|how fast|cycl"
+PHASE = r"\bphase|peaks?\b.*\b(together|line up|align|coincide|same time)|(troughs?|peaks?) when"
 LAG_SIZE = r"\bthe lag\b|(delay|shift|lag)(ed)?\b.*by how many|by how many .*(delay|shift|lag|behind)"
+
+
+def _texts(choices: tuple[Choice, ...], pattern: str) -> bool:
+    return any(re.search(pattern, c.text.lower()) for c in choices)
+
+
+def _same_or_not(choices: tuple[Choice, ...]) -> bool:
+    """Options that say "the same" and "different", or Yes and No."""
+    return _yes_no(choices) or (_any_terms(choices, "same") and _any_terms(choices, "different"))
 
 
 def _numeric_or_interval(choices: tuple[Choice, ...]) -> bool:
@@ -86,9 +112,16 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ("scaled", r"scaled version|scaled copy", None),
     ("flipped", r"flipped version|mirror|upside[- ]down|inverted (copy|version)", None),
     ("anomaly_nonstationary", r"non-?stationary anomal", None),
+    (
+        "break_presence",
+        BREAK,
+        lambda c, k: k == 1 and _yes_no(c) and not _any_terms(c, "direction", "variance", "frequency"),
+    ),
     ("break_cause", r"structural break|cause of (this|the) break", None),
     ("anomaly_location", ANOMALY, lambda c, k: k == 1 and _places(c)),
     ("anomaly_location", ANOMALY + r".*" + WHERE + "|" + WHERE + r".*" + ANOMALY, _positions),
+    ("change_location", MEAN_CHANGE, lambda c, k: k == 1 and _places(c)),
+    ("change_location", MEAN_CHANGE + r".*" + WHERE + "|" + WHERE + r".*" + MEAN_CHANGE, _positions),
     (
         "anomaly_base",
         r"without the anomal|pattern.*before the anomal|underlying pattern.*"
@@ -113,6 +146,18 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ("trend_type_same", r"type of trend|same trend", lambda c, k: k == 2),
     ("noise_type_same", r"type of noise|kind of noise", lambda c, k: k == 2),
     (
+        "phase",
+        PHASE + "|" + r"\bpeaks?\b",
+        lambda c, k: k == 2 and (_texts(c, PHASE) or _yes_no(c)) and not _about_series(c),
+    ),
+    (
+        "frequency_same",
+        FREQUENCY,
+        lambda c, k: (
+            k == 2 and _same_or_not(c) and not _about_series(c) and not _texts(c, r"amplitude|trend")
+        ),
+    ),
+    (
         "similar_shape",
         r"similar (pattern|shape)|share (a )?similar|same (pattern|shape)",
         lambda c, k: k == 2 and not _about_series(c),
@@ -123,6 +168,7 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
         lambda c, k: k == 2 and (_about_series(c) or _yes_no(c)),
     ),
     ("similar_shape", r"similar|share", lambda c, k: k == 2),
+    ("snr", SNR, lambda c, k: k == 1),
     (
         "noise_level",
         r"noise level|level of (the )?noise|(standard deviation|std|spread) of (the )?noise"
@@ -135,7 +181,7 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     (
         "noise_type",
         r"noise|random walk|random (component|part|fluctuation)|stochastic",
-        lambda c, k: _any_terms(c, "white", "red", "no_noise"),
+        lambda c, k: _any_terms(c, "white", "red", "pink", "no_noise"),
     ),
     ("noisy", r"\bnois(y|ier)\b", lambda c, k: k == 1),
     ("white_noise_test", r"white noise|random walk", lambda c, k: _yes_no(c)),
@@ -156,11 +202,8 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
         None,
     ),
     ("trend_halves", r"first half.*second half|second half.*first half", None),
-    (
-        "composition",
-        r"additive|multiplicative|combined",
-        lambda c, k: _any_terms(c, "additive", "multiplicative"),
-    ),
+    ("slope_change", SLOPE, lambda c, k: k == 1 and not _numeric(c)),
+    ("composition", r"", lambda c, k: _any_terms(c, "additive", "multiplicative")),
     (
         "dominant_component",
         r"",
@@ -213,7 +256,8 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ("correlation_sign", r"correlat", lambda c, k: k == 2 and _any_terms(c, "negative", "positive")),
     (
         "acf_sign",
-        r"autocorrelation|correlat|dependen\w* between (consecutive|successive|adjacent|neighbou?ring)",
+        r"autocorrelation|correlat|(consecutive|successive|adjacent|neighbou?ring|next|previous|preceding|before)"
+        r"\b.*\b(values?|observations?|points?|steps?|ones?)\b|\b(values?|observations?)\b.*\b(next|previous|before)",
         lambda c, k: _any_terms(c, "negative", "positive"),
     ),
     ("trend_direction", r"", lambda c, k: _any_terms(c, "up", "down") and _any_terms(c, "no_trend")),

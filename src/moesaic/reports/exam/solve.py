@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 
 from moesaic.data.schema import Document
-from moesaic.reports.exam import anomaly_qa, causality, cycle, moments, noise, pairs, trend
+from moesaic.reports.exam import anomaly_qa, causality, cycle, moments, noise, pairs, phases, shifts, trend
 from moesaic.reports.exam.gaps import fill_gaps
 from moesaic.reports.exam.parse import Intent, parse_question
 from moesaic.reports.exam.verdict import Solver, Verdict, abstain, invert, settle
@@ -42,6 +42,8 @@ SOLVERS: dict[str, Solver] = {
     **anomaly_qa.SOLVERS,
     **pairs.SOLVERS,
     **causality.SOLVERS,
+    **shifts.SOLVERS,
+    **phases.SOLVERS,
 }
 
 
