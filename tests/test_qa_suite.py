@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from moesaic.data.sets.fmea_mining_truck import COLUMNS
+from moesaic.data.tables import DataFormatError
 from moesaic.eval.bench import SuiteContext, suites
 from moesaic.eval.suites.qa import _fmc_encoders, run, run_fmea
 
@@ -53,6 +54,20 @@ def test_fmea_part_scores_nuggets_and_abstention(tmp_path: Path) -> None:
     assert values[("moesaic-qa", "complete_answers_lenient")] == 0.5
     assert all(r.dataset == "fmea_qa" and r.source == "measured" for r in rows)
     assert any("threshold=" in r.setting for r in rows)
+
+
+def test_fmea_questions_option_asks_another_question_file(tmp_path: Path) -> None:
+    data = _folder(tmp_path)
+    own = tmp_path / "my_questions.csv"
+    qa = pd.DataFrame([QUESTIONS[0]], columns=["ID", "Question", "Answer", "Categories", "Nuggets"])
+    qa.to_csv(own, index=False)
+    rows = run_fmea(SuiteContext(data=data, options={"fmea_questions": str(own)}))
+    values = {(r.system, r.metric): r.value for r in rows}
+    assert values[("moesaic-qa", "complete_answers")] == 1.0  # the data set's question 2 is not asked
+    assert all(r.dataset == "fmea_qa:my_questions" for r in rows)
+    assert any("questions=1," in r.setting for r in rows)
+    with pytest.raises(DataFormatError, match=r"none\.csv: file not found"):
+        run_fmea(SuiteContext(data=data, options={"fmea_questions": str(tmp_path / "none.csv")}))
 
 
 def test_qa_suite_is_registered_when_imported() -> None:

@@ -32,7 +32,10 @@ Datasets and rows (``value`` in [0, 1]):
   reference). Topic words also find rows by MiniLM similarity when it is installed (``-o
   qa_semantic=none``: words only). ``abstention_recall`` and ``false_abstention`` on the
   evaluation half of the paired set of :mod:`moesaic.reports.qa.abstain`, the threshold fitted on the
-  development half; ``rows_per_answer`` (rows quoted per answer).
+  development half; ``rows_per_answer`` (rows quoted per answer). ``-o fmea_questions=FILE``
+  asks the questions of FILE instead (the layout of ``fmea_qa_model.csv``: ID, Question,
+  Answer, Categories, Nuggets), for example the project's own sets in ``tests/data``; its rows
+  carry the dataset ``fmea_qa:STEM``.
 - ``timeseriesexam``: the rows of suite ``exam`` (skip them with ``-o exam=0``).
 
 ``--quick``: a smaller C grid, one template question per third FMEA row, and the exam's quick mode.
@@ -119,7 +122,8 @@ def run_maintnorm(ctx: SuiteContext) -> list[BenchRow]:
     "qa",
     "Work-order text (failure modes, normalisation), FMEA QA with abstention, TimeSeriesExam",
     options=(
-        "parts", "exam", "fmc_encoders", "fmc_tuned", "fmc_tuned_save", "kb", "qa_semantic", *EXAM_OPTIONS,
+        "parts", "exam", "fmc_encoders", "fmc_tuned", "fmc_tuned_save", "kb", "qa_semantic",
+        "fmea_questions", *EXAM_OPTIONS,
     ),
 )  # fmt: skip
 def run(ctx: SuiteContext) -> list[BenchRow]:

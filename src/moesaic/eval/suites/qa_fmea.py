@@ -9,9 +9,11 @@ abstention on the paired questions of :mod:`moesaic.reports.qa.abstain`; see
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 from moesaic.data.registry import load_dataset
 from moesaic.data.schema import Document
+from moesaic.data.sets.fmea_mining_truck import read_fmea_qa
 from moesaic.eval.bench import BenchRow, SuiteContext
 from moesaic.eval.meters import Stopwatch, peak_rss_mb
 from moesaic.eval.suites.qa_fmc import _row
@@ -31,9 +33,12 @@ logger = logging.getLogger(__name__)
 
 
 def fmea_rows(ctx: SuiteContext) -> tuple[tuple[FmeaRow, ...], list[Document]]:
-    """The FMEA rows (from ``-o kb=DIR`` when given) and the benchmark questions."""
+    """The FMEA rows (from ``-o kb=DIR`` when given) and the benchmark questions (from ``-o
+    fmea_questions=FILE`` when given: a CSV in the layout of ``fmea_qa_model.csv``)."""
     data = load_dataset("fmea_mining_truck", ctx.data_root())
     questions = [d for d in data.documents if d.kind == "qa"]
+    if "fmea_questions" in ctx.options:
+        questions = list(read_fmea_qa(Path(ctx.options["fmea_questions"])).documents)
     if "kb" in ctx.options:
         from moesaic.knowledge import KnowledgeBase
 
@@ -42,8 +47,15 @@ def fmea_rows(ctx: SuiteContext) -> tuple[tuple[FmeaRow, ...], list[Document]]:
     return rows_from_documents(data.documents), questions
 
 
+def question_set(ctx: SuiteContext) -> str:
+    """The ``dataset`` of the question rows: ``fmea_qa``, or ``fmea_qa:STEM`` for ``-o fmea_questions``."""
+    path = ctx.options.get("fmea_questions")
+    return "fmea_qa" if path is None else f"fmea_qa:{Path(path).stem}"
+
+
 def run_fmea(ctx: SuiteContext) -> list[BenchRow]:
     rows, questions = fmea_rows(ctx)
+    dataset = question_set(ctx)
     probe = FmeaAnswerer(rows, threshold=0.0)
     pairs = template_pairs(rows)
     if ctx.quick:
@@ -89,15 +101,15 @@ def run_fmea(ctx: SuiteContext) -> list[BenchRow]:
     a_setting = f"pairs_eval={len(halves.test)},pairs_dev={len(halves.dev)},threshold={fit.threshold:.3f}"
     shown = sum(len(a.row_ids) for a in answers.values()) / len(answers)
     return [
-        _row("moesaic-qa", "fmea_qa", task, q_setting, "nugget_recall", ours.nugget_recall, **cost),
-        _row("moesaic-qa", "fmea_qa", task, q_setting, "complete_answers", ours.complete_answers, **cost),
-        _row("moesaic-qa", "fmea_qa", task, q_setting, "rows_per_answer", shown, **cost),
-        _row("model_answer", "fmea_qa", task, q_setting, "nugget_recall", reference.nugget_recall),
-        _row("model_answer", "fmea_qa", task, q_setting, "complete_answers", reference.complete_answers),
+        _row("moesaic-qa", dataset, task, q_setting, "nugget_recall", ours.nugget_recall, **cost),
+        _row("moesaic-qa", dataset, task, q_setting, "complete_answers", ours.complete_answers, **cost),
+        _row("moesaic-qa", dataset, task, q_setting, "rows_per_answer", shown, **cost),
+        _row("model_answer", dataset, task, q_setting, "nugget_recall", reference.nugget_recall),
+        _row("model_answer", dataset, task, q_setting, "complete_answers", reference.complete_answers),
         # The lenient matcher of moesaic.reports.qa.nuggets, beside (never instead of) the strict one.
         _row(
             "moesaic-qa",
-            "fmea_qa",
+            dataset,
             task,
             q_setting,
             "nugget_recall_lenient",
@@ -106,7 +118,7 @@ def run_fmea(ctx: SuiteContext) -> list[BenchRow]:
         ),
         _row(
             "moesaic-qa",
-            "fmea_qa",
+            dataset,
             task,
             q_setting,
             "complete_answers_lenient",
@@ -115,7 +127,7 @@ def run_fmea(ctx: SuiteContext) -> list[BenchRow]:
         ),
         _row(
             "model_answer",
-            "fmea_qa",
+            dataset,
             task,
             q_setting,
             "nugget_recall_lenient",
@@ -123,14 +135,12 @@ def run_fmea(ctx: SuiteContext) -> list[BenchRow]:
         ),
         _row(
             "model_answer",
-            "fmea_qa",
+            dataset,
             task,
             q_setting,
             "complete_answers_lenient",
             reference_lenient.complete_answers,
         ),
-        _row(
-            "moesaic-qa", "fmea_qa", task, a_setting, "abstention_recall", abstain.abstention_recall, **cost
-        ),
-        _row("moesaic-qa", "fmea_qa", task, a_setting, "false_abstention", abstain.false_abstention, **cost),
+        _row("moesaic-qa", dataset, task, a_setting, "abstention_recall", abstain.abstention_recall, **cost),
+        _row("moesaic-qa", dataset, task, a_setting, "false_abstention", abstain.false_abstention, **cost),
     ]
