@@ -39,9 +39,9 @@ log = logging.getLogger(__name__)
 
 Step = Callable[[str], None]
 
-FIRST_RUN = "10 to 15 minutes more"
-"""What the first demo on a machine adds to its minute: the diagnosis models are fitted and cached
-(measured 11 min on an idle 2-core machine, 14 min beside other work)."""
+FIRST_RUN = "about 8 minutes more on 2 cores"
+"""What the first demo on a machine adds to its minute: the diagnosis models are fitted and cached,
+spread over the cores (the whole first demo measured 9 min 34 s on an idle 2-core machine)."""
 
 
 @dataclass(frozen=True)

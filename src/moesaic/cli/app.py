@@ -20,6 +20,7 @@ from typing import Any
 import typer
 
 import moesaic
+from moesaic import parallel
 from moesaic.atomic import OutputPathError, os_error_reason
 
 HELP = "Frugal multimodal sparse Mixture-of-Experts for industrial maintenance data, on a CPU."
@@ -146,6 +147,7 @@ def main() -> None:
     ours = signal.getsignal(signal.SIGINT) is signal.default_int_handler  # not if ignored (background job)
     if ours:
         signal.signal(signal.SIGINT, _interrupt)
+    parallel.enable()  # this entry point guards its work: long loops may use worker processes
     command = _command_of(sys.argv[1:])
     names = None if command is None else [command]
     if command is None and "--version" in sys.argv[1:]:

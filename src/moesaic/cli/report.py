@@ -80,8 +80,8 @@ def report(
             if not training_cache_ready():
                 console.print(
                     "first report on this machine (or with this version): fitting the fault models on "
-                    "a simulated training plant (up to about 20 minutes of CPU, once; cached under "
-                    f"{cache_dir()})"
+                    "a simulated training plant (about 15 minutes of CPU spread over the cores, 8 on 2; "
+                    f"once; cached under {cache_dir()})"
                 )
             with progress("gathering and verifying evidence"):
                 result = diagnose(base, asset, start, end, note=note, phrase=phrase)

@@ -18,10 +18,12 @@ Axes: N samples, F features, K classes, M nodes of all trees, T trees.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from moesaic.parallel import map_ordered
 from moesaic.reports.diagnose.forest import NodeArrays, prefix_arrays, read_prefixed
 from moesaic.trees import LEAF, descend
 
@@ -153,20 +155,33 @@ def fit_boosting(x: np.ndarray, y: np.ndarray, *, folds: int = HELD_OUT_FOLDS, *
     """
     import warnings
 
-    from sklearn.ensemble import HistGradientBoostingClassifier  # only fitting needs scikit-learn
-    from sklearn.model_selection import StratifiedKFold
+    from sklearn.model_selection import StratifiedKFold  # only fitting needs scikit-learn
 
     params = {"early_stopping": False, **params}
     y = np.asarray(y)
-    model = HistGradientBoostingClassifier(**params).fit(x, y)
-    classes = list(model.classes_)
-    held_out = np.zeros((len(x), len(classes)), dtype=np.float64)
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
     with warnings.catch_warnings():  # a class rarer than the folds is expected, and handled below
         warnings.filterwarnings("ignore", message="The least populated class")
         splits = list(splitter.split(x, y))
-    for inside, outside in splits:
-        part = HistGradientBoostingClassifier(**params).fit(x[inside], y[inside])
+    # The full fit and the fold fits are independent: one process each, as many at once as cores.
+    fits = [(x, y, None), *((x[inside], y[inside], x[outside]) for inside, outside in splits)]
+    fitted = map_ordered(partial(_fit_part, params=params), fits, per_worker=1)
+    model = fitted[0][0]
+    classes = list(model.classes_)
+    held_out = np.zeros((len(x), len(classes)), dtype=np.float64)
+    for (part, probabilities), (_, outside) in zip(fitted[1:], splits, strict=True):
         columns = [classes.index(c) for c in part.classes_]
-        held_out[np.ix_(outside, columns)] = part.predict_proba(x[outside])
+        held_out[np.ix_(outside, columns)] = probabilities
     return Boosting.from_sklearn(model, held_out)
+
+
+def _fit_part(
+    part: tuple[np.ndarray, np.ndarray, np.ndarray | None], params: dict[str, Any]
+) -> tuple[Any, np.ndarray | None]:
+    """One fit of :func:`fit_boosting` on ``(x, y, scored)``: the model, and its probabilities on
+    the ``scored`` rows (None when there are none to score)."""
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    x, y, scored = part
+    model = HistGradientBoostingClassifier(**params).fit(x, y)
+    return model, None if scored is None else model.predict_proba(scored)

@@ -7,9 +7,12 @@ within a day of the true onset most often. Re-exported by :mod:`moesaic.reports.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 import pandas as pd
 
+from moesaic.parallel import map_ordered
 from moesaic.reports.diagnose.episodes_windows import Request
 from moesaic.reports.diagnose.faults import Window
 from moesaic.reports.diagnose.hinge import HingeProfile, stated_onset
@@ -85,18 +88,27 @@ def onset_errors(
 ) -> dict[str, list[dict[str, float]]]:
     """Per fault type, the errors of every shape of :func:`onset_candidates` (by
     :func:`_onset_errors`) on at most ``per_type`` training windows, spread evenly over the
-    windows of that type (which come asset by asset: so every asset type is read)."""
+    windows of that type (which come asset by asset: so every asset type is read). The windows are
+    read in parallel (:func:`moesaic.parallel.map_ordered`); the errors do not depend on it."""
     shapes = onset_candidates()
     by_label: dict[str, list[int]] = {}
     for i, r in enumerate(requests):
         if r.onset is not None:
             by_label.setdefault(r.label, []).append(i)
-    errors: dict[str, list[dict[str, float]]] = {}
-    for label, rows in by_label.items():
-        picked = sorted({rows[round(k)] for k in np.linspace(0, len(rows) - 1, min(per_type, len(rows)))})
-        found = [_onset_errors(windows[i], requests[i], shapes) for i in picked]
-        errors[label] = [f for f in found if f]
+    picked = {
+        label: sorted({rows[round(k)] for k in np.linspace(0, len(rows) - 1, min(per_type, len(rows)))})
+        for label, rows in by_label.items()
+    }
+    order = [i for rows in picked.values() for i in rows]
+    pairs = [(windows[i], requests[i]) for i in order]
+    found = dict(zip(order, map_ordered(partial(_errors_of, shapes=shapes), pairs), strict=True))
+    errors = {label: [found[i] for i in rows if found[i]] for label, rows in picked.items()}
     return {label: rows for label, rows in errors.items() if rows}
+
+
+def _errors_of(pair: tuple[Window, Request], shapes: list[str]) -> dict[str, float]:
+    """:func:`_onset_errors` of one (window, request) pair, for :func:`map_ordered`."""
+    return _onset_errors(*pair, shapes)
 
 
 def choose_onset_shapes(errors: dict[str, list[dict[str, float]]]) -> dict[str, str]:

@@ -76,6 +76,7 @@ def hinge_profile(
     fixed = None if nuisance is None else np.asarray(nuisance, dtype=np.float64)[::stride]
     if fixed is not None and not anchored:
         fixed = np.concatenate([np.ones((len(t), 1)), fixed], axis=1)
+    fixed = None if fixed is None else _span(fixed)  # every fit below is freed of the same columns
     targets = np.stack(
         [_residual(c if anchored or fixed is not None else c - c.mean(), fixed) for c in columns.T], axis=1
     )  # (n, J)
@@ -165,12 +166,20 @@ def stated_onset(profile: HingeProfile, tolerance: float | None) -> int:
     return int(profile.candidates[at])
 
 
-def _residual(x: np.ndarray, basis: np.ndarray | None) -> np.ndarray:
-    """``x`` (..., n) less its least-squares fit on the columns of ``basis`` (n, Q) (``x`` when None)."""
-    if basis is None:
+def _span(basis: np.ndarray) -> np.ndarray:
+    """(n, Q') orthonormal columns spanning the columns of ``basis`` (n, Q), with the rank cut-off
+    of ``np.linalg.lstsq``'s default, so that a projection on them is that least-squares fit."""
+    u, s, _ = np.linalg.svd(basis, full_matrices=False)
+    keep = s > (s[0] if s.size else 0.0) * np.finfo(np.float64).eps * max(basis.shape)
+    return u[:, keep]
+
+
+def _residual(x: np.ndarray, span: np.ndarray | None) -> np.ndarray:
+    """``x`` (..., n) less its least-squares fit on the orthonormal columns ``span`` (n, Q) of
+    :func:`_span` (``x`` when None)."""
+    if span is None:
         return x
-    coef = np.linalg.lstsq(basis, np.moveaxis(x, -1, 0).reshape(len(basis), -1), rcond=None)[0]
-    return x - np.moveaxis((basis @ coef).reshape(np.moveaxis(x, -1, 0).shape), 0, -1)
+    return x - (x @ span) @ span.T
 
 
 def _gain(
@@ -178,9 +187,9 @@ def _gain(
 ) -> np.ndarray:
     """(J, K) drop of the squared error when each of the ``targets`` (n, J) is fitted by the rows
     of the ``regressors`` (each (K, n)) together (centred first when the level is fitted too; the
-    targets and the regressors freed of the columns of ``nuisance`` (n, Q) when given, the targets
-    already so), -inf when the fitted change falls on average. The regressors are prepared and
-    factored once for all targets."""
+    targets and the regressors freed of the columns of ``nuisance`` (n, Q), orthonormal from
+    :func:`_span`, when given, the targets already so), -inf when the fitted change falls on
+    average. The regressors are prepared and factored once for all targets."""
     x = np.stack(regressors, axis=1)  # (K, R, n)
     x0 = x - x.mean(axis=2, keepdims=True) if centre else _residual(x, nuisance)
     gram = np.einsum("krt,kst->krs", x0, x0)
