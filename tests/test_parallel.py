@@ -51,3 +51,17 @@ def test_workers_return_the_serial_results_in_order(monkeypatch: pytest.MonkeyPa
     assert {pid for _, pid in short} == {os.getpid()}
     one_each = map_ordered(_square_and_pid, range(2), per_worker=1)
     assert [v for v, _ in one_each] == [0, 1] and os.getpid() not in {pid for _, pid in one_each}
+
+
+@pytest.mark.usefixtures("not_enabled")  # main() enables workers: the fixture puts it back after
+def test_the_command_refuses_a_bad_worker_count_before_anything_runs(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from moesaic.cli import app
+
+    monkeypatch.setenv(WORKERS_VAR, "many")
+    monkeypatch.setattr("sys.argv", ["moesaic", "demo", "--out", "/nonexistent/never-written"])
+    with pytest.raises(SystemExit) as stop:
+        app.main()
+    assert stop.value.code == 2
+    assert f"{WORKERS_VAR}='many'" in capsys.readouterr().err

@@ -148,6 +148,11 @@ def main() -> None:
     if ours:
         signal.signal(signal.SIGINT, _interrupt)
     parallel.enable()  # this entry point guards its work: long loops may use worker processes
+    try:
+        parallel.workers()  # a bad MOESAIC_WORKERS is one line now, not a traceback minutes later
+    except ValueError as err:
+        typer.echo(f"error: {err}", err=True)
+        sys.exit(2)
     command = _command_of(sys.argv[1:])
     names = None if command is None else [command]
     if command is None and "--version" in sys.argv[1:]:
