@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 from functools import partial
 
 import pytest
@@ -65,3 +66,4 @@ def test_the_command_refuses_a_bad_worker_count_before_anything_runs(
         app.main()
     assert stop.value.code == 2
     assert f"{WORKERS_VAR}='many'" in capsys.readouterr().err
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # left as it was

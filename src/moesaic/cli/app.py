@@ -144,15 +144,15 @@ def _environment_error(err: OSError) -> str | None:
 
 
 def main() -> None:
-    ours = signal.getsignal(signal.SIGINT) is signal.default_int_handler  # not if ignored (background job)
-    if ours:
-        signal.signal(signal.SIGINT, _interrupt)
     parallel.enable()  # this entry point guards its work: long loops may use worker processes
     try:
         parallel.workers()  # a bad MOESAIC_WORKERS is one line now, not a traceback minutes later
     except ValueError as err:
         typer.echo(f"error: {err}", err=True)
         sys.exit(2)
+    ours = signal.getsignal(signal.SIGINT) is signal.default_int_handler  # not if ignored (background job)
+    if ours:
+        signal.signal(signal.SIGINT, _interrupt)
     command = _command_of(sys.argv[1:])
     names = None if command is None else [command]
     if command is None and "--version" in sys.argv[1:]:
