@@ -101,6 +101,8 @@ def validate(
         matched = len(result.expected) - len(result.mismatches) if not result.error else 0
         records = ", ".join(f"{k}={result.counts[k]:,}" for k in core if result.counts.get(k))
         status = Text("ok", style="green") if result.ok else Text("FAILED", style="red")
+        if result.absent:
+            status = Text("absent (kept aside)", style="yellow")
         table.add_row(
             name,
             status,

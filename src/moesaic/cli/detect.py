@@ -27,9 +27,10 @@ from moesaic.data.tables import DataFormatError
 from moesaic.eval.metrics import false_alarm_rate, missed_alarm_rate, point_f1
 from moesaic.reports.plots import detection_figure, figure_png, mask_spans
 from moesaic.tasks.anomaly import AnomalyConfig, detection_table, training_rows
+from moesaic.tasks.detector_fit import fit_on_training_rows
 from moesaic.tasks.detector_registry import DETECTORS, load_detector, make_detector
 from moesaic.tasks.detectors import KIND_PREFIX, BaseDetector
-from moesaic.tasks.detectors_pipeline import MIN_FIT_ROWS, MIN_SETTLED_ROWS
+from moesaic.tasks.detectors_pipeline import MIN_FIT_ROWS
 
 
 def anomaly_labels(series: Series) -> tuple[str, np.ndarray] | None:
@@ -57,51 +58,6 @@ def _against(truth: tuple[str, np.ndarray], alarm: np.ndarray, count: int) -> st
         f"({int(y.sum())} anomalous): point F1 {point_f1(y, pred):.3f}, "
         f"false alarms {false_alarm_rate(y, pred):.1%}, missed alarms {missed_alarm_rate(y, pred):.1%}"
     )
-
-
-CALIBRATION_SHARE = 0.2
-"""Least share of the training rows held out of fitting to set the channel scales and the threshold,
-for detectors whose model can learn its training rows by heart (``BaseDetector.memorises``): the
-backbone detector, trained from scratch on a few hundred rows of white noise and calibrated on
-them, flagged a good share of the next rows."""
-SETTLED_WINDOWS = 3
-"""Smoothing windows of settled rows the held-out part needs: a quantile of fewer, strongly
-overlapping averages is too low, and the threshold with it."""
-
-
-def fit_on_training_rows(
-    fitted: BaseDetector, values: np.ndarray, count: int, channels: Sequence[str], path: Path
-) -> str:
-    """Fit ``fitted`` on the first ``count`` rows. A detector that ``memorises`` fits its model on
-    the earlier rows and its threshold on the later ones (at least :data:`CALIBRATION_SHARE` and
-    :data:`SETTLED_WINDOWS` smoothing windows after the warm-up), when the fitting part stays at
-    least as long and every channel has readings in both; otherwise both on every training row.
-    Returns what was done, for the summary line.
-
-    Raises:
-        ValueError: fewer than :data:`MIN_FIT_ROWS` training rows, or a channel without a reading in
-            them (naming the file and the columns).
-    """
-    if count < MIN_FIT_ROWS:
-        raise ValueError(
-            f"--train-until gives {count} training rows; a detector needs at least {MIN_FIT_ROWS} normal rows"
-        )
-    empty = [name for c, name in enumerate(channels) if np.isnan(values[:count, c]).all()]
-    if empty:
-        raise DataFormatError(
-            path,
-            f"column(s) {empty} have no reading in the {count} training rows: nothing says what normal is "
-            "there; leave them out with --channels or train on more rows",
-        )
-    smooth = fitted.config.smooth
-    held = max(int(count * CALIBRATION_SHARE), smooth - 1 + max(SETTLED_WINDOWS * smooth, MIN_SETTLED_ROWS))
-    cut = count - held
-    both_read = cut > 0 and all(np.isfinite(p).any(axis=0).all() for p in (values[:cut], values[cut:count]))
-    if fitted.memorises and cut >= max(MIN_FIT_ROWS, held) and both_read:
-        fitted.fit(values[:cut], validation=values[cut:count], channels=channels)
-        return f"fitted on rows 1-{cut}, threshold from rows {cut + 1}-{count}"
-    fitted.fit(values[:count], channels=channels)
-    return f"fitted on {count} rows, threshold from the same rows"
 
 
 def _new_detector(detector: str, steps: int | None, settings: list[str] | None) -> BaseDetector:
@@ -207,6 +163,11 @@ def detect(
             assert train_until is not None
             series = read_channels(csv, time_col=time_col, channels=channels)
             count = training_rows(series.time, train_until)
+            if count < MIN_FIT_ROWS:
+                raise ValueError(
+                    f"--train-until gives {count} training rows; a detector needs at least {MIN_FIT_ROWS} "
+                    "normal rows"
+                )
             fitted = _new_detector(detector, steps, settings)
             values = np.where(series.observed, series.values, np.nan)
             with working(f"fitting {detector} on {count} rows"):

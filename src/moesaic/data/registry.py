@@ -34,6 +34,7 @@ SET_MODULES = (
     "assetopsbench",
     "timeseriesexam",
     "timegan_stocks",
+    "nab",
 )
 
 
@@ -54,6 +55,8 @@ class DatasetInfo:
         loader: reads the data set from its folder.
         expected: record counts stated by the data set's README (keys of ``MaintenanceData.counts``
             or loader-specific keys in ``MaintenanceData.meta["counts"]``), checked by ``data validate``.
+        optional: kept aside from the shared data folder for independent evaluation, so usually
+            absent: ``data validate`` reports it absent rather than failed.
     """
 
     name: str
@@ -63,6 +66,7 @@ class DatasetInfo:
     citation: str
     loader: Callable[[Path], MaintenanceData]
     expected: Mapping[str, int] = field(default_factory=dict)
+    optional: bool = False
 
     def folder(self, root: Path) -> Path:
         return Path(root) / self.name

@@ -21,6 +21,7 @@ class Validation:
         mismatches: ``key: expected E, found F`` for every expected count that differs.
         error: the loading error, if loading failed.
         seconds: wall time of loading.
+        absent: an optional data set (kept aside) whose folder is absent: not a failure.
     """
 
     name: str
@@ -29,6 +30,7 @@ class Validation:
     mismatches: tuple[str, ...] = ()
     error: str = ""
     seconds: float = 0.0
+    absent: bool = False
 
     @property
     def ok(self) -> bool:
@@ -38,6 +40,8 @@ class Validation:
 def validate_dataset(info: DatasetInfo, root: Path) -> Validation:
     """Load ``info`` from ``root`` and check every expected count; never raises for bad data."""
     folder = info.folder(root)
+    if not folder.is_dir() and info.optional:
+        return Validation(info.name, expected=dict(info.expected), absent=True)
     if not folder.is_dir():
         return Validation(info.name, expected=dict(info.expected), error=f"folder not found: {folder}")
     start = time.perf_counter()

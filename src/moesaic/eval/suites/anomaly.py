@@ -1,4 +1,4 @@
-"""Suite ``anomaly``: the backbone detector against the classical ones, SKAB and Tennessee Eastman.
+"""Suite ``anomaly``: the backbone detector against the classical ones, SKAB, Tennessee Eastman, NAB.
 
 Every detector goes through the same interface and scoring pipeline
 (:mod:`moesaic.tasks.detectors`) with the same settings on a data set; thresholds come from
@@ -19,6 +19,9 @@ Calibration leaves out the first ``smooth - 1`` training rows, whose moving aver
 steps and are noisier than any scored row's (:func:`moesaic.tasks.detectors_pipeline.settled`).
 Until 2026-12-01 they were kept: the top training scores then sat in a file's first rows, and one
 odd early reading could raise a threshold fivefold; the settings below were chosen again then.
+
+NAB (kept aside from the shared data, read when its folder is there or given with ``nab=DIR``):
+the product's default settings and NAB's own scoring, in :mod:`moesaic.eval.suites.anomaly_nab`.
 
 SKAB settings, for every detector: causal smoothing over 10 steps, threshold = 99th percentile of
 the training scores x 1.5, and an alarm only after 60 steps above it (SKAB's own Conv-AE baseline
@@ -61,12 +64,15 @@ their training quantile); ``conv-ae`` is the best published SKAB row. Cost field
 sums pretraining and every per-file fit; ``infer_ms_per_window`` is per scored step (each step is
 scored from the window before it); ``peak_rss_mb`` is the system's own peak (the peak memory is
 cleared before each system where the kernel allows, see :mod:`moesaic.eval.meters`), for the two
-SKAB systems on the pretrained backbone the larger of it and the pretraining's. Options:
-``datasets=skab,tep``; ``steps=N`` backbone training steps (default 300, SKAB pretraining; TEP
-trains 2/3 of them; either must exceed the backbone's 50 warm-up steps); ``finetune=N`` per-file
-steps on SKAB (default 30, 15 with ``--quick``, which also grows 50 instead of 100 trees);
+SKAB (and NAB) systems on the pretrained backbone the larger of it and the pretraining's.
+Options: ``datasets=skab,tep,nab`` (default: all three, NAB skipped with a note when its folder is
+absent; asked for by name, or with ``nab=DIR``, an absent folder is an error); ``nab=DIR`` a NAB
+checkout or a folder laid out like one (default: ``nab`` in the data folder); ``steps=N``
+backbone training steps (default 300, SKAB and NAB pretraining; TEP trains 2/3 of them; either
+must exceed the backbone's 50 warm-up steps); ``finetune=N`` per-file
+steps on SKAB and NAB (default 30, 15 with ``--quick``, which also grows 50 instead of 100 trees);
 ``threads=N`` torch and BLAS threads (default 1). A run that cuts the protocol says so in every
-measured row's setting: ``steps=N`` when not 300, ``finetune=N`` (SKAB) when not 30, and
+measured row's setting: ``steps=N`` when not 300, ``finetune=N`` (SKAB, NAB) when not 30, and
 ``quick=1`` (from the runner); the published row keeps the full protocol's setting.
 """
 
@@ -78,7 +84,7 @@ import logging
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import numpy as np
 from threadpoolctl import threadpool_limits
@@ -88,26 +94,35 @@ from moesaic.data.schema import Series
 from moesaic.eval import metrics
 from moesaic.eval.bench import BenchRow, OptionError, SuiteContext, add_to_setting, register_suite
 from moesaic.eval.meters import peak_rss_mb, reset_peak_rss, torch_threads
+from moesaic.eval.suites.anomaly_nab import nab_rows
+from moesaic.eval.suites.anomaly_runs import (
+    SYSTEMS,
+    Cost,
+    Run,
+    detector_for,
+    metric_row,
+    run_systems,
+    score_files,
+    series_values,
+)
 from moesaic.heads.anomaly import AnomalyModel
-from moesaic.tasks.anomaly import AnomalyConfig, AnomalyDetector, pretrain_anomaly_model
-from moesaic.tasks.detector_registry import DETECTORS
+from moesaic.tasks.anomaly import AnomalyConfig
 from moesaic.tasks.detectors import CLASSICAL, BaseDetector, ScoringConfig
-from moesaic.tasks.detectors_consensus import ConsensusConfig, ConsensusDetector
+from moesaic.tasks.detectors_consensus import ConsensusConfig
 
 logger = logging.getLogger(__name__)
 
 SKAB_FIT_ROWS = 400
 TEP_FIT_ROWS, TEP_ONSET = 400, 160
-SYSTEMS = ("moesaic", *CLASSICAL, "moesaic-consensus")
-BACKBONE_SYSTEMS = ("moesaic", "moesaic-consensus")  # SKAB: both start from the one pretrained model
 SKAB_SETTING = "protocol=strict,train=first400,eval=after400"
-OPTIONS = ("datasets", "steps", "finetune", "threads")
-DATASETS = ("skab", "tep")
+OPTIONS = ("datasets", "steps", "finetune", "threads", "nab")
+DATASETS = ("skab", "tep", "nab")
 FULL_STEPS, FULL_FINETUNE = 300, 30  # the lengths the settings were validated with
 # Scoring settings per data set, the same for every detector (module docstring).
 SCORING: dict[str, dict[str, Any]] = {
     "skab": {"smooth": 10, "quantile": 0.99, "factor": 1.5, "min_run": 60},
     "tep": {"smooth": 1, "quantile": 0.99, "factor": 1.0, "min_run": 1},
+    "nab": {},  # the product's defaults: nothing is chosen on NAB (kept aside)
 }
 # moesaic-consensus on SKAB, chosen for it on the validation files (module docstring).
 SCORING_CONSENSUS = {
@@ -120,9 +135,10 @@ SCORING_CONSENSUS = {
         "members": ("moesaic", "ar", "kmeans"),
     },
     "tep": SCORING["tep"],
+    "nab": {},
 }
 # The consensus's backbone member repairs its contexts on SKAB (module docstring); 0 = off.
-CONSENSUS_REPAIR = {"skab": 2.0, "tep": 0.0}
+CONSENSUS_REPAIR = {"skab": 2.0, "tep": 0.0, "nab": 0.0}
 PUBLISHED_SKAB = {  # SKAB README, strict leaderboard, outlier detection: (F1, FAR %, MAR %)
     "conv-ae": (0.78, 13.55, 28.02),
 }
@@ -134,32 +150,25 @@ def is_validation_file(index: int) -> bool:
     return index % 3 == 0
 
 
-class Cost(NamedTuple):
-    params_total: int | None
-    params_active: int | None
-    train_seconds: float | None
-    infer_ms_per_window: float | None  # per scored step: a step is scored from the window before it
-    peak_rss_mb: float | None = None  # the system's own peak
-
-
-class Run(NamedTuple):
-    """One detector on one series: what the metrics need."""
-
-    labels: np.ndarray  # (T',) bool, evaluated rows
-    score: np.ndarray  # (T',)
-    alarm: np.ndarray  # (T',) bool
-    threshold: float
-
-
 @register_suite(
     "anomaly",
-    "SKAB and Tennessee Eastman: backbone vs classical detectors, train-only thresholds",
+    "SKAB, Tennessee Eastman and NAB: backbone vs classical detectors, train-only thresholds",
     options=OPTIONS,
 )
 def run(ctx: SuiteContext) -> list[BenchRow]:
     root = ctx.data_root()
     wanted = ctx.names("datasets", DATASETS, choices=DATASETS)
     threads = ctx.integer("threads", 1, minimum=1)
+    nab_folder = Path(ctx.options["nab"]).expanduser() if "nab" in ctx.options else root / "nab"
+    if "nab" in wanted and not nab_folder.is_dir():
+        if "nab" in ctx.options or "datasets" in ctx.options:
+            raise OptionError(
+                f"NAB: no folder {nab_folder}; give -o nab=DIR, a NAB checkout or its data folder"
+            )
+        ctx.note(
+            f"NAB skipped: no folder {nab_folder} (kept aside from the shared data; -o nab=DIR reads one)"
+        )
+        wanted = tuple(d for d in wanted if d != "nab")
     for dataset in wanted:  # every option is checked before anything trains
         _configs(ctx, dataset)
     rows: list[BenchRow] = []
@@ -168,6 +177,8 @@ def run(ctx: SuiteContext) -> list[BenchRow]:
             rows += skab_rows(root, ctx)
         if "tep" in wanted:
             rows += tep_rows(root, ctx)
+        if "nab" in wanted:
+            rows += nab_rows(nab_folder, ctx, _configs(ctx, "nab"), _cut(ctx, "nab"))
     return rows
 
 
@@ -184,7 +195,7 @@ def _configs(ctx: SuiteContext, dataset: str) -> dict[str, ScoringConfig]:
     warmup = base.train.warmup_steps
     if _backbone_steps(dataset, steps) <= warmup:
         least = next(n for n in itertools.count(steps + 1) if _backbone_steps(dataset, n) > warmup)
-        share = "all" if dataset == "skab" else "2/3"
+        share = "2/3" if dataset == "tep" else "all"
         raise OptionError(
             f"option steps={steps}: {dataset.upper()} trains the backbone for {share} of them, "
             f"{_backbone_steps(dataset, steps)} steps, which must exceed its {warmup} warm-up steps; "
@@ -205,7 +216,7 @@ def _configs(ctx: SuiteContext, dataset: str) -> dict[str, ScoringConfig]:
 
 def _backbone_steps(dataset: str, steps: int) -> int:
     """The backbone's training steps on ``dataset`` for the option ``steps`` (module docstring)."""
-    return steps if dataset == "skab" else steps * 2 // 3
+    return steps * 2 // 3 if dataset == "tep" else steps
 
 
 def _cut(ctx: SuiteContext, dataset: str) -> dict[str, int | None]:
@@ -214,34 +225,8 @@ def _cut(ctx: SuiteContext, dataset: str) -> dict[str, int | None]:
     finetune = ctx.integer("finetune", FULL_FINETUNE, minimum=0) if "finetune" in ctx.options else None
     return {
         "steps": None if steps == FULL_STEPS else steps,
-        "finetune": None if dataset != "skab" or finetune in (None, FULL_FINETUNE) else finetune,
+        "finetune": None if dataset == "tep" or finetune in (None, FULL_FINETUNE) else finetune,
     }
-
-
-def _detector(system: str, config: ScoringConfig, pretrained: AnomalyModel | None = None) -> BaseDetector:
-    """An unfitted detector of ``system`` (a name of :data:`SYSTEMS`) with ``config``."""
-    if system == "moesaic-consensus":
-        assert isinstance(config, ConsensusConfig)
-        return ConsensusDetector(config, pretrained=pretrained)
-    if system == "moesaic":
-        assert isinstance(config, AnomalyConfig)
-        return AnomalyDetector(config, pretrained=pretrained)
-    return DETECTORS[system](config)
-
-
-def _row(system: str, dataset: str, setting: str, metric: str, value: float, cost: Cost | None) -> BenchRow:
-    fields: dict[str, Any] = {}
-    if cost is not None and cost.train_seconds is not None:  # the reference systems cost nothing
-        fields = cost._asdict()
-    return BenchRow(
-        system=system,
-        dataset=dataset,
-        task="anomaly",
-        setting=setting,
-        metric=metric,
-        value=float(value),
-        **fields,
-    )
 
 
 # ----------------------------------------------------------------------------- SKAB
@@ -252,24 +237,16 @@ def skab_rows(root: Path, ctx: SuiteContext) -> list[BenchRow]:
     files = [s for s in data.series if s.meta["folder"] != "anomaly-free"]
     free = [s for s in data.series if s.meta["folder"] == "anomaly-free"]
     configs = _configs(ctx, "skab")
-    backbone = configs["moesaic"]
-    assert isinstance(backbone, AnomalyConfig)
     cut = _cut(ctx, "skab")
-    start = time.perf_counter()
-    reset_peak_rss()
-    segments = [_values(s) for s in free] + [_values(s)[:SKAB_FIT_ROWS] for s in files]
-    pretrained = pretrain_anomaly_model(segments, backbone)
-    pretrain_seconds, pretrain_peak = time.perf_counter() - start, peak_rss_mb()
+    segments = [series_values(s) for s in free] + [series_values(s)[:SKAB_FIT_ROWS] for s in files]
     rows: list[BenchRow] = []
-    for system in ctx.progress(SYSTEMS, "SKAB detectors", total=len(SYSTEMS)):
-        from_model = system in BACKBONE_SYSTEMS
-        reset_peak_rss()
-        runs, cost = _skab_system(system, configs[system], files, pretrained if from_model else None)
-        if from_model:
-            cost = cost._replace(
-                train_seconds=(cost.train_seconds or 0.0) + pretrain_seconds,
-                peak_rss_mb=max(cost.peak_rss_mb or 0.0, pretrain_peak),
-            )
+    for system, runs, cost in run_systems(
+        ctx,
+        "SKAB detectors",
+        configs,
+        segments,
+        lambda system, config, model: _skab_system(system, config, model, files),
+    ):
         rows += _skab_metrics(system, runs, cost, cut)
     rng = np.random.default_rng(ctx.seed)
     references = {
@@ -288,33 +265,21 @@ def skab_rows(root: Path, ctx: SuiteContext) -> list[BenchRow]:
     return rows
 
 
-def _values(series: Series) -> np.ndarray:
-    return np.where(series.observed, series.values, np.nan).astype(np.float64)
-
-
 def _skab_system(
-    system: str, config: ScoringConfig, files: Sequence[Series], pretrained: AnomalyModel | None
+    system: str, config: ScoringConfig, pretrained: AnomalyModel | None, files: Sequence[Series]
 ) -> tuple[list[Run], Cost]:
     """``system`` fitted on each file's first rows; ``train_seconds`` leaves out the pretraining."""
-    train_seconds, infer_seconds, steps = 0.0, 0.0, 0
-    runs: list[Run] = []
-    detector: BaseDetector | None = None
-    for series in files:
-        values = _values(series)
-        start = time.perf_counter()
-        detector = _detector(system, config, pretrained)
+
+    def fit(detector: BaseDetector, values: np.ndarray, series: Series) -> None:
         detector.fit(values[:SKAB_FIT_ROWS], channels=series.channels)
-        middle = time.perf_counter()
-        detection = detector.predict(values)
-        infer_seconds += time.perf_counter() - middle
-        train_seconds += middle - start
-        steps += len(values)
-        labels = series.labels["anomaly"][SKAB_FIT_ROWS:].astype(bool)
-        keep = slice(SKAB_FIT_ROWS, None)
-        runs.append(Run(labels, detection.score[keep], detection.alarm[keep], detection.threshold))
-    assert detector is not None
-    total, active = detector.parameter_count()
-    return runs, Cost(total, active, train_seconds, 1000.0 * infer_seconds / steps, peak_rss_mb())
+
+    detections, cost = score_files(system, config, pretrained, files, fit)
+    keep = slice(SKAB_FIT_ROWS, None)
+    runs = [
+        Run(s.labels["anomaly"][keep].astype(bool), d.score[keep], d.alarm[keep], d.threshold)
+        for s, d in zip(files, detections, strict=True)
+    ]
+    return runs, cost
 
 
 def _constant_run(series: Series) -> Run:
@@ -346,7 +311,7 @@ def _skab_metrics(system: str, runs: Sequence[Run], cost: Cost, cut: dict[str, i
             "auc_pr": metrics.auc_pr(labels, scaled),
         }
         setting = add_to_setting(f"{SKAB_SETTING},files={files}", **cut)
-        rows += [_row(system, "skab", setting, metric, value, cost) for metric, value in values.items()]
+        rows += [metric_row(system, "skab", setting, metric, value, cost) for metric, value in values.items()]
     return rows
 
 
@@ -356,7 +321,7 @@ def _skab_metrics(system: str, runs: Sequence[Run], cost: Cost, cut: dict[str, i
 def tep_rows(root: Path, ctx: SuiteContext) -> list[BenchRow]:
     data = load_dataset("tep", root)
     runs = {(s.meta["split"], s.meta["fault"]): s for s in data.series}
-    normal = _values(runs[("train", 0)])
+    normal = series_values(runs[("train", 0)])
     tests = {fault: runs[("test", fault)] for split, fault in sorted(runs) if split == "test"}
     configs = _configs(ctx, "tep")
     cut = _cut(ctx, "tep")
@@ -364,14 +329,14 @@ def tep_rows(root: Path, ctx: SuiteContext) -> list[BenchRow]:
     for system in ctx.progress(SYSTEMS, "TEP detectors", total=len(SYSTEMS)):
         reset_peak_rss()
         start = time.perf_counter()
-        detector = _detector(system, configs[system])
+        detector = detector_for(system, configs[system])
         detector.fit(
             normal[:TEP_FIT_ROWS], validation=normal[TEP_FIT_ROWS:], channels=runs[("train", 0)].channels
         )
         train_seconds = time.perf_counter() - start
         start, alarms = time.perf_counter(), {}
         for fault, series in tests.items():
-            alarms[fault] = detector.predict(_values(series)).alarm
+            alarms[fault] = detector.predict(series_values(series)).alarm
         steps = sum(s.length for s in tests.values())
         total, active = detector.parameter_count()
         infer_ms = 1000.0 * (time.perf_counter() - start) / steps
@@ -398,7 +363,7 @@ def _tep_metrics(
     cut: dict[str, int | None],
 ) -> list[BenchRow]:
     def row(fault: str, metric: str, value: float) -> BenchRow:
-        return _row(system, "tep", add_to_setting(f"fault={fault}", **cut), metric, value, cost)
+        return metric_row(system, "tep", add_to_setting(f"fault={fault}", **cut), metric, value, cost)
 
     rows, rates, before = [], [], []
     for fault, series in tests.items():
