@@ -15,6 +15,7 @@ from moesaic.data.sets import nab
 from moesaic.data.tables import DataFormatError
 from moesaic.data.validate import validate_dataset
 from moesaic.eval.bench import OptionError, SuiteContext, run_suite
+from moesaic.eval.suites import anomaly_nab
 
 pytestmark = pytest.mark.usefixtures("one_thread")
 STAMP = "%Y-%m-%d %H:%M:%S"
@@ -164,3 +165,13 @@ def test_suite_asks_for_a_nab_folder_only_when_told_to_read_one(tmp_path: Path) 
             out=tmp_path / "o",
             command="x",
         )
+
+
+def test_quick_run_spreads_its_files_and_says_so(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(anomaly_nab, "QUICK_FILES", 2)
+    folder = make_corpus(tmp_path)
+    files, scope = anomaly_nab.nab_files(folder, SuiteContext(quick=True))
+    assert scope == "files=2_of_3"
+    assert [s.meta["file"] for s in files] == ["artificialNoAnomaly/flat.csv", "realKnownCause/pump.csv"]
+    files, scope = anomaly_nab.nab_files(folder, SuiteContext())
+    assert (len(files), scope) == (3, "files=all")
