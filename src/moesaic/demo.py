@@ -39,9 +39,9 @@ log = logging.getLogger(__name__)
 
 Step = Callable[[str], None]
 
-FIRST_RUN = "about 8 minutes more on 2 cores"
+FIRST_RUN = "about 4 minutes more on 2 cores"
 """What the first demo on a machine adds to its minute: the diagnosis models are fitted and cached,
-spread over the cores (the whole first demo measured 9 min 34 s on an idle 2-core machine)."""
+spread over the cores (the whole first demo measured 4 min 54 s on an idle 2-core machine)."""
 
 
 @dataclass(frozen=True)

@@ -18,12 +18,14 @@ window: the site's history, never the fault asked about.
 From the training plant come the default fault classifier, the moved-channel model and the onset
 estimator per fault type. Their training features are cached under ``$MOESAIC_CACHE`` (default
 ``~/.cache/moesaic``; the file name carries :data:`CACHE_VERSION`): the first use simulates and
-describes the training plant (128 assets), chooses the onset shapes, fits the classifier
+describes the training plant (128 assets), chooses the onset shapes (or takes the shipped ones,
+when they were chosen on the same training windows under this version: see
+:mod:`moesaic.reports.diagnose.episodes_onset`), fits the classifier
 (gradient boosting, once on every window and once per held-out fold) and the channel forest, and
 saves them beside the features (safetensors + JSON); later ones load them. The windows, the onset
 errors and the classifier's fits are spread over the cores by :func:`moesaic.parallel.map_ordered`
-when the ``moesaic`` command runs them (the same files either way): about 8 minutes on 2 cores,
-15 in one process.
+when the ``moesaic`` command runs them (the same files either way): about 4 minutes on 2 cores
+with the shipped onset shapes, 8 without.
 
 The request sampler and the baseline rules live in :mod:`moesaic.reports.diagnose.episodes_windows`,
 the choice of onset shape in :mod:`moesaic.reports.diagnose.episodes_onset`; this module holds
@@ -49,11 +51,13 @@ from moesaic.atomic import atomic_directory, write_bytes_atomic, write_text_atom
 from moesaic.parallel import map_ordered
 from moesaic.reports.diagnose.channels import ChannelModel, channel_rows
 from moesaic.reports.diagnose.episodes_onset import (
+    ONSET_VERSION,
     ONSET_WINDOWS,
     choose_onset_shapes,
     fit_onset_shapes,
     onset_candidates,
     onset_errors,
+    shipped_onset_shapes,
 )
 from moesaic.reports.diagnose.episodes_windows import (
     AFTER_FAULT,
@@ -117,7 +121,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 CACHE_VERSION = "v7"  # bump when the features, the baseline choice or the sampler change
-ONSET_VERSION = "v5"  # bump when the onset estimators or the sampler change
 MODELS_VERSION = "v3"  # bump when the classifier, the channel model or how they are saved change
 
 
@@ -166,7 +169,8 @@ def training_onset_shapes(seed: int = TRAIN_SEED) -> dict[str, str]:
     path = cache_dir() / f"fault-onsets-seed{seed}-{ONSET_VERSION}.json"
     if path.exists():
         return dict(json.loads(path.read_text()))
-    shapes = fit_onset_shapes(*_training_windows(seed))
+    windows, requests = _training_windows(seed)
+    shapes = shipped_onset_shapes(seed, windows, requests) or fit_onset_shapes(windows, requests)
     path.parent.mkdir(parents=True, exist_ok=True)
     write_text_atomic(path, json.dumps(shapes, indent=1, sort_keys=True))
     return shapes

@@ -3,15 +3,26 @@
 Every candidate of :func:`onset_candidates` (the shapes of :mod:`moesaic.reports.diagnose.onset`)
 is tried on the windows of each fault type; :func:`choose_onset_shapes` keeps the one that lands
 within a day of the true onset most often. Re-exported by :mod:`moesaic.reports.diagnose.episodes`.
+
+Reading every training window takes about 5 minutes of two cores, most of a first ``moesaic
+demo``. So the shapes chosen on the training plant ship with the package (:data:`SHIPPED_SHAPES`),
+with the :data:`ONSET_VERSION` they were chosen under and a digest of the training windows and
+their labels (:func:`training_digest`): they are used only when both match, else the shapes are
+chosen again, as before. :func:`ship_onset_shapes` rewrites the file after a change.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import logging
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
+from moesaic.atomic import write_text_atomic
 from moesaic.parallel import map_ordered
 from moesaic.reports.diagnose.episodes_windows import Request
 from moesaic.reports.diagnose.faults import Window
@@ -27,6 +38,10 @@ from moesaic.reports.diagnose.onset import (
     shape_profile,
 )
 
+logger = logging.getLogger(__name__)
+
+ONSET_VERSION = "v5"  # bump when the onset estimators or the sampler change
+SHIPPED_SHAPES = Path(__file__).with_name("onset_shapes.json")
 ONSET_WINDOWS = 500
 """Training windows per fault type (at most) on which the onset shapes are compared: every one of
 the training plant's (66 to 408 per type). With 60, up to five shapes tied on bearing wear, and the
@@ -141,3 +156,43 @@ def fit_onset_shapes(
     """For each fault type, the onset shape chosen on training windows (:func:`onset_errors`, on
     the channels each labelled fault touches, then :func:`choose_onset_shapes`)."""
     return choose_onset_shapes(onset_errors(windows, requests, per_type=per_type))
+
+
+def training_digest(windows: list[Window], requests: list[Request]) -> str:
+    """A SHA-256 of the training windows' readings and their labelled requests: it changes when the
+    training plant, its sampler or its windows do."""
+    digest = hashlib.sha256()
+    for w, r in zip(windows, requests, strict=True):
+        for array in (w.values, w.baseline, w.history if w.history is not None else np.zeros(0)):
+            digest.update(np.ascontiguousarray(array, dtype=np.float64).tobytes())
+        labelled = [w.channels, w.asset_type, w.steps_per_day, r.asset_id, str(r.start), str(r.end)]
+        labelled += [r.label, str(r.onset), r.channels, r.event_id]
+        digest.update(json.dumps(labelled).encode())
+    return digest.hexdigest()
+
+
+def shipped_onset_shapes(seed: int, windows: list[Window], requests: list[Request]) -> dict[str, str] | None:
+    """The shipped shapes (:data:`SHIPPED_SHAPES`) when they were chosen under this
+    :data:`ONSET_VERSION` on exactly these training windows of plant ``seed``; None otherwise."""
+    if not SHIPPED_SHAPES.exists():
+        return None
+    saved = json.loads(SHIPPED_SHAPES.read_text())
+    wanted = {"onset_version": ONSET_VERSION, "seed": seed, "digest": training_digest(windows, requests)}
+    stale = [key for key, value in wanted.items() if saved.get(key) != value]
+    if stale:
+        logger.info(
+            "the shipped onset shapes do not apply (%s differ): choosing them again", ", ".join(stale)
+        )
+        return None
+    return dict(saved["shapes"])
+
+
+def ship_onset_shapes(
+    seed: int, windows: list[Window], requests: list[Request], path: Path | None = None
+) -> None:
+    """Choose the shapes on the training windows of plant ``seed`` and write them with their
+    version and digest to ``path`` (default :data:`SHIPPED_SHAPES`, the file the package ships)."""
+    shapes = fit_onset_shapes(windows, requests)
+    content = {"onset_version": ONSET_VERSION, "seed": seed, "digest": training_digest(windows, requests),
+               "shapes": shapes}  # fmt: skip
+    write_text_atomic(path or SHIPPED_SHAPES, json.dumps(content, indent=1, sort_keys=True) + "\n")
