@@ -99,11 +99,6 @@ def test_reader_names_the_file_and_what_was_expected(tmp_path: Path) -> None:
     folder.mkdir()
     with pytest.raises(DataFormatError, match="expected NAB data files"):
         nab.load(folder)
-    pd.DataFrame({"timestamp": ["2014-01-01 00:05:00", "2014-01-01 00:00:00"], "value": [1, 2]}).to_csv(
-        folder / "x.csv", index=False
-    )
-    with pytest.raises(DataFormatError, match=r"x\.csv.*line 3.*increasing order"):
-        nab.load(folder)
     pd.DataFrame({"timestamp": ["2014-01-01 00:00:00"], "reading": [1]}).to_csv(folder / "x.csv", index=False)
     with pytest.raises(DataFormatError, match=r"x\.csv.*value"):
         nab.load(folder)
@@ -116,6 +111,18 @@ def test_reader_names_the_file_and_what_was_expected(tmp_path: Path) -> None:
     (folder / "combined_windows.json").write_text(json.dumps({"x.csv": [["2014-04-01 05:00:00"]]}))
     with pytest.raises(DataFormatError, match=r"expected \[start, end\] windows"):
         nab.load(folder)
+
+
+def test_reader_keeps_rows_in_file_order_when_timestamps_repeat(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    stamps = ["2014-01-01 00:00:00", "2014-01-01 00:05:00", "2014-01-01 00:05:00", "2014-01-01 00:10:00"]
+    pd.DataFrame({"timestamp": stamps, "value": [1, 2, 3, 4]}).to_csv(tmp_path / "x.csv", index=False)
+    (tmp_path / "combined_windows.json").write_text(json.dumps({"x.csv": [[stamps[1], stamps[2]]]}))
+    (series,) = nab.load(tmp_path).series
+    assert series.values[:, 0].tolist() == [1, 2, 3, 4]
+    assert series.labels["anomaly"].tolist() == [0, 1, 1, 0]
+    assert "x.csv has 1 timestamps not after the one before (first on line 4)" in caplog.text
 
 
 def test_validate_reports_the_kept_aside_set_absent_not_failed(tmp_path: Path) -> None:
@@ -175,3 +182,15 @@ def test_quick_run_spreads_its_files_and_says_so(tmp_path: Path, monkeypatch: py
     assert [s.meta["file"] for s in files] == ["artificialNoAnomaly/flat.csv", "realKnownCause/pump.csv"]
     files, scope = anomaly_nab.nab_files(folder, SuiteContext())
     assert (len(files), scope) == (3, "files=all")
+
+
+def test_files_without_training_readings_are_left_out_with_a_note(tmp_path: Path) -> None:
+    folder = make_corpus(tmp_path)
+    pump = folder / "data" / "realKnownCause" / "pump.csv"
+    frame = pd.read_csv(pump)
+    frame.loc[:80, "value"] = np.nan  # its probation is rows 0-59
+    frame.to_csv(pump, index=False)
+    ctx = SuiteContext()
+    files, _ = anomaly_nab.nab_files(folder, ctx)
+    assert [s.meta["file"] for s in files] == ["artificialNoAnomaly/flat.csv", "realKnownCause/fan.csv"]
+    assert any("realKnownCause/pump.csv" in note for note in ctx.notes)

@@ -5,7 +5,8 @@ folder laid out as the upstream repository (numenta/NAB) or as a part of it:
 
 - data files: every ``*.csv`` under ``data/`` when the folder has one, else under the folder
   itself (leaving out ``results/``, where NAB keeps detectors' outputs); each with a
-  ``timestamp`` and a ``value`` column, in time order;
+  ``timestamp`` and a ``value`` column; rows are read in file order (a repeated or earlier
+  timestamp is kept, with a warning);
 - labels: ``combined_windows.json`` anywhere in the folder (``labels/`` upstream): for each file,
   by its path under the data folder ("realKnownCause/nyc_taxi.csv"), its anomaly windows as
   ``[[start, end], ...]`` timestamps. Without it, ``combined_labels.json`` (anomaly timestamps)
@@ -98,10 +99,13 @@ def _read_file(
     path: Path, key: str, entry: list[Any] | None, source: Path | None, *, windowed: bool
 ) -> Series:
     frame = read_csv_checked(path, required=("timestamp", "value"))
-    time = time_column(frame, "timestamp", path, ordered=True)
-    if (np.diff(time.astype(np.int64)) <= 0).any():
-        row = int(np.flatnonzero(np.diff(time.astype(np.int64)) <= 0)[0]) + 3  # header + 1-based
-        raise DataFormatError(path, "expected timestamps in increasing order", line=row, column="timestamp")
+    time = time_column(frame, "timestamp", path, ordered=True, unique=False)
+    backwards = np.flatnonzero(np.diff(time.astype(np.int64)) <= 0)
+    if backwards.size:  # a stream is scored in file order, as NAB scores it; windows match by time
+        logger.warning(
+            "NAB: %s has %d timestamps not after the one before (first on line %d); rows kept in file order",
+            path, backwards.size, int(backwards[0]) + 3,
+        )  # fmt: skip
     values = numeric_column(frame, "value", path)
     mask = np.zeros(len(frame), dtype=bool)
     labelled = entry is not None

@@ -97,18 +97,26 @@ def nab_files(folder: Path, ctx: SuiteContext) -> tuple[list[Series], str]:
     """
     data = nab.load(folder)
     labelled = [s for s in data.series if s.meta["labelled"]]
-    files = [s for s in labelled if nab_probation(s.length) >= MIN_FIT_ROWS]
-    short = [str(s.meta["file"]) for s in labelled if nab_probation(s.length) < MIN_FIT_ROWS]
+    files = [s for s in labelled if _readings(s) >= MIN_FIT_ROWS]
+    short = [str(s.meta["file"]) for s in labelled if _readings(s) < MIN_FIT_ROWS]
     if short:
-        ctx.note(f"NAB: {len(short)} file(s) left out, under {MIN_FIT_ROWS} probationary rows: {short}")
+        ctx.note(
+            f"NAB: {len(short)} file(s) left out, under {MIN_FIT_ROWS} readings in their probation: {short}"
+        )
     if not files:
         raise DataFormatError(
-            folder, f"expected labelled NAB files with at least {MIN_FIT_ROWS} probationary rows, found none"
+            folder,
+            f"expected labelled NAB files with {MIN_FIT_ROWS}+ readings in their probation, found none",
         )
     if ctx.quick and len(files) > QUICK_FILES:
         picked = np.linspace(0, len(files) - 1, QUICK_FILES).round().astype(int)
         return [files[i] for i in picked], f"files={QUICK_FILES}_of_{len(files)}"
     return files, "files=all"
+
+
+def _readings(series: Series) -> int:
+    """The observed readings of ``series`` in its probationary rows (its training rows)."""
+    return int(series.observed[: nab_probation(series.length)].all(axis=1).sum())
 
 
 def nab_rows(
