@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from moesaic.reports.qa.compare import OPS
+from moesaic.reports.qa.kinds import kind_matches
 from moesaic.reports.qa.query import Query, analyse, name_groups, sheet_vocabulary
 from moesaic.reports.qa.table import SCORE_COLUMNS, FmeaRow, Mention
 from moesaic.reports.qa.topic import MIN_SIMILARITY, SEMANTIC_CHOICES, TopicMatcher, topic_matcher
@@ -52,6 +53,17 @@ class FmeaAnswer(NamedTuple):
     row_ids: tuple[str, ...]  # the rows cited, in the order shown
     support: float  # share of the question's content words found in the selected rows, in [0, 1]
     abstained: bool
+
+
+def _of_kind(query: Query, rows: list[FmeaRow]) -> tuple[list[FmeaRow], str]:
+    """The rows whose control or action (those the question names, else either) is of the
+    question's kind, and how the answer says it."""
+    assert query.kind is not None
+    columns = [c for c in ("control", "action") if c in query.columns] or ["control", "action"]
+    kept = [r for r in rows if any(kind_matches(query.kind, getattr(r, c)) for c in columns)]
+    what = " or ".join({"control": "a current control", "action": "a recommended action"}[c] for c in columns)
+    how = "only a check" if query.kind.kind == "check" else "more than a check"
+    return kept, f"{what} that is {how}" + (" at a stated interval" if query.kind.interval else "")
 
 
 def _names(level: str, rows: Sequence[FmeaRow]) -> str:
@@ -194,6 +206,11 @@ class FmeaAnswerer:
         notes: list[str] = []
         if query.content:
             rows = self._about(query, rows, notes)
+        if query.kind is not None:
+            rows, said = _of_kind(query, rows)
+            if not rows:
+                return f"No failure mode in {scope} has {said}.", []
+            notes.append(f"{len(rows)} with {said}")
         filters = (query.numeric, *query.also) if query.numeric is not None else ()
         if filters:
             for f in filters:

@@ -4,8 +4,9 @@
 speaks of (at the level it names, "the Electrical System subsystem"), a numeric filter (``RPN
 over 35``), a ranking (``highest occurrence``), an aggregate (``average detection``, ``highest
 number of failures``), the column it asks about (effects, causes, controls, actions), the level
-whose names it wants listed ("what are the components of ...") and its remaining content words,
-the *topic*. Words of asking ("maximum", "belong", "wat", a typo of a long one) are never topic.
+whose names it wants listed ("what are the components of ..."), the kind of control or action it
+wants ("just a check", :mod:`moesaic.reports.qa.kinds`) and its remaining content words, the
+*topic*. Words of asking ("maximum", "belong", "wat", a typo of a long one) are never topic.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from moesaic.reports.qa.compare import NumericFilter, blank, read_comparisons
+from moesaic.reports.qa.kinds import Kind, read_kind
 from moesaic.reports.qa.table import (
     LEVELS,
     MIN_FUZZY,
@@ -44,7 +46,8 @@ GENERIC = frozenset(terms(_GENERIC))
 # the shorthand of technicians typing.
 _ASKING = """maximum minimum largest smallest greatest fewest worst best belong belongs
 place exist exists present available listed recorded kind type types whole entire overall across
-include includes including known find found wat wht whch pls plz happen happens happened out"""
+include includes including known find found wat wht whch pls plz happen happens happened out
+prescribe prescribes prescribed suggest suggests suggested"""
 QUESTION_WORDS = frozenset(normal_terms(_GENERIC + " " + _ASKING))
 # Words that open a filter clause: they say how the rows are narrowed, not what about.
 _CLAUSE_WORDS = frozenset(normal_terms("involve involves involving related regarding concerning past beyond"))
@@ -67,6 +70,7 @@ class Query(NamedTuple):
     unread: tuple[str, ...] = ()  # comparisons written in a way not understood ("severity around 7")
     extreme: str = ""  # the word the question ranks by ("maximum", "lowest"), said back in the answer
     fewest: bool = False  # `group` ranked by the fewest failure modes rather than the most
+    kind: Kind | None = None  # controls or actions that are only a check, or more than one
 
 
 def _score_named(text: str) -> str | None:
@@ -82,6 +86,10 @@ def analyse(question: str, rows: Sequence[FmeaRow]) -> Query:
     # The comparisons are read; the rest of the question is read without them, so that "at
     # least 108" is no ranking and "exceeding" no topic word.
     question = blank(question, compared.spans)
+    # "just a check on a regular interval" says which kind of control, not what it is about.
+    kind = read_kind(question)
+    if kind is not None:
+        question = blank(question, kind.spans)
     text = question.lower()
     columns = asked_columns(question)
     clause = clause_positions(question)
@@ -133,7 +141,7 @@ def analyse(question: str, rows: Sequence[FmeaRow]) -> Query:
     numeric = compared.filters[0] if compared.filters else None
     return Query(
         mentions, numeric, rank, mean, group, content, narrowing, asked_columns(question), topic, listed,
-        compared.filters[1:], compared.unread, extreme, group is not None and top is None,
+        compared.filters[1:], compared.unread, extreme, group is not None and top is None, kind,
     )  # fmt: skip
 
 
