@@ -162,3 +162,16 @@ def test_dev_topics_are_found_at_the_chosen_similarity(shared_data: Path) -> Non
         found, relevant, right = found + len(got), relevant + len(wanted), right + len(got & wanted)
     precision, recall = right / found, right / relevant
     assert 2 * precision * recall / (precision + recall) > 0.8  # 0.826 when chosen
+
+
+def test_words_of_one_mechanism_match_each_other_without_an_encoder() -> None:
+    from moesaic.reports.qa.topic import lexical_hits, with_concepts
+
+    assert {"wear", "tear", "age"} <= with_concepts(normal_terms("natural degradation"))
+    assert with_concepts(["pump"]) == {"pump"}
+    ageing = lexical_hits(ROWS, normal_terms("ageing"), ("cause",))
+    assert [r.row_id for r in ageing] == ["r1"]  # "General wear and tear"
+    answer = FmeaAnswerer(ROWS, threshold=0.5, semantic="none").answer(
+        "Which failure modes in the Fuel System are caused by natural degradation over time?"
+    )
+    assert answer.row_ids == ("r1",)

@@ -146,9 +146,32 @@ def phrases(cell: str) -> list[str]:
     return [cell] + [p for p in parts if p != cell] if len(parts) > 1 else [cell]
 
 
-def lexical_hits(rows: Sequence[FmeaRow], words: Sequence[str], columns: Sequence[str]) -> list[FmeaRow]:
-    """Rows with one of the stemmed ``words`` in a cell of ``columns``, in sheet order."""
+# Words a maintenance sheet uses for one mechanism, matched as one: "caused by natural degradation"
+# finds "general wear and tear", "ageing" finds "wearing over time". MiniLM scores such pairs near
+# 0.2, no higher than unrelated causes ("physical impacts"), so the words are listed.
+_CONCEPTS = (
+    "degradation degrade degraded deterioration deteriorate ageing aging aged wear worn wearing tear fatigue",
+    "corrosion corroded corrode corroding rust rusted rusting oxidation",
+    "leak leaking leakage seep seeping",
+    "blocked blockage clogged clog clogging obstruction",
+    "vibration vibrating shaking shake",
+)
+CONCEPTS = tuple(frozenset(normal_terms(group)) for group in _CONCEPTS)
+
+
+def with_concepts(words: Sequence[str]) -> set[str]:
+    """The stemmed ``words`` and every word of a concept (:data:`CONCEPTS`) one of them belongs to."""
     wanted = set(words)
+    for group in CONCEPTS:
+        if wanted & group:
+            wanted |= group
+    return wanted
+
+
+def lexical_hits(rows: Sequence[FmeaRow], words: Sequence[str], columns: Sequence[str]) -> list[FmeaRow]:
+    """Rows with one of the stemmed ``words``, or a word of the same concept (:func:`with_concepts`),
+    in a cell of ``columns``, in sheet order."""
+    wanted = with_concepts(words)
     return [r for r in rows if wanted & set(normal_terms(" ".join(cells(r, columns))))]
 
 
