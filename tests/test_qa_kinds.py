@@ -82,3 +82,15 @@ def test_answers_list_the_rows_of_the_kind_asked() -> None:
     assert beyond.row_ids == ("r1",)
     none = answerer.answer("Which recommended actions for the Fuel Cooler go beyond a check?")
     assert none.row_ids == () and "No failure mode" in none.text
+
+
+def test_an_abstention_about_named_parts_shows_what_the_sheet_holds_for_them() -> None:
+    answerer = FmeaAnswerer(ROWS, threshold=0.9, semantic="none")
+    answer = answerer.answer(
+        "Is the leaking of the Fuel Tank more likely caused by lightning or by sabotage?"
+    )
+    assert answer.abstained and answer.row_ids == ()
+    assert "What the FMEA holds for sub-component Fuel Tank" in answer.text
+    assert "[r1] Power Unit > Fuel System > Fuel Tank" in answer.text
+    unknown = answerer.answer("What is the RPN of the flux capacitor?")
+    assert unknown.abstained and "What the FMEA holds" not in unknown.text

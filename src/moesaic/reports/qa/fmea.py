@@ -46,6 +46,9 @@ ELSEWHERE_WEIGHT = 0.25
 # The threshold `moesaic bench qa` fits on the development half of the paired question set
 # (mining-truck FMEA); the evaluation half is never used to choose it. Refit for another sheet.
 DEFAULT_THRESHOLD = 0.854
+# An abstention about named parts lists their rows when there are at most this many: what the
+# sheet says of them (a cause other than the one asked about) beside what it does not.
+CONTEXT_ROWS = 3
 
 
 class FmeaAnswer(NamedTuple):
@@ -192,6 +195,10 @@ class FmeaAnswerer:
                 + ", ".join(repr(w) for w in missing)
                 + f" (support {support:.2f} < threshold {self.threshold:.2f})."
             )
+            if query.mentions and 0 < len(selected) <= CONTEXT_ROWS:
+                # What the sheet does hold for the parts named: the causes it gives instead of the
+                # ones asked about. Context, not evidence for an answer: the answer abstains.
+                text += f"\nWhat the FMEA holds for {scope}:\n" + "\n".join(row_line(r) for r in selected)
             return FmeaAnswer(text, (), support, True)
         lead, rows = self._compose(query, selected)
         shown = rows[: self.max_rows]
