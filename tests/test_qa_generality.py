@@ -111,7 +111,7 @@ def test_level_word_after_a_name_chooses_between_levels() -> None:
 
 def test_how_many_names_are_counted(answerer: FmeaAnswerer) -> None:
     answer = answerer.answer("How many sub-components does the cabin controls have?")
-    assert "3 sub-components: Horn (1), Wiper motor (1), Wiper switch (1)." in answer.text
+    assert "3 sub-components, called Horn (1), Wiper motor (1), Wiper switch (1)." in answer.text
 
 
 def test_no_row_about_the_topic_is_said_plainly(answerer: FmeaAnswerer) -> None:

@@ -43,9 +43,9 @@ def test_a_one_word_name_written_as_two_words_is_linked() -> None:
 
 def test_the_parts_of_a_name_are_the_level_below_it(answerer: FmeaAnswerer) -> None:
     answer = answerer.answer("what are the parts of the wheel ends")
-    assert "2 sub-components: Tyre (1), Brakes (1)." in answer.text
+    assert "2 sub-components, called Tyre (1), Brakes (1)." in answer.text
     assert (
-        "2 components: Wheelends (2), Upbox (1)."
+        "2 components, called Wheelends (2), Upbox (1)."
         in answerer.answer("what parts does the power train have").text
     )
 

@@ -136,7 +136,7 @@ def test_clause_words_do_not_force_an_abstention_but_unknown_parts_do() -> None:
 
 def test_answer_lists_the_level_asked_for() -> None:
     answer = FmeaAnswerer(ROWS, semantic="none").answer("What are the sub-components of the fuel system?")
-    assert "3 sub-components: Fuel Tank (1), Fuel Cooler (1), Fuel Pump (1)." in answer.text
+    assert "3 sub-components, called Fuel Tank (1), Fuel Cooler (1), Fuel Pump (1)." in answer.text
     with pytest.raises(ValueError, match="semantic"):
         FmeaAnswerer(ROWS, semantic="bert")
     assert resolve_semantic("none") == "none"

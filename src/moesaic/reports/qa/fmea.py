@@ -71,11 +71,11 @@ def _of_kind(query: Query, rows: list[FmeaRow]) -> tuple[list[FmeaRow], str]:
 
 def _names(level: str, rows: Sequence[FmeaRow]) -> str:
     """How many distinct names of ``level`` ``rows`` hold, then the names in order of appearance,
-    each with its row count."""
+    each with its row count: "2 sub-components, called Tyre (1), Brakes (1)."."""
     counts = Counter(getattr(r, level) for r in rows if getattr(r, level))
     label = {"sub_component": "sub-component", "failure_mode": "failure mode"}.get(level, level)
     label += "" if len(counts) == 1 else "s"
-    return f"{len(counts)} {label}: " + ", ".join(f"{name} ({n})" for name, n in counts.items()) + "."
+    return f"{len(counts)} {label}, called " + ", ".join(f"{name} ({n})" for name, n in counts.items()) + "."
 
 
 def _label(score: str) -> str:
@@ -255,7 +255,8 @@ class FmeaAnswerer:
         if not rows:
             return f"No failure mode in {scope} matches the question.", []
         detail = "; ".join(notes)
-        lead = f"{scope[0].upper() + scope[1:]}: {len(rows)} matching failure modes" + (
+        modes = "failure mode" if len(rows) == 1 else "failure modes"
+        lead = f"{scope[0].upper() + scope[1:]}: {len(rows)} matching {modes}" + (
             f" ({detail})." if detail else "."
         )
         if query.listed is not None:
