@@ -49,6 +49,8 @@ DEFAULT_THRESHOLD = 0.854
 # An abstention about named parts lists their rows when there are at most this many: what the
 # sheet says of them (a cause other than the one asked about) beside what it does not.
 CONTEXT_ROWS = 3
+# An answer about named parts names their failure modes in its first line when they are this few.
+NAMED_MODES = 5
 
 
 class FmeaAnswer(NamedTuple):
@@ -256,6 +258,10 @@ class FmeaAnswerer:
             return f"No failure mode in {scope} matches the question.", []
         detail = "; ".join(notes)
         modes = "failure mode" if len(rows) == 1 else "failure modes"
+        names = Counter(r.failure_mode for r in rows if r.failure_mode)
+        if query.mentions and query.listed is None and 0 < len(names) <= NAMED_MODES:
+            # A look-up of named parts says what their failure modes are called.
+            modes += ", called " + ", ".join(n if c == 1 else f"{n} ({c})" for n, c in names.items())
         lead = f"{scope[0].upper() + scope[1:]}: {len(rows)} matching {modes}" + (
             f" ({detail})." if detail else "."
         )

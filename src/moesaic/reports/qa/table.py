@@ -136,6 +136,8 @@ def rows_from_documents(documents: Iterable[Document]) -> tuple[FmeaRow, ...]:
                 f"FMEA document {doc.doc_id!r} lacks the fields {missing}; it has {sorted(fields)}"
             )
         text = {k: " ".join(str(fields[names[k]]).split()) if k in names else "" for k in TEXT_COLUMNS}
+        for level in LEVELS:  # a name typed with a trailing comma ("Wearing,") is the same name
+            text[level] = text[level].rstrip(" ,;:")
         try:
             scores = {k: float(fields[names[k]]) for k in SCORE_COLUMNS if k in names}
         except (TypeError, ValueError):

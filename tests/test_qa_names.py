@@ -1,0 +1,32 @@
+"""How FMEA answers name failure modes: one name however it is typed, and named in a look-up."""
+
+from __future__ import annotations
+
+from moesaic.data.schema import Document
+from moesaic.reports.qa.fmea import FmeaAnswerer
+from moesaic.reports.qa.table import rows_from_documents
+
+
+def _doc(n: int, sub: str, mode: str, rpn: int) -> Document:
+    fields = {"Subsystem": "Power Unit", "Component": "Cooling System", "Sub-Component": sub,
+              "Potential Failure Mode": mode, "Potential Effect(s) of Failure": "Overheating",
+              "Potential Cause(s) of Failure": "Wear", "Current Controls": "Visual inspection",
+              "Severity": 2, "Occurrence": 3, "Detection": 1, "RPN": rpn}  # fmt: skip
+    return Document(doc_id=f"r{n}", kind="fmea", text="", fields=fields)
+
+
+ROWS = rows_from_documents(
+    [_doc(1, "Fan", "Wearing,", 6), _doc(2, "Fan", "Wearing", 6), _doc(3, "Radiator", "Leaking", 6)]
+)
+
+
+def test_a_trailing_comma_does_not_make_another_name() -> None:
+    assert [r.failure_mode for r in ROWS] == ["Wearing", "Wearing", "Leaking"]
+
+
+def test_a_look_up_of_a_named_part_says_what_its_failure_modes_are_called() -> None:
+    answerer = FmeaAnswerer(ROWS, threshold=0.5, semantic="none")
+    assert answerer.answer("What is the RPN of the radiator?").text.startswith(
+        "Sub-component Radiator: 1 matching failure mode, called Leaking."
+    )
+    assert "2 matching failure modes, called Wearing (2)." in answerer.answer("rpn of the fan?").text
