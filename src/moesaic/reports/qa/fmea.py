@@ -258,10 +258,10 @@ class FmeaAnswerer:
             return f"No failure mode in {scope} matches the question.", []
         detail = "; ".join(notes)
         modes = "failure mode" if len(rows) == 1 else "failure modes"
-        names = Counter(r.failure_mode for r in rows if r.failure_mode)
-        if query.mentions and query.listed is None and 0 < len(names) <= NAMED_MODES:
+        called = Counter(r.failure_mode for r in rows if r.failure_mode)
+        if query.mentions and query.listed is None and 0 < len(called) <= NAMED_MODES:
             # A look-up of named parts says what their failure modes are called.
-            modes += ", called " + ", ".join(n if c == 1 else f"{n} ({c})" for n, c in names.items())
+            modes += ", called " + ", ".join(n if c == 1 else f"{n} ({c})" for n, c in called.items())
         lead = f"{scope[0].upper() + scope[1:]}: {len(rows)} matching {modes}" + (
             f" ({detail})." if detail else "."
         )
