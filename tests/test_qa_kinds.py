@@ -94,3 +94,16 @@ def test_an_abstention_about_named_parts_shows_what_the_sheet_holds_for_them() -
     assert "[r1] Power Unit > Fuel System > Fuel Tank" in answer.text
     unknown = answerer.answer("What is the RPN of the flux capacitor?")
     assert unknown.abstained and "What the FMEA holds" not in unknown.text
+
+
+def test_no_controls_and_timed_visual_checks_are_kinds_too() -> None:
+    absent = read_kind("Which failure modes of the fuel system have no current controls?")
+    assert absent is not None and (absent.kind, absent.column) == ("none", "control")
+    assert kind_matches(absent, "No current controls") and kind_matches(absent, "")
+    assert not kind_matches(absent, "Daily visual inspection")
+    answer = FmeaAnswerer(ROWS, threshold=0.5, semantic="none").answer(
+        "Which failure modes of the fuel system have no current controls?"
+    )
+    assert answer.row_ids == ("r5",)
+    weekly = read_kind("Which controls are only weekly visual inspections?")
+    assert weekly is not None and (weekly.kind, weekly.interval) == ("check", True)

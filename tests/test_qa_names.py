@@ -30,3 +30,16 @@ def test_a_look_up_of_a_named_part_says_what_its_failure_modes_are_called() -> N
         "Sub-component Radiator: 1 matching failure mode, called Leaking."
     )
     assert "2 matching failure modes, called Wearing (2)." in answerer.answer("rpn of the fan?").text
+
+
+def test_maintenance_shorthand_is_written_out_before_reading() -> None:
+    from moesaic.reports.qa.query import analyse, expand_shorthand
+    from moesaic.reports.qa.topic import asked_columns
+
+    assert expand_shorthand("avg sev of the lube pump w/ hyd cyl") == (
+        "average severity of the lubrication pump with hydraulic cylinder"
+    )
+    assert expand_shorthand("altitude, average, TEMP") == "altitude, average, temperature"
+    query = analyse("avg sev of the fan?", ROWS)
+    assert query.mean == "severity" and not query.content
+    assert asked_columns("which failure modes come from poor fitting?") == ("cause",)

@@ -29,7 +29,12 @@ from moesaic.reports.qa.compare import OPS
 from moesaic.reports.qa.kinds import kind_matches
 from moesaic.reports.qa.query import Query, analyse, name_groups, sheet_vocabulary
 from moesaic.reports.qa.table import SCORE_COLUMNS, FmeaRow, Mention
-from moesaic.reports.qa.topic import MIN_SIMILARITY, SEMANTIC_CHOICES, TopicMatcher, topic_matcher
+from moesaic.reports.qa.topic import (
+    MIN_SIMILARITY,
+    SEMANTIC_CHOICES,
+    TopicMatcher,
+    topic_matcher,
+)
 
 __all__ = ["DEFAULT_THRESHOLD", "FmeaAnswer", "FmeaAnswerer", "analyse", "row_line"]
 
@@ -64,9 +69,16 @@ def _of_kind(query: Query, rows: list[FmeaRow]) -> tuple[list[FmeaRow], str]:
     """The rows whose control or action (those the question names, else either) is of the
     question's kind, and how the answer says it."""
     assert query.kind is not None
-    columns = [c for c in ("control", "action") if c in query.columns] or ["control", "action"]
+    named = (
+        [query.kind.column] if query.kind.column else [c for c in ("control", "action") if c in query.columns]
+    )
+    columns = named or ["control", "action"]
     kept = [r for r in rows if any(kind_matches(query.kind, getattr(r, c)) for c in columns)]
     what = " or ".join({"control": "a current control", "action": "a recommended action"}[c] for c in columns)
+    if query.kind.kind == "none":
+        return kept, "no " + " or ".join(
+            {"control": "current control", "action": "recommended action"}[c] for c in columns
+        )
     how = "only a check" if query.kind.kind == "check" else "more than a check"
     return kept, f"{what} that is {how}" + (" at a stated interval" if query.kind.interval else "")
 
@@ -158,6 +170,7 @@ class FmeaAnswerer:
         # must not drown an unknown word); every other content word must appear in the rows
         # the names select.
         named = 1 if query.mentions else 0
+        # A word is found when it, or a word of the same mechanism ("ageing": "wear"), is there.
         missing = [w for w in query.content if w not in vocabulary]
         total = named + len(query.content)
         if total == 0:

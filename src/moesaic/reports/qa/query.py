@@ -47,12 +47,35 @@ GENERIC = frozenset(terms(_GENERIC))
 _ASKING = """maximum minimum largest smallest greatest fewest worst best belong belongs
 place exist exists present available listed recorded kind type types whole entire overall across
 include includes including known find found wat wht whch pls plz happen happens happened out
-prescribe prescribes prescribed suggest suggests suggested"""
+prescribe prescribes prescribed suggest suggests suggested score scores rating ratings doing done"""
 QUESTION_WORDS = frozenset(normal_terms(_GENERIC + " " + _ASKING))
 # Words that open a filter clause: they say how the rows are narrowed, not what about.
 _CLAUSE_WORDS = frozenset(normal_terms("involve involves involving related regarding concerning past beyond"))
 _SCORE_WORDS = {"rpn": "rpn", "sever": "severity", r"occurr?[ea]n": "occurrence", "detect": "detection"}
 _LEVEL_WORDS = {"subsystem": "subsystem", "subcomponent": "sub_component", "component": "component"}
+
+
+# Maintenance shorthand in questions, written out before a question is read ("avg sev of the
+# lube pump" -> "average severity of the lubrication pump"): lower-case word -> its full form.
+SHORTHAND = {
+    "avg": "average", "ave": "average", "sev": "severity", "occ": "occurrence", "det": "detection",
+    "lube": "lubrication", "cyl": "cylinder", "cyls": "cylinders", "hyd": "hydraulic",
+    "hydr": "hydraulic", "elec": "electrical", "elect": "electrical", "temp": "temperature",
+    "temps": "temperatures", "maf": "mass air flow", "eng": "engine", "trans": "transmission",
+    "assy": "assembly", "hrs": "hours", "hr": "hour", "svc": "service", "insp": "inspection",
+    "maint": "maintenance", "info": "information", "aircon": "air conditioning", "rad": "radiator",
+    "alt": "alternator", "pwr": "power", "brk": "brake", "brks": "brakes", "fltr": "filter",
+    "qty": "quantity", "approx": "approximately", "w/": "with", "w/o": "without",
+}  # fmt: skip
+_SHORTHAND = re.compile(
+    r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True)) + r")(?![\w/])",
+    re.IGNORECASE,
+)
+
+
+def expand_shorthand(question: str) -> str:
+    """``question`` with the maintenance shorthand of :data:`SHORTHAND` written out."""
+    return _SHORTHAND.sub(lambda m: SHORTHAND[m.group(1).lower()], question)
 
 
 class Query(NamedTuple):
@@ -82,6 +105,7 @@ def _score_named(text: str) -> str | None:
 
 def analyse(question: str, rows: Sequence[FmeaRow]) -> Query:
     """The structured reading of ``question`` against the names of ``rows``."""
+    question = expand_shorthand(question)
     compared = read_comparisons(question)
     # The comparisons are read; the rest of the question is read without them, so that "at
     # least 108" is no ranking and "exceeding" no topic word.

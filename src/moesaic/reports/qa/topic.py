@@ -35,6 +35,7 @@ _COLUMN_CUES = (
     (
         "cause",
         r"\bcaused by\b|\bcauses? of\b|\bwhat causes\b|\breasons?\b|\bwhy\b|\bdue to\b"
+        r"|\b(?:comes?|coming|stems?|stemming|arises?|arising|results?|resulting|originates?) from\b"
         rf"|\b{_LIKELY} (?:to be |to come )?(?:from|causes?)\b",
     ),
     (
@@ -48,7 +49,8 @@ _COLUMN_CUES = (
 # Words opening a filter clause, and the prepositions that close it ("... in the fuel system").
 _OPENERS = (
     "related to|associated with|involving|involves?|caused by|due to|because of|leads? to|"
-    "leading to|results? in|resulting in|regarding|concerning|past|beyond|other than|that|which"
+    "leading to|results? in|resulting in|regarding|concerning|past|beyond|other than|that|which|"
+    "comes? from|coming from|stems? from|arises? from|results? from|resulting from"
 )
 _CLOSERS = re.compile(r"^(?:in|on|for|at|within|across|from)$")
 _ARTICLES = frozenset({"the", "a", "an", "this", "its"})
