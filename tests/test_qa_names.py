@@ -43,3 +43,19 @@ def test_maintenance_shorthand_is_written_out_before_reading() -> None:
     query = analyse("avg sev of the fan?", ROWS)
     assert query.mean == "severity" and not query.content
     assert asked_columns("which failure modes come from poor fitting?") == ("cause",)
+
+
+def test_a_weighing_question_is_told_which_alternative_the_sheet_gives() -> None:
+    from moesaic.reports.qa.topic import weighed_alternatives
+
+    assert weighed_alternatives("Is the fan wearing more likely caused by physical impact or by wear?") == [
+        "physical impact",
+        "wear",
+    ]
+    assert weighed_alternatives("Is dust or heat the likelier cause of pump wear?") == ["dust", "heat"]
+    assert weighed_alternatives("What is the RPN or the severity of the fan?") == []
+    answerer = FmeaAnswerer(ROWS, threshold=0.5, semantic="none")
+    text = answerer.answer("Is the radiator leaking more likely caused by ageing or by sabotage?").text
+    assert "Of ageing and sabotage, the FMEA gives ageing as a cause (r3), not sabotage." in text  # Wear
+    text = answerer.answer("Is the radiator leaking more likely caused by lightning or by sabotage?").text
+    assert "The FMEA gives neither lightning nor sabotage as a cause" in text

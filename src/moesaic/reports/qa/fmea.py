@@ -27,13 +27,15 @@ from typing import NamedTuple
 
 from moesaic.reports.qa.compare import OPS
 from moesaic.reports.qa.kinds import kind_matches
-from moesaic.reports.qa.query import Query, analyse, name_groups, sheet_vocabulary
-from moesaic.reports.qa.table import SCORE_COLUMNS, FmeaRow, Mention
+from moesaic.reports.qa.query import QUESTION_WORDS, Query, analyse, name_groups, sheet_vocabulary
+from moesaic.reports.qa.table import SCORE_COLUMNS, FmeaRow, Mention, normal_terms
 from moesaic.reports.qa.topic import (
     MIN_SIMILARITY,
     SEMANTIC_CHOICES,
     TopicMatcher,
     topic_matcher,
+    weighed_alternatives,
+    with_concepts,
 )
 
 __all__ = ["DEFAULT_THRESHOLD", "FmeaAnswer", "FmeaAnswerer", "analyse", "row_line"]
@@ -81,6 +83,44 @@ def _of_kind(query: Query, rows: list[FmeaRow]) -> tuple[list[FmeaRow], str]:
         )
     how = "only a check" if query.kind.kind == "check" else "more than a check"
     return kept, f"{what} that is {how}" + (" at a stated interval" if query.kind.interval else "")
+
+
+def weigh_alternatives(question: str, query: Query, rows: Sequence[FmeaRow]) -> str:
+    """For a "more likely A or B" question, which of A and B the ``rows`` give in the column asked
+    about (the cause unless the question names another), by their words or words of the same
+    mechanism; "" for any other question."""
+    alternatives = weighed_alternatives(question)
+    if len(alternatives) != 2 or not rows:
+        return ""
+    column = next((c for c in query.columns if c in ("cause", "effect")), "cause")
+    found = []
+    for alternative in alternatives:
+        words = [w for w in normal_terms(alternative) if w not in QUESTION_WORDS and len(w) > 2]
+        # A row gives the alternative when its cell holds at least half of its words (or words
+        # of the same mechanism): "a slipping belt" needs "slipping" or "belt", not "a".
+        found.append([r.row_id for r in rows if words and _share_in(words, getattr(r, column)) >= 0.5])
+    (a, b), (ids_a, ids_b) = alternatives, found
+    if ids_a and ids_b:
+        return f"The FMEA gives both as a {column}: {a} ({', '.join(ids_a)}) and {b} ({', '.join(ids_b)})."
+    if ids_a or ids_b:
+        given, other, ids = (a, b, ids_a) if ids_a else (b, a, ids_b)
+        return f"Of {a} and {b}, the FMEA gives {given} as a {column} ({', '.join(ids)}), not {other}."
+    return f"The FMEA gives neither {a} nor {b} as a {column} of these failure modes."
+
+
+def _share_in(words: Sequence[str], cell: str) -> float:
+    """Share of the stemmed ``words`` that ``cell`` holds: the word, a word of its mechanism, or a
+    word of five letters or more that starts the other ("install", "installation")."""
+    held = set(normal_terms(cell))
+
+    def holds(word: str) -> bool:
+        if with_concepts([word]) & held:
+            return True
+        return len(word) >= 5 and any(
+            len(h) >= 5 and (h.startswith(word) or word.startswith(h)) for h in held
+        )
+
+    return sum(holds(w) for w in words) / len(words)
 
 
 def _names(level: str, rows: Sequence[FmeaRow]) -> str:
@@ -213,9 +253,13 @@ class FmeaAnswerer:
             if query.mentions and 0 < len(selected) <= CONTEXT_ROWS:
                 # What the sheet does hold for the parts named: the causes it gives instead of the
                 # ones asked about. Context, not evidence for an answer: the answer abstains.
-                text += f"\nWhat the FMEA holds for {scope}:\n" + "\n".join(row_line(r) for r in selected)
+                weighed = weigh_alternatives(question, query, selected)
+                text += (f" {weighed}" if weighed else "") + f"\nWhat the FMEA holds for {scope}:\n"
+                text += "\n".join(row_line(r) for r in selected)
             return FmeaAnswer(text, (), support, True)
         lead, rows = self._compose(query, selected)
+        weighed = weigh_alternatives(question, query, rows)
+        lead += f" {weighed}" if weighed else ""
         shown = rows[: self.max_rows]
         lines = [lead, *(row_line(r) for r in shown)]
         if len(rows) > len(shown):

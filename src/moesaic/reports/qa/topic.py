@@ -113,24 +113,60 @@ _MAX_ALTERNATIVE = 5  # words on each side of "or"
 
 def _alternatives(question: str, words: Sequence[str]) -> list[int]:
     """Positions of the words of the alternatives a "more likely" question weighs."""
+    return sorted(i for pair in _weighed_positions(question, words) for side in pair for i in side)
+
+
+_LEAD_IN = re.compile(
+    r"^(?:(?:to|be|been|being|caused|cause|causes|due|by|from|of|because|result|resulting|come|coming|"
+    r"the|a|an)\s+)*"
+)
+
+
+def weighed_alternatives(question: str) -> list[str]:
+    """The two alternatives a "more likely A or B" question weighs, as written (lower case):
+    "Is it more likely to be caused by physical impact or overheating?" -> ["physical impact",
+    "overheating"]; "Is dust or heat the likelier cause?" -> ["dust", "heat"]. Empty for any
+    other question."""
+    text = " ".join(question.lower().split()).rstrip("?.! ")
+    cue = _WEIGHING.search(text)
+    if cue is None:
+        return []
+    after, before = text[cue.end() :], text[: cue.start()]
+    if " or " in after:
+        first, _, second = after.partition(" or ")
+    elif " or " in before:  # "Is dust or heat the more likely cause of ..."
+        first, _, second = before.partition(" or ")
+        first = re.sub(r"^.*\b(?:is|are|was|were)\s+", "", first)
+        second = re.sub(r"\s+(?:the|a|an)$", "", second.strip())
+    else:
+        return []
+    sides = [_LEAD_IN.sub("", side.strip(" ,;-")).strip(" ,;-") for side in (first, second)]
+    return sides if all(sides) else []
+
+
+def _weighed_positions(question: str, words: Sequence[str]) -> list[tuple[list[int], list[int]]]:
+    """For each "or" of a weighing question, the positions of the words on its left and right."""
     if not _WEIGHING.search(" ".join(question.lower().split())):
         return []
-    found: list[int] = []
+    pairs: list[tuple[list[int], list[int]]] = []
     for i, word in enumerate(words):
         if word != "or":
             continue
+        left_side: list[int] = []
         left = i - 1
         while left >= 0 and i - left <= _MAX_ALTERNATIVE and words[left] not in _BOUNDS:
-            found.append(left)
+            left_side.append(left)
             left -= 1
+        right_side: list[int] = []
         right = i + 1
         while right < len(words) and words[right] in _BOUNDS - {"or"}:  # "or from a software fault"
             right += 1
         start = right
         while right < len(words) and right - start < _MAX_ALTERNATIVE and words[right] not in _BOUNDS:
-            found.append(right)
+            right_side.append(right)
             right += 1
-    return found
+        pairs.append((left_side, right_side))
+    return pairs
 
 
 def cells(row: FmeaRow, columns: Sequence[str]) -> list[str]:
