@@ -180,6 +180,29 @@ def process_score(x: np.ndarray, kind: str) -> float:
     return score
 
 
+_AR_OPTION = re.compile(r"\bar\b|\bar\(|autoregress")
+_MA_OPTION = re.compile(r"\bma\b|\bma\(|moving[- ]average")
+
+
+def ar_or_ma(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """One series: an AR(1) or an MA(1) process? The fit points of :func:`process_score`, the tie
+    broken by the lag-2 autocorrelation, near acf(1)^2 for an AR(1) and near 0 for an MA(1)."""
+    x = as_float(series[0])
+    acf = autocorrelation(x, 2)
+    ar = process_score(x, "ar") + 0.5 * float(abs(acf[2]) > abs(acf[2] - acf[1] ** 2))
+    ma = process_score(x, "ma") + 0.5 * float(abs(acf[2]) <= abs(acf[2] - acf[1] ** 2))
+    scores = []
+    for choice in intent.choices:
+        text = choice.text.lower()
+        is_ar, is_ma = bool(_AR_OPTION.search(text)), bool(_MA_OPTION.search(text))
+        scores.append(ar if is_ar and not is_ma else ma if is_ma and not is_ar else UNSUPPORTED)
+    return Verdict(
+        tuple(scores),
+        f"AR(1) fit points {ar:.1f}, MA(1) fit points {ma:.1f} (lag-1 autocorrelation {acf[1]:.2f}, "
+        f"lag-2 {acf[2]:.2f})",
+    )
+
+
 # Property measured per series, by the question words that ask for it (first match wins).
 MEASURES: tuple[tuple[str, str, Callable[[np.ndarray], float]], ...] = (
     ("random component", "innovation std", _innovation_std),
@@ -318,6 +341,7 @@ def correlation_sign(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
 
 
 SOLVERS: dict[str, Solver] = {
+    "ar_or_ma": ar_or_ma,
     "correlation_sign": correlation_sign,
     "scaled": scaled,
     "flipped": flipped,

@@ -19,8 +19,9 @@ from moesaic.reports.exam.rules import RULES
 TERMS: tuple[tuple[str, str], ...] = (
     (
         "no_trend",
-        r"\bno (clear |significant |persistent |systematic )?(trend|rise|drift)"
-        r"|\bfluctuates? around a (fixed|constant|stable) (level|mean|value)",
+        r"\bno (clear |significant |persistent |systematic )?(trend|rise|drift)|\bnot (drift|trend)\w*"
+        r"|\b(fluctuates?|oscillates?|varies|moves?) around a (fixed|constant|stable) (level|mean|value)"
+        r"|\b(roughly|mostly|basically|essentially) (flat|level|constant)\b",
     ),
     ("no_pattern", r"\bno (cyclic |clear )?pattern"),
     ("no_noise", r"\bno (significant )?noise"),
@@ -44,12 +45,24 @@ TERMS: tuple[tuple[str, str], ...] = (
     ("seasonality", r"\bseasonal|\bcycl|\bperiodic"),
     ("trend_word", r"\btrend"),
     ("noise_word", r"\bnois"),
-    ("additive", r"\badditive|\badded"),
-    ("multiplicative", r"\bmultiplicative|\bmultiplied"),
+    ("additive", r"\badditive|\badded|\bsame everywhere|\bindependent of the (level|signal)"),
+    (
+        "multiplicative",
+        r"\bmultiplicative|\bmultiplied|\bgrows? with the (level|signal|value)"
+        r"|\bproportional to (the )?(level|signal)|\bscales? with the (level|signal)",
+    ),
     ("negative", r"\bnegative"),
     ("positive", r"\bpositive"),
-    ("up", r"\bupward|\bincreas|\brises?\b|\brising|\bgrow|\bclimb|\blarger|\bbigger|\bwiden"),
-    ("down", r"\bdownward|\bdecreas|\bfalls?\b|\bfalling|\bdeclin|\bsmaller|\bshrink|\bnarrow|\bdamp"),
+    (
+        "up",
+        r"\bupward|\bincreas|\brises?\b|\brising|\bgrow|\bclimb|\blarger|\bbigger|\bwiden"
+        r"|\btrends? up\b|\bgo(es|ing)? up\b",
+    ),
+    (
+        "down",
+        r"\bdownward|\bdecreas|\bfalls?\b|\bfalling|\bdeclin|\bsmaller|\bshrink|\bnarrow|\bdamp"
+        r"|\btrends? down\b|\bgo(es|ing)? down\b",
+    ),
     ("same", r"\bsame\b|\bremains?\b|\bunchanged|\bsimilar|\bconstant\b|\bstable\b"),
     ("different", r"\bdifferent|\bdiffer"),
     ("first_half", r"\b(first|former|earlier) half"),
@@ -76,7 +89,7 @@ _TERM_RE = tuple((name, re.compile(rx)) for name, rx in TERMS)
 # A whole-number option, also "about 450", "around step 1800", "~ 3.5".
 _NUMBER = re.compile(
     r"^\s*(?:(?:about|around|approximately|roughly|near|at|~)\s+)?(?:(?:time )?(?:step|index|t\s*=)\s*)?"
-    r"([-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?)\s*$"
+    r"([-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?)\s*(?:(?:units? )?per (?:time )?step)?\s*$"
 )
 # A count of steps inside a sentence: "The pattern repeats about every 32 steps", "About 12 steps".
 _STEPS = re.compile(r"\b(\d+(?:\.\d+)?)\s+(?:time[\s-])?steps?\b")
@@ -102,7 +115,7 @@ _POLARITY = re.compile(r"^\s*(yes|no)\b\s*(?:[,.;:!]|$)")
 _RELATION = re.compile(
     SERIES_WORD + r"\s*(\d)\s+(?:is\s+)?(?:an?\s+)?(?:the\s+)?"
     r"(granger[\s-]?causes?|lagged version of|scaled version of|leads|causes|drives|precedes"
-    r"|lags(?: behind)?|follows|(?:delayed|shifted) (?:copy|version) of)"
+    r"|lags(?: behind)?|follows|(?:delayed|shifted|lagged) (?:copy|version) of)"
     r"\s+(?:the\s+)?" + SERIES_WORD + r"\s*(\d)"
 )
 
@@ -254,8 +267,8 @@ def _relation(low: str) -> tuple[int, int, str] | None:
 # granger causes time series 2", "a lagged version of") follow its generator, which writes the
 # effect from the cause's *future* values; every other wording keeps the textbook direction.
 _TEXTBOOK = re.compile(
-    r"granger-caus|\bleads?\b|\blags? behind|\bprecedes?|\bfollows\b|\bdelayed|\bshifted"
-    r"|\bdrives?\b|\bahead of\b|\bbehind\b|\bpast (values?|observations?)\b|\bhelps? (to )?predict"
+    r"granger-caus|\bleads?\b|\blags? behind|\bprecedes?|\bfollows\b|\bdelayed|\bshifted|\blagged cop"
+    r"|\bdrives?\b|\bahead of\b|\bbehind\b|\bpast (values?|observations?)\b|\bhelps? (to )?(predict|forecast)"
     r"|\b(causality|causation|causal (link|effect)|influence) (runs )?from\b|\bfrom "
     + SERIES_WORD
     + r"\s*\d\s+to\b"

@@ -45,10 +45,10 @@ CYCLE_LENGTH = (
     r"|one (full |complete )?(cycle|oscillation|period)\b.*\b(take|last|span)|one full cycle"
     r"|(cycle|pattern|oscillation) (take|last|span)|repeats?\b.*\b(every|after)"
     r"|(length|duration) of (one|a|each) (full )?(cycle|oscillation|period)|cycle length"
-    r"|after how many .* repeat"
+    r"|after how many .* repeat|how often\b.*\brepeat"
 )
 # Words for the spread of the values.
-VARIANCE = r"(variance|\bspread|variabilit|volatilit|dispersion)"
+VARIANCE = r"(variance|\bspread|variabilit|volatil|dispersion)"
 # Words for a lasting change of the mean, of its place and of the slope of a trend.
 BREAK = (
     r"structural break|change[- ]?point|(shift|jump|move|change)s?\b[^?]*\b(stays?|permanent|for good"
@@ -99,7 +99,11 @@ OptionTest = Callable[[tuple["Choice", ...], int], bool] | None
 
 RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ("period_value", CYCLE_LENGTH, lambda c, k: _numeric(c)),
-    ("lag_steps", r"lag(ging)? steps?|how many steps|lag (size|length)", None),
+    (
+        "lag_steps",
+        r"lag(ging)? steps?|how many steps|lag (size|length)|\b(what|which) lag\b|lag (between|separat)",
+        None,
+    ),
     ("lag_steps", LAG_SIZE, lambda c, k: k == 2 and _numeric_or_interval(c)),
     ("granger", r"granger", None),
     (
@@ -108,8 +112,15 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
         None,
     ),
     ("granger", r"\blead|\blags? behind|\bprecede|\bahead of", lambda c, k: k == 2),
-    ("granger", r"helps? (to )?predict|\bcaus(al|ality|ation|es?)\b", lambda c, k: k == 2),
+    ("granger", r"helps? (to )?(predict|forecast)|\bcaus(al|ality|ation|es?)\b", lambda c, k: k == 2),
     ("scaled", r"scaled version|scaled copy", None),
+    (
+        "ar_or_ma",
+        r"\bma\b|\bma\(|moving[- ]average",
+        lambda c, k: (
+            k == 1 and _texts(c, r"\bar\b|\bar\(|autoregress") and _texts(c, r"\bma\b|\bma\(|moving")
+        ),
+    ),
     ("flipped", r"flipped version|mirror|upside[- ]down|inverted (copy|version)", None),
     ("anomaly_nonstationary", r"non-?stationary anomal", None),
     (
@@ -137,7 +148,7 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
         r"distribut|skew|tail|symmetr|kurtos",
         lambda c, k: k == 1 and _any_terms(c, "skew_right", "skew_left", "heavy_tails"),
     ),
-    ("same_distribution", r"distribution", lambda c, k: k == 2),
+    ("same_distribution", r"distribution|same range|range of (the )?values", lambda c, k: k == 2),
     (
         "trend_direction_same",
         r"direction of (the )?trend|trend direction|trend\w* in the (same|opposite) direction",
@@ -159,15 +170,16 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ),
     (
         "similar_shape",
-        r"similar (pattern|shape)|share (a )?similar|same (pattern|shape)",
+        r"similar (pattern|shape)|share (a )?similar|same (overall |general )?(pattern|shape)",
         lambda c, k: k == 2 and not _about_series(c),
     ),
     (
         "compare",
-        r"nois|variance|random component|amplitude|period|autocorrelation|ar\(|ma\(|oscillat|fluctuat",
+        r"nois|variance|random component|amplitude|period|autocorrelation|ar\(|ma\(|oscillat|fluctuat"
+        r"|\bspread|variabilit|volatil|dispersion",
         lambda c, k: k == 2 and (_about_series(c) or _yes_no(c)),
     ),
-    ("similar_shape", r"similar|share", lambda c, k: k == 2),
+    ("similar_shape", r"similar|share|alike", lambda c, k: k == 2),
     ("snr", SNR, lambda c, k: k == 1),
     (
         "noise_level",
@@ -177,21 +189,28 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ),
     ("noise_composition", r"noise.*(additive|multiplicative)|(additive|multiplicative).*noise", None),
     ("noise_composition", r"nois", lambda c, k: k == 1 and _any_terms(c, "additive", "multiplicative")),
+    (
+        "noise_composition",
+        r"nois\w*\b.*\b(depend|grow|scale|proportional)\w*\b.*\blevel",
+        lambda c, k: k == 1,
+    ),
     ("noise_influence", r"noise", lambda c, k: _any_terms(c, "no_influence", "distort")),
     (
         "noise_type",
-        r"noise|random walk|random (component|part|fluctuation)|stochastic",
+        r"noise|random walk|random (component|part|fluctuation)|stochastic|\bprocess\b",
         lambda c, k: _any_terms(c, "white", "red", "pink", "no_noise"),
     ),
     ("noisy", r"\bnois(y|ier)\b", lambda c, k: k == 1),
     ("white_noise_test", r"white noise|random walk", lambda c, k: _yes_no(c)),
+    ("white_noise_test", r"\bindependent\b|\buncorrelated\b", lambda c, k: k == 1 and _yes_no(c)),
     ("trend_order", r"order(ing)? of|sequence of", None),
     ("trend_pieces", r"how many (pieces|segments|linear)", None),
     ("regime_count", r"how many .*regime|number of regimes", None),
     ("regime_switching", r"regime", None),
     (
         "trend_coefficient",
-        r"trend coefficient|slope|(increase|decrease|change|growth|rise) (of \w+ \w+ )?per (time )?step",
+        r"trend coefficient|slope|(increase|decrease|change|growth|rise) (of \w+ \w+ )?per (time )?step"
+        r"|\brate\b.*\bper (time )?step",
         lambda c, k: _numeric(c),
     ),
     (
@@ -239,16 +258,27 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
         None,
     ),
     ("stationarity", r"stationar", None),
-    ("mean_value", r"\bmean\b|average", lambda c, k: _numeric(c)),
+    (
+        "mean_value",
+        r"\bmean\b|average|cent(red|ered) (on|around|at)|around what (value|level)|typical (value|level)",
+        lambda c, k: _numeric(c),
+    ),
     ("variance_direction", VARIANCE, lambda c, k: k == 1 and _any_terms(c, "up") and _any_terms(c, "down")),
     (
         "variance_stable",
-        VARIANCE + r".*(constant|stable|chang)|(constant|stable|chang\w*) " + VARIANCE + "|heterosked",
+        VARIANCE
+        + r".*(constant|stable|chang|grow|increas|decreas|shrink|widen|narrow)|(constant|stable|chang\w*) "
+        + VARIANCE
+        + "|heterosked",
         lambda c, k: k == 1 and _yes_no(c),
     ),
     ("variance_value", r"variance", lambda c, k: k == 1),
     ("std_value", r"standard deviation", lambda c, k: k == 1 and _numeric(c)),
-    ("acf_value", r"autocorrelation", lambda c, k: k == 1 and _numeric(c)),
+    (
+        "acf_value",
+        r"autocorrelation|ar\(1\) coefficient|autoregressive coefficient|\bar coefficient",
+        lambda c, k: k == 1 and _numeric(c),
+    ),
     ("compare", r"variance|nois|amplitude|period", lambda c, k: k == 2),
     ("mean_stable", r"mean", lambda c, k: _yes_no(c)),
     ("trend_presence", r"\btrend|\bdrift", lambda c, k: k == 1 and _yes_no(c)),
@@ -256,9 +286,15 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ("correlation_sign", r"correlat", lambda c, k: k == 2 and _any_terms(c, "negative", "positive")),
     (
         "acf_sign",
-        r"autocorrelation|correlat|(consecutive|successive|adjacent|neighbou?ring|next|previous|preceding|before)"
+        r"autocorrelation|correlat|ar\(1\)|autoregressive|(consecutive|successive|adjacent|neighbou?ring|next"
+        r"|previous|preceding|before)"
         r"\b.*\b(values?|observations?|points?|steps?|ones?)\b|\b(values?|observations?)\b.*\b(next|previous|before)",
         lambda c, k: _any_terms(c, "negative", "positive"),
+    ),
+    (
+        "lagged",
+        r"",
+        lambda c, k: k == 2 and any(x.relation is not None and x.relation[2] == "lagged" for x in c),
     ),
     ("trend_direction", r"", lambda c, k: _any_terms(c, "up", "down") and _any_terms(c, "no_trend")),
     ("trend_direction", r"direction", lambda c, k: _any_terms(c, "up", "down")),

@@ -124,6 +124,8 @@ def trend_coefficient(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     options = [c.number for c in intent.choices if c.number is not None]
     if not options:
         return abstain(intent, "no numeric options")
+    if fit.slope < 0 and all(o >= 0 for o in options):  # "declines at about what rate": a size
+        candidates = [abs(v) for v in candidates]
     value = min(candidates, key=lambda v: min(abs(o - v) / max(abs(v), 1e-9) for o in options))
     return nearest_number(intent, value, f"line fit: slope {fit.slope:.4g}/step, total change {change:.4g}")
 
