@@ -40,3 +40,24 @@ def test_one_series_is_read_as_an_ar_or_an_ma_process() -> None:
     options = ["Upward", "Downward", "It is not drifting"]
     wording = answer_question("Which way is this signal drifting?", options, [drifting])
     assert (wording.topic, wording.option) == ("trend_direction", "Upward")
+
+
+def test_two_series_comparisons_of_mean_whiteness_and_signal_to_noise() -> None:
+    rng = np.random.default_rng(1)
+    low, high = rng.normal(size=200), 3 + rng.normal(size=200)
+    options = ["Yes", "No, series 1 is higher", "No, series 2 is higher"]
+    mean = answer_question("Do the two series have about the same mean?", options, [low, high])
+    assert (mean.topic, mean.option) == ("mean_compare", "No, series 2 is higher")
+    same = answer_question(
+        "Do the two series have about the same mean?", options, [low, rng.normal(size=200)]
+    )
+    assert same.option == "Yes"
+    walk = np.cumsum(rng.normal(size=200))
+    white = answer_question("Which of the two series is white noise?", ["Series 1", "Series 2"], [walk, low])
+    assert (white.topic, white.option) == ("white_noise_pick", "Series 2")
+    wave = np.sin(np.arange(200) * 2 * np.pi / 25)
+    clean, noisy = wave + rng.normal(0, 0.1, 200), wave + rng.normal(0, 0.8, 200)
+    snr = answer_question(
+        "Which series has the higher signal-to-noise ratio?", ["Series 1", "Series 2"], [clean, noisy]
+    )
+    assert snr.option == "Series 1"

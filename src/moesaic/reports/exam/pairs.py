@@ -158,6 +158,13 @@ def noise_level(x: np.ndarray) -> float:
     return float((x - q @ (q.T @ x) - wave.fitted).std())
 
 
+def signal_to_noise(x: np.ndarray) -> float:
+    """Standard deviation of the fitted trend and waveform over that of what they leave."""
+    residual = noise_level(x)
+    signal = math.sqrt(max(float(np.var(x)) - residual**2, 0.0))
+    return signal / max(residual, 1e-12)
+
+
 def process_score(x: np.ndarray, kind: str) -> float:
     """How well ``x`` fits a stationary AR(1) ("ar") or MA(1) ("ma") process, as points.
 
@@ -216,6 +223,7 @@ MEASURES: tuple[tuple[str, str, Callable[[np.ndarray], float]], ...] = (
     ("amplitude", "cycle amplitude", _wave_amplitude),
     ("faster|slower|more often|frequen", "cycle frequency", lambda x: 1.0 / _wave_period(x)),
     ("period", "cycle period", _wave_period),
+    (r"signal[- ]to[- ]noise|\bsnr\b", "signal-to-noise ratio", signal_to_noise),
     ("noise", "residual std after trend and cycle", noise_level),
     ("variance|standard deviation", "standard deviation", lambda x: float(np.std(x))),
 )
@@ -254,6 +262,47 @@ def compare(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
                 scores.append(UNSUPPORTED)
         return Verdict(tuple(scores), text + f" (the same within x{SAME_RATIO})")
     return by_series(intent, values, text)
+
+
+# Two means are "the same" within this many pooled standard deviations of the two series.
+SAME_MEANS = 0.5
+
+
+def mean_compare(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """Do two series have the same mean, else which is higher (lower, when asked for)?"""
+    a, b = pair(series)
+    spread = math.sqrt((float(np.var(a)) + float(np.var(b))) / 2.0)
+    gap = (float(np.mean(a)) - float(np.mean(b))) / max(spread, 1e-12)
+    same = abs(gap) < SAME_MEANS
+    larger = 1 if gap > 0 else 2
+    if _SMALLER.search(intent.question):
+        larger = 3 - larger
+    scores = []
+    for choice in intent.choices:
+        named = choice.series()
+        if choice.polarity == 1 or (not named and choice.has("same")):
+            scores.append(float(same))
+        elif named:
+            scores.append(float(not same and named[0] == larger))
+        elif choice.polarity == -1 or choice.has("different"):
+            scores.append(float(not same))
+        else:
+            scores.append(UNSUPPORTED)
+    text = f"means {np.mean(a):.4g} and {np.mean(b):.4g}, {gap:+.2f} pooled standard deviations apart"
+    return Verdict(tuple(scores), text + f" (the same within {SAME_MEANS})")
+
+
+def white_noise_pick(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """Which of two series is white noise (the smaller |lag-1 autocorrelation|), or a random walk
+    (the larger lag-1 autocorrelation)?"""
+    a, b = pair(series)
+    acf = {1: float(autocorrelation(a, 1)[1]), 2: float(autocorrelation(b, 1)[1])}
+    walk = re.search(r"random walk|red noise|brown", intent.question) is not None
+    values = acf if walk else {k: -abs(v) for k, v in acf.items()}
+    text = f"lag-1 autocorrelation: series 1 {acf[1]:.2f}, series 2 {acf[2]:.2f}"
+    return by_series(
+        intent, values, text + (" (the larger is a random walk)" if walk else " (nearer 0 is white)")
+    )
 
 
 def _choice_kinds(choice: Choice, vocabulary: tuple[str, ...], count: int) -> dict[int, str] | None:
@@ -342,6 +391,8 @@ def correlation_sign(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
 
 SOLVERS: dict[str, Solver] = {
     "ar_or_ma": ar_or_ma,
+    "mean_compare": mean_compare,
+    "white_noise_pick": white_noise_pick,
     "correlation_sign": correlation_sign,
     "scaled": scaled,
     "flipped": flipped,

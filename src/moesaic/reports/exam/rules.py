@@ -174,6 +174,12 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
         lambda c, k: k == 2 and not _about_series(c),
     ),
     (
+        "white_noise_pick",
+        r"which\b.*\b(white noise|random walk)",
+        lambda c, k: k == 2 and _about_series(c) and not _any_terms(c, "white", "red"),
+    ),
+    ("mean_compare", r"\bmeans?\b|\baverages?\b", lambda c, k: k == 2 and (_about_series(c) or _yes_no(c))),
+    (
         "compare",
         r"nois|variance|random component|amplitude|period|autocorrelation|ar\(|ma\(|oscillat|fluctuat"
         r"|\bspread|variabilit|volatil|dispersion",
