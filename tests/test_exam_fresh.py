@@ -61,3 +61,18 @@ def test_two_series_comparisons_of_mean_whiteness_and_signal_to_noise() -> None:
         "Which series has the higher signal-to-noise ratio?", ["Series 1", "Series 2"], [clean, noisy]
     )
     assert snr.option == "Series 1"
+
+
+def test_graded_noise_options_and_cause_effect_wording() -> None:
+    rng = np.random.default_rng(2)
+    wave = np.sin(np.arange(200) * 2 * np.pi / 25)
+    options = ["Barely any noise", "Moderately noisy", "The noise dominates the signal"]
+    question = "How noisy is this signal relative to its underlying pattern?"
+    assert answer_question(question, options, [wave + rng.normal(0, 3.0, 200)]).option == options[2]
+    assert answer_question(question, options, [wave + rng.normal(0, 0.02, 200)]).option == options[0]
+    cause = rng.normal(size=300)
+    effect = 0.8 * np.roll(cause, 3) + 0.3 * rng.normal(size=300)
+    roles = ["Series 1 is the cause, series 2 the effect", "Series 2 is the cause, series 1 the effect",
+             "Neither causes the other"]  # fmt: skip
+    answer = answer_question("Which series is the cause and which the effect?", roles, [cause, effect])
+    assert answer.option == roles[0]

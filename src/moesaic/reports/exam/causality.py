@@ -175,6 +175,8 @@ def granger(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
         f"series 1 -> 2: F {tests[(1, 2)][0]:.2f} (p {tests[(1, 2)][1]:.3g}); series 2 -> 1: "
         f"F {tests[(2, 1)][0]:.2f} (p {tests[(2, 1)][1]:.3g}); causal at p < {level:.3g}"
     )
+    if intent.textbook:
+        text += f" (the exam's sense; in the question's textbook sense {direction[0]} -> {direction[1]})"
     return Verdict(tuple(scores), text)
 
 

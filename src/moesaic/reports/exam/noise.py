@@ -165,8 +165,32 @@ def white_noise_test(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     return yes_no(intent, float(white), evidence.describe())
 
 
+# Graded answers to "how noisy is it?", by the noise's share of the fitted structure.
+_GRADES = (
+    ("low", re.compile(r"\b(barely|hardly|little|slight\w*|low|almost no|minimal|negligible|clean)\b")),
+    ("high", re.compile(r"\b(dominat\w*|overwhelm\w*|mostly noise|heav(y|ily)|very noisy|high|strong\w*)\b")),
+    ("medium", re.compile(r"\b(moderate\w*|some|medium|noticeabl\w*)\b")),
+)
+LOW_NOISE, HIGH_NOISE = 0.2, 1.0  # noise rms over structure rms: below, little noise; above, it dominates
+
+
+def _graded_noise(intent: Intent, evidence: NoiseEvidence) -> Verdict | None:
+    """Options that grade the noise ("Barely any noise", "Moderately noisy", "The noise dominates"),
+    scored by the noise's share of the structure; None when the options are not graded."""
+    grades = [next((g for g, rx in _GRADES if rx.search(c.text.lower())), None) for c in intent.choices]
+    if any(c.polarity is not None for c in intent.choices) or sum(g is not None for g in grades) < 2:
+        return None
+    ratio = evidence.noise_rms / max(evidence.signal_rms, 1e-12)
+    grade = "low" if ratio < LOW_NOISE else "high" if ratio > HIGH_NOISE else "medium"
+    scores = tuple(UNSUPPORTED if g is None else float(g == grade) for g in grades)
+    return Verdict(scores, f"noise rms {evidence.noise_rms:.3g} is {ratio:.2f} of the structure's: {grade}")
+
+
 def noisy(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     x = as_float(series[0])
+    graded = _graded_noise(intent, noise_evidence(x, structure=True))
+    if graded is not None:
+        return graded
     fast = noise_std(x)
     level = float(np.sqrt(np.mean(x**2)))
     evidence = noise_evidence(x, structure=False)

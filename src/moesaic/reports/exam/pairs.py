@@ -67,7 +67,9 @@ def scaled(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
 def _same_cycle(a: np.ndarray, b: np.ndarray, *, period_tolerance: float | None = 1.15) -> tuple[bool, str]:
     """Do both series carry a clear cycle of the same waveform (and period, unless None)?"""
     wa, wb = best_wave(a, nuisance="quadratic"), best_wave(b, nuisance="quadratic")
-    same = wa.kind == wb.kind and min(wa.r2, wb.r2) > 0.5
+    # A cycle repeats: a "period" longer than half the series is a bend, not a cycle.
+    repeats = wa.period <= a.size / 2 and wb.period <= b.size / 2
+    same = wa.kind == wb.kind and min(wa.r2, wb.r2) > 0.5 and repeats
     if period_tolerance is not None:
         same = same and abs(math.log(wa.period / wb.period)) < math.log(period_tolerance)
     text = f"cycles {wa.kind} {wa.period:.1f} (R2 {wa.r2:.2f}) and {wb.kind} {wb.period:.1f} (R2 {wb.r2:.2f})"

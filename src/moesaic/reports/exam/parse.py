@@ -105,6 +105,8 @@ _FROM_TO = re.compile(
     r"\bfrom\s+(?:the\s+)?" + SERIES_WORD + r"\s*(\d)\s+to\s+(?:the\s+)?" + SERIES_WORD + r"\s*(\d)"
 )
 _LEADER = re.compile(SERIES_WORD + r"\s*(\d)\s+(?:is\s+)?(leads|lags(?: behind)?|precedes|follows|drives)\b")
+# "Series 1 is the cause, series 2 the effect": the cause drives the other series.
+_ROLE = re.compile(SERIES_WORD + r"\s*(\d)\s+is\s+the\s+(cause|driver|effect|response)\b")
 # An option that denies every other claim: "None of the above", "Neither series ...", "No anomaly".
 _DENIES = re.compile(r"^\s*(none|neither|nothing|no)\b|\bthere (is|are) no\b|\bnot? any\b")
 # A question that asks for the option that does not hold.
@@ -250,6 +252,15 @@ def _relation(low: str) -> tuple[int, int, str] | None:
         from_to = _FROM_TO.search(low)
         if from_to is not None:
             return (int(from_to.group(1)), int(from_to.group(2)), "granger")
+        role = _ROLE.search(low)
+        if role is not None:
+            named = int(role.group(1))
+            other = 2 if named == 1 else 1
+            return (
+                (named, other, "granger")
+                if role.group(2) in ("cause", "driver")
+                else (other, named, "granger")
+            )
         # "Series 1 leads": the other of the two series is the second party.
         rel = _LEADER.search(low)
         if rel is None:
@@ -268,6 +279,7 @@ def _relation(low: str) -> tuple[int, int, str] | None:
 # effect from the cause's *future* values; every other wording keeps the textbook direction.
 _TEXTBOOK = re.compile(
     r"granger-caus|\bleads?\b|\blags? behind|\bprecedes?|\bfollows\b|\bdelayed|\bshifted|\blagged cop"
+    r"|\bthe (cause|effect|driver)\b"
     r"|\bdrives?\b|\bahead of\b|\bbehind\b|\bpast (values?|observations?)\b|\bhelps? (to )?(predict|forecast)"
     r"|\b(causality|causation|causal (link|effect)|influence) (runs )?from\b|\bfrom "
     + SERIES_WORD
