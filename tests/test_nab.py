@@ -99,9 +99,16 @@ def test_reader_names_the_file_and_what_was_expected(tmp_path: Path) -> None:
     folder.mkdir()
     with pytest.raises(DataFormatError, match="expected NAB data files"):
         nab.load(folder)
-    pd.DataFrame({"timestamp": ["2014-01-01 00:00:00"], "reading": [1]}).to_csv(folder / "x.csv", index=False)
-    with pytest.raises(DataFormatError, match=r"x\.csv.*value"):
+    pd.DataFrame({"timestamp": ["2014-01-01 00:00:00"], "a": [1], "b": [2]}).to_csv(
+        folder / "x.csv", index=False
+    )
+    with pytest.raises(DataFormatError, match=r"x\.csv.*expected a value column .*found \['a', 'b'\]"):
         nab.load(folder)
+    pd.DataFrame({"when": ["2014-01-01 00:00:00"], "value": [1]}).to_csv(folder / "x.csv", index=False)
+    with pytest.raises(DataFormatError, match=r"x\.csv.*expected a timestamp column"):
+        nab.load(folder)
+    pd.DataFrame({"time": ["2014-01-01 00:00:00"], "reading": [1.5]}).to_csv(folder / "x.csv", index=False)
+    assert nab.load(folder).series[0].values[0, 0] == 1.5  # a time column and one other column
     _write_series(folder / "x.csv", None, seed=0)
     (folder / "combined_windows.json").write_text(json.dumps({"x.csv": [["2014-04-01 05:00:00", "soon"]]}))
     with pytest.raises(

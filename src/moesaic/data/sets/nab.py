@@ -5,7 +5,8 @@ folder laid out as the upstream repository (numenta/NAB) or as a part of it:
 
 - data files: every ``*.csv`` under ``data/`` when the folder has one, else under the folder
   itself (leaving out ``results/``, where NAB keeps detectors' outputs); each with a
-  ``timestamp`` and a ``value`` column; rows are read in file order (a repeated or earlier
+  ``timestamp`` and a ``value`` column (or a ``time`` / ``datetime`` / ``date`` column and one other
+  column beside a label); rows are read in file order (a repeated or earlier
   timestamp is kept, with a warning);
 - labels: ``combined_windows.json`` anywhere in the folder (``labels/`` upstream): for each file,
   by its path under the data folder ("realKnownCause/nyc_taxi.csv"), its anomaly windows as
@@ -41,6 +42,7 @@ logger = logging.getLogger(__name__)
 
 WINDOWS_FILE, LABELS_FILE = "combined_windows.json", "combined_labels.json"
 LABEL_COLUMNS = ("label", "is_anomaly", "anomaly")
+TIME_COLUMNS = ("timestamp", "time", "datetime", "date")
 WINDOW_SHARE = 0.10  # NAB's labeller: the share of a file's rows its windows cover together
 
 
@@ -98,15 +100,16 @@ def _label_entries(source: Path, keys: Sequence[str]) -> dict[str, list[Any]]:
 def _read_file(
     path: Path, key: str, entry: list[Any] | None, source: Path | None, *, windowed: bool
 ) -> Series:
-    frame = read_csv_checked(path, required=("timestamp", "value"))
-    time = time_column(frame, "timestamp", path, ordered=True, unique=False)
+    frame = read_csv_checked(path)
+    time_name, value_name = _columns(frame, path)
+    time = time_column(frame, time_name, path, ordered=True, unique=False)
     backwards = np.flatnonzero(np.diff(time.astype(np.int64)) <= 0)
     if backwards.size:  # a stream is scored in file order, as NAB scores it; windows match by time
         logger.warning(
             "NAB: %s has %d timestamps not after the one before (first on line %d); rows kept in file order",
             path, backwards.size, int(backwards[0]) + 3,
         )  # fmt: skip
-    values = numeric_column(frame, "value", path)
+    values = numeric_column(frame, value_name, path)
     mask = np.zeros(len(frame), dtype=bool)
     labelled = entry is not None
     if entry is not None:
@@ -134,6 +137,30 @@ def _read_file(
         labels={"anomaly": mask.astype(np.float32)},
         meta=meta,
     )
+
+
+def _columns(frame: pd.DataFrame, path: Path) -> tuple[str, str]:
+    """The time and value columns: ``timestamp`` and ``value`` as NAB writes them, else a column
+    named time, datetime or date and the one other column that is not a label.
+
+    Raises:
+        DataFormatError: no time column, or no single value column, naming what was found.
+    """
+    names = {str(c).strip().lower(): str(c) for c in frame.columns}
+    time_name = next((names[n] for n in TIME_COLUMNS if n in names), None)
+    if time_name is None:
+        raise DataFormatError(
+            path, f"expected a timestamp column ({', '.join(TIME_COLUMNS)}), found {list(names.values())}"
+        )
+    if "value" in names:
+        return time_name, names["value"]
+    others = [c for n, c in names.items() if c != time_name and n not in LABEL_COLUMNS]
+    if len(others) != 1:
+        raise DataFormatError(
+            path,
+            f"expected a value column (value, or one column beside the time and a label), found {others}",
+        )
+    return time_name, others[0]
 
 
 def _timestamp(value: Any, source: Path, key: str) -> pd.Timestamp:
