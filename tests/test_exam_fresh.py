@@ -76,3 +76,12 @@ def test_graded_noise_options_and_cause_effect_wording() -> None:
              "Neither causes the other"]  # fmt: skip
     answer = answer_question("Which series is the cause and which the effect?", roles, [cause, effect])
     assert answer.option == roles[0]
+
+
+def test_a_peak_to_trough_swing_is_twice_the_amplitude() -> None:
+    wave = 2.5 * np.sin(np.arange(200) * 2 * np.pi / 22) + np.random.default_rng(3).normal(0, 0.1, 200)
+    options = ["About 1", "About 5", "About 20"]
+    answer = answer_question("Peak to trough, roughly how large is the swing of this cycle?", options, [wave])
+    assert (answer.topic, answer.option) == ("amplitude_value", "About 5")
+    amplitude = answer_question("What is the amplitude of this cycle?", ["1", "2.5", "5"], [wave])
+    assert amplitude.option == "2.5"

@@ -102,11 +102,13 @@ def period_change(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
 def amplitude_value(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     x = segment(as_float(series[0]), intent.segment)
     fit = fit_wave(x, intent.focus) if intent.focus else best_wave(x)
-    return nearest_number(
-        intent,
-        abs(fit.amplitude),
-        f"{fit.kind} fit: amplitude {abs(fit.amplitude):.3g}, period {fit.period:.1f}",
-    )
+    text = f"{fit.kind} fit: amplitude {abs(fit.amplitude):.3g}, period {fit.period:.1f}"
+    if intent.mentions(r"peak[- ]to[- ](trough|peak)|\bswing\b|crest to trough"):
+        # The swing from a peak to a trough spans the amplitude twice.
+        return nearest_number(
+            intent, 2 * abs(fit.amplitude), text + f", peak to trough {2 * abs(fit.amplitude):.3g}"
+        )
+    return nearest_number(intent, abs(fit.amplitude), text)
 
 
 def period_value(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:

@@ -255,7 +255,7 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
         ),
     ),
     ("period_change", r"period|frequency", lambda c, k: _any_terms(c, "up", "down", "same")),
-    ("amplitude_value", r"amplitude", lambda c, k: _numeric(c)),
+    ("amplitude_value", r"amplitude|peak[- ]to[- ](trough|peak)|\bswing\b", lambda c, k: _numeric(c)),
     ("period_value", r"period|frequency|how many (cycles|peaks)", lambda c, k: _numeric(c)),
     (
         "mean_reversion",
