@@ -70,7 +70,7 @@ def test_numeric_filter_ranking_and_mean(answerer: FmeaAnswerer) -> None:
     top = answerer.answer("What component in the Power Unit has the highest occurrence value?")
     assert top.row_ids == ("r1",)
     mean = answerer.answer("What is the average detection value over the full dataset?")
-    assert "2.80" in mean.text  # (2 + 3 + 3 + 4 + 2) / 5
+    assert "over the whole FMEA (5 failure modes) is 2.80" in mean.text  # (2 + 3 + 3 + 4 + 2) / 5
     q = analyse("failure modes with severity of at least 4", ROWS)
     assert q.numeric is not None and (q.numeric.score, q.numeric.op, q.numeric.value) == (
         "severity",

@@ -300,7 +300,12 @@ class FmeaAnswerer:
             values = [r.score(query.mean) for r in rows]
             mean = sum(values) / len(values)
             label = "RPN" if query.mean == "rpn" else query.mean
-            return f"The average {label} value over {len(rows)} failure modes of {scope} is {mean:.2f}.", []
+            where = (
+                f"the whole FMEA ({len(rows)} failure modes)"
+                if not query.mentions and len(rows) == len(self.rows)
+                else f"{len(rows)} failure modes of {scope}"
+            )
+            return f"The average {label} value over {where} is {mean:.2f}.", []
         if query.rank is not None and rows:
             score, highest = query.rank
             values = [r.score(score) for r in rows]
