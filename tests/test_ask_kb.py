@@ -295,3 +295,13 @@ def test_cli_prints_one_json_object(folder: Path) -> None:
     payload = json.loads(result.stdout)
     assert set(payload) == {"answer", "citations", "abstained", "kind"}
     assert payload["citations"] == [{"table": "drawings", "id": "lab:DWG-TS-7001"}]
+
+
+def test_an_asset_tag_typed_without_its_hyphen_is_found(answerer: KbAnswerer, plant: MaintenanceData) -> None:
+    orders = _work_orders(plant)
+    asset = Counter(d.asset_id for d in orders).most_common(1)[0][0]
+    assert "-" in asset
+    compact = asset.replace("-", "").lower()
+    answer = answerer.answer(f"How many work orders for {compact}?")
+    assert not answer.abstained
+    assert answer.text.startswith(f"{sum(d.asset_id == asset for d in orders)} work orders of plant:{asset}")

@@ -40,7 +40,10 @@ _NOT_ID_WORDS = """a an the with has had have is was are were of in on for by at
     every bearing seal impeller shaft casing housing cover drive oil"""
 _NOT_IDS = frozenset(_NOT_ID_WORDS.split())
 _STAT_PHRASES = re.compile(r"\bcurrent(?=\s+(?:value|reading|level|state|status)s?\b)")
-_CHANNEL_SYNONYMS = {"temperature": "temp", "temp": "temp", "vibration": "vibration", "pressure": "pressure"}
+_CHANNEL_SYNONYMS = {
+    "temperature": "temp", "temp": "temp", "vibration": "vibration", "vib": "vibration", "vibe": "vibration",
+    "pressure": "pressure", "press": "pressure",
+}  # fmt: skip
 
 
 class Named(NamedTuple):
@@ -79,6 +82,14 @@ def asset_index(base: KnowledgeBase) -> AssetIndex:
     ):
         add(key.lower(), key)
         add(original.lower(), key)
+        compact = re.sub(r"[-_\s]", "", original.lower())  # "m301" for M-301, typed without the hyphen
+        if (
+            compact != original.lower()
+            and len(compact) >= 3
+            and re.search(r"\d", compact)
+            and re.search(r"[a-z]", compact)
+        ):
+            add(compact, key)
         for name in ("name", "tag", "asset_name", "equipment_name"):
             value = (load_json(attributes) or {}).get(name)
             if isinstance(value, str) and value.strip():
@@ -220,7 +231,38 @@ def match_channel(question: str, channels: Sequence[str]) -> str | None:
         top = [c for c in full if len(_channel_words(c)) == best]
         return top[0] if len(top) == 1 else None
     partial = [c for c in channels if any(len(w) >= 5 and w in asked for w in _channel_words(c))]
-    return partial[0] if len(partial) == 1 else None
+    if len(partial) != 1 or _qualified_otherwise(lowered, _channel_words(partial[0])):
+        return None
+    return partial[0]
+
+
+# Words that may stand before a channel's word without naming another channel.
+_NOT_QUALIFIERS = frozenset(
+    {
+        "the", "a", "an", "of", "on", "in", "at", "for", "its", "is", "was", "what", "max", "maximum",
+        "min", "minimum", "mean", "average", "avg", "last", "current", "latest", "peak", "highest",
+        "lowest", "typical", "how", "did", "does", "do", "any", "and", "or", "to", "from", "with", "by",
+        "this", "that",
+    }
+)  # fmt: skip
+
+
+def _qualified_otherwise(lowered: str, words: Sequence[str]) -> bool:
+    """Whether the question's word for the channel comes after another word of the same kind
+    that the channel lacks ("oil pressure" when the channel is ``discharge_pressure``): then it
+    names another channel, not this one."""
+    tokens = [_CHANNEL_SYNONYMS.get(w, w) for w in _words(lowered)]
+    for i, token in enumerate(tokens):
+        if token in words and len(token) >= 5 and i > 0:
+            before = tokens[i - 1]
+            if (
+                before.isalpha()
+                and len(before) >= 3
+                and before not in _NOT_QUALIFIERS
+                and before not in words
+            ):
+                return True
+    return False
 
 
 def channels_of(base: KnowledgeBase, asset_key: str | None = None) -> dict[str, tuple[str, ...]]:

@@ -38,17 +38,19 @@ MIN_CHANGE_GAIN = 0.3
 """A computed change point is reported when a mean shift explains at least this share of the
 window's variance; below it the answer abstains (no event, no clear change)."""
 ONSET_WORDS = re.compile(
-    r"\bwhen did\b.*\b(?:start|begin|began|appear|occur|happen)|\bsince when\b|\bonset\b"
+    r"\bwhen did\b.*\b(?:start|begin|began|appear|occur|happen|kick(?:ed)? off|set in)"
+    r"|\bsince when\b|\bonset\b"
     r"|\bstart(?:ed)? of the\b"
 )
 TREND_WORDS = re.compile(
     r"\btrend|\bdrift|\bincreas|\bdecreas|\brising\b|\bfalling\b|\bgoing up\b|\bgoing down\b"
+    r"|\bcreep(?:ing|s)? (?:up|down)\b|\bclimbing\b|\bdeclining\b"
 )
 STAT_WORDS = (
     ("last", re.compile(r"\bcurrent|\blatest\b|\blast (?:value|reading)|\bnow\b")),
     ("max", re.compile(r"\bmax|\bhighest\b|\bpeak\b")),
     ("min", re.compile(r"\bmin(?:imum)?\b|\blowest\b")),
-    ("mean", re.compile(r"\bmean\b|\baverage\b|\btypical\b")),
+    ("mean", re.compile(r"\bmean\b|\baverage\b|\bavg\b|\btypical\b")),
 )
 EVENT_KINDS = ("fault", "anomaly", "failure")
 

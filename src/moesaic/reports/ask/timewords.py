@@ -199,6 +199,39 @@ def _read_period(kind: str, phrase: str) -> tuple[pd.Timestamp, pd.Timestamp]:
     return start, start + pd.DateOffset(years=1) - _ONE_NS
 
 
+_DAY = r"\d{1,2}(?:st|nd|rd|th)?"
+_RANGE_LINK = r"(?:and|to|until|till|through|-)"
+# A range whose first end leaves out what the second end says: "between 1st Feb and 15th Feb
+# 2024", "from the 10th to the 20th of February 2024", "between Feb 1 and Feb 15, 2024".
+_SHORT_DMY = re.compile(
+    rf"\b(?P<open>between|from)\s+(?:the\s+)?(?P<d1>{_DAY})(?:\s+(?:of\s+)?(?P<m1>{_MONTH})\.?)?\s+"
+    rf"(?P<link>{_RANGE_LINK})\s+"
+    rf"(?:the\s+)?(?P<d2>{_DAY})\s+(?:of\s+)?(?P<m2>{_MONTH})\.?,?\s+(?P<year>{_YEAR})\b",
+    re.IGNORECASE,
+)
+_SHORT_MDY = re.compile(
+    rf"\b(?P<open>between|from)\s+(?P<m1>{_MONTH})\.?\s+(?P<d1>{_DAY})\s+(?P<link>{_RANGE_LINK})\s+"
+    rf"(?:(?P<m2>{_MONTH})\.?\s+)?"
+    rf"(?P<d2>{_DAY}),?\s+(?P<year>{_YEAR})\b",
+    re.IGNORECASE,
+)
+
+
+def complete_ranges(text: str) -> str:
+    """``text`` with the month and year a range's second end gives written into its first end:
+    "between 1st Feb and 15th Feb 2024" -> "between 1st Feb 2024 and 15th Feb 2024"."""
+
+    def dmy(m: re.Match[str]) -> str:
+        first = m.group("m1") or m.group("m2")
+        return f"{m['open']} {m['d1']} {first} {m['year']} {m['link']} {m['d2']} {m['m2']} {m['year']}"
+
+    def mdy(m: re.Match[str]) -> str:
+        second = m.group("m2") or m.group("m1")
+        return f"{m['open']} {m['m1']} {m['d1']}, {m['year']} {m['link']} {second} {m['d2']}, {m['year']}"
+
+    return _SHORT_MDY.sub(mdy, _SHORT_DMY.sub(dmy, text))
+
+
 def find_periods(text: str) -> list[Period]:
     """Every time ``text`` (lower-cased, single-spaced) names, in order.
 
@@ -220,8 +253,9 @@ def find_periods(text: str) -> list[Period]:
 
 def blank_times(question: str) -> str:
     """``question`` with every time it names (in a form :func:`find_periods` reads) blanked, so
-    "Q1 2005" or "2005-03" is not taken for an identifier. Positions are kept."""
-    return _PERIOD_ANY_CASE.sub(lambda m: " " * len(m.group(0)), question)
+    "Q1 2005" or "2005-03" is not taken for an identifier. Positions are kept except where
+    :func:`complete_ranges` writes out a range."""
+    return _PERIOD_ANY_CASE.sub(lambda m: " " * len(m.group(0)), complete_ranges(question))
 
 
 def _word_before(text: str, period: Period) -> str:
@@ -298,7 +332,7 @@ def read_window(question: str, anchor: pd.Timestamp | None) -> Window | None:
         TimePhraseError: the question holds a time that cannot be read (its message names it),
             a range that ends before it starts, or several unconnected times.
     """
-    text = " ".join(question.lower().split())
+    text = complete_ranges(" ".join(question.lower().split()))
     periods = find_periods(text)
     for period in periods:  # "the first week of March 2024": only the month would be read
         part = _PART_OF.search(text[: period.at])
