@@ -47,7 +47,8 @@ GENERIC = frozenset(terms(_GENERIC))
 _ASKING = """maximum minimum largest smallest greatest fewest worst best belong belongs
 place exist exists present available listed recorded kind type types whole entire overall across
 include includes including known find found wat wht whch pls plz happen happens happened out
-prescribe prescribes prescribed suggest suggests suggested score scores rating ratings doing done get gets got"""
+prescribe prescribes prescribed suggest suggests suggested score scores rating ratings doing done
+get gets got"""
 QUESTION_WORDS = frozenset(normal_terms(_GENERIC + " " + _ASKING))
 # Words that open a filter clause: they say how the rows are narrowed, not what about.
 _CLAUSE_WORDS = frozenset(normal_terms("involve involves involving related regarding concerning past beyond"))
