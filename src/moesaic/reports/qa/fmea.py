@@ -210,7 +210,6 @@ class FmeaAnswerer:
         # must not drown an unknown word); every other content word must appear in the rows
         # the names select.
         named = 1 if query.mentions else 0
-        # A word is found when it, or a word of the same mechanism ("ageing": "wear"), is there.
         missing = [w for w in query.content if w not in vocabulary]
         total = named + len(query.content)
         if total == 0:
