@@ -45,3 +45,9 @@ def test_a_channel_word_after_another_qualifier_names_another_channel() -> None:
 def test_everyday_words_for_trends_and_starts() -> None:
     assert TREND_WORDS.search("is the vibration of f-403 creeping up?")
     assert ONSET_WORDS.search("when did the overheating on f-401 kick off?")
+
+
+def test_whose_channel_is_no_qualifier() -> None:
+    channels = ["motor_current", "vibration_rms", "bearing_temp"]
+    assert match_channel("pump vibration of M-301 last week", channels) == "vibration_rms"
+    assert match_channel("inlet vibration of M-301 last week", channels) is None

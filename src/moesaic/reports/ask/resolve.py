@@ -236,33 +236,30 @@ def match_channel(question: str, channels: Sequence[str]) -> str | None:
     return partial[0]
 
 
-# Words that may stand before a channel's word without naming another channel.
-_NOT_QUALIFIERS = frozenset(
+# Words that, before a channel's word, name what is measured or where, so another channel:
+# "oil pressure" is not a discharge pressure, "inlet temperature" not a bearing temperature. An
+# asset or a part before it ("motor vibration", "pump temperature") says whose, not which.
+_QUALIFIERS = frozenset(
     {
-        "the", "a", "an", "of", "on", "in", "at", "for", "its", "is", "was", "what", "max", "maximum",
-        "min", "minimum", "mean", "average", "avg", "last", "current", "latest", "peak", "highest",
-        "lowest", "typical", "how", "did", "does", "do", "any", "and", "or", "to", "from", "with", "by",
-        "this", "that",
+        "oil", "water", "air", "gas", "steam", "coolant", "fuel", "hydraulic", "lube", "inlet", "outlet",
+        "suction", "discharge", "supply", "return", "ambient", "exhaust", "intake", "differential",
+        "winding", "bearing", "casing", "seal", "tank", "line", "barometric", "stator", "rotor",
     }
 )  # fmt: skip
 
 
 def _qualified_otherwise(lowered: str, words: Sequence[str]) -> bool:
-    """Whether the question's word for the channel comes after another word of the same kind
-    that the channel lacks ("oil pressure" when the channel is ``discharge_pressure``): then it
-    names another channel, not this one."""
+    """Whether the question's word for the channel comes after a qualifier the channel lacks
+    ("oil pressure" when the channel is ``discharge_pressure``): then it names another channel."""
     tokens = [_CHANNEL_SYNONYMS.get(w, w) for w in _words(lowered)]
-    for i, token in enumerate(tokens):
-        if token in words and len(token) >= 5 and i > 0:
-            before = tokens[i - 1]
-            if (
-                before.isalpha()
-                and len(before) >= 3
-                and before not in _NOT_QUALIFIERS
-                and before not in words
-            ):
-                return True
-    return False
+    return any(
+        token in words
+        and len(token) >= 5
+        and i > 0
+        and tokens[i - 1] in _QUALIFIERS
+        and tokens[i - 1] not in words
+        for i, token in enumerate(tokens)
+    )
 
 
 def channels_of(base: KnowledgeBase, asset_key: str | None = None) -> dict[str, tuple[str, ...]]:
