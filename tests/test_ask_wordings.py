@@ -3,9 +3,14 @@ give the month and year once, tags typed without their hyphen, another channel's
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
+from moesaic.data.schema import Asset, Document, MaintenanceData
+from moesaic.knowledge import KnowledgeBase
+from moesaic.reports.ask import KbAnswerer
 from moesaic.reports.ask.resolve import match_channel
 from moesaic.reports.ask.series import ONSET_WORDS, TREND_WORDS
 from moesaic.reports.ask.timewords import complete_ranges, read_window
@@ -51,3 +56,26 @@ def test_whose_channel_is_no_qualifier() -> None:
     channels = ["motor_current", "vibration_rms", "bearing_temp"]
     assert match_channel("pump vibration of M-301 last week", channels) == "vibration_rms"
     assert match_channel("inlet vibration of M-301 last week", channels) is None
+
+
+def test_a_named_field_filters_by_short_or_generic_values(tmp_path: Path) -> None:
+    """ "with wo_type CM" and "with priority 1" were counted as every order: the values were too
+    short or too generic to be taken for a filter, even after their field was named."""
+    orders = [("W1", "CM", 1), ("W2", "PM", 4), ("W3", "CM", 4), ("W4", "PM", 4)]
+    start = pd.Timestamp("2024-02-01")
+    documents = tuple(
+        Document(wo, "work_order", "pump inspection", "P-1", start + pd.Timedelta(days=i),
+                 {"wo_type": kind, "priority": prio})
+        for i, (wo, kind, prio) in enumerate(orders)
+    )  # fmt: skip
+    data = MaintenanceData("site", assets=(Asset("P-1", "pump"),), documents=documents)
+    with KnowledgeBase.open(tmp_path / "kb", create=True, embedder="hashing") as base:
+        base.ingest(data, source="site")
+    answerer = KbAnswerer(KnowledgeBase.open(tmp_path / "kb"))
+    assert answerer.answer("How many work orders with wo_type CM?").text.startswith(
+        "2 work orders with wo type CM"
+    )
+    assert answerer.answer("How many work orders with priority 1?").text.startswith(
+        "1 work order with priority 1"
+    )
+    assert answerer.answer("How many work orders?").text.startswith("4 work orders")

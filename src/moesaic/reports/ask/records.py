@@ -119,12 +119,14 @@ def named_values(
     question names as whole words, longest first."""
     found: dict[str, str] = {}
     taken: list[tuple[int, int]] = []
+    # A field the question names ("with priority 1", "wo_type CM") may take any of its values;
+    # other facets' values need MIN_VALUE_LENGTH letters and must not be generic ("other", "PM").
     candidates = [
         (value, facet)
         for facet in (*FACETS, *extra)
         if facet != skip
-        for value in facet_column(frame, facet).loc[lambda v: v != ""].value_counts().index
-        if len(value) >= MIN_VALUE_LENGTH and fold(value) not in _GENERIC_VALUES
+        for value in facet_column(frame, facet).loc[lambda v: v != ""].astype(str).value_counts().index
+        if facet in extra or (len(value) >= MIN_VALUE_LENGTH and fold(value) not in _GENERIC_VALUES)
     ]
     for value, facet in sorted(candidates, key=lambda p: -len(p[0])):
         phrase = " ".join(re.findall(r"(?:[^\W_]|/)+", fold(value)))
