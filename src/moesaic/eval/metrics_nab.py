@@ -30,6 +30,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from moesaic.eval.metrics_anomaly import _segments
 from moesaic.eval.metrics_checks import _binary
 
 
@@ -91,9 +92,8 @@ def alert_onsets(alarm: np.ndarray) -> np.ndarray:
 
 def windows_from_mask(mask: np.ndarray) -> np.ndarray:
     """(W, 2) int64 first and last rows (inclusive) of each run of True in ``mask`` (T,) binary."""
-    on = _binary("mask", mask).astype(np.int8)
-    edges = np.diff(np.concatenate(([0], on, [0])))
-    return np.column_stack((np.flatnonzero(edges == 1), np.flatnonzero(edges == -1) - 1)).astype(np.int64)
+    runs = _segments(_binary("mask", mask))
+    return np.column_stack((runs.starts, runs.stops - 1)).astype(np.int64)
 
 
 def _check_windows(windows: np.ndarray, length: int) -> np.ndarray:
