@@ -59,3 +59,45 @@ def test_a_drawing_no_split_names_is_scored_as_new(tmp_path: Path, monkeypatch: 
     assert measured[("split=new", "dimension_recall")] == 1.0
     assert measured[("split=dev", "dimension_recall")] == 0.0  # its only dimension is elsewhere
     assert not any(key[0] == "split=test" for key in measured)
+
+
+def test_scale_reads_the_drawings_resized_and_their_boxes_with_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    folder = tmp_path / "mech_drawings_edocr2"
+    folder.mkdir()
+    _annotated(folder, "Valve_body", [10, 10, 60, 30], "⌀20H7")
+    shapes = []
+
+    def read(image: np.ndarray, engine: object, path: str) -> Timed:
+        shapes.append(image.shape)
+        found = SimpleNamespace(dimensions=[SimpleNamespace(text="⌀20H7", box=(6, 6, 36, 18))])
+        return Timed(found, 0.5, 0.25)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(drawings, "_read", read)
+    engine = SimpleNamespace(name="stub")
+    rows = drawings.run_edocr2(SuiteContext(data=tmp_path, options={"scale": "0.6"}), engine)  # type: ignore[arg-type]
+    assert shapes == [(60, 120)]  # the 200 x 100 sheet at 0.6
+    measured = {(r.setting, r.metric): r.value for r in rows}
+    # the box (6, 6, 36, 18) matches the annotated box scaled with the sheet, (6, 6, 36, 18)
+    assert measured[("split=new,iou=0.2,engine=stub,scale=0.6", "dimension_recall")] == 1.0
+    assert all(r.source == "measured" for r in rows)  # no published rows beside a resized reading
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        ({"scale": "3"}, "between 0.25 and 2"),
+        ({"scale": "big"}, "expected a number"),
+        ({"enlarge": "yes"}, "expected 0 or 1"),
+        ({"engine": "tesseract", "enlarge": "0"}, "only the rapidocr engine"),
+    ],
+)
+def test_bad_scale_or_enlarge_options_are_refused_by_name(options: dict[str, str], message: str) -> None:
+    with pytest.raises(drawings.OptionError, match=message):
+        drawings._engine(options) if "scale" not in options else drawings._scale_option(options)
+
+
+def test_enlarge_0_is_named_in_the_setting() -> None:
+    assert drawings._engine_setting(drawings._engine({"enlarge": "0"})) == "engine=rapidocr,enlarge=0"
+    assert drawings._engine_setting(drawings._engine({})) == "engine=rapidocr"

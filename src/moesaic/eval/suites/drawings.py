@@ -25,7 +25,11 @@ The ``published:`` rows quote eDOCr2 on its own test drawings; they are not re-r
 
 Options (``-o KEY=VALUE``): ``engine=rapidocr|tesseract``, ``cases=N`` simulated sheets (quick 8,
 full 24), ``datasets=a,b``, ``threads=N`` (rapidocr only: passes and lines read at once, default
-1; it changes the timings, not the readings; other than 1 it is named in the setting).
+1; it changes the timings, not the readings; other than 1 it is named in the setting);
+``scale=F`` (0.25 to 2) reads the eDOCr2 drawings resized by F, their annotated boxes with them:
+the same sheets scanned at another resolution, a check of how the reading holds up (``scale=F``
+in the setting, no published rows beside it); ``enlarge=0`` (rapidocr only) reads small print as
+it is instead of enlarged (:mod:`moesaic.drawings.sheet`), named ``enlarge=0`` in the setting.
 """
 
 from __future__ import annotations
@@ -113,16 +117,40 @@ def _dimension_metrics(match: DimensionMatch) -> dict[str, float]:
     return {"dimension_precision": match.precision, "dimension_recall": match.recall, "cer": match.cer}
 
 
+def _resized(image: np.ndarray, scale: float) -> np.ndarray:
+    """``image`` resized by ``scale`` (area averaging down, cubic up), as a scan at another resolution."""
+    import cv2
+
+    if scale == 1.0:
+        return image
+    size = (max(1, round(image.shape[1] * scale)), max(1, round(image.shape[0] * scale)))
+    return cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_CUBIC)
+
+
+def _scale_option(options: Mapping[str, str]) -> float:
+    try:
+        scale = float(options.get("scale", "1"))
+    except ValueError:
+        raise OptionError(f"option scale: expected a number, got {options['scale']!r}") from None
+    if not 0.25 <= scale <= 2.0:
+        raise OptionError(f"option scale: must be between 0.25 and 2, got {scale}")
+    return scale
+
+
 def run_edocr2(ctx: SuiteContext, engine: OCREngine) -> list[BenchRow]:
     data = load_dataset("mech_drawings_edocr2", ctx.data_root())
     by_id = {d.drawing_id: d for d in data.drawings}
+    scale = _scale_option(ctx.options)
+    rescaled = f",scale={scale:g}" if scale != 1.0 else ""
     rows: list[BenchRow] = []
     for split, names in drawing_splits(sorted(by_id)).items():
         matches, timings = [], []
         for name in ctx.progress(names, f"edocr2 {split}", total=len(names)):
             drawing = by_id[name]
-            timed = _read(load_pages(drawing.path)[0], engine, str(drawing.path))
-            truth = [(b["text"], b["box"]) for b in drawing.boxes if b["kind"] == "dimension"]
+            timed = _read(_resized(load_pages(drawing.path)[0], scale), engine, str(drawing.path))
+            truth = [
+                (b["text"], [v * scale for v in b["box"]]) for b in drawing.boxes if b["kind"] == "dimension"
+            ]
             found = [(d.text, d.box) for d in timed.summary.dimensions]
             match = match_dimensions(found, truth, min_iou=MIN_IOU)
             logger.info(
@@ -135,11 +163,13 @@ def run_edocr2(ctx: SuiteContext, engine: OCREngine) -> list[BenchRow]:
             )
             matches.append(match)
             timings.append(timed)
-        setting = f"split={split},iou={MIN_IOU},{_engine_setting(engine)}"
+        setting = f"split={split},iou={MIN_IOU},{_engine_setting(engine)}{rescaled}"
         metrics = _dimension_metrics(_merge(matches))
         metrics["seconds_per_drawing"] = float(np.mean([t.seconds for t in timings]))
         metrics["cpu_seconds_per_drawing"] = float(np.mean([t.cpu_seconds for t in timings]))
         rows += _rows("mech_drawings_edocr2", setting, metrics)
+    if rescaled:
+        return rows
     setting = f"split=test,iou={MIN_IOU},{_engine_setting(engine)}"
     rows += [
         BenchRow(
@@ -229,25 +259,35 @@ def run_simulated(ctx: SuiteContext, engine: OCREngine) -> list[BenchRow]:
 
 def _engine(options: Mapping[str, str]) -> OCREngine:
     name = options.get("engine", "rapidocr")
-    if "threads" not in options:
-        return make_engine(name)
-    if name != "rapidocr":
-        raise OptionError(f"option threads: only the rapidocr engine takes it, not {name!r}")
-    threads = int(options["threads"])
-    if threads < 1:
-        raise OptionError(f"option threads: must be >= 1, got {threads}")
-    return make_engine(name, threads=threads)
+    settings: dict[str, Any] = {}
+    for option in ("threads", "enlarge"):
+        if option in options and name != "rapidocr":
+            raise OptionError(f"option {option}: only the rapidocr engine takes it, not {name!r}")
+    if "threads" in options:
+        settings["threads"] = int(options["threads"])
+        if settings["threads"] < 1:
+            raise OptionError(f"option threads: must be >= 1, got {settings['threads']}")
+    if "enlarge" in options:
+        if options["enlarge"] not in ("0", "1"):
+            raise OptionError(f"option enlarge: expected 0 or 1, got {options['enlarge']!r}")
+        settings["enlarge_small"] = options["enlarge"] == "1"
+    return make_engine(name, **settings)
 
 
 def _engine_setting(engine: OCREngine) -> str:
     threads = getattr(engine, "threads", None)
-    return f"engine={engine.name}" + (f",threads={threads}" if threads not in (None, 1) else "")
+    enlarges = getattr(engine, "enlarge_small", True)
+    return (
+        f"engine={engine.name}"
+        + (f",threads={threads}" if threads not in (None, 1) else "")
+        + ("" if enlarges else ",enlarge=0")
+    )
 
 
 @register_suite(
     "drawings",
     "drawing reading (eDOCr2 drawings) and verification (simulated sheets with faults)",
-    options=("datasets", "engine", "threads", "cases"),
+    options=("datasets", "engine", "threads", "cases", "scale", "enlarge"),
 )
 def run(ctx: SuiteContext) -> list[BenchRow]:
     engine = _engine(ctx.options)
