@@ -89,15 +89,15 @@ def test_scale_reads_the_drawings_resized_and_their_boxes_with_them(
     [
         ({"scale": "3"}, "between 0.25 and 2"),
         ({"scale": "big"}, "expected a number"),
-        ({"enlarge": "yes"}, "expected 0 or 1"),
-        ({"engine": "tesseract", "enlarge": "0"}, "only the rapidocr engine"),
+        ({"rescale": "yes"}, "expected 0 or 1"),
+        ({"engine": "tesseract", "rescale": "0"}, "only the rapidocr engine"),
     ],
 )
-def test_bad_scale_or_enlarge_options_are_refused_by_name(options: dict[str, str], message: str) -> None:
+def test_bad_scale_or_rescale_options_are_refused_by_name(options: dict[str, str], message: str) -> None:
     with pytest.raises(drawings.OptionError, match=message):
         drawings._engine(options) if "scale" not in options else drawings._scale_option(options)
 
 
-def test_enlarge_0_is_named_in_the_setting() -> None:
-    assert drawings._engine_setting(drawings._engine({"enlarge": "0"})) == "engine=rapidocr,enlarge=0"
+def test_rescale_0_is_named_in_the_setting() -> None:
+    assert drawings._engine_setting(drawings._engine({"rescale": "0"})) == "engine=rapidocr,rescale=0"
     assert drawings._engine_setting(drawings._engine({})) == "engine=rapidocr"

@@ -27,7 +27,7 @@ import numpy as np
 
 from moesaic.drawings.glyphs import read_parts, restore_diameter
 from moesaic.drawings.onnxruntime_sessions import detect_gray, quiet_sessions
-from moesaic.drawings.sheet import enlarge, enlargement
+from moesaic.drawings.sheet import reading_scale, resize
 from moesaic.drawings.tesseract import TesseractEngine
 from moesaic.drawings.text import MissingEngineError, OCREngine, Quad, TextItem, box_quad
 
@@ -134,8 +134,9 @@ class RapidOCREngine:
         sure_score: a line read at least this surely in its usual direction is not read in the
             other directions too (1: always read every direction). Chosen on the tuning sheets
             (simulated seed 1, eDOCr2 ``split=dev``): at 0.9 no kept reading changed.
-        enlarge_small: read a sheet with small print on an enlarged copy
-            (:mod:`moesaic.drawings.sheet`: a quarter of its lines under 15.5 pixels tall).
+        rescale: read a sheet with small or large print on a copy resized to the usual print
+            (:mod:`moesaic.drawings.sheet`: a quarter of its lines under 15.5 or over 28 pixels
+            tall).
         rec_batch: lines recognised per onnxruntime call. One at a time is the fastest on a
             CPU (a third less time than ``rapidocr``'s 6, whose batches are padded to their
             widest line), and a line's reading then no longer depends on which lines share its
@@ -151,7 +152,7 @@ class RapidOCREngine:
     thicken: int = 3
     sure_score: float = 0.9
     rec_batch: int = 1
-    enlarge_small: bool = True
+    rescale: bool = True
 
     def __post_init__(self) -> None:
         if self.det_side < 320:
@@ -247,13 +248,19 @@ class RapidOCREngine:
 
     def read(self, image: np.ndarray) -> list[TextItem]:
         quads = self.detect(image)
-        factor = enlargement([_line_height(q) for q in quads]) if self.enlarge_small else 1.0
-        if factor > 1.0:
-            # small print: read on an enlarged copy, positions put back (moesaic.drawings.sheet)
+        factor = reading_scale([_line_height(q) for q in quads]) if self.rescale else 1.0
+        if factor != 1.0:
+            # small or large print: read on a copy resized to the usual print (moesaic.drawings.sheet)
             width, height = image.shape[1], image.shape[0]
-            logger.info("small print on a %d x %d sheet: read enlarged %.2f times", width, height, factor)
-            enlarged = enlarge(image, factor)
-            return enlarged.to_sheet(self._read_lines(enlarged.image, self.detect(enlarged.image)))
+            logger.info(
+                "%s print on a %d x %d sheet: read resized %.2f times",
+                "small" if factor > 1 else "large",
+                width,
+                height,
+                factor,
+            )
+            resized = resize(image, factor)
+            return resized.to_sheet(self._read_lines(resized.image, self.detect(resized.image)))
         return self._read_lines(image, quads)
 
     def _read_lines(self, image: np.ndarray, quads: Sequence[np.ndarray]) -> list[TextItem]:

@@ -28,8 +28,9 @@ full 24), ``datasets=a,b``, ``threads=N`` (rapidocr only: passes and lines read 
 1; it changes the timings, not the readings; other than 1 it is named in the setting);
 ``scale=F`` (0.25 to 2) reads the eDOCr2 drawings resized by F, their annotated boxes with them:
 the same sheets scanned at another resolution, a check of how the reading holds up (``scale=F``
-in the setting, no published rows beside it); ``enlarge=0`` (rapidocr only) reads small print as
-it is instead of enlarged (:mod:`moesaic.drawings.sheet`), named ``enlarge=0`` in the setting.
+in the setting, no published rows beside it); ``rescale=0`` (rapidocr only) reads small and large
+print as it is instead of resized (:mod:`moesaic.drawings.sheet`), named ``rescale=0`` in the
+setting.
 """
 
 from __future__ import annotations
@@ -260,34 +261,34 @@ def run_simulated(ctx: SuiteContext, engine: OCREngine) -> list[BenchRow]:
 def _engine(options: Mapping[str, str]) -> OCREngine:
     name = options.get("engine", "rapidocr")
     settings: dict[str, Any] = {}
-    for option in ("threads", "enlarge"):
+    for option in ("threads", "rescale"):
         if option in options and name != "rapidocr":
             raise OptionError(f"option {option}: only the rapidocr engine takes it, not {name!r}")
     if "threads" in options:
         settings["threads"] = int(options["threads"])
         if settings["threads"] < 1:
             raise OptionError(f"option threads: must be >= 1, got {settings['threads']}")
-    if "enlarge" in options:
-        if options["enlarge"] not in ("0", "1"):
-            raise OptionError(f"option enlarge: expected 0 or 1, got {options['enlarge']!r}")
-        settings["enlarge_small"] = options["enlarge"] == "1"
+    if "rescale" in options:
+        if options["rescale"] not in ("0", "1"):
+            raise OptionError(f"option rescale: expected 0 or 1, got {options['rescale']!r}")
+        settings["rescale"] = options["rescale"] == "1"
     return make_engine(name, **settings)
 
 
 def _engine_setting(engine: OCREngine) -> str:
     threads = getattr(engine, "threads", None)
-    enlarges = getattr(engine, "enlarge_small", True)
+    rescales = getattr(engine, "rescale", True)
     return (
         f"engine={engine.name}"
         + (f",threads={threads}" if threads not in (None, 1) else "")
-        + ("" if enlarges else ",enlarge=0")
+        + ("" if rescales else ",rescale=0")
     )
 
 
 @register_suite(
     "drawings",
     "drawing reading (eDOCr2 drawings) and verification (simulated sheets with faults)",
-    options=("datasets", "engine", "threads", "cases", "scale", "enlarge"),
+    options=("datasets", "engine", "threads", "cases", "scale", "rescale"),
 )
 def run(ctx: SuiteContext) -> list[BenchRow]:
     engine = _engine(ctx.options)
