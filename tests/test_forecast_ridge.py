@@ -7,7 +7,15 @@ import pytest
 import torch
 
 from moesaic.config import apply_overrides
-from moesaic.heads.ridge import DEFAULT_ALPHA, RidgeSamples, RidgeTerms, fit_ridge, validation_error
+from moesaic.heads.ridge import (
+    ALPHAS,
+    DEFAULT_ALPHA,
+    MAX_ALPHA,
+    RidgeSamples,
+    RidgeTerms,
+    fit_ridge,
+    validation_error,
+)
 from moesaic.tasks.forecast import ForecastConfig, Forecaster
 
 L, H = 32, 8
@@ -64,6 +72,24 @@ def test_the_penalty_with_the_lowest_validation_error_is_kept() -> None:
     assert fit_ridge(terms, []).alpha == DEFAULT_ALPHA and not fit_ridge(terms, []).scores
     with pytest.raises(ValueError, match="no training window has every horizon step observed"):
         fit_ridge(RidgeTerms(L, H), [val])
+
+
+def test_a_best_penalty_at_the_top_of_the_grid_sends_the_grid_on_up() -> None:
+    g = torch.Generator().manual_seed(2)
+    # the future has nothing to do with the past: the more shrinkage the better, past the grid
+    noise = RidgeSamples(torch.randn(80, L, generator=g), torch.randn(80, H, generator=g), torch.ones(80))
+    val = RidgeSamples(torch.randn(400, L, generator=g), torch.randn(400, H, generator=g), torch.ones(400))
+    terms = RidgeTerms(L, H)
+    terms.add(noise)
+    fit = fit_ridge(terms, [val])
+    assert fit.alpha > max(ALPHAS) and max(fit.scores) <= MAX_ALPHA
+    assert fit.scores[fit.alpha] == min(fit.scores.values())
+    # a best penalty inside the grid tries nothing more
+    samples, _ = _samples(400)
+    clean = RidgeTerms(L, H)
+    clean.add(samples)
+    inside = fit_ridge(clean, [_samples(100, seed=0)[0]])
+    assert inside.alpha < max(ALPHAS) and set(inside.scores) == set(ALPHAS)
 
 
 @pytest.fixture

@@ -8,7 +8,10 @@ weights ``std**2``, solved exactly here instead of by gradient steps (as Toner &
 2024, find ordinary least squares as good as trained linear forecasters). The penalty is
 ``alpha`` times the mean diagonal of the weighted Gram matrix (the bias is not penalised), with
 ``alpha`` chosen from :data:`ALPHAS` by the squared error on validation windows, or
-:data:`DEFAULT_ALPHA` without them.
+:data:`DEFAULT_ALPHA` without them. When the largest penalty of the grid validates best, the best
+lies beyond it: the grid goes on up, three times larger at a time, while the error keeps falling
+(up to :data:`MAX_ALPHA`); a noisy series whose future its past hardly tells then gets the
+shrinkage it needs instead of the grid's edge.
 
 Axes: N samples (window x channel), L context length, H horizon.
 """
@@ -25,6 +28,8 @@ ALPHAS = (1e-4, 1e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0)
 """Penalties tried, relative to the mean diagonal of the Gram matrix. On ETTh1's validation months
 (L = 512) the best were 0.01 at H = 96 and about 1 at H = 720."""
 DEFAULT_ALPHA = 0.1
+MAX_ALPHA = 1000.0
+"""The largest penalty the grid goes on to (a path this shrunk is close to the bias alone)."""
 
 
 class RidgeSamples(NamedTuple):
@@ -78,6 +83,12 @@ def fit_ridge(terms: RidgeTerms, val: Sequence[RidgeSamples], alphas: Sequence[f
         return RidgeFit(weight, bias, DEFAULT_ALPHA, {})
     scores = {alpha: validation_error(*terms.solve(alpha), val) for alpha in alphas}
     best = min(scores, key=scores.__getitem__)
+    while best == max(scores) and best * 3 <= MAX_ALPHA:  # the best at the grid's top: go on up
+        larger = best * 3
+        scores[larger] = validation_error(*terms.solve(larger), val)
+        if scores[larger] >= scores[best]:
+            break
+        best = larger
     weight, bias = terms.solve(best)
     return RidgeFit(weight, bias, best, scores)
 
