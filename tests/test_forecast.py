@@ -64,6 +64,16 @@ def test_fit_returns_self_and_learned_state_ends_in_underscore(series: np.ndarra
     assert forecaster.train_result_.steps == 4 and forecaster.train_seconds_ > 0
 
 
+def test_validation_windows_each_count_once_in_batches_of_near_equal_size(series: np.ndarray) -> None:
+    # 300 - L - H + 1 = 261 windows in batches of at most 16: 17 batches of 15 or 16, not 16 x 16 + 5
+    forecaster = Forecaster(tiny()).fit(series)
+    batches = forecaster._batches(forecaster._segments([series], None, None), stride=1)
+    sizes = [batch.size for batch in batches]
+    assert sum(sizes) == 261 and len(sizes) == 17
+    assert max(sizes) <= 16 and max(sizes) - min(sizes) <= 1
+    assert forecaster._batches(forecaster._segments([series[: L + H - 1]], None, None), stride=1) == []
+
+
 @pytest.mark.parametrize("horizon", [1, 5, H, 21])
 def test_any_horizon_gives_non_crossing_quantiles(horizon: int, series: np.ndarray) -> None:
     forecaster = Forecaster(tiny()).fit(series)

@@ -67,8 +67,10 @@ def test_the_penalty_with_the_lowest_validation_error_is_kept() -> None:
     terms.add(noisy)
     val, _ = _samples(200, seed=0)
     fit = fit_ridge(terms, [val], alphas=(1e-6, 1.0, 1e3))
-    assert fit.alpha == min(fit.scores, key=fit.scores.__getitem__)
-    assert fit.scores[fit.alpha] == pytest.approx(validation_error(fit.weight, fit.bias, [val]), rel=1e-5)
+    assert (fit.span, fit.alpha) == min(fit.scores, key=fit.scores.__getitem__)
+    assert fit.scores[fit.span, fit.alpha] == pytest.approx(
+        validation_error(fit.weight, fit.bias, [val]), rel=1e-5
+    )
     assert fit_ridge(terms, []).alpha == DEFAULT_ALPHA and not fit_ridge(terms, []).scores
     with pytest.raises(ValueError, match="no training window has every horizon step observed"):
         fit_ridge(RidgeTerms(L, H), [val])
@@ -82,14 +84,44 @@ def test_a_best_penalty_at_the_top_of_the_grid_sends_the_grid_on_up() -> None:
     terms = RidgeTerms(L, H)
     terms.add(noise)
     fit = fit_ridge(terms, [val])
-    assert fit.alpha > max(ALPHAS) and max(fit.scores) <= MAX_ALPHA
-    assert fit.scores[fit.alpha] == min(fit.scores.values())
+    assert fit.alpha > max(ALPHAS) and max(alpha for _, alpha in fit.scores) <= MAX_ALPHA
+    assert fit.scores[fit.span, fit.alpha] == min(fit.scores.values())
     # a best penalty inside the grid tries nothing more
     samples, _ = _samples(400)
     clean = RidgeTerms(L, H)
     clean.add(samples)
     inside = fit_ridge(clean, [_samples(100, seed=0)[0]])
-    assert inside.alpha < max(ALPHAS) and set(inside.scores) == set(ALPHAS)
+    assert inside.alpha < max(ALPHAS) and set(inside.scores) == {(s, a) for s in (L, L // 2) for a in ALPHAS}
+    assert inside.span == L  # the generating map reads every step
+
+
+def test_a_span_reads_the_latest_steps_alone_as_a_fit_on_them_would() -> None:
+    samples, _ = _samples(300)
+    terms, short = RidgeTerms(L, H), RidgeTerms(L // 2, H)
+    terms.add(samples)
+    short.add(samples._replace(context=samples.context[:, L // 2 :]))
+    weight, bias = terms.solve(0.1, span=L // 2)
+    expected_weight, expected_bias = short.solve(0.1)
+    assert float(weight[:, : L // 2].abs().sum()) == 0
+    torch.testing.assert_close(weight[:, L // 2 :], expected_weight)
+    torch.testing.assert_close(bias, expected_bias)
+    assert terms.spans() == [L, L // 2] and RidgeTerms(128, H).spans() == [128, 64, 32, 16]
+    with pytest.raises(ValueError, match=r"`span` must be in \[1, 32\], got 33"):
+        terms.solve(0.1, span=L + 1)
+
+
+def test_a_future_that_only_the_latest_steps_tell_is_fitted_on_them() -> None:
+    g = torch.Generator().manual_seed(3)
+    mix = torch.randn(H, 4, generator=g)
+
+    def draw(n: int) -> RidgeSamples:
+        x = torch.randn(n, L, generator=g)
+        return RidgeSamples(x, x[:, -4:] @ mix.T + 0.3 * torch.randn(n, H, generator=g), torch.ones(n))
+
+    terms = RidgeTerms(L, H)
+    terms.add(draw(45))  # few windows: the 16 old steps only add ways to fit the noise
+    fit = fit_ridge(terms, [draw(500)], alphas=(1e-4,))
+    assert fit.span == L // 2 and fit.scores[L // 2, 1e-4] < fit.scores[L, 1e-4]
 
 
 @pytest.fixture

@@ -13,6 +13,13 @@ lies beyond it: the grid goes on up, three times larger at a time, while the err
 (up to :data:`MAX_ALPHA`); a noisy series whose future its past hardly tells then gets the
 shrinkage it needs instead of the grid's edge.
 
+The path may also read only the latest part of the context (:data:`SPANS`: the whole, a half, a
+quarter or an eighth of it; older steps get weight 0), chosen with the penalty on the validation
+windows. The context still sets the RevIN statistics and feeds the periodic path. On ETTh1's
+validation months (L = 512) the closed-form path validated best on the last 64 to 256 steps, 1 %
+lower on average over the four horizons than on all 512: a long context gives the least-squares
+fit more ways to read the noise of the training months.
+
 Axes: N samples (window x channel), L context length, H horizon.
 """
 
@@ -26,7 +33,8 @@ from torch import Tensor
 
 ALPHAS = (1e-4, 1e-3, 1e-2, 3e-2, 0.1, 0.3, 1.0, 3.0)
 """Penalties tried, relative to the mean diagonal of the Gram matrix. On ETTh1's validation months
-(L = 512) the best were 0.01 at H = 96 and about 1 at H = 720."""
+(L = 512) the best were 0.01 at H = 96 and about 1 at H = 720 on the whole context, and the
+smallest on the shorter spans that validated better."""
 DEFAULT_ALPHA = 0.1
 MAX_ALPHA = 1000.0
 """The largest penalty the grid goes on to (a path this shrunk is close to the bias alone)."""
@@ -38,11 +46,18 @@ class RidgeSamples(NamedTuple):
     weight: Tensor  # (N,) std ** 2: the sample's weight on the standardised scale
 
 
+SPANS = (1.0, 0.5, 0.25, 0.125)
+"""Parts of the context the path may read (the latest steps), as fractions of L; spans under
+:data:`MIN_SPAN` steps are not tried."""
+MIN_SPAN = 16
+
+
 class RidgeFit(NamedTuple):
-    weight: Tensor  # (H, L), float32
+    weight: Tensor  # (H, L), float32; zero on the steps before the span
     bias: Tensor  # (H,)
     alpha: float
-    scores: dict[float, float]  # alpha -> validation mean squared error (empty without validation)
+    span: int  # the latest context steps the path reads
+    scores: dict[tuple[int, float], float]  # (span, alpha) -> validation MSE (empty without validation)
 
 
 class RidgeTerms:
@@ -60,14 +75,27 @@ class RidgeTerms:
         self.moment += weighted.T @ samples.target.double()
         self.count += len(x)
 
-    def solve(self, alpha: float) -> tuple[Tensor, Tensor]:
-        """(weight (H, L), bias (H,)) minimising the weighted squared error plus the penalty."""
-        size = self.gram.shape[0]
-        scale = float(self.gram.diagonal()[:-1].mean()) if size > 1 else 1.0
-        penalty = torch.full((size,), alpha * max(scale, 1e-12), dtype=torch.float64)
-        penalty[-1] = 1e-9 * max(scale, 1e-12)  # the bias: numerically safe, not shrunk
-        coef = torch.linalg.solve(self.gram + torch.diag(penalty), self.moment)  # (L + 1, H)
-        return coef[:-1].T.float().contiguous(), coef[-1].float().contiguous()
+    def spans(self) -> list[int]:
+        """The spans :func:`fit_ridge` tries on this context length, longest first."""
+        L = self.gram.shape[0] - 1
+        return sorted({L} | {round(L * f) for f in SPANS if round(L * f) >= MIN_SPAN}, reverse=True)
+
+    def solve(self, alpha: float, span: int | None = None) -> tuple[Tensor, Tensor]:
+        """(weight (H, L), bias (H,)) minimising the weighted squared error plus the penalty, the
+        weight reading the last ``span`` context steps only (default: all)."""
+        L = self.gram.shape[0] - 1
+        span = L if span is None else span
+        if not 1 <= span <= L:
+            raise ValueError(f"`span` must be in [1, {L}], got {span}")
+        keep = torch.arange(L - span, L + 1)  # the span's steps and the bias
+        gram, moment = self.gram[keep][:, keep], self.moment[keep]
+        scale = max(float(gram.diagonal()[:-1].mean()), 1e-12)
+        penalty = torch.full((span + 1,), alpha * scale, dtype=torch.float64)
+        penalty[-1] = 1e-9 * scale  # the bias: numerically safe, not shrunk
+        coef = torch.linalg.solve(gram + torch.diag(penalty), moment)  # (span + 1, H)
+        weight = torch.zeros(moment.shape[1], L)
+        weight[:, L - span :] = coef[:-1].T.float()
+        return weight, coef[-1].float().contiguous()
 
 
 def fit_ridge(terms: RidgeTerms, val: Sequence[RidgeSamples], alphas: Sequence[float] = ALPHAS) -> RidgeFit:
@@ -80,17 +108,21 @@ def fit_ridge(terms: RidgeTerms, val: Sequence[RidgeSamples], alphas: Sequence[f
         raise ValueError("no training window has every horizon step observed: nothing to fit the path on")
     if not val:
         weight, bias = terms.solve(DEFAULT_ALPHA)
-        return RidgeFit(weight, bias, DEFAULT_ALPHA, {})
-    scores = {alpha: validation_error(*terms.solve(alpha), val) for alpha in alphas}
-    best = min(scores, key=scores.__getitem__)
-    while best == max(scores) and best * 3 <= MAX_ALPHA:  # the best at the grid's top: go on up
+        return RidgeFit(weight, bias, DEFAULT_ALPHA, terms.gram.shape[0] - 1, {})
+    scores = {
+        (span, alpha): validation_error(*terms.solve(alpha, span), val)
+        for span in terms.spans()
+        for alpha in alphas
+    }
+    span, best = min(scores, key=scores.__getitem__)
+    while best >= max(alphas) and best * 3 <= MAX_ALPHA:  # the best at the grid's top: go on up
         larger = best * 3
-        scores[larger] = validation_error(*terms.solve(larger), val)
-        if scores[larger] >= scores[best]:
+        scores[span, larger] = validation_error(*terms.solve(larger, span), val)
+        if scores[span, larger] >= scores[span, best]:
             break
         best = larger
-    weight, bias = terms.solve(best)
-    return RidgeFit(weight, bias, best, scores)
+    weight, bias = terms.solve(best, span)
+    return RidgeFit(weight, bias, best, span, scores)
 
 
 def validation_error(weight: Tensor, bias: Tensor, val: Sequence[RidgeSamples]) -> float:
