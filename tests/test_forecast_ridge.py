@@ -105,7 +105,7 @@ def test_a_span_reads_the_latest_steps_alone_as_a_fit_on_them_would() -> None:
     assert float(weight[:, : L // 2].abs().sum()) == 0
     torch.testing.assert_close(weight[:, L // 2 :], expected_weight)
     torch.testing.assert_close(bias, expected_bias)
-    assert terms.spans() == [L, L // 2] and RidgeTerms(128, H).spans() == [128, 64, 32, 16]
+    assert terms.spans() == [L, L // 2] and RidgeTerms(200, H).spans() == [200, 100, 50, 25]
     with pytest.raises(ValueError, match=r"`span` must be in \[1, 32\], got 33"):
         terms.solve(0.1, span=L + 1)
 
