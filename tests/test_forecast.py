@@ -311,6 +311,19 @@ def test_cli_writes_the_forecast_after_the_last_row(tmp_path: Path) -> None:
     )
 
 
+def test_cli_names_the_time_column_of_a_file_without_one_step(tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.command()(forecast)
+    csv = tmp_path / "plain.csv"
+    csv.write_text("vib,load\n" + "\n".join(f"{np.sin(i / 5):.4f},{i % 7}" for i in range(120)) + "\n")
+    out = tmp_path / "forecast.csv"
+    args = ["--csv", str(csv), "--horizon", "2", "--out", str(out), "--model", "seasonal_naive",
+            "--context", "24"]  # fmt: skip
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert list(pd.read_csv(out).columns) == ["step", "vib", "load"]
+
+
 def test_cli_reads_any_sensor_file_time_column_separator_and_chosen_channels(tmp_path: Path) -> None:
     app = typer.Typer()
     app.command()(forecast)
@@ -323,7 +336,7 @@ def test_cli_reads_any_sensor_file_time_column_separator_and_chosen_channels(tmp
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     frame = pd.read_csv(out)
-    assert frame["date"].tolist() == [1200, 1210, 1220]  # whole step numbers continue at their step
+    assert frame["cycle"].tolist() == [1200, 1210, 1220]  # whole step numbers continue at their step
     assert {"vib", "load"} <= set(frame.columns) and "status" not in frame.columns
     refused = CliRunner().invoke(app, ["--csv", str(csv), "--out", str(out), "--model", "seasonal_naive"])
     assert refused.exit_code != 0 and "column 'status'" in refused.output and "--channels" in refused.output

@@ -74,7 +74,7 @@ def test_cli_writes_a_point_forecast_without_quantile_columns(tmp_path: Path, mo
         "--plot", str(plot),
     )  # fmt: skip
     assert code == 0, output
-    assert list(pd.read_csv(out).columns) == ["date", "a", "b"]
+    assert list(pd.read_csv(out).columns) == ["time", "a", "b"]  # the file's time column
     assert f"a point forecast ({model} gives no quantiles)" in output and "quantiles [" not in output
     assert plot.read_bytes().startswith(b"\x89PNG")
 

@@ -12,7 +12,8 @@ path) is a day of rows at the file's time step (:func:`moesaic.eval.season.daily
 config's 24 steps when the file has no timestamps; ``--set seasonal_period=N`` (and
 ``--set moesaic.period=N``) set it. ``--set train.max_steps=N`` bounds every training stage, the
 moesaic model's first two (``moesaic.stage_steps``) included unless that is set too. A channel
-without any reading in the context the forecast reads is refused, not forecast as its mean."""
+without any reading in the context the forecast reads is refused, not forecast as its mean. The
+output's time column keeps the file's name for it (``step`` when the rows were only numbered)."""
 
 from __future__ import annotations
 
@@ -179,9 +180,10 @@ def forecast(
         fail(str(err))
     point = pretrained is None and forecaster.config.model in POINT_FORECAST_MODELS
     future = _future_times(series.time, horizon)
-    frame = result.to_frame(series.channels, future, quantiles=not point)
+    time_name = _time_name(series)
+    frame = result.to_frame(series.channels, future, quantiles=not point).rename(columns={"date": time_name})
     if np.issubdtype(future.dtype, np.datetime64):
-        frame = utc_times(frame, "date", series)
+        frame = utc_times(frame, time_name, series)
     write_text_atomic(out, frame.to_csv(index=False))
     if save is not None:
         try:
@@ -200,6 +202,13 @@ def forecast(
     if plot is not None:
         console.print(f"wrote {plot}")
     print_left_out(series)
+
+
+def _time_name(series: Series) -> str:
+    """The output's time column: named as the file's (``cycle`` stays ``cycle``), ``step`` when the
+    file had none and its rows were numbered."""
+    name = series.meta.get("time_column") or "step"
+    return str(name) if name not in series.channels else "time"
 
 
 def _future_times(time: np.ndarray, horizon: int) -> np.ndarray:
