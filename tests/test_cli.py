@@ -245,3 +245,15 @@ def test_short_help_and_version() -> None:
     for args in (["-h"], ["simulate", "-h"], ["kb", "search", "-h"]):
         result = runner.invoke(app, args)
         assert result.exit_code == 0 and "Usage: moesaic" in result.output, (args, result.output)
+
+
+def test_help_texts_wrap_whole_sentences_not_the_source_lines() -> None:
+    from moesaic.cli.app import reflow
+
+    doc = "First line\n    goes on.\n\n    A second\n    paragraph."
+    assert reflow(doc) == "First line goes on.\n\nA second paragraph."
+    assert reflow(None) is None
+    wide = CliRunner(env={"COLUMNS": "200"}).invoke(app, ["forecast", "-h"])
+    assert wide.exit_code == 0
+    # the docstring's second paragraph wraps at "and" in the source; at 200 columns it is one line
+    assert "seasonal_naive, dlinear and patchtst forecast one value per step" in wide.output

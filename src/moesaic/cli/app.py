@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import importlib
+import inspect
 import logging
 import signal
 import sys
@@ -91,11 +92,25 @@ def build_app(names: Iterable[str] | None = None) -> typer.Typer:
     app.callback()(_root)
     for name, (module, function) in COMMANDS.items():
         if name in wanted:
-            app.command(name=name)(getattr(importlib.import_module(module), function))
+            callback = getattr(importlib.import_module(module), function)
+            app.command(name=name, help=reflow(callback.__doc__))(callback)
     for name, (module, text) in GROUPS.items():
         if name in wanted:
-            app.add_typer(importlib.import_module(module).app, name=name, help=text)
+            group = importlib.import_module(module).app
+            for info in group.registered_commands:
+                info.help = reflow(info.help or (info.callback.__doc__ if info.callback else None))
+            app.add_typer(group, name=name, help=text)
     return app
+
+
+def reflow(doc: str | None) -> str | None:
+    """A command's docstring as its ``--help`` text: paragraphs kept, the line breaks inside each
+    joined (the help printer keeps them after the first paragraph, cutting sentences where the
+    source wrapped them)."""
+    if doc is None:
+        return None
+    paragraphs = inspect.cleandoc(doc).split("\n\n")
+    return "\n\n".join(" ".join(line.strip() for line in p.splitlines()) for p in paragraphs)
 
 
 def _command_of(argv: list[str]) -> str | None:
