@@ -35,7 +35,9 @@ GRANGER_WINDOWS = (3, 5, 9)
 GRANGER_P = 0.05
 _ASKED = re.compile(
     SERIES_WORD + r"\s*(\d)\b[^?]*?(?:version of|cop(?:y|ies) of|granger[\s-]?causes?|leads?|drives?"
-    r"|precedes?|helps? (?:to )?predict)\s*(?:the\s+)?" + SERIES_WORD + r"\s*(\d)"
+    r"|precedes?|helps? (?:to )?predict|improves? (?:a )?forecast of)\s*(?:the\s+)?"
+    + SERIES_WORD
+    + r"\s*(\d)"
     r"|\bfrom\s+(?:the\s+)?" + SERIES_WORD + r"\s*(\d)\s+to\s+(?:the\s+)?" + SERIES_WORD + r"\s*(\d)"
 )
 # Denominator degrees of freedom below which a Granger regression carries no evidence.
@@ -144,6 +146,19 @@ def _rss(design: np.ndarray, target: np.ndarray) -> float:
     return float(r @ r)
 
 
+# A question that asks which of the two series leads: each option names one, or denies both.
+_WHICH_LEADS = re.compile(r"\bwhich\b[^?]*\b(leads?|ahead|reacts? first|first to react|precedes?)\b")
+
+
+def _leader(intent: Intent, a: np.ndarray, b: np.ndarray) -> tuple[int, bool]:
+    """The series that moves first when one is a shifted copy of the other (whatever the lag,
+    which may lie beyond the Granger windows), in the question's sense, and whether one does."""
+    copy = copy_strength(a, b)
+    # series 2[t] = series 1[t + lag]: with lag > 0 series 2 shows first what series 1 shows later.
+    leader = 2 if copy.lag > 0 else 1
+    return (leader if intent.textbook else 3 - leader), bool(copy.z > COPY_Z and copy.lag != 0)
+
+
 def granger(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     a, b = pair(series)
     # The most significant window per direction.
@@ -158,10 +173,17 @@ def granger(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
         direction = (direction[1], direction[0])
     asked = asked_relation(intent)
     yes = causal and (asked is None or asked == direction)
+    which = _WHICH_LEADS.search(intent.question) is not None
+    leader, leads = _leader(intent, a, b) if which else (direction[0], causal)
     scores = []
     for choice in intent.choices:
+        named = {index for index, _ in choice.subjects}
         if choice.relation is not None:
             scores.append(float(causal and choice.relation[:2] == direction))
+        elif which and len(named) == 1:  # "Which one reacts first?" - "Sensor two"
+            scores.append(float(leads and named == {leader}))
+        elif which and choice.denies:  # "Neither is ahead"
+            scores.append(float(not leads))
         elif choice.polarity == 1:
             scores.append(float(yes))
         elif choice.polarity == -1:

@@ -44,6 +44,9 @@ LEVEL_SPAN = 1.5
 # stationary process whose residual lag-1 autocorrelation passes RED_AR.
 NOISE_FREE = 1e-6
 RED_AR = 0.5
+# Values whose lag-1 autocorrelation is below this are read as independent of each other (the
+# 95 % band of white noise's is +-2/sqrt(n), under 0.2 from 100 values on).
+PERSISTENT_ACF1 = 0.3
 
 
 # The slope of log power against log frequency of each noise colour.
@@ -136,6 +139,29 @@ def noise_type(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
         colour = noise_colour(evidence.slope)
         support.update({c: float(significant and c == colour) for c in COLOURS})
     return by_terms(intent, support, f"{evidence.describe()}; after trend and cycle: {rest.describe()}")
+
+
+def noise_process(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """Independent values, a mean-reverting (stationary autoregressive) process or a random walk:
+    the lag-1 autocorrelation tells independent values from persistent ones, and the augmented
+    Dickey-Fuller test a persistent series that returns to its mean from one that wanders off."""
+    x = as_float(series[0])
+    acf1 = float(autocorrelation(x, 1)[1])
+    adf = adf_statistic(x)
+    independent = acf1 < PERSISTENT_ACF1
+    walk = not independent and adf > ADF_CRITICAL_CONSTANT
+    support = {
+        "white": float(independent),
+        "no_autocorrelation": float(independent),
+        "mean_reverting": float(not independent and not walk),
+        "red": float(walk),
+    }
+    return by_terms(
+        intent,
+        support,
+        f"lag-1 autocorrelation {acf1:.2f}; ADF statistic {adf:.2f} "
+        f"(a unit root above {ADF_CRITICAL_CONSTANT})",
+    )
 
 
 def noise_colour(slope: float) -> str:
@@ -304,6 +330,7 @@ def snr(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
 SOLVERS: dict[str, Solver] = {
     "snr": snr,
     "noise_type": noise_type,
+    "noise_process": noise_process,
     "white_noise_test": white_noise_test,
     "noisy": noisy,
     "noise_level": noise_level,

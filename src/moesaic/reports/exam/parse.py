@@ -21,19 +21,29 @@ TERMS: tuple[tuple[str, str], ...] = (
         "no_trend",
         r"\bno (clear |significant |persistent |systematic )?(trend|rise|drift)|\bnot (drift|trend)\w*"
         r"|\b(fluctuates?|oscillates?|varies|moves?) around a (fixed|constant|stable) (level|mean|value)"
-        r"|\b(roughly|mostly|basically|essentially) (flat|level|constant)\b",
+        r"|\b(roughly|mostly|basically|essentially) (flat|level|constant)\b"
+        r"|\bholds? steady|\bholding steady|\bstay(s|ing)? (put|level)\b|\blies? flat|\bnowhere in particular"
+        r"|\bhovers? (at|around) (one|a) (level|value)|\bjitters? around (one|a) (level|value)",
     ),
     ("no_pattern", r"\bno (cyclic |clear )?pattern"),
     ("no_noise", r"\bno (significant )?noise"),
-    ("no_autocorrelation", r"\bno (auto)?correlation|\buncorrelated|\bnot (auto)?correlated"),
+    (
+        "no_autocorrelation",
+        r"\bno (auto)?correlation|\buncorrelated|\bnot (auto)?correlated|\bindependently\b|\bunrelated\b"
+        r"|\bno (link|relation)",
+    ),
     ("no_influence", r"\bno (influence|effect|impact)"),
-    ("linear", r"\blinear|\bstraight[- ]line|\bconstant rate"),
-    ("exponential", r"\bexponential"),
+    ("linear", r"\blinear|\bstraight[- ]line|\b(constant|steady) rate"),
+    ("exponential", r"\bexponential|\bcompounding|\bever more steep|\bever faster"),
     ("log", r"\blog(arithm\w*)?\b"),
     ("sine", r"\bsine|\bsinusoid"),
     ("square", r"\bsquare"),
     ("sawtooth", r"\bsa?w?a?tooth|\bswatooth"),
     ("white", r"\bwhite\b|\bgaussian\b"),
+    (
+        "mean_reverting",
+        r"\bmean[- ]revert\w*|\bpull(s|ing)? back\b|\bsticky\b|\bar[- ]type\b",
+    ),
     ("pink", r"\bpink\b|\bflicker noise|\b1/f\b(?![\^²2])"),
     ("red", r"\bred\b|\brandom walk|\bbrown(ian)?\b|\b1/f(\^2|²)"),
     ("spike", r"\bspikes?\b|\boutliers?\b|\bsingle (point|value)|\bsingle sharp (drop|dip|jump|rise|fall)"),
@@ -51,19 +61,25 @@ TERMS: tuple[tuple[str, str], ...] = (
         r"\bmultiplicative|\bmultiplied|\bgrows? with the (level|signal|value)"
         r"|\bproportional to (the )?(level|signal)|\bscales? with the (level|signal)",
     ),
-    ("negative", r"\bnegative"),
-    ("positive", r"\bpositive"),
+    (
+        "negative",
+        r"\bnegative|\bin opposition\b|\bmirror[- ]image|\bone rises when the other falls"
+        r"|\bopposite directions?",
+    ),
+    ("positive", r"\bpositive|\b(move|rise and fall|go up and down) together|^together$|\bsame stor(y|ies)"),
     (
         "up",
         r"\bupward|\bincreas|\brises?\b|\brising|\bgrow|\bclimb|\blarger|\bbigger|\bwiden"
-        r"|\btrends? up\b|\bgo(es|ing)? up\b",
+        r"|\btrends? up\b|\bgo(es|ing)? up\b|\bcreep(s|ing)? up|\btilts? up|\bgaining\b|\bwarmer\b|^up$"
+        r"|^noisier$",
     ),
     (
         "down",
         r"\bdownward|\bdecreas|\bfalls?\b|\bfalling|\bdeclin|\bsmaller|\bshrink|\bnarrow|\bdamp"
-        r"|\btrends? down\b|\bgo(es|ing)? down\b",
+        r"|\btrends? down\b|\bgo(es|ing)? down\b|\bcreep(s|ing)? down|\btilts? down|\blosing\b|\bcooler\b"
+        r"|\bsinks?\b|\bsinking\b|^down$|\bquieter\b",
     ),
-    ("same", r"\bsame\b|\bremains?\b|\bunchanged|\bsimilar|\bconstant\b|\bstable\b"),
+    ("same", r"\bsame\b|\bremains?\b|\bunchanged|\bsimilar|\bconstant\b|\bstable\b|\bequally\b"),
     ("different", r"\bdifferent|\bdiffer"),
     ("first_half", r"\b(first|former|earlier) half"),
     ("second_half", r"\b(second|latter|later|last) half"),
@@ -71,9 +87,9 @@ TERMS: tuple[tuple[str, str], ...] = (
         "level_shift",
         r"\blevel shift|\bshift in (the )?level|\bjump in (the )?level|\bstep change|\bsudden shift",
     ),
-    ("beginning", r"\bbeginning|\bstart|\bearly|\bfirst (part|third|quarter)"),
-    ("middle", r"\bmiddle|\bcent(er|re)"),
-    ("end", r"\bend\b|\blate\b|\b(last|final) (part|third|quarter)"),
+    ("beginning", r"\bbeginning|\bstart|\bearly|\bfirst (part|third|quarter)|\bopening\b"),
+    ("middle", r"\bmiddle|\bcent(er|re)|\bcentral\b"),
+    ("end", r"\bend\b|\blate\b|\b(last|final) (part|third|quarter)|\bclosing\b"),
     ("frequency", r"\bfrequency"),
     ("direction", r"\bdirection|\breversal|\breverse"),
     ("variance", r"\bvariance|\bvaries|\bvolatil"),
@@ -92,14 +108,19 @@ _NUMBER = re.compile(
     r"([-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?)\s*(?:(?:units? )?per (?:time )?step)?\s*$"
 )
 # A count of steps inside a sentence: "The pattern repeats about every 32 steps", "About 12 steps".
-_STEPS = re.compile(r"\b(\d+(?:\.\d+)?)\s+(?:time[\s-])?steps?\b")
+_STEPS = re.compile(r"\b(\d+(?:\.\d+)?)\s+(?:time[\s-])?(?:steps?|samples?|readings?|hours?)\b")
 _INTERVAL = re.compile(r"between\s+([-+]?\d+(?:\.\d+)?)\s*(?:to|and|-)\s*([-+]?\d+(?:\.\d+)?)")
 # Words that name one of the two series: "time series 2", "signal 1", "sequence 2", "ts 1".
-SERIES_WORD = r"(?:time[\s-]?series|series|ts|signals?|sequences?|curves?|variables?)"
-_SERIES = re.compile(SERIES_WORD + r"\s*#?\s*(\d)\b")
+SERIES_WORD = (
+    r"(?:time[\s-]?series|series|ts|signals?|sequences?|curves?|variables?|sensors?|traces?|gauges?)"
+)
+_SERIES = re.compile(SERIES_WORD + r"\s*#?\s*(\d|one|two)\b")
 # "The first signal", "the second one": a series named by its place instead of its number.
-_ORDINAL = re.compile(r"\b(first|second)\s+(?:one|" + SERIES_WORD + r")\b")
-_ORDINALS = {"first": 1, "second": 2}
+_ORDINAL = re.compile(
+    r"\b(first|second)\s+(?:one|" + SERIES_WORD + r")\b"
+    r"|\bthe (first|second)(?=\s+(?:leads?|lags?|is ahead|reacts?|moves? first|comes? first)\b)"
+)
+_ORDINALS = {"first": 1, "second": 2, "one": 1, "two": 2}
 # "From series 2 to series 1", "causality from ts 1 to ts 2": a drives b.
 _FROM_TO = re.compile(
     r"\bfrom\s+(?:the\s+)?" + SERIES_WORD + r"\s*(\d)\s+to\s+(?:the\s+)?" + SERIES_WORD + r"\s*(\d)"
@@ -115,8 +136,11 @@ _NEGATED = re.compile(
 )
 _POLARITY = re.compile(r"^\s*(yes|no)\b\s*(?:[,.;:!]|$)")
 _RELATION = re.compile(
-    SERIES_WORD + r"\s*(\d)\s+(?:is\s+)?(?:an?\s+)?(?:the\s+)?"
+    SERIES_WORD
+    + r"\s*(\d)(?:'s\s+(?:recent\s+)?(?:past|history)(?:\s+values)?)?"  # "series 2's past helps forecast ..."
+    r"\s+(?:is\s+)?(?:an?\s+)?(?:the\s+)?"
     r"(granger[\s-]?causes?|lagged version of|scaled version of|leads|causes|drives|precedes"
+    r"|helps? (?:to )?(?:predict|forecast)|(?:would )?improves? (?:a )?forecast of"
     r"|lags(?: behind)?|follows|(?:delayed|shifted|lagged) (?:copy|version) of)"
     r"\s+(?:the\s+)?" + SERIES_WORD + r"\s*(\d)"
 )
@@ -227,7 +251,8 @@ def read_choice(text: str) -> Choice:
     subjects: list[tuple[int, tuple[str, ...]]] = []
     for i, m in enumerate(mentions):
         stop = mentions[i + 1].start() if i + 1 < len(mentions) else len(low)
-        index = _ORDINALS.get(m.group(1)) or int(m.group(1))
+        word = next(g for g in m.groups() if g is not None)
+        index = _ORDINALS.get(word) or int(word)
         subjects.append((index, find_terms(low[m.end() : stop])))
     if re.search(r"\bboth\b", low) and subjects:
         shared = tuple(dict.fromkeys(t for _, ts in subjects for t in ts))
@@ -280,11 +305,32 @@ def _relation(low: str) -> tuple[int, int, str] | None:
 _TEXTBOOK = re.compile(
     r"granger-caus|\bleads?\b|\blags? behind|\bprecedes?|\bfollows\b|\bdelayed|\bshifted|\blagged cop"
     r"|\bthe (cause|effect|driver)\b"
-    r"|\bdrives?\b|\bahead of\b|\bbehind\b|\bpast (values?|observations?)\b|\bhelps? (to )?(predict|forecast)"
+    r"|\bdrives?\b|\bahead\b|\breacts? (first|before)\b|\bbehind\b|\bpast (values?|observations?)\b"
+    r"|\bhelps? (to )?(predict|forecast)|\bimproves? (a )?forecast"
     r"|\b(causality|causation|causal (link|effect)|influence) (runs )?from\b|\bfrom "
     + SERIES_WORD
     + r"\s*\d\s+to\b"
 )
+
+
+# "Call the first series A and the second B", "Series one is A, series two is B".
+_PAIR_NAMES = re.compile(
+    r"\b(?i:call|treat|let|name)\b[^.?]*\bfirst\b[^.?]*\bA\b[^.?]*\bsecond\b[^.?]*\bB\b[.,;:]?"
+    r"|\b(?i:series|trace|sensor|signal) (?:one|1) is A\b[^.?]*"
+    r"\b(?i:series|trace|sensor|signal) (?:two|2) is B\b[.,;:]?"
+)
+
+
+def _named_pair(question: str, options: tuple[str, ...] | list[str]) -> tuple[str, list[str]]:
+    """A question that names its two series A and B, with A and B read as series 1 and 2 in it
+    and its options (the options as written are still the answers)."""
+    if _PAIR_NAMES.search(question) is None:
+        return question, list(options)
+
+    def named(text: str) -> str:
+        return re.sub(r"\bB\b", "series 2", re.sub(r"\bA\b", "series 1", text))
+
+    return named(_PAIR_NAMES.sub("", question)), [named(o) for o in options]
 
 
 def textbook_wording(question: str, options: tuple[str, ...] | list[str]) -> bool:
@@ -342,6 +388,7 @@ def parse_question(
         The intent; its topic is "unknown" when no rule matches (the solver then abstains
         by scoring every option alike).
     """
+    question, options = _named_pair(question, options)
     low = " ".join(question.lower().split())
     choices = tuple(read_choice(o) for o in options)
     topic = "unknown"

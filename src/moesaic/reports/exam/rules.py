@@ -28,13 +28,17 @@ def _about_series(choices: tuple[Choice, ...]) -> bool:
 
 
 def _yes_no(choices: tuple[Choice, ...]) -> bool:
-    return any(c.polarity is not None for c in choices)
+    """Options that answer yes or no: opening so, or two statements of which one denies."""
+    return any(c.polarity is not None for c in choices) or (
+        len(choices) == 2 and [c.denies for c in choices].count(True) == 1
+    )
 
 
 # Words for an anomaly, for where something is, for the length of one cycle and of a lag.
 ANOMALY = (
     r"(anomal|outlier|unusual|abnormal|\bspikes?\b|glitch|\bodd\b|irregularit"
-    r"|\b(sharp|sudden|abrupt) (drop|dip|jump|rise|fall)|\bdips?\b)"
+    r"|\b(sharp|sudden|abrupt) (drop|dip|jump|rise|fall)|\bdips?\b|out of line|out[- ]of[- ]place"
+    r"|\bstuck\b|dead flat|\bflat[- ]?lines?\b)"
 )
 WHERE = (
     r"(\bwhere\b|which (part|half|portion|index|time|step|point)|\bwhen\b|locat|position|\bindex\b|time step)"
@@ -42,21 +46,23 @@ WHERE = (
 PLACES = ("beginning", "middle", "end", "first_half", "second_half")
 CYCLE_LENGTH = (
     r"(steps?|points|observations|samples) (per|in (one|a|each)|does (one|a|each)) (full )?(cycle|period)"
-    r"|one (full |complete )?(cycle|oscillation|period)\b.*\b(take|last|span)|one full cycle"
+    r"|one (full |complete )?(cycle|oscillation|period|swing)\b.*\b(take|last|span)|one full cycle"
+    r"|crest to crest|how many \w+ apart are the (peaks|crests)|how long\b[^?]*\bbefore the pattern repeats"
     r"|(cycle|pattern|oscillation) (take|last|span)|repeats?\b.*\b(every|after)"
     r"|(length|duration) of (one|a|each) (full )?(cycle|oscillation|period)|cycle length"
     r"|after how many .* repeat|how often\b.*\brepeat"
 )
 # Words for the spread of the values.
-VARIANCE = r"(variance|\bspread|variabilit|volatil|dispersion)"
+VARIANCE = r"(variance|\bspread|variabilit|volatil|dispersion|\bscatter|\bnoisier\b)"
 # Words for a lasting change of the mean, of its place and of the slope of a trend.
 BREAK = (
     r"structural break|change[- ]?point|(shift|jump|move|change)s?\b[^?]*\b(stays?|permanent|for good"
     r"|does not (come|go) back)|permanent(ly)? (change|shift)"
 )
 MEAN_CHANGE = (
-    r"(mean|level|average)\b[^?]*\b(chang|shift|jump|break|move)|(chang|shift|jump|break)\w*\b[^?]*"
-    r"\b(mean|level|average)|structural break|change[- ]?point"
+    r"(mean|level|average|baseline)\b[^?]*\b(chang|shift|jump|break|move|step)"
+    r"|(chang|shift|jump|break|move|step)\w*\b[^?]*\b(mean|level|average|baseline)"
+    r"|structural break|change[- ]?point"
 )
 SLOPE = r"slope|rate of (growth|increase|decrease|decline|change|rise)|steep|kink|bend"
 # Words for the strength of a signal against its noise, and for the rhythm of two series.
@@ -66,7 +72,10 @@ SNR = (
 )
 FREQUENCY = r"frequenc|period|oscillat|how fast|cycl"
 PHASE = r"\bphase|peaks?\b.*\b(together|line up|align|coincide|same time)|(troughs?|peaks?) when"
-LAG_SIZE = r"\bthe lag\b|(delay|shift|lag)(ed)?\b.*by how many|by how many .*(delay|shift|lag|behind)"
+LAG_SIZE = (
+    r"\bthe lag\b|(delay|shift|lag)(ed)?\b.*by how many|by how many .*(delay|shift|lag|behind)"
+    r"|how (long|many (samples|steps|readings))\b[^?]*\b(delay|lag)|by (about )?how much\b[^?]*\blag"
+)
 
 
 def _texts(choices: tuple[Choice, ...], pattern: str) -> bool:
@@ -111,8 +120,13 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
         r"lagged version|lag(ged)? of each other|lagged cop|(delayed|shifted) (copy|copies|version)",
         None,
     ),
-    ("granger", r"\blead|\blags? behind|\bprecede|\bahead of", lambda c, k: k == 2),
-    ("granger", r"helps? (to )?(predict|forecast)|\bcaus(al|ality|ation|es?)\b", lambda c, k: k == 2),
+    ("granger", r"\blead|\blags? behind|\bprecede|\bahead\b|\breacts? (first|before)", lambda c, k: k == 2),
+    (
+        "granger",
+        r"helps? (to )?(predict|forecast)|improves? (a )?forecast|\bpredictive\b"
+        r"|\bcaus(al|ality|ation|es?)\b",
+        lambda c, k: k == 2,
+    ),
     ("scaled", r"scaled version|scaled copy", None),
     (
         "ar_or_ma",
@@ -120,6 +134,11 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
         lambda c, k: (
             k == 1 and _texts(c, r"\bar\b|\bar\(|autoregress") and _texts(c, r"\bma\b|\bma\(|moving")
         ),
+    ),
+    (
+        "correlation_sign",
+        r"\bmove together|\bin opposition|\blinked\b|\bstor(y|ies)\b|\bgoes up\b.*\bwhat does",
+        lambda c, k: k == 2 and _any_terms(c, "negative") and _any_terms(c, "positive"),
     ),
     ("flipped", r"flipped version|mirror|upside[- ]down|inverted (copy|version)", None),
     ("anomaly_nonstationary", r"non-?stationary anomal", None),
@@ -202,11 +221,22 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ),
     ("noise_influence", r"noise", lambda c, k: _any_terms(c, "no_influence", "distort")),
     (
+        "noise_process",
+        r"",
+        lambda c, k: (
+            k == 1 and _any_terms(c, "mean_reverting") and _any_terms(c, "red", "white", "no_autocorrelation")
+        ),
+    ),
+    (
         "noise_type",
         r"noise|random walk|random (component|part|fluctuation)|stochastic|\bprocess\b",
         lambda c, k: _any_terms(c, "white", "red", "pink", "no_noise"),
     ),
-    ("noisy", r"\bnois(y|ier)\b", lambda c, k: k == 1),
+    (
+        "noisy",
+        r"\bnois(y|ier)\b",
+        lambda c, k: k == 1 and not (_any_terms(c, "up") and _any_terms(c, "down")),
+    ),
     ("white_noise_test", r"white noise|random walk", lambda c, k: _yes_no(c)),
     ("white_noise_test", r"\bindependent\b|\buncorrelated\b", lambda c, k: k == 1 and _yes_no(c)),
     ("trend_order", r"order(ing)? of|sequence of", None),
@@ -288,7 +318,7 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ("compare", r"variance|nois|amplitude|period", lambda c, k: k == 2),
     ("mean_stable", r"mean", lambda c, k: _yes_no(c)),
     ("trend_presence", r"\btrend|\bdrift", lambda c, k: k == 1 and _yes_no(c)),
-    ("cycle_presence", r"season|cycl|periodic", lambda c, k: k == 1 and _yes_no(c)),
+    ("cycle_presence", r"season|cycl|periodic|rhythm|recurr", lambda c, k: k == 1 and _yes_no(c)),
     ("correlation_sign", r"correlat", lambda c, k: k == 2 and _any_terms(c, "negative", "positive")),
     (
         "acf_sign",

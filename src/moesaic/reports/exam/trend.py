@@ -183,10 +183,21 @@ def variance_change(x: np.ndarray) -> VarianceChange:
     rough = x - smooth(x, 5)
     left, right = robust_scale(rough[: split.at]), robust_scale(rough[split.at :])
     ratio = max(left, right) / max(min(left, right), 1e-300)
-    found = bool(ratio > VARIANCE_RATIO)
     growth = right / max(left, 1e-300)
     text = f"noise scale {left:.3g} before step {split.at} and {right:.3g} after"
-    return VarianceChange(found, text, growth)
+    if ratio > VARIANCE_RATIO:
+        return VarianceChange(True, text, growth)
+    # A spread that grows or shrinks steadily: no split sees the whole change on one side, but
+    # the quarters' scales rise (or fall) one after the other and the last is VARIANCE_RATIO
+    # times the first (or a VARIANCE_RATIO-th of it).
+    quarters = [robust_scale(part) for part in np.array_split(rough, 4)]
+    steps = np.sign(np.diff(quarters))
+    ends = quarters[-1] / max(quarters[0], 1e-300)
+    steady = bool(abs(steps.sum()) == len(steps))
+    if x.size >= 40 and steady and max(ends, 1 / max(ends, 1e-300)) > VARIANCE_RATIO:
+        scales = ", ".join(f"{q:.3g}" for q in quarters)
+        return VarianceChange(True, f"noise scale changing steadily by quarters: {scales}", ends)
+    return VarianceChange(False, text, growth)
 
 
 def variance_direction(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:

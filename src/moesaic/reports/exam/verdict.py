@@ -51,17 +51,30 @@ def yes_no(
     (1 - p_yes) * reasons["mean"]. Options without a polarity are scored by their reasons only.
     """
     scores = []
-    for choice in intent.choices:
+    for choice, polarity in zip(intent.choices, stated_polarities(intent.choices), strict=True):
         weight = _reason_weight(choice, reasons)
-        if choice.polarity == 1:
+        if polarity == 1:
             scores.append(p_yes * weight)
-        elif choice.polarity == -1:
+        elif polarity == -1:
             scores.append((1.0 - p_yes) * weight)
         elif reasons and any(t in reasons for t in choice.terms):
             scores.append(weight)
         else:
             scores.append(UNSUPPORTED)
     return Verdict(tuple(scores), rationale)
+
+
+def stated_polarities(choices: Sequence[Choice]) -> list[int | None]:
+    """Each option's yes/no sense: its "Yes"/"No" when any option opens so; else, for two
+    statements of which exactly one denies ("Periodic behaviour is present" / "No periodic
+    behaviour"), the denial is the "No" and the other the "Yes"."""
+    polarities = [c.polarity for c in choices]
+    if any(p is not None for p in polarities) or len(choices) != 2:
+        return polarities
+    denies = [c.denies for c in choices]
+    if denies.count(True) != 1:
+        return polarities
+    return [-1 if d else 1 for d in denies]
 
 
 def _reason_weight(choice: Choice, reasons: Mapping[str, float] | None) -> float:
