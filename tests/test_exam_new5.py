@@ -16,11 +16,11 @@ NEW5_SET = Path(__file__).parent / "data" / "exam_new5" / "exam_new5.json"
 
 def test_the_fifth_set_stays_above_its_floor() -> None:
     """80 seeded questions written without seeing the solver: 34 right at the first reading,
-    69 when this floor was set."""
+    72 when this floor was set."""
     documents = read_questions(NEW5_SET).documents
     scores = score_answers(documents, answer_exam(documents))
     assert scores["overall"].total == 80
-    assert scores["overall"].correct >= 66
+    assert scores["overall"].correct >= 69
 
 
 def test_trend_words_of_the_shop_floor() -> None:
@@ -92,3 +92,18 @@ def test_independent_mean_reverting_and_wandering_noise_are_told_apart() -> None
     assert answer_question(question, options, [e]).option == "Uncorrelated noise"
     assert answer_question(question, options, [ar]).option == "Sticky, mean-reverting noise"
     assert answer_question(question, options, [np.cumsum(e)]).option == "Cumulative random walk"
+
+
+def test_a_one_point_anomaly_is_told_as_a_spike_or_a_dip() -> None:
+    rng = np.random.default_rng(6)
+    x = np.sin(np.arange(200) * 2 * np.pi / 40) + rng.normal(0, 0.1, 200)
+    dip, spike = x.copy(), x.copy()
+    dip[70] -= 4.0
+    spike[140] += 4.0
+    options = ["Spike", "No anomaly", "Dip"]
+    question = "Scan this trace for a one-sample anomaly. Which best describes it?"
+    assert answer_question(question, options, [dip]).option == "Dip"
+    assert answer_question(question, options, [spike]).option == "Spike"
+    worded = ["No, every point fits the pattern", "Yes, one point far too low", "Yes, one point far too high"]
+    single = "Does this log contain a single out-of-place point?"
+    assert answer_question(single, worded, [dip]).option == worded[1]

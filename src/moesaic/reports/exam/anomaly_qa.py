@@ -7,6 +7,7 @@ says where a gap lies next to the anomaly found, or could hide one when none was
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -22,7 +23,7 @@ from moesaic.reports.exam.anomaly import (
 )
 from moesaic.reports.exam.gaps import describe, fill_gaps, spans_near
 from moesaic.reports.exam.parse import Choice, Intent
-from moesaic.reports.exam.stats import as_float, robust_scale
+from moesaic.reports.exam.stats import as_float, robust_scale, smooth
 from moesaic.reports.exam.verdict import UNSUPPORTED, Solver, Verdict, by_model, by_place, by_terms
 from moesaic.reports.exam.waves import TRENDS, WAVES, best_wave, trend_shapes
 
@@ -70,7 +71,38 @@ def anomaly(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     worst = [max(e.scores[k] for k in KINDS) for e in evidence]
     scores = [_choice_score(choice, evidence, worst) for choice in intent.choices]
     text = " | ".join(f"series {i + 1}: {e.rationale}{_unseen(e)}" for i, e in enumerate(evidence))
+    if len(series) == 1 and "spike" in evidence[0].where:
+        scores, sign = _spike_direction(intent, scores, fill_gaps(as_float(series[0])), evidence[0])
+        text += f"; the single-point anomaly lies {'above' if sign > 0 else 'below'} its neighbours"
     return Verdict(tuple(scores), text)
+
+
+# Options that name the direction of a one-point anomaly: "Spike" / "Dip", "far too high" / "far
+# too low", "a brief jump up" / "a brief drop down".
+_UPWARD = re.compile(r"\bspikes?\b|\bjumps? up\b|\btoo high\b|\bupward spike")
+_DOWNWARD = re.compile(r"\bdips?\b|\bdrops? down\b|\btoo low\b|\bdownward spike|\bplunges?\b")
+
+
+def _spike_direction(
+    intent: Intent, scores: list[float], x: np.ndarray, evidence: AnomalyEvidence
+) -> tuple[list[float], int]:
+    """When the options offer a one-point anomaly in both directions, the one whose direction is
+    not the found anomaly's scores 0 and the other the spike's score."""
+    rough = x - smooth(x, 5)
+    near = round(evidence.where["spike"] * x.size)
+    window = np.arange(max(near - 2, 0), min(near + 3, x.size))
+    sign = 1 if rough[window[np.argmax(np.abs(rough[window]))]] > 0 else -1
+    texts = [c.text.lower() for c in intent.choices]
+    up = [_UPWARD.search(t) is not None and _DOWNWARD.search(t) is None for t in texts]
+    down = [_DOWNWARD.search(t) is not None and _UPWARD.search(t) is None for t in texts]
+    if not (any(up) and any(down)):
+        return scores, sign
+    found = evidence.scores["spike"]
+    directed = [
+        (found if (u and sign > 0) or (d and sign < 0) else 0.0) if (u or d) else score
+        for score, u, d in zip(scores, up, down, strict=True)
+    ]
+    return directed, sign
 
 
 def _unseen(evidence: AnomalyEvidence) -> str:
