@@ -16,11 +16,11 @@ NEW5_SET = Path(__file__).parent / "data" / "exam_new5" / "exam_new5.json"
 
 def test_the_fifth_set_stays_above_its_floor() -> None:
     """80 seeded questions written without seeing the solver: 34 right at the first reading,
-    72 when this floor was set."""
+    75 when this floor was set."""
     documents = read_questions(NEW5_SET).documents
     scores = score_answers(documents, answer_exam(documents))
     assert scores["overall"].total == 80
-    assert scores["overall"].correct >= 69
+    assert scores["overall"].correct >= 72
 
 
 def test_trend_words_of_the_shop_floor() -> None:
@@ -107,3 +107,24 @@ def test_a_one_point_anomaly_is_told_as_a_spike_or_a_dip() -> None:
     worded = ["No, every point fits the pattern", "Yes, one point far too low", "Yes, one point far too high"]
     single = "Does this log contain a single out-of-place point?"
     assert answer_question(single, worded, [dip]).option == worded[1]
+
+
+def test_a_step_up_a_step_down_or_none() -> None:
+    rng = np.random.default_rng(7)
+    base = rng.normal(0, 0.5, 240)
+    up, down = base.copy(), base.copy()
+    up[120:] += 3.0
+    down[80:] -= 3.0
+    options = ["A step up", "A step down", "No step"]
+    question = "Is there a lasting step in this reading, and which way does it go?"
+    assert answer_question(question, options, [up]).option == "A step up"
+    assert answer_question(question, options, [down]).option == "A step down"
+    assert answer_question(question, options, [base]).option == "No step"
+
+
+def test_a_unit_conversion_is_read_as_a_scaled_copy() -> None:
+    rng = np.random.default_rng(8)
+    wave = np.sin(np.arange(200) * 2 * np.pi / 30) + 0.1 * rng.normal(size=200)
+    question = "Could one of these readings be the other one after a unit conversion (scale plus offset)?"
+    assert answer_question(question, ["No", "Yes"], [wave, 1.8 * wave + 32]).option == "Yes"
+    assert answer_question(question, ["No", "Yes"], [wave, rng.normal(size=200)]).option == "No"

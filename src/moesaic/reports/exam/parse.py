@@ -71,13 +71,13 @@ TERMS: tuple[tuple[str, str], ...] = (
         "up",
         r"\bupward|\bincreas|\brises?\b|\brising|\bgrow|\bclimb|\blarger|\bbigger|\bwiden"
         r"|\btrends? up\b|\bgo(es|ing)? up\b|\bcreep(s|ing)? up|\btilts? up|\bgaining\b|\bwarmer\b|^up$"
-        r"|^noisier$",
+        r"|\bsteps? up\b|^noisier$",
     ),
     (
         "down",
         r"\bdownward|\bdecreas|\bfalls?\b|\bfalling|\bdeclin|\bsmaller|\bshrink|\bnarrow|\bdamp"
         r"|\btrends? down\b|\bgo(es|ing)? down\b|\bcreep(s|ing)? down|\btilts? down|\blosing\b|\bcooler\b"
-        r"|\bsinks?\b|\bsinking\b|^down$|\bquieter\b",
+        r"|\bsinks?\b|\bsinking\b|^down$|\bquieter\b|\bsteps? down\b",
     ),
     ("same", r"\bsame\b|\bremains?\b|\bunchanged|\bsimilar|\bconstant\b|\bstable\b|\bequally\b"),
     ("different", r"\bdifferent|\bdiffer"),

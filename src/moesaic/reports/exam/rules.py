@@ -127,7 +127,11 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
         r"|\bcaus(al|ality|ation|es?)\b",
         lambda c, k: k == 2,
     ),
-    ("scaled", r"scaled version|scaled copy", None),
+    (
+        "scaled",
+        r"scaled version|scaled copy|unit conversion|scale (plus|and) (an )?offset|stretched and shifted",
+        None,
+    ),
     (
         "ar_or_ma",
         r"\bma\b|\bma\(|moving[- ]average",
@@ -146,6 +150,11 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
         "break_presence",
         BREAK,
         lambda c, k: k == 1 and _yes_no(c) and not _any_terms(c, "direction", "variance", "frequency"),
+    ),
+    (
+        "break_direction",
+        r"\b(step|shift|jump)\b[^?]*\bwhich way",
+        lambda c, k: k == 1 and _any_terms(c, "up") and _any_terms(c, "down") and any(x.denies for x in c),
     ),
     ("break_cause", r"structural break|cause of (this|the) break", None),
     ("anomaly_location", ANOMALY, lambda c, k: k == 1 and _places(c)),
@@ -189,7 +198,7 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ),
     (
         "similar_shape",
-        r"similar (pattern|shape)|share (a )?similar|same (overall |general )?(pattern|shape)",
+        r"similar (pattern|shape)|share (a )?similar|same (overall |general )?(pattern|shape|profile)",
         lambda c, k: k == 2 and not _about_series(c),
     ),
     (

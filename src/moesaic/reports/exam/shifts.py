@@ -70,6 +70,23 @@ def break_presence(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     return yes_no(intent, float(test.significant()), test.describe("shift in the mean"))
 
 
+def break_direction(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """ "A step up", "a step down" or "no step": the sup-F test, then the side the mean moved to."""
+    x = as_float(series[0])
+    test = change_test(x, "step")
+    found = test.significant()
+    rise = float(np.median(x[test.at :]) - np.median(x[: test.at])) > 0 if 0 < test.at < x.size else False
+    scores = []
+    for choice in intent.choices:
+        if choice.denies:
+            scores.append(float(not found))
+        elif choice.has("up") or choice.has("down"):
+            scores.append(float(found and choice.has("up") == rise))
+        else:
+            scores.append(UNSUPPORTED)
+    return Verdict(tuple(scores), test.describe("shift in the mean"))
+
+
 def change_location(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     """Where the mean shifts: the step of the best split over a line."""
     x = as_float(series[0])
@@ -116,6 +133,7 @@ def _slope_score(choice: Choice, p_change: float) -> float:
 
 SOLVERS: dict[str, Solver] = {
     "break_presence": break_presence,
+    "break_direction": break_direction,
     "change_location": change_location,
     "slope_change": slope_change,
 }
