@@ -16,11 +16,11 @@ NEW5_SET = Path(__file__).parent / "data" / "exam_new5" / "exam_new5.json"
 
 def test_the_fifth_set_stays_above_its_floor() -> None:
     """80 seeded questions written without seeing the solver: 34 right at the first reading,
-    75 when this floor was set."""
+    76 when this floor was set."""
     documents = read_questions(NEW5_SET).documents
     scores = score_answers(documents, answer_exam(documents))
     assert scores["overall"].total == 80
-    assert scores["overall"].correct >= 72
+    assert scores["overall"].correct >= 73
 
 
 def test_trend_words_of_the_shop_floor() -> None:
@@ -128,3 +128,13 @@ def test_a_unit_conversion_is_read_as_a_scaled_copy() -> None:
     question = "Could one of these readings be the other one after a unit conversion (scale plus offset)?"
     assert answer_question(question, ["No", "Yes"], [wave, 1.8 * wave + 32]).option == "Yes"
     assert answer_question(question, ["No", "Yes"], [wave, rng.normal(size=200)]).option == "No"
+
+
+def test_an_option_that_is_only_the_first_or_the_second_names_that_series() -> None:
+    rng = np.random.default_rng(9)
+    wave = np.sin(np.arange(200) * 2 * np.pi / 25)
+    calm, loud = wave + rng.normal(0, 0.1, 200), wave + rng.normal(0, 0.8, 200)
+    options = ["The first", "The second", "About equally noisy"]
+    question = "Which of the two gauges has the noisier reading?"
+    assert answer_question(question, options, [calm, loud]).option == "The second"
+    assert answer_question(question, options, [loud, calm]).option == "The first"

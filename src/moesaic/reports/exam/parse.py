@@ -118,7 +118,7 @@ _SERIES = re.compile(SERIES_WORD + r"\s*#?\s*(\d|one|two)\b")
 # "The first signal", "the second one": a series named by its place instead of its number.
 _ORDINAL = re.compile(
     r"\b(first|second)\s+(?:one|" + SERIES_WORD + r")\b"
-    r"|\bthe (first|second)(?=\s+(?:leads?|lags?|is ahead|reacts?|moves? first|comes? first)\b)"
+    r"|\bthe (first|second)(?=\s+(?:leads?|lags?|is ahead|reacts?|moves? first|comes? first)\b|[\s.]*$)"
 )
 _ORDINALS = {"first": 1, "second": 2, "one": 1, "two": 2}
 # "From series 2 to series 1", "causality from ts 1 to ts 2": a drives b.
