@@ -8,7 +8,7 @@ meanings ("an anomaly", "where", "the length of one cycle"), never a question of
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -27,11 +27,22 @@ def _about_series(choices: tuple[Choice, ...]) -> bool:
     return any(c.subjects for c in choices)
 
 
+def stated_polarities(choices: Sequence[Choice]) -> list[int | None]:
+    """Each option's yes/no sense: its "Yes"/"No" when any option opens so; else, for two
+    statements of which exactly one denies ("Periodic behaviour is present" / "No periodic
+    behaviour"), the denial is the "No" and the other the "Yes"."""
+    polarities = [c.polarity for c in choices]
+    if any(p is not None for p in polarities) or len(choices) != 2:
+        return polarities
+    denies = [c.denies for c in choices]
+    if denies.count(True) != 1:
+        return polarities
+    return [-1 if d else 1 for d in denies]
+
+
 def _yes_no(choices: tuple[Choice, ...]) -> bool:
-    """Options that answer yes or no: opening so, or two statements of which one denies."""
-    return any(c.polarity is not None for c in choices) or (
-        len(choices) == 2 and [c.denies for c in choices].count(True) == 1
-    )
+    """Options that answer yes or no (:func:`stated_polarities`)."""
+    return any(p is not None for p in stated_polarities(choices))
 
 
 # Words for an anomaly, for where something is, for the length of one cycle and of a lag.

@@ -14,6 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from moesaic.reports.exam.parse import Choice, Intent
+from moesaic.reports.exam.rules import stated_polarities
 
 UNSUPPORTED = -1e9  # the score of an option the evidence says nothing about
 # On a support scale (every understood option scored in [0, 1]), an understood option at or
@@ -62,19 +63,6 @@ def yes_no(
         else:
             scores.append(UNSUPPORTED)
     return Verdict(tuple(scores), rationale)
-
-
-def stated_polarities(choices: Sequence[Choice]) -> list[int | None]:
-    """Each option's yes/no sense: its "Yes"/"No" when any option opens so; else, for two
-    statements of which exactly one denies ("Periodic behaviour is present" / "No periodic
-    behaviour"), the denial is the "No" and the other the "Yes"."""
-    polarities = [c.polarity for c in choices]
-    if any(p is not None for p in polarities) or len(choices) != 2:
-        return polarities
-    denies = [c.denies for c in choices]
-    if denies.count(True) != 1:
-        return polarities
-    return [-1 if d else 1 for d in denies]
 
 
 def _reason_weight(choice: Choice, reasons: Mapping[str, float] | None) -> float:
