@@ -13,7 +13,8 @@ from torch import Tensor, nn
 
 from moesaic.checkpoint import CheckpointError, load_checkpoint
 from moesaic.config import ConfigError
-from moesaic.train import LossOutput, TrainConfig, evaluate, lr_factor, train
+from moesaic.data.batch import Batch as DataBatch
+from moesaic.train import LossOutput, TrainConfig, batch_rows, evaluate, lr_factor, train
 
 Batch = tuple[Tensor, Tensor]
 
@@ -116,6 +117,24 @@ def test_early_stopping_stops_and_restores_best_weights() -> None:
     for name, value in module.state_dict().items():
         assert torch.equal(value, snapshots[result.best_step][name]), name
     assert evaluate(module, opposite) == pytest.approx(result.best_val_loss)
+
+
+def test_evaluate_weighs_each_example_alike_whatever_the_batch_sizes() -> None:
+    module = TinyRegressor(dropout=0.0)
+    x, y = make_data(21, seed=3)
+    whole = evaluate(module, [(x, y)])
+    uneven = [(x[:16], y[:16]), (x[16:], y[16:])]  # a mean of the two batch means would be off
+    assert evaluate(module, uneven) == pytest.approx(whole, rel=1e-5)
+    means = [float(module.loss(b).loss) for b in uneven]
+    assert abs(sum(means) / 2 - whole) > 1e-3
+
+
+def test_batch_rows_reads_the_leading_size_of_the_first_tensor() -> None:
+    x, y = make_data(5)
+    assert batch_rows((x, y)) == 5
+    assert batch_rows({"names": ["a"], "x": x}) == 5
+    assert batch_rows(DataBatch(series=torch.zeros(3, 4, 2))) == 3
+    assert batch_rows(("no tensor",)) == 1
 
 
 class Kill(RuntimeError):

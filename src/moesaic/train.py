@@ -21,7 +21,7 @@ import math
 import os
 import random
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -40,6 +40,7 @@ from moesaic.checkpoint import (
     save_training_state,
 )
 from moesaic.config import ConfigError, to_dict
+from moesaic.data.batch import Batch
 
 logger = logging.getLogger(__name__)
 
@@ -158,15 +159,37 @@ def epoch_generator(seed: int, epoch: int) -> torch.Generator:
     return torch.Generator().manual_seed(derived)
 
 
+def batch_rows(batch: Any) -> int:
+    """How many examples ``batch`` holds: the leading size of its first tensor (1 if it has none).
+
+    Reads a :class:`~moesaic.data.batch.Batch`, a tensor, and a tuple, list or mapping whose items
+    include a tensor with at least one dimension.
+    """
+    if isinstance(batch, Batch):
+        return batch.size
+    if isinstance(batch, Tensor):
+        return int(batch.shape[0]) if batch.ndim else 1
+    items = batch.values() if isinstance(batch, Mapping) else batch if isinstance(batch, tuple | list) else ()
+    for item in items:
+        if isinstance(item, Tensor) and item.ndim:
+            return int(item.shape[0])
+    return 1
+
+
 def evaluate(module: nn.Module, batches: Iterable[Any]) -> float:
-    """Mean ``module.loss`` over ``batches`` in eval mode, without gradients or touching the global RNG."""
+    """Mean ``module.loss`` per example over ``batches``, in eval mode, without gradients or the global RNG.
+
+    Each batch's loss (a mean over its examples) weighs as many examples as it holds
+    (:func:`batch_rows`), so a short last batch counts for no more than its share.
+    """
     was_training = module.training
     module.eval()
     total, count = 0.0, 0
     with torch.no_grad(), torch.random.fork_rng(devices=[]):
         for batch in batches:
-            total += float(_loss(module, batch).loss)
-            count += 1
+            rows = batch_rows(batch)
+            total += float(_loss(module, batch).loss) * rows
+            count += rows
     module.train(was_training)
     if count == 0:
         raise ValueError("`val_batches` yielded no batches")
