@@ -45,6 +45,21 @@ def test_a_denied_rise_names_no_direction() -> None:
     assert read_choice("There is no persistent rise or fall.").terms == ("no_trend",)
 
 
+@pytest.mark.parametrize(("x", "expected"), [(_noise(0.5), "Absent"), (0.05 * T + _noise(0.3), "Linear")])
+def test_an_absent_climb_is_no_trend(x: np.ndarray, expected: str) -> None:
+    options = ["Linear", "Absent", "Compounding"]
+    answer = answer_question("Is the climb in this log linear, compounding, or absent?", options, [x])
+    assert answer.topic == "trend_type" and answer.option == expected
+
+
+@pytest.mark.parametrize(("period", "expected"), [(20, "None of these"), (16, "16 samples")])
+def test_none_of_these_wins_when_no_period_is_near(period: int, expected: str) -> None:
+    options = ["12 samples", "None of these", "16 samples", "36 samples"]
+    x = 2 * np.sin(2 * np.pi * T / period) + _noise(0.2)
+    answer = answer_question("Roughly how long, in samples, before the pattern repeats itself?", options, [x])
+    assert answer.topic == "period_value" and answer.option == expected
+
+
 @pytest.mark.parametrize(
     ("x", "expected"),
     [(0.05 * T + _noise(0.3), 0), (3 * np.log1p(T) + _noise(0.2), 2)],

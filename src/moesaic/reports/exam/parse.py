@@ -23,7 +23,7 @@ TERMS: tuple[tuple[str, str], ...] = (
         r"|\b(fluctuates?|oscillates?|varies|moves?) around a (fixed|constant|stable) (level|mean|value)"
         r"|\b(roughly|mostly|basically|essentially) (flat|level|constant)\b"
         r"|\bholds? steady|\bholding steady|\bstay(s|ing)? (put|level)\b|\blies? flat|\bnowhere in particular"
-        r"|\bhovers? (at|around) (one|a) (level|value)|\bjitters? around (one|a) (level|value)",
+        r"|\bhovers? (at|around) (one|a) (level|value)|\bjitters? around (one|a) (level|value)|^absent$",
     ),
     ("no_pattern", r"\bno (cyclic |clear )?pattern"),
     ("no_noise", r"\bno (significant )?noise"),

@@ -72,8 +72,14 @@ def _reason_weight(choice: Choice, reasons: Mapping[str, float] | None) -> float
     return float(np.mean(weights)) if weights else 1.0
 
 
+# A numeric option names the measured value when within this share of it; when none does, an
+# option denying them all ("None of these") wins.
+NUMBER_TOLERANCE = 0.15
+
+
 def nearest_number(intent: Intent, value: float, rationale: str, *, log_scale: bool = False) -> Verdict:
-    """Score numeric options by closeness to ``value`` (relative when ``log_scale``)."""
+    """Score numeric options by closeness to ``value`` (relative when ``log_scale``); an option
+    without a number that denies the others scores as an option :data:`NUMBER_TOLERANCE` away."""
     scores = []
     for choice in intent.choices:
         if choice.number is None:
@@ -82,6 +88,9 @@ def nearest_number(intent: Intent, value: float, rationale: str, *, log_scale: b
             scores.append(-abs(math.log(max(abs(choice.number), 1e-9)) - math.log(max(abs(value), 1e-9))))
         else:
             scores.append(-abs(choice.number - value))
+    edge = math.log1p(NUMBER_TOLERANCE) if log_scale else NUMBER_TOLERANCE * abs(value)
+    denied = [-edge if c.denies else UNSUPPORTED for c in intent.choices]
+    scores = [d if s == UNSUPPORTED else s for s, d in zip(scores, denied, strict=True)]
     return Verdict(tuple(scores), rationale)
 
 
