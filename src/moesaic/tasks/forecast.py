@@ -356,8 +356,8 @@ class Forecaster:
 
     def _batches(self, parts: list[_Segment], *, stride: int) -> list[Batch]:
         """Every ``stride``-th window of each part, in order, in batches of at most
-        ``predict_batch_size`` whose sizes differ by one at most (no short last batch: at H = 720
-        on ETTh1 one of 29 windows followed two of 256)."""
+        ``predict_batch_size`` whose sizes differ by one at most (not 256, 256 and then 29, as at
+        H = 720 on ETTh1 before)."""
         index = _window_index(parts, self.spec_, stride=stride)
         count = -(-len(index) // self.config.predict_batch_size)
         return [self._window_batch(parts, chunk) for chunk in np.array_split(index, count)] if count else []
