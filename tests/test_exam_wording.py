@@ -45,6 +45,33 @@ def test_a_denied_rise_names_no_direction() -> None:
     assert read_choice("There is no persistent rise or fall.").terms == ("no_trend",)
 
 
+WAVE = np.sin(2 * np.pi * T / 20)
+
+
+@pytest.mark.parametrize(("second", "expected"), [(1.0, "Yes"), (0.1, "No")])
+def test_a_yes_no_comparison_names_the_series_with_more(second: float, expected: str) -> None:
+    pair = [WAVE + _noise(0.3, seed=1), WAVE + _noise(second, seed=2)]
+    answer = answer_question("Could series 2 be a noisier version of series 1?", ["Yes", "No"], pair)
+    assert answer.topic == "compare" and answer.option == expected
+
+
+@pytest.mark.parametrize(("second", "expected"), [(0.5, "They are about the same"), (1.5, "Second sensor's")])
+def test_about_the_same_is_read_in_a_noise_comparison(second: float, expected: str) -> None:
+    options = ["They are about the same", "Second sensor's", "First sensor's"]
+    pair = [WAVE + _noise(0.5, seed=1), WAVE + _noise(second, seed=2)]
+    answer = answer_question("Comparing the two sensors, whose measurement noise is larger?", options, pair)
+    assert answer.topic == "compare" and answer.option == expected
+
+
+@pytest.mark.parametrize(
+    ("x", "expected"), [(_noise(), "Just random jitter"), (WAVE + _noise(0.3), "There is structure")]
+)
+def test_random_jitter_or_structure(x: np.ndarray, expected: str) -> None:
+    options = ["There is structure", "Just random jitter"]
+    answer = answer_question("Is this just random jitter or is there structure?", options, [x])
+    assert answer.topic == "noise_or_structure" and answer.option == expected
+
+
 @pytest.mark.parametrize(("x", "expected"), [(_noise(0.5), "Absent"), (0.05 * T + _noise(0.3), "Linear")])
 def test_an_absent_climb_is_no_trend(x: np.ndarray, expected: str) -> None:
     options = ["Linear", "Absent", "Compounding"]

@@ -187,8 +187,19 @@ def white_noise_test(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     asks_red = intent.mentions(r"random walk|red noise") and not intent.mentions(r"white")
     if asks_red:
         return yes_no(intent, float(evidence.red()), evidence.describe())
-    white = evidence.noise_rms > 0 and evidence.white_p > WHITE_P and not evidence.red()
-    return yes_no(intent, float(white), evidence.describe())
+    return yes_no(intent, float(_white(evidence)), evidence.describe())
+
+
+def noise_or_structure(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """Is the series white noise around its mean ("just random jitter"), or is there structure?"""
+    evidence = noise_evidence(as_float(series[0]), structure=False)
+    white = float(_white(evidence))
+    return by_terms(intent, {"random_only": white, "structured": 1.0 - white}, evidence.describe())
+
+
+def _white(evidence: NoiseEvidence) -> bool:
+    """Independent draws: some noise, no autocorrelation the Ljung-Box test finds, no random walk."""
+    return evidence.noise_rms > 0 and evidence.white_p > WHITE_P and not evidence.red()
 
 
 # Graded answers to "how noisy is it?", by the noise's share of the fitted structure.
@@ -332,6 +343,7 @@ SOLVERS: dict[str, Solver] = {
     "noise_type": noise_type,
     "noise_process": noise_process,
     "white_noise_test": white_noise_test,
+    "noise_or_structure": noise_or_structure,
     "noisy": noisy,
     "noise_level": noise_level,
     "noise_composition": noise_composition,

@@ -10,7 +10,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from moesaic.reports.exam.noise import noise_evidence
-from moesaic.reports.exam.parse import Choice, Intent
+from moesaic.reports.exam.parse import Choice, Intent, read_choice
 from moesaic.reports.exam.stats import (
     ADF_CRITICAL_CONSTANT,
     adf_statistic,
@@ -226,12 +226,14 @@ MEASURES: tuple[tuple[str, str, Callable[[np.ndarray], float]], ...] = (
     ("faster|slower|more often|frequen", "cycle frequency", lambda x: 1.0 / _wave_period(x)),
     ("period", "cycle period", _wave_period),
     (r"signal[- ]to[- ]noise|\bsnr\b", "signal-to-noise ratio", signal_to_noise),
-    ("noise", "residual std after trend and cycle", noise_level),
+    ("nois", "residual std after trend and cycle", noise_level),
     ("variance|standard deviation", "standard deviation", lambda x: float(np.std(x))),
 )
 
 
-_SMALLER = re.compile(r"\b(lower|smaller|less|least|shorter|fewer|weaker|slower|lowest|smallest|shortest)\b")
+_SMALLER = re.compile(
+    r"\b(lower|smaller|less|least|shorter|fewer|weaker|slower|lowest|smallest|shortest|quieter|narrower)\b"
+)
 
 
 def compare(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
@@ -247,23 +249,48 @@ def compare(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
         # "Which has the shorter period?": the series with less of the property is named.
         values = {k: -v for k, v in values.items()}
         text += " (the smaller is asked for)"
-    if any(c.polarity is not None for c in intent.choices):
+    if any(c.polarity is not None or _says_same(c) for c in intent.choices):
         low, high = sorted(abs(v) for v in values.values())
         same = high <= SAME_RATIO * max(low, 1e-12)
         larger = 1 if values[1] > values[2] else 2
+        # "Could series 2 be a noisier version of series 1?": yes says the series named first
+        # has more, not that the two are alike.
+        subject = _compared_series(intent.question)
+        yes = same if subject is None else not same and larger == subject
         scores = []
         for choice in intent.choices:
             named = choice.series()
-            if choice.polarity == 1:
-                scores.append(float(same))
+            if choice.polarity == 1 or _says_same(choice):
+                scores.append(float(same if _says_same(choice) else yes))
             elif named:
                 scores.append(float(not same and named[0] == larger))
             elif choice.polarity == -1:
-                scores.append(float(not same))
+                scores.append(float(not yes))
             else:
                 scores.append(UNSUPPORTED)
         return Verdict(tuple(scores), text + f" (the same within x{SAME_RATIO})")
     return by_series(intent, values, text)
+
+
+_COMPARATIVE = re.compile(
+    r"\b(more|less|larger|smaller|higher|lower|greater|bigger|noisier|quieter|stronger|weaker|faster|slower"
+    r"|longer|shorter|wider|narrower)\b"
+)
+_SAMENESS = re.compile(r"\b(same|similar|equal\w*|alike|comparable|differ\w*)\b")
+
+
+def _compared_series(question: str) -> int | None:
+    """The series a yes/no question says has more (or less) of the property ("Is series 2
+    noisier than series 1?"); None when it asks whether the two are alike or names none."""
+    if _SAMENESS.search(question) or not _COMPARATIVE.search(question):
+        return None
+    named = read_choice(question).series()
+    return named[0] if named else None
+
+
+def _says_same(choice: Choice) -> bool:
+    """An option that calls the two series alike without naming either ("They are about the same")."""
+    return not choice.series() and choice.has("same")
 
 
 # Two means are "the same" within this many pooled standard deviations of the two series.
@@ -282,7 +309,7 @@ def mean_compare(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     scores = []
     for choice in intent.choices:
         named = choice.series()
-        if choice.polarity == 1 or (not named and choice.has("same")):
+        if choice.polarity == 1 or _says_same(choice):
             scores.append(float(same))
         elif named:
             scores.append(float(not same and named[0] == larger))

@@ -40,6 +40,8 @@ TERMS: tuple[tuple[str, str], ...] = (
     ("square", r"\bsquare"),
     ("sawtooth", r"\bsa?w?a?tooth|\bswatooth"),
     ("white", r"\bwhite\b|\bgaussian\b"),
+    ("random_only", r"\b(just|only|pure(ly)?|merely) (random )?(jitter|noise)\b|\brandom jitter\b"),
+    ("structured", r"\bthere( is|'s) (a |some )?(real )?(structure|pattern|signal)\b|\bstructured\b"),
     (
         "mean_reverting",
         r"\bmean[- ]revert\w*|\bpull(s|ing)? back\b|\bsticky\b|\bar[- ]type\b",

@@ -241,6 +241,11 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ),
     ("noise_influence", r"noise", lambda c, k: _any_terms(c, "no_influence", "distort")),
     (
+        "noise_or_structure",
+        r"",
+        lambda c, k: k == 1 and _any_terms(c, "random_only") and _any_terms(c, "structured"),
+    ),
+    (
         "noise_process",
         r"",
         lambda c, k: (
