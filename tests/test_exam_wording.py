@@ -55,6 +55,14 @@ def test_a_yes_no_comparison_names_the_series_with_more(second: float, expected:
     assert answer.topic == "compare" and answer.option == expected
 
 
+@pytest.mark.parametrize(("second", "expected"), [(3.0, "Yes"), (1.0, "No")])
+def test_a_yes_to_different_says_they_differ(second: float, expected: str) -> None:
+    pair = [_noise(1.0, seed=1), _noise(second, seed=2)]
+    question = "Do the two series have different variances?"
+    answer = answer_question(question, ["Yes", "No"], pair)
+    assert answer.topic == "compare" and answer.option == expected
+
+
 @pytest.mark.parametrize(("second", "expected"), [(0.5, "They are about the same"), (1.5, "Second sensor's")])
 def test_about_the_same_is_read_in_a_noise_comparison(second: float, expected: str) -> None:
     options = ["They are about the same", "Second sensor's", "First sensor's"]

@@ -253,10 +253,8 @@ def compare(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
         low, high = sorted(abs(v) for v in values.values())
         same = high <= SAME_RATIO * max(low, 1e-12)
         larger = 1 if values[1] > values[2] else 2
-        # "Could series 2 be a noisier version of series 1?": yes says the series named first
-        # has more, not that the two are alike.
-        subject = _compared_series(intent.question)
-        yes = same if subject is None else not same and larger == subject
+        says = _what_yes_says(intent.question)
+        yes = same if says == "same" else not same if says == "different" else not same and larger == says
         scores = []
         for choice in intent.choices:
             named = choice.series()
@@ -276,16 +274,18 @@ _COMPARATIVE = re.compile(
     r"\b(more|less|larger|smaller|higher|lower|greater|bigger|noisier|quieter|stronger|weaker|faster|slower"
     r"|longer|shorter|wider|narrower)\b"
 )
-_SAMENESS = re.compile(r"\b(same|similar|equal\w*|alike|comparable|differ\w*)\b")
+_SAME_WORD = re.compile(r"\b(same|similar|equal\w*|alike|comparable)\b")
 
 
-def _compared_series(question: str) -> int | None:
-    """The series a yes/no question says has more (or less) of the property ("Is series 2
-    noisier than series 1?"); None when it asks whether the two are alike or names none."""
-    if _SAMENESS.search(question) or not _COMPARATIVE.search(question):
-        return None
-    named = read_choice(question).series()
-    return named[0] if named else None
+def _what_yes_says(question: str) -> int | str:
+    """What a yes claims in a yes/no comparison: "same" (the two are alike), "different", or the
+    number of the series said to have more ("Could series 2 be a noisier version of series 1?")."""
+    if _SAME_WORD.search(question):
+        return "same"
+    if re.search(r"\bdiffer\w*\b", question):
+        return "different"
+    named = read_choice(question).series() if _COMPARATIVE.search(question) else ()
+    return named[0] if named else "same"
 
 
 def _says_same(choice: Choice) -> bool:
