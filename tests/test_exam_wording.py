@@ -55,6 +55,13 @@ def test_a_yes_no_comparison_names_the_series_with_more(second: float, expected:
     assert answer.topic == "compare" and answer.option == expected
 
 
+@pytest.mark.parametrize(("shift", "expected"), [(3.0, "Yes"), (0.0, "No"), (-3.0, "No")])
+def test_a_yes_no_mean_comparison_names_the_higher_series(shift: float, expected: str) -> None:
+    pair = [_noise(1.0, seed=1), shift + _noise(1.0, seed=2)]
+    answer = answer_question("Is the mean of series 2 higher than the mean of series 1?", ["Yes", "No"], pair)
+    assert answer.topic == "mean_compare" and answer.option == expected
+
+
 @pytest.mark.parametrize(("second", "expected"), [(3.0, "Yes"), (1.0, "No")])
 def test_a_yes_to_different_says_they_differ(second: float, expected: str) -> None:
     pair = [_noise(1.0, seed=1), _noise(second, seed=2)]

@@ -253,21 +253,31 @@ def compare(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
         low, high = sorted(abs(v) for v in values.values())
         same = high <= SAME_RATIO * max(low, 1e-12)
         larger = 1 if values[1] > values[2] else 2
-        says = _what_yes_says(intent.question)
-        yes = same if says == "same" else not same if says == "different" else not same and larger == says
-        scores = []
-        for choice in intent.choices:
-            named = choice.series()
-            if choice.polarity == 1 or _says_same(choice):
-                scores.append(float(same if _says_same(choice) else yes))
-            elif named:
-                scores.append(float(not same and named[0] == larger))
-            elif choice.polarity == -1:
-                scores.append(float(not yes))
-            else:
-                scores.append(UNSUPPORTED)
-        return Verdict(tuple(scores), text + f" (the same within x{SAME_RATIO})")
+        return Verdict(_pair_scores(intent, same, larger), text + f" (the same within x{SAME_RATIO})")
     return by_series(intent, values, text)
+
+
+def _pair_scores(intent: Intent, same: bool, larger: int) -> tuple[float, ...]:
+    """Scores of options about two series: "the same" options, yes/no answers (read with
+    :func:`_what_yes_says`), options naming the series with more, and "different" options."""
+    says = _what_yes_says(intent.question)
+    yes = same if says == "same" else not same if says == "different" else not same and larger == says
+    scores = []
+    for choice in intent.choices:
+        named = choice.series()
+        if _says_same(choice):
+            scores.append(float(same))
+        elif choice.polarity == 1:
+            scores.append(float(yes))
+        elif named:
+            scores.append(float(not same and named[0] == larger))
+        elif choice.polarity == -1:
+            scores.append(float(not yes))
+        elif choice.has("different"):
+            scores.append(float(not same))
+        else:
+            scores.append(UNSUPPORTED)
+    return tuple(scores)
 
 
 _COMPARATIVE = re.compile(
@@ -306,19 +316,8 @@ def mean_compare(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     larger = 1 if gap > 0 else 2
     if _SMALLER.search(intent.question):
         larger = 3 - larger
-    scores = []
-    for choice in intent.choices:
-        named = choice.series()
-        if choice.polarity == 1 or _says_same(choice):
-            scores.append(float(same))
-        elif named:
-            scores.append(float(not same and named[0] == larger))
-        elif choice.polarity == -1 or choice.has("different"):
-            scores.append(float(not same))
-        else:
-            scores.append(UNSUPPORTED)
     text = f"means {np.mean(a):.4g} and {np.mean(b):.4g}, {gap:+.2f} pooled standard deviations apart"
-    return Verdict(tuple(scores), text + f" (the same within {SAME_MEANS})")
+    return Verdict(_pair_scores(intent, same, larger), text + f" (the same within {SAME_MEANS})")
 
 
 def white_noise_pick(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
