@@ -365,6 +365,12 @@ def _drop_unobserved(scores: dict[str, float], where: dict[str, float], missing:
     return notes
 
 
+# A change of variance moves the spread of the values by at least this factor.
+VALUES_SPREAD_RATIO = 1.3
+# A side has a cycle when its strongest period holds this share of the power (noise: about 0.2).
+CYCLE_SHARE = 0.5
+
+
 def break_evidence(x: np.ndarray) -> dict[str, float]:
     """Support for the three classic causes of a structural break, each in [0, 1]."""
     x = as_float(x)
@@ -374,13 +380,17 @@ def break_evidence(x: np.ndarray) -> dict[str, float]:
     reversal = float(
         np.sign(left.slope) != np.sign(right.slope) and min(abs(left.t_stat), abs(right.t_stat)) > 4
     )
-    variance = best_split(x, kind="variance").gain
+    spread = best_split(x, kind="variance")
+    # The scan reads the steps' spread, which a faster or slower cycle changes too; a change of
+    # variance also shows in the spread of the values around each side's line.
+    sides = [max(float(fit_line(part).residual.std()), 1e-12) for part in (x[: spread.at], x[spread.at :])]
+    values_ratio = abs(np.log(sides[0] / sides[1])) / np.log(VALUES_SPREAD_RATIO)
+    variance = spread.gain * min(values_ratio, 1.0)
     half = n // 2
-    p1, p2 = (
-        dominant_period(x[:half], min_cycles=1.0).period,
-        dominant_period(x[half:], min_cycles=1.0).period,
-    )
-    freq = abs(np.log(p1 / p2))
+    first, second = dominant_period(x[:half], min_cycles=1.0), dominant_period(x[half:], min_cycles=1.0)
+    # Noise has a strongest period too: a frequency change needs a cycle on each side.
+    cycles = min(min(first.power_share, second.power_share) / CYCLE_SHARE, 1.0)
+    freq = abs(np.log(first.period / second.period)) * cycles
     return {
         "direction": reversal,
         "variance": float(min(variance / 0.5, 1.0)),
