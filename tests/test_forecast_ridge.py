@@ -15,6 +15,7 @@ from moesaic.heads.ridge import (
     RidgeTerms,
     fit_ridge,
     validation_error,
+    validation_errors,
 )
 from moesaic.tasks.forecast import ForecastConfig, Forecaster
 
@@ -67,11 +68,15 @@ def test_the_penalty_with_the_lowest_validation_error_is_kept() -> None:
     terms.add(noisy)
     val, _ = _samples(200, seed=0)
     fit = fit_ridge(terms, [val], alphas=(1e-6, 1.0, 1e3))
-    assert (fit.span, fit.alpha) == min(fit.scores, key=fit.scores.__getitem__)
-    assert fit.scores[fit.span, fit.alpha] == pytest.approx(
-        validation_error(fit.weight, fit.bias, [val]), rel=1e-5
-    )
-    assert fit_ridge(terms, []).alpha == DEFAULT_ALPHA and not fit_ridge(terms, []).scores
+    table = torch.stack(list(fit.scores.values()))  # (keys, H)
+    chosen = torch.stack([fit.scores[key][h] for h, key in enumerate(zip(fit.span, fit.alpha, strict=True))])
+    torch.testing.assert_close(chosen, table.min(dim=0).values)
+    torch.testing.assert_close(validation_errors(fit.weight, fit.bias, [val]), chosen, rtol=1e-5, atol=1e-8)
+    assert validation_error(fit.weight, fit.bias, [val]) <= float(table.mean(dim=1).min()) + 1e-6
+    assert set(fit.alpha) <= {1e-6, 1.0, 1e3} and set(fit.alpha) != {1e-6}  # the noise wants shrinkage
+    unvalidated = fit_ridge(terms, [])
+    assert unvalidated.alpha == (DEFAULT_ALPHA,) * H and unvalidated.span == (L,) * H
+    assert not unvalidated.scores
     with pytest.raises(ValueError, match="no training window has every horizon step observed"):
         fit_ridge(RidgeTerms(L, H), [val])
 
@@ -84,15 +89,19 @@ def test_a_best_penalty_at_the_top_of_the_grid_sends_the_grid_on_up() -> None:
     terms = RidgeTerms(L, H)
     terms.add(noise)
     fit = fit_ridge(terms, [val])
-    assert fit.alpha > max(ALPHAS) and max(alpha for _, alpha in fit.scores) <= MAX_ALPHA
-    assert fit.scores[fit.span, fit.alpha] == min(fit.scores.values())
+    assert sum(a > max(ALPHAS) for a in fit.alpha) > H // 2  # most steps want more shrinkage than the grid's
+    assert max(alpha for _, alpha in fit.scores) <= MAX_ALPHA
+    lowest = torch.stack(list(fit.scores.values())).min(dim=0).values
+    for h, key in enumerate(zip(fit.span, fit.alpha, strict=True)):
+        assert fit.scores[key][h] == lowest[h]
     # a best penalty inside the grid tries nothing more
     samples, _ = _samples(400)
     clean = RidgeTerms(L, H)
     clean.add(samples)
     inside = fit_ridge(clean, [_samples(100, seed=0)[0]])
-    assert inside.alpha < max(ALPHAS) and set(inside.scores) == {(s, a) for s in (L, L // 2) for a in ALPHAS}
-    assert inside.span == L  # the generating map reads every step
+    assert max(inside.alpha) < max(ALPHAS)
+    assert set(inside.scores) == {(s, a) for s in (L, L // 2) for a in ALPHAS}
+    assert inside.span == (L,) * H  # the generating map reads every step
 
 
 def test_a_span_reads_the_latest_steps_alone_as_a_fit_on_them_would() -> None:
@@ -121,7 +130,29 @@ def test_a_future_that_only_the_latest_steps_tell_is_fitted_on_them() -> None:
     terms = RidgeTerms(L, H)
     terms.add(draw(45))  # few windows: the 16 old steps only add ways to fit the noise
     fit = fit_ridge(terms, [draw(500)], alphas=(1e-4,))
-    assert fit.span == L // 2 and fit.scores[L // 2, 1e-4] < fit.scores[L, 1e-4]
+    assert fit.span == (L // 2,) * H and bool((fit.scores[L // 2, 1e-4] < fit.scores[L, 1e-4]).all())
+
+
+def test_each_horizon_step_reads_the_span_that_tells_it() -> None:
+    g = torch.Generator().manual_seed(4)
+    mix = torch.randn(H // 2, 4, generator=g)
+
+    def draw(n: int) -> RidgeSamples:
+        x = torch.randn(n, L, generator=g)
+        near = x[:, -4:] @ mix.T  # the first half of the horizon: the latest steps tell it
+        far = x[:, :4] @ mix.T  # the second half: the oldest steps, outside the shorter span
+        noise = 0.3 * torch.randn(n, H, generator=g)
+        return RidgeSamples(x, torch.cat([near, far], 1) + noise, torch.ones(n))
+
+    terms = RidgeTerms(L, H)
+    terms.add(draw(45))
+    val = draw(500)
+    fit = fit_ridge(terms, [val], alphas=(1e-4,))
+    assert fit.span == (L // 2,) * (H // 2) + (L,) * (H // 2)
+    assert float(fit.weight[: H // 2, : L // 2].abs().sum()) == 0
+    assert bool((fit.weight[H // 2 :, :4] != 0).all())
+    one_span = min(float(fit.scores[span, 1e-4].mean()) for span in (L, L // 2))
+    assert validation_error(fit.weight, fit.bias, [val]) < one_span
 
 
 @pytest.fixture

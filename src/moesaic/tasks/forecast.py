@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -322,12 +323,14 @@ class Forecaster:
         solved = fit_ridge(terms, val)
         model.set_linear_path(solved.weight, solved.bias)  # type: ignore[operator]
         by_span = {
-            span: min(e for (s, _), e in solved.scores.items() if s == span)
+            span: min(float(e.mean()) for (s, _), e in solved.scores.items() if s == span)
             for span in dict.fromkeys(s for s, _ in solved.scores)
         }
         logger.info(
-            "ridge: %d samples, the last %d context steps, penalty %g (best validation MSE by span %s)",
-            terms.count, solved.span, solved.alpha, {s: round(e, 4) for s, e in by_span.items()},
+            "ridge: %d samples; horizon steps by context steps read %s, penalties %g to %g (best "
+            "validation MSE by span, one penalty for every step: %s)",
+            terms.count, dict(Counter(solved.span)), min(solved.alpha), max(solved.alpha),
+            {s: round(e, 4) for s, e in by_span.items()},
         )  # fmt: skip
         result = train(model, _WindowSampler(self, parts), config=config, val_batches=None, progress=progress)
         loss = evaluate(model, val_batches) if val_batches else None
