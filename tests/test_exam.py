@@ -68,6 +68,26 @@ def test_a_spike_is_located(at: int, expected: str) -> None:
     assert answer.option == expected
 
 
+@pytest.mark.parametrize("wave", ["sine", "sawtooth"])
+def test_a_flat_stretch_that_keeps_the_noise_is_a_cutoff(wave: str) -> None:
+    t = np.arange(240) / 40
+    clean = np.sin(2 * np.pi * t) if wave == "sine" else 2 * (t % 1) - 1
+    noise = 0.06 * np.random.default_rng(21).standard_normal(240)
+    x = clean + noise
+    x[130:165] = -1.0 + noise[130:165]  # the pattern stops; the sensor's noise goes on
+    evidence = inspect(x)
+    assert evidence.best() == "cutoff"
+    assert evidence.where["cutoff"] * 240 == pytest.approx(147, abs=6)
+    assert inspect(clean + noise).scores["cutoff"] < 0.5  # its noisy peaks and troughs are no cutoff
+
+
+def test_noise_as_large_as_the_pattern_makes_no_flat_stretch() -> None:
+    rng = np.random.default_rng(22)
+    for seed in range(6):
+        x = np.sin(2 * np.pi * T / 50) + 0.02 * T + 0.3 * rng.standard_t(2, T.size)
+        assert inspect(x).scores["cutoff"] < 0.5, seed
+
+
 def test_granger_f_points_from_cause_to_effect() -> None:
     cause = _noise(seed=5)
     effect = np.zeros_like(cause)

@@ -3,8 +3,9 @@
 Each detector looks for the footprint its anomaly leaves, without assuming a model of the
 normal pattern (a single global model is easily fooled by the anomaly itself):
 
-- cutoff ("the pattern disappeared"): a long flat run where the rest of the series moves, or
-  whose level or length sets it apart from the plateaus of a square wave;
+- cutoff ("the pattern disappeared"): a long flat run (on a noisy series, flat but for the
+  noise) where the rest of the series moves, or whose level or length sets it apart from the
+  plateaus of a square wave;
 - flip ("the pattern is flipped"): two jumps that vanish when the stretch between them is
   reversed in time, the stretch not being an ordinary tooth of a sawtooth;
 - speed ("the period differs"): the local period changes by a large factor;
@@ -48,6 +49,18 @@ ANOMALIES = ("spike", "cutoff", "flip", "scale", "wander", "speed")
 # A run of this many steps moving less than FLAT_SHARE of the series' range is flat.
 FLAT_STEPS = 10
 FLAT_SHARE = 0.015
+# On a noisy series a flat run moves with the noise: a run within FLAT_NOISE deviations of the
+# white noise (10 draws span more than 5 about once in a hundred windows) is flat too when it
+# lasts at least FLAT_NOISE_STEPS steps ...
+FLAT_NOISE = 5.0
+FLAT_NOISE_STEPS = 25
+# ... and whose local mean drifts by at most FLAT_DRIFT of that band (a slow ramp with noise on
+# it stays within the band window by window, but its mean moves on).
+FLAT_DRIFT = 0.6
+# ... while the rest of the series, its straight-line trend taken away, moves well beyond the
+# band (its local mean over at least FLAT_SIGNAL bands): where the noise is as large as the
+# pattern, nothing stands out as flat.
+FLAT_SIGNAL = 3.0
 # A jump: a step change beyond JUMP_Z robust deviations of the steps and JUMP_SHARE of the range.
 JUMP_Z = 6.0
 JUMP_SHARE = 0.08
@@ -82,12 +95,46 @@ class AnomalyEvidence(NamedTuple):
 
 
 def flat_runs(x: np.ndarray, missing: np.ndarray | None = None) -> list[tuple[int, int]]:
-    """Maximal runs [start, stop) of at least FLAT_STEPS steps that stay within a tiny band
-    (windows mostly ``missing`` are not flat: a filled gap is flat by construction)."""
+    """Maximal runs [start, stop) of at least FLAT_STEPS steps that stay within a tiny band, and
+    on a noisy series the longer runs that stay within the noise's band (windows mostly
+    ``missing`` are not flat: a filled gap is flat by construction)."""
     n = x.size
-    band = FLAT_SHARE * float(np.ptp(x)) + 1e-12
     if n < FLAT_STEPS:
         return []
+    strict = FLAT_SHARE * float(np.ptp(x)) + 1e-12
+    runs = _runs_within(x, strict, missing)
+    steps = np.diff(x, n=2)
+    steps = steps[np.isfinite(steps)]
+    # the white noise's deviation, from second differences: trends and slow cycles barely move them
+    white = robust_scale(steps) / np.sqrt(6.0) if steps.size > 1 else 0.0
+    if FLAT_NOISE * white > strict:
+        band = FLAT_NOISE * white
+        steps_seen = np.flatnonzero(np.isfinite(x))
+        level = np.polyval(np.polyfit(steps_seen, x[steps_seen], 1), np.arange(n))  # a trend is no pattern
+        noisy = [
+            (a, b)
+            for a, b in _runs_within(x, band, missing)
+            if b - a >= FLAT_NOISE_STEPS
+            and _drift(x[a:b]) <= FLAT_DRIFT * band
+            and _drift(np.concatenate([x[:a] - level[:a], x[b:] - level[b:]])) >= FLAT_SIGNAL * band
+        ]
+        runs = sorted(runs + [r for r in noisy if not any(a < r[1] and r[0] < b for a, b in runs)])
+    return runs
+
+
+def _drift(x: np.ndarray) -> float:
+    """How far the run's local mean moves: the range of its moving average over FLAT_STEPS // 2
+    steps (a slow ramp or the bottom of a slow cycle drifts; a flat run's noise averages out)."""
+    width = FLAT_STEPS // 2
+    filled = x[np.isfinite(x)]
+    if filled.size < width:
+        return 0.0
+    return float(np.ptp(np.convolve(filled, np.ones(width) / width, mode="valid")))
+
+
+def _runs_within(x: np.ndarray, band: float, missing: np.ndarray | None) -> list[tuple[int, int]]:
+    """Maximal runs [start, stop) of at least FLAT_STEPS steps whose every window of FLAT_STEPS
+    spans at most ``band`` and is constant or jittery."""
     windows = np.lib.stride_tricks.sliding_window_view(x, FLAT_STEPS)
     steps = np.abs(np.diff(windows, axis=1))
     bends = np.abs(np.diff(windows, n=2, axis=1))
