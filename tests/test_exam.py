@@ -88,6 +88,24 @@ def test_noise_as_large_as_the_pattern_makes_no_flat_stretch() -> None:
         assert inspect(x).scores["cutoff"] < 0.5, seed
 
 
+@pytest.mark.parametrize(("stray", "at", "expected"), [("faster", 225, "End"), ("bump", 40, "Beginning")])
+def test_a_stray_stretch_no_detector_names_is_still_located(stray: str, at: int, expected: str) -> None:
+    rng = np.random.default_rng(23)
+    steps = np.ones(260)
+    if stray == "faster":
+        steps[at - 20 : at + 20] = 1.3  # too mild a change of period for the speed test
+    x = np.sin(2 * np.pi * np.cumsum(steps) / 26) + 0.03 * rng.standard_normal(260)
+    if stray == "bump":
+        x[at - 20 : at + 20] += 0.8 * np.sin(np.pi * np.arange(40) / 40)  # the baseline wanders off
+    evidence = inspect(x)
+    assert evidence.scores["none"] > 0.5  # no specific anomaly was found ...
+    assert evidence.where["wander"] * 260 == pytest.approx(at, abs=25)  # ... but where it would be is, near
+    answer = answer_question(
+        "In which part of the time series does the anomaly occur?", ["Beginning", "Middle", "End"], [x]
+    )
+    assert answer.option == expected
+
+
 def test_granger_f_points_from_cause_to_effect() -> None:
     cause = _noise(seed=5)
     effect = np.zeros_like(cause)

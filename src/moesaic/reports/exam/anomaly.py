@@ -381,9 +381,14 @@ def inspect(x: np.ndarray) -> AnomalyEvidence:
         scores["scale"] = 0.0  # the flat stretch itself has a tiny local range
     jump_count = int(jumps(fill_gaps(x)).size)
     if max(scores.values()) == 0.0:
-        # Nothing specific: "no anomaly" is likelier, but if there is one, it deviates ("wander").
+        # Nothing specific: "no anomaly" is likelier, but if there is one, it deviates ("wander"),
+        # and most likely where the series strays furthest from its own cycle (with steps
+        # missing, it may as well lie among them: no place is given).
         scores["wander"] = 0.2
         scores["none"] = 0.8
+        stray = unusual_stretch(x) if missing is None else None
+        if stray is not None:
+            where["wander"] = stray
     text_jumps = f"{jump_count} jumps"
     text = (
         ", ".join(f"{k} {v:.2f}" for k, v in scores.items() if v)
@@ -394,6 +399,44 @@ def inspect(x: np.ndarray) -> AnomalyEvidence:
         text += f"; missing {describe(spans)}"
     text += "".join(f"; {note}" for note in notes)
     return AnomalyEvidence(scores, where, text, tuple(spans))
+
+
+def unusual_stretch(x: np.ndarray) -> float | None:
+    """The centre, as a share of the length, of the stretch that strays furthest from the series'
+    own cycle and trend, or None without a cycle to compare with.
+
+    The series less its straight line is folded on its strongest period, refined within 10 % to
+    the one whose phase medians leave the smallest median absolute residual (an anomaly moves a
+    median little), and the residual's moving mean of squares over half a period peaks at the
+    stray stretch: a wander, a cycle of another size, a faster or slower stretch (after which the
+    cycle stays shifted, so the peak may fall at its end rather than its centre).
+    """
+    x = as_float(x)
+    n = x.size
+    seen = np.flatnonzero(np.isfinite(x))
+    if seen.size < 4 * FLAT_STEPS:
+        return None
+    filled = fill_gaps(x)
+    detrended = filled - np.polyval(np.polyfit(seen, x[seen], 1), np.arange(n))
+    guess = dominant_period(detrended).period
+    if not 4 <= guess <= n / 3:
+        return None
+    folds = [_folded_residual(detrended, period) for period in guess * np.linspace(0.9, 1.1, 41)]
+    residual = min(folds, key=lambda r: float(np.median(np.abs(r[seen]))))
+    energy = np.where(np.isfinite(x), residual, 0.0) ** 2
+    width = max(int(np.rint(guess / 2)), FLAT_STEPS // 2)
+    local = np.convolve(energy, np.ones(width) / width, mode="same")
+    return (int(np.argmax(local)) + 0.5) / n
+
+
+def _folded_residual(x: np.ndarray, period: float) -> np.ndarray:
+    """``x`` less the median of its phase bin, the series folded on ``period`` (one bin per step)."""
+    bins = max(int(np.rint(period)), 1)
+    phase = np.floor((np.arange(x.size) / period) % 1.0 * bins).astype(int)
+    profile = np.zeros(bins)
+    for b in np.unique(phase):
+        profile[b] = np.median(x[phase == b])
+    return x - profile[phase]
 
 
 def _drop_unobserved(scores: dict[str, float], where: dict[str, float], missing: np.ndarray) -> list[str]:
