@@ -59,6 +59,18 @@ def test_a_sample_of_weight_zero_changes_nothing() -> None:
     torch.testing.assert_close(clean.solve(0.1)[0], polluted.solve(0.1)[0])
 
 
+def test_the_terms_give_the_errors_the_samples_give() -> None:
+    samples, _ = _samples(300)
+    terms = RidgeTerms(L, H)
+    terms.add(samples)
+    val = [_samples(70, seed=s, weight=torch.rand(70) + 0.5)[0] for s in (1, 2)]
+    weight, bias = terms.solve(0.3, span=L // 2)
+    expected = validation_errors(weight, bias, val)
+    torch.testing.assert_close(RidgeTerms.of(val, L, H).errors(weight, bias), expected, rtol=1e-6, atol=1e-9)
+    by_terms, by_samples = fit_ridge(terms, RidgeTerms.of(val, L, H)), fit_ridge(terms, val)
+    assert (by_terms.span, by_terms.alpha) == (by_samples.span, by_samples.alpha)
+
+
 def test_the_penalty_with_the_lowest_validation_error_is_kept() -> None:
     samples, _ = _samples(60)  # few samples for L = 32: a penalty helps on new ones
     noisy = samples._replace(

@@ -72,14 +72,31 @@ class RidgeTerms:
     def __init__(self, context_length: int, horizon: int) -> None:
         self.gram = torch.zeros(context_length + 1, context_length + 1, dtype=torch.float64)
         self.moment = torch.zeros(context_length + 1, horizon, dtype=torch.float64)
+        self.square = torch.zeros(horizon, dtype=torch.float64)  # the weighted squared targets
         self.count = 0
+
+    @classmethod
+    def of(cls, samples: Sequence[RidgeSamples], context_length: int, horizon: int) -> RidgeTerms:
+        """The terms of ``samples``."""
+        terms = cls(context_length, horizon)
+        for s in samples:
+            terms.add(s)
+        return terms
 
     def add(self, samples: RidgeSamples) -> None:
         x = _with_bias(samples.context)
         weighted = x * samples.weight.double()[:, None]
         self.gram += weighted.T @ x
         self.moment += weighted.T @ samples.target.double()
+        self.square += (samples.weight.double()[:, None] * samples.target.double() ** 2).sum(dim=0)
         self.count += len(x)
+
+    def errors(self, weight: Tensor, bias: Tensor) -> Tensor:
+        """(H,) mean squared error of each horizon step of the path (weight, bias) over the samples
+        added, on the standardised scale (as :func:`validation_errors` on them, from the terms)."""
+        coef = torch.cat([weight.double().T, bias.double()[None]])  # (L + 1, H)
+        total = (coef * (self.gram @ coef)).sum(dim=0) - 2 * (coef * self.moment).sum(dim=0) + self.square
+        return total.clamp(min=0.0) / max(self.count, 1)
 
     def spans(self) -> list[int]:
         """The spans :func:`fit_ridge` tries on this context length: L, then halved while at
@@ -107,10 +124,12 @@ class RidgeTerms:
         return weight, coef[-1].float().contiguous()
 
 
-def fit_ridge(terms: RidgeTerms, val: Sequence[RidgeSamples], alphas: Sequence[float] = ALPHAS) -> RidgeFit:
+def fit_ridge(
+    terms: RidgeTerms, val: RidgeTerms | Sequence[RidgeSamples], alphas: Sequence[float] = ALPHAS
+) -> RidgeFit:
     """Solve for every span and penalty and keep, horizon step by horizon step, the pair with the
-    lowest validation error (``val`` may be empty: every step then gets :data:`DEFAULT_ALPHA` on
-    the whole context).
+    lowest validation error (``val``, its samples or their terms, may be empty: every step then
+    gets :data:`DEFAULT_ALPHA` on the whole context).
 
     Raises:
         ValueError: no training sample was added.
@@ -118,18 +137,18 @@ def fit_ridge(terms: RidgeTerms, val: Sequence[RidgeSamples], alphas: Sequence[f
     if terms.count == 0:
         raise ValueError("no training window has every horizon step observed: nothing to fit the path on")
     L, H = terms.gram.shape[0] - 1, terms.moment.shape[1]
-    if not val:
+    if not isinstance(val, RidgeTerms):
+        val = RidgeTerms.of(val, L, H)
+    if val.count == 0:
         weight, bias = terms.solve(DEFAULT_ALPHA)
         return RidgeFit(weight, bias, (DEFAULT_ALPHA,) * H, (L,) * H, {})
     scores = {
-        (span, alpha): validation_errors(*terms.solve(alpha, span), val)
-        for span in terms.spans()
-        for alpha in alphas
+        (span, alpha): val.errors(*terms.solve(alpha, span)) for span in terms.spans() for alpha in alphas
     }
     chosen, top = _best_by_step(scores), max(alphas)
     while top * 3 <= MAX_ALPHA and (at_top := {span for span, alpha in chosen if alpha == top}):
         top *= 3  # a step's best at the grid's top: go on up on the spans where it was
-        scores.update({(span, top): validation_errors(*terms.solve(top, span), val) for span in at_top})
+        scores.update({(span, top): val.errors(*terms.solve(top, span)) for span in at_top})
         chosen = _best_by_step(scores)
     weight, bias = torch.zeros(H, L), torch.zeros(H)
     for key in dict.fromkeys(chosen):

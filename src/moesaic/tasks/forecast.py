@@ -157,7 +157,7 @@ class Forecaster:
         start = time.perf_counter()
         if any(p.requires_grad for p in self.model_.parameters()):
             val_batches = self._batches(val_parts, stride=cfg.val_stride)
-            self.stages_ = self._train_stages(train_parts, val_batches, progress)
+            self.stages_ = self._train_stages(train_parts, val_parts, val_batches, progress)
         self.train_seconds_ = time.perf_counter() - start
         return self
 
@@ -269,7 +269,11 @@ class Forecaster:
     # ---------------------------------------------------------------- internals
 
     def _train_stages(
-        self, parts: list[_Segment], val_batches: list[Batch], progress: Progress | None
+        self,
+        parts: list[_Segment],
+        val_parts: list[_Segment],
+        val_batches: list[Batch],
+        progress: Progress | None,
     ) -> list[StageOutcome]:
         """Train each stage the model asks for; roll back a stage that does not lower the validation loss."""
         model, cfg = self.model_, self.config
@@ -284,7 +288,7 @@ class Forecaster:
             if stage == "ridge":
                 if not any(o.stage in ("periodic", "linear") for o in outcomes):
                     model.clear_periodic_path()  # type: ignore[operator]
-                result = self._solve_linear_path(parts, val_batches, stage_config, progress)
+                result = self._solve_linear_path(parts, val_parts, val_batches, stage_config, progress)
             else:
                 result = train(
                     model, _WindowSampler(self, parts), config=stage_config, val_batches=val_batches or None,
@@ -307,19 +311,27 @@ class Forecaster:
         return outcomes
 
     def _solve_linear_path(
-        self, parts: list[_Segment], val_batches: list[Batch], config: TrainConfig, progress: Progress | None
+        self,
+        parts: list[_Segment],
+        val_parts: list[_Segment],
+        val_batches: list[Batch],
+        config: TrainConfig,
+        progress: Progress | None,
     ) -> TrainResult:
         """The "ridge" stage: the full linear path in closed form on every training window, fitted
-        to what the periodic path leaves (its penalty chosen on the validation windows), then the
-        quantile spreads around it by gradient steps. Its validation loss is the solved model's,
-        measured as the trained stages' is, so the rollback keeps it only when it beats the path
-        an earlier "linear" stage learnt by gradient steps."""
+        to what the periodic path leaves (its spans and penalties chosen on every validation
+        window, not only the ``val_stride``-th ones that steer stopping), then the quantile spreads
+        around it by gradient steps. Its validation loss is the solved model's, measured as the
+        trained stages' is, so the rollback keeps it only when it beats the path an earlier
+        "linear" stage learnt by gradient steps."""
         model, spec = self.model_, self.spec_
         terms = RidgeTerms(spec.context_length, spec.horizon)
+        val = RidgeTerms(spec.context_length, spec.horizon)
         with torch.no_grad():
             for batch in self._batches(parts, stride=1):
                 terms.add(model.ridge_samples(batch))  # type: ignore[operator]
-            val = [model.ridge_samples(b) for b in val_batches]  # type: ignore[operator]
+            for batch in self._batches(val_parts, stride=1) if val_batches else []:
+                val.add(model.ridge_samples(batch))  # type: ignore[operator]
         solved = fit_ridge(terms, val)
         model.set_linear_path(solved.weight, solved.bias)  # type: ignore[operator]
         by_span = {

@@ -64,7 +64,8 @@ class ForecastConfig:
         train: optimisation; ``train.batch_size`` counts windows (each gives C samples).
         val_fraction: share of each series held out (at its end) for early stopping when ``fit``
             gets no validation series; 0 disables it.
-        val_stride: validate on every ``val_stride``-th window (validation only steers stopping).
+        val_stride: validate on every ``val_stride``-th window when steering stopping and the
+            stages' rollback (the "ridge" stage chooses its penalties on every window).
         predict_batch_size: windows per forward pass in ``predict``.
     """
 
