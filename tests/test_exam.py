@@ -106,6 +106,17 @@ def test_a_stray_stretch_no_detector_names_is_still_located(stray: str, at: int,
     assert answer.option == expected
 
 
+def test_a_reversed_stretch_of_a_long_sawtooth_is_a_flip() -> None:
+    rng = np.random.default_rng(24)
+    t = np.arange(280) / 30
+    x = 2 * (t % 1) - 1 + 0.02 * rng.standard_normal(280)  # nine teeth: eighteen breaks
+    x[100:175] = x[100:175][::-1].copy()
+    evidence = inspect(x)
+    assert evidence.best() == "flip" and evidence.where["flip"] * 280 == pytest.approx(137, abs=10)
+    square = np.where(t % 1 < 0.5, 1.0, -1.0) + 0.01 * np.arange(280)  # as many edges, on a trend
+    assert inspect(square).scores["flip"] < 0.5
+
+
 def test_granger_f_points_from_cause_to_effect() -> None:
     cause = _noise(seed=5)
     effect = np.zeros_like(cause)

@@ -69,6 +69,8 @@ JUMP_SHARE = 0.08
 BREAK_Z = 8.0
 BREAK_SHARE = 0.03
 FLIP_BREAKS = 6
+# Steps that run one way this often make ramps (a sawtooth's teeth, up to 4 * FLIP_BREAKS breaks).
+FLIP_RAMPS = 0.6
 # Spikes: step noise above SPIKE_ROUGH of the spread and heavy tails (excess kurtosis).
 SPIKE_ROUGH = 0.3
 SPIKE_KURTOSIS = 1.0
@@ -214,14 +216,19 @@ def flip_score(x: np.ndarray, missing: np.ndarray | None = None) -> tuple[float,
     kink now; the original series was continuous there). A break beside a ``missing`` step is
     the kink of a filled gap, not an observed one."""
     n = x.size
-    points = breaks(x)
-    if missing is not None:
-        points = np.array([p for p in points if not missing[p - 1 : p + 2].any()], dtype=int)
-    if points.size == 0 or points.size > 2 * FLIP_BREAKS:
-        return 0.0, None
     d = np.diff(x)
     typical = float(np.median(np.abs(d))) + 1e-12
     overall = float(np.median(d))
+    # A sawtooth's teeth each give two breaks, and its ramps tell a reversed tooth from a regular
+    # one (below), so many breaks are read when the steps mostly run one way; a square wave's
+    # reversed stretch between two edges looks like any other, so few are.
+    ramps = abs(overall) > 0.5 * typical and float(np.mean(np.sign(d) == np.sign(overall))) >= FLIP_RAMPS
+    most = (4 if ramps else 2) * FLIP_BREAKS
+    points = breaks(x, limit=4 * FLIP_BREAKS + 1)
+    if missing is not None:
+        points = np.array([p for p in points if not missing[p - 1 : p + 2].any()], dtype=int)
+    if points.size == 0 or points.size > most:
+        return 0.0, None
     bounds = sorted({0, n} | {int(p) for p in points} | {int(p) + 1 for p in points if p + 1 < n})
     usual = 2.0 * float(np.median(np.abs(np.diff(x, n=2))))  # a boundary's roughness anyway
     best, where = 0.0, None
