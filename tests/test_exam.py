@@ -117,6 +117,18 @@ def test_a_reversed_stretch_of_a_long_sawtooth_is_a_flip() -> None:
     assert inspect(square).scores["flip"] < 0.5
 
 
+@pytest.mark.parametrize(
+    ("curve", "expected"), [("exp", "Speeding up"), ("log", "Slowing down"), ("line", "Steady")]
+)
+def test_the_pace_of_growth_is_read_from_its_curve(curve: str, expected: str) -> None:
+    t = np.arange(200.0)
+    clean = {"exp": np.exp(t / 50), "log": 10 * np.log1p(t), "line": 0.1 * t}[curve]
+    x = clean + np.random.default_rng(25).standard_normal(200)
+    question = "Is the growth of this series speeding up, slowing down or steady?"
+    answer = answer_question(question, ["Speeding up", "Slowing down", "Steady"], [x])
+    assert answer.option == expected
+
+
 def test_granger_f_points_from_cause_to_effect() -> None:
     cause = _noise(seed=5)
     effect = np.zeros_like(cause)

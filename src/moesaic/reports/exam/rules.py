@@ -282,6 +282,11 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
         None,
     ),
     ("trend_halves", r"first half.*second half|second half.*first half", None),
+    (
+        "growth_pace",
+        r"speed\w* up|slow\w* down|accelerat|decelerat|pace",
+        lambda c, k: k == 1 and _texts(c, r"speed|accelerat|faster") and _texts(c, r"slow|decelerat"),
+    ),
     ("slope_change", SLOPE, lambda c, k: k == 1 and not _numeric(c)),
     ("composition", r"", lambda c, k: _any_terms(c, "additive", "multiplicative")),
     (

@@ -11,6 +11,7 @@ import numpy as np
 from moesaic.reports.exam.parse import Choice, Intent
 from moesaic.reports.exam.stats import as_float, best_split, fit_line, piecewise_fit, robust_scale, smooth
 from moesaic.reports.exam.verdict import (
+    UNSUPPORTED,
     Solver,
     Verdict,
     abstain,
@@ -259,7 +260,40 @@ def trend_halves(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     return by_terms(intent, support, f"slopes per half: {a.slope:.4g} and {b.slope:.4g}")
 
 
+# A trend speeds up or slows down when a parabola beats a line by this much BIC (a clear curve).
+PACE_BIC = 10.0
+_PACES = {
+    "faster": r"speed|accelerat|faster|quicken",
+    "slower": r"slow|decelerat|level(l)?ing off|taper",
+    "steady": r"steady|constant|uniform|same (rate|pace)|linear",
+}
+
+
+def growth_pace(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """Is the trend speeding up, slowing down or steady: a parabola against a line (BIC) and, when
+    the parabola is clearly better, its slope at the end against its slope at the start."""
+    x = as_float(series[0])
+    seen = np.flatnonzero(np.isfinite(x))
+    t, y = seen / max(x.size - 1, 1), x[seen]
+    line, parabola = np.polyfit(t, y, 1), np.polyfit(t, y, 2)
+    sse = {deg: float(np.sum((np.polyval(c, t) - y) ** 2)) for deg, c in ((1, line), (2, parabola))}
+    criteria = {deg: bic(sse[deg], seen.size, deg + 1, _floor(y)) for deg in sse}
+    start, end = parabola[1], 2 * parabola[0] + parabola[1]  # the slopes at t = 0 and t = 1
+    curved = criteria[2] + PACE_BIC < criteria[1]
+    pace = "steady" if not curved else "faster" if abs(end) > abs(start) else "slower"
+    scores = []
+    for choice in intent.choices:
+        said = [name for name, words in _PACES.items() if re.search(words, choice.text.lower())]
+        scores.append(UNSUPPORTED if len(said) != 1 else float(said[0] == pace))
+    rationale = (
+        f"BIC line {criteria[1]:.1f}, parabola {criteria[2]:.1f}; slope {start:.3g} at the start, "
+        f"{end:.3g} at the end: {pace}"
+    )
+    return Verdict(tuple(scores), rationale)
+
+
 SOLVERS: dict[str, Solver] = {
+    "growth_pace": growth_pace,
     "trend_direction": trend_direction,
     "trend_presence": trend_presence,
     "trend_type": trend_type,
