@@ -129,6 +129,17 @@ def test_the_pace_of_growth_is_read_from_its_curve(curve: str, expected: str) ->
     assert answer.option == expected
 
 
+@pytest.mark.parametrize(
+    ("scales", "expected"),
+    [((3.0, 1.0), "First half"), ((1.0, 3.0), "Second half"), ((1.0, 1.0), "Both about the same")],
+)
+def test_the_more_volatile_half_is_named(scales: tuple[float, float], expected: str) -> None:
+    x = _noise(seed=26) * np.where(T < 64, scales[0], scales[1])
+    options = ["Second half", "First half", "Both about the same"]
+    answer = answer_question("Which half of the record is more volatile?", options, [x])
+    assert answer.option == expected
+
+
 def test_granger_f_points_from_cause_to_effect() -> None:
     cause = _noise(seed=5)
     effect = np.zeros_like(cause)

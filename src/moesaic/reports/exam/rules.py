@@ -331,6 +331,11 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ),
     ("variance_direction", VARIANCE, lambda c, k: k == 1 and _any_terms(c, "up") and _any_terms(c, "down")),
     (
+        "variance_halves",
+        VARIANCE + r"|\bcalm|\bquiet|\bwild|\bturbulen|\berratic",
+        lambda c, k: k == 1 and _any_terms(c, "first_half") and _any_terms(c, "second_half"),
+    ),
+    (
         "variance_stable",
         VARIANCE
         + r".*(constant|stable|chang|grow|increas|decreas|shrink|widen|narrow)|(constant|stable|chang\w*) "

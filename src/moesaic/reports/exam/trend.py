@@ -202,11 +202,15 @@ def variance_change(x: np.ndarray) -> VarianceChange:
 
 
 def variance_direction(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
-    """Does the spread grow, shrink or hold over the series?"""
+    """Does the spread grow, shrink or hold over the series; or, the same reading, which half of
+    it is more volatile (the later half when it grows, neither when it holds)?"""
     change = variance_change(as_float(series[0]))
+    grows, shrinks = change.found and change.growth > 1.0, change.found and change.growth < 1.0
     support = {
-        "up": float(change.found and change.growth > 1.0),
-        "down": float(change.found and change.growth < 1.0),
+        "up": float(grows),
+        "second_half": float(grows),
+        "down": float(shrinks),
+        "first_half": float(shrinks),
         "same": float(not change.found),
     }
     return by_terms(intent, support, change.text)
@@ -305,4 +309,5 @@ SOLVERS: dict[str, Solver] = {
     "trend_reversal": trend_reversal,
     "trend_halves": trend_halves,
     "variance_direction": variance_direction,
+    "variance_halves": variance_direction,
 }
