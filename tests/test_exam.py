@@ -140,6 +140,22 @@ def test_the_more_volatile_half_is_named(scales: tuple[float, float], expected: 
     assert answer.option == expected
 
 
+@pytest.mark.parametrize(
+    ("other", "expected"),
+    [
+        ("bigger", "Same shape, different scale"),
+        ("copy", "Identical in both shape and scale"),
+        ("saw", "Different shapes"),
+    ],
+)
+def test_shape_and_scale_of_two_series_are_told_apart(other: str, expected: str) -> None:
+    wave = np.sin(2 * np.pi * T / 16)
+    second = {"bigger": 4 * wave, "copy": wave, "saw": 2 * ((T / 16) % 1) - 1}[other] + _noise(0.02, seed=27)
+    options = ["Same shape, different scale", "Identical in both shape and scale", "Different shapes"]
+    question = "Which description fits the relation between the two series?"
+    assert answer_question(question, options, [wave + _noise(0.02, seed=28), second]).option == expected
+
+
 def test_granger_f_points_from_cause_to_effect() -> None:
     cause = _noise(seed=5)
     effect = np.zeros_like(cause)

@@ -44,14 +44,18 @@ def pair(series: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
     return as_float(series[0]), as_float(series[1])
 
 
-def scaled(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
-    """Is one series a scaled copy of the other? The larger one is the "scaled version"."""
-    a, b = pair(series)
+def _same_shape(a: np.ndarray, b: np.ndarray) -> tuple[bool, str]:
+    """The same shape: the same cycle, or values that move together as a copy does."""
     same_shape, text = _same_cycle(a, b)
     n = min(a.size, b.size)
     r = float(np.corrcoef(a[:n], b[:n])[0, 1]) if a[:n].std() > 0 and b[:n].std() > 0 else 0.0
-    same_shape = same_shape or abs(r) > COPY_R
-    text += f"; correlation {r:.3f} (a copy above {COPY_R})"
+    return same_shape or abs(r) > COPY_R, f"{text}; correlation {r:.3f} (a copy above {COPY_R})"
+
+
+def scaled(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """Is one series a scaled copy of the other? The larger one is the "scaled version"."""
+    a, b = pair(series)
+    same_shape, text = _same_shape(a, b)
     bigger = 1 if a.std() > b.std() else 2
     scores = []
     for choice in intent.choices:
@@ -62,6 +66,34 @@ def scaled(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
         else:
             scores.append(float(same_shape) if choice.polarity == 1 else UNSUPPORTED)
     return Verdict(tuple(scores), f"{text}; std {a.std():.3g} vs {b.std():.3g}")
+
+
+# Two series of one shape are on one scale when their spreads differ by less than this factor.
+SAME_SCALE = 1.25
+
+
+def shape_scale(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """Same shape and scale, same shape on another scale, or different shapes: the shape as for
+    :func:`scaled`, the scale from the ratio of the spreads (and the gap of the means)."""
+    a, b = pair(series)
+    same_shape, text = _same_shape(a, b)
+    spread = max(a.std(), b.std()) / max(min(a.std(), b.std()), 1e-12)
+    same_scale = spread < SAME_SCALE and abs(a.mean() - b.mean()) < 0.5 * max(a.std(), b.std())
+    relation = "different shapes" if not same_shape else "identical" if same_scale else "rescaled"
+    scores = []
+    for choice in intent.choices:
+        words = choice.text.lower()
+        if re.search(r"different shapes?|not (the same|alike)|unrelated", words):
+            said = "different shapes"
+        elif re.search(r"different (scale|size|amplitude|magnitude)|scaled|rescaled", words):
+            said = "rescaled"
+        elif re.search(r"identical|same (shape and|scale)|both shape and scale", words):
+            said = "identical"
+        else:
+            scores.append(UNSUPPORTED)
+            continue
+        scores.append(float(said == relation))
+    return Verdict(tuple(scores), f"{text}; spreads differ x{spread:.2f}: {relation}")
 
 
 def _same_cycle(a: np.ndarray, b: np.ndarray, *, period_tolerance: float | None = 1.15) -> tuple[bool, str]:
@@ -423,6 +455,7 @@ SOLVERS: dict[str, Solver] = {
     "white_noise_pick": white_noise_pick,
     "correlation_sign": correlation_sign,
     "scaled": scaled,
+    "shape_scale": shape_scale,
     "flipped": flipped,
     "similar_shape": similar_shape,
     "same_distribution": same_distribution,

@@ -156,6 +156,7 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
         lambda c, k: k == 2 and _any_terms(c, "negative") and _any_terms(c, "positive"),
     ),
     ("flipped", r"flipped version|mirror|upside[- ]down|inverted (copy|version)", None),
+    ("shape_scale", r"", lambda c, k: k == 2 and _texts(c, r"\bshapes?\b") and _texts(c, r"\bscale\b")),
     ("anomaly_nonstationary", r"non-?stationary anomal", None),
     (
         "break_presence",
