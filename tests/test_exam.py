@@ -156,6 +156,21 @@ def test_shape_and_scale_of_two_series_are_told_apart(other: str, expected: str)
     assert answer_question(question, options, [wave + _noise(0.02, seed=28), second]).option == expected
 
 
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [("spread", "Near the end"), ("mean", "Near the beginning"), ("none", "It does not change")],
+)
+def test_where_the_behaviour_changes(change: str, expected: str) -> None:
+    x = _noise(0.3, seed=29)
+    if change == "spread":
+        x[100:] *= 5.0
+    elif change == "mean":
+        x[30:] += 3.0
+    options = ["It does not change", "Near the beginning", "Near the end", "Near the middle"]
+    answer = answer_question("Where does the behaviour of this series change?", options, [x])
+    assert answer.option == expected
+
+
 def test_granger_f_points_from_cause_to_effect() -> None:
     cause = _noise(seed=5)
     effect = np.zeros_like(cause)

@@ -174,6 +174,11 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ("change_location", MEAN_CHANGE, lambda c, k: k == 1 and _places(c)),
     ("change_location", MEAN_CHANGE + r".*" + WHERE + "|" + WHERE + r".*" + MEAN_CHANGE, _positions),
     (
+        "behaviour_location",
+        r"(behaviou?r|character|pattern)\b[^?]*\bchang",
+        lambda c, k: k == 1 and _places(c),
+    ),
+    (
         "anomaly_base",
         r"without the anomal|pattern.*before the anomal|underlying pattern.*"
         + ANOMALY

@@ -18,6 +18,7 @@ import numpy as np
 
 from moesaic.reports.exam.parse import Choice, Intent
 from moesaic.reports.exam.stats import as_float, autocorrelation
+from moesaic.reports.exam.trend import variance_change
 from moesaic.reports.exam.verdict import UNSUPPORTED, Solver, Verdict, by_place, yes_no
 from moesaic.reports.exam.waves import nuisance_basis
 
@@ -94,6 +95,32 @@ def change_location(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     return Verdict(by_place(intent, test.at / x.size, x.size), test.describe("shift in the mean"))
 
 
+# An option that says nothing changes.
+_NO_CHANGE = re.compile(
+    r"\b(does|did) not change|\b(doesn|didn)'?t change|\bno (change|shift)|\bunchang"
+    r"|\bnowhere|\bnever\b|\bstays?\b"
+)
+
+
+def behaviour_location(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """Where the behaviour changes: the split of a change of spread when there is one (it alters
+    the look of a series most), else of a significant shift in the mean, else nowhere (the
+    options that deny a change)."""
+    x = as_float(series[0])
+    spread = variance_change(x)
+    step = change_test(x, "step")
+    denied = [_NO_CHANGE.search(c.text.lower()) is not None for c in intent.choices]
+    if spread.found and spread.at is not None:
+        at, text = spread.at, spread.text
+    elif step.significant():
+        at, text = step.at, step.describe("shift in the mean")
+    else:
+        text = f"no change: {spread.text}; {step.describe('shift in the mean')}"
+        return Verdict(tuple(map(float, denied)), text)
+    places = by_place(intent, at / x.size, x.size)
+    return Verdict(tuple(0.0 if no else p for no, p in zip(denied, places, strict=True)), text)
+
+
 # What a claim about the slope says: it changes, or it holds.
 _CHANGES = re.compile(
     r"\bchang|\bdiffer|\bbreak|\bbend|\bkink|\bsteeper|\bflatter|\bshift|\baccelerat|\bdecelerat|\btwo\b"
@@ -135,5 +162,6 @@ SOLVERS: dict[str, Solver] = {
     "break_presence": break_presence,
     "break_direction": break_direction,
     "change_location": change_location,
+    "behaviour_location": behaviour_location,
     "slope_change": slope_change,
 }

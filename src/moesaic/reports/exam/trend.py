@@ -173,6 +173,7 @@ class VarianceChange(NamedTuple):
     found: bool
     text: str
     growth: float  # noise scale after the split over the scale before
+    at: int | None = None  # the step of the split, when the change is there (not a steady one)
 
 
 def variance_change(x: np.ndarray) -> VarianceChange:
@@ -187,7 +188,7 @@ def variance_change(x: np.ndarray) -> VarianceChange:
     growth = right / max(left, 1e-300)
     text = f"noise scale {left:.3g} before step {split.at} and {right:.3g} after"
     if ratio > VARIANCE_RATIO:
-        return VarianceChange(True, text, growth)
+        return VarianceChange(True, text, growth, split.at)
     # A spread that grows or shrinks steadily: no split sees the whole change on one side, but
     # the quarters' scales rise (or fall) one after the other and the last is VARIANCE_RATIO
     # times the first (or a VARIANCE_RATIO-th of it).
