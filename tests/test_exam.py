@@ -171,6 +171,14 @@ def test_where_the_behaviour_changes(change: str, expected: str) -> None:
     assert answer.option == expected
 
 
+@pytest.mark.parametrize("levels", [(0.0, 3.0, 6.0, 3.0, 0.0, 6.0), (1.0, 4.0, 1.0, 4.0), (2.0,)])
+def test_the_distinct_levels_of_a_series_are_counted(levels: tuple[float, ...]) -> None:
+    x = np.repeat(levels, 240 // len(levels)) + 0.5 * np.random.default_rng(30).standard_normal(240)
+    question = "How many distinct levels does this series move between?"
+    answer = answer_question(question, ["1", "2", "3", "4"], [x])
+    assert answer.option == str(len(set(levels)))
+
+
 def test_granger_f_points_from_cause_to_effect() -> None:
     cause = _noise(seed=5)
     effect = np.zeros_like(cause)

@@ -272,6 +272,11 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ("white_noise_test", r"\bindependent\b|\buncorrelated\b", lambda c, k: k == 1 and _yes_no(c)),
     ("trend_order", r"order(ing)? of|sequence of", None),
     ("trend_pieces", r"how many (pieces|segments|linear)", None),
+    (
+        "level_count",
+        r"how many (distinct |different |separate )?(levels|states|plateaus)|number of (distinct )?levels",
+        lambda c, k: k == 1 and _numeric(c),
+    ),
     ("regime_count", r"how many .*regime|number of regimes", None),
     ("regime_switching", r"regime", None),
     (

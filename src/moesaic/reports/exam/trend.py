@@ -9,7 +9,15 @@ from typing import NamedTuple
 import numpy as np
 
 from moesaic.reports.exam.parse import Choice, Intent
-from moesaic.reports.exam.stats import as_float, best_split, fit_line, piecewise_fit, robust_scale, smooth
+from moesaic.reports.exam.stats import (
+    as_float,
+    best_split,
+    fit_line,
+    noise_std,
+    piecewise_fit,
+    robust_scale,
+    smooth,
+)
 from moesaic.reports.exam.verdict import (
     UNSUPPORTED,
     Solver,
@@ -169,6 +177,28 @@ def regime_count(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
     return nearest_number(intent, count, f"{_fmt_counts(crit)}; {change.text}")
 
 
+# Distinct levels: values of a 9-step moving median (a step stays sharp under it) fall in
+# clusters apart by more than LEVEL_GAP deviations of the noise, each holding LEVEL_SHARE of them.
+LEVEL_WIDTH = 9
+LEVEL_GAP = 1.0
+LEVEL_SHARE = 0.05
+
+
+def level_count(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """How many distinct levels the series moves between: clusters of its moving median."""
+    x = as_float(series[0])
+    seen = x[np.isfinite(x)]
+    if seen.size < 2 * LEVEL_WIDTH:
+        return abstain(intent, f"{seen.size} observed steps: too few to read levels from")
+    medians = np.sort(np.median(np.lib.stride_tricks.sliding_window_view(seen, LEVEL_WIDTH), axis=1))
+    gap = LEVEL_GAP * max(noise_std(seen), 1e-12)
+    clusters = np.split(medians, np.flatnonzero(np.diff(medians) > gap) + 1)
+    levels = [float(np.median(c)) for c in clusters if c.size >= LEVEL_SHARE * medians.size]
+    listed = ", ".join(f"{v:.3g}" for v in levels)
+    text = f"levels {listed} (clusters of the moving median apart by more than {gap:.3g})"
+    return nearest_number(intent, max(len(levels), 1), text)
+
+
 class VarianceChange(NamedTuple):
     found: bool
     text: str
@@ -306,6 +336,7 @@ SOLVERS: dict[str, Solver] = {
     "trend_coefficient": trend_coefficient,
     "trend_pieces": trend_pieces,
     "regime_count": regime_count,
+    "level_count": level_count,
     "regime_switching": regime_switching,
     "trend_reversal": trend_reversal,
     "trend_halves": trend_halves,
