@@ -295,7 +295,7 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ("trend_halves", r"first half.*second half|second half.*first half", None),
     (
         "growth_pace",
-        r"speed\w* up|slow\w* down|accelerat|decelerat|pace",
+        r"speed\w* up|slow\w* down|accelerat|decelerat|\bpace\b",
         lambda c, k: k == 1 and _texts(c, r"speed|accelerat|faster") and _texts(c, r"slow|decelerat"),
     ),
     ("slope_change", SLOPE, lambda c, k: k == 1 and not _numeric(c)),
