@@ -1,11 +1,12 @@
-"""Solvers for changes at one unknown step: is there a break in the mean, where is it, and
-does the trend's slope change.
+"""Solvers for changes at one unknown step: is there a break in the mean, where is it, where
+does the behaviour (the mean or the spread) change, and does the trend's slope change.
 
-All three use one test: a line is fitted, then one extra regressor (a step for a shift in the
-mean, a hinge for a change of slope) is tried at every step of the middle 70% of the series;
-the largest F statistic is compared with Andrews' (1993) 5% critical value of this supremum,
-after shrinking it by the long-run variance factor of the residual's lag-1 autocorrelation (a
-persistent series wanders without breaking).
+The mean and the slope are read by one test: a line is fitted, then one extra regressor (a
+step for a shift in the mean, a hinge for a change of slope) is tried at every step of the
+middle 70% of the series; the largest F statistic is compared with Andrews' (1993) 5% critical
+value of this supremum, after shrinking it by the long-run variance factor of the residual's
+lag-1 autocorrelation (a persistent series wanders without breaking). The spread is read by
+:func:`moesaic.reports.exam.trend.variance_change`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Solvers for trend questions: direction, type, ordering, coefficient, pieces, regimes."""
+"""Solvers for trend questions: direction, type, ordering, coefficient, pace, pieces, regimes and
+levels, and the spread's direction."""
 
 from __future__ import annotations
 
