@@ -179,6 +179,18 @@ def test_the_distinct_levels_of_a_series_are_counted(levels: tuple[float, ...]) 
     assert answer.option == str(len(set(levels)))
 
 
+def test_which_of_two_series_is_stationary_and_whether_level_and_spread_hold() -> None:
+    walk = np.cumsum(_noise(seed=31))  # its level wanders
+    still = _noise(seed=32)
+    options = ["Series 1", "Neither", "Series 2", "Both"]
+    question = "Which of the two series is stationary?"
+    assert answer_question(question, options, [walk, still]).option == "Series 2"
+    assert answer_question(question, options, [still, _noise(seed=33)]).option == "Both"
+    question = "Do the statistical properties of this series (its level and spread) stay constant over time?"
+    assert answer_question(question, ["No", "Yes"], [walk]).option == "No"
+    assert answer_question(question, ["No", "Yes"], [still]).option == "Yes"
+
+
 def test_granger_f_points_from_cause_to_effect() -> None:
     cause = _noise(seed=5)
     effect = np.zeros_like(cause)

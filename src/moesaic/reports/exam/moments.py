@@ -18,7 +18,7 @@ from moesaic.reports.exam.stats import (
     fit_line,
 )
 from moesaic.reports.exam.trend import TREND_T, trend_criteria
-from moesaic.reports.exam.verdict import Solver, Verdict, by_terms, nearest_number, yes_no
+from moesaic.reports.exam.verdict import UNSUPPORTED, Solver, Verdict, by_terms, nearest_number, yes_no
 from moesaic.reports.exam.waves import best_wave, fit_trend, nuisance_basis
 
 # A deterministic cycle: a waveform explaining this share of the (line-detrended) variance.
@@ -97,6 +97,8 @@ def _remove_cycle(x: np.ndarray) -> np.ndarray:
 
 
 def stationarity_question(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    if len(series) == 2 and all(c.polarity is None for c in intent.choices):
+        return _which_stationary(intent, series)
     x = as_float(series[0])
     scale = float(np.abs(x).max())
     if intent.mentions(r"differenc"):
@@ -125,6 +127,23 @@ def stationarity_question(intent: Intent, series: Sequence[np.ndarray]) -> Verdi
         "variance": float(reasons["variance"] and not reasons["mean"]),
     }
     return yes_no(intent, p_yes, how + evidence.describe(), reasons=support)
+
+
+def _which_stationary(intent: Intent, series: Sequence[np.ndarray]) -> Verdict:
+    """Which of two series is stationary: options naming one series, both or neither."""
+    flags = [stationarity(as_float(s)).stationary() for s in series]
+    scores = []
+    for choice in intent.choices:
+        named, words = choice.series(), choice.text.lower()
+        if re.search(r"\bboth\b", words):
+            scores.append(float(all(flags)))
+        elif re.search(r"\bneither\b|\bnone\b", words):
+            scores.append(float(not any(flags)))
+        elif len(named) == 1 and named[0] in (1, 2):
+            scores.append(float(flags[named[0] - 1] and not flags[2 - named[0]]))
+        else:
+            scores.append(UNSUPPORTED)
+    return Verdict(tuple(scores), f"stationary: series 1 {flags[0]}, series 2 {flags[1]}")
 
 
 def _any_part(intent: Intent, x: np.ndarray) -> Verdict:

@@ -336,6 +336,12 @@ RULES: tuple[tuple[str, str, OptionTest], ...] = (
     ),
     ("stationarity", r"stationar", None),
     (
+        "stationarity",
+        r"statistical properties|\b(level|mean)\b[^?]*\b(and|or)\b[^?]*\b(spread|variance)\b"
+        r"|\b(spread|variance)\b[^?]*\b(and|or)\b[^?]*\b(level|mean)\b",
+        lambda c, k: k == 1 and _yes_no(c),
+    ),
+    (
         "mean_value",
         r"\bmean\b|average|cent(red|ered) (on|around|at)|around what (value|level)|typical (value|level)",
         lambda c, k: _numeric(c),
