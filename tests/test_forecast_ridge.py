@@ -14,12 +14,25 @@ from moesaic.heads.ridge import (
     RidgeSamples,
     RidgeTerms,
     fit_ridge,
-    validation_error,
-    validation_errors,
 )
 from moesaic.tasks.forecast import ForecastConfig, Forecaster
 
 L, H = 32, 8
+
+
+def validation_errors(weight: torch.Tensor, bias: torch.Tensor, val: list[RidgeSamples]) -> torch.Tensor:
+    """(H,) mean squared error of each horizon step over the samples themselves (the reference
+    :meth:`RidgeTerms.errors` must agree with)."""
+    total, count = torch.zeros(weight.shape[0], dtype=torch.float64), 0
+    for s in val:
+        error = (s.context @ weight.T + bias - s.target) ** 2 * s.weight[:, None]  # (N, H)
+        total += error.double().sum(dim=0)
+        count += len(error)
+    return total / max(count, 1)
+
+
+def validation_error(weight: torch.Tensor, bias: torch.Tensor, val: list[RidgeSamples]) -> float:
+    return float(validation_errors(weight, bias, val).mean())
 
 
 def _samples(n: int, weight: torch.Tensor | None = None, seed: int = 0) -> tuple[RidgeSamples, torch.Tensor]:

@@ -93,7 +93,7 @@ class RidgeTerms:
 
     def errors(self, weight: Tensor, bias: Tensor) -> Tensor:
         """(H,) mean squared error of each horizon step of the path (weight, bias) over the samples
-        added, on the standardised scale (as :func:`validation_errors` on them, from the terms)."""
+        added, on the standardised scale, from the terms alone: coef' G coef - 2 coef' M + y'Wy."""
         coef = torch.cat([weight.double().T, bias.double()[None]])  # (L + 1, H)
         total = (coef * (self.gram @ coef)).sum(dim=0) - 2 * (coef * self.moment).sum(dim=0) + self.square
         return total.clamp(min=0.0) / max(self.count, 1)
@@ -162,22 +162,6 @@ def _best_by_step(scores: dict[tuple[int, float], Tensor]) -> list[tuple[int, fl
     """The (span, alpha) of the lowest score at each horizon step (the first such in ``scores``)."""
     keys = list(scores)
     return [keys[i] for i in torch.stack([scores[k] for k in keys]).argmin(dim=0).tolist()]
-
-
-def validation_errors(weight: Tensor, bias: Tensor, val: Sequence[RidgeSamples]) -> Tensor:
-    """(H,) mean squared error of each horizon step, on the standardised scale, of the path
-    (weight, bias) over ``val`` (float64)."""
-    total, count = torch.zeros(weight.shape[0], dtype=torch.float64), 0
-    for s in val:
-        error = (s.context @ weight.T + bias - s.target) ** 2 * s.weight[:, None]  # (N, H)
-        total += error.double().sum(dim=0)
-        count += len(error)
-    return total / max(count, 1)
-
-
-def validation_error(weight: Tensor, bias: Tensor, val: Sequence[RidgeSamples]) -> float:
-    """Mean squared error on the standardised scale of the path (weight, bias) over ``val``."""
-    return float(validation_errors(weight, bias, val).mean())
 
 
 def _with_bias(x: Tensor) -> Tensor:

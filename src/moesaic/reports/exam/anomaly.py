@@ -99,26 +99,23 @@ class AnomalyEvidence(NamedTuple):
 def flat_runs(x: np.ndarray, missing: np.ndarray | None = None) -> list[tuple[int, int]]:
     """Maximal runs [start, stop) of at least FLAT_STEPS steps that stay within a tiny band, and
     on a noisy series the longer runs that stay within the noise's band (windows mostly
-    ``missing`` are not flat: a filled gap is flat by construction)."""
+    ``missing`` are not flat: a filled gap is flat by construction; ``x`` has its gaps filled)."""
     n = x.size
     if n < FLAT_STEPS:
         return []
     strict = FLAT_SHARE * float(np.ptp(x)) + 1e-12
     runs = _runs_within(x, strict, missing)
-    steps = np.diff(x, n=2)
-    steps = steps[np.isfinite(steps)]
     # the white noise's deviation, from second differences: trends and slow cycles barely move them
-    white = robust_scale(steps) / np.sqrt(6.0) if steps.size > 1 else 0.0
+    white = robust_scale(np.diff(x, n=2)) / np.sqrt(6.0)
     if FLAT_NOISE * white > strict:
         band = FLAT_NOISE * white
-        steps_seen = np.flatnonzero(np.isfinite(x))
-        level = np.polyval(np.polyfit(steps_seen, x[steps_seen], 1), np.arange(n))  # a trend is no pattern
+        detrended = fit_line(x).residual  # a trend is no pattern
         noisy = [
             (a, b)
             for a, b in _runs_within(x, band, missing)
             if b - a >= FLAT_NOISE_STEPS
             and _drift(x[a:b]) <= FLAT_DRIFT * band
-            and _drift(np.concatenate([x[:a] - level[:a], x[b:] - level[b:]])) >= FLAT_SIGNAL * band
+            and _drift(np.concatenate([detrended[:a], detrended[b:]])) >= FLAT_SIGNAL * band
         ]
         runs = sorted(runs + [r for r in noisy if not any(a < r[1] and r[0] < b for a, b in runs)])
     return runs
@@ -128,10 +125,9 @@ def _drift(x: np.ndarray) -> float:
     """How far the run's local mean moves: the range of its moving average over FLAT_STEPS // 2
     steps (a slow ramp or the bottom of a slow cycle drifts; a flat run's noise averages out)."""
     width = FLAT_STEPS // 2
-    filled = x[np.isfinite(x)]
-    if filled.size < width:
+    if x.size < width:
         return 0.0
-    return float(np.ptp(np.convolve(filled, np.ones(width) / width, mode="valid")))
+    return float(np.ptp(np.convolve(x, np.ones(width) / width, mode="valid")))
 
 
 def _runs_within(x: np.ndarray, band: float, missing: np.ndarray | None) -> list[tuple[int, int]]:
@@ -423,8 +419,7 @@ def unusual_stretch(x: np.ndarray) -> float | None:
     seen = np.flatnonzero(np.isfinite(x))
     if seen.size < 4 * FLAT_STEPS:
         return None
-    filled = fill_gaps(x)
-    detrended = filled - np.polyval(np.polyfit(seen, x[seen], 1), np.arange(n))
+    detrended = fit_line(fill_gaps(x)).residual
     guess = dominant_period(detrended).period
     if not 4 <= guess <= n / 3:
         return None
