@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -68,6 +69,40 @@ def test_fmea_questions_option_asks_another_question_file(tmp_path: Path) -> Non
     assert any("questions=1," in r.setting for r in rows)
     with pytest.raises(DataFormatError, match=r"none\.csv: file not found"):
         run_fmea(SuiteContext(data=data, options={"fmea_questions": str(tmp_path / "none.csv")}))
+
+
+def test_questions_marked_unanswerable_are_scored_by_abstention_not_paired(tmp_path: Path) -> None:
+    data = _folder(tmp_path)
+    own = tmp_path / "with_unanswerable.csv"
+    absent = "The FMEA does not contain this information."
+    none = json.dumps([{"nugget": absent, "status": "ESSENTIAL"}])
+    marked = [
+        QUESTIONS[0],
+        [2, "Who supplies the Water Pump?", absent, "Unanswerable", none],
+        [3, "What is the RPN of the Radiator?", absent, "unanswerable", none],
+    ]  # fmt: skip
+    pd.DataFrame(marked, columns=["ID", "Question", "Answer", "Categories", "Nuggets"]).to_csv(
+        own, index=False
+    )
+    rows = run_fmea(SuiteContext(data=data, options={"fmea_questions": str(own)}))
+    values = {(r.system, r.metric): r.value for r in rows}
+    assert (
+        values[("moesaic-qa", "unanswerable_abstained")] == 0.5
+    )  # "supplies" abstains, the radiator's RPN is there
+    plain = tmp_path / "plain.csv"
+    unmarked = [[*row[:3], "Name matching", *row[4:]] for row in marked]
+    pd.DataFrame(unmarked, columns=["ID", "Question", "Answer", "Categories", "Nuggets"]).to_csv(
+        plain, index=False
+    )
+    plain_rows = run_fmea(SuiteContext(data=data, options={"fmea_questions": str(plain)}))
+    assert not [r for r in plain_rows if r.metric == "unanswerable_abstained"]
+    # both marked questions name a part of the sheet: unmarked, each would be an answerable half of a pair
+    assert _pairs(plain_rows) - _pairs(rows) == 2
+
+
+def _pairs(rows: list) -> int:
+    setting = next(r.setting for r in rows if r.metric == "false_abstention")
+    return sum(int(n) for n in re.findall(r"pairs_(?:eval|dev)=(\d+)", setting))
 
 
 def test_qa_suite_is_registered_when_imported() -> None:

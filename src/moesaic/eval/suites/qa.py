@@ -35,7 +35,8 @@ Datasets and rows (``value`` in [0, 1]):
   development half; ``rows_per_answer`` (rows quoted per answer). ``-o fmea_questions=FILE``
   asks the questions of FILE instead (the layout of ``fmea_qa_model.csv``: ID, Question,
   Answer, Categories, Nuggets), for example the project's own sets in ``tests/data``; its rows
-  carry the dataset ``fmea_qa:STEM``.
+  carry the dataset ``fmea_qa:STEM``. Questions whose categories include ``Unanswerable`` are
+  left out of the paired set and scored by ``unanswerable_abstained`` (the share abstained on).
 - ``timeseriesexam``: the rows of suite ``exam`` (skip them with ``-o exam=0``).
 
 ``--quick``: a smaller C grid, one template question per third FMEA row, and the exam's quick mode.

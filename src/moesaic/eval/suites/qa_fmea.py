@@ -60,7 +60,12 @@ def run_fmea(ctx: SuiteContext) -> list[BenchRow]:
     pairs = template_pairs(rows)
     if ctx.quick:
         pairs = pairs[::3]
-    pairs += benchmark_pairs([(q.doc_id, str(q.fields["Question"])) for q in questions], rows)
+    unanswerable = {
+        q.doc_id for q in questions if UNANSWERABLE in {c.lower() for c in q.fields["Categories"]}
+    }
+    # a question the set marks unanswerable is no answerable half of a pair
+    asked = [(q.doc_id, str(q.fields["Question"])) for q in questions if q.doc_id not in unanswerable]
+    pairs += benchmark_pairs(asked, rows)
     halves = split_pairs(pairs)
     dev_a = [probe.support(p.answerable) for p in halves.dev]
     dev_u = [probe.support(p.unanswerable) for p in halves.dev]
@@ -143,4 +148,24 @@ def run_fmea(ctx: SuiteContext) -> list[BenchRow]:
         ),
         _row("moesaic-qa", dataset, task, a_setting, "abstention_recall", abstain.abstention_recall, **cost),
         _row("moesaic-qa", dataset, task, a_setting, "false_abstention", abstain.false_abstention, **cost),
+        *_unanswerable_rows(
+            dataset, q_setting, {k: answers[k].abstained for k in sorted(unanswerable)}, cost
+        ),
     ]
+
+
+UNANSWERABLE = "unanswerable"
+"""The category (any case) that marks a question the sheet cannot answer."""
+
+
+def _unanswerable_rows(
+    dataset: str, setting: str, abstained: dict[str, bool], cost: dict[str, float]
+) -> list[BenchRow]:
+    """``unanswerable_abstained``: the share of the set's unanswerable questions abstained on
+    (their nuggets share no words with an abstention, so ``complete_answers`` counts them wrong
+    whatever the answer); no row when the set marks none."""
+    if not abstained:
+        return []
+    share = sum(abstained.values()) / len(abstained)
+    logger.info("unanswerable questions not abstained on: %s", [k for k, a in abstained.items() if not a])
+    return [_row("moesaic-qa", dataset, "fmea_qa", setting, "unanswerable_abstained", share, **cost)]

@@ -48,7 +48,7 @@ _ASKING = """maximum minimum largest smallest greatest fewest worst best belong 
 place exist exists present available listed recorded kind type types whole entire overall across
 include includes including known find found wat wht whch pls plz happen happens happened out
 prescribe prescribes prescribed suggest suggests suggested score scores rating ratings doing done
-get gets got"""
+get gets got make makes made"""
 QUESTION_WORDS = frozenset(normal_terms(_GENERIC + " " + _ASKING))
 # Words that open a filter clause: they say how the rows are narrowed, not what about.
 _CLAUSE_WORDS = frozenset(normal_terms("involve involves involving related regarding concerning past beyond"))
@@ -119,6 +119,7 @@ def analyse(question: str, rows: Sequence[FmeaRow]) -> Query:
     columns = asked_columns(question)
     clause = clause_positions(question)
     mentions = _at_named_level(link_mentions(question, rows), raw_words(question))
+    columns = _outside_names(question, columns, normal_terms(question), mentions)
     if columns:  # "actions related to lubrication": a name inside the clause is a topic, not a place
         mentions = [m for m in mentions if not m.words <= clause]
     score = _score_named(text)
@@ -165,7 +166,7 @@ def analyse(question: str, rows: Sequence[FmeaRow]) -> Query:
     listed = _listed_level(text, mentions)
     numeric = compared.filters[0] if compared.filters else None
     return Query(
-        mentions, numeric, rank, mean, group, content, narrowing, asked_columns(question), topic, listed,
+        mentions, numeric, rank, mean, group, content, narrowing, columns, topic, listed,
         compared.filters[1:], compared.unread, extreme, group is not None and top is None, kind,
     )  # fmt: skip
 
@@ -180,6 +181,26 @@ _COUNTED = re.compile(
 _LONG_QUESTION_WORDS = frozenset(
     w for w in (*QUESTION_WORDS, *(_GENERIC + " " + _ASKING).split()) if len(w) >= MIN_FUZZY
 )
+
+
+# The one-word cues of a column, stemmed: a part may be named with them ("Cabin Controls").
+_NAMEABLE_CUES = {"control": "control", "action": "action", "effect": "effect"}
+
+
+def _outside_names(
+    question: str, columns: tuple[str, ...], words: Sequence[str], mentions: Sequence[Mention]
+) -> tuple[str, ...]:
+    """The asked columns less those asked only by a one-word cue inside a name the question
+    gives ("the components of the Electrical and Controls subsystem" asks for no control)."""
+    covered = set().union(*(m.words for m in mentions)) if mentions else set()
+    kept = []
+    for column in columns:
+        stem = _NAMEABLE_CUES.get(column)
+        if stem is None or any(w.startswith(stem) for i, w in enumerate(words) if i not in covered):
+            kept.append(column)
+        elif column in asked_columns(re.sub(rf"\b{stem}\w*", " ", question, flags=re.IGNORECASE)):
+            kept.append(column)  # another cue asks for it too ("what do the Cabin Controls lead to")
+    return tuple(kept)
 
 
 def _swapped(a: str, b: str) -> bool:

@@ -191,9 +191,14 @@ def _match(name: str, question: Sequence[str]) -> frozenset[int] | None:
     """Question word positions covering every word of ``name`` (a contiguous run preferred), or None."""
     name_terms = normal_terms(_ACRONYM.sub(" ", name)) or normal_terms(name)
     size = len(name_terms)
+    acronym = _ACRONYM.search(name)
+    short = acronym.group(1).lower() if acronym is not None else None
     for start in range(len(question) - size + 1):
         if all(near(question[start + k], t) for k, t in enumerate(name_terms)):
-            return frozenset(range(start, start + size))
+            end = (
+                start + size
+            )  # "Electronic control unit (ECU)" written out whole: the acronym is the name's too
+            return frozenset(range(start, end + (end < len(question) and question[end] == short)))
     used: set[int] = set()
     for term in name_terms:
         hit = next((i for i, q in enumerate(question) if i not in used and near(q, term)), None)
@@ -211,9 +216,7 @@ def _match(name: str, question: Sequence[str]) -> frozenset[int] | None:
             first, second = question[i], question[i + 1]
             if min(len(first), len(second)) >= 3 and near(first + second, compact):
                 return frozenset({i, i + 1})
-    acronym = _ACRONYM.search(name)
-    if acronym is not None:
-        short = acronym.group(1).lower()
+    if short is not None:
         for i, word in enumerate(question):
             if word == short:
                 return frozenset({i})
@@ -242,6 +245,16 @@ def link_mentions(question: str, rows: Sequence[FmeaRow]) -> list[Mention]:
             m.name,
         )
     )
+    # A name gathered from scattered words loses a word that a name written as a run holds and
+    # does not fully share: in "the filter housing of the air-conditioning", "Air filter housing"
+    # would borrow the "air" of "Air-conditioning".
+    runs = [m.words for m in found if max(m.words) - min(m.words) + 1 == len(m.words)]
+    found = [
+        m
+        for m in found
+        if max(m.words) - min(m.words) + 1 == len(m.words)
+        or not any(m.words & r and not r <= m.words for r in runs)
+    ]
     kept: list[Mention] = []
     for mention in found:
         if any(mention.words & other.words and mention.words != other.words for other in kept):

@@ -36,7 +36,8 @@ _COLUMN_CUES = (
         "cause",
         r"\bcaused by\b|\bcauses? of\b|\bwhat causes\b|\breasons?\b|\bwhy\b|\bdue to\b"
         r"|\b(?:comes?|coming|stems?|stemming|arises?|arising|results?|resulting|originates?) from\b"
-        rf"|\b{_LIKELY} (?:to be |to come )?(?:from|causes?)\b",
+        rf"|\b{_LIKELY} (?:to be |to come )?(?:from|causes?)\b"
+        r"|\bwhat (?:could |would |might |can |will )?makes?\b(?! up\b)",
     ),
     (
         "effect",
