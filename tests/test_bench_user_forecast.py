@@ -129,3 +129,18 @@ def test_repeated_or_multi_valued_options_are_refused(tmp_path: Path, options: d
     csv = _csv(tmp_path / "plant.csv", 400)
     with pytest.raises(OptionError, match=message):
         _run(tmp_path, {"csv": str(csv), "context": "24", "horizons": "8", **options})
+
+
+def test_the_ridge_study_adds_validation_rows_for_moesaic_only(tmp_path: Path) -> None:
+    csv = _csv(tmp_path / "hourly.csv", 600)
+    options = {"csv": str(csv), "context": "48", "horizons": "16", "max_steps": "2", "ridge_study": "1"}
+    result = _run(tmp_path, {**options, "systems": "moesaic,seasonal_naive"})
+    study = {r.system: r for r in result.rows if r.metric == "val_mse_cross_half"}
+    names = ("one_pair", "blocks2", "blocks4", "blocks8", "per_step")
+    assert set(study) == {f"moesaic-ridge-{n}" for n in names}
+    assert {r.setting for r in study.values()} == {"L=48,H=16,split=ratio,steps=2,study=ridge_choice"}
+    assert study["moesaic-ridge-per_step"].value <= 2 * study["moesaic-ridge-one_pair"].value
+    assert all(0 < r.value < 1 for r in study.values())  # a daily sine with a little noise
+    assert not [
+        r for r in _run(tmp_path, {**options, "ridge_study": "0"}).rows if r.metric == "val_mse_cross_half"
+    ]

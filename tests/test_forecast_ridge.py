@@ -11,8 +11,10 @@ from moesaic.heads.ridge import (
     ALPHAS,
     DEFAULT_ALPHA,
     MAX_ALPHA,
+    STUDY_ALPHAS,
     RidgeSamples,
     RidgeTerms,
+    cross_half_errors,
     fit_ridge,
 )
 from moesaic.tasks.forecast import ForecastConfig, Forecaster
@@ -180,6 +182,50 @@ def test_each_horizon_step_reads_the_span_that_tells_it() -> None:
     assert validation_error(fit.weight, fit.bias, [val]) < one_span
 
 
+def test_the_terms_of_two_sets_add_up_to_the_terms_of_both() -> None:
+    first, second = _samples(40, seed=1)[0], _samples(60, seed=2)[0]
+    both, added = (
+        RidgeTerms.of([first, second], L, H),
+        RidgeTerms.of([first], L, H) + RidgeTerms.of([second], L, H),
+    )
+    for name in ("gram", "moment", "square"):
+        torch.testing.assert_close(getattr(added, name), getattr(both, name))
+    assert added.count == both.count == 100
+    early, late = RidgeTerms.halves([first, second], L, H)  # 50 samples each: all of first and 10 of second
+    assert (early.count, late.count) == (50, 50)
+    torch.testing.assert_close((early + late).gram, both.gram)
+    head = second._replace(context=second.context[:10], target=second.target[:10], weight=second.weight[:10])
+    torch.testing.assert_close(early.moment, RidgeTerms.of([first, head], L, H).moment)
+    with pytest.raises(ValueError, match="terms of different shapes"):
+        RidgeTerms(L, H) + RidgeTerms(L, H + 1)
+
+
+def _near_and_far(g: torch.Generator, n: int) -> RidgeSamples:
+    """The first half of the horizon told by the latest 4 context steps, the second by the oldest 4."""
+    mix = torch.ones(H // 2, 4)
+    x = torch.randn(n, L, generator=g)
+    target = torch.cat([x[:, -4:] @ mix.T, x[:, :4] @ mix.T], 1) + 0.3 * torch.randn(n, H, generator=g)
+    return RidgeSamples(x, target, torch.ones(n))
+
+
+def test_the_cross_half_study_scores_each_choice_on_the_half_it_did_not_see() -> None:
+    g = torch.Generator().manual_seed(4)
+    terms, first, second = (RidgeTerms.of([_near_and_far(g, n)], L, H) for n in (45, 300, 300))
+    study = cross_half_errors(terms, first, second, blocks=(1, 2, H))
+    # one pair for every step, by hand: the pair best on one half, scored on the other
+    pairs = [(span, alpha) for span in terms.spans() for alpha in STUDY_ALPHAS]
+    on_first = [float(first.errors(*terms.solve(a, s)).mean()) for s, a in pairs]
+    on_second = [float(second.errors(*terms.solve(a, s)).mean()) for s, a in pairs]
+    expected = (on_second[int(np.argmin(on_first))] + on_first[int(np.argmin(on_second))]) / 2
+    assert study[1] == pytest.approx(expected, rel=1e-9)
+    # the near half wants the short span, the far half the whole context: one pair cannot serve both
+    assert study[2] < 0.9 * study[1] and study[H] < 0.9 * study[1]
+    with pytest.raises(ValueError, match="both halves"):
+        cross_half_errors(terms, first, RidgeTerms(L, H), blocks=(1,))
+    with pytest.raises(ValueError, match=r"`blocks` must lie in \[1, 8\]"):
+        cross_half_errors(terms, first, second, blocks=(0,))
+
+
 @pytest.fixture
 def series() -> np.ndarray:
     t = np.arange(300)
@@ -210,6 +256,19 @@ def test_the_ridge_stage_sets_the_linear_path_and_trains_only_the_spreads(series
     assert trainable and all(n.startswith("head.spread.") for n in trainable)
     out = forecaster.predict(series[-L:])
     assert np.isfinite(out.quantiles).all() and (np.diff(out.quantiles, axis=-1) >= 0).all()
+
+
+def test_the_ridge_stage_keeps_its_terms_with_the_validation_windows_in_two_halves(
+    series: np.ndarray,
+) -> None:
+    torch.manual_seed(0)
+    forecaster = Forecaster(_config("ridge")).fit(series)
+    assert forecaster.ridge_terms_ is not None
+    train, first, second = forecaster.ridge_terms_
+    assert train.count > 0 and first.count > 0 and second.count - first.count in (0, 1)
+    study = cross_half_errors(train, first, second, blocks=(1, H))
+    assert set(study) == {1, H} and all(np.isfinite(v) and v > 0 for v in study.values())
+    assert Forecaster(_config("linear")).fit(series).ridge_terms_ is None
 
 
 def test_a_ridge_path_forecasts_a_clean_season_better_than_nothing(series: np.ndarray) -> None:

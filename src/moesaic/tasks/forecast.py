@@ -82,7 +82,10 @@ class Forecaster:
 
     Learned state: ``spec_`` (:class:`ForecastSpec`), ``scaler_`` and ``covariate_scaler_``
     (per-channel standardisation of the training series), ``model_``, ``train_result_`` (of the
-    last training stage; None for untrained models) and ``train_seconds_`` (all stages).
+    last training stage; None for untrained models), ``train_seconds_`` (all stages) and
+    ``ridge_terms_`` (the normal equations of the "ridge" stage: the training windows, then the
+    first and the second half of the validation windows; None without that stage; not saved),
+    which :func:`moesaic.heads.ridge.cross_half_errors` reads.
 
     A model may train in stages: if it has ``training_stages(train_config)`` returning
     ``[(stage, TrainConfig), ...]`` and ``set_stage(stage)``, each stage is one call of
@@ -154,6 +157,7 @@ class Forecaster:
         self.model_: nn.Module = FORECAST_MODELS[cfg.model](cfg, self.spec_)
         self.train_result_: TrainResult | None = None
         self.stages_: list[StageOutcome] = []
+        self.ridge_terms_: tuple[RidgeTerms, RidgeTerms, RidgeTerms] | None = None
         start = time.perf_counter()
         if any(p.requires_grad for p in self.model_.parameters()):
             val_batches = self._batches(val_parts, stride=cfg.val_stride)
@@ -326,13 +330,14 @@ class Forecaster:
         "linear" stage learnt by gradient steps."""
         model, spec = self.model_, self.spec_
         terms = RidgeTerms(spec.context_length, spec.horizon)
-        val = RidgeTerms(spec.context_length, spec.horizon)
         with torch.no_grad():
             for batch in self._batches(parts, stride=1):
                 terms.add(model.ridge_samples(batch))  # type: ignore[operator]
-            for batch in self._batches(val_parts, stride=1) if val_batches else []:
-                val.add(model.ridge_samples(batch))  # type: ignore[operator]
-        solved = fit_ridge(terms, val)
+            val_windows = self._batches(val_parts, stride=1) if val_batches else []
+            val_samples = [model.ridge_samples(batch) for batch in val_windows]  # type: ignore[operator]
+        halves = RidgeTerms.halves(val_samples, spec.context_length, spec.horizon)  # windows in time order
+        self.ridge_terms_ = (terms, *halves)
+        solved = fit_ridge(terms, halves[0] + halves[1])
         model.set_linear_path(solved.weight, solved.bias)  # type: ignore[operator]
         by_span = {
             span: min(float(e.mean()) for (s, _), e in solved.scores.items() if s == span)

@@ -43,7 +43,15 @@ Markdown: the metrics average the other channels.
 Options (``-o KEY=VALUE``): ``csv`` (an ETT-format file instead of ETTh1), ``context`` (L),
 ``horizons`` (comma-separated), ``systems`` (comma-separated), ``fracast_stride``, ``max_steps``
 (training steps of the trainable systems), ``threads`` (torch threads, default 2), ``members``,
-``seasonal_period`` (rows).
+``seasonal_period`` (rows), ``ridge_study`` (``1``: see below).
+
+``-o ridge_study=1`` adds, for moesaic and each horizon, a validation-only study of how its
+closed-form path chooses (span, penalty) (:func:`~moesaic.heads.ridge.cross_half_errors`): one
+pair for every horizon step (``moesaic-ridge-one_pair``), one per block of 2, 4 or 8 equal blocks
+of steps (``moesaic-ridge-blocks<n>``) or one per step (``moesaic-ridge-per_step``, the path's own
+way), each chosen on one half of the validation windows and scored on the other, both ways;
+metric ``val_mse_cross_half``, setting ``...,study=ridge_choice``. No test window is read. The
+rows exist only when the kept model has a "ridge" stage run.
 """
 
 from __future__ import annotations
@@ -72,19 +80,21 @@ from moesaic.eval.meters import count_parameters, peak_rss_mb, reset_peak_rss, t
 from moesaic.eval.metrics import crps_from_quantiles, mae, mse
 from moesaic.eval.season import Season, daily_season
 from moesaic.eval.suites.forecast_anchors import PUBLISHED, is_etth1
+from moesaic.heads.ridge import cross_half_errors
 from moesaic.tasks.forecast import ForecastConfig, Forecaster
 
 logger = logging.getLogger(__name__)
 
 ENSEMBLE = "moesaic-ensemble"
 MEMBERS = 3  # forecasters averaged by moesaic-ensemble
+STUDY_BLOCKS = (1, 2, 4, 8)  # with the horizon (a choice per step): the blocks of -o ridge_study=1
 SYSTEMS = ("moesaic", ENSEMBLE, "patchtst", "dlinear", "seasonal_naive", "fracast")
 QUICK_SYSTEMS = tuple(s for s in SYSTEMS if s != ENSEMBLE)
 HORIZONS = (96, 192, 336, 720)
 QUICK_HORIZONS = (96,)
 OPTIONS = (
     "csv", "context", "horizons", "systems", "fracast_stride", "max_steps", "threads", "members",
-    "seasonal_period",
+    "seasonal_period", "ridge_study",
 )  # fmt: skip
 PROTOCOL_CONTEXT = 512  # the suite's L, the one the published anchors are shown next to
 # the others repeat a point forecast at every level
@@ -104,6 +114,7 @@ class _Settings(NamedTuple):
     threads: int
     members: int
     season: Season
+    ridge_study: bool  # -o ridge_study=1: rows of moesaic's span and penalty choice (module docstring)
     path: Path  # the file read
     etth1: bool  # the file holds ETTh1's values (not judged by its name)
 
@@ -112,6 +123,9 @@ class _Scored(NamedTuple):
     quantiles: np.ndarray  # (W, H, C, Q) standardised
     windows: np.ndarray  # (W,) indices of the scored test windows
     costs: dict[str, float | int | None]
+    study: tuple[
+        tuple[int, float], ...
+    ] = ()  # (blocks of horizon steps, cross-half validation MSE): ridge_study
 
 
 DESCRIPTION = (
@@ -168,6 +182,7 @@ def _run_horizon(ctx: SuiteContext, settings: _Settings, split: ForecastSplit, H
         target = np.asarray(test.target)
         if system != "fracast":
             rows += _rows(system, settings.dataset, setting, target, scored, levels=_levels(), windows=every)
+        rows += _study_rows(settings.dataset, setting, H, scored.study)
         if "fracast" in settings.systems:
             sub = np.searchsorted(scored.windows, strided)
             part = scored._replace(quantiles=scored.quantiles[sub], windows=strided)
@@ -235,7 +250,7 @@ def _score(
         costs[key] = round(sum(float(s.costs[key] or 0) for s in scored), 3)
     costs["peak_rss_mb"] = round(peak_rss_mb(), 1)  # since the reset above: this system's own
     quantiles = scored[0].quantiles if len(scored) == 1 else np.mean([s.quantiles for s in scored], axis=0)
-    return _Scored(quantiles, windows, costs)
+    return _Scored(quantiles, windows, costs, scored[0].study if len(scored) == 1 else ())
 
 
 def _fit_predict(
@@ -264,7 +279,27 @@ def _fit_predict(
     # The suite feeds standardised data, so the Forecaster's own scaler is the identity up to
     # rounding; map back through it anyway so the metrics are on the protocol's scale exactly.
     scaled = np.moveaxis(forecaster.scaler_.transform(np.moveaxis(forecast.quantiles, -1, -2)), -1, -2)
-    return _Scored(scaled, windows, costs)
+    study: tuple[tuple[int, float], ...] = ()
+    if settings.ridge_study and system == "moesaic" and forecaster.ridge_terms_ is not None:
+        study = tuple(cross_half_errors(*forecaster.ridge_terms_, blocks=(*STUDY_BLOCKS, H)).items())
+    return _Scored(scaled, windows, costs, study)
+
+
+def _study_rows(dataset: str, setting: str, H: int, study: tuple[tuple[int, float], ...]) -> list[BenchRow]:
+    """The rows of ``-o ridge_study=1``: one per way of choosing the closed-form path's (span,
+    penalty), metric ``val_mse_cross_half`` (module docstring)."""
+    names = {1: "one_pair", H: "per_step"}
+    return [
+        BenchRow(
+            f"moesaic-ridge-{names.get(count, f'blocks{count}')}",
+            dataset,
+            "forecast",
+            f"{setting},study=ridge_choice",
+            "val_mse_cross_half",
+            round(value, 5),
+        )
+        for count, value in study
+    ]
 
 
 def _rows(
@@ -364,6 +399,7 @@ def _settings(ctx: SuiteContext) -> _Settings:
         threads=ctx.integer("threads", 2, minimum=1),
         members=ctx.integer("members", MEMBERS, minimum=1),
         season=season,
+        ridge_study=ctx.options.get("ridge_study", "0") == "1",
         etth1=etth1,
     )
 
