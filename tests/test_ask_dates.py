@@ -112,17 +112,36 @@ def test_periods_are_read_from_their_start_to_their_end() -> None:
         ("between 2005-02-01 and 2005-01-01", "ends before it starts"),
         ("in 2005-03 and 2005-04", "several times"),
         (
-            "in the first week of February 2024",
-            "'first week of february 2024' names a part of 'february 2024'",
+            "in the middle of February 2024",
+            "'middle of february 2024' names a part of 'february 2024'",
         ),
         ("during the week of 2024-02-20", "'week of 2024-02-20' names a part"),
         ("at the end of March 2024", "'end of march 2024' names a part"),
-        ("in the second week in March 2024", "'second week in march 2024' names a part"),
+        ("in the early part of March 2024", "'early part of march 2024' names a part"),
+        ("in the fifth week of March 2024", "'fifth week of march 2024' names a part"),
     ],
 )
 def test_unreadable_times_raise_naming_them(question: str, named: str) -> None:
     with pytest.raises(TimePhraseError, match=named):
         read_window(question, None)
+
+
+@pytest.mark.parametrize(
+    ("question", "start", "end"),
+    [
+        ("in the first week of February 2024", "2024-02-01", "2024-02-07"),
+        ("in the second week in March 2024", "2024-03-08", "2024-03-14"),
+        ("in the 4th week of March 2024", "2024-03-22", "2024-03-28"),
+        ("in the last week of February 2024", "2024-02-23", "2024-02-29"),
+        ("in the first half of February 2024", "2024-02-01", "2024-02-15"),
+        ("in the second half of 2024", "2024-07-01", "2024-12-31"),
+    ],
+)
+def test_an_exact_part_of_a_month_or_year_is_read(question: str, start: str, end: str) -> None:
+    window = read_window(question, pd.Timestamp("2024-06-30"))  # "last week" is no relative time here
+    assert window is not None and window.start == pd.Timestamp(start)
+    assert window.end == pd.Timestamp(end) + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
+    assert "(" + start in window.describe()
 
 
 def test_start_and_end_in_a_month_are_verbs() -> None:

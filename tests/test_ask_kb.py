@@ -305,3 +305,67 @@ def test_an_asset_tag_typed_without_its_hyphen_is_found(answerer: KbAnswerer, pl
     answer = answerer.answer(f"How many work orders for {compact}?")
     assert not answer.abstained
     assert answer.text.startswith(f"{sum(d.asset_id == asset for d in orders)} work orders of plant:{asset}")
+
+
+def test_what_was_done_after_a_fault_on_a_named_asset_lists_its_work_orders(answerer: KbAnswerer) -> None:
+    for question in (
+        "What was done after the seal leak on T-7?",
+        "After the seal leak on T-7 in January 2024, what was done?",  # a clause after a comma, a month
+    ):
+        answer = answerer.answer(question)
+        assert answer.kind == "records" and not answer.abstained, answer.text
+        assert "4 records follow on lab:T-7" in answer.text and "REPLACE seal on T-7" in answer.text
+        assert [c.record_id for c in answer.citations] == [
+            "lab:EV-1",
+            "lab:W-1",
+            "lab:W-2",
+            "lab:W-3",
+            "lab:W-4",
+        ]
+    assert answerer.answer("After the seal leak on T-7 in March 2024, what was done?").abstained
+
+
+def test_a_fault_type_counts_the_faults_and_the_most_frequent_alarm_is_their_label(
+    answerer: KbAnswerer, plant: MaintenanceData
+) -> None:
+    faults = Counter(e.label for e in plant.events if e.kind == "fault") + Counter({"seal leak": 1})
+    answer = answerer.answer("most common fault type across the plant?")
+    assert not answer.abstained and f"Over {sum(faults.values())} faults" in answer.text
+    assert f"with {faults.most_common(1)[0][1]} records" in answer.text
+    alarms = Counter(e.label for e in plant.events if e.kind == "alarm")
+    top = answerer.answer("what's the most frequent alarm we get")
+    assert not top.abstained and f"Over {sum(alarms.values())} alarms, " in top.text
+    assert f"with {alarms.most_common(1)[0][1]} records" in top.text
+    by_asset = Counter(e.asset_id for e in plant.events if e.kind == "alarm")
+    threw = answerer.answer("Which asset threw the most alarms?")  # "threw" is no asset id
+    assert not threw.abstained and f"with {by_asset.most_common(1)[0][1]} records" in threw.text
+
+
+def test_onset_of_the_fault_the_question_names_and_the_first_one(answerer: KbAnswerer) -> None:
+    named = answerer.answer("when did the seal leak on T-7 begin")
+    assert named.text.startswith("The latest fault/anomaly/failure episode of lab:T-7 started at 2024-01-04")
+    first = answerer.answer("When did the seal leak on T-7 first show up?")
+    assert first.kind == "series" and first.text.startswith("The first fault/anomaly/failure episode")
+
+
+def test_last_value_count_shorthand_and_a_bom_row_described_in_words(answerer: KbAnswerer) -> None:
+    last = answerer.answer("last ramp value recorded for T-7?")
+    assert last.kind == "series" and "last reading" in last.text
+    assert answerer.answer("no. of work orders for T-7?").text.startswith("5 work orders of lab:T-7")
+    row = answerer.answer("material of the ball bearing on drawing DWG-TS-7001")
+    assert (
+        row.text.startswith("Item 1 of the BOM of drawing lab:DWG-TS-7001") and "material 100Cr6" in row.text
+    )
+    assert "material 42CrMo4" in answerer.answer("material of drawing DWG-TS-7001").text
+
+
+def test_an_attribute_no_record_mentions_is_an_abstention_not_the_closest_records(
+    answerer: KbAnswerer,
+) -> None:
+    for question, word in (
+        ("What's the purchase price of a new test rig like T-7?", "'purchase', 'price'"),
+        ("who is the area supervisor for T-7?", "'supervisor'"),
+    ):
+        answer = answerer.answer(question)
+        assert answer.abstained and answer.kind == "router" and f"mentions {word}" in answer.text
+    assert not answerer.answer("total cost of work orders for T-7").abstained  # the records hold costs

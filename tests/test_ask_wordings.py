@@ -47,9 +47,17 @@ def test_a_channel_word_after_another_qualifier_names_another_channel() -> None:
     assert match_channel("average bearing temp of P-102", channels) == "bearing_temp"
 
 
+def test_a_long_channel_word_typed_with_one_typo_names_its_channel() -> None:
+    channels = ["discharge_pressure", "vibration_rms", "bearing_temp", "speed", "current"]
+    assert match_channel("Is vibraton on P-101 increasing since 22 Feb 2024?", channels) == "vibration_rms"
+    assert match_channel("is the curent of P-101 rising", channels) == "current"
+    assert match_channel("max sped of P-101", channels) is None  # short words are too alike to forgive
+
+
 def test_everyday_words_for_trends_and_starts() -> None:
     assert TREND_WORDS.search("is the vibration of f-403 creeping up?")
     assert ONSET_WORDS.search("when did the overheating on f-401 kick off?")
+    assert ONSET_WORDS.search("when did the cavitation on p-101 first show up?")
 
 
 def test_whose_channel_is_no_qualifier() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -138,6 +139,19 @@ def test_a_name_gathered_from_scattered_words_borrows_none_of_a_written_name() -
     assert "Air filter housing" in {
         m.name for m in link_mentions("damage to the housing of the air filter", rows)
     }
+
+
+def test_words_naming_the_sheet_are_no_topic() -> None:
+    rows = tuple(dataclasses.replace(r, row_id=f"fmea_mining_truck:{r.row_id}") for r in ROWS)
+    answerer = FmeaAnswerer(rows, threshold=0.85, semantic="none")
+    for question in (
+        "RPN for tyre balding on the mining truck?",
+        "severity of tyre balding (mining truck)?",
+        "recommended action for the tyre in the haul truck FMEA",
+    ):
+        assert analyse(question, rows).content == [] and not answerer.answer(question).abstained
+    # a word of the source's name that a cell holds is still a topic
+    assert "wear" in analyse("which failure modes of the mining truck are caused by wear?", rows).content
 
 
 @pytest.mark.parametrize(

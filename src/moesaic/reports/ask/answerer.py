@@ -9,6 +9,7 @@ Example:
 from __future__ import annotations
 
 import logging
+import re
 from typing import NamedTuple
 
 import pandas as pd
@@ -35,6 +36,26 @@ from moesaic.reports.qa.fmea import DEFAULT_THRESHOLD, FmeaAnswerer
 from moesaic.reports.qa.table import FmeaRow, rows_from_documents
 
 log = logging.getLogger(__name__)
+
+
+# What a maintenance base rarely records (prices, people in charge, stock, suppliers): a question
+# asking for one is answered only when some record mentions it, never from the closest records.
+_ATTRIBUTES = re.compile(
+    r"\b(prices?|purchase|supervisors?|managers?|stock|stores|inventory|suppliers?|vendors?|warranty"
+    r"|budgets?|salar(?:y|ies)|phone|e-?mail)\b"
+)
+
+
+def unrecorded_attributes(base: KnowledgeBase, question: str) -> list[str]:
+    """The words of :data:`_ATTRIBUTES` the question uses that no record of the base mentions."""
+    missing = []
+    for word in dict.fromkeys(m.group(1) for m in _ATTRIBUTES.finditer(question.lower())):
+        hit = base.connection.execute(
+            "SELECT 1 FROM fts WHERE fts MATCH ? LIMIT 1", (f'"{word}"',)
+        ).fetchone()
+        if hit is None:
+            missing.append(word)
+    return missing
 
 
 class Routed(NamedTuple):
@@ -114,6 +135,13 @@ class KbAnswerer:
             bom = drawings and not stores_bom(drawings) and DRAWING_WORDS.search(question.lower())
             reason = f"the base holds no record of {listed}" + (f"; {NO_BOM}." if bom else ".")
             return Routed(Route("router", "unknown names"), named, abstain("router", reason))
+        missing = unrecorded_attributes(self.base, question)
+        if missing:
+            listed = ", ".join(repr(m) for m in missing)
+            reason = f"no record of the base mentions {listed}, so it holds nothing to answer from."
+            return Routed(
+                Route("router", "attributes the base never records"), named, abstain("router", reason)
+            )
         route = choose_route(
             question,
             named,
@@ -137,7 +165,7 @@ class KbAnswerer:
         if route.name == "drawings":
             return answer_drawings(self.base, question, named)
         if route.name == "sequence":
-            return answer_sequence(self.records, question)
+            return answer_sequence(self.records, question, named)
         if route.name == "series":
             return answer_series(self.base, question, named)
         if route.name == "records":

@@ -119,6 +119,13 @@ def answer_drawings(base: KnowledgeBase, question: str, named: Named) -> KbAnswe
     if matched and wants_bom and not WHERE_USED.search(text):
         return _bom_answer(matched)
     asked = None if wants_bom else _asked(text)
+    described = _described_items(matched, text, tokens) if matched and asked is not None else []
+    if len(described) == 1 and asked is not None:  # "the part number of the DE bearing on drawing X"
+        owner, row = described[0]  # a BOM row, not the title block
+        value = next((row[k] for k in asked if row.get(k)), "not given")
+        where = f"Item {row.get('item', '?')} of the BOM of drawing {owner.key}"
+        text_out = f"{where}, {row.get('description', '')}: {asked[0].replace('_', ' ')} {value}."
+        return KbAnswer(text_out, cite_records("drawings", [owner.key]), False, "drawings")
     if matched and asked is not None:
         return _field_answer(matched, asked)
     parts = [t for t in tokens if not any(t in (d.key.lower(), _number(d)) for d in drawings)]
@@ -161,6 +168,27 @@ def answer_drawings(base: KnowledgeBase, question: str, named: Named) -> KbAnswe
     if (wants_bom or WHERE_USED.search(text)) and not stores_bom(drawings):
         return abstain("drawings", NO_BOM + ".")
     return abstain("drawings", "the question names no drawing, part number or asset the base holds.")
+
+
+_ITEM_WORD = re.compile(r"[a-z0-9]+")
+_NOT_ITEM_WORDS = frozenset({"part", "number", "drawing", "dwg", "item", "material", "the", "of", "on", "in"})
+
+
+def _described_items(
+    drawings: list[DrawingRow], text: str, tokens: list[str]
+) -> list[tuple[DrawingRow, Mapping[str, Any]]]:
+    """The BOM rows of ``drawings`` that the question describes: it uses words of their
+    descriptions ("the DE bearing"), and a row is kept when its description holds every such word
+    (the NDE bearing lacks "de"). Empty when the question uses none."""
+    items = [(d, i) for d in drawings for i in d.fields.get("bom", []) or [] if isinstance(i, Mapping)]
+    vocabulary = {w for _, i in items for w in _ITEM_WORD.findall(str(i.get("description", "")).lower())}
+    ids = {w for t in tokens for w in _ITEM_WORD.findall(t)}
+    asked = {w for w in _ITEM_WORD.findall(text) if w in vocabulary and w not in _NOT_ITEM_WORDS | ids}
+    if not asked:
+        return []
+    return [
+        (d, i) for d, i in items if asked <= set(_ITEM_WORD.findall(str(i.get("description", "")).lower()))
+    ]
 
 
 def _number(drawing: DrawingRow) -> str:

@@ -46,6 +46,10 @@ RECORD_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "maintenance record": ("documents", ("work_order",)),
     "alarm": ("events", ("alarm",)),
     "alert": ("events", ("alarm",)),
+    r"(?:fault|failure) types?": (
+        "events",
+        ("fault", "failure"),
+    ),  # "the most common fault type": of the faults
     r"fault(?!\s*(?:types?|codes?))": ("events", ("fault",)),
     r"failure(?!\s*(?:modes?|codes?|types?))": ("events", ("failure", "fault")),
     "anomal": ("events", ("anomaly",)),

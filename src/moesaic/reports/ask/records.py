@@ -76,7 +76,7 @@ def record_kind(text: str) -> tuple[str, str | None, tuple[str, ...]]:
         if found:
             word = found.group(0)
             noun = {"anomal": "anomalies", "alert": "alarms", "maintenance record": "work orders"}.get(
-                word, word + "s"
+                word, "faults" if " type" in word else word + "s"
             )
             return noun, table, kinds
     return "work orders", "documents", ("work_order",)
@@ -163,8 +163,10 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
         operation = "sum"
     elif group and _TOP.search(text):
         operation = "top"
-    elif re.search(r"\bhow many\b|\bnumber of\b|\bcount\b", text):
+    elif re.search(r"\bhow many\b|\bnumber of\b|\bno\. of\b|\bcount\b", text):
         operation = "count"
+    elif _TOP.search(text) and table == "events":
+        operation, group = "top", "text"  # "the most frequent alarm": the events' own labels
     elif _TOP.search(text):
         operation = "top"  # with no group: answered by an abstention naming what could be grouped
     else:
@@ -304,7 +306,7 @@ def answer_records(base: KnowledgeBase, frame: pd.DataFrame, question: str, name
 def _aggregate(rows: pd.DataFrame, scope: str, query: RecordQuery) -> KbAnswer:
     """The most frequent value of the grouped facet (or the count per asset), with the runners-up."""
     column = "asset" if query.group == "asset" else str(query.group)
-    label = column.replace("_", " ")
+    label = query.noun.removesuffix("s") if column == "text" else column.replace("_", " ")
     values = facet_column(rows, column)
     counted = rows[values != ""]
     if counted.empty:
@@ -322,8 +324,10 @@ def _aggregate(rows: pd.DataFrame, scope: str, query: RecordQuery) -> KbAnswer:
         else f"{len(ties)} values tie: {', '.join(ties)}"
     )
     runners = ", ".join(f"{v} ({c})" for v, c in list(counts.items())[len(ties) : len(ties) + 3])
+    article = "an" if label[:1] in "aeiou" else "a"
+    recording = "" if column == "text" else f" that record {article} {label}"
     text = (
-        f"Over {len(counted)} {scope} that record a {label}, {head} with {n} records"
+        f"Over {len(counted)} {scope}{recording}, {head} with {n} records"
         + (f"; next: {runners}" if runners else "")
         + "."
     )

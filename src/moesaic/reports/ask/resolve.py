@@ -16,6 +16,7 @@ from moesaic.knowledge.links import WORD, identifiers_in
 from moesaic.knowledge.records import load_json
 from moesaic.reports.ask.timewords import blank_times
 from moesaic.reports.qa.compare import blank, read_comparisons
+from moesaic.reports.qa.table import near
 
 # Words that may stand before an asset's id or number ("pump P-101", "excavator B", "Chiller 6").
 _ASSET_WORDS = (
@@ -164,7 +165,11 @@ def find_names(base: KnowledgeBase, question: str, channels: Sequence[str] = ())
             elif token.lower() in index.aliases:
                 assets.extend(index.aliases[token.lower()])
                 mentions.append(f"{word} {token.lower()}")
-            elif not _known_identifier(base, token):
+            elif not _known_identifier(base, token) and not (
+                token.isalpha() and token.islower() and len(token) >= 3
+            ):
+                # a lower-case word after "asset" is a verb or a noun ("which asset threw the most
+                # alarms"), not an id the base lacks
                 unknown.append(f"{found.group(1)} {token}")
     for found in _BARE_REF.finditer(question):
         token = found.group(1).lower()
@@ -215,6 +220,9 @@ def _channel_words(channel: str) -> list[str]:
     return [_CHANNEL_SYNONYMS.get(w, w) for w in _words(channel.replace("_", " "))]
 
 
+_TYPO_LENGTH = 6  # shorter words are too alike ("speed" / "spend") to forgive a typo
+
+
 def match_channel(question: str, channels: Sequence[str]) -> str | None:
     """The channel of ``channels`` the question names: all its words present (``bearing_temp`` for
     "bearing temperature"), the one with most words winning; else the only channel holding a
@@ -222,6 +230,11 @@ def match_channel(question: str, channels: Sequence[str]) -> str | None:
     # "current value" asks for the last reading: it does not name a channel "current".
     lowered = _STAT_PHRASES.sub(" ", question.lower())
     asked = {_CHANNEL_SYNONYMS.get(w, w) for w in _words(lowered)}
+    words = {w for c in channels for w in _channel_words(c) if len(w) >= _TYPO_LENGTH}
+    # "vibraton": a long word one typo from a channel's word and from no other question word reads as it
+    asked |= {
+        w for w in words if w not in asked and any(len(a) >= _TYPO_LENGTH and near(a, w) for a in asked)
+    }
     exact = [c for c in channels if c.lower() in lowered]
     if exact:
         return max(exact, key=len)

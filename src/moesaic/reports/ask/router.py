@@ -34,7 +34,8 @@ RECORD_NOUNS = re.compile(
     r"|\banomal|\bevents?\b|\bfailures?\b(?!\s*(?:modes?|codes?|types?))|\brecords?\b|\bmaintenance\b"
 )
 RECORD_OPS = re.compile(
-    r"\bhow many\b|\bnumber of\b|\bcount\b|\blist\b|\bshow\b|\bwhich\b|\bmost\b|\btop\b|\btotal\b|\baverage\b"
+    r"\bhow many\b|\bnumber of\b|\bno\. of\b|\bcount\b|\blist\b|\bshow\b|\bwhich\b|\bmost\b|\btop\b|\btotal\b"
+    r"|\baverage\b"
     r"|\bper asset\b|\bhow much\b|\bfrequent"
 )
 

@@ -20,11 +20,16 @@ from moesaic.knowledge.links import WORD, fold
 from moesaic.reports.ask.answer import KbAnswer, abstain
 from moesaic.reports.ask.frame import FACETS, RECORD_KINDS
 from moesaic.reports.ask.records import cite_records_frame, group_facet, named_values
+from moesaic.reports.ask.resolve import Named
+from moesaic.reports.ask.timewords import TimePhraseError, blank_times, read_window
 
 DEFAULT_DAYS = 30
+MAX_EPISODE = 5
+"""At most this many anchors on one asset, the question naming no asset, are read as one episode
+whose following records are listed."""
 _AFTER = re.compile(
     r"\b(?:after|following|follows?)\s+(?:an?\s+|the\s+|each\s+)?"
-    r"(.+?)(?:\s+(?:most|within|in the next)\b.*|\?|$)"
+    r"(.+?)(?:\s+(?:most|within|in the next)\b.*|\s*[,;?]|\s+-\s.*|$)"
 )
 _WITHIN = re.compile(r"\bwithin\s+(\d+)\s+(day|week|month)s?\b|\bnext\s+(\d+)\s+(day|week|month)s?\b")
 _REPLACE_Q = re.compile(r"\b(?:replac\w*|chang\w*|renew\w*|swapp?\w*|exchang\w*)\b")
@@ -118,14 +123,19 @@ def _anchors(frame: pd.DataFrame, phrase: str) -> tuple[pd.DataFrame, str]:
 
 
 def _next_records(dated: pd.DataFrame, anchor: pd.DataFrame, described: str, days: int) -> KbAnswer:
-    """What follows one named record: the next records of its asset within ``days``, in time order."""
-    asset, start = anchor["asset"].iloc[0], anchor["time"].iloc[0]
-    mine = dated[(dated["asset"] == asset) & (dated["time"] > start)]
-    nxt = mine[mine["time"] <= start + pd.Timedelta(days=days)].sort_values("time")
+    """What follows one record, or the records of one asset: its next records from the first of
+    them to ``days`` after the last, in time order, the anchors left out, work orders first."""
+    asset, start = anchor["asset"].iloc[0], anchor["time"].min()
+    mine = dated[(dated["asset"] == asset) & (dated["time"] > start) & ~dated["key"].isin(anchor["key"])]
+    nxt = mine[mine["time"] <= anchor["time"].max() + pd.Timedelta(days=days)].sort_values("time")
+    if (nxt["table"] == "documents").any():  # "what was done": the work orders, not the next alarms
+        nxt = nxt[nxt["table"] == "documents"]
+    end = anchor["time"].max()
+    when = f"{start:%Y-%m-%d %H:%M}" + (
+        f" to {end:%Y-%m-%d %H:%M}, {len(anchor)} records" if end > start else ""
+    )
     if nxt.empty:
-        text = (
-            f"Nothing is recorded on {asset} within {days} days after {described} ({start:%Y-%m-%d %H:%M})."
-        )
+        text = f"Nothing is recorded on {asset} within {days} days after {described} ({when})."
         return KbAnswer(text, cite_records_frame(anchor), False, "records")
     shown = nxt.head(5)
     listed = "; ".join(
@@ -134,23 +144,42 @@ def _next_records(dated: pd.DataFrame, anchor: pd.DataFrame, described: str, day
     )
     more = f" ({len(nxt) - len(shown)} more)" if len(nxt) > len(shown) else ""
     text = (
-        f"Within {days} days after {described} ({start:%Y-%m-%d %H:%M}), {len(nxt)} records follow "
+        f"Within {days} days after {described} ({when}), {len(nxt)} records follow "
         f"on {asset}: {listed}{more}."
     )
     return KbAnswer(text, cite_records_frame(pd.concat([anchor, shown])), False, "records")
 
 
-def answer_sequence(frame: pd.DataFrame, question: str) -> KbAnswer:
-    """Count the asked facet in the records following each anchor on the same asset."""
+def answer_sequence(frame: pd.DataFrame, question: str, named: Named | None = None) -> KbAnswer:
+    """Count the asked facet in the records following each anchor on the same asset; list what
+    follows when the anchors are one episode of one asset (the question names the asset, or one
+    record), since a count over one episode says less than its records."""
     query = parse_sequence(question)
     if query is None or query.facet not in FACETS:
         return abstain("records", "the question has no 'after ...' event to count from.")
     dated = frame[frame["time"].notna() & (frame["asset"] != "")]
-    anchors, described = _anchors(dated, query.anchor_phrase)
+    phrase = query.anchor_phrase
+    for mention in named.mentions if named else ():  # "the cavitation fault on P-101": P-101 says where
+        phrase = re.sub(rf"\b(?:on|of|at|for)?\s*{re.escape(mention)}\b", " ", phrase)
+    try:
+        period = read_window(phrase, None)
+    except TimePhraseError as error:
+        return abstain("records", f"the question's time cannot be read: {error}")
+    anchors, described = _anchors(dated, " ".join(blank_times(phrase).split()))
+    if named and named.assets and anchors["asset"].isin(named.assets).any():
+        anchors = anchors[anchors["asset"].isin(named.assets)]
+        described += " on " + ", ".join(a for a in named.assets if a in set(anchors["asset"]))
+    if period is not None:
+        anchors = anchors[
+            anchors["time"].between(period.start or pd.Timestamp.min, period.end or pd.Timestamp.max)
+        ]
+        described += f" {period.describe()}"
     if anchors.empty:
         return abstain("records", f"no dated record matches {query.anchor_phrase!r}.")
     window = pd.Timedelta(days=query.days)
-    if not query.facet_named and len(anchors) == 1 and described.startswith("record "):
+    one_asset = anchors["asset"].nunique() == 1
+    asked_of_asset = named is not None and bool(named.assets)
+    if one_asset and (asked_of_asset or (not query.facet_named and len(anchors) <= MAX_EPISODE)):
         return _next_records(dated, anchors, described, query.days)
     candidates = dated[dated[query.facet] != ""]
     picked: list[int] = []

@@ -38,7 +38,7 @@ MIN_CHANGE_GAIN = 0.3
 """A computed change point is reported when a mean shift explains at least this share of the
 window's variance; below it the answer abstains (no event, no clear change)."""
 ONSET_WORDS = re.compile(
-    r"\bwhen did\b.*\b(?:start|begin|began|appear|occur|happen|kick(?:ed)? off|set in)"
+    r"\bwhen did\b.*\b(?:start|begin|began|appear|occur|happen|kick(?:ed)? off|set in|show up|develop)"
     r"|\bsince when\b|\bonset\b"
     r"|\bstart(?:ed)? of the\b"
 )
@@ -47,7 +47,10 @@ TREND_WORDS = re.compile(
     r"|\bcreep(?:ing|s)? (?:up|down)\b|\bclimbing\b|\bdeclining\b"
 )
 STAT_WORDS = (
-    ("last", re.compile(r"\bcurrent|\blatest\b|\blast (?:value|reading)|\bnow\b")),
+    (
+        "last",
+        re.compile(r"\bcurrent|\blatest\b|\b(?:last|most recent)(?: [\w-]+){0,2} (?:value|reading)|\bnow\b"),
+    ),
     ("max", re.compile(r"\bmax|\bhighest\b|\bpeak\b")),
     ("min", re.compile(r"\bmin(?:imum)?\b|\blowest\b")),
     ("mean", re.compile(r"\bmean\b|\baverage\b|\bavg\b|\btypical\b")),
@@ -150,7 +153,7 @@ def answer_series(base: KnowledgeBase, question: str, named: Named) -> KbAnswer:
             f"the series of {asset} are indexed by steps, so {window.phrase!r} names no part of them.",
         )
     if onset:
-        return answer_onset(base, asset, channel, channels, window)
+        return answer_onset(base, asset, channel, channels, window, question)
     if channel is None:
         return abstain("series", f"the question names no channel of {asset}; its channels are {channels}.")
     reading = _read(base, asset, channel, window)
@@ -241,15 +244,28 @@ def _outside(window: Window | None, start: object, end: object) -> bool:
 
 
 def answer_onset(
-    base: KnowledgeBase, asset: str, channel: str | None, channels: list[str], window: Window | None
+    base: KnowledgeBase,
+    asset: str,
+    channel: str | None,
+    channels: list[str],
+    window: Window | None,
+    question: str = "",
 ) -> KbAnswer:
-    """When the latest fault/anomaly of ``asset`` started: from the base's events, else computed."""
+    """When the latest fault/anomaly of ``asset`` started (the first one when the question says
+    "first"; of the kind it names, "the overheating", when its events hold that label): from the
+    base's events, else computed."""
     elsewhere: list[dict] = []  # events of the asset on other channels than the one asked about
+    text = " ".join(question.lower().replace("_", " ").split())
+    first_asked = re.search(r"\bfirst\b", text) is not None
     for kinds in (EVENT_KINDS, ("alarm",)):
         events = _events(base, asset, window, kinds)
         if channel is not None:
             elsewhere += [e for e in events if not _concerns(e, channel)]
             events = [e for e in events if _concerns(e, channel)]
+        named = [e for e in events if e["label"] and _says(text, str(e["label"]))]
+        events = named or events
+        if events and first_asked:  # "when did the cavitation first show up": the earliest
+            events = [e for e in events if e["start"] <= events[0]["end"]] if events[0]["end"] else events[:1]
         if events:
             latest = events[-1]
             episode = [
@@ -259,8 +275,9 @@ def answer_onset(
             ]
             first = min(episode or [latest], key=lambda e: e["start"])
             what = f"{first['kind']} {first['label']!r}"
+            order = "first" if first_asked else "latest"
             text = (
-                f"The latest {'/'.join(kinds)} episode of {asset} started at {fmt_time(first['start'])} "
+                f"The {order} {'/'.join(kinds)} episode of {asset} started at {fmt_time(first['start'])} "
                 f"({what}, record {first['key']}); it "
                 + (
                     f"ended at {fmt_time(latest['end'])}."
@@ -288,6 +305,12 @@ def answer_onset(
         cited = cite_records("events", [latest["key"]])
     candidates = [channel] if channel else channels
     return _computed_onset(base, asset, channel, candidates, window, (lead, cited))
+
+
+def _says(text: str, label: str) -> bool:
+    """Whether the lower-cased ``text`` names the event label as words ("bearing_wear": "bearing wear")."""
+    phrase = " ".join(label.lower().replace("_", " ").split())
+    return bool(phrase) and re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text) is not None
 
 
 def _labelled_onset(

@@ -334,15 +334,21 @@ def read_window(question: str, anchor: pd.Timestamp | None) -> Window | None:
     """
     text = complete_ranges(" ".join(question.lower().split()))
     periods = find_periods(text)
-    for period in periods:  # "the first week of March 2024": only the month would be read
+    for k, period in enumerate(periods):  # "the first week of March 2024": only the month would be read
         part = _PART_OF.search(text[: period.at])
         if part:
             phrase = text[part.start() : period.stop]
+            exact = _exact_part(part.group(0), period)
+            if exact is not None:  # "the first week of March 2024": 1-7 March
+                periods[k] = Period(*exact, phrase, part.start(), period.stop)
+                continue
             raise TimePhraseError(
                 f"{phrase!r} names a part of {period.phrase!r} that cannot be read exactly; "
                 f"give its dates, e.g. 'between {period.start:%Y-%m-%d} and ...'"
             )
     relative = _LAST_N.search(text) or _LAST_ONE.search(text)
+    if relative and any(p.at == relative.start() for p in periods):
+        relative = None  # "the last week of February 2024": a part of a period, read above
     if relative and periods:
         raise TimePhraseError(
             f"the question names {relative.group(0)!r} and also {periods[0].phrase!r}; ask about one period."
@@ -356,6 +362,29 @@ def read_window(question: str, anchor: pd.Timestamp | None) -> Window | None:
             count, unit = 1, relative.group(1)
         return Window(anchor - _offset(count, unit), anchor, relative.group(0))
     return _combine(text, periods) if periods else None
+
+
+_ORDINALS = {"first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3}
+
+
+def _exact_part(words: str, period: Period) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """``[start, end]`` of the part of ``period`` that ``words`` name when it is exact: the first
+    to fourth week of a month (days 1-7, ..., 22-28), its last week (its last 7 days), the first
+    or second half of a month (days 1-15, 16 to the end) or of a year; None for the vague ones
+    ("end of", "mid", "early") and for parts of other periods."""
+    ordinal, unit = [*words.split(), "", ""][:2]
+    after = period.end + _ONE_NS
+    month = period.start.day == 1 and after == period.start + pd.DateOffset(months=1)
+    year = period.start.dayofyear == 1 and after == period.start + pd.DateOffset(years=1)
+    if month and unit == "week" and ordinal in _ORDINALS:
+        start = period.start + pd.Timedelta(days=7 * _ORDINALS[ordinal])
+        return start, start + pd.Timedelta(days=7) - _ONE_NS
+    if month and unit == "week" and ordinal in ("last", "final"):
+        return after - pd.Timedelta(days=7), period.end
+    if (month or year) and unit == "half" and ordinal in ("first", "1st", "second", "2nd"):
+        middle = period.start + (pd.Timedelta(days=15) if month else pd.DateOffset(months=6))
+        return (period.start, middle - _ONE_NS) if ordinal in ("first", "1st") else (middle, period.end)
+    return None
 
 
 def names_relative_time(question: str) -> bool:

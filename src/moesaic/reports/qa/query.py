@@ -149,10 +149,12 @@ def analyse(question: str, rows: Sequence[FmeaRow]) -> Query:
     covered = set().union(*(m.words for m in mentions)) if mentions else set()
     words = normal_terms(question)
     sheet = sheet_vocabulary(tuple(rows))
+    naming_sheet = _naming_the_sheet(words, tuple(rows), sheet)
     kept = [
         i
         for i, w in enumerate(words)
         if i not in covered
+        and i not in naming_sheet
         and not _asking(w, sheet)
         and w not in _CLAUSE_WORDS
         and not w.replace(".", "").isdigit()
@@ -272,6 +274,31 @@ def _listed_level(text: str, mentions: Sequence[Mention]) -> str | None:
     if LEVELS.index(level) == deepest and level != "failure_mode":
         return LEVELS[min(deepest + 1, len(LEVELS) - 1)]
     return level
+
+
+_BEFORE_NAME = frozenset({"the", "a", "an", "in", "on", "of", "for", "from", "this", "our", "that", "to"})
+
+
+def _naming_the_sheet(words: Sequence[str], rows: tuple[FmeaRow, ...], sheet: frozenset[str]) -> set[int]:
+    """Positions of the words that name the sheet, not a topic, when no cell holds them: the words
+    of its source's name (rows cited as ``fmea_mining_truck:fmea-135``: "on the mining truck") and
+    up to three words right before "FMEA" ("in the haul truck FMEA")."""
+    source = _source_words(rows)
+    out = {i for i, w in enumerate(words) if w in source and w not in sheet}
+    for i, word in enumerate(words):
+        if word in ("fmea", "fmeca"):
+            j = i - 1
+            while j >= 0 and i - j <= 3 and words[j] not in sheet and words[j] not in _BEFORE_NAME:
+                out.add(j)
+                j -= 1
+    return out
+
+
+@functools.lru_cache(maxsize=8)
+def _source_words(rows: tuple[FmeaRow, ...]) -> frozenset[str]:
+    """The stemmed words of the sources the rows' ids name, "fmea" left out."""
+    sources = {r.row_id.split(":", 1)[0] for r in rows if ":" in r.row_id}
+    return frozenset(w for s in sources for w in normal_terms(s) if w not in ("fmea", "fmeca"))
 
 
 @functools.lru_cache(maxsize=8)
