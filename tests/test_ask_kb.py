@@ -357,6 +357,8 @@ def test_last_value_count_shorthand_and_a_bom_row_described_in_words(answerer: K
         row.text.startswith("Item 1 of the BOM of drawing lab:DWG-TS-7001") and "material 100Cr6" in row.text
     )
     assert "material 42CrMo4" in answerer.answer("material of drawing DWG-TS-7001").text
+    by_name = answerer.answer("which revision is the test shaft drawing at?")  # named by its part name
+    assert by_name.text == "Drawing lab:DWG-TS-7001 (TEST SHAFT): revision C."
 
 
 def test_an_attribute_no_record_mentions_is_an_abstention_not_the_closest_records(

@@ -113,13 +113,17 @@ def answer_drawings(base: KnowledgeBase, question: str, named: Named) -> KbAnswe
         return abstain("drawings", "the base holds no drawings.")
     text = " ".join(question.lower().split())
     tokens = [t.lower() for t in named.identifiers]
-    matched = [d for d in drawings if drawing_ids(d) & set(tokens)]
+    matched = [d for d in drawings if drawing_ids(d) & set(tokens)] or _named_by_part(drawings, text)
     bom_hits = [(d, _bom_item(d, t)) for d in drawings for t in tokens if _bom_item(d, t) is not None]
     wants_bom = BOM_WORDS.search(text) is not None
     if matched and wants_bom and not WHERE_USED.search(text):
         return _bom_answer(matched)
     asked = None if wants_bom else _asked(text)
-    described = _described_items(matched, text, tokens) if matched and asked is not None else []
+    described = [
+        (d, i)
+        for d, i in (_described_items(matched, text, tokens) if matched and asked is not None else [])
+        if str(i.get("part_number", "")).lower() != str(d.title_block.get("part_number", "")).lower()
+    ]  # the row of the drawn part itself is answered from the title block
     if len(described) == 1 and asked is not None:  # "the part number of the DE bearing on drawing X"
         owner, row = described[0]  # a BOM row, not the title block
         value = next((row[k] for k in asked if row.get(k)), "not given")
@@ -168,6 +172,21 @@ def answer_drawings(base: KnowledgeBase, question: str, named: Named) -> KbAnswe
     if (wants_bom or WHERE_USED.search(text)) and not stores_bom(drawings):
         return abstain("drawings", NO_BOM + ".")
     return abstain("drawings", "the question names no drawing, part number or asset the base holds.")
+
+
+def _named_by_part(drawings: list[DrawingRow], text: str) -> list[DrawingRow]:
+    """The drawings whose title-block part name the question writes out, whole or up to its first
+    comma ("the motor end shield drawing" for "END SHIELD, DE"), the longest name found winning;
+    none when no name of three letters or more is in it."""
+    named = []
+    for d in drawings:
+        name = " ".join(str(d.title_block.get("part_name", "")).lower().split())
+        for form in dict.fromkeys((name, name.split(",")[0].strip())):
+            if len(form) >= 3 and re.search(rf"(?<![\w-]){re.escape(form)}(?![\w-])", text):
+                named.append((len(form), d))
+                break
+    longest = max((n for n, _ in named), default=0)
+    return [d for n, d in named if n == longest]
 
 
 _ITEM_WORD = re.compile(r"[a-z0-9]+")

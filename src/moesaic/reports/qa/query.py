@@ -282,11 +282,12 @@ _BEFORE_NAME = frozenset({"the", "a", "an", "in", "on", "of", "for", "from", "th
 def _naming_the_sheet(words: Sequence[str], rows: tuple[FmeaRow, ...], sheet: frozenset[str]) -> set[int]:
     """Positions of the words that name the sheet, not a topic, when no cell holds them: the words
     of its source's name (rows cited as ``fmea_mining_truck:fmea-135``: "on the mining truck") and
-    up to three words right before "FMEA" ("in the haul truck FMEA")."""
+    up to three words right before one of them ("on the haul truck") or before "FMEA" ("in the
+    haul truck FMEA")."""
     source = _source_words(rows)
     out = {i for i, w in enumerate(words) if w in source and w not in sheet}
     for i, word in enumerate(words):
-        if word in ("fmea", "fmeca"):
+        if word in ("fmea", "fmeca") or i in out:  # "the haul truck": a word before the name is of it
             j = i - 1
             while j >= 0 and i - j <= 3 and words[j] not in sheet and words[j] not in _BEFORE_NAME:
                 out.add(j)
