@@ -311,6 +311,8 @@ def test_what_was_done_after_a_fault_on_a_named_asset_lists_its_work_orders(answ
     for question in (
         "What was done after the seal leak on T-7?",
         "After the seal leak on T-7 in January 2024, what was done?",  # a clause after a comma, a month
+        "What was done to fix the seal leak on T-7?",
+        "T-7 seal leak in January 2024 - what did maintenance do about it?",
     ):
         answer = answerer.answer(question)
         assert answer.kind == "records" and not answer.abstained, answer.text
@@ -371,3 +373,16 @@ def test_an_attribute_no_record_mentions_is_an_abstention_not_the_closest_record
         answer = answerer.answer(question)
         assert answer.abstained and answer.kind == "router" and f"mentions {word}" in answer.text
     assert not answerer.answer("total cost of work orders for T-7").abstained  # the records hold costs
+
+
+def test_a_fault_hinted_at_by_a_word_of_its_label_and_a_word_of_trouble() -> None:
+    from moesaic.reports.ask.series import _hinted
+
+    events = [{"label": "bearing_wear"}, {"label": "imbalance"}, {"label": "bearing_wear"}]
+    assert _hinted("when did the bearing problem on f-403 start?", events) == [events[0], events[2]]
+    assert (
+        _hinted("when did the bearing wear start?", events) == []
+    )  # no word of trouble: the full label reads it
+    assert _hinted("when did the problem on f-403 start?", events) == []  # no word of a label
+    both = [{"label": "bearing_wear"}, {"label": "bearing_temp high"}]
+    assert _hinted("when did the bearing issue start?", both) == []  # two labels: no choice

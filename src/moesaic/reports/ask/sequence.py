@@ -46,9 +46,26 @@ class SequenceQuery(NamedTuple):
     facet_named: bool = True  # False: no facet in the question, "component" by default
 
 
+# "What was done to fix the overheating on F-401?", "p-102 overheating in jan 2024 - what did
+# maintenance do about it?": what follows the named fault, as "after" asks.
+_TO_FIX = re.compile(
+    r"\bwhat (?:was|were|has been|have been) done (?:to (?:fix|repair|resolve|address)|about)\s+"
+    r"(?:an?\s+|the\s+)?(.+?)(?:\s*[,;?]|$)"
+)
+_ABOUT_IT = re.compile(
+    r"^(.+?)\s+[-:,;]\s+what (?:did|was|were|has|have)\b.*\b(?:about|with|for) (?:it|that|this)\b"
+)
+
+
+def _anchor_match(text: str) -> re.Match[str] | None:
+    return _AFTER.search(text) or _TO_FIX.search(text) or _ABOUT_IT.search(text)
+
+
 def is_sequence(question: str) -> bool:
-    """True for "which X ... most often after Y" questions."""
-    text = question.lower()
+    """True for "which X ... most often after Y" questions, and "what was done to fix Y"."""
+    text = " ".join(question.lower().split())
+    if _TO_FIX.search(text) or _ABOUT_IT.search(text):
+        return True
     return (
         bool(_AFTER.search(text))
         and bool(re.search(r"\bmost\b|\boften\b|\bfrequent|\bwhich\b|\bwhat\b", text))
@@ -58,7 +75,7 @@ def is_sequence(question: str) -> bool:
 
 def parse_sequence(question: str) -> SequenceQuery | None:
     text = " ".join(question.lower().replace("_", " ").split())
-    found = _AFTER.search(text)
+    found = _anchor_match(text)
     if found is None:
         return None
     within = _WITHIN.search(text)
@@ -67,7 +84,7 @@ def parse_sequence(question: str) -> SequenceQuery | None:
         count = int(within.group(1) or within.group(3))
         unit = within.group(2) or within.group(4)
         days = count * {"day": 1, "week": 7, "month": 30}[unit]
-    head = text[: found.start()]
+    head = text[: found.start()] if found.re is _AFTER else ""  # "what was done": no facet asked
     named = group_facet(head)
     facet = named or "component"
     return SequenceQuery(

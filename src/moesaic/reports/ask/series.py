@@ -262,7 +262,7 @@ def answer_onset(
         if channel is not None:
             elsewhere += [e for e in events if not _concerns(e, channel)]
             events = [e for e in events if _concerns(e, channel)]
-        named = [e for e in events if e["label"] and _says(text, str(e["label"]))]
+        named = [e for e in events if e["label"] and _says(text, str(e["label"]))] or _hinted(text, events)
         events = named or events
         if events and first_asked:  # "when did the cavitation first show up": the earliest
             events = [e for e in events if e["start"] <= events[0]["end"]] if events[0]["end"] else events[:1]
@@ -311,6 +311,23 @@ def _says(text: str, label: str) -> bool:
     """Whether the lower-cased ``text`` names the event label as words ("bearing_wear": "bearing wear")."""
     phrase = " ".join(label.lower().replace("_", " ").split())
     return bool(phrase) and re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text) is not None
+
+
+_TROUBLE = re.compile(r"\b(?:problems?|issues?|troubles?|faults?)\b")
+
+
+def _hinted(text: str, events: list[dict]) -> list[dict]:
+    """The events of the one label the question hints at with a word of it and a word of trouble
+    ("the bearing problem" for ``bearing_wear``); none when it hints at no label or at several."""
+    if not _TROUBLE.search(text):
+        return []
+    labels = {
+        str(e["label"])
+        for e in events
+        if e["label"]
+        and any(len(w) >= 4 and _says(text, w) for w in str(e["label"]).lower().replace("_", " ").split())
+    }
+    return [e for e in events if e["label"] in labels] if len(labels) == 1 else []
 
 
 def _labelled_onset(
