@@ -141,6 +141,13 @@ def test_a_name_gathered_from_scattered_words_borrows_none_of_a_written_name() -
     }
 
 
+def test_a_part_number_is_asked_of_no_column_an_fmea_has(answerer: FmeaAnswerer) -> None:
+    for question in ("What is the part number of the horn?", "part no. for the wiper motor"):
+        answer = answerer.answer(question)
+        assert answer.abstained and "'partnumber'" in answer.text
+    assert not answerer.answer("What is the RPN of the horn?").abstained
+
+
 def test_words_naming_the_sheet_are_no_topic() -> None:
     rows = tuple(dataclasses.replace(r, row_id=f"fmea_mining_truck:{r.row_id}") for r in ROWS)
     answerer = FmeaAnswerer(rows, threshold=0.85, semantic="none")

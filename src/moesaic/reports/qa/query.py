@@ -97,6 +97,9 @@ class Query(NamedTuple):
     kind: Kind | None = None  # controls or actions that are only a check, or more than one
 
 
+_PART_NUMBER = re.compile(r"\bpart\s*(?:numbers?|nos?\.?|#)(?!\w)", re.IGNORECASE)
+
+
 def _score_named(text: str) -> str | None:
     for word, score in _SCORE_WORDS.items():
         if re.search(rf"\b{word}", text):
@@ -107,6 +110,9 @@ def _score_named(text: str) -> str | None:
 def analyse(question: str, rows: Sequence[FmeaRow]) -> Query:
     """The structured reading of ``question`` against the names of ``rows``."""
     question = expand_shorthand(question)
+    # "part number" asks for a column an FMEA does not have: one topic word no cell holds, not two
+    # words of asking ("part", "number") that leave nothing to abstain on
+    question = _PART_NUMBER.sub("partnumber", question)
     compared = read_comparisons(question)
     # The comparisons are read; the rest of the question is read without them, so that "at
     # least 108" is no ranking and "exceeding" no topic word.
