@@ -242,3 +242,29 @@ def test_another_plants_sheet_floor() -> None:
         complete += all(nugget_present(n, answer.text) for n in nuggets)
         abstained += "Unanswerable" in item.fields["Categories"] and answer.abstained
     assert complete >= 27 and abstained >= 5
+
+
+def test_ampersands_typed_question_words_made_of_top_n_and_ies_plurals() -> None:
+    rows = (
+        _row(1, "Tower and Foundation", "Tower", "Tower Shell", "Cracking", 8, 2, 4),
+        _row(2, "Tower and Foundation", "Foundation", "Anchor Bolts", "Loss of preload", 6, 3, 5),
+        _row(3, "Rotor", "Pitch System", "Backup Battery", "Insufficient capacity", 9, 3, 6),
+        _row(4, "Rotor", "Pitch System", "Pitch Motor", "Overheating", 5, 4, 3),
+    )
+    answerer = FmeaAnswerer(rows, threshold=0.85, semantic="none")
+    lowest = answerer.answer("lowest severity failure in tower & foundation")
+    assert not lowest.abstained and "Loss of preload" in lowest.text  # "&" reads as "and"
+    for question in (
+        "wat components make up the tower and foundation",
+        "what does the pitch system consist of",
+    ):
+        answer = answerer.answer(question)
+        assert not answer.abstained and "called" in answer.text, (question, answer.text)
+    assert (
+        "called Backup Battery (1), Pitch Motor (1)"
+        in answerer.answer("what does the pitch system consist of").text
+    )
+    top = answerer.answer("top 2 rpn's in the sheet")
+    assert not top.abstained and top.row_ids[:2] == ("r3", "r2") and "the top 2: 162, 90" in top.text
+    assert normal_terms("batteries assemblies series") == normal_terms("battery assembly series")
+    assert answerer.answer("capacity of the pitch batteries").row_ids == ("r3",)

@@ -314,7 +314,14 @@ class FmeaAnswerer:
             else:
                 extreme = query.extreme or ("highest" if highest else "lowest")
                 notes.append(f"the {extreme} {_label(score)} value is {_fmt(best)}")
-            rows = [r for r in rows if r.score(score) == best]
+            if query.top > 1:  # "the top 3 RPNs": the rows of the 3 best values, in order
+                kept = sorted(set(values), reverse=highest)[: query.top]
+                rows = sorted(
+                    (r for r in rows if r.score(score) in kept), key=lambda r: r.score(score), reverse=highest
+                )
+                notes.append(f"the top {query.top}: " + ", ".join(_fmt(v) for v in kept))
+            else:
+                rows = [r for r in rows if r.score(score) == best]
         if not rows:
             return f"No failure mode in {scope} matches the question.", []
         detail = "; ".join(notes)

@@ -48,7 +48,7 @@ _ASKING = """maximum minimum largest smallest greatest fewest worst best belong 
 place exist exists present available listed recorded kind type types whole entire overall across
 include includes including known find found wat wht whch pls plz happen happens happened out
 prescribe prescribes prescribed suggest suggests suggested score scores rating ratings doing done
-get gets got make makes made"""
+get gets got make makes made consist consists comprise comprises composed"""
 QUESTION_WORDS = frozenset(normal_terms(_GENERIC + " " + _ASKING))
 # Words that open a filter clause: they say how the rows are narrowed, not what about.
 _CLAUSE_WORDS = frozenset(normal_terms("involve involves involving related regarding concerning past beyond"))
@@ -66,7 +66,8 @@ SHORTHAND = {
     "assy": "assembly", "hrs": "hours", "hr": "hour", "svc": "service", "insp": "inspection",
     "maint": "maintenance", "info": "information", "aircon": "air conditioning", "rad": "radiator",
     "alt": "alternator", "pwr": "power", "brk": "brake", "brks": "brakes", "fltr": "filter",
-    "qty": "quantity", "approx": "approximately", "w/": "with", "w/o": "without",
+    "qty": "quantity", "approx": "approximately", "w/": "with", "w/o": "without", "&": "and",
+    "wat": "what", "wht": "what", "whch": "which",
 }  # fmt: skip
 _SHORTHAND = re.compile(
     r"(?<![\w/])(" + "|".join(re.escape(k) for k in sorted(SHORTHAND, key=len, reverse=True)) + r")(?![\w/])",
@@ -95,6 +96,7 @@ class Query(NamedTuple):
     extreme: str = ""  # the word the question ranks by ("maximum", "lowest"), said back in the answer
     fewest: bool = False  # `group` ranked by the fewest failure modes rather than the most
     kind: Kind | None = None  # controls or actions that are only a check, or more than one
+    top: int = 1  # how many of the best values a ranking keeps ("the top 3 RPNs")
 
 
 _PART_NUMBER = re.compile(r"\bpart\s*(?:numbers?|nos?\.?|#)(?!\w)", re.IGNORECASE)
@@ -131,7 +133,7 @@ def analyse(question: str, rows: Sequence[FmeaRow]) -> Query:
     score = _score_named(text)
     rank = None
     group = None
-    top = re.search(r"\b(highest|most|maximum|max|largest|greatest|worst)\b", text)
+    top = re.search(r"\b(highest|most|maximum|max|largest|greatest|worst|top(?= \d| (?:rpn|risk)))\b", text)
     bottom = re.search(r"\b(lowest|least|minimum|min|smallest|fewest)\b", text)
     if (top or bottom) and _COUNTED.search(text):  # "the highest number of failures", "the fewest modes"
         # The level asked for ("which component ... has the most"), else the first level word.
@@ -153,6 +155,8 @@ def analyse(question: str, rows: Sequence[FmeaRow]) -> Query:
     extreme = {"most": "highest", "least": "lowest"}.get(ranked.group(1), ranked.group(1)) if ranked else ""
     mean = (score or "rpn") if re.search(r"\b(average|mean)\b", text) else None
     covered = set().union(*(m.words for m in mentions)) if mentions else set()
+    if top is not None and top.group(1) == "top":  # "the top 3 RPNs": a ranking, no topic
+        question = question[: top.start(1)] + "   " + question[top.end(1) :]
     words = normal_terms(question)
     sheet = sheet_vocabulary(tuple(rows))
     naming_sheet = _naming_the_sheet(words, tuple(rows), sheet)
@@ -176,6 +180,7 @@ def analyse(question: str, rows: Sequence[FmeaRow]) -> Query:
     return Query(
         mentions, numeric, rank, mean, group, content, narrowing, columns, topic, listed,
         compared.filters[1:], compared.unread, extreme, group is not None and top is None, kind,
+        _top_count(text) if rank else 1,
     )  # fmt: skip
 
 
@@ -263,15 +268,26 @@ _ASKED_LEVEL = re.compile(
 )
 
 
+def _top_count(text: str) -> int:
+    """N of "the top N" (at most 20), else 1."""
+    found = re.search(r"\btop (\d{1,2})\b", text)
+    return min(int(found.group(1)), 20) if found else 1
+
+
+_MADE_OF = re.compile(r"\b(?:consists? of|made up of|makes? up|comprises?|composed of|is made of)\b")
+
+
 def _listed_level(text: str, mentions: Sequence[Mention]) -> str | None:
     """The level whose names the question asks for: "which subcomponent" -> sub_component;
     asking for the level of the deepest name given ("the components of the air-conditioning
     component"), or for its "parts", means the level below it."""
     found = _ASKED_LEVEL.search(text)
+    deepest = max((LEVELS.index(m.level) for m in mentions), default=-1)
+    if found is None and _MADE_OF.search(text) and 0 <= deepest < LEVELS.index("sub_component"):
+        return LEVELS[deepest + 1]  # "what does the pitch system consist of": the level below it
     if found is None:
         return None
     word = found.group(1).replace("-", "").rstrip("s")
-    deepest = max((LEVELS.index(m.level) for m in mentions), default=-1)
     if word == "part":  # "the parts of the wheel ends": the level below the deepest name given
         return LEVELS[min(max(deepest + 1, LEVELS.index("component")), LEVELS.index("sub_component"))]
     level = {"subsystem": "subsystem", "subcomponent": "sub_component", "component": "component"}.get(

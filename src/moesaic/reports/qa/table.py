@@ -155,13 +155,17 @@ def terms(text: str) -> list[str]:
     return stem_words(" ".join(_WORD.findall(text.lower()))).split()
 
 
+_NOT_IES = frozenset({"series", "species"})  # words in "-ies" that are no plural of a "-y" word
+
+
 def normal_terms(text: str) -> list[str]:
     """:func:`terms`, position for position, with American spellings written the British way
-    (:data:`BRITISH`, "-ize" as "-ise") and a final "e" dropped from words of four letters or
-    more, so that a plural the stemmer cut at "-es" meets its singular (tyres, tyre -> "tyr";
-    caused, cause -> "caus"). The answerer reads questions and sheets with it; nugget scoring
-    keeps :func:`terms`."""
+    (:data:`BRITISH`, "-ize" as "-ise"), "-ies" plurals as their "-y" singular ("batteries"), and
+    a final "e" dropped from words of four letters or more, so that a plural the stemmer cut at
+    "-es" meets its singular (tyres, tyre -> "tyr"; caused, cause -> "caus"). The answerer reads
+    questions and sheets with it; nugget scoring keeps :func:`terms`."""
     words = [_IZE.sub("is", BRITISH.get(w, w)) for w in _WORD.findall(text.lower())]
+    words = [w[:-3] + "y" if len(w) > 5 and w.endswith("ies") and w not in _NOT_IES else w for w in words]
     return [w[:-1] if len(w) > 3 and w.endswith("e") else w for w in stem_words(" ".join(words)).split()]
 
 
