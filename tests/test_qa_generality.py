@@ -146,6 +146,12 @@ def test_a_part_number_is_asked_of_no_column_an_fmea_has(answerer: FmeaAnswerer)
         answer = answerer.answer(question)
         assert answer.abstained and "'partnumber'" in answer.text
     assert not answerer.answer("What is the RPN of the horn?").abstained
+    person = answerer.answer("who supplies the wiper motor?")
+    assert (
+        person.abstained
+        and "asks for a person" in person.text
+        and answerer.support("who fixes the horn") == 0
+    )
 
 
 def test_words_naming_the_sheet_are_no_topic() -> None:
@@ -227,21 +233,27 @@ def test_independent_questions_floor(shared_data: Path) -> None:
     assert strict >= 47 and lenient >= 47
 
 
-def test_another_plants_sheet_floor() -> None:
-    """A pump-station and conveyor sheet and its 40 questions (tests/data/README.md), written by a
-    helper who read none of the answerer: 27/40 complete at its first reading (the set's 6
-    unanswerable questions count wrong by their nuggets), 28/40 after the fixes it prompted."""
+@pytest.mark.parametrize(
+    ("folder", "least_complete", "least_abstained"),
+    [(PUMP_CONVEYOR, 27, 6), (PUMP_CONVEYOR.parent / "fmea_wind_turbine", 23, 5)],
+)
+def test_other_plants_sheets_floor(folder: Path, least_complete: int, least_abstained: int) -> None:
+    """Two other plants' sheets and their 40 questions each (tests/data/README.md), written by helpers
+    who read none of the answerer; their unanswerable questions count wrong by their nuggets, so
+    they are counted as abstentions too. First readings (the bench: MiniLM topics, a threshold
+    fitted on the paired set) 27/40 and 21/40; here (words only, the default threshold), after the
+    fixes they prompted, 28/40 with 6/6 abstentions and 24/40 with 5/5."""
     from moesaic.data.sets.fmea_mining_truck import read_fmea, read_fmea_qa
 
-    rows = rows_from_documents(read_fmea(PUMP_CONVEYOR / "sheet" / "fmea.csv").documents)
+    rows = rows_from_documents(read_fmea(folder / "sheet" / "fmea.csv").documents)
     answerer = FmeaAnswerer(rows, semantic="none")
     complete = abstained = 0
-    for item in read_fmea_qa(PUMP_CONVEYOR / "questions.csv").documents:
+    for item in read_fmea_qa(folder / "questions.csv").documents:
         answer = answerer.answer(str(item.fields["Question"]))
         nuggets = [n["nugget"] for n in item.fields["Nuggets"] if n["status"] == "ESSENTIAL"]
         complete += all(nugget_present(n, answer.text) for n in nuggets)
         abstained += "Unanswerable" in item.fields["Categories"] and answer.abstained
-    assert complete >= 27 and abstained >= 5
+    assert complete >= least_complete and abstained >= least_abstained
 
 
 def test_ampersands_typed_question_words_made_of_top_n_and_ies_plurals() -> None:

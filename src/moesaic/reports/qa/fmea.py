@@ -27,7 +27,14 @@ from typing import NamedTuple
 
 from moesaic.reports.qa.compare import OPS
 from moesaic.reports.qa.kinds import kind_matches
-from moesaic.reports.qa.query import QUESTION_WORDS, Query, analyse, name_groups, sheet_vocabulary
+from moesaic.reports.qa.query import (
+    ASKS_FOR_A_PERSON,
+    QUESTION_WORDS,
+    Query,
+    analyse,
+    name_groups,
+    sheet_vocabulary,
+)
 from moesaic.reports.qa.table import SCORE_COLUMNS, FmeaRow, Mention, normal_terms
 from moesaic.reports.qa.topic import (
     MIN_SIMILARITY,
@@ -196,7 +203,10 @@ class FmeaAnswerer:
         return topic_matcher(self.semantic, self.min_similarity)
 
     def support(self, question: str) -> float:
-        """Share of the question's content words (names included) found in its selected rows."""
+        """Share of the question's content words (names included) found in its selected rows
+        (0 for a question asking for a person, :data:`ASKS_FOR_A_PERSON`)."""
+        if ASKS_FOR_A_PERSON.match(question):
+            return 0.0
         return self._support(analyse(question, self.rows))[0]
 
     def _support(self, query: Query) -> tuple[float, list[FmeaRow], list[str]]:
@@ -231,6 +241,9 @@ class FmeaAnswerer:
         """The answer to one question, or an abstention that says what had no evidence."""
         if not question or not question.strip():
             raise ValueError("`question` must be a non-empty string")
+        if ASKS_FOR_A_PERSON.match(question):
+            text = "I cannot answer this from the FMEA: it asks for a person, and an FMEA row names none."
+            return FmeaAnswer(text, (), 0.0, True)
         query = analyse(question, self.rows)
         support, selected, missing = self._support(query)
         if query.unread:

@@ -100,6 +100,8 @@ class Query(NamedTuple):
 
 
 _PART_NUMBER = re.compile(r"\bpart\s*(?:numbers?|nos?\.?|#)(?!\w)", re.IGNORECASE)
+ASKS_FOR_A_PERSON = re.compile(r"^\s*(?:who|whom|whose)\b", re.IGNORECASE)
+"""A question opening with "who": it asks for a person, and an FMEA row names none."""
 
 
 def _score_named(text: str) -> str | None:
