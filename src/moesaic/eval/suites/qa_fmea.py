@@ -31,6 +31,9 @@ from moesaic.reports.qa.topic import resolve_semantic
 
 logger = logging.getLogger(__name__)
 
+UNANSWERABLE = "unanswerable"
+"""The category (any case) that marks a question the sheet cannot answer."""
+
 
 def fmea_rows(ctx: SuiteContext) -> tuple[tuple[FmeaRow, ...], list[Document]]:
     """The FMEA rows (from ``-o kb=DIR`` when given) and the benchmark questions (from ``-o
@@ -152,10 +155,6 @@ def run_fmea(ctx: SuiteContext) -> list[BenchRow]:
             dataset, q_setting, {k: answers[k].abstained for k in sorted(unanswerable)}, cost
         ),
     ]
-
-
-UNANSWERABLE = "unanswerable"
-"""The category (any case) that marks a question the sheet cannot answer."""
 
 
 def _unanswerable_rows(
