@@ -386,3 +386,52 @@ def test_a_fault_hinted_at_by_a_word_of_its_label_and_a_word_of_trouble() -> Non
     assert _hinted("when did the problem on f-403 start?", events) == []  # no word of a label
     both = [{"label": "bearing_wear"}, {"label": "bearing_temp high"}]
     assert _hinted("when did the bearing issue start?", both) == []  # two labels: no choice
+
+
+def test_a_base_of_work_orders_alone_asked_tersely(tmp_path: Path) -> None:
+    """The shorthand of engineers over a CMMS extract (no events, no series): "exc a", a year at
+    the end, "avg", "did ... any", "last", "missing/loose", "replced"."""
+    orders = [  # (id, asset, date, part, failure mode, cost, text)
+        ("1", "A", "2006-02-01", "Pump", "Leak", 100.0, "pump leaking"),
+        ("2", "A", "2006-02-03", "Seal", "", 300.0, "REPLACE SEAL"),
+        ("3", "A", "2006-05-01", "Hose", "Missing / Loose", 50.0, "hose loose"),
+        ("4", "A", "2006-05-02", "Clamp", "", 70.0, "REPLACE CLAMP"),
+        ("5", "A", "2007-01-10", "Pump", "", 500.0, "pump service"),
+        ("6", "B", "2006-03-01", "Track", "Missing / Loose", 80.0, "track pin loose"),
+        ("7", "B", "2006-03-02", "Pin", "", 40.0, "REPLACE TRACK PIN"),
+    ]
+    documents = tuple(
+        Document(i, "work_order", text, asset, pd.Timestamp(day), {"Part": part, "FM": fm, "Cost": cost})
+        for i, asset, day, part, fm, cost, text in orders
+    )
+    data = MaintenanceData(
+        "cmms", assets=(Asset("A", "excavator"), Asset("B", "excavator")), documents=documents
+    )
+    with KnowledgeBase.open(tmp_path / "kb", create=True, embedder="hashing") as base:
+        base.ingest(data, source="cmms")
+        ask = KbAnswerer(base).answer
+        assert ask("wo count exc b 2006").text.startswith("2 work orders of cmms:B 2006 (2006-01-01")
+        assert ask("wo count exc A 2006").text.startswith("4 work orders of cmms:A 2006 (2006-01-01")
+        assert "is 520" in ask("total WO cost exc A 2006").text  # 2006 is a year, no cost bound
+        assert (
+            "average cost over 2 work orders of cmms:B"
+            in ask("averge cost per work order for exc B in 2006?").text
+        )
+        assert ask("Did excavator B have any work orders in 2007?").text.startswith("No: 0 work orders")
+        latest = ask("When was the last pump WO on exc A?")
+        assert (
+            latest.text.startswith("The latest of 2 work orders of cmms:A with component Pump")
+            and "2007-01-10" in latest.text
+        )
+        after = ask("what part is replced most often after a missing/loose failure?")
+        assert (
+            "records with failure mode Missing / Loose" in after.text and "replaced most often" in after.text
+        )
+
+
+def test_record_ids_print_as_written_not_as_emoji_codes() -> None:
+    from moesaic.cli.console import console
+
+    with console.capture() as captured:
+        console.print("[excavator_mwo:943] excavator_mwo:A: JUMP START", highlight=False)
+    assert captured.get() == "[excavator_mwo:943] excavator_mwo:A: JUMP START\n"

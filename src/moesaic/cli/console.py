@@ -17,10 +17,11 @@ from moesaic.atomic import OutputPathError, check_file_target, check_folder_targ
 
 T = TypeVar("T")
 
-# Markup off: file names, values and messages print as written (`alarms[v2].csv`, `[a, b]`);
-# the few styled lines ask for markup and escape what they interpolate.
-console = Console(markup=False)
-errors = Console(stderr=True, markup=False)
+# Markup and emoji codes off: file names, values and messages print as written (`alarms[v2].csv`,
+# `[a, b]`, a record `excavator_mwo:A: ...` whose ":A:" would print as an emoji); the few styled
+# lines ask for markup and escape what they interpolate.
+console = Console(markup=False, emoji=False)
+errors = Console(stderr=True, markup=False, emoji=False)
 
 
 def fail(message: str, code: int = 2) -> NoReturn:

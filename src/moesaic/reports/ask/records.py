@@ -24,7 +24,7 @@ from moesaic.knowledge.links import WORD, fold
 from moesaic.reports.ask.answer import MAX_CITED, KbAnswer, RecordCitation, abstain, cite_records, fmt_number
 from moesaic.reports.ask.frame import FACETS, NUMERIC_FIELDS, RECORD_KINDS
 from moesaic.reports.ask.resolve import Named
-from moesaic.reports.ask.timewords import TimePhraseError, Window, read_window
+from moesaic.reports.ask.timewords import TimePhraseError, Window, blank_times, read_window
 from moesaic.reports.qa.compare import OPS, NumericFilter, blank, read_comparisons
 
 # Words naming a facet to group by ("which component", "most common failure mode").
@@ -36,6 +36,8 @@ FACET_WORDS = (
     ("component", r"components?|parts?|systems?|subsystems?"),
 )
 _TOP = re.compile(r"\bmost\b(?! recent)|\btop\s*\d*\b|\bfrequent(?:ly)?\b")  # "most recent": a time
+_LATEST = re.compile(r"\b(?:last|latest|most recent)\b(?!\s+\d)(?!\s+(?:hour|day|week|month|year)s?\b)")
+_ANY = re.compile(r"^(?:did|does|do|were|was|has|have|are|is) .*\bany\b")  # a yes/no count
 _PER_ASSET = re.compile(r"\b(?:per|by|for each|each)\s+(?:asset|machine|equipment|excavator|unit)\b")
 _GENERIC_VALUES = frozenset(("unspecified", "other", "misc", "none", "unknown", "n/a", "na", "cm", "pm"))
 MIN_VALUE_LENGTH = 3
@@ -130,7 +132,8 @@ def named_values(
     ]
     for value, facet in sorted(candidates, key=lambda p: -len(p[0])):
         phrase = " ".join(re.findall(r"(?:[^\W_]|/)+", fold(value)))
-        hit = re.search(rf"(?<![\w-]){re.escape(phrase)}(?![\w-])", text)
+        pattern = r"\s*/\s*".join(re.escape(part.strip()) for part in phrase.split("/"))
+        hit = re.search(rf"(?<![\w-]){pattern}(?![\w-])", text)  # "missing/loose" for "Missing / Loose"
         if hit is None or facet in found or any(hit.start() < e and s < hit.end() for s, e in taken):
             continue
         found[facet] = value
@@ -147,8 +150,8 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
     text = " ".join(question.lower().split())
     for mention in named.mentions:  # "Chiller 9" names an asset, not the component "chiller"
         text = text.replace(mention, " ")
-    text = fold(text.replace("_", " "))
-    comparisons = read_comparisons(text, QUANTITY_WORDS)
+    text = " ".join(fold(text.replace("_", " ")).split())
+    comparisons = read_comparisons(blank_times(text), QUANTITY_WORDS)  # "cost ... in 2007": a year, no bound
     text = blank(text, comparisons.spans)  # "cost above 500": neither a total nor a facet value
     noun, table, kinds = record_kind(text)
     numeric = next((n for n in NUMERIC_FIELDS if re.search(rf"\b{n.split()[0]}", text)), None)
@@ -157,14 +160,16 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
     group = group_facet(text) or next((f for f in fields if _TOP.search(text)), None)
     if _PER_ASSET.search(text):
         operation, group = "per_asset", "asset"
-    elif numeric and re.search(r"\b(?:average|mean)\b", text):
+    elif numeric and re.search(r"\b(?:average|mean|avg|averge)\b", text):
         operation = "mean"
     elif numeric and re.search(r"\b(?:total|sum|spent|how much)\b", text):
         operation = "sum"
     elif group and _TOP.search(text):
         operation = "top"
-    elif re.search(r"\bhow many\b|\bnumber of\b|\bno\. of\b|\bcount\b", text):
+    elif re.search(r"\bhow many\b|\bnumber of\b|\bno\. of\b|\bcount\b", text) or _ANY.search(text):
         operation = "count"
+    elif _LATEST.search(text):
+        operation = "latest"  # "the last aircon WO on exc E", "most recent work order on the pump"
     elif _TOP.search(text) and table == "events":
         operation, group = "top", "text"  # "the most frequent alarm": the events' own labels
     elif _TOP.search(text):
@@ -289,6 +294,8 @@ def answer_records(base: KnowledgeBase, frame: pd.DataFrame, question: str, name
         return _total(rows, scope, query)
     if query.operation == "count":
         text = f"{found}."
+        if _ANY.search(" ".join(query.question.lower().split())):  # "did E have any work orders in 2005?"
+            text = ("Yes: " if len(rows) else "No: ") + text
         if len(query.assets) > 1:  # a name two sources share, or several assets: each one's count
             each = rows["asset"].value_counts()
             text = text[:-1] + " (" + ", ".join(f"{a}: {int(each.get(a, 0))}" for a in query.assets) + ")."
@@ -297,6 +304,12 @@ def answer_records(base: KnowledgeBase, frame: pd.DataFrame, question: str, name
         return KbAnswer(text, cite_records_frame(rows), False, "records")
     if rows.empty:
         return KbAnswer(f"No {scope}.", (), False, "records")
+    if query.operation == "latest":
+        dated = rows[rows["time"].notna()]
+        if not dated.empty:
+            last = dated.loc[[dated["time"].idxmax()]]
+            text = f"The latest of {found}: " + _lines(last, 1)[0] + "."
+            return KbAnswer(text, cite_records_frame(last), False, "records")
     shown = _lines(rows)
     more = f"\n({len(rows) - len(shown)} more not shown.)" if len(rows) > len(shown) else ""
     text = f"{found}:\n" + "\n".join(shown) + more

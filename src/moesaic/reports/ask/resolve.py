@@ -21,6 +21,7 @@ from moesaic.reports.qa.table import near
 # Words that may stand before an asset's id or number ("pump P-101", "excavator B", "Chiller 6").
 _ASSET_WORDS = (
     "asset|equipment|machine|unit|excavator|truck|pump|compressor|motor|fan|chiller|tag|mill|conveyor"
+    "|excavtor|excavater|excav|exc|pmp|mtr|compr"  # as typed: shortened or with a letter out
 )
 _ASSET_REF = re.compile(rf"\b({_ASSET_WORDS})\s+([A-Za-z0-9][A-Za-z0-9_.:/-]*)", re.IGNORECASE)
 _CODE_REF = re.compile(
@@ -38,7 +39,7 @@ _BARE_REF = re.compile(
 # Words after "asset" etc. that are not ids ("which asset has", "per asset", "the pump bearing").
 _NOT_ID_WORDS = """a an the with has had have is was are were of in on for by at to from and or per most
     more least that which what who whose this these those type types ids id list all any each
-    every bearing seal impeller shaft casing housing cover drive oil"""
+    every bearing seal impeller shaft casing housing cover drive oil wo wos pm"""
 _NOT_IDS = frozenset(_NOT_ID_WORDS.split())
 _STAT_PHRASES = re.compile(r"\bcurrent(?=\s+(?:value|reading|level|state|status)s?\b)")
 _CHANNEL_SYNONYMS = {
@@ -155,9 +156,8 @@ def find_names(base: KnowledgeBase, question: str, channels: Sequence[str] = ())
         if token.lower() in _NOT_IDS and not (len(token) == 1 and token.isupper()):
             continue
         explicit = word in ("asset", "equipment", "tag", "unit", "machine")
-        looks_like_id = (
-            bool(identifiers_in(token)) or token.isdigit() or (len(token) <= 2 and token.isupper())
-        )
+        short = len(token) <= 2 and (token.isupper() or token.lower() in index.aliases)  # "exc c" for C
+        looks_like_id = bool(identifiers_in(token)) or token.isdigit() or short
         if (explicit and token.lower() not in channel_words) or looks_like_id:
             if f"{word} {token.lower()}" in index.aliases:
                 assets.extend(index.aliases[f"{word} {token.lower()}"])

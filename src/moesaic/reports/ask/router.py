@@ -35,8 +35,8 @@ RECORD_NOUNS = re.compile(
 )
 RECORD_OPS = re.compile(
     r"\bhow many\b|\bnumber of\b|\bno\. of\b|\bcount\b|\blist\b|\bshow\b|\bwhich\b|\bmost\b|\btop\b|\btotal\b"
-    r"|\baverage\b"
-    r"|\bper asset\b|\bhow much\b|\bfrequent"
+    r"|\baverage\b|\bavg\b|\baverge\b|^(?:did|does|do|were|was|has|have|are|is) .*\bany\b"
+    r"|\bper asset\b|\bhow much\b|\bfrequent|\blatest\b|\bmost recent\b|\blast\b(?!\s+\d)"
 )
 
 

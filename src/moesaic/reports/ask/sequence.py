@@ -32,7 +32,7 @@ _AFTER = re.compile(
     r"(.+?)(?:\s+(?:most|within|in the next)\b.*|\s*[,;?]|\s+-\s.*|$)"
 )
 _WITHIN = re.compile(r"\bwithin\s+(\d+)\s+(day|week|month)s?\b|\bnext\s+(\d+)\s+(day|week|month)s?\b")
-_REPLACE_Q = re.compile(r"\b(?:replac\w*|chang\w*|renew\w*|swapp?\w*|exchang\w*)\b")
+_REPLACE_Q = re.compile(r"\b(?:repl\w*|chang\w*|renew\w*|swapp?\w*|exchang\w*)\b")
 _REPLACE_R = re.compile(r"repl|replac|chang|renew|exchang|swap|new\b", re.IGNORECASE)
 _STOP_WORDS = "a an the of on in for to with and or is was are failure failures event events"
 _STOP = frozenset(_STOP_WORDS.split())
@@ -112,8 +112,10 @@ def _anchors(frame: pd.DataFrame, phrase: str) -> tuple[pd.DataFrame, str]:
     for pattern, (table, kinds) in RECORD_KINDS.items():
         found = re.search(rf"\b{pattern}\w*", phrase)
         if found:
-            kind_noun = re.sub(r"s$", "", found.group(0))
-            frame = frame[(frame["table"] == table) & frame["kind"].isin(kinds)]
+            of_kind = frame[(frame["table"] == table) & frame["kind"].isin(kinds)]
+            if not of_kind.empty:  # a base of work orders alone: "a leak failure" names no event
+                kind_noun = re.sub(r"s$", "", found.group(0))
+                frame = of_kind
             phrase = phrase[: found.start()] + " " + phrase[found.end() :]
             break
     folded = fold(phrase)
@@ -196,7 +198,12 @@ def answer_sequence(frame: pd.DataFrame, question: str, named: Named | None = No
     window = pd.Timedelta(days=query.days)
     one_asset = anchors["asset"].nunique() == 1
     asked_of_asset = named is not None and bool(named.assets)
-    if one_asset and (asked_of_asset or (not query.facet_named and len(anchors) <= MAX_EPISODE)):
+    counting = re.search(r"\bmost\b|\boften\b|\bfrequent", question.lower()) is not None
+    if (
+        one_asset
+        and not counting
+        and (asked_of_asset or (not query.facet_named and len(anchors) <= MAX_EPISODE))
+    ):
         return _next_records(dated, anchors, described, query.days)
     candidates = dated[dated[query.facet] != ""]
     picked: list[int] = []

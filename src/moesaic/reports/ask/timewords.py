@@ -45,9 +45,15 @@ _FORMS = (
     ("ym", rf"{_YEAR}-\d{{1,2}}"),
     ("my", rf"\d{{1,2}}[/.-]{_YEAR}"),
 )
-# A bare year counts only after a time word, and not as an amount ("for 2000 hours").
+_NOT_A_BOUND = "".join(
+    f"(?<!{w} )"
+    for w in ("above", "below", "over", "under", "than", "least", "most", "exceeding", "equals", "is")
+)  # "cost above 2006" compares: 2006 is no year there
+# A bare year counts only after a time word, or as the last word of a terse question ("wo count exc D
+# 2007"), and not as an amount ("for 2000 hours").
 _BARE_YEAR = (
-    rf"\b(?:in|during|of|for|since|after|before|until|till|from|to|and|between|by|through)\s+"
+    rf"(?:\b(?:in|during|of|for|since|after|before|until|till|from|to|and|between|by|through)\s+"
+    rf"|(?<=[a-z] ){_NOT_A_BOUND}(?={_YEAR}\s*\??\s*$))"
     rf"(?P<year>{_YEAR})(?!\s*(?:h|hrs?|hours?|days?|weeks?|months?|years?|min(?:ute)?s?|s|sec(?:ond)?s?"
     r"|readings?|steps?|rpm|%|units?|items?)\b)"
 )
