@@ -231,7 +231,7 @@ def match_channel(question: str, channels: Sequence[str]) -> str | None:
     lowered = _STAT_PHRASES.sub(" ", question.lower())
     asked = {_CHANNEL_SYNONYMS.get(w, w) for w in _words(lowered)}
     words = {w for c in channels for w in _channel_words(c) if len(w) >= _TYPO_LENGTH}
-    # "vibraton": a long word one typo from a channel's word and from no other question word reads as it
+    # "vibraton": a long question word one typo from a long word of a channel reads as that word
     asked |= {
         w for w in words if w not in asked and any(len(a) >= _TYPO_LENGTH and near(a, w) for a in asked)
     }
