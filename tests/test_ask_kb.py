@@ -400,10 +400,14 @@ def test_a_base_of_work_orders_alone_asked_tersely(tmp_path: Path) -> None:
         ("6", "B", "2006-03-01", "Track", "Missing / Loose", 80.0, "track pin loose"),
         ("7", "B", "2006-03-02", "Pin", "", 40.0, "REPLACE TRACK PIN"),
     ]
+    systems = {"Pump": "Hydraulic System", "Seal": "Hydraulic System", "Hose": "Hydraulic System"}
     documents = tuple(
-        Document(i, "work_order", text, asset, pd.Timestamp(day), {"Part": part, "FM": fm, "Cost": cost})
+        Document(
+            i, "work_order", text, asset, pd.Timestamp(day),
+            {"Part": part, "FM": fm, "Cost": cost, "MajorSystem": systems.get(part, "Undercarriage")},
+        )
         for i, asset, day, part, fm, cost, text in orders
-    )
+    )  # fmt: skip
     data = MaintenanceData(
         "cmms", assets=(Asset("A", "excavator"), Asset("B", "excavator")), documents=documents
     )
@@ -422,6 +426,12 @@ def test_a_base_of_work_orders_alone_asked_tersely(tmp_path: Path) -> None:
         assert (
             latest.text.startswith("The latest of 2 work orders of cmms:A with component Pump")
             and "2007-01-10" in latest.text
+        )
+        system = ask("Which major system has the most WOs for exc A?")  # "MajorSystem", not the part
+        assert "the most frequent system is Hydraulic System with 4 records" in system.text
+        assert (
+            "the most frequent component is Pump with 2 records"
+            in ask("which part has the most WOs on exc A").text
         )
         after = ask("what part is replced most often after a missing/loose failure?")
         assert (

@@ -32,6 +32,9 @@ FACET_FIELDS: dict[str, tuple[str, ...]] = {
     "failure_mode": ("failure_mode", "fm", "fault_type", "failure_modes"),
     "action": ("action", "actions", "action_taken"),
     "part_number": ("part_number", "part_numbers"),
+    # The system a part belongs to, where the records give both ("MajorSystem" beside "Part"); a
+    # question about "systems" falls back on the component where they give none.
+    "system": ("majorsystem", "major_system", "subsystem", "system"),
 }
 FACETS = tuple(FACET_FIELDS)
 NUMERIC_FIELDS: dict[str, tuple[str, ...]] = {

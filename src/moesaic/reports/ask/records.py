@@ -33,7 +33,8 @@ FACET_WORDS = (
     ("failure_mode", r"failure modes?|modes? of failure|fault types?|failure types?"),
     ("part_number", r"part numbers?"),
     ("action", r"actions?|repairs? type|activit(?:y|ies)"),
-    ("component", r"components?|parts?|systems?|subsystems?"),
+    ("system", r"major systems?|subsystems?|systems?"),
+    ("component", r"components?|parts?"),
 )
 _TOP = re.compile(r"\bmost\b(?! recent)|\btop\s*\d*\b|\bfrequent(?:ly)?\b")  # "most recent": a time
 _LATEST = re.compile(r"\b(?:last|latest|most recent)\b(?!\s+\d)(?!\s+(?:hour|day|week|month|year)s?\b)")
@@ -319,6 +320,8 @@ def answer_records(base: KnowledgeBase, frame: pd.DataFrame, question: str, name
 def _aggregate(rows: pd.DataFrame, scope: str, query: RecordQuery) -> KbAnswer:
     """The most frequent value of the grouped facet (or the count per asset), with the runners-up."""
     column = "asset" if query.group == "asset" else str(query.group)
+    if column == "system" and not (facet_column(rows, column) != "").any():
+        column = "component"  # records that give no system: their component answers "which system"
     label = query.noun.removesuffix("s") if column == "text" else column.replace("_", " ")
     values = facet_column(rows, column)
     counted = rows[values != ""]
