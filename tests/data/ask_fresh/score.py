@@ -19,12 +19,12 @@ import pandas as pd
 Q = Path(__file__).resolve().with_name("questions.json")
 
 
-def run(kb: str, answers: Path) -> None:
-    qs = json.loads(Q.read_text())
+def run(kb: str, answers: Path, questions: Path = Q, moesaic: str = "moesaic") -> None:
+    qs = json.loads(questions.read_text())
     with answers.open("w") as f:
         for q in qs:
             p = subprocess.run(
-                ["moesaic", "ask", "--kb", kb, q["question"], "--json"],
+                [moesaic, "ask", "--kb", kb, q["question"], "--json"],
                 capture_output=True,
                 text=True,
                 timeout=600,
@@ -112,8 +112,8 @@ def judge_one(q: dict, out: dict) -> tuple[bool, str]:
     raise ValueError(check)
 
 
-def judge(answers: Path) -> None:
-    qs = {q["id"]: q for q in json.loads(Q.read_text())}
+def judge(answers: Path, questions: Path = Q) -> None:
+    qs = {q["id"]: q for q in json.loads(questions.read_text())}
     per_kind = defaultdict(lambda: [0, 0])
     rows = []
     for line in answers.read_text().splitlines():
@@ -138,15 +138,21 @@ def judge(answers: Path) -> None:
     print(f"false abstentions on answerable: {len(fa)}/{len(answerable)} {fa}")
 
 
-if __name__ == "__main__":
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def main(questions: Path = Q, description: str = __doc__) -> None:
+    """The command line of this scorer, for the questions in ``questions`` (other sets reuse it)."""
+    parser = argparse.ArgumentParser(description=description.splitlines()[0])
     parser.add_argument("step", choices=("run", "judge"))
     parser.add_argument("--kb", help="the knowledge base to ask (run)")
     parser.add_argument("--answers", type=Path, required=True, help="the answers file (JSON lines)")
+    parser.add_argument("--moesaic", default="moesaic", help="the moesaic command (run)")
     args = parser.parse_args()
     if args.step == "run":
         if not args.kb:
             parser.error("run needs --kb")
-        run(args.kb, args.answers)
+        run(args.kb, args.answers, questions, args.moesaic)
     else:
-        judge(args.answers)
+        judge(args.answers, questions)
+
+
+if __name__ == "__main__":
+    main()
