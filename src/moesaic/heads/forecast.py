@@ -25,7 +25,6 @@ from __future__ import annotations
 import dataclasses
 import logging
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -37,7 +36,7 @@ from moesaic.data.batch import Batch
 from moesaic.data.forecast_windows import forecast_inputs
 from moesaic.encoders import EncoderConfig, RevINStats, fit_revin
 from moesaic.heads.quantile import PeriodicLinear, QuantileForecastHead, check_quantiles, pinball_loss
-from moesaic.heads.ridge import ChannelPath, RidgeSamples
+from moesaic.heads.ridge import RidgeSamples
 from moesaic.model import Backbone, ModelConfig
 from moesaic.moe import MoEConfig
 from moesaic.train import LossOutput, TrainConfig
@@ -135,9 +134,6 @@ class MoesaicForecastConfig:
         linear_lr: learning rate of the "linear" stage, and of the spreads in the "ridge" stage.
         blocks_lr: learning rate of the "blocks" stage; low, because the blocks fit the training
             months within a few hundred steps ("all" uses ``ForecastConfig.train.lr``).
-        channel_span: the latest context steps each forecast channel's own correction of the
-            shared closed-form path reads (:class:`MoesaicForecastModel`); 0 leaves the
-            corrections out.
     """
 
     dim: int = 32
@@ -159,7 +155,6 @@ class MoesaicForecastConfig:
     periodic_lr: float = 1e-2
     linear_lr: float = 1e-3
     blocks_lr: float = 1e-4
-    channel_span: int = 32
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "stages", tuple(self.stages))
@@ -167,10 +162,6 @@ class MoesaicForecastConfig:
         problems = [f"`{n}` must be >= 1, got {getattr(self, n)}" for n in positive if getattr(self, n) < 1]
         if self.period < 0:
             problems.append(f"`period` must be >= 0 (0: no periodic path), got {self.period}")
-        if self.channel_span < 0:
-            problems.append(
-                f"`channel_span` must be >= 0 (0: no channel corrections), got {self.channel_span}"
-            )
         if not 0.0 <= self.head_dropout < 1.0:
             problems.append(f"`head_dropout` must be in [0, 1), got {self.head_dropout}")
         if self.mse_weight < 0:
@@ -214,9 +205,6 @@ class MoesaicForecastConfig:
 
 
 _TOKEN_PATH = ("backbone.", "head.reduce.", "head.centre.")
-CHANNEL_PATH_BUDGET = 500_000
-"""The most weights the channels' corrections may hold together (C * H * (span + 1)); beyond it
-they are left out, so that a file of hundreds of channels does not get millions of them."""
 
 
 class _Output(NamedTuple):
@@ -232,14 +220,6 @@ class MoesaicForecastModel(nn.Module):
     Forecaster keeps whichever validates better), then the backbone and the token path on what
     the linear paths leave over. The head's later paths start at zero, so each stage starts from
     the forecaster the previous one left.
-
-    With several forecast channels the "ridge" stage also gives each channel a correction of the
-    shared closed-form path: a linear map of its own latest ``channel_span`` context steps (one
-    span and penalty per channel, or none, chosen on the validation windows;
-    :func:`moesaic.heads.ridge.fit_channel_path`), added to the median and the other quantiles
-    alike. The shared path stays the forecast's main part; a channel whose dynamics differ from
-    the others' (ETTh1's oil temperature beside its loads) is corrected where the shared map
-    misses it. They start at zero and only the "ridge" stage sets them.
     """
 
     def __init__(self, spec: ForecastSpec, config: MoesaicForecastConfig) -> None:
@@ -259,17 +239,6 @@ class MoesaicForecastModel(nn.Module):
             spread_rank=config.spread_rank,
             dropout=config.head_dropout,
         )
-        C, H = spec.num_channels, spec.horizon
-        span = min(config.channel_span, spec.context_length) if C > 1 else 0
-        if span and C * H * (span + 1) > CHANNEL_PATH_BUDGET:
-            logger.info(
-                "no channel corrections: %d channels x %d steps x %d context steps would be %d weights (at "
-                "most %d)", C, H, span, C * H * (span + 1), CHANNEL_PATH_BUDGET,
-            )  # fmt: skip
-            span = 0
-        self.channel_span = span
-        self.channel_weight = nn.Parameter(torch.zeros(C, H, span)) if span else None
-        self.channel_bias = nn.Parameter(torch.zeros(C, H)) if span else None
 
     def _run(self, batch: Batch) -> _Output:
         spec = self.spec
@@ -299,10 +268,6 @@ class MoesaicForecastModel(nn.Module):
             out = self.backbone(sample)
             q = self.head(context, out.tokens[:, : self.num_patches])  # the target's tokens come first
             aux = out.aux_losses
-        if self.channel_weight is not None and self.channel_bias is not None:
-            recent = context.reshape(B, C, L)[..., L - self.channel_span :]
-            correction = torch.einsum("bcs,chs->bch", recent, self.channel_weight) + self.channel_bias
-            q = q + correction.reshape(B * C, -1, 1)
         q = q * stats.std + stats.mean  # (BC, 1, 1) statistics broadcast over H and Q
         q = q.reshape(B, C, spec.horizon, -1).transpose(1, 2)  # (B, H, C, Q)
         return _Output(q, aux)
@@ -314,8 +279,7 @@ class MoesaicForecastModel(nn.Module):
 
     def ridge_samples(self, batch: Batch) -> RidgeSamples:
         """The batch's (window, channel) samples whose horizon is fully observed, on the RevIN scale
-        of their context, for the closed-form linear path (:mod:`moesaic.heads.ridge`): the targets
-        are what the periodic path leaves."""
+        of their context, for the closed-form linear path (:mod:`moesaic.heads.ridge`)."""
         C, H = self.spec.num_channels, self.spec.horizon
         target, seen = forecast_inputs(batch, C)  # (B, L, C)
         B, L, _ = target.shape
@@ -329,29 +293,7 @@ class MoesaicForecastModel(nn.Module):
         if self.head.periodic is not None:  # the full path fits what the periodic one leaves
             normalised = normalised - self.head.periodic(context)
         keep = observed & seen.transpose(1, 2).reshape(B * C, L).any(dim=1)
-        channel = torch.arange(C).repeat(B)  # samples are window-major
-        return RidgeSamples(context[keep], normalised[keep], std[keep] ** 2, channel[keep])
-
-    def channel_samples(self, batch: Batch) -> RidgeSamples:
-        """As :meth:`ridge_samples`, for the channels' corrections: the latest ``channel_span``
-        context steps, and what the periodic and the shared full path leave of the target."""
-        samples = self.ridge_samples(batch)
-        residual = samples.target - self.head.skip(samples.context)
-        return samples._replace(context=samples.context[:, -self.channel_span :], target=residual)
-
-    def set_channel_paths(self, paths: Sequence[ChannelPath | None]) -> None:
-        """Set each forecast channel's correction (None: none)."""
-        if self.channel_weight is None or self.channel_bias is None:
-            raise ValueError("this model has no channel corrections (one channel, or `channel_span` 0)")
-        if len(paths) != self.spec.num_channels:
-            raise ValueError(f"expected {self.spec.num_channels} channel paths, got {len(paths)}")
-        with torch.no_grad():
-            self.channel_weight.zero_()
-            self.channel_bias.zero_()
-            for c, path in enumerate(paths):
-                if path is not None:
-                    self.channel_weight[c] = path.weight
-                    self.channel_bias[c] = path.bias
+        return RidgeSamples(context[keep], normalised[keep], std[keep] ** 2)
 
     def set_linear_path(self, weight: Tensor, bias: Tensor) -> None:
         """Set the head's full linear path: (H, L) weights and (H,) bias."""

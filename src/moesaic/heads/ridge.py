@@ -54,18 +54,6 @@ class RidgeSamples(NamedTuple):
     context: Tensor  # (N, L) RevIN-normalised, unobserved steps 0
     target: Tensor  # (N, H) normalised with the context's statistics
     weight: Tensor  # (N,) std ** 2: the sample's weight on the standardised scale
-    channel: Tensor | None = None  # (N,) long: the forecast channel of each sample, when known
-
-    def of_channel(self, channel: int) -> RidgeSamples:
-        """The samples of one forecast channel.
-
-        Raises:
-            ValueError: the samples do not say their channels.
-        """
-        if self.channel is None:
-            raise ValueError("these samples do not say their channels")
-        rows = self.channel == channel
-        return RidgeSamples(self.context[rows], self.target[rows], self.weight[rows], self.channel[rows])
 
 
 MIN_SPAN = 16
@@ -201,85 +189,7 @@ def fit_ridge(
 
 
 STUDY_ALPHAS = (*ALPHAS, 9.0, 27.0, 81.0, 243.0, 729.0)
-"""The penalties of :func:`cross_half_errors` (the grid and every step :func:`fit_ridge` may go on
-up) and of :func:`fit_channel_path`."""
-
-
-class ChannelPath(NamedTuple):
-    weight: Tensor  # (H, S) on the latest S context steps; zero on the steps before its span
-    bias: Tensor  # (H,)
-    alpha: float
-    span: int
-
-
-def fit_channel_path(terms: RidgeTerms, val: RidgeTerms) -> ChannelPath | None:
-    """One forecast channel's correction of the shared closed-form path.
-
-    ``terms`` and ``val`` hold the channel's training and validation samples: the latest S context
-    steps and what the shared path leaves of the target. One (span, penalty) for every horizon
-    step, spans S, S / 2, ... down to :data:`MIN_SPAN`, penalties :data:`STUDY_ALPHAS`, the pair
-    with the lowest validation error; None when none validates below no correction at all (or
-    either set is empty).
-    """
-    if terms.count == 0 or val.count == 0:
-        return None
-    S, H = terms.gram.shape[0] - 1, terms.moment.shape[1]
-    best, best_error = None, float(val.errors(torch.zeros(H, S), torch.zeros(H)).mean())
-    for span in terms.spans():
-        for alpha in STUDY_ALPHAS:
-            weight, bias = terms.solve(alpha, span)
-            error = float(val.errors(weight, bias).mean())
-            if error < best_error:
-                best, best_error = ChannelPath(weight, bias, alpha, span), error
-    return best
-
-
-def channel_cross_half(
-    terms: Sequence[RidgeTerms], first: Sequence[RidgeTerms], second: Sequence[RidgeTerms]
-) -> tuple[float, float]:
-    """How well the channels' corrections (:func:`fit_channel_path`) carry over to windows their
-    choice did not see: each channel's (span, penalty) chosen on the ``first`` half of its
-    validation windows and scored on the ``second``, then the other way round.
-
-    Returns (without the corrections, with them): the validation MSE of the two directions,
-    averaged over the horizon steps and over every channel's samples (the standardised MSE).
-    """
-    if not len(terms) == len(first) == len(second):
-        raise ValueError(f"one set of terms per channel, got {len(terms)}, {len(first)} and {len(second)}")
-    sums = [_cross_half_sums(*channel) for channel in zip(terms, first, second, strict=True)]
-    count = sum(h.count for h in (*first, *second))
-    if count == 0:
-        raise ValueError("both halves of the validation windows need samples")
-    return sum(s[0] for s in sums) / count, sum(s[1] for s in sums) / count
-
-
-def choose_channel_path(terms: RidgeTerms, first: RidgeTerms, second: RidgeTerms) -> ChannelPath | None:
-    """A channel's correction chosen on all its validation windows (``first`` and ``second``, the
-    two halves in time order), kept only when the choice carries over: chosen on one half, it
-    lowers the other half's error against no correction, both ways summed. A choice that does not
-    (a few validation windows, or a channel the shared path already suits) is noise: None."""
-    path = fit_channel_path(terms, first + second)
-    if path is None:
-        return None
-    without, with_path = _cross_half_sums(terms, first, second)
-    return path if with_path < without else None
-
-
-def _cross_half_sums(terms: RidgeTerms, first: RidgeTerms, second: RidgeTerms) -> tuple[float, float]:
-    """One channel's squared error summed over both halves' samples (mean over the horizon steps),
-    each half scored with the correction chosen on the other: (without it, with it)."""
-    without = with_path = 0.0
-    for pick, score in ((first, second), (second, first)):
-        if score.count == 0:
-            continue
-        S, H = score.gram.shape[0] - 1, score.moment.shape[1]
-        none = float(score.errors(torch.zeros(H, S), torch.zeros(H)).mean()) * score.count
-        path = fit_channel_path(terms, pick)
-        without += none
-        with_path += (
-            none if path is None else float(score.errors(path.weight, path.bias).mean()) * score.count
-        )
-    return without, with_path
+"""The penalties of :func:`cross_half_errors`: the grid and every step :func:`fit_ridge` may go on up."""
 
 
 def cross_half_errors(

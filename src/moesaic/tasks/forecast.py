@@ -40,7 +40,7 @@ from moesaic.data.batch import Batch
 from moesaic.data.forecast_windows import ChannelStandardizer, make_forecast_batch
 from moesaic.encoders import NotFittedError
 from moesaic.heads.forecast import ForecastSpec
-from moesaic.heads.ridge import RidgeTerms, choose_channel_path, fit_ridge
+from moesaic.heads.ridge import RidgeTerms, fit_ridge
 from moesaic.tasks.forecast_config import (
     DEFAULT_QUANTILES,
     FORECAST_MODELS,
@@ -85,9 +85,7 @@ class Forecaster:
     last training stage; None for untrained models), ``train_seconds_`` (all stages) and
     ``ridge_terms_`` (the normal equations of the "ridge" stage: the training windows, then the
     first and the second half of the validation windows; None without that stage; not saved),
-    which :func:`moesaic.heads.ridge.cross_half_errors` reads, and ``channel_terms_`` (the same
-    three for each forecast channel's correction, lists by channel; None when the model has none),
-    which :func:`moesaic.heads.ridge.channel_cross_half` reads.
+    which :func:`moesaic.heads.ridge.cross_half_errors` reads.
 
     A model may train in stages: if it has ``training_stages(train_config)`` returning
     ``[(stage, TrainConfig), ...]`` and ``set_stage(stage)``, each stage is one call of
@@ -160,7 +158,6 @@ class Forecaster:
         self.train_result_: TrainResult | None = None
         self.stages_: list[StageOutcome] = []
         self.ridge_terms_: tuple[RidgeTerms, RidgeTerms, RidgeTerms] | None = None
-        self.channel_terms_: tuple[list[RidgeTerms], list[RidgeTerms], list[RidgeTerms]] | None = None
         start = time.perf_counter()
         if any(p.requires_grad for p in self.model_.parameters()):
             val_batches = self._batches(val_parts, stride=cfg.val_stride)
@@ -342,15 +339,6 @@ class Forecaster:
         self.ridge_terms_ = (terms, *halves)
         solved = fit_ridge(terms, halves[0] + halves[1])
         model.set_linear_path(solved.weight, solved.bias)  # type: ignore[operator]
-        if getattr(model, "channel_span", 0):
-            self.channel_terms_ = self._channel_terms(parts, val_parts if val_batches else [])
-            paths = [choose_channel_path(*channel) for channel in zip(*self.channel_terms_, strict=True)]
-            model.set_channel_paths(paths)  # type: ignore[operator]
-            chosen = [(p.span, p.alpha) if p else None for p in paths]
-            logger.info(
-                "ridge: channel corrections for %d of %d channels (context steps read, penalty: %s)",
-                sum(p is not None for p in paths), len(paths), chosen,
-            )  # fmt: skip
         by_span = {
             span: min(float(e.mean()) for (s, _), e in solved.scores.items() if s == span)
             for span in dict.fromkeys(s for s, _ in solved.scores)
@@ -364,23 +352,6 @@ class Forecaster:
         result = train(model, _WindowSampler(self, parts), config=config, val_batches=None, progress=progress)
         loss = evaluate(model, val_batches) if val_batches else None
         return result._replace(best_val_loss=loss)
-
-    def _channel_terms(
-        self, parts: list[_Segment], val_parts: list[_Segment]
-    ) -> tuple[list[RidgeTerms], list[RidgeTerms], list[RidgeTerms]]:
-        """The normal equations of each channel's correction of the shared closed-form path (just
-        set): the training windows, then the first and the second half of the validation windows."""
-        model, spec = self.model_, self.spec_
-        C, S, H = spec.num_channels, int(model.channel_span), spec.horizon  # type: ignore[arg-type]
-        train = [RidgeTerms(S, H) for _ in range(C)]
-        with torch.no_grad():
-            for batch in self._batches(parts, stride=1):
-                samples = model.channel_samples(batch)  # type: ignore[operator]
-                for c in range(C):
-                    train[c].add(samples.of_channel(c))
-            val = [model.channel_samples(b) for b in self._batches(val_parts, stride=1)]  # type: ignore[operator]
-        halves = [RidgeTerms.halves([s.of_channel(c) for s in val], S, H) for c in range(C)]
-        return train, [h[0] for h in halves], [h[1] for h in halves]
 
     def _fitted_spec(self) -> ForecastSpec:
         if not hasattr(self, "model_"):

@@ -50,12 +50,8 @@ closed-form path chooses (span, penalty) (:func:`~moesaic.heads.ridge.cross_half
 pair for every horizon step (``moesaic-ridge-one_pair``), one per block of 2, 4 or 8 equal blocks
 of steps (``moesaic-ridge-blocks<n>``) or one per step (``moesaic-ridge-per_step``, the path's own
 way), each chosen on one half of the validation windows and scored on the other, both ways;
-metric ``val_mse_cross_half``, setting ``...,study=ridge_choice``. With several channels it also
-adds the channels' own corrections of that path (:func:`~moesaic.heads.ridge.channel_cross_half`):
-``moesaic-ridge-channels_off`` (the shared path alone) and ``moesaic-ridge-channels_on`` (each
-channel's correction chosen on one half of the validation windows and scored on the other, both
-ways), setting ``...,study=channel_paths``. No test window is read. The rows exist only when the
-model has a "ridge" stage run.
+metric ``val_mse_cross_half``, setting ``...,study=ridge_choice``. No test window is read. The
+rows exist only when the kept model has a "ridge" stage run.
 """
 
 from __future__ import annotations
@@ -84,7 +80,7 @@ from moesaic.eval.meters import count_parameters, peak_rss_mb, reset_peak_rss, t
 from moesaic.eval.metrics import crps_from_quantiles, mae, mse
 from moesaic.eval.season import Season, daily_season
 from moesaic.eval.suites.forecast_anchors import PUBLISHED, is_etth1
-from moesaic.heads.ridge import channel_cross_half, cross_half_errors
+from moesaic.heads.ridge import cross_half_errors
 from moesaic.tasks.forecast import ForecastConfig, Forecaster
 
 logger = logging.getLogger(__name__)
@@ -127,7 +123,9 @@ class _Scored(NamedTuple):
     quantiles: np.ndarray  # (W, H, C, Q) standardised
     windows: np.ndarray  # (W,) indices of the scored test windows
     costs: dict[str, float | int | None]
-    study: tuple[tuple[str, str, float], ...] = ()  # (row's system suffix, study, value): ridge_study
+    study: tuple[
+        tuple[int, float], ...
+    ] = ()  # (blocks of horizon steps, cross-half validation MSE): ridge_study
 
 
 DESCRIPTION = (
@@ -184,7 +182,7 @@ def _run_horizon(ctx: SuiteContext, settings: _Settings, split: ForecastSplit, H
         target = np.asarray(test.target)
         if system != "fracast":
             rows += _rows(system, settings.dataset, setting, target, scored, levels=_levels(), windows=every)
-        rows += _study_rows(settings.dataset, setting, scored.study)
+        rows += _study_rows(settings.dataset, setting, H, scored.study)
         if "fracast" in settings.systems:
             sub = np.searchsorted(scored.windows, strided)
             part = scored._replace(quantiles=scored.quantiles[sub], windows=strided)
@@ -281,35 +279,26 @@ def _fit_predict(
     # The suite feeds standardised data, so the Forecaster's own scaler is the identity up to
     # rounding; map back through it anyway so the metrics are on the protocol's scale exactly.
     scaled = np.moveaxis(forecaster.scaler_.transform(np.moveaxis(forecast.quantiles, -1, -2)), -1, -2)
-    return _Scored(scaled, windows, costs, _ridge_study(forecaster, H) if settings.ridge_study else ())
+    study: tuple[tuple[int, float], ...] = ()
+    if settings.ridge_study and system == "moesaic" and forecaster.ridge_terms_ is not None:
+        study = tuple(cross_half_errors(*forecaster.ridge_terms_, blocks=(*STUDY_BLOCKS, H)).items())
+    return _Scored(scaled, windows, costs, study)
 
 
-def _ridge_study(forecaster: Forecaster, H: int) -> tuple[tuple[str, str, float], ...]:
-    """The cross-half validation MSE of each way of choosing the closed-form path (module
-    docstring); none when the model has no "ridge" stage run."""
-    study: list[tuple[str, str, float]] = []
-    if forecaster.ridge_terms_ is not None:
-        names = {1: "one_pair", H: "per_step"}
-        errors = cross_half_errors(*forecaster.ridge_terms_, blocks=(*STUDY_BLOCKS, H))
-        study += [(names.get(count, f"blocks{count}"), "ridge_choice", e) for count, e in errors.items()]
-    if forecaster.channel_terms_ is not None:
-        off, on = channel_cross_half(*forecaster.channel_terms_)
-        study += [("channels_off", "channel_paths", off), ("channels_on", "channel_paths", on)]
-    return tuple(study)
-
-
-def _study_rows(dataset: str, setting: str, study: tuple[tuple[str, str, float], ...]) -> list[BenchRow]:
-    """The rows of ``-o ridge_study=1``, metric ``val_mse_cross_half`` (module docstring)."""
+def _study_rows(dataset: str, setting: str, H: int, study: tuple[tuple[int, float], ...]) -> list[BenchRow]:
+    """The rows of ``-o ridge_study=1``: one per way of choosing the closed-form path's (span,
+    penalty), metric ``val_mse_cross_half`` (module docstring)."""
+    names = {1: "one_pair", H: "per_step"}
     return [
         BenchRow(
-            f"moesaic-ridge-{name}",
+            f"moesaic-ridge-{names.get(count, f'blocks{count}')}",
             dataset,
             "forecast",
-            f"{setting},study={kind}",
+            f"{setting},study=ridge_choice",
             "val_mse_cross_half",
             round(value, 5),
         )
-        for name, kind, value in study
+        for count, value in study
     ]
 
 
