@@ -9,14 +9,10 @@ The questions are the questions.json beside this file (written by make_gold.py).
 the one on PATH (``--moesaic`` chooses another). The scorer is tests/data/ask_fresh/score.py's.
 """
 
-import importlib.util
+import runpy
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-_spec = importlib.util.spec_from_file_location("ask_fresh_score", HERE.parent / "ask_fresh" / "score.py")
-assert _spec is not None and _spec.loader is not None
-shared = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(shared)
 
 if __name__ == "__main__":
-    shared.main(HERE / "questions.json", __doc__)
+    runpy.run_path(str(HERE.parent / "ask_fresh" / "score.py"))["main"](HERE / "questions.json", __doc__)

@@ -46,6 +46,7 @@ NUMERIC_FIELDS: dict[str, tuple[str, ...]] = {
 # mode", "failure code" and "fault type" name facets, not records.
 RECORD_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
     "work order": ("documents", ("work_order",)),
+    r"job(?!\s*(?:types?|codes?))": ("documents", ("work_order",)),
     "maintenance record": ("documents", ("work_order",)),
     "alarm": ("events", ("alarm",)),
     "alert": ("events", ("alarm",)),
@@ -107,14 +108,34 @@ def _plain(value: Any) -> bool:
     return isinstance(value, str | int | float) and value == value and bool(str(value).strip())
 
 
+def asset_fields(base: KnowledgeBase) -> dict[str, dict[str, str]]:
+    """{asset key: its type as ``asset_type`` and its attributes that are words ("site",
+    "manufacturer", "criticality")}. Numbers (an install year, a count the source keeps such as
+    the excavators' "work_orders") and lists ("flow;pressure") are left out: a question about them
+    is not about the records."""
+    out: dict[str, dict[str, str]] = {}
+    rows = base.connection.execute("SELECT key, asset_type, attributes FROM assets")
+    for key, asset_type, attributes in rows:
+        fields = {"asset_type": asset_type, **(load_json(attributes) or {})}
+        out[key] = {
+            str(k).strip(): " ".join(v.split())
+            for k, v in fields.items()
+            if isinstance(v, str) and v.strip() and ";" not in v
+        }
+    return out
+
+
 def load_records(base: KnowledgeBase) -> pd.DataFrame:
     """One row per work order (and other dated document) and per event, ordered by time.
 
     Columns: ``table``, ``key``, ``asset`` (asset key or ""), ``kind``, ``time`` (Timestamp, NaT
     when undated or stepped), ``text``, the :data:`FACETS` (text, "" when absent), the
     :data:`NUMERIC_FIELDS` (float, NaN when absent) and ``fields``: the record's other fields
-    ({name as written: text}, such as a plant's own "Priorität" or "Techniker" columns). Event
-    labels fill ``failure_mode`` of faults, failures and anomalies that name none.
+    ({name as written: text}, such as a plant's own "Priorität" or "Techniker" columns), then its
+    asset's (:func:`asset_fields`: "asset_type", "site", "manufacturer", ...) where the record has
+    no field of that name, so a question may count or group records by them ("work orders at the
+    Geleen site", "which manufacturer's machines fail most"). Event labels fill ``failure_mode``
+    of faults, failures and anomalies that name none.
     """
     rows = []
     c = base.connection
@@ -133,6 +154,12 @@ def load_records(base: KnowledgeBase) -> pd.DataFrame:
         if kind in ("fault", "failure", "anomaly") and not row["failure_mode"]:
             row["failure_mode"] = label
         rows.append(row)
+    described = asset_fields(base)
+    for row in rows:  # the asset's own fields, where the record has no field of that name
+        own = {field_key(k) for k in row["fields"]}
+        row["fields"].update(
+            {k: v for k, v in described.get(row["asset"], {}).items() if field_key(k) not in own}
+        )
     columns = ["table", "key", "asset", "kind", "time", "text", *FACETS, *NUMERIC_FIELDS, "fields"]
     frame = pd.DataFrame(rows, columns=columns)
     stamps = [t if isinstance(t, pd.Timestamp) else pd.NaT for t in frame["time"]]

@@ -7,9 +7,10 @@ The question is read into a :class:`RecordQuery` (records, filters, operation); 
 computed with pandas over :func:`~moesaic.reports.ask.frame.load_records` and cites the records
 counted. Words are compared folded (:func:`~moesaic.knowledge.links.fold`: "temperature" finds
 "température"). Besides the standard facets, a question may filter or group by any other field
-of the records that it names ("with Priorität hoch"); a comparison on costs, hours or durations
-it cannot read, or a "most" over nothing the records hold, is an abstention rather than a list
-of everything.
+of the records that it names ("with Priorität hoch"), or by their asset's words (type, site,
+criticality: "EM work orders at the Geleen site", :func:`named_value_sets`); a comparison on
+costs, hours or durations it cannot read, or a "most" over nothing the records hold, is an
+abstention rather than a list of everything.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import pandas as pd
 from moesaic.knowledge import KnowledgeBase
 from moesaic.knowledge.links import WORD, fold
 from moesaic.reports.ask.answer import MAX_CITED, KbAnswer, RecordCitation, abstain, cite_records, fmt_number
-from moesaic.reports.ask.frame import FACETS, NUMERIC_FIELDS, RECORD_KINDS
+from moesaic.reports.ask.frame import FACETS, RECORD_KINDS
 from moesaic.reports.ask.resolve import Named
 from moesaic.reports.ask.timewords import TimePhraseError, Window, blank_times, read_window
 from moesaic.reports.qa.compare import OPS, NumericFilter, blank, read_comparisons
@@ -48,6 +49,13 @@ QUANTITY_WORDS = {
     "labour hours": r"labou?r hours?|man[ -]?hours?|hours of labou?r",
     "duration": r"durations?|downtime|running ?time",
 }
+AMOUNT_WORDS = {  # labour first: "labour hrs spent" adds up hours, not a cost
+    "labour hours": r"\blabou?r\b|\bman[ -]?hours?\b|\bhrs\b",
+    "cost": r"\bcost|\bspen[dt]\b|\bexpens",
+    "duration": r"\bduration|\bdowntime|\brunning ?time",
+}
+"""Words by which a question names one of the NUMERIC_FIELDS it adds up or averages."""
+_CODED = re.compile(r"\bwith (?:a |any )?(?:failure (?:code|mode)|fault code)\b")
 _MENTIONING = re.compile(
     r"\b(?:mentioning|mentions?|containing|contains|saying|says|about|with text)\s+(.+?)"
     r"(?=\s+(?:in|on|for|during|between|since|from|last|of|at)\b|\?|$)"
@@ -61,7 +69,7 @@ class RecordQuery(NamedTuple):
     assets: tuple[str, ...]
     identifiers: tuple[str, ...]
     window: Window | None
-    filters: dict[str, str]  # facet -> value named in the question
+    filters: dict[str, tuple[str, ...]]  # facet -> the values of it named in the question (any of them)
     operation: str  # count | list | top | per_asset | sum | mean
     group: str | None  # facet or "asset" for top / per_asset
     numeric: str | None  # NUMERIC_FIELDS key for sum / mean
@@ -70,6 +78,7 @@ class RecordQuery(NamedTuple):
     unread: tuple[str, ...] = ()  # comparisons written in a way not understood, as written
     fields: tuple[str, ...] = ()  # the records' other fields the question names (module docstring)
     question: str = ""  # as asked, to quote its words
+    coded: bool = False  # work orders that record a failure code or mode only ("failures" without events)
 
 
 def record_kind(text: str) -> tuple[str, str | None, tuple[str, ...]]:
@@ -87,8 +96,10 @@ def record_kind(text: str) -> tuple[str, str | None, tuple[str, ...]]:
 
 def group_facet(text: str) -> str | None:
     """The facet a question groups by ("which component ...", "most common failure mode")."""
-    if re.search(r"\b(?:which|what) (?:asset|machine|equipment|excavator|unit)\b", text):
+    if re.search(r"\b(?:which|what) (?:asset|machine|equipment|excavator|unit)\b(?!\s+types?\b)", text):
         return "asset"
+    if re.search(r"\bwhich (?:one|of them)\b", text) and re.search(r"\b(?:assets|machines|units)\b", text):
+        return "asset"  # "among the criticality B assets, which one ..."
     for facet, pattern in FACET_WORDS:
         if re.search(rf"\b(?:{pattern})\b", text):
             return facet
@@ -119,27 +130,72 @@ def named_values(
     text: str, frame: pd.DataFrame, skip: str | None = None, extra: tuple[str, ...] = ()
 ) -> dict[str, str]:
     """{facet: value} for values of the facets (and of the ``extra`` fields) that the folded
-    question names as whole words, longest first."""
-    found: dict[str, str] = {}
-    taken: list[tuple[int, int]] = []
-    # A field the question names ("with priority 1", "wo_type CM") may take any of its values;
-    # other facets' values need MIN_VALUE_LENGTH letters and must not be generic ("other", "PM").
-    candidates = [
-        (value, facet)
-        for facet in (*FACETS, *extra)
-        if facet != skip
-        for value in facet_column(frame, facet).loc[lambda v: v != ""].astype(str).value_counts().index
-        if facet in extra or (len(value) >= MIN_VALUE_LENGTH and fold(value) not in _GENERIC_VALUES)
-    ]
-    for value, facet in sorted(candidates, key=lambda p: -len(p[0])):
-        phrase = " ".join(re.findall(r"(?:[^\W_]|/)+", fold(value)))
-        pattern = r"\s*/\s*".join(re.escape(part.strip()) for part in phrase.split("/"))
-        hit = re.search(rf"(?<![\w-]){pattern}(?![\w-])", text)  # "missing/loose" for "Missing / Loose"
-        if hit is None or facet in found or any(hit.start() < e and s < hit.end() for s, e in taken):
+    question names as whole words, longest first (the first value of :func:`named_value_sets`)."""
+    return {facet: values[0] for facet, values in named_value_sets(text, frame, skip, extra).items()}
+
+
+def named_value_sets(
+    text: str, frame: pd.DataFrame, skip: str | None = None, extra: tuple[str, ...] = (), question: str = ""
+) -> dict[str, tuple[str, ...]]:
+    """{facet or field: the values of it that the folded ``text`` names as whole words}, longest
+    first, a word read once.
+
+    A field the question names ("with priority 1", "wo_type CM") may take any of its values. Other
+    facets' values, and those of a record's categorical fields (at most :data:`CATEGORICAL_VALUES`
+    distinct values: a site, a work type, a status), need :data:`MIN_VALUE_LENGTH` letters and must
+    not be generic ("other", "PM"), unless the question writes a code as the records do, in
+    capitals ("EM work orders", "CM + EM"). A value may be written in the plural ("leaks"); an asset
+    type of several words also by its last word when no other type ends with it ("the conveyors"
+    for "belt conveyor").
+    """
+    loose = tuple(f for f in categorical_fields(frame) if f not in extra)
+    codes = set(re.findall(r"\b[A-Z][A-Z0-9]{1,4}\b", question))
+    candidates = []
+    for facet in (*FACETS, *extra, *loose):
+        if facet == skip:
             continue
-        found[facet] = value
+        for value in facet_column(frame, facet).loc[lambda v: v != ""].astype(str).value_counts().index:
+            coded = value in codes
+            named = facet in extra or (len(value) >= MIN_VALUE_LENGTH and fold(value) not in _GENERIC_VALUES)
+            if coded or (named and not (facet in loose and _NUMBER.fullmatch(value))):
+                candidates.append((value, facet))
+    heads = [fold(v).split()[-1] for v in facet_column(frame, "asset_type").loc[lambda v: v != ""].unique()]
+    found: dict[str, tuple[str, ...]] = {}
+    taken: list[tuple[int, int]] = []
+    for value, facet in sorted(candidates, key=lambda p: -len(p[0])):
+        words = " ".join(re.findall(r"(?:[^\W_]|/)+", fold(value)))
+        pattern = r"\s*/\s*".join(re.escape(part.strip()) for part in words.split("/"))
+        if facet == "asset_type" and len(words.split()) > 1 and heads.count(words.split()[-1]) == 1:
+            pattern = rf"(?:{pattern}|{re.escape(words.split()[-1])})"
+        plural = "(?:e?s)?" if len(words) >= MIN_VALUE_LENGTH else ""  # "leaks"; not "as" for "A"
+        hits = re.finditer(rf"(?<![\w-]){pattern}{plural}(?![\w-])", text)  # "missing/loose" too
+        hit = next((h for h in hits if not any(h.start() < e and s < h.end() for s, e in taken)), None)
+        if hit is None or value in found.get(facet, ()):
+            continue
+        found[facet] = (*found.get(facet, ()), value)
         taken.append((hit.start(), hit.end()))
     return found
+
+
+CATEGORICAL_VALUES = 12
+"""The most distinct values a field of the records may hold and still be matched by its values
+alone (:func:`named_value_sets`): a site, a work type, a priority, a status."""
+_NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
+
+
+def categorical_fields(frame: pd.DataFrame) -> list[str]:
+    """The records' other fields (``frame["fields"]`` names) with a few distinct values, not all numbers."""
+    if "fields" not in frame or frame.empty:
+        return []
+    values: dict[str, set[str]] = {}
+    for fields in frame["fields"]:
+        for k, v in fields.items():
+            values.setdefault(k, set()).add(str(v))
+    return sorted(
+        k
+        for k, held in values.items()
+        if len(held) <= CATEGORICAL_VALUES and not all(_NUMBER.fullmatch(v) for v in held)
+    )
 
 
 def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
@@ -155,7 +211,13 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
     comparisons = read_comparisons(blank_times(text), QUANTITY_WORDS)  # "cost ... in 2007": a year, no bound
     text = blank(text, comparisons.spans)  # "cost above 500": neither a total nor a facet value
     noun, table, kinds = record_kind(text)
-    numeric = next((n for n in NUMERIC_FIELDS if re.search(rf"\b{n.split()[0]}", text)), None)
+    coded = bool(_CODED.search(text))  # "work orders with a failure code"
+    if set(kinds) <= {"fault", "failure"} and not frame["kind"].isin(kinds).any():
+        orders = frame[frame["kind"] == "work_order"]
+        if ((orders["failure_code"] != "") | (orders["failure_mode"] != "")).any():
+            # A base of work orders alone: its failures are the orders that record one.
+            noun, table, kinds, coded = "failure work orders", "documents", ("work_order",), True
+    numeric = next((n for n, words in AMOUNT_WORDS.items() if re.search(words, text)), None)
     scope = frame[frame["table"] == table] if table else frame
     fields = other_fields(text, scope)
     group = group_facet(text) or next((f for f in fields if _TOP.search(text)), None)
@@ -186,18 +248,63 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
             + " " * (mentioning.end() - mentioning.start())
             + text[mentioning.end() :]
         )
-    filters = named_values(text, scope, skip=group if operation == "top" else None, extra=fields)
+    skip = group if operation == "top" else None
+    filters = named_value_sets(text, scope, skip=skip, extra=fields, question=question)
+    if operation == "latest" and not words:  # "when was the mech seal on P-101 last replaced"
+        valued = {_stem(w) for values in filters.values() for v in values for w in WORD.findall(fold(v))}
+        words = tuple(w for w in _content_words(blank_times(text), scope) if w.split("|")[0] not in valued)
     anchor = scope["time"].max() if scope["time"].notna().any() else None
     return RecordQuery(
         noun, table, kinds, named.assets, named.identifiers, read_window(question, anchor),
         filters, operation, group, numeric, words, comparisons.filters, comparisons.unread, fields, question,
+        coded,
     )  # fmt: skip
+
+
+_NOT_CONTENT_WORDS = """when was were is are the a an on of for in at last latest most recent date time what
+    which did does do we it its this that to by and or ever happen happened done work order orders wo wos job
+    jobs record records maintenance asset assets machine equipment unit"""
+_NOT_CONTENT = frozenset(_NOT_CONTENT_WORDS.split())
+
+
+_SAME_ACTION = (("replac", "chang", "renew", "swap", "exchang"),)
+"""Stems technicians write for the same action."""
+
+
+def _stem(word: str) -> str:
+    """A word's stem for matching record texts: "replaced", "replacement", "replacing" -> "replac"."""
+    for suffix in ("ments", "ment", "ing", "ed", "es", "s"):
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def _content_words(text: str, scope: pd.DataFrame) -> tuple[str, ...]:
+    """The words of a "when was ... last ..." question that some record's text holds (stemmed):
+    the part and the action it asks about, not the question's own words."""
+    texts = scope["text"].map(fold)
+    out = []
+    for word in WORD.findall(text):
+        if word in _NOT_CONTENT or len(word) < 3 or word.isdigit():
+            continue
+        stem = _stem(word)
+        alternatives = next((group for group in _SAME_ACTION if stem in group), (stem,))
+        either = "|".join(alternatives)  # "replaced" also finds "changed mechanical seal"
+        if texts.str.contains(rf"\b(?:{either})", regex=True).any():
+            out.append(either)
+    return tuple(out)
 
 
 def _as_written(question: str, words: tuple[str, ...]) -> list[str]:
     """``words`` (folded) as the question writes them ("Ölleck" for "olleck")."""
     written = {fold(w): w for w in WORD.findall(question)}
-    return [written.get(w, w) for w in words]
+    stems = {_stem(k): w for k, w in reversed(written.items())}  # "replac" as "replaced"
+    out = []
+    for word in words:
+        either = word.split("|")
+        found = [written[w] if w in written else stems[w] for w in either if w in written or w in stems]
+        out.append(found[0] if found else either[0])
+    return out
 
 
 def counted(count: int, noun: str) -> str:
@@ -222,24 +329,26 @@ def select(base: KnowledgeBase, frame: pd.DataFrame, query: RecordQuery) -> tupl
     said: list[str] = []
     if query.table is not None:
         rows = rows[(rows["table"] == query.table) & rows["kind"].isin(query.kinds)]
+    if query.coded:
+        rows = rows[(rows["failure_code"] != "") | (rows["failure_mode"] != "")]
     if query.assets:
         rows = rows[rows["asset"].isin(query.assets)]
         said.append("of " + ", ".join(query.assets))
     for identifier in query.identifiers:
         rows = rows[rows["key"].isin(linked_keys(base, identifier))]
         said.append(f"naming {identifier}")
-    for facet, value in query.filters.items():
-        rows = rows[facet_column(rows, facet).map(fold) == fold(value)]
-        said.append(f"with {facet.replace('_', ' ')} {value}")
+    for facet, values in query.filters.items():
+        rows = rows[facet_column(rows, facet).map(fold).isin({fold(v) for v in values})]
+        said.append(f"with {facet.replace('_', ' ')} {' or '.join(values)}")
     for bound in query.bounds:
         rows = rows[OPS[bound.op](rows[bound.score], bound.value)]  # a record without the number fails
         said.append(f"with {bound.score} {bound.op} {fmt_number(bound.value)}")
     if query.words:
         lowered = rows["text"].map(fold)
         keep = pd.Series(True, index=rows.index)
-        for word in query.words:
-            stem = word[:-1] if word.endswith("s") and len(word) > 4 else word
-            keep &= lowered.str.contains(rf"\b{re.escape(stem)}", regex=True)
+        for word in query.words:  # a word, or stems any of which will do ("replac|chang")
+            stems = [w[:-1] if w.endswith("s") and len(w) > 4 else w for w in word.split("|")]
+            keep &= lowered.str.contains(rf"\b(?:{'|'.join(map(re.escape, stems))})", regex=True)
         rows = rows[keep]
         said.append("mentioning " + " ".join(_as_written(query.question, query.words)))
     if query.window is not None:
@@ -327,6 +436,8 @@ def _aggregate(rows: pd.DataFrame, scope: str, query: RecordQuery) -> KbAnswer:
     counted = rows[values != ""]
     if counted.empty:
         return abstain("records", f"none of the {len(rows)} {scope} records a {label}.")
+    if query.operation == "top" and query.numeric is not None:
+        return _top_total(counted, values[counted.index], scope, label, str(query.numeric))
     counts = values[values != ""].value_counts()
     if query.operation == "per_asset":
         listing = "; ".join(f"{a}: {n}" for a, n in counts.items())
@@ -340,14 +451,33 @@ def _aggregate(rows: pd.DataFrame, scope: str, query: RecordQuery) -> KbAnswer:
         else f"{len(ties)} values tie: {', '.join(ties)}"
     )
     runners = ", ".join(f"{v} ({c})" for v, c in list(counts.items())[len(ties) : len(ties) + 3])
-    article = "an" if label[:1] in "aeiou" else "a"
-    recording = "" if column == "text" else f" that record {article} {label}"
+    recording = "" if column == "text" else f" that record {_article(label)} {label}"
     text = (
         f"Over {len(counted)} {scope}{recording}, {head} with {n} records"
         + (f"; next: {runners}" if runners else "")
         + "."
     )
     return KbAnswer(text, cite_records_frame(counted[values[counted.index] == top]), False, "records")
+
+
+def _article(word: str) -> str:
+    return "an" if word[:1] in "aeiou" else "a"
+
+
+def _top_total(rows: pd.DataFrame, values: pd.Series, scope: str, label: str, name: str) -> KbAnswer:
+    """The value of the grouped facet whose records add up to the most of ``name`` ("which asset
+    type cost the most"), with the runners-up."""
+    totals = rows[name].groupby(values).sum(min_count=1).dropna().sort_values(ascending=False, kind="stable")
+    if totals.empty:
+        return abstain("records", f"none of the {len(rows)} {scope} records a {name}.")
+    top = str(totals.index[0])
+    runners = ", ".join(f"{v} ({fmt_number(round(float(t), 2))})" for v, t in list(totals.items())[1:4])
+    text = (
+        f"Over {int(rows[name].notna().sum())} {scope} that record {_article(label)} {label} and "
+        f"{_article(name)} {name}, the {label} with the highest total {name} is {top} "
+        f"({fmt_number(round(float(totals.iloc[0]), 2))})" + (f"; next: {runners}" if runners else "") + "."
+    )
+    return KbAnswer(text, cite_records_frame(rows[values == top]), False, "records")
 
 
 def _total(rows: pd.DataFrame, scope: str, query: RecordQuery) -> KbAnswer:

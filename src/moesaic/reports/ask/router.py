@@ -11,7 +11,7 @@ import re
 from typing import NamedTuple
 
 from moesaic.reports.ask.drawings import DRAWING_WORDS
-from moesaic.reports.ask.records import group_facet
+from moesaic.reports.ask.records import AMOUNT_WORDS, group_facet
 from moesaic.reports.ask.resolve import Named, match_channel
 from moesaic.reports.ask.sequence import is_sequence
 from moesaic.reports.ask.series import ONSET_WORDS, STAT_WORDS, TREND_WORDS
@@ -30,7 +30,7 @@ FMEA_ONLY = re.compile(
     r"|\b(?:severity|occurrence|detection)\b.*\bfailure modes?\b"
 )
 RECORD_NOUNS = re.compile(
-    r"\bwork ?orders?\b|\bwos?\b|\balarms?\b|\balerts?\b|\bfaults?\b(?!\s*(?:types?|codes?))"
+    r"\bwork ?orders?\b|\bwos?\b|\bjobs?\b|\balarms?\b|\balerts?\b|\bfaults?\b(?!\s*(?:types?|codes?))"
     r"|\banomal|\bevents?\b|\bfailures?\b(?!\s*(?:modes?|codes?|types?))|\brecords?\b|\bmaintenance\b"
 )
 RECORD_OPS = re.compile(
@@ -98,7 +98,10 @@ def choose_route(
         and (ONSET_WORDS.search(text) or TREND_WORDS.search(text))
     ):
         return Route("series", "a series question without an asset: the answer asks for one")
-    if RECORD_OPS.search(text) and (records_noun or named.assets or group_facet(text) or named.identifiers):
+    amount = any(re.search(words, text) for words in AMOUNT_WORDS.values())  # "total labour hrs"
+    if RECORD_OPS.search(text) and (
+        records_noun or named.assets or group_facet(text) or named.identifiers or amount
+    ):
         return Route("records", "a count, list or aggregate of records")
     if has_fmea and FMEA_WORDS.search(text):
         return Route("fmea", "FMEA words")

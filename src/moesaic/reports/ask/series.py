@@ -38,10 +38,12 @@ MIN_CHANGE_GAIN = 0.3
 """A computed change point is reported when a mean shift explains at least this share of the
 window's variance; below it the answer abstains (no event, no clear change)."""
 ONSET_WORDS = re.compile(
-    r"\bwhen did\b.*\b(?:start|begin|began|appear|occur|happen|kick(?:ed)? off|set in|show up|develop)"
+    r"\bwhen did\b.*\b(?:start|begin|began|appear|occur|happen|kick(?:ed)? off|set in|show up|develop"
+    r"|jump|step(?:ped)? (?:up|down)|spike|shoot up|shot up)"
     r"|\bsince when\b|\bonset\b"
     r"|\bstart(?:ed)? of the\b"
 )
+_JUMP = re.compile(r"\b(?:jump|step(?:ped)? (?:up|down)|spike|shoot up|shot up)")
 TREND_WORDS = re.compile(
     r"\btrend|\bdrift|\bincreas|\bdecreas|\brising\b|\bfalling\b|\bgoing up\b|\bgoing down\b"
     r"|\bcreep(?:ing|s)? (?:up|down)\b|\bclimbing\b|\bdeclining\b"
@@ -304,7 +306,8 @@ def answer_onset(
         )
         cited = cite_records("events", [latest["key"]])
     candidates = [channel] if channel else channels
-    return _computed_onset(base, asset, channel, candidates, window, (lead, cited))
+    jump = _JUMP.search(text) is not None
+    return _computed_onset(base, asset, channel, candidates, window, (lead, cited), jump)
 
 
 def _says(text: str, label: str) -> bool:
@@ -375,9 +378,12 @@ def _computed_onset(
     candidates: list[str],
     window: Window | None,
     why: tuple[str, tuple[Citation, ...]],
+    jump: bool = False,
 ) -> KbAnswer:
     """The start of the clearest change of the candidate channels, computed from the readings;
-    ``why`` says (and cites) why the base's events do not answer."""
+    ``why`` says (and cites) why the base's events do not answer. ``jump``: the question asks when
+    the readings jumped, so the largest mean shift leads the answer, before where the change
+    starts."""
     lead, cited = why
     best: tuple[Change, Reading] | None = None
     for name in candidates:
@@ -411,6 +417,13 @@ def _computed_onset(
             f"{computed} and ends at {when(change.end - 1)}, then the readings come back: an excursion "
             f"(mean {after} inside, {before} before and after; it explains {change.gain:.0%} of the "
             f"variance over {_span(reading)})."
+        )
+    elif jump:
+        text = (
+            f"{lead[0].upper()}{lead[1:]}; computed from the series: the largest jump (mean shift) in "
+            f"{reading.channel} is at {when(change.at)} (mean {before} before, {after} after; it explains "
+            f"{change.gain:.0%} of the variance over {_span(reading)}); the change starts at "
+            f"{when(change.onset)} (best level-then-ramp fit)."
         )
     else:
         text = (

@@ -223,9 +223,17 @@ _SHORT_MDY = re.compile(
 )
 
 
+_YEAR_SPAN = re.compile(
+    rf"(?<![\w/.:-])(?:(?P<open>between|from)\s+)?(?P<y1>{_YEAR})\s*[-\u2013]\s*(?P<y2>{_YEAR})(?![\w/:-])"
+)
+"""Two years joined by a dash ("over 2024-2025"): a range, not an identifier."""
+
+
 def complete_ranges(text: str) -> str:
     """``text`` with the month and year a range's second end gives written into its first end:
-    "between 1st Feb and 15th Feb 2024" -> "between 1st Feb 2024 and 15th Feb 2024"."""
+    "between 1st Feb and 15th Feb 2024" -> "between 1st Feb 2024 and 15th Feb 2024"; two years
+    joined by a dash written as a range: "2024-2025" -> "from 2024 to 2025"."""
+    text = _YEAR_SPAN.sub(lambda m: f"{m['open'] or 'from'} {m['y1']} to {m['y2']}", text)
 
     def dmy(m: re.Match[str]) -> str:
         first = m.group("m1") or m.group("m2")

@@ -1,0 +1,126 @@
+"""``moesaic ask`` over a plant's own folder: the assets' fields (site, type, criticality) as
+filters and groups, codes written in capitals, totals by group, "failures" in a base of work
+orders alone, a span of years, the latest order of a part and an action, and a jump in a series."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from moesaic.data.schema import Asset, Document, MaintenanceData, Series
+from moesaic.knowledge import KnowledgeBase
+from moesaic.reports.ask import KbAnswerer, RecordCitation
+from moesaic.reports.ask.timewords import read_window
+
+ASSETS = (
+    Asset(
+        "P-1",
+        "centrifugal pump",
+        {"site": "Geleen", "criticality": "A", "install_year": 2010, "work_orders": 3},
+    ),
+    Asset("P-2", "centrifugal pump", {"site": "Moerdijk", "criticality": "B", "install_year": 2015}),
+    Asset("CV-1", "belt conveyor", {"site": "Geleen", "criticality": "B", "install_year": 2012}),
+)
+# (id, asset, date, work type, failure code, text, cost, labour hours)
+ORDERS = (
+    ("W1", "P-1", "2024-02-01", "CM", "LEAK", "seal leak, changed mechanical seal", 900.0, 6.0),
+    ("W2", "P-1", "2024-05-01", "PM", "", "PM lube and alignment check", 100.0, 1.0),
+    ("W3", "P-2", "2024-06-01", "EM", "LEAK", "pump leaking at gland, mech seal replaced", 1500.0, 8.0),
+    ("W4", "CV-1", "2024-07-01", "CM", "WEAR", "belt torn, replaced belt section", 700.0, 12.0),
+    ("W5", "CV-1", "2025-01-10", "EM", "WEAR", "idler seized, replaced idler", 300.0, 3.0),
+    ("W6", "CV-1", "2025-03-01", "PM", "", "PM insp, belt aligned", 80.0, 1.5),
+    ("W7", "P-1", "2025-04-01", "PM", "", "PM vib route, readings normal", 60.0, 1.0),
+)
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory: pytest.TempPathFactory) -> KbAnswerer:
+    documents = tuple(
+        Document(
+            wo, "work_order", text, asset, pd.Timestamp(day),
+            {"work_type": kind, "cost": cost, "labour_hours": hours}
+            | ({"failure_code": code} if code else {}) | ({"component": "Tracking"} if wo == "W6" else {}),
+        )
+        for wo, asset, day, kind, code, text, cost, hours in ORDERS
+    )  # fmt: skip
+    hours = pd.date_range("2025-06-01", periods=24 * 20, freq="h")
+    rng = np.random.default_rng(0)
+    temperature = 80 + rng.normal(0, 0.5, len(hours)) + 10 * (hours >= pd.Timestamp("2025-06-12 06:00"))
+    values = temperature.astype(np.float32)[:, None]
+    series = Series(
+        "P-1-temp", "P-1", hours.to_numpy(), values, ("discharge_temp",), np.ones_like(values, bool)
+    )
+    data = MaintenanceData("plant", assets=ASSETS, documents=documents, series=(series,))
+    path = Path(tmp_path_factory.mktemp("kb")) / "kb"
+    with KnowledgeBase.open(path, create=True, embedder="hashing") as base:
+        base.ingest(data, source="plant")
+    return KbAnswerer(KnowledgeBase.open(path))
+
+
+def _cited(answer_citations: tuple) -> set[str]:
+    return {c.record_id.partition(":")[2] for c in answer_citations if isinstance(c, RecordCitation)}
+
+
+@pytest.mark.parametrize(
+    ("question", "orders"),
+    [
+        ("How many work orders were raised at the Geleen site?", {"W1", "W2", "W4", "W5", "W6", "W7"}),
+        ("how many WOs on criticality A assets", {"W1", "W2", "W7"}),
+        ("How many EM work orders were there?", {"W3", "W5"}),
+        ("how many failures (CM + EM) on the centrifugal pumps?", {"W1", "W3"}),
+        ("number of PM jobs on the conveyors", {"W6"}),
+        ("How many LEAK failures did we have?", {"W1", "W3"}),
+        ("how many work orders with a failure code in 2024", {"W1", "W3", "W4"}),
+    ],
+)
+def test_asset_fields_and_codes_filter_the_orders(
+    answerer: KbAnswerer, question: str, orders: set[str]
+) -> None:
+    answer = answerer.answer(question)
+    assert not answer.abstained and answer.kind == "records", answer.text
+    assert answer.text.startswith(f"{len(orders)} "), answer.text
+    assert _cited(answer.citations) == orders
+
+
+def test_a_group_is_ranked_by_the_total_the_question_names(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("which asset type cost us the most in 2024?")
+    assert "the asset type with the highest total cost is centrifugal pump (2500)" in answer.text, answer.text
+    answer = answerer.answer("total labour hrs spent on the conveyors in 2025?")
+    assert "total labour hours over 2 work orders" in answer.text and "is 4.5" in answer.text, answer.text
+    answer = answerer.answer("Among the criticality B assets, which one took the most labour hours?")
+    assert "highest total labour hours is plant:CV-1 (16.5)" in answer.text, answer.text
+    answer = answerer.answer("Which site has had the most EM work orders?")
+    assert "with work type EM that record a site, 2 values tie: Moerdijk, Geleen" in answer.text, answer.text
+
+
+def test_two_years_joined_by_a_dash_are_a_range() -> None:
+    window = read_window("which manufacturer failed most over 2024-2025?", None)
+    assert window is not None and window.start == pd.Timestamp("2024-01-01")
+    assert window.end is not None and window.end.year == 2025 and window.end.month == 12
+
+
+def test_the_latest_order_of_a_part_and_an_action_reads_the_same_action_in_other_words(
+    answerer: KbAnswerer,
+) -> None:
+    answer = answerer.answer("when was the mech seal on P-1 last replaced")
+    assert _cited(answer.citations) == {"W1"}, answer.text  # "changed mechanical seal"
+    assert "2024-02-01" in answer.text and "mentioning mech seal replaced" in answer.text
+
+
+def test_a_jump_in_a_channel_is_dated_by_its_largest_mean_shift(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("When did the discharge temp of P-1 jump?")
+    assert answer.kind == "series" and "largest jump (mean shift)" in answer.text, answer.text
+    assert "2025-06-12 06:00" in answer.text.split("is at ", 1)[1][:20], answer.text
+
+
+def test_a_part_the_records_code_is_not_also_required_in_the_text(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("most recent tracking work order on CV-1")
+    assert _cited(answer.citations) == {"W6"}, answer.text  # component Tracking; the text says "aligned"
+
+
+def test_an_asset_attribute_that_is_a_number_is_no_field_of_the_records(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("Which technician completed the most work orders?")
+    assert answer.abstained and "names nothing the records hold" in answer.text, answer.text
