@@ -98,3 +98,8 @@ def test_unreadable_comparisons_and_unknown_groups_abstain(answerer: KbAnswerer)
 def test_most_recent_is_a_time_not_a_frequency(answerer: KbAnswerer) -> None:
     answer = answerer.answer("Which was the most recent work order?")
     assert not answer.abstained and answer.kind == "records" and "WO-5" in answer.text
+
+
+def test_an_install_year_bound_in_a_base_without_install_years_abstains(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("How many work orders on assets installed before 2012?")
+    assert answer.abstained and "no record of the base gives an install year" in answer.text, answer.text

@@ -74,6 +74,8 @@ def _cited(answer_citations: tuple) -> set[str]:
         ("number of PM jobs on the conveyors", {"W6"}),
         ("How many LEAK failures did we have?", {"W1", "W3"}),
         ("how many work orders with a failure code in 2024", {"W1", "W3", "W4"}),
+        ("How many work orders were raised in 2025 on assets installed before 2012?", {"W7"}),
+        ("how many WOs on assets installed after 2012", {"W3"}),
     ],
 )
 def test_asset_fields_and_codes_filter_the_orders(

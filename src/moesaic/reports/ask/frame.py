@@ -9,6 +9,7 @@ priority list (:data:`FACET_FIELDS`, names compared lower-cased with other chara
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -37,6 +38,7 @@ FACET_FIELDS: dict[str, tuple[str, ...]] = {
     "system": ("majorsystem", "major_system", "subsystem", "system"),
 }
 FACETS = tuple(FACET_FIELDS)
+INSTALL_YEAR = "install year"
 NUMERIC_FIELDS: dict[str, tuple[str, ...]] = {
     "cost": ("cost", "total_cost", "costs"),
     "labour hours": ("labour_hours", "labor_hours", "actual_labor_hours"),
@@ -125,12 +127,33 @@ def asset_fields(base: KnowledgeBase) -> dict[str, dict[str, str]]:
     return out
 
 
+INSTALL_FIELDS = (
+    "install_year", "installation_year", "year_installed", "installed", "installation_date", "install_date",
+    "commissioning_year", "commissioned", "commissioning_date", "year_built", "build_year", "built",
+)  # fmt: skip
+"""Asset attributes (names compared as :func:`field_key` writes them) that give the year an asset
+was installed: a year, or a date whose year is taken."""
+
+
+def install_years(base: KnowledgeBase) -> dict[str, int]:
+    """{asset key: the year it was installed}, from the first of :data:`INSTALL_FIELDS` it has."""
+    out: dict[str, int] = {}
+    for key, attributes in base.connection.execute("SELECT key, attributes FROM assets"):
+        fields = {field_key(k): v for k, v in (load_json(attributes) or {}).items()}
+        value = next((fields[n] for n in INSTALL_FIELDS if n in fields and _plain(fields[n])), None)
+        found = None if value is None else re.search(r"(?<!\d)(?:1[89]|20)\d{2}(?!\d)", str(value))
+        if found:
+            out[key] = int(found.group(0))
+    return out
+
+
 def load_records(base: KnowledgeBase) -> pd.DataFrame:
     """One row per work order (and other dated document) and per event, ordered by time.
 
     Columns: ``table``, ``key``, ``asset`` (asset key or ""), ``kind``, ``time`` (Timestamp, NaT
     when undated or stepped), ``text``, the :data:`FACETS` (text, "" when absent), the
-    :data:`NUMERIC_FIELDS` (float, NaN when absent) and ``fields``: the record's other fields
+    :data:`NUMERIC_FIELDS` (float, NaN when absent), ``install year`` (the year the record's asset
+    was installed, :func:`install_years`; NaN when unknown) and ``fields``: the record's other fields
     ({name as written: text}, such as a plant's own "Priorität" or "Techniker" columns), then its
     asset's (:func:`asset_fields`: "asset_type", "site", "manufacturer", ...) where the record has
     no field of that name, so a question may count or group records by them ("work orders at the
@@ -160,7 +183,21 @@ def load_records(base: KnowledgeBase) -> pd.DataFrame:
         row["fields"].update(
             {k: v for k, v in described.get(row["asset"], {}).items() if field_key(k) not in own}
         )
-    columns = ["table", "key", "asset", "kind", "time", "text", *FACETS, *NUMERIC_FIELDS, "fields"]
+    years = install_years(base)
+    for row in rows:
+        row[INSTALL_YEAR] = float(years.get(row["asset"], float("nan")))
+    columns = [
+        "table",
+        "key",
+        "asset",
+        "kind",
+        "time",
+        "text",
+        *FACETS,
+        *NUMERIC_FIELDS,
+        INSTALL_YEAR,
+        "fields",
+    ]
     frame = pd.DataFrame(rows, columns=columns)
     stamps = [t if isinstance(t, pd.Timestamp) else pd.NaT for t in frame["time"]]
     frame["time"] = pd.to_datetime(pd.Series(stamps, index=frame.index, dtype="object"))

@@ -23,7 +23,7 @@ import pandas as pd
 from moesaic.knowledge import KnowledgeBase
 from moesaic.knowledge.links import WORD, fold
 from moesaic.reports.ask.answer import MAX_CITED, KbAnswer, RecordCitation, abstain, cite_records, fmt_number
-from moesaic.reports.ask.frame import FACETS, RECORD_KINDS
+from moesaic.reports.ask.frame import FACETS, INSTALL_YEAR, RECORD_KINDS
 from moesaic.reports.ask.resolve import Named
 from moesaic.reports.ask.timewords import TimePhraseError, Window, blank_times, read_window
 from moesaic.reports.qa.compare import OPS, NumericFilter, blank, read_comparisons
@@ -55,6 +55,12 @@ AMOUNT_WORDS = {  # labour first: "labour hrs spent" adds up hours, not a cost
     "duration": r"\bduration|\bdowntime|\brunning ?time",
 }
 """Words by which a question names one of the NUMERIC_FIELDS it adds up or averages."""
+_INSTALLED = re.compile(
+    r"\b(?:installed|commissioned|built|put in service)\s+(?P<op>before|prior to|after|since|in)\s+"
+    r"(?P<year>(?:19|20)\d{2})\b",
+    re.IGNORECASE,
+)
+_INSTALLED_OPS = {"before": "<", "prior to": "<", "after": ">", "since": ">=", "in": "=="}
 _CODED = re.compile(r"\bwith (?:a |any )?(?:failure (?:code|mode)|fault code)\b")
 _MENTIONING = re.compile(
     r"\b(?:mentioning|mentions?|containing|contains|saying|says|about|with text)\s+(.+?)"
@@ -208,6 +214,12 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
     for mention in named.mentions:  # "Chiller 9" names an asset, not the component "chiller"
         text = text.replace(mention, " ")
     text = " ".join(fold(text.replace("_", " ")).split())
+    installed = _INSTALLED.search(text)  # "on assets installed before 2012": a bound on the asset, no time
+    bounds: tuple[NumericFilter, ...] = ()
+    if installed:
+        bounds = (NumericFilter(INSTALL_YEAR, _INSTALLED_OPS[installed["op"]], float(installed["year"])),)
+        text = blank(text, (installed.span(),))
+        question = _INSTALLED.sub(lambda m: " " * len(m.group(0)), question, count=1)
     comparisons = read_comparisons(blank_times(text), QUANTITY_WORDS)  # "cost ... in 2007": a year, no bound
     text = blank(text, comparisons.spans)  # "cost above 500": neither a total nor a facet value
     noun, table, kinds = record_kind(text)
@@ -256,8 +268,8 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
     anchor = scope["time"].max() if scope["time"].notna().any() else None
     return RecordQuery(
         noun, table, kinds, named.assets, named.identifiers, read_window(question, anchor),
-        filters, operation, group, numeric, words, comparisons.filters, comparisons.unread, fields, question,
-        coded,
+        filters, operation, group, numeric, words, (*bounds, *comparisons.filters), comparisons.unread,
+        fields, question, coded,
     )  # fmt: skip
 
 
@@ -387,7 +399,7 @@ def answer_records(base: KnowledgeBase, frame: pd.DataFrame, question: str, name
         )
     for bound in query.bounds:
         if frame[bound.score].notna().sum() == 0:
-            return abstain("records", f"no record of the base gives a {bound.score}.")
+            return abstain("records", f"no record of the base gives {_article(bound.score)} {bound.score}.")
     if query.operation == "top" and query.group is None:
         held = sorted({*FACETS, *(k for f in frame["fields"] for k in f)} - {""})
         return abstain(
