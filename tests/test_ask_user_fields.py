@@ -126,3 +126,24 @@ def test_a_part_the_records_code_is_not_also_required_in_the_text(answerer: KbAn
 def test_an_asset_attribute_that_is_a_number_is_no_field_of_the_records(answerer: KbAnswerer) -> None:
     answer = answerer.answer("Which technician completed the most work orders?")
     assert answer.abstained and "names nothing the records hold" in answer.text, answer.text
+
+
+def test_hours_asked_as_how_many_are_added_up(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("How many labour hours were booked on CV-1 in 2025?")
+    assert answer.text.startswith("The total labour hours over 2 work orders") and "is 4.5" in answer.text
+
+
+def test_which_of_an_asset_type_ranks_those_assets_by_the_total(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("which centrifugal pump cost us the most in total?")
+    assert "with asset type centrifugal pump" in answer.text, answer.text
+    assert "the asset with the highest total cost is plant:P-2 (1500)" in answer.text, answer.text
+
+
+def test_a_code_written_as_a_word_of_it_filters_the_latest_order(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("last leakage on P-1 - when was it?")
+    assert "with failure code LEAK" in answer.text and _cited(answer.citations) == {"W1"}, answer.text
+
+
+def test_energy_consumption_no_record_mentions_is_an_abstention(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("What was the energy consumption in kWh of the pumps in 2024?")
+    assert answer.abstained and "'energy'" in answer.text, answer.text

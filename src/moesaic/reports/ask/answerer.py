@@ -38,11 +38,12 @@ from moesaic.reports.qa.table import FmeaRow, rows_from_documents
 log = logging.getLogger(__name__)
 
 
-# What a maintenance base rarely records (prices, people in charge, stock, suppliers): a question
-# asking for one is answered only when some record mentions it, never from the closest records.
+# What a maintenance base rarely records (prices, people in charge, stock, suppliers, energy or fuel
+# consumption, lead times): a question asking for one is answered only when some record mentions
+# it, never from the closest records.
 _ATTRIBUTES = re.compile(
     r"\b(prices?|purchase|supervisors?|managers?|stock|stores|inventory|suppliers?|vendors?|warranty"
-    r"|budgets?|salar(?:y|ies)|phone|e-?mail)\b"
+    r"|budgets?|salar(?:y|ies)|phone|e-?mail|energy|kwh|consumption|lead times?)\b"
 )
 
 

@@ -100,9 +100,11 @@ def record_kind(text: str) -> tuple[str, str | None, tuple[str, ...]]:
     return "work orders", "documents", ("work_order",)
 
 
-def group_facet(text: str) -> str | None:
-    """The facet a question groups by ("which component ...", "most common failure mode")."""
-    if re.search(r"\b(?:which|what) (?:asset|machine|equipment|excavator|unit)\b(?!\s+types?\b)", text):
+def group_facet(text: str, asset_types: tuple[str, ...] = ()) -> str | None:
+    """The facet a question groups by ("which component ...", "most common failure mode"), or
+    "asset" for "which asset" and "which blower" (one of ``asset_types``, folded)."""
+    machines = "|".join(["asset|machine|equipment|excavator|unit", *(re.escape(t) for t in asset_types)])
+    if re.search(rf"\b(?:which|what) (?:{machines})(?:e?s)?\b(?!\s+types?\b)", text):
         return "asset"
     if re.search(r"\bwhich (?:one|of them)\b", text) and re.search(r"\b(?:assets|machines|units)\b", text):
         return "asset"  # "among the criticality B assets, which one ..."
@@ -110,6 +112,13 @@ def group_facet(text: str) -> str | None:
         if re.search(rf"\b(?:{pattern})\b", text):
             return facet
     return None
+
+
+def _asset_types(frame: pd.DataFrame) -> tuple[str, ...]:
+    """The records' asset types, folded, and the last word of each when no other type ends with it."""
+    types = sorted({fold(v) for v in facet_column(frame, "asset_type") if v})
+    heads = [t.split()[-1] for t in types]
+    return tuple(dict.fromkeys([*types, *(h for h in heads if heads.count(h) == 1)]))
 
 
 def other_fields(text: str, frame: pd.DataFrame) -> tuple[str, ...]:
@@ -150,7 +159,8 @@ def named_value_sets(
     facets' values, and those of a record's categorical fields (at most :data:`CATEGORICAL_VALUES`
     distinct values: a site, a work type, a status), need :data:`MIN_VALUE_LENGTH` letters and must
     not be generic ("other", "PM"), unless the question writes a code as the records do, in
-    capitals ("EM work orders", "CM + EM"). A value may be written in the plural ("leaks"); an asset
+    capitals ("EM work orders", "CM + EM"). A value may be written in the plural ("leaks"), one
+    of four letters or more with "-age", "-ed" or "-ing" ("blockage" for BLOCK); an asset
     type of several words also by its last word when no other type ends with it ("the conveyors"
     for "belt conveyor").
     """
@@ -174,6 +184,8 @@ def named_value_sets(
         if facet == "asset_type" and len(words.split()) > 1 and heads.count(words.split()[-1]) == 1:
             pattern = rf"(?:{pattern}|{re.escape(words.split()[-1])})"
         plural = "(?:e?s)?" if len(words) >= MIN_VALUE_LENGTH else ""  # "leaks"; not "as" for "A"
+        if len(words) > MIN_VALUE_LENGTH:
+            plural = "(?:e?s|ages?|ed|ing)?"  # "blockage", "blocked" for BLOCK; "leakage" for LEAK
         hits = re.finditer(rf"(?<![\w-]){pattern}{plural}(?![\w-])", text)  # "missing/loose" too
         hit = next((h for h in hits if not any(h.start() < e and s < h.end() for s, e in taken)), None)
         if hit is None or value in found.get(facet, ()):
@@ -232,15 +244,17 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
     numeric = next((n for n, words in AMOUNT_WORDS.items() if re.search(words, text)), None)
     scope = frame[frame["table"] == table] if table else frame
     fields = other_fields(text, scope)
-    group = group_facet(text) or next((f for f in fields if _TOP.search(text)), None)
+    group = group_facet(text, _asset_types(scope)) or next((f for f in fields if _TOP.search(text)), None)
     if _PER_ASSET.search(text):
         operation, group = "per_asset", "asset"
     elif numeric and re.search(r"\b(?:average|mean|avg|averge)\b", text):
         operation = "mean"
-    elif numeric and re.search(r"\b(?:total|sum|spent|how much)\b", text):
-        operation = "sum"
     elif group and _TOP.search(text):
-        operation = "top"
+        operation = "top"  # "which blower cost us the most in total": a ranking, not one total
+    elif numeric and re.search(
+        r"\b(?:total|sum|spent|how much)\b|\bhow many (?:labou?r |man[ -]?)?h(?:ou)?rs\b", text
+    ):
+        operation = "sum"  # "how many labour hours were booked": hours added up
     elif re.search(r"\bhow many\b|\bnumber of\b|\bno\. of\b|\bcount\b", text) or _ANY.search(text):
         operation = "count"
     elif _LATEST.search(text):
@@ -284,8 +298,9 @@ _SAME_ACTION = (("replac", "chang", "renew", "swap", "exchang"),)
 
 
 def _stem(word: str) -> str:
-    """A word's stem for matching record texts: "replaced", "replacement", "replacing" -> "replac"."""
-    for suffix in ("ments", "ment", "ing", "ed", "es", "s"):
+    """A word's stem for matching record texts: "replaced", "replacement", "replacing" -> "replac",
+    "blockage" -> "block"."""
+    for suffix in ("ments", "ment", "ages", "age", "ing", "ed", "es", "s"):  # "blockage" -> "block"
         if word.endswith(suffix) and len(word) - len(suffix) >= 4:
             return word[: -len(suffix)]
     return word
