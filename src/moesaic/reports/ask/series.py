@@ -37,13 +37,14 @@ from moesaic.reports.ask.trendtest import ALPHA, MONOTONE_WEIGHT, Change, change
 MIN_CHANGE_GAIN = 0.3
 """A computed change point is reported when a mean shift explains at least this share of the
 window's variance; below it the answer abstains (no event, no clear change)."""
+_JUMP_WORDS = r"jump|step(?:ped)? (?:up|down)|spike|shoot up|shot up"
 ONSET_WORDS = re.compile(
     r"\bwhen did\b.*\b(?:start|begin|began|appear|occur|happen|kick(?:ed)? off|set in|show up|develop"
-    r"|jump|step(?:ped)? (?:up|down)|spike|shoot up|shot up)"
+    rf"|{_JUMP_WORDS})"
     r"|\bsince when\b|\bonset\b"
     r"|\bstart(?:ed)? of the\b"
 )
-_JUMP = re.compile(r"\b(?:jump|step(?:ped)? (?:up|down)|spike|shoot up|shot up)")
+_JUMP = re.compile(rf"\b(?:{_JUMP_WORDS})")
 TREND_WORDS = re.compile(
     r"\btrend|\bdrift|\bincreas|\bdecreas|\brising\b|\bfalling\b|\bgoing up\b|\bgoing down\b"
     r"|\bcreep(?:ing|s)? (?:up|down)\b|\bclimbing\b|\bdeclining\b"
