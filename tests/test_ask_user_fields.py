@@ -147,3 +147,8 @@ def test_a_code_written_as_a_word_of_it_filters_the_latest_order(answerer: KbAns
 def test_energy_consumption_no_record_mentions_is_an_abstention(answerer: KbAnswerer) -> None:
     answer = answerer.answer("What was the energy consumption in kWh of the pumps in 2024?")
     assert answer.abstained and "'energy'" in answer.text, answer.text
+
+
+def test_another_word_for_a_place_names_the_place_field(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("wich works had the most work orders?")
+    assert "the most frequent site is Geleen with 6 records" in answer.text, answer.text

@@ -121,12 +121,22 @@ def _asset_types(frame: pd.DataFrame) -> tuple[str, ...]:
     return tuple(dict.fromkeys([*types, *(h for h in heads if heads.count(h) == 1)]))
 
 
+PLACE_WORDS = ("site", "plant", "works", "location", "facility", "station")
+"""Words for where an asset stands: a question saying one names the records' field called by
+another ("which works spent the most" for a ``plant`` field) when no field is called by it."""
+
+
 def other_fields(text: str, frame: pd.DataFrame) -> tuple[str, ...]:
-    """The records' other fields (``frame["fields"]`` names) that the folded ``text`` names as words."""
+    """The records' other fields (``frame["fields"]`` names) that the folded ``text`` names as
+    words, a place field also by another of :data:`PLACE_WORDS`."""
     if "fields" not in frame:
         return ()
     names = sorted({k for fields in frame["fields"] for k in fields})
-    return tuple(k for k in names if re.search(rf"(?<![\w-]){re.escape(_spoken(k))}(?![\w-])", text))
+    named = [k for k in names if re.search(rf"(?<![\w-]){re.escape(_spoken(k))}(?![\w-])", text)]
+    places = [k for k in names if _spoken(k) in PLACE_WORDS]
+    if len(places) == 1 and places[0] not in named and re.search(rf"\b(?:{'|'.join(PLACE_WORDS)})s?\b", text):
+        named.append(places[0])
+    return tuple(named)
 
 
 def _spoken(name: str) -> str:
@@ -226,6 +236,7 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
     for mention in named.mentions:  # "Chiller 9" names an asset, not the component "chiller"
         text = text.replace(mention, " ")
     text = " ".join(fold(text.replace("_", " ")).split())
+    text = re.sub(r"\bwich\b", "which", text)  # as typed
     installed = _INSTALLED.search(text)  # "on assets installed before 2012": a bound on the asset, no time
     bounds: tuple[NumericFilter, ...] = ()
     if installed:
