@@ -110,21 +110,17 @@ def _plain(value: Any) -> bool:
     return isinstance(value, str | int | float) and value == value and bool(str(value).strip())
 
 
-def asset_fields(base: KnowledgeBase) -> dict[str, dict[str, str]]:
-    """{asset key: its type as ``asset_type`` and its attributes that are words ("site",
-    "manufacturer", "criticality")}. Numbers (an install year, a count the source keeps such as
+def _word_fields(asset_type: str, attributes: Mapping[str, Any]) -> dict[str, str]:
+    """An asset's type as ``asset_type`` and its attributes that are words ("site",
+    "manufacturer", "criticality"). Numbers (an install year, a count the source keeps such as
     the excavators' "work_orders") and lists ("flow;pressure") are left out: a question about them
     is not about the records."""
-    out: dict[str, dict[str, str]] = {}
-    rows = base.connection.execute("SELECT key, asset_type, attributes FROM assets")
-    for key, asset_type, attributes in rows:
-        fields = {"asset_type": asset_type, **(load_json(attributes) or {})}
-        out[key] = {
-            str(k).strip(): " ".join(v.split())
-            for k, v in fields.items()
-            if isinstance(v, str) and v.strip() and ";" not in v
-        }
-    return out
+    fields = {"asset_type": asset_type, **attributes}
+    return {
+        str(k).strip(): " ".join(v.split())
+        for k, v in fields.items()
+        if isinstance(v, str) and v.strip() and ";" not in v
+    }
 
 
 INSTALL_FIELDS = (
@@ -135,16 +131,13 @@ INSTALL_FIELDS = (
 was installed: a year, or a date whose year is taken."""
 
 
-def install_years(base: KnowledgeBase) -> dict[str, int]:
-    """{asset key: the year it was installed}, from the first of :data:`INSTALL_FIELDS` it has."""
-    out: dict[str, int] = {}
-    for key, attributes in base.connection.execute("SELECT key, attributes FROM assets"):
-        fields = {field_key(k): v for k, v in (load_json(attributes) or {}).items()}
-        value = next((fields[n] for n in INSTALL_FIELDS if n in fields and _plain(fields[n])), None)
-        found = None if value is None else re.search(r"(?<!\d)(?:1[89]|20)\d{2}(?!\d)", str(value))
-        if found:
-            out[key] = int(found.group(0))
-    return out
+def _install_year(attributes: Mapping[str, Any]) -> float:
+    """The year an asset was installed, from the first of :data:`INSTALL_FIELDS` it has; NaN
+    when it has none."""
+    fields = {field_key(k): v for k, v in attributes.items()}
+    value = next((fields[n] for n in INSTALL_FIELDS if n in fields and _plain(fields[n])), None)
+    found = None if value is None else re.search(r"(?<!\d)(?:1[89]|20)\d{2}(?!\d)", str(value))
+    return float(found.group(0)) if found else float("nan")
 
 
 def load_records(base: KnowledgeBase) -> pd.DataFrame:
@@ -153,12 +146,12 @@ def load_records(base: KnowledgeBase) -> pd.DataFrame:
     Columns: ``table``, ``key``, ``asset`` (asset key or ""), ``kind``, ``time`` (Timestamp, NaT
     when undated or stepped), ``text``, the :data:`FACETS` (text, "" when absent), the
     :data:`NUMERIC_FIELDS` (float, NaN when absent), ``install year`` (the year the record's asset
-    was installed, :func:`install_years`; NaN when unknown) and ``fields``: the record's other fields
-    ({name as written: text}, such as a plant's own "Priorität" or "Techniker" columns), then its
-    asset's (:func:`asset_fields`: "asset_type", "site", "manufacturer", ...) where the record has
-    no field of that name, so a question may count or group records by them ("work orders at the
-    Geleen site", "which manufacturer's machines fail most"). Event labels fill ``failure_mode``
-    of faults, failures and anomalies that name none.
+    was installed, from its attributes :data:`INSTALL_FIELDS`; NaN when unknown) and ``fields``:
+    the record's other fields ({name as written: text}, such as a plant's own "Priorität" or
+    "Techniker" columns), then its asset's words ("asset_type", "site", "manufacturer", ...; not
+    its numbers) where the record has no field of that name, so a question may count or group
+    records by them ("work orders at the Geleen site", "which manufacturer's machines fail most").
+    Event labels fill ``failure_mode`` of faults, failures and anomalies that name none.
     """
     rows = []
     c = base.connection
@@ -177,15 +170,14 @@ def load_records(base: KnowledgeBase) -> pd.DataFrame:
         if kind in ("fault", "failure", "anomaly") and not row["failure_mode"]:
             row["failure_mode"] = label
         rows.append(row)
-    described = asset_fields(base)
+    assets = {}
+    for key, asset_type, attributes in c.execute("SELECT key, asset_type, attributes FROM assets"):
+        held = load_json(attributes) or {}
+        assets[key] = (_word_fields(asset_type, held), _install_year(held))
     for row in rows:  # the asset's own fields, where the record has no field of that name
+        described, row[INSTALL_YEAR] = assets.get(row["asset"], ({}, float("nan")))
         own = {field_key(k) for k in row["fields"]}
-        row["fields"].update(
-            {k: v for k, v in described.get(row["asset"], {}).items() if field_key(k) not in own}
-        )
-    years = install_years(base)
-    for row in rows:
-        row[INSTALL_YEAR] = float(years.get(row["asset"], float("nan")))
+        row["fields"].update({k: v for k, v in described.items() if field_key(k) not in own})
     columns = [
         "table",
         "key",
