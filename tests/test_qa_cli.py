@@ -50,4 +50,4 @@ def test_ask_rejects_two_sources_and_bad_sheets(sheet: Path, tmp_path: Path) -> 
     bad = tmp_path / "bad.csv"
     bad.write_text("a,b\n1,2\n")
     result = CliRunner().invoke(app, ["q?", "--fmea", str(bad)])
-    assert result.exit_code == 2 and "Subsystem" in result.output
+    assert result.exit_code == 2 and "Potential Failure Mode" in result.output

@@ -281,7 +281,11 @@ def test_duplicated_step_names_line(tmp_path: Path) -> None:
         (b"", "the file is empty"),
         (b"time,a\n", "the header is there but the file has no data rows"),
         (b"time,a\n2024-01-01,1\n", "expected at least 2 data rows, found 1"),
-        ("time,a\n2024-01-01,1\n2024-01-02,caf\u00e9\n".encode("latin-1"), "line 3: not valid utf-8 text"),
+        (b"time,a\n2024-01-01,1\n2024-01-02,caf\x81\n", "line 3: not valid utf-8 text"),  # nor Windows-1252
+        (
+            "time,a\n2024-01-01,1\n2024-01-02,caf\u00e9\n".encode("cp1252"),
+            "line 3, column 'a': expected a number",
+        ),
         ("time,a\n2024-01-01,1\n".encode("utf-16"), "line 1: expected utf-8 text, found UTF-16"),
         (
             b"time,a\n2024-01-01,1\n2024-01-02,1e39\n",

@@ -66,11 +66,11 @@ def test_two_spellings_of_one_documented_column_are_refused(tmp_path: Path) -> N
 
 
 def test_an_unknown_required_name_is_still_refused_listing_the_columns(tmp_path: Path) -> None:
-    _write(tmp_path, "work_orders.csv", "equipment;description\nP-1;fuite\n")
+    _write(tmp_path, "work_orders.csv", "anlage;bemerkung\nP-1;fuite\n")
     with pytest.raises(DataFormatError) as caught:
         read_user_folder(tmp_path)
     assert "missing required column(s) ['wo_id', 'asset_id', 'text']" in str(caught.value)
-    assert "found columns ['equipment', 'description']" in str(caught.value)
+    assert "found columns ['anlage', 'bemerkung']" in str(caught.value)
 
 
 def test_required_names_of_any_checked_table_match_in_any_case(tmp_path: Path) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +22,7 @@ from moesaic.data.tables import (
     read_csv_checked,
     read_text_checked,
     row_line,
+    with_row_lines,
 )
 from moesaic.data.times import time_column
 
@@ -43,10 +44,12 @@ WHITESPACE = r"\s+"
 """The separator of a file whose fields are lined up with spaces (C-MAPSS, many loggers)."""
 
 
-def sniff_separator(path: Path | str) -> str:
+def sniff_separator(path: Path | str, text: str | None = None) -> str:
     """The separator among ``,`` ``;`` and tab that occurs most in the header line (``,`` on a tie),
-    or runs of spaces (:data:`WHITESPACE`) when the header has none of them but several words."""
-    text = read_text_checked(Path(path), what="CSV text")
+    or runs of spaces (:data:`WHITESPACE`) when the header has none of them but several words;
+    ``text`` is the file's, when already read."""
+    if text is None:
+        text = read_text_checked(Path(path), what="CSV text")
     header = next((line for line in text.splitlines() if line.strip()), "")
     header = re.sub(r'"[^"]*"', "", header)  # separators inside quoted names do not count
     counts = [header.count(s) for s in SEPARATORS]
@@ -61,6 +64,8 @@ _WHOLE = re.compile(r"^\s*[-+]?\d+(?:[eE][-+]?\d+)?\s*$")
 """A number without a separator: 12, -3, 1e5."""
 _COMMA_DECIMAL = re.compile(r"^\s*[-+]?(?:[1-9]\d{0,2}(?:\.\d{3})+|\d*),\d+(?:[eE][-+]?\d+)?\s*$")
 """A number with a decimal comma, maybe with points between groups of three figures: 0,75 1.004,96."""
+_SPACED = re.compile(r"^\s*[-+]?[1-9]\d{0,2}(?:[ \u00a0\u202f]\d{3})+(?:,\d+)?\s*$")
+"""Spaces between groups of three figures, maybe a decimal comma: 1 850,00 or 12 400 (never a decimal)."""
 _GROUPED = re.compile(r"^\s*[-+]?[1-9]\d{0,2}(?:\.\d{3})+\s*$")
 """1.470 or 1.020.300: points between groups of three figures, thousands or (one point) decimals."""
 _POINT_DECIMAL = re.compile(r"^\s*[-+]?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$")
@@ -72,8 +77,9 @@ def decimal_commas(frame: pd.DataFrame, path: Path, *, keep: Sequence[str] = ())
     Europe, rewritten with a point. Each column is decided on its own, over all its filled cells,
     and only a column of numbers alone is changed, so text and timestamps are left alone:
 
-    - a column with a decimal comma in some cell (``951,7``, ``1.020,6``) reads every cell with a
-      decimal comma and points between thousands (``1.005`` is 1005);
+    - a column with a decimal comma in some cell (``951,7``, ``1.020,6``, ``1 850,00``) or spaces
+      between groups of three figures (``12 400``) reads every cell with a decimal comma and points
+      or spaces between thousands (``1.005`` is 1005);
     - a column whose only separators are points between groups of three figures (``1.470``) reads
       them as thousands when some cell has two such points (``1.020.300``) or another column of
       ``path`` has decimal commas; otherwise nothing tells, and they stay decimal points (1.47)
@@ -92,7 +98,7 @@ def decimal_commas(frame: pd.DataFrame, path: Path, *, keep: Sequence[str] = ())
         ):
             continue
         text, present = column.astype(str), _present(column).to_numpy()
-        comma = present & text.str.match(_COMMA_DECIMAL).to_numpy()
+        comma = present & (text.str.match(_COMMA_DECIMAL) | text.str.match(_SPACED)).to_numpy()
         grouped = present & text.str.match(_GROUPED).to_numpy()
         plain = present & text.str.match(_WHOLE).to_numpy()
         if not (comma | grouped).any():
@@ -122,7 +128,11 @@ def decimal_commas(frame: pd.DataFrame, path: Path, *, keep: Sequence[str] = ())
                 path, name, column.iloc[pos], row_line(frame, pos), float(str(column.iloc[pos])),
             )  # fmt: skip
             continue
-        text = column.astype(str).str.replace(".", "", regex=False).str.replace(",", ".", regex=False)
+        text = (
+            column.astype(str)
+            .str.replace(r"[.\s\u00a0\u202f]", "", regex=True)
+            .str.replace(",", ".", regex=False)
+        )
         changed[name] = column.where(~_present(column), text)
     return frame.assign(**changed) if changed else frame
 
@@ -134,6 +144,7 @@ def read_sniffed_csv(
     required: Sequence[str] = (),
     literal: Sequence[str] = (),
     optional: Sequence[str] = (),
+    aliases: Mapping[str, Sequence[str]] | None = None,
     keep_default_na: bool = True,
 ) -> pd.DataFrame:
     """A CSV of text cells, its separator sniffed unless given, decimal commas read when ``,`` is not
@@ -141,21 +152,28 @@ def read_sniffed_csv(
 
     The ``required``, ``literal`` and ``optional`` (documented, not required) column names are
     matched without case and surrounding spaces, and the frame's columns take their spelling;
-    ``keep_default_na`` is passed to :func:`~moesaic.data.tables.read_csv_checked`.
+    ``aliases`` (other names of a column) and ``keep_default_na`` are passed to
+    :func:`~moesaic.data.tables.read_csv_checked`. A file that is not UTF-8 is read as
+    Windows-1252 (how Excel saves CSV in Western Europe) when it decodes so, with a warning. Rows
+    with every cell empty (``;;;`` lines a spreadsheet leaves below its data) are dropped.
     """
-    sep = sep or sniff_separator(path)
+    text = read_text_checked(Path(path), what="CSV text", fallback="cp1252")
+    sep = sep or sniff_separator(path, text)
     frame = read_csv_checked(
         path,
+        text=text,
         sep=sep,
         required=tuple(required),
         dtype=str,
         literal=literal,
         known=optional,
+        aliases=aliases,
         keep_default_na=keep_default_na,
     )
+    frame = _drop_empty_rows(frame, path)
     names = [str(c) for c in frame.columns]
     if len(names) > 1 and all(_NUMBER.match(n) for n in names):
-        first = next(line for line in read_text_checked(Path(path)).splitlines() if line.strip())
+        first = next(line for line in text.splitlines() if line.strip())
         shown = first if len(first) <= 40 else first[:40] + " ..."
         message = f"expected a header line of column names, found numbers ({shown.strip()!r}); add one"
         raise DataFormatError(path, message, line=1)
@@ -177,6 +195,22 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     if frame.columns.empty:
         raise DataFormatError(path, "the file has no columns")
     return frame
+
+
+def _drop_empty_rows(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
+    """``frame`` without its rows of empty cells, numbered from 0 again; the lines recorded for
+    :func:`~moesaic.data.tables.row_line` follow the rows kept."""
+    empty = np.logical_and.reduce([~_present(frame[c]).to_numpy() for c in frame.columns])
+    if not empty.any():
+        return frame
+    if empty.all():
+        raise DataFormatError(path, "the header is there but every data row is empty")
+    lines = [row_line(frame, int(pos)) for pos in np.flatnonzero(~empty)]
+    kept = frame[~empty].reset_index(drop=True)
+    kept.attrs = {}
+    kept = with_row_lines(kept, lines)
+    _log.info("%s: left out %d rows with every cell empty", path, int(empty.sum()))
+    return kept
 
 
 def _drop_unnamed_empty(frame: pd.DataFrame) -> pd.DataFrame:

@@ -36,6 +36,35 @@ COLUMNS = (
     "RPN",
     "Recommended Action",
 )
+REQUIRED = ("Component", "Potential Failure Mode", "Severity", "Occurrence", "Detection")
+"""The columns a sheet must have; a missing text column of :data:`COLUMNS` is read as empty cells and
+a missing RPN as Severity x Occurrence x Detection."""
+ALIASES: dict[str, tuple[str, ...]] = {
+    "Subsystem": ("system", "sub system", "area", "assembly"),
+    "Component": ("item", "item function", "equipment", "component name"),
+    "Sub-Component": ("subcomponent", "sub component", "part", "sub item"),
+    "Potential Failure Mode": ("failure mode", "failure modes", "mode of failure", "potential failure modes"),
+    "Potential Effect(s) of Failure": (
+        "effect", "effects", "failure effect", "failure effects", "effect of failure", "effects of failure",
+        "potential effect", "potential effects", "potential effects of failure",
+    ),
+    "Severity": ("s", "sev"),
+    "Potential Cause(s) of Failure": (
+        "cause", "causes", "failure cause", "failure causes", "cause of failure", "causes of failure",
+        "potential cause", "potential causes", "potential causes of failure",
+    ),
+    "Occurrence": ("o", "occ", "occurence", "likelihood"),
+    "Current Controls": ("controls", "control", "current control", "current controls detection",
+                         "detection method", "current detection"),
+    "Detection": ("d", "det", "detectability"),
+    "RPN": ("risk priority number",),
+    "Recommended Action": (
+        "recommended actions", "action", "actions", "recommendation", "recommendations",
+        "mitigation", "mitigating action",
+    ),
+}  # fmt: skip
+"""Other names of the :data:`COLUMNS` that sheets use (matched as in
+:func:`~moesaic.data.tables.column_key`: case, spaces and punctuation do not count)."""
 SCORES = ("Severity", "Occurrence", "Detection", "RPN")
 SCORE_RANGE = (1, 10)
 """The scale of severity, occurrence and detection (a sheet on a 1-5 scale fits in it)."""
@@ -92,8 +121,9 @@ def fmea_text(row: dict[str, Any]) -> str:
     return "; ".join(" ".join(p.split()) for p in parts)
 
 
-def fill_hierarchy(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
-    """``frame`` with blank :data:`HIERARCHY` cells filled down from the row above.
+def fill_hierarchy(frame: pd.DataFrame, path: Path, levels: tuple[str, ...] = HIERARCHY) -> pd.DataFrame:
+    """``frame`` with blank ``levels`` cells (:data:`HIERARCHY`, or those of it the sheet has)
+    filled down from the row above.
 
     A blank level continues the group of the row above only while every outer level of the
     row is blank too: ``,Pumps,,Leaking`` starts a new component, so its blank sub-component
@@ -101,26 +131,26 @@ def fill_hierarchy(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
     Other columns, the scores above all, are never filled.
 
     Raises:
-        DataFormatError: a blank ``Subsystem`` in the first data row, which has no row above.
+        DataFormatError: a blank outermost level in the first data row, which has no row above.
     """
-    cells = frame[list(HIERARCHY)].fillna("").astype(str)
-    blank = np.stack([cells[c].str.strip().eq("").to_numpy() for c in HIERARCHY], axis=1)  # (rows, levels)
+    cells = frame[list(levels)].fillna("").astype(str)
+    blank = np.stack([cells[c].str.strip().eq("").to_numpy() for c in levels], axis=1)  # (rows, levels)
     continues = np.logical_and.accumulate(blank, axis=1)
     if not continues.any():
         return frame
     if continues[0, 0]:
         raise DataFormatError(
             path,
-            f"expected a `{HIERARCHY[0]}` in the first data row, found a blank cell: blank "
-            f"hierarchy cells ({', '.join(HIERARCHY)}) are read as merged with the row above, "
+            f"expected a `{levels[0]}` in the first data row, found a blank cell: blank "
+            f"hierarchy cells ({', '.join(levels)}) are read as merged with the row above, "
             "and the first row has none",
             line=row_line(frame, 0),
-            column=HIERARCHY[0],
+            column=levels[0],
         )
     filled = cells.mask(continues).ffill()
     counts = {
         c: int((continues[:, i] & filled[c].str.strip().ne("").to_numpy()).sum())
-        for i, c in enumerate(HIERARCHY)
+        for i, c in enumerate(levels)
     }
     logger.info(
         "%s: filled %d blank hierarchy cells from the row above (merged spreadsheet cells): %s",
@@ -128,7 +158,7 @@ def fill_hierarchy(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
         sum(counts.values()),
         ", ".join(f"{c} {n}" for c, n in counts.items() if n),
     )
-    return frame.assign(**{c: filled[c] for c in HIERARCHY})
+    return frame.assign(**{c: filled[c] for c in levels})
 
 
 class FmeaRows(NamedTuple):
@@ -137,10 +167,13 @@ class FmeaRows(NamedTuple):
 
 
 def read_fmea(path: Path | str, *, warn_rpn: bool = True) -> FmeaRows:
-    """An FMEA sheet with the 12 columns of :data:`COLUMNS`, one Document(kind="fmea") per row.
+    """An FMEA sheet in the layout of :data:`COLUMNS`, one Document(kind="fmea") per row.
 
-    The separator (``,``, ``;`` or tab) is sniffed from the header, as for a user's other files.
-    Blank hierarchy cells (merged cells of a spreadsheet export) are filled down from the row
+    Only the :data:`REQUIRED` columns must be there, under their names or one of :data:`ALIASES`
+    (``Failure Mode``, ``S``, ``Cause``, ...); a missing text column reads as empty cells and a
+    missing RPN as Severity x Occurrence x Detection. The separator (``,``, ``;`` or tab) is
+    sniffed from the header, as for a user's other files. Blank hierarchy cells (merged cells of a
+    spreadsheet export) are filled down from the row
     above by :func:`fill_hierarchy`; the scores never are.
 
     ``fields`` holds every column (text "" when empty) with the four scores as ints.
@@ -154,10 +187,22 @@ def read_fmea(path: Path | str, *, warn_rpn: bool = True) -> FmeaRows:
             ``Subsystem`` in the first row, naming the line and column.
     """
     path = Path(path)
-    frame = read_sniffed_csv(path, required=COLUMNS, keep_default_na=False)
+    frame = read_sniffed_csv(
+        path,
+        required=REQUIRED,
+        optional=[c for c in COLUMNS if c not in REQUIRED],
+        aliases=ALIASES,
+        keep_default_na=False,
+    )
+    levels = tuple(c for c in HIERARCHY if c in frame.columns)
+    frame = frame.assign(**{c: "" for c in COLUMNS if c not in frame.columns and c not in SCORES})
+    if "RPN" not in frame.columns:
+        product = np.prod([numeric_column(frame, c, path, allow_missing=False) for c in SCORES[:3]], axis=0)
+        frame = frame.assign(RPN=[f"{v:g}" for v in product])
+        logger.info("%s: no RPN column; read as Severity x Occurrence x Detection", path)
     scores = read_scores(frame, path)
     check_score_range(frame, scores, path)
-    text = fill_hierarchy(frame, path).fillna("")
+    text = fill_hierarchy(frame, path, levels).fillna("")
     documents, mismatches, lines = [], [], []
     for pos, row in enumerate(text.to_dict("records")):
         fields: dict[str, Any] = {c: str(row[c]).strip() for c in COLUMNS if c not in SCORES}

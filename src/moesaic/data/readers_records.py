@@ -25,6 +25,44 @@ from moesaic.data.times import time_column
 
 WORK_ORDER_TIMES = ("created", "date", "time")
 WORK_ORDER_NUMBERS = ("cost", "labour_hours")
+_ASSET_ID = (
+    "asset", "asset no", "asset number", "asset tag", "equipment", "equipment id", "equipment no",
+    "equipment number", "equip", "equip id", "tag", "tag no", "tag number", "machine", "machine id",
+    "unit id", "functional location",
+)  # fmt: skip
+WORK_ORDER_ALIASES: dict[str, tuple[str, ...]] = {
+    "wo_id": (
+        "wo", "wo no", "wo nr", "wo num", "wo number", "work order", "work order id", "work order no",
+        "work order number", "workorder", "workorder id", "order", "order id", "order no",
+        "order number", "notification", "notification no", "job no", "job number", "job id",
+    ),
+    "asset_id": _ASSET_ID,
+    "text": (
+        "description", "desc", "short text", "long text", "work description", "problem",
+        "problem description", "fault description", "work order text", "wo text", "wo description",
+        "job description", "details", "comments", "comment", "notes",
+    ),
+    "created": (
+        "date raised", "raised", "raised on", "date reported", "reported", "reported on",
+        "reported date", "created date", "created on", "date created", "creation date", "open date",
+        "opened", "date opened", "start date", "request date", "notification date", "wo date",
+    ),
+    "failure_code": ("fault code", "problem code", "failure mode code", "damage code", "cause code"),
+    "cost": ("total cost", "cost total", "actual cost", "costs", "total costs"),
+    "labour_hours": (
+        "labor hours", "labour", "labor", "man hours", "manhours", "labour hrs", "labor hrs",
+        "work hours", "actual hours", "hours worked",
+    ),
+}  # fmt: skip
+"""Other names of the work-order columns, as computerised maintenance systems export them."""
+ASSET_ALIASES: dict[str, tuple[str, ...]] = {
+    "asset_id": _ASSET_ID,
+    "asset_type": (
+        "type", "equipment type", "asset class", "class", "category", "equipment class",
+        "asset category", "equipment category", "kind",
+    ),
+}  # fmt: skip
+"""Other names of the asset register's columns."""
 
 
 def read_work_orders_csv(path: Path | str) -> tuple[Document, ...]:
@@ -34,7 +72,9 @@ def read_work_orders_csv(path: Path | str) -> tuple[Document, ...]:
     (or ``date`` or ``time``: the first found gives ``Document.time``), ``failure_code``, ``cost``
     and ``labour_hours`` (numbers); every other column is kept as text in ``fields``. Empty
     optional cells are None. These names are matched without case and surrounding spaces
-    (``WO_ID ;Text`` reads).
+    (``WO_ID ;Text`` reads), and a column the file lacks may go by another name that maintenance
+    systems export (:data:`WORK_ORDER_ALIASES`: ``WO Number``, ``Equipment``, ``Description``,
+    ``Date Raised``, ...), read with a warning.
 
     Raises:
         DataFormatError: empty or duplicated ``wo_id``, empty ``text``, a bad date or number,
@@ -46,6 +86,7 @@ def read_work_orders_csv(path: Path | str) -> tuple[Document, ...]:
         required=("wo_id", "asset_id", "text"),
         literal=("wo_id", "asset_id"),
         optional=(*WORK_ORDER_TIMES, *WORK_ORDER_NUMBERS, "failure_code"),
+        aliases=WORK_ORDER_ALIASES,
     )
     ids = _id_column(frame, "wo_id", path)
     text = _text(frame["text"])
@@ -85,7 +126,8 @@ def read_work_orders_csv(path: Path | str) -> tuple[Document, ...]:
 
 
 def read_assets_csv(path: Path | str) -> tuple[Asset, ...]:
-    """Read an asset register: required ``asset_id``, optional ``asset_type`` (names in any case).
+    """Read an asset register: required ``asset_id``, optional ``asset_type`` (names in any case, or
+    another name of :data:`ASSET_ALIASES` such as ``Equipment`` and ``Type``).
 
     Every other column goes into ``attributes``: as numbers when all its filled cells are numbers
     (int when all whole), else as text; empty cells are None.
@@ -94,7 +136,9 @@ def read_assets_csv(path: Path | str) -> tuple[Asset, ...]:
         DataFormatError: an empty or duplicated ``asset_id``, naming the line.
     """
     path = Path(path)
-    frame = read_sniffed_csv(path, required=("asset_id",), literal=("asset_id",), optional=("asset_type",))
+    frame = read_sniffed_csv(
+        path, required=("asset_id",), literal=("asset_id",), optional=("asset_type",), aliases=ASSET_ALIASES
+    )
     ids = _id_column(frame, "asset_id", path)
     types = _text(frame["asset_type"]).tolist() if "asset_type" in frame.columns else [""] * len(frame)
     extra = {

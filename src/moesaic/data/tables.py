@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
+
+_log = logging.getLogger(__name__)
 
 
 class DataFormatError(ValueError):
@@ -65,10 +68,14 @@ def check_file(path: Path, expected: str) -> None:
         raise DataFormatError(path, f"file not found; expected {expected}")
 
 
-def read_text_checked(path: Path, *, encoding: str = "utf-8", what: str = "text") -> str:
+def read_text_checked(
+    path: Path, *, encoding: str = "utf-8", what: str = "text", fallback: str | None = None
+) -> str:
     """The whole text of ``path``, or a clear error when it is missing, a folder, empty, a known
     binary format (:data:`BINARY_KINDS`) or not ``encoding``; ``what`` names the text expected
-    (such as "CSV text") in the messages."""
+    (such as "CSV text") in the messages. A file that is not ``encoding`` but decodes as
+    ``fallback`` (such as ``cp1252``, how Excel saves CSV in Western Europe) is read so, with a
+    warning."""
     path = Path(path)
     check_file(path, f"a {what} file")
     raw = path.read_bytes()
@@ -97,6 +104,19 @@ def read_text_checked(path: Path, *, encoding: str = "utf-8", what: str = "text"
     try:
         text = raw.decode(encoding)
     except UnicodeDecodeError as err:
+        if fallback is not None:
+            try:
+                text = raw.decode(fallback)
+            except UnicodeDecodeError:
+                pass
+            else:
+                _log.warning(
+                    "%s is not %s text; read it as %s",
+                    path,
+                    _encoding_name(encoding),
+                    _encoding_name(fallback),
+                )
+                return text
         line = raw[: err.start].count(b"\n") + 1
         raise DataFormatError(
             path,
@@ -107,9 +127,16 @@ def read_text_checked(path: Path, *, encoding: str = "utf-8", what: str = "text"
     return text.removeprefix("\ufeff")
 
 
+def _encoding_name(encoding: str) -> str:
+    """How a message names ``encoding``: ``utf-8`` is UTF-8, ``cp1252`` Windows-1252."""
+    names = {"utf8": "UTF-8", "cp1252": "Windows-1252"}
+    return names.get(encoding.replace("-", "").lower(), encoding)
+
+
 def read_csv_checked(
     path: Path,
     *,
+    text: str | None = None,
     sep: str = ",",
     encoding: str = "utf-8",
     header: int | None = 0,
@@ -119,12 +146,14 @@ def read_csv_checked(
     index_col: Any = None,
     literal: Sequence[str] = (),
     known: Sequence[str] = (),
+    aliases: Mapping[str, Sequence[str]] | None = None,
     keep_default_na: bool = True,
 ) -> pd.DataFrame:
     """Read a delimited file and check its shape.
 
     Args:
         path: the file.
+        text: its text, when already read by :func:`read_text_checked` (then ``encoding`` is unused).
         sep: the field separator (a regular expression such as ``r"\\s+"`` is allowed).
         encoding: expected text encoding; a leading byte-order mark is dropped.
         header: the header line (0) or None when the file has none (then give ``names``).
@@ -136,6 +165,10 @@ def read_csv_checked(
             ``null`` as missing, which an identifier such as asset ``NA`` is not ("" stays empty).
         known: documented column names, matched like ``required`` and ``literal`` ones without
             case and surrounding spaces: a header ``WO_ID`` or `` wo_id`` names column ``wo_id``.
+        aliases: other names of a column (name -> names), such as ``wo_id`` -> ``WO Number``,
+            matched by :func:`column_key` (case, spaces, punctuation and a unit in brackets do not
+            count: ``Cost (EUR)`` is ``cost``); when the file lacks the name, its first column
+            with one of them takes it, with a warning naming both.
         keep_default_na: False keeps every cell as written (``n/a`` stays ``'n/a'``, an empty
             cell is ""), so that a check can say what a cell held rather than "empty".
 
@@ -147,7 +180,8 @@ def read_csv_checked(
             name, such as ``Text`` and ``text``), or missing required columns.
     """
     path = Path(path)
-    text = read_text_checked(path, encoding=encoding, what="CSV text")
+    if text is None:
+        text = read_text_checked(path, encoding=encoding, what="CSV text")
     starts = _record_starts(text, sep)
     layout: dict[str, Any] = {
         "sep": sep,
@@ -191,6 +225,8 @@ def read_csv_checked(
     if duplicated:
         raise DataFormatError(path, f"duplicated column names {duplicated}", line=header_line)
     frame.columns = _known_spelling(list(frame.columns), (*required, *literal, *known), path, header_line)
+    if aliases:
+        frame.columns = _aliased(list(frame.columns), aliases, path)
     if literal:
         # read again with the same layout, so the columns are the same, in the same order
         as_written = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, **layout)
@@ -206,7 +242,7 @@ def read_csv_checked(
     if starts is not None and (header is None or header == 0):
         rows = [line for line, blank in starts if not blank][0 if header is None else 1 :]
         if len(rows) == len(frame):
-            frame.attrs[_LINES_KEY] = _RowLines(np.asarray(rows, dtype=np.int64))
+            with_row_lines(frame, rows)
     return frame
 
 
@@ -229,7 +265,40 @@ def _known_spelling(columns: list[str], known: Sequence[str], path: Path, line: 
     return out
 
 
+def column_key(name: str) -> str:
+    """A column name as :func:`read_csv_checked` compares aliases: lower case, words joined by
+    ``_``, a unit in brackets dropped (``WO Number`` -> ``wo_number``, ``Cost (EUR)`` -> ``cost``)."""
+    name = re.sub(r"[(\[][^)\]]*[)\]]", " ", name.casefold())
+    return re.sub(r"[^0-9a-z]+", "_", name).strip("_")
+
+
+def _aliased(columns: list[str], aliases: Mapping[str, Sequence[str]], path: Path) -> list[str]:
+    """``columns`` with, for each name of ``aliases`` they lack, the first column that is one of its
+    other names renamed to it (a column is renamed once)."""
+    out, renamed = list(columns), []
+    taken = set(columns)
+    for name, others in aliases.items():
+        if name in taken:
+            continue
+        keys = {column_key(name), *(column_key(o) for o in others)}
+        for i, column in enumerate(out):
+            if column == columns[i] and column not in aliases and column_key(column) in keys:
+                out[i] = name
+                taken.add(name)
+                renamed.append(f"{column!r} as {name!r}")
+                break
+    if renamed:
+        _log.warning("%s: read column %s", path, ", ".join(renamed))
+    return out
+
+
 _LINES_KEY = "moesaic_row_lines"
+
+
+def with_row_lines(frame: pd.DataFrame, lines: Sequence[int]) -> pd.DataFrame:
+    """``frame`` (numbered from 0) with the file line of each of its rows recorded for :func:`row_line`."""
+    frame.attrs[_LINES_KEY] = _RowLines(np.asarray(lines, dtype=np.int64))
+    return frame
 
 
 class _RowLines:

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -147,25 +146,9 @@ def _column_name(name: str, columns: pd.Index) -> str:
 
 
 def _read_frame(path: Path) -> pd.DataFrame:
-    """The CSV as text cells; a file that is not UTF-8 is read as Windows-1252 (how Excel saves CSV
-    in Western Europe), with a warning, when it decodes so."""
-    try:
-        return read_sniffed_csv(path)
-    except DataFormatError as err:
-        if not err.reason.startswith("not valid utf-8"):
-            raise
-        try:
-            text = path.read_bytes().decode("cp1252")
-        except UnicodeDecodeError:
-            raise err from None
-    logger.warning("%s is not UTF-8 text; read it as Windows-1252", path)
-    with tempfile.TemporaryDirectory() as tmp:
-        copy = Path(tmp) / path.name
-        copy.write_text(text, encoding="utf-8")
-        try:
-            return read_sniffed_csv(copy)
-        except DataFormatError as inner:  # name the user's file, not the copy
-            raise DataFormatError(path, inner.reason, line=inner.line, column=inner.column) from None
+    """The CSV as text cells (a file that is not UTF-8 is read as Windows-1252, with a warning,
+    when it decodes so: how Excel saves CSV in Western Europe)."""
+    return read_sniffed_csv(path)
 
 
 def canon(number: str) -> str:
