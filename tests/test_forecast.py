@@ -353,3 +353,20 @@ def test_cli_shortens_the_default_context_of_a_short_file_and_skips_a_longer_per
     assert result.exit_code == 0, result.output
     assert "context 21 steps" in " ".join(result.output.split())  # (48 - 6) // 2; the period 24 > 21
     assert len(pd.read_csv(out)) == 6
+
+
+def test_cli_warns_when_the_model_loses_to_the_naive_forecast_on_its_check(tmp_path: Path) -> None:
+    app = typer.Typer()
+    app.command()(forecast)
+    csv = tmp_path / "daily.csv"
+    stamps = np.datetime64("2020-01-01T00:00") + np.arange(240) * np.timedelta64(1, "h")
+    rows = [f"{str(s).replace('T', ' ')},{np.sin(2 * np.pi * (i % 24) / 24):.4f}" for i, s in enumerate(stamps)]
+    csv.write_text("date,a\n" + "\n".join(rows) + "\n")  # repeats every day: the seasonal naive is exact
+    common = ["--csv", str(csv), "--horizon", "5", "--out", str(tmp_path / "f.csv"), "--context", "48"]
+    trained = CliRunner().invoke(app, [*common, "--model", "dlinear", "--set", "train.max_steps=2",
+                                       "--set", "train.warmup_steps=0"])  # fmt: skip
+    assert trained.exit_code == 0, trained.output
+    assert "the model is worse than the seasonal naive (period 24) forecast" in " ".join(trained.output.split())
+    naive = CliRunner().invoke(app, [*common, "--model", "seasonal_naive"])
+    assert naive.exit_code == 0, naive.output
+    assert "worse than" not in naive.output

@@ -173,6 +173,8 @@ def forecast(
                 )
                 if check is not None:
                     console.print(_check_line(check, config.val_fraction, trained=bool(forecaster.stages_)))
+                    if check.mae > check.naive_mae and model != "seasonal_naive":
+                        console.print(_worse_line(check), markup=True, highlight=False)
                 else:
                     console.print(_unchecked_line(config.val_fraction), markup=True, highlight=False)
             result = forecaster.predict(series.values, horizon=horizon)
@@ -237,6 +239,16 @@ def _check_line(check: HoldoutCheck, fraction: float, *, trained: bool = True) -
     return (
         f"check on the last {fraction:.0%} of the rows ({check.origins} forecasts{chose}): mean absolute "
         f"error {check.mae:.3f} standardised{against}{band}"
+    )
+
+
+def _worse_line(check: HoldoutCheck) -> str:
+    """The warning when the model forecasts the checked rows worse than the naive forecast does."""
+    return (
+        f"[yellow]warning:[/] on the checked rows the model is worse than the {check.naive} forecast "
+        f"({check.mae:.3f} against {check.naive_mae:.3f}): the series may have changed late in the file "
+        "(a level shift, a new regime), which the model reads as a passing departure. Plot the last "
+        "rows (--plot), and compare with --model seasonal_naive or a shorter --context"
     )
 
 
