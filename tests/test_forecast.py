@@ -360,13 +360,15 @@ def test_cli_warns_when_the_model_loses_to_the_naive_forecast_on_its_check(tmp_p
     app.command()(forecast)
     csv = tmp_path / "daily.csv"
     stamps = np.datetime64("2020-01-01T00:00") + np.arange(240) * np.timedelta64(1, "h")
-    rows = [f"{str(s).replace('T', ' ')},{np.sin(2 * np.pi * (i % 24) / 24):.4f}" for i, s in enumerate(stamps)]
+    rows = [f"{str(s).replace('T', ' ')},{np.sin(2 * np.pi * (i % 24) / 24):.4f}"
+            for i, s in enumerate(stamps)]  # fmt: skip
     csv.write_text("date,a\n" + "\n".join(rows) + "\n")  # repeats every day: the seasonal naive is exact
     common = ["--csv", str(csv), "--horizon", "5", "--out", str(tmp_path / "f.csv"), "--context", "48"]
     trained = CliRunner().invoke(app, [*common, "--model", "dlinear", "--set", "train.max_steps=2",
                                        "--set", "train.warmup_steps=0"])  # fmt: skip
     assert trained.exit_code == 0, trained.output
-    assert "the model is worse than the seasonal naive (period 24) forecast" in " ".join(trained.output.split())
+    words = " ".join(trained.output.split())
+    assert "the model is worse than the seasonal naive (period 24) forecast" in words
     naive = CliRunner().invoke(app, [*common, "--model", "seasonal_naive"])
     assert naive.exit_code == 0, naive.output
     assert "worse than" not in naive.output

@@ -523,3 +523,27 @@ def test_user_folder_error_names_the_bad_file(tmp_path: Path) -> None:
     bad = write(tmp_path, "series/P-2.csv", SERIES.replace("21", "hot"))
     with pytest.raises(DataFormatError, match=where(bad, line=3, column="temp")):
         read_user_folder(tmp_path)
+
+
+@pytest.mark.parametrize(("name", "scale"), [("ts", 1), ("timestamp", 1), ("epoch", 1000)])
+def test_unix_times_in_a_clock_time_column_are_read_as_times(tmp_path: Path, name: str, scale: int) -> None:
+    start = 1772323200  # 2026-03-01 00:00 UTC
+    rows = "\n".join(f"{(start + 300 * i) * scale},{i}" for i in range(4))
+    series = read_series_file(write(tmp_path, "e.csv", f"{name},temp\n{rows}\n"))
+    assert series.channels == ("temp",)
+    assert str(series.time[1]) == "2026-03-01T00:05:00.000000000"
+
+
+def test_whole_numbers_that_are_no_unix_times_stay_steps(tmp_path: Path) -> None:
+    series = read_series_file(write(tmp_path, "s.csv", "time,a\n0,1\n5,2\n10,3\n"))
+    assert series.time.dtype == np.int64 and list(series.time) == [0, 5, 10]
+    falling = read_series_file(write(tmp_path, "c.csv", "cycle,a\n1772323200,1\n1772323500,2\n"))
+    assert falling.time.dtype == np.int64  # a cycle counter is never a clock
+
+
+def test_a_dash_is_a_missing_reading(tmp_path: Path) -> None:
+    series = read_series_file(
+        write(tmp_path, "m.csv", "time;a;b\n2024-01-01;0,75;1\n2024-01-02;-;2\n2024-01-03;1,5;\u2014\n")
+    )
+    assert series.observed.tolist() == [[True, True], [False, True], [True, False]]
+    assert series.values[2, 0] == 1.5

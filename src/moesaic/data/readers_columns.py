@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from moesaic.data.tables import (
+    MISSING_MARKS,
     DataFormatError,
     check_file,
     numeric_column,
@@ -29,7 +30,22 @@ from moesaic.data.times import time_column
 _log = logging.getLogger(__name__)
 
 SEPARATORS = (",", ";", "\t")
-TIME_NAMES = ("time", "timestamp", "date", "datetime", "cycle", "step")
+TIME_NAMES = (
+    "time",
+    "timestamp",
+    "date",
+    "datetime",
+    "cycle",
+    "step",
+    "ts",
+    "epoch",
+    "unix_time",
+    "time_stamp",
+)
+_CLOCK_NAMES = frozenset(TIME_NAMES) - {"cycle", "step"}
+"""Time column names that mean clock time: whole numbers there in the range of Unix times are them."""
+_EPOCH_UNITS = (("s", 1e8, 4.2e9), ("ms", 1e11, 4.2e12))
+"""Unix times in seconds or milliseconds between 1973 and 2103: (unit, lowest, highest)."""
 LABEL_NAMES = (
     "anomaly", "anomalies", "is_anomaly", "label", "labels", "changepoint", "change_point", "attack",
     "outlier", "is_outlier", "fault", "faulty",
@@ -97,7 +113,8 @@ def decimal_commas(frame: pd.DataFrame, path: Path, *, keep: Sequence[str] = ())
             or pd.api.types.is_datetime64_any_dtype(column)
         ):
             continue
-        text, present = column.astype(str), _present(column).to_numpy()
+        text = column.astype(str)
+        present = (_present(column) & ~text.str.strip().isin(MISSING_MARKS)).to_numpy()  # a dash: no reading
         comma = present & (text.str.match(_COMMA_DECIMAL) | text.str.match(_SPACED)).to_numpy()
         grouped = present & text.str.match(_GROUPED).to_numpy()
         plain = present & text.str.match(_WHOLE).to_numpy()
@@ -307,8 +324,26 @@ def _time_values(frame: pd.DataFrame, name: str, path: Path, header_lines: int) 
             pos = _first(duplicated)
             message = f"duplicated time step {str(column.iloc[pos])!r}; each time must appear once per series"
             raise _cell_error(path, frame, pos, name, message, header_lines)
+        epoch = _epoch_unit(name, steps)
+        if epoch is not None:
+            _log.warning(
+                "%s, column %r: whole numbers read as Unix times (%s since 1970-01-01 UTC), %s to %s",
+                path, name, "seconds" if epoch == "s" else "milliseconds",
+                pd.Timestamp(int(steps.min()), unit=epoch), pd.Timestamp(int(steps.max()), unit=epoch),
+            )  # fmt: skip
+            return steps.astype(np.int64).astype(f"datetime64[{epoch}]").astype("datetime64[ns]")
         return steps.astype(np.int64)
     return time_column(frame, name, path, header_lines=header_lines, ordered=True)
+
+
+def _epoch_unit(name: str, steps: np.ndarray) -> str | None:
+    """``s`` or ``ms`` when a clock-time column (:data:`_CLOCK_NAMES`) holds Unix times that go up
+    row by row, else None (the numbers are steps: cycles, samples, seconds since a start)."""
+    if name.strip().lower() not in _CLOCK_NAMES or len(steps) < 2 or np.any(np.diff(steps) <= 0):
+        return None
+    return next(
+        (unit for unit, low, high in _EPOCH_UNITS if low <= steps.min() and steps.max() <= high), None
+    )
 
 
 def is_text_column(frame: pd.DataFrame, name: str) -> bool:

@@ -362,10 +362,15 @@ def row_line(frame: pd.DataFrame, position: int, header_lines: int = 1) -> int:
     return position + header_lines + 1
 
 
+MISSING_MARKS = frozenset({"-", "--", "---", "\u2013", "\u2014"})
+"""Cells that say "no reading" in exports (a dash), read as missing where a number may be missing."""
+
+
 def numeric_column(
     frame: pd.DataFrame, column: str, path: Path, *, header_lines: int = 1, allow_missing: bool = True
 ) -> np.ndarray:
-    """Column ``column`` as float64, NaN for empty cells; any other non-number is an error."""
+    """Column ``column`` as float64, NaN for empty cells (and, with ``allow_missing``, cells of
+    :data:`MISSING_MARKS` such as ``-``); any other non-number is an error."""
     raw = frame[column]
     if pd.api.types.is_numeric_dtype(raw) and not pd.api.types.is_bool_dtype(raw):
         # pandas already parsed every cell as a number: only emptiness and infinities remain to check.
@@ -373,7 +378,8 @@ def numeric_column(
         bad = pd.Series(False, index=raw.index)
     else:
         values = pd.to_numeric(raw, errors="coerce")
-        present = raw.notna() & (raw.astype(str).str.strip() != "")
+        text = raw.astype(str).str.strip()
+        present = raw.notna() & (text != "") & ~(allow_missing & text.isin(MISSING_MARKS))
         bad = present & values.isna()
     if bad.any():
         pos = int(np.flatnonzero(bad.to_numpy())[0])
