@@ -261,6 +261,14 @@ def test_undecided_dates_of_a_series_take_the_order_that_runs_forward(
     assert "read day first; no date decides" in caplog.text
 
 
+def test_undecided_dates_of_a_series_take_the_order_that_is_evenly_spaced(tmp_path: Path) -> None:
+    stamps = [f"0{d}/03/2026 {h:02d}:00" for d in range(1, 4) for h in (0, 6, 12, 18)]
+    text = "time,v\n" + "\n".join(f"{t},{i}" for i, t in enumerate(stamps)) + "\n"
+    # both orders run forward; month first jumps a month at each new day, day first steps 6 hours
+    times = read_series_file(write(tmp_path, "d.csv", text)).time
+    assert _days(times)[::4] == ["2026-03-01", "2026-03-02", "2026-03-03"]
+
+
 def test_duplicated_timestamp_names_line(tmp_path: Path) -> None:
     path = write(tmp_path, "s.csv", SERIES.replace("2024-01-01 02:00", "2024-01-01 00:00"))
     with pytest.raises(DataFormatError, match=where(path, line=4, column="time") + "duplicated timestamp"):

@@ -4,8 +4,8 @@
 in a given format or any one pandas recognises; an empty, unparsable, out-of-range or duplicated
 time is a :class:`~moesaic.data.tables.DataFormatError` naming the file, the line and the column.
 Dates written with numbers only (01/03/2024) are read in one order for the whole column: day first
-or month first as a number above 12 decides, else as the rows run forward in time or, failing that,
-by the separator, with a warning. Times with a UTC offset are compared in UTC; a column mixing times
+or month first as a number above 12 decides, else as the rows run forward in time, then as they are
+evenly spaced, or, failing that, by the separator, with a warning. Times with a UTC offset are compared in UTC; a column mixing times
 with and without one is refused, as their zone is unknown. :func:`parse_time_argument` reads a time
 given on the command line or in a config, refusing a numbers-only date that reads either way.
 """
@@ -44,7 +44,7 @@ def time_column(
     for the whole column: day first when some date has a first number above 12, month first when
     some date has a second number above 12. When no date decides, ``ordered`` (the rows should be
     in time order, as a series' are) keeps the order under which more rows follow each other in
-    time; otherwise, and on a tie, dates with dots are read day first and the others month first,
+    time, then the one under which more rows are one median step apart; otherwise, and on a tie, dates with dots are read day first and the others month first,
     with a warning.
 
     Raises:
@@ -218,14 +218,18 @@ def _month_first(
         return rewrite(bool(day_first.any()))
     both = {order: rewrite(order) for order in (True, False)}
     if ordered:
-        steps = {
-            order: int(
-                (pd.to_datetime(t, errors="coerce", format="mixed").diff().dt.total_seconds() > 0).sum()
-            )
+        gaps = {
+            order: pd.to_datetime(t, errors="coerce", format="mixed").diff().dt.total_seconds().dropna()
             for order, t in both.items()
         }
-        if steps[True] != steps[False]:
-            return both[steps[True] > steps[False]]
+        forward = {order: int((g > 0).sum()) for order, g in gaps.items()}
+        if forward[True] != forward[False]:
+            return both[forward[True] > forward[False]]
+        # both run forward as often: the order whose rows are evenly spaced more often (a logger's
+        # 15-minute rows read month first jump a month at each new day)
+        regular = {order: int((g == g.median()).sum()) if len(g) else 0 for order, g in gaps.items()}
+        if regular[True] != regular[False]:
+            return both[regular[True] > regular[False]]
     dots = parts[1][matched].iloc[0] == "."
     example = text[matched].iloc[0]
     _log.warning(
