@@ -1,13 +1,14 @@
 """Reading of times: the time columns of files and the times given as arguments.
 
-:func:`time_column` parses a column of a frame read by :func:`~moesaic.data.tables.read_csv_checked`,
-in a given format or any one pandas recognises; an empty, unparsable, out-of-range or duplicated
-time is a :class:`~moesaic.data.tables.DataFormatError` naming the file, the line and the column.
-Dates written with numbers only (01/03/2024) are read in one order for the whole column: day first
-or month first as a number above 12 decides, else as the rows run forward in time, then as they are
-evenly spaced, or, failing that, by the separator, with a warning. Times with a UTC offset are compared in UTC; a column mixing times
-with and without one is refused, as their zone is unknown. :func:`parse_time_argument` reads a time
-given on the command line or in a config, refusing a numbers-only date that reads either way.
+:func:`time_column` parses a column of a frame read by :func:`~moesaic.data.tables.read_csv_checked`, in a given format
+or any one pandas recognises; an empty, unparsable, out-of-range or duplicated time is a
+:class:`~moesaic.data.tables.DataFormatError` naming the file, the line and the column. Dates
+written with numbers only (01/03/2024) are read in one order for the whole column: day first or
+month first as a number above 12 decides, else as the rows run forward in time, then as they are
+evenly spaced, or, failing that, by the separator, with a warning. Times with a UTC offset are
+compared in UTC; a column mixing times with and without one is refused, as their zone is unknown.
+:func:`parse_time_argument` reads a time given on the command line or in a config, refusing a
+numbers-only date that reads either way.
 """
 
 from __future__ import annotations
@@ -42,10 +43,10 @@ def time_column(
 
     Without ``fmt``, dates written with numbers only (01/03/2024, 01.03.2024) are read in one order
     for the whole column: day first when some date has a first number above 12, month first when
-    some date has a second number above 12. When no date decides, ``ordered`` (the rows should be
-    in time order, as a series' are) keeps the order under which more rows follow each other in
-    time, then the one under which more rows are one median step apart; otherwise, and on a tie, dates with dots are read day first and the others month first,
-    with a warning.
+    some date has a second number above 12. When no date decides, ``ordered`` (the rows should be in
+    time order, as a series' are) keeps the order under which more rows follow each other in time, then
+    the one under which more rows are one median step apart; otherwise, and on a tie, dates with dots
+    are read day first and the others month first, with a warning.
 
     Raises:
         DataFormatError: an empty or unparsable timestamp, a column whose dates need both orders,
