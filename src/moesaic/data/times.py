@@ -1,7 +1,8 @@
 """Reading of times: the time columns of files and the times given as arguments.
 
 :func:`time_column` parses a column of a frame read by
-:func:`~moesaic.data.tables.read_csv_checked`, in a given format or any one pandas recognises; an empty, unparsable, out-of-range or duplicated time is a
+:func:`~moesaic.data.tables.read_csv_checked`, in a given format or any one pandas recognises; an
+empty, unparsable, out-of-range or duplicated time is a
 :class:`~moesaic.data.tables.DataFormatError` naming the file, the line and the column. Dates
 written with numbers only (01/03/2024) are read in one order for the whole column: day first or
 month first as a number above 12 decides, else as the rows run forward in time, then as they are
