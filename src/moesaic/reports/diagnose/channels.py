@@ -24,6 +24,7 @@ import numpy as np
 from moesaic.errors import NotFittedError
 from moesaic.reports.diagnose.faults import FaultPrediction
 from moesaic.reports.diagnose.forest import Forest, fit_forest, load_state, save_state
+from moesaic.reports.diagnose.naming import known_channel_names
 from moesaic.reports.diagnose.signatures import CHANNEL_FEATURES, Window, signatures
 
 _SIGNED = (
@@ -197,7 +198,8 @@ class ChannelModel:
             ranked = dict(fault.ranked)
             row = [ranked.get(c, 0.0) for c in self.classes_]
             probabilities = np.tile(row, (len(window.channels), 1))
-        features = self._features(channel_rows(window), window.channels, probabilities)
+        names = known_channel_names(window.channels, self.channels_)  # a site's names as those learnt
+        features = self._features(channel_rows(window), names, probabilities)
         proba = self.model_.predict_proba(features)
         column = list(self.model_.classes_).index(True)
         return np.asarray(proba[:, column], dtype=np.float64)

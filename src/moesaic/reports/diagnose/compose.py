@@ -31,7 +31,7 @@ from moesaic.reports.diagnose.forms import (
     UNKNOWN_BUT_DEPARTS,
     fill,
 )
-from moesaic.reports.diagnose.history import DrawingOnFile
+from moesaic.reports.diagnose.history import DrawingOnFile, fmea_field
 from moesaic.reports.diagnose.wording import literal_braces, number, rank_word, short_id, spoken_label
 
 MAX_CHANNEL_SENTENCES = 4
@@ -270,10 +270,10 @@ class Composer:
                 "causes", fill("cause", rank=rank_word(rank), label=spoken_label(label)), (q,), (self.window,)
             )
         for row in ev.fmea:
-            mode = str(row.fields.get("failure_mode", "")) or spoken_label(diagnosis.fault_type or "")
+            mode = fmea_field(row, "failure_mode") or spoken_label(diagnosis.fault_type or "")
             quotes, details = [Quote("documents", row.doc_id, mode)], ""
             for key, word in (("effects", "effects"), ("causes", "known causes")):
-                value = str(row.fields.get(key, ""))
+                value = fmea_field(row, key)
                 if value:
                     quotes.append(Quote("documents", row.doc_id, value))
                     details += f"; {word}: {value}"
@@ -290,7 +290,7 @@ class Composer:
         ev = self.ev
         found = False
         for row in ev.fmea if not diagnosis.abstained else ():
-            action = str(row.fields.get("recommended_action", ""))
+            action = fmea_field(row, "recommended_action")
             if action:
                 found = True
                 self.add(

@@ -25,6 +25,7 @@ from moesaic.errors import NotFittedError
 from moesaic.reports.diagnose.boosting import Boosting, fit_boosting
 from moesaic.reports.diagnose.calibration import fit_temperature, soften
 from moesaic.reports.diagnose.forest import Forest, fit_forest, load_state, save_state
+from moesaic.reports.diagnose.naming import known_asset_type, known_channel_names
 from moesaic.reports.diagnose.signatures import (
     CHANNEL_FEATURES,
     SUSPECT_SPREADS,
@@ -103,16 +104,19 @@ class FaultClassifier:
         self.seed = seed
 
     def features(self, window: Window) -> np.ndarray:
-        """(F,) features of one window: named channels, name-free summaries and the asset type."""
+        """(F,) features of one window: named channels, name-free summaries and the asset type (a
+        site's names read as those learnt: :mod:`moesaic.reports.diagnose.naming`)."""
         self._check_fitted()
-        sig = signatures(window)
-        named = [sig.get(c, {}).get(f, 0.0) for c in self.channels_ for f in CHANNEL_FEATURES]
+        sig = signatures(window)  # keyed by the site's names, in the window's channel order
+        by_known = dict(zip(known_channel_names(window.channels, self.channels_), sig.values(), strict=True))
+        named = [by_known.get(c, {}).get(f, 0.0) for c in self.channels_ for f in CHANNEL_FEATURES]
         table = np.array([[s[f] for f in CHANNEL_FEATURES] for s in sig.values()]).reshape(
             -1, len(CHANNEL_FEATURES)
         )
         summary = np.concatenate([np.abs(table).max(axis=0), table.max(axis=0), table.min(axis=0)])
         moved = [float((np.abs(table[:, 1]) > k).sum()) for k in (2.0, 5.0)]
-        kinds = [float(window.asset_type == t) for t in self.asset_types_]
+        asset_type = known_asset_type(window.asset_type, self.asset_types_)
+        kinds = [float(asset_type == t) for t in self.asset_types_]
         days = len(window.values) / window.steps_per_day
         return np.array([*named, *summary, *moved, *kinds, days], dtype=np.float64)
 

@@ -40,14 +40,48 @@ def _original(key: str) -> str:
     return key.partition(":")[2] or key
 
 
+SHEET_FIELDS = {
+    "failure_mode": "Potential Failure Mode",
+    "effects": "Potential Effect(s) of Failure",
+    "causes": "Potential Cause(s) of Failure",
+    "recommended_action": "Recommended Action",
+}
+"""The simulator's FMEA fields and the columns of a site's 12-column sheet that hold the same."""
+_FAULT_WORDS = {"imbalance": ("imbal", "unbal"), "overheating": ("overh", "over-t", "overt")}
+"""Word stems that name a fault type's words in a sheet, besides the words' own first letters."""
+
+
+def fmea_field(row: Document, key: str) -> str:
+    """Field ``key`` of :data:`SHEET_FIELDS` of an FMEA row, from the simulator's or a site's layout."""
+    value = row.fields.get(key) or row.fields.get(SHEET_FIELDS.get(key, ""), "")
+    return str(value or "").strip()
+
+
 def matching_fmea(base: EvidenceBase, asset_type: str, label: str) -> tuple[Document, ...]:
-    """FMEA rows of the asset's type whose failure mode is ``label`` (fields ``fault_type``)."""
+    """FMEA rows of the asset's type whose failure mode is ``label``: their ``fault_type`` field, or,
+    for a site's sheet that has none, a failure mode (with its component) that names every word of
+    the label (``bearing_wear`` in "Bearing wear / spalling")."""
     rows = base.documents(kind="fmea")
     return tuple(
         d
         for d in rows
-        if str(d.fields.get("fault_type", "")) == label
-        and str(d.fields.get("asset_type", asset_type)) in ("", asset_type)
+        if str(d.fields.get("asset_type", asset_type)) in ("", asset_type)
+        and (
+            str(d.fields.get("fault_type", "")) == label
+            if "fault_type" in d.fields
+            else _names_fault(d, label)
+        )
+    )
+
+
+def _names_fault(row: Document, label: str) -> bool:
+    where = (row.fields.get(c, "") for c in ("Component", "Sub-Component"))
+    words = " ".join([*map(str, where), fmea_field(row, "failure_mode")]).lower().replace("/", " ").split()
+    if not label or not fmea_field(row, "failure_mode"):
+        return False
+    return all(
+        any(w.startswith(stem) for w in words for stem in _FAULT_WORDS.get(part, (part[:5],)))
+        for part in label.lower().split("_")
     )
 
 
