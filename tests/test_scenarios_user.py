@@ -71,6 +71,27 @@ def test_user_orders_give_failure_code_cost_and_labour_hours(tmp_path: Path) -> 
     assert "2 of the 2 similar past orders (all on uf:P-1)" in best.reason  # WO-3, WO-4 share no word
 
 
+def test_a_downtime_column_is_the_downtime_and_a_row_backing_a_history_plan_is_not_proposed_again(
+    tmp_path: Path,
+) -> None:
+    orders = ORDERS.replace("labour_hours\n", "labour_hours,Downtime (h)\n").replace(",BRG,", ",BEARING,")
+    orders = "\n".join(f"{line},{3 * i}" if i else line for i, line in enumerate(orders.splitlines())) + "\n"
+    folder = tmp_path / "uf"
+    kb_folder = _base(tmp_path, orders)  # WO-1 and WO-2 are down 3 h and 6 h
+    (folder / "fmea.csv").write_text(
+        "Component,Failure Mode,S,O,D,Recommended Action\n"
+        "Pump bearing,Bearing noise and vibration,7,5,4,Replace bearing and check alignment\n"
+    )
+    with KnowledgeBase.open(kb_folder) as kb:
+        kb.ingest(read_user_folder(folder), source="uf")
+        plan = plan_scenarios(kb, asset_id="P-1", text="bearing noise and high vibration")
+    best = plan.scenarios[0]
+    assert best.downtime_h == pytest.approx(4.5) and "downtime_hours" in best.reason
+    assert best.severity == 7  # the FMEA row backs the history's plan ...
+    replacing = [s for s in plan.scenarios if s.key.startswith("replace:")]
+    assert [s.key for s in replacing] == ["replace:BEARING"]  # ... and is not a second replacement plan
+
+
 def test_orders_without_any_coding_say_so(tmp_path: Path) -> None:
     orders = """wo_id,asset_id,text
 WO-1,P-1,Bearing noise on P-1 replaced bearing

@@ -24,7 +24,7 @@ from moesaic.data.tables import numeric_column, row_line
 from moesaic.data.times import time_column
 
 WORK_ORDER_TIMES = ("created", "date", "time")
-WORK_ORDER_NUMBERS = ("cost", "labour_hours")
+WORK_ORDER_NUMBERS = ("cost", "labour_hours", "downtime_hours")
 _ASSET_ID = (
     "asset", "asset no", "asset number", "asset tag", "equipment", "equipment id", "equipment no",
     "equipment number", "equip", "equip id", "tag", "tag no", "tag number", "machine", "machine id",
@@ -53,6 +53,9 @@ WORK_ORDER_ALIASES: dict[str, tuple[str, ...]] = {
         "labor hours", "labour", "labor", "man hours", "manhours", "labour hrs", "labor hrs",
         "work hours", "actual hours", "hours worked",
     ),
+    "downtime_hours": (
+        "downtime", "down time", "downtime h", "downtime hrs", "downtime hours", "outage hours",
+    ),
 }  # fmt: skip
 """Other names of the work-order columns, as computerised maintenance systems export them."""
 ASSET_ALIASES: dict[str, tuple[str, ...]] = {
@@ -69,8 +72,8 @@ def read_work_orders_csv(path: Path | str) -> tuple[Document, ...]:
     """Read work orders: one Document (kind ``work_order``) per row.
 
     Required columns ``wo_id``, ``asset_id`` (cells may be empty) and ``text``; optional ``created``
-    (or ``date`` or ``time``: the first found gives ``Document.time``), ``failure_code``, ``cost``
-    and ``labour_hours`` (numbers); every other column is kept as text in ``fields``. Empty
+    (or ``date`` or ``time``: the first found gives ``Document.time``), ``failure_code``, ``cost``,
+    ``labour_hours`` and ``downtime_hours`` (numbers); every other column is kept as text in ``fields``. Empty
     optional cells are None. These names are matched without case and surrounding spaces
     (``WO_ID ;Text`` reads), and a column the file lacks may go by another name that maintenance
     systems export (:data:`WORK_ORDER_ALIASES`: ``WO Number``, ``Equipment``, ``Description``,

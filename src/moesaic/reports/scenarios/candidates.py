@@ -150,7 +150,17 @@ class ScenarioGenerator:
                 continue  # one past order is an anecdote, and a scenario cites two records
             scenarios.append(self._from_history(situation, key, members, neighbours, words, verbs, fmea))
         scenarios = scenarios[: self.config.max_candidates]
-        scenarios += self._from_fmea(situation, words, verbs, neighbours, {s.key for s in scenarios}, fmea)
+        # an FMEA row that already backs a history scenario with the same verb is not proposed again
+        rows = {self._fmea[i].row_id for i in fmea}
+        backed = {
+            f"{s.key.split(':', 1)[0]}:{c.record_id}"
+            for s in scenarios
+            for c in s.citations
+            if c.record_id in rows
+        }
+        scenarios += self._from_fmea(
+            situation, words, verbs, neighbours, {s.key for s in scenarios} | backed, fmea
+        )
         return scenarios
 
     def _fmea_of(self, asset_id: str) -> list[int]:
@@ -305,7 +315,7 @@ class ScenarioGenerator:
             row = self._fmea[index]
             verb = min(text_verbs(row.action) or {"inspect"}, key=ACTIONS.index)
             key = f"{verb}:{row.failure_mode}"
-            if key in taken:
+            if key in taken or f"{verb}:{row.row_id}" in taken:
                 continue
             taken.add(key)
             top = neighbours[0].document

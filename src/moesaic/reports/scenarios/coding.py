@@ -38,11 +38,12 @@ UNCODED_FM = "uncoded"
 ACTION_FIELDS = ("Action",)
 FAILURE_MODE_FIELDS = ("FM", "failure_code")
 COST_FIELDS = ("Cost", "cost")
-# labour_hours (user files) is the only downtime-like duration recorded; the scenario's
-# ``downtime_h`` is read from it and its reason says so. The excavator set's RunningTime is not
-# one: it is the running time up to the order (262 for an order 262 days after the previous one
-# of its asset, and the gap to the previous order on the same part in 55 % of the rows).
-DURATION_FIELDS = ("labour_hours",)
+# A user's downtime_hours, else its labour_hours (a stand-in: the work's length, not the asset's
+# stop), gives the scenario's ``downtime_h``; its reason names the field read. The excavator set's
+# RunningTime is not one: it is the running time up to the order (262 for an order 262 days after
+# the previous one of its asset, and the gap to the previous order on the same part in 55 % of the
+# rows).
+DURATION_FIELDS = ("downtime_hours", "labour_hours")
 
 
 def action_verb(code: str) -> str:

@@ -47,8 +47,9 @@ class Scenario:
         steps: the ordered actions, each starting with a verb of
             :data:`~moesaic.reports.scenarios.actions.ACTIONS`.
         reason: why it is proposed, in one sentence.
-        downtime_h: median ``labour_hours`` of the supporting orders (a user's file; the reason
-            says so), None when unknown (the excavator set records no downtime).
+        downtime_h: median ``downtime_hours`` (else ``labour_hours``) of the supporting orders (a
+            user's file; the reason names the field), None when unknown (the excavator set records
+            no downtime).
         cost: median recorded cost (``Cost`` or ``cost``) of the supporting orders, None when unknown.
         severity: FMEA severity of the failure mode (1-10), None when no FMEA row matches.
         occurrence: FMEA occurrence (1-10), None when no FMEA row matches.
