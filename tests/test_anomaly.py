@@ -436,3 +436,23 @@ def test_a_repaired_spike_no_longer_drags_the_forecasts_after_it(
 def test_repair_must_be_a_non_negative_bound() -> None:
     with pytest.raises(ConfigError, match="`repair` must be >= 0, got -1"):
         AnomalyConfig(repair=-1.0)
+
+
+def test_detect_leaves_the_warm_up_rows_unscored_and_warns_of_a_short_training_span(tmp_path: Path) -> None:
+    _write_csv(tmp_path / "plant.csv")
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(_app(), [*_zscore_args(tmp_path, out), "--set", "smooth=5"])
+    assert result.exit_code == 0, result.output
+    scores = pd.read_csv(out)["score"]
+    assert scores[:4].isna().all() and scores[4:].notna().all()  # the first smooth - 1 rows
+    assert "span 1.32 hours, less than two days" in " ".join(result.output.split())
+
+
+def test_a_training_span_of_two_days_or_daily_rows_raise_no_warning() -> None:
+    from moesaic.cli.detect import _short_training
+
+    hourly = np.arange("2024-01-01T00", "2024-01-04T00", dtype="datetime64[h]").astype("datetime64[ns]")
+    assert _short_training(hourly, 49) == "" and "48 training rows" in _short_training(hourly, 48)
+    daily = np.arange("2024-01-01", "2024-01-20", dtype="datetime64[D]").astype("datetime64[ns]")
+    assert _short_training(daily, 2) == ""
+    assert _short_training(np.arange(100), 10) == ""  # step numbers: no day to speak of

@@ -29,7 +29,7 @@ from moesaic.reports.plots import detection_figure, figure_png, mask_spans
 from moesaic.tasks.anomaly import AnomalyConfig, detection_table, training_rows
 from moesaic.tasks.detector_fit import fit_on_training_rows
 from moesaic.tasks.detector_registry import DETECTORS, load_detector, make_detector
-from moesaic.tasks.detectors import KIND_PREFIX, BaseDetector
+from moesaic.tasks.detectors import KIND_PREFIX, BaseDetector, Detection
 from moesaic.tasks.detectors_pipeline import MIN_FIT_ROWS
 
 
@@ -58,6 +58,35 @@ def _against(truth: tuple[str, np.ndarray], alarm: np.ndarray, count: int) -> st
         f"({int(y.sum())} anomalous): point F1 {point_f1(y, pred):.3f}, "
         f"false alarms {false_alarm_rate(y, pred):.1%}, missed alarms {missed_alarm_rate(y, pred):.1%}"
     )
+
+
+ALARM_SHARE_WARNING = 0.5
+"""A warning when more than this share of the scored rows is in alarm."""
+
+
+def _short_training(time: np.ndarray, count: int) -> str:
+    """A warning when ``count`` training rows of readings taken several times a day span less than
+    two days, so that no daily cycle is in them; "" otherwise (or without timestamps)."""
+    if count < 2 or not np.issubdtype(time.dtype, np.datetime64):
+        return ""
+    day = np.timedelta64(1, "D")
+    span = time[count - 1] - time[0]
+    if np.median(np.diff(time[:count])) >= day or span >= 2 * day:
+        return ""
+    hours = span / np.timedelta64(1, "h")
+    return (
+        f"the {count} training rows span {hours:.3g} hours, less than two days: a daily cycle is not "
+        "in them, so its swings may raise alarms; give more rows with --train-until"
+    )
+
+
+def _without_warm_up(detection: Detection, smooth: int) -> Detection:
+    """``detection`` with no score on its first ``smooth - 1`` rows: their moving average spans fewer
+    steps than the threshold was fitted on (they raise no alarm either), and their scores, often
+    many times the threshold, would read as anomalies in the CSV and squash the plot."""
+    score = detection.score.astype(np.float64, copy=True)
+    score[: max(smooth - 1, 0)] = np.nan
+    return detection._replace(score=score)
 
 
 def _new_detector(detector: str, steps: int | None, settings: list[str] | None) -> BaseDetector:
@@ -172,7 +201,7 @@ def detect(
             values = np.where(series.observed, series.values, np.nan)
             with working(f"fitting {detector} on {count} rows"):
                 learnt = fit_on_training_rows(fitted, values, count, series.channels, csv)
-        detection = fitted.predict(values)
+        detection = _without_warm_up(fitted.predict(values), fitted.config.smooth)
         table = utc_times(detection_table(series.time, detection, top=top), "time", series)
         write_text_atomic(out, table.to_csv(index=False))
         if save is not None:
@@ -197,6 +226,17 @@ def detect(
         f"{detector}: {learnt}, threshold {detection.threshold:.4g}; "
         f"{alarms} of {len(values) - count} {later} in alarm; wrote {out}" + (f" and {plot}" if plot else "")
     )
+    short = _short_training(series.time, count)
+    if short:
+        console.print(f"[yellow]warning:[/] {short}", markup=True, highlight=False)
+    if len(values) > count and alarms > ALARM_SHARE_WARNING * (len(values) - count):
+        console.print(
+            f"[yellow]warning:[/] {alarms / (len(values) - count):.0%} of the {later} are in alarm: the "
+            "training rows may not cover normal operation (a daily cycle, every load); give more with "
+            "--train-until, or check that the process changed",
+            markup=True,
+            highlight=False,
+        )
     print_left_out(series)
     if truth:
         console.print(_against(truth, detection.alarm, count))
