@@ -198,3 +198,44 @@ def test_the_json_title_block_names_every_field_and_null_for_those_not_found() -
     out = block.to_json()
     assert set(out) == set(FIELDS) and out["material"] is None
     assert out["scale"] == {"value": "1:2", "box": [605, 580, 641, 598]}
+
+
+def _rows(
+    *cells: tuple[str, str], x: int = 1100, value_x: int = 1300, y: int = 900, step: int = 34
+) -> list[TextItem]:
+    """A block of "LABEL | value" rows: labels left-aligned, values in one column right of them."""
+    out = []
+    for i, (label, value) in enumerate(cells):
+        top = y + i * step
+        out.append(_item(label, x, top, x + 13 * len(label), top + 26))
+        out.append(_item(value, value_x, top, value_x + 14 * len(value), top + 26))
+    return out
+
+
+def test_a_block_of_label_and_value_rows_reads_each_value_beside_its_label() -> None:
+    # a user test: the line under each label, the next row's value, was read as its value
+    items = _rows(("PART NAME", "DISCHARGE FLANGE"), ("DRAWING NO", "DWG-PU-FL-1200"),
+                  ("MATERIAL", "S355J2"), ("SCALE", "1:2"), ("REV", "C"), ("DATE", "2024-03-01"),
+                  ("DRAWN BY", "J. MARTIN"))  # fmt: skip
+    fields = {k: v for k, v in _read_wide(items).items() if k != "units"}
+    assert fields == {
+        "part_name": "DISCHARGE FLANGE", "drawing_number": "DWG-PU-FL-1200", "material": "S355J2",
+        "scale": "1:2", "revision": "C", "date": "2024-03-01", "drawn_by": "J. MARTIN",
+    }  # fmt: skip
+
+
+def test_a_parts_list_ends_where_a_block_of_label_and_value_rows_begins() -> None:
+    header = [_item("ITEM", 1100, 760, 1150, 786), _item("PART NO", 1170, 760, 1270, 786),
+              _item("DESCRIPTION", 1380, 760, 1530, 786), _item("QTY", 1660, 760, 1700, 786)]  # fmt: skip
+    parts = [_item("1", 1104, 797, 1115, 820), _item("PU-FL-1200", 1173, 797, 1300, 820),
+             _item("FLANGE", 1383, 797, 1480, 820), _item("1", 1664, 797, 1675, 820)]  # fmt: skip
+    block = _rows(("PART NAME", "FLANGE"), ("DRAWING NO", "DWG-1200"), ("REV", "C"), y=835)
+    layout = read_layout(header + parts + block, width=1754, height=1240)
+    assert [line.cells.get("part_number") for line in layout.bom] == ["PU-FL-1200"]
+    assert layout.title_block.fields["revision"].value == "C"
+    assert layout.title_block.fields["drawing_number"].value == "DWG-1200"
+
+
+def _read_wide(items: list[TextItem]) -> dict[str, str]:
+    block = read_title_block(items, width=1754, height=1240)
+    return {k: v.value for k, v in block.fields.items()}

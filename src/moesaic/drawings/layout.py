@@ -17,6 +17,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from moesaic.drawings.dimensions import Callout, parse_callout
+from moesaic.drawings.labels import label_of
 from moesaic.drawings.ocr import TextItem
 from moesaic.drawings.titleblock import TitleBlock, in_region, read_title_block
 
@@ -155,13 +156,21 @@ def _bom_rows(
             name = cols[column][0]
             cells[name] = f"{cells[name]} {item.text}" if name in cells else item.text
         numbered = cells.get("item", "").strip().isdigit()
-        if not (numbered or "part_number" in cells):
+        if not (numbered or "part_number" in cells) or (not numbered and _labelled(row)):
             break  # a row that is not a part (the title block under the table, a heading)
         if not numbered:
             cells.pop("item", None)  # a misread item number is no item number
         lines.append(BomLine(cells, _union([i.box for i in row])))
         previous = yc
     return lines
+
+
+def _labelled(row: Sequence[TextItem]) -> bool:
+    """True when the row's first line is a title-block label alone ("PART NAME", "DRAWING NO."):
+    a block of label and value rows under the parts list, not a part."""
+    first = min(row, key=lambda i: i.box[0])
+    hit = label_of(first.text)
+    return hit is not None and bool(hit.field) and not hit.rest.strip(" :.")
 
 
 def _margin(item: TextItem, width: int, height: int) -> bool:

@@ -152,11 +152,14 @@ def _with_words_after(
     return " ".join(w.text for w in words), (box[0], box[1], box[2], box[3]), score
 
 
-def _value_beside(label: TextItem, candidates: Sequence[TextItem]) -> TextItem | None:
+def _value_beside(label: TextItem, candidates: Sequence[TextItem], column_end: int = 0) -> TextItem | None:
     """The nearest line right of the label on its row; a value written larger than its label
-    (a drawing number) may stand further off, in proportion to its own height."""
+    (a drawing number) may stand further off, in proportion to its own height. ``column_end``: the
+    right end of the widest label of a column of labels the label heads (values of such a block
+    start in one column after it, so a short label's value stands further off)."""
     _, y1, x2, y2 = label.box
     h = max(y2 - y1, 8)
+    x2 = max(x2, column_end)
     best, best_gap = None, float("inf")
     for c in candidates:
         cx1, cy1, _, cy2 = c.box
@@ -203,7 +206,7 @@ def read_title_block(items: Sequence[TextItem], *, width: int, height: int) -> T
         for name, rest, item in labels:
             if not name or name in fields:
                 continue
-            found = _read_field(name, rest, item, candidates)
+            found = _read_field(name, rest, item, candidates, _column_end(item, labels))
             if found is not None:
                 fields[name] = found
                 used += [item.box, found.box]
@@ -238,13 +241,29 @@ def _find_labels(items: Sequence[TextItem], height: int) -> list[tuple[str, str,
     return labels
 
 
-def _read_field(name: str, rest: str, label: TextItem, candidates: Sequence[TextItem]) -> FieldValue | None:
-    """The value of the field labelled by ``label``: on its own line, else below it, else beside it."""
+def _column_end(label: TextItem, labels: Sequence[tuple[str, str, TextItem]]) -> int:
+    """The right end of the widest label starting where ``label`` starts (a left-aligned column)."""
+    h = max(label.box[3] - label.box[1], 8)
+    return max(i.box[2] for _, _, i in labels if abs(i.box[0] - label.box[0]) < h)
+
+
+def _read_field(
+    name: str, rest: str, label: TextItem, candidates: Sequence[TextItem], column_end: int = 0
+) -> FieldValue | None:
+    """The value of the field labelled by ``label``: on its own line, else below it, else beside it;
+    beside it when the line below lines up with the one beside (rows of label and value cells)."""
     inline = _inline_value(name, rest)
     if inline and fits_field(name, inline):
         return FieldValue(inline, label.box, label.score)
     fitting = [c for c in candidates if fits_field(name, c.text)]
-    found = _value_below(label, fitting) or _value_beside(label, fitting)
+    below, beside = _value_below(label, fitting), _value_beside(label, fitting, column_end)
+    found = below or beside
+    if below is not None and beside is not None:
+        # a block of "LABEL | value" rows: the line below the label is the next row's value, in
+        # the column of this row's value beside the label
+        h = max(label.box[3] - label.box[1], 8)
+        if abs(below.box[0] - beside.box[0]) < 2 * h:
+            found = beside
     if found is None:
         return None
     text, box, score = _with_words_after(found, candidates)
