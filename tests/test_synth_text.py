@@ -153,3 +153,16 @@ def test_kept_texts_are_distinct_non_blank_most_frequent_first_and_capped(
     assert kept_texts(["b", "a", "b", "", "  ", "c", "a", "b"]) == ("b", "a", "c")
     monkeypatch.setattr(texts_module, "MAX_KEPT_TEXTS", 2)
     assert kept_texts(["y", "x", "z", "z"]) == ("z", "x")  # ties alphabetically
+
+
+def test_a_window_with_one_anomalous_step_is_an_anomalys_window() -> None:
+    labels = np.zeros(40, dtype=np.int64)
+    labels[5] = 1  # a spike in the first window
+    labels[20:40] = 2  # a lasting fault from the middle of the third window on
+    labels[20:22] = 0
+    series = Series(
+        series_id="p", asset_id="P-1", time=np.arange(40), values=np.zeros((40, 1)),
+        observed=np.ones((40, 1), dtype=bool), channels=("a",), labels={"fault": labels},
+    )  # fmt: skip
+    cut = condition_windows([series], window=10, stride=10, by=("fault",))
+    assert [c["fault"] for c in cut.conditions] == ["1", "0", "2", "2"]  # majority: 0, 0, 2, 2

@@ -270,14 +270,15 @@ def condition_windows(
 ) -> ConditionedWindows:
     """Windows every ``stride`` steps of the series that share the most common channel set.
 
-    The condition of a window takes each factor of ``by`` from the series' per-step labels (the
-    most frequent value inside the window), else from its metadata, else from its asset's row of
-    ``assets`` (``asset_type`` or an attribute); a factor found nowhere is left out of that
-    window's condition, and a factor found for no window at all is refused. With ``documents``
-    (work orders, notes), the text of a window is the texts of its asset's documents dated inside
-    it, in time order, joined by " | " ("" when there is none; a series with step indices instead
-    of timestamps gets none). A report describes what led to it: with ``text_reach``, a document
-    also covers the windows that end up to that long before its date.
+    The condition of a window takes each factor of ``by`` from the series' per-step labels (the most
+    frequent value inside the window other than the series' baseline, its most frequent value, when the
+    window holds any: a window with one anomalous step is an anomaly's), else from its metadata, else
+    from its asset's row of ``assets`` (``asset_type`` or an attribute); a factor found nowhere is left
+    out of that window's condition, and a factor found for no window at all is refused. With
+    ``documents`` (work orders, notes), the text of a window is the texts of its asset's documents dated
+    inside it, in time order, joined by " | " ("" when there is none; a series with step indices instead
+    of timestamps gets none). A report describes what led to it: with ``text_reach``, a document also
+    covers the windows that end up to that long before its date.
 
     Raises:
         ValueError: no series is long enough for one window, a bad ``window``/``stride``, or a
@@ -309,11 +310,12 @@ def condition_windows(
         row = table.get(s.asset_id, {})
         stamps, notes = dated.get(s.asset_id, (np.empty(0, dtype="datetime64[ns]"), []))
         timed = np.issubdtype(s.time.dtype, np.datetime64)
+        baselines = {name: _baseline(s.labels[name]) for name in by if name in s.labels}
         for start in range(0, s.length - window + 1, stride):
             part = slice(start, start + window)
             values.append(s.values[part])
             masks.append(s.observed[part])
-            conditions.append(_window_condition(s, part, by, row))
+            conditions.append(_window_condition(s, part, by, row, baselines))
             if timed and len(notes):
                 end = s.time[start + window - 1] + reach
                 first = int(np.searchsorted(stamps, s.time[start], side="left"))
@@ -382,17 +384,36 @@ def _scalar(value: Any) -> bool:
     return not (isinstance(value, float) and np.isnan(value))
 
 
-def _window_condition(s: Series, part: slice, by: Sequence[str], asset: Mapping[str, Any]) -> dict[str, Any]:
+def _window_condition(
+    s: Series, part: slice, by: Sequence[str], asset: Mapping[str, Any], baselines: Mapping[str, Any]
+) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in by:
         if name in s.labels:
-            values, counts = np.unique(np.asarray(s.labels[name])[part], return_counts=True)
-            out[name] = category(values[np.argmax(counts)].item())
+            out[name] = category(_window_label(np.asarray(s.labels[name])[part], baselines[name]).item())
             continue
         value = s.meta[name] if name in s.meta else asset.get(name)
         if _scalar(value) and value != "":
             out[name] = category(value) if isinstance(value, int) else value
     return out
+
+
+def _baseline(labels: np.ndarray) -> Any:
+    """The most frequent value of a series' per-step label: its normal operation."""
+    every, totals = np.unique(np.asarray(labels), return_counts=True)
+    return every[np.argmax(totals)]
+
+
+def _window_label(labels: np.ndarray, baseline: Any) -> Any:
+    """A window's value of a per-step label (its steps' ``labels``): the most frequent one other than
+    the series' ``baseline`` when the window holds any, else the baseline. A window with one
+    anomalous step is an anomaly's window: were it counted as normal by its majority, samples
+    asked for as normal would carry the anomaly."""
+    values, counts = np.unique(labels, return_counts=True)
+    departing = values != baseline
+    if departing.any():
+        values, counts = values[departing], counts[departing]
+    return values[np.argmax(counts)]
 
 
 def find_label_names(series: Sequence[Series], by: Sequence[str]) -> dict[str, dict[str, str]]:
