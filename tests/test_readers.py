@@ -555,3 +555,19 @@ def test_a_dash_is_a_missing_reading(tmp_path: Path) -> None:
     )
     assert series.observed.tolist() == [[True, True], [False, True], [True, False]]
     assert series.values[2, 0] == 1.5
+
+
+def test_a_date_column_and_a_time_of_day_column_are_one_time(tmp_path: Path) -> None:
+    text = "Date;Time;temp\n01.03.2026;23:00;1,5\n02.03.2026;00:00;2\n02.03.2026;01:00:30;2,5\n"
+    series = read_series_file(write(tmp_path, "dt.csv", text))
+    assert series.channels == ("temp",) and series.meta["time_column"] == "Date Time"
+    assert [str(t)[:19] for t in series.time] == [
+        "2026-03-01T23:00:00",
+        "2026-03-02T00:00:00",
+        "2026-03-02T01:00:30",
+    ]
+    bad = "date,time,temp\n2026-03-01,00:00,1\n2026-03-01,,2\n"
+    with pytest.raises(DataFormatError, match=r"line 3, column 'date time': expected a timestamp"):
+        read_series_file(write(tmp_path, "bad.csv", bad))
+    counted = read_series_file(write(tmp_path, "c.csv", "date,time,temp\n2026-03-01,5,1\n2026-03-02,6,2\n"))
+    assert counted.channels == ("time", "temp")  # a time column of numbers is no time of day

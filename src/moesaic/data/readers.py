@@ -48,6 +48,7 @@ from moesaic.data.readers_columns import (
     _reject_text_column,
     _time_values,
     is_text_column,
+    join_date_and_clock,
     read_sniffed_csv,
     sniff_separator,
 )
@@ -130,6 +131,9 @@ def read_series_file(
     else:
         frame, header_lines, fmt = read_sniffed_csv(path, sep=sep), 1, "csv"
     frame = _drop_unnamed_empty(frame)
+    joined = None
+    if time_col is None:
+        frame, joined = join_date_and_clock(frame, path, channels)
     if time_col is not None:
         require_columns(frame, [time_col], path)
     wanted = list(channels) if channels is not None else []
@@ -137,7 +141,7 @@ def read_series_file(
     if len(frame) < 2:
         raise DataFormatError(path, f"expected at least 2 data rows, found {len(frame)}")
 
-    time_name = time_col if time_col is not None else _detect_time_column(frame, channels)
+    time_name = time_col or joined or _detect_time_column(frame, channels)
     if time_name is None:
         time = np.arange(len(frame), dtype=np.int64)
     else:

@@ -281,6 +281,37 @@ def _looks_like_time(column: pd.Series) -> bool:
     return first is not pd.NaT and not pd.isna(first)
 
 
+_DATE_NAMES = ("date", "day")
+_CLOCK_ONLY_NAMES = ("time", "hour", "clock", "time of day")
+_CLOCK = re.compile(r"^\s*\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*$")
+"""A time of day alone: 14:00, 7:05:30."""
+
+
+def join_date_and_clock(
+    frame: pd.DataFrame, path: Path, channels: Sequence[str] | None
+) -> tuple[pd.DataFrame, str | None]:
+    """``frame`` with a date column and a time-of-day column (``Date;Time``, as many loggers and Excel
+    export them) joined into one time column named after both, in the date column's place, with an
+    INFO log, and that column's name; ``(frame, None)`` when it has no such pair or when
+    ``channels`` names either."""
+    names = {str(c).strip().lower(): str(c) for c in frame.columns}
+    date = next((names[n] for n in _DATE_NAMES if n in names), None)
+    clock = next((names[n] for n in _CLOCK_ONLY_NAMES if n in names), None)
+    if date is None or clock is None or (channels is not None and {date, clock} & set(channels)):
+        return frame, None
+    present = _present(frame[clock])
+    if not present.any() or not frame[clock][present].astype(str).str.match(_CLOCK).all():
+        return frame, None
+    joined = frame[date].astype(str).str.strip() + " " + frame[clock].astype(str).str.strip()
+    name = f"{date} {clock}"
+    _log.info("%s: columns %r and %r read as one time column %r", path, date, clock, name)
+    at = list(frame.columns).index(date)
+    out = frame.drop(columns=[date, clock])
+    out.insert(min(at, len(out.columns)), name, joined.where(_present(frame[date]) & present, ""))
+    out.attrs = frame.attrs  # the file lines of the rows, for messages
+    return out, name
+
+
 def _detect_time_column(frame: pd.DataFrame, channels: Sequence[str] | None) -> str | None:
     for name in frame.columns:
         if str(name).lower() in TIME_NAMES and (channels is None or name not in channels):
