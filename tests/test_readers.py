@@ -571,3 +571,22 @@ def test_a_date_column_and_a_time_of_day_column_are_one_time(tmp_path: Path) -> 
         read_series_file(write(tmp_path, "bad.csv", bad))
     counted = read_series_file(write(tmp_path, "c.csv", "date,time,temp\n2026-03-01,5,1\n2026-03-02,6,2\n"))
     assert counted.channels == ("time", "temp")  # a time column of numbers is no time of day
+
+
+def test_a_preamble_above_the_header_is_left_out_with_the_lines_kept(tmp_path: Path) -> None:
+    text = (
+        "Plant: North Site\nTag export v2\ntime,temp,pressure\n2026-03-01 00:00,1,2\n2026-03-01 01:00,x,2\n"
+    )
+    with pytest.raises(DataFormatError, match=r"line 5, column 'temp': expected a number"):
+        read_series_file(write(tmp_path, "p.csv", text))
+    ok = read_series_file(write(tmp_path, "q.csv", text.replace(",x,", ",3,")))
+    assert ok.channels == ("temp", "pressure") and len(ok.time) == 2
+
+
+def test_quoted_separators_and_a_trailing_separator_are_no_preamble(tmp_path: Path) -> None:
+    orders = 'wo_id,asset_id,text\nW1,P-1,"noisy, replaced brg"\nW2,P-1,"leak, seal"\nW3,P-2,"hot, cleaned"\n'
+    first, *_ = read_work_orders_csv(write(tmp_path, "w.csv", orders))
+    assert first.doc_id == "W1" and first.text == "noisy, replaced brg"
+    trailing = "time,a\n2024-01-01,1,\n2024-01-02,2,\n2024-01-03,3,\n"
+    with pytest.raises(DataFormatError, match="line 1: every data row has more fields"):  # not a preamble
+        read_series_file(write(tmp_path, "t.csv", trailing))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -174,7 +175,7 @@ def read_sniffed_csv(
     Windows-1252 (how Excel saves CSV in Western Europe) when it decodes so, with a warning. Rows
     with every cell empty (``;;;`` lines a spreadsheet leaves below its data) are dropped.
     """
-    text = read_text_checked(Path(path), what="CSV text", fallback="cp1252")
+    text = _blank_preamble(read_text_checked(Path(path), what="CSV text", fallback="cp1252"), path)
     sep = sep or sniff_separator(path, text)
     frame = read_csv_checked(
         path,
@@ -212,6 +213,38 @@ def _read_parquet(path: Path) -> pd.DataFrame:
     if frame.columns.empty:
         raise DataFormatError(path, "the file has no columns")
     return frame
+
+
+_PREAMBLE_LOOK = 50  # lines read to find the file's usual number of separators
+
+
+def _blank_preamble(text: str, path: Path) -> str:
+    """``text`` with the lines above its header blanked (``Plant: North``, ``Exported by ...``: a
+    logger's or historian's preamble), so that line numbers stay those of the file. The header is
+    the first line with the usual number of ``,`` ``;`` or tab of the first lines, when the lines
+    above it have fewer and it holds names, not numbers; a warning names the lines blanked."""
+    lines = text.split("\n")
+    head = [i for i, line in enumerate(lines[:_PREAMBLE_LOOK]) if line.strip()]
+    unquoted = {i: re.sub(r'"[^"]*"', "", lines[i]) for i in head}  # separators inside quotes do not count
+    best: tuple[int, str] = (0, ",")
+    for sep in SEPARATORS:
+        counts = Counter(unquoted[i].count(sep) for i in head)
+        usual = counts.most_common(1)[0][0] if counts else 0
+        if usual > best[0] and counts[usual] >= 3:
+            best = (usual, sep)
+    usual, sep = best
+    if not usual:
+        return text
+    first = next(i for i in head if unquoted[i].count(sep) == usual)
+    above = [i for i in head if i < first]
+    names = [cell.strip().strip('"') for cell in lines[first].split(sep)]
+    if not above or any(_NUMBER.match(n) for n in names if n):
+        return text
+    _log.warning(
+        "%s: lines %s above the header (line %d) are not data; they are left out",
+        path, ", ".join(str(i + 1) for i in above), first + 1,
+    )  # fmt: skip
+    return "\n".join("" if i < first else line for i, line in enumerate(lines))
 
 
 def _drop_empty_rows(frame: pd.DataFrame, path: Path) -> pd.DataFrame:
