@@ -253,3 +253,24 @@ def test_saved_arrays_of_another_shape_or_detector_are_refused_by_name(
     ):
         ZScoreDetector._rebuild(document, {**state, "components": state["mean"]}, tmp_path)
     assert ZScoreDetector._rebuild(document, state, tmp_path).threshold_ == detector.threshold_
+
+
+@pytest.mark.parametrize("name", sorted(set(CLASSICAL) - {"iforest"}))  # its isolation score is bounded
+def test_a_one_step_spike_is_alarmed_at_its_step_with_the_spike_setting(name: str, tmp_path: Path) -> None:
+    rng = np.random.default_rng(1)
+    values = rng.normal(size=(600, 2))
+    values[450, 1] += 40.0  # one step, diluted 30 times by the moving average
+    quiet = make(name, smooth=30, min_run=5).fit(values[:300])
+    assert not quiet.predict(values).alarm[450]
+    loud = make(name, smooth=30, min_run=5, spike=3.0).fit(values[:300])
+    detection = loud.predict(values)
+    assert detection.alarm[450] and detection.score[450] > detection.threshold
+    assert not detection.alarm[300:440].any()  # normal steps stay quiet
+    loud.save(tmp_path / "d")
+    again = type(loud).load(tmp_path / "d").predict(values)
+    assert np.array_equal(again.alarm, detection.alarm) and np.allclose(again.score, detection.score)
+
+
+def test_spike_must_not_be_negative() -> None:
+    with pytest.raises(ConfigError, match="`spike` must be >= 0"):
+        ScoringConfig(spike=-1.0)

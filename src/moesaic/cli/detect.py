@@ -60,6 +60,9 @@ def _against(truth: tuple[str, np.ndarray], alarm: np.ndarray, count: int) -> st
     )
 
 
+SPIKE = 3.0
+"""The command's ``spike`` setting: a step three times as far off as any training step (in score,
+a squared departure) is in alarm at once, however short; ``--set spike=0`` turns it off."""
 ALARM_SHARE_WARNING = 0.5
 """A warning when more than this share of the scored rows is in alarm."""
 
@@ -103,6 +106,8 @@ def _new_detector(detector: str, steps: int | None, settings: list[str] | None) 
             overrides["train"] = train
         else:
             overrides["backbone"] = dataclasses.replace(base, train=train)
+    if detector != "consensus":
+        overrides["spike"] = SPIKE
     fitted = make_detector(detector, **overrides)
     return type(fitted)(apply_overrides(fitted.config, settings)) if settings else fitted
 

@@ -246,10 +246,11 @@ class IForestDetector(BaseDetector):
         centred = self.isolation_score(z) - self.offset_[0]  # (T,)
         return np.stack([np.repeat(centred[:, None], z.shape[1], axis=1), _filled(z)], axis=1)
 
-    def _combine(self, z: np.ndarray, smoothed: np.ndarray) -> Scores:
+    def _combine(self, z: np.ndarray, smoothed: np.ndarray, scale: np.ndarray | None = None) -> Scores:
         # Easier to isolate than usual is anomalous, harder is not: only the positive side counts.
-        score = (np.maximum(smoothed[:, 0, 0], 0.0) / self.scale_[0, 0]) ** 2  # (T,)
-        level = (smoothed[:, 1, :] / self.scale_[1]) ** 2  # (T, C)
+        scale = self.scale_ if scale is None else scale
+        score = (np.maximum(smoothed[:, 0, 0], 0.0) / scale[0, 0]) ** 2  # (T,)
+        level = (smoothed[:, 1, :] / scale[1]) ** 2  # (T, C)
         total = level.sum(axis=1, keepdims=True)
         share = np.where(total > _MIN_SCALE, level / np.maximum(total, _MIN_SCALE), 1.0 / z.shape[1])
         return Scores(score, score[:, None] * share)

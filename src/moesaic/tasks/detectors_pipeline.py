@@ -49,6 +49,9 @@ class ScoringConfig:
             depends on up to ``min_run - 1`` later steps). False: a step is in alarm only once
             its run has lasted ``min_run`` steps, as an online monitor would raise it.
         seed: seeds every random choice of the detector.
+        spike: with smoothing, a step whose unsmoothed score exceeds ``spike`` times the largest
+            unsmoothed score of the calibration rows is in alarm at once, whatever ``min_run``
+            (a one-step spike, which a moving average dilutes below the threshold); 0: off.
     """
 
     smooth: int = 30
@@ -57,6 +60,7 @@ class ScoringConfig:
     min_run: int = 1
     backdate: bool = False
     seed: int = 0
+    spike: float = 0.0
 
     def __post_init__(self) -> None:
         problems = self._problems()
@@ -72,6 +76,8 @@ class ScoringConfig:
             problems.append(f"`factor` must be > 0, got {self.factor}")
         if self.min_run < 1:
             problems.append(f"`min_run` must be >= 1, got {self.min_run}")
+        if self.spike < 0:
+            problems.append(f"`spike` must be >= 0 (0: off), got {self.spike}")
         return problems
 
 
@@ -232,18 +238,29 @@ class BaseDetector:
         self.constant_ = np.nanstd(x, axis=0) == 0  # (C,): any reading off it is a departure
         self._fit_model(self.scaler_.transform(x))
         calibration = x if validation is None else check_values(validation, "validation", channels=C)
-        z = self.scaler_.transform(calibration)
-        keep = settled(len(z), self.config.smooth)
-        smoothed = causal_mean(self._all_deviations(z), self.config.smooth)[keep]  # (T, P, C)
-        z = z[keep]
-        self.scale_ = np.maximum(np.sqrt(np.mean(smoothed**2, axis=0)), _MIN_SCALE)
-        # A channel constant in training has no spread to scale by: 1 % of its level (or of 1 near 0)
-        # makes a 2 % set-point change count as a departure of 2, not of millions.
-        level = CONSTANT_SCALE * np.maximum(np.abs(self.scaler_.mean), 1.0)
-        self.scale_[:, self.constant_] = np.maximum(self.scale_[:, self.constant_], level[self.constant_])
+        z_all = self.scaler_.transform(calibration)
+        deviations = self._all_deviations(z_all)  # (T, P, C)
+        keep = settled(len(z_all), self.config.smooth)
+        smoothed = causal_mean(deviations, self.config.smooth)[keep]
+        z = z_all[keep]
+        self.scale_ = self._scales(smoothed)
         quantile = threshold_from_scores(self._combine(z, smoothed).score, quantile=self.config.quantile)
         self.threshold_ = float(quantile * self.config.factor)
+        if self.config.spike > 0 and self.config.smooth > 1:
+            self.spike_scale_ = self._scales(deviations)
+            largest = float(self._combine(z_all, deviations, self.spike_scale_).score.max())
+            self.spike_threshold_ = self.config.spike * max(largest, _MIN_SCALE)
         return self
+
+    def _scales(self, deviations: np.ndarray) -> np.ndarray:
+        """(P, C) root mean square of calibration ``deviations`` (T, P, C), per part and channel.
+
+        A channel constant in training has no spread to scale by: 1 % of its level (or of 1 near 0)
+        makes a 2 % set-point change count as a departure of 2, not of millions."""
+        scale = np.maximum(np.sqrt(np.mean(deviations**2, axis=0)), _MIN_SCALE)
+        level = CONSTANT_SCALE * np.maximum(np.abs(self.scaler_.mean), 1.0)
+        scale[:, self.constant_] = np.maximum(scale[:, self.constant_], level[self.constant_])
+        return scale
 
     def score(self, values: Any) -> Scores:
         """Scores (T,) and per-channel contributions (T, C) of ``values`` (T, C)."""
@@ -259,7 +276,22 @@ class BaseDetector:
         above = scores.score > self.threshold_
         above[: self.config.smooth - 1] = False
         alarm = alarm_runs(above, self.config.min_run, backdate=self.config.backdate)
+        if getattr(self, "spike_threshold_", None) is not None:
+            scores, spikes = self._with_spikes(values, scores)
+            alarm |= spikes
         return Detection(scores.score, alarm, scores.contributions, self.threshold_, self.channels_)
+
+    def _with_spikes(self, values: Any, scores: Scores) -> tuple[Scores, np.ndarray]:
+        """``scores`` raised to the unsmoothed score where that one is higher, on the threshold's
+        scale (the spike threshold maps to the threshold), and the (T,) steps whose unsmoothed
+        score passes the spike threshold (:attr:`ScoringConfig.spike`)."""
+        z = self.scaler_.transform(check_values(values, "values", channels=len(self.channels_)))
+        raw = self._combine(z, self._all_deviations(z), self.spike_scale_)
+        ratio = self.threshold_ / self.spike_threshold_
+        higher = raw.score * ratio > scores.score
+        score = np.where(higher, raw.score * ratio, scores.score)
+        contributions = np.where(higher[:, None], raw.contributions * ratio, scores.contributions)
+        return Scores(score, contributions), raw.score > self.spike_threshold_
 
     def save(self, folder: Path) -> None:
         """Write ``model.safetensors`` (every learned array) and ``config.json`` to ``folder``."""
@@ -287,6 +319,7 @@ class BaseDetector:
             "std": self.scaler_.std,
             "scale": self.scale_,
             "constant": self.constant_.astype(np.uint8),
+            **({"spike_scale": self.spike_scale_} if hasattr(self, "spike_scale_") else {}),
             **self._state(),
         }
         return _tensor_bag(arrays, self._module())
@@ -298,6 +331,7 @@ class BaseDetector:
             "config": to_dict(self.config),
             "channels": list(self.channels_),
             "threshold": self.threshold_,
+            **({"spike_threshold": self.spike_threshold_} if hasattr(self, "spike_threshold_") else {}),
             **self._extra_config(),
         }
 
@@ -319,6 +353,9 @@ class BaseDetector:
             saved_constant = arrays.pop("constant", None)  # saved before it was kept: none known
             constant = np.zeros(len(detector.channels_)) if saved_constant is None else saved_constant
             detector.constant_ = constant.astype(bool)
+            if "spike_threshold" in saved:
+                detector.spike_scale_ = arrays.pop("spike_scale")
+                detector.spike_threshold_ = float(saved["spike_threshold"])
             saved_arrays = {"mean", "std", "scale", "constant", *arrays}
             detector._restore(arrays, weights, saved)
             detector._check_restored(saved_arrays)
@@ -383,8 +420,9 @@ class BaseDetector:
     def _extra_config(self) -> dict[str, Any]:
         return {}
 
-    def _combine(self, z: np.ndarray, smoothed: np.ndarray) -> Scores:
-        energy = (smoothed / self.scale_) ** 2  # (T, P, C)
+    def _combine(self, z: np.ndarray, smoothed: np.ndarray, scale: np.ndarray | None = None) -> Scores:
+        """Scores of the (smoothed) deviations (T, P, C) in units of ``scale`` (default ``scale_``)."""
+        energy = (smoothed / (self.scale_ if scale is None else scale)) ** 2  # (T, P, C)
         contributions = energy.mean(axis=1) / energy.shape[2]  # (T, C)
         return Scores(contributions.sum(axis=1), contributions)
 
