@@ -69,9 +69,21 @@ def _root(
         False, "--version", is_eager=True, callback=_print_version, help="Print the version and exit."
     ),
 ) -> None:
-    logging.basicConfig(
-        level=logging.INFO if verbose else logging.WARNING, format="%(levelname)s %(message)s"
-    )
+    root = logging.getLogger()
+    if root.handlers:  # a host program (or a test) logs already: leave its logging alone
+        return
+    handler = logging.StreamHandler()
+    handler.setFormatter(_LowerLevelFormatter("%(levelname)s: %(message)s"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
+
+
+class _LowerLevelFormatter(logging.Formatter):
+    """``warning: ...``, ``info: ...``: log lines in the form of the commands' own warnings."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return super().format(
+            logging.makeLogRecord({**record.__dict__, "levelname": record.levelname.lower()})
+        )
 
 
 def build_app(names: Iterable[str] | None = None) -> typer.Typer:
