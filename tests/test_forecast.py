@@ -372,3 +372,17 @@ def test_cli_warns_when_the_model_loses_to_the_naive_forecast_on_its_check(tmp_p
     naive = CliRunner().invoke(app, [*common, "--model", "seasonal_naive"])
     assert naive.exit_code == 0, naive.output
     assert "worse than" not in naive.output
+
+
+def test_a_channel_held_at_its_training_value_is_forecast_exactly() -> None:
+    from moesaic.tasks.forecast import _held_constant
+
+    quantiles = np.random.default_rng(0).normal(75.0, 0.01, size=(2, 4, 3, 5))
+    context = np.zeros((2, 6, 3))
+    context[:, :, 0] = 75.0  # a set point, as in training
+    context[:, :, 1] = np.arange(6)  # moving
+    context[0, :, 2], context[1, :, 2] = 5.0, np.nan  # flat but off its training value; unobserved
+    context[1, 0, 0] = np.nan  # a missing reading does not break the hold
+    out = _held_constant(quantiles, context, mean=np.array([75.0, 2.5, 1.0]))
+    assert (out[:, :, 0, :] == 75.0).all()
+    assert np.array_equal(out[:, :, 1:, :], quantiles[:, :, 1:, :])

@@ -26,6 +26,7 @@ from __future__ import annotations
 import copy
 import logging
 import time
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
@@ -217,6 +218,7 @@ class Forecaster:
                     cov = np.concatenate([cov, unknown], axis=1)[:, -spec.context_length :]
         scaled_q = np.concatenate(pieces, axis=1)[:, :h]  # (B, h, C, Q)
         quantiles = np.moveaxis(self.scaler_.inverse_transform(np.moveaxis(scaled_q, -1, -2)), -1, -2)
+        quantiles = _held_constant(quantiles, values[:, -spec.context_length :], self.scaler_.mean_)
         median = quantiles[..., spec.quantiles.index(0.5)]
         if single:
             return QuantileForecast(median[0], quantiles[0], spec.quantiles)
@@ -438,3 +440,19 @@ class Forecaster:
                 )
                 out.append(model.forecast(batch).numpy())  # type: ignore[operator]
         return np.concatenate(out)
+
+
+def _held_constant(quantiles: np.ndarray, context: np.ndarray, mean: np.ndarray) -> np.ndarray:
+    """``quantiles`` (B, H, C, Q) with every channel that holds one value over its whole context, the
+    value it held in training (a set point, a closed valve), forecast at exactly that value: a model's
+    tiny errors would otherwise move a set point of 75 to 74.99993 with a band around it."""
+    with np.errstate(invalid="ignore"), warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # an unobserved channel: all-NaN
+        low, high = np.nanmin(context, axis=1), np.nanmax(context, axis=1)  # (B, C)
+    held = np.isfinite(low) & (low == high) & np.isclose(low, mean[None, :], rtol=1e-6, atol=1e-9)
+    if not held.any():
+        return quantiles
+    out = quantiles.copy()
+    b, c = np.nonzero(held)
+    out[b, :, c, :] = low[b, c][:, None, None]  # advanced indices first: (n, H, Q)
+    return out
