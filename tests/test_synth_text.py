@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -166,3 +167,17 @@ def test_a_window_with_one_anomalous_step_is_an_anomalys_window() -> None:
     )  # fmt: skip
     cut = condition_windows([series], window=10, stride=10, by=("fault",))
     assert [c["fault"] for c in cut.conditions] == ["1", "0", "2", "2"]  # majority: 0, 0, 2, 2
+
+
+def test_a_status_column_of_a_file_is_a_condition(tmp_path: Path) -> None:
+    from moesaic.data.readers import read_series_file
+
+    rows = [f"2026-03-01 {h:02d}:00,{'RUN' if h < 12 else 'STANDBY'},{h}.5" for h in range(24)]
+    path = tmp_path / "s.csv"
+    path.write_text("time,status,temp\n" + "\n".join(rows) + "\n")
+    series = read_series_file(path, skip_text=True, text_labels=True)
+    assert (
+        series.channels == ("temp",) and list(series.labels["status"][10:14]) == ["RUN"] * 2 + ["STANDBY"] * 2
+    )
+    cut = condition_windows([series], window=6, stride=6, by=("status",))
+    assert [c["status"] for c in cut.conditions] == ["RUN", "RUN", "STANDBY", "STANDBY"]

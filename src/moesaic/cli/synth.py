@@ -222,8 +222,9 @@ def _fit(
 ) -> None:
     path = Path(source).expanduser()
     if path.is_file():  # one series file: its channels, each window without condition factors
-        # a text column (notes, a status word) is left out with a warning, as a plant folder's is
-        series = read_series_file(path, asset_id=path.stem, skip_text=True)
+        # a text column (notes, a status word) is left out of the channels with a warning, as a
+        # plant folder's is, and kept as a per-step label: a condition to synthesise by
+        series = read_series_file(path, asset_id=path.stem, skip_text=True, text_labels=True)
         dataset = MaintenanceData(name=path.stem, series=(series,))
     else:
         dataset = load_source(source, data_root=data).data

@@ -88,6 +88,7 @@ def read_series_file(
     asset_id: str = "",
     series_id: str | None = None,
     skip_text: bool = False,
+    text_labels: bool = False,
 ) -> Series:
     """Read one multichannel series from a CSV or Parquet file.
 
@@ -110,6 +111,8 @@ def read_series_file(
         skip_text: with ``channels`` None, leave a column of text only out (a warning names it,
             ``meta["text_columns"]`` lists it) instead of refusing the file, as when a whole folder
             is read and no column can be chosen per file.
+        text_labels: with ``skip_text``, also keep each such column in ``Series.labels`` as text
+            per step (a status such as RUN / STANDBY, "" where empty): a condition to synthesise by.
 
     Returns:
         A Series with values (T, C) float32, NaN and ``observed`` False for empty cells, sorted by
@@ -162,12 +165,19 @@ def read_series_file(
             )
         text = [name for name in wanted if is_text_column(frame, name)] if skip_text else []
         if text and len(text) < len(wanted):
-            log.warning("%s: column(s) %s hold text only; they are left out of the series", path, text)
+            kept = "; they are read as per-step labels" if text_labels else ""
+            log.warning(
+                "%s: column(s) %s hold text only; they are left out of the channels%s", path, text, kept
+            )
             wanted = [name for name in wanted if name not in text]
         for name in wanted:
             _reject_text_column(frame, name, path)
     values = pd.DataFrame({name: _channel_values(frame, name, path, header_lines) for name in wanted})
     labels = {name: _channel_values(frame, name, path, header_lines) for name in label_names}
+    if text_labels:
+        labels.update(
+            {name: frame[name].fillna("").astype(str).str.strip().to_numpy(dtype=object) for name in text}
+        )
 
     if np.any(time[1:] < time[:-1]):
         log.warning("%s: rows are not in time order; sorting them by %r", path, time_name)

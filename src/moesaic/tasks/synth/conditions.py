@@ -390,7 +390,8 @@ def _window_condition(
     out: dict[str, Any] = {}
     for name in by:
         if name in s.labels:
-            out[name] = category(_window_label(np.asarray(s.labels[name])[part], baselines[name]).item())
+            value = _window_label(np.asarray(s.labels[name])[part], baselines[name])
+            out[name] = category(value.item() if isinstance(value, np.generic) else value)
             continue
         value = s.meta[name] if name in s.meta else asset.get(name)
         if _scalar(value) and value != "":
