@@ -272,26 +272,32 @@ class BaseDetector:
         """Scores, alarms (above the fitted threshold for ``min_run`` steps, from the first of them
         with ``backdate``) and contributions. The first ``smooth - 1`` rows raise no alarm: their
         moving average is not yet on the scale the threshold was fitted on."""
-        scores = self.score(values)
+        spiky = getattr(self, "spike_threshold_", None) is not None
+        scores, spikes = self._spike_scores(values) if spiky else (self.score(values), None)
         above = scores.score > self.threshold_
         above[: self.config.smooth - 1] = False
         alarm = alarm_runs(above, self.config.min_run, backdate=self.config.backdate)
-        if getattr(self, "spike_threshold_", None) is not None:
-            scores, spikes = self._with_spikes(values, scores)
+        if spikes is not None:
             alarm |= spikes
         return Detection(scores.score, alarm, scores.contributions, self.threshold_, self.channels_)
 
-    def _with_spikes(self, values: Any, scores: Scores) -> tuple[Scores, np.ndarray]:
-        """``scores`` raised to the unsmoothed score where that one is higher, on the threshold's
-        scale (the spike threshold maps to the threshold), and the (T,) steps whose unsmoothed
-        score passes the spike threshold (:attr:`ScoringConfig.spike`)."""
+    def _spike_scores(self, values: Any) -> tuple[Scores, np.ndarray]:
+        """Scores with the spike path (:attr:`ScoringConfig.spike`), and the (T,) spike steps: those
+        whose unsmoothed score passes the spike threshold. A spike step's deviations are left out
+        of the moving average (as if on the model), so that it does not hold the smoothed score
+        up for ``smooth`` steps after it; a step's score is the higher of the smoothed one and the
+        unsmoothed one on the threshold's scale (the spike threshold maps to the threshold)."""
         z = self.scaler_.transform(check_values(values, "values", channels=len(self.channels_)))
-        raw = self._combine(z, self._all_deviations(z), self.spike_scale_)
+        deviations = self._all_deviations(z)
+        raw = self._combine(z, deviations, self.spike_scale_)
+        spikes = raw.score > self.spike_threshold_
+        calm = np.where(spikes[:, None, None], 0.0, deviations)
+        scores = self._combine(z, causal_mean(calm, self.config.smooth))
         ratio = self.threshold_ / self.spike_threshold_
         higher = raw.score * ratio > scores.score
         score = np.where(higher, raw.score * ratio, scores.score)
         contributions = np.where(higher[:, None], raw.contributions * ratio, scores.contributions)
-        return Scores(score, contributions), raw.score > self.spike_threshold_
+        return Scores(score, contributions), spikes
 
     def save(self, folder: Path) -> None:
         """Write ``model.safetensors`` (every learned array) and ``config.json`` to ``folder``."""
