@@ -171,8 +171,12 @@ def test_onset_from_events_else_from_the_series(answerer: KbAnswerer, plant: Mai
     )
     # Without events in the window the change point of the series is computed.
     computed = answerer.answer("when did the anomaly in step start on T-7 between 2024-01-10 and 2024-02-09?")
-    assert "the change in step starts at 2024-01-21" in computed.text
-    assert "largest mean shift is at 2024-01-21 20:00" in computed.text
+    # the channel steps up at hour 500: a step, not a ramp, dated at the shift itself
+    assert (
+        "the largest change, a step (it fits as well as a ramp), in step is at 2024-01-21 20:00"
+        in computed.text
+    )
+    assert "level-then-ramp" not in computed.text
 
 
 def test_onset_of_an_excursion_on_a_channel_no_event_concerns(tmp_path: Path) -> None:
@@ -445,3 +449,15 @@ def test_record_ids_print_as_written_not_as_emoji_codes() -> None:
     with console.capture() as captured:
         console.print("[excavator_mwo:943] excavator_mwo:A: JUMP START", highlight=False)
     assert captured.get() == "[excavator_mwo:943] excavator_mwo:A: JUMP START\n"
+
+
+def test_a_step_is_dated_at_the_step_and_a_ramp_where_it_starts() -> None:
+    from moesaic.reports.ask.trendtest import change_point
+
+    rng = np.random.default_rng(5)
+    step = np.where(np.arange(600) >= 400, 3.0, 0.0) + rng.normal(0, 0.2, 600)
+    found = change_point(step)
+    assert found is not None and found.onset == found.at and abs(found.at - 400) <= 2
+    ramp = np.maximum(np.arange(600) - 300, 0) * 0.02 + rng.normal(0, 0.2, 600)
+    sloped = change_point(ramp)
+    assert sloped is not None and abs(sloped.onset - 300) <= 30 and sloped.at > sloped.onset + 50

@@ -42,7 +42,7 @@ INSTALL_YEAR = "install year"
 NUMERIC_FIELDS: dict[str, tuple[str, ...]] = {
     "cost": ("cost", "total_cost", "costs"),
     "labour hours": ("labour_hours", "labor_hours", "actual_labor_hours"),
-    "duration": ("duration_hours", "duration", "runningtime"),
+    "duration": ("downtime_hours", "downtime", "duration_hours", "duration", "runningtime"),
 }
 # Record kinds a question may count: the patterns that name them -> (table, kinds). "Failure
 # mode", "failure code" and "fault type" name facets, not records.

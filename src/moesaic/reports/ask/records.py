@@ -38,6 +38,7 @@ FACET_WORDS = (
     ("component", r"components?|parts?"),
 )
 _TOP = re.compile(r"\bmost\b(?! recent)|\btop\s*\d*\b|\bfrequent(?:ly)?\b")  # "most recent": a time
+_HIGHEST = re.compile(r"\b(?:highest|largest|biggest|greatest)\b")  # "the highest total cost": a ranking
 _LATEST = re.compile(r"\b(?:last|latest|most recent)\b(?!\s+\d)(?!\s+(?:hour|day|week|month|year)s?\b)")
 _ANY = re.compile(r"^(?:did|does|do|were|was|has|have|are|is) .*\bany\b")  # a yes/no count
 _PER_ASSET = re.compile(r"\b(?:per|by|for each|each)\s+(?:asset|machine|equipment|excavator|unit)\b")
@@ -260,7 +261,7 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
         operation, group = "per_asset", "asset"
     elif numeric and re.search(r"\b(?:average|mean|avg|averge)\b", text):
         operation = "mean"
-    elif group and _TOP.search(text):
+    elif group and (_TOP.search(text) or (numeric and _HIGHEST.search(text))):
         operation = "top"  # "which blower cost us the most in total": a ranking, not one total
     elif numeric and re.search(
         r"\b(?:total|sum|spent|how much)\b|\bhow many (?:labou?r |man[ -]?)?h(?:ou)?rs\b", text

@@ -37,7 +37,10 @@ from moesaic.reports.ask.trendtest import ALPHA, MONOTONE_WEIGHT, Change, change
 MIN_CHANGE_GAIN = 0.3
 """A computed change point is reported when a mean shift explains at least this share of the
 window's variance; below it the answer abstains (no event, no clear change)."""
-_JUMP_WORDS = r"jump|step(?:ped)? (?:up|down)|spike|shoot up|shot up"
+_JUMP_WORDS = (
+    r"jump|step(?:ped)? (?:up|down)|spike|shoot up|shot up|drop(?:ped)?|dip(?:ped)?|f[ae]ll|rise|rose"
+    r"|change[ds]?|shift(?:ed)?|go(?:es)? (?:up|down)|went (?:up|down)"
+)
 ONSET_WORDS = re.compile(
     r"\bwhen did\b.*\b(?:start|begin|began|appear|occur|happen|kick(?:ed)? off|set in|show up|develop"
     rf"|{_JUMP_WORDS})"
@@ -419,12 +422,17 @@ def _computed_onset(
             f"(mean {after} inside, {before} before and after; it explains {change.gain:.0%} of the "
             f"variance over {_span(reading)})."
         )
-    elif jump:
+    elif jump or change.onset == change.at:  # asked when it jumped, or an abrupt step
+        ramp = (
+            ""
+            if change.onset == change.at
+            else (f"; the change starts at {when(change.onset)} (best level-then-ramp fit)")
+        )
+        kind = "jump (mean shift)" if jump else "change, a step (it fits as well as a ramp),"
         text = (
-            f"{lead[0].upper()}{lead[1:]}; computed from the series: the largest jump (mean shift) in "
+            f"{lead[0].upper()}{lead[1:]}; computed from the series: the largest {kind} in "
             f"{reading.channel} is at {when(change.at)} (mean {before} before, {after} after; it explains "
-            f"{change.gain:.0%} of the variance over {_span(reading)}); the change starts at "
-            f"{when(change.onset)} (best level-then-ramp fit)."
+            f"{change.gain:.0%} of the variance over {_span(reading)}){ramp}."
         )
     else:
         text = (
