@@ -173,7 +173,7 @@ def test_onset_from_events_else_from_the_series(answerer: KbAnswerer, plant: Mai
     computed = answerer.answer("when did the anomaly in step start on T-7 between 2024-01-10 and 2024-02-09?")
     # the channel steps up at hour 500: a step, not a ramp, dated at the shift itself
     assert (
-        "the largest change, a step (it fits as well as a ramp), in step is at 2024-01-21 20:00"
+        "the largest change, a step (it fits better than a ramp), in step is at 2024-01-21 20:00"
         in computed.text
     )
     assert "level-then-ramp" not in computed.text

@@ -428,7 +428,7 @@ def _computed_onset(
             if change.onset == change.at
             else (f"; the change starts at {when(change.onset)} (best level-then-ramp fit)")
         )
-        kind = "jump (mean shift)" if jump else "change, a step (it fits as well as a ramp),"
+        kind = "jump (mean shift)" if jump else "change, a step (it fits better than a ramp),"
         text = (
             f"{lead[0].upper()}{lead[1:]}; computed from the series: the largest {kind} in "
             f"{reading.channel} is at {when(change.at)} (mean {before} before, {after} after; it explains "

@@ -181,8 +181,9 @@ def change_point(x: np.ndarray) -> Change | None:
     The best single mean shift says whether there is a change (its ``gain``) and its direction;
     its start is the onset of the best hinge fit to the readings, a level then a ramp of any
     steepness (:func:`moesaic.reports.diagnose.hinge.hinge_onset`), unless the mean shift itself
-    fits the readings as well (an abrupt step, which a ramp dates early: a user's clean step was
-    dated 4 days before it); then it is the shift's position. A mean shift alone places a
+    fits the readings clearly better (at most :data:`STEP_SHARE` of the hinge's residual: an
+    abrupt step, which a ramp dates early; a user's clean step was dated 4 days before it); then
+    it is the shift's position. A mean shift alone places a
     slow ramp at its middle, late. (Chosen on simulator seeds 3 and 4: hinge onsets within 72 h
     of the true onset for 14 of 25 faults, mean-shift positions for 8; hinge fits to daily
     means did no better, 13.)
@@ -213,9 +214,14 @@ def change_point(x: np.ndarray) -> Change | None:
     before, after = float(values[:at].mean()), float(values[at:].mean())
     onset = int(hinge_onset(values if after >= before else -values))
     step = float(((values[:at] - before) ** 2).sum() + ((values[at:] - after) ** 2).sum())
-    if step <= _hinge_residual(values, onset):
+    if step <= STEP_SHARE * _hinge_residual(values, onset):
         onset = at  # an abrupt step: a ramp fitted to it would date it early
     return Change(at, float(split.gain), before, after, onset)
+
+
+STEP_SHARE = 0.5
+"""A mean shift is the change's start when its residual is at most this share of the best hinge
+fit's: it fits clearly better, as on an abrupt step (set before it was measured, not tuned)."""
 
 
 def _hinge_residual(values: np.ndarray, onset: int) -> float:
