@@ -77,3 +77,20 @@ def test_a_header_only_file_beside_other_records_is_not_an_error(tmp_path: Path)
     _write(tmp_path, "assets.csv", ASSETS)
     _write(tmp_path, "work_orders.csv", "wo_id,asset_id,text\n")
     assert read_user_folder(tmp_path).counts()["assets"] == 2
+
+
+def test_a_folder_saved_by_excel_in_windows_1252_reads_with_one_warning_per_file(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # user report: a folder's work orders with "°C" and "café" failed as "not valid utf-8"
+    # although every CSV falls back to Windows-1252
+    (tmp_path / "work_orders.csv").write_bytes(
+        "wo_id,asset_id,text\nW-1,P-1,seal leak at 80 °C near the café\n".encode("cp1252")
+    )
+    (tmp_path / "assets.csv").write_bytes("asset_id,asset_type\nP-1,pompe à eau\n".encode("cp1252"))
+    with caplog.at_level(logging.WARNING):
+        data = read_user_folder(tmp_path)
+    assert data.documents[0].text == "seal leak at 80 °C near the café"
+    assert data.assets[0].asset_type == "pompe à eau"
+    fallbacks = [r.getMessage() for r in caplog.records if "read it as Windows-1252" in r.getMessage()]
+    assert len(fallbacks) == 2

@@ -55,7 +55,7 @@ from moesaic.data.readers_columns import (
 from moesaic.data.readers_fmea import read_fmea
 from moesaic.data.readers_records import WORK_ORDER_TIMES, read_assets_csv, read_work_orders_csv
 from moesaic.data.schema import Drawing, MaintenanceData, Series
-from moesaic.data.tables import DataFormatError, check_file, read_text_checked, require_columns
+from moesaic.data.tables import DataFormatError, check_file, require_columns
 
 __all__ = [
     "IMAGE_SUFFIXES",
@@ -252,7 +252,10 @@ FOLDER_DIRS = ("series", "drawings")
 
 def _header_only(path: Path) -> bool:
     """True (with a warning) for a CSV of a header line and no rows: a plant with no work order yet."""
-    lines = [line for line in read_text_checked(path).splitlines() if line.strip()]
+    check_file(path, "a CSV file")
+    # bytes, not text: the reader that follows checks the encoding (and falls back to
+    # Windows-1252 with one warning); counting lines needs neither
+    lines = [line for line in path.read_bytes().splitlines() if line.strip()]
     if len(lines) == 1:
         log.warning("%s: a header and no rows; no work order read", path)
     return len(lines) == 1
