@@ -118,6 +118,22 @@ def test_simulate_rejects_bad_arguments(tmp_path: Path) -> None:
     assert short.exit_code == 2 and "gives 12 readings per asset" in " ".join(short.output.split())
 
 
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--assets", "-1"], "--assets must be at least 1, got -1"),
+        (["--days", "0", "--no-models"], "--days must be at least 2 (48 hourly readings"),
+        (["--days", "5"], "--days 5 is too short for the demo's models: they need at least 14 days"),
+    ],
+)
+def test_demo_rejects_a_plant_too_small_before_writing(tmp_path: Path, args: list[str], said: str) -> None:
+    # user report: `demo --assets -1` printed a traceback and left a demo folder behind
+    result = runner.invoke(app, ["demo", "--out", str(tmp_path / "d"), *args])
+    assert result.exit_code == 2 and "Traceback" not in result.output
+    assert said in " ".join(result.output.split())
+    assert not (tmp_path / "d").exists()
+
+
 def test_a_command_is_run_from_an_app_holding_only_it() -> None:
     from moesaic.cli import app as app_module
 

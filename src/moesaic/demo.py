@@ -8,6 +8,7 @@ section here.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +23,7 @@ import pandas as pd
 from moesaic.atomic import write_text_atomic
 from moesaic.data.schema import Event, MaintenanceData, Series
 from moesaic.data.simulator import SimulatorConfig, load_plant, simulate_to
+from moesaic.data.simulator.config import MIN_STEPS
 from moesaic.demo_drawings import drawing_section
 from moesaic.demo_folder import PAGE, PLANT, check_demo_folder, record_demo_files
 from moesaic.demo_models import (
@@ -42,6 +44,30 @@ Step = Callable[[str], None]
 FIRST_RUN = "about 4 minutes more on 2 cores"
 """What the first demo on a machine adds to its minute: the diagnosis models are fitted and cached,
 spread over the cores (the whole first demo measured 4 min 54 s on an idle 2-core machine)."""
+
+
+MODEL_DAYS = 14
+"""The shortest history the demo trains its models on: the forecaster needs 168 + 24 hourly
+readings in the first 80 % of a series less its validation share (13 days was the shortest that
+ran, 12 failed)."""
+
+
+def check_demo_size(assets: int, days: float, *, models: bool) -> None:
+    """Raise ValueError, naming the option, its value and what is expected, unless the demo can
+    run with ``assets`` assets over ``days`` days of hourly readings (``models``: and train its
+    models on them)."""
+    if assets < 1:
+        raise ValueError(f"--assets must be at least 1, got {assets}")
+    if not (math.isfinite(days) and days * 24 >= MIN_STEPS):
+        raise ValueError(
+            f"--days must be at least {MIN_STEPS / 24:g} ({MIN_STEPS} hourly readings for a healthy "
+            f"stretch and a fault), got {days:g}"
+        )
+    if models and days < MODEL_DAYS:
+        raise ValueError(
+            f"--days {days:g} is too short for the demo's models: they need at least {MODEL_DAYS} "
+            "days of hourly history (--no-models runs on less)"
+        )
 
 
 @dataclass(frozen=True)
@@ -173,9 +199,11 @@ def run_demo(
 
     Raises:
         DemoFolderError: ``out`` holds files no demo wrote, or files changed since one did.
+        ValueError: too few assets or days (:func:`check_demo_size`); nothing is written.
         OutputPathError: ``out`` (or a parent) is a file.
     """
     out = Path(out)
+    check_demo_size(assets, days, models=models)
     check_demo_folder(out)
     record_demo_files(out)  # marks the folder as the demo's before anything else is written
     plant_dir = out / PLANT

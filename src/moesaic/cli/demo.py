@@ -11,7 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from moesaic.cli.console import check_outputs, console, fail, progress
-from moesaic.demo import FIRST_RUN, run_demo
+from moesaic.demo import FIRST_RUN, check_demo_size, run_demo
 from moesaic.demo_folder import DemoFolderError, check_demo_folder
 
 
@@ -43,8 +43,9 @@ def demo(
     """
     check_outputs(folders=(out,))
     try:
+        check_demo_size(assets, days, models=models)
         check_demo_folder(out)
-    except DemoFolderError as err:
+    except (ValueError, DemoFolderError) as err:
         fail(str(err))
     start = time.perf_counter()
     with progress("demo") as step:

@@ -9,6 +9,7 @@ import typer
 
 from moesaic.cli.console import check_outputs, console, fail, progress
 from moesaic.data.simulator import SimulatorConfig, simulate_to
+from moesaic.data.simulator.config import MIN_STEPS
 from moesaic.data.simulator.writer import check_replaceable
 
 OPTIONS = {
@@ -19,8 +20,6 @@ OPTIONS = {
     "fault_rate": "--fault-rate",
 }
 """The simulator's config fields and the options that set them, for its messages."""
-MIN_STEPS = 48
-"""Readings per asset below which a simulated history holds nothing to learn from."""
 
 
 def simulate(

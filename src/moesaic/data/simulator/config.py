@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 ASSET_TYPES = ("pump", "compressor", "motor", "fan")
+MIN_STEPS = 48
+"""Readings per asset below which a simulated history holds nothing to learn from."""
 
 
 @dataclass(frozen=True)
