@@ -13,7 +13,7 @@ from moesaic.data.schema import Asset, Document, Series
 from moesaic.eval.bench import OptionError, SuiteContext
 from moesaic.eval.suites import synthesis_text
 from moesaic.tasks.synth import texts as texts_module
-from moesaic.tasks.synth.conditions import ConditionSpec, category, condition_windows
+from moesaic.tasks.synth.conditions import ConditionSpec, category, condition_windows, fitted_channels
 from moesaic.tasks.synth.text_condition import parse_text_condition
 from moesaic.tasks.synth.texts import kept_texts
 
@@ -136,10 +136,10 @@ def test_a_window_takes_factors_from_labels_metadata_then_the_asset_table(
     )
     with caplog.at_level(logging.WARNING, logger="moesaic.tasks.synth.conditions"):
         condition_windows([pump, fan, other], window=4, stride=4, by=(), assets=assets)
-    assert (
-        "1 of 3 series have other channels than the most common set ['flow'] and are left out: s3"
-        in caplog.text
-    )
+    # s3 holds 'flow' too: all three series are learnt on it, 'temp' is not
+    said = "learning ['flow'] (the set that keeps the most readings); channels not learnt: temp"
+    assert said in caplog.text
+    assert "left out" not in caplog.text
     offered = r"factor\(s\) \['fault'\]; the data offers: age_years, anomaly, asset_type, site"
     with pytest.raises(ValueError, match=offered):
         condition_windows([pump, fan], window=4, stride=4, by=("fault",), assets=assets)
@@ -181,3 +181,26 @@ def test_a_status_column_of_a_file_is_a_condition(tmp_path: Path) -> None:
     )
     cut = condition_windows([series], window=6, stride=6, by=("status",))
     assert [c["status"] for c in cut.conditions] == ["RUN", "RUN", "STANDBY", "STANDBY"]
+
+
+def _series(name: str, channels: tuple[str, ...], steps: int = 10) -> Series:
+    time = pd.date_range("2024-01-01", periods=steps, freq="h").to_numpy()
+    values = np.tile(np.arange(len(channels), dtype=np.float32), (steps, 1))  # column i holds i
+    return Series(name, name, time, values, channels, np.ones(values.shape, dtype=bool))
+
+
+def test_series_of_several_asset_types_are_learnt_on_the_channels_that_keep_most_readings() -> None:
+    # user report: a plant of pumps, fans and motors was learnt on the motors alone, so
+    # `--by asset_type` took one value and "a seal leak on a pump" was refused
+    pumps = [_series(f"P-{i}", ("a", "b", "c", "d")) for i in range(2)]
+    fans = [_series(f"F-{i}", ("e", "d", "c", "b")) for i in range(2)]
+    odd = _series("X-1", ("c", "d", "x"))
+    # {a,b,c,d}: 4 x 20 readings, {b,c,d}: 3 x 40 = 120, {c,d}: 2 x 50 = 100
+    assert fitted_channels([*pumps, *fans, odd]) == ("b", "c", "d")
+    # one odd file beside three alike: the three keep their channels
+    alike = [_series(f"S-{i}", ("t", "p", "f")) for i in range(3)]
+    assert fitted_channels([*alike, _series("T-1", ("t",))]) == ("t", "p", "f")
+    cut = condition_windows([*pumps, *fans, odd], window=5, stride=5, by=())
+    assert cut.channels == ("b", "c", "d") and cut.windows.shape == (8, 5, 3)
+    assert cut.windows[0, 0].tolist() == [1.0, 2.0, 3.0]  # a pump's b, c, d columns
+    assert cut.windows[4, 0].tolist() == [3.0, 2.0, 1.0]  # a fan's, taken in the same order

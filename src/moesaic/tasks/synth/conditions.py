@@ -258,6 +258,32 @@ def most_common_channels(series: Sequence[Series]) -> tuple[str, ...]:
     return Counter(s.channels for s in series).most_common(1)[0][0]
 
 
+def fitted_channels(series: Sequence[Series], *, limit: int = 256) -> tuple[str, ...]:
+    """The channels one generator learns from ``series`` whose channel sets differ (asset types
+    with their own sensors): of the series' sets and their intersections (at most ``limit``),
+    the one that keeps the most readings, its channels times the steps of the series holding all
+    of them (more channels on a tie). A plant of pumps, fans and motors is learnt on the
+    channels they share rather than on the motors alone, so that asset type can be a factor; a
+    folder with one odd file keeps the channels of the others. Ordered as the first series
+    holding them orders them."""
+    steps: Counter[frozenset[str]] = Counter()
+    for s in series:
+        steps[frozenset(s.channels)] += s.length
+    sets = list(steps)
+    candidates, frontier = set(sets), set(sets)
+    while frontier and len(candidates) < limit:
+        frontier = {a & b for a in frontier for b in sets if a & b} - candidates
+        candidates |= frontier
+
+    def kept(channels: frozenset[str]) -> tuple[int, int, tuple[str, ...]]:
+        held = sum(n for have, n in steps.items() if channels <= have)
+        return len(channels) * held, len(channels), tuple(sorted(channels))
+
+    best = max(candidates, key=kept)
+    first = next(s for s in series if best <= set(s.channels))
+    return tuple(c for c in first.channels if c in best)
+
+
 def condition_windows(
     series: Sequence[Series],
     *,
@@ -268,7 +294,8 @@ def condition_windows(
     text_reach: np.timedelta64 | None = None,
     assets: Sequence[Asset] = (),
 ) -> ConditionedWindows:
-    """Windows every ``stride`` steps of the series that share the most common channel set.
+    """Windows every ``stride`` steps of the series, over the channels :func:`fitted_channels`
+    chooses when their channel sets differ (a series without all of them is left out).
 
     The condition of a window takes each factor of ``by`` from the series' per-step labels (the most
     frequent value inside the window other than the series' baseline, its most frequent value, when the
@@ -288,14 +315,8 @@ def condition_windows(
         raise ValueError(f"`window` and `stride` must be >= 1, got {window} and {stride}")
     if not series:
         raise ValueError("no series to cut windows from")
-    channels = most_common_channels(series)
-    others = [s.series_id for s in series if s.channels != channels]
-    if others:
-        shown = ", ".join(others[:10]) + (" ..." if len(others) > 10 else "")
-        logger.warning(
-            "%d of %d series have other channels than the most common set %s and are left out: %s",
-            len(others), len(series), list(channels), shown,
-        )  # fmt: skip
+    channels = fitted_channels(series)
+    _say_channels_left_out(series, channels)
     if text_reach is not None and text_reach < np.timedelta64(0, "ns"):
         raise ValueError(f"`text_reach` must not be negative, got {text_reach}")
     reach = np.timedelta64(0, "ns") if text_reach is None else text_reach.astype("timedelta64[ns]")
@@ -305,16 +326,17 @@ def condition_windows(
     offered = _offered_factors(series, table)
     by = [_spelled_as_offered(name, offered) for name in by]
     for s in series:
-        if s.channels != channels:
+        if not set(channels) <= set(s.channels):
             continue
+        columns = [s.channels.index(c) for c in channels]
         row = table.get(s.asset_id, {})
         stamps, notes = dated.get(s.asset_id, (np.empty(0, dtype="datetime64[ns]"), []))
         timed = np.issubdtype(s.time.dtype, np.datetime64)
         baselines = {name: _baseline(s.labels[name]) for name in by if name in s.labels}
         for start in range(0, s.length - window + 1, stride):
             part = slice(start, start + window)
-            values.append(s.values[part])
-            masks.append(s.observed[part])
+            values.append(s.values[part][:, columns])
+            masks.append(s.observed[part][:, columns])
             conditions.append(_window_condition(s, part, by, row, baselines))
             if timed and len(notes):
                 end = s.time[start + window - 1] + reach
@@ -339,6 +361,21 @@ def condition_windows(
         channels,
         texts if documents is not None else None,
     )
+
+
+def _say_channels_left_out(series: Sequence[Series], channels: tuple[str, ...]) -> None:
+    """Warn, naming them, about the series left out and the channels not learnt."""
+    out = [s.series_id for s in series if not set(channels) <= set(s.channels)]
+    unused = sorted({c for s in series for c in s.channels} - set(channels))
+    if not out and not unused:
+        return
+    said = f"the series' channels differ; learning {list(channels)} (the set that keeps the most readings)"
+    if unused:
+        said += f"; channels not learnt: {', '.join(unused[:10])}" + (" ..." if len(unused) > 10 else "")
+    if out:
+        said += f"; {len(out)} of {len(series)} series lack some and are left out: " + ", ".join(out[:10])
+        said += " ..." if len(out) > 10 else ""
+    logger.warning(said)
 
 
 def _offered_factors(series: Sequence[Series], table: Mapping[str, Mapping[str, Any]]) -> list[str]:
