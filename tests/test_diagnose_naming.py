@@ -3,7 +3,7 @@ the same bearing fault was diagnosed under the simulator's names and missed unde
 
 from __future__ import annotations
 
-from moesaic.data.schema import Document
+from moesaic.data.schema import Asset, Document
 from moesaic.reports.diagnose.history import fmea_field, matching_fmea
 from moesaic.reports.diagnose.naming import known_asset_type, known_channel_names
 
@@ -39,6 +39,9 @@ class _Base:
     def documents(self, kind: str) -> list[Document]:
         return [d for d in self.rows if d.kind == kind]
 
+    def assets(self) -> list[Asset]:
+        return [Asset("P-1", "pump"), Asset("F-1", "fan"), Asset("B-1", "blower fan")]
+
 
 def _sheet_row(doc_id: str, component: str, mode: str, action: str) -> Document:
     fields = {"Component": component, "Sub-Component": "", "Potential Failure Mode": mode,
@@ -61,3 +64,19 @@ def test_a_sites_fmea_sheet_row_matches_the_fault_it_names() -> None:
                      "cavitation": []}  # fmt: skip
     assert fmea_field(rows[0], "recommended_action") == "Replace bearing"
     assert fmea_field(rows[0], "effects") == "trip"
+
+
+def test_a_sites_row_about_another_asset_type_is_not_cited_for_this_one() -> None:
+    # user report: a fan's report cited a pump's bearing row of the site sheet
+    rows = [
+        _sheet_row("pump", "Centrifugal pump bearings", "Bearing wear", "Replace bearing"),
+        _sheet_row("fan", "Fan bearing", "Bearing wear", "Regrease"),
+        _sheet_row("any", "Bearing", "Bearing wear", "Check lubrication"),
+        _sheet_row("blower", "Blower fan bearing", "Bearing wear", "Replace"),
+    ]
+    base = _Base(rows)
+    found = {kind: [d.doc_id for d in matching_fmea(base, kind, "bearing_wear")]  # type: ignore[arg-type]
+             for kind in ("fan", "pump", "blower fan")}  # fmt: skip
+    # "Blower fan bearing" names the fan type too (every word of it): a fan may use it
+    assert found["fan"] == ["fan", "any", "blower"] and found["pump"] == ["pump", "any"]
+    assert found["blower fan"] == ["any", "blower"]

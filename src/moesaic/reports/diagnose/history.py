@@ -3,6 +3,7 @@ alarms, and the asset's drawings."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -62,16 +63,36 @@ def matching_fmea(base: EvidenceBase, asset_type: str, label: str) -> tuple[Docu
     for a site's sheet that has none, a failure mode (with its component) that names every word of
     the label (``bearing_wear`` in "Bearing wear / spalling")."""
     rows = base.documents(kind="fmea")
+    others = {a.asset_type for a in base.assets() if a.asset_type and a.asset_type != asset_type}
     return tuple(
         d
         for d in rows
         if str(d.fields.get("asset_type", asset_type)) in ("", asset_type)
+        and not _of_another_type(d, asset_type, others)
         and (
             str(d.fields.get("fault_type", "")) == label
             if "fault_type" in d.fields
             else _names_fault(d, label)
         )
     )
+
+
+_WHERE = ("Subsystem", "Component", "Sub-Component")
+"""A site sheet's columns that say what a row is about."""
+
+
+def _of_another_type(row: Document, asset_type: str, others: set[str]) -> bool:
+    """True for a site sheet's row (no ``asset_type`` field) whose subsystem or component names
+    another asset type of the base and not ``asset_type``: a pump's seal row is no fan's."""
+    if "asset_type" in row.fields:
+        return False
+    words = set(re.findall(r"[a-z]+", " ".join(str(row.fields.get(c, "")) for c in _WHERE).lower()))
+    words |= {w[:-1] for w in words if w.endswith("s")}  # "pumps" names pump
+
+    def named(kind: str) -> bool:
+        return bool(kind.strip()) and set(re.findall(r"[a-z]+", kind.lower())) <= words
+
+    return not named(asset_type) and any(named(kind) for kind in others)
 
 
 def _names_fault(row: Document, label: str) -> bool:
