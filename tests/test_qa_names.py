@@ -59,3 +59,15 @@ def test_a_weighing_question_is_told_which_alternative_the_sheet_gives() -> None
     assert "Of ageing and sabotage, the FMEA gives ageing as a cause (r3), not sabotage." in text  # Wear
     text = answerer.answer("Is the radiator leaking more likely caused by lightning or by sabotage?").text
     assert "The FMEA gives neither lightning nor sabotage as a cause" in text
+
+
+def test_a_word_found_through_its_concept_is_named_and_due_is_no_topic() -> None:
+    # user report: "due to natural degradation" led with "49 about ;" (the rows held "wear",
+    # not "degradation") and also counted every row holding "due"
+    impact = _doc(3, "Hose", "Burst", 6)
+    impact.fields["Potential Cause(s) of Failure"] = "Damage due to impact"
+    rows = rows_from_documents([_doc(1, "Fan", "Wearing", 6), _doc(2, "Radiator", "Leaking", 6), impact])
+    answerer = FmeaAnswerer(rows, threshold=0.0, semantic="none")
+    text = answerer.answer("Which failure modes are due to natural degradation?").text
+    assert "2 matching failure modes (2 about degradation)" in text
+    assert "Hose" not in text

@@ -362,8 +362,10 @@ class FmeaAnswerer:
             )
             return hits.ranked
         if hits.lexical:
-            found = set(query.content) & set().union(*(r.terms() for r in hits.lexical))
-            notes.append(f"{len(hits.lexical)} about {', '.join(sorted(found))}")
+            held = set().union(*(r.terms() for r in hits.lexical))
+            # a word found through its concept is named with it ("degradation" found as "wear")
+            found = [w for w in query.content if w in held or with_concepts([w]) & held]
+            notes.append(f"{len(hits.lexical)} about {', '.join(sorted(set(found))) or 'the words asked'}")
         if hits.semantic:
             lowest = min(s for _, s in hits.semantic)
             notes.append(

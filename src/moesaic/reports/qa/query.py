@@ -39,7 +39,7 @@ dataset fmea sheet table row failure failur mode rpn severity sever occurrence d
 effect cause caus reason control current action recommend recommended subsystem component
 subcomponent sub part average mean total count less greater than above below equal tell
 potential issue issues problem contain contains caused causes lead leads leading may might
-modes numerical numeric numbers severe"""
+modes numerical numeric numbers severe due"""
 GENERIC = frozenset(terms(_GENERIC))
 # Further words that say what is asked or how, never what about: the other ranking words that
 # `analyse` reads, verbs and phrases of asking ("in place", "belong to", "the whole sheet"), and
