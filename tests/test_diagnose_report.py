@@ -367,3 +367,48 @@ def test_cli_report_checks_its_arguments_before_fitting_any_model(
         result = CliRunner().invoke(app, [*args, "--out", str(tmp_path / out)])
         assert result.exit_code == 2 and said in " ".join(result.output.split()), (said, result.output)
         assert "first report on this machine" not in result.output
+
+
+def test_a_window_inside_a_known_fault_says_the_fault_began_before_it(fitted: Fitted) -> None:
+    # user report: a window ten days into a recorded bearing wear stated an onset on its first day
+    fault = max(
+        (e for e in fitted.data.events if e.kind == "fault"),
+        key=lambda e: pd.Timestamp(e.end) - pd.Timestamp(e.start),
+    )
+    start, end = pd.Timestamp(fault.start) + pd.Timedelta(days=2), pd.Timestamp(fault.end)
+    report = _report(fitted, Request(fault.asset_id, start, end, NORMAL, None, (), ""))
+    recorded = pd.Timestamp(fault.start).strftime("%Y-%m-%d %H:%M")
+    said = [s for s in report.sentences if "was still running when the window opened" in s.text]
+    assert len(said) == 1 and fault.event_id in said[0].text and recorded in said[0].text
+    assert RecordCitation("events", fault.event_id) in said[0].citations
+    d = report.diagnosis
+    if d.fault_type == fault.label:  # the recorded start is the onset, not a time inside the window
+        assert said[0].section == "summary" and d.onset == pd.Timestamp(fault.start)
+    base = MemoryBase(fitted.data)
+    again = verify_report(Report.from_json(report.to_json()), base, classifier=fitted.classifier)
+    assert again.kept == again.sentences
+    # a recorded start edited in the text is a time neither cited nor stated
+    i = report.sentences.index(said[0])
+    wrong = (pd.Timestamp(fault.start) + pd.Timedelta(hours=5)).strftime("%Y-%m-%d %H:%M")
+    edited = dataclasses.replace(said[0], template=said[0].template.replace(recorded, wrong))
+    sentences = (*report.sentences[:i], edited, *report.sentences[i + 1 :])
+    checked = verify_report(
+        dataclasses.replace(report, sentences=sentences), base, classifier=fitted.classifier
+    )
+    assert checked.kept == checked.sentences - 1
+    # a running fault of another type is said in the evidence, with its type; the summary is the model's
+    other = dataclasses.replace(fault, label="coupling misalignment")
+    events = tuple(other if e is fault else e for e in fitted.data.events)
+    data = dataclasses.replace(fitted.data, events=events)
+    report = diagnose(
+        MemoryBase(data),
+        fault.asset_id,
+        start,
+        end,
+        classifier=fitted.classifier,
+        channel_model=fitted.channels,
+        onset_shapes=fitted.shapes,
+    )
+    said = [s for s in report.sentences if "was still running when the window opened" in s.text]
+    assert [s.section for s in said] == ["evidence"] and "(coupling misalignment)" in said[0].text
+    assert "began before the window" not in " ".join(s.text for s in report.section("summary"))

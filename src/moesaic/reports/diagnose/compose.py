@@ -19,9 +19,10 @@ from moesaic.reports.diagnose.claims import (
     RecordCitation,
     Sentence,
     SeriesCitation,
+    as_time,
     format_time,
 )
-from moesaic.reports.diagnose.evidence import ChannelChange, Evidence
+from moesaic.reports.diagnose.evidence import ChannelChange, Evidence, same_fault
 from moesaic.reports.diagnose.faults import NORMAL
 from moesaic.reports.diagnose.forms import (
     LOOKS_NORMAL,
@@ -118,7 +119,20 @@ class Composer:
             )
         cited = tuple(SeriesCitation(ev.asset_id, c, ev.read_from, ev.end) for c in moved)
         names = ", ".join(moved)
-        if ev.onset is not None:
+        onset_at = ev.onset
+        if ev.open_fault is not None and same_fault(ev.open_fault, fault.label):
+            known = ev.open_fault
+            onset_at = as_time(known.start)
+            template = fill(
+                "fault_before",
+                asset=name,
+                label=spoken_label(fault.label),
+                channels=names,
+                event=short_id(known.event_id),
+                time=format_time(onset_at),
+            )
+            self.add("summary", template, (conf,), (asset, *cited, RecordCitation("events", known.event_id)))
+        elif ev.onset is not None:
             params: dict[str, object] = {"channels": list(moved), "shape": ev.onset_shape}
             if ev.history:  # the healthy stretches the onset's healthy model was fitted on
                 params["history"] = [
@@ -139,7 +153,7 @@ class Composer:
             fault.label,
             fault.confidence,
             moved,
-            ev.onset,
+            onset_at,
             False,
             "",
             *self.bounds,
@@ -152,6 +166,18 @@ class Composer:
                 "evidence",
                 fill("after_fault", event=short_id(ev.after_fault), time=format_time(ev.read_from)),
                 citations=(RecordCitation("events", ev.after_fault), self.window),
+            )
+        known = ev.open_fault
+        if known is not None and not (ev.fault is not None and same_fault(known, ev.fault.label)):
+            self.add(
+                "evidence",
+                fill(
+                    "open_fault",
+                    event=short_id(known.event_id),
+                    fault_record=spoken_label(known.label),
+                    time=format_time(as_time(known.start)),
+                ),
+                citations=(RecordCitation("events", known.event_id), self.window),
             )
         if ev.detector is not None:
             det = ev.detector

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -97,9 +98,11 @@ class Evidence:
 
     The readings of ``[read_from, end]`` are compared with those of ``[baseline_start,
     baseline_end)``; ``read_from`` is after ``start`` when a known fault still ran at ``start``
-    (``after_fault`` names it). The onset is placed against a healthy model fitted on the
-    ``history`` stretches (the weeks before, between known faults) when there are any, else on
-    the baseline.
+    (``after_fault`` names it), or ``start`` when the fault runs too far into the window to skip
+    (``open_fault`` is then that fault: a change it explains began before the window, so no onset
+    inside the window is estimated for a fault of its type). The onset is placed against a
+    healthy model fitted on the ``history`` stretches (the weeks before, between known faults)
+    when there are any, else on the baseline.
     """
 
     asset_id: str
@@ -125,6 +128,7 @@ class Evidence:
     drawings: tuple[DrawingOnFile, ...] = ()  # the asset's drawings on file
     history: tuple[Interval, ...] = ()  # the onset's healthy stretches [a, b)
     readings: bool = True  # the window holds a reading: a sentence can cite it
+    open_fault: Event | None = None  # a known fault running across the window's start, read anyway
 
     @property
     def moved(self) -> tuple[str, ...]:
@@ -241,6 +245,7 @@ def gather_evidence(
     history = healthy_history(t0, busy)
     first = read_from(t0, t1, busy)
     after = _running_fault(faults, t0, first) if first > t0 else ""
+    still = _open_fault(faults, t0) if first == t0 else None
     data = base.asset_data(asset_id, start=min([b0, *(a for a, _ in history)]), end=t1)
     asset_type = known[asset_id].asset_type
     series: Series | None = max(data.series, key=lambda s: s.length, default=None)
@@ -291,7 +296,7 @@ def gather_evidence(
     fault = classifier.calibrate(model_answer)  # the probabilities the report states
     moved_idx = [i for i, c in enumerate(changes) if c.moved]
     onset, shape = None, ""
-    if fault.label != NORMAL and moved_idx:
+    if fault.label != NORMAL and moved_idx and not same_fault(still, fault.label):
         shape = onset_shapes.get(fault.label, "drift")
         at = estimate_onset(window.values, window.healthy, moved_idx, shape, smooth=round(spd))
         onset = pd.Timestamp(time[at]) if at is not None else None
@@ -308,8 +313,30 @@ def gather_evidence(
         onset_shape=shape,
         outlook=outlook,
         history=tuple(history),
+        open_fault=still,
     )
     return _with_records(base, evidence, [])
+
+
+def _open_fault(faults: tuple[Event, ...], start: pd.Timestamp) -> Event | None:
+    """The known fault that started before ``start`` and was still running at it (the one that
+    ran latest, when several did), or None."""
+    running = [
+        e
+        for e in faults
+        if isinstance(e.start, pd.Timestamp)
+        and isinstance(e.end, pd.Timestamp)
+        and as_time(e.start) < start <= as_time(e.end)
+    ]
+    return max(running, key=lambda e: (as_time(e.end), e.event_id), default=None)
+
+
+def same_fault(event: Event | None, label: str) -> bool:
+    """True when the known fault ``event`` is recorded as the fault type ``label`` ("Bearing
+    wear" and "bearing-wear" are ``bearing_wear``)."""
+    if event is None:
+        return False
+    return "_".join(re.split(r"[\W_]+", event.label.casefold())).strip("_") == label
 
 
 def _running_fault(faults: tuple[Event, ...], start: pd.Timestamp, until: pd.Timestamp) -> str:

@@ -75,6 +75,12 @@ FORMS: dict[str, Form] = {
     "fault": Form(
         "{asset} shows a probable {label} (confidence {0}), seen on {channels}.", ("fault_confidence",)
     ),
+    "fault_before": Form(
+        "{asset} shows a probable {label} (confidence {0}), seen on {channels}; it began before the "
+        "window: the known fault {event} of this asset, recorded from {time}, was still running when "
+        "the window opened.",
+        ("fault_confidence",),
+    ),
     "note_known": Form(_NOTE_KNOWN + "."),
     "note_unknown": Form("The " + _NOTE_UNKNOWN),
     "note_both": Form(_NOTE_KNOWN + "; the " + _NOTE_UNKNOWN),
@@ -83,6 +89,10 @@ FORMS: dict[str, Form] = {
     "after_fault": Form(
         "The known fault {event} of this asset was still running when the window opened; only the "
         "readings from {time} on are compared."
+    ),
+    "open_fault": Form(
+        "The known fault {event} of this asset ({fault_record}), recorded from {time}, was still "
+        "running when the window opened."
     ),
     "detector_alarm": Form(
         _DETECTOR_HEAD

@@ -149,6 +149,9 @@ def _names(units: dict[str, str]) -> set[str]:
     return set(units) | {u for u in units.values() if u}
 
 
+EVENT_TIME_KEYS = ("start", "end", "t_start", "t_end")  # an event's times, in memory and in the base
+
+
 def allowed_tokens(base: EvidenceBase, asset_id: str) -> set[str]:
     """Units and channel names of the asset's series: tokens that are not identifiers of records."""
     return {t.casefold() for t in channel_and_unit_names(base, asset_id)}
@@ -177,7 +180,7 @@ def _check_citation(
     if record is None:
         return f"record citation {c.table}/{c.record_id} does not resolve"
     if section == "evidence" and c.table == "events":
-        bounds = [v for k, v in record.items() if k in ("start", "end", "t_start", "t_end")]
+        bounds = [v for k, v in record.items() if k in EVENT_TIME_KEYS]
         times = [pd.Timestamp(v) for v in bounds if v is not None and not isinstance(v, int) and pd.notna(v)]
         if times and (max(times) < lo or min(times) > hi):
             return f"event {c.record_id} cited as evidence lies outside the report window"
@@ -226,6 +229,7 @@ def check_sentence(
         format_time(b) for c in sentence.citations if isinstance(c, SeriesCitation) for b in (c.start, c.end)
     }
     times |= {q.text for q in sentence.quantities if q.is_time}
+    times |= _event_times(base, sentence)
     for stamp in DATETIME.findall(bare):
         if stamp not in times:
             problems.append(f"time {stamp} is neither a cited bound nor a stated time quantity")
@@ -267,6 +271,19 @@ def check_sentence(
     return SentenceCheck(
         tuple(problems), tuple(corrected) if changed else None, len(sentence.quantities), ok, unknown
     )
+
+
+def _event_times(base: EvidenceBase, sentence: Sentence) -> set[str]:
+    """The start and end, as a sentence writes them, of the events ``sentence`` cites."""
+    out = set()
+    for c in sentence.citations:
+        if not isinstance(c, RecordCitation) or c.table != "events":
+            continue
+        record = base.record(c.table, c.record_id) or {}
+        for value in (record.get(k) for k in EVENT_TIME_KEYS):
+            if value is not None and not isinstance(value, int) and pd.notna(value):
+                out.add(format_time(pd.Timestamp(value)))
+    return out
 
 
 def _departing(
