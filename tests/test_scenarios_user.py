@@ -152,3 +152,37 @@ def test_json_states_an_abstention_with_its_reason(tmp_path: Path) -> None:
     assert payload["abstained"] is True and payload["scenarios"] == [] and "no scenario" in payload["reason"]
     some = json.loads(CliRunner().invoke(app, [*args, "bearing noise, replaced bearing"]).stdout)
     assert some["abstained"] is False and some["scenarios"]
+
+
+ROUNDS = """wo_id,asset_id,created,wo_type,text,failure_code,cost,labour_hours
+WO-1,P-1,2024-01-05 08:00,PM,"Monthly round P-1: chk vib, temps, noise. all ok",,40,1
+WO-2,P-2,2024-01-12 08:00,PM,"Monthly round P-2: chk vib, temps, noise. all ok",,40,1
+WO-3,P-1,2024-01-20 08:00,PM,"PM LUBE P-1: greased bearings, vib ok",,60,1
+WO-4,P-2,2024-01-27 08:00,PM,"PM LUBE P-2: greased bearings, vib ok",,60,1
+WO-5,P-1,2024-02-12 08:00,PM,"Monthly round P-1: chk vib, temps. all ok",,40,1
+WO-6,P-1,2024-02-14 09:00,CM,"High vib and bearing temp on P-1",BRG,0,1
+"""
+
+
+def test_routine_checks_vote_for_nothing_and_a_plan_from_the_fmea_ends_with_a_test(tmp_path: Path) -> None:
+    # user report: monthly rounds "all ok" ranked "inspect:uncoded" first for a bearing alarm, and
+    # the FMEA's replacement plan ended without a test
+    folder = tmp_path / "uf"
+    kb_folder = _base(tmp_path, ROUNDS)
+    (folder / "fmea.csv").write_text(
+        "Component,Failure Mode,S,O,D,Recommended Action\n"
+        "Pump bearing,Bearing wear and high vib,7,5,4,Replace bearing\n"
+    )
+    window = (pd.Timestamp("2024-02-10"), pd.Timestamp("2024-02-20"))
+    with KnowledgeBase.open(kb_folder) as kb:
+        kb.ingest(read_user_folder(folder), source="uf")
+        plan = plan_scenarios(kb, asset_id="P-1", window=window)
+        assert "Monthly round" not in plan.situation.text and "High vib" in plan.situation.text
+        keys = [s.key for s in plan.scenarios]
+        assert "inspect:uncoded" not in keys
+        assert "lubricate:uncoded" in keys  # a preventive order that did something still votes
+        fmea = next(s for s in plan.scenarios if s.key.startswith("replace:"))
+        assert fmea.steps[:2] == ("inspect Pump bearing", "replace: Replace bearing")
+        assert fmea.steps[2:] == ("test Pump bearing under load before release",)
+        with pytest.raises(ValueError, match="3 of them routine checks that did nothing but inspect"):
+            plan_scenarios(kb, asset_id="P-1", text="monthly round chk temps")

@@ -39,6 +39,7 @@ from moesaic.reports.scenarios.coding import (
     DURATION_FIELDS,
     UNCODED_FM,
     describe_coding,
+    is_routine_check,
     median_figure,
     read_coding,
 )
@@ -125,6 +126,7 @@ class ScenarioGenerator:
         self._orders = {d.doc_id: d for d in work_orders}
         self._similarity = OrderSimilarity({d.doc_id: d.text for d in work_orders})
         self._codings = {d.doc_id: read_coding(d) for d in work_orders}
+        self._routine = {d.doc_id for d in work_orders if is_routine_check(d)}
         self._types = dict(asset_types or {})
         self._fmea = tuple(fmea)
         self._fmea_terms = [set(terms(f"{r.component} {r.sub_component} {r.failure_mode}")) for r in fmea]
@@ -141,14 +143,16 @@ class ScenarioGenerator:
         fmea = self._fmea_of(situation.asset_id)
         words = set(terms(situation.text))
         verbs = text_verbs(situation.text)
+        # routine checks vote for nothing, yet stay the nearest orders an FMEA plan cites
+        voters = [n for n in neighbours if n.document.doc_id not in self._routine]
         groups: dict[str, list[Neighbour]] = defaultdict(list)
-        for n in neighbours:
+        for n in voters:
             groups[self._codings[n.document.doc_id].key].append(n)
         scenarios = []
         for key, members in sorted(groups.items(), key=lambda kv: -sum(n.similarity for n in kv[1])):
             if len(members) < 2:
                 continue  # one past order is an anecdote, and a scenario cites two records
-            scenarios.append(self._from_history(situation, key, members, neighbours, words, verbs, fmea))
+            scenarios.append(self._from_history(situation, key, members, voters, words, verbs, fmea))
         scenarios = scenarios[: self.config.max_candidates]
         # an FMEA row that already backs a history scenario with the same verb is not proposed again
         rows = {self._fmea[i].row_id for i in fmea}
@@ -334,7 +338,7 @@ class ScenarioGenerator:
                     scenario_id=_scenario_id(situation, key),
                     key=key,
                     failure_mode=row.failure_mode,
-                    steps=(f"inspect {_part(row)}", f"{verb}: {row.action}"),
+                    steps=(f"inspect {_part(row)}", f"{verb}: {row.action}", *_closing(verb, _part(row))),
                     reason=(
                         f"FMEA row {row.row_id} ({row.component}: {row.failure_mode}) "
                         f"shares {overlap} words with the situation"
@@ -361,11 +365,19 @@ def _steps(verb: str, system: str, fm: str) -> tuple[str, ...]:
     steps = [f"inspect {what}"]
     if verb != "inspect":
         steps.append(f"{verb} the affected {system} part" if verb != "monitor" else f"monitor {system}")
+    return (*steps, *_closing(verb, system))
+
+
+def _closing(verb: str, what: str) -> tuple[str, ...]:
+    """The step that proves a fix (a test after a replacement, repair or adjustment) or keeps
+    watching (after an inspection, cleaning or lubrication); none after a test or monitoring."""
     if verb in ("replace", "repair", "adjust"):
-        steps.append(f"test {system} under load before release")
-    elif verb == "inspect":
-        steps.append(f"monitor {system} until the cause is confirmed")
-    return tuple(steps)
+        return (f"test {what} under load before release",)
+    if verb == "inspect":
+        return (f"monitor {what} until the cause is confirmed",)
+    if verb in ("clean", "lubricate"):
+        return (f"monitor {what} for a return of the symptom",)
+    return ()
 
 
 def _scenario_id(situation: Situation, key: str) -> str:

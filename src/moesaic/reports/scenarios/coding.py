@@ -44,6 +44,23 @@ COST_FIELDS = ("Cost", "cost")
 # the previous one of its asset, and the gap to the previous order on the same part in 55 % of the
 # rows).
 DURATION_FIELDS = ("downtime_hours", "labour_hours")
+# A user's order type (``wo_type``: PM, CM, ...). A preventive order that only checked (its text
+# names no action beyond inspecting) and coded no failure is the maintenance plan's round, not an
+# answer to a situation: it votes for no scenario (a monthly round "all ok" is not what to do about
+# a bearing alarm) and is no part of a window's situation. A preventive order that did something
+# ("strainer cleaned", "greased bearings") still votes for what it did.
+ORDER_TYPE_FIELDS = ("wo_type", "order_type", "work_type")
+PREVENTIVE_TYPES = frozenset({"pm", "ppm", "preventive", "preventative", "planned preventive", "routine"})
+
+
+def is_routine_check(order: Document) -> bool:
+    """True when ``order`` is preventive by its type field, codes no failure mode and did nothing
+    but inspect."""
+    kind = next((order.fields[f] for f in ORDER_TYPE_FIELDS if f in order.fields), None)
+    if not isinstance(kind, str) or kind.strip().casefold() not in PREVENTIVE_TYPES:
+        return False
+    coding = read_coding(order)
+    return coding.failure_mode == UNCODED_FM and coding.verb == "inspect"
 
 
 def action_verb(code: str) -> str:

@@ -17,7 +17,7 @@ from moesaic.data.schema import Document
 from moesaic.knowledge import KnowledgeBase
 from moesaic.reports.qa.table import rows_from_documents
 from moesaic.reports.scenarios.candidates import CandidateConfig, ScenarioGenerator
-from moesaic.reports.scenarios.coding import read_coding
+from moesaic.reports.scenarios.coding import is_routine_check, read_coding
 from moesaic.reports.scenarios.feedback import load_ranker, store_proposals
 from moesaic.reports.scenarios.ranker import RankerConfig
 from moesaic.reports.scenarios.scenario import Scenario, Situation
@@ -47,11 +47,15 @@ def window_situation(kb: KnowledgeBase, asset_id: str, start: pd.Timestamp, end:
         raise ValueError(f"window start {start} is after its end {end}")
     key = kb.resolve_asset(asset_id)
     parts = [f"{e.kind} {e.label}" for e in kb.events(asset_id=key, start=start, end=end)]
-    parts += [
-        d.text
+    orders = [
+        d
         for d in kb.documents(asset_id=key)
         if d.kind == "work_order" and d.time is not None and start <= d.time <= end
     ]
+    # a routine check in the window is the maintenance plan's, not the situation's, unless it is
+    # all the window holds
+    told = [d.text for d in orders if not is_routine_check(d)]
+    parts += told if parts or told else [d.text for d in orders]
     if not parts:
         raise ValueError(
             f"asset {key!r} has no events or work orders between {start} and {end}, so the window "
@@ -156,11 +160,18 @@ def _why_none(generator: ScenarioGenerator, situation: Situation) -> str:
             "rather than proposing what unrelated orders record"
         )
     listed = "; ".join(_describe(n.document) for n in similar[:3])
+    checks = sum(is_routine_check(n.document) for n in similar)
+    routine = (
+        f", {checks} of them routine checks that did nothing but inspect (these vote for no plan)"
+        if checks
+        else ""
+    )
+    more = "; ..." if len(similar) > 3 else ""
     found = (
-        f"only one similar past work order, {listed}"
+        f"only one similar past work order, {listed}{routine}"
         if len(similar) == 1
-        else f"{len(similar)} similar past work orders ({listed}{'; ...' if len(similar) > 3 else ''}) "
-        "but no two with the same coding"
+        else f"{len(similar)} similar past work orders ({listed}{more}){routine}, but no two with the "
+        "same coding"
     )
     return f"{about}: {found}; a scenario rests on two similar orders sharing a coding: ingest more history"
 
