@@ -192,3 +192,22 @@ def test_cli_reads_the_page_asked_for(tmp_path: Path, monkeypatch: pytest.Monkey
     assert asked == [1, 1]
     result = CliRunner().invoke(app, ["summarize", str(tmp_path / "s.pdf"), "--page", "0"])
     assert result.exit_code == 2
+
+
+def test_cli_check_says_where_on_the_sheet_a_finding_is(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # user report: "... in the BOM at [120, 40, 380, 62]" read as a place in the BOM
+    from moesaic.cli import drawing
+    from moesaic.drawings.check import CheckResult, Finding
+    from moesaic.drawings.summary import DrawingSummary
+    from moesaic.drawings.titleblock import TitleBlock
+
+    sheet = DrawingSummary("s.png", 400, 300, "test", TitleBlock(), (), (), (), (), 0.1)
+    message = "A-1: quantity 2 on the drawing, 3 in the BOM"
+    wrong = Finding("bom_qty", "error", message, "A-1", (120, 40, 380, 62), 2)
+    monkeypatch.setattr(drawing, "summarize_drawing", lambda *a, **k: sheet)
+    monkeypatch.setattr(drawing, "check_summary", lambda *a, **k: CheckResult(sheet, (wrong,)))
+    result = CliRunner().invoke(app, ["check", str(tmp_path / "s.png")])
+    assert result.exit_code == 1
+    assert "3 in the BOM (sheet box [120, 40, 380, 62]) (BOM line 2)" in " ".join(result.output.split())

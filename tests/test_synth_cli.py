@@ -268,3 +268,5 @@ def test_an_unknown_value_lists_the_codes_with_their_names_and_the_closest(tmp_p
     assert age.exit_code == 2
     assert "whole numbers" in age.output and "takes: 5, 22; closest: 5" in age.output
     assert not (tmp_path / "o").exists()
+    one = runner.invoke(app, ["--model", str(model), "--by", "fault"])
+    assert one.exit_code == 2 and "--by only applies with --fit" in one.output

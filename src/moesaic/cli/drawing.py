@@ -85,7 +85,7 @@ def check(
         _print_warnings(result.summary.warnings)
         for f in result.findings:
             colour = {"error": "red", "warning": "yellow"}.get(f.severity, "blue")
-            where = f" at {list(f.box)}" if f.box else ""
+            where = f" (sheet box {list(f.box)})" if f.box else ""  # pixels: x0, y0, x1, y1
             row = f" (BOM line {f.bom_line})" if f.bom_line else ""
             console.print(
                 f"[{colour}]{f.severity}[/] {escape(f.rule)}: {escape(f.message)}{where}{row}",

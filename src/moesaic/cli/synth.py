@@ -190,13 +190,14 @@ def _refuse_other_mode(ctx: typer.Context, *, fitting: bool) -> None:
     given = [flag for name, flag in other.items() if _given(ctx, name)]
     if not given:
         return
+    verb = "applies" if len(given) == 1 else "apply"
     if fitting:
         fail(
-            f"{', '.join(given)} only apply when sampling (--model DIR); --fit trains and saves a model: "
+            f"{', '.join(given)} only {verb} when sampling (--model DIR); --fit trains and saves a model: "
             "leave them out and sample from the saved model next (the training seed is --set train.seed=N)"
         )
     fail(
-        f"{', '.join(given)} only apply with --fit; --model samples from a fitted model as it was "
+        f"{', '.join(given)} only {verb} with --fit; --model samples from a fitted model as it was "
         "fitted: leave them out, or fit a new model with them (--fit DATA --save DIR)"
     )
 
