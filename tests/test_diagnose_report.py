@@ -382,8 +382,8 @@ def test_a_window_inside_a_known_fault_says_the_fault_began_before_it(fitted: Fi
     assert len(said) == 1 and fault.event_id in said[0].text and recorded in said[0].text
     assert RecordCitation("events", fault.event_id) in said[0].citations
     d = report.diagnosis
-    if d.fault_type == fault.label:  # the recorded start is the onset, not a time inside the window
-        assert said[0].section == "summary" and d.onset == pd.Timestamp(fault.start)
+    assert d.fault_type == fault.label  # so the recorded start is the onset, not a time in the window
+    assert said[0].section == "summary" and d.onset == pd.Timestamp(fault.start)
     base = MemoryBase(fitted.data)
     again = verify_report(Report.from_json(report.to_json()), base, classifier=fitted.classifier)
     assert again.kept == again.sentences
