@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from moesaic.data.schema import Document, Event, Series
+from moesaic.data.tables import column_key
 from moesaic.data.times import parse_time_argument
 from moesaic.reports.diagnose.channels import ChannelModel
 from moesaic.reports.diagnose.claims import as_time
@@ -244,8 +244,9 @@ def gather_evidence(
     b0, b1 = healthy_baseline(t0, busy, days=baseline_days)
     history = healthy_history(t0, busy)
     first = read_from(t0, t1, busy)
-    after = _running_fault(faults, t0, first) if first > t0 else ""
-    still = _open_fault(faults, t0) if first == t0 else None
+    running = _running_fault(faults, t0, first) if first > t0 else None
+    after = running.event_id if running is not None else ""
+    still = _running_fault(faults, t0) if first == t0 else None
     data = base.asset_data(asset_id, start=min([b0, *(a for a, _ in history)]), end=t1)
     asset_type = known[asset_id].asset_type
     series: Series | None = max(data.series, key=lambda s: s.length, default=None)
@@ -318,38 +319,28 @@ def gather_evidence(
     return _with_records(base, evidence, [])
 
 
-def _open_fault(faults: tuple[Event, ...], start: pd.Timestamp) -> Event | None:
-    """The known fault that started before ``start`` and was still running at it (the one that
-    ran latest, when several did), or None."""
+def same_fault(event: Event | None, label: str) -> bool:
+    """True when the known fault ``event`` is recorded as the fault type ``label`` ("Bearing
+    wear" and "bearing-wear" are ``bearing_wear``)."""
+    if event is None:
+        return False
+    return column_key(event.label) == label
+
+
+def _running_fault(
+    faults: tuple[Event, ...], start: pd.Timestamp, until: pd.Timestamp | None = None
+) -> Event | None:
+    """The known fault that started before ``start`` and ran latest past it (ending by ``until``
+    when given), or None."""
     running = [
         e
         for e in faults
         if isinstance(e.start, pd.Timestamp)
         and isinstance(e.end, pd.Timestamp)
         and as_time(e.start) < start <= as_time(e.end)
+        and (until is None or as_time(e.end) <= until)
     ]
     return max(running, key=lambda e: (as_time(e.end), e.event_id), default=None)
-
-
-def same_fault(event: Event | None, label: str) -> bool:
-    """True when the known fault ``event`` is recorded as the fault type ``label`` ("Bearing
-    wear" and "bearing-wear" are ``bearing_wear``)."""
-    if event is None:
-        return False
-    return "_".join(re.split(r"[\W_]+", event.label.casefold())).strip("_") == label
-
-
-def _running_fault(faults: tuple[Event, ...], start: pd.Timestamp, until: pd.Timestamp) -> str:
-    """The id of the known fault that started before ``start`` and ran latest past it (toward ``until``)."""
-    running = [
-        (as_time(e.end), e.event_id)
-        for e in faults
-        if isinstance(e.start, pd.Timestamp)
-        and isinstance(e.end, pd.Timestamp)
-        and as_time(e.start) < start
-        and start <= as_time(e.end) <= until
-    ]
-    return max(running)[1] if running else ""
 
 
 def _no_series(base: EvidenceBase, asset_id: str, start: pd.Timestamp, end: pd.Timestamp) -> str:
