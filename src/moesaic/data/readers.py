@@ -11,6 +11,8 @@ The folder layout read by :func:`read_user_folder`::
       work_orders.csv      wo_id, asset_id, text[, created|date|time, failure_code, cost, labour_hours, ...]
       fmea.csv             an FMEA sheet in the 12-column layout of :mod:`moesaic.data.readers_fmea`
       series/P-101.csv     a time column + numeric channels (CSV or Parquet); asset id = file stem
+      series/P-101_vib.csv another file of P-101 when assets.csv lists P-101 (or series/P-101/*.csv):
+                           joined with the asset's other files into one series
       drawings/P-101.png   PNG or JPG drawings; drawing id = file stem
 
 File, folder and column names are matched without case (``Assets.CSV``, ``WO_ID``); a warning
@@ -55,6 +57,7 @@ from moesaic.data.readers_columns import (
 from moesaic.data.readers_fmea import read_fmea
 from moesaic.data.readers_records import WORK_ORDER_TIMES, read_assets_csv, read_work_orders_csv
 from moesaic.data.schema import Drawing, MaintenanceData, Series
+from moesaic.data.series_merge import merge_asset_series
 from moesaic.data.tables import DataFormatError, check_file, require_columns
 
 __all__ = [
@@ -77,6 +80,8 @@ log = logging.getLogger(__name__)
 
 SERIES_SUFFIXES = (".csv", ".parquet", ".pq")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+SEPARATORS_OF_IDS = (" ", "_", "-", ".", "+")
+"""What may follow an asset id in the name of another file of that asset (``P-101_vibration.csv``)."""
 
 
 def read_series_file(
@@ -304,14 +309,7 @@ def read_user_folder(path: Path | str) -> MaintenanceData:
     documents = read_work_orders_csv(orders) if orders is not None and not empty else ()
     if "fmea.csv" in found:
         documents += read_fmea(found["fmea.csv"]).documents
-    series_files = _files(found.get("series", path / "series"), SERIES_SUFFIXES)
-    stems = [f.stem for f in series_files]
-    for stem in sorted({s for s in stems if stems.count(s) > 1}):
-        clash = [f.name for f in series_files if f.stem == stem]
-        raise DataFormatError(found["series"], f"two files for asset {stem!r}: {clash}; keep one")
-    series = tuple(
-        read_series_file(f, asset_id=f.stem, series_id=f.stem, skip_text=True) for f in series_files
-    )
+    series = _read_series_folder(found.get("series", path / "series"), [a.asset_id for a in assets])
     drawings = tuple(
         read_drawing_image(f) for f in _files(found.get("drawings", path / "drawings"), IMAGE_SUFFIXES)
     )
@@ -331,6 +329,57 @@ def read_user_folder(path: Path | str) -> MaintenanceData:
         drawings=drawings,
         meta={"source": str(path)},
     )
+
+
+def _read_series_folder(folder: Path, known: Sequence[str]) -> tuple[Series, ...]:
+    """One series per asset from ``folder``'s files: a file's asset is its name, or the id of
+    ``known`` its name starts with before a separator (``P-101_vibration.csv``), or the subfolder
+    it is in (``series/P-101/2024-01.csv``); an asset's files are joined by
+    :func:`~moesaic.data.series_merge.merge_asset_series`.
+
+    Raises:
+        DataFormatError: two files of one name in different formats, or files of an asset that
+            cannot be joined.
+    """
+    flat = _files(folder, SERIES_SUFFIXES)
+    stems = [f.stem for f in flat]
+    for stem in sorted({s for s in stems if stems.count(s) > 1}):
+        clash = [f.name for f in flat if f.stem == stem]
+        raise DataFormatError(folder, f"two files for asset {stem!r}: {clash}; keep one")
+    groups: dict[str, list[Path]] = {}
+    for f in flat:
+        groups.setdefault(_asset_of(f.stem, known), []).append(f)
+    subfolders = (
+        sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+        if (folder.is_dir())
+        else []
+    )
+    for sub in subfolders:
+        groups.setdefault(_asset_of(sub.name, known), []).extend(_files(sub, SERIES_SUFFIXES))
+    return tuple(
+        merge_asset_series(
+            asset,
+            [read_series_file(f, asset_id=asset, series_id=f.stem, skip_text=True) for f in files],
+            folder,
+        )
+        for asset, files in sorted(groups.items())
+        if files
+    )
+
+
+def _asset_of(name: str, known: Sequence[str]) -> str:
+    """The asset a series file or subfolder named ``name`` belongs to: the id of ``known`` it
+    spells (in any case), else the longest id it starts with before one of `` _-.+``, else itself."""
+    folded = name.casefold()
+    for asset in known:
+        if asset.casefold() == folded:
+            return asset
+    prefixes = [
+        a
+        for a in known
+        if folded.startswith(a.casefold()) and folded[len(a) : len(a) + 1] in SEPARATORS_OF_IDS
+    ]
+    return max(prefixes, key=len) if prefixes else name
 
 
 def _refuse_nothing_read(path: Path, empty: Sequence[str]) -> NoReturn:
