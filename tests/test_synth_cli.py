@@ -105,6 +105,9 @@ def test_sample_with_a_condition_in_words_prints_what_it_understood(tmp_path: Pa
     sampled = runner.invoke(app, ["--model", str(model), "--text", text, "--n", "2", "--out", str(out)])
     assert sampled.exit_code == 0, sampled.output
     assert "understood: " in sampled.output and "please" in sampled.output
+    assert f"fault={fault!r} (code {code})" in " ".join(sampled.output.split()), (
+        sampled.output
+    )  # not the bare code
     provenance = pd.read_csv(out / "provenance.csv", keep_default_na=False)
     assert json.loads(provenance["condition"].iloc[0]) == {"fault": code, "asset_type": asset_type}
     assert set(provenance["transferred"]) <= {"", "fault", "asset_type", "fault,asset_type"}

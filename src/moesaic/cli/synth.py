@@ -292,6 +292,12 @@ def _named_codes(asked: dict[str, object], names: dict[str, dict[str, str]]) -> 
     return out
 
 
+def _named(factor: str, value: object, names: dict[str, dict[str, str]]) -> str:
+    """``fault='bearing wear' (code 2)`` for a code the data named, else ``fault=2``."""
+    name = names.get(factor, {}).get(str(value))
+    return f"{factor}={name!r} (code {value})" if name and name != str(value) else f"{factor}={value!r}"
+
+
 def _sample(
     model: Path,
     *,
@@ -317,7 +323,10 @@ def _sample(
             read = None
         if read is not None:
             asked = {**read.condition, **asked}
-            understood = ", ".join(f"{k}={v!r} (from {read.matched[k]!r})" for k, v in read.condition.items())
+            understood = ", ".join(
+                f"{_named(k, v, synthesizer.value_names_)} (from {read.matched[k]!r})"
+                for k, v in read.condition.items()
+            )
             console.print(f"understood: {understood}; words not used: {' '.join(read.unused) or 'none'}")
         if reads_text:
             console.print(f"the model reads the text itself ({synthesizer.text_embedder_} embedding)")
