@@ -39,7 +39,7 @@ FACET_WORDS = (
 )
 _TOP = re.compile(r"\bmost\b(?! recent)|\btop\s*\d*\b|\bfrequent(?:ly)?\b")  # "most recent": a time
 _HIGHEST = re.compile(r"\b(?:highest|largest|biggest|greatest)\b")  # "the highest total cost": a ranking
-_LATEST = re.compile(r"\b(?:last|latest|most recent)\b(?!\s+\d)(?!\s+(?:hour|day|week|month|year)s?\b)")
+LATEST_WORDS = re.compile(r"\b(?:last|latest|most recent)\b(?!\s+\d)(?!\s+(?:hour|day|week|month|year)s?\b)")
 _ANY = re.compile(r"^(?:did|does|do|were|was|has|have|are|is) .*\bany\b")  # a yes/no count
 _PER_ASSET = re.compile(r"\b(?:per|by|for each|each)\s+(?:asset|machine|equipment|excavator|unit)\b")
 _GENERIC_VALUES = frozenset(("unspecified", "other", "misc", "none", "unknown", "n/a", "na", "cm", "pm"))
@@ -86,6 +86,8 @@ class RecordQuery(NamedTuple):
     fields: tuple[str, ...] = ()  # the records' other fields the question names (module docstring)
     question: str = ""  # as asked, to quote its words
     coded: bool = False  # work orders that record a failure code or mode only ("failures" without events)
+    asks: str | None = None  # the field asked for ("which technician ..."); "" a person none names
+    unheld: tuple[str, ...] = ()  # topic words of a latest / asked-field question that no record holds
 
 
 def record_kind(text: str) -> tuple[str, str | None, tuple[str, ...]]:
@@ -120,6 +122,30 @@ def _asset_types(frame: pd.DataFrame) -> tuple[str, ...]:
     types = sorted({fold(v) for v in facet_column(frame, "asset_type") if v})
     heads = [t.split()[-1] for t in types]
     return tuple(dict.fromkeys([*types, *(h for h in heads if heads.count(h) == 1)]))
+
+
+PERSON_FIELDS = re.compile(
+    r"\b(?:technicians?|techs?|mechanics?|fitters?|electricians?|crafts?(?:man|men)?|crews?|operators?"
+    r"|engineers?|employees?|person(?:nel)?|workers?|performed|done|assigned|responsible|planners?"
+    r"|signed|executed|completed)\b"
+)
+"""Words of a field naming who did the work (``technician``, ``performed_by``, ``Assigned To``)."""
+_WHO = re.compile(r"^(?:who|whom)\b|\bwho (?:did|was|were|has|had|is|last)\b|\bwho \w+ed\b")
+
+
+def asked_field(text: str, scope: pd.DataFrame) -> str | None:
+    """The records' field whose value the folded question asks for: the one it opens with
+    ("which technician ...", "what priority ..."), or for "who ..." the field naming a person
+    (:data:`PERSON_FIELDS`), "" when the records hold none; None when it asks for no field."""
+    names = sorted({k for fields in scope.get("fields", pd.Series(dtype=object)) for k in fields})
+    opener = re.match(r"(?:which|what) ((?:\w+ ?){1,3})", text)
+    if opener:
+        for name in sorted(names, key=lambda n: -len(_spoken(n))):
+            if re.match(rf"{re.escape(_spoken(name))}s?\b", opener.group(1)):
+                return name
+    if _WHO.search(text):
+        return next((n for n in names if PERSON_FIELDS.search(_spoken(n))), "")
+    return None
 
 
 PLACE_WORDS = ("site", "plant", "works", "location", "facility", "station")
@@ -269,7 +295,7 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
         operation = "sum"  # "how many labour hours were booked": hours added up
     elif re.search(r"\bhow many\b|\bnumber of\b|\bno\. of\b|\bcount\b", text) or _ANY.search(text):
         operation = "count"
-    elif _LATEST.search(text):
+    elif LATEST_WORDS.search(text):
         operation = "latest"  # "the last aircon WO on exc E", "most recent work order on the pump"
     elif _TOP.search(text) and table == "events":
         operation, group = "top", "text"  # "the most frequent alarm": the events' own labels
@@ -279,6 +305,7 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
         operation = "list"
     mentioning = _MENTIONING.search(text)
     words: tuple[str, ...] = ()
+    unheld: tuple[str, ...] = ()
     if mentioning:
         words = tuple(w for w in WORD.findall(mentioning.group(1)) if w not in ("the", "a", "an", "and"))
         text = (
@@ -288,24 +315,35 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
         )
     skip = group if operation == "top" else None
     filters = named_value_sets(text, scope, skip=skip, extra=fields, question=question)
-    if operation == "latest" and not words:  # "when was the mech seal on P-101 last replaced"
+    asks = asked_field(text, scope) if operation in ("list", "latest") else None
+    if (operation == "latest" or asks is not None) and not words:
+        # "when was the mech seal on P-101 last replaced", "which technician replaced the seal"
         valued = {_stem(w) for values in filters.values() for v in values for w in WORD.findall(fold(v))}
-        words = tuple(w for w in _content_words(blank_times(text), scope) if w.split("|")[0] not in valued)
+        valued |= {_stem(w) for w in _spoken(asks or "").split()}
+        held, unheld = _content_words(blank_times(text), scope)
+        words = tuple(w for w in held if w.split("|")[0] not in valued)
+        unheld = tuple(w for w in unheld if _stem(w) not in valued)
     anchor = scope["time"].max() if scope["time"].notna().any() else None
     return RecordQuery(
         noun, table, kinds, named.assets, named.identifiers, read_window(question, anchor),
         filters, operation, group, numeric, words, (*bounds, *comparisons.filters), comparisons.unread,
-        fields, question, coded,
+        fields, question, coded, asks, unheld,
     )  # fmt: skip
 
 
 _NOT_CONTENT_WORDS = """when was were is are the a an on of for in at last latest most recent date time what
-    which did does do we it its this that to by and or ever happen happened done work order orders wo wos job
-    jobs record records maintenance asset assets machine equipment unit"""
+    which who whom did does do we it its this that to by and or ever happen happened done work worked order
+    orders wo wos job jobs record records maintenance asset assets machine equipment unit have has had been
+    being get got gets they them their there you your our his her can could would should will may might
+    must any some all also just only please tell show give find list me my about into from with without
+    carried out took take taken place one ones time times day days"""
 _NOT_CONTENT = frozenset(_NOT_CONTENT_WORDS.split())
 
 
-_SAME_ACTION = (("replac", "chang", "renew", "swap", "exchang"),)
+_SAME_ACTION = (
+    ("replac", "chang", "renew", "swap", "exchang", "c/o", "r&r"),  # C/O: change out, R&R: remove and replace
+    ("repair", "fix", "mend", "rectif"),
+)
 """Stems technicians write for the same action."""
 
 
@@ -318,20 +356,23 @@ def _stem(word: str) -> str:
     return word
 
 
-def _content_words(text: str, scope: pd.DataFrame) -> tuple[str, ...]:
-    """The words of a "when was ... last ..." question that some record's text holds (stemmed):
-    the part and the action it asks about, not the question's own words."""
+def _content_words(text: str, scope: pd.DataFrame) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The words of a "when was ... last ..." or "which technician ..." question that some record's
+    text holds (stemmed): the part and the action it asks about, not the question's own words; and
+    its other words, as written, that no record holds."""
     texts = scope["text"].map(fold)
-    out = []
+    held, unheld = [], []
     for word in WORD.findall(text):
         if word in _NOT_CONTENT or len(word) < 3 or word.isdigit():
             continue
         stem = _stem(word)
-        alternatives = next((group for group in _SAME_ACTION if stem in group), (stem,))
+        alternatives = next((g for g in _SAME_ACTION if any(stem.startswith(a) for a in g)), (stem,))
         either = "|".join(alternatives)  # "replaced" also finds "changed mechanical seal"
         if texts.str.contains(rf"\b(?:{either})", regex=True).any():
-            out.append(either)
-    return tuple(out)
+            held.append(either)
+        else:
+            unheld.append(word)
+    return tuple(held), tuple(unheld)
 
 
 def _as_written(question: str, words: tuple[str, ...]) -> list[str]:
@@ -434,7 +475,17 @@ def answer_records(base: KnowledgeBase, frame: pd.DataFrame, question: str, name
             "the question asks which value is most frequent, but names nothing the records hold; "
             f"they hold: {', '.join(h.replace('_', ' ') for h in held)}.",
         )
+    if query.asks == "":
+        held = sorted({k for f in frame["fields"] for k in f} - {""})
+        return abstain(
+            "records",
+            "the question asks who, but no field of the records names a person; they hold: "
+            + (", ".join(h.replace("_", " ") for h in held) or "no other field")
+            + ".",
+        )
     rows, said = select(base, frame, query)
+    if query.unheld:
+        return _none_mention(rows, said, query)
     scope = f"{query.noun} " + " ".join(said) if said else query.noun
     found = counted(len(rows), query.noun) + (" " + " ".join(said) if said else "")  # "1 work order with ..."
     if query.operation in ("top", "per_asset"):
@@ -457,12 +508,40 @@ def answer_records(base: KnowledgeBase, frame: pd.DataFrame, question: str, name
         dated = rows[rows["time"].notna()]
         if not dated.empty:
             last = dated.loc[[dated["time"].idxmax()]]
-            text = f"The latest of {found}: " + _lines(last, 1)[0] + "."
+            text = f"The latest of {found}: " + _lines(last, 1)[0] + _asked_value(last, query.asks) + "."
             return KbAnswer(text, cite_records_frame(last), False, "records")
     shown = _lines(rows)
     more = f"\n({len(rows) - len(shown)} more not shown.)" if len(rows) > len(shown) else ""
+    if query.asks:
+        values = facet_column(rows, query.asks).head(len(shown))
+        shown = [f"{value or '(none recorded)'}: {line}" for value, line in zip(values, shown, strict=True)]
+        found = f"The {_spoken(query.asks)} of {found}"
     text = f"{found}:\n" + "\n".join(shown) + more
     return KbAnswer(text, cite_records_frame(rows), False, "records")
+
+
+def _none_mention(rows: pd.DataFrame, said: list[str], query: RecordQuery) -> KbAnswer:
+    """For a question whose topic words some record lacks ("which technician replaced the seal",
+    no record saying "seal"): that none mentions them, then the records holding its other words."""
+    where = " ".join(w for w in said if not w.startswith("mentioning "))
+    missing = " or ".join(map(repr, query.unheld))
+    text = f"No {query.noun} {where} mention {missing}.".replace("  ", " ")
+    if query.words and len(rows):
+        held = " ".join(_as_written(query.question, query.words))
+        shown = [
+            line + _asked_value(rows.loc[[key]], query.asks)
+            for key, line in zip(rows.index[:3], _lines(rows, 3), strict=True)
+        ]
+        text += f" {counted(len(rows), query.noun)} mentioning {held}: " + " | ".join(shown)
+    return KbAnswer(text, cite_records_frame(rows) if query.words else (), False, "records")
+
+
+def _asked_value(rows: pd.DataFrame, field: str | None) -> str:
+    """ ", technician T023" for the first row's value of the asked field ("" when none is asked)."""
+    if not field:
+        return ""
+    value = facet_column(rows, field).iloc[0]
+    return f"; {_spoken(field)}: {value or '(none recorded)'}"
 
 
 def _aggregate(rows: pd.DataFrame, scope: str, query: RecordQuery) -> KbAnswer:

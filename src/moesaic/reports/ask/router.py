@@ -11,7 +11,7 @@ import re
 from typing import NamedTuple
 
 from moesaic.reports.ask.drawings import DRAWING_WORDS
-from moesaic.reports.ask.records import AMOUNT_WORDS, group_facet
+from moesaic.reports.ask.records import AMOUNT_WORDS, LATEST_WORDS, group_facet
 from moesaic.reports.ask.resolve import Named, match_channel
 from moesaic.reports.ask.sequence import is_sequence
 from moesaic.reports.ask.series import ONSET_WORDS, STAT_WORDS, TREND_WORDS
@@ -36,7 +36,7 @@ RECORD_NOUNS = re.compile(
 RECORD_OPS = re.compile(
     r"\bhow many\b|\bnumber of\b|\bno\. of\b|\bcount\b|\blist\b|\bshow\b|\bwhich\b|\bmost\b|\btop\b|\btotal\b"
     r"|\baverage\b|\bavg\b|\baverge\b|^(?:did|does|do|were|was|has|have|are|is) .*\bany\b"
-    r"|\bper asset\b|\bhow much\b|\bfrequent|\blatest\b|\bmost recent\b|\blast\b(?!\s+\d)"
+    r"|\bper asset\b|\bhow much\b|\bfrequent|\blatest\b|\bmost recent\b|\blast\b(?!\s+\d)|^who\b"
 )
 
 
@@ -78,7 +78,9 @@ def choose_route(
     if is_sequence(question):
         return Route("sequence", "'which ... after ...'")
     asset_channels = [c for a in named.assets for c in channels.get(a, ())]
-    if named.assets and ONSET_WORDS.search(text):
+    # "when did C-201 last have its filter changed": the latest work order, unless a channel is named
+    latest_record = LATEST_WORDS.search(text) and match_channel(question, asset_channels) is None
+    if named.assets and ONSET_WORDS.search(text) and not latest_record:
         return Route("series", "when did ... start")
     if asset_channels:
         channel = match_channel(question, asset_channels)
