@@ -366,8 +366,10 @@ def _content_words(text: str, scope: pd.DataFrame) -> tuple[tuple[str, ...], tup
         if word in _NOT_CONTENT or len(word) < 3 or word.isdigit():
             continue
         stem = _stem(word)
-        alternatives = next((g for g in _SAME_ACTION if any(stem.startswith(a) for a in g)), (stem,))
-        either = "|".join(alternatives)  # "replaced" also finds "changed mechanical seal"
+        alternatives = next((g for g in _SAME_ACTION if any(stem.startswith(a) for a in g)), ())
+        either = "|".join(
+            dict.fromkeys((stem, *alternatives))
+        )  # "replaced" also finds "changed mechanical seal"
         if texts.str.contains(rf"\b(?:{either})", regex=True).any():
             held.append(either)
         else:
