@@ -146,7 +146,8 @@ def test_cli_adapts_to_a_file_and_forecasts_with_the_adapter(tmp_path: Path) -> 
     assert shown is not None and float(shown.group(1)) == pytest.approx(untouched.mse, abs=1e-3)
     adapted = re.search(r"8-step forecasts of the scored rows: MSE ([\d.]+)", output)
     assert adapted is not None and float(adapted.group(1)) != pytest.approx(untouched.mse, abs=1e-3)
-    assert "lora: 101 labelled windows" in output and "last-value forecast MSE" in output
+    assert "lora: 101 windows given" in output and "last-value forecast MSE" in output
+    assert ("adapting made the forecasts worse" in output) == (float(adapted.group(1)) > untouched.mse)
     torch.manual_seed(12345)  # another global generator state: the adapter must not depend on it
     again = runner.invoke(app, [*command[:-1], str(tmp_path / "ad2")])
     assert (
@@ -193,6 +194,18 @@ def test_cli_adapts_to_a_file_and_forecasts_with_the_adapter(tmp_path: Path) -> 
     assert (
         result.exit_code == 2 and "short.csv: 20 rows; the pretrained forecaster reads the last 32" in message
     )
+
+
+def test_an_adapter_that_forecasts_worse_than_the_untouched_model_is_warned_about(tmp_path: Path) -> None:
+    save_pretrained_forecaster(tmp_path / "pre", new_forecaster(TINY, seed=0), TINY)
+    csv = _write_csv(tmp_path / "plant.csv", _sensors(200))
+    command = ["adapt", "--pretrained", str(tmp_path / "pre"), "--target", str(csv), "--method", "full",
+               "--shots", "50%", "--steps", "20", "--lr", "5", "--out", str(tmp_path / "ad")]  # fmt: skip
+    result = CliRunner().invoke(_app(), command)  # a learning rate far too large spoils the forecaster
+    output = " ".join(result.output.split())
+    assert result.exit_code == 0, result.output
+    assert "warning: adapting made the forecasts worse on the scored rows" in output
+    assert f"the adapter in {tmp_path / 'ad'} is the worse one" in output
 
 
 def test_adapt_refuses_a_classifier_with_a_file_target(tmp_path: Path) -> None:

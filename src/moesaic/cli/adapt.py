@@ -155,6 +155,7 @@ class _Adapted(NamedTuple):
     model: nn.Module
     described: str  # the target, for the summary line
     extra: dict[str, Any]  # saved with the adapter: what rebuilds its base
+    before: dict[str, float] | None = None  # the untouched pretrained model's scores, where measured
 
 
 def adapt(
@@ -254,8 +255,9 @@ def adapt(
     if method == "zeroshot":
         console.print(f"zeroshot: the pretrained model as it is, {a.total_params} parameters, none trained")
     else:
+        given = "windows given" if adapted.extra.get("task") == "forecasting" else "labelled windows"
         console.print(
-            f"{method}: {adapted.result.shots} labelled windows, {a.trainable_params} of {a.total_params} "
+            f"{method}: {adapted.result.shots} {given}, {a.trainable_params} of {a.total_params} "
             f"parameters trained ({100 * a.trainable_params / a.total_params:.2f} %)"
         )
     scores = ", ".join(
@@ -264,6 +266,15 @@ def adapt(
     console.print(f"{adapted.described}: {scores}")
     if out is not None and method != "zeroshot":
         console.print(f"saved the adapter to {out}")
+    worse = adapted.before is not None and adapted.scores["mse"] > adapted.before["mse"]
+    if worse and adapted.before is not None:
+        console.print(
+            f"[yellow]warning: adapting made the forecasts worse on the scored rows (MSE "
+            f"{adapted.scores['mse']:.3f} against {adapted.before['mse']:.3f} untouched); forecast with "
+            "the pretrained model as it is, or adapt on more rows, with more --shots or another --method"
+            + (f"; the adapter in {out} is the worse one" if out is not None else "")
+            + "[/]"
+        )
 
 
 def _adapt_fan(
@@ -384,7 +395,8 @@ def _adapt_file(
     extra = {"target": str(path), "task": "forecasting", "channels": list(series.channels), "split": split}
     scores = evaluate_forecaster(model, windows.test)._asdict()
     described = f"{config.horizon}-step forecasts of the scored rows"
-    return _Adapted(result, adapt_config, scores, model, described, extra)
+    before = zero_shot._asdict() if adapt_config.method != "zeroshot" else None
+    return _Adapted(result, adapt_config, scores, model, described, extra, before)
 
 
 _SCORE_NAMES = {"macro_f1": "macro-F1", "mse": "MSE", "mae": "MAE"}
