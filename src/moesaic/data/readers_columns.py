@@ -87,6 +87,41 @@ _GROUPED = re.compile(r"^\s*[-+]?[1-9]\d{0,2}(?:\.\d{3})+\s*$")
 """1.470 or 1.020.300: points between groups of three figures, thousands or (one point) decimals."""
 _POINT_DECIMAL = re.compile(r"^\s*[-+]?(?:\d+\.\d*|\.\d+)(?:[eE][-+]?\d+)?\s*$")
 """A number with a decimal point: 2.46, 0.500, .5."""
+_COMMA_GROUPED = re.compile(r"^\s*[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?\s*$")
+"""Commas between groups of three figures, maybe a decimal point: 1,200.00 12,500 1,020,300."""
+
+
+def thousands_commas(frame: pd.DataFrame, *, keep: Sequence[str] = ()) -> pd.DataFrame:
+    """Text columns of numbers written with commas between thousands and a decimal point
+    (``1,200.00``, ``12,500``, as English exports write amounts), rewritten without the commas.
+
+    Each column is decided on its own: it is changed when every filled cell is a whole number, a
+    number with a decimal point or one with commas between groups of three figures, and some cell
+    shows that its commas cannot be a decimal comma: a comma group before a decimal point
+    (``1,200.00``) or two commas (``1,020,300``); then ``12,500`` beside it is 12500. A column of
+    ``1,200`` and ``80`` alone is left as it is, since ``1,200`` may be 1.2 written with a decimal
+    comma (reading it as a number is an error that says so), and so is a column with text or a
+    decimal comma (``0,75``) in some cell. The ``keep`` columns (identifiers) are never changed.
+    """
+    changed = {}
+    for name in frame.columns:
+        column = frame[name]
+        if (
+            name in keep
+            or pd.api.types.is_numeric_dtype(column)
+            or pd.api.types.is_datetime64_any_dtype(column)
+        ):
+            continue
+        text = column.astype(str)
+        present = (_present(column) & ~text.str.strip().isin(MISSING_MARKS)).to_numpy()
+        grouped = present & text.str.match(_COMMA_GROUPED).to_numpy()
+        if not grouped.any():
+            continue
+        plain = present & (text.str.match(_WHOLE) | text.str.match(_POINT_DECIMAL)).to_numpy()
+        certain = grouped & (text.str.contains(".", regex=False) | (text.str.count(",") > 1)).to_numpy()
+        if certain.any() and (grouped | plain)[present].all():
+            changed[name] = column.where(~grouped, text.str.replace(",", "", regex=False))
+    return frame.assign(**changed) if changed else frame
 
 
 def decimal_commas(frame: pd.DataFrame, path: Path, *, keep: Sequence[str] = ()) -> pd.DataFrame:
@@ -166,7 +201,8 @@ def read_sniffed_csv(
     keep_default_na: bool = True,
 ) -> pd.DataFrame:
     """A CSV of text cells, its separator sniffed unless given, decimal commas read when ``,`` is not
-    it; the ``literal`` columns (identifiers) keep ``NA`` or ``None`` as written.
+    it, and commas between thousands (``1,200.00``) by :func:`thousands_commas`; the ``literal``
+    columns (identifiers) keep ``NA`` or ``None`` as written.
 
     The ``required``, ``literal`` and ``optional`` (documented, not required) column names are
     matched without case and surrounding spaces, and the frame's columns take their spelling;
@@ -195,6 +231,7 @@ def read_sniffed_csv(
         shown = first if len(first) <= 40 else first[:40] + " ..."
         message = f"expected a header line of column names, found numbers ({shown.strip()!r}); add one"
         raise DataFormatError(path, message, line=1)
+    frame = thousands_commas(frame, keep=literal)
     return decimal_commas(frame, path, keep=literal) if sep != "," else frame
 
 
@@ -220,25 +257,35 @@ _PREAMBLE_LOOK = 50  # lines read to find the file's usual number of separators
 
 def _blank_preamble(text: str, path: Path) -> str:
     """``text`` with the lines above its header blanked (``Plant: North``, ``Exported by ...``: a
-    logger's or historian's preamble), so that line numbers stay those of the file. The header is
-    the first line with the usual number of ``,`` ``;`` or tab of the first lines, when the lines
-    above it have fewer and it holds names, not numbers; a warning names the lines blanked."""
+    logger's or historian's preamble), so that line numbers stay those of the file; a warning names
+    the lines blanked.
+
+    Each of ``,`` ``;`` and tab has a usual number per line among the first lines (when at least 3
+    lines have it); the header is the first line with the usual number of the separator with the
+    most, when the lines above it have fewer and it holds names, not numbers. Decimal commas
+    (``2025-01-01 00:00;1,5;2,5``) can give ``,`` as many as ``;``: on a tie, a separator that only
+    ever stands between two figures ranks last, and a separator whose first such line holds numbers
+    gives way to the next one."""
     lines = text.split("\n")
     head = [i for i, line in enumerate(lines[:_PREAMBLE_LOOK]) if line.strip()]
     unquoted = {i: re.sub(r'"[^"]*"', "", lines[i]) for i in head}  # separators inside quotes do not count
-    best: tuple[int, str] = (0, ",")
-    for sep in SEPARATORS:
+    ranked = []  # (usual count, stands elsewhere than between figures, -order, separator)
+    for order, sep in enumerate(SEPARATORS):
         counts = Counter(unquoted[i].count(sep) for i in head)
         usual = counts.most_common(1)[0][0] if counts else 0
-        if usual > best[0] and counts[usual] >= 3:
-            best = (usual, sep)
-    usual, sep = best
-    if not usual:
+        if usual and counts[usual] >= 3:
+            rows = [unquoted[i] for i in head if unquoted[i].count(sep) == usual]
+            decimal = all(re.sub(rf"(?<=\d){re.escape(sep)}(?=\d)", "", row).count(sep) == 0 for row in rows)
+            ranked.append((usual, not decimal, -order, sep))
+    for usual, _, _, sep in sorted(ranked, reverse=True):
+        first = next(i for i in head if unquoted[i].count(sep) == usual)
+        names = [cell.strip().strip('"') for cell in lines[first].split(sep)]
+        if not any(_NUMBER.match(n) for n in names if n):
+            break
+    else:
         return text
-    first = next(i for i in head if unquoted[i].count(sep) == usual)
     above = [i for i in head if i < first]
-    names = [cell.strip().strip('"') for cell in lines[first].split(sep)]
-    if not above or any(_NUMBER.match(n) for n in names if n):
+    if not above:
         return text
     _log.warning(
         "%s: lines %s above the header (line %d) are not data; they are left out",

@@ -47,6 +47,9 @@ WORK_ORDER_ALIASES: dict[str, tuple[str, ...]] = {
         "reported date", "created date", "created on", "date created", "creation date", "open date",
         "opened", "date opened", "start date", "request date", "notification date", "wo date",
     ),
+    "wo_type": (
+        "order type", "work type", "wo type", "work order type", "maintenance type", "type of work",
+    ),
     "failure_code": ("fault code", "problem code", "failure mode code", "damage code", "cause code"),
     "cost": ("total cost", "cost total", "actual cost", "costs", "total costs"),
     "labour_hours": (
@@ -72,12 +75,13 @@ def read_work_orders_csv(path: Path | str) -> tuple[Document, ...]:
     """Read work orders: one Document (kind ``work_order``) per row.
 
     Required columns ``wo_id``, ``asset_id`` (cells may be empty) and ``text``; optional ``created``
-    (or ``date`` or ``time``: the first found gives ``Document.time``), ``failure_code``, ``cost``,
-    ``labour_hours`` and ``downtime_hours`` (numbers); every other column is kept as text in ``fields``. Empty
-    optional cells are None. These names are matched without case and surrounding spaces
-    (``WO_ID ;Text`` reads), and a column the file lacks may go by another name that maintenance
-    systems export (:data:`WORK_ORDER_ALIASES`: ``WO Number``, ``Equipment``, ``Description``,
-    ``Date Raised``, ...), read with a warning.
+    (or ``date`` or ``time``: the first found gives ``Document.time``), ``failure_code``,
+    ``wo_type`` (``PM``, ``CM``, ...), ``cost``, ``labour_hours`` and ``downtime_hours`` (numbers);
+    every other column is kept as text in ``fields``. Empty optional cells are None. These names are
+    matched without case and surrounding spaces (``WO_ID ;Text`` reads), and a column the file lacks
+    may go by another name that maintenance systems export (:data:`WORK_ORDER_ALIASES`:
+    ``WO Number``, ``Equipment``, ``Description``, ``Date Raised``, ``Order Type``, ...), read with
+    a warning.
 
     Raises:
         DataFormatError: empty or duplicated ``wo_id``, empty ``text``, a bad date or number,
@@ -88,7 +92,7 @@ def read_work_orders_csv(path: Path | str) -> tuple[Document, ...]:
         path,
         required=("wo_id", "asset_id", "text"),
         literal=("wo_id", "asset_id"),
-        optional=(*WORK_ORDER_TIMES, *WORK_ORDER_NUMBERS, "failure_code"),
+        optional=(*WORK_ORDER_TIMES, *WORK_ORDER_NUMBERS, "failure_code", "wo_type"),
         aliases=WORK_ORDER_ALIASES,
     )
     ids = _id_column(frame, "wo_id", path)

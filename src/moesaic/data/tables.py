@@ -382,13 +382,7 @@ def numeric_column(
         present = raw.notna() & (text != "") & ~(allow_missing & text.isin(MISSING_MARKS))
         bad = present & values.isna()
     if bad.any():
-        pos = int(np.flatnonzero(bad.to_numpy())[0])
-        raise DataFormatError(
-            path,
-            f"expected a number, found {str(raw.iloc[pos])!r}",
-            line=row_line(frame, pos, header_lines),
-            column=column,
-        )
+        raise _number_error(frame, column, path, bad.to_numpy(), values.notna().to_numpy(), header_lines)
     if not allow_missing and values.isna().any():
         pos = int(np.flatnonzero(values.isna().to_numpy())[0])
         raise DataFormatError(
@@ -407,6 +401,42 @@ def numeric_column(
             column=column,
         )
     return out
+
+
+_DECIMAL_COMMA = re.compile(r"^\s*[-+]?\d*,\d+\s*$")
+"""A number with a decimal comma and no other separator: 0,75, 1,5."""
+_THOUSANDS = re.compile(r"^\s*[-+]?[1-9]\d{0,2}(?:,\d{3})+(?:\.\d+)?\s*$")
+"""Commas before groups of three figures, maybe a decimal point: 1,200.00 12,500."""
+_THOUSANDS_ONLY = re.compile(r"^\s*[-+]?[1-9]\d{0,2}(?:,\d{3})+\s*$")
+"""Commas before groups of three figures and no decimals: 1,200 (a thousand and two hundred, or 1.2)."""
+
+
+def _number_error(
+    frame: pd.DataFrame, column: str, path: Path, bad: np.ndarray, numbers: np.ndarray, header_lines: int
+) -> DataFormatError:
+    """The error for the first ``bad`` cell of ``column`` (not a number), saying why when it holds a
+    comma: a decimal comma beside decimal points, or a comma that may separate thousands. A cell
+    with commas between thousands (``1,200.00``) is named last: another bad cell (``€ 95.50``) is
+    what kept the reader from reading them."""
+    text = frame[column].astype(str).str.strip()
+    named = bad & ~text.str.match(_THOUSANDS).to_numpy()
+    pos = int(np.flatnonzero(named if named.any() else bad)[0])
+    cell, line = text.iloc[pos], row_line(frame, pos, header_lines)
+    points = numbers & text.str.contains(".", regex=False).to_numpy()
+    message = f"expected a number, found {str(frame[column].iloc[pos])!r}"
+    if _THOUSANDS_ONLY.match(cell):
+        message += (
+            "; its comma may separate thousands or be a decimal comma: write the number without it, "
+            "or with decimals after a point (1,200.00)"
+        )
+    elif _DECIMAL_COMMA.match(cell) and points.any():
+        other = int(np.flatnonzero(points)[0])
+        message = (
+            f"expected numbers with one decimal mark, found decimal commas ({cell!r}, line {line}) and "
+            f"decimal points ({text.iloc[other]!r}, line {row_line(frame, other, header_lines)}) in "
+            "one column; write every value of it one way"
+        )
+    return DataFormatError(path, message, line=line, column=column)
 
 
 def require_columns(frame: pd.DataFrame, columns: Sequence[str], path: Path) -> None:

@@ -5,9 +5,10 @@
 empty, unparsable, out-of-range or duplicated time is a
 :class:`~moesaic.data.tables.DataFormatError` naming the file, the line and the column. Dates
 written with numbers only (01/03/2024) are read in one order for the whole column: day first or
-month first as a number above 12 decides, else as the rows run forward in time, then as they are
-evenly spaced, or, failing that, by the separator, with a warning. Times with a UTC offset are
-compared in UTC; a column mixing times with and without one is refused, as their zone is unknown.
+month first as a number above 12 decides, else as the rows run forward in time, then (with a
+warning naming both readings) as they are evenly spaced, or, failing that, by the separator. Times
+with a UTC offset are compared in UTC; a column mixing times with and without one is refused, as
+their zone is unknown.
 :func:`parse_time_argument` reads a time given on the command line or in a config, refusing a
 numbers-only date that reads either way.
 """
@@ -45,9 +46,12 @@ def time_column(
     Without ``fmt``, dates written with numbers only (01/03/2024, 01.03.2024) are read in one order
     for the whole column: day first when some date has a first number above 12, month first when
     some date has a second number above 12. When no date decides, ``ordered`` (the rows should be in
-    time order, as a series' are) keeps the order under which more rows follow each other in time, then
-    the one under which more rows are one median step apart; otherwise, and on a tie, dates with dots
-    are read day first and the others month first, with a warning.
+    time order, as a series' are) keeps the order under which more rows follow each other in time,
+    then the one under which more rows are one median step apart; otherwise, and on a tie, dates
+    with dots are read day first and the others month first. Unless more rows follow each other in
+    time under one order, a warning names the line, the order read and why, and the first and last
+    dates under each order (monthly readings on the 1st, 01/03 to 01/06, are evenly spaced as days
+    too).
 
     Raises:
         DataFormatError: an empty or unparsable timestamp, a column whose dates need both orders,
@@ -219,23 +223,46 @@ def _month_first(
     if day_first.any() or month_first.any():
         return rewrite(bool(day_first.any()))
     both = {order: rewrite(order) for order in (True, False)}
+    parsed = {order: _parse_lenient(t) for order, t in both.items()}
+    chosen = bool(parts[1][matched].iloc[0] == ".")  # True: day first
+    why = f", and dates with {'dots are usually day' if chosen else '/ or - are usually month'} first"
     if ordered:
-        gaps = {
-            order: pd.to_datetime(t, errors="coerce", format="mixed").diff().dt.total_seconds().dropna()
-            for order, t in both.items()
-        }
+        gaps = {order: t.diff().dt.total_seconds().dropna() for order, t in parsed.items()}
         forward = {order: int((g > 0).sum()) for order, g in gaps.items()}
         if forward[True] != forward[False]:
             return both[forward[True] > forward[False]]
         # both run forward as often: the order whose rows are evenly spaced more often (a logger's
-        # 15-minute rows read month first jump a month at each new day)
+        # 15-minute rows read month first jump a month at each new day), with a warning, as a
+        # monthly reading on the 1st read month first is daily and evenly spaced too
         regular = {order: int((g == g.median()).sum()) if len(g) else 0 for order, g in gaps.items()}
         if regular[True] != regular[False]:
-            return both[regular[True] > regular[False]]
-    dots = parts[1][matched].iloc[0] == "."
-    example = text[matched].iloc[0]
+            chosen = regular[True] > regular[False]
+            why = f", but {'day' if chosen else 'month'} first they are evenly spaced more often"
+        why = " and the rows run forward in time as often either way" + why
+    pos = int(np.flatnonzero(matched)[0])
     _log.warning(
-        "%s, column %r: dates such as %r read %s first; no date decides (a number above 12)",
-        path, column, example, "day" if dots else "month",
+        "%s, column %r: dates such as %r (line %d) read %s first; no date decides (a number above "
+        "12)%s: %s; %s first they would be %s. If the other reading is right, write the dates as "
+        "YYYY-MM-DD",
+        path, column, text.iloc[pos], row_line(frame, pos, header_lines), "day" if chosen else "month",
+        why, _span(parsed[chosen]), "month" if chosen else "day", _span(parsed[not chosen]),
     )  # fmt: skip
-    return both[bool(dots)]
+    return both[chosen]
+
+
+def _parse_lenient(text: pd.Series) -> pd.Series:
+    """``text`` as times, NaT where unparsable, in UTC when their offsets differ."""
+    try:
+        return pd.to_datetime(text, errors="coerce", format="mixed")
+    except ValueError:
+        return pd.to_datetime(text, errors="coerce", format="mixed", utc=True)
+
+
+def _span(times: pd.Series) -> str:
+    """``first to last`` of the times, without the time of day when every one is midnight."""
+    times = times.dropna()
+    if times.empty:
+        return "no valid dates"
+    midnight = bool((times == times.dt.normalize()).all())
+    shown = [f"{t:%Y-%m-%d}" if midnight else f"{t:%Y-%m-%d %H:%M}" for t in (times.iloc[0], times.iloc[-1])]
+    return shown[0] if len(times) == 1 else f"{shown[0]} to {shown[1]}"

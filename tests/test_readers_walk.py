@@ -1,0 +1,146 @@
+"""Reader findings of a user walk-through: a preamble above a header of decimal-comma rows, dates
+that read either way, commas between thousands, mixed decimal marks and the work-order type."""
+
+from __future__ import annotations
+
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from moesaic.data.readers import read_series_file, read_work_orders_csv
+from moesaic.data.tables import DataFormatError
+from moesaic.reports.scenarios.coding import is_routine_check
+
+
+def write(folder: Path, name: str, text: str) -> Path:
+    path = folder / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def warnings_of(caplog: pytest.LogCaptureFixture) -> list[str]:
+    return [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+
+
+# ---------------------------------------------------------------- a preamble above decimal commas
+
+
+@pytest.mark.parametrize("rows", [3, 6])
+def test_a_preamble_above_semicolon_rows_of_decimal_commas_is_left_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, rows: int
+) -> None:
+    # every row has as many "," (decimal commas) as ";": the header still names the separator
+    data = [f"2025-03-01 0{h}:00;1,{h};2,{h};3,5" for h in range(rows)]
+    text = "Plant: North\nExported 2025-04-02\ntime;a;b;c\n" + "\n".join(data) + "\n"
+    path = write(tmp_path, "p.csv", text)
+    with caplog.at_level(logging.WARNING):
+        series = read_series_file(path)
+    assert series.channels == ("a", "b", "c")
+    np.testing.assert_allclose(series.values[:, 0], [1 + h / 10 for h in range(rows)], rtol=1e-6)
+    assert f"{path}: lines 1, 2 above the header (line 3) are not data" in warnings_of(caplog)[0]
+
+
+def test_a_comma_in_the_times_does_not_hide_the_header_below_a_preamble(tmp_path: Path) -> None:
+    # milliseconds after a comma give "," more per row than ";"
+    data = [f"01.03.2025 00:00:0{s},000;1,5;2,5" for s in range(4)]
+    text = "Anlage: Pumpe\n" + "Zeit;a;b\n" + "\n".join(data) + "\n"
+    series = read_series_file(write(tmp_path, "ms.csv", text))
+    assert series.channels == ("a", "b") and series.length == 4
+
+
+# ---------------------------------------------------------------- dates that read either way
+
+
+def test_monthly_dates_read_month_first_as_evenly_spaced_days_are_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    text = "date,flow\n01/03/2025,1\n01/04/2025,2\n01/05/2025,3\n01/06/2025,4\n"
+    path = write(tmp_path, "P1.csv", text)
+    with caplog.at_level(logging.WARNING):
+        series = read_series_file(path)
+    assert [str(t)[:10] for t in series.time] == ["2025-01-03", "2025-01-04", "2025-01-05", "2025-01-06"]
+    (warning,) = warnings_of(caplog)
+    assert warning.startswith(f"{path}, column 'date': dates such as '01/03/2025' (line 2) read month first")
+    assert "month first they are evenly spaced more often: 2025-01-03 to 2025-01-06" in warning
+    assert "day first they would be 2025-03-01 to 2025-06-01" in warning
+    assert "write the dates as YYYY-MM-DD" in warning
+
+
+def test_dotted_dates_that_run_forward_either_way_are_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write(tmp_path, "d.csv", "datum;flow\n01.03.2025;1\n02.03.2025;2\n03.03.2025;3\n")
+    with caplog.at_level(logging.WARNING):
+        series = read_series_file(path)
+    assert [str(t)[:10] for t in series.time] == ["2025-03-01", "2025-03-02", "2025-03-03"]
+    (warning,) = warnings_of(caplog)
+    assert "column 'datum': dates such as '01.03.2025' (line 2) read day first" in warning
+    assert "month first they would be 2025-01-03 to 2025-03-03" in warning
+
+
+def test_dates_that_run_forward_in_one_order_only_are_read_without_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # day first: 1 Feb, 1 Mar, 3 Jan goes back; month first runs forward
+    path = write(tmp_path, "f.csv", "time,v\n01/02/2024,1\n01/03/2024,2\n03/01/2024,3\n")
+    with caplog.at_level(logging.WARNING):
+        series = read_series_file(path)
+    assert [str(t)[:10] for t in series.time] == ["2024-01-02", "2024-01-03", "2024-03-01"]
+    assert warnings_of(caplog) == []
+
+
+# ---------------------------------------------------------------- commas between thousands
+
+
+def test_commas_between_thousands_are_read_beside_a_decimal_point(tmp_path: Path) -> None:
+    text = 'wo_id,asset_id,text,cost\n1,P1,seal,"1,200.00"\n2,P1,pump,"12,500"\n3,P1,noise,80\n'
+    orders = read_work_orders_csv(write(tmp_path, "wo.csv", text))
+    assert [o.fields["cost"] for o in orders] == [1200.0, 12500.0, 80.0]
+
+
+def test_commas_between_thousands_are_read_in_a_series_with_two_of_them(tmp_path: Path) -> None:
+    text = 'time,energy\n2025-03-01,"1,020,300"\n2025-03-02,"1,020,450"\n2025-03-03,999\n'
+    series = read_series_file(write(tmp_path, "e.csv", text))
+    np.testing.assert_allclose(series.values[:, 0], [1020300, 1020450, 999])
+
+
+def test_a_comma_that_may_be_a_decimal_comma_is_refused_with_the_reason(tmp_path: Path) -> None:
+    path = write(tmp_path, "wo.csv", 'wo_id,asset_id,text,cost\n1,P1,seal,80\n2,P1,pump,"1,200"\n')
+    message = "expected a number, found '1,200'; its comma may separate thousands or be a decimal comma"
+    with pytest.raises(DataFormatError, match=re.escape(f"{path}, line 3, column 'cost': {message}")):
+        read_work_orders_csv(path)
+
+
+def test_a_cell_that_is_no_number_is_named_before_commas_between_thousands(tmp_path: Path) -> None:
+    text = 'wo_id,asset_id,text,cost\n1,P1,seal,"1,200.00"\n2,P1,noise,80\n3,P1,trip,"€ 95.50"\n'
+    path = write(tmp_path, "wo.csv", text)
+    message = f"{path}, line 4, column 'cost': expected a number, found '€ 95.50'"
+    with pytest.raises(DataFormatError, match=re.escape(message)):
+        read_work_orders_csv(path)
+
+
+# ---------------------------------------------------------------- decimal commas beside points
+
+
+def test_a_column_mixing_decimal_commas_and_points_names_both_kinds(tmp_path: Path) -> None:
+    path = write(tmp_path, "m.csv", "time;a;b\n2025-03-01 00:00;0,75;1\n2025-03-01 01:00;2.46;2\n")
+    message = (
+        f"{path}, line 2, column 'a': expected numbers with one decimal mark, found decimal commas "
+        "('0,75', line 2) and decimal points ('2.46', line 3) in one column"
+    )
+    with pytest.raises(DataFormatError, match=re.escape(message)):
+        read_series_file(path)
+
+
+# ---------------------------------------------------------------- the work-order type
+
+
+@pytest.mark.parametrize("name", ["Order Type", "Work Type", "WO Type", "Maintenance Type", "Type of Work"])
+def test_an_order_type_column_is_read_as_wo_type(tmp_path: Path, name: str) -> None:
+    text = f"WO Number,Equipment,Description,{name}\n1,P1,monthly inspection ok,PM\n2,P1,replaced seal,CM\n"
+    orders = read_work_orders_csv(write(tmp_path, "wo.csv", text))
+    assert [o.fields["wo_type"] for o in orders] == ["PM", "CM"]
+    assert [is_routine_check(o) for o in orders] == [True, False]
