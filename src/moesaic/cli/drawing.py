@@ -15,6 +15,7 @@ from moesaic.data.tables import DataFormatError
 from moesaic.drawings.bom import read_bom
 from moesaic.drawings.check import check_summary
 from moesaic.drawings.ocr import ENGINES, MissingEngineError
+from moesaic.drawings.pages import PageRangeError
 from moesaic.drawings.rules import load_rules
 from moesaic.drawings.summary import DEFAULT_ENGINE, summarize_drawing
 
@@ -42,6 +43,8 @@ def summarize(
     """Read a drawing: part, material, overall size, dimensions, tightest tolerances, features."""
     try:
         summary = summarize_drawing(file, engine=_engine(engine), page=page - 1)
+    except PageRangeError as err:
+        fail(err.in_words("--page"))
     except (DataFormatError, MissingEngineError, ValueError) as err:
         fail(str(err))
     if as_json:
@@ -77,6 +80,8 @@ def check(
         chosen = load_rules(rules) if rules is not None else None
         summary = summarize_drawing(file, engine=_engine(engine), page=page - 1)
         result = check_summary(summary, bom=items, rules=chosen)
+    except PageRangeError as err:
+        fail(err.in_words("--page"))
     except (DataFormatError, MissingEngineError, ValueError) as err:
         fail(str(err))
     if as_json:

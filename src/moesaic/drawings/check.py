@@ -22,6 +22,7 @@ from moesaic.drawings.bom import BomItem, bom_keys, canon, read_bom
 from moesaic.drawings.rules import CheckRules, load_rules
 from moesaic.drawings.score import edit_distance
 from moesaic.drawings.summary import DrawingSummary, summarize_drawing
+from moesaic.drawings.titleblock import REFUSED
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -97,7 +98,13 @@ def check_rules(summary: DrawingSummary, rules: CheckRules) -> list[Finding]:
         ]
     out = []
     for name in rules.required_fields:
-        if not tb.get(name):
+        if name in tb.refused:  # stated on the sheet, but not read in the field's form
+            bare = tb.refused[name]
+            message = (
+                f"title-block field {name!r} read as {bare.value!r}, not {REFUSED[name][1]}; check the sheet"
+            )
+            out.append(Finding("title_block_field", "warning", message, name, bare.box))
+        elif not tb.get(name):
             out.append(
                 Finding(
                     "title_block_field", "error", f"title-block field {name!r} is not stated", name, tb.region

@@ -3,7 +3,7 @@
 :func:`label_of` tells whether a text line is a label: of a field :mod:`~moesaic.drawings.titleblock`
 reads ("MATERIAL", "Maßstab", "Échelle"), or of a cell it does not read ("CHECKED", "GEWICHT",
 "Vérifié"), which is never a value either. :func:`fits_field` says whether a value can be a
-field's at all (a scale has a figure; "A3" is a sheet size, not a drawing number).
+field's at all (a scale is a ratio such as 1:2; "A3" is a sheet size, not a drawing number).
 """
 
 from __future__ import annotations
@@ -21,7 +21,10 @@ FIELD_LABELS: dict[str, str] = {
         r"zeichnungs?-?(?:nr|nummer)|n(?:[°o]|um[ée]ro)\.? ?de plan|plan n[°o]"
     ),
     "part_number": r"part (?:no|number|nr)|article (?:no|number)|artikelnummer|sachnummer|teilenummer",
-    "revision": r"rev(?:ision)?\b\.?|[äa]nderungs(?:index|stand)|indice",
+    # German sheets head the revision cell "Index" or "Ausgabe" as often as "Änderungsindex"
+    "revision": (
+        r"rev(?:ision)?\b\.?|[äa]nderungs(?:index|stand)|index\b|ausgabe\b|version\b|indice|utg[åa]va"
+    ),
     "material": r"material|werkstoff|matl|mati[èe]re",
     # OCR reads ß as B or ss ("MaBstab", "MASSTAB")
     "scale": r"(?:drawing )?scale|skala|ma(?:ß|ss?|b)s?tab|[ée]chelle",
@@ -82,7 +85,8 @@ LABEL_WORDS = {
 _VALUE_CHECKS = {
     "drawing_number": re.compile(r"^(?!A[0-4]$)(?=.*\d).{3,}$", re.IGNORECASE),
     "part_number": re.compile(r"^(?!A[0-4]$)(?=.*\d).{3,}$", re.IGNORECASE),
-    "scale": re.compile(r"\d"),
+    # a scale is a ratio ("1:2", "2 : 1"): a bare figure is a ratio whose colon and one side OCR lost
+    "scale": re.compile(r"\d\s*:\s*\d"),
     "sheet": re.compile(r"\d"),
     "date": re.compile(r"\d"),
     "general_tolerance": re.compile(r"\d|±"),

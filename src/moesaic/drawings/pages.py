@@ -17,6 +17,26 @@ IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 PDF_DPI = 200
 
 
+class PageRangeError(ValueError):
+    """A page the drawing file does not have. ``page`` counts from 0, as in the library; the CLI
+    words it in its own terms (``--page`` counts from 1)."""
+
+    def __init__(self, path: Path | str, page: int, pages: int) -> None:
+        self.path, self.page, self.pages = Path(path), page, pages
+        super().__init__(
+            f"{path} has {pages} page(s): page {page + 1} does not exist "
+            f"(`page` counts from 0 and must be in [0, {pages - 1}], got {page})"
+        )
+
+    def in_words(self, option: str) -> str:
+        """The error for a user who counts pages from 1 with ``option`` (``--page``)."""
+        what = "the PDF" if self.path.suffix.lower() == ".pdf" else "the file"
+        count = f"{self.pages} page" + ("s" if self.pages != 1 else "")
+        return (
+            f"{self.path}: page {self.page + 1} does not exist: {what} has {count} ({option} counts from 1)"
+        )
+
+
 def load_pages(path: Path, *, dpi: int = PDF_DPI) -> list[np.ndarray]:
     """The pages of a drawing file as grayscale arrays (H, W) uint8 (see :func:`to_gray`).
 

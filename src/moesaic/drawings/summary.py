@@ -21,8 +21,8 @@ from scipy import ndimage
 
 from moesaic.drawings.layout import BomLine, Dimension, SheetLayout, read_layout
 from moesaic.drawings.ocr import OCREngine, TextItem, make_engine, straighten
-from moesaic.drawings.pages import load_pages
-from moesaic.drawings.titleblock import FIELDS, TitleBlock
+from moesaic.drawings.pages import PageRangeError, load_pages
+from moesaic.drawings.titleblock import FIELDS, REFUSED, TitleBlock
 
 logger = logging.getLogger(__name__)
 
@@ -210,9 +210,15 @@ def summarize_image(image: np.ndarray, *, engine: OCREngine, path: str = "") -> 
         warnings.append("the sheet is blank: one even tone, no ink to read")
     elif layout.title_block.region is None:
         warnings.append("no title block found (no field labels in the lower half of the sheet)")
-    missing = [f for f in FIELDS if f not in layout.title_block.fields]
+    refused = layout.title_block.refused
+    missing = [f for f in FIELDS if f not in layout.title_block.fields and f not in refused]
     if missing and layout.title_block.region is not None:
         warnings.append("title-block fields not found: " + ", ".join(missing))
+    for name, bare in refused.items():
+        warnings.append(
+            f"title-block {name.replace('_', ' ')} read as {bare.value!r}, not {REFUSED[name][1]} "
+            "(part of it lost in reading?): not taken; check it on the sheet"
+        )
     doubtful = [d.text for d in layout.dimensions if d.score < LOW_CONFIDENCE]
     if doubtful:
         warnings.append("dimensions read with low confidence: " + ", ".join(doubtful))
@@ -266,14 +272,11 @@ def summarize_drawing(
     Raises:
         DataFormatError: the file is missing or not a drawing.
         MissingEngineError: the OCR engine (or ``pdftoppm`` for a PDF) is not installed.
-        ValueError: ``page`` is out of range.
+        PageRangeError: ``page`` is out of range (a ValueError).
     """
     pages = load_pages(Path(path))
     if not 0 <= page < len(pages):
-        raise ValueError(
-            f"{path} has {len(pages)} page(s): page {page + 1} does not exist "
-            f"(`page` counts from 0 and must be in [0, {len(pages) - 1}], got {page})"
-        )
+        raise PageRangeError(path, page, len(pages))
     chosen = make_engine(engine or DEFAULT_ENGINE) if engine is None or isinstance(engine, str) else engine
     summary = summarize_image(pages[page], engine=chosen, path=str(path))
     if summary.title_block.region is None and not _blank(pages[page]):

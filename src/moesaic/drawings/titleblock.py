@@ -6,13 +6,15 @@ patterns of :data:`~moesaic.drawings.labels.FIELD_LABELS` (English, German, Swed
 spellings; a label of a cell no field is read from, such as CHECKED, is never a value), takes the block as
 the region around them, and gives each field the nearest unlabelled line below or beside its
 label. Fields a sheet states elsewhere (``ISO 2768-m`` in a note, "ALL DIMENSIONS IN mm") are
-taken from the whole sheet when the block lacks them.
+taken from the whole sheet when the block lacks them. A date is never part of another field's
+value (the date cell beside the general tolerance), and a value in the place of a field but not of
+its form (a scale read as "2", its colon lost) is kept apart in :attr:`TitleBlock.refused`.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,11 +41,13 @@ _SHORT_FIELDS = ("scale", "sheet", "revision", "date", "units", "part_number", "
 _ISO_TOLERANCE = re.compile(
     r"\bISO\s*2768\s*-?\s*[fmcv][HKL]?\b|\bISO\s*286[\w\s-]*|\bDIN\s*ISO\s*2768\S*", re.IGNORECASE
 )
-# "DIMENSIONS ARE IN MILLIMETERS", "BEMASSUNGEN SIND IN MILLIMETER", "COTES EN mm"; OCR drops the
-# spaces ("DIMENSIONSAREINMILLIMETERS") and may cut the head ("SAREIN*mm*")
+# "DIMENSIONS ARE IN MILLIMETERS", "BEMASSUNGEN SIND IN MILLIMETER", "ALLE MASSE IN mm",
+# "MÅTT I mm", "COTES EN mm"; OCR drops the spaces ("DIMENSIONSAREINMILLIMETERS") and may cut the
+# head ("SAREIN*mm*")
 _UNITS = re.compile(
-    r"(?:\bDIMENSIONS?\s*(?:ARE\s*)?|ARE\s*|BEMA(?:SS|ß)UNGEN\s*(?:SIND\s*)?|\bCOTES\s*)(?:IN|EN)\s*[\"'*]?"
-    r"(mm|millim[eè]t(?:er|re)s?|inch(?:es)?|in)\b",
+    r"(?:\bDIMENSIONS?\s*(?:ARE\s*)?|ARE\s*|BEMA(?:SS|ß)UNGEN\s*(?:SIND\s*)?|\bCOTES\s*"
+    r"|\bMA(?:SS|ß)(?:E|ANGABEN)\s*(?:SIND\s*)?|\bABMESSUNGEN\s*(?:SIND\s*)?|\bM[ÅA]TT\s*)"
+    r"(?:IN|EN|I)\s*[\"'*]?(mm|millim[eè]t(?:er|re)s?|inch(?:es)?|in)\b",
     re.IGNORECASE,
 )
 _UNIT_ALONE = re.compile(r"[\"'*]?(mm|inch(?:es)?)[\"'*]?", re.IGNORECASE)
@@ -56,6 +60,14 @@ _LINEAR_TOLERANCE = re.compile(
 # "IVON1", "I OF 1": OCR reads the sheet's first figure 1 as I
 _SHEET_ONE = re.compile(r"^[Il|](?=\s*(?:von|of|de|/)\s*\d)", re.IGNORECASE)
 _MIN_LABELS = 2  # fewer label hits than this is not a title block
+# a date as title blocks write it: 12.05.2021, 2021-05-12, 12/05/21
+DATE = re.compile(r"\b(?:\d{1,2}[./-]\d{1,2}[./-](?:\d{4}|\d{2})|\d{4}[./-]\d{1,2}[./-]\d{1,2})\b")
+_MAY_HOLD_DATES = ("date", "drawing_number", "part_number")  # "10-05-21" may be a drawing number
+REFUSED: dict[str, tuple[re.Pattern[str], str]] = {
+    "scale": (re.compile(r"^\d+(?:[.,]\d+)?$"), "a ratio such as 1:2 or 2:1"),
+}
+"""Values found in the place of a field but not of its form, kept apart from the fields (a scale
+read as "2": OCR lost the "1:"), with what the field should have held."""
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,8 @@ class TitleBlock:
 
     fields: dict[str, FieldValue] = field(default_factory=dict)
     region: tuple[int, int, int, int] | None = None
+    refused: dict[str, FieldValue] = field(default_factory=dict)
+    """Values read in the place of a field but not of its form (see :data:`REFUSED`)."""
 
     def get(self, name: str) -> str:
         """The value of ``name``, or "" when the sheet does not state it."""
@@ -112,17 +126,22 @@ def _value_below(label: TextItem, candidates: Sequence[TextItem]) -> TextItem | 
 
 
 def _with_words_after(
-    first: TextItem, candidates: Sequence[TextItem]
+    first: TextItem, candidates: Sequence[TextItem], name: str = ""
 ) -> tuple[str, tuple[int, int, int, int], float]:
-    """``first`` joined with its neighbouring words on its line (a value read as several words)."""
+    """``first`` joined with its neighbouring words on its line (a value read as several words);
+    a date is no word of another field's value (it stands in the next cell), but for an id's."""
     h = max(first.box[3] - first.box[1], 8)
+
+    def joins(c: TextItem) -> bool:
+        return label_of(c.text) is None and (name in _MAY_HOLD_DATES or not DATE.fullmatch(c.text.strip()))
+
     while True:  # walk back to the first word of the value
         before = [
             c
             for c in candidates
             if 0 <= first.box[0] - c.box[2] < 1.5 * h
             and abs((c.box[1] + c.box[3]) / 2 - (first.box[1] + first.box[3]) / 2) < 0.4 * h
-            and label_of(c.text) is None
+            and joins(c)
         ]
         if not before:
             break
@@ -136,7 +155,7 @@ def _with_words_after(
             if c not in words
             and 0 <= c.box[0] - last[2] < 1.5 * h
             and abs((c.box[1] + c.box[3]) / 2 - (last[1] + last[3]) / 2) < 0.4 * h
-            and label_of(c.text) is None
+            and joins(c)
         ]
         if not following:
             break
@@ -199,6 +218,7 @@ def read_title_block(items: Sequence[TextItem], *, width: int, height: int) -> T
     """
     labels = _find_labels(items, height)
     fields: dict[str, FieldValue] = {}
+    refused: dict[str, FieldValue] = {}
     used: list[tuple[int, int, int, int]] = []
     if sum(1 for name, _, _ in labels if name) >= _MIN_LABELS:
         label_items = {id(item) for _, _, item in labels}
@@ -206,10 +226,16 @@ def read_title_block(items: Sequence[TextItem], *, width: int, height: int) -> T
         for name, rest, item in labels:
             if not name or name in fields:
                 continue
-            found = _read_field(name, rest, item, candidates, _column_end(item, labels))
+            column_end = _column_end(item, labels)
+            found = _read_field(name, rest, item, candidates, column_end)
             if found is not None:
                 fields[name] = found
                 used += [item.box, found.box]
+            elif name in REFUSED and name not in refused:
+                found = _read_field(name, rest, item, candidates, column_end, _of_refused_form)
+                if found is not None:
+                    refused[name] = found
+            if found is not None:
                 candidates = [c for c in candidates if not _inside(c.box, found.box)]
     region = None
     if used:
@@ -222,7 +248,12 @@ def read_title_block(items: Sequence[TextItem], *, width: int, height: int) -> T
     if "sheet" in fields:
         sheet = fields["sheet"]
         fields["sheet"] = FieldValue(_SHEET_ONE.sub("1", sheet.value), sheet.box, sheet.score)
-    return TitleBlock(fields, region)
+    return TitleBlock(fields, region, {k: v for k, v in refused.items() if k not in fields})
+
+
+def _of_refused_form(name: str, text: str) -> bool:
+    """True when ``text`` has the form :data:`REFUSED` keeps apart for field ``name``."""
+    return bool(REFUSED[name][0].match(text))
 
 
 def _find_labels(items: Sequence[TextItem], height: int) -> list[tuple[str, str, TextItem]]:
@@ -248,14 +279,20 @@ def _column_end(label: TextItem, labels: Sequence[tuple[str, str, TextItem]]) ->
 
 
 def _read_field(
-    name: str, rest: str, label: TextItem, candidates: Sequence[TextItem], column_end: int = 0
+    name: str,
+    rest: str,
+    label: TextItem,
+    candidates: Sequence[TextItem],
+    column_end: int = 0,
+    fits: Callable[[str, str], bool] = fits_field,
 ) -> FieldValue | None:
     """The value of the field labelled by ``label``: on its own line, else below it, else beside it;
-    beside it when the line below lines up with the one beside (rows of label and value cells)."""
+    beside it when the line below lines up with the one beside (rows of label and value cells).
+    ``fits(name, text)``: whether a line can be the value."""
     inline = _inline_value(name, rest)
-    if inline and fits_field(name, inline):
+    if inline and fits(name, inline):
         return FieldValue(inline, label.box, label.score)
-    fitting = [c for c in candidates if fits_field(name, c.text)]
+    fitting = [c for c in candidates if fits(name, c.text)]
     below, beside = _value_below(label, fitting), _value_beside(label, fitting, column_end)
     found = below or beside
     if below is not None and beside is not None:
@@ -266,7 +303,9 @@ def _read_field(
             found = beside
     if found is None:
         return None
-    text, box, score = _with_words_after(found, candidates)
+    text, box, score = _with_words_after(found, candidates, name)
+    if name not in _MAY_HOLD_DATES:  # OCR may read the date cell and the next as one line
+        text = " ".join(DATE.sub(" ", text).split())
     value = _clean(text)
     return FieldValue(value, box, score) if value else None
 

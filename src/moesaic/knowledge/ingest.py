@@ -29,7 +29,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from moesaic.data.schema import MaintenanceData, Series
+from moesaic.data.schema import Drawing, MaintenanceData, Series
 from moesaic.knowledge import links as kb_links
 from moesaic.knowledge.embed import Embedder
 from moesaic.knowledge.parquet import write_series
@@ -175,7 +175,7 @@ def build_rows(data: MaintenanceData, source: str) -> list[Row]:
         links = kb_links.field_links(d.fields)
         text = kb_links.document_text(d)
         rows.append(_row("documents", source, (d.doc_id, d.asset_id), columns, links, d.kind, text))
-    for g in data.drawings:
+    for g in _read_drawings(data.drawings):
         columns = (str(g.path), g.width, g.height, dump_json(g.title_block), dump_json(list(g.boxes)))
         columns += (dump_json(g.fields),)
         # A drawing may serve several assets (``fields["asset_ids"]``): each becomes an asset link.
@@ -186,6 +186,17 @@ def build_rows(data: MaintenanceData, source: str) -> list[Row]:
         rows.append(_row("drawings", source, (g.drawing_id, g.asset_id), columns, links, "drawing", text))
     _reject_duplicates(rows)
     return rows
+
+
+def _read_drawings(drawings: Sequence[Drawing]) -> tuple[Drawing, ...]:
+    """The drawings, those of a user's folder (an image, no title block) read by OCR, as
+    ``moesaic drawing summarize`` reads them: a simulated plant's come with theirs."""
+    if not drawings:
+        return ()
+    # the OCR stack (OpenCV, onnxruntime) loads only for a source with drawings
+    from moesaic.drawings.intake import read_drawings
+
+    return read_drawings(drawings).drawings
 
 
 def _reject_duplicates(rows: Sequence[Row]) -> None:

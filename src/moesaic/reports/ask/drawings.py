@@ -19,12 +19,15 @@ from moesaic.knowledge.records import load_json
 from moesaic.reports.ask.answer import KbAnswer, RecordCitation, abstain, cite_records
 from moesaic.reports.ask.resolve import Named
 
-# question words -> title-block keys they ask for
+# question words -> title-block keys they ask for ("who drew drawing X": its drawn_by)
 TITLE_FIELDS = (
     ("material", ("material",)),
     ("revision|rev\\b", ("revision", "rev")),
     ("scale", ("scale",)),
-    ("drawn by|author|drafter", ("drawn_by", "author")),
+    (
+        "drawn by|author|draft(?:er|sman)|draughtsman|drew|drafted|who (?:made|created)",
+        ("drawn_by", "author"),
+    ),
     ("tolerance", ("general_tolerance", "tolerance")),
     ("date|when was", ("date",)),
     ("unit", ("units",)),
@@ -100,6 +103,13 @@ def stores_bom(drawings: list[DrawingRow]) -> bool:
     return any(d.fields.get("bom") for d in drawings)
 
 
+NO_TITLE_BLOCK = (
+    "the base stores no title-block field for it (none was read when it was ingested; a user's "
+    "drawing is read by OCR when an OCR engine is installed)"
+)
+# how an answer names a title-block field
+FIELD_WORDS = {"drawn_by": "drawer (drawn by)", "general_tolerance": "general tolerance"}
+
 NO_BOM = (
     "the base's drawings store no bill of materials (no BOM rows were ingested with them), "
     "so a part listed only in a BOM cannot be found"
@@ -167,8 +177,9 @@ def answer_drawings(base: KnowledgeBase, question: str, named: Named) -> KbAnswe
         return KbAnswer(text_out, cite_records("drawings", [d.key for d in covering]), False, "drawings")
     if matched:
         d = matched[0]
-        block = "; ".join(f"{k}: {v}" for k, v in d.title_block.items())
-        return KbAnswer(f"Drawing {d.key}: {block}.", cite_records("drawings", [d.key]), False, "drawings")
+        block = "; ".join(f"{k}: {v}" for k, v in d.title_block.items() if v)
+        said = f"Drawing {d.key}: {block}." if block else f"Drawing {d.key}: {NO_TITLE_BLOCK}."
+        return KbAnswer(said, cite_records("drawings", [d.key]), False, "drawings")
     if (wants_bom or WHERE_USED.search(text)) and not stores_bom(drawings):
         return abstain("drawings", NO_BOM + ".")
     return abstain("drawings", "the question names no drawing, part number or asset the base holds.")
@@ -269,10 +280,15 @@ def _field_answer(matched: list[DrawingRow], asked: tuple[str, ...]) -> KbAnswer
     for d in matched:
         value = next((d.title_block[k] for k in asked if d.title_block.get(k)), None)
         part = d.title_block.get("part_name") or d.title_block.get("part_number") or ""
-        what = asked[0].replace("_", " ")
-        if value is None:
-            lines.append(f"Drawing {d.key} ({part}) gives no {what} in its title block.")
+        name = f"Drawing {d.key}" + (f" ({part})" if part else "")
+        what = FIELD_WORDS.get(asked[0], asked[0].replace("_", " "))
+        if value is None and not any(d.title_block.values()):
+            lines.append(f"{name} gives no {what}: {NO_TITLE_BLOCK}.")
+        elif value is None:
+            lines.append(f"{name} gives no {what} in its title block.")
+        elif asked[0] == "drawn_by":
+            lines.append(f"{name} was drawn by {value}.")
         else:
-            lines.append(f"Drawing {d.key} ({part}): {what} {value}.")
+            lines.append(f"{name}: {what} {value}.")
         cited.extend(cite_records("drawings", [d.key]))
     return KbAnswer(" ".join(lines), tuple(cited), False, "drawings")
