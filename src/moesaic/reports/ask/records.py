@@ -38,7 +38,9 @@ FACET_WORDS = (
     ("component", r"components?|parts?"),
 )
 _TOP = re.compile(r"\bmost\b(?! recent)|\btop\s*\d*\b|\bfrequent(?:ly)?\b")  # "most recent": a time
-_HIGHEST = re.compile(r"\b(?:highest|largest|biggest|greatest)\b")  # "the highest total cost": a ranking
+_HIGHEST = re.compile(
+    r"\b(?:highest|higest|hightest|largest|biggest|greatest)\b"
+)  # "the highest total cost": a ranking
 LATEST_WORDS = re.compile(r"\b(?:last|latest|most recent)\b(?!\s+\d)(?!\s+(?:hour|day|week|month|year)s?\b)")
 _ANY = re.compile(r"^(?:did|does|do|were|was|has|have|are|is) .*\bany\b")  # a yes/no count
 _PER_ASSET = re.compile(r"\b(?:per|by|for each|each)\s+(?:asset|machine|equipment|excavator|unit)\b")
@@ -127,10 +129,14 @@ def _asset_types(frame: pd.DataFrame) -> tuple[str, ...]:
 PERSON_FIELDS = re.compile(
     r"\b(?:technicians?|techs?|mechanics?|fitters?|electricians?|crafts?(?:man|men)?|crews?|operators?"
     r"|engineers?|employees?|person(?:nel)?|workers?|performed|done|assigned|responsible|planners?"
-    r"|signed|executed|completed)\b"
+    r"|signed|executed|completed|techniker|monteure?|bearbeiter|mitarbeiter|verantwortlich|technicien"
+    r"|intervenant|tecnico|operario)\b"
 )
 """Words of a field naming who did the work (``technician``, ``performed_by``, ``Assigned To``)."""
-_WHO = re.compile(r"^(?:who|whom)\b|\bwho (?:did|was|were|has|had|is|last)\b|\bwho \w+ed\b")
+_WHO = re.compile(
+    r"^(?:who|whom)\b(?! (?:is|was|are|were) (?:the|its) )|\bwho (?:did|has|had|last)\b|\bwho \w+ed\b"
+)
+"""A question asking for a person; "who is the manufacturer of V12" asks for an attribute instead."""
 
 
 def asked_field(text: str, scope: pd.DataFrame) -> str | None:
@@ -290,7 +296,9 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
     elif group and (_TOP.search(text) or (numeric and _HIGHEST.search(text))):
         operation = "top"  # "which blower cost us the most in total": a ranking, not one total
     elif numeric and re.search(
-        r"\b(?:total|sum|spent|how much)\b|\bhow many (?:labou?r |man[ -]?)?h(?:ou)?rs\b", text
+        r"\b(?:total|sum|spent|how much)\b|\bhow many (?:labou?r |man[ -]?)?h(?:ou)?rs\b"
+        r"|^what (?:is|was|were) the",  # "what was the cost of the work orders on K3": their total
+        text,
     ):
         operation = "sum"  # "how many labour hours were booked": hours added up
     elif re.search(r"\bhow many\b|\bnumber of\b|\bno\. of\b|\bcount\b", text) or _ANY.search(text):
@@ -604,6 +612,8 @@ def _total(rows: pd.DataFrame, scope: str, query: RecordQuery) -> KbAnswer:
     """The sum or mean of a numeric field over the selected records."""
     name = str(query.numeric)
     values = rows[name].dropna()
+    if rows.empty:  # "what was the cost of the work orders on K3 in 2023", none in 2023
+        return KbAnswer(f"No {scope}.", (), False, "records")
     if values.empty:
         return abstain("records", f"none of the {len(rows)} {scope} records a {name}.")
     value = values.sum() if query.operation == "sum" else values.mean()

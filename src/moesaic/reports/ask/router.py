@@ -36,8 +36,16 @@ RECORD_NOUNS = re.compile(
 RECORD_OPS = re.compile(
     r"\bhow many\b|\bnumber of\b|\bno\. of\b|\bcount\b|\blist\b|\bshow\b|\bwhich\b|\bmost\b|\btop\b|\btotal\b"
     r"|\baverage\b|\bavg\b|\baverge\b|^(?:did|does|do|were|was|has|have|are|is) .*\bany\b"
-    r"|\bper asset\b|\bhow much\b|\bfrequent|\blatest\b|\bmost recent\b|\blast\b(?!\s+\d)|^who\b"
+    r"|\bper asset\b|\bhow much\b|\bfrequent|\blatest\b|\bmost recent\b|\blast\b(?!\s+\d)"
+    r"|^who\b(?! (?:is|was|are|were) (?:the|its) )"
+    r"|^what (?:is|was|were) the (?:total )?(?:costs?|labou?r hours|downtime)\b"
 )
+_ASKING = re.compile(
+    r"^(?:what|which|why|how|when|where|who|whose|whom|is|are|does|do|did|can|could|should|would|will"
+    r"|has|have|was|were|tell|give|show|list)\b"
+)
+"""How a question opens; a phrase opening otherwise ("work orders that cost more than 500",
+"failures on the pumps") that names records asks for those records."""
 
 
 class Route(NamedTuple):
@@ -91,7 +99,9 @@ def choose_route(
         # A channel question about an asset without series: the series answerer says it has none.
         every = sorted({c for names in channels.values() for c in names})
         stat = any(p.search(text) for _, p in STAT_WORDS) and match_channel(question, every) is not None
-        if TREND_WORDS.search(text) or stat:
+        value = re.match(r"(?:what|how high|how low) (?:is|was|were|are) (?:the )?", text)
+        named_channel = value is not None and match_channel(question, every) is not None
+        if TREND_WORDS.search(text) or stat or named_channel:
             return Route("series", "a series question about an asset without series")
     if (
         channels
@@ -107,4 +117,6 @@ def choose_route(
         return Route("records", "a count, list or aggregate of records")
     if has_fmea and FMEA_WORDS.search(text):
         return Route("fmea", "FMEA words")
+    if records_noun and not _ASKING.match(text):
+        return Route("records", "a phrase naming records: a list of them")
     return Route("retrieval", "no structured reading")

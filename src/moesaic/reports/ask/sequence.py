@@ -206,6 +206,13 @@ def answer_sequence(frame: pd.DataFrame, question: str, named: Named | None = No
     ):
         return _next_records(dated, anchors, described, query.days)
     candidates = dated[dated[query.facet] != ""]
+    label = query.facet.replace("_", " ")
+    if candidates.empty:  # "which component ... after a leak" over orders that record no component
+        return abstain(
+            "records",
+            f"no dated record of the base gives a {label} (a field of that name), so none can be "
+            f"counted after the {len(anchors)} {described}.",
+        )
     picked: list[int] = []
     for asset, starts in anchors.groupby("asset")["time"]:
         mine = candidates[candidates["asset"] == asset]
@@ -218,7 +225,6 @@ def answer_sequence(frame: pd.DataFrame, question: str, named: Named | None = No
     if query.replaced:
         said = pool["action"].str.contains(_REPLACE_R) | pool["text"].str.contains(_REPLACE_R)
         pool = pool[said]
-    label = query.facet.replace("_", " ")
     verb = "replaced" if query.replaced else "recorded"
     if pool.empty:
         return KbAnswer(

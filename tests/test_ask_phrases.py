@@ -1,0 +1,78 @@
+"""``moesaic ask`` phrasings a user's tester typed: a phrase naming records instead of a question,
+a misspelt "highest", the cost of orders in a year that has none, "who is the manufacturer",
+"which component ... after a leak" over orders that record no component."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from moesaic.data.schema import Asset, Document, MaintenanceData
+from moesaic.knowledge import KnowledgeBase
+from moesaic.reports.ask import KbAnswer, KbAnswerer, RecordCitation
+
+ASSETS = (
+    Asset("P7", "pump", {"Manufacturer": "KSB"}),
+    Asset("V12", "fan", {"Manufacturer": "Ziehl-Abegg"}),
+)
+# (id, asset, date, text, failure code, cost, Techniker)
+ORDERS = (
+    ("40001", "P7", "2025-02-03", "Gleitringdichtung undicht, Dichtung getauscht", "LEAK", 1850.0, "Müller"),
+    ("40002", "P7", "2025-02-10", "Monatliche Inspektion, alles i.O.", "", 120.0, "Schmidt"),
+    ("40003", "V12", "2025-02-14", "Lager laut, Lager gewechselt", "BRG", 640.5, "Müller"),
+    ("40004", "V12", "2025-02-20", "Kupplungselement ersetzt", "", 310.0, "Weber"),
+)
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory: pytest.TempPathFactory) -> KbAnswerer:
+    documents = tuple(
+        Document(
+            wo, "work_order", text, asset, pd.Timestamp(day),
+            {"cost": cost, "Techniker": who} | ({"failure_code": code} if code else {}),
+        )
+        for wo, asset, day, text, code, cost, who in ORDERS
+    )  # fmt: skip
+    path = Path(tmp_path_factory.mktemp("kb")) / "kb"
+    with KnowledgeBase.open(path, create=True, embedder="hashing") as base:
+        base.ingest(MaintenanceData("site", assets=ASSETS, documents=documents), source="site")
+    return KbAnswerer(KnowledgeBase.open(path))
+
+
+def _cited(answer: KbAnswer) -> set[str]:
+    return {c.record_id.partition(":")[2] for c in answer.citations if isinstance(c, RecordCitation)}
+
+
+def test_a_phrase_naming_records_lists_them(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("work orders that cost more than 500")
+    assert answer.kind == "records" and _cited(answer) == {"40001", "40003"}, answer.text
+    assert answer.text.startswith("2 work orders with cost > 500")
+
+
+def test_a_misspelt_highest_still_ranks(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("Wich asset had the higest total cost?")
+    assert "the asset with the highest total cost is site:P7 (1970)" in answer.text, answer.text
+
+
+def test_the_cost_of_orders_in_a_year_without_any_is_none(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("What was the cost of the work orders on V12 in 2023?")
+    assert not answer.abstained and answer.text.startswith("No work orders of site:V12 in 2023"), answer.text
+    total = answerer.answer("What was the cost of the work orders on V12 in 2025?")
+    assert "The total cost over 2 work orders of site:V12" in total.text and "950.5" in total.text
+
+
+def test_who_is_the_manufacturer_does_not_ask_for_a_person(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("Who is the manufacturer of V12?")
+    assert "names a person" not in answer.text and "Ziehl-Abegg" in answer.text, answer.text
+
+
+def test_a_field_named_in_german_names_the_person(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("Who did the work orders of V12?")
+    assert "Müller" in answer.text and "Weber" in answer.text, answer.text
+
+
+def test_a_component_after_a_leak_abstains_when_no_order_records_a_component(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("Which component is replaced most often after a leak?")
+    assert answer.abstained and "no dated record of the base gives a component" in answer.text, answer.text
