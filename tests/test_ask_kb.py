@@ -302,6 +302,19 @@ def test_cli_prints_one_json_object(folder: Path) -> None:
     assert payload["citations"] == [{"table": "drawings", "id": "lab:DWG-TS-7001"}]
 
 
+def test_cli_max_rows_and_threshold_apply_over_a_base(folder: Path, plant: MaintenanceData) -> None:
+    app = typer.Typer()
+    app.command()(ask)
+    runner = CliRunner()
+    asset = Counter(d.asset_id for d in _work_orders(plant)).most_common(1)[0][0]
+    listed = runner.invoke(app, [f"list the work orders of {asset}", "--kb", str(folder), "--max-rows", "2"])
+    assert listed.exit_code == 0, listed.output
+    shown = [line for line in listed.output.splitlines() if line.startswith("[")]
+    assert len(shown) == 2 and "more not shown" in listed.output, listed.output
+    strict = runner.invoke(app, ["what is the meaning of life", "--kb", str(folder), "--threshold", "1"])
+    assert "threshold 1" in " ".join(strict.output.split()), strict.output  # the fitted one is overridden
+
+
 def test_an_asset_tag_typed_without_its_hyphen_is_found(answerer: KbAnswerer, plant: MaintenanceData) -> None:
     orders = _work_orders(plant)
     asset = Counter(d.asset_id for d in orders).most_common(1)[0][0]

@@ -48,9 +48,23 @@ def ask(
         typer.Option("--data", help="Folder of the data sets, for the default mining-truck FMEA."),
     ] = None,
     threshold: Annotated[
-        float, typer.Option("--threshold", min=0.0, max=1.0, help="Abstain when the support is below this.")
-    ] = DEFAULT_THRESHOLD,
-    max_rows: Annotated[int, typer.Option("--max-rows", min=1, help="Most rows quoted in the answer.")] = 12,
+        float | None,
+        typer.Option(
+            "--threshold",
+            min=0.0,
+            max=1.0,
+            help=f"Abstain when the support is below this (FMEA answers: default {DEFAULT_THRESHOLD}; "
+            "with --kb also open questions' relevance, else fitted on the base).",
+        ),
+    ] = None,
+    max_rows: Annotated[
+        int | None,
+        typer.Option(
+            "--max-rows",
+            min=1,
+            help="Most rows quoted in the answer (FMEA rows: 12; with --kb record lists: 10).",
+        ),
+    ] = None,
     json: Annotated[bool, typer.Option("--json", help="Print the answer as JSON.")] = False,
 ) -> None:
     """Answer QUESTION over a knowledge base (--kb) or FMEA rows (default: the mining-truck FMEA
@@ -69,7 +83,9 @@ def ask(
         fail(str(err))
     if not rows:
         fail("no FMEA rows to answer from")
-    answer = FmeaAnswerer(rows, threshold=threshold, max_rows=max_rows).answer(question)
+    answer = FmeaAnswerer(
+        rows, threshold=DEFAULT_THRESHOLD if threshold is None else threshold, max_rows=max_rows or 12
+    ).answer(question)
     if json:
         payload = {
             "answer": answer.text,
@@ -83,13 +99,20 @@ def ask(
     console.print(answer.text, highlight=False, soft_wrap=True, markup=False)
 
 
-def _ask_base(kb: Path, question: str, *, threshold: float, max_rows: int, json: bool) -> None:
+def _ask_base(kb: Path, question: str, *, threshold: float | None, max_rows: int | None, json: bool) -> None:
     """Answer over the whole knowledge base in ``kb`` and print the answer (or its JSON object)."""
     from moesaic.reports.ask import KbAnswerer  # pandas and scipy: loaded only when asked
 
     try:
         with KnowledgeBase.open(kb) as base:
-            answer = KbAnswerer(base, fmea_threshold=threshold, max_rows=max_rows).answer(question)
+            answerer = KbAnswerer(
+                base,
+                fmea_threshold=DEFAULT_THRESHOLD if threshold is None else threshold,
+                max_rows=max_rows or 12,
+                list_rows=max_rows,
+                retrieval_threshold=threshold,
+            )
+            answer = answerer.answer(question)
     except (KnowledgeBaseError, ValueError, KeyError) as err:
         fail(str(err))
     if json:

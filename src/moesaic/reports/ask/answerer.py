@@ -89,7 +89,10 @@ class KbAnswerer:
     Args:
         base: an open knowledge base.
         fmea_threshold: the FMEA answerer's support threshold (see :class:`FmeaAnswerer`).
-        max_rows: most FMEA rows quoted in one answer.
+        max_rows: most FMEA rows quoted in one answer; also the most records a record list shows
+            when ``list_rows`` is None and ``max_rows`` was given.
+        list_rows: most records a record list shows (:data:`~moesaic.reports.ask.records.LIST_ROWS`
+            when None).
         retrieval_threshold: fixed relevance threshold of open questions; None fits it on a
             validation set built from the base (:func:`moesaic.reports.ask.retrieve.calibrate`).
     """
@@ -100,11 +103,13 @@ class KbAnswerer:
         *,
         fmea_threshold: float = DEFAULT_THRESHOLD,
         max_rows: int = 12,
+        list_rows: int | None = None,
         retrieval_threshold: float | None = None,
     ) -> None:
         self.base = base
         self.fmea_threshold = fmea_threshold
         self.max_rows = max_rows
+        self.list_rows = list_rows
         self.retrieval_threshold = retrieval_threshold
         self._records: pd.DataFrame | None = None
         self._fmea: tuple[FmeaRow, ...] | None = None
@@ -170,7 +175,7 @@ class KbAnswerer:
         if route.name == "series":
             return answer_series(self.base, question, named)
         if route.name == "records":
-            return answer_records(self.base, self.records, question, named)
+            return answer_records(self.base, self.records, question, named, limit=self.list_rows)
         return answer_open(self.base, question, threshold=self.retrieval_threshold)
 
     def _fmea_answer(self, question: str) -> KbAnswer:

@@ -461,8 +461,15 @@ def _lines(rows: pd.DataFrame, limit: int = 10) -> list[str]:
     return out
 
 
-def answer_records(base: KnowledgeBase, frame: pd.DataFrame, question: str, named: Named) -> KbAnswer:
-    """Compute the answer to a structured record question, citing the records it rests on."""
+LIST_ROWS = 10
+"""Records a list answer shows by default (the count says how many more there are)."""
+
+
+def answer_records(
+    base: KnowledgeBase, frame: pd.DataFrame, question: str, named: Named, *, limit: int | None = None
+) -> KbAnswer:
+    """Compute the answer to a structured record question, citing the records it rests on; a list
+    shows at most ``limit`` records (:data:`LIST_ROWS` when None)."""
     try:
         query = parse(question, frame, named)
     except TimePhraseError as error:
@@ -520,7 +527,7 @@ def answer_records(base: KnowledgeBase, frame: pd.DataFrame, question: str, name
             last = dated.loc[[dated["time"].idxmax()]]
             text = f"The latest of {found}: " + _lines(last, 1)[0] + _asked_value(last, query.asks) + "."
             return KbAnswer(text, cite_records_frame(last), False, "records")
-    shown = _lines(rows)
+    shown = _lines(rows, LIST_ROWS if limit is None else limit)
     more = f"\n({len(rows) - len(shown)} more not shown.)" if len(rows) > len(shown) else ""
     if query.asks:
         values = facet_column(rows, query.asks).head(len(shown))
