@@ -197,3 +197,31 @@ def test_alignment_systems_option_defaults_to_all_and_rejects_unknown_names() ->
     assert selected_systems(" clip, gpt4ts ") == ["clip", "gpt4ts"]
     with pytest.raises(ValueError, match="unknown alignment system"):
         selected_systems("clip,gpt5")
+
+
+def test_the_alignment_suite_shows_progress_over_its_families_of_systems(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import types
+
+    from moesaic.eval.bench import BenchRow, SuiteContext
+    from moesaic.eval.suites import alignment
+
+    def row(system: str) -> BenchRow:
+        return BenchRow(system, "d", "t", "s", "m", 1.0)
+
+    family = next(iter(alignment.FAMILIES))
+    fake = types.SimpleNamespace(rows=lambda ctx, wanted: [row(s) for s in wanted])
+    monkeypatch.setattr(alignment, "run_clip", lambda ctx: [row("clip")])
+    monkeypatch.setattr(alignment.importlib, "import_module", lambda name: fake)
+    seen: list[tuple[list[str], str]] = []
+
+    def progress(items, description, total=None):  # type: ignore[no-untyped-def]
+        seen.append((list(items), description))
+        return iter(seen[-1][0])
+
+    first = alignment.FAMILIES[family][0]
+    ctx = SuiteContext(options={"systems": f"clip,{first}"}, progress=progress)
+    rows = alignment.run(ctx)
+    assert seen == [(["clip", family], "alignment: families of systems")]
+    assert [r.system for r in rows] == ["clip", alignment._project_name(row(first)).system]

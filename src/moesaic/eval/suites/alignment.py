@@ -328,12 +328,16 @@ def selected_systems(option: str | None) -> list[str]:
 )
 def run(ctx: SuiteContext) -> list[BenchRow]:
     systems = selected_systems(ctx.options.get("systems"))
-    rows = run_clip(ctx) if "clip" in systems else []
-    for module_name, family in FAMILIES.items():
-        wanted = [s for s in family if s in systems]
-        if wanted:
-            module = importlib.import_module(module_name)
-            rows += [_project_name(r) for r in module.rows(ctx, wanted)]
+    # a bar (or a line every few seconds) per family of systems: the whole suite runs for long
+    families = [m for m, family in FAMILIES.items() if any(s in systems for s in family)]
+    steps = ["clip"] * ("clip" in systems) + families
+    rows: list[BenchRow] = []
+    for step in ctx.progress(steps, "alignment: families of systems", total=len(steps)):
+        if step == "clip":
+            rows += run_clip(ctx)
+            continue
+        wanted = [s for s in FAMILIES[step] if s in systems]
+        rows += [_project_name(r) for r in importlib.import_module(step).rows(ctx, wanted)]
     return rows
 
 
