@@ -1,15 +1,17 @@
 """``moesaic ask`` phrasings a user's tester typed: a phrase naming records instead of a question,
 a misspelt "highest", the cost of orders in a year that has none, "who is the manufacturer",
-"which component ... after a leak" over orders that record no component."""
+"which component ... after a leak" over orders that record no component, "how many missing
+readings"."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from moesaic.data.schema import Asset, Document, MaintenanceData
+from moesaic.data.schema import Asset, Document, MaintenanceData, Series
 from moesaic.knowledge import KnowledgeBase
 from moesaic.reports.ask import KbAnswer, KbAnswerer, RecordCitation
 
@@ -35,9 +37,14 @@ def answerer(tmp_path_factory: pytest.TempPathFactory) -> KbAnswerer:
         )
         for wo, asset, day, text, code, cost, who in ORDERS
     )  # fmt: skip
+    hours = pd.date_range("2025-03-01", periods=48, freq="h")
+    pressure = np.linspace(4.0, 4.5, 48).astype(np.float32)[:, None]
+    pressure[[10, 11, 30]] = np.nan  # three empty cells
+    series = Series("P7", "P7", hours.to_numpy(), pressure, ("Druck_bar",), ~np.isnan(pressure))
+    data = MaintenanceData("site", assets=ASSETS, documents=documents, series=(series,))
     path = Path(tmp_path_factory.mktemp("kb")) / "kb"
     with KnowledgeBase.open(path, create=True, embedder="hashing") as base:
-        base.ingest(MaintenanceData("site", assets=ASSETS, documents=documents), source="site")
+        base.ingest(data, source="site")
     return KbAnswerer(KnowledgeBase.open(path))
 
 
@@ -76,3 +83,9 @@ def test_a_field_named_in_german_names_the_person(answerer: KbAnswerer) -> None:
 def test_a_component_after_a_leak_abstains_when_no_order_records_a_component(answerer: KbAnswerer) -> None:
     answer = answerer.answer("Which component is replaced most often after a leak?")
     assert answer.abstained and "no dated record of the base gives a component" in answer.text, answer.text
+
+
+def test_missing_readings_of_a_channel_are_counted(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("How many missing readings does Druck_bar of P7 have?")
+    assert answer.kind == "series", answer.text
+    assert "3 of 48 readings missing (empty cells), the first at 2025-03-01 10:00" in answer.text

@@ -92,8 +92,10 @@ def choose_route(
         return Route("series", "when did ... start")
     if asset_channels:
         channel = match_channel(question, asset_channels)
-        asks = TREND_WORDS.search(text) or any(p.search(text) for _, p in STAT_WORDS)
-        if asks and (channel is not None or not records_noun):
+        stats = [name for name, p in STAT_WORDS if p.search(text)]
+        asks = TREND_WORDS.search(text) or stats
+        # "missing" alone asks about a channel only when one is named ("the missing guard bolt")
+        if asks and (channel is not None or (not records_noun and stats != ["missing"])):
             return Route("series", f"a statistic of channel {channel}")
     if named.assets and not asset_channels and channels and not records_noun:
         # A channel question about an asset without series: the series answerer says it has none.

@@ -60,6 +60,7 @@ STAT_WORDS = (
     ("max", re.compile(r"\bmax|\bhighest\b|\bpeak\b")),
     ("min", re.compile(r"\bmin(?:imum)?\b|\blowest\b")),
     ("mean", re.compile(r"\bmean\b|\baverage\b|\bavg\b|\btypical\b")),
+    ("missing", re.compile(r"\bmissing\b|\bgaps?\b|\bempty (?:cells?|readings?|values?)\b|\bnan\b")),
 )
 EVENT_KINDS = ("fault", "anomaly", "failure")
 
@@ -211,6 +212,12 @@ def _stat_answer(reading: Reading, text: str) -> KbAnswer:
             parts.append(
                 f"{word} {fmt_number(round(x[i], 4))}{unit} at {fmt_time(_cite(reading, i, i).start)}"
             )
+        elif name == "missing":  # the file's empty cells; rows the file lacks are not counted
+            empty = np.flatnonzero(~finite)
+            first = (
+                f", the first at {fmt_time(_cite(reading, empty[0], empty[0]).start)}" if len(empty) else ""
+            )
+            parts.append(f"{len(empty)} of {len(x)} readings missing (empty cells){first}")
         else:
             parts.append(f"mean {fmt_number(round(float(np.nanmean(x)), 4))}{unit}")
     count = int(finite.sum())
