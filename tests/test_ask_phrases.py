@@ -89,3 +89,10 @@ def test_missing_readings_of_a_channel_are_counted(answerer: KbAnswerer) -> None
     answer = answerer.answer("How many missing readings does Druck_bar of P7 have?")
     assert answer.kind == "series", answer.text
     assert "3 of 48 readings missing (empty cells), the first at 2025-03-01 10:00" in answer.text
+
+
+def test_a_code_in_capitals_that_nothing_holds_is_said_not_dropped(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("EM work orders on P7")
+    assert answer.text == "No work orders of site:P7 mention 'EM'.", answer.text
+    coded = answerer.answer("How many BRG work orders in Q1 2025?")  # a failure code; Q1 is a time
+    assert coded.text.startswith("1 work order with failure code BRG"), coded.text
