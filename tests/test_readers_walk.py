@@ -115,9 +115,9 @@ def test_a_comma_that_may_be_a_decimal_comma_is_refused_with_the_reason(tmp_path
 
 
 def test_a_cell_that_is_no_number_is_named_before_commas_between_thousands(tmp_path: Path) -> None:
-    text = 'wo_id,asset_id,text,cost\n1,P1,seal,"1,200.00"\n2,P1,noise,80\n3,P1,trip,"€ 95.50"\n'
+    text = 'wo_id,asset_id,text,cost\n1,P1,seal,"1,200.00"\n2,P1,noise,80\n3,P1,trip,"ca. 95"\n'
     path = write(tmp_path, "wo.csv", text)
-    message = f"{path}, line 4, column 'cost': expected a number, found '€ 95.50'"
+    message = f"{path}, line 4, column 'cost': expected a number, found 'ca. 95'"
     with pytest.raises(DataFormatError, match=re.escape(message)):
         read_work_orders_csv(path)
 
@@ -144,3 +144,21 @@ def test_an_order_type_column_is_read_as_wo_type(tmp_path: Path, name: str) -> N
     orders = read_work_orders_csv(write(tmp_path, "wo.csv", text))
     assert [o.fields["wo_type"] for o in orders] == ["PM", "CM"]
     assert [is_routine_check(o) for o in orders] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("sep", "cells", "expected"),
+    [
+        (",", ['"$1,200.00"', "80", '"€ 95.50"'], [1200.0, 80.0, 95.5]),
+        (";", ["95,50 EUR", "1 850,00 €", "12"], [95.5, 1850.0, 12.0]),
+    ],
+)
+def test_a_currency_sign_or_code_beside_a_cost_is_left_out(
+    tmp_path: Path, sep: str, cells: list[str], expected: list[float]
+) -> None:
+    rows = [sep.join([str(i), "P1", "seal leak", cell]) for i, cell in enumerate(cells, 1)]
+    path = tmp_path / "work_orders.csv"
+    path.write_text(
+        "\n".join([sep.join(["wo_id", "asset_id", "text", "cost"]), *rows]) + "\n", encoding="utf-8"
+    )
+    assert [d.fields["cost"] for d in read_work_orders_csv(path)] == expected

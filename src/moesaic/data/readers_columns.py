@@ -199,10 +199,12 @@ def read_sniffed_csv(
     optional: Sequence[str] = (),
     aliases: Mapping[str, Sequence[str]] | None = None,
     keep_default_na: bool = True,
+    money: Sequence[str] = (),
 ) -> pd.DataFrame:
     """A CSV of text cells, its separator sniffed unless given, decimal commas read when ``,`` is not
     it, and commas between thousands (``1,200.00``) by :func:`thousands_commas`; the ``literal``
-    columns (identifiers) keep ``NA`` or ``None`` as written.
+    columns (identifiers) keep ``NA`` or ``None`` as written; in the ``money`` columns a currency
+    sign or code before or after a number (``€ 95.50``, ``$1,200.00``, ``95,50 EUR``) is dropped.
 
     The ``required``, ``literal`` and ``optional`` (documented, not required) column names are
     matched without case and surrounding spaces, and the frame's columns take their spelling;
@@ -231,8 +233,28 @@ def read_sniffed_csv(
         shown = first if len(first) <= 40 else first[:40] + " ..."
         message = f"expected a header line of column names, found numbers ({shown.strip()!r}); add one"
         raise DataFormatError(path, message, line=1)
-    frame = thousands_commas(frame, keep=literal)
+    frame = thousands_commas(_without_currency(frame, money), keep=literal)
     return decimal_commas(frame, path, keep=literal) if sep != "," else frame
+
+
+_CURRENCY_MARKS = r"[€$£¥]|(?:EUR|USD|GBP|CHF|SEK|NOK|DKK|JPY|CAD|AUD|kr)\b\.?"
+_WITH_CURRENCY = re.compile(
+    rf"^\s*(?:(?:{_CURRENCY_MARKS})\s*(?P<a>[-+]?\d[\d.,' ]*)"
+    rf"|(?P<b>[-+]?\d[\d.,' ]*?)\s*(?:{_CURRENCY_MARKS}))\s*$",
+    re.IGNORECASE,
+)
+"""A number with a currency sign or code before or after it: € 95.50, $1,200.00, 95,50 EUR."""
+
+
+def _without_currency(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """``frame`` with the currency marks of the ``columns``' cells dropped (:data:`_WITH_CURRENCY`)."""
+    changed = {}
+    for name in (c for c in columns if c in frame.columns):
+        found = frame[name].astype(str).str.extract(_WITH_CURRENCY)
+        number = found["a"].fillna(found["b"]).str.strip()
+        if number.notna().any():
+            changed[name] = frame[name].where(number.isna(), number)
+    return frame.assign(**changed) if changed else frame
 
 
 def _read_parquet(path: Path) -> pd.DataFrame:

@@ -94,6 +94,7 @@ def read_work_orders_csv(path: Path | str) -> tuple[Document, ...]:
         literal=("wo_id", "asset_id"),
         optional=(*WORK_ORDER_TIMES, *WORK_ORDER_NUMBERS, "failure_code", "wo_type"),
         aliases=WORK_ORDER_ALIASES,
+        money=("cost",),
     )
     ids = _id_column(frame, "wo_id", path)
     text = _text(frame["text"])
