@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +43,23 @@ def _present(column: pd.Series) -> pd.Series:
     return column.notna() & (column.astype(str).str.strip() != "")
 
 
+def _text_columns(
+    frame: pd.DataFrame, keep: Sequence[str]
+) -> Iterator[tuple[str, pd.Series, pd.Series, np.ndarray]]:
+    """(name, column, its cells as text, where a cell holds a reading) for each text column of
+    ``frame`` but the ``keep`` ones; a missing mark such as a dash holds no reading."""
+    for name in frame.columns:
+        column = frame[name]
+        if (
+            name in keep
+            or pd.api.types.is_numeric_dtype(column)
+            or pd.api.types.is_datetime64_any_dtype(column)
+        ):
+            continue
+        text = column.astype(str)
+        yield str(name), column, text, (_present(column) & ~text.str.strip().isin(MISSING_MARKS)).to_numpy()
+
+
 def thousands_commas(frame: pd.DataFrame, *, keep: Sequence[str] = ()) -> pd.DataFrame:
     """Text columns of numbers written with commas between thousands and a decimal point
     (``1,200.00``, ``12,500``, as English exports write amounts), rewritten without the commas.
@@ -56,16 +73,7 @@ def thousands_commas(frame: pd.DataFrame, *, keep: Sequence[str] = ()) -> pd.Dat
     decimal comma (``0,75``) in some cell. The ``keep`` columns (identifiers) are never changed.
     """
     changed = {}
-    for name in frame.columns:
-        column = frame[name]
-        if (
-            name in keep
-            or pd.api.types.is_numeric_dtype(column)
-            or pd.api.types.is_datetime64_any_dtype(column)
-        ):
-            continue
-        text = column.astype(str)
-        present = (_present(column) & ~text.str.strip().isin(MISSING_MARKS)).to_numpy()
+    for name, column, text, present in _text_columns(frame, keep):
         grouped = present & text.str.match(_COMMA_GROUPED).to_numpy()
         if not grouped.any():
             continue
@@ -93,16 +101,7 @@ def decimal_commas(frame: pd.DataFrame, path: Path, *, keep: Sequence[str] = ())
     with a warning naming both cells; the ``keep`` columns (identifiers) are never changed.
     """
     styles: dict[str, str] = {}  # column -> "comma" or "grouped" (points in ddd.ddd groups only)
-    for name in frame.columns:
-        column = frame[name]
-        if (
-            name in keep
-            or pd.api.types.is_numeric_dtype(column)
-            or pd.api.types.is_datetime64_any_dtype(column)
-        ):
-            continue
-        text = column.astype(str)
-        present = (_present(column) & ~text.str.strip().isin(MISSING_MARKS)).to_numpy()  # a dash: no reading
+    for name, _, text, present in _text_columns(frame, keep):
         comma = present & (text.str.match(_COMMA_DECIMAL) | text.str.match(_SPACED)).to_numpy()
         grouped = present & text.str.match(_GROUPED).to_numpy()
         plain = present & text.str.match(_WHOLE).to_numpy()
