@@ -331,8 +331,7 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
         held, unheld = _content_words(blank_times(text), scope)
         words = tuple(w for w in held if w.split("|")[0] not in valued)
         unheld = tuple(w for w in unheld if _stem(w) not in valued)
-    code_words, unheld_codes = _codes(question, scope, filters, named)
-    words, unheld = (*words, *code_words), (*unheld, *unheld_codes)
+    unheld = (*unheld, *_unheld_codes(question, scope, filters, named))
     anchor = scope["time"].max() if scope["time"].notna().any() else None
     return RecordQuery(
         noun, table, kinds, named.assets, named.identifiers, read_window(question, anchor),
@@ -363,30 +362,29 @@ _NOT_CODES = frozenset(
 """Capitals a question may write that name no value of the records (record kinds, measures)."""
 
 
-def _codes(
+def _unheld_codes(
     question: str, scope: pd.DataFrame, filters: dict[str, tuple[str, ...]], named: Named
-) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The codes the question writes in capitals ("EM work orders", "the BRG orders") that no
-    facet or field value matched: (those some record's text holds, folded, to be required of the
-    text; those no record holds, as written). A question in capitals throughout has none."""
+) -> tuple[str, ...]:
+    """The codes the question writes in capitals ("EM work orders") that no facet or field value
+    matched and no record's text holds, as written. A code some text holds ("UV lamps") is left
+    to the text words, as it may describe only some of the records asked about; a question in
+    capitals throughout has none."""
     written = WORD.findall(question)
     lower = sum(1 for w in written if any(ch.islower() for ch in w))
     if lower * 2 < len(written):
-        return (), ()
+        return ()
     used = {fold(w) for values in filters.values() for v in values for w in WORD.findall(v)}
     said = " ".join([*named.mentions, *(i.lower() for i in named.identifiers)])
     texts = scope["text"].map(fold)
-    held, unheld = [], []
+    unheld = []
     for code in dict.fromkeys(
         re.findall(r"(?<![\w-])[A-Z][A-Z0-9]{1,4}(?![\w-])", blank_times(question))
     ):  # not Q1
         if code in _NOT_CODES or fold(code) in used or code.lower() in said.split():
             continue
-        if texts.str.contains(rf"\b{re.escape(fold(code))}\b", regex=True).any():
-            held.append(fold(code))
-        else:
+        if not texts.str.contains(rf"\b{re.escape(fold(code))}\b", regex=True).any():
             unheld.append(code)
-    return tuple(held), tuple(unheld)
+    return tuple(unheld)
 
 
 _NOT_CONTENT_WORDS = """when was were is are the a an on of for in at last latest most recent date time what
