@@ -38,9 +38,8 @@ FACET_WORDS = (
     ("component", r"components?|parts?"),
 )
 _TOP = re.compile(r"\bmost\b(?! recent)|\btop\s*\d*\b|\bfrequent(?:ly)?\b")  # "most recent": a time
-_HIGHEST = re.compile(
-    r"\b(?:highest|higest|hightest|largest|biggest|greatest)\b"
-)  # "the highest total cost": a ranking
+# "the highest total cost": a ranking (as typed, too)
+_HIGHEST = re.compile(r"\b(?:highest|higest|hightest|largest|biggest|greatest)\b")
 LATEST_WORDS = re.compile(r"\b(?:last|latest|most recent)\b(?!\s+\d)(?!\s+(?:hour|day|week|month|year)s?\b)")
 _ANY = re.compile(r"^(?:did|does|do|were|was|has|have|are|is) .*\bany\b")  # a yes/no count
 _PER_ASSET = re.compile(r"\b(?:per|by|for each|each)\s+(?:asset|machine|equipment|excavator|unit)\b")
@@ -340,25 +339,9 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
     )  # fmt: skip
 
 
-_NOT_CODES = frozenset(
-    (
-        "WO",
-        "WOS",
-        "FMEA",
-        "RPN",
-        "MTBF",
-        "MTTR",
-        "MTTF",
-        "KPI",
-        "OEE",
-        "ID",
-        "IDS",
-        "CMMS",
-        "SAP",
-        "PDF",
-        "CSV",
-    )
-)
+_NOT_CODES = frozenset((
+    "WO", "WOS", "FMEA", "RPN", "MTBF", "MTTR", "MTTF", "KPI", "OEE", "ID", "IDS", "CMMS", "SAP", "PDF", "CSV"
+))  # fmt: skip
 """Capitals a question may write that name no value of the records (record kinds, measures)."""
 
 
@@ -423,9 +406,8 @@ def _content_words(text: str, scope: pd.DataFrame) -> tuple[tuple[str, ...], tup
             continue
         stem = _stem(word)
         alternatives = next((g for g in _SAME_ACTION if any(stem.startswith(a) for a in g)), ())
-        either = "|".join(
-            dict.fromkeys((stem, *alternatives))
-        )  # "replaced" also finds "changed mechanical seal"
+        # "replaced" also finds "changed mechanical seal"
+        either = "|".join(dict.fromkeys((stem, *alternatives)))
         if texts.str.contains(rf"\b(?:{either})", regex=True).any():
             held.append(either)
         else:
