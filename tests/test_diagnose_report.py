@@ -26,7 +26,7 @@ from moesaic.reports.diagnose import (
     render,
     verify_report,
 )
-from moesaic.reports.diagnose.claims import Quantity, RecordCitation, Sentence
+from moesaic.reports.diagnose.claims import Quantity, Quote, RecordCitation, Sentence
 from moesaic.reports.diagnose.episodes import (
     Request,
     fit_onset_shapes,
@@ -412,3 +412,21 @@ def test_a_window_inside_a_known_fault_says_the_fault_began_before_it(fitted: Fi
     said = [s for s in report.sentences if "was still running when the window opened" in s.text]
     assert [s.section for s in said] == ["evidence"] and "(coupling misalignment)" in said[0].text
     assert "began before the window" not in " ".join(s.text for s in report.section("summary"))
+
+
+def test_a_cited_work_order_whose_id_is_a_number_keeps_its_sentence(fitted: Fitted) -> None:
+    from moesaic.data.schema import Document
+
+    request = next(r for r in fitted.requests if r.label != NORMAL)
+    order = Document(
+        "400110", "work_order", "DE brg temp rising", request.asset_id, pd.Timestamp(request.start)
+    )
+    data = dataclasses.replace(fitted.data, documents=(*fitted.data.documents, order))
+    report = _report(fitted, request)
+    cited, quoted = (RecordCitation("documents", "400110"),), (Quote("documents", "400110", order.text),)
+    kept = Sentence("history", 'Work order 400110: "DE brg temp rising".', citations=cited, quotes=quoted)
+    edited = dataclasses.replace(kept, template='Work order 400111: "DE brg temp rising".')
+    draft = dataclasses.replace(report, sentences=(*report.sentences, kept, edited), removed=())
+    result = verify_report(draft, MemoryBase(data), classifier=fitted.classifier)
+    texts = [s.text for s in result.report.sentences]
+    assert kept.text in texts and edited.text not in texts  # only the cited record's own id is not a number

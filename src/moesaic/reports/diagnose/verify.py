@@ -234,7 +234,8 @@ def check_sentence(
         if stamp not in times:
             problems.append(f"time {stamp} is neither a cited bound nor a stated time quantity")
     bare = DATETIME.sub(" ", bare)
-    for token in identifiers_in(bare):
+    cited_ids = {c.record_id.rpartition(":")[2] for c in sentence.citations if isinstance(c, RecordCitation)}
+    for token in [*identifiers_in(bare), *cited_ids]:  # "Work order 400110": a cited record's own id
         bare = re.sub(rf"(?<![\w-]){re.escape(token)}(?![\w-])", " ", bare)
     stated = {float(q.text) for q in sentence.quantities if not q.is_time}
     for token in NUMBER.findall(bare):
