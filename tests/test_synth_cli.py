@@ -201,6 +201,21 @@ def test_fit_on_one_file_leaves_a_text_column_out(tmp_path: Path) -> None:
     assert fitted.exit_code == 0, fitted.output
 
 
+def test_fit_on_a_folder_of_series_sampled_at_different_steps_warns(tmp_path: Path) -> None:
+    folder = tmp_path / "site"
+    (folder / "series").mkdir(parents=True)
+    for name, freq in (("P-1", "10min"), ("P-2", "h")):
+        times = pd.date_range("2024-01-01", periods=96, freq=freq)
+        pd.DataFrame({"time": times, "flow": np.arange(96.0) % 7}).to_csv(
+            folder / "series" / f"{name}.csv", index=False
+        )
+    args = ["--fit", str(folder), "--save", str(tmp_path / "m"), "--window", "8", "--stride", "4", *TINY]
+    fitted = runner.invoke(app, args)
+    message = " ".join(fitted.output.split())
+    assert fitted.exit_code == 0, fitted.output
+    assert "sampled at different steps (P-1 every 0 days 00:10:00; P-2 every 0 days 01:00:00)" in message
+
+
 def test_fit_names_a_channel_without_any_reading(tmp_path: Path) -> None:
     rows = [f"2024-01-01 {h:02d}:00,{h % 5}," for h in range(24)]
     csv = tmp_path / "pump.csv"

@@ -29,6 +29,7 @@ import datetime as dt
 import io
 import json
 import secrets
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated
 
@@ -41,7 +42,7 @@ from moesaic.checkpoint import CheckpointError
 from moesaic.cli.console import check_outputs, console, fail, working
 from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.readers import read_series_file
-from moesaic.data.schema import MaintenanceData
+from moesaic.data.schema import MaintenanceData, Series
 from moesaic.data.tables import DataFormatError
 from moesaic.knowledge.sources import load_source
 from moesaic.reports.plots import figure_png, samples_figure
@@ -229,6 +230,7 @@ def _fit(
         dataset = MaintenanceData(name=path.stem, series=(series,))
     else:
         dataset = load_source(source, data_root=data).data
+    _warn_mixed_steps(dataset.series, window)
     factors = [f.strip() for f in by.split(",") if f.strip()]
     documents = dataset.documents if texts else None
     reach = np.timedelta64(round(text_reach * 3600), "s")
@@ -290,6 +292,25 @@ def _named_codes(asked: dict[str, object], names: dict[str, dict[str, str]]) -> 
         if isinstance(value, str) and value.lower() in codes:  # read as if the code had been written
             out[factor] = parse_condition(f"{factor}={codes[value.lower()]}")[factor]
     return out
+
+
+def _warn_mixed_steps(series: Sequence[Series], window: int) -> None:
+    """Say so when the series are sampled at different steps: a window of ``window`` rows then
+    spans another length of time in each, and the model learns them as one."""
+    steps: dict[pd.Timedelta, list[str]] = {}
+    for s in series:
+        if s.length > 1 and np.issubdtype(s.time.dtype, np.datetime64):
+            step = pd.Timedelta(np.median(np.diff(s.time)))
+            steps.setdefault(step, []).append(s.asset_id or s.series_id)
+    if len(steps) > 1:
+        said = "; ".join(
+            f"{', '.join(ids[:3])}{' ...' if len(ids) > 3 else ''} every {step}"
+            for step, ids in steps.items()
+        )
+        console.print(
+            f"[yellow]warning: the series are sampled at different steps ({said}): a window of {window} rows "
+            "spans a different length of time in each; fit series of one step together, or resample them[/]"
+        )
 
 
 def _named(factor: str, value: object, names: dict[str, dict[str, str]]) -> str:
