@@ -224,7 +224,10 @@ def test_progress_off_a_terminal_is_one_plain_line_per_step(capsys: pytest.Captu
 
     with progress("job") as step:
         step("reading [a, b]")
-    assert capsys.readouterr().err == "job: started\njob: reading [a, b] (0 s)\n"
+    assert capsys.readouterr().err == "job: started\njob: reading [a, b] (0 s)\njob: done (0 s)\n"
+    with pytest.raises(RuntimeError), progress("job"):
+        raise RuntimeError("broken")
+    assert capsys.readouterr().err == "job: started\n"  # no "done" when it fails
 
 
 def test_a_long_step_off_a_terminal_says_when_it_starts_and_ends_but_not_ends_when_it_fails(

@@ -58,7 +58,8 @@ def progress(title: str) -> Iterator[Callable[[str], None]]:
 
     On a terminal: a spinner whose text is the latest step. Elsewhere (output redirected to a
     file, a CI log), where a spinner shows nothing: one plain line per step, with the seconds
-    since the start, so that a silent wait never looks like a hang.
+    since the start, so that a silent wait never looks like a hang, and one when the job ends
+    (none when it fails: the error says why).
     """
     if errors.is_terminal:
         with errors.status(title) as spinner:
@@ -71,6 +72,7 @@ def progress(title: str) -> Iterator[Callable[[str], None]]:
 
     _plain(f"{title}: started")
     yield step
+    _plain(f"{title}: done ({time.perf_counter() - start:.0f} s)")
 
 
 @contextlib.contextmanager
