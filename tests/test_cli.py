@@ -276,3 +276,17 @@ def test_help_texts_wrap_whole_sentences_not_the_source_lines() -> None:
     assert wide.exit_code == 0
     # the docstring's second paragraph wraps at "and" in the source; at 200 columns it is one line
     assert "seasonal_naive, dlinear and patchtst forecast one value per step" in wide.output
+
+
+def test_training_steps_are_told_at_most_every_few_seconds(monkeypatch: pytest.MonkeyPatch) -> None:
+    from moesaic.cli import console
+
+    told: list[str] = []
+    monkeypatch.setattr(console, "STEP_EVERY_S", 3600.0)
+    quiet = console.every_few_seconds(told.append)
+    quiet(1, {"loss": 0.5})
+    assert told == []  # within the interval: nothing
+    monkeypatch.setattr(console, "STEP_EVERY_S", 0.0)
+    chatty = console.every_few_seconds(told.append)
+    chatty(7, {"loss": 0.25, "lr": 1e-3})
+    assert told == ["training step 7, loss 0.25"]

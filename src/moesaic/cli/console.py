@@ -52,6 +52,25 @@ def check_outputs(
         fail(str(err))
 
 
+STEP_EVERY_S = 5.0
+"""Seconds between two reports of :func:`every_few_seconds`."""
+
+
+def every_few_seconds(step: Callable[[str], None]) -> Callable[[int, dict[str, float]], None]:
+    """A training loop's ``progress(step, record)`` that tells ``step`` (of :func:`progress`) the
+    training step and its loss at most every :data:`STEP_EVERY_S` seconds."""
+    last = time.perf_counter()
+
+    def report(number: int, record: dict[str, float]) -> None:
+        nonlocal last
+        if time.perf_counter() - last >= STEP_EVERY_S:
+            last = time.perf_counter()
+            loss = record.get("loss")
+            step(f"training step {number}" + (f", loss {loss:.4g}" if loss is not None else ""))
+
+    return report
+
+
 @contextlib.contextmanager
 def progress(title: str) -> Iterator[Callable[[str], None]]:
     """Show where a long job is, on stderr; yields ``step(message)`` to call at each step.

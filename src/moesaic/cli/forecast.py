@@ -27,7 +27,7 @@ import typer
 
 from moesaic.atomic import write_bytes_atomic, write_text_atomic
 from moesaic.checkpoint import CheckpointError, check_model_folder
-from moesaic.cli.console import check_outputs, console, fail, working
+from moesaic.cli.console import check_outputs, console, every_few_seconds, fail, progress
 from moesaic.cli.series_options import (
     ChannelsOption,
     TimeColOption,
@@ -166,8 +166,8 @@ def forecast(
                 config = _bounded_stages(_seasonal(config, series, overrides or []), overrides or [])
                 config = _fitting_context(config, len(series.values), csv, chosen=context is not None)
                 _refuse_blind_channels(series, config.context_length, csv)
-                with working(f"fitting {model} on {csv.name} ({len(series.values)} rows)"):
-                    forecaster = Forecaster(config).fit(series.values)
+                with progress(f"fitting {model} on {csv.name} ({len(series.values)} rows)") as step:
+                    forecaster = Forecaster(config).fit(series.values, progress=every_few_seconds(step))
                 check = holdout_check(
                     forecaster, series.values, fraction=config.val_fraction, period=config.seasonal_period
                 )
