@@ -302,7 +302,11 @@ def test_a_gap_in_time_is_warned_about(tmp_path: Path) -> None:
     assert (
         result.exit_code == 0
         and "1 gap(s) in time, the widest 0 days 10:01:00 between data rows 60 and 61" in message
+        and "empty rows are put in the gaps" in message
     )
+    # the detector scored the gap as time without readings; the output keeps the file's rows only
+    written = pd.read_csv(tmp_path / "o.csv", parse_dates=["time"])
+    assert written["time"].tolist() == frame["time"].tolist()
     _write_csv(tmp_path / "plant.csv")
     assert (
         "gap(s) in time" not in CliRunner().invoke(_app(), _zscore_args(tmp_path, tmp_path / "o.csv")).output

@@ -114,3 +114,17 @@ def test_readings_outside_the_longest_file_are_counted_in_a_warning(
         [series] = read_user_folder(_folder(tmp_path, files)).series
     np.testing.assert_array_equal(series.observed[:, 1], [False, False, True, True])
     assert "1 of 3 rows of the file(s) holding ['vib']" in caplog.text
+
+
+def test_a_gap_in_time_is_filled_with_empty_rows_at_the_usual_step() -> None:
+    from moesaic.data.schema import Series, fill_gaps
+
+    time = pd.to_datetime(["2024-01-01 00:00", "2024-01-01 01:00", "2024-01-01 02:00", "2024-01-01 06:00"])
+    values = np.array([[1.0], [2.0], [3.0], [4.0]], dtype=np.float32)
+    series = Series("s", "A", time.to_numpy(), values, ("x",), np.ones_like(values, bool))
+    filled, kept = fill_gaps(series, 3)
+    assert filled.length == 7 and kept.tolist() == [True, True, True, False, False, False, True]
+    assert np.isnan(filled.values[3:6, 0]).all() and not filled.observed[3:6].any()
+    assert filled.values[kept, 0].tolist() == [1.0, 2.0, 3.0, 4.0]
+    # a gap longer than the series itself is left alone
+    assert fill_gaps(series, 3, most=0.5)[0] is series

@@ -14,6 +14,7 @@ from moesaic.atomic import write_bytes_atomic, write_text_atomic
 from moesaic.checkpoint import CheckpointError, check_model_folder
 from moesaic.cli.console import check_outputs, console, fail, working
 from moesaic.cli.series_options import (
+    GAP_STEPS,
     ChannelsOption,
     TimeColOption,
     print_left_out,
@@ -22,7 +23,7 @@ from moesaic.cli.series_options import (
 )
 from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.readers import LABEL_NAMES
-from moesaic.data.schema import Series
+from moesaic.data.schema import Series, fill_gaps
 from moesaic.data.tables import DataFormatError
 from moesaic.eval.metrics import false_alarm_rate, missed_alarm_rate, point_f1
 from moesaic.reports.plots import detection_figure, figure_png, mask_spans
@@ -44,6 +45,12 @@ def anomaly_labels(series: Series) -> tuple[str, np.ndarray] | None:
         if np.isin(label[~np.isnan(label)], (0, 1)).all():
             return found, label
     return None
+
+
+FILLED = (
+    "empty rows are put in the gaps, so that the detector sees the time that passed; they are not in "
+    "the output"
+)
 
 
 def _against(truth: tuple[str, np.ndarray], alarm: np.ndarray, count: int) -> str:
@@ -190,12 +197,16 @@ def detect(
         if load is not None:
             fitted = load_detector(load)
             detector, count = fitted.name, 0
-            series = read_channels(csv, time_col=time_col, channels=",".join(fitted.channels_))
+            series = read_channels(
+                csv, time_col=time_col, channels=",".join(fitted.channels_), gap_note=FILLED
+            )
+            series, kept = fill_gaps(series, GAP_STEPS)
             values = _saved_channels(series, fitted.channels_, csv)
             learnt = f"loaded from {load}"
         else:
             assert train_until is not None
-            series = read_channels(csv, time_col=time_col, channels=channels)
+            series = read_channels(csv, time_col=time_col, channels=channels, gap_note=FILLED)
+            series, kept = fill_gaps(series, GAP_STEPS)
             count = training_rows(series.time, train_until)
             if count < MIN_FIT_ROWS:
                 raise ValueError(
@@ -207,7 +218,7 @@ def detect(
             with working(f"fitting {detector} on {count} rows"):
                 learnt = fit_on_training_rows(fitted, values, count, series.channels, csv)
         detection = _without_warm_up(fitted.predict(values), fitted.config.smooth)
-        table = utc_times(detection_table(series.time, detection, top=top), "time", series)
+        table = utc_times(detection_table(series.time, detection, top=top), "time", series)[kept]
         write_text_atomic(out, table.to_csv(index=False))
         if save is not None:
             fitted.save(save)
@@ -225,18 +236,20 @@ def detect(
             write_bytes_atomic(plot, figure_png(figure))
     except (DataFormatError, ConfigError, CheckpointError, ValueError) as err:
         fail(str(err))
-    alarms = int(detection.alarm[count:].sum())
+    scored = kept.copy()
+    scored[:count] = False  # the file's rows after the training rows
+    alarms, rows = int(detection.alarm[scored].sum()), int(scored.sum())
     later = "later rows" if count else "rows"
     console.print(
         f"{detector}: {learnt}, threshold {detection.threshold:.4g}; "
-        f"{alarms} of {len(values) - count} {later} in alarm; wrote {out}" + (f" and {plot}" if plot else "")
+        f"{alarms} of {rows} {later} in alarm; wrote {out}" + (f" and {plot}" if plot else "")
     )
     short = _short_training(series.time, count)
     if short:
         console.print(f"[yellow]warning:[/] {short}", markup=True, highlight=False)
-    if len(values) > count and alarms > ALARM_SHARE_WARNING * (len(values) - count):
+    if rows and alarms > ALARM_SHARE_WARNING * rows:
         console.print(
-            f"[yellow]warning:[/] {alarms / (len(values) - count):.0%} of the {later} are in alarm: the "
+            f"[yellow]warning:[/] {alarms / rows:.0%} of the {later} are in alarm: the "
             "training rows may not cover normal operation (a daily cycle, every load); give more with "
             "--train-until, or check that the process changed",
             markup=True,
@@ -244,4 +257,5 @@ def detect(
         )
     print_left_out(series)
     if truth:
-        console.print(_against(truth, detection.alarm, count))
+        counted = int(kept[:count].sum())  # the file's own rows, without those put in its gaps
+        console.print(_against((truth[0], truth[1][kept]), detection.alarm[kept], counted))

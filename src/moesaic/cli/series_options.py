@@ -34,7 +34,13 @@ def channel_names(channels: str | None) -> list[str] | None:
     return names
 
 
-def read_channels(path: Path, *, time_col: str | None, channels: str | None) -> Series:
+NEIGHBOURS = "rows either side of a gap are read as neighbours"
+"""What a command that reads rows, not clock time, does with a gap in time."""
+
+
+def read_channels(
+    path: Path, *, time_col: str | None, channels: str | None, gap_note: str = NEIGHBOURS
+) -> Series:
     """The series of ``path`` for a command: ``--time-col`` and ``--channels`` applied, and a channel
     with no reading at all left out with a notice (refused when ``--channels`` named it).
 
@@ -43,7 +49,7 @@ def read_channels(path: Path, *, time_col: str | None, channels: str | None) -> 
             without a reading.
     """
     series = read_series_file(path, time_col=time_col, channels=channel_names(channels))
-    warn_gaps(series, path)
+    warn_gaps(series, path, gap_note)
     empty = [name for c, name in enumerate(series.channels) if not series.observed[:, c].any()]
     if not empty:
         return series
@@ -67,15 +73,15 @@ GAP_STEPS = 3
 """A step between rows this many times the usual one (the median) is a gap worth a warning."""
 
 
-def warn_gaps(series: Series, path: Path) -> None:
-    """Say so when the rows are not evenly spaced in time (:func:`moesaic.data.schema.time_gaps`)."""
+def warn_gaps(series: Series, path: Path, note: str = NEIGHBOURS) -> None:
+    """Say so when the rows are not evenly spaced in time (:func:`moesaic.data.schema.time_gaps`),
+    and what the command does about it (``note``)."""
     gaps = time_gaps(series.time, GAP_STEPS)
     if gaps is not None:
         console.print(
             f"warning: {path}: {gaps.number} gap(s) in time, the widest "
             f"{pd.Timedelta(seconds=gaps.widest_seconds)} between data rows {gaps.widest + 1} and "
-            f"{gaps.widest + 2} (usually {pd.Timedelta(seconds=gaps.usual_seconds)} apart); rows either "
-            "side of a gap are read as neighbours",
+            f"{gaps.widest + 2} (usually {pd.Timedelta(seconds=gaps.usual_seconds)} apart); {note}",
             style="yellow",
             soft_wrap=True,
         )

@@ -152,6 +152,42 @@ def time_gaps(time: np.ndarray, factor: float) -> TimeGaps | None:
     return TimeGaps(int(gaps.size), widest, float(steps[widest]), usual)
 
 
+def fill_gaps(series: Series, factor: float, *, most: float = 1.0) -> tuple[Series, np.ndarray]:
+    """``series`` with empty rows (NaN, not observed) at its usual step inside each gap of
+    :func:`time_gaps`, so that models that read rows see the time that passed, and a mask of the
+    rows that came from ``series``. Unchanged when there is no gap, or when filling would add more
+    than ``most`` times the rows it has (a gap of months in minute data)."""
+    gaps = time_gaps(series.time, factor)
+    kept = np.ones(series.length, dtype=bool)
+    if gaps is None:
+        return series, kept
+    step = np.timedelta64(round(gaps.usual_seconds * 1e9), "ns")
+    time = series.time.astype("datetime64[ns]")
+    steps = np.diff(time)
+    added = [
+        np.arange(time[i] + step, time[i + 1] - step // 2, step)
+        for i in np.flatnonzero(steps > factor * step)
+    ]
+    count = sum(len(a) for a in added)
+    if not count or count > most * series.length:
+        return series, kept
+    new_time = np.concatenate([time, *added])
+    order = np.argsort(new_time, kind="stable")
+    width = series.values.shape[1]
+    values = np.concatenate([series.values, np.full((count, width), np.nan, dtype=series.values.dtype)])[
+        order
+    ]
+    observed = np.concatenate([series.observed, np.zeros((count, width), dtype=bool)])[order]
+    labels = {
+        k: np.concatenate([v, np.full(count, "" if v.dtype == object else 0, dtype=v.dtype)])[order]
+        for k, v in series.labels.items()
+    }
+    filled = dataclasses.replace(
+        series, time=new_time[order], values=values, observed=observed, labels=labels
+    )
+    return filled, np.concatenate([kept, np.zeros(count, dtype=bool)])[order]
+
+
 @dataclass(frozen=True)
 class Event:
     """Something that happened to an asset over ``[start, end]`` (``end`` may equal ``start``)."""
