@@ -11,7 +11,7 @@ import typer
 
 from moesaic.cli.console import console, fail
 from moesaic.data.readers import read_series_file
-from moesaic.data.schema import Series, time_gaps
+from moesaic.data.schema import GAP_FACTOR, Series, time_gaps
 from moesaic.data.tables import DataFormatError
 
 TimeColOption = Annotated[str | None, typer.Option("--time-col", help="The time column (default: detected).")]
@@ -69,7 +69,7 @@ def read_channels(
     )
 
 
-GAP_STEPS = 3
+GAP_STEPS = GAP_FACTOR
 """A step between rows this many times the usual one (the median) is a gap worth a warning."""
 
 

@@ -137,6 +137,10 @@ class TimeGaps(NamedTuple):
     usual_seconds: float  # the median step
 
 
+GAP_FACTOR = 3
+"""A step between rows this many times the usual one (the median) is a gap in time."""
+
+
 def time_gaps(time: np.ndarray, factor: float) -> TimeGaps | None:
     """The steps between consecutive timestamps longer than ``factor`` times the median step; None
     when there is none, or when ``time`` holds step numbers rather than timestamps. Models read rows,
