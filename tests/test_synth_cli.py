@@ -216,6 +216,17 @@ def test_fit_on_a_folder_of_series_sampled_at_different_steps_warns(tmp_path: Pa
     assert "sampled at different steps (P-1 every 0 days 00:10:00; P-2 every 0 days 01:00:00)" in message
 
 
+def test_a_regime_every_window_touches_is_explained_with_the_values_left_out(tmp_path: Path) -> None:
+    times = pd.date_range("2024-01-01", periods=96, freq="h")
+    status = np.where(times.hour < 20, "RUN", "STANDBY")  # four standby hours a day
+    csv = tmp_path / "fan.csv"
+    pd.DataFrame({"time": times, "flow": np.arange(96.0) % 5, "status": status}).to_csv(csv, index=False)
+    args = ["--fit", str(csv), "--save", str(tmp_path / "m"), "--by", "status", "--window", "24", *TINY]
+    message = " ".join(runner.invoke(app, args).output.split())
+    assert "factor 'status' takes one value (STANDBY)" in message
+    assert "the series also hold RUN, but every window of 24 steps has a step of STANDBY" in message
+
+
 def test_fit_names_a_channel_without_any_reading(tmp_path: Path) -> None:
     rows = [f"2024-01-01 {h:02d}:00,{h % 5}," for h in range(24)]
     csv = tmp_path / "pump.csv"

@@ -246,13 +246,7 @@ def _fit(
         )
     except ValueError as err:  # name what was read: the message speaks of series and windows only
         raise ValueError(f"{path}: {err}") from None
-    for factor in factors:
-        values = {str(c[factor]) for c in cut.conditions if factor in c}
-        if len(values) == 1:
-            only = values.pop()
-            console.print(
-                f"factor {factor!r} takes one value ({only}) in these windows: the model cannot vary it"
-            )
+    _say_one_valued(factors, cut.conditions, dataset.series, window)
     if texts and not any(cut.texts or ()):
         fail(
             f"--texts: no window of {source} has a dated document of its asset inside it "
@@ -292,6 +286,29 @@ def _named_codes(asked: dict[str, object], names: dict[str, dict[str, str]]) -> 
         if isinstance(value, str) and value.lower() in codes:  # read as if the code had been written
             out[factor] = parse_condition(f"{factor}={codes[value.lower()]}")[factor]
     return out
+
+
+def _say_one_valued(
+    factors: Sequence[str], conditions: Sequence[dict[str, object]], series: Sequence[Series], window: int
+) -> None:
+    """Name each factor the windows give one value only, and when the series' per-step labels hold
+    others, why: every window holds a step of that value, and a window takes its least usual one."""
+    for factor in factors:
+        values = {str(c[factor]) for c in conditions if factor in c}
+        if len(values) != 1:
+            continue
+        only = values.pop()
+        held = sorted({str(v) for s in series if factor in s.labels for v in s.labels[factor]} - {only, ""})
+        mixed = (
+            f"; the series also hold {', '.join(held[:5])}, but every window of {window} steps has a "
+            f"step of {only} (a window takes its least usual value): shorter windows (--window) keep "
+            "them apart"
+            if held
+            else ""
+        )
+        console.print(
+            f"factor {factor!r} takes one value ({only}) in these windows: the model cannot vary it{mixed}"
+        )
 
 
 def _warn_mixed_steps(series: Sequence[Series], window: int) -> None:
