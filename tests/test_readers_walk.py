@@ -162,3 +162,10 @@ def test_a_currency_sign_or_code_beside_a_cost_is_left_out(
         "\n".join([sep.join(["wo_id", "asset_id", "text", "cost"]), *rows]) + "\n", encoding="utf-8"
     )
     assert [d.fields["cost"] for d in read_work_orders_csv(path)] == expected
+
+
+def test_a_unit_at_the_end_of_a_column_name_is_the_channel_unit(tmp_path: Path) -> None:
+    text = "time,Brg Temp DE (°C),Flow [m3/h],vibration_mm_s,Sensor (2)\n"
+    text += "".join(f"2024-01-01 0{h}:00,{40 + h},{10 + h},{h},{h}\n" for h in range(4))
+    path = write(tmp_path, "p.csv", text)
+    assert read_series_file(path).meta["units"] == {"Brg Temp DE (°C)": "°C", "Flow [m3/h]": "m3/h"}

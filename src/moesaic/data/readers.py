@@ -27,6 +27,7 @@ tables in :mod:`moesaic.data.readers_records`; their public names are re-exporte
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from pathlib import Path
 from typing import NoReturn
@@ -80,6 +81,8 @@ log = logging.getLogger(__name__)
 
 SERIES_SUFFIXES = (".csv", ".parquet", ".pq")
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg")
+_UNIT_IN_NAME = re.compile(r"[(\[]\s*((?=[^()\[\]]*[^\W\d_]|[^()\[\]]*[°%])[^()\[\]\s]{1,10})\s*[)\]]\s*$")
+"""A unit written at the end of a column name: ``Brg Temp DE (°C)``, ``Flow [m3/h]``, ``Load (%)``."""
 SEPARATORS_OF_IDS = (" ", "_", "-", ".", "+")
 """What may follow an asset id in the name of another file of that asset (``P-101_vibration.csv``)."""
 
@@ -194,6 +197,7 @@ def read_series_file(
     if index_names:
         log.info("%s: columns %s number the rows; they are not read as channels", path, index_names)
     utc = time_name is not None and _has_offsets(frame[time_name])
+    units = {name: m.group(1) for name in values.columns if (m := _UNIT_IN_NAME.search(str(name)))}
     meta = {
         "source": str(path),
         "format": fmt,
@@ -201,6 +205,7 @@ def read_series_file(
         "index_columns": index_names,
         "utc": utc,
         **({"text_columns": text} if text else {}),
+        **({"units": units} if units else {}),
     }
     return Series.from_frame(
         values, series_id=series_id or path.stem, asset_id=asset_id, time=time, labels=labels, meta=meta
