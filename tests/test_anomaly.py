@@ -302,9 +302,15 @@ def test_a_gap_in_time_is_warned_about(tmp_path: Path) -> None:
     assert (
         result.exit_code == 0
         and "1 gap(s) in time, the widest 0 days 10:01:00 between data rows 60 and 61" in message
-        and "empty rows are put in the gaps" in message
+        and "read as neighbours" in message  # ten hours of minutes: more empty rows than the file has
     )
-    # the detector scored the gap as time without readings; the output keeps the file's rows only
+    frame.loc[60:, "time"] -= pd.Timedelta(hours=10) - pd.Timedelta(minutes=40)  # a 40-minute gap
+    frame.to_csv(tmp_path / "plant.csv", index=False)
+    result = CliRunner().invoke(_app(), _zscore_args(tmp_path, tmp_path / "o.csv"))
+    message = " ".join(result.output.split())
+    assert result.exit_code == 0 and "empty rows are put in the gaps" in message, message
+    # the 80 training rows are the file's, with the empty rows among them; the output is the file's rows
+    assert "fitted on 120 rows" in message and f"of {len(frame) - 80} later rows" in message, message
     written = pd.read_csv(tmp_path / "o.csv", parse_dates=["time"])
     assert written["time"].tolist() == frame["time"].tolist()
     _write_csv(tmp_path / "plant.csv")

@@ -266,8 +266,7 @@ def adapt(
     console.print(f"{adapted.described}: {scores}")
     if out is not None and method != "zeroshot":
         console.print(f"saved the adapter to {out}")
-    worse = adapted.before is not None and adapted.scores["mse"] > adapted.before["mse"]
-    if worse and adapted.before is not None:
+    if adapted.before is not None and adapted.scores["mse"] > adapted.before["mse"]:
         console.print(
             f"[yellow]warning: adapting made the forecasts worse on the scored rows (MSE "
             f"{adapted.scores['mse']:.3f} against {adapted.before['mse']:.3f} untouched); forecast with "

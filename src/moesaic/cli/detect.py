@@ -15,11 +15,13 @@ from moesaic.checkpoint import CheckpointError, check_model_folder
 from moesaic.cli.console import check_outputs, console, fail, working
 from moesaic.cli.series_options import (
     GAP_STEPS,
+    NEIGHBOURS,
     ChannelsOption,
     TimeColOption,
     print_left_out,
     read_channels,
     utc_times,
+    warn_gaps,
 )
 from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.readers import LABEL_NAMES
@@ -51,6 +53,14 @@ FILLED = (
     "empty rows are put in the gaps, so that the detector sees the time that passed; they are not in "
     "the output"
 )
+
+
+def _filled(series: Series, path: Path) -> tuple[Series, np.ndarray]:
+    """``series`` with its gaps in time filled with empty rows (:func:`fill_gaps`), and the mask of
+    the file's own rows; the gap warning says whether they were filled."""
+    filled, kept = fill_gaps(series, GAP_STEPS)
+    warn_gaps(series, path, FILLED if not kept.all() else NEIGHBOURS)
+    return filled, kept
 
 
 def _against(truth: tuple[str, np.ndarray], alarm: np.ndarray, count: int) -> str:
@@ -197,22 +207,21 @@ def detect(
         if load is not None:
             fitted = load_detector(load)
             detector, count = fitted.name, 0
-            series = read_channels(
-                csv, time_col=time_col, channels=",".join(fitted.channels_), gap_note=FILLED
-            )
-            series, kept = fill_gaps(series, GAP_STEPS)
+            series = read_channels(csv, time_col=time_col, channels=",".join(fitted.channels_), gap_note=None)
+            series, kept = _filled(series, csv)
             values = _saved_channels(series, fitted.channels_, csv)
             learnt = f"loaded from {load}"
         else:
             assert train_until is not None
-            series = read_channels(csv, time_col=time_col, channels=channels, gap_note=FILLED)
-            series, kept = fill_gaps(series, GAP_STEPS)
-            count = training_rows(series.time, train_until)
+            series = read_channels(csv, time_col=time_col, channels=channels, gap_note=None)
+            count = training_rows(series.time, train_until)  # --train-until 400: the file's rows
+            series, kept = _filled(series, csv)
             if count < MIN_FIT_ROWS:
                 raise ValueError(
                     f"--train-until gives {count} training rows; a detector needs at least {MIN_FIT_ROWS} "
                     "normal rows"
                 )
+            count = int(np.flatnonzero(kept)[count - 1]) + 1  # and the empty rows among them
             fitted = _new_detector(detector, steps, settings)
             values = np.where(series.observed, series.values, np.nan)
             with working(f"fitting {detector} on {count} rows"):
