@@ -33,7 +33,8 @@ def answerer(tmp_path_factory: pytest.TempPathFactory) -> KbAnswerer:
     documents = tuple(
         Document(
             wo, "work_order", text, asset, pd.Timestamp(day),
-            {"cost": cost, "Techniker": who} | ({"failure_code": code} if code else {}),
+            {"cost": cost, "Techniker": who, "downtime_hours": 2.0}
+            | ({"failure_code": code} if code else {}),
         )
         for wo, asset, day, text, code, cost, who in ORDERS
     )  # fmt: skip
@@ -96,3 +97,8 @@ def test_a_code_in_capitals_that_nothing_holds_is_said_not_dropped(answerer: KbA
     assert answer.text == "No work orders of site:P7 mention 'EM'.", answer.text
     coded = answerer.answer("How many BRG work orders in Q1 2025?")  # a failure code; Q1 is a time
     assert coded.text.startswith("1 work order with failure code BRG"), coded.text
+
+
+def test_a_total_downtime_from_a_field_in_hours_is_stated_in_hours(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("total downtime of V12")
+    assert answer.text == "The total duration over 2 work orders of site:V12 is 4 hours.", answer.text

@@ -44,6 +44,8 @@ NUMERIC_FIELDS: dict[str, tuple[str, ...]] = {
     "labour hours": ("labour_hours", "labor_hours", "actual_labor_hours"),
     "duration": ("downtime_hours", "downtime", "duration_hours", "duration", "runningtime"),
 }
+DURATION_IN_HOURS = "_duration_in_hours"
+"""The records frame's column saying a record's duration came from a field in hours."""
 # Record kinds a question may count: the patterns that name them -> (table, kinds). "Failure
 # mode", "failure code" and "fault type" name facets, not records.
 RECORD_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -97,6 +99,8 @@ def _row(
     for name, names in NUMERIC_FIELDS.items():
         value = _first(fields, names)
         row[name] = pd.to_numeric(value, errors="coerce") if value is not None else float("nan")
+    # a duration read from a field named in hours (downtime_hours) is stated with its unit
+    row[DURATION_IN_HOURS] = any(field_key(k) in ("downtime_hours", "duration_hours") for k in fields)
     row["fields"] = {
         str(k).strip(): " ".join(str(v).split())
         for k, v in fields.items()
@@ -187,6 +191,7 @@ def load_records(base: KnowledgeBase) -> pd.DataFrame:
         "text",
         *FACETS,
         *NUMERIC_FIELDS,
+        DURATION_IN_HOURS,
         INSTALL_YEAR,
         "fields",
     ]

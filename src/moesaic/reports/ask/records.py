@@ -23,7 +23,7 @@ import pandas as pd
 from moesaic.knowledge import KnowledgeBase
 from moesaic.knowledge.links import WORD, fold
 from moesaic.reports.ask.answer import MAX_CITED, KbAnswer, RecordCitation, abstain, cite_records, fmt_number
-from moesaic.reports.ask.frame import FACETS, INSTALL_YEAR, RECORD_KINDS
+from moesaic.reports.ask.frame import DURATION_IN_HOURS, FACETS, INSTALL_YEAR, RECORD_KINDS
 from moesaic.reports.ask.resolve import Named
 from moesaic.reports.ask.timewords import TimePhraseError, Window, blank_times, read_window
 from moesaic.reports.qa.compare import OPS, NumericFilter, blank, read_comparisons
@@ -655,7 +655,9 @@ def _total(rows: pd.DataFrame, scope: str, query: RecordQuery) -> KbAnswer:
         return abstain("records", f"none of the {len(rows)} {scope} records a {name}.")
     value = values.sum() if query.operation == "sum" else values.mean()
     what = "total" if query.operation == "sum" else "average"
-    text = f"The {what} {name} over {len(values)} {scope} is {fmt_number(round(float(value), 2))}."
+    hours = name == "duration" and bool(rows.loc[values.index, DURATION_IN_HOURS].eq(True).all())
+    text = f"The {what} {name} over {len(values)} {scope} is {fmt_number(round(float(value), 2))}"
+    text += " hours." if hours else "."
     return KbAnswer(text, cite_records_frame(rows.loc[values.index]), False, "records")
 
 
