@@ -354,12 +354,8 @@ def _read_series_folder(folder: Path, known: Sequence[str]) -> tuple[Series, ...
     groups: dict[str, list[Path]] = {}
     for f in flat:
         groups.setdefault(_asset_of(f.stem, known), []).append(f)
-    subfolders = (
-        sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
-        if (folder.is_dir())
-        else []
-    )
-    for sub in subfolders:
+    subfolders = folder.iterdir() if folder.is_dir() else iter(())
+    for sub in sorted(p for p in subfolders if p.is_dir() and not p.name.startswith(".")):
         groups.setdefault(_asset_of(sub.name, known), []).extend(_files(sub, SERIES_SUFFIXES))
     return tuple(
         merge_asset_series(
