@@ -18,6 +18,7 @@ should win is not ours to guess.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Sequence
 from pathlib import Path
@@ -46,17 +47,7 @@ def merge_asset_series(asset_id: str, parts: Sequence[Series], folder: Path) -> 
             with different readings, or a channel held by two parts with different channels.
     """
     if len(parts) == 1:
-        only = parts[0]
-        return Series(
-            asset_id,
-            asset_id,
-            only.time,
-            only.values,
-            only.channels,
-            only.observed,
-            dict(only.labels),
-            dict(only.meta),
-        )
+        return dataclasses.replace(parts[0], series_id=asset_id, asset_id=asset_id)
     kinds = {
         _source(p): "timestamps" if np.issubdtype(p.time.dtype, np.datetime64) else "step numbers"
         for p in parts
