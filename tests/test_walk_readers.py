@@ -1,5 +1,7 @@
-"""Reader findings of the user walk-through: mixed UTC offsets (A12) and decimal commas decided per
-column (A14, C5)."""
+"""Reader findings of user walk-throughs: mixed UTC offsets (A12) and decimal commas decided per
+column (A14, C5); a preamble above a header of decimal-comma rows, dates that read either way,
+commas between thousands and a currency beside a cost, mixed decimal marks, the work-order type and
+a unit in a column name."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import pytest
 
 from moesaic.data.readers import read_assets_csv, read_series_file, read_work_orders_csv
 from moesaic.data.tables import DataFormatError
+from moesaic.reports.scenarios.coding import is_routine_check
 
 
 def write(folder: Path, name: str, text: str) -> Path:
@@ -134,3 +137,149 @@ def test_identifiers_keep_their_points_in_a_decimal_comma_file(tmp_path: Path) -
     assets = read_assets_csv(write(tmp_path, "assets.csv", text))
     assert [a.asset_id for a in assets] == ["1.020", "2.500"]
     assert [a.attributes["Leistung kW"] for a in assets] == [75.5, 1250.0]
+
+
+# ---------------------------------------------------------------- a preamble above decimal commas
+
+
+@pytest.mark.parametrize("rows", [3, 6])
+def test_a_preamble_above_semicolon_rows_of_decimal_commas_is_left_out(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, rows: int
+) -> None:
+    # every row has as many "," (decimal commas) as ";": the header still names the separator
+    data = [f"2025-03-01 0{h}:00;1,{h};2,{h};3,5" for h in range(rows)]
+    text = "Plant: North\nExported 2025-04-02\ntime;a;b;c\n" + "\n".join(data) + "\n"
+    path = write(tmp_path, "p.csv", text)
+    with caplog.at_level(logging.WARNING):
+        series = read_series_file(path)
+    assert series.channels == ("a", "b", "c")
+    np.testing.assert_allclose(series.values[:, 0], [1 + h / 10 for h in range(rows)], rtol=1e-6)
+    assert f"{path}: lines 1, 2 above the header (line 3) are not data" in warnings_of(caplog)[0]
+
+
+def test_a_comma_in_the_times_does_not_hide_the_header_below_a_preamble(tmp_path: Path) -> None:
+    # milliseconds after a comma give "," more per row than ";"
+    data = [f"01.03.2025 00:00:0{s},000;1,5;2,5" for s in range(4)]
+    text = "Anlage: Pumpe\n" + "Zeit;a;b\n" + "\n".join(data) + "\n"
+    series = read_series_file(write(tmp_path, "ms.csv", text))
+    assert series.channels == ("a", "b") and series.length == 4
+
+
+# ---------------------------------------------------------------- dates that read either way
+
+
+def test_monthly_dates_read_month_first_as_evenly_spaced_days_are_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    text = "date,flow\n01/03/2025,1\n01/04/2025,2\n01/05/2025,3\n01/06/2025,4\n"
+    path = write(tmp_path, "P1.csv", text)
+    with caplog.at_level(logging.WARNING):
+        series = read_series_file(path)
+    assert [str(t)[:10] for t in series.time] == ["2025-01-03", "2025-01-04", "2025-01-05", "2025-01-06"]
+    (warning,) = warnings_of(caplog)
+    assert warning.startswith(f"{path}, column 'date': dates such as '01/03/2025' (line 2) read month first")
+    assert "month first they are evenly spaced more often: 2025-01-03 to 2025-01-06" in warning
+    assert "day first they would be 2025-03-01 to 2025-06-01" in warning
+    assert "write the dates as YYYY-MM-DD" in warning
+
+
+def test_dotted_dates_that_run_forward_either_way_are_warned_about(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = write(tmp_path, "d.csv", "datum;flow\n01.03.2025;1\n02.03.2025;2\n03.03.2025;3\n")
+    with caplog.at_level(logging.WARNING):
+        series = read_series_file(path)
+    assert [str(t)[:10] for t in series.time] == ["2025-03-01", "2025-03-02", "2025-03-03"]
+    (warning,) = warnings_of(caplog)
+    assert "column 'datum': dates such as '01.03.2025' (line 2) read day first" in warning
+    assert "month first they would be 2025-01-03 to 2025-03-03" in warning
+
+
+def test_dates_that_run_forward_in_one_order_only_are_read_without_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # day first: 1 Feb, 1 Mar, 3 Jan goes back; month first runs forward
+    path = write(tmp_path, "f.csv", "time,v\n01/02/2024,1\n01/03/2024,2\n03/01/2024,3\n")
+    with caplog.at_level(logging.WARNING):
+        series = read_series_file(path)
+    assert [str(t)[:10] for t in series.time] == ["2024-01-02", "2024-01-03", "2024-03-01"]
+    assert warnings_of(caplog) == []
+
+
+# ---------------------------------------------------------------- commas between thousands
+
+
+def test_commas_between_thousands_are_read_beside_a_decimal_point(tmp_path: Path) -> None:
+    text = 'wo_id,asset_id,text,cost\n1,P1,seal,"1,200.00"\n2,P1,pump,"12,500"\n3,P1,noise,80\n'
+    orders = read_work_orders_csv(write(tmp_path, "wo.csv", text))
+    assert [o.fields["cost"] for o in orders] == [1200.0, 12500.0, 80.0]
+
+
+def test_commas_between_thousands_are_read_in_a_series_with_two_of_them(tmp_path: Path) -> None:
+    text = 'time,energy\n2025-03-01,"1,020,300"\n2025-03-02,"1,020,450"\n2025-03-03,999\n'
+    series = read_series_file(write(tmp_path, "e.csv", text))
+    np.testing.assert_allclose(series.values[:, 0], [1020300, 1020450, 999])
+
+
+def test_a_comma_that_may_be_a_decimal_comma_is_refused_with_the_reason(tmp_path: Path) -> None:
+    path = write(tmp_path, "wo.csv", 'wo_id,asset_id,text,cost\n1,P1,seal,80\n2,P1,pump,"1,200"\n')
+    message = "expected a number, found '1,200'; its comma may separate thousands or be a decimal comma"
+    with pytest.raises(DataFormatError, match=re.escape(f"{path}, line 3, column 'cost': {message}")):
+        read_work_orders_csv(path)
+
+
+def test_a_cell_that_is_no_number_is_named_before_commas_between_thousands(tmp_path: Path) -> None:
+    text = 'wo_id,asset_id,text,cost\n1,P1,seal,"1,200.00"\n2,P1,noise,80\n3,P1,trip,"ca. 95"\n'
+    path = write(tmp_path, "wo.csv", text)
+    message = f"{path}, line 4, column 'cost': expected a number, found 'ca. 95'"
+    with pytest.raises(DataFormatError, match=re.escape(message)):
+        read_work_orders_csv(path)
+
+
+# ---------------------------------------------------------------- decimal commas beside points
+
+
+def test_a_column_mixing_decimal_commas_and_points_names_both_kinds(tmp_path: Path) -> None:
+    path = write(tmp_path, "m.csv", "time;a;b\n2025-03-01 00:00;0,75;1\n2025-03-01 01:00;2.46;2\n")
+    message = (
+        f"{path}, line 2, column 'a': expected numbers with one decimal mark, found decimal commas "
+        "('0,75', line 2) and decimal points ('2.46', line 3) in one column"
+    )
+    with pytest.raises(DataFormatError, match=re.escape(message)):
+        read_series_file(path)
+
+
+# ---------------------------------------------------------------- the work-order type
+
+
+@pytest.mark.parametrize("name", ["Order Type", "Work Type", "WO Type", "Maintenance Type", "Type of Work"])
+def test_an_order_type_column_is_read_as_wo_type(tmp_path: Path, name: str) -> None:
+    text = f"WO Number,Equipment,Description,{name}\n1,P1,monthly inspection ok,PM\n2,P1,replaced seal,CM\n"
+    orders = read_work_orders_csv(write(tmp_path, "wo.csv", text))
+    assert [o.fields["wo_type"] for o in orders] == ["PM", "CM"]
+    assert [is_routine_check(o) for o in orders] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("sep", "cells", "expected"),
+    [
+        (",", ['"$1,200.00"', "80", '"€ 95.50"'], [1200.0, 80.0, 95.5]),
+        (";", ["95,50 EUR", "1 850,00 €", "12"], [95.5, 1850.0, 12.0]),
+    ],
+)
+def test_a_currency_sign_or_code_beside_a_cost_is_left_out(
+    tmp_path: Path, sep: str, cells: list[str], expected: list[float]
+) -> None:
+    rows = [sep.join([str(i), "P1", "seal leak", cell]) for i, cell in enumerate(cells, 1)]
+    path = tmp_path / "work_orders.csv"
+    path.write_text(
+        "\n".join([sep.join(["wo_id", "asset_id", "text", "cost"]), *rows]) + "\n", encoding="utf-8"
+    )
+    assert [d.fields["cost"] for d in read_work_orders_csv(path)] == expected
+
+
+def test_a_unit_at_the_end_of_a_column_name_is_the_channel_unit(tmp_path: Path) -> None:
+    text = "time,Brg Temp DE (°C),Flow [m3/h],vibration_mm_s,Sensor (2)\n"
+    text += "".join(f"2024-01-01 0{h}:00,{40 + h},{10 + h},{h},{h}\n" for h in range(4))
+    path = write(tmp_path, "p.csv", text)
+    assert read_series_file(path).meta["units"] == {"Brg Temp DE (°C)": "°C", "Flow [m3/h]": "m3/h"}

@@ -357,13 +357,13 @@ def _unheld_codes(
     if lower * 2 < len(written):
         return ()
     used = {fold(w) for values in filters.values() for v in values for w in WORD.findall(v)}
-    said = " ".join([*named.mentions, *(i.lower() for i in named.identifiers)])
+    said = {w for name in (*named.mentions, *(i.lower() for i in named.identifiers)) for w in name.split()}
     texts = scope["text"].map(fold)
     unheld = []
     for code in dict.fromkeys(
         re.findall(r"(?<![\w-])[A-Z][A-Z0-9]{1,4}(?![\w-])", blank_times(question))
     ):  # not Q1
-        if code in _NOT_CODES or fold(code) in used or code.lower() in said.split():
+        if code in _NOT_CODES or fold(code) in used or code.lower() in said:
             continue
         if not texts.str.contains(rf"\b{re.escape(fold(code))}\b", regex=True).any():
             unheld.append(code)
