@@ -138,10 +138,14 @@ class Composer:
                 params["history"] = [
                     [pd.Timestamp(a).isoformat(), pd.Timestamp(b).isoformat()] for a, b in ev.history
                 ]
+            searched = self.window
+            if ev.onset_from is not None:  # looked for from the baseline's end on
+                searched = SeriesCitation(ev.asset_id, ALL_CHANNELS, ev.onset_from, ev.end)
             onset = Quantity(
-                format_time(ev.onset), ev.onset.timestamp(), "onset", self.window, self.baseline, params, 0.0
+                format_time(ev.onset), ev.onset.timestamp(), "onset", searched, self.baseline, params, 0.0
             )
-            template = fill("fault_onset", asset=name, label=spoken_label(fault.label), channels=names)
+            form = "fault_onset_earlier" if ev.onset < ev.start else "fault_onset"
+            template = fill(form, asset=name, label=spoken_label(fault.label), channels=names)
             self.add("summary", template, (conf, onset), (asset, *cited))
         else:
             template = fill("fault", asset=name, label=spoken_label(fault.label), channels=names)
@@ -166,6 +170,25 @@ class Composer:
                 "evidence",
                 fill("after_fault", event=short_id(ev.after_fault), time=format_time(ev.read_from)),
                 citations=(RecordCitation("events", ev.after_fault), self.window),
+            )
+        if ev.baseline_orders:
+            latest = ev.baseline_orders[0]
+            self.add(
+                "evidence",
+                fill(
+                    "baseline_orders",
+                    span=f"{format_time(ev.baseline_start)} to {format_time(ev.baseline_end)}",
+                    orders="orders" if len(ev.baseline_orders) > 1 else "order",
+                    docs=", ".join(
+                        [f'{short_id(latest.doc_id)} ("{latest.text}")']
+                        + [short_id(o.doc_id) for o in ev.baseline_orders[1:]]
+                    ),
+                ),
+                citations=(
+                    self.baseline,
+                    *(RecordCitation("documents", o.doc_id) for o in ev.baseline_orders),
+                ),
+                quotes=(Quote("documents", latest.doc_id, latest.text),),
             )
         known = ev.open_fault
         if known is not None and not (ev.fault is not None and same_fault(known, ev.fault.label)):

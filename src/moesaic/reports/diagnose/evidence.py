@@ -25,12 +25,14 @@ from moesaic.data.times import parse_time_argument
 from moesaic.reports.diagnose.channels import ChannelModel
 from moesaic.reports.diagnose.claims import as_time
 from moesaic.reports.diagnose.episodes import (
+    AFTER_FAULT,
     BASELINE_DAYS,
     MIN_BASELINE_DAYS,
     Interval,
     healthy_baseline,
     healthy_history,
     known_faults,
+    order_spans,
     read_from,
     window_from_series,
 )
@@ -39,6 +41,7 @@ from moesaic.reports.diagnose.history import (
     DrawingOnFile,
     PastEpisode,
     asset_drawings,
+    corrective_orders,
     matching_fmea,
     past_episodes,
     related_alarms,
@@ -129,6 +132,10 @@ class Evidence:
     history: tuple[Interval, ...] = ()  # the onset's healthy stretches [a, b)
     readings: bool = True  # the window holds a reading: a sentence can cite it
     open_fault: Event | None = None  # a known fault running across the window's start, read anyway
+    # in a base that labels no fault, the corrective work orders that moved the baseline back
+    # (latest first): their fault may have run between the baseline and the window
+    baseline_orders: tuple[Document, ...] = ()
+    onset_from: pd.Timestamp | None = None  # where the onset was looked for, when before ``read_from``
 
     @property
     def moved(self) -> tuple[str, ...]:
@@ -241,13 +248,20 @@ def gather_evidence(
             raise EvidenceError(str(err).strip("\"'")) from None
     faults = base.events(asset_id=asset_id, kind="fault")
     busy = known_faults(faults, asset_id, t0)
-    b0, b1 = healthy_baseline(t0, busy, days=baseline_days)
-    history = healthy_history(t0, busy)
+    orders = () if base.events(kind="fault") else corrective_orders(base, asset_id, t0)
+    # the baselines to try, in order: clear of the corrective orders' spans, then of known faults only
+    choices: list[tuple[pd.Timestamp, pd.Timestamp, list[Interval]]] = []
+    for shunned in (busy + order_spans([as_time(o.time) for o in orders], t0), busy):
+        b0, b1 = healthy_baseline(t0, shunned, days=baseline_days)
+        if (b0, b1) not in [c[:2] for c in choices]:
+            choices.append((b0, b1, healthy_history(t0, shunned)))
+    b0, b1, history = choices[0]
     first = read_from(t0, t1, busy)
     running = _running_fault(faults, t0, first) if first > t0 else None
     after = running.event_id if running is not None else ""
     still = _running_fault(faults, t0) if first == t0 else None
-    data = base.asset_data(asset_id, start=min([b0, *(a for a, _ in history)]), end=t1)
+    since = min(a for c in choices for a in [c[0], *(h for h, _ in c[2])])
+    data = base.asset_data(asset_id, start=since, end=t1)
     asset_type = known[asset_id].asset_type
     series: Series | None = max(data.series, key=lambda s: s.length, default=None)
     empty = Evidence(
@@ -271,6 +285,7 @@ def gather_evidence(
         work_orders=(),
         alarms=(),
         problems=(),
+        baseline_orders=_skipped_orders(orders, b1, t0) if len(choices) > 1 else (),
     )
     if series is None or series.length < 2 or not np.issubdtype(series.time.dtype, np.datetime64):
         blind = dataclasses.replace(empty, readings=False)
@@ -278,6 +293,12 @@ def gather_evidence(
     window = window_from_series(
         series, asset_type, first, t1, baseline_start=b0, baseline_end=b1, history=history
     )
+    if len(choices) > 1 and len(window.baseline) < MIN_BASELINE_DAYS * window.steps_per_day:
+        b0, b1, history = choices[1]  # the series starts too late for the earlier baseline
+        empty = dataclasses.replace(empty, baseline_start=b0, baseline_end=b1, baseline_orders=())
+        window = window_from_series(
+            series, asset_type, first, t1, baseline_start=b0, baseline_end=b1, history=history
+        )
     time = series.time[(series.time >= np.datetime64(first)) & (series.time <= np.datetime64(t1))]
     spd = window.steps_per_day
     empty = dataclasses.replace(empty, steps_per_day=spd)
@@ -299,8 +320,17 @@ def gather_evidence(
     onset, shape = None, ""
     if fault.label != NORMAL and moved_idx and not same_fault(still, fault.label):
         shape = onset_shapes.get(fault.label, "drift")
-        at = estimate_onset(window.values, window.healthy, moved_idx, shape, smooth=round(spd))
-        onset = pd.Timestamp(time[at]) if at is not None else None
+        searched, searched_time = window, time
+        if empty.baseline_orders:  # the fault may have begun between the baseline and the window
+            searched = window_from_series(
+                series, asset_type, b1, t1, baseline_start=b0, baseline_end=b1, history=history
+            )
+            searched_time = series.time[
+                (series.time >= np.datetime64(b1)) & (series.time <= np.datetime64(t1))
+            ]
+            empty = dataclasses.replace(empty, onset_from=b1)
+        at = estimate_onset(searched.values, searched.healthy, moved_idx, shape, smooth=round(spd))
+        onset = pd.Timestamp(searched_time[at]) if at is not None else None
     outlook = None
     if moved_idx:
         top = max(moved_idx, key=lambda i: changes[i].contribution)
@@ -317,6 +347,18 @@ def gather_evidence(
         open_fault=still,
     )
     return _with_records(base, evidence, [])
+
+
+def _skipped_orders(
+    orders: tuple[Document, ...], baseline_end: pd.Timestamp, start: pd.Timestamp
+) -> tuple[Document, ...]:
+    """The ``orders`` whose spans (:func:`order_spans`) lie between the baseline's end and the
+    window's ``start``: those that moved the baseline back, latest first."""
+    spans = order_spans([as_time(o.time) for o in orders], start)
+    moved = [
+        o for o, (a, b) in zip(orders, spans, strict=True) if a < start and b + AFTER_FAULT > baseline_end
+    ]
+    return tuple(reversed(moved))
 
 
 def same_fault(event: Event | None, label: str) -> bool:

@@ -72,6 +72,11 @@ FORMS: dict[str, Form] = {
         "{asset} shows a probable {label} starting around {1} (confidence {0}), seen on {channels}.",
         ("fault_confidence", "onset"),
     ),
+    "fault_onset_earlier": Form(
+        "{asset} shows a probable {label} that began before the window, around {1} (confidence {0}), "
+        "seen on {channels}.",
+        ("fault_confidence", "onset"),
+    ),
     "fault": Form(
         "{asset} shows a probable {label} (confidence {0}), seen on {channels}.", ("fault_confidence",)
     ),
@@ -89,6 +94,10 @@ FORMS: dict[str, Form] = {
     "after_fault": Form(
         "The known fault {event} of this asset was still running when the window opened; only the "
         "readings from {time} on are compared."
+    ),
+    "baseline_orders": Form(
+        "The base labels no fault, so the readings are compared with {span}, clear of the fortnight "
+        "either side of corrective work {orders} {docs}, when a fault may already have been running."
     ),
     "open_fault": Form(
         "The known fault {event} of this asset ({fault_record}), recorded from {time}, was still "

@@ -12,6 +12,7 @@ from moesaic.data.schema import Document, Drawing, Event
 from moesaic.reports.diagnose.claims import as_time
 from moesaic.reports.diagnose.faults import NORMAL
 from moesaic.reports.diagnose.source import EvidenceBase
+from moesaic.reports.scenarios.coding import FAILURE_MODE_FIELDS, ORDER_TYPE_FIELDS, PREVENTIVE_TYPES
 
 WORK_ORDER_DAYS = 60.0  # work orders this long before the window still count as its history
 MAX_WORK_ORDERS = 5
@@ -159,6 +160,28 @@ def related_work_orders(
     ]
     orders.sort(key=lambda d: (as_time(d.time), d.doc_id), reverse=True)
     return tuple(orders[:MAX_WORK_ORDERS])
+
+
+def is_corrective(order: Document) -> bool:
+    """True when ``order`` reports a fault: a type other than preventive (``CM``, ``breakdown``),
+    or, without a type, a failure code. Without either, nothing says so."""
+    kind = next((order.fields[f] for f in ORDER_TYPE_FIELDS if f in order.fields), None)
+    if isinstance(kind, str) and kind.strip():
+        return kind.strip().casefold() not in PREVENTIVE_TYPES
+    return any(str(order.fields.get(f) or "").strip() for f in FAILURE_MODE_FIELDS)
+
+
+def corrective_orders(base: EvidenceBase, asset_id: str, before: pd.Timestamp) -> tuple[Document, ...]:
+    """The asset's corrective work orders (:func:`is_corrective`) created before ``before``, oldest first."""
+    orders = [
+        d
+        for d in base.documents(kind="work_order", asset_id=asset_id)
+        if d.time is not None
+        and not isinstance(d.time, int)
+        and as_time(d.time) < before
+        and is_corrective(d)
+    ]
+    return tuple(sorted(orders, key=lambda d: (as_time(d.time), d.doc_id)))
 
 
 def related_alarms(
