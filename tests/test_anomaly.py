@@ -275,6 +275,25 @@ def test_the_threshold_comes_from_training_rows_held_out_of_the_fit_and_a_saved_
     )
 
 
+def test_few_training_rows_still_hold_the_threshold_rows_apart(tmp_path: Path) -> None:
+    _write_csv(tmp_path / "plant.csv", rows=200)
+    out = tmp_path / "out.csv"
+    settings = ["--detector", "consensus", "--set", "smooth=5", "--set", "members=ar,zscore"]
+    for until, learnt in (
+        ("45", "rows 1-30, threshold from rows 31-45"),
+        ("44", "rows 1-30, threshold from rows 31-44"),
+    ):
+        result = CliRunner().invoke(_app(), [*_zscore_args(tmp_path, out, until=until)[:-2], *settings])
+        assert result.exit_code == 0 and f"fitted on {learnt}" in result.output  # 30 + 4 warm-up + 10
+    frame = pd.read_csv(tmp_path / "plant.csv")
+    frame.loc[43:, ["pump_temp", "pump_flow"]] += 10.0  # every later row is off
+    frame.to_csv(tmp_path / "plant.csv", index=False)
+    result = CliRunner().invoke(_app(), [*_zscore_args(tmp_path, out, until="43")[:-2], *settings])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0 and "fitted on 43 rows, threshold from the same rows" in text
+    assert "set on the rows the detector learnt" in text and "at least 44 training rows" in text
+
+
 def test_too_few_training_rows_or_a_channel_unread_in_them_name_the_option_file_and_column(
     tmp_path: Path,
 ) -> None:

@@ -30,7 +30,7 @@ from moesaic.data.tables import DataFormatError
 from moesaic.eval.metrics import false_alarm_rate, missed_alarm_rate, point_f1
 from moesaic.reports.plots import detection_figure, figure_png, mask_spans
 from moesaic.tasks.anomaly import AnomalyConfig, detection_table, training_rows
-from moesaic.tasks.detector_fit import fit_on_training_rows
+from moesaic.tasks.detector_fit import fit_on_training_rows, least_rows_held_apart
 from moesaic.tasks.detector_registry import DETECTORS, load_detector, make_detector
 from moesaic.tasks.detectors import KIND_PREFIX, BaseDetector, Detection
 from moesaic.tasks.detectors_pipeline import MIN_FIT_ROWS
@@ -257,10 +257,16 @@ def detect(
     if short:
         console.print(f"[yellow]warning:[/] {short}", markup=True, highlight=False)
     if rows and alarms > ALARM_SHARE_WARNING * rows:
+        least = least_rows_held_apart(fitted.config.smooth) if fitted.memorises else 0
+        cause = (
+            "the threshold was set on the rows the detector learnt, which it scores too low: give at "
+            f"least {least} training rows with --train-until so that some are held apart"
+            if 0 < count < least
+            else "the training rows may not cover normal operation (a daily cycle, every load); give "
+            "more with --train-until, or check that the process changed"
+        )
         console.print(
-            f"[yellow]warning:[/] {alarms / rows:.0%} of the {later} are in alarm: the "
-            "training rows may not cover normal operation (a daily cycle, every load); give more with "
-            "--train-until, or check that the process changed",
+            f"[yellow]warning:[/] {alarms / rows:.0%} of the {later} are in alarm: {cause}",
             markup=True,
             highlight=False,
         )

@@ -23,13 +23,24 @@ SETTLED_WINDOWS = 3
 overlapping averages is too low, and the threshold with it."""
 
 
+def least_rows_held_apart(smooth: int) -> int:
+    """The fewest training rows with which a detector that memorises still sets its threshold on rows
+    it did not learn: :data:`MIN_FIT_ROWS` to fit, then a smoothing warm-up and
+    :data:`MIN_SETTLED_ROWS` settled rows to calibrate."""
+    return MIN_FIT_ROWS + smooth - 1 + MIN_SETTLED_ROWS
+
+
 def fit_on_training_rows(
     fitted: BaseDetector, values: np.ndarray, count: int, channels: Sequence[str], path: Path | str
 ) -> str:
     """Fit ``fitted`` on the first ``count`` rows. A detector that ``memorises`` fits its model on
-    the earlier rows and its threshold on the later ones (at least :data:`CALIBRATION_SHARE` and
-    :data:`SETTLED_WINDOWS` smoothing windows after the warm-up), when the fitting part stays at
-    least as long and every channel has readings in both; otherwise both on every training row.
+    the earlier rows and its threshold on the later ones (:data:`CALIBRATION_SHARE` and
+    :data:`SETTLED_WINDOWS` smoothing windows after the warm-up, fewer when the fitting part would
+    be left with under :data:`MIN_FIT_ROWS`), when there are at least
+    :func:`least_rows_held_apart` rows and every channel has readings in both parts; otherwise both
+    on every training row, where the threshold can be too low, since the model may score the rows
+    it learnt better than new ones (the split used to need 238 rows with the backbone's smoothing
+    of 30).
     Returns what was done, for the summary line.
 
     Args:
@@ -54,9 +65,9 @@ def fit_on_training_rows(
         )
     smooth = fitted.config.smooth
     held = max(int(count * CALIBRATION_SHARE), smooth - 1 + max(SETTLED_WINDOWS * smooth, MIN_SETTLED_ROWS))
-    cut = count - held
-    both_read = cut > 0 and all(np.isfinite(p).any(axis=0).all() for p in (values[:cut], values[cut:count]))
-    if fitted.memorises and cut >= max(MIN_FIT_ROWS, held) and both_read:
+    cut = max(count - held, MIN_FIT_ROWS)
+    both_read = all(np.isfinite(p).any(axis=0).all() for p in (values[:cut], values[cut:count]))
+    if fitted.memorises and count >= least_rows_held_apart(smooth) and both_read:
         fitted.fit(values[:cut], validation=values[cut:count], channels=channels)
         return f"fitted on rows 1-{cut}, threshold from rows {cut + 1}-{count}"
     fitted.fit(values[:count], channels=channels)
