@@ -204,7 +204,7 @@ def test_an_adapter_that_forecasts_worse_than_the_untouched_model_is_warned_abou
     result = CliRunner().invoke(_app(), command)  # a learning rate far too large spoils the forecaster
     output = " ".join(result.output.split())
     assert result.exit_code == 0, result.output
-    assert "warning: adapting made the forecasts worse on the scored rows" in output
+    assert "warning: adapting made the forecasts worse on the scored rows" in output and "[/]" not in output
     assert f"the adapter in {tmp_path / 'ad'} is the worse one" in output
 
 

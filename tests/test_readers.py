@@ -247,6 +247,14 @@ def test_numbers_only_dates_are_read_in_one_order_for_the_whole_column(tmp_path:
         read_series_file(write(tmp_path, "b.csv", both))
 
 
+def test_a_day_first_time_column_under_another_name_is_found_without_a_pandas_warning(
+    tmp_path: Path, recwarn: pytest.WarningsRecorder
+) -> None:
+    text = "Datum;v\n13.03.2024 00:00;1\n13.03.2024 01:00;2\n"
+    assert _days(read_series_file(write(tmp_path, "d.csv", text)).time) == ["2024-03-13", "2024-03-13"]
+    assert not [str(w.message) for w in recwarn]
+
+
 def test_undecided_dates_of_a_series_take_the_order_that_runs_forward(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -273,6 +281,28 @@ def test_duplicated_timestamp_names_line(tmp_path: Path) -> None:
     path = write(tmp_path, "s.csv", SERIES.replace("2024-01-01 02:00", "2024-01-01 00:00"))
     with pytest.raises(DataFormatError, match=where(path, line=4, column="time") + "duplicated timestamp"):
         read_series_file(path)
+
+
+def test_a_time_repeated_where_the_clock_goes_back_suggests_utc(tmp_path: Path) -> None:
+    stamps = [
+        "2024-10-27 01:30",
+        "2024-10-27 02:00",
+        "2024-10-27 02:30",
+        "2024-10-27 02:00",
+        "2024-10-27 02:30",
+    ]
+    path = write(tmp_path, "s.csv", "time,v\n" + "".join(f"{t},{i}\n" for i, t in enumerate(stamps)))
+    with pytest.raises(
+        DataFormatError, match=where(path, line=5, column="time") + "duplicated timestamp"
+    ) as err:
+        read_series_file(path)
+    assert "daylight saving time ends: give the times in UTC" in str(err.value)
+    repeated = write(
+        tmp_path, "r.csv", "time,v\n2024-10-27 01:00,1\n2024-10-27 03:00,2\n2024-10-27 01:00,3\n"
+    )
+    with pytest.raises(DataFormatError, match="duplicated timestamp") as err:
+        read_series_file(repeated)  # two hours back: a copied row, not a clock change
+    assert "daylight" not in str(err.value)
 
 
 def test_duplicated_step_names_line(tmp_path: Path) -> None:

@@ -272,7 +272,9 @@ def adapt(
             f"{adapted.scores['mse']:.3f} against {adapted.before['mse']:.3f} untouched); forecast with "
             "the pretrained model as it is, or adapt on more rows, with more --shots or another --method"
             + (f"; the adapter in {out} is the worse one" if out is not None else "")
-            + "[/]"
+            + "[/]",
+            markup=True,
+            highlight=False,
         )
 
 

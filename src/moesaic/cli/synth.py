@@ -36,6 +36,7 @@ from typing import Annotated
 import numpy as np
 import pandas as pd
 import typer
+from rich.markup import escape
 
 from moesaic.atomic import write_bytes_atomic, write_text_atomic
 from moesaic.checkpoint import CheckpointError
@@ -325,8 +326,11 @@ def _warn_mixed_steps(series: Sequence[Series], window: int) -> None:
             for step, ids in steps.items()
         )
         console.print(
-            f"[yellow]warning: the series are sampled at different steps ({said}): a window of {window} rows "
-            "spans a different length of time in each; fit series of one step together, or resample them[/]"
+            f"[yellow]warning: the series are sampled at different steps ({escape(said)}): a window of "
+            f"{window} rows spans a different length of time in each; fit series of one step together, or "
+            "resample them[/]",
+            markup=True,
+            highlight=False,
         )
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+import warnings
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -236,7 +237,9 @@ def _looks_like_time(column: pd.Series) -> bool:
     if not present.any() or _all_numbers(column):
         return False
     try:
-        first = pd.to_datetime(str(column[present].iloc[0]).strip(), errors="coerce")
+        with warnings.catch_warnings():  # pandas warns of the day-first order it guessed: a probe only
+            warnings.simplefilter("ignore", UserWarning)
+            first = pd.to_datetime(str(column[present].iloc[0]).strip(), errors="coerce")
     except (ValueError, OverflowError, TypeError):
         return False
     return first is not pd.NaT and not pd.isna(first)

@@ -107,11 +107,23 @@ def time_column(
             pos = int(np.flatnonzero(dup)[0])
             raise DataFormatError(
                 path,
-                f"duplicated timestamp {str(raw.iloc[pos])!r}; each time must appear once per series",
+                f"duplicated timestamp {str(raw.iloc[pos])!r}; each time must appear once per series"
+                + _clock_set_back(times, pos),
                 line=row_line(frame, pos, header_lines),
                 column=column,
             )
     return times
+
+
+def _clock_set_back(times: np.ndarray, pos: int) -> str:
+    """A hint when the clock went back by at most an hour just before the duplicated time at ``pos``,
+    as local times do where daylight saving time ends; "" otherwise."""
+    if pos == 0 or not np.timedelta64(0) <= times[pos - 1] - times[pos] <= np.timedelta64(1, "h"):
+        return ""
+    return (
+        " (the clock goes back here, as local times do where daylight saving time ends: give the times "
+        "in UTC, or with their UTC offset, such as 2024-10-27 02:30+01:00)"
+    )
 
 
 _ZONE = re.compile(
