@@ -283,3 +283,18 @@ def test_a_unit_at_the_end_of_a_column_name_is_the_channel_unit(tmp_path: Path) 
     text += "".join(f"2024-01-01 0{h}:00,{40 + h},{10 + h},{h},{h}\n" for h in range(4))
     path = write(tmp_path, "p.csv", text)
     assert read_series_file(path).meta["units"] == {"Brg Temp DE (°C)": "°C", "Flow [m3/h]": "m3/h"}
+
+
+@pytest.mark.parametrize(
+    ("header", "row", "expected"),
+    [
+        ("asset_id,Equipment,Site", "P-1,centrifugal pump,North", ("P-1", "centrifugal pump")),
+        ("Equipment,Type", "P-1,pump", ("P-1", "pump")),  # alone, the equipment is the id
+        ("asset_id,Equipment,Type", "P-1,Feed pump 1,pump", ("P-1", "pump")),  # "type" before "equipment"
+    ],
+)
+def test_an_equipment_column_beside_an_id_column_is_the_asset_type(
+    tmp_path: Path, header: str, row: str, expected: tuple[str, str]
+) -> None:
+    (asset,) = read_assets_csv(write(tmp_path, "assets.csv", f"{header}\n{row}\n"))
+    assert (asset.asset_id, asset.asset_type) == expected

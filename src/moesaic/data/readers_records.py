@@ -65,7 +65,7 @@ ASSET_ALIASES: dict[str, tuple[str, ...]] = {
     "asset_id": _ASSET_ID,
     "asset_type": (
         "type", "equipment type", "asset class", "class", "category", "equipment class",
-        "asset category", "equipment category", "kind",
+        "asset category", "equipment category", "kind", "equipment",  # beside an id column: its type
     ),
 }  # fmt: skip
 """Other names of the asset register's columns."""

@@ -273,20 +273,20 @@ def column_key(name: str) -> str:
 
 
 def _aliased(columns: list[str], aliases: Mapping[str, Sequence[str]], path: Path) -> list[str]:
-    """``columns`` with, for each name of ``aliases`` they lack, the first column that is one of its
-    other names renamed to it (a column is renamed once)."""
+    """``columns`` with, for each name of ``aliases`` they lack, the column that is the earliest of
+    its other names renamed to it (a column is renamed once, for the first name it stands for)."""
     out, renamed = list(columns), []
     taken = set(columns)
     for name, others in aliases.items():
         if name in taken:
             continue
-        keys = {column_key(name), *(column_key(o) for o in others)}
-        for i, column in enumerate(out):
-            if column == columns[i] and column not in aliases and column_key(column) in keys:
-                out[i] = name
-                taken.add(name)
-                renamed.append(f"{column!r} as {name!r}")
-                break
+        free = [i for i, column in enumerate(out) if column == columns[i] and column not in aliases]
+        keys = dict.fromkeys(column_key(o) for o in (name, *others))
+        found = next((i for key in keys for i in free if column_key(columns[i]) == key), None)
+        if found is not None:
+            out[found] = name
+            taken.add(name)
+            renamed.append(f"{columns[found]!r} as {name!r}")
     if renamed:
         _log.warning("%s: read column %s", path, ", ".join(renamed))
     return out
