@@ -80,3 +80,20 @@ def test_a_sites_row_about_another_asset_type_is_not_cited_for_this_one() -> Non
     # "Blower fan bearing" names the fan type too (every word of it): a fan may use it
     assert found["fan"] == ["fan", "any", "blower"] and found["pump"] == ["pump", "any"]
     assert found["blower fan"] == ["any", "blower"]
+
+
+def test_a_sites_row_whose_subsystem_is_another_types_last_word_is_not_cited_for_this_one() -> None:
+    # walk-through: a blower's report recommended the pump row ("Pump" for centrifugal_pump, dosing_pump)
+    def row(doc_id: str, subsystem: str) -> Document:
+        fields = {"Subsystem": subsystem, "Component": "Bearing", "Potential Failure Mode": "Bearing wear"}
+        return Document(doc_id=doc_id, kind="fmea", text="Bearing wear", fields=fields)
+
+    base = _Base([row("pump", "Pump"), row("blower", "Blower"), row("any", "")])
+    base.assets = lambda: [
+        Asset("P-1", "centrifugal_pump"),
+        Asset("P-2", "dosing_pump"),
+        Asset("B-1", "blower"),
+    ]  # type: ignore[method-assign]
+    found = {kind: [d.doc_id for d in matching_fmea(base, kind, "bearing_wear")]  # type: ignore[arg-type]
+             for kind in ("blower", "centrifugal_pump")}  # fmt: skip
+    assert found == {"blower": ["blower", "any"], "centrifugal_pump": ["pump", "any"]}

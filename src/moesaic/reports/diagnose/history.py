@@ -84,14 +84,20 @@ _WHERE = ("Subsystem", "Component", "Sub-Component")
 
 def _of_another_type(row: Document, asset_type: str, others: set[str]) -> bool:
     """True for a site sheet's row (no ``asset_type`` field) whose subsystem or component names
-    another asset type of the base and not ``asset_type``: a pump's seal row is no fan's."""
+    another asset type of the base and not ``asset_type``: a pump's seal row is no fan's. A type
+    is named by all its words, or by its last one as the subsystem ("Pump" for ``dosing_pump``)."""
     if "asset_type" in row.fields:
         return False
-    words = set(re.findall(r"[a-z]+", " ".join(str(row.fields.get(c, "")) for c in _WHERE).lower()))
-    words |= {w[:-1] for w in words if w.endswith("s")}  # "pumps" names pump
+
+    def words_of(columns: tuple[str, ...]) -> set[str]:
+        found = set(re.findall(r"[a-z]+", " ".join(str(row.fields.get(c, "")) for c in columns).lower()))
+        return found | {w[:-1] for w in found if w.endswith("s")}  # "pumps" names pump
+
+    words, subsystem = words_of(_WHERE), words_of(_WHERE[:1])
 
     def named(kind: str) -> bool:
-        return bool(kind.strip()) and set(re.findall(r"[a-z]+", kind.lower())) <= words
+        kind_words = re.findall(r"[a-z]+", kind.lower())
+        return bool(kind_words) and (set(kind_words) <= words or kind_words[-1] in subsystem)
 
     return not named(asset_type) and any(named(kind) for kind in others)
 
