@@ -186,3 +186,19 @@ def test_routine_checks_vote_for_nothing_and_a_plan_from_the_fmea_ends_with_a_te
         assert fmea.steps[2:] == ("test Pump bearing under load before release",)
         with pytest.raises(ValueError, match="3 of them routine checks that did nothing but inspect"):
             plan_scenarios(kb, asset_id="P-1", text="monthly round chk temps")
+
+
+def test_a_failure_code_written_as_an_abbreviation_finds_its_fmea_row(tmp_path: Path) -> None:
+    header = (
+        "Subsystem;Component;Sub-Component;Potential Failure Mode;Potential Effect(s) of Failure;Severity;"
+        "Potential Cause(s) of Failure;Occurrence;Current Controls;Detection;RPN;Recommended Action"
+    )
+    row = "Pump;Bearing;DE bearing;Bearing wear;Seizure;7;Poor lubrication;5;Vibration route;4;140;Regrease"
+    kb_folder = _base(tmp_path, ORDERS)
+    with KnowledgeBase.open(kb_folder) as kb:
+        (tmp_path / "uf" / "fmea.csv").write_text(f"{header}\n{row}\n")
+        kb.ingest(read_user_folder(tmp_path / "uf"), source="uf")
+        plan = plan_scenarios(kb, asset_id="P-1", text="bearing noise and high vibration")
+    best = plan.scenarios[0]
+    assert best.key == "replace:BRG"
+    assert any(c.why.startswith("FMEA: ") and "Bearing wear" in c.why for c in best.citations), best.citations

@@ -254,10 +254,17 @@ def test_a_column_mixing_decimal_commas_and_points_names_both_kinds(tmp_path: Pa
 
 @pytest.mark.parametrize("name", ["Order Type", "Work Type", "WO Type", "Maintenance Type", "Type of Work"])
 def test_an_order_type_column_is_read_as_wo_type(tmp_path: Path, name: str) -> None:
-    text = f"WO Number,Equipment,Description,{name}\n1,P1,monthly inspection ok,PM\n2,P1,replaced seal,CM\n"
-    orders = read_work_orders_csv(write(tmp_path, "wo.csv", text))
-    assert [o.fields["wo_type"] for o in orders] == ["PM", "CM"]
-    assert [is_routine_check(o) for o in orders] == [True, False]
+    rows = [
+        "1,P1,monthly inspection ok,PM",
+        "2,P1,replaced seal,CM",
+        "3,P1,function test ok,PM",
+        "4,P1,greased,PM",
+    ]
+    orders = read_work_orders_csv(
+        write(tmp_path, "wo.csv", f"WO Number,Equipment,Description,{name}\n" + "\n".join(rows))
+    )
+    assert [o.fields["wo_type"] for o in orders] == ["PM", "CM", "PM", "PM"]
+    assert [is_routine_check(o) for o in orders] == [True, False, True, False]
 
 
 @pytest.mark.parametrize(

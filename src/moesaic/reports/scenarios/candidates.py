@@ -39,6 +39,7 @@ from moesaic.reports.scenarios.coding import (
     DURATION_FIELDS,
     UNCODED_FM,
     describe_coding,
+    failure_code_words,
     is_routine_check,
     median_figure,
     read_coding,
@@ -223,13 +224,13 @@ class ScenarioGenerator:
     def _matching_fmea(self, fm: str, words: set[str], fmea: list[int]) -> FmeaRow | None:
         """The FMEA row (of the indices ``fmea``) of failure mode ``fm`` sharing most other words
         with the situation, or None."""
-        fm_words = set(terms(fm))
+        fm_words, code_words = set(terms(failure_code_words(fm))), set(terms(fm))  # "BRG": "Bearing wear"
         best, best_overlap = None, 0
         for row, row_terms in ((self._fmea[i], self._fmea_terms[i]) for i in fmea):
             if not fm_words & set(terms(row.failure_mode)):
                 continue
             # The row must also name the part: a "leak" of another system is not this risk.
-            overlap = len((row_terms - fm_words) & words)
+            overlap = len((row_terms - code_words) & words)
             if overlap > best_overlap:
                 best, best_overlap = row, overlap
         return best

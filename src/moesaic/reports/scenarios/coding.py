@@ -45,22 +45,25 @@ COST_FIELDS = ("Cost", "cost")
 # rows).
 DURATION_FIELDS = ("downtime_hours", "labour_hours")
 # A user's order type (``wo_type``: PM, CM, ...). A preventive order that only checked (its text
-# names no action beyond inspecting) and coded no failure is the maintenance plan's round, not an
+# names no action beyond inspecting, testing or monitoring: "monthly function test ok", "vibration
+# route") and coded no failure is the maintenance plan's round, not an
 # answer to a situation: it votes for no scenario (a monthly round "all ok" is not what to do about
 # a bearing alarm) and is no part of a window's situation. A preventive order that did something
 # ("strainer cleaned", "greased bearings") still votes for what it did.
 ORDER_TYPE_FIELDS = ("wo_type", "order_type", "work_type")
 PREVENTIVE_TYPES = frozenset({"pm", "ppm", "preventive", "preventative", "planned preventive", "routine"})
+CHECKING_VERBS = frozenset({"inspect", "test", "monitor"})
+"""What a routine check does: look, test or measure, nothing that changes the machine."""
 
 
 def is_routine_check(order: Document) -> bool:
     """True when ``order`` is preventive by its type field, codes no failure mode and did nothing
-    but inspect."""
+    but check (:data:`CHECKING_VERBS`)."""
     kind = next((order.fields[f] for f in ORDER_TYPE_FIELDS if f in order.fields), None)
     if not isinstance(kind, str) or kind.strip().casefold() not in PREVENTIVE_TYPES:
         return False
     coding = read_coding(order)
-    return coding.failure_mode == UNCODED_FM and coding.verb == "inspect"
+    return coding.failure_mode == UNCODED_FM and coding.verb in CHECKING_VERBS
 
 
 def action_verb(code: str) -> str:
@@ -75,6 +78,25 @@ def failure_mode(code: str) -> str:
     """The first failure mode of an expert code (``Leak_Unspecified`` -> ``Leak``), or ``uncoded``."""
     first = code.split("_")[0].strip()
     return first or UNCODED_FM
+
+
+FAILURE_CODE_WORDS = {
+    # ISO 14224 failure-mode codes
+    "air": "abnormal instrument reading", "brd": "breakdown", "elp": "external leakage process leak",
+    "elu": "external leakage utility leak", "ero": "erratic output", "fts": "fail to start",
+    "inl": "internal leakage leak", "noi": "noise", "ohe": "overheating", "plu": "plugged choked blockage",
+    "std": "structural deficiency", "vib": "vibration", "ust": "spurious stop", "ftf": "fail to function",
+    # abbreviations maintenance systems use
+    "brg": "bearing", "elec": "electrical", "inst": "instrument", "mech": "mechanical", "blk": "blockage",
+    "corr": "corrosion", "lub": "lubrication", "misal": "misalignment", "ovh": "overheating",
+}  # fmt: skip
+"""Words of failure codes written as abbreviations (``BRG``: bearing), to find their FMEA rows."""
+
+
+def failure_code_words(code: str) -> str:
+    """``code`` with the words it abbreviates (:data:`FAILURE_CODE_WORDS`): ``BRG`` -> "BRG bearing"."""
+    spelt = FAILURE_CODE_WORDS.get(code.strip().casefold())
+    return f"{code} {spelt}" if spelt else code
 
 
 def scenario_key(action_code: str, fm_code: str) -> str:
