@@ -162,7 +162,8 @@ def _why_none(generator: ScenarioGenerator, situation: Situation) -> str:
     listed = "; ".join(_describe(n.document) for n in similar[:3])
     checks = sum(is_routine_check(n.document) for n in similar)
     routine = (
-        f", {checks} of them routine checks that did nothing but inspect (these vote for no plan)"
+        f", {checks} of them routine checks that did nothing but inspect, test or monitor (these vote "
+        "for no plan)"
         if checks
         else ""
     )
