@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -289,4 +291,18 @@ def test_training_steps_are_told_at_most_every_few_seconds(monkeypatch: pytest.M
     monkeypatch.setattr(console, "STEP_EVERY_S", 0.0)
     chatty = console.every_few_seconds(told.append)
     chatty(7, {"loss": 0.25, "lr": 1e-3})
-    assert told == ["training step 7, loss 0.25"]
+    chatty(40, {"loss": 0.125, "stage": 2.0, "stages": 5.0, "steps": 300.0})
+    assert told == ["training step 7, loss 0.25", "run 2 of 5: training step 40 of at most 300, loss 0.125"]
+
+
+def test_a_forecasters_progress_names_the_training_run_of_each_stage() -> None:
+    from moesaic.tasks.forecast import ForecastConfig, Forecaster
+
+    records: list[dict[str, float]] = []
+    config = ForecastConfig(model="moesaic", context_length=16, horizon=4)
+    config = dataclasses.replace(config, train=dataclasses.replace(config.train, max_steps=5, warmup_steps=1))
+    values = np.sin(np.arange(300, dtype=np.float32) / 5)[:, None]
+    fitted = Forecaster(config).fit(values, progress=lambda step, record: records.append(record))
+    runs = len(fitted.stages_)
+    assert runs > 1 and {(r["stage"], r["stages"]) for r in records} == {(i + 1.0, runs) for i in range(runs)}
+    assert records[-1]["steps"] == 5.0  # the last run's own bound

@@ -58,15 +58,21 @@ STEP_EVERY_S = 5.0
 
 def every_few_seconds(step: Callable[[str], None]) -> Callable[[int, dict[str, float]], None]:
     """A training loop's ``progress(step, record)`` that tells ``step`` (of :func:`progress`) the
-    training step and its loss at most every :data:`STEP_EVERY_S` seconds."""
+    training step and its loss at most every :data:`STEP_EVERY_S` seconds; also the run of several
+    and the steps it may take, when the record says (``stage``, ``stages``, ``steps``)."""
     last = time.perf_counter()
 
     def report(number: int, record: dict[str, float]) -> None:
         nonlocal last
         if time.perf_counter() - last >= STEP_EVERY_S:
             last = time.perf_counter()
-            loss = record.get("loss")
-            step(f"training step {number}" + (f", loss {loss:.4g}" if loss is not None else ""))
+            loss, stages, steps = record.get("loss"), record.get("stages", 1), record.get("steps")
+            run = f"run {record.get('stage', 1):.0f} of {stages:.0f}: " if stages > 1 else ""
+            step(
+                f"{run}training step {number}"
+                + (f" of at most {steps:.0f}" if steps else "")
+                + (f", loss {loss:.4g}" if loss is not None else "")
+            )
 
     return report
 

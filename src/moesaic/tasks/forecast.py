@@ -78,6 +78,19 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
+def _stage_progress(progress: Progress | None, index: int, stages: int, steps: int) -> Progress | None:
+    """``progress`` told, with each step's record, which of the ``stages`` training runs it is in
+    (``stage``, from 1, and ``stages``) and how many ``steps`` that run may take."""
+    if progress is None:
+        return None
+    told = progress
+
+    def report(number: int, record: dict[str, float]) -> None:
+        told(number, {**record, "stage": float(index + 1), "stages": float(stages), "steps": float(steps)})
+
+    return report
+
+
 class Forecaster:
     """Fit, predict, save and load any system of :data:`FORECAST_MODELS` (scikit-learn contract).
 
@@ -287,18 +300,19 @@ class Forecaster:
         stages = staged(cfg.train) if staged else [("all", cfg.train)]
         outcomes: list[StageOutcome] = []
         best: tuple[float, dict[str, Tensor], str] | None = None
-        for stage, stage_config in stages:
+        for index, (stage, stage_config) in enumerate(stages):
             if staged:
                 model.set_stage(stage)  # type: ignore[operator]
+            told = _stage_progress(progress, index, len(stages), stage_config.max_steps)
             logger.info("training %s: stage %s, up to %d steps", cfg.model, stage, stage_config.max_steps)
             if stage == "ridge":
                 if not any(o.stage in ("periodic", "linear") for o in outcomes):
                     model.clear_periodic_path()  # type: ignore[operator]
-                result = self._solve_linear_path(parts, val_parts, val_batches, stage_config, progress)
+                result = self._solve_linear_path(parts, val_parts, val_batches, stage_config, told)
             else:
                 result = train(
                     model, _WindowSampler(self, parts), config=stage_config, val_batches=val_batches or None,
-                    progress=progress,
+                    progress=told,
                 )  # fmt: skip
             self.train_result_ = result
             kept = True
