@@ -91,6 +91,19 @@ def test_comparisons_are_read_with_their_spans() -> None:
     assert read_comparisons("the RPN of fmea-3").filters == ()  # an id, not a number
 
 
+def test_comparisons_read_thousands_commas_decimal_commas_and_currencies() -> None:
+    money = {"cost": "cost", "hours": "hours"}
+    assert read_comparisons("cost more than 1,000 in 2024", money).filters == (
+        NumericFilter("cost", ">", 1000.0),
+    )
+    assert read_comparisons("cost over EUR 1,000.50", money).filters == (NumericFilter("cost", ">", 1000.5),)
+    assert read_comparisons("cost above €2,500", money).filters == (NumericFilter("cost", ">", 2500.0),)
+    assert read_comparisons("cost below 500 euros", money).filters == (NumericFilter("cost", "<", 500.0),)
+    assert read_comparisons("hours above 2,5", money).filters == (NumericFilter("hours", ">", 2.5),)
+    between = read_comparisons("cost between $1,000 and $2,000", money).filters
+    assert between == (NumericFilter("cost", ">=", 1000.0), NumericFilter("cost", "<=", 2000.0))
+
+
 def test_cli_fmea_sheet_applies_the_filter(tmp_path: Path) -> None:
     header = (
         "Subsystem;Component;Sub-Component;Potential Failure Mode;Potential Effect(s) of Failure;Severity;"

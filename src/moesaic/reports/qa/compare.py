@@ -43,13 +43,14 @@ AFTER = {
 }
 # Words that say nothing about the comparison: "an RPN value of 100", "severity is 7".
 _FILLER_WORDS = """score scores rating ratings rated value values number level index of is are was were
-    that which with has have having an a the its their be being"""
+    that which with has have having an a the its their be being eur euro euros usd dollars gbp pounds"""
 FILLERS = frozenset(_FILLER_WORDS.split())
 MAX_GAP = 5  # most words or symbols between the score word and the number
 _RANK_WORDS = "top first last highest lowest most least best worst largest smallest"
 _RANK = frozenset(_RANK_WORDS.split())
 _SYMBOLS = r">=|<=|=>|=<|==|[<>=≥≤]"
-_NUM = r"\d+(?:\.\d+)?"
+_NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\d+,\d{1,2}(?!\d)"  # 1,000.5 (thousands); 2,5 (a decimal comma)
+_MONEY = r"(?:[$€£]\s*)?"  # "more than €1,000"
 # Between an FMEA score word and its number, no other score may be named ("score" is a filler).
 _FMEA_OTHERS = "|".join(p for name, p in SCORE_WORDS.items() if name != "rpn") + r"|rpns?|risk priority"
 
@@ -62,8 +63,8 @@ def _finder(words: tuple[tuple[str, str], ...], others: str) -> re.Pattern[str]:
     return re.compile(
         rf"(?<![\w-])(?P<score>{quantity})(?![\w-])"
         rf"(?P<gap>(?:\s*(?!(?:{others})\b)(?:{_SYMBOLS}|[a-z]+)){{0,{MAX_GAP}}}?)\s*"
-        rf"(?:(?:(?:between|from)\s+(?P<low>{_NUM})\s*(?:and|to|-)|(?P<bare>{_NUM})\s*(?:-|to\b))"
-        rf"\s*(?P<high>{_NUM})|(?P<value>{_NUM}))(?![\w-]|\.\d)"
+        rf"(?:(?:(?:between|from)\s+{_MONEY}(?P<low>{_NUM})\s*(?:and|to|-)|{_MONEY}(?P<bare>{_NUM})\s*(?:-|to\b))"
+        rf"\s*{_MONEY}(?P<high>{_NUM})|{_MONEY}(?P<value>{_NUM}))(?![\w-]|[.,]\d)"
         rf"(?P<after>\s*(?:{AFTER['>=']}|{AFTER['<=']})(?![\w-]))?",
         re.IGNORECASE,
     )
@@ -119,7 +120,7 @@ def read_comparisons(question: str, quantities: Mapping[str, str] | None = None)
         spans.append(found.span())
         if found.group("high") is not None:
             ends = (found.group("low") or found.group("bare"), found.group("high"))
-            low, high = sorted(float(v) for v in ends)
+            low, high = sorted(_number(v) for v in ends)
             filters += [NumericFilter(score, ">=", low), NumericFilter(score, "<=", high)]
             continue
         if op is None:
@@ -128,8 +129,15 @@ def read_comparisons(question: str, quantities: Mapping[str, str] | None = None)
         after = (found.group("after") or "").strip()
         if after and op == "==":
             op = ">=" if re.fullmatch(AFTER[">="], after) else "<="
-        filters.append(NumericFilter(score, op, float(found.group("value"))))
+        filters.append(NumericFilter(score, op, _number(found.group("value"))))
     return Comparisons(tuple(filters), tuple(unread), tuple(spans))
+
+
+def _number(written: str) -> float:
+    """A number as :data:`_NUM` reads it: "1,000.5" -> 1000.5, "2,5" -> 2.5."""
+    if re.fullmatch(r"\d+,\d{1,2}", written):
+        return float(written.replace(",", "."))
+    return float(written.replace(",", ""))
 
 
 OPS: dict[str, Callable[[Any, float], Any]] = {
