@@ -47,6 +47,14 @@ def test_a_channel_word_after_another_qualifier_names_another_channel() -> None:
     assert match_channel("average bearing temp of P-102", channels) == "bearing_temp"
 
 
+def test_a_channel_named_with_its_unit_or_abbreviated_is_named_without_them() -> None:
+    channels = ["Brg Temp DE (°C)", "Brg Temp NDE (°C)", "Flow [m3/h]", "Disch Press [bar]"]
+    assert match_channel("trend in the bearing temperature DE of P-1", channels) == "Brg Temp DE (°C)"
+    assert match_channel("when did the flow of P-1 drop", channels) == "Flow [m3/h]"
+    assert match_channel("average discharge pressure of P-1", channels) == "Disch Press [bar]"
+    assert match_channel("mean Disch Temp of P-1", channels) is None  # no discharge temperature
+
+
 def test_a_long_channel_word_typed_with_one_typo_names_its_channel() -> None:
     channels = ["discharge_pressure", "vibration_rms", "bearing_temp", "speed", "current"]
     assert match_channel("Is vibraton on P-101 increasing since 22 Feb 2024?", channels) == "vibration_rms"

@@ -44,8 +44,11 @@ _NOT_IDS = frozenset(_NOT_ID_WORDS.split())
 _STAT_PHRASES = re.compile(r"\bcurrent(?=\s+(?:value|reading|level|state|status)s?\b)")
 _CHANNEL_SYNONYMS = {
     "temperature": "temp", "temp": "temp", "vibration": "vibration", "vib": "vibration", "vibe": "vibration",
-    "pressure": "pressure", "press": "pressure",
+    "pressure": "pressure", "press": "pressure", "brg": "bearing", "disch": "discharge", "dis": "discharge",
+    "suct": "suction", "mtr": "motor", "spd": "speed", "curr": "current", "lvl": "level", "pwr": "power",
 }  # fmt: skip
+_UNIT = re.compile(r"\s*(?:\([^()]*\)|\[[^\[\]]*\])\s*$")
+"""A unit in brackets after a channel's name: ``Brg Temp DE (°C)``, ``Flow [m3/h]``."""
 
 
 class Named(NamedTuple):
@@ -217,7 +220,9 @@ def find_names(base: KnowledgeBase, question: str, channels: Sequence[str] = ())
 
 
 def _channel_words(channel: str) -> list[str]:
-    return [_CHANNEL_SYNONYMS.get(w, w) for w in _words(channel.replace("_", " "))]
+    """The words of a channel's name, abbreviations spelt out, without a unit in brackets."""
+    named = _UNIT.sub("", channel) or channel
+    return [_CHANNEL_SYNONYMS.get(w, w) for w in _words(named.replace("_", " "))]
 
 
 _TYPO_LENGTH = 6  # shorter words are too alike ("speed" / "spend") to forgive a typo
@@ -246,7 +251,15 @@ def match_channel(question: str, channels: Sequence[str]) -> str | None:
     partial = [c for c in channels if any(len(w) >= 5 and w in asked for w in _channel_words(c))]
     if len(partial) != 1 or _qualified_otherwise(lowered, _channel_words(partial[0])):
         return None
+    if (asked & _QUANTITIES) - set(_channel_words(partial[0])):
+        return None  # "disch temp" is not the discharge pressure
     return partial[0]
+
+
+_QUANTITIES = frozenset(
+    {"temp", "pressure", "flow", "vibration", "current", "speed", "level", "power", "voltage"}
+)
+"""What a channel measures: a question asking one that a channel lacks names another channel."""
 
 
 # Words that, before a channel's word, name what is measured or where, so another channel:
