@@ -3,15 +3,13 @@ the plant's own columns as facets, a "most" over nothing the records hold, and "
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pandas as pd
 import pytest
 
+from ask_support import answerer_over, cited
 from moesaic.data.schema import Asset, Document, MaintenanceData
-from moesaic.knowledge import KnowledgeBase
 from moesaic.knowledge.links import fold
-from moesaic.reports.ask import KbAnswerer, RecordCitation
+from moesaic.reports.ask import KbAnswerer
 
 # (id, day, text, cost, labour hours, failure code, Priorität, Techniker)
 ORDERS = (
@@ -34,14 +32,7 @@ def answerer(tmp_path_factory: pytest.TempPathFactory) -> KbAnswerer:
         for wo, day, text, *rest in ORDERS
     )  # fmt: skip
     data = MaintenanceData("usine", assets=(Asset("P-1", "pump"),), documents=documents)
-    path = Path(tmp_path_factory.mktemp("kb")) / "kb"
-    with KnowledgeBase.open(path, create=True, embedder="hashing") as base:
-        base.ingest(data, source="usine")
-    return KbAnswerer(KnowledgeBase.open(path))
-
-
-def _cited(answer_citations: tuple) -> set[str]:
-    return {c.record_id.partition(":")[2] for c in answer_citations if isinstance(c, RecordCitation)}
+    return answerer_over(tmp_path_factory.mktemp("kb"), data)
 
 
 def test_fold_drops_accents_and_case() -> None:
@@ -70,7 +61,7 @@ def test_filters_count_what_a_direct_look_at_the_orders_gives(
     answer = answerer.answer(question)
     assert not answer.abstained and answer.kind == "records", answer.text
     assert answer.text.startswith(f"{len(orders)} work order"), answer.text
-    assert _cited(answer.citations) == orders
+    assert cited(answer.citations) == orders
 
 
 def test_the_answer_quotes_words_and_field_names_as_written(answerer: KbAnswerer) -> None:

@@ -4,15 +4,13 @@ orders alone, a span of years, the latest order of a part and an action, and a j
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 import pytest
 
+from ask_support import answerer_over, cited
 from moesaic.data.schema import Asset, Document, MaintenanceData, Series
-from moesaic.knowledge import KnowledgeBase
-from moesaic.reports.ask import KbAnswerer, RecordCitation
+from moesaic.reports.ask import KbAnswerer
 from moesaic.reports.ask.timewords import read_window
 
 ASSETS = (
@@ -54,14 +52,7 @@ def answerer(tmp_path_factory: pytest.TempPathFactory) -> KbAnswerer:
         "P-1-temp", "P-1", hours.to_numpy(), values, ("discharge_temp",), np.ones_like(values, bool)
     )
     data = MaintenanceData("plant", assets=ASSETS, documents=documents, series=(series,))
-    path = Path(tmp_path_factory.mktemp("kb")) / "kb"
-    with KnowledgeBase.open(path, create=True, embedder="hashing") as base:
-        base.ingest(data, source="plant")
-    return KbAnswerer(KnowledgeBase.open(path))
-
-
-def _cited(answer_citations: tuple) -> set[str]:
-    return {c.record_id.partition(":")[2] for c in answer_citations if isinstance(c, RecordCitation)}
+    return answerer_over(tmp_path_factory.mktemp("kb"), data)
 
 
 @pytest.mark.parametrize(
@@ -84,7 +75,7 @@ def test_asset_fields_and_codes_filter_the_orders(
     answer = answerer.answer(question)
     assert not answer.abstained and answer.kind == "records", answer.text
     assert answer.text.startswith(f"{len(orders)} "), answer.text
-    assert _cited(answer.citations) == orders
+    assert cited(answer.citations) == orders
 
 
 def test_a_group_is_ranked_by_the_total_the_question_names(answerer: KbAnswerer) -> None:
@@ -108,7 +99,7 @@ def test_the_latest_order_of_a_part_and_an_action_reads_the_same_action_in_other
     answerer: KbAnswerer,
 ) -> None:
     answer = answerer.answer("when was the mech seal on P-1 last replaced")
-    assert _cited(answer.citations) == {"W1"}, answer.text  # "changed mechanical seal"
+    assert cited(answer.citations) == {"W1"}, answer.text  # "changed mechanical seal"
     assert "2024-02-01" in answer.text and "mentioning mech seal replaced" in answer.text
 
 
@@ -120,7 +111,7 @@ def test_a_jump_in_a_channel_is_dated_by_its_largest_mean_shift(answerer: KbAnsw
 
 def test_a_part_the_records_code_is_not_also_required_in_the_text(answerer: KbAnswerer) -> None:
     answer = answerer.answer("most recent tracking work order on CV-1")
-    assert _cited(answer.citations) == {"W6"}, answer.text  # component Tracking; the text says "aligned"
+    assert cited(answer.citations) == {"W6"}, answer.text  # component Tracking; the text says "aligned"
 
 
 def test_an_asset_attribute_that_is_a_number_is_no_field_of_the_records(answerer: KbAnswerer) -> None:
@@ -141,7 +132,7 @@ def test_which_of_an_asset_type_ranks_those_assets_by_the_total(answerer: KbAnsw
 
 def test_a_code_written_as_a_word_of_it_filters_the_latest_order(answerer: KbAnswerer) -> None:
     answer = answerer.answer("last leakage on P-1 - when was it?")
-    assert "with failure code LEAK" in answer.text and _cited(answer.citations) == {"W1"}, answer.text
+    assert "with failure code LEAK" in answer.text and cited(answer.citations) == {"W1"}, answer.text
 
 
 def test_energy_consumption_no_record_mentions_is_an_abstention(answerer: KbAnswerer) -> None:

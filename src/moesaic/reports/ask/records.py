@@ -27,6 +27,7 @@ from moesaic.reports.ask.frame import DURATION_IN_HOURS, FACETS, INSTALL_YEAR, R
 from moesaic.reports.ask.resolve import Named
 from moesaic.reports.ask.timewords import TimePhraseError, Window, blank_times, read_window
 from moesaic.reports.qa.compare import OPS, NumericFilter, blank, read_comparisons
+from moesaic.reports.scenarios.coding import PREVENTIVE_TYPES
 
 # Words naming a facet to group by ("which component", "most common failure mode").
 FACET_WORDS = (
@@ -206,7 +207,7 @@ def named_value_sets(
     type of several words also by its last word when no other type ends with it ("the conveyors"
     for "belt conveyor").
     """
-    loose = tuple(f for f in categorical_fields(frame) if f not in extra)
+    loose = tuple(f for f in (*categorical_fields(frame), *person_fields(frame)) if f not in extra)
     codes = set(re.findall(r"\b[A-Z][A-Z0-9]{1,4}\b", question))
     candidates = []
     for facet in (*FACETS, *extra, *loose):
@@ -217,12 +218,16 @@ def named_value_sets(
             named = facet in extra or (len(value) >= MIN_VALUE_LENGTH and fold(value) not in _GENERIC_VALUES)
             if coded or (named and not (facet in loose and _NUMBER.fullmatch(value))):
                 candidates.append((value, facet))
-    heads = [fold(v).split()[-1] for v in facet_column(frame, "asset_type").loc[lambda v: v != ""].unique()]
+    types = [str(v) for v in facet_column(frame, "asset_type").loc[lambda v: v != ""].unique()]
+    heads = [" ".join(re.findall(r"[^\W_]+", fold(v))).split()[-1] for v in types]
     found: dict[str, tuple[str, ...]] = {}
     taken: list[tuple[int, int]] = []
+    for head in {h for h in heads if heads.count(h) > 1}:  # "the pumps": every type of pump
+        candidates.append((head, "asset_type"))
     for value, facet in sorted(candidates, key=lambda p: -len(p[0])):
         words = " ".join(re.findall(r"(?:[^\W_]|/)+", fold(value)))
-        pattern = r"\s*/\s*".join(re.escape(part.strip()) for part in words.split("/"))
+        # "S. Dubois" for "S Dubois", "missing / loose" for "missing/loose"
+        pattern = r"(?:\s*[./&-]\s*|\s+)".join(re.escape(part) for part in re.split(r"\s*/\s*|\s+", words))
         if facet == "asset_type" and len(words.split()) > 1 and heads.count(words.split()[-1]) == 1:
             pattern = rf"(?:{pattern}|{re.escape(words.split()[-1])})"
         plural = "(?:e?s)?" if len(words) >= MIN_VALUE_LENGTH else ""  # "leaks"; not "as" for "A"
@@ -232,7 +237,11 @@ def named_value_sets(
         hit = next((h for h in hits if not any(h.start() < e and s < h.end() for s, e in taken)), None)
         if hit is None or value in found.get(facet, ()):
             continue
-        found[facet] = (*found.get(facet, ()), value)
+        if facet == "asset_type" and value in heads and value not in types:
+            shared = tuple(t for t, h in zip(types, heads, strict=True) if h == value)
+            found[facet] = (*found.get(facet, ()), *shared)
+        else:
+            found[facet] = (*found.get(facet, ()), value)
         taken.append((hit.start(), hit.end()))
     return found
 
@@ -241,6 +250,13 @@ CATEGORICAL_VALUES = 12
 """The most distinct values a field of the records may hold and still be matched by its values
 alone (:func:`named_value_sets`): a site, a work type, a priority, a status."""
 _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
+
+
+def person_fields(frame: pd.DataFrame) -> list[str]:
+    """The records' other fields naming who did the work (:data:`PERSON_FIELDS`), however many
+    people they name."""
+    names = sorted({k for fields in frame.get("fields", pd.Series(dtype=object)) for k in fields})
+    return [n for n in names if PERSON_FIELDS.search(_spoken(n))]
 
 
 def categorical_fields(frame: pd.DataFrame) -> list[str]:
@@ -322,14 +338,18 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
         )
     skip = group if operation == "top" else None
     filters = named_value_sets(text, scope, skip=skip, extra=fields, question=question)
+    text, kinds_of_work = _order_types(text, scope, filters)
+    filters.update(kinds_of_work)
     asks = asked_field(text, scope) if operation in ("list", "latest") else None
-    if (operation == "latest" or asks is not None) and not words:
-        # "when was the mech seal on P-101 last replaced", "which technician replaced the seal"
+    if not words:
+        # "when was the mech seal on P-101 last replaced", "which technician replaced the seal",
+        # "what did the bearing replacements cost": the words no filter read, as words of the text
         valued = {_stem(w) for values in filters.values() for v in values for w in WORD.findall(fold(v))}
-        valued |= {_stem(w) for w in _spoken(asks or "").split()}
-        held, unheld = _content_words(blank_times(text), scope)
-        words = tuple(w for w in held if w.split("|")[0] not in valued)
-        unheld = tuple(w for w in unheld if _stem(w) not in valued)
+        valued |= {_stem(w) for name in (asks or "", *fields) for w in _spoken(name).split()}
+        focused = operation == "latest" or asks is not None
+        held, unheld = _content_words(blank_times(text), scope, _NOT_CONTENT if focused else _NOT_TOPIC)
+        words = tuple(w for w in held if not _valued(w.split("|")[0], valued))
+        unheld = tuple(w for w in unheld if not _valued(w, valued) and (focused or _object_word(w, text)))
     unheld = (*unheld, *_unheld_codes(question, scope, filters, named))
     anchor = scope["time"].max() if scope["time"].notna().any() else None
     return RecordQuery(
@@ -339,10 +359,41 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
     )  # fmt: skip
 
 
+ORDER_KINDS = (
+    (
+        r"corrective|reactive|breakdowns?|unplanned|unscheduled",
+        frozenset(("cm", "em", "bd", "corrective", "corrective maintenance", "reactive", "breakdown",
+                   "breakdown maintenance", "emergency", "emergency maintenance", "unplanned", "repair")),
+    ),
+    (r"preventive|preventative|planned|scheduled|routine", PREVENTIVE_TYPES | {"planned", "scheduled"}),
+)  # fmt: skip
+"""The words for corrective and preventive work, and the work-type values of each kind."""
+
+
+def _order_types(
+    text: str, scope: pd.DataFrame, filters: dict[str, tuple[str, ...]]
+) -> tuple[str, dict[str, tuple[str, ...]]]:
+    """``text`` without the words for corrective or preventive work (:data:`ORDER_KINDS`) that no
+    value of the records says, and {field: its values of that kind} ("corrective work orders":
+    those of type CM or EM), from the first categorical field holding values of both kinds."""
+    found: dict[str, tuple[str, ...]] = {}
+    for pattern, kinds in ORDER_KINDS:
+        said = re.search(rf"\b(?:{pattern})\b", text)
+        for field in [] if said is None else categorical_fields(scope):
+            values = {str(v) for v in facet_column(scope, field) if str(v).strip()}
+            kind = sorted(v for v in values if fold(v).strip() in kinds)
+            if field not in filters and kind and len(kind) < len(values):
+                found[field] = (*found.get(field, ()), *kind)
+                text = blank(text, (said.span(),)) if said else text
+                break
+    return text, found
+
+
 _NOT_CODES = frozenset((
-    "WO", "WOS", "FMEA", "RPN", "MTBF", "MTTR", "MTTF", "KPI", "OEE", "ID", "IDS", "CMMS", "SAP", "PDF", "CSV"
+    "WO", "WOS", "FMEA", "RPN", "MTBF", "MTTR", "MTTF", "KPI", "OEE", "ID", "IDS", "CMMS", "SAP", "PDF",
+    "CSV", "EUR", "USD", "GBP", "CHF"
 ))  # fmt: skip
-"""Capitals a question may write that name no value of the records (record kinds, measures)."""
+"""Capitals a question may write that name no value of the records (record kinds, measures, currencies)."""
 
 
 def _unheld_codes(
@@ -395,14 +446,47 @@ def _stem(word: str) -> str:
     return word
 
 
-def _content_words(text: str, scope: pd.DataFrame) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """The words of a "when was ... last ..." or "which technician ..." question that some record's
-    text holds (stemmed): the part and the action it asks about, not the question's own words; and
-    its other words, as written, that no record holds."""
+_NOT_TOPIC_WORDS = """how many much number count counted total totals sum summed average mean avg averge
+    per each every most frequent frequently often common commonly top highest higest hightest largest
+    biggest greatest lowest least fewest spent spend spending cost costs costed costing expense expenses
+    money price labour labor hours hrs hour man duration downtime running value amount overall altogether
+    combined raised raise opened logged booked created issued recorded reported filed entered written
+    show shows showed comes come came gets get got throws throw threw takes take took make makes made
+    happens happen see seen seeing complete completed close closed perform performed needed need needs
+    over across among between first still right now whole entire plant site works freq
+    there type types kind kinds category categories failure failures fault faults code codes mode modes
+    component components part parts action actions activity activities system systems subsystem subsystems
+    major alarm alarms alert alerts anomaly anomalies event events maintenance ticket tickets euro euros usd
+    dollars gbp pounds year years month months week weeks quarter quarters name names show list give"""
+_NOT_TOPIC = _NOT_CONTENT | frozenset(_NOT_TOPIC_WORDS.split())
+"""Words a count, total or ranking question says besides its topic ("how many", "cost", a facet)."""
+
+
+def _valued(word: str, valued: set[str]) -> bool:
+    """True when ``word`` (or its stem) is one of the ``valued`` stems, also in the plural ("fans",
+    "presses")."""
+    return any(_stem(w) in valued for w in (word, re.sub(r"e?s$", "", word), _stem(word)))
+
+
+def _object_word(word: str, text: str) -> bool:
+    """True when ``word`` stands where a count or a total names what it is about: after "on",
+    "for", "of", "to" or "about", possibly with an article and one more word between ("the cost of
+    work on the chlorine analyser"), and not before a code in brackets it paraphrases."""
+    before = r"\b(?:on|for|of|to|about)\s+(?:(?:the|a|an|our|all|any)\s+)?(?:[^\W\d_]+\s+)?"
+    return bool(re.search(rf"{before}{re.escape(word)}\b(?!\s*\()", text))
+
+
+def _content_words(
+    text: str, scope: pd.DataFrame, stop: frozenset[str] = _NOT_CONTENT
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The words of a question, other than ``stop`` words, that some record's text holds (stemmed):
+    the part and the action it asks about ("when was ... last ...", "which technician ...", "what
+    did the bearing replacements cost"), not the question's own words; and its other words, as
+    written, that no record holds."""
     texts = scope["text"].map(fold)
     held, unheld = [], []
     for word in WORD.findall(text):
-        if word in _NOT_CONTENT or len(word) < 3 or word.isdigit():
+        if word in stop or len(word) < 3 or word.isdigit():
             continue
         stem = _stem(word)
         alternatives = next((g for g in _SAME_ACTION if any(stem.startswith(a) for a in g)), ())

@@ -32,6 +32,7 @@ FMEA_ONLY = re.compile(
 RECORD_NOUNS = re.compile(
     r"\bwork ?orders?\b|\bwos?\b|\bjobs?\b|\balarms?\b|\balerts?\b|\bfaults?\b(?!\s*(?:types?|codes?))"
     r"|\banomal|\bevents?\b|\bfailures?\b(?!\s*(?:modes?|codes?|types?))|\brecords?\b|\bmaintenance\b"
+    r"|\b(?:replacement|repair|inspection|overhaul|intervention|breakdown|call[- ]?out)s\b"  # work done
 )
 RECORD_OPS = re.compile(
     r"\bhow many\b|\bnumber of\b|\bno\. of\b|\bcount\b|\blist\b|\bshow\b|\bwhich\b|\bmost\b|\btop\b|\btotal\b"

@@ -389,7 +389,7 @@ def _exact_part(words: str, period: Period) -> tuple[pd.Timestamp, pd.Timestamp]
     ordinal, unit = [*words.split(), "", ""][:2]
     after = period.end + _ONE_NS
     month = period.start.day == 1 and after == period.start + pd.DateOffset(months=1)
-    year = period.start.dayofyear == 1 and after == period.start + pd.DateOffset(years=1)
+    year = period.start.day_of_year == 1 and after == period.start + pd.DateOffset(years=1)
     if month and unit == "week" and ordinal in _ORDINALS:
         start = period.start + pd.Timedelta(days=7 * _ORDINALS[ordinal])
         return start, start + pd.Timedelta(days=7) - _ONE_NS

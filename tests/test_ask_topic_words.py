@@ -1,0 +1,83 @@
+"""Record questions whose topic is no field's value: "corrective" for work types written as codes,
+a technician among many, the pumps of two types, the words of a part and an action, a thing no
+record mentions, and amounts written with thousands commas and a currency."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from ask_support import answerer_over, cited
+from moesaic.data.schema import Asset, Document, MaintenanceData
+from moesaic.reports.ask import KbAnswerer
+
+ASSETS = (
+    Asset("P-201", "centrifugal_pump", {"site": "North"}),
+    Asset("P-202", "dosing_pump", {"site": "North"}),
+    Asset("B-301", "blower", {"site": "South"}),
+)
+PEOPLE = ("S. Dubois", "A. Martin", "J. Peeters", "L. Janssens", "M. Claes", "K. Wouters", "T. Maes",
+          "R. Jacobs", "E. Mertens", "N. Willems", "F. Goossens", "H. Smets", "D. Lambert")  # fmt: skip
+# (id, asset, date, type, technician, cost, text)
+ORDERS = (
+    ("W01", "P-201", "2024-11-02", "CM", "S. Dubois", 1200.0, "bearing noisy, replaced DE bearing"),
+    ("W02", "P-201", "2025-01-10", "PM", "A. Martin", 150.0, "routine lubrication"),
+    ("W03", "P-202", "2025-02-11", "CM", "S. Dubois", 400.0, "diaphragm torn, replaced diaphragm"),
+    ("W04", "B-301", "2025-03-05", "EM", "J. Peeters", 2500.0, "blower tripped, changed motor bearing"),
+    ("W05", "B-301", "2025-04-20", "PM", "S. Dubois", 90.0, "filter inspection"),
+    ("W06", "P-202", "2025-05-01", "PM", "L. Janssens", 80.0, "calibration check"),
+    *(
+        (f"W{7 + i:02d}", "B-301", f"2025-06-{1 + i:02d}", "PM", person, 50.0, "belt tension check")
+        for i, person in enumerate(PEOPLE[3:])
+    ),
+)
+
+
+@pytest.fixture(scope="module")
+def answerer(tmp_path_factory: pytest.TempPathFactory) -> KbAnswerer:
+    documents = tuple(
+        Document(wo, "work_order", text, asset, pd.Timestamp(day),
+                 {"order_type": kind, "technician": person, "cost": cost})
+        for wo, asset, day, kind, person, cost, text in ORDERS
+    )  # fmt: skip
+    data = MaintenanceData("site", assets=ASSETS, documents=documents)
+    return answerer_over(tmp_path_factory.mktemp("kb"), data)
+
+
+@pytest.mark.parametrize(
+    ("question", "orders"),
+    [
+        ("How many corrective work orders were raised in 2025?", {"W03", "W04"}),
+        (
+            "how many preventive work orders did B-301 get in 2025?",
+            {"W05", *(f"W{n:02d}" for n in range(7, 17))},
+        ),
+        ("How many work orders did S. Dubois do?", {"W01", "W03", "W05"}),
+        ("How many work orders on the pumps?", {"W01", "W02", "W03", "W06"}),
+        ("How many work orders cost more than 1,000?", {"W01", "W04"}),
+        ("how many bearing replacements were there?", {"W01", "W04"}),
+    ],
+)
+def test_a_count_keeps_every_word_of_its_topic(answerer: KbAnswerer, question: str, orders: set[str]) -> None:
+    answer = answerer.answer(question)
+    assert not answer.abstained and answer.kind == "records", answer.text
+    assert answer.text.startswith(f"{len(orders)} "), answer.text
+    assert cited(answer.citations) == orders
+
+
+def test_a_total_over_the_words_of_a_part_and_an_action(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("What did the bearing replacements cost in total?")
+    assert "The total cost over 2 work orders" in answer.text and "is 3700" in answer.text, answer.text
+    answer = answerer.answer("What is the total cost in EUR of the work orders on B-301?")
+    assert "The total cost over 12 work orders" in answer.text and "is 3090" in answer.text, answer.text
+
+
+def test_a_total_on_a_thing_no_record_mentions_is_not_the_total_of_everything(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("What was the total cost of work on the chlorine analyser?")
+    assert answer.text.startswith("No work orders mention 'chlorine' or 'analyser'"), answer.text
+    assert not answer.citations
+
+
+def test_words_that_only_phrase_the_question_filter_nothing(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("How many work orders were raised across the whole site in 2025?")
+    assert answer.text.startswith("15 work orders"), answer.text
