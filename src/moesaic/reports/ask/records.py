@@ -10,7 +10,10 @@ counted. Words are compared folded (:func:`~moesaic.knowledge.links.fold`: "temp
 of the records that it names ("with Priorität hoch"), or by their asset's words (type, site,
 criticality: "EM work orders at the Geleen site", :func:`named_value_sets`); a comparison on
 costs, hours or durations it cannot read, or a "most" over nothing the records hold, is an
-abstention rather than a list of everything.
+abstention rather than a list of everything. The words no filter reads are the question's topic:
+those the records' texts hold filter by text ("what did the bearing replacements cost"), and a
+thing no record mentions, named where a count or a total names what it is about ("on the chlorine
+analyser"), is said to be unmentioned rather than answered with every record.
 """
 
 from __future__ import annotations
