@@ -79,6 +79,22 @@ def test_cli_writes_a_point_forecast_without_quantile_columns(tmp_path: Path, mo
     assert plot.read_bytes().startswith(b"\x89PNG")
 
 
+def test_cli_fills_a_gap_in_time_with_empty_rows_and_steps_on_from_the_last_row(tmp_path: Path) -> None:
+    frame = pd.read_csv(_csv(tmp_path / "s.csv", 200))
+    frame["time"] = pd.to_datetime(frame["time"])
+    frame.loc[100:, "time"] += pd.Timedelta(minutes=30)  # the logger was off for half an hour
+    frame.to_csv(tmp_path / "s.csv", index=False)
+    out = tmp_path / "f.csv"
+    code, output = _run(
+        "--csv", str(tmp_path / "s.csv"), "--horizon", "3", "--out", str(out), "--model", "dlinear",
+        "--set", "train.max_steps=2", "--set", "train.warmup_steps=0",
+    )  # fmt: skip
+    assert code == 0, output
+    assert "1 gap(s) in time" in output and "empty rows are put in the gaps" in output
+    times = pd.to_datetime(pd.read_csv(out)["time"])
+    assert list(times) == list(pd.date_range("2024-01-01 03:50", periods=3, freq="min"))
+
+
 def test_cli_keeps_the_quantiles_of_a_probabilistic_forecaster(tmp_path: Path) -> None:
     out = tmp_path / "f.csv"
     settings = [arg for key in TINY for arg in ("--set", key)]

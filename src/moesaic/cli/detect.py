@@ -14,18 +14,16 @@ from moesaic.atomic import write_bytes_atomic, write_text_atomic
 from moesaic.checkpoint import CheckpointError, check_model_folder
 from moesaic.cli.console import check_outputs, console, fail, working
 from moesaic.cli.series_options import (
-    GAP_STEPS,
-    NEIGHBOURS,
     ChannelsOption,
     TimeColOption,
     print_left_out,
     read_channels,
     utc_times,
-    warn_gaps,
+    with_gaps_filled,
 )
 from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.readers import LABEL_NAMES
-from moesaic.data.schema import Series, fill_gaps
+from moesaic.data.schema import Series
 from moesaic.data.tables import DataFormatError
 from moesaic.eval.metrics import false_alarm_rate, missed_alarm_rate, point_f1
 from moesaic.reports.plots import detection_figure, figure_png, mask_spans
@@ -53,14 +51,6 @@ FILLED = (
     "empty rows are put in the gaps, so that the detector sees the time that passed; they are not in "
     "the output"
 )
-
-
-def _filled(series: Series, path: Path) -> tuple[Series, np.ndarray]:
-    """``series`` with its gaps in time filled with empty rows (:func:`fill_gaps`), and the mask of
-    the file's own rows; the gap warning says whether they were filled."""
-    filled, kept = fill_gaps(series, GAP_STEPS)
-    warn_gaps(series, path, FILLED if not kept.all() else NEIGHBOURS)
-    return filled, kept
 
 
 def _against(truth: tuple[str, np.ndarray], alarm: np.ndarray, count: int) -> str:
@@ -208,14 +198,14 @@ def detect(
             fitted = load_detector(load)
             detector, count = fitted.name, 0
             series = read_channels(csv, time_col=time_col, channels=",".join(fitted.channels_), gap_note=None)
-            series, kept = _filled(series, csv)
+            series, kept = with_gaps_filled(series, csv, FILLED)
             values = _saved_channels(series, fitted.channels_, csv)
             learnt = f"loaded from {load}"
         else:
             assert train_until is not None
             series = read_channels(csv, time_col=time_col, channels=channels, gap_note=None)
             count = training_rows(series.time, train_until)  # --train-until 400: the file's rows
-            series, kept = _filled(series, csv)
+            series, kept = with_gaps_filled(series, csv, FILLED)
             if count < MIN_FIT_ROWS:
                 raise ValueError(
                     f"--train-until gives {count} training rows; a detector needs at least {MIN_FIT_ROWS} "

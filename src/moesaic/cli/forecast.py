@@ -34,6 +34,7 @@ from moesaic.cli.series_options import (
     print_left_out,
     read_channels,
     utc_times,
+    with_gaps_filled,
 )
 from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.schema import Series
@@ -117,7 +118,8 @@ def forecast(
             )
         if save is not None and pretrained is None:
             check_model_folder(save, None)  # before fitting; a Forecaster's config has no kind
-        series = read_channels(csv, time_col=time_col, channels=channels)
+        series = read_channels(csv, time_col=time_col, channels=channels, gap_note=None)
+        series, _ = with_gaps_filled(series, csv, GAPS_READ_AS_MISSING)
         if pretrained is not None:
             if load is not None or save is not None:
                 raise ValueError("--pretrained forecasts without fitting: it takes neither --load nor --save")
@@ -240,6 +242,12 @@ def _check_line(check: HoldoutCheck, fraction: float, *, trained: bool = True) -
         f"check on the last {fraction:.0%} of the rows ({check.origins} forecasts{chose}): mean absolute "
         f"error {check.mae:.3f} standardised{against}{band}"
     )
+
+
+GAPS_READ_AS_MISSING = (
+    "empty rows are put in the gaps, so that the forecaster sees the time that passed and the "
+    "forecast steps follow the usual one"
+)
 
 
 def _worse_line(check: HoldoutCheck) -> str:

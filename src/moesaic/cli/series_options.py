@@ -6,12 +6,13 @@ import dataclasses
 from pathlib import Path
 from typing import Annotated
 
+import numpy as np
 import pandas as pd
 import typer
 
 from moesaic.cli.console import console, fail
 from moesaic.data.readers import read_series_file
-from moesaic.data.schema import GAP_FACTOR, Series, time_gaps
+from moesaic.data.schema import GAP_FACTOR, Series, fill_gaps, time_gaps
 from moesaic.data.tables import DataFormatError
 
 TimeColOption = Annotated[str | None, typer.Option("--time-col", help="The time column (default: detected).")]
@@ -86,6 +87,15 @@ def warn_gaps(series: Series, path: Path, note: str = NEIGHBOURS) -> None:
             style="yellow",
             soft_wrap=True,
         )
+
+
+def with_gaps_filled(series: Series, path: Path, note: str) -> tuple[Series, np.ndarray]:
+    """``series`` with its gaps in time filled with empty rows (:func:`fill_gaps`), and the mask of
+    the file's own rows; the gap warning ends with ``note`` (what the command does with the empty
+    rows) when they were filled, else with :data:`NEIGHBOURS`."""
+    filled, kept = fill_gaps(series, GAP_STEPS)
+    warn_gaps(series, path, note if not kept.all() else NEIGHBOURS)
+    return filled, kept
 
 
 def print_left_out(series: Series) -> None:
