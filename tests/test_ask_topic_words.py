@@ -81,3 +81,18 @@ def test_a_total_on_a_thing_no_record_mentions_is_not_the_total_of_everything(an
 def test_words_that_only_phrase_the_question_filter_nothing(answerer: KbAnswerer) -> None:
     answer = answerer.answer("How many work orders were raised across the whole site in 2025?")
     assert answer.text.startswith("15 work orders"), answer.text
+
+
+def test_assets_asked_for_by_the_records_they_lack(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("Which assets have no work orders in 2024?")
+    assert answer.text.startswith("2 of the 3 assets have no work orders in 2024"), answer.text
+    assert answer.text.endswith(": site:B-301, site:P-202."), answer.text
+    answer = answerer.answer("which pumps had no corrective work orders?")
+    assert answer.text.startswith(
+        "Each of the 2 assets has work orders with asset type centrifugal_pump or "
+    ), answer.text
+
+
+def test_who_fixed_a_fault_needs_no_order_saying_fixed(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("Who fixed the torn diaphragm on P-202?")
+    assert "technician of 1 work order" in answer.text and "S. Dubois: [site:W03]" in answer.text, answer.text

@@ -143,3 +143,10 @@ def test_energy_consumption_no_record_mentions_is_an_abstention(answerer: KbAnsw
 def test_another_word_for_a_place_names_the_place_field(answerer: KbAnswerer) -> None:
     answer = answerer.answer("wich works had the most work orders?")
     assert "the most frequent site is Geleen with 6 records" in answer.text, answer.text
+
+
+def test_readings_of_an_asset_with_one_channel_need_no_channel_named(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("How many missing readings does P-1 have?")
+    assert answer.kind == "series" and "0 of 480 readings missing" in answer.text, answer.text
+    answer = answerer.answer("What is the discharge temp of P-1?")
+    assert answer.kind == "series" and "last reading" in answer.text, answer.text

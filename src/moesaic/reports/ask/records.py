@@ -45,6 +45,11 @@ _TOP = re.compile(r"\bmost\b(?! recent)|\btop\s*\d*\b|\bfrequent(?:ly)?\b")  # "
 # "the highest total cost": a ranking (as typed, too)
 _HIGHEST = re.compile(r"\b(?:highest|higest|hightest|largest|biggest|greatest)\b")
 LATEST_WORDS = re.compile(r"\b(?:last|latest|most recent)\b(?!\s+\d)(?!\s+(?:hour|day|week|month|year)s?\b)")
+_NONE = re.compile(
+    r"\b(?:(?:have|has|had|got|saw|see|with) (?:no|zero)|without(?: any| a)?) (?:[\w-]+ ){0,2}"
+    r"(?:work ?orders?|wos?|jobs?|alarms?|alerts?|faults?|failures?|events?|anomal\w*|records?|maintenance)\b"
+)
+"""Assets asked for by what they lack: "which assets have no work orders"."""
 _ANY = re.compile(r"^(?:did|does|do|were|was|has|have|are|is) .*\bany\b")  # a yes/no count
 _PER_ASSET = re.compile(r"\b(?:per|by|for each|each)\s+(?:asset|machine|equipment|excavator|unit)\b")
 _GENERIC_VALUES = frozenset(("unspecified", "other", "misc", "none", "unknown", "n/a", "na", "cm", "pm"))
@@ -123,10 +128,12 @@ def group_facet(text: str, asset_types: tuple[str, ...] = ()) -> str | None:
 
 
 def _asset_types(frame: pd.DataFrame) -> tuple[str, ...]:
-    """The records' asset types, folded, and the last word of each when no other type ends with it."""
-    types = sorted({fold(v) for v in facet_column(frame, "asset_type") if v})
-    heads = [t.split()[-1] for t in types]
-    return tuple(dict.fromkeys([*types, *(h for h in heads if heads.count(h) == 1)]))
+    """The records' asset types, folded, as words ("centrifugal pump" for ``centrifugal_pump``), and
+    the last word of each ("which pumps": the assets of every type of pump)."""
+    types = sorted(
+        {" ".join(re.findall(r"[^\W_]+", fold(v))) for v in facet_column(frame, "asset_type") if v}
+    )
+    return tuple(dict.fromkeys([*types, *(t.split()[-1] for t in types if t)]))
 
 
 PERSON_FIELDS = re.compile(
@@ -309,6 +316,8 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
     group = group_facet(text, _asset_types(scope)) or next((f for f in fields if _TOP.search(text)), None)
     if _PER_ASSET.search(text):
         operation, group = "per_asset", "asset"
+    elif group == "asset" and _NONE.search(text):
+        operation = "none"  # "which assets have no work orders"
     elif numeric and re.search(r"\b(?:average|mean|avg|averge)\b", text):
         operation = "mean"
     elif group and (_TOP.search(text) or (numeric and _HIGHEST.search(text))):
@@ -429,8 +438,10 @@ _NOT_CONTENT_WORDS = """when was were is are the a an on of for in at last lates
     orders wo wos job jobs record records maintenance asset assets machine equipment unit have has had been
     being get got gets they them their there you your our his her can could would should will may might
     must any some all also just only please tell show give find list me my about into from with without
-    carried out took take taken place one ones time times day days"""
+    carried out took take taken place one ones time times day days fix fixed fixes fixing resolved solved
+    sorted handled attended dealt"""
 _NOT_CONTENT = frozenset(_NOT_CONTENT_WORDS.split())
+"""Words a latest or asked-field question says besides its topic ("fixed": whatever was done)."""
 
 
 _SAME_ACTION = (
@@ -622,6 +633,8 @@ def answer_records(
         return _none_mention(rows, said, query)
     scope = f"{query.noun} " + " ".join(said) if said else query.noun
     found = counted(len(rows), query.noun) + (" " + " ".join(said) if said else "")  # "1 work order with ..."
+    if query.operation == "none":
+        return _without(base, rows, said, query)
     if query.operation in ("top", "per_asset"):
         return _aggregate(rows, scope, query)
     if query.operation in ("sum", "mean"):
@@ -668,6 +681,28 @@ def _none_mention(rows: pd.DataFrame, said: list[str], query: RecordQuery) -> Kb
         ]
         text += f" {counted(len(rows), query.noun)} mentioning {held}: " + " | ".join(shown)
     return KbAnswer(text, cite_records_frame(rows) if query.words else (), False, "records")
+
+
+def _without(base: KnowledgeBase, rows: pd.DataFrame, said: list[str], query: RecordQuery) -> KbAnswer:
+    """The assets of the base (of the asset types the question names) that none of ``rows`` is about."""
+    types = {fold(t) for t in query.filters.get("asset_type", ())}
+    assets = [
+        key
+        for key, kind in base.connection.execute("SELECT key, asset_type FROM assets ORDER BY key")
+        if not types or fold(kind) in types
+    ]
+    lacking = [a for a in assets if a not in set(rows["asset"])]
+    scope = f"{query.noun} " + " ".join(said) if said else query.noun
+    if not assets:
+        return abstain("records", "the base holds no asset" + (" of that type." if types else "."))
+    if not lacking:
+        return KbAnswer(f"Each of the {len(assets)} assets has {scope}.", (), False, "records")
+    listed = ", ".join(lacking[:LIST_ROWS]) + (
+        f" and {len(lacking) - LIST_ROWS} more" if len(lacking) > LIST_ROWS else ""
+    )
+    have = "has" if len(lacking) == 1 else "have"
+    text = f"{len(lacking)} of the {len(assets)} assets {have} no {scope}: {listed}."
+    return KbAnswer(text, cite_records("assets", lacking[:MAX_CITED]), False, "records")
 
 
 def _asked_value(rows: pd.DataFrame, field: str | None) -> str:

@@ -49,6 +49,12 @@ _ASKING = re.compile(
 "failures on the pumps") that names records asks for those records."""
 
 
+_READINGS = re.compile(r"\b(?:readings?|values?|samples?|data(?: points?)?|measurements?|sensor data)\b")
+"""Words for a series' readings."""
+_VALUE = re.compile(r"(?:what|how high|how low) (?:is|was|were|are) (?:the )?")
+"""A question asking a value: "what is the UV intensity of UV-501"."""
+
+
 class Route(NamedTuple):
     name: str  # one of ROUTES
     reason: str  # the cue that decided it, for logs and tests
@@ -95,14 +101,18 @@ def choose_route(
         channel = match_channel(question, asset_channels)
         stats = [name for name, p in STAT_WORDS if p.search(text)]
         asks = TREND_WORDS.search(text) or stats
-        # "missing" alone asks about a channel only when one is named ("the missing guard bolt")
-        if asks and (channel is not None or (not records_noun and stats != ["missing"])):
+        # "missing" alone asks about a channel only when one is named ("the missing guard bolt") or
+        # its readings are ("how many missing readings does UV-501 have")
+        readings = stats != ["missing"] or _READINGS.search(text) is not None
+        if asks and (channel is not None or (not records_noun and readings)):
             return Route("series", f"a statistic of channel {channel}")
+        if channel is not None and not records_noun and _VALUE.match(text):
+            return Route("series", f"the value of channel {channel}")
     if named.assets and not asset_channels and channels and not records_noun:
         # A channel question about an asset without series: the series answerer says it has none.
         every = sorted({c for names in channels.values() for c in names})
         stat = any(p.search(text) for _, p in STAT_WORDS) and match_channel(question, every) is not None
-        value = re.match(r"(?:what|how high|how low) (?:is|was|were|are) (?:the )?", text)
+        value = _VALUE.match(text)
         named_channel = value is not None and match_channel(question, every) is not None
         if TREND_WORDS.search(text) or stat or named_channel:
             return Route("series", "a series question about an asset without series")

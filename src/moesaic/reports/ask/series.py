@@ -161,6 +161,13 @@ def answer_series(base: KnowledgeBase, question: str, named: Named) -> KbAnswer:
         )
     if onset:
         return answer_onset(base, asset, channel, channels, window, question)
+    if channel is None and len(channels) == 1:
+        channel = channels[0]  # an asset with one channel: its readings are asked about
+    if channel is None and [name for name, pattern in STAT_WORDS if pattern.search(text)] == ["missing"]:
+        # "how many missing readings does UV-501 have": each channel's
+        answers = [_stat_answer(_read(base, asset, c, window), text) for c in channels]
+        cited = tuple(c for a in answers for c in a.citations)
+        return KbAnswer(" ".join(a.text for a in answers), cited, False, "series")
     if channel is None:
         return abstain("series", f"the question names no channel of {asset}; its channels are {channels}.")
     reading = _read(base, asset, channel, window)
