@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import re
 from pathlib import Path
 
 import numpy as np
@@ -292,6 +293,23 @@ def test_few_training_rows_still_hold_the_threshold_rows_apart(tmp_path: Path) -
     text = " ".join(result.output.split())
     assert result.exit_code == 0 and "fitted on 43 rows, threshold from the same rows" in text
     assert "set on the rows the detector learnt" in text and "at least 44 training rows" in text
+
+
+def test_a_reading_stuck_longer_than_any_repeat_in_training_is_in_alarm_and_named(tmp_path: Path) -> None:
+    _write_csv(tmp_path / "plant.csv", rows=200)
+    frame = pd.read_csv(tmp_path / "plant.csv")
+    frame.loc[150:179, "pump_temp"] = 20.25  # a frozen transmitter, at a normal value
+    frame["pump_flow"] = frame["pump_flow"].round(1)  # repeats of a coarse reading are normal
+    frame.to_csv(tmp_path / "plant.csv", index=False)
+    out = tmp_path / "out.csv"
+    result = CliRunner().invoke(_app(), [*_zscore_args(tmp_path, out), "--top", "1"])
+    text = " ".join(result.output.split())
+    assert result.exit_code == 0 and "stuck reading: pump_temp stays at 20.25 from 2024-01-01 02:30" in text
+    assert "(30 rows)" in text and "stuck reading: pump_flow" not in text
+    table = pd.read_csv(out)
+    assert (table["alarm"][150:180] == 1).all() and (table["top_channels"][150:180] == "pump_temp").all()
+    threshold = float(re.search(r"threshold ([0-9.e+-]+);", text).group(1))  # type: ignore[union-attr]
+    assert table["score"][150:180].min() >= threshold
 
 
 def test_too_few_training_rows_or_a_channel_unread_in_them_name_the_option_file_and_column(

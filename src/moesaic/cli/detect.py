@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Annotated
 
 import numpy as np
+import pandas as pd
 import typer
 
 from moesaic.atomic import write_bytes_atomic, write_text_atomic
@@ -28,7 +29,7 @@ from moesaic.data.tables import DataFormatError
 from moesaic.eval.metrics import false_alarm_rate, missed_alarm_rate, point_f1
 from moesaic.reports.plots import detection_figure, figure_png, mask_spans
 from moesaic.tasks.anomaly import AnomalyConfig, detection_table, training_rows
-from moesaic.tasks.detector_fit import fit_on_training_rows, least_rows_held_apart
+from moesaic.tasks.detector_fit import Stuck, fit_on_training_rows, least_rows_held_apart, stuck_readings
 from moesaic.tasks.detector_registry import DETECTORS, load_detector, make_detector
 from moesaic.tasks.detectors import KIND_PREFIX, BaseDetector, Detection
 from moesaic.tasks.detectors_pipeline import MIN_FIT_ROWS
@@ -88,6 +89,32 @@ def _short_training(time: np.ndarray, count: int) -> str:
         f"the {count} training rows span {hours:.3g} hours, less than two days: a daily cycle is not "
         "in them, so its swings may raise alarms; give more rows with --train-until"
     )
+
+
+MAX_STUCK_SHOWN = 5
+"""Stuck readings named one by one; the others are counted."""
+
+
+def _with_stuck(detection: Detection, stuck: Stuck) -> Detection:
+    """``detection`` with the steps of ``stuck`` readings in alarm, their score raised to the
+    threshold at least and the stuck channel made their largest contribution, so that the output
+    names it."""
+    score, contributions = detection.score.copy(), detection.contributions.copy()
+    for t in np.flatnonzero(stuck.steps.any(axis=1)):
+        c = int(np.flatnonzero(stuck.steps[t])[0])
+        base = float(np.nan_to_num(score[t]))
+        add = max(detection.threshold - base, float(contributions[t].max() - contributions[t, c]), 0.0)
+        add += 1e-9 * max(detection.threshold, 1.0)  # strictly above: the channel ranks first
+        score[t], contributions[t, c] = base + add, contributions[t, c] + add
+    alarm = detection.alarm | stuck.steps.any(axis=1)
+    return detection._replace(score=score, contributions=contributions, alarm=alarm)
+
+
+def _when(time: np.ndarray, step: int) -> str:
+    """Step ``step`` as its time, or as its step number when the series has no clock."""
+    if np.issubdtype(time.dtype, np.datetime64):
+        return f"{pd.Timestamp(time[step]):%Y-%m-%d %H:%M}"
+    return f"step {time[step]}"
 
 
 def _without_warm_up(detection: Detection, smooth: int) -> Detection:
@@ -217,6 +244,9 @@ def detect(
             with working(f"fitting {detector} on {count} rows"):
                 learnt = fit_on_training_rows(fitted, values, count, series.channels, csv)
         detection = _without_warm_up(fitted.predict(values), fitted.config.smooth)
+        stuck = stuck_readings(values, count) if count else None  # a loaded detector: no training rows
+        if stuck is not None and stuck.runs:
+            detection = _with_stuck(detection, stuck)
         table = utc_times(detection_table(series.time, detection, top=top), "time", series)[kept]
         write_text_atomic(out, table.to_csv(index=False))
         if save is not None:
@@ -260,6 +290,16 @@ def detect(
             markup=True,
             highlight=False,
         )
+    for c, first, last in stuck.runs[:MAX_STUCK_SHOWN] if stuck is not None else ():
+        console.print(
+            f"stuck reading: {series.channels[c]} stays at {float(values[first, c]):.6g} from "
+            f"{_when(series.time, first)} to {_when(series.time, last)} ({last - first + 1} rows), longer "
+            "than any repeat in the training rows: in alarm",
+            style="yellow",
+            soft_wrap=True,
+        )
+    if stuck is not None and len(stuck.runs) > MAX_STUCK_SHOWN:
+        console.print(f"... and {len(stuck.runs) - MAX_STUCK_SHOWN} more stuck readings", style="yellow")
     print_left_out(series)
     if truth:
         counted = int(kept[:count].sum())  # the file's own rows, without those put in its gaps

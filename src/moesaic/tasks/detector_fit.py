@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -72,3 +73,43 @@ def fit_on_training_rows(
         return f"fitted on rows 1-{cut}, threshold from rows {cut + 1}-{count}"
     fitted.fit(values[:count], channels=channels)
     return f"fitted on {count} rows, threshold from the same rows"
+
+
+STUCK_ROWS = 12
+"""Fewest repeats of one reading that read as a stuck sensor, however often the training rows repeat."""
+
+
+class Stuck(NamedTuple):
+    """Runs of one reading repeated for longer than any in the training rows."""
+
+    steps: np.ndarray  # (T, C) bool: the steps of such runs after the training rows
+    runs: tuple[tuple[int, int, int], ...]  # (channel, first step, last step) of each run
+
+
+def stuck_readings(values: np.ndarray, count: int, least: int = STUCK_ROWS) -> Stuck:
+    """The runs of one channel's reading repeated exactly, after the first ``count`` rows, longer
+    than twice the longest such run in them and than ``least`` rows: a frozen sensor or a stuck
+    transmitter, which a detector of departures sees as normal (its value is). A missing reading
+    ends a run.
+
+    Args:
+        values: (T, C) readings, NaN where missing.
+        count: the training rows.
+        least: the fewest repeats that count.
+    """
+    T, C = values.shape
+    steps = np.zeros((T, C), dtype=bool)
+    runs = []
+    for c in range(C):
+        x = values[:, c]
+        same = np.r_[False, (x[1:] == x[:-1]) & np.isfinite(x[1:])]  # NaN == NaN is False
+        starts = [int(s) for s in np.flatnonzero(~same)]
+        ends = [*starts[1:], T]  # runs x[starts[i]:ends[i]] of one value
+        trained = [min(e, count) - s for s, e in zip(starts, ends, strict=True) if s < count]
+        limit = max(least, 2 * max(trained, default=1))
+        for s, e in zip(starts, ends, strict=True):
+            if e - s > limit and e > count and np.isfinite(x[s]):
+                first = max(s, count)
+                steps[first:e, c] = True
+                runs.append((c, first, e - 1))
+    return Stuck(steps, tuple(runs))
