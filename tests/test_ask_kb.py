@@ -18,6 +18,7 @@ from moesaic.data.simulator import SimulatorConfig, load_plant, simulate_to
 from moesaic.knowledge import KnowledgeBase
 from moesaic.reports.ask import KbAnswerer, RecordCitation, SeriesCitation
 from moesaic.reports.ask.retrieve import fit_threshold
+from moesaic.reports.ask.sequence import _next_records
 from moesaic.reports.ask.timewords import read_window
 from moesaic.reports.ask.trendtest import change_point, trend_test
 
@@ -475,3 +476,21 @@ def test_a_step_is_dated_at_the_step_and_a_ramp_where_it_starts() -> None:
     ramp = np.maximum(np.arange(600) - 300, 0) * 0.02 + rng.normal(0, 0.2, 600)
     sloped = change_point(ramp)
     assert sloped is not None and abs(sloped.onset - 300) <= 30 and sloped.at > sloped.onset + 50
+
+
+def test_what_follows_anchors_months_apart_is_what_follows_the_latest_episode() -> None:
+    def record(key: str, day: str, text: str) -> dict:
+        return {"asset": "B-1", "time": pd.Timestamp(day), "key": key, "table": "documents", "text": text}
+
+    frame = pd.DataFrame([
+        record("A1", "2024-01-05", "bearing alarm"), record("W1", "2024-01-06", "greased bearing"),
+        record("W2", "2024-03-01", "belt check"), record("A2", "2024-06-01", "bearing alarm"),
+        record("W3", "2024-06-02", "replaced the drive-end bearing and checked the coupling alignment after"),
+    ])  # fmt: skip
+    answer = _next_records(frame, frame[frame["key"].str.startswith("A")], "the bearing alarm", 30)
+    assert "the latest of 2 episodes more than 30 days apart (2024-06-01 00:00)" in answer.text, answer.text
+    assert (
+        "1 record follows on B-1: 2024-06-02 00:00 W3: replaced the drive-end bearing and checked the"
+        in answer.text
+    )
+    assert answer.text.endswith("...."), answer.text  # the quote cut at 60 characters, then the full stop

@@ -113,3 +113,8 @@ def fmt_number(value: float) -> str:
     if abs(value) >= 1000:
         return f"{value:.2f}"
     return f"{value:.4g}"
+
+
+def shortened(text: str, most: int) -> str:
+    """``text``, or its first ``most`` characters ending in "..." when it is longer."""
+    return text if len(text) <= most else text[: most - 3].rstrip() + "..."

@@ -25,7 +25,15 @@ import pandas as pd
 
 from moesaic.knowledge import KnowledgeBase
 from moesaic.knowledge.links import WORD, fold
-from moesaic.reports.ask.answer import MAX_CITED, KbAnswer, RecordCitation, abstain, cite_records, fmt_number
+from moesaic.reports.ask.answer import (
+    MAX_CITED,
+    KbAnswer,
+    RecordCitation,
+    abstain,
+    cite_records,
+    fmt_number,
+    shortened,
+)
 from moesaic.reports.ask.frame import DURATION_IN_HOURS, FACETS, INSTALL_YEAR, RECORD_KINDS
 from moesaic.reports.ask.resolve import Named
 from moesaic.reports.ask.timewords import TimePhraseError, Window, blank_times, read_window
@@ -581,11 +589,15 @@ def select(base: KnowledgeBase, frame: pd.DataFrame, query: RecordQuery) -> tupl
     return rows, said
 
 
+QUOTED_CHARS = 120
+"""The most characters of a record's text quoted in an answer's list."""
+
+
 def _lines(rows: pd.DataFrame, limit: int = 10) -> list[str]:
     out = []
     for key, time, asset, text in rows[["key", "time", "asset", "text"]].head(limit).itertuples(index=False):
         when = f" {time:%Y-%m-%d}" if isinstance(time, pd.Timestamp) else ""
-        out.append(f"[{key}]{when} {asset or '-'}: {str(text)[:120]}")
+        out.append(f"[{key}]{when} {asset or '-'}: {shortened(str(text), QUOTED_CHARS)}")
     return out
 
 

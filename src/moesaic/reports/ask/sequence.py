@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from moesaic.knowledge.links import WORD, fold
-from moesaic.reports.ask.answer import KbAnswer, abstain
+from moesaic.reports.ask.answer import KbAnswer, abstain, shortened
 from moesaic.reports.ask.frame import FACETS, RECORD_KINDS
 from moesaic.reports.ask.records import cite_records_frame, group_facet, named_values
 from moesaic.reports.ask.resolve import Named
@@ -141,9 +141,19 @@ def _anchors(frame: pd.DataFrame, phrase: str) -> tuple[pd.DataFrame, str]:
     return frame[keep], f"{noun} mentioning " + " ".join(words)
 
 
+QUOTED_CHARS = 60
+"""The most characters of a record's text quoted in a list of what follows."""
+
+
 def _next_records(dated: pd.DataFrame, anchor: pd.DataFrame, described: str, days: int) -> KbAnswer:
     """What follows one record, or the records of one asset: its next records from the first of
-    them to ``days`` after the last, in time order, the anchors left out, work orders first."""
+    them to ``days`` after the last, in time order, the anchors left out, work orders first. Records
+    more than ``days`` apart are separate episodes: the latest one is followed."""
+    anchor = anchor.sort_values("time")
+    episode = (anchor["time"].diff() > pd.Timedelta(days=days)).cumsum()
+    if episode.iloc[-1] > 0:
+        described += f", the latest of {int(episode.iloc[-1]) + 1} episodes more than {days} days apart"
+        anchor = anchor[episode == episode.iloc[-1]]
     asset, start = anchor["asset"].iloc[0], anchor["time"].min()
     mine = dated[(dated["asset"] == asset) & (dated["time"] > start) & ~dated["key"].isin(anchor["key"])]
     nxt = mine[mine["time"] <= anchor["time"].max() + pd.Timedelta(days=days)].sort_values("time")
@@ -158,13 +168,14 @@ def _next_records(dated: pd.DataFrame, anchor: pd.DataFrame, described: str, day
         return KbAnswer(text, cite_records_frame(anchor), False, "records")
     shown = nxt.head(5)
     listed = "; ".join(
-        f"{t:%Y-%m-%d %H:%M} {k}: {x[:60]}"
+        f"{t:%Y-%m-%d %H:%M} {k}: {shortened(x, QUOTED_CHARS)}"
         for t, k, x in zip(shown["time"], shown["key"], shown["text"], strict=True)
     )
     more = f" ({len(nxt) - len(shown)} more)" if len(nxt) > len(shown) else ""
     text = (
-        f"Within {days} days after {described} ({when}), {len(nxt)} records follow "
-        f"on {asset}: {listed}{more}."
+        f"Within {days} days after {described} ({when}), {len(nxt)} "
+        + ("record follows " if len(nxt) == 1 else "records follow ")
+        + f"on {asset}: {listed}{more}."
     )
     return KbAnswer(text, cite_records_frame(pd.concat([anchor, shown])), False, "records")
 
