@@ -494,3 +494,12 @@ def test_what_follows_anchors_months_apart_is_what_follows_the_latest_episode() 
         in answer.text
     )
     assert answer.text.endswith("...."), answer.text  # the quote cut at 60 characters, then the full stop
+
+
+@pytest.mark.parametrize(("length", "jump"), [(3000, 1237), (5000, 4001), (10000, 2503)])
+def test_a_jump_in_a_long_series_is_dated_at_its_own_reading(length: int, jump: int) -> None:
+    # the scan runs on block means of 2, 3 or 5 readings; the block's start dated it early or late
+    values = np.random.default_rng(0).normal(0, 1, length)
+    values[jump:] += 10
+    change = change_point(values)
+    assert change is not None and change.at == change.onset == jump
