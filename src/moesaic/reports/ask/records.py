@@ -479,7 +479,9 @@ _NOT_TOPIC_WORDS = """how many much number count counted total totals sum summed
     there type types kind kinds category categories failure failures fault faults code codes mode modes
     component components part parts action actions activity activities system systems subsystem subsystems
     major alarm alarms alert alerts anomaly anomalies event events maintenance ticket tickets euro euros usd
-    dollars gbp pounds year years month months week weeks quarter quarters name names show list give"""
+    dollars gbp pounds year years month months week weeks quarter quarters name names show list give
+    new old main big small large high low recent current next previous same other more less ever never
+    again already really actually roughly approximately about exactly overall"""
 _NOT_TOPIC = _NOT_CONTENT | frozenset(_NOT_TOPIC_WORDS.split())
 """Words a count, total or ranking question says besides its topic ("how many", "cost", a facet)."""
 
