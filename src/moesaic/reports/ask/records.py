@@ -395,16 +395,19 @@ def _order_types(
 ) -> tuple[str, dict[str, tuple[str, ...]]]:
     """``text`` without the words for corrective or preventive work (:data:`ORDER_KINDS`) that no
     value of the records says, and {field: its values of that kind} ("corrective work orders":
-    those of type CM or EM), from the first categorical field holding values of both kinds."""
+    those of type CM or EM), from the first categorical field not filtered yet with some values
+    of that kind and some of another."""
     found: dict[str, tuple[str, ...]] = {}
     for pattern, kinds in ORDER_KINDS:
         said = re.search(rf"\b(?:{pattern})\b", text)
-        for field in [] if said is None else categorical_fields(scope):
+        if said is None:
+            continue
+        for field in categorical_fields(scope):
             values = {str(v) for v in facet_column(scope, field) if str(v).strip()}
             kind = sorted(v for v in values if fold(v).strip() in kinds)
             if field not in filters and kind and len(kind) < len(values):
                 found[field] = (*found.get(field, ()), *kind)
-                text = blank(text, (said.span(),)) if said else text
+                text = blank(text, (said.span(),))
                 break
     return text, found
 
@@ -468,20 +471,23 @@ def _stem(word: str) -> str:
     return word
 
 
-_NOT_TOPIC_WORDS = """how many much number count counted total totals sum summed average mean avg averge
-    per each every most frequent frequently often common commonly top highest higest hightest largest
-    biggest greatest lowest least fewest spent spend spending cost costs costed costing expense expenses
-    money price labour labor hours hrs hour man duration downtime running value amount overall altogether
-    combined raised raise opened logged booked created issued recorded reported filed entered written
-    show shows showed comes come came gets get got throws throw threw takes take took make makes made
-    happens happen see seen seeing complete completed close closed perform performed needed need needs
-    over across among between first still right now whole entire plant site works freq
-    there type types kind kinds category categories failure failures fault faults code codes mode modes
-    component components part parts action actions activity activities system systems subsystem subsystems
-    major alarm alarms alert alerts anomaly anomalies event events maintenance ticket tickets euro euros usd
-    dollars gbp pounds year years month months week weeks quarter quarters name names show list give
-    new old main big small large high low recent current next previous same other more less ever never
-    again already really actually roughly approximately about exactly overall"""
+_NOT_TOPIC_WORDS = """how many much number count counted total totals sum summed average mean avg
+    averge per each every frequent frequently often common commonly top highest
+    higest hightest largest biggest greatest lowest least fewest spent spend
+    spending cost costs costed costing expense expenses money price labour labor
+    hours hrs hour man duration downtime running value amount overall altogether
+    combined raised raise opened logged booked created issued recorded reported
+    filed entered written shows showed comes come came throws throw threw takes make
+    makes made happens see seen seeing complete completed close closed perform
+    performed needed need needs over across among between first still right now
+    whole entire plant site works freq type types kind kinds category categories
+    failure failures fault faults code codes mode modes component components part
+    parts action actions activity activities system systems subsystem subsystems
+    major alarm alarms alert alerts anomaly anomalies event events ticket tickets
+    euro euros usd dollars gbp pounds year years month months week weeks quarter
+    quarters name names new old main big small large high low current next previous
+    same other more less never again already really actually roughly approximately
+    exactly"""
 _NOT_TOPIC = _NOT_CONTENT | frozenset(_NOT_TOPIC_WORDS.split())
 """Words a count, total or ranking question says besides its topic ("how many", "cost", a facet)."""
 
