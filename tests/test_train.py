@@ -125,7 +125,7 @@ def test_evaluate_weighs_each_example_alike_whatever_the_batch_sizes() -> None:
     whole = evaluate(module, [(x, y)])
     uneven = [(x[:16], y[:16]), (x[16:], y[16:])]  # a mean of the two batch means would be off
     assert evaluate(module, uneven) == pytest.approx(whole, rel=1e-5)
-    means = [float(module.loss(b).loss) for b in uneven]
+    means = [float(module.loss(b).loss.detach()) for b in uneven]
     assert abs(sum(means) / 2 - whole) > 1e-3
 
 
