@@ -30,6 +30,7 @@ from moesaic.tasks.anomaly import (
     pretrain_anomaly_model,
     training_rows,
 )
+from moesaic.tasks.detector_fit import stuck_readings
 from moesaic.tasks.detector_registry import DETECTORS, load_detector, make_detector
 from moesaic.train import TrainConfig
 
@@ -310,6 +311,11 @@ def test_a_reading_stuck_longer_than_any_repeat_in_training_is_in_alarm_and_name
     assert (table["alarm"][150:180] == 1).all() and (table["top_channels"][150:180] == "pump_temp").all()
     threshold = float(re.search(r"threshold ([0-9.e+-]+);", text).group(1))  # type: ignore[union-attr]
     assert table["score"][150:180].min() >= threshold
+    held = np.full((200, 1), 3.0)
+    assert stuck_readings(held, 80).runs == ()  # a set point held through the training rows
+    moved = held.copy()
+    moved[:40, 0] = np.arange(40)  # it varied, then froze at row 40 for longer than twice its 40 rows
+    assert stuck_readings(moved, 80).runs == ((0, 80, 199),)
 
 
 def test_too_few_training_rows_or_a_channel_unread_in_them_name_the_option_file_and_column(

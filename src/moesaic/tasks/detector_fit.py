@@ -90,7 +90,7 @@ def stuck_readings(values: np.ndarray, count: int, least: int = STUCK_ROWS) -> S
     """The runs of one channel's reading repeated exactly, after the first ``count`` rows, longer
     than twice the longest such run in them and than ``least`` rows: a frozen sensor or a stuck
     transmitter, which a detector of departures sees as normal (its value is). A missing reading
-    ends a run.
+    ends a run; a channel held at one value through every training row (a set point) has none.
 
     Args:
         values: (T, C) readings, NaN where missing.
@@ -106,6 +106,8 @@ def stuck_readings(values: np.ndarray, count: int, least: int = STUCK_ROWS) -> S
         starts = [int(s) for s in np.flatnonzero(~same)]
         ends = [*starts[1:], T]  # runs x[starts[i]:ends[i]] of one value
         trained = [min(e, count) - s for s, e in zip(starts, ends, strict=True) if s < count]
+        if max(trained, default=0) >= count:
+            continue  # held through the training rows: a set point, not a stuck sensor
         limit = max(least, 2 * max(trained, default=1))
         for s, e in zip(starts, ends, strict=True):
             if e - s > limit and e > count and np.isfinite(x[s]):
