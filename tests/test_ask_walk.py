@@ -16,6 +16,7 @@ from moesaic.cli.ask import ask
 from moesaic.data.schema import Asset, Document, Drawing, MaintenanceData
 from moesaic.knowledge import KnowledgeBase
 from moesaic.reports.ask import KbAnswerer, RecordCitation
+from moesaic.reports.ask.records import QUANTITY_WORDS
 from moesaic.reports.ask.trendtest import mann_kendall, monotone_fit, trend_test
 from moesaic.reports.qa.compare import NumericFilter, read_comparisons
 from moesaic.reports.qa.fmea import FmeaAnswerer
@@ -102,6 +103,32 @@ def test_comparisons_read_thousands_commas_decimal_commas_and_currencies() -> No
     assert read_comparisons("hours above 2,5", money).filters == (NumericFilter("hours", ">", 2.5),)
     between = read_comparisons("cost between $1,000 and $2,000", money).filters
     assert between == (NumericFilter("cost", ">=", 1000.0), NumericFilter("cost", "<=", 2000.0))
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("work orders with more than 10 hours of downtime", NumericFilter("duration", ">", 10.0)),
+        ("more than 8 labour hours in 2024", NumericFilter("labour hours", ">", 8.0)),
+        ("work orders over 2000 euros", NumericFilter("cost", ">", 2000.0)),
+        ("how many work orders over €2,000?", NumericFilter("cost", ">", 2000.0)),
+        ("work orders with downtime hours above 10", NumericFilter("duration", ">", 10.0)),
+    ],
+)
+def test_a_comparison_written_number_first_or_with_hours_between_is_read(
+    question: str, expected: NumericFilter
+) -> None:
+    read = read_comparisons(question, QUANTITY_WORDS)
+    assert read.filters == (expected,) and read.unread == ()
+
+
+def test_a_number_after_a_place_or_in_a_code_is_no_comparison() -> None:
+    for question in (
+        "total downtime hours on line 1 in 2023",
+        "total downtime of p1 work orders",
+        "over 2000 in 2024",
+    ):
+        assert read_comparisons(question, QUANTITY_WORDS) == ((), (), ()), question
 
 
 def test_cli_fmea_sheet_applies_the_filter(tmp_path: Path) -> None:

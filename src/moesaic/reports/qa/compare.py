@@ -5,9 +5,13 @@ A comparison is a quantity word, a few words or symbols, then a number (and poss
 or "and below" after it). The words between are read after dropping fillers ("score", "value",
 "of", "is", "an"): nothing left means equality, else they must be one of the :data:`OPERATORS`
 phrases. A quantity word followed closely by a number with other words between ("severity
-around 7") is *unread*: the answerer abstains naming it rather than answering over every row.
-The quantity words are the FMEA scores (:data:`SCORE_WORDS`) unless a caller gives its own
-table, as the record questions do for costs and hours.
+around 7") is *unread*: the answerer abstains naming it rather than answering over every row,
+unless those words put the number elsewhere ("downtime on line 1"). An operator phrase, a number,
+then the quantity ("more than 10 hours of downtime") is a comparison too, and with a cost among
+the quantities so is a number with a currency ("over 2000 euros", "above €1,500"). Numbers may
+carry thousands commas ("1,000") or a decimal comma ("2,5"). The quantity words are the FMEA
+scores (:data:`SCORE_WORDS`) unless a caller gives its own table, as the record questions do for
+costs and hours.
 """
 
 from __future__ import annotations
@@ -43,7 +47,8 @@ AFTER = {
 }
 # Words that say nothing about the comparison: "an RPN value of 100", "severity is 7".
 _FILLER_WORDS = """score scores rating ratings rated value values number level index of is are was were
-    that which with has have having an a the its their be being eur euro euros usd dollars gbp pounds"""
+    that which with has have having an a the its their be being eur euro euros usd dollars gbp pounds
+    hours hour hrs h"""
 FILLERS = frozenset(_FILLER_WORDS.split())
 MAX_GAP = 5  # most words or symbols between the score word and the number
 _RANK_WORDS = "top first last highest lowest most least best worst largest smallest"
@@ -63,8 +68,8 @@ def _finder(words: tuple[tuple[str, str], ...], others: str) -> re.Pattern[str]:
     return re.compile(
         rf"(?<![\w-])(?P<score>{quantity})(?![\w-])"
         rf"(?P<gap>(?:\s*(?!(?:{others})\b)(?:{_SYMBOLS}|[a-z]+)){{0,{MAX_GAP}}}?)\s*"
-        rf"(?:(?:(?:between|from)\s+{_MONEY}(?P<low>{_NUM})\s*(?:and|to|-)|{_MONEY}(?P<bare>{_NUM})\s*(?:-|to\b))"
-        rf"\s*{_MONEY}(?P<high>{_NUM})|{_MONEY}(?P<value>{_NUM}))(?![\w-]|[.,]\d)"
+        rf"(?<![a-z])(?:(?:(?:between|from)\s+{_MONEY}(?P<low>{_NUM})\s*(?:and|to|-)|{_MONEY}(?P<bare>{_NUM})\s*"
+        rf"(?:-|to\b))\s*{_MONEY}(?P<high>{_NUM})|{_MONEY}(?P<value>{_NUM}))(?![\w-]|[.,]\d)"
         rf"(?P<after>\s*(?:{AFTER['>=']}|{AFTER['<=']})(?![\w-]))?",
         re.IGNORECASE,
     )
@@ -115,6 +120,8 @@ def read_comparisons(question: str, quantities: Mapping[str, str] | None = None)
         op = _PHRASES.get(gap) if gap else "=="
         if op is None and _RANK & set(gap.split()):  # "RPN of the top 5": a ranking
             continue
+        if op is None and _ELSEWHERE & set(gap.split()):  # "downtime hours on line 1": a place
+            continue
         written = found.group("score").lower()
         score = next(name for name, pattern in words if re.fullmatch(pattern, written))
         spans.append(found.span())
@@ -130,7 +137,42 @@ def read_comparisons(question: str, quantities: Mapping[str, str] | None = None)
         if after and op == "==":
             op = ">=" if re.fullmatch(AFTER[">="], after) else "<="
         filters.append(NumericFilter(score, op, _number(found.group("value"))))
-    return Comparisons(tuple(filters), tuple(unread), tuple(spans))
+    blanked = blank(text, tuple(spans))
+    for found in _reversed_finder(words, quantities is not None and "cost" in quantities).finditer(blanked):
+        written = (found.group("score") or "").lower()
+        score = next((name for name, pattern in words if re.fullmatch(pattern, written)), "cost")
+        op = _PHRASES[_words(found.group("op"))]
+        filters.append(NumericFilter(score, op, _number(found.group("value"))))
+        spans.append(found.span())
+    return Comparisons(tuple(filters), tuple(unread), tuple(sorted(spans)))
+
+
+_ELSEWHERE = frozenset(("on", "in", "at", "for", "by", "from", "per", "to"))
+"""Words between a quantity and a number that put the number elsewhere ("downtime on line 1")."""
+_CURRENCY = r"eur|euros?|usd|dollars?|gbp|pounds?|chf|€|\$|£"
+
+
+@functools.lru_cache(maxsize=8)
+def _reversed_finder(words: tuple[tuple[str, str], ...], money: bool) -> re.Pattern[str]:
+    """The pattern of a comparison written number first: "more than 10 hours of downtime", "over 8
+    labour hours", and with ``money`` a currency for the cost: "over 2000 euros", "above €1,500"."""
+    phrases = sorted(
+        (p for op, listed in OPERATORS.items() if op != "==" for p in " ".join(listed.split()).split("|")),
+        key=len,
+        reverse=True,
+    )
+    operator = "|".join(re.escape(p) for p in phrases if re.match(r"[a-z]", p))
+    quantity = "|".join(pattern for _, pattern in words)
+    named = rf"\s*(?:(?:hours?|hrs|h)\s+(?:of\s+)?)?(?P<score>{quantity})(?![\w-])"
+    if not money:
+        ending = named
+    else:  # a currency before the number ("€1,500") needs no word after it
+        ending = rf"(?:{named}|\s*(?:{_CURRENCY})(?![\w-])|(?(cur)|(?!)))"
+    cur = r"(?P<cur>[€$£]\s*)?" if money else ""
+    return re.compile(
+        rf"(?<![\w-])(?P<op>{operator})\s+{cur}(?P<value>{_NUM})(?![\w-]|[.,]\d){ending}",
+        re.IGNORECASE,
+    )
 
 
 def _number(written: str) -> float:
