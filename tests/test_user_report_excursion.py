@@ -229,3 +229,18 @@ def test_verify_refuses_no_marked_change_on_a_channel_with_an_excursion(stepped:
     assert result.failed == (len(report.sentences),)
     reason = result.report.removed[-1].reason
     assert f"it says no marked change on {channel}, but {channel} leaves its baseline level" in reason
+
+
+def test_verify_refuses_no_marked_change_on_a_channel_the_diagnosis_reads_as_moved(
+    stepped: dict[str, Any],
+) -> None:
+    # user walkthrough: a channel added to the "No marked change" list (text and citation) passed
+    report = stepped["report"]
+    still = next(s for s in report.sentences if s.text.startswith("No marked change"))
+    channel = next(c.channel for c in still.citations if isinstance(c, SeriesCitation))
+    draft = dataclasses.replace(
+        report, diagnosis=dataclasses.replace(report.diagnosis, channels=(channel,)), removed=()
+    )
+    result = verify_report(draft, MemoryBase(stepped["data"]), classifier=stepped["classifier"])
+    reasons = " ".join(r.reason for r in result.report.removed)
+    assert f"it says no marked change on {channel}, but the diagnosis reads {channel} as moved" in reasons

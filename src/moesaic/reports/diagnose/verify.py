@@ -291,13 +291,17 @@ def _departing(
     reader: WindowReader, sentence: Sentence, d: Diagnosis, classifier: FaultClassifier
 ) -> list[str]:
     """Why ``sentence``, which says no marked change on the channels it cites, is wrong: the
-    cited channels whose level, recomputed against the report's baseline, has an excursion."""
+    cited channels the diagnosis reads as moved, and those whose level, recomputed against the
+    report's baseline, has an excursion."""
+    cited = [c for c in sentence.citations if isinstance(c, SeriesCitation) and c.channel != ALL_CHANNELS]
+    problems = [
+        f"it says no marked change on {c.channel}, but the diagnosis reads {c.channel} as moved"
+        for c in cited
+        if c.channel in d.channels
+    ]
     if d.baseline_start is None or d.baseline_end is None:
-        return []  # a report written before baselines were recorded: nothing to compare with
-    problems = []
-    for c in sentence.citations:
-        if not isinstance(c, SeriesCitation) or c.channel == ALL_CHANNELS:
-            continue
+        return problems  # a report written before baselines were recorded: nothing to compare with
+    for c in cited:
         baseline = SeriesCitation(c.asset_id, c.channel, d.baseline_start, d.baseline_end)
         probe = Quantity("", math.nan, "excursion_mean", c, baseline)
         try:
