@@ -4,6 +4,8 @@ record mentions, and amounts written with thousands commas and a currency."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import pytest
 
@@ -96,3 +98,41 @@ def test_assets_asked_for_by_the_records_they_lack(answerer: KbAnswerer) -> None
 def test_who_fixed_a_fault_needs_no_order_saying_fixed(answerer: KbAnswerer) -> None:
     answer = answerer.answer("Who fixed the torn diaphragm on P-202?")
     assert "technician of 1 work order" in answer.text and "S. Dubois: [site:W03]" in answer.text, answer.text
+
+
+def test_a_coded_word_a_person_and_a_verb_for_a_status(tmp_path: Path) -> None:
+    orders = (  # (id, asset, date, type, status, technician, failure code, text)
+        ("K1", "K-1", "2024-03-01", "CM", "Closed", "A. Berg", "LEAK", "oil leak at shaft seal, resealed"),
+        ("C1", "C-1", "2024-04-01", "CM", "Closed", "F. Costa", "", "refrigerant leak at TXV, repaired"),
+        ("C2", "C-1", "2024-05-01", "CM", "Open", "P. Schmidt", "", "condenser fan noisy"),
+        (
+            "C3",
+            "C-1",
+            "2024-06-01",
+            "CM",
+            "Closed",
+            "P. Schmidt",
+            "",
+            "condenser fan bearing, new bearing fitted",
+        ),
+        ("C4", "C-1", "2024-07-01", "PM", "Closed", "P. Schmidt", "", "monthly PM, all ok"),
+    )
+    documents = tuple(
+        Document(wo, "work_order", text, asset, pd.Timestamp(day),
+                 {"wo_type": kind, "status": status, "technician": who, "failure_code": code or None})
+        for wo, asset, day, kind, status, who, code, text in orders
+    )  # fmt: skip
+    data = MaintenanceData(
+        "plant", assets=(Asset("K-1", "compressor"), Asset("C-1", "chiller")), documents=documents
+    )
+    answerer = answerer_over(tmp_path, data)
+    answer = answerer.answer("Who fixed the refrigerant leak on C-1?")  # "leak" is no code LEAK here
+    assert "F. Costa: [plant:C1]" in answer.text, answer.text
+    answer = answerer.answer("How many work orders did J. Smith do?")
+    assert answer.text.startswith("No work orders mention 'J. Smith'"), answer.text
+    answer = answerer.answer("How many CM work orders did P. Schmidt close?")
+    assert answer.text.startswith("1 work order with technician P. Schmidt with status Closed"), answer.text
+    answer = answerer.answer("which tech did the most CMs?")
+    assert "the most frequent technician is P. Schmidt with 2 records" in answer.text, answer.text
+    answer = answerer.answer("when was the bearing on C-1 last replaced?")  # "new bearing fitted"
+    assert cited(answer.citations) == {"C3"}, answer.text

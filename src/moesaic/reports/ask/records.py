@@ -53,6 +53,11 @@ _TOP = re.compile(r"\bmost\b(?! recent)|\btop\s*\d*\b|\bfrequent(?:ly)?\b")  # "
 # "the highest total cost": a ranking (as typed, too)
 _HIGHEST = re.compile(r"\b(?:highest|higest|hightest|largest|biggest|greatest)\b")
 LATEST_WORDS = re.compile(r"\b(?:last|latest|most recent)\b(?!\s+\d)(?!\s+(?:hour|day|week|month|year)s?\b)")
+_WHO_MOST = re.compile(
+    r"^who\b|\b(?:which|what) (?:\w+ )?(?:technicians?|techs?|mechanics?|fitters?|crews?|engineers?"
+    r"|electricians?|workers?)\b"
+)
+"""A ranking of the people who did the work ("who did the most", "which tech ...")."""
 _NONE = re.compile(
     r"\b(?:(?:have|has|had|got|saw|see|with) (?:no|zero)|without(?: any| a)?) (?:[\w-]+ ){0,2}"
     r"(?:work ?orders?|wos?|jobs?|alarms?|alerts?|faults?|failures?|events?|anomal\w*|records?|maintenance)\b"
@@ -226,7 +231,7 @@ def named_value_sets(
     for "belt conveyor").
     """
     loose = tuple(f for f in (*categorical_fields(frame), *person_fields(frame)) if f not in extra)
-    codes = set(re.findall(r"\b[A-Z][A-Z0-9]{1,4}\b", question))
+    codes = set(re.findall(r"\b([A-Z][A-Z0-9]{1,4})s?\b", question))  # "EM", "PMs"
     candidates = []
     for facet in (*FACETS, *extra, *loose):
         if facet == skip:
@@ -244,11 +249,12 @@ def named_value_sets(
         candidates.append((head, "asset_type"))
     for value, facet in sorted(candidates, key=lambda p: -len(p[0])):
         words = " ".join(re.findall(r"(?:[^\W_]|/)+", fold(value)))
-        # "S. Dubois" for "S Dubois", "missing / loose" for "missing/loose"
-        pattern = r"(?:\s*[./&-]\s*|\s+)".join(re.escape(part) for part in re.split(r"\s*/\s*|\s+", words))
+        # "S. Dubois" for "S Dubois", "missing / loose" for "missing/loose", "close" for "Closed"
+        pattern = r"(?:\s*[./&-]\s*|\s+)".join(map(_verb_or_past, re.split(r"\s*/\s*|\s+", words)))
         if facet == "asset_type" and len(words.split()) > 1 and heads.count(words.split()[-1]) == 1:
             pattern = rf"(?:{pattern}|{re.escape(words.split()[-1])})"
-        plural = "(?:e?s)?" if len(words) >= MIN_VALUE_LENGTH else ""  # "leaks"; not "as" for "A"
+        # "leaks", "PMs"; not "as" for "A"
+        plural = "(?:e?s)?" if len(words) >= MIN_VALUE_LENGTH else "s?" if value in codes else ""
         if len(words) > MIN_VALUE_LENGTH:
             plural = "(?:e?s|ages?|ed|ing)?"  # "blockage", "blocked" for BLOCK; "leakage" for LEAK
         hits = re.finditer(rf"(?<![\w-]){pattern}{plural}(?![\w-])", text)  # "missing/loose" too
@@ -262,6 +268,14 @@ def named_value_sets(
             found[facet] = (*found.get(facet, ()), value)
         taken.append((hit.start(), hit.end()))
     return found
+
+
+def _verb_or_past(word: str) -> str:
+    """The pattern of one word of a value; a past participle of six letters or more also as its
+    verb ("closed" by "close", "completed" by "complete", "opened" by "open")."""
+    if len(word) < 6 or not word.endswith("ed"):
+        return re.escape(word)
+    return f"(?:{re.escape(word)}|{re.escape(word[:-1])}|{re.escape(word[:-2])})"
 
 
 CATEGORICAL_VALUES = 12
@@ -322,6 +336,8 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
     scope = frame[frame["table"] == table] if table else frame
     fields = other_fields(text, scope)
     group = group_facet(text, _asset_types(scope)) or next((f for f in fields if _TOP.search(text)), None)
+    if group is None and _TOP.search(text) and _WHO_MOST.search(text):  # "which tech did the most PMs"
+        group = next(iter(person_fields(scope)), None)
     if _PER_ASSET.search(text):
         operation, group = "per_asset", "asset"
     elif group == "asset" and _NONE.search(text):
@@ -370,7 +386,11 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
         held, unheld = _content_words(blank_times(text), scope, _NOT_CONTENT if focused else _NOT_TOPIC)
         words = tuple(w for w in held if not _valued(w.split("|")[0], valued))
         unheld = tuple(w for w in unheld if not _valued(w, valued) and (focused or _object_word(w, text)))
-    unheld = (*unheld, *_unheld_codes(question, scope, filters, named))
+    unheld = (
+        *unheld,
+        *_unheld_codes(question, scope, filters, named),
+        *_unknown_people(question, scope, filters),
+    )
     anchor = scope["time"].max() if scope["time"].notna().any() else None
     return RecordQuery(
         noun, table, kinds, named.assets, named.identifiers, read_window(question, anchor),
@@ -410,6 +430,22 @@ def _order_types(
                 text = blank(text, (said.span(),))
                 break
     return text, found
+
+
+_PERSON_NAME = re.compile(r"\b[A-Z]\.\s?[A-Z][\w'-]+")
+"""A person written as technicians' names are: an initial and a surname ("J. Smith", "F. O'Brien")."""
+
+
+def _unknown_people(
+    question: str, scope: pd.DataFrame, filters: dict[str, tuple[str, ...]]
+) -> tuple[str, ...]:
+    """The people the question names ("did J. Smith do") that no field naming a person matched, in
+    a base whose records have such a field: a count over everyone is no answer for them."""
+    people = person_fields(scope)
+    if not people:
+        return ()
+    found = {" ".join(WORD.findall(fold(v))) for f in people for v in filters.get(f, ())}
+    return tuple(n for n in _PERSON_NAME.findall(question) if " ".join(WORD.findall(fold(n))) not in found)
 
 
 _NOT_CODES = frozenset((
@@ -456,7 +492,8 @@ _NOT_CONTENT = frozenset(_NOT_CONTENT_WORDS.split())
 
 
 _SAME_ACTION = (
-    ("replac", "chang", "renew", "swap", "exchang", "c/o", "r&r"),  # C/O: change out, R&R: remove and replace
+    # C/O: change out, R&R: remove and replace; "new seal fitted"
+    ("replac", "chang", "renew", "swap", "exchang", "c/o", "r&r", "fitted", "refit", "install"),
     ("repair", "fix", "mend", "rectif"),
 )
 """Stems technicians write for the same action."""
@@ -649,6 +686,12 @@ def answer_records(
             + ".",
         )
     rows, said = select(base, frame, query)
+    loose = _codes_as_words(query)
+    if rows.empty and loose is not None:
+        # "the refrigerant leak on CHL-001": a leak the orders' texts tell, not their code LEAK
+        again, again_said = select(base, frame, loose)
+        if not again.empty:
+            query, rows, said = loose, again, again_said
     if query.unheld:
         return _none_mention(rows, said, query)
     scope = f"{query.noun} " + " ".join(said) if said else query.noun
@@ -685,6 +728,18 @@ def answer_records(
         found = f"The {_spoken(query.asks)} of {found}"
     text = f"{found}:\n" + "\n".join(shown) + more
     return KbAnswer(text, cite_records_frame(rows), False, "records")
+
+
+def _codes_as_words(query: RecordQuery) -> RecordQuery | None:
+    """``query`` with the coded facets' values the question wrote as words ("leak" for the code
+    LEAK) read as words of the records' texts instead, or None when it has none."""
+    codes = set(re.findall(r"\b[A-Z][A-Z0-9]{1,4}\b", query.question))
+    worded = {f: v for f, v in query.filters.items() if f in FACETS and not codes & set(v)}
+    if not worded:
+        return None
+    words = [w for values in worded.values() for v in values for w in WORD.findall(fold(v))]
+    kept = {f: v for f, v in query.filters.items() if f not in worded}
+    return query._replace(filters=kept, words=tuple(dict.fromkeys((*query.words, *words))))
 
 
 def _none_mention(rows: pd.DataFrame, said: list[str], query: RecordQuery) -> KbAnswer:

@@ -124,8 +124,11 @@ def choose_route(
     ):
         return Route("series", "a series question without an asset: the answer asks for one")
     amount = any(re.search(words, text) for words in AMOUNT_WORDS.values())  # "total labour hrs"
+    person = re.match(
+        r"(?:which|what) (?:\w+ ){0,2}?(?:technician|tech|mechanic|fitter|crew|engineer)s?\b", text
+    )
     if RECORD_OPS.search(text) and (
-        records_noun or named.assets or group_facet(text) or named.identifiers or amount
+        records_noun or named.assets or group_facet(text) or named.identifiers or amount or person
     ):
         return Route("records", "a count, list or aggregate of records")
     if has_fmea and FMEA_WORDS.search(text):
