@@ -171,8 +171,8 @@ def test_routine_checks_vote_for_nothing_and_a_plan_from_the_fmea_ends_with_a_te
     kb_folder = _base(tmp_path, ROUNDS)
     (folder / "fmea.csv").write_text(
         "Component,Failure Mode,S,O,D,Recommended Action\n"
-        "Pump bearing,Bearing wear and high vib,7,5,4,Replace bearing\n"
-    )
+        "Pump bearing,Bearing wear and high vib,7,5,4,Replace bearing; check alignment\n"
+    )  # a replacement, though it also checks (walkthrough: "inspect: Replace seal kit; check flush")
     window = (pd.Timestamp("2024-02-10"), pd.Timestamp("2024-02-20"))
     with KnowledgeBase.open(kb_folder) as kb:
         kb.ingest(read_user_folder(folder), source="uf")
@@ -182,7 +182,7 @@ def test_routine_checks_vote_for_nothing_and_a_plan_from_the_fmea_ends_with_a_te
         assert "inspect:uncoded" not in keys
         assert "lubricate:uncoded" in keys  # a preventive order that did something still votes
         fmea = next(s for s in plan.scenarios if s.key.startswith("replace:"))
-        assert fmea.steps[:2] == ("inspect Pump bearing", "replace: Replace bearing")
+        assert fmea.steps[:2] == ("inspect Pump bearing", "replace: Replace bearing; check alignment")
         assert fmea.steps[2:] == ("test Pump bearing under load before release",)
         with pytest.raises(ValueError, match="3 of them routine checks that did nothing but inspect"):
             plan_scenarios(kb, asset_id="P-1", text="monthly round chk temps")

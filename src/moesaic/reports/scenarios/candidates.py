@@ -33,7 +33,7 @@ from typing import NamedTuple
 
 from moesaic.data.schema import Document
 from moesaic.reports.qa.table import FmeaRow, terms
-from moesaic.reports.scenarios.actions import ACTIONS, text_verbs
+from moesaic.reports.scenarios.actions import INVASIVE, text_verbs
 from moesaic.reports.scenarios.coding import (
     COST_FIELDS,
     DURATION_FIELDS,
@@ -318,7 +318,8 @@ class ScenarioGenerator:
         scenarios = []
         for overlap, index in overlaps[: self.config.fmea_rows]:
             row = self._fmea[index]
-            verb = min(text_verbs(row.action) or {"inspect"}, key=ACTIONS.index)
+            # "Replace seal kit; check flush" is a replacement: the most invasive verb, as for past orders
+            verb = next((v for v in INVASIVE if v in text_verbs(row.action)), "inspect")
             key = f"{verb}:{row.failure_mode}"
             if key in taken or f"{verb}:{row.row_id}" in taken:
                 continue
