@@ -202,3 +202,19 @@ def test_a_failure_code_written_as_an_abbreviation_finds_its_fmea_row(tmp_path: 
     best = plan.scenarios[0]
     assert best.key == "replace:BRG"
     assert any(c.why.startswith("FMEA: ") and "Bearing wear" in c.why for c in best.citations), best.citations
+
+
+def test_an_fmea_row_is_proposed_when_no_past_order_is_similar(tmp_path: Path) -> None:
+    # walkthrough: a window whose only similar order was its own (left out of the history) abstained
+    # although the FMEA had the row; the plan cites the nearest past order as its second record
+    kb_folder = _base(tmp_path, ORDERS)
+    (tmp_path / "uf" / "fmea.csv").write_text(
+        "Component,Failure Mode,S,O,D,Recommended Action\n"
+        "Level transmitter,Sensor failure (stuck / frozen reading),7,3,4,Replace transmitter; loop check\n"
+    )
+    with KnowledgeBase.open(kb_folder) as kb:
+        kb.ingest(read_user_folder(tmp_path / "uf"), source="uf")
+        plan = plan_scenarios(kb, asset_id="P-1", text="level transmitter reading frozen, flat line on DCS")
+    best = plan.scenarios[0]
+    assert best.key == "replace:Sensor failure (stuck / frozen reading)", [s.key for s in plan.scenarios]
+    assert [c.why.split(":")[0] for c in best.citations] == ["FMEA recommended action", "nearest past order"]

@@ -163,8 +163,11 @@ class ScenarioGenerator:
             for c in s.citations
             if c.record_id in rows
         }
+        # an FMEA row needs no similar order, only a second record to cite: the nearest past order
+        # (a window's situation whose only similar order is its own, left out of the history)
+        nearest = neighbours or self.nearest_orders(situation.text, asset_id=situation.asset_id)[:1]
         scenarios += self._from_fmea(
-            situation, words, verbs, neighbours, {s.key for s in scenarios} | backed, fmea
+            situation, words, verbs, nearest, {s.key for s in scenarios} | backed, fmea
         )
         return scenarios
 
