@@ -218,3 +218,21 @@ def test_an_fmea_row_is_proposed_when_no_past_order_is_similar(tmp_path: Path) -
     best = plan.scenarios[0]
     assert best.key == "replace:Sensor failure (stuck / frozen reading)", [s.key for s in plan.scenarios]
     assert [c.why.split(":")[0] for c in best.citations] == ["FMEA recommended action", "nearest past order"]
+
+
+def test_an_fmea_plan_takes_its_cost_from_past_orders_that_did_its_action_on_its_part(tmp_path: Path) -> None:
+    # walkthrough: the FMEA bearing plan said "cost: unknown (not in the history)" beside a past
+    # bearing replacement of 1840
+    orders = ORDERS + 'WO-7,P-2,2024-01-15 09:00,"level transmitter dead, replaced transmitter",INST,650,3\n'
+    kb_folder = _base(tmp_path, orders)
+    (tmp_path / "uf" / "fmea.csv").write_text(
+        "Component,Failure Mode,S,O,D,Recommended Action\n"
+        "Level transmitter,Sensor failure (stuck / frozen reading),7,3,4,Replace transmitter; loop check\n"
+    )
+    with KnowledgeBase.open(kb_folder) as kb:
+        kb.ingest(read_user_folder(tmp_path / "uf"), source="uf")
+        plan = plan_scenarios(kb, asset_id="P-1", text="level transmitter reading frozen, flat line on DCS")
+    fmea = next(s for s in plan.scenarios if s.key.startswith("replace:Sensor failure"))
+    assert fmea.cost == pytest.approx(650.0) and fmea.downtime_h == pytest.approx(3.0)
+    assert "from 1 past replace order(s) naming its part or failure (uf:WO-7)" in fmea.reason
+    assert "uf:WO-7" in {c.record_id for c in fmea.citations}

@@ -303,6 +303,19 @@ class ScenarioGenerator:
             features=features,
         )
 
+    def _done_before(self, asset_id: str, verb: str, row: FmeaRow) -> list[Document]:
+        """The past orders of ``asset_id`` and its peers that did ``verb`` (not routine checks)
+        and name a word of ``row``'s failure mode or sub-component: what the row's action cost."""
+        words = _named_by(row)
+        return [
+            d
+            for d in self._orders.values()
+            if self._is_peer(d, asset_id)
+            and d.doc_id not in self._routine
+            and self._codings[d.doc_id].verb == verb
+            and words & set(terms(d.text))
+        ]
+
     def _from_fmea(
         self,
         situation: Situation,
@@ -328,7 +341,7 @@ class ScenarioGenerator:
                 continue
             taken.add(key)
             top = neighbours[0].document
-            citations = (
+            citations: tuple[Citation, ...] = (
                 Citation("documents", row.row_id, f"FMEA recommended action: {row.action}"),
                 Citation("documents", top.doc_id, f"nearest past order: {top.text!r}"),
             )
@@ -338,6 +351,21 @@ class ScenarioGenerator:
                 "verb_in_text": float(verb in verbs),
                 f"verb={verb}": 1.0,
             }
+            done = self._done_before(situation.asset_id, verb, row)
+            downtime = median_figure(done, DURATION_FIELDS)
+            cost = median_figure(done, COST_FIELDS)
+            figures = (
+                f"; downtime and cost from {len(done)} past {verb} order(s) naming its part or failure "
+                f"({', '.join(d.doc_id for d in done[:3])}{', ...' if len(done) > 3 else ''})"
+                if done and (cost.value is not None or downtime.value is not None)
+                else ""
+            )
+            if figures:  # the orders the figures come from, after the two records it rests on
+                citations += tuple(
+                    Citation("documents", d.doc_id, f"past {verb} order: {d.text!r}")
+                    for d in done[:3]
+                    if d.doc_id != top.doc_id
+                )
             scenarios.append(
                 Scenario(
                     scenario_id=_scenario_id(situation, key),
@@ -346,10 +374,10 @@ class ScenarioGenerator:
                     steps=(f"inspect {_part(row)}", f"{verb}: {row.action}", *_closing(verb, _part(row))),
                     reason=(
                         f"FMEA row {row.row_id} ({row.component}: {row.failure_mode}) "
-                        f"shares {overlap} words with the situation"
+                        f"shares {overlap} words with the situation{figures}"
                     ),
-                    downtime_h=None,
-                    cost=None,
+                    downtime_h=downtime.value,
+                    cost=cost.value,
                     severity=row.severity,
                     occurrence=row.occurrence,
                     citations=citations,
@@ -357,6 +385,13 @@ class ScenarioGenerator:
                 )
             )
         return scenarios
+
+
+def _named_by(row: FmeaRow) -> set[str]:
+    """The words of an FMEA row's failure mode and part (its sub-component, else its component,
+    which is often the machine itself when a sub-component is given): what a past order doing its
+    action names ("bearing" for "Bearing wear / spalling")."""
+    return set(terms(f"{row.sub_component or row.component} {row.failure_mode}"))
 
 
 def _part(row: FmeaRow) -> str:
