@@ -236,3 +236,17 @@ def test_an_fmea_plan_takes_its_cost_from_past_orders_that_did_its_action_on_its
     assert fmea.cost == pytest.approx(650.0) and fmea.downtime_h == pytest.approx(3.0)
     assert "from 1 past replace order(s) naming its part or failure (uf:WO-7)" in fmea.reason
     assert "uf:WO-7" in {c.record_id for c in fmea.citations}
+
+
+def test_a_word_the_technician_rules_out_does_not_match_an_fmea_row(tmp_path: Path) -> None:
+    # walkthrough: a PM order's "checked seal, no leak" put the seal-leak plan first for a bearing fault
+    kb_folder = _base(tmp_path, ORDERS)
+    (tmp_path / "uf" / "fmea.csv").write_text(
+        "Component,Failure Mode,S,O,D,Recommended Action\nMechanical seal,Seal leak,6,5,3,Replace seal kit\n"
+    )
+    with KnowledgeBase.open(kb_folder) as kb:
+        kb.ingest(read_user_folder(tmp_path / "uf"), source="uf")
+        plan = plan_scenarios(
+            kb, asset_id="P-1", text="bearing noise and high vibration; checked seal, no leak"
+        )
+    assert not any("Seal leak" in s.key for s in plan.scenarios), [s.key for s in plan.scenarios]

@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import math
+import re
 from collections import Counter, defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -142,7 +143,7 @@ class ScenarioGenerator:
         """Candidate scenarios for ``situation`` (unranked: the strongest neighbour vote first)."""
         neighbours = self.similar_orders(situation.text, asset_id=situation.asset_id)
         fmea = self._fmea_of(situation.asset_id)
-        words = set(terms(situation.text))
+        words = set(terms(_NEGATED.sub(" ", situation.text)))  # "checked seal, no leak" says no leak
         verbs = text_verbs(situation.text)
         # routine checks vote for nothing, yet stay the nearest orders an FMEA plan cites
         voters = [n for n in neighbours if n.document.doc_id not in self._routine]
@@ -385,6 +386,12 @@ class ScenarioGenerator:
                 )
             )
         return scenarios
+
+
+_NEGATED = re.compile(
+    r"\b(?:no|not|nil|without|zero)\s+(?:sign of |signs of |evidence of )?[\w-]+", re.IGNORECASE
+)
+"""A word a technician rules out ("no leak", "not noisy"): no evidence of what it names."""
 
 
 def _named_by(row: FmeaRow) -> set[str]:
