@@ -207,7 +207,10 @@ class Composer:
             hours = self.quantity(det.alarm_hours, "alarm_hours")
             peak = self.quantity(det.peak_score, "peak_score")
             threshold = self.quantity(det.threshold, "threshold")
-            form = "detector_alarm" if det.alarm_hours > 0 else "detector_quiet"
+            brief = det.peak_score > det.threshold  # above it, but never for a whole run
+            form = (
+                "detector_alarm" if det.alarm_hours > 0 else "detector_brief" if brief else "detector_quiet"
+            )
             self.add(
                 "evidence",
                 fill(form, detector=det.name),

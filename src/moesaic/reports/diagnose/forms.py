@@ -111,6 +111,11 @@ FORMS: dict[str, Form] = {
     "detector_quiet": Form(
         _DETECTOR_HEAD + "raised no alarm ({0} hours); peak score {1} against a threshold of {2}.", _DETECTOR
     ),
+    "detector_brief": Form(
+        _DETECTOR_HEAD + "raised no alarm ({0} hours): its score passed the threshold of {2} (peak {1}) "
+        "for fewer steps in a row than an alarm needs.",
+        _DETECTOR,
+    ),
     "channel_change": Form(
         "{channel} went from a median of {0}{unit} before the window to {1}{unit} in it ({2} %), "
         "with a trend of {3}{unit} per day.",
