@@ -77,11 +77,13 @@ def test_the_plants_own_column_can_be_grouped_by(answerer: KbAnswerer) -> None:
     assert not answer.abstained and "the most frequent Techniker is Müller with 3 records" in answer.text
 
 
-def test_unreadable_comparisons_and_unknown_groups_abstain(answerer: KbAnswerer) -> None:
+def test_unreadable_comparisons_abstain_and_a_technician_is_the_field_naming_who(
+    answerer: KbAnswerer,
+) -> None:
     around = answerer.answer("Which work orders cost around 500?")
     assert around.abstained and "'cost around 500' cannot be read" in around.text
-    unknown = answerer.answer("Which technician did the most work orders?")
-    assert unknown.abstained and "techniker" in unknown.text.lower()
+    who = answerer.answer("Which technician did the most work orders?")  # the Techniker field
+    assert not who.abstained and "the most frequent Techniker is Müller with 3 records" in who.text, who.text
     duration = answerer.answer("Which work orders had a downtime above 5?")
     assert duration.abstained and "no record of the base gives a duration" in duration.text
 
