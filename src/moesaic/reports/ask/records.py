@@ -348,7 +348,8 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
         operation = "top"  # "which blower cost us the most in total": a ranking, not one total
     elif numeric and re.search(
         r"\b(?:total|sum|spent|how much)\b|\bhow many (?:labou?r |man[ -]?)?h(?:ou)?rs\b"
-        r"|^what (?:is|was|were) the",  # "what was the cost of the work orders on K3": their total
+        r"|^what (?:is|was|were) the"  # "what was the cost of the work orders on K3": their total
+        r"|^what did\b.*\bcost\b",  # "what did the bearing replacements cost"
         text,
     ):
         operation = "sum"  # "how many labour hours were booked": hours added up
@@ -495,8 +496,9 @@ _SAME_ACTION = (
     # C/O: change out, R&R: remove and replace; "new seal fitted"
     ("replac", "chang", "renew", "swap", "exchang", "c/o", "r&r", "fitted", "refit", "install"),
     ("repair", "fix", "mend", "rectif"),
-)
-"""Stems technicians write for the same action."""
+    ("bear", "brg"), ("motor", "mtr"), ("vibrat", "vib"), ("temperat", "temp"), ("valve", "vlv"),
+)  # fmt: skip
+"""Stems technicians write for the same action or part ("brg" for bearing)."""
 
 
 def _stem(word: str) -> str:

@@ -39,7 +39,7 @@ RECORD_OPS = re.compile(
     r"|\baverage\b|\bavg\b|\baverge\b|^(?:did|does|do|were|was|has|have|are|is) .*\bany\b"
     r"|\bper asset\b|\bhow much\b|\bfrequent|\blatest\b|\bmost recent\b|\blast\b(?!\s+\d)"
     r"|^who\b(?! (?:is|was|are|were) (?:the|its) )"
-    r"|^what (?:is|was|were) the (?:total )?(?:costs?|labou?r hours|downtime)\b"
+    r"|^what (?:is|was|were) the (?:total )?(?:costs?|labou?r hours|downtime)\b|^what did\b.*\bcost\b"
 )
 _ASKING = re.compile(
     r"^(?:what|which|why|how|when|where|who|whose|whom|is|are|does|do|did|can|could|should|would|will"
