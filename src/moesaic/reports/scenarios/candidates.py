@@ -306,7 +306,8 @@ class ScenarioGenerator:
 
     def _done_before(self, asset_id: str, verb: str, row: FmeaRow) -> list[Document]:
         """The past orders of ``asset_id`` and its peers that did ``verb`` (not routine checks)
-        and name a word of ``row``'s failure mode or sub-component: what the row's action cost."""
+        and name a word of ``row``'s failure mode or part (:func:`_named_by`): what the row's
+        action cost."""
         words = _named_by(row)
         return [
             d
