@@ -121,6 +121,7 @@ def test_a_coded_word_a_person_and_a_verb_for_a_status(tmp_path: Path) -> None:
         ),
         ("C4", "C-1", "2024-07-01", "PM", "Closed", "P. Schmidt", "", "monthly PM, all ok"),
         ("K2", "K-1", "2024-08-01", "CM", "Closed", "R. Vos", "", "motor brg noisy, replaced DE brg"),
+        ("K3", "K-1", "2024-09-01", "PM", "Closed", "R. Vos", "", "dew point analyser recalibrated"),
     )
     documents = tuple(
         Document(wo, "work_order", text, asset, pd.Timestamp(day),
@@ -143,3 +144,7 @@ def test_a_coded_word_a_person_and_a_verb_for_a_status(tmp_path: Path) -> None:
     assert cited(answer.citations) == {"C3"}, answer.text
     answer = answerer.answer("when was the bearing on K-1 last replaced?")  # "replaced DE brg"
     assert cited(answer.citations) == {"K2"}, answer.text
+    answer = answerer.answer("How many work orders on the dew point analyzer?")  # American spelling
+    assert answer.text.startswith("1 work order mentioning dew point analyzer"), answer.text
+    answer = answerer.answer("how many work orders on the compressors?")  # the type, in the plural
+    assert answer.text.startswith("3 work orders with asset type compressor"), answer.text

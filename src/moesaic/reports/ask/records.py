@@ -252,7 +252,7 @@ def named_value_sets(
         # "S. Dubois" for "S Dubois", "missing / loose" for "missing/loose", "close" for "Closed"
         pattern = r"(?:\s*[./&-]\s*|\s+)".join(map(_verb_or_past, re.split(r"\s*/\s*|\s+", words)))
         if facet == "asset_type" and len(words.split()) > 1 and heads.count(words.split()[-1]) == 1:
-            pattern = rf"(?:{pattern}|{re.escape(words.split()[-1])})"
+            pattern = rf"(?:{pattern}|{_spelt(words.split()[-1])})"
         # "leaks", "PMs"; not "as" for "A"
         plural = "(?:e?s)?" if len(words) >= MIN_VALUE_LENGTH else "s?" if value in codes else ""
         if len(words) > MIN_VALUE_LENGTH:
@@ -271,11 +271,17 @@ def named_value_sets(
 
 
 def _verb_or_past(word: str) -> str:
-    """The pattern of one word of a value; a past participle of six letters or more also as its
-    verb ("closed" by "close", "completed" by "complete", "opened" by "open")."""
+    """The pattern of one word of a value (:func:`_spelt`); a past participle of six letters or
+    more also as its verb ("closed" by "close", "completed" by "complete", "opened" by "open")."""
     if len(word) < 6 or not word.endswith("ed"):
-        return re.escape(word)
-    return f"(?:{re.escape(word)}|{re.escape(word[:-1])}|{re.escape(word[:-2])})"
+        return _spelt(word)
+    return f"(?:{_spelt(word)}|{_spelt(word[:-1])}|{_spelt(word[:-2])})"
+
+
+def _spelt(word: str) -> str:
+    """The pattern of ``word`` in British or American spelling: "pasteuriser" and "pasteurizer",
+    "analyser" and "analyzer"."""
+    return re.sub(r"(?<=[iy])[sz](?=[aei])", "[sz]", re.escape(word))
 
 
 CATEGORICAL_VALUES = 12
@@ -533,8 +539,14 @@ _NOT_TOPIC = _NOT_CONTENT | frozenset(_NOT_TOPIC_WORDS.split())
 
 def _valued(word: str, valued: set[str]) -> bool:
     """True when ``word`` (or its stem) is one of the ``valued`` stems, also in the plural ("fans",
-    "presses")."""
-    return any(_stem(w) in valued for w in (word, re.sub(r"e?s$", "", word), _stem(word)))
+    "presses") or in the other spelling ("pasteurizers" for "pasteuriser")."""
+    british = {_british(v) for v in valued}
+    return any(_british(_stem(w)) in british for w in (word, re.sub(r"e?s$", "", word), _stem(word)))
+
+
+def _british(word: str) -> str:
+    """``word`` in British spelling where :func:`_spelt` allows both: "analyzer" -> "analyser"."""
+    return re.sub(r"(?<=[iy])z(?=[aei])", "s", word)
 
 
 def _object_word(word: str, text: str) -> bool:
@@ -561,7 +573,7 @@ def _content_words(
         alternatives = next((g for g in _SAME_ACTION if any(stem.startswith(a) for a in g)), ())
         # "replaced" also finds "changed mechanical seal"
         either = "|".join(dict.fromkeys((stem, *alternatives)))
-        if texts.str.contains(rf"\b(?:{either})", regex=True).any():
+        if texts.str.contains(rf"\b(?:{'|'.join(map(_spelt, either.split('|')))})", regex=True).any():
             held.append(either)
         else:
             unheld.append(word)
@@ -621,7 +633,7 @@ def select(base: KnowledgeBase, frame: pd.DataFrame, query: RecordQuery) -> tupl
         keep = pd.Series(True, index=rows.index)
         for word in query.words:  # a word, or stems any of which will do ("replac|chang")
             stems = [w[:-1] if w.endswith("s") and len(w) > 4 else w for w in word.split("|")]
-            keep &= lowered.str.contains(rf"\b(?:{'|'.join(map(re.escape, stems))})", regex=True)
+            keep &= lowered.str.contains(rf"\b(?:{'|'.join(map(_spelt, stems))})", regex=True)
         rows = rows[keep]
         said.append("mentioning " + " ".join(_as_written(query.question, query.words)))
     if query.window is not None:
