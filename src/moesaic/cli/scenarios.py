@@ -62,8 +62,12 @@ def scenarios(
     except KeyError as err:
         fail(str(err.args[0]))
     except NoScenario as none:
-        if not json:
-            fail(str(none))
+        if not json:  # an abstention is an answer, as with `ask`: said on stdout, exit 0
+            situation = f"[bold]{escape(none.situation.asset_id)}[/]: {escape(none.situation.text)}"
+            console.print(situation, markup=True, highlight=False)
+            reason = str(none)
+            console.print(reason[:1].upper() + reason[1:], highlight=False, soft_wrap=True, markup=False)
+            return
         print(jsonlib.dumps({"asset": none.situation.asset_id, "situation": none.situation.text,
                              "scenarios": [], "abstained": True, "reason": str(none)}))  # fmt: skip
         return
