@@ -36,6 +36,8 @@ def test_spike_steps_flags_an_isolated_jump_but_not_a_step() -> None:
 def test_flat_run_and_change_percent_are_hand_computable() -> None:
     x = np.array([1.0, 2.0, 2.0, 2.0, 3.0, np.nan, 3.0])
     assert longest_flat_steps(x) == 3  # 2, 2, 2 (and 3, 3 across the gap is 2)
+    hourly = np.r_[np.arange(5.0), np.full(31, 7.0), np.arange(5.0)]
+    assert STATISTICS["flat_hours"](hourly, hourly, 24.0) == pytest.approx(30.0)  # 31 readings, 30 h
     window, baseline = np.full(10, 12.0), np.full(10, 10.0)
     assert STATISTICS["change_percent"](window, baseline, 24.0) == pytest.approx(20.0)
     assert STATISTICS["slope_per_day"](np.arange(48, dtype=float), baseline, 24.0) == pytest.approx(24.0)

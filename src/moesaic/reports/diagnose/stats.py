@@ -176,7 +176,8 @@ def _spikes(w: np.ndarray, b: np.ndarray, spd: float) -> float:
 
 
 def _flat_hours(w: np.ndarray, b: np.ndarray, spd: float) -> float:
-    return longest_flat_steps(w) * 24.0 / spd
+    # n equal readings span n - 1 steps: 31 hourly readings are 30 hours of the same value.
+    return max(longest_flat_steps(w) - 1, 0) * 24.0 / spd
 
 
 def _baseline_spread(w: np.ndarray, b: np.ndarray, spd: float) -> float:
