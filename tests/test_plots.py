@@ -45,3 +45,15 @@ def test_figures_render_to_png_with_one_channel_and_with_many() -> None:
         )
         assert len(figure.axes) == min(channels, 4)
         assert figure_png(figure).startswith(b"\x89PNG")
+
+
+def test_a_gap_in_the_readings_draws_no_score() -> None:
+    time = np.arange(40)
+    values = np.ones((40, 2))
+    values[10:20] = np.nan  # a gap: rows put in by the reader with no reading
+    score = np.ones(40)
+    score[10:20] = 0.0  # what a detector gives a row with nothing to score
+    detection = Detection(score, np.zeros(40, dtype=bool), np.zeros((40, 2)), 2.0, ("a", "b"))
+    figure = detection_figure(time, values, detection, calibrated_rows=5, title="t")
+    drawn = figure.axes[0].lines[0].get_ydata()
+    assert np.isnan(drawn[10:20]).all() and (drawn[:10] == 1.0).all()

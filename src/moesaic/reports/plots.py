@@ -55,8 +55,9 @@ def detection_figure(
     """The anomaly score and its threshold, alarms shaded orange, then the ``channels`` channels
     that contribute most to the alarms (the first ones when nothing is in alarm).
 
-    ``values`` (T, C) are the readings as read; the rows left of a green line (``calibrated_rows``)
-    are those the detector learnt from; ``spans`` (known faults, say) are shaded red.
+    ``values`` (T, C) are the readings as read (NaN where missing: a row with none draws no score);
+    the rows left of a green line (``calibrated_rows``) are those the detector learnt from;
+    ``spans`` (known faults, say) are shaded red.
     """
     plt = pyplot()
     alarm = detection.alarm
@@ -65,7 +66,8 @@ def detection_figure(
     top = np.argsort(-share, kind="stable")[:count] if share is not None else np.arange(count)
     fig, axes = plt.subplots(1 + len(top), 1, figsize=(11, 1.3 * (1 + len(top)) + 0.6), sharex=True)
     axes = np.atleast_1d(axes)
-    axes[0].plot(time, detection.score, lw=0.7, color="black")
+    unread = ~np.isfinite(values).any(axis=1)  # a gap: no score drawn there, not a score of 0
+    axes[0].plot(time, np.where(unread, np.nan, detection.score), lw=0.7, color="black")
     axes[0].axhline(detection.threshold, color="crimson", lw=0.8, ls="--")
     axes[0].set_ylabel("score", fontsize=7)
     for ax, c in zip(axes[1:], top, strict=True):
