@@ -486,6 +486,22 @@ def test_a_repaired_spike_no_longer_drags_the_forecasts_after_it(
     assert plain > 0.5 and repaired < 0.2 * plain
 
 
+def test_rows_forecast_from_under_half_a_context_have_no_forecast(
+    fitted: AnomalyDetector, shifted_sine: tuple
+) -> None:
+    x = shifted_sine[0][:220].copy()
+    x[100:140] = np.nan  # a gap longer than the context: the readings after it start afresh
+    unforecast = np.isnan(fitted.forecast(fitted.scaler_.transform(x))).all(axis=1)
+    # L = 16, blocks of H = 4 from row 1: the blocks from 1 and 5 read 1 and 5 rows (under 8), the
+    # one from 9 reads 9; in the gap, the block from 109 reads 7 readings (93-99), and after it
+    # the one from 149 is the first to read 8 or more (140-148)
+    assert TINY.context_length == 16 and TINY.horizon == 4
+    assert unforecast[:9].all() and not unforecast[9:109].any()
+    assert unforecast[109:149].all() and not unforecast[149:].any()
+    both = _repairing(fitted, 3.0).forecast(fitted.scaler_.transform(x))
+    assert (np.isnan(both).all(axis=1) == unforecast).all()
+
+
 def test_repair_must_be_a_non_negative_bound() -> None:
     with pytest.raises(ConfigError, match="`repair` must be >= 0, got -1"):
         AnomalyConfig(repair=-1.0)

@@ -262,14 +262,29 @@ class AnomalyDetector(BaseDetector):
         return np.nan_to_num(z - self.forecast(z), nan=0.0)[:, None, :]
 
     def forecast(self, z: np.ndarray) -> np.ndarray:
-        """(T, C) forecast of every standardised row from the rows before it (row 0: NaN); with
-        ``repair``, from contexts in which the departing rows before it are replaced by their
-        forecasts."""
+        """(T, C) forecast of every standardised row from the rows before it; with ``repair``, from
+        contexts in which the departing rows before it are replaced by their forecasts. A row whose
+        channel had fewer than half a context of readings before its block (the file's first rows,
+        the rows after a gap) has no forecast (NaN): a guess from almost nothing departs several
+        times more than a forecast does, which raised alarms after every long gap and, in a
+        calibration's first rows, lifted the threshold."""
         if self.config.repair > 0:
-            return self._forecast_repairing(z)
-        forecast = np.full_like(z, np.nan)
-        forecast[1:] = self._forecast_blocks(z, np.arange(1, len(z), self.config.horizon))[: len(z) - 1]
-        return forecast
+            forecast = self._forecast_repairing(z)
+        else:
+            forecast = np.full_like(z, np.nan)
+            forecast[1:] = self._forecast_blocks(z, np.arange(1, len(z), self.config.horizon))[: len(z) - 1]
+        return np.where(self._read_too_little(z), np.nan, forecast)
+
+    def _read_too_little(self, z: np.ndarray) -> np.ndarray:
+        """(T, C) bool: the rows whose block of H was forecast from under L / 2 readings of their
+        channel (blocks start at rows 1, 1 + H, ... as in :meth:`forecast`; row 0 has no context)."""
+        L, H = self.config.context_length, self.config.horizon
+        read = np.concatenate([np.zeros((1, z.shape[1])), np.cumsum(np.isfinite(z), axis=0)])
+        starts = np.arange(1, len(z), H)
+        few = read[starts] - read[np.maximum(starts - L, 0)] < L / 2  # (blocks, C)
+        rows = np.ones(z.shape, dtype=bool)
+        rows[1:] = np.repeat(few, H, axis=0)[: len(z) - 1]
+        return rows
 
     def _forecast_blocks(self, z: np.ndarray, starts: np.ndarray) -> np.ndarray:
         """(W * H, C): the H rows forecast from each of the W ``starts`` of ``z``, in order."""
@@ -285,12 +300,12 @@ class AnomalyDetector(BaseDetector):
         """:meth:`forecast` block by block: each block of H rows is forecast from the repaired rows
         before it, then its rows departing by more than ``repair`` are repaired in turn."""
         L, H, bound = self.config.context_length, self.config.horizon, self.config.repair
-        repaired, forecast = z.copy(), np.full_like(z, np.nan)
+        repaired, forecast, thin = z.copy(), np.full_like(z, np.nan), self._read_too_little(z)
         for start in range(1, len(z), H):
             stop, first = min(start + H, len(z)), max(0, start - L)  # the rows its window reads
             block = self._forecast_blocks(repaired[first:stop], np.array([start - first]))[: stop - start]
             forecast[start:stop] = block
-            departs = np.abs(z[start:stop] - block) > bound  # NaN (missing) never departs
+            departs = (np.abs(z[start:stop] - block) > bound) & ~thin[start:stop]  # NaN never departs
             repaired[start:stop] = np.where(departs, block, z[start:stop])
         return forecast
 
