@@ -77,3 +77,17 @@ def test_required_names_of_any_checked_table_match_in_any_case(tmp_path: Path) -
     path = _write(tmp_path, "t.csv", " ID ,Value\n1,2\n")
     assert list(read_csv_checked(path, required=("id",))) == ["id", "Value"]
     assert list(read_csv_checked(path)) == ["ID", "Value"]  # nothing asked: names as written, stripped
+
+
+def test_a_written_out_action_column_is_added_to_the_text_and_a_coded_one_is_not(tmp_path: Path) -> None:
+    # walk-through: "Action Taken" held "replcd NDE brg"; asked about bearing replacements, the base
+    # read only "Problem Description" and found none
+    rows = "".join(f"W{i},P-1,brg noisy {i},replaced bearing and aligned {i}\n" for i in range(13))
+    written = _write(tmp_path / "a", "wo.csv", "WO Number,Asset,Problem Description,Action Taken\n" + rows
+                     + "W13,P-1,PM round,done\nW14,P-1,seal leak.,\n")  # fmt: skip
+    orders = read_work_orders_csv(written)
+    assert orders[0].text == "brg noisy 0. replaced bearing and aligned 0"
+    assert orders[0].fields["Action Taken"] == "replaced bearing and aligned 0"  # still a field
+    assert [o.text for o in orders[13:]] == ["PM round", "seal leak."]  # "done" and nothing add nothing
+    coded = _write(tmp_path / "b", "wo.csv", "wo_id,asset_id,text,action\nW1,P-1,brg noisy,REPLACE\n")
+    assert read_work_orders_csv(coded)[0].text == "brg noisy"

@@ -5,6 +5,7 @@ Re-exported by :mod:`moesaic.data.readers`, where the folder layout is described
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -20,8 +21,10 @@ from moesaic.data.readers_columns import (
     read_sniffed_csv,
 )
 from moesaic.data.schema import Asset, Document
-from moesaic.data.tables import numeric_column, row_line
+from moesaic.data.tables import column_key, numeric_column, row_line
 from moesaic.data.times import time_column
+
+_log = logging.getLogger(__name__)
 
 WORK_ORDER_TIMES = ("created", "date", "time")
 WORK_ORDER_NUMBERS = ("cost", "labour_hours", "downtime_hours")
@@ -61,6 +64,17 @@ WORK_ORDER_ALIASES: dict[str, tuple[str, ...]] = {
     ),
 }  # fmt: skip
 """Other names of the work-order columns, as computerised maintenance systems export them."""
+ACTION_TEXT = (
+    "action", "actions", "action taken", "actions taken", "action text", "action description",
+    "work done", "work performed", "work carried out", "resolution", "remedy", "remedial action",
+    "corrective action", "repair", "repair action", "repair description", "repair details", "fix",
+    "solution", "measures", "massnahme", "massnahmen", "action realisee", "travaux realises",
+)  # fmt: skip
+"""Names of a column saying what was done, apart from the problem in ``text``: written out (more
+than :data:`ACTION_CODES` distinct values, or three words on average), it is added to the text,
+so that "replcd NDE brg" counts as a bearing replacement wherever the texts are read."""
+ACTION_CODES = 12
+"""The most distinct values of an action column still read as a code list (Replace, Adjust, ...)."""
 ASSET_ALIASES: dict[str, tuple[str, ...]] = {
     "asset_id": _ASSET_ID,
     "asset_type": (
@@ -102,6 +116,7 @@ def read_work_orders_csv(path: Path | str) -> tuple[Document, ...]:
         raise _cell_error(
             path, frame, _first(text == ""), "text", "expected the work order text, found an empty cell"
         )
+    text = _with_action(text, frame, path)
     time_name = next((c for c in WORK_ORDER_TIMES if c in frame.columns), None)
     times: list[pd.Timestamp | None] = [None] * len(frame)
     if time_name is not None:
@@ -156,6 +171,29 @@ def read_assets_csv(path: Path | str) -> tuple[Asset, ...]:
         Asset(asset_id=ids[pos], asset_type=types[pos], attributes={c: v[pos] for c, v in extra.items()})
         for pos in range(len(frame))
     )
+
+
+def _with_action(text: pd.Series, frame: pd.DataFrame, path: Path) -> pd.Series:
+    """``text`` with the written-out action column of :data:`ACTION_TEXT` after it, as
+    "problem. action" (the column stays a field too); ``text`` itself without such a column."""
+    name = next((str(c) for c in frame.columns if column_key(str(c)).replace("_", " ") in ACTION_TEXT), None)
+    if name is None:
+        return text
+    action = _text(frame[name])
+    written = action[action != ""]
+    words = written.map(lambda v: len(v.split()))
+    if written.empty or (written.nunique() <= ACTION_CODES and words.mean() < 3):
+        return text  # a code list (Replace, Adjust): a field
+    _log.warning("%s: column %r (what was done) is added to each order's text", path, name)
+    joined = text.str.rstrip(" .;,") + ". " + action
+    spoken = action.str.casefold().str.strip(" .!-/")
+    return text.where((spoken == "") | spoken.isin(_NOTHING_SAID), joined)
+
+
+_NOTHING_SAID = frozenset(
+    {"done", "ok", "okay", "completed", "complete", "closed", "n/a", "na", "none", "nil"}
+)
+"""Action cells that say no more than that the order was closed: not added to its text."""
 
 
 def _text(column: pd.Series) -> pd.Series:
