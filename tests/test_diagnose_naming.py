@@ -97,3 +97,14 @@ def test_a_sites_row_whose_subsystem_is_another_types_last_word_is_not_cited_for
     found = {kind: [d.doc_id for d in matching_fmea(base, kind, "bearing_wear")]  # type: ignore[arg-type]
              for kind in ("blower", "centrifugal_pump")}  # fmt: skip
     assert found == {"blower": ["blower", "any"], "centrifugal_pump": ["pump", "any"]}
+
+
+def test_a_sites_row_whose_component_ends_in_another_types_last_word_is_not_cited_for_this_one() -> None:
+    # walk-through: a backwash blower's report cited the "Centrifugal pump" seal row of a water works
+    fields = {"Subsystem": "Pumping", "Component": "Centrifugal pump", "Sub-Component": "Mechanical seal",
+              "Potential Failure Mode": "Seal leak"}  # fmt: skip
+    base = _Base([Document(doc_id="seal", kind="fmea", text="Seal leak", fields=fields)])
+    base.assets = lambda: [Asset("IP-1", "Intake Pump"), Asset("BW-1", "Backwash Blower")]  # type: ignore[method-assign]
+    found = {kind: [d.doc_id for d in matching_fmea(base, kind, "seal_leak")]  # type: ignore[arg-type]
+             for kind in ("Backwash Blower", "Intake Pump")}  # fmt: skip
+    assert found == {"Backwash Blower": [], "Intake Pump": ["seal"]}

@@ -85,7 +85,8 @@ _WHERE = ("Subsystem", "Component", "Sub-Component")
 def _of_another_type(row: Document, asset_type: str, others: set[str]) -> bool:
     """True for a site sheet's row (no ``asset_type`` field) whose subsystem or component names
     another asset type of the base and not ``asset_type``: a pump's seal row is no fan's. A type
-    is named by all its words, or by its last one as the subsystem ("Pump" for ``dosing_pump``)."""
+    is named by all its words, or by its last one as the subsystem ("Pump" for ``dosing_pump``)
+    or as the component's last word ("Centrifugal pump" for ``intake_pump``)."""
     if "asset_type" in row.fields:
         return False
 
@@ -94,10 +95,12 @@ def _of_another_type(row: Document, asset_type: str, others: set[str]) -> bool:
         return found | {w[:-1] for w in found if w.endswith("s")}  # "pumps" names pump
 
     words, subsystem = words_of(_WHERE), words_of(_WHERE[:1])
+    component = re.findall(r"[a-z]+", str(row.fields.get("Component", "")).lower())[-1:]
+    heads = subsystem | {w[:-1] if w.endswith("s") else w for w in component}
 
     def named(kind: str) -> bool:
         kind_words = re.findall(r"[a-z]+", kind.lower())
-        return bool(kind_words) and (set(kind_words) <= words or kind_words[-1] in subsystem)
+        return bool(kind_words) and (set(kind_words) <= words or kind_words[-1] in heads)
 
     return not named(asset_type) and any(named(kind) for kind in others)
 
