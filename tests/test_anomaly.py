@@ -316,6 +316,16 @@ def test_a_reading_stuck_longer_than_any_repeat_in_training_is_in_alarm_and_name
     moved = held.copy()
     moved[:40, 0] = np.arange(40)  # it varied, then froze at row 40 for longer than twice its 40 rows
     assert stuck_readings(moved, 80).runs == ((0, 80, 199),)
+    # walk-through: 0 kW in calm weather and a curtailment set point were "stuck sensors"
+    power = np.r_[np.zeros(8), np.linspace(1.0, 60.0, 72), np.zeros(50), np.linspace(1.0, 70.0, 70)]
+    assert stuck_readings(power[:, None], 80).runs == ()  # 0 kW held for 8 training rows: a state
+    power[100:150] = 33.3  # a value the training rows never held: frozen
+    assert stuck_readings(power[:, None], 80).runs == ((0, 100, 149),)
+    off = CliRunner().invoke(_app(), [*_zscore_args(tmp_path, out), "--set", "stuck=0"])
+    assert off.exit_code == 0 and "stuck reading" not in off.output
+    assert (pd.read_csv(out)["top_channels"][150:180] != "pump_temp").any()  # not all the rule's
+    bad = CliRunner().invoke(_app(), [*_zscore_args(tmp_path, out), "--set", "stuck=maybe"])
+    assert bad.exit_code == 2 and "stuck takes 1" in " ".join(bad.output.split())
 
 
 def test_too_few_training_rows_or_a_channel_unread_in_them_name_the_option_file_and_column(

@@ -126,6 +126,20 @@ def _without_warm_up(detection: Detection, smooth: int) -> Detection:
     return detection._replace(score=score)
 
 
+def _stuck_setting(settings: list[str] | None) -> tuple[list[str] | None, bool]:
+    """``--set`` without its ``stuck=`` setting, and whether the stuck-reading rule is on."""
+    rest, on = [], True
+    for setting in settings or ():
+        key, _, value = setting.partition("=")
+        if key.strip() != "stuck":
+            rest.append(setting)
+        elif value.strip().lower() in ("0", "false", "off", "no"):
+            on = False
+        elif value.strip().lower() not in ("1", "true", "on", "yes"):
+            fail(f"--set {setting!r}: stuck takes 1 (the stuck-reading rule, the default) or 0 (none)")
+    return rest or None, on
+
+
 def _new_detector(detector: str, steps: int | None, settings: list[str] | None) -> BaseDetector:
     """An unfitted ``detector`` with ``--steps`` (the backbone's training steps) and ``--set`` applied."""
     overrides: dict[str, object] = {}
@@ -198,7 +212,8 @@ def detect(
         typer.Option(
             "--set",
             help="Detector setting KEY=VALUE, repeatable: smooth, quantile, factor, min_run, backdate "
-            "(date alarms from their first step), or the detector's own (consensus: members, backbone.*).",
+            "(date alarms from their first step), stuck (0: no stuck-reading rule), or the detector's own "
+            "(consensus: members, backbone.*).",
         ),
     ] = None,
 ) -> None:
@@ -218,6 +233,7 @@ def detect(
     if top < 1:
         fail(f"--top must be >= 1, got {top}")
     check_outputs(files=(out, plot), folders=(save,), png=plot)
+    settings, stuck_rule = _stuck_setting(settings)
     try:
         if save is not None:
             check_model_folder(save, KIND_PREFIX + detector)  # before fitting
@@ -244,7 +260,8 @@ def detect(
             with working(f"fitting {detector} on {count} rows"):
                 learnt = fit_on_training_rows(fitted, values, count, series.channels, csv)
         detection = _without_warm_up(fitted.predict(values), fitted.config.smooth)
-        stuck = stuck_readings(values, count) if count else None  # a loaded detector: no training rows
+        # a loaded detector has no training rows to learn the repeats from
+        stuck = stuck_readings(values, count) if count and stuck_rule else None
         if stuck is not None and stuck.runs:
             detection = _with_stuck(detection, stuck)
         table = utc_times(detection_table(series.time, detection, top=top), "time", series)[kept]

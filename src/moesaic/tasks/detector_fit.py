@@ -90,7 +90,9 @@ def stuck_readings(values: np.ndarray, count: int, least: int = STUCK_ROWS) -> S
     """The runs of one channel's reading repeated exactly, after the first ``count`` rows, longer
     than twice the longest such run in them and than ``least`` rows: a frozen sensor or a stuck
     transmitter, which a detector of departures sees as normal (its value is). A missing reading
-    ends a run; a channel held at one value through every training row (a set point) has none.
+    ends a run; a channel held at one value through every training row (a set point) has none,
+    and a run at a value held for ``least // 2`` rows or more within the training rows is a state of
+    the machine, not a frozen sensor (0 kW in calm weather, a curtailment set point).
 
     Args:
         values: (T, C) readings, NaN where missing.
@@ -109,8 +111,14 @@ def stuck_readings(values: np.ndarray, count: int, least: int = STUCK_ROWS) -> S
         if max(trained, default=0) >= count:
             continue  # held through the training rows: a set point, not a stuck sensor
         limit = max(least, 2 * max(trained, default=1))
+        # values held within the training rows (not by a run going on past them): states
+        states = {
+            float(x[s])
+            for s, e in zip(starts, ends, strict=True)
+            if e <= count and e - s >= max(3, least // 2)
+        }
         for s, e in zip(starts, ends, strict=True):
-            if e - s > limit and e > count and np.isfinite(x[s]):
+            if e - s > limit and e > count and np.isfinite(x[s]) and float(x[s]) not in states:
                 first = max(s, count)
                 steps[first:e, c] = True
                 runs.append((c, first, e - 1))
