@@ -253,3 +253,26 @@ def test_a_word_the_technician_rules_out_does_not_match_an_fmea_row(tmp_path: Pa
             kb, asset_id="P-1", text="bearing noise and high vibration; checked seal, no leak"
         )
     assert not any("Seal leak" in s.key for s in plan.scenarios), [s.key for s in plan.scenarios]
+
+
+def test_a_situation_and_orders_in_abbreviations_find_the_replacement_and_its_fmea_row(
+    tmp_path: Path,
+) -> None:
+    # walk-through: "replcd NDE brg, realigned motor" was an adjustment, and "NDE brg noisy" shared
+    # no word with the row "Bearing wear / spalling", so the risk if deferred was unknown
+    orders = ORDERS + (
+        'WO-8,P-2,2024-03-01 08:00,"NDE brg noisy. replcd NDE brg SKF 6316, realigned motor",BRG,2300,9\n'
+        'WO-9,P-1,2024-03-09 08:00,"brg noisy NDE. replcd brg, aligned",BRG,2100,7\n'
+    )
+    kb_folder = _base(tmp_path, orders)
+    (tmp_path / "uf" / "fmea.csv").write_text(
+        "Subsystem,Component,Sub-Component,Potential Failure Mode,Severity,Occurrence,Detection,RPN\n"
+        "Pumping,Centrifugal pump,Bearing,Bearing wear / spalling,8,5,4,160\n"
+    )
+    with KnowledgeBase.open(kb_folder) as kb:
+        kb.ingest(read_user_folder(tmp_path / "uf"), source="uf")
+        plan = plan_scenarios(kb, asset_id="P-1", text="NDE brg noisy, temp hi")
+    assert [s.key for s in plan.scenarios][:1] == ["replace:BRG"] and "adjust:BRG" not in [
+        s.key for s in plan.scenarios
+    ]
+    assert plan.scenarios[0].risk() == "severity 8, occurrence 5 (FMEA)"

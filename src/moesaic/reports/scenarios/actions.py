@@ -32,7 +32,7 @@ PREFIX_LANGUAGES = ("en", "fr")
 
 ACTION_WORDS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "replace": {
-        "en": ("replac", "chang", "swap", "fit", "refit", "install", "new", "renew"),
+        "en": ("replac", "chang", "swap", "fit", "refit", "install", "new", "renew", "replc", "rplc"),
         "fr": ("remplac", "echang", "substitu"),
         "de": ("wechsel", "tausch", "ersetz", "erneuer", "eingebaut"),
     },

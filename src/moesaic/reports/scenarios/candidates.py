@@ -229,6 +229,7 @@ class ScenarioGenerator:
         """The FMEA row (of the indices ``fmea``) of failure mode ``fm`` sharing most other words
         with the situation, or None."""
         fm_words, code_words = set(terms(failure_code_words(fm))), set(terms(fm))  # "BRG": "Bearing wear"
+        words = words | {t for w in words for t in terms(failure_code_words(w))}  # "brg noisy": bearing
         best, best_overlap = None, 0
         for row, row_terms in ((self._fmea[i], self._fmea_terms[i]) for i in fmea):
             if not fm_words & set(terms(row.failure_mode)):
