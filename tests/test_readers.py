@@ -303,6 +303,10 @@ def test_a_time_repeated_where_the_clock_goes_back_suggests_utc(tmp_path: Path) 
     with pytest.raises(DataFormatError, match="duplicated timestamp") as err:
         read_series_file(repeated)  # two hours back: a copied row, not a clock change
     assert "daylight" not in str(err.value)
+    evening = write(tmp_path, "e.csv", "time,v\n2025-03-07 21:40,1\n2025-03-07 21:50,2\n2025-03-07 21:50,3\n")
+    with pytest.raises(DataFormatError, match="duplicated timestamp") as err:
+        read_series_file(evening)  # a row written twice in the evening: no clock change then
+    assert "daylight" not in str(err.value)
 
 
 def test_duplicated_step_names_line(tmp_path: Path) -> None:

@@ -117,8 +117,11 @@ def time_column(
 
 def _clock_set_back(times: np.ndarray, pos: int) -> str:
     """A hint when the clock went back by at most an hour just before the duplicated time at ``pos``,
-    as local times do where daylight saving time ends; "" otherwise."""
+    in the night (00:00 to 03:59), as local times do where daylight saving time ends; "" otherwise
+    (a row repeated at 21:50 in March is no clock change)."""
     if pos == 0 or not np.timedelta64(0) <= times[pos - 1] - times[pos] <= np.timedelta64(1, "h"):
+        return ""
+    if pd.Timestamp(times[pos]).hour >= 4:
         return ""
     return (
         " (the clock goes back here, as local times do where daylight saving time ends: give the times "
