@@ -166,6 +166,21 @@ def test_training_rows_errors(spec: str, message: str) -> None:
         training_rows(pd.date_range("2020-01-01", periods=8, freq="s").to_numpy(), spec)
 
 
+def test_a_date_that_reads_two_ways_is_read_the_way_that_falls_within_the_file() -> None:
+    days = pd.date_range("2025-03-01", "2025-05-31", freq="D").to_numpy()  # walk-through: day first
+    assert training_rows(days, "01/04/2025") == 32  # 1 April (4 January lies before the file)
+    assert training_rows(days, "01.04.2025 12:00") == 32
+    with pytest.raises(ValueError, match="ambiguous"):
+        training_rows(pd.date_range("2025-01-01", "2025-05-31", freq="D").to_numpy(), "01/04/2025")
+
+
+def test_too_few_training_rows_in_the_command_say_what_a_detector_needs(tmp_path: Path) -> None:
+    _write_csv(tmp_path / "plant.csv")
+    for until in ("0", "2"):  # it said "expected at least 2" for 0, then "needs at least 30" for 2
+        result = CliRunner().invoke(_app(), _zscore_args(tmp_path, tmp_path / "o.csv", until=until))
+        assert "needs at least 30 normal rows" in result.output and "at least 2" not in result.output
+
+
 def _app() -> typer.Typer:
     app = typer.Typer()
     app.command()(detect)

@@ -247,7 +247,7 @@ def detect(
         else:
             assert train_until is not None
             series = read_channels(csv, time_col=time_col, channels=channels, gap_note=None)
-            count = training_rows(series.time, train_until)  # --train-until 400: the file's rows
+            count = training_rows(series.time, train_until, least=0)  # --train-until 400: the file's rows
             series, kept = with_gaps_filled(series, csv, FILLED)
             if count < MIN_FIT_ROWS:
                 raise ValueError(

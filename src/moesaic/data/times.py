@@ -164,11 +164,14 @@ def _refuse_mixed_zones(
     )
 
 
-def parse_time_argument(text: str, name: str) -> pd.Timestamp:
+def parse_time_argument(
+    text: str, name: str, within: tuple[pd.Timestamp, pd.Timestamp] | None = None
+) -> pd.Timestamp:
     """A time given on the command line (``name`` is its option, for the message).
 
     Dates written with numbers only must say their order: 13/03/2024 is day first, 03/13/2024
-    month first, and 05/01/2005 (5 January or 1 May) is refused rather than guessed.
+    month first, and 05/01/2005 (5 January or 1 May) is refused rather than guessed, unless only
+    one of the two falls ``within`` (first, last), the span of the file it cuts.
 
     Raises:
         ValueError: not a time, or an ambiguous numbers-only date.
@@ -177,6 +180,12 @@ def parse_time_argument(text: str, name: str) -> pd.Timestamp:
     parts = _NUMERIC_DATE.match(str(text).strip())
     if parts is not None:
         first, second = int(parts.group(1)), int(parts.group(3))
+        rest = f"/{parts.group(4)}{parts.group(5)}"
+        if first <= 12 and second <= 12 and first != second and within is not None:
+            readings = [timestamp_or_none(f"{a}/{b}{rest}") for a, b in ((first, second), (second, first))]
+            inside = [t for t in readings if t is not None and within[0] <= t <= within[1]]
+            if len(inside) == 1:  # "01/04/2025" in a file of March to May 2025: 1 April
+                return inside[0]
         if first <= 12 and second <= 12 and first != second:
             raise ValueError(
                 f"{name} {text!r} is ambiguous: day {first} of month {second}, or month {first} day "

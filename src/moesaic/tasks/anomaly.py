@@ -335,14 +335,16 @@ class AnomalyDetector(BaseDetector):
         self.model_ = model.eval()
 
 
-def training_rows(time: np.ndarray, train_until: str) -> int:
+def training_rows(time: np.ndarray, train_until: str, least: int = 2) -> int:
     """How many leading rows ``train_until`` names as training rows.
 
     A whole number N means the first N rows; anything else is a time, and the training rows are
-    those at or before it (``time`` must then hold timestamps).
+    those at or before it (``time`` must then hold timestamps); a numbers-only date that reads two
+    ways is read the way that falls within the file.
 
     Raises:
-        ValueError: an unparsable time, or a split leaving fewer than 2 training rows or no row after.
+        ValueError: an unparsable time, or a split leaving fewer than ``least`` training rows or no
+            row after.
     """
     text = train_until.strip()
     if text.isdigit():
@@ -353,14 +355,15 @@ def training_rows(time: np.ndarray, train_until: str) -> int:
         )
     else:
         try:
-            limit = parse_time_argument(text, "`train_until`").to_datetime64()
+            span = (pd.Timestamp(time[0]), pd.Timestamp(time[-1])) if len(time) else None
+            limit = parse_time_argument(text, "`train_until`", span).to_datetime64()
         except ValueError as err:
             raise ValueError(f"{err}, or a row count") from None
         count = int(np.searchsorted(time, limit, side="right"))
-    if not 2 <= count < len(time):
+    if not least <= count < len(time):
+        wanted = f"at least {least}" if count < least else "at least one row after them"
         raise ValueError(
-            f"`train_until` {train_until!r} gives {count} training rows out of {len(time)}; "
-            "expected at least 2 and at least one row after them"
+            f"`train_until` {train_until!r} gives {count} training rows out of {len(time)}; expected {wanted}"
         )
     return count
 
