@@ -550,3 +550,16 @@ def test_a_training_span_of_two_days_or_daily_rows_raise_no_warning() -> None:
     daily = np.arange("2024-01-01", "2024-01-20", dtype="datetime64[D]").astype("datetime64[ns]")
     assert _short_training(daily, 2) == ""
     assert _short_training(np.arange(100), 10) == ""  # step numbers: no day to speak of
+
+
+def test_a_status_column_of_text_is_left_out_of_the_channels_with_a_warning(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # walk-through: a SCADA export's RUN / STOP column refused the whole file
+    _write_csv(tmp_path / "plant.csv")
+    frame = pd.read_csv(tmp_path / "plant.csv")
+    frame["Status"] = np.where(np.arange(len(frame)) % 7 == 0, "STOP", "RUN")
+    frame.to_csv(tmp_path / "plant.csv", index=False)
+    result = CliRunner().invoke(_app(), _zscore_args(tmp_path, tmp_path / "o.csv"))
+    assert result.exit_code == 0, result.output
+    assert "column(s) ['Status'] hold text only; they are left out of the channels" in caplog.text

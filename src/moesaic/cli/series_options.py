@@ -42,14 +42,15 @@ NEIGHBOURS = "rows either side of a gap are read as neighbours"
 def read_channels(
     path: Path, *, time_col: str | None, channels: str | None, gap_note: str | None = NEIGHBOURS
 ) -> Series:
-    """The series of ``path`` for a command: ``--time-col`` and ``--channels`` applied, and a channel
-    with no reading at all left out with a notice (refused when ``--channels`` named it).
+    """The series of ``path`` for a command: ``--time-col`` and ``--channels`` applied, a column of
+    text only (a RUN / STOP status) left out with a warning unless ``--channels`` names it, and a
+    channel with no reading at all left out with a notice (refused when ``--channels`` named it).
 
     Raises:
         DataFormatError: as :func:`~moesaic.data.readers.read_series_file`, or a named channel
             without a reading.
     """
-    series = read_series_file(path, time_col=time_col, channels=channel_names(channels))
+    series = read_series_file(path, time_col=time_col, channels=channel_names(channels), skip_text=True)
     if gap_note is not None:  # None: the caller warns, once it knows what it does with the gaps
         warn_gaps(series, path, gap_note)
     empty = [name for c, name in enumerate(series.channels) if not series.observed[:, c].any()]
