@@ -426,6 +426,14 @@ def test_detect_command_scores_against_a_label_column_and_plots(tmp_path: Path) 
     )
     assert f"false alarms {far:.1%}" in text and f1 > 0.5
     assert plot.read_bytes().startswith(b"\x89PNG")
+    saved = CliRunner().invoke(_app(), [*args, "--detector", "zscore", "--save", str(tmp_path / "det")])
+    assert saved.exit_code == 0, saved.output
+    loaded = CliRunner().invoke(  # walk-through: a saved detector scored a labelled file without F1
+        _app(), ["--csv", str(tmp_path / "plant.csv"), "--load", str(tmp_path / "det"), "--out", str(out)]
+    )
+    assert "against column 'Anomaly' on the 120 rows (20 anomalous): point F1" in " ".join(
+        loaded.output.split()
+    )
 
 
 def test_times_with_utc_offsets_come_back_marked_utc(tmp_path: Path) -> None:

@@ -128,7 +128,8 @@ def test_label_columns_become_labels_not_channels(tmp_path: Path) -> None:
     assert series.labels["changepoint"].tolist() == [1.0, 0.0, 0.0]
     assert series.values[:, 0].tolist() == [1.5, 2.5, 3.5]
     chosen = read_series_file(write(tmp_path, "s.csv", content), channels=["temp", "Anomaly"])
-    assert chosen.channels == ("temp", "Anomaly") and not chosen.labels  # named channels stay channels
+    assert chosen.channels == ("temp", "Anomaly")  # named channels stay channels
+    assert sorted(chosen.labels) == ["changepoint", "label"]  # the others are still labels
 
 
 def test_row_counters_are_not_channels(tmp_path: Path) -> None:

@@ -61,8 +61,9 @@ def _against(truth: tuple[str, np.ndarray], alarm: np.ndarray, count: int) -> st
     if not known.any():
         return f"column {name!r} has no value after the training rows: nothing to score against"
     y, pred = label[count:][known].astype(bool), alarm[count:][known]
+    rows = f"the {int(known.sum())} rows" + (" after the training rows" if count else "")
     return (
-        f"against column {name!r} on the {int(known.sum())} rows after the training rows "
+        f"against column {name!r} on {rows} "
         f"({int(y.sum())} anomalous): point F1 {point_f1(y, pred):.3f}, "
         f"false alarms {false_alarm_rate(y, pred):.1%}, missed alarms {missed_alarm_rate(y, pred):.1%}"
     )

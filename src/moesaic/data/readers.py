@@ -180,6 +180,10 @@ def read_series_file(
             wanted = [name for name in wanted if name not in text]
         for name in wanted:
             _reject_text_column(frame, name, path)
+    else:  # the channels chosen; a label column beside them is still the labels (``detect --load``)
+        label_names = _label_columns(
+            frame, [str(c) for c in frame.columns if c != time_name and c not in wanted]
+        )
     values = pd.DataFrame({name: _channel_values(frame, name, path, header_lines) for name in wanted})
     labels = {name: _channel_values(frame, name, path, header_lines) for name in label_names}
     if text_labels:
