@@ -80,3 +80,24 @@ def test_when_an_asset_last_had_a_part_changed_is_a_record_question_and_c_o_is_a
 ) -> None:
     answer = answerer.answer("When did C-1 last have its air filter changed?")
     assert answer.kind == "records" and _cited(answer) == {"W5"}, answer.text  # "C/O": change out
+
+
+def test_who_reads_the_technician_not_a_completed_column_of_dates(tmp_path: Path) -> None:
+    # "Completed" sorts before "Technician" and says when the work was done, not who did it.
+    documents = tuple(
+        Document(
+            wo,
+            "work_order",
+            text,
+            asset,
+            pd.Timestamp(day),
+            {"Completed": f"{day[8:]}/{day[5:7]}/2024 16:00", "Technician": who},
+        )
+        for wo, asset, day, text, who in ORDERS
+    )
+    with KnowledgeBase.open(tmp_path / "kb", create=True, embedder="hashing") as base:
+        base.ingest(MaintenanceData("plant", assets=ASSETS, documents=documents), source="plant")
+        fixed = KbAnswerer(base).answer("Who fixed the oil leak on C-1?")
+        last = KbAnswerer(base).answer("Who did the last work order on P-1?")
+    assert "T11" in fixed.text and "16:00" not in fixed.text, fixed.text
+    assert last.text.endswith("technician: T02."), last.text

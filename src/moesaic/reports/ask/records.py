@@ -151,11 +151,14 @@ def _asset_types(frame: pd.DataFrame) -> tuple[str, ...]:
 
 PERSON_FIELDS = re.compile(
     r"\b(?:technicians?|techs?|mechanics?|fitters?|electricians?|crafts?(?:man|men)?|crews?|operators?"
-    r"|engineers?|employees?|person(?:nel)?|workers?|performed|done|assigned|responsible|planners?"
-    r"|signed|executed|completed|techniker|monteure?|bearbeiter|mitarbeiter|verantwortlich|technicien"
-    r"|intervenant|tecnico|operario)\b"
+    r"|engineers?|employees?|person(?:nel)?|workers?|planners?|techniker|monteure?|bearbeiter"
+    r"|mitarbeiter|verantwortlich|technicien|intervenant|tecnico|operario)\b"
 )
-"""Words of a field naming who did the work (``technician``, ``performed_by``, ``Assigned To``)."""
+"""Words of a field naming who did the work (``technician``, ``Crew``, ``Mitarbeiter``)."""
+_PERSON_DEEDS = re.compile(r"\b(?:performed|done|assigned|responsible|signed|executed|completed)\b")
+"""Words of a field that names a person when it holds no dates (``performed_by``, ``Assigned To``):
+a ``Completed`` column of dates says when, not who."""
+_DATE_CELL = re.compile(r"^\s*\d{1,4}[-/.]\d{1,2}[-/.]\d{1,4}\b")
 _WHO = re.compile(
     r"^(?:who|whom)\b(?! (?:is|was|are|were) (?:the|its) )|\bwho (?:did|has|had|last)\b|\bwho \w+ed\b"
 )
@@ -173,7 +176,7 @@ def asked_field(text: str, scope: pd.DataFrame) -> str | None:
             if re.match(rf"{re.escape(_spoken(name))}s?\b", opener.group(1)):
                 return name
     if _WHO.search(text):
-        return next((n for n in names if PERSON_FIELDS.search(_spoken(n))), "")
+        return next(iter(person_fields(scope)), "")
     return None
 
 
@@ -291,10 +294,19 @@ _NUMBER = re.compile(r"[-+]?\d+(?:[.,]\d+)?")
 
 
 def person_fields(frame: pd.DataFrame) -> list[str]:
-    """The records' other fields naming who did the work (:data:`PERSON_FIELDS`), however many
-    people they name."""
-    names = sorted({k for fields in frame.get("fields", pd.Series(dtype=object)) for k in fields})
-    return [n for n in names if PERSON_FIELDS.search(_spoken(n))]
+    """The records' other fields naming who did the work, however many people they name: those
+    called by a person (:data:`PERSON_FIELDS`) first, then those called by a deed
+    (:data:`_PERSON_DEEDS`) whose cells are not mostly dates."""
+    rows = frame.get("fields", pd.Series(dtype=object))
+    names = sorted({k for fields in rows for k in fields})
+    people = [n for n in names if PERSON_FIELDS.search(_spoken(n))]
+    for name in names:
+        if name in people or not _PERSON_DEEDS.search(_spoken(name)):
+            continue
+        cells = [str(v) for fields in rows if (v := fields.get(name)) not in (None, "")]
+        if sum(bool(_DATE_CELL.match(c)) for c in cells) * 2 <= len(cells):
+            people.append(name)
+    return people
 
 
 def categorical_fields(frame: pd.DataFrame) -> list[str]:
@@ -381,6 +393,10 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
         )
     skip = group if operation == "top" else None
     filters = named_value_sets(text, scope, skip=skip, extra=fields, question=question)
+    if named.assets and "asset_type" in filters:  # "when did BW-B1 last have its inlet filter replaced"
+        theirs = set(facet_column(scope[scope["asset"].isin(named.assets)], "asset_type")) - {""}
+        if theirs and not theirs & set(filters["asset_type"]):
+            del filters["asset_type"]  # a part of the named asset, not the type "Sand Filter"
     text, kinds_of_work = _order_types(text, scope, filters)
     filters.update(kinds_of_work)
     asks = asked_field(text, scope) if operation in ("list", "latest") else None
@@ -500,11 +516,13 @@ _NOT_CONTENT = frozenset(_NOT_CONTENT_WORDS.split())
 
 _SAME_ACTION = (
     # C/O: change out, R&R: remove and replace; "new seal fitted"
-    ("replac", "chang", "renew", "swap", "exchang", "c/o", "r&r", "fitted", "refit", "install"),
+    ("replac", "chang", "renew", "swap", "exchang", "c/o", "r&r", "fitted", "refit", "install", "replc",
+     "rplc"),
     ("repair", "fix", "mend", "rectif"),
-    ("bear", "brg"), ("motor", "mtr"), ("vibrat", "vib"), ("temperat", "temp"), ("valve", "vlv"),
+    ("bear", "brg", "brng"), ("motor", "mtr"), ("vibrat", "vib"), ("temperat", "temp"), ("valve", "vlv"),
+    ("mechanical", "mech"),
 )  # fmt: skip
-"""Stems technicians write for the same action or part ("brg" for bearing)."""
+"""Stems technicians write for the same action or part ("brg" for bearing, "replcd" for replaced)."""
 
 
 def _stem(word: str) -> str:
@@ -557,6 +575,15 @@ def _object_word(word: str, text: str) -> bool:
     return bool(re.search(rf"{before}{re.escape(word)}\b(?!\s*\()", text))
 
 
+def same_word(word: str) -> str:
+    """The stems a record's text may write a question's folded ``word`` with, joined by ``|``:
+    its own stem and those of :data:`_SAME_ACTION` ("replaced" also finds "changed mechanical seal"
+    and "replcd"; "bearing", "brg")."""
+    stem = _stem(word)
+    alternatives = next((g for g in _SAME_ACTION if any(stem.startswith(a) for a in g)), ())
+    return "|".join(dict.fromkeys((stem, *alternatives)))
+
+
 def _content_words(
     text: str, scope: pd.DataFrame, stop: frozenset[str] = _NOT_CONTENT
 ) -> tuple[tuple[str, ...], tuple[str, ...]]:
@@ -569,10 +596,7 @@ def _content_words(
     for word in WORD.findall(text):
         if word in stop or len(word) < 3 or word.isdigit():
             continue
-        stem = _stem(word)
-        alternatives = next((g for g in _SAME_ACTION if any(stem.startswith(a) for a in g)), ())
-        # "replaced" also finds "changed mechanical seal"
-        either = "|".join(dict.fromkeys((stem, *alternatives)))
+        either = same_word(word)
         if texts.str.contains(rf"\b(?:{'|'.join(map(_spelt, either.split('|')))})", regex=True).any():
             held.append(either)
         else:

@@ -19,7 +19,7 @@ import pandas as pd
 from moesaic.knowledge.links import WORD, fold
 from moesaic.reports.ask.answer import KbAnswer, abstain, shortened
 from moesaic.reports.ask.frame import FACETS, RECORD_KINDS
-from moesaic.reports.ask.records import cite_records_frame, group_facet, named_values
+from moesaic.reports.ask.records import cite_records_frame, group_facet, named_values, same_word
 from moesaic.reports.ask.resolve import Named
 from moesaic.reports.ask.timewords import TimePhraseError, blank_times, read_window
 
@@ -135,9 +135,9 @@ def _anchors(frame: pd.DataFrame, phrase: str) -> tuple[pd.DataFrame, str]:
         return (frame, noun) if kind_noun else (frame.iloc[0:0], phrase)
     keep = pd.Series(True, index=frame.index)
     texts = frame["text"].map(fold)
-    for word in words:
-        stem = word[:-1] if word.endswith("s") and len(word) > 4 else word
-        keep &= texts.str.contains(re.escape(stem), regex=True)
+    for word in words:  # "bearing replacement" also finds "replcd NDE brg", and "BRG_TEMP_HIGH"
+        either = "|".join(map(re.escape, same_word(word).split("|")))
+        keep &= texts.str.contains(rf"(?<![^\W_])(?:{either})", regex=True)
     return frame[keep], f"{noun} mentioning " + " ".join(words)
 
 
