@@ -387,3 +387,24 @@ def test_a_channel_held_at_its_training_value_is_forecast_exactly() -> None:
     out = _held_constant(quantiles, context, mean=np.array([75.0, 2.5, 1.0]))
     assert (out[:, :, 0, :] == 75.0).all()
     assert np.array_equal(out[:, :, 1:, :], quantiles[:, :, 1:, :])
+
+
+def test_cli_floors_a_channel_that_is_never_negative_at_zero(tmp_path: Path) -> None:
+    # walk-through: a 2,500 kW turbine's power band went down to -206 kW
+    app = typer.Typer()
+    app.command()(forecast)
+    rng = np.random.default_rng(0)
+    hours = np.arange(24 * 10)
+    power = np.clip(800 * np.sin(2 * np.pi * hours / 24) + rng.normal(0, 150, hours.size), 0, None)
+    temp = 40 + 5 * np.sin(2 * np.pi * hours / 24) + rng.normal(0, 2, hours.size)
+    times = pd.date_range("2025-01-01", periods=hours.size, freq="h")
+    csv = tmp_path / "wtg.csv"
+    pd.DataFrame({"time": times, "power": power, "temp": temp}).to_csv(csv, index=False)
+    out = tmp_path / "f.csv"
+    args = ["--csv", str(csv), "--horizon", "24", "--out", str(out), "--model", "seasonal_naive"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    frame = pd.read_csv(out)
+    band = [c for c in frame.columns if c.startswith("power")]
+    assert (frame[band] >= 0).all().all()
+    assert "never negative in the file, floored at 0: power" in result.output

@@ -37,6 +37,7 @@ from moesaic.cli.series_options import (
     with_gaps_filled,
 )
 from moesaic.config import ConfigError, apply_overrides
+from moesaic.data.bounds import floored, never_negative
 from moesaic.data.schema import Series
 from moesaic.data.tables import DataFormatError
 from moesaic.eval.season import season_of_times
@@ -182,6 +183,7 @@ def forecast(
             result = forecaster.predict(series.values, horizon=horizon)
     except (DataFormatError, ConfigError, CheckpointError, ValueError) as err:
         fail(str(err))
+    result = _floored(result, series)
     point = pretrained is None and forecaster.config.model in POINT_FORECAST_MODELS
     future = _future_times(series.time, horizon)
     time_name = _time_name(series)
@@ -206,6 +208,18 @@ def forecast(
     if plot is not None:
         console.print(f"wrote {plot}")
     print_left_out(series)
+
+
+def _floored(result: QuantileForecast, series: Series) -> QuantileForecast:
+    """``result`` with the channels never negative in the file (:mod:`moesaic.data.bounds`) raised
+    to 0 where their median or band went below it, said when it did."""
+    bounded = never_negative(series.values)
+    below = [n for c, n in enumerate(series.channels) if bounded[c] and (result.quantiles[:, c] < 0).any()]
+    if below:
+        console.print(f"never negative in the file, floored at 0: {', '.join(below)}", highlight=False)
+    return result._replace(
+        median=floored(result.median, bounded), quantiles=floored(result.quantiles, bounded[:, None])
+    )
 
 
 def _time_name(series: Series) -> str:
