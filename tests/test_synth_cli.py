@@ -171,6 +171,8 @@ def test_fit_on_one_series_file_and_a_clear_error_for_an_unknown_source(tmp_path
         app, ["--model", str(model), "--condition", "anomaly=1", "--n", "2", "--out", str(out)]
     )
     assert sampled.exit_code == 0, sampled.output
+    assert (pd.read_csv(out / "samples.csv")["load"] >= 0).all()  # 0, 1, 2 in training: floored at 0
+    assert "never negative in the training data, floored at 0: load" in " ".join(sampled.output.split())
     assert list(pd.read_csv(out / "samples.csv").columns) == [
         "synthetic",
         "sample_id",

@@ -42,6 +42,7 @@ from moesaic.atomic import write_bytes_atomic, write_text_atomic
 from moesaic.checkpoint import CheckpointError
 from moesaic.cli.console import check_outputs, console, fail, working
 from moesaic.config import ConfigError, apply_overrides
+from moesaic.data.bounds import floored
 from moesaic.data.readers import read_series_file
 from moesaic.data.schema import MaintenanceData, Series
 from moesaic.data.tables import DataFormatError
@@ -376,6 +377,13 @@ def _sample(
             console.print(f"closest training texts (cosine similarity): {near or 'none kept'}")
     said = text if reads_text else None
     result = synthesizer.sample(n, condition=asked or None, texts=said, seed=seed, guidance=guidance)
+    bounded = synthesizer.never_negative_
+    below = [name for c, name in enumerate(channels) if bounded[c] and (result.series[:, :, c] < 0).any()]
+    if below:  # active power or wind speed below 0 is no series a machine gives
+        console.print(
+            f"never negative in the training data, floored at 0: {', '.join(below)}", highlight=False
+        )
+        result = result._replace(series=floored(result.series, bounded).astype(np.float32))
     W, T, C = result.series.shape
     now = dt.datetime.now(dt.UTC)
     run = new_run_id(now)

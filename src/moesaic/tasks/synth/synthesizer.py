@@ -31,6 +31,7 @@ from torch import Tensor, nn
 
 from moesaic.checkpoint import load_model_state, save_model
 from moesaic.config import from_dict, to_dict
+from moesaic.data.bounds import never_negative
 from moesaic.encoders import NotFittedError
 from moesaic.tasks.synth.calibration import SCOPES, MomentCalibration, choose_scope
 from moesaic.tasks.synth.conditions import Condition, ConditionSpec, EncodedConditions, category
@@ -126,6 +127,7 @@ class Synthesizer:
             if str(f) in known
         }
         self.mean_, self.std_ = _channel_stats(values, mask, self.channel_names_)
+        self.never_negative_ = never_negative(np.where(mask, values, np.nan))  # floored by `moesaic synth`
         self.model_ = self._build()
         standard = np.where(mask, (np.nan_to_num(values) - self.mean_) / self.std_, 0.0).astype(np.float32)
         encoded = self._encode(rows, texts)
@@ -363,6 +365,7 @@ class Synthesizer:
             "channel_names": list(self.channel_names_),
             "mean": self.mean_.tolist(),
             "std": self.std_.tolist(),
+            "never_negative": self.never_negative_.tolist(),
             "combinations": [[list(p) for p in key] for key in self.training_combinations_],
             "value_names": self.value_names_,
             "text_embedder": self.text_embedder_,
@@ -387,6 +390,10 @@ class Synthesizer:
         synth.channel_names_ = tuple(document["channel_names"])
         synth.mean_ = np.asarray(document["mean"], dtype=np.float32)
         synth.std_ = np.asarray(document["std"], dtype=np.float32)
+        # a model saved before the bound was kept bounds no channel
+        synth.never_negative_ = np.asarray(
+            document.get("never_negative", [False] * synth.channels_), dtype=bool
+        )
         synth.training_combinations_ = sorted(
             tuple(tuple(p) for p in key) for key in document["combinations"]
         )
