@@ -341,6 +341,10 @@ def test_a_reading_stuck_longer_than_any_repeat_in_training_is_in_alarm_and_name
     assert (pd.read_csv(out)["top_channels"][150:180] != "pump_temp").any()  # not all the rule's
     bad = CliRunner().invoke(_app(), [*_zscore_args(tmp_path, out), "--set", "stuck=maybe"])
     assert bad.exit_code == 2 and "stuck takes 1" in " ".join(bad.output.split())
+    frame["time"] = pd.to_datetime(frame["time"]).dt.strftime("%Y-%m-%dT%H:%M:%S+01:00")
+    frame.to_csv(tmp_path / "plant.csv", index=False)  # times with an offset: the output marks UTC
+    zoned = " ".join(CliRunner().invoke(_app(), _zscore_args(tmp_path, out)).output.split())
+    assert "stuck reading: pump_temp stays at 20.25 from 2024-01-01 01:30+00:00" in zoned, zoned
 
 
 def test_too_few_training_rows_or_a_channel_unread_in_them_name_the_option_file_and_column(

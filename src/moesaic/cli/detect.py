@@ -111,11 +111,13 @@ def _with_stuck(detection: Detection, stuck: Stuck) -> Detection:
     return detection._replace(score=score, contributions=contributions, alarm=alarm)
 
 
-def _when(time: np.ndarray, step: int) -> str:
-    """Step ``step`` as its time, or as its step number when the series has no clock."""
-    if np.issubdtype(time.dtype, np.datetime64):
-        return f"{pd.Timestamp(time[step]):%Y-%m-%d %H:%M}"
-    return f"step {time[step]}"
+def _when(series: Series, step: int) -> str:
+    """Step ``step`` as its time (marked ``+00:00`` when the file's times carried offsets, as in
+    the output), or as its step number when the series has no clock."""
+    if np.issubdtype(series.time.dtype, np.datetime64):
+        zone = "+00:00" if series.meta.get("utc") else ""
+        return f"{pd.Timestamp(series.time[step]):%Y-%m-%d %H:%M}{zone}"
+    return f"step {series.time[step]}"
 
 
 def _without_warm_up(detection: Detection, smooth: int) -> Detection:
@@ -311,7 +313,7 @@ def detect(
     for c, first, last in stuck.runs[:MAX_STUCK_SHOWN] if stuck is not None else ():
         console.print(
             f"stuck reading: {series.channels[c]} stays at {float(values[first, c]):.6g} from "
-            f"{_when(series.time, first)} to {_when(series.time, last)} ({last - first + 1} rows), longer "
+            f"{_when(series, first)} to {_when(series, last)} ({last - first + 1} rows), longer "
             "than any repeat in the training rows: in alarm",
             style="yellow",
             soft_wrap=True,
