@@ -625,3 +625,13 @@ def test_quoted_separators_and_a_trailing_separator_are_no_preamble(tmp_path: Pa
     trailing = "time,a\n2024-01-01,1,\n2024-01-02,2,\n2024-01-03,3,\n"
     with pytest.raises(DataFormatError, match="line 1: every data row has more fields"):  # not a preamble
         read_series_file(write(tmp_path, "t.csv", trailing))
+
+
+def test_two_series_stacked_in_one_file_are_named_by_their_column(tmp_path: Path) -> None:
+    # walk-through: a SCADA export of two turbines, one under the other, said only "duplicated"
+    rows = [f"2025-03-01 0{h}:00,{turbine},{h}" for turbine in ("WTG01", "WTG02") for h in range(4)]
+    path = write(tmp_path, "s.csv", "time,Turbine,power\n" + "\n".join(rows) + "\n")
+    with pytest.raises(DataFormatError, match="duplicated timestamp") as err:
+        read_series_file(path)
+    assert "column 'Turbine' holds 2 series (WTG01, WTG02), each with its own times" in str(err.value)
+    assert "split the file by 'Turbine'" in str(err.value)

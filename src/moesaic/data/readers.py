@@ -156,7 +156,15 @@ def read_series_file(
     if time_name is None:
         time = np.arange(len(frame), dtype=np.int64)
     else:
-        time = _time_values(frame, time_name, path, header_lines)
+        try:
+            time = _time_values(frame, time_name, path, header_lines)
+        except DataFormatError as err:
+            stacked = _stacked_by(frame, time_name) if err.reason.startswith("duplicated") else None
+            if stacked is None:
+                raise
+            raise DataFormatError(
+                path, f"{err.reason}; {stacked}", line=err.line, column=err.column
+            ) from None
     label_names: list[str] = []
     index_names: list[str] = []
     text: list[str] = []
@@ -411,3 +419,26 @@ def _files(folder: Path, suffixes: Sequence[str]) -> list[Path]:
     if skipped:
         log.warning("%s: skipping files that are not %s: %s", folder, "/".join(suffixes), skipped)
     return [p for p in files if p.suffix.lower() in suffixes]
+
+
+STACKED_VALUES = 50
+"""The most distinct values of a text column that may name the series a file stacks (turbines)."""
+
+
+def _stacked_by(frame: pd.DataFrame, time_name: str) -> str | None:
+    """A hint when the file's repeated times come from several series stacked in one file: a text
+    column of at most :data:`STACKED_VALUES` values within each of which no time repeats; None
+    when no column does so."""
+    times = frame[time_name].astype(str)
+    for name in frame.columns:
+        if name == time_name or not is_text_column(frame, name):
+            continue
+        groups = frame[name].fillna("").astype(str).str.strip()
+        count = groups.nunique()
+        if 2 <= count <= STACKED_VALUES and not pd.DataFrame({"g": groups, "t": times}).duplicated().any():
+            shown = ", ".join(sorted(groups.unique())[:3]) + (", ..." if count > 3 else "")
+            return (
+                f"column {name!r} holds {count} series ({shown}), each with its own times: one series "
+                f"per file, so split the file by {name!r} (in a folder: series/<asset id>.csv each)"
+            )
+    return None
