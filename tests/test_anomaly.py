@@ -324,6 +324,7 @@ def test_a_reading_stuck_longer_than_any_repeat_in_training_is_in_alarm_and_name
     assert "(30 rows)" in text and "stuck reading: pump_flow" not in text
     table = pd.read_csv(out)
     assert (table["alarm"][150:180] == 1).all() and (table["top_channels"][150:180] == "pump_temp").all()
+    assert (table["rule"][150:180] == "stuck reading").all() and table["rule"][:150].isna().all()
     threshold = float(re.search(r"threshold ([0-9.e+-]+);", text).group(1))  # type: ignore[union-attr]
     assert table["score"][150:180].min() >= threshold
     held = np.full((200, 1), 3.0)

@@ -176,7 +176,13 @@ def detect(
     csv: Annotated[
         Path, typer.Option("--csv", help="CSV or Parquet file: a time column and numeric channels.")
     ],
-    out: Annotated[Path, typer.Option("--out", help="Output CSV: time, score, alarm, top_channels.")],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Output CSV: time, score, alarm, top_channels (and rule, when a stuck reading is in alarm).",
+        ),
+    ],
     train_until: Annotated[
         str | None,
         typer.Option(
@@ -267,7 +273,10 @@ def detect(
         stuck = stuck_readings(values, count) if count and stuck_rule else None
         if stuck is not None and stuck.runs:
             detection = _with_stuck(detection, stuck)
-        table = utc_times(detection_table(series.time, detection, top=top), "time", series)[kept]
+        table = utc_times(detection_table(series.time, detection, top=top), "time", series)
+        if stuck is not None and stuck.runs:  # which alarms a rule raised, not the detector's score
+            table["rule"] = np.where(stuck.steps.any(axis=1), "stuck reading", "")
+        table = table[kept]
         write_text_atomic(out, table.to_csv(index=False))
         if save is not None:
             fitted.save(save)
