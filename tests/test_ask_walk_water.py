@@ -1,5 +1,6 @@
 """Record questions of a water works' walk-through: a named asset's part that is another asset
-type's last word ("the inlet filter" of a blower beside "Sand Filter" assets)."""
+type's last word ("the inlet filter" of a blower beside "Sand Filter" assets), a ranking by an
+asset attribute, a priority said by its word alone, and two assets' totals compared."""
 
 from __future__ import annotations
 
@@ -11,9 +12,9 @@ from moesaic.data.schema import Asset, Document, MaintenanceData
 from moesaic.reports.ask import KbAnswerer
 
 ASSETS = (
-    Asset("BW-1", "Backwash Blower", {}),
-    Asset("SF-1", "Sand Filter", {}),
-    Asset("SF-2", "Sand Filter", {}),
+    Asset("BW-1", "Backwash Blower", {"Location": "Blower Room"}),
+    Asset("SF-1", "Sand Filter", {"Location": "Filter Hall"}),
+    Asset("SF-2", "Sand Filter", {"Location": "Filter Hall"}),
 )
 # (id, asset, date, priority, cost, text)
 ORDERS = (
@@ -48,3 +49,24 @@ def test_a_named_assets_part_is_no_asset_type_of_other_assets(answerer: KbAnswer
     assert cited(answer.citations) == {"W5"} and "Sand Filter" not in answer.text, answer.text
     # without an asset of another type named, "filter" still reads as the type
     assert cited(answerer.answer("How many work orders on the sand filters?").citations) == {"W3", "W4"}
+
+
+def test_which_location_cost_the_most_ranks_the_asset_attribute(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("Which location had the highest total cost?")
+    assert "the Location with the highest total cost is Filter Hall (2150)" in answer.text, answer.text
+    assert "next: Blower Room (1650)" in answer.text
+
+
+def test_a_priority_written_as_a_ranked_word_is_read_by_its_word(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("How many urgent work orders are there?")
+    assert answer.text.startswith("3 work orders with Priority 1-Urgent"), answer.text
+    high = answerer.answer("How many high priority work orders?")
+    assert high.text.startswith("1 work order with Priority 2-High"), high.text
+
+
+def test_two_assets_compared_give_each_ones_total(answerer: KbAnswerer) -> None:
+    answer = answerer.answer("What was the total cost of SF-1 compared with SF-2?")
+    each = "(site:SF-1: 2000, site:SF-2: 150)"
+    assert answer.text == f"The total cost over 2 work orders of site:SF-1, site:SF-2 is 2150 {each}.", (
+        answer.text
+    )

@@ -236,6 +236,8 @@ def named_value_sets(
     loose = tuple(f for f in (*categorical_fields(frame), *person_fields(frame)) if f not in extra)
     codes = set(re.findall(r"\b([A-Z][A-Z0-9]{1,4})s?\b", question))  # "EM", "PMs"
     candidates = []
+    spelt_as: dict[tuple[str, str], str] = {}  # ("urgent", "Priority"): "1-Urgent"
+    texts = " ".join(frame["text"].map(fold)) if "text" in frame else ""
     for facet in (*FACETS, *extra, *loose):
         if facet == skip:
             continue
@@ -244,6 +246,10 @@ def named_value_sets(
             named = facet in extra or (len(value) >= MIN_VALUE_LENGTH and fold(value) not in _GENERIC_VALUES)
             if coded or (named and not (facet in loose and _NUMBER.fullmatch(value))):
                 candidates.append((value, facet))
+            ranked = _RANKED_VALUE.match(value) if facet in loose or facet in extra else None
+            if ranked and not re.search(rf"\b{re.escape(fold(ranked['words']))}\b", texts):
+                spelt_as[(ranked["words"], facet)] = value  # "urgent" for "1-Urgent", if no text says it
+                candidates.append((ranked["words"], facet))
     types = [str(v) for v in facet_column(frame, "asset_type").loc[lambda v: v != ""].unique()]
     heads = [" ".join(re.findall(r"[^\W_]+", fold(v))).split()[-1] for v in types]
     found: dict[str, tuple[str, ...]] = {}
@@ -268,9 +274,15 @@ def named_value_sets(
             shared = tuple(t for t, h in zip(types, heads, strict=True) if h == value)
             found[facet] = (*found.get(facet, ()), *shared)
         else:
-            found[facet] = (*found.get(facet, ()), value)
+            found[facet] = (*found.get(facet, ()), spelt_as.get((value, facet), value))
         taken.append((hit.start(), hit.end()))
     return found
+
+
+_RANKED_VALUE = re.compile(
+    r"^\s*[A-Za-z]?\d{1,2}\s*[-.:)]\s*(?P<words>[^\W\d_][^\W_]{3,}(?: [^\W\d_]+)?)\s*$"
+)
+"""A field value that ranks a word ("1-Urgent", "P2 - High"): the question may say the word alone."""
 
 
 def _verb_or_past(word: str) -> str:
@@ -353,7 +365,8 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
     numeric = next((n for n, words in AMOUNT_WORDS.items() if re.search(words, text)), None)
     scope = frame[frame["table"] == table] if table else frame
     fields = other_fields(text, scope)
-    group = group_facet(text, _asset_types(scope)) or next((f for f in fields if _TOP.search(text)), None)
+    ranked = _TOP.search(text) or (numeric and _HIGHEST.search(text))  # "which location cost the most"
+    group = group_facet(text, _asset_types(scope)) or next((f for f in fields if ranked), None)
     if group is None and _TOP.search(text) and _WHO_MOST.search(text):  # "which tech did the most PMs"
         group = next(iter(person_fields(scope)), None)
     if _PER_ASSET.search(text):
@@ -550,7 +563,7 @@ _NOT_TOPIC_WORDS = """how many much number count counted total totals sum summed
     euro euros usd dollars gbp pounds year years month months week weeks quarter
     quarters name names new old main big small large high low current next previous
     same other more less never again already really actually roughly approximately
-    exactly"""
+    exactly compared compare comparison versus vs against each respectively"""
 _NOT_TOPIC = _NOT_CONTENT | frozenset(_NOT_TOPIC_WORDS.split())
 """Words a count, total or ranking question says besides its topic ("how many", "cost", a facet)."""
 
@@ -892,6 +905,10 @@ def _total(rows: pd.DataFrame, scope: str, query: RecordQuery) -> KbAnswer:
     what = "total" if query.operation == "sum" else "average"
     hours = name == "duration" and bool(rows.loc[values.index, DURATION_IN_HOURS].eq(True).all())
     text = f"The {what} {name} over {len(values)} {scope} is {fmt_number(round(float(value), 2))}"
+    assets = rows.loc[values.index, "asset"]
+    if len(query.assets) > 1 and assets.nunique() > 1:  # "OZ-2 compared with OZ-1": each one's too
+        each = values.groupby(assets).agg("sum" if query.operation == "sum" else "mean")
+        text += " (" + ", ".join(f"{a}: {fmt_number(round(float(v), 2))}" for a, v in each.items()) + ")"
     text += " hours." if hours else "."
     return KbAnswer(text, cite_records_frame(rows.loc[values.index]), False, "records")
 
