@@ -22,7 +22,14 @@ from moesaic.reports.diagnose.evidence import ChannelChange, DetectorFinding, Ev
 from moesaic.reports.diagnose.faults import NORMAL, FaultPrediction
 from moesaic.reports.diagnose.forms import UNKNOWN_BUT_DEPARTS, fill
 from moesaic.reports.diagnose.recompute import WindowReader, recompute
-from moesaic.reports.diagnose.stats import STATISTICS, Excursion, excursion, level_spread, running_median
+from moesaic.reports.diagnose.stats import (
+    STATISTICS,
+    Excursion,
+    excursion,
+    level_held,
+    level_spread,
+    running_median,
+)
 
 
 def _step(start: int, hours: int, height: float, *, length: int = 96, seed: int = 0) -> np.ndarray:
@@ -91,7 +98,7 @@ def _evidence(changes: tuple[ChannelChange, ...], alarm_hours: float) -> Evidenc
 
 def _change(channel: str, stretch: tuple[str, str] | None) -> ChannelChange:
     values = {name: 1.0 for name in STATISTICS}
-    values.update(excursion_mean=82.0, baseline_median=70.0, baseline_spread=0.47)
+    values.update(excursion_mean=82.0, median=70.2, baseline_median=70.0, baseline_spread=0.47)
     bounds = None if stretch is None else (pd.Timestamp(stretch[0]), pd.Timestamp(stretch[1]))
     return ChannelChange(channel, "degC", values, 0.5, False, bounds)
 
@@ -244,3 +251,15 @@ def test_verify_refuses_no_marked_change_on_a_channel_the_diagnosis_reads_as_mov
     result = verify_report(draft, MemoryBase(stepped["data"]), classifier=stepped["classifier"])
     reasons = " ".join(r.reason for r in result.report.removed)
     assert f"it says no marked change on {channel}, but the diagnosis reads {channel} as moved" in reasons
+
+
+def test_a_level_moved_by_more_than_a_spread_is_not_called_unchanged() -> None:
+    # walk-through: a flow 14 % down for three days, under the 6 spreads of an excursion because of
+    # its daily swing, was in "No marked change on ... Flow"
+    moved = _change("flow", None)
+    moved.values.update(median=703.0, baseline_median=820.0, baseline_spread=60.0)
+    _, sentences = compose(_evidence((_change("pressure", None), moved), alarm_hours=0.0))
+    still = [s.text for s in sentences if "marked change" in s.text]
+    assert still == ["No marked change on pressure."], still
+    assert level_held(70.2, 70.0, 0.47) and not level_held(703.0, 820.0, 60.0)
+    assert not level_held(70.0, 70.0, float("nan"))  # too few readings to say

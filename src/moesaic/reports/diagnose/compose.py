@@ -33,6 +33,7 @@ from moesaic.reports.diagnose.forms import (
     fill,
 )
 from moesaic.reports.diagnose.history import DrawingOnFile, fmea_field
+from moesaic.reports.diagnose.stats import level_held
 from moesaic.reports.diagnose.wording import literal_braces, number, rank_word, short_id, spoken_label
 
 MAX_CHANNEL_SENTENCES = 4
@@ -223,7 +224,7 @@ class Composer:
         for change in ranked:
             if not change.moved and change.excursion is not None:
                 self._excursion(change)
-        still = [c.channel for c in ranked if not c.moved and c.excursion is None]
+        still = [c.channel for c in ranked if not c.moved and c.excursion is None and _held(c)]
         if still:
             cites = tuple(SeriesCitation(ev.asset_id, c, ev.read_from, ev.end) for c in still)
             # every channel still, yet the detector in alarm: say where its alarms can come from
@@ -437,3 +438,9 @@ def compose(ev: Evidence) -> tuple[Diagnosis, tuple[Sentence, ...]]:
     composer.actions(diagnosis)
     composer.history()
     return diagnosis, tuple(composer.sentences)
+
+
+def _held(change: ChannelChange) -> bool:
+    """Whether ``change``'s channel kept its baseline level (:func:`stats.level_held`)."""
+    v = change.values
+    return level_held(v["median"], v["baseline_median"], v["baseline_spread"])

@@ -189,6 +189,13 @@ def _excursion_mean(w: np.ndarray, b: np.ndarray, spd: float) -> float:
     return float("nan") if found is None else found.mean
 
 
+def level_held(median_now: float, median_before: float, spread_before: float) -> bool:
+    """True when a window's median lies within one baseline spread of the baseline's: only then may
+    a report say a channel shows no marked change (a flow 14 % down, under the 6 spreads of an
+    excursion because of its daily swing, was said unchanged). NaN (too few readings): False."""
+    return bool(abs(median_now - median_before) <= spread_before)
+
+
 STATISTICS: dict[str, Statistic] = {
     "median": _median,
     "baseline_median": _baseline_median,

@@ -42,6 +42,7 @@ from moesaic.reports.diagnose.faults import FaultClassifier
 from moesaic.reports.diagnose.forms import STILL_FORMS, FormChecker, fill
 from moesaic.reports.diagnose.recompute import WindowReader, recompute
 from moesaic.reports.diagnose.source import EvidenceBase, record_strings
+from moesaic.reports.diagnose.stats import level_held
 from moesaic.reports.diagnose.wording import DATETIME, NUMBER, literal_braces, number
 
 _WORD_OR_MARK = re.compile(r"\d+(?:\.\d+)?|\w+|[^\w\s]")  # what a text difference is counted in
@@ -303,15 +304,22 @@ def _departing(
         return problems  # a report written before baselines were recorded: nothing to compare with
     for c in cited:
         baseline = SeriesCitation(c.asset_id, c.channel, d.baseline_start, d.baseline_end)
-        probe = Quantity("", math.nan, "excursion_mean", c, baseline)
         try:
-            mean = recompute(reader, probe, classifier)
+            mean, now, before, spread = (
+                recompute(reader, Quantity("", math.nan, stat, c, baseline), classifier)
+                for stat in ("excursion_mean", "median", "baseline_median", "baseline_spread")
+            )
         except (LookupError, ValueError):
             continue  # the citation check says why it does not resolve
         if math.isfinite(mean):
             problems.append(
                 f"it says no marked change on {c.channel}, but {c.channel} leaves its baseline level "
                 f"(an excursion averaging {number(mean)[0]})"
+            )
+        elif not level_held(now, before, spread):
+            problems.append(
+                f"it says no marked change on {c.channel}, but its median moved from {number(before)[0]} "
+                f"to {number(now)[0]}, more than the baseline's spread of {number(spread)[0]}"
             )
     return problems
 
