@@ -70,3 +70,31 @@ def test_two_assets_compared_give_each_ones_total(answerer: KbAnswerer) -> None:
     assert answer.text == f"The total cost over 2 work orders of site:SF-1, site:SF-2 is 2150 {each}.", (
         answer.text
     )
+
+
+def test_mtbf_is_the_mean_gap_between_an_assets_failure_orders_and_mttr_needs_a_downtime(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # walk-through: "what is the MTBF of the intake pumps" listed the closest records
+    orders = (  # P-1 fails on days 0, 10, 40; P-2 on days 5 and 25; a PM order is no failure
+        ("F1", "P-1", "2024-01-01", "BRG"), ("F2", "P-1", "2024-01-11", "SEAL"),
+        ("F3", "P-1", "2024-02-10", "BRG"), ("F4", "P-2", "2024-01-06", "BRG"),
+        ("F5", "P-2", "2024-01-26", "BRG"), ("PM1", "P-2", "2024-01-15", ""),
+    )  # fmt: skip
+    documents = tuple(
+        Document(wo, "work_order", f"order {wo}", asset, pd.Timestamp(day), {"failure_code": code})
+        for wo, asset, day, code in orders
+    )
+    pumps = (Asset("P-1", "Intake Pump", {}), Asset("P-2", "Intake Pump", {}))
+    answerer = answerer_over(
+        tmp_path_factory.mktemp("kb"), MaintenanceData("site", assets=pumps, documents=documents)
+    )
+    answer = answerer.answer("What is the MTBF of the intake pumps?")
+    # gaps 10, 30 and 20 days: a mean of 20
+    assert answer.text.startswith(
+        "The mean time between failures over 5 failure work orders with asset type"
+    ), answer.text
+    assert "is 20 days: the mean of 3 gaps" in answer.text and "on 2 assets" in answer.text
+    assert "PM1" not in cited(answer.citations)
+    mttr = answerer.answer("What is the MTTR of P-1?")
+    assert mttr.abstained and "records a repair duration (downtime)" in mttr.text, mttr.text

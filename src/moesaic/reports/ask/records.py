@@ -64,6 +64,11 @@ _NONE = re.compile(
 )
 """Assets asked for by what they lack: "which assets have no work orders"."""
 _ANY = re.compile(r"^(?:did|does|do|were|was|has|have|are|is) .*\bany\b")  # a yes/no count
+RELIABILITY = re.compile(
+    r"\b(?P<mtbf>mtbf|mean time between (?:failures?|breakdowns?))\b"
+    r"|\b(?:mttr|mean time to (?:repair|restore))\b"
+)
+"""A reliability figure of the records: the mean time between failures, or to repair."""
 _PER_ASSET = re.compile(r"\b(?:per|by|for each|each)\s+(?:asset|machine|equipment|excavator|unit)\b")
 _GENERIC_VALUES = frozenset(("unspecified", "other", "misc", "none", "unknown", "n/a", "na", "cm", "pm"))
 MIN_VALUE_LENGTH = 3
@@ -369,7 +374,11 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
     group = group_facet(text, _asset_types(scope)) or next((f for f in fields if ranked), None)
     if group is None and _TOP.search(text) and _WHO_MOST.search(text):  # "which tech did the most PMs"
         group = next(iter(person_fields(scope)), None)
-    if _PER_ASSET.search(text):
+    reliability = RELIABILITY.search(text)
+    if reliability:
+        operation = "mtbf" if reliability["mtbf"] else "mttr"
+        numeric = "duration" if operation == "mttr" else numeric
+    elif _PER_ASSET.search(text):
         operation, group = "per_asset", "asset"
     elif group == "asset" and _NONE.search(text):
         operation = "none"  # "which assets have no work orders"
@@ -563,7 +572,7 @@ _NOT_TOPIC_WORDS = """how many much number count counted total totals sum summed
     euro euros usd dollars gbp pounds year years month months week weeks quarter
     quarters name names new old main big small large high low current next previous
     same other more less never again already really actually roughly approximately
-    exactly compared compare comparison versus vs against each respectively"""
+    exactly compared compare comparison versus vs against each respectively mtbf mttr repair restore"""
 _NOT_TOPIC = _NOT_CONTENT | frozenset(_NOT_TOPIC_WORDS.split())
 """Words a count, total or ranking question says besides its topic ("how many", "cost", a facet)."""
 
@@ -753,6 +762,8 @@ def answer_records(
         return _aggregate(rows, scope, query)
     if query.operation in ("sum", "mean"):
         return _total(rows, scope, query)
+    if query.operation in ("mtbf", "mttr"):
+        return _reliability(rows, scope, query)
     if query.operation == "count":
         text = f"{found}."
         if _ANY.search(" ".join(query.question.lower().split())):  # "did E have any work orders in 2005?"
@@ -911,6 +922,45 @@ def _total(rows: pd.DataFrame, scope: str, query: RecordQuery) -> KbAnswer:
         text += " (" + ", ".join(f"{a}: {fmt_number(round(float(v), 2))}" for a, v in each.items()) + ")"
     text += " hours." if hours else "."
     return KbAnswer(text, cite_records_frame(rows.loc[values.index]), False, "records")
+
+
+def _reliability(rows: pd.DataFrame, scope: str, query: RecordQuery) -> KbAnswer:
+    """The mean time between failures (the mean gap between one asset's consecutive failure
+    orders, over every asset of the scope) or to repair (the mean duration of the failure orders)
+    of the selected records. Failure orders are those recording a failure code or mode, else the
+    corrective ones (a work type other than preventive)."""
+    coded = (rows["failure_code"] != "") | (rows["failure_mode"] != "")
+    kinds = facet_column(rows, "wo_type").astype(str).str.upper()
+    failures = rows[coded] if coded.any() else rows[~kinds.isin(PREVENTIVE_TYPES) & (kinds != "")]
+    noun = query.noun if query.noun.startswith("failure") else f"failure {query.noun}"
+    where = scope[len(query.noun) :].strip()  # "with asset type Intake Pump in 2023"
+    over = f"{noun} {where}".strip()
+    if query.operation == "mttr":
+        hours = failures["duration"].dropna()
+        if hours.empty:
+            return abstain(
+                "records", f"none of the {len(failures)} {over} records a repair duration (downtime)."
+            )
+        mean = fmt_number(round(float(hours.mean()), 2))
+        text = f"The mean time to repair over {len(hours)} {over} is {mean} (their mean recorded downtime)."
+        return KbAnswer(text, cite_records_frame(failures.loc[hours.index]), False, "records")
+    dated = failures[failures["time"].notna()].sort_values("time")
+    gaps = dated.groupby("asset")["time"].diff().dropna()
+    if gaps.empty:
+        return abstain(
+            "records",
+            f"no asset has two dated {over} ({len(dated)} in all): no time between failures to measure.",
+        )
+    days = gaps.dt.total_seconds() / 86400.0
+    assets = dated.loc[gaps.index, "asset"].nunique()
+    mean = fmt_number(round(float(days.mean()), 1))
+    text = (
+        f"The mean time between failures over {len(dated)} {over} is {mean} days: the mean of "
+        f"{counted(len(gaps), 'gaps')} between one asset's consecutive failure orders, "
+        f"on {counted(assets, 'assets')} (from the order dates; the time before the first and after the "
+        "last failure is not counted)."
+    )
+    return KbAnswer(text, cite_records_frame(dated), False, "records")
 
 
 def cite_records_frame(rows: pd.DataFrame) -> tuple[RecordCitation, ...]:

@@ -11,7 +11,7 @@ import re
 from typing import NamedTuple
 
 from moesaic.reports.ask.drawings import DRAWING_WORDS
-from moesaic.reports.ask.records import AMOUNT_WORDS, LATEST_WORDS, group_facet
+from moesaic.reports.ask.records import AMOUNT_WORDS, LATEST_WORDS, RELIABILITY, group_facet
 from moesaic.reports.ask.resolve import Named, match_channel
 from moesaic.reports.ask.sequence import is_sequence
 from moesaic.reports.ask.series import ONSET_WORDS, STAT_WORDS, TREND_WORDS
@@ -127,6 +127,8 @@ def choose_route(
     person = re.match(
         r"(?:which|what) (?:\w+ ){0,2}?(?:technician|tech|mechanic|fitter|crew|engineer)s?\b", text
     )
+    if RELIABILITY.search(text):
+        return Route("records", "a reliability figure of the records (MTBF, MTTR)")
     if RECORD_OPS.search(text) and (
         records_noun or named.assets or group_facet(text) or named.identifiers or amount or person
     ):
