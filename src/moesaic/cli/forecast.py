@@ -178,6 +178,8 @@ def forecast(
                     console.print(_check_line(check, config.val_fraction, trained=bool(forecaster.stages_)))
                     if check.mae > check.naive_mae and model != "seasonal_naive":
                         console.print(_worse_line(check), markup=True, highlight=False)
+                    elif model != "seasonal_naive" and (channels_line := _worse_channels(check, series)):
+                        console.print(channels_line, highlight=False)
                 else:
                     console.print(_unchecked_line(config.val_fraction), markup=True, highlight=False)
             result = forecaster.predict(series.values, horizon=horizon)
@@ -272,6 +274,17 @@ def _worse_line(check: HoldoutCheck) -> str:
         "(a level shift, a new regime), which the model reads as a passing departure. Plot the last "
         "rows (--plot), and compare with --model seasonal_naive or a shorter --context"
     )
+
+
+def _worse_channels(check: HoldoutCheck, series: Series) -> str:
+    """The channels the model forecast worse than the naive forecast on the checked rows, when it
+    did better overall: one average can hide a channel it gets wrong; "" when there is none."""
+    worse = [
+        f"{name} ({mae:.3f} against {naive:.3f})"
+        for name, (mae, naive) in zip(series.channels, check.channel_maes, strict=False)
+        if mae > naive
+    ]
+    return f"worse than the {check.naive} forecast on: {', '.join(worse)}" if worse else ""
 
 
 def _plot(

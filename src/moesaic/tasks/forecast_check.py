@@ -26,6 +26,7 @@ class HoldoutCheck(NamedTuple):
     naive: str  # which naive forecast
     coverage: float | None  # share of the values inside the band; None for a point forecast
     levels: tuple[float, float]  # the band's quantile levels
+    channel_maes: tuple[tuple[float, float], ...] = ()  # per channel: (mae, naive_mae), NaN if unscored
 
 
 def check_origins(rows: int, *, horizon: int, fraction: float) -> np.ndarray:
@@ -64,8 +65,19 @@ def holdout_check(
     lower, upper, levels = forecast.band()
     inside = (actual >= lower) & (actual <= upper)
     scale = forecaster.scaler_.transform
-    error = np.abs(scale(forecast.median) - scale(actual))[scored]
-    naive_error = np.abs(scale(naive) - scale(actual))[scored]
+    errors = np.abs(scale(forecast.median) - scale(actual))
+    naive_errors = np.abs(scale(naive) - scale(actual))
+    error, naive_error = errors[scored], naive_errors[scored]
+    with np.errstate(invalid="ignore"):  # a channel without a scored value: NaN
+        per_channel = tuple(
+            (
+                float(np.mean(errors[..., c][scored[..., c]])),
+                float(np.mean(naive_errors[..., c][scored[..., c]])),
+            )
+            if scored[..., c].any()
+            else (float("nan"), float("nan"))
+            for c in range(C)
+        )
     return HoldoutCheck(
         origins=len(origins),
         mae=float(error.mean()),
@@ -73,4 +85,5 @@ def holdout_check(
         naive=f"seasonal naive (period {period})" if seasonal else "last value",
         coverage=None if np.array_equal(lower, upper) else float(inside[scored].mean()),
         levels=levels,
+        channel_maes=per_channel,
     )
