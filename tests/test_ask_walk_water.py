@@ -98,3 +98,23 @@ def test_mtbf_is_the_mean_gap_between_an_assets_failure_orders_and_mttr_needs_a_
     assert "PM1" not in cited(answer.citations)
     mttr = answerer.answer("What is the MTTR of P-1?")
     assert mttr.abstained and "records a repair duration (downtime)" in mttr.text, mttr.text
+
+
+def test_the_latest_part_replacement_is_also_one_not_coded_with_the_part(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # walk-through: "lamp" read as the code LAMP left out the later preventive lamp replacement
+    orders = (
+        ("U1", "2024-01-10", "LAMP", "lamp out. replcd 2 lamps"),
+        ("U2", "2024-10-30", "", "PM: annual lamp replacement"),
+        ("U3", "2024-11-05", "", "PM: wiper check"),
+    )
+    documents = tuple(
+        Document(wo, "work_order", text, "UV-2", pd.Timestamp(day), {"failure_code": code})
+        for wo, day, code, text in orders
+    )
+    data = MaintenanceData("site", assets=(Asset("UV-2", "UV Reactor", {}),), documents=documents)
+    answer = answerer_over(tmp_path_factory.mktemp("kb"), data).answer(
+        "When did UV-2 last have a lamp replaced?"
+    )
+    assert cited(answer.citations) == {"U2"}, answer.text

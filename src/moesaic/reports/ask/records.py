@@ -747,10 +747,11 @@ def answer_records(
         )
     rows, said = select(base, frame, query)
     loose = _codes_as_words(query)
-    if rows.empty and loose is not None:
-        # "the refrigerant leak on CHL-001": a leak the orders' texts tell, not their code LEAK
+    if loose is not None and (rows.empty or query.operation == "latest"):
+        # "the refrigerant leak on CHL-001": a leak the orders' texts tell, not their code LEAK;
+        # "when did UV-2 last have a lamp replaced": also the lamp replacements coded no LAMP
         again, again_said = select(base, frame, loose)
-        if not again.empty:
+        if not again.empty and (rows.empty or again["time"].max() > rows["time"].max()):
             query, rows, said = loose, again, again_said
     if query.unheld:
         return _none_mention(rows, said, query)
