@@ -14,7 +14,7 @@ from moesaic.cli.app import app
 from moesaic.data.readers import read_user_folder
 from moesaic.data.schema import Document
 from moesaic.knowledge import KnowledgeBase
-from moesaic.reports.scenarios import CandidateConfig, plan_scenarios
+from moesaic.reports.scenarios import CandidateConfig, ScenarioPlan, plan_scenarios
 from moesaic.reports.scenarios.coding import OrderCoding, read_coding
 
 ASSETS = "asset_id,asset_type\nP-1,pump\nP-2,pump\nP-3,compressor\n"
@@ -37,6 +37,15 @@ def _base(tmp_path: Path, orders: str) -> Path:
     with KnowledgeBase.open(kb_folder, create=True, embedder="hashing") as kb:
         kb.ingest(read_user_folder(folder), source="uf")
     return kb_folder
+
+
+def _plan_with_fmea(tmp_path: Path, orders: str, fmea: str, text: str) -> ScenarioPlan:
+    """The plan for P-1 in the situation ``text``, over a base of ``orders`` and the FMEA sheet ``fmea``."""
+    kb_folder = _base(tmp_path, orders)
+    (tmp_path / "uf" / "fmea.csv").write_text(fmea)
+    with KnowledgeBase.open(kb_folder) as kb:
+        kb.ingest(read_user_folder(tmp_path / "uf"), source="uf")
+        return plan_scenarios(kb, asset_id="P-1", text=text)
 
 
 def test_coding_is_read_from_excavator_fields_first_then_user_columns_and_text() -> None:
@@ -210,14 +219,11 @@ def test_a_failure_code_written_as_an_abbreviation_finds_its_fmea_row(tmp_path: 
 def test_an_fmea_row_is_proposed_when_no_past_order_is_similar(tmp_path: Path) -> None:
     # walkthrough: a window whose only similar order was its own (left out of the history) abstained
     # although the FMEA had the row; the plan cites the nearest past order as its second record
-    kb_folder = _base(tmp_path, ORDERS)
-    (tmp_path / "uf" / "fmea.csv").write_text(
+    fmea = (
         "Component,Failure Mode,S,O,D,Recommended Action\n"
         "Level transmitter,Sensor failure (stuck / frozen reading),7,3,4,Replace transmitter; loop check\n"
     )
-    with KnowledgeBase.open(kb_folder) as kb:
-        kb.ingest(read_user_folder(tmp_path / "uf"), source="uf")
-        plan = plan_scenarios(kb, asset_id="P-1", text="level transmitter reading frozen, flat line on DCS")
+    plan = _plan_with_fmea(tmp_path, ORDERS, fmea, "level transmitter reading frozen, flat line on DCS")
     best = plan.scenarios[0]
     assert best.key == "replace:Sensor failure (stuck / frozen reading)", [s.key for s in plan.scenarios]
     assert [c.why.split(":")[0] for c in best.citations] == ["FMEA recommended action", "nearest past order"]
@@ -227,14 +233,11 @@ def test_an_fmea_plan_takes_its_cost_from_past_orders_that_did_its_action_on_its
     # walkthrough: the FMEA bearing plan said "cost: unknown (not in the history)" beside a past
     # bearing replacement of 1840
     orders = ORDERS + 'WO-7,P-2,2024-01-15 09:00,"level transmitter dead, replaced transmitter",INST,650,3\n'
-    kb_folder = _base(tmp_path, orders)
-    (tmp_path / "uf" / "fmea.csv").write_text(
+    fmea = (
         "Component,Failure Mode,S,O,D,Recommended Action\n"
         "Level transmitter,Sensor failure (stuck / frozen reading),7,3,4,Replace transmitter; loop check\n"
     )
-    with KnowledgeBase.open(kb_folder) as kb:
-        kb.ingest(read_user_folder(tmp_path / "uf"), source="uf")
-        plan = plan_scenarios(kb, asset_id="P-1", text="level transmitter reading frozen, flat line on DCS")
+    plan = _plan_with_fmea(tmp_path, orders, fmea, "level transmitter reading frozen, flat line on DCS")
     fmea = next(s for s in plan.scenarios if s.key.startswith("replace:Sensor failure"))
     assert fmea.cost == pytest.approx(650.0) and fmea.downtime_h == pytest.approx(3.0)
     assert "from 1 past replace order(s) naming its part or failure (uf:WO-7)" in fmea.reason
@@ -243,15 +246,10 @@ def test_an_fmea_plan_takes_its_cost_from_past_orders_that_did_its_action_on_its
 
 def test_a_word_the_technician_rules_out_does_not_match_an_fmea_row(tmp_path: Path) -> None:
     # walkthrough: a PM order's "checked seal, no leak" put the seal-leak plan first for a bearing fault
-    kb_folder = _base(tmp_path, ORDERS)
-    (tmp_path / "uf" / "fmea.csv").write_text(
+    fmea = (
         "Component,Failure Mode,S,O,D,Recommended Action\nMechanical seal,Seal leak,6,5,3,Replace seal kit\n"
     )
-    with KnowledgeBase.open(kb_folder) as kb:
-        kb.ingest(read_user_folder(tmp_path / "uf"), source="uf")
-        plan = plan_scenarios(
-            kb, asset_id="P-1", text="bearing noise and high vibration; checked seal, no leak"
-        )
+    plan = _plan_with_fmea(tmp_path, ORDERS, fmea, "bearing noise and high vibration; checked seal, no leak")
     assert not any("Seal leak" in s.key for s in plan.scenarios), [s.key for s in plan.scenarios]
 
 
@@ -264,14 +262,11 @@ def test_a_situation_and_orders_in_abbreviations_find_the_replacement_and_its_fm
         'WO-8,P-2,2024-03-01 08:00,"NDE brg noisy. replcd NDE brg SKF 6316, realigned motor",BRG,2300,9\n'
         'WO-9,P-1,2024-03-09 08:00,"brg noisy NDE. replcd brg, aligned",BRG,2100,7\n'
     )
-    kb_folder = _base(tmp_path, orders)
-    (tmp_path / "uf" / "fmea.csv").write_text(
+    fmea = (
         "Subsystem,Component,Sub-Component,Potential Failure Mode,Severity,Occurrence,Detection,RPN\n"
         "Pumping,Centrifugal pump,Bearing,Bearing wear / spalling,8,5,4,160\n"
     )
-    with KnowledgeBase.open(kb_folder) as kb:
-        kb.ingest(read_user_folder(tmp_path / "uf"), source="uf")
-        plan = plan_scenarios(kb, asset_id="P-1", text="NDE brg noisy, temp hi")
+    plan = _plan_with_fmea(tmp_path, orders, fmea, "NDE brg noisy, temp hi")
     assert [s.key for s in plan.scenarios][:1] == ["replace:BRG"] and "adjust:BRG" not in [
         s.key for s in plan.scenarios
     ]

@@ -242,7 +242,7 @@ def named_value_sets(
     codes = set(re.findall(r"\b([A-Z][A-Z0-9]{1,4})s?\b", question))  # "EM", "PMs"
     candidates = []
     spelt_as: dict[tuple[str, str], str] = {}  # ("urgent", "Priority"): "1-Urgent"
-    texts = " ".join(frame["text"].map(fold)) if "text" in frame else ""
+    texts: str | None = None  # the records' texts, read once a ranked value's word is asked about
     for facet in (*FACETS, *extra, *loose):
         if facet == skip:
             continue
@@ -252,9 +252,13 @@ def named_value_sets(
             if coded or (named and not (facet in loose and _NUMBER.fullmatch(value))):
                 candidates.append((value, facet))
             ranked = _RANKED_VALUE.match(value) if facet in loose or facet in extra else None
-            if ranked and not re.search(rf"\b{re.escape(fold(ranked['words']))}\b", texts):
-                spelt_as[(ranked["words"], facet)] = value  # "urgent" for "1-Urgent", if no text says it
-                candidates.append((ranked["words"], facet))
+            word = rf"\b{re.escape(fold(ranked['words']))}\b" if ranked else ""
+            if ranked and re.search(word, text):
+                if texts is None:
+                    texts = " ".join(frame["text"].map(fold)) if "text" in frame else ""
+                if not re.search(word, texts):  # "urgent" for "1-Urgent", if no text says it
+                    spelt_as[(ranked["words"], facet)] = value
+                    candidates.append((ranked["words"], facet))
     types = [str(v) for v in facet_column(frame, "asset_type").loc[lambda v: v != ""].unique()]
     heads = [" ".join(re.findall(r"[^\W_]+", fold(v))).split()[-1] for v in types]
     found: dict[str, tuple[str, ...]] = {}
