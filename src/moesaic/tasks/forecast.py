@@ -42,7 +42,6 @@ from moesaic.data.forecast_windows import ChannelStandardizer, make_forecast_bat
 from moesaic.encoders import NotFittedError
 from moesaic.heads.forecast import ForecastSpec
 from moesaic.heads.ridge import RidgeTerms, fit_ridge
-from moesaic.tasks.forecast_band import Band, apply_band, fit_band
 from moesaic.tasks.forecast_config import (
     DEFAULT_QUANTILES,
     FORECAST_MODELS,
@@ -79,10 +78,6 @@ __all__ = [
 logger = logging.getLogger(__name__)
 
 
-BAND_VALUES = 2_000_000
-"""At most this many forecast values (windows x horizon x channels) set the band's width."""
-
-
 def _stage_progress(progress: Progress | None, index: int, stages: int, steps: int) -> Progress | None:
     """``progress`` told, with each step's record, which of the ``stages`` training runs it is in
     (``stage``, from 1, and ``stages``) and how many ``steps`` that run may take."""
@@ -104,9 +99,7 @@ class Forecaster:
     last training stage; None for untrained models), ``train_seconds_`` (all stages) and
     ``ridge_terms_`` (the normal equations of the "ridge" stage: the training windows, then the
     first and the second half of the validation windows; None without that stage; not saved),
-    which :func:`moesaic.heads.ridge.cross_half_errors` reads, and ``band_`` (the width of the
-    band set on the validation windows, :mod:`moesaic.tasks.forecast_band`; None for a point
-    forecast, without validation windows or with ``config.band`` off).
+    which :func:`moesaic.heads.ridge.cross_half_errors` reads.
 
     A model may train in stages: if it has ``training_stages(train_config)`` returning
     ``[(stage, TrainConfig), ...]`` and ``set_stage(stage)``, each stage is one call of
@@ -183,9 +176,6 @@ class Forecaster:
         if any(p.requires_grad for p in self.model_.parameters()):
             val_batches = self._batches(val_parts, stride=cfg.val_stride)
             self.stages_ = self._train_stages(train_parts, val_parts, val_batches, progress)
-        self.band_: Band | None = None
-        if cfg.band and cfg.model not in POINT_FORECAST_MODELS:
-            self.band_ = self._fit_band(val_parts)
         self.train_seconds_ = time.perf_counter() - start
         return self
 
@@ -240,8 +230,6 @@ class Forecaster:
                     unknown = np.full((len(cov), spec.horizon, cov.shape[2]), np.nan, np.float32)
                     cov = np.concatenate([cov, unknown], axis=1)[:, -spec.context_length :]
         scaled_q = np.concatenate(pieces, axis=1)[:, :h]  # (B, h, C, Q)
-        if self.band_ is not None:
-            scaled_q = apply_band(scaled_q, self.band_.factors, spec.quantiles)
         quantiles = np.moveaxis(self.scaler_.inverse_transform(np.moveaxis(scaled_q, -1, -2)), -1, -2)
         quantiles = _held_constant(quantiles, values[:, -spec.context_length :], self.scaler_.mean_)
         median = quantiles[..., spec.quantiles.index(0.5)]
@@ -262,7 +250,6 @@ class Forecaster:
             else {"mean": cov.mean_.tolist(), "std": cov.std_.tolist()},
             "train_seconds": self.train_seconds_,
             "stage": getattr(self.model_, "stage", None),  # a staged model forecasts as its kept stage
-            "band": None if self.band_ is None else {**self.band_._asdict(), "factors": self.band_.factors.tolist()},
         }
         save_model(Path(folder), self.model_, document)
 
@@ -286,9 +273,6 @@ class Forecaster:
             cov = state.config["covariate_scaler"]
             seconds = float(state.config["train_seconds"])
             stage = state.config.get("stage")
-            band = state.config.get("band")  # None: checkpoints before the band was set
-            if band is not None:
-                band = Band(**{**band, "factors": np.asarray(band["factors"], dtype=np.float64)})
         except (KeyError, TypeError, ValueError) as err:
             raise CheckpointError(f"{folder}: config.json does not describe a Forecaster ({err!r})") from err
         forecaster = cls(config)
@@ -299,7 +283,6 @@ class Forecaster:
         if stage is not None:
             forecaster.model_.set_stage(stage)  # type: ignore[operator]
         forecaster.train_result_, forecaster.train_seconds_ = None, seconds
-        forecaster.band_ = band
         return forecaster
 
     # ---------------------------------------------------------------- internals
@@ -385,29 +368,6 @@ class Forecaster:
         result = train(model, _WindowSampler(self, parts), config=config, val_batches=None, progress=progress)
         loss = evaluate(model, val_batches) if val_batches else None
         return result._replace(best_val_loss=loss)
-
-    def _fit_band(self, val_parts: list[_Segment]) -> Band | None:
-        """The band's width on the validation windows (up to :data:`BAND_VALUES` forecast values,
-        evenly spaced windows); None without a validation window."""
-        spec = self.spec_
-        count = len(_window_index(val_parts, spec, stride=1))
-        if not count:
-            return None
-        most = max(BAND_VALUES // (spec.horizon * spec.num_channels), 8)
-        quantiles, target = [], []
-        model = self.model_.eval()
-        with torch.inference_mode():
-            for batch in self._batches(val_parts, stride=-(-count // most)):
-                quantiles.append(model.forecast(batch).numpy())  # type: ignore[operator]
-                seen = batch.targets["future_observed"].numpy()
-                target.append(np.where(seen, batch.targets["future"].numpy(), np.nan))
-        band = fit_band(np.concatenate(quantiles), np.concatenate(target), spec.quantiles)
-        logger.info(
-            "band: %s of the validation values inside the 0.1-0.9 band as trained, %s with its width "
-            "set on one half of the windows and scored on the other",
-            band.raw_coverage, band.coverage,
-        )  # fmt: skip
-        return band
 
     def _fitted_spec(self) -> ForecastSpec:
         if not hasattr(self, "model_"):

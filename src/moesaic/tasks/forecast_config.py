@@ -67,8 +67,6 @@ class ForecastConfig:
         val_stride: validate on every ``val_stride``-th window when steering stopping and the
             stages' rollback (the "ridge" stage chooses its penalties on every window).
         predict_batch_size: windows per forward pass in ``predict``.
-        band: set the width of the band on the validation windows after training
-            (:mod:`moesaic.tasks.forecast_band`); False keeps the spreads the model learnt.
     """
 
     model: str = "moesaic"
@@ -89,7 +87,6 @@ class ForecastConfig:
     val_fraction: float = 0.2
     val_stride: int = 4
     predict_batch_size: int = 256
-    band: bool = True
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "quantiles", tuple(self.quantiles))

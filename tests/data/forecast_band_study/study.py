@@ -22,13 +22,13 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from moesaic.tasks.forecast_band import _factors, apply_band
 from typer.testing import CliRunner
 
 import moesaic.tasks.forecast as forecast_module
 from moesaic.cli.app import app
 from moesaic.eval.metrics import crps_from_quantiles
 from moesaic.tasks.forecast import Forecaster
-from moesaic.tasks.forecast_band import _factors, apply_band
 
 DATA = Path(os.environ.get("MOESAIC_DATA", "/work/shared/data"))
 ROWS, HORIZON = 800, 48
@@ -122,7 +122,8 @@ def main() -> None:
             print(name, k, {v: (round(scores[v][0][-1], 4), round(scores[v][1][-1], 3)) for v in variants},
                   flush=True)  # fmt: skip
         for v in variants:
-            print(f"{name} {v}: crps {np.mean(scores[v][0]):.4f} coverage {np.mean(scores[v][1]):.3f}", flush=True)
+            crps, coverage = np.mean(scores[v][0]), np.mean(scores[v][1])
+            print(f"{name} {v}: crps {crps:.4f} coverage {coverage:.3f}", flush=True)
 
 
 if __name__ == "__main__":
