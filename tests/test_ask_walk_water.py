@@ -100,6 +100,43 @@ def test_mtbf_is_the_mean_gap_between_an_assets_failure_orders_and_mttr_needs_a_
     assert mttr.abstained and "records a repair duration (downtime)" in mttr.text, mttr.text
 
 
+def test_an_order_without_downtime_lasts_from_its_date_to_its_completion(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # walk-through: "what was the downtime of WO-022441" found none, though Reported 18/11 14:00 and
+    # Completed 21/11 04:00 said 62 h; "completed in December" counted the orders reported then
+    orders = (  # (id, reported, completed, failure code)
+        ("C1", "2024-11-18 14:00", "2024-11-21 04:00:00", "LEAK"),  # 62 h
+        ("C2", "2024-11-30 08:00", "2024-12-02 08:00:00", "BRG"),  # 48 h, reported in November
+        ("C3", "2024-12-05 10:00", "2024-12-05 12:00:00", "SEAL"),  # 2 h
+        ("C4", "2024-12-30 10:00", "2025-01-02 10:00:00", ""),  # completed in January
+    )
+    documents = tuple(
+        Document(
+            wo,
+            "work_order",
+            f"order {wo}",
+            "P-1",
+            pd.Timestamp(day),
+            {"completed": end, "failure_code": code},
+        )
+        for wo, day, end, code in orders
+    )
+    answerer = answerer_over(
+        tmp_path_factory.mktemp("kb"),
+        MaintenanceData("site", assets=(Asset("P-1", "Pump", {}),), documents=documents),
+    )
+    answer = answerer.answer("What was the downtime of C1?")
+    assert "is 62 hours (from the order's date to its completion date" in answer.text, answer.text
+    completed = answerer.answer("How many work orders were completed in December 2024?")
+    assert completed.text.startswith("2 work orders completed in december 2024"), completed.text
+    assert cited(completed.citations) == {"C2", "C3"}
+    reported = answerer.answer("How many work orders were reported in December 2024?")
+    assert cited(reported.citations) == {"C3", "C4"}, reported.text
+    mttr = answerer.answer("What is the MTTR of P-1?")  # (62 + 48 + 2) / 3
+    assert "is 37.33 hours (from the order's date to its completion date" in mttr.text, mttr.text
+
+
 def test_the_latest_part_replacement_is_also_one_not_coded_with_the_part(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> None:

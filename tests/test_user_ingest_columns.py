@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
@@ -91,3 +92,23 @@ def test_a_written_out_action_column_is_added_to_the_text_and_a_coded_one_is_not
     assert [o.text for o in orders[13:]] == ["PM round", "seal leak."]  # "done" and nothing add nothing
     coded = _write(tmp_path / "b", "wo.csv", "wo_id,asset_id,text,action\nW1,P-1,brg noisy,REPLACE\n")
     assert read_work_orders_csv(coded)[0].text == "brg noisy"
+
+
+def test_a_completed_column_is_read_in_the_order_of_the_report_dates(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # walk-through: "Completed" stayed text, so no downtime and no "completed in December" was read
+    text = (
+        "WO Number,Equipment,Description,Reported,Completed\n"
+        "W1,P-1,seal leak,03/04/2024 08:00,04/04/2024 10:30\n"  # neither date decides the order...
+        "W2,P-1,brg noisy,13/04/2024 09:00,14/04/2024 09:00\n"  # ...13 is a day: day first for both
+        "W3,P-1,PM round,20/04/2024 07:00,pending\n"
+        "W4,P-1,filter dp hi,21/04/2024 07:00,\n"
+    )
+    with caplog.at_level("WARNING"):
+        orders = read_work_orders_csv(_write(tmp_path, "wo.csv", text))
+    assert orders[0].time == pd.Timestamp("2024-04-03 08:00")
+    assert [o.fields["completed"] for o in orders] == [
+        "2024-04-04 10:30:00", "2024-04-14 09:00:00", "pending", None,
+    ]  # fmt: skip
+    assert "1 cells are no date (first: 'pending')" in caplog.text

@@ -62,6 +62,12 @@ WORK_ORDER_ALIASES: dict[str, tuple[str, ...]] = {
     "downtime_hours": (
         "downtime", "down time", "downtime h", "downtime hrs", "downtime hours", "outage hours",
     ),
+    "completed": (
+        "completed on", "completed date", "date completed", "completion date", "completion",
+        "finished", "finished on", "finish date", "date finished", "closed on", "closed date",
+        "date closed", "close date", "closing date", "end date", "actual finish", "actual end",
+        "resolved on", "date resolved",
+    ),
 }  # fmt: skip
 """Other names of the work-order columns, as computerised maintenance systems export them."""
 ACTION_TEXT = (
@@ -89,7 +95,10 @@ def read_work_orders_csv(path: Path | str) -> tuple[Document, ...]:
     """Read work orders: one Document (kind ``work_order``) per row.
 
     Required columns ``wo_id``, ``asset_id`` (cells may be empty) and ``text``; optional ``created``
-    (or ``date`` or ``time``: the first found gives ``Document.time``), ``failure_code``,
+    (or ``date`` or ``time``: the first found gives ``Document.time``), ``completed`` (when the
+    work was finished: kept in ``fields`` as ``YYYY-MM-DD hh:mm:ss``, its dates read in the order
+    of the ``created`` ones; a cell that is no date, "pending", is kept as written with a warning),
+    ``failure_code``,
     ``wo_type`` (``PM``, ``CM``, ...), ``cost``, ``labour_hours`` and ``downtime_hours`` (numbers);
     every other column is kept as text in ``fields``. Empty optional cells are None. These names are
     matched without case and surrounding spaces (``WO_ID ;Text`` reads), and a column the file lacks
@@ -106,7 +115,7 @@ def read_work_orders_csv(path: Path | str) -> tuple[Document, ...]:
         path,
         required=("wo_id", "asset_id", "text"),
         literal=("wo_id", "asset_id"),
-        optional=(*WORK_ORDER_TIMES, *WORK_ORDER_NUMBERS, "failure_code", "wo_type"),
+        optional=(*WORK_ORDER_TIMES, *WORK_ORDER_NUMBERS, "failure_code", "wo_type", "completed"),
         aliases=WORK_ORDER_ALIASES,
         money=("cost",),
     )
@@ -118,12 +127,9 @@ def read_work_orders_csv(path: Path | str) -> tuple[Document, ...]:
         )
     text = _with_action(text, frame, path)
     time_name = next((c for c in WORK_ORDER_TIMES if c in frame.columns), None)
-    times: list[pd.Timestamp | None] = [None] * len(frame)
-    if time_name is not None:
-        present = _present(frame[time_name]).to_numpy()
-        parsed = time_column(frame[present], time_name, path, unique=False)  # row labels keep the lines
-        for i, stamp in zip(np.flatnonzero(present), parsed, strict=True):
-            times[int(i)] = pd.Timestamp(stamp)
+    times, finished = _order_times(frame, time_name, path)
+    if finished is not None:
+        frame["completed"] = finished
     numbers = {c: numeric_column(frame, c, path) for c in WORK_ORDER_NUMBERS if c in frame.columns}
     others = {
         c: _text(frame[c])
@@ -146,6 +152,52 @@ def read_work_orders_csv(path: Path | str) -> tuple[Document, ...]:
             )
         )
     return tuple(documents)
+
+
+def _order_times(
+    frame: pd.DataFrame, time_name: str | None, path: Path
+) -> tuple[list[pd.Timestamp | None], pd.Series | None]:
+    """Each row's ``time_name`` timestamp (None where empty), and the ``completed`` column with its
+    dates as ``YYYY-MM-DD hh:mm:ss`` (None without the column). The two columns' dates are read
+    together, so that 03/04/2024 is the same day in both."""
+    times: list[pd.Timestamp | None] = [None] * len(frame)
+    columns = [time_name] if time_name is not None else []
+    if "completed" in frame.columns:
+        columns.append("completed")
+    if not columns:
+        return times, None
+    pieces, cells = [], []
+    for name in columns:
+        present = _present(frame[name]).to_numpy()
+        if name == "completed":
+            present = present & _dated(frame[name], path)
+        rows = np.flatnonzero(present)
+        pieces.append(frame.iloc[rows][[name]].set_axis([columns[0]], axis=1))  # row labels keep the lines
+        cells.append((name, rows))
+    parsed = iter(time_column(pd.concat(pieces), columns[0], path, unique=False))
+    stamps = {name: [(int(i), pd.Timestamp(next(parsed))) for i in rows] for name, rows in cells}
+    for i, stamp in stamps.get(time_name or "", []):
+        times[i] = stamp
+    if "completed" not in stamps:
+        return times, None
+    finished = _text(frame["completed"])
+    for i, stamp in stamps["completed"]:
+        finished.iloc[i] = stamp.strftime("%Y-%m-%d %H:%M:%S")
+    return times, finished
+
+
+def _dated(column: pd.Series, path: Path) -> np.ndarray:
+    """Which cells of a ``completed`` column read as dates; the others ("pending", "open") are named
+    in a warning and stay as written."""
+    text = _text(column)
+    dated = (pd.to_datetime(text.where(text != ""), errors="coerce", format="mixed").notna()).to_numpy()
+    odd = (text != "").to_numpy() & ~dated
+    if odd.any():
+        _log.warning(
+            "%s, column %r: %d cells are no date (first: %r); when those orders were completed is not read",
+            path, column.name, int(odd.sum()), text.iloc[int(np.flatnonzero(odd)[0])],
+        )  # fmt: skip
+    return dated
 
 
 def read_assets_csv(path: Path | str) -> tuple[Asset, ...]:

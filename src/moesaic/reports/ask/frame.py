@@ -46,6 +46,9 @@ NUMERIC_FIELDS: dict[str, tuple[str, ...]] = {
 }
 DURATION_IN_HOURS = "_duration_in_hours"
 """The records frame's column saying a record's duration came from a field in hours."""
+DURATION_FROM_DATES = "_duration_from_dates"
+"""The records frame's column saying a record's duration is the time from its date to its
+``completed`` field (a work order that records no downtime)."""
 # Record kinds a question may count: the patterns that name them -> (table, kinds). "Failure
 # mode", "failure code" and "fault type" name facets, not records.
 RECORD_KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
@@ -101,12 +104,34 @@ def _row(
         row[name] = pd.to_numeric(value, errors="coerce") if value is not None else float("nan")
     # a duration read from a field named in hours (downtime_hours) is stated with its unit
     row[DURATION_IN_HOURS] = any(field_key(k) in ("downtime_hours", "duration_hours") for k in fields)
+    row["end"] = _completed(fields)
+    row[DURATION_FROM_DATES] = False
+    end = row["end"]
+    # a completion before the report is a slip in the file, not a duration
+    if (
+        row["duration"] != row["duration"]
+        and isinstance(time, pd.Timestamp)
+        and end is not None
+        and end >= time
+    ):
+        row["duration"] = (end - time).total_seconds() / 3600.0
+        row[DURATION_IN_HOURS] = row[DURATION_FROM_DATES] = True
     row["fields"] = {
         str(k).strip(): " ".join(str(v).split())
         for k, v in fields.items()
         if field_key(k) not in _KNOWN_FIELDS and _plain(v)
     }
     return row
+
+
+def _completed(fields: Mapping[str, Any]) -> pd.Timestamp | None:
+    """When the record's work was finished: its ``completed`` field as the work-order reader writes
+    it (``YYYY-MM-DD hh:mm:ss``); None without one."""
+    value = next((v for k, v in fields.items() if field_key(k) == "completed"), None)
+    if not isinstance(value, str):
+        return None
+    stamp = pd.to_datetime(value, format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    return None if pd.isna(stamp) else stamp
 
 
 def _plain(value: Any) -> bool:
@@ -148,8 +173,10 @@ def load_records(base: KnowledgeBase) -> pd.DataFrame:
     """One row per work order (and other dated document) and per event, ordered by time.
 
     Columns: ``table``, ``key``, ``asset`` (asset key or ""), ``kind``, ``time`` (Timestamp, NaT
-    when undated or stepped), ``text``, the :data:`FACETS` (text, "" when absent), the
-    :data:`NUMERIC_FIELDS` (float, NaN when absent), ``install year`` (the year the record's asset
+    when undated or stepped), ``end`` (when the work was completed, NaT when not recorded),
+    ``text``, the :data:`FACETS` (text, "" when absent), the :data:`NUMERIC_FIELDS` (float, NaN
+    when absent; a record that gives no duration but an ``end`` after its ``time``: the hours
+    between them, marked in :data:`DURATION_FROM_DATES`), ``install year`` (the year the record's asset
     was installed, from its attributes :data:`INSTALL_FIELDS`; NaN when unknown) and ``fields``:
     the record's other fields ({name as written: text}, such as a plant's own "Priorität" or
     "Techniker" columns), then its asset's words ("asset_type", "site", "manufacturer", ...; not
@@ -192,10 +219,13 @@ def load_records(base: KnowledgeBase) -> pd.DataFrame:
         *FACETS,
         *NUMERIC_FIELDS,
         DURATION_IN_HOURS,
+        DURATION_FROM_DATES,
+        "end",
         INSTALL_YEAR,
         "fields",
     ]
     frame = pd.DataFrame(rows, columns=columns)
-    stamps = [t if isinstance(t, pd.Timestamp) else pd.NaT for t in frame["time"]]
-    frame["time"] = pd.to_datetime(pd.Series(stamps, index=frame.index, dtype="object"))
+    for name in ("time", "end"):
+        stamps = [t if isinstance(t, pd.Timestamp) else pd.NaT for t in frame[name]]
+        frame[name] = pd.to_datetime(pd.Series(stamps, index=frame.index, dtype="object"))
     return frame.sort_values(["time", "key"], kind="stable", na_position="last").reset_index(drop=True)

@@ -34,7 +34,13 @@ from moesaic.reports.ask.answer import (
     fmt_number,
     shortened,
 )
-from moesaic.reports.ask.frame import DURATION_IN_HOURS, FACETS, INSTALL_YEAR, RECORD_KINDS
+from moesaic.reports.ask.frame import (
+    DURATION_FROM_DATES,
+    DURATION_IN_HOURS,
+    FACETS,
+    INSTALL_YEAR,
+    RECORD_KINDS,
+)
 from moesaic.reports.ask.resolve import Named
 from moesaic.reports.ask.timewords import TimePhraseError, Window, blank_times, read_window
 from moesaic.reports.qa.compare import OPS, NumericFilter, blank, read_comparisons
@@ -116,6 +122,7 @@ class RecordQuery(NamedTuple):
     coded: bool = False  # work orders that record a failure code or mode only ("failures" without events)
     asks: str | None = None  # the field asked for ("which technician ..."); "" a person none names
     unheld: tuple[str, ...] = ()  # topic words of a latest / asked-field question that no record holds
+    by_end: bool = False  # the window bounds when the work was completed ("completed in December")
 
 
 def record_kind(text: str) -> tuple[str, str | None, tuple[str, ...]]:
@@ -441,11 +448,16 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
         *_unknown_people(question, scope, filters),
     )
     anchor = scope["time"].max() if scope["time"].notna().any() else None
+    by_end = bool(_COMPLETED_WHEN.search(text)) and bool(scope["end"].notna().any())
     return RecordQuery(
         noun, table, kinds, named.assets, named.identifiers, read_window(question, anchor),
         filters, operation, group, numeric, words, (*bounds, *comparisons.filters), comparisons.unread,
-        fields, question, coded, asks, unheld,
+        fields, question, coded, asks, unheld, by_end,
     )  # fmt: skip
+
+
+_COMPLETED_WHEN = re.compile(r"\b(?:completed|finished|closed|resolved)\b")
+"""Words saying a question's time is when the work was completed, not when it was reported."""
 
 
 ORDER_KINDS = (
@@ -688,13 +700,14 @@ def select(base: KnowledgeBase, frame: pd.DataFrame, query: RecordQuery) -> tupl
         said.append("mentioning " + " ".join(_as_written(query.question, query.words)))
     if query.window is not None:
         lo, hi = query.window.start, query.window.end
-        keep = rows["time"].notna()
+        when = rows["end" if query.by_end else "time"]
+        keep = when.notna()
         if lo is not None:
-            keep &= rows["time"] >= lo
+            keep &= when >= lo
         if hi is not None:
-            keep &= rows["time"] <= hi
+            keep &= when <= hi
         rows = rows[keep]
-        said.append(query.window.describe())
+        said.append(("completed " if query.by_end else "") + query.window.describe())
     return rows, said
 
 
@@ -925,8 +938,18 @@ def _total(rows: pd.DataFrame, scope: str, query: RecordQuery) -> KbAnswer:
     if len(query.assets) > 1 and assets.nunique() > 1:  # "OZ-2 compared with OZ-1": each one's too
         each = values.groupby(assets).agg("sum" if query.operation == "sum" else "mean")
         text += " (" + ", ".join(f"{a}: {fmt_number(round(float(v), 2))}" for a, v in each.items()) + ")"
-    text += " hours." if hours else "."
+    text += (" hours" if hours else "") + _from_dates(rows.loc[values.index]) + "."
     return KbAnswer(text, cite_records_frame(rows.loc[values.index]), False, "records")
+
+
+def _from_dates(rows: pd.DataFrame) -> str:
+    """ " (from each order's date to its completion)" when some of ``rows``' durations were
+    computed so (:data:`~moesaic.reports.ask.frame.DURATION_FROM_DATES`), else ""."""
+    derived = int(rows[DURATION_FROM_DATES].eq(True).sum())
+    if not derived:
+        return ""
+    some = "" if derived == len(rows) else f"{derived} of them "
+    return f" ({some}from the order's date to its completion date, as no downtime is recorded)"
 
 
 def _reliability(rows: pd.DataFrame, scope: str, query: RecordQuery) -> KbAnswer:
@@ -947,7 +970,9 @@ def _reliability(rows: pd.DataFrame, scope: str, query: RecordQuery) -> KbAnswer
                 "records", f"none of the {len(failures)} {over} records a repair duration (downtime)."
             )
         mean = fmt_number(round(float(hours.mean()), 2))
-        text = f"The mean time to repair over {len(hours)} {over} is {mean} (their mean recorded downtime)."
+        how = _from_dates(failures.loc[hours.index]) or " (their mean recorded downtime)"
+        unit = " hours" if failures.loc[hours.index, DURATION_IN_HOURS].eq(True).all() else ""
+        text = f"The mean time to repair over {len(hours)} {over} is {mean}{unit}{how}."
         return KbAnswer(text, cite_records_frame(failures.loc[hours.index]), False, "records")
     dated = failures[failures["time"].notna()].sort_values("time")
     gaps = dated.groupby("asset")["time"].diff().dropna()
