@@ -94,6 +94,48 @@ def test_a_number_edited_in_the_text_only_fails_its_sentence(plant: Plant, docum
     assert document["sentences"][index]["text"] in removal.reason  # the sentence as recomputed
 
 
+def test_a_number_edited_with_its_tolerance_or_its_stored_value_alone_fails(
+    plant: Plant, document: dict[str, Any]
+) -> None:
+    # walk-through: a median changed in the text and the quantity, every tolerance set to 10,
+    # verified; so did a quantity's stored value changed without its text
+    index = next(i for i, s in enumerate(document["sentences"]) if s["quantities"])
+    q = document["sentences"][index]["quantities"][0]
+    forged = f"{float(q['text']) + 3:.{len(q['text'].partition('.')[2])}f}"
+    widened = _edited(document, index, q["text"], forged)
+    for quantity in widened["sentences"][index]["quantities"]:
+        quantity["tolerance"] = 10.0
+    widened["sentences"][index]["quantities"][0].update(text=forged, value=float(forged))
+    assert _verify(plant, widened).failed == (index,)
+    stored = json.loads(json.dumps(document))
+    stored["sentences"][index]["quantities"][0]["value"] = q["value"] + 3.0
+    result = _verify(plant, stored)
+    assert result.failed == (index,) and result.rewritten == 1
+    fixed = result.report.sentences[index].quantities[0]
+    assert abs(fixed.value - q["value"]) < 1e-6  # the verified report carries the recomputed value
+
+
+def test_a_diagnosis_block_that_says_other_than_the_summary_fails(
+    plant: Plant, document: dict[str, Any]
+) -> None:
+    # walk-through: fault type, confidence, onset and asset of the diagnosis block edited, verified
+    assert _verify(plant, document).diagnosis_problems == ()
+    edits = {"fault_type": "seal_leak_nowhere", "confidence": 0.99, "onset": "2001-01-01T00:00:00"}
+    for field, value in edits.items():
+        edited = json.loads(json.dumps(document))
+        edited["diagnosis"][field] = value
+        result = _verify(plant, edited)
+        assert result.failed == () and len(result.diagnosis_problems) == 1, (field, result.diagnosis_problems)
+        assert result.report.diagnosis.to_json() == document["diagnosis"]  # the block the sentences support
+    moved = json.loads(json.dumps(document))
+    moved["diagnosis"]["asset_id"] = "another:asset"  # its sentences then fail too: they cite the other
+    problems = _verify(plant, moved).diagnosis_problems
+    assert (
+        f"it names asset 'another:asset'; its sentences cite {document['diagnosis']['asset_id']!r}"
+        in problems
+    )
+
+
 def test_a_fault_or_channel_name_edited_in_the_text_fails(plant: Plant, document: dict[str, Any]) -> None:
     fault_type = document["diagnosis"]["fault_type"]
     sentences = document["sentences"]

@@ -1,7 +1,7 @@
 """``moesaic verify``: re-check a JSON diagnostic report against a knowledge base.
 
-Exit status: 0 when every sentence verifies, 1 when one was removed or rewritten, 2 when the report
-or the base cannot be read.
+Exit status: 0 when every sentence verifies, 1 when one was removed or rewritten or the diagnosis
+block says other than the sentences, 2 when the report or the base cannot be read.
 """
 
 from __future__ import annotations
@@ -87,11 +87,13 @@ def verify(
             markup=True,
             highlight=False,
         )
+    for problem in result.diagnosis_problems:
+        console.print(f"[red]failed:[/] the diagnosis block: {escape(problem)}", markup=True, highlight=False)
     console.print(
         f"{result.sentences} sentences: {result.kept - result.rewritten} verified, "
         f"{result.rewritten} rewritten, "
         f"{result.sentences - result.kept} removed; {result.numbers_ok}/{result.numbers} numbers recomputed "
         f"within tolerance; {len(result.unknown_identifiers)} unknown identifiers"
     )
-    if failed:
+    if failed or result.diagnosis_problems:
         raise typer.Exit(1)

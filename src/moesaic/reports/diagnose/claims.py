@@ -19,6 +19,7 @@ import pandas as pd
 SECTIONS = ("summary", "evidence", "causes", "actions", "history")
 ALL_CHANNELS = "*"
 TIME_STATISTICS = frozenset({"onset", "excursion_start", "excursion_end"})  # quantities that are times
+TIME_TOLERANCE = 60.0  # seconds: an excursion's bounds are stated to the minute, between readings
 
 
 def _time(value: Any) -> pd.Timestamp | None:
@@ -118,6 +119,16 @@ class Quantity:
     def is_time(self) -> bool:
         """Whether the quantity is a time (its text a :func:`format_time`), not a number."""
         return self.statistic in TIME_STATISTICS
+
+    @property
+    def written_tolerance(self) -> float:
+        """The tolerance the way ``text`` is written allows, whatever ``tolerance`` says: half its
+        last digit for a number, a minute for an excursion's bound, none for an onset. The
+        verifier judges by it, so that editing a number and its tolerance together is caught."""
+        if self.is_time:
+            return TIME_TOLERANCE if self.statistic != "onset" else 0.0
+        _, dot, decimals = self.text.partition(".")
+        return 0.5 * 10.0 ** -(len(decimals) if dot else 0)
 
     def to_json(self) -> dict[str, Any]:
         return {

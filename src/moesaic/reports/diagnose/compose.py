@@ -12,6 +12,7 @@ import pandas as pd
 
 from moesaic.reports.diagnose.claims import (
     ALL_CHANNELS,
+    TIME_TOLERANCE,
     Citation,
     Diagnosis,
     Quantity,
@@ -39,7 +40,6 @@ from moesaic.reports.diagnose.wording import literal_braces, number, rank_word, 
 MAX_CHANNEL_SENTENCES = 4
 MIN_CAUSE_CONFIDENCE = 0.05
 NOISE_RATIO = 1.5  # noisier than this many times the baseline is worth a sentence
-TIME_TOLERANCE = 60.0  # seconds: a time stated to the minute
 
 
 class Composer:

@@ -6,13 +6,16 @@ evidence fall in the window); every quote appears verbatim in its record; every 
 text is a stated quantity and every quantity, recomputed from the base, lies within its
 tolerance; every time printed is a cited bound or a stated time quantity; every identifier exists
 in the base; the text a report file shows (``Sentence.file_text``) is the template filled with the
-stated numbers, word for word, so that what a reader sees is what was checked; the template is one
+stated numbers, word for word, so that what a reader sees is what was checked (and the numbers are
+judged by the tolerance their writing allows, not the one the file states); the template is one
 of the forms the composer writes, naming the channels, fault type and records its quantities and
 citations are about (:mod:`moesaic.reports.diagnose.forms`; a reworded sentence, through the
 template sentence it rewords); and a sentence saying a channel did not change markedly cites no
 channel whose level, recomputed against the baseline, leaves it (an excursion). A sentence whose
 only fault is a number off its tolerance is rewritten with the recomputed numbers; any other
-failure removes it. What was removed or rewritten is recorded in the report.
+failure removes it. What was removed or rewritten is recorded in the report. The diagnosis block
+must say what the kept summary says (:mod:`moesaic.reports.diagnose.verify_diagnosis`); the
+verified report carries the block they support.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from moesaic.reports.diagnose.forms import STILL_FORMS, FormChecker, fill
 from moesaic.reports.diagnose.recompute import WindowReader, recompute
 from moesaic.reports.diagnose.source import EvidenceBase, record_strings
 from moesaic.reports.diagnose.stats import level_held
+from moesaic.reports.diagnose.verify_diagnosis import diagnosis_problems, supported_diagnosis
 from moesaic.reports.diagnose.wording import DATETIME, NUMBER, literal_braces, number
 
 _WORD_OR_MARK = re.compile(r"\d+(?:\.\d+)?|\w+|[^\w\s]")  # what a text difference is counted in
@@ -69,6 +73,7 @@ class Verification(NamedTuple):
     numbers_ok: int
     unknown_identifiers: tuple[str, ...]
     failed: tuple[int, ...] = ()  # positions (from 0) of the sentences removed or rewritten, in order
+    diagnosis_problems: tuple[str, ...] = ()  # how the file's diagnosis block differs from its sentences'
 
 
 def number_text(value: float, like: str, tolerance: float = 0.0) -> str:
@@ -250,14 +255,20 @@ def check_sentence(
             problems.append(f"quantity {q.text} ({q.statistic}) cannot be recomputed: {err}")
             corrected.append(q)
             continue
-        if math.isfinite(value) and abs(value - _stated(q)) <= q.tolerance + 1e-9 * max(1.0, abs(value)):
+        tolerance = q.written_tolerance + 1e-9 * max(1.0, abs(value))
+        # the stored full-precision value is what a program reading the file takes: it too must hold
+        if (
+            math.isfinite(value)
+            and abs(value - _stated(q)) <= tolerance
+            and abs(value - q.value) <= 2 * tolerance
+        ):
             ok += 1
             corrected.append(q)
         elif math.isfinite(value):
             rewritten = (
                 format_time(pd.Timestamp(value, unit="s"))
                 if q.is_time
-                else number_text(value, q.text, q.tolerance)
+                else number_text(value, q.text, min(q.tolerance, q.written_tolerance))
             )
             corrected.append(dataclasses.replace(q, text=rewritten, value=value))
         else:
@@ -269,7 +280,9 @@ def check_sentence(
             f"the text does not match its verified form: {text_difference(sentence.file_text, verified)} "
             f"(the verified sentence, its numbers recomputed from the base: {verified!r})"
         )
-    changed = any(a.text != b.text for a, b in zip(corrected, sentence.quantities, strict=True))
+    changed = any(
+        (a.text, a.value) != (b.text, b.value) for a, b in zip(corrected, sentence.quantities, strict=True)
+    )
     return SentenceCheck(
         tuple(problems), tuple(corrected) if changed else None, len(sentence.quantities), ok, unknown
     )
@@ -364,6 +377,9 @@ def verify_report(report: Report, base: EvidenceBase, *, classifier: FaultClassi
         else:
             kept.append(sentence)
     verified = len(kept)
+    supported = supported_diagnosis(d, kept, written=report.sentences)
+    summary = next((q for s in kept if s.section == "summary" for q in s.quantities), None)
+    tolerance = 2 * summary.written_tolerance if summary is not None else 0.0
     if not any(s.section == "summary" for s in kept):
         kept.insert(
             0,
@@ -373,7 +389,9 @@ def verify_report(report: Report, base: EvidenceBase, *, classifier: FaultClassi
                 citations=(RecordCitation("assets", d.asset_id),),
             ),
         )
-    out = dataclasses.replace(report, sentences=tuple(kept), removed=tuple(removed), verified=True)
+    out = dataclasses.replace(
+        report, diagnosis=supported, sentences=tuple(kept), removed=tuple(removed), verified=True
+    )
     return Verification(
         out,
         len(report.sentences),
@@ -383,4 +401,5 @@ def verify_report(report: Report, base: EvidenceBase, *, classifier: FaultClassi
         numbers_ok,
         tuple(unknown),
         tuple(failed),
+        diagnosis_problems(d, supported, tolerance=tolerance),
     )
