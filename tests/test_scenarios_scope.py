@@ -91,3 +91,32 @@ def test_fmea_applies_by_type_else_by_source() -> None:
     assert fmea_applies(FmeaScope("exc", ""), "exc", "Hydraulic excavator")  # no type: its own source
     assert not fmea_applies(FmeaScope("fmea", ""), "exc", "Hydraulic excavator")
     assert fmea_applies(FmeaScope("plant", "pump"), "plant", "")  # the asset's type is unknown
+
+
+def test_a_site_sheets_row_naming_another_asset_type_is_not_proposed(tmp_path: Path) -> None:
+    # walk-through: a screw compressor's refrigerant-leak row was proposed for a CIP pump, and the
+    # centrifugal pump's seal row for a compressor; the sheet has no asset-type column
+    def row(key: str, component: str, mode: str, action: str) -> Document:
+        fields = {"Subsystem": "Utilities", "Component": component, "Potential Failure Mode": mode,
+                  "Recommended Action": action, "Severity": 8, "Occurrence": 3, "Detection": 3}  # fmt: skip
+        return Document(key, "fmea", f"{component}: {mode}", fields=fields)
+
+    plant = MaintenanceData(
+        "plant",
+        assets=(Asset("RC-1", "screw compressor"), Asset("CP-1", "centrifugal pump")),
+        documents=(
+            *_orders("RC-1", ["shaft seal leaking", "seal leak at shaft, seal replaced"], "Leak"),
+            *_orders("CP-1", ["pump seal leak", "shaft seal leaking, seal replaced"], "Leak"),
+            row("fm-1", "Screw compressor", "Refrigerant leak at shaft seal", "Replace shaft seal"),
+            row("fm-2", "Centrifugal pump", "Seal leak", "Replace mechanical seal"),
+            row("fm-3", "Electric motor", "Seal leak at terminal box", "Reseal terminal box"),
+        ),
+    )
+    folder = tmp_path / "kb"
+    with KnowledgeBase.open(folder, create=True, embedder="hashing") as kb:
+        kb.ingest(plant, source="plant")
+        for asset, own in (("plant:RC-1", "plant:fm-1"), ("plant:CP-1", "plant:fm-2")):
+            plan = plan_scenarios(kb, asset_id=asset, text="seal leak at the shaft seal")
+            cited = {c.record_id for s in plan.scenarios for c in s.citations}
+            assert own in cited and "plant:fm-3" in cited  # a motor is no asset type of this base
+            assert not cited & ({"plant:fm-1", "plant:fm-2"} - {own}), (asset, cited)

@@ -3,7 +3,6 @@ alarms, and the asset's drawings."""
 
 from __future__ import annotations
 
-import re
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -13,6 +12,7 @@ from moesaic.reports.diagnose.claims import as_time
 from moesaic.reports.diagnose.faults import NORMAL
 from moesaic.reports.diagnose.source import EvidenceBase
 from moesaic.reports.scenarios.coding import FAILURE_MODE_FIELDS, ORDER_TYPE_FIELDS, PREVENTIVE_TYPES
+from moesaic.reports.scenarios.scope import types_named
 
 WORK_ORDER_DAYS = 60.0  # work orders this long before the window still count as its history
 MAX_WORK_ORDERS = 5
@@ -78,31 +78,11 @@ def matching_fmea(base: EvidenceBase, asset_type: str, label: str) -> tuple[Docu
     )
 
 
-_WHERE = ("Subsystem", "Component", "Sub-Component")
-"""A site sheet's columns that say what a row is about."""
-
-
 def _of_another_type(row: Document, asset_type: str, others: set[str]) -> bool:
-    """True for a site sheet's row (no ``asset_type`` field) whose subsystem or component names
-    another asset type of the base and not ``asset_type``: a pump's seal row is no fan's. A type
-    is named by all its words, or by its last one as the subsystem ("Pump" for ``dosing_pump``)
-    or as the component's last word ("Centrifugal pump" for ``intake_pump``)."""
-    if "asset_type" in row.fields:
-        return False
-
-    def words_of(columns: tuple[str, ...]) -> set[str]:
-        found = set(re.findall(r"[a-z]+", " ".join(str(row.fields.get(c, "")) for c in columns).lower()))
-        return found | {w[:-1] for w in found if w.endswith("s")}  # "pumps" names pump
-
-    words, subsystem = words_of(_WHERE), words_of(_WHERE[:1])
-    component = re.findall(r"[a-z]+", str(row.fields.get("Component", "")).lower())[-1:]
-    heads = subsystem | {w[:-1] if w.endswith("s") else w for w in component}
-
-    def named(kind: str) -> bool:
-        kind_words = re.findall(r"[a-z]+", kind.lower())
-        return bool(kind_words) and (set(kind_words) <= words or kind_words[-1] in heads)
-
-    return not named(asset_type) and any(named(kind) for kind in others)
+    """True for a site sheet's row (no ``asset_type`` field) that names another asset type of the
+    base (:func:`types_named`) and not ``asset_type``: a pump's seal row is no fan's."""
+    named = types_named(row, {asset_type, *others})
+    return asset_type not in named and bool(named & others)
 
 
 def _names_fault(row: Document, label: str) -> bool:

@@ -8,7 +8,8 @@ a row of a sheet that names no type speaks of the assets of the source it was in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import re
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 from moesaic.data.schema import Document
@@ -16,20 +17,27 @@ from moesaic.knowledge import KnowledgeBase
 from moesaic.reports.qa.table import terms
 
 TYPE_FIELDS = ("asset_type", "equipment_type", "equipment")
+_WHERE = ("Subsystem", "Component", "Sub-Component")
+"""A site sheet's columns that say what a row is about."""
 
 
 class FmeaScope(NamedTuple):
     source: str  # the source the FMEA row was ingested from
     asset_type: str  # the asset type it is written for, "" when its sheet names none
+    named: frozenset[str] = frozenset()  # without one, the base's asset types its component names
 
 
 def fmea_applies(scope: FmeaScope, source: str, asset_type: str) -> bool:
     """Whether an FMEA row of ``scope`` speaks of an asset of ``source`` and ``asset_type``: the
     row is written for that type (one's words within the other's: "excavator" and "Hydraulic
-    excavator"), or, where either type is unknown, comes from the asset's own source."""
+    excavator"), or, where either type is unknown, comes from the asset's own source, unless its
+    subsystem or component names other asset types of the base and not this one (a "Centrifugal
+    pump" row is no screw compressor's)."""
     if scope.asset_type and asset_type:
         row, asset = set(terms(scope.asset_type)), set(terms(asset_type))
         return row <= asset or asset <= row
+    if asset_type and scope.named and asset_type not in scope.named:
+        return False
     return scope.source == source
 
 
@@ -40,13 +48,41 @@ def fmea_scopes(
     keys to their types."""
     query = "SELECT key, source FROM documents WHERE kind = 'fmea'"
     sources = dict(kb.connection.execute(query).fetchall())
+    kinds = {t for t in types.values() if t}
     scopes = {}
     for sheet in sheets:
         fields = {k.lower(): v for k, v in sheet.fields.items()}
         named = next((fields[f] for f in TYPE_FIELDS if fields.get(f)), None)
         asset_type = str(named or types.get(sheet.asset_id or "", "") or "")
-        scopes[sheet.doc_id] = FmeaScope(str(sources.get(sheet.doc_id, "")), asset_type)
+        scopes[sheet.doc_id] = FmeaScope(
+            str(sources.get(sheet.doc_id, "")),
+            asset_type,
+            frozenset() if asset_type else frozenset(types_named(sheet, kinds)),
+        )
     return scopes
+
+
+def types_named(row: Document, kinds: Iterable[str]) -> set[str]:
+    """The asset types of ``kinds`` a site sheet's row names in its subsystem or component; none
+    for a row with an ``asset_type`` field (it says its type). A type is named by all its words,
+    or by its last one as the subsystem ("Pump" for ``dosing_pump``) or as the component's last
+    word ("Centrifugal pump" for ``intake_pump``)."""
+    if "asset_type" in row.fields:
+        return set()
+
+    def words_of(columns: tuple[str, ...]) -> set[str]:
+        found = set(re.findall(r"[a-z]+", " ".join(str(row.fields.get(c, "")) for c in columns).lower()))
+        return found | {w[:-1] for w in found if w.endswith("s")}  # "pumps" names pump
+
+    words, subsystem = words_of(_WHERE), words_of(_WHERE[:1])
+    component = re.findall(r"[a-z]+", str(row.fields.get("Component", "")).lower())[-1:]
+    heads = subsystem | {w[:-1] if w.endswith("s") else w for w in component}
+
+    def named(kind: str) -> bool:
+        kind_words = re.findall(r"[a-z]+", kind.lower())
+        return bool(kind_words) and (set(kind_words) <= words or kind_words[-1] in heads)
+
+    return {kind for kind in kinds if named(kind)}
 
 
 def asset_sources(kb: KnowledgeBase) -> dict[str, str]:
