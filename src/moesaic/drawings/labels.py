@@ -54,6 +54,11 @@ def _compile(pattern: str) -> re.Pattern[str]:
 
 _LABELS = {k: _compile(v) for k, v in FIELD_LABELS.items()}
 _OTHER = _compile(OTHER_LABELS)
+# the label words left before a colon: the end of a word the pattern cut ("TOLERANCE" after "general
+# tol") and up to three more words of letters ("DRAWN BY:", "DATE DRAWN:", "Scale/skala:")
+_WORDS_TO_COLON = re.compile(r"^([^\W\d_]*(?:[\s/.]+[^\W\d_]+){0,3})[\s.]*(?=:)")
+# a word closing a label as a colon would: "DRAWN BY J. NOVAK", "Gezeichnet von", "Ritad av"
+_BY = re.compile(r"^\s*(?:by|von|av|par)\b\.?", re.IGNORECASE)
 # a bilingual label whose first half OCR cut ("ale/skala" for "Scale/skala"): the second half names it
 _SECOND_HALF = re.compile(r"^\s*[a-zäöüß.]{1,12}\s*/\s*", re.IGNORECASE)
 
@@ -94,7 +99,11 @@ _VALUE_CHECKS = {
 
 
 class Label(NamedTuple):
-    """A label line: its field ("" for a cell no field is read from) and the text after the label."""
+    """A label line: its field ("" for a cell no field is read from) and the text after the label.
+
+    A label of several words is taken whole: "GENERAL TOLERANCE: ISO 2768-m" leaves ": ISO 2768-m",
+    and a label closed by "BY" ("DRAWN BY J. NOVAK") leaves ": J. NOVAK", the colon it stands for.
+    """
 
     field: str
     rest: str
@@ -116,9 +125,24 @@ def _field_label(text: str) -> Label | None:
     for name, pattern in _LABELS.items():
         m = pattern.match(text)
         if m:
-            return Label(name, text[m.end() :])
+            return Label(name, _after_label(text[m.end() :]))
     near = _near_label(text)
     return Label(near, "") if near is not None else None
+
+
+def _after_label(rest: str) -> str:
+    """The text after a label whose pattern matched only its first words: the words up to a colon
+    ("DRAWN BY: J. NOVAK", "GENERAL TOLERANCE: ...", "DATE DRAWN: ...") belong to the label unless
+    one is a label itself (OCR joined two cells: "SHEET REV: C"); "BY" after a label ("DRAWN BY J.
+    NOVAK", "Gezeichnet von") closes it as a colon would."""
+    words = _WORDS_TO_COLON.match(rest)
+    if words and not any(label_of(w) for w in re.split(r"[\s/.]+", words.group(1)) if w):
+        return rest[words.end(1) :]
+    by = _BY.match(rest)
+    if by:
+        after = rest[by.end() :]
+        return after if not after.strip() or after.lstrip().startswith(":") else ": " + after.lstrip()
+    return rest
 
 
 def _near_label(text: str) -> str | None:
