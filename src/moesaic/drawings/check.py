@@ -324,18 +324,24 @@ def _names_part(drawing: str, key: str) -> bool:
 
 def _rows_of_this_drawing(summary: DrawingSummary, bom: Sequence[BomItem]) -> list[BomItem] | None:
     """The BOM rows to compare with the sheet: those naming its drawing number, and those naming
-    none. A drawing number written exactly as on the sheet wins; else the only one a single edit
-    away (OCR misreads a character), never a sister drawing two edits away. None when rows name
-    drawings, none of them this sheet's, and no row is left without one. Every row when the sheet's
-    number was not read."""
+    none. A drawing number written exactly as on the sheet wins; else those that differ from it
+    only in characters OCR confuses (O for 0, S for 5) or in punctuation, never a sister drawing
+    (DWG-PK-1043 for DWG-PK-1042: sister drawings are numbered one figure apart). None when rows
+    name drawings, none of them this sheet's, and no row is left without one. Every row when the
+    sheet's number was not read."""
     sheet = canon(summary.title_block.get("drawing_number"))
     named = {canon(item.drawing) for item in bom if item.drawing}
     if not sheet or not named:
         return list(bom)
-    near = [d for d in named if edit_distance(d, sheet) <= 1]
-    ours = sheet if sheet in named else (near[0] if len(near) == 1 else None)
-    rows = [item for item in bom if not item.drawing or canon(item.drawing) == ours]
+    key = canon if sheet in named else _folded
+    rows = [item for item in bom if not item.drawing or key(item.drawing) == key(sheet)]
     return rows if rows else None
+
+
+def _folded(number: str) -> str:
+    """A number as OCR may have misread it: letters it confuses with figures as those figures,
+    without spaces or punctuation."""
+    return re.sub(r"[^A-Z0-9]", "", canon(number)).translate(_CONFUSABLE)
 
 
 def _other_drawing(summary: DrawingSummary, bom: Sequence[BomItem]) -> Finding:
