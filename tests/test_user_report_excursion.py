@@ -261,5 +261,8 @@ def test_a_level_moved_by_more_than_a_spread_is_not_called_unchanged() -> None:
     _, sentences = compose(_evidence((_change("pressure", None), moved), alarm_hours=0.0))
     still = [s.text for s in sentences if "marked change" in s.text]
     assert still == ["No marked change on pressure."], still
+    # nor left out: a fouled condenser's discharge temperature, +12 %, was in no sentence at all
+    said = [s.text for s in sentences if s.text.startswith("flow went from a median of 820")]
+    assert len(said) == 1 and "to 703 degC in it" in said[0], [s.text for s in sentences]
     assert level_held(70.2, 70.0, 0.47) and not level_held(703.0, 820.0, 60.0)
     assert not level_held(70.0, 70.0, float("nan"))  # too few readings to say

@@ -224,6 +224,11 @@ class Composer:
         for change in ranked:
             if not change.moved and change.excursion is not None:
                 self._excursion(change)
+        # a channel whose level left its baseline's spread, though no fault model reads it as moved,
+        # is not said unchanged, nor left out: its medians are stated
+        shifted = [c for c in ranked if not c.moved and c.excursion is None and not _held(c)]
+        for change in shifted[:MAX_CHANNEL_SENTENCES]:
+            self._channel(change)
         still = [c.channel for c in ranked if not c.moved and c.excursion is None and _held(c)]
         if still:
             cites = tuple(SeriesCitation(ev.asset_id, c, ev.read_from, ev.end) for c in still)
