@@ -53,3 +53,20 @@ def test_a_bom_naming_the_drawing_as_ocr_misread_it_is_this_sheets(tmp_path: Pat
     path = tmp_path / "bom.csv"
     path.write_text("dwg,part_number,qty\nDWG-PK-1O42,PK-1042,1\nDWG PK 1042,DIN6885-A10x8x40,2\n")
     assert check_summary(_sheet(PARTS), bom=read_bom(path), rules=RULES).findings == ()
+
+
+def _bom_file(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "bom.csv"
+    path.write_text(text)
+    return path
+
+
+def test_a_parts_list_material_differing_from_the_boms_is_an_error_with_the_bom_line(tmp_path: Path) -> None:
+    path = _bom_file(tmp_path, "part_number,qty,material\nPK-1042,1,42CrMo4\nDIN6885-A10x8x40,2,42CrMo4\n")
+    (finding,) = check_summary(_sheet(PARTS), bom=read_bom(path), rules=RULES).findings
+    assert (finding.rule, finding.subject, finding.bom_line) == ("material_mismatch", "DIN6885-A10x8x40", 3)
+    assert "'C45' on the parts list, '42CrMo4' in the BOM" in finding.message
+    # OCR's S for 5 and the punctuation of a material name are no difference
+    read = [("1", "PK-1042", "1", "42CrMo4"), ("2", "DIN6885-A10x8x40", "2", "EN AW-6O82")]
+    path = _bom_file(tmp_path, "part_number,qty,material\nPK-1042,1,42CrMo4\nDIN6885-A10x8x40,2,ENAW6082\n")
+    assert check_summary(_sheet(read), bom=read_bom(path), rules=RULES).findings == ()

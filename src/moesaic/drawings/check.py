@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from moesaic.drawings.bom import BomItem, bom_keys, canon, read_bom
+from moesaic.drawings.layout import BomLine
 from moesaic.drawings.rules import CheckRules, load_rules
 from moesaic.drawings.score import edit_distance
 from moesaic.drawings.summary import DrawingSummary, summarize_drawing
@@ -232,18 +233,7 @@ def check_bom(summary: DrawingSummary, bom: Sequence[BomItem], rules: CheckRules
                     item.line,
                 )
             )
-        material = summary.title_block.get("material")
-        if item.material and material and is_drawn and canon(item.material) != canon(material):
-            out.append(
-                Finding(
-                    "material_mismatch",
-                    "error",
-                    f"{item.part_number}: material {material!r} on the drawing, {item.material!r} in the BOM",
-                    item.part_number,
-                    summary.title_block.fields["material"].box,
-                    item.line,
-                )
-            )
+        out += _material_findings(summary, item, row, is_drawn=is_drawn)
     out += check_drawn_part(summary, bom)
     for k, row in by_number.items():
         if k not in matched:
@@ -257,6 +247,42 @@ def check_bom(summary: DrawingSummary, bom: Sequence[BomItem], rules: CheckRules
                 )
             )
     return out
+
+
+def _material_findings(
+    summary: DrawingSummary, item: BomItem, row: BomLine | None, *, is_drawn: bool
+) -> list[Finding]:
+    """A BOM row's material compared with the sheet's: the title block's for the drawn part, the
+    parts-list row's for every part (once when both say the same). Characters OCR confuses
+    (S355J2 read 5355J2) and punctuation (EN AW-6082, ENAW6082) do not count on the parts list."""
+    out = []
+    material = summary.title_block.get("material")
+    if item.material and material and is_drawn and canon(item.material) != canon(material):
+        out.append(
+            Finding(
+                "material_mismatch",
+                "error",
+                f"{item.part_number}: material {material!r} on the drawing, {item.material!r} in the BOM",
+                item.part_number,
+                summary.title_block.fields["material"].box,
+                item.line,
+            )
+        )
+    listed = "" if row is None else row.cells.get("material", "").strip()
+    told = is_drawn and canon(listed) == canon(material)
+    if row is None or not listed or not item.material or told or _folded(listed) == _folded(item.material):
+        return out
+    return [
+        *out,
+        Finding(
+            "material_mismatch",
+            "error",
+            f"{item.part_number}: material {listed!r} on the parts list, {item.material!r} in the BOM",
+            item.part_number,
+            row.box,
+            item.line,
+        ),
+    ]
 
 
 # characters OCR confuses in part numbers: a title block read "CO-RT-20O1" is no mismatch
