@@ -45,3 +45,22 @@ def test_a_drawn_by_cell_with_its_value_on_its_line_is_read(drawn: str) -> None:
 )
 def test_the_words_of_a_label_up_to_its_colon_are_the_label(line: str, field: str, rest: str) -> None:
     assert label_of(line) == (field, rest)
+
+
+@pytest.mark.parametrize(
+    "scale", ["SCALE: NTS", "SCALE: N.T.S.", "SCALE NTS", "SCALE: NOT TO SCALE", "SCALE: NONE"]
+)
+def test_a_sheet_not_to_scale_states_its_scale(scale: str) -> None:
+    """A P&ID's "NTS" is a stated scale: none (a user saw "scale ?" and a missing-field error)."""
+    items = _inline_cells("TITLE: GLUE SYSTEM P&ID", scale, "DRAWN BY: S. DUBOIS")
+    assert read_title_block(items, width=2339, height=1654).fields["scale"].value == scale.split(" ", 1)[
+        1
+    ].lstrip(": ")
+
+
+def test_a_not_to_scale_line_outside_the_cells_is_the_scale_but_do_not_scale_is_not() -> None:
+    cells = _inline_cells("TITLE: GLUE SYSTEM P&ID", "DRAWN BY: S. DUBOIS")
+    note = _item("NOT TO SCALE", 100, 1500, 300, 1530)
+    assert read_title_block([*cells, note], width=2339, height=1654).fields["scale"].value == "NOT TO SCALE"
+    note = _item("DO NOT SCALE DRAWING", 100, 1500, 300, 1530)
+    assert "scale" not in read_title_block([*cells, note], width=2339, height=1654).fields

@@ -85,13 +85,21 @@ LABEL_WORDS = {
     "GEWICHT": "",
 }
 
+NOT_TO_SCALE = re.compile(
+    r"N\.?\s?T\.?\s?S\.?|(?:DRAWING\s+|DRAWN\s+)?NOT\s+TO\s+SCALE|NONE|ohne\s+Ma(?:ß|ss?|b)stab|o\.\s?M\.?",
+    re.IGNORECASE,
+)
+"""A scale stating the sheet is drawn to none (schematics, P&IDs): "NTS", "N.T.S.", "NOT TO SCALE",
+"NONE", German "ohne Maßstab" / "o.M." (never "DO NOT SCALE", a note not to measure the print)."""
+
 # values a field can hold: coded fields carry a figure; a drawing number has three or more
 # characters and is no sheet size (A0 to A4 stand in the SIZE cell beside it)
 _VALUE_CHECKS = {
     "drawing_number": re.compile(r"^(?!A[0-4]$)(?=.*\d).{3,}$", re.IGNORECASE),
     "part_number": re.compile(r"^(?!A[0-4]$)(?=.*\d).{3,}$", re.IGNORECASE),
-    # a scale is a ratio ("1:2", "2 : 1"): a bare figure is a ratio whose colon and one side OCR lost
-    "scale": re.compile(r"\d\s*:\s*\d"),
+    # a scale is a ratio ("1:2", "2 : 1"), or says there is none: a bare figure is a ratio whose
+    # colon and one side OCR lost
+    "scale": re.compile(rf"\d\s*:\s*\d|^(?:{NOT_TO_SCALE.pattern})$", re.IGNORECASE),
     "sheet": re.compile(r"\d"),
     "date": re.compile(r"\d"),
     "general_tolerance": re.compile(r"\d|±"),

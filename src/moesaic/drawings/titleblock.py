@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from moesaic.drawings.labels import Label, fits_field, label_of
+from moesaic.drawings.labels import NOT_TO_SCALE, Label, fits_field, label_of
 from moesaic.drawings.ocr import TextItem
 
 FIELDS = (
@@ -50,6 +50,8 @@ _UNITS = re.compile(
     r"(?:IN|EN|I)\s*[\"'*]?(mm|millim[eè]t(?:er|re)s?|inch(?:es)?|in)\b",
     re.IGNORECASE,
 )
+# a line saying the sheet is drawn to no scale, in words (an "NTS" alone may be something else)
+_NOT_TO_SCALE_NOTE = re.compile(r"(?:DRAWING\s+|DRAWN\s+)?NOT\s+TO\s+SCALE\.?", re.IGNORECASE)
 _UNIT_ALONE = re.compile(r"[\"'*]?(mm|inch(?:es)?)[\"'*]?", re.IGNORECASE)
 # the linear general tolerance as CAD templates state it: "LINEAR: ±0.1", "LINEAR: +0.1/-0.1"
 # (OCR reads LINEAR as UNEAR or LNEAR)
@@ -197,7 +199,11 @@ def _inline_value(name: str, rest: str) -> str:
     if rest.lstrip().startswith(":"):
         return value
     # without a colon, only short coded values are trusted: prose after a label is not a value
-    if name in _SHORT_FIELDS and (any(ch.isdigit() for ch in value) or len(value) <= 2):
+    if name in _SHORT_FIELDS and (
+        any(ch.isdigit() for ch in value)
+        or len(value) <= 2
+        or (name == "scale" and NOT_TO_SCALE.fullmatch(value))
+    ):
         return value
     return ""
 
@@ -313,14 +319,16 @@ def _read_field(
 def _read_stated_elsewhere(
     items: Sequence[TextItem], fields: dict[str, FieldValue], region: tuple[int, int, int, int] | None
 ) -> None:
-    """Fill the general tolerance and the units from lines outside the labelled cells: an ISO 2768
-    note, "LINEAR: ±0.1" (the tolerance cell of ISO and CAD templates), "ALL DIMENSIONS IN mm", or a
-    title-block cell holding only the unit."""
+    """Fill the general tolerance, the scale and the units from lines outside the labelled cells: an
+    ISO 2768 note, "LINEAR: ±0.1" (the tolerance cell of ISO and CAD templates), a "NOT TO SCALE"
+    line (schematics), "ALL DIMENSIONS IN mm", or a title-block cell holding only the unit."""
     for item in items:
         if "general_tolerance" not in fields:
             m = _ISO_TOLERANCE.search(item.text) or _LINEAR_TOLERANCE.search(item.text)
             if m:
                 fields["general_tolerance"] = FieldValue(m.group(0).strip(), item.box, item.score)
+        if "scale" not in fields and _NOT_TO_SCALE_NOTE.fullmatch(item.text.strip()):
+            fields["scale"] = FieldValue(item.text.strip(), item.box, item.score)
         if "units" not in fields:
             m = _UNITS.search(item.text)
             alone = _UNIT_ALONE.fullmatch(item.text.strip()) if in_region(item, region) else None
