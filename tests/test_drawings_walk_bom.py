@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from moesaic.data.tables import DataFormatError
 from moesaic.drawings.bom import read_bom
 from moesaic.drawings.check import check_summary
 from moesaic.drawings.layout import read_layout
@@ -70,3 +71,25 @@ def test_a_parts_list_material_differing_from_the_boms_is_an_error_with_the_bom_
     read = [("1", "PK-1042", "1", "42CrMo4"), ("2", "DIN6885-A10x8x40", "2", "EN AW-6O82")]
     path = _bom_file(tmp_path, "part_number,qty,material\nPK-1042,1,42CrMo4\nDIN6885-A10x8x40,2,ENAW6082\n")
     assert check_summary(_sheet(read), bom=read_bom(path), rules=RULES).findings == ()
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Item,Part No.,Qty.", "Pos,Part #,Pcs", "Item,P/N,Quantity", "Item,Art.-Nr.,Menge", "Item,Item No.,Qty"],
+)
+def test_the_part_number_headers_of_erp_exports_are_read(tmp_path: Path, header: str) -> None:
+    path = _bom_file(tmp_path, f"{header}\n1,PK-1042,1\n2,DIN6885-A10x8x40,2\n")
+    assert [(b.part_number, b.qty) for b in read_bom(path)] == [("PK-1042", 1), ("DIN6885-A10x8x40", 2)]
+
+
+def test_an_item_number_of_positions_is_no_part_number_and_the_error_says_what_to_rename(
+    tmp_path: Path,
+) -> None:
+    path = _bom_file(tmp_path, "Item No.,Benennung,Qty\n1,SHAFT,1\n2,KEY,2\n")
+    with pytest.raises(
+        DataFormatError, match=r"rename the column of part numbers 'part_number' \(or 'Part No\.'"
+    ):
+        read_bom(path)
+    path = _bom_file(tmp_path, "PN,Qty\nPN16,1\n")  # a nominal pressure, not a part number
+    with pytest.raises(DataFormatError, match=r"found columns \['pn', 'qty'\]"):
+        read_bom(path)

@@ -49,10 +49,23 @@ COLUMN_ALIASES = {
     "antal": "qty",
     "quantite": "qty",
     "qte": "qty",
+    "part_no": "part_number",  # "Part No.", "Part-No", "Part #"
+    "part_nr": "part_number",
+    "partno": "part_number",
+    "part_num": "part_number",
+    "p_n": "part_number",  # "P/N"; not "PN", a nominal pressure in piping BOMs
+    "article_no": "part_number",
+    "article_number": "part_number",
+    "item_code": "part_number",
     "sachnummer": "part_number",
+    "sach_nr": "part_number",
     "teilenummer": "part_number",
+    "teile_nr": "part_number",
     "artikelnummer": "part_number",
+    "artikel_nr": "part_number",
+    "art_nr": "part_number",
     "reference": "part_number",
+    "pcs": "qty",
     "benennung": "description",
     "bezeichnung": "description",
     "designation": "description",
@@ -61,7 +74,9 @@ COLUMN_ALIASES = {
     "pos": "item",
     "position": "item",
 }
-"""German, Swedish and French BOM headers, as on the sheet's parts list, read as the English column."""
+"""Other names of BOM columns, read as the English one: ERP exports' ("Part No.", "P/N", "Pcs") and
+German, Swedish and French headers, as on the sheet's parts list (keys as
+:func:`moesaic.knowledge.links.field_key` writes them, "#" read as "no")."""
 
 _QTY = re.compile(r"(\d+)(?:[.,]0+)?\s*(?:pcs?|pieces?|stk|st|stck|ea|off|x)?\.?", re.IGNORECASE)
 """A quantity as ERP and spreadsheet exports write it: 2, 2.0, "2 pcs", "2 Stk.", "2 off"."""
@@ -80,12 +95,13 @@ def read_bom(path: Path) -> list[BomItem]:
     path = Path(path)
     frame = _read_frame(path)
     frame.columns = [_column_name(str(c), frame.columns) for c in frame.columns]
+    frame.columns = _item_number_as_part_number(frame)
     missing = [c for c in ("part_number", "qty") if c not in frame.columns]
     if missing:
         raise DataFormatError(
             path,
-            f"missing required column(s) {missing} (case, spaces and dots do not count: 'Part No.' is "
-            f"part_no, not part_number); found columns {list(frame.columns)}",
+            f"missing required column(s) {missing}: {_rename_hint(missing, list(frame.columns))}; case, "
+            f"spaces and dots do not count; found columns {list(frame.columns)}",
         )
     frame = frame.fillna("")
     blank = frame.apply(lambda row: all(not str(v).strip(" ,;\t") for v in row), axis=1)
@@ -138,11 +154,48 @@ def _quantity(cell: str) -> int | None:
 
 
 def _column_name(name: str, columns: pd.Index) -> str:
-    """The column's key; a German or French header names its English column unless that is there too."""
-    key = field_key(name)
+    """The column's key; another spelling ("Part No.", "P/N", "Menge") names its column unless that
+    is there too. "#" is read as "no" ("Part #" is part_no)."""
+    key = _key(name)
     alias = COLUMN_ALIASES.get(key)
-    present = {field_key(str(c)) for c in columns}
+    present = {_key(str(c)) for c in columns}
     return alias if alias and alias not in present else key
+
+
+def _key(name: str) -> str:
+    return field_key(name.replace("#", " no "))
+
+
+_ITEM_NUMBER = ("item_no", "item_number", "item_nr")
+
+
+def _item_number_as_part_number(frame: pd.DataFrame) -> list[str]:
+    """The column names, with an "Item No." column taken for the part numbers when no other column
+    holds them and its cells are not all position numbers (1, 2, 3): ERP exports name the part
+    number so, parts lists the row's position."""
+    columns = [str(c) for c in frame.columns]
+    candidates = [c for c in columns if c in _ITEM_NUMBER]
+    if "part_number" in columns or len(candidates) != 1:
+        return columns
+    cells = [str(v).strip() for v in frame[candidates[0]] if str(v).strip()]
+    if not cells or all(v.isdigit() for v in cells):
+        return columns
+    return ["part_number" if c == candidates[0] else c for c in columns]
+
+
+def _rename_hint(missing: Sequence[str], columns: Sequence[str]) -> str:
+    """What to rename for each missing column, and why an "Item No." column was not taken."""
+    hints = [f"rename the column of {_HOLDS[c]} {c!r} (or {_EXAMPLES[c]})" for c in missing]
+    if "part_number" in missing and any(c in _ITEM_NUMBER for c in columns):
+        hints.append("an 'Item No.' column of only whole numbers is read as positions, not part numbers")
+    return "; ".join(hints)
+
+
+_HOLDS = {"part_number": "part numbers", "qty": "quantities"}
+_EXAMPLES = {
+    "part_number": "'Part No.', 'P/N', 'Article No.', 'Sachnummer'",
+    "qty": "'Quantity', 'Pcs', 'Menge'",
+}
 
 
 def _read_frame(path: Path) -> pd.DataFrame:
