@@ -12,6 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from moesaic.drawings.iso286 import fit_band
 from moesaic.drawings.symbols import DEGREE, DIAMETER, PLUS_MINUS, normalize_callout
 
 MAX_DEVIATION = 2.0  # mm; larger written deviations are dates, ranges or misreads
@@ -111,6 +112,16 @@ class Callout:
         if self.upper is None or self.lower is None:
             return None
         return round(self.upper - self.lower, 6)
+
+    @property
+    def band(self) -> float | None:
+        """The tolerance band (mm): the written deviations' width, else the ISO 286 width of the
+        fit at the nominal size (``⌀40h6``: 0.016); None for neither, or a thread's class."""
+        if self.tolerance_width is not None:
+            return self.tolerance_width
+        if not self.fit or self.kind == "thread" or self.unit != "mm":
+            return None
+        return fit_band(self.fit, self.nominal)
 
     def to_json(self) -> dict[str, Any]:
         return {

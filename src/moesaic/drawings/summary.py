@@ -68,16 +68,21 @@ class DrawingSummary:
     seconds: float
 
     def tightest(self, n: int = 3) -> list[Dimension]:
-        """The ``n`` dimensions with the narrowest written tolerance band, then the finest fits."""
+        """The ``n`` dimensions with the narrowest tolerance band, written (``±0.1``: 0.2 mm) or of
+        their ISO 286 fit at their size (``⌀40h6``: 0.016 mm), then fits of no known width by
+        grade (thread classes); a callout written alike twice counts once."""
         banded = sorted(
-            (d for d in self.dimensions if d.callout.tolerance_width is not None),
-            key=lambda d: d.callout.tolerance_width or 0.0,
+            (d for d in self.dimensions if d.callout.band is not None),
+            key=lambda d: d.callout.band or 0.0,
         )
         fits = sorted(
-            (d for d in self.dimensions if d.callout.fit and d.callout.tolerance_width is None),
+            (d for d in self.dimensions if d.callout.fit and d.callout.band is None),
             key=lambda d: int(m.group(1)) if (m := _IT_GRADE.search(d.callout.fit)) else 99,
         )
-        return (banded + fits)[:n]
+        first: dict[str, Dimension] = {}
+        for d in banded + fits:
+            first.setdefault(d.text, d)
+        return list(first.values())[:n]
 
     def overall_size(self) -> str:
         """The largest length and the largest diameter called out, in words."""
