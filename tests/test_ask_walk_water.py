@@ -155,3 +155,38 @@ def test_the_latest_part_replacement_is_also_one_not_coded_with_the_part(
         "When did UV-2 last have a lamp replaced?"
     )
     assert cited(answer.citations) == {"U2"}, answer.text
+
+
+def test_who_did_the_work_is_a_topic_and_fixing_is_corrective_work(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    # walk-through: "how many work orders did the night shift do" counted every order, and "which
+    # technician fixed the most bearings" counted the greasing rounds that mention bearings
+    orders = (  # (id, type, technician, text)
+        ("B1", "CM", "A. Vos", "NDE brg noisy. replaced bearing"),
+        ("B2", "CM", "A. Vos", "bearing hot. replaced brg"),
+        ("B3", "PM", "T. Maes", "greasing brgs, PM round ok"),
+        ("B4", "PM", "T. Maes", "greasing bearings, round ok"),
+        ("B5", "PM", "T. Maes", "bearing grease top-up"),
+        ("B6", "CM", "T. Maes", "seal leak. replaced seal"),
+    )
+    documents = tuple(
+        Document(
+            wo,
+            "work_order",
+            text,
+            "P-1",
+            pd.Timestamp("2024-01-01") + pd.Timedelta(days=i),
+            {"wo_type": kind, "Technician": who},
+        )
+        for i, (wo, kind, who, text) in enumerate(orders)
+    )
+    answerer = answerer_over(
+        tmp_path_factory.mktemp("kb"),
+        MaintenanceData("site", assets=(Asset("P-1", "Pump", {}),), documents=documents),
+    )
+    shift = answerer.answer("How many work orders did the night shift do?")
+    assert shift.text.startswith("No work orders mention 'night' or 'shift'"), shift.text
+    fixed = answerer.answer("Which technician fixed the most bearings?")
+    assert "the most frequent Technician is A. Vos with 2 records" in fixed.text, fixed.text
+    assert answerer.answer("How many work orders does the database hold?").text.startswith("6 work orders")

@@ -462,13 +462,14 @@ _COMPLETED_WHEN = re.compile(r"\b(?:completed|finished|closed|resolved)\b")
 
 ORDER_KINDS = (
     (
-        r"corrective|reactive|breakdowns?|unplanned|unscheduled",
+        r"corrective|reactive|breakdowns?|unplanned|unscheduled|fix(?:ed|es|ing)?|repair(?:ed|s|ing)?",
         frozenset(("cm", "em", "bd", "corrective", "corrective maintenance", "reactive", "breakdown",
                    "breakdown maintenance", "emergency", "emergency maintenance", "unplanned", "repair")),
     ),
     (r"preventive|preventative|planned|scheduled|routine", PREVENTIVE_TYPES | {"planned", "scheduled"}),
 )  # fmt: skip
-"""The words for corrective and preventive work, and the work-type values of each kind."""
+"""The words for corrective and preventive work, and the work-type values of each kind ("which
+technician fixed the most bearings": not the greasing rounds that mention bearings)."""
 
 
 def _order_types(
@@ -588,7 +589,8 @@ _NOT_TOPIC_WORDS = """how many much number count counted total totals sum summed
     euro euros usd dollars gbp pounds year years month months week weeks quarter
     quarters name names new old main big small large high low current next previous
     same other more less never again already really actually roughly approximately
-    exactly compared compare comparison versus vs against each respectively mtbf mttr repair restore"""
+    exactly compared compare comparison versus vs against each respectively mtbf mttr repair restore
+    database base kb cmms knowledge"""
 _NOT_TOPIC = _NOT_CONTENT | frozenset(_NOT_TOPIC_WORDS.split())
 """Words a count, total or ranking question says besides its topic ("how many", "cost", a facet)."""
 
@@ -608,9 +610,22 @@ def _british(word: str) -> str:
 def _object_word(word: str, text: str) -> bool:
     """True when ``word`` stands where a count or a total names what it is about: after "on",
     "for", "of", "to" or "about", possibly with an article and one more word between ("the cost of
-    work on the chlorine analyser"), and not before a code in brackets it paraphrases."""
+    work on the chlorine analyser"), and not before a code in brackets it paraphrases; or where it
+    names who did the work ("did the night shift do")."""
     before = r"\b(?:on|for|of|to|about)\s+(?:(?:the|a|an|our|all|any)\s+)?(?:[^\W\d_]+\s+)?"
-    return bool(re.search(rf"{before}{re.escape(word)}\b(?!\s*\()", text))
+    if re.search(rf"{before}{re.escape(word)}\b(?!\s*\()", text):
+        return True
+    # who did the work: "how many orders did the night shift do", "... done by the contractors"
+    doers = [(m.group(1) or m.group(2)).split() for m in _DOER.finditer(text)]
+    return any(word in names for names in doers)
+
+
+_DOER = re.compile(
+    r"\b(?:(?:did|does|do|has|have|had)\s+(?:the|a|an|our)\s+((?:[^\W\d_]+\s+)?[^\W\d_]+)\s+"
+    r"(?:do|did|done|complete|completed|perform|performed|handle|handled|fix|fixed|close|closed|carry|carried)\b"
+    r"|\bby\s+(?:the|a|an|our)\s+((?:[^\W\d_]+\s+)?[^\W\d_]+))"
+)
+"""Who a question says did the work (its words in group 1 or 2)."""
 
 
 def same_word(word: str) -> str:
