@@ -154,6 +154,18 @@ def check_bom(summary: DrawingSummary, bom: Sequence[BomItem], rules: CheckRules
         return [_other_drawing(summary, bom)]
     bom = mine
     out: list[Finding] = []
+    unread = _why_unread(summary)
+    if unread and bom:
+        out.append(
+            Finding(
+                "bom_not_compared",
+                "error",
+                f"{unread}, so the BOM's {len(bom)} row(s) were not compared: check them on the sheet",
+                "parts_list",
+                summary.title_block.region,
+                min(item.line for item in bom),
+            )
+        )
     sheet_rows = [row for row in summary.bom if row.cells.get("part_number")]
     by_number = {canon(r.cells["part_number"]): r for r in sheet_rows}
     matched: set[str] = set()
@@ -194,16 +206,17 @@ def check_bom(summary: DrawingSummary, bom: Sequence[BomItem], rules: CheckRules
             elif key in elsewhere:
                 pass  # on the sheet, not on its parts list: only the revision can be compared
             else:
-                out.append(
-                    Finding(
-                        "bom_item_missing",
-                        "error",
-                        f"BOM item {item.part_number!r} is not on the drawing",
-                        item.part_number,
-                        summary.title_block.region,
-                        item.line,
+                if not unread:  # else the parts list it may be on was not read
+                    out.append(
+                        Finding(
+                            "bom_item_missing",
+                            "error",
+                            f"BOM item {item.part_number!r} is not on the drawing",
+                            item.part_number,
+                            summary.title_block.region,
+                            item.line,
+                        )
                     )
-                )
                 continue
         else:
             matched.add(key)
@@ -247,6 +260,18 @@ def check_bom(summary: DrawingSummary, bom: Sequence[BomItem], rules: CheckRules
                 )
             )
     return out
+
+
+def _why_unread(summary: DrawingSummary) -> str:
+    """Why the sheet's parts list could not be compared with a BOM, or "" when it could (read, or
+    a sheet with no parts list: its items may stand elsewhere on it)."""
+    if summary.bom:
+        return ""
+    if summary.parts_list_unread:
+        return "the parts list could not be read (its header was found, none of its rows)"
+    if summary.title_block.region is None:
+        return "neither a title block nor a parts list was read on the sheet"
+    return ""
 
 
 def _material_findings(

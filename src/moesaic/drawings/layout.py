@@ -77,7 +77,9 @@ class SheetLayout(NamedTuple):
     notes: list[TextItem]
     bom: list[BomLine]
     bom_region: tuple[int, int, int, int] | None
-    bom_columns: list[tuple[str, int]]  # (column, left edge in pixels) of the parts list header
+    # (column, left edge in pixels) of the parts list header; with no rows in `bom`, a header was
+    # seen but no row of it read
+    bom_columns: list[tuple[str, int]]
     other: list[TextItem]
 
 
@@ -106,7 +108,11 @@ def _read_bom(items: Sequence[TextItem]) -> _Bom:
         if len(row) > len(header):
             header = row
     if not {"part_number", "qty"} <= set(header):
-        return _Bom([], None, [])
+        # a header of which OCR missed or joined a cell ("ITEM PART NUMBER") is still a parts list
+        # seen: its columns say so, with no rows (a warning then says it could not be read)
+        seen = len(header) >= 2 and bool({"part_number", "qty"} & set(header))
+        columns = sorted(((n, i.box[0]) for n, i in header.items()), key=lambda c: c[1]) if seen else []
+        return _Bom([], None, columns)
     row_y = float(np.median([(h.box[1] + h.box[3]) / 2 for h in header.values()]))
     cols = sorted(header.items(), key=lambda kv: kv[1].box[0])
     starts = [h.box[0] for _, h in cols]

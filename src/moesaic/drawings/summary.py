@@ -54,6 +54,8 @@ class DrawingSummary:
         bom: the rows of the parts list on the sheet.
         warnings: what could not be read or looks doubtful.
         seconds: the wall time of reading the sheet.
+        parts_list_unread: a parts-list header was seen but none of its rows read (a skewed or
+            coarse scan), so :attr:`bom` is empty although the sheet has a parts list.
     """
 
     path: str
@@ -66,6 +68,7 @@ class DrawingSummary:
     bom: tuple[BomLine, ...]
     warnings: tuple[str, ...]
     seconds: float
+    parts_list_unread: bool = False
 
     def tightest(self, n: int = 3) -> list[Dimension]:
         """The ``n`` dimensions with the narrowest tolerance band, written (``±0.1``: 0.2 mm) or of
@@ -229,6 +232,13 @@ def summarize_image(image: np.ndarray, *, engine: OCREngine, path: str = "") -> 
         warnings.append("dimensions read with low confidence: " + ", ".join(doubtful))
     if not layout.dimensions:
         warnings.append("no dimension callouts found")
+    unread = bool(layout.bom_columns) and not bom
+    if unread:
+        heads = ", ".join(name for name, _ in layout.bom_columns)
+        warnings.append(
+            f"a parts-list header was found ({heads}) but none of its rows could be read "
+            "(a skewed or coarse scan?); its cells may be counted as dimensions"
+        )
     return DrawingSummary(
         path=path,
         width=width,
@@ -240,6 +250,7 @@ def summarize_image(image: np.ndarray, *, engine: OCREngine, path: str = "") -> 
         bom=tuple(bom),
         warnings=tuple(warnings),
         seconds=time.perf_counter() - start,
+        parts_list_unread=unread,
     )
 
 
@@ -287,7 +298,7 @@ def summarize_drawing(
     if summary.title_block.region is None and not _blank(pages[page]):
         summary = _read_on_its_side(pages[page], summary, chosen, str(path))
     if len(pages) > 1:
-        note = f"the file has {len(pages)} pages; this summary covers page {page + 1}"
+        note = f"the file has {len(pages)} pages; page {page + 1} was read"
         summary = DrawingSummary(**{**summary.__dict__, "warnings": (*summary.warnings, note)})
     logger.info("read %s in %.1f s: %d dimensions", path, summary.seconds, len(summary.dimensions))
     return summary
