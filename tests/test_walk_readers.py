@@ -12,7 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from moesaic.data.readers import read_assets_csv, read_series_file, read_work_orders_csv
+from moesaic.data.readers import read_assets_csv, read_series_file, read_user_folder, read_work_orders_csv
 from moesaic.data.tables import DataFormatError
 from moesaic.reports.scenarios.coding import is_routine_check
 
@@ -305,3 +305,17 @@ def test_an_equipment_column_beside_an_id_column_is_the_asset_type(
 ) -> None:
     (asset,) = read_assets_csv(write(tmp_path, "assets.csv", f"{header}\n{row}\n"))
     assert (asset.asset_id, asset.asset_type) == expected
+
+
+def test_asset_ids_missing_from_the_register_are_named_with_where_they_were_read(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # walk-through: "asset ids not in assets.csv: ['XX-7', 'ZZ-99']" said neither file nor order
+    write(tmp_path, "assets.csv", "asset_id,asset_type\nP-1,pump\n")
+    write(tmp_path, "work_orders.csv", "wo_id,asset_id,text\nW1,P-1,seal leak\nW2,XX-7,brg noisy\n")
+    (tmp_path / "series").mkdir()
+    write(tmp_path / "series", "ZZ-99.csv", "time,flow\n2024-01-01 00:00,1\n2024-01-01 01:00,2\n")
+    with caplog.at_level(logging.WARNING):
+        read_user_folder(tmp_path)
+    said = [w for w in warnings_of(caplog) if "asset ids not in assets.csv" in w]
+    assert len(said) == 1 and "'XX-7' (work order W2); 'ZZ-99' (series/ZZ-99.csv)" in said[0], said

@@ -57,7 +57,7 @@ from moesaic.data.readers_columns import (
 )
 from moesaic.data.readers_fmea import read_fmea
 from moesaic.data.readers_records import WORK_ORDER_TIMES, read_assets_csv, read_work_orders_csv
-from moesaic.data.schema import Drawing, MaintenanceData, Series
+from moesaic.data.schema import Document, Drawing, MaintenanceData, Series
 from moesaic.data.series_merge import merge_asset_series
 from moesaic.data.tables import DataFormatError, check_file, require_columns
 
@@ -307,6 +307,30 @@ def _folder_entries(path: Path) -> dict[str, Path]:
     return found
 
 
+def _warn_unknown_assets(
+    path: Path, known: set[str], series: Sequence[Series], documents: Sequence[Document]
+) -> None:
+    """Warn of the asset ids that assets.csv does not hold, each with where it was read: a series
+    file, or the records (work orders, FMEA rows) that name it."""
+    where: dict[str, list[str]] = {}
+    for s in series:
+        if s.asset_id and s.asset_id not in known:
+            source = Path(str(s.meta.get("source", s.series_id)))
+            where.setdefault(s.asset_id, []).append(
+                str(source.relative_to(path)) if source.is_relative_to(path) else str(source)
+            )
+    for d in documents:
+        if d.asset_id and d.asset_id not in known:
+            where.setdefault(d.asset_id, []).append(f"{d.kind.replace('_', ' ')} {d.doc_id}")
+    if where:
+        named = "; ".join(
+            f"{a!r} ({', '.join(w[:3])}{f' and {len(w) - 3} more' if len(w) > 3 else ''})"
+            for a, w in sorted(where.items())[:10]
+        )
+        more = f" and {len(where) - 10} more" if len(where) > 10 else ""
+        log.warning("%s: asset ids not in assets.csv: %s%s; ingested under those ids", path, named, more)
+
+
 def read_user_folder(path: Path | str) -> MaintenanceData:
     """Read a folder of a user's own data (layout in the module docstring); every part is optional.
 
@@ -334,10 +358,7 @@ def read_user_folder(path: Path | str) -> MaintenanceData:
         _refuse_nothing_read(path, empty)
     known = {a.asset_id for a in assets}
     if known:
-        used = [s.asset_id for s in series] + [d.asset_id for d in documents]
-        unknown = sorted({a for a in used if a and a not in known})
-        if unknown:
-            log.warning("%s: asset ids not in assets.csv: %s", path, unknown[:10])
+        _warn_unknown_assets(path, known, series, documents)
     return MaintenanceData(
         name=path.resolve().name,
         assets=assets,
