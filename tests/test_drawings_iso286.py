@@ -57,3 +57,10 @@ def test_tightest_ranks_fits_by_their_real_band_alongside_written_tolerances() -
     summary = _summary("550", "240 ±0.1", "⌀40h6", "⌀35k6", "⌀35k6", "M24x1.5")
     assert [d.text for d in summary.tightest()] == ["⌀40h6", "⌀35k6", "240±0.1"]
     assert [d.text for d in _summary("120 ±0.05", "⌀8H7").tightest()] == ["⌀8H7", "120±0.05"]
+
+
+@pytest.mark.parametrize("material", ["100Cr6", "16MnCr5", "42CrMo4"])
+def test_a_steel_name_is_no_dimension_with_a_fit(material: str) -> None:
+    """Fit letters are capitals (hole) or small (shaft), never mixed: "100Cr6" is a bearing steel."""
+    assert parse_callout(material) is None
+    assert parse_callout("⌀100h6") is not None and parse_callout("⌀100H6") is not None

@@ -20,9 +20,11 @@ KINDS = ("linear", "diameter", "radius", "angle", "chamfer", "thread")
 
 _NUM = r"\d+(?:[.,]\d+)?"
 _DEV = rf"(?:[+-]{_NUM}|0)"  # a stacked deviation carries its sign, or is a bare zero
-# ISO 286 fit: one or two letters (I, L, O, Q, W are not used) and a grade 01..18
+# ISO 286 fit: one or two letters (I, L, O, Q, W are not used), capitals for a hole and small
+# letters for a shaft, never mixed ("100Cr6" is a steel, not 100 with a fit), and a grade 01..18
 _FIT = (
-    r"(?:[A-HJKMNPR-Zacdefghjkmnprstuvxyz]{1,2}|JS|js|CD|cd|EF|ef|FG|fg|ZA|ZB|ZC|za|zb|zc)(?:1[0-8]|0?[1-9])"
+    r"(?:[A-HJKMNPR-Z]{1,2}|[acdefghjkmnprstuvxyz]{1,2}|JS|js|CD|cd|EF|ef|FG|fg|ZA|ZB|ZC|za|zb|zc)"
+    r"(?:1[0-8]|0?[1-9])"
 )
 
 _CALLOUT = re.compile(
