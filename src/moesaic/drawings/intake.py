@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import time
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
@@ -24,9 +23,6 @@ from moesaic.drawings.summary import DEFAULT_ENGINE, DrawingSummary, summarize_d
 from moesaic.drawings.titleblock import FIELDS
 
 log = logging.getLogger(__name__)
-
-PROGRESS_EVERY_S = 10.0
-"""Seconds between two progress lines while many drawings are read (a few seconds each)."""
 
 
 class ReadDrawings(NamedTuple):
@@ -95,7 +91,7 @@ def read_drawings(drawings: Sequence[Drawing], *, engine: OCREngine | str | None
     chosen = make_engine(engine or DEFAULT_ENGINE) if engine is None or isinstance(engine, str) else engine
     if len(todo) > 1:
         log.info("reading %d drawings by OCR for their title blocks (a few seconds each)", len(todo))
-    start = last = time.perf_counter()
+    # progress is logged at info level (--verbose), never as a warning: "3 of 5 read" is no fault
     for done, i in enumerate(todo):
         try:
             summary = summarize_drawing(drawings[i].path, engine=chosen)
@@ -108,7 +104,6 @@ def read_drawings(drawings: Sequence[Drawing], *, engine: OCREngine | str | None
             )  # fmt: skip
             return ReadDrawings(tuple(out), unread)
         out[i] = drawing_record(drawings[i], summary)
-        now = time.perf_counter()
         log.info(
             "read drawing %s (%d of %d) in %.1f s",
             drawings[i].drawing_id,
@@ -116,7 +111,4 @@ def read_drawings(drawings: Sequence[Drawing], *, engine: OCREngine | str | None
             len(todo),
             summary.seconds,
         )
-        if now - last >= PROGRESS_EVERY_S and done + 1 < len(todo):
-            log.warning("reading drawings by OCR: %d of %d read (%.0f s)", done + 1, len(todo), now - start)
-            last = now
     return ReadDrawings(tuple(out), ())
