@@ -266,3 +266,41 @@ def test_a_level_moved_by_more_than_a_spread_is_not_called_unchanged() -> None:
     assert len(said) == 1 and "to 703 degC in it" in said[0], [s.text for s in sentences]
     assert level_held(70.2, 70.0, 0.47) and not level_held(703.0, 820.0, 60.0)
     assert not level_held(70.0, 70.0, float("nan"))  # too few readings to say
+
+
+def _runs(days: int, level: float, *, seed: int) -> np.ndarray:
+    """Hourly flow of a pump that runs four hours a night (22-02 h) at ``level`` and stands at 0."""
+    rng = np.random.default_rng(seed)
+    hours = np.arange(days * 24) % 24
+    running = (hours >= 22) | (hours < 2)
+    return np.where(running, level + 0.3 * rng.standard_normal(days * 24), 0.0)
+
+
+def test_a_level_the_baseline_held_is_no_excursion_on_a_machine_that_starts_and_stops() -> None:
+    # walk-through: a CIP pump's every night run "left its baseline level" of 0 (spread 0)
+    baseline = _runs(14, 30.0, seed=1)
+    assert excursion(_runs(4, 31.0, seed=2), baseline, 24.0) is None  # a run a little stronger
+    rubbing = _runs(4, 30.0, seed=3)
+    rubbing[46:50] += 15.0  # one run at 45: higher than any the baseline held
+    found = excursion(rubbing, baseline, 24.0)
+    assert found is not None and (found.first, found.last) == (46, 49)
+
+
+def test_spikes_and_a_held_reading_the_baseline_had_as_well_are_not_evidence() -> None:
+    # walk-through: the stopped pump's 11 hours at 0 were "repeated exactly the same reading", its
+    # starts "isolated spikes", though the baseline held the same
+    def moved(**values: float) -> ChannelChange:
+        change = _change("flow", None)
+        change.values.update(values)
+        return dataclasses.replace(change, moved=True)
+
+    usual = moved(flat_hours=10.8, baseline_flat_hours=11.0, spike_count=113.0, baseline_spike_count=110.0)
+    _, sentences = compose(_evidence((usual,), alarm_hours=0.0))
+    texts = " ".join(s.text for s in sentences)
+    assert "repeated exactly" not in texts and "isolated spikes" not in texts, texts
+    stuck = moved(flat_hours=77.7, baseline_flat_hours=2.0, spike_count=40.0, baseline_spike_count=3.0)
+    _, sentences = compose(_evidence((stuck,), alarm_hours=0.0))
+    texts = " ".join(s.text for s in sentences)
+    assert "flow repeated exactly the same reading for 77.7 hours" in texts
+    assert "flow holds 40 isolated spikes" in texts, texts
+    assert STATISTICS["baseline_flat_hours"](np.zeros(2), np.array([1.0, 2, 2, 2, 3]), 24.0) == 2.0

@@ -290,10 +290,12 @@ class Composer:
         if v["noise_ratio"] >= NOISE_RATIO:
             q = self.quantity(v["noise_ratio"], "noise_ratio", channel=c.channel)
             self.add("evidence", fill("channel_noise", **slots), (q,), cite)
-        if v["spike_count"] >= 2:
+        # spikes and a held reading only where the baseline had fewer and shorter ones: a pump's
+        # starts and stops, its stopped hours at 0, are its own states, not a sensor's fault
+        if v["spike_count"] >= 2 and v["spike_count"] > 2 * v["baseline_spike_count"]:
             q = self.quantity(v["spike_count"], "spike_count", channel=c.channel, integer=True)
             self.add("evidence", fill("channel_spikes", **slots), (q,), cite)
-        if v["flat_hours"] >= 6:
+        if v["flat_hours"] >= 6 and v["flat_hours"] > v["baseline_flat_hours"]:
             q = self.quantity(v["flat_hours"], "flat_hours", channel=c.channel)
             self.add("evidence", fill("channel_flat", **slots), (q,), cite)
 

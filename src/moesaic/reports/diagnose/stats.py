@@ -20,6 +20,8 @@ import numpy as np
 SPIKE_SIGMAS = 6.0  # a spike departs from its neighbours by this many baseline step noises
 EXCURSION_SPREADS = 6.0  # an excursion's smoothed level lies this many baseline spreads from its median
 EXCURSION_HOURS = 3.0  # ... for at least this long (and at least 3 readings)
+BASELINE_RANGE = 0.02  # ... and outside the central 96 % of the baseline's own smoothed levels
+RANGE_SLACK = 0.1  # ... widened by this share of its width on either side
 _FLOOR = 1e-9
 
 
@@ -77,10 +79,11 @@ def excursion(x: np.ndarray, baseline: np.ndarray, steps_per_day: float) -> Excu
     The window's readings are smoothed by a centred running median over :data:`EXCURSION_HOURS`
     (an isolated spike is no stretch); a reading departs when its smoothed level lies over
     :data:`EXCURSION_SPREADS` scales from the baseline median, the scale being the larger of the
-    baseline's level spread and its step noise. A stretch is a run of departing readings on one
-    side, at least :data:`EXCURSION_HOURS` (and 3 readings) long; the strongest has the largest
-    summed departure. A short stretch counts: a median over the whole window hides it.
-    None when no stretch departs.
+    baseline's level spread and its step noise, and outside the range of levels the baseline
+    itself held (:data:`BASELINE_RANGE` and :data:`RANGE_SLACK`, smoothed alike). A stretch is a
+    run of departing readings on one side, at least :data:`EXCURSION_HOURS` (and 3 readings) long;
+    the strongest has the largest summed departure. A short stretch counts: a median over the
+    whole window hides it. None when no stretch departs.
     """
     x = np.asarray(x, dtype=np.float64)
     level = median(baseline)
@@ -88,8 +91,17 @@ def excursion(x: np.ndarray, baseline: np.ndarray, steps_per_day: float) -> Excu
         return None
     scale = float(np.nanmax([level_spread(baseline), step_noise(baseline), 1e-6 * max(abs(level), 1.0)]))
     steps = max(3, math.ceil(EXCURSION_HOURS * steps_per_day / 24.0 - 1e-9))
-    smooth = running_median(x, steps + 1 - steps % 2)
+    width = steps + 1 - steps % 2
+    smooth = running_median(x, width)
     departure = np.where(np.isfinite(x), (smooth - level) / scale, 0.0)
+    # a level the baseline itself held for hours (a pump's run among stopped hours, a day shift's
+    # load) is the machine's own state, not a departure from it; a tenth of that range is slack,
+    # as one run's flow is a little above another's
+    held = _finite(running_median(np.asarray(baseline, dtype=np.float64), width))
+    if held.size:
+        low, high = np.quantile(held, [BASELINE_RANGE, 1.0 - BASELINE_RANGE])
+        slack = RANGE_SLACK * (high - low)
+        departure = np.where((smooth >= low - slack) & (smooth <= high + slack), 0.0, departure)
     side = np.sign(departure) * (np.abs(departure) > EXCURSION_SPREADS)
     bounds = [0, *(np.flatnonzero(np.diff(side)) + 1).tolist(), len(x)]
     runs = [(a, b) for a, b in itertools.pairwise(bounds) if side[a] and b - a >= steps]
@@ -180,6 +192,16 @@ def _flat_hours(w: np.ndarray, b: np.ndarray, spd: float) -> float:
     return max(longest_flat_steps(w) - 1, 0) * 24.0 / spd
 
 
+def _baseline_spikes(w: np.ndarray, b: np.ndarray, spd: float) -> float:
+    """The baseline's isolated spikes, counted as :func:`_spikes` counts the window's, scaled to
+    the window's length: how many a window as long held before."""
+    return float(spike_steps(b, step_noise(b)).sum()) * w.size / max(b.size, 1)
+
+
+def _baseline_flat_hours(w: np.ndarray, b: np.ndarray, spd: float) -> float:
+    return _flat_hours(b, b, spd)
+
+
 def _baseline_spread(w: np.ndarray, b: np.ndarray, spd: float) -> float:
     return level_spread(b)
 
@@ -206,6 +228,8 @@ STATISTICS: dict[str, Statistic] = {
     "flat_hours": _flat_hours,
     "baseline_spread": _baseline_spread,
     "excursion_mean": _excursion_mean,
+    "baseline_spike_count": _baseline_spikes,
+    "baseline_flat_hours": _baseline_flat_hours,
 }
 """Statistic name -> function of (window readings, baseline readings, steps per day)."""
 
