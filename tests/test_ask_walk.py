@@ -232,6 +232,18 @@ def test_bills_of_materials_and_where_a_part_is_used(
     assert {c.record_id for c in answer.citations} == {f"lab:DWG-TS-{n}" for n in cited}
 
 
+def test_drawings_are_found_by_a_title_block_value_and_counted(base: KbAnswerer) -> None:
+    # walk-through: "which drawings use material S235JR", "which drawings did K. LINDQVIST draw" and
+    # "how many drawings are in the base" abstained, saying the question named nothing the base holds
+    used = base.answer("Which drawings use material 1.4301?")
+    assert used.text.startswith("2 drawings with material 1.4301: lab:DWG-TS-7001 (SHAFT, rev ?)"), used.text
+    assert {c.record_id for c in used.citations} == {"lab:DWG-TS-7001", "lab:DWG-TS-7002"}
+    counted = base.answer("How many drawings are in the base?")
+    assert counted.text.startswith("The base holds 2 drawings:") and not counted.abstained, counted.text
+    none = base.answer("Which drawings use material S355J2?")
+    assert none.abstained and "S355J2" in none.text, none.text
+
+
 def test_drawings_stored_without_bom_say_so(tmp_path: Path) -> None:
     data = MaintenanceData("bare", drawings=(_drawing("DWG-NB-0001", "NB-0001", None),))
     with KnowledgeBase.open(tmp_path / "kb", create=True, embedder="hashing") as kb:

@@ -180,9 +180,59 @@ def answer_drawings(base: KnowledgeBase, question: str, named: Named) -> KbAnswe
         block = "; ".join(f"{k}: {v}" for k, v in d.title_block.items() if v)
         said = f"Drawing {d.key}: {block}." if block else f"Drawing {d.key}: {NO_TITLE_BLOCK}."
         return KbAnswer(said, cite_records("drawings", [d.key]), False, "drawings")
+    found = _by_value(drawings, text, asked)
+    if found:
+        field, value, rows = found
+        listing = "; ".join(_line(d) for d in rows)
+        what = FIELD_WORDS.get(field, field.replace("_", " "))
+        said = f"{len(rows)} drawing{'s' if len(rows) > 1 else ''} with {what} {value}: {listing}."
+        return KbAnswer(said, cite_records("drawings", [d.key for d in rows]), False, "drawings")
+    if _HOW_MANY.search(text):
+        listing = "; ".join(_line(d) for d in drawings[:10]) + ("; ..." if len(drawings) > 10 else "")
+        said = f"The base holds {len(drawings)} drawing{'s' if len(drawings) > 1 else ''}: {listing}."
+        return KbAnswer(said, cite_records("drawings", [d.key for d in drawings]), False, "drawings")
     if (wants_bom or WHERE_USED.search(text)) and not stores_bom(drawings):
         return abstain("drawings", NO_BOM + ".")
-    return abstain("drawings", "the question names no drawing, part number or asset the base holds.")
+    return abstain(
+        "drawings",
+        "the question names no drawing, part number, asset or title-block value (a material, a drawer, "
+        "a part name) the base holds.",
+    )
+
+
+_HOW_MANY = re.compile(r"\b(?:how many|number of|count)\b.*\b(?:drawings|dwgs|sheets)\b")
+_SEARCHED = ("material", "drawn_by", "author", "part_name", "title")
+"""Title-block fields whose value a question may name to find drawings ("which drawings use
+S235JR", "which drawings did K. LINDQVIST draw")."""
+
+
+def _by_value(
+    drawings: list[DrawingRow], text: str, asked: tuple[str, ...] | None
+) -> tuple[str, str, list[DrawingRow]] | None:
+    """(field, value as stored, the drawings holding it) for the title-block value of
+    :data:`_SEARCHED` (the asked field's only, when one is asked) that the lower-cased question
+    ``text`` writes out whole, the longest value winning; None when it writes none."""
+    fields = [f for f in _SEARCHED if asked is None or f in asked]
+    best: tuple[str, str, list[DrawingRow]] | None = None
+    for field in fields:
+        for d in drawings:
+            value = str(d.title_block.get(field) or "").strip()
+            if len(value) < 3 or not re.search(rf"(?<![\w.]){re.escape(value.lower())}(?![\w])", text):
+                continue
+            if best is None or len(value) > len(best[1]):
+                same = [
+                    e
+                    for e in drawings
+                    if str(e.title_block.get(field) or "").strip().lower() == value.lower()
+                ]
+                best = (field, value, same)
+    return best
+
+
+def _line(d: DrawingRow) -> str:
+    """A drawing as a list shows it: its key, part name and revision."""
+    name = str(d.title_block.get("part_name", "") or "").strip()
+    return f"{d.key} ({name + ', ' if name else ''}rev {d.title_block.get('revision', '?')})"
 
 
 def _named_by_part(drawings: list[DrawingRow], text: str) -> list[DrawingRow]:
