@@ -378,8 +378,9 @@ def verify_report(report: Report, base: EvidenceBase, *, classifier: FaultClassi
             kept.append(sentence)
     verified = len(kept)
     supported = supported_diagnosis(d, kept, written=report.sentences)
-    summary = next((q for s in kept if s.section == "summary" for q in s.quantities), None)
-    tolerance = 2 * summary.written_tolerance if summary is not None else 0.0
+    stated = (q for s in kept if s.section == "summary" for q in s.quantities)
+    confidence = next((q for q in stated if q.statistic == "fault_confidence"), None)
+    tolerance = 2 * confidence.written_tolerance if confidence is not None else 0.0
     if not any(s.section == "summary" for s in kept):
         kept.insert(
             0,
