@@ -1,10 +1,9 @@
 """Sort the text lines of a sheet into dimensions, notes and the parts list (BOM table).
 
-The title block is found first (:mod:`moesaic.drawings.titleblock`); then the parts list by its
-header row (ITEM / POS ... QTY), its columns by the header cells and its rows by their height;
-notes by a "NOTES" heading or numbered lines of prose; what remains is a dimension when it
-parses as a callout. Text in the outer margin (the zone letters and numbers of the frame) is
-never a dimension.
+The parts list is found first (:mod:`moesaic.drawings.partslist`), then the title block
+(:mod:`moesaic.drawings.titleblock`); then notes by a "NOTES" heading or numbered lines of
+prose; what remains is a dimension when it parses as a callout. Text in the outer margin (the
+zone letters and numbers of the frame) is never a dimension.
 """
 
 from __future__ import annotations
@@ -17,29 +16,17 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from moesaic.drawings.dimensions import Callout, parse_callout
-from moesaic.drawings.labels import label_of
 from moesaic.drawings.ocr import TextItem
+from moesaic.drawings.partslist import BOM_COLUMNS, BomLine, read_parts_list, union
 from moesaic.drawings.titleblock import TitleBlock, in_region, read_title_block
+
+__all__ = ["BOM_COLUMNS", "BomLine", "Dimension", "SheetLayout", "read_layout"]
 
 MARGIN = 0.03  # share of the shorter sheet side treated as the frame margin
 MARK_SHARE = 0.6  # a lone figure less tall than this share of the usual callout text is a mark
 _DEVIATION_ONLY = re.compile(r"^(?:[+±-]\s?\d+(?:[.,]\d+)?|0)(?:\s+(?:[+-]\s?\d+(?:[.,]\d+)?|0))?$")
 _NOTES_HEAD = re.compile(r"^\s*(?:general\s+)?notes?\b\s*:?", re.IGNORECASE)
 _NUMBERED = re.compile(r"^\s*\d{1,2}[.)]\s+\S")
-
-BOM_COLUMNS: dict[str, str] = {
-    "item": r"item|pos(?:ition)?\.?|no\.?|rep(?:[èe]re)?\.?",
-    "part_number": (
-        r"part\s*no\.?|part\s*number|article|art\.?\s*no|sachnummer|sach-?nr\.?|teilenummer|"
-        r"artikelnummer|r[ée]f[ée]rence|r[ée]f\."
-    ),
-    "description": r"description|name|benennung|bezeichnung|benämning|d[ée]signation",
-    "qty": r"[qo0]ty|quantity|menge|anzahl|antal|st\.?|stk\.?|qt[ée]|quantit[ée]",  # OCR reads Q as O or 0
-    "material": r"material|werkstof+|mati[èe]re",
-}
-"""Parts-list header cells (English, German, Swedish, French), as :mod:`moesaic.drawings.bom` reads
-a BOM file's columns."""
-_BOM_HEADER = {k: re.compile(rf"^\s*(?:{v})\s*$", re.IGNORECASE) for k, v in BOM_COLUMNS.items()}
 
 
 @dataclass(frozen=True)
@@ -60,17 +47,6 @@ class Dimension:
         }
 
 
-@dataclass(frozen=True)
-class BomLine:
-    """One row of the parts list on the sheet: cell text by column, and the row's box."""
-
-    cells: dict[str, str]
-    box: tuple[int, int, int, int]
-
-    def to_json(self) -> dict[str, Any]:
-        return {**self.cells, "box": list(self.box)}
-
-
 class SheetLayout(NamedTuple):
     title_block: TitleBlock
     dimensions: list[Dimension]
@@ -81,102 +57,6 @@ class SheetLayout(NamedTuple):
     # seen but no row of it read
     bom_columns: list[tuple[str, int]]
     other: list[TextItem]
-
-
-def _union(boxes: Sequence[Sequence[int]]) -> tuple[int, int, int, int]:
-    return (
-        min(b[0] for b in boxes),
-        min(b[1] for b in boxes),
-        max(b[2] for b in boxes),
-        max(b[3] for b in boxes),
-    )
-
-
-class _Bom(NamedTuple):
-    lines: list[BomLine]
-    region: tuple[int, int, int, int] | None
-    columns: list[tuple[str, int]]
-
-
-def _read_bom(items: Sequence[TextItem]) -> _Bom:
-    """The parts list under (or over) a header row that names at least an item and a quantity column."""
-    hits = [(name, item) for item in items for name, p in _BOM_HEADER.items() if p.match(item.text)]
-    header: dict[str, TextItem] = {}
-    for _, anchor in hits:  # the header is the row holding the most column names
-        ay = (anchor.box[1] + anchor.box[3]) / 2
-        row = {n: i for n, i in hits if abs((i.box[1] + i.box[3]) / 2 - ay) < 0.6 * anchor.height}
-        if len(row) > len(header):
-            header = row
-    if not {"part_number", "qty"} <= set(header):
-        # a header of which OCR missed or joined a cell ("ITEM PART NUMBER") is still a parts list
-        # seen: its columns say so, with no rows (a warning then says it could not be read)
-        seen = len(header) >= 2 and bool({"part_number", "qty"} & set(header))
-        columns = sorted(((n, i.box[0]) for n, i in header.items()), key=lambda c: c[1]) if seen else []
-        return _Bom([], None, columns)
-    row_y = float(np.median([(h.box[1] + h.box[3]) / 2 for h in header.values()]))
-    cols = sorted(header.items(), key=lambda kv: kv[1].box[0])
-    starts = [h.box[0] for _, h in cols]
-    h = float(np.median([i.height for i in header.values()]))
-    left, right = starts[0] - h, max(i.box[2] for i in header.values()) + 8 * h
-    header_ids = {id(i) for i in header.values()}
-    inside = [i for i in items if id(i) not in header_ids and left <= i.box[0] <= right]
-    lines = _bom_rows(inside, cols, starts, row_y, h, below=True) or _bom_rows(
-        inside, cols, starts, row_y, h, below=False
-    )
-    used = [i.box for i in header.values()] + [line.box for line in lines]
-    columns = [(name, i.box[0]) for name, i in cols]
-    return _Bom(lines, _union(used), columns) if lines else _Bom([], None, columns)
-
-
-def _bom_rows(
-    items: Sequence[TextItem],
-    cols: Sequence[tuple[str, TextItem]],
-    starts: Sequence[int],
-    row_y: float,
-    h: float,
-    *,
-    below: bool,
-) -> list[BomLine]:
-    """The rows running on from the header, one side of it, until a gap or a row that is not a part."""
-    sign = 1 if below else -1
-    side = sorted(
-        (i for i in items if sign * ((i.box[1] + i.box[3]) / 2 - row_y) > 0.6 * h),
-        key=lambda i: sign * (i.box[1] + i.box[3]) / 2,
-    )
-    rows: list[list[TextItem]] = []
-    for item in side:
-        yc = (item.box[1] + item.box[3]) / 2
-        if rows and abs(yc - (rows[-1][0].box[1] + rows[-1][0].box[3]) / 2) < 0.6 * h:
-            rows[-1].append(item)
-        else:
-            rows.append([item])
-    lines: list[BomLine] = []
-    previous = row_y
-    for row in rows:
-        yc = (row[0].box[1] + row[0].box[3]) / 2
-        if abs(yc - previous) > 2.5 * h:
-            break  # a gap: the table has ended
-        cells: dict[str, str] = {}
-        for item in sorted(row, key=lambda i: i.box[0]):
-            column = max((k for k, s in enumerate(starts) if s - h <= item.box[0]), default=0)
-            name = cols[column][0]
-            cells[name] = f"{cells[name]} {item.text}" if name in cells else item.text
-        numbered = cells.get("item", "").strip().isdigit()
-        if not (numbered or "part_number" in cells) or (not numbered and _labelled(row)):
-            break  # a row that is not a part (the title block under the table, a heading)
-        if not numbered:
-            cells.pop("item", None)  # a misread item number is no item number
-        lines.append(BomLine(cells, _union([i.box for i in row])))
-        previous = yc
-    return lines
-
-
-def _labelled(row: Sequence[TextItem]) -> bool:
-    """True when the row's first line is a title-block label alone ("PART NAME", "DRAWING NO."):
-    a block of label and value rows under the parts list, not a part."""
-    first = min(row, key=lambda i: i.box[0])
-    hit = label_of(first.text)
-    return hit is not None and bool(hit.field) and not hit.rest.strip(" :.")
 
 
 def _margin(item: TextItem, width: int, height: int) -> bool:
@@ -200,7 +80,7 @@ def _merge_deviations(items: list[TextItem]) -> list[TextItem]:
         near = [d for d in _deviations_after(item, devs) if id(d) not in taken]
         if near and parse_callout(item.text) is not None:
             text = item.text + " " + " ".join(d.text for d in near)
-            box = _union([item.box] + [d.box for d in near])
+            box = union([item.box] + [d.box for d in near])
             quad = ((box[0], box[1]), (box[2], box[1]), (box[2], box[3]), (box[0], box[3]))
             taken |= {id(d) for d in near}
             out.append(TextItem(text, quad, min([item.score] + [d.score for d in near]), item.angle))  # type: ignore[arg-type]
@@ -269,7 +149,7 @@ def _value_box(item: TextItem, callout: Callout) -> tuple[int, int, int, int]:
 
 def read_layout(items: Sequence[TextItem], *, width: int, height: int) -> SheetLayout:
     """Sort the text lines of one sheet (see the module docstring)."""
-    bom, bom_region, bom_columns = _read_bom(items)
+    bom, bom_region, bom_columns = read_parts_list(items)
     # the parts list header ("PART NO", "MATERIAL") must not pass for title-block labels
     title = read_title_block([i for i in items if not in_region(i, bom_region)], width=width, height=height)
     notes: list[TextItem] = []
