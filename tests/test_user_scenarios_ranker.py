@@ -26,6 +26,7 @@ from moesaic.reports.scenarios import (
     record_feedback,
 )
 from moesaic.reports.scenarios.feedback import RANKER
+from moesaic.reports.scenarios.ranker import COLD_START
 
 CITES = (Citation("documents", "a", "x"), Citation("documents", "b", "y"))
 
@@ -116,7 +117,7 @@ def test_no_single_verdict_moves_a_score_difference_beyond_the_bound(verdict: st
 
 def test_a_rank_verdict_moves_the_weights_by_at_most_max_shift() -> None:
     def shift(ranker: ScenarioRanker) -> float:
-        return sum(abs(v - (1.0 if k == "vote" else 0.0)) for k, v in ranker.raw_.items())
+        return sum(abs(v - COLD_START.get(k, 0.0)) for k, v in ranker.raw_.items())
 
     small = ScenarioRanker(RankerConfig(lr=0.05, max_shift=2.0))
     assert small.update(_p202(), Verdict("202-ia", "rank", 1)) == 2  # two violated preferences

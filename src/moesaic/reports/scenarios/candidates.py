@@ -41,6 +41,7 @@ from moesaic.reports.scenarios.coding import (
     UNCODED_FM,
     describe_coding,
     failure_code_words,
+    is_preventive,
     is_routine_check,
     median_figure,
     read_coding,
@@ -129,6 +130,7 @@ class ScenarioGenerator:
         self._similarity = OrderSimilarity({d.doc_id: d.text for d in work_orders})
         self._codings = {d.doc_id: read_coding(d) for d in work_orders}
         self._routine = {d.doc_id for d in work_orders if is_routine_check(d)}
+        self._preventive = {d.doc_id for d in work_orders if is_preventive(d)}
         self._types = dict(asset_types or {})
         self._fmea = tuple(fmea)
         self._fmea_terms = [set(terms(f"{r.component} {r.sub_component} {r.failure_mode}")) for r in fmea]
@@ -271,6 +273,8 @@ class ScenarioGenerator:
             "verb_in_text": float(verb in verbs),
             "fm_in_text": float(bool(set(terms(fm)) & words)),
             "fmea": 0.0 if row is None else 1.0,
+            # every vote from the maintenance plan's calendar (a PM greasing): no answer to a fault
+            "routine": float(all(n.document.doc_id in self._preventive for n in members)),
             f"verb={verb}": 1.0,
             f"fm={fm}": 1.0,
             f"key={key}": 1.0,

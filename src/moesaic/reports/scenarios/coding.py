@@ -56,11 +56,17 @@ CHECKING_VERBS = frozenset({"inspect", "test", "monitor"})
 """What a routine check does: look, test or measure, nothing that changes the machine."""
 
 
+def is_preventive(order: Document) -> bool:
+    """True when ``order``'s type field (:data:`ORDER_TYPE_FIELDS`) names preventive work: the
+    maintenance plan's calendar, not an answer to a fault."""
+    kind = next((order.fields[f] for f in ORDER_TYPE_FIELDS if f in order.fields), None)
+    return isinstance(kind, str) and kind.strip().casefold() in PREVENTIVE_TYPES
+
+
 def is_routine_check(order: Document) -> bool:
     """True when ``order`` is preventive by its type field, codes no failure mode and did nothing
     but check (:data:`CHECKING_VERBS`)."""
-    kind = next((order.fields[f] for f in ORDER_TYPE_FIELDS if f in order.fields), None)
-    if not isinstance(kind, str) or kind.strip().casefold() not in PREVENTIVE_TYPES:
+    if not is_preventive(order):
         return False
     coding = read_coding(order)
     return coding.failure_mode == UNCODED_FM and coding.verb in CHECKING_VERBS

@@ -17,7 +17,7 @@ from moesaic.data.schema import Document
 from moesaic.knowledge import KnowledgeBase
 from moesaic.reports.qa.table import rows_from_documents
 from moesaic.reports.scenarios.candidates import CandidateConfig, ScenarioGenerator
-from moesaic.reports.scenarios.coding import is_routine_check, read_coding
+from moesaic.reports.scenarios.coding import is_preventive, is_routine_check, read_coding
 from moesaic.reports.scenarios.feedback import load_ranker, store_proposals
 from moesaic.reports.scenarios.ranker import RankerConfig
 from moesaic.reports.scenarios.scenario import Scenario, Situation
@@ -52,10 +52,14 @@ def window_situation(kb: KnowledgeBase, asset_id: str, start: pd.Timestamp, end:
         for d in kb.documents(asset_id=key)
         if d.kind == "work_order" and d.time is not None and start <= d.time <= end
     ]
-    # a routine check in the window is the maintenance plan's, not the situation's, unless it is
-    # all the window holds
-    told = [d.text for d in orders if not is_routine_check(d)]
-    parts += told if parts or told else [d.text for d in orders]
+    # preventive orders in the window (a round, a greasing) are the maintenance plan's calendar,
+    # not the situation's, unless they are all it holds: then those that did something, else all
+    tiers = (
+        [d for d in orders if not is_preventive(d)],
+        [d for d in orders if not is_routine_check(d)],
+        orders,
+    )
+    parts += [d.text for d in (tiers[0] if parts else next((t for t in tiers if t), []))]
     if not parts:
         raise ValueError(
             f"asset {key!r} has no events or work orders between {start} and {end}, so the window "

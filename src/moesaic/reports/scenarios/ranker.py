@@ -1,8 +1,11 @@
 """A linear re-ranker of scenarios that learns online from expert feedback.
 
 The score of a scenario is ``w . f``, its named features (:attr:`Scenario.features`, each in
-[0, 1]) dotted with the weights. The cold-start ranker is the neighbour vote alone (``vote`` weighs
-1, every other feature 0): what was done after similar symptoms. A verdict does two things.
+[0, 1]) dotted with the weights. The cold-start ranker is the neighbour vote (``vote`` weighs 1):
+what was done after similar symptoms; except that a scenario every vote of which comes from
+preventive orders (``routine``, weighing -2: the plan's greasing, not an answer to a fault) ranks
+after every other, an FMEA plan (no vote) included. Every other feature weighs 0. A verdict does
+two things.
 
 **It is obeyed on its own situation.** The scenario judged is placed where the expert put it
 (first when accepted, last when rejected, at position N for ``rank N``) whenever that situation's
@@ -40,10 +43,10 @@ from typing import Any, NamedTuple
 from moesaic.reports.scenarios.scenario import Scenario
 
 VERDICTS = ("accept", "reject", "rank")
-COLD_START = {"vote": 1.0}
+COLD_START = {"vote": 1.0, "routine": -2.0}  # a vote is at most 1: routine scores below 0
 # The version of the update rule a stored state was learnt with; a state of another version is
 # rebuilt from the feedback log (:func:`moesaic.reports.scenarios.feedback.load_ranker`).
-STATE_VERSION = 2
+STATE_VERSION = 3
 
 
 @dataclass(frozen=True)
