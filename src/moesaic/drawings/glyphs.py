@@ -9,6 +9,7 @@ crop (H, W) uint8, dark text on light paper, as cut by :func:`moesaic.drawings.o
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from typing import NamedTuple
@@ -21,6 +22,9 @@ MIN_TALL = 0.55  # a glyph at least this share of the tallest one is full height
 RING_HEIGHT = 0.7  # a diameter sign is about as tall as the figures after it, or taller
 SMALL = 0.75  # a stacked deviation's figures are at most this share of the main figures' height
 ROW_HEIGHT = 0.35  # and each row's figures at least this share: smaller ink is specks or strokes
+# figures less tall than this (pixels) break apart at the ink threshold: the top of a "6" of a
+# coarse scan is a glyph of its own, and its loop passes for a slashed ring
+SMALL_GLYPH = 12
 
 
 def ink_mask(crop: np.ndarray) -> np.ndarray:
@@ -94,11 +98,16 @@ def is_slashed_ring(glyph: np.ndarray) -> bool:
 def diameter_glyph(crop: np.ndarray, *, after: int = 0) -> int | None:
     """The column where a diameter sign ends, or None when none is there. The sign is the first
     full-height glyph, or with ``after`` > 0 the first one after that many others (the count and
-    the x of "4x⌀13.5")."""
+    the x of "4x⌀13.5"). Figures under :data:`SMALL_GLYPH` pixels tall are looked at enlarged."""
     labels, glyphs = _glyphs(ink_mask(crop))
     if not glyphs:
         return None
     tallest = max(g.height for g in glyphs)
+    if tallest < SMALL_GLYPH:
+        factor = math.ceil(1.5 * SMALL_GLYPH / tallest)
+        big = cv2.resize(crop, None, fx=factor, fy=factor, interpolation=cv2.INTER_CUBIC)
+        end = diameter_glyph(big, after=after) if max(big.shape) > max(crop.shape) else None
+        return None if end is None else round(end / factor)
     tall = [g for g in glyphs if g.height >= MIN_TALL * tallest]
     for first in tall[: after + 1] if after else tall[:1]:
         if first.width < 0.4 * first.height or first.height < RING_HEIGHT * tallest:

@@ -77,7 +77,9 @@ def normalize_callout(text: str) -> str:
     # count sign: "2 X ⌀6", "4x R5", "2xM6"; a thread keeps a space after the count as drawn
     s = re.sub(rf"\b(\d+)\s*[xX]\s*(?=[{DIAMETER}R\d])", r"\1x", s)
     s = re.sub(r"\b(\d+)\s*[xX]\s*(?=M\d)", r"\1x ", s)
-    # after a count, a zero before more digits is a diameter sign read as 0: "6x017.5"
+    # a size is never written with a leading zero (ISO 129-1): a zero before more figures, at the
+    # start or after a count, is a diameter sign read as 0 ("080 H7", "6x017.5")
+    s = re.sub(r"^0(?=\d)", DIAMETER, s)
     s = re.sub(r"\b(\d+x)0(?=\d)", rf"\1{DIAMETER}", s)
     # "45o" and "45 °": a degree sign detached or read as the letter o
     s = re.sub(rf"({_NUMBER})\s*[oO°](?=$|\s|[)xX])", rf"\1{DEGREE}", s)
