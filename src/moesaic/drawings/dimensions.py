@@ -1,4 +1,5 @@
-"""Parse dimension callouts (``⌀12H7``, ``2x M6``, ``R5``, ``45°``, ``1,5x45°``, ``40 +0.2/-0.1``).
+"""Parse dimension callouts (``⌀12H7``, ``2x M6``, ``R5``, ``45°``, ``1,5x45°``, ``40 +0.2/-0.1``,
+a tube ``⌀89x3``).
 
 :func:`parse_callout` turns one callout string into a :class:`Callout` with its kind, nominal
 value, deviations or fit, count and unit, or None when the text is not a dimension. Decimal
@@ -74,6 +75,7 @@ class Callout:
         angle: the chamfer angle in degrees, or None.
         pitch: the thread pitch, or None.
         reference: a reference (auxiliary) dimension, written ``(25)`` or ``70 REF``.
+        wall: the wall thickness of a tube called out by its outer diameter (``⌀89x3``), or None.
     """
 
     text: str
@@ -87,6 +89,7 @@ class Callout:
     angle: float | None = None
     pitch: float | None = None
     reference: bool = False
+    wall: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -138,6 +141,7 @@ class Callout:
             "angle": self.angle,
             "pitch": self.pitch,
             "reference": self.reference,
+            "wall": self.wall,
         }
 
 
@@ -190,7 +194,10 @@ def parse_callout(text: str) -> Callout | None:
     prefix = g["prefix"] or ""
     chamfer = g["chamfer_angle"] is not None
     kind = _kind(prefix, bool(g["deg"]), chamfer)
-    if g["pitch"] is not None and kind != "thread":
+    wall = None
+    if g["pitch"] is not None and kind == "diameter" and to_float(g["pitch"]) < to_float(g["nominal"]) / 2:
+        wall = to_float(g["pitch"])  # a tube by its outer diameter and wall: "⌀89x3" (ISO 1127, EN 10220)
+    elif g["pitch"] is not None and kind != "thread":
         return None  # "12x5" is not a callout we can read
     upper, lower = _deviations(g)
     if max(abs(upper or 0.0), abs(lower or 0.0)) > MAX_DEVIATION:
@@ -216,6 +223,7 @@ def parse_callout(text: str) -> Callout | None:
         count=int(g["count"] or 1),
         unit=unit,
         angle=to_float(g["chamfer_angle"]) if chamfer else (45.0 if prefix == "CH" else None),
-        pitch=to_float(g["pitch"]) if g["pitch"] else None,
+        pitch=to_float(g["pitch"]) if g["pitch"] and wall is None else None,
         reference=bool(g["ref"]) or bool(g["ref_open"] and g["ref_close"]),
+        wall=wall,
     )

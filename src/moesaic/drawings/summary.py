@@ -99,7 +99,7 @@ class DrawingSummary:
         return ", ".join(parts) or "not stated"
 
     def features(self) -> list[str]:
-        """Special features: fits, threads, hole patterns, chamfers, reference dimensions."""
+        """Special features: fits, threads, hole patterns, tubes, chamfers."""
         out = []
         fits = sorted(
             {d.callout.fit for d in self.dimensions if d.callout.fit and d.callout.kind != "thread"}
@@ -112,6 +112,9 @@ class DrawingSummary:
         patterns = [d.text for d in self.dimensions if d.callout.count > 1]
         if patterns:
             out.append("repeated features " + ", ".join(patterns))
+        tubes = [d.text for d in self.dimensions if d.callout.wall is not None]
+        if tubes:
+            out.append("tubes (outer diameter x wall) " + ", ".join(tubes))
         chamfers = sum(1 for d in self.dimensions if d.callout.kind == "chamfer")
         if chamfers:
             out.append(f"{chamfers} chamfer(s)")
