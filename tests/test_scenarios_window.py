@@ -58,3 +58,13 @@ def test_a_window_leaves_out_its_preventive_orders_and_puts_the_corrective_plan_
     plan = _window_plan(tmp_path)
     assert "greased" not in plan.situation.text and "scraping noise" in plan.situation.text
     assert plan.scenarios[0].key == "replace:Impeller rubbing / wear", [s.key for s in plan.scenarios]
+
+
+def test_a_corrective_plan_takes_downtime_and_cost_from_the_order_in_the_window_that_did_it(
+    tmp_path: Path,
+) -> None:
+    # walkthrough: the impeller plan said "downtime: unknown" beside the impeller replacement in the window
+    best = _window_plan(tmp_path).scenarios[0]
+    assert (best.downtime_h, best.cost) == (4.0, 1480.0)
+    assert "from 1 replace order(s) naming its part or failure (uf:WO-6 in the window)" in best.reason
+    assert "uf:WO-6" in {c.record_id for c in best.citations}

@@ -309,17 +309,19 @@ class ScenarioGenerator:
             features=features,
         )
 
-    def _done_before(self, asset_id: str, verb: str, row: FmeaRow) -> list[Document]:
-        """The past orders of ``asset_id`` and its peers that did ``verb`` (not routine checks)
-        and name a word of ``row``'s failure mode or part (:func:`_named_by`): what the row's
-        action cost."""
+    def _done_before(self, situation: Situation, verb: str, row: FmeaRow) -> list[Document]:
+        """The orders of the situation (a window's), then the past orders of its asset and its
+        peers, that did ``verb`` (not routine checks) and name a word of ``row``'s failure mode or
+        part (:func:`_named_by`): what the row's action cost."""
         words = _named_by(row)
+        own = {
+            d.doc_id: d for d in situation.orders if d.doc_id not in self._orders and not is_routine_check(d)
+        }
         return [
             d
-            for d in self._orders.values()
-            if self._is_peer(d, asset_id)
-            and d.doc_id not in self._routine
-            and self._codings[d.doc_id].verb == verb
+            for d in (*own.values(), *self._orders.values())
+            if (d.doc_id in own or (self._is_peer(d, situation.asset_id) and d.doc_id not in self._routine))
+            and (self._codings.get(d.doc_id) or read_coding(d)).verb == verb
             and words & set(terms(d.text))
         ]
 
@@ -358,18 +360,23 @@ class ScenarioGenerator:
                 "verb_in_text": float(verb in verbs),
                 f"verb={verb}": 1.0,
             }
-            done = self._done_before(situation.asset_id, verb, row)
+            done = self._done_before(situation, verb, row)
             downtime = median_figure(done, DURATION_FIELDS)
             cost = median_figure(done, COST_FIELDS)
+            when = {d.doc_id: "past" if d.doc_id in self._orders else "window's" for d in done}
+            listed = ", ".join(
+                d.doc_id if when[d.doc_id] == "past" else f"{d.doc_id} in the window" for d in done[:3]
+            )
+            past = "past " if set(when.values()) == {"past"} else ""
             figures = (
-                f"; downtime and cost from {len(done)} past {verb} order(s) naming its part or failure "
-                f"({', '.join(d.doc_id for d in done[:3])}{', ...' if len(done) > 3 else ''})"
+                f"; downtime and cost from {len(done)} {past}{verb} order(s) naming its part or failure "
+                f"({listed}{', ...' if len(done) > 3 else ''})"
                 if done and (cost.value is not None or downtime.value is not None)
                 else ""
             )
             if figures:  # the orders the figures come from, after the two records it rests on
                 citations += tuple(
-                    Citation("documents", d.doc_id, f"past {verb} order: {d.text!r}")
+                    Citation("documents", d.doc_id, f"{when[d.doc_id]} {verb} order: {d.text!r}")
                     for d in done[:3]
                     if d.doc_id != top.doc_id
                 )

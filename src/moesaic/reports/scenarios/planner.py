@@ -59,14 +59,15 @@ def window_situation(kb: KnowledgeBase, asset_id: str, start: pd.Timestamp, end:
         [d for d in orders if not is_routine_check(d)],
         orders,
     )
-    parts += [d.text for d in (tiers[0] if parts else next((t for t in tiers if t), []))]
+    told = tiers[0] if parts else next((t for t in tiers if t), [])
+    parts += [d.text for d in told]
     if not parts:
         raise ValueError(
             f"asset {key!r} has no events or work orders between {start} and {end}, so the window "
             "names no situation; describe it with --work-order TEXT (what was seen, e.g. 'vibration "
             "high on pump'), or see what its series show with `moesaic report` over the window"
         )
-    return Situation(asset_id=key, text=" ; ".join(parts))
+    return Situation(asset_id=key, text=" ; ".join(parts), orders=tuple(told))
 
 
 def history_generator(

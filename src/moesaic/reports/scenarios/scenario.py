@@ -13,13 +13,20 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
+from moesaic.data.schema import Document
+
 
 @dataclass(frozen=True)
 class Situation:
-    """What the scenarios answer: an asset (a key of the base) and a description of its state."""
+    """What the scenarios answer: an asset (a key of the base) and a description of its state.
+
+    ``orders`` are the work orders the description was read from (a window's), if any: what the
+    work they did cost counts for the plans doing it. They are not part of its identity.
+    """
 
     asset_id: str
     text: str
+    orders: tuple[Document, ...] = field(default=(), compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.text.strip():
