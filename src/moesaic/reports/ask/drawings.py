@@ -1,6 +1,6 @@
 """Drawing questions: "what material is part PU-SH-1001?", "which drawings cover asset P-101?",
 "revision of drawing DWG-PU-SH-1001", "bill of materials of DWG-PU-SH-1001", "which drawings list
-part PU-BR-6309?".
+part PU-BR-6309?", "how many PU-BR-6309 are on drawing DWG-PU-SH-1001?".
 
 A drawing is found by its id, its drawing number or a part number of its title block or bill of
 materials (the ``bom`` rows the base stores with it); an asset's drawings are its own and those
@@ -129,6 +129,19 @@ def answer_drawings(base: KnowledgeBase, question: str, named: Named) -> KbAnswe
     if matched and wants_bom and not WHERE_USED.search(text):
         return _bom_answer(matched)
     asked = None if wants_bom else _asked(text)
+    if asked is None and _QUANTITY.search(text) and not _HOW_MANY.search(text):
+        # "how many SKF-6207-2RS are on drawing X", "the quantity of the washers on X"
+        rows = [(d, i) for d, i in bom_hits if not matched or d in matched]
+        rows = rows or (_described_items(matched, text, tokens) if matched else [])
+        if rows:
+            return _quantity_answer(rows)
+        if matched:
+            listed = ", ".join(d.key for d in matched)
+            return abstain(
+                "drawings",
+                f"the bill of materials the base stores for {listed} has no row the question names "
+                "(by part number or words of its description), so it gives no quantity.",
+            )
     described = [
         (d, i)
         for d, i in (_described_items(matched, text, tokens) if matched and asked is not None else [])
@@ -200,6 +213,8 @@ def answer_drawings(base: KnowledgeBase, question: str, named: Named) -> KbAnswe
     )
 
 
+# asking how many of a part a drawing lists (its BOM row's quantity)
+_QUANTITY = re.compile(r"\bhow many\b|\bquantit(?:y|ies)\b|\bqty\b|\bnumber of\b|\bcount of\b")
 _HOW_MANY = re.compile(r"\b(?:how many|number of|count)\b.*\b(?:drawings|dwgs|sheets)\b")
 _SEARCHED = ("material", "drawn_by", "author", "part_name", "title")
 """Title-block fields whose value a question may name to find drawings ("which drawings use
@@ -295,6 +310,22 @@ def _bom_answer(matched: list[DrawingRow]) -> KbAnswer:
         count = f"{len(items)} item" + ("s" if len(items) != 1 else "")
         lines.append(f"Bill of materials of drawing {d.key} ({count}): {listed}.")
     return KbAnswer(" ".join(lines), cite_records("drawings", [d.key for d in matched]), False, "drawings")
+
+
+def _quantity_answer(rows: list[tuple[DrawingRow, Mapping[str, Any]]]) -> KbAnswer:
+    """The quantity each drawing's bill of materials gives for the asked part."""
+    lines = []
+    for d, i in rows:
+        what = f"part {i.get('part_number', '?')}" + (
+            f" ({i['description']})" if i.get("description") else ""
+        )
+        qty = i.get("qty")
+        lines.append(
+            f"Drawing {d.key} lists {qty} of {what}: item {i.get('item', '?')} of its bill of materials."
+            if qty not in (None, "")
+            else f"Item {i.get('item', '?')} ({what}) of the bill of materials of {d.key} gives no quantity."
+        )
+    return KbAnswer(" ".join(lines), cite_records("drawings", [d.key for d, _ in rows]), False, "drawings")
 
 
 def _where_used(drawings: list[DrawingRow], parts: list[str]) -> KbAnswer:
