@@ -131,10 +131,10 @@ def answer_drawings(base: KnowledgeBase, question: str, named: Named) -> KbAnswe
     asked = None if wants_bom else _asked(text)
     if asked is None and _QUANTITY.search(text) and not _HOW_MANY.search(text):
         # "how many SKF-6207-2RS are on drawing X", "the quantity of the washers on X"
-        rows = [(d, i) for d, i in bom_hits if not matched or d in matched]
-        rows = rows or (_described_items(matched, text, tokens) if matched else [])
-        if rows:
-            return _quantity_answer(rows)
+        quantities = [(d, i) for d, i in bom_hits if i is not None and (not matched or d in matched)]
+        quantities = quantities or (_described_items(matched, text, tokens) if matched else [])
+        if quantities:
+            return _quantity_answer(quantities)
         if matched:
             listed = ", ".join(d.key for d in matched)
             return abstain(
