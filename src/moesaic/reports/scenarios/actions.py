@@ -85,10 +85,25 @@ ACTION_WORDS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
 }
 NOT_ACTIONS = ("fitting", "echangeur", "tauscher", "wechselrichter", "wechselstrom")
 _LETTERS = re.compile(r"[a-z]+")
+PLANNED = re.compile(
+    r"\b(?:sched\w*|plan|planned|planning|to be|will|needs?|need to|requests?|requested|recommends?|"
+    r"recommended|propose[ds]?|pending|awaiting|tbd|prevoir|prevue?s?|planifi\w*|programme\w*|"
+    r"geplant|einplanen|vorgesehen|soll|muss)\b"
+    r"(?!\s+(?:maint\w*|prevent\w*|pm|service|outage|shutdown|stop|downtime|work|task|round)\b)[^.,;:!?\n]*"
+)
+"""Work a record only plans, from a planning word to the end of its clause ("sched cleaning",
+"roulement à prévoir", "Lager soll getauscht werden"), on folded text; not the planned stop or
+maintenance the work was done in ("planned outage, replaced bearing")."""
 
 
 def _names(word: str, stem: str, language: str) -> bool:
     return word.startswith(stem) if language in PREFIX_LANGUAGES else stem in word
+
+
+def done_verbs(text: str) -> set[str]:
+    """The actions ``text`` says were done: :func:`text_verbs` of it without the work it only plans
+    (:data:`PLANNED`): a report that "scheduled cleaning" cleaned nothing."""
+    return text_verbs(PLANNED.sub(" ", fold(text)))
 
 
 def text_verbs(text: str) -> set[str]:

@@ -22,7 +22,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
 
 from moesaic.data.schema import Document
-from moesaic.reports.scenarios.actions import INVASIVE, text_verbs
+from moesaic.reports.scenarios.actions import INVASIVE, done_verbs
 
 # Expert action codes of the work orders (``Replace``, ``Minor Maint_Repair``, ...) to one verb,
 # the most invasive first: an order that replaced and repaired is a replacement.
@@ -136,7 +136,7 @@ def read_coding(order: Document) -> OrderCoding:
         verb = action_verb(_code(fields[action_from]))
     else:
         action_from = "text"
-        verb = next((v for v in INVASIVE if v in text_verbs(order.text)), "inspect")
+        verb = next((v for v in INVASIVE if v in done_verbs(order.text)), "inspect")
     mode_from = _first_present(fields, FAILURE_MODE_FIELDS)
     mode = failure_mode(_code(fields[mode_from])) if mode_from is not None else UNCODED_FM
     return OrderCoding(verb, mode, action_from, mode_from)

@@ -1,0 +1,54 @@
+"""Which past orders a plan's downtime and cost come from: those that did its work on its part."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from moesaic.data.readers import read_user_folder
+from moesaic.data.schema import Document
+from moesaic.knowledge import KnowledgeBase
+from moesaic.reports.scenarios import ScenarioPlan, plan_scenarios
+from moesaic.reports.scenarios.coding import read_coding
+
+HEADER = "wo_id,asset_id,created,wo_type,text,failure_code,cost,labour_hours,downtime_hours\n"
+SHEET = (
+    "Subsystem,Component,Sub-Component,Potential Failure Mode,Severity,Occurrence,Detection,RPN,"
+    "Recommended Action\n"
+)
+
+
+def _plan(tmp_path: Path, orders: str, fmea: str, asset: str, text: str) -> ScenarioPlan:
+    folder = tmp_path / "uf"
+    folder.mkdir()
+    (folder / "assets.csv").write_text("asset_id,asset_type\nRC-1,screw compressor\nHG-1,homogenizer\n")
+    (folder / "work_orders.csv").write_text(HEADER + orders)
+    (folder / "fmea.csv").write_text(SHEET + fmea)
+    with KnowledgeBase.open(tmp_path / "kb", create=True, embedder="hashing") as kb:
+        kb.ingest(read_user_folder(folder), source="uf")
+        return plan_scenarios(kb, asset_id=asset, text=text)
+
+
+def test_an_order_that_only_schedules_the_work_did_not_do_it() -> None:
+    def verb(text: str) -> str:
+        return read_coding(Document("d", "work_order", text, fields={"failure_code": "OHE"})).verb
+
+    assert verb("hi disch temp alarm, suspect fouled condenser, sched cleaning") == "inspect"
+    assert verb("Lager soll getauscht werden") == "inspect"
+    assert verb("planned outage: condenser cleaned + descaled") == "clean"
+
+
+def test_a_fault_report_that_scheduled_the_cleaning_does_not_halve_its_cost(tmp_path: Path) -> None:
+    # walkthrough: "sched cleaning" (0 h, 0 cost) counted as a cleaning order: 1,175 for a 2,350 cleaning
+    orders = (
+        'WO-1,RC-1,2024-04-12 07:40,CM,"RC-1 hi disch temp alarm, suspect fouled condenser, sched cleaning",'
+        "OHE,0,1.5,0\n"
+        'WO-2,RC-1,2024-04-15 10:00,CM,"condenser RC-1 cleaned + descaled, nozzles blocked w/ scale",'
+        "OHE,2350,9,6\n"
+    )
+    fmea = (
+        "Refrigeration,Evaporative condenser,Spray nozzles / coil,Condenser fouling / scaling,7,5,4,140,"
+        "Clean and descale condenser coil and nozzles\n"
+    )
+    plan = _plan(tmp_path, orders, fmea, "RC-1", "high discharge temperature, condenser fouled with scale")
+    cleaning = [s for s in plan.scenarios if s.key.startswith("clean:")]
+    assert cleaning and all((s.cost, s.downtime_h) == (2350.0, 6.0) for s in cleaning), plan.scenarios
