@@ -70,3 +70,10 @@ def test_the_page_note_of_a_pdf_fits_a_check_as_well_as_a_summary(monkeypatch: p
     sheet = summarize_drawing(Path("two.pdf"), engine=Lines(TITLE), page=1)  # type: ignore[arg-type]
     assert "the file has 2 pages; page 2 was read" in sheet.warnings
     assert not any("summary" in w for w in sheet.warnings)
+
+
+def test_without_a_bom_an_unread_parts_list_is_a_finding_of_check_json() -> None:
+    sheet = summarize_image(np.zeros((700, 1000), dtype=np.uint8), engine=Lines(TITLE + HEADER))  # type: ignore[arg-type]
+    result = check_summary(sheet, rules=RULES).to_json()
+    assert [(f["rule"], f["severity"]) for f in result["findings"]] == [("parts_list_unread", "warning")]
+    assert result["summary"]["parts_list_unread"] is True

@@ -102,11 +102,18 @@ def check_rules(summary: DrawingSummary, rules: CheckRules) -> list[Finding]:
 def check_summary(
     summary: DrawingSummary, *, bom: Sequence[BomItem] | None = None, rules: CheckRules | None = None
 ) -> CheckResult:
-    """Check an already summarised sheet."""
+    """Check an already summarised sheet: house rules, and ``bom`` when given. Without a BOM, a
+    parts list seen but not read is a ``parts_list_unread`` warning."""
     rules = rules or CheckRules()
     findings = check_rules(summary, rules)
     if bom is not None:
-        findings += check_bom(summary, bom, rules)
+        findings += check_bom(summary, bom, rules)  # an unread parts list is its bom_not_compared
+    elif summary.parts_list_unread:
+        message = (
+            "a parts-list header was found but none of its rows could be read (a skewed or coarse "
+            "scan?): the parts list is not checked; check it on the sheet"
+        )
+        findings.append(Finding("parts_list_unread", "warning", message, "parts_list"))
     return CheckResult(summary, tuple(findings))
 
 

@@ -154,6 +154,7 @@ class DrawingSummary:
             "dimensions": [d.to_json() for d in self.dimensions],
             "notes": [{"text": n.text, "box": list(n.box)} for n in self.notes],
             "bom": [line.to_json() for line in self.bom],
+            "parts_list_unread": self.parts_list_unread,
             "warnings": list(self.warnings),
             "seconds": round(self.seconds, 3),
         }
