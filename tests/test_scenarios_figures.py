@@ -52,3 +52,20 @@ def test_a_fault_report_that_scheduled_the_cleaning_does_not_halve_its_cost(tmp_
     plan = _plan(tmp_path, orders, fmea, "RC-1", "high discharge temperature, condenser fouled with scale")
     cleaning = [s for s in plan.scenarios if s.key.startswith("clean:")]
     assert cleaning and all((s.cost, s.downtime_h) == (2350.0, 6.0) for s in cleaning), plan.scenarios
+
+
+def test_an_order_on_another_part_of_the_sheet_does_not_count_for_a_plan(tmp_path: Path) -> None:
+    # walkthrough: a valve-seat replacement ("valve wear") entered the crankshaft bearing plan's median
+    orders = (
+        'WO-1,HG-1,2024-04-29 13:45,CM,"HG-1 homog valve wear, replcd homogenizing valve seat",PDE,1200,4,4\n'
+        'WO-2,HG-1,2024-05-12 08:00,CM,"Replaced crankshaft brg DE on HG-1 (spalling)",BRG,3900,14,10\n'
+    )
+    fmea = (
+        "Homogenization,Homogenizer,Crankshaft bearing,Bearing wear / spalling,8,3,5,120,"
+        "Vibration trending; replace crankshaft bearing\n"
+        "Homogenization,Homogenizer,Homogenizing valve,Valve seat wear,7,4,3,84,Replace valve seat\n"
+    )
+    plan = _plan(tmp_path, orders, fmea, "HG-1", "vibration rising on crankshaft bearing, bearing noise")
+    bearing = next(s for s in plan.scenarios if s.failure_mode == "Bearing wear / spalling")
+    assert (bearing.cost, bearing.downtime_h) == (3900.0, 10.0)
+    assert "uf:WO-1" not in {c.record_id for c in bearing.citations}

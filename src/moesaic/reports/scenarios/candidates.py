@@ -51,6 +51,7 @@ from moesaic.reports.scenarios.coding import (
 from moesaic.reports.scenarios.coding import action_verb as action_verb
 from moesaic.reports.scenarios.coding import failure_mode as failure_mode
 from moesaic.reports.scenarios.coding import scenario_key as scenario_key
+from moesaic.reports.scenarios.figures import is_about
 from moesaic.reports.scenarios.scenario import Citation, Scenario, Situation
 from moesaic.reports.scenarios.scope import FmeaScope, fmea_applies
 from moesaic.reports.scenarios.similarity import OrderSimilarity, content_words
@@ -309,11 +310,11 @@ class ScenarioGenerator:
             features=features,
         )
 
-    def _done_before(self, situation: Situation, verb: str, row: FmeaRow) -> list[Document]:
+    def _done_before(self, situation: Situation, verb: str, row: FmeaRow, fmea: list[int]) -> list[Document]:
         """The orders of the situation (a window's), then the past orders of its asset and its
-        peers, that did ``verb`` (not routine checks) and name a word of ``row``'s failure mode or
-        part (:func:`_named_by`): what the row's action cost."""
-        words = _named_by(row)
+        peers, that did ``verb`` (not routine checks) and are about ``row`` among the rows
+        ``fmea`` (:func:`~moesaic.reports.scenarios.figures.is_about`): what the row's action cost."""
+        others = [self._fmea[i] for i in fmea]
         own = {
             d.doc_id: d for d in situation.orders if d.doc_id not in self._orders and not is_routine_check(d)
         }
@@ -322,7 +323,7 @@ class ScenarioGenerator:
             for d in (*own.values(), *self._orders.values())
             if (d.doc_id in own or (self._is_peer(d, situation.asset_id) and d.doc_id not in self._routine))
             and (self._codings.get(d.doc_id) or read_coding(d)).verb == verb
-            and words & set(terms(d.text))
+            and is_about(set(terms(d.text)), row, others)
         ]
 
     def _from_fmea(
@@ -360,7 +361,7 @@ class ScenarioGenerator:
                 "verb_in_text": float(verb in verbs),
                 f"verb={verb}": 1.0,
             }
-            done = self._done_before(situation, verb, row)
+            done = self._done_before(situation, verb, row, fmea)
             downtime = median_figure(done, DURATION_FIELDS)
             cost = median_figure(done, COST_FIELDS)
             when = {d.doc_id: "past" if d.doc_id in self._orders else "window's" for d in done}
@@ -405,13 +406,6 @@ _NEGATED = re.compile(
     r"\b(?:no|not|nil|without|zero)\s+(?:sign of |signs of |evidence of )?[\w-]+", re.IGNORECASE
 )
 """A word a technician rules out ("no leak", "not noisy"): no evidence of what it names."""
-
-
-def _named_by(row: FmeaRow) -> set[str]:
-    """The words of an FMEA row's failure mode and part (its sub-component, else its component,
-    which is often the machine itself when a sub-component is given): what a past order doing its
-    action names ("bearing" for "Bearing wear / spalling")."""
-    return set(terms(f"{row.sub_component or row.component} {row.failure_mode}"))
 
 
 def _part(row: FmeaRow) -> str:
