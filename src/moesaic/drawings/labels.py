@@ -92,6 +92,17 @@ NOT_TO_SCALE = re.compile(
 """A scale stating the sheet is drawn to none (schematics, P&IDs): "NTS", "N.T.S.", "NOT TO SCALE",
 "NONE", German "ohne Maßstab" / "o.M." (never "DO NOT SCALE", a note not to measure the print)."""
 
+# a structural steel of EN 10025 (S235JR, S355J2, S355K2): OCR reads its J as "]" or ")", its S as
+# "$", "§" or "5"
+_STEEL_MISREAD = re.compile(r"(?<![\w.])[S$§5](\d{3})\s?[\])J]\s?([R02])(?![\w.])")
+
+
+def fold_material(value: str) -> str:
+    """A material name with the characters OCR confuses in a steel grade put back: "S355]2" and
+    "$355)2" are S355J2 (the grade's letters are fixed by EN 10027-1)."""
+    return _STEEL_MISREAD.sub(r"S\1J\2", value)
+
+
 # values a field can hold: coded fields carry a figure; a drawing number has three or more
 # characters and is no sheet size (A0 to A4 stand in the SIZE cell beside it)
 _VALUE_CHECKS = {

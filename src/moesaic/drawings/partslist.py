@@ -17,7 +17,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from moesaic.drawings.labels import label_of
+from moesaic.drawings.labels import fold_material, label_of
 from moesaic.drawings.text import TextItem, box_quad
 
 BOM_COLUMNS: dict[str, str] = {
@@ -229,6 +229,8 @@ def _bom_rows(
             break  # a row that is not a part (the title block under the table, a heading)
         if not numbered:
             cells.pop("item", None)  # a misread item number is no item number
+        if "material" in cells:
+            cells["material"] = fold_material(cells["material"])
         lines.append((cells, row))
         previous = yc
     return lines

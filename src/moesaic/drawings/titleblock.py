@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from moesaic.drawings.labels import NOT_TO_SCALE, Label, fits_field, label_of
+from moesaic.drawings.labels import NOT_TO_SCALE, Label, fits_field, fold_material, label_of
 from moesaic.drawings.ocr import TextItem
 
 FIELDS = (
@@ -254,6 +254,9 @@ def read_title_block(items: Sequence[TextItem], *, width: int, height: int) -> T
     if "sheet" in fields:
         sheet = fields["sheet"]
         fields["sheet"] = FieldValue(_SHEET_ONE.sub("1", sheet.value), sheet.box, sheet.score)
+    if "material" in fields:
+        material = fields["material"]
+        fields["material"] = FieldValue(fold_material(material.value), material.box, material.score)
     return TitleBlock(fields, region, {k: v for k, v in refused.items() if k not in fields})
 
 
