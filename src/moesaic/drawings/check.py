@@ -21,6 +21,7 @@ from typing import Any
 from moesaic.drawings.bom import BomItem, read_bom
 from moesaic.drawings.bomcheck import check_bom
 from moesaic.drawings.findings import SEVERITIES, CheckResult, Finding
+from moesaic.drawings.labels import NO_GENERAL_TOLERANCE
 from moesaic.drawings.rules import CheckRules, load_rules
 from moesaic.drawings.summary import DrawingSummary, summarize_drawing
 from moesaic.drawings.titleblock import REFUSED
@@ -84,18 +85,20 @@ def check_rules(summary: DrawingSummary, rules: CheckRules) -> list[Finding]:
         out.append(
             Finding("units", "error", "the sheet states no units (title block or notes)", "units", tb.region)
         )
-    if rules.require_tolerance and not tb.get("general_tolerance"):
+    general = tb.get("general_tolerance")
+    if rules.require_tolerance and (not general or NO_GENERAL_TOLERANCE.fullmatch(general)):
+        # "N/A" states that no general tolerance applies: every size then needs its own tolerance
+        # or fit, as an office that checks drawings for manufacture requires (ISO 22081)
+        why = (
+            f"the title block states that no general tolerance applies ({general!r}): give it a "
+            "tolerance or fit, or state one (ISO 2768-m)"
+            if general
+            else "the sheet states no general tolerance"
+        )
         for d in summary.dimensions:
             if not d.callout.toleranced and not d.callout.reference:
-                out.append(
-                    Finding(
-                        "dimension_tolerance",
-                        "error",
-                        f"dimension {d.text!r} has no tolerance and the sheet states no general tolerance",
-                        d.text,
-                        d.box,
-                    )
-                )
+                message = f"dimension {d.text!r} has no tolerance and {why}"
+                out.append(Finding("dimension_tolerance", "error", message, d.text, d.box))
     return out
 
 

@@ -92,6 +92,10 @@ NOT_TO_SCALE = re.compile(
 """A scale stating the sheet is drawn to none (schematics, P&IDs): "NTS", "N.T.S.", "NOT TO SCALE",
 "NONE", German "ohne Maßstab" / "o.M." (never "DO NOT SCALE", a note not to measure the print)."""
 
+NO_GENERAL_TOLERANCE = re.compile(r"N\s?/\s?A|N\.\s?A\.?|NONE|NIL|-+", re.IGNORECASE)
+"""A general tolerance stating that none applies ("N/A", "NONE", "-"): every dimension must then
+carry its own tolerance or fit."""
+
 # a structural steel of EN 10025 (S235JR, S355J2, S355K2): OCR reads its J as "]" or ")", its S as
 # "$", "§" or "5"
 _STEEL_MISREAD = re.compile(r"(?<![\w.])[S$§5](\d{3})\s?[\])J]\s?([R02])(?![\w.])")
@@ -113,7 +117,7 @@ _VALUE_CHECKS = {
     "scale": re.compile(rf"\d\s*:\s*\d|^(?:{NOT_TO_SCALE.pattern})$", re.IGNORECASE),
     "sheet": re.compile(r"\d"),
     "date": re.compile(r"\d"),
-    "general_tolerance": re.compile(r"\d|±"),
+    "general_tolerance": re.compile(rf"\d|±|^(?:{NO_GENERAL_TOLERANCE.pattern})$", re.IGNORECASE),
 }
 
 
