@@ -39,7 +39,8 @@ def _checked(tolerance: str) -> list[tuple[str, str]]:
     from moesaic.drawings.rules import CheckRules
     from moesaic.drawings.summary import DrawingSummary
 
-    items = [_item(f"GENERAL TOLERANCE: {tolerance}", 500, 600, 760, 615), _item("REV: A", 500, 630, 560, 645),
+    items = [_item(f"GENERAL TOLERANCE: {tolerance}", 500, 600, 760, 615),
+             _item("REV: A", 500, 630, 560, 645),
              _item("700", 200, 200, 236, 215), _item("⌀20 h7", 300, 200, 360, 215)]  # fmt: skip
     layout = read_layout(items, width=1000, height=700)
     sheet = DrawingSummary(
