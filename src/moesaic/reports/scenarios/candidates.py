@@ -55,6 +55,7 @@ from moesaic.reports.scenarios.figures import is_about
 from moesaic.reports.scenarios.scenario import Citation, Scenario, Situation
 from moesaic.reports.scenarios.scope import FmeaScope, fmea_applies
 from moesaic.reports.scenarios.similarity import OrderSimilarity, content_words
+from moesaic.reports.scenarios.steps import fmea_steps, history_steps
 
 logger = logging.getLogger(__name__)
 
@@ -300,7 +301,7 @@ class ScenarioGenerator:
             scenario_id=_scenario_id(situation, key),
             key=key,
             failure_mode=fm,
-            steps=_steps(verb, system, fm),
+            steps=history_steps(verb, system, fm),
             reason=reason,
             downtime_h=downtime.value,
             cost=cost.value,
@@ -386,7 +387,7 @@ class ScenarioGenerator:
                     scenario_id=_scenario_id(situation, key),
                     key=key,
                     failure_mode=row.failure_mode,
-                    steps=(f"inspect {_part(row)}", f"{verb}: {row.action}", *_closing(verb, _part(row))),
+                    steps=fmea_steps(verb, row),
                     reason=(
                         f"FMEA row {row.row_id} ({row.component}: {row.failure_mode}) "
                         f"shares {overlap} words with the situation{figures}"
@@ -406,32 +407,6 @@ _NEGATED = re.compile(
     r"\b(?:no|not|nil|without|zero)\s+(?:sign of |signs of |evidence of )?[\w-]+", re.IGNORECASE
 )
 """A word a technician rules out ("no leak", "not noisy"): no evidence of what it names."""
-
-
-def _part(row: FmeaRow) -> str:
-    """The component of an FMEA row, with its sub-component in brackets when the sheet gives one."""
-    return f"{row.component} ({row.sub_component})" if row.sub_component else row.component
-
-
-def _steps(verb: str, system: str, fm: str) -> tuple[str, ...]:
-    """Inspect first, then the action, then prove the fix (test) or keep watching (monitor)."""
-    what = f"{system} for {fm.lower()}" if fm != UNCODED_FM else system
-    steps = [f"inspect {what}"]
-    if verb != "inspect":
-        steps.append(f"{verb} the affected {system} part" if verb != "monitor" else f"monitor {system}")
-    return (*steps, *_closing(verb, system))
-
-
-def _closing(verb: str, what: str) -> tuple[str, ...]:
-    """The step that proves a fix (a test after a replacement, repair or adjustment) or keeps
-    watching (after an inspection, cleaning or lubrication); none after a test or monitoring."""
-    if verb in ("replace", "repair", "adjust"):
-        return (f"test {what} under load before release",)
-    if verb == "inspect":
-        return (f"monitor {what} until the cause is confirmed",)
-    if verb in ("clean", "lubricate"):
-        return (f"monitor {what} for a return of the symptom",)
-    return ()
 
 
 def _scenario_id(situation: Situation, key: str) -> str:

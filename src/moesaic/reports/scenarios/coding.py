@@ -17,6 +17,7 @@ the text or by another column.
 from __future__ import annotations
 
 import math
+import re
 import statistics
 from collections.abc import Iterable, Mapping
 from typing import Any, NamedTuple
@@ -97,6 +98,29 @@ FAILURE_CODE_WORDS = {
     "corr": "corrosion", "lub": "lubrication", "misal": "misalignment", "ovh": "overheating",
 }  # fmt: skip
 """Words of failure codes written as abbreviations (``BRG``: bearing), to find their FMEA rows."""
+
+
+FAILURE_CODE_NAMES = {
+    "elp": "external leakage (process medium)", "elu": "external leakage (utility medium)",
+    "inl": "internal leakage", "plu": "plugging", "pde": "parameter deviation", "loo": "low output",
+    "hio": "high output", "ftc": "failure to close", "fto": "failure to open", "stp": "failure to stop",
+    "spo": "spurious operation", "lcp": "leakage in closed position", "ser": "minor in-service problem",
+    "lea": "leakage",
+}  # fmt: skip
+"""Names of failure codes whose :data:`FAILURE_CODE_WORDS` are search words rather than a name,
+and of ISO 14224 codes those do not list."""
+_CODE = re.compile(r"[A-Z][A-Z0-9]{1,5}")
+
+
+def failure_name(code: str) -> str:
+    """What a plan's steps call failure mode ``code``: the name of a failure code ("OHE":
+    "overheating", "BRG": "bearing"), "failure code X12" for a code it does not know, else the
+    failure mode in lower case ("Impeller rubbing / wear")."""
+    key = code.strip().casefold()
+    known = FAILURE_CODE_NAMES.get(key) or FAILURE_CODE_WORDS.get(key)
+    if known:
+        return known
+    return f"failure code {code.strip()}" if _CODE.fullmatch(code.strip()) else code.strip().lower()
 
 
 def failure_code_words(code: str) -> str:
