@@ -36,6 +36,7 @@ _BOM_HEADER = {k: re.compile(rf"^\s*(?:{v})\s*$", re.IGNORECASE) for k, v in BOM
 _HEADER_WORD = {k: re.compile(rf"(?:{v})", re.IGNORECASE) for k, v in BOM_COLUMNS.items()}
 # what OCR reads between two header cells it joined: a space, or the ruled line between them
 _CELL_BORDER = re.compile(r"[\s|\[\]!]*")
+GAP_PITCHES = 1.5  # a step of more than this many times the last row's from the row before ends the table
 # tan 5°: a scan skewed by more than this is not straightened along its header's slope
 MAX_SKEW = 0.09
 
@@ -214,11 +215,13 @@ def _bom_rows(
     """(cells, lines) of the rows running on from the header, one side of it, until a gap or a row
     that is not a part."""
     lines: list[tuple[dict[str, str], list[TextItem]]] = []
-    previous = row_y
+    previous, pitch = row_y, 0.0
     for row in _rows(items, row_y, h, 1 if below else -1):
         yc = _centre_y(row[0])
-        if abs(yc - previous) > 2.5 * h:
-            break  # a gap: the table has ended
+        # a gap: the table has ended. Rows are evenly spaced, so a step up to half again the last
+        # one is no gap, however tight the engine's boxes around the text are
+        if abs(yc - previous) > max(2.5 * h, GAP_PITCHES * pitch):
+            break
         cells: dict[str, str] = {}
         for item in sorted(row, key=lambda i: i.box[0]):
             column = max((k for k, s in enumerate(starts) if s - h <= item.box[0]), default=0)
@@ -232,7 +235,7 @@ def _bom_rows(
         if "material" in cells:
             cells["material"] = fold_material(cells["material"])
         lines.append((cells, row))
-        previous = yc
+        previous, pitch = yc, abs(yc - previous)
     return lines
 
 

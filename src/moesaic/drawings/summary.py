@@ -213,6 +213,7 @@ def summarize_image(image: np.ndarray, *, engine: OCREngine, path: str = "") -> 
     if image.ndim != 2:
         raise ValueError(f"`image` must be grayscale with shape (height, width), got {image.shape}")
     start = time.perf_counter()
+    engine_name = getattr(engine, "name", type(engine).__name__)
     items = engine.read(image)
     height, width = image.shape
     layout = read_layout(items, width=width, height=height)
@@ -221,7 +222,10 @@ def summarize_image(image: np.ndarray, *, engine: OCREngine, path: str = "") -> 
     if _blank(image):
         warnings.append("the sheet is blank: one even tone, no ink to read")
     elif layout.title_block.region is None:
-        warnings.append("no title block found (no field labels in the lower half of the sheet)")
+        warnings.append(
+            f"no title block found: {engine_name} read no field label (TITLE, MATERIAL, SCALE ...) in the "
+            "lower half of the sheet; another engine may read them (--engine)"
+        )
     refused = layout.title_block.refused
     missing = [f for f in FIELDS if f not in layout.title_block.fields and f not in refused]
     if missing and layout.title_block.region is not None:
@@ -247,7 +251,7 @@ def summarize_image(image: np.ndarray, *, engine: OCREngine, path: str = "") -> 
         path=path,
         width=width,
         height=height,
-        engine=getattr(engine, "name", type(engine).__name__),
+        engine=engine_name,
         title_block=layout.title_block,
         dimensions=tuple(layout.dimensions),
         notes=tuple(layout.notes),
