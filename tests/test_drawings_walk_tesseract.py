@@ -64,3 +64,26 @@ def test_no_title_block_says_which_engine_read_no_label() -> None:
     sheet = summarize_image(image, engine=Unlabelled())  # type: ignore[arg-type]
     (warning,) = [w for w in sheet.warnings if w.startswith("no title block")]
     assert "tesseract read no field label" in warning and "--engine" in warning
+
+
+def test_a_deviation_read_alone_is_flagged_as_a_possible_plus_minus() -> None:
+    """Tesseract read "240 ±0.1" as "240 +0.1": kept as +0.1/0, but said to be doubtful."""
+    image = np.full((700, 1000), 255, dtype=np.uint8)
+    image[100:120, 100:140] = 0
+
+    class Lone:
+        name = "tesseract"
+
+        def read(self, image: np.ndarray) -> list[TextItem]:
+            return [
+                TextItem("240 +0.1", box_quad(100, 100, 190, 120), 0.95),
+                TextItem("⌀20 +0.1 0", box_quad(300, 100, 420, 120), 0.95),
+            ]
+
+    sheet = summarize_image(image, engine=Lone())  # type: ignore[arg-type]
+    assert [(d.callout.upper, d.callout.lower, d.callout.lone_deviation) for d in sheet.dimensions] == [
+        (0.1, 0.0, True),
+        (0.1, 0.0, False),
+    ]
+    (warning,) = [w for w in sheet.warnings if w.startswith("one deviation read alone")]
+    assert "240 +0.1" in warning and "⌀20" not in warning

@@ -76,6 +76,8 @@ class Callout:
         pitch: the thread pitch, or None.
         reference: a reference (auxiliary) dimension, written ``(25)`` or ``70 REF``.
         wall: the wall thickness of a tube called out by its outer diameter (``⌀89x3``), or None.
+        lone_deviation: one deviation was written alone (``240 +0.1``, taken as +0.1/0): ISO 129-1
+            writes both, a zero one as ``0``, so OCR may have read a ``±`` as ``+``.
     """
 
     text: str
@@ -90,6 +92,7 @@ class Callout:
     pitch: float | None = None
     reference: bool = False
     wall: float | None = None
+    lone_deviation: bool = False
 
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
@@ -226,4 +229,5 @@ def parse_callout(text: str) -> Callout | None:
         pitch=to_float(g["pitch"]) if g["pitch"] and wall is None else None,
         reference=bool(g["ref"]) or bool(g["ref_open"] and g["ref_close"]),
         wall=wall,
+        lone_deviation=bool(g["single"]),
     )

@@ -238,6 +238,12 @@ def summarize_image(image: np.ndarray, *, engine: OCREngine, path: str = "") -> 
     doubtful = [d.text for d in layout.dimensions if d.score < LOW_CONFIDENCE]
     if doubtful:
         warnings.append("dimensions read with low confidence: " + ", ".join(doubtful))
+    lone = [d.text for d in layout.dimensions if d.callout.lone_deviation]
+    if lone:
+        warnings.append(
+            "one deviation read alone (taken as the other being 0): " + ", ".join(lone) + "; a ± may "
+            "have been read as + or - (ISO 129-1 writes both deviations): check it on the sheet"
+        )
     if not layout.dimensions:
         warnings.append("no dimension callouts found")
     unread = bool(layout.bom_columns) and not bom
