@@ -178,9 +178,11 @@ def build_rows(data: MaintenanceData, source: str) -> list[Row]:
     for g in _read_drawings(data.drawings):
         columns = (str(g.path), g.width, g.height, dump_json(g.title_block), dump_json(list(g.boxes)))
         columns += (dump_json(g.fields),)
-        # A drawing may serve several assets (``fields["asset_ids"]``): each becomes an asset link.
+        # A drawing may serve several assets (``fields["asset_ids"]``, or an asset register's
+        # drawing column naming it): each becomes an asset link.
+        served = [*g.fields.get("asset_ids", []), *kb_links.assets_of_drawing(g, data.assets)]
         links = kb_links.drawing_links(g) + [
-            kb_links.Link("asset", make_key(source, str(a))) for a in g.fields.get("asset_ids", []) if a
+            kb_links.Link("asset", make_key(source, str(a))) for a in served if a
         ]
         text = kb_links.drawing_text(g)
         rows.append(_row("drawings", source, (g.drawing_id, g.asset_id), columns, links, "drawing", text))

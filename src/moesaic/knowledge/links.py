@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 import re
 import unicodedata
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any, NamedTuple
 
 from moesaic.data.schema import Asset, Document, Drawing, Event, Series
@@ -210,3 +210,24 @@ def drawing_links(drawing: Drawing) -> list[Link]:
         if isinstance(item, Mapping):
             links.extend(field_links({"part_number": item.get("part_number")}))
     return links
+
+
+DRAWING_COLUMNS = ("drawing", "drawings", "drawing_number", "drawing_no", "drawing_nr", "dwg", "dwg_no")
+"""Columns of an asset register that name the asset's drawings (assets.csv ``drawing``)."""
+
+
+def assets_of_drawing(drawing: Drawing, assets: Sequence[Asset]) -> list[str]:
+    """The ids of ``assets`` whose register names ``drawing`` (its id or title-block drawing number,
+    in any case) in a column of :data:`DRAWING_COLUMNS`; a cell may name several, split by ``;``,
+    ``,`` or ``|``."""
+    names = {fold(drawing.drawing_id), fold(str(drawing.title_block.get("drawing_number") or ""))} - {""}
+    return [
+        a.asset_id
+        for a in assets
+        if any(
+            fold(part.strip()) in names
+            for key, value in a.attributes.items()
+            if field_key(key) in DRAWING_COLUMNS
+            for part in re.split(r"[;,|]", str(value))
+        )
+    ]
