@@ -264,8 +264,9 @@ def test_a_level_moved_by_more_than_a_spread_is_not_called_unchanged() -> None:
     # nor left out: a fouled condenser's discharge temperature, +12 %, was in no sentence at all
     said = [s.text for s in sentences if s.text.startswith("flow went from a median of 820")]
     assert len(said) == 1 and "to 703 degC in it" in said[0], [s.text for s in sentences]
-    assert level_held(70.2, 70.0, 0.47) and not level_held(703.0, 820.0, 60.0)
-    assert not level_held(70.0, 70.0, float("nan"))  # too few readings to say
+    nan = float("nan")
+    assert level_held(70.2, 70.0, 0.47, nan) and not level_held(703.0, 820.0, 60.0, nan)
+    assert not level_held(70.0, 70.0, nan, nan)  # too few readings to say
 
 
 def _runs(days: int, level: float, *, seed: int) -> np.ndarray:

@@ -23,6 +23,7 @@ from moesaic.reports.diagnose.claims import (
     as_time,
     format_time,
 )
+from moesaic.reports.diagnose.compose_records import history, named_rows
 from moesaic.reports.diagnose.evidence import ChannelChange, Evidence, same_fault
 from moesaic.reports.diagnose.faults import NORMAL
 from moesaic.reports.diagnose.forms import (
@@ -33,7 +34,8 @@ from moesaic.reports.diagnose.forms import (
     UNKNOWN_BUT_DEPARTS,
     fill,
 )
-from moesaic.reports.diagnose.history import DrawingOnFile, fmea_field
+from moesaic.reports.diagnose.history import fmea_field
+from moesaic.reports.diagnose.standstill import Standstill
 from moesaic.reports.diagnose.stats import level_held
 from moesaic.reports.diagnose.wording import literal_braces, number, rank_word, short_id, spoken_label
 
@@ -191,6 +193,8 @@ class Composer:
                 ),
                 quotes=(Quote("documents", latest.doc_id, latest.text),),
             )
+        if ev.standstill is not None:
+            self._standstill(ev.standstill)
         known = ev.open_fault
         if known is not None and not (ev.fault is not None and same_fault(known, ev.fault.label)):
             self.add(
@@ -246,11 +250,12 @@ class Composer:
             self.add("evidence", fill("control_alarm", text=alarm.label), citations=cite)
         if ev.outlook is not None:
             o = ev.outlook
-            value = self.quantity(o.median, "outlook", channel=o.channel)
+            statistic = "outlook_running" if o.running else "outlook"
+            value = self.quantity(o.median, statistic, channel=o.channel)
             value = Quantity(
                 value.text,
                 value.value,
-                "outlook",
+                statistic,
                 self.window,
                 self.baseline,
                 {"channel": o.channel},
@@ -258,10 +263,26 @@ class Composer:
             )
             self.add(
                 "evidence",
-                fill("outlook", channel=o.channel, unit=self._unit(o.channel)),
+                fill(statistic, channel=o.channel, unit=self._unit(o.channel)),
                 (value,),
                 (SeriesCitation(ev.asset_id, o.channel, ev.read_from, ev.end),),
             )
+
+    def _standstill(self, gate: Standstill) -> None:
+        """Which readings were left out as the machine's standstill, and how many."""
+        qs = (
+            self.quantity(gate.level, "standstill_level", channel=gate.channel),
+            self.quantity(100.0 * gate.baseline_share, "baseline_stopped_percent", channel=gate.channel),
+            self.quantity(100.0 * gate.window_share, "stopped_percent", channel=gate.channel),
+        )
+        template = fill(
+            "standstill",
+            asset=short_id(self.ev.asset_id),
+            channel=gate.channel,
+            unit=self._unit(gate.channel),
+        )
+        cites = (RecordCitation("assets", self.ev.asset_id), *self._cites(gate.channel))
+        self.add("evidence", template, qs, cites)
 
     def _unit(self, channel: str) -> str:
         unit = next((c.unit for c in self.ev.changes if c.channel == channel), "")
@@ -322,6 +343,7 @@ class Composer:
     def causes(self, diagnosis: Diagnosis) -> None:
         ev = self.ev
         if diagnosis.abstained or ev.fault is None:
+            named_rows(self)
             return
         causes = [(label, p) for label, p in ev.fault.ranked if label != NORMAL and p >= MIN_CAUSE_CONFIDENCE]
         for rank, (label, p) in enumerate(causes[:3], start=1):
@@ -345,11 +367,13 @@ class Composer:
             )
         if not ev.fmea:
             self.add("causes", fill("no_fmea"), citations=(RecordCitation("assets", ev.asset_id),))
+        named_rows(self)
 
     def actions(self, diagnosis: Diagnosis) -> None:
         ev = self.ev
         found = False
-        for row in ev.fmea if not diagnosis.abstained else ():
+        rows = [*(ev.fmea if not diagnosis.abstained else ()), *(n.row for n in ev.named)]
+        for row in rows:
             action = fmea_field(row, "recommended_action")
             if action:
                 found = True
@@ -382,59 +406,6 @@ class Composer:
         if not found:
             self.add("actions", fill("no_action"), citations=(RecordCitation("assets", ev.asset_id),))
 
-    def history(self) -> None:
-        ev = self.ev
-        for episode in ev.episodes:
-            self.add(
-                "history",
-                fill(
-                    "episode",
-                    event=short_id(episode.event_id),
-                    other_asset=short_id(episode.asset_id),
-                    episode_label=spoken_label(episode.label),
-                ),
-                citations=(RecordCitation("events", episode.event_id),),
-            )
-        for wo in ev.work_orders:
-            self.add(
-                "history",
-                fill("work_order", doc=short_id(wo.doc_id), text=wo.text),
-                citations=(RecordCitation("documents", wo.doc_id),),
-                quotes=(Quote("documents", wo.doc_id, wo.text),),
-            )
-        for on_file in ev.drawings:
-            self._drawing(on_file)
-        if not ev.episodes and not ev.work_orders:
-            self.add("history", fill("no_history"), citations=(RecordCitation("assets", ev.asset_id),))
-
-    def _drawing(self, on_file: DrawingOnFile) -> None:
-        """One sentence on a drawing of the asset: its title and revision, and the parts-list line
-        naming the component the FMEA points to; every field quoted from the drawing's record."""
-        drawing = on_file.drawing
-        title = str(drawing.title_block.get("part_name", "")).strip()
-        revision = str(drawing.title_block.get("revision", "")).strip()
-        quoted = [t for t in (title, revision) if t]
-        details = ""
-        if title:
-            details += f': "{title}"'
-        if revision:
-            details += f', revision "{revision}"'
-        part = on_file.part or {}
-        description = str(part.get("description", "")).strip()
-        number = str(part.get("part_number", "")).strip()
-        if description:
-            details += f'; its parts list names "{description}"'
-            quoted.append(description)
-            if number:
-                details += f' (part "{number}")'
-                quoted.append(number)
-        self.add(
-            "history",
-            fill("drawing", doc=short_id(drawing.drawing_id), drawing_details=details),
-            citations=(RecordCitation("drawings", drawing.drawing_id),),
-            quotes=tuple(Quote("drawings", drawing.drawing_id, q) for q in quoted),
-        )
-
 
 def compose(ev: Evidence) -> tuple[Diagnosis, tuple[Sentence, ...]]:
     """The diagnosis and every sentence of the report on ``ev``, in section order."""
@@ -443,11 +414,11 @@ def compose(ev: Evidence) -> tuple[Diagnosis, tuple[Sentence, ...]]:
     composer.evidence()
     composer.causes(diagnosis)
     composer.actions(diagnosis)
-    composer.history()
+    history(composer)
     return diagnosis, tuple(composer.sentences)
 
 
 def _held(change: ChannelChange) -> bool:
     """Whether ``change``'s channel kept its baseline level (:func:`stats.level_held`)."""
     v = change.values
-    return level_held(v["median"], v["baseline_median"], v["baseline_spread"])
+    return level_held(v["median"], v["baseline_median"], v["baseline_spread"], v["baseline_day_spread"])

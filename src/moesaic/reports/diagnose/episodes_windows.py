@@ -19,6 +19,7 @@ import pandas as pd
 from moesaic.data.schema import Event, MaintenanceData, Series
 from moesaic.reports.diagnose.claims import as_time
 from moesaic.reports.diagnose.faults import NORMAL, Window
+from moesaic.reports.diagnose.standstill import find_standstill, running_only
 from moesaic.reports.diagnose.stats import steps_per_day
 
 TRAIN_SEED = 1000  # the training plant; evaluation plants use other seeds
@@ -79,13 +80,31 @@ def window_from_series(
     healthy = np.zeros(len(time), dtype=bool)
     for a, b in history:
         healthy |= (time >= np.datetime64(pd.Timestamp(a))) & (time < np.datetime64(pd.Timestamp(b)))
-    return Window(
+    window = Window(
         values[inside],
         values[before],
         series.channels,
         asset_type,
         steps_per_day(time),
         values[healthy] if len(history) else None,
+    )
+    return without_standstill(window)
+
+
+def without_standstill(window: Window) -> Window:
+    """``window`` with the readings of a machine at a standstill set missing, when its baseline
+    starts and stops (:func:`moesaic.reports.diagnose.standstill.find_standstill`); as it was when
+    the baseline runs throughout."""
+    gate = find_standstill(window.values, window.baseline, window.channels)
+    if gate is None:
+        return window
+    c = window.channels.index(gate.channel)
+    history = None if window.history is None else running_only(window.history, c, gate.level)
+    return window._replace(
+        values=running_only(window.values, c, gate.level),
+        baseline=running_only(window.baseline, c, gate.level),
+        history=history,
+        standstill=gate,
     )
 
 

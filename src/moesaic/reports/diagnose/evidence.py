@@ -42,13 +42,17 @@ from moesaic.reports.diagnose.history import (
     PastEpisode,
     asset_drawings,
     corrective_orders,
+    fmea_of_type,
     matching_fmea,
     past_episodes,
     related_alarms,
     related_work_orders,
+    window_orders,
 )
+from moesaic.reports.diagnose.named import MAX_NAMED, NamedRow, named_rows
 from moesaic.reports.diagnose.onset import estimate_onset
 from moesaic.reports.diagnose.source import EvidenceBase
+from moesaic.reports.diagnose.standstill import Standstill
 from moesaic.reports.diagnose.stats import STATISTICS, excursion
 from moesaic.tasks.detectors_classical import CLASSICAL
 from moesaic.tasks.detectors_pipeline import configure
@@ -93,6 +97,7 @@ class Outlook:
     channel: str
     hours: float
     median: float
+    running: bool = False  # a machine that starts and stops: the median of its last day's runs
 
 
 @dataclass(frozen=True)
@@ -136,6 +141,9 @@ class Evidence:
     # (latest first): their fault may have run between the baseline and the window
     baseline_orders: tuple[Document, ...] = ()
     onset_from: pd.Timestamp | None = None  # where the onset was looked for, when before ``read_from``
+    standstill: Standstill | None = None  # a machine that starts and stops: its stopped readings,
+    # left out of every figure (:mod:`moesaic.reports.diagnose.standstill`)
+    named: tuple[NamedRow, ...] = ()  # FMEA rows the window's work orders name, beside ``fmea``
 
     @property
     def moved(self) -> tuple[str, ...]:
@@ -168,12 +176,24 @@ def check_window(start: Any, end: Any) -> tuple[pd.Timestamp, pd.Timestamp]:
 def detector_finding(window: Window, time: np.ndarray) -> tuple[DetectorFinding, np.ndarray]:
     """Fit the detector on the baseline, score baseline + window; the finding and (C,) score shares."""
     spd = window.steps_per_day
+    baseline, values = window.baseline, window.values
+    running = np.ones(len(values), dtype=bool)
+    if window.standstill is not None:
+        # a machine that starts and stops is scored on its running readings, one after the other,
+        # its smoothing over a day's running: a stopped row is no reading, and averaging the
+        # runs' departures with stopped hours' nothing would dilute them
+        spd *= 1.0 - window.standstill.baseline_share
+        baseline = baseline[np.isfinite(baseline).any(axis=1)]
+        running = np.isfinite(values).any(axis=1)
+        values = values[running]
     kind = CLASSICAL[DETECTOR]  # a classical detector: numpy only, no torch in a report process
     detector = kind(configure(kind, smooth=max(1, round(spd)), min_run=3))
-    detector.fit(window.baseline, channels=window.channels)
-    detection = detector.predict(np.concatenate([window.baseline, window.values]))
-    part = slice(len(window.baseline), None)
-    alarm, score, contributions = detection.alarm[part], detection.score[part], detection.contributions[part]
+    detector.fit(baseline, channels=window.channels)
+    detection = detector.predict(np.concatenate([baseline, values]))
+    part = slice(len(baseline), None)
+    alarm, score = _spread(detection.alarm[part], running), _spread(detection.score[part], running)
+    contributions = _spread(detection.contributions[part], running)
+    spd = window.steps_per_day
     total = contributions.sum(axis=0)
     shares = total / max(float(total.sum()), 1e-12)
     first = pd.Timestamp(time[int(np.argmax(alarm))]) if alarm.any() else None
@@ -185,6 +205,14 @@ def detector_finding(window: Window, time: np.ndarray) -> tuple[DetectorFinding,
         peak_score=float(score.max()) if score.size else 0.0,
     )
     return finding, shares
+
+
+def _spread(x: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``x`` (R, ...) of the ``rows`` (T,) bool that are True, spread back over all T rows, zero
+    (False) elsewhere."""
+    out = np.zeros((len(rows), *x.shape[1:]), dtype=x.dtype)
+    out[rows] = x
+    return out
 
 
 def channel_changes(
@@ -205,21 +233,26 @@ def channel_changes(
 
 
 def seasonal_outlook(
-    series_values: np.ndarray, channel_index: int, channel: str, spd: float
+    series_values: np.ndarray, channel_index: int, channel: str, spd: float, *, running: bool = False
 ) -> Outlook | None:
     """The seasonal-naive median at the end of the next day, from the last day of the window.
 
     With a season of one day, the seasonal-naive forecast of the end of the next day is the
     reading one season before it: the window's last reading, or the last one observed in its
     final day when readings are missing (as :class:`moesaic.tasks.forecast.Forecaster` with
-    ``model="seasonal_naive"`` fills them). None when the final day holds no reading or the
-    window is shorter than two days. Plain numpy: a report needs no torch for it.
+    ``model="seasonal_naive"`` fills them). With ``running`` (a machine that starts and stops, its
+    stopped readings missing), the day's end may find it stopped, and its last running reading is
+    a stop in passing: the outlook is then the median of the final day's running readings, the
+    level it runs at if the day repeats. None when the final day holds no reading or the window is
+    shorter than two days. Plain numpy: a report needs no torch for it.
     """
     period = max(1, round(spd))
     x = series_values[:, channel_index].astype(np.float32)
     seen = np.flatnonzero(np.isfinite(x[-period:]))
     if len(x) < 2 * period or not len(seen):
         return None
+    if running:
+        return Outlook(channel, 24.0, float(np.median(x[-period:][seen])), running=True)
     return Outlook(channel=channel, hours=24.0, median=float(x[-period:][seen[-1]]))
 
 
@@ -334,7 +367,8 @@ def gather_evidence(
     outlook = None
     if moved_idx:
         top = max(moved_idx, key=lambda i: changes[i].contribution)
-        outlook = seasonal_outlook(window.values, top, changes[top].channel, spd)
+        stops = window.standstill is not None
+        outlook = seasonal_outlook(window.values, top, changes[top].channel, spd, running=stops)
     evidence = dataclasses.replace(
         empty,
         changes=changes,
@@ -345,6 +379,7 @@ def gather_evidence(
         outlook=outlook,
         history=tuple(history),
         open_fault=still,
+        standstill=window.standstill,
     )
     return _with_records(base, evidence, [])
 
@@ -405,6 +440,9 @@ def _no_series(base: EvidenceBase, asset_id: str, start: pd.Timestamp, end: pd.T
 def _with_records(base: EvidenceBase, evidence: Evidence, problems: list[str]) -> Evidence:
     label = evidence.fault.label if evidence.fault is not None else NORMAL
     fmea = matching_fmea(base, evidence.asset_type, label) if label != NORMAL else ()
+    said = {r.doc_id for r in fmea}
+    others = [r for r in fmea_of_type(base, evidence.asset_type) if r.doc_id not in said]
+    orders = window_orders(base, evidence.asset_id, evidence.start, evidence.end)
     episodes = past_episodes(base, evidence.asset_id, evidence.start, evidence.end, label=label, k=3)
     return dataclasses.replace(
         evidence,
@@ -414,4 +452,5 @@ def _with_records(base: EvidenceBase, evidence: Evidence, problems: list[str]) -
         alarms=related_alarms(base, evidence.asset_id, evidence.start, evidence.end),
         problems=tuple(problems),
         drawings=asset_drawings(base, evidence.asset_id, fmea),
+        named=named_rows(others, orders, evidence.asset_type)[:MAX_NAMED],
     )

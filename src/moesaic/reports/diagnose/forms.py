@@ -103,6 +103,12 @@ FORMS: dict[str, Form] = {
         "The known fault {event} of this asset ({fault_record}), recorded from {time}, was still "
         "running when the window opened."
     ),
+    "standstill": Form(
+        "{asset} stands still part of the time: {channel} at or under {0}{unit} in {1} % of the "
+        "baseline's readings and {2} % of the window's. Those readings are left out of every figure "
+        "below, which compares running readings only.",
+        ("standstill_level", "baseline_stopped_percent", "stopped_percent"),
+    ),
     "detector_alarm": Form(
         _DETECTOR_HEAD
         + "was in alarm for {0} hours of the window; peak score {1} against a threshold of {2}.",
@@ -141,10 +147,16 @@ FORMS: dict[str, Form] = {
         "Seasonal-naive outlook: if the last day repeats, {channel} ends the next day near {0}{unit}.",
         ("outlook",),
     ),
+    "outlook_running": Form(
+        "Seasonal-naive outlook: if the last day repeats, {channel} runs the next day near {0}{unit}, "
+        "the median of its last day's running readings.",
+        ("outlook_running",),
+    ),
     # causes
     "cause": Form("Cause ranked {rank}: {label}, confidence {0}.", ("fault_confidence",)),
     "fmea_row": Form("FMEA row {doc} ({mode}){fmea_details}."),
     "no_fmea": Form("No FMEA row of this asset type matches the probable fault."),
+    "named_fmea": Form("Work {orders} of the window {verb} FMEA row {doc} ({mode})."),
     # actions
     "fmea_action": Form("FMEA row {doc} recommends: {text}."),
     "episode_action": Form(

@@ -59,23 +59,51 @@ def fmea_field(row: Document, key: str) -> str:
     return str(value or "").strip()
 
 
+def fmea_of_type(base: EvidenceBase, asset_type: str) -> tuple[Document, ...]:
+    """FMEA rows of the asset's type: their ``asset_type`` field, or a site's sheet row that names
+    no other asset type of the base."""
+    others = {a.asset_type for a in base.assets() if a.asset_type and a.asset_type != asset_type}
+    return tuple(
+        d
+        for d in base.documents(kind="fmea")
+        if str(d.fields.get("asset_type", asset_type)) in ("", asset_type)
+        and not _of_another_type(d, asset_type, others)
+    )
+
+
 def matching_fmea(base: EvidenceBase, asset_type: str, label: str) -> tuple[Document, ...]:
     """FMEA rows of the asset's type whose failure mode is ``label``: their ``fault_type`` field, or,
     for a site's sheet that has none, a failure mode (with its component) that names every word of
     the label (``bearing_wear`` in "Bearing wear / spalling")."""
-    rows = base.documents(kind="fmea")
-    others = {a.asset_type for a in base.assets() if a.asset_type and a.asset_type != asset_type}
     return tuple(
         d
-        for d in rows
-        if str(d.fields.get("asset_type", asset_type)) in ("", asset_type)
-        and not _of_another_type(d, asset_type, others)
-        and (
+        for d in fmea_of_type(base, asset_type)
+        if (
             str(d.fields.get("fault_type", "")) == label
             if "fault_type" in d.fields
             else _names_fault(d, label)
         )
     )
+
+
+def window_orders(
+    base: EvidenceBase, asset_id: str, start: pd.Timestamp, end: pd.Timestamp
+) -> tuple[Document, ...]:
+    """The asset's work orders dated inside ``[start, end]`` that are not typed preventive, oldest first."""
+    orders = [
+        d
+        for d in base.documents(kind="work_order", asset_id=asset_id)
+        if d.time is not None
+        and not isinstance(d.time, int)
+        and start <= as_time(d.time) <= end
+        and not _preventive(d)
+    ]
+    return tuple(sorted(orders, key=lambda d: (as_time(d.time), d.doc_id)))
+
+
+def _preventive(order: Document) -> bool:
+    kind = next((order.fields[f] for f in ORDER_TYPE_FIELDS if f in order.fields), None)
+    return isinstance(kind, str) and kind.strip().casefold() in PREVENTIVE_TYPES
 
 
 def _of_another_type(row: Document, asset_type: str, others: set[str]) -> bool:

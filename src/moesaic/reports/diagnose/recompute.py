@@ -147,9 +147,26 @@ def _outlook(cited: CitedWindow, q: Quantity, classifier: FaultClassifier) -> fl
 
     channel = str(q.params["channel"])
     outlook = seasonal_outlook(
-        cited.window.values, _column(cited.window, channel), channel, cited.window.steps_per_day
+        cited.window.values,
+        _column(cited.window, channel),
+        channel,
+        cited.window.steps_per_day,
+        running=q.statistic == "outlook_running",
     )
     return float("nan") if outlook is None else outlook.median
+
+
+def _standstill(field: str, scale: float) -> Callable[[CitedWindow, Quantity, FaultClassifier], float]:
+    """A figure of the cited window's standstill (NaN when the window has none, or it is told by
+    another channel than the one cited)."""
+
+    def compute(cited: CitedWindow, q: Quantity, classifier: FaultClassifier) -> float:
+        gate = cited.window.standstill
+        if gate is None or gate.channel != q.source.channel:
+            return float("nan")
+        return scale * float(getattr(gate, field))
+
+    return compute
 
 
 DERIVED: dict[str, Callable[[CitedWindow, Quantity, FaultClassifier], float]] = {
@@ -159,8 +176,12 @@ DERIVED: dict[str, Callable[[CitedWindow, Quantity, FaultClassifier], float]] = 
     "threshold": _detector("threshold"),
     "fault_confidence": _confidence,
     "outlook": _outlook,
+    "outlook_running": _outlook,
     "excursion_start": _excursion("first"),
     "excursion_end": _excursion("last"),
+    "standstill_level": _standstill("level", 1.0),
+    "baseline_stopped_percent": _standstill("baseline_share", 100.0),
+    "stopped_percent": _standstill("window_share", 100.0),
 }
 """Statistics over every channel of the asset, or that need the time of a reading:
 name -> fn(cited window, quantity, classifier)."""

@@ -18,6 +18,7 @@ from typing import NamedTuple
 import numpy as np
 
 from moesaic.reports.diagnose.onset import load_departures, load_signal
+from moesaic.reports.diagnose.standstill import Standstill
 from moesaic.reports.diagnose.stats import (
     flat_share,
     longest_flat_steps,
@@ -62,6 +63,9 @@ class Window(NamedTuple):
         history: (T'', C) healthy readings of the weeks before the window, stretches between known
             faults joined (:func:`moesaic.reports.diagnose.episodes.healthy_history`), NaN where
             missing; None when not read.
+        standstill: how the machine's stopped readings were told from its running ones, when its
+            baseline starts and stops; those readings are then NaN in ``values``, ``baseline``
+            and ``history`` (:mod:`moesaic.reports.diagnose.standstill`).
     """
 
     values: np.ndarray
@@ -70,6 +74,7 @@ class Window(NamedTuple):
     asset_type: str
     steps_per_day: float
     history: np.ndarray | None = None
+    standstill: Standstill | None = None
 
     @property
     def healthy(self) -> np.ndarray:

@@ -81,8 +81,9 @@ def excursion(x: np.ndarray, baseline: np.ndarray, steps_per_day: float) -> Excu
     :data:`EXCURSION_SPREADS` scales from the baseline median, the scale being the larger of the
     baseline's level spread and its step noise, and outside the range of levels the baseline
     itself held (:data:`BASELINE_RANGE` and :data:`RANGE_SLACK`, smoothed alike). A stretch is a
-    run of departing readings on one side, at least :data:`EXCURSION_HOURS` (and 3 readings) long;
-    the strongest has the largest summed departure. A short stretch counts: a median over the
+    run of departing readings on one side, at least :data:`EXCURSION_HOURS` (and 3 readings) of
+    them, across gaps of missing readings between two on the same side (:func:`_bridged`); the
+    strongest has the largest summed departure. A short stretch counts: a median over the
     whole window hides it. None when no stretch departs.
     """
     x = np.asarray(x, dtype=np.float64)
@@ -102,13 +103,28 @@ def excursion(x: np.ndarray, baseline: np.ndarray, steps_per_day: float) -> Excu
         low, high = np.quantile(held, [BASELINE_RANGE, 1.0 - BASELINE_RANGE])
         slack = RANGE_SLACK * (high - low)
         departure = np.where((smooth >= low - slack) & (smooth <= high + slack), 0.0, departure)
-    side = np.sign(departure) * (np.abs(departure) > EXCURSION_SPREADS)
+    seen = np.isfinite(x)
+    side = _bridged(np.sign(departure) * (np.abs(departure) > EXCURSION_SPREADS), seen)
     bounds = [0, *(np.flatnonzero(np.diff(side)) + 1).tolist(), len(x)]
-    runs = [(a, b) for a, b in itertools.pairwise(bounds) if side[a] and b - a >= steps]
+    runs = [(a, b) for a, b in itertools.pairwise(bounds) if side[a] and seen[a:b].sum() >= steps]
     if not runs:
         return None
     a, b = max(runs, key=lambda r: float(np.abs(departure[r[0] : r[1]]).sum()))
-    return Excursion(a, b - 1, float(np.mean(x[a:b])))
+    return Excursion(a, b - 1, float(np.nanmean(x[a:b])))
+
+
+def _bridged(side: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """``side`` (T,) with each gap of missing readings (``seen`` False) taking the side of the
+    readings either side of it when both depart the same way: a stopped machine's hours, or a
+    logger's gap, inside a stretch do not cut it in two."""
+    idx = np.flatnonzero(seen)
+    if idx.size == 0:
+        return side
+    before = idx[np.clip(np.searchsorted(idx, np.arange(len(side)), side="right") - 1, 0, None)]
+    after = idx[np.clip(np.searchsorted(idx, np.arange(len(side)), side="left"), None, idx.size - 1)]
+    inside = ~seen & (before < np.arange(len(side))) & (after > np.arange(len(side)))
+    same = side[before] == side[after]
+    return np.where(inside & same, side[before], side)
 
 
 def slope_per_day(x: np.ndarray, steps_per_day: float) -> float:
@@ -206,16 +222,37 @@ def _baseline_spread(w: np.ndarray, b: np.ndarray, spd: float) -> float:
     return level_spread(b)
 
 
+def _baseline_day_spread(w: np.ndarray, b: np.ndarray, spd: float) -> float:
+    return day_spread(b, spd)
+
+
 def _excursion_mean(w: np.ndarray, b: np.ndarray, spd: float) -> float:
     found = excursion(w, b, spd)
     return float("nan") if found is None else found.mean
 
 
-def level_held(median_now: float, median_before: float, spread_before: float) -> bool:
+def day_spread(x: np.ndarray, steps_per_day: float) -> float:
+    """Robust spread (1.4826 * MAD) of the daily medians of ``x`` (T,): how far one day's level
+    strays from another's, a daily swing aside. Days are runs of one day's readings counted back
+    from the last; a day with under half its readings observed is left out. NaN under 3 days."""
+    x = np.asarray(x, dtype=np.float64)
+    per_day = max(1, round(steps_per_day))
+    days = x[x.size % per_day :].reshape(-1, per_day)
+    kept = days[np.isfinite(days).sum(axis=1) * 2 >= per_day]
+    if len(kept) < 3:
+        return float("nan")
+    return level_spread(np.nanmedian(kept, axis=1))
+
+
+def level_held(median_now: float, median_before: float, spread_before: float, day_spread: float) -> bool:
     """True when a window's median lies within one baseline spread of the baseline's: only then may
     a report say a channel shows no marked change (a flow 14 % down, under the 6 spreads of an
-    excursion because of its daily swing, was said unchanged). NaN (too few readings): False."""
-    return bool(abs(median_now - median_before) <= spread_before)
+    excursion because of its daily swing, was said unchanged). The spread is the smaller of the
+    readings' and the daily medians' (:func:`day_spread`): a daily swing widens the first, and a
+    condenser's discharge temperature 6 degC up for a week, within its 8 degC swing, was said
+    unchanged. NaN spreads are left out; both NaN (too few readings): False."""
+    spreads = [s for s in (spread_before, day_spread) if math.isfinite(s)]
+    return bool(spreads) and bool(abs(median_now - median_before) <= min(spreads))
 
 
 STATISTICS: dict[str, Statistic] = {
@@ -227,6 +264,7 @@ STATISTICS: dict[str, Statistic] = {
     "spike_count": _spikes,
     "flat_hours": _flat_hours,
     "baseline_spread": _baseline_spread,
+    "baseline_day_spread": _baseline_day_spread,
     "excursion_mean": _excursion_mean,
     "baseline_spike_count": _baseline_spikes,
     "baseline_flat_hours": _baseline_flat_hours,

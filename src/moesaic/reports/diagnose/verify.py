@@ -318,9 +318,15 @@ def _departing(
     for c in cited:
         baseline = SeriesCitation(c.asset_id, c.channel, d.baseline_start, d.baseline_end)
         try:
-            mean, now, before, spread = (
+            mean, now, before, spread, days = (
                 recompute(reader, Quantity("", math.nan, stat, c, baseline), classifier)
-                for stat in ("excursion_mean", "median", "baseline_median", "baseline_spread")
+                for stat in (
+                    "excursion_mean",
+                    "median",
+                    "baseline_median",
+                    "baseline_spread",
+                    "baseline_day_spread",
+                )
             )
         except (LookupError, ValueError):
             continue  # the citation check says why it does not resolve
@@ -329,10 +335,11 @@ def _departing(
                 f"it says no marked change on {c.channel}, but {c.channel} leaves its baseline level "
                 f"(an excursion averaging {number(mean)[0]})"
             )
-        elif not level_held(now, before, spread):
+        elif not level_held(now, before, spread, days):
+            least = min((x for x in (spread, days) if math.isfinite(x)), default=spread)
             problems.append(
                 f"it says no marked change on {c.channel}, but its median moved from {number(before)[0]} "
-                f"to {number(now)[0]}, more than the baseline's spread of {number(spread)[0]}"
+                f"to {number(now)[0]}, more than the baseline's spread of {number(least)[0]}"
             )
     return problems
 

@@ -1,0 +1,110 @@
+"""A machine that starts and stops: tell its stopped readings from its running ones.
+
+A CIP pump runs a few hours a day and a homogenizer stops at night. Over all their readings, the
+median of a current or a vibration is mostly the standstill's, every start is an excursion and the
+stopped hours are a "repeated reading"; a fault that shows only while the machine runs (a rubbing
+impeller's extra amps) is hidden. When the baseline itself holds both states, a report compares
+running readings with running readings: the stopped rows are set missing in every channel.
+
+The state is read from one channel of the baseline (the healthy reference), never from the window
+asked about: a machine that stopped in the window and never before has stopped for a reason, and
+that stop stays a finding. A channel tells the state when its readings fall cleanly into two
+groups: near zero (at most :data:`STOPPED_LEVEL` of its running level) and well above it, with few
+readings between (a start or a stop), each group holding at least :data:`MIN_SHARE` of the
+baseline. A temperature or a signed flow that passes through zero fills the band between and tells
+nothing.
+
+Axis names: T time steps, C channels.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import NamedTuple
+
+import numpy as np
+
+RUNNING_QUANTILE = 0.95  # a channel's running level: this quantile of its magnitude
+STOPPED_LEVEL = 0.1  # a reading at most this share of the running level is a standstill
+BETWEEN_LEVEL = 0.5  # readings from STOPPED_LEVEL to this share are a start or a stop in passing
+MIN_SHARE = 0.1  # each state holds at least this share of the baseline's readings (and the
+# window runs for at least this share of its own, or there is nothing running to compare)
+MAX_BETWEEN = 0.1  # at most this share of the readings lie between the states ...
+BETWEEN_RATIO = 0.5  # ... and at most this share of the smaller state's
+MIN_READINGS = 24  # fewer baseline readings of a channel tell no state
+
+
+class Standstill(NamedTuple):
+    """How a machine's stopped readings are told from its running ones.
+
+    Attributes:
+        channel: the channel that tells the state.
+        level: a reading of that channel at or under this magnitude is a standstill.
+        baseline_share: share of the baseline's observed readings of the channel that are stopped.
+        window_share: the same share over the window.
+    """
+
+    channel: str
+    level: float
+    baseline_share: float
+    window_share: float
+
+
+def _states(x: np.ndarray) -> tuple[float, float, float] | None:
+    """(level, stopped share, between share) of one channel's baseline readings, or None when it
+    does not fall into a stopped and a running group."""
+    v = np.abs(x[np.isfinite(x)])
+    if v.size < MIN_READINGS:
+        return None
+    top = float(np.quantile(v, RUNNING_QUANTILE))
+    if not top > 0.0:
+        return None
+    level = STOPPED_LEVEL * top
+    stopped = float(np.mean(v <= level))
+    between = float(np.mean((v > level) & (v < BETWEEN_LEVEL * top)))
+    running = 1.0 - stopped - between
+    if min(stopped, running) < MIN_SHARE:
+        return None
+    if between > min(MAX_BETWEEN, BETWEEN_RATIO * min(stopped, running)):
+        return None
+    return level, stopped, between
+
+
+def stopped_rows(x: np.ndarray, level: float) -> np.ndarray:
+    """(T,) bool: readings of the state channel ``x`` (T,) at or under ``level`` (a missing one is
+    not known to be stopped)."""
+    x = np.asarray(x, dtype=np.float64)
+    with np.errstate(invalid="ignore"):
+        return np.isfinite(x) & (np.abs(x) <= level)
+
+
+def find_standstill(values: np.ndarray, baseline: np.ndarray, channels: Sequence[str]) -> Standstill | None:
+    """The standstill of a machine whose ``baseline`` (T', C) readings start and stop, judged for
+    the window ``values`` (T, C); None when no channel tells a stopped from a running state, or
+    when the window hardly runs (under :data:`MIN_SHARE` of its readings).
+
+    Of the channels that tell the state, the one with the fewest readings between the states does.
+    """
+    found = []
+    for c, name in enumerate(channels):
+        states = _states(np.asarray(baseline[:, c], dtype=np.float64)) if len(baseline) else None
+        if states is not None:
+            found.append((states[2], c, name, states[0], states[1]))
+    if not found:
+        return None
+    _, c, name, level, baseline_share = min(found, key=lambda f: (f[0], f[1]))
+    seen = np.isfinite(np.asarray(values[:, c], dtype=np.float64))
+    if not seen.any():
+        return None
+    window_share = float(stopped_rows(values[:, c], level)[seen].mean())
+    if 1.0 - window_share < MIN_SHARE:
+        return None
+    return Standstill(name, level, baseline_share, window_share)
+
+
+def running_only(x: np.ndarray, column: int, level: float) -> np.ndarray:
+    """A copy of ``x`` (T, C) with every channel missing (NaN) where ``column`` reads a standstill."""
+    out = np.array(x, dtype=np.float64, copy=True)
+    if len(out):
+        out[stopped_rows(out[:, column], level)] = np.nan
+    return out
