@@ -17,7 +17,8 @@ from moesaic.data.schema import Document
 from moesaic.reports.diagnose.compose import compose
 from moesaic.reports.diagnose.evidence import Evidence
 from moesaic.reports.diagnose.forms import FormChecker
-from moesaic.reports.diagnose.named import NamedRow, named_rows, row_words, writes
+from moesaic.reports.diagnose.named import NamedRow, named_rows, row_words
+from moesaic.reports.shorthand import writes
 
 
 def _row(doc_id: str, component: str, sub: str, mode: str, action: str = "") -> Document:

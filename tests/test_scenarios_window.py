@@ -27,17 +27,34 @@ FMEA = (
     "Centrifugal pump,Impeller,Impeller rubbing / wear,6,3,5,Inspect impeller clearance; replace impeller\n"
 )
 
+HG_ASSETS = "asset_id,asset_type\nHG-01,homogenizer\nHG-02,homogenizer\n"
+HG_ORDERS = """wo_id,asset_id,created,wo_type,text,failure_code,cost,labour_hours,downtime_hours
+WO-1,HG-01,2024-01-05 08:00,PM,"HG-01 changed crankcase oil",,120,2,0
+WO-2,HG-02,2024-01-12 08:00,CM,"homog valve wear, lapped seat",,300,3,2
+WO-3,HG-02,2024-01-20 08:00,CM,"plunger packing leaking, repacked",,420,3,2
+WO-4,HG-01,2024-02-13 08:00,CM,"HG-01 knocking noise from crankcase, vib high",,0,1,0
+WO-5,HG-01,2024-02-14 09:00,CM,"HG-01 DE brg replcd, spalled outer race",,2300,8,6
+"""
+HG_FMEA = (
+    "Component,Sub-Component,Failure Mode,S,O,D,Recommended Action\n"
+    "Homogenizer,Crankshaft bearing,Bearing wear / spalling,7,3,5,Monitor vibration; replace bearing\n"
+    "Homogenizer,Homogenizing valve,Valve seat wear,5,5,4,Lap or replace valve seat\n"
+    "Homogenizer,Plunger packing,Packing leak,4,6,3,Replace packing\n"
+)
 
-def _window_plan(tmp_path: Path) -> ScenarioPlan:
+
+def _window_plan(
+    tmp_path: Path, asset_id: str = "P-1", files: tuple[str, str, str] = (ASSETS, ORDERS, FMEA)
+) -> ScenarioPlan:
+    """The plan for ``asset_id`` over 2024-02-10..20 of a user folder (assets, orders, FMEA)."""
     folder = tmp_path / "uf"
     folder.mkdir()
-    (folder / "assets.csv").write_text(ASSETS)
-    (folder / "work_orders.csv").write_text(ORDERS)
-    (folder / "fmea.csv").write_text(FMEA)
+    for name, text in zip(("assets.csv", "work_orders.csv", "fmea.csv"), files, strict=True):
+        (folder / name).write_text(text)
     with KnowledgeBase.open(tmp_path / "kb", create=True, embedder="hashing") as kb:
         kb.ingest(read_user_folder(folder), source="uf")
         window = (pd.Timestamp("2024-02-10"), pd.Timestamp("2024-02-20"))
-        return plan_scenarios(kb, asset_id="P-1", window=window)
+        return plan_scenarios(kb, asset_id=asset_id, window=window)
 
 
 def _scenario(key: str, features: dict[str, float]) -> Scenario:
@@ -68,3 +85,11 @@ def test_a_corrective_plan_takes_downtime_and_cost_from_the_order_in_the_window_
     assert (best.downtime_h, best.cost) == (4.0, 1480.0)
     assert "from 1 replace order(s) naming its part or failure (uf:WO-6 in the window)" in best.reason
     assert "uf:WO-6" in {c.record_id for c in best.citations}
+
+
+def test_a_window_writing_a_bearing_as_brg_gets_the_bearing_rows_plan(tmp_path: Path) -> None:
+    # walkthrough: a dairy homogenizer's window gave no scenario, its orders wrote "brg" for bearing
+    plan = _window_plan(tmp_path, "HG-01", (HG_ASSETS, HG_ORDERS, HG_FMEA))
+    best = plan.scenarios[0]
+    assert best.key == "replace:Bearing wear / spalling", [s.key for s in plan.scenarios]
+    assert (best.downtime_h, best.cost) == (6.0, 2300.0)

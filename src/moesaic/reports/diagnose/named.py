@@ -6,7 +6,8 @@ When the series alone match no known fault, or the wrong one, these orders point
 row for the failure, and at its recommended action. An order names a row when it writes at least
 :data:`MIN_WORDS` of the row's words (its component, sub-component and failure mode), each in
 full, by its stem ("fouled" for "fouling"), by a prefix ("imp", "evap", "mech") or by a
-shorthand that keeps the word's first letter and letters in order ("brg", "condensr"). A word
+shorthand that keeps the word's first letter and letters in order ("brg", "condensr"): see
+:func:`moesaic.reports.shorthand.writes`. A word
 every row of the asset's sheet writes, or a word of the asset's type ("pump" on a pump's rows),
 names none of them.
 """
@@ -19,13 +20,11 @@ from typing import NamedTuple
 
 from moesaic.data.schema import Document
 from moesaic.reports.diagnose.history import fmea_field
-from moesaic.reports.qa.table import terms
+from moesaic.reports.shorthand import writes
 
 MIN_WORDS = 2  # an order names a row with at least this many of its words
 MAX_NAMED = 2  # a report gives at most this many rows the orders name
 MIN_ROW_WORD = 4  # shorter words of a row ("of", "DE") name nothing
-MIN_SHORTHAND = 3  # a prefix or shorthand has at least this many letters ...
-SHORTHAND_SHARE = 0.4  # ... and a shorthand that is no prefix this share of the word's letters
 _LETTERS = re.compile(r"[a-z]+")
 
 
@@ -41,24 +40,6 @@ def row_words(row: Document) -> set[str]:
     where = " ".join(str(row.fields.get(c, "") or "") for c in ("Component", "Sub-Component", "component"))
     text = f"{where} {fmea_field(row, 'failure_mode')}".lower()
     return {w for w in _LETTERS.findall(text) if len(w) >= MIN_ROW_WORD}
-
-
-def _in_order(short: str, word: str) -> bool:
-    """Whether the letters of ``short`` appear in ``word`` in the same order."""
-    letters = iter(word)
-    return all(c in letters for c in short)
-
-
-def writes(token: str, word: str) -> bool:
-    """Whether the order's ``token`` writes the row's ``word``: the same word or stem, a prefix, or a
-    shorthand (first letter kept, letters in order)."""
-    if token == word or (len(token) >= MIN_ROW_WORD and terms(token) == terms(word)):
-        return True
-    if len(token) < MIN_SHORTHAND or token[0] != word[0]:
-        return False
-    if word.startswith(token):
-        return True
-    return len(token) >= SHORTHAND_SHARE * len(word) and _in_order(token, word)
 
 
 def named_rows(

@@ -54,7 +54,12 @@ from moesaic.reports.scenarios.coding import scenario_key as scenario_key
 from moesaic.reports.scenarios.figures import is_about
 from moesaic.reports.scenarios.scenario import Citation, Scenario, Situation
 from moesaic.reports.scenarios.scope import FmeaScope, fmea_applies
-from moesaic.reports.scenarios.similarity import OrderSimilarity, content_words
+from moesaic.reports.scenarios.similarity import (
+    OrderSimilarity,
+    content_words,
+    sheet_overlap,
+    shorthand_tokens,
+)
 from moesaic.reports.scenarios.steps import fmea_steps, history_steps
 
 logger = logging.getLogger(__name__)
@@ -136,6 +141,8 @@ class ScenarioGenerator:
         self._types = dict(asset_types or {})
         self._fmea = tuple(fmea)
         self._fmea_terms = [set(terms(f"{r.component} {r.sub_component} {r.failure_mode}")) for r in fmea]
+        where = [f"{r.component} {r.sub_component} {r.failure_mode}".lower() for r in fmea]
+        self._fmea_words = [set(re.findall(r"[a-z]{4,}", text)) for text in where]  # for shorthand
         self._fmea_scopes = None if fmea_scopes is None else dict(fmea_scopes)
         self._sources = dict(asset_sources or {})
         self._search = search
@@ -338,10 +345,9 @@ class ScenarioGenerator:
     ) -> list[Scenario]:
         if not self.config.fmea_rows or not neighbours:
             return []
-        overlaps = sorted(
-            ((len(self._fmea_terms[i] & words), i) for i in fmea if len(self._fmea_terms[i] & words) >= 2),
-            key=lambda p: (-p[0], p[1]),
-        )
+        tokens = shorthand_tokens(_NEGATED.sub(" ", situation.text))  # "brg" writes bearing
+        shared = [(sheet_overlap(self._fmea_terms[i], self._fmea_words[i], words, tokens), i) for i in fmea]
+        overlaps = sorted((p for p in shared if p[0] >= 2), key=lambda p: (-p[0], p[1]))
         scenarios = []
         for overlap, index in overlaps[: self.config.fmea_rows]:
             row = self._fmea[index]

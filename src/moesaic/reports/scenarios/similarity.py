@@ -19,11 +19,13 @@ function words of English, French or German.
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter
 from collections.abc import Mapping
 
 from moesaic.knowledge.links import fold
 from moesaic.reports.qa.table import terms
+from moesaic.reports.shorthand import MIN_SHORTHAND, writes
 
 # Words that say nothing about a machine: sharing one does not make two orders similar.
 _FUNCTION_WORDS = frozenset(
@@ -64,3 +66,23 @@ class OrderSimilarity:
         total = sum(self.weight(w) for w in words)
         shared = sum(self.weight(w) for w in words & self._words[key])
         return shared / total if total > 0 else 0.0
+
+
+def shorthand_tokens(text: str) -> set[str]:
+    """The lower-case words of ``text`` that may be a technician's shorthand for a sheet's word
+    ("brg", "imp"): letters only, long enough, not a function word."""
+    words = re.findall(r"[a-z]+", fold(text).lower())
+    return {w for w in words if len(w) >= MIN_SHORTHAND and content_words(w)}
+
+
+def sheet_overlap(row_terms: set[str], row_words: set[str], words: set[str], tokens: set[str]) -> int:
+    """How many words an FMEA row (its stemmed ``row_terms``, its lower-case ``row_words``) shares
+    with a situation (its stemmed ``words``, its :func:`shorthand_tokens`): the terms both write,
+    then the row's words the situation writes in shorthand (:func:`moesaic.reports.shorthand.writes`:
+    "brg" for bearing). Shorthand only adds to a word written in full: alone, a prefix such as
+    "out" would name every outlet."""
+    shared = row_terms & words
+    if not shared:
+        return 0
+    written = {t for w in row_words if any(writes(k, w) for k in tokens) for t in terms(w)}
+    return len(shared | (written & row_terms))
