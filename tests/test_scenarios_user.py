@@ -164,6 +164,9 @@ def test_an_abstention_is_stated_with_its_reason_not_as_an_error(tmp_path: Path)
     said = CliRunner().invoke(app, [*args[:-2], "--work-order", "peinture écaillée sur le capot"])
     assert said.exit_code == 0, said.output
     assert "\nNo scenario for 'peinture" in said.stdout and "error" not in said.output
+    # the figures are the median of the orders its "why" names, not always of "similar orders"
+    text = CliRunner().invoke(app, [*args[:-2], "--work-order", "bearing noise, replaced bearing"]).stdout
+    assert "(median of the orders in 'why')" in text and "similar orders)" not in text
 
 
 ROUNDS = """wo_id,asset_id,created,wo_type,text,failure_code,cost,labour_hours

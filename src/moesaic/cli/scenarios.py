@@ -30,8 +30,13 @@ def _window(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
         fail(str(err))
 
 
+# A plan's figures are the median over the orders its "why" names: the similar past orders that
+# voted for it, or, for an FMEA plan, the orders that did its action on its part.
+_MEDIAN = "median of the orders in 'why'"
+
+
 def _money(value: float | None) -> str:
-    return "unknown (not in the history)" if value is None else f"{value:,.0f} (median of similar orders)"
+    return "unknown (not in the history)" if value is None else f"{value:,.0f} ({_MEDIAN})"
 
 
 def scenarios(
@@ -86,7 +91,9 @@ def scenarios(
         for step in s.steps:
             console.print(f"   - {step}", highlight=False)
         console.print(f"   why: {s.reason}", highlight=False, soft_wrap=True)
-        downtime = "unknown (not in the history)" if s.downtime_h is None else f"{s.downtime_h:g} h (median)"
+        downtime = (
+            "unknown (not in the history)" if s.downtime_h is None else f"{s.downtime_h:g} h ({_MEDIAN})"
+        )
         console.print(f"   downtime: {downtime}; cost: {_money(s.cost)}", highlight=False)
         console.print(f"   risk if deferred: {s.risk()}", highlight=False)
         for c in s.citations:
