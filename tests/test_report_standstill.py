@@ -146,6 +146,19 @@ def test_verify_recomputes_the_standstill_and_every_running_figure(stopping: dic
         Report.from_json(forged), MemoryBase(stopping["data"]), classifier=stopping["classifier"]
     )
     assert result.numbers_ok < result.numbers
+    assert not again.missing and not result.missing
+
+
+def test_verify_names_a_deleted_standstill_sentence_the_figures_need(stopping: dict[str, Any]) -> None:
+    edited = json.loads(json.dumps(stopping["report"].to_json()))
+    cut = [s for s in edited["sentences"] if "stands still part of the time" not in s["text"]]
+    assert len(cut) == len(edited["sentences"]) - 1
+    edited["sentences"] = cut
+    result = verify_report(
+        Report.from_json(edited), MemoryBase(stopping["data"]), classifier=stopping["classifier"]
+    )
+    assert not result.failed and result.numbers_ok == result.numbers  # each figure still recomputes
+    assert len(result.missing) == 1 and "compare running readings only (" in result.missing[0]
 
 
 def test_the_outlook_of_a_machine_stopped_at_the_end_is_its_last_days_running_level() -> None:

@@ -89,11 +89,13 @@ def verify(
         )
     for problem in result.diagnosis_problems:
         console.print(f"[red]failed:[/] the diagnosis block: {escape(problem)}", markup=True, highlight=False)
+    for problem in result.missing:
+        console.print(f"[red]failed:[/] a missing sentence: {escape(problem)}", markup=True, highlight=False)
     console.print(
         f"{result.sentences} sentences: {result.kept - result.rewritten} verified, "
         f"{result.rewritten} rewritten, "
         f"{result.sentences - result.kept} removed; {result.numbers_ok}/{result.numbers} numbers recomputed "
         f"within tolerance; {len(result.unknown_identifiers)} unknown identifiers"
     )
-    if failed or result.diagnosis_problems:
+    if failed or result.diagnosis_problems or result.missing:
         raise typer.Exit(1)

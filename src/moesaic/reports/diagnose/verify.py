@@ -46,6 +46,7 @@ from moesaic.reports.diagnose.forms import STILL_FORMS, FormChecker, fill
 from moesaic.reports.diagnose.recompute import WindowReader, recompute
 from moesaic.reports.diagnose.source import EvidenceBase, record_strings
 from moesaic.reports.diagnose.stats import level_held
+from moesaic.reports.diagnose.verify_caveats import missing_caveats
 from moesaic.reports.diagnose.verify_diagnosis import diagnosis_problems, supported_diagnosis
 from moesaic.reports.diagnose.wording import DATETIME, NUMBER, literal_braces, number
 
@@ -74,6 +75,7 @@ class Verification(NamedTuple):
     unknown_identifiers: tuple[str, ...]
     failed: tuple[int, ...] = ()  # positions (from 0) of the sentences removed or rewritten, in order
     diagnosis_problems: tuple[str, ...] = ()  # how the file's diagnosis block differs from its sentences'
+    missing: tuple[str, ...] = ()  # caveats the kept figures need and no sentence gives (verify_caveats)
 
 
 def number_text(value: float, like: str, tolerance: float = 0.0) -> str:
@@ -354,6 +356,7 @@ def verify_report(report: Report, base: EvidenceBase, *, classifier: FaultClassi
     rewordings = {} if report.phrasing is None else report.phrasing.passed_rewordings()
     forms = FormChecker(units, rewordings)
     kept: list[Sentence] = []
+    kept_forms: list[str | None] = []
     removed = list(report.removed)
     numbers = numbers_ok = rewritten = 0
     unknown: list[str] = []
@@ -379,11 +382,14 @@ def verify_report(report: Report, base: EvidenceBase, *, classifier: FaultClassi
                 Removal(shown_text(sentence), "numbers differ from the recomputed evidence", fixed.text)
             )
             kept.append(fixed)
+            kept_forms.append(form.form)
             rewritten += 1
             failed.append(position)
         else:
             kept.append(sentence)
+            kept_forms.append(form.form)
     verified = len(kept)
+    missing = missing_caveats(kept, kept_forms, reader)
     supported = supported_diagnosis(d, kept, written=report.sentences)
     stated = (q for s in kept if s.section == "summary" for q in s.quantities)
     confidence = next((q for q in stated if q.statistic == "fault_confidence"), None)
@@ -410,4 +416,5 @@ def verify_report(report: Report, base: EvidenceBase, *, classifier: FaultClassi
         tuple(unknown),
         tuple(failed),
         diagnosis_problems(d, supported, tolerance=tolerance),
+        missing,
     )
