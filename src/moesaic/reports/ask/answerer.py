@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import NamedTuple
 
 import pandas as pd
@@ -57,6 +58,32 @@ def unrecorded_attributes(base: KnowledgeBase, question: str) -> list[str]:
         if hit is None:
             missing.append(word)
     return missing
+
+
+# Stock levels and consumption figures: a base holds them only in a field or a series channel named
+# for them. An order's text "ex con stock", a functional location "POWER CONSUMPTION - DRIVE" or a
+# drawing's parts list (how many per assembly) gives no stock level and no consumption.
+_STOCK_COUNT = re.compile(r"\bhow (?:many|much)\b.*\b(?:in stock|in (?:the )?stores?|on hand|in inventory)\b")
+_CONSUMPTION = re.compile(r"\b(?:consumption|kwh|litres? per hour|liters? per hour)\b")
+_MEASURES = (
+    (
+        _STOCK_COUNT,
+        re.compile(r"stock|inventor|on_?hand|stores|quantity_available|qty_available"),
+        "stock level",
+    ),
+    (_CONSUMPTION, re.compile(r"consum|kwh|energy|fuel_(?:rate|used|burn)"), "consumption"),
+)
+
+
+def unrecorded_measures(question: str, names: Callable[[], set[str]]) -> list[str]:
+    """What ``question`` asks for of :data:`_MEASURES` (a stock level, a consumption) that no field or
+    channel of ``names()`` (lower-case field and channel names, read only when needed) holds."""
+    text = question.lower()
+    asked = [(field, what) for pattern, field, what in _MEASURES if pattern.search(text)]
+    if not asked:
+        return []
+    held = names()
+    return [what for field, what in asked if not any(field.search(n) for n in held)]
 
 
 class Routed(NamedTuple):
@@ -126,6 +153,11 @@ class KbAnswerer:
             self._fmea = scored_fmea_rows(self.base)
         return self._fmea
 
+    def _names(self, channels: list[str]) -> set[str]:
+        """The lower-case names of the records' fields and of the series channels."""
+        fields = {str(k).lower() for f in self.records.get("fields", ()) for k in f}
+        return fields | {c.lower() for c in channels}
+
     def route(self, question: str) -> Routed:
         """The route of ``question`` and what it names, or a refusal when it names what the base lacks."""
         channels: dict[str, tuple[str, ...]] = {}
@@ -147,6 +179,15 @@ class KbAnswerer:
             reason = f"no record of the base mentions {listed}, so it holds nothing to answer from."
             return Routed(
                 Route("router", "attributes the base never records"), named, abstain("router", reason)
+            )
+        unheld = unrecorded_measures(question, lambda: self._names(every))
+        if unheld:
+            reason = (
+                f"no field or series channel of the base holds a {' or a '.join(unheld)}; the records "
+                "that mention the words (orders, locations, parts lists) give no such figure."
+            )
+            return Routed(
+                Route("router", "measures the base never records"), named, abstain("router", reason)
             )
         route = choose_route(
             question,

@@ -559,9 +559,10 @@ _SAME_ACTION = (
      "rplc"),
     ("repair", "fix", "mend", "rectif"),
     ("bear", "brg", "brng"), ("motor", "mtr"), ("vibrat", "vib"), ("temperat", "temp"), ("valve", "vlv"),
-    ("mechanical", "mech"),
+    ("mechanical", "mech"), ("aircon", "air con", "a/c"),
 )  # fmt: skip
-"""Stems technicians write for the same action or part ("brg" for bearing, "replcd" for replaced)."""
+"""Stems technicians write for the same action or part ("brg" for bearing, "replcd" for replaced,
+"a/c" or "air con" for an air conditioner)."""
 
 
 def _stem(word: str) -> str:
