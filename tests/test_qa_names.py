@@ -71,3 +71,32 @@ def test_a_word_found_through_its_concept_is_named_and_due_is_no_topic() -> None
     text = answerer.answer("Which failure modes are due to natural degradation?").text
     assert "2 matching failure modes (2 about degradation)" in text
     assert "Hose" not in text
+
+
+def _sheet_row(n: int, comp: str, sub: str, mode: str, s: int, o: int, d: int) -> Document:
+    fields = {"Subsystem": "Plant", "Component": comp, "Sub-Component": sub, "Potential Failure Mode": mode,
+              "Severity": s, "Occurrence": o, "Detection": d, "RPN": s * o * d}  # fmt: skip
+    return Document(doc_id=f"b{n}", kind="fmea", text="", fields=fields)
+
+
+BOTTLING = rows_from_documents(
+    [_sheet_row(1, "Screw compressor airend", "DE bearing", "Bearing wear / spalling", 8, 4, 5),
+     _sheet_row(2, "Screw compressor airend", "Oil separator", "Separator element blocked", 5, 5, 3),
+     _sheet_row(3, "Glue system", "Glue pump", "Blockage", 5, 7, 3),
+     _sheet_row(4, "Conveyor rollers", "Return roller", "Bearing wear", 3, 4, 5)]
+)  # fmt: skip
+
+
+def test_a_part_named_by_most_of_its_words_is_that_part() -> None:
+    # bottling walkthrough: "the screw compressor" got the glue pump's row, the closest in meaning
+    answerer = FmeaAnswerer(BOTTLING, threshold=0.85, semantic="none")
+    answer = answerer.answer("Which failure mode of the screw compressor has the highest RPN?")
+    assert answer.row_ids == ("b1",) and "RPN value is 160" in answer.text, answer.text
+
+
+def test_a_failure_mode_named_whole_also_names_the_modes_that_write_it() -> None:
+    # "bearing wear on the compressor airend": the airend's mode is "Bearing wear / spalling"
+    answerer = FmeaAnswerer(BOTTLING, threshold=0.85, semantic="none")
+    answer = answerer.answer("What is the severity of bearing wear on the compressor airend?")
+    assert answer.row_ids == ("b1",) and not answer.abstained, answer.text
+    assert "failure-mode Bearing wear or failure-mode Bearing wear / spalling" in answer.text

@@ -245,6 +245,19 @@ class FmeaAnswerer:
             text = "I cannot answer this from the FMEA: it asks for a person, and an FMEA row names none."
             return FmeaAnswer(text, (), 0.0, True)
         query = analyse(question, self.rows)
+        strict = self._answer(question, query)
+        if strict.abstained or not query.mentions:
+            # A part named in part, a failure mode the sheet writes longer (table.link_mentions):
+            # read so when the strict reading finds nothing, or names no part while the loose one
+            # names every topic word ("the screw compressor": no glue pump merely close in meaning).
+            loose = analyse(question, self.rows, loose=True)
+            if loose.mentions != query.mentions and (strict.abstained or not loose.content):
+                found = self._answer(question, loose)
+                if not found.abstained:
+                    return found
+        return strict
+
+    def _answer(self, question: str, query: Query) -> FmeaAnswer:
         support, selected, missing = self._support(query)
         if query.unread:
             text = (
@@ -254,7 +267,7 @@ class FmeaAnswerer:
             )
             return FmeaAnswer(text, (), support, True)
         if support < self.threshold:
-            scope = " and ".join(f"{m.level.replace('_', '-')} {m.name}" for m in query.mentions)
+            scope = _scope(query.mentions)
             text = (
                 "I cannot answer this from the FMEA: no row"
                 + (f" of {scope}" if scope else "")
@@ -279,7 +292,7 @@ class FmeaAnswerer:
         return FmeaAnswer("\n".join(lines), tuple(r.row_id for r in shown), support, False)
 
     def _compose(self, query: Query, selected: list[FmeaRow]) -> tuple[str, list[FmeaRow]]:
-        scope = " and ".join(f"{m.level.replace('_', '-')} {m.name}" for m in query.mentions) or "the FMEA"
+        scope = _scope(query.mentions) or "the FMEA"
         rows = selected
         notes: list[str] = []
         if query.content:
@@ -373,3 +386,10 @@ class FmeaAnswerer:
                 f"(similarity {lowest:.2f} to {max(s for _, s in hits.semantic):.2f})"
             )
         return hits.lexical + [r for r, _ in hits.semantic]
+
+
+def _scope(mentions: Sequence[Mention]) -> str:
+    """The names a question gives, in words: "component X and failure-mode Y or failure-mode Z"
+    (names of the same question words are alternatives)."""
+    groups = name_groups(mentions).values()
+    return " and ".join(" or ".join(f"{m.level.replace('_', '-')} {m.name}" for m in g) for g in groups)

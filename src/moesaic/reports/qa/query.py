@@ -111,8 +111,9 @@ def _score_named(text: str) -> str | None:
     return None
 
 
-def analyse(question: str, rows: Sequence[FmeaRow]) -> Query:
-    """The structured reading of ``question`` against the names of ``rows``."""
+def analyse(question: str, rows: Sequence[FmeaRow], *, loose: bool = False) -> Query:
+    """The structured reading of ``question`` against the names of ``rows`` (``loose``: names also
+    read in part, :func:`~moesaic.reports.qa.table.link_mentions`)."""
     question = expand_shorthand(question)
     # "part number" asks for a column an FMEA does not have: one topic word no cell holds, not two
     # words of asking ("part", "number") that leave nothing to abstain on
@@ -128,7 +129,7 @@ def analyse(question: str, rows: Sequence[FmeaRow]) -> Query:
     text = question.lower()
     columns = asked_columns(question)
     clause = clause_positions(question)
-    mentions = _at_named_level(link_mentions(question, rows), raw_words(question))
+    mentions = _at_named_level(link_mentions(question, rows, loose=loose), raw_words(question))
     columns = _outside_names(question, columns, normal_terms(question), mentions)
     if columns:  # "actions related to lubrication": a name inside the clause is a topic, not a place
         mentions = [m for m in mentions if not m.words <= clause]

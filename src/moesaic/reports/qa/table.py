@@ -35,6 +35,8 @@ LEVELS = ("subsystem", "component", "sub_component", "failure_mode")
 _WORD = re.compile(r"[a-z0-9]+(?:\.[0-9]+)?")
 _ACRONYM = re.compile(r"\(([A-Za-z]{2,6})\)")
 MIN_FUZZY = 6  # words shorter than this must match exactly
+PART_LEVELS = ("component", "sub_component")  # the levels naming a part, which may be named in part
+PART_SHARE = 2 / 3  # a part named in part: at least this share of its words, in a run
 # American spellings -> British (the spelling of the sheets we know); compared before stemming.
 _AMERICAN = """tire tyre|center centre|centered centred|color colour|gray grey|aluminum aluminium|liter litre
     |fiber fibre|vapor vapour|odor odour|behavior behaviour|labor labour|mold mould|molded moulded
@@ -227,17 +229,50 @@ def _match(name: str, question: Sequence[str]) -> frozenset[int] | None:
     return None
 
 
-def link_mentions(question: str, rows: Sequence[FmeaRow]) -> list[Mention]:
+def _part_of(name: str, question: Sequence[str]) -> frozenset[int] | None:
+    """Question word positions writing a run of at least two of ``name``'s words, and at least
+    :data:`PART_SHARE` of them, in the name's order ("the screw compressor" for "Screw compressor
+    airend"), the longest run; or None."""
+    terms_ = normal_terms(name)
+    for size in range(len(terms_) - 1, 1, -1):
+        if size < PART_SHARE * len(terms_):
+            break
+        for first in range(len(terms_) - size + 1):
+            run = terms_[first : first + size]
+            for start in range(len(question) - size + 1):
+                if all(near(question[start + k], t) for k, t in enumerate(run)):
+                    return frozenset(range(start, start + size))
+    return None
+
+
+def link_mentions(question: str, rows: Sequence[FmeaRow], *, loose: bool = False) -> list[Mention]:
     """The sheet names the question speaks of, longest first. Each question word belongs to one
     name: a name sharing words with a longer (or equally long and contiguous, or equally long and
     higher-level) name already kept is dropped, unless it covers exactly the same words (then both
-    are alternatives)."""
+    are alternatives). With ``loose``, a part named by most of its words in a run ("the screw
+    compressor" for the component "Screw compressor airend") is a mention when no whole name holds
+    those words, and a failure mode named whole names too the failure modes that write it
+    ("Bearing wear / spalling"): the reading :class:`~moesaic.reports.qa.fmea.FmeaAnswerer` falls
+    back to when the strict one finds no row or names no part."""
     words = normal_terms(question)
     found: list[Mention] = []
     for level in LEVELS:
         for name in sorted({getattr(r, level) for r in rows if getattr(r, level)}):
             covered = _match(name, words)
             if covered is not None:
+                found.append(Mention(level, name, covered))
+    # "bearing wear" also names the failure mode "Bearing wear / spalling" of another row
+    for mention in [m for m in found if m.level == "failure_mode" and loose]:
+        named = normal_terms(mention.name)
+        for name in sorted({r.failure_mode for r in rows if r.failure_mode} - {m.name for m in found}):
+            longer = normal_terms(name)
+            if any(longer[i : i + len(named)] == named for i in range(len(longer) - len(named) + 1)):
+                found.append(Mention("failure_mode", name, mention.words))
+    whole = set().union(*(m.words for m in found)) if found else set()
+    for level in PART_LEVELS if loose else ():
+        for name in sorted({getattr(r, level) for r in rows if getattr(r, level)} - {m.name for m in found}):
+            covered = _part_of(name, words)
+            if covered is not None and not covered & whole:
                 found.append(Mention(level, name, covered))
     # Longest first; among equally long names, one written as a run of the question's words
     # ("Greasing System") before one gathered from scattered words ("system ... electrical").
