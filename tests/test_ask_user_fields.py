@@ -162,8 +162,9 @@ def aircon(tmp_path_factory: pytest.TempPathFactory) -> KbAnswerer:
         ("A5", "2011-11-05", "REPAIR GREASE PUMP EX CON STOCK"),
     )
     place = {"FuncLocation": "POWER CONSUMPTION - DRIVE"}
+    closed = {"completed": "2011-12-01 16:00:00", "Action": "done"}  # all but A5 closed, as read
     documents = tuple(
-        Document(k, "work_order", t, "EX-E", pd.Timestamp(day), place if k == "A5" else {})
+        Document(k, "work_order", t, "EX-E", pd.Timestamp(day), place if k == "A5" else closed)
         for k, day, t in texts
     )
     data = MaintenanceData("site", assets=(Asset("EX-E", "excavator", {}),), documents=documents)
@@ -188,3 +189,25 @@ def test_a_stock_level_or_consumption_mentioned_only_in_passing_is_an_abstention
     answer = aircon.answer(question)
     assert answer.abstained and f"holds a {lacking}" in answer.text, answer.text
     assert not aircon.answer("How many work orders mention stock?").abstained
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Which work orders are still open?",
+        "which work orders have no closing date",
+        "open work orders on EX-E",
+    ],
+)
+def test_orders_still_open_are_those_without_a_completion_date(aircon: KbAnswerer, question: str) -> None:
+    # bottling walkthrough: "Which work orders are still open?" listed all 80 orders, not the 2 open
+    answer = aircon.answer(question)
+    assert cited(answer.citations) == {"A5"} and "not completed (no completion date)" in answer.text, (
+        answer.text
+    )
+
+
+def test_done_is_no_value_to_filter_on(aircon: KbAnswerer) -> None:
+    # bottling walkthrough: "were done" counted the orders whose Action Taken cell says "done"
+    answer = aircon.answer("How many work orders were done on EX-E?")
+    assert answer.text.startswith("5 work orders") and "action done" not in answer.text.lower(), answer.text

@@ -76,7 +76,11 @@ RELIABILITY = re.compile(
 )
 """A reliability figure of the records: the mean time between failures, or to repair."""
 _PER_ASSET = re.compile(r"\b(?:per|by|for each|each)\s+(?:asset|machine|equipment|excavator|unit)\b")
-_GENERIC_VALUES = frozenset(("unspecified", "other", "misc", "none", "unknown", "n/a", "na", "cm", "pm"))
+# Values that say nothing a question would filter on: "done" and "ok" in an Action Taken column
+# ("how many preventive work orders were done" asks for all of them).
+_GENERIC_VALUES = frozenset(
+    ("unspecified", "other", "misc", "none", "unknown", "n/a", "na", "cm", "pm", "done", "ok", "yes", "no")
+)
 MIN_VALUE_LENGTH = 3
 # Words naming the NUMERIC_FIELDS in a comparison ("cost more than 500", "labour hours above 4").
 QUANTITY_WORDS = {
@@ -123,6 +127,7 @@ class RecordQuery(NamedTuple):
     asks: str | None = None  # the field asked for ("which technician ..."); "" a person none names
     unheld: tuple[str, ...] = ()  # topic words of a latest / asked-field question that no record holds
     by_end: bool = False  # the window bounds when the work was completed ("completed in December")
+    still_open: bool = False  # orders without a completion date only ("which work orders are still open")
 
 
 def record_kind(text: str) -> tuple[str, str | None, tuple[str, ...]]:
@@ -424,6 +429,10 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
             + " " * (mentioning.end() - mentioning.start())
             + text[mentioning.end() :]
         )
+    still_open = False
+    if scope["end"].notna().any() and (found := _STILL_OPEN.search(text)):
+        still_open = True  # the base records completions: an order without one is still open
+        text = text[: found.start()] + " " * (found.end() - found.start()) + text[found.end() :]
     skip = group if operation == "top" else None
     filters = named_value_sets(text, scope, skip=skip, extra=fields, question=question)
     if named.assets and "asset_type" in filters:  # "when did BW-B1 last have its inlet filter replaced"
@@ -452,9 +461,16 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
     return RecordQuery(
         noun, table, kinds, named.assets, named.identifiers, read_window(question, anchor),
         filters, operation, group, numeric, words, (*bounds, *comparisons.filters), comparisons.unread,
-        fields, question, coded, asks, unheld, by_end,
+        fields, question, coded, asks, unheld, by_end, still_open,
     )  # fmt: skip
 
+
+_STILL_OPEN = re.compile(
+    r"\b(?:still open|open (?:work )?orders?|(?:are|is|remain|remains|left) open|not (?:yet )?"
+    r"(?:closed|completed|finished)|outstanding|unfinished|no (?:closing|completion|close) dates?"
+    r"|without (?:a )?(?:closing|completion|close) dates?)\b"
+)
+"""Words asking for the orders not completed yet: those without a completion date."""
 
 _COMPLETED_WHEN = re.compile(r"\b(?:completed|finished|closed|resolved)\b")
 """Words saying a question's time is when the work was completed, not when it was reported."""
@@ -714,6 +730,9 @@ def select(base: KnowledgeBase, frame: pd.DataFrame, query: RecordQuery) -> tupl
             keep &= lowered.str.contains(rf"\b(?:{'|'.join(map(_spelt, stems))})", regex=True)
         rows = rows[keep]
         said.append("mentioning " + " ".join(_as_written(query.question, query.words)))
+    if query.still_open:
+        rows = rows[rows["end"].isna()]
+        said.append("not completed (no completion date)")
     if query.window is not None:
         lo, hi = query.window.start, query.window.end
         when = rows["end" if query.by_end else "time"]
