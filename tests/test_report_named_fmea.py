@@ -109,3 +109,18 @@ def test_without_named_rows_an_abstaining_report_proposes_no_action() -> None:
     assert [s.text for s in sentences if s.section == "actions"] == [
         "No FMEA row or past work order gives an action for this case; none is suggested."
     ]
+
+
+def test_a_row_naming_another_types_part_is_not_cited() -> None:
+    # bottling walkthrough: an air compressor's bearing-wear report cited a conveyor roller's row
+    from moesaic.data.schema import Asset, MaintenanceData
+    from moesaic.reports.diagnose import MemoryBase
+    from moesaic.reports.diagnose.history import matching_fmea
+
+    airend = _row("site:fmea-1", "Screw compressor airend", "DE bearing", "Bearing wear / spalling")
+    airend = dataclasses.replace(airend, fields={**airend.fields, "Subsystem": "Compressed air"})
+    roller = _row("site:fmea-9", "Conveyor rollers", "Return roller", "Bearing wear")
+    assets = (Asset("AC-01", "Air Compressor", {}), Asset("CV-01", "Belt Conveyor", {}))
+    base = MemoryBase(MaintenanceData("site", assets=assets, documents=(airend, roller)))
+    assert [d.doc_id for d in matching_fmea(base, "Air Compressor", "bearing_wear")] == ["site:fmea-1"]
+    assert [d.doc_id for d in matching_fmea(base, "Belt Conveyor", "bearing_wear")] == ["site:fmea-9"]

@@ -3,6 +3,7 @@ alarms, and the asset's drawings."""
 
 from __future__ import annotations
 
+import re
 from typing import Any, NamedTuple
 
 import pandas as pd
@@ -108,9 +109,23 @@ def _preventive(order: Document) -> bool:
 
 def _of_another_type(row: Document, asset_type: str, others: set[str]) -> bool:
     """True for a site sheet's row (no ``asset_type`` field) that names another asset type of the
-    base (:func:`types_named`) and not ``asset_type``: a pump's seal row is no fan's."""
+    base (:func:`types_named`, or the type's last word anywhere in its component) and not
+    ``asset_type``: a pump's seal row is no fan's, a conveyor roller's bearing no compressor's."""
+    if "asset_type" in row.fields:
+        return False  # the row says its type
     named = types_named(row, {asset_type, *others})
-    return asset_type not in named and bool(named & others)
+    if asset_type in named:
+        return False
+    if named & others:
+        return True
+    # "Conveyor rollers" is a belt conveyor's part though "conveyor" is not its last word
+    component = set(re.findall(r"[a-z]+", str(row.fields.get("Component", "")).lower()))
+    return any(_head(t) in component for t in others) and _head(asset_type) not in component
+
+
+def _head(asset_type: str) -> str:
+    """The last word of an asset type, lower case ("conveyor" for "Belt Conveyor")."""
+    return (re.findall(r"[a-z]+", asset_type.lower()) or [""])[-1]
 
 
 def _names_fault(row: Document, label: str) -> bool:
