@@ -211,3 +211,42 @@ def test_done_is_no_value_to_filter_on(aircon: KbAnswerer) -> None:
     # bottling walkthrough: "were done" counted the orders whose Action Taken cell says "done"
     answer = aircon.answer("How many work orders were done on EX-E?")
     assert answer.text.startswith("5 work orders") and "action done" not in answer.text.lower(), answer.text
+
+
+COST = {"cost": 300.0}
+
+
+@pytest.fixture(scope="module")
+def labeller(tmp_path_factory: pytest.TempPathFactory) -> KbAnswerer:
+    assets = (Asset("P-1", "centrifugal pump", {}), Asset("L-1", "labeller", {}))
+    documents = (
+        Document(
+            "G1",
+            "work_order",
+            "glue pump blocked, cleaned glue pump",
+            "L-1",
+            pd.Timestamp("2024-01-05"),
+            COST,
+        ),
+        Document("S1", "work_order", "seal leak, replaced seal", "P-1", pd.Timestamp("2024-02-05"), COST),
+    )
+    return answerer_over(
+        tmp_path_factory.mktemp("kb"), MaintenanceData("site", assets=assets, documents=documents)
+    )
+
+
+def test_a_part_ending_like_an_asset_type_is_not_that_type(labeller: KbAnswerer) -> None:
+    # bottling walkthrough: "on the glue pump" was read as the asset type Boiler Feed Pump
+    glue = labeller.answer("How many work orders on the glue pump?")
+    assert cited(glue.citations) == {"G1"} and "asset type" not in glue.text, glue.text
+    pumps = labeller.answer("How many work orders on the pumps?")
+    assert cited(pumps.citations) == {"S1"} and "asset type centrifugal pump" in pumps.text, pumps.text
+
+
+def test_equal_totals_are_said_to_tie(labeller: KbAnswerer) -> None:
+    # bottling walkthrough: "the asset with the most downtime is AC-01 (8); next: CH-01 (8)"
+    answer = labeller.answer("Which asset cost the most?")
+    assert "2 assets tie for the highest total cost: site:L-1, site:P-1 (300 each)" in answer.text, (
+        answer.text
+    )
+    assert cited(answer.citations) == {"G1", "S1"}

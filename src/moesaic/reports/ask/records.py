@@ -288,7 +288,18 @@ def named_value_sets(
         if len(words) > MIN_VALUE_LENGTH:
             plural = "(?:e?s|ages?|ed|ing)?"  # "blockage", "blocked" for BLOCK; "leakage" for LEAK
         hits = re.finditer(rf"(?<![\w-]){pattern}{plural}(?![\w-])", text)  # "missing/loose" too
-        hit = next((h for h in hits if not any(h.start() < e and s < h.end() for s, e in taken)), None)
+        by_head = facet == "asset_type" and (
+            (value in heads and value not in types) or len(words.split()) > 1
+        )
+        hit = next(
+            (
+                h
+                for h in hits
+                if not any(h.start() < e and s < h.end() for s, e in taken)
+                and not (by_head and _another_kind(h, text, words))
+            ),
+            None,
+        )
         if hit is None or value in found.get(facet, ()):
             continue
         if facet == "asset_type" and value in heads and value not in types:
@@ -298,6 +309,27 @@ def named_value_sets(
             found[facet] = (*found.get(facet, ()), spelt_as.get((value, facet), value))
         taken.append((hit.start(), hit.end()))
     return found
+
+
+# Words that may stand before an asset type named by its last word: "the pumps", "which pump",
+# "on pumps"; not "glue pump" (a glue pump is no boiler feed pump).
+_HEAD_AFTER = (
+    "the a an all our any each every which what per on of for by to at in with from and or many most"
+)
+_BEFORE_HEAD = frozenset(f"{_HEAD_AFTER} other those these this that its their his her my your".split())
+
+
+def _another_kind(hit: re.Match[str], text: str, words: str) -> bool:
+    """True when ``hit`` names an asset type by its last word only, after a word of its own (the
+    "glue" of "glue pump"): another kind of the same thing, not the type."""
+    if len(words.split()) > 1 and hit.group(0).split()[0] == words.split()[0]:
+        return False  # the type written whole
+    before = re.search(r"([^\W\d_]+)\W*$", text[: hit.start()])
+    return (
+        before is not None
+        and text[before.end(1) : hit.start()].strip() == ""
+        and (before.group(1) not in _BEFORE_HEAD)
+    )
 
 
 _RANKED_VALUE = re.compile(
@@ -947,14 +979,23 @@ def _top_total(rows: pd.DataFrame, values: pd.Series, scope: str, label: str, na
     totals = rows[name].groupby(values).sum(min_count=1).dropna().sort_values(ascending=False, kind="stable")
     if totals.empty:
         return abstain("records", f"none of the {len(rows)} {scope} records a {name}.")
-    top = str(totals.index[0])
-    runners = ", ".join(f"{v} ({fmt_number(round(float(t), 2))})" for v, t in list(totals.items())[1:4])
+    shown = totals.round(2)
+    ties = [str(v) for v, t in shown.items() if t == shown.iloc[0]]  # as written, they are equal
+    best = fmt_number(float(shown.iloc[0]))
+    runners = ", ".join(
+        f"{v} ({fmt_number(float(t))})" for v, t in list(shown.items())[len(ties) : len(ties) + 3]
+    )
+    head = (
+        f"the {label} with the highest total {name} is {ties[0]} ({best})"
+        if len(ties) == 1
+        else f"{len(ties)} {label}{'' if label.endswith('s') else 's'} tie for the highest total {name}: "
+        f"{', '.join(ties)} ({best} each)"
+    )
     text = (
         f"Over {int(rows[name].notna().sum())} {scope} that record {_article(label)} {label} and "
-        f"{_article(name)} {name}, the {label} with the highest total {name} is {top} "
-        f"({fmt_number(round(float(totals.iloc[0]), 2))})" + (f"; next: {runners}" if runners else "") + "."
+        f"{_article(name)} {name}, {head}" + (f"; next: {runners}" if runners else "") + "."
     )
-    return KbAnswer(text, cite_records_frame(rows[values == top]), False, "records")
+    return KbAnswer(text, cite_records_frame(rows[values.isin(ties)]), False, "records")
 
 
 def _total(rows: pd.DataFrame, scope: str, query: RecordQuery) -> KbAnswer:
