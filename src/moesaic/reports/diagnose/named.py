@@ -52,13 +52,13 @@ def named_rows(
     words = {row.doc_id: row_words(row) for row in rows}
     shared = set.intersection(*words.values()) if len(words) > 1 else set()
     shared |= set(_LETTERS.findall(asset_type.lower()))
+    tokens = [set(_LETTERS.findall(order.text.lower())) for order in orders]
     out = []
     for row in rows:
         own = words[row.doc_id] - shared
         naming, strength = [], 0
-        for order in orders:
-            tokens = set(_LETTERS.findall(order.text.lower()))
-            hits = {w for w in own if any(writes(t, w) for t in tokens)}
+        for order, written in zip(orders, tokens, strict=True):
+            hits = {w for w in own if any(writes(t, w) for t in written)}
             if len(hits) >= MIN_WORDS:
                 naming.append(order)
                 strength += len(hits)
