@@ -20,7 +20,7 @@ from moesaic.reports.diagnose import MemoryBase, Report, diagnose, verify_report
 from moesaic.reports.diagnose.episodes_windows import without_standstill
 from moesaic.reports.diagnose.evidence import seasonal_outlook
 from moesaic.reports.diagnose.faults import NORMAL, Window
-from moesaic.reports.diagnose.standstill import find_standstill, running_only
+from moesaic.reports.diagnose.standstill import find_standstill, running_only, stopped_rows
 from moesaic.reports.diagnose.stats import STATISTICS, day_spread, excursion, level_held, level_spread, median
 
 DAY = 24  # hourly readings
@@ -82,6 +82,35 @@ def test_an_excursion_spans_the_stopped_hours_between_its_runs() -> None:
     x[5:15], x[15:25], x[25:35] = 9.0, np.nan, -5.0
     found = excursion(x, 2.0 + 0.1 * np.random.default_rng(0).standard_normal(336), 24.0)
     assert found is not None and (found.first, found.last) == (5, 14)
+
+
+def test_a_blank_state_reading_in_a_standstill_is_stopped_and_a_drop_while_running_is_found() -> None:
+    """Bottling walkthrough: a feed pump's flow meter left a few cells blank at night; those rows
+    kept a discharge pressure near 0 among the 'running' readings, the baseline's range of levels
+    reached down to 0.4 bar, and a seal leak's drop from 9.5 to 8.2 bar was no excursion."""
+    rng = np.random.default_rng(3)
+
+    def feed_pump(days: int, drop: slice | None = None) -> np.ndarray:
+        hour = np.arange(days * DAY) % DAY
+        running = (hour >= 6) & (hour < 22)
+        flow = np.where(running, 12.0 + 0.2 * rng.standard_normal(hour.size), 0.0)
+        pressure = np.where(running, 9.5 + 0.05 * rng.standard_normal(hour.size), 0.0)
+        if drop is not None:
+            pressure[drop] -= 1.3
+        flow[(hour == 2) | (hour == 3)] = np.nan  # blank cells in the night's standstill
+        return np.stack([flow, pressure], axis=1)
+
+    baseline, values = feed_pump(14), feed_pump(2, drop=slice(10, 22))
+    cut = without_standstill(Window(values, baseline, ("flow", "pressure"), "pump", 24.0))
+    assert cut.standstill is not None
+    assert np.isnan(cut.baseline[:, 1][np.isnan(baseline[:, 0])]).all()  # blank between stopped
+    assert np.nanmin(cut.baseline[:, 1]) > 9.0
+    found = excursion(cut.values[:, 1], cut.baseline[:, 1], 24.0)
+    assert found is not None and (found.first, found.last) == (10, 21)
+    # a blank next to a running reading, or at an end, is not known to be stopped
+    edge = np.array([np.nan, 0.0, np.nan, 5.0, np.nan, 0.0, np.nan])
+    assert stopped_rows(edge, 1.0).tolist() == [False, True, False, False, False, True, False]
+    assert stopped_rows(np.array([0.0, np.nan, np.nan, 0.0]), 1.0).all()
 
 
 # ------------------------------------------------------------------ end to end on a small plant

@@ -71,11 +71,27 @@ def _states(x: np.ndarray) -> tuple[float, float, float] | None:
 
 
 def stopped_rows(x: np.ndarray, level: float) -> np.ndarray:
-    """(T,) bool: readings of the state channel ``x`` (T,) at or under ``level`` (a missing one is
-    not known to be stopped)."""
+    """(T,) bool: readings of the state channel ``x`` (T,) at or under ``level``.
+
+    A missing reading between two stopped ones is stopped too: a flow meter's blank cell in the
+    night's standstill would otherwise keep that row's other channels (a pressure near zero) among
+    the running readings. A missing one next to a running reading, or at either end, is not known
+    to be stopped.
+    """
     x = np.asarray(x, dtype=np.float64)
+    seen = np.isfinite(x)
     with np.errstate(invalid="ignore"):
-        return np.isfinite(x) & (np.abs(x) <= level)
+        stopped = seen & (np.abs(x) <= level)
+    idx = np.flatnonzero(seen)
+    if idx.size == 0 or seen.all():
+        return stopped
+    rows = np.arange(len(x))
+    before = np.searchsorted(idx, rows, side="right") - 1
+    after = np.searchsorted(idx, rows, side="left")
+    inside = ~seen & (before >= 0) & (after < idx.size)
+    prev = stopped[idx[np.clip(before, 0, None)]]
+    nxt = stopped[idx[np.clip(after, None, idx.size - 1)]]
+    return stopped | (inside & prev & nxt)
 
 
 def find_standstill(values: np.ndarray, baseline: np.ndarray, channels: Sequence[str]) -> Standstill | None:
