@@ -197,7 +197,7 @@ def test_routine_checks_vote_for_nothing_and_a_plan_from_the_fmea_ends_with_a_te
         assert "inspect:uncoded" not in keys
         assert "lubricate:uncoded" in keys  # a preventive order that did something still votes
         fmea = next(s for s in plan.scenarios if s.key.startswith("replace:"))
-        assert fmea.steps[:2] == ("inspect Pump bearing", "replace: Replace bearing; check alignment")
+        assert fmea.steps[:2] == ("inspect Pump bearing", "Replace bearing; check alignment")  # as written
         assert fmea.steps[2:] == ("test Pump bearing under load before release",)
         with pytest.raises(ValueError, match="3 of them routine checks that did nothing but inspect"):
             plan_scenarios(kb, asset_id="P-1", text="monthly round chk temps")
@@ -229,7 +229,8 @@ def test_an_fmea_row_is_proposed_when_no_past_order_is_similar(tmp_path: Path) -
     plan = _plan_with_fmea(tmp_path, ORDERS, fmea, "level transmitter reading frozen, flat line on DCS")
     best = plan.scenarios[0]
     assert best.key == "replace:Sensor failure (stuck / frozen reading)", [s.key for s in plan.scenarios]
-    assert [c.why.split(":")[0] for c in best.citations] == ["FMEA recommended action", "nearest past order"]
+    cited = [c.why.split(":")[0] for c in best.citations]
+    assert cited == ["FMEA recommended action", "nearest past order, not support"]  # and says so
 
 
 def test_an_fmea_plan_takes_its_cost_from_past_orders_that_did_its_action_on_its_part(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from moesaic.knowledge import KnowledgeBase, KnowledgeBaseError
 from moesaic.reports.scenarios.feedback import record_feedback
 from moesaic.reports.scenarios.planner import NoScenario, plan_scenarios
 from moesaic.reports.scenarios.ranker import VERDICTS, Verdict
+from moesaic.reports.scenarios.readings import read_diagnosis
 
 KbOption = Annotated[Path, typer.Option("--kb", help="The knowledge-base folder.")]
 
@@ -52,7 +53,9 @@ def scenarios(
     json: Annotated[bool, typer.Option("--json", help="Print the scenarios as JSON.")] = False,
 ) -> None:
     """Ranked maintenance scenarios for ASSET: actions, the failure mode addressed, why, expected
-    downtime and cost from history, the risk if deferred (FMEA), and the records they rest on."""
+    downtime and cost from history, the risk if deferred (FMEA), and the records they rest on. A
+    window with no event or corrective order is read from the asset's series (the diagnosis of
+    `moesaic report`): a fault they show is planned for, a calm window has nothing to plan."""
     if (window is None) == (work_order is None):
         fail("give exactly one of --window T0..T1 and --work-order TEXT")
     try:
@@ -63,6 +66,7 @@ def scenarios(
                 text=work_order,
                 window=None if window is None else _window(window),
                 top=top,
+                read_series=read_diagnosis(base),
             )
     except KeyError as err:
         fail(str(err.args[0]))
@@ -86,7 +90,7 @@ def scenarios(
     situation = f"[bold]{escape(plan.situation.asset_id)}[/]: {escape(plan.situation.text)}"
     console.print(situation, markup=True, highlight=False)
     for position, s in enumerate(plan.scenarios, start=1):
-        heading = f"\n[bold]{position}. {escape(s.key)}[/]  id {s.scenario_id}"
+        heading = f"\n[bold]{position}. {escape(s.title or s.key)}[/]  id {s.scenario_id}"
         console.print(heading, markup=True, highlight=False)
         for step in s.steps:
             console.print(f"   - {step}", highlight=False)

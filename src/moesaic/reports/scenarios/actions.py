@@ -114,3 +114,25 @@ def text_verbs(text: str) -> set[str]:
         for action, by_language in ACTION_WORDS.items()
         if any(_names(w, stem, lang) for w in words for lang, stems in by_language.items() for stem in stems)
     }
+
+
+# Words that add a thing rather than swap a worn one: installing monitoring is monitoring.
+ADDING = ("install", "fit", "new")
+
+
+def instruction_verb(text: str) -> str:
+    """The action an instruction (an FMEA row's recommended action) asks for: the most invasive one
+    its words name (:data:`INVASIVE`: "Replace seal kit; check flush" is a replacement), or
+    ``inspect`` when they name none; but an instruction to install or fit monitoring ("Install
+    online vibration monitoring") asks for monitoring, not a replacement, when nothing else in it
+    replaces."""
+    verbs = text_verbs(text)
+    words = {w for w in _LETTERS.findall(fold(text)) if not any(x in w for x in NOT_ACTIONS)}
+    replacing = {
+        w
+        for w in words
+        if any(_names(w, s, lang) for lang, stems in ACTION_WORDS["replace"].items() for s in stems)
+    }
+    if "monitor" in verbs and replacing and all(w.startswith(ADDING) for w in replacing):
+        verbs.discard("replace")
+    return next((v for v in INVASIVE if v in verbs), "inspect")

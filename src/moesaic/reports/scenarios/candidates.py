@@ -34,7 +34,7 @@ from typing import NamedTuple
 
 from moesaic.data.schema import Document
 from moesaic.reports.qa.table import FmeaRow, terms
-from moesaic.reports.scenarios.actions import INVASIVE, text_verbs
+from moesaic.reports.scenarios.actions import instruction_verb, text_verbs
 from moesaic.reports.scenarios.coding import (
     COST_FIELDS,
     DURATION_FIELDS,
@@ -51,7 +51,7 @@ from moesaic.reports.scenarios.coding import (
 from moesaic.reports.scenarios.coding import action_verb as action_verb
 from moesaic.reports.scenarios.coding import failure_mode as failure_mode
 from moesaic.reports.scenarios.coding import scenario_key as scenario_key
-from moesaic.reports.scenarios.figures import is_about
+from moesaic.reports.scenarios.figures import fmea_support, is_about
 from moesaic.reports.scenarios.scenario import Citation, Scenario, Situation
 from moesaic.reports.scenarios.scope import FmeaScope, fmea_applies
 from moesaic.reports.scenarios.similarity import (
@@ -60,7 +60,7 @@ from moesaic.reports.scenarios.similarity import (
     sheet_overlap,
     shorthand_tokens,
 )
-from moesaic.reports.scenarios.steps import fmea_steps, history_steps
+from moesaic.reports.scenarios.steps import fmea_steps, fmea_title, history_steps, history_title
 
 logger = logging.getLogger(__name__)
 
@@ -179,7 +179,7 @@ class ScenarioGenerator:
         # (a window's situation whose only similar order is its own, left out of the history)
         nearest = neighbours or self.nearest_orders(situation.text, asset_id=situation.asset_id)[:1]
         scenarios += self._from_fmea(
-            situation, words, verbs, nearest, {s.key for s in scenarios} | backed, fmea
+            situation, words, verbs, neighbours, nearest, {s.key for s in scenarios} | backed, fmea
         )
         return scenarios
 
@@ -309,6 +309,7 @@ class ScenarioGenerator:
             key=key,
             failure_mode=fm,
             steps=history_steps(verb, system, fm),
+            title=history_title(verb, system, fm, row),
             reason=reason,
             downtime_h=downtime.value,
             cost=cost.value,
@@ -339,28 +340,41 @@ class ScenarioGenerator:
         situation: Situation,
         words: set[str],
         verbs: set[str],
+        similar: list[Neighbour],
         neighbours: list[Neighbour],
         taken: set[str],
         fmea: list[int],
     ) -> list[Scenario]:
+        """Plans of the FMEA rows sharing words with the situation; ``similar`` are the past orders
+        similar to it, ``neighbours`` those or else the nearest one (none: no plan)."""
         if not self.config.fmea_rows or not neighbours:
             return []
         tokens = shorthand_tokens(_NEGATED.sub(" ", situation.text))  # "brg" writes bearing
         shared = [(sheet_overlap(self._fmea_terms[i], self._fmea_words[i], words, tokens), i) for i in fmea]
         overlaps = sorted((p for p in shared if p[0] >= 2), key=lambda p: (-p[0], p[1]))
+        unseen = (
+            f"; no similar past order of {self.describe_peers(situation.asset_id)} names its part or failure"
+        )
         scenarios = []
         for overlap, index in overlaps[: self.config.fmea_rows]:
             row = self._fmea[index]
-            # "Replace seal kit; check flush" is a replacement: the most invasive verb, as for past orders
-            verb = next((v for v in INVASIVE if v in text_verbs(row.action)), "inspect")
+            # "Replace seal kit; check flush" is a replacement, "Install online vibration monitoring" is not
+            verb = instruction_verb(row.action)
             key = f"{verb}:{row.failure_mode}"
             if key in taken or f"{verb}:{row.row_id}" in taken:
                 continue
             taken.add(key)
-            top = neighbours[0].document
+            support = fmea_support(
+                row,
+                [self._fmea[i] for i in fmea],
+                similar=[n.document for n in similar],
+                own=situation.orders,
+                readings=situation.readings,
+                nearest=(neighbours[0].document, neighbours[0].similarity),
+            )
             citations: tuple[Citation, ...] = (
                 Citation("documents", row.row_id, f"FMEA recommended action: {row.action}"),
-                Citation("documents", top.doc_id, f"nearest past order: {top.text!r}"),
+                support,
             )
             features = {
                 "fmea": 1.0,
@@ -386,7 +400,7 @@ class ScenarioGenerator:
                 citations += tuple(
                     Citation("documents", d.doc_id, f"{when[d.doc_id]} {verb} order: {d.text!r}")
                     for d in done[:3]
-                    if d.doc_id != top.doc_id
+                    if d.doc_id != support.record_id
                 )
             scenarios.append(
                 Scenario(
@@ -394,9 +408,11 @@ class ScenarioGenerator:
                     key=key,
                     failure_mode=row.failure_mode,
                     steps=fmea_steps(verb, row),
+                    title=fmea_title(row),
                     reason=(
                         f"FMEA row {row.row_id} ({row.component}: {row.failure_mode}) "
                         f"shares {overlap} words with the situation{figures}"
+                        f"{'' if support.why.startswith('similar') else unseen}"
                     ),
                     downtime_h=downtime.value,
                     cost=cost.value,

@@ -1,4 +1,5 @@
-"""Which work orders an FMEA plan's downtime and cost are read from: those about its part.
+"""Which work orders an FMEA plan's downtime and cost are read from, and which record it cites
+beside its row: those about its part.
 
 An order is about an FMEA row when its words name the row's part, or a word of the row's failure
 mode while naming no part of another row of the asset's sheet. Failure-mode words are shared
@@ -9,9 +10,11 @@ crankshaft bearing replacement costs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
+from moesaic.data.schema import Document
 from moesaic.reports.qa.table import FmeaRow, terms
+from moesaic.reports.scenarios.scenario import Citation
 
 
 def part_words(row: FmeaRow) -> set[str]:
@@ -34,3 +37,37 @@ def is_about(words: set[str], row: FmeaRow, others: Iterable[FmeaRow]) -> bool:
         return False
     elsewhere = set().union(*(part_words(o) for o in others if o.row_id != row.row_id)) - named_by(row)
     return not words & elsewhere
+
+
+def fmea_support(
+    row: FmeaRow,
+    others: Sequence[FmeaRow],
+    *,
+    similar: Sequence[Document],
+    own: Sequence[Document],
+    readings: Citation | None,
+    nearest: tuple[Document, float],
+) -> Citation:
+    """The record an FMEA row's plan cites beside the row, the first there is of: a ``similar``
+    past order about the row (best first), an order of the situation (``own``, a window's) about
+    it, the situation's ``readings``, any order of the situation; else the ``nearest`` past order
+    (and the share of the situation's word weight it shares), labelled as what it is: one that
+    names neither the row's part nor its failure, shown for context, not as support (a noisy DE
+    bearing's plan cited another compressor's temperature sensor as its "nearest past order")."""
+    for order in similar:
+        if is_about(set(terms(order.text)), row, others):
+            return Citation("documents", order.doc_id, f"similar past order: {order.text!r}")
+    about = [d for d in own if is_about(set(terms(d.text)), row, others)]
+    if about or (own and readings is None):
+        order = (about or list(own))[0]
+        return Citation("documents", order.doc_id, f"the window's order: {order.text!r}")
+    if readings is not None:
+        return readings
+    order, shares = nearest
+    part = (row.sub_component or row.component).lower()
+    return Citation(
+        "documents",
+        order.doc_id,
+        f"nearest past order, not support: it names neither {part} nor {row.failure_mode.lower()} "
+        f"(shares {shares:.0%} of the situation's word weight): {order.text!r}",
+    )

@@ -8,7 +8,7 @@ Example:
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 import pandas as pd
@@ -20,7 +20,7 @@ from moesaic.reports.scenarios.candidates import CandidateConfig, ScenarioGenera
 from moesaic.reports.scenarios.coding import is_preventive, is_routine_check, read_coding
 from moesaic.reports.scenarios.feedback import load_ranker, store_proposals
 from moesaic.reports.scenarios.ranker import RankerConfig
-from moesaic.reports.scenarios.scenario import Scenario, Situation
+from moesaic.reports.scenarios.scenario import Citation, Scenario, Situation
 from moesaic.reports.scenarios.scope import asset_sources, fmea_scopes
 
 
@@ -37,10 +37,43 @@ class ScenarioPlan(NamedTuple):
     scenarios: list[Scenario]  # best first
 
 
-def window_situation(kb: KnowledgeBase, asset_id: str, start: pd.Timestamp, end: pd.Timestamp) -> Situation:
+class SeriesReading(NamedTuple):
+    """What an asset's readings show over a window (a diagnosis of its series).
+
+    ``finding`` is what they show, in words ("readings ...: probable bearing wear on Vib DE"), ""
+    when they show no fault; ``calm`` is True when they look normal (no fault and nothing out of
+    line), False when they cannot tell (no series, too few readings); ``reason`` says which, and
+    ``source`` names what read them ("the diagnosis of its series").
+    """
+
+    finding: str
+    calm: bool
+    reason: str
+    source: str
+
+
+ReadSeries = Callable[[str, pd.Timestamp, pd.Timestamp], SeriesReading]
+"""``read(asset key, start, end)``: what the asset's readings show over the window."""
+
+
+def window_situation(
+    kb: KnowledgeBase,
+    asset_id: str,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    *,
+    read_series: ReadSeries | None = None,
+) -> Situation:
     """The situation of an asset over ``[start, end]``: its events and work orders in the window.
 
+    A window with no event and no corrective order (nothing or only the maintenance plan's
+    preventive orders) is read from the asset's series when ``read_series`` is given: a fault
+    they show is the situation (the wear began before anyone wrote an order); readings that look
+    normal leave nothing to plan (:class:`NoScenario`, saying so); readings that cannot tell leave
+    the window to its preventive orders, as without ``read_series``.
+
     Raises:
+        NoScenario: the window is calm: no event, no corrective order, readings that look normal.
         ValueError: ``start`` after ``end``, or nothing recorded for the asset in the window.
     """
     if start > end:
@@ -52,6 +85,17 @@ def window_situation(kb: KnowledgeBase, asset_id: str, start: pd.Timestamp, end:
         for d in kb.documents(asset_id=key)
         if d.kind == "work_order" and d.time is not None and start <= d.time <= end
     ]
+    reading = None
+    if read_series is not None and not parts and all(is_preventive(d) for d in orders):
+        reading = read_series(key, start, end)
+        if reading.finding:
+            cited = Citation("series", key, f"{reading.source}: {reading.finding}")
+            return Situation(asset_id=key, text=reading.finding, readings=cited)
+        if reading.calm:
+            raise NoScenario(
+                Situation(asset_id=key, text=f"{reading.source}: {reading.reason}"),
+                _calm(key, start, end, orders, reading),
+            )
     # preventive orders in the window (a round, a greasing) are the maintenance plan's calendar,
     # not the situation's, unless they are all it holds: then those that did something, else all
     tiers = (
@@ -62,12 +106,32 @@ def window_situation(kb: KnowledgeBase, asset_id: str, start: pd.Timestamp, end:
     told = tiers[0] if parts else next((t for t in tiers if t), [])
     parts += [d.text for d in told]
     if not parts:
+        series = (
+            f", and {reading.source} says nothing of it ({reading.reason})" if reading is not None else ""
+        )
         raise ValueError(
-            f"asset {key!r} has no events or work orders between {start} and {end}, so the window "
-            "names no situation; describe it with --work-order TEXT (what was seen, e.g. 'vibration "
-            "high on pump'), or see what its series show with `moesaic report` over the window"
+            f"asset {key!r} has no events or work orders between {start} and {end}{series}, so the "
+            "window names no situation; describe it with --work-order TEXT (what was seen, e.g. "
+            "'vibration high on pump'), or see what its series show with `moesaic report` over the window"
         )
     return Situation(asset_id=key, text=" ; ".join(parts), orders=tuple(told))
+
+
+def _calm(
+    key: str, start: pd.Timestamp, end: pd.Timestamp, orders: Sequence[Document], reading: SeriesReading
+) -> str:
+    """Why a calm window has nothing to plan."""
+    span = f"{start:%Y-%m-%d %H:%M} to {end:%Y-%m-%d %H:%M}".replace(" 00:00", "")
+    if orders:
+        listed = "; ".join(f"{d.doc_id} {d.text!r}" for d in orders[:3])
+        held = f"only preventive work orders ({listed}{'; ...' if len(orders) > 3 else ''})"
+    else:
+        held = "no work orders"
+    return (
+        f"nothing to plan for {key} from {span}: the window holds no events and {held}, and "
+        f"{reading.source} finds no fault ({reading.reason}); describe what was seen with "
+        "--work-order TEXT to plan for it"
+    )
 
 
 def history_generator(
@@ -108,10 +172,15 @@ def plan_scenarios(
     top: int = 5,
     config: CandidateConfig | None = None,
     ranker_config: RankerConfig | None = None,
+    read_series: ReadSeries | None = None,
 ) -> ScenarioPlan:
     """Ranked scenarios for an asset, from a work-order ``text`` or a time ``window``; stored for feedback.
 
+    ``read_series`` reads a window's series when it holds no event or corrective order
+    (:func:`window_situation`).
+
     Raises:
+        NoScenario: a calm window, or no scenario for the situation (a ``ValueError``: the reason).
         ValueError: neither or both of ``text`` and ``window``, an empty situation, no past order
             to learn from (none before the window, none of the asset or its type), no similar
             past order (none shares ``min_similarity`` of the situation's word weight: the nearest
@@ -122,7 +191,7 @@ def plan_scenarios(
     if top < 1:
         raise ValueError(f"`top` must be >= 1, got {top}")
     if window is not None:
-        situation = window_situation(kb, asset_id, *window)
+        situation = window_situation(kb, asset_id, *window, read_series=read_series)
         before = window[0]
     else:
         situation = Situation(asset_id=kb.resolve_asset(asset_id), text=str(text))

@@ -16,17 +16,26 @@ from typing import Any, NamedTuple
 from moesaic.data.schema import Document
 
 
+class Citation(NamedTuple):
+    table: str  # documents (work orders, FMEA rows), events, or series (an asset's readings)
+    record_id: str
+    why: str
+
+
 @dataclass(frozen=True)
 class Situation:
     """What the scenarios answer: an asset (a key of the base) and a description of its state.
 
     ``orders`` are the work orders the description was read from (a window's), if any: what the
-    work they did cost counts for the plans doing it. They are not part of its identity.
+    work they did cost counts for the plans doing it. ``readings`` cites the asset's series when
+    the description was read from them (a window with no order or event). Neither is part of its
+    identity.
     """
 
     asset_id: str
     text: str
     orders: tuple[Document, ...] = field(default=(), compare=False, repr=False)
+    readings: Citation | None = field(default=None, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.text.strip():
@@ -37,19 +46,13 @@ class Situation:
         return hashlib.sha256(f"{self.asset_id}\n{self.text}".encode()).hexdigest()[:12]
 
 
-class Citation(NamedTuple):
-    table: str  # documents (work orders, FMEA rows) or events
-    record_id: str
-    why: str
-
-
 @dataclass(frozen=True)
 class Scenario:
     """One proposed course of action.
 
     Attributes:
         scenario_id: stable id (situation and key), used by feedback.
-        key: ``"<verb>:<failure mode>"``.
+        key: ``"<verb>:<failure mode>"``, the identity the ranker and the feedback learn.
         failure_mode: the failure mode addressed.
         steps: the ordered actions, each starting with a verb of
             :data:`~moesaic.reports.scenarios.actions.ACTIONS`.
@@ -62,6 +65,8 @@ class Scenario:
         occurrence: FMEA occurrence (1-10), None when no FMEA row matches.
         citations: the supporting records, at least two.
         features: named signals read by the ranker.
+        title: what the plan does, in words ("replace DE bearing (Bearing wear / spalling)"); ""
+            in proposals stored before titles were (show the key then).
     """
 
     scenario_id: str
@@ -75,6 +80,7 @@ class Scenario:
     occurrence: float | None
     citations: tuple[Citation, ...]
     features: Mapping[str, float] = field(default_factory=dict)
+    title: str = ""
 
     def __post_init__(self) -> None:
         if len(self.citations) < 2:
@@ -98,6 +104,7 @@ class Scenario:
             "occurrence": self.occurrence,
             "citations": [c._asdict() for c in self.citations],
             "features": dict(self.features),
+            "title": self.title,
         }
 
     @classmethod
@@ -114,4 +121,5 @@ class Scenario:
             occurrence=data["occurrence"],
             citations=tuple(Citation(**c) for c in data["citations"]),
             features=dict(data["features"]),
+            title=str(data.get("title", "")),
         )

@@ -65,8 +65,9 @@ def fmea_scopes(
 def types_named(row: Document, kinds: Iterable[str]) -> set[str]:
     """The asset types of ``kinds`` a site sheet's row names in its subsystem or component; none
     for a row with an ``asset_type`` field (it says its type). A type is named by all its words,
-    or by its last one as the subsystem ("Pump" for ``dosing_pump``) or as the component's last
-    word ("Centrifugal pump" for ``intake_pump``)."""
+    or by its last one as the subsystem ("Pump" for ``dosing_pump``) or as a word of the component
+    ("Centrifugal pump" for ``intake_pump``; "Conveyor rollers" for ``Belt Conveyor``, whose
+    return-roller bearing row is no air compressor's)."""
     if "asset_type" in row.fields:
         return set()
 
@@ -75,7 +76,7 @@ def types_named(row: Document, kinds: Iterable[str]) -> set[str]:
         return found | {w[:-1] for w in found if w.endswith("s")}  # "pumps" names pump
 
     words, subsystem = words_of(_WHERE), words_of(_WHERE[:1])
-    component = re.findall(r"[a-z]+", str(row.fields.get("Component", "")).lower())[-1:]
+    component = re.findall(r"[a-z]+", str(row.fields.get("Component", "")).lower())
     heads = subsystem | {w[:-1] if w.endswith("s") else w for w in component}
 
     def named(kind: str) -> bool:
