@@ -32,7 +32,13 @@ def least_rows_held_apart(smooth: int) -> int:
 
 
 def fit_on_training_rows(
-    fitted: BaseDetector, values: np.ndarray, count: int, channels: Sequence[str], path: Path | str
+    fitted: BaseDetector,
+    values: np.ndarray,
+    count: int,
+    channels: Sequence[str],
+    path: Path | str,
+    *,
+    rows: np.ndarray | None = None,
 ) -> str:
     """Fit ``fitted`` on the first ``count`` rows. A detector that ``memorises`` fits its model on
     the earlier rows and its threshold on the later ones (:data:`CALIBRATION_SHARE` and
@@ -50,6 +56,8 @@ def fit_on_training_rows(
         count: the training rows.
         channels: the C channel names.
         path: the file the readings come from, named in errors.
+        rows: (T,) the file's row (from 0) of each row of ``values`` when they are some of its rows
+            (a machine's running rows), named in what was done; None: the file's first T rows.
 
     Raises:
         ValueError: fewer than :data:`MIN_FIT_ROWS` training rows, or a channel without a reading in
@@ -70,8 +78,16 @@ def fit_on_training_rows(
     both_read = all(np.isfinite(p).any(axis=0).all() for p in (values[:cut], values[cut:count]))
     if fitted.memorises and count >= least_rows_held_apart(smooth) and both_read:
         fitted.fit(values[:cut], validation=values[cut:count], channels=channels)
+        if rows is not None:
+            return (
+                f"fitted on the {cut} running rows of rows 1-{rows[cut - 1] + 1}, threshold from the "
+                f"{count - cut} of rows {rows[cut - 1] + 2}-{rows[count - 1] + 1}"
+            )
         return f"fitted on rows 1-{cut}, threshold from rows {cut + 1}-{count}"
     fitted.fit(values[:count], channels=channels)
+    if rows is not None:
+        last = rows[count - 1] + 1
+        return f"fitted on the {count} running rows of rows 1-{last}, threshold from the same rows"
     return f"fitted on {count} rows, threshold from the same rows"
 
 
