@@ -31,6 +31,7 @@ from moesaic.reports.plots import detection_figure, figure_png, mask_spans
 from moesaic.tasks.anomaly import AnomalyConfig, detection_table, training_rows
 from moesaic.tasks.detector_fit import Stuck, fit_on_training_rows, least_rows_held_apart, stuck_readings
 from moesaic.tasks.detector_registry import DETECTORS, load_detector, make_detector
+from moesaic.tasks.detector_standstill import RunningRows, running_rows, spread, spread_stuck
 from moesaic.tasks.detectors import KIND_PREFIX, BaseDetector, Detection
 from moesaic.tasks.detectors_pipeline import MIN_FIT_ROWS
 
@@ -129,18 +130,46 @@ def _without_warm_up(detection: Detection, smooth: int) -> Detection:
     return detection._replace(score=score)
 
 
-def _stuck_setting(settings: list[str] | None) -> tuple[list[str] | None, bool]:
-    """``--set`` without its ``stuck=`` setting, and whether the stuck-reading rule is on."""
-    rest, on = [], True
+SWITCHES = {
+    "stuck": "1 (the stuck-reading rule, the default) or 0 (none)",
+    "standstill": "1 (a machine that starts and stops is read on its running rows, the default) or 0 "
+    "(every row)",
+}
+"""The command's own ``--set`` settings, on or off, and what each value does."""
+
+
+def _switch_settings(settings: list[str] | None) -> tuple[list[str] | None, dict[str, bool]]:
+    """``--set`` without the command's own :data:`SWITCHES`, and whether each is on."""
+    rest, on = [], dict.fromkeys(SWITCHES, True)
     for setting in settings or ():
         key, _, value = setting.partition("=")
-        if key.strip() != "stuck":
+        key = key.strip()
+        if key not in SWITCHES:
             rest.append(setting)
         elif value.strip().lower() in ("0", "false", "off", "no"):
-            on = False
+            on[key] = False
         elif value.strip().lower() not in ("1", "true", "on", "yes"):
-            fail(f"--set {setting!r}: stuck takes 1 (the stuck-reading rule, the default) or 0 (none)")
+            fail(f"--set {setting!r}: {key} takes {SWITCHES[key]}")
     return rest or None, on
+
+
+def _standstill_line(state: RunningRows, count: int, scored: np.ndarray) -> str:
+    """The summary's line on a machine that starts and stops: the channel that tells the state, its
+    stopped level and the share of rows stopped."""
+    found = state.standstill
+    later = f" and {1.0 - state.running[scored].mean():.0%} of the later rows" if scored.any() else ""
+    shares = (
+        f"{state.training_share:.0%} of the training rows{later}"
+        if count
+        else f"{state.training_share:.0%} of the rows (judged from this file: a saved detector keeps no "
+        "training rows)"
+    )
+    return (
+        f"the machine starts and stops: {found.channel!r} at or under {found.level:.3g} reads stopped, "
+        f"{shares}; the detector is fitted, thresholded and scored on the running rows only, and a "
+        "stopped row has no score, no alarm and state 'stopped' in the output (--set standstill=0: "
+        "every row)"
+    )
 
 
 def _new_detector(detector: str, steps: int | None, settings: list[str] | None) -> BaseDetector:
@@ -180,7 +209,8 @@ def detect(
         Path,
         typer.Option(
             "--out",
-            help="Output CSV: time, score, alarm, top_channels (and rule, when a stuck reading is in alarm).",
+            help="Output CSV: time, score, alarm, top_channels (and state, when the machine starts and "
+            "stops; rule, when a stuck reading is in alarm).",
         ),
     ],
     train_until: Annotated[
@@ -221,7 +251,8 @@ def detect(
         typer.Option(
             "--set",
             help="Detector setting KEY=VALUE, repeatable: smooth, quantile, factor, min_run, backdate "
-            "(date alarms from their first step), stuck (0: no stuck-reading rule), or the detector's own "
+            "(date alarms from their first step), stuck (0: no stuck-reading rule), standstill (0: a machine "
+            "that starts and stops is read on every row, not on its running rows), or the detector's own "
             "(consensus: members, backbone.*).",
         ),
     ] = None,
@@ -242,7 +273,7 @@ def detect(
     if top < 1:
         fail(f"--top must be >= 1, got {top}")
     check_outputs(files=(out, plot), folders=(save,), png=plot)
-    settings, stuck_rule = _stuck_setting(settings)
+    settings, switches = _switch_settings(settings)
     try:
         if save is not None:
             check_model_folder(save, KIND_PREFIX + detector)  # before fitting
@@ -266,14 +297,37 @@ def detect(
             count = int(np.flatnonzero(kept)[count - 1]) + 1  # and the empty rows among them
             fitted = _new_detector(detector, steps, settings)
             values = np.where(series.observed, series.values, np.nan)
+        names = list(fitted.channels_) if load is not None else series.channels
+        state = running_rows(values, count, names) if switches["standstill"] else None
+        read, trained = values, count  # the rows the detector reads, and how many of them it learns
+        if state is not None:
+            read, trained = values[state.running], int(state.running[:count].sum())
+        if load is None and state is None:
             with working(f"fitting {detector} on {count} rows"):
                 learnt = fit_on_training_rows(fitted, values, count, series.channels, csv)
-        detection = _without_warm_up(fitted.predict(values), fitted.config.smooth)
+        elif load is None:
+            assert state is not None
+            if trained < MIN_FIT_ROWS:
+                raise ValueError(
+                    f"--train-until gives {count} training rows, of which {trained} running "
+                    f"({state.standstill.channel!r} above {state.standstill.level:.3g}); a detector needs at "
+                    f"least {MIN_FIT_ROWS} normal running rows (or --set standstill=0 for every row)"
+                )
+            at = np.flatnonzero(state.running)  # the file's row of each running row
+            with working(f"fitting {detector} on the {trained} running rows of {count}"):
+                learnt = fit_on_training_rows(fitted, read, trained, series.channels, csv, rows=at)
+        detection = _without_warm_up(fitted.predict(read), fitted.config.smooth)
         # a loaded detector has no training rows to learn the repeats from
-        stuck = stuck_readings(values, count) if count and stuck_rule else None
+        stuck = stuck_readings(read, trained) if count and switches["stuck"] else None
+        if state is not None:
+            detection = spread(detection, state.running)
+            stuck = None if stuck is None else spread_stuck(stuck, state.running)
         if stuck is not None and stuck.runs:
             detection = _with_stuck(detection, stuck)
         table = utc_times(detection_table(series.time, detection, top=top), "time", series)
+        if state is not None:
+            table["top_channels"] = np.where(state.running, table["top_channels"], "")
+            table["state"] = np.where(state.running, "running", "stopped")
         if stuck is not None and stuck.runs:  # which alarms a rule raised, not the detector's score
             table["rule"] = np.where(stuck.steps.any(axis=1), "stuck reading", "")
         table = table[kept]
@@ -296,12 +350,20 @@ def detect(
         fail(str(err))
     scored = kept.copy()
     scored[:count] = False  # the file's rows after the training rows
-    alarms, rows = int(detection.alarm[scored].sum()), int(scored.sum())
     later = "later rows" if count else "rows"
+    stopped = standstill = ""
+    if state is not None:
+        standstill = _standstill_line(state, count, scored)
+        stopped = f" ({int((scored & ~state.running).sum())} stopped {later} not scored)"
+        later = "later running rows" if count else "running rows"
+        scored &= state.running
+    alarms, rows = int(detection.alarm[scored].sum()), int(scored.sum())
     console.print(
         f"{detector}: {learnt}, threshold {detection.threshold:.4g}; "
-        f"{alarms} of {rows} {later} in alarm; wrote {out}" + (f" and {plot}" if plot else "")
+        f"{alarms} of {rows} {later} in alarm{stopped}; wrote {out}" + (f" and {plot}" if plot else "")
     )
+    if standstill:
+        console.print(standstill, soft_wrap=True, highlight=False)
     short = _short_training(series.time, count)
     if short:
         console.print(f"[yellow]warning:[/] {short}", markup=True, highlight=False)
@@ -310,7 +372,7 @@ def detect(
         cause = (
             "the threshold was set on the rows the detector learnt, which it scores too low: give at "
             f"least {least} training rows with --train-until so that some are held apart"
-            if 0 < count < least
+            if 0 < trained < least
             else "the training rows may not cover normal operation (a daily cycle, every load); give "
             "more with --train-until, or check that the process changed"
         )
@@ -320,9 +382,11 @@ def detect(
             highlight=False,
         )
     for c, first, last in stuck.runs[:MAX_STUCK_SHOWN] if stuck is not None else ():
+        assert stuck is not None
         console.print(
             f"stuck reading: {series.channels[c]} stays at {float(values[first, c]):.6g} from "
-            f"{_when(series, first)} to {_when(series, last)} ({last - first + 1} rows), longer "
+            f"{_when(series, first)} to {_when(series, last)} ({int(stuck.steps[first : last + 1, c].sum())} "
+            "rows), longer "
             "than any repeat in the training rows: in alarm",
             style="yellow",
             soft_wrap=True,
