@@ -40,7 +40,6 @@ from moesaic.reports.scenarios.coding import (
     DURATION_FIELDS,
     UNCODED_FM,
     describe_coding,
-    failure_code_words,
     is_preventive,
     is_routine_check,
     median_figure,
@@ -51,13 +50,13 @@ from moesaic.reports.scenarios.coding import (
 from moesaic.reports.scenarios.coding import action_verb as action_verb
 from moesaic.reports.scenarios.coding import failure_mode as failure_mode
 from moesaic.reports.scenarios.coding import scenario_key as scenario_key
-from moesaic.reports.scenarios.figures import fmea_support, is_about
+from moesaic.reports.scenarios.figures import done_before, fmea_support, plan_figures
 from moesaic.reports.scenarios.scenario import Citation, Scenario, Situation
 from moesaic.reports.scenarios.scope import FmeaScope, fmea_applies
+from moesaic.reports.scenarios.sheet import SheetWords
 from moesaic.reports.scenarios.similarity import (
     OrderSimilarity,
     content_words,
-    sheet_overlap,
     shorthand_tokens,
 )
 from moesaic.reports.scenarios.steps import fmea_steps, fmea_title, history_steps, history_title
@@ -140,9 +139,7 @@ class ScenarioGenerator:
         self._preventive = {d.doc_id for d in work_orders if is_preventive(d)}
         self._types = dict(asset_types or {})
         self._fmea = tuple(fmea)
-        self._fmea_terms = [set(terms(f"{r.component} {r.sub_component} {r.failure_mode}")) for r in fmea]
-        where = [f"{r.component} {r.sub_component} {r.failure_mode}".lower() for r in fmea]
-        self._fmea_words = [set(re.findall(r"[a-z]{4,}", text)) for text in where]  # for shorthand
+        self._sheet = SheetWords(fmea)
         self._fmea_scopes = None if fmea_scopes is None else dict(fmea_scopes)
         self._sources = dict(asset_sources or {})
         self._search = search
@@ -236,21 +233,6 @@ class ScenarioGenerator:
         others = f"the other {asset_type} assets" if asset_type else "the other assets of the base"
         return others if others_only else f"{asset_id} and {others}"
 
-    def _matching_fmea(self, fm: str, words: set[str], fmea: list[int]) -> FmeaRow | None:
-        """The FMEA row (of the indices ``fmea``) of failure mode ``fm`` sharing most other words
-        with the situation, or None."""
-        fm_words, code_words = set(terms(failure_code_words(fm))), set(terms(fm))  # "BRG": "Bearing wear"
-        words = words | {t for w in words for t in terms(failure_code_words(w))}  # "brg noisy": bearing
-        best, best_overlap = None, 0
-        for row, row_terms in ((self._fmea[i], self._fmea_terms[i]) for i in fmea):
-            if not fm_words & set(terms(row.failure_mode)):
-                continue
-            # The row must also name the part: a "leak" of another system is not this risk.
-            overlap = len((row_terms - code_words) & words)
-            if overlap > best_overlap:
-                best, best_overlap = row, overlap
-        return best
-
     def _from_history(
         self,
         situation: Situation,
@@ -263,7 +245,7 @@ class ScenarioGenerator:
     ) -> Scenario:
         verb, fm = key.split(":", 1)
         total = sum(n.similarity for n in neighbours) or 1.0
-        row = self._matching_fmea(fm, words, fmea) if fm != UNCODED_FM else None
+        row = self._sheet.matching(fm, words, fmea) if fm != UNCODED_FM else None
         systems = Counter(str(n.document.fields.get("MajorSystem", "")) or "asset" for n in members)
         system = systems.most_common(1)[0][0].replace("_", " / ")
         citations = [
@@ -319,22 +301,6 @@ class ScenarioGenerator:
             features=features,
         )
 
-    def _done_before(self, situation: Situation, verb: str, row: FmeaRow, fmea: list[int]) -> list[Document]:
-        """The orders of the situation (a window's), then the past orders of its asset and its
-        peers, that did ``verb`` (not routine checks) and are about ``row`` among the rows
-        ``fmea`` (:func:`~moesaic.reports.scenarios.figures.is_about`): what the row's action cost."""
-        others = [self._fmea[i] for i in fmea]
-        own = {
-            d.doc_id: d for d in situation.orders if d.doc_id not in self._orders and not is_routine_check(d)
-        }
-        return [
-            d
-            for d in (*own.values(), *self._orders.values())
-            if (d.doc_id in own or (self._is_peer(d, situation.asset_id) and d.doc_id not in self._routine))
-            and (self._codings.get(d.doc_id) or read_coding(d)).verb == verb
-            and is_about(set(terms(d.text)), row, others)
-        ]
-
     def _from_fmea(
         self,
         situation: Situation,
@@ -350,11 +316,20 @@ class ScenarioGenerator:
         if not self.config.fmea_rows or not neighbours:
             return []
         tokens = shorthand_tokens(_NEGATED.sub(" ", situation.text))  # "brg" writes bearing
-        shared = [(sheet_overlap(self._fmea_terms[i], self._fmea_words[i], words, tokens), i) for i in fmea]
-        overlaps = sorted((p for p in shared if p[0] >= 2), key=lambda p: (-p[0], p[1]))
+        overlaps = self._sheet.overlaps(words, tokens, fmea)
         unseen = (
             f"; no similar past order of {self.describe_peers(situation.asset_id)} names its part or failure"
         )
+        others = [self._fmea[i] for i in fmea]
+        # the window's orders (not in the history), then the past orders of the asset and its peers
+        own = {
+            d.doc_id: d for d in situation.orders if d.doc_id not in self._orders and not is_routine_check(d)
+        }
+        past = [
+            d
+            for d in self._orders.values()
+            if self._is_peer(d, situation.asset_id) and d.doc_id not in self._routine
+        ]
         scenarios = []
         for overlap, index in overlaps[: self.config.fmea_rows]:
             row = self._fmea[index]
@@ -366,7 +341,7 @@ class ScenarioGenerator:
             taken.add(key)
             support = fmea_support(
                 row,
-                [self._fmea[i] for i in fmea],
+                others,
                 similar=[n.document for n in similar],
                 own=situation.orders,
                 readings=situation.readings,
@@ -382,26 +357,9 @@ class ScenarioGenerator:
                 "verb_in_text": float(verb in verbs),
                 f"verb={verb}": 1.0,
             }
-            done = self._done_before(situation, verb, row, fmea)
-            downtime = median_figure(done, DURATION_FIELDS)
-            cost = median_figure(done, COST_FIELDS)
-            when = {d.doc_id: "past" if d.doc_id in self._orders else "window's" for d in done}
-            listed = ", ".join(
-                d.doc_id if when[d.doc_id] == "past" else f"{d.doc_id} in the window" for d in done[:3]
-            )
-            past = "past " if set(when.values()) == {"past"} else ""
-            figures = (
-                f"; downtime and cost from {len(done)} {past}{verb} order(s) naming its part or failure "
-                f"({listed}{', ...' if len(done) > 3 else ''})"
-                if done and (cost.value is not None or downtime.value is not None)
-                else ""
-            )
-            if figures:  # the orders the figures come from, after the two records it rests on
-                citations += tuple(
-                    Citation("documents", d.doc_id, f"{when[d.doc_id]} {verb} order: {d.text!r}")
-                    for d in done[:3]
-                    if d.doc_id != support.record_id
-                )
+            done = done_before(verb, row, others, own=own.values(), past=past, codings=self._codings)
+            figures = plan_figures(done, verb, history=self._orders, cited=support.record_id)
+            citations += figures.citations
             scenarios.append(
                 Scenario(
                     scenario_id=_scenario_id(situation, key),
@@ -411,11 +369,11 @@ class ScenarioGenerator:
                     title=fmea_title(row),
                     reason=(
                         f"FMEA row {row.row_id} ({row.component}: {row.failure_mode}) "
-                        f"shares {overlap} words with the situation{figures}"
+                        f"shares {overlap} words with the situation{figures.said}"
                         f"{'' if support.why.startswith('similar') else unseen}"
                     ),
-                    downtime_h=downtime.value,
-                    cost=cost.value,
+                    downtime_h=figures.downtime.value,
+                    cost=figures.cost.value,
                     severity=row.severity,
                     occurrence=row.occurrence,
                     citations=citations,

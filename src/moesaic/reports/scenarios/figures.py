@@ -10,10 +10,19 @@ crankshaft bearing replacement costs.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import NamedTuple
 
 from moesaic.data.schema import Document
 from moesaic.reports.qa.table import FmeaRow, terms
+from moesaic.reports.scenarios.coding import (
+    COST_FIELDS,
+    DURATION_FIELDS,
+    MedianFigure,
+    OrderCoding,
+    median_figure,
+    read_coding,
+)
 from moesaic.reports.scenarios.scenario import Citation
 
 
@@ -71,3 +80,55 @@ def fmea_support(
         f"nearest past order, not support: it names neither {part} nor {row.failure_mode.lower()} "
         f"(shares {shares:.0%} of the situation's word weight): {order.text!r}",
     )
+
+
+def done_before(
+    verb: str,
+    row: FmeaRow,
+    others: Sequence[FmeaRow],
+    *,
+    own: Iterable[Document],
+    past: Iterable[Document],
+    codings: Mapping[str, OrderCoding],
+) -> list[Document]:
+    """The orders of the situation (``own``, a window's), then the ``past`` orders (of its asset
+    and its peers), that did ``verb`` and are about ``row`` among the rows ``others``
+    (:func:`is_about`): what the row's action cost. ``codings`` are the past orders' codings."""
+    return [
+        d
+        for d in (*own, *past)
+        if (codings.get(d.doc_id) or read_coding(d)).verb == verb
+        and is_about(set(terms(d.text)), row, others)
+    ]
+
+
+class PlanFigures(NamedTuple):
+    downtime: MedianFigure
+    cost: MedianFigure
+    said: str  # the reason's clause naming the orders read, "" when no figure was read
+    citations: tuple[Citation, ...]  # the orders read, after the two records the plan rests on
+
+
+def plan_figures(done: Sequence[Document], verb: str, *, history: Collection[str], cited: str) -> PlanFigures:
+    """The downtime and cost of an FMEA plan, the medians over the orders ``done`` (of
+    :func:`done_before`), and the clause and citations naming them (those in ``history`` are past
+    orders, the others the window's; ``cited`` is already cited beside the row)."""
+    downtime = median_figure(done, DURATION_FIELDS)
+    cost = median_figure(done, COST_FIELDS)
+    when = {d.doc_id: "past" if d.doc_id in history else "window's" for d in done}
+    listed = ", ".join(
+        d.doc_id if when[d.doc_id] == "past" else f"{d.doc_id} in the window" for d in done[:3]
+    )
+    past = "past " if set(when.values()) == {"past"} else ""
+    if not done or (cost.value is None and downtime.value is None):
+        return PlanFigures(downtime, cost, "", ())
+    said = (
+        f"; downtime and cost from {len(done)} {past}{verb} order(s) naming its part or failure "
+        f"({listed}{', ...' if len(done) > 3 else ''})"
+    )
+    citations = tuple(
+        Citation("documents", d.doc_id, f"{when[d.doc_id]} {verb} order: {d.text!r}")
+        for d in done[:3]
+        if d.doc_id != cited
+    )
+    return PlanFigures(downtime, cost, said, citations)
