@@ -8,12 +8,14 @@ column is detected (or named with ``--time-col``), every other column is a chann
 an adapter of ``moesaic adapt`` that was adapted from that same checkpoint.
 
 The season (the seasonal naive model's and the check's period, and the moesaic head's periodic
-path) is a day of rows at the file's time step (:func:`moesaic.eval.season.daily_season`), or the
-config's 24 steps when the file has no timestamps; ``--set seasonal_period=N`` (and
-``--set moesaic.period=N``) set it. ``--set train.max_steps=N`` bounds every training stage, the
-moesaic model's first two (``moesaic.stage_steps``) included unless that is set too. A channel
-without any reading in the context the forecast reads is refused, not forecast as its mean. The
-output's time column keeps the file's name for it (``step`` when the rows were only numbered)."""
+path) is a day of rows at the file's time step (:func:`moesaic.eval.season.daily_season`), a week
+when the training rows repeat one (:func:`moesaic.eval.season.weekly_season`), or the config's 24
+steps when the file has no timestamps; ``--set seasonal_period=N`` (and ``--set moesaic.period=N``)
+set it. A default context shorter than the season grows to hold two. ``--set train.max_steps=N``
+bounds every training stage, the moesaic model's first two (``moesaic.stage_steps``) included
+unless that is set too. A channel without any reading in the context the forecast reads is
+refused, not forecast as its mean. The output's time column keeps the file's name for it
+(``step`` when the rows were only numbered)."""
 
 from __future__ import annotations
 
@@ -40,7 +42,7 @@ from moesaic.config import ConfigError, apply_overrides
 from moesaic.data.bounds import floored, never_negative
 from moesaic.data.schema import Series
 from moesaic.data.tables import DataFormatError
-from moesaic.eval.season import season_of_times
+from moesaic.eval.season import season_of_times, weekly_season
 from moesaic.reports.plots import figure_png, forecast_figure
 from moesaic.tasks.few_shot import load_forecaster_adapter, pretrained_digest
 from moesaic.tasks.forecast import FORECAST_MODELS, POINT_FORECAST_MODELS, ForecastConfig, Forecaster
@@ -163,11 +165,9 @@ def forecast(
                     )
                 _refuse_blind_channels(series, forecaster.spec_.context_length, csv)
             else:
-                length = context if context is not None else DEFAULT_CONTEXT
-                config = ForecastConfig(model=model, context_length=length, horizon=horizon)
-                config = apply_overrides(config, overrides or [])
-                config = _bounded_stages(_seasonal(config, series, overrides or []), overrides or [])
-                config = _fitting_context(config, len(series.values), csv, chosen=context is not None)
+                config = _fit_config(
+                    series, model=model, context=context, horizon=horizon, overrides=overrides or [], path=csv
+                )
                 _refuse_blind_channels(series, config.context_length, csv)
                 with progress(f"fitting {model} on {csv.name} ({len(series.values)} rows)") as step:
                     forecaster = Forecaster(config).fit(series.values, progress=every_few_seconds(step))
@@ -319,13 +319,51 @@ def _override_keys(overrides: list[str]) -> set[str]:
     return {item.partition("=")[0].strip() for item in overrides}
 
 
-def _seasonal(config: ForecastConfig, series: Series, overrides: list[str]) -> ForecastConfig:
-    """``config`` with the season of ``series``'s time step (module docstring), unless ``--set``
-    gives it; prints the period used and why."""
+def _fit_config(
+    series: Series, *, model: str, context: int | None, horizon: int, overrides: list[str], path: Path
+) -> ForecastConfig:
+    """The config ``moesaic forecast`` fits ``model`` on ``series`` with: the command line's
+    settings, the season of the series (:func:`_seasonal`), ``--set train.max_steps`` bounding every
+    stage, and a context the file can hold; says what it chose and why."""
+    length = context if context is not None else DEFAULT_CONTEXT
+    config = apply_overrides(ForecastConfig(model=model, context_length=length, horizon=horizon), overrides)
+    config = _seasonal(config, series, overrides, chosen=context is not None)
+    config = _bounded_stages(config, overrides)
+    config = _fitting_context(config, len(series.values), path, chosen=context is not None)
+    if config.seasonal_period > config.context_length:
+        console.print(
+            f"[yellow]warning:[/] the season of {config.seasonal_period} steps is longer than the context "
+            f"of {config.context_length}: the forecast cannot repeat it (no periodic path; the check "
+            "compares with the last value). Give a longer file or --context",
+            markup=True,
+            highlight=False,
+        )
+    return config
+
+
+def _seasonal(
+    config: ForecastConfig, series: Series, overrides: list[str], *, chosen: bool
+) -> ForecastConfig:
+    """``config`` with the season of ``series`` (module docstring), unless ``--set`` gives it; prints
+    the period used and why.
+
+    A week of rows is the season when the training rows (those before the last ``val_fraction``,
+    which check the fit) show a clear weekly cycle (:func:`~moesaic.eval.season.weekly_season`) and
+    the context can hold a week (a default one grows to :data:`SEASONS_IN_CONTEXT` weeks when
+    shorter, and :func:`_fitting_context` may shorten it again, to a week at least); else a day."""
     given = _override_keys(overrides)
     if "seasonal_period" in given:
         console.print(f"season: {config.seasonal_period} steps (--set seasonal_period)")
-        return config
+        return _with_season(config, config.seasonal_period, given, chosen=chosen)
+    train_rows = int(len(series.values) * (1 - config.val_fraction))
+    weekly = weekly_season(series.time[:train_rows], series.values[:train_rows])
+    if weekly is not None:
+        week = weekly.period
+        usable = train_rows - config.horizon  # the rows _fitting_context shares out, halved
+        fits = config.context_length >= week if chosen else usable // 2 >= week
+        if fits:
+            console.print(f"{weekly.why} (--set seasonal_period=N sets it)", highlight=False)
+            return _with_season(config, week, given, chosen=chosen)
     season = season_of_times(series.time, config.context_length)
     if season is None:
         console.print(
@@ -334,10 +372,26 @@ def _seasonal(config: ForecastConfig, series: Series, overrides: list[str]) -> F
         )
         return config
     console.print(f"{season.why} (--set seasonal_period=N sets it)")
+    return _with_season(config, season.period, given, chosen=chosen)
+
+
+SEASONS_IN_CONTEXT = 2
+"""A default context shorter than the season grows to this many seasons, so that the moesaic
+model's periodic path reads each phase in more than one past season."""
+
+
+def _with_season(config: ForecastConfig, period: int, given: set[str], *, chosen: bool) -> ForecastConfig:
+    """``config`` with the season ``period`` for the seasonal naive model, the check and the moesaic
+    model's periodic path (unless ``--set moesaic.period`` gives it, or 0 leaves the path out), and,
+    unless the context was ``chosen``, a context that holds :data:`SEASONS_IN_CONTEXT` seasons."""
     moesaic = config.moesaic
     if "moesaic.period" not in given and moesaic.period:
-        moesaic = dataclasses.replace(moesaic, period=season.period)
-    return dataclasses.replace(config, seasonal_period=season.period, moesaic=moesaic)
+        moesaic = dataclasses.replace(moesaic, period=period)
+    length = config.context_length
+    if not chosen and length < period:
+        length = SEASONS_IN_CONTEXT * period
+        console.print(f"context {length} steps: {SEASONS_IN_CONTEXT} seasons (--context sets it)")
+    return dataclasses.replace(config, seasonal_period=period, moesaic=moesaic, context_length=length)
 
 
 def _bounded_stages(config: ForecastConfig, overrides: list[str]) -> ForecastConfig:
