@@ -33,6 +33,7 @@ from moesaic.reports.ask.answer import (
 from moesaic.reports.ask.resolve import Named, channels_of, match_channel
 from moesaic.reports.ask.timewords import TimePhraseError, Window, read_window
 from moesaic.reports.ask.trendtest import ALPHA, MONOTONE_WEIGHT, Change, change_point, trend_test
+from moesaic.reports.diagnose.standstill import find_standstill, stopped_rows
 
 MIN_CHANGE_GAIN = 0.3
 """A computed change point is reported when a mean shift explains at least this share of the
@@ -72,6 +73,23 @@ class Reading(NamedTuple):
     values: np.ndarray  # (T,)
     unit: str
     window: Window | None
+    stopped: np.ndarray | None = None  # (T,) bool: the machine stands still (None: it always runs)
+    gate: str = ""  # how a standstill is told, e.g. "Flow at or under 1.2"
+
+    def running(self) -> Reading:
+        """The reading with its standstill rows missing: a change, a trend or a mean of a
+        machine that starts and stops compares its runs, not its runs with its stops."""
+        if self.stopped is None:
+            return self
+        return self._replace(values=np.where(self.stopped, np.nan, self.values))
+
+    def stands_still(self) -> str:
+        """The clause saying which readings a running figure leaves out, "site:P-1 stands still in
+        29% of the rows: Flow at or under 1.2" ("" for a machine that runs throughout)."""
+        if self.stopped is None:
+            return ""
+        share = float(self.stopped.mean()) if self.stopped.size else 0.0
+        return f"{self.asset} stands still in {share:.0%} of the rows: {self.gate}"
 
 
 def asks_series(question: str) -> bool:
@@ -112,7 +130,29 @@ def _read(base: KnowledgeBase, asset: str, channel: str, window: Window | None) 
         return Reading(asset, channel, np.array([], "datetime64[ns]"), np.array([]), unit, window)
     time, x = np.concatenate(times), np.concatenate(values)
     order = np.argsort(time, kind="stable")
-    return Reading(asset, channel, time[order], x[order], unit, window)
+    gates = [_standstill(s) for s in parts]
+    if not any(g is not None for g in gates):
+        return Reading(asset, channel, time[order], x[order], unit, window)
+    stopped = np.concatenate(
+        [np.zeros(s.length, bool) if g is None else g[0] for s, g in zip(parts, gates, strict=True)]
+    )
+    gate = "; ".join(dict.fromkeys(g[1] for g in gates if g is not None))
+    return Reading(asset, channel, time[order], x[order], unit, window, stopped[order], gate)
+
+
+def _standstill(s: Series) -> tuple[np.ndarray, str] | None:
+    """(T,) bool rows where the machine of ``s`` stands still, and how that is told, when one of its
+    channels holds a stopped and a running state over the readings read
+    (:func:`moesaic.reports.diagnose.standstill.find_standstill`, the series its own baseline); None
+    when it runs throughout."""
+    values = np.where(s.observed, s.values, np.nan).astype(np.float64)
+    gate = find_standstill(values, values, s.channels)
+    if gate is None:
+        return None
+    c = s.channels.index(gate.channel)
+    return stopped_rows(
+        values[:, c], gate.level
+    ), f"{gate.channel} at or under {fmt_number(round(gate.level, 4))}"
 
 
 def _cite(reading: Reading, lo: int = 0, hi: int | None = None) -> SeriesCitation:
@@ -180,8 +220,10 @@ def answer_series(base: KnowledgeBase, question: str, named: Named) -> KbAnswer:
 
 
 def _trend_answer(reading: Reading) -> KbAnswer:
+    note = f" (running readings only; {reading.stands_still()})" if reading.stopped is not None else ""
+    reading = reading.running()
     trend = trend_test(reading.time, reading.values)
-    where = f"{reading.channel} of {reading.asset}, {_span(reading)}"
+    where = f"{reading.channel} of {reading.asset}, {_span(reading)}{note}"
     if trend is None:
         return abstain("series", f"too few readings of {where} to test for a trend.")
     unit = f" {reading.unit}" if reading.unit else ""
@@ -204,7 +246,9 @@ def _stat_answer(reading: Reading, text: str) -> KbAnswer:
     finite = np.isfinite(reading.values)
     x, unit = reading.values, f" {reading.unit}" if reading.unit else ""
     where = f"{reading.channel} of {reading.asset}"
-    asked = [name for name, pattern in STAT_WORDS if pattern.search(text)] or ["last", "mean", "max"]
+    # "M-301's average current": the channel's own name ("Current") asks for no statistic
+    said = re.sub(rf"(?<!\w){re.escape(reading.channel.lower())}(?!\w)", " ", text)
+    asked = [name for name, pattern in STAT_WORDS if pattern.search(said)] or ["last", "mean", "max"]
     parts = []
     cites: list[Citation] = [_cite(reading)]
     for name in asked:
@@ -226,13 +270,27 @@ def _stat_answer(reading: Reading, text: str) -> KbAnswer:
             )
             parts.append(f"{len(empty)} of {len(x)} readings missing (empty cells){first}")
         else:
-            parts.append(f"mean {fmt_number(round(float(np.nanmean(x)), 4))}{unit}")
+            parts.append(f"mean {fmt_number(round(float(np.nanmean(x)), 4))}{unit}" + _running_mean(reading))
     count = int(finite.sum())
     return KbAnswer(
         f"{where[0].upper() + where[1:]}, {_span(reading)} ({count} readings): " + "; ".join(parts) + ".",
         tuple(cites),
         False,
         "series",
+    )
+
+
+def _running_mean(reading: Reading) -> str:
+    """ " (8.62 bar over its 102 running readings; ...)" for a machine that starts and stops, whose mean over
+    all readings mixes its runs with its stops; "" otherwise."""
+    running = reading.running().values
+    if reading.stopped is None or not np.isfinite(running).any():
+        return ""
+    unit = f" {reading.unit}" if reading.unit else ""
+    count = int(np.isfinite(running).sum())
+    return (
+        f" ({fmt_number(round(float(np.nanmean(running)), 4))}{unit} over its {count} running readings; "
+        f"{reading.stands_still()})"
     )
 
 
@@ -405,7 +463,7 @@ def _computed_onset(
     lead, cited = why
     best: tuple[Change, Reading] | None = None
     for name in candidates:
-        reading = _read(base, asset, name, window)
+        reading = _read(base, asset, name, window).running()
         change = change_point(reading.values)
         if change is not None and (best is None or change.gain > best[0].gain):
             best = (change, reading)
@@ -426,8 +484,11 @@ def _computed_onset(
         return fmt_time(_cite(reading, int(seen[index]), int(seen[index])).start)
 
     before, after = fmt_number(round(change.before, 4)), fmt_number(round(change.after, 4))
+    source = "computed from the series" + (
+        f"' running readings ({reading.stands_still()})" if reading.stopped is not None else ""
+    )
     computed = (
-        f"{lead[0].upper()}{lead[1:]}; computed from the series: the change in {reading.channel} starts at "
+        f"{lead[0].upper()}{lead[1:]}; {source}: the change in {reading.channel} starts at "
         f"{when(change.onset)}"
     )
     if change.end is not None:
@@ -444,7 +505,7 @@ def _computed_onset(
         )
         kind = "jump (mean shift)" if jump else "change, a step (it fits better than a ramp),"
         text = (
-            f"{lead[0].upper()}{lead[1:]}; computed from the series: the largest {kind} in "
+            f"{lead[0].upper()}{lead[1:]}; {source}: the largest {kind} in "
             f"{reading.channel} is at {when(change.at)} (mean {before} before, {after} after; it explains "
             f"{change.gain:.0%} of the variance over {_span(reading)}){ramp}."
         )
