@@ -208,7 +208,7 @@ class KbAnswerer:
             return refused
         log.info("route %s (%s)", route.name, route.reason)
         if route.name == "fmea":
-            return self._fmea_answer(question)
+            return self._fmea_answer(self._by_type(question, named))
         if route.name == "drawings":
             return answer_drawings(self.base, question, named)
         if route.name == "sequence":
@@ -218,6 +218,29 @@ class KbAnswerer:
         if route.name == "records":
             return answer_records(self.base, self.records, question, named, limit=self.list_rows)
         return answer_open(self.base, question, threshold=self.retrieval_threshold)
+
+    def _by_type(self, question: str, named: Named) -> str:
+        """``question`` with the assets it names written as their type ("the severity of the
+        BFP-01 seal leak": "... of the boiler feed pump seal leak"): an FMEA sheet's rows are of
+        types and components, never of one asset's id. As asked when the assets are of several
+        types or of none."""
+        if not named.assets or not named.mentions:
+            return question
+        marks = ", ".join("?" for _ in named.assets)
+        types = {
+            str(t).strip()
+            for (t,) in self.base.connection.execute(
+                f"SELECT asset_type FROM assets WHERE key IN ({marks})", named.assets
+            )
+        }
+        if len(types) != 1 or not next(iter(types)):
+            return question
+        kind = next(iter(types)).replace("_", " ").lower()
+        for mention in sorted(named.mentions, key=len, reverse=True):
+            question = re.sub(
+                rf"(?<![\w-]){re.escape(mention)}(?![\w-])", kind, question, flags=re.IGNORECASE
+            )
+        return question
 
     def _fmea_answer(self, question: str) -> KbAnswer:
         if not self.fmea_rows:

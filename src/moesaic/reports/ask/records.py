@@ -871,7 +871,14 @@ def answer_records(
     more = f"\n({len(rows) - len(shown)} more not shown.)" if len(rows) > len(shown) else ""
     if query.asks:
         values = facet_column(rows, query.asks).head(len(shown))
-        shown = [f"{value or '(none recorded)'}: {line}" for value, line in zip(values, shown, strict=True)]
+        # "who fixed the glue pump": an order without a completion date, where others have one, is
+        # not known to be done yet
+        ends = rows["end"].head(len(shown))
+        open_ = ends.isna() & bool(rows["end"].notna().any())
+        shown = [
+            f"{value or '(none recorded)'}: {line}" + (" (still open: no completion date)" if still else "")
+            for value, line, still in zip(values, shown, open_, strict=True)
+        ]
         found = f"The {_spoken(query.asks)} of {found}"
     text = f"{found}:\n" + "\n".join(shown) + more
     return KbAnswer(text, cite_records_frame(rows), False, "records")

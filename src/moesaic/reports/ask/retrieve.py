@@ -107,8 +107,48 @@ def _line(hit: SearchHit) -> str:
     return f"[{hit.record_id}] {hit.text[:200]}"
 
 
+_PLAIN_WORDS = """what which when where who whom whose why how did does do done the and for with from
+    into about that this these those there their them they have has had been was were are is any all
+    some say said says tell show give list find taken take took made make get got please know there
+    much many most more less last latest first recent current value values level levels reading
+    readings record records base data anything something january february march april june july
+    august september october november december sept monday tuesday wednesday thursday friday
+    saturday sunday today yesterday week weeks month months year years"""
+_PLAIN = frozenset(_PLAIN_WORDS.split())
+"""Words any question says besides its topic; they say nothing of what a base holds."""
+MIN_UNHELD = 2
+"""An open question whose topic words include at least this many that no record mentions, and at
+least as many as it has mentioned ones, asks about something the base does not hold."""
+
+
+def unheld_topic(base: KnowledgeBase, question: str) -> list[str]:
+    """The topic words of ``question`` (letters only, 4 or more, not :data:`_PLAIN`) that no record
+    of the base mentions, by a prefix of the word ("sampl" finds "sampling"); empty unless they are
+    at least :data:`MIN_UNHELD` and at least half of its topic words ("final effluent ammonia at
+    Marsh Lane" of a base of pumps and fans: all five; "the oil sample's lab report": lab, sample,
+    report, not oil)."""
+    words = [w for w in dict.fromkeys(re.findall(r"[a-z]{4,}", question.lower())) if w not in _PLAIN]
+    unheld = []
+    for word in words:
+        prefix = word[: max(4, len(word) - 2)]
+        hit = base.connection.execute(
+            "SELECT 1 FROM fts WHERE fts MATCH ? LIMIT 1", (f'"{prefix}"*',)
+        ).fetchone()
+        if hit is None:
+            unheld.append(word)
+    return unheld if len(unheld) >= MIN_UNHELD and 2 * len(unheld) >= len(words) else []
+
+
 def answer_open(base: KnowledgeBase, question: str, *, threshold: float | None = None) -> KbAnswer:
-    """The records closest to ``question``, quoted and cited, or an abstention below the threshold."""
+    """The records closest to ``question``, quoted and cited, or an abstention below the threshold
+    or when most of its topic words are in no record (:func:`unheld_topic`)."""
+    unheld = unheld_topic(base, question)
+    if unheld:
+        listed = ", ".join(repr(w) for w in unheld)
+        return abstain(
+            "retrieval",
+            f"no record of the base mentions {listed}: the closest records would be about something else.",
+        )
     limit = calibrate(base).threshold if threshold is None else threshold
     score = float(relevance(base, [question])[0])
     if score < limit:

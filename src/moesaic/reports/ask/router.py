@@ -21,6 +21,7 @@ FMEA_WORDS = re.compile(
     r"\brpn\b|\bseverity\b|\boccurrence\b|\bdetection (?:score|rating|value)|\bfmea\b"
     r"|\bfailure modes? (?:of|for|in)\b|\beffects?\b|\bcauses? of\b|\bwhat causes\b"
     r"|\brecommended actions?\b|\bcurrent controls?\b|\bdetection\b"
+    r"|\bsev\b|\bocc\b"  # shorthand the FMEA answerer reads ("avg sev of the feed pump")
 )
 # Words only an FMEA answers: an RPN, or a score of failure modes. A base without scored FMEA rows
 # abstains on them instead of answering from its work orders.
@@ -55,6 +56,11 @@ _VALUE = re.compile(r"(?:what|how high|how low) (?:is|was|were|are) (?:the )?")
 """A question asking a value: "what is the UV intensity of UV-501"."""
 
 
+_WHO_DID = re.compile(r"who (?:did|has|had|last|\w+ed)\b")
+"""A question asking who did a piece of work ("who fixed the glue pump"): the records' people
+answer it, also when it names a part rather than an asset or a record kind."""
+
+
 class Route(NamedTuple):
     name: str  # one of ROUTES
     reason: str  # the cue that decided it, for logs and tests
@@ -84,8 +90,12 @@ def choose_route(
     records_noun = bool(RECORD_NOUNS.search(text))
     if has_fmea and FMEA_WORDS.search(text) and not named.assets and not records_noun:
         return Route("fmea", "FMEA words, no asset or record kind named")
-    if not has_fmea and FMEA_ONLY.search(text) and not records_noun:
-        return Route("fmea", "an RPN or FMEA score, in a base without scored FMEA rows")
+    if FMEA_ONLY.search(text) and not records_noun:
+        # "the RPN of the AC-01 bearing wear": a score only the FMEA holds, not a bearing channel's
+        # reading; a base without scored rows says it has none
+        return Route(
+            "fmea", "an RPN or FMEA score" + ("" if has_fmea else ", in a base without scored FMEA rows")
+        )
     if DRAWING_WORDS.search(text) or any(t.lower() in drawing_ids for t in named.identifiers):
         return Route("drawings", "drawing words or a drawing/part id")
     if not records_noun and any(t.lower() in (bom_parts or set()) for t in named.identifiers):
@@ -126,7 +136,7 @@ def choose_route(
     amount = any(re.search(words, text) for words in AMOUNT_WORDS.values())  # "total labour hrs"
     person = re.match(
         r"(?:which|what) (?:\w+ ){0,2}?(?:technician|tech|mechanic|fitter|crew|engineer)s?\b", text
-    )
+    ) or _WHO_DID.match(text)
     if RELIABILITY.search(text):
         return Route("records", "a reliability figure of the records (MTBF, MTTR)")
     if RECORD_OPS.search(text) and (
