@@ -144,6 +144,32 @@ def test_an_exact_part_of_a_month_or_year_is_read(question: str, start: str, end
     assert "(" + start in window.describe()
 
 
+@pytest.mark.parametrize(
+    ("question", "start", "end", "phrase"),
+    [
+        ("how many orders in January?", "2024-01-01", "2024-01-31", "in january 2024"),
+        ("alarms during the June", "2023-06-01", "2023-06-30", "during june 2023"),  # after May 2024
+        ("orders between Nov and Feb", "2023-11-01", "2024-02-29", "between nov 2023 and feb 2024"),
+        ("jobs from Jan to March", "2024-01-01", "2024-03-31", "from jan 2024 to march 2024"),
+        ("the mean current of M-3 in May", "2024-05-01", "2024-05-31", "in may 2024"),
+    ],
+)
+def test_a_month_without_a_year_is_its_latest_in_the_data(
+    question: str, start: str, end: str, phrase: str
+) -> None:
+    """ask_fresh q05 and q19: "in January" of a plant holding 2024 only was refused."""
+    window = read_window(question, pd.Timestamp("2024-05-31 23:00"))
+    assert window is not None and window.start == pd.Timestamp(start) and window.phrase == phrase
+    assert window.end == pd.Timestamp(end) + pd.Timedelta(days=1) - pd.Timedelta(1, "ns")
+    since = read_window("orders since March", pd.Timestamp("2024-02-10"))
+    assert since is not None and since.start == pd.Timestamp("2023-03-01") and since.end is None
+    # "before June" asked in May: this June or last? still refused; so is a day without a year
+    for unread in ("orders before June", "orders on Jan 5"):
+        with pytest.raises(TimePhraseError, match="names no year"):
+            read_window(unread, pd.Timestamp("2024-05-31"))
+    assert read_window("in May 2023", pd.Timestamp("2024-05-31")).start == pd.Timestamp("2023-05-01")  # type: ignore[union-attr]
+
+
 def test_start_and_end_in_a_month_are_verbs() -> None:
     window = read_window("when did the anomaly start in February 2024?", None)
     assert window is not None and window.start == pd.Timestamp("2024-02-01")

@@ -6,7 +6,9 @@ A question's times are read as *periods*: a day (``2024-03-05``, ``5 March 2024`
 with ``HH:MM`` or ``HH:MM:SS``). "Between A and B" runs from the start of A to the end of B.
 Something that looks like a time but cannot be read (``01/02/2005``: 1 February or 2 January?
 ``13/2005``, ``Jan 5`` without a year) raises :class:`TimePhraseError` naming it: the answerers
-abstain instead of answering over the whole base.
+abstain instead of answering over the whole base. A month named without a year ("in January") is
+its latest occurrence at or before the anchor below (:func:`with_years`); the answer's window
+shows the year it was given.
 
 Relative phrases ("last 7 days", "last month", "this week") count back from an *anchor*: the
 last timestamp of the data the question is about (a series' last reading, the latest record),
@@ -334,6 +336,37 @@ def _combine(text: str, periods: list[Period]) -> Window:
     return Window(lo, hi, " ".join(words))
 
 
+_OPENERS = r"in|during|since|after|from|between"  # "before june" asked in May: this June or last?
+_NO_YEAR_AFTER = rf"(?!\.?,?\s+(?:of\s+)?{_YEAR}\b)(?!\.?\s+\d)"
+_MONTH_RANGE = re.compile(
+    rf"\b(?P<open>between|from)\s+(?:the\s+)?(?P<m1>{_MONTH})\b\.?\s+(?P<link>{_RANGE_LINK})\s+"
+    rf"(?:the\s+)?(?P<m2>{_MONTH})\b{_NO_YEAR_AFTER}"
+)
+_BARE_MONTH = re.compile(rf"\b(?P<word>{_OPENERS})\s+(?:the\s+)?(?P<month>{_MONTH})\b{_NO_YEAR_AFTER}")
+"""A month named without a year after a time word ("in January", "between Jan and March")."""
+
+
+def with_years(text: str, anchor: pd.Timestamp | None) -> str:
+    """``text`` (lower-cased) with each month it names without a year given the year of its latest
+    occurrence at or before ``anchor`` (the last timestamp of the data asked about): "in january"
+    asked of a plant whose data end in May 2024 is January 2024, as a person reading that data
+    means it. A range's first month is the one before its second ("between nov and feb": November
+    of the year before). Unchanged without an anchor, where such a month stays unreadable."""
+    if anchor is None:
+        return text
+
+    def year_of(name: str) -> int:
+        return anchor.year if _month(name) <= anchor.month else anchor.year - 1
+
+    def months(m: re.Match[str]) -> str:
+        second = year_of(m["m2"])
+        first = second if _month(m["m1"]) <= _month(m["m2"]) else second - 1
+        return f"{m['open']} {m['m1']} {first} {m['link']} {m['m2']} {second}"
+
+    text = _MONTH_RANGE.sub(months, text)
+    return _BARE_MONTH.sub(lambda m: f"{m['word']} {m['month']} {year_of(m['month'])}", text)
+
+
 def read_window(question: str, anchor: pd.Timestamp | None) -> Window | None:
     """The window a question names, or None when it names none.
 
@@ -346,7 +379,7 @@ def read_window(question: str, anchor: pd.Timestamp | None) -> Window | None:
         TimePhraseError: the question holds a time that cannot be read (its message names it),
             a range that ends before it starts, or several unconnected times.
     """
-    text = complete_ranges(" ".join(question.lower().split()))
+    text = complete_ranges(with_years(" ".join(question.lower().split()), anchor))
     periods = find_periods(text)
     for k, period in enumerate(periods):  # "the first week of March 2024": only the month would be read
         part = _PART_OF.search(text[: period.at])
