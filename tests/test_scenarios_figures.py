@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 from moesaic.data.readers import read_user_folder
 from moesaic.data.schema import Document
 from moesaic.knowledge import KnowledgeBase
+from moesaic.reports.qa.table import FmeaRow
 from moesaic.reports.scenarios import ScenarioPlan, plan_scenarios
+from moesaic.reports.scenarios.candidates import ScenarioGenerator
 from moesaic.reports.scenarios.coding import read_coding
+from moesaic.reports.scenarios.figures import does_the_work, done_before
+from moesaic.reports.scenarios.scenario import Situation
 
+BEARING = FmeaRow(
+    "fmea-1", "Compressed air", "Screw compressor airend", "DE bearing", "Bearing wear / spalling",
+    "High vibration", "Lubrication breakdown", "Vibration round", "Install online vibration monitoring",
+    8, 4, 5, 160,
+)  # fmt: skip
 HEADER = "wo_id,asset_id,created,wo_type,text,failure_code,cost,labour_hours,downtime_hours\n"
 SHEET = (
     "Subsystem,Component,Sub-Component,Potential Failure Mode,Severity,Occurrence,Detection,RPN,"
@@ -69,3 +79,44 @@ def test_an_order_on_another_part_of_the_sheet_does_not_count_for_a_plan(tmp_pat
     bearing = next(s for s in plan.scenarios if s.failure_mode == "Bearing wear / spalling")
     assert (bearing.cost, bearing.downtime_h) == (3900.0, 10.0)
     assert "uf:WO-1" not in {c.record_id for c in bearing.citations}
+
+
+def test_a_windows_inspection_that_cost_nothing_gives_no_figures_to_an_fmea_plan() -> None:
+    # walkthrough: "Install online vibration monitoring" showed "0 h / 0" from the window's own
+    # inspect-and-monitor order (no cost, no downtime), which says nothing of what the plan takes
+    looked = Document(
+        "WO-64", "work_order", "AC-1 noisy, vib high on DE. inspected, brg noise DE side - monitor",
+        asset_id="AC-1", fields={"wo_type": "CM", "cost": 0.0, "downtime_hours": 0.0},
+    )  # fmt: skip
+    sensor = Document(
+        "WO-47", "work_order", "AC-3 temp sensor fault alarm, replaced PT100 on airend",
+        asset_id="AC-1", fields={"failure_code": "SENSOR", "cost": 180.0},
+    )  # fmt: skip
+    generator = ScenarioGenerator(
+        work_orders=[sensor], fmea=[BEARING], search=lambda text, k: [("WO-47", 1.0)]
+    )
+    (plan,) = generator.propose(Situation("AC-1", looked.text, orders=(looked,)))
+    assert plan.key == "monitor:Bearing wear / spalling"
+    assert (plan.downtime_h, plan.cost) == (None, None)
+    assert "downtime and cost unknown" in plan.reason and "WO-64" in plan.reason
+
+
+def test_a_windows_order_that_did_the_work_and_recorded_it_gives_its_figures() -> None:
+    def done(text: str, cost: float, hours: float) -> list[str]:
+        order = Document("W", "work_order", text, fields={"cost": cost, "downtime_hours": hours})
+        replace = dataclasses.replace(BEARING, action="Replace DE bearing")
+        return [
+            d.doc_id
+            for d in done_before("replace", replace, [replace], own=[order], past=[], codings={}).done
+        ]
+
+    assert done("replaced DE bearing", 2150.0, 8.0) == ["W"]
+    assert done("replaced DE bearing", 0.0, 0.0) == []  # not yet costed: no figure
+    assert done("DE bearing noisy, monitor", 300.0, 1.0) == []  # other work
+    # an order that kept watching did not install monitoring; one that fitted it did
+    assert not does_the_work(
+        Document("W", "work_order", "vib high on DE brg, monitor"), "monitor", BEARING.action
+    )
+    assert does_the_work(
+        Document("W", "work_order", "fitted online vib monitoring on DE brg"), "monitor", BEARING.action
+    )

@@ -120,19 +120,25 @@ def text_verbs(text: str) -> set[str]:
 ADDING = ("install", "fit", "new")
 
 
-def instruction_verb(text: str) -> str:
-    """The action an instruction (an FMEA row's recommended action) asks for: the most invasive one
-    its words name (:data:`INVASIVE`: "Replace seal kit; check flush" is a replacement), or
-    ``inspect`` when they name none; but an instruction to install or fit monitoring ("Install
-    online vibration monitoring") asks for monitoring, not a replacement, when nothing else in it
-    replaces."""
-    verbs = text_verbs(text)
+def installs_monitoring(text: str) -> bool:
+    """True when ``text`` installs or fits monitoring and replaces nothing ("Install online
+    vibration monitoring", "fitted online vib monitoring on DE brg")."""
     words = {w for w in _LETTERS.findall(fold(text)) if not any(x in w for x in NOT_ACTIONS)}
     replacing = {
         w
         for w in words
         if any(_names(w, s, lang) for lang, stems in ACTION_WORDS["replace"].items() for s in stems)
     }
-    if "monitor" in verbs and replacing and all(w.startswith(ADDING) for w in replacing):
+    return bool(replacing) and all(w.startswith(ADDING) for w in replacing) and "monitor" in text_verbs(text)
+
+
+def instruction_verb(text: str) -> str:
+    """The action an instruction (an FMEA row's recommended action) asks for: the most invasive one
+    its words name (:data:`INVASIVE`: "Replace seal kit; check flush" is a replacement), or
+    ``inspect`` when they name none; but an instruction to install or fit monitoring ("Install
+    online vibration monitoring") asks for monitoring, not a replacement, when nothing else in it
+    replaces (:func:`installs_monitoring`)."""
+    verbs = text_verbs(text)
+    if installs_monitoring(text):
         verbs.discard("replace")
     return next((v for v in INVASIVE if v in verbs), "inspect")

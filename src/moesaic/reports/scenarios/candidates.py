@@ -357,8 +357,8 @@ class ScenarioGenerator:
                 "verb_in_text": float(verb in verbs),
                 f"verb={verb}": 1.0,
             }
-            done = done_before(verb, row, others, own=own.values(), past=past, codings=self._codings)
-            figures = plan_figures(done, verb, history=self._orders, cited=support.record_id)
+            done, unused = done_before(verb, row, others, own=own.values(), past=past, codings=self._codings)
+            figures = plan_figures(done, verb, history=self._orders, cited=support.record_id, unused=unused)
             citations += figures.citations
             scenarios.append(
                 Scenario(

@@ -10,11 +10,14 @@ crankshaft bearing replacement costs.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from moesaic.data.schema import Document
+from moesaic.knowledge.links import fold
 from moesaic.reports.qa.table import FmeaRow, terms
+from moesaic.reports.scenarios.actions import PLANNED, installs_monitoring
 from moesaic.reports.scenarios.coding import (
     COST_FIELDS,
     DURATION_FIELDS,
@@ -22,6 +25,7 @@ from moesaic.reports.scenarios.coding import (
     OrderCoding,
     median_figure,
     read_coding,
+    read_figure,
 )
 from moesaic.reports.scenarios.scenario import Citation
 
@@ -82,6 +86,29 @@ def fmea_support(
     )
 
 
+def records_work(order: Document) -> bool:
+    """True when ``order`` recorded what its work took: a cost or a downtime above zero. A
+    window's order that did not is still open, not yet costed, or cost nothing because it only
+    looked ("inspected, monitor, brg ordered": 0 h, 0): it says nothing of what a plan will take."""
+    figures = (read_figure(order, COST_FIELDS).value, read_figure(order, DURATION_FIELDS).value)
+    return any(isinstance(v, int | float) and math.isfinite(float(v)) and v > 0 for v in figures)
+
+
+def does_the_work(order: Document, verb: str, action: str, coding: OrderCoding | None = None) -> bool:
+    """True when ``order`` did the kind of work of an FMEA plan of ``verb`` (its recommended
+    ``action``): its coding's verb is ``verb``; but a plan that installs monitoring ("Install online
+    vibration monitoring", coded monitor) is done by an order that installed monitoring, not by one
+    that kept watching ("vib high on DE, monitor": 0 h, 0)."""
+    if installs_monitoring(action):
+        return installs_monitoring(PLANNED.sub(" ", fold(order.text)))
+    return (coding or read_coding(order)).verb == verb
+
+
+class FigureOrders(NamedTuple):
+    done: list[Document]  # the orders an FMEA plan's figures are read from, the window's first
+    unused: list[Document]  # the window's orders about its row that did other work or recorded none
+
+
 def done_before(
     verb: str,
     row: FmeaRow,
@@ -90,16 +117,20 @@ def done_before(
     own: Iterable[Document],
     past: Iterable[Document],
     codings: Mapping[str, OrderCoding],
-) -> list[Document]:
-    """The orders of the situation (``own``, a window's), then the ``past`` orders (of its asset
-    and its peers), that did ``verb`` and are about ``row`` among the rows ``others``
-    (:func:`is_about`): what the row's action cost. ``codings`` are the past orders' codings."""
-    return [
+) -> FigureOrders:
+    """The orders of the situation (``own``, a window's) that did the work of ``row``'s plan of
+    ``verb`` (:func:`does_the_work`) and recorded it (:func:`records_work`), then the ``past``
+    orders (of its asset and its peers) that did it, all about ``row`` among the rows ``others``
+    (:func:`is_about`): what the row's action takes. ``codings`` are the past orders' codings."""
+    mine = [d for d in own if is_about(set(terms(d.text)), row, others)]
+    used = [d for d in mine if does_the_work(d, verb, row.action) and records_work(d)]
+    done = used + [
         d
-        for d in (*own, *past)
-        if (codings.get(d.doc_id) or read_coding(d)).verb == verb
+        for d in past
+        if does_the_work(d, verb, row.action, codings.get(d.doc_id))
         and is_about(set(terms(d.text)), row, others)
     ]
+    return FigureOrders(done, [d for d in mine if d not in used])
 
 
 class PlanFigures(NamedTuple):
@@ -109,10 +140,19 @@ class PlanFigures(NamedTuple):
     citations: tuple[Citation, ...]  # the orders read, after the two records the plan rests on
 
 
-def plan_figures(done: Sequence[Document], verb: str, *, history: Collection[str], cited: str) -> PlanFigures:
+def plan_figures(
+    done: Sequence[Document],
+    verb: str,
+    *,
+    history: Collection[str],
+    cited: str,
+    unused: Sequence[Document] = (),
+) -> PlanFigures:
     """The downtime and cost of an FMEA plan, the medians over the orders ``done`` (of
     :func:`done_before`), and the clause and citations naming them (those in ``history`` are past
-    orders, the others the window's; ``cited`` is already cited beside the row)."""
+    orders, the others the window's; ``cited`` is already cited beside the row). With no figure,
+    the clause names the window's orders about the row left ``unused`` (they did other work or
+    recorded none), so that no one reads the plan's cost from them."""
     downtime = median_figure(done, DURATION_FIELDS)
     cost = median_figure(done, COST_FIELDS)
     when = {d.doc_id: "past" if d.doc_id in history else "window's" for d in done}
@@ -121,7 +161,14 @@ def plan_figures(done: Sequence[Document], verb: str, *, history: Collection[str
     )
     past = "past " if set(when.values()) == {"past"} else ""
     if not done or (cost.value is None and downtime.value is None):
-        return PlanFigures(downtime, cost, "", ())
+        ids = ", ".join(d.doc_id for d in unused[:3])
+        said = (
+            f"; downtime and cost unknown: no past order of its asset or its peers did its work on its "
+            f"part, and the window's {ids} did other work or recorded no cost or downtime"
+            if unused
+            else ""
+        )
+        return PlanFigures(MedianFigure(None, ""), MedianFigure(None, ""), said, ())
     said = (
         f"; downtime and cost from {len(done)} {past}{verb} order(s) naming its part or failure "
         f"({listed}{', ...' if len(done) > 3 else ''})"
