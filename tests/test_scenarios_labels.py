@@ -116,3 +116,21 @@ def test_a_calm_window_says_there_is_nothing_to_plan_and_why(tmp_path: Path) -> 
         # readings that cannot tell leave the window to its preventive orders, as before
         blind = SeriesReading("", False, "no series", "the diagnosis")
         assert "cleaned filter" in window_situation(kb, "AC-1", *window, read_series=lambda *_: blind).text
+
+
+def test_reading_a_window_says_first_that_it_fits_the_diagnosis_models_when_they_are_not_cached(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # walkthrough: an order-less window fitted the models for 15 minutes without a word
+    from moesaic.cli.scenarios import warned
+
+    monkeypatch.setenv("MOESAIC_CACHE", str(tmp_path / "empty"))
+    calm = SeriesReading("", True, "the window looks normal", "the diagnosis")
+    read = warned(lambda *_: calm)
+    assert capsys.readouterr().err == ""  # nothing said until the series are read
+    window = (pd.Timestamp("2024-03-01"), pd.Timestamp("2024-03-10"))
+    with KnowledgeBase.open(_kb(tmp_path)) as kb, pytest.raises(NoScenario):
+        window_situation(kb, "AC-1", *window, read_series=read)
+    said = capsys.readouterr()
+    assert "fitting them" in said.err and str(tmp_path / "empty") in said.err.replace("\n", "")
+    assert said.out == ""

@@ -10,11 +10,12 @@ import pandas as pd
 import typer
 from rich.markup import escape
 
-from moesaic.cli.console import console, fail
+from moesaic.cli.console import console, errors, fail
 from moesaic.data.times import parse_time_argument
 from moesaic.knowledge import KnowledgeBase, KnowledgeBaseError
+from moesaic.reports.diagnose.episodes import cache_dir, training_cache_ready
 from moesaic.reports.scenarios.feedback import record_feedback
-from moesaic.reports.scenarios.planner import NoScenario, plan_scenarios
+from moesaic.reports.scenarios.planner import NoScenario, ReadSeries, SeriesReading, plan_scenarios
 from moesaic.reports.scenarios.ranker import VERDICTS, Verdict
 from moesaic.reports.scenarios.readings import read_diagnosis
 
@@ -38,6 +39,26 @@ _MEDIAN = "median of the orders in 'why'"
 
 def _money(value: float | None) -> str:
     return "unknown (not in the history)" if value is None else f"{value:,.0f} ({_MEDIAN})"
+
+
+def warned(read: ReadSeries) -> ReadSeries:
+    """``read``, saying first (on stderr: --json keeps stdout) that the diagnosis models are fitted
+    when they are not cached yet: only a window without an event or corrective order reads its
+    series, and a first reading fits them for many minutes, as a first `moesaic report` does."""
+
+    def reading(asset_id: str, start: pd.Timestamp, end: pd.Timestamp) -> SeriesReading:
+        if not training_cache_ready():
+            errors.print(
+                "the window holds no event or corrective order, so its series are read by the "
+                "diagnosis of `moesaic report`, whose fault models are not cached on this machine: "
+                "fitting them on a simulated training plant (about 15 minutes of CPU spread over the "
+                f"cores, 8 on 2; once; cached under {cache_dir()})",
+                highlight=False,
+                soft_wrap=True,
+            )
+        return read(asset_id, start, end)
+
+    return reading
 
 
 def scenarios(
@@ -66,7 +87,7 @@ def scenarios(
                 text=work_order,
                 window=None if window is None else _window(window),
                 top=top,
-                read_series=read_diagnosis(base),
+                read_series=warned(read_diagnosis(base)),
             )
     except KeyError as err:
         fail(str(err.args[0]))
