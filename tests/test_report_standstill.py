@@ -16,11 +16,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from moesaic.data.standstill import Standstill, find_standstill, running_only, stopped_in, stopped_rows
 from moesaic.reports.diagnose import MemoryBase, Report, diagnose, verify_report
 from moesaic.reports.diagnose.episodes_windows import without_standstill
 from moesaic.reports.diagnose.evidence import seasonal_outlook
 from moesaic.reports.diagnose.faults import NORMAL, Window
-from moesaic.reports.diagnose.standstill import find_standstill, running_only, stopped_rows
 from moesaic.reports.diagnose.stats import STATISTICS, day_spread, excursion, level_held, level_spread, median
 
 DAY = 24  # hourly readings
@@ -65,7 +65,7 @@ def test_stopped_rows_are_missing_in_every_channel_and_medians_compare_runs() ->
     assert np.isnan(cut.values[stopped]).all() and np.isfinite(cut.values[~stopped]).all()
     assert np.nanmedian(cut.baseline[:, 0]) == pytest.approx(22.0, abs=0.2)
     assert np.nanmedian(cut.values[:, 0]) == pytest.approx(26.0, abs=0.2)
-    assert running_only(np.zeros((0, 2)), 0, 1.0).shape == (0, 2)
+    assert running_only(np.zeros((0, 2)), ("a", "b"), Standstill("a", 1.0, 0.5, 0.5)).shape == (0, 2)
     plain = Window(_pump(4, seed=1)[:, 1:], _pump(14, seed=0)[:, 1:], ("temperature",), "pump", 24.0)
     assert without_standstill(plain) is plain
 
@@ -111,6 +111,27 @@ def test_a_blank_state_reading_in_a_standstill_is_stopped_and_a_drop_while_runni
     edge = np.array([np.nan, 0.0, np.nan, 5.0, np.nan, 0.0, np.nan])
     assert stopped_rows(edge, 1.0).tolist() == [False, True, False, False, False, True, False]
     assert stopped_rows(np.array([0.0, np.nan, np.nan, 0.0]), 1.0).all()
+
+
+def test_of_two_channels_that_tell_the_state_the_one_with_more_readings_decides_and_the_other_fills_in() -> (
+    None
+):
+    """Detect walkthrough: Flow (25 blank cells) and Amps (none) both tell a feed pump's state; the
+    first column won the tie, and a blank Flow cell at the evening's stop read as running."""
+    rng = np.random.default_rng(4)
+    hour = np.arange(14 * DAY) % DAY
+    running = (hour >= 5) & (hour < 22)
+    flow = np.where(running, 12.0 + 0.2 * rng.standard_normal(hour.size), 0.0)
+    amps = np.where(running, 18.0 + 0.2 * rng.standard_normal(hour.size), 0.0)
+    flow[hour == 22] = np.nan  # blank at each evening's first stopped row: next to a running one
+    values = np.stack([flow, amps], axis=1)
+    gate = find_standstill(values, values, ("flow", "amps"))
+    assert gate is not None and gate.channel == "amps" and [n for n, _ in gate.others] == ["flow"]
+    assert (stopped_in(values, ("flow", "amps"), gate) == ~running).all()
+    # with the flow deciding, the blank is filled from the amps, not read as running
+    by_flow = gate._replace(channel="flow", level=1.2, others=(("amps", 1.8),))
+    assert (stopped_in(values, ("flow", "amps"), by_flow) == ~running).all()
+    assert not stopped_in(values, ("flow", "amps"), by_flow._replace(others=()))[hour == 22].any()
 
 
 # ------------------------------------------------------------------ end to end on a small plant

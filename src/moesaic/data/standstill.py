@@ -12,7 +12,11 @@ that stop stays a finding. A channel tells the state when its readings fall clea
 groups: near zero (at most :data:`STOPPED_LEVEL` of its running level) and well above it, with few
 readings between (a start or a stop), each group holding at least :data:`MIN_SHARE` of the
 baseline. A temperature or a signed flow that passes through zero fills the band between and tells
-nothing.
+nothing. Of the channels that tell it, the one with the fewest readings between the states and then
+the most readings decides; where it has no reading, a blank between two stopped readings is stopped,
+and otherwise the next channel that tells the state and has a reading decides (a flow meter's blank
+cell at the evening's stop would otherwise keep that row's near-zero pressure among the running
+readings). Reports, ``ask`` and ``detect`` read the state the same way.
 
 Axis names: T time steps, C channels.
 """
@@ -42,12 +46,15 @@ class Standstill(NamedTuple):
         level: a reading of that channel at or under this magnitude is a standstill.
         baseline_share: share of the baseline's observed readings of the channel that are stopped.
         window_share: the same share over the window.
+        others: the other channels that tell the state, with their levels, in the order they
+            decide a row the first one has no reading for.
     """
 
     channel: str
     level: float
     baseline_share: float
     window_share: float
+    others: tuple[tuple[str, float], ...] = ()
 
 
 def _states(x: np.ndarray) -> tuple[float, float, float] | None:
@@ -99,28 +106,52 @@ def find_standstill(values: np.ndarray, baseline: np.ndarray, channels: Sequence
     the window ``values`` (T, C); None when no channel tells a stopped from a running state, or
     when the window hardly runs (under :data:`MIN_SHARE` of its readings).
 
-    Of the channels that tell the state, the one with the fewest readings between the states does.
+    Of the channels that tell the state, the one with the fewest readings between the states and
+    then the most readings does; the others are kept, in that order, for its missing readings.
     """
     found = []
     for c, name in enumerate(channels):
-        states = _states(np.asarray(baseline[:, c], dtype=np.float64)) if len(baseline) else None
+        x = np.asarray(baseline[:, c], dtype=np.float64) if len(baseline) else np.zeros(0)
+        states = _states(x) if len(baseline) else None
         if states is not None:
-            found.append((states[2], c, name, states[0], states[1]))
+            found.append((states[2], -int(np.isfinite(x).sum()), c, name, states[0], states[1]))
     if not found:
         return None
-    _, c, name, level, baseline_share = min(found, key=lambda f: (f[0], f[1]))
+    found.sort(key=lambda f: f[:3])
+    _, _, c, name, level, baseline_share = found[0]
     seen = np.isfinite(np.asarray(values[:, c], dtype=np.float64))
     if not seen.any():
         return None
     window_share = float(stopped_rows(values[:, c], level)[seen].mean())
     if 1.0 - window_share < MIN_SHARE:
         return None
-    return Standstill(name, level, baseline_share, window_share)
+    others = tuple((f[3], f[4]) for f in found[1:])
+    return Standstill(name, level, baseline_share, window_share, others)
 
 
-def running_only(x: np.ndarray, column: int, level: float) -> np.ndarray:
-    """A copy of ``x`` (T, C) with every channel missing (NaN) where ``column`` reads a standstill."""
+def stopped_in(x: np.ndarray, channels: Sequence[str], gate: Standstill) -> np.ndarray:
+    """(T,) bool: the rows of ``x`` (T, C) where the machine stands still by ``gate``: its channel
+    at or under its level (:func:`stopped_rows`); where that channel has no reading and no stopped
+    readings either side, the first of ``gate.others`` with a reading decides."""
+    names = list(channels)
+    stopped = stopped_rows(x[:, names.index(gate.channel)], gate.level)
+    unknown = ~np.isfinite(np.asarray(x[:, names.index(gate.channel)], dtype=np.float64)) & ~stopped
+    for name, level in gate.others:
+        if not unknown.any():
+            break
+        if name not in names:
+            continue
+        other = np.asarray(x[:, names.index(name)], dtype=np.float64)
+        read = unknown & np.isfinite(other)
+        stopped[read] = np.abs(other[read]) <= level
+        unknown &= ~read
+    return stopped
+
+
+def running_only(x: np.ndarray, channels: Sequence[str], gate: Standstill) -> np.ndarray:
+    """A copy of ``x`` (T, C) with every channel missing (NaN) where the machine stands still
+    (:func:`stopped_in`)."""
     out = np.array(x, dtype=np.float64, copy=True)
     if len(out):
-        out[stopped_rows(out[:, column], level)] = np.nan
+        out[stopped_in(out, channels, gate)] = np.nan
     return out

@@ -4,7 +4,7 @@ A boiler feed pump that runs from 05:00 to 22:00 on weekdays reads near 0 in eve
 Fitted over all its rows, a detector's "normal" spans the standstill and the running level, every
 start and stop departs by the whole running level, and the channel scales and the threshold grow so
 large that a leak dropping the discharge pressure from 9.5 to 8.2 bar shows for a few hours only.
-When the training rows hold both states (:func:`moesaic.reports.diagnose.standstill.find_standstill`
+When the training rows hold both states (:func:`moesaic.data.standstill.find_standstill`
 decides from one channel), the detector sees the running rows only, end to end: its moving average
 runs on from one day's last running rows to the next day's first ones, as the fault does. A stopped
 row is not scored.
@@ -19,7 +19,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from moesaic.reports.diagnose.standstill import Standstill, find_standstill, stopped_rows
+from moesaic.data.standstill import Standstill, find_standstill, stopped_in
 from moesaic.tasks.detector_fit import Stuck
 from moesaic.tasks.detectors import Detection
 
@@ -44,26 +44,18 @@ def running_rows(values: np.ndarray, count: int, channels: Sequence[str]) -> Run
     ``count`` is 0: a saved detector scoring a file) show a machine that starts and stops; None
     when they do not, or when the rows hardly run.
 
-    Where the channel that tells the state has no reading, the next channel that also tells it
-    does: a flow meter's blank cell at the evening's stop, read as running, put a row of standstill
-    (a pressure of 0.4 bar instead of 9.5) among the running rows, and its alarm ran on into the
-    next morning through the detector's context and moving average.
+    Where the channel that tells the state has no reading, a blank between two stopped readings is
+    stopped and otherwise the next channel that also tells it does
+    (:func:`moesaic.data.standstill.stopped_in`): a flow meter's blank cell at the evening's stop,
+    read as running, put a row of standstill (a pressure of 0.4 bar instead of 9.5) among the
+    running rows, and its alarm ran on into the next morning through the detector's context and
+    moving average.
     """
     baseline = values[:count] if count else values
     found = find_standstill(values, baseline, channels)
     if found is None:
         return None
-    column = list(channels).index(found.channel)
-    stopped = stopped_rows(values[:, column], found.level)
-    unknown = ~np.isfinite(values[:, column])
-    for c, name in enumerate(channels):
-        if c == column or not unknown.any():
-            continue
-        other = find_standstill(values[:, [c]], baseline[:, [c]], [name])
-        read = unknown & np.isfinite(values[:, c])
-        if other is not None and read.any():
-            stopped[read] = np.abs(values[read, c]) <= other.level
-            unknown &= ~read
+    stopped = stopped_in(values, channels, found)
     training = stopped[:count] if count else stopped
     return RunningRows(found, ~stopped, float(training.mean()))
 

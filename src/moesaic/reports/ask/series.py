@@ -19,6 +19,7 @@ import pandas as pd
 
 from moesaic.data.readers_columns import LABEL_NAMES
 from moesaic.data.schema import Series
+from moesaic.data.standstill import find_standstill, stopped_in
 from moesaic.knowledge import KnowledgeBase
 from moesaic.knowledge.records import load_json, revive_time
 from moesaic.reports.ask.answer import (
@@ -33,7 +34,6 @@ from moesaic.reports.ask.answer import (
 from moesaic.reports.ask.resolve import Named, channels_of, match_channel
 from moesaic.reports.ask.timewords import TimePhraseError, Window, read_window
 from moesaic.reports.ask.trendtest import ALPHA, MONOTONE_WEIGHT, Change, change_point, trend_test
-from moesaic.reports.diagnose.standstill import find_standstill, stopped_rows
 
 MIN_CHANGE_GAIN = 0.3
 """A computed change point is reported when a mean shift explains at least this share of the
@@ -143,15 +143,14 @@ def _read(base: KnowledgeBase, asset: str, channel: str, window: Window | None) 
 def _standstill(s: Series) -> tuple[np.ndarray, str] | None:
     """(T,) bool rows where the machine of ``s`` stands still, and how that is told, when one of its
     channels holds a stopped and a running state over the readings read
-    (:func:`moesaic.reports.diagnose.standstill.find_standstill`, the series its own baseline); None
+    (:func:`moesaic.data.standstill.find_standstill`, the series its own baseline); None
     when it runs throughout."""
     values = np.where(s.observed, s.values, np.nan).astype(np.float64)
     gate = find_standstill(values, values, s.channels)
     if gate is None:
         return None
-    c = s.channels.index(gate.channel)
-    return stopped_rows(
-        values[:, c], gate.level
+    return stopped_in(
+        values, s.channels, gate
     ), f"{gate.channel} at or under {fmt_number(round(gate.level, 4))}"
 
 

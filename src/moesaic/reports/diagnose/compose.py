@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from moesaic.data.standstill import Standstill
 from moesaic.reports.diagnose.claims import (
     ALL_CHANNELS,
     TIME_TOLERANCE,
@@ -35,7 +36,6 @@ from moesaic.reports.diagnose.forms import (
     fill,
 )
 from moesaic.reports.diagnose.history import fmea_field
-from moesaic.reports.diagnose.standstill import Standstill
 from moesaic.reports.diagnose.stats import level_held
 from moesaic.reports.diagnose.wording import literal_braces, number, rank_word, short_id, spoken_label
 

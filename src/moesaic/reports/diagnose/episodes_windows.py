@@ -17,9 +17,9 @@ import numpy as np
 import pandas as pd
 
 from moesaic.data.schema import Event, MaintenanceData, Series
+from moesaic.data.standstill import find_standstill, running_only
 from moesaic.reports.diagnose.claims import as_time
 from moesaic.reports.diagnose.faults import NORMAL, Window
-from moesaic.reports.diagnose.standstill import find_standstill, running_only
 from moesaic.reports.diagnose.stats import steps_per_day
 
 TRAIN_SEED = 1000  # the training plant; evaluation plants use other seeds
@@ -93,16 +93,16 @@ def window_from_series(
 
 def without_standstill(window: Window) -> Window:
     """``window`` with the readings of a machine at a standstill set missing, when its baseline
-    starts and stops (:func:`moesaic.reports.diagnose.standstill.find_standstill`); as it was when
+    starts and stops (:func:`moesaic.data.standstill.find_standstill`); as it was when
     the baseline runs throughout."""
     gate = find_standstill(window.values, window.baseline, window.channels)
     if gate is None:
         return window
-    c = window.channels.index(gate.channel)
-    history = None if window.history is None else running_only(window.history, c, gate.level)
+    names = window.channels
+    history = None if window.history is None else running_only(window.history, names, gate)
     return window._replace(
-        values=running_only(window.values, c, gate.level),
-        baseline=running_only(window.baseline, c, gate.level),
+        values=running_only(window.values, names, gate),
+        baseline=running_only(window.baseline, names, gate),
         history=history,
         standstill=gate,
     )

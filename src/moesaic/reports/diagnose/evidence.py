@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from moesaic.data.schema import Document, Event, Series
+from moesaic.data.standstill import Standstill
 from moesaic.data.tables import column_key
 from moesaic.data.times import parse_time_argument
 from moesaic.reports.diagnose.channels import ChannelModel
@@ -52,7 +53,6 @@ from moesaic.reports.diagnose.history import (
 from moesaic.reports.diagnose.named import MAX_NAMED, NamedRow, named_rows
 from moesaic.reports.diagnose.onset import estimate_onset
 from moesaic.reports.diagnose.source import EvidenceBase
-from moesaic.reports.diagnose.standstill import Standstill
 from moesaic.reports.diagnose.stats import STATISTICS, excursion
 from moesaic.tasks.detectors_classical import CLASSICAL
 from moesaic.tasks.detectors_pipeline import configure
@@ -142,7 +142,7 @@ class Evidence:
     baseline_orders: tuple[Document, ...] = ()
     onset_from: pd.Timestamp | None = None  # where the onset was looked for, when before ``read_from``
     standstill: Standstill | None = None  # a machine that starts and stops: its stopped readings,
-    # left out of every figure (:mod:`moesaic.reports.diagnose.standstill`)
+    # left out of every figure (:mod:`moesaic.data.standstill`)
     named: tuple[NamedRow, ...] = ()  # FMEA rows the window's work orders name, beside ``fmea``
 
     @property

@@ -17,8 +17,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from moesaic.data.standstill import Standstill
 from moesaic.reports.diagnose.onset import load_departures, load_signal
-from moesaic.reports.diagnose.standstill import Standstill
 from moesaic.reports.diagnose.stats import (
     flat_share,
     longest_flat_steps,
@@ -65,7 +65,7 @@ class Window(NamedTuple):
             missing; None when not read.
         standstill: how the machine's stopped readings were told from its running ones, when its
             baseline starts and stops; those readings are then NaN in ``values``, ``baseline``
-            and ``history`` (:mod:`moesaic.reports.diagnose.standstill`).
+            and ``history`` (:mod:`moesaic.data.standstill`).
     """
 
     values: np.ndarray

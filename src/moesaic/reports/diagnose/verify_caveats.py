@@ -2,7 +2,7 @@
 
 Every kept sentence is checked on its own, so a deleted sentence goes unnoticed unless another one
 needs it. A machine's stopped readings are left out of every figure when its baseline starts and
-stops (:mod:`moesaic.reports.diagnose.standstill`); the medians and excursions then compare
+stops (:mod:`moesaic.data.standstill`); the medians and excursions then compare
 running readings only, and the sentence of form ``"standstill"`` says so. A report whose figures
 are of such a window and that lacks that sentence misleads its reader while each of its numbers
 recomputes; :func:`missing_caveats` names it (``moesaic verify`` exits 1).
