@@ -67,7 +67,8 @@ def types_named(row: Document, kinds: Iterable[str]) -> set[str]:
     for a row with an ``asset_type`` field (it says its type). A type is named by all its words,
     or by its last one as the subsystem ("Pump" for ``dosing_pump``) or as a word of the component
     ("Centrifugal pump" for ``intake_pump``; "Conveyor rollers" for ``Belt Conveyor``, whose
-    return-roller bearing row is no air compressor's)."""
+    return-roller bearing row is no air compressor's), unless that word is all of another type the
+    row names ("Fan bearing" names the fan, not the blower fan)."""
     if "asset_type" in row.fields:
         return set()
 
@@ -79,11 +80,13 @@ def types_named(row: Document, kinds: Iterable[str]) -> set[str]:
     component = re.findall(r"[a-z]+", str(row.fields.get("Component", "")).lower())
     heads = subsystem | {w[:-1] if w.endswith("s") else w for w in component}
 
-    def named(kind: str) -> bool:
-        kind_words = re.findall(r"[a-z]+", kind.lower())
-        return bool(kind_words) and (set(kind_words) <= words or kind_words[-1] in heads)
-
-    return {kind for kind in kinds if named(kind)}
+    spelt = {kind: re.findall(r"[a-z]+", kind.lower()) for kind in kinds}
+    full = {kind for kind, w in spelt.items() if w and set(w) <= words}
+    # a type named by its last word only, where that word is all of another type the row names in
+    # full ("Fan bearing": the fan, not the blower fan), is not named
+    taken = {w for kind in full for w in spelt[kind]}
+    last = {kind for kind, w in spelt.items() if w and w[-1] in heads and w[-1] not in taken}
+    return full | last
 
 
 def asset_sources(kb: KnowledgeBase) -> dict[str, str]:
