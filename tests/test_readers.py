@@ -618,6 +618,27 @@ def test_a_preamble_above_the_header_is_left_out_with_the_lines_kept(tmp_path: P
     assert ok.channels == ("temp", "pressure") and len(ok.time) == 2
 
 
+def test_a_line_of_units_under_the_header_gives_the_units_and_no_row(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Water-station walkthrough: a SCADA export's unit line was refused ("line 2, column 'Date
+    Time': expected a timestamp, found an empty cell")."""
+    text = (
+        "Date,Time,UV Intensity,UVT,Flow [m3/h]\n,,W/m2,%,m3/h\n"
+        "01/01/2024,00:00,65.4,92.0,403.0\n01/01/2024,01:00,67.5,x,400.0\n"
+    )
+    with pytest.raises(DataFormatError, match=r"line 4, column 'UVT': expected a number"):
+        read_series_file(write(tmp_path, "u.csv", text))  # the rows below keep their own lines
+    with caplog.at_level(logging.WARNING):
+        series = read_series_file(write(tmp_path, "v.csv", text.replace(",x,", ",91.5,")))
+    assert series.channels == ("UV Intensity", "UVT", "Flow [m3/h]") and len(series.time) == 2
+    assert series.meta["units"] == {"UV Intensity": "W/m2", "UVT": "%", "Flow [m3/h]": "m3/h"}
+    assert "line 2 under the header holds units" in caplog.text
+    # a first row of text that is a reading (a status word over text below it) is no unit row
+    status = "time,state,temp\n2024-01-01 00:00,RUN,1\n2024-01-01 01:00,STOP,2\n"
+    assert len(read_series_file(write(tmp_path, "s.csv", status), skip_text=True).time) == 2
+
+
 def test_quoted_separators_and_a_trailing_separator_are_no_preamble(tmp_path: Path) -> None:
     orders = 'wo_id,asset_id,text\nW1,P-1,"noisy, replaced brg"\nW2,P-1,"leak, seal"\nW3,P-2,"hot, cleaned"\n'
     first, *_ = read_work_orders_csv(write(tmp_path, "w.csv", orders))

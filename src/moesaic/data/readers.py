@@ -57,6 +57,7 @@ from moesaic.data.readers_columns import (
 )
 from moesaic.data.readers_fmea import read_fmea
 from moesaic.data.readers_records import WORK_ORDER_TIMES, read_assets_csv, read_work_orders_csv
+from moesaic.data.readers_units import split_unit_row
 from moesaic.data.schema import Document, Drawing, MaintenanceData, Series
 from moesaic.data.series_merge import merge_asset_series
 from moesaic.data.tables import DataFormatError, check_file, require_columns
@@ -142,6 +143,7 @@ def read_series_file(
     else:
         frame, header_lines, fmt = read_sniffed_csv(path, sep=sep), 1, "csv"
     frame = _drop_unnamed_empty(frame)
+    frame, unit_row = split_unit_row(frame, path) if fmt == "csv" else (frame, {})
     joined = None
     if time_col is None:
         frame, joined = join_date_and_clock(frame, path, channels)
@@ -209,7 +211,8 @@ def read_series_file(
     if index_names:
         log.info("%s: columns %s number the rows; they are not read as channels", path, index_names)
     utc = time_name is not None and _has_offsets(frame[time_name])
-    units = {name: m.group(1) for name in values.columns if (m := _UNIT_IN_NAME.search(str(name)))}
+    units = {name: unit_row[name] for name in values.columns if name in unit_row}
+    units |= {name: m.group(1) for name in values.columns if (m := _UNIT_IN_NAME.search(str(name)))}
     meta = {
         "source": str(path),
         "format": fmt,
