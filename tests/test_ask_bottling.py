@@ -67,6 +67,7 @@ def answerer(tmp_path_factory: pytest.TempPathFactory) -> KbAnswerer:
         _order("WO-2", "LAB-01", 9, "glue pump blocked again, stripped and cleaned", "K. Novak"),
         _order("WO-3", "LAB-01", 15, "LAB-01 glue pump blocked", "P. Silva", done=False),
         _order("WO-4", "BFP-01", 5, "BFP-01 seal leaking, replaced mech seal", "T. Brandt"),
+        _order("WO-5", "AC-01", 12, "AC-01 DE brg noisy, replcd brg", "J. Meyer"),
         _fmea("fmea-1", "Boiler feed pump", "Mechanical seal", "Seal leak", 9, 4, 5),
         _fmea("fmea-2", "Boiler feed pump", "Impeller", "Cavitation", 7, 3, 6),
         _fmea("fmea-3", "Filler", "Valve seal", "Seal leak", 6, 6, 4),
@@ -142,3 +143,11 @@ def test_a_channel_called_current_asks_for_no_last_reading(answerer: KbAnswerer)
     assert answer.kind == "series" and "; mean " not in answer.text and "last reading" not in answer.text
     assert ": mean " in answer.text, answer.text
     assert "last reading" in answerer.answer("what is the current Vib DE of AC-01?").text
+
+
+def test_orders_mentioning_a_part_count_its_shorthand(answerer: KbAnswerer) -> None:
+    """Water-station walkthrough: "how many work orders mention bearings" gave 1 of 14; the
+    technicians wrote "brg"."""
+    answer = answerer.answer("How many work orders mention bearings?")
+    assert answer.text.startswith("1 work order mentioning bearings"), answer.text
+    assert RecordCitation("documents", "site:WO-5") in answer.citations

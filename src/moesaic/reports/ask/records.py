@@ -455,7 +455,10 @@ def parse(question: str, frame: pd.DataFrame, named: Named) -> RecordQuery:
     words: tuple[str, ...] = ()
     unheld: tuple[str, ...] = ()
     if mentioning:
-        words = tuple(w for w in WORD.findall(mentioning.group(1)) if w not in ("the", "a", "an", "and"))
+        # "mention bearings": also as technicians write it ("brg"), by :func:`same_word`
+        words = tuple(
+            same_word(w) for w in WORD.findall(mentioning.group(1)) if w not in ("the", "a", "an", "and")
+        )
         text = (
             text[: mentioning.start()]
             + " " * (mentioning.end() - mentioning.start())
