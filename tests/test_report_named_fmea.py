@@ -124,3 +124,70 @@ def test_a_row_naming_another_types_part_is_not_cited() -> None:
     base = MemoryBase(MaintenanceData("site", assets=assets, documents=(airend, roller)))
     assert [d.doc_id for d in matching_fmea(base, "Air Compressor", "bearing_wear")] == ["site:fmea-1"]
     assert [d.doc_id for d in matching_fmea(base, "Belt Conveyor", "bearing_wear")] == ["site:fmea-9"]
+
+
+def test_an_inflected_word_writes_the_sheets_and_the_module_imports_first() -> None:
+    """Water-station walkthrough: "DP1 diaphragm ruptured" named no row "Diaphragm rupture" (the
+    stem of "ruptured" is "ruptur", of "rupture" "rupture"); and importing the shorthand module
+    before any other failed on an import cycle through the FMEA answerer."""
+    assert writes("ruptured", "rupture") and writes("valves", "valve") and writes("seized", "seize")
+    assert not writes("used", "user") and not writes("rupture", "rapture")
+    import subprocess
+    import sys
+
+    code = "import moesaic.reports.shorthand"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr[-400:]
+
+
+def test_a_row_whose_subsystem_describes_other_assets_is_not_cited_for_this_one() -> None:
+    """Water-station walkthrough: the register types raw-water and high-lift pumps alike
+    (centrifugal_pump) and the dosing pumps as dosing_pump; the dosing pump's report cited the
+    raw-water pumps' "Temperature transmitter" row, its subsystem "Raw water pump" ending in pump."""
+    from moesaic.data.schema import Asset, MaintenanceData
+    from moesaic.reports.diagnose import MemoryBase
+    from moesaic.reports.diagnose.history import fmea_of_type
+
+    def row(doc_id: str, subsystem: str, component: str, mode: str) -> Document:
+        fields = {"Subsystem": subsystem, "Component": component, "Potential Failure Mode": mode}
+        return Document(doc_id, "fmea", mode, fields=fields)
+
+    rows = (
+        row("raw", "Raw water pump", "Temperature transmitter", "Sensor stuck"),
+        row("lift", "High-lift pump", "Check valve", "Valve slam"),
+        row("dose", "Dosing pump", "Diaphragm", "Diaphragm rupture"),
+        row("any", "Pump", "Motor", "Overload"),
+    )
+    assets = (
+        Asset("RWP-1", "centrifugal_pump", {"Description": "Raw water pump 1"}),
+        Asset("HLP-1", "centrifugal_pump", {"Description": "High-lift pump 1"}),
+        Asset("DP-1", "dosing_pump", {"Description": "Hypochlorite dosing pump duty"}),
+    )
+    base = MemoryBase(MaintenanceData("site", assets=assets, documents=rows))
+
+    def ids(kind: str, asset: str = "") -> list[str]:
+        return [d.doc_id for d in fmea_of_type(base, kind, asset)]
+
+    assert ids("dosing_pump", "DP-1") == ["dose", "any"]
+    assert ids("centrifugal_pump", "RWP-1") == ["raw", "any"]  # not the high-lift pumps' row
+    assert ids("dosing_pump") == ["raw", "lift", "dose", "any"]  # without an asset: by type only
+
+
+def test_the_summary_says_an_order_names_another_failure_than_the_readings() -> None:
+    from moesaic.reports.diagnose.faults import FaultPrediction
+
+    order = _order("site:WO-2", "Replaced crankshaft brg DE on HG-01 (spalling on outer race)", 12)
+    evidence = _evidence((NamedRow(BEARING, (order,)),))
+    normal = FaultPrediction("normal", 0.9, (("normal", 0.9), ("bearing_wear", 0.1)))
+    calm = dataclasses.replace(evidence, problems=(), fault=normal)
+    _, sentences = compose(calm)
+    summary = [s.text for s in sentences if s.section == "summary"]
+    assert summary[1] == (
+        "Work order WO-2 of the window names FMEA row fmea-11 (Bearing wear / spalling), a failure the "
+        "readings do not show clearly."
+    )
+    unknown = dataclasses.replace(calm, fault=FaultPrediction("normal", 0.9, (("normal", 0.9),)))
+    _, sentences = compose(unknown)
+    assert (
+        "a failure the fault model may not know" in [s.text for s in sentences if s.section == "summary"][1]
+    )

@@ -7,12 +7,14 @@ whether an order's word writes a sheet's word: the same word, the same stem, a p
 and some of its letters in order ("brg", "condensr"), at least :data:`SHORTHAND_SHARE` of them;
 a common short word (:data:`COMMON`: "out", "run") is never shorthand.
 The reports (:mod:`moesaic.reports.diagnose.named`) and the scenarios
-(:mod:`moesaic.reports.scenarios.candidates`) read orders with it.
+(:mod:`moesaic.reports.scenarios.candidates`) read orders with it. It stems words itself
+(:func:`moesaic.text.features.stem_words`): the FMEA answerer's ``terms`` would import the
+scenarios package, which imports this module.
 """
 
 from __future__ import annotations
 
-from moesaic.reports.qa.table import terms
+from moesaic.text.features import stem_words
 
 MIN_WORD = 4  # a sheet's word this long or longer has a stem worth comparing
 MIN_SHORTHAND = 3  # a prefix or shorthand has at least this many letters ...
@@ -21,6 +23,13 @@ SHORTHAND_SHARE = 0.4  # ... and a shorthand that is no prefix this share of the
 # nothing of an outlet, "ran hot" nothing of a ransom, "all" nothing of an alloy.
 _COMMON_WORDS = "all any are but can car due end few get got had has its let low may new not off old one"
 COMMON = frozenset(f"{_COMMON_WORDS} out own per put ran run saw see set two use was way won yet".split())
+
+
+def _stem(word: str) -> str:
+    """``word``'s stem with a final "e" dropped, so that "ruptured" (stem "ruptur") writes
+    "rupture" and "valves" writes "valve", as the FMEA answerer's ``normal_terms`` reads them."""
+    stem = stem_words(word)
+    return stem[:-1] if len(stem) > 3 and stem.endswith("e") else stem
 
 
 def _in_order(short: str, word: str) -> bool:
@@ -32,7 +41,7 @@ def _in_order(short: str, word: str) -> bool:
 def writes(token: str, word: str) -> bool:
     """Whether the order's ``token`` writes the sheet's ``word`` (both lower case): the same word or
     stem, a prefix, or a shorthand (first letter kept, letters in order)."""
-    if token == word or (len(token) >= MIN_WORD and terms(token) == terms(word)):
+    if token == word or (len(token) >= MIN_WORD and _stem(token) == _stem(word)):
         return True
     if len(token) < MIN_SHORTHAND or token[0] != word[0] or token in COMMON:
         return False

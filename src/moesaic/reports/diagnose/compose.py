@@ -24,7 +24,7 @@ from moesaic.reports.diagnose.claims import (
     as_time,
     format_time,
 )
-from moesaic.reports.diagnose.compose_records import history, named_rows
+from moesaic.reports.diagnose.compose_records import history, named_in_summary, named_rows
 from moesaic.reports.diagnose.evidence import ChannelChange, Evidence, same_fault
 from moesaic.reports.diagnose.faults import NORMAL
 from moesaic.reports.diagnose.forms import (
@@ -117,6 +117,7 @@ class Composer:
             template = fill("no_fault", asset=name, span=span, normal_reason=reason)
             normal = self.quantity(dict(fault.ranked).get(NORMAL, 0.0), "fault_confidence", fault_type=NORMAL)
             self.add("summary", template, (normal,), (asset, self.request, self.window))
+            named_in_summary(self, fault=False)
             return Diagnosis(
                 ev.asset_id, ev.start, ev.end, None, None, moved, None, True, reason, *self.bounds
             )
@@ -153,6 +154,7 @@ class Composer:
         else:
             template = fill("fault", asset=name, label=spoken_label(fault.label), channels=names)
             self.add("summary", template, (conf,), (asset, *cited))
+        named_in_summary(self, fault=True)
         return Diagnosis(
             ev.asset_id,
             ev.start,

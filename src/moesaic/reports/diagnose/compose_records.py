@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 
 from moesaic.reports.diagnose.claims import Quote, RecordCitation
 from moesaic.reports.diagnose.forms import fill
-from moesaic.reports.diagnose.history import DrawingOnFile, fmea_field
+from moesaic.reports.diagnose.history import DrawingOnFile, fmea_field, names_fault
+from moesaic.reports.diagnose.named import NamedRow
 from moesaic.reports.diagnose.wording import short_id, spoken_label
 
 if TYPE_CHECKING:
@@ -19,24 +20,45 @@ if TYPE_CHECKING:
 def named_rows(c: Composer) -> None:
     """The FMEA rows the window's own work orders name (:mod:`moesaic.reports.diagnose.named`)."""
     for named in c.ev.named:
-        row, orders = named.row, named.orders
-        mode = fmea_field(row, "failure_mode")
-        ids = ", ".join(short_id(o.doc_id) for o in orders)
-        c.add(
-            "causes",
-            fill(
-                "named_fmea",
-                orders=f"{'orders' if len(orders) > 1 else 'order'} {ids}",
-                verb="name" if len(orders) > 1 else "names",
-                doc=short_id(row.doc_id),
-                mode=mode,
-            ),
-            citations=(
-                RecordCitation("documents", row.doc_id),
-                *(RecordCitation("documents", o.doc_id) for o in orders),
-            ),
-            quotes=(Quote("documents", row.doc_id, mode),) if mode else (),
-        )
+        _add_named(c, "causes", "named_fmea", named)
+
+
+def named_in_summary(c: Composer, *, fault: bool) -> None:
+    """A second summary sentence when the window's own work orders name an FMEA row: the strongest
+    one, as another failure than the ``fault`` the readings suggest; when they suggest none, as a
+    failure they do not show clearly (a fault type the model knows) or one it may not know. A
+    water station's dosing pump was "a probable sensor stuck (confidence 0.99)" while its order
+    said "diaphragm ruptured"."""
+    if not c.ev.named:
+        return
+    first = c.ev.named[0]
+    known = [label for label, _ in (c.ev.fault.ranked if c.ev.fault else ()) if names_fault(first.row, label)]
+    form = "named_other" if fault else ("named_unseen" if known else "named_unknown")
+    _add_named(c, "summary", form, first)
+
+
+def _add_named(c: Composer, section: str, form: str, named: NamedRow) -> None:
+    row, orders = named.row, named.orders
+    mode = fmea_field(row, "failure_mode")
+    ids = ", ".join(short_id(o.doc_id) for o in orders)
+    several = len(orders) > 1
+    c.add(
+        section,
+        fill(
+            form,
+            orders=f"{'orders' if several else 'order'} {ids}",
+            verb="name" if several else "names",
+            doc=short_id(row.doc_id),
+            mode=mode,
+            order_word="orders" if several else "order",
+            weigh="are" if several else "is",
+        ),
+        citations=(
+            RecordCitation("documents", row.doc_id),
+            *(RecordCitation("documents", o.doc_id) for o in orders),
+        ),
+        quotes=(Quote("documents", row.doc_id, mode),) if mode else (),
+    )
 
 
 def history(c: Composer) -> None:

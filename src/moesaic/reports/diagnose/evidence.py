@@ -439,9 +439,9 @@ def _no_series(base: EvidenceBase, asset_id: str, start: pd.Timestamp, end: pd.T
 
 def _with_records(base: EvidenceBase, evidence: Evidence, problems: list[str]) -> Evidence:
     label = evidence.fault.label if evidence.fault is not None else NORMAL
-    fmea = matching_fmea(base, evidence.asset_type, label) if label != NORMAL else ()
+    fmea = matching_fmea(base, evidence.asset_type, label, evidence.asset_id) if label != NORMAL else ()
     said = {r.doc_id for r in fmea}
-    others = [r for r in fmea_of_type(base, evidence.asset_type) if r.doc_id not in said]
+    others = [r for r in fmea_of_type(base, evidence.asset_type, evidence.asset_id) if r.doc_id not in said]
     orders = window_orders(base, evidence.asset_id, evidence.start, evidence.end)
     episodes = past_episodes(base, evidence.asset_id, evidence.start, evidence.end, label=label, k=3)
     return dataclasses.replace(

@@ -86,6 +86,18 @@ FORMS: dict[str, Form] = {
         "the window opened.",
         ("fault_confidence",),
     ),
+    "named_other": Form(
+        "Work {orders} of the window {verb} another failure, FMEA row {doc} ({mode}); the fault model "
+        "names only the fault types it was trained on, so the {order_word} {weigh} the firmer evidence."
+    ),
+    "named_unknown": Form(
+        "Work {orders} of the window {verb} FMEA row {doc} ({mode}), a failure the fault model may not "
+        "know: it names only the fault types it was trained on."
+    ),
+    "named_unseen": Form(
+        "Work {orders} of the window {verb} FMEA row {doc} ({mode}), a failure the readings do not show "
+        "clearly."
+    ),
     "note_known": Form(_NOTE_KNOWN + "."),
     "note_unknown": Form("The " + _NOTE_UNKNOWN),
     "note_both": Form(_NOTE_KNOWN + "; the " + _NOTE_UNKNOWN),

@@ -4,11 +4,12 @@ alarms, and the asset's drawings."""
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import pandas as pd
 
-from moesaic.data.schema import Document, Drawing, Event
+from moesaic.data.schema import Asset, Document, Drawing, Event
 from moesaic.reports.diagnose.claims import as_time
 from moesaic.reports.diagnose.faults import NORMAL
 from moesaic.reports.diagnose.source import EvidenceBase
@@ -60,29 +61,59 @@ def fmea_field(row: Document, key: str) -> str:
     return str(value or "").strip()
 
 
-def fmea_of_type(base: EvidenceBase, asset_type: str) -> tuple[Document, ...]:
+def fmea_of_type(base: EvidenceBase, asset_type: str, asset_id: str = "") -> tuple[Document, ...]:
     """FMEA rows of the asset's type: their ``asset_type`` field, or a site's sheet row that names
-    no other asset type of the base."""
-    others = {a.asset_type for a in base.assets() if a.asset_type and a.asset_type != asset_type}
+    no other asset type of the base and, with ``asset_id``, describes no other assets only
+    (:func:`_about_other_assets`)."""
+    assets = list(base.assets())
+    others = {a.asset_type for a in assets if a.asset_type and a.asset_type != asset_type}
     return tuple(
         d
         for d in base.documents(kind="fmea")
         if str(d.fields.get("asset_type", asset_type)) in ("", asset_type)
         and not _of_another_type(d, asset_type, others)
+        and not (asset_id and _about_other_assets(d, asset_id, assets))
     )
 
 
-def matching_fmea(base: EvidenceBase, asset_type: str, label: str) -> tuple[Document, ...]:
+def _about_other_assets(row: Document, asset_id: str, assets: Sequence[Asset]) -> bool:
+    """True for a site sheet's row whose subsystem (two words or more) is written, word for word,
+    in the register's description of some assets but not of ``asset_id``: "Raw water pump" is the
+    raw-water pumps' row, not the dosing pump's, though both types end in "pump" and the register
+    types the raw-water and high-lift pumps alike (centrifugal_pump)."""
+    if "asset_type" in row.fields:
+        return False
+    words = set(_WORDS.findall(str(row.fields.get("Subsystem", "")).lower()))
+    if len(words) < 2:
+        return False
+    described = {a.asset_id for a in assets if words <= _described_words(a)}
+    return bool(described) and asset_id not in described
+
+
+_WORDS = re.compile(r"[a-z]+")
+
+
+def _described_words(asset: Asset) -> set[str]:
+    """The words of an asset's id, type and text attributes (its description, name, area, ...)."""
+    text = " ".join(
+        [asset.asset_id, asset.asset_type, *(v for v in asset.attributes.values() if isinstance(v, str))]
+    )
+    return set(_WORDS.findall(text.lower().replace("_", " ")))
+
+
+def matching_fmea(
+    base: EvidenceBase, asset_type: str, label: str, asset_id: str = ""
+) -> tuple[Document, ...]:
     """FMEA rows of the asset's type whose failure mode is ``label``: their ``fault_type`` field, or,
     for a site's sheet that has none, a failure mode (with its component) that names every word of
     the label (``bearing_wear`` in "Bearing wear / spalling")."""
     return tuple(
         d
-        for d in fmea_of_type(base, asset_type)
+        for d in fmea_of_type(base, asset_type, asset_id)
         if (
             str(d.fields.get("fault_type", "")) == label
             if "fault_type" in d.fields
-            else _names_fault(d, label)
+            else names_fault(d, label)
         )
     )
 
@@ -128,7 +159,9 @@ def _head(asset_type: str) -> str:
     return (re.findall(r"[a-z]+", asset_type.lower()) or [""])[-1]
 
 
-def _names_fault(row: Document, label: str) -> bool:
+def names_fault(row: Document, label: str) -> bool:
+    """Whether an FMEA row's component and failure mode write every word of the fault ``label``
+    (``bearing_wear`` in "DE bearing: Bearing wear / spalling")."""
     where = (row.fields.get(c, "") for c in ("Component", "Sub-Component"))
     words = " ".join([*map(str, where), fmea_field(row, "failure_mode")]).lower().replace("/", " ").split()
     if not label or not fmea_field(row, "failure_mode"):
