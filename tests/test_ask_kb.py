@@ -261,6 +261,8 @@ def test_onset_trend_and_mean_of_a_machine_that_stops_at_night_read_its_runs(tmp
         drop = answerer.answer("when did the pressure of B-1 drop?")
         mean = answerer.answer("what was the mean pressure of B-1 on 2024-01-21?")
         flat = answerer.answer("is there a trend in the flow of B-1?")
+        hours = answerer.answer("How many hours was B-1 running on 2024-01-21?")
+        downtime = answerer.answer("how many hours of downtime did B-1 have?")
     assert not drop.abstained, drop.text
     assert "computed from the series' running readings (site:B-1 stands still in 33% of the rows" in drop.text
     assert "starts at 2024-01-21 10:00 and ends at 2024-01-22 08:00" in drop.text
@@ -272,6 +274,10 @@ def test_onset_trend_and_mean_of_a_machine_that_stops_at_night_read_its_runs(tmp
         flat.text.startswith("No significant trend in flow of site:B-1")
         and "running readings only" in flat.text
     )
+    # "how many hours was it running": the day's running rows, 06:00 to 21:00, not a record count
+    assert hours.kind == "series" and hours.text.startswith("site:B-1 ran for about 16 h on 2024-01-21")
+    assert "16 of its 24 readings, 1 h apart, show it running" in hours.text
+    assert downtime.kind != "series"  # downtime is no running time
 
 
 def test_a_drop_hidden_by_a_daily_cycle_is_dated_once_the_cycle_is_taken_out(tmp_path: Path) -> None:

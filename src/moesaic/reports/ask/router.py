@@ -13,6 +13,7 @@ from typing import NamedTuple
 from moesaic.reports.ask.drawings import DRAWING_WORDS
 from moesaic.reports.ask.records import AMOUNT_WORDS, LATEST_WORDS, RELIABILITY, group_facet
 from moesaic.reports.ask.resolve import Named, match_channel
+from moesaic.reports.ask.running import RUNNING_WORDS
 from moesaic.reports.ask.sequence import is_sequence
 from moesaic.reports.ask.series import ONSET_WORDS, STAT_WORDS, TREND_WORDS
 
@@ -105,6 +106,8 @@ def choose_route(
     asset_channels = [c for a in named.assets for c in channels.get(a, ())]
     # "when did C-201 last have its filter changed": the latest work order, unless a channel is named
     latest_record = LATEST_WORDS.search(text) and match_channel(question, asset_channels) is None
+    if asset_channels and RUNNING_WORDS.search(text):
+        return Route("series", "how long an asset ran")
     if named.assets and ONSET_WORDS.search(text) and not latest_record:
         return Route("series", "when did ... start")
     if asset_channels:

@@ -32,6 +32,7 @@ from moesaic.reports.ask.answer import (
     fmt_time,
 )
 from moesaic.reports.ask.resolve import Named, channels_of, match_channel
+from moesaic.reports.ask.running import RUNNING_WORDS, answer_running
 from moesaic.reports.ask.timewords import TimePhraseError, Window, read_window
 from moesaic.reports.ask.trendtest import ALPHA, MONOTONE_WEIGHT, Change, change_point, trend_test
 
@@ -198,6 +199,8 @@ def answer_series(base: KnowledgeBase, question: str, named: Named) -> KbAnswer:
             "series",
             f"the series of {asset} are indexed by steps, so {window.phrase!r} names no part of them.",
         )
+    if RUNNING_WORDS.search(text):  # "how many hours was RWP-02 running in March"
+        return answer_running(base, asset, window)
     if onset:
         return answer_onset(base, asset, channel, channels, window, question)
     if channel is None and len(channels) == 1:
