@@ -151,3 +151,34 @@ def test_orders_mentioning_a_part_count_its_shorthand(answerer: KbAnswerer) -> N
     answer = answerer.answer("How many work orders mention bearings?")
     assert answer.text.startswith("1 work order mentioning bearings"), answer.text
     assert RecordCitation("documents", "site:WO-5") in answer.citations
+
+
+def test_the_retrieval_calibration_is_kept_in_the_base_until_its_records_change(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Water-station walkthrough: every open question took 14 s, 4 of them re-embedding the
+    calibration questions of an unchanged base."""
+    from moesaic.reports.ask import retrieve
+
+    calls = []
+    real = retrieve.relevance
+
+    def counted(base: KnowledgeBase, questions: list[str]) -> np.ndarray:
+        calls.append(len(questions))
+        return real(base, questions)
+
+    monkeypatch.setattr(retrieve, "relevance", counted)
+    data = MaintenanceData(
+        "s", assets=(Asset("P-1", "pump"),), documents=(_order("W", "P-1", 1, "seal leak fixed", "A. B"),)
+    )
+    with KnowledgeBase.open(tmp_path / "kb", create=True, embedder="hashing") as base:
+        base.ingest(data, source="s")
+        first = retrieve.calibrate(base)
+    retrieve._CALIBRATIONS.clear()  # a new process
+    with KnowledgeBase.open(tmp_path / "kb") as base:
+        assert retrieve.calibrate(base) == first
+        assert len(calls) == 1  # read from the base, not fitted again
+        more = (_order("W2", "P-1", 2, "bearing noisy, greased the bearing housing", "C. D"),)
+        base.ingest(MaintenanceData("s", documents=more), source="s")
+        retrieve.calibrate(base)
+    assert len(calls) == 2  # the records changed: fitted again
