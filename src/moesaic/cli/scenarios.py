@@ -37,8 +37,14 @@ def _window(text: str) -> tuple[pd.Timestamp, pd.Timestamp]:
 _MEDIAN = "median of the orders in 'why'"
 
 
-def _money(value: float | None) -> str:
-    return "unknown (not in the history)" if value is None else f"{value:,.0f} ({_MEDIAN})"
+_RANGE = "range of the orders in 'why': unlike jobs, no median"
+
+
+def _figure(value: float | None, spread: tuple[float, float] | None, form: str, unit: str = "") -> str:
+    """A plan's downtime or cost in words: its median, the range of unlike jobs, or unknown."""
+    if spread is not None:
+        return f"{format(spread[0], form)} to {format(spread[1], form)}{unit} ({_RANGE})"
+    return "unknown (not in the history)" if value is None else f"{format(value, form)}{unit} ({_MEDIAN})"
 
 
 def warned(read: ReadSeries) -> ReadSeries:
@@ -116,10 +122,9 @@ def scenarios(
         for step in s.steps:
             console.print(f"   - {step}", highlight=False)
         console.print(f"   why: {s.reason}", highlight=False, soft_wrap=True)
-        downtime = (
-            "unknown (not in the history)" if s.downtime_h is None else f"{s.downtime_h:g} h ({_MEDIAN})"
-        )
-        console.print(f"   downtime: {downtime}; cost: {_money(s.cost)}", highlight=False)
+        downtime = _figure(s.downtime_h, s.downtime_range, "g", " h")
+        cost = _figure(s.cost, s.cost_range, ",.0f")
+        console.print(f"   downtime: {downtime}; cost: {cost}", highlight=False)
         console.print(f"   risk if deferred: {s.risk()}", highlight=False)
         for c in s.citations:
             console.print(f"   [{c.table}:{c.record_id}] {c.why}", highlight=False, soft_wrap=True)

@@ -77,12 +77,16 @@ class CandidateConfig:
             in any case. 0.05 keeps out orders that share only words nearly every order uses;
             chosen on the development split of suite ``scenarios`` (inside the past), where 0 to
             0.05 keep the same neighbours and 0.1 or more lose right answers.
+        precedent_similarity: the share of the situation's word weight a corrective order of its
+            asset must share for the FMEA rows it names to be proposed, in [0, 1]: half, so that
+            "monthly round chk temps" does not borrow a bearing alarm's row through "temp".
     """
 
     neighbours: int = 30
     max_candidates: int = 10
     fmea_rows: int = 2
     min_similarity: float = 0.05
+    precedent_similarity: float = 0.5
 
     def __post_init__(self) -> None:
         for name in ("neighbours", "max_candidates"):
@@ -90,8 +94,9 @@ class CandidateConfig:
                 raise ValueError(f"`{name}` must be >= 1, got {getattr(self, name)}")
         if self.fmea_rows < 0:
             raise ValueError(f"`fmea_rows` must be >= 0, got {self.fmea_rows}")
-        if not 0.0 <= self.min_similarity <= 1.0:
-            raise ValueError(f"`min_similarity` must be in [0, 1], got {self.min_similarity}")
+        for name in ("min_similarity", "precedent_similarity"):
+            if not 0.0 <= getattr(self, name) <= 1.0:
+                raise ValueError(f"`{name}` must be in [0, 1], got {getattr(self, name)}")
 
 
 class Neighbour(NamedTuple):
@@ -190,7 +195,7 @@ class ScenarioGenerator:
             i
             for i, row in enumerate(self._fmea)
             if (scope := self._fmea_scopes.get(row.row_id)) is not None
-            and fmea_applies(scope, source, asset_type)
+            and fmea_applies(scope, source, asset_type, asset_id)
         ]
 
     def peer_orders(self, asset_id: str) -> int:
@@ -245,7 +250,9 @@ class ScenarioGenerator:
     ) -> Scenario:
         verb, fm = key.split(":", 1)
         total = sum(n.similarity for n in neighbours) or 1.0
-        row = self._sheet.matching(fm, words, fmea) if fm != UNCODED_FM else None
+        # the row's part may be named by the situation or by the orders that did the work
+        done = words | {t for n in members for t in terms(n.document.text)}
+        row = self._sheet.matching(fm, done, fmea) if fm != UNCODED_FM else None
         systems = Counter(str(n.document.fields.get("MajorSystem", "")) or "asset" for n in members)
         system = systems.most_common(1)[0][0].replace("_", " / ")
         citations = [
@@ -264,8 +271,10 @@ class ScenarioGenerator:
             "verb_in_text": float(verb in verbs),
             "fm_in_text": float(bool(set(terms(fm)) & words)),
             "fmea": 0.0 if row is None else 1.0,
-            # every vote from the maintenance plan's calendar (a PM greasing): no answer to a fault
-            "routine": float(all(n.document.doc_id in self._preventive for n in members)),
+            # the share of the vote cast by the maintenance plan's calendar (a PM greasing): no
+            # answer to a fault, so ten monthly rounds do not outvote one corrective order
+            "routine": sum(n.similarity for n in members if n.document.doc_id in self._preventive)
+            / (sum(n.similarity for n in members) or 1.0),
             f"verb={verb}": 1.0,
             f"fm={fm}": 1.0,
             f"key={key}": 1.0,
@@ -285,7 +294,10 @@ class ScenarioGenerator:
             f"{'' if system == 'asset' else f' ({system})'}, e.g. {members[0].document.text!r}"
         )
         if downtime.fields:
-            reason += f"; downtime is the median {downtime.fields} of these orders"
+            said = "median" if downtime.spread is None else "range (unlike jobs: no median)"
+            reason += f"; downtime is the {said} of their {downtime.fields}"
+        if cost.spread is not None:
+            reason += "; their costs are too unlike for a median, the range is given"
         return Scenario(
             scenario_id=_scenario_id(situation, key),
             key=key,
@@ -295,6 +307,8 @@ class ScenarioGenerator:
             reason=reason,
             downtime_h=downtime.value,
             cost=cost.value,
+            downtime_range=downtime.spread,
+            cost_range=cost.spread,
             severity=None if row is None else row.severity,
             occurrence=None if row is None else row.occurrence,
             citations=tuple(citations),
@@ -316,7 +330,10 @@ class ScenarioGenerator:
         if not self.config.fmea_rows or not neighbours:
             return []
         tokens = shorthand_tokens(_NEGATED.sub(" ", situation.text))  # "brg" writes bearing
-        overlaps = self._sheet.overlaps(words, tokens, fmea)
+        overlaps: list[tuple[int, int, Neighbour | None]] = [
+            (n, i, None) for n, i in self._sheet.overlaps(words, tokens, fmea)
+        ]
+        overlaps += self._named_by_precedents(situation, similar, fmea, {i for _, i, _ in overlaps})
         unseen = (
             f"; no similar past order of {self.describe_peers(situation.asset_id)} names its part or failure"
         )
@@ -331,7 +348,7 @@ class ScenarioGenerator:
             if self._is_peer(d, situation.asset_id) and d.doc_id not in self._routine
         ]
         scenarios = []
-        for overlap, index in overlaps[: self.config.fmea_rows]:
+        for overlap, index, precedent in overlaps[: self.config.fmea_rows]:
             row = self._fmea[index]
             # "Replace seal kit; check flush" is a replacement, "Install online vibration monitoring" is not
             verb = instruction_verb(row.action)
@@ -353,7 +370,8 @@ class ScenarioGenerator:
             )
             features = {
                 "fmea": 1.0,
-                "fmea_overlap": overlap / max(len(words), 1),
+                "fmea_overlap": 0.0 if precedent else overlap / max(len(words), 1),
+                "fmea_precedent": precedent.similarity if precedent else 0.0,
                 "verb_in_text": float(verb in verbs),
                 f"verb={verb}": 1.0,
             }
@@ -369,11 +387,19 @@ class ScenarioGenerator:
                     title=fmea_title(row),
                     reason=(
                         f"FMEA row {row.row_id} ({row.component}: {row.failure_mode}) "
-                        f"shares {overlap} words with the situation{figures.said}"
-                        f"{'' if support.why.startswith('similar') else unseen}"
+                        + (
+                            f"shares {overlap} words with the situation"
+                            if precedent is None
+                            else f"is named by {precedent.document.doc_id}, a similar corrective order "
+                            f"of {situation.asset_id}: {precedent.document.text!r}"
+                        )
+                        + figures.said
+                        + ("" if support.why.startswith("similar") else unseen)
                     ),
                     downtime_h=figures.downtime.value,
                     cost=figures.cost.value,
+                    downtime_range=figures.downtime.spread,
+                    cost_range=figures.cost.spread,
                     severity=row.severity,
                     occurrence=row.occurrence,
                     citations=citations,
@@ -381,6 +407,31 @@ class ScenarioGenerator:
                 )
             )
         return scenarios
+
+    def _named_by_precedents(
+        self, situation: Situation, similar: list[Neighbour], fmea: list[int], named: set[int]
+    ) -> list[tuple[int, int, Neighbour]]:
+        """``(shared words, index, order)`` of the FMEA rows (of ``fmea``, not in ``named``) that
+        the corrective orders of the situation's own asset sharing ``precedent_similarity`` of
+        its word weight name, the most similar order
+        first: a pump's "low flow" names no part, but its last "low flow, susp impeller wear"
+        names the impeller's row. Preventive orders name the parts their round visits, not a
+        fault."""
+        found = []
+        precedents = [
+            n
+            for n in sorted(similar, key=lambda n: -n.similarity)
+            if n.document.asset_id == situation.asset_id
+            and n.document.doc_id not in self._preventive
+            and n.similarity >= self.config.precedent_similarity
+        ]
+        for n in precedents:
+            text = _NEGATED.sub(" ", n.document.text)
+            for shared, index in self._sheet.overlaps(set(terms(text)), shorthand_tokens(text), fmea):
+                if index not in named:
+                    named.add(index)
+                    found.append((shared, index, n))
+        return found
 
 
 _NEGATED = re.compile(

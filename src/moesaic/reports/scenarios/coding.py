@@ -206,12 +206,20 @@ def describe_coding(coding: OrderCoding) -> str:
 
 
 class MedianFigure(NamedTuple):
-    value: float | None  # None when no order records a number
+    value: float | None  # None when no order records a number, or when they did unlike jobs
     fields: str  # the field(s) the numbers were read from, "" when none
+    spread: tuple[float, float] | None = None  # (least, most), given instead of an unlike median
+
+
+NEAR_MEDIAN = 3.0
+"""Numbers within this factor of each other are like; else the median stands for them only when
+half of them or more lie within :data:`NEAR_MEDIAN` ** 0.5 of it (both ways)."""
 
 
 def median_figure(orders: Iterable[Document], names: tuple[str, ...]) -> MedianFigure:
-    """The median of the numbers ``orders`` record under the first of ``names`` each has."""
+    """The median of the numbers ``orders`` record under the first of ``names`` each has; for
+    unlike jobs (:data:`NEAR_MEDIAN`: a EUR 90 sensor swap and a EUR 4,400 change of eight lamps,
+    whose median 2,245 is neither), no median but their least and most."""
     numbers, fields = [], set()
     for order in orders:
         value, name = read_figure(order, names)
@@ -220,7 +228,14 @@ def median_figure(orders: Iterable[Document], names: tuple[str, ...]) -> MedianF
             fields.add(str(name))
     if not numbers:
         return MedianFigure(None, "")
-    return MedianFigure(statistics.median(numbers), " and ".join(sorted(fields)))
+    median, least, most = statistics.median(numbers), min(numbers), max(numbers)
+    field = " and ".join(sorted(fields))
+    if most <= NEAR_MEDIAN * least:
+        return MedianFigure(median, field)
+    near = NEAR_MEDIAN**0.5
+    if 2 * sum(median / near <= x <= median * near for x in numbers) >= len(numbers):
+        return MedianFigure(median, field)
+    return MedianFigure(None, field, (least, most))
 
 
 def _first_present(fields: Mapping[str, Any], names: tuple[str, ...]) -> str | None:

@@ -148,11 +148,11 @@ def plan_figures(
     cited: str,
     unused: Sequence[Document] = (),
 ) -> PlanFigures:
-    """The downtime and cost of an FMEA plan, the medians over the orders ``done`` (of
-    :func:`done_before`), and the clause and citations naming them (those in ``history`` are past
-    orders, the others the window's; ``cited`` is already cited beside the row). With no figure,
-    the clause names the window's orders about the row left ``unused`` (they did other work or
-    recorded none), so that no one reads the plan's cost from them."""
+    """The downtime and cost of an FMEA plan, the medians (for unlike jobs, the ranges) over the
+    orders ``done`` (of :func:`done_before`), and the clause and citations naming them (those in
+    ``history`` are past orders, the others the window's; ``cited`` is already cited beside the
+    row). With no figure, the clause names the window's orders about the row left ``unused`` (they
+    did other work or recorded none), so that no one reads the plan's cost from them."""
     downtime = median_figure(done, DURATION_FIELDS)
     cost = median_figure(done, COST_FIELDS)
     when = {d.doc_id: "past" if d.doc_id in history else "window's" for d in done}
@@ -160,7 +160,7 @@ def plan_figures(
         d.doc_id if when[d.doc_id] == "past" else f"{d.doc_id} in the window" for d in done[:3]
     )
     past = "past " if set(when.values()) == {"past"} else ""
-    if not done or (cost.value is None and downtime.value is None):
+    if not done or not (cost.fields or downtime.fields):
         ids = ", ".join(d.doc_id for d in unused[:3])
         said = (
             f"; downtime and cost unknown: no past order of its asset or its peers did its work on its "

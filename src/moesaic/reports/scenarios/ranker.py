@@ -2,9 +2,10 @@
 
 The score of a scenario is ``w . f``, its named features (:attr:`Scenario.features`, each in
 [0, 1]) dotted with the weights. The cold-start ranker is the neighbour vote (``vote`` weighs 1):
-what was done after similar symptoms; except that a scenario every vote of which comes from
-preventive orders (``routine``, weighing -2: the plan's greasing, not an answer to a fault) ranks
-after every other, an FMEA plan (no vote) included. Every other feature weighs 0. A verdict does
+what was done after similar symptoms; less twice the share of that vote cast by preventive orders
+(``routine``, weighing -2: the plan's greasing, not an answer to a fault), so that a scenario more
+than half of whose vote comes from the calendar's rounds ranks after every FMEA plan (no vote), and
+ten monthly greasings do not outvote one corrective order. Every other feature weighs 0. A verdict does
 two things.
 
 **It is obeyed on its own situation.** The scenario judged is placed where the expert put it

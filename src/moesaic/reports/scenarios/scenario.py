@@ -61,6 +61,9 @@ class Scenario:
             user's file; the reason names the field), None when unknown (the excavator set records
             no downtime).
         cost: median recorded cost (``Cost`` or ``cost``) of the supporting orders, None when unknown.
+        downtime_range, cost_range: ``(least, most)`` of the supporting orders' figures when they
+            did unlike jobs, whose median stands for none of them (``downtime_h``, ``cost`` are
+            then None: :func:`~moesaic.reports.scenarios.coding.median_figure`).
         severity: FMEA severity of the failure mode (1-10), None when no FMEA row matches.
         occurrence: FMEA occurrence (1-10), None when no FMEA row matches.
         citations: the supporting records, at least two.
@@ -81,6 +84,8 @@ class Scenario:
     citations: tuple[Citation, ...]
     features: Mapping[str, float] = field(default_factory=dict)
     title: str = ""
+    downtime_range: tuple[float, float] | None = None
+    cost_range: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         if len(self.citations) < 2:
@@ -105,6 +110,8 @@ class Scenario:
             "citations": [c._asdict() for c in self.citations],
             "features": dict(self.features),
             "title": self.title,
+            "downtime_range": None if self.downtime_range is None else list(self.downtime_range),
+            "cost_range": None if self.cost_range is None else list(self.cost_range),
         }
 
     @classmethod
@@ -122,4 +129,11 @@ class Scenario:
             citations=tuple(Citation(**c) for c in data["citations"]),
             features=dict(data["features"]),
             title=str(data.get("title", "")),
+            downtime_range=_pair(data.get("downtime_range")),
+            cost_range=_pair(data.get("cost_range")),
         )
+
+
+def _pair(value: Any) -> tuple[float, float] | None:
+    """A stored ``[least, most]`` (absent in proposals stored before ranges were)."""
+    return None if value is None else (float(value[0]), float(value[1]))

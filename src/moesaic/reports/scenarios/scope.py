@@ -4,6 +4,9 @@ A base may hold the FMEA of several plants: a pump's mechanical-seal row must no
 excavator's hose leak its risk if deferred. An FMEA row is written for an asset type when its
 document says so (an ``asset_type`` or ``equipment`` field, or the type of the asset it names);
 a row of a sheet that names no type speaks of the assets of the source it was ingested with.
+A site sheet's row whose subsystem is written in some assets' descriptions ("Raw water pump") is
+theirs only, as the reports read it (:mod:`moesaic.reports.diagnose.history`): the register may
+type raw-water and high-lift pumps alike, and a dosing pump is a pump too.
 """
 
 from __future__ import annotations
@@ -25,14 +28,18 @@ class FmeaScope(NamedTuple):
     source: str  # the source the FMEA row was ingested from
     asset_type: str  # the asset type it is written for, "" when its sheet names none
     named: frozenset[str] = frozenset()  # without one, the base's asset types its component names
+    others: frozenset[str] = frozenset()  # the assets its subsystem is not about (module docstring)
 
 
-def fmea_applies(scope: FmeaScope, source: str, asset_type: str) -> bool:
-    """Whether an FMEA row of ``scope`` speaks of an asset of ``source`` and ``asset_type``: the
-    row is written for that type (one's words within the other's: "excavator" and "Hydraulic
-    excavator"), or, where either type is unknown, comes from the asset's own source, unless its
-    subsystem or component names other asset types of the base and not this one (a "Centrifugal
-    pump" row is no screw compressor's)."""
+def fmea_applies(scope: FmeaScope, source: str, asset_type: str, asset_id: str = "") -> bool:
+    """Whether an FMEA row of ``scope`` speaks of an asset of ``source`` and ``asset_type`` (and
+    key ``asset_id``): the row is written for that type (one's words within the other's:
+    "excavator" and "Hydraulic excavator"), or, where either type is unknown, comes from the
+    asset's own source, unless its subsystem or component names other asset types of the base and
+    not this one (a "Centrifugal pump" row is no screw compressor's), or its subsystem is written
+    in other assets' descriptions and not in this one's ("High-lift pump" is no dosing pump's)."""
+    if asset_id and asset_id in scope.others:
+        return False
     if scope.asset_type and asset_type:
         row, asset = set(terms(scope.asset_type)), set(terms(asset_type))
         return row <= asset or asset <= row
@@ -46,6 +53,10 @@ def fmea_scopes(
 ) -> dict[str, FmeaScope]:
     """{FMEA row id: its scope} for the FMEA documents ``sheets`` of ``kb``; ``types`` maps asset
     keys to their types."""
+    # imported here: the reports' history reads this module's types_named
+    from moesaic.reports.diagnose.history import _about_other_assets
+
+    assets = list(kb.assets())
     query = "SELECT key, source FROM documents WHERE kind = 'fmea'"
     sources = dict(kb.connection.execute(query).fetchall())
     kinds = {t for t in types.values() if t}
@@ -58,6 +69,7 @@ def fmea_scopes(
             str(sources.get(sheet.doc_id, "")),
             asset_type,
             frozenset() if asset_type else frozenset(types_named(sheet, kinds)),
+            frozenset(a.asset_id for a in assets if _about_other_assets(sheet, a.asset_id, assets)),
         )
     return scopes
 

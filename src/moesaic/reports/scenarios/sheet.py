@@ -15,6 +15,7 @@ from collections.abc import Sequence
 from moesaic.reports.qa.table import FmeaRow, terms
 from moesaic.reports.scenarios.coding import failure_code_words
 from moesaic.reports.scenarios.similarity import sheet_overlap
+from moesaic.reports.shorthand import writes
 
 
 class SheetWords:
@@ -32,12 +33,18 @@ class SheetWords:
 
     def matching(self, fm: str, words: set[str], indices: Sequence[int]) -> FmeaRow | None:
         """The row (of ``indices``) of failure mode ``fm`` sharing most other words with the
-        situation's stemmed ``words``, or None."""
+        stemmed ``words`` (a situation's and its orders'), or None. A code names a row's failure
+        mode by a word of it, the words it abbreviates, or shorthand ("BLOCK" writes "blockage",
+        "FOUL" "fouling": :func:`moesaic.reports.shorthand.writes`)."""
         fm_words, code_words = set(terms(failure_code_words(fm))), set(terms(fm))  # "BRG": "Bearing wear"
+        codes = re.findall(r"[a-z]+", fm.lower())
         words = words | {t for w in words for t in terms(failure_code_words(w))}  # "brg noisy": bearing
         best, best_overlap = None, 0
         for row, row_terms in ((self.rows[i], self._terms[i]) for i in indices):
-            if not fm_words & set(terms(row.failure_mode)):
+            mode = re.findall(r"[a-z]+", row.failure_mode.lower())
+            if not (
+                fm_words & set(terms(row.failure_mode)) or any(writes(c, w) for c in codes for w in mode)
+            ):
                 continue
             # The row must also name the part: a "leak" of another system is not this risk.
             overlap = len((row_terms - code_words) & words)
