@@ -572,3 +572,30 @@ def test_a_jump_in_a_long_series_is_dated_at_its_own_reading(length: int, jump: 
     values[jump:] += 10
     change = change_point(values)
     assert change is not None and change.at == change.onset == jump
+
+
+def test_when_a_sensor_got_stuck_is_its_longest_run_of_one_reading(tmp_path: Path) -> None:
+    """Water-station walkthrough: "when did the Brg Temp DE of RWP-03 get stuck?" went to retrieval."""
+    rng = np.random.default_rng(8)
+    time = pd.date_range(START, periods=HOURS, freq="h").to_numpy()
+    temp = np.round(40.0 + rng.normal(0.0, 0.5, HOURS), 1)
+    temp[700:] = 41.3  # frozen from hour 700 to the end
+    coarse = np.round(92.0 + rng.normal(0.0, 0.3, HOURS))  # whole percent: repeats as a matter of course
+    frame = pd.DataFrame({"Brg Temp": temp, "UVT": coarse})
+    series = Series.from_frame(frame, series_id="R-3/s", asset_id="R-3", time=time)
+    data = MaintenanceData("site", assets=(Asset("R-3", "pump"),), series=(series,))
+    with KnowledgeBase.open(tmp_path / "kb", create=True, embedder="hashing") as base:
+        base.ingest(data, source="site")
+        answerer = KbAnswerer(base)
+        stuck = answerer.answer("When did the Brg Temp of R-3 get stuck?")
+        steady = answerer.answer("is the UVT of R-3 frozen?")
+    assert stuck.kind == "series", stuck.text
+    at = pd.Timestamp(time[700])
+    assert stuck.text.startswith(
+        f"Brg Temp of site:R-3 got stuck at {at:%Y-%m-%d %H:%M}: it reads exactly 41.3"
+    )
+    assert (
+        f"for {HOURS - 700} readings in a row" in stuck.text
+        and "still stuck at the last reading" in stuck.text
+    )
+    assert steady.text.startswith("No stuck stretch in UVT of site:R-3"), steady.text

@@ -16,6 +16,7 @@ from moesaic.reports.ask.resolve import Named, match_channel
 from moesaic.reports.ask.running import RUNNING_WORDS
 from moesaic.reports.ask.sequence import is_sequence
 from moesaic.reports.ask.series import ONSET_WORDS, STAT_WORDS, TREND_WORDS
+from moesaic.reports.ask.stuck import STUCK_WORDS
 
 ROUTES = ("fmea", "drawings", "sequence", "series", "records", "retrieval")
 FMEA_WORDS = re.compile(
@@ -108,6 +109,8 @@ def choose_route(
     latest_record = LATEST_WORDS.search(text) and match_channel(question, asset_channels) is None
     if asset_channels and RUNNING_WORDS.search(text):
         return Route("series", "how long an asset ran")
+    if STUCK_WORDS.search(text) and match_channel(question, asset_channels) is not None:
+        return Route("series", "when a channel's readings got stuck")
     if named.assets and ONSET_WORDS.search(text) and not latest_record:
         return Route("series", "when did ... start")
     if asset_channels:

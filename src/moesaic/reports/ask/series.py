@@ -33,6 +33,7 @@ from moesaic.reports.ask.answer import (
 )
 from moesaic.reports.ask.resolve import Named, channels_of, match_channel
 from moesaic.reports.ask.running import RUNNING_WORDS, answer_running
+from moesaic.reports.ask.stuck import STUCK_WORDS, answer_stuck
 from moesaic.reports.ask.timewords import TimePhraseError, Window, read_window
 from moesaic.reports.ask.trendtest import ALPHA, MONOTONE_WEIGHT, Change, change_point, trend_test
 
@@ -201,6 +202,10 @@ def answer_series(base: KnowledgeBase, question: str, named: Named) -> KbAnswer:
         )
     if RUNNING_WORDS.search(text):  # "how many hours was RWP-02 running in March"
         return answer_running(base, asset, window)
+    if STUCK_WORDS.search(text) and channel is not None:  # "when did the Brg Temp DE get stuck"
+        held = _read(base, asset, channel, window).running()  # a standstill's zeros are no stuck sensor
+        where = window.describe() if window else "in the base"
+        return answer_stuck(asset, channel, held.time, held.values, where, running=held.stopped is not None)
     if onset:
         return answer_onset(base, asset, channel, channels, window, question)
     if channel is None and len(channels) == 1:
