@@ -25,6 +25,7 @@ from moesaic.reports.diagnose.claims import (
     format_time,
 )
 from moesaic.reports.diagnose.compose_records import history, named_in_summary, named_rows
+from moesaic.reports.diagnose.drift import BaselineDrift
 from moesaic.reports.diagnose.evidence import ChannelChange, Evidence, same_fault
 from moesaic.reports.diagnose.faults import NORMAL
 from moesaic.reports.diagnose.forms import (
@@ -308,6 +309,8 @@ class Composer:
             self.quantity(v["slope_per_day"], "slope_per_day", channel=c.channel, sign=True),
         )
         self.add("evidence", fill("channel_change", **slots), qs, cite)
+        for drift in (d for d in self.ev.drift if d.channel == c.channel):
+            self._drift(drift, slots)
         if c.excursion is not None:  # a median over the window hides a short stretch
             self._excursion(c)
         if v["noise_ratio"] >= NOISE_RATIO:
@@ -321,6 +324,18 @@ class Composer:
         if v["flat_hours"] >= 6 and v["flat_hours"] > v["baseline_flat_hours"]:
             q = self.quantity(v["flat_hours"], "flat_hours", channel=c.channel)
             self.add("evidence", fill("channel_flat", **slots), (q,), cite)
+
+    def _drift(self, d: BaselineDrift, slots: dict[str, str]) -> None:
+        """``d``'s channel moving inside the baseline: its halves' medians, cited as the verifier
+        reads them (the second half as a window, the first as its baseline)."""
+        ev = self.ev
+        late = SeriesCitation(ev.asset_id, d.channel, d.split, d.last)
+        early = SeriesCitation(ev.asset_id, d.channel, d.start, d.split)
+        qs = []
+        for value, statistic in ((d.second, "median"), (d.first, "baseline_median")):
+            text, tolerance = number(value)
+            qs.append(Quantity(text, value, statistic, late, early, {}, tolerance))
+        self.add("evidence", fill("baseline_drift", **slots), tuple(qs), (late, early))
 
     def _excursion(self, c: ChannelChange) -> None:
         """Where ``c`` left its baseline level, and how far: the stretch's bounds and mean against

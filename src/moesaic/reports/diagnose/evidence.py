@@ -25,6 +25,7 @@ from moesaic.data.tables import column_key
 from moesaic.data.times import parse_time_argument
 from moesaic.reports.diagnose.channels import ChannelModel
 from moesaic.reports.diagnose.claims import as_time
+from moesaic.reports.diagnose.drift import BaselineDrift, baseline_drift
 from moesaic.reports.diagnose.episodes import (
     AFTER_FAULT,
     BASELINE_DAYS,
@@ -141,6 +142,7 @@ class Evidence:
     # (latest first): their fault may have run between the baseline and the window
     baseline_orders: tuple[Document, ...] = ()
     onset_from: pd.Timestamp | None = None  # where the onset was looked for, when before ``read_from``
+    drift: tuple[BaselineDrift, ...] = ()  # moved channels already moving inside the baseline
     standstill: Standstill | None = None  # a machine that starts and stops: its stopped readings,
     # left out of every figure (:mod:`moesaic.data.standstill`)
     named: tuple[NamedRow, ...] = ()  # FMEA rows the window's work orders name, beside ``fmea``
@@ -364,6 +366,13 @@ def gather_evidence(
             empty = dataclasses.replace(empty, onset_from=b1)
         at = estimate_onset(searched.values, searched.healthy, moved_idx, shape, smooth=round(spd))
         onset = pd.Timestamp(searched_time[at]) if at is not None else None
+    drift: tuple[BaselineDrift, ...] = ()
+    if fault.label != NORMAL and moved_idx:  # a slow fault may have begun inside the baseline
+        moved = [
+            (changes[i].channel, changes[i].values["median"] - changes[i].values["baseline_median"])
+            for i in moved_idx
+        ]
+        drift = baseline_drift(series, asset_type, empty.baseline_start, empty.baseline_end, moved)
     outlook = None
     if moved_idx:
         top = max(moved_idx, key=lambda i: changes[i].contribution)
@@ -380,6 +389,7 @@ def gather_evidence(
         history=tuple(history),
         open_fault=still,
         standstill=window.standstill,
+        drift=drift,
     )
     return _with_records(base, evidence, [])
 

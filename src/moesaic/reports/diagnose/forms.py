@@ -98,6 +98,12 @@ FORMS: dict[str, Form] = {
         "Work {orders} of the window {verb} FMEA row {doc} ({mode}), a failure the readings do not show "
         "clearly."
     ),
+    "baseline_drift": Form(
+        "{channel} was already moving within the baseline: a median of {0}{unit} over its second half "
+        "against {1}{unit} over its first, so the fault may have begun before the window and the "
+        "changes above understate it.",
+        ("median", "baseline_median"),
+    ),
     "note_known": Form(_NOTE_KNOWN + "."),
     "note_unknown": Form("The " + _NOTE_UNKNOWN),
     "note_both": Form(_NOTE_KNOWN + "; the " + _NOTE_UNKNOWN),
