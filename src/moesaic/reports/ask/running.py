@@ -41,6 +41,8 @@ def answer_running(base: KnowledgeBase, asset: str, window: Window | None) -> Kb
     series = max(dated, key=lambda s: s.length)
     values = np.where(series.observed, series.values, np.nan).astype(np.float64)
     seen = np.isfinite(values).any(axis=1)
+    if seen.sum() < 2:
+        return abstain("series", f"too few readings of {asset} {where} to count running hours from.")
     step = pd.Timedelta(pd.Series(series.time[seen]).diff().median())
     gate = find_standstill(values, values, series.channels)
     stopped = stopped_in(values, series.channels, gate) if gate is not None else np.zeros(len(values), bool)
