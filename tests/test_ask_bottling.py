@@ -182,3 +182,35 @@ def test_the_retrieval_calibration_is_kept_in_the_base_until_its_records_change(
         base.ingest(MaintenanceData("s", documents=more), source="s")
         retrieve.calibrate(base)
     assert len(calls) == 2  # the records changed: fitted again
+
+
+def test_assets_numbered_in_their_descriptions_are_named_as_a_group(tmp_path: Path) -> None:
+    """Water-station walkthrough: "which work orders cost more than 1,000 on the raw water pumps"
+    gave "No work orders with cost > 1000 mention 'raw'"; the register describes them "Raw water
+    pump 1" to "3", typed centrifugal_pump like the high-lift pumps."""
+    assets = (
+        Asset("RWP-01", "centrifugal_pump", {"Description": "Raw water pump 1"}),
+        Asset("RWP-02", "centrifugal_pump", {"Description": "Raw water pump 2"}),
+        Asset("HLP-01", "centrifugal_pump", {"Description": "High-lift pump 1"}),
+        Asset("DP-01", "dosing_pump", {"Description": "Hypochlorite dosing pump duty"}),
+    )
+    costs = (
+        ("W1", "RWP-01", 1450.0),
+        ("W2", "RWP-02", 300.0),
+        ("W3", "HLP-01", 2000.0),
+        ("W4", "DP-01", 1200.0),
+    )
+    orders = tuple(
+        Document(
+            i, "work_order", f"repair on {a}", a, START + pd.Timedelta(days=n), {"cost": c, "wo_type": "CM"}
+        )
+        for n, (i, a, c) in enumerate(costs)
+    )
+    with KnowledgeBase.open(tmp_path / "kb", create=True, embedder="hashing") as base:
+        base.ingest(MaintenanceData("s", assets=assets, documents=orders), source="s")
+        answerer = KbAnswerer(base)
+        costly = answerer.answer("Which work orders cost more than 1,000 on the raw water pumps?")
+        one = answerer.answer("how many work orders on raw water pump 2?")
+    assert costly.text.startswith("1 work order of s:RWP-01, s:RWP-02 with cost > 1000"), costly.text
+    assert [c.record_id for c in costly.citations] == ["s:W1"]  # type: ignore[union-attr]
+    assert one.text.startswith("1 work order of s:RWP-02"), one.text

@@ -95,10 +95,13 @@ def asset_index(base: KnowledgeBase) -> AssetIndex:
             and re.search(r"[a-z]", compact)
         ):
             add(compact, key)
+        held = load_json(attributes) or {}
         for name in ("name", "tag", "asset_name", "equipment_name"):
-            value = (load_json(attributes) or {}).get(name)
+            value = held.get(name)
             if isinstance(value, str) and value.strip():
                 add(" ".join(value.lower().split()), key)
+        for alias in _numbered(held):
+            add(alias, key)
         if asset_type:
             types.add(asset_type.lower())
             types.add(_words(asset_type)[-1] if _words(asset_type) else asset_type.lower())
@@ -107,6 +110,28 @@ def asset_index(base: KnowledgeBase) -> AssetIndex:
         add(key.partition(":")[2].lower(), key)
     keys = tuple(dict.fromkeys(k for ks in aliases.values() for k in ks))
     return AssetIndex(keys, aliases, frozenset(types))
+
+
+_DESCRIPTIONS = ("description", "desc", "equipment_description", "asset_description")
+_NUMBERED = re.compile(r"^((?:[^\W\d_][\w-]*\s+)+?[^\W\d_][\w-]*)\s+(?:no\.?\s*|#\s*)?\d+[a-z]?$")
+"""A description that numbers one of several alike assets: "Raw water pump 1", "High-lift pump #2"."""
+
+
+def _numbered(attributes: dict[str, object]) -> list[str]:
+    """Aliases from an asset's description when it numbers one of several alike assets: the
+    description itself ("raw water pump 1") and, of two words or more, the group without its
+    number, also in the plural ("raw water pump", "raw water pumps"): "the raw water pumps" names
+    every asset so described."""
+    keys = {re.sub(r"[^a-z]+", "_", str(k).lower()).strip("_"): v for k, v in attributes.items()}
+    value = next((keys[k] for k in _DESCRIPTIONS if isinstance(keys.get(k), str)), None)
+    found = _NUMBERED.match(" ".join(str(value).lower().split())) if value else None
+    if found is None:
+        return []
+    group = found.group(1)
+    out = [found.group(0)]
+    if len(group.split()) >= 2:
+        out += [group, group if group.endswith("s") else group + "s"]
+    return out
 
 
 def _known_identifier(base: KnowledgeBase, token: str) -> bool:
