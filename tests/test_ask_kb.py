@@ -17,9 +17,9 @@ from moesaic.data.schema import Asset, Document, Drawing, Event, MaintenanceData
 from moesaic.data.simulator import SimulatorConfig, load_plant, simulate_to
 from moesaic.knowledge import KnowledgeBase
 from moesaic.reports.ask import KbAnswerer, RecordCitation, SeriesCitation
+from moesaic.reports.ask.onsets import without_daily_cycle
 from moesaic.reports.ask.retrieve import fit_threshold
 from moesaic.reports.ask.sequence import _next_records
-from moesaic.reports.ask.series import without_daily_cycle
 from moesaic.reports.ask.timewords import read_window
 from moesaic.reports.ask.trendtest import change_point, trend_test
 
@@ -464,7 +464,7 @@ def test_an_attribute_no_record_mentions_is_an_abstention_not_the_closest_record
 
 
 def test_a_fault_hinted_at_by_a_word_of_its_label_and_a_word_of_trouble() -> None:
-    from moesaic.reports.ask.series import _hinted
+    from moesaic.reports.ask.onsets import _hinted
 
     events = [{"label": "bearing_wear"}, {"label": "imbalance"}, {"label": "bearing_wear"}]
     assert _hinted("when did the bearing problem on f-403 start?", events) == [events[0], events[2]]

@@ -11,8 +11,9 @@ import pytest
 from moesaic.data.schema import Asset, Document, MaintenanceData
 from moesaic.knowledge import KnowledgeBase
 from moesaic.reports.ask import KbAnswerer
+from moesaic.reports.ask.onsets import ONSET_WORDS
 from moesaic.reports.ask.resolve import match_channel
-from moesaic.reports.ask.series import ONSET_WORDS, TREND_WORDS
+from moesaic.reports.ask.series import TREND_WORDS
 from moesaic.reports.ask.timewords import complete_ranges, read_window
 
 FEB_1_15 = (pd.Timestamp("2024-02-01"), pd.Timestamp("2024-02-15 23:59:59.999999999"))

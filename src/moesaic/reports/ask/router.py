@@ -11,11 +11,12 @@ import re
 from typing import NamedTuple
 
 from moesaic.reports.ask.drawings import DRAWING_WORDS
+from moesaic.reports.ask.onsets import ONSET_WORDS
 from moesaic.reports.ask.records import AMOUNT_WORDS, LATEST_WORDS, RELIABILITY, group_facet
 from moesaic.reports.ask.resolve import Named, match_channel
 from moesaic.reports.ask.running import RUNNING_WORDS
 from moesaic.reports.ask.sequence import is_sequence
-from moesaic.reports.ask.series import ONSET_WORDS, STAT_WORDS, TREND_WORDS
+from moesaic.reports.ask.series import STAT_WORDS, TREND_WORDS
 from moesaic.reports.ask.stuck import STUCK_WORDS
 
 ROUTES = ("fmea", "drawings", "sequence", "series", "records", "retrieval")
