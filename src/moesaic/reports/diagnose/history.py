@@ -64,7 +64,7 @@ def fmea_field(row: Document, key: str) -> str:
 def fmea_of_type(base: EvidenceBase, asset_type: str, asset_id: str = "") -> tuple[Document, ...]:
     """FMEA rows of the asset's type: their ``asset_type`` field, or a site's sheet row that names
     no other asset type of the base and, with ``asset_id``, describes no other assets only
-    (:func:`_about_other_assets`)."""
+    (:func:`about_other_assets`)."""
     assets = list(base.assets())
     others = {a.asset_type for a in assets if a.asset_type and a.asset_type != asset_type}
     return tuple(
@@ -72,11 +72,11 @@ def fmea_of_type(base: EvidenceBase, asset_type: str, asset_id: str = "") -> tup
         for d in base.documents(kind="fmea")
         if str(d.fields.get("asset_type", asset_type)) in ("", asset_type)
         and not _of_another_type(d, asset_type, others)
-        and not (asset_id and _about_other_assets(d, asset_id, assets))
+        and not (asset_id and about_other_assets(d, asset_id, assets))
     )
 
 
-def _about_other_assets(row: Document, asset_id: str, assets: Sequence[Asset]) -> bool:
+def about_other_assets(row: Document, asset_id: str, assets: Sequence[Asset]) -> bool:
     """True for a site sheet's row whose subsystem (two words or more) is written, word for word,
     in the register's description of some assets but not of ``asset_id``: "Raw water pump" is the
     raw-water pumps' row, not the dosing pump's, though both types end in "pump" and the register

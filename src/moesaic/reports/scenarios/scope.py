@@ -54,7 +54,7 @@ def fmea_scopes(
     """{FMEA row id: its scope} for the FMEA documents ``sheets`` of ``kb``; ``types`` maps asset
     keys to their types."""
     # imported here: the reports' history reads this module's types_named
-    from moesaic.reports.diagnose.history import _about_other_assets
+    from moesaic.reports.diagnose.history import about_other_assets
 
     assets = list(kb.assets())
     query = "SELECT key, source FROM documents WHERE kind = 'fmea'"
@@ -69,7 +69,7 @@ def fmea_scopes(
             str(sources.get(sheet.doc_id, "")),
             asset_type,
             frozenset() if asset_type else frozenset(types_named(sheet, kinds)),
-            frozenset(a.asset_id for a in assets if _about_other_assets(sheet, a.asset_id, assets)),
+            frozenset(a.asset_id for a in assets if about_other_assets(sheet, a.asset_id, assets)),
         )
     return scopes
 
