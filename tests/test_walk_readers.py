@@ -319,3 +319,21 @@ def test_asset_ids_missing_from_the_register_are_named_with_where_they_were_read
         read_user_folder(tmp_path)
     said = [w for w in warnings_of(caplog) if "asset ids not in assets.csv" in w]
     assert len(said) == 1 and "'XX-7' (work order W2); 'ZZ-99' (series/ZZ-99.csv)" in said[0], said
+
+
+def test_a_date_and_a_clock_column_in_german_are_one_time(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Paper-mill walkthrough: "Datum;Zeit" was refused as "duplicated timestamp '17.10.2024' ... the
+    clock goes back here, as local times do where daylight saving time ends"."""
+    path = tmp_path / "VP-301.csv"
+    path.write_text(
+        "Logger: PM2 vacuum DL-07\nDatum;Zeit;Vacuum (kPa);Power (kW)\n"
+        "17.10.2024;00:00;-55,0;133,3\n17.10.2024;00:01;-55,2;131,0\n17.10.2024;00:02;-55,1;132,0\n",
+        encoding="utf-8",
+    )
+    with caplog.at_level(logging.WARNING):
+        series = read_series_file(path)
+    assert series.channels == ("Vacuum (kPa)", "Power (kW)") and series.meta["time_column"] == "Datum Zeit"
+    assert str(series.time[1])[:16] == "2024-10-17T00:01"
+    assert f"{path}: line 1 above the header (line 2) is not data; it is left out" in warnings_of(caplog)[0]

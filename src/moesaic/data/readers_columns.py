@@ -180,9 +180,12 @@ def _blank_preamble(text: str, path: Path) -> str:
     above = [i for i in head if i < first]
     if not above:
         return text
+    lines_word, verb = (
+        ("line", "is not data; it is") if len(above) == 1 else ("lines", "are not data; they are")
+    )
     _log.warning(
-        "%s: lines %s above the header (line %d) are not data; they are left out",
-        path, ", ".join(str(i + 1) for i in above), first + 1,
+        "%s: %s %s above the header (line %d) %s left out",
+        path, lines_word, ", ".join(str(i + 1) for i in above), first + 1, verb,
     )  # fmt: skip
     return "\n".join("" if i < first else line for i, line in enumerate(lines))
 
@@ -245,8 +248,23 @@ def _looks_like_time(column: pd.Series) -> bool:
     return first is not pd.NaT and not pd.isna(first)
 
 
-_DATE_NAMES = ("date", "day")
-_CLOCK_ONLY_NAMES = ("time", "hour", "clock", "time of day")
+_DATE_NAMES = ("date", "day", "datum", "fecha", "data", "päivämäärä", "pvm")
+_CLOCK_ONLY_NAMES = (
+    "time",
+    "hour",
+    "clock",
+    "time of day",
+    "zeit",
+    "uhrzeit",
+    "heure",
+    "hora",
+    "ora",
+    "aika",
+    "klo",
+)
+"""A date column and a time-of-day column, in English and the languages plants export in (German
+``Datum;Zeit``, French ``Date;Heure``, Spanish ``Fecha;Hora``, Italian ``Data;Ora``, Finnish
+``Pvm;Klo``): a paper mill's ``Datum;Zeit`` file was refused as "duplicated timestamp"."""
 _CLOCK = re.compile(r"^\s*\d{1,2}:\d{2}(?::\d{2}(?:[.,]\d+)?)?\s*$")
 """A time of day alone: 14:00, 7:05:30."""
 
