@@ -656,3 +656,15 @@ def test_two_series_stacked_in_one_file_are_named_by_their_column(tmp_path: Path
         read_series_file(path)
     assert "column 'Turbine' holds 2 series (WTG01, WTG02), each with its own times" in str(err.value)
     assert "split the file by 'Turbine'" in str(err.value)
+
+
+def test_an_equip_no_column_is_the_asset_id_before_a_functional_location(tmp_path: Path) -> None:
+    """Paper-mill walkthrough: the register's "Equip No" (the ids the orders and series use) was
+    passed over for "Functional Location" (PM2-WIR-DRV)."""
+    text = (
+        "Equip No,Description,Class,Functional Location\n"
+        "DR-101,Wire section drive,Drive,PM2-WIR-DRV\nGB-101,Wire section gearbox,Gearbox,PM2-WIR-GB\n"
+    )
+    assets = read_assets_csv(write(tmp_path, "assets.csv", text))
+    assert [a.asset_id for a in assets] == ["DR-101", "GB-101"]
+    assert assets[0].attributes["Functional Location"] == "PM2-WIR-DRV"

@@ -30,8 +30,8 @@ WORK_ORDER_TIMES = ("created", "date", "time")
 WORK_ORDER_NUMBERS = ("cost", "labour_hours", "downtime_hours")
 _ASSET_ID = (
     "asset", "asset no", "asset number", "asset tag", "equipment", "equipment id", "equipment no",
-    "equipment number", "equip", "equip id", "tag", "tag no", "tag number", "machine", "machine id",
-    "unit id", "functional location",
+    "equipment number", "equipment nr", "equip", "equip id", "equip no", "equip nr", "equip number", "tag",
+    "tag no", "tag number", "machine", "machine id", "unit id", "functional location",
 )  # fmt: skip
 WORK_ORDER_ALIASES: dict[str, tuple[str, ...]] = {
     "wo_id": (
