@@ -34,7 +34,8 @@ FMEA_ONLY = re.compile(
     r"|\b(?:severity|occurrence|detection)\b.*\bfailure modes?\b"
 )
 RECORD_NOUNS = re.compile(
-    r"\bwork ?orders?\b|\borders\b|\bwos?\b|\bjobs?\b|\balarms?\b|\balerts?\b|\bfaults?\b(?!\s*(?:types?|codes?))"
+    r"\bwork ?orders?\b|\borders\b|\bwos?\b|\bjobs?\b|\balarms?\b|\balerts?\b"
+    r"|\bfaults?\b(?!\s*(?:types?|codes?))"
     r"|\banomal|\bevents?\b|\bfailures?\b(?!\s*(?:modes?|codes?|types?))|\brecords?\b|\bmaintenance\b"
     r"|\b(?:replacement|repair|inspection|overhaul|intervention|breakdown|call[- ]?out)s\b"  # work done
 )
