@@ -599,3 +599,19 @@ def test_when_a_sensor_got_stuck_is_its_longest_run_of_one_reading(tmp_path: Pat
         and "still stuck at the last reading" in stuck.text
     )
     assert steady.text.startswith("No stuck stretch in UVT of site:R-3"), steady.text
+
+
+def test_an_excursion_that_ramps_up_until_a_reset_is_dated_where_the_ramp_starts() -> None:
+    """Paper-mill walkthrough: a gearbox's oil temperature climbing for four weeks until the oil
+    change was dated two weeks late, where the excursion's mean shift lay; an abrupt excursion keeps
+    its step (a ramp fitted to it would date it early)."""
+    rng = np.random.default_rng(10)
+    n = 2000
+    ramp = 58.0 + rng.normal(0.0, 0.3, n)
+    ramp[1000:1650] += np.linspace(0.0, 13.0, 650)  # from reading 1000 to the oil change at 1650
+    change = change_point(ramp)
+    assert change is not None and change.end == 1650 and abs(change.onset - 1000) <= 40, change
+    step = 9.5 + rng.normal(0.0, 0.1, n)
+    step[1500:1575] -= 1.3
+    change = change_point(step)
+    assert change is not None and (change.onset, change.end) == (1500, 1575), change

@@ -237,3 +237,18 @@ def test_a_daily_swing_does_not_hide_a_weeks_change_of_level() -> None:
     assert not level_held(median(window), median(baseline), spread, days)
     assert level_held(median(x[14 * DAY :]), median(baseline), spread, days)  # no change: still held
     assert np.isnan(day_spread(baseline[: 2 * DAY], 24.0))  # two days tell no day-to-day spread
+
+
+def test_a_days_stop_in_three_months_is_a_standstill_and_a_few_zero_glitches_are_not() -> None:
+    """Paper-mill walkthrough: a 36-hour mill stop, under 2 % of three months of hourly readings,
+    was no standstill (a tenth was asked): it set detect's threshold and hid a gearbox's oil fault,
+    and `ask` counted the drive running every hour of October."""
+    rng = np.random.default_rng(9)
+    hours = 92 * DAY
+    current = 120.0 + rng.standard_normal(hours)
+    current[900:936] = rng.uniform(0.0, 2.0, 36)  # the stop
+    gate = find_standstill(current[:, None], current[:, None], ("current",))
+    assert gate is not None and gate.baseline_share == pytest.approx(36 / hours)
+    glitches = 120.0 + rng.standard_normal(hours)
+    glitches[[100, 900, 1700]] = 0.0  # three zero readings: a sensor's, not a stop
+    assert find_standstill(glitches[:, None], glitches[:, None], ("current",)) is None

@@ -206,7 +206,7 @@ def change_point(x: np.ndarray) -> Change | None:
     split = best_split(blocks, min_size=min_size, kind="mean")
     excursion = best_excursion(blocks, min_size=MIN_POINTS)  # a short excursion is a change too
     if excursion is not None and 1.0 - excursion.gain <= EXCURSION_RESIDUAL * (1.0 - split.gain):
-        start, end = excursion.start * size, excursion.end * size
+        start, end = _ramp_start(values, excursion.start * size, excursion.end * size), excursion.end * size
         inside = values[start:end]
         outside = np.concatenate([values[:start], values[end:]])
         return Change(start, excursion.gain, float(outside.mean()), float(inside.mean()), start, end)
@@ -217,6 +217,27 @@ def change_point(x: np.ndarray) -> Change | None:
     if step <= STEP_SHARE * _hinge_residual(values, onset):
         onset = at  # an abrupt step: a ramp fitted to it would date it early
     return Change(at, float(split.gain), before, after, onset)
+
+
+def _ramp_start(values: np.ndarray, start: int, end: int) -> int:
+    """Where an excursion ``values[start:end]`` that came back began: ``start``, unless the readings
+    before its end fit a level-then-ramp clearly no worse than a step at ``start`` (a gearbox's oil
+    temperature climbing for four weeks until the oil change); then the ramp's start, earlier. An
+    abrupt excursion (a ruptured diaphragm's drop) keeps its step: a ramp fits it badly."""
+    head = values[:end]
+    if start < 2 or end - start < 2:
+        return start
+    sign = 1.0 if head[start:].mean() >= head[:start].mean() else -1.0
+    ramp = int(hinge_onset(sign * head))
+    if ramp >= start:
+        return start
+    # both fits judged where they differ, from as far before the ramp as the ramp runs: over the
+    # months before, the readings' noise would swamp the step's advantage
+    lo = max(0, 2 * ramp - end)
+    near = head[lo:]
+    before, inside = near[: start - lo], near[start - lo :]
+    step = float(((before - before.mean()) ** 2).sum() + ((inside - inside.mean()) ** 2).sum())
+    return start if step <= STEP_SHARE * _hinge_residual(near, ramp - lo) else ramp
 
 
 def _sharpened(values: np.ndarray, at: int, size: int) -> int:
