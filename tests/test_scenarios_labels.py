@@ -134,3 +134,17 @@ def test_reading_a_window_says_first_that_it_fits_the_diagnosis_models_when_they
     said = capsys.readouterr()
     assert "fitting them" in said.err and str(tmp_path / "empty") in said.err.replace("\n", "")
     assert said.out == ""
+
+
+def test_a_series_reading_that_points_below_points_at_the_report() -> None:
+    """Paper-mill walkthrough: 'the diagnosis of its series says nothing of it (... raised alarms
+    (below))', with nothing below."""
+    from moesaic.reports.diagnose.claims import Diagnosis
+    from moesaic.reports.diagnose.forms import UNKNOWN_BUT_ALARMED
+    from moesaic.reports.scenarios.readings import reading_of
+
+    start, end = pd.Timestamp("2024-11-01"), pd.Timestamp("2024-11-14")
+    said = Diagnosis("GB-101", start, end, None, None, (), None, True, UNKNOWN_BUT_ALARMED)
+    reading = reading_of(said)
+    assert "(below)" in UNKNOWN_BUT_ALARMED and "(below)" not in reading.reason
+    assert reading.reason.endswith("(`moesaic report` lists them)")

@@ -27,9 +27,9 @@ def reading_of(diagnosis: Diagnosis) -> SeriesReading:
     """What ``diagnosis`` says of its window, in the words of a situation."""
     span = f"{diagnosis.start:%Y-%m-%d %H:%M} to {diagnosis.end:%Y-%m-%d %H:%M}".replace(" 00:00", "")
     if diagnosis.abstained or diagnosis.fault_type is None:
-        return SeriesReading(
-            "", diagnosis.reason == LOOKS_NORMAL, diagnosis.reason or "no fault claimed", SOURCE
-        )
+        # a report's reason points at its evidence "(below)"; here that is `moesaic report`'s
+        reason = (diagnosis.reason or "no fault claimed").replace("(below)", "(`moesaic report` lists them)")
+        return SeriesReading("", diagnosis.reason == LOOKS_NORMAL, reason, SOURCE)
     confidence = "" if diagnosis.confidence is None else f" (confidence {diagnosis.confidence:.2f})"
     channels = f" on {', '.join(diagnosis.channels)}" if diagnosis.channels else ""
     onset = "" if diagnosis.onset is None else f", from {diagnosis.onset:%Y-%m-%d %H:%M}"
