@@ -131,6 +131,12 @@ def test_an_inflected_word_writes_the_sheets_and_the_module_imports_first() -> N
     stem of "ruptured" is "ruptur", of "rupture" "rupture"); and importing the shorthand module
     before any other failed on an import cycle through the FMEA answerer."""
     assert writes("ruptured", "rupture") and writes("valves", "valve") and writes("seized", "seize")
+    # a root's noun and verb: a paper mill's "oxidised oil" for the row "Oil degradation / oxidation"
+    assert (
+        writes("oxidised", "oxidation")
+        and writes("degraded", "degradation")
+        and writes("insulated", "insulation")
+    )
     assert not writes("used", "user") and not writes("rupture", "rapture")
     import subprocess
     import sys

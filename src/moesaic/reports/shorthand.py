@@ -25,11 +25,20 @@ _COMMON_WORDS = "all any are but can car due end few get got had has its let low
 COMMON = frozenset(f"{_COMMON_WORDS} out own per put ran run saw see set two use was way won yet".split())
 
 
+_DERIVED = ("ation", "ition", "ion", "is", "iz", "at")
+"""Endings that derive a noun or a verb from the same root: "oxidation" and "oxidised" (stems
+"oxidation", "oxidis"), "degradation" and "degraded", "insulation" and "insulated"."""
+
+
 def _stem(word: str) -> str:
     """``word``'s stem with a final "e" dropped, so that "ruptured" (stem "ruptur") writes
-    "rupture" and "valves" writes "valve", as the FMEA answerer's ``normal_terms`` reads them."""
+    "rupture" and "valves" writes "valve", as the FMEA answerer's ``normal_terms`` reads them; and
+    with one ending of :data:`_DERIVED` dropped when four letters or more are left, so that an
+    order's "oxidised oil" names the sheet's "Oil degradation / oxidation"."""
     stem = stem_words(word)
-    return stem[:-1] if len(stem) > 3 and stem.endswith("e") else stem
+    stem = stem[:-1] if len(stem) > 3 and stem.endswith("e") else stem
+    ending = next((e for e in _DERIVED if stem.endswith(e) and len(stem) - len(e) >= 4), "")
+    return stem[: len(stem) - len(ending)]
 
 
 def _in_order(short: str, word: str) -> bool:
