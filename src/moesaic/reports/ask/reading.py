@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from moesaic.data.schema import Series
-from moesaic.data.standstill import find_standstill, stopped_in
+from moesaic.data.standstill import Standstill, find_standstill, stopped_in
 from moesaic.knowledge import KnowledgeBase
 from moesaic.reports.ask.answer import SeriesCitation, fmt_number, fmt_time
 from moesaic.reports.ask.timewords import Window
@@ -63,28 +63,29 @@ def read_channel(base: KnowledgeBase, asset: str, channel: str, window: Window |
         return Reading(asset, channel, np.array([], "datetime64[ns]"), np.array([]), unit, window)
     time, x = np.concatenate(times), np.concatenate(values)
     order = np.argsort(time, kind="stable")
-    gates = [_standstill(s) for s in parts]
+    gates = [standstill_of(s) for s in parts]
     if not any(g is not None for g in gates):
         return Reading(asset, channel, time[order], x[order], unit, window)
     stopped = np.concatenate(
         [np.zeros(s.length, bool) if g is None else g[0] for s, g in zip(parts, gates, strict=True)]
     )
-    gate = "; ".join(dict.fromkeys(g[1] for g in gates if g is not None))
+    gate = "; ".join(dict.fromkeys(told_by(g[1]) for g in gates if g is not None))
     return Reading(asset, channel, time[order], x[order], unit, window, stopped[order], gate)
 
 
-def _standstill(s: Series) -> tuple[np.ndarray, str] | None:
+def standstill_of(s: Series) -> tuple[np.ndarray, Standstill] | None:
     """(T,) bool rows where the machine of ``s`` stands still, and how that is told, when one of its
     channels holds a stopped and a running state over the readings read
     (:func:`moesaic.data.standstill.find_standstill`, the series its own baseline); None
     when it runs throughout."""
     values = np.where(s.observed, s.values, np.nan).astype(np.float64)
     gate = find_standstill(values, values, s.channels)
-    if gate is None:
-        return None
-    return stopped_in(
-        values, s.channels, gate
-    ), f"{gate.channel} at or under {fmt_number(round(gate.level, 4))}"
+    return None if gate is None else (stopped_in(values, s.channels, gate), gate)
+
+
+def told_by(gate: Standstill) -> str:
+    """How a standstill is told, "Flow at or under 1.2"."""
+    return f"{gate.channel} at or under {fmt_number(round(gate.level, 4))}"
 
 
 def cite(reading: Reading, lo: int = 0, hi: int | None = None) -> SeriesCitation:

@@ -14,9 +14,9 @@ import re
 import numpy as np
 import pandas as pd
 
-from moesaic.data.standstill import find_standstill, stopped_in
 from moesaic.knowledge import KnowledgeBase
 from moesaic.reports.ask.answer import KbAnswer, SeriesCitation, abstain, fmt_number, fmt_time
+from moesaic.reports.ask.reading import standstill_of
 from moesaic.reports.ask.timewords import Window
 
 RUNNING_WORDS = re.compile(
@@ -39,13 +39,12 @@ def answer_running(base: KnowledgeBase, asset: str, window: Window | None) -> Kb
     if not dated:
         return abstain("series", f"no time-stamped reading of {asset} {where} to count running hours from.")
     series = max(dated, key=lambda s: s.length)
-    values = np.where(series.observed, series.values, np.nan).astype(np.float64)
-    seen = np.isfinite(values).any(axis=1)
+    seen = series.observed.any(axis=1)
     if seen.sum() < 2:
         return abstain("series", f"too few readings of {asset} {where} to count running hours from.")
     step = pd.Timedelta(pd.Series(series.time[seen]).diff().median())
-    gate = find_standstill(values, values, series.channels)
-    stopped = stopped_in(values, series.channels, gate) if gate is not None else np.zeros(len(values), bool)
+    found = standstill_of(series)
+    stopped, gate = found if found is not None else (np.zeros(series.length, bool), None)
     running = seen & ~stopped
     hours = float(running.sum()) * step / pd.Timedelta(hours=1)
     span = f"{fmt_time(pd.Timestamp(series.time[0]))} to {fmt_time(pd.Timestamp(series.time[-1]))}"
@@ -58,11 +57,10 @@ def answer_running(base: KnowledgeBase, asset: str, window: Window | None) -> Kb
         )
         channel = series.channels[0]
     else:
-        level = fmt_number(round(gate.level, 4))
         text = (
             f"{asset} ran for about {fmt_number(round(hours, 1))} h {where}: {int(running.sum())} of its "
             f"{int(seen.sum())} readings, {apart} apart, show it running; it stands still when "
-            f"{gate.channel} reads at or under {level} ({span})."
+            f"{gate.channel} reads at or under {fmt_number(round(gate.level, 4))} ({span})."
         )
         channel = gate.channel
     cited = SeriesCitation(asset, channel, pd.Timestamp(series.time[0]), pd.Timestamp(series.time[-1]))
