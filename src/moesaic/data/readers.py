@@ -60,6 +60,7 @@ from moesaic.data.readers_records import WORK_ORDER_TIMES, read_assets_csv, read
 from moesaic.data.readers_units import split_unit_row
 from moesaic.data.schema import Document, Drawing, MaintenanceData, Series
 from moesaic.data.series_merge import merge_asset_series
+from moesaic.data.series_split import split_by_asset_columns
 from moesaic.data.tables import DataFormatError, check_file, require_columns
 
 __all__ = [
@@ -375,7 +376,9 @@ def read_user_folder(path: Path | str) -> MaintenanceData:
 def _read_series_folder(folder: Path, known: Sequence[str]) -> tuple[Series, ...]:
     """One series per asset from ``folder``'s files: a file's asset is its name, or the id of
     ``known`` its name starts with before a separator (``P-101_vibration.csv``), or the subfolder
-    it is in (``series/P-101/2024-01.csv``); an asset's files are joined by
+    it is in (``series/P-101/2024-01.csv``); a file of no known asset whose columns name assets
+    (``GB-101 Oil Temp``) is split among them (:mod:`~moesaic.data.series_split`); an asset's
+    files are joined by
     :func:`~moesaic.data.series_merge.merge_asset_series`.
 
     Raises:
@@ -393,15 +396,14 @@ def _read_series_folder(folder: Path, known: Sequence[str]) -> tuple[Series, ...
     subfolders = folder.iterdir() if folder.is_dir() else iter(())
     for sub in sorted(p for p in subfolders if p.is_dir() and not p.name.startswith(".")):
         groups.setdefault(_asset_of(sub.name, known), []).extend(_files(sub, SERIES_SUFFIXES))
-    return tuple(
-        merge_asset_series(
-            asset,
-            [read_series_file(f, asset_id=asset, series_id=f.stem, skip_text=True) for f in files],
-            folder,
-        )
-        for asset, files in sorted(groups.items())
-        if files
-    )
+    parts: dict[str, list[Series]] = {}
+    for asset, files in groups.items():
+        for f in files:
+            part = read_series_file(f, asset_id=asset, series_id=f.stem, skip_text=True)
+            pieces = [part] if asset in known else split_by_asset_columns(part, known)
+            for piece in pieces:
+                parts.setdefault(piece.asset_id, []).append(piece)
+    return tuple(merge_asset_series(asset, pieces, folder) for asset, pieces in sorted(parts.items()))
 
 
 def _asset_of(name: str, known: Sequence[str]) -> str:
